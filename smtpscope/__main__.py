@@ -1,0 +1,5 @@
+"""Entry point for ``python -m smtpscope``."""
+
+from smtpscope.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,40 @@
+"""Server text is data: nothing a terminal would act on survives ``visible``."""
+
+from __future__ import annotations
+
+import re
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from smtpscope.sanitize import escape_markup, visible, visible_bytes
+
+
+def test_escape_sequences_become_visible():
+    assert visible("\x1b[31mred\x1b[0m") == "\\x1b[31mred\\x1b[0m"
+    assert visible("\x1b]52;c;aGk=\x07") == "\\x1b]52;c;aGk=\\x07"
+    assert visible("a\x00b\x9bc") == "a\\x00b\\x9bc"
+    assert visible("bidi \u202e reversed") == "bidi \\u202e reversed"
+
+
+def test_backslash_is_escaped_so_fakes_are_distinguishable():
+    assert visible("\\x1b") == "\\\\x1b"
+    assert visible("\x1b") != visible("\\x1b")
+
+
+def test_tab_and_printable_text_untouched():
+    assert visible("250 OK\tready 안녕") == "250 OK\tready 안녕"
+
+
+def test_invalid_utf8_bytes_are_shown_as_hex():
+    assert visible_bytes(b"ok \xff\xfe \\xff") == "ok \\xff\\xfe \\\\xff"
+
+
+def test_markup_escaping():
+    assert escape_markup("[bold]x[/]") == "\\[bold]x\\[/]"
+
+
+@given(st.text())
+def test_no_control_character_survives(text):
+    out = visible(text)
+    assert not re.search("[\x00-\x08\x0a-\x1f\x7f-\x9f]", out)
