@@ -1,0 +1,72 @@
+"""Transport exceptions: each network failure becomes one, with a message a user can act on."""
+
+from __future__ import annotations
+
+
+class TransportError(Exception):
+    """Base class for failures of the connection itself (never for SMTP replies)."""
+
+
+class ConnectError(TransportError):
+    """The TCP connection could not be established.
+
+    ``kind`` is one of ``"resolve"``, ``"refused"``, ``"unreachable"``, ``"timeout"`` or
+    ``"other"`` so callers can pick an exit code or a hint without parsing the message.
+    """
+
+    def __init__(self, message: str, *, host: str, port: int, kind: str) -> None:
+        super().__init__(message)
+        self.host = host
+        self.port = port
+        self.kind = kind
+
+
+class ConnectionLost(TransportError):
+    """The established connection broke (reset, broken pipe, TLS record error)."""
+
+
+class TLSError(TransportError):
+    """The TLS handshake failed.
+
+    ``kind`` is ``"verify"`` (certificate verification), ``"protocol"`` (no common version or
+    cipher, plaintext peer, alert), ``"closed"`` (peer hung up mid-handshake) or ``"timeout"``.
+    ``reason`` is the short cause (OpenSSL's verify message for ``"verify"``), ``verify_code`` the
+    OpenSSL X509 verify code when there is one, and ``hint`` what the user could try.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        kind: str,
+        reason: str,
+        server_hostname: str | None = None,
+        verify_code: int | None = None,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.reason = reason
+        self.server_hostname = server_hostname
+        self.verify_code = verify_code
+        self.hint = hint
+
+
+class ReadTimeout(TimeoutError):
+    """No data arrived within the read timeout.
+
+    Deliberately a ``TimeoutError`` and not a ``TransportError``: the connection is still usable,
+    and the session decides whether a silent server ends the conversation.
+    """
+
+    def __init__(self, message: str, *, timeout: float) -> None:
+        super().__init__(message)
+        self.timeout = timeout
+
+
+class WriteTimeout(TimeoutError):
+    """The peer did not accept our data in time (its receive window stayed full)."""
+
+    def __init__(self, message: str, *, timeout: float) -> None:
+        super().__init__(message)
+        self.timeout = timeout

@@ -1,0 +1,348 @@
+"""TCP connections (IPv4/IPv6) with timeouts, implicit TLS and the STARTTLS upgrade."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import errno
+import socket
+import ssl
+
+from .errors import (
+    ConnectError,
+    ConnectionLost,
+    ReadTimeout,
+    TLSError,
+    TransportError,
+    WriteTimeout,
+)
+from .streamproto import StreamProtocol
+from .timeouts import DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT, DEFAULT_TLS_TIMEOUT
+from .tls import (
+    TLSInfo,
+    handshake_error,
+    make_tls_context,
+    normalize_server_hostname,
+    tls_info_from,
+)
+
+_CLOSE_GRACE = 2.0  # seconds close() waits for the peer before aborting
+_UNREACHABLE = {errno.ENETUNREACH, errno.EHOSTUNREACH, errno.EADDRNOTAVAIL, errno.ENETDOWN}
+
+
+def _fmt_addr(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def _seconds(value: float) -> str:
+    return f"{value:g} s"
+
+
+class Stream:
+    """One connection: bytes in, bytes out, optionally upgraded to TLS once."""
+
+    def __init__(
+        self, protocol: StreamProtocol, transport: asyncio.Transport, host: str, port: int
+    ) -> None:
+        self._protocol = protocol
+        self._transport = transport
+        self.host = host  # as the caller named it (brackets stripped)
+        self.port = port
+        peer = transport.get_extra_info("peername") or (host, port)
+        local = transport.get_extra_info("sockname") or ("", 0)
+        self.peer: tuple[str, int] = (str(peer[0]), int(peer[1]))
+        self.local: tuple[str, int] = (str(local[0]), int(local[1]))
+        self.tls: TLSInfo | None = None
+        #: Plaintext that arrived before a STARTTLS upgrade but was never read; dropped so it
+        #: cannot pass as data from inside TLS (the STARTTLS command-injection attack).
+        self.discarded_before_tls = b""
+        self.bytes_received = 0
+        self.bytes_sent = 0
+        self._closing = False
+
+    def __repr__(self) -> str:
+        tls = f" {self.tls.version}" if self.tls else ""
+        return f"<Stream {_fmt_addr(*self.peer)}{tls}{' closed' if self.closed else ''}>"
+
+    @property
+    def peer_text(self) -> str:
+        """The peer as "host:port" ("[v6]:port" for IPv6)."""
+        return _fmt_addr(*self.peer)
+
+    @property
+    def closed(self) -> bool:
+        """True once we closed the stream or the connection was lost."""
+        return self._closing or self._protocol.lost
+
+    @property
+    def at_eof(self) -> bool:
+        """True when the peer has finished sending and everything it sent has been read."""
+        return self._protocol.eof and not self._protocol.buffer
+
+    async def read(
+        self, max_bytes: int = 65536, timeout: float | None = DEFAULT_READ_TIMEOUT
+    ) -> bytes:
+        """Return up to ``max_bytes`` as soon as any arrive; b"" on EOF.
+
+        Raises ``ReadTimeout`` (a ``TimeoutError``) when nothing arrives within ``timeout``
+        seconds (``None``: wait forever); nothing is lost, a later read still gets the data.
+        Raises ``ConnectionLost`` when the connection was reset rather than closed.
+        """
+        proto = self._protocol
+        if not proto.buffer and not proto.eof:
+            try:
+                async with asyncio.timeout(timeout):
+                    await proto.wait_for_data()
+            except TimeoutError:
+                raise ReadTimeout(
+                    f"no data from {self.peer_text} within {_seconds(timeout or 0)}",
+                    timeout=timeout or 0,
+                ) from None
+        if proto.buffer:
+            data = proto.take(max_bytes)
+            self.bytes_received += len(data)
+            return data
+        if proto.exc is not None and not self._closing:
+            raise self._lost(proto.exc)
+        return b""
+
+    async def write(self, data: bytes, timeout: float | None = None) -> None:
+        """Send ``data`` and wait until the transport has taken it (flow control).
+
+        Raises ``ConnectionLost`` when the connection is gone and ``WriteTimeout`` when the peer
+        stops accepting data for ``timeout`` seconds.
+        """
+        if self._closing:
+            raise TransportError("cannot write: the stream was closed")
+        if self._protocol.lost or self._transport.is_closing():
+            raise self._lost(self._protocol.exc)
+        self._transport.write(data)
+        self.bytes_sent += len(data)
+        try:
+            async with asyncio.timeout(timeout):
+                await self._protocol.drain()
+        except TimeoutError:
+            raise WriteTimeout(
+                f"{self.peer_text} did not accept our data within {_seconds(timeout or 0)}",
+                timeout=timeout or 0,
+            ) from None
+        except (ConnectionError, OSError) as exc:
+            raise self._lost(exc) from exc
+
+    def _lost(self, exc: BaseException | None) -> ConnectionLost:
+        peer = self.peer_text
+        if exc is None:
+            message = f"connection closed by {peer}"
+        elif isinstance(exc, ConnectionResetError):
+            message = f"connection reset by {peer}"
+        elif isinstance(exc, BrokenPipeError):
+            message = f"connection to {peer} broken (the server closed it while we were sending)"
+        elif isinstance(exc, ssl.SSLError):
+            message = f"TLS error on the connection to {peer}: {exc.reason or exc}"
+        else:
+            message = f"connection to {peer} lost: {exc}"
+        return ConnectionLost(message)
+
+    async def start_tls(
+        self,
+        ssl_context: ssl.SSLContext | None = None,
+        server_hostname: str | None = None,
+        *,
+        timeout: float | None = DEFAULT_TLS_TIMEOUT,
+    ) -> TLSInfo:
+        """Upgrade to TLS in place (STARTTLS, or implicit TLS right after connecting).
+
+        ``server_hostname`` defaults to the host given to ``open_connection``; it is sent as SNI
+        unless it is an IP literal, and checked against the certificate. Unread plaintext is
+        moved to ``discarded_before_tls``. On failure the stream is closed and ``TLSError``
+        raised.
+        """
+        if self.tls is not None:
+            raise TransportError("the stream already uses TLS")
+        if self.closed:
+            raise TransportError("cannot start TLS: the stream is closed")
+        context = ssl_context or make_tls_context()
+        hostname = normalize_server_hostname(server_hostname) or self.host
+        self.discarded_before_tls = self._protocol.take(len(self._protocol.buffer))
+        loop = asyncio.get_running_loop()
+        where = self.peer_text if hostname in self.peer else f"{hostname} ({self.peer_text})"
+        try:
+            async with asyncio.timeout(timeout):
+                new_transport = await loop.start_tls(
+                    self._transport,
+                    self._protocol,
+                    context,
+                    server_hostname=hostname,
+                    # our own timeout governs; keep asyncio's from firing first
+                    ssl_handshake_timeout=(timeout + 5) if timeout else None,
+                )
+        except TimeoutError:
+            self._dead()
+            raise TLSError(
+                f"TLS handshake with {where} did not finish within {_seconds(timeout or 0)}",
+                kind="timeout",
+                reason="handshake timeout",
+                server_hostname=hostname,
+            ) from None
+        except (ssl.SSLError, OSError, EOFError) as exc:
+            self._dead()
+            raise handshake_error(exc, where, hostname) from exc
+        except BaseException:  # cancelled: the half-done handshake leaves nothing usable
+            self._dead()
+            raise
+        if new_transport is None:  # only when the loop is closing
+            self._dead()
+            raise TLSError(
+                f"TLS handshake with {where} failed: the event loop is closing",
+                kind="closed",
+                reason="event loop closing",
+                server_hostname=hostname,
+            )
+        self._transport = new_transport
+        self._protocol.transport = new_transport
+        self.tls = tls_info_from(new_transport.get_extra_info("ssl_object"), hostname)
+        return self.tls
+
+    async def close(self) -> None:
+        """Close politely (TLS close_notify, FIN), abort after a short grace; never raises."""
+        if self._closing:
+            return
+        self._closing = True
+        try:
+            if not self._transport.is_closing():
+                self._transport.close()
+            await asyncio.wait_for(asyncio.shield(self._protocol.closed), _CLOSE_GRACE)
+        except BaseException:  # close() must not raise, even when cancelled
+            with contextlib.suppress(Exception):
+                self._transport.abort()
+
+    def _dead(self) -> None:
+        # A failed handshake closes the socket, but asyncio's TLS layer does not tell our
+        # protocol (it never "made" the connection for it), so record the loss ourselves.
+        self._closing = True
+        with contextlib.suppress(Exception):
+            self._transport.abort()
+        if not self._protocol.lost:
+            self._protocol.connection_lost(None)
+
+    def abort(self) -> None:
+        """Drop the connection at once, without close_notify or waiting."""
+        self._closing = True
+        self._transport.abort()
+
+
+def _connect_failure(exc: OSError, host: str, port: int, addr: str) -> ConnectError:
+    target = _fmt_addr(addr, port)
+    if isinstance(exc, ConnectionRefusedError):
+        return ConnectError(
+            f"connection refused by {target} (nothing listening on that port?)",
+            host=host,
+            port=port,
+            kind="refused",
+        )
+    if exc.errno in _UNREACHABLE:
+        what = "network" if exc.errno in (errno.ENETUNREACH, errno.ENETDOWN) else "host"
+        if exc.errno == errno.EADDRNOTAVAIL:
+            what = "address"
+        return ConnectError(
+            f"cannot reach {target}: {what} unreachable ({exc.strerror or exc})",
+            host=host,
+            port=port,
+            kind="unreachable",
+        )
+    return ConnectError(
+        f"cannot connect to {target}: {exc.strerror or exc}", host=host, port=port, kind="other"
+    )
+
+
+async def _resolve(host: str, port: int, family: int) -> list[tuple[int, str]]:
+    loop = asyncio.get_running_loop()
+    try:
+        infos = await loop.getaddrinfo(host, port, family=family, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        raise ConnectError(
+            f"cannot resolve host {host!r}: {exc.strerror or exc}",
+            host=host,
+            port=port,
+            kind="resolve",
+        ) from exc
+    seen: list[tuple[int, str]] = []
+    for fam, _type, _proto, _canon, sockaddr in infos:
+        entry = (fam, str(sockaddr[0]))
+        if entry not in seen:
+            seen.append(entry)
+    if not seen:
+        raise ConnectError(
+            f"cannot resolve host {host!r}: no addresses", host=host, port=port, kind="resolve"
+        )
+    return seen
+
+
+async def _connect_any(
+    host: str, port: int, family: int, local_addr: tuple[str, int] | None
+) -> tuple[StreamProtocol, asyncio.Transport]:
+    """Try each resolved address in turn; one clear error when all fail."""
+    loop = asyncio.get_running_loop()
+    failures: list[ConnectError] = []
+    for fam, addr in await _resolve(host, port, family):
+        protocol = StreamProtocol()
+        try:
+            transport, _ = await loop.create_connection(
+                lambda p=protocol: p,
+                addr,
+                port,
+                family=fam,
+                local_addr=local_addr,
+            )
+        except OSError as exc:
+            failures.append(_connect_failure(exc, host, port, addr))
+            continue
+        return protocol, transport
+    if len(failures) == 1:
+        raise failures[0]
+    joined = "; ".join(str(f) for f in failures)
+    kinds = {f.kind for f in failures}
+    raise ConnectError(
+        f"cannot connect to {host!r} port {port}: {joined}",
+        host=host,
+        port=port,
+        kind=kinds.pop() if len(kinds) == 1 else "other",
+    )
+
+
+async def open_connection(
+    host: str,
+    port: int,
+    *,
+    implicit_tls: bool = False,
+    tls_context: ssl.SSLContext | None = None,
+    server_hostname: str | None = None,
+    connect_timeout: float | None = DEFAULT_CONNECT_TIMEOUT,
+    tls_timeout: float | None = DEFAULT_TLS_TIMEOUT,
+    family: int = 0,
+    local_addr: tuple[str, int] | None = None,
+) -> Stream:
+    """Connect to ``host`` (a name, an IPv4 literal, or an IPv6 literal with or without brackets).
+
+    ``connect_timeout`` covers resolution and every address tried. With ``implicit_tls`` the
+    TLS handshake follows (own ``tls_timeout``), using ``tls_context`` or a verifying default.
+    ``family`` is ``socket.AF_INET``/``AF_INET6`` to force one, 0 for either.
+    Raises ``ConnectError`` or ``TLSError``.
+    """
+    name = host.strip()
+    if name.startswith("[") and name.endswith("]"):
+        name = name[1:-1]
+    try:
+        async with asyncio.timeout(connect_timeout):
+            protocol, transport = await _connect_any(name, port, family, local_addr)
+    except TimeoutError:
+        raise ConnectError(
+            f"no answer from {_fmt_addr(name, port)} within {_seconds(connect_timeout or 0)}",
+            host=name,
+            port=port,
+            kind="timeout",
+        ) from None
+    stream = Stream(protocol, transport, name, port)
+    if implicit_tls:
+        await stream.start_tls(tls_context, server_hostname, timeout=tls_timeout)
+    return stream

@@ -1,0 +1,216 @@
+"""TLS policy and reporting: contexts, session descriptions, handshake failures explained."""
+
+from __future__ import annotations
+
+import ipaddress
+import ssl
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import TLSError
+from .x509 import CertInfo, cert_info_from_der
+
+INSECURE_REASON = "verification disabled (insecure)"
+
+# The DER format constant of the private Certificate.public_bytes (CPython 3.10+).
+_ENCODING_DER: int = getattr(getattr(ssl, "_ssl", None), "ENCODING_DER", 2)
+
+# OpenSSL X509_V_ERR_* codes that deserve a hint of their own.
+_VERIFY_HINTS = {
+    2: "the issuer certificate is missing; the server may not send its intermediate certificates",
+    10: "the server certificate has expired",
+    9: "the server certificate is not valid yet (check the clocks)",
+    18: "the server uses a self-signed certificate; trust that certificate explicitly (cafile)",
+    19: "the chain ends in a CA you do not trust; trust that CA explicitly (cafile)",
+    20: "the certificate was issued by a CA you do not trust; trust that CA explicitly (cafile), "
+    "or check that the server sends its intermediate certificates",
+    21: "the server sent a single certificate whose issuer is unknown; "
+    "trust its CA explicitly (cafile)",
+    62: "the certificate does not name the host you connected to; check the host name "
+    "(or the name to verify) and the certificate's subjectAltName",
+    64: "the certificate does not list the IP address you connected to",
+}
+
+# OpenSSL reason codes seen on handshake failures, turned into plain words.
+_PROTOCOL_REASONS = {
+    "WRONG_VERSION_NUMBER": "the server did not answer with TLS (is this a STARTTLS port, "
+    "not an implicit-TLS port?)",
+    "UNSUPPORTED_PROTOCOL": "no TLS version in common with the server",
+    "TLSV1_ALERT_PROTOCOL_VERSION": "the server rejected our TLS version",
+    "NO_PROTOCOLS_AVAILABLE": "no TLS version is enabled on our side",
+    "SSLV3_ALERT_HANDSHAKE_FAILURE": "the server aborted the handshake (no common cipher, "
+    "or it wants a client certificate)",
+    "NO_SHARED_CIPHER": "no cipher in common with the server",
+    "TLSV1_ALERT_INTERNAL_ERROR": "the server reported an internal TLS error",
+    "TLSV13_ALERT_CERTIFICATE_REQUIRED": "the server requires a client certificate",
+    "TLSV1_ALERT_UNKNOWN_CA": "the server did not accept our client certificate's CA",
+    "DH_KEY_TOO_SMALL": "the server's Diffie-Hellman key is too small for our security level",
+    "UNSAFE_LEGACY_RENEGOTIATION_DISABLED": "the server does not support secure renegotiation",
+}
+
+
+def make_tls_context(
+    verify: bool = True,
+    cafile: str | None = None,
+    *,
+    capath: str | None = None,
+    cadata: str | bytes | None = None,
+    certfile: str | None = None,
+    keyfile: str | None = None,
+    minimum_version: ssl.TLSVersion | None = None,
+    maximum_version: ssl.TLSVersion | None = None,
+) -> ssl.SSLContext:
+    """Return a client context: system CAs and host name checking unless told otherwise.
+
+    ``cafile``/``capath``/``cadata`` replace the system CAs (``ssl.create_default_context``
+    semantics), so a test CA is trusted alone. ``verify=False`` accepts any certificate; the
+    resulting ``TLSInfo`` is then marked ``insecure``. ``certfile``/``keyfile`` present a client
+    certificate. A ``minimum_version`` below TLS 1.2 also lowers OpenSSL's security level, since
+    the old versions are refused at the default level anyway.
+    """
+    context = ssl.create_default_context(
+        ssl.Purpose.SERVER_AUTH, cafile=cafile, capath=capath, cadata=cadata
+    )
+    if not verify:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    if certfile:
+        context.load_cert_chain(certfile, keyfile)
+    if minimum_version is not None:
+        context.minimum_version = minimum_version
+        if minimum_version < ssl.TLSVersion.TLSv1_2:
+            context.set_ciphers("DEFAULT:@SECLEVEL=0")
+    if maximum_version is not None:
+        context.maximum_version = maximum_version
+    return context
+
+
+@dataclass(frozen=True)
+class TLSInfo:
+    """A completed TLS handshake, as a view should show it.
+
+    ``peer_chain`` starts with the server certificate. Python 3.11 only exposes the full chain
+    through a private accessor; when that is unavailable the chain holds the leaf alone
+    (``chain_complete`` is then False).
+    """
+
+    version: str  # "TLSv1.3"
+    cipher: str
+    bits: int
+    peer_chain: tuple[CertInfo, ...]
+    verified: bool
+    verify_error: str | None
+    insecure: bool
+    server_hostname: str | None  # the name checked against the certificate
+    sni: str | None = None  # the name sent in SNI: None for IP literals (RFC 6066 forbids them)
+    alpn: str | None = None
+    hostname_checked: bool = True
+    chain_complete: bool = False
+    session_reused: bool = False
+
+    @property
+    def leaf(self) -> CertInfo | None:
+        """The server's own certificate, if it sent one."""
+        return self.peer_chain[0] if self.peer_chain else None
+
+
+def is_ip_literal(host: str) -> bool:
+    """True for IPv4/IPv6 literals (brackets and a zone id allowed)."""
+    try:
+        ipaddress.ip_address(host.strip("[]").split("%", 1)[0])
+    except ValueError:
+        return False
+    return True
+
+
+def normalize_server_hostname(host: str | None) -> str | None:
+    """Strip IPv6 brackets and a trailing root dot, which SNI and name checks must not see."""
+    if not host:
+        return None
+    host = host.strip()
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    return host.rstrip(".") or None
+
+
+def _peer_chain_der(ssl_object: Any) -> tuple[list[bytes], bool]:
+    """DER certificates the peer sent, leaf first, and whether that is its whole chain."""
+    # Public from Python 3.13 (DER bytes); CPython 3.10-3.12 have it on the private _sslobj.
+    for owner in (ssl_object, getattr(ssl_object, "_sslobj", None)):
+        getter = getattr(owner, "get_unverified_chain", None)
+        if getter is None:
+            continue
+        try:
+            chain = getter() or []
+            ders = [c if isinstance(c, bytes) else c.public_bytes(_ENCODING_DER) for c in chain]
+        except Exception:  # a private API: any surprise means "use the fallback"
+            continue
+        if ders:
+            return ders, True
+    leaf = ssl_object.getpeercert(binary_form=True)
+    return ([leaf] if leaf else []), False
+
+
+def tls_info_from(ssl_object: Any, server_hostname: str | None) -> TLSInfo:
+    """Describe the session of an ``ssl.SSLObject`` (or ``SSLSocket``) after its handshake."""
+    context: ssl.SSLContext = ssl_object.context
+    insecure = context.verify_mode == ssl.CERT_NONE
+    name, _proto, bits = ssl_object.cipher() or ("", "", 0)
+    ders, complete = _peer_chain_der(ssl_object)
+    hostname_checked = bool(context.check_hostname and server_hostname)
+    verify_error = INSECURE_REASON if insecure else None
+    if not insecure and not hostname_checked:
+        verify_error = "chain verified; host name not checked"
+    return TLSInfo(
+        version=ssl_object.version() or "",
+        cipher=name,
+        bits=int(bits or 0),
+        peer_chain=tuple(cert_info_from_der(d) for d in ders),
+        verified=not insecure,
+        verify_error=verify_error,
+        insecure=insecure,
+        server_hostname=server_hostname,
+        sni=None if server_hostname is None or is_ip_literal(server_hostname) else server_hostname,
+        alpn=ssl_object.selected_alpn_protocol(),
+        hostname_checked=hostname_checked and not insecure,
+        chain_complete=complete,
+        session_reused=bool(getattr(ssl_object, "session_reused", False)),
+    )
+
+
+def handshake_error(exc: BaseException, where: str, server_hostname: str | None) -> TLSError:
+    """Translate what a failed handshake raised into a ``TLSError`` with a readable message."""
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        code = exc.verify_code if isinstance(exc.verify_code, int) else None
+        reason = str(exc.verify_message or exc.reason or exc)
+        return TLSError(
+            f"TLS certificate verification failed for {where}: {reason}",
+            kind="verify",
+            reason=reason,
+            server_hostname=server_hostname,
+            verify_code=code,
+            hint=_VERIFY_HINTS.get(code or -1),
+        )
+    if isinstance(exc, ssl.SSLError):
+        key = str(exc.reason or "")
+        reason = _PROTOCOL_REASONS.get(key) or key.replace("_", " ").lower() or str(exc)
+        return TLSError(
+            f"TLS handshake with {where} failed: {reason}",
+            kind="protocol",
+            reason=key or str(exc),
+            server_hostname=server_hostname,
+        )
+    if isinstance(exc, (ConnectionError, EOFError)):
+        return TLSError(
+            f"TLS handshake with {where} failed: the server closed the connection "
+            "(it may not speak TLS on this port, or it rejected our hello)",
+            kind="closed",
+            reason=str(exc) or type(exc).__name__,
+            server_hostname=server_hostname,
+        )
+    return TLSError(
+        f"TLS handshake with {where} failed: {exc}",
+        kind="protocol",
+        reason=str(exc) or type(exc).__name__,
+        server_hostname=server_hostname,
+    )

@@ -1,0 +1,61 @@
+"""make_tls_context policy and the host name helpers."""
+
+from __future__ import annotations
+
+import ssl
+
+import pytest
+
+from smtpscope.transport import make_tls_context
+from smtpscope.transport.tls import is_ip_literal, normalize_server_hostname
+
+
+def test_default_context_verifies() -> None:
+    context = make_tls_context()
+    assert context.verify_mode == ssl.CERT_REQUIRED
+    assert context.check_hostname
+
+
+def test_insecure_context() -> None:
+    context = make_tls_context(verify=False)
+    assert context.verify_mode == ssl.CERT_NONE
+    assert not context.check_hostname
+
+
+def test_version_bounds() -> None:
+    context = make_tls_context(maximum_version=ssl.TLSVersion.TLSv1_2)
+    assert context.maximum_version == ssl.TLSVersion.TLSv1_2
+
+
+def test_missing_cafile_raises_oserror(tmp_path) -> None:
+    with pytest.raises(OSError):
+        make_tls_context(cafile=str(tmp_path / "nope.pem"))
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("mx.example.", "mx.example"),
+        ("[::1]", "::1"),
+        (" mx.example ", "mx.example"),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_normalize_server_hostname(given, expected) -> None:
+    assert normalize_server_hostname(given) == expected
+
+
+@pytest.mark.parametrize(
+    ("host", "literal"),
+    [
+        ("127.0.0.1", True),
+        ("::1", True),
+        ("[2001:db8::1]", True),
+        ("fe80::1%eth0", True),
+        ("mx.example", False),
+        ("1.2.3", False),
+    ],
+)
+def test_is_ip_literal(host: str, literal: bool) -> None:
+    assert is_ip_literal(host) is literal
