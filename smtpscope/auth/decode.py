@@ -1,0 +1,370 @@
+"""Decode a base64 AUTH blob or 334 challenge, recognise what it is, and flag classic mistakes."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+import string
+from dataclasses import dataclass
+
+from smtpscope.auth.base import HIDDEN, show_bytes, show_text
+from smtpscope.auth.directives import DirectiveError, parse_directives
+from smtpscope.auth.login import classify_prompt
+from smtpscope.auth.scram import parse_attributes
+
+_B64_ALPHABET = frozenset(string.ascii_letters + string.digits + "+/")
+# Leading text people paste along with the blob.
+_PREFIX = re.compile(r"^\s*(?:(?:S:|C:)\s*)?(?:334[ -]|AUTH\s+([A-Za-z0-9_-]+)\s+)", re.I)
+# What `echo '\0user\0pass'` (no -e) or single-quoted printf arguments leave behind.
+_LITERAL_NUL = re.compile(rb"\\(?:x00|u0000|0{1,3})|\^@")
+_CRAM_CHALLENGE = re.compile(r"^<[^<>@\s]+@[^<>\s]+>$")
+_CRAM_RESPONSE = re.compile(r"^(\S(?:.*\S)?) ([0-9a-fA-F]{32})$")
+_SCRAM_FIRST = re.compile(r"^(?:n|y|p=[^,]*),(?:a=[^,]*)?,n=")
+
+
+@dataclass(frozen=True)
+class Decoded:
+    """A decoded blob: ``raw`` bytes, display ``text`` (secrets masked unless revealed),
+    ``kind`` label, labelled ``fields``, ``warnings`` (mistakes, oddities), and ``error`` set
+    (with ``kind == "invalid"``) when the input is not base64 at all."""
+
+    raw: bytes
+    text: str
+    kind: str
+    fields: tuple[tuple[str, str], ...] = ()
+    warnings: tuple[str, ...] = ()
+    error: str | None = None
+
+
+def b64decode_tolerant(text: str) -> tuple[bytes, list[str]]:
+    """Decode base64 ignoring whitespace and missing padding; raise ValueError explaining why not.
+
+    Returns the bytes and notes about what had to be tolerated.
+    """
+    notes: list[str] = []
+    compact = "".join(text.split())
+    if compact != text.strip():
+        notes.append("Whitespace inside the base64 was ignored.")
+    if compact == "=":
+        return b"", ["'=' is the RFC 4954 notation for an empty initial response."]
+    if ("-" in compact or "_" in compact) and not ("+" in compact or "/" in compact):
+        compact = compact.replace("-", "+").replace("_", "/")
+        notes.append("URL-safe base64 ('-', '_') was converted; SMTP uses the standard alphabet.")
+    body = compact.rstrip("=")
+    for pos, ch in enumerate(body):
+        if ch not in _B64_ALPHABET:
+            what = "'='" if ch == "=" else repr(ch)
+            raise ValueError(f"invalid base64: character {what} at position {pos + 1}")
+    if len(body) % 4 == 1:
+        raise ValueError(f"invalid base64: {len(body)} characters cannot encode whole bytes")
+    padded = body + "=" * (-len(body) % 4)
+    if padded != compact:
+        notes.append("Padding was missing or wrong and was repaired.")
+    try:
+        return base64.b64decode(padded, validate=True), notes
+    except (binascii.Error, ValueError) as exc:  # pragma: no cover - checked above
+        raise ValueError(f"invalid base64: {exc}") from exc
+
+
+def decode_blob(b64: str, context_mechanism: str | None = None, *, reveal: bool = False) -> Decoded:
+    """Decode ``b64`` and label it; ``context_mechanism`` biases recognition (e.g. "PLAIN")."""
+    text = b64
+    context = context_mechanism.upper() if context_mechanism else None
+    notes: list[str] = []
+    match = _PREFIX.match(text)
+    if match:
+        notes.append(f"Ignored the leading {match.group(0).strip()!r}.")
+        if match.group(1):
+            context = context or match.group(1).upper()
+        text = text[match.end() :]
+    try:
+        raw, more = b64decode_tolerant(text)
+    except ValueError as exc:
+        return Decoded(b"", "", "invalid", warnings=tuple(notes), error=str(exc))
+    result = _classify(raw, context, reveal)
+    return Decoded(
+        result.raw,
+        result.text,
+        result.kind,
+        result.fields,
+        (*notes, *more, *result.warnings),
+    )
+
+
+def _classify(raw: bytes, context: str | None, reveal: bool) -> Decoded:
+    if not raw:
+        return Decoded(raw, "", "empty", (("meaning", "empty response / empty challenge"),))
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        text = None
+    if text is None:
+        return Decoded(
+            raw,
+            show_bytes(raw),
+            "binary",
+            (("length", f"{len(raw)} bytes"),),
+            ("Not valid UTF-8.",),
+        )
+    if context == "PLAIN" or (b"\0" in raw and not _looks_oauth(text)):
+        return _plain(raw, reveal)
+    if text.startswith("user=") and "\x01auth=" in text:
+        return _xoauth2(raw, text, reveal)
+    if _looks_oauth(text):
+        return _oauthbearer(raw, text, reveal)
+    for check in (_scram, _cram, _digest, _json, _login):
+        found = check(raw, text, context)
+        if found is not None:
+            return found
+    if _LITERAL_NUL.search(raw):
+        return _plain(raw, reveal)
+    return Decoded(raw, show_bytes(raw), "text", (("length", f"{len(raw)} bytes"),))
+
+
+def _looks_oauth(text: str) -> bool:
+    return bool(re.match(r"^(?:n|y|p=[^,]*),(?:a=[^,]*)?,\x01", text)) and "auth=" in text
+
+
+def _mask_tail(raw: bytes, start: int, reveal: bool) -> str:
+    """Display ``raw`` with the bytes from ``start`` on (the password) hidden."""
+    if reveal:
+        return show_bytes(raw)
+    return show_bytes(raw[:start]) + HIDDEN
+
+
+# -- PLAIN ---------------------------------------------------------------------------------
+
+
+def _plain(raw: bytes, reveal: bool) -> Decoded:
+    warnings: list[str] = []
+    literal = list(_LITERAL_NUL.finditer(raw))
+    if b"\0" not in raw and literal:
+        warnings.append(
+            "The blob contains the characters "
+            + ", ".join(sorted({show_bytes(m.group()) for m in literal}))
+            + " instead of NUL bytes: echo without -e or a single-quoted printf argument. "
+            'Build it with: printf \'%s\\0%s\\0%s\' "$authzid" "$user" "$pass" | base64'
+        )
+        parts = [raw[: literal[0].start()]]
+        for prev, cur in zip(literal, [*literal[1:], None], strict=True):
+            parts.append(raw[prev.end() : cur.start() if cur else len(raw)])
+        pw_start = literal[-1].end()
+    else:
+        parts = raw.split(b"\0")
+        pw_start = raw.rfind(b"\0") + 1
+    fields: list[tuple[str, str]] = []
+    if len(parts) == 1:
+        warnings.append("No NUL separator at all: this is not a PLAIN message.")
+        fields.append(("content", show_bytes(raw) if reveal else HIDDEN))
+        return Decoded(
+            raw, show_bytes(raw) if reveal else HIDDEN, "plain", tuple(fields), tuple(warnings)
+        )
+    if len(parts) == 2:
+        warnings.append(
+            "Only one NUL separator: PLAIN needs authzid NUL authcid NUL password (start with a "
+            "NUL when there is no authzid: '\\0user\\0pass')."
+        )
+        authzid, authcid, password = b"", parts[0], parts[1]
+    else:
+        if len(parts) > 3:
+            warnings.append(
+                f"{len(parts) - 1} NUL separators, PLAIN has exactly two; the server will "
+                "reject it (or read a NUL as part of the password)."
+            )
+        authzid, authcid, password = parts[0], parts[1], b"\0".join(parts[2:])
+    if password.endswith(b"\n"):
+        warnings.append(
+            "The password ends with a newline: the blob was made with echo without -n (or by "
+            "base64-encoding a file). The newline becomes part of the password. Use printf."
+        )
+    if not authcid:
+        warnings.append("Empty authcid (user name).")
+    if not password or password in (b"\n", b"\r\n"):
+        warnings.append("Empty password.")
+    if authzid and authzid == authcid:
+        warnings.append("authzid equals authcid: harmless, but usually left empty.")
+    fields += [
+        ("authzid", show_bytes(authzid) if authzid else "(empty)"),
+        ("authcid", show_bytes(authcid)),
+        ("password", show_bytes(password) if reveal else f"{HIDDEN} ({len(password)} bytes)"),
+    ]
+    return Decoded(raw, _mask_tail(raw, pw_start, reveal), "plain", tuple(fields), tuple(warnings))
+
+
+# -- OAuth ---------------------------------------------------------------------------------
+
+
+def _token_fields(
+    raw: bytes, pairs: list[str], reveal: bool
+) -> tuple[list[tuple[str, str]], str, list[str]]:
+    fields: list[tuple[str, str]] = []
+    warnings: list[str] = []
+    masked = raw
+    for pair in pairs:
+        key, _, value = pair.partition("=")
+        if key == "auth":
+            scheme, _, token = value.partition(" ")
+            fields.append(("auth scheme", show_text(scheme)))
+            shown = show_text(token) if reveal else f"{HIDDEN} ({len(token)} chars)"
+            fields.append(("token", shown))
+            if token and not reveal:
+                masked = masked.replace(token.encode(), HIDDEN.encode())
+            if scheme.lower() != "bearer":
+                warnings.append(f"Scheme {scheme!r}: servers expect 'Bearer'.")
+        elif key:
+            fields.append((show_text(key), show_text(value)))
+    return fields, show_bytes(masked).replace("\\x01", "^A"), warnings
+
+
+def _xoauth2(raw: bytes, text: str, reveal: bool) -> Decoded:
+    body = text[:-2] if text.endswith("\x01\x01") else text
+    fields, shown, warnings = _token_fields(raw, body.split("\x01"), reveal)
+    if not text.endswith("\x01\x01"):
+        warnings.append("XOAUTH2 must end with ^A^A.")
+    return Decoded(raw, shown, "xoauth2", tuple(fields), tuple(warnings))
+
+
+def _oauthbearer(raw: bytes, text: str, reveal: bool) -> Decoded:
+    gs2, _, rest = text.partition("\x01")
+    body = rest[:-2] if rest.endswith("\x01\x01") else rest
+    fields, shown, warnings = _token_fields(raw, body.split("\x01"), reveal)
+    authz = next((p[2:] for p in gs2.split(",") if p.startswith("a=")), "")
+    fields[:0] = [("GS2 header", show_text(gs2)), ("authzid", show_text(authz) or "(empty)")]
+    if not rest.endswith("\x01\x01"):
+        warnings.append("OAUTHBEARER must end with ^A^A.")
+    return Decoded(raw, shown, "oauthbearer", tuple(fields), tuple(warnings))
+
+
+def _json(raw: bytes, text: str, context: str | None) -> Decoded | None:
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return None
+    if not isinstance(data, dict):
+        return None
+    fields = tuple((show_text(str(k)), show_text(str(v))) for k, v in data.items())
+    kind = "oauth-error" if "status" in data else "json"
+    warnings: tuple[str, ...] = ()
+    if kind == "oauth-error":
+        warnings = ("OAUTHBEARER: answer with AQ== (^A); XOAUTH2: answer with an empty line.",)
+    return Decoded(raw, show_bytes(raw), kind, fields, warnings)
+
+
+# -- SCRAM, CRAM-MD5, DIGEST-MD5, LOGIN ------------------------------------------------------
+
+
+def _scram(raw: bytes, text: str, context: str | None) -> Decoded | None:
+    def unescape(name: str) -> str:
+        return name.replace("=2C", ",").replace("=3D", "=")
+
+    names = {
+        "n": "user",
+        "r": "nonce",
+        "s": "salt (base64)",
+        "i": "iterations",
+        "c": "channel binding (base64)",
+        "p": "client proof",
+        "v": "server signature",
+        "e": "server error",
+        "a": "authzid",
+        "m": "mandatory extension",
+    }
+    if _SCRAM_FIRST.match(text):
+        gs2_flag, authz, bare = text.split(",", 2)
+        fields = [
+            ("GS2 channel-binding flag", show_text(gs2_flag)),
+            ("authzid", show_text(unescape(authz[2:])) or "(empty)"),
+        ]
+        fields += [
+            (names.get(k, k), show_text(unescape(v) if k == "n" else v))
+            for k, v in parse_attributes(bare)
+        ]
+        return Decoded(raw, show_bytes(raw), "scram-client-first", tuple(fields))
+    pairs = parse_attributes(text)
+    keys = [k for k, _ in pairs]
+    if keys[:1] == ["r"] and "s" in keys and "i" in keys:
+        kind = "scram-server-first"
+    elif keys[:1] == ["c"] and "r" in keys and "p" in keys:
+        kind = "scram-client-final"
+    elif keys in (["v"], ["e"]):
+        kind = "scram-server-final"
+    else:
+        return None
+    fields = [(names.get(k, k), show_text(v)) for k, v in pairs]
+    if kind == "scram-server-first":
+        salt = dict(pairs)["s"]
+        try:
+            fields.append(("salt (hex)", base64.b64decode(salt, validate=True).hex()))
+        except (binascii.Error, ValueError):
+            fields.append(("salt (hex)", "(invalid base64)"))
+    if kind == "scram-client-final":
+        try:
+            cbind = base64.b64decode(dict(pairs)["c"], validate=True)
+            fields.append(("channel binding (decoded)", show_bytes(cbind)))
+        except (binascii.Error, ValueError):
+            pass
+    return Decoded(raw, show_bytes(raw), kind, tuple(fields))
+
+
+def _cram(raw: bytes, text: str, context: str | None) -> Decoded | None:
+    if _CRAM_CHALLENGE.match(text):
+        local, _, host = text[1:-1].partition("@")
+        fields = (
+            ("challenge", show_text(text)),
+            ("unique part", show_text(local)),
+            ("host", show_text(host)),
+        )
+        return Decoded(raw, show_bytes(raw), "cram-md5-challenge", fields)
+    response = _CRAM_RESPONSE.match(text)
+    if response and (context in (None, "CRAM-MD5")):
+        user_fields = (
+            ("user", show_text(response.group(1))),
+            ("HMAC-MD5 hex", response.group(2).lower()),
+        )
+        warnings: tuple[str, ...] = ()
+        if response.group(2) != response.group(2).lower():
+            warnings = ("RFC 2195 requires lower-case hex.",)
+        return Decoded(raw, show_bytes(raw), "cram-md5-response", user_fields, warnings)
+    return None
+
+
+def _digest(raw: bytes, text: str, context: str | None) -> Decoded | None:
+    if "=" not in text or not ("nonce=" in text or text.startswith("rspauth=")):
+        return None
+    try:
+        pairs = parse_directives(text)
+    except DirectiveError:
+        return None
+    keys = {k for k, _ in pairs}
+    if keys == {"rspauth"}:
+        kind = "digest-md5-rspauth"
+    elif "response" in keys:
+        kind = "digest-md5-response"
+    elif "nonce" in keys:
+        kind = "digest-md5-challenge"
+    else:
+        return None
+    fields = tuple((k, show_text(v)) for k, v in pairs)
+    warnings = []
+    realms = [v for k, v in pairs if k == "realm"]
+    if kind == "digest-md5-challenge":
+        if realms == [""]:
+            warnings.append('realm="" (as Dovecot sends): the client uses the empty realm.')
+        elif len(realms) > 1:
+            warnings.append(f"{len(realms)} realms offered; the client picks one.")
+        if "md5-sess" not in text:
+            warnings.append("No algorithm=md5-sess.")
+    return Decoded(raw, show_bytes(raw), kind, fields, tuple(warnings))
+
+
+def _login(raw: bytes, text: str, context: str | None) -> Decoded | None:
+    stripped = text.strip()
+    if len(stripped) > 40 or not (stripped.endswith(":") or context == "LOGIN"):
+        return None
+    kind = classify_prompt(raw)
+    if kind is None and not stripped.endswith(":"):
+        return None
+    fields = (("prompt", show_text(text)), ("asks for", kind or "(unrecognised prompt)"))
+    return Decoded(raw, show_bytes(raw), "login-prompt", fields)

@@ -1,0 +1,62 @@
+"""PLAIN (RFC 4616): ``authzid NUL authcid NUL passwd`` in one message."""
+
+from __future__ import annotations
+
+from smtpscope.auth.base import HIDDEN, Mechanism, Step, show_text
+
+
+def plain_layout(authzid: str, authcid: str) -> str:
+    """The PLAIN message as displayed: NULs as ``\\0``, the password masked."""
+    return f"{show_text(authzid)}\\0{show_text(authcid)}\\0{HIDDEN}"
+
+
+class Plain(Mechanism):
+    """PLAIN: the credentials in clear (base64 is encoding, not protection)."""
+
+    name = "PLAIN"
+    client_first = True
+
+    def _setup(self) -> None:
+        self._sent = False
+
+    def _credentials(self) -> Step:
+        self._sent = True
+        blob = b"\0".join((self.authzid.encode(), self.username.encode(), self.password.encode()))
+        values = (
+            ("authzid", show_text(self.authzid) if self.authzid else "(empty: act as authcid)"),
+            ("authcid", show_text(self.username)),
+            ("password", HIDDEN),
+            ("layout", plain_layout(self.authzid, self.username)),
+        )
+        warnings = []
+        if not self.username:
+            warnings.append("Empty authcid: servers reject PLAIN without a user name.")
+        if not self.password:
+            warnings.append("Empty password.")
+        return Step(
+            blob,
+            values,
+            "PLAIN sends authzid, authcid and password separated by NUL bytes, base64-encoded. "
+            "Anyone who sees the line has the password: use it only over TLS.",
+            secret=True,
+            mask=f"[PLAIN credentials for {show_text(self.username)} hidden]",
+            warnings=tuple(warnings),
+        )
+
+    def _initial(self) -> Step:
+        return self._credentials()
+
+    def _respond(self, challenge: bytes) -> Step:
+        if self._sent:
+            return self._unexpected(challenge, "the credentials were already sent")
+        step = self._credentials()
+        if challenge:
+            return Step(
+                step.response,
+                step.values,
+                step.explanation,
+                step.secret,
+                step.mask,
+                warnings=(*step.warnings, "PLAIN servers should send an empty 334 challenge."),
+            )
+        return step

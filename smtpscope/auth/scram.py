@@ -1,0 +1,233 @@
+"""SCRAM-SHA-1 (RFC 5802) and SCRAM-SHA-256 (RFC 7677), without channel binding."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import secrets
+
+from smtpscope.auth.base import HIDDEN, Mechanism, Step, show_text
+from smtpscope.auth.saslprep import saslprep_lenient
+
+# RFC 5802 §5.1 asks for at least 4096 iterations; fewer is weak but still works, so we warn.
+MIN_ITERATIONS = 4096
+# A hostile server could ask for billions of iterations to pin the CPU; ten million PBKDF2 rounds
+# already take seconds, so anything above is refused.
+MAX_ITERATIONS = 10_000_000
+
+
+def escape_saslname(name: str) -> str:
+    """RFC 5802 §5.1: ``=`` becomes ``=3D`` and ``,`` becomes ``=2C``."""
+    return name.replace("=", "=3D").replace(",", "=2C")
+
+
+def parse_attributes(text: str) -> list[tuple[str, str]]:
+    """Split ``r=...,s=...,i=...`` into (attribute, value) pairs; values may contain ``=``."""
+    out = []
+    for part in text.split(","):
+        key, sep, value = part.partition("=")
+        out.append((key, value) if sep else ("", part))
+    return out
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def _xor(a: bytes, b: bytes) -> bytes:
+    return bytes(x ^ y for x, y in zip(a, b, strict=True))
+
+
+class Scram(Mechanism):
+    """SCRAM client; subclasses pick the hash."""
+
+    hash_name = "sha1"
+    client_first = True
+
+    def _setup(self) -> None:
+        self._client_first_bare: str | None = None
+        self._gs2_header = ""
+        self._nonce = ""
+        self._server_signature: bytes | None = None
+        self._finished = False
+
+    def verifies_server(self) -> bool:
+        return True
+
+    # -- client-first ---------------------------------------------------------------------
+
+    def _initial(self) -> Step:
+        warnings: list[str] = []
+        user, warn = saslprep_lenient(self.username)
+        if warn:
+            warnings.append(f"user name: {warn}")
+        self._nonce = self.cnonce or secrets.token_urlsafe(24)
+        if any(c == "," or not 0x21 <= ord(c) <= 0x7E for c in self._nonce):
+            warnings.append("The client nonce must be printable ASCII without ','.")
+        authz = f"a={escape_saslname(self.authzid)}" if self.authzid else ""
+        self._gs2_header = f"n,{authz},"
+        self._client_first_bare = f"n={escape_saslname(user)},r={self._nonce}"
+        message = self._gs2_header + self._client_first_bare
+        values = (
+            ("GS2 header", self._gs2_header + "  (n: no channel binding)"),
+            ("username (SASLprep + escaped)", show_text(escape_saslname(user))),
+            ("client nonce", show_text(self._nonce)),
+            ("client-first", show_text(message)),
+        )
+        return Step(
+            message.encode("utf-8"),
+            values,
+            f"{self.name} client-first: GS2 header, user name and a fresh client nonce. "
+            "Not secret.",
+            warnings=tuple(warnings),
+        )
+
+    # -- dispatch -------------------------------------------------------------------------
+
+    def _respond(self, challenge: bytes) -> Step:
+        if self._client_first_bare is None:
+            if challenge:
+                return self._unexpected(challenge, "expected an empty 334 before client-first")
+            return self._initial()
+        if self._server_signature is None:
+            return self._client_final(challenge)
+        if not self._finished:
+            return self.verify_final(challenge)
+        return self._unexpected(challenge, "the exchange is complete")
+
+    # -- client-final ---------------------------------------------------------------------
+
+    def _client_final(self, challenge: bytes) -> Step:
+        server_first = challenge.decode("utf-8", errors="replace")
+        attrs = dict(parse_attributes(server_first))
+        values: list[tuple[str, str]] = [("server-first", show_text(server_first))]
+        if "m" in attrs:
+            return self._unexpected(challenge, "mandatory extension m= is not supported")
+        nonce, salt_b64, iter_text = attrs.get("r"), attrs.get("s"), attrs.get("i")
+        if nonce is None or salt_b64 is None or iter_text is None:
+            return self._unexpected(challenge, "server-first needs r=, s= and i=")
+        values += [
+            ("client nonce", show_text(self._nonce)),
+            ("combined nonce", show_text(nonce)),
+        ]
+        if not nonce.startswith(self._nonce) or len(nonce) <= len(self._nonce):
+            values.append(("nonce check", "FAILED"))
+            return Step(
+                None,
+                tuple(values),
+                "NONCE MISMATCH: the server nonce must start with our client nonce and add to "
+                "it. This may be a replay or a broken server. Cancelling with '*'.",
+                cancel=True,
+                warnings=("SCRAM server nonce does not extend the client nonce.",),
+            )
+        values.append(("server nonce part", show_text(nonce[len(self._nonce) :])))
+        try:
+            salt = base64.b64decode(salt_b64, validate=True)
+        except (binascii.Error, ValueError):
+            return self._unexpected(challenge, "salt s= is not valid base64")
+        if not iter_text.isdigit() or int(iter_text) < 1:
+            return self._unexpected(challenge, f"iteration count i={iter_text!r} is invalid")
+        iterations = int(iter_text)
+        warnings: list[str] = []
+        if iterations > MAX_ITERATIONS:
+            return self._unexpected(challenge, f"i={iterations} exceeds {MAX_ITERATIONS}")
+        if iterations < MIN_ITERATIONS:
+            warnings.append(f"Only {iterations} iterations (RFC 5802 asks for {MIN_ITERATIONS}+).")
+        password, warn = saslprep_lenient(self.password)
+        if warn:
+            warnings.append(f"password: {warn}")
+        h = self.hash_name
+        salted = hashlib.pbkdf2_hmac(h, password.encode("utf-8"), salt, iterations)
+        client_key = hmac.digest(salted, b"Client Key", h)
+        stored_key = hashlib.new(h, client_key).digest()
+        without_proof = f"c={_b64(self._gs2_header.encode())},r={nonce}"
+        auth_message = f"{self._client_first_bare},{server_first},{without_proof}"
+        client_signature = hmac.digest(stored_key, auth_message.encode("utf-8"), h)
+        proof = _xor(client_key, client_signature)
+        server_key = hmac.digest(salted, b"Server Key", h)
+        self._server_signature = hmac.digest(server_key, auth_message.encode("utf-8"), h)
+        message = f"{without_proof},p={_b64(proof)}"
+        values += [
+            ("salt (base64)", show_text(salt_b64)),
+            ("salt (hex)", salt.hex()),
+            ("iterations", str(iterations)),
+            ("password", f"{HIDDEN} (SASLprep, UTF-8)"),
+            ("SaltedPassword", salted.hex()),
+            ("ClientKey", client_key.hex()),
+            ("StoredKey", stored_key.hex()),
+            ("AuthMessage", show_text(auth_message)),
+            ("ClientSignature", client_signature.hex()),
+            ("ClientProof", _b64(proof)),
+            ("ServerKey", server_key.hex()),
+            ("ServerSignature expected", _b64(self._server_signature)),
+            ("client-final", show_text(message)),
+        ]
+        return Step(
+            message.encode("utf-8"),
+            tuple(values),
+            f"{self.name} client-final: SaltedPassword = PBKDF2(password, salt, i); "
+            "ClientProof = ClientKey XOR HMAC(StoredKey, AuthMessage). The server must answer "
+            "with v=ServerSignature, which proves it knows the salted password.",
+            secret=True,
+            mask=f"[{self.name} client proof hidden]",
+            warnings=tuple(warnings),
+        )
+
+    # -- server-final ---------------------------------------------------------------------
+
+    def verify_final(self, challenge: bytes) -> Step:
+        """Check server-final (``v=`` signature or ``e=`` error); may also be called directly."""
+        self._finished = True
+        text = challenge.decode("utf-8", errors="replace")
+        attrs = dict(parse_attributes(text))
+        expected = _b64(self._server_signature or b"")
+        values: list[tuple[str, str]] = [("server-final", show_text(text))]
+        if "e" in attrs:
+            values.append(("server error", show_text(attrs["e"])))
+            return Step(
+                None,
+                tuple(values),
+                f"The server reported a SCRAM error: {show_text(attrs['e'])}. Cancelling.",
+                cancel=True,
+                warnings=(f"SCRAM server error e={show_text(attrs['e'])}",),
+            )
+        got = attrs.get("v")
+        values += [
+            ("ServerSignature received", show_text(got) if got is not None else "(missing)"),
+            ("ServerSignature expected", expected),
+        ]
+        if got is not None and hmac.compare_digest(got.encode(), expected.encode()):
+            self.server_verified = True
+            values.append(("server verified", "yes"))
+            return Step(
+                b"",
+                tuple(values),
+                "Server signature verified: the server knows the salted password. "
+                "Answering with an empty line.",
+            )
+        self.server_verified = False
+        values.append(("server verified", "NO - MISMATCH"))
+        return Step(
+            None,
+            tuple(values),
+            "SERVER VERIFICATION FAILED: v= does not match the expected ServerSignature. This "
+            "server does not hold your credentials. Cancelling with '*'.",
+            cancel=True,
+            warnings=(f"{self.name} server signature mismatch: the server was NOT authenticated.",),
+        )
+
+
+class ScramSHA1(Scram):
+    """SCRAM-SHA-1 (RFC 5802)."""
+
+    name = "SCRAM-SHA-1"
+    hash_name = "sha1"
+
+
+class ScramSHA256(Scram):
+    """SCRAM-SHA-256 (RFC 7677)."""
+
+    name = "SCRAM-SHA-256"
+    hash_name = "sha256"

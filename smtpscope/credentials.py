@@ -1,0 +1,108 @@
+"""Where passwords and tokens come from: environment, ~/.netrc, stdin, or a no-echo prompt."""
+
+from __future__ import annotations
+
+import getpass
+import netrc
+import os
+import sys
+from typing import TextIO
+
+
+class CredentialError(Exception):
+    """No usable secret source; the message says what was tried and what to do instead."""
+
+
+COMMAND_LINE_WARNING = (
+    "warning: a password on the command line lands in shell history and is visible to other "
+    "users in the process list; prefer --password-env VAR, ~/.netrc or the prompt"
+)
+
+
+def warn_command_line_secret(what: str = "password", stream: TextIO | None = None) -> None:
+    """Print the shell-history warning for a secret given as a command-line argument."""
+    text = COMMAND_LINE_WARNING.replace("a password", f"a {what}", 1)
+    print(text, file=stream if stream is not None else sys.stderr)
+
+
+def from_env(var: str) -> str:
+    """The secret in environment variable ``var``; CredentialError when unset or empty."""
+    value = os.environ.get(var)
+    if value is None:
+        raise CredentialError(f"environment variable {var} is not set")
+    if value == "":
+        raise CredentialError(f"environment variable {var} is empty")
+    return value
+
+
+def from_netrc(host: str, user: str | None, path: str | None = None) -> tuple[str, str]:
+    """``(login, password)`` for ``host`` from ~/.netrc (or ``path``).
+
+    When ``user`` is given the entry's login must match it: a netrc entry for another account
+    must not be sent silently.
+    """
+    try:
+        entries = netrc.netrc(path)
+    except FileNotFoundError as exc:
+        raise CredentialError(f"no netrc file ({exc.filename})") from None
+    except netrc.NetrcParseError as exc:
+        raise CredentialError(f"cannot parse netrc: {exc}") from None
+    except OSError as exc:
+        raise CredentialError(f"cannot read netrc: {exc}") from None
+    found = entries.authenticators(host)
+    if found is None:
+        raise CredentialError(f"no netrc entry for machine {host} (and no default entry)")
+    login, _account, password = found
+    if user is not None and login and login != user:
+        raise CredentialError(f"the netrc entry for {host} is for login {login!r}, not {user!r}")
+    if not password:
+        raise CredentialError(f"the netrc entry for {host} has no password")
+    return login, password
+
+
+def from_stdin(stream: TextIO | None = None) -> str:
+    """Read the secret from the first line of stdin (for ``--password-stdin`` in scripts)."""
+    line = (stream if stream is not None else sys.stdin).readline()
+    secret = line.rstrip("\r\n")
+    if not secret:
+        raise CredentialError("--password-stdin: stdin gave an empty line")
+    return secret
+
+
+def get_secret(
+    *,
+    env: str | None,
+    netrc_host: str | None,
+    user: str | None,
+    prompt: str,
+    allow_prompt: bool,
+    netrc_path: str | None = None,
+    stdin: TextIO | None = None,
+    what: str = "password",
+    hint: str = "--password-env VAR, --netrc-host HOST or --password-stdin",
+) -> str:
+    """Return a password or token from the first source that is configured.
+
+    Order: ``env`` (environment variable name), then ``netrc_host``, then a no-echo prompt when
+    ``allow_prompt`` and stdin is a terminal. Never blocks on a non-terminal stdin: without a
+    source CredentialError is raised instead. ``what`` and ``hint`` word the error message.
+    """
+    if env:
+        return from_env(env)
+    if netrc_host:
+        return from_netrc(netrc_host, user, netrc_path)[1]
+    stream = stdin if stdin is not None else sys.stdin
+    interactive = stream is not None and not stream.closed and stream.isatty()
+    if allow_prompt and interactive:
+        try:
+            secret = getpass.getpass(prompt)
+        except EOFError:
+            raise CredentialError(f"no input at the {what} prompt") from None
+        if not secret:
+            raise CredentialError(f"empty input at the {what} prompt")
+        return secret
+    if allow_prompt:
+        raise CredentialError(
+            f"no {what} given and stdin is not a terminal (cannot prompt): use {hint}"
+        )
+    raise CredentialError(f"no {what} given: use {hint}")

@@ -1,0 +1,246 @@
+"""``smtpscope auth``: run as ``python -m smtpscope auth ...`` with stdin closed (never a TTY)."""
+
+from __future__ import annotations
+
+import base64
+import os
+import pathlib
+import subprocess
+import sys
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+
+
+def run(
+    *args: str, env: dict[str, str] | None = None, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    full_env = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "smtpscope", "auth", *args],
+        cwd=ROOT,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        input=stdin,
+        stdin=None if stdin is not None else subprocess.DEVNULL,
+    )
+
+
+def send_lines(out: str) -> list[str]:
+    return [line.split(": ", 1)[1] for line in out.splitlines() if line.startswith("send: ")]
+
+
+def test_no_tty_and_no_password_source_fails_cleanly() -> None:
+    result = run("plain", "--user", "tim")
+    assert result.returncode == 1
+    assert "not a terminal" in result.stderr and "--password-env" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stdout == ""
+
+
+def test_plain_with_password_env() -> None:
+    result = run("plain", "--user", "tim", "--password-env", "PW", env={"PW": "tanstaaftanstaaf"})
+    assert result.returncode == 0, result.stderr
+    assert send_lines(result.stdout) == ["AHRpbQB0YW5zdGFhZnRhbnN0YWFm"]
+    assert "AUTH PLAIN AHRpbQB0YW5zdGFhZnRhbnN0YWFm" in result.stdout
+    assert "tanstaaftanstaaf" not in result.stdout
+    assert "\\0tim\\0••••" in result.stdout
+
+
+def test_password_on_command_line_warns() -> None:
+    result = run("plain", "--user", "Kurt", "--authzid", "Ursel", "--password", "xipj3plmq")
+    assert result.returncode == 0
+    assert "shell history" in result.stderr
+    assert send_lines(result.stdout) == ["VXJzZWwAS3VydAB4aXBqM3BsbXE="]
+
+
+def test_password_stdin() -> None:
+    result = run("login", "--user", "tim", "--password-stdin", stdin="tanstaaftanstaaf\n")
+    assert result.returncode == 0, result.stderr
+    assert send_lines(result.stdout) == ["dGlt", "dGFuc3RhYWZ0YW5zdGFhZg=="]
+
+
+def test_netrc(tmp_path: pathlib.Path) -> None:
+    netrc = tmp_path / ".netrc"
+    netrc.write_text("machine mx.test login validuser password validpassword\n")
+    netrc.chmod(0o600)
+    result = run(
+        "plain", "--user", "validuser", "--netrc-host", "mx.test", env={"HOME": str(tmp_path)}
+    )
+    assert result.returncode == 0, result.stderr
+    assert send_lines(result.stdout) == ["AHZhbGlkdXNlcgB2YWxpZHBhc3N3b3Jk"]
+    result = run("plain", "--user", "other", "--netrc-host", "mx.test", env={"HOME": str(tmp_path)})
+    assert result.returncode == 1 and "validuser" in result.stderr
+
+
+def test_cram_md5() -> None:
+    result = run(
+        "cram-md5",
+        "--user",
+        "tim",
+        "--password-env",
+        "PW",
+        "--challenge",
+        "334 PDE4OTYuNjk3MTcwOTUyQHBvc3RvZmZpY2UucmVzdG9uLm1jaS5uZXQ+",
+        env={"PW": "tanstaaftanstaaf"},
+    )
+    assert result.returncode == 0, result.stderr
+    assert "b913a602c7eda7a495b4e6e7334d3890" in result.stdout
+    assert send_lines(result.stdout) == ["dGltIGI5MTNhNjAyYzdlZGE3YTQ5NWI0ZTZlNzMzNGQzODkw"]
+
+
+def test_bad_challenge_fails_before_asking_for_password() -> None:
+    result = run("cram-md5", "--user", "tim", "--challenge", "not*base64")
+    assert result.returncode == 1
+    assert "--challenge: invalid base64" in result.stderr
+
+
+def test_digest_md5_with_rspauth() -> None:
+    challenge = base64.b64encode(
+        b'realm="elwood.innosoft.com",nonce="OA6MG9tEQGm2hh",qop="auth",algorithm=md5-sess,'
+        b"charset=utf-8"
+    ).decode()
+    args = [
+        "digest-md5",
+        "--user",
+        "chris",
+        "--password-env",
+        "PW",
+        "--challenge",
+        challenge,
+        "--host",
+        "elwood.innosoft.com",
+        "--service",
+        "imap",
+        "--cnonce",
+        "OA6MHXh6VqTrRk",
+    ]
+    good = run(
+        *args,
+        "--rspauth",
+        "cnNwYXV0aD1lYTQwZjYwMzM1YzQyN2I1NTI3Yjg0ZGJhYmNkZmZmZA==",
+        env={"PW": "secret"},
+    )
+    assert good.returncode == 0, good.stderr
+    assert "d388dad90d4bbd760a152321f2143af7" in good.stdout
+    assert "a2549853149b0536f01f0b850c643c57" in good.stdout
+    assert send_lines(good.stdout)[1] == "(empty line)"
+    bad = run(
+        *args, "--rspauth", base64.b64encode(b"rspauth=" + b"0" * 32).decode(), env={"PW": "secret"}
+    )
+    assert bad.returncode == 2
+    assert "SERVER VERIFICATION FAILED" in bad.stdout
+    assert send_lines(bad.stdout)[-1] == "*"
+
+
+def test_scram_client_first_needs_no_password() -> None:
+    result = run("scram-sha-1", "--user", "user", "--nonce", "fyko+d2lbbFgONRv9qkxdawL")
+    assert result.returncode == 0, result.stderr
+    assert send_lines(result.stdout) == ["biwsbj11c2VyLHI9ZnlrbytkMmxiYkZnT05Sdjlxa3hkYXdM"]
+
+
+def test_scram_random_nonce_printed_for_reuse() -> None:
+    result = run("scram-sha-256", "--user", "user")
+    assert result.returncode == 0
+    assert "--nonce '" in result.stdout
+
+
+def test_scram_sha256_full() -> None:
+    server_first = base64.b64encode(
+        b"r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096"
+    ).decode()
+    base = [
+        "scram-sha-256",
+        "--user",
+        "user",
+        "--nonce",
+        "rOprNGfwEbeRWgbNEkqO",
+        "--password-env",
+        "PW",
+        "--server-first",
+        server_first,
+    ]
+    good_final = base64.b64encode(b"v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=").decode()
+    result = run(*base, "--server-final", good_final, env={"PW": "pencil"})
+    assert result.returncode == 0, result.stderr
+    assert "c4a49510323ab4f952cac1fa99441939e78ea74d6be81ddf7096e87513dc615d" in result.stdout
+    assert "dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ=" in result.stdout
+    assert "server verified           yes" in result.stdout
+    bad_final = base64.b64encode(b"v=AAAATRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=").decode()
+    result = run(*base, "--server-final", bad_final, env={"PW": "pencil"})
+    assert result.returncode == 2 and "SERVER VERIFICATION FAILED" in result.stdout
+
+
+def test_scram_server_first_requires_nonce() -> None:
+    result = run("scram-sha-1", "--user", "u", "--server-first", "cj1hYmM=")
+    assert result.returncode == 1 and "--nonce" in result.stderr
+
+
+def test_xoauth2() -> None:
+    expected = (
+        "dXNlcj1zb21ldXNlckBleGFtcGxlLmNvbQFhdXRoPUJlYXJlciB5YTI5LnZGOWRmdDRxbVRjMk52YjNSbGNrQmhk"
+        "SFJoZG1semRHRXVZMjl0Q2cBAQ=="
+    )
+    result = run(
+        "xoauth2",
+        "--user",
+        "someuser@example.com",
+        "--token-env",
+        "TOK",
+        env={"TOK": "ya29.vF9dft4qmTc2Nvb3RlckBhdHRhdmlzdGEuY29tCg"},
+    )
+    assert result.returncode == 0, result.stderr
+    assert send_lines(result.stdout) == [expected]
+    assert "ya29." not in result.stdout.replace(expected, "")
+
+
+def test_oauthbearer() -> None:
+    result = run(
+        "oauthbearer",
+        "--user",
+        "user@example.com",
+        "--token-env",
+        "TOK",
+        "--host",
+        "server.example.com",
+        "--port",
+        "143",
+        env={"TOK": "vF9dft4qmTc2Nvb3RlckBhbHRhdmlzdGEuY29tCg=="},
+    )
+    assert result.returncode == 0, result.stderr
+    assert send_lines(result.stdout) == [
+        "bixhPXVzZXJAZXhhbXBsZS5jb20sAWhvc3Q9c2VydmVyLmV4YW1wbGUuY29tAXBvcnQ9MTQzAWF1dGg9QmVhcmVy"
+        "IHZGOWRmdDRxbVRjMk52YjNSbGNrQmhiSFJoZG1semRHRXVZMjl0Q2c9PQEB"
+    ]
+
+
+def test_oauth_without_token_fails_cleanly() -> None:
+    result = run("xoauth2", "--user", "u")
+    assert result.returncode == 1 and "token" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_decode() -> None:
+    result = run("decode", "AHRpbQB0YW5zdGFhZnRhbnN0YWFm")
+    assert result.returncode == 0
+    assert "kind:   plain" in result.stdout and "tanstaaftanstaaf" not in result.stdout
+    revealed = run("decode", "AHRpbQB0YW5zdGFhZnRhbnN0YWFm", "--reveal")
+    assert "tanstaaftanstaaf" in revealed.stdout
+    mistake = run("decode", base64.b64encode(b"\\0tim\\0pw").decode())
+    assert "instead of NUL bytes" in mistake.stdout
+
+
+def test_decode_invalid_base64() -> None:
+    result = run("decode", "abc$")
+    assert result.returncode == 1 and "invalid base64" in result.stderr
+
+
+def test_decode_escapes_terminal_controls() -> None:
+    result = run("decode", base64.b64encode(b"evil\x1b]0;title\x07").decode())
+    assert result.returncode == 0
+    assert "\x1b" not in result.stdout and "\\x1b" in result.stdout
+
+
+def test_no_mechanism_given() -> None:
+    result = run()
+    assert result.returncode == 1 and "choose a mechanism" in result.stderr
