@@ -1,0 +1,194 @@
+"""``smtpscope mx DOMAIN``: MX hosts, addresses, PTR/FCrDNS, SPF, DMARC, MTA-STS, TLS-RPT, TLSA."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from smtpscope.mx import MailDNSReport
+
+EXIT_OK = 0
+EXIT_USAGE = 1
+EXIT_LOOKUP = 2
+
+EPILOG = """\
+exit status:
+  0  the report was produced (also for a Null MX or a domain without mail servers)
+  1  usage error (bad domain, bad --resolver, bad --timeout)
+  2  the MX lookup failed: the domain does not exist (NXDOMAIN), or the resolver
+     failed (SERVFAIL/REFUSED) or did not answer in time
+
+DNSSEC status is what the resolver reports (the AD bit); smtpscope validates nothing itself.
+The MTA-STS policy file is not fetched: its URL is shown.
+"""
+
+
+def _timeout(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not 0 < value <= 300:
+        raise argparse.ArgumentTypeError("timeout must be between 0 and 300 seconds")
+    return value
+
+
+def add_parser(subparsers: Any) -> None:
+    p = subparsers.add_parser(
+        "mx",
+        help="show where mail for a domain goes and its mail-DNS records",
+        description=(
+            "Look up a domain's MX records (with implicit MX and Null MX), the addresses of each "
+            "MX with PTR and forward-confirmed reverse DNS, SPF, DMARC, MTA-STS, TLS-RPT and the "
+            "TLSA records at _25._tcp.<mx>."
+        ),
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("domain", metavar="DOMAIN", help="mail domain (user@domain also works)")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.add_argument(
+        "--resolver",
+        metavar="IP[:PORT]",
+        help="ask this DNS resolver ([IPv6]:PORT for IPv6); default: the system's",
+    )
+    p.add_argument(
+        "--timeout", metavar="S", type=_timeout, default=5.0, help="seconds per lookup (5)"
+    )
+    p.set_defaults(handler=run)
+
+
+def _error(message: str) -> None:
+    from smtpscope.sanitize import visible
+
+    print(f"smtpscope mx: {visible(message)}", file=sys.stderr)
+
+
+def run(args: argparse.Namespace) -> int:
+    from smtpscope.mx import ResolverAddressError, mail_dns_report, resolver_for
+    from smtpscope.targets import TargetError, check_domain
+
+    try:
+        domain = check_domain(args.domain)
+    except TargetError as exc:
+        _error(str(exc))
+        return EXIT_USAGE
+    try:
+        resolver = resolver_for(args.resolver, timeout=args.timeout)
+    except ResolverAddressError as exc:
+        _error(f"{exc}")
+        return EXIT_USAGE
+    except Exception as exc:  # dnspython: no /etc/resolv.conf, unreadable config, ...
+        _error(f"cannot use the system resolver ({exc}); give one with --resolver IP[:PORT]")
+        return EXIT_LOOKUP
+    report = mail_dns_report(domain, resolver)
+    if args.json:
+        # ensure_ascii: C1 controls and bidi overrides in DNS text stay escaped on a terminal.
+        print(json.dumps(report.to_json(), indent=2, ensure_ascii=True))
+    else:
+        from rich.console import Console
+
+        render(report, Console(highlight=False))
+    if not report.ok:
+        _error(report.mx.explanation)
+        return EXIT_LOOKUP
+    return EXIT_OK
+
+
+def render(report: MailDNSReport, console: Console) -> None:
+    """Print the report as Rich tables; every DNS-derived string goes through ``visible``."""
+    from rich.table import Table
+    from rich.text import Text
+
+    from smtpscope.sanitize import visible
+
+    def t(value: str, style: str = "") -> Text:
+        return Text(visible(value), style=style)
+
+    status_style = {
+        "pass": "green",
+        "ok": "green",
+        "fail": "red",
+        "multiple": "red",
+        "invalid": "red",
+        "none": "yellow",
+        "no-ptr": "yellow",
+    }
+
+    title = Text("Mail DNS for ", style="bold")
+    title.append(visible(report.domain), style="bold cyan")
+    title.append(f"  (resolver: {visible(report.resolver)})", style="dim")
+    console.print(title)
+    mx = report.mx
+    console.print(t(f"MX: {mx.explanation}", "red" if mx.lookup_failed else ""))
+    for warning in mx.warnings:
+        console.print(t(f"warning: {warning}", "yellow"))
+    if mx.lookup_failed:
+        return
+
+    ptr = {r.address: r for r in report.reverse}
+    if mx.hosts:
+        table = Table(title="MX hosts", title_justify="left")
+        for column in ("pref", "host", "address", "PTR", "FCrDNS"):
+            table.add_column(column, overflow="fold")
+        for host in mx.hosts:
+            name = host.host + (" (implicit MX)" if host.implicit else "")
+            rows = host.addresses or ("",)
+            for i, address in enumerate(rows):
+                rev = ptr.get(address)
+                table.add_row(
+                    Text(str(host.preference) if i == 0 else ""),
+                    t(name if i == 0 else ""),
+                    t(address or (host.address_error or "no address"), "" if address else "red"),
+                    t(", ".join(rev.ptr) if rev else ""),
+                    t(rev.status if rev else "", status_style.get(rev.status, "") if rev else ""),
+                )
+        console.print(table)
+        for rev in report.reverse:
+            if rev.status != "pass":
+                console.print(t(f"{rev.address}: {rev.explanation}", "yellow"))
+
+    policies = Table(title="Policies", title_justify="left", show_lines=True)
+    for column in ("record", "status", "value and meaning"):
+        policies.add_column(column, overflow="fold")
+    for policy in report.policies():
+        cell = Text()
+        for record in policy.records:
+            cell.append(visible(record) + "\n")
+        for label, value in policy.details:
+            cell.append(f"{label}: ", style="dim")
+            cell.append(visible(value) + "\n")
+        for warning in policy.warnings:
+            cell.append(visible(warning) + "\n", style="yellow")
+        if not policy.records:
+            cell.append(visible(policy.explanation))
+        cell.rstrip()
+        kind = Text(policy.kind, style="bold")
+        kind.append("\n" + visible(policy.name), style="dim")
+        table_status = t(policy.status, status_style.get(policy.status, "red"))
+        policies.add_row(kind, table_status, cell)
+    console.print(policies)
+
+    if report.tlsa:
+        tlsa = Table(title="TLSA (DANE)", title_justify="left", show_lines=True)
+        for column in ("name", "record", "meaning"):
+            tlsa.add_column(column, overflow="fold")
+        for entry in report.tlsa:
+            if not entry.records:
+                tlsa.add_row(t(entry.name), Text("-"), t(entry.explanation))
+            for info in entry.records:
+                meaning = t(info.meaning)
+                if info.problem:
+                    meaning.append("\n" + visible(info.problem), style="yellow")
+                record = f"{info.usage} {info.selector} {info.mtype} {info.data}"
+                tlsa.add_row(t(entry.name), t(record), meaning)
+        console.print(tlsa)
+        for entry in report.tlsa:
+            if entry.records:
+                console.print(t(f"{entry.host}: {entry.explanation}", "dim"))
+    console.print(t(f"DNSSEC: {report.dnssec}"))

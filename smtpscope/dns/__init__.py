@@ -1,0 +1,1 @@
+"""Mail DNS for smtpscope; the public names are re-exported by :mod:`smtpscope.mx`."""

@@ -1,0 +1,147 @@
+"""MX lookup with the RFC 5321 §5.1 implicit MX and RFC 7505 Null MX rules, explained in words."""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from smtpscope.dns._json import jsonable
+from smtpscope.dns.resolver import DNSAnswer, MXRecord, Resolver, as_resolver
+
+MXStatus = Literal["ok", "implicit", "null", "nxdomain", "no-mail", "servfail", "timeout", "error"]
+
+NULL_MX_REPLY_CODES = "556 5.1.10 for recipients, 550 5.7.27 for senders"
+
+
+@dataclass(frozen=True)
+class MXHost:
+    """One mail exchanger and the addresses its name resolves to (IPv6 first, then IPv4)."""
+
+    preference: int
+    host: str
+    addresses: tuple[str, ...]
+    implicit: bool = False
+    address_error: str | None = None
+
+
+@dataclass(frozen=True)
+class MXResult:
+    """Where mail for ``domain`` goes, or why it goes nowhere."""
+
+    domain: str
+    status: MXStatus
+    hosts: tuple[MXHost, ...]
+    explanation: str
+    warnings: tuple[str, ...] = ()
+    authenticated: bool = False  # AD bit on the MX answer
+
+    @property
+    def routable(self) -> bool:
+        """True when at least one host has an address to try."""
+        return self.status in ("ok", "implicit") and any(h.addresses for h in self.hosts)
+
+    @property
+    def lookup_failed(self) -> bool:
+        return self.status in ("nxdomain", "servfail", "timeout", "error")
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = jsonable(self)
+        data["routable"] = self.routable
+        return data
+
+
+def failure_text(answer: DNSAnswer, what: str) -> str:
+    """Explain a failed lookup of ``what`` (e.g. "MX of example.com") for a person."""
+    detail = f" ({answer.error})" if answer.error else ""
+    if answer.status == "nxdomain":
+        return f"{answer.name} does not exist (NXDOMAIN); check the spelling"
+    if answer.status == "servfail":
+        return (
+            f"the resolver could not answer for {what}{detail}; broken DNSSEC or unreachable "
+            "name servers cause this: try again or another --resolver"
+        )
+    if answer.status == "timeout":
+        return f"no answer for {what} before the timeout{detail}; check --resolver"
+    return f"lookup of {what} failed{detail}"
+
+
+def _sort_addresses(addresses: list[str]) -> tuple[str, ...]:
+    # Sorted for repeatable output: IPv6 first (RFC 6724's default preference), then IPv4.
+    parsed = sorted({ipaddress.ip_address(a) for a in addresses}, key=lambda ip: (-ip.version, ip))
+    return tuple(str(ip) for ip in parsed)
+
+
+def resolve_addresses(host: str, resolver: Resolver) -> tuple[tuple[str, ...], str | None, bool]:
+    """Return (addresses, why there are none, whether a lookup failed) for ``host``."""
+    answers = [resolver.lookup(host, "AAAA"), resolver.lookup(host, "A")]
+    found = [str(r) for a in answers if a.ok for r in a.records]
+    if found:
+        return _sort_addresses(found), None, False
+    failed = [a for a in answers if a.status not in ("ok", "nodata", "nxdomain")]
+    if failed:
+        return (), failure_text(failed[0], f"{failed[0].rdtype} of {host}"), True
+    if all(a.status == "nxdomain" for a in answers):
+        return (), f"{host} does not exist (NXDOMAIN)", False
+    return (), f"{host} has no A or AAAA records", False
+
+
+def _implicit(domain: str, answer: DNSAnswer, resolver: Resolver) -> MXResult:
+    addresses, error, failed = resolve_addresses(domain, resolver)
+    ad = answer.authenticated
+    if addresses:
+        host = MXHost(0, domain, addresses, implicit=True)
+        text = (
+            f"{domain} has no MX records; RFC 5321 §5.1 says to deliver to the domain's own "
+            "address (implicit MX)"
+        )
+        return MXResult(domain, "implicit", (host,), text, authenticated=ad)
+    if failed:
+        return MXResult(domain, "error", (), error or "address lookup failed", authenticated=ad)
+    text = f"{domain} exists but has neither MX nor A/AAAA records: it cannot receive mail"
+    return MXResult(domain, "no-mail", (), text, authenticated=ad)
+
+
+def lookup_mx(domain: str, resolver: Any = None) -> MXResult:
+    """Look up where mail for ``domain`` goes: MX hosts by preference with their addresses."""
+    res = as_resolver(resolver)
+    domain = domain.strip().rstrip(".") or domain
+    answer = res.lookup(domain, "MX")
+    if answer.status == "nxdomain":
+        text = f"{domain} does not exist (NXDOMAIN): no mail can be delivered to it"
+        return MXResult(domain, "nxdomain", (), text, authenticated=answer.authenticated)
+    if answer.status in ("servfail", "timeout", "error"):
+        return MXResult(domain, answer.status, (), failure_text(answer, f"MX of {domain}"))
+    if answer.status == "nodata" or not answer.records:
+        return _implicit(domain, answer, res)
+
+    records: list[MXRecord] = list(answer.records)
+    warnings: list[str] = []
+    nulls = [r for r in records if r.exchange == "."]
+    if nulls and len(records) == 1:
+        pref = nulls[0].preference
+        if pref != 0:
+            warnings.append(f"Null MX should have preference 0 (RFC 7505 §3), not {pref}")
+        text = (
+            f"{domain} publishes a Null MX (MX 0 .): it accepts no mail (RFC 7505). Servers "
+            f"refuse mail to or from it ({NULL_MX_REPLY_CODES})"
+        )
+        return MXResult(domain, "null", (), text, tuple(warnings), answer.authenticated)
+    if nulls:
+        warnings.append(
+            "a Null MX ('.') mixed with other MX records is invalid (RFC 7505 §3); "
+            "the '.' record is ignored"
+        )
+        records = [r for r in records if r.exchange != "."]
+
+    hosts = []
+    for rec in sorted(records, key=lambda r: (r.preference, r.exchange.lower())):
+        addresses, error, _failed = resolve_addresses(rec.exchange, res)
+        if error:
+            warnings.append(f"MX {rec.preference} {rec.exchange}: {error}")
+        hosts.append(MXHost(rec.preference, rec.exchange, addresses, address_error=error))
+    order = ", then ".join(f"{h.host} ({h.preference})" for h in hosts)
+    text = f"{len(hosts)} MX record{'s' if len(hosts) != 1 else ''}; try in order: {order}"
+    if not any(h.addresses for h in hosts):
+        text += "; none of them has an address, so mail cannot be delivered"
+    return MXResult(domain, "ok", tuple(hosts), text, tuple(warnings), answer.authenticated)

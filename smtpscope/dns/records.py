@@ -1,0 +1,275 @@
+"""Mail-policy TXT records: SPF, DMARC, MTA-STS and TLS-RPT, parsed and explained."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from smtpscope.dns._json import jsonable
+from smtpscope.dns.mxlookup import failure_text
+from smtpscope.dns.resolver import Resolver
+
+PolicyStatus = Literal["ok", "none", "multiple", "invalid", "servfail", "timeout", "error"]
+Details = tuple[tuple[str, str], ...]
+
+
+def join_txt(strings: tuple[bytes, ...]) -> str:
+    """Join a TXT record's character-strings (each at most 255 bytes) into one value.
+
+    RFC 7208 §3.3 (and DMARC/MTA-STS/TLS-RPT alike) join them with nothing in between. Invalid
+    UTF-8 is kept visible as ``\\xNN`` rather than dropped: this is a debugger.
+    """
+    return b"".join(strings).decode("utf-8", errors="backslashreplace")
+
+
+@dataclass(frozen=True)
+class PolicyRecord:
+    """One TXT-published policy: the matching records, their tags and what they mean."""
+
+    kind: str
+    name: str
+    status: PolicyStatus
+    records: tuple[str, ...]
+    tags: tuple[tuple[str, str], ...]
+    explanation: str
+    details: Details = ()
+    warnings: tuple[str, ...] = ()
+    authenticated: bool = False
+
+    def tag(self, key: str) -> str | None:
+        for name, value in self.tags:
+            if name == key:
+                return value
+        return None
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = jsonable(self)
+        data["tags"] = [list(tag) for tag in self.tags]  # SPF repeats names (ip4, include)
+        data["details"] = dict(self.details)
+        return data
+
+
+def parse_tags(text: str) -> tuple[tuple[str, str], ...]:
+    """Parse ``k=v; k=v`` tag lists (DMARC, MTA-STS, TLS-RPT, DKIM)."""
+    tags = []
+    for part in text.split(";"):
+        key, sep, value = part.partition("=")
+        if sep and key.strip():
+            tags.append((key.strip().lower(), value.strip()))
+    return tuple(tags)
+
+
+def _spf_terms(text: str) -> tuple[tuple[str, str], ...]:
+    terms = []
+    for term in text.split()[1:]:
+        key, sep, value = term.partition("=")
+        if not sep:
+            key, _, value = term.partition(":")
+        terms.append((key.lower(), value))
+    return tuple(terms)
+
+
+_ALL = {
+    "-all": "fail: mail from hosts not listed should be rejected",
+    "~all": "softfail: mail from hosts not listed is suspicious",
+    "?all": "neutral: no statement about hosts not listed",
+    "+all": "pass for every host on the Internet: anyone may send as this domain",
+    "all": "pass for every host on the Internet: anyone may send as this domain",
+}
+# Terms that cost a DNS lookup; RFC 7208 §4.6.4 allows 10 in the whole evaluation.
+_LOOKUP_TERMS = {"include", "a", "mx", "ptr", "exists", "redirect"}
+
+
+def _spf_meaning(record: PolicyRecord) -> tuple[Details, tuple[str, ...]]:
+    details: list[tuple[str, str]] = []
+    warnings: list[str] = []
+    bare = [key.lstrip("+-~?") for key, _ in record.tags]
+    for key, _value in record.tags:
+        if key in _ALL:
+            details.append(("default", f"{key} = {_ALL[key]}"))
+            if key in ("+all", "all"):
+                warnings.append("SPF '+all' authorises the whole Internet to send as this domain")
+    if record.tag("redirect") is not None:
+        details.append(("redirect", record.tag("redirect") or ""))
+    lookups = sum(1 for key in bare if key in _LOOKUP_TERMS)
+    details.append(("DNS lookups", f"{lookups} at top level (limit 10 including nested)"))
+    if lookups > 10:
+        warnings.append(f"{lookups} lookup terms exceed RFC 7208's limit of 10 (permerror)")
+    return tuple(details), tuple(warnings)
+
+
+_DMARC_POLICY = {
+    "none": "none: monitor only, deliver as usual",
+    "quarantine": "quarantine: treat failing mail as suspicious (spam folder)",
+    "reject": "reject: refuse mail that fails DMARC",
+}
+
+
+def _dmarc_meaning(record: PolicyRecord) -> tuple[Details, tuple[str, ...], PolicyStatus]:
+    details: list[tuple[str, str]] = []
+    warnings: list[str] = []
+    status: PolicyStatus = "ok"
+    policy = (record.tag("p") or "").lower()
+    if policy in _DMARC_POLICY:
+        details.append(("policy", _DMARC_POLICY[policy]))
+    else:
+        status = "invalid"
+        shown = f"p={policy}" if policy else "no p= tag"
+        warnings.append(
+            f"{shown}: invalid; RFC 7489 §6.6.3 then treats the record as p=none "
+            "if rua= is valid, else ignores it"
+        )
+    sp = (record.tag("sp") or "").lower()
+    details.append(("subdomain policy", _DMARC_POLICY.get(sp, sp) if sp else "same as p="))
+    labels = {
+        "rua": "aggregate reports to",
+        "ruf": "failure reports to",
+        "pct": "applies to %",
+        "adkim": "DKIM alignment",
+        "aspf": "SPF alignment",
+    }
+    for key, label in labels.items():
+        value = record.tag(key)
+        if value is not None:
+            if key in ("adkim", "aspf"):
+                value = {"s": "strict", "r": "relaxed"}.get(value.lower(), value)
+            details.append((label, value))
+    return tuple(details), tuple(warnings), status
+
+
+def _sts_meaning(
+    record: PolicyRecord, domain: str
+) -> tuple[Details, tuple[str, ...], PolicyStatus]:
+    policy_id = record.tag("id")
+    url = f"https://mta-sts.{domain}/.well-known/mta-sts.txt"
+    details = [
+        ("policy URL", url),
+        ("policy id", policy_id or "(missing)"),
+        ("note", "the policy file (mode, mx patterns, max_age) is not fetched here"),
+    ]
+    if policy_id is None or not re.fullmatch(r"[A-Za-z0-9]{1,32}", policy_id):
+        warning = "id= must be 1-32 letters or digits (RFC 8461 §3.1); senders ignore the record"
+        return tuple(details), (warning,), "invalid"
+    return tuple(details), (), "ok"
+
+
+def _tlsrpt_meaning(record: PolicyRecord) -> tuple[Details, tuple[str, ...], PolicyStatus]:
+    rua = record.tag("rua")
+    if not rua:
+        return (), ("no rua= tag: nowhere to send reports (RFC 8460 §3)",), "invalid"
+    uris = [u.strip() for u in rua.split(",")]
+    bad = [u for u in uris if not u.lower().startswith(("mailto:", "https:"))]
+    warnings = tuple(f"report URI {u!r} is neither mailto: nor https:" for u in bad)
+    return (("reports to", ", ".join(uris)),), warnings, "invalid" if bad else "ok"
+
+
+@dataclass(frozen=True)
+class _Kind:
+    kind: str
+    prefix: re.Pattern[str]
+    multiple: str  # what the RFC says about more than one record
+
+
+_KINDS = {
+    "SPF": _Kind(
+        "SPF",
+        re.compile(r"v=spf1(\s|$)", re.I),
+        "RFC 7208 §4.5: more than one SPF record is a permanent error (permerror)",
+    ),
+    "DMARC": _Kind(
+        "DMARC",
+        re.compile(r"v\s*=\s*DMARC1\s*(;|$)", re.I),
+        "RFC 7489 §6.6.3: with more than one DMARC record no policy applies",
+    ),
+    "MTA-STS": _Kind(
+        "MTA-STS",
+        re.compile(r"v=STSv1\s*(;|$)"),
+        "RFC 8461 §3.1: with more than one record senders assume no MTA-STS",
+    ),
+    "TLS-RPT": _Kind(
+        "TLS-RPT",
+        re.compile(r"v=TLSRPTv1\s*(;|$)"),
+        "RFC 8460 §3: with more than one record senders assume no TLS-RPT",
+    ),
+}
+
+
+def _fetch_policy(kind: str, name: str, resolver: Resolver) -> PolicyRecord:
+    spec = _KINDS[kind]
+    answer = resolver.lookup(name, "TXT")
+    ad = answer.authenticated
+    if answer.status in ("servfail", "timeout", "error"):
+        return PolicyRecord(
+            kind, name, answer.status, (), (), failure_text(answer, f"TXT of {name}")
+        )
+    texts = [join_txt(strings) for strings in answer.records] if answer.ok else []
+    matching = tuple(t for t in texts if spec.prefix.match(t))
+    if not matching:
+        return PolicyRecord(
+            kind, name, "none", (), (), f"no {kind} record at {name}", authenticated=ad
+        )
+    if len(matching) > 1:
+        return PolicyRecord(
+            kind,
+            name,
+            "multiple",
+            matching,
+            (),
+            spec.multiple,
+            warnings=(spec.multiple,),
+            authenticated=ad,
+        )
+    tags = _spf_terms(matching[0]) if kind == "SPF" else parse_tags(matching[0])
+    return PolicyRecord(
+        kind, name, "ok", matching, tags, f"{kind} record at {name}", authenticated=ad
+    )
+
+
+def _with(
+    record: PolicyRecord, details: Details, warnings: tuple[str, ...], status: PolicyStatus
+) -> PolicyRecord:
+    explanation = record.explanation if status == "ok" else f"invalid {record.kind} record"
+    return PolicyRecord(
+        record.kind,
+        record.name,
+        status,
+        record.records,
+        record.tags,
+        explanation,
+        details,
+        warnings,
+        record.authenticated,
+    )
+
+
+def lookup_spf(domain: str, resolver: Resolver) -> PolicyRecord:
+    record = _fetch_policy("SPF", domain, resolver)
+    if record.status != "ok":
+        return record
+    details, warnings = _spf_meaning(record)
+    return _with(record, details, warnings, "ok")
+
+
+def lookup_dmarc(domain: str, resolver: Resolver) -> PolicyRecord:
+    record = _fetch_policy("DMARC", f"_dmarc.{domain}", resolver)
+    return record if record.status != "ok" else _with(record, *_dmarc_meaning(record))
+
+
+def lookup_mta_sts(domain: str, resolver: Resolver) -> PolicyRecord:
+    record = _fetch_policy("MTA-STS", f"_mta-sts.{domain}", resolver)
+    return record if record.status != "ok" else _with(record, *_sts_meaning(record, domain))
+
+
+def lookup_tls_rpt(domain: str, resolver: Resolver) -> PolicyRecord:
+    record = _fetch_policy("TLS-RPT", f"_smtp._tls.{domain}", resolver)
+    return record if record.status != "ok" else _with(record, *_tlsrpt_meaning(record))
+
+
+POLICY_LOOKUPS: dict[str, Callable[[str, Resolver], PolicyRecord]] = {
+    "spf": lookup_spf,
+    "dmarc": lookup_dmarc,
+    "mta_sts": lookup_mta_sts,
+    "tls_rpt": lookup_tls_rpt,
+}

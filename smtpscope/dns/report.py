@@ -1,0 +1,111 @@
+"""The mail-DNS picture of a domain: MX, addresses with PTR/FCrDNS, policies, TLSA, DNSSEC."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from smtpscope.dns._json import jsonable
+from smtpscope.dns.mxlookup import MXResult, lookup_mx
+from smtpscope.dns.records import (
+    PolicyRecord,
+    lookup_dmarc,
+    lookup_mta_sts,
+    lookup_spf,
+    lookup_tls_rpt,
+)
+from smtpscope.dns.resolver import CachingResolver, as_resolver
+from smtpscope.dns.reverse import ReverseDNS, check_reverse
+from smtpscope.dns.tlsa import TLSAReport, lookup_tlsa
+
+
+@dataclass(frozen=True)
+class MailDNSReport:
+    """Everything ``smtpscope mx`` shows. Policy fields are None when the MX lookup itself failed
+    (the domain does not exist or the resolver does not answer), since they would fail alike."""
+
+    domain: str
+    resolver: str
+    mx: MXResult
+    reverse: tuple[ReverseDNS, ...] = ()
+    spf: PolicyRecord | None = None
+    dmarc: PolicyRecord | None = None
+    mta_sts: PolicyRecord | None = None
+    tls_rpt: PolicyRecord | None = None
+    tlsa: tuple[TLSAReport, ...] = ()
+    dnssec: str = ""
+
+    @property
+    def ok(self) -> bool:
+        """False when the MX lookup failed (NXDOMAIN, SERVFAIL, timeout)."""
+        return not self.mx.lookup_failed
+
+    def policies(self) -> tuple[PolicyRecord, ...]:
+        found = (self.spf, self.dmarc, self.mta_sts, self.tls_rpt)
+        return tuple(p for p in found if p is not None)
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "domain": self.domain,
+            "resolver": self.resolver,
+            "ok": self.ok,
+            "mx": self.mx.to_json(),
+            "reverse": jsonable(self.reverse),
+            "tlsa": jsonable(self.tlsa),
+            "dnssec": self.dnssec,
+        }
+        for key, policy in (
+            ("spf", self.spf),
+            ("dmarc", self.dmarc),
+            ("mta_sts", self.mta_sts),
+            ("tls_rpt", self.tls_rpt),
+        ):
+            data[key] = policy.to_json() if policy is not None else None
+        return data
+
+
+def dnssec_summary(mx: MXResult, tlsa: tuple[TLSAReport, ...]) -> str:
+    """Say what the resolver's AD bit tells: smtpscope validates nothing itself."""
+    if mx.authenticated:
+        signed_tlsa = [t.host for t in tlsa if t.status == "ok" and t.authenticated]
+        extra = f"; TLSA validated for {', '.join(signed_tlsa)}" if signed_tlsa else ""
+        return f"validated: the resolver set the AD bit on the MX answer{extra}"
+    return (
+        "not validated: the resolver did not set the AD bit (the zone is unsigned, or the "
+        "resolver does not validate DNSSEC); DANE cannot apply"
+    )
+
+
+def mail_dns_report(
+    domain: str, resolver: Any = None, *, description: str | None = None, reverse: bool = True
+) -> MailDNSReport:
+    """Look up the whole mail-DNS picture of ``domain`` through ``resolver``."""
+    base = as_resolver(resolver)
+    res = CachingResolver(base)
+    name = description or getattr(base, "description", None) or type(base).__name__
+    mx = lookup_mx(domain, res)
+    domain = mx.domain
+    if mx.lookup_failed:
+        return MailDNSReport(domain, name, mx, dnssec=dnssec_summary(mx, ()))
+
+    reverse_checks: list[ReverseDNS] = []
+    if reverse:
+        owners: dict[str, list[str]] = {}
+        for host in mx.hosts:
+            for address in host.addresses:
+                owners.setdefault(address, []).append(host.host)
+        reverse_checks = [check_reverse(a, res, tuple(h)) for a, h in owners.items()]
+    # RFC 7672 DANE looks at the MX host names; an implicit MX is the domain itself.
+    tlsa = tuple(lookup_tlsa(h.host, res) for h in mx.hosts)
+    return MailDNSReport(
+        domain=domain,
+        resolver=name,
+        mx=mx,
+        reverse=tuple(reverse_checks),
+        spf=lookup_spf(domain, res),
+        dmarc=lookup_dmarc(domain, res),
+        mta_sts=lookup_mta_sts(domain, res),
+        tls_rpt=lookup_tls_rpt(domain, res),
+        tlsa=tlsa,
+        dnssec=dnssec_summary(mx, tlsa),
+    )

@@ -1,0 +1,242 @@
+"""The resolver seam: lookup(name, type) -> DNSAnswer, backed by dnspython or by a table."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol, runtime_checkable
+
+Status = Literal["ok", "nodata", "nxdomain", "servfail", "timeout", "error"]
+
+DEFAULT_TIMEOUT = 5.0
+DNS_PORT = 53
+# Large enough for TLSA/TXT sets without falling back to TCP, small enough to avoid fragmentation
+# (the DNS flag day 2020 recommendation).
+EDNS_PAYLOAD = 1232
+
+
+@dataclass(frozen=True)
+class MXRecord:
+    preference: int
+    exchange: str  # without the final dot; "." is the root (Null MX)
+
+
+@dataclass(frozen=True)
+class TLSARecord:
+    usage: int
+    selector: int
+    mtype: int
+    data: bytes
+
+
+Record = str | MXRecord | TLSARecord | tuple[bytes, ...]
+
+
+@dataclass(frozen=True)
+class DNSAnswer:
+    """The outcome of one query. ``records`` hold: A/AAAA/PTR/CNAME -> str, MX -> MXRecord,
+    TLSA -> TLSARecord, TXT -> tuple of the raw character-strings (joined later by the caller)."""
+
+    name: str
+    rdtype: str
+    status: Status
+    records: tuple[Any, ...] = ()
+    authenticated: bool = False  # the AD bit of the response
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+
+@runtime_checkable
+class Resolver(Protocol):
+    """Anything that can answer ``lookup(name, rdtype)``; tests inject a StaticResolver."""
+
+    def lookup(self, name: str, rdtype: str) -> DNSAnswer: ...
+
+
+class ResolverAddressError(ValueError):
+    """A ``--resolver`` value that is not ``IP[:PORT]`` or ``[IPv6]:PORT``."""
+
+
+def parse_resolver_address(text: str) -> tuple[str, int]:
+    """Parse ``IP``, ``IP:PORT``, ``[IPv6]:PORT`` or a bare IPv6 address (port 53)."""
+    value = text.strip()
+    host, port_text = value, ""
+    if value.startswith("["):
+        end = value.find("]")
+        if end == -1:
+            raise ResolverAddressError(f"unbalanced brackets in resolver address {text!r}")
+        host, rest = value[1:end], value[end + 1 :]
+        if rest and not rest.startswith(":"):
+            raise ResolverAddressError(f"unexpected {rest!r} in resolver address {text!r}")
+        port_text = rest[1:] if rest else ""
+        if rest == ":":
+            raise ResolverAddressError(f"missing port in resolver address {text!r}")
+    elif value.count(":") == 1:
+        host, _, port_text = value.partition(":")
+        if port_text == "":
+            raise ResolverAddressError(f"missing port in resolver address {text!r}")
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        raise ResolverAddressError(
+            f"resolver {text!r} is not an IP address; write IP[:PORT] or [IPv6]:PORT"
+        ) from None
+    if port_text == "":
+        return host, DNS_PORT
+    if not (port_text.isascii() and port_text.isdigit()) or not 1 <= int(port_text) <= 65535:
+        raise ResolverAddressError(f"bad port {port_text!r} in resolver address {text!r}")
+    return host, int(port_text)
+
+
+def _convert(rdtype: str, rdata: Any) -> Any:
+    if rdtype == "MX":
+        exchange = rdata.exchange.to_text()
+        return MXRecord(rdata.preference, exchange if exchange == "." else exchange.rstrip("."))
+    if rdtype == "TXT":
+        return tuple(bytes(s) for s in rdata.strings)
+    if rdtype == "TLSA":
+        return TLSARecord(rdata.usage, rdata.selector, rdata.mtype, bytes(rdata.cert))
+    if rdtype in ("PTR", "CNAME"):
+        return rdata.target.to_text().rstrip(".") or "."
+    if rdtype in ("A", "AAAA"):
+        return rdata.address
+    return rdata.to_text()
+
+
+def _failure_text(exc: Any) -> str:
+    """Describe a NoNameservers failure by the rcode or error each server gave."""
+    parts = []
+    for entry in exc.kwargs.get("errors") or ():
+        server, _tcp, _port, err, _response = entry
+        parts.append(f"{server} answered {err}")
+    return "; ".join(parts) or str(exc)
+
+
+class DnsPythonResolver:
+    """A Resolver backed by ``dns.resolver.Resolver``; dnspython is imported on first use."""
+
+    def __init__(
+        self,
+        address: str | None = None,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        resolver: Any = None,
+    ) -> None:
+        import dns.flags
+        import dns.resolver
+
+        self.address = address
+        if resolver is None:
+            if address is None:
+                resolver = dns.resolver.Resolver()  # the system's /etc/resolv.conf
+            else:
+                host, port = parse_resolver_address(address)
+                resolver = dns.resolver.Resolver(configure=False)
+                resolver.nameservers = [host]
+                resolver.port = port
+            resolver.timeout = timeout
+            resolver.lifetime = timeout
+            # Ask for DNSSEC data (DO) and for the AD bit: the report shows what the resolver
+            # says about validation; dnspython itself validates nothing.
+            resolver.use_edns(0, dns.flags.DO, EDNS_PAYLOAD)
+            resolver.flags = dns.flags.RD | dns.flags.AD
+        self._resolver = resolver
+
+    @property
+    def description(self) -> str:
+        return self.address or "system resolver"
+
+    def lookup(self, name: str, rdtype: str) -> DNSAnswer:
+        import dns.exception
+        import dns.flags
+        import dns.resolver
+
+        try:
+            answer = self._resolver.resolve(name, rdtype, search=False, raise_on_no_answer=False)
+        except dns.resolver.NXDOMAIN as exc:
+            responses = exc.kwargs.get("responses") or {}
+            ad = any(r.flags & dns.flags.AD for r in responses.values())
+            return DNSAnswer(name, rdtype, "nxdomain", authenticated=ad, error="NXDOMAIN")
+        except dns.resolver.LifetimeTimeout as exc:
+            return DNSAnswer(name, rdtype, "timeout", error=str(exc))
+        except dns.resolver.NoNameservers as exc:
+            return DNSAnswer(name, rdtype, "servfail", error=_failure_text(exc))
+        except dns.exception.DNSException as exc:
+            return DNSAnswer(name, rdtype, "error", error=str(exc) or type(exc).__name__)
+        except (OSError, ValueError) as exc:  # e.g. an unusable resolver address
+            return DNSAnswer(name, rdtype, "error", error=str(exc))
+        ad = bool(answer.response.flags & dns.flags.AD)
+        if answer.rrset is None:
+            return DNSAnswer(name, rdtype, "nodata", authenticated=ad)
+        records = tuple(_convert(rdtype, rdata) for rdata in answer.rrset)
+        return DNSAnswer(name, rdtype, "ok", records, authenticated=ad)
+
+
+def resolver_for(address: str | None = None, timeout: float = DEFAULT_TIMEOUT) -> DnsPythonResolver:
+    """Build a resolver for ``--resolver IP[:PORT]`` (None: the system's resolver)."""
+    if address is not None:
+        parse_resolver_address(address)  # fail early with a clear message
+    return DnsPythonResolver(address, timeout=timeout)
+
+
+def as_resolver(obj: Any) -> Resolver:
+    """Accept one of ours, a ``dns.resolver.Resolver`` (wrapped), or None (system resolver)."""
+    if obj is None:
+        return resolver_for(None)
+    if hasattr(obj, "lookup"):
+        return obj  # type: ignore[no-any-return]
+    if hasattr(obj, "resolve"):
+        return DnsPythonResolver(resolver=obj)
+    raise TypeError(f"not a resolver: {obj!r}")
+
+
+def _key(name: str, rdtype: str) -> tuple[str, str]:
+    return name.rstrip(".").lower(), rdtype.upper()
+
+
+@dataclass
+class StaticResolver:
+    """A Resolver answering from a table, for tests and offline use.
+
+    ``records`` maps (name, rdtype) to a list of records; ``failures`` maps (name, rdtype) or
+    (name, "*") to a status such as "servfail" or "timeout". A name present in any record is
+    NODATA for other types; every other name is NXDOMAIN. ``authenticated`` names get the AD bit.
+    """
+
+    records: Mapping[tuple[str, str], Iterable[Any]] = field(default_factory=dict)
+    failures: Mapping[tuple[str, str], Status] = field(default_factory=dict)
+    authenticated: frozenset[str] = frozenset()
+    queries: list[tuple[str, str]] = field(default_factory=list)
+
+    def lookup(self, name: str, rdtype: str) -> DNSAnswer:
+        key = _key(name, rdtype)
+        self.queries.append(key)
+        table = {_key(*k): tuple(v) for k, v in self.records.items()}
+        fails = {_key(*k): v for k, v in self.failures.items()}
+        failure = fails.get(key) or fails.get((key[0], "*"))
+        if failure is not None:
+            return DNSAnswer(name, rdtype, failure, error=f"simulated {failure}")
+        ad = key[0] in {n.rstrip(".").lower() for n in self.authenticated}
+        if key in table:
+            return DNSAnswer(name, rdtype, "ok", table[key], authenticated=ad)
+        if any(owner == key[0] for owner, _ in table):
+            return DNSAnswer(name, rdtype, "nodata", authenticated=ad)
+        return DNSAnswer(name, rdtype, "nxdomain", authenticated=ad, error="NXDOMAIN")
+
+
+class CachingResolver:
+    """Memoise answers for the length of one report (FCrDNS re-asks for MX host addresses)."""
+
+    def __init__(self, inner: Resolver) -> None:
+        self.inner = inner
+        self._cache: dict[tuple[str, str], DNSAnswer] = {}
+
+    def lookup(self, name: str, rdtype: str) -> DNSAnswer:
+        key = _key(name, rdtype)
+        if key not in self._cache:
+            self._cache[key] = self.inner.lookup(name, rdtype)
+        return self._cache[key]

@@ -1,0 +1,109 @@
+"""TLSA records at _25._tcp.<mx> (DANE for SMTP, RFC 7672 over RFC 6698), named and explained."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from smtpscope.dns.mxlookup import failure_text
+from smtpscope.dns.resolver import Resolver, TLSARecord
+
+TLSA_USAGE = {0: "PKIX-TA", 1: "PKIX-EE", 2: "DANE-TA", 3: "DANE-EE"}
+TLSA_SELECTOR = {0: "Cert", 1: "SPKI"}
+TLSA_MATCHING = {0: "Full", 1: "SHA2-256", 2: "SHA2-512"}
+_USAGE_TEXT = {
+    0: "a CA that must also be publicly trusted",
+    1: "the server certificate, also checked against public CAs",
+    2: "a trust anchor (CA) of the server's own choosing",
+    3: "the server's own certificate or key, no CA needed",
+}
+_SELECTOR_TEXT = {0: "the whole certificate", 1: "the public key only (SubjectPublicKeyInfo)"}
+_MATCHING_TEXT = {0: "compared in full", 1: "as a SHA-256 hash", 2: "as a SHA-512 hash"}
+_HASH_LEN = {1: 32, 2: 64}
+
+
+@dataclass(frozen=True)
+class TLSAInfo:
+    usage: int
+    selector: int
+    mtype: int
+    data: str  # hex
+    meaning: str
+    usable: bool  # usable for SMTP per RFC 7672
+    problem: str | None = None
+
+
+def explain_tlsa(record: TLSARecord) -> TLSAInfo:
+    """Name a TLSA record's fields: ``3 1 1`` is DANE-EE SPKI SHA2-256, and so on."""
+    names = (
+        TLSA_USAGE.get(record.usage, f"usage {record.usage}"),
+        TLSA_SELECTOR.get(record.selector, f"selector {record.selector}"),
+        TLSA_MATCHING.get(record.mtype, f"matching type {record.mtype}"),
+    )
+    meaning = (
+        f"{record.usage} {record.selector} {record.mtype} = {' '.join(names)}: "
+        f"{_USAGE_TEXT.get(record.usage, 'unknown usage')}, "
+        f"{_SELECTOR_TEXT.get(record.selector, 'unknown selector')}, "
+        f"{_MATCHING_TEXT.get(record.mtype, 'unknown matching type')}"
+    )
+    problem = None
+    if record.usage in (0, 1):
+        problem = "PKIX usages (0, 1) are not used for SMTP: RFC 7672 §3.1.3 says to ignore them"
+    elif record.usage not in TLSA_USAGE or record.selector not in TLSA_SELECTOR:
+        problem = "unknown usage or selector: clients ignore this record"
+    elif record.mtype in _HASH_LEN and len(record.data) != _HASH_LEN[record.mtype]:
+        problem = (
+            f"{TLSA_MATCHING[record.mtype]} data must be {_HASH_LEN[record.mtype]} bytes, "
+            f"not {len(record.data)}"
+        )
+    elif record.mtype not in TLSA_MATCHING:
+        problem = "unknown matching type: clients ignore this record"
+    return TLSAInfo(
+        record.usage,
+        record.selector,
+        record.mtype,
+        record.data.hex(),
+        meaning,
+        problem is None,
+        problem,
+    )
+
+
+@dataclass(frozen=True)
+class TLSAReport:
+    host: str
+    name: str
+    status: Literal["ok", "none", "servfail", "timeout", "error"]
+    records: tuple[TLSAInfo, ...]
+    authenticated: bool
+    explanation: str
+
+
+def lookup_tlsa(mx_host: str, resolver: Resolver, port: int = 25) -> TLSAReport:
+    """TLSA at ``_25._tcp.<mx_host>``: whether DANE applies to this MX and what it pins."""
+    name = f"_{port}._tcp.{mx_host}"
+    answer = resolver.lookup(name, "TLSA")
+    if answer.status in ("servfail", "timeout", "error"):
+        return TLSAReport(
+            mx_host, name, answer.status, (), False, failure_text(answer, f"TLSA of {name}")
+        )
+    if not answer.ok:
+        return TLSAReport(
+            mx_host,
+            name,
+            "none",
+            (),
+            answer.authenticated,
+            "no TLSA records: DANE does not apply to this MX",
+        )
+    infos = tuple(explain_tlsa(r) for r in answer.records)
+    if not answer.authenticated:
+        text = (
+            "TLSA records found but not DNSSEC-validated (AD bit unset): DANE needs a "
+            "validated answer (RFC 7672 §2.2), so a DANE client ignores them"
+        )
+    elif any(i.usable for i in infos):
+        text = "DNSSEC-validated TLSA records: a DANE client must use STARTTLS and match them"
+    else:
+        text = "validated TLSA records, but none is usable for SMTP"
+    return TLSAReport(mx_host, name, "ok", infos, answer.authenticated, text)

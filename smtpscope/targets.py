@@ -1,0 +1,249 @@
+"""Parse what a user types as a target (host, host:port, URL, user@domain) into a Target; no DNS."""
+
+from __future__ import annotations
+
+import difflib
+import ipaddress
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+Security = Literal["plain", "starttls", "implicit", "auto"]
+
+# scheme -> (default port, security, lmtp). "submissions" is RFC 8314's name for port 465.
+SCHEMES: dict[str, tuple[int, Security, bool]] = {
+    "smtp": (25, "auto", False),
+    "smtps": (465, "implicit", False),
+    "submission": (587, "starttls", False),
+    "submissions": (465, "implicit", False),
+    "lmtp": (24, "auto", True),
+}
+
+DEFAULT_PORT = 25
+# Port 465 speaks TLS from the first byte (RFC 8314); waiting for a plaintext greeting there would
+# only hang, so a bare host:465 is taken as implicit TLS.
+IMPLICIT_TLS_PORTS = frozenset({465})
+
+# Letters (any script, for IDNs), digits, hyphen, underscore (seen in real MX names) and dots.
+_HOST_CHAR = re.compile(r"[^\W]|[-.]", re.UNICODE)
+_MAX_HOST = 253
+_MAX_LABEL = 63
+
+
+class TargetError(ValueError):
+    """A target string that cannot be understood; the message says what is wrong and how to fix."""
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where to connect. ``host`` is None when the target routes by MX (``mx_domain`` is set)."""
+
+    host: str | None
+    port: int
+    security: Security
+    mx_domain: str | None
+    original: str
+    lmtp: bool = False
+    mailbox: str | None = None  # "user@domain" when the user typed one
+
+    @property
+    def routes_by_mx(self) -> bool:
+        return self.mx_domain is not None
+
+    @property
+    def is_ip(self) -> bool:
+        return self.host is not None and _ip(self.host) is not None
+
+    @property
+    def display(self) -> str:
+        """Short human form: ``host:port``, ``[v6]:port`` or ``MX of domain:port``."""
+        if self.host is None:
+            return f"MX of {self.mx_domain}:{self.port}"
+        return f"{format_host(self.host)}:{self.port}"
+
+
+def format_host(host: str) -> str:
+    """Bracket an IPv6 literal so a ``:port`` can follow it."""
+    return f"[{host}]" if ":" in host else host
+
+
+def _ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(text)
+    except ValueError:
+        return None
+
+
+def _parse_port(text: str, where: str) -> int:
+    if text == "":
+        raise TargetError(f"missing port after ':' in {where!r}")
+    if not text.isascii() or not text.isdigit():
+        raise TargetError(f"port {text!r} in {where!r} is not a number")
+    port = int(text)
+    if not 1 <= port <= 65535:
+        raise TargetError(f"port {port} in {where!r} is out of range (1-65535)")
+    return port
+
+
+def check_port(port: int) -> int:
+    """Validate a port given as a number (``--port``)."""
+    if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
+        raise TargetError(f"port {port!r} is out of range (1-65535)")
+    return port
+
+
+def _check_hostname(host: str, original: str) -> str:
+    if host == "":
+        raise TargetError(f"missing host name in {original!r}")
+    name = host[:-1] if host.endswith(".") else host
+    if len(name) > _MAX_HOST:
+        raise TargetError(f"host name in {original!r} is longer than {_MAX_HOST} characters")
+    for ch in name:
+        if not _HOST_CHAR.match(ch):
+            raise TargetError(f"host name {host!r} contains {ch!r}, which a host name cannot")
+    for label in name.split("."):
+        if label == "":
+            raise TargetError(f"host name {host!r} has an empty label (two dots in a row?)")
+        if len(label) > _MAX_LABEL:
+            raise TargetError(f"host name {host!r} has a label longer than {_MAX_LABEL}")
+        if label.startswith("-") or label.endswith("-"):
+            raise TargetError(f"host name {host!r} has a label starting or ending with '-'")
+    return host
+
+
+def check_domain(text: str) -> str:
+    """Validate a mail domain (``smtpscope mx DOMAIN``); ``user@domain`` gives its domain."""
+    value = text.strip()
+    if "@" in value:
+        value = value.rpartition("@")[2]
+    if value == "" or any(ch.isspace() for ch in value):
+        raise TargetError(f"{text!r} is not a domain name")
+    if _ip(value.strip("[]")) is not None:
+        raise TargetError(f"{text!r} is an IP address, not a mail domain")
+    _check_hostname(value, text)
+    return value.rstrip(".") or value
+
+
+def _split_host_port(text: str, original: str) -> tuple[str, int | None]:
+    """Split ``host``, ``host:port``, ``[v6]``, ``[v6]:port`` or a bare IPv6 literal."""
+    if text.startswith("["):
+        end = text.find("]")
+        if end == -1:
+            raise TargetError(f"unbalanced brackets in {original!r}: missing ']'")
+        inner, rest = text[1:end], text[end + 1 :]
+        if "[" in inner:
+            raise TargetError(f"unbalanced brackets in {original!r}")
+        if inner.lower().startswith("ipv6:"):  # RFC 5321 address-literal form
+            inner = inner[5:]
+        if _ip(inner) is None:
+            raise TargetError(f"{inner!r} inside brackets is not an IP address")
+        if rest == "":
+            return inner, None
+        if not rest.startswith(":"):
+            raise TargetError(f"unexpected {rest!r} after ']' in {original!r}; write [addr]:port")
+        return inner, _parse_port(rest[1:], original)
+    if "]" in text:
+        raise TargetError(f"unbalanced brackets in {original!r}: ']' without '['")
+    if text.count(":") >= 2:
+        # A bare IPv6 literal carries no port: '::1:25' is itself a valid address.
+        if _ip(text) is None:
+            raise TargetError(
+                f"{text!r} looks like an IPv6 address but is not one; "
+                "to give a port write [address]:port"
+            )
+        return text, None
+    host, sep, port_text = text.partition(":")
+    if not sep:
+        return host, None
+    if host == "":
+        raise TargetError(f"missing host before ':{port_text}' in {original!r}")
+    if host.lower() in SCHEMES and not port_text.isdigit():
+        raise TargetError(f"{original!r} is missing '//': did you mean {host}://{port_text}?")
+    return host, _parse_port(port_text, original)
+
+
+def _host(text: str, original: str) -> str:
+    return text if _ip(text) is not None else _check_hostname(text, original)
+
+
+def _unknown_scheme(scheme: str) -> TargetError:
+    lowered = scheme.lower()
+    # Swapped letters are the commonest typo ("smpt"): prefer a scheme with the same letters.
+    close = [name for name in SCHEMES if sorted(name) == sorted(lowered)]
+    close = close or difflib.get_close_matches(lowered, list(SCHEMES), n=1, cutoff=0.6)
+    if close:
+        return TargetError(f"unknown scheme {scheme!r}; did you mean {close[0]}?")
+    known = ", ".join(f"{name}://" for name in SCHEMES)
+    return TargetError(f"unknown scheme {scheme!r}; known schemes: {known}")
+
+
+def _parse_mailbox(text: str, original: str) -> tuple[str | None, str | None, str]:
+    """Return (mx_domain, literal host, mailbox) for ``user@domain`` / ``@domain``."""
+    local, _, domain = text.rpartition("@")
+    if domain == "":
+        raise TargetError(f"missing domain after '@' in {original!r}")
+    if domain.startswith("["):  # user@[127.0.0.1]: an address literal, no MX lookup
+        host, port = _split_host_port(domain, original)
+        if port is not None:
+            raise TargetError(
+                f"a port cannot follow an address literal in {original!r}; use --port"
+            )
+        return None, host, text if local else ""
+    if ":" in domain:
+        name, _, port_text = domain.partition(":")
+        raise TargetError(
+            f"a port cannot follow a mail domain in {original!r}; "
+            f"use @{name} with --port {port_text}"
+        )
+    _check_hostname(domain, original)
+    return domain.rstrip(".") or domain, None, text if local else ""
+
+
+def parse_target(text: str, port_override: int | None = None) -> Target:
+    """Parse ``text``; ``port_override`` (``--port``) replaces the port of every kind of target."""
+    original = text
+    if port_override is not None:
+        check_port(port_override)
+    text = text.strip()
+    if text == "":
+        raise TargetError("empty target: give a host, host:port, smtp://host or user@domain")
+    if any(ch.isspace() for ch in text):
+        raise TargetError(f"target {original!r} contains a space")
+    scheme: str | None = None
+    if "://" in text:
+        scheme, _, text = text.partition("://")
+        if scheme.lower() not in SCHEMES:
+            raise _unknown_scheme(scheme)
+        scheme = scheme.lower()
+        if text.endswith("/"):
+            text = text[:-1]
+        if "/" in text:
+            raise TargetError(f"unexpected path in {original!r}; a target is scheme://host[:port]")
+        if "@" in text:
+            raise TargetError(
+                f"{original!r} has a user part; credentials do not belong in the target, "
+                "and a mail domain is written user@domain without a scheme"
+            )
+        if text == "":
+            raise TargetError(f"missing host after '{scheme}://'")
+    elif "@" in text:
+        mx_domain, literal, mailbox = _parse_mailbox(text, original)
+        port = port_override if port_override is not None else DEFAULT_PORT
+        security: Security = "implicit" if port in IMPLICIT_TLS_PORTS else "auto"
+        return Target(
+            host=literal,
+            port=port,
+            security=security,
+            mx_domain=mx_domain,
+            original=original,
+            mailbox=mailbox or None,
+        )
+    host, typed_port = _split_host_port(text, original)
+    host = _host(host, original)
+    if scheme is not None:
+        default_port, security, lmtp = SCHEMES[scheme]
+        effective = port_override or typed_port or default_port
+        return Target(host, effective, security, None, original, lmtp=lmtp)
+    effective = port_override or typed_port or DEFAULT_PORT
+    security = "implicit" if effective in IMPLICIT_TLS_PORTS else "auto"
+    return Target(host, effective, security, None, original)

@@ -1,0 +1,152 @@
+"""``smtpscope mx``: JSON and text output, escaping of DNS text, exit codes."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from rich.console import Console
+
+from smtpscope.cli.mx import render
+from smtpscope.mx import MXRecord, StaticResolver, mail_dns_report
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def smtpscope(*args: str, timeout: float = 30) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, PYTHONPATH=str(ROOT), COLUMNS="120")
+    return subprocess.run(
+        [sys.executable, "-m", "smtpscope", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+@pytest.mark.dns
+def test_mx_json(dns_server: Any) -> None:
+    result = smtpscope("mx", "example.test", "--resolver", dns_server.resolver_address, "--json")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    data = json.loads(result.stdout)
+    assert data["domain"] == "example.test"
+    assert data["resolver"] == dns_server.resolver_address
+    assert [h["host"] for h in data["mx"]["hosts"]] == ["mx1.example.test", "mx2.example.test"]
+    assert data["spf"]["status"] == "ok"
+    assert data["dmarc"]["tags"][1] == ["p", "reject"]
+    assert data["tlsa"][0]["records"][0]["usage"] == 3
+
+
+@pytest.mark.dns
+def test_mx_text_report(dns_server: Any) -> None:
+    result = smtpscope("mx", "user@example.test", "--resolver", dns_server.resolver_address)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    for expected in (
+        "mx1.example.test",
+        "127.0.0.2",
+        "other.example.test",
+        "fail",
+        "DMARC",
+        "_25._tcp.mx1.example.test",
+        "DANE-EE SPKI SHA2-256",
+        "not validated",
+    ):
+        assert expected in out, expected
+
+
+@pytest.mark.dns
+def test_mx_text_escapes_control_characters(dns_server: Any) -> None:
+    result = smtpscope("mx", "hostile.test", "--resolver", dns_server.resolver_address)
+    assert result.returncode == 0, result.stderr
+    assert "\x1b" not in result.stdout and "\x07" not in result.stdout
+    assert "\\x1b[2J\\x1b]0;pwned\\x07" in result.stdout
+    as_json = smtpscope("mx", "hostile.test", "--resolver", dns_server.resolver_address, "--json")
+    assert "\x1b" not in as_json.stdout
+    assert json.loads(as_json.stdout)["spf"]["records"] == ["v=spf1 \x1b[2J\x1b]0;pwned\x07 -all"]
+
+
+@pytest.mark.dns
+def test_mx_null_mx_is_a_successful_report(dns_server: Any) -> None:
+    result = smtpscope("mx", "nullmx.test", "--resolver", dns_server.resolver_address)
+    assert result.returncode == 0
+    assert "Null MX" in result.stdout and "RFC 7505" in result.stdout
+
+
+@pytest.mark.dns
+def test_mx_nxdomain_exits_2_with_one_line(dns_server: Any) -> None:
+    result = smtpscope("mx", "nosuch.example.test", "--resolver", dns_server.resolver_address)
+    assert result.returncode == 2
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith("smtpscope mx: nosuch.example.test does not exist (NXDOMAIN)")
+    assert "Traceback" not in result.stderr
+    as_json = smtpscope(
+        "mx", "nosuch.example.test", "--resolver", dns_server.resolver_address, "--json"
+    )
+    assert as_json.returncode == 2
+    assert json.loads(as_json.stdout)["mx"]["status"] == "nxdomain"
+
+
+def test_mx_silent_resolver_exits_2() -> None:
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+        result = smtpscope(
+            "mx", "example.test", "--resolver", f"127.0.0.1:{port}", "--timeout", "0.5"
+        )
+    assert result.returncode == 2
+    assert "no answer for MX of example.test before the timeout" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["mx", "exa mple.test", "--resolver", "127.0.0.1"], "is not a domain name"),
+        (["mx", "example.test", "--resolver", "dns.example"], "is not an IP address"),
+        (["mx", "example.test", "--resolver", "127.0.0.1:0"], "bad port"),
+        (["mx", "example.test", "--timeout", "-1"], "timeout must be between"),
+    ],
+)
+def test_mx_usage_errors_exit_1(args: list[str], message: str) -> None:
+    result = smtpscope(*args)
+    assert result.returncode == 1
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_mx_help_documents_exit_codes() -> None:
+    result = smtpscope("mx", "--help")
+    assert result.returncode == 0
+    assert "exit status" in result.stdout and "NXDOMAIN" in result.stdout
+
+
+def test_render_escapes_and_shows_every_section() -> None:
+    res = StaticResolver(
+        {
+            ("e.test", "MX"): [MXRecord(10, "mx.e.test")],
+            ("mx.e.test", "A"): ["192.0.2.1"],
+            ("e.test", "TXT"): [(b"v=spf1 \x1b[31m", b" -all")],
+            ("_dmarc.e.test", "TXT"): [(b"v=DMARC1; p=none; rua=mailto:\x9b@e.test",)],
+        }
+    )
+    report = mail_dns_report("e.test", res, description="table")
+    out = io.StringIO()
+    render(report, Console(file=out, width=200, force_terminal=True, color_system=None))
+    text = out.getvalue()
+    assert "\x1b[31m" not in text and "\x9b" not in text
+    assert "\\x1b[31m" in text and "\\x9b" in text
+    assert "no PTR record for 192.0.2.1" in text
+    assert "no TLSA records" in text
+    assert "MX hosts" in text and "Policies" in text

@@ -1,0 +1,159 @@
+"""The resolver seam: --resolver parsing and the dnspython adapter's mapping of answers/errors."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from smtpscope.mx import (
+    CachingResolver,
+    DnsPythonResolver,
+    MXRecord,
+    ResolverAddressError,
+    StaticResolver,
+    TLSARecord,
+    as_resolver,
+    parse_resolver_address,
+    resolver_for,
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("127.0.0.1", ("127.0.0.1", 53)),
+        ("127.0.0.1:5353", ("127.0.0.1", 5353)),
+        ("::1", ("::1", 53)),
+        ("[::1]", ("::1", 53)),
+        ("[::1]:5353", ("::1", 5353)),
+        ("2001:db8::53", ("2001:db8::53", 53)),
+    ],
+)
+def test_parse_resolver_address(text: str, expected: tuple[str, int]) -> None:
+    assert parse_resolver_address(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("dns.google", "is not an IP address"),
+        ("127.0.0.1:", "missing port"),
+        ("127.0.0.1:0", "bad port"),
+        ("127.0.0.1:99999", "bad port"),
+        ("127.0.0.1:x", "bad port"),
+        ("[::1", "unbalanced brackets"),
+        ("[::1]x", "unexpected"),
+        ("[::1]:", "missing port"),
+        ("", "is not an IP address"),
+    ],
+)
+def test_bad_resolver_address(text: str, message: str) -> None:
+    with pytest.raises(ResolverAddressError, match=message):
+        parse_resolver_address(text)
+    with pytest.raises(ResolverAddressError):
+        resolver_for(text)
+
+
+def test_resolver_for_sets_address_port_and_dnssec_flags() -> None:
+    import dns.flags
+
+    res = resolver_for("[::1]:5353", timeout=1.5)
+    inner = res._resolver
+    assert inner.nameservers == ["::1"] and inner.port == 5353
+    assert inner.lifetime == 1.5
+    assert inner.flags & dns.flags.AD
+    assert inner.ednsflags & dns.flags.DO
+    assert res.description == "[::1]:5353"
+
+
+class FakeDnspython:
+    """Stands in for dns.resolver.Resolver: returns a canned rrset or raises."""
+
+    def __init__(self, outcome: Any, ad: bool = False) -> None:
+        self.outcome = outcome
+        self.ad = ad
+
+    def resolve(self, name: str, rdtype: str, **kwargs: Any) -> Any:
+        import dns.flags
+
+        if isinstance(self.outcome, BaseException):
+            raise self.outcome
+        flags = dns.flags.QR | (dns.flags.AD if self.ad else 0)
+        return SimpleNamespace(rrset=self.outcome, response=SimpleNamespace(flags=flags))
+
+
+def rrset(name: str, rdtype: str, *texts: str) -> Any:
+    import dns.rrset
+
+    return dns.rrset.from_text(name, 300, "IN", rdtype, *texts)
+
+
+@pytest.mark.parametrize(
+    ("rdtype", "texts", "records"),
+    [
+        ("MX", ["10 mx1.d.test.", "0 ."], (MXRecord(10, "mx1.d.test"), MXRecord(0, "."))),
+        ("TXT", ['"v=spf1 " "-all"'], ((b"v=spf1 ", b"-all"),)),
+        ("A", ["192.0.2.1"], ("192.0.2.1",)),
+        ("AAAA", ["2001:db8::1"], ("2001:db8::1",)),
+        ("PTR", ["mx.d.test."], ("mx.d.test",)),
+        ("TLSA", ["3 1 1 " + "ab" * 32], (TLSARecord(3, 1, 1, b"\xab" * 32),)),
+    ],
+)
+def test_dnspython_records_converted(rdtype: str, texts: list[str], records: tuple[Any]) -> None:
+    res = DnsPythonResolver(resolver=FakeDnspython(rrset("d.test.", rdtype, *texts), ad=True))
+    answer = res.lookup("d.test", rdtype)
+    assert answer.status == "ok"
+    assert sorted(answer.records, key=repr) == sorted(records, key=repr)
+    assert answer.authenticated
+
+
+def test_dnspython_nodata() -> None:
+    answer = DnsPythonResolver(resolver=FakeDnspython(None)).lookup("d.test", "MX")
+    assert (answer.status, answer.records, answer.authenticated) == ("nodata", (), False)
+
+
+def test_dnspython_errors_mapped() -> None:
+    import dns.message
+    import dns.resolver
+
+    cases = {
+        "nxdomain": dns.resolver.NXDOMAIN(qnames=[dns.name.from_text("x.test")], responses={}),
+        "timeout": dns.resolver.LifetimeTimeout(timeout=1.0, errors=[]),
+        "servfail": dns.resolver.NoNameservers(
+            request=dns.message.make_query("x.test", "MX"),
+            errors=[("Do53:127.0.0.1@53", False, 53, "SERVFAIL", None)],
+        ),
+        "error": dns.resolver.NoResolverConfiguration("no nameservers"),
+    }
+    for status, exc in cases.items():
+        answer = DnsPythonResolver(resolver=FakeDnspython(exc)).lookup("x.test", "MX")
+        assert answer.status == status, status
+    servfail = DnsPythonResolver(resolver=FakeDnspython(cases["servfail"])).lookup("x.test", "MX")
+    assert servfail.error == "Do53:127.0.0.1@53 answered SERVFAIL"
+
+
+def test_as_resolver_wraps_dnspython_and_keeps_ours() -> None:
+    import dns.resolver
+
+    ours = StaticResolver()
+    assert as_resolver(ours) is ours
+    wrapped = as_resolver(dns.resolver.Resolver(configure=False))
+    assert isinstance(wrapped, DnsPythonResolver)
+    with pytest.raises(TypeError):
+        as_resolver(42)
+
+
+def test_caching_resolver_asks_once() -> None:
+    inner = StaticResolver({("a.test", "A"): ["192.0.2.1"]})
+    cache = CachingResolver(inner)
+    assert cache.lookup("a.test", "A") == cache.lookup("A.TEST.", "a")
+    assert inner.queries == [("a.test", "A")]
+
+
+def test_static_resolver_semantics() -> None:
+    res = StaticResolver({("a.test", "A"): ["192.0.2.1"]}, failures={("b.test", "*"): "servfail"})
+    assert res.lookup("a.test", "AAAA").status == "nodata"
+    assert res.lookup("c.test", "A").status == "nxdomain"
+    assert res.lookup("b.test", "MX").status == "servfail"

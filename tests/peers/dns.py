@@ -1,0 +1,295 @@
+#!/usr/bin/env python3
+"""Loopback DNS server for the tests: NSD serving tests/peers/zones on 127.0.0.1 (stdlib only).
+
+Usage: python3 tests/peers/dns.py install|start|stop|status
+
+- install: apt-get install nsd without letting the package start a daemon.
+- start:   run NSD in the foreground of a detached process, wait until every zone answers, write
+           tests/peers/run/dns.json ({"address", "port", "pid", "zones", ...}).
+- stop:    end the NSD process that start recorded (by its PID only).
+- status:  print the state; exit 0 when the server answers, 3 otherwise.
+
+Environment: SMTPSCOPE_DNS_PORT (default 5353), SMTPSCOPE_DNS_ADDRESS (default 127.0.0.1).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ZONES = HERE / "zones"
+RUN = HERE / "run"
+WORK = RUN / "dns"
+STATE = RUN / "dns.json"
+POLICY_RC = Path("/usr/sbin/policy-rc.d")
+NSD_PATHS = ("/usr/sbin/nsd", "/usr/local/sbin/nsd")
+READY_TIMEOUT = 15.0
+
+
+def log(message: str) -> None:
+    print(f"dns: {message}", flush=True)
+
+
+def settings() -> tuple[str, int]:
+    address = os.environ.get("SMTPSCOPE_DNS_ADDRESS", "127.0.0.1")
+    port = int(os.environ.get("SMTPSCOPE_DNS_PORT", "5353"))
+    return address, port
+
+
+def nsd_binary() -> str | None:
+    found = shutil.which("nsd")
+    if found:
+        return found
+    return next((p for p in NSD_PATHS if os.access(p, os.X_OK)), None)
+
+
+def zone_files() -> dict[str, Path]:
+    """Zone name (from each file's $ORIGIN line) -> file."""
+    zones = {}
+    for path in sorted(ZONES.glob("*.zone")):
+        for line in path.read_text().splitlines():
+            if line.startswith("$ORIGIN"):
+                zones[line.split()[1].rstrip(".")] = path
+                break
+        else:
+            raise SystemExit(f"dns: {path} has no $ORIGIN line")
+    return zones
+
+
+# --- install -----------------------------------------------------------------------------------
+
+
+def apt(*args: str) -> None:
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    subprocess.run(["apt-get", *args], check=True, env=env, stdin=subprocess.DEVNULL)
+
+
+def install() -> int:
+    if nsd_binary():
+        log(f"nsd already installed ({nsd_binary()})")
+        return 0
+    started = time.monotonic()
+    # Keep the package from starting its own daemon on port 53; another harness script may have
+    # put a policy-rc.d in place already, so only create (and later remove) one if absent.
+    created = False
+    if not POLICY_RC.exists():
+        POLICY_RC.write_text("#!/bin/sh\nexit 101\n")
+        POLICY_RC.chmod(0o755)
+        created = True
+    try:
+        options = ("-y", "-q", "--no-install-recommends", "install", "nsd")
+        try:
+            apt(*options)
+        except subprocess.CalledProcessError:
+            apt("update", "-q")  # a fresh machine has no package lists yet
+            apt(*options)
+    finally:
+        if created:
+            POLICY_RC.unlink(missing_ok=True)
+    log(f"installed nsd in {time.monotonic() - started:.1f}s")
+    return 0
+
+
+# --- a tiny DNS client, to know when the server answers ----------------------------------------
+
+
+def _query(address: str, port: int, name: str, qtype: int = 6, timeout: float = 0.5) -> int | None:
+    """Send one query; return the response's rcode (0 NOERROR), or None without an answer."""
+    qid = random.randrange(65536)
+    header = struct.pack("!HHHHHH", qid, 0, 1, 0, 0, 0)  # no RD: NSD is authoritative only
+    qname = b"".join(bytes([len(p)]) + p.encode() for p in name.split(".") if p) + b"\0"
+    packet = header + qname + struct.pack("!HH", qtype, 1)
+    family = socket.AF_INET6 if ":" in address else socket.AF_INET
+    with socket.socket(family, socket.SOCK_DGRAM) as sock:
+        sock.settimeout(timeout)
+        try:
+            sock.sendto(packet, (address, port))
+            data, _ = sock.recvfrom(4096)
+        except OSError:
+            return None
+    if len(data) < 12 or struct.unpack("!H", data[:2])[0] != qid:
+        return None
+    flags = struct.unpack("!H", data[2:4])[0]
+    if not flags & 0x0400:  # not authoritative: that is not our server
+        return -1
+    return flags & 0x000F
+
+
+def answers(address: str, port: int, zones: list[str]) -> bool:
+    return all(_query(address, port, zone) == 0 for zone in zones)
+
+
+# --- start / stop / status ---------------------------------------------------------------------
+
+
+def _config(address: str, port: int, zones: dict[str, Path]) -> str:
+    lines = [
+        "server:",
+        f"    ip-address: {address}@{port}",
+        f"    port: {port}",
+        '    username: ""',  # stay root: no nsd user needed to read the zone files
+        '    chroot: ""',
+        f'    zonesdir: "{ZONES}"',
+        f'    pidfile: "{WORK / "nsd.pid"}"',
+        '    database: ""',
+        f'    zonelistfile: "{WORK / "zone.list"}"',
+        f'    xfrdfile: "{WORK / "xfrd.state"}"',
+        f'    xfrdir: "{WORK}"',
+        f'    logfile: "{WORK / "nsd.log"}"',
+        "    server-count: 1",
+        "    verbosity: 1",
+        "    hide-version: yes",
+        "remote-control:",
+        "    control-enable: no",
+    ]
+    for name, path in zones.items():
+        lines += ["zone:", f"    name: {name}", f'    zonefile: "{path}"']
+    return "\n".join(lines) + "\n"
+
+
+def read_state() -> dict[str, object] | None:
+    try:
+        return dict(json.loads(STATE.read_text()))
+    except (OSError, ValueError):
+        return None
+
+
+def alive(pid: int) -> bool:
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+    # Guard against a recycled PID: it must be our NSD with our config file.
+    return b"nsd" in cmdline and str(WORK).encode() in cmdline
+
+
+def check_zones(nsd: str, zones: dict[str, Path]) -> None:
+    checker = Path(nsd).with_name("nsd-checkzone")
+    for name, path in zones.items():
+        if checker.exists():
+            result = subprocess.run([str(checker), name, str(path)], capture_output=True, text=True)
+            if result.returncode != 0:
+                raise SystemExit(f"dns: zone {name} is invalid: {result.stdout}{result.stderr}")
+
+
+def start() -> int:
+    address, port = settings()
+    state = read_state()
+    if state and alive(int(state["pid"])):  # type: ignore[call-overload]
+        log(f"already running (pid {state['pid']}) on {state['address']}:{state['port']}")
+        return 0
+    nsd = nsd_binary()
+    if nsd is None:
+        log("nsd is not installed: run python3 tests/peers/dns.py install")
+        return 1
+    zones = zone_files()
+    check_zones(nsd, zones)
+    WORK.mkdir(parents=True, exist_ok=True)
+    for stale in ("nsd.pid", "xfrd.state", "zone.list"):
+        (WORK / stale).unlink(missing_ok=True)
+    conf = WORK / "nsd.conf"
+    conf.write_text(_config(address, port, zones))
+    started = time.monotonic()
+    with open(WORK / "nsd.stderr", "wb") as err:
+        proc = subprocess.Popen(
+            [nsd, "-d", "-c", str(conf)],
+            stdin=subprocess.DEVNULL,
+            stdout=err,
+            stderr=err,
+            start_new_session=True,  # outlive this script; stopped by PID later
+        )
+    names = list(zones)
+    deadline = started + READY_TIMEOUT
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            log(f"nsd exited with {proc.returncode}; see {WORK / 'nsd.log'}")
+            sys.stdout.write(_tail(WORK / "nsd.stderr") + _tail(WORK / "nsd.log"))
+            return 1
+        if answers(address, port, names):
+            break
+        time.sleep(0.05)
+    else:
+        proc.terminate()
+        log(f"nsd did not answer for every zone within {READY_TIMEOUT}s; see {WORK / 'nsd.log'}")
+        return 1
+    version = subprocess.run([nsd, "-v"], capture_output=True, text=True).stderr.splitlines()
+    RUN.mkdir(parents=True, exist_ok=True)
+    state = {
+        "address": address,
+        "port": port,
+        "pid": proc.pid,
+        "server": version[0] if version else "nsd",
+        "zones": names,
+        "config": str(conf),
+        "log": str(WORK / "nsd.log"),
+    }
+    STATE.write_text(json.dumps(state, indent=2) + "\n")
+    log(
+        f"nsd pid {proc.pid} answering on {address}:{port} for {len(names)} zones "
+        f"({time.monotonic() - started:.2f}s)"
+    )
+    return 0
+
+
+def _tail(path: Path, lines: int = 20) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:]) + "\n"
+    except OSError:
+        return ""
+
+
+def stop() -> int:
+    state = read_state()
+    if not state:
+        log("not running (no state file)")
+        return 0
+    pid = int(state["pid"])  # type: ignore[call-overload]
+    if alive(pid):
+        os.kill(pid, signal.SIGTERM)
+        for _ in range(100):
+            if not alive(pid):
+                break
+            time.sleep(0.05)
+        else:
+            os.kill(pid, signal.SIGKILL)
+        log(f"stopped nsd pid {pid}")
+    else:
+        log(f"pid {pid} was not running")
+    STATE.unlink(missing_ok=True)
+    return 0
+
+
+def status() -> int:
+    state = read_state()
+    if not state:
+        log("not running")
+        return 3
+    running = alive(int(state["pid"])) and answers(  # type: ignore[call-overload]
+        str(state["address"]),
+        int(state["port"]),
+        list(state["zones"]),  # type: ignore[call-overload]
+    )
+    print(json.dumps(dict(state, running=running), indent=2))
+    return 0 if running else 3
+
+
+def main(argv: list[str]) -> int:
+    commands = {"install": install, "start": start, "stop": stop, "status": status}
+    if len(argv) != 1 or argv[0] not in commands:
+        print(__doc__, file=sys.stderr)
+        return 1
+    return commands[argv[0]]()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

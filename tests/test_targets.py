@@ -1,0 +1,167 @@
+"""Target parsing: every accepted form, and a clear message for each typo."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from smtpscope.targets import Target, TargetError, check_domain, parse_target
+
+ROOT = Path(__file__).resolve().parents[1]
+
+VALID = [
+    # text, host, port, security, mx_domain
+    ("mail.example.com", "mail.example.com", 25, "auto", None),
+    ("mail.example.com.", "mail.example.com.", 25, "auto", None),
+    ("mail.example.com:2525", "mail.example.com", 2525, "auto", None),
+    ("localhost", "localhost", 25, "auto", None),
+    ("mx_1.example.com", "mx_1.example.com", 25, "auto", None),
+    ("127.0.0.1", "127.0.0.1", 25, "auto", None),
+    ("127.0.0.1:2525", "127.0.0.1", 2525, "auto", None),
+    ("host:465", "host", 465, "implicit", None),
+    ("[2001:db8::1]:2525", "2001:db8::1", 2525, "auto", None),
+    ("[2001:db8::1]", "2001:db8::1", 25, "auto", None),
+    ("[IPv6:::1]:26", "::1", 26, "auto", None),
+    ("2001:db8::1", "2001:db8::1", 25, "auto", None),
+    ("::1", "::1", 25, "auto", None),
+    ("  mail.example.com  ", "mail.example.com", 25, "auto", None),
+    ("smtp://mail.example.com", "mail.example.com", 25, "auto", None),
+    ("smtp://mail.example.com:2525/", "mail.example.com", 2525, "auto", None),
+    ("SMTP://Mail.Example.com", "Mail.Example.com", 25, "auto", None),
+    ("smtps://mail.example.com", "mail.example.com", 465, "implicit", None),
+    ("smtps://[::1]:2465", "::1", 2465, "implicit", None),
+    ("submission://mail.example.com", "mail.example.com", 587, "starttls", None),
+    ("submissions://mail.example.com", "mail.example.com", 465, "implicit", None),
+    ("lmtp://127.0.0.1", "127.0.0.1", 24, "auto", None),
+    ("alice@example.test", None, 25, "auto", "example.test"),
+    ("@example.test", None, 25, "auto", "example.test"),
+    ("@example.test.", None, 25, "auto", "example.test"),
+    ("bob@[127.0.0.1]", "127.0.0.1", 25, "auto", None),
+    ("bob@[IPv6:::1]", "::1", 25, "auto", None),
+    ("bücher.example", "bücher.example", 25, "auto", None),
+]
+
+
+@pytest.mark.parametrize(("text", "host", "port", "security", "mx_domain"), VALID)
+def test_valid_targets(
+    text: str, host: str | None, port: int, security: str, mx_domain: str | None
+) -> None:
+    target = parse_target(text)
+    assert (target.host, target.port, target.security, target.mx_domain) == (
+        host,
+        port,
+        security,
+        mx_domain,
+    )
+    assert target.original == text
+
+
+def test_lmtp_and_mailbox_fields() -> None:
+    assert parse_target("lmtp://h").lmtp is True
+    assert parse_target("smtp://h").lmtp is False
+    assert parse_target("alice@example.test").mailbox == "alice@example.test"
+    assert parse_target("@example.test").mailbox is None
+
+
+INVALID = [
+    ("", "empty target"),
+    ("   ", "empty target"),
+    ("host:", "missing port after ':'"),
+    ("host:abc", "port 'abc' in 'host:abc' is not a number"),
+    ("host:0", "port 0 in 'host:0' is out of range (1-65535)"),
+    ("host:65536", "port 65536 in 'host:65536' is out of range"),
+    ("host:-1", "port '-1' in 'host:-1' is not a number"),
+    ("[2001:db8::1", "unbalanced brackets in '[2001:db8::1': missing ']'"),
+    ("2001:db8::1]:25", "unbalanced brackets"),
+    ("[2001:db8::1]25", "unexpected '25' after ']'"),
+    ("[not-an-ip]:25", "'not-an-ip' inside brackets is not an IP address"),
+    ("2001:db8::zz", "looks like an IPv6 address but is not one"),
+    ("smpt://mail.example.com", "unknown scheme 'smpt'; did you mean smtp?"),
+    ("smtsp://mail.example.com", "unknown scheme 'smtsp'; did you mean smtps?"),
+    ("submision://h", "unknown scheme 'submision'; did you mean submission?"),
+    ("http://mail.example.com", "unknown scheme 'http'; known schemes: smtp://"),
+    ("smtp:mail.example.com", "missing '//': did you mean smtp://mail.example.com?"),
+    ("smtp://", "missing host after 'smtp://'"),
+    ("smtp://host/path", "unexpected path"),
+    ("smtp://user@host", "has a user part"),
+    ("mail example.com", "contains a space"),
+    ("mail.example.com :25", "contains a space"),
+    ("mail..example.com", "empty label"),
+    ("-bad.example.com", "starting or ending with '-'"),
+    ("bad!.example.com", "contains '!'"),
+    (":25", "missing host before ':25'"),
+    ("alice@", "missing domain after '@'"),
+    ("@example.test:2525", "use @example.test with --port 2525"),
+    ("a" * 64 + ".example", "label longer than 63"),
+]
+
+
+@pytest.mark.parametrize(("text", "message"), INVALID)
+def test_invalid_targets(text: str, message: str) -> None:
+    with pytest.raises(TargetError) as info:
+        parse_target(text)
+    assert message in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "port", "security"),
+    [
+        ("mail.example.com", 2525, "auto"),
+        ("mail.example.com:26", 2525, "auto"),
+        ("smtps://mail.example.com", 2465, "implicit"),
+        ("submission://mail.example.com:587", 2587, "starttls"),
+        ("@example.test", 2525, "auto"),
+        ("[::1]:25", 2525, "auto"),
+        ("mail.example.com", 465, "implicit"),
+    ],
+)
+def test_port_override_applies_to_every_form(text: str, port: int, security: str) -> None:
+    target = parse_target(text, port_override=port)
+    assert (target.port, target.security) == (port, security)
+
+
+@pytest.mark.parametrize("port", [0, 65536, -5])
+def test_port_override_out_of_range(port: int) -> None:
+    with pytest.raises(TargetError, match="out of range"):
+        parse_target("h", port_override=port)
+
+
+def test_target_is_frozen_and_displays() -> None:
+    target = parse_target("[::1]:2525")
+    with pytest.raises(AttributeError):
+        target.port = 1  # type: ignore[misc]
+    assert target.display == "[::1]:2525"
+    assert target.is_ip
+    assert not parse_target("mx.example.com").is_ip
+    mx = parse_target("@example.test")
+    assert mx.routes_by_mx and mx.display == "MX of example.test:25"
+    assert isinstance(mx, Target)
+
+
+def test_check_domain() -> None:
+    assert check_domain("example.test.") == "example.test"
+    assert check_domain("alice@example.test") == "example.test"
+    with pytest.raises(TargetError):
+        check_domain("exa mple.test")
+    with pytest.raises(TargetError):
+        check_domain("")
+    with pytest.raises(TargetError, match="is an IP address, not a mail domain"):
+        check_domain("192.0.2.1")
+
+
+def test_importing_targets_and_mx_does_not_import_dnspython() -> None:
+    code = (
+        "import sys, smtpscope.targets, smtpscope.mx, smtpscope.cli.mx\n"
+        "from smtpscope.mx import route\n"
+        "from smtpscope.targets import parse_target\n"
+        "route(parse_target('127.0.0.1:2525'))\n"
+        "route(parse_target('[::1]'))\n"
+        "assert 'dns' not in sys.modules, 'dnspython was imported'\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
