@@ -1,0 +1,315 @@
+"""Benchmark the transcript pane: append rate, peak RSS, scroll-key-to-paint, launch-to-banner.
+
+Run ``python bench/tui_transcript.py`` (from the repository root). Every measurement runs in a
+fresh child process so that peak RSS and start-up times are not polluted by earlier parts; the
+parent prints medians. Goals (from the issue): >= 200,000 lines/s appended, <= 300 MB peak RSS
+with 1,000,000 lines, <= 50 ms from a scroll key to the next paint, <= 0.5 s launch to banner.
+
+"Paint" here is the headless equivalent of a terminal write: the app's ``_display`` hook is
+called with the compositor's update, which this script also serialises to terminal bytes (the
+headless driver would otherwise skip that step).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")  # scroll latency is measured unanimated
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+LINES = 1_000_000
+BATCH = 10_000  # entries per add_entries call: a flood arrives in reads, not one by one
+WALL0 = 1_700_000_000.0
+
+
+def make_entry(seq: int) -> Any:
+    """A deterministic entry of a realistic session mix (the same seq gives the same entry)."""
+    from smtpscope.record.transcript import Entry
+
+    step = seq % 12
+    txn = seq // 12
+    direction, kind, extra = "server", "reply", {}
+    if step == 0:
+        direction, kind = "client", "command"
+        text = f"MAIL FROM:<sender{txn}@example.com> SIZE={txn % 90_000 + 1000}\r\n"
+    elif step == 1:
+        text, extra = "250 2.1.0 Sender ok\r\n", {"reply": {"code": 250}, "latency": 0.0042}
+    elif step in (2, 4):
+        direction, kind = "client", "command"
+        text = f"RCPT TO:<user{txn}.{step}@example.net>\r\n"
+    elif step == 3:
+        text, extra = "250 2.1.5 Recipient ok\r\n", {"reply": {"code": 250}, "latency": 0.0031}
+    elif step == 5:
+        text = "550 5.1.1 <nobody@example.net>: Recipient address rejected: User unknown\r\n"
+        extra = {"reply": {"code": 550, "enhanced": "5.1.1"}, "latency": 0.012}
+    elif step == 6:
+        direction, kind, text = "client", "command", "DATA\r\n"
+    elif step == 7:
+        text = "354 End data with <CR><LF>.<CR><LF>\r\n"
+        extra = {"reply": {"code": 354}, "latency": 0.002}
+    elif step == 8:
+        direction, kind = "client", "content"
+        text = (
+            f"From: sender{txn}@example.com\r\nTo: user{txn}@example.net\r\n"
+            f"Subject: bench message {txn}\r\nMessage-ID: <{txn}@bench.example>\r\n\r\n"
+            "Hello,\r\nthis is a benchmark body line.\r\nBye.\r\n"
+        )
+    elif step == 9:
+        text = f"250 2.0.0 Ok: queued as {txn:012X}\r\n"
+        extra = {"reply": {"code": 250}, "latency": 0.025}
+    elif step == 10:
+        direction, kind, text = "client", "command", "RSET\r\n"
+    else:
+        text = (
+            "250-mx.bench.example\r\n250-PIPELINING\r\n250-SIZE 10240000\r\n250-8BITMIME\r\n"
+            "250-ENHANCEDSTATUSCODES\r\n250 SMTPUTF8\r\n"
+        )
+        extra = {"reply": {"code": 250}, "latency": 0.001}
+    return Entry(
+        seq=seq,
+        mono=seq * 0.001,
+        wall=WALL0 + seq * 0.001,
+        direction=direction,  # type: ignore[arg-type]
+        kind=kind,
+        raw=text.encode(),
+        text=text,
+        **extra,
+    )
+
+
+def explain(entry: Any) -> str | None:
+    """A stand-in for the catalogue: one short line for 4xx/5xx."""
+    return f"{entry.code} — bench explanation (permanent failure)"
+
+
+def batches() -> Iterator[list[Any]]:
+    seq = 0
+    while True:
+        yield [make_entry(i) for i in range(seq, seq + BATCH)]
+        seq += BATCH
+
+
+def rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def paint_hooked_app(base: type) -> type:
+    """An app class whose every paint sets ``painted`` and records its time."""
+
+    class Painted(base):  # type: ignore[misc, valid-type]
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self.painted = asyncio.Event()
+            self.paint_time = 0.0
+            self.paint_text = ""
+
+        def _display(self, screen: Any, renderable: Any) -> None:
+            super()._display(screen, renderable)
+            if renderable is None:
+                return
+            self.paint_text = renderable.render_segments(self.console)  # the terminal's bytes
+            self.paint_time = time.perf_counter()
+            self.painted.set()
+
+    return Painted
+
+
+# -- part 1 + 2: append a million lines, then scroll ----------------------------------------
+
+
+async def part_append(retain: bool) -> dict[str, Any]:
+    from textual import events
+    from textual.app import App, ComposeResult
+
+    from smtpscope.tui.widgets.transcript import TranscriptView
+
+    class Host(App[None]):
+        def compose(self) -> ComposeResult:
+            yield TranscriptView(explain=explain, lookup=None if retain else make_entry)
+
+    app = paint_hooked_app(Host)()
+    rss_before = rss_mb()
+    async with app.run_test(size=(120, 40)) as pilot:
+        view = app.query_one(TranscriptView)
+        add_time = 0.0
+        started = time.perf_counter()
+        for batch in batches():
+            t0 = time.perf_counter()
+            view.add_entries(batch)
+            add_time += time.perf_counter() - t0
+            await asyncio.sleep(0)  # let the app paint between reads, as it would live
+            if view.row_count >= LINES:
+                break
+        del batch
+        total_time = time.perf_counter() - started
+        rows = view.row_count
+        await pilot.pause()
+        rss_after = rss_mb()
+
+        view.focus()
+        await pilot.pause()
+
+        async def key_to_paint(key: str) -> float:
+            await pilot.pause()
+            await asyncio.sleep(0.02)  # let any pending refresh land first
+            app.painted.clear()
+            t0 = time.perf_counter()
+            assert app._driver is not None
+            app._driver.send_message(events.Key(key, None))
+            await asyncio.wait_for(app.painted.wait(), 5)
+            return (app.paint_time - t0) * 1000
+
+        page_up = [await key_to_paint("pageup") for _ in range(40)]
+        cursor_up = [await key_to_paint("up") for _ in range(40)]  # first press selects a row
+        jumps = [await key_to_paint(k) for k in ("home", "end") * 10]
+    return {
+        "rows": rows,
+        "entries": view.entry_count,
+        "append_lines_per_s": rows / add_time,
+        "append_incl_entry_creation_and_paints_lines_per_s": rows / total_time,
+        "rss_before_mb": rss_before,
+        "peak_rss_mb": rss_after,
+        "pageup_ms": page_up,
+        "up_ms": cursor_up,
+        "home_end_ms": jumps,
+    }
+
+
+# -- part 3: launch to banner ------------------------------------------------------------------
+
+
+async def part_launch(kind: str, spawned: float) -> dict[str, Any]:
+    from textual.app import App, ComposeResult
+
+    from smtpscope.record.transcript import Transcript
+    from smtpscope.tui.widgets.transcript import TranscriptView
+
+    imported = time.time()
+
+    async def banner_server(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"220 bench ESMTP\r\n")
+        await writer.drain()
+        await reader.read()
+        writer.close()
+
+    server = await asyncio.start_server(banner_server, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+
+    class Empty(App[None]):
+        pass
+
+    class Banner(App[None]):
+        def compose(self) -> ComposeResult:
+            yield TranscriptView()
+
+        async def on_mount(self) -> None:
+            self.run_worker(self.read_banner(), exclusive=True)
+
+        async def read_banner(self) -> None:
+            transcript = Transcript()
+            transcript.subscribe(self.query_one(TranscriptView).add_entry)
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            line = await reader.readline()
+            transcript.add("server", "reply", line, reply={"code": int(line[:3])})
+            writer.close()
+
+    app = paint_hooked_app(Empty if kind == "empty" else Banner)()
+    start = time.perf_counter()
+    start_wall = time.time()
+    task = asyncio.create_task(app.run_async(headless=True, size=(120, 40)))
+    while True:
+        await asyncio.wait_for(app.painted.wait(), 10)
+        app.painted.clear()
+        if kind == "empty" or "220 bench ESMTP" in app.paint_text:
+            break
+    painted = app.paint_time
+    app.exit()
+    await task
+    server.close()
+    return {
+        "app_to_paint_s": painted - start,
+        "process_to_paint_s": start_wall + (painted - start) - spawned,
+        "import_s": imported - spawned,
+    }
+
+
+# -- driver --------------------------------------------------------------------------------------
+
+
+def child(args: list[str]) -> dict[str, Any]:
+    out = subprocess.run(
+        [sys.executable, __file__, *args], check=True, capture_output=True, text=True
+    ).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def med(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def p95(values: list[float]) -> float:
+    return sorted(values)[max(0, round(0.95 * len(values)) - 1)]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--part", choices=["append", "launch"])
+    parser.add_argument("--retain", action="store_true", help="the view keeps every Entry")
+    parser.add_argument("--kind", default="banner", choices=["banner", "empty"])
+    parser.add_argument("--spawned", type=float, default=0.0)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--skip-retain", action="store_true")
+    opts = parser.parse_args()
+    if opts.part == "append":
+        print(json.dumps(asyncio.run(part_append(opts.retain))))
+        return
+    if opts.part == "launch":
+        print(json.dumps(asyncio.run(part_launch(opts.kind, opts.spawned))))
+        return
+
+    runs = [child(["--part", "append"]) for _ in range(opts.repeat)]
+    print(f"transcript pane, {runs[0]['rows']:,} lines ({runs[0]['entries']:,} entries), "
+          f"median of {opts.repeat} runs")
+    rate = med([r["append_lines_per_s"] for r in runs])
+    print(f"  append rate (add_entries only)   {rate:>12,.0f} lines/s   (goal >= 200,000)")
+    incl = med([r["append_incl_entry_creation_and_paints_lines_per_s"] for r in runs])
+    print(f"  incl. Entry creation + paints    {incl:>12,.0f} lines/s")
+    print(f"  peak RSS                         {med([r['peak_rss_mb'] for r in runs]):>12.0f} MB"
+          f"        (goal <= 300; app alone {med([r['rss_before_mb'] for r in runs]):.0f} MB)")
+    for label, key in (("pageup", "pageup_ms"), ("up (cursor)", "up_ms"),
+                       ("home/end", "home_end_ms")):
+        values = [v for r in runs for v in r[key]]
+        print(f"  key->paint {label:<21} {med(values):>10.1f} ms median, "
+              f"{p95(values):.1f} ms p95 (goal <= 50)")
+    if not opts.skip_retain:
+        kept = child(["--part", "append", "--retain"])
+        print(f"  peak RSS if the view keeps every Entry  {kept['peak_rss_mb']:.0f} MB "
+              "(here it is their only owner; in the app they are shared with the Transcript)")
+
+    launches: dict[str, list[dict[str, Any]]] = {"empty": [], "banner": []}
+    for _ in range(max(5, opts.repeat)):
+        for kind in ("empty", "banner"):
+            launches[kind].append(
+                child(["--part", "launch", "--kind", kind, "--spawned", repr(time.time())])
+            )
+    for key, label in (("app_to_paint_s", "app start"), ("process_to_paint_s", "process spawn")):
+        empty = med([r[key] for r in launches["empty"]])
+        banner = med([r[key] for r in launches["banner"]])
+        print(f"  {label:>13} -> banner painted  {banner:8.3f} s   empty App first paint "
+              f"{empty:.3f} s   ratio {banner / empty:.2f}   (goal <= 0.5 s)")
+    print(f"  (imports in the child: {med([r['import_s'] for r in launches['banner']]):.3f} s)")
+
+
+if __name__ == "__main__":
+    main()

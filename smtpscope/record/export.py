@@ -1,0 +1,37 @@
+"""Exports of a transcript: a plain S:/C: text transcript people can paste anywhere."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from smtpscope.record.transcript import Entry
+from smtpscope.sanitize import visible
+
+PREFIX = {"client": "C: ", "server": "S: ", "local": "-- "}
+
+
+def entry_lines(entry: Entry) -> list[str]:
+    """The visible text lines of one entry (control characters escaped)."""
+    text = entry.text
+    if text.endswith("\r\n"):
+        text = text[:-2]
+    elif text.endswith("\n"):
+        text = text[:-1]
+    lines = text.split("\n") if text else [""]
+    return [visible(line.rstrip("\r")) for line in lines]
+
+
+def to_text(entries: Iterable[Entry], *, timestamps: bool = False) -> str:
+    """Render entries as an ``S:``/``C:`` transcript; local notes are prefixed ``--``."""
+    out: list[str] = []
+    start: float | None = None
+    for entry in entries:
+        if start is None:
+            start = entry.mono
+        prefix = PREFIX[entry.direction]
+        if entry.off_script and entry.direction == "client":
+            prefix = "C! "
+        stamp = f"[{entry.mono - start:8.3f}] " if timestamps else ""
+        for line in entry_lines(entry):
+            out.append(f"{stamp}{prefix}{line}")
+    return "\n".join(out) + ("\n" if out else "")

@@ -1,0 +1,95 @@
+"""Redaction at the record boundary: secret-bearing AUTH lines never reach a view or a file.
+
+The redactor follows the AUTH exchange as the transcript flows past (the AUTH command, each
+``334`` challenge, the final reply) and asks the mechanism-aware rules in
+:mod:`smtpscope.auth` whether a client line carries a secret. Challenges stay visible. The
+original bytes of a masked line are kept only in memory (:attr:`Redactor.hidden`) so a screen
+can offer a reveal toggle; they are never part of an :class:`Entry`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+
+from smtpscope.record.transcript import Entry
+
+_AUTH_RE = re.compile(rb"^\s*AUTH\s+([A-Za-z0-9_-]+)(?:\s+(\S*))?", re.IGNORECASE)
+
+
+def _default_rule(mechanism: str, step: int, line: bytes) -> tuple[bytes, str] | None:
+    """Mask every client credential line: the safe answer for a mechanism we do not know."""
+    if step == 0:
+        match = _AUTH_RE.match(line)
+        if match is None or not match.group(2):
+            return None
+        prefix = line[: match.start(2)]
+        mask = f"[{mechanism} initial response hidden]"
+        return prefix + mask.encode(), mask
+    if line.strip() in (b"*", b""):
+        return None
+    mask = f"[{mechanism} response hidden]"
+    return mask.encode(), mask
+
+
+def _mechanism_rule(
+    mechanism: str, step: int, line: bytes, initial_response: bool
+) -> tuple[bytes, str] | None:
+    try:
+        from smtpscope.auth import redact_client_line
+    except ImportError:  # pragma: no cover - auth is part of the package
+        return _default_rule(mechanism, step, line)
+    return redact_client_line(mechanism, step, line, initial_response=initial_response)
+
+
+@dataclass
+class Redactor:
+    """Stateful filter applied to every transcript entry before it is stored or shown."""
+
+    record_secrets: bool = False
+    hidden: dict[int, bytes] = field(default_factory=dict)
+    _mechanism: str | None = None
+    _step: int = 0
+    _initial_response: bool = False
+
+    @property
+    def in_auth(self) -> bool:
+        """True while an AUTH exchange is under way."""
+        return self._mechanism is not None
+
+    def apply(self, entry: Entry, secret_mask: str | None = None) -> Entry:
+        """Return ``entry`` as it may be shown and recorded."""
+        if entry.direction == "server" and entry.kind == "reply":
+            if self._mechanism is not None:
+                if entry.code == 334:
+                    self._step += 1
+                else:
+                    self._mechanism = None
+            return entry
+        if entry.direction != "client" or entry.kind not in ("command", "raw"):
+            return entry
+        masked: tuple[bytes, str] | None = None
+        match = _AUTH_RE.match(entry.raw)
+        if match is not None and entry.raw[:4].upper() == b"AUTH" and not self.in_auth:
+            self._mechanism = match.group(1).decode("ascii", "replace").upper()
+            self._step = 0
+            self._initial_response = bool(match.group(2))
+            masked = _mechanism_rule(self._mechanism, 0, entry.raw, self._initial_response)
+        elif self._mechanism is not None:
+            masked = _mechanism_rule(
+                self._mechanism, self._step, entry.raw, self._initial_response
+            )
+        if secret_mask is not None and masked is None:
+            masked = (secret_mask.encode(), secret_mask)
+        if masked is None:
+            return entry
+        if secret_mask is not None:
+            # The caller computed the line and knows its precise label; keep any "AUTH MECH " part.
+            prefix = entry.raw[: match.start(2)] if match is not None and match.group(2) else b""
+            masked = (prefix + secret_mask.encode(), secret_mask)
+        self.hidden[entry.seq] = entry.raw
+        if self.record_secrets:
+            return replace(entry, notes=(*entry.notes, f"secret recorded: {masked[1]}"))
+        raw, _label = masked
+        text = raw.decode("utf-8", "replace").rstrip("\r\n")
+        return replace(entry, raw=raw, text=text, redacted=True)

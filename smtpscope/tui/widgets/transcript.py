@@ -1,0 +1,388 @@
+"""The transcript pane: a line-virtualised view of transcript entries (C:/S:, notes, TLS)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import ClassVar
+
+from rich.segment import Segment
+from rich.style import Style
+from textual import events
+from textual.binding import Binding, BindingType
+from textual.cache import LRUCache
+from textual.geometry import Size
+from textual.message import Message
+from textual.reactive import reactive, var
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from smtpscope.record.transcript import Entry
+from smtpscope.tui.widgets.transcript_css import LOOK_CLASSES, PALETTE_CLASSES, TRANSCRIPT_CSS
+from smtpscope.tui.widgets.transcript_rows import (
+    FOLD_AFTER,
+    FOLD_KEEP,
+    LATENCY_WIDTH,
+    P_CONT,
+    PREFIX_WIDTH,
+    PREFIXES,
+    TIMESTAMP_WIDTH,
+    Explainer,
+    Look,
+    TranscriptRows,
+)
+
+# Rendered strips kept for reuse; a screenful is a few dozen, so this covers several pages.
+_STRIP_CACHE_SIZE = 1024
+
+
+class TranscriptView(ScrollView, can_focus=True):
+    """Transcript entries as one row per protocol line; only the rows on screen are rendered.
+
+    Attributes go down (:meth:`add_entry`, :attr:`explain`, the reactives); messages go up
+    (:class:`EntrySelected`). Without ``lookup`` the view keeps a reference to each entry
+    (cheap when a :class:`~smtpscope.record.transcript.Transcript` owns them anyway); with
+    ``lookup`` (sequence number -> Entry) it keeps none, and a million lines cost it only their
+    display text and a few bytes each.
+    """
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = set(PALETTE_CLASSES)
+
+    DEFAULT_CSS = TRANSCRIPT_CSS
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("up", "cursor_up", "Previous line", show=False, id="transcript.cursor_up"),
+        Binding("down", "cursor_down", "Next line", show=False, id="transcript.cursor_down"),
+        Binding("pageup", "cursor_page_up", "Page up", show=False, id="transcript.page_up"),
+        Binding(
+            "pagedown", "cursor_page_down", "Page down", show=False, id="transcript.page_down"
+        ),
+        Binding("home", "cursor_first", "First line", show=False, id="transcript.first"),
+        Binding("end", "cursor_last", "Last line (follow)", show=False, id="transcript.last"),
+        Binding("enter", "toggle_fold", "Expand/fold", id="transcript.toggle_fold"),
+        Binding("escape", "clear_selection", "Unselect", show=False, id="transcript.unselect"),
+        Binding("t", "toggle_timestamps", "Timestamps", id="transcript.toggle_timestamps"),
+        Binding("l", "toggle_latency", "Latency", id="transcript.toggle_latency"),
+    ]
+
+    show_timestamps: reactive[bool] = reactive(False)
+    """Show each entry's local wall-clock time (HH:MM:SS.mmm) in front of it."""
+
+    show_latency: reactive[bool] = reactive(False)
+    """Show each reply's latency (time since the command it answers)."""
+
+    follow: var[bool] = var(True)
+    """Keep the newest line in view, unless the user has scrolled away from the end."""
+
+    class EntrySelected(Message):
+        """The highlighted row now belongs to another entry (or to none)."""
+
+        def __init__(self, view: TranscriptView, entry: Entry | None, row: int) -> None:
+            super().__init__()
+            self.view = view
+            self.entry = entry
+            self.row = row
+
+        @property
+        def control(self) -> TranscriptView:
+            """The view that sent the message."""
+            return self.view
+
+        def can_replace(self, message: Message) -> bool:
+            # Holding an arrow key must not queue one explanation per row passed.
+            return isinstance(message, TranscriptView.EntrySelected) and message.view is self.view
+
+    def __init__(
+        self,
+        *,
+        explain: Explainer | None = None,
+        lookup: Callable[[int], Entry | None] | None = None,
+        fold_after: int = FOLD_AFTER,
+        fold_keep: int = FOLD_KEEP,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self.explain: Explainer | None = explain
+        """Text explaining a reply (catalogue); called for 4xx/5xx replies as they arrive."""
+        self.lookup = lookup
+        """Entry by sequence number; when None the view keeps the entries it is given."""
+        self._rows = TranscriptRows(fold_after, fold_keep)
+        self._entries: list[Entry] | None = [] if lookup is None else None
+        self._cache: LRUCache[tuple[int, int, int, bool], Strip] = LRUCache(_STRIP_CACHE_SIZE)
+        self._styles: list[Style] | None = None
+        self._cursor = -1
+        self._selected_ordinal = -1
+        self._pending = False
+        self._was_at_end = True
+
+    # -- adding ------------------------------------------------------------------------------
+
+    def add_entry(self, entry: Entry) -> None:
+        """Append one entry; the screen is updated once per batch of calls, not per call."""
+        if not self._pending:
+            self._was_at_end = self._at_end()
+            self._pending = True
+            if self.is_mounted:
+                self.call_later(self._sync)
+        if self._entries is not None:
+            self._entries.append(entry)
+        self._rows.add(entry, self.explain)
+
+    def add_entries(self, entries: Iterable[Entry]) -> None:
+        """Append many entries and update the screen once."""
+        if not self._pending:
+            self._was_at_end = self._at_end()
+        if self._entries is not None:
+            entries = list(entries)
+            self._entries.extend(entries)
+        self._rows.add_many(entries, self.explain)
+        self._pending = True
+        if self.is_mounted:
+            self._sync()
+
+    def clear(self) -> None:
+        """Remove every row and the selection."""
+        self._rows.clear()
+        if self._entries is not None:
+            self._entries.clear()
+        self._cursor = -1
+        self._selected_ordinal = -1
+        self._cache.clear()
+        self._was_at_end = True
+        self._pending = True
+        if self.is_mounted:
+            self._sync()
+
+    def _at_end(self) -> bool:
+        return not self.is_mounted or self.scroll_offset.y >= self.max_scroll_y
+
+    def _sync(self) -> None:
+        """Publish rows added since the last sync: size, follow, repaint."""
+        if not self._pending:
+            return
+        self._pending = False
+        self._update_virtual_size()
+        if self.follow and self._was_at_end and not self.is_vertical_scrollbar_grabbed:
+            self.scroll_end(animate=False, immediate=True, x_axis=False)
+        self.refresh()
+
+    def _update_virtual_size(self) -> None:
+        self.virtual_size = Size(self._gutter_width() + self._rows.max_cells, len(self._rows))
+
+    def on_mount(self) -> None:
+        self._sync()
+
+    # -- reading -----------------------------------------------------------------------------
+
+    @property
+    def row_count(self) -> int:
+        """Number of display rows (lines) in the pane."""
+        return len(self._rows)
+
+    @property
+    def entry_count(self) -> int:
+        """Number of entries added."""
+        return self._rows.entry_count
+
+    @property
+    def cursor_row(self) -> int:
+        """The highlighted row, or -1 when nothing is selected."""
+        return self._cursor
+
+    @property
+    def selected_entry(self) -> Entry | None:
+        """The entry of the highlighted row."""
+        return None if self._cursor < 0 else self._entry(self._rows.owner[self._cursor])
+
+    def _entry(self, ordinal: int) -> Entry | None:
+        if self._entries is not None:
+            return self._entries[ordinal]
+        return None if self.lookup is None else self.lookup(self._rows.seq[ordinal])
+
+    def to_text(self) -> str:
+        """Everything in the pane as plain text, as shown (timestamps and latency if on)."""
+        rows = self._rows
+        ts, lat = self.show_timestamps, self.show_latency
+        lines = [rows.plain_line(i, ts, lat) for i in range(len(rows))]
+        return "\n".join(lines) + ("\n" if lines else "")
+
+    # -- selection and folding ---------------------------------------------------------------
+
+    def select_row(self, row: int) -> None:
+        """Highlight a row (clamped), scroll it into view and announce a new entry."""
+        count = len(self._rows)
+        row = -1 if count == 0 else max(-1, min(row, count - 1))
+        self._cursor = row
+        if row >= 0:
+            top = round(self.scroll_offset.y)
+            height = self.scrollable_content_region.height
+            if row < top:
+                self.scroll_to(y=row, animate=False, immediate=True)
+            elif height and row >= top + height:
+                self.scroll_to(y=row - height + 1, animate=False, immediate=True)
+        ordinal = -1 if row < 0 else self._rows.owner[row]
+        if ordinal != self._selected_ordinal:
+            self._selected_ordinal = ordinal
+            entry = None if ordinal < 0 else self._entry(ordinal)
+            self.post_message(self.EntrySelected(self, entry, row))
+        self.refresh()
+
+    def toggle_fold(self, row: int | None = None) -> bool:
+        """Expand or fold the long body at ``row`` (default: the cursor); False if none."""
+        row = self._cursor if row is None else row
+        if not 0 <= row < len(self._rows):
+            return False
+        ordinal = self._rows.owner[row]
+        if not self._rows.toggle_fold(ordinal):
+            return False
+        self._cache.clear()
+        self._update_virtual_size()
+        if self._cursor >= len(self._rows):
+            self._cursor = len(self._rows) - 1
+        self.refresh()
+        return True
+
+    def action_cursor_up(self) -> None:
+        if self._cursor < 0:
+            bottom = round(self.scroll_offset.y) + self.scrollable_content_region.height - 1
+            self.select_row(min(bottom, len(self._rows) - 1))
+        else:
+            self.select_row(max(0, self._cursor - 1))
+
+    def action_cursor_down(self) -> None:
+        if self._cursor < 0:
+            self.select_row(round(self.scroll_offset.y))
+        else:
+            self.select_row(self._cursor + 1)
+
+    def action_cursor_page_up(self) -> None:
+        height = max(1, self.scrollable_content_region.height)
+        if self._cursor < 0:
+            self.scroll_to(y=self.scroll_offset.y - height, animate=False, immediate=True)
+        else:
+            self.select_row(max(0, self._cursor - height))
+
+    def action_cursor_page_down(self) -> None:
+        height = max(1, self.scrollable_content_region.height)
+        if self._cursor < 0:
+            self.scroll_to(y=self.scroll_offset.y + height, animate=False, immediate=True)
+        else:
+            self.select_row(self._cursor + height)
+
+    def action_cursor_first(self) -> None:
+        self.select_row(0)
+
+    def action_cursor_last(self) -> None:
+        self.select_row(len(self._rows) - 1)
+        self.scroll_end(animate=False, immediate=True, x_axis=False)
+
+    def action_clear_selection(self) -> None:
+        self.select_row(-1)
+
+    def action_toggle_fold(self) -> None:
+        self.toggle_fold()
+
+    def action_toggle_timestamps(self) -> None:
+        self.show_timestamps = not self.show_timestamps
+
+    def action_toggle_latency(self) -> None:
+        self.show_latency = not self.show_latency
+
+    def on_click(self, event: events.Click) -> None:
+        offset = event.get_content_offset(self)
+        if offset is not None:
+            self.select_row(round(self.scroll_offset.y) + offset.y)
+
+    def watch_show_timestamps(self) -> None:
+        self.set_class(self.show_timestamps, "-timestamps")
+        self._layout_changed()
+
+    def watch_show_latency(self) -> None:
+        self.set_class(self.show_latency, "-latency")
+        self._layout_changed()
+
+    def _layout_changed(self) -> None:
+        self._cache.clear()
+        self._update_virtual_size()
+        self.refresh()
+
+    # -- rendering ---------------------------------------------------------------------------
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._styles = None
+        self._cache.clear()
+
+    def _gutter_width(self) -> int:
+        return (
+            PREFIX_WIDTH
+            + (TIMESTAMP_WIDTH if self.show_timestamps else 0)
+            + (LATENCY_WIDTH if self.show_latency else 0)
+        )
+
+    def _palette(self) -> list[Style]:
+        """Rich styles by Look, plus gutter, timestamp, latency and cursor at the end."""
+        if self._styles is None:
+            self._styles = [self.get_component_rich_style(n) for n in PALETTE_CLASSES]
+        return self._styles
+
+    def render_line(self, y: int) -> Strip:
+        scroll_x, scroll_y = self.scroll_offset
+        row = scroll_y + y
+        width = self.scrollable_content_region.width
+        if not 0 <= row < len(self._rows):
+            # Not cached: rows past the end appear as entries arrive.
+            return Strip.blank(width, self.rich_style)
+        key = (row, scroll_x, width, row == self._cursor)
+        strip = self._cache.get(key)
+        if strip is None:
+            strip = self._render_row(row, scroll_x, width, row == self._cursor)
+            self._cache[key] = strip
+        return strip
+
+    def _render_row(self, row: int, scroll_x: int, width: int, cursor: bool) -> Strip:
+        """Build one row's strip; its cost depends on the width, never on the line length."""
+        base = self.rich_style
+        rows = self._rows
+        palette = self._palette()
+        n = len(LOOK_CLASSES)
+        gutter_style, stamp_style, lat_style, cursor_style = palette[n : n + 4]
+        look = rows.look[row]
+        style = base + palette[look]
+        if cursor:
+            # Only the background marks the cursor, so the reply colour stays readable.
+            highlight = Style(bgcolor=cursor_style.bgcolor)
+            base, style = base + highlight, style + highlight
+            gutter_style, stamp_style, lat_style = (
+                s + highlight for s in (gutter_style, stamp_style, lat_style)
+            )
+        stamp, lat = rows.gutter(row, self.show_timestamps, self.show_latency)
+        gutter: list[Segment] = []
+        if stamp:
+            gutter.append(Segment(stamp, base + stamp_style))
+        if lat:
+            gutter.append(Segment(lat, base + lat_style))
+        text = rows.text[row]
+        used = len(stamp) + len(lat)
+        room = max(0, width - used)
+        if look in (Look.TLS, Look.TLS_UNVERIFIED):
+            # The rule spans the viewport and does not scroll sideways.
+            label = Strip([Segment(f"── {text[:room]} ", style)]).crop(0, room)
+            segments = [*gutter, *label]
+            if room > label.cell_length:
+                segments.append(Segment("─" * (room - label.cell_length), style))
+            return Strip(segments).crop_extend(0, width, base)
+        prefix = PREFIXES[rows.prefix[row]]
+        prefix_style = base + gutter_style if rows.prefix[row] == P_CONT else style
+        gutter.append(Segment(prefix, prefix_style))
+        room = max(0, room - len(prefix))
+        # Cut by characters first (a character is at least one cell, but for combining
+        # marks) so the cell-exact crop below only ever sees about one screen width.
+        visible_text = text[scroll_x : scroll_x + room + 1] if text.isascii() else None
+        if visible_text is not None:
+            body = Strip([Segment(visible_text, style)]).crop_extend(0, room, base)
+        else:
+            body = Strip([Segment(text[: scroll_x + 2 * room + 2], style)])
+            body = body.crop_extend(scroll_x, scroll_x + room, base)
+        return Strip([*gutter, *body]).crop_extend(0, width, base)

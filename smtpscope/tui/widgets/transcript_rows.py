@@ -1,0 +1,320 @@
+"""Compact display rows for the transcript pane: entries laid out as lines, without Textual."""
+
+from __future__ import annotations
+
+import math
+import time
+from array import array
+from bisect import bisect_left, bisect_right
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from enum import IntEnum
+
+from rich.cells import cell_len
+
+from smtpscope.record.transcript import Entry
+from smtpscope.sanitize import visible
+
+# A line longer than this is cut when it is added, so that painting a frame never walks a
+# 100 KB line: the rest is summarised as "… (N more chars)". Horizontal scrolling still reaches
+# everything that is kept.
+MAX_LINE_CHARS = 2000
+# Message bodies longer than FOLD_AFTER lines show their first FOLD_KEEP lines and a fold row.
+FOLD_AFTER = 20
+FOLD_KEEP = 5
+TAB_SIZE = 4
+
+Explainer = Callable[[Entry], "str | None"]
+
+
+class Look(IntEnum):
+    """How a row is coloured; the widget maps each to a component class."""
+
+    CLIENT = 0
+    CLIENT_OFF = 1
+    REPLY_2 = 2
+    REPLY_3 = 3
+    REPLY_4 = 4
+    REPLY_5 = 5
+    REPLY_OTHER = 6
+    SERVER_OFF = 7
+    NOTE = 8
+    WARNING = 9
+    ERROR = 10
+    TLS = 11
+    CONTENT = 12
+    FOLD = 13
+    EXPLAIN = 14
+    REDACTED = 15
+    TLS_UNVERIFIED = 16
+
+
+# Prefix codes index PREFIXES; every prefix is three cells wide so the text column lines up.
+P_CLIENT, P_CLIENT_OFF, P_SERVER, P_SERVER_OFF, P_NOTE, P_WARN, P_CONT, P_BLANK, P_RULE = range(9)
+PREFIXES = ("C: ", "C! ", "S: ", "S! ", "-- ", "!! ", " │ ", "   ", "")
+PREFIX_WIDTH = 3
+TIMESTAMP_WIDTH = 13  # "HH:MM:SS.mmm "
+LATENCY_WIDTH = 9  # "  +12.3ms "
+
+_REPLY_LOOKS = {2: Look.REPLY_2, 3: Look.REPLY_3, 4: Look.REPLY_4, 5: Look.REPLY_5}
+_NAN = math.nan
+
+
+def display(line: str) -> str:
+    """Make one line safe and bounded for display: controls escaped, tabs expanded, cut."""
+    extra = len(line) - MAX_LINE_CHARS
+    if extra > 0:
+        return visible(line[:MAX_LINE_CHARS]).expandtabs(TAB_SIZE) + f" … ({extra:,} more chars)"
+    shown = visible(line)
+    return shown.expandtabs(TAB_SIZE) if "\t" in shown else shown
+
+
+def _body_end(text: str) -> int:
+    """Index where the text ends without its final line ending (one CRLF or LF)."""
+    end = len(text)
+    if text.endswith("\n", 0, end):
+        end -= 1
+    if text.endswith("\r", 0, end):
+        end -= 1
+    return end
+
+
+def _lines(text: str, end: int, limit: int | None = None) -> list[str]:
+    """Split text[:end] on LF (dropping one CR before it); at most ``limit`` lines."""
+    out: list[str] = []
+    pos = 0
+    find = text.find
+    while limit is None or len(out) < limit:
+        j = find("\n", pos, end)
+        line = text[pos:end] if j < 0 else text[pos:j]
+        out.append(line[:-1] if line.endswith("\r") else line)
+        if j < 0:
+            break
+        pos = j + 1
+    return out
+
+
+def reply_class(entry: Entry) -> int | None:
+    """The reply class (2..5) of a reply entry, from its parsed code or its first digits."""
+    reply = entry.reply
+    if reply is not None and reply.get("code") is not None:
+        try:
+            return int(reply["code"]) // 100
+        except (TypeError, ValueError):
+            return None
+    head = entry.text[:3]
+    return int(head[0]) if len(head) == 3 and head.isdigit() else None
+
+
+def format_timestamp(wall: float) -> str:
+    """Local wall-clock time as HH:MM:SS.mmm."""
+    tm = time.localtime(wall)
+    millis = int((wall % 1.0) * 1000)
+    return f"{tm.tm_hour:02d}:{tm.tm_min:02d}:{tm.tm_sec:02d}.{millis:03d}"
+
+
+def format_latency(seconds: float) -> str:
+    """A compact latency such as "+0.4ms", "+12ms" or "+1.5s"."""
+    ms = seconds * 1000.0
+    if ms < 10:
+        return f"+{ms:.1f}ms"
+    if ms < 10_000:
+        return f"+{ms:.0f}ms"
+    return f"+{seconds:.1f}s"
+
+
+@dataclass
+class _Fold:
+    """A long body shown folded: its text stays here so expanding needs no Entry."""
+
+    text: str
+    end: int
+    total: int
+    expanded: bool = False
+
+
+class TranscriptRows:
+    """Entries laid out as display rows, stored as parallel compact columns.
+
+    Each row costs one display string plus six bytes (look, prefix, owner index in arrays);
+    each entry costs 24 bytes (wall time, latency, sequence number). No Rich objects are kept:
+    the widget builds strips only for the rows on screen.
+    """
+
+    def __init__(self, fold_after: int = FOLD_AFTER, fold_keep: int = FOLD_KEEP) -> None:
+        self.fold_after = fold_after
+        self.fold_keep = min(fold_keep, fold_after)
+        self.clear()
+
+    def clear(self) -> None:
+        """Forget every row and entry."""
+        self.text: list[str] = []
+        self.look = array("B")
+        self.prefix = array("B")
+        self.owner = array("I")  # entry ordinal of each row; never decreases
+        self.wall = array("d")
+        self.latency = array("d")  # NaN when the entry has none
+        self.seq = array("q")
+        self.folds: dict[int, _Fold] = {}
+        self.max_cells = 0
+
+    def __len__(self) -> int:
+        return len(self.text)
+
+    @property
+    def entry_count(self) -> int:
+        """How many entries have been laid out."""
+        return len(self.seq)
+
+    def _row(self, text: str, look: int, prefix: int, ordinal: int) -> None:
+        self.text.append(text)
+        self.look.append(look)
+        self.prefix.append(prefix)
+        self.owner.append(ordinal)
+        cells = len(text) if text.isascii() else cell_len(text)
+        if cells > self.max_cells:
+            self.max_cells = cells
+
+    def add(self, entry: Entry, explain: Explainer | None = None) -> None:
+        """Lay out one entry as one or more rows."""
+        ordinal = len(self.seq)
+        self.seq.append(entry.seq)
+        self.wall.append(entry.wall)
+        self.latency.append(_NAN if entry.latency is None else entry.latency)
+        kind = entry.kind
+        text = entry.text
+        end = _body_end(text)
+        if kind == "tls":
+            label = " · ".join(display(line) for line in _lines(text, end) if line)
+            info = entry.info or {}
+            # A handshake whose certificate was not verified must not look like a good one.
+            trusted = info.get("verified", True) and not info.get("insecure", False)
+            self._row(label, Look.TLS if trusted else Look.TLS_UNVERIFIED, P_RULE, ordinal)
+        elif kind == "content" and text.count("\n", 0, end) >= self.fold_after:
+            self._add_folded(entry, end, ordinal)
+        else:
+            look, first, cont = self._style(entry)
+            if text.find("\n", 0, end) >= 0:
+                lines = _lines(text, end)
+                self._row(display(lines[0]), look, first, ordinal)
+                for line in lines[1:]:
+                    self._row(display(line), look, cont, ordinal)
+            else:
+                line = text[:end]
+                self._row(display(line[:-1] if line.endswith("\r") else line), look, first, ordinal)
+            if explain is not None and look in (Look.REPLY_4, Look.REPLY_5):
+                explanation = explain(entry)
+                if explanation:
+                    for line in explanation.splitlines():
+                        self._row("↳ " + display(line), Look.EXPLAIN, P_BLANK, ordinal)
+        warnings = entry.notes
+        if entry.reply is not None and entry.reply.get("warnings"):
+            warnings = tuple(dict.fromkeys((*warnings, *map(str, entry.reply["warnings"]))))
+        for note in warnings:
+            self._row(display(note), Look.WARNING, P_WARN, ordinal)
+
+    def add_many(self, entries: Iterable[Entry], explain: Explainer | None = None) -> None:
+        """Lay out many entries."""
+        add = self.add
+        for entry in entries:
+            add(entry, explain)
+
+    @staticmethod
+    def _style(entry: Entry) -> tuple[int, int, int]:
+        """(look, first-row prefix, continuation prefix) of a non-TLS entry."""
+        direction = entry.direction
+        if direction == "client":
+            off = entry.off_script or entry.kind == "raw"
+            if entry.redacted:
+                look = Look.REDACTED
+            elif off:
+                look = Look.CLIENT_OFF
+            else:
+                look = Look.CONTENT if entry.kind == "content" else Look.CLIENT
+            return look, (P_CLIENT_OFF if off else P_CLIENT), P_CONT
+        if direction == "server":
+            unsolicited = entry.reply is not None and bool(entry.reply.get("unsolicited"))
+            off = unsolicited or entry.kind != "reply"
+            if entry.redacted:
+                look = Look.REDACTED
+            elif entry.kind == "reply":
+                look = _REPLY_LOOKS.get(reply_class(entry) or 0, Look.REPLY_OTHER)
+            else:
+                look = Look.SERVER_OFF
+            return look, (P_SERVER_OFF if off else P_SERVER), P_CONT
+        if entry.kind == "error":
+            return Look.ERROR, P_WARN, P_BLANK
+        if entry.kind == "warning":
+            return Look.WARNING, P_WARN, P_BLANK
+        return Look.NOTE, P_NOTE, P_BLANK
+
+    def _add_folded(self, entry: Entry, end: int, ordinal: int) -> None:
+        fold = _Fold(entry.text, end, entry.text.count("\n", 0, end) + 1)
+        self.folds[ordinal] = fold
+        look, first, cont = self._style(entry)
+        for i, line in enumerate(_lines(fold.text, end, self.fold_keep)):
+            self._row(display(line), look, cont if i else first, ordinal)
+        self._row(self._fold_label(fold), Look.FOLD, P_BLANK, ordinal)
+
+    def _fold_label(self, fold: _Fold) -> str:
+        if fold.expanded:
+            return f"▴ {fold.total:,} lines (Enter to fold)"
+        return f"… {fold.total - self.fold_keep:,} more lines (Enter to expand)"
+
+    def entry_rows(self, ordinal: int) -> tuple[int, int]:
+        """The half-open row range [start, end) laid out for one entry."""
+        return bisect_left(self.owner, ordinal), bisect_right(self.owner, ordinal)
+
+    def is_foldable(self, ordinal: int) -> bool:
+        """Whether the entry is a long body that can be folded and expanded."""
+        return ordinal in self.folds
+
+    def is_expanded(self, ordinal: int) -> bool:
+        """Whether a foldable entry is currently shown in full."""
+        fold = self.folds.get(ordinal)
+        return fold is not None and fold.expanded
+
+    def toggle_fold(self, ordinal: int) -> bool:
+        """Expand or fold a long body; returns False when the entry is not foldable."""
+        fold = self.folds.get(ordinal)
+        if fold is None:
+            return False
+        start, _ = self.entry_rows(ordinal)
+        shown = fold.total if fold.expanded else self.fold_keep
+        look, first = self.look[start], self.prefix[start]
+        fold.expanded = not fold.expanded
+        limit = None if fold.expanded else self.fold_keep
+        new_text = [display(line) for line in _lines(fold.text, fold.end, limit)]
+        count = len(new_text)
+        self.text[start : start + shown] = new_text
+        self.look[start : start + shown] = array("B", [look]) * count
+        self.prefix[start : start + shown] = array("B", [first] + [P_CONT] * (count - 1))
+        self.owner[start : start + shown] = array("I", [ordinal]) * count
+        self.text[start + count] = self._fold_label(fold)
+        for line in new_text:
+            cells = len(line) if line.isascii() else cell_len(line)
+            if cells > self.max_cells:
+                self.max_cells = cells
+        return True
+
+    def gutter(self, row: int, timestamps: bool, latency: bool) -> tuple[str, str]:
+        """The (timestamp, latency) columns for a row; blank on continuation rows."""
+        first = row == 0 or self.owner[row - 1] != self.owner[row]
+        stamp = lat = ""
+        if timestamps:
+            stamp = " " * TIMESTAMP_WIDTH
+            if first:
+                stamp = format_timestamp(self.wall[self.owner[row]]) + " "
+        if latency:
+            lat = " " * LATENCY_WIDTH
+            value = self.latency[self.owner[row]]
+            if first and not math.isnan(value):
+                lat = format_latency(value).rjust(LATENCY_WIDTH - 1) + " "
+        return stamp, lat
+
+    def plain_line(self, row: int, timestamps: bool = False, latency: bool = False) -> str:
+        """One row as plain text, exactly as shown (the TLS rule at a fixed width)."""
+        stamp, lat = self.gutter(row, timestamps, latency)
+        if self.look[row] in (Look.TLS, Look.TLS_UNVERIFIED):
+            return f"{stamp}{lat}── {self.text[row]} ──"
+        return f"{stamp}{lat}{PREFIXES[self.prefix[row]]}{self.text[row]}"

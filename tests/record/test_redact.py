@@ -1,0 +1,75 @@
+"""Redaction at the record boundary: credential lines are masked, challenges stay."""
+
+from __future__ import annotations
+
+import base64
+
+from smtpscope.record import Recorder, Redactor, Transcript, make_header
+
+
+def _exchange(t: Transcript, lines: list[tuple[str, bytes]]) -> None:
+    for direction, raw in lines:
+        if direction == "S":
+            t.add("server", "reply", raw, reply={"code": int(raw[:3])})
+        else:
+            t.add("client", "command", raw)
+
+
+def test_plain_initial_response_is_masked_on_screen_and_disk(tmp_path):
+    blob = base64.b64encode(b"\0alice\0s3cret-pw").decode()
+    path = tmp_path / "r.jsonl"
+    t = Transcript(redactor=Redactor())
+    t.subscribe(Recorder(path, make_header("h:25")))
+    seen = []
+    t.subscribe(seen.append)
+    _exchange(t, [("C", f"AUTH PLAIN {blob}\r\n".encode()), ("S", b"235 2.7.0 ok\r\n")])
+    assert seen[0].redacted and seen[0].text.startswith("AUTH PLAIN [")
+    disk = path.read_text()
+    assert blob not in disk and base64.b64encode(blob.encode()).decode() not in disk
+    assert "s3cret-pw" not in disk
+
+
+def test_login_username_visible_password_masked():
+    t = Transcript(redactor=Redactor())
+    user = base64.b64encode(b"alice")
+    pw = base64.b64encode(b"hunter2")
+    _exchange(t, [
+        ("C", b"AUTH LOGIN\r\n"),
+        ("S", b"334 VXNlcm5hbWU6\r\n"),
+        ("C", user + b"\r\n"),
+        ("S", b"334 UGFzc3dvcmQ6\r\n"),
+        ("C", pw + b"\r\n"),
+        ("S", b"535 5.7.8 no\r\n"),
+        ("C", b"NOOP\r\n"),
+    ])
+    texts = [e.text for e in t.entries]
+    assert any(user.decode() in x for x in texts)
+    assert not any(pw.decode() in x for x in texts)
+    assert t.entries[-1].text.startswith("NOOP") and not t.entries[-1].redacted
+    # Challenges stay visible.
+    assert "VXNlcm5hbWU6" in t.entries[1].text
+
+
+def test_hidden_bytes_kept_in_memory_only_for_reveal():
+    red = Redactor()
+    t = Transcript(redactor=red)
+    _exchange(t, [("C", b"AUTH PLAIN AGEAYg==\r\n")])
+    assert red.hidden[0] == b"AUTH PLAIN AGEAYg==\r\n"
+    assert b"AGEAYg" not in t.entries[0].raw
+
+
+def test_record_secrets_keeps_line_but_says_so():
+    t = Transcript(redactor=Redactor(record_secrets=True))
+    _exchange(t, [("C", b"AUTH PLAIN AGEAYg==\r\n")])
+    entry = t.entries[0]
+    assert b"AGEAYg==" in entry.raw and not entry.redacted
+    assert any("secret recorded" in n for n in entry.notes)
+
+
+def test_explicit_mask_from_the_caller_wins():
+    t = Transcript(redactor=Redactor())
+    t.add("client", "command", b"AUTH CRAM-MD5\r\n")
+    t.add("server", "reply", b"334 PDEyMz4=\r\n", reply={"code": 334})
+    mask = "[CRAM-MD5 response for tim hidden]"
+    t.add("client", "command", b"dGltIGI5MTM=\r\n", secret_mask=mask)
+    assert t.entries[-1].text == "[CRAM-MD5 response for tim hidden]"
