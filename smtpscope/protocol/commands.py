@@ -1,0 +1,383 @@
+"""Typed SMTP commands: frozen dataclasses that validate themselves and render wire bytes."""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+from typing import ClassVar, Final
+
+from .data import END_OF_DATA_VARIANTS, chunk_bytes, encode_content
+from .errors import CommandSyntaxError
+from .params import (
+    MAIL_PARAMS,
+    RCPT_PARAMS,
+    Params,
+    check_address,
+    check_domain,
+    check_params,
+    check_text,
+    format_params,
+)
+
+__all__ = [
+    "SYNTAX",
+    "VERBS",
+    "Auth",
+    "AuthCancel",
+    "AuthResponse",
+    "Bdat",
+    "Command",
+    "Data",
+    "Ehlo",
+    "Etrn",
+    "Expn",
+    "Helo",
+    "Help",
+    "Lhlo",
+    "MailFrom",
+    "MessageContent",
+    "Noop",
+    "Quit",
+    "Raw",
+    "RcptTo",
+    "Rset",
+    "StartTLS",
+    "Vrfy",
+    "bdat_chunks",
+]
+
+#: verb -> the form the composer's hint bar shows.
+SYNTAX: Final[dict[str, str]] = {
+    "HELO": "HELO <your-domain>",
+    "EHLO": "EHLO <your-domain>",
+    "LHLO": "LHLO <your-domain>",
+    "MAIL": "MAIL FROM:<address> [SIZE=n] [BODY=7BIT|8BITMIME|BINARYMIME] [SMTPUTF8] "
+    "[RET=FULL|HDRS] [ENVID=xtext] [AUTH=<>|addr] [REQUIRETLS] [MT-PRIORITY=-9..9] "
+    "[BY=secs;R|N[T]]",
+    "RCPT": "RCPT TO:<address> [NOTIFY=NEVER|SUCCESS,FAILURE,DELAY] [ORCPT=rfc822;address]",
+    "DATA": "DATA",
+    "BDAT": "BDAT <size> [LAST]",
+    "RSET": "RSET",
+    "NOOP": "NOOP [text]",
+    "VRFY": "VRFY <user-or-address>",
+    "EXPN": "EXPN <mailing-list>",
+    "HELP": "HELP [topic]",
+    "ETRN": "ETRN <[@#]node>",
+    "STARTTLS": "STARTTLS",
+    "AUTH": "AUTH <mechanism> [initial-response-base64 | =]",
+    "QUIT": "QUIT",
+}
+VERBS: Final[tuple[str, ...]] = tuple(SYNTAX)
+
+
+def _encode(text: str) -> bytes:
+    return text.encode("utf-8")
+
+
+@dataclass(frozen=True)
+class Command:
+    """Base class of everything the client sends."""
+
+    #: Key into the state tables (state.py). Usually the verb.
+    kind: ClassVar[str] = ""
+
+    @property
+    def verb(self) -> str:
+        return self.kind
+
+    def to_bytes(self) -> bytes:
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class _DomainCommand(Command):
+    domain: str
+
+    def __post_init__(self) -> None:
+        check_domain(self.domain, SYNTAX[self.kind])
+
+    def to_bytes(self) -> bytes:
+        return _encode(f"{self.kind} {self.domain}\r\n")
+
+
+@dataclass(frozen=True)
+class Helo(_DomainCommand):
+    kind: ClassVar[str] = "HELO"
+
+
+@dataclass(frozen=True)
+class Ehlo(_DomainCommand):
+    kind: ClassVar[str] = "EHLO"
+
+
+@dataclass(frozen=True)
+class Lhlo(_DomainCommand):
+    kind: ClassVar[str] = "LHLO"
+
+
+@dataclass(frozen=True)
+class MailFrom(Command):
+    address: str
+    params: Params = ()
+    kind: ClassVar[str] = "MAIL"
+
+    def __post_init__(self) -> None:
+        check_address(self.address, SYNTAX["MAIL"], allow_null=True)
+        object.__setattr__(self, "params", check_params(self.params, MAIL_PARAMS, SYNTAX["MAIL"]))
+
+    def param(self, key: str) -> str | None:
+        """Value of parameter ``key`` ("" when present without a value, None when absent)."""
+        for k, v in self.params:
+            if k == key.upper():
+                return "" if v is None else v
+        return None
+
+    def to_bytes(self) -> bytes:
+        return _encode(f"MAIL FROM:<{self.address}>{format_params(self.params)}\r\n")
+
+
+@dataclass(frozen=True)
+class RcptTo(Command):
+    address: str
+    params: Params = ()
+    kind: ClassVar[str] = "RCPT"
+
+    def __post_init__(self) -> None:
+        check_address(self.address, SYNTAX["RCPT"], allow_null=False)
+        object.__setattr__(self, "params", check_params(self.params, RCPT_PARAMS, SYNTAX["RCPT"]))
+
+    def param(self, key: str) -> str | None:
+        for k, v in self.params:
+            if k == key.upper():
+                return "" if v is None else v
+        return None
+
+    def to_bytes(self) -> bytes:
+        return _encode(f"RCPT TO:<{self.address}>{format_params(self.params)}\r\n")
+
+
+@dataclass(frozen=True)
+class _Bare(Command):
+    def to_bytes(self) -> bytes:
+        return _encode(f"{self.kind}\r\n")
+
+
+@dataclass(frozen=True)
+class Data(_Bare):
+    kind: ClassVar[str] = "DATA"
+
+
+@dataclass(frozen=True)
+class Rset(_Bare):
+    kind: ClassVar[str] = "RSET"
+
+
+@dataclass(frozen=True)
+class StartTLS(_Bare):
+    kind: ClassVar[str] = "STARTTLS"
+
+
+@dataclass(frozen=True)
+class Quit(_Bare):
+    kind: ClassVar[str] = "QUIT"
+
+
+@dataclass(frozen=True)
+class _OptionalArg(Command):
+    arg: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.arg is not None:
+            check_text(self.arg, f"the {self.kind} argument", SYNTAX[self.kind])
+            if not self.arg.strip():
+                raise CommandSyntaxError(
+                    f"empty {self.kind} argument; leave it out instead", SYNTAX[self.kind]
+                )
+
+    def to_bytes(self) -> bytes:
+        if self.arg is None:
+            return _encode(f"{self.kind}\r\n")
+        return _encode(f"{self.kind} {self.arg}\r\n")
+
+
+@dataclass(frozen=True)
+class Noop(_OptionalArg):
+    kind: ClassVar[str] = "NOOP"
+
+
+@dataclass(frozen=True)
+class Help(_OptionalArg):
+    kind: ClassVar[str] = "HELP"
+
+
+@dataclass(frozen=True)
+class _RequiredArg(Command):
+    arg: str
+
+    def __post_init__(self) -> None:
+        check_text(self.arg, f"the {self.kind} argument", SYNTAX[self.kind])
+        if not self.arg.strip():
+            raise CommandSyntaxError(f"{self.kind} needs an argument", SYNTAX[self.kind])
+
+    def to_bytes(self) -> bytes:
+        return _encode(f"{self.kind} {self.arg}\r\n")
+
+
+@dataclass(frozen=True)
+class Vrfy(_RequiredArg):
+    kind: ClassVar[str] = "VRFY"
+
+
+@dataclass(frozen=True)
+class Expn(_RequiredArg):
+    kind: ClassVar[str] = "EXPN"
+
+
+@dataclass(frozen=True)
+class Etrn(_RequiredArg):
+    kind: ClassVar[str] = "ETRN"
+
+
+@dataclass(frozen=True)
+class Bdat(Command):
+    """A BDAT chunk (RFC 3030). ``to_bytes`` is the command line followed by the chunk.
+
+    ``size`` may be given with an empty ``chunk``: then only the ``BDAT <size>`` line is sent
+    and the caller supplies the octets itself (as a raw send, expecting no reply).
+    """
+
+    chunk: bytes = b""
+    last: bool = False
+    size: int | None = None
+    kind: ClassVar[str] = "BDAT"
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.chunk, bytes):
+            raise CommandSyntaxError("BDAT chunk must be bytes", SYNTAX["BDAT"])
+        if self.size is None:
+            object.__setattr__(self, "size", len(self.chunk))
+        elif isinstance(self.size, bool) or not isinstance(self.size, int) or self.size < 0:
+            raise CommandSyntaxError("BDAT size must be a number >= 0", SYNTAX["BDAT"])
+        elif self.chunk and self.size != len(self.chunk):
+            raise CommandSyntaxError(
+                f"BDAT size {self.size} differs from the chunk length {len(self.chunk)}; "
+                "use a raw send to declare a wrong size on purpose",
+                SYNTAX["BDAT"],
+            )
+
+    @property
+    def declared_size(self) -> int:
+        return self.size if self.size is not None else len(self.chunk)
+
+    @property
+    def header_only(self) -> bool:
+        return self.declared_size != len(self.chunk)
+
+    def to_bytes(self) -> bytes:
+        last = " LAST" if self.last else ""
+        return _encode(f"BDAT {self.declared_size}{last}\r\n") + self.chunk
+
+
+def bdat_chunks(data: bytes, size: int) -> tuple[Bdat, ...]:
+    """Split ``data`` into BDAT commands of ``size`` octets, the final one flagged LAST."""
+    return tuple(Bdat(piece, last) for piece, last in chunk_bytes(data, size))
+
+
+def _check_mechanism(mechanism: str) -> str:
+    # RFC 4422 §3.1: 1-20 characters from A-Z, 0-9, "-" and "_".
+    upper = mechanism.upper()
+    if not (1 <= len(upper) <= 20) or not all(c.isascii() and (c.isalnum() or c in "-_")
+                                               for c in upper):
+        raise CommandSyntaxError(
+            f"{mechanism!r} is not a SASL mechanism name (1-20 of A-Z 0-9 - _)", SYNTAX["AUTH"]
+        )
+    return upper
+
+
+@dataclass(frozen=True)
+class Auth(Command):
+    """``AUTH mechanism [initial-response]``; the response is raw bytes, sent base64-encoded."""
+
+    mechanism: str
+    initial_response: bytes | None = None
+    kind: ClassVar[str] = "AUTH"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "mechanism", _check_mechanism(self.mechanism))
+        if self.initial_response is not None and not isinstance(self.initial_response, bytes):
+            raise CommandSyntaxError("initial response must be bytes", SYNTAX["AUTH"])
+
+    def to_bytes(self) -> bytes:
+        if self.initial_response is None:
+            return _encode(f"AUTH {self.mechanism}\r\n")
+        # RFC 4954 §4: a zero-length initial response is sent as a single "=".
+        ir = base64.b64encode(self.initial_response) if self.initial_response else b"="
+        return _encode(f"AUTH {self.mechanism} ") + ir + b"\r\n"
+
+
+@dataclass(frozen=True)
+class AuthResponse(Command):
+    """Client's answer to a 334 challenge (raw bytes; sent base64-encoded, b"" as empty line)."""
+
+    data: bytes
+    kind: ClassVar[str] = "AUTH-RESPONSE"
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.data, bytes):
+            raise CommandSyntaxError("AUTH response must be bytes", "<base64 response> | *")
+
+    def to_bytes(self) -> bytes:
+        return base64.b64encode(self.data) + b"\r\n"
+
+
+@dataclass(frozen=True)
+class AuthCancel(Command):
+    """``*``: abandon the AUTH exchange (RFC 4954 §4); the server answers 501."""
+
+    kind: ClassVar[str] = "AUTH-CANCEL"
+
+    def to_bytes(self) -> bytes:
+        return b"*\r\n"
+
+
+@dataclass(frozen=True)
+class Raw(Command):
+    """Exact bytes, not validated: the off-script escape hatch."""
+
+    data: bytes
+    note: str = ""
+    expect_reply: bool = True
+    kind: ClassVar[str] = "RAW"
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.data, bytes):
+            raise CommandSyntaxError("raw data must be bytes", "raw bytes")
+
+    def to_bytes(self) -> bytes:
+        return self.data
+
+
+@dataclass(frozen=True)
+class MessageContent(Command):
+    """The message after a 354 (see data.encode_content for normal vs verbatim mode).
+
+    ``terminator`` names an END_OF_DATA_VARIANTS entry; None means the standard CRLF.CRLF in
+    normal mode and nothing added in verbatim mode.
+    """
+
+    body: bytes
+    verbatim: bool = False
+    terminator: str | None = None
+    kind: ClassVar[str] = "CONTENT"
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.body, bytes):
+            raise CommandSyntaxError("message content must be bytes", "message bytes")
+        if self.terminator is not None and self.terminator not in END_OF_DATA_VARIANTS:
+            raise CommandSyntaxError(
+                f"unknown end-of-data variant {self.terminator!r}",
+                " | ".join(END_OF_DATA_VARIANTS),
+            )
+
+    def to_bytes(self) -> bytes:
+        return encode_content(self.body, verbatim=self.verbatim, variant=self.terminator)

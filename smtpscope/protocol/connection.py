@@ -1,0 +1,331 @@
+"""Connection: the sans-IO SMTP client engine (bytes in, events out; commands in, bytes out)."""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+
+from .capabilities import Capabilities
+from .checks import SessionView, command_kind, infer_raw_kinds, send_problem
+from .commands import Auth, Command, MessageContent, Raw
+from .errors import LocalProtocolError
+from .events import NEED_DATA, Closed, NeedData, Reply, make_reply
+from .replies import Frame, ReplyReader
+from .state import RULES, State, is_expected, next_state, projected_after, why_invalid
+
+__all__ = ["Connection", "Sent"]
+
+_new = object.__new__
+_TLS_PENDING, _RCPT, _IDENT, _MAIL, _CLOSED = (
+    State.TLS_PENDING, State.RCPT, State.IDENT, State.MAIL, State.CLOSED)
+INJECTION_WARNING = "bytes after STARTTLS 220: possible STARTTLS injection"
+_UNSOLICITED = "unsolicited reply: no command was waiting for one"
+# Kinds whose replies need more than the table transition (kept off the hot path).
+_SPECIAL = frozenset({
+    "GREETING", "EHLO", "LHLO", "HELO", "STARTTLS", "AUTH", "AUTH-RESPONSE", "AUTH-CANCEL", "RSET",
+})
+
+
+class _Expect:
+    """One reply (or, for LMTP content, ``remaining`` replies) the server owes us."""
+
+    __slots__ = ("command", "kind", "remaining", "rule", "special")
+
+    def __init__(self, command: Command | None, kind: str, remaining: int = 1) -> None:
+        self.command = command
+        self.kind = kind
+        self.remaining = remaining
+        # Looked up once here rather than per reply: next_event is the hot path.
+        self.rule = RULES[kind]
+        self.special = kind in _SPECIAL
+
+
+@dataclass(frozen=True, slots=True)
+class Sent:
+    """What the last send put on the wire, for the transcript."""
+
+    command: Command
+    data: bytes
+    off_script: bool
+    notes: tuple[str, ...] = ()
+
+
+class Connection:
+    """One SMTP (or LMTP) client conversation, without I/O.
+
+    Feed server bytes with ``receive_data`` and pull ``Reply``/``Closed`` events with
+    ``next_event`` (``NEED_DATA`` when more bytes are needed); turn commands into bytes with
+    ``send``/``send_content``/``send_raw``. State rules live in state.py.
+    """
+
+    def __init__(self, role: str = "client", lmtp: bool = False) -> None:
+        if role != "client":
+            raise ValueError("only role='client' is implemented")
+        self.role = role
+        self.lmtp = lmtp
+        self.state = State.GREETING
+        self.capabilities: Capabilities | None = None
+        self.trailing_data = b""
+        self.authenticated = False
+        self.auth_mechanism: str | None = None
+        self.tls_active = False
+        self.last_sent: Sent | None = None
+        self._reader = ReplyReader()
+        self._frames = self._reader.frames
+        self._pending: deque[_Expect] = deque([_Expect(None, "GREETING")])
+        self._projected = State.READY
+        self._projected_stale = False
+        self._greeted = False
+        self._auth_return = State.IDENT
+        self._accepted_rcpts = 0
+        self._closed: Closed | None = None
+
+    # ----------------------------------------------------------------- properties
+    @property
+    def pending(self) -> tuple[Command, ...]:
+        """Commands whose replies have not arrived yet, oldest first."""
+        return tuple(e.command for e in self._pending if e.command is not None)
+
+    @property
+    def projected_state(self) -> State:
+        """The state once every pending command has succeeded (what validation uses)."""
+        return self._projection()
+
+    @property
+    def tls_pending(self) -> bool:
+        return self.state is State.TLS_PENDING
+
+    @property
+    def in_auth(self) -> bool:
+        return self.state is State.AUTH
+
+    @property
+    def accepted_recipients(self) -> int:
+        return self._accepted_rcpts
+
+    # ----------------------------------------------------------------- receiving
+    def receive_data(self, data: bytes) -> None:
+        """Feed bytes read from the server; ``b""`` means the server closed the connection."""
+        if self._closed is not None and data:
+            raise LocalProtocolError("received data after the connection was closed")
+        if self.state is State.TLS_PENDING and data:
+            # Plaintext arriving before the TLS handshake can only be injected: keep it apart.
+            self.trailing_data += data
+            return
+        self._reader.receive_data(data)
+
+    def next_event(self) -> Reply | Closed | NeedData:
+        """Next complete event, or NEED_DATA. Raises RemoteProtocolError on garbage."""
+        # Hot path: take an already framed reply straight from the reader's queue. (After EOF
+        # or the 220 to STARTTLS that queue is empty, so those checks can wait.)
+        frames = self._frames
+        if frames:
+            frame = frames.popleft()
+        else:
+            if self._closed is not None:
+                return self._closed
+            if self.state is _TLS_PENDING:
+                return NEED_DATA
+            reader = self._reader
+            maybe = reader.next_frame()
+            if maybe is None:
+                if reader.eof:
+                    self._closed = Closed(reader.take_unparsed())
+                    self._close()
+                    return self._closed
+                return NEED_DATA
+            frame = maybe
+        code = frame[0]
+        pending = self._pending
+        if not pending:
+            if code == 421:
+                self._close()
+            return make_reply(code, frame[1], frame[2], frame[3], (*frame[4], _UNSOLICITED),
+                              True, None, None)
+        exp = pending[0]
+        rule = exp.rule
+        hoped = rule.hoped
+        expected = (code in hoped) if hoped else None
+        if exp.remaining > 1:
+            # LMTP: one reply per accepted recipient; only the last ends the transaction.
+            exp.remaining -= 1
+            if code == 421:
+                self._close()
+            return make_reply(code, frame[1], frame[2], frame[3], frame[4], False, exp.command,
+                              expected)
+        pending.popleft()
+        if code == 421 or exp.special:
+            return self._special(exp, exp.kind, code, frame)
+        # The common path, inlined from state.next_state for speed (same table, same result).
+        if code in rule.success:
+            target = rule.on_success
+            if target is not None:
+                self.state = target  # type: ignore[assignment]
+                if target is _RCPT:
+                    self._accepted_rcpts += 1
+                elif target is _IDENT or target is _MAIL:
+                    self._accepted_rcpts = 0
+                elif target is _CLOSED:
+                    self._close()
+        else:
+            target = rule.on_intermediate if code in rule.intermediate else rule.on_failure
+            if target is not None:
+                self.state = target  # type: ignore[assignment]
+                if target is _IDENT:
+                    self._accepted_rcpts = 0
+            self._projected_stale = True
+        # make_reply, inlined: this is the per-reply cost that matters most.
+        reply = _new(Reply)
+        d = reply.__dict__
+        d["code"] = code
+        d["lines"] = frame[1]
+        d["raw"] = frame[2]
+        d["enhanced"] = frame[3]
+        d["warnings"] = frame[4]
+        d["unsolicited"] = False
+        d["command"] = exp.command
+        d["expected"] = expected
+        return reply
+
+    def _special(self, exp: _Expect, kind: str, code: int, frame: Frame) -> Reply:
+        _, lines, raw, enhanced, warnings = frame
+        before = self.state
+        self.state = next_state(before, kind, code, self._auth_return)
+        success = code in RULES[kind].success
+        if kind == "GREETING":
+            self._greeted = True
+        elif kind == "STARTTLS" and success:
+            self.trailing_data = self._reader.take_unparsed()
+            if self.trailing_data:
+                warnings = (*warnings, INJECTION_WARNING)
+            self._forget_session()
+            self._pending.clear()  # anything forced after STARTTLS is answered inside TLS
+            self._projected_stale = True
+        elif kind in ("AUTH", "AUTH-RESPONSE", "AUTH-CANCEL"):
+            if kind == "AUTH" and before is not State.AUTH:
+                self._auth_return = before
+                if isinstance(exp.command, Auth):
+                    self.auth_mechanism = exp.command.mechanism
+            if code == 235:
+                self.authenticated = True
+            elif self.state is not State.AUTH and not self.authenticated:
+                self.auth_mechanism = None
+        elif kind in ("RSET", "EHLO", "LHLO", "HELO") and success:
+            self._accepted_rcpts = 0
+        reply = make_reply(code, lines, raw, enhanced, warnings, False, exp.command,
+                           is_expected(kind, code))
+        if kind in ("EHLO", "LHLO") and success:
+            self.capabilities = Capabilities.parse(reply)
+        elif kind == "HELO" and success:
+            self.capabilities = None
+        if self.state is State.CLOSED:
+            self._close()
+        elif not success or kind in ("AUTH", "AUTH-RESPONSE", "AUTH-CANCEL"):
+            # The projection assumed the exchange goes on (334); any end of it, success
+            # included, returns to the state before AUTH, which the projection cannot know.
+            self._reproject()
+        return reply
+
+    def _forget_session(self) -> None:
+        # RFC 3207 §4.2: after TLS starts, discard everything learnt from the server.
+        self.capabilities = None
+        self.authenticated = False
+        self.auth_mechanism = None
+        self._accepted_rcpts = 0
+
+    def _close(self) -> None:
+        self.state = State.CLOSED
+        self._projected = State.CLOSED
+        self._projected_stale = False
+        self._pending.clear()
+
+    def _reproject(self) -> None:
+        # A reply left the predicted path: recompute the projection lazily, on the next send,
+        # so a deep pipeline with many failures stays linear.
+        self._projected_stale = True
+
+    def _projection(self) -> State:
+        if self._projected_stale:
+            state = self.state
+            for exp in self._pending:
+                state = projected_after(state, exp.kind)
+            self._projected = state
+            self._projected_stale = False
+        return self._projected
+
+    # ----------------------------------------------------------------- STARTTLS
+    def start_tls_done(self) -> None:
+        """Call once the TLS handshake finished: back to READY, EHLO needed again."""
+        if self.state is not State.TLS_PENDING:
+            raise LocalProtocolError(f"start_tls_done() in state {self.state.name}; "
+                                     "it belongs after the 220 reply to STARTTLS")
+        self.state = self._projected = State.READY
+        self._projected_stale = False
+        self._reader = ReplyReader()
+        self._frames = self._reader.frames
+        self._forget_session()
+        self.tls_active = True
+
+    # ----------------------------------------------------------------- sending
+    def send(self, cmd: Command, force: bool = False) -> bytes:
+        """Validate ``cmd`` (unless ``force``), queue the reply it earns, return its bytes."""
+        if isinstance(cmd, Raw):
+            return self._send_raw(cmd)
+        if isinstance(cmd, MessageContent):
+            return self.send_content(cmd, force=force)
+        kind = command_kind(cmd)
+        notes: list[str] = []
+        view = SessionView(self.state, self._projection(), self._greeted, self.lmtp,
+                           self._pending[-1].kind if self._pending else None, self.capabilities)
+        problem = send_problem(view, kind, cmd, notes)
+        if problem is not None:
+            if not force:
+                raise LocalProtocolError(problem)
+            notes.insert(0, f"off-script: {problem}")
+        data = cmd.to_bytes()
+        count = max(1, self._accepted_rcpts) if self.lmtp and kind == "BDAT-LAST" else 1
+        self._enqueue(cmd, kind, count)
+        self.last_sent = Sent(cmd, data, problem is not None, tuple(notes))
+        return data
+
+    def send_content(self, content: MessageContent, force: bool = False) -> bytes:
+        """Message content after a 354 (see MessageContent for normal and verbatim modes)."""
+        problem = None
+        if self.state is not State.DATA:
+            problem = why_invalid("CONTENT", self.state)
+        elif self._pending:
+            problem = "wait for the 354 reply to DATA before sending the content"
+        if problem is not None and not force:
+            raise LocalProtocolError(problem)
+        data = content.to_bytes()
+        count = max(1, self._accepted_rcpts) if self.lmtp else 1
+        self._enqueue(content, "CONTENT", count)
+        notes = (f"off-script: {problem}",) if problem else ()
+        self.last_sent = Sent(content, data, problem is not None, notes)
+        return data
+
+    def send_raw(self, data: bytes, expect_reply: bool = True, note: str = "") -> bytes:
+        """Send exact bytes without validation; the engine still tracks the reply they earn."""
+        return self._send_raw(Raw(data, note, expect_reply))
+
+    def _send_raw(self, raw: Raw) -> bytes:
+        notes = ["off-script: raw bytes, not validated"]
+        if raw.note:
+            notes.append(raw.note)
+        if raw.expect_reply:
+            kinds = infer_raw_kinds(raw.data, self._projection())
+            if kinds == ["RAW"]:
+                notes.append("not read as a known command: one reply expected, state unchanged")
+            else:
+                notes.append("tracked as " + ", ".join(kinds))
+            count = max(1, self._accepted_rcpts) if self.lmtp and kinds == ["CONTENT"] else 1
+            for kind in kinds:
+                self._enqueue(raw, kind, count)
+        else:
+            notes.append("no reply expected")
+        self.last_sent = Sent(raw, raw.data, True, tuple(notes))
+        return raw.data
+
+    def _enqueue(self, cmd: Command, kind: str, count: int) -> None:
+        self._pending.append(_Expect(cmd, kind, count))
+        self._projected = projected_after(self._projection(), kind)

@@ -1,0 +1,187 @@
+"""Validation of command arguments: domains, paths, ESMTP parameters, xtext (RFC 5321/3461)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from typing import Final
+
+from .errors import CommandSyntaxError
+
+__all__ = [
+    "MAIL_PARAMS",
+    "RCPT_PARAMS",
+    "Params",
+    "check_address",
+    "check_domain",
+    "check_params",
+    "check_text",
+    "format_params",
+    "is_xtext",
+]
+
+Params = tuple[tuple[str, str | None], ...]
+
+_FORBIDDEN = re.compile(r"[\r\n\x00]")
+# esmtp-keyword = (ALPHA / DIGIT) *(ALPHA / DIGIT / "-")  (RFC 5321 §4.1.2)
+_KEYWORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]*\Z")
+# esmtp-value = 1*(%d33-60 / %d62-126 / UTF8-non-ascii): no space, no "=", no controls.
+_VALUE = re.compile(r"[\x21-\x3c\x3e-\x7e\u0080-\U0010ffff]+\Z")
+# xtext = *( xchar / hexchar ); xchar is 33-126 except "+" and "="; hexchar "+" 2 upper hex.
+_XTEXT = re.compile(r"(?:[\x21-\x2a\x2c-\x3c\x3e-\x7e]|\+[0-9A-F]{2})*\Z")
+_BY = re.compile(r"[+-]?[0-9]{1,9};[RN]T?\Z", re.IGNORECASE)
+_NOTIFY_FLAGS: Final = frozenset({"SUCCESS", "FAILURE", "DELAY"})
+
+
+def check_text(value: str, what: str, hint: str) -> None:
+    """Reject CR, LF, NUL and unencodable text inside a validated argument."""
+    if _FORBIDDEN.search(value):
+        raise CommandSyntaxError(
+            f"{what} contains CR, LF or NUL; use a raw send to put those on the wire", hint
+        )
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise CommandSyntaxError(f"{what} contains characters UTF-8 cannot encode", hint) from None
+
+
+def check_domain(domain: str, hint: str) -> None:
+    """A HELO/EHLO/LHLO argument: one token (a name or an address literal)."""
+    check_text(domain, "the domain", hint)
+    if not domain:
+        raise CommandSyntaxError("a domain (or address literal) is required", hint)
+    if any(c.isspace() for c in domain):
+        raise CommandSyntaxError(f"the domain {domain!r} contains white space", hint)
+
+
+def check_address(address: str, hint: str, *, allow_null: bool) -> None:
+    """A reverse/forward path without its angle brackets."""
+    check_text(address, "the address", hint)
+    if not address:
+        if allow_null:
+            return
+        raise CommandSyntaxError("an address is required (<> is only valid for MAIL)", hint)
+    if "<" in address or ">" in address:
+        raise CommandSyntaxError(f"the address {address!r} contains '<' or '>'", hint)
+    in_quotes = False
+    prev = ""
+    for c in address:
+        if c == '"' and prev != "\\":
+            in_quotes = not in_quotes
+        elif c.isspace() and not in_quotes:
+            raise CommandSyntaxError(f"the address {address!r} contains white space", hint)
+        prev = c
+    if in_quotes:
+        raise CommandSyntaxError(f"the address {address!r} has an unclosed quote", hint)
+
+
+def is_xtext(value: str) -> bool:
+    return _XTEXT.match(value) is not None
+
+
+def _int_param(lo: int, hi: int | None) -> Callable[[str], str | None]:
+    def check(value: str) -> str | None:
+        text = value[1:] if value[:1] in "+-" and lo < 0 else value
+        if not text.isascii() or not text.isdigit():
+            return "must be a number"
+        n = int(value)
+        if n < lo or (hi is not None and n > hi):
+            return f"must be between {lo} and {hi}" if hi is not None else f"must be >= {lo}"
+        return None
+
+    return check
+
+
+def _choice(*choices: str) -> Callable[[str], str | None]:
+    def check(value: str) -> str | None:
+        if value.upper() in choices:
+            return None
+        return "must be one of " + ", ".join(choices)
+
+    return check
+
+
+def _xtext(value: str) -> str | None:
+    return None if is_xtext(value) else "must be xtext (printable ASCII, '+XX' hex escapes)"
+
+
+def _mail_auth(value: str) -> str | None:
+    return None if value == "<>" or is_xtext(value) else "must be <> or an xtext mailbox"
+
+
+def _by(value: str) -> str | None:
+    return None if _BY.match(value) else "must be <seconds>;R or <seconds>;N (optional T)"
+
+
+def _notify(value: str) -> str | None:
+    flags = [f.upper() for f in value.split(",")]
+    if flags == ["NEVER"]:
+        return None
+    if not flags or any(f not in _NOTIFY_FLAGS for f in flags) or len(set(flags)) != len(flags):
+        return "must be NEVER or a comma list of SUCCESS, FAILURE, DELAY"
+    return None
+
+
+def _orcpt(value: str) -> str | None:
+    kind, sep, addr = value.partition(";")
+    if not sep or not _KEYWORD.match(kind) or not addr or not is_xtext(addr):
+        return "must be <addr-type>;<xtext address>, e.g. rfc822;bob@example.test"
+    return None
+
+
+# Known parameters: keyword -> (needs a value?, value check or None). Value checks return an
+# error phrase or None. Unknown keywords with valid syntax pass (extensions keep appearing).
+_Spec = tuple[bool, Callable[[str], str | None] | None]
+MAIL_PARAMS: Final[dict[str, _Spec]] = {
+    "SIZE": (True, _int_param(0, None)),
+    "BODY": (True, _choice("7BIT", "8BITMIME", "BINARYMIME")),
+    "SMTPUTF8": (False, None),
+    "RET": (True, _choice("FULL", "HDRS")),
+    "ENVID": (True, _xtext),
+    "AUTH": (True, _mail_auth),
+    "REQUIRETLS": (False, None),
+    "MT-PRIORITY": (True, _int_param(-9, 9)),
+    "BY": (True, _by),
+}
+RCPT_PARAMS: Final[dict[str, _Spec]] = {
+    "NOTIFY": (True, _notify),
+    "ORCPT": (True, _orcpt),
+}
+
+
+def check_params(
+    params: Iterable[tuple[str, str | None]], known: dict[str, _Spec], hint: str
+) -> Params:
+    """Validate ESMTP parameters; return them with upper-cased keywords."""
+    out: list[tuple[str, str | None]] = []
+    seen: set[str] = set()
+    for item in params:
+        if not isinstance(item, tuple) or len(item) != 2:
+            raise CommandSyntaxError(f"parameter {item!r} is not a (keyword, value) pair", hint)
+        key, value = item
+        if not isinstance(key, str) or not _KEYWORD.match(key):
+            raise CommandSyntaxError(f"{key!r} is not a valid ESMTP parameter keyword", hint)
+        upper = key.upper()
+        if upper in seen:
+            raise CommandSyntaxError(f"parameter {upper} given twice", hint)
+        seen.add(upper)
+        spec = known.get(upper)
+        if value is not None:
+            if not isinstance(value, str) or not _VALUE.match(value):
+                raise CommandSyntaxError(
+                    f"value of {upper} must be non-empty, without spaces, '=' or controls", hint
+                )
+            if spec is not None and not spec[0]:
+                raise CommandSyntaxError(f"{upper} takes no value", hint)
+            if spec is not None and spec[1] is not None:
+                problem = spec[1](value)
+                if problem:
+                    raise CommandSyntaxError(f"{upper}={value}: {problem}", hint)
+        elif spec is not None and spec[0]:
+            raise CommandSyntaxError(f"{upper} needs a value ({upper}=...)", hint)
+        out.append((upper, value))
+    return tuple(out)
+
+
+def format_params(params: Params) -> str:
+    return "".join(f" {k}" if v is None else f" {k}={v}" for k, v in params)

@@ -1,0 +1,354 @@
+"""Reply framing: turn the server's byte stream into complete SMTP replies."""
+
+from __future__ import annotations
+
+import re
+from collections import deque
+from typing import Final
+
+from .errors import RemoteProtocolError, show_bytes
+from .events import EnhancedCode, Reply
+
+__all__ = [
+    "MAX_LINE_LENGTH",
+    "MAX_REPLY_LINES",
+    "Frame",
+    "ReplyReader",
+    "parse_enhanced",
+    "parse_reply",
+]
+
+#: Longest reply line we accept, counting its line ending. RFC 5321 §4.5.3.1.5 limits a reply
+#: line to 512 octets including CRLF, but real servers exceed it (long 250 lines from Exchange,
+#: SIZE/XCLIENT lists, base64 334 challenges for GSSAPI can be several KiB). Like h11's
+#: DEFAULT_MAX_INCOMPLETE_EVENT_SIZE (16 KiB, after Apache/nginx header limits) we pick a
+#: generous but bounded value so a hostile peer cannot make us buffer without end.
+MAX_LINE_LENGTH: Final = 64 * 1024
+
+#: Most lines one multi-line reply may have. An EHLO reply has a few dozen; HELP text a few
+#: hundred at most. Bounds memory when a server streams "250-" forever.
+MAX_REPLY_LINES: Final = 10_000
+
+# RFC 3463 status-code = class "." subject "." detail; subject/detail are 1*3digit. Followed by
+# white space or end of text so that "2.0.0.1" or "5.5.10000" is not mistaken for one.
+_ENHANCED = re.compile(rb"([245])\.([0-9]{1,3})\.([0-9]{1,3})(?=[ \t]|$)")
+
+_LF: Final = b"\n"
+_CR: Final = b"\r"
+_DASH: Final = b"-"
+_SPACE: Final = b" "
+_CRLF: Final = b"\r\n"
+
+#: What the reader yields before the connection attaches the command being answered:
+#: (code, lines, raw, enhanced, warnings).
+Frame = tuple[int, tuple[bytes, ...], bytes, EnhancedCode | None, tuple[str, ...]]
+
+
+def parse_enhanced(text: bytes) -> EnhancedCode | None:
+    """Return the RFC 3463 code at the start of ``text`` (a reply line's text), if any."""
+    if text[1:2] != b"." or text[:1] not in (b"2", b"4", b"5"):
+        return None
+    m = _ENHANCED.match(text)
+    if m is None:
+        return None
+    return EnhancedCode(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+
+
+def _garbage(line: bytes) -> RemoteProtocolError:
+    return RemoteProtocolError(
+        f"server sent a line that is not an SMTP reply (no 3-digit code): {show_bytes(line)}"
+    )
+
+
+def _too_long(size: int, complete: bool) -> RemoteProtocolError:
+    what = "a reply line of" if complete else "an unterminated reply line of at least"
+    return RemoteProtocolError(
+        f"server sent {what} {size} bytes; MAX_LINE_LENGTH is {MAX_LINE_LENGTH} "
+        "(RFC 5321 allows 512)"
+    )
+
+
+def _build(lines: list[bytes]) -> Frame:
+    """Assemble the lines of one reply (without their LF) into a Frame."""
+    first = lines[0]
+    codeb = first[:3]
+    if len(codeb) != 3 or not codeb.isdigit():
+        raise _garbage(first)
+    warnings: list[str] | None = None
+    texts: list[bytes] = []
+    bare_lf = False
+    for ln in lines:
+        if ln[-1:] == _CR:
+            ln = ln[:-1]
+        else:
+            bare_lf = True
+        if ln[:3] != codeb:
+            other = ln[:3]
+            if len(other) != 3 or not other.isdigit():
+                raise _garbage(ln)
+            if warnings is None:
+                warnings = []
+            warnings.append(
+                f"inconsistent codes in one reply: {codeb.decode()} then {other.decode()}"
+            )
+        sep = ln[3:4]
+        if sep in (_SPACE, _DASH):
+            texts.append(ln[4:])
+        elif not sep:
+            texts.append(b"")
+        elif sep.isdigit():
+            raise _garbage(ln)
+        else:
+            if warnings is None:
+                warnings = []
+            warnings.append(f"no space after reply code: {show_bytes(ln[:8])}")
+            texts.append(ln[3:])
+    code = int(codeb)
+    raw = b"\n".join(lines) + _LF
+    enhanced = parse_enhanced(texts[0]) if texts[0][1:2] == b"." else None
+    if bare_lf or enhanced is not None or not 200 <= code < 600:
+        if warnings is None:
+            warnings = []
+        if bare_lf:
+            warnings.append("bare LF line ending (RFC 5321 requires CRLF)")
+        if not 200 <= code < 600:
+            warnings.append(f"reply code {code} is outside the 2xx-5xx range of RFC 5321")
+        if enhanced is not None and enhanced.klass != code // 100:
+            warnings.append(
+                f"enhanced code {enhanced} does not match the class of reply code {code}"
+            )
+    return (code, tuple(texts), raw, enhanced, tuple(warnings) if warnings else ())
+
+
+# Reply codes as bytes -> int, so the hot path validates and converts a code in one dict lookup.
+_CODES: Final[dict[bytes, int]] = {b"%03d" % n: n for n in range(200, 600)}
+
+# The head of a final line, e.g. b"250 2.1.5" or b"354 End", repeats endlessly. Remember what
+# it means, (code, enhanced code), so the hot path checks code, separator, enhanced-code syntax
+# and class agreement in one dict lookup. Only heads that need no warning are remembered.
+_HEADS: dict[bytes, tuple[int, EnhancedCode | None]] = {}
+_HEADS_MAX: Final = 4096
+
+
+def _learn_head(head: bytes) -> tuple[int, EnhancedCode | None] | None:
+    """Parse and remember a final line's head; None when the careful path must look."""
+    code = _CODES.get(head[:3])
+    if code is None or head[3:4] != _SPACE:
+        return None
+    enhanced = parse_enhanced(head[4:])
+    if enhanced is not None and enhanced.klass != code // 100:
+        return None
+    value = (code, enhanced)
+    if len(head) <= 32:  # a long head is a whole line of text: not worth remembering
+        if len(_HEADS) >= _HEADS_MAX:
+            _HEADS.clear()
+        _HEADS[head] = value
+    return value
+
+
+class ReplyReader:
+    """Incremental reply framer: feed bytes, pull Frames.
+
+    Complete lines are split off once, when their bytes arrive (one ``bytes.split`` per
+    chunk); only the unterminated tail stays in a buffer, so no byte is scanned twice and
+    byte-at-a-time feeding stays linear. Framing is pure (it knows nothing of the session), so
+    all complete lines are framed in one tight loop and queued; an error found on the way is
+    raised only after the replies before it have been handed out.
+
+    Speed: when a chunk has no bare LF (two C-level counts tell), it is split on CRLF and the
+    lines need no per-line line-ending check; a chunk with a bare LF takes the careful path.
+    """
+
+    __slots__ = ("_buf", "_carry", "_clean", "_cur", "_eof", "_error", "_frames", "_lines")
+
+    def __init__(self) -> None:
+        self._buf = bytearray()
+        # Complete lines not yet framed. When _clean they were split on CRLF (no CR left);
+        # otherwise on LF, each keeping its CR if it had one.
+        self._lines: list[bytes] = []
+        self._clean = True
+        self._frames: deque[Frame] = deque()
+        self._cur: list[bytes] = []
+        # Lines of an unfinished multi-line reply from a clean batch (CR already removed).
+        self._carry: list[bytes] = []
+        self._eof = False
+        self._error: RemoteProtocolError | None = None
+
+    @property
+    def eof(self) -> bool:
+        return self._eof
+
+    @property
+    def frames(self) -> deque[Frame]:
+        """Framed replies not yet taken; the connection pops from it directly (hot path)."""
+        return self._frames
+
+    def receive_data(self, data: bytes) -> None:
+        """Queue bytes from the server; ``b""`` records end of file."""
+        if not data:
+            self._eof = True
+            return
+        if _LF not in data:
+            self._buf += data
+            return
+        if self._buf:
+            self._buf += data
+            data = bytes(self._buf)
+            self._buf.clear()
+        clean = data.count(_LF) == data.count(_CRLF)
+        parts = data.split(_CRLF if clean else _LF)
+        tail = parts.pop()
+        if tail:
+            self._buf += tail
+        lines = self._lines
+        if not lines:
+            self._lines = parts
+            self._clean = clean
+        elif clean == self._clean:
+            lines.extend(parts)
+        elif self._clean:
+            # Mixed batches are rare: fall back to the LF-split form for all of them.
+            self._lines = [ln + _CR for ln in lines]
+            self._lines.extend(parts)
+            self._clean = False
+        else:
+            lines.extend([p + _CR for p in parts])
+
+    def next_frame(self) -> Frame | None:
+        """Return the next complete reply, or None when more bytes are needed."""
+        frames = self._frames
+        if frames:
+            return frames.popleft()
+        if self._lines and self._error is None:
+            if self._clean:
+                self._frame_clean()
+            else:
+                if self._carry:
+                    self._cur.extend(ln + _CR for ln in self._carry)
+                    self._carry = []
+                self._frame_lines(self._lines)
+            if frames:
+                return frames.popleft()
+        if self._error is not None:
+            # A framing error leaves the stream position unknown: stay broken.
+            raise self._error
+        if len(self._buf) >= MAX_LINE_LENGTH:
+            self._error = _too_long(len(self._buf), False)
+            raise self._error
+        return None
+
+    def _frame_clean(self) -> None:
+        """Frame CRLF-split lines; anything unusual goes through the careful path.
+
+        Lines of a multi-line reply still arriving wait in ``_carry`` and are not scanned again
+        when more lines come (a server trickling a long reply line by line stays linear).
+        """
+        lines = self._lines
+        if self._cur or max(map(len, lines)) > MAX_LINE_LENGTH - 2:
+            self._careful(lines)
+            return
+        self._lines = []
+        group = self._carry  # continuation lines of the reply being collected
+        self._carry = []
+        append = self._frames.append
+        heads = _HEADS
+        it = iter(lines)
+        for line in it:
+            end = line.find(_SPACE, 4)
+            head = heads.get(line[:end] if end > 0 else line)
+            if head is None:
+                if line[3:4] == _DASH:
+                    if group:
+                        odd = line[:3] != group[0][:3] or len(group) >= MAX_REPLY_LINES
+                    else:
+                        odd = not line[:3].isdigit()
+                    if odd:
+                        self._careful([*group, line, *it])  # the careful path reports it
+                        return
+                    group.append(line)
+                    continue
+                head = _learn_head(line[:end] if end > 0 else line)
+                if head is None:
+                    # Something unusual (no text, odd code, class mismatch): careful path.
+                    self._careful([*group, line, *it])
+                    return
+            if not group:
+                append((head[0], (line[4:],), line + _CRLF, head[1], ()))
+                continue
+            group.append(line)
+            codeb = line[:3]
+            texts = tuple([ln[4:] for ln in group])
+            # Per RFC 2034 every line repeats the enhanced code; the first line's one counts.
+            enhanced = parse_enhanced(texts[0]) if texts[0][1:2] == b"." else None
+            if group[0][:3] != codeb or not codeb.isdigit() or (
+                    enhanced is not None and enhanced.klass != head[0] // 100):
+                self._careful([*group, *it])
+                return
+            append((head[0], texts, _CRLF.join(group) + _CRLF, enhanced, ()))
+            group = []
+        # An unfinished multi-line reply keeps its lines for when the rest arrives.
+        self._carry = group
+
+    def _careful(self, lines: list[bytes]) -> None:
+        """Hand CRLF-split ``lines`` (after any carried ones) to the careful path."""
+        if self._carry:
+            self._cur.extend(ln + _CR for ln in self._carry)
+            self._carry = []
+        self._frame_lines([ln + _CR for ln in lines])
+
+    def _frame_lines(self, lines: list[bytes]) -> None:
+        """The careful path: LF-split lines (CR kept), every check and warning."""
+        self._lines = []
+        self._clean = True
+        append = self._frames.append
+        cur = self._cur
+        for line in lines:
+            try:
+                if len(line) >= MAX_LINE_LENGTH:
+                    raise _too_long(len(line) + 1, True)
+                cur.append(line)
+                if line[3:4] != _DASH:
+                    append(_build(cur))
+                    cur = self._cur = []
+                else:
+                    if not line[:3].isdigit():
+                        raise _garbage(line)
+                    if len(cur) > MAX_REPLY_LINES:
+                        raise RemoteProtocolError(
+                            f"server sent a reply of more than MAX_REPLY_LINES "
+                            f"({MAX_REPLY_LINES}) lines"
+                        )
+            except RemoteProtocolError as exc:
+                self._error = exc
+                return
+
+    def take_unparsed(self) -> bytes:
+        """Remove and return every byte not yet returned as a reply (for STARTTLS)."""
+        out = b"".join(f[2] for f in self._frames)
+        out += b"".join(p + _LF for p in self._cur)
+        out += b"".join(p + _CRLF for p in self._carry)
+        end = _CRLF if self._clean else _LF
+        out += b"".join(p + end for p in self._lines) + bytes(self._buf)
+        self._frames.clear()
+        self._cur = []
+        self._carry = []
+        self._lines = []
+        self._clean = True
+        self._buf.clear()
+        return out
+
+    def has_unparsed(self) -> bool:
+        return bool(self._frames or self._cur or self._carry or self._lines or self._buf)
+
+
+def parse_reply(data: bytes) -> Reply:
+    """Parse exactly one complete reply (e.g. from a recording); RemoteProtocolError if not."""
+    reader = ReplyReader()
+    reader.receive_data(data)
+    frame = reader.next_frame()
+    if frame is None:
+        raise RemoteProtocolError(f"incomplete reply: {show_bytes(data)}")
+    if reader.has_unparsed():
+        raise RemoteProtocolError(f"more than one reply in: {show_bytes(data)}")
+    code, lines, raw, enhanced, warnings = frame
+    return Reply(code, lines, raw, enhanced, warnings)

@@ -1,0 +1,258 @@
+"""The SMTP client session state machine: every state, valid command and transition, as tables.
+
+How the engine thinks
+=====================
+
+A session moves through a handful of states::
+
+    GREETING --220--> READY --EHLO/HELO 250--> IDENT --MAIL 250--> MAIL --RCPT 250--> RCPT
+                                                 ^                                      |
+                                                 |<-- 250/5xx to content <-- DATA <--354-+
+                                                 |<-- 250 to BDAT LAST <---- BDAT <-250-+
+    IDENT --AUTH 334--> AUTH --235/4xx/5xx--> IDENT
+    IDENT --STARTTLS 220--> TLS_PENDING --start_tls_done()--> READY (EHLO again)
+    any --421--> CLOSED;  any --QUIT 221--> CLOSED;  EOF --> CLOSED
+
+``RULES`` says, per command kind, in which states it may be sent, which reply codes count as
+success (and which as "go on", like 334), and where success and failure lead. ``None`` means
+"stay where you are"; ``RETURN`` means "go back to the state the AUTH exchange started from".
+Two situations are not per-command and live in ``next_state``: 421 closes the session whatever
+it answers, and a 221 to QUIT closes it too.
+
+Pipelining (RFC 2920). Commands can be in flight; replies arrive in order and each moves the
+*actual* state. Validation uses the *projected* state: the actual state with every pending
+command assumed to succeed. When a reply disagrees (a pipelined RCPT fails) the connection
+recomputes the projection. Commands in ``GROUP_ENDERS`` must be the last of a pipelined group,
+and nothing may be pipelined unless the server advertised PIPELINING.
+
+Off-script sends. ``send(cmd, force=True)`` skips the validity check but the transition rules
+still apply to the reply. A raw send is matched to one reply; if its bytes are CRLF-terminated
+lines that each read as a known command, each line is tracked as that command (so a raw
+``DATA`` still leads to the DATA state and ``send_content`` works), otherwise the reply changes
+nothing but 421 still closes. In the DATA state raw bytes count as message content.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import Final
+
+__all__ = [
+    "GROUP_ENDERS",
+    "REQUIRES_EXTENSION",
+    "RETURN",
+    "RULES",
+    "Rule",
+    "State",
+    "is_expected",
+    "next_state",
+    "why_invalid",
+]
+
+
+class State(enum.Enum):
+    GREETING = "GREETING"  # connected, waiting for the server's 220
+    READY = "READY"  # greeted, no EHLO/HELO yet (again so after STARTTLS)
+    IDENT = "IDENT"  # EHLO/HELO accepted, no transaction
+    MAIL = "MAIL"  # MAIL FROM accepted
+    RCPT = "RCPT"  # at least one RCPT TO accepted
+    DATA = "DATA"  # 354 received: the next thing sent is the message content
+    BDAT = "BDAT"  # BDAT chunks accepted, LAST not yet sent (RFC 3030)
+    AUTH = "AUTH"  # 334 received: the next thing sent is a SASL response or "*"
+    TLS_PENDING = "TLS_PENDING"  # 220 to STARTTLS: hand the socket to TLS now
+    CLOSED = "CLOSED"  # QUIT answered, 421 received, or EOF
+
+
+class _Return(enum.Enum):
+    RETURN = "RETURN"
+
+
+#: Transition target meaning "back to where the AUTH exchange began".
+RETURN: Final = _Return.RETURN
+Target = State | _Return | None
+
+S = State
+_GREETED = frozenset({S.READY, S.IDENT, S.MAIL, S.RCPT, S.BDAT})
+_TRANSACTION = frozenset({S.MAIL, S.RCPT, S.BDAT})
+_ANYWHERE = frozenset({S.GREETING, *_GREETED})
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    valid_in: frozenset[State]
+    success: frozenset[int]
+    on_success: Target
+    on_failure: Target
+    #: Codes meaning "go on" (334 for AUTH) and where they lead.
+    intermediate: frozenset[int] = frozenset()
+    on_intermediate: Target = None
+    #: success | intermediate: the codes the command hopes for (Reply.expected).
+    hoped: frozenset[int] = frozenset()
+
+
+def _r(valid: frozenset[State], codes: set[int], ok: Target, fail: Target,
+       inter: set[int] | None = None, on_inter: Target = None) -> Rule:
+    hoped = frozenset(codes | (inter or set()))
+    return Rule(valid, frozenset(codes), ok, fail, frozenset(inter or ()), on_inter, hoped)
+
+
+RULES: Final[dict[str, Rule]] = {
+    #        valid in                       success codes      on success  on failure
+    # The server's greeting answers no command; a 554 greeting leaves us in GREETING (QUIT).
+    "GREETING": _r(frozenset(), {220}, S.READY, None),
+    "HELO": _r(_GREETED, {250}, S.IDENT, None),
+    "EHLO": _r(_GREETED, {250}, S.IDENT, None),
+    "LHLO": _r(_GREETED, {250}, S.IDENT, None),
+    "MAIL": _r(frozenset({S.IDENT}), {250}, S.MAIL, None),
+    "RCPT": _r(frozenset({S.MAIL, S.RCPT}), {250, 251}, S.RCPT, None),
+    "DATA": _r(frozenset({S.RCPT}), {354}, S.DATA, None),
+    "CONTENT": _r(frozenset({S.DATA}), {250}, S.IDENT, S.IDENT),
+    "BDAT": _r(frozenset({S.RCPT, S.BDAT}), {250}, S.BDAT, S.IDENT),
+    "BDAT-LAST": _r(frozenset({S.RCPT, S.BDAT}), {250}, S.IDENT, S.IDENT),
+    # RSET success from READY/GREETING stays put (no identity to go back to): see next_state.
+    "RSET": _r(_ANYWHERE, {250}, S.IDENT, None),
+    "NOOP": _r(_ANYWHERE, {250}, None, None),
+    "HELP": _r(_ANYWHERE, {211, 214}, None, None),
+    "VRFY": _r(_GREETED, {250, 251, 252}, None, None),
+    "EXPN": _r(_GREETED, {250, 252}, None, None),
+    "ETRN": _r(frozenset({S.IDENT}), {250, 251, 252, 253}, None, None),
+    "STARTTLS": _r(frozenset({S.IDENT}), {220}, S.TLS_PENDING, None),
+    "AUTH": _r(frozenset({S.IDENT}), {235}, RETURN, RETURN, {334}, S.AUTH),
+    "AUTH-RESPONSE": _r(frozenset({S.AUTH}), {235}, RETURN, RETURN, {334}, S.AUTH),
+    # RFC 4954 §4: the server answers "*" with 501; the exchange is over either way.
+    "AUTH-CANCEL": _r(frozenset({S.AUTH}), {501}, RETURN, RETURN),
+    "QUIT": _r(_ANYWHERE, {221}, S.CLOSED, None),
+    # Raw bytes the engine could not read as a command: validity and outcome unknown.
+    "RAW": _r(frozenset(State), set(), None, None),
+}
+
+#: RFC 2920 §3.1 (plus AUTH per RFC 4954 and STARTTLS per RFC 3207): these change state in a
+#: way the client must see before sending more, so they end a pipelined group.
+GROUP_ENDERS: Final = frozenset({
+    "HELO", "EHLO", "LHLO", "DATA", "VRFY", "EXPN", "NOOP", "QUIT", "STARTTLS", "AUTH",
+    "AUTH-RESPONSE", "AUTH-CANCEL", "CONTENT", "BDAT-LAST",
+})
+
+#: Command kinds that only exist when the server advertised a keyword.
+REQUIRES_EXTENSION: Final[dict[str, str]] = {
+    "STARTTLS": "STARTTLS",
+    "AUTH": "AUTH",
+    "BDAT": "CHUNKING",
+    "BDAT-LAST": "CHUNKING",
+    "ETRN": "ETRN",
+}
+
+#: MAIL/RCPT parameters and the keyword that must have been advertised for them.
+PARAM_REQUIRES: Final[dict[str, str]] = {
+    "SIZE": "SIZE",
+    "SMTPUTF8": "SMTPUTF8",
+    "RET": "DSN",
+    "ENVID": "DSN",
+    "NOTIFY": "DSN",
+    "ORCPT": "DSN",
+    "AUTH": "AUTH",
+    "REQUIRETLS": "REQUIRETLS",
+    "MT-PRIORITY": "MT-PRIORITY",
+    "BY": "DELIVERBY",
+}
+#: BODY= values and their keyword.
+BODY_REQUIRES: Final[dict[str, str]] = {"8BITMIME": "8BITMIME", "BINARYMIME": "BINARYMIME"}
+
+#: kinds that belong to one protocol only (RFC 2033: LMTP uses LHLO, never HELO/EHLO).
+LMTP_ONLY: Final = frozenset({"LHLO"})
+SMTP_ONLY: Final = frozenset({"HELO", "EHLO"})
+
+# What to do first, per kind, when it is sent in the wrong state.
+_PREREQUISITE: Final[dict[str, str]] = {
+    "MAIL": "send EHLO/HELO first (and finish or RSET any open transaction)",
+    "RCPT": "send MAIL FROM first",
+    "DATA": "needs at least one accepted RCPT TO",
+    "CONTENT": "send DATA and wait for its 354 first",
+    "BDAT": "needs MAIL FROM and at least one accepted RCPT TO",
+    "BDAT-LAST": "needs MAIL FROM and at least one accepted RCPT TO",
+    "STARTTLS": "send EHLO first; STARTTLS is not allowed inside a transaction",
+    "AUTH": "send EHLO first; AUTH is not allowed inside a transaction",
+    "AUTH-RESPONSE": "only after a 334 challenge to AUTH",
+    "AUTH-CANCEL": "only after a 334 challenge to AUTH",
+    "ETRN": "send EHLO first; ETRN is not allowed inside a transaction",
+}
+_STATE_BLOCKERS: Final[dict[State, str]] = {
+    S.DATA: "the server is reading message content (354): use send_content()",
+    S.AUTH: "an AUTH exchange is in progress: send a response or cancel with *",
+    S.TLS_PENDING: "TLS negotiation pending: call start_tls_done() first",
+    S.CLOSED: "the connection is closed",
+    S.GREETING: "the server refused service in its greeting; only QUIT, NOOP, HELP, RSET",
+}
+
+
+def why_invalid(kind: str, state: State) -> str:
+    """A sentence saying why ``kind`` cannot be sent in ``state`` and what to do instead."""
+    blocker = _STATE_BLOCKERS.get(state)
+    if blocker is not None and state not in RULES[kind].valid_in:
+        return f"{kind} not valid now: {blocker}"
+    prereq = _PREREQUISITE.get(kind, "it is not valid in this state")
+    return f"{kind} not valid in state {state.name}: {prereq}"
+
+
+def is_expected(kind: str, code: int) -> bool | None:
+    """Whether ``code`` is what ``kind`` hopes for; None when there is no expectation."""
+    rule = RULES[kind]
+    if not rule.hoped:
+        return None
+    return code in rule.hoped
+
+
+def next_state(state: State, kind: str, code: int, return_to: State) -> State:
+    """The state after a reply with ``code`` to a command of ``kind`` arrives in ``state``."""
+    if code == 421:
+        return S.CLOSED  # RFC 5321 §3.8: the server is shutting the channel, whatever we asked
+    rule = RULES[kind]
+    if code in rule.success:
+        target = rule.on_success
+        if kind == "RSET" and state not in _TRANSACTION and state is not S.IDENT:
+            target = None
+    elif code in rule.intermediate:
+        target = rule.on_intermediate
+    else:
+        target = rule.on_failure
+    if target is None:
+        return state
+    if target is RETURN:
+        # Only an exchange that reached AUTH has somewhere to return to; an AUTH answered at
+        # once (235/535 to an initial response) or a forced response leaves the state alone.
+        return return_to if state is S.AUTH else state
+    assert isinstance(target, State)
+    return target
+
+
+def projected_after(state: State, kind: str) -> State:
+    """State assuming the command succeeds (used to validate pipelined commands)."""
+    rule = RULES[kind]
+    if rule.success:
+        code = min(rule.success)
+    elif rule.intermediate:
+        code = min(rule.intermediate)
+    else:
+        return state
+    # An AUTH in flight has no predictable end state; assume it returns to where it began.
+    return next_state(state, kind, code, state)
+
+
+def mermaid() -> str:
+    """A Mermaid state diagram of the success transitions, generated from RULES (for docs)."""
+    edges: dict[tuple[State, State], list[str]] = {}
+    for kind, rule in RULES.items():
+        for state in sorted(rule.valid_in or {S.GREETING}, key=lambda s: s.value):
+            for code in sorted(rule.success | rule.intermediate):
+                after = next_state(state, kind, code, S.IDENT)
+                if after is not state:
+                    label = "greeting" if kind == "GREETING" else kind
+                    edges.setdefault((state, after), [])
+                    if label not in edges[(state, after)]:
+                        edges[(state, after)].append(label)
+    out = ["stateDiagram-v2", "    [*] --> GREETING"]
+    for (src, dst), labels in edges.items():
+        out.append(f"    {src.name} --> {dst.name}: {', '.join(labels)}")
+    out.append("    TLS_PENDING --> READY: start_tls_done()")
+    return "\n".join(out)

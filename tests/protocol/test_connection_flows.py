@@ -1,0 +1,310 @@
+"""Connection flows: AUTH, DATA and content, BDAT, RSET, raw sends, LMTP."""
+
+from __future__ import annotations
+
+import pytest
+
+from smtpscope.protocol import (
+    Auth,
+    AuthCancel,
+    AuthResponse,
+    Bdat,
+    Command,
+    Connection,
+    Data,
+    Ehlo,
+    Etrn,
+    Expn,
+    Helo,
+    Help,
+    Lhlo,
+    LocalProtocolError,
+    MailFrom,
+    MessageContent,
+    Noop,
+    Quit,
+    Raw,
+    RcptTo,
+    Rset,
+    StartTLS,
+    State,
+    Vrfy,
+    bdat_chunks,
+)
+
+from .servers import (
+    POSTFIX_EHLO,
+    POSTFIX_EHLO_TLS,
+)
+from .util import at, feed, one
+
+WIRE_CASES: list[tuple[str, bytes, Command, bytes]] = [
+    ("READY", POSTFIX_EHLO, Ehlo("client.example"), b"EHLO client.example\r\n"),
+    ("READY", POSTFIX_EHLO, Helo("[192.0.2.1]"), b"HELO [192.0.2.1]\r\n"),
+    ("IDENT", POSTFIX_EHLO, Ehlo("client.example"), b"EHLO client.example\r\n"),
+    ("IDENT", POSTFIX_EHLO, MailFrom("a@example.test"), b"MAIL FROM:<a@example.test>\r\n"),
+    ("IDENT", POSTFIX_EHLO, MailFrom(""), b"MAIL FROM:<>\r\n"),
+    ("IDENT", POSTFIX_EHLO, MailFrom("a@b.test", (("SIZE", "100"), ("BODY", "8BITMIME"))),
+     b"MAIL FROM:<a@b.test> SIZE=100 BODY=8BITMIME\r\n"),
+    ("IDENT", POSTFIX_EHLO, MailFrom("δ@b.test", (("smtputf8", None),)),
+     "MAIL FROM:<δ@b.test> SMTPUTF8\r\n".encode()),
+    ("IDENT", POSTFIX_EHLO, MailFrom("a@b.test", (("RET", "HDRS"), ("ENVID", "QQ+2B314"))),
+     b"MAIL FROM:<a@b.test> RET=HDRS ENVID=QQ+2B314\r\n"),
+    ("IDENT", POSTFIX_EHLO, MailFrom("a@b.test", (("X-CUSTOM", "1"),)),
+     b"MAIL FROM:<a@b.test> X-CUSTOM=1\r\n"),
+    ("MAIL", POSTFIX_EHLO, RcptTo("bob@example.test"), b"RCPT TO:<bob@example.test>\r\n"),
+    ("MAIL", POSTFIX_EHLO, RcptTo("Postmaster"), b"RCPT TO:<Postmaster>\r\n"),
+    ("MAIL", POSTFIX_EHLO,
+     RcptTo("b@x.test", (("NOTIFY", "SUCCESS,FAILURE"), ("ORCPT", "rfc822;b@x.test"))),
+     b"RCPT TO:<b@x.test> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;b@x.test\r\n"),
+    ("RCPT", POSTFIX_EHLO, RcptTo("carol@example.test"), b"RCPT TO:<carol@example.test>\r\n"),
+    ("RCPT", POSTFIX_EHLO, Data(), b"DATA\r\n"),
+    ("RCPT", POSTFIX_EHLO, Bdat(b"hello", last=True), b"BDAT 5 LAST\r\nhello"),
+    ("RCPT", POSTFIX_EHLO, Bdat(b"", last=False, size=1000), b"BDAT 1000\r\n"),
+    ("RCPT", POSTFIX_EHLO, Rset(), b"RSET\r\n"),
+    ("READY", POSTFIX_EHLO, Rset(), b"RSET\r\n"),
+    ("IDENT", POSTFIX_EHLO, Noop(), b"NOOP\r\n"),
+    ("MAIL", POSTFIX_EHLO, Noop("ping"), b"NOOP ping\r\n"),
+    ("IDENT", POSTFIX_EHLO, Vrfy("postmaster"), b"VRFY postmaster\r\n"),
+    ("IDENT", POSTFIX_EHLO, Expn("staff"), b"EXPN staff\r\n"),
+    ("IDENT", POSTFIX_EHLO, Help(), b"HELP\r\n"),
+    ("IDENT", POSTFIX_EHLO, Help("MAIL"), b"HELP MAIL\r\n"),
+    ("IDENT", POSTFIX_EHLO, Etrn("@example.test"), b"ETRN @example.test\r\n"),
+    ("IDENT", POSTFIX_EHLO, StartTLS(), b"STARTTLS\r\n"),
+    ("IDENT", POSTFIX_EHLO_TLS, Auth("PLAIN", b"\0tim\0tanstaaftanstaaf"),
+     b"AUTH PLAIN AHRpbQB0YW5zdGFhZnRhbnN0YWFm\r\n"),
+    ("IDENT", POSTFIX_EHLO_TLS, Auth("scram-sha-256", b""), b"AUTH SCRAM-SHA-256 =\r\n"),
+    ("IDENT", POSTFIX_EHLO_TLS, Auth("LOGIN"), b"AUTH LOGIN\r\n"),
+    ("READY", POSTFIX_EHLO, Quit(), b"QUIT\r\n"),
+    ("RCPT", POSTFIX_EHLO, Quit(), b"QUIT\r\n"),
+]
+
+
+def test_data_fails_when_no_recipient_accepted() -> None:
+    conn = at("MAIL")
+    conn.send(RcptTo("x@example.test"))
+    conn.send(Data())
+    one(conn, b"550 5.1.1 unknown\r\n")
+    one(conn, b"554 5.5.1 Error: no valid recipients\r\n")
+    assert conn.state is State.MAIL
+
+
+def test_auth_login_loop() -> None:
+    conn = at("IDENT", POSTFIX_EHLO_TLS)
+    conn.send(Auth("LOGIN"))
+    reply = one(conn, b"334 VXNlcm5hbWU6\r\n")
+    assert reply.is_intermediate and reply.expected
+    assert conn.state is State.AUTH and conn.in_auth and conn.auth_mechanism == "LOGIN"
+    with pytest.raises(LocalProtocolError, match="AUTH exchange is in progress"):
+        conn.send(Noop())
+    assert conn.send(AuthResponse(b"alice")) == b"YWxpY2U=\r\n"
+    one(conn, b"334 UGFzc3dvcmQ6\r\n")
+    assert conn.send(AuthResponse(b"secret")) == b"c2VjcmV0\r\n"
+    reply = one(conn, b"235 2.7.0 Authentication successful\r\n")
+    assert reply.expected
+    assert conn.state is State.IDENT and conn.authenticated and conn.auth_mechanism == "LOGIN"
+    # The transaction may start right away: nothing still thinks an exchange is under way.
+    assert conn.send(MailFrom("alice@example.test")) == b"MAIL FROM:<alice@example.test>\r\n"
+
+
+def test_auth_failure_returns() -> None:
+    conn = at("IDENT", POSTFIX_EHLO_TLS)
+    conn.send(Auth("PLAIN", b"\0alice\0wrong"))
+    reply = one(conn, b"535 5.7.8 Error: authentication failed: (reason unavailable)\r\n")
+    assert reply.expected is False
+    assert conn.state is State.IDENT and not conn.authenticated and conn.auth_mechanism is None
+
+
+def test_auth_cancel() -> None:
+    conn = at("IDENT", POSTFIX_EHLO_TLS)
+    conn.send(Auth("CRAM-MD5"))
+    one(conn, b"334 PDE4OTYuNjk3MTcwOTUyQHBvc3RvZmZpY2UucmVzdG9uLm1jaS5uZXQ+\r\n")
+    assert conn.send(AuthCancel()) == b"*\r\n"
+    reply = one(conn, b"501 5.7.0 Authentication aborted\r\n")
+    assert reply.expected and conn.state is State.IDENT and not conn.in_auth
+
+
+def test_auth_empty_challenge_and_empty_response() -> None:
+    conn = at("IDENT", POSTFIX_EHLO_TLS)
+    conn.send(Auth("SCRAM-SHA-256"))
+    reply = one(conn, b"334 \r\n")
+    assert reply.lines == (b"",)
+    assert conn.send(AuthResponse(b"")) == b"\r\n"
+
+
+def test_data_and_content() -> None:
+    conn = at("RCPT")
+    conn.send(Data())
+    with pytest.raises(LocalProtocolError, match="354"):
+        conn.send_content(MessageContent(b"x"))
+    one(conn, b"354 End data with <CR><LF>.<CR><LF>\r\n")
+    wire = conn.send(MessageContent(b"Subject: t\n\n.leading dot\n"))
+    assert wire == b"Subject: t\r\n\r\n..leading dot\r\n.\r\n"
+    reply = one(conn, b"250 2.0.0 Ok: queued as 4XyZ\r\n")
+    assert isinstance(reply.command, MessageContent)
+    assert conn.state is State.IDENT and conn.accepted_recipients == 0
+
+
+def test_content_rejected_ends_transaction() -> None:
+    conn = at("DATA")
+    conn.send_content(MessageContent(b"x" * 10))
+    one(conn, b"552 5.3.4 Error: message file too big\r\n")
+    assert conn.state is State.IDENT
+
+
+def test_verbatim_content_with_smuggling_variant() -> None:
+    conn = at("DATA")
+    body = b"Subject: x\n\nhello\n.\nMAIL FROM:<evil@x>\n"
+    assert conn.send_content(MessageContent(body, verbatim=True)) == body
+    conn2 = at("DATA")
+    wire = conn2.send_content(MessageContent(b"hi", verbatim=True, terminator="lflf"))
+    assert wire == b"hi\n.\n"
+
+
+def test_bdat_chunks_and_transaction() -> None:
+    conn = at("RCPT")
+    chunks = bdat_chunks(b"0123456789", 4)
+    assert [c.to_bytes() for c in chunks] == [
+        b"BDAT 4\r\n0123", b"BDAT 4\r\n4567", b"BDAT 2 LAST\r\n89"]
+    for chunk in chunks[:2]:
+        conn.send(chunk)
+    one(conn, b"250 2.0.0 4 octets received\r\n")
+    assert conn.state is State.BDAT
+    one(conn, b"250 2.0.0 4 octets received\r\n")
+    conn.send(chunks[2])
+    one(conn, b"250 2.0.0 Ok: 10 octets, queued as X\r\n")
+    assert conn.state is State.IDENT
+
+
+def test_rset() -> None:
+    conn = at("RCPT")
+    conn.send(Rset())
+    one(conn, b"250 2.0.0 Ok\r\n")
+    assert conn.state is State.IDENT
+    ready = at("READY")
+    ready.send(Rset())
+    one(ready, b"250 2.0.0 Ok\r\n")
+    assert ready.state is State.READY
+
+
+def test_ehlo_refused_then_helo() -> None:
+    conn = at("READY")
+    conn.send(Ehlo("client.example"))
+    reply = one(conn, b"502 5.5.2 Error: command not recognized\r\n")
+    assert reply.expected is False and conn.state is State.READY
+    conn.send(Helo("client.example"))
+    one(conn, b"250 mx.example.test\r\n")
+    assert conn.state is State.IDENT and conn.capabilities is None
+    with pytest.raises(LocalProtocolError, match="needs EHLO"):
+        conn.send(MailFrom("a@b.test", (("SIZE", "10"),)))
+    with pytest.raises(LocalProtocolError, match="only EHLO can announce"):
+        conn.send(StartTLS())
+
+
+def test_size_note() -> None:
+    conn = at("IDENT")
+    conn.send(MailFrom("a@b.test", (("SIZE", "20000000"),)))
+    assert conn.last_sent is not None
+    assert any("exceeds the server's limit of 10240000" in n for n in conn.last_sent.notes)
+
+
+def test_raw_known_verb_is_tracked() -> None:
+    conn = at("RCPT")
+    assert conn.send_raw(b"DATA\r\n") == b"DATA\r\n"
+    assert conn.last_sent is not None and conn.last_sent.off_script
+    assert "tracked as DATA" in conn.last_sent.notes
+    reply = one(conn, b"354 go ahead\r\n")
+    assert isinstance(reply.command, Raw) and reply.expected
+    assert conn.state is State.DATA
+    conn.send_content(MessageContent(b"hi"))
+
+
+def test_raw_pipelined_lines_each_tracked() -> None:
+    conn = at("IDENT")
+    conn.send_raw(b"MAIL FROM:<a@b.test>\r\nRCPT TO:<c@d.test>\r\n")
+    assert len(conn.pending) == 2
+    feed(conn, b"250 ok\r\n250 ok\r\n")
+    assert conn.state is State.RCPT
+
+
+def test_raw_unknown_expects_one_reply_and_keeps_state() -> None:
+    conn = at("IDENT")
+    conn.send(Raw(b"XCLIENT NAME=spike.example ADDR=192.0.2.7\r\n"))
+    assert conn.last_sent is not None
+    assert any("not read as a known command" in n for n in conn.last_sent.notes)
+    reply = one(conn, b"220 mx.example.test ESMTP\r\n")
+    assert reply.expected is None and not reply.unsolicited
+    assert conn.state is State.IDENT
+
+
+def test_raw_bare_lf_and_no_reply() -> None:
+    conn = at("IDENT")
+    conn.send_raw(b"NOOP\n")
+    assert len(conn.pending) == 1
+    one(conn, b"250 ok\r\n")
+    conn.send_raw(b"\r\n", expect_reply=False)
+    assert conn.pending == ()
+
+
+def test_raw_in_data_state_is_content() -> None:
+    conn = at("DATA")
+    conn.send_raw(b"hello\n.\n", expect_reply=False)
+    conn.send_raw(b"\r\n.\r\n")
+    one(conn, b"250 2.0.0 Ok: queued\r\n")
+    assert conn.state is State.IDENT
+
+
+def test_raw_auth_response() -> None:
+    conn = at("IDENT", POSTFIX_EHLO_TLS)
+    conn.send(Auth("LOGIN"))
+    one(conn, b"334 VXNlcm5hbWU6\r\n")
+    conn.send_raw(b"*\r\n")
+    one(conn, b"501 5.7.0 aborted\r\n")
+    assert conn.state is State.IDENT
+
+
+def test_lmtp_per_recipient_replies() -> None:
+    conn = at("RCPT", POSTFIX_EHLO, lmtp=True)
+    conn.send(RcptTo("carol@example.test"))
+    one(conn, b"250 2.1.5 Ok\r\n")
+    conn.send(RcptTo("nobody@example.test"))
+    one(conn, b"550 5.1.1 unknown\r\n")
+    conn.send(Data())
+    one(conn, b"354 go\r\n")
+    conn.send_content(MessageContent(b"hi\r\n"))
+    first = one(conn, b"250 2.0.0 <bob@example.test> delivered\r\n")
+    assert isinstance(first.command, MessageContent)
+    assert conn.state is State.DATA and len(conn.pending) == 1
+    one(conn, b"452 4.2.2 <carol@example.test> mailbox full\r\n")
+    assert conn.state is State.IDENT and conn.pending == ()
+
+
+def test_lmtp_rejects_ehlo() -> None:
+    conn = Connection(lmtp=True)
+    one(conn, b"220 lmtp.example.test LMTP ready\r\n")
+    with pytest.raises(LocalProtocolError, match="not LMTP"):
+        conn.send(Ehlo("x.test"))
+    assert conn.send(Lhlo("x.test")) == b"LHLO x.test\r\n"
+
+
+def test_forced_auth_response_outside_auth_keeps_state() -> None:
+    conn = at("READY")
+    conn.send(AuthResponse(b"x"), force=True)
+    one(conn, b"500 5.5.2 Error: bad syntax\r\n")
+    assert conn.state is State.READY
+
+
+def test_auth_with_initial_response_answered_at_once() -> None:
+    conn = at("IDENT", POSTFIX_EHLO_TLS)
+    conn.send(Auth("PLAIN", b"\0alice\0pw"))
+    assert conn.projected_state is State.IDENT
+    one(conn, b"235 2.7.0 Authentication successful\r\n")
+    assert conn.state is State.IDENT and conn.authenticated
+    assert conn.auth_mechanism == "PLAIN"
+
+
+def test_raw_note_reaches_the_transcript() -> None:
+    conn = at("IDENT")
+    conn.send(Raw(b"XYZ\r\n", "XYZ is not a verb smtpscope knows; sent as typed"))
+    assert conn.last_sent is not None
+    assert "XYZ is not a verb smtpscope knows; sent as typed" in conn.last_sent.notes

@@ -1,0 +1,85 @@
+"""DATA helpers: dot-stuffing, line endings, end-of-data variants, chunking."""
+
+from __future__ import annotations
+
+import email.message
+import email.policy
+
+import pytest
+
+from smtpscope.protocol import (
+    END_OF_DATA_VARIANTS,
+    chunk_bytes,
+    dot_stuff,
+    dot_unstuff,
+    encode_content,
+    line_ending_report,
+    normalize_line_endings,
+    terminator,
+)
+
+
+def test_dot_stuffing() -> None:
+    assert dot_stuff(b".first\r\nmid\r\n..two\r\n.\r\n") == b"..first\r\nmid\r\n...two\r\n..\r\n"
+    assert dot_unstuff(b"..first\r\nmid\r\n...two\r\n..\r\n") == b".first\r\nmid\r\n..two\r\n.\r\n"
+    assert dot_stuff(b"no dots") == b"no dots"
+    assert dot_stuff(b"") == b""
+
+
+def test_normalize_line_endings() -> None:
+    assert normalize_line_endings(b"a\nb\rc\r\nd\r\r\ne") == b"a\r\nb\r\nc\r\nd\r\n\r\ne"
+    assert normalize_line_endings(b"\n\n") == b"\r\n\r\n"
+
+
+def test_variants_named_and_exact() -> None:
+    assert END_OF_DATA_VARIANTS == {
+        "standard": b"\r\n.\r\n",
+        "lflf": b"\n.\n",
+        "crcr": b"\r.\r",
+        "crlf": b"\r.\n",
+        "lfcr": b"\n.\r",
+        "lfcrlf": b"\n.\r\n",
+        "crlflf": b"\r\n.\n",
+        "crcrlf": b"\r.\r\n",
+        "crlfcr": b"\r\n.\r",
+        "nullbefore": b"\r\n\x00.\r\n",
+        "nullafter": b"\r\n.\x00\r\n",
+    }
+    assert terminator() == b"\r\n.\r\n"
+    with pytest.raises(KeyError, match="lflf"):
+        terminator("bogus")
+
+
+def test_encode_content_with_email_policy() -> None:
+    msg = email.message.EmailMessage(policy=email.policy.SMTP)
+    msg["From"] = "alice@client.example"
+    msg["To"] = "bob@example.test"
+    msg["Subject"] = "dots"
+    msg.set_content("hello\n.\n..x\n")
+    raw = msg.as_bytes()
+    wire = encode_content(raw)
+    assert wire.endswith(b"\r\n.\r\n")
+    assert b"\r\n..\r\n" in wire and b"\r\n...x\r\n" in wire
+    assert b"\n" not in wire.replace(b"\r\n", b"")
+    body = wire[: -len(b".\r\n")]
+    assert dot_unstuff(body) == normalize_line_endings(raw)
+
+
+def test_encode_content_modes() -> None:
+    assert encode_content(b"x") == b"x\r\n.\r\n"
+    assert encode_content(b"x\r\n", variant="crcr") == b"x\r.\r"
+    assert encode_content(b"x\n.\n", verbatim=True) == b"x\n.\n"
+    assert encode_content(b"x", verbatim=True, variant="standard") == b"x\r\n.\r\n"
+
+
+def test_chunk_bytes() -> None:
+    assert chunk_bytes(b"abcdefg", 3) == [(b"abc", False), (b"def", False), (b"g", True)]
+    assert chunk_bytes(b"abc", 3) == [(b"abc", True)]
+    assert chunk_bytes(b"", 3) == [(b"", True)]
+    with pytest.raises(ValueError):
+        chunk_bytes(b"x", 0)
+
+
+def test_line_ending_report() -> None:
+    assert line_ending_report(b"a\r\nb\nc\rd\x00") == {
+        "crlf": 1, "bare_lf": 1, "bare_cr": 1, "nul": 1}

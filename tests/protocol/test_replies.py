@@ -1,0 +1,317 @@
+"""Reply framing: multi-line assembly, warnings, limits, garbage, EOF; fed whole and bytewise."""
+
+from __future__ import annotations
+
+import pytest
+
+from smtpscope.protocol import (
+    MAX_LINE_LENGTH,
+    NEED_DATA,
+    Closed,
+    Connection,
+    EnhancedCode,
+    RemoteProtocolError,
+    Reply,
+    parse_reply,
+)
+from smtpscope.protocol.replies import ReplyReader, parse_enhanced
+
+from .servers import (
+    EXCHANGE_EHLO,
+    EXCHANGE_GREETING,
+    EXIM_GREETING,
+    MULTILINE_GREETING,
+    POSTFIX_EHLO,
+    SENDMAIL_GREETING,
+)
+
+
+def events_of(data: bytes, chunk: int | None = None) -> list[Reply | Closed]:
+    """All events a fresh connection yields for ``data`` fed in ``chunk``-byte pieces."""
+    conn = Connection()
+    out: list[Reply | Closed] = []
+    step = chunk or len(data) or 1
+    for i in range(0, len(data), step):
+        conn.receive_data(data[i : i + step])
+        while (event := conn.next_event()) is not NEED_DATA:
+            assert not isinstance(event, type(NEED_DATA))
+            out.append(event)
+            if isinstance(event, Closed):
+                return out
+    return out
+
+
+def frames(data: bytes, chunk: int | None = None) -> list[Reply]:
+    reader = ReplyReader()
+    out = []
+    step = chunk or len(data) or 1
+    for i in range(0, len(data), step):
+        reader.receive_data(data[i : i + step])
+        while (frame := reader.next_frame()) is not None:
+            out.append(Reply(*frame))
+    return out
+
+
+STREAMS = [
+    EXIM_GREETING + POSTFIX_EHLO + b"250 2.1.0 Ok\r\n",
+    MULTILINE_GREETING + EXCHANGE_EHLO,
+    EXCHANGE_GREETING + b"250-a\n250-b\r\n" + b"250 ok\n",
+    SENDMAIL_GREETING + b"550-5.1.1 first\r\n550 5.1.1 second\r\n" + b"421 4.3.2 bye\r\n",
+]
+
+
+@pytest.mark.parametrize("stream", STREAMS)
+@pytest.mark.parametrize("chunk", [1, 2, 3, 7, 64, None])
+def test_chunking_does_not_change_the_result(stream: bytes, chunk: int | None) -> None:
+    whole = frames(stream)
+    assert frames(stream, chunk) == whole
+    assert b"".join(r.raw for r in whole) == stream
+
+
+def test_byte_at_a_time_multiline_reply() -> None:
+    data = POSTFIX_EHLO
+    reader = ReplyReader()
+    for i, byte in enumerate(data):
+        reader.receive_data(bytes([byte]))
+        frame = reader.next_frame()
+        if i < len(data) - 1:
+            assert frame is None
+    assert frame is not None
+    reply = Reply(*frame)
+    assert reply.code == 250
+    assert reply.lines[0] == b"mx.example.test"
+    assert reply.lines[-1] == b"CHUNKING"
+    assert len(reply.lines) == 11
+    assert reply.raw == data
+    assert reply.warnings == ()
+
+
+def test_greeting_fields() -> None:
+    (reply,) = events_of(EXIM_GREETING)
+    assert isinstance(reply, Reply)
+    assert reply.code == 220
+    assert reply.text == "mail.example.org ESMTP Exim 4.96 Fri, 27 Nov 2026 15:00:00 +0000"
+    assert reply.command is None and not reply.unsolicited
+    assert reply.is_success and reply.reply_class == 2
+    assert not reply.is_permanent and not reply.is_transient and not reply.is_intermediate
+
+
+def test_multiline_greeting_is_one_event() -> None:
+    (reply,) = events_of(MULTILINE_GREETING)
+    assert isinstance(reply, Reply)
+    assert reply.text_lines == (
+        "smtp.example.com ESMTP",
+        "Unsolicited bulk email is prohibited here.",
+        "Ready",
+    )
+
+
+def test_enhanced_code_split_out() -> None:
+    reply = parse_reply(b"535 5.7.8 Error: authentication failed: (reason unavailable)\r\n")
+    assert reply.enhanced == EnhancedCode(5, 7, 8)
+    assert str(reply.enhanced) == "5.7.8"
+    assert reply.lines == (b"5.7.8 Error: authentication failed: (reason unavailable)",)
+    assert reply.is_permanent
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (b"2.0.0 Ok", EnhancedCode(2, 0, 0)),
+        (b"5.1.10 null MX", EnhancedCode(5, 1, 10)),
+        (b"4.7.999", EnhancedCode(4, 7, 999)),
+        (b"5.7.1000 too long", None),
+        (b"3.0.0 bad class", None),
+        (b"2.0 short", None),
+        (b"2.0.0.1 an address", None),
+        (b"1.2.3.4 is your IP", None),
+        (b"", None),
+        (b"2.x.0", None),
+        (b"2.0.0\tOk", EnhancedCode(2, 0, 0)),
+    ],
+)
+def test_enhanced_syntax(text: bytes, expected: EnhancedCode | None) -> None:
+    assert parse_enhanced(text) == expected
+
+
+def test_enhanced_class_mismatch_is_kept_with_warning() -> None:
+    reply = parse_reply(b"250 5.1.1 odd but seen\r\n")
+    assert reply.enhanced == EnhancedCode(5, 1, 1)
+    assert any("does not match the class" in w for w in reply.warnings)
+
+
+def test_bare_lf_understood_with_warning() -> None:
+    reply = parse_reply(b"250-first\n250 second\n")
+    assert reply.lines == (b"first", b"second")
+    assert reply.raw == b"250-first\n250 second\n"
+    assert any("bare LF" in w for w in reply.warnings)
+
+
+def test_inconsistent_codes_warn() -> None:
+    reply = parse_reply(b"250-one\r\n251 two\r\n")
+    assert reply.code == 250
+    assert any("inconsistent codes" in w for w in reply.warnings)
+
+
+def test_reply_without_text_and_without_space() -> None:
+    assert parse_reply(b"250\r\n").lines == (b"",)
+    odd = parse_reply(b"250Ok\r\n")
+    assert odd.lines == (b"Ok",)
+    assert any("no space" in w for w in odd.warnings)
+
+
+def test_invalid_utf8_is_replaced_never_raised() -> None:
+    reply = parse_reply(b"550 5.1.1 caf\xc3 \xff\xfe unknown\r\n")
+    assert reply.lines == (b"5.1.1 caf\xc3 \xff\xfe unknown",)
+    assert "\ufffd" in reply.text
+    assert reply.text.startswith("5.1.1 caf")
+
+
+def test_utf8_text_decoded() -> None:
+    assert parse_reply("250 2.1.5 Empfänger ok\r\n".encode()).text == "2.1.5 Empfänger ok"
+
+
+@pytest.mark.parametrize(
+    "data",
+    [b"hello world\r\n", b"25 short\r\n", b"abc-def\r\n250 x\r\n", b"2500 ok\r\n", b"\r\n",
+     b"250-ok\r\nxyz-nope\r\n"],
+)
+def test_garbage_raises_remote_protocol_error(data: bytes) -> None:
+    conn = Connection()
+    conn.receive_data(data)
+    with pytest.raises(RemoteProtocolError) as info:
+        conn.next_event()
+    assert "not an SMTP reply" in str(info.value)
+    # The error is sticky: the stream position is unknown from now on.
+    with pytest.raises(RemoteProtocolError):
+        conn.next_event()
+
+
+def test_garbage_message_shows_bytes_safely() -> None:
+    with pytest.raises(RemoteProtocolError) as info:
+        parse_reply(b"\x1b[31mEVIL\x07 " + b"x" * 500 + b"\r\n")
+    message = str(info.value)
+    assert "\x1b" not in message and "\x07" not in message
+    assert "\\x1b" in message
+    assert len(message) < 300
+
+
+def test_replies_before_garbage_are_delivered_first() -> None:
+    conn = Connection()
+    conn.receive_data(EXIM_GREETING + b"garbage\r\n")
+    first = conn.next_event()
+    assert isinstance(first, Reply) and first.code == 220
+    with pytest.raises(RemoteProtocolError):
+        conn.next_event()
+
+
+def test_overlong_complete_line() -> None:
+    conn = Connection()
+    conn.receive_data(b"250 " + b"x" * MAX_LINE_LENGTH + b"\r\n")
+    with pytest.raises(RemoteProtocolError, match="MAX_LINE_LENGTH"):
+        conn.next_event()
+
+
+def test_overlong_unterminated_line() -> None:
+    conn = Connection()
+    for _ in range(MAX_LINE_LENGTH // 4096 + 1):
+        conn.receive_data(b"2" * 4096)
+    with pytest.raises(RemoteProtocolError, match="unterminated"):
+        conn.next_event()
+
+
+def test_long_but_allowed_line() -> None:
+    text = b"x" * (MAX_LINE_LENGTH - 6)
+    reply = parse_reply(b"250 " + text + b"\r\n")
+    assert reply.lines == (text,)
+    assert MAX_LINE_LENGTH == 65536
+
+
+def test_eof_gives_closed_with_partial_line() -> None:
+    conn = Connection()
+    conn.receive_data(EXIM_GREETING + b"250-partial\r\n250 unfini")
+    conn.receive_data(b"")
+    first = conn.next_event()
+    assert isinstance(first, Reply)
+    closed = conn.next_event()
+    assert closed == Closed(b"250-partial\r\n250 unfini")
+    assert conn.next_event() == closed  # stays closed
+    assert conn.state.name == "CLOSED"
+
+
+def test_eof_without_partial() -> None:
+    conn = Connection()
+    conn.receive_data(b"")
+    assert conn.next_event() == Closed(b"")
+
+
+def test_need_data_until_complete() -> None:
+    conn = Connection()
+    assert conn.next_event() is NEED_DATA
+    conn.receive_data(b"220-a\r\n")
+    assert conn.next_event() is NEED_DATA
+    conn.receive_data(b"220 b\r")
+    assert conn.next_event() is NEED_DATA
+    conn.receive_data(b"\n")
+    reply = conn.next_event()
+    assert isinstance(reply, Reply) and reply.lines == (b"a", b"b")
+    assert repr(NEED_DATA) == "NEED_DATA"
+
+
+def test_parse_reply_rejects_incomplete_and_double() -> None:
+    with pytest.raises(RemoteProtocolError, match="incomplete"):
+        parse_reply(b"250 no line end")
+    with pytest.raises(RemoteProtocolError, match="more than one"):
+        parse_reply(b"250 a\r\n250 b\r\n")
+
+
+def test_code_outside_range_warns() -> None:
+    reply = parse_reply(b"199 preliminary\r\n")
+    assert reply.code == 199
+    assert any("outside" in w for w in reply.warnings)
+
+
+def test_reply_is_frozen() -> None:
+    import dataclasses
+
+    reply = parse_reply(b"250 ok\r\n")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        reply.code = 500  # type: ignore[misc]
+    assert dataclasses.asdict(reply)["code"] == 250
+    assert dataclasses.replace(reply, code=251).code == 251
+
+
+def test_trickled_long_reply_stays_linear() -> None:
+    import time
+
+    reader = ReplyReader()
+    start = time.perf_counter()
+    for i in range(5000):
+        reader.receive_data(b"250-line %d\r\n" % i)
+        assert reader.next_frame() is None
+    reader.receive_data(b"250 end\r\n")
+    frame = reader.next_frame()
+    elapsed = time.perf_counter() - start
+    assert frame is not None and len(frame[1]) == 5001 and frame[1][4999] == b"line 4999"
+    assert elapsed < 2.0  # quadratic rescanning would take far longer
+
+
+def test_endless_multiline_reply_is_cut_off() -> None:
+    from smtpscope.protocol import MAX_REPLY_LINES
+
+    conn = Connection()
+    conn.receive_data(b"250-x\r\n" * (MAX_REPLY_LINES + 2))
+    with pytest.raises(RemoteProtocolError, match="MAX_REPLY_LINES"):
+        conn.next_event()
+
+
+def test_mixed_line_endings_across_chunks() -> None:
+    reader = ReplyReader()
+    reader.receive_data(b"250-one\r\n250-two\r\n")
+    assert reader.next_frame() is None
+    reader.receive_data(b"250-three\n250 four\r\n")
+    frame = reader.next_frame()
+    assert frame is not None
+    assert frame[1] == (b"one", b"two", b"three", b"four")
+    assert frame[2] == b"250-one\r\n250-two\r\n250-three\n250 four\r\n"
+    assert any("bare LF" in w for w in frame[4])
