@@ -1,0 +1,341 @@
+"""``smtpscope serve``: a local SMTP debugging server that shows every session live."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from smtpscope.record import Entry
+    from smtpscope.server import DebugServer, ServerConfig
+
+EXIT_OK = 0
+EXIT_USAGE = 1
+EXIT_START = 2
+CONTENT_PREVIEW_LINES = 20
+
+
+def _fault_arg(spec: str) -> Any:
+    from smtpscope.server.faults import FaultSpecError, parse_fault
+
+    try:
+        return parse_fault(spec)
+    except FaultSpecError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _user_arg(spec: str) -> tuple[str, str]:
+    from smtpscope.server.config import ConfigError, parse_user
+
+    try:
+        return parse_user(spec)
+    except ConfigError as exc:  # the message never repeats the password
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _size_arg(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--size {text!r} is not a number of bytes") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError("--size must be 0 (no limit) or a positive number")
+    return value
+
+
+def _port_arg(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"port {text!r} is not a number") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"port {value} is out of range (0-65535, 0 = any free)")
+    return value
+
+
+def add_parser(subparsers: Any) -> None:
+    """Register ``serve`` and its options."""
+    p = subparsers.add_parser(
+        "serve",
+        help="run a local SMTP debugging server (stores mail, never relays)",
+        description=(
+            "Run a local SMTP server for testing mail clients. Every accepted message is stored "
+            "in a Maildir and never relayed; every session is shown live and recorded as JSON "
+            "Lines. Ctrl+C stops it."
+        ),
+    )
+    net = p.add_argument_group("listening")
+    net.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    net.add_argument(
+        "--listen-any",
+        action="store_true",
+        help="allow a non-loopback --host (anyone who can reach it can send mail)",
+    )
+    net.add_argument(
+        "--port",
+        type=_port_arg,
+        default=2525,
+        help="plain SMTP port with STARTTLS (default 2525; 0 = any free port)",
+    )
+    net.add_argument(
+        "--tls-port",
+        type=_port_arg,
+        default=None,
+        help="also listen with implicit TLS on this port (0 = any free port)",
+    )
+    net.add_argument(
+        "--hostname",
+        default="localhost",
+        help="name the server gives in its greeting (default localhost)",
+    )
+    tls = p.add_argument_group("TLS")
+    tls.add_argument(
+        "--cert", type=Path, help="certificate chain (PEM) to use instead of the generated one"
+    )
+    tls.add_argument("--key", type=Path, help="private key (PEM) for --cert")
+    tls.add_argument("--no-starttls", action="store_true", help="do not offer STARTTLS")
+    tls.add_argument(
+        "--require-tls", action="store_true", help="answer 530 to mail commands until STARTTLS"
+    )
+    auth = p.add_argument_group("authentication")
+    auth.add_argument(
+        "--user",
+        dest="users",
+        action="append",
+        type=_user_arg,
+        default=[],
+        metavar="NAME:PASSWORD",
+        help="accept this login (repeatable)",
+    )
+    auth.add_argument(
+        "--users", dest="users_file", type=Path, metavar="FILE", help="file of NAME:PASSWORD lines"
+    )
+    auth.add_argument(
+        "--auth-mechanisms",
+        metavar="LIST",
+        help="comma-separated mechanisms to offer (default PLAIN,LOGIN,CRAM-MD5,SCRAM-SHA-256)",
+    )
+    auth.add_argument(
+        "--require-auth",
+        action="store_true",
+        help="answer 530 to MAIL/RCPT/DATA until the client authenticates",
+    )
+    mail = p.add_argument_group("messages")
+    mail.add_argument(
+        "--size",
+        type=_size_arg,
+        default=None,
+        help="maximum message size, advertised and enforced (default 33554432; 0 = no limit)",
+    )
+    mail.add_argument(
+        "--maildir", type=Path, help="where to store messages (default <data dir>/maildir)"
+    )
+    mail.add_argument(
+        "--fail",
+        dest="faults",
+        action="append",
+        type=_fault_arg,
+        default=[],
+        metavar="STAGE:CODE[:PROB]",
+        help="inject a failure, e.g. RCPT:451:0.3, AUTH:535, DATA:552 "
+        "(stages: CONNECT HELO EHLO STARTTLS AUTH MAIL RCPT DATA RSET NOOP "
+        "VRFY; repeatable)",
+    )
+    mail.add_argument(
+        "--fail-seed", type=int, help="seed for --fail probabilities (repeatable runs)"
+    )
+    out = p.add_argument_group("output")
+    out.add_argument(
+        "--record-dir",
+        type=Path,
+        help="where session recordings go (default <data dir>/server-recordings)",
+    )
+    out.add_argument("--no-record", action="store_true", help="do not record sessions")
+    out.add_argument(
+        "--full",
+        action="store_true",
+        help=f"show whole messages (default: first {CONTENT_PREVIEW_LINES} lines)",
+    )
+    p.set_defaults(handler=run)
+
+
+def build_config(args: argparse.Namespace) -> ServerConfig:
+    """Turn parsed options into a ServerConfig; raises ConfigError."""
+    from smtpscope.server.config import (
+        ALL_MECHANISMS,
+        DEFAULT_SIZE,
+        ConfigError,
+        ServerConfig,
+        load_users,
+    )
+
+    users: dict[str, str] = {}
+    if args.users_file is not None:
+        users.update(load_users(args.users_file))
+    users.update(dict(args.users))
+    mechanisms = ALL_MECHANISMS
+    if args.auth_mechanisms:
+        mechanisms = tuple(m.strip().upper() for m in args.auth_mechanisms.split(",") if m.strip())
+        if not mechanisms:
+            raise ConfigError("--auth-mechanisms needs at least one mechanism")
+    config = ServerConfig(
+        host=args.host,
+        port=args.port,
+        tls_port=args.tls_port,
+        listen_any=args.listen_any,
+        hostname=args.hostname,
+        starttls=not args.no_starttls,
+        cert=args.cert,
+        key=args.key,
+        users=users,
+        mechanisms=mechanisms,
+        require_tls=args.require_tls,
+        require_auth=args.require_auth,
+        size=DEFAULT_SIZE if args.size is None else (args.size or None),
+        maildir=args.maildir,
+        record=not args.no_record,
+        record_dir=args.record_dir,
+        faults=tuple(args.faults),
+        fault_seed=args.fail_seed,
+    )
+    config.validate()
+    return config
+
+
+class LivePrinter:
+    """Print entries as they happen: time, session id, direction, text (escaped, no markup)."""
+
+    STYLES: ClassVar[dict[str, str]] = {
+        "client": "cyan", "local": "dim", "warning": "bold yellow", "error": "bold red",
+        "tls": "magenta",
+    }  # fmt: skip
+    PREFIX: ClassVar[dict[str, str]] = {"client": "C:", "server": "S:", "local": "--"}
+
+    def __init__(self, console: Console, full: bool = False) -> None:
+        self.console = console
+        self.full = full
+
+    def _style(self, entry: Entry) -> str:
+        if entry.kind in ("warning", "error", "tls"):
+            return self.STYLES[entry.kind]
+        if entry.direction == "server":
+            code = entry.code or 0
+            return "red" if code >= 500 else "yellow" if code >= 400 else "green"
+        return self.STYLES.get(entry.direction, "")
+
+    def _lines(self, entry: Entry) -> list[str]:
+        from smtpscope.sanitize import visible
+
+        text = entry.text
+        if entry.direction == "client":
+            # Show the line ending only when it is not CRLF; warnings explain the rest.
+            text = text[:-2] if text.endswith("\r\n") else text.removesuffix("\n")
+        lines = [visible(part[:-1] if part.endswith("\r") else part) for part in text.split("\n")]
+        if entry.kind == "content" and not self.full and len(lines) > CONTENT_PREVIEW_LINES:
+            hidden = len(lines) - CONTENT_PREVIEW_LINES
+            lines = [
+                *lines[:CONTENT_PREVIEW_LINES],
+                f"… {hidden} more lines ({len(entry.raw)} octets; --full shows all)",
+            ]
+        return lines
+
+    def __call__(self, session_id: int, entry: Entry) -> None:
+        from rich.text import Text
+
+        stamp = time.strftime("%H:%M:%S", time.localtime(entry.wall))
+        prefix = "!!" if entry.kind in ("warning", "error") else self.PREFIX[entry.direction]
+        style = self._style(entry)
+        for line in self._lines(entry):
+            self.console.print(
+                Text.assemble(
+                    (f"{stamp} ", "dim"),
+                    (f"#{session_id:<3} ", "bold"),
+                    (f"{prefix} ", style),
+                    (line, style),
+                ),
+                soft_wrap=True,
+            )
+
+
+def _describe(console: Console, server: DebugServer) -> None:
+    from rich.text import Text
+
+    cfg = server.config
+    lines: list[str] = []
+    if server.port is not None:
+        extra = "STARTTLS offered" if cfg.starttls else "no STARTTLS"
+        lines.append(f"listening on {server.host}:{server.port} (SMTP, {extra})")
+    if server.tls_port is not None:
+        lines.append(f"listening on {server.host}:{server.tls_port} (SMTP over implicit TLS)")
+    if server.cert is not None:
+        made = " (generated)" if server.cert.generated else ""
+        lines.append(
+            f"certificate: {server.cert.cert}{made}; clients verify with {server.cert.cafile}"
+        )
+    if cfg.users:
+        lines.append(f"users: {', '.join(sorted(cfg.users))} (AUTH {' '.join(server.mechanisms)})")
+    else:
+        lines.append("users: none, AUTH is not offered (add --user NAME:PASSWORD)")
+    rules = [name for name, on in (("TLS", cfg.require_tls), ("AUTH", cfg.require_auth)) if on]
+    if rules:
+        lines.append(f"requires: {' and '.join(rules)}")
+    lines.append(f"size limit: {cfg.size} octets" if cfg.size else "size limit: none")
+    lines.append(f"maildir: {server.maildir} (mail is stored, never relayed)")
+    lines.append(f"recordings: {server.record_dir}" if server.record_dir else "recordings: off")
+    if cfg.faults:
+        lines.append(f"injected failures: {' '.join(f.spec for f in cfg.faults)}")
+    lines.append("Ctrl+C stops the server.")
+    for line in lines:
+        console.print(Text(line), soft_wrap=True)
+
+
+async def _serve(config: ServerConfig, console: Console, full: bool) -> int:
+    from smtpscope.server import DebugServer, ServerError
+
+    server = DebugServer(config, on_entry=LivePrinter(console, full))
+    try:
+        await server.start()
+    except ServerError as exc:
+        print(f"smtpscope serve: {exc}", file=sys.stderr)
+        return EXIT_START
+    _describe(console, server)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        # Windows has no add_signal_handler: Ctrl+C then arrives as KeyboardInterrupt.
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        await server.stop()
+    return EXIT_OK
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the server until Ctrl+C; returns the exit code."""
+    from rich.console import Console
+
+    from smtpscope.server.config import ConfigError
+
+    try:
+        config = build_config(args)
+    except ConfigError as exc:
+        print(f"smtpscope serve: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    console = Console(highlight=False, emoji=False, markup=False, soft_wrap=True)
+    try:
+        code = asyncio.run(_serve(config, console, args.full))
+    except KeyboardInterrupt:
+        code = EXIT_OK
+    if code == EXIT_OK:
+        console.print("stopped")
+    return code

@@ -1,0 +1,110 @@
+"""aiosmtpd handler hooks: fault injection per stage, and Maildir delivery (never relay)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from aiosmtpd.smtp import MISSING, Envelope, Session
+
+from smtpscope.server.context import ServerContext, StoredMessage
+
+if TYPE_CHECKING:
+    from smtpscope.server.smtp import ScopeSMTP
+
+
+class Handler:
+    """Hooks aiosmtpd calls with the connection's protocol object as ``server``.
+
+    A hook returns ``MISSING`` to let aiosmtpd do its normal work, or a reply line to send
+    instead; that is where injected faults go.
+    """
+
+    def __init__(self, ctx: ServerContext) -> None:
+        self.ctx = ctx
+
+    def _fault(self, server: ScopeSMTP, stage: str) -> str | None:
+        fault = self.ctx.injector.check(stage)
+        if fault is None:
+            return None
+        server.injected(fault)
+        return fault.reply()
+
+    async def handle_EHLO(
+        self,
+        server: ScopeSMTP,
+        session: Session,
+        envelope: Envelope,
+        hostname: str,
+        responses: list[str],
+    ) -> list[str]:
+        failure = self._fault(server, "EHLO")
+        if failure is not None:
+            return [failure]
+        # With the 5-argument hook aiosmtpd leaves remembering the name to us.
+        session.host_name = hostname
+        # aiosmtpd prints "AUTH" even with every mechanism excluded (no users): drop that line.
+        return [r for r in responses if r.rstrip() != "250-AUTH"]
+
+    async def handle_HELO(
+        self, server: ScopeSMTP, session: Session, envelope: Envelope, hostname: str
+    ) -> Any:
+        return self._fault(server, "HELO") or MISSING
+
+    async def handle_MAIL(
+        self,
+        server: ScopeSMTP,
+        session: Session,
+        envelope: Envelope,
+        address: str,
+        options: list[str],
+    ) -> Any:
+        return self._fault(server, "MAIL") or MISSING
+
+    async def handle_RCPT(
+        self,
+        server: ScopeSMTP,
+        session: Session,
+        envelope: Envelope,
+        address: str,
+        options: list[str],
+    ) -> Any:
+        return self._fault(server, "RCPT") or MISSING
+
+    async def handle_RSET(self, server: ScopeSMTP, session: Session, envelope: Envelope) -> Any:
+        return self._fault(server, "RSET") or MISSING
+
+    async def handle_NOOP(
+        self, server: ScopeSMTP, session: Session, envelope: Envelope, arg: str
+    ) -> Any:
+        return self._fault(server, "NOOP") or MISSING
+
+    async def handle_VRFY(
+        self, server: ScopeSMTP, session: Session, envelope: Envelope, address: str
+    ) -> Any:
+        return self._fault(server, "VRFY") or MISSING
+
+    async def handle_DATA(self, server: ScopeSMTP, session: Session, envelope: Envelope) -> str:
+        failure = self._fault(server, "DATA")
+        if failure is not None:
+            server.tap.note("message not stored (injected failure)")
+            return failure
+        content = envelope.original_content or b""
+        try:
+            path = self.ctx.maildir.deliver(content)
+        except OSError as exc:
+            server.tap.error(f"could not store the message in {self.ctx.maildir.path}: {exc}")
+            return "451 4.3.0 Could not store the message (see the server's transcript)"
+        message = StoredMessage(
+            session_id=server.record.session_id,
+            path=path,
+            mail_from=envelope.mail_from or "",
+            rcpt_tos=tuple(envelope.rcpt_tos),
+            size=len(content),
+        )
+        server.record.messages += 1
+        server.tap.note(
+            f"stored {len(content)} octets from <{message.mail_from}> to "
+            f"{', '.join(f'<{r}>' for r in message.rcpt_tos)} as {path} (never relayed)"
+        )
+        self.ctx.stored(message)
+        return f"250 2.0.0 Stored as {path.name} (not relayed)"

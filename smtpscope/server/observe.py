@@ -1,0 +1,239 @@
+"""The server's view of the wire: client lines and server replies as transcript entries.
+
+:class:`SessionTap` is fed the exact bytes aiosmtpd reads (one command line, one DATA line, or
+a drained over-long fragment) and the exact reply lines it writes, and turns them into
+:class:`~smtpscope.record.Entry` objects in a per-session :class:`~smtpscope.record.Transcript`,
+with warnings for line-ending trouble. It does no I/O, so it is tested with plain bytes.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from typing import Any
+
+from smtpscope.record import Entry, Transcript
+from smtpscope.sanitize import visible
+
+# RFC 5321 4.5.3.1: a command line is at most 512 octets and a text line 1000, CRLF included.
+MAX_COMMAND_LINE = 512
+MAX_TEXT_LINE = 1000
+# Message content kept in the transcript; beyond it bytes are counted, not kept, so a client
+# flooding DATA cannot exhaust memory (aiosmtpd discards them as well once over --size).
+TRANSCRIPT_CONTENT_LIMIT = 2**25 + 2**16
+
+_REPLY_LINE = re.compile(rb"^(\d{3})([ -]?)(.*)$", re.DOTALL)
+_ENHANCED = re.compile(r"^([245])\.(\d{1,3})\.(\d{1,3})(?=\s|$)")
+_BARE_LF = re.compile(rb"(?<!\r)\n")
+_BARE_CR = re.compile(rb"\r(?!\n)")
+# A line holding a lone dot, ended by any line ending: the end-of-data look-alikes that
+# SMTP smuggling relies on. The real terminator <CRLF>.<CRLF> cannot occur inside content.
+_DOT_LINE = re.compile(rb"(\r\n|\n|\r)\.(\r\n|\n|\r)")
+
+
+def _show(data: bytes) -> str:
+    return visible(data.decode("latin-1"))
+
+
+def command_warnings(line: bytes) -> list[str]:
+    """Problems with one client command line, as aiosmtpd received it."""
+    problems: list[str] = []
+    body = line
+    if line.endswith(b"\r\n"):
+        body = line[:-2]
+    elif line.endswith(b"\n"):
+        body = line[:-1]
+        problems.append(
+            "bare LF ends this command line (no CR): RFC 5321 requires CRLF; aiosmtpd "
+            "accepted LF alone as the line end, stricter servers wait or reject it"
+        )
+    else:
+        problems.append("command line without any line ending (the connection ended first)")
+    bare_cr = body.count(b"\r")
+    if bare_cr:
+        problems.append(
+            f"bare CR inside the command line ({bare_cr}x): aiosmtpd strips trailing "
+            "CRs, other servers may see a different command"
+        )
+    if b"\x00" in body:
+        problems.append("NUL byte in the command line")
+    if len(line) > MAX_COMMAND_LINE:
+        problems.append(
+            f"command line is {len(line)} octets, over the RFC 5321 limit of "
+            f"{MAX_COMMAND_LINE} (CRLF included)"
+        )
+    return problems
+
+
+def content_warnings(content: bytes) -> list[str]:
+    """Problems with message content (dot-stuffed, as sent, without the terminator)."""
+    problems: list[str] = []
+    bare_lf = len(_BARE_LF.findall(content))
+    if bare_lf:
+        problems.append(
+            f"bare LF in the message content ({bare_lf}x): RFC 5321 requires CRLF line "
+            "endings; aiosmtpd keeps the LF as part of the message text"
+        )
+    bare_cr = len(_BARE_CR.findall(content))
+    if bare_cr:
+        problems.append(
+            f"bare CR in the message content ({bare_cr}x): aiosmtpd keeps it as message text"
+        )
+    nul = content.count(b"\x00")
+    if nul:
+        problems.append(f"NUL bytes in the message content ({nul}x)")
+    # Content starts right after the CRLF that ended the DATA command.
+    looks = sorted({_show(m.group(0)) for m in _DOT_LINE.finditer(b"\r\n" + content)})
+    if looks:
+        problems.append(
+            f"end-of-data look-alike in the content ({', '.join(looks)}): aiosmtpd ends DATA "
+            r"only at \r\n.\r\n, so it kept this as message text; a server that accepts it "
+            "as the end would read what follows as new commands (SMTP smuggling)"
+        )
+    longest = max((len(line) + 2 for line in content.split(b"\r\n")), default=0)
+    if longest > MAX_TEXT_LINE:
+        problems.append(
+            f"a content line is {longest} octets, over the RFC 5321 limit of {MAX_TEXT_LINE}"
+        )
+    return problems
+
+
+def parse_reply_group(lines: list[bytes]) -> dict[str, Any]:
+    """The ``reply`` dict of an entry: code, enhanced code (or None) and the text lines."""
+    texts: list[str] = []
+    code = 0
+    for line in lines:
+        match = _REPLY_LINE.match(line)
+        if match is None:
+            texts.append(line.decode("utf-8", "replace"))
+            continue
+        code = code or int(match.group(1))
+        texts.append(match.group(3).decode("utf-8", "replace"))
+    enhanced = _ENHANCED.match(texts[0]) if texts else None
+    return {
+        "code": code,
+        "enhanced": None if enhanced is None else enhanced.group(0),
+        "lines": texts,
+    }
+
+
+class SessionTap:
+    """Builds one session's transcript from what aiosmtpd reads and writes."""
+
+    def __init__(self, transcript: Transcript, clock: Callable[[], float] = time.monotonic):
+        self.transcript = transcript
+        self._clock = clock
+        self._reply_lines: list[bytes] = []
+        self._partial = b""
+        self._content: list[bytes] = []
+        self._content_size = 0
+        self._content_dropped = 0
+        self._last_client: float | None = None
+        self.in_data = False
+
+    # -- client side -------------------------------------------------------------------------
+
+    def drained(self, data: bytes) -> None:
+        """Bytes aiosmtpd drained after a line overran its buffer; they join the next line."""
+        self._partial += data[: TRANSCRIPT_CONTENT_LIMIT - len(self._partial)]
+
+    def _take_partial(self, line: bytes) -> tuple[bytes, bool]:
+        if not self._partial:
+            return line, False
+        whole, self._partial = self._partial + line, b""
+        return whole, True
+
+    def client_line(self, line: bytes) -> Entry:
+        """A command line (or an AUTH response line) exactly as read."""
+        self.flush_content("a command line arrived before the end of DATA")
+        line, overran = self._take_partial(line)
+        self._last_client = self._clock()
+        notes = ("longer than aiosmtpd's line buffer",) if overran else ()
+        # AUTH answers are masked by the transcript's Redactor, which follows the exchange.
+        entry = self.transcript.add("client", "command", line, notes=notes)
+        for problem in command_warnings(line):
+            self.warning(problem)
+        return entry
+
+    def data_line(self, line: bytes) -> Entry | None:
+        """One line of DATA content; the entry is added when the terminator arrives."""
+        line, _overran = self._take_partial(line)
+        self.in_data = True
+        if line == b".\r\n":
+            return self._emit_content(line, None)
+        self._content_size += len(line)
+        if self._content_size <= TRANSCRIPT_CONTENT_LIMIT:
+            self._content.append(line)
+        else:
+            self._content_dropped += len(line)
+        return None
+
+    def _emit_content(self, terminator: bytes, problem: str | None) -> Entry:
+        body = b"".join(self._content)
+        self._content, self._content_size, self.in_data = [], 0, False
+        self._last_client = self._clock()
+        notes = [f"{len(body)} octets of content as sent (dot-stuffed)"]
+        if self._content_dropped:
+            notes.append(f"{self._content_dropped} further octets not kept in the transcript")
+            self._content_dropped = 0
+        entry = self.transcript.add("client", "content", body + terminator, notes=tuple(notes))
+        for warning in content_warnings(body):
+            self.warning(warning)
+        if problem:
+            self.warning(problem)
+        return entry
+
+    def flush_content(self, reason: str) -> None:
+        """Emit DATA content that never got its terminator (connection lost, for example)."""
+        if self.in_data or self._content:
+            self._emit_content(b"", f"message content without end of data: {reason}")
+
+    # -- server side -------------------------------------------------------------------------
+
+    def server_line(self, line: bytes) -> Entry | None:
+        """One reply line as written (without CRLF); a multi-line reply becomes one entry."""
+        self._reply_lines.append(line)
+        match = _REPLY_LINE.match(line)
+        if match is not None and match.group(2) == b"-":
+            return None
+        return self.flush_reply()
+
+    def flush_reply(self) -> Entry | None:
+        """Emit the reply lines gathered so far (also used for an unfinished multi-line reply)."""
+        if not self._reply_lines:
+            return None
+        lines, self._reply_lines = self._reply_lines, []
+        raw = b"".join(line + b"\r\n" for line in lines)
+        text = "\n".join(line.decode("utf-8", "replace") for line in lines)
+        latency = None if self._last_client is None else self._clock() - self._last_client
+        return self.transcript.add(
+            "server", "reply", raw, text, reply=parse_reply_group(lines), latency=latency
+        )
+
+    # -- smtpscope's own words ---------------------------------------------------------------
+
+    def note(self, text: str) -> Entry:
+        return self.transcript.note(text)
+
+    def warning(self, text: str) -> Entry:
+        return self.transcript.note(text, kind="warning")
+
+    def error(self, text: str) -> Entry:
+        return self.transcript.note(text, kind="error")
+
+    def tls(self, text: str) -> Entry:
+        """Mark the TLS boundary; entries from here on carry ``tls=True``."""
+        self.transcript.tls_active = True
+        return self.transcript.note(text, kind="tls")
+
+    def connection_closed(self, leftover: bytes) -> None:
+        """Close the session: flush what is pending and report unread client bytes."""
+        self.flush_reply()
+        self.flush_content("the connection closed during DATA")
+        pending = self._partial + leftover
+        if pending:
+            self.warning(
+                f"{len(pending)} octets from the client were never read as a line "
+                f"(no line ending before the connection closed): {_show(pending[:80])}"
+            )

@@ -1,0 +1,175 @@
+"""aiosmtpd's SMTP protocol with a wire tap: every line read and written reaches the transcript.
+
+aiosmtpd reads the client through ``StreamReader.readuntil`` (commands end at LF, DATA lines at
+CRLF; ``readline`` for AUTH answers goes through ``readuntil`` too) and drains over-long lines
+with ``read``; it writes every reply line through :meth:`SMTP.push`. Wrapping those calls on
+the connection's own reader shows the session exactly as the server interpreted it, in order,
+without a second parser that could disagree with aiosmtpd.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from aiosmtpd import __version__ as aiosmtpd_version
+from aiosmtpd.smtp import SMTP, TLSSetupException, syntax
+
+from smtpscope.server.auth import AuthMixin
+from smtpscope.server.context import ServerContext, SessionRecord
+from smtpscope.server.faults import Fault
+from smtpscope.server.observe import SessionTap
+
+IDENT = f"ESMTP smtpscope debug server (aiosmtpd {aiosmtpd_version}): stores mail, never relays"
+
+
+def _addr(info: Any) -> str:
+    if isinstance(info, tuple) and len(info) >= 2:
+        host = str(info[0])
+        return f"[{host}]:{info[1]}" if ":" in host else f"{host}:{info[1]}"
+    return str(info)
+
+
+def _tls_summary(transport: Any) -> str:
+    ssl_object = transport.get_extra_info("ssl_object")
+    if ssl_object is None:
+        return "TLS established"
+    cipher = ssl_object.cipher()
+    name = f", cipher {cipher[0]} ({cipher[2]} bits)" if cipher else ""
+    return f"TLS established: {ssl_object.version()}{name}"
+
+
+class ScopeSMTP(AuthMixin, SMTP):
+    """One client connection, observed; ``implicit_tls`` marks the TLS-on-connect port."""
+
+    def __init__(
+        self, handler: Any, ctx: ServerContext, *, implicit_tls: bool = False, **kwargs: Any
+    ) -> None:
+        self.ctx = ctx
+        self.implicit_tls = implicit_tls
+        self.record: SessionRecord | None = None  # type: ignore[assignment]
+        self.tap: SessionTap | None = None  # type: ignore[assignment]
+        self._greeted = False
+        self._close_after_reply = False
+        self._lost = False
+        super().__init__(handler, ident=IDENT, **kwargs)
+
+    # -- connection lifecycle -----------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        if self._original_transport is not None and self.tap is not None:
+            # Second call: the STARTTLS handshake finished. aiosmtpd is about to throw away any
+            # plaintext the client sent after STARTTLS (RFC 3207): show it before it goes.
+            leftover = bytes(self._reader._buffer)  # type: ignore[attr-defined]
+            super().connection_made(transport)
+            self.tap.tls(_tls_summary(transport))
+            if leftover:
+                self.tap.warning(
+                    f"{len(leftover)} octets sent after STARTTLS before the handshake were "
+                    "discarded, as RFC 3207 requires (pipelining past STARTTLS is the "
+                    "command-injection pattern)"
+                )
+            return
+        peer = _addr(transport.get_extra_info("peername"))
+        listen = _addr(transport.get_extra_info("sockname"))
+        mode = "implicit" if self.implicit_tls else ("starttls" if self.tls_context else "none")
+        self.record = self.ctx.open_session(peer, listen, mode)
+        self.tap = SessionTap(self.record.transcript)
+        self.ctx.connections.add(self)
+        port_kind = "implicit-TLS port" if self.implicit_tls else "port"
+        self.tap.note(f"connection from {peer} on {port_kind} {listen}")
+        if self.implicit_tls:
+            self.tap.tls(_tls_summary(transport))
+        super().connection_made(transport)
+
+    def _cb_client_connected(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        super()._cb_client_connected(reader, writer)
+        readuntil, read = reader.readuntil, reader.read
+
+        async def tapped_readuntil(separator: bytes = b"\n") -> bytes:
+            line = await readuntil(separator)
+            if self.tap is not None:
+                # Only the DATA loop reads up to CRLF; commands and AUTH answers end at LF.
+                if separator == b"\r\n":
+                    self.tap.data_line(line)
+                else:
+                    self.tap.client_line(line)
+            return line
+
+        async def tapped_read(n: int = -1) -> bytes:
+            data = await read(n)
+            if self.tap is not None:
+                self.tap.drained(data)
+            return data
+
+        # Instance attributes shadow the methods, and StreamReader.readline calls
+        # self.readuntil, so AUTH answers pass through the tap as well.
+        reader.readuntil = tapped_readuntil  # type: ignore[method-assign]
+        reader.read = tapped_read  # type: ignore[method-assign]
+
+    def connection_lost(self, error: Exception | None) -> None:
+        first = not self._lost
+        self._lost = True
+        leftover = b""
+        reader = getattr(self, "_reader", None)
+        if first and reader is not None:
+            leftover = bytes(reader._buffer)
+        super().connection_lost(error)
+        if not first or self.tap is None or self.record is None:
+            return
+        self.tap.connection_closed(leftover)
+        reason = f" ({error})" if error else ""
+        self.tap.note(f"connection closed{reason}")
+        self.ctx.connections.discard(self)
+        self.ctx.close_session(self.record, "error" if error else "closed")
+
+    # -- replies --------------------------------------------------------------------------------
+
+    async def push(self, status: str | bytes) -> None:
+        if not self._greeted:
+            self._greeted = True
+            fault = self.ctx.injector.check("CONNECT")
+            if fault is not None:
+                self.injected(fault, close=True)
+                status = fault.reply()
+        if self.tap is not None:
+            data = status.encode("utf-8") if isinstance(status, str) else status
+            for line in data.split(b"\r\n"):
+                self.tap.server_line(line)
+        await super().push(status)
+        if self._close_after_reply and self.transport is not None:
+            self.tap_note("closing the connection after the injected reply")
+            self.transport.close()
+
+    def tap_note(self, text: str) -> None:
+        if self.tap is not None:
+            self.tap.note(text)
+
+    def injected(self, fault: Fault, *, close: bool = False) -> None:
+        """Note an injected failure; 421 (and a failed greeting) also closes the connection."""
+        self.tap_note(f"injected failure {fault.spec} at {fault.stage}")
+        if close or fault.code == 421:
+            self._close_after_reply = True
+
+    # -- commands aiosmtpd has no hook for ------------------------------------------------------
+
+    @syntax("STARTTLS", when="tls_context")
+    async def smtp_STARTTLS(self, arg: str) -> None:
+        if not arg and self.tls_context and not self._tls_protocol:
+            fault = self.ctx.injector.check("STARTTLS")
+            if fault is not None:
+                self.injected(fault)
+                await self.push(fault.reply())
+                return
+        await super().smtp_STARTTLS(arg)
+
+    async def handle_exception(self, error: Exception) -> str:
+        if isinstance(error, TLSSetupException):
+            cause = error.__cause__ or error
+            self.tap_note(f"TLS handshake after STARTTLS failed: {cause}")
+            return "454 4.7.0 TLS handshake failed"
+        if self.tap is not None:
+            self.tap.error(f"server error: {type(error).__name__}: {error}")
+        return "451 4.3.0 Internal server error (see the smtpscope transcript)"

@@ -1,0 +1,109 @@
+"""Fixtures for the debug server tests: a shared certificate and a server in a thread."""
+
+from __future__ import annotations
+
+import ssl
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from smtpscope.record import Entry
+from smtpscope.server import DebugServer, ServerConfig, ServerThread
+from smtpscope.server.certs import CertPaths, ensure_certificate
+
+USER, PASSWORD = "alice", "s3cret-Pa55"
+
+
+@pytest.fixture(scope="session")
+def cert_paths(tmp_path_factory: pytest.TempPathFactory) -> CertPaths:
+    """One generated certificate for the whole run (generation costs an RSA key)."""
+    return ensure_certificate(tmp_path_factory.mktemp("server-cert"))
+
+
+@dataclass
+class Running:
+    """A started server plus what it reported."""
+
+    server: DebugServer
+    entries: list[tuple[int, Entry]] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def host(self) -> str:
+        return self.server.host
+
+    @property
+    def port(self) -> int:
+        assert self.server.port is not None
+        return self.server.port
+
+    @property
+    def tls_port(self) -> int:
+        assert self.server.tls_port is not None
+        return self.server.tls_port
+
+    @property
+    def maildir(self) -> Path:
+        return self.server.maildir
+
+    def client_context(self) -> ssl.SSLContext:
+        assert self.server.cert is not None
+        return ssl.create_default_context(cafile=str(self.server.cert.cafile))
+
+    def stored(self) -> list[bytes]:
+        return [p.read_bytes() for p in sorted((self.maildir / "new").iterdir())]
+
+    def session_entries(self, session_id: int = 1) -> list[Entry]:
+        with self.lock:
+            return [e for sid, e in self.entries if sid == session_id]
+
+    def wait_closed(self, session_id: int = 1, timeout: float = 5.0) -> list[Entry]:
+        """Entries of a session once its connection is closed (the server side lags)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            entries = self.session_entries(session_id)
+            if any(e.text.startswith("connection closed") for e in entries):
+                return entries
+            time.sleep(0.02)
+        raise AssertionError(f"session {session_id} did not close: {self.session_entries()}")
+
+    def recordings(self) -> list[Path]:
+        assert self.server.record_dir is not None
+        return sorted(self.server.record_dir.glob("*.jsonl"))
+
+
+@pytest.fixture
+def serve(tmp_path: Path, cert_paths: CertPaths) -> Iterator[Callable[..., Running]]:
+    """Start a server with ServerConfig overrides; it listens on free loopback ports."""
+    threads: list[ServerThread] = []
+
+    def start(**overrides: Any) -> Running:
+        settings: dict[str, Any] = {
+            "port": 0,
+            "cert": cert_paths.cert,
+            "key": cert_paths.key,
+            "maildir": tmp_path / "maildir",
+            "record_dir": tmp_path / "recordings",
+        }
+        settings.update(overrides)
+        running: Running | None = None
+
+        def on_entry(session_id: int, entry: Entry) -> None:
+            assert running is not None
+            with running.lock:
+                running.entries.append((session_id, entry))
+
+        thread = ServerThread(ServerConfig(**settings), on_entry=on_entry)
+        running = Running(thread.server)
+        thread.start()
+        threads.append(thread)
+        return running
+
+    yield start
+    for thread in threads:
+        thread.stop()

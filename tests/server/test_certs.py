@@ -1,0 +1,79 @@
+"""The server certificate: made once with openssl (or trustme), kept, verifiable by clients."""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import ssl
+import stat
+import sys
+from pathlib import Path
+
+import pytest
+
+from smtpscope.config import data_dir
+from smtpscope.server import certs
+from smtpscope.server.certs import (
+    CertificateError,
+    ensure_certificate,
+    server_context,
+    user_certificate,
+)
+
+
+def _handshake_ok(paths: certs.CertPaths, name: str) -> None:
+    """Verify the server certificate the way a client would, in memory."""
+    server = server_context(paths)
+    client = ssl.create_default_context(cafile=str(paths.cafile))
+    c_in, c_out, s_in, s_out = (ssl.MemoryBIO() for _ in range(4))
+    c = client.wrap_bio(c_in, c_out, server_hostname=name)
+    s = server.wrap_bio(s_in, s_out, server_side=True)
+    for _ in range(10):
+        for obj in (c, s):
+            with contextlib.suppress(ssl.SSLWantReadError):
+                obj.do_handshake()
+        s_in.write(c_out.read())
+        c_in.write(s_out.read())
+        if c.version() and s.version():
+            break
+    c.do_handshake()
+    assert c.getpeercert()["subject"]
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="the openssl command is not installed")
+def test_generated_once_in_the_data_directory_and_kept() -> None:
+    first = ensure_certificate()
+    assert first.generated and first.cafile == first.cert
+    assert first.cert.parent == data_dir() / "server-cert"
+    assert stat.S_IMODE(first.key.stat().st_mode) == 0o600
+    second = ensure_certificate()
+    assert not second.generated and second.cert.read_bytes() == first.cert.read_bytes()
+    for name in ("localhost", "127.0.0.1", "::1"):
+        _handshake_ok(first, name)
+
+
+def test_trustme_when_openssl_is_missing(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    pytest.importorskip("trustme")
+    monkeypatch.setattr(certs.shutil, "which", lambda name: None)
+    paths = ensure_certificate(tmp_path)
+    assert paths.generated and paths.cafile == tmp_path / "ca.pem" != paths.cert
+    _handshake_ok(paths, "localhost")
+    assert ensure_certificate(tmp_path).cafile == tmp_path / "ca.pem"
+
+
+def test_neither_tool_asks_for_cert_and_key(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(certs.shutil, "which", lambda name: None)
+    monkeypatch.setitem(sys.modules, "trustme", None)  # makes "import trustme" fail
+    with pytest.raises(CertificateError, match="pass --cert FILE --key FILE"):
+        ensure_certificate(tmp_path)
+
+
+def test_user_certificate_checks_files(tmp_path: Path) -> None:
+    with pytest.raises(CertificateError, match=r"--cert .*: no such file"):
+        user_certificate(tmp_path / "c.pem", tmp_path / "k.pem")
+    bogus = tmp_path / "bogus.pem"
+    bogus.write_text("not a certificate")
+    with pytest.raises(CertificateError, match="cannot load certificate"):
+        server_context(user_certificate(bogus, bogus))

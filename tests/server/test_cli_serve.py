@@ -1,0 +1,149 @@
+"""``smtpscope serve`` as a user runs it: a subprocess, a message, Ctrl+C, a busy port."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import smtplib
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from smtpscope.cli import main
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _env(home: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(PYTHONPATH=str(REPO), SMTPSCOPE_HOME=str(home), PYTHONUNBUFFERED="1")
+    return env
+
+
+def _start(home: Path, *args: str) -> tuple[subprocess.Popen[str], int, list[str]]:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "smtpscope", "serve", *args],
+        cwd=REPO,
+        env=_env(home),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None
+    seen: list[str] = []
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        seen.append(line)
+        match = re.match(r"listening on 127\.0\.0\.1:(\d+) \(SMTP, ", line)
+        if match:
+            return proc, int(match.group(1)), seen
+    proc.kill()
+    pytest.fail(f"serve did not start: {seen} {proc.stderr.read() if proc.stderr else ''}")
+
+
+def test_serve_receives_a_message_and_stops_cleanly_on_sigint(tmp_path: Path) -> None:
+    maildir = tmp_path / "box"
+    proc, port, _ = _start(
+        tmp_path / "home", "--port", "0", "--maildir", str(maildir), "--user", "bob:pw-123"
+    )
+    try:
+        with smtplib.SMTP("127.0.0.1", port, timeout=10) as client:
+            client.login("bob", "pw-123")
+            client.sendmail("a@example.test", ["b@example.test"], b"Subject: cli\r\n\r\nhi\r\n")
+        time.sleep(0.3)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=20)
+    assert proc.returncode == 0, err
+    assert out.rstrip().endswith("stopped")
+    assert err == ""
+    assert "users: bob (AUTH PLAIN LOGIN CRAM-MD5 SCRAM-SHA-256)" in out
+    assert re.search(r"#1\s+C: mail FROM:<a@example.test> size=20", out)
+    assert re.search(r"#1\s+S: 250 2\.0\.0 Stored as ", out)
+    assert "pw-123" not in out
+    assert [p.read_bytes() for p in (maildir / "new").iterdir()] == [b"Subject: cli\r\n\r\nhi\r\n"]
+    recordings = list((tmp_path / "home" / "server-recordings").glob("*.jsonl"))
+    assert len(recordings) == 1
+
+
+def test_busy_port_is_reported_in_one_line(tmp_path: Path) -> None:
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "-m", "smtpscope", "serve", "--port", str(port)],
+            cwd=REPO,
+            env=_env(tmp_path),
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+    assert result.returncode == 2
+    assert result.stderr == (
+        f"smtpscope serve: port {port} on 127.0.0.1 is already in use; pick another with --port\n"
+    )
+
+
+def test_second_serve_on_the_same_port(tmp_path: Path) -> None:
+    proc, port, _ = _start(tmp_path / "one", "--port", "0", "--no-starttls")
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "smtpscope", "serve", "--port", str(port)],
+            cwd=REPO,
+            env=_env(tmp_path / "two"),
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=20)
+    assert result.returncode == 2
+    assert "is already in use; pick another with --port" in result.stderr
+
+
+def test_non_loopback_host_needs_listen_any(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["serve", "--host", "0.0.0.0", "--port", "0"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("smtpscope serve: --host 0.0.0.0 is not a loopback address")
+    assert "--listen-any" in err
+
+
+def test_bad_fail_spec_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["serve", "--fail", "RCPT:250"]) == 1
+    assert "code 250 is not a failure" in capsys.readouterr().err
+
+
+def test_bad_user_spec_never_echoes_it(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["serve", "--user", "hunter2"]) == 1
+    err = capsys.readouterr().err
+    assert "NAME:PASSWORD" in err and "hunter2" not in err
+
+
+def test_live_printer_escapes_control_characters_and_markup() -> None:
+    from rich.console import Console
+
+    from smtpscope.cli.serve import LivePrinter
+    from smtpscope.record import Transcript
+
+    console = Console(record=True, width=200, color_system=None)
+    printer = LivePrinter(console)
+    transcript = Transcript()
+    transcript.subscribe(lambda entry: printer(7, entry))
+    transcript.add("client", "command", b"EHLO [bold]x\x1b[2J\n")
+    transcript.add("server", "reply", b"250 ok\r\n", "250 ok", reply={"code": 250})
+    lines = console.export_text().splitlines()
+    assert lines[0].endswith(r"#7   C: EHLO [bold]x\x1b[2J")
+    assert lines[1].endswith("#7   S: 250 ok")
+    assert len(lines) == 2
