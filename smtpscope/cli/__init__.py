@@ -1,0 +1,83 @@
+"""The ``smtpscope`` command line: subcommands register lazily so headless commands start fast."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+# Subcommand name -> module under smtpscope.cli that defines ``add_parser(subparsers)`` and
+# ``run(args) -> int``. Modules are imported only when their command runs (and for --help).
+SUBCOMMANDS: dict[str, str] = {
+    "probe": "probe",
+    "send": "send",
+    "mx": "mx",
+    "replay": "replay",
+    "export": "export",
+    "auth": "auth",
+    "serve": "serve",
+    "demo": "demo",
+}
+
+EXIT_USAGE = 1
+
+
+def _known_subcommand(argv: Sequence[str]) -> str | None:
+    for arg in argv:
+        if arg in SUBCOMMANDS:
+            return arg
+        if not arg.startswith("-"):
+            return None
+    return None
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """Build the parser; with ``only`` just that subcommand's module is imported."""
+    from smtpscope import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="smtpscope",
+        description="Interactive SMTP client, recorder and debugging server.",
+    )
+    parser.add_argument("--version", action="version", version=f"smtpscope {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    names = [only] if only else list(SUBCOMMANDS)
+    for name in names:
+        try:
+            module = importlib.import_module(f"smtpscope.cli.{SUBCOMMANDS[name]}")
+        except ModuleNotFoundError as exc:  # a subcommand not built yet must not break the rest
+            if exc.name != f"smtpscope.cli.{SUBCOMMANDS[name]}":
+                raise
+            continue
+        module.add_parser(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the process exit code."""
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    name = _known_subcommand(args_list)
+    if name is None and args_list and not args_list[0].startswith("-"):
+        # ``smtpscope TARGET`` opens the TUI connected to TARGET.
+        from smtpscope.cli import tui
+
+        return tui.run_target(args_list)
+    if name is None and not args_list:
+        from smtpscope.cli import tui
+
+        return tui.run_target([])
+    parser = build_parser(only=name)
+    try:
+        args = parser.parse_args(args_list)
+    except SystemExit as exc:  # argparse exits 2 on usage errors; swaks' usage code is 1
+        return EXIT_USAGE if exc.code not in (0, None) else 0
+    handler = getattr(args, "handler", None)
+    if handler is None:
+        parser.print_help()
+        return 0
+    try:
+        return int(handler(args))
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130

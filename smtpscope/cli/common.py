@@ -1,0 +1,240 @@
+"""Shared pieces of the headless commands: exit codes, error lines, live transcript, JSON output."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TextIO
+
+if TYPE_CHECKING:
+    from smtpscope.record import Entry
+    from smtpscope.session import SessionOptions
+
+# Exit codes by the stage that failed, with swaks' numbers so that scripts port unchanged
+# (swaks doc/base.pod, EXIT CODES).
+EXIT_OK = 0
+EXIT_USAGE = 1
+EXIT_CONNECT = 2
+EXIT_CLOSED = 6
+EXIT_BANNER = 21
+EXIT_EHLO = 22
+EXIT_MAIL = 23
+EXIT_RCPT = 24
+EXIT_DATA = 25
+EXIT_DOT = 26
+EXIT_AUTH = 28
+EXIT_TLS = 29
+EXIT_EHLO_TLS = 32
+
+STAGE_EXIT: dict[str, int] = {
+    "usage": EXIT_USAGE,
+    "connect": EXIT_CONNECT,
+    "closed": EXIT_CLOSED,
+    "banner": EXIT_BANNER,
+    "ehlo": EXIT_EHLO,
+    "mail": EXIT_MAIL,
+    "rcpt": EXIT_RCPT,
+    "data": EXIT_DATA,
+    "dot": EXIT_DOT,
+    "auth": EXIT_AUTH,
+    "tls": EXIT_TLS,
+    "starttls": EXIT_TLS,
+    "ehlo_tls": EXIT_EHLO_TLS,
+}
+
+# Hints by failure status: what to try next, in one clause.
+_HINTS: dict[str, str] = {
+    "connection-refused": "check the port (try --port 25, 587 or 465) and that the server runs",
+    "unknown-host": "check the spelling; a mail domain is written user@domain or @domain",
+    "unreachable": "check the address and your network route",
+    "timeout": "a firewall may drop the traffic (outbound port 25 is often blocked); "
+    "try another --port or a longer --timeout",
+    "tls-error": "try --cafile FILE to trust its CA, --insecure to look anyway, "
+    "or --tls none",
+    "closed": "the server hung up; its logs say why (rate limits and blocklists are common)",
+    "no-route": "check the domain's MX records with: smtpscope mx DOMAIN",
+    "protocol-error": "compare with the transcript (smtpscope send ... prints it)",
+}
+
+
+@dataclass
+class Failure:
+    """Why a run stopped: a status word, the stage, one line of text and what to try."""
+
+    status: str
+    stage: str
+    message: str
+    hint: str = ""
+
+    @property
+    def exit_code(self) -> int:
+        if self.status == "closed" and self.stage not in ("banner", "tls", "starttls"):
+            return EXIT_CLOSED
+        if self.status == "tls-error":
+            return EXIT_TLS
+        return STAGE_EXIT.get(self.stage, EXIT_CONNECT)
+
+
+def classify(exc: BaseException, stage: str) -> Failure:
+    """Turn what a session raised into a Failure (status word, stage, message, hint)."""
+    from smtpscope.session import SessionClosed, SessionError
+    from smtpscope.transport import ConnectError, TLSError
+
+    cause = exc.__cause__ if isinstance(exc, SessionError) else exc
+    if isinstance(exc, SessionError) and exc.stage == "tls":
+        stage = "tls"
+    if isinstance(cause, ConnectError):
+        status = {"refused": "connection-refused", "resolve": "unknown-host",
+                  "unreachable": "unreachable", "timeout": "timeout"}.get(cause.kind, "error")
+        return Failure(status, "connect", str(cause), _HINTS.get(status, ""))
+    if isinstance(cause, TLSError):
+        hint = cause.hint or _HINTS["tls-error"]
+        if cause.kind == "verify" and cause.hint:
+            hint += "; or --cafile FILE / --insecure"
+        return Failure("tls-error", "tls" if stage == "connect" else stage, str(cause), hint)
+    if isinstance(exc, SessionClosed):
+        return Failure("closed", stage, str(exc), _HINTS["closed"])
+    if isinstance(exc, TimeoutError) or (
+        isinstance(exc, SessionError) and str(exc).startswith("no reply within")
+    ):
+        text = str(exc) or "no answer in time"
+        return Failure("timeout", stage, f"timed out: {text}", _HINTS["timeout"])
+    if isinstance(exc, SessionError):
+        return Failure("error", stage, str(exc), "")
+    return Failure("error", stage, f"{type(exc).__name__}: {exc}", "")
+
+
+def error_line(command: str, message: str, hint: str = "", stream: TextIO | None = None) -> None:
+    """Print the one line a failure gets on stderr: what failed, then what to try."""
+    text = f"smtpscope {command}: {message}"
+    if hint:
+        text += f" ({hint})"
+    print(text, file=stream if stream is not None else sys.stderr, flush=True)
+
+
+class TargetFailure(Exception):
+    """A target that cannot be used before any connection: bad syntax (usage) or no route."""
+
+    def __init__(self, message: str, status: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_USAGE if self.status == "usage" else EXIT_CONNECT
+
+
+def resolve_target(
+    text: str,
+    *,
+    port: int | None,
+    security: str | None,
+    helo: str,
+    verify: bool,
+    cafile: str | None,
+    resolver: str | None,
+) -> tuple[SessionOptions, str]:
+    """Session options for ``text`` (MX routing included) and the effective TLS mode.
+
+    The TLS mode is ``security`` when given, else what the target implies: ``smtps://`` and port
+    465 mean implicit TLS, ``submission://`` STARTTLS, anything else ``auto`` (STARTTLS when the
+    server offers it).
+    """
+    import dataclasses
+
+    from smtpscope.cli.tui import TargetProblem, options_for
+
+    try:
+        options, _label = options_for(
+            text, port=port, security=None, helo=helo, verify=verify, cafile=cafile,
+            resolver=resolver,
+        )
+    except TargetProblem as exc:
+        cause = exc.__cause__
+        routed = cause is not None and type(cause).__name__ == "RouteError"
+        raise TargetFailure(str(exc), "no-route" if routed else "usage") from exc
+    implied = "auto" if options.security == "plain" else options.security
+    mode = security or implied
+    return dataclasses.replace(options, security=mode), mode
+
+
+# -- output ----------------------------------------------------------------------------------
+
+# json.dumps escapes C0 controls; C1 controls, DEL and bidi overrides pass through with
+# ensure_ascii=False, and a terminal acts on some of them. Inside JSON they can only occur in
+# strings, where a \u escape means the same thing.
+_JSON_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def dumps(obj: Any, *, indent: int | None = None) -> str:
+    """JSON text that is safe to print on a terminal (every control character escaped)."""
+    text = json.dumps(obj, ensure_ascii=False, indent=indent)
+    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def entry_brief(entry: Entry) -> dict[str, Any]:
+    """A transcript entry for ``--json`` output: what people read, without the raw bytes."""
+    out: dict[str, Any] = {"seq": entry.seq, "dir": entry.direction, "kind": entry.kind,
+                           "text": entry.text.rstrip("\r\n")}
+    if entry.reply is not None:
+        out["reply"] = entry.reply
+    for name in ("tls", "off_script", "redacted"):
+        if getattr(entry, name):
+            out[name] = True
+    if entry.notes:
+        out["notes"] = list(entry.notes)
+    if entry.latency is not None:
+        out["latency"] = round(entry.latency, 6)
+    if entry.info is not None:
+        out["info"] = entry.info
+    return out
+
+
+# Transcript prefixes of ``smtpscope send`` (documented in the README).
+PREFIX_SERVER = "S: "
+PREFIX_CLIENT = "C: "
+PREFIX_OFF_SCRIPT = "C! "
+PREFIX_SERVER_RAW = "S! "
+PREFIX_NOTE = "-- "
+PREFIX_WARNING = "!! "
+
+
+def prefix_for(entry: Entry) -> str:
+    """The line prefix of an entry in the live transcript."""
+    if entry.direction == "server":
+        return PREFIX_SERVER if entry.kind == "reply" else PREFIX_SERVER_RAW
+    if entry.direction == "client":
+        return PREFIX_OFF_SCRIPT if entry.off_script else PREFIX_CLIENT
+    return PREFIX_WARNING if entry.kind in ("warning", "error") else PREFIX_NOTE
+
+
+def format_entry(entry: Entry) -> list[str]:
+    """Lines of one entry with prefixes; server text escaped, secrets already masked."""
+    from smtpscope.record.export import entry_lines
+
+    prefix = prefix_for(entry)
+    lines = [prefix + line for line in entry_lines(entry)]
+    if entry.direction == "server" and entry.reply is not None and entry.reply.get("unsolicited"):
+        lines.append(PREFIX_WARNING + "unsolicited reply: no command was waiting for it")
+    from smtpscope.sanitize import visible
+
+    lines.extend(PREFIX_WARNING + visible(note) for note in entry.notes)
+    return lines
+
+
+class LivePrinter:
+    """A transcript listener that prints every entry the moment it is added."""
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self.stream = stream if stream is not None else sys.stdout
+
+    def __call__(self, entry: Entry) -> None:
+        self.stream.write("".join(line + "\n" for line in format_entry(entry)))
+        self.stream.flush()
+
+
+def ms(seconds: float | None) -> float | None:
+    """Seconds as milliseconds rounded for reports."""
+    return None if seconds is None else round(seconds * 1000.0, 1)

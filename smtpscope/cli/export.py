@@ -1,0 +1,38 @@
+"""``smtpscope export FILE --as swaks``: a swaks command line that repeats a recorded session."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from smtpscope.cli import common
+
+
+def add_parser(subparsers: Any) -> None:
+    p = subparsers.add_parser(
+        "export",
+        help="turn a recording into a swaks command line",
+        description="Print a swaks command line that repeats the client side of a recording. "
+        "Secrets are left out: swaks prompts for the password when --auth-password is "
+        "omitted. What swaks cannot express is listed on stderr.",
+    )
+    p.add_argument("file", metavar="FILE", help="a recording (.jsonl)")
+    p.add_argument("--as", dest="fmt", choices=("swaks",), default="swaks",
+                   help="output format (swaks)")
+    p.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``smtpscope export``; returns the exit code."""
+    from smtpscope.cli.replay import load
+    from smtpscope.record.swaks import swaks_command_line
+
+    recording = load("export", args.file)
+    if recording is None:
+        return common.EXIT_USAGE
+    line, notes = swaks_command_line(recording.header, recording.entries)
+    for note in notes:
+        print(f"smtpscope export: note: {note}", file=sys.stderr)
+    print(line)
+    return common.EXIT_OK

@@ -1,0 +1,306 @@
+"""``smtpscope probe TARGET…``: banner, EHLO, STARTTLS, EHLO again, QUIT; a report per target."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from typing import TYPE_CHECKING, Any
+
+from smtpscope.cli import common
+
+if TYPE_CHECKING:
+    from smtpscope.protocol import Reply
+    from smtpscope.session import Session
+
+
+def add_parser(subparsers: Any) -> None:
+    p = subparsers.add_parser(
+        "probe",
+        help="check servers: banner, capabilities, STARTTLS, TLS details, timings",
+        description="Connect, read the banner, EHLO, STARTTLS when offered, EHLO again, QUIT. "
+        "Many targets are probed concurrently. Exit code: 0 when every probe succeeded, else "
+        "the swaks-style code of the first failure (2 connect, 21 banner, 22 EHLO, 29 TLS, "
+        "32 EHLO after TLS).",
+    )
+    p.add_argument("targets", nargs="*", metavar="TARGET",
+                   help="host, host:port, [v6]:port, smtp://, smtps://, submission://, "
+                   "user@domain or @domain (MX routing)")
+    p.add_argument("--targets-file", metavar="FILE",
+                   help="read more targets from FILE, one a line ('-' = stdin; # comments)")
+    p.add_argument("--port", type=int, help="port for every target, MX-routed ones included")
+    p.add_argument("--no-tls", action="store_true", help="do not try STARTTLS")
+    p.add_argument("--helo", default=None, help="name to send with EHLO")
+    p.add_argument("--cafile", help="verify certificates against this CA file")
+    p.add_argument("--insecure", action="store_true",
+                   help="do not verify certificates (the report says so)")
+    p.add_argument("--resolver", metavar="IP[:PORT]", help="DNS server for MX routing")
+    p.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS",
+                   help="limit for connecting and for each reply (default 30)")
+    p.add_argument("--concurrency", type=int, default=10, metavar="N",
+                   help="probe at most N targets at once (default 10)")
+    p.add_argument("--json", action="store_true", help="one JSON object per target, a line each")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(handler=run)
+
+
+# -- probing ------------------------------------------------------------------------------------
+
+
+def _reply_json(reply: Reply) -> dict[str, Any]:
+    return {
+        "code": reply.code,
+        "enhanced": None if reply.enhanced is None else str(reply.enhanced),
+        "lines": list(reply.text_lines),
+        "raw": reply.raw.decode("utf-8", "replace"),
+        "warnings": list(reply.warnings),
+    }
+
+
+def _ehlo_json(reply: Reply) -> dict[str, Any]:
+    from smtpscope.protocol import Capabilities
+
+    caps = Capabilities.parse(reply)
+    out = _reply_json(reply)
+    out["domain"] = caps.domain
+    out["keywords"] = [
+        {"keyword": c.keyword, "params": list(c.params), "meaning": c.meaning, "rfc": c.rfc}
+        for c in caps.keywords
+    ]
+    return out
+
+
+def _route_json(session: Session) -> dict[str, Any] | None:
+    """Which MX candidate answered and why the ones before it failed (from the transcript)."""
+    candidates = list(session.options.route)
+    if not candidates:
+        return None
+    attempts: list[dict[str, Any]] = []
+    for entry in session.transcript:
+        if entry.kind == "note" and entry.text.startswith("Connecting to"):
+            cand = candidates[len(attempts)] if len(attempts) < len(candidates) else None
+            attempts.append({"candidate": getattr(cand, "display", entry.text),
+                             "via": getattr(cand, "via", ""), "error": None})
+        elif entry.kind in ("warning", "error") and attempts and attempts[-1]["error"] is None:
+            attempts[-1]["error"] = entry.text.removesuffix("; trying the next MX")
+        elif entry.kind == "note" and entry.text.startswith("Connected to"):
+            break
+    used = next((a for a in attempts if a["error"] is None), None)
+    return {"used": used, "failed": [a for a in attempts if a["error"] is not None],
+            "candidates": [c.display for c in candidates]}
+
+
+def _new_result(target: str) -> dict[str, Any]:
+    return {
+        "target": target, "status": None, "stage": None, "error": None, "hint": None,
+        "server": None, "route": None, "banner": None,
+        "ehlo": {"plain": None, "tls": None},
+        "starttls": {"offered": False, "attempted": False, "reply": None},
+        "tls": None, "capability_changes": None, "timings": {},
+    }
+
+
+async def probe(target: str, args: argparse.Namespace) -> dict[str, Any]:
+    """Probe one target; never raises (failures become a status word in the result)."""
+    import asyncio
+
+    from smtpscope.protocol import Capabilities
+    from smtpscope.session import DEFAULT_HELO, Session, tls_info_dict
+
+    result = _new_result(target)
+    timings: dict[str, float | None] = result["timings"]
+
+    def resolve() -> tuple[Any, str]:
+        return common.resolve_target(
+            target, port=args.port, security="none" if args.no_tls else None,
+            helo=args.helo or DEFAULT_HELO, verify=not args.insecure, cafile=args.cafile,
+            resolver=args.resolver)
+
+    start = time.monotonic()
+    try:
+        # MX routing does blocking DNS: off the loop, so other probes go on meanwhile.
+        options, mode = await asyncio.to_thread(resolve) if "@" in target or args.resolver \
+            else resolve()
+    except common.TargetFailure as exc:
+        result.update(status=exc.status if exc.status != "usage" else "bad-target",
+                      stage="connect", error=str(exc))
+        return result
+    options.connect_timeout = args.timeout
+    result["server"] = {"host": options.host, "port": options.port, "tls_mode": mode}
+    session = Session(options)
+    stage = "connect"
+    mark = time.monotonic()
+
+    def lap(name: str) -> None:
+        nonlocal mark
+        now = time.monotonic()
+        timings[name] = common.ms(now - mark)
+        mark = now
+
+    def on_entry(entry: Any) -> None:
+        nonlocal stage
+        if entry.kind == "note" and entry.text.startswith("Connected to"):
+            lap("connect")
+            stage = "banner"
+
+    session.transcript.subscribe(on_entry)
+    try:
+        async with asyncio.timeout(args.timeout + 1):
+            greeting = await session.connect()
+        lap("banner")
+        peer = session.stream.peer if session.stream is not None else None
+        result["server"]["peer"] = None if peer is None else f"{peer[0]}:{peer[1]}"
+        result["banner"] = _reply_json(greeting)
+        if session.tls is not None:
+            result["tls"] = tls_info_dict(session.tls)
+        if greeting.code != 220:
+            raise _Stop("rejected", f"banner is {greeting.code}, not 220: the server refuses "
+                        "to talk to us")
+        stage = "ehlo"
+        async with asyncio.timeout(args.timeout):
+            ehlo = await session.ehlo()
+        lap("ehlo")
+        first = "tls" if session.tls is not None else "plain"
+        result["ehlo"][first] = _ehlo_json(ehlo)
+        if not ehlo.is_success:
+            raise _Stop("protocol-error", f"EHLO answered {ehlo.code}")
+        before = Capabilities.parse(ehlo)
+        result["starttls"]["offered"] = before.has("STARTTLS")
+        if before.has("STARTTLS") and not args.no_tls and session.tls is None:
+            stage = "starttls"
+            result["starttls"]["attempted"] = True
+            async with asyncio.timeout(args.timeout * 2):
+                reply = await session.starttls()
+            lap("starttls")
+            result["starttls"]["reply"] = _reply_json(reply)
+            if reply.code != 220 or session.tls is None:
+                raise _Stop("tls-error", f"STARTTLS refused with {reply.code}")
+            result["tls"] = tls_info_dict(session.tls)
+            stage = "ehlo_tls"
+            async with asyncio.timeout(args.timeout):
+                again = await session.ehlo()
+            lap("ehlo_tls")
+            result["ehlo"]["tls"] = _ehlo_json(again)
+            if not again.is_success:
+                raise _Stop("protocol-error", f"EHLO after STARTTLS answered {again.code}")
+            diff = before.diff(Capabilities.parse(again))
+            result["capability_changes"] = {
+                "added": [c.raw for c in diff.added],
+                "removed": [c.raw for c in diff.removed],
+                "changed": [[a.raw, b.raw] for a, b in diff.changed],
+            }
+        stage = "quit"
+        async with asyncio.timeout(args.timeout):
+            await session.quit()
+        lap("quit")
+        result["status"] = "success"
+    except _Stop as stop:
+        result.update(status=stop.status, stage=stage, error=stop.message)
+    except Exception as exc:  # every failure becomes a status word; nothing escapes a probe
+        failure = common.classify(exc, stage)
+        hint = failure.hint
+        if failure.stage == "banner" and failure.status in ("timeout", "closed") and mode != \
+                "implicit":
+            hint = "the server may expect TLS first: try smtps://HOST:PORT"
+        result.update(status=failure.status, stage=failure.stage, error=failure.message,
+                      hint=hint or None)
+    finally:
+        if result["status"] != "success":
+            await _polite_close(session)
+        result["route"] = _route_json(session)
+        timings["total"] = common.ms(time.monotonic() - start)
+    return result
+
+
+class _Stop(Exception):
+    def __init__(self, status: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+async def _polite_close(session: Session) -> None:
+    import asyncio
+    import contextlib
+
+    with contextlib.suppress(Exception):
+        async with asyncio.timeout(2):
+            await session.quit()
+    await session.close()
+
+
+def exit_code(result: dict[str, Any]) -> int:
+    """The swaks-style exit code of one probe result."""
+    status = result["status"]
+    if status == "success":
+        return common.EXIT_OK
+    if status == "bad-target":
+        return common.EXIT_USAGE
+    stage = result["stage"] or "connect"
+    if status in ("tls-error",) or stage == "starttls":
+        return common.EXIT_TLS
+    return common.Failure(status, stage, "").exit_code
+
+
+# -- running many -------------------------------------------------------------------------------
+
+
+def _targets(args: argparse.Namespace) -> list[str]:
+    targets = list(args.targets)
+    if args.targets_file:
+        if args.targets_file == "-":
+            text = sys.stdin.read()
+        else:
+            with open(args.targets_file, encoding="utf-8") as handle:
+                text = handle.read()
+        for line in text.splitlines():
+            line = line.split("#", 1)[0].strip()
+            if line:
+                targets.append(line)
+    return targets
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``smtpscope probe``; returns the exit code."""
+    try:
+        targets = _targets(args)
+    except OSError as exc:
+        common.error_line("probe", f"cannot read --targets-file: {exc.strerror or exc}",
+                          "check the path")
+        return common.EXIT_USAGE
+    if not targets:
+        common.error_line("probe", "no target given", "e.g. smtpscope probe 127.0.0.1:2525")
+        return common.EXIT_USAGE
+    if args.concurrency < 1 or args.timeout <= 0:
+        common.error_line("probe", "--concurrency and --timeout must be positive")
+        return common.EXIT_USAGE
+    import asyncio
+
+    try:
+        results = asyncio.run(_run_all(targets, args))
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    codes = [exit_code(r) for r in results]
+    return next((c for c in codes if c != 0), 0)
+
+
+async def _run_all(targets: list[str], args: argparse.Namespace) -> list[dict[str, Any]]:
+    import asyncio
+
+    from smtpscope.cli import probe_report
+
+    sem = asyncio.Semaphore(args.concurrency)
+    printer = probe_report.Printer(args.json, total=len(targets),
+                                   progress=not args.no_progress and len(targets) > 1)
+
+    async def one(index: int, target: str) -> dict[str, Any]:
+        async with sem:
+            result = await probe(target, args)
+        printer.done(index, result)
+        return result
+
+    try:
+        return list(await asyncio.gather(*(one(i, t) for i, t in enumerate(targets))))
+    finally:
+        printer.close()

@@ -1,0 +1,204 @@
+"""Output of ``smtpscope probe``: JSON lines, a plain report for pipes, a Rich one for terminals."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from smtpscope.cli.common import dumps, error_line
+from smtpscope.sanitize import visible
+
+_STEPS = ("connect", "banner", "ehlo", "starttls", "ehlo_tls", "quit", "total")
+
+
+def _verification(tls: dict[str, Any]) -> str:
+    if tls.get("insecure"):
+        return "not checked (--insecure)"
+    if tls.get("verified"):
+        extra = f" ({tls['verify_error']})" if tls.get("verify_error") else ""
+        return f"verified for {tls.get('server_hostname')}{extra}"
+    return f"NOT verified: {tls.get('verify_error')}"
+
+
+def _chain_lines(tls: dict[str, Any]) -> list[str]:
+    lines = []
+    for i, cert in enumerate(tls.get("peer_chain") or []):
+        san = ", ".join(cert.get("san") or ()) or "-"
+        lines.append(f"[{i}] subject {visible(cert.get('subject', ''))}")
+        lines.append(f"    issuer {visible(cert.get('issuer', ''))}")
+        lines.append(f"    valid {cert.get('not_before')} .. {cert.get('not_after')}; "
+                     f"SAN {visible(san)}")
+    return lines
+
+
+def _keyword_rows(ehlo: dict[str, Any]) -> list[tuple[str, str, str]]:
+    rows = []
+    for kw in ehlo.get("keywords", ()):
+        text = " ".join([kw["keyword"], *kw["params"]])
+        rows.append((visible(text), kw.get("rfc") or "", kw.get("meaning") or ""))
+    return rows
+
+
+def _timing_text(timings: dict[str, Any]) -> str:
+    return ", ".join(f"{k} {timings[k]} ms" for k in _STEPS if timings.get(k) is not None)
+
+
+def _summary(result: dict[str, Any]) -> list[tuple[str, str]]:
+    """(label, text) lines shared by both renderers, before and after the tables."""
+    out: list[tuple[str, str]] = []
+    server = result.get("server") or {}
+    if server.get("peer"):
+        out.append(("server", f"{server['peer']} (TLS mode {server.get('tls_mode')})"))
+    route = result.get("route")
+    if route:
+        used = route.get("used")
+        if used:
+            out.append(("route", f"used {used['candidate']} ({used['via']})"))
+        for failed in route.get("failed", ()):
+            out.append(("route", f"failed {failed['candidate']}: {visible(failed['error'])}"))
+    if result.get("banner"):
+        for line in result["banner"]["lines"]:
+            out.append(("banner", f"{result['banner']['code']} {visible(line)}"))
+    return out
+
+
+def render_plain(result: dict[str, Any]) -> str:
+    """The report as plain text (pipes, files, and fast: no Rich import)."""
+    lines = [f"{visible(result['target'])}: {result['status']}"]
+    lines += [f"  {label}: {text}" for label, text in _summary(result)]
+    for key, title in (("plain", "EHLO"), ("tls", "EHLO over TLS")):
+        ehlo = result["ehlo"].get(key)
+        if ehlo is None:
+            continue
+        lines.append(f"  {title}: {ehlo['code']} {visible(ehlo['domain'])}")
+        rows = _keyword_rows(ehlo)
+        width = max((len(r[0]) for r in rows), default=0)
+        lines += [f"    {kw:<{width}}  {rfc:<9} {meaning}" for kw, rfc, meaning in rows]
+    starttls = result["starttls"]
+    if starttls["reply"] is not None:
+        reply = starttls["reply"]
+        lines.append(f"  STARTTLS: {reply['code']} {visible(' '.join(reply['lines']))}")
+    elif result["ehlo"].get("plain") is not None and not starttls["offered"]:
+        lines.append("  STARTTLS: not offered")
+    changes = result.get("capability_changes")
+    if changes is not None:
+        parts = [f"+{visible(c)}" for c in changes["added"]]
+        parts += [f"-{visible(c)}" for c in changes["removed"]]
+        parts += [f"~{visible(a)} -> {visible(b)}" for a, b in changes["changed"]]
+        lines.append("  after STARTTLS: " + ("; ".join(parts) or "no change"))
+    tls = result.get("tls")
+    if tls:
+        lines.append(f"  TLS: {tls['version']} {tls['cipher']} ({tls['bits']} bits)")
+        lines.append(f"    verification: {_verification(tls)}")
+        lines += [f"    {line}" for line in _chain_lines(tls)]
+    if result.get("error"):
+        hint = f" (try: {result['hint']})" if result.get("hint") else ""
+        lines.append(f"  error at {result['stage']}: {visible(result['error'])}{hint}")
+    lines.append(f"  timings: {_timing_text(result['timings'])}")
+    return "\n".join(lines) + "\n"
+
+
+def render_rich(result: dict[str, Any], console: Any) -> None:
+    """The report with tables and colour, for a terminal."""
+    from rich.table import Table
+    from rich.text import Text
+
+    ok = result["status"] == "success"
+    head = Text(visible(result["target"]), style="bold")
+    head.append("  ")
+    head.append(result["status"], style="bold green" if ok else "bold red")
+    console.print(head)
+    for label, text in _summary(result):
+        console.print(Text(f"  {label}: ", style="dim") + Text(text))
+    for key, title in (("plain", "EHLO (before TLS)"), ("tls", "EHLO over TLS")):
+        ehlo = result["ehlo"].get(key)
+        if ehlo is None:
+            continue
+        table = Table(title=f"{title}: {ehlo['code']} {visible(ehlo['domain'])}",
+                      title_justify="left", show_edge=False, pad_edge=False)
+        table.add_column("keyword", style="cyan", no_wrap=True)
+        table.add_column("RFC", style="dim", no_wrap=True)
+        table.add_column("meaning")
+        for kw, rfc, meaning in _keyword_rows(ehlo):
+            table.add_row(Text(kw), Text(rfc), Text(meaning))
+        console.print(table)
+    starttls = result["starttls"]
+    if starttls["reply"] is not None:
+        reply = starttls["reply"]
+        console.print(Text(f"  STARTTLS: {reply['code']} {visible(' '.join(reply['lines']))}"))
+    elif result["ehlo"].get("plain") is not None and not starttls["offered"]:
+        console.print(Text("  STARTTLS: not offered", style="yellow"))
+    changes = result.get("capability_changes")
+    if changes is not None:
+        line = Text("  after STARTTLS: ", style="dim")
+        for c in changes["added"]:
+            line.append(f"+{visible(c)} ", style="green")
+        for c in changes["removed"]:
+            line.append(f"-{visible(c)} ", style="red")
+        for a, b in changes["changed"]:
+            line.append(f"~{visible(a)} -> {visible(b)} ", style="yellow")
+        if not any(changes.values()):
+            line.append("no change")
+        console.print(line)
+    tls = result.get("tls")
+    if tls:
+        console.print(Text(f"  TLS: {tls['version']} {tls['cipher']} ({tls['bits']} bits)"))
+        good = tls.get("verified") and not tls.get("insecure")
+        console.print(Text(f"    verification: {_verification(tls)}",
+                           style="green" if good else "bold red"))
+        for chain_line in _chain_lines(tls):
+            console.print(Text(f"    {chain_line}"))
+    if result.get("error"):
+        err = Text(f"  error at {result['stage']}: {visible(result['error'])}", style="red")
+        if result.get("hint"):
+            err.append(f"\n  try: {result['hint']}", style="yellow")
+        console.print(err)
+    console.print(Text(f"  timings: {_timing_text(result['timings'])}", style="dim"))
+
+
+class Printer:
+    """Prints results in the order the targets were given, each as soon as it can."""
+
+    def __init__(self, as_json: bool, *, total: int, progress: bool) -> None:
+        self.as_json = as_json
+        self.pending: dict[int, dict[str, Any]] = {}
+        self.next = 0
+        self.rich = not as_json and sys.stdout.isatty()
+        self.console: Any = None
+        if self.rich:
+            from rich.console import Console
+
+            self.console = Console(highlight=False)
+        self.progress: Any = None
+        if progress and sys.stderr.isatty():
+            from rich.console import Console
+            from rich.progress import Progress
+
+            self.progress = Progress(console=Console(stderr=True), transient=True)
+            self.task = self.progress.add_task("probing", total=total)
+            self.progress.start()
+
+    def done(self, index: int, result: dict[str, Any]) -> None:
+        self.pending[index] = result
+        if self.progress is not None:
+            self.progress.advance(self.task)
+        while self.next in self.pending:
+            self._emit(self.pending.pop(self.next))
+            self.next += 1
+
+    def _emit(self, result: dict[str, Any]) -> None:
+        if self.as_json:
+            sys.stdout.write(dumps(result) + "\n")
+        elif self.rich:
+            render_rich(result, self.console)
+        else:
+            sys.stdout.write(render_plain(result))
+        sys.stdout.flush()
+        if result["status"] != "success":
+            error_line("probe", f"{visible(result['target'])}: {result['status']} at "
+                       f"{result['stage']}: {visible(result['error'] or '')}",
+                       result.get("hint") or "")
+
+    def close(self) -> None:
+        if self.progress is not None:
+            self.progress.stop()

@@ -1,0 +1,82 @@
+"""``smtpscope replay FILE``: print a recording as text, swaks or JSON, or open it in the TUI."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import TYPE_CHECKING, Any
+
+from smtpscope.cli import common
+
+if TYPE_CHECKING:
+    from smtpscope.record import Recording
+
+
+def add_parser(subparsers: Any) -> None:
+    p = subparsers.add_parser(
+        "replay",
+        help="print a recording (text, swaks, json) or step through it in the TUI",
+        description="Print a recording made with --record. Without --format the TUI replay "
+        "opens when stdout is a terminal; otherwise the text format is printed. A damaged or "
+        "cut-off recording loads as far as it can, and stderr says what was lost.",
+    )
+    p.add_argument("file", metavar="FILE", help="a recording (.jsonl)")
+    p.add_argument("--format", choices=("text", "swaks", "json"), default=None,
+                   help="text: S:/C: transcript; swaks: swaks' prefixes; json: header, entries")
+    p.add_argument("--timestamps", action="store_true",
+                   help="(text) prefix each line with seconds since the start")
+    p.set_defaults(handler=run)
+
+
+def load(command: str, path: str) -> Recording | None:
+    """Read a recording, saying on stderr what could not be loaded; None when nothing could."""
+    from smtpscope.record import RecordingError, read_recording
+
+    try:
+        recording = read_recording(path)
+    except RecordingError as exc:
+        common.error_line(command, str(exc), "give a file written by --record")
+        return None
+    for problem in recording.problems:
+        print(f"smtpscope {command}: warning: {path}: {problem}", file=sys.stderr)
+    if recording.problems:
+        print(f"smtpscope {command}: loaded {len(recording.entries)} entries; "
+              f"{len(recording.problems)} line(s) could not be loaded", file=sys.stderr)
+    elif recording.footer is None and recording.entries:
+        print(f"smtpscope {command}: note: {path} has no closing line: the session may have "
+              "ended abruptly (everything written before was loaded)", file=sys.stderr)
+    if recording.header.get("secrets_recorded"):
+        print(f"smtpscope {command}: warning: this recording contains authentication secrets "
+              "in clear; do not share it", file=sys.stderr)
+    return recording
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``smtpscope replay``; returns the exit code."""
+    fmt = args.format
+    if fmt is None and sys.stdout.isatty():
+        recording = load("replay", args.file)
+        if recording is None:
+            return common.EXIT_USAGE
+        from smtpscope.tui.app import create_app
+
+        return int(create_app(replay_path=args.file).run() or 0)
+    recording = load("replay", args.file)
+    if recording is None:
+        return common.EXIT_USAGE
+    if fmt == "json":
+        sys.stdout.write(common.dumps({
+            "header": recording.header,
+            "entries": [entry.to_json() for entry in recording.entries],
+            "footer": recording.footer,
+            "problems": recording.problems,
+        }) + "\n")
+    elif fmt == "swaks":
+        from smtpscope.record.swaks import to_swaks
+
+        sys.stdout.write(to_swaks(recording.entries))
+    else:
+        from smtpscope.record import to_text
+
+        sys.stdout.write(to_text(recording.entries, timestamps=args.timestamps))
+    return common.EXIT_OK

@@ -1,0 +1,245 @@
+"""swaks' lingua franca: a transcript in swaks' prefixes, and a swaks command line repeating it.
+
+Prefixes follow ``ptrans()`` in swaks: ``=== `` information, ``*** `` errors, `` -> ``/`` ~> ``
+lines sent (``~`` once TLS is on), ``**> ``/``*~> `` lines sent off-script, ``<-  ``/``<~  ``
+expected replies and ``<** ``/``<~* `` unexpected ones. Every line of a multi-line message gets
+the prefix.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from collections import deque
+from collections.abc import Iterable
+from typing import Any
+
+from smtpscope.record.export import entry_lines
+from smtpscope.record.transcript import Entry
+
+INFO = "=== "
+ERROR = "*** "
+
+# Reply classes a command expects (2 = 2xx ...): anything else is "unexpected" for swaks.
+_EXPECT: dict[str, tuple[int, ...]] = {"DATA": (3,), "AUTH": (2, 3), "*AUTH": (2, 3)}
+_CONNECTING = re.compile(r"^Connecting to (.+?) port (\d+)")
+_CONNECTED = re.compile(r"^Connected to (.+?) port (\d+)")
+
+
+def _sent_prefix(entry: Entry) -> str:
+    if entry.off_script:
+        return "*~> " if entry.tls else "**> "
+    return " ~> " if entry.tls else " -> "
+
+
+def _reply_prefix(expected: bool, tls: bool) -> str:
+    if expected:
+        return "<~  " if tls else "<-  "
+    return "<~* " if tls else "<** "
+
+
+def _verb(entry: Entry) -> str:
+    words = entry.text.split(None, 1)
+    return words[0].upper() if words else ""
+
+
+def _tls_lines(info: dict[str, Any]) -> list[str]:
+    out = [f"TLS started with cipher {info.get('version')}:{info.get('cipher')}:{info.get('bits')}"]
+    for index, cert in enumerate(info.get("peer_chain") or []):
+        out.append(f"TLS peer[{index}]   subject=[{cert.get('subject', '')}]")
+        san = ", ".join(cert.get("san") or ())
+        out.append(f"              subjectAltName=[{san}] notAfter=[{cert.get('not_after', '')}]")
+    if info.get("insecure"):
+        out.append("TLS peer certificate not verified (verification disabled)")
+    elif info.get("verified"):
+        out.append(f"TLS peer certificate passed CA verification, passed host verification "
+                   f"(using host {info.get('server_hostname')} to verify)")
+    else:
+        out.append(f"TLS peer certificate failed verification ({info.get('verify_error')})")
+    return out
+
+
+def _local_lines(entry: Entry) -> list[str]:
+    if entry.kind == "tls" or (entry.info and "cipher" in entry.info):
+        return [INFO + line for line in _tls_lines(entry.info or {})]
+    text = entry_lines(entry)
+    prefix = ERROR if entry.kind in ("warning", "error") else INFO
+    first = text[0] if text else ""
+    match = _CONNECTING.match(first)
+    if match and entry.kind == "note":
+        return [f"{INFO}Trying {match.group(1)}:{match.group(2)}..."]
+    match = _CONNECTED.match(first)
+    if match and entry.kind == "note":
+        return [f"{INFO}Connected to {match.group(1)}."]
+    if first == "The server closed the connection":
+        return [f"{INFO}Connection closed with remote host."]
+    return [prefix + line for line in text]
+
+
+def to_swaks(entries: Iterable[Entry]) -> str:
+    """Render entries in swaks' transcript format (one string, lines end with LF)."""
+    out: list[str] = []
+    # Expected reply classes of the commands still awaiting replies, in order (pipelining).
+    pending: deque[tuple[int, ...]] = deque([(2,)])  # the greeting
+    closed = False
+    for entry in entries:
+        if entry.direction == "local":
+            lines = _local_lines(entry)
+            closed = closed or lines[-1:] == [f"{INFO}Connection closed with remote host."]
+            out.extend(lines)
+            continue
+        if entry.direction == "client":
+            prefix = _sent_prefix(entry)
+            out.extend(prefix + line for line in entry_lines(entry))
+            verb = _verb(entry)
+            if entry.kind == "raw" and not entry.text.strip():
+                continue
+            if entry.kind == "content":
+                pending.append((2,))
+            elif verb == "AUTH" or entry.redacted:
+                pending.append((2, 3))
+            else:
+                pending.append(_EXPECT.get(verb, (2, 3) if entry.kind == "raw" else (2,)))
+            continue
+        # server
+        if entry.kind != "reply" or entry.reply is None:
+            out.extend(_reply_prefix(False, entry.tls) + line for line in entry_lines(entry))
+            continue
+        if entry.reply.get("unsolicited") or not pending:
+            expected = False
+        else:
+            classes = pending.popleft()
+            code = int(entry.reply["code"])
+            expected = code // 100 in classes
+        prefix = _reply_prefix(expected, entry.tls)
+        out.extend(prefix + line for line in entry_lines(entry))
+    if out and not closed:
+        out.append(f"{INFO}Connection closed with remote host.")
+    return "\n".join(out) + ("\n" if out else "")
+
+
+# -- a swaks command line repeating the client side ---------------------------------------------
+
+_QUIT_AFTER = {"connect": "CONNECT", "ehlo": "HELO", "tls": "TLS", "auth": "AUTH",
+               "mail": "MAIL", "rcpt": "RCPT"}
+_USER_IN_MASK = re.compile(r" for (.+?) hidden\]")
+
+
+def _auth_user(words: list[str]) -> str | None:
+    """The user name of ``AUTH LOGIN <base64 user>`` (not a secret; swaks shows it too)."""
+    if len(words) != 3 or words[1].upper() != "LOGIN":
+        return None
+    import base64
+    import binascii
+
+    try:
+        return base64.b64decode(words[2], validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+
+
+def _content_text(raw: bytes) -> str:
+    from smtpscope.protocol import dot_unstuff
+
+    for end in (b"\r\n.\r\n", b"\n.\n"):
+        if raw.endswith(end):
+            raw = raw[: -len(end)] + b"\r\n"
+            break
+    text = dot_unstuff(raw).decode("utf-8", "replace").replace("\r\n", "\n")
+    return text.rstrip("\n")
+
+
+def swaks_command(header: dict[str, Any], entries: Iterable[Entry]) -> tuple[list[str], list[str]]:
+    """A swaks argument list repeating what the client sent, and notes on what it cannot say.
+
+    Secrets stay out: with ``--auth`` but no ``--auth-password`` swaks prompts for it.
+    """
+    argv = ["swaks", "--server", str(header.get("target", "localhost"))]
+    notes: list[str] = []
+    security = header.get("security")
+    tos: list[str] = []
+    last = "connect"
+    seen_tls = False
+    pipelined = False
+    helo: str | None = None
+    waiting = 0  # commands sent and not yet answered: more than one means PIPELINING
+    for entry in entries:
+        if entry.direction != "client":
+            if entry.kind == "tls":
+                seen_tls = True
+            if entry.kind == "reply" and not (entry.reply or {}).get("unsolicited"):
+                waiting = max(0, waiting - 1)
+            continue
+        verb = _verb(entry)
+        if verb in ("MAIL", "RCPT", "DATA") and waiting > 0:
+            pipelined = True
+        waiting += 1
+        words = entry.text.strip().split()
+        if entry.kind == "content":
+            argv += ["--data", _content_text(entry.raw).replace("\\", "\\\\").replace("\n", "\\n")]
+            last = "data"
+        elif verb in ("EHLO", "HELO", "LHLO") and helo is not None:
+            continue  # EHLO again after STARTTLS: swaks does that by itself
+        elif verb in ("EHLO", "HELO", "LHLO") and len(words) > 1:
+            helo = words[1]
+            argv += ["--helo", helo] if verb != "LHLO" else ["--protocol", "LMTP", "--helo", helo]
+            last = "ehlo"
+        elif verb == "STARTTLS":
+            argv.append("--tls")
+            last = "tls"
+        elif verb == "AUTH" and len(words) > 1:
+            argv += ["--auth", words[1].upper()]
+            user = _auth_user(words)
+            if user is None:
+                found = _USER_IN_MASK.search(entry.text)
+                user = found.group(1) if found else None
+            if user:
+                argv += ["--auth-user", user]
+            last = "auth"
+        elif verb == "MAIL":
+            match = re.match(r"(?i)MAIL FROM:\s*<([^>]*)>(.*)", entry.text.strip())
+            if match:
+                argv += ["--from", match.group(1) or "<>"]
+                for param in match.group(2).split():
+                    key, _, value = param.partition("=")
+                    if key.upper() == "RET":
+                        argv += ["--dsn-ret", value]
+                    elif key.upper() == "ENVID":
+                        argv += ["--dsn-envid", value]
+            last = "mail"
+        elif verb == "RCPT":
+            match = re.match(r"(?i)RCPT TO:\s*<([^>]*)>(.*)", entry.text.strip())
+            if match:
+                tos.append(match.group(1))
+                for param in match.group(2).split():
+                    key, _, value = param.partition("=")
+                    if key.upper() == "NOTIFY" and "--dsn-rcpt-notify" not in argv:
+                        argv += ["--dsn-rcpt-notify", value]
+            last = "rcpt"
+        elif verb == "BDAT":
+            notes.append("swaks has no BDAT (CHUNKING): the message is sent with DATA instead")
+            body = entry.raw.split(b"\r\n", 1)[1] if b"\r\n" in entry.raw else b""
+            argv += ["--data", _content_text(body).replace("\\", "\\\\").replace("\n", "\\n")]
+            last = "data"
+        elif verb in ("DATA", "QUIT") or (entry.redacted and verb != "AUTH"):
+            continue  # implied by the options above; secrets are left to swaks' prompt
+        elif entry.off_script or entry.kind == "raw" or verb not in ("NOOP", "RSET"):
+            notes.append(f"not repeated (swaks has no option for it): {entry.text.strip()}")
+    if tos:
+        index = argv.index("--from") + 2 if "--from" in argv else len(argv)
+        argv[index:index] = ["--to", ",".join(tos)]
+    if pipelined:
+        argv.append("--pipeline")
+    if security == "implicit" or (seen_tls and "--tls" not in argv):
+        argv.append("--tls-on-connect")
+    if last in _QUIT_AFTER and last != "data":
+        argv += ["--quit-after", _QUIT_AFTER[last]]
+    if any("%" in a for a in argv):
+        notes.append("swaks replaces %TOKENS% in --data; check the message if it contains %")
+    return argv, notes
+
+
+def swaks_command_line(header: dict[str, Any], entries: Iterable[Entry]) -> tuple[str, list[str]]:
+    """:func:`swaks_command` joined into one shell-quoted line."""
+    argv, notes = swaks_command(header, entries)
+    return shlex.join(argv), notes

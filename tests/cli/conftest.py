@@ -1,0 +1,142 @@
+"""Loopback aiosmtpd servers (plain, STARTTLS, implicit TLS, AUTH) for the headless commands."""
+
+from __future__ import annotations
+
+import socket
+import ssl
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+import trustme
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
+
+from smtpscope.cli import main
+from tests.peers.fixtures import clean_mta, mta  # noqa: F401  (the Postfix harness fixtures)
+
+USER, PASSWORD = "alice", "alice-secret-pw"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Handler:
+    """Accepts mail for any domain but reject.test; remembers what arrived."""
+
+    messages: list[tuple[str, list[str], bytes]] = field(default_factory=list)
+    mail_options: list[list[str]] = field(default_factory=list)
+    rcpt_options: list[list[str]] = field(default_factory=list)
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,
+                          rcpt_options: list[str]) -> str:
+        if address.endswith("@reject.test"):
+            return "550 5.1.1 no such user here"
+        envelope.rcpt_tos.append(address)
+        self.rcpt_options.append(list(rcpt_options))
+        return "250 OK"
+
+    async def handle_MAIL(self, server: Any, session: Any, envelope: Any, address: str,
+                          mail_options: list[str]) -> str:
+        if address.startswith("blocked@"):
+            return "553 5.7.1 sender blocked"
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        self.mail_options.append(list(mail_options))
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
+        return "250 2.0.0 queued as TEST"
+
+
+def _authenticator(server: Any, session: Any, envelope: Any, mechanism: str,
+                   data: Any) -> AuthResult:
+    ok = (data.login, data.password) == (USER.encode(), PASSWORD.encode())
+    return AuthResult(success=ok, handled=False)
+
+
+@dataclass
+class Server:
+    host: str
+    port: int
+    handler: Handler
+    cafile: str
+
+    @property
+    def target(self) -> str:
+        return f"{self.host}:{self.port}"
+
+
+@pytest.fixture(scope="session")
+def ca() -> trustme.CA:
+    return trustme.CA()
+
+
+@pytest.fixture(scope="session")
+def cafile(ca: trustme.CA, tmp_path_factory: pytest.TempPathFactory) -> str:
+    path = tmp_path_factory.mktemp("ca") / "ca.pem"
+    ca.cert_pem.write_to_path(str(path))
+    return str(path)
+
+
+@pytest.fixture(scope="session")
+def server_tls(ca: trustme.CA) -> ssl.SSLContext:
+    cert = ca.issue_cert("localhost", "127.0.0.1", common_name="localhost")
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    cert.configure_cert(context)
+    return context
+
+
+@pytest.fixture
+def make_server(server_tls: ssl.SSLContext, cafile: str) -> Iterator[Callable[..., Server]]:
+    """Start aiosmtpd: ``tls`` None, "starttls" or "implicit"; extra SMTP keyword arguments."""
+    controllers: list[Controller] = []
+
+    def start(tls: str | None = None, **kwargs: Any) -> Server:
+        handler = Handler()
+        port = free_port()
+        options: dict[str, Any] = {"authenticator": _authenticator, **kwargs}
+        if tls == "starttls":
+            options["tls_context"] = server_tls
+        if tls == "implicit":
+            options["ssl_context"] = server_tls
+            options["server_hostname"] = "localhost"
+        controller = Controller(handler, hostname="127.0.0.1", port=port, **options)
+        controller.start()
+        controllers.append(controller)
+        return Server("127.0.0.1", port, handler, cafile)
+
+    yield start
+    for controller in controllers:
+        controller.stop()
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+
+@pytest.fixture
+def cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., Result]:
+    """Run ``smtpscope ARGS`` in this process; returns exit code, stdout and stderr."""
+
+    def invoke(*args: str) -> Result:
+        code = main(list(args))
+        captured = capsys.readouterr()
+        return Result(code, captured.out, captured.err)
+
+    return invoke
+
+
+def write(path: Path, text: str) -> str:
+    path.write_text(text)
+    return str(path)

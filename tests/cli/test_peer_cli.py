@@ -1,0 +1,109 @@
+"""``smtpscope probe`` and ``send`` against the real Postfix + Dovecot harness."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import pytest
+
+pytestmark = pytest.mark.peer
+
+
+def test_probe_before_and_after_starttls(mta, cli) -> None:
+    result = cli("probe", f"{mta.host}:{mta.smtp}", "--cafile", str(mta.ca_file), "--json")
+    assert result.code == 0, result.out
+    [data] = [json.loads(line) for line in result.out.splitlines()]
+    before = {k["keyword"] for k in data["ehlo"]["plain"]["keywords"]}
+    after = {k["keyword"]: k for k in data["ehlo"]["tls"]["keywords"]}
+    assert {"STARTTLS", "PIPELINING", "CHUNKING"} <= before and "AUTH" not in before
+    assert "STARTTLS" not in after
+    assert {"PLAIN", "SCRAM-SHA-256"} <= set(after["AUTH"]["params"])
+    assert data["starttls"]["reply"]["lines"] == ["2.0.0 Ready to start TLS"]
+    assert data["tls"]["verified"] is True
+    assert "STARTTLS" in data["capability_changes"]["removed"]
+
+
+def test_probe_implicit_tls_port(mta, cli) -> None:
+    result = cli("probe", f"smtps://{mta.host}:{mta.smtps}", "--cafile", str(mta.ca_file),
+                 "--json")
+    assert result.code == 0, result.out
+    data = json.loads(result.out)
+    assert data["ehlo"]["plain"] is None and data["ehlo"]["tls"]["code"] == 250
+    assert data["starttls"]["attempted"] is False
+
+
+def test_send_delivers_with_scram_over_submission(clean_mta, cli, monkeypatch) -> None:
+    mta = clean_mta
+    monkeypatch.setenv("PW", mta.password("alice"))
+    token = uuid.uuid4().hex
+    result = cli("send", f"{mta.host}:{mta.submission}", "--cafile", str(mta.ca_file),
+                 "--auth", "SCRAM-SHA-256", "--user", "alice", "--password-env", "PW",
+                 "--from", mta.address("alice"), "--to", mta.address("bob"),
+                 "--subject", token, "--pipeline")
+    assert result.code == 0, result.out + result.err
+    assert mta.password("alice") not in result.out
+    assert "S: 235 2.7.0 Authentication successful" in result.out
+    out = result.out.splitlines()
+    # Pipelined: MAIL, RCPT and DATA leave before their replies come back.
+    assert out.index("C: DATA") < out.index("S: 354 End data with <CR><LF>.<CR><LF>")
+    assert out.index("C: DATA") - out.index("C: RCPT TO:<bob@example.test>") == 1
+    delivered = mta.read_delivered("bob")
+    assert any(token.encode() in message for message in delivered)
+
+
+def test_bdat_and_dsn_to_postfix(clean_mta, cli) -> None:
+    mta = clean_mta
+    token = uuid.uuid4().hex
+    result = cli("send", f"{mta.host}:{mta.smtp}", "--cafile", str(mta.ca_file), "--bdat",
+                 "--dsn-notify", "success,failure", "--dsn-ret", "hdrs", "--envid", "id1",
+                 "--from", mta.address("bob"), "--to", mta.address("alice"), "--subject", token)
+    assert result.code == 0, result.out + result.err
+    assert "C: MAIL FROM:<bob@example.test> RET=HDRS ENVID=id1" in result.out
+    assert "C: RCPT TO:<alice@example.test> NOTIFY=SUCCESS,FAILURE" in result.out
+    assert any(line.startswith("C: BDAT ") and line.endswith(" LAST")
+               for line in result.out.splitlines())
+    assert any(token.encode() in m for m in mta.read_delivered("alice"))
+
+
+def test_relay_denied_exits_24(mta, cli) -> None:
+    result = cli("send", f"{mta.host}:{mta.smtp}", "--cafile", str(mta.ca_file),
+                 "--from", mta.address("bob"), "--to", "someone@elsewhere.test")
+    assert result.code == 24
+    assert "Relay access denied" in result.err
+    assert "S: 554 5.7.1 <someone@elsewhere.test>: Relay access denied" in result.out
+
+
+def test_wrong_password_exits_28(mta, cli, monkeypatch) -> None:
+    monkeypatch.setenv("PW", "not-the-password")
+    result = cli("send", f"{mta.host}:{mta.submission}", "--cafile", str(mta.ca_file),
+                 "--auth", "PLAIN", "--user", "alice", "--password-env", "PW",
+                 "--from", mta.address("alice"), "--to", mta.address("bob"))
+    assert result.code == 28
+    assert "535" in result.err and "AUTH PLAIN failed" in result.err
+    assert "not-the-password" not in result.out
+
+
+def test_oversize_message_exits_26(mta, cli) -> None:
+    body = "0123456789" * (mta.message_size_limit // 5)
+    result = cli("send", f"{mta.host}:{mta.small}", "--tls", "none",
+                 "--from", mta.address("bob"), "--to", mta.address("alice"), "--body", body)
+    assert result.code in (25, 26)
+    assert "552" in result.err
+
+
+def test_starttls_required_but_not_offered_exits_29(mta, cli) -> None:
+    # The 'small' port runs with smtpd_tls_security_level=none: no STARTTLS in its EHLO.
+    result = cli("send", f"{mta.host}:{mta.small}", "--tls", "starttls",
+                 "--from", mta.address("bob"), "--to", mta.address("alice"))
+    assert result.code == 29
+    assert "does not advertise STARTTLS" in result.err
+    assert "C: MAIL" not in result.out
+
+
+def test_implicit_tls_send_quit_after_ehlo(mta, cli) -> None:
+    result = cli("send", f"{mta.host}:{mta.smtps}", "--cafile", str(mta.ca_file), "--tls",
+                 "implicit", "--from", mta.address("bob"), "--to", mta.address("alice"),
+                 "--quit-after", "ehlo")
+    assert result.code == 0, result.err
+    assert "with implicit TLS" in result.out and "C: MAIL" not in result.out

@@ -1,0 +1,177 @@
+"""``smtpscope probe`` against aiosmtpd: report, JSON, statuses, many targets, lean imports."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.cli.conftest import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def lines(out: str) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in out.splitlines()]
+
+
+def test_probe_json_before_and_after_starttls(make_server, cli) -> None:
+    server = make_server("starttls")
+    result = cli("probe", server.target, "--cafile", server.cafile, "--json")
+    assert result.code == 0, result.err
+    [data] = lines(result.out)
+    assert data["status"] == "success"
+    assert data["banner"]["code"] == 220
+    before = {k["keyword"] for k in data["ehlo"]["plain"]["keywords"]}
+    after = {k["keyword"] for k in data["ehlo"]["tls"]["keywords"]}
+    assert "STARTTLS" in before and "AUTH" not in before
+    assert "AUTH" in after and "STARTTLS" not in after
+    assert data["ehlo"]["plain"]["raw"].startswith("250-localhost\r\n")
+    assert data["capability_changes"]["added"] == ["AUTH LOGIN PLAIN"]
+    assert data["capability_changes"]["removed"] == ["STARTTLS"]
+    assert data["starttls"] == {"offered": True, "attempted": True,
+                                "reply": data["starttls"]["reply"]}
+    assert data["starttls"]["reply"]["code"] == 220
+    tls = data["tls"]
+    assert tls["version"].startswith("TLSv1.") and tls["verified"] is True
+    assert tls["peer_chain"][0]["subject"].startswith("CN=localhost")
+    assert set(data["timings"]) >= {"connect", "banner", "ehlo", "starttls", "ehlo_tls", "quit",
+                                    "total"}
+
+
+def test_probe_plain_report(make_server, cli) -> None:
+    server = make_server("starttls")
+    result = cli("probe", server.target, "--cafile", server.cafile)
+    assert result.code == 0
+    out = result.out
+    assert out.startswith(f"{server.target}: success\n")
+    assert "  banner: 220 localhost Python SMTP 1.4.6" in out
+    assert "STARTTLS" in out and "RFC 3207" in out
+    assert "after STARTTLS: +AUTH LOGIN PLAIN; -STARTTLS" in out
+    assert "verification: verified for 127.0.0.1" in out
+    assert "timings: connect" in out
+
+
+def test_probe_no_tls(make_server, cli) -> None:
+    server = make_server("starttls")
+    [data] = lines(cli("probe", server.target, "--no-tls", "--json").out)
+    assert data["status"] == "success"
+    assert data["starttls"]["offered"] is True and data["starttls"]["attempted"] is False
+    assert data["tls"] is None and data["ehlo"]["tls"] is None
+
+
+def test_probe_tls_error_without_trusted_ca(make_server, cli) -> None:
+    server = make_server("starttls")
+    result = cli("probe", server.target, "--json")
+    assert result.code == 29
+    [data] = lines(result.out)
+    assert data["status"] == "tls-error"
+    assert "certificate verification failed" in data["error"]
+    assert data["ehlo"]["plain"] is not None
+
+
+def test_many_targets_keep_input_order(make_server, cli, tmp_path: Path) -> None:
+    servers = [make_server() for _ in range(3)]
+    refused = f"127.0.0.1:{free_port()}"
+    listing = tmp_path / "targets.txt"
+    listing.write_text(f"# probe list\n{servers[2].target}\n\n{refused}  # down\n")
+    result = cli("probe", servers[0].target, servers[1].target, "--targets-file", str(listing),
+                 "--concurrency", "2", "--json")
+    assert result.code == 2
+    data = lines(result.out)
+    assert [d["target"] for d in data] == [s.target for s in servers] + [refused]
+    assert [d["status"] for d in data] == ["success"] * 3 + ["connection-refused"]
+    assert data[3]["hint"]
+    assert result.err.count("\n") == 1 and "connection-refused" in result.err
+
+
+def test_banner_timeout_is_reported(cli) -> None:
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen()
+    accepted: list[socket.socket] = []
+    thread = threading.Thread(target=lambda: accepted.append(silent.accept()[0]), daemon=True)
+    thread.start()
+    try:
+        port = silent.getsockname()[1]
+        result = cli("probe", f"127.0.0.1:{port}", "--timeout", "0.3", "--json")
+    finally:
+        for sock in accepted:
+            sock.close()
+        silent.close()
+    assert result.code == 21
+    [data] = lines(result.out)
+    assert (data["status"], data["stage"]) == ("timeout", "banner")
+    assert "smtps://" in data["hint"]
+
+
+def test_probe_usage_errors(cli) -> None:
+    assert cli("probe").code == 1
+    result = cli("probe", "host:99999")
+    assert result.code == 1
+    assert "out of range" in result.out
+    assert result.err.startswith("smtpscope probe: host:99999: bad-target at connect:")
+
+
+@pytest.mark.dns
+def test_mx_route_with_port_override(make_server, cli, dns_server) -> None:
+    server = make_server()
+    result = cli("probe", "@deadmx.test", "--port", str(server.port), "--resolver",
+                 dns_server.resolver_address, "--json")
+    assert result.code == 0, result.out
+    [data] = lines(result.out)
+    route = data["route"]
+    assert route["used"]["candidate"].startswith("up.deadmx.test [127.0.0.1]")
+    assert "MX 20" in route["used"]["via"]
+    [failed] = route["failed"]
+    assert failed["candidate"].startswith("down.deadmx.test [127.0.0.9]")
+    assert "refused" in failed["error"]
+
+
+def _modules_after(*argv: str) -> set[str]:
+    code = (
+        "import sys\n"
+        "from smtpscope.cli import main\n"
+        f"main({list(argv)!r})\n"
+        "print(' '.join(sorted(sys.modules)), file=sys.stderr)\n"
+    )
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=ROOT, env=env, timeout=60, check=False)
+    return set(done.stderr.split()[-1000:])
+
+
+def test_probe_and_send_import_neither_textual_nor_dns(make_server) -> None:
+    server = make_server()
+    for argv in (("probe", server.target, "--no-tls"),
+                 ("send", server.target, "--from", "a@x.test", "--to", "b@y.test")):
+        modules = _modules_after(*argv)
+        assert "smtpscope.session" in modules  # the run really happened in that process
+        assert not {m for m in modules if m == "textual" or m.startswith("textual.")}
+        assert not {m for m in modules if m == "dns" or m.startswith("dns.")}
+        assert "rich.console" not in modules  # stdout is a pipe: the plain report is enough
+
+
+def test_rich_report_renders_escaped_server_text(make_server, cli) -> None:
+    import io
+
+    from rich.console import Console
+
+    from smtpscope.cli.probe_report import render_rich
+
+    server = make_server("starttls")
+    [data] = lines(cli("probe", server.target, "--cafile", server.cafile, "--json").out)
+    data["banner"]["lines"] = ["evil \x1b[2J [bold]markup[/bold]"]
+    buffer = io.StringIO()
+    render_rich(data, Console(file=buffer, width=120, color_system=None))
+    out = buffer.getvalue()
+    assert "\x1b" not in out
+    assert "\\x1b[2J [bold]markup[/bold]" in out  # escaped, and not taken as Rich markup
+    assert "RFC 3207" in out and "verified for 127.0.0.1" in out

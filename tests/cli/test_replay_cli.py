@@ -1,0 +1,67 @@
+"""``smtpscope replay`` / ``export``: formats, damaged recordings, files that are not recordings."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from smtpscope.record import Recorder, Transcript, make_header
+
+
+def record(path: Path) -> Path:
+    recorder = Recorder(path, make_header("127.0.0.1:2525", role="client", security="auto"))
+    t = Transcript()
+    t.subscribe(recorder)
+    t.add("server", "reply", b"220 mx \x1b[2J ESMTP\r\n",
+          reply={"code": 220, "lines": [], "warnings": [], "unsolicited": False})
+    t.add("client", "command", b"EHLO me.test\r\n")
+    t.add("server", "reply", b"250 mx\r\n",
+          reply={"code": 250, "lines": [], "warnings": [], "unsolicited": False})
+    t.add("client", "command", b"QUIT\r\n")
+    recorder.write_footer(outcome="closed")
+    recorder.close()
+    return path
+
+
+def test_replay_formats(cli, tmp_path: Path) -> None:
+    path = record(tmp_path / "r.jsonl")
+    text = cli("replay", str(path))  # stdout is not a terminal: text, not the TUI
+    assert text.code == 0 and text.err == ""
+    assert text.out.splitlines() == ["S: 220 mx \\x1b[2J ESMTP", "C: EHLO me.test", "S: 250 mx",
+                                     "C: QUIT"]
+    swaks = cli("replay", str(path), "--format", "swaks")
+    assert swaks.out.splitlines()[:3] == ["<-  220 mx \\x1b[2J ESMTP", " -> EHLO me.test",
+                                          "<-  250 mx"]
+    data = json.loads(cli("replay", str(path), "--format", "json").out)
+    assert len(data["entries"]) == 4 and data["footer"]["outcome"] == "closed"
+
+
+def test_damaged_recording_loads_what_it_can(cli, tmp_path: Path) -> None:
+    path = record(tmp_path / "r.jsonl")
+    lines = path.read_text().splitlines()
+    lines.insert(2, "{not json")
+    path.write_text("\n".join(lines[:-1]) + "\n" + '{"seq": 9, "dir": "ser')  # cut mid-line
+    result = cli("replay", str(path), "--format", "text")
+    assert result.code == 0
+    assert result.out.splitlines() == ["S: 220 mx \\x1b[2J ESMTP", "C: EHLO me.test",
+                                       "S: 250 mx", "C: QUIT"]
+    assert "line 3: not JSON, skipped" in result.err
+    assert "cut off mid-line" in result.err
+    assert "2 line(s) could not be loaded" in result.err
+
+
+def test_not_a_recording(cli, tmp_path: Path) -> None:
+    other = tmp_path / "notes.txt"
+    other.write_text("hello\n")
+    result = cli("replay", str(other))
+    assert result.code == 1
+    assert result.err.count("\n") == 1 and "not a smtpscope recording" in result.err
+    missing = cli("export", str(tmp_path / "missing.jsonl"))
+    assert missing.code == 1 and "cannot read" in missing.err
+
+
+def test_export_minimal_session(cli, tmp_path: Path) -> None:
+    path = record(tmp_path / "r.jsonl")
+    result = cli("export", str(path), "--as", "swaks")
+    assert result.code == 0
+    assert result.out == "swaks --server 127.0.0.1:2525 --helo me.test --quit-after HELO\n"

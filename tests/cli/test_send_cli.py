@@ -1,0 +1,211 @@
+"""``smtpscope send`` against aiosmtpd: transcript, stages, exit codes, JSON, recordings."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.cli.conftest import PASSWORD, USER
+
+
+def test_plain_send_prints_live_transcript_and_delivers(make_server, cli) -> None:
+    server = make_server()
+    result = cli("send", server.target, "--from", "a@x.test", "--to", "b@y.test",
+                 "--subject", "hello there", "--body", "line one\\nline two")
+    assert result.code == 0, result.err
+    assert result.err == ""
+    lines = result.out.splitlines()
+    assert lines[0].startswith("-- Connecting to 127.0.0.1 port")
+    assert "S: 220 localhost Python SMTP 1.4.6" in lines
+    assert "C: MAIL FROM:<a@x.test>" in lines
+    assert "C: RCPT TO:<b@y.test>" in lines
+    assert "C: Subject: hello there" in lines
+    assert "C: ." in lines
+    assert "!! STARTTLS not offered: going on without TLS" in lines
+    assert lines.index("C: DATA") < lines.index("S: 250 2.0.0 queued as TEST")
+    [(sender, rcpts, content)] = server.handler.messages
+    assert (sender, rcpts) == ("a@x.test", ["b@y.test"])
+    assert b"line one\r\nline two" in content
+
+
+def test_starttls_and_auth_login_hide_the_password(make_server, cli, monkeypatch) -> None:
+    server = make_server("starttls")
+    monkeypatch.setenv("SMTPSCOPE_TEST_PW", PASSWORD)
+    result = cli("send", server.target, "--from", "a@x.test", "--to", "b@y.test",
+                 "--cafile", server.cafile, "--auth", "login", "--user", USER,
+                 "--password-env", "SMTPSCOPE_TEST_PW")
+    assert result.code == 0, result.err
+    out = result.out
+    assert "C: STARTTLS" in out
+    assert "-- TLS started: TLSv1." in out and "certificate verified" in out
+    assert "C: [LOGIN password hidden]" in out
+    assert PASSWORD not in out
+    import base64
+
+    assert base64.b64encode(PASSWORD.encode()).decode() not in out
+    assert len(server.handler.messages) == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (("--auth", "PLAIN", "--user", USER), 28, "AUTH failed"),
+        (("--to", "x@reject.test"), 24, "no recipient accepted"),
+        (("--from", "blocked@x.test"), 23, "MAIL FROM failed"),
+    ],
+)
+def test_rejections_exit_with_the_stage_code(make_server, cli, monkeypatch, args, code,
+                                             message) -> None:
+    server = make_server("starttls")
+    monkeypatch.setenv("PW", "wrong-password")
+    base = {"--from": "a@x.test", "--to": "b@y.test"}
+    for flag, value in zip(args[::2], args[1::2], strict=True):
+        base[flag] = value
+    argv = ["send", server.target, "--cafile", server.cafile, "--password-env", "PW"]
+    for flag, value in base.items():
+        argv += [flag, value]
+    result = cli(*argv)
+    assert result.code == code, result.out + result.err
+    assert message in result.err
+    assert len(result.err.strip().splitlines()) == 1
+    assert "Traceback" not in result.err
+    assert "C: QUIT" in result.out  # a polite goodbye after the unexpected reply
+    assert server.handler.messages == []
+
+
+def test_message_refused_after_the_dot_exits_26(make_server, cli) -> None:
+    server = make_server(data_size_limit=200)
+    result = cli("send", server.target, "--from", "a@x.test", "--to", "b@y.test",
+                 "--body", "x" * 500)
+    assert result.code == 26
+    assert "message failed" in result.err and "552" in result.err
+
+
+def test_required_starttls_not_offered_exits_29(make_server, cli) -> None:
+    server = make_server()
+    result = cli("send", server.target, "--from", "a@x.test", "--to", "b@y.test",
+                 "--tls", "starttls")
+    assert result.code == 29
+    assert "does not advertise STARTTLS" in result.err
+    assert "C: MAIL" not in result.out
+
+
+def test_untrusted_certificate_exits_29_with_a_hint(make_server, cli) -> None:
+    server = make_server("starttls")
+    result = cli("send", server.target, "--from", "a@x.test", "--to", "b@y.test")
+    assert result.code == 29
+    assert "certificate verification failed" in result.err
+    assert "--cafile" in result.err and "--insecure" in result.err
+    insecure = cli("send", server.target, "--from", "a@x.test", "--to", "b@y.test",
+                   "--insecure")
+    assert insecure.code == 0, insecure.err
+    assert "verification OFF" in insecure.out
+
+
+def test_implicit_tls(make_server, cli) -> None:
+    server = make_server("implicit")
+    result = cli("send", f"smtps://{server.target}", "--from", "a@x.test", "--to", "b@y.test",
+                 "--cafile", server.cafile)
+    assert result.code == 0, result.err
+    assert "with implicit TLS" in result.out
+    assert "C: STARTTLS" not in result.out
+    assert len(server.handler.messages) == 1
+
+
+def test_connection_refused_and_unknown_host_exit_2(cli) -> None:
+    from tests.cli.conftest import free_port
+
+    refused = cli("send", f"127.0.0.1:{free_port()}", "--from", "a@x.test", "--to", "b@y.test")
+    assert refused.code == 2
+    assert refused.err.startswith("smtpscope send: connecting failed: connection refused")
+    unknown = cli("send", "no-such-host.invalid", "--from", "a@x.test", "--to", "b@y.test")
+    assert unknown.code == 2
+    assert "cannot resolve" in unknown.err
+
+
+def test_bad_options_exit_1(cli) -> None:
+    assert cli("send", "127.0.0.1", "--from", "a@x.test", "--to", "b@y.test",
+               "--tls", "sometimes").code == 1
+    assert cli("send", "127.0.0.1", "--to", "b@y.test").code == 1  # --from missing
+    bad_target = cli("send", "smpt://host", "--from", "a@x.test", "--to", "b@y.test")
+    assert bad_target.code == 1
+    assert "did you mean smtp" in bad_target.err
+    bad_header = cli("send", "127.0.0.1", "--from", "a", "--to", "b", "--header", "nocolon")
+    assert bad_header.code == 1 and "--header" in bad_header.err
+
+
+def test_never_prompts_without_a_terminal(make_server, cli, monkeypatch) -> None:
+    server = make_server("starttls")
+    monkeypatch.delenv("PW", raising=False)
+    result = cli("send", server.target, "--from", "a@x.test", "--to", "b@y.test",
+                 "--auth", "PLAIN", "--user", USER)
+    assert result.code == 1
+    assert "not a terminal" in result.err
+    assert result.out == ""  # nothing was sent: credentials are checked before connecting
+
+
+def test_quit_after_rcpt_sends_no_data(make_server, cli) -> None:
+    server = make_server()
+    result = cli("send", server.target, "--from", "a@x.test", "--to", "b@y.test",
+                 "--quit-after", "rcpt")
+    assert result.code == 0
+    assert "C: RCPT TO:<b@y.test>" in result.out
+    assert "C: DATA" not in result.out
+    assert "C: QUIT" in result.out
+
+
+def test_json_result(make_server, cli) -> None:
+    server = make_server()
+    result = cli("send", server.target, "--from", "a@x.test", "--to", "b@y.test",
+                 "--to", "c@reject.test", "--json")
+    assert result.code == 0
+    data = json.loads(result.out)
+    assert data["status"] == "success" and data["exit_code"] == 0
+    assert data["recipients"] == {"accepted": ["b@y.test"], "rejected": ["c@reject.test"]}
+    kinds = [(e["dir"], e["kind"]) for e in data["transcript"]]
+    assert ("server", "reply") in kinds and ("client", "content") in kinds
+    rcpt_reply = next(e for e in data["transcript"] if e.get("reply", {}).get("code") == 550)
+    assert rcpt_reply["text"] == "550 5.1.1 no such user here"
+
+
+def test_data_from_file_with_extra_header(make_server, cli, tmp_path: Path) -> None:
+    server = make_server()
+    message = tmp_path / "msg.eml"
+    message.write_bytes(b"Subject: from a file\n\n.leading dot\nend\n")
+    result = cli("send", server.target, "--from", "a@x.test", "--to", "b@y.test",
+                 "--data", f"@{message}", "--header", "X-Test: yes")
+    assert result.code == 0, result.err
+    content = server.handler.messages[0][2]
+    assert content.startswith(b"X-Test: yes\r\nSubject: from a file")
+    assert b"\r\n.leading dot\r\n" in content  # dot-stuffed on the wire, unstuffed by the server
+    assert "C: ..leading dot" in result.out
+
+
+def test_bdat_without_chunking_exits_25(make_server, cli) -> None:
+    server = make_server()
+    result = cli("send", server.target, "--from", "a@x.test", "--to", "b@y.test", "--bdat")
+    assert result.code == 25
+    assert "CHUNKING" in result.err
+
+
+def test_record_then_replay_and_export(make_server, cli, tmp_path: Path) -> None:
+    server = make_server()
+    recording = tmp_path / "session.jsonl"
+    sent = cli("send", server.target, "--from", "a@x.test", "--to", "b@y.test",
+               "--record", str(recording))
+    assert sent.code == 0
+    text = cli("replay", str(recording), "--format", "text")
+    assert text.code == 0
+    assert "C: MAIL FROM:<a@x.test>" in text.out
+    swaks = cli("replay", str(recording), "--format", "swaks")
+    assert " -> MAIL FROM:<a@x.test>" in swaks.out
+    assert "<-  250 2.0.0 queued as TEST" in swaks.out
+    as_json = json.loads(cli("replay", str(recording), "--format", "json").out)
+    assert as_json["header"]["schema"] == "smtpscope-recording"
+    assert as_json["problems"] == []
+    exported = cli("export", str(recording), "--as", "swaks")
+    assert exported.code == 0
+    assert exported.out.startswith(f"swaks --server {server.target} ")
+    assert "--from a@x.test --to b@y.test" in exported.out

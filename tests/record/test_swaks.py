@@ -1,0 +1,143 @@
+"""swaks-format rendering (PROTOCOL.md §7.1 prefixes) and the swaks command line export."""
+
+from __future__ import annotations
+
+import shlex
+from typing import Any
+
+from smtpscope.record import Redactor, Transcript
+from smtpscope.record.swaks import swaks_command, swaks_command_line, to_swaks
+
+
+def reply(t: Transcript, raw: bytes, **extra: Any) -> None:
+    code = int(raw[:3])
+    t.add("server", "reply", raw, reply={"code": code, "lines": [], "warnings": [],
+                                          "unsolicited": extra.pop("unsolicited", False)})
+
+
+def session() -> Transcript:
+    t = Transcript(redactor=Redactor())
+    t.note("Connecting to 127.0.0.1 port 2525")
+    t.note("Connected to 127.0.0.1 port 2525")
+    reply(t, b"220 mx ESMTP\r\n")
+    t.add("client", "command", b"EHLO client.test\r\n")
+    reply(t, b"250-mx\r\n250-STARTTLS\r\n250 PIPELINING\r\n")
+    t.add("client", "command", b"STARTTLS\r\n")
+    reply(t, b"220 go ahead\r\n")
+    t.tls_active = True
+    t.add("local", "tls", b"TLS", "TLS", info={
+        "version": "TLSv1.3", "cipher": "TLS_AES_256_GCM_SHA384", "bits": 256,
+        "verified": True, "insecure": False, "verify_error": None,
+        "server_hostname": "mx.test",
+        "peer_chain": [{"subject": "CN=mx.test", "san": ["DNS:mx.test"],
+                        "not_after": "2030-01-01T00:00:00+00:00"}]})
+    t.add("client", "command", b"EHLO client.test\r\n")
+    reply(t, b"250 mx\r\n")
+    t.add("client", "command", b"MAIL FROM:<a@x.test>\r\n")
+    t.add("client", "command", b"RCPT TO:<b@y.test>\r\n")
+    t.add("client", "command", b"RCPT TO:<c@z.test>\r\n")
+    t.add("client", "command", b"DATA\r\n")
+    reply(t, b"250 ok\r\n")
+    reply(t, b"250 ok\r\n")
+    reply(t, b"550 5.1.1 unknown\r\n")
+    reply(t, b"354 go\r\n")
+    t.add("client", "content", b"Subject: hi\r\n\r\n..dot\r\n.\r\n")
+    reply(t, b"250 queued\r\n")
+    t.add("client", "raw", b"XYZZY\r\n", off_script=True)
+    reply(t, b"502 what\r\n")
+    t.add("client", "command", b"QUIT\r\n")
+    reply(t, b"221 bye\r\n")
+    t.note("The server closed the connection")
+    return t
+
+
+EXPECTED = """\
+=== Trying 127.0.0.1:2525...
+=== Connected to 127.0.0.1.
+<-  220 mx ESMTP
+ -> EHLO client.test
+<-  250-mx
+<-  250-STARTTLS
+<-  250 PIPELINING
+ -> STARTTLS
+<-  220 go ahead
+=== TLS started with cipher TLSv1.3:TLS_AES_256_GCM_SHA384:256
+=== TLS peer[0]   subject=[CN=mx.test]
+===               subjectAltName=[DNS:mx.test] notAfter=[2030-01-01T00:00:00+00:00]
+=== TLS peer certificate passed CA verification, passed host verification (using host mx.test \
+to verify)
+ ~> EHLO client.test
+<~  250 mx
+ ~> MAIL FROM:<a@x.test>
+ ~> RCPT TO:<b@y.test>
+ ~> RCPT TO:<c@z.test>
+ ~> DATA
+<~  250 ok
+<~  250 ok
+<~* 550 5.1.1 unknown
+<~  354 go
+ ~> Subject: hi
+ ~>\x20
+ ~> ..dot
+ ~> .
+<~  250 queued
+*~> XYZZY
+<~* 502 what
+ ~> QUIT
+<~  221 bye
+=== Connection closed with remote host.
+"""
+
+
+def test_swaks_prefixes_exact() -> None:
+    assert to_swaks(session()) == EXPECTED
+
+
+def test_plain_unexpected_reply_and_errors() -> None:
+    t = Transcript()
+    reply(t, b"554 go away\r\n")
+    t.add("client", "command", b"QUIT\r\n")
+    reply(t, b"221 bye\r\n")
+    reply(t, b"421 shutting down\r\n", unsolicited=True)
+    t.note("Connection lost: reset", kind="error")
+    assert to_swaks(t).splitlines() == [
+        "<** 554 go away", " -> QUIT", "<-  221 bye", "<** 421 shutting down",
+        "*** Connection lost: reset", "=== Connection closed with remote host.",
+    ]
+
+
+def test_server_text_is_escaped() -> None:
+    t = Transcript()
+    reply(t, b"220 evil \x1b[31mred\r\n")
+    assert "\x1b" not in to_swaks(t)
+    assert "\\x1b[31mred" in to_swaks(t)
+
+
+def test_auth_lines_stay_masked_and_count_as_expected() -> None:
+    t = Transcript(redactor=Redactor())
+    reply(t, b"220 mx\r\n")
+    t.add("client", "command", b"AUTH LOGIN YWxpY2U=\r\n")
+    reply(t, b"334 UGFzc3dvcmQ6\r\n")
+    t.add("client", "command", b"c2VjcmV0\r\n")
+    reply(t, b"235 ok\r\n")
+    out = to_swaks(t)
+    assert "c2VjcmV0" not in out
+    assert "<** " not in out
+    argv, _ = swaks_command({"target": "mx.test:587"}, t)
+    assert argv[argv.index("--auth") + 1] == "LOGIN"
+    assert argv[argv.index("--auth-user") + 1] == "alice"
+    assert "--auth-password" not in argv  # swaks prompts for it
+    assert argv[-2:] == ["--quit-after", "AUTH"]
+
+
+def test_swaks_command_repeats_the_client_side() -> None:
+    line, notes = swaks_command_line({"target": "127.0.0.1:2525", "security": "auto"}, session())
+    argv = shlex.split(line)
+    assert argv[:3] == ["swaks", "--server", "127.0.0.1:2525"]
+    assert argv[argv.index("--helo") + 1] == "client.test"
+    assert argv[argv.index("--from") + 1] == "a@x.test"
+    assert argv[argv.index("--to") + 1] == "b@y.test,c@z.test"
+    assert argv[argv.index("--data") + 1] == "Subject: hi\\n\\n.dot"
+    assert "--tls" in argv and "--pipeline" in argv
+    assert "--quit-after" not in argv
+    assert notes == ["not repeated (swaks has no option for it): XYZZY"]
