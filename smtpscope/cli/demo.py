@@ -1,0 +1,58 @@
+"""``smtpscope demo``: the embedded server on free loopback ports, and the TUI connected to it."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+
+def add_parser(subparsers: Any) -> None:
+    p = subparsers.add_parser(
+        "demo",
+        help="try smtpscope against its own local server (no network needed)",
+        description="Start the embedded SMTP server on free loopback ports with a demo user and "
+        "open the TUI connected to it.",
+    )
+    p.add_argument("--implicit-tls", action="store_true",
+                   help="connect to the implicit-TLS port instead of the STARTTLS one")
+    p.set_defaults(handler=run)
+
+
+def demo_hint(host: str, port: int, user: str, password: str) -> str:
+    """The first lines a newcomer reads in the transcript."""
+    return (
+        f"Demo server on {host}:{port}: it stores mail and relays nothing.\n"
+        f"Log in as {user} / {password}. Things to try:\n"
+        "  F2 EHLO · F3 STARTTLS then EHLO · F4 the auth helper\n"
+        "  Ctrl+N write and send a message · or type any command below\n"
+        "  F1 help · Ctrl+P every command · Ctrl+Q quit"
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    from smtpscope.server.demo import start_demo_server
+    from smtpscope.server.runner import ServerError
+    from smtpscope.session import SessionOptions
+    from smtpscope.tui.app import create_app
+
+    try:
+        demo = start_demo_server()
+    except (ServerError, OSError) as exc:
+        print(f"smtpscope demo: cannot start the demo server: {exc}", file=sys.stderr)
+        return 2
+    try:
+        port = demo.tls_port if args.implicit_tls else demo.port
+        options = SessionOptions(
+            host=demo.host,
+            port=port,
+            security="implicit" if args.implicit_tls else "plain",
+            cafile=str(demo.cafile),
+        )
+        app = create_app(options=options, target_label=f"demo {demo.host}:{port}",
+                         hint=demo_hint(demo.host, port, demo.user, demo.password))
+        result = app.run()
+    finally:
+        demo.stop()
+    print(f"Messages sent during the demo are in {demo.maildir}")
+    return int(result or 0)

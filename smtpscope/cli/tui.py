@@ -1,0 +1,124 @@
+"""``smtpscope [TARGET]``: open the TUI, on the connect screen or connected at once."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from smtpscope.session import DEFAULT_HELO, SessionOptions
+
+TLS_MODES = ("auto", "plain", "starttls", "implicit")
+
+
+class TargetProblem(Exception):
+    """A target that cannot be used, with a message for the user."""
+
+
+def options_for(
+    target_text: str,
+    *,
+    port: int | None = None,
+    security: str | None = None,
+    helo: str = DEFAULT_HELO,
+    verify: bool = True,
+    cafile: str | None = None,
+    resolver: str | None = None,
+) -> tuple[SessionOptions, str]:
+    """Turn what the user typed into session options and a label; raises TargetProblem."""
+    from smtpscope.targets import TargetError, parse_target
+
+    if not target_text:
+        raise TargetProblem("Type a target first, for example 127.0.0.1:2525.")
+    try:
+        target = parse_target(target_text, port_override=port)
+    except TargetError as exc:
+        raise TargetProblem(str(exc)) from exc
+    mode = security or target.security
+    if mode == "auto":
+        mode = "plain" if target.security == "auto" else target.security
+    if cafile is not None:
+        import os
+
+        if not os.path.isfile(cafile):
+            raise TargetProblem(f"CA file {cafile!r} does not exist.")
+    route: tuple[object, ...] = ()
+    host = target.host or ""
+    if target.routes_by_mx:
+        from smtpscope.mx import RouteError, resolver_for
+        from smtpscope.mx import route as mx_route
+
+        try:
+            candidates = mx_route(target, resolver_for(resolver))
+        except RouteError as exc:
+            raise TargetProblem(str(exc)) from exc
+        except ValueError as exc:
+            raise TargetProblem(f"bad --resolver: {exc}") from exc
+        route = tuple(candidates)
+        host = candidates[0].host
+    options = SessionOptions(
+        host=host,
+        port=target.port,
+        security=mode,
+        helo_name=helo,
+        verify=verify,
+        cafile=cafile,
+        lmtp=target.lmtp,
+        route=route,
+    )
+    return options, target.display
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="smtpscope",
+        description="Interactive SMTP client. Subcommands: probe, send, mx, replay, export, "
+        "auth, serve, demo (see smtpscope COMMAND --help).",
+    )
+    parser.add_argument("target", nargs="?", default="",
+                        help="host, host:port, [v6]:port, smtp://, smtps://, submission://, "
+                        "user@domain or @domain (MX routing)")
+    parser.add_argument("--port", type=int, help="override the port (MX-routed targets too)")
+    parser.add_argument("--tls", choices=TLS_MODES, default=None,
+                        help="plain, starttls, implicit (default: from the target)")
+    parser.add_argument("--helo", default=DEFAULT_HELO, help="name for EHLO/HELO")
+    parser.add_argument("--cafile", help="verify server certificates against this CA file")
+    parser.add_argument("--insecure", action="store_true",
+                        help="do not verify TLS certificates (recorded and shown)")
+    parser.add_argument("--resolver", help="DNS resolver IP[:PORT] for MX routing")
+    parser.add_argument("--record", metavar="FILE", help="also write the recording to FILE")
+    parser.add_argument("--record-secrets", action="store_true",
+                        help="record AUTH secrets in clear (the recording says so; dangerous)")
+    parser.add_argument("--history", action="store_true", help="open the list of past sessions")
+    return parser
+
+
+def run_target(argv: Sequence[str]) -> int:
+    """Parse ``smtpscope [TARGET] [options]`` and run the TUI."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(list(argv))
+    except SystemExit as exc:
+        return 1 if exc.code not in (0, None) else 0
+    from smtpscope.tui.app import create_app
+
+    if args.history:
+        return int(create_app(history=True).run() or 0)
+    if args.record_secrets:
+        print("warning: --record-secrets writes AUTH credentials in clear to the recording",
+              file=sys.stderr)
+    if not args.target:
+        return int(create_app(record_to=args.record).run() or 0)
+    try:
+        options, label = options_for(
+            args.target, port=args.port, security=args.tls, helo=args.helo,
+            verify=not args.insecure, cafile=args.cafile, resolver=args.resolver,
+        )
+    except TargetProblem as exc:
+        # Show the problem where the user can fix it: on the connect screen.
+        app = create_app(connect_error=str(exc), initial_target=args.target,
+                         record_to=args.record)
+        return int(app.run() or 0)
+    app = create_app(options=options, target_label=label, record_to=args.record,
+                     record_secrets=args.record_secrets)
+    return int(app.run() or 0)

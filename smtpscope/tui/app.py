@@ -1,0 +1,121 @@
+"""The Textual application and the one factory that the CLI, tests and screenshots all use."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any, ClassVar
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+
+from smtpscope.tui.keymap import load_keymap
+
+
+class SmtpScopeApp(App[int]):
+    """smtpscope's TUI. The first screen is built by ``first_screen`` once the app runs."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "smtpscope"
+    ENABLE_COMMAND_PALETTE = True
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("f1", "help", "Help", id="app.help"),
+        Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
+    ]
+
+    def __init__(self, first_screen: Callable[[], Screen[Any]]) -> None:
+        super().__init__()
+        self._first_screen = first_screen
+
+    def on_mount(self) -> None:
+        keymap, problem = load_keymap()
+        if keymap:
+            self.set_keymap(keymap)
+        if problem:
+            self.notify(problem, severity="warning", timeout=10)
+        self.push_screen(self._first_screen())
+
+    def action_help(self) -> None:
+        from smtpscope.tui.screens.help import HelpScreen
+
+        focused = self.focused
+        widget_id = None
+        node: Any = focused
+        while node is not None and widget_id is None:
+            if getattr(node, "id", None) in ("composer", "transcript", "capabilities",
+                                             "connect"):
+                widget_id = node.id
+            node = node.parent
+        self.push_screen(HelpScreen(widget_id))
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        from smtpscope.tui.screens.session import SessionScreen
+
+        if isinstance(screen, SessionScreen):
+            for title, help_text, action in (
+                ("EHLO", "Send EHLO with the configured name", screen.action_ehlo),
+                ("STARTTLS", "Start TLS, then EHLO again", screen.action_starttls),
+                ("Auth helper", "Walk through an AUTH exchange", screen.action_auth_helper),
+                ("New message", "MAIL, RCPT, DATA and the message editor",
+                 screen.action_new_message),
+                ("RSET", "Reset the mail transaction", screen.action_rset),
+                ("NOOP", "Ask the server for a 250", screen.action_noop),
+                ("QUIT", "End the session politely", screen.action_quit_session),
+                ("Reconnect", "Close and connect again", screen.action_reconnect),
+                ("Toggle timestamps", "Show times and reply latency",
+                 screen.action_toggle_timestamps),
+                ("Save recording", "Copy this session's recording to the current directory",
+                 screen.action_save_recording),
+                ("Copy transcript", "Copy the S:/C: transcript (redacted)",
+                 screen.action_copy_transcript),
+                ("History", "Past sessions", screen.action_history),
+            ):
+                yield SystemCommand(title, help_text, action)
+            composer = screen.query("Composer").first(None)
+            actions = getattr(composer, "end_of_data_actions", None)
+            if callable(actions):
+                for _name, label, data in actions():
+                    yield SystemCommand(
+                        f"Send end-of-data variant {label}",
+                        "Raw bytes for the line-ending lab (off-script)",
+                        lambda data=data, label=label: screen.run_worker(
+                            screen._raw(data, label), group="send"),
+                    )
+
+
+def create_app(
+    *,
+    options: Any = None,
+    target_label: str | None = None,
+    replay_path: str | None = None,
+    history: bool = False,
+    record_to: str | None = None,
+    record_secrets: bool = False,
+    hint: str | None = None,
+    connect_error: str | None = None,
+    initial_target: str = "",
+) -> SmtpScopeApp:
+    """Build the app for one of its entry points: a session, a replay, history or connect."""
+
+    def first() -> Screen[Any]:
+        if replay_path is not None:
+            from smtpscope.record import read_recording
+            from smtpscope.tui.screens.replay import ReplayScreen
+
+            return ReplayScreen(read_recording(replay_path))
+        if history:
+            from smtpscope.tui.screens.history import HistoryScreen
+
+            return HistoryScreen()
+        if options is not None:
+            from smtpscope.tui.screens.session import SessionScreen
+
+            return SessionScreen(options, target_label=target_label, record_to=record_to,
+                                 hint=hint, record_secrets=record_secrets)
+        from smtpscope.tui.screens.connect import ConnectScreen
+
+        return ConnectScreen(initial_target=initial_target, error=connect_error,
+                             record_to=record_to)
+
+    return SmtpScopeApp(first)

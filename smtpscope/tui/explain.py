@@ -1,0 +1,44 @@
+"""Bridges from recorded entries back to the engine: explanations and capabilities."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from smtpscope.record import Entry
+
+
+def reply_from_entry(entry: Entry) -> Any:
+    """Rebuild the engine's Reply from a recorded reply entry (None if it is not one)."""
+    if entry.kind != "reply" or entry.direction != "server":
+        return None
+    from smtpscope.protocol import Connection, RemoteProtocolError, Reply
+
+    conn = Connection()
+    try:
+        conn.receive_data(entry.raw)
+        event = conn.next_event()
+    except RemoteProtocolError:
+        return None
+    return event if isinstance(event, Reply) else None
+
+
+def explain_entry(entry: Entry) -> str | None:
+    """The catalogue's explanation of a reply entry, e.g. ``550 5.1.1 — Bad destination…``."""
+    reply = reply_from_entry(entry)
+    if reply is None:
+        return None
+    from smtpscope.protocol import explain
+
+    return str(explain(reply).summary)
+
+
+def capabilities_from_entry(entry: Entry, last_command: str) -> Any:
+    """Capabilities parsed from a recorded 250 reply when the last command was EHLO/LHLO."""
+    if entry.code != 250 or last_command.split(" ", 1)[0].upper() not in ("EHLO", "LHLO"):
+        return None
+    reply = reply_from_entry(entry)
+    if reply is None:
+        return None
+    from smtpscope.protocol import Capabilities
+
+    return Capabilities.parse(reply)

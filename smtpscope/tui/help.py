@@ -1,0 +1,54 @@
+"""Per-widget help as data: F1 shows the entry for the focused widget."""
+
+from __future__ import annotations
+
+HELP: dict[str, str] = {
+    "composer": """\
+# Composer
+Type any SMTP command and press **Enter**: it is sent with CRLF.
+
+- `ehlo client.example`, `mail from:<a@example.test> size=1000`, `rcpt to:<b@example.test>`,
+  `data`, `rset`, `noop`, `quit`. Verbs are case-insensitive; missing angle brackets are added.
+- **Up/Down** recall earlier lines (kept per target). **Tab/Right** accepts a completion taken
+  from what the server advertised.
+- A command that is not advertised, or not valid now, is held with a warning: press **Enter**
+  again to send it anyway, marked off-script.
+- **Ctrl+R** toggles raw mode: exact bytes, with `\\r`, `\\n`, `\\x00` escapes and no CRLF added.
+- During AUTH, a line you type is sent as the base64 response; `*` cancels.
+""",
+    "transcript": """\
+# Transcript
+Every line on the wire. `C:` is what smtpscope sent, `S:` what the server answered, `--`
+smtpscope's own notes, `!!` warnings. `C!` marks off-script sends.
+
+- Colours follow the reply class: 2xx green, 3xx blue, 4xx yellow, 5xx red.
+- **Up/Down** select a line; the explanation of a selected reply appears below.
+- Server text is shown with control characters escaped (e.g. `\\x1b`), never interpreted.
+- Lines that carried credentials are shown masked; recordings hold only the mask.
+""",
+    "capabilities": """\
+# Capability inspector
+The keywords from the last EHLO reply, with their parameters, meaning and RFC.
+After STARTTLS (or AUTH) and a new EHLO, `+` marks what appeared, `-` what disappeared,
+`~` what changed. AUTH mechanisms in green can be walked through with the auth helper.
+""",
+    "connect": """\
+# Connect
+Targets: `host`, `host:port`, `[2001:db8::1]:2525`, `smtp://host` (25), `smtps://host` (465,
+implicit TLS), `submission://host` (587, STARTTLS), `user@domain` or `@domain` (route by MX).
+TLS certificates are verified by default; switching verification off is recorded and shown.
+""",
+}
+
+DEFAULT_HELP = """\
+# smtpscope
+**F1** help for the focused pane · **Ctrl+P** all commands · **F2** EHLO ·
+**F3** STARTTLS then EHLO · **F4** auth helper · **Ctrl+N** new message · **F5** reconnect ·
+**F6** RSET · **F7** NOOP · **F8** QUIT · **F9** history · **F10** timestamps ·
+**Ctrl+S** save the recording · **Ctrl+Y** copy the transcript · **Ctrl+Q** quit smtpscope.
+"""
+
+
+def help_for(widget_id: str | None) -> str:
+    """Help text for a widget id, or the general help."""
+    return HELP.get(widget_id or "", DEFAULT_HELP)

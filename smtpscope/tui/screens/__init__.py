@@ -1,0 +1,1 @@
+"""Screens of the TUI: connect, session, replay, history, and the modal helpers."""

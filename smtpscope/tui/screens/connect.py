@@ -1,0 +1,97 @@
+"""The connect screen: target, port, security, HELO name and TLS verification."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Button, Footer, Input, Label, Select, Switch
+
+from smtpscope.session import DEFAULT_HELO
+
+SECURITY = [
+    ("from the target (smtp:// STARTTLS if offered, smtps:// TLS)", "auto"),
+    ("plain (no TLS unless you type STARTTLS)", "plain"),
+    ("STARTTLS", "starttls"),
+    ("implicit TLS", "implicit"),
+]
+
+
+class ConnectScreen(Screen[None]):
+    """Asks where to connect; bad input is explained here, never as a traceback."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "app.quit", "Quit", id="connect.quit"),
+        Binding("f9", "history", "History", id="connect.history"),
+    ]
+
+    def __init__(self, initial_target: str = "", error: str | None = None,
+                 record_to: str | None = None) -> None:
+        super().__init__()
+        self._initial = initial_target
+        self._error = error
+        self._record_to = record_to
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="connect-box", classes="dialog"):
+            yield Label("Connect to an SMTP server", classes="dialog-title")
+            yield Label("Target: host, host:port, [v6]:port, smtp://, smtps://, submission://, "
+                        "@domain")
+            yield Input(self._initial, placeholder="mail.example.test:25", id="target")
+            yield Label("Port (empty: from the target)")
+            yield Input("", placeholder="25", id="port", type="integer")
+            yield Label("Security")
+            yield Select(SECURITY, value="auto", allow_blank=False, id="security")
+            yield Label("HELO/EHLO name")
+            yield Input(DEFAULT_HELO, id="helo")
+            with Horizontal(classes="buttons"):
+                yield Label("Verify TLS certificates ")
+                yield Switch(True, id="verify")
+            yield Label("CA file (empty: the system's)")
+            yield Input("", placeholder="/path/to/ca.pem", id="cafile")
+            yield Label(self._error or "", id="connect-error", classes="error")
+            with Horizontal(classes="buttons"):
+                yield Button("Connect", variant="primary", id="connect")
+                yield Button("History", id="open-history")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#target", Input).focus()
+
+    def _fail(self, message: str) -> None:
+        self.query_one("#connect-error", Label).update(message)
+
+    @on(Button.Pressed, "#connect")
+    @on(Input.Submitted)
+    def connect(self) -> None:
+        from smtpscope.cli.tui import TargetProblem, options_for
+
+        target = self.query_one("#target", Input).value.strip()
+        port_text = self.query_one("#port", Input).value.strip()
+        security: Any = self.query_one("#security", Select).value
+        try:
+            options, label = options_for(
+                target,
+                port=int(port_text) if port_text else None,
+                security=None if security == "auto" else str(security),
+                helo=self.query_one("#helo", Input).value.strip() or DEFAULT_HELO,
+                verify=self.query_one("#verify", Switch).value,
+                cafile=self.query_one("#cafile", Input).value.strip() or None,
+            )
+        except (TargetProblem, ValueError) as exc:
+            self._fail(str(exc))
+            return
+        from smtpscope.tui.screens.session import SessionScreen
+
+        self.app.switch_screen(SessionScreen(options, target_label=label,
+                                             record_to=self._record_to))
+
+    @on(Button.Pressed, "#open-history")
+    def action_history(self) -> None:
+        from smtpscope.tui.screens.history import HistoryScreen
+
+        self.app.push_screen(HistoryScreen())

@@ -1,0 +1,32 @@
+"""F1 help: a modal showing the help entry of the focused widget."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Markdown
+
+from smtpscope.tui.help import help_for
+
+
+class HelpScreen(ModalScreen[None]):
+    """Shows help text; any of Escape, F1 or q closes it."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,f1,q", "dismiss", "Close", id="help.close"),
+    ]
+
+    def __init__(self, widget_id: str | None) -> None:
+        super().__init__()
+        self._text = help_for(widget_id)
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(classes="dialog", id="help-box"):
+            yield Markdown(self._text)
+
+    async def action_dismiss(self, result: None = None) -> None:
+        self.dismiss(None)

@@ -1,0 +1,114 @@
+"""History: past sessions from the recordings directory, newest first; Enter opens one."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Static
+
+from smtpscope.config import recordings_dir
+from smtpscope.sanitize import visible
+
+
+@dataclass(frozen=True)
+class PastSession:
+    """What the history list shows of one recording, read cheaply from its first/last lines."""
+
+    path: Path
+    target: str
+    started: float
+    outcome: str
+
+
+def _last_line(path: Path) -> bytes:
+    with path.open("rb") as fh:
+        fh.seek(0, 2)
+        size = fh.tell()
+        fh.seek(max(0, size - 4096))
+        tail = fh.read().rstrip(b"\n")
+    return tail.rsplit(b"\n", 1)[-1]
+
+
+def list_sessions(directory: Path | None = None, limit: int = 500) -> list[PastSession]:
+    """Recordings in ``directory`` (default: the user's), newest first; unreadable ones skipped."""
+    folder = directory or recordings_dir()
+    out: list[PastSession] = []
+    files = sorted(folder.glob("*.jsonl"), key=lambda p: p.stat().st_mtime, reverse=True)
+    for path in files[:limit]:
+        try:
+            with path.open("rb") as fh:
+                header = json.loads(fh.readline())
+            footer = json.loads(_last_line(path))
+        except (OSError, ValueError):
+            footer = {}
+            try:
+                with path.open("rb") as fh:
+                    header = json.loads(fh.readline())
+            except (OSError, ValueError):
+                continue
+        if not isinstance(header, dict):
+            continue
+        outcome = "unfinished (cut off)"
+        if isinstance(footer, dict) and footer.get("footer"):
+            outcome = str(footer.get("outcome") or "ended")
+        out.append(PastSession(
+            path=path,
+            target=str(header.get("target", "?")),
+            started=float(header.get("started_wall", path.stat().st_mtime)),
+            outcome=outcome,
+        ))
+    return out
+
+
+class HistoryScreen(Screen[None]):
+    """Lists past sessions; Enter opens the selected one in the replay screen."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "close", "Close", id="history.close"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        yield Static("Past sessions (newest first) · Enter opens · Esc closes", id="history-title")
+        yield DataTable(id="history", cursor_type="row")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        table.add_columns("when", "target", "outcome", "file")
+        self._sessions = list_sessions()
+        for past in self._sessions:
+            when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(past.started))
+            table.add_row(when, Text(visible(past.target)), Text(visible(past.outcome)),
+                          Text(past.path.name, style="dim"))
+        if not self._sessions:
+            self.query_one("#history-title", Static).update(
+                f"No recorded sessions yet in {recordings_dir()}")
+        table.focus()
+
+    @on(DataTable.RowSelected)
+    def open_row(self, event: DataTable.RowSelected) -> None:
+        from smtpscope.record import RecordingError, read_recording
+        from smtpscope.tui.screens.replay import ReplayScreen
+
+        past = self._sessions[event.cursor_row]
+        try:
+            recording = read_recording(past.path)
+        except RecordingError as exc:
+            self.notify(str(exc), severity="error")
+            return
+        self.app.push_screen(ReplayScreen(recording, step_mode=False))
+
+    def action_close(self) -> None:
+        if len(self.app.screen_stack) > 2:
+            self.app.pop_screen()
+        else:
+            self.app.exit()

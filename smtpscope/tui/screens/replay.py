@@ -1,0 +1,119 @@
+"""Replay: a recording opened read-only in the same panes, stepped through entry by entry."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from smtpscope.record import Recording
+from smtpscope.sanitize import visible
+from smtpscope.tui.explain import capabilities_from_entry, explain_entry
+from smtpscope.tui.widgets.capabilities import CapabilityInspector
+from smtpscope.tui.widgets.status import StatusBar
+from smtpscope.tui.widgets.transcript import TranscriptView
+
+
+class ReplayScreen(Screen[None]):
+    """Shows a recording; Space/Right steps forward, Left back, End shows all, Home restarts."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("space,right,n", "step(1)", "Step", id="replay.next"),
+        Binding("left,p", "step(-1)", "Back", id="replay.prev"),
+        Binding("end,G", "show_all", "All", id="replay.all"),
+        Binding("home,g", "restart", "Start", id="replay.start"),
+        Binding("f10", "toggle_timestamps", "Times", id="replay.timestamps"),
+        Binding("escape", "close", "Close", id="replay.close"),
+    ]
+
+    def __init__(self, recording: Recording, *, step_mode: bool = True) -> None:
+        super().__init__()
+        self.recording = recording
+        self.position = 0 if step_mode else len(recording.entries)
+
+    def compose(self) -> ComposeResult:
+        yield StatusBar(id="status")
+        with Horizontal(id="main"):
+            with Vertical(id="left"):
+                yield TranscriptView(id="transcript")
+                yield Static("", id="explain")
+            with VerticalScroll(id="side"):
+                yield CapabilityInspector(id="capabilities")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        status = self.query_one(StatusBar)
+        status.target = f"replay of {self.recording.target}"
+        status.peer = Path(self.recording.path).name
+        view = self.query_one(TranscriptView)
+        view.explain = explain_entry
+        for problem in self.recording.problems:
+            self.notify(problem, title="Recording damaged", severity="warning", timeout=10)
+        self._show()
+        view.focus()
+
+    def _show(self) -> None:
+        view = self.query_one(TranscriptView)
+        view.clear()
+        shown = self.recording.entries[: self.position]
+        view.add_entries(shown)
+        caps: Any = None
+        previous: Any = None
+        stage = ""
+        tls_seen = False
+        last_command = ""
+        for entry in shown:
+            if entry.kind == "tls":
+                tls_seen = True
+            if entry.direction == "client" and entry.kind in ("command", "raw"):
+                last_command = entry.text.strip()
+            parsed = capabilities_from_entry(entry, last_command)
+            if parsed is not None:
+                if caps is not None:
+                    previous, stage = caps, ("after STARTTLS" if tls_seen else "again")
+                caps = parsed
+        inspector = self.query_one(CapabilityInspector)
+        inspector.previous = previous
+        inspector.stage = stage
+        inspector.capabilities = caps
+        status = self.query_one(StatusBar)
+        total = len(self.recording.entries)
+        status.state = f"entry {self.position}/{total}" + (
+            "  (recording cut off)" if self.recording.truncated_line is not None else "")
+        status.tls = "TLS" if shown and shown[-1].tls else "plain"
+        status.tls_ok = bool(shown and shown[-1].tls)
+
+    def action_step(self, delta: int) -> None:
+        self.position = max(0, min(len(self.recording.entries), self.position + delta))
+        self._show()
+
+    def action_show_all(self) -> None:
+        self.position = len(self.recording.entries)
+        self._show()
+
+    def action_restart(self) -> None:
+        self.position = 0
+        self._show()
+
+    def action_toggle_timestamps(self) -> None:
+        view = self.query_one(TranscriptView)
+        view.show_timestamps = not view.show_timestamps
+        view.show_latency = view.show_timestamps
+
+    def action_close(self) -> None:
+        if len(self.app.screen_stack) > 2:
+            self.app.pop_screen()
+        else:
+            self.app.exit()
+
+    @on(TranscriptView.EntrySelected)
+    def on_entry_selected(self, message: TranscriptView.EntrySelected) -> None:
+        text = explain_entry(message.entry) if message.entry is not None else None
+        self.query_one("#explain", Static).update(Text(visible(text or ""), style="italic"))

@@ -1,0 +1,417 @@
+"""The main screen: transcript, composer, capability inspector and status bar for one session."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from smtpscope.protocol import (
+    Bdat,
+    Command,
+    Data,
+    Ehlo,
+    MailFrom,
+    MessageContent,
+    Noop,
+    Quit,
+    RcptTo,
+    Reply,
+    Rset,
+    StartTLS,
+    State,
+)
+from smtpscope.record import Entry, Recorder, make_header, to_text
+from smtpscope.session import Session, SessionError, SessionOptions
+from smtpscope.tui.explain import explain_entry
+from smtpscope.tui.widgets.capabilities import CapabilityInspector
+from smtpscope.tui.widgets.composer import Composer
+from smtpscope.tui.widgets.data_editor import DataEditor
+from smtpscope.tui.widgets.status import StatusBar
+from smtpscope.tui.widgets.transcript import TranscriptView
+
+BDAT_CHUNK = 64 * 1024
+
+
+class SessionScreen(Screen[None]):
+    """One live SMTP session. The screen owns the session worker; widgets never do I/O."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("f2", "ehlo", "EHLO", id="session.ehlo"),
+        Binding("f3", "starttls", "STARTTLS", id="session.starttls"),
+        Binding("f4", "auth_helper", "Auth", id="session.auth"),
+        Binding("ctrl+n", "new_message", "Message", id="session.new_message"),
+        Binding("f5", "reconnect", "Reconnect", id="session.reconnect"),
+        Binding("f6", "rset", "RSET", show=False, id="session.rset"),
+        Binding("f7", "noop", "NOOP", show=False, id="session.noop"),
+        Binding("f8", "quit_session", "QUIT", id="session.quit"),
+        Binding("f9", "history", "History", show=False, id="session.history"),
+        Binding("f10", "toggle_timestamps", "Times", show=False, id="session.timestamps"),
+        Binding("ctrl+s", "save_recording", "Save", show=False, id="session.save"),
+        Binding("ctrl+y", "copy_transcript", "Copy", show=False, id="session.copy"),
+    ]
+
+    def __init__(
+        self,
+        options: SessionOptions,
+        *,
+        target_label: str | None = None,
+        record_to: str | None = None,
+        hint: str | None = None,
+        record_secrets: bool = False,
+    ) -> None:
+        super().__init__()
+        self.options = options
+        self.target_label = target_label or f"{options.host}:{options.port}"
+        self.record_to = record_to
+        self.hint = hint
+        self.record_secrets = record_secrets
+        self.session: Session | None = None
+        self.recording_path: Path | None = None
+        self._caps_before: Any = None
+        self._caps_stage = ""
+
+    # -- layout ---------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield StatusBar(id="status")
+        with Horizontal(id="main"):
+            with Vertical(id="left"):
+                yield TranscriptView(id="transcript")
+                yield Static("", id="explain")
+                yield Composer(id="composer")
+            with VerticalScroll(id="side"):
+                yield CapabilityInspector(id="capabilities")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        status = self.query_one(StatusBar)
+        status.target = self.target_label
+        view = self.query_one(TranscriptView)
+        view.explain = explain_entry
+        composer = self.query_one(Composer)
+        composer.target_key = self.target_label
+        self.set_interval(1.0, self._tick)
+        self.connect_session()
+        composer.focus()
+
+    def _tick(self) -> None:
+        self.query_one(StatusBar).now = time.monotonic()
+
+    # -- the session worker -----------------------------------------------------------------
+
+    @work(exclusive=True, group="connect")
+    async def connect_session(self) -> None:
+        """Open the connection and read the banner; entries stream into the transcript."""
+        from smtpscope.config import recordings_dir
+
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        safe = "".join(c if c.isalnum() or c in ".-" else "_" for c in self.options.host)
+        self.recording_path = recordings_dir() / f"{stamp}-{safe}-{self.options.port}.jsonl"
+        session = Session(
+            self.options,
+            record_to=str(self.recording_path),
+            record_secrets=self.record_secrets,
+            on_close=self._on_session_closed,
+        )
+        if self.record_to:
+            extra = Recorder(
+                self.record_to,
+                make_header(self.target_label, role="client", security=self.options.security,
+                            secrets_recorded=self.record_secrets),
+            )
+            session.transcript.subscribe(extra)
+            self._extra_recorder = extra
+        self.session = session
+        session.transcript.subscribe(self._on_entry)
+        if self.hint:
+            session.transcript.note(self.hint)
+        status = self.query_one(StatusBar)
+        status.state = "connecting"
+        status.started = time.monotonic()
+        try:
+            await session.connect()
+        except SessionError as exc:
+            status.state = f"failed: {exc.stage}"
+            self.notify(str(exc), title="Connection failed", severity="error", timeout=8)
+            return
+        if session.stream is not None:
+            host, port = session.stream.peer[:2]
+            status.peer = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+        self._refresh_state()
+
+    def _on_entry(self, entry: Entry) -> None:
+        self.query_one(TranscriptView).add_entry(entry)
+        if entry.kind == "tls":
+            self._refresh_tls()
+        if entry.direction == "server":
+            self._refresh_state()
+
+    def _on_session_closed(self, reason: str) -> None:
+        if getattr(self, "_extra_recorder", None) is not None:
+            self._extra_recorder.close()
+        if self.is_mounted:
+            for status in self.query(StatusBar):
+                status.state = f"closed ({reason})"
+
+    def _refresh_tls(self) -> None:
+        status = self.query_one(StatusBar)
+        info = self.session.tls if self.session else None
+        if info is None:
+            status.tls, status.tls_ok = "plain", False
+        elif info.insecure:
+            status.tls, status.tls_ok = f"{info.version} INSECURE (not verified)", False
+        elif not info.verified:
+            status.tls, status.tls_ok = f"{info.version} unverified", False
+        else:
+            status.tls, status.tls_ok = f"{info.version} verified", True
+
+    def _refresh_state(self) -> None:
+        if self.session is None:
+            return
+        conn = self.session.conn
+        status = self.query_one(StatusBar)
+        if self.session.closed_reason is None:
+            status.state = conn.state.name.lower().replace("_", " ")
+        composer = self.query_one(Composer)
+        composer.capabilities = conn.capabilities
+        composer.state = conn.state
+        composer.in_auth = conn.state is State.AUTH
+        inspector = self.query_one(CapabilityInspector)
+        if conn.capabilities is not inspector.capabilities:
+            if conn.capabilities is not None:
+                inspector.previous = self._caps_before
+                inspector.stage = self._caps_stage
+            inspector.capabilities = conn.capabilities
+
+    # -- sending ------------------------------------------------------------------------------
+
+    def _remember_caps(self, stage: str) -> None:
+        if self.session is not None and self.session.conn.capabilities is not None:
+            self._caps_before = self.session.conn.capabilities
+            self._caps_stage = stage
+
+    async def _run(self, command: Command, *, force: bool = False) -> Reply | None:
+        """Send one command the way a person would expect, handling the ones that need more."""
+        session = self.session
+        if session is None or not session.is_open:
+            self.notify("Not connected: press F5 to reconnect.", severity="warning")
+            return None
+        try:
+            if isinstance(command, StartTLS) and not force:
+                self._remember_caps("after STARTTLS")
+                reply = await session.starttls()
+                self._refresh_tls()
+                if reply.code == 220:
+                    session.transcript.note("TLS is up: send EHLO again (F2) to see what "
+                                            "the server offers now.")
+                return reply
+            if isinstance(command, Quit):
+                return await session.quit()
+            reply = await session.command(command, force=force)
+        except SessionError as exc:
+            self.notify(str(exc), title=f"{exc.stage} failed", severity="error")
+            return None
+        finally:
+            self._refresh_state()
+        if isinstance(command, Data) and reply.code == 354:
+            self.open_data_editor()
+        return reply
+
+    @on(Composer.Submitted)
+    def on_composer_submitted(self, message: Composer.Submitted) -> None:
+        self.run_worker(self._run(message.command, force=message.off_script), group="send")
+
+    @on(Composer.RawSubmitted)
+    def on_composer_raw(self, message: Composer.RawSubmitted) -> None:
+        self.run_worker(self._raw(message.data, message.label), group="send")
+
+    async def _raw(self, data: bytes, label: str) -> None:
+        if self.session is None or not self.session.is_open:
+            self.notify("Not connected: press F5 to reconnect.", severity="warning")
+            return
+        in_data = self.session.conn.state is State.DATA
+        try:
+            # Raw bytes inside DATA are message content: a reply comes only after an
+            # end-of-data sequence, which the server may or may not recognise.
+            await self.session.send_raw(data, expect_reply=not in_data or _ends_data(data),
+                                        note=label)
+        except SessionError as exc:
+            self.notify(str(exc), severity="error")
+        self._refresh_state()
+
+    # -- DATA --------------------------------------------------------------------------------
+
+    def open_data_editor(self) -> None:
+        """Open the DATA editor; its result is sent as the message content."""
+        caps = self.session.conn.capabilities if self.session else None
+        editor = DataEditor(capabilities=caps, after_354=self.session is not None
+                            and self.session.conn.state is State.DATA)
+        self.app.push_screen(editor, self._data_done)
+
+    def _data_done(self, result: DataEditor.Result | None) -> None:
+        if result is None:
+            if self.session is not None and self.session.conn.state is State.DATA:
+                self.session.transcript.note(
+                    "Message editor closed: the server still waits for the message. Send it "
+                    "with the editor (Ctrl+N) or type raw bytes ending in \\r\\n.\\r\\n.",
+                    kind="warning",
+                )
+            return
+        self.run_worker(self._send_message(result), group="send")
+
+    async def _send_message(self, result: DataEditor.Result) -> None:
+        session = self.session
+        if session is None:
+            return
+        try:
+            if session.conn.state is not State.DATA and not await self._envelope(result):
+                return
+            if session.conn.state is State.DATA:
+                await session.send_content(MessageContent(result.content,
+                                                          verbatim=result.verbatim))
+        except SessionError as exc:
+            self.notify(str(exc), severity="error")
+        self._refresh_state()
+
+    async def _envelope(self, result: DataEditor.Result) -> bool:
+        """MAIL, RCPT and DATA (or BDAT, which carries the message itself); True at 354."""
+        session = self.session
+        assert session is not None
+        if not result.recipients:
+            session.transcript.note("The message names no recipient (To/Cc/Bcc): nothing sent.",
+                                    kind="warning")
+            return False
+        params: list[tuple[str, str | None]] = []
+        if result.smtputf8:
+            params.append(("SMTPUTF8", None))
+        if result.eightbit:
+            params.append(("BODY", "8BITMIME"))
+        reply = await self._run(MailFrom(result.sender, tuple(params)))
+        if reply is None or reply.code != 250:
+            return False
+        accepted = 0
+        for rcpt in result.recipients:
+            reply = await self._run(RcptTo(rcpt))
+            accepted += reply is not None and reply.code in (250, 251)
+        if not accepted:
+            session.transcript.note("No recipient was accepted: sending RSET.", kind="warning")
+            await self._run(Rset())
+            return False
+        if result.use_bdat:
+            chunks = [result.content[i:i + BDAT_CHUNK]
+                      for i in range(0, len(result.content), BDAT_CHUNK)] or [b""]
+            for i, chunk in enumerate(chunks):
+                reply = await session.command(Bdat(chunk, last=i == len(chunks) - 1))
+                if reply.code != 250:
+                    break
+            return False
+        reply = await session.command(Data())
+        return reply.code == 354
+
+    # -- actions ------------------------------------------------------------------------------
+
+    def action_ehlo(self) -> None:
+        self.run_worker(self._run(Ehlo(self.options.helo_name)), group="send")
+
+    def action_starttls(self) -> None:
+        """STARTTLS and, when it worked, EHLO again: the usual pair, in one key."""
+
+        async def both() -> None:
+            reply = await self._run(StartTLS())
+            if reply is not None and reply.code == 220 and self.session and self.session.is_open:
+                await self._run(Ehlo(self.options.helo_name))
+
+        self.run_worker(both(), group="send")
+
+    def action_rset(self) -> None:
+        self.run_worker(self._run(Rset()), group="send")
+
+    def action_noop(self) -> None:
+        self.run_worker(self._run(Noop()), group="send")
+
+    def action_quit_session(self) -> None:
+        self.run_worker(self._run(Quit()), group="send")
+
+    def action_new_message(self) -> None:
+        """Write a message, then walk MAIL, RCPT and DATA with the envelope its headers imply."""
+        if self.session is not None and self.session.conn.state is State.DATA:
+            self.open_data_editor()
+            return
+        caps = self.session.conn.capabilities if self.session else None
+        self.app.push_screen(DataEditor(capabilities=caps), self._data_done)
+
+    def action_auth_helper(self) -> None:
+        try:
+            from smtpscope.tui.screens.auth_helper import AuthHelperScreen
+        except ImportError:
+            self.notify("The auth helper is not available in this build.", severity="warning")
+            return
+        if self.session is None or not self.session.is_open:
+            self.notify("Not connected.", severity="warning")
+            return
+        self.app.push_screen(AuthHelperScreen(self.session, on_done=self._refresh_state))
+
+    def action_toggle_timestamps(self) -> None:
+        view = self.query_one(TranscriptView)
+        view.show_timestamps = not view.show_timestamps
+        view.show_latency = view.show_timestamps
+
+    def action_copy_transcript(self) -> None:
+        if self.session is None:
+            return
+        self.app.copy_to_clipboard(to_text(self.session.transcript))
+        self.notify("Transcript copied to the clipboard (redacted).")
+
+    def action_save_recording(self) -> None:
+        if self.recording_path is None:
+            return
+        target = Path.cwd() / self.recording_path.name
+        try:
+            target.write_bytes(self.recording_path.read_bytes())
+        except OSError as exc:
+            self.notify(f"Could not save: {exc}", severity="error")
+            return
+        self.notify(f"Recording saved to {target}")
+
+    def action_reconnect(self) -> None:
+        async def again() -> None:
+            if self.session is not None:
+                await self.session.close()
+            self._caps_before = None
+            self._caps_stage = ""
+            inspector = self.query_one(CapabilityInspector)
+            inspector.previous = None
+            inspector.capabilities = None
+            self.connect_session()
+
+        self.run_worker(again(), group="send")
+
+    def action_history(self) -> None:
+        from smtpscope.tui.screens.history import HistoryScreen
+
+        self.app.push_screen(HistoryScreen())
+
+    @on(TranscriptView.EntrySelected)
+    def on_entry_selected(self, message: TranscriptView.EntrySelected) -> None:
+        explanation = explain_entry(message.entry) if message.entry is not None else None
+        widget = self.query_one("#explain", Static)
+        widget.update(Text(explanation or "", style="italic"))
+
+    async def on_unmount(self) -> None:
+        if self.session is not None:
+            self.session._on_close = None  # the widgets are going away
+            await asyncio.shield(self.session.close())
+
+
+def _ends_data(data: bytes) -> bool:
+    return data.endswith((b"\r\n.\r\n", b"\n.\n", b"\r.\r", b"\n.\r\n", b"\r\n.\n", b".\r\n"))

@@ -1,0 +1,119 @@
+"""Capability inspector: EHLO keywords with params, meaning and RFC, and what changed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Group, RenderableType
+from rich.text import Text
+from textual.reactive import reactive
+from textual.widgets import Static
+
+from smtpscope.sanitize import visible
+
+
+def human_size(octets: int) -> str:
+    """Octets in the units people think in (SI, as mail servers document their limits)."""
+    value = float(octets)
+    for unit in ("bytes", "kB", "MB", "GB"):
+        if value < 1000 or unit == "GB":
+            return f"{int(value)} {unit}" if unit == "bytes" else f"{value:.1f} {unit}"
+        value /= 1000
+    return f"{octets} bytes"  # pragma: no cover
+
+
+def _supported_mechanisms() -> frozenset[str]:
+    try:
+        from smtpscope.auth import MECHANISMS
+    except ImportError:  # pragma: no cover
+        return frozenset()
+    return frozenset(name.upper() for name in MECHANISMS)
+
+
+class CapabilityInspector(Static):
+    """Shows the current EHLO capabilities; with ``previous`` set, marks the difference."""
+
+    DEFAULT_CSS = """
+    CapabilityInspector { padding: 0 1; }
+    """
+
+    capabilities: reactive[Any] = reactive(None, layout=True)
+    """The current engine ``Capabilities`` (None before EHLO)."""
+    previous: reactive[Any] = reactive(None, layout=True)
+    """Capabilities before the last STARTTLS/AUTH, for the diff (None when there is none)."""
+    stage: reactive[str] = reactive("")
+    """What the current set follows, e.g. "after STARTTLS"."""
+
+    def render(self) -> RenderableType:
+        caps = self.capabilities
+        title = Text("EHLO capabilities", style="bold")
+        if self.stage:
+            title.append(f"  ({self.stage})", style="dim")
+        if caps is None:
+            return Group(title, Text("Send EHLO to see what the server offers.", style="dim"))
+        header = Text("server: ", style="dim")
+        header.append(visible(getattr(caps, "domain", "") or "?"))
+        added: set[str] = set()
+        changed: set[str] = set()
+        removed: list[Any] = []
+        if self.previous is not None:
+            diff = self.previous.diff(caps)
+            added = {c.keyword.upper() for c in diff.added}
+            changed = {_keyword(c).upper() for c in diff.changed}
+            removed = list(diff.removed)
+        supported = _supported_mechanisms()
+        # Two lines a keyword (name and params, then meaning and RFC): it reads well in a
+        # narrow side pane, where a table would squeeze the meaning to nothing.
+        body = Text()
+        for cap in caps.keywords:
+            key = cap.keyword.upper()
+            mark, style = ("+", "bold green") if key in added else (
+                ("~", "bold yellow") if key in changed else (" ", "bold"))
+            body.append(f"{mark} ", style=style)
+            body.append(visible(cap.keyword), style=style)
+            params = self._params(cap, caps, supported)
+            if params.plain:
+                body.append(" ")
+                body.append_text(params)
+            body.append("\n")
+            body.append("    " + visible(cap.meaning or "not in the registry"), style="dim")
+            if cap.rfc:
+                body.append(f" · {visible(str(cap.rfc))}", style="dim italic")
+            body.append("\n")
+        for cap in removed:
+            body.append("- ", style="bold red")
+            body.append(visible(cap.keyword), style="red strike")
+            if cap.params:
+                body.append(" " + visible(" ".join(cap.params)), style="red strike")
+            body.append("\n")
+            body.append("    gone " + (self.stage or "now"), style="red")
+            body.append("\n")
+        parts: list[RenderableType] = [title, header, body]
+        if self.previous is not None and not (added or removed or changed):
+            parts.append(Text("no change from the previous EHLO", style="dim"))
+        elif self.previous is not None:
+            parts.append(Text("+ appeared  - disappeared  ~ changed", style="dim"))
+        return Group(*parts)
+
+    @staticmethod
+    def _params(cap: Any, caps: Any, supported: frozenset[str]) -> Text:
+        key = cap.keyword.upper()
+        if key == "SIZE":
+            size = caps.size
+            return Text(f"{size} ({human_size(size)})" if size else "no fixed limit")
+        if key == "AUTH" or key.startswith("AUTH="):
+            text = Text()
+            for i, mech in enumerate(cap.params):
+                if i:
+                    text.append(" ")
+                ok = mech.upper() in supported
+                text.append(visible(mech), style="bold green" if ok else "")
+            return text
+        return Text(visible(" ".join(cap.params)))
+
+
+def _keyword(item: Any) -> str:
+    """A changed item may be a Capability or an (old, new) pair."""
+    if isinstance(item, tuple):
+        return str(item[-1].keyword)
+    return str(item.keyword)

@@ -1,0 +1,360 @@
+"""The composer: one line that becomes a typed SMTP command, with hints, completion and history."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.text import Text
+from textual import on
+from textual.actions import SkipAction
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.reactive import reactive
+from textual.suggester import Suggester
+from textual.widget import Widget
+from textual.widgets import Input, Static
+
+from smtpscope.protocol import (
+    END_OF_DATA_VARIANTS,
+    SYNTAX,
+    CommandSyntaxError,
+    Raw,
+    State,
+    parse_command,
+)
+from smtpscope.tui.completion import (
+    advertisement_problems,
+    completions,
+    decode_escapes,
+    end_of_data_label,
+    state_problem,
+)
+from smtpscope.tui.history_store import HistoryStore
+
+if TYPE_CHECKING:
+    from smtpscope.protocol import Capabilities, Command
+
+# -- pure helpers (no widget state; tested directly) ------------------------------------------
+
+
+
+class _CommandSuggester(Suggester):
+    """Ghost-text completion from :func:`completions` (uncached: capabilities change)."""
+
+    def __init__(self, composer: Composer) -> None:
+        super().__init__(use_cache=False, case_sensitive=True)
+        self._composer = composer
+
+    async def get_suggestion(self, value: str) -> str | None:
+        if self._composer.raw or self._composer.in_auth:
+            return None
+        found = completions(value, self._composer.capabilities)
+        return found[0] if found else None
+
+
+# -- the widget -------------------------------------------------------------------------------
+
+_IDLE_HINT = "type an SMTP command · Tab completes · ↑↓ history · Ctrl+R raw bytes"
+_RAW_HINT = "raw: exact bytes; add \\r\\n yourself · escapes \\r \\n \\t \\0 \\xNN \\\\"
+_AUTH_HINT = "AUTH exchange: type the base64 answer to the 334 challenge, or * to cancel"
+
+
+class Composer(Widget):
+    """Input line plus hint line. Set ``capabilities``, ``state``, ``in_auth`` and ``target_key``;
+    listen for :class:`Composer.Submitted` and :class:`Composer.RawSubmitted`.
+    """
+
+    DEFAULT_CSS = """
+    Composer { height: auto; }
+    Composer > Input { border: tall $primary 50%; }
+    Composer > Input:focus { border: tall $primary; }
+    Composer.-raw > Input { border: tall $warning; }
+    Composer > #composer-hint { height: 1; padding: 0 1; color: $text-muted; }
+    Composer.-warning > #composer-hint { color: $warning; text-style: bold; }
+    Composer.-error > #composer-hint { color: $error; text-style: bold; }
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("up", "history_prev", "Previous line", show=False, id="composer.history_prev"),
+        Binding("down", "history_next", "Next line", show=False, id="composer.history_next"),
+        Binding("tab", "complete", "Complete", show=False, id="composer.complete"),
+        Binding("ctrl+r", "toggle_raw", "Raw bytes", id="composer.raw"),
+        Binding("ctrl+enter,alt+enter", "send_anyway", "Send anyway", show=False,
+                id="composer.send_anyway"),
+    ]
+
+    capabilities: reactive[Capabilities | None] = reactive(None, init=False)
+    """What the server advertised in its last EHLO reply (None before EHLO)."""
+    state: reactive[State | None] = reactive(None, init=False)
+    """The engine's session state; None when unknown, which disables state warnings."""
+    in_auth: reactive[bool] = reactive(False, init=False)
+    """True during an AUTH exchange: lines are answers to 334 and are never kept in history."""
+    target_key: reactive[str] = reactive("", init=False)
+    """Names the history file; empty keeps history in memory only."""
+    raw: reactive[bool] = reactive(False, init=False)
+    """Raw mode: the line is exact bytes with escapes, no CRLF added."""
+
+    @dataclass
+    class Submitted(Message):
+        """A line parsed into a command. ``off_script``: confirmed past a warning (send forced)."""
+
+        composer: Composer
+        command: Command
+        text: str
+        off_script: bool = False
+        notes: tuple[str, ...] = ()
+
+        @property
+        def control(self) -> Composer:
+            return self.composer
+
+    @dataclass
+    class RawSubmitted(Message):
+        """Exact bytes to put on the wire; ``label`` is what the transcript shows for them."""
+
+        composer: Composer
+        data: bytes
+        label: str
+
+        @property
+        def control(self) -> Composer:
+            return self.composer
+
+    def __init__(self, *, target_key: str = "", name: str | None = None, id: str | None = None,
+                 classes: str | None = None) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self._history = HistoryStore(target_key)
+        self.set_reactive(Composer.target_key, target_key)
+        self._history_index: int | None = None
+        self._draft = ""
+        self._held: str | None = None  # line waiting for a second Enter after a warning
+        self._cycle: list[str] = []  # Tab cycling candidates; current one is self._cycle[0]
+
+    def compose(self) -> ComposeResult:
+        yield Input(placeholder="EHLO client.example", suggester=_CommandSuggester(self),
+                    id="composer-input", select_on_focus=False)
+        yield Static(_IDLE_HINT, id="composer-hint")
+
+    @property
+    def input(self) -> Input:
+        """The inner Input (for tests and the screen's focus handling)."""
+        return self.query_one("#composer-input", Input)
+
+    @property
+    def history(self) -> list[str]:
+        """Lines kept for this target, oldest first."""
+        return self._history.entries
+
+    def focus(self, scroll_visible: bool = True) -> Composer:
+        """Focusing the composer focuses its input line."""
+        self.input.focus(scroll_visible)
+        return self
+
+    # -- attributes down ---------------------------------------------------------------------
+
+    def watch_target_key(self, key: str) -> None:
+        self._history = HistoryStore(key)
+        self._history_index = None
+
+    def watch_raw(self, raw: bool) -> None:
+        self.set_class(raw, "-raw")
+        self._held = None
+        self._update_hint()
+
+    def watch_in_auth(self) -> None:
+        self._held = None
+        self._update_hint()
+
+    def watch_state(self) -> None:
+        self._update_hint()
+
+    def watch_capabilities(self) -> None:
+        self._update_hint()
+
+    # -- hint line ---------------------------------------------------------------------------
+
+    def _show(self, text: str, level: str = "") -> None:
+        self.set_class(level == "warning", "-warning")
+        self.set_class(level == "error", "-error")
+        if self.is_mounted:
+            # Text, not markup: the line holds what the user typed, brackets and all.
+            self.query_one("#composer-hint", Static).update(Text(text))
+
+    @property
+    def hint(self) -> str:
+        """The hint line as plain text."""
+        return str(self.query_one("#composer-hint", Static).render())
+
+    def _update_hint(self) -> None:
+        if not self.is_mounted:
+            return
+        value = self.input.value
+        if self.raw:
+            try:
+                size = len(decode_escapes(value))
+            except ValueError as exc:
+                self._show(f"raw: {exc}", "error")
+                return
+            self._show(f"{_RAW_HINT} · {size} bytes", "")
+        elif self.in_auth:
+            self._show(_AUTH_HINT)
+        elif not value.strip():
+            self._show(_IDLE_HINT)
+        else:
+            verb = value.split()[0].upper().split(":")[0]
+            syntax = SYNTAX.get(verb)
+            if syntax is None:
+                matches = [v for v in SYNTAX if v.startswith(verb)]
+                syntax = SYNTAX[matches[0]] if len(matches) == 1 else None
+            self._show(syntax or f"{verb}: not a verb smtpscope knows; sent as typed")
+
+    @on(Input.Changed, "#composer-input")
+    def _changed(self, event: Input.Changed) -> None:
+        event.stop()
+        if self._held is not None and event.value != self._held:
+            self._held = None  # editing the line withdraws the pending warning
+        if self._cycle and event.value != self._cycle[0]:
+            self._cycle = []
+        if self._held is None:
+            self._update_hint()
+
+    # -- sending -----------------------------------------------------------------------------
+
+    @on(Input.Submitted, "#composer-input")
+    def _submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.submit(event.value)
+
+    def action_send_anyway(self) -> None:
+        """Send the current line even though it draws a warning (off-script)."""
+        self.submit(self.input.value, force=True)
+
+    def submit(self, text: str, *, force: bool = False) -> bool:
+        """Interpret ``text`` as if typed and Enter pressed; True when something was posted."""
+        if self.raw:
+            return self._submit_raw(text)
+        if not text.strip():
+            return False
+        held = self._held is not None and self._held == text
+        try:
+            # During AUTH the line is a SASL answer: base64, or "*" to cancel.
+            parsed = parse_command(text, state=State.AUTH if self.in_auth else None)
+        except CommandSyntaxError as exc:
+            form = f" · right form: {exc.hint}" if exc.hint else ""
+            if not self.in_auth:
+                self._held = None
+                self._show(f"✗ {exc.message}{form}", "error")
+                return False
+            if not (force or held):
+                # A broken answer is a legitimate experiment: hold it, never refuse it.
+                self._held = text
+                self._show(f"⚠ {exc.message} — Enter again to send it as typed (off-script)",
+                           "warning")
+                return False
+            raw = Raw(text.strip().encode("utf-8") + b"\r\n", note=exc.message)
+            self.post_message(self.Submitted(self, raw, text, True))
+            self._sent(text, remember=False)
+            return True
+        if self.in_auth:
+            self.post_message(self.Submitted(self, parsed.command, text, False, parsed.notes))
+            self._sent(text, remember=False)
+            return True
+        command = parsed.command
+        problems = [*advertisement_problems(command, self.capabilities)]
+        if (problem := state_problem(command, self.state)) is not None:
+            problems.append(problem)
+        confirmed = force or held
+        if problems and not confirmed:
+            self._held = text
+            self._show(f"⚠ {'; '.join(problems)} — Enter again to send anyway (off-script)",
+                       "warning")
+            return False
+        self.post_message(self.Submitted(self, command, text, bool(problems), parsed.notes))
+        self._sent(text)
+        return True
+
+    def _submit_raw(self, text: str) -> bool:
+        try:
+            data = decode_escapes(text)
+        except ValueError as exc:
+            self._show(f"raw: {exc}", "error")
+            return False
+        if not data:
+            return False
+        self.post_message(self.RawSubmitted(self, data, f"raw: {text}"))
+        self._sent(text, remember=not self.in_auth)
+        return True
+
+    def _sent(self, text: str, *, remember: bool = True) -> None:
+        if remember and not self.in_auth:
+            self._history.add(text)
+        self._held = None
+        self._history_index = None
+        self._draft = ""
+        self._cycle = []
+        self.input.value = ""
+        self._update_hint()
+
+    # -- raw mode and end-of-data variants ---------------------------------------------------
+
+    def action_toggle_raw(self) -> None:
+        """Switch between command mode and raw bytes."""
+        self.raw = not self.raw
+
+    def end_of_data_actions(self) -> list[tuple[str, str, bytes]]:
+        """``(name, label, bytes)`` for every end-of-data variant (PROTOCOL.md §5.4)."""
+        return [(name, end_of_data_label(name, data), data)
+                for name, data in END_OF_DATA_VARIANTS.items()]
+
+    def send_end_of_data(self, name: str) -> None:
+        """Post the end-of-data variant ``name`` as raw bytes."""
+        data = END_OF_DATA_VARIANTS[name]
+        label = f"end of data: {end_of_data_label(name, data)}"
+        self.post_message(self.RawSubmitted(self, data, label))
+
+    # -- completion --------------------------------------------------------------------------
+
+    def action_complete(self) -> None:
+        """Tab: take the first completion; Tab again cycles through the others."""
+        if self.raw or self.in_auth:
+            raise SkipAction()
+        value = self.input.value
+        if len(self._cycle) > 1 and value == self._cycle[0]:
+            self._cycle = self._cycle[1:] + self._cycle[:1]
+        else:
+            found = completions(value, self.capabilities)
+            if not found:
+                raise SkipAction()  # nothing to complete: let Tab move the focus
+            self._cycle = found
+        self._set_value(self._cycle[0])
+
+    def _set_value(self, value: str) -> None:
+        self.input.value = value
+        self.input.cursor_position = len(value)
+
+    # -- history -----------------------------------------------------------------------------
+
+    def action_history_prev(self) -> None:
+        """Recall the previous line; the unsent draft is kept for coming back down."""
+        entries = self._history.entries
+        if not entries:
+            return
+        if self._history_index is None:
+            self._draft = self.input.value
+            self._history_index = len(entries) - 1
+        elif self._history_index > 0:
+            self._history_index -= 1
+        self._set_value(entries[self._history_index])
+
+    def action_history_next(self) -> None:
+        """Walk forward through history, back to the draft at the end."""
+        if self._history_index is None:
+            return
+        self._history_index += 1
+        if self._history_index >= len(self._history.entries):
+            self._history_index = None
+            self._set_value(self._draft)
+        else:
+            self._set_value(self._history.entries[self._history_index])

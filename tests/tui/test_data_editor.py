@@ -1,0 +1,165 @@
+"""Tests for the DATA editor: prefilled draft, size against SIZE, encodings, BDAT, verbatim."""
+
+from __future__ import annotations
+
+from email import message_from_bytes, policy
+
+from textual.app import App
+from textual.widgets import Checkbox, Static, TextArea
+
+from smtpscope.protocol import Capabilities, Reply
+from smtpscope.tui.widgets.data_editor import DataEditor
+
+
+def caps(*lines: bytes) -> Capabilities:
+    all_lines = (b"mx.example.test", *lines)
+    raw = b"".join(
+        b"250" + (b" " if i == len(all_lines) - 1 else b"-") + line + b"\r\n"
+        for i, line in enumerate(all_lines)
+    )
+    return Capabilities.parse(Reply(code=250, lines=all_lines, raw=raw))
+
+
+class Host(App[None]):
+    """Pushes one editor and keeps what it returns."""
+
+    def __init__(self, editor: DataEditor) -> None:
+        super().__init__()
+        self.editor = editor
+        self.results: list[DataEditor.Result | None] = []
+
+    def on_mount(self) -> None:
+        self.push_screen(self.editor, self.results.append)
+
+
+def status(editor: DataEditor) -> str:
+    return str(editor.query_one("#data-status", Static).render())
+
+
+async def test_prefilled_draft_and_result() -> None:
+    editor = DataEditor(capabilities=caps(b"SIZE 10000000", b"8BITMIME"),
+                        from_addr="alice@example.test", to_addrs=["bob@example.test"],
+                        subject="안녕하세요 테스트", body="한국어 본문\n")
+    app = Host(editor)
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        text = editor.query_one("#data-text", TextArea).text
+        headers = [line.split(":")[0] for line in text.split("\n\n")[0].split("\n")]
+        assert headers == ["Date", "From", "To", "Subject", "Message-ID"]
+        assert "Subject: 안녕하세요 테스트\n" in text  # readable, encoded only on send
+        assert "of 10 MB allowed" in status(editor)
+        assert "8bit (8BITMIME)" in status(editor)
+        assert "headers RFC 2047 encoded" in status(editor)
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+    [result] = app.results
+    assert result is not None
+    assert not result.verbatim and not result.use_bdat and result.eightbit
+    assert result.content.count(b"\n") == result.content.count(b"\r\n")
+    parsed = message_from_bytes(result.content, policy=policy.default)
+    assert parsed["Subject"] == "안녕하세요 테스트"
+    assert b"=?utf-8?" in result.content.lower()
+    assert parsed["Content-Transfer-Encoding"] == "8bit"
+
+
+async def test_size_over_the_advertised_limit_is_flagged() -> None:
+    editor = DataEditor(capabilities=caps(b"SIZE 100"), body="x" * 200 + "\n")
+    app = Host(editor)
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        line = editor.query_one("#data-status", Static)
+        assert "of 100 B allowed" in status(editor)
+        assert "over the advertised SIZE" in status(editor)
+        assert line.has_class("-over")
+        assert "7-bit clean" in status(editor)
+
+
+async def test_status_follows_edits_after_the_debounce() -> None:
+    editor = DataEditor(capabilities=caps(b"SIZE 100000"), text="Subject: a\n\nb\n")
+    app = Host(editor)
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        before = status(editor)
+        editor.query_one("#data-text", TextArea).load_text("Subject: a\n\n" + "b" * 5000 + "\n")
+        await pilot.pause(0.5)
+        assert status(editor) != before
+        assert "5." in status(editor) and "KB" in status(editor)
+
+
+async def test_encoding_error_keeps_the_editor_open() -> None:
+    editor = DataEditor(capabilities=caps(), text="From: 사용자@example.test\n\nhi\n")
+    app = Host(editor)
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        assert "SMTPUTF8" in status(editor)
+        assert editor.query_one("#data-status", Static).has_class("-error")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert app.results == []
+        assert app.screen is editor
+
+
+async def test_smtputf8_used_when_advertised_and_needed() -> None:
+    editor = DataEditor(capabilities=caps(b"8BITMIME", b"SMTPUTF8"),
+                        text="From: 사용자@example.test\nSubject: 제목\n\n본문\n")
+    app = Host(editor)
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        assert "UTF-8 (SMTPUTF8)" in status(editor)
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+    [result] = app.results
+    assert result is not None and result.smtputf8
+    assert "Subject: 제목\r\n".encode() in result.content
+
+
+async def test_bdat_switch_needs_chunking() -> None:
+    without = DataEditor(capabilities=caps(b"8BITMIME"))
+    app = Host(without)
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        assert without.query_one("#data-bdat", Checkbox).disabled
+    with_chunking = DataEditor(capabilities=caps(b"CHUNKING"))
+    app = Host(with_chunking)
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        switch = with_chunking.query_one("#data-bdat", Checkbox)
+        assert not switch.disabled
+        switch.value = True
+        await pilot.pause()
+        assert "sent with BDAT" in status(with_chunking)
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+    [result] = app.results
+    assert result is not None and result.use_bdat
+    after_354 = DataEditor(capabilities=caps(b"CHUNKING"), after_354=True)
+    app = Host(after_354)
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        assert after_354.query_one("#data-bdat", Checkbox).disabled
+
+
+async def test_verbatim_sends_typed_bytes_with_lf() -> None:
+    text = "Subject: x\n\n.dot line\nend\n.\n"
+    editor = DataEditor(capabilities=caps(), text=text)
+    app = Host(editor)
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        editor.query_one("#data-verbatim", Checkbox).value = True
+        await pilot.pause()
+        assert "verbatim" in status(editor) and "LF" in status(editor)
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+    [result] = app.results
+    assert result is not None and result.verbatim
+    assert result.content == text.encode()
+
+
+async def test_escape_cancels() -> None:
+    editor = DataEditor()
+    app = Host(editor)
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        await pilot.press("escape")
+        await pilot.pause()
+    assert app.results == [None]
