@@ -1,3 +1,3 @@
-"""smtpscope: an interactive SMTP client, recorder and debugging server built on a sans-IO engine."""
+"""smtpscope: an interactive SMTP client, recorder and debugging server on a sans-IO engine."""
 
 __version__ = "0.1.0"

@@ -15,7 +15,9 @@ import re
 # can reorder or hide text on screen.
 # A backslash is escaped too, so a server that sends the four characters "\x1b" cannot pass
 # them off as an escaped ESC byte.
-_UNSAFE = re.compile("[\\\\\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\udc80-\udcff]")
+_UNSAFE = re.compile(
+    "[\\\\\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\udc80-\udcff]"
+)
 
 
 def _escape_char(match: re.Match[str]) -> str:
