@@ -15,7 +15,6 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 
 from smtpscope.cli import main
-from tests.peers.fixtures import clean_mta, mta  # noqa: F401  (the Postfix harness fixtures)
 
 USER, PASSWORD = "alice", "alice-secret-pw"
 

@@ -194,6 +194,12 @@ def start() -> int:
         return 1
     zones = zone_files()
     check_zones(nsd, zones)
+    if answers(address, port, list(zones)):
+        # Another server already answers here (e.g. an nsd whose state file was lost): a new
+        # one would fail to bind while the old one made it look ready.
+        log(f"something already answers DNS on {address}:{port}; stop it first or pick "
+            "another port with SMTPSCOPE_DNS_PORT")
+        return 1
     WORK.mkdir(parents=True, exist_ok=True)
     for stale in ("nsd.pid", "xfrd.state", "zone.list"):
         (WORK / stale).unlink(missing_ok=True)
