@@ -32,6 +32,24 @@ def explain_entry(entry: Entry) -> str | None:
     return str(explain(reply).summary)
 
 
+def describe_entry(entry: Entry) -> str | None:
+    """The longer explanation shown for a selected reply: the basic and enhanced codes apart."""
+    reply = reply_from_entry(entry)
+    if reply is None:
+        return None
+    from smtpscope.protocol import explain
+
+    found = explain(reply)
+    classes = {2: "success", 3: "intermediate: go on", 4: "temporary failure: retry later",
+               5: "permanent failure"}
+    text = f"{reply.code}: {found.basic} ({classes.get(reply.code // 100, 'unknown class')})"
+    if reply.enhanced is not None and found.enhanced:
+        text += f"\n{reply.enhanced}: {found.enhanced}"
+    if reply.warnings:
+        text += "\n" + "; ".join(reply.warnings)
+    return text
+
+
 def capabilities_from_entry(entry: Entry, last_command: str) -> Any:
     """Capabilities parsed from a recorded 250 reply when the last command was EHLO/LHLO."""
     if entry.code != 250 or last_command.split(" ", 1)[0].upper() not in ("EHLO", "LHLO"):

@@ -15,20 +15,21 @@ from textual.widgets import Footer, Static
 
 from smtpscope.record import Recording
 from smtpscope.sanitize import visible
-from smtpscope.tui.explain import capabilities_from_entry, explain_entry
+from smtpscope.tui.explain import capabilities_from_entry, describe_entry, explain_entry
 from smtpscope.tui.widgets.capabilities import CapabilityInspector
 from smtpscope.tui.widgets.status import StatusBar
 from smtpscope.tui.widgets.transcript import TranscriptView
 
 
 class ReplayScreen(Screen[None]):
-    """Shows a recording; Space/Right steps forward, Left back, End shows all, Home restarts."""
+    """Shows a recording; Space steps forward, P back, A shows all, S starts again."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("space,right,n", "step(1)", "Step", id="replay.next"),
-        Binding("left,p", "step(-1)", "Back", id="replay.prev"),
-        Binding("end,G", "show_all", "All", id="replay.all"),
-        Binding("home,g", "restart", "Start", id="replay.start"),
+        # Priority: the transcript pane keeps its own arrows, Home and End for moving around.
+        Binding("space,n", "step(1)", "Step", priority=True, id="replay.next"),
+        Binding("p,backspace", "step(-1)", "Back", priority=True, id="replay.prev"),
+        Binding("a", "show_all", "All", priority=True, id="replay.all"),
+        Binding("s", "restart", "Start", priority=True, id="replay.start"),
         Binding("f10", "toggle_timestamps", "Times", id="replay.timestamps"),
         Binding("escape", "close", "Close", id="replay.close"),
     ]
@@ -115,5 +116,6 @@ class ReplayScreen(Screen[None]):
 
     @on(TranscriptView.EntrySelected)
     def on_entry_selected(self, message: TranscriptView.EntrySelected) -> None:
-        text = explain_entry(message.entry) if message.entry is not None else None
-        self.query_one("#explain", Static).update(Text(visible(text or ""), style="italic"))
+        text = describe_entry(message.entry) if message.entry is not None else None
+        self.query_one("#explain", Static).update(
+            Text(visible(text or "").replace("\\x0a", "\n"), style="italic"))

@@ -30,9 +30,10 @@ from smtpscope.protocol import (
     StartTLS,
     State,
 )
-from smtpscope.record import Entry, Recorder, make_header, to_text
+from smtpscope.record import Entry, to_text
+from smtpscope.sanitize import visible
 from smtpscope.session import Session, SessionError, SessionOptions
-from smtpscope.tui.explain import explain_entry
+from smtpscope.tui.explain import describe_entry, explain_entry
 from smtpscope.tui.widgets.capabilities import CapabilityInspector
 from smtpscope.tui.widgets.composer import Composer
 from smtpscope.tui.widgets.data_editor import DataEditor
@@ -117,20 +118,13 @@ class SessionScreen(Screen[None]):
         stamp = time.strftime("%Y%m%d-%H%M%S")
         safe = "".join(c if c.isalnum() or c in ".-" else "_" for c in self.options.host)
         self.recording_path = recordings_dir() / f"{stamp}-{safe}-{self.options.port}.jsonl"
+        paths = [str(self.recording_path)] + ([self.record_to] if self.record_to else [])
         session = Session(
             self.options,
-            record_to=str(self.recording_path),
+            record_to=paths,
             record_secrets=self.record_secrets,
             on_close=self._on_session_closed,
         )
-        if self.record_to:
-            extra = Recorder(
-                self.record_to,
-                make_header(self.target_label, role="client", security=self.options.security,
-                            secrets_recorded=self.record_secrets),
-            )
-            session.transcript.subscribe(extra)
-            self._extra_recorder = extra
         self.session = session
         session.transcript.subscribe(self._on_entry)
         if self.hint:
@@ -157,8 +151,6 @@ class SessionScreen(Screen[None]):
             self._refresh_state()
 
     def _on_session_closed(self, reason: str) -> None:
-        if getattr(self, "_extra_recorder", None) is not None:
-            self._extra_recorder.close()
         if self.is_mounted:
             for status in self.query(StatusBar):
                 status.state = f"closed ({reason})"
@@ -403,9 +395,9 @@ class SessionScreen(Screen[None]):
 
     @on(TranscriptView.EntrySelected)
     def on_entry_selected(self, message: TranscriptView.EntrySelected) -> None:
-        explanation = explain_entry(message.entry) if message.entry is not None else None
+        explanation = describe_entry(message.entry) if message.entry is not None else None
         widget = self.query_one("#explain", Static)
-        widget.update(Text(explanation or "", style="italic"))
+        widget.update(Text(visible(explanation or "").replace("\\x0a", "\n"), style="italic"))
 
     async def on_unmount(self) -> None:
         if self.session is not None:

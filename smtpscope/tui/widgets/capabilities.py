@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from rich.console import Group, RenderableType
 from rich.text import Text
 from textual.reactive import reactive
 from textual.widgets import Static
@@ -44,13 +43,14 @@ class CapabilityInspector(Static):
     stage: reactive[str] = reactive("")
     """What the current set follows, e.g. "after STARTTLS"."""
 
-    def render(self) -> RenderableType:
+    def render(self) -> Text:
         caps = self.capabilities
         title = Text("EHLO capabilities", style="bold")
         if self.stage:
             title.append(f"  ({self.stage})", style="dim")
         if caps is None:
-            return Group(title, Text("Send EHLO to see what the server offers.", style="dim"))
+            return Text("\n").join(
+                [title, Text("Send EHLO to see what the server offers.", style="dim")])
         header = Text("server: ", style="dim")
         header.append(visible(getattr(caps, "domain", "") or "?"))
         added: set[str] = set()
@@ -76,7 +76,7 @@ class CapabilityInspector(Static):
                 body.append(" ")
                 body.append_text(params)
             body.append("\n")
-            body.append("    " + visible(cap.meaning or "not in the registry"), style="dim")
+            body.append(" " * 4 + visible(cap.meaning or "not in the registry"), style="dim")
             if cap.rfc:
                 body.append(f" · {visible(str(cap.rfc))}", style="dim italic")
             body.append("\n")
@@ -86,14 +86,16 @@ class CapabilityInspector(Static):
             if cap.params:
                 body.append(" " + visible(" ".join(cap.params)), style="red strike")
             body.append("\n")
-            body.append("    gone " + (self.stage or "now"), style="red")
+            body.append(" " * 4 + "gone " + (self.stage or "now"), style="red")
             body.append("\n")
-        parts: list[RenderableType] = [title, header, body]
+        body.rstrip()
+        parts: list[Text] = [title, header, body]
         if self.previous is not None and not (added or removed or changed):
             parts.append(Text("no change from the previous EHLO", style="dim"))
         elif self.previous is not None:
             parts.append(Text("+ appeared  - disappeared  ~ changed", style="dim"))
-        return Group(*parts)
+        # One Text, not a Group: Textual keeps its spacing exactly.
+        return Text("\n").join(parts)
 
     @staticmethod
     def _params(cap: Any, caps: Any, supported: frozenset[str]) -> Text:

@@ -8,6 +8,7 @@ from typing import ClassVar
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
+from textual.actions import SkipAction
 from textual.binding import Binding, BindingType
 from textual.cache import LRUCache
 from textual.geometry import Size
@@ -165,6 +166,9 @@ class TranscriptView(ScrollView, can_focus=True):
         self._update_virtual_size()
         if self.follow and self._was_at_end and not self.is_vertical_scrollbar_grabbed:
             self.scroll_end(animate=False, immediate=True, x_axis=False)
+            # A horizontal scrollbar that appears with this batch shortens the viewport only
+            # after layout: scroll again then, or the newest line hides behind it.
+            self.call_after_refresh(self.scroll_end, animate=False, x_axis=False)
         self.refresh()
 
     def _update_virtual_size(self) -> None:
@@ -278,6 +282,8 @@ class TranscriptView(ScrollView, can_focus=True):
         self.scroll_end(animate=False, immediate=True, x_axis=False)
 
     def action_clear_selection(self) -> None:
+        if self.cursor_row < 0:
+            raise SkipAction()  # nothing selected: let Escape close the screen instead
         self.select_row(-1)
 
     def action_toggle_fold(self) -> None:

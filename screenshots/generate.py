@@ -1,0 +1,119 @@
+"""Regenerate the SVG screenshots in this folder from the app factory the tests use.
+
+Run from the repository root: ``python screenshots/generate.py``. It starts the embedded server
+on free loopback ports (with one injected RCPT failure, so an error can be explained), drives
+the TUI headless through a real session, and saves one SVG per state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+SIZE = (120, 36)
+
+
+async def until(pilot, condition: Callable[[], bool], timeout: float = 10.0) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        if loop.time() > deadline:
+            raise SystemExit("screenshots: the session did not reach the expected state")
+        await pilot.pause(0.05)
+
+
+def save(app, name: str) -> None:
+    path = HERE / f"{name}.svg"
+    path.write_text(app.export_screenshot(), encoding="utf-8")
+    print(f"wrote {path.relative_to(HERE.parent)}")
+
+
+async def type_line(pilot, text: str) -> None:
+    composer = pilot.app.screen.query_one("Composer")
+    composer.input.focus()
+    composer.input.value = text
+    composer.input.cursor_position = len(text)
+    await pilot.press("enter")
+
+
+async def session_shots() -> Path:
+    from smtpscope.server.demo import open_demo_server
+    from smtpscope.server.faults import parse_fault
+    from smtpscope.session import SessionOptions
+    from smtpscope.tui.app import create_app
+
+    demo = await open_demo_server(faults=(parse_fault("RCPT:550:1"),))
+    try:
+        options = SessionOptions(host=demo.host, port=demo.port, security="plain",
+                                 cafile=str(demo.cafile))
+        app = create_app(options=options, target_label=f"demo {demo.host}:{demo.port}")
+        async with app.run_test(size=SIZE) as pilot:
+            screen = app.screen
+
+            def replies() -> int:
+                return sum(1 for e in screen.session.transcript if e.kind == "reply")
+
+            await until(pilot, lambda: screen.session is not None and replies() == 1)
+            await pilot.press("f2")
+            await until(pilot, lambda: replies() == 2)
+            save(app, "main-after-ehlo")
+            await pilot.press("f3")
+            await until(pilot, lambda: replies() == 4)
+            await pilot.pause(0.2)
+            save(app, "starttls-capability-diff")
+            await type_line(pilot, "mail from:<demo@example.test>")
+            await until(pilot, lambda: replies() == 5)
+            await type_line(pilot, "rcpt to:<bob@example.test>")
+            await until(pilot, lambda: replies() == 6)
+            view = screen.query_one("TranscriptView")
+            view.focus()
+            await pilot.press("end")
+            while view.selected_entry is not None and view.selected_entry.code != 550:
+                await pilot.press("up")
+            await pilot.pause(0.2)
+            save(app, "error-explained")
+            await type_line(pilot, "rset")
+            await until(pilot, lambda: replies() == 7)
+            await pilot.press("ctrl+n")
+            await pilot.pause(0.4)
+            editor = app.screen
+            area = editor.query_one("#data-text")
+            area.load_text(area.text.replace("Subject: smtpscope test",
+                                             "Subject: 안녕하세요 — smtpscope"))
+            await pilot.pause(0.4)
+            save(app, "data-editor")
+            await pilot.press("escape")
+            await pilot.press("f8")
+            await until(pilot, lambda: screen.session.closed_reason is not None)
+            recording = screen.recording_path
+    finally:
+        await demo.aclose()
+    assert recording is not None
+    return recording
+
+
+async def replay_shot(recording: Path) -> None:
+    from smtpscope.tui.app import create_app
+
+    app = create_app(replay_path=str(recording))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press(*["space"] * 9)
+        await pilot.pause(0.2)
+        save(app, "replay")
+
+
+async def main() -> None:
+    recording = await session_shots()
+    await replay_shot(recording)
+
+
+if __name__ == "__main__":
+    # Keep the user's history and recordings out of it.
+    os.environ["SMTPSCOPE_HOME"] = tempfile.mkdtemp(prefix="smtpscope-shots-")
+    sys.path.insert(0, str(HERE.parent))
+    asyncio.run(main())

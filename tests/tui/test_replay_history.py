@@ -1,0 +1,76 @@
+"""Replay and history screens: a recording reopened read-only, stepped entry by entry."""
+
+from __future__ import annotations
+
+import os
+
+from smtpscope.config import recordings_dir
+from smtpscope.tui.app import create_app
+from smtpscope.tui.screens.history import HistoryScreen, list_sessions
+from smtpscope.tui.screens.replay import ReplayScreen
+from smtpscope.tui.widgets.capabilities import CapabilityInspector
+from smtpscope.tui.widgets.transcript import TranscriptView
+from tests.tui.sample import write_sample
+
+SIZE = (120, 40)
+
+
+async def test_replay_steps_and_rebuilds_the_panes(tmp_path) -> None:
+    path = write_sample(tmp_path / "s.jsonl")
+    app = create_app(replay_path=str(path))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        assert isinstance(screen, ReplayScreen)
+        view = screen.query_one(TranscriptView)
+        assert view.entry_count == 0
+        await pilot.press("space", "space", "space")
+        assert view.entry_count == 3
+        await pilot.press("p")
+        assert view.entry_count == 2
+        await pilot.press("a")
+        total = len(screen.recording.entries)
+        assert view.entry_count == total
+        inspector = screen.query_one(CapabilityInspector)
+        assert inspector.capabilities is not None and inspector.previous is not None
+        diff = inspector.previous.diff(inspector.capabilities)
+        assert [c.keyword for c in diff.removed] == ["STARTTLS"]
+        assert [c.keyword for c in diff.added] == ["AUTH"]
+        text = view.to_text()
+        assert "AGFsaWNl" not in text and "alice-secret-pw" not in text  # redacted at record
+        assert "↳ 550 5.1.1" in text
+        await pilot.press("s")
+        assert view.entry_count == 0
+
+
+async def test_replay_of_a_cut_recording_loads_what_it_can(tmp_path) -> None:
+    path = write_sample(tmp_path / "s.jsonl")
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) - 200])
+    app = create_app(replay_path=str(path))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        assert isinstance(screen, ReplayScreen)
+        assert screen.recording.truncated_line is not None
+        await pilot.press("a")
+        assert "cut off" in screen.query_one("StatusBar").state
+        assert screen.query_one(TranscriptView).entry_count == len(screen.recording.entries) > 10
+
+
+async def test_history_lists_sessions_and_opens_one() -> None:
+    folder = recordings_dir()
+    older = write_sample(folder / "20261101-000000-old.jsonl")
+    newer = write_sample(folder / "20261102-000000-new.jsonl")
+    os.utime(older, (1, 1))
+    (folder / "junk.jsonl").write_text("not json\n")
+    sessions = list_sessions()
+    assert [s.path.name for s in sessions] == [newer.name, older.name]
+    assert sessions[0].outcome == "closed by server"
+    app = create_app(history=True)
+    async with app.run_test(size=SIZE) as pilot:
+        assert isinstance(app.screen, HistoryScreen)
+        await pilot.press("enter")
+        await pilot.pause(0.1)
+        assert isinstance(app.screen, ReplayScreen)
+        assert app.screen.recording.path == newer
+        await pilot.press("escape")
+        assert isinstance(app.screen, HistoryScreen)

@@ -1,0 +1,193 @@
+"""Pilot tests of the session screen: composer → transcript → panes, against a real server."""
+
+from __future__ import annotations
+
+import asyncio
+import mailbox
+from collections.abc import AsyncIterator, Callable
+
+import pytest
+
+from smtpscope.protocol import State
+from smtpscope.record import read_recording
+from smtpscope.server.demo import DemoServer, open_demo_server
+from smtpscope.session import SessionOptions
+from smtpscope.tui.app import SmtpScopeApp, create_app
+from smtpscope.tui.screens.session import SessionScreen
+from smtpscope.tui.widgets.capabilities import CapabilityInspector
+from smtpscope.tui.widgets.composer import Composer
+from smtpscope.tui.widgets.data_editor import DataEditor
+from smtpscope.tui.widgets.status import StatusBar
+from smtpscope.tui.widgets.transcript import TranscriptView
+
+SIZE = (120, 40)
+
+
+@pytest.fixture
+async def demo() -> AsyncIterator[DemoServer]:
+    server = await open_demo_server()
+    try:
+        yield server
+    finally:
+        await server.aclose()
+
+
+def app_for(demo: DemoServer, **extra: object) -> SmtpScopeApp:
+    options = SessionOptions(host=demo.host, port=demo.port, security="plain",
+                             cafile=str(demo.cafile))
+    return create_app(options=options, target_label="demo", **extra)  # type: ignore[arg-type]
+
+
+async def until(pilot, condition: Callable[[], bool], timeout: float = 5.0) -> None:
+    """Let the app run until ``condition`` holds (network replies arrive asynchronously)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        if loop.time() > deadline:
+            raise AssertionError("condition not reached in time")
+        await pilot.pause(0.02)
+
+
+def shown(widget) -> str:
+    """What a widget renders, as plain text."""
+    from rich.console import Console
+
+    console = Console(width=100, record=True, file=open("/dev/null", "w"))  # noqa: SIM115
+    console.print(widget.render())
+    return console.export_text()
+
+
+def screen_of(app: SmtpScopeApp) -> SessionScreen:
+    screen = app.screen
+    assert isinstance(screen, SessionScreen)
+    return screen
+
+
+def replies(screen: SessionScreen) -> list[int]:
+    assert screen.session is not None
+    return [e.code for e in screen.session.transcript if e.kind == "reply" and e.code]
+
+
+async def type_line(pilot, text: str) -> None:
+    composer = pilot.app.screen.query_one(Composer)
+    composer.input.value = text
+    composer.input.cursor_position = len(text)
+    await pilot.press("enter")
+
+
+async def test_banner_ehlo_and_typed_command_reach_every_pane(demo: DemoServer) -> None:
+    app = app_for(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = screen_of(app)
+        await until(pilot, lambda: replies(screen) == [220])
+        await pilot.press("f2")
+        await until(pilot, lambda: len(replies(screen)) == 2)
+        inspector = screen.query_one(CapabilityInspector)
+        assert inspector.capabilities is not None
+        assert "STARTTLS" in [c.keyword for c in inspector.capabilities.keywords]
+        await type_line(pilot, "mail from:<alice@example.test>")
+        await until(pilot, lambda: len(replies(screen)) == 3)
+        assert replies(screen)[-1] == 250
+        assert screen.session is not None and screen.session.conn.state is State.MAIL
+        view = screen.query_one(TranscriptView)
+        text = view.to_text()
+        assert "C: MAIL FROM:<alice@example.test>" in text
+        assert "S: 250" in text
+        assert screen.query_one(StatusBar).state == "mail"
+
+
+async def test_starttls_shows_the_capability_diff(demo: DemoServer) -> None:
+    app = app_for(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = screen_of(app)
+        await until(pilot, lambda: replies(screen) == [220])
+        await pilot.press("f2")
+        await until(pilot, lambda: len(replies(screen)) == 2)
+        await pilot.press("f3")  # STARTTLS, then EHLO again
+        await until(pilot, lambda: len(replies(screen)) == 4)
+        assert screen.session is not None and screen.session.tls is not None
+        assert screen.session.tls.verified
+        inspector = screen.query_one(CapabilityInspector)
+        assert inspector.previous is not None
+        diff = inspector.previous.diff(inspector.capabilities)
+        assert [c.keyword for c in diff.removed] == ["STARTTLS"]
+        rendered = shown(inspector)
+        assert "gone after STARTTLS" in rendered
+        status = screen.query_one(StatusBar)
+        assert status.tls.startswith("TLSv1") and status.tls_ok
+        assert "TLS started" in screen.query_one(TranscriptView).to_text()
+
+
+async def test_error_reply_is_explained_inline_and_on_selection(demo: DemoServer) -> None:
+    app = app_for(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = screen_of(app)
+        await until(pilot, lambda: replies(screen) == [220])
+        await pilot.press("f2")
+        await until(pilot, lambda: len(replies(screen)) == 2)
+        # RCPT before MAIL: held as invalid in this state, then sent anyway (off-script).
+        await type_line(pilot, "rcpt to:<bob@example.test>")
+        composer = screen.query_one(Composer)
+        assert composer.has_class("-warning")
+        await pilot.press("enter")
+        await until(pilot, lambda: len(replies(screen)) == 3)
+        assert replies(screen)[-1] == 503
+        view = screen.query_one(TranscriptView)
+        text = view.to_text()
+        assert "C! RCPT TO:<bob@example.test>" in text
+        assert "↳ 503" in text  # the catalogue's explanation, inline under the reply
+        view.focus()
+        await pilot.press("end")
+        await until(pilot, lambda: view.selected_entry is not None)
+        while view.selected_entry is not None and view.selected_entry.code != 503:
+            await pilot.press("up")
+        await pilot.pause(0.1)
+        explanation = shown(screen.query_one("#explain"))
+        assert "503" in explanation and "sequence" in explanation.lower()
+
+
+async def test_new_message_walks_the_envelope_and_delivers(demo: DemoServer) -> None:
+    app = app_for(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = screen_of(app)
+        await until(pilot, lambda: replies(screen) == [220])
+        await pilot.press("f2")
+        await until(pilot, lambda: len(replies(screen)) == 2)
+        await pilot.press("ctrl+n")
+        await until(pilot, lambda: isinstance(app.screen, DataEditor))
+        editor = app.screen
+        assert isinstance(editor, DataEditor)
+        text = editor.text.replace("Subject: smtpscope test", "Subject: 안녕하세요 테스트")
+        text = text.replace("recipient@example.test", "bob@example.test")
+        editor.query_one("#data-text").load_text(text)  # type: ignore[attr-defined]
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: len(replies(screen)) >= 6)
+        assert replies(screen)[2:] == [250, 250, 354, 250]
+        box = mailbox.Maildir(str(demo.maildir), create=False)
+        messages = [box.get_bytes(key) for key in box.keys()]
+        assert any("안녕하세요 테스트".encode() in m for m in messages)
+
+
+async def test_session_is_recorded_for_history(demo: DemoServer, tmp_path) -> None:
+    extra = tmp_path / "copy.jsonl"
+    app = app_for(demo, record_to=str(extra))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = screen_of(app)
+        await until(pilot, lambda: replies(screen) == [220])
+        await pilot.press("f8")  # QUIT
+        await until(pilot, lambda: screen.session is not None
+                    and screen.session.closed_reason is not None)
+        path = screen.recording_path
+    assert path is not None
+    for recording in (read_recording(path), read_recording(extra)):
+        assert [e.code for e in recording.entries if e.kind == "reply"] == [220, 221]
+        assert recording.footer is not None
+
+
+async def test_connect_screen_explains_a_bad_target() -> None:
+    app = create_app(initial_target="smpt://mx.example.test")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("enter")
+        await pilot.pause(0.1)
+        message = shown(app.screen.query_one("#connect-error"))
+        assert "did you mean smtp" in message

@@ -1,0 +1,57 @@
+"""Snapshot tests of the main states, from a fixed recording (so no clock or port varies)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from smtpscope.protocol import Capabilities, parse_reply
+from smtpscope.tui.app import SmtpScopeApp, create_app
+from smtpscope.tui.widgets.data_editor import DataEditor
+from tests.tui.sample import EHLO_TLS, write_sample
+
+SIZE = (120, 36)
+
+DRAFT = (
+    "Date: Fri, 27 Nov 2026 10:00:00 +0000\n"
+    "From: alice@example.test\n"
+    "To: bob@example.test\n"
+    "Subject: 안녕하세요, smtpscope\n"
+    "Message-ID: <fixed.1@example.test>\n"
+    "\n"
+    "한국어 본문입니다.\n"
+    ".a line that will be dot-stuffed\n"
+)
+
+
+@pytest.fixture
+def recording(tmp_path: Path) -> Path:
+    return write_sample(tmp_path / "sample.jsonl")
+
+
+def test_replay_after_ehlo(snap_compare, recording: Path) -> None:
+    app = create_app(replay_path=str(recording))
+    assert snap_compare(app, press=["space"] * 5, terminal_size=SIZE)
+
+
+def test_replay_after_starttls_with_capability_diff_and_error(snap_compare, recording: Path) -> None:
+    app = create_app(replay_path=str(recording))
+    assert snap_compare(app, press=["a"], terminal_size=SIZE)
+
+
+def test_data_editor(snap_compare, recording: Path) -> None:
+    caps = Capabilities.parse(parse_reply(EHLO_TLS))
+    app: SmtpScopeApp = create_app(replay_path=str(recording))
+
+    async def open_editor(pilot) -> None:
+        await pilot.app.push_screen(DataEditor(capabilities=caps, text=DRAFT))
+        await pilot.pause(0.4)  # the size line is recomputed after typing stops
+
+    assert snap_compare(app, run_before=open_editor, terminal_size=SIZE)
+
+
+def test_connect_screen_with_bad_target(snap_compare) -> None:
+    app = create_app(initial_target="smpt://mx.example.test",
+                     connect_error="unknown scheme 'smpt'; did you mean smtp?")
+    assert snap_compare(app, terminal_size=SIZE)
