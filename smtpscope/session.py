@@ -16,7 +16,7 @@ import asyncio
 import contextlib
 import ssl
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -132,7 +132,7 @@ class Session:
         options: SessionOptions,
         *,
         transcript: Transcript | None = None,
-        record_to: str | None = None,
+        record_to: str | Sequence[str] | None = None,
         record_secrets: bool = False,
         on_close: Callable[[str], None] | None = None,
     ) -> None:
@@ -143,23 +143,21 @@ class Session:
         self.tls: TLSInfo | None = None
         self.greeting: Reply | None = None
         self.closed_reason: str | None = None
-        self.recorder: Recorder | None = None
         self._on_close = on_close
         self._waiters: deque[tuple[asyncio.Future[Reply], float]] = deque()
         self._greeting_waiter: asyncio.Future[Reply] | None = None
         self._reader: asyncio.Task[None] | None = None
         self._server_name = options.tls_server_name
-        if record_to is not None:
-            self.recorder = Recorder(
-                record_to,
-                make_header(
-                    f"{options.host}:{options.port}",
-                    role="client",
-                    security=options.security,
-                    secrets_recorded=record_secrets,
-                ),
-            )
-            self.transcript.subscribe(self.recorder)
+        paths = [record_to] if isinstance(record_to, str) else list(record_to or ())
+        header = make_header(
+            f"{options.host}:{options.port}",
+            role="client",
+            security=options.security,
+            secrets_recorded=record_secrets,
+        )
+        self.recorders = [Recorder(path, header) for path in paths]
+        for recorder in self.recorders:
+            self.transcript.subscribe(recorder)
 
     # -- state -------------------------------------------------------------------------------
 
@@ -465,10 +463,10 @@ class Session:
         if self.stream is not None:
             await self.stream.close()
         self._finish("closed")
-        if self.recorder is not None:
-            self.recorder.write_footer(outcome=self.closed_reason)
-            self.recorder.close()
-            self.recorder = None
+        recorders, self.recorders = self.recorders, []
+        for recorder in recorders:
+            recorder.write_footer(outcome=self.closed_reason)
+            recorder.close()
 
 
 def _b64decode(data: bytes) -> bytes:
