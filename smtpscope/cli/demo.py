@@ -30,28 +30,44 @@ def demo_hint(host: str, port: int, user: str, password: str) -> str:
     )
 
 
-def run(args: argparse.Namespace) -> int:
-    from smtpscope.server.demo import start_demo_server
-    from smtpscope.server.runner import ServerError
+def build_demo_app(demo: Any, *, implicit_tls: bool = False) -> Any:
+    """The TUI connected to a running demo server (``DemoServer``), with the first-run hint."""
     from smtpscope.session import SessionOptions
     from smtpscope.tui.app import create_app
 
+    port = demo.tls_port if implicit_tls else demo.port
+    options = SessionOptions(
+        host=demo.host,
+        port=port,
+        security="implicit" if implicit_tls else "plain",
+        cafile=str(demo.cafile) if demo.cafile else None,
+    )
+    return create_app(options=options, target_label=f"demo {demo.host}:{port}",
+                      hint=demo_hint(demo.host, port, demo.user, demo.password))
+
+
+def run(args: argparse.Namespace) -> int:
+    from smtpscope.server.demo import start_demo_server
+    from smtpscope.server.runner import ServerError
+
     try:
         demo = start_demo_server()
-    except (ServerError, OSError) as exc:
+    except ServerError as exc:
+        if "certificate" not in str(exc).lower():
+            print(f"smtpscope demo: cannot start the demo server: {exc}", file=sys.stderr)
+            return 2
+        # No way to make a certificate here: still show everything that needs no TLS.
+        print(f"smtpscope demo: running without TLS: {exc}", file=sys.stderr)
+        demo = start_demo_server(tls=False)
+    except OSError as exc:
         print(f"smtpscope demo: cannot start the demo server: {exc}", file=sys.stderr)
         return 2
     try:
-        port = demo.tls_port if args.implicit_tls else demo.port
-        options = SessionOptions(
-            host=demo.host,
-            port=port,
-            security="implicit" if args.implicit_tls else "plain",
-            cafile=str(demo.cafile),
-        )
-        app = create_app(options=options, target_label=f"demo {demo.host}:{port}",
-                         hint=demo_hint(demo.host, port, demo.user, demo.password))
-        result = app.run()
+        if args.implicit_tls and demo.tls_port is None:
+            print("smtpscope demo: implicit TLS is unavailable without a certificate",
+                  file=sys.stderr)
+            return 2
+        result = build_demo_app(demo, implicit_tls=args.implicit_tls).run()
     finally:
         demo.stop()
     print(f"Messages sent during the demo are in {demo.maildir}")

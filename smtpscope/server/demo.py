@@ -34,13 +34,13 @@ class DemoServer:
 
     host: str
     port: int  # plain SMTP, STARTTLS offered
-    tls_port: int  # implicit TLS (TLS on connect)
+    tls_port: int | None  # implicit TLS (TLS on connect); None when TLS is unavailable
     user: str
     password: str
     maildir: Path
     record_dir: Path | None
-    cafile: Path  # give this to the client as its CA file to verify the certificate
-    cert: Path
+    cafile: Path | None  # give this to the client as its CA file to verify the certificate
+    cert: Path | None
     server: DebugServer
     thread: ServerThread | None = None
 
@@ -60,13 +60,18 @@ class DemoServer:
             await self.server.stop()
 
 
-def demo_config(faults: tuple[Fault, ...] = ()) -> ServerConfig:
-    """The demo's settings: loopback, free ports, one user, files under ``<data dir>/demo``."""
+def demo_config(faults: tuple[Fault, ...] = (), tls: bool = True) -> ServerConfig:
+    """The demo's settings: loopback, free ports, one user, files under ``<data dir>/demo``.
+
+    ``tls=False`` is the fallback for a machine that can make no certificate (no ``openssl``):
+    no STARTTLS and no implicit-TLS port, so the demo still runs.
+    """
     base = data_dir() / "demo"
     return ServerConfig(
         host=DEMO_HOST,
         port=0,
-        tls_port=0,
+        tls_port=0 if tls else None,
+        starttls=tls,
         users={DEMO_USER: DEMO_PASSWORD},
         maildir=base / "maildir",
         record_dir=base / "server-recordings",
@@ -75,7 +80,7 @@ def demo_config(faults: tuple[Fault, ...] = ()) -> ServerConfig:
 
 
 def _describe(server: DebugServer, thread: ServerThread | None) -> DemoServer:
-    assert server.port is not None and server.tls_port is not None and server.cert is not None
+    assert server.port is not None
     return DemoServer(
         host=DEMO_HOST,
         port=server.port,
@@ -84,8 +89,8 @@ def _describe(server: DebugServer, thread: ServerThread | None) -> DemoServer:
         password=DEMO_PASSWORD,
         maildir=server.maildir,
         record_dir=server.record_dir,
-        cafile=server.cert.cafile,
-        cert=server.cert.cert,
+        cafile=server.cert.cafile if server.cert else None,
+        cert=server.cert.cert if server.cert else None,
         server=server,
         thread=thread,
     )
@@ -96,9 +101,10 @@ def start_demo_server(
     on_entry: EntryCallback | None = None,
     on_message: MessageCallback | None = None,
     faults: tuple[Fault, ...] = (),
+    tls: bool = True,
 ) -> DemoServer:
     """Start the demo in a background thread; returns once both ports are bound."""
-    thread = ServerThread(demo_config(faults), on_entry=on_entry, on_message=on_message)
+    thread = ServerThread(demo_config(faults, tls), on_entry=on_entry, on_message=on_message)
     server = thread.start()
     return _describe(server, thread)
 

@@ -191,3 +191,42 @@ async def test_connect_screen_explains_a_bad_target() -> None:
         await pilot.pause(0.1)
         message = shown(app.screen.query_one("#connect-error"))
         assert "did you mean smtp" in message
+
+
+async def test_demo_command_app_reaches_banner_and_ehlo() -> None:
+    from smtpscope.cli.demo import build_demo_app
+    from smtpscope.server.demo import start_demo_server
+
+    demo = start_demo_server()  # threaded, as `smtpscope demo` runs it
+    try:
+        app = build_demo_app(demo)
+        async with app.run_test(size=SIZE) as pilot:
+            screen = screen_of(app)
+            await until(pilot, lambda: screen.session is not None and replies(screen) == [220])
+            text = screen.query_one(TranscriptView).to_text()
+            assert f"Log in as {demo.user} / {demo.password}" in text
+            await pilot.press("f2")
+            await until(pilot, lambda: replies(screen) == [220, 250])
+            caps = screen.query_one(CapabilityInspector).capabilities
+            assert caps is not None and "SCRAM-SHA-256" in caps.auth_mechanisms
+    finally:
+        demo.stop()
+
+
+async def test_demo_without_a_certificate_still_runs() -> None:
+    from smtpscope.cli.demo import build_demo_app
+    from smtpscope.server.demo import start_demo_server
+
+    demo = start_demo_server(tls=False)
+    try:
+        assert demo.tls_port is None and demo.cafile is None
+        app = build_demo_app(demo)
+        async with app.run_test(size=SIZE) as pilot:
+            screen = screen_of(app)
+            await until(pilot, lambda: screen.session is not None and replies(screen) == [220])
+            await pilot.press("f2")
+            await until(pilot, lambda: replies(screen) == [220, 250])
+            caps = screen.query_one(CapabilityInspector).capabilities
+            assert caps is not None and not caps.has("STARTTLS")
+    finally:
+        demo.stop()
