@@ -1,0 +1,430 @@
+"""The AUTH helper: pick a mechanism, then walk (Step) or run (Auto) the SASL exchange.
+
+The screen drives the exchange through the :class:`~smtpscope.session.Session` it was given;
+every line goes through ``Session.command`` with the step's mask, so the transcript, the
+recording and exports hold the labelled mask while this screen shows the computation. Secret
+values stay masked on screen too until the reveal toggle (which never changes what is written).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.reactive import reactive
+from textual.screen import ModalScreen
+from textual.widgets import Button, Footer, Input, Label, Select, Static
+
+from smtpscope.auth import CLEARTEXT_MECHANISMS, MECHANISMS, Mechanism, Step, decode_blob
+from smtpscope.protocol import LocalProtocolError, Reply, State
+from smtpscope.session import Session, SessionError
+from smtpscope.tui.widgets.auth_values import (
+    AUTO_STEP_LIMIT,
+    IR_CHOICES,
+    MODES,
+    TOKEN_MECHANISMS,
+    StepInfo,
+    StepView,
+    command_for,
+    decode_challenge,
+    default_mechanism,
+    mechanism_options,
+    render_plain,
+)
+
+
+@dataclass
+class _Proposal:
+    """The client line waiting for the user (Step mode) or about to be sent (Auto mode)."""
+
+    initial: bool
+    step: Step | None
+    line: str
+    view: StepView
+
+
+class AuthHelperScreen(ModalScreen[None]):
+    """Walk through an AUTH exchange on a live session, showing every computed value."""
+
+    DEFAULT_CSS = """
+    AuthHelperScreen { align: center middle; }
+    AuthHelperScreen > #auth-dialog {
+        width: 96%; height: 96%; padding: 0 1;
+        border: thick $primary; background: $surface;
+    }
+    AuthHelperScreen #auth-title { text-style: bold; height: 1; }
+    AuthHelperScreen .auth-row { height: auto; margin-top: 1; }
+    AuthHelperScreen .auth-row Select { width: 1fr; margin-right: 1; }
+    AuthHelperScreen .auth-row Input { width: 1fr; margin-right: 1; }
+    AuthHelperScreen #auth-notes { height: auto; color: $warning; }
+    AuthHelperScreen #auth-steps { height: 1fr; border: round $panel-lighten-2; }
+    AuthHelperScreen #auth-response-row { height: auto; }
+    AuthHelperScreen #auth-response-row Label { width: auto; padding: 0 1 0 0; }
+    AuthHelperScreen #auth-response { width: 1fr; }
+    AuthHelperScreen .auth-buttons { height: auto; }
+    AuthHelperScreen .auth-buttons Button { margin-right: 1; }
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+s", "go", "Start/Send", priority=True, id="auth.send"),
+        Binding("f8", "cancel_exchange", "Cancel (*)", id="auth.cancel"),
+        Binding("ctrl+r", "reveal", "Reveal", priority=True, id="auth.reveal"),
+        Binding("ctrl+o", "decoder", "Decoder", id="auth.decoder"),
+        Binding("escape", "close", "Close", id="auth.close"),
+    ]
+
+    reveal: reactive[bool] = reactive(False, init=False)
+
+    def __init__(self, session: Session, *, on_done: Callable[[], None] | None = None,
+                 name: str | None = None, id: str | None = None) -> None:
+        super().__init__(name=name, id=id)
+        self.session = session
+        self.on_done = on_done
+        caps = session.conn.capabilities
+        self.advertised: tuple[str, ...] = tuple(caps.auth_mechanisms) if caps else ()
+        self.mechanism: Mechanism | None = None
+        self.phase = "idle"  # idle | waiting (a proposal) | sending | done
+        self.auto = False
+        self.final_reply: Reply | None = None
+        self._proposal: _Proposal | None = None
+        self._step_count = 0
+        self._last_challenge = ""
+
+    # -- layout ------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        opts = self.session.options
+        name = default_mechanism(self.advertised)
+        token = Input(placeholder="OAuth token", password=True, id="auth-token", compact=True)
+        password = Input(placeholder="password", password=True, id="auth-password",
+                         compact=True)
+        token.display, password.display = name in TOKEN_MECHANISMS, name not in TOKEN_MECHANISMS
+        with Vertical(id="auth-dialog"):
+            yield Label(f"AUTH helper · {opts.host}:{opts.port}", id="auth-title")
+            with Horizontal(classes="auth-row"):
+                yield Select(mechanism_options(self.advertised), id="auth-mech", compact=True,
+                             allow_blank=False, value=name)
+                yield Select(MODES, id="auth-mode", compact=True, allow_blank=False,
+                             value="step")
+                yield Select(IR_CHOICES, id="auth-ir", compact=True, allow_blank=False,
+                             value="ir")
+            with Horizontal(classes="auth-row"):
+                yield Input(placeholder="user name", id="auth-user", compact=True)
+                yield password
+                yield Input(placeholder="authzid (usually empty)", id="auth-authzid",
+                            compact=True)
+                yield token
+            yield Static(self._notes_text(name), id="auth-notes")
+            yield VerticalScroll(id="auth-steps")
+            with Horizontal(id="auth-response-row"):
+                yield Label("Response:")
+                yield Input(placeholder="base64 line to send ('*' cancels)", id="auth-response",
+                            compact=True, disabled=True)
+            with Horizontal(classes="auth-buttons"):
+                yield Button("Start", id="auth-start", variant="primary", compact=True)
+                yield Button("Send", id="auth-send", variant="success", compact=True,
+                             disabled=True)
+                yield Button("Cancel (*)", id="auth-cancel", variant="error", compact=True,
+                             disabled=True)
+                yield Button("Reveal", id="auth-reveal", compact=True)
+                yield Button("Decoder", id="auth-decoder", compact=True)
+                yield Button("Close", id="auth-close", compact=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        # Nested containers finish mounting after the screen's own Mount: focus a moment later.
+        self.call_after_refresh(lambda: self.query_one("#auth-user", Input).focus())
+
+    # -- form --------------------------------------------------------------------------------
+
+    @property
+    def selected_mechanism(self) -> str:
+        value = self.query_one("#auth-mech", Select).value
+        return value if isinstance(value, str) else default_mechanism(self.advertised)
+
+    def mechanism_warnings(self, name: str) -> list[str]:
+        """What to tell the user about choosing ``name`` on this connection now."""
+        notes: list[str] = []
+        caps = self.session.conn.capabilities
+        if caps is None:
+            notes.append("No EHLO reply yet: nothing is known to be advertised (send EHLO first).")
+        elif not self.advertised:
+            notes.append("The server advertises no AUTH at all (often: only after STARTTLS).")
+        elif name not in self.advertised:
+            notes.append(f"{name} is not advertised (offered: {' '.join(self.advertised)}); it "
+                         "will be sent anyway, marked off-script.")
+        unsupported = [m for m in self.advertised if m not in MECHANISMS]
+        if unsupported:
+            notes.append(f"Advertised but not supported here: {' '.join(unsupported)}.")
+        if name in CLEARTEXT_MECHANISMS and self.session.tls is None:
+            notes.append(f"{name} over a plaintext connection: anyone on the path can read the "
+                         "credentials. Use STARTTLS first.")
+        state = self.session.conn.state
+        if getattr(self.session.conn, "authenticated", False):
+            notes.append("This session is already authenticated: the server will answer 503.")
+        elif state not in (State.IDENT, State.READY):
+            notes.append(f"The session is in state {state.name}: AUTH belongs after EHLO, "
+                         "outside a mail transaction.")
+        return notes
+
+    def _update_notes(self) -> None:
+        if not self.query("#auth-notes"):
+            return  # a Changed message from before the form finished mounting
+        name = self.selected_mechanism
+        token = name in TOKEN_MECHANISMS
+        self.query_one("#auth-token", Input).display = token
+        self.query_one("#auth-password", Input).display = not token
+        self.query_one("#auth-notes", Static).update(self._notes_text(name))
+
+    def _notes_text(self, name: str) -> Text:
+        text = Text()
+        for i, note in enumerate(self.mechanism_warnings(name)):
+            text.append(("\n" if i else "") + f"⚠ {note}")
+        return text
+
+    @on(Select.Changed, "#auth-mech")
+    def _mech_changed(self) -> None:
+        self._update_notes()
+
+    # -- buttons and bindings ----------------------------------------------------------------
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        actions = {"auth-start": self.start_exchange, "auth-send": self.send_proposal,
+                   "auth-cancel": self.action_cancel_exchange, "auth-reveal": self.action_reveal,
+                   "auth-decoder": self.action_decoder, "auth-close": self.action_close}
+        action = actions.get(event.button.id or "")
+        if action is not None:
+            event.stop()
+            action()
+
+    @on(Input.Submitted, "#auth-response")
+    def _response_submitted(self) -> None:
+        self.send_proposal()
+
+    def action_go(self) -> None:
+        if self.phase == "waiting":
+            self.send_proposal()
+        elif self.phase in ("idle", "done"):
+            self.start_exchange()
+
+    def action_cancel_exchange(self) -> None:
+        """Answer the pending challenge with ``*`` (RFC 4954 §4)."""
+        if self.phase == "waiting" and self._proposal is not None and not self._proposal.initial:
+            self._send(self._proposal, "*")
+
+    def action_reveal(self) -> None:
+        self.reveal = not self.reveal
+
+    def watch_reveal(self, reveal: bool) -> None:
+        for view in self.query(StepView):
+            view.reveal = reveal
+        self._mask_response_input()
+        button = self.query_one("#auth-reveal", Button)
+        button.label = "Hide" if reveal else "Reveal"
+
+    def action_decoder(self) -> None:
+        from smtpscope.tui.screens.decoder import DecoderScreen
+
+        self.app.push_screen(DecoderScreen(self._last_challenge, self.selected_mechanism))
+
+    def action_close(self) -> None:
+        if self.session.conn.state is State.AUTH and self.session.is_open:
+            self.session.transcript.note(
+                "Auth helper closed mid-exchange: the server still waits for a response. Type "
+                "* in the composer to cancel.", kind="warning")
+        if self.on_done is not None:
+            self.on_done()
+        self.dismiss(None)
+
+    # -- the exchange ------------------------------------------------------------------------
+
+    def start_exchange(self) -> None:
+        """Build the mechanism from the form and propose (or send) the AUTH line."""
+        if self.phase in ("waiting", "sending"):
+            return
+        if not self.session.is_open:
+            self.notify("Not connected.", severity="warning")
+            return
+        name = self.selected_mechanism
+        user = self.query_one("#auth-user", Input).value
+        password = self.query_one("#auth-password", Input).value
+        token = self.query_one("#auth-token", Input).value
+        if not user:
+            self.notify("Enter a user name first.", severity="warning")
+            self.query_one("#auth-user", Input).focus()
+            return
+        opts = self.session.options
+        self.mechanism = MECHANISMS[name](
+            username=user, password=password,
+            authzid=self.query_one("#auth-authzid", Input).value,
+            token=token or None, host=opts.tls_server_name, port=opts.port,
+        )
+        self.auto = self.query_one("#auth-mode", Select).value == "auto"
+        self.query_one("#auth-steps", VerticalScroll).remove_children()
+        self.final_reply = None
+        self._step_count = 0
+        ir_choice = self.query_one("#auth-ir", Select).value
+        step: Step | None = None
+        notes = self.mechanism_warnings(name)
+        if ir_choice == "ir" and type(self.mechanism).client_first:
+            step = self.mechanism.initial_response()
+            line = "" if step is None else step.wire(initial=True).decode("ascii")
+        elif ir_choice == "empty":
+            line = "="
+            notes.append("Empty initial response: 'AUTH MECH =' (RFC 4954 §4).")
+        else:
+            line = ""
+            if ir_choice == "ir":
+                notes.append(f"{name} has no initial response: the server speaks first (334).")
+        info = StepInfo(f"Step 1 · AUTH {name}", step=step, proposed=line,
+                        proposed_prefix=f"AUTH {name} ", notes=notes)
+        self._propose(True, step, line, info)
+
+    def _propose(self, initial: bool, step: Step | None, line: str, info: StepInfo) -> None:
+        view = StepView(info)
+        view.reveal = self.reveal
+        steps = self.query_one("#auth-steps", VerticalScroll)
+        steps.mount(view)
+        steps.scroll_end(animate=False)
+        self._proposal = _Proposal(initial, step, line, view)
+        if self.auto and self._step_count < AUTO_STEP_LIMIT:
+            self._send(self._proposal, line)
+            return
+        if self.auto:
+            self.auto = False
+            info.notes.append(f"More than {AUTO_STEP_LIMIT} steps: Auto mode stopped; continue "
+                              "step by step or cancel.")
+            view.refresh_info()
+        self.phase = "waiting"
+        response = self.query_one("#auth-response", Input)
+        response.disabled = False
+        response.value = line
+        self._mask_response_input()
+        self._set_buttons()
+        response.focus()
+
+    def _mask_response_input(self) -> None:
+        proposal = self._proposal
+        secret = proposal is not None and proposal.step is not None and proposal.step.secret
+        self.query_one("#auth-response", Input).password = secret and not self.reveal
+
+    def _set_buttons(self) -> None:
+        waiting = self.phase == "waiting"
+        self.query_one("#auth-start", Button).disabled = self.phase in ("waiting", "sending")
+        self.query_one("#auth-send", Button).disabled = not waiting
+        initial = self._proposal is not None and self._proposal.initial
+        self.query_one("#auth-cancel", Button).disabled = not waiting or initial
+        if not waiting:
+            response = self.query_one("#auth-response", Input)
+            response.value = ""
+            response.disabled = True
+
+    def send_proposal(self) -> None:
+        """Send the (possibly edited) response line."""
+        if self.phase != "waiting" or self._proposal is None:
+            return
+        self._send(self._proposal, self.query_one("#auth-response", Input).value.strip())
+
+    def _send(self, proposal: _Proposal, line: str) -> None:
+        self.phase = "sending"
+        self._set_buttons()
+        self.run_worker(self._exchange(proposal, line), group="auth", exclusive=True)
+
+    async def _exchange(self, proposal: _Proposal, line: str) -> None:
+        """Send one client line and handle the reply (which may propose the next line)."""
+        session = self.session
+        info = proposal.view.info
+        command, raw = command_for(self.mechanism.name if self.mechanism else "", proposal.initial,
+                                   line)
+        edited = line != proposal.line
+        if edited:
+            info.notes.append("Edited: the line you typed was sent instead of the computed one"
+                              + (" (not valid base64: sent raw, off-script)." if raw else "."))
+        step = proposal.step
+        secret = step is not None and step.secret and line not in ("*", "", "=")
+        mask = step.mask if secret and step is not None else None
+        if mask is None and edited and line not in ("", "*", "="):
+            # A hand-typed line in an exchange is treated as secret unless proven otherwise.
+            mask = f"[{self.mechanism.name if self.mechanism else 'AUTH'} response hidden]"
+        before = len(session.transcript)
+        self._step_count += 1
+        try:
+            try:
+                reply = await session.command(command, secret_mask=mask)
+            except LocalProtocolError as exc:
+                if not (proposal.initial and self.mechanism is not None
+                        and self.mechanism.name not in self.advertised):
+                    raise
+                info.notes.append(f"Sent anyway: {exc}.")
+                reply = await session.command(command, force=True, secret_mask=mask)
+        except (SessionError, LocalProtocolError) as exc:
+            info.notes.append(f"Not sent: {exc}")
+            proposal.view.refresh_info()
+            self._finish(None)
+            return
+        sent = next((e for e in session.transcript.entries[before:]
+                     if e.direction == "client"), None)
+        prefix = info.proposed_prefix if proposal.initial else ""
+        info.sent = sent.text.rstrip("\r\n") if sent is not None else f"{prefix}{line}"
+        info.sent_real = f"{prefix}{line}".rstrip() if proposal.initial else line
+        proposal.view.refresh_info()
+        self._on_reply(reply)
+
+    def _on_reply(self, reply: Reply) -> None:
+        assert self.mechanism is not None
+        if reply.code != 334:
+            self._finish(reply)
+            return
+        challenge, error, text = decode_challenge(reply)
+        self._last_challenge = text
+        number = len(self.query(StepView)) + 1
+        info = StepInfo(f"Step {number} · server challenge", reply=reply, challenge=challenge,
+                        challenge_error=error)
+        if challenge is None:
+            step = Step(None, (), "The challenge is not valid base64: cancelling with '*'.",
+                        cancel=True)
+        else:
+            info.challenge_kind = decode_blob(text, self.mechanism.name).kind if text else None
+            step = self.mechanism.respond(challenge)
+        line = "*" if step.cancel or step.response is None else step.wire().decode("ascii")
+        info.step = step
+        info.proposed = line
+        self._propose(False, step, line, info)
+
+    def _finish(self, reply: Reply | None) -> None:
+        self.phase = "done"
+        self._proposal = None
+        self._set_buttons()
+        self.query_one("#auth-start", Button).label = "Start again"
+        if reply is not None and self.mechanism is not None:
+            self.final_reply = reply
+            step = self.mechanism.finish(reply.code, reply.text)
+            number = len(self.query(StepView)) + 1
+            info = StepInfo(f"Step {number} · final reply", reply=reply, step=step, final=True)
+            view = StepView(info)
+            view.reveal = self.reveal
+            steps = self.query_one("#auth-steps", VerticalScroll)
+            steps.mount(view)
+            steps.scroll_end(animate=False)
+        if self.on_done is not None:
+            self.on_done()
+
+    # -- for tests and the session screen ----------------------------------------------------
+
+    @property
+    def step_views(self) -> list[StepView]:
+        return list(self.query(StepView))
+
+    def panel_text(self, width: int = 200) -> str:
+        """Everything the exchange panel shows now, as plain text (masks included)."""
+        return "".join(render_plain(view.content_renderable(), width)
+                       for view in self.step_views)
+
+
+__all__ = ["AuthHelperScreen"]
