@@ -39,6 +39,9 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="smtpscope",
         description="Interactive SMTP client, recorder and debugging server.",
+        epilog="Without a command, smtpscope opens the TUI: 'smtpscope' shows the connect "
+        "screen, 'smtpscope TARGET' connects at once (see 'smtpscope TARGET --help' for "
+        "--tls, --cafile, --insecure, --record, --history ...).",
     )
     parser.add_argument("--version", action="version", version=f"smtpscope {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")

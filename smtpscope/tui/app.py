@@ -43,7 +43,7 @@ class SmtpScopeApp(App[int]):
         node: Any = focused
         while node is not None and widget_id is None:
             if getattr(node, "id", None) in ("composer", "transcript", "capabilities",
-                                             "connect"):
+                                             "connect", "auth-dialog"):
                 widget_id = node.id
             node = node.parent
         self.push_screen(HelpScreen(widget_id))
@@ -57,6 +57,8 @@ class SmtpScopeApp(App[int]):
                 ("EHLO", "Send EHLO with the configured name", screen.action_ehlo),
                 ("STARTTLS", "Start TLS, then EHLO again", screen.action_starttls),
                 ("Auth helper", "Walk through an AUTH exchange", screen.action_auth_helper),
+                ("AUTH decoder", "Decode a base64 AUTH line or 334 challenge (F12)",
+                 screen.action_auth_decoder),
                 ("New message", "MAIL, RCPT, DATA and the message editor",
                  screen.action_new_message),
                 ("RSET", "Reset the mail transaction", screen.action_rset),

@@ -38,6 +38,17 @@ Targets: `host`, `host:port`, `[2001:db8::1]:2525`, `smtp://host` (25), `smtps:/
 implicit TLS), `submission://host` (587, STARTTLS), `user@domain` or `@domain` (route by MX).
 TLS certificates are verified by default; switching verification off is recorded and shown.
 """,
+    "auth-dialog": """\
+# Auth helper
+Pick a mechanism (advertised ones first), enter the user and password (or token), choose
+**Step** or **Auto** and whether to send an initial response, then **Ctrl+S**.
+
+- Step mode shows each 334 challenge decoded, the values computed from it and the proposed
+  line. **Ctrl+S** sends it; edit the line first to send something else; **F8** cancels (`*`).
+- Secret lines and password-derived values are masked on screen; **Ctrl+R** reveals them on
+  screen only. Recordings and exports always hold the mask.
+- **Ctrl+O** opens the decoder on the last challenge; **Esc** closes the helper.
+""",
 }
 
 DEFAULT_HELP = """\
@@ -45,6 +56,7 @@ DEFAULT_HELP = """\
 **F1** help for the focused pane · **Ctrl+P** all commands · **F2** EHLO ·
 **F3** STARTTLS then EHLO · **F4** auth helper · **Ctrl+N** new message · **F5** reconnect ·
 **F6** RSET · **F7** NOOP · **F8** QUIT · **F9** history · **F10** timestamps ·
+**F12** AUTH decoder ·
 **Ctrl+S** save the recording · **Ctrl+Y** copy the transcript · **Ctrl+Q** quit smtpscope.
 """
 

@@ -164,7 +164,7 @@ async def test_new_message_walks_the_envelope_and_delivers(demo: DemoServer) -> 
         await until(pilot, lambda: len(replies(screen)) >= 6)
         assert replies(screen)[2:] == [250, 250, 354, 250]
         box = mailbox.Maildir(str(demo.maildir), create=False)
-        messages = [box.get_bytes(key) for key in box.keys()]
+        messages = [box.get_bytes(key) for key in box.iterkeys()]
         assert any("안녕하세요 테스트".encode() in m for m in messages)
 
 

@@ -35,7 +35,9 @@ def test_replay_after_ehlo(snap_compare, recording: Path) -> None:
     assert snap_compare(app, press=["space"] * 5, terminal_size=SIZE)
 
 
-def test_replay_after_starttls_with_capability_diff_and_error(snap_compare, recording: Path) -> None:
+def test_replay_after_starttls_with_capability_diff_and_error(
+    snap_compare, recording: Path
+) -> None:
     app = create_app(replay_path=str(recording))
     assert snap_compare(app, press=["a"], terminal_size=SIZE)
 

@@ -57,6 +57,7 @@ class SessionScreen(Screen[None]):
         Binding("f8", "quit_session", "QUIT", id="session.quit"),
         Binding("f9", "history", "History", show=False, id="session.history"),
         Binding("f10", "toggle_timestamps", "Times", show=False, id="session.timestamps"),
+        Binding("f12", "auth_decoder", "Decoder", show=False, id="session.decoder"),
         Binding("ctrl+s", "save_recording", "Save", show=False, id="session.save"),
         Binding("ctrl+y", "copy_transcript", "Copy", show=False, id="session.copy"),
     ]
@@ -352,6 +353,22 @@ class SessionScreen(Screen[None]):
             self.notify("Not connected.", severity="warning")
             return
         self.app.push_screen(AuthHelperScreen(self.session, on_done=self._refresh_state))
+
+    def action_auth_decoder(self) -> None:
+        """Decode any base64 AUTH line or 334 challenge (the selected one, if any)."""
+        from smtpscope.tui.screens.decoder import DecoderScreen
+
+        blob = ""
+        entry = self.query_one(TranscriptView).selected_entry
+        if entry is not None and not entry.redacted:
+            words = entry.text.strip().split()
+            if entry.kind == "reply" and entry.code == 334 and len(words) > 1:
+                blob = words[1]
+            elif entry.direction == "client" and len(words) == 1:
+                blob = words[0]
+            elif entry.direction == "client" and len(words) == 3 and words[0].upper() == "AUTH":
+                blob = words[2]
+        self.app.push_screen(DecoderScreen(blob))
 
     def action_toggle_timestamps(self) -> None:
         view = self.query_one(TranscriptView)
