@@ -149,6 +149,9 @@ class SessionScreen(Screen[None]):
         if entry.kind == "tls":
             self._refresh_tls()
         if entry.direction == "server":
+            if entry.code == 235:
+                # Some servers offer more after AUTH; the next EHLO is compared with this one.
+                self._remember_caps("after AUTH")
             self._refresh_state()
 
     def _on_session_closed(self, reason: str) -> None:

@@ -1,0 +1,64 @@
+"""The TUI against real Postfix: STARTTLS on submission, the capability diff, a message sent."""
+
+from __future__ import annotations
+
+import pytest
+
+from smtpscope.session import SessionOptions
+from smtpscope.tui.app import create_app
+from smtpscope.tui.widgets.capabilities import CapabilityInspector
+from smtpscope.tui.widgets.data_editor import DataEditor
+from smtpscope.tui.widgets.status import StatusBar
+from smtpscope.tui.widgets.transcript import TranscriptView
+from tests.tui.test_session_screen import SIZE, replies, screen_of, shown, until
+
+pytestmark = pytest.mark.peer
+
+
+async def test_starttls_then_capability_diff_on_postfix_submission(mta) -> None:
+    options = SessionOptions(host=mta.host, port=mta.ports["submission"], security="plain",
+                             cafile=str(mta.ca_file), server_hostname="localhost")
+    app = create_app(options=options, target_label="postfix submission")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = screen_of(app)
+        await until(pilot, lambda: screen.session is not None and replies(screen) == [220])
+        await pilot.press("f2")
+        await until(pilot, lambda: len(replies(screen)) == 2)
+        inspector = screen.query_one(CapabilityInspector)
+        before = inspector.capabilities
+        assert before.has("STARTTLS") and not before.auth_mechanisms
+        await pilot.press("f3")
+        await until(pilot, lambda: len(replies(screen)) == 4)
+        after = inspector.capabilities
+        assert after is not before and not after.has("STARTTLS")
+        assert {"PLAIN", "SCRAM-SHA-256"} <= set(after.auth_mechanisms)
+        diff = inspector.previous.diff(after)
+        assert [c.keyword for c in diff.removed] == ["STARTTLS"]
+        assert [c.keyword for c in diff.added] == ["AUTH"]
+        painted = shown(inspector)
+        assert "+ AUTH" in painted and "- STARTTLS" in painted
+        assert screen.query_one(StatusBar).tls_ok
+        assert "certificate verified" in screen.query_one(TranscriptView).to_text()
+
+
+async def test_korean_subject_through_the_editor_is_delivered(mta) -> None:
+    token = "smtpscope-tui-peer-7f3a"
+    options = SessionOptions(host=mta.host, port=mta.ports["smtp"], security="plain",
+                             cafile=str(mta.ca_file))
+    app = create_app(options=options, target_label="postfix")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = screen_of(app)
+        await until(pilot, lambda: screen.session is not None and replies(screen) == [220])
+        await pilot.press("f2")
+        await until(pilot, lambda: len(replies(screen)) == 2)
+        await pilot.press("ctrl+n")
+        await until(pilot, lambda: isinstance(app.screen, DataEditor))
+        area = app.screen.query_one("#data-text")
+        text = area.text.replace("Subject: smtpscope test", "Subject: 안녕하세요 " + token)
+        text = text.replace("recipient@example.test", "alice@example.test")
+        area.load_text(text.replace("sender@example.test", "tester@client.test"))
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: len(replies(screen)) >= 6, timeout=10)
+        assert replies(screen)[2:6] == [250, 250, 354, 250]
+    delivered = mta.read_delivered("alice", wait=10.0, match=token.encode())
+    assert delivered and "안녕하세요".encode() in delivered[0]
