@@ -242,6 +242,7 @@ class Session:
         try:
             while True:
                 if not self._drain_events():
+                    await self.stream.close()
                     return
                 if self.conn.state is State.TLS_PENDING:
                     return  # starttls() upgrades and restarts us; never read across the switch
@@ -274,6 +275,13 @@ class Session:
                 return False
             if isinstance(event, Reply):
                 self._on_reply(event)
+                if self.conn.state is State.CLOSED:
+                    # 221 to QUIT, or 421: the server is closing (RFC 5321 §3.8), so do we,
+                    # whether or not it actually hangs up.
+                    why = "after QUIT" if event.code == 221 else f"server said {event.code}"
+                    self.transcript.note(f"Connection closed ({why})")
+                    self._finish(f"closed by server ({event.code})")
+                    return False
 
     def _on_reply(self, reply: Reply) -> None:
         loop = asyncio.get_running_loop()
@@ -328,9 +336,13 @@ class Session:
         self._waiters.append((waiter, loop.time()))
         return waiter
 
-    async def _write(self, data: bytes) -> None:
+    def _check_open(self) -> None:
         if not self.is_open or self.stream is None:
             raise SessionClosed(f"not connected ({self.closed_reason or 'no connection'})", "send")
+
+    async def _write(self, data: bytes) -> None:
+        self._check_open()
+        assert self.stream is not None
         try:
             await self.stream.write(data)
         except (TransportError, OSError) as exc:
@@ -341,6 +353,7 @@ class Session:
     def submit(self, command: Command, *, force: bool = False,
                secret_mask: str | None = None) -> tuple[bytes, asyncio.Future[Reply]]:
         """Queue ``command`` without awaiting (for pipelining); returns wire bytes and future."""
+        self._check_open()
         data = self.conn.send(command, force=force)
         off_script = force or isinstance(command, Raw)
         kind = "raw" if isinstance(command, Raw) else "command"
@@ -367,6 +380,7 @@ class Session:
     async def send_raw(self, data: bytes, *, expect_reply: bool = True,
                        note: str = "") -> Reply | None:
         """Send exact bytes, unvalidated and marked off-script."""
+        self._check_open()
         wire = self.conn.send_raw(data, expect_reply=expect_reply)
         notes = (note,) if note else ()
         self.transcript.add("client", "raw", wire, off_script=True, notes=notes)
@@ -378,6 +392,7 @@ class Session:
 
     async def send_content(self, content: MessageContent) -> Reply:
         """Send the message after ``354``: dot-stuffed with the terminator (or verbatim)."""
+        self._check_open()
         wire = self.conn.send_content(content)
         notes = ("sent verbatim: line endings and terminator exactly as written",) \
             if content.verbatim else ()
@@ -425,12 +440,14 @@ class Session:
     ) -> Reply:
         """Run a whole AUTH exchange with a mechanism object from :mod:`smtpscope.auth`."""
         first = mechanism.initial_response() if initial_response else None
-        if on_step is not None and first is not None:
-            on_step(first, None)
-        reply = await self.command(
+        data, waiter = self.submit(  # validated before anything is shown as sent
             Auth(mechanism.name, None if first is None else first.response),
             secret_mask=first.mask if first is not None and first.secret else None,
         )
+        if on_step is not None and first is not None:
+            on_step(first, None)
+        await self._write(data)
+        reply = await self._wait(waiter, None, "auth")
         while reply.code == 334:
             challenge = b"".join(reply.lines)
             step = mechanism.respond(_b64decode(challenge))

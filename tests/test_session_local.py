@@ -1,0 +1,535 @@
+"""Session against in-process servers: aiosmtpd with trustme certificates, and scripted peers."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import gc
+import logging
+import socket
+import ssl
+import struct
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import trustme
+from aiosmtpd.controller import Controller
+
+from smtpscope.mx import Candidate
+from smtpscope.protocol import INJECTION_WARNING, Data, MailFrom, MessageContent, Noop, RcptTo
+from smtpscope.record import to_text
+from smtpscope.session import Session, SessionClosed, SessionError, SessionOptions
+
+LOOPBACK = "127.0.0.1"
+MESSAGE = b"Subject: local test\r\n\r\nhello over the loopback\r\n"
+# What asyncio logs when a task or future dies with nobody looking at its exception.
+ASYNCIO_LEAKS = ("never retrieved", "Future exception", "Task was destroyed", "Traceback")
+
+
+# -- certificates ----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def ca() -> trustme.CA:
+    return trustme.CA()
+
+
+@pytest.fixture(scope="module")
+def server_ctx(ca: trustme.CA) -> ssl.SSLContext:
+    """A server context with a certificate for localhost and 127.0.0.1 from the trusted CA."""
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("localhost", LOOPBACK).configure_cert(ctx)
+    return ctx
+
+
+@pytest.fixture(scope="module")
+def stranger_ctx() -> ssl.SSLContext:
+    """A server context whose certificate comes from a CA the client was never given."""
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    trustme.CA().issue_cert("localhost", LOOPBACK).configure_cert(ctx)
+    return ctx
+
+
+@pytest.fixture
+def cafile(ca: trustme.CA, tmp_path: Path) -> str:
+    path = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(path))
+    return str(path)
+
+
+# -- aiosmtpd ---------------------------------------------------------------------------------
+
+
+class Sink:
+    """aiosmtpd handler that keeps every envelope it was given."""
+
+    def __init__(self) -> None:
+        self.envelopes: list[Any] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.envelopes.append(envelope)
+        return "250 2.0.0 Ok: kept"
+
+
+def free_port() -> int:
+    """A port nothing listens on right now (the kernel picked it, then we let it go)."""
+    with socket.socket() as sock:
+        sock.bind((LOOPBACK, 0))
+        return int(sock.getsockname()[1])
+
+
+@contextlib.contextmanager
+def aiosmtpd_server(handler: Sink, **kwargs: Any) -> Iterator[int]:
+    """Run aiosmtpd in its own thread (Controller) on a fresh loopback port."""
+    controller = Controller(handler, hostname=LOOPBACK, port=free_port(), **kwargs)
+    controller.start()
+    try:
+        yield controller.port
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def sink() -> Sink:
+    return Sink()
+
+
+@pytest.fixture
+def plain_port(sink: Sink) -> Iterator[int]:
+    with aiosmtpd_server(sink) as port:
+        yield port
+
+
+@pytest.fixture
+def starttls_port(sink: Sink, server_ctx: ssl.SSLContext) -> Iterator[int]:
+    with aiosmtpd_server(sink, tls_context=server_ctx, require_starttls=False) as port:
+        yield port
+
+
+@pytest.fixture
+def implicit_port(sink: Sink, server_ctx: ssl.SSLContext) -> Iterator[int]:
+    with aiosmtpd_server(sink, ssl_context=server_ctx) as port:
+        yield port
+
+
+@pytest.fixture
+def stranger_starttls_port(sink: Sink, stranger_ctx: ssl.SSLContext) -> Iterator[int]:
+    with aiosmtpd_server(sink, tls_context=stranger_ctx, require_starttls=False) as port:
+        yield port
+
+
+@pytest.fixture
+def stranger_implicit_port(sink: Sink, stranger_ctx: ssl.SSLContext) -> Iterator[int]:
+    with aiosmtpd_server(sink, ssl_context=stranger_ctx) as port:
+        yield port
+
+
+# -- scripted peers (raw asyncio servers) -----------------------------------------------------
+
+Script = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
+
+
+@contextlib.asynccontextmanager
+async def scripted(script: Script) -> AsyncIterator[int]:
+    """A one-off server in the test's own loop running ``script`` for each connection."""
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            await script(reader, writer)
+        except (ConnectionError, asyncio.IncompleteReadError, ssl.SSLError):
+            pass  # the client went away first: not what these tests look at
+        finally:
+            writer.close()
+
+    server = await asyncio.start_server(handle, LOOPBACK, 0)
+    try:
+        yield int(server.sockets[0].getsockname()[1])
+    finally:
+        server.close()
+        await server.wait_closed()
+
+
+async def greet_and_ehlo(reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
+                         ehlo: bytes = b"250-scripted.test\r\n250 PIPELINING\r\n") -> None:
+    writer.write(b"220 scripted.test ESMTP\r\n")
+    await writer.drain()
+    line = await reader.readline()
+    assert line.upper().startswith(b"EHLO")
+    writer.write(ehlo)
+    await writer.drain()
+
+
+async def wait_until(predicate: Callable[[], bool], timeout: float = 5.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not predicate():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.01)
+
+
+def assert_no_asyncio_leaks(caplog: pytest.LogCaptureFixture) -> None:
+    gc.collect()  # "exception was never retrieved" is logged when the future is collected
+    logged = "\n".join(r.getMessage() for r in caplog.records if r.name == "asyncio")
+    for marker in ASYNCIO_LEAKS:
+        assert marker not in logged, logged
+
+
+def tls_entry(session: Session) -> Any:
+    [entry] = [e for e in session.transcript if e.info is not None and "cipher" in e.info]
+    return entry
+
+
+async def send_one(session: Session, sink: Sink) -> None:
+    """One message through the session; the sink must have it afterwards, byte for byte."""
+    assert (await session.command(MailFrom("alice@example.test"))).code == 250
+    assert (await session.command(RcptTo("bob@example.test"))).code == 250
+    assert (await session.command(Data())).code == 354
+    reply = await session.send_content(MessageContent(MESSAGE))
+    assert reply.code == 250 and reply.text == "2.0.0 Ok: kept"
+    [envelope] = sink.envelopes
+    assert envelope.mail_from == "alice@example.test"
+    assert envelope.rcpt_tos == ["bob@example.test"]
+    assert envelope.original_content == MESSAGE
+
+
+# -- plain, STARTTLS, implicit TLS --------------------------------------------------------------
+
+
+async def test_plain_session_delivers(plain_port: int, sink: Sink) -> None:
+    session = Session(SessionOptions(LOOPBACK, plain_port, security="plain"))
+    try:
+        greeting = await session.connect()
+        assert greeting.code == 220
+        assert (await session.ehlo()).code == 250
+        assert session.tls is None
+        await send_one(session, sink)
+        assert (await session.quit()) is not None
+    finally:
+        await session.close()
+    assert not any(e.tls for e in session.transcript)
+    assert session.closed_reason is not None
+
+
+async def test_starttls_verified_against_test_ca(starttls_port: int, sink: Sink,
+                                                 cafile: str) -> None:
+    opts = SessionOptions(LOOPBACK, starttls_port, security="starttls", cafile=cafile,
+                          server_hostname="localhost")
+    session = Session(opts)
+    try:
+        await session.connect()
+        await session.ehlo()
+        assert session.capabilities.has("STARTTLS")
+        reply = await session.starttls()
+        assert reply.code == 220
+        assert session.capabilities is None  # forgotten across the TLS boundary (RFC 3207)
+        info = session.tls
+        assert info is not None
+        assert info.verified and not info.insecure and info.verify_error is None
+        assert info.server_hostname == "localhost" and info.sni == "localhost"
+        assert info.version.startswith("TLSv1.")
+        assert "DNS:localhost" in info.peer_chain[0].san
+        after = await session.ehlo()
+        assert after.code == 250 and not session.capabilities.has("STARTTLS")
+        await send_one(session, sink)
+        await session.quit()
+    finally:
+        await session.close()
+    entry = tls_entry(session)
+    assert entry.kind == "tls" and entry.info["verified"] is True
+    assert "certificate verified for localhost" in entry.text
+    later = session.transcript.entries[entry.seq + 1:]
+    assert later and all(e.tls for e in later)
+
+
+async def test_implicit_tls_verified_by_ip_address(implicit_port: int, sink: Sink,
+                                                   cafile: str) -> None:
+    session = Session(SessionOptions(LOOPBACK, implicit_port, security="implicit",
+                                     cafile=cafile))
+    try:
+        greeting = await session.connect()
+        assert greeting.code == 220
+        info = session.tls
+        assert info is not None and info.verified and not info.insecure
+        assert info.sni is None  # an IP literal is never sent as SNI (RFC 6066)
+        assert "IP Address:127.0.0.1" in info.peer_chain[0].san
+        await session.ehlo()
+        await send_one(session, sink)
+        await session.quit()
+    finally:
+        await session.close()
+    # The TLS boundary comes before the greeting, and the greeting is marked as inside TLS.
+    entry = tls_entry(session)
+    [greeting_entry] = [e for e in session.transcript if e.code == 220]
+    assert entry.seq < greeting_entry.seq and greeting_entry.tls
+
+
+# -- TLS failures -----------------------------------------------------------------------------
+
+
+async def test_starttls_unknown_ca_fails_with_reason(stranger_starttls_port: int,
+                                                     cafile: str) -> None:
+    session = Session(SessionOptions(LOOPBACK, stranger_starttls_port, cafile=cafile,
+                                     server_hostname="localhost"))
+    try:
+        await session.connect()
+        await session.ehlo()
+        with pytest.raises(SessionError) as info:
+            await session.starttls()
+        assert info.value.stage == "tls"
+        message = str(info.value)
+        assert "unable to get local issuer certificate" in message
+        assert "verification failed" in message
+        assert not session.is_open
+    finally:
+        await session.close()
+    errors = [e for e in session.transcript if e.kind == "error"]
+    assert any("unable to get local issuer certificate" in e.text for e in errors)
+    assert session.tls is None
+    assert session.closed_reason is not None and "TLS failed" in session.closed_reason
+
+
+async def test_command_after_failed_starttls_raises_session_closed(
+        stranger_starttls_port: int, cafile: str) -> None:
+    session = Session(SessionOptions(LOOPBACK, stranger_starttls_port, cafile=cafile,
+                                     server_hostname="localhost"))
+    try:
+        await session.connect()
+        await session.ehlo()
+        with pytest.raises(SessionError):
+            await session.starttls()
+        with pytest.raises(SessionClosed):
+            await session.command(Noop())
+    finally:
+        await session.close()
+
+
+async def test_implicit_tls_unknown_ca_fails_at_connect(stranger_implicit_port: int,
+                                                        cafile: str) -> None:
+    session = Session(SessionOptions(LOOPBACK, stranger_implicit_port, security="implicit",
+                                     cafile=cafile, server_hostname="localhost"))
+    with pytest.raises(SessionError) as info:
+        await session.connect()
+    await session.close()
+    assert info.value.stage == "tls"
+    assert "unable to get local issuer certificate" in str(info.value)
+    assert "unable to get local issuer certificate" in to_text(session.transcript)
+
+
+async def test_starttls_hostname_mismatch(starttls_port: int, cafile: str) -> None:
+    session = Session(SessionOptions(LOOPBACK, starttls_port, cafile=cafile,
+                                     server_hostname="mail.example.net"))
+    try:
+        await session.connect()
+        await session.ehlo()
+        with pytest.raises(SessionError) as info:
+            await session.starttls()
+    finally:
+        await session.close()
+    assert info.value.stage == "tls"
+    message = str(info.value)
+    assert "mismatch" in message.lower() and "mail.example.net" in message
+    assert "mail.example.net" in to_text(session.transcript)
+
+
+async def test_insecure_mode_accepts_unknown_ca(stranger_starttls_port: int, sink: Sink) -> None:
+    session = Session(SessionOptions(LOOPBACK, stranger_starttls_port, verify=False,
+                                     server_hostname="localhost"))
+    try:
+        await session.connect()
+        await session.ehlo()
+        assert (await session.starttls()).code == 220
+        info = session.tls
+        assert info is not None and info.insecure and not info.verified
+        await session.ehlo()
+        await send_one(session, sink)
+        await session.quit()
+    finally:
+        await session.close()
+    entry = tls_entry(session)
+    assert entry.info["insecure"] is True and entry.info["verified"] is False
+    assert "verification OFF" in entry.text
+    assert "TLS verification is off" in entry.notes
+    assert entry.kind == "tls" and entry.direction == "local"
+
+
+# -- servers that misbehave -------------------------------------------------------------------
+
+
+async def test_server_closes_while_reply_awaited(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG, logger="asyncio")
+
+    async def script(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await greet_and_ehlo(reader, writer)
+        await reader.readline()  # MAIL FROM: hang up instead of answering
+
+    async with scripted(script) as port:
+        session = Session(SessionOptions(LOOPBACK, port, security="plain"))
+        await session.connect()
+        await session.ehlo()
+        with pytest.raises(SessionClosed) as info:
+            await session.command(MailFrom("alice@example.test"))
+        assert info.value.stage == "mailfrom"
+        assert not session.is_open
+        assert await session.quit() is None  # nothing to say QUIT to; no exception either
+        await session.close()
+    assert session.closed_reason == "closed by server"
+    assert "-- The server closed the connection" in to_text(session.transcript)
+    assert_no_asyncio_leaks(caplog)
+
+
+async def test_server_resets_while_idle(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG, logger="asyncio")
+    closed: list[str] = []
+
+    async def script(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await greet_and_ehlo(reader, writer)
+        await asyncio.sleep(0.05)
+        sock = writer.get_extra_info("socket")
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        writer.transport.abort()  # linger 0: an RST, not a FIN
+
+    async with scripted(script) as port:
+        session = Session(SessionOptions(LOOPBACK, port, security="plain"),
+                          on_close=closed.append)
+        await session.connect()
+        await session.ehlo()
+        await wait_until(lambda: session.closed_reason is not None)
+        with pytest.raises(SessionClosed):
+            await session.command(Noop())
+        await session.close()
+    assert closed and closed[0] == session.closed_reason
+    last = [e for e in session.transcript if e.direction == "local"][-1]
+    assert last.kind in ("note", "error")
+    assert "closed" in last.text.lower() or "lost" in last.text.lower()
+    assert_no_asyncio_leaks(caplog)
+
+
+async def test_unsolicited_421_while_idle(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG, logger="asyncio")
+
+    async def script(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await greet_and_ehlo(reader, writer)
+        await asyncio.sleep(0.1)
+        writer.write(b"421 4.4.2 scripted.test idle too long, closing\r\n")
+        await writer.drain()
+
+    async with scripted(script) as port:
+        session = Session(SessionOptions(LOOPBACK, port, security="plain"))
+        await session.connect()
+        await session.ehlo()
+        await wait_until(lambda: session.closed_reason is not None)
+        await session.quit()
+    [entry] = [e for e in session.transcript if e.code == 421]
+    assert entry.direction == "server" and entry.reply["unsolicited"] is True
+    assert any("unsolicited" in note for note in entry.notes)
+    assert not session.is_open
+    assert "S: 421 4.4.2 scripted.test idle too long, closing" in to_text(session.transcript)
+    assert_no_asyncio_leaks(caplog)
+
+
+async def test_unsolicited_421_without_hangup_ends_the_session() -> None:
+    """RFC 5321 §3.8: after 421 the client closes, even if the server keeps the line open."""
+
+    async def script(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await greet_and_ehlo(reader, writer)
+        await asyncio.sleep(0.1)
+        writer.write(b"421 4.3.2 going down\r\n")
+        await writer.drain()
+        await reader.read()  # and stay connected until the client leaves
+
+    async with scripted(script) as port:
+        session = Session(SessionOptions(LOOPBACK, port, security="plain"))
+        await session.connect()
+        await session.ehlo()
+        try:
+            await wait_until(lambda: any(e.code == 421 for e in session.transcript))
+            await wait_until(lambda: session.closed_reason is not None, timeout=2.0)
+            assert not session.is_open
+            with pytest.raises(SessionClosed):
+                await session.command(Noop())
+        finally:
+            await session.close()
+
+
+async def test_starttls_injection_is_flagged_and_discarded(server_ctx: ssl.SSLContext,
+                                                          cafile: str) -> None:
+    async def script(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await greet_and_ehlo(reader, writer, b"250-inject.test\r\n250 STARTTLS\r\n")
+        assert (await reader.readline()).upper().startswith(b"STARTTLS")
+        writer.write(b"220 go\r\n250 injected\r\n")  # one write: the classic injection
+        await writer.drain()
+        await writer.start_tls(server_ctx)
+        while line := await reader.readline():
+            verb = line[:4].upper()
+            if verb == b"EHLO":
+                writer.write(b"250-inject.test after TLS\r\n250 SIZE 1000\r\n")
+            elif verb == b"QUIT":
+                writer.write(b"221 bye\r\n")
+            else:
+                writer.write(b"502 no\r\n")
+            await writer.drain()
+
+    async with scripted(script) as port:
+        session = Session(SessionOptions(LOOPBACK, port, cafile=cafile,
+                                         server_hostname="localhost"))
+        try:
+            await session.connect()
+            await session.ehlo()
+            starttls = await session.starttls()
+            assert starttls.code == 220 and INJECTION_WARNING in starttls.warnings
+            after = await session.ehlo()
+            # The reply to EHLO inside TLS is the real one, not the injected "250 injected".
+            assert after.code == 250 and after.text_lines[0] == "inject.test after TLS"
+            assert session.capabilities.size == 1000
+            await session.quit()
+        finally:
+            await session.close()
+    injected = [e for e in session.transcript if b"250 injected" in e.raw]
+    assert len(injected) == 1
+    [entry] = injected
+    assert entry.direction == "server" and entry.kind == "raw" and not entry.tls
+    assert any("injection" in note for note in entry.notes)
+    assert not any(e.kind == "reply" and "injected" in e.text for e in session.transcript)
+
+
+async def test_connect_refused() -> None:
+    port = free_port()
+    session = Session(SessionOptions(LOOPBACK, port, security="plain", connect_timeout=5))
+    with pytest.raises(SessionError) as info:
+        await session.connect()
+    await session.close()
+    assert info.value.stage == "connect"
+    assert str(info.value) == f"connection refused by {LOOPBACK}:{port} " \
+        "(nothing listening on that port?)"
+    [error] = [e for e in session.transcript if e.kind == "error"]
+    assert "connection refused" in error.text
+    assert not session.is_open
+
+
+async def test_mx_route_falls_through_to_second_candidate(plain_port: int, sink: Sink) -> None:
+    dead = free_port()
+    route = (
+        Candidate("mx1.example.test", LOOPBACK, dead, 10,
+                  "MX 10 mx1.example.test for example.test"),
+        Candidate("mx2.example.test", LOOPBACK, plain_port, 20,
+                  "MX 20 mx2.example.test for example.test"),
+    )
+    session = Session(SessionOptions("example.test", 25, security="plain", route=route))
+    try:
+        greeting = await session.connect()
+        assert greeting.code == 220
+        assert session.stream is not None and session.stream.peer[1] == plain_port
+        await session.ehlo()
+        await send_one(session, sink)
+        await session.quit()
+    finally:
+        await session.close()
+    text = to_text(session.transcript)
+    [warning] = [e for e in session.transcript if e.kind == "warning"]
+    assert f"connection refused by {LOOPBACK}:{dead}" in warning.text
+    assert "trying the next MX" in warning.text
+    assert "mx1.example.test" in text and "mx2.example.test" in text
+    assert f"-- Connected to {LOOPBACK} port {plain_port}" in text
+    assert text.index("connection refused") < text.index(f"Connected to {LOOPBACK}")
