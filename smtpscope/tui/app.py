@@ -81,8 +81,7 @@ class SmtpScopeApp(App[int]):
                     yield SystemCommand(
                         f"Send end-of-data variant {label}",
                         "Raw bytes for the line-ending lab (off-script)",
-                        lambda data=data, label=label: screen.run_worker(
-                            screen._raw(data, label), group="send"),
+                        lambda data=data, label=label: screen.send_raw(data, label),
                     )
 
 

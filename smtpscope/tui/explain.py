@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich.text import Text
+
 from smtpscope.record import Entry
+from smtpscope.sanitize import visible
 
 
 def reply_from_entry(entry: Entry) -> Any:
@@ -47,6 +50,27 @@ def describe_entry(entry: Entry) -> str | None:
         text += f"\n{reply.enhanced}: {found.enhanced}"
     if reply.warnings:
         text += "\n" + "; ".join(reply.warnings)
+    return text
+
+
+def selection_text(entry: Entry | None, width: int) -> Text:
+    """What the panel under the transcript shows for the selected entry.
+
+    A line too wide for the pane is shown in full first (escaped, up to 400 characters), since
+    the pane clips rather than wraps; then the explanation of a reply's codes.
+    """
+    text = Text()
+    if entry is None:
+        return text
+    line = entry.text.rstrip("\r\n")
+    if "\n" not in line and len(line) > width:
+        text.append(visible(line[:400]) + ("…" if len(line) > 400 else ""))
+    explanation = describe_entry(entry)
+    if explanation:
+        if text:
+            text.append("\n")
+        text.append("\n".join(visible(part) for part in explanation.split("\n")),
+                    style="italic")
     return text
 
 

@@ -22,7 +22,8 @@ Every line on the wire. `C:` is what smtpscope sent, `S:` what the server answer
 smtpscope's own notes, `!!` warnings. `C!` marks off-script sends.
 
 - Colours follow the reply class: 2xx green, 3xx blue, 4xx yellow, 5xx red.
-- **Up/Down** select a line; the explanation of a selected reply appears below.
+- **Esc** moves here from the composer (and back); **Up/Down** select a line; the
+  explanation of a selected reply, and the whole of a line too wide for the pane, appear below.
 - Server text is shown with control characters escaped (e.g. `\\x1b`), never interpreted.
 - Lines that carried credentials are shown masked; recordings hold only the mask.
 """,

@@ -230,3 +230,39 @@ async def test_demo_without_a_certificate_still_runs() -> None:
             assert caps is not None and not caps.has("STARTTLS")
     finally:
         demo.stop()
+
+
+async def test_refused_command_is_shown_not_a_crash(demo: DemoServer) -> None:
+    app = app_for(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = screen_of(app)
+        await until(pilot, lambda: replies(screen) == [220])
+        await pilot.press("f2")
+        await until(pilot, lambda: len(replies(screen)) == 2)
+        await type_line(pilot, "mail from:<a@example.test>")
+        await until(pilot, lambda: len(replies(screen)) == 3)
+        # The engine refuses a second MAIL inside a transaction; the app must say so and live.
+        from smtpscope.protocol import MailFrom
+
+        screen._spawn(screen._run(MailFrom("b@example.test")))
+        await pilot.pause(0.3)
+        assert app.is_running
+        assert "Not sent:" in screen.query_one(TranscriptView).to_text()
+        # A new message while a transaction is open resets it first, then delivers.
+        await pilot.press("ctrl+n")
+        await until(pilot, lambda: isinstance(app.screen, DataEditor))
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: replies(screen)[-1:] == [250] and len(replies(screen)) >= 8)
+        assert replies(screen)[3:] == [250, 250, 250, 354, 250]  # RSET, MAIL, RCPT, DATA, dot
+
+
+async def test_escape_moves_between_composer_and_transcript(demo: DemoServer) -> None:
+    app = app_for(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = screen_of(app)
+        await until(pilot, lambda: replies(screen) == [220])
+        view = screen.query_one(TranscriptView)
+        await pilot.press("escape")
+        assert view.has_focus and view.selected_entry is not None
+        await pilot.press("escape")
+        assert screen.query_one(Composer).input.has_focus

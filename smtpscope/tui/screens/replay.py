@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, ClassVar
 
-from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -14,8 +13,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from smtpscope.record import Recording
-from smtpscope.sanitize import visible
-from smtpscope.tui.explain import capabilities_from_entry, describe_entry, explain_entry
+from smtpscope.tui.explain import capabilities_from_entry, explain_entry, selection_text
 from smtpscope.tui.widgets.capabilities import CapabilityInspector
 from smtpscope.tui.widgets.status import StatusBar
 from smtpscope.tui.widgets.transcript import TranscriptView
@@ -116,6 +114,6 @@ class ReplayScreen(Screen[None]):
 
     @on(TranscriptView.EntrySelected)
     def on_entry_selected(self, message: TranscriptView.EntrySelected) -> None:
-        text = describe_entry(message.entry) if message.entry is not None else None
-        self.query_one("#explain", Static).update(
-            Text(visible(text or "").replace("\\x0a", "\n"), style="italic"))
+        view = self.query_one(TranscriptView)
+        text = selection_text(message.entry, max(20, view.size.width - 4))
+        self.query_one("#explain", Static).update(text)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any, ClassVar
 
-from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -20,6 +20,7 @@ from smtpscope.protocol import (
     Command,
     Data,
     Ehlo,
+    LocalProtocolError,
     MailFrom,
     MessageContent,
     Noop,
@@ -31,9 +32,8 @@ from smtpscope.protocol import (
     State,
 )
 from smtpscope.record import Entry, to_text
-from smtpscope.sanitize import visible
 from smtpscope.session import Session, SessionError, SessionOptions
-from smtpscope.tui.explain import describe_entry, explain_entry
+from smtpscope.tui.explain import explain_entry, selection_text
 from smtpscope.tui.widgets.capabilities import CapabilityInspector
 from smtpscope.tui.widgets.composer import Composer
 from smtpscope.tui.widgets.data_editor import DataEditor
@@ -47,6 +47,7 @@ class SessionScreen(Screen[None]):
     """One live SMTP session. The screen owns the session worker; widgets never do I/O."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "switch_focus", "Lines", priority=True, id="session.focus"),
         Binding("f2", "ehlo", "EHLO", id="session.ehlo"),
         Binding("f3", "starttls", "STARTTLS", id="session.starttls"),
         Binding("f4", "auth_helper", "Auth", id="session.auth"),
@@ -189,6 +190,34 @@ class SessionScreen(Screen[None]):
                 inspector.stage = self._caps_stage
             inspector.capabilities = conn.capabilities
 
+    def _spawn(self, work: Coroutine[Any, Any, Any]) -> None:
+        """Run network work in a worker; whatever goes wrong is shown, never a crash.
+
+        A debugger that dies on an unexpected reply loses the transcript the user needed.
+        """
+
+        async def guarded() -> None:
+            try:
+                await work
+            except SessionError as exc:
+                self.notify(str(exc), title=f"{exc.stage} failed", severity="error")
+            except LocalProtocolError as exc:
+                self._local_refusal(exc)
+            except Exception as exc:
+                if self.session is not None:
+                    self.session.transcript.note(f"smtpscope error: {exc!r}", kind="error")
+                self.notify(f"{type(exc).__name__}: {exc}", severity="error")
+            finally:
+                self._refresh_state()
+
+        self.run_worker(guarded(), group="send")
+
+    def _local_refusal(self, exc: LocalProtocolError) -> None:
+        """The engine refused to send: say why where the user is looking, send nothing."""
+        if self.session is not None:
+            self.session.transcript.note(f"Not sent: {exc}", kind="warning")
+        self.notify(f"Not sent: {exc}", severity="warning")
+
     # -- sending ------------------------------------------------------------------------------
 
     def _remember_caps(self, stage: str) -> None:
@@ -217,6 +246,9 @@ class SessionScreen(Screen[None]):
         except SessionError as exc:
             self.notify(str(exc), title=f"{exc.stage} failed", severity="error")
             return None
+        except LocalProtocolError as exc:
+            self._local_refusal(exc)
+            return None
         finally:
             self._refresh_state()
         if isinstance(command, Data) and reply.code == 354:
@@ -225,11 +257,15 @@ class SessionScreen(Screen[None]):
 
     @on(Composer.Submitted)
     def on_composer_submitted(self, message: Composer.Submitted) -> None:
-        self.run_worker(self._run(message.command, force=message.off_script), group="send")
+        self._spawn(self._run(message.command, force=message.off_script))
 
     @on(Composer.RawSubmitted)
     def on_composer_raw(self, message: Composer.RawSubmitted) -> None:
-        self.run_worker(self._raw(message.data, message.label), group="send")
+        self.send_raw(message.data, message.label)
+
+    def send_raw(self, data: bytes, label: str) -> None:
+        """Send exact bytes (the line-ending lab's actions use this)."""
+        self._spawn(self._raw(data, label))
 
     async def _raw(self, data: bytes, label: str) -> None:
         if self.session is None or not self.session.is_open:
@@ -263,7 +299,7 @@ class SessionScreen(Screen[None]):
                     kind="warning",
                 )
             return
-        self.run_worker(self._send_message(result), group="send")
+        self._spawn(self._send_message(result))
 
     async def _send_message(self, result: DataEditor.Result) -> None:
         session = self.session
@@ -287,6 +323,11 @@ class SessionScreen(Screen[None]):
             session.transcript.note("The message names no recipient (To/Cc/Bcc): nothing sent.",
                                     kind="warning")
             return False
+        if session.conn.state in (State.MAIL, State.RCPT, State.BDAT):
+            session.transcript.note("A transaction was open: RSET first, then the new message.")
+            reply = await self._run(Rset())
+            if reply is None or reply.code != 250:
+                return False
         params: list[tuple[str, str | None]] = []
         if result.smtputf8:
             params.append(("SMTPUTF8", None))
@@ -316,8 +357,18 @@ class SessionScreen(Screen[None]):
 
     # -- actions ------------------------------------------------------------------------------
 
+    def action_switch_focus(self) -> None:
+        """Escape moves between the composer and the transcript (to select and explain)."""
+        view = self.query_one(TranscriptView)
+        if view.has_focus:
+            self.query_one(Composer).focus()
+            return
+        view.focus()
+        if view.cursor_row < 0 and view.row_count:
+            view.select_row(view.row_count - 1)
+
     def action_ehlo(self) -> None:
-        self.run_worker(self._run(Ehlo(self.options.helo_name)), group="send")
+        self._spawn(self._run(Ehlo(self.options.helo_name)))
 
     def action_starttls(self) -> None:
         """STARTTLS and, when it worked, EHLO again: the usual pair, in one key."""
@@ -327,16 +378,16 @@ class SessionScreen(Screen[None]):
             if reply is not None and reply.code == 220 and self.session and self.session.is_open:
                 await self._run(Ehlo(self.options.helo_name))
 
-        self.run_worker(both(), group="send")
+        self._spawn(both())
 
     def action_rset(self) -> None:
-        self.run_worker(self._run(Rset()), group="send")
+        self._spawn(self._run(Rset()))
 
     def action_noop(self) -> None:
-        self.run_worker(self._run(Noop()), group="send")
+        self._spawn(self._run(Noop()))
 
     def action_quit_session(self) -> None:
-        self.run_worker(self._run(Quit()), group="send")
+        self._spawn(self._run(Quit()))
 
     def action_new_message(self) -> None:
         """Write a message, then walk MAIL, RCPT and DATA with the envelope its headers imply."""
@@ -406,7 +457,7 @@ class SessionScreen(Screen[None]):
             inspector.capabilities = None
             self.connect_session()
 
-        self.run_worker(again(), group="send")
+        self._spawn(again())
 
     def action_history(self) -> None:
         from smtpscope.tui.screens.history import HistoryScreen
@@ -415,9 +466,9 @@ class SessionScreen(Screen[None]):
 
     @on(TranscriptView.EntrySelected)
     def on_entry_selected(self, message: TranscriptView.EntrySelected) -> None:
-        explanation = describe_entry(message.entry) if message.entry is not None else None
-        widget = self.query_one("#explain", Static)
-        widget.update(Text(visible(explanation or "").replace("\\x0a", "\n"), style="italic"))
+        view = self.query_one(TranscriptView)
+        text = selection_text(message.entry, max(20, view.size.width - 4))
+        self.query_one("#explain", Static).update(text)
 
     async def on_unmount(self) -> None:
         if self.session is not None:

@@ -71,7 +71,7 @@ class Composer(Widget):
     Composer > Input { border: tall $primary 50%; }
     Composer > Input:focus { border: tall $primary; }
     Composer.-raw > Input { border: tall $warning; }
-    Composer > #composer-hint { height: 1; padding: 0 1; color: $text-muted; }
+    Composer > #composer-hint { height: auto; max-height: 3; padding: 0 1; color: $text-muted; }
     Composer.-warning > #composer-hint { color: $warning; text-style: bold; }
     Composer.-error > #composer-hint { color: $error; text-style: bold; }
     """
