@@ -41,6 +41,31 @@ async def type_line(pilot, text: str) -> None:
     await pilot.press("enter")
 
 
+async def auth_shot(pilot, demo) -> None:
+    """SCRAM-SHA-256 in Step mode, stopped just after the server's signature was verified."""
+    from textual.widgets import Input, Select
+
+    await pilot.press("f4")
+    await pilot.pause(0.3)
+    helper = pilot.app.screen
+    helper.query_one("#auth-mech", Select).value = "SCRAM-SHA-256"
+    helper.query_one("#auth-user", Input).value = demo.user
+    helper.query_one("#auth-password", Input).value = demo.password
+    await pilot.pause(0.1)
+    # Ctrl+S proposes the AUTH line, then sends each proposed line: AUTH with the client-first
+    # message, the client-final message (proof masked), the empty answer to the server's v=.
+    for _ in range(6):
+        await pilot.press("ctrl+s")
+        await pilot.pause(0.1)
+        await until(pilot, lambda: helper.phase != "sending")
+        if helper.phase == "done":
+            break
+    await pilot.pause(0.3)
+    save(pilot.app, "auth-helper-scram")
+    await pilot.press("escape")
+    await pilot.pause(0.2)
+
+
 async def session_shots() -> Path:
     from smtpscope.server.demo import open_demo_server
     from smtpscope.server.faults import parse_fault
@@ -79,6 +104,7 @@ async def session_shots() -> Path:
             save(app, "error-explained")
             await type_line(pilot, "rset")
             await until(pilot, lambda: replies() == 7)
+            await auth_shot(pilot, demo)
             await pilot.press("ctrl+n")
             await pilot.pause(0.4)
             editor = app.screen

@@ -76,6 +76,7 @@ class SessionOptions:
     connect_timeout: float = 30.0
     lmtp: bool = False
     route: tuple[Any, ...] = ()  # MX candidates (smtpscope.mx.Candidate) tried in order
+    reply_timeout: float | None = None  # None: RFC 5321 §4.5.3.2 values, per command
 
     @property
     def tls_server_name(self) -> str:
@@ -319,10 +320,11 @@ class Session:
 
     async def _wait(self, waiter: asyncio.Future[Reply], command: Command | str | None,
                     stage: str) -> Reply:
+        limit = self.options.reply_timeout or _timeout_for(command)
         try:
-            return await asyncio.wait_for(asyncio.shield(waiter), _timeout_for(command))
+            return await asyncio.wait_for(asyncio.shield(waiter), limit)
         except TimeoutError as exc:
-            message = f"no reply within {_timeout_for(command):.0f} s"
+            message = f"no reply within {limit:g} s"
             self.transcript.note(f"Timeout: {message}", kind="error")
             raise SessionError(message, stage) from exc
         except SessionClosed as exc:

@@ -533,3 +533,25 @@ async def test_mx_route_falls_through_to_second_candidate(plain_port: int, sink:
     assert "mx1.example.test" in text and "mx2.example.test" in text
     assert f"-- Connected to {LOOPBACK} port {plain_port}" in text
     assert text.index("connection refused") < text.index(f"Connected to {LOOPBACK}")
+
+
+async def test_reply_timeout_option_overrides_rfc_limits() -> None:
+    import asyncio as _asyncio
+
+    from smtpscope.session import Session, SessionError, SessionOptions
+
+    async def silent(reader: _asyncio.StreamReader, writer: _asyncio.StreamWriter) -> None:
+        await reader.read(1)  # accept, never greet
+
+    server = await _asyncio.start_server(silent, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        session = Session(SessionOptions("127.0.0.1", port, security="plain",
+                                         reply_timeout=0.2))
+        with pytest.raises(SessionError, match=r"no reply within 0.2 s") as caught:
+            await session.connect()
+        assert caught.value.stage == "banner"
+        await session.close()
+    finally:
+        server.close()
+        await server.wait_closed()

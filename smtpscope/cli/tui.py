@@ -86,6 +86,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--insecure", action="store_true",
                         help="do not verify TLS certificates (recorded and shown)")
     parser.add_argument("--resolver", help="DNS resolver IP[:PORT] for MX routing")
+    parser.add_argument("--timeout", type=float, metavar="SECONDS",
+                        help="wait this long for each reply (default: RFC 5321's per-command "
+                        "limits, 2 to 10 minutes)")
     parser.add_argument("--record", metavar="FILE", help="also write the recording to FILE")
     parser.add_argument("--record-secrets", action="store_true",
                         help="record AUTH secrets in clear (the recording says so; dangerous)")
@@ -119,6 +122,12 @@ def run_target(argv: Sequence[str]) -> int:
         app = create_app(connect_error=str(exc), initial_target=args.target,
                          record_to=args.record)
         return int(app.run() or 0)
+    if args.timeout is not None:
+        if args.timeout <= 0:
+            print("smtpscope: --timeout must be positive", file=sys.stderr)
+            return 1
+        options.reply_timeout = args.timeout
+        options.connect_timeout = min(options.connect_timeout, args.timeout)
     app = create_app(options=options, target_label=label, record_to=args.record,
                      record_secrets=args.record_secrets)
     return int(app.run() or 0)
