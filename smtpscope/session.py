@@ -17,7 +17,6 @@ import contextlib
 import ssl
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass
 from typing import Any
 
 from smtpscope.protocol import (
@@ -38,8 +37,17 @@ from smtpscope.protocol import (
     State,
 )
 from smtpscope.record import Recorder, Redactor, Transcript, make_header
+from smtpscope.session_types import (
+    DEFAULT_HELO,
+    SessionClosed,
+    SessionError,
+    SessionOptions,
+    describe_tls,
+    reply_dict,
+    timeout_for,
+    tls_info_dict,
+)
 from smtpscope.transport import (
-    RFC5321_TIMEOUTS,
     Stream,
     TLSInfo,
     TransportError,
@@ -47,82 +55,15 @@ from smtpscope.transport import (
     open_connection,
 )
 
-DEFAULT_HELO = "smtpscope.localhost"
-
-
-class SessionError(Exception):
-    """The session could not go on; ``stage`` names where it stopped (connect, banner, ...)."""
-
-    def __init__(self, message: str, stage: str) -> None:
-        super().__init__(message)
-        self.stage = stage
-
-
-class SessionClosed(SessionError):
-    """The server closed the connection (or it was reset) while a reply was awaited."""
-
-
-@dataclass
-class SessionOptions:
-    """How to connect: everything a view asks the user, with safe defaults."""
-
-    host: str
-    port: int = 25
-    security: str = "starttls"  # "plain" | "starttls" | "implicit"; "auto" = starttls if offered
-    helo_name: str = DEFAULT_HELO
-    verify: bool = True
-    cafile: str | None = None
-    server_hostname: str | None = None
-    connect_timeout: float = 30.0
-    lmtp: bool = False
-    route: tuple[Any, ...] = ()  # MX candidates (smtpscope.mx.Candidate) tried in order
-    reply_timeout: float | None = None  # None: RFC 5321 §4.5.3.2 values, per command
-
-    @property
-    def tls_server_name(self) -> str:
-        return self.server_hostname or self.host
-
-
-# Which RFC 5321 §4.5.3.2 timeout applies while waiting for the reply to a command.
-_TIMEOUT_KEY = {"MailFrom": "mail", "RcptTo": "rcpt", "Data": "data_init", "Bdat": "data_term",
-                "content": "data_term"}
-
-
-def _timeout_for(command: Command | str | None) -> float:
-    """RFC 5321 §4.5.3.2 read timeouts, by what we are waiting for (5 minutes otherwise)."""
-    if command is None:
-        key = "greeting"
-    else:
-        key = _TIMEOUT_KEY.get(command if isinstance(command, str) else type(command).__name__,
-                               "greeting")
-    return float(RFC5321_TIMEOUTS.get(key, 300.0))
-
-
-def _reply_dict(reply: Reply) -> dict[str, Any]:
-    return {
-        "code": reply.code,
-        "enhanced": str(reply.enhanced) if reply.enhanced is not None else None,
-        "lines": list(reply.text_lines),
-        "warnings": list(reply.warnings),
-        "unsolicited": reply.unsolicited,
-    }
-
-
-def tls_info_dict(info: TLSInfo) -> dict[str, Any]:
-    """A JSON-ready form of a TLSInfo for transcripts and reports."""
-    data = asdict(info)
-    return {k: (list(v) if isinstance(v, tuple) else v) for k, v in data.items()}
-
-
-def describe_tls(info: TLSInfo) -> str:
-    """One line for the TLS boundary: version, cipher and what verification said."""
-    if info.insecure:
-        check = "verification OFF (insecure)"
-    elif info.verified:
-        check = f"certificate verified for {info.server_hostname}"
-    else:
-        check = f"certificate NOT verified: {info.verify_error}"
-    return f"TLS started: {info.version} {info.cipher} ({info.bits} bits) · {check}"
+__all__ = [
+    "DEFAULT_HELO",
+    "Session",
+    "SessionClosed",
+    "SessionError",
+    "SessionOptions",
+    "describe_tls",
+    "tls_info_dict",
+]
 
 
 class Session:
@@ -293,7 +234,7 @@ class Session:
         latency = None if sent_at is None else loop.time() - sent_at
         self.transcript.add(
             "server", "reply", reply.raw,
-            reply=_reply_dict(reply), notes=tuple(reply.warnings), latency=latency,
+            reply=reply_dict(reply), notes=tuple(reply.warnings), latency=latency,
         )
         if self.conn.state is State.TLS_PENDING and self.conn.trailing_data:
             self.transcript.add(
@@ -320,7 +261,7 @@ class Session:
 
     async def _wait(self, waiter: asyncio.Future[Reply], command: Command | str | None,
                     stage: str) -> Reply:
-        limit = self.options.reply_timeout or _timeout_for(command)
+        limit = self.options.reply_timeout or timeout_for(command)
         try:
             return await asyncio.wait_for(asyncio.shield(waiter), limit)
         except TimeoutError as exc:
