@@ -373,3 +373,27 @@ async def test_recording_of_auth_session_has_no_password(
     assert auth.redacted and auth.text.startswith("AUTH PLAIN [")
     assert any(e.code == 235 for e in recording.entries)
     assert password not in to_text(recording.entries)
+
+
+async def test_reply_inside_open_data_is_named_as_smuggling(
+        mta: Mta, open_session: Callable[..., Any]) -> None:
+    """The line-ending lab as the TUI does it: raw bytes inside DATA, no standard terminator."""
+    from smtpscope.session import SMUGGLING_NOTE
+
+    t = tag()
+    session = await open_session(mta.smtp)
+    await session.ehlo()
+    assert (await session.command(MailFrom(f"lab@{mta.domain}"))).code == 250
+    assert (await session.command(RcptTo(f"alice@{mta.domain}"))).code == 250
+    assert (await session.command(Data())).code == 354
+    await session.send_raw(f"Subject: lab {t}\r\n\r\nhello\n.\nNOOP\r\n".encode(),
+                           expect_reply=False)
+    deadline = asyncio.get_running_loop().time() + 5
+    while len([e for e in reply_entries(session) if e.reply["unsolicited"]]) < 2:
+        assert asyncio.get_running_loop().time() < deadline, to_text(session.transcript)
+        await asyncio.sleep(0.02)
+    queued, noop = [e for e in reply_entries(session) if e.reply["unsolicited"]]
+    assert queued.code == 250 and "queued as" in queued.text
+    assert SMUGGLING_NOTE in queued.notes
+    assert noop.code == 250  # the NOOP hidden in the "message" ran as a command
+    mta.read_delivered("alice", match=f"lab {t}".encode())
