@@ -36,7 +36,7 @@ class StatusBar(Static):
     def render(self) -> Text:
         text = Text()
         text.append(visible(self.target) or "no target", style="bold")
-        if self.peer and self.peer != self.target:
+        if self.peer and not self.target.endswith(self.peer):
             text.append(f" → {visible(self.peer)}", style="dim")
         text.append("  │ ", style="dim")
         if self.tls == "plain":
