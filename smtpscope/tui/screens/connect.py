@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any, ClassVar
 
 from textual import on
@@ -68,13 +69,20 @@ class ConnectScreen(Screen[None]):
     @on(Button.Pressed, "#connect")
     @on(Input.Submitted)
     def connect(self) -> None:
+        self.run_worker(self._connect(), exclusive=True, group="connect")
+
+    async def _connect(self) -> None:
         from smtpscope.cli.tui import TargetProblem, options_for
 
         target = self.query_one("#target", Input).value.strip()
         port_text = self.query_one("#port", Input).value.strip()
         security: Any = self.query_one("#security", Select).value
+        if target.startswith("@") or "@" in target.split("://")[-1]:
+            self._fail(f"Looking up the MX records of {target.split('@')[-1]}…")
         try:
-            options, label = options_for(
+            # MX routing resolves names: off the UI thread, so the screen stays responsive.
+            options, label = await asyncio.to_thread(
+                options_for,
                 target,
                 port=int(port_text) if port_text else None,
                 security=None if security == "auto" else str(security),
