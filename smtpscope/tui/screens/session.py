@@ -16,16 +16,12 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from smtpscope.protocol import (
-    Bdat,
     Command,
     Data,
     Ehlo,
     LocalProtocolError,
-    MailFrom,
-    MessageContent,
     Noop,
     Quit,
-    RcptTo,
     Reply,
     Rset,
     StartTLS,
@@ -34,16 +30,16 @@ from smtpscope.protocol import (
 from smtpscope.record import Entry, to_text
 from smtpscope.session import Session, SessionError, SessionOptions
 from smtpscope.tui.explain import explain_entry, selection_text
+from smtpscope.tui.screens.message_flow import MessageFlow
 from smtpscope.tui.widgets.capabilities import CapabilityInspector
 from smtpscope.tui.widgets.composer import Composer
-from smtpscope.tui.widgets.data_editor import DataEditor
 from smtpscope.tui.widgets.status import StatusBar
 from smtpscope.tui.widgets.transcript import TranscriptView
 
 BDAT_CHUNK = 64 * 1024
 
 
-class SessionScreen(Screen[None]):
+class SessionScreen(MessageFlow, Screen[None]):
     """One live SMTP session. The screen owns the session worker; widgets never do I/O."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -281,80 +277,6 @@ class SessionScreen(Screen[None]):
             self.notify(str(exc), severity="error")
         self._refresh_state()
 
-    # -- DATA --------------------------------------------------------------------------------
-
-    def open_data_editor(self) -> None:
-        """Open the DATA editor; its result is sent as the message content."""
-        caps = self.session.conn.capabilities if self.session else None
-        editor = DataEditor(capabilities=caps, after_354=self.session is not None
-                            and self.session.conn.state is State.DATA)
-        self.app.push_screen(editor, self._data_done)
-
-    def _data_done(self, result: DataEditor.Result | None) -> None:
-        if result is None:
-            if self.session is not None and self.session.conn.state is State.DATA:
-                self.session.transcript.note(
-                    "Message editor closed: the server still waits for the message. Send it "
-                    "with the editor (Ctrl+N) or type raw bytes ending in \\r\\n.\\r\\n.",
-                    kind="warning",
-                )
-            return
-        self._spawn(self._send_message(result))
-
-    async def _send_message(self, result: DataEditor.Result) -> None:
-        session = self.session
-        if session is None:
-            return
-        try:
-            if session.conn.state is not State.DATA and not await self._envelope(result):
-                return
-            if session.conn.state is State.DATA:
-                await session.send_content(MessageContent(result.content,
-                                                          verbatim=result.verbatim))
-        except SessionError as exc:
-            self.notify(str(exc), severity="error")
-        self._refresh_state()
-
-    async def _envelope(self, result: DataEditor.Result) -> bool:
-        """MAIL, RCPT and DATA (or BDAT, which carries the message itself); True at 354."""
-        session = self.session
-        assert session is not None
-        if not result.recipients:
-            session.transcript.note("The message names no recipient (To/Cc/Bcc): nothing sent.",
-                                    kind="warning")
-            return False
-        if session.conn.state in (State.MAIL, State.RCPT, State.BDAT):
-            session.transcript.note("A transaction was open: RSET first, then the new message.")
-            reply = await self._run(Rset())
-            if reply is None or reply.code != 250:
-                return False
-        params: list[tuple[str, str | None]] = []
-        if result.smtputf8:
-            params.append(("SMTPUTF8", None))
-        if result.eightbit:
-            params.append(("BODY", "8BITMIME"))
-        reply = await self._run(MailFrom(result.sender, tuple(params)))
-        if reply is None or reply.code != 250:
-            return False
-        accepted = 0
-        for rcpt in result.recipients:
-            reply = await self._run(RcptTo(rcpt))
-            accepted += reply is not None and reply.code in (250, 251)
-        if not accepted:
-            session.transcript.note("No recipient was accepted: sending RSET.", kind="warning")
-            await self._run(Rset())
-            return False
-        if result.use_bdat:
-            chunks = [result.content[i:i + BDAT_CHUNK]
-                      for i in range(0, len(result.content), BDAT_CHUNK)] or [b""]
-            for i, chunk in enumerate(chunks):
-                reply = await session.command(Bdat(chunk, last=i == len(chunks) - 1))
-                if reply.code != 250:
-                    break
-            return False
-        reply = await session.command(Data())
-        return reply.code == 354
-
     # -- actions ------------------------------------------------------------------------------
 
     def action_switch_focus(self) -> None:
@@ -388,14 +310,6 @@ class SessionScreen(Screen[None]):
 
     def action_quit_session(self) -> None:
         self._spawn(self._run(Quit()))
-
-    def action_new_message(self) -> None:
-        """Write a message, then walk MAIL, RCPT and DATA with the envelope its headers imply."""
-        if self.session is not None and self.session.conn.state is State.DATA:
-            self.open_data_editor()
-            return
-        caps = self.session.conn.capabilities if self.session else None
-        self.app.push_screen(DataEditor(capabilities=caps), self._data_done)
 
     def action_auth_helper(self) -> None:
         try:

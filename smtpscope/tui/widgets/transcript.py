@@ -167,9 +167,14 @@ class TranscriptView(ScrollView, can_focus=True):
         if self.follow and self._was_at_end and not self.is_vertical_scrollbar_grabbed:
             self.scroll_end(animate=False, immediate=True, x_axis=False)
             # A horizontal scrollbar that appears with this batch shortens the viewport only
-            # after layout: scroll again then, or the newest line hides behind it.
-            self.call_after_refresh(self.scroll_end, animate=False, x_axis=False)
+            # after layout: scroll again then, or the newest line hides behind it, unless the
+            # user has scrolled away in between.
+            self.call_after_refresh(self._settle_at_end, self.scroll_offset.y)
         self.refresh()
+
+    def _settle_at_end(self, followed_to: float) -> None:
+        if self.scroll_offset.y >= followed_to:
+            self.scroll_end(animate=False, immediate=True, x_axis=False)
 
     def _update_virtual_size(self) -> None:
         self.virtual_size = Size(self._gutter_width() + self._rows.max_cells, len(self._rows))

@@ -1,0 +1,122 @@
+"""The message part of the session screen: the DATA editor, and MAIL/RCPT/DATA or BDAT for it."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from smtpscope.protocol import (
+    Bdat,
+    Data,
+    MailFrom,
+    MessageContent,
+    RcptTo,
+    Reply,
+    Rset,
+    State,
+)
+from smtpscope.session import SessionError
+from smtpscope.tui.widgets.data_editor import DataEditor
+
+if TYPE_CHECKING:
+    from collections.abc import Coroutine
+
+    from smtpscope.protocol import Command
+    from smtpscope.session import Session
+
+BDAT_CHUNK = 64 * 1024
+
+
+class MessageFlow:
+    """Mixed into SessionScreen: writing a message and walking the transaction that sends it."""
+
+    session: Session | None
+
+    if TYPE_CHECKING:  # provided by the screen (declared only for type checkers: at run time a
+        # stub here would shadow Screen.notify, which comes later in the MRO)
+        app: Any
+
+        async def _run(self, command: Command, *, force: bool = False) -> Reply | None: ...
+        def _spawn(self, work: Coroutine[Any, Any, Any]) -> None: ...
+        def _refresh_state(self) -> None: ...
+        def notify(self, *args: Any, **kwargs: Any) -> None: ...
+
+    def action_new_message(self) -> None:
+        """Write a message, then walk MAIL, RCPT and DATA with the envelope its headers imply."""
+        if self.session is not None and self.session.conn.state is State.DATA:
+            self.open_data_editor()
+            return
+        caps = self.session.conn.capabilities if self.session else None
+        self.app.push_screen(DataEditor(capabilities=caps), self._data_done)
+
+
+    def open_data_editor(self) -> None:
+        """Open the DATA editor; its result is sent as the message content."""
+        caps = self.session.conn.capabilities if self.session else None
+        editor = DataEditor(capabilities=caps, after_354=self.session is not None
+                            and self.session.conn.state is State.DATA)
+        self.app.push_screen(editor, self._data_done)
+
+    def _data_done(self, result: DataEditor.Result | None) -> None:
+        if result is None:
+            if self.session is not None and self.session.conn.state is State.DATA:
+                self.session.transcript.note(
+                    "Message editor closed: the server still waits for the message. Send it "
+                    "with the editor (Ctrl+N) or type raw bytes ending in \\r\\n.\\r\\n.",
+                    kind="warning",
+                )
+            return
+        self._spawn(self._send_message(result))
+
+    async def _send_message(self, result: DataEditor.Result) -> None:
+        session = self.session
+        if session is None:
+            return
+        try:
+            if session.conn.state is not State.DATA and not await self._envelope(result):
+                return
+            if session.conn.state is State.DATA:
+                await session.send_content(MessageContent(result.content,
+                                                          verbatim=result.verbatim))
+        except SessionError as exc:
+            self.notify(str(exc), severity="error")
+        self._refresh_state()
+
+    async def _envelope(self, result: DataEditor.Result) -> bool:
+        """MAIL, RCPT and DATA (or BDAT, which carries the message itself); True at 354."""
+        session = self.session
+        assert session is not None
+        if not result.recipients:
+            session.transcript.note("The message names no recipient (To/Cc/Bcc): nothing sent.",
+                                    kind="warning")
+            return False
+        if session.conn.state in (State.MAIL, State.RCPT, State.BDAT):
+            session.transcript.note("A transaction was open: RSET first, then the new message.")
+            reply = await self._run(Rset())
+            if reply is None or reply.code != 250:
+                return False
+        params: list[tuple[str, str | None]] = []
+        if result.smtputf8:
+            params.append(("SMTPUTF8", None))
+        if result.eightbit:
+            params.append(("BODY", "8BITMIME"))
+        reply = await self._run(MailFrom(result.sender, tuple(params)))
+        if reply is None or reply.code != 250:
+            return False
+        accepted = 0
+        for rcpt in result.recipients:
+            reply = await self._run(RcptTo(rcpt))
+            accepted += reply is not None and reply.code in (250, 251)
+        if not accepted:
+            session.transcript.note("No recipient was accepted: sending RSET.", kind="warning")
+            await self._run(Rset())
+            return False
+        if result.use_bdat:
+            chunks = [result.content[i:i + BDAT_CHUNK]
+                      for i in range(0, len(result.content), BDAT_CHUNK)] or [b""]
+            for i, chunk in enumerate(chunks):
+                reply = await session.command(Bdat(chunk, last=i == len(chunks) - 1))
+                if reply.code != 250:
+                    break
+            return False
+        reply = await session.command(Data())
+        return reply.code == 354
