@@ -68,6 +68,13 @@ def replies(screen: SessionScreen) -> list[int]:
     return [e.code for e in screen.session.transcript if e.kind == "reply" and e.code]
 
 
+async def banner_then_ehlo(pilot, screen: SessionScreen) -> None:
+    """Wait for the greeting, press F2 and wait for the EHLO reply."""
+    await until(pilot, lambda: replies(screen) == [220])
+    await pilot.press("f2")
+    await until(pilot, lambda: len(replies(screen)) == 2)
+
+
 async def type_line(pilot, text: str) -> None:
     composer = pilot.app.screen.query_one(Composer)
     composer.input.value = text
@@ -79,9 +86,7 @@ async def test_banner_ehlo_and_typed_command_reach_every_pane(demo: DemoServer) 
     app = app_for(demo)
     async with app.run_test(size=SIZE) as pilot:
         screen = screen_of(app)
-        await until(pilot, lambda: replies(screen) == [220])
-        await pilot.press("f2")
-        await until(pilot, lambda: len(replies(screen)) == 2)
+        await banner_then_ehlo(pilot, screen)
         inspector = screen.query_one(CapabilityInspector)
         assert inspector.capabilities is not None
         assert "STARTTLS" in [c.keyword for c in inspector.capabilities.keywords]
@@ -100,9 +105,7 @@ async def test_starttls_shows_the_capability_diff(demo: DemoServer) -> None:
     app = app_for(demo)
     async with app.run_test(size=SIZE) as pilot:
         screen = screen_of(app)
-        await until(pilot, lambda: replies(screen) == [220])
-        await pilot.press("f2")
-        await until(pilot, lambda: len(replies(screen)) == 2)
+        await banner_then_ehlo(pilot, screen)
         await pilot.press("f3")  # STARTTLS, then EHLO again
         await until(pilot, lambda: len(replies(screen)) == 4)
         assert screen.session is not None and screen.session.tls is not None
@@ -122,9 +125,7 @@ async def test_error_reply_is_explained_inline_and_on_selection(demo: DemoServer
     app = app_for(demo)
     async with app.run_test(size=SIZE) as pilot:
         screen = screen_of(app)
-        await until(pilot, lambda: replies(screen) == [220])
-        await pilot.press("f2")
-        await until(pilot, lambda: len(replies(screen)) == 2)
+        await banner_then_ehlo(pilot, screen)
         # RCPT before MAIL: held as invalid in this state, then sent anyway (off-script).
         await type_line(pilot, "rcpt to:<bob@example.test>")
         composer = screen.query_one(Composer)
@@ -150,9 +151,7 @@ async def test_new_message_walks_the_envelope_and_delivers(demo: DemoServer) -> 
     app = app_for(demo)
     async with app.run_test(size=SIZE) as pilot:
         screen = screen_of(app)
-        await until(pilot, lambda: replies(screen) == [220])
-        await pilot.press("f2")
-        await until(pilot, lambda: len(replies(screen)) == 2)
+        await banner_then_ehlo(pilot, screen)
         await pilot.press("ctrl+n")
         await until(pilot, lambda: isinstance(app.screen, DataEditor))
         editor = app.screen
@@ -236,9 +235,7 @@ async def test_refused_command_is_shown_not_a_crash(demo: DemoServer) -> None:
     app = app_for(demo)
     async with app.run_test(size=SIZE) as pilot:
         screen = screen_of(app)
-        await until(pilot, lambda: replies(screen) == [220])
-        await pilot.press("f2")
-        await until(pilot, lambda: len(replies(screen)) == 2)
+        await banner_then_ehlo(pilot, screen)
         await type_line(pilot, "mail from:<a@example.test>")
         await until(pilot, lambda: len(replies(screen)) == 3)
         # The engine refuses a second MAIL inside a transaction; the app must say so and live.
