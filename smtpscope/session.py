@@ -55,13 +55,6 @@ from smtpscope.transport import (
     open_connection,
 )
 
-# A reply while we are still sending message data means the server took something other
-# than <CRLF>.<CRLF> as the end of the data: the root of SMTP smuggling.
-SMUGGLING_NOTE = (
-    "the server replied while the message data was still open: it took a sequence other "
-    "than <CRLF>.<CRLF> as end of data, which RFC 5321 §4.1.1.4 forbids (SMTP smuggling)"
-)
-
 __all__ = [
     "DEFAULT_HELO",
     "Session",
@@ -239,12 +232,9 @@ class Session:
         if not reply.unsolicited and self._waiters:
             waiter, sent_at = self._waiters.popleft()
         latency = None if sent_at is None else loop.time() - sent_at
-        notes = tuple(reply.warnings)
-        if reply.unsolicited and self.conn.state is State.DATA:
-            notes = (*notes, SMUGGLING_NOTE)
         self.transcript.add(
             "server", "reply", reply.raw,
-            reply=reply_dict(reply), notes=notes, latency=latency,
+            reply=reply_dict(reply), notes=tuple(reply.warnings), latency=latency,
         )
         if self.conn.state is State.TLS_PENDING and self.conn.trailing_data:
             self.transcript.add(

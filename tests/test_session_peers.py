@@ -378,7 +378,7 @@ async def test_recording_of_auth_session_has_no_password(
 async def test_reply_inside_open_data_is_named_as_smuggling(
         mta: Mta, open_session: Callable[..., Any]) -> None:
     """The line-ending lab as the TUI does it: raw bytes inside DATA, no standard terminator."""
-    from smtpscope.session import SMUGGLING_NOTE
+    from smtpscope.protocol import DATA_ENDED_EARLY
 
     t = tag()
     session = await open_session(mta.smtp)
@@ -394,6 +394,8 @@ async def test_reply_inside_open_data_is_named_as_smuggling(
         await asyncio.sleep(0.02)
     queued, noop = [e for e in reply_entries(session) if e.reply["unsolicited"]]
     assert queued.code == 250 and "queued as" in queued.text
-    assert SMUGGLING_NOTE in queued.notes
+    assert DATA_ENDED_EARLY in queued.notes
     assert noop.code == 250  # the NOOP hidden in the "message" ran as a command
+    # The engine followed the server out of DATA: the next transaction is accepted.
+    assert (await session.command(MailFrom(f"lab@{mta.domain}"))).code == 250
     mta.read_delivered("alice", match=f"lab {t}".encode())

@@ -28,7 +28,7 @@ from .commands import (
     Vrfy,
     bdat_chunks,
 )
-from .connection import INJECTION_WARNING, Connection, Sent
+from .connection import DATA_ENDED_EARLY, INJECTION_WARNING, Connection, Sent
 from .data import (
     END_OF_DATA_VARIANTS,
     chunk_bytes,
@@ -46,6 +46,7 @@ from .replies import MAX_LINE_LENGTH, MAX_REPLY_LINES, parse_reply
 from .state import State
 
 __all__ = [
+    "DATA_ENDED_EARLY",
     "END_OF_DATA_VARIANTS",
     "INJECTION_WARNING",
     "MAX_LINE_LENGTH",

@@ -20,6 +20,12 @@ _TLS_PENDING, _RCPT, _IDENT, _MAIL, _CLOSED = (
     State.TLS_PENDING, State.RCPT, State.IDENT, State.MAIL, State.CLOSED)
 INJECTION_WARNING = "bytes after STARTTLS 220: possible STARTTLS injection"
 _UNSOLICITED = "unsolicited reply: no command was waiting for one"
+# A reply while message data is still open means the server took something other than
+# <CRLF>.<CRLF> as the end of the data: the root of SMTP smuggling.
+DATA_ENDED_EARLY = (
+    "the server replied while the message data was still open: it took a sequence other "
+    "than <CRLF>.<CRLF> as end of data, which RFC 5321 §4.1.1.4 forbids (SMTP smuggling)"
+)
 # Kinds whose replies need more than the table transition (kept off the hot path).
 _SPECIAL = frozenset({
     "GREETING", "EHLO", "LHLO", "HELO", "STARTTLS", "AUTH", "AUTH-RESPONSE", "AUTH-CANCEL", "RSET",
@@ -138,10 +144,16 @@ class Connection:
         code = frame[0]
         pending = self._pending
         if not pending:
+            warnings = (*frame[4], _UNSOLICITED)
             if code == 421:
                 self._close()
-            return make_reply(code, frame[1], frame[2], frame[3], (*frame[4], _UNSOLICITED),
-                              True, None, None)
+            elif self.state is State.DATA:
+                # The server saw the data end; so must we, or every later command is refused.
+                warnings = (*warnings, DATA_ENDED_EARLY)
+                self.state = _IDENT
+                self._accepted_rcpts = 0
+                self._projected_stale = True
+            return make_reply(code, frame[1], frame[2], frame[3], warnings, True, None, None)
         exp = pending[0]
         rule = exp.rule
         hoped = rule.hoped
