@@ -201,7 +201,8 @@ async def probe(target: str, args: argparse.Namespace) -> dict[str, Any]:
         hint = failure.hint
         if failure.stage == "banner" and failure.status in ("timeout", "closed") and mode != \
                 "implicit":
-            hint = "the server may expect TLS first: try smtps://HOST:PORT"
+            host = f"[{options.host}]" if ":" in options.host else options.host
+            hint = f"the server may expect TLS first: try smtps://{host}:{options.port}"
         result.update(status=failure.status, stage=failure.stage, error=failure.message,
                       hint=hint or None)
     finally:

@@ -31,6 +31,10 @@ def to_text(entries: Iterable[Entry], *, timestamps: bool = False) -> str:
         prefix = PREFIX[entry.direction]
         if entry.off_script and entry.direction == "client":
             prefix = "C! "
+        elif entry.direction == "server" and (
+            entry.kind == "raw" or (entry.reply or {}).get("unsolicited")
+        ):
+            prefix = "S! "  # bytes outside a reply, or a reply nobody asked for
         stamp = f"[{entry.mono - start:8.3f}] " if timestamps else ""
         for line in entry_lines(entry):
             out.append(f"{stamp}{prefix}{line}")

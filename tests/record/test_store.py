@@ -117,3 +117,10 @@ def test_secrets_header_warns_and_restricts_permissions(tmp_path):
     header = json.loads(path.read_text().splitlines()[0])
     assert "secrets in clear" in header["warning"]
     assert path.stat().st_mode & 0o077 == 0
+
+
+def test_text_export_marks_unsolicited_replies_and_stray_bytes():
+    t = Transcript()
+    t.add("server", "reply", b"421 4.4.2 bye\r\n", reply={"code": 421, "unsolicited": True})
+    t.add("server", "raw", b"250 injected\r\n")
+    assert to_text(t).splitlines() == ["S! 421 4.4.2 bye", "S! 250 injected"]
