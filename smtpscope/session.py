@@ -382,6 +382,8 @@ class Session:
         on_step: Callable[[Any, Reply | None], None] | None = None,
     ) -> Reply:
         """Run a whole AUTH exchange with a mechanism object from :mod:`smtpscope.auth`."""
+        from smtpscope.auth.decode import b64decode_tolerant
+
         first = mechanism.initial_response() if initial_response else None
         data, waiter = self.submit(  # validated before anything is shown as sent
             Auth(mechanism.name, None if first is None else first.response),
@@ -393,7 +395,15 @@ class Session:
         reply = await self._wait(waiter, None, "auth")
         while reply.code == 334:
             challenge = b"".join(reply.lines)
-            step = mechanism.respond(_b64decode(challenge))
+            try:
+                decoded, _notes = b64decode_tolerant(challenge.decode("ascii", "replace"))
+            except ValueError as exc:
+                # A challenge we cannot read is answered the only safe way: cancel (RFC 4954).
+                self.transcript.note(f"AUTH challenge is not base64 ({exc}): cancelling",
+                                     kind="warning")
+                reply = await self.command(AuthCancel())
+                break
+            step = mechanism.respond(decoded)
             if on_step is not None:
                 on_step(step, reply)
             if step.response is None:
@@ -427,13 +437,3 @@ class Session:
         for recorder in recorders:
             recorder.write_footer(outcome=self.closed_reason)
             recorder.close()
-
-
-def _b64decode(data: bytes) -> bytes:
-    import base64
-    import binascii
-
-    try:
-        return base64.b64decode(data.strip() + b"=" * (-len(data.strip()) % 4))
-    except (binascii.Error, ValueError):
-        return data

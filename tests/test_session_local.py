@@ -562,3 +562,30 @@ async def test_reply_timeout_option_overrides_rfc_limits() -> None:
     finally:
         server.close()
         await server.wait_closed()
+
+
+async def test_unreadable_auth_challenge_is_cancelled() -> None:
+    from smtpscope.auth import MECHANISMS
+
+    seen: list[bytes] = []
+
+    async def script(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await greet_and_ehlo(reader, writer, b"250-scripted.test\r\n250 AUTH CRAM-MD5\r\n")
+        seen.append(await reader.readline())  # AUTH CRAM-MD5
+        writer.write(b"334 <not base64!>\r\n")
+        await writer.drain()
+        seen.append(await reader.readline())  # must be the cancel
+        writer.write(b"501 5.7.0 cancelled\r\n")
+        await writer.drain()
+        await reader.readline()
+
+    async with scripted(script) as port:
+        session = Session(SessionOptions(LOOPBACK, port, security="plain"))
+        await session.connect()
+        await session.ehlo()
+        mech = MECHANISMS["CRAM-MD5"](username="tim", password="tanstaaftanstaaf")
+        reply = await session.authenticate(mech)
+        assert reply.code == 501
+        assert seen == [b"AUTH CRAM-MD5\r\n", b"*\r\n"]
+        assert "AUTH challenge is not base64" in to_text(session.transcript)
+        await session.close()

@@ -17,28 +17,12 @@ from smtpscope.record.transcript import Entry
 _AUTH_RE = re.compile(rb"^\s*AUTH\s+([A-Za-z0-9_-]+)(?:\s+(\S*))?", re.IGNORECASE)
 
 
-def _default_rule(mechanism: str, step: int, line: bytes) -> tuple[bytes, str] | None:
-    """Mask every client credential line: the safe answer for a mechanism we do not know."""
-    if step == 0:
-        match = _AUTH_RE.match(line)
-        if match is None or not match.group(2):
-            return None
-        prefix = line[: match.start(2)]
-        mask = f"[{mechanism} initial response hidden]"
-        return prefix + mask.encode(), mask
-    if line.strip() in (b"*", b""):
-        return None
-    mask = f"[{mechanism} response hidden]"
-    return mask.encode(), mask
-
-
 def _mechanism_rule(
     mechanism: str, step: int, line: bytes, initial_response: bool
 ) -> tuple[bytes, str] | None:
-    try:
-        from smtpscope.auth import redact_client_line
-    except ImportError:  # pragma: no cover - auth is part of the package
-        return _default_rule(mechanism, step, line)
+    # Imported on the first AUTH only: sessions without one (a probe) never load the SASL code.
+    from smtpscope.auth.redact import redact_client_line
+
     return redact_client_line(mechanism, step, line, initial_response=initial_response)
 
 

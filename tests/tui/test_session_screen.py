@@ -263,3 +263,24 @@ async def test_escape_moves_between_composer_and_transcript(demo: DemoServer) ->
         assert view.has_focus and view.selected_entry is not None
         await pilot.press("escape")
         assert screen.query_one(Composer).input.has_focus
+
+
+async def test_line_ending_lab_awaits_a_reply_only_after_the_standard_terminator(
+        demo: DemoServer) -> None:
+    app = app_for(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = screen_of(app)
+        await banner_then_ehlo(pilot, screen)
+        for count, line in enumerate(("mail from:<a@example.test>", "rcpt to:<b@example.test>",
+                                      "data"), start=3):
+            await type_line(pilot, line)
+            await until(pilot, lambda count=count: len(replies(screen)) == count)
+        await until(pilot, lambda: isinstance(app.screen, DataEditor))
+        await pilot.press("escape")  # leave the editor: type the data by hand
+        screen.send_raw(b"Subject: lab\r\n\r\nhello\n.\n", "bare LF dot bare LF (lflf)")
+        await pilot.pause(0.3)
+        assert replies(screen)[-1] == 354  # aiosmtpd rightly keeps reading data
+        assert screen.session is not None and not screen.session.conn.pending
+        screen.send_raw(b"\r\n.\r\n", "standard")
+        await until(pilot, lambda: replies(screen)[-1] == 250)
+        assert screen.session.conn.state is State.IDENT

@@ -16,6 +16,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from smtpscope.protocol import (
+    END_OF_DATA_VARIANTS,
     Command,
     Data,
     Ehlo,
@@ -391,4 +392,7 @@ class SessionScreen(MessageFlow, Screen[None]):
 
 
 def _ends_data(data: bytes) -> bool:
-    return data.endswith((b"\r\n.\r\n", b"\n.\n", b"\r.\r", b"\n.\r\n", b"\r\n.\n", b".\r\n"))
+    """Only <CRLF>.<CRLF> ends DATA (RFC 5321 §4.1.1.4). After any other look-alike no reply is
+    awaited: if one comes, the engine reports it as the server ending the data early."""
+    standard = END_OF_DATA_VARIANTS["standard"]
+    return data.endswith(standard) or data == standard[2:]
