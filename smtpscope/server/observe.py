@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from smtpscope.protocol import line_ending_report
 from smtpscope.record import Entry, Transcript
 from smtpscope.sanitize import visible
 
@@ -25,8 +26,6 @@ TRANSCRIPT_CONTENT_LIMIT = 2**25 + 2**16
 
 _REPLY_LINE = re.compile(rb"^(\d{3})([ -]?)(.*)$", re.DOTALL)
 _ENHANCED = re.compile(r"^([245])\.(\d{1,3})\.(\d{1,3})(?=\s|$)")
-_BARE_LF = re.compile(rb"(?<!\r)\n")
-_BARE_CR = re.compile(rb"\r(?!\n)")
 # A line holding a lone dot, ended by any line ending: the end-of-data look-alikes that
 # SMTP smuggling relies on. The real terminator <CRLF>.<CRLF> cannot occur inside content.
 _DOT_LINE = re.compile(rb"(\r\n|\n|\r)\.(\r\n|\n|\r)")
@@ -69,18 +68,19 @@ def command_warnings(line: bytes) -> list[str]:
 def content_warnings(content: bytes) -> list[str]:
     """Problems with message content (dot-stuffed, as sent, without the terminator)."""
     problems: list[str] = []
-    bare_lf = len(_BARE_LF.findall(content))
+    counts = line_ending_report(content)
+    bare_lf = counts["bare_lf"]
     if bare_lf:
         problems.append(
             f"bare LF in the message content ({bare_lf}x): RFC 5321 requires CRLF line "
             "endings; aiosmtpd keeps the LF as part of the message text"
         )
-    bare_cr = len(_BARE_CR.findall(content))
+    bare_cr = counts["bare_cr"]
     if bare_cr:
         problems.append(
             f"bare CR in the message content ({bare_cr}x): aiosmtpd keeps it as message text"
         )
-    nul = content.count(b"\x00")
+    nul = counts["nul"]
     if nul:
         problems.append(f"NUL bytes in the message content ({nul}x)")
     # Content starts right after the CRLF that ended the DATA command.
