@@ -37,8 +37,17 @@ def _start(home: Path, *args: str) -> tuple[subprocess.Popen[str], int, list[str
     assert proc.stdout is not None
     seen: list[str] = []
     deadline = time.monotonic() + 20
+    fd = proc.stdout.fileno()
     while time.monotonic() < deadline:
-        line = proc.stdout.readline()
+        # Byte by byte from the pipe itself: a buffered readline could swallow lines that
+        # communicate() (which reads the file descriptor directly) would then never see.
+        raw = b""
+        while not raw.endswith(b"\n"):
+            byte = os.read(fd, 1)
+            if not byte:
+                break
+            raw += byte
+        line = raw.decode()
         if not line:
             break
         seen.append(line)
