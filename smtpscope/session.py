@@ -344,6 +344,18 @@ class Session:
         await self._write(wire)
         return await self._wait(waiter, "content", "data")
 
+    async def send_data_line(self, line: bytes, *, last: bool = False) -> Reply | None:
+        """One line of message content typed after a 354, sent exactly as given (the typist
+        does any dot-stuffing); ``last`` marks the ``.`` line, whose reply is awaited."""
+        self._check_open()
+        wire = self.conn.send_raw(line, expect_reply=last)
+        self.transcript.add("client", "content", wire)
+        waiter = self._expect() if last else None
+        await self._write(wire)
+        if waiter is None:
+            return None
+        return await self._wait(waiter, "content", "data")
+
     # -- conveniences --------------------------------------------------------------------------
 
     async def ehlo(self, name: str | None = None) -> Reply:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -32,6 +32,7 @@ from smtpscope.record import Entry, to_text
 from smtpscope.session import Session, SessionError, SessionOptions
 from smtpscope.tui.explain import explain_entry, selection_text
 from smtpscope.tui.screens.message_flow import MessageFlow
+from smtpscope.tui.screens.queue_flow import QueueFlow
 from smtpscope.tui.widgets.capabilities import CapabilityInspector
 from smtpscope.tui.widgets.composer import Composer
 from smtpscope.tui.widgets.status import StatusBar
@@ -40,7 +41,7 @@ from smtpscope.tui.widgets.transcript import TranscriptView
 BDAT_CHUNK = 64 * 1024
 
 
-class SessionScreen(MessageFlow, Screen[None]):
+class SessionScreen(QueueFlow, MessageFlow, Screen[None]):
     """One live SMTP session. The screen owns the session worker; widgets never do I/O."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -100,6 +101,7 @@ class SessionScreen(MessageFlow, Screen[None]):
         view.explain = explain_entry
         composer = self.query_one(Composer)
         composer.target_key = self.target_label
+        self.setup_queue()
         self.set_interval(1.0, self._tick)
         self.connect_session()
         composer.focus()
@@ -151,6 +153,7 @@ class SessionScreen(MessageFlow, Screen[None]):
                 # Some servers offer more after AUTH; the next EHLO is compared with this one.
                 self._remember_caps("after AUTH")
             self._refresh_state()
+            self.pump_queue()  # a reply may let queued lines go
 
     def _on_session_closed(self, reason: str) -> None:
         if self.is_mounted:
@@ -222,7 +225,8 @@ class SessionScreen(MessageFlow, Screen[None]):
             self._caps_before = self.session.conn.capabilities
             self._caps_stage = stage
 
-    async def _run(self, command: Command, *, force: bool = False) -> Reply | None:
+    async def _run(self, command: Command, *, force: bool = False,
+                   refused: Callable[[LocalProtocolError], None] | None = None) -> Reply | None:
         """Send one command the way a person would expect, handling the ones that need more."""
         session = self.session
         if session is None or not session.is_open:
@@ -244,12 +248,12 @@ class SessionScreen(MessageFlow, Screen[None]):
             self.notify(str(exc), title=f"{exc.stage} failed", severity="error")
             return None
         except LocalProtocolError as exc:
-            self._local_refusal(exc)
+            (refused or self._local_refusal)(exc)
             return None
         finally:
             self._refresh_state()
         if isinstance(command, Data) and reply.code == 354:
-            self.open_data_editor()
+            self.data_mode_started(command, reply)
         return reply
 
     @on(Composer.Submitted)
