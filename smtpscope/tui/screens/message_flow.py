@@ -30,6 +30,8 @@ class MessageFlow:
     """Mixed into SessionScreen: writing a message and walking the transaction that sends it."""
 
     session: Session | None
+    #: The last editor text not yet delivered (cancelled, or the server refused the message).
+    _message_draft: str | None = None
 
     if TYPE_CHECKING:  # provided by the screen (declared only for type checkers: at run time a
         # stub here would shadow Screen.notify, which comes later in the MRO)
@@ -41,27 +43,46 @@ class MessageFlow:
         def notify(self, *args: Any, **kwargs: Any) -> None: ...
 
     def action_new_message(self) -> None:
-        """Write a message, then walk MAIL, RCPT and DATA with the envelope its headers imply."""
+        """Write a message, then walk MAIL, RCPT and DATA with the envelope its headers imply.
+
+        The last draft that did not go through (cancelled, or refused by the server) comes back.
+        """
         if self.session is not None and self.session.conn.state is State.DATA:
             self.open_data_editor()
             return
         caps = self.session.conn.capabilities if self.session else None
-        self.app.push_screen(DataEditor(capabilities=caps), self._data_done)
-
+        self._push_editor(DataEditor(capabilities=caps, text=self._draft()))
 
     def open_data_editor(self) -> None:
-        """Open the DATA editor; its result is sent as the message content."""
-        caps = self.session.conn.capabilities if self.session else None
-        editor = DataEditor(capabilities=caps, after_354=self.session is not None
-                            and self.session.conn.state is State.DATA)
-        self.app.push_screen(editor, self._data_done)
+        """After a 354: the editor, prefilled with the envelope the server actually accepted."""
+        session = self.session
+        caps = session.conn.capabilities if session else None
+        after_354 = session is not None and session.conn.state is State.DATA
+        sent = getattr(self, "envelope_sent", None)
+        if after_354 and sent is not None:
+            editor = DataEditor(capabilities=caps, after_354=True, from_addr=sent[0],
+                                to_addrs=sent[1])
+        else:
+            editor = DataEditor(capabilities=caps, after_354=after_354, text=self._draft())
+        self._push_editor(editor)
+
+    def _draft(self) -> str | None:
+        return self._message_draft
+
+    def _push_editor(self, editor: DataEditor) -> None:
+        def done(result: DataEditor.Result | None) -> None:
+            # Cancelled or not: the text is kept until a message is accepted.
+            self._message_draft = editor.draft
+            self._data_done(result)
+
+        self.app.push_screen(editor, done)
 
     def _data_done(self, result: DataEditor.Result | None) -> None:
         if result is None:
             if self.session is not None and self.session.conn.state is State.DATA:
                 self.session.transcript.note(
-                    "Message editor closed: the server still waits for the message. Send it "
-                    "with the editor (Ctrl+N) or type raw bytes ending in \\r\\n.\\r\\n.",
+                    "Message editor closed: the server still waits for the message. Type it "
+                    "line by line ('.' alone ends it) or reopen the editor with Ctrl+N.",
                     kind="warning",
                 )
             return
@@ -75,8 +96,10 @@ class MessageFlow:
             if session.conn.state is not State.DATA and not await self._envelope(result):
                 return
             if session.conn.state is State.DATA:
-                await session.send_content(MessageContent(result.content,
-                                                          verbatim=result.verbatim))
+                reply = await session.send_content(MessageContent(result.content,
+                                                                  verbatim=result.verbatim))
+                if reply.code == 250:
+                    self._message_draft = None  # delivered: the draft has done its job
         except SessionError as exc:
             self.notify(str(exc), severity="error")
         self._refresh_state()
@@ -99,6 +122,10 @@ class MessageFlow:
             params.append(("SMTPUTF8", None))
         if result.eightbit:
             params.append(("BODY", "8BITMIME"))
+        caps = session.conn.capabilities
+        if caps is not None and caps.has("SIZE"):
+            # RFC 1870: declare the size, so a server can refuse at MAIL, not after the upload.
+            params.append(("SIZE", str(len(result.content))))
         reply = await self._run(MailFrom(result.sender, tuple(params)))
         if reply is None or reply.code != 250:
             return False
@@ -117,6 +144,8 @@ class MessageFlow:
                 reply = await session.command(Bdat(chunk, last=i == len(chunks) - 1))
                 if reply.code != 250:
                     break
+            else:
+                self._message_draft = None
             return False
         reply = await session.command(Data())
         return reply.code == 354
