@@ -10,7 +10,7 @@ from smtpscope.auth import Mechanism
 from smtpscope.conversation.auth import authenticate
 from smtpscope.conversation.errors import Rejected
 from smtpscope.conversation.greet import Dialect, Secured, TLSMode, dialect_of, greet, secure
-from smtpscope.conversation.message import Delivery, Envelope, send_message
+from smtpscope.conversation.message import Delivery, Envelope, new_delivery, send_message
 from smtpscope.protocol import Reply
 from smtpscope.session import Session
 from smtpscope.session_types import SessionError, Stage
@@ -95,9 +95,9 @@ class Conversation:
             self.stage = stage
 
         self.stage = Stage.MAIL
+        self.delivery = new_delivery(self.session, envelope)
         async with asyncio.timeout(None if self.step_timeout is None
                                    else self.step_timeout * (4 + len(envelope.recipients))):
-            self.delivery = await send_message(self.session, envelope, content,
-                                               pipeline=pipeline, bdat=bdat,
-                                               stop_after=stop_after, on_stage=at)
-        return self.delivery
+            return await send_message(self.session, envelope, content, pipeline=pipeline,
+                                      bdat=bdat, stop_after=stop_after, on_stage=at,
+                                      delivery=self.delivery)

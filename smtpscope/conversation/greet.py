@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -73,6 +74,7 @@ class Secured:
     offered: bool
     starttls: Reply | None = None
     greeting: Reply | None = None
+    tls_at: float | None = None  # loop time when the handshake finished (for timings)
 
     @property
     def started(self) -> bool:
@@ -102,5 +104,6 @@ async def secure(session: Session, mode: TLSMode, dialect: Dialect = Dialect.ESM
             raise Rejected(Stage.TLS, "STARTTLS refused", reply)
         session.transcript.note("STARTTLS refused: going on without TLS", kind="warning")
         return Secured(True, reply)
+    tls_at = asyncio.get_running_loop().time()
     again = await greet(session, dialect, stage=Stage.EHLO_TLS, helo_fallback=False)
-    return Secured(True, reply, again)
+    return Secured(True, reply, again, tls_at)

@@ -103,6 +103,11 @@ def _settle(delivery: Delivery, replies: tuple[Reply, ...]) -> None:
         raise Rejected(Stage.DOT, "message refused after the final dot", replies[-1])
 
 
+def new_delivery(session: Session, envelope: Envelope) -> Delivery:
+    """An empty Delivery for ``envelope``: one outcome per recipient, none known yet."""
+    return Delivery([RecipientOutcome(a) for a in envelope.recipients], lmtp=session.view.lmtp)
+
+
 async def send_message(
     session: Session,
     envelope: Envelope,
@@ -112,19 +117,22 @@ async def send_message(
     bdat: bool = False,
     stop_after: Stage | None = None,
     on_stage: Callable[[Stage], None] | None = None,
+    delivery: Delivery | None = None,
 ) -> Delivery:
     """Run one transaction; returns the Delivery, raises ``Rejected`` where it stops.
 
     ``pipeline`` sends MAIL, every RCPT and DATA in one write (only if PIPELINING is offered;
     otherwise a warning and one at a time). ``bdat`` sends the content as one BDAT LAST
     chunk (CHUNKING required). ``stop_after`` MAIL or RCPT ends before the content.
+    Pass ``delivery`` (from :func:`new_delivery`) to keep what was learnt when a step raises.
     """
     def stage(value: Stage) -> None:
         if on_stage is not None:
             on_stage(value)
 
     view = session.view
-    delivery = Delivery([RecipientOutcome(a) for a in envelope.recipients], lmtp=view.lmtp)
+    if delivery is None:
+        delivery = new_delivery(session, envelope)
     caps = view.capabilities
     if pipeline and not (caps is not None and caps.has("PIPELINING")):
         session.transcript.note("the server does not advertise PIPELINING: sending one "
