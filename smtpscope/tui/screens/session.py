@@ -285,6 +285,7 @@ class SessionScreen(MessageFlow, Screen[None]):
         view = self.query_one(TranscriptView)
         if view.has_focus:
             self.query_one(Composer).focus()
+            view.resume_follow()  # back to typing: show what the next command brings
             return
         view.focus()
         if view.cursor_row < 0 and view.row_count:

@@ -72,7 +72,10 @@ class TranscriptView(ScrollView, can_focus=True):
     """Show each reply's latency (time since the command it answers)."""
 
     follow: var[bool] = var(True)
-    """Keep the newest line in view, unless the user has scrolled away from the end."""
+    """Keep the newest line in view; off while the user has scrolled up or picked a line."""
+
+    unseen: reactive[int] = reactive(0)
+    """Rows added while not following; shown as a "N new lines (End)" marker."""
 
     class EntrySelected(Message):
         """The highlighted row now belongs to another entry (or to none)."""
@@ -115,14 +118,15 @@ class TranscriptView(ScrollView, can_focus=True):
         self._cursor = -1
         self._selected_ordinal = -1
         self._pending = False
-        self._was_at_end = True
+        self._shown_rows = 0  # rows published by the last sync
+        self._pinned = False  # a line was selected on purpose: stay on it
+        self._auto_scroll = False  # scrolling done by follow mode, not by the user
 
     # -- adding ------------------------------------------------------------------------------
 
     def add_entry(self, entry: Entry) -> None:
         """Append one entry; the screen is updated once per batch of calls, not per call."""
         if not self._pending:
-            self._was_at_end = self._at_end()
             self._pending = True
             if self.is_mounted:
                 self.call_later(self._sync)
@@ -132,8 +136,6 @@ class TranscriptView(ScrollView, can_focus=True):
 
     def add_entries(self, entries: Iterable[Entry]) -> None:
         """Append many entries and update the screen once."""
-        if not self._pending:
-            self._was_at_end = self._at_end()
         if self._entries is not None:
             entries = list(entries)
             self._entries.extend(entries)
@@ -150,7 +152,10 @@ class TranscriptView(ScrollView, can_focus=True):
         self._cursor = -1
         self._selected_ordinal = -1
         self._cache.clear()
-        self._was_at_end = True
+        self._shown_rows = 0
+        self._pinned = False
+        self.follow = True
+        self.unseen = 0
         self._pending = True
         if self.is_mounted:
             self._sync()
@@ -159,22 +164,77 @@ class TranscriptView(ScrollView, can_focus=True):
         return not self.is_mounted or self.scroll_offset.y >= self.max_scroll_y
 
     def _sync(self) -> None:
-        """Publish rows added since the last sync: size, follow, repaint."""
+        """Publish rows added since the last sync: size, follow (or count unseen), repaint."""
         if not self._pending:
             return
         self._pending = False
+        added = max(0, len(self._rows) - self._shown_rows)
+        self._shown_rows = len(self._rows)
         self._update_virtual_size()
-        if self.follow and self._was_at_end and not self.is_vertical_scrollbar_grabbed:
-            self.scroll_end(animate=False, immediate=True, x_axis=False)
-            # A horizontal scrollbar that appears with this batch shortens the viewport only
-            # after layout: scroll again then, or the newest line hides behind it, unless the
-            # user has scrolled away in between.
-            self.call_after_refresh(self._settle_at_end, self.scroll_offset.y)
+        if self.follow and not self.is_vertical_scrollbar_grabbed:
+            self._follow_end()
+        elif added:
+            self.unseen += added
         self.refresh()
 
-    def _settle_at_end(self, followed_to: float) -> None:
-        if self.scroll_offset.y >= followed_to:
+    def _follow_end(self) -> None:
+        """Scroll to the newest line, now and once more after layout.
+
+        A horizontal scrollbar that appears with a batch shortens the viewport only after
+        layout: scroll again then, or the newest line hides behind it.
+        """
+        self._auto_scroll = True
+        try:
             self.scroll_end(animate=False, immediate=True, x_axis=False)
+        finally:
+            self._auto_scroll = False
+        self.call_after_refresh(self._settle_at_end)
+
+    def _settle_at_end(self) -> None:
+        if self.follow:
+            self._auto_scroll = True
+            try:
+                self.scroll_end(animate=False, immediate=True, x_axis=False)
+            finally:
+                self._auto_scroll = False
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        if self._auto_scroll or not self.is_mounted:
+            return
+        if new_value >= self.max_scroll_y:
+            if not self._pinned:
+                self._start_following()
+        elif new_value < old_value:
+            self.follow = False  # the user scrolled up to read: leave them there
+
+    def _start_following(self) -> None:
+        self.follow = True
+        self.unseen = 0
+
+    def resume_follow(self) -> None:
+        """Drop the selection and follow the newest line again (End, or back to the composer)."""
+        self._pinned = False
+        if self._cursor >= 0:
+            self.select_row(-1)
+        self._start_following()
+        if self.is_mounted:
+            self._follow_end()
+        self.refresh()
+
+    def on_resize(self) -> None:
+        if self.follow:
+            self.call_after_refresh(self._settle_at_end)
+
+    def watch_unseen(self) -> None:
+        self.refresh()
+
+    @property
+    def marker_text(self) -> str:
+        """The "N new lines (End)" marker, or "" while following."""
+        if self.follow or not self.unseen:
+            return ""
+        return f"↓ {self.unseen:,} new line{'s' if self.unseen != 1 else ''} (End)"
 
     def _update_virtual_size(self) -> None:
         self.virtual_size = Size(self._gutter_width() + self._rows.max_cells, len(self._rows))
@@ -252,7 +312,13 @@ class TranscriptView(ScrollView, can_focus=True):
         self.refresh()
         return True
 
+    def _pin(self) -> None:
+        """The user picked a line: stop following so it stays where they put it."""
+        self._pinned = True
+        self.follow = False
+
     def action_cursor_up(self) -> None:
+        self._pin()
         if self._cursor < 0:
             bottom = round(self.scroll_offset.y) + self.scrollable_content_region.height - 1
             self.select_row(min(bottom, len(self._rows) - 1))
@@ -260,6 +326,7 @@ class TranscriptView(ScrollView, can_focus=True):
             self.select_row(max(0, self._cursor - 1))
 
     def action_cursor_down(self) -> None:
+        self._pin()
         if self._cursor < 0:
             self.select_row(round(self.scroll_offset.y))
         else:
@@ -270,6 +337,7 @@ class TranscriptView(ScrollView, can_focus=True):
         if self._cursor < 0:
             self.scroll_to(y=self.scroll_offset.y - height, animate=False, immediate=True)
         else:
+            self._pin()
             self.select_row(max(0, self._cursor - height))
 
     def action_cursor_page_down(self) -> None:
@@ -277,18 +345,24 @@ class TranscriptView(ScrollView, can_focus=True):
         if self._cursor < 0:
             self.scroll_to(y=self.scroll_offset.y + height, animate=False, immediate=True)
         else:
+            self._pin()
             self.select_row(self._cursor + height)
 
     def action_cursor_first(self) -> None:
+        self._pin()
         self.select_row(0)
 
     def action_cursor_last(self) -> None:
+        """End: the last line, and follow new output again."""
+        self._pinned = False
         self.select_row(len(self._rows) - 1)
-        self.scroll_end(animate=False, immediate=True, x_axis=False)
+        self._start_following()
+        self._follow_end()
 
     def action_clear_selection(self) -> None:
         if self.cursor_row < 0:
             raise SkipAction()  # nothing selected: let Escape close the screen instead
+        self._pinned = False
         self.select_row(-1)
 
     def action_toggle_fold(self) -> None:
@@ -303,6 +377,10 @@ class TranscriptView(ScrollView, can_focus=True):
     def on_click(self, event: events.Click) -> None:
         offset = event.get_content_offset(self)
         if offset is not None:
+            if self.marker_text and offset.y == self.scrollable_content_region.height - 1:
+                self.resume_follow()  # a click on the "new lines" marker
+                return
+            self._pin()
             self.select_row(round(self.scroll_offset.y) + offset.y)
 
     def watch_show_timestamps(self) -> None:
@@ -342,6 +420,10 @@ class TranscriptView(ScrollView, can_focus=True):
         scroll_x, scroll_y = self.scroll_offset
         row = scroll_y + y
         width = self.scrollable_content_region.width
+        marker = self.marker_text
+        if marker and y == self.scrollable_content_region.height - 1:
+            style = self.rich_style + self._palette()[Look.FOLD] + Style(reverse=True)
+            return Strip([Segment(f" {marker} ", style)]).crop_extend(0, width, self.rich_style)
         if not 0 <= row < len(self._rows):
             # Not cached: rows past the end appear as entries arrive.
             return Strip.blank(width, self.rich_style)
