@@ -13,7 +13,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from smtpscope.protocol import (
     END_OF_DATA_VARIANTS,
@@ -29,21 +29,25 @@ from smtpscope.protocol import (
     State,
 )
 from smtpscope.record import Entry, to_text
+from smtpscope.sanitize import visible
 from smtpscope.session import Session, SessionError, SessionOptions
 from smtpscope.tui.explain import explain_entry, selection_text
+from smtpscope.tui.screens.layout import SidePanelLayout
 from smtpscope.tui.screens.message_flow import MessageFlow
 from smtpscope.tui.widgets.capabilities import CapabilityInspector
 from smtpscope.tui.widgets.composer import Composer
+from smtpscope.tui.widgets.key_footer import KeyFooter
 from smtpscope.tui.widgets.status import StatusBar
 from smtpscope.tui.widgets.transcript import TranscriptView
 
 BDAT_CHUNK = 64 * 1024
 
 
-class SessionScreen(MessageFlow, Screen[None]):
+class SessionScreen(SidePanelLayout, MessageFlow, Screen[None]):
     """One live SMTP session. The screen owns the session worker; widgets never do I/O."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
+        *SidePanelLayout.SIDE_BINDINGS,
         Binding("escape", "switch_focus", "Lines", priority=True, id="session.focus"),
         Binding("f2", "ehlo", "EHLO", id="session.ehlo"),
         Binding("f3", "starttls", "STARTTLS", id="session.starttls"),
@@ -91,7 +95,7 @@ class SessionScreen(MessageFlow, Screen[None]):
                 yield Composer(id="composer")
             with VerticalScroll(id="side"):
                 yield CapabilityInspector(id="capabilities")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         status = self.query_one(StatusBar)
@@ -135,7 +139,7 @@ class SessionScreen(MessageFlow, Screen[None]):
             await session.connect()
         except SessionError as exc:
             status.state = f"failed: {exc.stage}"
-            self.notify(str(exc), title="Connection failed", severity="error", timeout=8)
+            self._toast(str(exc), title="Connection failed", severity="error", timeout=8)
             return
         if session.stream is not None:
             host, port = session.stream.peer[:2]
@@ -197,23 +201,27 @@ class SessionScreen(MessageFlow, Screen[None]):
             try:
                 await work
             except SessionError as exc:
-                self.notify(str(exc), title=f"{exc.stage} failed", severity="error")
+                self._toast(str(exc), title=f"{exc.stage} failed", severity="error")
             except LocalProtocolError as exc:
                 self._local_refusal(exc)
             except Exception as exc:
                 if self.session is not None:
                     self.session.transcript.note(f"smtpscope error: {exc!r}", kind="error")
-                self.notify(f"{type(exc).__name__}: {exc}", severity="error")
+                self._toast(f"{type(exc).__name__}: {exc}", severity="error")
             finally:
                 self._refresh_state()
 
         self.run_worker(guarded(), group="send")
 
+    def _toast(self, message: str, **options: Any) -> None:
+        """A notification with foreign text made visible and never read as markup."""
+        self.notify(visible(message), markup=False, **options)
+
     def _local_refusal(self, exc: LocalProtocolError) -> None:
         """The engine refused to send: say why where the user is looking, send nothing."""
         if self.session is not None:
             self.session.transcript.note(f"Not sent: {exc}", kind="warning")
-        self.notify(f"Not sent: {exc}", severity="warning")
+        self._toast(f"Not sent: {exc}", severity="warning")
 
     # -- sending ------------------------------------------------------------------------------
 
@@ -226,7 +234,7 @@ class SessionScreen(MessageFlow, Screen[None]):
         """Send one command the way a person would expect, handling the ones that need more."""
         session = self.session
         if session is None or not session.is_open:
-            self.notify("Not connected: press F5 to reconnect.", severity="warning")
+            self._toast("Not connected: press F5 to reconnect.", severity="warning")
             return None
         try:
             if isinstance(command, StartTLS) and not force:
@@ -241,7 +249,7 @@ class SessionScreen(MessageFlow, Screen[None]):
                 return await session.quit()
             reply = await session.command(command, force=force)
         except SessionError as exc:
-            self.notify(str(exc), title=f"{exc.stage} failed", severity="error")
+            self._toast(str(exc), title=f"{exc.stage} failed", severity="error")
             return None
         except LocalProtocolError as exc:
             self._local_refusal(exc)
@@ -266,7 +274,7 @@ class SessionScreen(MessageFlow, Screen[None]):
 
     async def _raw(self, data: bytes, label: str) -> None:
         if self.session is None or not self.session.is_open:
-            self.notify("Not connected: press F5 to reconnect.", severity="warning")
+            self._toast("Not connected: press F5 to reconnect.", severity="warning")
             return
         in_data = self.session.conn.state is State.DATA
         try:
@@ -275,7 +283,7 @@ class SessionScreen(MessageFlow, Screen[None]):
             await self.session.send_raw(data, expect_reply=not in_data or _ends_data(data),
                                         note=label)
         except SessionError as exc:
-            self.notify(str(exc), severity="error")
+            self._toast(str(exc), severity="error")
         self._refresh_state()
 
     # -- actions ------------------------------------------------------------------------------
@@ -317,10 +325,10 @@ class SessionScreen(MessageFlow, Screen[None]):
         try:
             from smtpscope.tui.screens.auth_helper import AuthHelperScreen
         except ImportError:
-            self.notify("The auth helper is not available in this build.", severity="warning")
+            self._toast("The auth helper is not available in this build.", severity="warning")
             return
         if self.session is None or not self.session.is_open:
-            self.notify("Not connected.", severity="warning")
+            self._toast("Not connected.", severity="warning")
             return
         self.app.push_screen(AuthHelperScreen(self.session, on_done=self._refresh_state))
 
@@ -349,7 +357,7 @@ class SessionScreen(MessageFlow, Screen[None]):
         if self.session is None:
             return
         self.app.copy_to_clipboard(to_text(self.session.transcript))
-        self.notify("Transcript copied to the clipboard (redacted).")
+        self._toast("Transcript copied to the clipboard (redacted).")
 
     def action_save_recording(self) -> None:
         if self.recording_path is None:
@@ -358,9 +366,9 @@ class SessionScreen(MessageFlow, Screen[None]):
         try:
             target.write_bytes(self.recording_path.read_bytes())
         except OSError as exc:
-            self.notify(f"Could not save: {exc}", severity="error")
+            self._toast(f"Could not save: {exc}", severity="error")
             return
-        self.notify(f"Recording saved to {target}")
+        self._toast(f"Recording saved to {target}")
 
     def action_reconnect(self) -> None:
         async def again() -> None:
