@@ -34,6 +34,7 @@ from smtpscope.session import Session, SessionError, SessionOptions
 from smtpscope.tui.explain import explain_entry, selection_text
 from smtpscope.tui.screens.layout import SidePanelLayout
 from smtpscope.tui.screens.message_flow import MessageFlow
+from smtpscope.tui.tls_hints import implicit_tls_hint, looks_like_tls
 from smtpscope.tui.widgets.capabilities import CapabilityInspector
 from smtpscope.tui.widgets.composer import Composer
 from smtpscope.tui.widgets.key_footer import KeyFooter
@@ -41,6 +42,10 @@ from smtpscope.tui.widgets.status import StatusBar
 from smtpscope.tui.widgets.transcript import TranscriptView
 
 BDAT_CHUNK = 64 * 1024
+# RFC 5321 §4.5.3.2.1 allows a server 5 minutes for its banner, but real ones greet at once
+# (Postfix's postscreen may pause a few seconds): after this long a plain client on an
+# implicit-TLS port is told why it is probably still waiting.
+BANNER_HINT_AFTER = 3.0
 
 
 class SessionScreen(SidePanelLayout, MessageFlow, Screen[None]):
@@ -135,16 +140,37 @@ class SessionScreen(SidePanelLayout, MessageFlow, Screen[None]):
         status = self.query_one(StatusBar)
         status.state = "connecting"
         status.started = time.monotonic()
+        late = self.set_timer(BANNER_HINT_AFTER, lambda: self._greeting_late(session))
         try:
             await session.connect()
         except SessionError as exc:
             status.state = f"failed: {exc.stage}"
             self._toast(str(exc), title="Connection failed", severity="error", timeout=8)
+            if looks_like_tls(session):
+                self._implicit_tls_hint(session, "the server answered with TLS bytes")
             return
+        finally:
+            late.stop()
         if session.stream is not None:
             host, port = session.stream.peer[:2]
             status.peer = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
         self._refresh_state()
+        if self.options.security == "starttls" and session.greeting is not None \
+                and session.greeting.code == 220:
+            # What `openssl s_client -starttls smtp` does: EHLO, STARTTLS, EHLO.
+            await self._ehlo_starttls_ehlo()
+
+    def _greeting_late(self, session: Session) -> None:
+        if session is self.session and session.greeting is None and session.is_open:
+            self._implicit_tls_hint(session, f"no greeting after {BANNER_HINT_AFTER:g} s")
+
+    def _implicit_tls_hint(self, session: Session, why: str) -> None:
+        """A plain client on an implicit-TLS port waits for a banner that never comes."""
+        if self.options.security == "implicit":
+            return
+        text = implicit_tls_hint(self.options.host, self.options.port, why)
+        session.transcript.note(text, kind="warning")
+        self._toast(text, title="Implicit TLS port?", severity="warning", timeout=15)
 
     def _on_entry(self, entry: Entry) -> None:
         self.query_one(TranscriptView).add_entry(entry)
@@ -230,7 +256,8 @@ class SessionScreen(SidePanelLayout, MessageFlow, Screen[None]):
             self._caps_before = self.session.conn.capabilities
             self._caps_stage = stage
 
-    async def _run(self, command: Command, *, force: bool = False) -> Reply | None:
+    async def _run(self, command: Command, *, force: bool = False,
+                   then_ehlo: bool = False) -> Reply | None:
         """Send one command the way a person would expect, handling the ones that need more."""
         session = self.session
         if session is None or not session.is_open:
@@ -241,7 +268,7 @@ class SessionScreen(SidePanelLayout, MessageFlow, Screen[None]):
                 self._remember_caps("after STARTTLS")
                 reply = await session.starttls()
                 self._refresh_tls()
-                if reply.code == 220:
+                if reply.code == 220 and not then_ehlo:
                     session.transcript.note("TLS is up: send EHLO again (F2) to see what "
                                             "the server offers now.")
                 return reply
@@ -305,12 +332,20 @@ class SessionScreen(SidePanelLayout, MessageFlow, Screen[None]):
     def action_starttls(self) -> None:
         """STARTTLS and, when it worked, EHLO again: the usual pair, in one key."""
 
-        async def both() -> None:
-            reply = await self._run(StartTLS())
-            if reply is not None and reply.code == 220 and self.session and self.session.is_open:
-                await self._run(Ehlo(self.options.helo_name))
+        self._spawn(self._ehlo_starttls_ehlo())
 
-        self._spawn(both())
+    async def _ehlo_starttls_ehlo(self) -> None:
+        """EHLO if none was sent yet, STARTTLS, and EHLO again once TLS is up."""
+        session = self.session
+        if session is None:
+            return
+        if session.conn.capabilities is None:
+            reply = await self._run(Ehlo(self.options.helo_name))
+            if reply is None or reply.code != 250:
+                return
+        reply = await self._run(StartTLS(), then_ehlo=True)
+        if reply is not None and reply.code == 220 and session.is_open:
+            await self._run(Ehlo(self.options.helo_name))
 
     def action_rset(self) -> None:
         self._spawn(self._run(Rset()))
