@@ -112,3 +112,59 @@ async def test_plain_client_on_postfix_smtps_gets_the_hint(mta) -> None:
         await until(pilot, lambda: screen.session is not None and "smtps://" in notes(screen),
                     timeout=8)
         assert time.monotonic() - started < 6
+
+
+async def test_f5_dialog_reconnects_with_implicit_tls_after_the_hint(demo: DemoServer) -> None:
+    from textual.widgets import Input, Select, Switch
+
+    from smtpscope.tui.screens.reconnect import ReconnectDialog
+
+    options = SessionOptions(host=demo.host, port=demo.tls_port, security="plain",
+                             cafile=str(demo.cafile))
+    app = create_app(options=options, target_label="demo")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = screen_of(app)
+        await until(pilot, lambda: screen.session is not None and "smtps://" in notes(screen),
+                    timeout=8)
+        await pilot.press("f5")
+        await until(pilot, lambda: isinstance(app.screen, ReconnectDialog))
+        dialog = app.screen
+        assert dialog.query_one("#reconnect-tls", Select).value == "implicit"
+        # A CA file that does not exist is refused in the dialog, not by a traceback.
+        dialog.query_one("#reconnect-cafile", Input).value = "/nonexistent/ca.pem"
+        await pilot.press("ctrl+s")
+        assert isinstance(app.screen, ReconnectDialog)
+        assert "does not exist" in str(dialog.query_one("#reconnect-error").render())
+        dialog.query_one("#reconnect-cafile", Input).value = str(demo.cafile)
+        await pilot.press("enter")  # the Connect button has the focus
+        await until(pilot, lambda: not isinstance(app.screen, ReconnectDialog))
+        await until(pilot, lambda: screen.session.greeting is not None
+                    and screen.session.tls is not None)
+        assert screen.options.security == "implicit" and screen.session.tls.verified
+        assert screen.target_label == f"smtps://{demo.host}:{demo.tls_port}"
+        # Insecure can be switched on from the same dialog; it is shown as such.
+        await pilot.press("f5")
+        await until(pilot, lambda: isinstance(app.screen, ReconnectDialog))
+        app.screen.query_one("#reconnect-insecure", Switch).value = True
+        app.screen.query_one("#reconnect-cafile", Input).value = ""
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: screen.session.greeting is not None
+                    and screen.session.tls is not None and screen.session.tls.insecure)
+        assert screen.options.verify is False
+
+
+async def test_f5_escape_keeps_the_session(demo: DemoServer) -> None:
+    from smtpscope.tui.screens.reconnect import ReconnectDialog
+
+    options = SessionOptions(host=demo.host, port=demo.port, security="plain",
+                             cafile=str(demo.cafile))
+    app = create_app(options=options, target_label="demo")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = screen_of(app)
+        await until(pilot, lambda: screen.session is not None and replies(screen) == [220])
+        session = screen.session
+        await pilot.press("f5")
+        await until(pilot, lambda: isinstance(app.screen, ReconnectDialog))
+        await pilot.press("escape")
+        await pilot.pause()
+        assert screen.session is session and session.is_open

@@ -88,6 +88,7 @@ class SessionScreen(SidePanelLayout, MessageFlow, Screen[None]):
         self.recording_path: Path | None = None
         self._caps_before: Any = None
         self._caps_stage = ""
+        self._suggest_tls: str | None = None  # preselected in the F5 dialog after a hint
 
     # -- layout ---------------------------------------------------------------------------
 
@@ -168,6 +169,7 @@ class SessionScreen(SidePanelLayout, MessageFlow, Screen[None]):
         """A plain client on an implicit-TLS port waits for a banner that never comes."""
         if self.options.security == "implicit":
             return
+        self._suggest_tls = "implicit"
         text = implicit_tls_hint(self.options.host, self.options.port, why)
         session.transcript.note(text, kind="warning")
         self._toast(text, title="Implicit TLS port?", severity="warning", timeout=15)
@@ -406,6 +408,24 @@ class SessionScreen(SidePanelLayout, MessageFlow, Screen[None]):
         self._toast(f"Recording saved to {target}")
 
     def action_reconnect(self) -> None:
+        """F5: a dialog to reconnect, with TLS mode, CA file and verification to change."""
+        from smtpscope.tui.screens.reconnect import ReconnectDialog
+
+        self.app.push_screen(ReconnectDialog(self.options, suggest=self._suggest_tls),
+                             self._reconnect_with)
+
+    def _reconnect_with(self, options: SessionOptions | None) -> None:
+        if options is None:
+            return
+        if (options.port, options.security) != (self.options.port, self.options.security):
+            host = f"[{options.host}]" if ":" in options.host else options.host
+            scheme = {"implicit": "smtps://", "starttls": "submission://"}.get(
+                options.security, "")
+            self.target_label = f"{scheme}{host}:{options.port}"
+            self.query_one(StatusBar).target = self.target_label
+        self.options = options
+        self._suggest_tls = None
+
         async def again() -> None:
             if self.session is not None:
                 await self.session.close()
