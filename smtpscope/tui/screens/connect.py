@@ -73,7 +73,7 @@ class ConnectScreen(Screen[None]):
         self.run_worker(self._connect(), exclusive=True, group="connect")
 
     async def _connect(self) -> None:
-        from smtpscope.cli.tui import TargetProblem, options_for
+        from smtpscope.target_options import TargetProblem, options_for
 
         target = self.query_one("#target", Input).value.strip()
         port_text = self.query_one("#port", Input).value.strip()

@@ -40,13 +40,13 @@ class QueueFlow:
     if TYPE_CHECKING:  # provided by the screen (see MessageFlow for why only for checkers)
         app: Any
 
-        async def _run(self, command: Command, *, force: bool = False,
+        async def _run(self, command: Command, *, force: bool = False, then_ehlo: bool = False,
                        refused: Callable[[LocalProtocolError], None] | None = None
                        ) -> Reply | None: ...
         async def _raw(self, data: bytes, label: str) -> None: ...
         def _spawn(self, work: Coroutine[Any, Any, Any]) -> None: ...
         def query_one(self, *args: Any, **kwargs: Any) -> Any: ...
-        def notify(self, *args: Any, **kwargs: Any) -> None: ...
+        def _toast(self, message: str, **options: Any) -> None: ...
 
     def setup_queue(self) -> None:
         """Give the composer the queue (and a view of the engine to check lines against)."""
@@ -101,7 +101,7 @@ class QueueFlow:
                 await session.send_data_line(item.data, last=item.kind is LineKind.END)
         except SessionError as exc:
             if not (self._quit_sent and session.closed_reason is not None):
-                self.notify(str(exc), title=f"{exc.stage} failed", severity="error")
+                self._toast(str(exc), title=f"{exc.stage} failed", severity="error")
         finally:
             self.pump_queue()
 
