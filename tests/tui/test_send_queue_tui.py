@@ -147,3 +147,48 @@ async def test_lines_after_a_refused_data_are_held_not_sent_as_commands(
         assert queue is not None and [i.text for i in queue] == ["Subject: x", "."]
         assert all(i.blocked for i in queue)
         assert "⛔" in str(composer(app).query_one("#composer-queue").render())
+
+
+async def test_a_refused_line_is_held_visibly_and_ctrl_enter_sends_it_anyway(
+        wire: WireServer) -> None:
+    app = app_for(wire)
+    async with app.run_test(size=SIZE) as pilot:
+        await ehlo(pilot)
+        paste(app, "RCPT TO:<b@x.test>\nNOOP\n")  # RCPT before MAIL: the engine refuses it
+        queue = composer(app).queue
+        assert queue is not None
+        await until(pilot, lambda: queue.head is not None and queue.head.blocked is not None)
+        assert "MAIL" in (queue.head.blocked or "")
+        assert [i.text for i in queue] == ["RCPT TO:<b@x.test>", "NOOP"]
+        assert wire.commands()[1:] == []
+        await pilot.press("ctrl+enter")
+        await until(pilot, lambda: len(replies(app)) == 4)
+        assert wire.commands()[1:] == ["RCPT TO:<b@x.test>", "NOOP"]
+        sent = [e for e in app.screen.session.transcript if e.direction == "client"]
+        assert sent[-2].off_script and not sent[-1].off_script
+
+
+async def test_ctrl_z_cancels_a_blocked_line(wire: WireServer) -> None:
+    app = app_for(wire)
+    async with app.run_test(size=SIZE) as pilot:
+        await ehlo(pilot)
+        paste(app, "RCPT TO:<b@x.test>\n")
+        queue = composer(app).queue
+        await until(pilot, lambda: queue.head is not None and queue.head.blocked is not None)
+        await pilot.press("ctrl+z")
+        await until(pilot, lambda: len(queue) == 0)
+        assert composer(app).input.value == "RCPT TO:<b@x.test>"
+        assert wire.commands()[1:] == []
+
+
+async def test_raw_mode_paste_keeps_the_line_breaks_visible_for_one_send(
+        wire: WireServer) -> None:
+    app = app_for(wire)
+    async with app.run_test(size=SIZE) as pilot:
+        await ehlo(pilot)
+        await pilot.press("ctrl+r")
+        paste(app, "NOOP\nRSET\n")
+        await until(pilot, lambda: composer(app).input.value == "NOOP\\r\\nRSET\\r\\n")
+        await pilot.press("enter")
+        await until(pilot, lambda: len(replies(app)) == 4)
+        assert bytes(wire.received).endswith(b"NOOP\r\nRSET\r\n")

@@ -77,7 +77,9 @@ class QueueFlow:
 
     async def _send_queued(self, item: QueuedLine) -> None:
         queue, session = self.send_queue, self.session
-        queue.started(item)  # the engine has it from here on (same step as the send below)
+        # The engine gets it in this same step (no await in between), so the order holds.
+        if not queue.started(item):
+            return  # a line before it was refused: it waits behind that one
         if session is None:
             queue.block(item, "not connected: press F5 to reconnect")
             return

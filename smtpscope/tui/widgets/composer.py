@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
-from textual import events, on
+from textual import on
 from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -33,7 +33,7 @@ from smtpscope.tui.completion import (
     state_problem,
 )
 from smtpscope.tui.history_store import HistoryStore
-from smtpscope.tui.keys import OrderedInput
+from smtpscope.tui.widgets.queue_view import ComposerInput, raw_paste, render_queue, split_paste
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -43,28 +43,6 @@ if TYPE_CHECKING:
 
 # -- pure helpers (no widget state; tested directly) ------------------------------------------
 
-
-
-class ComposerInput(OrderedInput):
-    """The composer's line: Enter hands the line to the composer at once, in key order.
-
-    The line is taken (and the input cleared) inside the Enter key's own turn, so a key typed
-    right after Enter starts the next line instead of joining this one.
-    """
-
-    def __init__(self, composer: Composer, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self._composer = composer
-
-    async def action_submit(self) -> None:
-        self._composer.submit(self.value)
-
-    def _on_paste(self, event: events.Paste) -> None:
-        # Several lines are several commands (or message lines after DATA), in order.
-        if "\n" in event.text or "\r" in event.text:
-            event.stop()
-            event.prevent_default()  # Input would keep only the first line
-            self._composer.paste(event.text)
 
 
 class _CommandSuggester(Suggester):
@@ -396,11 +374,14 @@ class Composer(Widget):
         Commands that would draw a warning are queued all the same (the engine blocks them when
         they come up, visibly); a last line without a line break stays in the input to finish.
         """
-        lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-        tail = lines.pop()
+        if self.raw:
+            # Raw mode is exact bytes: the line breaks become visible escapes, sent with Enter.
+            self.input.insert_text_at_cursor(raw_paste(text))
+            return
+        lines, tail = split_paste(text)
         lines[0] = self.input.value + lines[0]
         for line in lines:
-            if self._expects_content() or self.raw or self.queue is None:
+            if self._expects_content() or self.queue is None:
                 self.submit(line, force=True)
                 continue
             if not line.strip():
@@ -442,16 +423,7 @@ class Composer(Widget):
         view.set_class(not items, "-empty")
         if not items:
             return
-        text = Text(f"queued ({len(items)}) · {_QUEUE_KEYS}\n")
-        for item in items[-6:]:
-            shown = item.text if item.text else "(empty line)"
-            text.append(f"  ⏳ {shown}" if item.blocked is None else f"  ⛔ {shown}",
-                        style="" if item.blocked is None else "bold")
-            if item.blocked is not None:
-                text.append(f" — {item.blocked}")
-            text.append("\n")
-        text.rstrip()
-        view.update(text)
+        view.update(render_queue(items, _QUEUE_KEYS))
 
     def watch_data_mode(self, on: bool) -> None:
         self.set_class(on, "-data")
