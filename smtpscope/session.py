@@ -39,7 +39,7 @@ from smtpscope.protocol import (
     StartTLS,
     State,
 )
-from smtpscope.record import Recorder, Redactor, Transcript, make_header
+from smtpscope.record import Entry, Recorder, Redactor, Transcript, make_header
 from smtpscope.session_types import (
     DEFAULT_HELO,
     ConnectFailed,
@@ -121,6 +121,8 @@ class Session:
         self.attempts: tuple[RouteAttempt, ...] = ()
         #: Loop time when the connection was made (None before); front ends time the banner.
         self.connected_at: float | None = None
+        #: The transcript entry of the last line sent (masked as the transcript shows it).
+        self.last_client_entry: Entry | None = None
         #: Called once with the reason when the session ends; a view sets it or clears it.
         self.on_close = on_close
         self.view = SessionView(self)
@@ -394,8 +396,8 @@ class Session:
             notes: tuple[str, ...] = (command.note,) if command.note else ()
         else:
             notes = sent.notes if sent is not None and sent.command is command else ()
-        self.transcript.add("client", kind, data, off_script=off_script, notes=notes,
-                            secret_mask=secret_mask)
+        self.last_client_entry = self.transcript.add(
+            "client", kind, data, off_script=off_script, notes=notes, secret_mask=secret_mask)
         return data, self._expect(command)
 
     async def command_replies(self, command: Command, *, force: bool = False,
@@ -423,8 +425,8 @@ class Session:
         self.conn.send_raw(data, expect_reply=expect_reply, note=note)
         sent = self.conn.last_sent
         assert sent is not None
-        self.transcript.add("client", "raw", sent.data, off_script=True,
-                            notes=(note,) if note else ())
+        self.last_client_entry = self.transcript.add(
+            "client", "raw", sent.data, off_script=True, notes=(note,) if note else ())
         waiter = self._expect(sent.command) if expect_reply else None
         await self._write(sent.data)
         if waiter is None:
@@ -437,7 +439,8 @@ class Session:
         wire = self.conn.send_content(content)
         notes = ("sent verbatim: line endings and terminator exactly as written",) \
             if content.verbatim else ()
-        self.transcript.add("client", "content", wire, off_script=content.verbatim, notes=notes)
+        self.last_client_entry = self.transcript.add(
+            "client", "content", wire, off_script=content.verbatim, notes=notes)
         waiter = self._expect(content)
         await self._write(wire)
         return await self._wait(waiter, content, Stage.DOT)
