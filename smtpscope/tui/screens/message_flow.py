@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from smtpscope.conversation import Envelope, NotOffered, Rejected, Stage, send_message
 from smtpscope.protocol import MessageContent, Reply, Rset, State
+from smtpscope.sanitize import visible
 from smtpscope.session import SessionError
 from smtpscope.tui.widgets.data_editor import DataEditor
 
@@ -70,7 +71,7 @@ class MessageFlow:
             else:
                 await self._transaction(result)
         except SessionError as exc:
-            self.notify(str(exc), severity="error")
+            self.notify(visible(str(exc)), severity="error", markup=False)
         self._refresh_state()
 
     async def _transaction(self, result: DataEditor.Result) -> None:
