@@ -6,7 +6,7 @@ from collections import deque
 from dataclasses import dataclass
 
 from .capabilities import Capabilities
-from .checks import SessionView, command_kind, infer_raw_kinds, send_problem
+from .checks import SessionView, command_kind, infer_raw_kinds, send_problem, wait_problem
 from .commands import Auth, Command, MessageContent, Raw
 from .errors import LocalProtocolError
 from .events import NEED_DATA, Closed, NeedData, Reply, make_reply
@@ -135,6 +135,20 @@ class Connection:
     @property
     def accepted_recipients(self) -> int:
         return self._accepted_rcpts
+
+    def must_wait(self, cmd: Command, ahead: tuple[Command, ...] = ()) -> bool:
+        """True while ``cmd`` has to wait for a reply before it may be sent (RFC 2920).
+
+        ``ahead`` are commands that will be sent before it and count as in flight. Before the
+        greeting everything waits. Whether ``cmd`` is valid at all is ``send``'s question.
+        """
+        if not self._greeted:
+            return True
+        if ahead:
+            last: str | None = command_kind(ahead[-1])
+        else:
+            last = self._pending[-1].kind if self._pending else None
+        return wait_problem(last, command_kind(cmd), self.capabilities) is not None
 
     # ----------------------------------------------------------------- receiving
     def receive_data(self, data: bytes) -> None:
