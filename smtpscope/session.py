@@ -20,8 +20,8 @@ import contextlib
 import ssl
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING
 
-from smtpscope.dns.routing import Candidate, RouteAttempt
 from smtpscope.protocol import (
     NEED_DATA,
     Capabilities,
@@ -67,6 +67,9 @@ from smtpscope.transport import (
     open_pipe,
     open_unix_connection,
 )
+
+if TYPE_CHECKING:  # MX routing code loads only for a routed target (see _open_routed)
+    from smtpscope.dns.routing import Candidate, RouteAttempt
 
 __all__ = [
     "DEFAULT_HELO",
@@ -228,6 +231,8 @@ class Session:
                 )
             except TransportError as exc:
                 if candidate is not None:
+                    from smtpscope.dns.routing import RouteAttempt
+
                     attempts.append(RouteAttempt(candidate, str(exc)))
                 self.attempts = tuple(attempts)
                 last = index == len(candidates) - 1
@@ -239,6 +244,8 @@ class Session:
                     raise ConnectFailed(str(exc), stage, self.attempts) from exc
                 continue
             if candidate is not None:
+                from smtpscope.dns.routing import RouteAttempt
+
                 attempts.append(RouteAttempt(candidate, None))
             self.attempts = tuple(attempts)
             return
