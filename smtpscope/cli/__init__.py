@@ -70,6 +70,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         from smtpscope.cli import tui
 
         return tui.run_target([])
+    if name == "send":
+        from smtpscope.cli.send_message import MessageUsage, rewrite_argv
+
+        try:
+            args_list = rewrite_argv(args_list)
+        except MessageUsage as exc:
+            print(f"smtpscope send: {exc}", file=sys.stderr)
+            return EXIT_USAGE
     parser = build_parser(only=name)
     try:
         args = parser.parse_args(args_list)

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import TYPE_CHECKING, Any
 
-from smtpscope.cli import common
+from smtpscope.cli import common, send_message
 
 if TYPE_CHECKING:
     from smtpscope.protocol import Capabilities, Reply
@@ -24,12 +23,8 @@ def add_parser(subparsers: Any) -> None:
         "23 MAIL, 24 no RCPT accepted, 25 DATA, 26 after the final dot, 28 AUTH, 29 TLS, "
         "32 EHLO after TLS.",
     )
-    p.add_argument("target", help="host[:port], smtp://, smtps://, submission://, user@domain "
-                   "or @domain (MX routing)")
-    p.add_argument("--from", dest="from_addr", required=True, metavar="ADDRESS",
-                   help="envelope sender (MAIL FROM); '' for the null sender")
-    p.add_argument("--to", action="append", required=True, metavar="ADDRESS",
-                   help="recipient (RCPT TO); repeat for more")
+    p.add_argument("target", nargs="?", help="host[:port], smtp://, smtps://, submission://, "
+                   "user@domain or @domain (MX routing)")
     p.add_argument("--port", type=int, help="port, MX-routed targets included")
     p.add_argument("--tls", choices=("starttls", "implicit", "none", "auto"), default=None,
                    help="auto (default): STARTTLS when offered; starttls: required; "
@@ -48,16 +43,7 @@ def add_parser(subparsers: Any) -> None:
                       "(--netrc), else a no-echo prompt when stdin is a terminal")
     auth.add_argument("--netrc", action="store_true", help="take the password from ~/.netrc")
     auth.add_argument("--netrc-file", metavar="FILE", help="netrc file instead of ~/.netrc")
-    msg = p.add_argument_group("message")
-    msg.add_argument("--header", action="append", default=[], metavar="'Name: value'",
-                     help="add a header; repeat for more")
-    msg.add_argument("--subject", default="smtpscope test", help="Subject header")
-    msg.add_argument("--body", default=None, help="body text (\\n for new lines)")
-    msg.add_argument("--data", metavar="@FILE|-",
-                     help="the whole message from FILE or stdin ('-') instead of building one")
-    msg.add_argument("--attach", action="append", default=[], metavar="FILE",
-                     help="attach FILE; repeat for more")
-    msg.add_argument("--smtputf8", action="store_true", help="MAIL FROM ... SMTPUTF8")
+    send_message.add_arguments(p)
     ext = p.add_argument_group("extensions")
     ext.add_argument("--pipeline", action="store_true", help="send MAIL, RCPT, DATA in one batch")
     ext.add_argument("--bdat", action="store_true", help="send the message with BDAT (CHUNKING)")
@@ -91,40 +77,13 @@ class Unexpected(Exception):
 # -- preparing (before any connection) -----------------------------------------------------------
 
 
-def _unescape(text: str) -> str:
-    return text.replace("\\n", "\n").replace("\\t", "\t")
-
-
-def _message(args: argparse.Namespace) -> bytes:
-    from smtpscope.message import build_message
-
-    headers: list[tuple[str, str]] = []
-    for item in args.header:
-        name, sep, value = item.partition(":")
-        if not sep or not name.strip() or " " in name.strip():
-            raise Usage(f"--header {item!r} is not 'Name: value'")
-        headers.append((name.strip(), value.strip()))
-    if args.data is not None:
-        if args.data == "-":
-            data = sys.stdin.buffer.read()
-        elif args.data.startswith("@"):
-            try:
-                with open(args.data[1:], "rb") as handle:
-                    data = handle.read()
-            except OSError as exc:
-                raise Usage(f"cannot read --data file {args.data[1:]!r}: {exc.strerror}") from exc
-        else:
-            data = _unescape(args.data).encode("utf-8")
-        head = "".join(f"{n}: {v}\r\n" for n, v in headers).encode("utf-8")
-        return head + data
-    body = _unescape(args.body) if args.body is not None else \
-        "This is a test message sent by smtpscope.\n"
+def _message(args: argparse.Namespace) -> send_message.MessageSpec:
     try:
-        return build_message(from_addr=args.from_addr, to_addrs=args.to, subject=args.subject,
-                             body=body, extra_headers=headers, smtputf8=args.smtputf8,
-                             attachments=args.attach)
-    except (OSError, ValueError) as exc:
-        raise Usage(f"cannot build the message: {exc}") from exc
+        spec = send_message.build_spec(args)
+    except send_message.MessageUsage as exc:
+        raise Usage(str(exc)) from exc
+    args.to = send_message.recipients(args)  # the envelope: To, Cc and Bcc
+    return spec
 
 
 def _secret(args: argparse.Namespace, host: str) -> str:
@@ -143,9 +102,11 @@ def _secret(args: argparse.Namespace, host: str) -> str:
         raise Usage(str(exc)) from exc
 
 
-def _prepare(args: argparse.Namespace) -> tuple[SessionOptions, str, bytes, str | None]:
+def _prepare(args: argparse.Namespace) -> tuple[SessionOptions, str, Any, str | None]:
     from smtpscope.session import DEFAULT_HELO
 
+    if not args.target:
+        raise Usage("give a TARGET (host[:port], smtp://..., user@domain)")
     if args.bdat and args.pipeline:
         raise Usage("--bdat and --pipeline cannot be combined here")
     if args.auth and not args.user:
@@ -199,7 +160,8 @@ class Transaction:
         self.session = session
         self.args = args
         self.mode = mode
-        self.content = content
+        self.spec = content
+        self.content = b""
         self.secret = secret
         self.stage = "connect"
         self.accepted: list[str] = []
@@ -305,10 +267,12 @@ class Transaction:
 
         params: list[tuple[str, str | None]] = []
         caps = self.session.capabilities
+        self.content = send_message.render_for(self.spec, caps)
         if self.args.smtputf8:
             params.append(("SMTPUTF8", None))
         if any(b > 0x7F for b in self.content) and caps is not None and caps.has("8BITMIME"):
             params.append(("BODY", "8BITMIME"))
+        params.extend(send_message.size_param(self.content, caps))
         if self.args.dsn_ret:
             params.append(("RET", self.args.dsn_ret))
         if self.args.envid:
@@ -387,6 +351,8 @@ class Transaction:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``smtpscope send``; returns the exit code."""
+    if args.dump_mail:
+        return send_message.dump_mail(args)
     try:
         options, mode, content, secret = _prepare(args)
     except Usage as exc:
