@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
-from smtpscope.cli import common, send_message
+from smtpscope.cli import common, send_message, send_output
 
 if TYPE_CHECKING:
     from smtpscope.protocol import Capabilities, Reply
@@ -56,6 +56,7 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS",
                    help="limit for connecting and for each reply (default 60)")
     p.add_argument("--record", metavar="FILE", help="write the session to a recording")
+    send_output.add_arguments(p)
     p.add_argument("--json", action="store_true",
                    help="print one JSON object (result and transcript) instead of the transcript")
     p.set_defaults(handler=run)
@@ -374,12 +375,18 @@ async def _send(args: argparse.Namespace, options: SessionOptions, mode: str, co
     from smtpscope.session import Session
 
     try:
+        out = send_output.open_output(args)
+    except OSError as exc:
+        common.error_line("send", f"cannot write {args.output_file!r}: {exc.strerror}")
+        return common.EXIT_USAGE
+    try:
         session = Session(options, record_to=args.record)
     except OSError as exc:
-        common.error_line("send", f"cannot write the recording {args.record!r}: {exc.strerror}")
+        out.error("send", f"cannot write the recording {args.record!r}: {exc.strerror}")
+        out.close()
         return common.EXIT_USAGE
     if not args.json:
-        session.transcript.subscribe(common.LivePrinter())
+        session.transcript.subscribe(out)
     tx = Transaction(session, args, mode, content, secret)
     failure: common.Failure | None = None
     try:
@@ -399,10 +406,11 @@ async def _send(args: argparse.Namespace, options: SessionOptions, mode: str, co
         await session.close()
     code = common.EXIT_OK if failure is None else failure.exit_code
     if failure is not None:
-        common.error_line("send", f"{_STAGE_NAMES.get(failure.stage, failure.stage)} failed: "
-                          f"{failure.message}", failure.hint)
+        out.error("send", f"{_STAGE_NAMES.get(failure.stage, failure.stage)} failed: "
+                  f"{failure.message}", failure.hint)
     if args.json:
-        print(common.dumps(_json(session, tx, failure, code)))
+        out.print(common.dumps(_json(session, tx, failure, code)))
+    out.close()
     return code
 
 
