@@ -7,7 +7,7 @@ import sys
 import time
 from typing import TYPE_CHECKING, Any
 
-from smtpscope.cli import common
+from smtpscope.cli import common, tls_mode
 
 if TYPE_CHECKING:
     from smtpscope.protocol import Reply
@@ -29,7 +29,7 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--targets-file", metavar="FILE",
                    help="read more targets from FILE, one a line ('-' = stdin; # comments)")
     p.add_argument("--port", type=int, help="port for every target, MX-routed ones included")
-    p.add_argument("--no-tls", action="store_true", help="do not try STARTTLS")
+    tls_mode.add_arguments(p)
     p.add_argument("--helo", default=None, help="name to send with EHLO")
     p.add_argument("--cafile", help="verify certificates against this CA file")
     p.add_argument("--insecure", action="store_true",
@@ -112,7 +112,7 @@ async def probe(target: str, args: argparse.Namespace) -> dict[str, Any]:
 
     def resolve() -> tuple[Any, str]:
         return common.resolve_target(
-            target, port=args.port, security="none" if args.no_tls else None,
+            target, port=args.port, security=args.tls,
             helo=args.helo or DEFAULT_HELO, verify=not args.insecure, cafile=args.cafile,
             resolver=args.resolver)
 
@@ -166,7 +166,10 @@ async def probe(target: str, args: argparse.Namespace) -> dict[str, Any]:
             raise _Stop("protocol-error", f"EHLO answered {ehlo.code}")
         before = Capabilities.parse(ehlo)
         result["starttls"]["offered"] = before.has("STARTTLS")
-        if before.has("STARTTLS") and not args.no_tls and session.tls is None:
+        if args.tls == "starttls" and not before.has("STARTTLS") and session.tls is None:
+            stage = "starttls"
+            raise _Stop("tls-error", "STARTTLS not offered (--tls starttls requires it)")
+        if before.has("STARTTLS") and args.tls != "none" and session.tls is None:
             stage = "starttls"
             result["starttls"]["attempted"] = True
             async with asyncio.timeout(args.timeout * 2):

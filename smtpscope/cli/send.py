@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
-from smtpscope.cli import common, send_message, send_output
+from smtpscope.cli import common, send_message, send_output, tls_mode
 
 if TYPE_CHECKING:
     from smtpscope.protocol import Capabilities, Reply
@@ -26,9 +26,7 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("target", nargs="?", help="host[:port], smtp://, smtps://, submission://, "
                    "user@domain or @domain (MX routing)")
     p.add_argument("--port", type=int, help="port, MX-routed targets included")
-    p.add_argument("--tls", choices=("starttls", "implicit", "none", "auto"), default=None,
-                   help="auto (default): STARTTLS when offered; starttls: required; "
-                   "implicit: TLS from the first byte; none: never")
+    tls_mode.add_arguments(p)
     p.add_argument("--cafile", help="verify certificates against this CA file")
     p.add_argument("--insecure", action="store_true", help="do not verify certificates")
     p.add_argument("--resolver", metavar="IP[:PORT]", help="DNS server for MX routing")
@@ -37,7 +35,8 @@ def add_parser(subparsers: Any) -> None:
     auth.add_argument("--auth", metavar="MECH",
                       help="SASL mechanism: PLAIN, LOGIN, CRAM-MD5, DIGEST-MD5, SCRAM-SHA-1, "
                       "SCRAM-SHA-256, XOAUTH2, OAUTHBEARER, or auto (best offered)")
-    auth.add_argument("--user", help="user name for --auth")
+    auth.add_argument("--user", "--auth-user", "-au", dest="user",
+                      help="user name for --auth")
     auth.add_argument("--password-env", metavar="VAR",
                       help="take the password (or token) from $VAR; else ~/.netrc "
                       "(--netrc), else a no-echo prompt when stdin is a terminal")

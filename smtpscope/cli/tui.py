@@ -6,9 +6,8 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from smtpscope.cli import tls_mode
 from smtpscope.session import DEFAULT_HELO, SessionOptions
-
-TLS_MODES = ("auto", "plain", "starttls", "implicit")
 
 
 class TargetProblem(Exception):
@@ -79,8 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="host, host:port, [v6]:port, smtp://, smtps://, submission://, "
                         "user@domain or @domain (MX routing)")
     parser.add_argument("--port", type=int, help="override the port (MX-routed targets too)")
-    parser.add_argument("--tls", choices=TLS_MODES, default=None,
-                        help="plain, starttls, implicit (default: from the target)")
+    tls_mode.add_arguments(parser)
     parser.add_argument("--helo", default=DEFAULT_HELO, help="name for EHLO/HELO")
     parser.add_argument("--cafile", help="verify server certificates against this CA file")
     parser.add_argument("--insecure", action="store_true",
@@ -114,7 +112,8 @@ def run_target(argv: Sequence[str]) -> int:
         return int(create_app(record_to=args.record).run() or 0)
     try:
         options, label = options_for(
-            args.target, port=args.port, security=args.tls, helo=args.helo,
+            args.target, port=args.port, security=tls_mode.session_security(args.tls),
+            helo=args.helo,
             verify=not args.insecure, cafile=args.cafile, resolver=args.resolver,
         )
     except TargetProblem as exc:
