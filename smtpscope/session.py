@@ -139,6 +139,9 @@ class Session:
                     tls_context=context,
                     server_hostname=self._server_name if implicit else None,
                     connect_timeout=opts.connect_timeout,
+                    family=opts.family,
+                    local_addr=opts.local_addr,
+                    preamble=opts.preamble,
                 )
                 break
             except TransportError as exc:
@@ -152,6 +155,12 @@ class Session:
         assert self.stream is not None
         peer = self.stream.peer
         self.transcript.note(f"Connected to {peer[0]} port {peer[1]}")
+        if opts.preamble.isascii() and opts.preamble.endswith(b"\r\n"):
+            self.transcript.add("client", "raw", opts.preamble, off_script=True,
+                                notes=("sent before the banner: PROXY protocol header",))
+        elif opts.preamble:  # binary (PROXY v2): every byte, in hex
+            self.transcript.note("Sent before the banner (PROXY protocol v2 header): "
+                                 + opts.preamble.hex(" "))
         if self.stream.tls is not None:
             self._tls_established(self.stream.tls)
         loop = asyncio.get_running_loop()

@@ -43,6 +43,9 @@ class SessionOptions:
     lmtp: bool = False
     route: tuple[Any, ...] = ()  # MX candidates (smtpscope.mx.Candidate) tried in order
     reply_timeout: float | None = None  # None: RFC 5321 §4.5.3.2 values, per command
+    family: int = 0  # socket.AF_INET / AF_INET6 to force one (-4 / -6), 0 for either
+    local_addr: tuple[str, int] | None = None  # bind the client socket here first
+    preamble: bytes = b""  # sent right after connecting, before TLS and the banner (PROXY)
 
     @property
     def tls_server_name(self) -> str:

@@ -27,6 +27,8 @@ EXIT_DOT = 26
 EXIT_AUTH = 28
 EXIT_TLS = 29
 EXIT_EHLO_TLS = 32
+EXIT_XCLIENT = 33
+EXIT_EHLO_XCLIENT = 34
 
 STAGE_EXIT: dict[str, int] = {
     "usage": EXIT_USAGE,
@@ -42,6 +44,8 @@ STAGE_EXIT: dict[str, int] = {
     "tls": EXIT_TLS,
     "starttls": EXIT_TLS,
     "ehlo_tls": EXIT_EHLO_TLS,
+    "xclient": EXIT_XCLIENT,
+    "ehlo_xclient": EXIT_EHLO_XCLIENT,
 }
 
 # Hints by failure status: what to try next, in one clause.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
-from smtpscope.cli import common, send_message, send_output, tls_mode
+from smtpscope.cli import common, send_message, send_output, send_session, tls_mode
 
 if TYPE_CHECKING:
     from smtpscope.protocol import Capabilities, Reply
@@ -50,6 +50,7 @@ def add_parser(subparsers: Any) -> None:
                      help="RCPT NOTIFY= (RFC 3461)")
     ext.add_argument("--dsn-ret", choices=("FULL", "HDRS"), type=str.upper, help="MAIL RET=")
     ext.add_argument("--envid", help="MAIL ENVID= (xtext)")
+    send_session.add_arguments(p)
     p.add_argument("--quit-after", choices=QUIT_AFTER, type=str.lower, metavar="STAGE",
                    help="stop after STAGE: " + ", ".join(QUIT_AFTER))
     p.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS",
@@ -107,6 +108,10 @@ def _prepare(args: argparse.Namespace) -> tuple[SessionOptions, str, Any, str | 
 
     if not args.target:
         raise Usage("give a TARGET (host[:port], smtp://..., user@domain)")
+    try:
+        send_session.prepare(args)
+    except send_session.SessionUsage as exc:
+        raise Usage(str(exc)) from exc
     if args.bdat and args.pipeline:
         raise Usage("--bdat and --pipeline cannot be combined here")
     if args.auth and not args.user:
@@ -121,6 +126,10 @@ def _prepare(args: argparse.Namespace) -> tuple[SessionOptions, str, Any, str | 
         args.target, port=args.port, security=security, helo=args.helo or DEFAULT_HELO,
         verify=not args.insecure, cafile=args.cafile, resolver=args.resolver)
     options.connect_timeout = args.timeout
+    try:
+        send_session.apply(args, options)
+    except send_session.SessionUsage as exc:
+        raise Usage(str(exc)) from exc
     content = _message(args)
     secret = _secret(args, options.host) if args.auth else None
     return options, mode, content, secret
@@ -200,8 +209,10 @@ class Transaction:
         await self._starttls()
         if self._done("starttls"):
             return
+        if args.xclient and not await send_session.xclient(self):
+            return
         if args.auth:
-            await self._auth()
+            await send_session.auth_step(self)
         if self._done("auth"):
             return
         if args.pipeline and session.capabilities is not None \
@@ -341,6 +352,8 @@ class Transaction:
         if reply is None:
             reply = await self._step(session.command(Data()))
         _expect(reply, (354,), "data", "DATA refused")
+        if self._done("data"):
+            return
         self.stage = "dot"
         reply = await self._step(session.send_content(MessageContent(self.content)))
         _expect(reply, (250,), "dot", "message refused after the final dot")
@@ -387,6 +400,9 @@ async def _send(args: argparse.Namespace, options: SessionOptions, mode: str, co
     if not args.json:
         session.transcript.subscribe(out)
     tx = Transaction(session, args, mode, content, secret)
+    dropper = send_session.Dropper(tx)
+    if args.drop_after_send:
+        session.transcript.subscribe(dropper)
     failure: common.Failure | None = None
     try:
         await tx.run()
@@ -394,7 +410,12 @@ async def _send(args: argparse.Namespace, options: SessionOptions, mode: str, co
         failure = common.Failure(exc.status, exc.stage, str(exc), "")
     except Exception as exc:  # every failure becomes one line and a stage exit code
         failure = common.classify(exc, tx.stage)
-    if args.quit_after == "connect" and failure is None:
+    if dropper.dropped and failure is not None and failure.status == "closed":
+        failure = None  # the connection ended because we asked for it
+    if (args.quit_after == "connect" or args.drop_after or dropper.dropped) and failure is None:
+        if args.drop_after:
+            session.transcript.note(f"Dropping the connection after {args.drop_after} "
+                                    "(--drop-after), without QUIT")
         await session.close()
     else:
         import asyncio
@@ -414,6 +435,7 @@ async def _send(args: argparse.Namespace, options: SessionOptions, mode: str, co
 
 
 _STAGE_NAMES = {"connect": "connecting", "banner": "banner", "ehlo": "EHLO", "tls": "TLS",
+                "xclient": "XCLIENT", "ehlo_xclient": "EHLO after XCLIENT",
                 "ehlo_tls": "EHLO after TLS", "auth": "AUTH", "mail": "MAIL FROM",
                 "rcpt": "RCPT TO", "data": "DATA", "dot": "message", "closed": "connection"}
 

@@ -1,0 +1,191 @@
+"""Session control of ``smtpscope send``: optional AUTH, XCLIENT, PROXY, drops, local address."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import socket
+from typing import TYPE_CHECKING, Any
+
+from smtpscope.cli import proxy_header
+
+if TYPE_CHECKING:
+    from smtpscope.record import Entry
+    from smtpscope.session import SessionOptions
+
+DROP_STAGES = ("connect", "banner", "ehlo", "xclient", "tls", "auth", "mail", "rcpt", "data",
+               "dot")
+# --drop-after reuses the --quit-after checkpoints; the stage names differ in two places.
+_QUIT_STAGE = {"tls": "starttls"}
+
+
+class SessionUsage(ValueError):
+    """A session option that cannot be used as given."""
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """Options that shape the connection and the session around the message."""
+    g = p.add_argument_group("session control (swaks' meanings)")
+    g.add_argument("--auth-optional", "-ao", nargs="?", const="auto", metavar="MECH",
+                   help="authenticate if possible, else go on without (like --auth)")
+    g.add_argument("--auth-optional-strict", "-aos", nargs="?", const="auto", metavar="MECH",
+                   help="go on without AUTH when no usable mechanism is offered, but fail "
+                   "when AUTH is tried and refused")
+    g.add_argument("--drop-after", "-da", type=str.lower, choices=DROP_STAGES, metavar="STAGE",
+                   help="after the reply to STAGE close the connection without QUIT: "
+                   + ", ".join(DROP_STAGES))
+    g.add_argument("--drop-after-send", "-das", type=str.lower, choices=DROP_STAGES,
+                   metavar="STAGE", help="close without QUIT right after sending STAGE "
+                   "(connect and banner: after the banner; with --pipeline, after the batch)")
+    g.add_argument("--local-interface", "-li", metavar="IP[:PORT]",
+                   help="connect from this local address")
+    g.add_argument("--local-port", "-lp", type=int, metavar="PORT",
+                   help="connect from this local port")
+    family = g.add_mutually_exclusive_group()
+    family.add_argument("-4", dest="family", action="store_const", const=socket.AF_INET,
+                        default=0, help="IPv4 only")
+    family.add_argument("-6", dest="family", action="store_const", const=socket.AF_INET6,
+                        help="IPv6 only")
+    g.add_argument("--xclient", action="append", default=[], metavar="'NAME=VALUE ...'",
+                   help="send XCLIENT (Postfix) after EHLO (and STARTTLS), then EHLO again; "
+                   "repeat for several XCLIENT commands")
+    g.add_argument("--proxy", type=_proxy_version, metavar="v1|v2",
+                   help="send a HAProxy PROXY protocol header before the banner")
+    g.add_argument("--proxy-source", metavar="IP[:PORT]", help="client address claimed")
+    g.add_argument("--proxy-source-port", type=int, metavar="PORT")
+    g.add_argument("--proxy-dest", metavar="IP[:PORT]",
+                   help="server address claimed (default: the target's address and port)")
+    g.add_argument("--proxy-dest-port", type=int, metavar="PORT")
+
+
+def _proxy_version(text: str) -> int:
+    value = text.strip().lower().removeprefix("v")
+    if value not in ("1", "2"):
+        raise argparse.ArgumentTypeError(f"invalid PROXY version {text!r} (v1 or v2)")
+    return int(value)
+
+
+def prepare(args: argparse.Namespace) -> None:
+    """Fold the session options into the ones the transaction reads (before connecting)."""
+    for flag, mode in (("auth_optional", "optional"), ("auth_optional_strict", "strict")):
+        value = getattr(args, flag, None)
+        if value is not None:
+            if args.auth:
+                raise SessionUsage("give one of --auth, --auth-optional, --auth-optional-strict")
+            args.auth, args.auth_mode = value, mode
+    if not hasattr(args, "auth_mode"):
+        args.auth_mode = "required"
+    if args.drop_after and args.drop_after_send:
+        raise SessionUsage("give one of --drop-after and --drop-after-send")
+    if args.drop_after_send in ("connect", "banner"):
+        args.drop_after, args.drop_after_send = args.drop_after_send, None
+    if args.drop_after:
+        if args.quit_after:
+            raise SessionUsage("give one of --quit-after and --drop-after")
+        args.quit_after = _QUIT_STAGE.get(args.drop_after, args.drop_after)
+
+
+def apply(args: argparse.Namespace, options: SessionOptions) -> None:
+    """Local address, address family and PROXY header into the session options."""
+    options.family = args.family or 0
+    if args.local_interface or args.local_port:
+        host, port = "0.0.0.0" if args.family != socket.AF_INET6 else "::", 0
+        if args.local_interface:
+            try:
+                host, port = proxy_header.split_endpoint(args.local_interface, 0)
+            except proxy_header.ProxyError as exc:
+                raise SessionUsage(f"--local-interface: {exc}") from exc
+        options.local_addr = (host, args.local_port or port)
+    if args.proxy is None:
+        if args.proxy_source or args.proxy_dest:
+            raise SessionUsage("--proxy-source/--proxy-dest need --proxy v1|v2")
+        return
+    if not args.proxy_source:
+        raise SessionUsage("--proxy needs --proxy-source IP[:PORT]")
+    try:
+        source = proxy_header.split_endpoint(args.proxy_source, args.proxy_source_port or 0)
+        dest = proxy_header.split_endpoint(args.proxy_dest or options.host,
+                                           args.proxy_dest_port or options.port)
+        if args.proxy_source_port:
+            source = (source[0], args.proxy_source_port)
+        if args.proxy_dest_port:
+            dest = (dest[0], args.proxy_dest_port)
+        options.preamble = proxy_header.build(args.proxy, source, dest)
+    except proxy_header.ProxyError as exc:
+        raise SessionUsage(f"--proxy: {exc}") from exc
+
+
+async def auth_step(tx: Any) -> None:
+    """AUTH as --auth (required), --auth-optional or --auth-optional-strict ask."""
+    from smtpscope.cli.send import Unexpected
+
+    args, session = tx.args, tx.session
+    if args.auth_mode == "required":
+        await tx._auth()
+        return
+    offered = session.capabilities.auth_mechanisms if session.capabilities else ()
+    usable = [m for m in offered if args.auth.upper() in ("AUTO", m)]
+    if not usable:
+        flag = "--auth-optional" + ("-strict" if args.auth_mode == "strict" else "")
+        session.transcript.note(f"AUTH {args.auth.upper()} not offered: going on without "
+                                f"authenticating ({flag})", kind="warning")
+        tx.stage = "auth"
+        return
+    if args.auth_mode == "strict":
+        await tx._auth()
+        return
+    try:
+        await tx._auth()
+    except Unexpected as exc:
+        session.transcript.note(f"AUTH failed ({exc}): going on without (--auth-optional)",
+                                kind="warning")
+
+
+async def xclient(tx: Any) -> bool:
+    """Each --xclient, then EHLO again (the server forgets the first greeting); False to stop."""
+    from smtpscope.cli.send import Unexpected, _expect
+    from smtpscope.protocol import Raw
+
+    session = tx.session
+    for attributes in tx.args.xclient:
+        tx.stage = "xclient"
+        caps = session.capabilities
+        if caps is None or not caps.has("XCLIENT"):
+            raise Unexpected("xclient", "the server does not advertise XCLIENT")
+        line = f"XCLIENT {attributes.strip()}\r\n".encode()
+        note = "XCLIENT: the server takes these attributes as the client's"
+        reply = await tx._step(session.command(Raw(line, note=note)))
+        _expect(reply, (220, 250), "xclient", "XCLIENT refused")
+        if tx._done("xclient"):
+            return False
+        await tx._ehlo("ehlo_xclient")
+    return True
+
+
+class Dropper:
+    """--drop-after-send: closes the connection, without QUIT, right after the stage is sent."""
+
+    def __init__(self, tx: Any) -> None:
+        self.tx = tx
+        self.stage = tx.args.drop_after_send
+        self.dropped = False
+        self.rcpts = 0
+        self.closing: asyncio.Future[None] | None = None
+
+    def __call__(self, entry: Entry) -> None:
+        if self.dropped or entry.direction != "client":
+            return
+        stage = {"starttls": "tls", "tls": "tls", "ehlo_tls": "ehlo", "ehlo_xclient": "ehlo",
+                 }.get(self.tx.stage, self.tx.stage)
+        if stage == "rcpt":
+            self.rcpts += 1
+            if self.rcpts < len(self.tx.args.to):
+                return
+        batch = stage == "mail" and self.tx.args.pipeline and self.stage in ("rcpt", "data")
+        if stage != self.stage and not batch:
+            return
+        self.dropped = True
+        session = self.tx.session
+        session.transcript.note(f"Dropping the connection after sending {self.stage} "
+                                "(--drop-after-send), without QUIT")
+        self.closing = asyncio.ensure_future(session.close())  # runs once the write is out
