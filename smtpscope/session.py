@@ -155,12 +155,12 @@ class Session:
         assert self.stream is not None
         peer = self.stream.peer
         self.transcript.note(f"Connected to {peer[0]} port {peer[1]}")
-        if opts.preamble.isascii() and opts.preamble.endswith(b"\r\n"):
-            self.transcript.add("client", "raw", opts.preamble, off_script=True,
+        if opts.preamble:
+            # A binary header (PROXY v2) is shown in hex, every byte; the raw bytes are kept.
+            text = None if opts.preamble.isascii() else \
+                "[binary, hex] " + opts.preamble.hex(" ")
+            self.transcript.add("client", "raw", opts.preamble, text, off_script=True,
                                 notes=("sent before the banner: PROXY protocol header",))
-        elif opts.preamble:  # binary (PROXY v2): every byte, in hex
-            self.transcript.note("Sent before the banner (PROXY protocol v2 header): "
-                                 + opts.preamble.hex(" "))
         if self.stream.tls is not None:
             self._tls_established(self.stream.tls)
         loop = asyncio.get_running_loop()

@@ -7,7 +7,7 @@ import asyncio
 import socket
 from typing import TYPE_CHECKING, Any
 
-from smtpscope.cli import proxy_header
+from smtpscope.transport import proxy as proxy_header
 
 if TYPE_CHECKING:
     from smtpscope.record import Entry

@@ -179,6 +179,22 @@ def _params(text: str, verb: str, notes: list[str]) -> None:
         notes.append(f"{verb} parameter {param} not repeated (swaks has no option for it)")
 
 
+def _proxy(raw: bytes, argv: list[str]) -> bool:
+    """swaks' --proxy-* options for a PROXY header we sent before the banner; False if none."""
+    from smtpscope.transport.proxy import parse
+
+    found = parse(raw)
+    if found is None:
+        return False
+    version, family, source, dest = found
+    if version == 2:
+        family = "AF_INET" if family == "TCP4" else "AF_INET6"
+    argv += ["--proxy-version", str(version), "--proxy-family", family,
+             "--proxy-source", source[0], "--proxy-source-port", str(source[1]),
+             "--proxy-dest", dest[0], "--proxy-dest-port", str(dest[1])]
+    return True
+
+
 class _Export:
     """State of one walk over the entries: the argv so far and the notes."""
 
@@ -279,6 +295,8 @@ def swaks_command(header: dict[str, Any], entries: Iterable[Entry]) -> tuple[lis
             ex.last = "data"
         elif verb in ("DATA", "QUIT") or (entry.redacted and verb != "AUTH"):
             continue  # implied by the options above; secrets are left to swaks' prompt
+        elif entry.kind == "raw" and ex.helo is None and _proxy(entry.raw, argv):
+            continue
         elif verb == "XCLIENT" and len(words) > 1:
             argv += ["--xclient", " ".join(words[1:])]
         elif entry.off_script or entry.kind == "raw" or verb not in ("NOOP", "RSET"):

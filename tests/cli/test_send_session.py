@@ -10,7 +10,7 @@ import uuid
 
 import pytest
 
-from smtpscope.cli import proxy_header
+from smtpscope.transport import proxy as proxy_header
 
 
 def test_proxy_headers_follow_the_haproxy_spec() -> None:
@@ -167,7 +167,7 @@ def test_proxy_header_postfix_sees_the_claimed_source(mta, cli, version: str) ->
     if version == "v1":
         assert f"C! PROXY TCP4 {addr} 127.0.0.1 4444 {port}" in result.out
     else:
-        assert "(PROXY protocol v2 header): 0d 0a 0d 0a 00 0d 0a 51 55 49 54 0a 21 11" \
+        assert "C! [binary, hex] 0d 0a 0d 0a 00 0d 0a 51 55 49 54 0a 21 11" \
             in result.out
     assert _log_lines(mta, f"connect from unknown[{addr}]")
 

@@ -94,3 +94,26 @@ def test_smtputf8_and_8bitmime_are_listed_not_dropped(clean_mta, tmp_path: Path)
     assert any("parameter SIZE=" in n for n in notes)
     delivered = _delivered(mta, "alice", token)
     assert len(delivered) == 2 and all("gr\u00fc\u00dfe".encode() in m for m in delivered)
+
+
+@pytest.mark.parametrize(("name", "flags"), [
+    ("proxy", ["--proxy", "v1", "--proxy-source", "198.51.100.20:4444"]),
+    ("proxy", ["--proxy", "v2", "--proxy-source", "198.51.100.21:4444"]),
+    ("xclient", ["--xclient", "NAME=spoofed.example ADDR=192.0.2.33"]),
+])
+def test_proxy_and_xclient_sessions_run_under_swaks(mta, tmp_path: Path, name: str,
+                                                    flags: list[str]) -> None:
+    if name not in mta.ports:
+        pytest.skip(f"this harness has no {name} listener")
+    argv, notes, swaks = _record_export_replay(mta, tmp_path, [
+        f"{mta.host}:{mta.ports[name]}", "--tls", "none", *flags, "--from", mta.address("bob"),
+        "--to", mta.address("alice"), "--quit-after", "rcpt"])
+    assert swaks.returncode == 0, swaks.stdout + swaks.stderr
+    assert notes == [n for n in notes if "SIZE=" in n]  # nothing else lost
+    if name == "xclient":
+        assert " -> XCLIENT NAME=spoofed.example ADDR=192.0.2.33" in swaks.stdout
+    else:
+        claimed = flags[-1].partition(":")[0]
+        assert argv[argv.index("--proxy-source") + 1] == claimed
+        log = mta.logs["postfix"].read_text(errors="replace")
+        assert log.count(f"connect from unknown[{claimed}]") >= 2  # smtpscope, then swaks

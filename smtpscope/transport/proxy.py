@@ -51,3 +51,23 @@ def build(version: int, source: tuple[str, int], dest: tuple[str, int]) -> bytes
     body = src.packed + dst.packed + struct.pack("!HH", source[1], dest[1])
     family_byte = _V2_TCP4 if src.version == 4 else _V2_TCP6
     return V2_SIGNATURE + bytes([_V2_PROXY, family_byte]) + struct.pack("!H", len(body)) + body
+
+
+def parse(raw: bytes) -> tuple[int, str, tuple[str, int], tuple[str, int]] | None:
+    """(version, TCP4|TCP6, source, dest) of a header :func:`build` makes; None otherwise."""
+    if raw.startswith(b"PROXY ") and raw.endswith(b"\r\n"):
+        words = raw[6:-2].decode("ascii", "replace").split(" ")
+        if len(words) == 5 and words[0] in ("TCP4", "TCP6") and words[3].isdigit() \
+                and words[4].isdigit():
+            return 1, words[0], (words[1], int(words[3])), (words[2], int(words[4]))
+        return None
+    if not raw.startswith(V2_SIGNATURE) or len(raw) < 16 or raw[12] != _V2_PROXY:
+        return None
+    size = 4 if raw[13] == _V2_TCP4 else 16 if raw[13] == _V2_TCP6 else 0
+    body = raw[16:]
+    if not size or len(body) < 2 * size + 4:
+        return None
+    src = str(ipaddress.ip_address(body[:size]))
+    dst = str(ipaddress.ip_address(body[size:2 * size]))
+    sport, dport = struct.unpack("!HH", body[2 * size:2 * size + 4])
+    return 2, "TCP4" if size == 4 else "TCP6", (src, sport), (dst, dport)
