@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Any
 from smtpscope.cli import common, send_message, send_output, send_session, tls_mode
 
 if TYPE_CHECKING:
-    from smtpscope.protocol import Capabilities, Reply
+    from smtpscope.conversation import Conversation, Delivery, Envelope
+    from smtpscope.protocol import Capabilities
     from smtpscope.session import Session, SessionOptions
 
 QUIT_AFTER = ("connect", "banner", "ehlo", "starttls", "auth", "mail", "rcpt")
@@ -23,8 +24,14 @@ def add_parser(subparsers: Any) -> None:
         "23 MAIL, 24 no RCPT accepted, 25 DATA, 26 after the final dot, 28 AUTH, 29 TLS, "
         "32 EHLO after TLS.",
     )
-    p.add_argument("target", nargs="?", help="host[:port], smtp://, smtps://, submission://, "
-                   "user@domain or @domain (MX routing)")
+    p.add_argument("target", nargs="?", default="",
+                   help="host[:port], smtp://, smtps://, submission://, lmtp://, unix:/path, "
+                   "lmtp:/path, user@domain or @domain (MX routing)")
+    p.add_argument("--pipe", metavar="COMMAND",
+                   help="speak SMTP with COMMAND's stdin/stdout (e.g. 'sendmail -bs')")
+    p.add_argument("--protocol", choices=("esmtp", "smtp", "lmtp"), type=str.lower,
+                   help="esmtp (default): EHLO, HELO if refused; smtp: HELO only; "
+                   "lmtp: LHLO (implied by lmtp:// and lmtp:/path)")
     p.add_argument("--port", type=int, help="port, MX-routed targets included")
     tls_mode.add_arguments(p)
     p.add_argument("--cafile", help="verify certificates against this CA file")
@@ -66,15 +73,6 @@ class Usage(Exception):
     """A problem with the command line, found before connecting."""
 
 
-class Unexpected(Exception):
-    """The server answered a stage with the wrong code: stop there."""
-
-    def __init__(self, stage: str, message: str, status: str = "rejected") -> None:
-        super().__init__(message)
-        self.stage = stage
-        self.status = status
-
-
 # -- preparing (before any connection) -----------------------------------------------------------
 
 
@@ -106,8 +104,6 @@ def _secret(args: argparse.Namespace, host: str) -> str:
 def _prepare(args: argparse.Namespace) -> tuple[SessionOptions, str, Any, str | None]:
     from smtpscope.session import DEFAULT_HELO
 
-    if not args.target:
-        raise Usage("give a TARGET (host[:port], smtp://..., user@domain)")
     try:
         send_session.prepare(args)
     except send_session.SessionUsage as exc:
@@ -121,10 +117,14 @@ def _prepare(args: argparse.Namespace) -> tuple[SessionOptions, str, Any, str | 
 
         if args.auth.upper() not in MECHANISMS:
             raise Usage(f"unknown --auth {args.auth!r}; known: {', '.join(MECHANISMS)}, auto")
+    if not args.target and args.pipe is None:
+        raise Usage("give a TARGET or --pipe COMMAND")
     security = {"none": "plain"}.get(args.tls or "", args.tls)
     options, mode = common.resolve_target(
         args.target, port=args.port, security=security, helo=args.helo or DEFAULT_HELO,
-        verify=not args.insecure, cafile=args.cafile, resolver=args.resolver)
+        verify=not args.insecure, cafile=args.cafile, resolver=args.resolver, pipe=args.pipe)
+    if args.protocol == "lmtp":
+        options.lmtp = True
     options.connect_timeout = args.timeout
     try:
         send_session.apply(args, options)
@@ -138,225 +138,75 @@ def _prepare(args: argparse.Namespace) -> tuple[SessionOptions, str, Any, str | 
 # -- the transaction ----------------------------------------------------------------------------
 
 
-def _expect(reply: Reply, codes: tuple[int, ...], stage: str, what: str) -> Reply:
-    if reply.code not in codes:
-        from smtpscope.sanitize import visible
+def _envelope(args: argparse.Namespace, content: bytes, caps: Capabilities | None) -> Envelope:
+    from smtpscope.conversation import Envelope
 
-        raise Unexpected(stage, f"{what}: {reply.code} {visible(' '.join(reply.text_lines))}")
-    return reply
-
-
-def _pick_mechanism(name: str, caps: Capabilities | None) -> str:
-    offered = caps.auth_mechanisms if caps is not None else ()
-    if not offered:
-        raise Unexpected("auth", "the server does not offer AUTH here (after STARTTLS it may)")
-    if name.upper() == "AUTO":
-        for choice in ("SCRAM-SHA-256", "SCRAM-SHA-1", "CRAM-MD5", "PLAIN", "LOGIN"):
-            if choice in offered:
-                return choice
-        raise Unexpected("auth", f"no supported mechanism offered ({', '.join(offered)})")
-    if name.upper() not in offered:
-        raise Unexpected("auth", f"the server does not offer AUTH {name.upper()} "
-                         f"(offers {', '.join(offered)})")
-    return name.upper()
+    mail: list[tuple[str, str | None]] = []
+    if args.smtputf8:
+        mail.append(("SMTPUTF8", None))
+    if any(b > 0x7F for b in content) and caps is not None and caps.has("8BITMIME"):
+        mail.append(("BODY", "8BITMIME"))
+    mail.extend(send_message.size_param(content, caps))
+    if args.dsn_ret:
+        mail.append(("RET", args.dsn_ret))
+    if args.envid:
+        mail.append(("ENVID", args.envid))
+    rcpt: tuple[tuple[str, str | None], ...] = ()
+    if args.dsn_notify:
+        rcpt = (("NOTIFY", args.dsn_notify.upper()),)
+    return Envelope(args.from_addr, tuple(args.to), tuple(mail), rcpt)
 
 
-class Transaction:
-    """Runs the stages in order, keeping the current stage for exit codes."""
+async def _transaction(conv: Conversation, args: argparse.Namespace,
+                       spec: send_message.MessageSpec, secret: str | None) -> None:
+    """The stages in order, each one step of the conversation layer; stops at --quit-after."""
+    from smtpscope.conversation import Stage, make_mechanism, pick_mechanism
 
-    def __init__(self, session: Session, args: argparse.Namespace, mode: str, content: bytes,
-                 secret: str | None) -> None:
-        self.session = session
-        self.args = args
-        self.mode = mode
-        self.spec = content
-        self.content = b""
-        self.secret = secret
-        self.stage = "connect"
-        self.accepted: list[str] = []
-        self.rejected: list[str] = []
+    session = conv.session
+    stop = args.quit_after
+    await conv.open(check_banner=stop != "connect")
+    if stop in ("connect", "banner"):
+        return
+    await conv.greet()
+    if stop == "ehlo":
+        return
+    await conv.secure()
+    if stop == "starttls":
+        return
+    if args.xclient and not await send_session.xclient(conv, args):
+        return
+    if args.auth and await send_session.auth_wanted(conv, args):
+        conv.stage = Stage.AUTH
+        name = pick_mechanism(args.auth, session.view.capabilities)
+        await send_session.auth_outcome(conv, args, conv.authenticate(
+            make_mechanism(name, session, user=args.user, secret=secret or "")))
+    if stop == "auth":
+        return
+    stop_after = {"mail": Stage.MAIL, "rcpt": Stage.RCPT, "data": Stage.DATA}.get(stop or "")
+    caps = session.view.capabilities
+    content = send_message.render_for(spec, caps)
+    envelope = _envelope(args, content, caps)
+    delivery = await conv.send(envelope, content, pipeline=args.pipeline, bdat=args.bdat,
+                               stop_after=stop_after)
+    if delivery.lmtp and delivery.final:
+        _report_recipients(session, delivery)
 
-    def _done(self, stage: str) -> bool:
-        return self.args.quit_after == stage
 
-    async def _step(self, coro: Any) -> Any:
-        import asyncio
+def _report_recipients(session: Session, delivery: Delivery) -> None:
+    """LMTP: one line per recipient with its own reply, and a note on partial delivery."""
+    from smtpscope.sanitize import visible
 
-        async with asyncio.timeout(self.args.timeout):
-            return await coro
-
-    async def run(self) -> None:
-        import asyncio
-
-        session, args = self.session, self.args
-
-        def on_entry(entry: Any) -> None:
-            if entry.kind == "note" and entry.text.startswith("Connected to"):
-                self.stage = "banner"
-
-        session.transcript.subscribe(on_entry)
-        async with asyncio.timeout(args.timeout * 2):
-            greeting = await session.connect()
-        self.stage = "banner"
-        if self._done("connect"):
-            return
-        _expect(greeting, (220,), "banner", "the banner is not 220")
-        if self._done("banner"):
-            return
-        await self._ehlo("ehlo")
-        if self._done("ehlo"):
-            return
-        await self._starttls()
-        if self._done("starttls"):
-            return
-        if args.xclient and not await send_session.xclient(self):
-            return
-        if args.auth:
-            await send_session.auth_step(self)
-        if self._done("auth"):
-            return
-        if args.pipeline and session.capabilities is not None \
-                and session.capabilities.has("PIPELINING"):
-            await self._pipelined()
-        else:
-            if args.pipeline:
-                session.transcript.note("the server does not advertise PIPELINING: sending "
-                                        "one command at a time", kind="warning")
-            await self._envelope()
-        if self.args.quit_after in ("mail", "rcpt"):
-            return
-        await self._content()
-
-    async def _ehlo(self, stage: str) -> None:
-        from smtpscope.protocol import Helo
-
-        self.stage = stage
-        reply = await self._step(self.session.ehlo())
-        if reply.code in (500, 502) and stage == "ehlo" and self.mode in ("auto", "plain") \
-                and not (self.args.auth or self.args.pipeline or self.args.bdat):
-            # An old server without ESMTP: HELO still lets a plain transaction through.
-            reply = await self._step(self.session.command(Helo(self.session.options.helo_name)))
-        _expect(reply, (250,), stage, "EHLO/HELO rejected")
-
-    async def _starttls(self) -> None:
-        session = self.session
-        if self.mode in ("plain", "none", "implicit"):
-            return
-        self.stage = "tls"
-        caps = session.capabilities
-        if caps is None or not caps.has("STARTTLS"):
-            if self.mode == "starttls":
-                raise Unexpected("tls", "the server does not advertise STARTTLS "
-                                 "(--tls starttls requires it)")
-            session.transcript.note("STARTTLS not offered: going on without TLS", kind="warning")
-            return
-        reply = await self._step(session.starttls())
-        if reply.code != 220:
-            if self.mode == "starttls":
-                _expect(reply, (220,), "tls", "STARTTLS refused")
-            session.transcript.note("STARTTLS refused: going on without TLS", kind="warning")
-            return
-        await self._ehlo("ehlo_tls")
-
-    async def _auth(self) -> None:
-        from smtpscope.auth import MECHANISMS
-
-        self.stage = "auth"
-        session, args = self.session, self.args
-        name = _pick_mechanism(args.auth, session.capabilities)
-        oauth = name in ("XOAUTH2", "OAUTHBEARER")
-        mech = MECHANISMS[name](
-            username=args.user, password="" if oauth else (self.secret or ""),
-            token=self.secret if oauth else None, host=session.options.tls_server_name,
-            port=session.options.port,
-        )
-        reply = await self._step(session.authenticate(mech))
-        _expect(reply, (235,), "auth", f"AUTH {name} failed")
-
-    def _mail(self) -> Any:
-        from smtpscope.protocol import MailFrom
-
-        params: list[tuple[str, str | None]] = []
-        caps = self.session.capabilities
-        self.content = send_message.render_for(self.spec, caps)
-        if self.args.smtputf8:
-            params.append(("SMTPUTF8", None))
-        if any(b > 0x7F for b in self.content) and caps is not None and caps.has("8BITMIME"):
-            params.append(("BODY", "8BITMIME"))
-        params.extend(send_message.size_param(self.content, caps))
-        if self.args.dsn_ret:
-            params.append(("RET", self.args.dsn_ret))
-        if self.args.envid:
-            params.append(("ENVID", self.args.envid))
-        return MailFrom(self.args.from_addr, tuple(params))
-
-    def _rcpts(self) -> list[Any]:
-        from smtpscope.protocol import RcptTo
-
-        params: tuple[tuple[str, str | None], ...] = ()
-        if self.args.dsn_notify:
-            params = (("NOTIFY", self.args.dsn_notify.upper()),)
-        return [RcptTo(address, params) for address in self.args.to]
-
-    def _tally(self, replies: list[Reply]) -> None:
-        for address, reply in zip(self.args.to, replies, strict=True):
-            (self.accepted if reply.is_success else self.rejected).append(address)
-        if not self.accepted:
-            last = replies[-1]
-            from smtpscope.sanitize import visible
-
-            raise Unexpected("rcpt", f"no recipient accepted (last: {last.code} "
-                             f"{visible(' '.join(last.text_lines))})")
-
-    async def _envelope(self) -> None:
-        session = self.session
-        self.stage = "mail"
-        _expect(await self._step(session.command(self._mail())), (250,), "mail",
-                "MAIL FROM rejected")
-        if self._done("mail"):
-            return
-        self.stage = "rcpt"
-        replies = [await self._step(session.command(cmd)) for cmd in self._rcpts()]
-        self._tally(replies)
-
-    async def _pipelined(self) -> None:
-        from smtpscope.protocol import Data
-
-        self.stage = "mail"
-        commands = [self._mail(), *self._rcpts()]
-        with_data = not self.args.bdat and self.args.quit_after not in ("mail", "rcpt")
-        if with_data:
-            commands.append(Data())
-        replies = await self._step(self.session.pipeline(commands))
-        _expect(replies[0], (250,), "mail", "MAIL FROM rejected")
-        self.stage = "rcpt"
-        self._tally(replies[1:1 + len(self.args.to)])
-        self.pipelined_data = replies[-1] if with_data else None
-
-    async def _content(self) -> None:
-        from smtpscope.protocol import Bdat, Data, MessageContent, normalize_line_endings
-
-        session = self.session
-        if self.args.bdat:
-            self.stage = "data"
-            caps = session.capabilities
-            if caps is None or not caps.has("CHUNKING"):
-                raise Unexpected("data", "the server does not advertise CHUNKING (BDAT)")
-            chunk = normalize_line_endings(self.content)
-            self.stage = "dot"
-            reply = await self._step(session.command(Bdat(chunk, last=True)))
-            _expect(reply, (250,), "dot", "message refused")
-            return
-        self.stage = "data"
-        reply = getattr(self, "pipelined_data", None)
-        if reply is None:
-            reply = await self._step(session.command(Data()))
-        _expect(reply, (354,), "data", "DATA refused")
-        if self._done("data"):
-            return
-        self.stage = "dot"
-        reply = await self._step(session.send_content(MessageContent(self.content)))
-        _expect(reply, (250,), "dot", "message refused after the final dot")
+    for outcome in delivery.recipients:
+        reply = outcome.delivery or outcome.rcpt
+        what = "delivered" if outcome.accepted else "refused"
+        text = "no reply" if reply is None else \
+            f"{reply.code} {visible(' '.join(reply.text_lines))}".rstrip()
+        session.transcript.note(f"{outcome.address}: {what} ({text})",
+                                kind="note" if outcome.accepted else "warning")
+    if delivery.partial:
+        session.transcript.note(
+            f"partial delivery: {len(delivery.accepted)} of {len(delivery.recipients)} "
+            "recipients accepted the message", kind="warning")
 
 
 # -- running ---------------------------------------------------------------------------------
@@ -380,10 +230,12 @@ def run(args: argparse.Namespace) -> int:
     return asyncio.run(_send(args, options, mode, content, secret))
 
 
-async def _send(args: argparse.Namespace, options: SessionOptions, mode: str, content: bytes,
-                secret: str | None) -> int:
+async def _send(args: argparse.Namespace, options: SessionOptions, mode: str,
+                content: send_message.MessageSpec, secret: str | None) -> int:
+    import asyncio
     import contextlib
 
+    from smtpscope.conversation import Conversation, Dialect, NotOffered, Rejected, TLSMode
     from smtpscope.session import Session
 
     try:
@@ -399,17 +251,23 @@ async def _send(args: argparse.Namespace, options: SessionOptions, mode: str, co
         return common.EXIT_USAGE
     if not args.json:
         session.transcript.subscribe(out)
-    tx = Transaction(session, args, mode, content, secret)
-    dropper = send_session.Dropper(tx)
+    # An old server without ESMTP: HELO still lets a plain transaction through.
+    fallback = mode in ("auto", "plain") and not (args.auth or args.pipeline or args.bdat)
+    conv = Conversation(session, dialect=Dialect(args.protocol) if args.protocol else None,
+                        tls=TLSMode.parse(mode), step_timeout=args.timeout,
+                        helo_fallback=fallback)
+    dropper = send_session.Dropper(conv, args)
     if args.drop_after_send:
         session.transcript.subscribe(dropper)
     failure: common.Failure | None = None
     try:
-        await tx.run()
-    except Unexpected as exc:
-        failure = common.Failure(exc.status, exc.stage, str(exc), "")
+        await _transaction(conv, args, content, secret)
+    except (Rejected, NotOffered, send_session.StageFailure) as exc:
+        failure = common.Failure("rejected", exc.stage, str(exc), "")
+    except send_message.MessageUsage as exc:
+        failure = common.Failure("usage", "usage", str(exc), "")
     except Exception as exc:  # every failure becomes one line and a stage exit code
-        failure = common.classify(exc, tx.stage)
+        failure = common.classify(exc, conv.stage)
     if dropper.dropped and failure is not None and failure.status == "closed":
         failure = None  # the connection ended because we asked for it
     if (args.quit_after == "connect" or args.drop_after or dropper.dropped) and failure is None:
@@ -418,8 +276,6 @@ async def _send(args: argparse.Namespace, options: SessionOptions, mode: str, co
                                     "(--drop-after), without QUIT")
         await session.close()
     else:
-        import asyncio
-
         with contextlib.suppress(Exception):
             async with asyncio.timeout(min(args.timeout, 10.0)):
                 await session.quit()
@@ -429,33 +285,41 @@ async def _send(args: argparse.Namespace, options: SessionOptions, mode: str, co
         out.error("send", f"{_STAGE_NAMES.get(failure.stage, failure.stage)} failed: "
                   f"{failure.message}", failure.hint)
     if args.json:
-        out.print(common.dumps(_json(session, tx, failure, code)))
+        out.print(common.dumps(_json(session, conv, args, mode, failure, code)))
     out.close()
     return code
 
 
 _STAGE_NAMES = {"connect": "connecting", "banner": "banner", "ehlo": "EHLO", "tls": "TLS",
-                "xclient": "XCLIENT", "ehlo_xclient": "EHLO after XCLIENT",
+                "xclient": "XCLIENT", "ehlo_xclient": "EHLO after XCLIENT", "usage": "message",
                 "ehlo_tls": "EHLO after TLS", "auth": "AUTH", "mail": "MAIL FROM",
                 "rcpt": "RCPT TO", "data": "DATA", "dot": "message", "closed": "connection"}
 
 
-def _json(session: Session, tx: Transaction, failure: common.Failure | None,
-          code: int) -> dict[str, Any]:
+def _json(session: Session, conv: Conversation, args: argparse.Namespace, mode: str,
+          failure: common.Failure | None, code: int) -> dict[str, Any]:
     from smtpscope.session import tls_info_dict
 
-    peer = session.stream.peer if session.stream is not None else None
-    return {
-        "target": tx.args.target,
+    delivery = conv.delivery
+    out: dict[str, Any] = {
+        "target": args.target or session.options.endpoint,
         "status": "success" if failure is None else failure.status,
         "exit_code": code,
         "stage": None if failure is None else failure.stage,
         "error": None if failure is None else failure.message,
         "hint": None if failure is None else (failure.hint or None),
         "server": {"host": session.options.host, "port": session.options.port,
-                   "peer": None if peer is None else f"{peer[0]}:{peer[1]}",
-                   "tls_mode": tx.mode},
+                   "peer": session.view.peer, "tls_mode": mode},
         "tls": None if session.tls is None else tls_info_dict(session.tls),
-        "recipients": {"accepted": tx.accepted, "rejected": tx.rejected},
+        "recipients": {"accepted": [] if delivery is None else delivery.accepted,
+                       "rejected": [] if delivery is None else delivery.refused},
         "transcript": [common.entry_brief(e) for e in session.transcript],
     }
+    if delivery is not None and delivery.lmtp:
+        out["recipients"]["replies"] = [
+            {"address": r.address,
+             "rcpt": None if r.rcpt is None else r.rcpt.code,
+             "delivery": None if r.delivery is None else r.delivery.code,
+             "accepted": r.accepted}
+            for r in delivery.recipients]
+    return out

@@ -115,59 +115,80 @@ def apply(args: argparse.Namespace, options: SessionOptions) -> None:
         raise SessionUsage(f"--proxy: {exc}") from exc
 
 
-async def auth_step(tx: Any) -> None:
-    """AUTH as --auth (required), --auth-optional or --auth-optional-strict ask."""
-    from smtpscope.cli.send import Unexpected
+class StageFailure(Exception):
+    """A session-control step refused: ``stage`` names it for the exit code (XCLIENT 33/34)."""
 
-    args, session = tx.args, tx.session
+    def __init__(self, stage: str, message: str) -> None:
+        super().__init__(message)
+        self.stage = stage
+
+
+async def auth_wanted(conv: Any, args: argparse.Namespace) -> bool:
+    """False when --auth-optional(-strict) finds no usable mechanism: go on without AUTH."""
     if args.auth_mode == "required":
-        await tx._auth()
-        return
-    offered = session.capabilities.auth_mechanisms if session.capabilities else ()
-    usable = [m for m in offered if args.auth.upper() in ("AUTO", m)]
-    if not usable:
-        flag = "--auth-optional" + ("-strict" if args.auth_mode == "strict" else "")
-        session.transcript.note(f"AUTH {args.auth.upper()} not offered: going on without "
-                                f"authenticating ({flag})", kind="warning")
-        tx.stage = "auth"
-        return
-    if args.auth_mode == "strict":
-        await tx._auth()
+        return True
+    caps = conv.session.view.capabilities
+    offered = caps.auth_mechanisms if caps is not None else ()
+    if any(args.auth.upper() in ("AUTO", m) for m in offered):
+        return True
+    flag = "--auth-optional" + ("-strict" if args.auth_mode == "strict" else "")
+    conv.session.transcript.note(f"AUTH {args.auth.upper()} not offered: going on without "
+                                 f"authenticating ({flag})", kind="warning")
+    return False
+
+
+async def auth_outcome(conv: Any, args: argparse.Namespace, attempt: Any) -> None:
+    """Await the AUTH exchange; under --auth-optional a refusal is a warning, not the end."""
+    from smtpscope.conversation import Rejected
+
+    if args.auth_mode != "optional":
+        await attempt
         return
     try:
-        await tx._auth()
-    except Unexpected as exc:
-        session.transcript.note(f"AUTH failed ({exc}): going on without (--auth-optional)",
-                                kind="warning")
+        await attempt
+    except Rejected as exc:
+        conv.session.transcript.note(f"{exc}: going on without AUTH (--auth-optional)",
+                                     kind="warning")
 
 
-async def xclient(tx: Any) -> bool:
+async def xclient(conv: Any, args: argparse.Namespace) -> bool:
     """Each --xclient, then EHLO again (the server forgets the first greeting); False to stop."""
-    from smtpscope.cli.send import Unexpected, _expect
+    from smtpscope.conversation import Rejected
     from smtpscope.protocol import Raw
+    from smtpscope.sanitize import visible
 
-    session = tx.session
-    for attributes in tx.args.xclient:
-        tx.stage = "xclient"
-        caps = session.capabilities
+    session = conv.session
+    for attributes in args.xclient:
+        caps = session.view.capabilities
         if caps is None or not caps.has("XCLIENT"):
-            raise Unexpected("xclient", "the server does not advertise XCLIENT")
+            raise StageFailure("xclient", "the server does not advertise XCLIENT")
         line = f"XCLIENT {attributes.strip()}\r\n".encode()
         note = "XCLIENT: the server takes these attributes as the client's"
-        reply = await tx._step(session.command(Raw(line, note=note)))
-        _expect(reply, (220, 250), "xclient", "XCLIENT refused")
-        if tx._done("xclient"):
+        args.in_xclient = True
+        try:
+            async with asyncio.timeout(conv.step_timeout):
+                reply = await session.command(Raw(line, note=note))
+        finally:
+            args.in_xclient = False
+        if reply.code not in (220, 250):
+            raise StageFailure("xclient", f"XCLIENT refused: {reply.code} "
+                               f"{visible(' '.join(reply.text_lines))}")
+        if args.quit_after == "xclient":
             return False
-        await tx._ehlo("ehlo_xclient")
+        try:
+            await conv.greet()
+        except Rejected as exc:
+            raise StageFailure("ehlo_xclient", str(exc)) from exc
     return True
 
 
 class Dropper:
     """--drop-after-send: closes the connection, without QUIT, right after the stage is sent."""
 
-    def __init__(self, tx: Any) -> None:
-        self.tx = tx
-        self.stage = tx.args.drop_after_send
+    def __init__(self, conv: Any, args: argparse.Namespace) -> None:
+        self.conv = conv
+        self.args = args
+        self.stage = args.drop_after_send
         self.dropped = False
         self.rcpts = 0
         self.closing: asyncio.Future[None] | None = None
@@ -175,17 +196,18 @@ class Dropper:
     def __call__(self, entry: Entry) -> None:
         if self.dropped or entry.direction != "client":
             return
-        stage = {"starttls": "tls", "tls": "tls", "ehlo_tls": "ehlo", "ehlo_xclient": "ehlo",
-                 }.get(self.tx.stage, self.tx.stage)
+        current = str(self.conv.stage)
+        stage = "xclient" if getattr(self.args, "in_xclient", False) else \
+            {"starttls": "tls", "ehlo_tls": "ehlo"}.get(current, current)
         if stage == "rcpt":
             self.rcpts += 1
-            if self.rcpts < len(self.tx.args.to):
+            if self.rcpts < len(self.args.to):
                 return
-        batch = stage == "mail" and self.tx.args.pipeline and self.stage in ("rcpt", "data")
+        batch = stage == "mail" and self.args.pipeline and self.stage in ("rcpt", "data")
         if stage != self.stage and not batch:
             return
         self.dropped = True
-        session = self.tx.session
+        session = self.conv.session
         session.transcript.note(f"Dropping the connection after sending {self.stage} "
                                 "(--drop-after-send), without QUIT")
         self.closing = asyncio.ensure_future(session.close())  # runs once the write is out
