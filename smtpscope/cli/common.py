@@ -179,6 +179,11 @@ def resolve_target(
 
 # -- output ----------------------------------------------------------------------------------
 
+# Every JSON object smtpscope prints starts with this key; the JSON Schema of each output is
+# in smtpscope/schemas/ (README: "JSON output"). Bumped only when a field changes meaning or
+# goes away; new fields may appear without a bump.
+SCHEMA_VERSION = 1
+
 # json.dumps escapes C0 controls; C1 controls, DEL and bidi overrides pass through with
 # ensure_ascii=False, and a terminal acts on some of them. Inside JSON they can only occur in
 # strings, where a \u escape means the same thing.

@@ -90,6 +90,7 @@ def _route_json(session: Session) -> dict[str, Any] | None:
 
 def _new_result(target: str) -> dict[str, Any]:
     return {
+        "schema_version": common.SCHEMA_VERSION,
         "target": target, "status": None, "stage": None, "error": None, "hint": None,
         "server": None, "route": None, "banner": None,
         "ehlo": {"plain": None, "tls": None},

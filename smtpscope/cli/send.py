@@ -302,6 +302,7 @@ def _json(session: Session, conv: Conversation, args: argparse.Namespace, mode: 
 
     delivery = conv.delivery
     out: dict[str, Any] = {
+        "schema_version": common.SCHEMA_VERSION,
         "target": args.target or session.options.endpoint,
         "status": "success" if failure is None else failure.status,
         "exit_code": code,
