@@ -7,7 +7,7 @@ import sys
 import time
 from typing import TYPE_CHECKING, Any
 
-from smtpscope.cli import common, tls_mode
+from smtpscope.cli import common, shard, tls_mode
 
 if TYPE_CHECKING:
     from smtpscope.conversation import Rejected, Stage
@@ -45,7 +45,14 @@ def add_parser(subparsers: Any) -> None:
                    help="limit for connecting and for each reply (default 30)")
     p.add_argument("--concurrency", type=int, default=10, metavar="N",
                    help="probe at most N targets at once (default 10)")
-    p.add_argument("--json", action="store_true", help="one JSON object per target, a line each")
+    p.add_argument("--json", action="store_true",
+                   help="one JSON object per target, a line each, in the order given")
+    p.add_argument("--jsonl", action="store_true",
+                   help="like --json, but each line as soon as its target is done, with its "
+                   "\"index\" in the list: outputs of shards concatenate")
+    p.add_argument("--shard", type=shard.parse_shard, metavar="I/N",
+                   help="probe only targets I, I+N, I+2N ... of the list (1 <= I <= N), so N "
+                   "machines split one --targets-file")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(handler=run)
 
@@ -295,6 +302,8 @@ def run(args: argparse.Namespace) -> int:
     if not targets:
         common.error_line("probe", "no target given", "e.g. smtpscope probe 127.0.0.1:2525")
         return common.EXIT_USAGE
+    if args.jsonl:
+        args.json = True
     if args.concurrency < 1 or args.timeout <= 0:
         common.error_line("probe", "--concurrency and --timeout must be positive")
         return common.EXIT_USAGE
@@ -305,6 +314,8 @@ def run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    if not results:
+        return common.EXIT_OK  # an empty shard of a short list: nothing to do
     codes = [exit_code(r) for r in results]
     return next((c for c in codes if c != 0), 0)
 
@@ -314,17 +325,21 @@ async def _run_all(targets: list[str], args: argparse.Namespace) -> list[dict[st
 
     from smtpscope.cli import probe_report
 
+    picked = shard.pick(targets, args.shard)
     sem = asyncio.Semaphore(args.concurrency)
-    printer = probe_report.Printer(args.json, total=len(targets),
-                                   progress=not args.no_progress and len(targets) > 1)
+    printer = probe_report.Printer(args.json, total=len(picked),
+                                   progress=not args.no_progress and len(picked) > 1,
+                                   ordered=not args.jsonl)
 
-    async def one(index: int, target: str) -> dict[str, Any]:
+    async def one(slot: int, index: int, target: str) -> dict[str, Any]:
         async with sem:
             result = await probe(target, args)
-        printer.done(index, result)
+        if args.jsonl or args.shard:
+            result["index"] = index
+        printer.done(slot, result)
         return result
 
     try:
-        return list(await asyncio.gather(*(one(i, t) for i, t in enumerate(targets))))
+        return list(await asyncio.gather(*(one(s, i, t) for s, (i, t) in enumerate(picked))))
     finally:
         printer.close()
