@@ -42,6 +42,14 @@ def build_parser() -> argparse.ArgumentParser:
 def run_target(argv: Sequence[str]) -> int:
     """Parse ``smtpscope [TARGET] [options]`` and run the TUI."""
     parser = build_parser()
+    from smtpscope.cli.defaults import ConfigError, add_profile_option, apply
+
+    add_profile_option(parser)
+    try:
+        apply(parser, "tui", list(argv))
+    except ConfigError as exc:
+        print(f"smtpscope: {exc}", file=sys.stderr)
+        return 1
     try:
         args = parser.parse_args(list(argv))
     except SystemExit as exc:
