@@ -18,6 +18,8 @@ SUBCOMMANDS: dict[str, str] = {
     "auth": "auth",
     "serve": "serve",
     "demo": "demo",
+    "completion": "completion",
+    "man": "manpage",
 }
 
 EXIT_USAGE = 1
