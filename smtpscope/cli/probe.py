@@ -7,7 +7,7 @@ import sys
 import time
 from typing import TYPE_CHECKING, Any
 
-from smtpscope.cli import common, shard, tls_mode
+from smtpscope.cli import common, send_session, shard, tls_mode
 
 if TYPE_CHECKING:
     from smtpscope.conversation import Rejected, Stage
@@ -54,6 +54,7 @@ def add_parser(subparsers: Any) -> None:
                    help="probe only targets I, I+N, I+2N ... of the list (1 <= I <= N), so N "
                    "machines split one --targets-file")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    send_session.add_connection_arguments(p)
     p.set_defaults(handler=run)
 
 
@@ -132,6 +133,11 @@ async def probe(target: str, args: argparse.Namespace) -> dict[str, Any]:
     except common.TargetFailure as exc:
         result.update(status=exc.status if exc.status != "usage" else "bad-target",
                       stage="connect", error=str(exc))
+        return result
+    try:
+        send_session.apply(args, options)
+    except send_session.SessionUsage as exc:
+        result.update(status="bad-target", stage="connect", error=str(exc))
         return result
     options.connect_timeout = args.timeout
     if getattr(args, "protocol", None) == "lmtp":
@@ -304,6 +310,9 @@ def run(args: argparse.Namespace) -> int:
         return common.EXIT_USAGE
     if args.jsonl:
         args.json = True
+    if args.proxy is not None and not args.proxy_source:
+        common.error_line("probe", "--proxy needs --proxy-source IP[:PORT]")
+        return common.EXIT_USAGE
     if args.concurrency < 1 or args.timeout <= 0:
         common.error_line("probe", "--concurrency and --timeout must be positive")
         return common.EXIT_USAGE

@@ -37,6 +37,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--drop-after-send", "-das", type=str.lower, choices=DROP_STAGES,
                    metavar="STAGE", help="close without QUIT right after sending STAGE "
                    "(connect and banner: after the banner; with --pipeline, after the batch)")
+    g.add_argument("--xclient", action="append", default=[], metavar="'NAME=VALUE ...'",
+                   help="send XCLIENT (Postfix) after EHLO (and STARTTLS), then EHLO again; "
+                   "repeat for several XCLIENT commands")
+    add_connection_arguments(p)
+
+
+def add_connection_arguments(p: argparse.ArgumentParser) -> None:
+    """How to connect: local address, address family, PROXY header (send, probe, the TUI)."""
+    g = p.add_argument_group("connection")
     g.add_argument("--local-interface", "-li", metavar="IP[:PORT]",
                    help="connect from this local address")
     g.add_argument("--local-port", "-lp", type=int, metavar="PORT",
@@ -46,9 +55,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         default=0, help="IPv4 only")
     family.add_argument("-6", dest="family", action="store_const", const=socket.AF_INET6,
                         help="IPv6 only")
-    g.add_argument("--xclient", action="append", default=[], metavar="'NAME=VALUE ...'",
-                   help="send XCLIENT (Postfix) after EHLO (and STARTTLS), then EHLO again; "
-                   "repeat for several XCLIENT commands")
     g.add_argument("--proxy", type=_proxy_version, metavar="v1|v2",
                    help="send a HAProxy PROXY protocol header before the banner")
     g.add_argument("--proxy-source", metavar="IP[:PORT]", help="client address claimed")

@@ -36,6 +36,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--record-secrets", action="store_true",
                         help="record AUTH secrets in clear (the recording says so; dangerous)")
     parser.add_argument("--history", action="store_true", help="open the list of past sessions")
+    from smtpscope.cli.send_session import add_connection_arguments
+
+    add_connection_arguments(parser)
     return parser
 
 
@@ -75,6 +78,13 @@ def run_target(argv: Sequence[str]) -> int:
         app = create_app(connect_error=str(exc), initial_target=args.target,
                          record_to=args.record)
         return int(app.run() or 0)
+    from smtpscope.cli.send_session import SessionUsage, apply
+
+    try:
+        apply(args, options)
+    except SessionUsage as exc:
+        print(f"smtpscope: {exc}", file=sys.stderr)
+        return 1
     if args.timeout is not None:
         if args.timeout <= 0:
             print("smtpscope: --timeout must be positive", file=sys.stderr)

@@ -178,3 +178,34 @@ def test_proxy_listener_drops_a_client_without_the_header(mta, cli) -> None:
     result = cli("send", f"{mta.host}:{port}", "--tls", "none", "--timeout", "10",
                  "--from", mta.address("bob"), "--to", mta.address("alice"))
     assert result.code in (6, 21)  # no banner: closed or garbage instead of 220
+
+
+@pytest.mark.peer
+def test_probe_through_the_proxy_listener_from_a_local_interface(mta, cli) -> None:
+    import json
+
+    port = _port(mta, "proxy")
+    addr = f"198.51.100.{random.randint(2, 250)}"
+    result = cli("probe", f"{mta.host}:{port}", "--proxy", "v1", "--proxy-source",
+                 f"{addr}:5555", "--local-interface", "127.0.0.4", "--cafile",
+                 str(mta.ca_file), "--json")
+    data = json.loads(result.out)
+    assert result.code == 0 and data["status"] == "success", result.err
+    assert data["tls"] is not None
+    assert _log_lines(mta, f"connect from unknown[{addr}]")
+
+
+def test_tui_takes_the_connection_flags() -> None:
+    from smtpscope.cli import tui as tui_cli
+
+    args = tui_cli.build_parser().parse_args(
+        ["127.0.0.1:25", "--proxy", "v2", "--proxy-source", "192.0.2.1:1", "-4",
+         "--local-interface", "127.0.0.2"])
+    from smtpscope.cli.send_session import apply
+    from smtpscope.session_types import SessionOptions
+
+    options = SessionOptions(host="127.0.0.1", port=25)
+    apply(args, options)
+    assert options.local_addr == ("127.0.0.2", 0)
+    assert options.preamble.startswith(proxy_header.V2_SIGNATURE)
+    assert options.family == socket.AF_INET
