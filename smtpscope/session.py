@@ -173,6 +173,12 @@ class Session:
         stream = self.stream
         where = stream.label or f"{stream.peer[0]} port {stream.peer[1]}"
         self.transcript.note(f"Connected to {where}")
+        if opts.preamble:
+            # A binary header (PROXY v2) is shown in hex, every byte; the raw bytes are kept.
+            text = None if opts.preamble.isascii() else \
+                "[binary, hex] " + opts.preamble.hex(" ")
+            self.transcript.add("client", "raw", opts.preamble, text, off_script=True,
+                                notes=("sent before the banner: PROXY protocol header",))
         if self.stream.tls is not None:
             self._tls_established(self.stream.tls)
         waiter = self._expect(None)
@@ -228,6 +234,9 @@ class Session:
                     tls_context=context,
                     server_hostname=self._server_name if implicit else None,
                     connect_timeout=opts.connect_timeout,
+                    family=opts.family,
+                    local_addr=opts.local_addr,
+                    preamble=opts.preamble,
                 )
             except TransportError as exc:
                 if candidate is not None:

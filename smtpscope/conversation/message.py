@@ -125,7 +125,8 @@ async def send_message(
 
     ``pipeline`` sends MAIL, every RCPT and DATA in one write (only if PIPELINING is offered;
     otherwise a warning and one at a time). ``bdat`` sends the content as one BDAT LAST
-    chunk (CHUNKING required). ``stop_after`` MAIL or RCPT ends before the content.
+    chunk (CHUNKING required). ``stop_after`` MAIL or RCPT ends before the content, DATA
+    after its 354.
     Pass ``delivery`` (from :func:`new_delivery`) to keep what was learnt when a step raises.
     ``verbatim`` sends the content exactly as given (no dot-stuffing, no terminator added);
     ``chunk_size`` splits a BDAT message into chunks of at most that many bytes.
@@ -185,6 +186,8 @@ async def send_message(
     delivery.data = data_reply
     if data_reply.code != 354:
         raise Rejected(Stage.DATA, "DATA refused", data_reply)
+    if stop_after is Stage.DATA:
+        return delivery  # 354 and no content: the caller drops the connection here
     stage(Stage.DOT)
     _settle(delivery, await session.deliver(MessageContent(content, verbatim=verbatim)))
     return delivery
