@@ -4,16 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from smtpscope.protocol import (
-    Bdat,
-    Data,
-    MailFrom,
-    MessageContent,
-    RcptTo,
-    Reply,
-    Rset,
-    State,
-)
+from smtpscope.conversation import Envelope, NotOffered, Rejected, Stage, send_message
+from smtpscope.protocol import MessageContent, Reply, Rset, State
 from smtpscope.sanitize import visible
 from smtpscope.session import SessionError
 from smtpscope.tui.widgets.data_editor import DataEditor
@@ -48,27 +40,24 @@ class MessageFlow:
 
         The last draft that did not go through (cancelled, or refused by the server) comes back.
         """
-        if self.session is not None and self.session.conn.state is State.DATA:
+        if self.session is not None and self.session.view.state is State.DATA:
             self.open_data_editor()
             return
-        caps = self.session.conn.capabilities if self.session else None
-        self._push_editor(DataEditor(capabilities=caps, text=self._draft()))
+        caps = self.session.view.capabilities if self.session else None
+        self._push_editor(DataEditor(capabilities=caps, text=self._message_draft))
 
     def open_data_editor(self) -> None:
         """After a 354: the editor, prefilled with the envelope the server actually accepted."""
         session = self.session
-        caps = session.conn.capabilities if session else None
-        after_354 = session is not None and session.conn.state is State.DATA
+        caps = session.view.capabilities if session else None
+        after_354 = session is not None and session.view.state is State.DATA
         sent = getattr(self, "envelope_sent", None)
         if after_354 and sent is not None:
             editor = DataEditor(capabilities=caps, after_354=True, from_addr=sent[0],
                                 to_addrs=sent[1])
         else:
-            editor = DataEditor(capabilities=caps, after_354=after_354, text=self._draft())
+            editor = DataEditor(capabilities=caps, after_354=after_354, text=self._message_draft)
         self._push_editor(editor)
-
-    def _draft(self) -> str | None:
-        return self._message_draft
 
     def _push_editor(self, editor: DataEditor) -> None:
         def done(result: DataEditor.Result | None) -> None:
@@ -80,7 +69,7 @@ class MessageFlow:
 
     def _data_done(self, result: DataEditor.Result | None) -> None:
         if result is None:
-            if self.session is not None and self.session.conn.state is State.DATA:
+            if self.session is not None and self.session.view.state is State.DATA:
                 self.session.transcript.note(
                     "Message editor closed: the server still waits for the message. Type it "
                     "line by line ('.' alone ends it) or reopen the editor with Ctrl+N.",
@@ -94,59 +83,43 @@ class MessageFlow:
         if session is None:
             return
         try:
-            if session.conn.state is not State.DATA and not await self._envelope(result):
-                return
-            if session.conn.state is State.DATA:
+            if session.view.state is State.DATA:
                 reply = await session.send_content(MessageContent(result.content,
                                                                   verbatim=result.verbatim))
                 if reply.code == 250:
                     self._message_draft = None  # delivered: the draft has done its job
+            else:
+                await self._transaction(result)
         except SessionError as exc:
             self.notify(visible(str(exc)), severity="error", markup=False)
         self._refresh_state()
 
-    async def _envelope(self, result: DataEditor.Result) -> bool:
-        """MAIL, RCPT and DATA (or BDAT, which carries the message itself); True at 354."""
+    async def _transaction(self, result: DataEditor.Result) -> None:
+        """MAIL, RCPT and DATA or BDAT through the conversation layer (the CLI's own steps)."""
         session = self.session
         assert session is not None
         if not result.recipients:
             session.transcript.note("The message names no recipient (To/Cc/Bcc): nothing sent.",
                                     kind="warning")
-            return False
-        if session.conn.state in (State.MAIL, State.RCPT, State.BDAT):
+            return
+        if session.view.state in (State.MAIL, State.RCPT, State.BDAT):
             session.transcript.note("A transaction was open: RSET first, then the new message.")
             reply = await self._run(Rset())
             if reply is None or reply.code != 250:
-                return False
+                return
         params: list[tuple[str, str | None]] = []
         if result.smtputf8:
             params.append(("SMTPUTF8", None))
         if result.eightbit:
             params.append(("BODY", "8BITMIME"))
-        caps = session.conn.capabilities
-        if caps is not None and caps.has("SIZE"):
-            # RFC 1870: declare the size, so a server can refuse at MAIL, not after the upload.
-            params.append(("SIZE", str(len(result.content))))
-        reply = await self._run(MailFrom(result.sender, tuple(params)))
-        if reply is None or reply.code != 250:
-            return False
-        accepted = 0
-        for rcpt in result.recipients:
-            reply = await self._run(RcptTo(rcpt))
-            accepted += reply is not None and reply.code in (250, 251)
-        if not accepted:
-            session.transcript.note("No recipient was accepted: sending RSET.", kind="warning")
-            await self._run(Rset())
-            return False
-        if result.use_bdat:
-            chunks = [result.content[i:i + BDAT_CHUNK]
-                      for i in range(0, len(result.content), BDAT_CHUNK)] or [b""]
-            for i, chunk in enumerate(chunks):
-                reply = await session.command(Bdat(chunk, last=i == len(chunks) - 1))
-                if reply.code != 250:
-                    break
-            else:
-                self._message_draft = None
-            return False
-        reply = await session.command(Data())
-        return reply.code == 354
+        envelope = Envelope(result.sender, tuple(result.recipients), tuple(params))
+        try:
+            await send_message(session, envelope, result.content, bdat=result.use_bdat,
+                               verbatim=result.verbatim, chunk_size=BDAT_CHUNK)
+            self._message_draft = None  # delivered: the draft has done its job
+        except (Rejected, NotOffered) as exc:
+            # The refusal itself is in the transcript already.
+            if exc.stage is Stage.RCPT and session.view.state is State.MAIL:
+                session.transcript.note("No recipient was accepted: sending RSET.",
+                                        kind="warning")
+                await self._run(Rset())
