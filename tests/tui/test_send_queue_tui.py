@@ -192,3 +192,16 @@ async def test_raw_mode_paste_keeps_the_line_breaks_visible_for_one_send(
         await pilot.press("enter")
         await until(pilot, lambda: len(replies(app)) == 4)
         assert bytes(wire.received).endswith(b"NOOP\r\nRSET\r\n")
+
+
+async def test_function_keys_queue_behind_typed_lines(wire: WireServer) -> None:
+    wire.pipelining, wire.delay = False, 0.2
+    app = app_for(wire)
+    async with app.run_test(size=SIZE) as pilot:
+        await greeted(pilot)
+        burst(app, "f2", *"NOOP", "enter", "f6", "f7", *"RSET", "enter", "f8")
+        await until(pilot, lambda: 221 in replies(app), timeout=10)
+        assert wire.commands()[1:] == ["NOOP", "RSET", "NOOP", "RSET", "QUIT"]
+        assert wire.commands()[0].startswith("EHLO ")
+        await pilot.pause(0.3)
+        assert errors(app) == []

@@ -62,6 +62,12 @@ class QueueFlow:
         # By name, not @on: a plain mixin's decorated handlers are not collected by Textual.
         self.pump_queue()
 
+    def queue_command(self, command: Command) -> None:
+        """A command from a key (F2, F6, F7, F8): in line behind whatever was typed before it."""
+        text = command.to_bytes().decode("utf-8", "replace").rstrip("\r\n")
+        self.send_queue.add_command(command, text)
+        self.pump_queue()
+
     def pump_queue(self) -> None:
         """Send every queued line the engine allows now; called on each reply and each line."""
         queue = getattr(self, "send_queue", None)

@@ -335,7 +335,7 @@ class SessionScreen(SidePanelLayout, QueueFlow, MessageFlow, Screen[None]):
         """EHLO, or LHLO on an LMTP session."""
         greeting = self.session.greeting_command() if self.session is not None \
             else Ehlo(self.options.helo_name)
-        self._spawn(self._run(greeting))
+        self.queue_command(greeting)
 
     def action_starttls(self) -> None:
         """STARTTLS and, when it worked, EHLO again: the usual pair, in one key."""
@@ -356,13 +356,13 @@ class SessionScreen(SidePanelLayout, QueueFlow, MessageFlow, Screen[None]):
             await self._run(session.greeting_command())
 
     def action_rset(self) -> None:
-        self._spawn(self._run(Rset()))
+        self.queue_command(Rset())
 
     def action_noop(self) -> None:
-        self._spawn(self._run(Noop()))
+        self.queue_command(Noop())
 
     def action_quit_session(self) -> None:
-        self._spawn(self._run(Quit()))
+        self.queue_command(Quit())
 
     def action_auth_helper(self) -> None:
         try:
