@@ -63,9 +63,10 @@ class _CommandSuggester(Suggester):
 
 _IDLE_HINT = "type an SMTP command · Tab completes · ↑↓ history · Ctrl+R raw bytes"
 _RAW_HINT = "raw: exact bytes; add \\r\\n yourself · escapes \\r \\n \\t \\0 \\xNN \\\\"
+_PLACEHOLDER = "EHLO client.example"
 _DATA_HINT = ("DATA mode: every Enter sends the line as typed (empty lines too) · "
               "'.' alone ends the message · Ctrl+N editor")
-_QUEUE_KEYS = "Ctrl+Z cancels the newest · Ctrl+Enter sends a blocked line anyway"
+_QUEUE_KEYS = "Ctrl+Z takes back the newest"
 _AUTH_HINT = "AUTH exchange: type the base64 answer to the 334 challenge, or * to cancel"
 
 
@@ -162,7 +163,7 @@ class Composer(Widget):
 
     def compose(self) -> ComposeResult:
         yield Static("", id="composer-queue", classes="-empty")
-        yield ComposerInput(self, placeholder="EHLO client.example",
+        yield ComposerInput(self, placeholder=_PLACEHOLDER,
                             suggester=_CommandSuggester(self), id="composer-input",
                             select_on_focus=False)
         yield Static(_IDLE_HINT, id="composer-hint")
@@ -427,6 +428,8 @@ class Composer(Widget):
 
     def watch_data_mode(self, on: bool) -> None:
         self.set_class(on, "-data")
+        self.input.placeholder = "a line of the message ('.' alone ends it)" if on \
+            else _PLACEHOLDER
         self._update_hint()
 
     # -- raw mode and end-of-data variants ---------------------------------------------------

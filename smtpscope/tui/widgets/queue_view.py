@@ -56,6 +56,8 @@ def raw_paste(text: str) -> str:
 def render_queue(items: Sequence[QueuedLine], keys: str) -> Text:
     """The queue above the composer: ⏳ waiting, ⛔ blocked with the reason."""
     text = Text(f"queued ({len(items)}) · {keys}")
+    if any(item.blocked is not None for item in items):
+        text.append(" · Ctrl+Enter on an empty line sends the blocked one anyway")
     for item in items[:SHOWN]:
         shown = visible(item.text) if item.text else "(empty line)"
         text.append("\n")
