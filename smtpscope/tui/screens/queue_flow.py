@@ -54,6 +54,7 @@ class QueueFlow:
         self.envelope_sent: tuple[str, list[str]] | None = None
         self._quit_sent = False
         self._typed_data = False  # a DATA went from the queue: its 354 starts data mode
+        self._queue_session: Session | None = None
         composer = self.query_one(Composer)
         composer.queue = self.send_queue
         composer.engine = lambda: self.session.conn if self.session is not None else None
@@ -74,6 +75,10 @@ class QueueFlow:
         if queue is None:
             return
         session = self.session
+        if session is not self._queue_session:  # reconnected: what we knew was about the old
+            self._queue_session = session
+            self._quit_sent = self._typed_data = False
+            self.envelope_sent = None
         if self._typed_data and session is not None and session.view.state is State.DATA:
             self._typed_data = False
             session.transcript.note(DATA_MODE_NOTE)  # before the first line typed ahead
@@ -89,8 +94,8 @@ class QueueFlow:
         # The engine gets it in this same step (no await in between), so the order holds.
         if not queue.started(item):
             return  # a line before it was refused: it waits behind that one
-        if session is None:
-            queue.block(item, "not connected: press F5 to reconnect")
+        if session is None or not session.is_open:
+            queue.requeue(item)  # it goes after a reconnect, never silently nowhere
             return
 
         def refused(exc: LocalProtocolError) -> None:

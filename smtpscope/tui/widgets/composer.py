@@ -222,6 +222,8 @@ class Composer(Widget):
         if not self.is_mounted:
             return
         value = self.input.value
+        if self._held is not None and self._held == value and self._held_recheck():
+            return
         if self.raw:
             try:
                 size = len(decode_escapes(value))
@@ -253,6 +255,28 @@ class Composer(Widget):
             self._cycle = []
         if self._held is None:
             self._update_hint()
+
+    def _held_recheck(self) -> bool:
+        """A held line meets a new state or advertisement: warn again if it still draws a
+        warning (True), or let it go as an ordinary line when it no longer does (False)."""
+        text = self._held or ""
+        try:
+            command = parse_command(text).command
+        except CommandSyntaxError:
+            return True  # a broken AUTH answer stays held as it was
+        problems = self._problems(command, self._queued_state())
+        if not problems:
+            self._held = None
+            return False
+        self._show(f"⚠ {'; '.join(problems)} — Enter again to send anyway (off-script)",
+                   "warning")
+        return True
+
+    def _problems(self, command: Command, state: State | None) -> list[str]:
+        problems = [*advertisement_problems(command, self.capabilities)]
+        if (problem := state_problem(command, state)) is not None:
+            problems.append(problem)
+        return problems
 
     # -- sending -----------------------------------------------------------------------------
 
@@ -309,9 +333,7 @@ class Composer(Widget):
             self._take(parsed.command, text, False, parsed.notes, remember=False)
             return True
         command = parsed.command
-        problems = [*advertisement_problems(command, self.capabilities)]
-        if (problem := state_problem(command, state)) is not None:
-            problems.append(problem)
+        problems = self._problems(command, state)
         confirmed = force or held
         if problems and not confirmed:
             self._held = text
@@ -419,12 +441,16 @@ class Composer(Widget):
         if not self.is_mounted:
             return
         self.data_mode = self._expects_content()
+        if self._held is not None:
+            self._update_hint()  # what is queued may have made a held line valid (or not)
         view = self.query_one("#composer-queue", Static)
         items = list(self.queue) if self.queue is not None else []
         view.set_class(not items, "-empty")
         if not items:
             return
-        view.update(render_queue(items, _QUEUE_KEYS))
+        conn = self.engine()
+        connected = conn is not None and conn.state is not State.CLOSED
+        view.update(render_queue(items, _QUEUE_KEYS, connected=connected))
 
     def watch_data_mode(self, on: bool) -> None:
         self.set_class(on, "-data")
