@@ -11,6 +11,9 @@ from typing import Any
 
 from smtpscope.message_parts import HeaderEdit, MessageSpec, Part, guess_type
 
+__all__ = ["MessageSpec", "MessageUsage", "add_arguments", "build_spec", "dump_mail",
+           "recipients", "render_for", "rewrite_argv", "size_param", "split_addresses"]
+
 # ``--h-Subject x`` / ``--header-Subject x`` (swaks): a header name inside the option name.
 _NAMED_HEADER = re.compile(r"^--(?:h|header)-([!-9;-~]+?)(?:=(.*))?$", re.DOTALL)
 _HEADER_NAME = re.compile(r"^[!-9;-~]+$")

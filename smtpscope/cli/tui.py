@@ -45,12 +45,12 @@ def build_parser() -> argparse.ArgumentParser:
 def run_target(argv: Sequence[str]) -> int:
     """Parse ``smtpscope [TARGET] [options]`` and run the TUI."""
     parser = build_parser()
-    from smtpscope.cli.defaults import ConfigError, add_profile_option, apply
+    from smtpscope.cli import defaults
 
-    add_profile_option(parser)
+    defaults.add_profile_option(parser)
     try:
-        apply(parser, "tui", list(argv))
-    except ConfigError as exc:
+        defaults.apply(parser, "tui", list(argv))
+    except defaults.ConfigError as exc:
         print(f"smtpscope: {exc}", file=sys.stderr)
         return 1
     try:
@@ -78,11 +78,11 @@ def run_target(argv: Sequence[str]) -> int:
         app = create_app(connect_error=str(exc), initial_target=args.target,
                          record_to=args.record)
         return int(app.run() or 0)
-    from smtpscope.cli.send_session import SessionUsage, apply
+    from smtpscope.cli import send_session
 
     try:
-        apply(args, options)
-    except SessionUsage as exc:
+        send_session.apply(args, options)
+    except send_session.SessionUsage as exc:
         print(f"smtpscope: {exc}", file=sys.stderr)
         return 1
     if args.timeout is not None:
