@@ -161,7 +161,6 @@ def resolve_target(
     """
     import dataclasses
 
-    from smtpscope.dns.routing import RouteError
     from smtpscope.target_options import TargetProblem, options_for
 
     try:
@@ -170,6 +169,8 @@ def resolve_target(
             resolver=resolver, pipe=pipe,
         )
     except TargetProblem as exc:
+        from smtpscope.dns.routing import RouteError  # MX routing only: not loaded otherwise
+
         routed = isinstance(exc.__cause__, RouteError)
         raise TargetFailure(str(exc), "no-route" if routed else "usage") from exc
     implied = "auto" if options.security == "plain" else options.security
