@@ -76,6 +76,7 @@ def run(args: argparse.Namespace) -> int:
         return common.EXIT_USAGE
     if fmt == "json":
         sys.stdout.write(common.dumps({
+            "schema_version": common.SCHEMA_VERSION,
             "header": recording.header,
             "entries": [entry.to_json() for entry in recording.entries],
             "footer": recording.footer,
