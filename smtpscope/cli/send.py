@@ -180,14 +180,16 @@ def _pick_mechanism(name: str, caps: Capabilities | None) -> str:
     offered = caps.auth_mechanisms if caps is not None else ()
     if not offered:
         raise Unexpected("auth", "the server does not offer AUTH here (after STARTTLS it may)")
+    from smtpscope.sanitize import visible
+
     if name.upper() == "AUTO":
         for choice in ("SCRAM-SHA-256", "SCRAM-SHA-1", "CRAM-MD5", "PLAIN", "LOGIN"):
             if choice in offered:
                 return choice
-        raise Unexpected("auth", f"no supported mechanism offered ({', '.join(offered)})")
+        raise Unexpected("auth", f"no supported mechanism offered ({visible(', '.join(offered))})")
     if name.upper() not in offered:
         raise Unexpected("auth", f"the server does not offer AUTH {name.upper()} "
-                         f"(offers {', '.join(offered)})")
+                         f"(offers {visible(', '.join(offered))})")
     return name.upper()
 
 

@@ -9,6 +9,7 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
+from smtpscope.sanitize import notify
 from smtpscope.tui.keymap import load_keymap
 
 
@@ -32,7 +33,7 @@ class SmtpScopeApp(App[int]):
         if keymap:
             self.set_keymap(keymap)
         if problem:
-            self.notify(problem, severity="warning", timeout=10)
+            notify(self, problem, severity="warning", timeout=10)
         self.push_screen(self._first_screen())
 
     def action_help(self) -> None:

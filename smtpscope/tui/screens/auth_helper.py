@@ -23,6 +23,7 @@ from textual.widgets import Button, Footer, Input, Label, Select, Static
 
 from smtpscope.auth import CLEARTEXT_MECHANISMS, MECHANISMS, Mechanism, Step, decode_blob
 from smtpscope.protocol import LocalProtocolError, Reply, State
+from smtpscope.sanitize import notify, visible
 from smtpscope.session import Session, SessionError
 from smtpscope.tui.widgets.auth_values import (
     AUTO_STEP_LIMIT,
@@ -185,7 +186,7 @@ class AuthHelperScreen(ModalScreen[None]):
     def _notes_text(self, name: str) -> Text:
         text = Text()
         for i, note in enumerate(self.mechanism_warnings(name)):
-            text.append(("\n" if i else "") + f"⚠ {note}")
+            text.append(("\n" if i else "") + f"⚠ {visible(note)}")
         return text
 
     @on(Select.Changed, "#auth-mech")
@@ -249,14 +250,14 @@ class AuthHelperScreen(ModalScreen[None]):
         if self.phase in ("waiting", "sending"):
             return
         if not self.session.is_open:
-            self.notify("Not connected.", severity="warning")
+            notify(self, "Not connected.", severity="warning")
             return
         name = self.selected_mechanism
         user = self.query_one("#auth-user", Input).value
         password = self.query_one("#auth-password", Input).value
         token = self.query_one("#auth-token", Input).value
         if not user:
-            self.notify("Enter a user name first.", severity="warning")
+            notify(self, "Enter a user name first.", severity="warning")
             self.query_one("#auth-user", Input).focus()
             return
         opts = self.session.options

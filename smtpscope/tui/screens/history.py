@@ -16,7 +16,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
 from smtpscope.config import recordings_dir
-from smtpscope.sanitize import visible
+from smtpscope.sanitize import notify, visible
 
 
 @dataclass(frozen=True)
@@ -91,7 +91,7 @@ class HistoryScreen(Screen[None]):
                           Text(past.path.name, style="dim"))
         if not self._sessions:
             self.query_one("#history-title", Static).update(
-                f"No recorded sessions yet in {recordings_dir()}")
+                Text(f"No recorded sessions yet in {visible(str(recordings_dir()))}"))
         table.focus()
 
     @on(DataTable.RowSelected)
@@ -103,7 +103,7 @@ class HistoryScreen(Screen[None]):
         try:
             recording = read_recording(past.path)
         except RecordingError as exc:
-            self.notify(str(exc), severity="error")
+            notify(self, str(exc), severity="error")
             return
         self.app.push_screen(ReplayScreen(recording, step_mode=False))
 

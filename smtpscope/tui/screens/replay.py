@@ -13,6 +13,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from smtpscope.record import Recording
+from smtpscope.sanitize import notify
 from smtpscope.tui.explain import capabilities_from_entry, explain_entry, selection_text
 from smtpscope.tui.widgets.capabilities import CapabilityInspector
 from smtpscope.tui.widgets.status import StatusBar
@@ -54,7 +55,7 @@ class ReplayScreen(Screen[None]):
         view = self.query_one(TranscriptView)
         view.explain = explain_entry
         for problem in self.recording.problems:
-            self.notify(problem, title="Recording damaged", severity="warning", timeout=10)
+            notify(self, problem, title="Recording damaged", severity="warning", timeout=10)
         self._show()
         view.focus()
 

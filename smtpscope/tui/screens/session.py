@@ -29,6 +29,7 @@ from smtpscope.protocol import (
     State,
 )
 from smtpscope.record import Entry, to_text
+from smtpscope.sanitize import notify
 from smtpscope.session import Session, SessionError, SessionOptions
 from smtpscope.tui.explain import explain_entry, selection_text
 from smtpscope.tui.screens.message_flow import MessageFlow
@@ -135,7 +136,7 @@ class SessionScreen(MessageFlow, Screen[None]):
             await session.connect()
         except SessionError as exc:
             status.state = f"failed: {exc.stage}"
-            self.notify(str(exc), title="Connection failed", severity="error", timeout=8)
+            notify(self, str(exc), title="Connection failed", severity="error", timeout=8)
             return
         if session.stream is not None:
             host, port = session.stream.peer[:2]
@@ -197,13 +198,13 @@ class SessionScreen(MessageFlow, Screen[None]):
             try:
                 await work
             except SessionError as exc:
-                self.notify(str(exc), title=f"{exc.stage} failed", severity="error")
+                notify(self, str(exc), title=f"{exc.stage} failed", severity="error")
             except LocalProtocolError as exc:
                 self._local_refusal(exc)
             except Exception as exc:
                 if self.session is not None:
                     self.session.transcript.note(f"smtpscope error: {exc!r}", kind="error")
-                self.notify(f"{type(exc).__name__}: {exc}", severity="error")
+                notify(self, f"{type(exc).__name__}: {exc}", severity="error")
             finally:
                 self._refresh_state()
 
@@ -213,7 +214,7 @@ class SessionScreen(MessageFlow, Screen[None]):
         """The engine refused to send: say why where the user is looking, send nothing."""
         if self.session is not None:
             self.session.transcript.note(f"Not sent: {exc}", kind="warning")
-        self.notify(f"Not sent: {exc}", severity="warning")
+        notify(self, f"Not sent: {exc}", severity="warning")
 
     # -- sending ------------------------------------------------------------------------------
 
@@ -226,7 +227,7 @@ class SessionScreen(MessageFlow, Screen[None]):
         """Send one command the way a person would expect, handling the ones that need more."""
         session = self.session
         if session is None or not session.is_open:
-            self.notify("Not connected: press F5 to reconnect.", severity="warning")
+            notify(self, "Not connected: press F5 to reconnect.", severity="warning")
             return None
         try:
             if isinstance(command, StartTLS) and not force:
@@ -241,7 +242,7 @@ class SessionScreen(MessageFlow, Screen[None]):
                 return await session.quit()
             reply = await session.command(command, force=force)
         except SessionError as exc:
-            self.notify(str(exc), title=f"{exc.stage} failed", severity="error")
+            notify(self, str(exc), title=f"{exc.stage} failed", severity="error")
             return None
         except LocalProtocolError as exc:
             self._local_refusal(exc)
@@ -266,7 +267,7 @@ class SessionScreen(MessageFlow, Screen[None]):
 
     async def _raw(self, data: bytes, label: str) -> None:
         if self.session is None or not self.session.is_open:
-            self.notify("Not connected: press F5 to reconnect.", severity="warning")
+            notify(self, "Not connected: press F5 to reconnect.", severity="warning")
             return
         in_data = self.session.conn.state is State.DATA
         try:
@@ -275,7 +276,7 @@ class SessionScreen(MessageFlow, Screen[None]):
             await self.session.send_raw(data, expect_reply=not in_data or _ends_data(data),
                                         note=label)
         except SessionError as exc:
-            self.notify(str(exc), severity="error")
+            notify(self, str(exc), severity="error")
         self._refresh_state()
 
     # -- actions ------------------------------------------------------------------------------
@@ -316,10 +317,10 @@ class SessionScreen(MessageFlow, Screen[None]):
         try:
             from smtpscope.tui.screens.auth_helper import AuthHelperScreen
         except ImportError:
-            self.notify("The auth helper is not available in this build.", severity="warning")
+            notify(self, "The auth helper is not available in this build.", severity="warning")
             return
         if self.session is None or not self.session.is_open:
-            self.notify("Not connected.", severity="warning")
+            notify(self, "Not connected.", severity="warning")
             return
         self.app.push_screen(AuthHelperScreen(self.session, on_done=self._refresh_state))
 
@@ -348,7 +349,7 @@ class SessionScreen(MessageFlow, Screen[None]):
         if self.session is None:
             return
         self.app.copy_to_clipboard(to_text(self.session.transcript))
-        self.notify("Transcript copied to the clipboard (redacted).")
+        notify(self, "Transcript copied to the clipboard (redacted).")
 
     def action_save_recording(self) -> None:
         if self.recording_path is None:
@@ -357,9 +358,9 @@ class SessionScreen(MessageFlow, Screen[None]):
         try:
             target.write_bytes(self.recording_path.read_bytes())
         except OSError as exc:
-            self.notify(f"Could not save: {exc}", severity="error")
+            notify(self, f"Could not save: {exc}", severity="error")
             return
-        self.notify(f"Recording saved to {target}")
+        notify(self, f"Recording saved to {target}")
 
     def action_reconnect(self) -> None:
         async def again() -> None:
