@@ -268,6 +268,8 @@ class LivePrinter:
 def _describe(console: Console, server: DebugServer) -> None:
     from rich.text import Text
 
+    from smtpscope.sanitize import visible
+
     cfg = server.config
     lines: list[str] = []
     if server.port is not None:
@@ -294,17 +296,18 @@ def _describe(console: Console, server: DebugServer) -> None:
         lines.append(f"injected failures: {' '.join(f.spec for f in cfg.faults)}")
     lines.append("Ctrl+C stops the server.")
     for line in lines:
-        console.print(Text(line), soft_wrap=True)
+        console.print(Text(visible(line)), soft_wrap=True)  # paths and user names are foreign
 
 
 async def _serve(config: ServerConfig, console: Console, full: bool) -> int:
+    from smtpscope.sanitize import terminal_safe
     from smtpscope.server import DebugServer, ServerError
 
     server = DebugServer(config, on_entry=LivePrinter(console, full))
     try:
         await server.start()
     except ServerError as exc:
-        print(f"smtpscope serve: {exc}", file=sys.stderr)
+        print(terminal_safe(f"smtpscope serve: {exc}"), file=sys.stderr)
         return EXIT_START
     _describe(console, server)
     stop = asyncio.Event()
@@ -324,12 +327,13 @@ def run(args: argparse.Namespace) -> int:
     """Run the server until Ctrl+C; returns the exit code."""
     from rich.console import Console
 
+    from smtpscope.sanitize import terminal_safe
     from smtpscope.server.config import ConfigError
 
     try:
         config = build_config(args)
     except ConfigError as exc:
-        print(f"smtpscope serve: {exc}", file=sys.stderr)
+        print(terminal_safe(f"smtpscope serve: {exc}"), file=sys.stderr)
         return EXIT_USAGE
     console = Console(highlight=False, emoji=False, markup=False, soft_wrap=True)
     try:

@@ -23,7 +23,7 @@ from textual.widgets import Button, Footer, Input, Label, Select, Static
 
 from smtpscope.auth import CLEARTEXT_MECHANISMS, MECHANISMS, Mechanism, Step, decode_blob
 from smtpscope.protocol import LocalProtocolError, Reply, State
-from smtpscope.sanitize import notify, visible
+from smtpscope.sanitize import notify, safe_text, visible
 from smtpscope.session import Session, SessionError
 from smtpscope.tui.widgets.auth_values import (
     AUTO_STEP_LIMIT,
@@ -107,7 +107,7 @@ class AuthHelperScreen(ModalScreen[None]):
                          compact=True)
         token.display, password.display = name in TOKEN_MECHANISMS, name not in TOKEN_MECHANISMS
         with Vertical(id="auth-dialog"):
-            yield Label(f"AUTH helper · {opts.host}:{opts.port}", id="auth-title")
+            yield Label(safe_text(f"AUTH helper · {opts.host}:{opts.port}"), id="auth-title")
             with Horizontal(classes="auth-row"):
                 yield Select(mechanism_options(self.advertised), id="auth-mech", compact=True,
                              allow_blank=False, value=name)
