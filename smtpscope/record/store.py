@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
@@ -41,16 +42,31 @@ def make_header(target: str, **extra: Any) -> dict[str, Any]:
     return header
 
 
+def private_dir(path: Path, *, ours: bool = False) -> Path:
+    """Create ``path`` (and parents) if missing; the folder made (or ``ours``) becomes 0700.
+
+    A folder the user chose that already exists keeps its mode: it may be shared on purpose.
+    """
+    if not path.exists():
+        path.mkdir(parents=True, exist_ok=True, mode=0o700)
+        ours = True
+    if ours:
+        with contextlib.suppress(OSError):
+            os.chmod(path, 0o700)  # mkdir's mode is filtered by the umask
+    return path
+
+
 class Recorder:
     """Write entries to ``path`` as they arrive; usable as a transcript listener."""
 
     def __init__(self, path: str | os.PathLike[str], header: dict[str, Any]) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._file: IO[str] | None = open(self.path, "w", encoding="utf-8")  # noqa: SIM115
-        if header.get("secrets_recorded"):
-            # Secrets stay readable only by the user.
-            os.chmod(self.path, 0o600)
+        private_dir(self.path.parent)
+        # Recordings hold message content and addresses: readable by the user only (0600),
+        # set at creation so there is no moment when another user could open the file.
+        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.fchmod(fd, 0o600)
+        self._file: IO[str] | None = os.fdopen(fd, "w", encoding="utf-8")
         self._write(header)
 
     def _write(self, obj: dict[str, Any]) -> None:

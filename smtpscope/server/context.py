@@ -17,6 +17,7 @@ from typing import Any
 from smtpscope.record import Entry, Recorder, Redactor, Transcript, make_header
 from smtpscope.server.config import ServerConfig
 from smtpscope.server.faults import FaultInjector
+from smtpscope.server.observe import MemoryBudget
 
 EntryCallback = Callable[[int, Entry], None]
 MessageCallback = Callable[["StoredMessage"], None]
@@ -101,6 +102,7 @@ class ServerContext:
         self._ids = itertools.count(1)
         self._salts: dict[str, bytes] = {}
         self.messages: list[StoredMessage] = []
+        self.memory = MemoryBudget()  # what all transcripts together may keep (observe.py)
 
     def scram_salt(self, user: str) -> bytes:
         """A random salt per user, fixed for the server's lifetime (unknown users get one too)."""
