@@ -16,7 +16,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
 from smtpscope.config import recordings_dir
-from smtpscope.sanitize import notify, visible
+from smtpscope.sanitize import visible
 
 
 @dataclass(frozen=True)
@@ -103,7 +103,7 @@ class HistoryScreen(Screen[None]):
         try:
             recording = read_recording(past.path)
         except RecordingError as exc:
-            notify(self, str(exc), severity="error")
+            self.notify(visible(str(exc)), severity="error", markup=False)
             return
         self.app.push_screen(ReplayScreen(recording, step_mode=False))
 
