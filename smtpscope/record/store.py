@@ -12,6 +12,14 @@ from typing import IO, Any
 
 from smtpscope import __version__
 from smtpscope.record.transcript import Entry
+from smtpscope.record.validate import (
+    MAX_LINE,
+    LineError,
+    check_footer,
+    check_header,
+    entry_from_json,
+    loads,
+)
 
 SCHEMA = "smtpscope-recording"
 SCHEMA_VERSION = 1
@@ -105,6 +113,33 @@ class Recording:
         return str(self.header.get("target", "?"))
 
 
+def read_header_line(path: Path, first: bytes) -> dict[str, Any]:
+    """The checked header of the recording at ``path``; RecordingError when it is unusable."""
+    try:
+        header = loads(first)
+    except LineError as exc:
+        raise RecordingError(f"{path} is not a smtpscope recording (first line is {exc})") from None
+    if not isinstance(header, dict) or header.get("schema") != SCHEMA:
+        raise RecordingError(f"{path} is not a smtpscope recording (no {SCHEMA} header)")
+    try:
+        return check_header(header, SCHEMA_VERSION)
+    except LineError as exc:
+        raise RecordingError(f"{path}: header: {exc}") from None
+
+
+def read_header(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Only the checked header (the first line) of a recording; RecordingError when unusable."""
+    p = Path(path)
+    try:
+        with p.open("rb") as handle:
+            first = handle.readline(MAX_LINE + 1)
+    except OSError as exc:
+        raise RecordingError(f"cannot read {p}: {exc.strerror or exc}") from exc
+    if not first.strip():
+        raise RecordingError(f"{p} is empty: not a smtpscope recording")
+    return read_header_line(p, first.rstrip(b"\n"))
+
+
 def read_recording(path: str | os.PathLike[str]) -> Recording:
     """Read a recording; a file cut off mid-line loads up to the cut, which is reported."""
     p = Path(path)
@@ -116,34 +151,18 @@ def read_recording(path: str | os.PathLike[str]) -> Recording:
     tail = lines.pop()  # after the last newline: b"" for a complete file
     if not lines and not tail:
         raise RecordingError(f"{p} is empty: not a smtpscope recording")
-    first = lines[0] if lines else tail
-    try:
-        header = json.loads(first)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise RecordingError(f"{p} is not a smtpscope recording (first line is not JSON)") from exc
-    if not isinstance(header, dict) or header.get("schema") != SCHEMA:
-        raise RecordingError(f"{p} is not a smtpscope recording (no {SCHEMA} header)")
-    if int(header.get("version", 0)) > SCHEMA_VERSION:
-        raise RecordingError(
-            f"{p} uses recording schema {header.get('version')}, newer than this smtpscope "
-            f"understands ({SCHEMA_VERSION}); upgrade smtpscope to read it"
-        )
-    rec = Recording(path=p, header=header)
+    rec = Recording(path=p, header=read_header_line(p, lines[0] if lines else tail))
     body = lines[1:] if lines else []
     for number, line in enumerate(body, start=2):
         if not line.strip():
             continue
         try:
-            obj = json.loads(line)
-        except (UnicodeDecodeError, json.JSONDecodeError):
-            rec.problems.append(f"line {number}: not JSON, skipped")
-            continue
-        if isinstance(obj, dict) and obj.get("footer"):
-            rec.footer = obj
-            continue
-        try:
-            rec.entries.append(Entry.from_json(obj))
-        except ValueError as exc:
+            obj = loads(line)
+            if isinstance(obj, dict) and obj.get("footer") is True:
+                rec.footer = check_footer(obj)
+                continue
+            rec.entries.append(entry_from_json(obj))
+        except LineError as exc:
             rec.problems.append(f"line {number}: {exc}, skipped")
     if tail.strip():
         rec.truncated_line = tail.decode("utf-8", "replace")
