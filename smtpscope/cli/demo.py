@@ -70,7 +70,9 @@ def run(args: argparse.Namespace) -> int:
             print("smtpscope demo: implicit TLS is unavailable without a certificate",
                   file=sys.stderr)
             return 2
-        result = build_demo_app(demo, implicit_tls=args.implicit_tls).run()
+        from smtpscope.tui.app import run_app
+
+        result = run_app(build_demo_app(demo, implicit_tls=args.implicit_tls))
     finally:
         demo.stop()
     print(f"Messages sent during the demo are in {visible(str(demo.maildir))}")

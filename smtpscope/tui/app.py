@@ -90,6 +90,18 @@ class SmtpScopeApp(KeyGate, App[int]):
                     )
 
 
+def run_app(app: App[Any], **kwargs: Any) -> int:
+    """Run ``app`` and return the process exit code: non-zero when it crashed.
+
+    Textual catches an unhandled exception, prints it and ends ``run()`` normally with
+    ``return_code`` 1; returning only ``run()``'s value made a crash exit 0.
+    """
+    result = app.run(**kwargs)
+    if app.return_code:
+        return int(app.return_code)
+    return int(result or 0) if isinstance(result, int) else 0
+
+
 def create_app(
     *,
     options: Any = None,
