@@ -8,6 +8,7 @@ values stay masked on screen too until the reveal toggle (which never changes wh
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import ClassVar
@@ -26,6 +27,12 @@ from smtpscope.protocol import LocalProtocolError, Reply, State
 from smtpscope.sanitize import notify, safe_text, visible
 from smtpscope.session import Session, SessionError
 from smtpscope.tui.keys import OrderedInput
+from smtpscope.tui.sasl_compute import (
+    OFF_THREAD_ITERATIONS,
+    ComputeProgress,
+    estimate_seconds,
+    scram_iterations,
+)
 from smtpscope.tui.widgets.auth_values import (
     AUTO_STEP_LIMIT,
     IR_CHOICES,
@@ -97,6 +104,7 @@ class AuthHelperScreen(ModalScreen[None]):
         self._proposal: _Proposal | None = None
         self._step_count = 0
         self._last_challenge = ""
+        self._computing: tuple[ComputeProgress, StepInfo] | None = None
 
     # -- layout ------------------------------------------------------------------------------
 
@@ -218,6 +226,9 @@ class AuthHelperScreen(ModalScreen[None]):
 
     def action_cancel_exchange(self) -> None:
         """Answer the pending challenge with ``*`` (RFC 4954 §4)."""
+        if self.phase == "computing":
+            self._cancel_computation()
+            return
         if self.phase == "waiting" and self._proposal is not None and not self._proposal.initial:
             self._send(self._proposal, "*")
 
@@ -249,7 +260,7 @@ class AuthHelperScreen(ModalScreen[None]):
 
     def start_exchange(self) -> None:
         """Build the mechanism from the form and propose (or send) the AUTH line."""
-        if self.phase in ("waiting", "sending"):
+        if self.phase in ("waiting", "sending", "computing"):
             return
         if not self.session.is_open:
             notify(self, "Not connected.", severity="warning")
@@ -319,7 +330,8 @@ class AuthHelperScreen(ModalScreen[None]):
 
     def _set_buttons(self) -> None:
         waiting = self.phase == "waiting"
-        self.query_one("#auth-start", Button).disabled = self.phase in ("waiting", "sending")
+        self.query_one("#auth-start", Button).disabled = self.phase in (
+            "waiting", "sending", "computing")
         self.query_one("#auth-send", Button).disabled = not waiting
         initial = self._proposal is not None and self._proposal.initial
         self.query_one("#auth-cancel", Button).disabled = not waiting or initial
@@ -394,11 +406,57 @@ class AuthHelperScreen(ModalScreen[None]):
                         cancel=True)
         else:
             info.challenge_kind = decode_blob(text, self.mechanism.name).kind if text else None
+            if scram_iterations(self.mechanism.name, challenge) >= OFF_THREAD_ITERATIONS:
+                self._compute_off_thread(challenge, info)
+                return
             step = self.mechanism.respond(challenge)
+        self._propose_step(step, info)
+
+    def _propose_step(self, step: Step, info: StepInfo) -> None:
         line = "*" if step.cancel or step.response is None else step.wire().decode("ascii")
         info.step = step
         info.proposed = line
         self._propose(False, step, line, info)
+
+    def _compute_off_thread(self, challenge: bytes, info: StepInfo) -> None:
+        """A server-chosen PBKDF2 count: compute in a thread, with progress; F8 cancels."""
+        assert self.mechanism is not None
+        name = self.mechanism.name
+        iterations = scram_iterations(name, challenge)
+        progress = ComputeProgress(name, iterations, estimate_seconds(name, iterations))
+        self.query_one("#auth-steps", VerticalScroll).mount(progress)
+        self.phase = "computing"
+        self._set_buttons()
+        self.query_one("#auth-cancel", Button).disabled = False
+        respond = self.mechanism.respond
+
+        computing = (progress, info)
+
+        async def compute() -> None:
+            step = await asyncio.to_thread(respond, challenge)
+            if progress.is_mounted:
+                await progress.remove()
+            if self._computing is computing:  # not cancelled (or restarted) meanwhile
+                self._computing = None
+                self._propose_step(step, info)
+
+        self._computing = computing
+        self.run_worker(compute(), group="sasl", exclusive=True)
+
+    def _cancel_computation(self) -> None:
+        if self._computing is None:
+            return
+        progress, info = self._computing
+        self._computing = None
+        self.phase = "idle"
+        if progress.is_mounted:
+            progress.remove()
+        step = Step(None, (), "Cancelled while computing: '*' ends the exchange (RFC 4954 §4); "
+                    "the computation's result is discarded.", cancel=True)
+        info.step, info.proposed = step, "*"
+        self._propose(False, step, "*", info)
+        if self._proposal is not None and self.phase == "waiting":
+            self._send(self._proposal, "*")
 
     def _finish(self, reply: Reply | None) -> None:
         self.phase = "done"
