@@ -13,6 +13,7 @@ Surfaces covered (each has a test below, named after it):
 - TUI notifications               (a banner that is not an SMTP reply, with markup in it)
 - TUI AUTH helper notes           (advertised mechanism names with OSC 52 / OSC 2 ended by ST)
 - TUI history screen              (a recording's target) and replay damage notice
+- TUI dialogs: AUTH decoder, whole-line viewer, reconnect dialog
 
 Each output must hold no ESC, C0 other than TAB/LF, C1 (``\\x9b`` included), BEL, NUL or bidi
 override, and the markup must show as the literal text it is.
@@ -340,4 +341,29 @@ async def test_tui_history_and_replay_notice(tmp_path: Path) -> None:
             assert note.markup is False
             assert_inert(note.message + note.title, markup=False)
         _painted(app)
+        assert app.is_running
+
+
+async def test_tui_dialogs_decoder_line_viewer_reconnect(tmp_path: Path) -> None:
+    from smtpscope.record import read_recording
+    from smtpscope.session import SessionOptions
+    from smtpscope.tui.app import create_app
+    from smtpscope.tui.screens.decoder import DecoderScreen
+    from smtpscope.tui.screens.line_viewer import LineViewer
+    from smtpscope.tui.screens.reconnect import ReconnectDialog
+
+    path = _recording(tmp_path / "r.jsonl")
+    entry = read_recording(path).entries[0]
+    app = create_app(replay_path=str(path))
+    async with app.run_test(size=(160, 45)) as pilot:
+        blob = base64.b64encode(f"\0{HOSTILE}\0pw".encode()).decode()
+        for screen in (DecoderScreen(blob, "PLAIN"), LineViewer(entry),
+                       ReconnectDialog(SessionOptions(HOSTILE.replace(" ", ""), 25))):
+            app.push_screen(screen)
+            await pilot.pause(0.2)
+            painted = _painted(app)
+            assert "evil\\x1b[31mred" in painted, type(screen).__name__
+            assert "[/]" in painted or "[@click" in painted or "[link=" in painted
+            app.pop_screen()
+            await pilot.pause(0.05)
         assert app.is_running
