@@ -18,7 +18,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "smtpscope"
 
 SINK_NAMES = {"print", "Static", "Label", "error_line"}
 SINK_ATTRS = {"notify", "update", "print"}
-WRITE_TARGETS = {"sys.stdout", "sys.stderr"}
+WRITE_TARGETS = {"sys.stdout", "sys.stderr", "self.stream", "stream"}
 SANITIZERS = {"visible", "visible_bytes", "terminal_safe", "safe_text", "shell_join",
               "shell_quote", "dumps"}
 # Calls whose result is a number or a fixed word, never foreign text.
@@ -50,7 +50,8 @@ ALLOWED: dict[str, set[str]] = {
     "cli/serve.py": {"stamp", "session_id", "prefix", "line", "style",  # line: visible()
                      "DEPRECATED_USER_FORM"},  # a constant of ours
     "credentials.py": {"text"},  # the fixed command-line warning
-    "tui/sasl_compute.py": {"self._label()"},  # a Text of a mechanism name and numbers
+    "tui/sasl_compute.py": {"self._label()"},
+    "session.py": {"data"},  # self.stream is the connection to the SMTP server, not a terminal  # a Text of a mechanism name and numbers
     "tui/screens/line_viewer.py": {"direction", "whole_text(self._entry)"},  # a fixed word;
     # whole_text() builds a Text of visible() lines
 }

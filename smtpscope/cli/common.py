@@ -247,7 +247,9 @@ class LivePrinter:
         self.stream = stream if stream is not None else sys.stdout
 
     def __call__(self, entry: Entry) -> None:
-        self.stream.write("".join(line + "\n" for line in format_entry(entry)))
+        from smtpscope.sanitize import terminal_safe
+
+        self.stream.write(terminal_safe("".join(line + "\n" for line in format_entry(entry))))
         self.stream.flush()
 
 
