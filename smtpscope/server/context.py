@@ -69,7 +69,8 @@ class MaildirWriter:
             f"Q{next(self._counter)}R{secrets.token_hex(4)}.{self._host}"
         )
         tmp = self.path / "tmp" / name
-        with open(tmp, "xb") as handle:
+        # Mail is private like the recordings: 0600 from the moment the file exists.
+        with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as handle:
             handle.write(content)
             handle.flush()
             os.fsync(handle.fileno())

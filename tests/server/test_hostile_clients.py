@@ -155,6 +155,25 @@ def test_recordings_are_private(serve: Callable[..., Running], umask: int) -> No
     assert stat.S_IMODE(files[0].parent.stat().st_mode) == 0o700
 
 
+def test_stored_mail_is_private(serve: Callable[..., Running]) -> None:
+    import os
+
+    old = os.umask(0o022)
+    try:
+        running = serve(record=False)
+        sock = _connect(running)
+        for line in (b"EHLO c.test\r\n", b"MAIL FROM:<a@x.test>\r\n", b"RCPT TO:<b@x.test>\r\n",
+                     b"DATA\r\n", b"Subject: s\r\n\r\nprivate\r\n.\r\n", b"QUIT\r\n"):
+            sock.sendall(line)
+            _read_reply(sock)
+        sock.close()
+        running.wait_closed()
+    finally:
+        os.umask(old)
+    stored = list((running.maildir / "new").iterdir())
+    assert len(stored) == 1 and stat.S_IMODE(stored[0].stat().st_mode) == 0o600
+
+
 def _config(*argv: str):  # type: ignore[no-untyped-def]
     from smtpscope.cli import build_parser
     from smtpscope.cli.serve import build_config
