@@ -8,6 +8,7 @@ Surfaces covered (each has a test below, named after it):
 - CLI ``export --as swaks``      (stdout: shell-quoted and control-free; stderr notes)
 - CLI ``replay``/``export`` warnings about damaged lines (stderr)
 - CLI ``send`` "does not offer AUTH X (offers ...)" (stderr)
+- CLI ``probe`` report, plain and ``--json`` (hostile banner, EHLO keywords, replies)
 - ``serve`` console               (a client's EHLO name, printed live)
 - TUI transcript, capability inspector, status bar (hostile banner and EHLO)
 - TUI notifications               (a banner that is not an SMTP reply, with markup in it)
@@ -206,6 +207,18 @@ def test_cli_send_auth_offers_message(monkeypatch: pytest.MonkeyPatch,
     assert "does not offer AUTH CRAM-MD5 (offers PLAIN, \\x1b]52;C;" in err
     assert_inert(out, markup=False)
     assert_inert(err)
+
+
+@pytest.mark.parametrize("fmt", [[], ["--json"]])
+def test_cli_probe_report(capsys: pytest.CaptureFixture[str], fmt: list[str]) -> None:
+    ehlo = (f"250-{HOSTILE}\r\n250-X{HOSTILE}\r\n250-STARTTLS\r\n250 SIZE 10\r\n").encode()
+    with threaded_server(f"220 {HOSTILE}\r\n".encode(), ehlo) as port:
+        # STARTTLS gets "250 ok" from this server: not a 220, so the probe reports it.
+        _code, out, err = _run_cli(capsys, "probe", f"127.0.0.1:{port}", *fmt)
+    assert "evil" in out + err
+    assert_inert(out, markup=False)
+    assert_inert(err, markup=False)
+    assert MARKUP.casefold() in (out + err).casefold()  # shown as text, brackets and all
 
 
 def test_serve_console_prints_client_text_inert() -> None:
