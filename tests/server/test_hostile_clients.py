@@ -214,3 +214,16 @@ def test_serve_user_without_a_password_source_fails_without_echo(
     with pytest.raises(ConfigError) as info:
         _config("--user", "s3cr3t-typed-by-mistake")
     assert "s3cr3t" not in str(info.value)
+
+
+def test_serve_user_password_from_the_prompt(monkeypatch: pytest.MonkeyPatch) -> None:
+    asked: list[str] = []
+
+    def fake_getpass(prompt: str) -> str:
+        asked.append(prompt)
+        return "typed-at-prompt"
+
+    monkeypatch.setattr("sys.stdin.isatty", lambda: True)
+    monkeypatch.setattr("getpass.getpass", fake_getpass)
+    assert _config("--user", "frank").users == {"frank": "typed-at-prompt"}
+    assert asked == ["password for frank: "]
