@@ -6,6 +6,7 @@ import contextlib
 import json
 import os
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -103,7 +104,8 @@ class Recording:
 
     path: Path
     header: dict[str, Any]
-    entries: list[Entry] = field(default_factory=list)
+    #: A list, or for a recording opened for replay a sequence that parses on first use.
+    entries: Sequence[Entry] = field(default_factory=list)
     footer: dict[str, Any] | None = None
     truncated_line: str | None = None
     problems: list[str] = field(default_factory=list)
@@ -140,6 +142,11 @@ def read_header(path: str | os.PathLike[str]) -> dict[str, Any]:
     return read_header_line(p, first.rstrip(b"\n"))
 
 
+def parse_header(p: Path, first: bytes) -> dict[str, Any]:
+    """The checked header line of a recording (see :func:`read_header_line`)."""
+    return read_header_line(p, first)
+
+
 def read_recording(path: str | os.PathLike[str]) -> Recording:
     """Read a recording; a file cut off mid-line loads up to the cut, which is reported."""
     p = Path(path)
@@ -151,7 +158,9 @@ def read_recording(path: str | os.PathLike[str]) -> Recording:
     tail = lines.pop()  # after the last newline: b"" for a complete file
     if not lines and not tail:
         raise RecordingError(f"{p} is empty: not a smtpscope recording")
-    rec = Recording(path=p, header=read_header_line(p, lines[0] if lines else tail))
+    header = read_header_line(p, lines[0] if lines else tail)
+    entries: list[Entry] = []
+    rec = Recording(path=p, header=header, entries=entries)
     body = lines[1:] if lines else []
     for number, line in enumerate(body, start=2):
         if not line.strip():
@@ -161,7 +170,7 @@ def read_recording(path: str | os.PathLike[str]) -> Recording:
             if isinstance(obj, dict) and obj.get("footer") is True:
                 rec.footer = check_footer(obj)
                 continue
-            rec.entries.append(entry_from_json(obj))
+            entries.append(entry_from_json(obj))
         except LineError as exc:
             rec.problems.append(f"line {number}: {exc}, skipped")
     if tail.strip():
