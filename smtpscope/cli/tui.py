@@ -57,15 +57,15 @@ def run_target(argv: Sequence[str]) -> int:
         args = parser.parse_args(list(argv))
     except SystemExit as exc:
         return 1 if exc.code not in (0, None) else 0
-    from smtpscope.tui.app import create_app
+    from smtpscope.tui.app import create_app, run_app
 
     if args.history:
-        return int(create_app(history=True).run() or 0)
+        return run_app(create_app(history=True))
     if args.record_secrets:
         print("warning: --record-secrets writes AUTH credentials in clear to the recording",
               file=sys.stderr)
     if not args.target and args.pipe is None:
-        return int(create_app(record_to=args.record).run() or 0)
+        return run_app(create_app(record_to=args.record))
     try:
         options, label = options_for(
             args.target, port=args.port, security=tls_mode.session_security(args.tls),
@@ -77,7 +77,7 @@ def run_target(argv: Sequence[str]) -> int:
         # Show the problem where the user can fix it: on the connect screen.
         app = create_app(connect_error=str(exc), initial_target=args.target,
                          record_to=args.record)
-        return int(app.run() or 0)
+        return run_app(app)
     from smtpscope.cli import send_session
 
     try:
@@ -93,4 +93,4 @@ def run_target(argv: Sequence[str]) -> int:
         options.connect_timeout = min(options.connect_timeout, args.timeout)
     app = create_app(options=options, target_label=label, record_to=args.record,
                      record_secrets=args.record_secrets)
-    return int(app.run() or 0)
+    return run_app(app)

@@ -8,7 +8,6 @@ reached: it is reported in ``problems`` then, and shown in its place as a warnin
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from collections.abc import Iterator, Sequence
@@ -18,6 +17,7 @@ from typing import Any, overload
 
 from smtpscope.record.store import SCHEMA, SCHEMA_VERSION, RecordingError
 from smtpscope.record.transcript import Entry
+from smtpscope.record.validate import LineError, check_footer, entry_from_json, loads
 
 
 class LazyEntries(Sequence[Entry]):
@@ -69,14 +69,11 @@ class LazyEntries(Sequence[Entry]):
         number = self._numbers[index]
         assert line is not None
         try:
-            obj = json.loads(line)
-        except (UnicodeDecodeError, json.JSONDecodeError):
-            return self._damaged(index, f"line {number}: not JSON, skipped")
-        if isinstance(obj, dict) and obj.get("footer"):
-            return self._damaged(index, f"line {number}: a footer before the end, skipped")
-        try:
-            return Entry.from_json(obj)
-        except ValueError as exc:
+            obj = loads(line)
+            if isinstance(obj, dict) and obj.get("footer"):
+                return self._damaged(index, f"line {number}: a footer before the end, skipped")
+            return entry_from_json(obj)  # every field checked (record/validate.py)
+        except LineError as exc:
             return self._damaged(index, f"line {number}: {exc}, skipped")
 
     def _damaged(self, index: int, problem: str) -> Entry:
@@ -149,8 +146,10 @@ def open_recording(path: str | os.PathLike[str]) -> LazyRecording:
     footer = None
     if body and b'"footer"' in (body[-1] or b""):
         try:
-            last = json.loads(body[-1] or b"")
-        except (UnicodeDecodeError, json.JSONDecodeError):
+            last = loads(body[-1] or b"")
+            if isinstance(last, dict) and last.get("footer") is True:
+                last = check_footer(last)
+        except LineError:
             last = None
         if isinstance(last, dict) and last.get("footer"):
             footer = last
