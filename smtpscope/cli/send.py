@@ -260,7 +260,7 @@ async def _send(args: argparse.Namespace, options: SessionOptions, mode: str, co
     import asyncio
     import contextlib
 
-    from smtpscope.conversation import Conversation, Dialect, NotOffered, Rejected, TLSMode
+    from smtpscope.conversation import Conversation, Dialect, TLSMode
     from smtpscope.session import Session
 
     try:
@@ -278,8 +278,6 @@ async def _send(args: argparse.Namespace, options: SessionOptions, mode: str, co
     failure: common.Failure | None = None
     try:
         await _transaction(conv, args, content, secret)
-    except (Rejected, NotOffered) as exc:
-        failure = common.Failure("rejected", exc.stage, str(exc), "")
     except Exception as exc:  # every failure becomes one line and a stage exit code
         failure = common.classify(exc, conv.stage)
     if args.quit_after == "connect" and failure is None:

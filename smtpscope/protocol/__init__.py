@@ -41,6 +41,7 @@ from .data import (
 )
 from .errors import CommandSyntaxError, LocalProtocolError, ProtocolError, RemoteProtocolError
 from .events import NEED_DATA, Closed, EnhancedCode, Event, NeedData, Reply
+from .kinds import Kind
 from .parser import ParsedCommand, parse_command
 from .replies import MAX_LINE_LENGTH, MAX_REPLY_LINES, parse_reply
 from .state import State
@@ -74,6 +75,7 @@ __all__ = [
     "Expn",
     "Helo",
     "Help",
+    "Kind",
     "Lhlo",
     "LocalProtocolError",
     "MailFrom",

@@ -8,6 +8,7 @@ from typing import ClassVar, Final
 
 from .data import END_OF_DATA_VARIANTS, chunk_bytes, encode_content
 from .errors import CommandSyntaxError
+from .kinds import Kind
 from .params import (
     MAIL_PARAMS,
     RCPT_PARAMS,
@@ -102,24 +103,24 @@ class _DomainCommand(Command):
 
 @dataclass(frozen=True)
 class Helo(_DomainCommand):
-    kind: ClassVar[str] = "HELO"
+    kind: ClassVar[str] = Kind.HELO
 
 
 @dataclass(frozen=True)
 class Ehlo(_DomainCommand):
-    kind: ClassVar[str] = "EHLO"
+    kind: ClassVar[str] = Kind.EHLO
 
 
 @dataclass(frozen=True)
 class Lhlo(_DomainCommand):
-    kind: ClassVar[str] = "LHLO"
+    kind: ClassVar[str] = Kind.LHLO
 
 
 @dataclass(frozen=True)
 class MailFrom(Command):
     address: str
     params: Params = ()
-    kind: ClassVar[str] = "MAIL"
+    kind: ClassVar[str] = Kind.MAIL
 
     def __post_init__(self) -> None:
         check_address(self.address, SYNTAX["MAIL"], allow_null=True)
@@ -140,7 +141,7 @@ class MailFrom(Command):
 class RcptTo(Command):
     address: str
     params: Params = ()
-    kind: ClassVar[str] = "RCPT"
+    kind: ClassVar[str] = Kind.RCPT
 
     def __post_init__(self) -> None:
         check_address(self.address, SYNTAX["RCPT"], allow_null=False)
@@ -164,22 +165,22 @@ class _Bare(Command):
 
 @dataclass(frozen=True)
 class Data(_Bare):
-    kind: ClassVar[str] = "DATA"
+    kind: ClassVar[str] = Kind.DATA
 
 
 @dataclass(frozen=True)
 class Rset(_Bare):
-    kind: ClassVar[str] = "RSET"
+    kind: ClassVar[str] = Kind.RSET
 
 
 @dataclass(frozen=True)
 class StartTLS(_Bare):
-    kind: ClassVar[str] = "STARTTLS"
+    kind: ClassVar[str] = Kind.STARTTLS
 
 
 @dataclass(frozen=True)
 class Quit(_Bare):
-    kind: ClassVar[str] = "QUIT"
+    kind: ClassVar[str] = Kind.QUIT
 
 
 @dataclass(frozen=True)
@@ -202,12 +203,12 @@ class _OptionalArg(Command):
 
 @dataclass(frozen=True)
 class Noop(_OptionalArg):
-    kind: ClassVar[str] = "NOOP"
+    kind: ClassVar[str] = Kind.NOOP
 
 
 @dataclass(frozen=True)
 class Help(_OptionalArg):
-    kind: ClassVar[str] = "HELP"
+    kind: ClassVar[str] = Kind.HELP
 
 
 @dataclass(frozen=True)
@@ -225,17 +226,17 @@ class _RequiredArg(Command):
 
 @dataclass(frozen=True)
 class Vrfy(_RequiredArg):
-    kind: ClassVar[str] = "VRFY"
+    kind: ClassVar[str] = Kind.VRFY
 
 
 @dataclass(frozen=True)
 class Expn(_RequiredArg):
-    kind: ClassVar[str] = "EXPN"
+    kind: ClassVar[str] = Kind.EXPN
 
 
 @dataclass(frozen=True)
 class Etrn(_RequiredArg):
-    kind: ClassVar[str] = "ETRN"
+    kind: ClassVar[str] = Kind.ETRN
 
 
 @dataclass(frozen=True)
@@ -249,7 +250,7 @@ class Bdat(Command):
     chunk: bytes = b""
     last: bool = False
     size: int | None = None
-    kind: ClassVar[str] = "BDAT"
+    kind: ClassVar[str] = Kind.BDAT
 
     def __post_init__(self) -> None:
         if not isinstance(self.chunk, bytes):
@@ -300,7 +301,7 @@ class Auth(Command):
 
     mechanism: str
     initial_response: bytes | None = None
-    kind: ClassVar[str] = "AUTH"
+    kind: ClassVar[str] = Kind.AUTH
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "mechanism", _check_mechanism(self.mechanism))
@@ -320,7 +321,7 @@ class AuthResponse(Command):
     """Client's answer to a 334 challenge (raw bytes; sent base64-encoded, b"" as empty line)."""
 
     data: bytes
-    kind: ClassVar[str] = "AUTH-RESPONSE"
+    kind: ClassVar[str] = Kind.AUTH_RESPONSE
 
     def __post_init__(self) -> None:
         if not isinstance(self.data, bytes):
@@ -334,7 +335,7 @@ class AuthResponse(Command):
 class AuthCancel(Command):
     """``*``: abandon the AUTH exchange (RFC 4954 §4); the server answers 501."""
 
-    kind: ClassVar[str] = "AUTH-CANCEL"
+    kind: ClassVar[str] = Kind.AUTH_CANCEL
 
     def to_bytes(self) -> bytes:
         return b"*\r\n"
@@ -347,7 +348,7 @@ class Raw(Command):
     data: bytes
     note: str = ""
     expect_reply: bool = True
-    kind: ClassVar[str] = "RAW"
+    kind: ClassVar[str] = Kind.RAW
 
     def __post_init__(self) -> None:
         if not isinstance(self.data, bytes):
@@ -368,7 +369,7 @@ class MessageContent(Command):
     body: bytes
     verbatim: bool = False
     terminator: str | None = None
-    kind: ClassVar[str] = "CONTENT"
+    kind: ClassVar[str] = Kind.CONTENT
 
     def __post_init__(self) -> None:
         if not isinstance(self.body, bytes):
