@@ -52,6 +52,15 @@ class Scram(Mechanism):
         "GS2 header", "client-first", "username (SASLprep + escaped)",
     })
 
+    @classmethod
+    def answer_is_secret(cls, index: int, decoded: bytes | None, initial: bool | None) -> bool:
+        # client-first (n,,n=user,r=...) is public; anything with a proof or undecodable is not.
+        return decoded is None or b",p=" in decoded or decoded[:2] not in (b"n,", b"y,", b"p=")
+
+    @classmethod
+    def mask_label(cls, decoded: bytes | None, known: bool = True) -> str:
+        return f"[{cls.name} client proof hidden]"
+
     def _setup(self) -> None:
         self._client_first_bare: str | None = None
         self._gs2_header = ""
