@@ -9,10 +9,9 @@ Which answers are secret, and what their mask says, is each mechanism class's ow
 
 from __future__ import annotations
 
-import base64
-import binascii
 from collections.abc import Callable
 
+from smtpscope.auth import b64
 from smtpscope.auth.base import show_text
 
 Redaction = tuple[bytes, str]
@@ -25,8 +24,8 @@ def _split_ending(line: bytes) -> tuple[bytes, bytes]:
 
 def _decode(payload: bytes) -> bytes | None:
     try:
-        return base64.b64decode(b"".join(payload.split()), validate=True)
-    except (binascii.Error, ValueError):
+        return b64.decode(payload, b64.Policy.LENIENT)[0]
+    except ValueError:
         return None
 
 
