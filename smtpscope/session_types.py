@@ -179,7 +179,7 @@ class SessionView:
 
 
 # Which RFC 5321 §4.5.3.2 timeout applies while waiting for the reply to a command, by kind.
-_TIMEOUT_KEY = {Kind.MAIL: "mail", Kind.RCPT: "rcpt", Kind.DATA: "data_init",
+_TIMEOUT_KEY: dict[str, str] = {Kind.MAIL: "mail", Kind.RCPT: "rcpt", Kind.DATA: "data_init",
                 Kind.BDAT: "data_term", Kind.BDAT_LAST: "data_term", Kind.CONTENT: "data_term"}
 
 

@@ -223,7 +223,7 @@ class DataEditor(ModalScreen["DataEditor.Result | None"]):
             self.refresh_status()
             self.app.bell()
             return
-        sender, recipients = "", []
+        sender, recipients = "", list[str]()
         if not self.verbatim:
             sender, recipients = envelope(parse_draft(self.text))
         self.dismiss(self.Result(encoded.content, self.verbatim, self.use_bdat,
