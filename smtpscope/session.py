@@ -20,8 +20,8 @@ import contextlib
 import ssl
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING
 
-from smtpscope.dns.routing import Candidate, RouteAttempt
 from smtpscope.protocol import (
     NEED_DATA,
     Capabilities,
@@ -67,6 +67,9 @@ from smtpscope.transport import (
     open_pipe,
     open_unix_connection,
 )
+
+if TYPE_CHECKING:  # MX routing code loads only for a routed target (see _open_routed)
+    from smtpscope.dns.routing import Candidate, RouteAttempt
 
 __all__ = [
     "DEFAULT_HELO",
@@ -170,6 +173,12 @@ class Session:
         stream = self.stream
         where = stream.label or f"{stream.peer[0]} port {stream.peer[1]}"
         self.transcript.note(f"Connected to {where}")
+        if opts.preamble:
+            # A binary header (PROXY v2) is shown in hex, every byte; the raw bytes are kept.
+            text = None if opts.preamble.isascii() else \
+                "[binary, hex] " + opts.preamble.hex(" ")
+            self.transcript.add("client", "raw", opts.preamble, text, off_script=True,
+                                notes=("sent before the banner: PROXY protocol header",))
         if self.stream.tls is not None:
             self._tls_established(self.stream.tls)
         waiter = self._expect(None)
@@ -225,9 +234,14 @@ class Session:
                     tls_context=context,
                     server_hostname=self._server_name if implicit else None,
                     connect_timeout=opts.connect_timeout,
+                    family=opts.family,
+                    local_addr=opts.local_addr,
+                    preamble=opts.preamble,
                 )
             except TransportError as exc:
                 if candidate is not None:
+                    from smtpscope.dns.routing import RouteAttempt
+
                     attempts.append(RouteAttempt(candidate, str(exc)))
                 self.attempts = tuple(attempts)
                 last = index == len(candidates) - 1
@@ -239,6 +253,8 @@ class Session:
                     raise ConnectFailed(str(exc), stage, self.attempts) from exc
                 continue
             if candidate is not None:
+                from smtpscope.dns.routing import RouteAttempt
+
                 attempts.append(RouteAttempt(candidate, None))
             self.attempts = tuple(attempts)
             return
@@ -448,6 +464,20 @@ class Session:
     async def send_content(self, content: MessageContent) -> Reply:
         """Send the message after ``354``: dot-stuffed with the terminator (or verbatim)."""
         return (await self.deliver(content))[-1]
+
+    async def send_data_line(self, line: bytes, *, last: bool = False) -> Reply | None:
+        """One line of message content typed after a 354, sent exactly as given (the typist
+        does any dot-stuffing); ``last`` marks the ``.`` line, whose reply is awaited."""
+        self._check_open()
+        self.conn.send_raw(line, expect_reply=last)
+        sent = self.conn.last_sent
+        assert sent is not None
+        self.transcript.add("client", "content", sent.data)
+        waiter = self._expect(sent.command) if last else None
+        await self._write(sent.data)
+        if waiter is None:
+            return None
+        return (await self._wait(waiter, None, Stage.DOT))[-1]
 
     # -- conveniences --------------------------------------------------------------------------
 

@@ -6,8 +6,9 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from smtpscope.cli import tls_mode
 from smtpscope.session_types import DEFAULT_HELO
-from smtpscope.target_options import TLS_MODES, TargetProblem, options_for
+from smtpscope.target_options import TargetProblem, options_for
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -20,8 +21,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="host, host:port, [v6]:port, smtp://, smtps://, submission://, "
                         "lmtp://, unix:/path, lmtp:/path, user@domain or @domain (MX routing)")
     parser.add_argument("--port", type=int, help="override the port (MX-routed targets too)")
-    parser.add_argument("--tls", choices=TLS_MODES, default=None,
-                        help="plain, starttls, implicit (default: from the target)")
+    tls_mode.add_arguments(parser)
     parser.add_argument("--helo", default=DEFAULT_HELO, help="name for EHLO/HELO")
     parser.add_argument("--cafile", help="verify server certificates against this CA file")
     parser.add_argument("--insecure", action="store_true",
@@ -36,28 +36,40 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--record-secrets", action="store_true",
                         help="record AUTH secrets in clear (the recording says so; dangerous)")
     parser.add_argument("--history", action="store_true", help="open the list of past sessions")
+    from smtpscope.cli.send_session import add_connection_arguments
+
+    add_connection_arguments(parser)
     return parser
 
 
 def run_target(argv: Sequence[str]) -> int:
     """Parse ``smtpscope [TARGET] [options]`` and run the TUI."""
     parser = build_parser()
+    from smtpscope.cli import defaults
+
+    defaults.add_profile_option(parser)
+    try:
+        defaults.apply(parser, "tui", list(argv))
+    except defaults.ConfigError as exc:
+        print(f"smtpscope: {exc}", file=sys.stderr)
+        return 1
     try:
         args = parser.parse_args(list(argv))
     except SystemExit as exc:
         return 1 if exc.code not in (0, None) else 0
-    from smtpscope.tui.app import create_app
+    from smtpscope.tui.app import create_app, run_app
 
     if args.history:
-        return int(create_app(history=True).run() or 0)
+        return run_app(create_app(history=True))
     if args.record_secrets:
         print("warning: --record-secrets writes AUTH credentials in clear to the recording",
               file=sys.stderr)
     if not args.target and args.pipe is None:
-        return int(create_app(record_to=args.record).run() or 0)
+        return run_app(create_app(record_to=args.record))
     try:
         options, label = options_for(
-            args.target, port=args.port, security=args.tls, helo=args.helo,
+            args.target, port=args.port, security=tls_mode.session_security(args.tls),
+            helo=args.helo,
             verify=not args.insecure, cafile=args.cafile, resolver=args.resolver,
             pipe=args.pipe,
         )
@@ -65,7 +77,14 @@ def run_target(argv: Sequence[str]) -> int:
         # Show the problem where the user can fix it: on the connect screen.
         app = create_app(connect_error=str(exc), initial_target=args.target,
                          record_to=args.record)
-        return int(app.run() or 0)
+        return run_app(app)
+    from smtpscope.cli import send_session
+
+    try:
+        send_session.apply(args, options)
+    except send_session.SessionUsage as exc:
+        print(f"smtpscope: {exc}", file=sys.stderr)
+        return 1
     if args.timeout is not None:
         if args.timeout <= 0:
             print("smtpscope: --timeout must be positive", file=sys.stderr)
@@ -74,4 +93,4 @@ def run_target(argv: Sequence[str]) -> int:
         options.connect_timeout = min(options.connect_timeout, args.timeout)
     app = create_app(options=options, target_label=label, record_to=args.record,
                      record_secrets=args.record_secrets)
-    return int(app.run() or 0)
+    return run_app(app)

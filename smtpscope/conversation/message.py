@@ -7,7 +7,7 @@ those replies are matched back to the recipients here, so a front end can show a
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from smtpscope.conversation.errors import NotOffered, Rejected
 from smtpscope.protocol import (
@@ -125,7 +125,8 @@ async def send_message(
 
     ``pipeline`` sends MAIL, every RCPT and DATA in one write (only if PIPELINING is offered;
     otherwise a warning and one at a time). ``bdat`` sends the content as one BDAT LAST
-    chunk (CHUNKING required). ``stop_after`` MAIL or RCPT ends before the content.
+    chunk (CHUNKING required). ``stop_after`` MAIL or RCPT ends before the content, DATA
+    after its 354.
     Pass ``delivery`` (from :func:`new_delivery`) to keep what was learnt when a step raises.
     ``verbatim`` sends the content exactly as given (no dot-stuffing, no terminator added);
     ``chunk_size`` splits a BDAT message into chunks of at most that many bytes.
@@ -138,6 +139,12 @@ async def send_message(
     if delivery is None:
         delivery = new_delivery(session, envelope)
     caps = view.capabilities
+    if (caps is not None and caps.has("SIZE")
+            and all(key != "SIZE" for key, _ in envelope.mail_params)):
+        # RFC 1870 §6: declare the size, so an oversized message is refused at MAIL FROM,
+        # not after the upload.
+        envelope = replace(envelope, mail_params=(*envelope.mail_params,
+                                                  ("SIZE", str(len(content)))))
     if pipeline and not (caps is not None and caps.has("PIPELINING")):
         session.transcript.note("the server does not advertise PIPELINING: sending one "
                                 "command at a time", kind="warning")
@@ -185,6 +192,8 @@ async def send_message(
     delivery.data = data_reply
     if data_reply.code != 354:
         raise Rejected(Stage.DATA, "DATA refused", data_reply)
+    if stop_after is Stage.DATA:
+        return delivery  # 354 and no content: the caller drops the connection here
     stage(Stage.DOT)
     _settle(delivery, await session.deliver(MessageContent(content, verbatim=verbatim)))
     return delivery

@@ -8,7 +8,6 @@ from .capabilities import Capabilities
 from .commands import Auth, Bdat, Command, MailFrom, Raw, RcptTo
 from .errors import CommandSyntaxError
 from .kinds import Kind
-from .parser import parse_command
 from .state import (
     BODY_REQUIRES,
     GROUP_ENDERS,
@@ -125,6 +124,8 @@ def infer_raw_kinds(data: bytes, projected: State) -> list[str]:
         return [Kind.AUTH_CANCEL if data.strip() == b"*" else Kind.AUTH_RESPONSE]
     if not data.endswith(b"\r\n"):
         return [Kind.RAW]
+    from .parser import parse_command  # only raw sends need the parser: not at start-up
+
     kinds: list[str] = []
     for i, line in enumerate(data[:-2].split(b"\r\n")):
         try:

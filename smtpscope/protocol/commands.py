@@ -90,6 +90,11 @@ class Command:
         raise NotImplementedError
 
 
+# The verb classes below that add no field are plain subclasses of a dataclass: they inherit
+# its fields, __init__, __repr__ (which shows their own name), __eq__ (which compares the
+# class too) and frozen fields, without paying for a dataclass of their own at import.
+
+
 @dataclass(frozen=True)
 class _DomainCommand(Command):
     domain: str
@@ -101,17 +106,14 @@ class _DomainCommand(Command):
         return _encode(f"{self.kind} {self.domain}\r\n")
 
 
-@dataclass(frozen=True)
 class Helo(_DomainCommand):
     kind: ClassVar[str] = Kind.HELO
 
 
-@dataclass(frozen=True)
 class Ehlo(_DomainCommand):
     kind: ClassVar[str] = Kind.EHLO
 
 
-@dataclass(frozen=True)
 class Lhlo(_DomainCommand):
     kind: ClassVar[str] = Kind.LHLO
 
@@ -163,22 +165,18 @@ class _Bare(Command):
         return _encode(f"{self.kind}\r\n")
 
 
-@dataclass(frozen=True)
 class Data(_Bare):
     kind: ClassVar[str] = Kind.DATA
 
 
-@dataclass(frozen=True)
 class Rset(_Bare):
     kind: ClassVar[str] = Kind.RSET
 
 
-@dataclass(frozen=True)
 class StartTLS(_Bare):
     kind: ClassVar[str] = Kind.STARTTLS
 
 
-@dataclass(frozen=True)
 class Quit(_Bare):
     kind: ClassVar[str] = Kind.QUIT
 
@@ -201,12 +199,10 @@ class _OptionalArg(Command):
         return _encode(f"{self.kind} {self.arg}\r\n")
 
 
-@dataclass(frozen=True)
 class Noop(_OptionalArg):
     kind: ClassVar[str] = Kind.NOOP
 
 
-@dataclass(frozen=True)
 class Help(_OptionalArg):
     kind: ClassVar[str] = Kind.HELP
 
@@ -224,17 +220,14 @@ class _RequiredArg(Command):
         return _encode(f"{self.kind} {self.arg}\r\n")
 
 
-@dataclass(frozen=True)
 class Vrfy(_RequiredArg):
     kind: ClassVar[str] = Kind.VRFY
 
 
-@dataclass(frozen=True)
 class Expn(_RequiredArg):
     kind: ClassVar[str] = Kind.EXPN
 
 
-@dataclass(frozen=True)
 class Etrn(_RequiredArg):
     kind: ClassVar[str] = Kind.ETRN
 

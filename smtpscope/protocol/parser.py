@@ -38,7 +38,7 @@ from .state import State
 __all__ = ["ParsedCommand", "parse_command"]
 
 _AUTH_RESPONSE_HINT = "<base64 response> | * to cancel"
-_PATH = re.compile(r"(?i)(FROM|TO)\b\s*(:?)\s*(.*)\Z", re.DOTALL)
+_PATH = r"(?is)(FROM|TO)\b\s*(:?)\s*(.*)\Z"  # compiled on first use
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +53,11 @@ def _b64(text: str, what: str, hint: str) -> bytes:
     try:
         return base64.b64decode(text.encode("ascii"), validate=True)
     except (binascii.Error, UnicodeEncodeError, ValueError):
-        raise CommandSyntaxError(f"{what} is not valid base64: {text!r}", hint) from None
+        # Never quote the text: in AUTH it is often a password typed at a "Password:" prompt,
+        # and this message becomes a note in the transcript and the recording.
+        raise CommandSyntaxError(
+            f"{what} is not valid base64 ({len(text)} characters, not shown: it may be a "
+            "secret)", hint) from None
 
 
 def _params(words: list[str]) -> Params:
@@ -66,7 +70,7 @@ def _params(words: list[str]) -> Params:
 
 def _path(verb: str, word: str, rest: str, notes: list[str]) -> tuple[str, Params]:
     hint = SYNTAX[verb]
-    m = _PATH.match(rest)
+    m = re.match(_PATH, rest)
     if m is None or m.group(1).upper() != word:
         raise CommandSyntaxError(f"{verb} must be followed by {word}:<address>", hint)
     if not m.group(2):
