@@ -86,10 +86,10 @@ def _message(args: argparse.Namespace) -> send_message.MessageSpec:
 
 
 def _secret(args: argparse.Namespace, host: str) -> str:
+    from smtpscope.auth import TOKEN_MECHANISMS
     from smtpscope.credentials import CredentialError, get_secret
 
-    oauth = args.auth.upper() in ("XOAUTH2", "OAUTHBEARER")
-    what = "token" if oauth else "password"
+    what = "token" if args.auth.upper() in TOKEN_MECHANISMS else "password"
     try:
         return get_secret(
             env=args.password_env, netrc_host=host if (args.netrc or args.netrc_file) else None,
