@@ -79,7 +79,8 @@ class SmtpScopeApp(KeyGate, App[int]):
                 ("History", "Past sessions", screen.action_history),
             ):
                 yield SystemCommand(title, help_text, action)
-            composer = screen.query("Composer").first(None)
+            found = screen.query("Composer")
+            composer = found.first() if found else None
             actions = getattr(composer, "end_of_data_actions", None)
             if callable(actions):
                 for _name, label, data in actions():
