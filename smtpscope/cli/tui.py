@@ -36,9 +36,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--record-secrets", action="store_true",
                         help="record AUTH secrets in clear (the recording says so; dangerous)")
     parser.add_argument("--history", action="store_true", help="open the list of past sessions")
-    from smtpscope.cli.send_session import add_connection_arguments
+    from smtpscope.cli.send_session import add_connection_arguments, add_xclient_argument
 
     add_connection_arguments(parser)
+    add_xclient_argument(parser)
     return parser
 
 
@@ -82,6 +83,8 @@ def run_target(argv: Sequence[str]) -> int:
 
     try:
         send_session.apply(args, options)
+        send_session.check_xclient(args.xclient)
+        options.xclient = tuple(args.xclient)
     except send_session.SessionUsage as exc:
         print(f"smtpscope: {exc}", file=sys.stderr)
         return 1

@@ -1,4 +1,4 @@
-"""The connect screen: target, port, security, HELO name and TLS verification."""
+"""The connect screen: target, port, security, HELO name, TLS verification, PROXY, XCLIENT."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Input, Label, Select, Switch
+from textual.widgets import Button, Collapsible, Footer, Input, Label, Select, Switch
 
 from smtpscope.sanitize import safe_text
 from smtpscope.session import DEFAULT_HELO
@@ -60,6 +60,7 @@ class ConnectScreen(Screen[None]):
             with Horizontal(classes="buttons"):
                 yield Button("Connect", variant="primary", id="connect")
                 yield Button("History", id="open-history")
+            yield from _session_control()
         yield Footer()
 
     def on_mount(self) -> None:
@@ -92,6 +93,7 @@ class ConnectScreen(Screen[None]):
                 verify=self.query_one("#verify", Switch).value,
                 cafile=self.query_one("#cafile", Input).value.strip() or None,
             )
+            _apply_session_control(self, options)
         except (TargetProblem, ValueError) as exc:
             self._fail(str(exc))
             return
@@ -105,3 +107,47 @@ class ConnectScreen(Screen[None]):
         from smtpscope.tui.screens.history import HistoryScreen
 
         self.app.push_screen(HistoryScreen())
+
+
+# -- session control: a PROXY header before the banner, XCLIENT after EHLO -------------------
+
+PROXY_VERSIONS = [("no PROXY header", 0), ("PROXY v1 (text)", 1), ("PROXY v2 (binary)", 2)]
+
+
+def _session_control() -> ComposeResult:
+    """Folded by default: most sessions need neither."""
+    with Collapsible(title="Session control: PROXY header, XCLIENT", collapsed=True,
+                     id="session-control"):
+        yield Label("HAProxy PROXY header, sent before the banner")
+        yield Select(PROXY_VERSIONS, value=0, allow_blank=False, id="proxy")
+        yield Label("Claimed client IP[:PORT]")
+        yield OrderedInput("", placeholder="192.0.2.10:40000", id="proxy-source")
+        yield Label("Claimed server IP[:PORT] (empty: the target's)")
+        yield OrderedInput("", placeholder="127.0.0.1:25", id="proxy-dest")
+        yield Label("XCLIENT attributes, sent after EHLO (Postfix; EHLO follows again)")
+        yield OrderedInput("", placeholder="NAME=client.example ADDR=192.0.2.10",
+                           id="xclient")
+
+
+def _apply_session_control(screen: Screen[None], options: Any) -> None:
+    """The fields into ``options``; a ``ValueError`` says what is wrong with them."""
+    from smtpscope.conversation import xclient as xclient_step
+    from smtpscope.transport import proxy as proxy_header
+
+    version = int(screen.query_one("#proxy", Select).value or 0)  # type: ignore[arg-type]
+    source = screen.query_one("#proxy-source", Input).value.strip()
+    dest = screen.query_one("#proxy-dest", Input).value.strip()
+    if version:
+        if not source:
+            raise ValueError("PROXY header: give the claimed client IP[:PORT]")
+        try:
+            options.preamble = proxy_header.header_for(version, source, dest or None,
+                                                       (options.host, options.port))
+        except proxy_header.ProxyError as exc:
+            raise ValueError(f"PROXY header: {exc}") from exc
+    elif source or dest:
+        raise ValueError("PROXY header: pick v1 or v2 for the claimed addresses")
+    attributes = screen.query_one("#xclient", Input).value.strip()
+    if attributes:
+        xclient_step.command_for(attributes)  # XclientUsage is a ValueError
+        options.xclient = (attributes,)
