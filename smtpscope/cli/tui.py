@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from smtpscope.cli import tls_mode
-from smtpscope.session_types import DEFAULT_HELO
+from smtpscope.session_types import DEFAULT_HELO, SessionOptions
 from smtpscope.target_options import TargetProblem, options_for
 
 
@@ -41,6 +41,15 @@ def build_parser() -> argparse.ArgumentParser:
     add_connection_arguments(parser)
     add_xclient_argument(parser)
     return parser
+
+
+def apply_session_control(args: argparse.Namespace, options: SessionOptions) -> None:
+    """Local address, -4/-6, the PROXY header and --xclient into ``options`` (SessionUsage)."""
+    from smtpscope.cli import send_session
+
+    send_session.apply(args, options)
+    send_session.check_xclient(args.xclient)
+    options.xclient = tuple(args.xclient)
 
 
 def run_target(argv: Sequence[str]) -> int:
@@ -82,9 +91,7 @@ def run_target(argv: Sequence[str]) -> int:
     from smtpscope.cli import send_session
 
     try:
-        send_session.apply(args, options)
-        send_session.check_xclient(args.xclient)
-        options.xclient = tuple(args.xclient)
+        apply_session_control(args, options)
     except send_session.SessionUsage as exc:
         print(f"smtpscope: {exc}", file=sys.stderr)
         return 1
