@@ -240,3 +240,29 @@ def test_tui_command_line_takes_xclient() -> None:
     with pytest.raises(send_session.SessionUsage, match="NAME=VALUE"):
         send_session.check_xclient(["NAME"])
     assert tui_cli.run_target(["127.0.0.1:1", "--xclient", "ADDR=192.0.2.1\x1b"]) == 1
+
+
+async def test_flags_without_a_target_fill_the_connect_screen(control, monkeypatch) -> None:
+    from textual.widgets import Collapsible, Input
+
+    from smtpscope.cli import tui as tui_cli
+    from smtpscope.tui import app as app_module
+
+    made: list = []
+    monkeypatch.setattr(app_module, "run_app", lambda app: made.append(app) or 0)
+    assert tui_cli.run_target(["--proxy", "v1", "--proxy-source", "192.0.2.3",
+                               "--proxy-source-port", "99", "--xclient", "NAME=a.example",
+                               "--xclient", "ADDR=192.0.2.3"]) == 0
+    [app] = made
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        assert not screen.query_one("#session-control", Collapsible).collapsed
+        assert screen.query_one("#proxy-source", Input).value == "192.0.2.3:99"
+        assert screen.query_one("#xclient", Input).value == "NAME=a.example ADDR=192.0.2.3"
+        await pilot.press(*f"127.0.0.1:{control.port}", "enter")
+        await until(pilot, lambda: len(control.commands()) >= 3)
+        assert control.header == f"PROXY TCP4 192.0.2.3 127.0.0.1 99 {control.port}\r\n".encode()
+        assert control.commands() == [b"EHLO smtpscope.localhost\r\n",
+                                      b"XCLIENT NAME=a.example ADDR=192.0.2.3\r\n",
+                                      b"EHLO smtpscope.localhost\r\n"]

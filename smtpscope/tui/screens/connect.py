@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from textual import on
@@ -33,11 +34,12 @@ class ConnectScreen(Screen[None]):
     ]
 
     def __init__(self, initial_target: str = "", error: str | None = None,
-                 record_to: str | None = None) -> None:
+                 record_to: str | None = None, control: SessionControl | None = None) -> None:
         super().__init__()
         self._initial = initial_target
         self._error = error
         self._record_to = record_to
+        self._control = control or SessionControl()
 
     def compose(self) -> ComposeResult:
         with Vertical(id="connect-box", classes="dialog"):
@@ -60,7 +62,7 @@ class ConnectScreen(Screen[None]):
             with Horizontal(classes="buttons"):
                 yield Button("Connect", variant="primary", id="connect")
                 yield Button("History", id="open-history")
-            yield from _session_control()
+            yield from _session_control(self._control)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -114,18 +116,29 @@ class ConnectScreen(Screen[None]):
 PROXY_VERSIONS = [("no PROXY header", 0), ("PROXY v1 (text)", 1), ("PROXY v2 (binary)", 2)]
 
 
-def _session_control() -> ComposeResult:
-    """Folded by default: most sessions need neither."""
-    with Collapsible(title="Session control: PROXY header, XCLIENT", collapsed=True,
-                     id="session-control"):
+@dataclass(frozen=True)
+class SessionControl:
+    """What the section starts with (the command line's --proxy*, --xclient without a target)."""
+
+    proxy: int = 0
+    proxy_source: str = ""
+    proxy_dest: str = ""
+    xclient: str = ""
+
+
+def _session_control(start: SessionControl) -> ComposeResult:
+    """Folded unless something is set: most sessions need neither."""
+    with Collapsible(title="Session control: PROXY header, XCLIENT", id="session-control",
+                     collapsed=start == SessionControl()):
         yield Label("HAProxy PROXY header, sent before the banner")
-        yield Select(PROXY_VERSIONS, value=0, allow_blank=False, id="proxy")
+        yield Select(PROXY_VERSIONS, value=start.proxy, allow_blank=False, id="proxy")
         yield Label("Claimed client IP[:PORT]")
-        yield OrderedInput("", placeholder="192.0.2.10:40000", id="proxy-source")
+        yield OrderedInput(start.proxy_source, placeholder="192.0.2.10:40000",
+                           id="proxy-source")
         yield Label("Claimed server IP[:PORT] (empty: the target's)")
-        yield OrderedInput("", placeholder="127.0.0.1:25", id="proxy-dest")
+        yield OrderedInput(start.proxy_dest, placeholder="127.0.0.1:25", id="proxy-dest")
         yield Label("XCLIENT attributes, sent after EHLO (Postfix; EHLO follows again)")
-        yield OrderedInput("", placeholder="NAME=client.example ADDR=192.0.2.10",
+        yield OrderedInput(start.xclient, placeholder="NAME=client.example ADDR=192.0.2.10",
                            id="xclient")
 
 
