@@ -122,6 +122,7 @@ class SessionOptions:
     family: int = 0  # socket.AF_INET / AF_INET6 to force one (-4 / -6), 0 for either
     local_addr: tuple[str, int] | None = None  # bind the client socket here first
     preamble: bytes = b""  # sent right after connecting, before TLS and the banner (PROXY)
+    xclient: tuple[str, ...] = ()  # XCLIENT attribute sets a front end sends after EHLO
 
     @property
     def tls_server_name(self) -> str:

@@ -114,6 +114,7 @@ def create_app(
     hint: str | None = None,
     connect_error: str | None = None,
     initial_target: str = "",
+    connect_control: Any = None,
 ) -> SmtpScopeApp:
     """Build the app for one of its entry points: a session, a replay, history or connect."""
 
@@ -135,6 +136,6 @@ def create_app(
         from smtpscope.tui.screens.connect import ConnectScreen
 
         return ConnectScreen(initial_target=initial_target, error=connect_error,
-                             record_to=record_to)
+                             record_to=record_to, control=connect_control)
 
     return SmtpScopeApp(first)
