@@ -15,6 +15,12 @@ Type any SMTP command and press **Enter**: it is sent with CRLF.
   again to send it anyway, marked off-script.
 - **Ctrl+R** toggles raw mode: exact bytes, with `\\r`, `\\n`, `\\x00` escapes and no CRLF added.
 - During AUTH, a line you type is sent as the base64 response; `*` cancels.
+- Type ahead freely: lines typed before a reply wait in the queue above the input and go as
+  soon as the server may take them (at once in a PIPELINING group). **Ctrl+Z** takes back the
+  newest; a blocked line (`⛔`) goes anyway with **Ctrl+Enter** on an empty input.
+- Paste several lines and each becomes one command, in order (message lines after `DATA`).
+- After `354` to `DATA`: data mode. Each Enter sends the line as typed, empty lines too; `.`
+  alone ends the message; **Ctrl+N** opens the editor with the envelope sent.
 """,
     "transcript": """\
 # Transcript
