@@ -43,7 +43,7 @@ class ComposerInput(OrderedInput):
         self._last_key = 0.0  # when the key before the current one was read
         self._key_gap = 1.0  # seconds between the current key and the one before
 
-    def _on_key(self, event: events.Key) -> None:
+    async def _on_key(self, event: events.Key) -> None:
         # Textual calls every class's _on_key in turn (the ordering guard's comes next), so
         # this one only notes the time and must not call super().
         self._key_gap, self._last_key = event.time - self._last_key, event.time
