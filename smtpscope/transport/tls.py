@@ -107,6 +107,18 @@ class TLSInfo:
     hostname_checked: bool = True
     chain_complete: bool = False
     session_reused: bool = False
+    # Filled in by smtpscope.security.policy after the handshake (which itself never verifies):
+    level: str = ""  # the --tls-level that judged this session
+    trust: str = "unchecked"  # verified | trusted | untrusted | dane | fingerprint | unchecked
+    trust_reason_code: str | None = None  # smtpscope.security.pkix.REASONS key
+    names_checked: tuple[str, ...] = ()
+    verified_name: str | None = None
+    trust_anchor: str | None = None
+    fingerprint_match: str | None = None  # "certificate SHA256", "public key SHA256", ...
+    fingerprints_pinned: int = 0
+    dane: Any = None  # smtpscope.security.dane.DaneResult when TLSA was looked up
+    accepted: bool = True  # the level lets the session go on
+    refusal: str | None = None  # why it does not
 
     @property
     def leaf(self) -> CertInfo | None:
