@@ -7,7 +7,9 @@ import sys
 import time
 from typing import TYPE_CHECKING, Any
 
-from smtpscope.cli import common
+from smtpscope.cli import common, tls_options
+
+DEFAULT_LEVEL = "may"  # report the certificate and go on, like posttls-finger
 
 if TYPE_CHECKING:
     from smtpscope.protocol import Reply
@@ -41,6 +43,7 @@ def add_parser(subparsers: Any) -> None:
                    help="probe at most N targets at once (default 10)")
     p.add_argument("--json", action="store_true", help="one JSON object per target, a line each")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    tls_options.add_tls_options(p, default_level=DEFAULT_LEVEL)
     p.set_defaults(handler=run)
 
 
@@ -110,17 +113,21 @@ async def probe(target: str, args: argparse.Namespace) -> dict[str, Any]:
     result = _new_result(target)
     timings: dict[str, float | None] = result["timings"]
 
+    policy = args.tls_policy
+
     def resolve() -> tuple[Any, str]:
-        return common.resolve_target(
+        options, mode = common.resolve_target(
             target, port=args.port, security="none" if args.no_tls else None,
             helo=args.helo or DEFAULT_HELO, verify=not args.insecure, cafile=args.cafile,
             resolver=args.resolver)
+        tls_options.attach(policy, options, target, args.resolver, dane="@" in target)
+        return options, mode
 
     start = time.monotonic()
     try:
         # MX routing does blocking DNS: off the loop, so other probes go on meanwhile.
         options, mode = await asyncio.to_thread(resolve) if "@" in target or args.resolver \
-            else resolve()
+            or policy.wants_tlsa else resolve()
     except common.TargetFailure as exc:
         result.update(status=exc.status if exc.status != "usage" else "bad-target",
                       stage="connect", error=str(exc))
@@ -166,6 +173,9 @@ async def probe(target: str, args: argparse.Namespace) -> dict[str, Any]:
             raise _Stop("protocol-error", f"EHLO answered {ehlo.code}")
         before = Capabilities.parse(ehlo)
         result["starttls"]["offered"] = before.has("STARTTLS")
+        if policy.tls_required and session.tls is None and not before.has("STARTTLS"):
+            raise _Stop("tls-error", f"STARTTLS not offered, and --tls-level {policy.level} "
+                        "requires TLS")
         if before.has("STARTTLS") and not args.no_tls and session.tls is None:
             stage = "starttls"
             result["starttls"]["attempted"] = True
@@ -206,6 +216,8 @@ async def probe(target: str, args: argparse.Namespace) -> dict[str, Any]:
         result.update(status=failure.status, stage=failure.stage, error=failure.message,
                       hint=hint or None)
     finally:
+        if session.tls is not None and result["tls"] is None:
+            result["tls"] = tls_info_dict(session.tls)  # shown even when it was refused
         if result["status"] != "success":
             await _polite_close(session)
         result["route"] = _route_json(session)
@@ -277,6 +289,15 @@ def run(args: argparse.Namespace) -> int:
         return common.EXIT_USAGE
     import asyncio
 
+    from smtpscope.security.policy import PolicyError
+
+    try:
+        args.tls_policy = tls_options.policy_from_args(args, default_level=DEFAULT_LEVEL)
+    except PolicyError as exc:
+        common.error_line("probe", str(exc))
+        return common.EXIT_USAGE
+    if args.tls_policy.level == "none":
+        args.no_tls = True
     try:
         results = asyncio.run(_run_all(targets, args))
     except KeyboardInterrupt:
@@ -293,7 +314,8 @@ async def _run_all(targets: list[str], args: argparse.Namespace) -> list[dict[st
 
     sem = asyncio.Semaphore(args.concurrency)
     printer = probe_report.Printer(args.json, total=len(targets),
-                                   progress=not args.no_progress and len(targets) > 1)
+                                   progress=not args.no_progress and len(targets) > 1,
+                                   show_certs=args.show_certs)
 
     async def one(index: int, target: str) -> dict[str, Any]:
         async with sem:

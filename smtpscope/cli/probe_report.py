@@ -12,22 +12,53 @@ _STEPS = ("connect", "banner", "ehlo", "starttls", "ehlo_tls", "quit", "total")
 
 
 def _verification(tls: dict[str, Any]) -> str:
-    if tls.get("insecure"):
-        return "not checked (--insecure)"
-    if tls.get("verified"):
-        extra = f" ({tls['verify_error']})" if tls.get("verify_error") else ""
-        return f"verified for {tls.get('server_hostname')}{extra}"
-    return f"NOT verified: {tls.get('verify_error')}"
+    trust = tls.get("trust") or "unchecked"
+    if trust == "unchecked":
+        if tls.get("insecure"):
+            return "not checked (--insecure)"
+        if tls.get("verified"):
+            return f"verified for {tls.get('server_hostname')}"
+        return f"NOT verified: {tls.get('verify_error')}"
+    words = {"verified": f"Verified (chain and name {tls.get('verified_name')})",
+             "trusted": "Trusted (chain only)", "untrusted": "Untrusted",
+             "dane": "DANE-verified", "fingerprint": f"Fingerprint-matched "
+             f"({tls.get('fingerprint_match')})"}
+    text = f"{words.get(trust, trust)} at level {tls.get('level')}"
+    if tls.get("verify_error"):
+        text += f"; {tls['verify_error']}"
+    if not tls.get("accepted", True):
+        text += f"; REFUSED: {tls.get('refusal')}"
+    elif trust in ("trusted", "untrusted"):
+        text += "; continued (marked untrusted)"
+    return visible(text)
 
 
-def _chain_lines(tls: dict[str, Any]) -> list[str]:
+def _chain_lines(tls: dict[str, Any], show_certs: bool = False) -> list[str]:
     lines = []
+    if tls.get("peer_chain") and not tls.get("chain_complete"):
+        lines.append("(only the server certificate is available, not the chain it sent)")
     for i, cert in enumerate(tls.get("peer_chain") or []):
         san = ", ".join(cert.get("san") or ()) or "-"
         lines.append(f"[{i}] subject {visible(cert.get('subject', ''))}")
         lines.append(f"    issuer {visible(cert.get('issuer', ''))}")
         lines.append(f"    valid {cert.get('not_before')} .. {cert.get('not_after')}; "
                      f"SAN {visible(san)}")
+        if cert.get("public_key"):
+            lines.append(f"    key {cert['public_key']}; signature "
+                         f"{cert.get('signature_algorithm')}")
+            lines.append(f"    SHA-256 {cert.get('fingerprint_sha256')}")
+            lines.append(f"    SPKI SHA-256 {cert.get('spki_sha256')}")
+            lines.append(f"    SPKI SHA-512 {cert.get('spki_sha512')}")
+    dane = tls.get("dane")
+    if dane:
+        lines.append(f"DANE {visible(dane['name'])}: {visible(dane['summary'])}")
+        for check in dane.get("checks") or ():
+            mark = "MATCH" if check["matched"] else "no match"
+            lines.append(f"    TLSA {check['usage']} {check['selector']} {check['mtype']} "
+                         f"{check['record'].split()[-1][:16]}...: {mark}: {visible(check['why'])}")
+    if show_certs:
+        for cert in tls.get("peer_chain") or []:
+            lines += (cert.get("pem") or "").rstrip("\n").splitlines()
     return lines
 
 
@@ -62,7 +93,7 @@ def _summary(result: dict[str, Any]) -> list[tuple[str, str]]:
     return out
 
 
-def render_plain(result: dict[str, Any]) -> str:
+def render_plain(result: dict[str, Any], show_certs: bool = False) -> str:
     """The report as plain text (pipes, files, and fast: no Rich import)."""
     lines = [f"{visible(result['target'])}: {result['status']}"]
     lines += [f"  {label}: {text}" for label, text in _summary(result)]
@@ -90,7 +121,7 @@ def render_plain(result: dict[str, Any]) -> str:
     if tls:
         lines.append(f"  TLS: {tls['version']} {tls['cipher']} ({tls['bits']} bits)")
         lines.append(f"    verification: {_verification(tls)}")
-        lines += [f"    {line}" for line in _chain_lines(tls)]
+        lines += [f"    {line}" for line in _chain_lines(tls, show_certs)]
     if result.get("error"):
         hint = f" (try: {result['hint']})" if result.get("hint") else ""
         lines.append(f"  error at {result['stage']}: {visible(result['error'])}{hint}")
@@ -98,7 +129,7 @@ def render_plain(result: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def render_rich(result: dict[str, Any], console: Any) -> None:
+def render_rich(result: dict[str, Any], console: Any, show_certs: bool = False) -> None:
     """The report with tables and colour, for a terminal."""
     from rich.table import Table
     from rich.text import Text
@@ -143,10 +174,12 @@ def render_rich(result: dict[str, Any], console: Any) -> None:
     tls = result.get("tls")
     if tls:
         console.print(Text(f"  TLS: {tls['version']} {tls['cipher']} ({tls['bits']} bits)"))
-        good = tls.get("verified") and not tls.get("insecure")
+        good = tls.get("trust") in ("verified", "dane", "fingerprint") or (
+            tls.get("trust") in (None, "unchecked") and tls.get("verified")
+            and not tls.get("insecure"))
         console.print(Text(f"    verification: {_verification(tls)}",
                            style="green" if good else "bold red"))
-        for chain_line in _chain_lines(tls):
+        for chain_line in _chain_lines(tls, show_certs):
             console.print(Text(f"    {chain_line}"))
     if result.get("error"):
         err = Text(f"  error at {result['stage']}: {visible(result['error'])}", style="red")
@@ -159,8 +192,10 @@ def render_rich(result: dict[str, Any], console: Any) -> None:
 class Printer:
     """Prints results in the order the targets were given, each as soon as it can."""
 
-    def __init__(self, as_json: bool, *, total: int, progress: bool) -> None:
+    def __init__(self, as_json: bool, *, total: int, progress: bool,
+                 show_certs: bool = False) -> None:
         self.as_json = as_json
+        self.show_certs = show_certs
         self.pending: dict[int, dict[str, Any]] = {}
         self.next = 0
         self.rich = not as_json and sys.stdout.isatty()
@@ -190,9 +225,9 @@ class Printer:
         if self.as_json:
             sys.stdout.write(dumps(result) + "\n")
         elif self.rich:
-            render_rich(result, self.console)
+            render_rich(result, self.console, self.show_certs)
         else:
-            sys.stdout.write(render_plain(result))
+            sys.stdout.write(render_plain(result, self.show_certs))
         sys.stdout.flush()
         if result["status"] != "success":
             error_line("probe", f"{visible(result['target'])}: {result['status']} at "

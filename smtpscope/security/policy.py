@@ -140,7 +140,9 @@ class TLSPolicy:
             elif value == spki_fp:
                 pin = f"public key {algo}"
         dane = None
-        report = self.tlsa.get((host.rstrip(".").lower(), port))
+        report = next((self.tlsa[k] for k in ((n.rstrip(".").lower(), port)
+                                              for n in (host, *self.verify_names))
+                       if k in self.tlsa), None)
         if report is not None:
             dane = match_tlsa(report, chain, (host.rstrip("."), *self.verify_names))
         if dane is not None and dane.matched:
