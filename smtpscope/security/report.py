@@ -105,5 +105,6 @@ def tls_lines(info: TLSInfo, show_certs: bool = False) -> list[str]:
         lines += cert_lines(index, cert)
     lines += dane_lines(info.dane)
     if show_certs:
-        lines += [c.pem.rstrip("\n") for c in info.peer_chain if c.pem]
+        for cert in info.peer_chain:
+            lines += cert.pem.splitlines()
     return lines
