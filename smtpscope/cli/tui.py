@@ -6,9 +6,11 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from smtpscope.cli import tls_options
 from smtpscope.session import DEFAULT_HELO, SessionOptions
 
 TLS_MODES = ("auto", "plain", "starttls", "implicit")
+DEFAULT_LEVEL = "may"  # report, ask about an untrusted certificate, and go on if told to
 
 
 class TargetProblem(Exception):
@@ -56,6 +58,8 @@ def options_for(
             raise TargetProblem(f"bad --resolver: {exc}") from exc
         route = tuple(candidates)
         host = candidates[0].host
+    from smtpscope.security.policy import TLSPolicy
+
     options = SessionOptions(
         host=host,
         port=target.port,
@@ -65,6 +69,8 @@ def options_for(
         cafile=cafile,
         lmtp=target.lmtp,
         route=route,
+        # The TUI reports a bad certificate and asks; the commands set their own policy.
+        tls=TLSPolicy(level=DEFAULT_LEVEL, cafile=cafile, insecure=not verify),
     )
     return options, target.display
 
@@ -93,6 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--record-secrets", action="store_true",
                         help="record AUTH secrets in clear (the recording says so; dangerous)")
     parser.add_argument("--history", action="store_true", help="open the list of past sessions")
+    tls_options.add_tls_options(parser, default_level=DEFAULT_LEVEL)
     return parser
 
 
@@ -122,6 +129,16 @@ def run_target(argv: Sequence[str]) -> int:
         app = create_app(connect_error=str(exc), initial_target=args.target,
                          record_to=args.record)
         return int(app.run() or 0)
+    from smtpscope.security.policy import PolicyError
+
+    try:
+        policy = tls_options.policy_from_args(args, default_level=DEFAULT_LEVEL)
+        if policy.level == "none":
+            options.security = "plain"
+        tls_options.attach(policy, options, args.target, args.resolver)
+    except PolicyError as exc:
+        print(f"smtpscope: {exc}", file=sys.stderr)
+        return 1
     if args.timeout is not None:
         if args.timeout <= 0:
             print("smtpscope: --timeout must be positive", file=sys.stderr)

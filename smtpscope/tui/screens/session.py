@@ -30,6 +30,7 @@ from smtpscope.protocol import (
 )
 from smtpscope.record import Entry, to_text
 from smtpscope.session import Session, SessionError, SessionOptions
+from smtpscope.transport.tls import TLSInfo
 from smtpscope.tui.explain import explain_entry, selection_text
 from smtpscope.tui.screens.message_flow import MessageFlow
 from smtpscope.tui.widgets.capabilities import CapabilityInspector
@@ -79,6 +80,7 @@ class SessionScreen(MessageFlow, Screen[None]):
         self.recording_path: Path | None = None
         self._caps_before: Any = None
         self._caps_stage = ""
+        self._asked_about: TLSInfo | None = None  # the TLS session the dialog was shown for
 
     # -- layout ---------------------------------------------------------------------------
 
@@ -164,10 +166,36 @@ class SessionScreen(MessageFlow, Screen[None]):
             status.tls, status.tls_ok = "plain", False
         elif info.insecure:
             status.tls, status.tls_ok = f"{info.version} INSECURE (not verified)", False
+        elif info.trust in ("verified", "dane", "fingerprint"):
+            status.tls, status.tls_ok = f"{info.version} {info.trust}", True
+        elif info.trust in ("trusted", "untrusted"):
+            status.tls, status.tls_ok = f"{info.version} UNTRUSTED ({info.trust})", False
         elif not info.verified:
             status.tls, status.tls_ok = f"{info.version} unverified", False
         else:
             status.tls, status.tls_ok = f"{info.version} verified", True
+        if info is not None and info.accepted and not info.insecure \
+                and info.trust in ("trusted", "untrusted") and info is not self._asked_about:
+            self._asked_about = info
+            self._ask_untrusted(info)
+
+    def _ask_untrusted(self, info: TLSInfo) -> None:
+        from smtpscope.tui.screens.certificate import UntrustedCertificateScreen
+
+        def decided(go_on: bool | None) -> None:
+            session = self.session
+            if session is None:
+                return
+            if go_on:
+                session.transcript.note("Continuing over a TLS connection whose certificate "
+                                        f"is {info.trust}: the session stays marked so",
+                                        kind="warning")
+            else:
+                session.transcript.note("Disconnected: the certificate was not trusted",
+                                        kind="warning")
+                self._spawn(session.close())
+
+        self.app.push_screen(UntrustedCertificateScreen(info), decided)
 
     def _refresh_state(self) -> None:
         if self.session is None:
