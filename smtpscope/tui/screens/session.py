@@ -71,6 +71,11 @@ class SessionScreen(MessageFlow, Screen[None]):
         record_secrets: bool = False,
     ) -> None:
         super().__init__()
+        if options.tls is None:  # report a bad certificate and ask, never refuse outright
+            from smtpscope.security.policy import TLSPolicy
+
+            options.tls = TLSPolicy(level="may", cafile=options.cafile,
+                                    insecure=not options.verify)
         self.options = options
         self.target_label = target_label or f"{options.host}:{options.port}"
         self.record_to = record_to
@@ -143,6 +148,7 @@ class SessionScreen(MessageFlow, Screen[None]):
             host, port = session.stream.peer[:2]
             status.peer = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
         self._refresh_state()
+        await self._confirm_tls()  # implicit TLS: the certificate came before the banner
 
     def _on_entry(self, entry: Entry) -> None:
         self.query_one(TranscriptView).add_entry(entry)
@@ -174,28 +180,26 @@ class SessionScreen(MessageFlow, Screen[None]):
             status.tls, status.tls_ok = f"{info.version} unverified", False
         else:
             status.tls, status.tls_ok = f"{info.version} verified", True
-        if info is not None and info.accepted and not info.insecure \
-                and info.trust in ("trusted", "untrusted") and info is not self._asked_about:
-            self._asked_about = info
-            self._ask_untrusted(info)
 
-    def _ask_untrusted(self, info: TLSInfo) -> None:
+    async def _confirm_tls(self) -> bool:
+        """Ask about an untrusted certificate once per TLS session; False when disconnected."""
         from smtpscope.tui.screens.certificate import UntrustedCertificateScreen
 
-        def decided(go_on: bool | None) -> None:
-            session = self.session
-            if session is None:
-                return
-            if go_on:
-                session.transcript.note("Continuing over a TLS connection whose certificate "
-                                        f"is {info.trust}: the session stays marked so",
-                                        kind="warning")
-            else:
-                session.transcript.note("Disconnected: the certificate was not trusted",
-                                        kind="warning")
-                self._spawn(session.close())
-
-        self.app.push_screen(UntrustedCertificateScreen(info), decided)
+        session = self.session
+        info = session.tls if session is not None else None
+        if session is None or info is None or info is self._asked_about or info.insecure \
+                or not info.accepted or info.trust not in ("trusted", "untrusted"):
+            return True
+        self._asked_about = info
+        decided: asyncio.Future[bool | None] = asyncio.get_running_loop().create_future()
+        self.app.push_screen(UntrustedCertificateScreen(info), decided.set_result)
+        if await decided:
+            session.transcript.note("Continuing over a TLS connection whose certificate is "
+                                    f"{info.trust}: the session stays marked so", kind="warning")
+            return True
+        session.transcript.note("Disconnected: the certificate was not trusted", kind="warning")
+        await session.close()
+        return False
 
     def _refresh_state(self) -> None:
         if self.session is None:
@@ -261,6 +265,8 @@ class SessionScreen(MessageFlow, Screen[None]):
                 self._remember_caps("after STARTTLS")
                 reply = await session.starttls()
                 self._refresh_tls()
+                if reply.code == 220 and not await self._confirm_tls():
+                    return None
                 if reply.code == 220:
                     session.transcript.note("TLS is up: send EHLO again (F2) to see what "
                                             "the server offers now.")
