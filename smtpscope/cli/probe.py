@@ -99,7 +99,7 @@ def _new_result(target: str) -> dict[str, Any]:
         "server": None, "route": None, "banner": None,
         "ehlo": {"plain": None, "tls": None},
         "starttls": {"offered": False, "attempted": False, "reply": None},
-        "tls": None, "capability_changes": None, "timings": {},
+        "tls": None, "mta_sts": None, "capability_changes": None, "timings": {},
     }
 
 
@@ -114,6 +114,7 @@ async def probe(target: str, args: argparse.Namespace) -> dict[str, Any]:
     timings: dict[str, float | None] = result["timings"]
 
     policy = args.tls_policy
+    sts: list[Any] = []
 
     def resolve() -> tuple[Any, str]:
         options, mode = common.resolve_target(
@@ -121,6 +122,8 @@ async def probe(target: str, args: argparse.Namespace) -> dict[str, Any]:
             helo=args.helo or DEFAULT_HELO, verify=not args.insecure, cafile=args.cafile,
             resolver=args.resolver)
         tls_options.attach(policy, options, target, args.resolver, dane="@" in target)
+        if "@" in target:
+            sts.append(tls_options.mta_sts_fetch(policy, target, args.resolver))
         return options, mode
 
     start = time.monotonic()
@@ -218,6 +221,8 @@ async def probe(target: str, args: argparse.Namespace) -> dict[str, Any]:
     finally:
         if session.tls is not None and result["tls"] is None:
             result["tls"] = tls_info_dict(session.tls)  # shown even when it was refused
+        if sts:
+            result["mta_sts"] = tls_options.mta_sts_json(policy, sts[0], session)
         if result["status"] != "success":
             await _polite_close(session)
         result["route"] = _route_json(session)

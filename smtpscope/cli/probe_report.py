@@ -122,6 +122,10 @@ def render_plain(result: dict[str, Any], show_certs: bool = False) -> str:
         lines.append(f"  TLS: {tls['version']} {tls['cipher']} ({tls['bits']} bits)")
         lines.append(f"    verification: {_verification(tls)}")
         lines += [f"    {line}" for line in _chain_lines(tls, show_certs)]
+    if result.get("mta_sts"):
+        from smtpscope.security.mtasts import report_lines
+
+        lines += [f"  {visible(line)}" for line in report_lines(result["mta_sts"])]
     if result.get("error"):
         hint = f" (try: {result['hint']})" if result.get("hint") else ""
         lines.append(f"  error at {result['stage']}: {visible(result['error'])}{hint}")
@@ -181,6 +185,11 @@ def render_rich(result: dict[str, Any], console: Any, show_certs: bool = False) 
                            style="green" if good else "bold red"))
         for chain_line in _chain_lines(tls, show_certs):
             console.print(Text(f"    {chain_line}"))
+    if result.get("mta_sts"):
+        from smtpscope.security.mtasts import report_lines
+
+        for line in report_lines(result["mta_sts"]):
+            console.print(Text(f"  {visible(line)}"))
     if result.get("error"):
         err = Text(f"  error at {result['stage']}: {visible(result['error'])}", style="red")
         if result.get("hint"):

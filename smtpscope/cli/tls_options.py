@@ -113,3 +113,21 @@ def _is_ip(host: str) -> bool:
     from smtpscope.transport.tls import is_ip_literal
 
     return is_ip_literal(host)
+
+
+def mta_sts_fetch(policy: TLSPolicy, target: str, resolver: str | None) -> Any:
+    """MTA-STS of an ``@domain`` target (blocking: call off the event loop)."""
+    from smtpscope.mx import resolver_for
+    from smtpscope.security.mtasts import fetch_policy
+
+    domain = target.rpartition("@")[2]
+    return fetch_policy(domain, resolver_for(resolver), cafile=policy.cafile,
+                        capath=policy.capath)
+
+
+def mta_sts_json(policy: TLSPolicy, fetch: Any, session: Any) -> dict[str, Any]:
+    """The MTA-STS verdicts for every MX of the route, the reached one with its certificate."""
+    from smtpscope.security.mtasts import report_json
+
+    hosts = [c.host for c in session.options.route]
+    return report_json(fetch, hosts, session.tls, policy.cafile, policy.capath)

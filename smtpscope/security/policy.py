@@ -175,6 +175,7 @@ class TLSPolicy:
             dane=dane,
             accepted=refusal is None,
             refusal=refusal,
+            peer_host=host,
         )
 
 

@@ -119,6 +119,7 @@ class TLSInfo:
     dane: Any = None  # smtpscope.security.dane.DaneResult when TLSA was looked up
     accepted: bool = True  # the level lets the session go on
     refusal: str | None = None  # why it does not
+    peer_host: str | None = None  # the host name the session meant to reach (an MX name)
 
     @property
     def leaf(self) -> CertInfo | None:
