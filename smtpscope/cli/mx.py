@@ -24,7 +24,9 @@ exit status:
      failed (SERVFAIL/REFUSED) or did not answer in time
 
 DNSSEC status is what the resolver reports (the AD bit); smtpscope validates nothing itself.
-The MTA-STS policy file is not fetched: its URL is shown.
+When _mta-sts has a record, the policy file is fetched over HTTPS from mta-sts.DOMAIN, resolved
+through the same resolver and verified against --cafile or the system CAs; each MX is matched
+against its mx: patterns (certificates are checked by `smtpscope probe @DOMAIN`).
 """
 
 
@@ -60,6 +62,10 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument(
         "--timeout", metavar="S", type=_timeout, default=5.0, help="seconds per lookup (5)"
     )
+    p.add_argument("--cafile", metavar="FILE",
+                   help="CA file for the MTA-STS policy fetch (default: the system CAs)")
+    p.add_argument("--no-fetch", action="store_true",
+                   help="do not fetch the MTA-STS policy file")
     p.set_defaults(handler=run)
 
 
@@ -87,13 +93,28 @@ def run(args: argparse.Namespace) -> int:
         _error(f"cannot use the system resolver ({exc}); give one with --resolver IP[:PORT]")
         return EXIT_LOOKUP
     report = mail_dns_report(domain, resolver)
+    sts = None
+    if report.mta_sts is not None and report.mta_sts.status == "ok" and not args.no_fetch:
+        from smtpscope.security.mtasts import fetch_policy, report_json
+
+        fetched = fetch_policy(domain, resolver, cafile=args.cafile, timeout=args.timeout)
+        sts = report_json(fetched, [h.host for h in report.mx.hosts])
     if args.json:
+        data = report.to_json()
+        data["mta_sts_policy"] = sts
         # ensure_ascii: C1 controls and bidi overrides in DNS text stay escaped on a terminal.
-        print(json.dumps(report.to_json(), indent=2, ensure_ascii=True))
+        print(json.dumps(data, indent=2, ensure_ascii=True))
     else:
         from rich.console import Console
+        from rich.text import Text
 
-        render(report, Console(highlight=False))
+        from smtpscope.sanitize import visible
+        from smtpscope.security.mtasts import report_lines
+
+        console = Console(highlight=False)
+        render(report, console)
+        for line in report_lines(sts) if sts else ():
+            console.print(Text(visible(line)))
     if not report.ok:
         _error(report.mx.explanation)
         return EXIT_LOOKUP

@@ -188,7 +188,7 @@ def judge_mx(fetch: STSFetch, host: str, pkix: Any = None) -> MXVerdict:
     """Judge one MX: its name against the patterns, and (given) its PKIX result for that name."""
     policy = fetch.policy
     if policy is None:
-        return MXVerdict(host, None, "not checked", None, fetch.error or "no policy")
+        return MXVerdict(host, None, "not checked", None, "no policy fetched: cannot judge")
     pattern = mx_matches(host, policy.mx)
     if pkix is None:
         cert = "not checked (connect to it: smtpscope probe @domain)"

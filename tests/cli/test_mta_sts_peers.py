@@ -107,3 +107,21 @@ def test_policy_certificate_must_verify(mta, dns_server, cli, policy_server) -> 
     # Without the policy server's CA the fetch fails, as RFC 8461 §3.3 demands.
     sts = _sts(cli, "enforce.tls.test", mta, dns_server, str(mta.ca_file))
     assert not sts["fetched"] and "CERTIFICATE_VERIFY_FAILED" in sts["error"]
+
+
+def test_mx_command_fetches_the_policy(mta, dns_server, cli, policy_server) -> None:
+    if "tls.test" not in dns_server.zones:
+        pytest.skip("DNS harness started without the Postfix harness: no tls.test zone")
+    result = cli("mx", "enforce.tls.test", "--resolver", dns_server.resolver_address,
+                 "--cafile", policy_server, "--json")
+    assert result.code == 0
+    sts = json.loads(result.out)["mta_sts_policy"]
+    assert sts["policy"]["mode"] == "enforce"
+    by_host = {v["host"]: v for v in sts["mx_verdicts"]}
+    # DNS only: patterns are judged, certificates are left to probe.
+    assert by_host["mx.tls.test"]["pattern"] == "mx.tls.test"
+    assert by_host["mx.tls.test"]["enforce_delivers"] is None
+    assert by_host["other.tls.test"]["enforce_delivers"] is False
+    text = cli("mx", "enforce.tls.test", "--resolver", dns_server.resolver_address,
+               "--cafile", policy_server)
+    assert "mode enforce, max_age 86400, mx mx.tls.test" in text.out.replace("\n", " ")
