@@ -52,17 +52,24 @@ TRANSACTION = (
     b"250 2.1.5 Ok\r\n"
     b"550 5.1.1 <nobody@example.test>: Recipient address rejected: User unknown\r\n"
     b"354 End data with <CR><LF>.<CR><LF>\r\n"
-    b"250 2.0.0 Ok: queued as 4XyZ1k2Lmn\r\n"
+    b"250 2.0.0 Ok: queued as 4X%08X\r\n"  # a queue id differs from message to message
 )
-GREETING = b"220 mx.example.test ESMTP Exim 4.96 Fri, 27 Nov 2026 15:00:00 +0000\r\n"
+GREETING = b"220 mx.example.test ESMTP Exim 4.96 Fri, 27 Nov 2026 15:%02d:%02d +0000\r\n"
 TRANSACTIONS_PER_SESSION = 20
 CHUNK = 4096
 
 
+def session_stream(number: int) -> bytes:
+    """One session's server output; greetings and queue ids differ as they would live."""
+    out = [GREETING % divmod(number % 3600, 60), EHLO_REPLY]
+    for txn in range(TRANSACTIONS_PER_SESSION):
+        out.append(TRANSACTION % (number * TRANSACTIONS_PER_SESSION + txn))
+    return b"".join(out)
+
+
 def build_stream(sessions: int) -> tuple[bytes, int, int]:
     """(stream, replies, lines) for ``sessions`` sessions' worth of server output."""
-    one = GREETING + EHLO_REPLY + TRANSACTION * TRANSACTIONS_PER_SESSION
-    stream = one * sessions
+    stream = b"".join(session_stream(n) for n in range(sessions))
     lines = stream.count(b"\n")
     replies = sessions * (2 + 6 * TRANSACTIONS_PER_SESSION)
     return stream, replies, lines
@@ -90,11 +97,12 @@ def prepare_connections(sessions: int) -> list[Connection]:
 
 
 def run_engine(sessions: int) -> tuple[float, int]:
-    stream, replies, _ = build_stream(1)
+    streams = [session_stream(n) for n in range(sessions)]
+    replies = 2 + 6 * TRANSACTIONS_PER_SESSION
     conns = prepare_connections(sessions)
     count = 0
     t0 = time.perf_counter()
-    for conn in conns:
+    for conn, stream in zip(conns, streams, strict=True):
         for i in range(0, len(stream), CHUNK):
             conn.receive_data(stream[i : i + CHUNK])
             event = conn.next_event()
@@ -147,7 +155,7 @@ def main() -> None:
     print(f"  engine  (Connection.next_event, state tracked): {med['engine']:>12,.0f} lines/s")
     print(f"  reader  (ReplyReader framing only):             {med['reader']:>12,.0f} lines/s")
     print(f"  smtplib (SMTP.getreply):                        {med['smtplib']:>12,.0f} lines/s")
-    print(f"  ratio engine/smtplib: {med['engine'] / med['smtplib']:.2f}x; "
+    print(f"  ratio engine/smtplib: {med['engine'] / med['smtplib']:.2f}x (goal >= 1.0x); "
           f"reader/smtplib: {med['reader'] / med['smtplib']:.2f}x")
 
 

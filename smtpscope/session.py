@@ -3,11 +3,14 @@
 Everything that awaits the network lives here. A reader task feeds every byte the server sends
 into the engine and turns each reply into a transcript entry, whether or not anybody asked for
 it (so an unsolicited ``421`` shows up while the user is idle). Commands wait for their replies
-on futures resolved in order, which is exactly what PIPELINING needs. STARTTLS stops the reader
-before the upgrade and starts it again afterwards, so no read is ever pending across the switch.
+on futures resolved in order, which is exactly what PIPELINING needs; a command that earns
+several replies (LMTP after the data: one per accepted recipient) gets all of them. STARTTLS
+stops the reader before the upgrade and starts it again afterwards, so no read is ever pending
+across the switch.
 
 The same class serves a Textual worker and ``asyncio.run``; ``close()`` is cancellation safe and
 a server that closes or resets the connection ends the session cleanly with a transcript entry.
+The conversation itself (greeting, STARTTLS, AUTH, a message) is :mod:`smtpscope.conversation`.
 """
 
 from __future__ import annotations
@@ -17,17 +20,17 @@ import contextlib
 import ssl
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
 
+from smtpscope.dns.routing import Candidate, RouteAttempt
 from smtpscope.protocol import (
     NEED_DATA,
-    Auth,
-    AuthCancel,
-    AuthResponse,
+    Capabilities,
     Closed,
     Command,
     Connection,
     Ehlo,
+    Helo,
+    Lhlo,
     MessageContent,
     Quit,
     Raw,
@@ -41,34 +44,63 @@ from smtpscope.security.policy import policy_for
 from smtpscope.security.report import refusal_error
 from smtpscope.session_types import (
     DEFAULT_HELO,
+    ConnectFailed,
+    ProtocolFailure,
+    ReplyTimeout,
     SessionClosed,
     SessionError,
     SessionOptions,
+    SessionView,
+    Stage,
+    TLSFailed,
     describe_tls,
     reply_dict,
+    stage_for,
     timeout_for,
     tls_info_dict,
 )
 from smtpscope.transport import (
     Stream,
+    TLSError,
     TLSInfo,
     TransportError,
     open_connection,
+    open_pipe,
+    open_unix_connection,
 )
 
 __all__ = [
     "DEFAULT_HELO",
+    "ConnectFailed",
+    "ProtocolFailure",
+    "ReplyTimeout",
     "Session",
     "SessionClosed",
     "SessionError",
     "SessionOptions",
+    "SessionView",
+    "Stage",
+    "TLSFailed",
     "describe_tls",
     "tls_info_dict",
 ]
 
 
+class _Waiter:
+    """Replies owed to one write: usually one, one per accepted recipient for LMTP content."""
+
+    __slots__ = ("command", "future", "replies", "sent_at")
+
+    def __init__(self, command: Command | None, future: asyncio.Future[tuple[Reply, ...]],
+                 sent_at: float) -> None:
+        self.command = command
+        self.future = future
+        self.sent_at = sent_at
+        self.replies: list[Reply] = []
+
+
 class Session:
-    """One SMTP conversation with one server."""
+    """One SMTP (or LMTP) conversation with one server, over TCP, a UNIX socket or a pipe."""
 
     def __init__(
         self,
@@ -86,14 +118,20 @@ class Session:
         self.tls: TLSInfo | None = None
         self.greeting: Reply | None = None
         self.closed_reason: str | None = None
-        self._on_close = on_close
-        self._waiters: deque[tuple[asyncio.Future[Reply], float]] = deque()
-        self._greeting_waiter: asyncio.Future[Reply] | None = None
+        #: Every route candidate tried by ``connect``, in order; the last one answered.
+        self.attempts: tuple[RouteAttempt, ...] = ()
+        #: Loop time when the connection was made (None before); front ends time the banner.
+        self.connected_at: float | None = None
+        #: Called once with the reason when the session ends; a view sets it or clears it.
+        self.on_close = on_close
+        self.view = SessionView(self)
+        self._waiters: deque[_Waiter] = deque()
         self._reader: asyncio.Task[None] | None = None
+        self._diagnosed = False
         self._server_name = options.tls_server_name
         paths = [record_to] if isinstance(record_to, str) else list(record_to or ())
         header = make_header(
-            f"{options.host}:{options.port}",
+            options.endpoint,
             role="client",
             security=options.security,
             secrets_recorded=record_secrets,
@@ -109,7 +147,7 @@ class Session:
         return self.stream is not None and self.closed_reason is None
 
     @property
-    def capabilities(self) -> Any:
+    def capabilities(self) -> Capabilities | None:
         return self.conn.capabilities
 
     # -- connecting --------------------------------------------------------------------------
@@ -117,13 +155,59 @@ class Session:
     async def connect(self) -> Reply:
         """Open the connection (TLS first for implicit TLS) and read the greeting.
 
-        With ``options.route`` (MX candidates), each is tried in order until one answers; the
-        transcript says which one was used and why the others failed.
+        With ``options.route`` (MX candidates), each is tried in order until one answers;
+        ``attempts`` and the transcript say which one was used and why the others failed.
+        Raises ``ConnectFailed`` (stage CONNECT, or TLS for a failed implicit-TLS handshake).
         """
+        opts = self.options
+        if opts.pipe_command is not None or opts.unix_path is not None:
+            await self._open_local()
+        else:
+            await self._open_routed()
+        assert self.stream is not None
+        self.connected_at = asyncio.get_running_loop().time()
+        stream = self.stream
+        where = stream.label or f"{stream.peer[0]} port {stream.peer[1]}"
+        self.transcript.note(f"Connected to {where}")
+        if self.stream.tls is not None:
+            self._tls_established(self.stream.tls)
+        waiter = self._expect(None)
+        self._start_reader()
+        self.greeting = (await self._wait(waiter, None, Stage.BANNER))[-1]
+        return self.greeting
+
+    async def _open_local(self) -> None:
+        """A UNIX socket or a command's stdin/stdout: one place to go, no route."""
         opts = self.options
         implicit = opts.security == "implicit"
         context = self._tls_context() if implicit else None
-        candidates = list(opts.route) or [None]
+        if opts.pipe_command is not None:
+            what = f"Starting {opts.pipe_command!r}, speaking SMTP on its stdin/stdout"
+        else:
+            what = f"Connecting to UNIX socket {opts.unix_path}"
+        self.transcript.note(what + (" with implicit TLS" if implicit else ""))
+        try:
+            if opts.pipe_command is not None:
+                self.stream = await open_pipe(opts.pipe_command)
+            else:
+                assert opts.unix_path is not None
+                self.stream = await open_unix_connection(
+                    opts.unix_path, connect_timeout=opts.connect_timeout)
+            if implicit:
+                await self.stream.start_tls(context, self._server_name)
+        except TransportError as exc:
+            self.transcript.note(str(exc), kind="error")
+            self._finish(str(exc))
+            stage = Stage.TLS if isinstance(exc, TLSError) else Stage.CONNECT
+            raise ConnectFailed(str(exc), stage) from exc
+
+    async def _open_routed(self) -> None:
+        """TCP to the host, or to each MX candidate in turn until one answers."""
+        opts = self.options
+        implicit = opts.security == "implicit"
+        context = self._tls_context() if implicit else None
+        candidates: list[Candidate | None] = list(opts.route) or [None]
+        attempts: list[RouteAttempt] = []
         for index, candidate in enumerate(candidates):
             host = opts.host if candidate is None else (candidate.address or candidate.host)
             port = opts.port if candidate is None else candidate.port
@@ -141,26 +225,22 @@ class Session:
                     server_hostname=self._sni() if implicit else None,
                     connect_timeout=opts.connect_timeout,
                 )
-                break
             except TransportError as exc:
-                stage = "tls" if implicit and "TLS" in type(exc).__name__ else "connect"
+                if candidate is not None:
+                    attempts.append(RouteAttempt(candidate, str(exc)))
+                self.attempts = tuple(attempts)
                 last = index == len(candidates) - 1
                 more = "" if last else "; trying the next MX"
                 self.transcript.note(f"{exc}{more}", kind="error" if last else "warning")
                 if last:
                     self._finish(str(exc))
-                    raise SessionError(str(exc), stage) from exc
-        assert self.stream is not None
-        peer = self.stream.peer
-        self.transcript.note(f"Connected to {peer[0]} port {peer[1]}")
-        if self.stream.tls is not None:
-            self._tls_established(self.stream.tls)
-        loop = asyncio.get_running_loop()
-        self._greeting_waiter = loop.create_future()
-        self._waiters.append((self._greeting_waiter, loop.time()))
-        self._start_reader()
-        self.greeting = await self._wait(self._greeting_waiter, None, "banner")
-        return self.greeting
+                    stage = Stage.TLS if isinstance(exc, TLSError) else Stage.CONNECT
+                    raise ConnectFailed(str(exc), stage, self.attempts) from exc
+                continue
+            if candidate is not None:
+                attempts.append(RouteAttempt(candidate, None))
+            self.attempts = tuple(attempts)
+            return
 
     def _tls_context(self) -> ssl.SSLContext:
         return policy_for(self.options).context()
@@ -209,7 +289,7 @@ class Session:
             raise
         except RemoteProtocolError as exc:
             self.transcript.note(f"Protocol error from the server: {exc}", kind="error")
-            self._finish(f"protocol error: {exc}")
+            self._finish(f"protocol error: {exc}", ProtocolFailure)
         except (TransportError, OSError) as exc:
             self.transcript.note(f"Connection lost: {exc}", kind="error")
             self._finish(f"connection lost: {exc}")
@@ -241,11 +321,8 @@ class Session:
 
     def _on_reply(self, reply: Reply) -> None:
         loop = asyncio.get_running_loop()
-        waiter: asyncio.Future[Reply] | None = None
-        sent_at: float | None = None
-        if not reply.unsolicited and self._waiters:
-            waiter, sent_at = self._waiters.popleft()
-        latency = None if sent_at is None else loop.time() - sent_at
+        waiter = self._waiters[0] if not reply.unsolicited and self._waiters else None
+        latency = None if waiter is None else loop.time() - waiter.sent_at
         self.transcript.add(
             "server", "reply", reply.raw,
             reply=reply_dict(reply), notes=tuple(reply.warnings), latency=latency,
@@ -256,46 +333,54 @@ class Session:
                 notes=("bytes sent after the STARTTLS 220 reply, before TLS: possible STARTTLS "
                        "command injection; smtpscope discards them",),
             )
-        if waiter is not None and not waiter.done():
-            waiter.set_result(reply)
+        if waiter is None:
+            return
+        waiter.replies.append(reply)
+        pending = self.conn.pending
+        if reply.command is not None and pending and pending[0] is reply.command:
+            return  # the engine still owes replies to this same command (LMTP, raw batches)
+        self._waiters.popleft()
+        if not waiter.future.done():
+            waiter.future.set_result(tuple(waiter.replies))
 
-    def _finish(self, reason: str) -> None:
+    def _finish(self, reason: str, error: type[SessionError] = SessionClosed) -> None:
         if self.closed_reason is not None:
             return
         self.closed_reason = reason
-        for waiter, _ in self._waiters:
-            if not waiter.done():
-                waiter.set_exception(SessionClosed(f"connection ended: {reason}", "closed"))
+        for waiter in self._waiters:
+            if not waiter.future.done():
+                waiter.future.set_exception(error(f"connection ended: {reason}", Stage.CLOSED))
                 # A waiter abandoned after a timeout has nobody left to await it; mark the
                 # exception as seen so asyncio does not log "exception was never retrieved".
-                waiter.exception()
+                waiter.future.exception()
         self._waiters.clear()
-        if self._on_close is not None:
-            self._on_close(reason)
+        if self.on_close is not None:
+            self.on_close(reason)
 
-    async def _wait(self, waiter: asyncio.Future[Reply], command: Command | str | None,
-                    stage: str) -> Reply:
+    async def _wait(self, waiter: asyncio.Future[tuple[Reply, ...]], command: Command | None,
+                    stage: Stage) -> tuple[Reply, ...]:
         limit = self.options.reply_timeout or timeout_for(command)
         try:
             return await asyncio.wait_for(asyncio.shield(waiter), limit)
         except TimeoutError as exc:
             message = f"no reply within {limit:g} s"
             self.transcript.note(f"Timeout: {message}", kind="error")
-            raise SessionError(message, stage) from exc
-        except SessionClosed as exc:
-            raise SessionClosed(str(exc), stage) from exc
+            raise ReplyTimeout(message, stage, limit) from exc
+        except SessionError as exc:
+            raise type(exc)(str(exc), stage) from exc
 
     # -- sending -----------------------------------------------------------------------------
 
-    def _expect(self) -> asyncio.Future[Reply]:
+    def _expect(self, command: Command | None) -> asyncio.Future[tuple[Reply, ...]]:
         loop = asyncio.get_running_loop()
-        waiter: asyncio.Future[Reply] = loop.create_future()
-        self._waiters.append((waiter, loop.time()))
-        return waiter
+        future: asyncio.Future[tuple[Reply, ...]] = loop.create_future()
+        self._waiters.append(_Waiter(command, future, loop.time()))
+        return future
 
     def _check_open(self) -> None:
         if not self.is_open or self.stream is None:
-            raise SessionClosed(f"not connected ({self.closed_reason or 'no connection'})", "send")
+            raise SessionClosed(f"not connected ({self.closed_reason or 'no connection'})",
+                                Stage.CLOSED)
 
     async def _write(self, data: bytes) -> None:
         self._check_open()
@@ -305,63 +390,88 @@ class Session:
         except (TransportError, OSError) as exc:
             self.transcript.note(f"Connection lost while sending: {exc}", kind="error")
             self._finish(f"connection lost: {exc}")
-            raise SessionClosed(str(exc), "send") from exc
+            raise SessionClosed(str(exc), Stage.CLOSED) from exc
 
-    def submit(self, command: Command, *, force: bool = False,
-               secret_mask: str | None = None) -> tuple[bytes, asyncio.Future[Reply]]:
-        """Queue ``command`` without awaiting (for pipelining); returns wire bytes and future."""
+    def submit(self, command: Command, *, force: bool = False, secret_mask: str | None = None,
+               ) -> tuple[bytes, asyncio.Future[tuple[Reply, ...]]]:
+        """Queue ``command`` without awaiting (for pipelining); returns wire bytes and future.
+
+        The future resolves to every reply the command earns (one, except LMTP content).
+        The transcript shows the engine's own notes: why a forced command is off-script.
+        """
         self._check_open()
         data = self.conn.send(command, force=force)
+        sent = self.conn.last_sent
         off_script = force or isinstance(command, Raw)
         kind = "raw" if isinstance(command, Raw) else "command"
-        notes = (command.note,) if isinstance(command, Raw) and command.note else ()
-        if force and not isinstance(command, Raw):
-            notes = (*notes, "sent anyway: not valid in this state or not advertised")
+        if isinstance(command, Raw):
+            notes: tuple[str, ...] = (command.note,) if command.note else ()
+        else:
+            notes = sent.notes if sent is not None and sent.command is command else ()
         self.transcript.add("client", kind, data, off_script=off_script, notes=notes,
                             secret_mask=secret_mask)
-        return data, self._expect()
+        return data, self._expect(command)
+
+    async def command_replies(self, command: Command, *, force: bool = False,
+                              secret_mask: str | None = None) -> tuple[Reply, ...]:
+        """Send one command and await every reply it earns (LMTP BDAT LAST: one a recipient)."""
+        data, waiter = self.submit(command, force=force, secret_mask=secret_mask)
+        await self._write(data)
+        return await self._wait(waiter, command, stage_for(command))
 
     async def command(self, command: Command, *, force: bool = False,
                       secret_mask: str | None = None) -> Reply:
         """Send one command and await its reply (a 4xx/5xx reply is returned, not raised)."""
-        data, waiter = self.submit(command, force=force, secret_mask=secret_mask)
-        await self._write(data)
-        return await self._wait(waiter, command, type(command).__name__.lower())
+        return (await self.command_replies(command, force=force, secret_mask=secret_mask))[-1]
 
     async def pipeline(self, commands: Iterable[Command]) -> list[Reply]:
         """Send several commands in one write and await their replies in order."""
-        batch = [self.submit(cmd) for cmd in commands]
-        await self._write(b"".join(data for data, _ in batch))
-        return [await self._wait(w, None, "pipeline") for _, w in batch]
+        batch = [(cmd, *self.submit(cmd)) for cmd in commands]
+        await self._write(b"".join(data for _, data, _ in batch))
+        return [(await self._wait(w, cmd, stage_for(cmd)))[-1] for cmd, _, w in batch]
 
     async def send_raw(self, data: bytes, *, expect_reply: bool = True,
                        note: str = "") -> Reply | None:
-        """Send exact bytes, unvalidated and marked off-script."""
+        """Send exact bytes, unvalidated and marked off-script; returns the last reply."""
         self._check_open()
-        wire = self.conn.send_raw(data, expect_reply=expect_reply)
-        notes = (note,) if note else ()
-        self.transcript.add("client", "raw", wire, off_script=True, notes=notes)
-        waiter = self._expect() if expect_reply else None
-        await self._write(wire)
+        self.conn.send_raw(data, expect_reply=expect_reply, note=note)
+        sent = self.conn.last_sent
+        assert sent is not None
+        self.transcript.add("client", "raw", sent.data, off_script=True,
+                            notes=(note,) if note else ())
+        waiter = self._expect(sent.command) if expect_reply else None
+        await self._write(sent.data)
         if waiter is None:
             return None
-        return await self._wait(waiter, None, "raw")
+        return (await self._wait(waiter, None, Stage.COMMAND))[-1]
 
-    async def send_content(self, content: MessageContent) -> Reply:
-        """Send the message after ``354``: dot-stuffed with the terminator (or verbatim)."""
+    async def deliver(self, content: MessageContent) -> tuple[Reply, ...]:
+        """Send the message after ``354`` and await every reply: one, or one per LMTP recipient."""
         self._check_open()
         wire = self.conn.send_content(content)
         notes = ("sent verbatim: line endings and terminator exactly as written",) \
             if content.verbatim else ()
         self.transcript.add("client", "content", wire, off_script=content.verbatim, notes=notes)
-        waiter = self._expect()
+        waiter = self._expect(content)
         await self._write(wire)
-        return await self._wait(waiter, "content", "data")
+        return await self._wait(waiter, content, Stage.DOT)
+
+    async def send_content(self, content: MessageContent) -> Reply:
+        """Send the message after ``354``: dot-stuffed with the terminator (or verbatim)."""
+        return (await self.deliver(content))[-1]
 
     # -- conveniences --------------------------------------------------------------------------
 
+    def greeting_command(self, name: str | None = None, *, helo: bool = False) -> Command:
+        """LHLO for LMTP, else EHLO (or HELO when asked)."""
+        domain = name or self.options.helo_name
+        if self.options.lmtp:
+            return Lhlo(domain)
+        return Helo(domain) if helo else Ehlo(domain)
+
     async def ehlo(self, name: str | None = None) -> Reply:
-        return await self.command(Ehlo(name or self.options.helo_name))
+        """Greet: EHLO, or LHLO on an LMTP session."""
+        return await self.command(self.greeting_command(name))
 
     async def starttls(self) -> Reply:
         """Send STARTTLS and, on 220, upgrade the stream; returns the reply to STARTTLS."""
@@ -376,7 +486,7 @@ class Session:
         except TransportError as exc:
             self.transcript.note(f"TLS handshake failed: {exc}", kind="error")
             self._finish(f"TLS failed: {exc}")
-            raise SessionError(str(exc), "tls") from exc
+            raise TLSFailed(str(exc), Stage.TLS) from exc
         if self.stream.discarded_before_tls:
             self.transcript.add(
                 "server", "raw", self.stream.discarded_before_tls,
@@ -386,46 +496,6 @@ class Session:
         self.conn.start_tls_done()
         self._tls_established(info)
         self._start_reader()
-        return reply
-
-    async def authenticate(
-        self,
-        mechanism: Any,
-        *,
-        initial_response: bool = True,
-        on_step: Callable[[Any, Reply | None], None] | None = None,
-    ) -> Reply:
-        """Run a whole AUTH exchange with a mechanism object from :mod:`smtpscope.auth`."""
-        from smtpscope.auth.decode import b64decode_tolerant
-
-        first = mechanism.initial_response() if initial_response else None
-        data, waiter = self.submit(  # validated before anything is shown as sent
-            Auth(mechanism.name, None if first is None else first.response),
-            secret_mask=first.mask if first is not None and first.secret else None,
-        )
-        if on_step is not None and first is not None:
-            on_step(first, None)
-        await self._write(data)
-        reply = await self._wait(waiter, None, "auth")
-        while reply.code == 334:
-            challenge = b"".join(reply.lines)
-            try:
-                decoded, _notes = b64decode_tolerant(challenge.decode("ascii", "replace"))
-            except ValueError as exc:
-                # A challenge we cannot read is answered the only safe way: cancel (RFC 4954).
-                self.transcript.note(f"AUTH challenge is not base64 ({exc}): cancelling",
-                                     kind="warning")
-                reply = await self.command(AuthCancel())
-                break
-            step = mechanism.respond(decoded)
-            if on_step is not None:
-                on_step(step, reply)
-            if step.response is None:
-                reply = await self.command(AuthCancel())
-                break
-            reply = await self.command(
-                AuthResponse(step.response), secret_mask=step.mask if step.secret else None,
-            )
         return reply
 
     async def quit(self) -> Reply | None:
@@ -446,6 +516,10 @@ class Session:
                 await reader
         if self.stream is not None:
             await self.stream.close()
+            if not self._diagnosed:
+                self._diagnosed = True
+                for line in self.stream.diagnostics():
+                    self.transcript.note(line)
         self._finish("closed")
         recorders, self.recorders = self.recorders, []
         for recorder in recorders:

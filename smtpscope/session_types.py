@@ -7,25 +7,97 @@ loop stays readable and views can import these without pulling in asyncio.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Any
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
 
-from smtpscope.protocol import Command, Reply
+from smtpscope.protocol import Capabilities, Command, Reply, State
+from smtpscope.protocol.checks import command_kind
 from smtpscope.transport.timeouts import RFC5321_TIMEOUTS
 from smtpscope.transport.tls import TLSInfo
+
+if TYPE_CHECKING:
+    from smtpscope.session import Session
 
 DEFAULT_HELO = "smtpscope.localhost"
 
 
-class SessionError(Exception):
-    """The session could not go on; ``stage`` names where it stopped (connect, banner, ...)."""
+class Stage(StrEnum):
+    """Where a conversation is (or stopped); the values are the stage words of JSON reports."""
 
-    def __init__(self, message: str, stage: str) -> None:
+    CONNECT = "connect"
+    BANNER = "banner"
+    EHLO = "ehlo"
+    STARTTLS = "starttls"
+    TLS = "tls"
+    EHLO_TLS = "ehlo_tls"
+    AUTH = "auth"
+    MAIL = "mail"
+    RCPT = "rcpt"
+    DATA = "data"
+    DOT = "dot"
+    QUIT = "quit"
+    COMMAND = "command"
+    CLOSED = "closed"
+
+
+# The stage a reply to each engine kind belongs to (anything else: Stage.COMMAND).
+_KIND_STAGE: dict[str, Stage] = {
+    "GREETING": Stage.BANNER, "EHLO": Stage.EHLO, "LHLO": Stage.EHLO, "HELO": Stage.EHLO,
+    "STARTTLS": Stage.STARTTLS, "AUTH": Stage.AUTH, "AUTH-RESPONSE": Stage.AUTH,
+    "AUTH-CANCEL": Stage.AUTH, "MAIL": Stage.MAIL, "RCPT": Stage.RCPT, "DATA": Stage.DATA,
+    "BDAT": Stage.DATA, "BDAT-LAST": Stage.DOT, "CONTENT": Stage.DOT, "QUIT": Stage.QUIT,
+}
+
+
+def stage_for(command: Command | None) -> Stage:
+    """The stage of the reply ``command`` waits for (None: the greeting)."""
+    if command is None:
+        return Stage.BANNER
+    return _KIND_STAGE.get(command_kind(command), Stage.COMMAND)
+
+
+class SessionError(Exception):
+    """The session could not go on; ``stage`` says where it stopped.
+
+    Subclasses say why, so a front end picks an exit code or a hint with ``isinstance`` and
+    never by reading the message.
+    """
+
+    def __init__(self, message: str, stage: Stage) -> None:
         super().__init__(message)
-        self.stage = stage
+        self.stage = Stage(stage)
 
 
 class SessionClosed(SessionError):
     """The server closed the connection (or it was reset) while a reply was awaited."""
+
+
+class ReplyTimeout(SessionError):
+    """No reply arrived within ``seconds``; the connection may still be open."""
+
+    def __init__(self, message: str, stage: Stage, seconds: float) -> None:
+        super().__init__(message, stage)
+        self.seconds = seconds
+
+
+class ConnectFailed(SessionError):
+    """No connection could be made; ``attempts`` holds every route candidate tried, in order.
+
+    The transport's own error (``ConnectError`` or, for implicit TLS, ``TLSError``) is the
+    ``__cause__``.
+    """
+
+    def __init__(self, message: str, stage: Stage, attempts: tuple[Any, ...] = ()) -> None:
+        super().__init__(message, stage)
+        self.attempts = attempts
+
+
+class TLSFailed(SessionError):
+    """The TLS handshake failed (implicit TLS or after STARTTLS); the ``TLSError`` is the cause."""
+
+
+class ProtocolFailure(SessionError):
+    """The server sent something that is not SMTP (the engine's RemoteProtocolError)."""
 
 
 @dataclass
@@ -44,24 +116,75 @@ class SessionOptions:
     lmtp: bool = False
     route: tuple[Any, ...] = ()  # MX candidates (smtpscope.mx.Candidate) tried in order
     reply_timeout: float | None = None  # None: RFC 5321 §4.5.3.2 values, per command
+    unix_path: str | None = None  # a UNIX socket instead of TCP (host/port then unused)
+    pipe_command: str | None = None  # a shell command whose stdin/stdout speak SMTP
 
     @property
     def tls_server_name(self) -> str:
         return self.server_hostname or self.host
 
+    @property
+    def endpoint(self) -> str:
+        """Where this goes, for recordings and titles: ``host:port``, a socket path or a pipe."""
+        if self.pipe_command is not None:
+            return f"pipe:{self.pipe_command}"
+        if self.unix_path is not None:
+            return f"{'lmtp' if self.lmtp else 'unix'}:{self.unix_path}"
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{host}:{self.port}"
 
-# Which RFC 5321 §4.5.3.2 timeout applies while waiting for the reply to a command.
-_TIMEOUT_KEY = {"MailFrom": "mail", "RcptTo": "rcpt", "Data": "data_init", "Bdat": "data_term",
-                "content": "data_term"}
+
+class SessionView:
+    """A read-only view of a live session for front ends: what they may look at, nothing more."""
+
+    __slots__ = ("_session",)
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    @property
+    def state(self) -> State:
+        return self._session.conn.state
+
+    @property
+    def capabilities(self) -> Capabilities | None:
+        return self._session.conn.capabilities
+
+    @property
+    def tls(self) -> TLSInfo | None:
+        return self._session.tls
+
+    @property
+    def peer(self) -> str | None:
+        """``host:port`` of the peer, the socket path or the pipe's command; None before."""
+        stream = self._session.stream
+        return None if stream is None else stream.peer_text
+
+    @property
+    def authenticated(self) -> bool:
+        return self._session.conn.authenticated
+
+    @property
+    def lmtp(self) -> bool:
+        return self._session.conn.lmtp
+
+    @property
+    def is_open(self) -> bool:
+        return self._session.is_open
+
+    @property
+    def endpoint(self) -> str:
+        return self._session.options.endpoint
 
 
-def timeout_for(command: Command | str | None) -> float:
+# Which RFC 5321 §4.5.3.2 timeout applies while waiting for the reply to a command, by kind.
+_TIMEOUT_KEY = {"MAIL": "mail", "RCPT": "rcpt", "DATA": "data_init", "BDAT": "data_term",
+                "BDAT-LAST": "data_term", "CONTENT": "data_term"}
+
+
+def timeout_for(command: Command | None) -> float:
     """RFC 5321 §4.5.3.2 read timeouts, by what we are waiting for (5 minutes otherwise)."""
-    if command is None:
-        key = "greeting"
-    else:
-        key = _TIMEOUT_KEY.get(command if isinstance(command, str) else type(command).__name__,
-                               "greeting")
+    key = "greeting" if command is None else _TIMEOUT_KEY.get(command_kind(command), "greeting")
     return float(RFC5321_TIMEOUTS.get(key, 300.0))
 
 

@@ -1,4 +1,4 @@
-"""Parse what a user types as a target (host, host:port, URL, user@domain) into a Target; no DNS."""
+"""Parse what a user types as a target (host, host:port, URL, user@domain, socket); no DNS."""
 
 from __future__ import annotations
 
@@ -45,6 +45,7 @@ class Target:
     original: str
     lmtp: bool = False
     mailbox: str | None = None  # "user@domain" when the user typed one
+    unix_path: str | None = None  # unix:/path (SMTP) or lmtp:/path (LMTP) over a UNIX socket
 
     @property
     def routes_by_mx(self) -> bool:
@@ -56,7 +57,9 @@ class Target:
 
     @property
     def display(self) -> str:
-        """Short human form: ``host:port``, ``[v6]:port`` or ``MX of domain:port``."""
+        """Short human form: ``host:port``, ``[v6]:port``, ``MX of domain:port`` or a socket."""
+        if self.unix_path is not None:
+            return f"{'lmtp' if self.lmtp else 'unix'}:{self.unix_path}"
         if self.host is None:
             return f"MX of {self.mx_domain}:{self.port}"
         return f"{format_host(self.host)}:{self.port}"
@@ -209,6 +212,9 @@ def parse_target(text: str, port_override: int | None = None) -> Target:
         raise TargetError("empty target: give a host, host:port, smtp://host or user@domain")
     if any(ch.isspace() for ch in text):
         raise TargetError(f"target {original!r} contains a space")
+    socket_target = _maybe_unix(text, original)
+    if socket_target is not None:
+        return socket_target
     scheme: str | None = None
     if "://" in text:
         scheme, _, text = text.partition("://")
@@ -247,3 +253,20 @@ def parse_target(text: str, port_override: int | None = None) -> Target:
     effective = port_override or typed_port or DEFAULT_PORT
     security = "implicit" if effective in IMPLICIT_TLS_PORTS else "auto"
     return Target(host, effective, security, None, original)
+
+
+# A UNIX socket target: ``unix:/path`` speaks SMTP, ``lmtp:/path`` LMTP (e.g. Dovecot's
+# /run/dovecot/lmtp). One slash, or a relative path: ``lmtp://host`` stays a TCP URL.
+UNIX_SCHEMES = {"unix": False, "lmtp": True}
+
+
+def _maybe_unix(text: str, original: str) -> Target | None:
+    scheme, sep, path = text.partition(":")
+    if not sep or scheme.lower() not in UNIX_SCHEMES or path.startswith("//"):
+        return None
+    if path == "" or path.isdigit():
+        return None  # "lmtp:24" is host:port, and an empty path is nobody's socket
+    if "\0" in path:
+        raise TargetError(f"socket path in {original!r} contains a NUL byte")
+    return Target(None, 0, "plain", None, original, lmtp=UNIX_SCHEMES[scheme.lower()],
+                  unix_path=path)

@@ -20,7 +20,7 @@ from aiosmtpd.controller import Controller
 from smtpscope.mx import Candidate
 from smtpscope.protocol import INJECTION_WARNING, Data, MailFrom, MessageContent, Noop, RcptTo
 from smtpscope.record import to_text
-from smtpscope.session import Session, SessionClosed, SessionError, SessionOptions
+from smtpscope.session import Session, SessionClosed, SessionError, SessionOptions, Stage
 
 LOOPBACK = "127.0.0.1"
 MESSAGE = b"Subject: local test\r\n\r\nhello over the loopback\r\n"
@@ -383,7 +383,7 @@ async def test_server_closes_while_reply_awaited(caplog: pytest.LogCaptureFixtur
         await session.ehlo()
         with pytest.raises(SessionClosed) as info:
             await session.command(MailFrom("alice@example.test"))
-        assert info.value.stage == "mailfrom"
+        assert info.value.stage is Stage.MAIL
         assert not session.is_open
         assert await session.quit() is None  # nothing to say QUIT to; no exception either
         await session.close()
@@ -572,6 +572,7 @@ async def test_reply_timeout_option_overrides_rfc_limits() -> None:
 
 async def test_unreadable_auth_challenge_is_cancelled() -> None:
     from smtpscope.auth import MECHANISMS
+    from smtpscope.conversation import authenticate
 
     seen: list[bytes] = []
 
@@ -590,7 +591,7 @@ async def test_unreadable_auth_challenge_is_cancelled() -> None:
         await session.connect()
         await session.ehlo()
         mech = MECHANISMS["CRAM-MD5"](username="tim", password="tanstaaftanstaaf")
-        reply = await session.authenticate(mech)
+        reply = await authenticate(session, mech)
         assert reply.code == 501
         assert seen == [b"AUTH CRAM-MD5\r\n", b"*\r\n"]
         assert "AUTH challenge is not base64" in to_text(session.transcript)

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from smtpscope.auth import MECHANISMS
+from smtpscope.conversation import authenticate
 from smtpscope.protocol import (
     Data,
     MailFrom,
@@ -359,7 +360,7 @@ async def test_recording_of_auth_session_has_no_password(
     await session.starttls()
     await session.ehlo()
     mech = MECHANISMS["PLAIN"](username="alice", password=password, host="localhost")
-    reply = await session.authenticate(mech)
+    reply = await authenticate(session, mech)
     assert reply.code == 235
     await session.quit()
 

@@ -12,20 +12,36 @@ from smtpscope.auth.plain import Plain
 from smtpscope.auth.redact import ClientLineRedactor, redact_client_line
 from smtpscope.auth.scram import ScramSHA1, ScramSHA256
 
-# Upper-case SASL name -> class. A plain dict so the set of mechanisms is visible in one place.
-MECHANISMS: dict[str, type[Mechanism]] = {
-    "PLAIN": Plain,
-    "LOGIN": Login,
-    "CRAM-MD5": CramMD5,
-    "DIGEST-MD5": DigestMD5,
-    "SCRAM-SHA-1": ScramSHA1,
-    "SCRAM-SHA-256": ScramSHA256,
-    "XOAUTH2": XOAuth2,
-    "OAUTHBEARER": OAuthBearer,
-}
+# The registry: adding a mechanism is its module plus one line here. Everything else (the
+# name lookup, preference order, token fields, cleartext warnings, values safe to show,
+# transcript masks) is derived from the metadata on each class.
+REGISTERED: tuple[type[Mechanism], ...] = (
+    Plain,
+    Login,
+    CramMD5,
+    DigestMD5,
+    ScramSHA1,
+    ScramSHA256,
+    XOAuth2,
+    OAuthBearer,
+)
+
+# Upper-case SASL name -> class.
+MECHANISMS: dict[str, type[Mechanism]] = {cls.name: cls for cls in REGISTERED}
 
 # Mechanisms whose exchange puts the password or a token on the wire in recoverable form.
-CLEARTEXT_MECHANISMS = frozenset({"PLAIN", "LOGIN", "XOAUTH2", "OAUTHBEARER"})
+CLEARTEXT_MECHANISMS = frozenset(cls.name for cls in REGISTERED if cls.cleartext)
+# Mechanisms that take an OAuth token rather than a password.
+TOKEN_MECHANISMS = frozenset(cls.name for cls in REGISTERED if cls.token_based)
+# Values every exchange may show, plus what each mechanism declares public.
+PUBLIC_LABELS = frozenset({"challenge", "final reply", "server verified"}).union(
+    *(cls.public_labels for cls in REGISTERED))
+
+
+def preferred(*, automatic: bool = False) -> tuple[str, ...]:
+    """Mechanism names, strongest first; ``automatic``: only those ``--auth auto`` may pick."""
+    ranked = sorted(REGISTERED, key=lambda cls: -cls.preference)
+    return tuple(cls.name for cls in ranked if cls.automatic or not automatic)
 
 
 def get_mechanism(name: str) -> type[Mechanism]:
@@ -41,6 +57,9 @@ __all__ = [
     "CLEARTEXT_MECHANISMS",
     "HIDDEN",
     "MECHANISMS",
+    "PUBLIC_LABELS",
+    "REGISTERED",
+    "TOKEN_MECHANISMS",
     "ClientLineRedactor",
     "CramMD5",
     "Decoded",
@@ -55,6 +74,7 @@ __all__ = [
     "XOAuth2",
     "decode_blob",
     "get_mechanism",
+    "preferred",
     "redact_client_line",
     "show_bytes",
 ]

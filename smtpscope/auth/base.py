@@ -81,6 +81,19 @@ class Mechanism:
     name: ClassVar[str] = ""
     # True when the mechanism defines a client-first message usable as an initial response.
     client_first: ClassVar[bool] = False
+    # -- metadata: every table elsewhere (preference order, token fields, cleartext warnings,
+    # values safe to show, transcript masks) is derived from these, so a new mechanism is one
+    # file plus one registration line in auth/__init__.py.
+    #: Higher is stronger; picks the default in the helper and the ``auto`` choice.
+    preference: ClassVar[int] = 0
+    #: ``--auth auto`` may choose it (a password mechanism that is not deprecated).
+    automatic: ClassVar[bool] = False
+    #: Takes an OAuth token instead of a password.
+    token_based: ClassVar[bool] = False
+    #: The password or token crosses the wire in recoverable form (only base64).
+    cleartext: ClassVar[bool] = False
+    #: Labels of computed values that are safe to show even in a secret step.
+    public_labels: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(
         self,
@@ -155,6 +168,18 @@ class Mechanism:
         step = Step(None, tuple(values), explanation, warnings=tuple(warnings))
         self.steps.append(step)
         return step
+
+    @classmethod
+    def answer_is_secret(cls, index: int, payload: bytes, initial: bool | None) -> bool:
+        """Redaction rule: must the client's ``index``-th line (0 = the AUTH line's initial
+        response) be masked in a transcript? ``initial`` says whether an initial response was
+        sent (None: unknown). Default: everything the client says may carry the secret."""
+        return True
+
+    @classmethod
+    def mask_label(cls, payload: bytes, known: bool = True) -> str:
+        """What a transcript shows instead of a masked line."""
+        return f"[{cls.name} response hidden]"
 
     def verifies_server(self) -> bool:
         """True for mechanisms in which the server proves knowledge of the secret."""

@@ -17,6 +17,9 @@ class CramMD5(Mechanism):
     """CRAM-MD5: no password on the wire, but the digest allows an offline guess."""
 
     name = "CRAM-MD5"
+    preference = 50
+    automatic = True
+    public_labels = frozenset({"challenge", "HMAC key", "HMAC input", "user", "password"})
 
     def _setup(self) -> None:
         self._answered = False

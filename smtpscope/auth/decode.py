@@ -9,6 +9,7 @@ import re
 import string
 from dataclasses import dataclass
 
+from smtpscope.auth import b64
 from smtpscope.auth.base import HIDDEN, show_bytes, show_text
 from smtpscope.auth.directives import DirectiveError, parse_directives
 from smtpscope.auth.login import classify_prompt
@@ -39,33 +40,8 @@ class Decoded:
 
 
 def b64decode_tolerant(text: str) -> tuple[bytes, list[str]]:
-    """Decode base64 ignoring whitespace and missing padding; raise ValueError explaining why not.
-
-    Returns the bytes and notes about what had to be tolerated.
-    """
-    notes: list[str] = []
-    compact = "".join(text.split())
-    if compact != text.strip():
-        notes.append("Whitespace inside the base64 was ignored.")
-    if compact == "=":
-        return b"", ["'=' is the RFC 4954 notation for an empty initial response."]
-    if ("-" in compact or "_" in compact) and not ("+" in compact or "/" in compact):
-        compact = compact.replace("-", "+").replace("_", "/")
-        notes.append("URL-safe base64 ('-', '_') was converted; SMTP uses the standard alphabet.")
-    body = compact.rstrip("=")
-    for pos, ch in enumerate(body):
-        if ch not in _B64_ALPHABET:
-            what = "'='" if ch == "=" else repr(ch)
-            raise ValueError(f"invalid base64: character {what} at position {pos + 1}")
-    if len(body) % 4 == 1:
-        raise ValueError(f"invalid base64: {len(body)} characters cannot encode whole bytes")
-    padded = body + "=" * (-len(body) % 4)
-    if padded != compact:
-        notes.append("Padding was missing or wrong and was repaired.")
-    try:
-        return base64.b64decode(padded, validate=True), notes
-    except (binascii.Error, ValueError) as exc:  # pragma: no cover - checked above
-        raise ValueError(f"invalid base64: {exc}") from exc
+    """Decode pasted base64 under the lenient policy (see :mod:`smtpscope.auth.b64`)."""
+    return b64.decode(text, b64.Policy.LENIENT)
 
 
 def decode_blob(b64: str, context_mechanism: str | None = None, *, reveal: bool = False) -> Decoded:

@@ -81,6 +81,12 @@ class DigestMD5(Mechanism):
     """DIGEST-MD5 client: one response, then the server's rspauth is verified."""
 
     name = "DIGEST-MD5"
+    preference = 40  # deprecated (RFC 6331): offered in the helper, never chosen by auto
+    public_labels = frozenset({
+        "challenge", "realms offered", "realm chosen", "cnonce", "nc", "qop", "digest-uri",
+        "charset", "A2", "HEX(H(A2))", "rspauth A2", "rspauth HEX(H(A2))", "expected rspauth",
+        "rspauth received", "username", "password",
+    })
 
     def _setup(self) -> None:
         self._expected_rspauth: str | None = None

@@ -56,6 +56,10 @@ class Login(Mechanism):
 
     name = "LOGIN"
     client_first = True  # AUTH LOGIN <b64 user> is accepted by most servers
+    preference = 10
+    automatic = True
+    cleartext = True
+    public_labels = frozenset({"prompt", "username", "user", "password"})
 
     def _setup(self) -> None:
         self._sent_user = False

@@ -22,6 +22,9 @@ class _Bearer(Mechanism):
     """Shared flow: send the token message once, then acknowledge an error challenge."""
 
     client_first = True
+    token_based = True
+    cleartext = True
+    public_labels = frozenset({"token", "layout", "username", "server error", "GS2 header"})
     # What RFC 7628 / the vendor says to send after an error challenge.
     error_ack = b""
     ack_text = ""
@@ -76,6 +79,7 @@ class XOAuth2(_Bearer):
     """XOAUTH2: ``user=U ^A auth=Bearer T ^A ^A``; errors are answered with an empty line."""
 
     name = "XOAUTH2"
+    preference = 5
     error_ack = b""
     ack_text = "XOAUTH2 answers the error challenge with an empty line."
 
@@ -90,6 +94,7 @@ class OAuthBearer(_Bearer):
     """OAUTHBEARER (RFC 7628): GS2 header, host, port, ``auth=Bearer T``; errors get ``^A``."""
 
     name = "OAUTHBEARER"
+    preference = 6
     error_ack = b"\x01"
     ack_text = "RFC 7628 §3.2.3 requires the client to answer it with a single ^A (AQ==)."
 

@@ -15,6 +15,10 @@ class Plain(Mechanism):
 
     name = "PLAIN"
     client_first = True
+    preference = 20
+    automatic = True
+    cleartext = True
+    public_labels = frozenset({"authzid", "authcid", "password", "layout"})
 
     def _setup(self) -> None:
         self._sent = False

@@ -45,6 +45,12 @@ class Scram(Mechanism):
 
     hash_name = "sha1"
     client_first = True
+    public_labels = frozenset({
+        "client nonce", "combined nonce", "server nonce part", "nonce check", "salt (base64)",
+        "salt (hex)", "iterations", "password", "AuthMessage", "ServerSignature expected",
+        "ServerSignature received", "server-final", "server-first", "server error",
+        "GS2 header", "client-first", "username (SASLprep + escaped)",
+    })
 
     def _setup(self) -> None:
         self._client_first_bare: str | None = None
@@ -223,6 +229,8 @@ class ScramSHA1(Scram):
     """SCRAM-SHA-1 (RFC 5802)."""
 
     name = "SCRAM-SHA-1"
+    preference = 90
+    automatic = True
     hash_name = "sha1"
 
 
@@ -230,4 +238,6 @@ class ScramSHA256(Scram):
     """SCRAM-SHA-256 (RFC 7677)."""
 
     name = "SCRAM-SHA-256"
+    preference = 100
+    automatic = True
     hash_name = "sha256"

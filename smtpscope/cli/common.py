@@ -78,12 +78,24 @@ class Failure:
 
 
 def classify(exc: BaseException, stage: str) -> Failure:
-    """Turn what a session raised into a Failure (status word, stage, message, hint)."""
-    from smtpscope.session import SessionClosed, SessionError
+    """Turn what a session raised into a Failure (status word, stage, message, hint).
+
+    Decided by the error's type only: a typed session error carries its stage and its cause
+    (the transport's ConnectError or TLSError); a conversation ``Rejected`` its reply.
+    """
+    from smtpscope.session_types import (
+        ConnectFailed,
+        ProtocolFailure,
+        ReplyTimeout,
+        SessionClosed,
+        SessionError,
+        Stage,
+        TLSFailed,
+    )
     from smtpscope.transport import ConnectError, TLSError
 
     cause = exc.__cause__ if isinstance(exc, SessionError) else exc
-    if isinstance(exc, SessionError) and exc.stage == "tls":
+    if isinstance(exc, TLSFailed) or (isinstance(exc, ConnectFailed) and exc.stage is Stage.TLS):
         stage = "tls"
     if isinstance(cause, ConnectError):
         status = {"refused": "connection-refused", "resolve": "unknown-host",
@@ -96,11 +108,11 @@ def classify(exc: BaseException, stage: str) -> Failure:
         return Failure("tls-error", "tls" if stage == "connect" else stage, str(cause), hint)
     if isinstance(exc, SessionClosed):
         return Failure("closed", stage, str(exc), _HINTS["closed"])
-    if isinstance(exc, TimeoutError) or (
-        isinstance(exc, SessionError) and str(exc).startswith("no reply within")
-    ):
+    if isinstance(exc, TimeoutError | ReplyTimeout):
         text = str(exc) or "no answer in time"
         return Failure("timeout", stage, f"timed out: {text}", _HINTS["timeout"])
+    if isinstance(exc, ProtocolFailure):
+        return Failure("protocol-error", stage, str(exc), _HINTS["protocol-error"])
     if isinstance(exc, SessionError):
         return Failure("error", stage, str(exc), "")
     return Failure("error", stage, f"{type(exc).__name__}: {exc}", "")
@@ -135,6 +147,7 @@ def resolve_target(
     verify: bool,
     cafile: str | None,
     resolver: str | None,
+    pipe: str | None = None,
 ) -> tuple[SessionOptions, str]:
     """Session options for ``text`` (MX routing included) and the effective TLS mode.
 
@@ -144,16 +157,16 @@ def resolve_target(
     """
     import dataclasses
 
-    from smtpscope.cli.tui import TargetProblem, options_for
+    from smtpscope.dns.routing import RouteError
+    from smtpscope.target_options import TargetProblem, options_for
 
     try:
         options, _label = options_for(
             text, port=port, security=None, helo=helo, verify=verify, cafile=cafile,
-            resolver=resolver,
+            resolver=resolver, pipe=pipe,
         )
     except TargetProblem as exc:
-        cause = exc.__cause__
-        routed = cause is not None and type(cause).__name__ == "RouteError"
+        routed = isinstance(exc.__cause__, RouteError)
         raise TargetFailure(str(exc), "no-route" if routed else "usage") from exc
     implied = "auto" if options.security == "plain" else options.security
     mode = security or implied

@@ -12,6 +12,7 @@ from smtpscope.cli import common, tls_options
 DEFAULT_LEVEL = "may"  # report the certificate and go on, like posttls-finger
 
 if TYPE_CHECKING:
+    from smtpscope.conversation import Rejected, Stage
     from smtpscope.protocol import Reply
     from smtpscope.session import Session
 
@@ -27,10 +28,15 @@ def add_parser(subparsers: Any) -> None:
     )
     p.add_argument("targets", nargs="*", metavar="TARGET",
                    help="host, host:port, [v6]:port, smtp://, smtps://, submission://, "
-                   "user@domain or @domain (MX routing)")
+                   "lmtp://, unix:/path, lmtp:/path, user@domain or @domain (MX routing)")
     p.add_argument("--targets-file", metavar="FILE",
                    help="read more targets from FILE, one a line ('-' = stdin; # comments)")
     p.add_argument("--port", type=int, help="port for every target, MX-routed ones included")
+    p.add_argument("--pipe", metavar="COMMAND",
+                   help="probe the SMTP server on COMMAND's stdin/stdout (e.g. 'sendmail -bs')")
+    p.add_argument("--protocol", choices=("esmtp", "smtp", "lmtp"), type=str.lower,
+                   help="esmtp (default): EHLO; smtp: HELO only; lmtp: LHLO (implied by "
+                   "lmtp:// and lmtp:/path)")
     p.add_argument("--no-tls", action="store_true", help="do not try STARTTLS")
     p.add_argument("--helo", default=None, help="name to send with EHLO")
     p.add_argument("--cafile", help="verify certificates against this CA file")
@@ -74,20 +80,12 @@ def _ehlo_json(reply: Reply) -> dict[str, Any]:
 
 
 def _route_json(session: Session) -> dict[str, Any] | None:
-    """Which MX candidate answered and why the ones before it failed (from the transcript)."""
+    """Which MX candidate answered and why the ones before it failed (the session's attempts)."""
     candidates = list(session.options.route)
     if not candidates:
         return None
-    attempts: list[dict[str, Any]] = []
-    for entry in session.transcript:
-        if entry.kind == "note" and entry.text.startswith("Connecting to"):
-            cand = candidates[len(attempts)] if len(attempts) < len(candidates) else None
-            attempts.append({"candidate": getattr(cand, "display", entry.text),
-                             "via": getattr(cand, "via", ""), "error": None})
-        elif entry.kind in ("warning", "error") and attempts and attempts[-1]["error"] is None:
-            attempts[-1]["error"] = entry.text.removesuffix("; trying the next MX")
-        elif entry.kind == "note" and entry.text.startswith("Connected to"):
-            break
+    attempts = [{"candidate": a.candidate.display, "via": a.candidate.via, "error": a.error}
+                for a in session.attempts]
     used = next((a for a in attempts if a["error"] is None), None)
     return {"used": used, "failed": [a for a in attempts if a["error"] is not None],
             "candidates": [c.display for c in candidates]}
@@ -107,11 +105,13 @@ async def probe(target: str, args: argparse.Namespace) -> dict[str, Any]:
     """Probe one target; never raises (failures become a status word in the result)."""
     import asyncio
 
+    from smtpscope.conversation import Conversation, Dialect, Rejected, Stage, TLSMode
     from smtpscope.protocol import Capabilities
     from smtpscope.session import DEFAULT_HELO, Session, tls_info_dict
 
     result = _new_result(target)
     timings: dict[str, float | None] = result["timings"]
+    pipe = getattr(args, "pipe", None)
 
     policy = args.tls_policy
     sts: list[Any] = []
@@ -120,7 +120,7 @@ async def probe(target: str, args: argparse.Namespace) -> dict[str, Any]:
         options, mode = common.resolve_target(
             target, port=args.port, security="none" if args.no_tls else None,
             helo=args.helo or DEFAULT_HELO, verify=not args.insecure, cafile=args.cafile,
-            resolver=args.resolver)
+            resolver=args.resolver, pipe=pipe)
         tls_options.attach(policy, options, target, args.resolver, dane="@" in target)
         if "@" in target:
             sts.append(tls_options.mta_sts_fetch(policy, target, args.resolver))
@@ -136,81 +136,78 @@ async def probe(target: str, args: argparse.Namespace) -> dict[str, Any]:
                       stage="connect", error=str(exc))
         return result
     options.connect_timeout = args.timeout
+    if getattr(args, "protocol", None) == "lmtp":
+        options.lmtp = True
     result["server"] = {"host": options.host, "port": options.port, "tls_mode": mode}
     session = Session(options)
-    stage = "connect"
-    mark = time.monotonic()
+    dialect = Dialect(args.protocol) if getattr(args, "protocol", None) else None
+    conv = Conversation(session, dialect=dialect, tls=TLSMode.STARTTLS,
+                        step_timeout=args.timeout, helo_fallback=False)
+    loop = asyncio.get_running_loop()
+    mark = loop.time()
 
-    def lap(name: str) -> None:
+    def lap(name: str, at: float | None = None) -> None:
         nonlocal mark
-        now = time.monotonic()
+        now = loop.time() if at is None else at
         timings[name] = common.ms(now - mark)
         mark = now
 
-    def on_entry(entry: Any) -> None:
-        nonlocal stage
-        if entry.kind == "note" and entry.text.startswith("Connected to"):
-            lap("connect")
-            stage = "banner"
-
-    session.transcript.subscribe(on_entry)
     try:
-        async with asyncio.timeout(args.timeout + 1):
-            greeting = await session.connect()
+        try:
+            greeting = await conv.open(check_banner=False)
+        finally:
+            if session.connected_at is not None:
+                lap("connect", session.connected_at)
         lap("banner")
-        peer = session.stream.peer if session.stream is not None else None
-        result["server"]["peer"] = None if peer is None else f"{peer[0]}:{peer[1]}"
+        result["server"]["peer"] = session.view.peer
         result["banner"] = _reply_json(greeting)
         if session.tls is not None:
             result["tls"] = tls_info_dict(session.tls)
         if greeting.code != 220:
             raise _Stop("rejected", f"banner is {greeting.code}, not 220: the server refuses "
                         "to talk to us")
-        stage = "ehlo"
-        async with asyncio.timeout(args.timeout):
-            ehlo = await session.ehlo()
+        ehlo = await conv.greet()
         lap("ehlo")
         first = "tls" if session.tls is not None else "plain"
         result["ehlo"][first] = _ehlo_json(ehlo)
-        if not ehlo.is_success:
-            raise _Stop("protocol-error", f"EHLO answered {ehlo.code}")
         before = Capabilities.parse(ehlo)
         result["starttls"]["offered"] = before.has("STARTTLS")
         if policy.tls_required and session.tls is None and not before.has("STARTTLS"):
             raise _Stop("tls-error", f"STARTTLS not offered, and --tls-level {policy.level} "
                         "requires TLS")
         if before.has("STARTTLS") and not args.no_tls and session.tls is None:
-            stage = "starttls"
             result["starttls"]["attempted"] = True
-            async with asyncio.timeout(args.timeout * 2):
-                reply = await session.starttls()
-            lap("starttls")
-            result["starttls"]["reply"] = _reply_json(reply)
-            if reply.code != 220 or session.tls is None:
-                raise _Stop("tls-error", f"STARTTLS refused with {reply.code}")
-            result["tls"] = tls_info_dict(session.tls)
-            stage = "ehlo_tls"
-            async with asyncio.timeout(args.timeout):
-                again = await session.ehlo()
+            secured = await conv.secure()
+            lap("starttls", secured.tls_at)
+            assert secured.starttls is not None and secured.greeting is not None
+            result["starttls"]["reply"] = _reply_json(secured.starttls)
+            result["tls"] = tls_info_dict(session.tls) if session.tls is not None else None
             lap("ehlo_tls")
-            result["ehlo"]["tls"] = _ehlo_json(again)
-            if not again.is_success:
-                raise _Stop("protocol-error", f"EHLO after STARTTLS answered {again.code}")
-            diff = before.diff(Capabilities.parse(again))
+            result["ehlo"]["tls"] = _ehlo_json(secured.greeting)
+            diff = before.diff(Capabilities.parse(secured.greeting))
             result["capability_changes"] = {
                 "added": [c.raw for c in diff.added],
                 "removed": [c.raw for c in diff.removed],
                 "changed": [[a.raw, b.raw] for a, b in diff.changed],
             }
-        stage = "quit"
+        conv.stage = Stage.QUIT
         async with asyncio.timeout(args.timeout):
             await session.quit()
         lap("quit")
         result["status"] = "success"
     except _Stop as stop:
-        result.update(status=stop.status, stage=stage, error=stop.message)
+        result.update(status=stop.status, stage=_stage_word(conv.stage), error=stop.message)
+    except Rejected as exc:
+        status = "tls-error" if exc.stage is Stage.TLS else "protocol-error"
+        if exc.reply is not None:
+            if exc.stage in (Stage.EHLO, Stage.EHLO_TLS):
+                tls = exc.stage is Stage.EHLO_TLS or session.tls is not None
+                result["ehlo"]["tls" if tls else "plain"] = _ehlo_json(exc.reply)
+            elif exc.stage is Stage.TLS:
+                result["starttls"]["reply"] = _reply_json(exc.reply)
+        result.update(status=status, stage=_stage_word(exc.stage), error=_rejected_text(exc))
     except Exception as exc:  # every failure becomes a status word; nothing escapes a probe
-        failure = common.classify(exc, stage)
+        failure = common.classify(exc, _stage_word(conv.stage))
         hint = failure.hint
         if failure.stage == "banner" and failure.status in ("timeout", "closed") and mode != \
                 "implicit":
@@ -228,6 +225,26 @@ async def probe(target: str, args: argparse.Namespace) -> dict[str, Any]:
         result["route"] = _route_json(session)
         timings["total"] = common.ms(time.monotonic() - start)
     return result
+
+
+def _stage_word(stage: Stage) -> str:
+    """probe's JSON names the STARTTLS step "starttls" (send says "tls")."""
+    from smtpscope.conversation import Stage
+
+    return "starttls" if stage is Stage.TLS else str(stage)
+
+
+def _rejected_text(exc: Rejected) -> str:
+    from smtpscope.conversation import Stage
+
+    reply = exc.reply
+    if reply is None:
+        return str(exc)
+    if exc.stage is Stage.TLS:
+        return f"STARTTLS refused with {reply.code}"
+    if exc.stage is Stage.EHLO_TLS:
+        return f"EHLO after STARTTLS answered {reply.code}"
+    return f"EHLO answered {reply.code}"
 
 
 class _Stop(Exception):
@@ -286,6 +303,8 @@ def run(args: argparse.Namespace) -> int:
         common.error_line("probe", f"cannot read --targets-file: {exc.strerror or exc}",
                           "check the path")
         return common.EXIT_USAGE
+    if not targets and args.pipe is not None:
+        targets = [""]  # the piped command is the one server
     if not targets:
         common.error_line("probe", "no target given", "e.g. smtpscope probe 127.0.0.1:2525")
         return common.EXIT_USAGE

@@ -11,7 +11,8 @@ from smtpscope.cli import common, tls_options
 DEFAULT_LEVEL = "verify"  # send refuses what it cannot verify and exits 29, as swaks does
 
 if TYPE_CHECKING:
-    from smtpscope.protocol import Capabilities, Reply
+    from smtpscope.conversation import Conversation, Delivery, Envelope
+    from smtpscope.protocol import Capabilities
     from smtpscope.session import Session, SessionOptions
 
 QUIT_AFTER = ("connect", "banner", "ehlo", "starttls", "auth", "mail", "rcpt")
@@ -26,8 +27,14 @@ def add_parser(subparsers: Any) -> None:
         "23 MAIL, 24 no RCPT accepted, 25 DATA, 26 after the final dot, 28 AUTH, 29 TLS, "
         "32 EHLO after TLS.",
     )
-    p.add_argument("target", help="host[:port], smtp://, smtps://, submission://, user@domain "
-                   "or @domain (MX routing)")
+    p.add_argument("target", nargs="?", default="",
+                   help="host[:port], smtp://, smtps://, submission://, lmtp://, unix:/path, "
+                   "lmtp:/path, user@domain or @domain (MX routing)")
+    p.add_argument("--pipe", metavar="COMMAND",
+                   help="speak SMTP with COMMAND's stdin/stdout (e.g. 'sendmail -bs')")
+    p.add_argument("--protocol", choices=("esmtp", "smtp", "lmtp"), type=str.lower,
+                   help="esmtp (default): EHLO, HELO if refused; smtp: HELO only; "
+                   "lmtp: LHLO (implied by lmtp:// and lmtp:/path)")
     p.add_argument("--from", dest="from_addr", required=True, metavar="ADDRESS",
                    help="envelope sender (MAIL FROM); '' for the null sender")
     p.add_argument("--to", action="append", required=True, metavar="ADDRESS",
@@ -80,15 +87,6 @@ def add_parser(subparsers: Any) -> None:
 
 class Usage(Exception):
     """A problem with the command line, found before connecting."""
-
-
-class Unexpected(Exception):
-    """The server answered a stage with the wrong code: stop there."""
-
-    def __init__(self, stage: str, message: str, status: str = "rejected") -> None:
-        super().__init__(message)
-        self.stage = stage
-        self.status = status
 
 
 # -- preparing (before any connection) -----------------------------------------------------------
@@ -158,6 +156,8 @@ def _prepare(args: argparse.Namespace) -> tuple[SessionOptions, str, bytes, str 
 
         if args.auth.upper() not in MECHANISMS:
             raise Usage(f"unknown --auth {args.auth!r}; known: {', '.join(MECHANISMS)}, auto")
+    if not args.target and args.pipe is None:
+        raise Usage("give a TARGET or --pipe COMMAND")
     from smtpscope.security.policy import PolicyError
 
     try:
@@ -169,8 +169,10 @@ def _prepare(args: argparse.Namespace) -> tuple[SessionOptions, str, bytes, str 
         security = tls_options.security_for(policy, security)
     options, mode = common.resolve_target(
         args.target, port=args.port, security=security, helo=args.helo or DEFAULT_HELO,
-        verify=not args.insecure, cafile=args.cafile, resolver=args.resolver)
-    tls_options.attach(policy, options, args.target, args.resolver)
+        verify=not args.insecure, cafile=args.cafile, resolver=args.resolver, pipe=args.pipe)
+    if args.protocol == "lmtp":
+        options.lmtp = True
+    tls_options.attach(policy, options, args.target or "", args.resolver)
     options.connect_timeout = args.timeout
     content = _message(args)
     secret = _secret(args, options.host) if args.auth else None
@@ -180,218 +182,70 @@ def _prepare(args: argparse.Namespace) -> tuple[SessionOptions, str, bytes, str 
 # -- the transaction ----------------------------------------------------------------------------
 
 
-def _expect(reply: Reply, codes: tuple[int, ...], stage: str, what: str) -> Reply:
-    if reply.code not in codes:
-        from smtpscope.sanitize import visible
+def _envelope(args: argparse.Namespace, content: bytes, caps: Capabilities | None) -> Envelope:
+    from smtpscope.conversation import Envelope
 
-        raise Unexpected(stage, f"{what}: {reply.code} {visible(' '.join(reply.text_lines))}")
-    return reply
-
-
-def _pick_mechanism(name: str, caps: Capabilities | None) -> str:
-    offered = caps.auth_mechanisms if caps is not None else ()
-    if not offered:
-        raise Unexpected("auth", "the server does not offer AUTH here (after STARTTLS it may)")
-    if name.upper() == "AUTO":
-        for choice in ("SCRAM-SHA-256", "SCRAM-SHA-1", "CRAM-MD5", "PLAIN", "LOGIN"):
-            if choice in offered:
-                return choice
-        raise Unexpected("auth", f"no supported mechanism offered ({', '.join(offered)})")
-    if name.upper() not in offered:
-        raise Unexpected("auth", f"the server does not offer AUTH {name.upper()} "
-                         f"(offers {', '.join(offered)})")
-    return name.upper()
+    mail: list[tuple[str, str | None]] = []
+    if args.smtputf8:
+        mail.append(("SMTPUTF8", None))
+    if any(b > 0x7F for b in content) and caps is not None and caps.has("8BITMIME"):
+        mail.append(("BODY", "8BITMIME"))
+    if args.dsn_ret:
+        mail.append(("RET", args.dsn_ret))
+    if args.envid:
+        mail.append(("ENVID", args.envid))
+    rcpt: tuple[tuple[str, str | None], ...] = ()
+    if args.dsn_notify:
+        rcpt = (("NOTIFY", args.dsn_notify.upper()),)
+    return Envelope(args.from_addr, tuple(args.to), tuple(mail), rcpt)
 
 
-class Transaction:
-    """Runs the stages in order, keeping the current stage for exit codes."""
+async def _transaction(conv: Conversation, args: argparse.Namespace, content: bytes,
+                       secret: str | None) -> None:
+    """The stages in order, each one step of the conversation layer; stops at --quit-after."""
+    from smtpscope.conversation import Stage, make_mechanism, pick_mechanism
 
-    def __init__(self, session: Session, args: argparse.Namespace, mode: str, content: bytes,
-                 secret: str | None) -> None:
-        self.session = session
-        self.args = args
-        self.mode = mode
-        self.content = content
-        self.secret = secret
-        self.stage = "connect"
-        self.accepted: list[str] = []
-        self.rejected: list[str] = []
+    session = conv.session
+    stop = args.quit_after
+    await conv.open(check_banner=stop != "connect")
+    if stop in ("connect", "banner"):
+        return
+    await conv.greet()
+    if stop == "ehlo":
+        return
+    await conv.secure()
+    if stop == "starttls":
+        return
+    if args.auth:
+        conv.stage = Stage.AUTH
+        name = pick_mechanism(args.auth, session.view.capabilities)
+        await conv.authenticate(make_mechanism(name, session, user=args.user,
+                                               secret=secret or ""))
+    if stop == "auth":
+        return
+    stop_after = {"mail": Stage.MAIL, "rcpt": Stage.RCPT}.get(stop or "")
+    envelope = _envelope(args, content, session.view.capabilities)
+    delivery = await conv.send(envelope, content, pipeline=args.pipeline, bdat=args.bdat,
+                               stop_after=stop_after)
+    if delivery.lmtp and delivery.final:
+        _report_recipients(session, delivery)
 
-    def _done(self, stage: str) -> bool:
-        return self.args.quit_after == stage
 
-    async def _step(self, coro: Any) -> Any:
-        import asyncio
+def _report_recipients(session: Session, delivery: Delivery) -> None:
+    """LMTP: one line per recipient with its own reply, and a note on partial delivery."""
+    from smtpscope.sanitize import visible
 
-        async with asyncio.timeout(self.args.timeout):
-            return await coro
-
-    async def run(self) -> None:
-        import asyncio
-
-        session, args = self.session, self.args
-
-        def on_entry(entry: Any) -> None:
-            if entry.kind == "note" and entry.text.startswith("Connected to"):
-                self.stage = "banner"
-
-        session.transcript.subscribe(on_entry)
-        async with asyncio.timeout(args.timeout * 2):
-            greeting = await session.connect()
-        self.stage = "banner"
-        if self._done("connect"):
-            return
-        _expect(greeting, (220,), "banner", "the banner is not 220")
-        if self._done("banner"):
-            return
-        await self._ehlo("ehlo")
-        if self._done("ehlo"):
-            return
-        await self._starttls()
-        if self._done("starttls"):
-            return
-        if args.auth:
-            await self._auth()
-        if self._done("auth"):
-            return
-        if args.pipeline and session.capabilities is not None \
-                and session.capabilities.has("PIPELINING"):
-            await self._pipelined()
-        else:
-            if args.pipeline:
-                session.transcript.note("the server does not advertise PIPELINING: sending "
-                                        "one command at a time", kind="warning")
-            await self._envelope()
-        if self.args.quit_after in ("mail", "rcpt"):
-            return
-        await self._content()
-
-    async def _ehlo(self, stage: str) -> None:
-        from smtpscope.protocol import Helo
-
-        self.stage = stage
-        reply = await self._step(self.session.ehlo())
-        if reply.code in (500, 502) and stage == "ehlo" and self.mode in ("auto", "plain") \
-                and not (self.args.auth or self.args.pipeline or self.args.bdat):
-            # An old server without ESMTP: HELO still lets a plain transaction through.
-            reply = await self._step(self.session.command(Helo(self.session.options.helo_name)))
-        _expect(reply, (250,), stage, "EHLO/HELO rejected")
-
-    async def _starttls(self) -> None:
-        session = self.session
-        if self.mode in ("plain", "none", "implicit"):
-            return
-        self.stage = "tls"
-        caps = session.capabilities
-        if caps is None or not caps.has("STARTTLS"):
-            if self.mode == "starttls":
-                raise Unexpected("tls", "the server does not advertise STARTTLS "
-                                 "(--tls starttls requires it)")
-            session.transcript.note("STARTTLS not offered: going on without TLS", kind="warning")
-            return
-        reply = await self._step(session.starttls())
-        if reply.code != 220:
-            if self.mode == "starttls":
-                _expect(reply, (220,), "tls", "STARTTLS refused")
-            session.transcript.note("STARTTLS refused: going on without TLS", kind="warning")
-            return
-        await self._ehlo("ehlo_tls")
-
-    async def _auth(self) -> None:
-        from smtpscope.auth import MECHANISMS
-
-        self.stage = "auth"
-        session, args = self.session, self.args
-        name = _pick_mechanism(args.auth, session.capabilities)
-        oauth = name in ("XOAUTH2", "OAUTHBEARER")
-        mech = MECHANISMS[name](
-            username=args.user, password="" if oauth else (self.secret or ""),
-            token=self.secret if oauth else None, host=session.options.tls_server_name,
-            port=session.options.port,
-        )
-        reply = await self._step(session.authenticate(mech))
-        _expect(reply, (235,), "auth", f"AUTH {name} failed")
-
-    def _mail(self) -> Any:
-        from smtpscope.protocol import MailFrom
-
-        params: list[tuple[str, str | None]] = []
-        caps = self.session.capabilities
-        if self.args.smtputf8:
-            params.append(("SMTPUTF8", None))
-        if any(b > 0x7F for b in self.content) and caps is not None and caps.has("8BITMIME"):
-            params.append(("BODY", "8BITMIME"))
-        if self.args.dsn_ret:
-            params.append(("RET", self.args.dsn_ret))
-        if self.args.envid:
-            params.append(("ENVID", self.args.envid))
-        return MailFrom(self.args.from_addr, tuple(params))
-
-    def _rcpts(self) -> list[Any]:
-        from smtpscope.protocol import RcptTo
-
-        params: tuple[tuple[str, str | None], ...] = ()
-        if self.args.dsn_notify:
-            params = (("NOTIFY", self.args.dsn_notify.upper()),)
-        return [RcptTo(address, params) for address in self.args.to]
-
-    def _tally(self, replies: list[Reply]) -> None:
-        for address, reply in zip(self.args.to, replies, strict=True):
-            (self.accepted if reply.is_success else self.rejected).append(address)
-        if not self.accepted:
-            last = replies[-1]
-            from smtpscope.sanitize import visible
-
-            raise Unexpected("rcpt", f"no recipient accepted (last: {last.code} "
-                             f"{visible(' '.join(last.text_lines))})")
-
-    async def _envelope(self) -> None:
-        session = self.session
-        self.stage = "mail"
-        _expect(await self._step(session.command(self._mail())), (250,), "mail",
-                "MAIL FROM rejected")
-        if self._done("mail"):
-            return
-        self.stage = "rcpt"
-        replies = [await self._step(session.command(cmd)) for cmd in self._rcpts()]
-        self._tally(replies)
-
-    async def _pipelined(self) -> None:
-        from smtpscope.protocol import Data
-
-        self.stage = "mail"
-        commands = [self._mail(), *self._rcpts()]
-        with_data = not self.args.bdat and self.args.quit_after not in ("mail", "rcpt")
-        if with_data:
-            commands.append(Data())
-        replies = await self._step(self.session.pipeline(commands))
-        _expect(replies[0], (250,), "mail", "MAIL FROM rejected")
-        self.stage = "rcpt"
-        self._tally(replies[1:1 + len(self.args.to)])
-        self.pipelined_data = replies[-1] if with_data else None
-
-    async def _content(self) -> None:
-        from smtpscope.protocol import Bdat, Data, MessageContent, normalize_line_endings
-
-        session = self.session
-        if self.args.bdat:
-            self.stage = "data"
-            caps = session.capabilities
-            if caps is None or not caps.has("CHUNKING"):
-                raise Unexpected("data", "the server does not advertise CHUNKING (BDAT)")
-            chunk = normalize_line_endings(self.content)
-            self.stage = "dot"
-            reply = await self._step(session.command(Bdat(chunk, last=True)))
-            _expect(reply, (250,), "dot", "message refused")
-            return
-        self.stage = "data"
-        reply = getattr(self, "pipelined_data", None)
-        if reply is None:
-            reply = await self._step(session.command(Data()))
-        _expect(reply, (354,), "data", "DATA refused")
-        self.stage = "dot"
-        reply = await self._step(session.send_content(MessageContent(self.content)))
-        _expect(reply, (250,), "dot", "message refused after the final dot")
+    for outcome in delivery.recipients:
+        reply = outcome.delivery or outcome.rcpt
+        what = "delivered" if outcome.accepted else "refused"
+        text = "no reply" if reply is None else \
+            f"{reply.code} {visible(' '.join(reply.text_lines))}".rstrip()
+        session.transcript.note(f"{outcome.address}: {what} ({text})",
+                                kind="note" if outcome.accepted else "warning")
+    if delivery.partial:
+        session.transcript.note(
+            f"partial delivery: {len(delivery.accepted)} of {len(delivery.recipients)} "
+            "recipients accepted the message", kind="warning")
 
 
 # -- running ---------------------------------------------------------------------------------
@@ -415,8 +269,10 @@ def run(args: argparse.Namespace) -> int:
 
 async def _send(args: argparse.Namespace, options: SessionOptions, mode: str, content: bytes,
                 secret: str | None) -> int:
+    import asyncio
     import contextlib
 
+    from smtpscope.conversation import Conversation, Dialect, NotOffered, Rejected, TLSMode
     from smtpscope.session import Session
 
     try:
@@ -426,19 +282,21 @@ async def _send(args: argparse.Namespace, options: SessionOptions, mode: str, co
         return common.EXIT_USAGE
     if not args.json:
         session.transcript.subscribe(common.LivePrinter())
-    tx = Transaction(session, args, mode, content, secret)
+    # An old server without ESMTP: HELO still lets a plain transaction through.
+    fallback = mode in ("auto", "plain") and not (args.auth or args.pipeline or args.bdat)
+    conv = Conversation(session, dialect=Dialect(args.protocol) if args.protocol else None,
+                        tls=TLSMode.parse(mode), step_timeout=args.timeout,
+                        helo_fallback=fallback)
     failure: common.Failure | None = None
     try:
-        await tx.run()
-    except Unexpected as exc:
-        failure = common.Failure(exc.status, exc.stage, str(exc), "")
+        await _transaction(conv, args, content, secret)
+    except (Rejected, NotOffered) as exc:
+        failure = common.Failure("rejected", exc.stage, str(exc), "")
     except Exception as exc:  # every failure becomes one line and a stage exit code
-        failure = common.classify(exc, tx.stage)
+        failure = common.classify(exc, conv.stage)
     if args.quit_after == "connect" and failure is None:
         await session.close()
     else:
-        import asyncio
-
         with contextlib.suppress(Exception):
             async with asyncio.timeout(min(args.timeout, 10.0)):
                 await session.quit()
@@ -455,7 +313,7 @@ async def _send(args: argparse.Namespace, options: SessionOptions, mode: str, co
         common.error_line("send", f"{_STAGE_NAMES.get(failure.stage, failure.stage)} failed: "
                           f"{failure.message}", failure.hint)
     if args.json:
-        print(common.dumps(_json(session, tx, failure, code)))
+        print(common.dumps(_json(session, conv, args, mode, failure, code)))
     return code
 
 
@@ -464,22 +322,30 @@ _STAGE_NAMES = {"connect": "connecting", "banner": "banner", "ehlo": "EHLO", "tl
                 "rcpt": "RCPT TO", "data": "DATA", "dot": "message", "closed": "connection"}
 
 
-def _json(session: Session, tx: Transaction, failure: common.Failure | None,
-          code: int) -> dict[str, Any]:
+def _json(session: Session, conv: Conversation, args: argparse.Namespace, mode: str,
+          failure: common.Failure | None, code: int) -> dict[str, Any]:
     from smtpscope.session import tls_info_dict
 
-    peer = session.stream.peer if session.stream is not None else None
-    return {
-        "target": tx.args.target,
+    delivery = conv.delivery
+    out: dict[str, Any] = {
+        "target": args.target or session.options.endpoint,
         "status": "success" if failure is None else failure.status,
         "exit_code": code,
         "stage": None if failure is None else failure.stage,
         "error": None if failure is None else failure.message,
         "hint": None if failure is None else (failure.hint or None),
         "server": {"host": session.options.host, "port": session.options.port,
-                   "peer": None if peer is None else f"{peer[0]}:{peer[1]}",
-                   "tls_mode": tx.mode},
+                   "peer": session.view.peer, "tls_mode": mode},
         "tls": None if session.tls is None else tls_info_dict(session.tls),
-        "recipients": {"accepted": tx.accepted, "rejected": tx.rejected},
+        "recipients": {"accepted": [] if delivery is None else delivery.accepted,
+                       "rejected": [] if delivery is None else delivery.refused},
         "transcript": [common.entry_brief(e) for e in session.transcript],
     }
+    if delivery is not None and delivery.lmtp:
+        out["recipients"]["replies"] = [
+            {"address": r.address,
+             "rcpt": None if r.rcpt is None else r.rcpt.code,
+             "delivery": None if r.delivery is None else r.delivery.code,
+             "accepted": r.accepted}
+            for r in delivery.recipients]
+    return out

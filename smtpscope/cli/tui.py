@@ -7,72 +7,10 @@ import sys
 from collections.abc import Sequence
 
 from smtpscope.cli import tls_options
-from smtpscope.session import DEFAULT_HELO, SessionOptions
+from smtpscope.session_types import DEFAULT_HELO
+from smtpscope.target_options import TLS_MODES, TargetProblem, options_for
 
-TLS_MODES = ("auto", "plain", "starttls", "implicit")
 DEFAULT_LEVEL = "may"  # report, ask about an untrusted certificate, and go on if told to
-
-
-class TargetProblem(Exception):
-    """A target that cannot be used, with a message for the user."""
-
-
-def options_for(
-    target_text: str,
-    *,
-    port: int | None = None,
-    security: str | None = None,
-    helo: str = DEFAULT_HELO,
-    verify: bool = True,
-    cafile: str | None = None,
-    resolver: str | None = None,
-) -> tuple[SessionOptions, str]:
-    """Turn what the user typed into session options and a label; raises TargetProblem."""
-    from smtpscope.targets import TargetError, parse_target
-
-    if not target_text:
-        raise TargetProblem("Type a target first, for example 127.0.0.1:2525.")
-    try:
-        target = parse_target(target_text, port_override=port)
-    except TargetError as exc:
-        raise TargetProblem(str(exc)) from exc
-    mode = security or target.security
-    if mode == "auto":
-        mode = "plain" if target.security == "auto" else target.security
-    if cafile is not None:
-        import os
-
-        if not os.path.isfile(cafile):
-            raise TargetProblem(f"CA file {cafile!r} does not exist.")
-    route: tuple[object, ...] = ()
-    host = target.host or ""
-    if target.routes_by_mx:
-        from smtpscope.mx import RouteError, resolver_for
-        from smtpscope.mx import route as mx_route
-
-        try:
-            candidates = mx_route(target, resolver_for(resolver))
-        except RouteError as exc:
-            raise TargetProblem(str(exc)) from exc
-        except ValueError as exc:
-            raise TargetProblem(f"bad --resolver: {exc}") from exc
-        route = tuple(candidates)
-        host = candidates[0].host
-    from smtpscope.security.policy import TLSPolicy
-
-    options = SessionOptions(
-        host=host,
-        port=target.port,
-        security=mode,
-        helo_name=helo,
-        verify=verify,
-        cafile=cafile,
-        lmtp=target.lmtp,
-        route=route,
-        # The TUI reports a bad certificate and asks; the commands set their own policy.
-        tls=TLSPolicy(level=DEFAULT_LEVEL, cafile=cafile, insecure=not verify),
-    )
-    return options, target.display
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -83,7 +21,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("target", nargs="?", default="",
                         help="host, host:port, [v6]:port, smtp://, smtps://, submission://, "
-                        "user@domain or @domain (MX routing)")
+                        "lmtp://, unix:/path, lmtp:/path, user@domain or @domain (MX routing)")
     parser.add_argument("--port", type=int, help="override the port (MX-routed targets too)")
     parser.add_argument("--tls", choices=TLS_MODES, default=None,
                         help="plain, starttls, implicit (default: from the target)")
@@ -95,6 +33,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--timeout", type=float, metavar="SECONDS",
                         help="wait this long for each reply (default: RFC 5321's per-command "
                         "limits, 2 to 10 minutes)")
+    parser.add_argument("--pipe", metavar="COMMAND",
+                        help="speak SMTP with COMMAND's stdin/stdout (e.g. 'sendmail -bs')")
     parser.add_argument("--record", metavar="FILE", help="also write the recording to FILE")
     parser.add_argument("--record-secrets", action="store_true",
                         help="record AUTH secrets in clear (the recording says so; dangerous)")
@@ -117,12 +57,13 @@ def run_target(argv: Sequence[str]) -> int:
     if args.record_secrets:
         print("warning: --record-secrets writes AUTH credentials in clear to the recording",
               file=sys.stderr)
-    if not args.target:
+    if not args.target and args.pipe is None:
         return int(create_app(record_to=args.record).run() or 0)
     try:
         options, label = options_for(
             args.target, port=args.port, security=args.tls, helo=args.helo,
             verify=not args.insecure, cafile=args.cafile, resolver=args.resolver,
+            pipe=args.pipe,
         )
     except TargetProblem as exc:
         # Show the problem where the user can fix it: on the connect screen.

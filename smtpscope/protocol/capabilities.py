@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from .events import Reply
 from .registry import lookup_keyword
@@ -42,6 +43,7 @@ class CapabilityDiff:
         return bool(self.added or self.removed or self.changed)
 
 
+@lru_cache(maxsize=512)  # a server's EHLO lines repeat; a Capability is immutable
 def _parse_line(text: str) -> Capability:
     words = text.split()
     if not words:

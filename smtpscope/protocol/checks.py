@@ -20,7 +20,7 @@ from .state import (
     why_invalid,
 )
 
-__all__ = ["SessionView", "command_kind", "infer_raw_kinds", "send_problem"]
+__all__ = ["SessionView", "command_kind", "infer_raw_kinds", "send_problem", "wait_problem"]
 
 
 def command_kind(cmd: Command) -> str:
@@ -54,19 +54,32 @@ def send_problem(view: SessionView, kind: str, cmd: Command, notes: list[str]) -
         return f"{kind} is not LMTP: use LHLO (RFC 2033)"
     if not view.lmtp and kind in LMTP_ONLY:
         return "LHLO is for LMTP servers: use EHLO"
-    last = view.last_pending
-    if last is not None:
-        if kind in ("AUTH-RESPONSE", "AUTH-CANCEL"):
-            return f"wait for the reply to {last} before answering a challenge"
-        if last in GROUP_ENDERS:
-            return f"wait for the reply to {last}: it must end a pipelined group (RFC 2920)"
-        caps = view.capabilities
-        if caps is None or not caps.has("PIPELINING"):
-            return (f"the reply to {last} has not arrived and the server did not advertise "
-                    "PIPELINING")
+    waiting = wait_problem(view.last_pending, kind, view.capabilities)
+    if waiting is not None:
+        return waiting
     if state not in RULES[kind].valid_in:
         return why_invalid(kind, state)
     return _extension_problem(view.capabilities, kind, cmd, notes)
+
+
+def wait_problem(last_pending: str | None, kind: str,
+                 capabilities: Capabilities | None) -> str | None:
+    """Why ``kind`` has to wait for the reply to ``last_pending`` (RFC 2920); None if it may go.
+
+    With nothing in flight nothing waits; otherwise only a server that advertised PIPELINING
+    takes more, and never after a command that must end a pipelined group.
+    """
+    last = last_pending
+    if last is None:
+        return None
+    if kind in ("AUTH-RESPONSE", "AUTH-CANCEL"):
+        return f"wait for the reply to {last} before answering a challenge"
+    if last in GROUP_ENDERS:
+        return f"wait for the reply to {last}: it must end a pipelined group (RFC 2920)"
+    if capabilities is None or not capabilities.has("PIPELINING"):
+        return (f"the reply to {last} has not arrived and the server did not advertise "
+                "PIPELINING")
+    return None
 
 
 def _extension_problem(

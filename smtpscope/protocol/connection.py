@@ -6,7 +6,7 @@ from collections import deque
 from dataclasses import dataclass
 
 from .capabilities import Capabilities
-from .checks import SessionView, command_kind, infer_raw_kinds, send_problem
+from .checks import SessionView, command_kind, infer_raw_kinds, send_problem, wait_problem
 from .commands import Auth, Command, MessageContent, Raw
 from .errors import LocalProtocolError
 from .events import NEED_DATA, Closed, NeedData, Reply, make_reply
@@ -32,10 +32,36 @@ _SPECIAL = frozenset({
 })
 
 
+# What a reply code does to a non-special expectation, worked out once per kind from RULES:
+# (target state or None, Reply.expected, whether the projection must be recomputed).
+_Outcome = tuple[State | None, bool | None, bool]
+_OUTCOMES: dict[str, tuple[dict[int, _Outcome], _Outcome]] = {}
+
+
+def _outcomes(kind: str) -> tuple[dict[int, _Outcome], _Outcome]:
+    """Per-code outcomes of a table kind (the same result as state.next_state), cached."""
+    known = _OUTCOMES.get(kind)
+    if known is not None:
+        return known
+    rule = RULES[kind]
+    table: dict[int, _Outcome] = {}
+    # Special kinds (RETURN targets) never take the table path, so a non-State target is
+    # read as "stay" here.
+    def state(target: object) -> State | None:
+        return target if isinstance(target, State) else None
+    for code in rule.intermediate:
+        table[code] = (state(rule.on_intermediate), True, True)
+    for code in rule.success:
+        table[code] = (state(rule.on_success), True, False)
+    failure: _Outcome = (state(rule.on_failure), False if rule.hoped else None, True)
+    known = _OUTCOMES[kind] = (table, failure)
+    return known
+
+
 class _Expect:
     """One reply (or, for LMTP content, ``remaining`` replies) the server owes us."""
 
-    __slots__ = ("command", "kind", "remaining", "rule", "special")
+    __slots__ = ("command", "failure", "kind", "outcomes", "remaining", "rule", "special")
 
     def __init__(self, command: Command | None, kind: str, remaining: int = 1) -> None:
         self.command = command
@@ -44,6 +70,7 @@ class _Expect:
         # Looked up once here rather than per reply: next_event is the hot path.
         self.rule = RULES[kind]
         self.special = kind in _SPECIAL
+        self.outcomes, self.failure = _outcomes(kind)
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +136,20 @@ class Connection:
     def accepted_recipients(self) -> int:
         return self._accepted_rcpts
 
+    def must_wait(self, cmd: Command, ahead: tuple[Command, ...] = ()) -> bool:
+        """True while ``cmd`` has to wait for a reply before it may be sent (RFC 2920).
+
+        ``ahead`` are commands that will be sent before it and count as in flight. Before the
+        greeting everything waits. Whether ``cmd`` is valid at all is ``send``'s question.
+        """
+        if not self._greeted:
+            return True
+        if ahead:
+            last: str | None = command_kind(ahead[-1])
+        else:
+            last = self._pending[-1].kind if self._pending else None
+        return wait_problem(last, command_kind(cmd), self.capabilities) is not None
+
     # ----------------------------------------------------------------- receiving
     def receive_data(self, data: bytes) -> None:
         """Feed bytes read from the server; ``b""`` means the server closed the connection."""
@@ -155,36 +196,29 @@ class Connection:
                 self._projected_stale = True
             return make_reply(code, frame[1], frame[2], frame[3], warnings, True, None, None)
         exp = pending[0]
-        rule = exp.rule
-        hoped = rule.hoped
-        expected = (code in hoped) if hoped else None
         if exp.remaining > 1:
             # LMTP: one reply per accepted recipient; only the last ends the transaction.
             exp.remaining -= 1
             if code == 421:
                 self._close()
+            hoped = exp.rule.hoped
             return make_reply(code, frame[1], frame[2], frame[3], frame[4], False, exp.command,
-                              expected)
+                              (code in hoped) if hoped else None)
         pending.popleft()
         if code == 421 or exp.special:
             return self._special(exp, exp.kind, code, frame)
-        # The common path, inlined from state.next_state for speed (same table, same result).
-        if code in rule.success:
-            target = rule.on_success
-            if target is not None:
-                self.state = target  # type: ignore[assignment]
-                if target is _RCPT:
-                    self._accepted_rcpts += 1
-                elif target is _IDENT or target is _MAIL:
-                    self._accepted_rcpts = 0
-                elif target is _CLOSED:
-                    self._close()
-        else:
-            target = rule.on_intermediate if code in rule.intermediate else rule.on_failure
-            if target is not None:
-                self.state = target  # type: ignore[assignment]
-                if target is _IDENT:
-                    self._accepted_rcpts = 0
+        # The common path: the kind's table outcome for this code (same result as
+        # state.next_state, looked up rather than worked out per reply).
+        target, expected, stale = exp.outcomes.get(code, exp.failure)
+        if target is not None:
+            self.state = target
+            if target is _RCPT:
+                self._accepted_rcpts += 1
+            elif target is _IDENT or target is _MAIL:
+                self._accepted_rcpts = 0
+            elif target is _CLOSED:
+                self._close()
+        if stale:
             self._projected_stale = True
         # make_reply, inlined: this is the per-reply cost that matters most.
         reply = _new(Reply)
@@ -194,7 +228,6 @@ class Connection:
         d["raw"] = frame[2]
         d["enhanced"] = frame[3]
         d["warnings"] = frame[4]
-        d["unsolicited"] = False
         d["command"] = exp.command
         d["expected"] = expected
         return reply

@@ -130,6 +130,16 @@ _HEADS: dict[bytes, tuple[int, EnhancedCode | None]] = {}
 _HEADS_MAX: Final = 4096
 
 
+# Whole replies that come again and again ("250 2.1.5 Ok", "354 ...", a server's EHLO reply):
+# their frames, by final line (single-line replies) or by raw bytes (multi-line ones). Only
+# replies that need no warning are remembered; the sizes bound what a hostile peer can pin.
+_FINALS: dict[bytes, Frame] = {}
+_GROUPS: dict[bytes, Frame] = {}
+_MEMO_MAX: Final = 2048
+_MEMO_LINE: Final = 80
+_MEMO_GROUP: Final = 1024
+
+
 def _learn_head(head: bytes) -> tuple[int, EnhancedCode | None] | None:
     """Parse and remember a final line's head; None when the careful path must look."""
     code = _CODES.get(head[:3])
@@ -252,8 +262,17 @@ class ReplyReader:
         self._carry = []
         append = self._frames.append
         heads = _HEADS
+        memo = _FINALS
+        groups = _GROUPS
         it = iter(lines)
         for line in it:
+            if not group:
+                # Fast path: a final line seen before is the same reply again (a frame is
+                # immutable, so the very same tuple can be handed out twice).
+                frame = memo.get(line)
+                if frame is not None:
+                    append(frame)
+                    continue
             end = line.find(_SPACE, 4)
             head = heads.get(line[:end] if end > 0 else line)
             if head is None:
@@ -273,18 +292,31 @@ class ReplyReader:
                     self._careful([*group, line, *it])
                     return
             if not group:
-                append((head[0], (line[4:],), line + _CRLF, head[1], ()))
+                frame = (head[0], (line[4:],), line + _CRLF, head[1], ())
+                if len(line) <= _MEMO_LINE:
+                    if len(memo) >= _MEMO_MAX:
+                        memo.clear()
+                    memo[line] = frame
+                append(frame)
                 continue
             group.append(line)
-            codeb = line[:3]
-            texts = tuple([ln[4:] for ln in group])
-            # Per RFC 2034 every line repeats the enhanced code; the first line's one counts.
-            enhanced = parse_enhanced(texts[0]) if texts[0][1:2] == b"." else None
-            if group[0][:3] != codeb or not codeb.isdigit() or (
-                    enhanced is not None and enhanced.klass != head[0] // 100):
-                self._careful([*group, *it])
-                return
-            append((head[0], texts, _CRLF.join(group) + _CRLF, enhanced, ()))
+            raw = _CRLF.join(group) + _CRLF
+            frame = groups.get(raw)
+            if frame is None:
+                codeb = line[:3]
+                texts = tuple([ln[4:] for ln in group])
+                # Per RFC 2034 every line repeats the enhanced code; the first line's counts.
+                enhanced = parse_enhanced(texts[0]) if texts[0][1:2] == b"." else None
+                if group[0][:3] != codeb or not codeb.isdigit() or (
+                        enhanced is not None and enhanced.klass != head[0] // 100):
+                    self._careful([*group, *it])
+                    return
+                frame = (head[0], texts, raw, enhanced, ())
+                if len(raw) <= _MEMO_GROUP:
+                    if len(groups) >= _MEMO_MAX:
+                        groups.clear()
+                    groups[raw] = frame
+            append(frame)
             group = []
         # An unfinished multi-line reply keeps its lines for when the rest arrives.
         self._carry = group

@@ -10,7 +10,7 @@ can offer a reveal toggle; they are never part of an :class:`Entry`.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from smtpscope.record.transcript import Entry
 
@@ -73,7 +73,7 @@ class Redactor:
             masked = (prefix + secret_mask.encode(), secret_mask)
         self.hidden[entry.seq] = entry.raw
         if self.record_secrets:
-            return replace(entry, notes=(*entry.notes, f"secret recorded: {masked[1]}"))
+            return entry.replace(notes=(*entry.notes, f"secret recorded: {masked[1]}"))
         raw, _label = masked
         text = raw.decode("utf-8", "replace").rstrip("\r\n")
-        return replace(entry, raw=raw, text=text, redacted=True)
+        return entry.replace(raw=raw, text=text, redacted=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import FrozenInstanceError, dataclass, field
 from typing import Any, Literal
 
 Direction = Literal["client", "server", "local"]
@@ -16,9 +16,40 @@ Direction = Literal["client", "server", "local"]
 KINDS = frozenset({"reply", "command", "content", "raw", "note", "warning", "error", "tls"})
 
 
-@dataclass(frozen=True, slots=True)
+# Reply mappings seen lately, by content: equal replies ("250 2.1.5 Ok" a hundred thousand
+# times) share one dict. Entries are immutable, and so is what they share: never modify
+# ``entry.reply``. Bounded, so a stream of unique replies costs no more than before.
+_SHARED_REPLIES: dict[tuple[Any, ...], dict[str, Any]] = {}
+_SHARED_MAX = 4096
+_MISSING = object()
+_UTF8 = "utf-8"
+
+
+def _shared_reply(reply: dict[str, Any]) -> dict[str, Any]:
+    """An equal reply mapping already held by another entry, else ``reply`` itself."""
+    try:
+        key = tuple([(k, tuple(v) if type(v) is list else v) for k, v in reply.items()])
+        known = _SHARED_REPLIES.get(key)
+    except TypeError:  # an unhashable value (a nested mapping from a recording): keep as is
+        return reply
+    if known is not None:
+        return known
+    if len(_SHARED_REPLIES) >= _SHARED_MAX:
+        _SHARED_REPLIES.clear()
+    _SHARED_REPLIES[key] = reply
+    return reply
+
+
 class Entry:
-    """One transcript entry, as shown on screen and written to a recording."""
+    """One transcript entry, as shown on screen and written to a recording.
+
+    Immutable and compact, since a long session holds a million of them: the bytes are
+    stored once and ``text`` is decoded from them on use (only a text that says something
+    else, such as a redaction label, is kept); the rarely set fields share one slot.
+    """
+
+    __slots__ = ("_more", "direction", "kind", "latency", "mono", "raw", "reply", "seq", "tls",
+                 "wall")
 
     seq: int
     mono: float
@@ -26,25 +57,122 @@ class Entry:
     direction: Direction
     kind: str
     raw: bytes
-    text: str
-    reply: dict[str, Any] | None = None
-    tls: bool = False
-    off_script: bool = False
-    notes: tuple[str, ...] = ()
-    latency: float | None = None
-    redacted: bool = False
-    info: dict[str, Any] | None = None  # structured extras, e.g. TLS details on a "tls" entry
+    reply: dict[str, Any] | None
+    tls: bool
+    latency: float | None
+    # (text if not the decoded raw, off_script, notes, redacted, info), or None when all unset.
+    _more: tuple[str | None, bool, tuple[str, ...], bool, dict[str, Any] | None] | None
 
-    def __post_init__(self) -> None:
-        if self.kind not in KINDS:
-            raise ValueError(f"unknown entry kind {self.kind!r}")
-        if self.direction not in ("client", "server", "local"):
-            raise ValueError(f"unknown direction {self.direction!r}")
+    def __init__(
+        self,
+        seq: int,
+        mono: float,
+        wall: float,
+        direction: Direction,
+        kind: str,
+        raw: bytes,
+        text: str | None = None,
+        reply: dict[str, Any] | None = None,
+        tls: bool = False,
+        off_script: bool = False,
+        notes: tuple[str, ...] = (),
+        latency: float | None = None,
+        redacted: bool = False,
+        info: dict[str, Any] | None = None,  # structured extras, e.g. TLS details
+    ) -> None:
+        if kind not in KINDS:
+            raise ValueError(f"unknown entry kind {kind!r}")
+        if direction not in ("client", "server", "local"):
+            raise ValueError(f"unknown direction {direction!r}")
+        if text is not None and text == raw.decode(_UTF8, "replace"):
+            text = None
+        more = None
+        if text is not None or off_script or notes or redacted or info is not None:
+            more = (text, off_script, tuple(notes), redacted, info)
+        put = _put
+        put(self, "seq", seq)
+        put(self, "mono", mono)
+        put(self, "wall", wall)
+        put(self, "direction", direction)
+        put(self, "kind", kind)
+        put(self, "raw", raw)
+        put(self, "reply", None if reply is None else _shared_reply(reply))
+        put(self, "tls", tls)
+        put(self, "latency", latency)
+        put(self, "_more", more)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise FrozenInstanceError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise FrozenInstanceError(f"cannot delete field {name!r}")
+
+    @property
+    def text(self) -> str:
+        """The entry as text: the bytes decoded (UTF-8, replacement characters), or the label
+        shown instead of them (a redacted secret)."""
+        more = self._more
+        if more is not None and more[0] is not None:
+            return more[0]
+        return self.raw.decode(_UTF8, "replace")
+
+    @property
+    def off_script(self) -> bool:
+        return self._more is not None and self._more[1]
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        return () if self._more is None else self._more[2]
+
+    @property
+    def redacted(self) -> bool:
+        return self._more is not None and self._more[3]
+
+    @property
+    def info(self) -> dict[str, Any] | None:
+        """Structured extras, e.g. TLS details on a "tls" entry."""
+        return None if self._more is None else self._more[4]
 
     @property
     def code(self) -> int | None:
         """The reply code, for reply entries."""
         return None if self.reply is None else int(self.reply["code"])
+
+    def fields(self) -> dict[str, Any]:
+        """Every field by name, as the constructor takes them."""
+        return {
+            "seq": self.seq, "mono": self.mono, "wall": self.wall, "direction": self.direction,
+            "kind": self.kind, "raw": self.raw, "text": self.text, "reply": self.reply,
+            "tls": self.tls, "off_script": self.off_script, "notes": self.notes,
+            "latency": self.latency, "redacted": self.redacted, "info": self.info,
+        }
+
+    def replace(self, **changes: Any) -> Entry:
+        """A copy with ``changes`` applied (like ``dataclasses.replace``)."""
+        values = self.fields()
+        if "raw" in changes and "text" not in changes and self._more is None:
+            values["text"] = None  # the text follows the new bytes
+        values.update(changes)
+        return Entry(**values)
+
+    def _key(self) -> tuple[Any, ...]:
+        return (self.seq, self.mono, self.wall, self.direction, self.kind, self.raw, self.reply,
+                self.tls, self.latency, self._more)
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not Entry:
+            return NotImplemented
+        return self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash((self.seq, self.mono, self.wall, self.direction, self.kind, self.raw))
+
+    def __repr__(self) -> str:
+        inner = ", ".join(f"{k}={v!r}" for k, v in self.fields().items())
+        return f"Entry({inner})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild, (self.fields(),))
 
     def to_json(self) -> dict[str, Any]:
         """Return a JSON-ready dict; raw bytes travel as base64 so nothing is lost."""
@@ -97,6 +225,13 @@ class Entry:
             raise ValueError(f"not a transcript entry: {exc}") from exc
 
 
+_put = object.__setattr__
+
+
+def _rebuild(fields: dict[str, Any]) -> Entry:
+    return Entry(**fields)
+
+
 Listener = Callable[[Entry], None]
 
 
@@ -139,7 +274,7 @@ class Transcript:
             direction=direction,
             kind=kind,
             raw=raw,
-            text=raw.decode("utf-8", errors="replace") if text is None else text,
+            text=text,
             tls=extra.pop("tls", self.tls_active),
             **extra,
         )
@@ -163,4 +298,4 @@ class Transcript:
 
 def renumber(entries: list[Entry]) -> list[Entry]:
     """Return entries with consecutive sequence numbers (after filtering, for exports)."""
-    return [replace(e, seq=i) for i, e in enumerate(entries)]
+    return [e.replace(seq=i) for i, e in enumerate(entries)]

@@ -1,4 +1,4 @@
-"""Byte transport for the session: TCP over IPv4/IPv6, timeouts, implicit TLS and STARTTLS."""
+"""Byte transport for the session: TCP (IPv4/IPv6), UNIX sockets, pipes; timeouts and TLS."""
 
 from .errors import (
     ConnectError,
@@ -8,6 +8,7 @@ from .errors import (
     TransportError,
     WriteTimeout,
 )
+from .local import PipeStream, open_pipe, open_unix_connection
 from .tcp import Stream, open_connection
 from .timeouts import (
     DEFAULT_CONNECT_TIMEOUT,
@@ -27,6 +28,7 @@ __all__ = [
     "CertInfo",
     "ConnectError",
     "ConnectionLost",
+    "PipeStream",
     "ReadTimeout",
     "Stream",
     "TLSError",
@@ -36,4 +38,6 @@ __all__ = [
     "cert_info_from_der",
     "make_tls_context",
     "open_connection",
+    "open_pipe",
+    "open_unix_connection",
 ]

@@ -50,8 +50,13 @@ class Stream:
         self.port = port
         peer = transport.get_extra_info("peername") or (host, port)
         local = transport.get_extra_info("sockname") or ("", 0)
-        self.peer: tuple[str, int] = (str(peer[0]), int(peer[1]))
-        self.local: tuple[str, int] = (str(local[0]), int(local[1]))
+        # A UNIX socket names its ends with a path (a str), not an (address, port) pair.
+        self.peer: tuple[str, int] = (peer or host, 0) if isinstance(peer, str) else (
+            str(peer[0]), int(peer[1]))
+        self.local: tuple[str, int] = (local, 0) if isinstance(local, str) else (
+            str(local[0]), int(local[1]))
+        #: Set for streams that are not TCP: how ``peer_text`` names the other end.
+        self.label: str | None = None
         self.tls: TLSInfo | None = None
         #: Plaintext that arrived before a STARTTLS upgrade but was never read; dropped so it
         #: cannot pass as data from inside TLS (the STARTTLS command-injection attack).
@@ -66,8 +71,8 @@ class Stream:
 
     @property
     def peer_text(self) -> str:
-        """The peer as "host:port" ("[v6]:port" for IPv6)."""
-        return _fmt_addr(*self.peer)
+        """The peer as "host:port" ("[v6]:port" for IPv6), or a UNIX socket or pipe label."""
+        return self.label if self.label is not None else _fmt_addr(*self.peer)
 
     @property
     def closed(self) -> bool:
@@ -224,6 +229,10 @@ class Stream:
             self._transport.abort()
         if not self._protocol.lost:
             self._protocol.connection_lost(None)
+
+    def diagnostics(self) -> list[str]:
+        """What the transport itself has to say once it ended (a piped command's stderr)."""
+        return []
 
     def abort(self) -> None:
         """Drop the connection at once, without close_notify or waiting."""

@@ -10,10 +10,14 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
 from smtpscope.tui.keymap import load_keymap
+from smtpscope.tui.keys import KeyGate
 
 
-class SmtpScopeApp(App[int]):
-    """smtpscope's TUI. The first screen is built by ``first_screen`` once the app runs."""
+class SmtpScopeApp(KeyGate, App[int]):
+    """smtpscope's TUI. The first screen is built by ``first_screen`` once the app runs.
+
+    Keys reach the focused input one at a time, in the order typed (see :mod:`.keys`).
+    """
 
     CSS_PATH = "app.tcss"
     TITLE = "smtpscope"

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from smtpscope.auth import MECHANISMS, Mechanism, Step
+from smtpscope.conversation import InitialResponse, authenticate
 from smtpscope.protocol import Auth, LocalProtocolError, MailFrom, Noop, Reply, explain
 from smtpscope.record import read_recording, to_text
 from smtpscope.session import Session, SessionOptions
@@ -45,9 +46,11 @@ class Run:
     async def auth(self, name: str, password: str, *, initial_response: bool = True
                    ) -> tuple[Mechanism, Reply]:
         mech = MECHANISMS[name](username="alice", password=password, host="localhost")
-        reply = await self.session.authenticate(
-            mech, initial_response=initial_response,
-            on_step=lambda step, challenge: self.steps.append((step, challenge)),
+        reply = await authenticate(
+            self.session, mech,
+            initial=InitialResponse.COMPUTED if initial_response else InitialResponse.NONE,
+            on_move=lambda move, reply: self.steps.append((move.step, reply))
+            if move.step is not None else None,
         )
         return mech, reply
 

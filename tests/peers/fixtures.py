@@ -88,6 +88,20 @@ class Mta:
     def strict(self) -> int:
         return self.ports["strict"]
 
+    # Dovecot LMTP: TCP and a UNIX socket, delivering into the same Maildirs.
+    @property
+    def lmtp(self) -> int:
+        return self.ports["lmtp"]
+
+    @property
+    def lmtp_socket(self) -> Path:
+        return Path(str(self.state["lmtp_socket"]))
+
+    @property
+    def lmtp_full_user(self) -> str:
+        """A user LMTP accepts at RCPT and refuses after the data (over quota)."""
+        return str(self.state["lmtp_full_user"])
+
     def address(self, user: str) -> str:
         return f"{user}@{self.domain}"
 
@@ -188,6 +202,17 @@ def mta() -> Iterator[Mta]:
         pytest.skip(reason)
     found.mark_all_read()
     yield found
+
+
+@pytest.fixture
+def lmtp_mta(mta: Mta) -> Mta:
+    """The harness with its Dovecot LMTP service (a harness started by an older mta.py has none)."""
+    if "lmtp" not in mta.ports or "lmtp_socket" not in mta.state:
+        reason = f"Postfix harness has no LMTP service: restart it, {START_HINT}"
+        if peers_required():
+            pytest.fail(reason, pytrace=False)
+        pytest.skip(reason)
+    return mta
 
 
 @pytest.fixture

@@ -27,8 +27,10 @@ STATE_NAME = "mta.json"
 POSTFIX = "/usr/sbin/postfix"
 DOVECOT = "/usr/sbin/dovecot"
 VMAIL_USER = "smtpscope-vmail"
-REQUIRED_BINARIES = (POSTFIX, DOVECOT, "/usr/bin/doveadm", "/usr/bin/openssl", "/usr/bin/swaks")
-PACKAGES = ("postfix", "dovecot-core", "openssl", "swaks")
+DOVECOT_LMTP = "/usr/lib/dovecot/lmtp"
+REQUIRED_BINARIES = (POSTFIX, DOVECOT, "/usr/bin/doveadm", "/usr/bin/openssl", "/usr/bin/swaks",
+                     DOVECOT_LMTP)
+PACKAGES = ("postfix", "dovecot-core", "dovecot-lmtpd", "openssl", "swaks")
 OPTIONAL_PACKAGES = ("gsasl",)
 POLICY_RC_D = Path("/usr/sbin/policy-rc.d")
 START_TIMEOUT = 15.0
@@ -53,7 +55,7 @@ def run(cmd: list[str], *, check: bool = True, env: dict[str, str] | None = None
 def install() -> int:
     missing = [b for b in REQUIRED_BINARIES if not os.access(b, os.X_OK)]
     if not missing:
-        log("postfix, dovecot, openssl and swaks already installed; skipping apt")
+        log("postfix, dovecot (with LMTP), openssl and swaks already installed; skipping apt")
         return 0
     if os.geteuid() != 0:
         raise SystemExit("[mta] install needs root (apt-get)")
@@ -276,6 +278,8 @@ def start(run_dir: Path, base_port: int) -> int:
         "postfix_config_dir": str(lay.postfix_dir),
         "dovecot_config": str(lay.dovecot_conf),
         "auth_socket": str(lay.auth_socket),
+        "lmtp_socket": str(lay.lmtp_socket),
+        "lmtp_full_user": conf.LMTP_FULL_USER,
         "logs": {"postfix": str(lay.postfix_log), "dovecot": str(lay.dovecot_log)},
         "pids": {"postfix_master": _read_pid(lay.postfix_pid),
                  "dovecot": _read_pid(lay.dovecot_pid)},

@@ -14,13 +14,16 @@ from pathlib import Path
 HOST = "127.0.0.1"
 BASE_PORT = 2525
 # Offsets from the plain smtpd port, so 2525 gives 2587/2465/2526/2527 and one override moves all.
-PORT_OFFSETS = {"smtp": 0, "submission": 62, "smtps": -60, "small": 1, "strict": 2,
+PORT_OFFSETS = {"smtp": 0, "submission": 62, "smtps": -60, "small": 1, "strict": 2, "lmtp": 3,
                 # TLS trouble on purpose: a CA nobody trusts, a certificate for another name,
                 # and a listener that asks for a client certificate.
-                "unknownca": 3, "wrongname": 4, "ccert": 5}
+                "unknownca": 4, "wrongname": 5, "ccert": 6}
 DOMAIN = "example.test"
 MYHOSTNAME = "mx.example.test"
 USERS = {"alice": "alice-secret-pw", "bob": "b0b-Pa55!"}
+# Known to Dovecot's LMTP only, with a quota no message fits in: LMTP accepts her at RCPT and
+# refuses her after the data (552 over quota), the per-recipient failure LMTP exists to report.
+LMTP_FULL_USER = "carol"
 SMALL_SIZE_LIMIT = 2000
 DEFAULT_SIZE_LIMIT = 10240000
 # Nobody connects from 127.0.0.2 by accident, so 127.0.0.1 stays an outsider that may not relay;
@@ -109,6 +112,10 @@ class Layout:
     @property
     def auth_socket(self) -> Path:
         return self.dovecot_base / "auth-postfix"
+
+    @property
+    def lmtp_socket(self) -> Path:
+        return self.dovecot_base / "lmtp"
 
     @property
     def tls_dir(self) -> Path:
@@ -346,14 +353,26 @@ def master_cf(ports: dict[str, int], lay: Layout) -> str:
             + listeners + _SERVICES.format(small=SMALL_SIZE_LIMIT))
 
 
-def dovecot_conf(lay: Layout, uid: int, gid: int) -> str:
+def dovecot_conf(lay: Layout, uid: int, gid: int, lmtp_port: int) -> str:
     return f"""\
-# Written by tests/peers/mta.py on every start; edits are lost. Auth service only.
+# Written by tests/peers/mta.py on every start; edits are lost. SASL for Postfix, and LMTP
+# (TCP and a UNIX socket) delivering into the same Maildirs as Postfix.
 base_dir = {lay.dovecot_base}/
 state_dir = {lay.dovecot_base}/state
 instance_name = smtpscope-harness
-protocols =
+protocols = lmtp
 ssl = no
+hostname = {MYHOSTNAME}
+postmaster_address = postmaster@{DOMAIN}
+mail_location = maildir:{lay.mail_root}/{DOMAIN}/%n
+first_valid_uid = {uid}
+first_valid_gid = {gid}
+mail_plugins = quota
+# Quota is checked after the data, so LMTP answers each recipient there (RFC 2033 §4.2).
+lmtp_rcpt_check_quota = no
+plugin {{
+  quota = maildir:User quota
+}}
 log_path = {lay.dovecot_log}
 info_log_path = {lay.dovecot_log}
 auth_verbose = yes
@@ -367,8 +386,18 @@ passdb {{
   args = scheme=PLAIN username_format=%n {lay.dovecot_passwd}
 }}
 userdb {{
-  driver = static
-  args = uid={uid} gid={gid} home={lay.mail_root}/{DOMAIN}/%n
+  driver = passwd-file
+  args = username_format=%n {lay.dovecot_passwd}
+  default_fields = uid={uid} gid={gid} home={lay.mail_root}/{DOMAIN}/%n
+}}
+service lmtp {{
+  inet_listener lmtp {{
+    address = {HOST}
+    port = {lmtp_port}
+  }}
+  unix_listener {lay.lmtp_socket.name} {{
+    mode = 0666
+  }}
 }}
 service auth {{
   unix_listener {lay.auth_socket.name} {{
@@ -428,19 +457,24 @@ def write_all(lay: Layout, ports: dict[str, int], uid: int, gid: int) -> None:
     domain_dir = lay.mail_root / DOMAIN
     domain_dir.mkdir(exist_ok=True)
     _chown(domain_dir, uid, gid)
-    for user in USERS:
+    for user in (*USERS, LMTP_FULL_USER):
         for sub in ("", "new", "cur", "tmp"):
             d = domain_dir / user / sub
             d.mkdir(exist_ok=True)
             _chown(d, uid, gid)
             d.chmod(0o700)
 
-    lay.dovecot_conf.write_text(dovecot_conf(lay, uid, gid))
-    lay.dovecot_passwd.write_text("".join(f"{u}:{{PLAIN}}{pw}\n" for u, pw in USERS.items()))
+    lay.dovecot_conf.write_text(dovecot_conf(lay, uid, gid, ports["lmtp"]))
+    # passwd-file lines: user:password:uid:gid:gecos:home:shell:extra (uid, gid and home come
+    # from default_fields); the extra field gives carol a quota that nothing fits in.
+    lines = [f"{u}:{{PLAIN}}{pw}::::::\n" for u, pw in USERS.items()]
+    lines.append(f"{LMTP_FULL_USER}:{{PLAIN}}{LMTP_FULL_USER}-pw::::::"
+                 "userdb_quota_rule=*:storage=1B\n")
+    lay.dovecot_passwd.write_text("".join(lines))
     lay.dovecot_passwd.chmod(0o640)
     _chown(lay.dovecot_passwd, "root", "dovecot")
     # Dovecot refuses to start over a socket or state left by a killed instance.
-    for stale in (lay.auth_socket,):
+    for stale in (lay.auth_socket, lay.lmtp_socket):
         stale.unlink(missing_ok=True)
     if (lay.dovecot_base / "state").exists():
         shutil.rmtree(lay.dovecot_base / "state")

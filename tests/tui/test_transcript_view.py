@@ -503,3 +503,71 @@ def test_line_endings_do_not_add_empty_rows(ending: str) -> None:
     rows = TranscriptRows()
     rows.add(entry(0, "client", "command", "QUIT" + ending))
     assert [rows.plain_line(0)] == ["C: QUIT"] and len(rows) == 1
+
+
+LONG_TLS_ERROR = (
+    "TLS certificate verification failed for 127.0.0.1:2525: self-signed certificate in "
+    "certificate chain (unable to get local issuer certificate); use --cafile or --insecure"
+)
+
+
+async def test_notes_warnings_errors_and_tls_rows_wrap_instead_of_clipping() -> None:
+    app = Host()
+    async with app.run_test(size=(50, 20)) as pilot:
+        view = app.query_one(TranscriptView)
+        view.add_entries([
+            entry(0, "local", "error", LONG_TLS_ERROR + "\n"),
+            entry(1, "local", "tls", "TLSv1.3 · certificate verified for mx.example.test "
+                  "(issuer Example Root CA, expires 2031-01-01)\n", info={"verified": True}),
+            reply(2, "250 " + "x" * 80 + "\r\n"),
+        ])
+        await pilot.pause()
+        shown = rows_text(view)
+        words = " ".join(line.strip(" ─!") for line in shown if line and not line.startswith("S:"))
+        assert " ".join(LONG_TLS_ERROR.split()) in " ".join(words.split())
+        assert "expires 2031-01-01)" in words
+        assert all(view.render_line(y).cell_length == view.scrollable_content_region.width
+                   for y in range(len(shown)))
+        # The protocol line stays one row, with a continuation mark at the edge.
+        server = [line for line in shown if line.startswith("S:")]
+        assert len(server) == 1 and server[0].endswith("…")
+        # Wrapping takes no horizontal room: only the long reply widens the content.
+        assert view.virtual_size.width == 3 + 84
+        # Selecting by keys walks rows, not display lines.
+        view.focus()
+        await pilot.press("home", "down")
+        assert view.selected_entry is not None and view.selected_entry.kind == "tls"
+        # Enter on the long protocol line shows it whole; Escape comes back.
+        from smtpscope.tui.screens.line_viewer import LineViewer
+
+        await pilot.press("down", "enter")
+        assert isinstance(app.screen, LineViewer)
+        whole = str(app.screen.query_one("#line-viewer-text").render())
+        assert "x" * 80 in whole.replace("\n", "")
+        await pilot.press("escape")
+        assert not isinstance(app.screen, LineViewer)
+        # A narrower pane wraps again; the last row is still reachable at the end.
+        await pilot.resize_terminal(36, 20)
+        await pilot.pause()
+        narrow = rows_text(view)
+        assert len([line for line in narrow if line]) > len([line for line in shown if line])
+        assert "expires" in "".join(narrow)
+
+
+def test_wrap_map_locates_rows_and_lines() -> None:
+    from smtpscope.tui.widgets.transcript_wrap import WrapMap, wrap_starts
+
+    assert wrap_starts("short", 20) == [0]
+    assert wrap_starts("aaaa bbbb cccc dddd", 10) == [0, 10]
+    assert wrap_starts("界" * 10, 8) == [0, 4, 8]
+    rows = TranscriptRows()
+    rows.add(command(0, "NOOP\r\n"))
+    rows.add(entry(1, "local", "note", "word " * 10 + "\n"))  # 50 chars: 3 lines of 20
+    rows.add(reply(2, "250 ok\r\n"))
+    wrap = WrapMap()
+    wrap.reset(20)
+    wrap.extend(rows)
+    assert wrap.display_count(len(rows)) == 5
+    assert [wrap.locate(d) for d in range(5)] == [(0, 0), (1, 0), (1, 1), (1, 2), (2, 0)]
+    assert [wrap.display_of(r) for r in range(3)] == [0, 1, 4]
+    assert wrap.line(rows, 1, 1) == "word word word word"

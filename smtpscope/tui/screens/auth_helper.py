@@ -24,6 +24,7 @@ from textual.widgets import Button, Footer, Input, Label, Select, Static
 from smtpscope.auth import CLEARTEXT_MECHANISMS, MECHANISMS, Mechanism, Step, decode_blob
 from smtpscope.protocol import LocalProtocolError, Reply, State
 from smtpscope.session import Session, SessionError
+from smtpscope.tui.keys import OrderedInput
 from smtpscope.tui.widgets.auth_values import (
     AUTO_STEP_LIMIT,
     IR_CHOICES,
@@ -101,9 +102,10 @@ class AuthHelperScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         opts = self.session.options
         name = default_mechanism(self.advertised)
-        token = Input(placeholder="OAuth token", password=True, id="auth-token", compact=True)
-        password = Input(placeholder="password", password=True, id="auth-password",
-                         compact=True)
+        token = OrderedInput(placeholder="OAuth token", password=True, id="auth-token",
+                             compact=True)
+        password = OrderedInput(placeholder="password", password=True, id="auth-password",
+                                compact=True)
         token.display, password.display = name in TOKEN_MECHANISMS, name not in TOKEN_MECHANISMS
         with Vertical(id="auth-dialog"):
             yield Label(f"AUTH helper · {opts.host}:{opts.port}", id="auth-title")
@@ -115,17 +117,17 @@ class AuthHelperScreen(ModalScreen[None]):
                 yield Select(IR_CHOICES, id="auth-ir", compact=True, allow_blank=False,
                              value="ir")
             with Horizontal(classes="auth-row"):
-                yield Input(placeholder="user name", id="auth-user", compact=True)
+                yield OrderedInput(placeholder="user name", id="auth-user", compact=True)
                 yield password
-                yield Input(placeholder="authzid (usually empty)", id="auth-authzid",
+                yield OrderedInput(placeholder="authzid (usually empty)", id="auth-authzid",
                             compact=True)
                 yield token
             yield Static(self._notes_text(name), id="auth-notes")
             yield VerticalScroll(id="auth-steps")
             with Horizontal(id="auth-response-row"):
                 yield Label("Response:")
-                yield Input(placeholder="base64 line to send ('*' cancels)", id="auth-response",
-                            compact=True, disabled=True)
+                yield OrderedInput(placeholder="base64 line to send ('*' cancels)",
+                                   id="auth-response", compact=True, disabled=True)
             with Horizontal(classes="auth-buttons"):
                 yield Button("Start", id="auth-start", variant="primary", compact=True)
                 yield Button("Send", id="auth-send", variant="success", compact=True,

@@ -13,6 +13,7 @@ from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Label, Select, Switch
 
 from smtpscope.session import DEFAULT_HELO
+from smtpscope.tui.keys import OrderedInput
 
 SECURITY = [
     ("from the target (smtp:// STARTTLS if offered, smtps:// TLS)", "auto"),
@@ -42,18 +43,18 @@ class ConnectScreen(Screen[None]):
             yield Label("Connect to an SMTP server", classes="dialog-title")
             yield Label("Target: host, host:port, [v6]:port, smtp://, smtps://, submission://, "
                         "@domain")
-            yield Input(self._initial, placeholder="mail.example.test:25", id="target")
+            yield OrderedInput(self._initial, placeholder="mail.example.test:25", id="target")
             yield Label("Port (empty: from the target)")
-            yield Input("", placeholder="25", id="port", type="integer")
+            yield OrderedInput("", placeholder="25", id="port", type="integer")
             yield Label("Security")
             yield Select(SECURITY, value="auto", allow_blank=False, id="security")
             yield Label("HELO/EHLO name")
-            yield Input(DEFAULT_HELO, id="helo")
+            yield OrderedInput(DEFAULT_HELO, id="helo")
             with Horizontal(classes="buttons"):
                 yield Label("Verify TLS certificates ")
                 yield Switch(True, id="verify")
             yield Label("CA file (empty: the system's)")
-            yield Input("", placeholder="/path/to/ca.pem", id="cafile")
+            yield OrderedInput("", placeholder="/path/to/ca.pem", id="cafile")
             yield Label(self._error or "", id="connect-error", classes="error")
             with Horizontal(classes="buttons"):
                 yield Button("Connect", variant="primary", id="connect")
@@ -72,7 +73,7 @@ class ConnectScreen(Screen[None]):
         self.run_worker(self._connect(), exclusive=True, group="connect")
 
     async def _connect(self) -> None:
-        from smtpscope.cli.tui import TargetProblem, options_for
+        from smtpscope.target_options import TargetProblem, options_for
 
         target = self.query_one("#target", Input).value.strip()
         port_text = self.query_one("#port", Input).value.strip()

@@ -17,6 +17,7 @@ from textual.widgets import Button, Footer, Input, Label, Select, Static
 
 from smtpscope.auth import HIDDEN, MECHANISMS, Decoded, decode_blob
 from smtpscope.sanitize import visible
+from smtpscope.tui.keys import OrderedInput
 from smtpscope.tui.widgets.auth_values import hex_dump, render_plain
 
 KIND_LABELS: dict[str, str] = {
@@ -135,7 +136,7 @@ class DecoderScreen(ModalScreen[None]):
             yield Label("AUTH decoder · paste a base64 line, a '334 …' reply or 'AUTH MECH …'",
                         id="decoder-title")
             with Horizontal(classes="decoder-row"):
-                yield Input(self.initial_blob, placeholder="base64", id="decoder-input",
+                yield OrderedInput(self.initial_blob, placeholder="base64", id="decoder-input",
                             compact=True)
                 yield Select(options, id="decoder-mech", compact=True, allow_blank=False,
                              value=self.initial_mechanism or "")

@@ -103,7 +103,7 @@ class HistoryScreen(Screen[None]):
         try:
             recording = read_recording(past.path)
         except RecordingError as exc:
-            self.notify(str(exc), severity="error")
+            self.notify(visible(str(exc)), severity="error", markup=False)
             return
         self.app.push_screen(ReplayScreen(recording, step_mode=False))
 

@@ -14,6 +14,7 @@ from smtpscope.protocol import (
     Rset,
     State,
 )
+from smtpscope.sanitize import visible
 from smtpscope.session import SessionError
 from smtpscope.tui.widgets.data_editor import DataEditor
 
@@ -78,7 +79,7 @@ class MessageFlow:
                 await session.send_content(MessageContent(result.content,
                                                           verbatim=result.verbatim))
         except SessionError as exc:
-            self.notify(str(exc), severity="error")
+            self.notify(visible(str(exc)), severity="error", markup=False)
         self._refresh_state()
 
     async def _envelope(self, result: DataEditor.Result) -> bool:

@@ -10,19 +10,23 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from smtpscope.record import Recording
+from smtpscope.sanitize import visible
 from smtpscope.tui.explain import capabilities_from_entry, explain_entry, selection_text
+from smtpscope.tui.screens.layout import SidePanelLayout
 from smtpscope.tui.widgets.capabilities import CapabilityInspector
+from smtpscope.tui.widgets.key_footer import KeyFooter
 from smtpscope.tui.widgets.status import StatusBar
 from smtpscope.tui.widgets.transcript import TranscriptView
 
 
-class ReplayScreen(Screen[None]):
+class ReplayScreen(SidePanelLayout, Screen[None]):
     """Shows a recording; Space steps forward, P back, A shows all, S starts again."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
+        *SidePanelLayout.SIDE_BINDINGS,
         # Priority: the transcript pane keeps its own arrows, Home and End for moving around.
         Binding("space,n", "step(1)", "Step", priority=True, id="replay.next"),
         Binding("p,backspace", "step(-1)", "Back", priority=True, id="replay.prev"),
@@ -45,7 +49,7 @@ class ReplayScreen(Screen[None]):
                 yield Static("", id="explain")
             with VerticalScroll(id="side"):
                 yield CapabilityInspector(id="capabilities")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         status = self.query_one(StatusBar)
@@ -54,7 +58,8 @@ class ReplayScreen(Screen[None]):
         view = self.query_one(TranscriptView)
         view.explain = explain_entry
         for problem in self.recording.problems:
-            self.notify(problem, title="Recording damaged", severity="warning", timeout=10)
+            self.notify(visible(problem), title="Recording damaged", severity="warning",
+                        timeout=10, markup=False)
         self._show()
         view.focus()
 

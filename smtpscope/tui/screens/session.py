@@ -13,7 +13,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from smtpscope.protocol import (
     END_OF_DATA_VARIANTS,
@@ -29,22 +29,31 @@ from smtpscope.protocol import (
     State,
 )
 from smtpscope.record import Entry, to_text
+from smtpscope.sanitize import visible
 from smtpscope.session import Session, SessionError, SessionOptions
 from smtpscope.transport.tls import TLSInfo
 from smtpscope.tui.explain import explain_entry, selection_text
+from smtpscope.tui.screens.layout import SidePanelLayout
 from smtpscope.tui.screens.message_flow import MessageFlow
+from smtpscope.tui.tls_hints import implicit_tls_hint, looks_like_tls
 from smtpscope.tui.widgets.capabilities import CapabilityInspector
 from smtpscope.tui.widgets.composer import Composer
+from smtpscope.tui.widgets.key_footer import KeyFooter
 from smtpscope.tui.widgets.status import StatusBar
 from smtpscope.tui.widgets.transcript import TranscriptView
 
 BDAT_CHUNK = 64 * 1024
+# RFC 5321 §4.5.3.2.1 allows a server 5 minutes for its banner, but real ones greet at once
+# (Postfix's postscreen may pause a few seconds): after this long a plain client on an
+# implicit-TLS port is told why it is probably still waiting.
+BANNER_HINT_AFTER = 3.0
 
 
-class SessionScreen(MessageFlow, Screen[None]):
+class SessionScreen(SidePanelLayout, MessageFlow, Screen[None]):
     """One live SMTP session. The screen owns the session worker; widgets never do I/O."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
+        *SidePanelLayout.SIDE_BINDINGS,
         Binding("escape", "switch_focus", "Lines", priority=True, id="session.focus"),
         Binding("f2", "ehlo", "EHLO", id="session.ehlo"),
         Binding("f3", "starttls", "STARTTLS", id="session.starttls"),
@@ -86,6 +95,7 @@ class SessionScreen(MessageFlow, Screen[None]):
         self._caps_before: Any = None
         self._caps_stage = ""
         self._asked_about: TLSInfo | None = None  # the TLS session the dialog was shown for
+        self._suggest_tls: str | None = None  # preselected in the F5 dialog after a hint
 
     # -- layout ---------------------------------------------------------------------------
 
@@ -98,7 +108,7 @@ class SessionScreen(MessageFlow, Screen[None]):
                 yield Composer(id="composer")
             with VerticalScroll(id="side"):
                 yield CapabilityInspector(id="capabilities")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         status = self.query_one(StatusBar)
@@ -138,17 +148,39 @@ class SessionScreen(MessageFlow, Screen[None]):
         status = self.query_one(StatusBar)
         status.state = "connecting"
         status.started = time.monotonic()
+        late = self.set_timer(BANNER_HINT_AFTER, lambda: self._greeting_late(session))
         try:
             await session.connect()
         except SessionError as exc:
             status.state = f"failed: {exc.stage}"
-            self.notify(str(exc), title="Connection failed", severity="error", timeout=8)
+            self._toast(str(exc), title="Connection failed", severity="error", timeout=8)
+            if looks_like_tls(session):
+                self._implicit_tls_hint(session, "the server answered with TLS bytes")
             return
+        finally:
+            late.stop()
         if session.stream is not None:
             host, port = session.stream.peer[:2]
             status.peer = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
         self._refresh_state()
         await self._confirm_tls()  # implicit TLS: the certificate came before the banner
+        if self.options.security == "starttls" and session.greeting is not None \
+                and session.greeting.code == 220:
+            # What `openssl s_client -starttls smtp` does: EHLO, STARTTLS, EHLO.
+            await self._ehlo_starttls_ehlo()
+
+    def _greeting_late(self, session: Session) -> None:
+        if session is self.session and session.greeting is None and session.is_open:
+            self._implicit_tls_hint(session, f"no greeting after {BANNER_HINT_AFTER:g} s")
+
+    def _implicit_tls_hint(self, session: Session, why: str) -> None:
+        """A plain client on an implicit-TLS port waits for a banner that never comes."""
+        if self.options.security == "implicit":
+            return
+        self._suggest_tls = "implicit"
+        text = implicit_tls_hint(self.options.host, self.options.port, why)
+        session.transcript.note(text, kind="warning")
+        self._toast(text, title="Implicit TLS port?", severity="warning", timeout=15)
 
     def _on_entry(self, entry: Entry) -> None:
         self.query_one(TranscriptView).add_entry(entry)
@@ -229,23 +261,27 @@ class SessionScreen(MessageFlow, Screen[None]):
             try:
                 await work
             except SessionError as exc:
-                self.notify(str(exc), title=f"{exc.stage} failed", severity="error")
+                self._toast(str(exc), title=f"{exc.stage} failed", severity="error")
             except LocalProtocolError as exc:
                 self._local_refusal(exc)
             except Exception as exc:
                 if self.session is not None:
                     self.session.transcript.note(f"smtpscope error: {exc!r}", kind="error")
-                self.notify(f"{type(exc).__name__}: {exc}", severity="error")
+                self._toast(f"{type(exc).__name__}: {exc}", severity="error")
             finally:
                 self._refresh_state()
 
         self.run_worker(guarded(), group="send")
 
+    def _toast(self, message: str, **options: Any) -> None:
+        """A notification with foreign text made visible and never read as markup."""
+        self.notify(visible(message), markup=False, **options)
+
     def _local_refusal(self, exc: LocalProtocolError) -> None:
         """The engine refused to send: say why where the user is looking, send nothing."""
         if self.session is not None:
             self.session.transcript.note(f"Not sent: {exc}", kind="warning")
-        self.notify(f"Not sent: {exc}", severity="warning")
+        self._toast(f"Not sent: {exc}", severity="warning")
 
     # -- sending ------------------------------------------------------------------------------
 
@@ -254,11 +290,12 @@ class SessionScreen(MessageFlow, Screen[None]):
             self._caps_before = self.session.conn.capabilities
             self._caps_stage = stage
 
-    async def _run(self, command: Command, *, force: bool = False) -> Reply | None:
+    async def _run(self, command: Command, *, force: bool = False,
+                   then_ehlo: bool = False) -> Reply | None:
         """Send one command the way a person would expect, handling the ones that need more."""
         session = self.session
         if session is None or not session.is_open:
-            self.notify("Not connected: press F5 to reconnect.", severity="warning")
+            self._toast("Not connected: press F5 to reconnect.", severity="warning")
             return None
         try:
             if isinstance(command, StartTLS) and not force:
@@ -267,7 +304,7 @@ class SessionScreen(MessageFlow, Screen[None]):
                 self._refresh_tls()
                 if reply.code == 220 and not await self._confirm_tls():
                     return None
-                if reply.code == 220:
+                if reply.code == 220 and not then_ehlo:
                     session.transcript.note("TLS is up: send EHLO again (F2) to see what "
                                             "the server offers now.")
                 return reply
@@ -275,7 +312,7 @@ class SessionScreen(MessageFlow, Screen[None]):
                 return await session.quit()
             reply = await session.command(command, force=force)
         except SessionError as exc:
-            self.notify(str(exc), title=f"{exc.stage} failed", severity="error")
+            self._toast(str(exc), title=f"{exc.stage} failed", severity="error")
             return None
         except LocalProtocolError as exc:
             self._local_refusal(exc)
@@ -300,7 +337,7 @@ class SessionScreen(MessageFlow, Screen[None]):
 
     async def _raw(self, data: bytes, label: str) -> None:
         if self.session is None or not self.session.is_open:
-            self.notify("Not connected: press F5 to reconnect.", severity="warning")
+            self._toast("Not connected: press F5 to reconnect.", severity="warning")
             return
         in_data = self.session.conn.state is State.DATA
         try:
@@ -309,7 +346,7 @@ class SessionScreen(MessageFlow, Screen[None]):
             await self.session.send_raw(data, expect_reply=not in_data or _ends_data(data),
                                         note=label)
         except SessionError as exc:
-            self.notify(str(exc), severity="error")
+            self._toast(str(exc), severity="error")
         self._refresh_state()
 
     # -- actions ------------------------------------------------------------------------------
@@ -319,6 +356,7 @@ class SessionScreen(MessageFlow, Screen[None]):
         view = self.query_one(TranscriptView)
         if view.has_focus:
             self.query_one(Composer).focus()
+            view.resume_follow()  # back to typing: show what the next command brings
             return
         view.focus()
         if view.cursor_row < 0 and view.row_count:
@@ -330,12 +368,20 @@ class SessionScreen(MessageFlow, Screen[None]):
     def action_starttls(self) -> None:
         """STARTTLS and, when it worked, EHLO again: the usual pair, in one key."""
 
-        async def both() -> None:
-            reply = await self._run(StartTLS())
-            if reply is not None and reply.code == 220 and self.session and self.session.is_open:
-                await self._run(Ehlo(self.options.helo_name))
+        self._spawn(self._ehlo_starttls_ehlo())
 
-        self._spawn(both())
+    async def _ehlo_starttls_ehlo(self) -> None:
+        """EHLO if none was sent yet, STARTTLS, and EHLO again once TLS is up."""
+        session = self.session
+        if session is None:
+            return
+        if session.conn.capabilities is None:
+            reply = await self._run(Ehlo(self.options.helo_name))
+            if reply is None or reply.code != 250:
+                return
+        reply = await self._run(StartTLS(), then_ehlo=True)
+        if reply is not None and reply.code == 220 and session.is_open:
+            await self._run(Ehlo(self.options.helo_name))
 
     def action_rset(self) -> None:
         self._spawn(self._run(Rset()))
@@ -350,10 +396,10 @@ class SessionScreen(MessageFlow, Screen[None]):
         try:
             from smtpscope.tui.screens.auth_helper import AuthHelperScreen
         except ImportError:
-            self.notify("The auth helper is not available in this build.", severity="warning")
+            self._toast("The auth helper is not available in this build.", severity="warning")
             return
         if self.session is None or not self.session.is_open:
-            self.notify("Not connected.", severity="warning")
+            self._toast("Not connected.", severity="warning")
             return
         self.app.push_screen(AuthHelperScreen(self.session, on_done=self._refresh_state))
 
@@ -382,7 +428,7 @@ class SessionScreen(MessageFlow, Screen[None]):
         if self.session is None:
             return
         self.app.copy_to_clipboard(to_text(self.session.transcript))
-        self.notify("Transcript copied to the clipboard (redacted).")
+        self._toast("Transcript copied to the clipboard (redacted).")
 
     def action_save_recording(self) -> None:
         if self.recording_path is None:
@@ -391,11 +437,29 @@ class SessionScreen(MessageFlow, Screen[None]):
         try:
             target.write_bytes(self.recording_path.read_bytes())
         except OSError as exc:
-            self.notify(f"Could not save: {exc}", severity="error")
+            self._toast(f"Could not save: {exc}", severity="error")
             return
-        self.notify(f"Recording saved to {target}")
+        self._toast(f"Recording saved to {target}")
 
     def action_reconnect(self) -> None:
+        """F5: a dialog to reconnect, with TLS mode, CA file and verification to change."""
+        from smtpscope.tui.screens.reconnect import ReconnectDialog
+
+        self.app.push_screen(ReconnectDialog(self.options, suggest=self._suggest_tls),
+                             self._reconnect_with)
+
+    def _reconnect_with(self, options: SessionOptions | None) -> None:
+        if options is None:
+            return
+        if (options.port, options.security) != (self.options.port, self.options.security):
+            host = f"[{options.host}]" if ":" in options.host else options.host
+            scheme = {"implicit": "smtps://", "starttls": "submission://"}.get(
+                options.security, "")
+            self.target_label = f"{scheme}{host}:{options.port}"
+            self.query_one(StatusBar).target = self.target_label
+        self.options = options
+        self._suggest_tls = None
+
         async def again() -> None:
             if self.session is not None:
                 await self.session.close()

@@ -13,28 +13,18 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widgets import Static
 
+from smtpscope import auth as _auth
 from smtpscope.auth import HIDDEN, MECHANISMS, Step, show_bytes
+from smtpscope.conversation.auth import STEP_LIMIT
 from smtpscope.protocol import Auth, AuthCancel, AuthResponse, Command, Raw, Reply, explain
 from smtpscope.sanitize import visible
 
 # Shown instead of a password-equivalent value until the user reveals it.
 MASKED = f"{HIDDEN} (Ctrl+R reveals)"
 
-# Values of a secret-bearing step that are safe to show: they are on the wire in clear
-# (challenges, nonces, salt), already masked by the auth module, or plain bookkeeping.
-# Anything else in a secret step (digests, proofs, keys, the response itself) allows an offline
-# guess at the password and stays masked on screen until revealed. An allow-list, so that a
-# value added to a mechanism later is hidden by default rather than leaked by default.
-PUBLIC_LABELS = frozenset({
-    "challenge", "HMAC key", "HMAC input", "server-first", "client nonce", "combined nonce",
-    "server nonce part", "nonce check", "salt (base64)", "salt (hex)", "iterations", "password",
-    "AuthMessage", "ServerSignature expected", "ServerSignature received", "server-final",
-    "server verified", "server error", "prompt", "username", "user", "token", "layout",
-    "authzid", "authcid", "realms offered", "realm chosen", "cnonce", "nc", "qop", "digest-uri",
-    "charset", "A2", "HEX(H(A2))", "rspauth A2", "rspauth HEX(H(A2))", "expected rspauth",
-    "rspauth received", "GS2 header", "client-first", "username (SASLprep + escaped)",
-    "final reply",
-})
+# Values of a secret-bearing step that are safe to show come from each mechanism's
+# ``public_labels`` (an allow-list, so a value added later is hidden by default).
+PUBLIC_LABELS = _auth.PUBLIC_LABELS
 
 # What to do next after the final reply to AUTH, by reply code; the catalogue says what the
 # code means in general, this says what it means for the exchange that just ended.
@@ -77,11 +67,10 @@ def value_is_public(label: str, step_secret: bool) -> bool:
 
 
 # Preferred default, strongest first, among what the server advertises.
-PREFERENCE = ("SCRAM-SHA-256", "SCRAM-SHA-1", "CRAM-MD5", "DIGEST-MD5", "PLAIN", "LOGIN",
-              "OAUTHBEARER", "XOAUTH2")
-TOKEN_MECHANISMS = frozenset({"XOAUTH2", "OAUTHBEARER"})
+PREFERENCE = _auth.preferred()
+TOKEN_MECHANISMS = _auth.TOKEN_MECHANISMS
 # A hostile or broken server can send 334 forever; Auto mode stops and hands over after this.
-AUTO_STEP_LIMIT = 12
+AUTO_STEP_LIMIT = STEP_LIMIT
 
 MODES = (("Step: confirm each line", "step"), ("Auto: whole exchange", "auto"))
 IR_CHOICES = (

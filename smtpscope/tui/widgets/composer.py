@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
 from textual import on
@@ -32,12 +32,28 @@ from smtpscope.tui.completion import (
     state_problem,
 )
 from smtpscope.tui.history_store import HistoryStore
+from smtpscope.tui.keys import OrderedInput
 
 if TYPE_CHECKING:
     from smtpscope.protocol import Capabilities, Command
 
 # -- pure helpers (no widget state; tested directly) ------------------------------------------
 
+
+
+class ComposerInput(OrderedInput):
+    """The composer's line: Enter hands the line to the composer at once, in key order.
+
+    The line is taken (and the input cleared) inside the Enter key's own turn, so a key typed
+    right after Enter starts the next line instead of joining this one.
+    """
+
+    def __init__(self, composer: Composer, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._composer = composer
+
+    async def action_submit(self) -> None:
+        self._composer.submit(self.value)
 
 
 class _CommandSuggester(Suggester):
@@ -133,8 +149,9 @@ class Composer(Widget):
         self._cycle: list[str] = []  # Tab cycling candidates; current one is self._cycle[0]
 
     def compose(self) -> ComposeResult:
-        yield Input(placeholder="EHLO client.example", suggester=_CommandSuggester(self),
-                    id="composer-input", select_on_focus=False)
+        yield ComposerInput(self, placeholder="EHLO client.example",
+                            suggester=_CommandSuggester(self), id="composer-input",
+                            select_on_focus=False)
         yield Static(_IDLE_HINT, id="composer-hint")
 
     @property
@@ -221,11 +238,6 @@ class Composer(Widget):
             self._update_hint()
 
     # -- sending -----------------------------------------------------------------------------
-
-    @on(Input.Submitted, "#composer-input")
-    def _submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        self.submit(event.value)
 
     def action_send_anyway(self) -> None:
         """Send the current line even though it draws a warning (off-script)."""

@@ -24,6 +24,7 @@ from smtpscope.message import (
     format_size,
     parse_draft,
 )
+from smtpscope.tui.keys import OrderedTextArea
 
 if TYPE_CHECKING:
     from smtpscope.protocol import Capabilities
@@ -120,7 +121,8 @@ class DataEditor(ModalScreen["DataEditor.Result | None"]):
         with Vertical(id="data-dialog"):
             title = "Message content (after 354)" if self.after_354 else "New message"
             yield Label(title, id="data-title")
-            yield TextArea(self._initial, id="data-text", soft_wrap=True, tab_behavior="focus")
+            yield OrderedTextArea(self._initial, id="data-text", soft_wrap=True,
+                                  tab_behavior="focus")
             yield Static("", id="data-status")
             with Horizontal(classes="data-options"):
                 yield Checkbox("verbatim (exact bytes, LF line ends)", id="data-verbatim",

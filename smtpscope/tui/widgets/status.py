@@ -12,21 +12,21 @@ from smtpscope.sanitize import visible
 
 
 class StatusBar(Static):
-    """One line of facts about the session; attributes are set by the screen."""
+    """One line of facts about the session (wrapping, never cut); set by the screen."""
 
     DEFAULT_CSS = """
-    StatusBar { height: 1; background: $panel; padding: 0 1; }
+    StatusBar { height: auto; max-height: 3; background: $panel; padding: 0 1; }
     """
 
-    target: reactive[str] = reactive("")
+    target: reactive[str] = reactive("", layout=True)
     """What the user asked to connect to."""
-    peer: reactive[str] = reactive("")
+    peer: reactive[str] = reactive("", layout=True)
     """The address actually connected, ``ip:port``."""
-    tls: reactive[str] = reactive("plain")
+    tls: reactive[str] = reactive("plain", layout=True)
     """TLS state: plain, a version/cipher, or a loud "insecure"."""
     tls_ok: reactive[bool] = reactive(True)
     """False when TLS is off or unverified, to colour it."""
-    state: reactive[str] = reactive("disconnected")
+    state: reactive[str] = reactive("disconnected", layout=True)
     """The engine's session state."""
     started: reactive[float | None] = reactive(None)
     """Monotonic start of the connection, for the elapsed time."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import ClassVar
 
+from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
@@ -18,19 +19,20 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from smtpscope.record.transcript import Entry
-from smtpscope.tui.widgets.transcript_css import LOOK_CLASSES, PALETTE_CLASSES, TRANSCRIPT_CSS
+from smtpscope.tui.widgets.transcript_css import PALETTE_CLASSES, TRANSCRIPT_CSS
+from smtpscope.tui.widgets.transcript_render import render_row
 from smtpscope.tui.widgets.transcript_rows import (
     FOLD_AFTER,
     FOLD_KEEP,
     LATENCY_WIDTH,
-    P_CONT,
     PREFIX_WIDTH,
-    PREFIXES,
     TIMESTAMP_WIDTH,
+    WRAP_LOOKS,
     Explainer,
     Look,
     TranscriptRows,
 )
+from smtpscope.tui.widgets.transcript_wrap import WrapMap
 
 # Rendered strips kept for reuse; a screenful is a few dozen, so this covers several pages.
 _STRIP_CACHE_SIZE = 1024
@@ -72,7 +74,10 @@ class TranscriptView(ScrollView, can_focus=True):
     """Show each reply's latency (time since the command it answers)."""
 
     follow: var[bool] = var(True)
-    """Keep the newest line in view, unless the user has scrolled away from the end."""
+    """Keep the newest line in view; off while the user has scrolled up or picked a line."""
+
+    unseen: reactive[int] = reactive(0)
+    """Rows added while not following; shown as a "N new lines (End)" marker."""
 
     class EntrySelected(Message):
         """The highlighted row now belongs to another entry (or to none)."""
@@ -109,20 +114,22 @@ class TranscriptView(ScrollView, can_focus=True):
         self.lookup = lookup
         """Entry by sequence number; when None the view keeps the entries it is given."""
         self._rows = TranscriptRows(fold_after, fold_keep)
+        self._wrap = WrapMap()
         self._entries: list[Entry] | None = [] if lookup is None else None
         self._cache: LRUCache[tuple[int, int, int, bool], Strip] = LRUCache(_STRIP_CACHE_SIZE)
         self._styles: list[Style] | None = None
         self._cursor = -1
         self._selected_ordinal = -1
         self._pending = False
-        self._was_at_end = True
+        self._shown_rows = 0  # rows published by the last sync
+        self._pinned = False  # a line was selected on purpose: stay on it
+        self._auto_scroll = False  # scrolling done by follow mode, not by the user
 
     # -- adding ------------------------------------------------------------------------------
 
     def add_entry(self, entry: Entry) -> None:
         """Append one entry; the screen is updated once per batch of calls, not per call."""
         if not self._pending:
-            self._was_at_end = self._at_end()
             self._pending = True
             if self.is_mounted:
                 self.call_later(self._sync)
@@ -132,8 +139,6 @@ class TranscriptView(ScrollView, can_focus=True):
 
     def add_entries(self, entries: Iterable[Entry]) -> None:
         """Append many entries and update the screen once."""
-        if not self._pending:
-            self._was_at_end = self._at_end()
         if self._entries is not None:
             entries = list(entries)
             self._entries.extend(entries)
@@ -145,12 +150,16 @@ class TranscriptView(ScrollView, can_focus=True):
     def clear(self) -> None:
         """Remove every row and the selection."""
         self._rows.clear()
+        self._wrap.reset(self._wrap.room)
         if self._entries is not None:
             self._entries.clear()
         self._cursor = -1
         self._selected_ordinal = -1
         self._cache.clear()
-        self._was_at_end = True
+        self._shown_rows = 0
+        self._pinned = False
+        self.follow = True
+        self.unseen = 0
         self._pending = True
         if self.is_mounted:
             self._sync()
@@ -159,25 +168,91 @@ class TranscriptView(ScrollView, can_focus=True):
         return not self.is_mounted or self.scroll_offset.y >= self.max_scroll_y
 
     def _sync(self) -> None:
-        """Publish rows added since the last sync: size, follow, repaint."""
+        """Publish rows added since the last sync: size, follow (or count unseen), repaint."""
         if not self._pending:
             return
         self._pending = False
+        added = max(0, len(self._rows) - self._shown_rows)
+        self._shown_rows = len(self._rows)
         self._update_virtual_size()
-        if self.follow and self._was_at_end and not self.is_vertical_scrollbar_grabbed:
-            self.scroll_end(animate=False, immediate=True, x_axis=False)
-            # A horizontal scrollbar that appears with this batch shortens the viewport only
-            # after layout: scroll again then, or the newest line hides behind it, unless the
-            # user has scrolled away in between.
-            self.call_after_refresh(self._settle_at_end, self.scroll_offset.y)
+        if self.follow and not self.is_vertical_scrollbar_grabbed:
+            self._follow_end()
+        elif added:
+            self.unseen += added
         self.refresh()
 
-    def _settle_at_end(self, followed_to: float) -> None:
-        if self.scroll_offset.y >= followed_to:
+    def _follow_end(self) -> None:
+        """Scroll to the newest line, now and once more after layout.
+
+        A horizontal scrollbar that appears with a batch shortens the viewport only after
+        layout: scroll again then, or the newest line hides behind it.
+        """
+        self._auto_scroll = True
+        try:
             self.scroll_end(animate=False, immediate=True, x_axis=False)
+        finally:
+            self._auto_scroll = False
+        self.call_after_refresh(self._settle_at_end)
+
+    def _settle_at_end(self) -> None:
+        if self.follow:
+            self._auto_scroll = True
+            try:
+                self.scroll_end(animate=False, immediate=True, x_axis=False)
+            finally:
+                self._auto_scroll = False
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        if self._auto_scroll or not self.is_mounted:
+            return
+        if new_value >= self.max_scroll_y:
+            if not self._pinned:
+                self._start_following()
+        elif new_value < old_value:
+            self.follow = False  # the user scrolled up to read: leave them there
+
+    def _start_following(self) -> None:
+        self.follow = True
+        self.unseen = 0
+
+    def resume_follow(self) -> None:
+        """Drop the selection and follow the newest line again (End, or back to the composer)."""
+        self._pinned = False
+        if self._cursor >= 0:
+            self.select_row(-1)
+        self._start_following()
+        if self.is_mounted:
+            self._follow_end()
+        self.refresh()
+
+    def on_resize(self) -> None:
+        self._update_virtual_size()
+        if self.follow:
+            self.call_after_refresh(self._settle_at_end)
+
+    def watch_unseen(self) -> None:
+        self.refresh()
+
+    @property
+    def marker_text(self) -> str:
+        """The "N new lines (End)" marker, or "" while following."""
+        if self.follow or not self.unseen:
+            return ""
+        return f"↓ {self.unseen:,} new line{'s' if self.unseen != 1 else ''} (End)"
+
+    def _wrap_room(self) -> int:
+        """Cells for the text of a wrapped row (one column kept for the edge)."""
+        return max(8, self.scrollable_content_region.width - self._gutter_width() - 1)
 
     def _update_virtual_size(self) -> None:
-        self.virtual_size = Size(self._gutter_width() + self._rows.max_cells, len(self._rows))
+        room = self._wrap_room() if self.is_mounted else self._wrap.room
+        if room != self._wrap.room:
+            self._wrap.reset(room)
+            self._cache.clear()
+        self._wrap.extend(self._rows)
+        height = self._wrap.display_count(len(self._rows))
+        self.virtual_size = Size(self._gutter_width() + self._rows.max_cells, height)
 
     def on_mount(self) -> None:
         self._sync()
@@ -226,10 +301,12 @@ class TranscriptView(ScrollView, can_focus=True):
         if row >= 0:
             top = round(self.scroll_offset.y)
             height = self.scrollable_content_region.height
-            if row < top:
-                self.scroll_to(y=row, animate=False, immediate=True)
-            elif height and row >= top + height:
-                self.scroll_to(y=row - height + 1, animate=False, immediate=True)
+            first = self._wrap.display_of(row)
+            last = first + self._wrap.height_of(row) - 1
+            if first < top:
+                self.scroll_to(y=first, animate=False, immediate=True)
+            elif height and last >= top + height:
+                self.scroll_to(y=last - height + 1, animate=False, immediate=True)
         ordinal = -1 if row < 0 else self._rows.owner[row]
         if ordinal != self._selected_ordinal:
             self._selected_ordinal = ordinal
@@ -246,22 +323,31 @@ class TranscriptView(ScrollView, can_focus=True):
         if not self._rows.toggle_fold(ordinal):
             return False
         self._cache.clear()
+        self._wrap.reset(self._wrap.room)  # rows moved: wrap them again
         self._update_virtual_size()
         if self._cursor >= len(self._rows):
             self._cursor = len(self._rows) - 1
         self.refresh()
         return True
 
+    def _pin(self) -> None:
+        """The user picked a line: stop following so it stays where they put it."""
+        self._pinned = True
+        self.follow = False
+
     def action_cursor_up(self) -> None:
+        self._pin()
         if self._cursor < 0:
             bottom = round(self.scroll_offset.y) + self.scrollable_content_region.height - 1
-            self.select_row(min(bottom, len(self._rows) - 1))
+            bottom = min(bottom, self._wrap.display_count(len(self._rows)) - 1)
+            self.select_row(self._wrap.locate(bottom)[0] if bottom >= 0 else -1)
         else:
             self.select_row(max(0, self._cursor - 1))
 
     def action_cursor_down(self) -> None:
+        self._pin()
         if self._cursor < 0:
-            self.select_row(round(self.scroll_offset.y))
+            self.select_row(self._wrap.locate(round(self.scroll_offset.y))[0])
         else:
             self.select_row(self._cursor + 1)
 
@@ -270,6 +356,7 @@ class TranscriptView(ScrollView, can_focus=True):
         if self._cursor < 0:
             self.scroll_to(y=self.scroll_offset.y - height, animate=False, immediate=True)
         else:
+            self._pin()
             self.select_row(max(0, self._cursor - height))
 
     def action_cursor_page_down(self) -> None:
@@ -277,22 +364,40 @@ class TranscriptView(ScrollView, can_focus=True):
         if self._cursor < 0:
             self.scroll_to(y=self.scroll_offset.y + height, animate=False, immediate=True)
         else:
+            self._pin()
             self.select_row(self._cursor + height)
 
     def action_cursor_first(self) -> None:
+        self._pin()
         self.select_row(0)
 
     def action_cursor_last(self) -> None:
+        """End: the last line, and follow new output again."""
+        self._pinned = False
         self.select_row(len(self._rows) - 1)
-        self.scroll_end(animate=False, immediate=True, x_axis=False)
+        self._start_following()
+        self._follow_end()
 
     def action_clear_selection(self) -> None:
         if self.cursor_row < 0:
             raise SkipAction()  # nothing selected: let Escape close the screen instead
+        self._pinned = False
         self.select_row(-1)
 
     def action_toggle_fold(self) -> None:
-        self.toggle_fold()
+        """Enter: fold or expand a long body, or show a line too wide for the pane whole."""
+        if self.toggle_fold():
+            return
+        entry = self.selected_entry
+        if entry is None or self._cursor < 0:
+            return
+        room = self.scrollable_content_region.width - self._gutter_width() - 1
+        text = self._rows.text[self._cursor]
+        if self._rows.look[self._cursor] in WRAP_LOOKS or cell_len(text) <= room:
+            return
+        from smtpscope.tui.screens.line_viewer import LineViewer
+
+        self.app.push_screen(LineViewer(entry))
 
     def action_toggle_timestamps(self) -> None:
         self.show_timestamps = not self.show_timestamps
@@ -303,7 +408,11 @@ class TranscriptView(ScrollView, can_focus=True):
     def on_click(self, event: events.Click) -> None:
         offset = event.get_content_offset(self)
         if offset is not None:
-            self.select_row(round(self.scroll_offset.y) + offset.y)
+            if self.marker_text and offset.y == self.scrollable_content_region.height - 1:
+                self.resume_follow()  # a click on the "new lines" marker
+                return
+            self._pin()
+            self.select_row(self._wrap.locate(round(self.scroll_offset.y) + offset.y)[0])
 
     def watch_show_timestamps(self) -> None:
         self.set_class(self.show_timestamps, "-timestamps")
@@ -340,60 +449,27 @@ class TranscriptView(ScrollView, can_focus=True):
 
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset
-        row = scroll_y + y
+        display_row = scroll_y + y
         width = self.scrollable_content_region.width
-        if not 0 <= row < len(self._rows):
+        marker = self.marker_text
+        if marker and y == self.scrollable_content_region.height - 1:
+            style = self.rich_style + self._palette()[Look.FOLD] + Style(reverse=True)
+            return Strip([Segment(f" {marker} ", style)]).crop_extend(0, width, self.rich_style)
+        if not 0 <= display_row < self._wrap.display_count(len(self._rows)):
             # Not cached: rows past the end appear as entries arrive.
             return Strip.blank(width, self.rich_style)
-        key = (row, scroll_x, width, row == self._cursor)
+        row, line = self._wrap.locate(display_row)
+        key = (display_row, scroll_x, width, row == self._cursor)
         strip = self._cache.get(key)
         if strip is None:
-            strip = self._render_row(row, scroll_x, width, row == self._cursor)
+            strip = self._render_row(row, line, scroll_x, width, row == self._cursor)
             self._cache[key] = strip
         return strip
 
-    def _render_row(self, row: int, scroll_x: int, width: int, cursor: bool) -> Strip:
+    def _render_row(self, row: int, line: int, scroll_x: int, width: int, cursor: bool) -> Strip:
         """Build one row's strip; its cost depends on the width, never on the line length."""
-        base = self.rich_style
-        rows = self._rows
-        palette = self._palette()
-        n = len(LOOK_CLASSES)
-        gutter_style, stamp_style, lat_style, cursor_style = palette[n : n + 4]
-        look = rows.look[row]
-        style = base + palette[look]
-        if cursor:
-            # Only the background marks the cursor, so the reply colour stays readable.
-            highlight = Style(bgcolor=cursor_style.bgcolor)
-            base, style = base + highlight, style + highlight
-            gutter_style, stamp_style, lat_style = (
-                s + highlight for s in (gutter_style, stamp_style, lat_style)
-            )
-        stamp, lat = rows.gutter(row, self.show_timestamps, self.show_latency)
-        gutter: list[Segment] = []
-        if stamp:
-            gutter.append(Segment(stamp, base + stamp_style))
-        if lat:
-            gutter.append(Segment(lat, base + lat_style))
-        text = rows.text[row]
-        used = len(stamp) + len(lat)
-        room = max(0, width - used)
-        if look in (Look.TLS, Look.TLS_UNVERIFIED):
-            # The rule spans the viewport and does not scroll sideways.
-            label = Strip([Segment(f"── {text[:room]} ", style)]).crop(0, room)
-            segments = [*gutter, *label]
-            if room > label.cell_length:
-                segments.append(Segment("─" * (room - label.cell_length), style))
-            return Strip(segments).crop_extend(0, width, base)
-        prefix = PREFIXES[rows.prefix[row]]
-        prefix_style = base + gutter_style if rows.prefix[row] == P_CONT else style
-        gutter.append(Segment(prefix, prefix_style))
-        room = max(0, room - len(prefix))
-        # Cut by characters first (a character is at least one cell, but for combining
-        # marks) so the cell-exact crop below only ever sees about one screen width.
-        visible_text = text[scroll_x : scroll_x + room + 1] if text.isascii() else None
-        if visible_text is not None:
-            body = Strip([Segment(visible_text, style)]).crop_extend(0, room, base)
-        else:
-            body = Strip([Segment(text[: scroll_x + 2 * room + 2], style)])
-            body = body.crop_extend(scroll_x, scroll_x + room, base)
-        return Strip([*gutter, *body]).crop_extend(0, width, base)
+        return render_row(
+            self._rows, self._wrap, row, line, scroll_x, width, cursor,
+            base=self.rich_style, palette=self._palette(),
+            timestamps=self.show_timestamps, latency=self.show_latency,
+        )

@@ -49,6 +49,11 @@ class Look(IntEnum):
     TLS_UNVERIFIED = 16
 
 
+# smtpscope's own words wrap at the pane width; protocol lines stay one row each.
+WRAP_LOOKS = frozenset(
+    {Look.NOTE, Look.WARNING, Look.ERROR, Look.TLS, Look.TLS_UNVERIFIED, Look.EXPLAIN}
+)
+
 # Prefix codes index PREFIXES; every prefix is three cells wide so the text column lines up.
 P_CLIENT, P_CLIENT_OFF, P_SERVER, P_SERVER_OFF, P_NOTE, P_WARN, P_CONT, P_BLANK, P_RULE = range(9)
 PREFIXES = ("C: ", "C! ", "S: ", "S! ", "-- ", "!! ", " │ ", "   ", "")
@@ -156,7 +161,8 @@ class TranscriptRows:
         self.latency = array("d")  # NaN when the entry has none
         self.seq = array("q")
         self.folds: dict[int, _Fold] = {}
-        self.max_cells = 0
+        self.max_cells = 0  # widest row that does not wrap
+        self.wrappable = array("I")  # rows whose look wraps, ascending
 
     def __len__(self) -> int:
         return len(self.text)
@@ -171,6 +177,9 @@ class TranscriptRows:
         self.look.append(look)
         self.prefix.append(prefix)
         self.owner.append(ordinal)
+        if look in WRAP_LOOKS:
+            self.wrappable.append(len(self.text) - 1)
+            return
         cells = len(text) if text.isascii() else cell_len(text)
         if cells > self.max_cells:
             self.max_cells = cells
@@ -291,6 +300,12 @@ class TranscriptRows:
         self.prefix[start : start + shown] = array("B", [first] + [P_CONT] * (count - 1))
         self.owner[start : start + shown] = array("I", [ordinal]) * count
         self.text[start + count] = self._fold_label(fold)
+        if count != shown:
+            # Rows after the fold moved: so did the wrappable ones among them.
+            moved = count - shown
+            wrappable = self.wrappable
+            for k in range(bisect_right(wrappable, start), len(wrappable)):
+                wrappable[k] += moved
         for line in new_text:
             cells = len(line) if line.isascii() else cell_len(line)
             if cells > self.max_cells:

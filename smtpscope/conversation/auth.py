@@ -1,0 +1,214 @@
+"""One AUTH stepper, sans-IO: the helper screen steps it by hand, ``authenticate`` runs it through.
+
+The stepper turns each server reply into the next client move (the command, the line it
+stands for, the mechanism's computation and the transcript mask) and knows when the exchange
+is over; it never touches the network. :func:`authenticate` is the whole loop over a session.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from smtpscope.auth import MECHANISMS, Mechanism, Step, b64
+from smtpscope.conversation.errors import NotOffered
+from smtpscope.protocol import Auth, AuthCancel, AuthResponse, Capabilities, Command, Raw, Reply
+from smtpscope.session import Session
+from smtpscope.session_types import Stage
+
+# A hostile or broken server can send 334 forever; no exchange runs past this many lines.
+STEP_LIMIT = 12
+
+
+class InitialResponse(StrEnum):
+    """What goes on the AUTH line itself (RFC 4954 §4)."""
+
+    COMPUTED = "ir"  # the mechanism's client-first message, when it has one
+    NONE = "none"  # nothing: the server speaks first with 334
+    EMPTY = "empty"  # "=": an empty initial response
+
+
+@dataclass
+class AuthMove:
+    """One client line of the exchange and everything needed to show or send it."""
+
+    command: Command
+    line: str  # the client line as proposed: base64, "*", "" (no initial response) or "="
+    initial: bool
+    step: Step | None = None  # the mechanism's computation behind the line
+    secret_mask: str | None = None  # what the transcript shows instead of the line
+    challenge: bytes | None = None  # the decoded 334 this answers
+    challenge_text: str = ""  # the 334 as sent (base64)
+    challenge_error: str | None = None  # why the 334 did not decode
+    notes: list[str] = field(default_factory=list)
+    off_script: bool = False  # a typed line that is not base64: sent raw
+
+
+class AuthStepper:
+    """Drives one mechanism through one exchange: ``begin``, then ``receive`` each reply."""
+
+    def __init__(self, mechanism: Mechanism, *, initial: InitialResponse = InitialResponse.COMPUTED,
+                 policy: b64.Policy = b64.Policy.LENIENT) -> None:
+        self.mechanism = mechanism
+        self.initial = initial
+        self.policy = policy
+        self.moves: list[AuthMove] = []
+        self.final: Reply | None = None
+        self.outcome: Step | None = None  # the mechanism's account of the final reply
+
+    @property
+    def name(self) -> str:
+        return self.mechanism.name
+
+    @property
+    def finished(self) -> bool:
+        return self.final is not None
+
+    def begin(self) -> AuthMove:
+        """The AUTH line."""
+        name, notes = self.name, []
+        step: Step | None = None
+        if self.initial is InitialResponse.COMPUTED and type(self.mechanism).client_first:
+            step = self.mechanism.initial_response()
+        if step is not None and step.response is not None:
+            line = step.wire(initial=True).decode("ascii")
+            command: Command = Auth(name, step.response)
+        elif self.initial is InitialResponse.EMPTY:
+            line, command = "=", Auth(name, b"")
+            notes.append("Empty initial response: 'AUTH MECH =' (RFC 4954 §4).")
+        else:
+            line, command = "", Auth(name)
+            if self.initial is InitialResponse.COMPUTED:
+                notes.append(f"{name} has no initial response: the server speaks first (334).")
+        move = AuthMove(command, line, True, step, self._mask(step), notes=notes)
+        self.moves.append(move)
+        return move
+
+    def receive(self, reply: Reply) -> AuthMove | None:
+        """The answer to ``reply``; None when the reply ends the exchange (``final`` is set)."""
+        if reply.code != 334:
+            self.final = reply
+            self.outcome = self.mechanism.finish(reply.code, reply.text)
+            return None
+        text = b"".join(reply.lines).decode("ascii", "replace").strip()
+        move: AuthMove
+        try:
+            challenge, tolerated = b64.decode(text, self.policy) if text else (b"", [])
+        except ValueError as exc:
+            # A challenge we cannot read is answered the only safe way: cancel (RFC 4954).
+            step = Step(None, (), "The challenge is not valid base64: cancelling with '*'.",
+                        cancel=True)
+            move = AuthMove(AuthCancel(), "*", False, step, None, None, text, str(exc))
+        else:
+            step = self.mechanism.respond(challenge)
+            if step.cancel or step.response is None:
+                move = AuthMove(AuthCancel(), "*", False, step, None, challenge, text)
+            else:
+                move = AuthMove(AuthResponse(step.response), step.wire().decode("ascii"), False,
+                                step, self._mask(step), challenge, text)
+            move.notes.extend(tolerated)
+        if len(self.moves) >= STEP_LIMIT and not isinstance(move.command, AuthCancel):
+            move = AuthMove(AuthCancel(), "*", False, None, None, move.challenge, text,
+                            notes=[f"More than {STEP_LIMIT} steps: cancelling."])
+        self.moves.append(move)
+        return move
+
+    def edit(self, move: AuthMove, line: str) -> AuthMove:
+        """``move`` with a hand-typed ``line`` instead of the computed one.
+
+        A line that is not exactly base64 goes out byte for byte, off-script. A typed line is
+        masked in the transcript unless it is empty, ``*`` or ``=``.
+        """
+        if line == move.line:
+            return move
+        command, raw = _command_for(self.name, move.initial, line)
+        mask = move.secret_mask
+        if mask is None and line not in ("", "*", "="):
+            mask = f"[{self.name} response hidden]"
+        if line in ("", "*", "="):
+            mask = None
+        note = "Edited: the line you typed was sent instead of the computed one" + (
+            " (not valid base64: sent raw, off-script)." if raw else ".")
+        edited = AuthMove(command, line, move.initial, move.step, mask, move.challenge,
+                          move.challenge_text, move.challenge_error, [*move.notes, note], raw)
+        self.moves[self.moves.index(move)] = edited
+        return edited
+
+    def _mask(self, step: Step | None) -> str | None:
+        return step.mask if step is not None and step.secret else None
+
+
+def _command_for(mechanism: str, initial: bool, line: str) -> tuple[Command, bool]:
+    """The command for a typed line, and whether it goes out off-script (raw bytes)."""
+    if initial and line == "":
+        return Auth(mechanism), False
+    if initial and line == "=":
+        return Auth(mechanism, b""), False
+    if not initial and line == "*":
+        return AuthCancel(), False
+    try:
+        data = b64.decode_strict(line)
+    except ValueError:
+        if initial:
+            return Raw(f"AUTH {mechanism} {line}\r\n".encode("utf-8", "replace"),
+                       note="AUTH line as typed (not valid base64)"), True
+        return Raw(line.encode("utf-8", "replace") + b"\r\n",
+                   note="AUTH response as typed (not valid base64)"), True
+    return (Auth(mechanism, data) if initial else AuthResponse(data)), False
+
+
+def pick_mechanism(requested: str, caps: Capabilities | None) -> str:
+    """The mechanism to use: ``requested``, or with ``auto`` the most preferred one offered.
+
+    Raises ``NotOffered`` (stage AUTH) when the server offers no AUTH or not that mechanism.
+    """
+    from smtpscope.auth import preferred
+
+    offered = caps.auth_mechanisms if caps is not None else ()
+    if not offered:
+        raise NotOffered("the server does not offer AUTH here (after STARTTLS it may)",
+                         Stage.AUTH)
+    if requested.upper() == "AUTO":
+        for choice in preferred(automatic=True):
+            if choice in offered:
+                return choice
+        raise NotOffered(f"no supported mechanism offered ({', '.join(offered)})", Stage.AUTH)
+    if requested.upper() not in offered:
+        raise NotOffered(f"the server does not offer AUTH {requested.upper()} "
+                         f"(offers {', '.join(offered)})", Stage.AUTH)
+    return requested.upper()
+
+
+def make_mechanism(name: str, session: Session, *, user: str, secret: str,
+                   authzid: str = "") -> Mechanism:
+    """A mechanism object for ``name`` bound to this session's server name and port."""
+    cls = MECHANISMS[name.upper()]
+    opts = session.options
+    return cls(username=user, authzid=authzid,
+               password="" if cls.token_based else secret,
+               token=secret if cls.token_based else None,
+               host=opts.tls_server_name, port=opts.port)
+
+
+async def authenticate(session: Session, mechanism: Mechanism, *,
+                       initial: InitialResponse = InitialResponse.COMPUTED,
+                       on_move: Callable[[AuthMove, Reply | None], None] | None = None,
+                       ) -> Reply:
+    """Run a whole AUTH exchange and return the final reply (235, 535, ... as data).
+
+    ``on_move`` sees each client move with the reply it answers (None for the AUTH line).
+    """
+    stepper = AuthStepper(mechanism, initial=initial)
+    move: AuthMove | None = stepper.begin()
+    reply: Reply | None = None
+    while move is not None:
+        if on_move is not None:
+            on_move(move, reply)
+        if move.challenge_error is not None:
+            session.transcript.note(f"AUTH challenge is not base64 ({move.challenge_error}): "
+                                    "cancelling", kind="warning")
+        reply = await session.command(move.command, secret_mask=move.secret_mask)
+        move = stepper.receive(reply)
+    assert reply is not None
+    return reply

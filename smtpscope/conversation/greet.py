@@ -1,0 +1,109 @@
+"""Greeting (EHLO, LHLO for LMTP, HELO for plain SMTP) and STARTTLS followed by a new greeting."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from enum import StrEnum
+
+from smtpscope.conversation.errors import NotOffered, Rejected
+from smtpscope.protocol import Ehlo, Helo, Lhlo, Reply
+from smtpscope.session import Session
+from smtpscope.session_types import Stage
+
+# Replies to EHLO that mean "no ESMTP here" (RFC 5321 §4.1.4): HELO may still work.
+_NO_ESMTP = frozenset({500, 502})
+
+
+class Dialect(StrEnum):
+    """Which greeting starts the conversation."""
+
+    ESMTP = "esmtp"  # EHLO; HELO when the server does not know EHLO
+    SMTP = "smtp"  # HELO only (RFC 821 servers, or to see what a server does without ESMTP)
+    LMTP = "lmtp"  # LHLO (RFC 2033)
+
+
+class TLSMode(StrEnum):
+    """When to use TLS: STARTTLS if offered, STARTTLS required, implicit TLS, or never."""
+
+    AUTO = "auto"
+    STARTTLS = "starttls"
+    IMPLICIT = "implicit"
+    PLAIN = "plain"
+
+    @classmethod
+    def parse(cls, text: str) -> TLSMode:
+        """``none`` is the command-line word for PLAIN."""
+        return cls.PLAIN if text == "none" else cls(text)
+
+
+def dialect_of(session: Session, requested: Dialect | None = None) -> Dialect:
+    """LMTP sessions greet with LHLO whatever was asked; else the request (ESMTP by default)."""
+    if session.view.lmtp:
+        return Dialect.LMTP
+    return requested or Dialect.ESMTP
+
+
+async def greet(session: Session, dialect: Dialect = Dialect.ESMTP, *,
+                stage: Stage = Stage.EHLO, helo_fallback: bool = True) -> Reply:
+    """Send the greeting for ``dialect``; raise ``Rejected`` unless it is accepted.
+
+    With ``helo_fallback`` an ESMTP greeting refused as unknown (500/502) is retried as HELO.
+    """
+    name = session.options.helo_name
+    if dialect is Dialect.LMTP:
+        reply = await session.command(Lhlo(name))
+    elif dialect is Dialect.SMTP:
+        reply = await session.command(Helo(name))
+    else:
+        reply = await session.command(Ehlo(name))
+        if reply.code in _NO_ESMTP and helo_fallback:
+            session.transcript.note("EHLO not understood: trying HELO (no extensions)",
+                                    kind="warning")
+            reply = await session.command(Helo(name))
+    if reply.code != 250:
+        raise Rejected(stage, f"{'LHLO' if dialect is Dialect.LMTP else 'EHLO/HELO'} rejected",
+                       reply)
+    return reply
+
+
+@dataclass(frozen=True)
+class Secured:
+    """What STARTTLS did: offered or not, its reply, and the greeting inside TLS."""
+
+    offered: bool
+    starttls: Reply | None = None
+    greeting: Reply | None = None
+    tls_at: float | None = None  # loop time when the handshake finished (for timings)
+
+    @property
+    def started(self) -> bool:
+        return self.greeting is not None
+
+
+async def secure(session: Session, mode: TLSMode, dialect: Dialect = Dialect.ESMTP) -> Secured:
+    """STARTTLS (when ``mode`` asks for it) and greet again inside TLS.
+
+    AUTO goes on without TLS when STARTTLS is not offered or refused (with a warning in the
+    transcript); STARTTLS mode raises ``NotOffered``/``Rejected`` at stage TLS instead.
+    A failed handshake raises ``TLSFailed`` from the session.
+    """
+    caps = session.view.capabilities
+    offered = caps is not None and caps.has("STARTTLS")
+    if mode in (TLSMode.PLAIN, TLSMode.IMPLICIT) or session.view.tls is not None:
+        return Secured(offered)
+    if not offered:
+        if mode is TLSMode.STARTTLS:
+            raise NotOffered("the server does not advertise STARTTLS (--tls starttls requires "
+                             "it)", Stage.TLS)
+        session.transcript.note("STARTTLS not offered: going on without TLS", kind="warning")
+        return Secured(False)
+    reply = await session.starttls()
+    if reply.code != 220 or session.view.tls is None:
+        if mode is TLSMode.STARTTLS:
+            raise Rejected(Stage.TLS, "STARTTLS refused", reply)
+        session.transcript.note("STARTTLS refused: going on without TLS", kind="warning")
+        return Secured(True, reply)
+    tls_at = asyncio.get_running_loop().time()
+    again = await greet(session, dialect, stage=Stage.EHLO_TLS, helo_fallback=False)
+    return Secured(True, reply, again, tls_at)

@@ -1,0 +1,180 @@
+"""One message: MAIL, RCPT for each recipient, DATA or BDAT; an outcome per recipient.
+
+LMTP (RFC 2033 §4.2) answers the end of the data once per accepted recipient, in RCPT order;
+those replies are matched back to the recipients here, so a front end can show and count them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from smtpscope.conversation.errors import NotOffered, Rejected
+from smtpscope.protocol import (
+    Bdat,
+    Command,
+    Data,
+    MailFrom,
+    MessageContent,
+    RcptTo,
+    Reply,
+    normalize_line_endings,
+)
+from smtpscope.session import Session
+from smtpscope.session_types import Stage
+
+Params = tuple[tuple[str, str | None], ...]
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """Sender, recipients and their ESMTP parameters."""
+
+    sender: str
+    recipients: tuple[str, ...]
+    mail_params: Params = ()
+    rcpt_params: Params = ()
+
+    def mail(self) -> MailFrom:
+        return MailFrom(self.sender, self.mail_params)
+
+    def rcpts(self) -> list[Command]:
+        return [RcptTo(address, self.rcpt_params) for address in self.recipients]
+
+
+@dataclass
+class RecipientOutcome:
+    """One recipient: the reply to its RCPT and, for LMTP, its own reply after the data."""
+
+    address: str
+    rcpt: Reply | None = None
+    delivery: Reply | None = None
+
+    @property
+    def accepted(self) -> bool:
+        """RCPT accepted (and, when there is a per-recipient delivery reply, that too)."""
+        if self.rcpt is None or not self.rcpt.is_success:
+            return False
+        return self.delivery is None or self.delivery.is_success
+
+
+@dataclass
+class Delivery:
+    """Everything one transaction earned."""
+
+    recipients: list[RecipientOutcome]
+    mail: Reply | None = None
+    data: Reply | None = None  # the 354 to DATA
+    final: tuple[Reply, ...] = field(default=())  # after the dot or BDAT LAST
+    lmtp: bool = False
+
+    @property
+    def accepted(self) -> list[str]:
+        return [r.address for r in self.recipients if r.accepted]
+
+    @property
+    def refused(self) -> list[str]:
+        return [r.address for r in self.recipients if not r.accepted]
+
+    @property
+    def partial(self) -> bool:
+        return bool(self.accepted) and bool(self.refused)
+
+
+def _tally(delivery: Delivery, replies: list[Reply]) -> None:
+    for outcome, reply in zip(delivery.recipients, replies, strict=True):
+        outcome.rcpt = reply
+    if not delivery.accepted:
+        last = replies[-1]
+        raise Rejected(Stage.RCPT, "no recipient accepted", last)
+
+
+def _settle(delivery: Delivery, replies: tuple[Reply, ...]) -> None:
+    """Match the replies after the data to the recipients; raise when nothing was delivered."""
+    delivery.final = replies
+    if delivery.lmtp:
+        took = [r for r in delivery.recipients if r.rcpt is not None and r.rcpt.is_success]
+        for outcome, reply in zip(took, replies, strict=False):
+            outcome.delivery = reply
+        if not delivery.accepted:
+            raise Rejected(Stage.RCPT, "no recipient accepted the message", replies[-1])
+        return
+    if replies[-1].code != 250:
+        raise Rejected(Stage.DOT, "message refused after the final dot", replies[-1])
+
+
+def new_delivery(session: Session, envelope: Envelope) -> Delivery:
+    """An empty Delivery for ``envelope``: one outcome per recipient, none known yet."""
+    return Delivery([RecipientOutcome(a) for a in envelope.recipients], lmtp=session.view.lmtp)
+
+
+async def send_message(
+    session: Session,
+    envelope: Envelope,
+    content: bytes,
+    *,
+    pipeline: bool = False,
+    bdat: bool = False,
+    stop_after: Stage | None = None,
+    on_stage: Callable[[Stage], None] | None = None,
+    delivery: Delivery | None = None,
+) -> Delivery:
+    """Run one transaction; returns the Delivery, raises ``Rejected`` where it stops.
+
+    ``pipeline`` sends MAIL, every RCPT and DATA in one write (only if PIPELINING is offered;
+    otherwise a warning and one at a time). ``bdat`` sends the content as one BDAT LAST
+    chunk (CHUNKING required). ``stop_after`` MAIL or RCPT ends before the content.
+    Pass ``delivery`` (from :func:`new_delivery`) to keep what was learnt when a step raises.
+    """
+    def stage(value: Stage) -> None:
+        if on_stage is not None:
+            on_stage(value)
+
+    view = session.view
+    if delivery is None:
+        delivery = new_delivery(session, envelope)
+    caps = view.capabilities
+    if pipeline and not (caps is not None and caps.has("PIPELINING")):
+        session.transcript.note("the server does not advertise PIPELINING: sending one "
+                                "command at a time", kind="warning")
+        pipeline = False
+    stage(Stage.MAIL)
+    data_reply: Reply | None = None
+    if pipeline:
+        commands: list[Command] = [envelope.mail(), *envelope.rcpts()]
+        with_data = not bdat and stop_after not in (Stage.MAIL, Stage.RCPT)
+        if with_data:
+            commands.append(Data())
+        replies = await session.pipeline(commands)
+        delivery.mail = replies[0]
+        if replies[0].code != 250:
+            raise Rejected(Stage.MAIL, "MAIL FROM rejected", replies[0])
+        stage(Stage.RCPT)
+        _tally(delivery, replies[1:1 + len(envelope.recipients)])
+        data_reply = replies[-1] if with_data else None
+    else:
+        delivery.mail = await session.command(envelope.mail())
+        if delivery.mail.code != 250:
+            raise Rejected(Stage.MAIL, "MAIL FROM rejected", delivery.mail)
+        if stop_after is Stage.MAIL:
+            return delivery
+        stage(Stage.RCPT)
+        _tally(delivery, [await session.command(cmd) for cmd in envelope.rcpts()])
+    if stop_after in (Stage.MAIL, Stage.RCPT):
+        return delivery
+    stage(Stage.DATA)
+    if bdat:
+        if caps is None or not caps.has("CHUNKING"):
+            raise NotOffered("the server does not advertise CHUNKING (BDAT)", Stage.DATA)
+        stage(Stage.DOT)
+        chunk = normalize_line_endings(content)
+        _settle(delivery, await session.command_replies(Bdat(chunk, last=True)))
+        return delivery
+    if data_reply is None:
+        data_reply = await session.command(Data())
+    delivery.data = data_reply
+    if data_reply.code != 354:
+        raise Rejected(Stage.DATA, "DATA refused", data_reply)
+    stage(Stage.DOT)
+    _settle(delivery, await session.deliver(MessageContent(content)))
+    return delivery

@@ -1,0 +1,202 @@
+"""The send queue: lines typed or pasted ahead of the server, released as the engine allows.
+
+A person at a terminal types ahead: the next command before the last reply, a whole pasted
+MAIL/RCPT/DATA block, a message after DATA. The queue keeps every such line, in order, and
+releases it the moment the engine says it may go: at once inside a PIPELINING group, after
+the reply it waits for otherwise (RFC 2920; the engine's ``must_wait`` decides, the queue has
+no rules of its own). Nothing is dropped: a line the engine refuses stays at the head,
+*blocked* with the reason, until it is cancelled or sent anyway.
+
+Lines after a ``DATA`` (typed or pasted before its 354 arrives) are message content: each
+goes out exactly as typed plus CRLF, and ``.`` alone ends the message. If the DATA is refused
+those lines are blocked rather than sent as commands.
+
+No I/O here: a front end calls :meth:`SendQueue.take_ready` whenever a reply arrives or a line
+is added, sends what it gets in that order, and calls :meth:`SendQueue.started` for each line
+once the engine has it.
+"""
+
+from __future__ import annotations
+
+import enum
+import itertools
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from smtpscope.protocol import Command, Connection, Raw, State
+from smtpscope.protocol.checks import command_kind
+from smtpscope.protocol.state import projected_after
+
+__all__ = ["DATA_REFUSED", "LineKind", "QueuedLine", "SendQueue", "content_line_bytes",
+           "dot_line_warning"]
+
+DATA_REFUSED = "not sent: the server did not accept DATA, so these message lines have no home"
+
+
+class LineKind(enum.Enum):
+    COMMAND = "command"  # a parsed command; the engine validates it when it goes
+    RAW = "raw"  # exact bytes (raw mode): waits until nothing is in flight
+    CONTENT = "content"  # one line of message content after a 354
+    END = "end"  # the "." line that ends the message content
+
+
+@dataclass(eq=False)
+class QueuedLine:
+    """One line waiting to be sent. ``blocked`` says why it cannot go (it stays until acted on)."""
+
+    id: int
+    kind: LineKind
+    text: str
+    command: Command | None = None
+    data: bytes = b""
+    force: bool = False
+    blocked: str | None = None
+
+
+def content_line_bytes(text: str) -> bytes:
+    """A line of message content as sent: exactly as typed, then CRLF."""
+    return text.encode("utf-8") + b"\r\n"
+
+
+def dot_line_warning(text: str) -> str | None:
+    """A content line starting with ``.`` that is not the end: the server removes that dot."""
+    if text.startswith(".") and text != ".":
+        return (f"this line starts with '.': the server drops the first dot (RFC 5321 "
+                f"§4.5.2) and stores {text[1:]!r}; type '..' to keep one")
+    return None
+
+
+class SendQueue:
+    """Lines waiting for the engine, oldest first."""
+
+    def __init__(self) -> None:
+        self._items: list[QueuedLine] = []
+        self._in_transit: list[QueuedLine] = []
+        self._ids = itertools.count(1)
+
+    # -- looking -----------------------------------------------------------------------------
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __iter__(self) -> Iterator[QueuedLine]:
+        return iter(list(self._items))
+
+    @property
+    def head(self) -> QueuedLine | None:
+        return self._items[0] if self._items else None
+
+    def projected_state(self, conn: Connection) -> State:
+        """The state once everything in flight and queued has gone well."""
+        state = conn.projected_state
+        for item in (*self._in_transit, *self._items):
+            if item.kind is LineKind.COMMAND and item.command is not None:
+                state = projected_after(state, command_kind(item.command))
+            elif item.kind is LineKind.END:
+                state = State.IDENT
+        return state
+
+    def expects_content(self, conn: Connection) -> bool:
+        """True when the next line added is message content (after DATA, before ``.``)."""
+        return self.projected_state(conn) is State.DATA
+
+    # -- adding ------------------------------------------------------------------------------
+
+    def _add(self, item: QueuedLine) -> QueuedLine:
+        self._items.append(item)
+        return item
+
+    def add_command(self, command: Command, text: str, *, force: bool = False) -> QueuedLine:
+        return self._add(QueuedLine(next(self._ids), LineKind.COMMAND, text, command,
+                                    force=force))
+
+    def add_raw(self, data: bytes, text: str) -> QueuedLine:
+        return self._add(QueuedLine(next(self._ids), LineKind.RAW, text, Raw(data), data))
+
+    def add_content(self, text: str) -> QueuedLine:
+        """A message line after DATA; ``.`` alone is the end of the message."""
+        kind = LineKind.END if text == "." else LineKind.CONTENT
+        return self._add(QueuedLine(next(self._ids), kind, text, data=content_line_bytes(text)))
+
+    # -- cancelling --------------------------------------------------------------------------
+
+    def cancel(self, item_id: int | None = None) -> QueuedLine | None:
+        """Remove a line not yet sent (the newest when no id is given); None if none."""
+        if not self._items:
+            return None
+        if item_id is None:
+            return self._items.pop()
+        for i, item in enumerate(self._items):
+            if item.id == item_id:
+                return self._items.pop(i)
+        return None
+
+    def block(self, item: QueuedLine, reason: str) -> None:
+        """The engine refused ``item`` when it went: put it back at the head, blocked."""
+        if item in self._in_transit:
+            self._in_transit.remove(item)
+        item.blocked = reason
+        self._items.insert(0, item)
+        self._items.sort(key=lambda queued: queued.id)
+
+    def force_head(self) -> QueuedLine | None:
+        """Send the blocked head anyway (off-script) the next time lines are taken."""
+        head = self.head
+        if head is None or head.blocked is None:
+            return None
+        head.blocked = None
+        head.force = True
+        return head
+
+    # -- releasing ---------------------------------------------------------------------------
+
+    def take_ready(self, conn: Connection) -> list[QueuedLine]:
+        """Every line that may be sent now, in order; they are in transit until ``started``."""
+        taken: list[QueuedLine] = []
+        while self._items:
+            head = self._items[0]
+            if head.blocked is not None or not self._may_go(head, conn):
+                break
+            taken.append(self._items.pop(0))
+            self._in_transit.append(head)
+        return taken
+
+    def started(self, item: QueuedLine) -> None:
+        """The engine has ``item`` now (sent, or refused and blocked)."""
+        if item in self._in_transit:
+            self._in_transit.remove(item)
+
+    def _may_go(self, item: QueuedLine, conn: Connection) -> bool:
+        ahead = self._in_transit
+        if item.kind in (LineKind.CONTENT, LineKind.END):
+            if any(a.kind is not LineKind.CONTENT for a in ahead) or conn.pending:
+                return False
+            if conn.state is State.DATA:
+                return True
+            if conn.state is not State.CLOSED and not ahead:
+                self._block_orphaned_content()
+            return False
+        if item.kind is LineKind.RAW or item.force:
+            return not ahead and not conn.pending and conn.state is not State.GREETING
+        if any(a.kind is not LineKind.COMMAND for a in ahead):
+            return False
+        assert item.command is not None
+        commands = tuple(a.command for a in ahead if a.command is not None)
+        return not conn.must_wait(item.command, commands)
+
+    def _block_orphaned_content(self) -> None:
+        # The DATA these lines followed got no 354: block the message up to its "." so none
+        # of it is taken for a command.
+        for item in self._items:
+            if item.kind not in (LineKind.CONTENT, LineKind.END):
+                break
+            item.blocked = DATA_REFUSED
+            if item.kind is LineKind.END:
+                break
+
+    def cancel_blocked(self) -> list[QueuedLine]:
+        """Remove every blocked line; returns them."""
+        gone = [item for item in self._items if item.blocked is not None]
+        self._items = [item for item in self._items if item.blocked is None]
+        return gone
+

@@ -1,0 +1,159 @@
+"""Keys in the order typed: an ordering guard for every text input, and the app's key gate.
+
+Textual (8.x) inserts printable keys in ``Input._on_key``/``TextArea._on_key`` but runs Enter,
+Tab, Backspace and the arrows as bindings only after the key has bubbled up to the app
+(Textualize/textual#6605). Keys that arrive faster than that round trip overtake each other:
+``NOOP`` Enter ``RSET`` Enter becomes ``NOOPRSET`` twice. Two pieces fix it:
+
+- :class:`OrderedKeys`, mixed into an input, runs a key's bindings (the same chain the app
+  would walk: the input, its ancestors, the screen, the app) inside ``_on_key``, in turn with
+  the printable keys queued behind it.
+- :class:`KeyGate`, mixed into the app, hands a guarded input one key (or paste) at a time
+  and holds the next until the input has handled it. A key that moves the focus (Tab between
+  the helper's fields) then sends the keys after it to the newly focused input, as typed.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from typing import TYPE_CHECKING, Any
+
+from textual import events
+from textual.widgets import Input, TextArea
+
+if TYPE_CHECKING:
+    from textual.app import App
+
+# A guarded input that never handles a key it was given (removed while keys were queued for
+# it) must not hold the keyboard for ever.
+STUCK_AFTER = 1.0
+
+_RELEASING = object()
+
+
+class OrderedKeys:
+    """Mixin placed before ``Input``/``TextArea``: every key is handled where it is received."""
+
+    if TYPE_CHECKING:
+        app: App[Any]
+
+    async def on_event(self, event: events.Event) -> None:
+        try:
+            await super().on_event(event)  # type: ignore[misc]
+        finally:
+            if isinstance(event, events.Key | events.Paste):
+                key_handled(self.app, event)
+
+    def _handles_natively(self, event: events.Key) -> bool:
+        """True for keys the widget's own ``_on_key`` acts on (it runs right after ours)."""
+        return event.is_printable
+
+    async def _on_key(self, event: events.Key) -> None:
+        # Textual calls every ``_on_key`` along the MRO, ours first; preventing the default
+        # stops the base class from handling a key a binding already took.
+        if self._handles_natively(event):
+            return
+        if await run_bindings_now(self.app, event.key):
+            event.stop()
+            event.prevent_default()
+
+    def _on_unmount(self) -> None:
+        gate = getattr(self.app, "_key_gate", None)
+        if isinstance(gate, _Gated) and gate.target is self:
+            key_handled(self.app, gate.event)
+
+
+class OrderedInput(OrderedKeys, Input):
+    """An ``Input`` whose Enter, Tab, Backspace and arrows keep their place among typed keys."""
+
+
+class OrderedTextArea(OrderedKeys, TextArea):
+    """A ``TextArea`` whose Backspace, arrows and Escape keep their place among typed keys."""
+
+    def _handles_natively(self, event: events.Key) -> bool:
+        if event.is_printable or event.key == "enter":
+            return not self.read_only
+        return self.tab_behavior == "indent" and event.key in ("tab", "escape")
+
+
+async def run_bindings_now(app: App[Any], key: str) -> bool:
+    """Run the non-priority bindings for ``key`` from the focused widget up; True if one ran.
+
+    Textual keeps this walk private (``App._check_bindings``); without it the key takes the
+    usual bubbling route, which is still correct, only not ordered.
+    """
+    check = getattr(app, "_check_bindings", None)
+    if check is None:
+        return False
+    return bool(await check(key))
+
+
+class _Gated:
+    __slots__ = ("event", "since", "target")
+
+    def __init__(self, event: events.Event, target: object) -> None:
+        self.event = event
+        self.target = target
+        self.since = time.monotonic()
+
+
+def key_handled(app: object, event: events.Event) -> None:
+    """A guarded input has finished with ``event``: let the app hand it the next key."""
+    done = getattr(app, "_key_done", None)
+    if done is not None:
+        done(event)
+
+
+class KeyGate:
+    """Mixin for the ``App``: one key at a time to a guarded input, the rest held in order."""
+
+    if TYPE_CHECKING:
+        focused: Any
+
+        def call_next(self, callback: Any, *args: Any) -> bool: ...
+
+    _key_gate: object | None = None
+    _held_keys: deque[events.Event] | None = None
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key | events.Paste) and not event.is_forwarded:
+            held = self._held_keys
+            if held is None:
+                held = self._held_keys = deque()
+            gate = self._key_gate
+            if isinstance(gate, _Gated) and time.monotonic() - gate.since > STUCK_AFTER:
+                self._key_gate = gate = None
+                self._release_held_soon()
+            if gate is not None or held:
+                held.append(event)
+                return
+            await self._dispatch_key(event)
+            return
+        await super().on_event(event)  # type: ignore[misc]
+
+    async def _dispatch_key(self, event: events.Event) -> None:
+        target = self.focused
+        gated = isinstance(target, OrderedKeys)
+        if gated:
+            self._key_gate = _Gated(event, target)
+        await super().on_event(event)  # type: ignore[misc]
+        if gated and not event.is_forwarded:
+            self._key_gate = None  # a priority binding took it: it never reached the input
+
+    def _key_done(self, event: events.Event) -> None:
+        gate = self._key_gate
+        if isinstance(gate, _Gated) and gate.event is event:
+            self._release_held_soon()
+
+    def _release_held_soon(self) -> None:
+        # Still closed while the release waits its turn, so a key arriving meanwhile queues
+        # behind the held ones instead of overtaking them.
+        self._key_gate = _RELEASING
+        self.call_next(self._release_held)
+
+    async def _release_held(self) -> None:
+        self._key_gate = None
+        held = self._held_keys
+        while held and self._key_gate is None:
+            await self._dispatch_key(held.popleft())

@@ -1,0 +1,105 @@
+"""F5: reconnect to the same server, with the TLS mode, CA file and verification changed."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, Select, Switch
+
+from smtpscope.sanitize import visible
+from smtpscope.session import SessionOptions
+
+TLS_MODES = [
+    ("plain (no TLS unless you send STARTTLS)", "plain"),
+    ("STARTTLS (EHLO, STARTTLS, EHLO on connect)", "starttls"),
+    ("implicit TLS (smtps://, usually port 465)", "implicit"),
+]
+
+
+class ReconnectDialog(ModalScreen["SessionOptions | None"]):
+    """Returns new options to connect with, or None when cancelled."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel", id="reconnect.cancel"),
+        Binding("ctrl+s", "connect", "Connect", id="reconnect.connect"),
+    ]
+
+    def __init__(self, options: SessionOptions, *, suggest: str | None = None) -> None:
+        super().__init__()
+        self._options = options
+        self._suggest = suggest
+
+    def compose(self) -> ComposeResult:
+        opts = self._options
+        mode = self._suggest or (opts.security if opts.security in
+                                 ("plain", "starttls", "implicit") else "plain")
+        where = f"[{opts.host}]" if ":" in opts.host else opts.host
+        with Vertical(id="reconnect-box", classes="dialog"):
+            yield Label(Text(f"Reconnect to {visible(where)}"), classes="dialog-title")
+            yield Label("Port")
+            yield Input(str(opts.port), id="reconnect-port", type="integer")
+            yield Label("TLS")
+            yield Select(TLS_MODES, value=mode, allow_blank=False, id="reconnect-tls")
+            yield Label("CA file (empty: the system's trust store)")
+            yield Input(opts.cafile or "", placeholder="/path/to/ca.pem", id="reconnect-cafile")
+            with Horizontal(classes="buttons"):
+                yield Label("Insecure: do not verify the certificate (recorded) ")
+                yield Switch(not opts.verify, id="reconnect-insecure")
+            yield Label("", id="reconnect-error", classes="error")
+            with Horizontal(classes="buttons"):
+                yield Button("Connect", variant="primary", id="reconnect-go")
+                yield Button("Cancel", id="reconnect-cancel")
+
+    def on_mount(self) -> None:
+        # F5 then Enter reconnects as before; Tab reaches the fields to change.
+        self.query_one("#reconnect-go", Button).focus()
+
+    def chosen(self) -> SessionOptions | str:
+        """The options the form describes, or why they cannot be used."""
+        port_text = self.query_one("#reconnect-port", Input).value.strip()
+        try:
+            port = int(port_text)
+        except ValueError:
+            return f"Port {port_text!r} is not a number."
+        if not 0 < port < 65536:
+            return f"Port {port} is out of range (1-65535)."
+        cafile = self.query_one("#reconnect-cafile", Input).value.strip() or None
+        if cafile is not None and not os.path.isfile(cafile):
+            return f"CA file {cafile!r} does not exist."
+        mode = self.query_one("#reconnect-tls", Select).value
+        insecure = self.query_one("#reconnect-insecure", Switch).value
+        # A changed port or TLS mode may lead elsewhere: MX candidates no longer apply.
+        route = self._options.route if port == self._options.port else ()
+        return dataclasses.replace(self._options, port=port, security=str(mode),
+                                   cafile=cafile, verify=not insecure, route=route)
+
+    def action_connect(self) -> None:
+        result = self.chosen()
+        if isinstance(result, str):
+            self.query_one("#reconnect-error", Label).update(Text(visible(result)))
+            return
+        self.dismiss(result)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    @on(Button.Pressed, "#reconnect-go")
+    def _go(self) -> None:
+        self.action_connect()
+
+    @on(Button.Pressed, "#reconnect-cancel")
+    def _cancel(self) -> None:
+        self.action_cancel()
+
+    @on(Input.Submitted)
+    def _submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.action_connect()

@@ -1,0 +1,146 @@
+"""The send queue against the real engine: what goes at once, what waits, what is blocked."""
+
+from __future__ import annotations
+
+from smtpscope.conversation.send_queue import (
+    DATA_REFUSED,
+    LineKind,
+    SendQueue,
+    dot_line_warning,
+)
+from smtpscope.protocol import Connection, Data, Ehlo, MailFrom, Noop, Quit, RcptTo, Rset, State
+
+
+def greeted(*caps: str) -> Connection:
+    """An engine after the banner and an EHLO answered with ``caps``."""
+    conn = Connection()
+    conn.receive_data(b"220 mx.test ESMTP\r\n")
+    conn.next_event()
+    conn.send(Ehlo("client.test"))
+    lines = ["mx.test", *caps]
+    conn.receive_data(b"".join(f"250{'-' if i < len(lines) - 1 else ' '}{line}\r\n".encode()
+                               for i, line in enumerate(lines)))
+    conn.next_event()
+    assert conn.state is State.IDENT
+    return conn
+
+
+def send(conn: Connection, queue: SendQueue) -> list[str]:
+    """Take what may go and give it to the engine, as a front end does; returns the texts."""
+    sent = []
+    for item in queue.take_ready(conn):
+        queue.started(item)
+        if item.kind is LineKind.COMMAND:
+            assert item.command is not None
+            conn.send(item.command, force=item.force)
+        else:
+            conn.send_raw(item.data, expect_reply=item.kind is not LineKind.CONTENT)
+        sent.append(item.text)
+    return sent
+
+
+def reply(conn: Connection, line: bytes) -> None:
+    conn.receive_data(line + b"\r\n")
+    conn.next_event()
+
+
+def test_pipelining_releases_a_mail_rcpt_data_group_at_once_and_waits_after_data() -> None:
+    conn, queue = greeted("PIPELINING"), SendQueue()
+    for command, text in ((MailFrom("a@x.test"), "MAIL"), (RcptTo("b@x.test"), "RCPT 1"),
+                          (RcptTo("c@x.test"), "RCPT 2"), (Data(), "DATA")):
+        queue.add_command(command, text)
+    assert queue.expects_content(conn)  # the next line typed is message content
+    queue.add_content("Subject: hi")
+    queue.add_content("")
+    queue.add_content(".")
+    queue.add_command(Quit(), "QUIT")
+    assert send(conn, queue) == ["MAIL", "RCPT 1", "RCPT 2", "DATA"]
+    for code in (b"250 ok", b"250 ok", b"250 ok"):
+        reply(conn, code)
+        assert send(conn, queue) == []  # the content waits for the 354, not for these
+    reply(conn, b"354 go ahead")
+    assert send(conn, queue) == ["Subject: hi", "", "."]
+    assert send(conn, queue) == []  # QUIT waits: the end of data ends the group
+    reply(conn, b"250 queued")
+    assert send(conn, queue) == ["QUIT"]
+    assert len(queue) == 0
+
+
+def test_without_pipelining_each_line_waits_for_the_reply_before() -> None:
+    conn, queue = greeted("SIZE 1000"), SendQueue()
+    queue.add_command(Noop(), "NOOP")
+    queue.add_command(Rset(), "RSET")
+    assert send(conn, queue) == ["NOOP"]
+    assert [i.text for i in queue] == ["RSET"]  # queued, not dropped
+    reply(conn, b"250 ok")
+    assert send(conn, queue) == ["RSET"]
+
+
+def test_a_group_ender_holds_back_what_follows_even_with_pipelining() -> None:
+    conn, queue = greeted("PIPELINING"), SendQueue()
+    queue.add_command(Ehlo("again.test"), "EHLO")
+    queue.add_command(MailFrom("a@x.test"), "MAIL")
+    assert send(conn, queue) == ["EHLO"]
+    reply(conn, b"250 mx.test")
+    assert send(conn, queue) == ["MAIL"]
+
+
+def test_nothing_goes_before_the_greeting() -> None:
+    conn, queue = Connection(), SendQueue()
+    queue.add_command(Ehlo("early.test"), "EHLO")
+    assert send(conn, queue) == []
+    reply(conn, b"220 mx.test")
+    assert send(conn, queue) == ["EHLO"]
+
+
+def test_lines_after_a_refused_data_are_blocked_not_sent_as_commands() -> None:
+    conn, queue = greeted("PIPELINING"), SendQueue()
+    queue.add_command(MailFrom("a@x.test"), "MAIL")
+    queue.add_command(RcptTo("nobody@x.test"), "RCPT")
+    queue.add_command(Data(), "DATA")
+    queue.add_content("Subject: lost")
+    queue.add_content(".")
+    queue.add_command(Quit(), "QUIT")
+    assert send(conn, queue) == ["MAIL", "RCPT", "DATA"]
+    reply(conn, b"250 ok")
+    reply(conn, b"550 no such user")
+    reply(conn, b"554 no valid recipients")
+    assert send(conn, queue) == []
+    assert [(i.text, i.blocked) for i in queue] == [
+        ("Subject: lost", DATA_REFUSED), (".", DATA_REFUSED), ("QUIT", None)]
+    assert [i.text for i in queue.cancel_blocked()] == ["Subject: lost", "."]
+    assert send(conn, queue) == ["QUIT"]
+
+
+def test_cancel_and_block_keep_order_and_force_sends_anyway() -> None:
+    conn, queue = greeted(), SendQueue()
+    first = queue.add_command(Noop(), "NOOP")
+    queue.add_command(Rset(), "RSET")
+    queue.add_command(Noop(), "NOOP 2")
+    assert queue.cancel() is not None and [i.text for i in queue] == ["NOOP", "RSET"]
+    taken = queue.take_ready(conn)
+    assert taken == [first]
+    queue.block(first, "refused by the engine")
+    assert [i.text for i in queue] == ["NOOP", "RSET"] and queue.head is first
+    assert queue.take_ready(conn) == []
+    assert queue.force_head() is first
+    assert [i.text for i in queue.take_ready(conn)] == ["NOOP"]
+
+
+def test_projected_state_runs_through_in_flight_and_queued_lines() -> None:
+    conn, queue = greeted("PIPELINING"), SendQueue()
+    queue.add_command(MailFrom("a@x.test"), "MAIL")
+    assert queue.projected_state(conn) is State.MAIL
+    send(conn, queue)
+    queue.add_command(RcptTo("b@x.test"), "RCPT")
+    assert queue.projected_state(conn) is State.RCPT
+    queue.add_command(Data(), "DATA")
+    queue.add_content(".")
+    assert queue.projected_state(conn) is State.IDENT
+
+
+def test_dot_lines_are_warned_and_the_terminator_is_not() -> None:
+    assert dot_line_warning(".") is None
+    assert dot_line_warning("plain") is None
+    warning = dot_line_warning(".hidden")
+    assert warning is not None and "'hidden'" in warning

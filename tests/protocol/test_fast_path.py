@@ -1,0 +1,81 @@
+"""The engine's fast paths (remembered replies, outcome tables) agree with the slow ones."""
+
+from __future__ import annotations
+
+from smtpscope.protocol import NEED_DATA, Connection, MailFrom, RcptTo, Reply
+from smtpscope.protocol import replies as replies_module
+from smtpscope.protocol.connection import _SPECIAL, _outcomes
+from smtpscope.protocol.replies import ReplyReader
+from smtpscope.protocol.state import RULES, State, is_expected, next_state
+
+
+def frames_of(data: bytes) -> list[tuple[object, ...]]:
+    reader = ReplyReader()
+    reader.receive_data(data)
+    out = []
+    while (frame := reader.next_frame()) is not None:
+        out.append(frame)
+    return out
+
+
+def test_outcome_table_matches_next_state_for_every_kind_and_code() -> None:
+    for kind, rule in RULES.items():
+        if kind in _SPECIAL:
+            continue
+        table, failure = _outcomes(kind)
+        for state in rule.valid_in or set(State):
+            for code in range(200, 600):
+                if code == 421:
+                    continue  # handled before the table, as in next_state
+                target, expected, _ = table.get(code, failure)
+                after = state if target is None else target
+                assert after is next_state(state, kind, code, State.IDENT), (kind, state, code)
+                assert expected == is_expected(kind, code), (kind, code)
+
+
+def test_remembered_replies_equal_freshly_parsed_ones() -> None:
+    replies_module._FINALS.clear()
+    replies_module._GROUPS.clear()
+    data = b"250 2.1.5 Ok\r\n250-mx\r\n250-PIPELINING\r\n250 SIZE 10\r\n"
+    first = frames_of(data)
+    second = frames_of(data)  # now served from memory
+    assert first == second
+    assert second[0] == (250, (b"2.1.5 Ok",), b"250 2.1.5 Ok\r\n", second[0][3], ())
+    assert str(second[0][3]) == "2.1.5"
+    assert second[1][1] == (b"mx", b"PIPELINING", b"SIZE 10")
+
+
+def test_reply_needing_a_warning_is_never_served_from_memory() -> None:
+    # An enhanced code of the wrong class warns every time, however often it comes.
+    for _ in range(3):
+        (frame,) = frames_of(b"250 5.1.1 odd\r\n")
+        assert any("does not match" in w for w in frame[4])  # type: ignore[union-attr]
+    for _ in range(3):
+        (frame,) = frames_of(b"250-5.1.1 a\r\n250 5.1.1 odd\r\n")
+        assert any("does not match" in w for w in frame[4])  # type: ignore[union-attr]
+
+
+def test_memory_stays_bounded_under_endless_unique_replies() -> None:
+    lines = b"".join(b"250 2.0.0 queued as %012d\r\n" % i for i in range(20_000))
+    assert len(frames_of(lines)) == 20_000
+    assert len(replies_module._FINALS) <= replies_module._MEMO_MAX
+    groups = b"".join(b"250-host%d\r\n250 OK\r\n" % i for i in range(5_000))
+    assert len(frames_of(groups)) == 5_000
+    assert len(replies_module._GROUPS) <= replies_module._MEMO_MAX
+
+
+def test_same_bytes_twice_give_two_replies_each_matched_to_its_command() -> None:
+    conn = Connection()
+    conn.receive_data(b"220 hi\r\n")
+    assert isinstance(conn.next_event(), Reply)
+    conn.send(MailFrom("a@example.test"), force=True)
+    conn.send(RcptTo("b@example.test"), force=True)
+    conn.send(RcptTo("c@example.test"), force=True)
+    conn.receive_data(b"250 2.1.0 Ok\r\n250 2.1.0 Ok\r\n550 5.1.1 no\r\n")
+    events = []
+    while (event := conn.next_event()) is not NEED_DATA:
+        events.append(event)
+    assert [type(e.command).__name__ for e in events] == ["MailFrom", "RcptTo", "RcptTo"]
+    assert [e.expected for e in events] == [True, True, False]
+    assert events[0] is not events[1] and events[0].raw == events[1].raw
+    assert conn.state is State.RCPT and conn.accepted_recipients == 1

@@ -1,0 +1,81 @@
+"""80x24: the side panel folds away (Ctrl+T toggles it), the essential keys stay in the footer,
+and long notifications and the status bar are shown whole."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from textual.widgets._footer import FooterKey
+
+from smtpscope.tui.app import create_app
+from smtpscope.tui.screens.replay import ReplayScreen
+from smtpscope.tui.widgets.status import StatusBar
+from tests.tui.sample import write_sample
+
+
+@pytest.fixture
+def recording(tmp_path: Path) -> Path:
+    return write_sample(tmp_path / "sample.jsonl")
+
+
+def footer_keys(app) -> dict[str, tuple[int, int]]:
+    """action -> (x, right edge) of each footer key on screen."""
+    return {key.action: (key.region.x, key.region.right)
+            for key in app.screen.query(FooterKey) if key.region.width}
+
+
+async def test_side_panel_collapses_at_80_columns_and_ctrl_t_toggles_it(recording: Path) -> None:
+    app = create_app(replay_path=str(recording))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, ReplayScreen)
+        side = screen.query_one("#side")
+        assert not screen.side_shown and side.region.width == 0
+        transcript = screen.query_one("#transcript")
+        assert transcript.region.width >= 78
+        await pilot.press("ctrl+t")
+        await pilot.pause()
+        assert screen.side_shown and side.region.width >= 30
+        await pilot.press("ctrl+t")
+        await pilot.pause()
+        assert side.region.width == 0
+        # Wide again: the panel is back without asking.
+        await pilot.resize_terminal(140, 45)
+        await pilot.pause()
+        assert screen.side_shown and side.region.width >= 34
+
+
+async def test_footer_keeps_help_reconnect_quit_at_80_columns() -> None:
+    from smtpscope.session import SessionOptions
+
+    # Port 1 on loopback: nothing listens, so the screen shows a failed connect at once.
+    options = SessionOptions(host="127.0.0.1", port=1, security="plain")
+    app = create_app(options=options, target_label="127.0.0.1:1")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause(0.3)
+        keys = footer_keys(app)
+        for action in ("help", "reconnect", "quit_session", "quit"):
+            assert action in keys, (action, keys)
+            assert keys[action][1] <= 80
+        # A long, bracketed error is shown whole in a toast and wraps in the status bar.
+        message = ("TLS certificate verification failed for 127.0.0.1:2525: [SSL: "
+                   "CERTIFICATE_VERIFY_FAILED] certificate verify failed: self-signed "
+                   "certificate in certificate chain (_ssl.c:1006)")
+        app.screen._toast(message, severity="error")
+        await pilot.pause()
+        assert app._notifications and list(app._notifications)[-1].message == message
+        status = app.screen.query_one(StatusBar)
+        status.state = "failed: " + message
+        await pilot.pause()
+        assert status.region.height > 1
+
+
+SIZES = {"narrow": (80, 24), "wide": (140, 45)}
+
+
+@pytest.mark.parametrize("size", sorted(SIZES))
+def test_replay_layout_snapshot(snap_compare, recording: Path, size: str) -> None:
+    app = create_app(replay_path=str(recording))
+    assert snap_compare(app, press=["a"], terminal_size=SIZES[size])

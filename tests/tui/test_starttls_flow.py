@@ -1,0 +1,170 @@
+"""STARTTLS like ``openssl s_client -starttls smtp``: EHLO first, EHLO again, and a quick hint
+when a plain client meets an implicit-TLS port."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+
+import pytest
+
+from smtpscope.server.demo import DemoServer, open_demo_server
+from smtpscope.session import SessionOptions
+from smtpscope.tui.app import create_app
+from smtpscope.tui.widgets.transcript import TranscriptView
+from tests.tui.test_session_screen import SIZE, replies, screen_of, until
+
+
+@pytest.fixture
+async def demo() -> AsyncIterator[DemoServer]:
+    server = await open_demo_server()
+    try:
+        yield server
+    finally:
+        await server.aclose()
+
+
+def sent(screen) -> list[str]:
+    return [e.text.split()[0].upper() for e in screen.session.transcript
+            if e.direction == "client" and e.text.strip()]
+
+
+def notes(screen) -> str:
+    return "\n".join(e.text for e in screen.session.transcript if e.direction == "local")
+
+
+async def test_f3_in_the_ready_state_sends_ehlo_first(demo: DemoServer) -> None:
+    options = SessionOptions(host=demo.host, port=demo.port, security="plain",
+                             cafile=str(demo.cafile))
+    app = create_app(options=options, target_label="demo")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = screen_of(app)
+        await until(pilot, lambda: screen.session is not None and replies(screen) == [220])
+        await pilot.press("f3")
+        await until(pilot, lambda: len(replies(screen)) == 4)
+        assert sent(screen) == ["EHLO", "STARTTLS", "EHLO"]
+        assert replies(screen) == [220, 250, 220, 250]
+        assert screen.session.tls is not None
+        assert "send EHLO again" not in notes(screen)
+
+
+@pytest.mark.parametrize("how", ["option", "submission"])
+async def test_starttls_mode_does_ehlo_starttls_ehlo_on_connect(demo: DemoServer,
+                                                                how: str) -> None:
+    from smtpscope.cli.tui import options_for
+
+    if how == "option":
+        options, label = options_for(f"{demo.host}:{demo.port}", security="starttls",
+                                     cafile=str(demo.cafile))
+    else:
+        options, label = options_for(f"submission://{demo.host}:{demo.port}",
+                                     cafile=str(demo.cafile))
+    assert options.security == "starttls"
+    app = create_app(options=options, target_label=label)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = screen_of(app)
+        await until(pilot, lambda: screen.session is not None and len(replies(screen)) == 4)
+        assert sent(screen) == ["EHLO", "STARTTLS", "EHLO"]
+        assert screen.session.tls is not None and screen.session.tls.verified
+        assert screen.session.capabilities is not None
+        assert not screen.session.capabilities.has("STARTTLS")
+        assert "send EHLO again" not in notes(screen)
+
+
+async def test_typed_starttls_still_says_to_send_ehlo_again(demo: DemoServer) -> None:
+    from tests.tui.test_session_screen import banner_then_ehlo, type_line
+
+    options = SessionOptions(host=demo.host, port=demo.port, security="plain",
+                             cafile=str(demo.cafile))
+    app = create_app(options=options, target_label="demo")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = screen_of(app)
+        await banner_then_ehlo(pilot, screen)
+        await type_line(pilot, "starttls")
+        await until(pilot, lambda: len(replies(screen)) == 3)
+        await pilot.pause(0.1)
+        assert "send EHLO again" in notes(screen)
+
+
+async def test_plain_client_on_an_implicit_tls_port_gets_a_hint_in_seconds(
+        demo: DemoServer) -> None:
+    assert demo.tls_port
+    options = SessionOptions(host=demo.host, port=demo.tls_port, security="plain",
+                             cafile=str(demo.cafile))
+    app = create_app(options=options, target_label=f"{demo.host}:{demo.tls_port}")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = screen_of(app)
+        started = time.monotonic()
+        await until(pilot, lambda: screen.session is not None
+                    and "smtps://" in screen.query_one(TranscriptView).to_text(), timeout=8)
+        assert time.monotonic() - started < 6
+        assert f"smtps://{demo.host}:{demo.tls_port}" in notes(screen)
+
+
+@pytest.mark.peer
+async def test_plain_client_on_postfix_smtps_gets_the_hint(mta) -> None:
+    port = mta.ports["smtps"]
+    options = SessionOptions(host=mta.host, port=port, security="plain", cafile=str(mta.ca_file))
+    app = create_app(options=options, target_label=f"{mta.host}:{port}")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = screen_of(app)
+        started = time.monotonic()
+        await until(pilot, lambda: screen.session is not None and "smtps://" in notes(screen),
+                    timeout=8)
+        assert time.monotonic() - started < 6
+
+
+async def test_f5_dialog_reconnects_with_implicit_tls_after_the_hint(demo: DemoServer) -> None:
+    from textual.widgets import Input, Select, Switch
+
+    from smtpscope.tui.screens.reconnect import ReconnectDialog
+
+    options = SessionOptions(host=demo.host, port=demo.tls_port, security="plain",
+                             cafile=str(demo.cafile))
+    app = create_app(options=options, target_label="demo")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = screen_of(app)
+        await until(pilot, lambda: screen.session is not None and "smtps://" in notes(screen),
+                    timeout=8)
+        await pilot.press("f5")
+        await until(pilot, lambda: isinstance(app.screen, ReconnectDialog))
+        dialog = app.screen
+        assert dialog.query_one("#reconnect-tls", Select).value == "implicit"
+        # A CA file that does not exist is refused in the dialog, not by a traceback.
+        dialog.query_one("#reconnect-cafile", Input).value = "/nonexistent/ca.pem"
+        await pilot.press("ctrl+s")
+        assert isinstance(app.screen, ReconnectDialog)
+        assert "does not exist" in str(dialog.query_one("#reconnect-error").render())
+        dialog.query_one("#reconnect-cafile", Input).value = str(demo.cafile)
+        await pilot.press("enter")  # the Connect button has the focus
+        await until(pilot, lambda: not isinstance(app.screen, ReconnectDialog))
+        await until(pilot, lambda: screen.session.greeting is not None
+                    and screen.session.tls is not None)
+        assert screen.options.security == "implicit" and screen.session.tls.verified
+        assert screen.target_label == f"smtps://{demo.host}:{demo.tls_port}"
+        # Insecure can be switched on from the same dialog; it is shown as such.
+        await pilot.press("f5")
+        await until(pilot, lambda: isinstance(app.screen, ReconnectDialog))
+        app.screen.query_one("#reconnect-insecure", Switch).value = True
+        app.screen.query_one("#reconnect-cafile", Input).value = ""
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: screen.session.greeting is not None
+                    and screen.session.tls is not None and screen.session.tls.insecure)
+        assert screen.options.verify is False
+
+
+async def test_f5_escape_keeps_the_session(demo: DemoServer) -> None:
+    from smtpscope.tui.screens.reconnect import ReconnectDialog
+
+    options = SessionOptions(host=demo.host, port=demo.port, security="plain",
+                             cafile=str(demo.cafile))
+    app = create_app(options=options, target_label="demo")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = screen_of(app)
+        await until(pilot, lambda: screen.session is not None and replies(screen) == [220])
+        session = screen.session
+        await pilot.press("f5")
+        await until(pilot, lambda: isinstance(app.screen, ReconnectDialog))
+        await pilot.press("escape")
+        await pilot.pause()
+        assert screen.session is session and session.is_open

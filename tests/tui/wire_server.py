@@ -1,0 +1,88 @@
+"""A scripted loopback SMTP server that keeps every byte it receives, for exact wire assertions.
+
+It answers line by line as a real server does, so pipelined commands get their replies in
+order; PIPELINING and SIZE are advertised or not as a test asks. After a 354 it reads message
+content up to <CRLF>.<CRLF> and answers 250.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from dataclasses import dataclass, field
+
+
+@dataclass
+class WireServer:
+    pipelining: bool = True
+    size: int | None = 10_000_000
+    #: Replies to RCPT for addresses containing this text are 550 (a rejected recipient).
+    reject: str = "nobody@"
+    #: Reply to DATA (354 normally; 554 to refuse the transaction).
+    data_reply: str = "354 go ahead"
+    received: bytearray = field(default_factory=bytearray)
+    messages: list[bytes] = field(default_factory=list)
+    port: int = 0
+    _server: asyncio.base_events.Server | None = None
+
+    async def start(self) -> WireServer:
+        self._server = await asyncio.start_server(self._client, "127.0.0.1", 0)
+        self.port = self._server.sockets[0].getsockname()[1]
+        return self
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._server.wait_closed(), 2)
+
+    def lines(self) -> list[bytes]:
+        """What the client sent, one CRLF-terminated line each (content lines included)."""
+        return bytes(self.received).splitlines(keepends=True)
+
+    def commands(self) -> list[str]:
+        """The command lines (not message content) as text, without CRLF."""
+        return [line.decode("utf-8", "replace").rstrip("\r\n") for line in self._commands]
+
+    async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._commands: list[bytes] = []
+
+        async def send(*lines: str) -> None:
+            writer.write(b"".join(line.encode() + b"\r\n" for line in lines))
+            await writer.drain()
+
+        await send("220 wire.test ESMTP")
+        try:
+            while line := await reader.readline():
+                self.received += line
+                self._commands.append(line)
+                verb = line.split(b" ", 1)[0].split(b":", 1)[0].strip().upper()
+                if verb == b"EHLO":
+                    caps = ["wire.test", "8BITMIME"]
+                    if self.pipelining:
+                        caps.append("PIPELINING")
+                    if self.size:
+                        caps.append(f"SIZE {self.size}")
+                    await send(*[f"250-{c}" for c in caps[:-1]], f"250 {caps[-1]}")
+                elif verb == b"RCPT" and self.reject.encode() in line:
+                    await send("550 5.1.1 no such user")
+                elif verb == b"DATA":
+                    await send(self.data_reply)
+                    if self.data_reply.startswith("354"):
+                        content = bytearray()
+                        while chunk := await reader.readline():
+                            self.received += chunk
+                            if chunk == b".\r\n":
+                                break
+                            content += chunk
+                        self.messages.append(bytes(content))
+                        await send("250 2.0.0 queued")
+                elif verb == b"QUIT":
+                    await send("221 2.0.0 bye")
+                    break
+                elif verb in (b"MAIL", b"RCPT", b"RSET", b"NOOP", b"HELO"):
+                    await send("250 2.0.0 ok")
+                else:
+                    await send("500 5.5.2 what?")
+        finally:
+            writer.close()
