@@ -92,7 +92,9 @@ class TLSPolicy:
             try:
                 context.load_cert_chain(self.client_cert, self.client_key)
             except (OSError, ssl.SSLError) as exc:
-                raise PolicyError(f"--tls-cert {self.client_cert}: {exc}") from exc
+                what = "no key in the file (give --tls-key)" if not self.client_key else exc
+                raise PolicyError(f"--tls-cert {self.client_cert}: cannot load certificate "
+                                  f"and key: {what}") from exc
         if self.min_version:
             context.minimum_version = VERSIONS[self.min_version]
             if context.minimum_version < ssl.TLSVersion.TLSv1_2:
@@ -176,7 +178,19 @@ class TLSPolicy:
             accepted=refusal is None,
             refusal=refusal,
             peer_host=host,
+            requested=self.requested(),
         )
+
+    def requested(self) -> tuple[tuple[str, str], ...]:
+        """The options as flags, for recordings and ``export --as swaks``."""
+        pairs = [("--tls-level", self.level), ("--cafile", self.cafile),
+                 ("--capath", self.capath), ("--sni", self.sni),
+                 ("--tls-cert", self.client_cert), ("--tls-key", self.client_key),
+                 ("--tls-min", self.min_version), ("--tls-max", self.max_version),
+                 ("--tls-ciphers", self.ciphers)]
+        pairs += [("--verify-name", name) for name in self.verify_names]
+        pairs += [("--tls-fingerprint", f"{algo}:{value}") for algo, value in self.fingerprints]
+        return tuple((flag, value) for flag, value in pairs if value)
 
 
 def _sha512(der: bytes) -> str:

@@ -120,6 +120,7 @@ class TLSInfo:
     accepted: bool = True  # the level lets the session go on
     refusal: str | None = None  # why it does not
     peer_host: str | None = None  # the host name the session meant to reach (an MX name)
+    requested: tuple[tuple[str, str], ...] = ()  # TLS flags that shaped it: ("--tls-max", "1.2")
 
     @property
     def leaf(self) -> CertInfo | None:

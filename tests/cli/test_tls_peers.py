@@ -142,3 +142,19 @@ def test_show_certs_prints_pem(mta, cli) -> None:
     pem = result.out[result.out.index("-----BEGIN"):].split("-----END CERTIFICATE-----")[0]
     assert Path(_tls_file(mta, "stranger.pem")).read_text().startswith(
         pem.replace("    ", "").splitlines()[0])
+
+
+def test_client_certificate_and_version_reach_the_swaks_export(mta, cli, tmp_path) -> None:
+    recording = tmp_path / "s.jsonl"
+    result = cli("send", f"{mta.host}:{_port(mta, 'ccert')}", "--cafile", str(mta.ca_file),
+                 "--tls-cert", _tls_file(mta, "client.pem"),
+                 "--tls-key", _tls_file(mta, "client.key"), "--tls-max", "1.2",
+                 "--quit-after", "starttls", "--record", str(recording),
+                 "--from", mta.address("alice"), "--to", mta.address("bob"))
+    assert result.code == 0, result.err
+    exported = cli("export", str(recording), "--as", "swaks")
+    assert exported.code == 0
+    line = exported.out
+    assert "--tls-verify" in line and f"--tls-ca-path {mta.ca_file}" in line
+    assert f"--tls-cert {_tls_file(mta, 'client.pem')}" in line
+    assert "--tls-protocol tlsv1,tlsv1_1,tlsv1_2" in line
