@@ -50,6 +50,8 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--json", action="store_true", help="one JSON object per target, a line each")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     tls_options.add_tls_options(p, default_level=DEFAULT_LEVEL)
+    p.add_argument("--reconnect", action="store_true",
+                   help="connect again offering the TLS session and report whether it resumed")
     p.set_defaults(handler=run)
 
 
@@ -190,6 +192,9 @@ async def probe(target: str, args: argparse.Namespace) -> dict[str, Any]:
                 "removed": [c.raw for c in diff.removed],
                 "changed": [[a.raw, b.raw] for a, b in diff.changed],
             }
+        if args.reconnect and session.tls is not None and result["tls"] is not None:
+            result["tls"]["resumption"] = await tls_options.resumption(session, mode,
+                                                                       args.timeout)
         conv.stage = Stage.QUIT
         async with asyncio.timeout(args.timeout):
             await session.quit()

@@ -35,6 +35,11 @@ def _verification(tls: dict[str, Any]) -> str:
 
 def _chain_lines(tls: dict[str, Any], show_certs: bool = False) -> list[str]:
     lines = []
+    again = tls.get("resumption")
+    if again:
+        state = "resumed" if again["resumed"] else "NOT resumed"
+        lines.append(f"resumption (--reconnect): {state}"
+                     + (f": {visible(again['error'])}" if again.get("error") else ""))
     if tls.get("peer_chain") and not tls.get("chain_complete"):
         lines.append("(only the server certificate is available, not the chain it sent)")
     for i, cert in enumerate(tls.get("peer_chain") or []):

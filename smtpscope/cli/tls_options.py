@@ -131,3 +131,17 @@ def mta_sts_json(policy: TLSPolicy, fetch: Any, session: Any) -> dict[str, Any]:
 
     hosts = [c.host for c in session.options.route]
     return report_json(fetch, hosts, session.tls, policy.cafile, policy.capath)
+
+
+async def resumption(session: Any, mode: str,
+                     timeout: float) -> dict[str, Any]:
+    """``--reconnect``: a second connection to the same address offering the saved session."""
+    import asyncio
+
+    from smtpscope.security.resumption import check_resumption
+
+    stream = session.stream
+    return await asyncio.to_thread(
+        check_resumption, stream.peer[0], stream.peer[1], implicit=mode == "implicit",
+        context=session.options.tls.context(), sni=session.tls.sni, session=stream.ssl_session,
+        helo=session.options.helo_name, timeout=timeout)

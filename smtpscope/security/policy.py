@@ -64,6 +64,7 @@ class TLSPolicy:
     nexthop: str | None = None  # the mail domain of an @domain target (for "secure")
     tlsa: dict[tuple[str, int], TLSAReport] = field(default_factory=dict)
     dane_check: bool = False  # look TLSA up even when the level does not need it
+    _context: ssl.SSLContext | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.level not in LEVELS:
@@ -83,8 +84,11 @@ class TLSPolicy:
     def context(self) -> ssl.SSLContext:
         """The handshake context: it never verifies, so a bad certificate can still be shown.
 
-        Verification happens afterwards in ``evaluate``, by the rules of the level.
+        Verification happens afterwards in ``evaluate``, by the rules of the level. One context
+        per policy, so a saved session can be offered again (``probe --reconnect``).
         """
+        if self._context is not None:
+            return self._context
         context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH)
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
@@ -108,6 +112,7 @@ class TLSPolicy:
                 context.set_ciphers(self.ciphers)  # TLS 1.2 and below; 1.3 suites stay default
             except ssl.SSLError as exc:
                 raise PolicyError(f"--tls-ciphers {self.ciphers!r}: {exc}") from exc
+        self._context = context
         return context
 
     def names_for(self, host: str) -> tuple[str, ...]:

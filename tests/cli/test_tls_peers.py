@@ -158,3 +158,16 @@ def test_client_certificate_and_version_reach_the_swaks_export(mta, cli, tmp_pat
     assert "--tls-verify" in line and f"--tls-ca-path {mta.ca_file}" in line
     assert f"--tls-cert {_tls_file(mta, 'client.pem')}" in line
     assert "--tls-protocol tlsv1,tlsv1_1,tlsv1_2" in line
+
+
+@pytest.mark.parametrize("scheme", ["starttls", "implicit"])
+def test_reconnect_resumes_the_session(mta, cli, scheme) -> None:
+    target = f"{mta.host}:{mta.smtp}" if scheme == "starttls" else \
+        f"smtps://{mta.host}:{mta.smtps}"
+    code, data = _probe(cli, target, "--cafile", str(mta.ca_file), "--reconnect")
+    assert code == 0
+    again = data["tls"]["resumption"]
+    assert again["attempted"] and again["error"] is None
+    assert again["resumed"] is True and again["version"] == data["tls"]["version"]
+    text = cli("probe", target, "--cafile", str(mta.ca_file), "--reconnect")
+    assert "resumption (--reconnect): resumed" in text.out
