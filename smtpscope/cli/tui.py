@@ -76,7 +76,8 @@ def run_target(argv: Sequence[str]) -> int:
         policy = tls_options.policy_from_args(args, default_level=DEFAULT_LEVEL)
         if policy.level == "none":
             options.security = "plain"
-        tls_options.attach(policy, options, args.target, args.resolver)
+        tls_options.attach(policy, options, args.target, args.resolver,
+                           dane="@" in args.target)
     except PolicyError as exc:
         print(f"smtpscope: {exc}", file=sys.stderr)
         return 1

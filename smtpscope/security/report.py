@@ -108,3 +108,38 @@ def tls_lines(info: TLSInfo, show_certs: bool = False) -> list[str]:
         for cert in info.peer_chain:
             lines += cert.pem.splitlines()
     return lines
+
+
+def chain_lines_from_dict(tls: dict[str, Any], show_certs: bool = False) -> list[str]:
+    """The chain, DANE and resumption of a JSON ``tls`` object as text (before sanitizing)."""
+    lines = []
+    again = tls.get("resumption")
+    if again:
+        state = "resumed" if again["resumed"] else "NOT resumed"
+        lines.append(f"resumption (--reconnect): {state}"
+                     + (f": {again['error']}" if again.get("error") else ""))
+    if tls.get("peer_chain") and not tls.get("chain_complete"):
+        lines.append("(only the server certificate is available, not the chain it sent)")
+    for i, cert in enumerate(tls.get("peer_chain") or []):
+        san = ", ".join(cert.get("san") or ()) or "-"
+        lines.append(f"[{i}] subject {cert.get('subject', '')}")
+        lines.append(f"    issuer {cert.get('issuer', '')}")
+        lines.append(f"    valid {cert.get('not_before')} .. {cert.get('not_after')}; "
+                     f"SAN {san}")
+        if cert.get("public_key"):
+            lines.append(f"    key {cert['public_key']}; signature "
+                         f"{cert.get('signature_algorithm')}")
+            lines.append(f"    SHA-256 {cert.get('fingerprint_sha256')}")
+            lines.append(f"    SPKI SHA-256 {cert.get('spki_sha256')}")
+            lines.append(f"    SPKI SHA-512 {cert.get('spki_sha512')}")
+    dane = tls.get("dane")
+    if dane:
+        lines.append(f"DANE {dane['name']}: {dane['summary']}")
+        for check in dane.get("checks") or ():
+            mark = "MATCH" if check["matched"] else "no match"
+            lines.append(f"    TLSA {check['usage']} {check['selector']} {check['mtype']} "
+                         f"{check['record'].split()[-1][:16]}...: {mark}: {check['why']}")
+    if show_certs:
+        for cert in tls.get("peer_chain") or []:
+            lines += (cert.get("pem") or "").rstrip("\n").splitlines()
+    return lines

@@ -74,3 +74,20 @@ async def test_disconnect_closes_without_ehlo(demo: DemoServer) -> None:
         await until(pilot, lambda: screen.session is not None and not screen.session.is_open)
         assert len(replies(screen)) == 3  # banner, EHLO, STARTTLS: no EHLO over TLS
         assert "not trusted" in screen.query_one(TranscriptView).to_text()
+
+
+async def test_selected_tls_line_shows_the_chain(demo: DemoServer) -> None:
+    from smtpscope.tui.explain import selection_text
+
+    app = untrusted_app(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_dialog(pilot)
+        await pilot.press("c")
+        screen = screen_of(app)
+        await until(pilot, lambda: len(replies(screen)) == 4)
+        assert screen.session is not None
+        entry = next(e for e in screen.session.transcript if e.kind == "tls")
+        shown_text = selection_text(entry, 80).plain
+        leaf = screen.session.tls.peer_chain[0]  # type: ignore[union-attr]
+        assert f"SPKI SHA-256 {leaf.spki_sha256}" in shown_text
+        assert "[1] subject" in shown_text  # the CA certificate the demo server sends too
