@@ -26,6 +26,7 @@ class UntrustedCertificateScreen(ModalScreen[bool]):
                    background: $surface; padding: 0 1; }
     #cert-title { text-style: bold; color: $error; }
     #cert-body { height: 1fr; }
+    #cert-keys { color: $text-muted; }
     #cert-buttons { height: 3; align-horizontal: right; }
     #cert-buttons Button { margin-left: 1; }
     """
@@ -46,6 +47,8 @@ class UntrustedCertificateScreen(ModalScreen[bool]):
             with VerticalScroll(id="cert-body"):
                 body = "\n".join(visible(line) for line in tls_lines(self.info)[1:])
                 yield Static(Text(body), id="cert-chain")
+            yield Label(Text("c continue (marked untrusted) · d or Esc disconnect · "
+                             "y copy the chain as PEM"), id="cert-keys")
             with Horizontal(id="cert-buttons"):
                 yield Button("Continue (marked untrusted)", id="continue", variant="warning")
                 yield Button("Disconnect", id="disconnect", variant="error")

@@ -207,7 +207,8 @@ class SessionScreen(SidePanelLayout, MessageFlow, Screen[None]):
         elif info.trust in ("verified", "dane", "fingerprint"):
             status.tls, status.tls_ok = f"{info.version} {info.trust}", True
         elif info.trust in ("trusted", "untrusted"):
-            status.tls, status.tls_ok = f"{info.version} UNTRUSTED ({info.trust})", False
+            extra = " (chain only)" if info.trust == "trusted" else ""
+            status.tls, status.tls_ok = f"{info.version} UNTRUSTED{extra}", False
         elif not info.verified:
             status.tls, status.tls_ok = f"{info.version} unverified", False
         else:
