@@ -12,10 +12,10 @@ import base64
 import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
-from cryptography import x509
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
+if TYPE_CHECKING:  # imported on first use: cryptography costs ~25 ms at start-up
+    from cryptography import x509
 
 # Names as OpenSSL prints them, for the algorithms a mail server's chain carries.
 _SIG_NAMES = {
@@ -71,7 +71,9 @@ class CertInfo:
         return (now or datetime.now(UTC)) < datetime.fromisoformat(self.not_before)
 
 
-def _general_name(name: x509.GeneralName) -> str:
+def _general_name(name: Any) -> str:
+    from cryptography import x509
+
     if isinstance(name, x509.DNSName):
         return f"DNS:{name.value}"
     if isinstance(name, x509.IPAddress):
@@ -89,6 +91,9 @@ def _general_name(name: x509.GeneralName) -> str:
 
 def _key(cert: x509.Certificate) -> tuple[str, int, str]:
     """(type, bits, one-line description) of the certificate's public key."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
+
     try:
         key = cert.public_key()
     except (ValueError, TypeError, x509.UnsupportedGeneralNameType):
@@ -110,6 +115,8 @@ def _key(cert: x509.Certificate) -> tuple[str, int, str]:
 
 def spki_der(cert: x509.Certificate) -> bytes:
     """The SubjectPublicKeyInfo as DER (what TLSA selector 1 and pinning hash)."""
+    from cryptography.hazmat.primitives import serialization
+
     return cert.public_key().public_bytes(
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
     )
@@ -122,6 +129,8 @@ def _pem(der: bytes) -> str:
 
 
 def _read(der: bytes) -> CertInfo:
+    from cryptography import x509
+
     cert = x509.load_der_x509_certificate(der)
     try:
         ext = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName)
