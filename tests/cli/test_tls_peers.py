@@ -171,3 +171,29 @@ def test_reconnect_resumes_the_session(mta, cli, scheme) -> None:
     assert again["resumed"] is True and again["version"] == data["tls"]["version"]
     text = cli("probe", target, "--cafile", str(mta.ca_file), "--reconnect")
     assert "resumption (--reconnect): resumed" in text.out
+
+
+def test_secure_level_wants_the_next_hop_domain(mta, dns_server, cli) -> None:
+    if "tls.test" not in dns_server.zones:
+        pytest.skip("DNS harness started without the Postfix harness: no tls.test zone")
+    base = ("--resolver", dns_server.resolver_address, "--port", str(mta.smtp), "--cafile",
+            str(mta.ca_file), "--tls-level", "secure")
+    # mx.tls.test is a subdomain of tls.test (Postfix's dot-nexthop): accepted.
+    code, data = _probe(cli, "@tls.test", *base)
+    assert code == 0 and data["tls"]["verified_name"] == "mx.tls.test"
+    assert data["tls"]["names_checked"] == ["tls.test", ".tls.test"]
+    # For enforce.tls.test the same certificate names no host of that domain: refused.
+    code, data = _probe(cli, "@enforce.tls.test", *base)
+    assert code == 29 and data["tls"]["trust"] == "trusted" and not data["tls"]["accepted"]
+
+
+def test_sni_and_capath(mta, cli, tmp_path) -> None:
+    cadir = tmp_path / "cas"
+    cadir.mkdir()
+    (cadir / "harness.pem").write_bytes(Path(mta.ca_file).read_bytes())
+    (cadir / "README").write_text("not a certificate\n")
+    code, data = _probe(cli, f"{mta.host}:{mta.smtp}", "--capath", str(cadir), "--sni",
+                        "mx.tls.test")
+    assert code == 0
+    assert data["tls"]["sni"] == "mx.tls.test" and data["tls"]["trust"] == "verified"
+    assert data["tls"]["verified_name"] == mta.host  # the name checked is still the host
