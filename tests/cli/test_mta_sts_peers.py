@@ -14,6 +14,7 @@ import pytest
 import trustme
 
 from smtpscope.security.mtasts import TEST_PORT_ENV
+from tests.cli.test_tls_peers import tls_zone_or_skip
 
 pytestmark = pytest.mark.peer
 
@@ -64,8 +65,7 @@ def policy_server(mta: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
 
 
 def _sts(cli: Any, domain: str, mta: Any, dns_server: Any, cafile: str) -> dict[str, Any]:
-    if "tls.test" not in dns_server.zones:
-        pytest.skip("DNS harness started without the Postfix harness: no tls.test zone")
+    tls_zone_or_skip(mta, dns_server)
     result = cli("probe", f"@{domain}", "--resolver", dns_server.resolver_address, "--port",
                  str(mta.smtp), "--cafile", cafile, "--json")
     data = json.loads(result.out)
@@ -110,8 +110,7 @@ def test_policy_certificate_must_verify(mta, dns_server, cli, policy_server) -> 
 
 
 def test_mx_command_fetches_the_policy(mta, dns_server, cli, policy_server) -> None:
-    if "tls.test" not in dns_server.zones:
-        pytest.skip("DNS harness started without the Postfix harness: no tls.test zone")
+    tls_zone_or_skip(mta, dns_server)
     result = cli("mx", "enforce.tls.test", "--resolver", dns_server.resolver_address,
                  "--cafile", policy_server, "--json")
     assert result.code == 0
