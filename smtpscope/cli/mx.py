@@ -100,8 +100,9 @@ def run(args: argparse.Namespace) -> int:
         fetched = fetch_policy(domain, resolver, cafile=args.cafile, timeout=args.timeout)
         sts = report_json(fetched, [h.host for h in report.mx.hosts])
     if args.json:
-        data = report.to_json()
-        data["mta_sts_policy"] = sts
+        from smtpscope.cli.common import SCHEMA_VERSION
+
+        data = {"schema_version": SCHEMA_VERSION, **report.to_json(), "mta_sts_policy": sts}
         # ensure_ascii: C1 controls and bidi overrides in DNS text stay escaped on a terminal.
         print(json.dumps(data, indent=2, ensure_ascii=True))
     else:
