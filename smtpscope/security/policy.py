@@ -125,7 +125,6 @@ class TLSPolicy:
 
     def evaluate(self, info: TLSInfo, host: str, port: int) -> TLSInfo:
         """Judge a finished handshake: PKIX, pins, DANE, then whether the level lets it on."""
-        from smtpscope.security.dane import match_tlsa
         from smtpscope.security.pkix import check_chain, trust_anchors
 
         chain = tuple(ssl.PEM_cert_to_DER_cert(c.pem) for c in info.peer_chain if c.pem)
@@ -151,6 +150,8 @@ class TLSPolicy:
                                               for n in (host, *self.verify_names))
                        if k in self.tlsa), None)
         if report is not None:
+            from smtpscope.security.dane import match_tlsa
+
             dane = match_tlsa(report, chain, (host.rstrip("."), *self.verify_names))
         if dane is not None and dane.matched:
             trust = "dane"
