@@ -284,7 +284,7 @@ class Session:
             self.transcript.note(str(error), kind="error")
             self.stream.abort()
             self._finish(f"TLS refused: {info.refusal}")
-            raise SessionError(str(error), "tls") from error
+            raise SessionError(str(error), Stage.TLS) from error
 
     # -- the reader --------------------------------------------------------------------------
 

@@ -20,9 +20,7 @@ from cryptography import x509
 from cryptography.x509.oid import ExtendedKeyUsageOID
 from cryptography.x509.verification import (
     Criticality,
-    DNSName,
     ExtensionPolicy,
-    IPAddress,
     PolicyBuilder,
     Store,
     VerificationError,
@@ -110,11 +108,11 @@ def _server_auth_allowed(leaf: x509.Certificate) -> bool:
                                         ExtendedKeyUsageOID.ANY_EXTENDED_KEY_USAGE))
 
 
-def _subject(name: str) -> DNSName | IPAddress:
+def _subject(name: str) -> x509.DNSName | x509.IPAddress:
     try:
-        return IPAddress(ipaddress.ip_address(name.strip("[]")))
+        return x509.IPAddress(ipaddress.ip_address(name.strip("[]")))
     except ValueError:
-        return DNSName(name.rstrip(".").lower())
+        return x509.DNSName(name.rstrip(".").lower())
 
 
 def _leaf_dns_names(leaf: x509.Certificate) -> list[str]:
