@@ -165,8 +165,8 @@ def render_rich(result: dict[str, Any], console: Any, show_certs: bool = False) 
     if result.get("mta_sts"):
         from smtpscope.security.mtasts import report_lines
 
-        for line in report_lines(result["mta_sts"]):
-            console.print(Text(f"  {visible(line)}"))
+        for sts_line in report_lines(result["mta_sts"]):
+            console.print(Text(f"  {visible(sts_line)}"))
     if result.get("error"):
         err = Text(f"  error at {result['stage']}: {visible(result['error'])}", style="red")
         if result.get("hint"):
