@@ -91,3 +91,14 @@ async def test_selected_tls_line_shows_the_chain(demo: DemoServer) -> None:
         leaf = screen.session.tls.peer_chain[0]  # type: ignore[union-attr]
         assert f"SPKI SHA-256 {leaf.spki_sha256}" in shown_text
         assert "[1] subject" in shown_text  # the CA certificate the demo server sends too
+
+
+async def test_implicit_tls_asks_right_after_connecting(demo: DemoServer) -> None:
+    options = SessionOptions(host=demo.host, port=demo.tls_port, security="implicit")
+    app = create_app(options=options, target_label="demo")
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: isinstance(pilot.app.screen, UntrustedCertificateScreen))
+        await pilot.press("escape")  # Escape is the safe answer: disconnect
+        screen = screen_of(app)
+        await until(pilot, lambda: screen.session is not None and not screen.session.is_open)
+        assert screen.session.tls is not None and screen.session.tls.trust == "untrusted"
