@@ -220,9 +220,11 @@ def judge_mx(fetch: STSFetch, host: str, pkix: Any = None) -> MXVerdict:
 
 
 def report_json(fetch: STSFetch, hosts: list[str], tls: Any = None,
-                cafile: str | None = None, capath: str | None = None) -> dict[str, Any]:
+                cafile: str | None = None, capath: str | None = None,
+                checked: dict[str, Any] | None = None) -> dict[str, Any]:
     """The policy and a verdict per MX; the MX a session reached (``tls``) gets its certificate
-    checked against PKIX for its own name, whatever --verify-name said."""
+    checked against PKIX for its own name, whatever --verify-name said. ``checked`` holds the
+    PKIX results of MX hosts already checked elsewhere (``mx --check-tls``), by host name."""
     import ssl as _ssl
 
     from smtpscope.dns._json import jsonable
@@ -231,7 +233,7 @@ def report_json(fetch: STSFetch, hosts: list[str], tls: Any = None,
     verdicts = []
     reached = (tls.peer_host or "").rstrip(".").lower() if tls is not None else ""
     for host in dict.fromkeys(h.rstrip(".").lower() for h in hosts):
-        pkix = None
+        pkix = (checked or {}).get(host)
         if tls is not None and host == reached:
             chain = [_ssl.PEM_cert_to_DER_cert(c.pem) for c in tls.peer_chain if c.pem]
             pkix = check_chain(chain, (host,), trust_anchors(cafile, capath))

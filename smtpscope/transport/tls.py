@@ -147,7 +147,7 @@ def normalize_server_hostname(host: str | None) -> str | None:
     return host.rstrip(".") or None
 
 
-def _peer_chain_der(ssl_object: Any) -> tuple[list[bytes], bool]:
+def peer_chain_der(ssl_object: Any) -> tuple[list[bytes], bool]:
     """DER certificates the peer sent, leaf first, and whether that is its whole chain."""
     # Public from Python 3.13 (DER bytes); CPython 3.10-3.12 have it on the private _sslobj.
     for owner in (ssl_object, getattr(ssl_object, "_sslobj", None)):
@@ -170,7 +170,7 @@ def tls_info_from(ssl_object: Any, server_hostname: str | None) -> TLSInfo:
     context: ssl.SSLContext = ssl_object.context
     insecure = context.verify_mode == ssl.CERT_NONE
     name, _proto, bits = ssl_object.cipher() or ("", "", 0)
-    ders, complete = _peer_chain_der(ssl_object)
+    ders, complete = peer_chain_der(ssl_object)
     hostname_checked = bool(context.check_hostname and server_hostname)
     verify_error = INSECURE_REASON if insecure else None
     if not insecure and not hostname_checked:

@@ -124,3 +124,20 @@ def test_mx_command_fetches_the_policy(mta, dns_server, cli, policy_server) -> N
     text = cli("mx", "enforce.tls.test", "--resolver", dns_server.resolver_address,
                "--cafile", policy_server)
     assert "mode enforce, max_age 86400, mx mx.tls.test" in text.out.replace("\n", " ")
+
+
+def test_mx_check_tls_completes_every_verdict(mta, dns_server, cli, policy_server) -> None:
+    tls_zone_or_skip(mta, dns_server)
+    result = cli("mx", "enforce.tls.test", "--resolver", dns_server.resolver_address,
+                 "--cafile", policy_server, "--check-tls", "--port", str(mta.smtp), "--json")
+    assert result.code == 0
+    data = json.loads(result.out)
+    checks = {c["host"]: c for c in data["tls_check"]}
+    good, other = checks["mx.tls.test"], checks["other.tls.test"]
+    assert good["error"] is None and good["pkix"]["status"] == "verified"
+    assert good["dane"]["would_match"] and not good["dane"]["applies"]
+    assert other["pkix"]["status"] == "trusted"
+    assert other["pkix"]["reason_code"] == "name-mismatch"
+    verdicts = {v["host"]: v for v in data["mta_sts_policy"]["mx_verdicts"]}
+    assert verdicts["mx.tls.test"]["enforce_delivers"] is True
+    assert verdicts["other.tls.test"]["enforce_delivers"] is False
