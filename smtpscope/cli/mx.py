@@ -26,7 +26,7 @@ exit status:
 DNSSEC status is what the resolver reports (the AD bit); smtpscope validates nothing itself.
 When _mta-sts has a record, the policy file is fetched over HTTPS from mta-sts.DOMAIN, resolved
 through the same resolver and verified against --cafile or the system CAs; each MX is matched
-against its mx: patterns (certificates are checked by `smtpscope probe @DOMAIN`).
+against its mx: patterns; --check-tls also connects to each MX and checks its certificate.
 """
 
 
