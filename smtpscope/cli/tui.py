@@ -48,27 +48,27 @@ def build_parser() -> argparse.ArgumentParser:
 def run_target(argv: Sequence[str]) -> int:
     """Parse ``smtpscope [TARGET] [options]`` and run the TUI."""
     parser = build_parser()
-    from smtpscope.cli.defaults import ConfigError, add_profile_option, apply
+    from smtpscope.cli import defaults
 
-    add_profile_option(parser)
+    defaults.add_profile_option(parser)
     try:
-        apply(parser, "tui", list(argv))
-    except ConfigError as exc:
+        defaults.apply(parser, "tui", list(argv))
+    except defaults.ConfigError as exc:
         print(f"smtpscope: {exc}", file=sys.stderr)
         return 1
     try:
         args = parser.parse_args(list(argv))
     except SystemExit as exc:
         return 1 if exc.code not in (0, None) else 0
-    from smtpscope.tui.app import create_app
+    from smtpscope.tui.app import create_app, run_app
 
     if args.history:
-        return int(create_app(history=True).run() or 0)
+        return run_app(create_app(history=True))
     if args.record_secrets:
         print("warning: --record-secrets writes AUTH credentials in clear to the recording",
               file=sys.stderr)
     if not args.target and args.pipe is None:
-        return int(create_app(record_to=args.record).run() or 0)
+        return run_app(create_app(record_to=args.record))
     try:
         options, label = options_for(
             args.target, port=args.port, security=tls_mode.session_security(args.tls),
@@ -80,18 +80,18 @@ def run_target(argv: Sequence[str]) -> int:
         # Show the problem where the user can fix it: on the connect screen.
         app = create_app(connect_error=str(exc), initial_target=args.target,
                          record_to=args.record)
-        return int(app.run() or 0)
-    from smtpscope.cli.send_session import SessionUsage, apply
+        return run_app(app)
+    from smtpscope.cli import send_session
     from smtpscope.security.policy import PolicyError
 
     try:
-        apply(args, options)
+        send_session.apply(args, options)
         policy = tls_options.policy_from_args(args, default_level=DEFAULT_LEVEL)
         if policy.level == "none":
             options.security = "plain"
         tls_options.attach(policy, options, args.target, args.resolver,
                            dane="@" in args.target)
-    except (SessionUsage, PolicyError) as exc:
+    except (send_session.SessionUsage, PolicyError) as exc:
         print(f"smtpscope: {exc}", file=sys.stderr)
         return 1
     if args.timeout is not None:
@@ -102,4 +102,4 @@ def run_target(argv: Sequence[str]) -> int:
         options.connect_timeout = min(options.connect_timeout, args.timeout)
     app = create_app(options=options, target_label=label, record_to=args.record,
                      record_secrets=args.record_secrets)
-    return int(app.run() or 0)
+    return run_app(app)

@@ -9,6 +9,7 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
+from smtpscope.sanitize import notify
 from smtpscope.tui.keymap import load_keymap
 from smtpscope.tui.keys import KeyGate
 
@@ -36,7 +37,7 @@ class SmtpScopeApp(KeyGate, App[int]):
         if keymap:
             self.set_keymap(keymap)
         if problem:
-            self.notify(problem, severity="warning", timeout=10)
+            notify(self, problem, severity="warning", timeout=10)
         self.push_screen(self._first_screen())
 
     def action_help(self) -> None:
@@ -87,6 +88,18 @@ class SmtpScopeApp(KeyGate, App[int]):
                         "Raw bytes for the line-ending lab (off-script)",
                         lambda data=data, label=label: screen.send_raw(data, label),
                     )
+
+
+def run_app(app: App[Any], **kwargs: Any) -> int:
+    """Run ``app`` and return the process exit code: non-zero when it crashed.
+
+    Textual catches an unhandled exception, prints it and ends ``run()`` normally with
+    ``return_code`` 1; returning only ``run()``'s value made a crash exit 0.
+    """
+    result = app.run(**kwargs)
+    if app.return_code:
+        return int(app.return_code)
+    return int(result or 0) if isinstance(result, int) else 0
 
 
 def create_app(
