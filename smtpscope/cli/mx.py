@@ -127,7 +127,7 @@ def run(args: argparse.Namespace) -> int:
         if args.check_tls:
             from smtpscope.security.mxcheck import check_lines
 
-            console.print(Text(f"TLS check of each MX (port {args.port})", style="bold"))
+            console.print(Text(f"TLS check of each MX (port {int(args.port)})", style="bold"))
             for line in check_lines(checks):
                 console.print(Text(visible(line)))
         for line in report_lines(sts) if sts else ():

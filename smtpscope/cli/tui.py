@@ -92,7 +92,9 @@ def run_target(argv: Sequence[str]) -> int:
         tls_options.attach(policy, options, args.target, args.resolver,
                            dane="@" in args.target)
     except (send_session.SessionUsage, PolicyError) as exc:
-        print(f"smtpscope: {exc}", file=sys.stderr)
+        from smtpscope.sanitize import visible
+
+        print(f"smtpscope: {visible(str(exc))}", file=sys.stderr)
         return 1
     if args.timeout is not None:
         if args.timeout <= 0:

@@ -12,7 +12,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Static
 
-from smtpscope.sanitize import visible
+from smtpscope.sanitize import notify, visible
 from smtpscope.security.report import tls_lines, trust_line
 from smtpscope.transport.tls import TLSInfo
 
@@ -45,8 +45,8 @@ class UntrustedCertificateScreen(ModalScreen[bool]):
             yield Label(Text("The server's certificate is not trusted"), id="cert-title")
             yield Static(Text(visible(trust_line(self.info))), id="cert-reason")
             with VerticalScroll(id="cert-body"):
-                body = "\n".join(visible(line) for line in tls_lines(self.info)[1:])
-                yield Static(Text(body), id="cert-chain")
+                yield Static(Text("\n".join(visible(line) for line in tls_lines(self.info)[1:])),
+                             id="cert-chain")
             yield Label(Text("c continue (marked untrusted) · d or Esc disconnect · "
                              "y copy the chain as PEM"), id="cert-keys")
             with Horizontal(id="cert-buttons"):
@@ -67,4 +67,4 @@ class UntrustedCertificateScreen(ModalScreen[bool]):
     def action_copy_pem(self) -> None:
         pem = "".join(c.pem for c in self.info.peer_chain)
         self.app.copy_to_clipboard(pem)
-        self.notify(f"copied {len(self.info.peer_chain)} certificate(s) as PEM")
+        notify(self, f"copied {len(self.info.peer_chain)} certificate(s) as PEM")
