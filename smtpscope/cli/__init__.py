@@ -84,13 +84,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         from smtpscope.cli import tui
 
         return tui.run_target([])
+    from smtpscope.sanitize import terminal_safe
+
     if name == "send":
         from smtpscope.cli.send_message import MessageUsage, rewrite_argv
 
         try:
             args_list = rewrite_argv(args_list)
         except MessageUsage as exc:
-            print(f"smtpscope send: {exc}", file=sys.stderr)
+            print(terminal_safe(f"smtpscope send: {exc}"), file=sys.stderr)
             return EXIT_USAGE
     parser = build_parser(only=name)
     if name is not None:
@@ -99,7 +101,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             apply(subcommand_parser(parser, name), name, args_list)
         except ConfigError as exc:
-            print(f"smtpscope {name}: {exc}", file=sys.stderr)
+            print(terminal_safe(f"smtpscope {name}: {exc}"), file=sys.stderr)
             return EXIT_USAGE
     try:
         args = parser.parse_args(args_list)

@@ -7,6 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from smtpscope.cli import tls_mode
+from smtpscope.sanitize import visible
 from smtpscope.session_types import DEFAULT_HELO
 from smtpscope.target_options import TargetProblem, options_for
 
@@ -51,7 +52,7 @@ def run_target(argv: Sequence[str]) -> int:
     try:
         apply(parser, "tui", list(argv))
     except ConfigError as exc:
-        print(f"smtpscope: {exc}", file=sys.stderr)
+        print(visible(f"smtpscope: {exc}", keep_backslashes=True), file=sys.stderr)
         return 1
     try:
         args = parser.parse_args(list(argv))
@@ -83,7 +84,7 @@ def run_target(argv: Sequence[str]) -> int:
     try:
         apply(args, options)
     except SessionUsage as exc:
-        print(f"smtpscope: {exc}", file=sys.stderr)
+        print(visible(f"smtpscope: {exc}", keep_backslashes=True), file=sys.stderr)
         return 1
     if args.timeout is not None:
         if args.timeout <= 0:

@@ -157,7 +157,11 @@ async def test_tui_replay_and_history_survive_bad_files(tmp_path: Path) -> None:
         assert isinstance(app.screen, ReplayScreen)
         await pilot.press("a")
         await pilot.pause(0.1)
-        assert app.screen.query_one("TranscriptView").entry_count == 1
+        screen = app.screen
+        # The good entry, and each bad line shown in its place as a warning (lazy replay).
+        assert screen.query_one("TranscriptView").entry_count == 1 + len(BAD_LINES)
+        assert len(screen.recording.problems) == len(BAD_LINES)
+        assert all(p.startswith("line ") for p in screen.recording.problems)
 
 
 def test_a_real_recording_reads_back(tmp_path: Path) -> None:
