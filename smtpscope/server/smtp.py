@@ -170,7 +170,7 @@ class ScopeSMTP(AuthMixin, SMTP):
         self.tap.note(f"connection closed{reason}")
         self.ctx.connections.discard(self)
         self.ctx.close_session(self.record, "error" if error else "closed")
-        if self._drained_bytes > TRIM_AFTER:
+        if max(self._drained_bytes, self.tap.held_peak) > TRIM_AFTER:
             give_memory_back()
 
     # -- replies --------------------------------------------------------------------------------
