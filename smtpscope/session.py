@@ -69,7 +69,7 @@ from smtpscope.transport import (
 )
 
 if TYPE_CHECKING:  # MX routing code loads only for a routed target (see _open_routed)
-    from smtpscope.dns.routing import Candidate, RouteAttempt
+    from smtpscope.dns.routing import Candidate, RouteAttempt, summarize_attempts
 
 __all__ = [
     "DEFAULT_HELO",
@@ -250,7 +250,9 @@ class Session:
                 if last:
                     self._finish(str(exc))
                     stage = Stage.TLS if isinstance(exc, TLSError) else Stage.CONNECT
-                    raise ConnectFailed(str(exc), stage, self.attempts) from exc
+                    why = summarize_attempts(self.attempts) if len(self.attempts) > 1 \
+                        else str(exc)
+                    raise ConnectFailed(why, stage, self.attempts) from exc
                 continue
             if candidate is not None:
                 from smtpscope.dns.routing import RouteAttempt
@@ -464,6 +466,20 @@ class Session:
     async def send_content(self, content: MessageContent) -> Reply:
         """Send the message after ``354``: dot-stuffed with the terminator (or verbatim)."""
         return (await self.deliver(content))[-1]
+
+    async def send_data_line(self, line: bytes, *, last: bool = False) -> Reply | None:
+        """One line of message content typed after a 354, sent exactly as given (the typist
+        does any dot-stuffing); ``last`` marks the ``.`` line, whose reply is awaited."""
+        self._check_open()
+        self.conn.send_raw(line, expect_reply=last)
+        sent = self.conn.last_sent
+        assert sent is not None
+        self.transcript.add("client", "content", sent.data)
+        waiter = self._expect(sent.command) if last else None
+        await self._write(sent.data)
+        if waiter is None:
+            return None
+        return (await self._wait(waiter, None, Stage.DOT))[-1]
 
     # -- conveniences --------------------------------------------------------------------------
 

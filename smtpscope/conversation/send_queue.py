@@ -13,7 +13,7 @@ those lines are blocked rather than sent as commands.
 
 No I/O here: a front end calls :meth:`SendQueue.take_ready` whenever a reply arrives or a line
 is added, sends what it gets in that order, and calls :meth:`SendQueue.started` for each line
-once the engine has it.
+just before the engine gets it (and skips it when that says no).
 """
 
 from __future__ import annotations
@@ -131,13 +131,17 @@ class SendQueue:
                 return self._items.pop(i)
         return None
 
-    def block(self, item: QueuedLine, reason: str) -> None:
+    def block(self, item: QueuedLine, reason: str | None) -> None:
         """The engine refused ``item`` when it went: put it back at the head, blocked."""
         if item in self._in_transit:
             self._in_transit.remove(item)
         item.blocked = reason
         self._items.insert(0, item)
         self._items.sort(key=lambda queued: queued.id)
+
+    def requeue(self, item: QueuedLine) -> None:
+        """``item`` could not go after all (the connection went away): back in its place."""
+        self.block(item, None)
 
     def force_head(self) -> QueuedLine | None:
         """Send the blocked head anyway (off-script) the next time lines are taken."""
@@ -161,10 +165,16 @@ class SendQueue:
             self._in_transit.append(head)
         return taken
 
-    def started(self, item: QueuedLine) -> None:
-        """The engine has ``item`` now (sent, or refused and blocked)."""
+    def started(self, item: QueuedLine) -> bool:
+        """``item`` is about to reach the engine; False (and back in the queue, unsent) when a
+        line taken before it has been refused meanwhile, so nothing overtakes a blocked line."""
         if item in self._in_transit:
             self._in_transit.remove(item)
+        if any(queued.blocked is not None and queued.id < item.id for queued in self._items):
+            self._items.append(item)
+            self._items.sort(key=lambda queued: queued.id)
+            return False
+        return True
 
     def _may_go(self, item: QueuedLine, conn: Connection) -> bool:
         ahead = self._in_transit

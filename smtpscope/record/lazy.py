@@ -11,10 +11,11 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import overload
+from typing import Any, overload
 
-from smtpscope.record.store import Recording, RecordingError, parse_header
+from smtpscope.record.store import RecordingError, read_header_line
 from smtpscope.record.transcript import Entry
 from smtpscope.record.validate import LineError, check_footer, entry_from_json, loads
 
@@ -84,7 +85,24 @@ class LazyEntries(Sequence[Entry]):
         return Entry(-1, mono, wall, "local", "warning", text.encode("utf-8"), text)
 
 
-def open_recording(path: str | os.PathLike[str]) -> Recording:
+@dataclass
+class LazyRecording:
+    """A recording opened for replay: what :class:`~smtpscope.record.Recording` holds, with
+    entries parsed on first use and ``problems`` growing as damaged lines are reached."""
+
+    path: Path
+    header: dict[str, Any]
+    entries: LazyEntries
+    footer: dict[str, Any] | None = None
+    truncated_line: str | None = None
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def target(self) -> str:
+        return str(self.header.get("target", "?"))
+
+
+def open_recording(path: str | os.PathLike[str]) -> LazyRecording:
     """Open a recording for replay without parsing its entries yet (see the module text)."""
     p = Path(path)
     try:
@@ -97,7 +115,7 @@ def open_recording(path: str | os.PathLike[str]) -> Recording:
     tail = lines.pop()  # after the last newline: b"" for a complete file
     if not lines and not tail:
         raise RecordingError(f"{p} is empty: not a smtpscope recording")
-    header = parse_header(p, lines[0] if lines else tail)
+    header = read_header_line(p, lines[0] if lines else tail)  # the checks read_recording makes
     total = len(lines)
     # Entry lines (blank ones skipped, as read_recording does), with their line numbers.
     body: list[bytes | None] = []
@@ -121,8 +139,8 @@ def open_recording(path: str | os.PathLike[str]) -> Recording:
             footer = last
             body.pop()
             numbers.pop()
-    rec = Recording(path=p, header=header, entries=LazyEntries(body, numbers, problems),
-                    footer=footer, problems=problems)
+    rec = LazyRecording(path=p, header=header, entries=LazyEntries(body, numbers, problems),
+                        footer=footer, problems=problems)
     if tail.strip():
         rec.truncated_line = tail.decode("utf-8", "replace")
         problems.append(

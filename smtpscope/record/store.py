@@ -6,7 +6,6 @@ import contextlib
 import json
 import os
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -104,8 +103,7 @@ class Recording:
 
     path: Path
     header: dict[str, Any]
-    #: A list, or for a recording opened for replay a sequence that parses on first use.
-    entries: Sequence[Entry] = field(default_factory=list)
+    entries: list[Entry] = field(default_factory=list)
     footer: dict[str, Any] | None = None
     truncated_line: str | None = None
     problems: list[str] = field(default_factory=list)

@@ -208,11 +208,21 @@ def _proxy(raw: bytes, argv: list[str]) -> bool:
     return True
 
 
+def _server(target: str) -> list[str]:
+    """swaks' transport options for a recorded endpoint: TCP, a UNIX socket or a pipe."""
+    kind, sep, rest = target.partition(":")
+    if sep and kind == "pipe":
+        return ["--pipe", rest]
+    if sep and kind in ("unix", "lmtp") and rest.startswith("/"):
+        return ["--socket", rest]
+    return ["--server", target]
+
+
 class _Export:
     """State of one walk over the entries: the argv so far and the notes."""
 
     def __init__(self, header: dict[str, Any]) -> None:
-        self.argv = ["swaks", "--server", str(header.get("target", "localhost"))]
+        self.argv = ["swaks", *_server(str(header.get("target", "localhost")))]
         self.notes: list[str] = []
         self.tos: list[str] = []
         self.last = "connect"
