@@ -58,6 +58,7 @@ async def test_slow_scram_runs_off_the_ui_thread_and_can_be_cancelled(
         await wait_for(pilot, lambda: helper.phase == "waiting", "the client-first proposal")
         helper.send_proposal()  # (Pilot's click waits for an idle app: here it would not be)
         await until(lambda: helper.phase == "computing", "the computation")
+        await until(lambda: bool(helper.query("#compute-label")), "the progress display")
         progress = helper.query_one(ComputeProgress)
         assert f"{SLOW:,} PBKDF2 iterations" in str(progress.query_one("#compute-label").render())
         # The event loop keeps running while PBKDF2 runs: sleeps wake, timers tick, the phase
