@@ -22,7 +22,7 @@ WRITE_TARGETS = {"sys.stdout", "sys.stderr", "self.stream", "stream"}
 SANITIZERS = {"visible", "visible_bytes", "terminal_safe", "safe_text", "shell_join",
               "shell_quote", "dumps"}
 # Calls whose result is a number or a fixed word, never foreign text.
-NUMERIC = {"len", "int", "float", "round", "sum", "min", "max", "strftime", "localtime"}
+NUMERIC = {"len", "int", "float", "round", "sum", "min", "max", "strftime", "localtime", "S_IMODE"}
 # Widgets' ``update`` of these names takes no text (reactive values, renderables built clean).
 NOT_TEXT_UPDATES = {"self.content_renderable()", "render_decoded(self.decoded, self.reveal)",
                     "help_text"}

@@ -200,10 +200,16 @@ def test_serve_user_with_password_on_the_command_line_warns(
     assert "process list" in err and "on-the-cmdline" not in err
 
 
-def test_serve_users_file(tmp_path: Path) -> None:
+def test_serve_users_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     users = tmp_path / "users"
     users.write_text("erin:file-pw\n# comment\n", encoding="utf-8")
+    users.chmod(0o600)
     assert _config("--users-file", str(users)).users == {"erin": "file-pw"}
+    assert capsys.readouterr().err == ""
+    users.chmod(0o644)
+    assert _config("--users-file", str(users)).users == {"erin": "file-pw"}
+    err = capsys.readouterr().err
+    assert "other users can read it (mode 0644); chmod 600" in err and "file-pw" not in err
 
 
 def test_serve_user_without_a_password_source_fails_without_echo(
