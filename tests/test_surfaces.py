@@ -14,7 +14,7 @@ Surfaces covered (each has a test below, named after it):
 - TUI notifications               (a banner that is not an SMTP reply, with markup in it)
 - TUI AUTH helper notes           (advertised mechanism names with OSC 52 / OSC 2 ended by ST)
 - TUI history screen              (a recording's target) and replay damage notice
-- TUI dialogs: AUTH decoder, whole-line viewer, reconnect dialog
+- TUI dialogs: AUTH decoder, whole-line viewer, reconnect, untrusted certificate
 
 Each output must hold no ESC, C0 other than TAB/LF, C1 (``\\x9b`` included), BEL, NUL or bidi
 override, and the markup must show as the literal text it is.
@@ -357,10 +357,23 @@ async def test_tui_history_and_replay_notice(tmp_path: Path) -> None:
         assert app.is_running
 
 
+def _hostile_tls():  # type: ignore[no-untyped-def]
+    """A TLS handshake whose certificate (subject, issuer, SAN) and error text are hostile."""
+    from smtpscope.transport.tls import TLSInfo
+    from smtpscope.transport.x509 import CertInfo
+
+    cert = CertInfo(subject=f"CN={HOSTILE}", issuer=f"CN={HOSTILE} CA", san=(f"DNS:{HOSTILE}",),
+                    not_before="2026-01-01T00:00:00Z", not_after="2027-01-01T00:00:00Z",
+                    serial="01", fingerprint_sha256="00" * 32)
+    return TLSInfo("TLSv1.3", "TLS_AES_128_GCM_SHA256", 128, (cert,), False, HOSTILE, False,
+                   HOSTILE, trust="untrusted", trust_reason_code="unknown-ca")
+
+
 async def test_tui_dialogs_decoder_line_viewer_reconnect(tmp_path: Path) -> None:
     from smtpscope.record import read_recording
     from smtpscope.session import SessionOptions
     from smtpscope.tui.app import create_app
+    from smtpscope.tui.screens.certificate import UntrustedCertificateScreen
     from smtpscope.tui.screens.decoder import DecoderScreen
     from smtpscope.tui.screens.line_viewer import LineViewer
     from smtpscope.tui.screens.reconnect import ReconnectDialog
@@ -371,7 +384,8 @@ async def test_tui_dialogs_decoder_line_viewer_reconnect(tmp_path: Path) -> None
     async with app.run_test(size=(160, 45)) as pilot:
         blob = base64.b64encode(f"\0{HOSTILE}\0pw".encode()).decode()
         for screen in (DecoderScreen(blob, "PLAIN"), LineViewer(entry),
-                       ReconnectDialog(SessionOptions(HOSTILE.replace(" ", ""), 25))):
+                       ReconnectDialog(SessionOptions(HOSTILE.replace(" ", ""), 25)),
+                       UntrustedCertificateScreen(_hostile_tls())):
             app.push_screen(screen)
             await pilot.pause(0.2)
             painted = _painted(app)
