@@ -9,6 +9,7 @@ Surfaces covered (each has a test below, named after it):
 - CLI ``replay``/``export`` warnings about damaged lines (stderr)
 - CLI ``send`` "does not offer AUTH X (offers ...)" (stderr)
 - CLI ``probe`` report, plain and ``--json`` (hostile banner, EHLO keywords, replies)
+- CLI ``mx`` report, tables and ``--json`` (hostile MX names, SPF and DMARC text)
 - ``serve`` console               (a client's EHLO name, printed live)
 - TUI transcript, capability inspector, status bar (hostile banner and EHLO)
 - TUI notifications               (a banner that is not an SMTP reply, with markup in it)
@@ -219,6 +220,28 @@ def test_cli_probe_report(capsys: pytest.CaptureFixture[str], fmt: list[str]) ->
     assert_inert(out, markup=False)
     assert_inert(err, markup=False)
     assert MARKUP.casefold() in (out + err).casefold()  # shown as text, brackets and all
+
+
+def test_cli_mx_report() -> None:
+    from rich.console import Console
+
+    from smtpscope.cli.mx import render
+    from smtpscope.mx import MXRecord, StaticResolver, mail_dns_report
+
+    res = StaticResolver({
+        ("e.test", "MX"): [MXRecord(10, f"mx.{HOSTILE}")],
+        ("e.test", "TXT"): [(f"v=spf1 {HOSTILE}".encode(), b" -all")],
+        ("_dmarc.e.test", "TXT"): [(f"v=DMARC1; p=none; rua=mailto:{HOSTILE}".encode(),)],
+    })
+    report = mail_dns_report("e.test", res, description="table")
+    out = io.StringIO()
+    render(report, Console(file=out, width=400, force_terminal=True, color_system=None))
+    assert_inert(out.getvalue(), markup=False)
+    assert "evil\\x1b[31mred" in out.getvalue()
+    from smtpscope.cli.common import dumps
+
+    assert_inert(json.dumps(report.to_json(), indent=2, ensure_ascii=True), markup=False)
+    assert_inert(dumps(report.to_json()), markup=False)
 
 
 def test_serve_console_prints_client_text_inert() -> None:
