@@ -212,6 +212,7 @@ class SessionScreen(SidePanelLayout, MessageFlow, Screen[None]):
         composer.capabilities = conn.capabilities
         composer.state = conn.state
         composer.in_auth = conn.state is State.AUTH
+        composer.auth_mechanism = conn.auth_mechanism
         inspector = self.query_one(CapabilityInspector)
         if conn.capabilities is not inspector.capabilities:
             if conn.capabilities is not None:

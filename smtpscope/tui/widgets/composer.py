@@ -33,6 +33,7 @@ from smtpscope.tui.completion import (
 )
 from smtpscope.tui.history_store import HistoryStore
 from smtpscope.tui.keys import OrderedInput
+from smtpscope.tui.widgets.composer_auth import AUTH_ASSIST_BINDING, ENCODE_HINT, AuthAssist
 
 if TYPE_CHECKING:
     from smtpscope.protocol import Capabilities, Command
@@ -74,10 +75,11 @@ class _CommandSuggester(Suggester):
 
 _IDLE_HINT = "type an SMTP command · Tab completes · ↑↓ history · Ctrl+R raw bytes"
 _RAW_HINT = "raw: exact bytes; add \\r\\n yourself · escapes \\r \\n \\t \\0 \\xNN \\\\"
-_AUTH_HINT = "AUTH exchange: type the base64 answer to the 334 challenge, or * to cancel"
+_AUTH_HINT = ("AUTH exchange: type the base64 answer to the 334 challenge, or * to cancel · "
+              + ENCODE_HINT)
 
 
-class Composer(Widget):
+class Composer(AuthAssist, Widget):
     """Input line plus hint line. Set ``capabilities``, ``state``, ``in_auth`` and ``target_key``;
     listen for :class:`Composer.Submitted` and :class:`Composer.RawSubmitted`.
     """
@@ -97,6 +99,7 @@ class Composer(Widget):
         Binding("down", "history_next", "Next line", show=False, id="composer.history_next"),
         Binding("tab", "complete", "Complete", show=False, id="composer.complete"),
         Binding("ctrl+r", "toggle_raw", "Raw bytes", id="composer.raw"),
+        AUTH_ASSIST_BINDING,
         Binding("ctrl+enter,alt+enter", "send_anyway", "Send anyway", show=False,
                 id="composer.send_anyway"),
     ]
@@ -270,6 +273,8 @@ class Composer(Widget):
             self._sent(text, remember=False)
             return True
         if self.in_auth:
+            if not (force or held) and self.blob_warning(text):
+                return False
             self.post_message(self.Submitted(self, parsed.command, text, False, parsed.notes))
             self._sent(text, remember=False)
             return True
