@@ -112,7 +112,7 @@ def _has(caps: Capabilities | None, keyword: str) -> bool:
 
 
 def completions(value: str, caps: Capabilities | None) -> list[str]:
-    """Whole-line candidates extending ``value``, keeping what was typed as typed.
+    """Whole-line candidates extending ``value``, keeping the complete words as typed.
 
     Verbs first; then ``AUTH `` offers the advertised mechanisms and MAIL/RCPT offer the
     parameters the server advertised (never ones already on the line).
@@ -132,7 +132,10 @@ def completions(value: str, caps: Capabilities | None) -> list[str]:
     else:
         return []
     lowered = value.lower()
-    return [value + opt[len(value):] for opt in options
+    # Words already complete stay as typed; the word being completed takes the canonical
+    # spelling, so "ma" gives "MAIL FROM:<", never "maIL FROM:<".
+    start = len(value) - len(value.split(" ")[-1])
+    return [value[:start] + opt[start:] for opt in options
             if opt.lower().startswith(lowered) and len(opt) > len(value)]
 
 

@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
 from textual import on
-from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.message import Message
@@ -336,14 +335,14 @@ class Composer(AuthAssist, Widget):
     def action_complete(self) -> None:
         """Tab: take the first completion; Tab again cycles through the others."""
         if self.raw or self.in_auth:
-            raise SkipAction()
+            return  # Tab stays in the composer: leaving it mid-line loses the user's place
         value = self.input.value
         if len(self._cycle) > 1 and value == self._cycle[0]:
             self._cycle = self._cycle[1:] + self._cycle[:1]
         else:
             found = completions(value, self.capabilities)
             if not found:
-                raise SkipAction()  # nothing to complete: let Tab move the focus
+                return  # nothing to complete: Tab stays here (Esc moves to the transcript)
             self._cycle = found
         self._set_value(self._cycle[0])
 
