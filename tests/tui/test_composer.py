@@ -206,8 +206,8 @@ def test_completion_candidates_follow_the_advertisement() -> None:
     ]
     rcpt = completions("RCPT TO:<b@c.test> no", CAPS)
     assert rcpt == [
-        "RCPT TO:<b@c.test> noTIFY=SUCCESS,FAILURE,DELAY",
-        "RCPT TO:<b@c.test> noTIFY=NEVER",
+        "RCPT TO:<b@c.test> NOTIFY=SUCCESS,FAILURE,DELAY",
+        "RCPT TO:<b@c.test> NOTIFY=NEVER",
     ]
     assert completions("mail from:<a@b.test> ", None) == []
 
