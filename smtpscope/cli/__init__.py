@@ -18,6 +18,7 @@ SUBCOMMANDS: dict[str, str] = {
     "auth": "auth",
     "serve": "serve",
     "demo": "demo",
+    "keys": "keys",
 }
 
 EXIT_USAGE = 1

@@ -33,10 +33,17 @@ class SmtpScopeApp(KeyGate, App[int]):
 
     def on_mount(self) -> None:
         keymap, problem = load_keymap()
+        problems = [problem] if problem else []
         if keymap:
+            from smtpscope.tui.keymap_ids import keymap_problems
+
+            problems += keymap_problems(keymap)
             self.set_keymap(keymap)
-        if problem:
-            self.notify(problem, severity="warning", timeout=10)
+        if problems:
+            from smtpscope.sanitize import visible
+
+            self.notify(visible("keymap.json: " + "; ".join(problems)), title="Keymap",
+                        severity="warning", timeout=15, markup=False)
         self.push_screen(self._first_screen())
 
     def action_help(self) -> None:
