@@ -78,7 +78,7 @@ class SmtpScopeApp(KeyGate, App[int]):
                 ("Reconnect", "Close and connect again", screen.action_reconnect),
                 ("Toggle timestamps", "Show times and reply latency",
                  screen.action_toggle_timestamps),
-                ("Save recording", "Copy this session's recording to the current directory",
+                ("Save recording", "Show the full path of this session's recording",
                  screen.action_save_recording),
                 ("Copy transcript", "Copy the S:/C: transcript (redacted)",
                  screen.action_copy_transcript),

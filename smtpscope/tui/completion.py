@@ -169,3 +169,19 @@ def state_problem(command: Command, state: State | None) -> str | None:
     if state is None or rule is None or state in rule.valid_in:
         return None
     return why_invalid(kind, state)
+
+
+# RFC 5321 §4.5.3.1.4: a command line is at most 512 octets with its CRLF. AUTH with an initial
+# response may be longer (RFC 4954 §4 raises it to 12288), so it is not judged here.
+MAX_COMMAND_LINE = 512
+
+
+def line_length_problem(command: Command) -> str | None:
+    """Why a command line is too long for RFC 5321, or None."""
+    if command.kind == "AUTH":
+        return None
+    size = len(command.to_bytes())
+    if size <= MAX_COMMAND_LINE:
+        return None
+    return (f"the line is {size} octets with CRLF; RFC 5321 §4.5.3.1.4 allows "
+            f"{MAX_COMMAND_LINE}, servers may refuse it (500)")

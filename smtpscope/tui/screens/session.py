@@ -398,15 +398,19 @@ class SessionScreen(SidePanelLayout, MessageFlow, Screen[None]):
         self._toast("Transcript copied to the clipboard (redacted).")
 
     def action_save_recording(self) -> None:
+        """Ctrl+S: the recording is in the recordings directory, flushed line by line; say
+        where, in full."""
         if self.recording_path is None:
             return
-        target = Path.cwd() / self.recording_path.name
-        try:
-            target.write_bytes(self.recording_path.read_bytes())
-        except OSError as exc:
-            self._toast(f"Could not save: {exc}", severity="error")
+        paths = [self.recording_path.resolve()]
+        if self.record_to:
+            paths.append(Path(self.record_to).resolve())
+        missing = [p for p in paths if not p.exists()]
+        if missing:
+            self._toast(f"Recording not written: {missing[0]} does not exist", severity="error")
             return
-        self._toast(f"Recording saved to {target}")
+        self._toast("Recording saved to " + " and ".join(str(p) for p in paths),
+                    title="Saved", timeout=12)
 
     def action_reconnect(self) -> None:
         """F5: a dialog to reconnect, with TLS mode, CA file and verification to change."""
@@ -442,7 +446,9 @@ class SessionScreen(SidePanelLayout, MessageFlow, Screen[None]):
     def action_history(self) -> None:
         from smtpscope.tui.screens.history import HistoryScreen
 
-        self.app.push_screen(HistoryScreen())
+        live = [self.recording_path] if self.recording_path is not None and \
+            self.session is not None and self.session.is_open else []
+        self.app.push_screen(HistoryScreen(live=live))
 
     @on(TranscriptView.EntrySelected)
     def on_entry_selected(self, message: TranscriptView.EntrySelected) -> None:

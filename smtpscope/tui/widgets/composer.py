@@ -28,6 +28,7 @@ from smtpscope.tui.completion import (
     completions,
     decode_escapes,
     end_of_data_label,
+    line_length_problem,
     state_problem,
 )
 from smtpscope.tui.history_store import HistoryStore
@@ -280,6 +281,8 @@ class Composer(AuthAssist, Widget):
         command = parsed.command
         problems = [*advertisement_problems(command, self.capabilities)]
         if (problem := state_problem(command, self.state)) is not None:
+            problems.append(problem)
+        if (problem := line_length_problem(command)) is not None:
             problems.append(problem)
         confirmed = force or held
         if problems and not confirmed:
