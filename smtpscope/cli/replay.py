@@ -58,9 +58,10 @@ def run(args: argparse.Namespace) -> int:
         recording = load("replay", args.file)
         if recording is None:
             return common.EXIT_USAGE
+        from smtpscope.cli.tui import run_app
         from smtpscope.tui.app import create_app
 
-        return int(create_app(replay_path=args.file).run() or 0)
+        return run_app(create_app(replay_path=args.file))
     recording = load("replay", args.file)
     if recording is None:
         return common.EXIT_USAGE

@@ -5,9 +5,13 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from smtpscope.session_types import DEFAULT_HELO
 from smtpscope.target_options import TLS_MODES, TargetProblem, options_for
+
+# Neither a usage error nor a network outcome: this environment cannot host a full-screen UI.
+EXIT_NO_TERMINAL = 2
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -46,15 +50,18 @@ def run_target(argv: Sequence[str]) -> int:
         args = parser.parse_args(list(argv))
     except SystemExit as exc:
         return 1 if exc.code not in (0, None) else 0
+    if (problem := no_terminal()) is not None:
+        print(f"smtpscope: {problem}", file=sys.stderr)
+        return EXIT_NO_TERMINAL
     from smtpscope.tui.app import create_app
 
     if args.history:
-        return int(create_app(history=True).run() or 0)
+        return run_app(create_app(history=True))
     if args.record_secrets:
         print("warning: --record-secrets writes AUTH credentials in clear to the recording",
               file=sys.stderr)
     if not args.target and args.pipe is None:
-        return int(create_app(record_to=args.record).run() or 0)
+        return run_app(create_app(record_to=args.record))
     try:
         options, label = options_for(
             args.target, port=args.port, security=args.tls, helo=args.helo,
@@ -65,7 +72,7 @@ def run_target(argv: Sequence[str]) -> int:
         # Show the problem where the user can fix it: on the connect screen.
         app = create_app(connect_error=str(exc), initial_target=args.target,
                          record_to=args.record)
-        return int(app.run() or 0)
+        return run_app(app)
     if args.timeout is not None:
         if args.timeout <= 0:
             print("smtpscope: --timeout must be positive", file=sys.stderr)
@@ -74,4 +81,34 @@ def run_target(argv: Sequence[str]) -> int:
         options.connect_timeout = min(options.connect_timeout, args.timeout)
     app = create_app(options=options, target_label=label, record_to=args.record,
                      record_secrets=args.record_secrets)
-    return int(app.run() or 0)
+    return run_app(app)
+
+
+def no_terminal() -> str | None:
+    """Why the full-screen UI cannot run here (stdin or stdout is not a terminal), or None."""
+    missing = [name for name, stream in (("stdin", sys.stdin), ("stdout", sys.stdout))
+               if stream is None or not stream.isatty()]
+    if not missing:
+        return None
+    return (f"the interactive TUI needs a terminal, but {' and '.join(missing)} "
+            f"{'is' if len(missing) == 1 else 'are'} not one. For scripts and pipes use the "
+            "headless commands: smtpscope probe TARGET, smtpscope send ..., smtpscope replay "
+            "FILE (see smtpscope --help).")
+
+
+def run_app(app: Any, *, headless: bool = False) -> int:
+    """Run the TUI; an unexpected error exits non-zero naming the file with its traceback."""
+    from smtpscope.cli.crash import EXIT_CRASH, report_crash
+
+    try:
+        result = app.run(headless=headless)
+    except Exception as exc:  # an error outside Textual's own handling
+        return report_crash(exc)
+    report = getattr(app, "crash_report", None)
+    if report is not None:
+        print(f"the traceback is in {report}; please include it when reporting the problem.",
+              file=sys.stderr)
+        return EXIT_CRASH
+    if app.return_code == 1:
+        return EXIT_CRASH
+    return int(result or 0)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Any, ClassVar
 
 from textual.app import App, SystemCommand
@@ -45,6 +47,27 @@ class SmtpScopeApp(KeyGate, App[int]):
             self.notify(visible("keymap.json: " + "; ".join(problems)), title="Keymap",
                         severity="warning", timeout=15, markup=False)
         self.push_screen(self._first_screen())
+
+    crash_report: Path | None = None
+    """Where the traceback of an unexpected error went, once one happened."""
+
+    def _fatal_error(self) -> None:
+        # Textual's own report prints a traceback with local variables (a password can be
+        # one): write the traceback without them to a file and print only its name.
+        from rich.text import Text
+
+        from smtpscope.cli.crash import crash_message, write_crash_report
+
+        exc = self._exception or sys.exc_info()[1]
+        if exc is None:  # pragma: no cover - Textual calls this while handling an exception
+            super()._fatal_error()
+            return
+        self.crash_report = write_crash_report(exc)
+        self.bell()
+        # The whole message (with the file name, never wrapped or cut by the console's width)
+        # is printed by the caller, smtpscope.cli.tui.run_app, once the screen is restored.
+        self._exit_renderables.append(Text(crash_message(exc, None).split("\n")[0]))
+        self._close_messages_no_wait()
 
     def action_help(self) -> None:
         from smtpscope.tui.screens.help import HelpScreen
