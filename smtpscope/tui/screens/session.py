@@ -8,7 +8,7 @@ from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any, ClassVar
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -449,6 +449,12 @@ class SessionScreen(SidePanelLayout, MessageFlow, Screen[None]):
         live = [self.recording_path] if self.recording_path is not None and \
             self.session is not None and self.session.is_open else []
         self.app.push_screen(HistoryScreen(live=live))
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        """Back in the composer (by Esc, a click or any other way): follow new output again."""
+        composer = self.query_one(Composer)
+        if event.widget is composer or composer in event.widget.ancestors:
+            self.query_one(TranscriptView).resume_follow()
 
     @on(TranscriptView.EntrySelected)
     def on_entry_selected(self, message: TranscriptView.EntrySelected) -> None:
