@@ -250,6 +250,74 @@ async def part_launch(kind: str, spawned: float) -> dict[str, Any]:
     }
 
 
+# -- part 4: replay of a million-line recording ------------------------------------------------
+
+
+def recording_path() -> Path:
+    """A recording of the same million-line session, written once and reused (in /tmp)."""
+    import tempfile
+
+    from smtpscope.record.store import make_header
+
+    path = Path(tempfile.gettempdir()) / f"smtpscope-bench-{LINES}-lines.jsonl"
+    if path.exists():
+        return path
+    partial = path.with_suffix(".partial")
+    with open(partial, "w", encoding="utf-8") as out:
+        out.write(json.dumps(make_header("bench.example:25")) + "\n")
+        lines = seq = 0
+        while lines < LINES:
+            entry = make_entry(seq)
+            seq += 1
+            lines += entry.text.count("\n") or 1
+            out.write(json.dumps(entry.to_json(), ensure_ascii=False, separators=(",", ":")))
+            out.write("\n")
+        out.write(json.dumps({"footer": True, "ended_wall": WALL0 + seq * 0.001}) + "\n")
+    partial.replace(path)
+    return path
+
+
+async def part_replay(path: str) -> dict[str, Any]:
+    from textual import events
+
+    from smtpscope.tui.app import create_app
+    from smtpscope.tui.widgets.transcript import TranscriptView
+
+    app: Any = create_app(replay_path=path)
+    painted = asyncio.Event()
+    paint_time = [0.0]
+    display = app._display
+
+    def hooked(screen: Any, renderable: Any) -> None:  # the app's paint, timed
+        display(screen, renderable)
+        if renderable is not None:
+            paint_time[0] = time.perf_counter()
+            painted.set()
+
+    app._display = hooked
+    started = time.perf_counter()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await asyncio.wait_for(painted.wait(), 30)
+        opened = paint_time[0] - started
+        view = app.screen.query_one(TranscriptView)
+
+        async def key_to_paint(key: str) -> float:
+            await pilot.pause()
+            await asyncio.sleep(0.02)
+            painted.clear()
+            t0 = time.perf_counter()
+            app._driver.send_message(events.Key(key, None))
+            await asyncio.wait_for(painted.wait(), 60)
+            return (paint_time[0] - t0) * 1000
+
+        first_steps = [await key_to_paint(k) for k in ("space",) * 20 + ("p",) * 10]
+        show_all = await key_to_paint("a")
+        total = view.entry_count
+        end_steps = [await key_to_paint(k) for k in ("p",) * 20 + ("space",) * 10]
+    return {"open_s": opened, "entries": total, "rows": view.row_count,
+            "steps_start_ms": first_steps, "show_all_ms": show_all, "steps_end_ms": end_steps}
+
+
 # -- driver --------------------------------------------------------------------------------------
 
 
@@ -270,7 +338,9 @@ def p95(values: list[float]) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--part", choices=["append", "launch"])
+    parser.add_argument("--part", choices=["append", "launch", "replay"])
+    parser.add_argument("--recording", help="(replay part) the recording to open")
+    parser.add_argument("--only-replay", action="store_true", help="run just the replay part")
     parser.add_argument("--retain", action="store_true", help="the view keeps every Entry")
     parser.add_argument("--kind", default="banner", choices=["banner", "empty"])
     parser.add_argument("--spawned", type=float, default=0.0)
@@ -282,6 +352,12 @@ def main() -> None:
         return
     if opts.part == "launch":
         print(json.dumps(asyncio.run(part_launch(opts.kind, opts.spawned))))
+        return
+    if opts.part == "replay":
+        print(json.dumps(asyncio.run(part_replay(opts.recording))))
+        return
+    if opts.only_replay:
+        replay_report(opts.repeat)
         return
 
     runs = [child(["--part", "append"]) for _ in range(opts.repeat)]
@@ -316,6 +392,23 @@ def main() -> None:
         print(f"  {label:>13} -> banner painted  {banner:8.3f} s   empty App first paint "
               f"{empty:.3f} s   ratio {banner / empty:.2f}   (goal <= 0.5 s)")
     print(f"  (imports in the child: {med([r['import_s'] for r in launches['banner']]):.3f} s)")
+
+    replay_report(opts.repeat)
+
+
+def replay_report(repeat: int) -> None:
+    path = str(recording_path())
+    runs = [child(["--part", "replay", "--recording", path]) for _ in range(repeat)]
+    print(f"replay of a {LINES:,}-line recording ({runs[0]['entries']:,} entries), "
+          f"median of {repeat} runs")
+    print(f"  open -> first paint              {med([r['open_s'] for r in runs]):>10.2f} s"
+          "          (goal <= 2 s)")
+    for label, key in (("step at the start", "steps_start_ms"),
+                       ("step at the end", "steps_end_ms")):
+        values = [v for r in runs for v in r[key]]
+        print(f"  key->paint {label:<21} {med(values):>10.1f} ms median, "
+              f"{p95(values):.1f} ms p95 (goal <= 50)")
+    print(f"  'show all' (parses every entry)  {med([r['show_all_ms'] for r in runs]):>10.0f} ms")
 
 
 if __name__ == "__main__":

@@ -20,8 +20,8 @@ import contextlib
 import ssl
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING
 
-from smtpscope.dns.routing import Candidate, RouteAttempt
 from smtpscope.protocol import (
     NEED_DATA,
     Capabilities,
@@ -39,7 +39,7 @@ from smtpscope.protocol import (
     StartTLS,
     State,
 )
-from smtpscope.record import Recorder, Redactor, Transcript, make_header
+from smtpscope.record import Entry, Recorder, Redactor, Transcript, make_header
 from smtpscope.session_types import (
     DEFAULT_HELO,
     ConnectFailed,
@@ -67,6 +67,9 @@ from smtpscope.transport import (
     open_pipe,
     open_unix_connection,
 )
+
+if TYPE_CHECKING:  # MX routing code loads only for a routed target (see _open_routed)
+    from smtpscope.dns.routing import Candidate, RouteAttempt
 
 __all__ = [
     "DEFAULT_HELO",
@@ -121,6 +124,8 @@ class Session:
         self.attempts: tuple[RouteAttempt, ...] = ()
         #: Loop time when the connection was made (None before); front ends time the banner.
         self.connected_at: float | None = None
+        #: The transcript entry of the last line sent (masked as the transcript shows it).
+        self.last_client_entry: Entry | None = None
         #: Called once with the reason when the session ends; a view sets it or clears it.
         self.on_close = on_close
         self.view = SessionView(self)
@@ -168,6 +173,12 @@ class Session:
         stream = self.stream
         where = stream.label or f"{stream.peer[0]} port {stream.peer[1]}"
         self.transcript.note(f"Connected to {where}")
+        if opts.preamble:
+            # A binary header (PROXY v2) is shown in hex, every byte; the raw bytes are kept.
+            text = None if opts.preamble.isascii() else \
+                "[binary, hex] " + opts.preamble.hex(" ")
+            self.transcript.add("client", "raw", opts.preamble, text, off_script=True,
+                                notes=("sent before the banner: PROXY protocol header",))
         if self.stream.tls is not None:
             self._tls_established(self.stream.tls)
         waiter = self._expect(None)
@@ -223,9 +234,14 @@ class Session:
                     tls_context=context,
                     server_hostname=self._server_name if implicit else None,
                     connect_timeout=opts.connect_timeout,
+                    family=opts.family,
+                    local_addr=opts.local_addr,
+                    preamble=opts.preamble,
                 )
             except TransportError as exc:
                 if candidate is not None:
+                    from smtpscope.dns.routing import RouteAttempt
+
                     attempts.append(RouteAttempt(candidate, str(exc)))
                 self.attempts = tuple(attempts)
                 last = index == len(candidates) - 1
@@ -237,6 +253,8 @@ class Session:
                     raise ConnectFailed(str(exc), stage, self.attempts) from exc
                 continue
             if candidate is not None:
+                from smtpscope.dns.routing import RouteAttempt
+
                 attempts.append(RouteAttempt(candidate, None))
             self.attempts = tuple(attempts)
             return
@@ -394,8 +412,8 @@ class Session:
             notes: tuple[str, ...] = (command.note,) if command.note else ()
         else:
             notes = sent.notes if sent is not None and sent.command is command else ()
-        self.transcript.add("client", kind, data, off_script=off_script, notes=notes,
-                            secret_mask=secret_mask)
+        self.last_client_entry = self.transcript.add(
+            "client", kind, data, off_script=off_script, notes=notes, secret_mask=secret_mask)
         return data, self._expect(command)
 
     async def command_replies(self, command: Command, *, force: bool = False,
@@ -423,8 +441,8 @@ class Session:
         self.conn.send_raw(data, expect_reply=expect_reply, note=note)
         sent = self.conn.last_sent
         assert sent is not None
-        self.transcript.add("client", "raw", sent.data, off_script=True,
-                            notes=(note,) if note else ())
+        self.last_client_entry = self.transcript.add(
+            "client", "raw", sent.data, off_script=True, notes=(note,) if note else ())
         waiter = self._expect(sent.command) if expect_reply else None
         await self._write(sent.data)
         if waiter is None:
@@ -437,7 +455,8 @@ class Session:
         wire = self.conn.send_content(content)
         notes = ("sent verbatim: line endings and terminator exactly as written",) \
             if content.verbatim else ()
-        self.transcript.add("client", "content", wire, off_script=content.verbatim, notes=notes)
+        self.last_client_entry = self.transcript.add(
+            "client", "content", wire, off_script=content.verbatim, notes=notes)
         waiter = self._expect(content)
         await self._write(wire)
         return await self._wait(waiter, content, Stage.DOT)

@@ -117,6 +117,9 @@ class SessionOptions:
     reply_timeout: float | None = None  # None: RFC 5321 §4.5.3.2 values, per command
     unix_path: str | None = None  # a UNIX socket instead of TCP (host/port then unused)
     pipe_command: str | None = None  # a shell command whose stdin/stdout speak SMTP
+    family: int = 0  # socket.AF_INET / AF_INET6 to force one (-4 / -6), 0 for either
+    local_addr: tuple[str, int] | None = None  # bind the client socket here first
+    preamble: bytes = b""  # sent right after connecting, before TLS and the banner (PROXY)
 
     @property
     def tls_server_name(self) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import ipaddress
 import re
 from dataclasses import dataclass
@@ -173,6 +172,8 @@ def _unknown_scheme(scheme: str) -> TargetError:
     lowered = scheme.lower()
     # Swapped letters are the commonest typo ("smpt"): prefer a scheme with the same letters.
     close = [name for name in SCHEMES if sorted(name) == sorted(lowered)]
+    import difflib  # only for a mistyped scheme: not loaded at start-up
+
     close = close or difflib.get_close_matches(lowered, list(SCHEMES), n=1, cutoff=0.6)
     if close:
         return TargetError(f"unknown scheme {scheme!r}; did you mean {close[0]}?")

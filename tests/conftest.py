@@ -11,3 +11,7 @@ pytest_plugins = ["tests.peers.dns_fixtures", "tests.peers.fixtures"]
 def _private_data_dir(tmp_path_factory, monkeypatch):
     """Recordings, history and certificates of a test never land in the user's home."""
     monkeypatch.setenv("SMTPSCOPE_HOME", str(tmp_path_factory.mktemp("smtpscope-home")))
+    # Nor does the user's config file or SMTPSCOPE_* defaults change what a test runs.
+    monkeypatch.setenv("SMTPSCOPE_CONFIG", str(tmp_path_factory.mktemp("config") / "none.toml"))
+    for name in ("SMTPSCOPE_PROFILE", "SMTPSCOPE_TLS", "SMTPSCOPE_HELO", "SMTPSCOPE_FROM"):
+        monkeypatch.delenv(name, raising=False)

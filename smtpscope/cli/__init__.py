@@ -18,6 +18,8 @@ SUBCOMMANDS: dict[str, str] = {
     "auth": "auth",
     "serve": "serve",
     "demo": "demo",
+    "completion": "completion",
+    "man": "manpage",
     "keys": "keys",
 }
 
@@ -55,7 +57,19 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
                 raise
             continue
         module.add_parser(sub)
+        if name in sub.choices:
+            from smtpscope.cli.defaults import add_profile_option
+
+            add_profile_option(sub.choices[name])
     return parser
+
+
+def subcommand_parser(parser: argparse.ArgumentParser, name: str) -> argparse.ArgumentParser:
+    """The parser of one subcommand inside the main parser."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return action.choices[name]  # type: ignore[no-any-return]
+    raise KeyError(name)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -71,7 +85,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         from smtpscope.cli import tui
 
         return tui.run_target([])
+    if name == "send":
+        from smtpscope.cli.send_message import MessageUsage, rewrite_argv
+
+        try:
+            args_list = rewrite_argv(args_list)
+        except MessageUsage as exc:
+            print(f"smtpscope send: {exc}", file=sys.stderr)
+            return EXIT_USAGE
     parser = build_parser(only=name)
+    if name is not None:
+        from smtpscope.cli.defaults import ConfigError, apply
+
+        try:
+            apply(subcommand_parser(parser, name), name, args_list)
+        except ConfigError as exc:
+            print(f"smtpscope {name}: {exc}", file=sys.stderr)
+            return EXIT_USAGE
     try:
         args = parser.parse_args(args_list)
     except SystemExit as exc:  # argparse exits 2 on usage errors; swaks' usage code is 1

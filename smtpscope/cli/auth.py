@@ -39,7 +39,8 @@ def add_parser(subparsers: Any) -> None:
 
     def mech(name: str, help_text: str, *, password: bool = True) -> argparse.ArgumentParser:
         sp: argparse.ArgumentParser = sub.add_parser(name, help=help_text, description=help_text)
-        sp.add_argument("--user", "-u", required=True, help="user name (authcid)")
+        sp.add_argument("--user", "--auth-user", "-u", dest="user", required=True,
+                        help="user name (authcid)")
         if password:
             _add_password_options(sp)
         return sp

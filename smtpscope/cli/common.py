@@ -27,6 +27,8 @@ EXIT_DOT = 26
 EXIT_AUTH = 28
 EXIT_TLS = 29
 EXIT_EHLO_TLS = 32
+EXIT_XCLIENT = 33
+EXIT_EHLO_XCLIENT = 34
 
 STAGE_EXIT: dict[str, int] = {
     "usage": EXIT_USAGE,
@@ -42,6 +44,8 @@ STAGE_EXIT: dict[str, int] = {
     "tls": EXIT_TLS,
     "starttls": EXIT_TLS,
     "ehlo_tls": EXIT_EHLO_TLS,
+    "xclient": EXIT_XCLIENT,
+    "ehlo_xclient": EXIT_EHLO_XCLIENT,
 }
 
 # Hints by failure status: what to try next, in one clause.
@@ -157,7 +161,6 @@ def resolve_target(
     """
     import dataclasses
 
-    from smtpscope.dns.routing import RouteError
     from smtpscope.target_options import TargetProblem, options_for
 
     try:
@@ -166,6 +169,8 @@ def resolve_target(
             resolver=resolver, pipe=pipe,
         )
     except TargetProblem as exc:
+        from smtpscope.dns.routing import RouteError  # MX routing only: not loaded otherwise
+
         routed = isinstance(exc.__cause__, RouteError)
         raise TargetFailure(str(exc), "no-route" if routed else "usage") from exc
     implied = "auto" if options.security == "plain" else options.security
@@ -174,6 +179,11 @@ def resolve_target(
 
 
 # -- output ----------------------------------------------------------------------------------
+
+# Every JSON object smtpscope prints starts with this key; the JSON Schema of each output is
+# in smtpscope/schemas/ (README: "JSON output"). Bumped only when a field changes meaning or
+# goes away; new fields may appear without a bump.
+SCHEMA_VERSION = 1
 
 # json.dumps escapes C0 controls; C1 controls, DEL and bidi overrides pass through with
 # ensure_ascii=False, and a terminal acts on some of them. Inside JSON they can only occur in

@@ -89,7 +89,10 @@ def run(args: argparse.Namespace) -> int:
     report = mail_dns_report(domain, resolver)
     if args.json:
         # ensure_ascii: C1 controls and bidi overrides in DNS text stay escaped on a terminal.
-        print(json.dumps(report.to_json(), indent=2, ensure_ascii=True))
+        from smtpscope.cli.common import SCHEMA_VERSION
+
+        data = {"schema_version": SCHEMA_VERSION, **report.to_json()}
+        print(json.dumps(data, indent=2, ensure_ascii=True))
     else:
         from rich.console import Console
 

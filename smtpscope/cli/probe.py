@@ -7,7 +7,7 @@ import sys
 import time
 from typing import TYPE_CHECKING, Any
 
-from smtpscope.cli import common
+from smtpscope.cli import common, send_session, shard, tls_mode
 
 if TYPE_CHECKING:
     from smtpscope.conversation import Rejected, Stage
@@ -30,12 +30,12 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--targets-file", metavar="FILE",
                    help="read more targets from FILE, one a line ('-' = stdin; # comments)")
     p.add_argument("--port", type=int, help="port for every target, MX-routed ones included")
+    tls_mode.add_arguments(p)
     p.add_argument("--pipe", metavar="COMMAND",
                    help="probe the SMTP server on COMMAND's stdin/stdout (e.g. 'sendmail -bs')")
     p.add_argument("--protocol", choices=("esmtp", "smtp", "lmtp"), type=str.lower,
                    help="esmtp (default): EHLO; smtp: HELO only; lmtp: LHLO (implied by "
                    "lmtp:// and lmtp:/path)")
-    p.add_argument("--no-tls", action="store_true", help="do not try STARTTLS")
     p.add_argument("--helo", default=None, help="name to send with EHLO")
     p.add_argument("--cafile", help="verify certificates against this CA file")
     p.add_argument("--insecure", action="store_true",
@@ -45,8 +45,16 @@ def add_parser(subparsers: Any) -> None:
                    help="limit for connecting and for each reply (default 30)")
     p.add_argument("--concurrency", type=int, default=10, metavar="N",
                    help="probe at most N targets at once (default 10)")
-    p.add_argument("--json", action="store_true", help="one JSON object per target, a line each")
+    p.add_argument("--json", action="store_true",
+                   help="one JSON object per target, a line each, in the order given")
+    p.add_argument("--jsonl", action="store_true",
+                   help="like --json, but each line as soon as its target is done, with its "
+                   "\"index\" in the list: outputs of shards concatenate")
+    p.add_argument("--shard", type=shard.parse_shard, metavar="I/N",
+                   help="probe only targets I, I+N, I+2N ... of the list (1 <= I <= N), so N "
+                   "machines split one --targets-file")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    send_session.add_connection_arguments(p)
     p.set_defaults(handler=run)
 
 
@@ -90,6 +98,7 @@ def _route_json(session: Session) -> dict[str, Any] | None:
 
 def _new_result(target: str) -> dict[str, Any]:
     return {
+        "schema_version": common.SCHEMA_VERSION,
         "target": target, "status": None, "stage": None, "error": None, "hint": None,
         "server": None, "route": None, "banner": None,
         "ehlo": {"plain": None, "tls": None},
@@ -112,7 +121,7 @@ async def probe(target: str, args: argparse.Namespace) -> dict[str, Any]:
 
     def resolve() -> tuple[Any, str]:
         return common.resolve_target(
-            target, port=args.port, security="none" if args.no_tls else None,
+            target, port=args.port, security=args.tls,
             helo=args.helo or DEFAULT_HELO, verify=not args.insecure, cafile=args.cafile,
             resolver=args.resolver, pipe=pipe)
 
@@ -124,6 +133,11 @@ async def probe(target: str, args: argparse.Namespace) -> dict[str, Any]:
     except common.TargetFailure as exc:
         result.update(status=exc.status if exc.status != "usage" else "bad-target",
                       stage="connect", error=str(exc))
+        return result
+    try:
+        send_session.apply(args, options)
+    except send_session.SessionUsage as exc:
+        result.update(status="bad-target", stage="connect", error=str(exc))
         return result
     options.connect_timeout = args.timeout
     if getattr(args, "protocol", None) == "lmtp":
@@ -162,7 +176,10 @@ async def probe(target: str, args: argparse.Namespace) -> dict[str, Any]:
         result["ehlo"][first] = _ehlo_json(ehlo)
         before = Capabilities.parse(ehlo)
         result["starttls"]["offered"] = before.has("STARTTLS")
-        if before.has("STARTTLS") and not args.no_tls and session.tls is None:
+        if args.tls == "starttls" and not before.has("STARTTLS") and session.tls is None:
+            conv.stage = Stage.STARTTLS
+            raise _Stop("tls-error", "STARTTLS not offered (--tls starttls requires it)")
+        if before.has("STARTTLS") and args.tls != "none" and session.tls is None:
             result["starttls"]["attempted"] = True
             secured = await conv.secure()
             lap("starttls", secured.tls_at)
@@ -291,6 +308,11 @@ def run(args: argparse.Namespace) -> int:
     if not targets:
         common.error_line("probe", "no target given", "e.g. smtpscope probe 127.0.0.1:2525")
         return common.EXIT_USAGE
+    if args.jsonl:
+        args.json = True
+    if args.proxy is not None and not args.proxy_source:
+        common.error_line("probe", "--proxy needs --proxy-source IP[:PORT]")
+        return common.EXIT_USAGE
     if args.concurrency < 1 or args.timeout <= 0:
         common.error_line("probe", "--concurrency and --timeout must be positive")
         return common.EXIT_USAGE
@@ -301,6 +323,8 @@ def run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    if not results:
+        return common.EXIT_OK  # an empty shard of a short list: nothing to do
     codes = [exit_code(r) for r in results]
     return next((c for c in codes if c != 0), 0)
 
@@ -310,17 +334,21 @@ async def _run_all(targets: list[str], args: argparse.Namespace) -> list[dict[st
 
     from smtpscope.cli import probe_report
 
+    picked = shard.pick(targets, args.shard)
     sem = asyncio.Semaphore(args.concurrency)
-    printer = probe_report.Printer(args.json, total=len(targets),
-                                   progress=not args.no_progress and len(targets) > 1)
+    printer = probe_report.Printer(args.json, total=len(picked),
+                                   progress=not args.no_progress and len(picked) > 1,
+                                   ordered=not args.jsonl)
 
-    async def one(index: int, target: str) -> dict[str, Any]:
+    async def one(slot: int, index: int, target: str) -> dict[str, Any]:
         async with sem:
             result = await probe(target, args)
-        printer.done(index, result)
+        if args.jsonl or args.shard:
+            result["index"] = index
+        printer.done(slot, result)
         return result
 
     try:
-        return list(await asyncio.gather(*(one(i, t) for i, t in enumerate(targets))))
+        return list(await asyncio.gather(*(one(s, i, t) for s, (i, t) in enumerate(picked))))
     finally:
         printer.close()

@@ -159,8 +159,10 @@ def render_rich(result: dict[str, Any], console: Any) -> None:
 class Printer:
     """Prints results in the order the targets were given, each as soon as it can."""
 
-    def __init__(self, as_json: bool, *, total: int, progress: bool) -> None:
+    def __init__(self, as_json: bool, *, total: int, progress: bool,
+                 ordered: bool = True) -> None:
         self.as_json = as_json
+        self.ordered = ordered  # False: each result the moment it is done (--jsonl)
         self.pending: dict[int, dict[str, Any]] = {}
         self.next = 0
         self.rich = not as_json and sys.stdout.isatty()
@@ -179,9 +181,12 @@ class Printer:
             self.progress.start()
 
     def done(self, index: int, result: dict[str, Any]) -> None:
-        self.pending[index] = result
         if self.progress is not None:
             self.progress.advance(self.task)
+        if not self.ordered:
+            self._emit(result)
+            return
+        self.pending[index] = result
         while self.next in self.pending:
             self._emit(self.pending.pop(self.next))
             self.next += 1

@@ -55,9 +55,19 @@ def run(args: argparse.Namespace) -> int:
     """Run ``smtpscope replay``; returns the exit code."""
     fmt = args.format
     if fmt is None and sys.stdout.isatty():
-        recording = load("replay", args.file)
-        if recording is None:
+        # The TUI parses entries as replay reaches them (a huge recording opens at once) and
+        # says there what it could not read; only the header is checked here.
+        from smtpscope.record.lazy import open_recording
+        from smtpscope.record.store import RecordingError
+
+        try:
+            header = open_recording(args.file).header
+        except RecordingError as exc:
+            common.error_line("replay", str(exc), "give a file written by --record")
             return common.EXIT_USAGE
+        if header.get("secrets_recorded"):
+            print("smtpscope replay: warning: this recording contains authentication secrets "
+                  "in clear; do not share it", file=sys.stderr)
         from smtpscope.cli.tui import run_app
         from smtpscope.tui.app import create_app
 
@@ -67,6 +77,7 @@ def run(args: argparse.Namespace) -> int:
         return common.EXIT_USAGE
     if fmt == "json":
         sys.stdout.write(common.dumps({
+            "schema_version": common.SCHEMA_VERSION,
             "header": recording.header,
             "entries": [entry.to_json() for entry in recording.entries],
             "footer": recording.footer,

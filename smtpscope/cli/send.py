@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import TYPE_CHECKING, Any
 
-from smtpscope.cli import common
+from smtpscope.cli import common, send_message, send_output, send_session, tls_mode
 
 if TYPE_CHECKING:
     from smtpscope.conversation import Conversation, Delivery, Envelope
@@ -33,14 +32,8 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--protocol", choices=("esmtp", "smtp", "lmtp"), type=str.lower,
                    help="esmtp (default): EHLO, HELO if refused; smtp: HELO only; "
                    "lmtp: LHLO (implied by lmtp:// and lmtp:/path)")
-    p.add_argument("--from", dest="from_addr", required=True, metavar="ADDRESS",
-                   help="envelope sender (MAIL FROM); '' for the null sender")
-    p.add_argument("--to", action="append", required=True, metavar="ADDRESS",
-                   help="recipient (RCPT TO); repeat for more")
     p.add_argument("--port", type=int, help="port, MX-routed targets included")
-    p.add_argument("--tls", choices=("starttls", "implicit", "none", "auto"), default=None,
-                   help="auto (default): STARTTLS when offered; starttls: required; "
-                   "implicit: TLS from the first byte; none: never")
+    tls_mode.add_arguments(p)
     p.add_argument("--cafile", help="verify certificates against this CA file")
     p.add_argument("--insecure", action="store_true", help="do not verify certificates")
     p.add_argument("--resolver", metavar="IP[:PORT]", help="DNS server for MX routing")
@@ -49,22 +42,14 @@ def add_parser(subparsers: Any) -> None:
     auth.add_argument("--auth", metavar="MECH",
                       help="SASL mechanism: PLAIN, LOGIN, CRAM-MD5, DIGEST-MD5, SCRAM-SHA-1, "
                       "SCRAM-SHA-256, XOAUTH2, OAUTHBEARER, or auto (best offered)")
-    auth.add_argument("--user", help="user name for --auth")
+    auth.add_argument("--user", "--auth-user", "-au", dest="user",
+                      help="user name for --auth")
     auth.add_argument("--password-env", metavar="VAR",
                       help="take the password (or token) from $VAR; else ~/.netrc "
                       "(--netrc), else a no-echo prompt when stdin is a terminal")
     auth.add_argument("--netrc", action="store_true", help="take the password from ~/.netrc")
     auth.add_argument("--netrc-file", metavar="FILE", help="netrc file instead of ~/.netrc")
-    msg = p.add_argument_group("message")
-    msg.add_argument("--header", action="append", default=[], metavar="'Name: value'",
-                     help="add a header; repeat for more")
-    msg.add_argument("--subject", default="smtpscope test", help="Subject header")
-    msg.add_argument("--body", default=None, help="body text (\\n for new lines)")
-    msg.add_argument("--data", metavar="@FILE|-",
-                     help="the whole message from FILE or stdin ('-') instead of building one")
-    msg.add_argument("--attach", action="append", default=[], metavar="FILE",
-                     help="attach FILE; repeat for more")
-    msg.add_argument("--smtputf8", action="store_true", help="MAIL FROM ... SMTPUTF8")
+    send_message.add_arguments(p)
     ext = p.add_argument_group("extensions")
     ext.add_argument("--pipeline", action="store_true", help="send MAIL, RCPT, DATA in one batch")
     ext.add_argument("--bdat", action="store_true", help="send the message with BDAT (CHUNKING)")
@@ -72,11 +57,13 @@ def add_parser(subparsers: Any) -> None:
                      help="RCPT NOTIFY= (RFC 3461)")
     ext.add_argument("--dsn-ret", choices=("FULL", "HDRS"), type=str.upper, help="MAIL RET=")
     ext.add_argument("--envid", help="MAIL ENVID= (xtext)")
+    send_session.add_arguments(p)
     p.add_argument("--quit-after", choices=QUIT_AFTER, type=str.lower, metavar="STAGE",
                    help="stop after STAGE: " + ", ".join(QUIT_AFTER))
     p.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS",
                    help="limit for connecting and for each reply (default 60)")
     p.add_argument("--record", metavar="FILE", help="write the session to a recording")
+    send_output.add_arguments(p)
     p.add_argument("--json", action="store_true",
                    help="print one JSON object (result and transcript) instead of the transcript")
     p.set_defaults(handler=run)
@@ -89,40 +76,13 @@ class Usage(Exception):
 # -- preparing (before any connection) -----------------------------------------------------------
 
 
-def _unescape(text: str) -> str:
-    return text.replace("\\n", "\n").replace("\\t", "\t")
-
-
-def _message(args: argparse.Namespace) -> bytes:
-    from smtpscope.message import build_message
-
-    headers: list[tuple[str, str]] = []
-    for item in args.header:
-        name, sep, value = item.partition(":")
-        if not sep or not name.strip() or " " in name.strip():
-            raise Usage(f"--header {item!r} is not 'Name: value'")
-        headers.append((name.strip(), value.strip()))
-    if args.data is not None:
-        if args.data == "-":
-            data = sys.stdin.buffer.read()
-        elif args.data.startswith("@"):
-            try:
-                with open(args.data[1:], "rb") as handle:
-                    data = handle.read()
-            except OSError as exc:
-                raise Usage(f"cannot read --data file {args.data[1:]!r}: {exc.strerror}") from exc
-        else:
-            data = _unescape(args.data).encode("utf-8")
-        head = "".join(f"{n}: {v}\r\n" for n, v in headers).encode("utf-8")
-        return head + data
-    body = _unescape(args.body) if args.body is not None else \
-        "This is a test message sent by smtpscope.\n"
+def _message(args: argparse.Namespace) -> send_message.MessageSpec:
     try:
-        return build_message(from_addr=args.from_addr, to_addrs=args.to, subject=args.subject,
-                             body=body, extra_headers=headers, smtputf8=args.smtputf8,
-                             attachments=args.attach)
-    except (OSError, ValueError) as exc:
-        raise Usage(f"cannot build the message: {exc}") from exc
+        spec = send_message.build_spec(args)
+    except send_message.MessageUsage as exc:
+        raise Usage(str(exc)) from exc
+    args.to = send_message.recipients(args)  # the envelope: To, Cc and Bcc
+    return spec
 
 
 def _secret(args: argparse.Namespace, host: str) -> str:
@@ -141,9 +101,13 @@ def _secret(args: argparse.Namespace, host: str) -> str:
         raise Usage(str(exc)) from exc
 
 
-def _prepare(args: argparse.Namespace) -> tuple[SessionOptions, str, bytes, str | None]:
+def _prepare(args: argparse.Namespace) -> tuple[SessionOptions, str, Any, str | None]:
     from smtpscope.session import DEFAULT_HELO
 
+    try:
+        send_session.prepare(args)
+    except send_session.SessionUsage as exc:
+        raise Usage(str(exc)) from exc
     if args.bdat and args.pipeline:
         raise Usage("--bdat and --pipeline cannot be combined here")
     if args.auth and not args.user:
@@ -162,6 +126,10 @@ def _prepare(args: argparse.Namespace) -> tuple[SessionOptions, str, bytes, str 
     if args.protocol == "lmtp":
         options.lmtp = True
     options.connect_timeout = args.timeout
+    try:
+        send_session.apply(args, options)
+    except send_session.SessionUsage as exc:
+        raise Usage(str(exc)) from exc
     content = _message(args)
     secret = _secret(args, options.host) if args.auth else None
     return options, mode, content, secret
@@ -178,6 +146,7 @@ def _envelope(args: argparse.Namespace, content: bytes, caps: Capabilities | Non
         mail.append(("SMTPUTF8", None))
     if any(b > 0x7F for b in content) and caps is not None and caps.has("8BITMIME"):
         mail.append(("BODY", "8BITMIME"))
+    mail.extend(send_message.size_param(content, caps))
     if args.dsn_ret:
         mail.append(("RET", args.dsn_ret))
     if args.envid:
@@ -188,8 +157,8 @@ def _envelope(args: argparse.Namespace, content: bytes, caps: Capabilities | Non
     return Envelope(args.from_addr, tuple(args.to), tuple(mail), rcpt)
 
 
-async def _transaction(conv: Conversation, args: argparse.Namespace, content: bytes,
-                       secret: str | None) -> None:
+async def _transaction(conv: Conversation, args: argparse.Namespace,
+                       spec: send_message.MessageSpec, secret: str | None) -> None:
     """The stages in order, each one step of the conversation layer; stops at --quit-after."""
     from smtpscope.conversation import Stage, make_mechanism, pick_mechanism
 
@@ -204,15 +173,19 @@ async def _transaction(conv: Conversation, args: argparse.Namespace, content: by
     await conv.secure()
     if stop == "starttls":
         return
-    if args.auth:
+    if args.xclient and not await send_session.xclient(conv, args):
+        return
+    if args.auth and await send_session.auth_wanted(conv, args):
         conv.stage = Stage.AUTH
         name = pick_mechanism(args.auth, session.view.capabilities)
-        await conv.authenticate(make_mechanism(name, session, user=args.user,
-                                               secret=secret or ""))
+        await send_session.auth_outcome(conv, args, conv.authenticate(
+            make_mechanism(name, session, user=args.user, secret=secret or "")))
     if stop == "auth":
         return
-    stop_after = {"mail": Stage.MAIL, "rcpt": Stage.RCPT}.get(stop or "")
-    envelope = _envelope(args, content, session.view.capabilities)
+    stop_after = {"mail": Stage.MAIL, "rcpt": Stage.RCPT, "data": Stage.DATA}.get(stop or "")
+    caps = session.view.capabilities
+    content = send_message.render_for(spec, caps)
+    envelope = _envelope(args, content, caps)
     delivery = await conv.send(envelope, content, pipeline=args.pipeline, bdat=args.bdat,
                                stop_after=stop_after)
     if delivery.lmtp and delivery.final:
@@ -241,6 +214,8 @@ def _report_recipients(session: Session, delivery: Delivery) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``smtpscope send``; returns the exit code."""
+    if args.dump_mail:
+        return send_message.dump_mail(args)
     try:
         options, mode, content, secret = _prepare(args)
     except Usage as exc:
@@ -255,8 +230,8 @@ def run(args: argparse.Namespace) -> int:
     return asyncio.run(_send(args, options, mode, content, secret))
 
 
-async def _send(args: argparse.Namespace, options: SessionOptions, mode: str, content: bytes,
-                secret: str | None) -> int:
+async def _send(args: argparse.Namespace, options: SessionOptions, mode: str,
+                content: send_message.MessageSpec, secret: str | None) -> int:
     import asyncio
     import contextlib
 
@@ -264,25 +239,41 @@ async def _send(args: argparse.Namespace, options: SessionOptions, mode: str, co
     from smtpscope.session import Session
 
     try:
+        out = send_output.open_output(args)
+    except OSError as exc:
+        common.error_line("send", f"cannot write {args.output_file!r}: {exc.strerror}")
+        return common.EXIT_USAGE
+    try:
         session = Session(options, record_to=args.record)
     except OSError as exc:
-        common.error_line("send", f"cannot write the recording {args.record!r}: {exc.strerror}")
+        out.error("send", f"cannot write the recording {args.record!r}: {exc.strerror}")
+        out.close()
         return common.EXIT_USAGE
     if not args.json:
-        session.transcript.subscribe(common.LivePrinter())
+        session.transcript.subscribe(out)
     # An old server without ESMTP: HELO still lets a plain transaction through.
     fallback = mode in ("auto", "plain") and not (args.auth or args.pipeline or args.bdat)
     conv = Conversation(session, dialect=Dialect(args.protocol) if args.protocol else None,
                         tls=TLSMode.parse(mode), step_timeout=args.timeout,
                         helo_fallback=fallback)
+    dropper = send_session.Dropper(conv, args)
+    if args.drop_after_send:
+        session.transcript.subscribe(dropper)
     failure: common.Failure | None = None
     try:
         await _transaction(conv, args, content, secret)
-    except (Rejected, NotOffered) as exc:
+    except (Rejected, NotOffered, send_session.StageFailure) as exc:
         failure = common.Failure("rejected", exc.stage, str(exc), "")
+    except send_message.MessageUsage as exc:
+        failure = common.Failure("usage", "usage", str(exc), "")
     except Exception as exc:  # every failure becomes one line and a stage exit code
         failure = common.classify(exc, conv.stage)
-    if args.quit_after == "connect" and failure is None:
+    if dropper.dropped and failure is not None and failure.status == "closed":
+        failure = None  # the connection ended because we asked for it
+    if (args.quit_after == "connect" or args.drop_after or dropper.dropped) and failure is None:
+        if args.drop_after:
+            session.transcript.note(f"Dropping the connection after {args.drop_after} "
+                                    "(--drop-after), without QUIT")
         await session.close()
     else:
         with contextlib.suppress(Exception):
@@ -291,14 +282,16 @@ async def _send(args: argparse.Namespace, options: SessionOptions, mode: str, co
         await session.close()
     code = common.EXIT_OK if failure is None else failure.exit_code
     if failure is not None:
-        common.error_line("send", f"{_STAGE_NAMES.get(failure.stage, failure.stage)} failed: "
-                          f"{failure.message}", failure.hint)
+        out.error("send", f"{_STAGE_NAMES.get(failure.stage, failure.stage)} failed: "
+                  f"{failure.message}", failure.hint)
     if args.json:
-        print(common.dumps(_json(session, conv, args, mode, failure, code)))
+        out.print(common.dumps(_json(session, conv, args, mode, failure, code)))
+    out.close()
     return code
 
 
 _STAGE_NAMES = {"connect": "connecting", "banner": "banner", "ehlo": "EHLO", "tls": "TLS",
+                "xclient": "XCLIENT", "ehlo_xclient": "EHLO after XCLIENT", "usage": "message",
                 "ehlo_tls": "EHLO after TLS", "auth": "AUTH", "mail": "MAIL FROM",
                 "rcpt": "RCPT TO", "data": "DATA", "dot": "message", "closed": "connection"}
 
@@ -309,6 +302,7 @@ def _json(session: Session, conv: Conversation, args: argparse.Namespace, mode: 
 
     delivery = conv.delivery
     out: dict[str, Any] = {
+        "schema_version": common.SCHEMA_VERSION,
         "target": args.target or session.options.endpoint,
         "status": "success" if failure is None else failure.status,
         "exit_code": code,

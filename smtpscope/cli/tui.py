@@ -7,8 +7,9 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from smtpscope.cli import tls_mode
 from smtpscope.session_types import DEFAULT_HELO
-from smtpscope.target_options import TLS_MODES, TargetProblem, options_for
+from smtpscope.target_options import TargetProblem, options_for
 
 # Neither a usage error nor a network outcome: this environment cannot host a full-screen UI.
 EXIT_NO_TERMINAL = 2
@@ -24,8 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="host, host:port, [v6]:port, smtp://, smtps://, submission://, "
                         "lmtp://, unix:/path, lmtp:/path, user@domain or @domain (MX routing)")
     parser.add_argument("--port", type=int, help="override the port (MX-routed targets too)")
-    parser.add_argument("--tls", choices=TLS_MODES, default=None,
-                        help="plain, starttls, implicit (default: from the target)")
+    tls_mode.add_arguments(parser)
     parser.add_argument("--helo", default=DEFAULT_HELO, help="name for EHLO/HELO")
     parser.add_argument("--cafile", help="verify server certificates against this CA file")
     parser.add_argument("--insecure", action="store_true",
@@ -40,12 +40,23 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--record-secrets", action="store_true",
                         help="record AUTH secrets in clear (the recording says so; dangerous)")
     parser.add_argument("--history", action="store_true", help="open the list of past sessions")
+    from smtpscope.cli.send_session import add_connection_arguments
+
+    add_connection_arguments(parser)
     return parser
 
 
 def run_target(argv: Sequence[str]) -> int:
     """Parse ``smtpscope [TARGET] [options]`` and run the TUI."""
     parser = build_parser()
+    from smtpscope.cli.defaults import ConfigError, add_profile_option, apply
+
+    add_profile_option(parser)
+    try:
+        apply(parser, "tui", list(argv))
+    except ConfigError as exc:
+        print(f"smtpscope: {exc}", file=sys.stderr)
+        return 1
     try:
         args = parser.parse_args(list(argv))
     except SystemExit as exc:
@@ -64,7 +75,8 @@ def run_target(argv: Sequence[str]) -> int:
         return run_app(create_app(record_to=args.record))
     try:
         options, label = options_for(
-            args.target, port=args.port, security=args.tls, helo=args.helo,
+            args.target, port=args.port, security=tls_mode.session_security(args.tls),
+            helo=args.helo,
             verify=not args.insecure, cafile=args.cafile, resolver=args.resolver,
             pipe=args.pipe,
         )
@@ -73,6 +85,13 @@ def run_target(argv: Sequence[str]) -> int:
         app = create_app(connect_error=str(exc), initial_target=args.target,
                          record_to=args.record)
         return run_app(app)
+    from smtpscope.cli.send_session import SessionUsage, apply
+
+    try:
+        apply(args, options)
+    except SessionUsage as exc:
+        print(f"smtpscope: {exc}", file=sys.stderr)
+        return 1
     if args.timeout is not None:
         if args.timeout <= 0:
             print("smtpscope: --timeout must be positive", file=sys.stderr)

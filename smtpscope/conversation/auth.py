@@ -122,7 +122,7 @@ class AuthStepper:
         """
         if line == move.line:
             return move
-        command, raw = _command_for(self.name, move.initial, line)
+        command, raw = command_for(self.name, move.initial, line)
         mask = move.secret_mask
         if mask is None and line not in ("", "*", "="):
             mask = f"[{self.name} response hidden]"
@@ -139,8 +139,12 @@ class AuthStepper:
         return step.mask if step is not None and step.secret else None
 
 
-def _command_for(mechanism: str, initial: bool, line: str) -> tuple[Command, bool]:
-    """The command for a typed line, and whether it goes out off-script (raw bytes)."""
+def command_for(mechanism: str, initial: bool, line: str) -> tuple[Command, bool]:
+    """The command for a typed line, and whether it goes out off-script (raw bytes).
+
+    ``initial``: the line is the initial response on the AUTH line ("" none, "=" empty).
+    Only exact base64 counts; anything else is sent byte for byte as typed.
+    """
     if initial and line == "":
         return Auth(mechanism), False
     if initial and line == "=":

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
-from smtpscope.auth import Mechanism
-from smtpscope.conversation.auth import authenticate
 from smtpscope.conversation.errors import Rejected
 from smtpscope.conversation.greet import Dialect, Secured, TLSMode, dialect_of, greet, secure
 from smtpscope.conversation.message import Delivery, Envelope, new_delivery, send_message
 from smtpscope.protocol import Reply
 from smtpscope.session import Session
 from smtpscope.session_types import SessionError, Stage
+
+if TYPE_CHECKING:
+    from smtpscope.auth import Mechanism
 
 T = TypeVar("T")
 
@@ -82,6 +83,9 @@ class Conversation:
         return secured
 
     async def authenticate(self, mechanism: Mechanism) -> Reply:
+        # The AUTH code loads only when AUTH is asked for (a probe never needs it).
+        from smtpscope.conversation.auth import authenticate
+
         """The whole AUTH exchange; ``Rejected`` at AUTH unless the server says 235."""
         reply = await self._step(Stage.AUTH, authenticate(self.session, mechanism))
         if reply.code != 235:

@@ -118,13 +118,18 @@ async def send_message(
     stop_after: Stage | None = None,
     on_stage: Callable[[Stage], None] | None = None,
     delivery: Delivery | None = None,
+    verbatim: bool = False,
+    chunk_size: int | None = None,
 ) -> Delivery:
     """Run one transaction; returns the Delivery, raises ``Rejected`` where it stops.
 
     ``pipeline`` sends MAIL, every RCPT and DATA in one write (only if PIPELINING is offered;
     otherwise a warning and one at a time). ``bdat`` sends the content as one BDAT LAST
-    chunk (CHUNKING required). ``stop_after`` MAIL or RCPT ends before the content.
+    chunk (CHUNKING required). ``stop_after`` MAIL or RCPT ends before the content, DATA
+    after its 354.
     Pass ``delivery`` (from :func:`new_delivery`) to keep what was learnt when a step raises.
+    ``verbatim`` sends the content exactly as given (no dot-stuffing, no terminator added);
+    ``chunk_size`` splits a BDAT message into chunks of at most that many bytes.
     """
     def stage(value: Stage) -> None:
         if on_stage is not None:
@@ -167,14 +172,22 @@ async def send_message(
         if caps is None or not caps.has("CHUNKING"):
             raise NotOffered("the server does not advertise CHUNKING (BDAT)", Stage.DATA)
         stage(Stage.DOT)
-        chunk = normalize_line_endings(content)
-        _settle(delivery, await session.command_replies(Bdat(chunk, last=True)))
+        data = content if verbatim else normalize_line_endings(content)
+        size = chunk_size or max(1, len(data))
+        chunks = [data[i:i + size] for i in range(0, len(data), size)] or [b""]
+        for chunk in chunks[:-1]:
+            reply = await session.command(Bdat(chunk))
+            if reply.code != 250:
+                raise Rejected(Stage.DOT, "BDAT chunk refused", reply)
+        _settle(delivery, await session.command_replies(Bdat(chunks[-1], last=True)))
         return delivery
     if data_reply is None:
         data_reply = await session.command(Data())
     delivery.data = data_reply
     if data_reply.code != 354:
         raise Rejected(Stage.DATA, "DATA refused", data_reply)
+    if stop_after is Stage.DATA:
+        return delivery  # 354 and no content: the caller drops the connection here
     stage(Stage.DOT)
-    _settle(delivery, await session.deliver(MessageContent(content)))
+    _settle(delivery, await session.deliver(MessageContent(content, verbatim=verbatim)))
     return delivery

@@ -12,7 +12,7 @@ from .registry import lookup_keyword
 __all__ = ["Capabilities", "Capability", "CapabilityDiff"]
 
 # RFC 5321 §4.1.1.1: ehlo-keyword = (ALPHA / DIGIT) *(ALPHA / DIGIT / "-")
-_KEYWORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]*\Z")
+_KEYWORD = r"[A-Za-z0-9][A-Za-z0-9-]*\Z"  # compiled on first use
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +57,7 @@ def _parse_line(text: str) -> Capability:
         if key.upper() == "AUTH":
             keyword, legacy = "AUTH", True
             params = ((first,) if first else ()) + params
-    malformed = not legacy and _KEYWORD.match(keyword) is None
+    malformed = not legacy and re.match(_KEYWORD, keyword) is None
     meaning, rfc = lookup_keyword(keyword)
     if legacy:
         meaning += " (legacy AUTH= form)"

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from .capabilities import Capabilities
 from .commands import Auth, Bdat, Command, MailFrom, Raw, RcptTo
 from .errors import CommandSyntaxError
-from .parser import parse_command
 from .state import (
     BODY_REQUIRES,
     GROUP_ENDERS,
@@ -124,6 +123,8 @@ def infer_raw_kinds(data: bytes, projected: State) -> list[str]:
         return ["AUTH-CANCEL" if data.strip() == b"*" else "AUTH-RESPONSE"]
     if not data.endswith(b"\r\n"):
         return ["RAW"]
+    from .parser import parse_command  # only raw sends need the parser: not at start-up
+
     kinds: list[str] = []
     for i, line in enumerate(data[:-2].split(b"\r\n")):
         try:

@@ -89,6 +89,11 @@ class Command:
         raise NotImplementedError
 
 
+# The verb classes below that add no field are plain subclasses of a dataclass: they inherit
+# its fields, __init__, __repr__ (which shows their own name), __eq__ (which compares the
+# class too) and frozen fields, without paying for a dataclass of their own at import.
+
+
 @dataclass(frozen=True)
 class _DomainCommand(Command):
     domain: str
@@ -100,17 +105,14 @@ class _DomainCommand(Command):
         return _encode(f"{self.kind} {self.domain}\r\n")
 
 
-@dataclass(frozen=True)
 class Helo(_DomainCommand):
     kind: ClassVar[str] = "HELO"
 
 
-@dataclass(frozen=True)
 class Ehlo(_DomainCommand):
     kind: ClassVar[str] = "EHLO"
 
 
-@dataclass(frozen=True)
 class Lhlo(_DomainCommand):
     kind: ClassVar[str] = "LHLO"
 
@@ -162,22 +164,18 @@ class _Bare(Command):
         return _encode(f"{self.kind}\r\n")
 
 
-@dataclass(frozen=True)
 class Data(_Bare):
     kind: ClassVar[str] = "DATA"
 
 
-@dataclass(frozen=True)
 class Rset(_Bare):
     kind: ClassVar[str] = "RSET"
 
 
-@dataclass(frozen=True)
 class StartTLS(_Bare):
     kind: ClassVar[str] = "STARTTLS"
 
 
-@dataclass(frozen=True)
 class Quit(_Bare):
     kind: ClassVar[str] = "QUIT"
 
@@ -200,12 +198,10 @@ class _OptionalArg(Command):
         return _encode(f"{self.kind} {self.arg}\r\n")
 
 
-@dataclass(frozen=True)
 class Noop(_OptionalArg):
     kind: ClassVar[str] = "NOOP"
 
 
-@dataclass(frozen=True)
 class Help(_OptionalArg):
     kind: ClassVar[str] = "HELP"
 
@@ -223,17 +219,14 @@ class _RequiredArg(Command):
         return _encode(f"{self.kind} {self.arg}\r\n")
 
 
-@dataclass(frozen=True)
 class Vrfy(_RequiredArg):
     kind: ClassVar[str] = "VRFY"
 
 
-@dataclass(frozen=True)
 class Expn(_RequiredArg):
     kind: ClassVar[str] = "EXPN"
 
 
-@dataclass(frozen=True)
 class Etrn(_RequiredArg):
     kind: ClassVar[str] = "ETRN"
 

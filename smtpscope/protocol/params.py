@@ -22,20 +22,21 @@ __all__ = [
 
 Params = tuple[tuple[str, str | None], ...]
 
-_FORBIDDEN = re.compile(r"[\r\n\x00]")
+# Patterns are compiled on first use (re caches them), not at import: a probe never needs
+# most of them.
 # esmtp-keyword = (ALPHA / DIGIT) *(ALPHA / DIGIT / "-")  (RFC 5321 §4.1.2)
-_KEYWORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]*\Z")
+_KEYWORD = r"[A-Za-z0-9][A-Za-z0-9-]*\Z"
 # esmtp-value = 1*(%d33-60 / %d62-126 / UTF8-non-ascii): no space, no "=", no controls.
-_VALUE = re.compile(r"[\x21-\x3c\x3e-\x7e\u0080-\U0010ffff]+\Z")
+_VALUE = r"[\x21-\x3c\x3e-\x7e\u0080-\U0010ffff]+\Z"
 # xtext = *( xchar / hexchar ); xchar is 33-126 except "+" and "="; hexchar "+" 2 upper hex.
-_XTEXT = re.compile(r"(?:[\x21-\x2a\x2c-\x3c\x3e-\x7e]|\+[0-9A-F]{2})*\Z")
-_BY = re.compile(r"[+-]?[0-9]{1,9};[RN]T?\Z", re.IGNORECASE)
+_XTEXT = r"(?:[\x21-\x2a\x2c-\x3c\x3e-\x7e]|\+[0-9A-F]{2})*\Z"
+_BY = r"(?i)[+-]?[0-9]{1,9};[RN]T?\Z"
 _NOTIFY_FLAGS: Final = frozenset({"SUCCESS", "FAILURE", "DELAY"})
 
 
 def check_text(value: str, what: str, hint: str) -> None:
     """Reject CR, LF, NUL and unencodable text inside a validated argument."""
-    if _FORBIDDEN.search(value):
+    if "\r" in value or "\n" in value or "\x00" in value:
         raise CommandSyntaxError(
             f"{what} contains CR, LF or NUL; use a raw send to put those on the wire", hint
         )
@@ -76,7 +77,7 @@ def check_address(address: str, hint: str, *, allow_null: bool) -> None:
 
 
 def is_xtext(value: str) -> bool:
-    return _XTEXT.match(value) is not None
+    return re.match(_XTEXT, value) is not None
 
 
 def _int_param(lo: int, hi: int | None) -> Callable[[str], str | None]:
@@ -110,7 +111,7 @@ def _mail_auth(value: str) -> str | None:
 
 
 def _by(value: str) -> str | None:
-    return None if _BY.match(value) else "must be <seconds>;R or <seconds>;N (optional T)"
+    return None if re.match(_BY, value) else "must be <seconds>;R or <seconds>;N (optional T)"
 
 
 def _notify(value: str) -> str | None:
@@ -124,7 +125,7 @@ def _notify(value: str) -> str | None:
 
 def _orcpt(value: str) -> str | None:
     kind, sep, addr = value.partition(";")
-    if not sep or not _KEYWORD.match(kind) or not addr or not is_xtext(addr):
+    if not sep or not re.match(_KEYWORD, kind) or not addr or not is_xtext(addr):
         return "must be <addr-type>;<xtext address>, e.g. rfc822;bob@example.test"
     return None
 
@@ -159,7 +160,7 @@ def check_params(
         if not isinstance(item, tuple) or len(item) != 2:
             raise CommandSyntaxError(f"parameter {item!r} is not a (keyword, value) pair", hint)
         key, value = item
-        if not isinstance(key, str) or not _KEYWORD.match(key):
+        if not isinstance(key, str) or not re.match(_KEYWORD, key):
             raise CommandSyntaxError(f"{key!r} is not a valid ESMTP parameter keyword", hint)
         upper = key.upper()
         if upper in seen:
@@ -167,7 +168,7 @@ def check_params(
         seen.add(upper)
         spec = known.get(upper)
         if value is not None:
-            if not isinstance(value, str) or not _VALUE.match(value):
+            if not isinstance(value, str) or not re.match(_VALUE, value):
                 raise CommandSyntaxError(
                     f"value of {upper} must be non-empty, without spaces, '=' or controls", hint
                 )

@@ -38,7 +38,7 @@ from .state import State
 __all__ = ["ParsedCommand", "parse_command"]
 
 _AUTH_RESPONSE_HINT = "<base64 response> | * to cancel"
-_PATH = re.compile(r"(?i)(FROM|TO)\b\s*(:?)\s*(.*)\Z", re.DOTALL)
+_PATH = r"(?is)(FROM|TO)\b\s*(:?)\s*(.*)\Z"  # compiled on first use
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +66,7 @@ def _params(words: list[str]) -> Params:
 
 def _path(verb: str, word: str, rest: str, notes: list[str]) -> tuple[str, Params]:
     hint = SYNTAX[verb]
-    m = _PATH.match(rest)
+    m = re.match(_PATH, rest)
     if m is None or m.group(1).upper() != word:
         raise CommandSyntaxError(f"{verb} must be followed by {word}:<address>", hint)
     if not m.group(2):

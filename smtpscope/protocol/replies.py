@@ -31,7 +31,7 @@ MAX_REPLY_LINES: Final = 10_000
 
 # RFC 3463 status-code = class "." subject "." detail; subject/detail are 1*3digit. Followed by
 # white space or end of text so that "2.0.0.1" or "5.5.10000" is not mistaken for one.
-_ENHANCED = re.compile(rb"([245])\.([0-9]{1,3})\.([0-9]{1,3})(?=[ \t]|$)")
+_ENHANCED = rb"([245])\.([0-9]{1,3})\.([0-9]{1,3})(?=[ \t]|$)"  # compiled on first use
 
 _LF: Final = b"\n"
 _CR: Final = b"\r"
@@ -48,7 +48,7 @@ def parse_enhanced(text: bytes) -> EnhancedCode | None:
     """Return the RFC 3463 code at the start of ``text`` (a reply line's text), if any."""
     if text[1:2] != b"." or text[:1] not in (b"2", b"4", b"5"):
         return None
-    m = _ENHANCED.match(text)
+    m = re.match(_ENHANCED, text)
     if m is None:
         return None
     return EnhancedCode(int(m.group(1)), int(m.group(2)), int(m.group(3)))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -79,7 +80,8 @@ class Recording:
 
     path: Path
     header: dict[str, Any]
-    entries: list[Entry] = field(default_factory=list)
+    #: A list, or for a recording opened for replay a sequence that parses on first use.
+    entries: Sequence[Entry] = field(default_factory=list)
     footer: dict[str, Any] | None = None
     truncated_line: str | None = None
     problems: list[str] = field(default_factory=list)
@@ -87,6 +89,22 @@ class Recording:
     @property
     def target(self) -> str:
         return str(self.header.get("target", "?"))
+
+
+def parse_header(p: Path, first: bytes) -> dict[str, Any]:
+    """The header line of a recording; RecordingError when ``first`` is not one we can read."""
+    try:
+        header = json.loads(first)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise RecordingError(f"{p} is not a smtpscope recording (first line is not JSON)") from exc
+    if not isinstance(header, dict) or header.get("schema") != SCHEMA:
+        raise RecordingError(f"{p} is not a smtpscope recording (no {SCHEMA} header)")
+    if int(header.get("version", 0)) > SCHEMA_VERSION:
+        raise RecordingError(
+            f"{p} uses recording schema {header.get('version')}, newer than this smtpscope "
+            f"understands ({SCHEMA_VERSION}); upgrade smtpscope to read it"
+        )
+    return header
 
 
 def read_recording(path: str | os.PathLike[str]) -> Recording:
@@ -100,19 +118,9 @@ def read_recording(path: str | os.PathLike[str]) -> Recording:
     tail = lines.pop()  # after the last newline: b"" for a complete file
     if not lines and not tail:
         raise RecordingError(f"{p} is empty: not a smtpscope recording")
-    first = lines[0] if lines else tail
-    try:
-        header = json.loads(first)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise RecordingError(f"{p} is not a smtpscope recording (first line is not JSON)") from exc
-    if not isinstance(header, dict) or header.get("schema") != SCHEMA:
-        raise RecordingError(f"{p} is not a smtpscope recording (no {SCHEMA} header)")
-    if int(header.get("version", 0)) > SCHEMA_VERSION:
-        raise RecordingError(
-            f"{p} uses recording schema {header.get('version')}, newer than this smtpscope "
-            f"understands ({SCHEMA_VERSION}); upgrade smtpscope to read it"
-        )
-    rec = Recording(path=p, header=header)
+    header = parse_header(p, lines[0] if lines else tail)
+    entries: list[Entry] = []
+    rec = Recording(path=p, header=header, entries=entries)
     body = lines[1:] if lines else []
     for number, line in enumerate(body, start=2):
         if not line.strip():
@@ -126,7 +134,7 @@ def read_recording(path: str | os.PathLike[str]) -> Recording:
             rec.footer = obj
             continue
         try:
-            rec.entries.append(Entry.from_json(obj))
+            entries.append(Entry.from_json(obj))
         except ValueError as exc:
             rec.problems.append(f"line {number}: {exc}, skipped")
     if tail.strip():

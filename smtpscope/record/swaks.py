@@ -149,19 +149,99 @@ def _content_text(raw: bytes) -> str:
     return text.rstrip("\n")
 
 
+# Mechanisms swaks 20201014 implements (DIGEST-MD5 needs Perl's Authen::SASL there).
+SWAKS_AUTH = ("PLAIN", "LOGIN", "CRAM-MD5", "DIGEST-MD5", "CRAM-SHA1", "NTLM")
+
+
+def _scram_user(words: list[str]) -> str | None:
+    """The user in a SCRAM client-first message (``n,,n=user,r=...``): not a secret."""
+    if len(words) != 3 or not words[1].upper().startswith("SCRAM-"):
+        return None
+    import base64
+    import binascii
+
+    try:
+        text = base64.b64decode(words[2], validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    for attr in text.split(",")[2:]:
+        if attr.startswith("n="):
+            return attr[2:].replace("=2C", ",").replace("=3D", "=")
+    return None
+
+
+def _escape_data(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("\n", "\\n")
+
+
+def _params(text: str, verb: str, notes: list[str]) -> None:
+    for param in text.split():
+        notes.append(f"{verb} parameter {param} not repeated (swaks has no option for it)")
+
+
+def _proxy(raw: bytes, argv: list[str]) -> bool:
+    """swaks' --proxy-* options for a PROXY header we sent before the banner; False if none."""
+    from smtpscope.transport.proxy import parse
+
+    found = parse(raw)
+    if found is None:
+        return False
+    version, family, source, dest = found
+    if version == 2:
+        family = "AF_INET" if family == "TCP4" else "AF_INET6"
+    argv += ["--proxy-version", str(version), "--proxy-family", family,
+             "--proxy-source", source[0], "--proxy-source-port", str(source[1]),
+             "--proxy-dest", dest[0], "--proxy-dest-port", str(dest[1])]
+    return True
+
+
+class _Export:
+    """State of one walk over the entries: the argv so far and the notes."""
+
+    def __init__(self, header: dict[str, Any]) -> None:
+        self.argv = ["swaks", "--server", str(header.get("target", "localhost"))]
+        self.notes: list[str] = []
+        self.tos: list[str] = []
+        self.last = "connect"
+        self.helo: str | None = None
+        self.in_auth = False
+        self.user_at: int | None = None  # where --auth-user goes once the user is known
+
+    def auth(self, words: list[str], entry: Entry) -> None:
+        mech = words[1].upper()
+        if mech in SWAKS_AUTH:
+            self.argv += ["--auth", mech]
+            if mech == "DIGEST-MD5":
+                self.notes.append("swaks needs Perl's Authen::SASL for DIGEST-MD5")
+        else:
+            self.argv += ["--auth", ",".join(SWAKS_AUTH[:3])]
+            self.notes.append(f"swaks has no AUTH {mech}: it authenticates with PLAIN, LOGIN "
+                              "or CRAM-MD5 instead, whichever the server offers")
+        self.user_at = len(self.argv)
+        self.in_auth = True
+        self.last = "auth"
+        self.user(_auth_user(words) or _scram_user(words), entry)
+
+    def user(self, found: str | None, entry: Entry) -> None:
+        if found is None:
+            match = _USER_IN_MASK.search(entry.text)
+            found = match.group(1) if match else None
+        if found and self.user_at is not None:
+            self.argv[self.user_at:self.user_at] = ["--auth-user", found]
+            self.user_at = None
+
+
 def swaks_command(header: dict[str, Any], entries: Iterable[Entry]) -> tuple[list[str], list[str]]:
     """A swaks argument list repeating what the client sent, and notes on what it cannot say.
 
-    Secrets stay out: with ``--auth`` but no ``--auth-password`` swaks prompts for it.
+    Every note is one line naming something the command line does not repeat. Secrets stay
+    out: with ``--auth`` but no ``--auth-password`` swaks prompts for it.
     """
-    argv = ["swaks", "--server", str(header.get("target", "localhost"))]
-    notes: list[str] = []
+    ex = _Export(header)
+    argv, notes = ex.argv, ex.notes
     security = header.get("security")
-    tos: list[str] = []
-    last = "connect"
     seen_tls = False
     pipelined = False
-    helo: str | None = None
     waiting = 0  # commands sent and not yet answered: more than one means PIPELINING
     for entry in entries:
         if entry.direction != "client":
@@ -169,6 +249,12 @@ def swaks_command(header: dict[str, Any], entries: Iterable[Entry]) -> tuple[lis
                 seen_tls = True
             if entry.kind == "reply" and not (entry.reply or {}).get("unsolicited"):
                 waiting = max(0, waiting - 1)
+                if ex.in_auth and entry.code != 334:
+                    ex.in_auth = False
+            continue
+        if ex.in_auth:
+            ex.user(None, entry)  # challenge responses: the mask may name the user
+            waiting += 1
             continue
         verb = _verb(entry)
         if verb in ("MAIL", "RCPT", "DATA") and waiting > 0:
@@ -176,64 +262,55 @@ def swaks_command(header: dict[str, Any], entries: Iterable[Entry]) -> tuple[lis
         waiting += 1
         words = entry.text.strip().split()
         if entry.kind == "content":
-            argv += ["--data", _content_text(entry.raw).replace("\\", "\\\\").replace("\n", "\\n")]
-            last = "data"
-        elif verb in ("EHLO", "HELO", "LHLO") and helo is not None:
+            argv += ["--data", _escape_data(_content_text(entry.raw))]
+            ex.last = "data"
+        elif verb in ("EHLO", "HELO", "LHLO") and ex.helo is not None:
             continue  # EHLO again after STARTTLS: swaks does that by itself
         elif verb in ("EHLO", "HELO", "LHLO") and len(words) > 1:
-            helo = words[1]
-            argv += ["--helo", helo] if verb != "LHLO" else ["--protocol", "LMTP", "--helo", helo]
-            last = "ehlo"
+            ex.helo = words[1]
+            argv += ["--helo", ex.helo] if verb != "LHLO" else \
+                ["--protocol", "LMTP", "--helo", ex.helo]
+            ex.last = "ehlo"
         elif verb == "STARTTLS":
             argv.append("--tls")
-            last = "tls"
+            ex.last = "tls"
         elif verb == "AUTH" and len(words) > 1:
-            argv += ["--auth", words[1].upper()]
-            user = _auth_user(words)
-            if user is None:
-                found = _USER_IN_MASK.search(entry.text)
-                user = found.group(1) if found else None
-            if user:
-                argv += ["--auth-user", user]
-            last = "auth"
+            ex.auth(words, entry)
         elif verb == "MAIL":
             match = re.match(r"(?i)MAIL FROM:\s*<([^>]*)>(.*)", entry.text.strip())
             if match:
                 argv += ["--from", match.group(1) or "<>"]
-                for param in match.group(2).split():
-                    key, _, value = param.partition("=")
-                    if key.upper() == "RET":
-                        argv += ["--dsn-ret", value]
-                    elif key.upper() == "ENVID":
-                        argv += ["--dsn-envid", value]
-            last = "mail"
+                _params(match.group(2), "MAIL FROM", notes)
+            ex.last = "mail"
         elif verb == "RCPT":
             match = re.match(r"(?i)RCPT TO:\s*<([^>]*)>(.*)", entry.text.strip())
             if match:
-                tos.append(match.group(1))
-                for param in match.group(2).split():
-                    key, _, value = param.partition("=")
-                    if key.upper() == "NOTIFY" and "--dsn-rcpt-notify" not in argv:
-                        argv += ["--dsn-rcpt-notify", value]
-            last = "rcpt"
+                ex.tos.append(match.group(1))
+                _params(match.group(2), f"RCPT TO:<{match.group(1)}>", notes)
+            ex.last = "rcpt"
         elif verb == "BDAT":
             notes.append("swaks has no BDAT (CHUNKING): the message is sent with DATA instead")
             body = entry.raw.split(b"\r\n", 1)[1] if b"\r\n" in entry.raw else b""
-            argv += ["--data", _content_text(body).replace("\\", "\\\\").replace("\n", "\\n")]
-            last = "data"
+            argv += ["--data", _escape_data(_content_text(body))]
+            ex.last = "data"
         elif verb in ("DATA", "QUIT") or (entry.redacted and verb != "AUTH"):
             continue  # implied by the options above; secrets are left to swaks' prompt
+        elif entry.kind == "raw" and ex.helo is None and _proxy(entry.raw, argv):
+            continue
+        elif verb == "XCLIENT" and len(words) > 1:
+            argv += ["--xclient", " ".join(words[1:])]
         elif entry.off_script or entry.kind == "raw" or verb not in ("NOOP", "RSET"):
-            notes.append(f"not repeated (swaks has no option for it): {entry.text.strip()}")
-    if tos:
+            shown = entry.text.strip() or repr(entry.raw)
+            notes.append(f"not repeated (swaks has no option for it): {shown}")
+    if ex.tos:
         index = argv.index("--from") + 2 if "--from" in argv else len(argv)
-        argv[index:index] = ["--to", ",".join(tos)]
+        argv[index:index] = ["--to", ",".join(ex.tos)]
     if pipelined:
         argv.append("--pipeline")
     if security == "implicit" or (seen_tls and "--tls" not in argv):
         argv.append("--tls-on-connect")
-    if last in _QUIT_AFTER and last != "data":
-        argv += ["--quit-after", _QUIT_AFTER[last]]
+    if ex.last in _QUIT_AFTER and ex.last != "data":
+        argv += ["--quit-after", _QUIT_AFTER[ex.last]]
     if any("%" in a for a in argv):
         notes.append("swaks replaces %TOKENS% in --data; check the message if it contains %")
     return argv, notes

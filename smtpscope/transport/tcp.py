@@ -330,12 +330,14 @@ async def open_connection(
     tls_timeout: float | None = DEFAULT_TLS_TIMEOUT,
     family: int = 0,
     local_addr: tuple[str, int] | None = None,
+    preamble: bytes = b"",
 ) -> Stream:
     """Connect to ``host`` (a name, an IPv4 literal, or an IPv6 literal with or without brackets).
 
     ``connect_timeout`` covers resolution and every address tried. With ``implicit_tls`` the
     TLS handshake follows (own ``tls_timeout``), using ``tls_context`` or a verifying default.
-    ``family`` is ``socket.AF_INET``/``AF_INET6`` to force one, 0 for either.
+    ``family`` is ``socket.AF_INET``/``AF_INET6`` to force one, 0 for either. ``preamble``
+    (a PROXY protocol header) is written right after connecting, before any TLS.
     Raises ``ConnectError`` or ``TLSError``.
     """
     name = host.strip()
@@ -352,6 +354,8 @@ async def open_connection(
             kind="timeout",
         ) from None
     stream = Stream(protocol, transport, name, port)
+    if preamble:
+        await stream.write(preamble, timeout=connect_timeout)
     if implicit_tls:
         await stream.start_tls(tls_context, server_hostname, timeout=tls_timeout)
     return stream

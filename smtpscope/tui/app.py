@@ -135,10 +135,10 @@ def create_app(
 
     def first() -> Screen[Any]:
         if replay_path is not None:
-            from smtpscope.record import read_recording
+            from smtpscope.record.lazy import open_recording
             from smtpscope.tui.screens.replay import ReplayScreen
 
-            return ReplayScreen(read_recording(replay_path))
+            return ReplayScreen(open_recording(replay_path))
         if history:
             from smtpscope.tui.screens.history import HistoryScreen
 

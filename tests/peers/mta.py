@@ -146,11 +146,17 @@ def _terminate(pid: int | None, name: str) -> None:
         _wait_gone(pid, name, 2.0)
 
 
+# What the probe claims on the PROXY protocol listener (TEST-NET-1, RFC 5737).
+PROBE_PROXY_HEADER = b"PROXY TCP4 192.0.2.1 127.0.0.1 40000 25\r\n"
+
+
 def _probe(host: str, port: int, implicit_tls: bool, ca_file: Path | None,
-           timeout: float = 2.0) -> str:
+           timeout: float = 2.0, proxy: bool = False) -> str:
     """Return the greeting line of host:port, raising OSError when it is not a 220."""
     with socket.create_connection((host, port), timeout=timeout) as raw:
         sock: socket.socket = raw
+        if proxy:
+            sock.sendall(PROBE_PROXY_HEADER)
         if implicit_tls:
             ctx = ssl.create_default_context(cafile=str(ca_file) if ca_file else None)
             sock = ctx.wrap_socket(raw, server_hostname="localhost")
@@ -191,7 +197,8 @@ def _require_free_ports(ports: dict[str, int]) -> None:
     owner = ""
     with contextlib.suppress(OSError, ssl.SSLError):
         name, port = next(iter(busy.items()))
-        if "smtpscope test harness" in _probe(conf.HOST, port, name == "smtps", None):
+        if "smtpscope test harness" in _probe(conf.HOST, port, name == "smtps", None,
+                                                 proxy=name == "proxy"):
             owner = " by another smtpscope harness (stop it with its own mta.py stop)"
     raise SystemExit(f"[mta] ports already in use on {conf.HOST}{owner}: "
                      + ", ".join(f"{n}={p}" for n, p in busy.items())
@@ -300,7 +307,8 @@ def _wait_ready(lay: conf.Layout, ports: dict[str, int]) -> dict[str, str]:
             if name in greetings:
                 continue
             try:
-                greetings[name] = _probe(conf.HOST, port, name == "smtps", lay.ca_cert)
+                greetings[name] = _probe(conf.HOST, port, name == "smtps", lay.ca_cert,
+                                         proxy=name == "proxy")
             except (OSError, ssl.SSLError) as exc:
                 last_error = f"{name} ({port}): {exc}"
         if len(greetings) == len(ports):
@@ -348,7 +356,8 @@ def status(run_dir: Path) -> int:
     ok = True
     for name, port in state["ports"].items():
         try:
-            line = _probe(state["host"], port, name == "smtps", Path(state["ca_file"]))
+            line = _probe(state["host"], port, name == "smtps", Path(state["ca_file"]),
+                          proxy=name == "proxy")
             log(f"{name:<10} {state['host']}:{port}  {line}")
         except (OSError, ssl.SSLError) as exc:
             ok = False

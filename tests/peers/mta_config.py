@@ -15,6 +15,8 @@ HOST = "127.0.0.1"
 BASE_PORT = 2525
 # Offsets from the plain smtpd port, so 2525 gives 2587/2465/2526/2527 and one override moves all.
 PORT_OFFSETS = {"smtp": 0, "submission": 62, "smtps": -60, "small": 1, "strict": 2, "lmtp": 3}
+# Session control: XCLIENT allowed from loopback, and a listener that wants a PROXY header.
+PORT_OFFSETS.update({"xclient": 13, "proxy": 14})
 DOMAIN = "example.test"
 MYHOSTNAME = "mx.example.test"
 USERS = {"alice": "alice-secret-pw", "bob": "b0b-Pa55!"}
@@ -297,6 +299,15 @@ def master_cf(ports: dict[str, int]) -> str:
   -o syslog_name=postfix/strict
   -o smtpd_forbid_bare_newline=yes
   -o smtpd_forbid_bare_newline_exclusions=
+# XCLIENT (Postfix) from loopback: the client may claim another name and address.
+{HOST}:{ports['xclient']} inet n - n - - smtpd
+  -o syslog_name=postfix/xclient
+  -o smtpd_authorized_xclient_hosts={HOST}
+# HAProxy PROXY protocol (v1 and v2) before the banner; no reverse lookups of claimed clients.
+{HOST}:{ports['proxy']} inet n - n - - smtpd
+  -o syslog_name=postfix/proxy
+  -o smtpd_upstream_proxy_protocol=haproxy
+  -o smtpd_peername_lookup=no
 """
     return ("# Written by tests/peers/mta.py on every start; edits are lost.\n"
             + listeners + _SERVICES.format(small=SMALL_SIZE_LIMIT))

@@ -17,6 +17,7 @@ from textual.widgets import Input, Select
 
 from smtpscope.auth import MECHANISMS
 from smtpscope.auth.cram_md5 import cram_md5_digest
+from smtpscope.conversation.auth import command_for
 from smtpscope.protocol import Auth, AuthCancel, AuthResponse, Raw, Reply, State
 from smtpscope.record import read_recording, to_text
 from smtpscope.session import SessionOptions
@@ -26,7 +27,6 @@ from smtpscope.tui.screens.session import SessionScreen
 from smtpscope.tui.widgets.auth_values import (
     StepInfo,
     StepView,
-    command_for,
     default_mechanism,
     mechanism_options,
     parse_response_line,

@@ -1,9 +1,10 @@
 """The AUTH helper: pick a mechanism, then walk (Step) or run (Auto) the SASL exchange.
 
-The screen drives the exchange through the :class:`~smtpscope.session.Session` it was given;
-every line goes through ``Session.command`` with the step's mask, so the transcript, the
-recording and exports hold the labelled mask while this screen shows the computation. Secret
-values stay masked on screen too until the reveal toggle (which never changes what is written).
+The exchange is the conversation layer's AUTH stepper, the same one ``send --auth`` runs to
+the end; this screen shows each move and lets the user send, edit or cancel it. Every line goes
+through ``Session.command`` with the move's mask, so the transcript, the recording and exports
+hold the labelled mask while this screen shows the computation. Secret values stay masked on
+screen too until the reveal toggle (which never changes what is written).
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from textual.reactive import reactive
 from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Input, Label, Select, Static
 
-from smtpscope.auth import CLEARTEXT_MECHANISMS, MECHANISMS, Mechanism, Step, decode_blob
+from smtpscope.auth import CLEARTEXT_MECHANISMS, MECHANISMS, Mechanism, b64, decode_blob
+from smtpscope.conversation.auth import AuthMove, AuthStepper, InitialResponse
 from smtpscope.protocol import LocalProtocolError, Reply, State
 from smtpscope.session import Session, SessionError
 from smtpscope.tui.keys import OrderedInput
@@ -32,8 +34,6 @@ from smtpscope.tui.widgets.auth_values import (
     TOKEN_MECHANISMS,
     StepInfo,
     StepView,
-    command_for,
-    decode_challenge,
     default_mechanism,
     mechanism_options,
     render_plain,
@@ -44,10 +44,16 @@ from smtpscope.tui.widgets.auth_values import (
 class _Proposal:
     """The client line waiting for the user (Step mode) or about to be sent (Auto mode)."""
 
-    initial: bool
-    step: Step | None
-    line: str
+    move: AuthMove
     view: StepView
+
+    @property
+    def initial(self) -> bool:
+        return self.move.initial
+
+    @property
+    def line(self) -> str:
+        return self.move.line
 
 
 class AuthHelperScreen(ModalScreen[None]):
@@ -87,9 +93,10 @@ class AuthHelperScreen(ModalScreen[None]):
         super().__init__(name=name, id=id)
         self.session = session
         self.on_done = on_done
-        caps = session.conn.capabilities
+        caps = session.view.capabilities
         self.advertised: tuple[str, ...] = tuple(caps.auth_mechanisms) if caps else ()
         self.mechanism: Mechanism | None = None
+        self.stepper: AuthStepper | None = None
         self.phase = "idle"  # idle | waiting (a proposal) | sending | done
         self.auto = False
         self.final_reply: Reply | None = None
@@ -153,7 +160,7 @@ class AuthHelperScreen(ModalScreen[None]):
     def mechanism_warnings(self, name: str) -> list[str]:
         """What to tell the user about choosing ``name`` on this connection now."""
         notes: list[str] = []
-        caps = self.session.conn.capabilities
+        caps = self.session.view.capabilities
         if caps is None:
             notes.append("No EHLO reply yet: nothing is known to be advertised (send EHLO first).")
         elif not self.advertised:
@@ -164,11 +171,11 @@ class AuthHelperScreen(ModalScreen[None]):
         unsupported = [m for m in self.advertised if m not in MECHANISMS]
         if unsupported:
             notes.append(f"Advertised but not supported here: {' '.join(unsupported)}.")
-        if name in CLEARTEXT_MECHANISMS and self.session.tls is None:
+        if name in CLEARTEXT_MECHANISMS and self.session.view.tls is None:
             notes.append(f"{name} over a plaintext connection: anyone on the path can read the "
                          "credentials. Use STARTTLS first.")
-        state = self.session.conn.state
-        if getattr(self.session.conn, "authenticated", False):
+        state = self.session.view.state
+        if self.session.view.authenticated:
             notes.append("This session is already authenticated: the server will answer 503.")
         elif state not in (State.IDENT, State.READY):
             notes.append(f"The session is in state {state.name}: AUTH belongs after EHLO, "
@@ -236,7 +243,7 @@ class AuthHelperScreen(ModalScreen[None]):
         self.app.push_screen(DecoderScreen(self._last_challenge, self.selected_mechanism))
 
     def action_close(self) -> None:
-        if self.session.conn.state is State.AUTH and self.session.is_open:
+        if self.session.view.state is State.AUTH and self.session.is_open:
             self.session.transcript.note(
                 "Auth helper closed mid-exchange: the server still waits for a response. Type "
                 "* in the composer to cancel.", kind="warning")
@@ -272,31 +279,24 @@ class AuthHelperScreen(ModalScreen[None]):
         self.final_reply = None
         self._step_count = 0
         ir_choice = self.query_one("#auth-ir", Select).value
-        step: Step | None = None
-        notes = self.mechanism_warnings(name)
-        if ir_choice == "ir" and type(self.mechanism).client_first:
-            step = self.mechanism.initial_response()
-            line = "" if step is None else step.wire(initial=True).decode("ascii")
-        elif ir_choice == "empty":
-            line = "="
-            notes.append("Empty initial response: 'AUTH MECH =' (RFC 4954 §4).")
-        else:
-            line = ""
-            if ir_choice == "ir":
-                notes.append(f"{name} has no initial response: the server speaks first (334).")
-        info = StepInfo(f"Step 1 · AUTH {name}", step=step, proposed=line,
-                        proposed_prefix=f"AUTH {name} ", notes=notes)
-        self._propose(True, step, line, info)
+        # Typed lines and challenges are read strictly here: the user sees exactly what is wrong.
+        self.stepper = AuthStepper(self.mechanism, initial=InitialResponse(str(ir_choice)),
+                                   policy=b64.Policy.STRICT)
+        move = self.stepper.begin()
+        info = StepInfo(f"Step 1 · AUTH {name}", step=move.step, proposed=move.line,
+                        proposed_prefix=f"AUTH {name} ",
+                        notes=[*self.mechanism_warnings(name), *move.notes])
+        self._propose(move, info)
 
-    def _propose(self, initial: bool, step: Step | None, line: str, info: StepInfo) -> None:
+    def _propose(self, move: AuthMove, info: StepInfo) -> None:
         view = StepView(info)
         view.reveal = self.reveal
         steps = self.query_one("#auth-steps", VerticalScroll)
         steps.mount(view)
         steps.scroll_end(animate=False)
-        self._proposal = _Proposal(initial, step, line, view)
+        self._proposal = _Proposal(move, view)
         if self.auto and self._step_count < AUTO_STEP_LIMIT:
-            self._send(self._proposal, line)
+            self._send(self._proposal, move.line)
             return
         if self.auto:
             self.auto = False
@@ -306,14 +306,14 @@ class AuthHelperScreen(ModalScreen[None]):
         self.phase = "waiting"
         response = self.query_one("#auth-response", Input)
         response.disabled = False
-        response.value = line
+        response.value = move.line
         self._mask_response_input()
         self._set_buttons()
         response.focus()
 
     def _mask_response_input(self) -> None:
         proposal = self._proposal
-        secret = proposal is not None and proposal.step is not None and proposal.step.secret
+        secret = proposal is not None and proposal.move.secret_mask is not None
         self.query_one("#auth-response", Input).password = secret and not self.reveal
 
     def _set_buttons(self) -> None:
@@ -341,72 +341,56 @@ class AuthHelperScreen(ModalScreen[None]):
     async def _exchange(self, proposal: _Proposal, line: str) -> None:
         """Send one client line and handle the reply (which may propose the next line)."""
         session = self.session
+        assert self.stepper is not None
         info = proposal.view.info
-        command, raw = command_for(self.mechanism.name if self.mechanism else "", proposal.initial,
-                                   line)
-        edited = line != proposal.line
-        if edited:
-            info.notes.append("Edited: the line you typed was sent instead of the computed one"
-                              + (" (not valid base64: sent raw, off-script)." if raw else "."))
-        step = proposal.step
-        secret = step is not None and step.secret and line not in ("*", "", "=")
-        mask = step.mask if secret and step is not None else None
-        if mask is None and edited and line not in ("", "*", "="):
-            # A hand-typed line in an exchange is treated as secret unless proven otherwise.
-            mask = f"[{self.mechanism.name if self.mechanism else 'AUTH'} response hidden]"
-        before = len(session.transcript)
+        move = self.stepper.edit(proposal.move, line)
+        info.notes.extend(move.notes[len(proposal.move.notes):])
         self._step_count += 1
         try:
             try:
-                reply = await session.command(command, secret_mask=mask)
+                reply = await session.command(move.command, secret_mask=move.secret_mask)
             except LocalProtocolError as exc:
-                if not (proposal.initial and self.mechanism is not None
-                        and self.mechanism.name not in self.advertised):
+                if not (move.initial and self.stepper.name not in self.advertised):
                     raise
                 info.notes.append(f"Sent anyway: {exc}.")
-                reply = await session.command(command, force=True, secret_mask=mask)
+                reply = await session.command(move.command, force=True,
+                                              secret_mask=move.secret_mask)
         except (SessionError, LocalProtocolError) as exc:
             info.notes.append(f"Not sent: {exc}")
             proposal.view.refresh_info()
             self._finish(None)
             return
-        sent = next((e for e in session.transcript.entries[before:]
-                     if e.direction == "client"), None)
-        prefix = info.proposed_prefix if proposal.initial else ""
+        sent = session.last_client_entry
+        prefix = info.proposed_prefix if move.initial else ""
         info.sent = sent.text.rstrip("\r\n") if sent is not None else f"{prefix}{line}"
-        info.sent_real = f"{prefix}{line}".rstrip() if proposal.initial else line
+        info.sent_real = f"{prefix}{line}".rstrip() if move.initial else line
         proposal.view.refresh_info()
         self._on_reply(reply)
 
     def _on_reply(self, reply: Reply) -> None:
-        assert self.mechanism is not None
-        if reply.code != 334:
+        assert self.stepper is not None
+        move = self.stepper.receive(reply)
+        if move is None:
             self._finish(reply)
             return
-        challenge, error, text = decode_challenge(reply)
-        self._last_challenge = text
+        self._last_challenge = move.challenge_text
         number = len(self.query(StepView)) + 1
-        info = StepInfo(f"Step {number} · server challenge", reply=reply, challenge=challenge,
-                        challenge_error=error)
-        if challenge is None:
-            step = Step(None, (), "The challenge is not valid base64: cancelling with '*'.",
-                        cancel=True)
-        else:
-            info.challenge_kind = decode_blob(text, self.mechanism.name).kind if text else None
-            step = self.mechanism.respond(challenge)
-        line = "*" if step.cancel or step.response is None else step.wire().decode("ascii")
-        info.step = step
-        info.proposed = line
-        self._propose(False, step, line, info)
+        info = StepInfo(f"Step {number} · server challenge", reply=reply,
+                        challenge=move.challenge, challenge_error=move.challenge_error)
+        if move.challenge is not None and move.challenge_text:
+            info.challenge_kind = decode_blob(move.challenge_text, self.stepper.name).kind
+        info.step = move.step
+        info.proposed = move.line
+        self._propose(move, info)
 
     def _finish(self, reply: Reply | None) -> None:
         self.phase = "done"
         self._proposal = None
         self._set_buttons()
         self.query_one("#auth-start", Button).label = "Start again"
-        if reply is not None and self.mechanism is not None:
+        if reply is not None and self.stepper is not None and self.stepper.outcome is not None:
             self.final_reply = reply
-            step = self.mechanism.finish(reply.code, reply.text)
+            step = self.stepper.outcome
             number = len(self.query(StepView)) + 1
             info = StepInfo(f"Step {number} · final reply", reply=reply, step=step, final=True)
             view = StepView(info)

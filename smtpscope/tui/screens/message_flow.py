@@ -4,16 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from smtpscope.protocol import (
-    Bdat,
-    Data,
-    MailFrom,
-    MessageContent,
-    RcptTo,
-    Reply,
-    Rset,
-    State,
-)
+from smtpscope.conversation import Envelope, NotOffered, Rejected, Stage, send_message
+from smtpscope.protocol import MessageContent, Reply, Rset, State
 from smtpscope.sanitize import visible
 from smtpscope.session import SessionError
 from smtpscope.tui.widgets.data_editor import DataEditor
@@ -43,23 +35,23 @@ class MessageFlow:
 
     def action_new_message(self) -> None:
         """Write a message, then walk MAIL, RCPT and DATA with the envelope its headers imply."""
-        if self.session is not None and self.session.conn.state is State.DATA:
+        if self.session is not None and self.session.view.state is State.DATA:
             self.open_data_editor()
             return
-        caps = self.session.conn.capabilities if self.session else None
+        caps = self.session.view.capabilities if self.session else None
         self.app.push_screen(DataEditor(capabilities=caps), self._data_done)
 
 
     def open_data_editor(self) -> None:
         """Open the DATA editor; its result is sent as the message content."""
-        caps = self.session.conn.capabilities if self.session else None
+        caps = self.session.view.capabilities if self.session else None
         editor = DataEditor(capabilities=caps, after_354=self.session is not None
-                            and self.session.conn.state is State.DATA)
+                            and self.session.view.state is State.DATA)
         self.app.push_screen(editor, self._data_done)
 
     def _data_done(self, result: DataEditor.Result | None) -> None:
         if result is None:
-            if self.session is not None and self.session.conn.state is State.DATA:
+            if self.session is not None and self.session.view.state is State.DATA:
                 self.session.transcript.note(
                     "Message editor closed: the server still waits for the message. Send it "
                     "with the editor (Ctrl+N) or type raw bytes ending in \\r\\n.\\r\\n.",
@@ -73,51 +65,40 @@ class MessageFlow:
         if session is None:
             return
         try:
-            if session.conn.state is not State.DATA and not await self._envelope(result):
-                return
-            if session.conn.state is State.DATA:
+            if session.view.state is State.DATA:
                 await session.send_content(MessageContent(result.content,
                                                           verbatim=result.verbatim))
+            else:
+                await self._transaction(result)
         except SessionError as exc:
             self.notify(visible(str(exc)), severity="error", markup=False)
         self._refresh_state()
 
-    async def _envelope(self, result: DataEditor.Result) -> bool:
-        """MAIL, RCPT and DATA (or BDAT, which carries the message itself); True at 354."""
+    async def _transaction(self, result: DataEditor.Result) -> None:
+        """MAIL, RCPT and DATA or BDAT through the conversation layer (the CLI's own steps)."""
         session = self.session
         assert session is not None
         if not result.recipients:
             session.transcript.note("The message names no recipient (To/Cc/Bcc): nothing sent.",
                                     kind="warning")
-            return False
-        if session.conn.state in (State.MAIL, State.RCPT, State.BDAT):
+            return
+        if session.view.state in (State.MAIL, State.RCPT, State.BDAT):
             session.transcript.note("A transaction was open: RSET first, then the new message.")
             reply = await self._run(Rset())
             if reply is None or reply.code != 250:
-                return False
+                return
         params: list[tuple[str, str | None]] = []
         if result.smtputf8:
             params.append(("SMTPUTF8", None))
         if result.eightbit:
             params.append(("BODY", "8BITMIME"))
-        reply = await self._run(MailFrom(result.sender, tuple(params)))
-        if reply is None or reply.code != 250:
-            return False
-        accepted = 0
-        for rcpt in result.recipients:
-            reply = await self._run(RcptTo(rcpt))
-            accepted += reply is not None and reply.code in (250, 251)
-        if not accepted:
-            session.transcript.note("No recipient was accepted: sending RSET.", kind="warning")
-            await self._run(Rset())
-            return False
-        if result.use_bdat:
-            chunks = [result.content[i:i + BDAT_CHUNK]
-                      for i in range(0, len(result.content), BDAT_CHUNK)] or [b""]
-            for i, chunk in enumerate(chunks):
-                reply = await session.command(Bdat(chunk, last=i == len(chunks) - 1))
-                if reply.code != 250:
-                    break
-            return False
-        reply = await session.command(Data())
-        return reply.code == 354
+        envelope = Envelope(result.sender, tuple(result.recipients), tuple(params))
+        try:
+            await send_message(session, envelope, result.content, bdat=result.use_bdat,
+                               verbatim=result.verbatim, chunk_size=BDAT_CHUNK)
+        except (Rejected, NotOffered) as exc:
+            # The refusal itself is in the transcript already.
+            if exc.stage is Stage.RCPT and session.view.state is State.MAIL:
+                session.transcript.note("No recipient was accepted: sending RSET.",
+                                        kind="warning")
+                await self._run(Rset())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -40,6 +41,14 @@ class ReplayScreen(SidePanelLayout, Screen[None]):
         super().__init__()
         self.recording = recording
         self.position = 0 if step_mode else len(recording.entries)
+        # What the capability inspector shows, worked out once per entry as replay first
+        # passes it: entry indices where the capabilities change, and (caps, previous, stage).
+        self._scanned = 0
+        self._last_command = ""
+        self._tls_seen = False
+        self._caps_at: list[int] = []
+        self._caps_states: list[tuple[Any, Any, str]] = []
+        self._problems_told = 0
 
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status")
@@ -57,42 +66,58 @@ class ReplayScreen(SidePanelLayout, Screen[None]):
         status.peer = Path(self.recording.path).name
         view = self.query_one(TranscriptView)
         view.explain = explain_entry
-        for problem in self.recording.problems:
-            self.notify(visible(problem), title="Recording damaged", severity="warning",
-                        timeout=10, markup=False)
         self._show()
         view.focus()
 
     def _show(self) -> None:
+        """Bring the panes to ``position``: only the entries stepped over are added or removed,
+        so a step costs the same at the start of a million-line recording as at its end."""
         view = self.query_one(TranscriptView)
-        view.clear()
-        shown = self.recording.entries[: self.position]
-        view.add_entries(shown)
-        caps: Any = None
-        previous: Any = None
-        stage = ""
-        tls_seen = False
-        last_command = ""
-        for entry in shown:
-            if entry.kind == "tls":
-                tls_seen = True
-            if entry.direction == "client" and entry.kind in ("command", "raw"):
-                last_command = entry.text.strip()
-            parsed = capabilities_from_entry(entry, last_command)
-            if parsed is not None:
-                if caps is not None:
-                    previous, stage = caps, ("after STARTTLS" if tls_seen else "again")
-                caps = parsed
+        entries = self.recording.entries
+        shown = view.entry_count
+        if self.position > shown:
+            view.add_entries(entries[shown : self.position])
+        elif self.position < shown:
+            view.truncate(self.position)
+        caps, previous, stage = self._capabilities(self.position)
         inspector = self.query_one(CapabilityInspector)
-        inspector.previous = previous
-        inspector.stage = stage
-        inspector.capabilities = caps
+        if inspector.capabilities is not caps:
+            inspector.previous = previous
+            inspector.stage = stage
+            inspector.capabilities = caps
         status = self.query_one(StatusBar)
-        total = len(self.recording.entries)
+        total = len(entries)
         status.state = f"entry {self.position}/{total}" + (
             "  (recording cut off)" if self.recording.truncated_line is not None else "")
-        status.tls = "TLS" if shown and shown[-1].tls else "plain"
-        status.tls_ok = bool(shown and shown[-1].tls)
+        last = entries[self.position - 1] if self.position else None
+        status.tls = "TLS" if last is not None and last.tls else "plain"
+        status.tls_ok = bool(last is not None and last.tls)
+        # A recording opened for replay finds its damaged lines as replay reaches them.
+        for problem in self.recording.problems[self._problems_told :]:
+            self.notify(visible(problem), title="Recording damaged", severity="warning",
+                        timeout=10, markup=False)
+        self._problems_told = len(self.recording.problems)
+
+    def _capabilities(self, position: int) -> tuple[Any, Any, str]:
+        """(capabilities, previous ones, stage) after the first ``position`` entries."""
+        entries = self.recording.entries
+        while self._scanned < position:
+            entry = entries[self._scanned]
+            if entry.kind == "tls":
+                self._tls_seen = True
+            if entry.direction == "client" and entry.kind in ("command", "raw"):
+                self._last_command = entry.text.strip()
+            parsed = capabilities_from_entry(entry, self._last_command)
+            if parsed is not None:
+                previous, stage = None, ""
+                if self._caps_states:
+                    previous = self._caps_states[-1][0]
+                    stage = "after STARTTLS" if self._tls_seen else "again"
+                self._caps_at.append(self._scanned)
+                self._caps_states.append((parsed, previous, stage))
+            self._scanned += 1
+        i = bisect_left(self._caps_at, position) - 1
+        return self._caps_states[i] if i >= 0 else (None, None, "")
 
     def action_step(self, delta: int) -> None:
         self.position = max(0, min(len(self.recording.entries), self.position + delta))

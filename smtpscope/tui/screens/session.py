@@ -152,9 +152,8 @@ class SessionScreen(SidePanelLayout, MessageFlow, Screen[None]):
             return
         finally:
             late.stop()
-        if session.stream is not None:
-            host, port = session.stream.peer[:2]
-            status.peer = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+        if session.view.peer is not None:
+            status.peer = session.view.peer
         self._refresh_state()
         if self.options.security == "starttls" and session.greeting is not None \
                 and session.greeting.code == 220:
@@ -204,7 +203,7 @@ class SessionScreen(SidePanelLayout, MessageFlow, Screen[None]):
     def _refresh_state(self) -> None:
         if self.session is None:
             return
-        conn = self.session.conn
+        conn = self.session.view
         status = self.query_one(StatusBar)
         if self.session.closed_reason is None:
             status.state = conn.state.name.lower().replace("_", " ")
@@ -255,8 +254,8 @@ class SessionScreen(SidePanelLayout, MessageFlow, Screen[None]):
     # -- sending ------------------------------------------------------------------------------
 
     def _remember_caps(self, stage: str) -> None:
-        if self.session is not None and self.session.conn.capabilities is not None:
-            self._caps_before = self.session.conn.capabilities
+        if self.session is not None and self.session.view.capabilities is not None:
+            self._caps_before = self.session.view.capabilities
             self._caps_stage = stage
 
     async def _run(self, command: Command, *, force: bool = False,
@@ -306,7 +305,7 @@ class SessionScreen(SidePanelLayout, MessageFlow, Screen[None]):
         if self.session is None or not self.session.is_open:
             self._toast("Not connected: press F5 to reconnect.", severity="warning")
             return
-        in_data = self.session.conn.state is State.DATA
+        in_data = self.session.view.state is State.DATA
         try:
             # Raw bytes inside DATA are message content: a reply comes only after an
             # end-of-data sequence, which the server may or may not recognise.
@@ -330,7 +329,10 @@ class SessionScreen(SidePanelLayout, MessageFlow, Screen[None]):
             view.select_row(view.row_count - 1)
 
     def action_ehlo(self) -> None:
-        self._spawn(self._run(Ehlo(self.options.helo_name)))
+        """EHLO, or LHLO on an LMTP session."""
+        greeting = self.session.greeting_command() if self.session is not None \
+            else Ehlo(self.options.helo_name)
+        self._spawn(self._run(greeting))
 
     def action_starttls(self) -> None:
         """STARTTLS and, when it worked, EHLO again: the usual pair, in one key."""
@@ -342,13 +344,13 @@ class SessionScreen(SidePanelLayout, MessageFlow, Screen[None]):
         session = self.session
         if session is None:
             return
-        if session.conn.capabilities is None:
-            reply = await self._run(Ehlo(self.options.helo_name))
+        if session.view.capabilities is None:
+            reply = await self._run(session.greeting_command())
             if reply is None or reply.code != 250:
                 return
         reply = await self._run(StartTLS(), then_ehlo=True)
         if reply is not None and reply.code == 220 and session.is_open:
-            await self._run(Ehlo(self.options.helo_name))
+            await self._run(session.greeting_command())
 
     def action_rset(self) -> None:
         self._spawn(self._run(Rset()))
@@ -464,7 +466,7 @@ class SessionScreen(SidePanelLayout, MessageFlow, Screen[None]):
 
     async def on_unmount(self) -> None:
         if self.session is not None:
-            self.session._on_close = None  # the widgets are going away
+            self.session.on_close = None  # the widgets are going away
             await asyncio.shield(self.session.close())
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import io
 from dataclasses import dataclass, field
 
@@ -14,9 +12,9 @@ from textual.reactive import reactive
 from textual.widgets import Static
 
 from smtpscope import auth as _auth
-from smtpscope.auth import HIDDEN, MECHANISMS, Step, show_bytes
+from smtpscope.auth import HIDDEN, MECHANISMS, Step, b64, show_bytes
 from smtpscope.conversation.auth import STEP_LIMIT
-from smtpscope.protocol import Auth, AuthCancel, AuthResponse, Command, Raw, Reply, explain
+from smtpscope.protocol import Reply, explain
 from smtpscope.sanitize import visible
 
 # Shown instead of a password-equivalent value until the user reveals it.
@@ -99,49 +97,13 @@ def default_mechanism(advertised: tuple[str, ...]) -> str:
 def parse_response_line(line: str) -> bytes | None:
     """The bytes a typed base64 line stands for, or None when it is not exactly base64.
 
-    Only a line that re-encodes to itself counts: anything else (missing padding, spaces,
-    stray characters) is sent byte for byte as the user typed it, off-script.
+    Only a line that re-encodes to itself counts (the strict base64 policy): anything else
+    (missing padding, spaces, stray characters) is sent byte for byte as typed, off-script.
     """
     try:
-        data = base64.b64decode(line, validate=True)
-    except (binascii.Error, ValueError):
+        return b64.decode_strict(line)
+    except ValueError:
         return None
-    return data if base64.b64encode(data).decode("ascii") == line else None
-
-
-def decode_challenge(reply: Reply) -> tuple[bytes | None, str | None, str]:
-    """The decoded 334 text, or (None, why not); plus its base64 text."""
-    text = b"".join(reply.lines).decode("ascii", "replace").strip()
-    if text == "":
-        return b"", None, text
-    try:
-        return base64.b64decode(text, validate=True), None, text
-    except (binascii.Error, ValueError) as exc:
-        return None, str(exc), text
-
-
-def command_for(mechanism: str, initial: bool, line: str) -> tuple[Command, bool]:
-    """The command for a typed line, and whether it goes out off-script (raw bytes).
-
-    ``initial``: the line is the initial response on the AUTH line ("" none, "=" empty).
-    """
-    if initial:
-        if line == "":
-            return Auth(mechanism), False
-        if line == "=":
-            return Auth(mechanism, b""), False
-        data = parse_response_line(line)
-        if data is None:
-            return Raw(f"AUTH {mechanism} {line}\r\n".encode("utf-8", "replace"),
-                       note="AUTH line as typed (not valid base64)"), True
-        return Auth(mechanism, data), False
-    if line == "*":
-        return AuthCancel(), False
-    data = parse_response_line(line)
-    if data is None:
-        return Raw(line.encode("utf-8", "replace") + b"\r\n",
-                   note="AUTH response as typed (not valid base64)"), True
-    return AuthResponse(data), False
 
 
 def render_plain(renderable: RenderableType, width: int = 200) -> str:

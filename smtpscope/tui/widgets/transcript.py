@@ -164,6 +164,26 @@ class TranscriptView(ScrollView, can_focus=True):
         if self.is_mounted:
             self._sync()
 
+    def truncate(self, entries: int) -> None:
+        """Keep the first ``entries`` entries (replay stepping back): rows after them go."""
+        if entries >= self._rows.entry_count:
+            return
+        self._rows.truncate(entries)
+        self._wrap.truncate(self._rows)
+        if self._entries is not None:
+            del self._entries[entries:]
+        self._cache.clear()
+        if self._cursor >= len(self._rows):  # the selected row is gone: nothing selected
+            self._cursor = -1
+            if self._selected_ordinal != -1:
+                self._selected_ordinal = -1
+                self.post_message(self.EntrySelected(self, None, -1))
+        if not self._pending:
+            self._was_at_end = self._at_end()
+        self._pending = True
+        if self.is_mounted:
+            self._sync()
+
     def _at_end(self) -> bool:
         return not self.is_mounted or self.scroll_offset.y >= self.max_scroll_y
 

@@ -167,6 +167,17 @@ class TranscriptRows:
     def __len__(self) -> int:
         return len(self.text)
 
+    def truncate(self, entries: int) -> None:
+        """Keep only the first ``entries`` entries and their rows (cost: what is removed)."""
+        if entries >= len(self.seq):
+            return
+        start = bisect_left(self.owner, entries)
+        del self.text[start:], self.look[start:], self.prefix[start:], self.owner[start:]
+        del self.wall[entries:], self.latency[entries:], self.seq[entries:]
+        del self.wrappable[bisect_left(self.wrappable, start) :]
+        for ordinal in [o for o in self.folds if o >= entries]:
+            del self.folds[ordinal]
+
     @property
     def entry_count(self) -> int:
         """How many entries have been laid out."""

@@ -71,6 +71,16 @@ class WrapMap:
                 self.extra += len(starts) - 1
         self.scanned = len(wrappable)
 
+    def truncate(self, rows: TranscriptRows) -> None:
+        """Forget the wraps of rows that ``rows`` no longer has (it was truncated)."""
+        j = bisect_left(self.rows, len(rows))
+        if j < len(self.rows):
+            self.extra = self.before[j]
+            for row in self.rows[j:]:
+                del self.starts[row]
+            del self.rows[j:], self.first[j:], self.before[j:]
+        self.scanned = min(self.scanned, len(rows.wrappable))
+
     def display_count(self, rows: int) -> int:
         """Display rows for ``rows`` rows."""
         return rows + self.extra

@@ -1,0 +1,183 @@
+"""Option defaults from the TOML config file, named profiles and ``SMTPSCOPE_*`` variables.
+
+Precedence, lowest first: ``[defaults]``, the command's own table (``[send]``, ``[probe]``,
+``[tui]`` ...), ``SMTPSCOPE_<OPTION>`` environment variables, the profile chosen with
+``--profile NAME`` (or ``SMTPSCOPE_PROFILE``), and finally the command line itself. Keys are
+long option names (``cafile``, ``password-env`` or ``password_env``); a profile may also set
+``target``. Passwords never go in the file: ``password-env`` or ``netrc`` name where they are.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+ENV_PREFIX = "SMTPSCOPE_"
+# Options never taken from a file or the environment: secrets, and what only makes sense once.
+_NEVER = frozenset({"password", "token", "record_secrets", "help", "version", "profile",
+                    "dump_mail", "history"})
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+class ConfigError(ValueError):
+    """The config file (or a variable) cannot be used; the text says where and why."""
+
+
+def config_file(environ: Mapping[str, str] | None = None) -> Path:
+    """``$SMTPSCOPE_CONFIG``, else ``$XDG_CONFIG_HOME/smtpscope/config.toml`` (~/.config)."""
+    env = os.environ if environ is None else environ
+    explicit = env.get("SMTPSCOPE_CONFIG")
+    if explicit:
+        return Path(explicit).expanduser()
+    base = env.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "smtpscope" / "config.toml"
+
+
+def load(path: Path) -> dict[str, Any]:
+    """The parsed file ({} when it does not exist); ConfigError when it is not valid TOML."""
+    import tomllib
+
+    try:
+        with open(path, "rb") as handle:
+            data = tomllib.load(handle)
+    except FileNotFoundError:
+        return {}
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc.strerror}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path} is not valid TOML: {exc}") from exc
+    _refuse_secrets(data, str(path))
+    return data
+
+
+def _refuse_secrets(data: Any, where: str) -> None:
+    if isinstance(data, dict):
+        for key, value in data.items():
+            if _norm(str(key)) in ("password", "token", "secret"):
+                raise ConfigError(f"{where}: {key!r} is not allowed; name where the secret is "
+                                  "with password-env = \"VAR\" or netrc = true")
+            _refuse_secrets(value, f"{where} [{key}]")
+
+
+def _norm(key: str) -> str:
+    return key.strip().lstrip("-").replace("-", "_").lower()
+
+
+def _options(parser: argparse.ArgumentParser) -> dict[str, argparse.Action]:
+    """Settable actions by every name they answer to (long option names, and the dest)."""
+    out: dict[str, argparse.Action] = {}
+    for action in parser._actions:
+        if action.dest in _NEVER or isinstance(action, argparse._SubParsersAction):
+            continue
+        names = [s for s in action.option_strings if s.startswith("--")]
+        for name in [*names, action.dest]:
+            out.setdefault(_norm(name), action)
+    return out
+
+
+def _value(action: argparse.Action, value: Any, where: str) -> Any:
+    if isinstance(action, argparse._StoreTrueAction):
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text in _TRUE | _FALSE:
+            return text in _TRUE
+        raise ConfigError(f"{where}: {value!r} is not true or false")
+    if isinstance(action, argparse._AppendAction) or action.nargs in ("*", "+"):
+        items = value if isinstance(value, list) else [str(value)]
+        return [str(v) for v in items]
+    if isinstance(value, list | dict):
+        raise ConfigError(f"{where}: one value expected, not {type(value).__name__}")
+    if isinstance(value, bool):
+        raise ConfigError(f"{where}: a value expected, not true/false")
+    return value if isinstance(value, int | float) and action.type is not None else str(value)
+
+
+def _merge(parser: argparse.ArgumentParser, table: Mapping[str, Any], where: str,
+           out: dict[str, Any], *, target_dest: str | None) -> None:
+    options = _options(parser)
+    for key, value in table.items():
+        norm = _norm(str(key))
+        if norm == "target" and target_dest is not None:
+            action = next(a for a in parser._actions if a.dest == target_dest)
+            out[target_dest] = [str(value)] if action.nargs == "*" else str(value)
+            continue
+        action = options.get(norm)
+        if action is None:
+            if isinstance(value, dict):
+                continue  # another command's table inside [defaults]: not an option here
+            if norm in _NEVER or norm == "target":
+                continue
+            raise ConfigError(f"{where}: unknown option {key!r} for this command")
+        out[action.dest] = _value(action, value, f"{where} {key}")
+
+
+def _target_dest(parser: argparse.ArgumentParser) -> str | None:
+    for action in parser._actions:
+        if not action.option_strings and action.dest in ("target", "targets"):
+            return action.dest
+    return None
+
+
+def profile_name(argv: Sequence[str], environ: Mapping[str, str]) -> str | None:
+    """The --profile NAME on the command line, else $SMTPSCOPE_PROFILE."""
+    for index, arg in enumerate(argv):
+        if arg == "--profile" and index + 1 < len(argv):
+            return argv[index + 1]
+        if arg.startswith("--profile="):
+            return arg.partition("=")[2]
+    return environ.get("SMTPSCOPE_PROFILE") or None
+
+
+def defaults_for(parser: argparse.ArgumentParser, command: str, argv: Sequence[str],
+                 environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Option defaults for ``command`` from the file, the environment and the profile."""
+    env = os.environ if environ is None else environ
+    path = config_file(env)
+    data = {} if env.get("SMTPSCOPE_NO_CONFIG") else load(path)
+    out: dict[str, Any] = {}
+    target = _target_dest(parser)
+    for section in ("defaults", command):
+        table = data.get(section, {})
+        if not isinstance(table, dict):
+            raise ConfigError(f"{path}: [{section}] must be a table")
+        lenient = {k: v for k, v in table.items()
+                   if section != "defaults" or _norm(str(k)) in _options(parser)}
+        _merge(parser, lenient, f"{path} [{section}]", out, target_dest=None)
+    options = _options(parser)
+    for name, value in env.items():
+        if not name.startswith(ENV_PREFIX):
+            continue
+        key = _norm(name[len(ENV_PREFIX):])
+        action = options.get(key)
+        if action is not None and key not in _NEVER:
+            out[action.dest] = _value(action, value, f"${name}")
+    chosen = profile_name(argv, env)
+    if chosen:
+        profiles = data.get("profiles", {})
+        if chosen not in profiles:
+            known = ", ".join(sorted(profiles)) or "none defined"
+            raise ConfigError(f"no profile {chosen!r} in {path} (profiles: {known})")
+        table = {k: v for k, v in profiles[chosen].items()
+                 if _norm(str(k)) == "target" or _norm(str(k)) in options}
+        _merge(parser, table, f"{path} [profiles.{chosen}]", out, target_dest=target)
+    return out
+
+
+def apply(parser: argparse.ArgumentParser, command: str, argv: Sequence[str],
+          environ: Mapping[str, str] | None = None) -> None:
+    """Set the defaults on ``parser`` (the command line still wins); ConfigError if unusable."""
+    values = defaults_for(parser, command, argv, environ)
+    if values:
+        parser.set_defaults(**values)
+
+
+def add_profile_option(parser: argparse.ArgumentParser) -> None:
+    """``--profile NAME`` on a command (read before parsing; listed here for --help)."""
+    parser.add_argument("--profile", metavar="NAME",
+                        help="use [profiles.NAME] of the config file (target, TLS, CA, user, "
+                        "password source); also $SMTPSCOPE_PROFILE")

@@ -1,0 +1,90 @@
+"""What the argument parsers declare, for the generated completion scripts and man page."""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Option:
+    """One option: every spelling, whether it takes a value, its choices, its help text."""
+
+    flags: tuple[str, ...]
+    takes_value: bool
+    choices: tuple[str, ...]
+    is_file: bool
+    metavar: str
+    help: str
+
+
+@dataclass(frozen=True)
+class Command:
+    """A command (``()`` is the TUI's ``smtpscope [TARGET]``) with its options and children."""
+
+    path: tuple[str, ...]
+    description: str
+    usage: str
+    options: tuple[Option, ...]
+    children: tuple[str, ...]
+
+
+_FILE_WORDS = ("FILE", "PATH", "DIR")
+_FILE_DESTS = {"cafile", "record", "output_file", "targets_file", "netrc_file", "file"}
+
+
+def _help(parser: argparse.ArgumentParser, action: argparse.Action) -> str:
+    if not action.help or action.help == argparse.SUPPRESS:
+        return ""
+    formatter = parser._get_formatter()
+    return " ".join(formatter._expand_help(action).split())
+
+
+def _option(parser: argparse.ArgumentParser, action: argparse.Action) -> Option:
+    takes = action.nargs != 0 and not isinstance(
+        action, argparse._StoreConstAction | argparse._StoreTrueAction | argparse._StoreFalseAction
+        | argparse._CountAction | argparse._HelpAction | argparse._VersionAction
+        | argparse._AppendConstAction)
+    metavar = action.metavar if isinstance(action.metavar, str) else (action.dest.upper())
+    choices: tuple[str, ...] = tuple(str(c) for c in action.choices or ())
+    if action.dest == "tls" and takes:
+        from smtpscope.cli.tls_mode import TLS_MODES
+
+        choices = TLS_MODES
+    is_file = takes and (action.dest in _FILE_DESTS or any(w in metavar for w in _FILE_WORDS))
+    return Option(tuple(action.option_strings), takes, choices, is_file,
+                  metavar if takes else "", _help(parser, action))
+
+
+def describe(parser: argparse.ArgumentParser, path: tuple[str, ...] = ()) -> list[Command]:
+    """This parser and every subcommand below it, depth first."""
+    options: list[Option] = []
+    children: dict[str, argparse.ArgumentParser] = {}
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            children.update(action.choices)
+        elif action.option_strings:
+            options.append(_option(parser, action))
+    usage = " ".join(parser.format_usage().split()).removeprefix("usage: ")
+    out = [Command(path, parser.description or "", usage, tuple(options), tuple(children))]
+    for name, child in children.items():
+        out.extend(describe(child, (*path, name)))
+    return out
+
+
+def all_commands() -> list[Command]:
+    """The TUI parser's options under ``()`` and every subcommand's under its name."""
+    from smtpscope.cli import build_parser
+    from smtpscope.cli import tui as tui_cli
+
+    main = build_parser()
+    tui = tui_cli.build_parser()
+    from smtpscope.cli.defaults import add_profile_option
+
+    add_profile_option(tui)
+    top = describe(main)
+    [tui_cmd] = describe(tui)[:1]
+    merged_options = tuple(o for o in top[0].options) + tuple(
+        o for o in tui_cmd.options if o.flags[0] not in ("-h", "--help"))
+    root = Command((), main.description or "", tui_cmd.usage, merged_options, top[0].children)
+    return [root, *top[1:]]

@@ -1,0 +1,219 @@
+"""Session control of ``smtpscope send``: optional AUTH, XCLIENT, PROXY, drops, local address."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import socket
+from typing import TYPE_CHECKING, Any
+
+from smtpscope.transport import proxy as proxy_header
+
+if TYPE_CHECKING:
+    from smtpscope.record import Entry
+    from smtpscope.session import SessionOptions
+
+DROP_STAGES = ("connect", "banner", "ehlo", "xclient", "tls", "auth", "mail", "rcpt", "data",
+               "dot")
+# --drop-after reuses the --quit-after checkpoints; the stage names differ in two places.
+_QUIT_STAGE = {"tls": "starttls"}
+
+
+class SessionUsage(ValueError):
+    """A session option that cannot be used as given."""
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """Options that shape the connection and the session around the message."""
+    g = p.add_argument_group("session control (swaks' meanings)")
+    g.add_argument("--auth-optional", "-ao", nargs="?", const="auto", metavar="MECH",
+                   help="authenticate if possible, else go on without (like --auth)")
+    g.add_argument("--auth-optional-strict", "-aos", nargs="?", const="auto", metavar="MECH",
+                   help="go on without AUTH when no usable mechanism is offered, but fail "
+                   "when AUTH is tried and refused")
+    g.add_argument("--drop-after", "-da", type=str.lower, choices=DROP_STAGES, metavar="STAGE",
+                   help="after the reply to STAGE close the connection without QUIT: "
+                   + ", ".join(DROP_STAGES))
+    g.add_argument("--drop-after-send", "-das", type=str.lower, choices=DROP_STAGES,
+                   metavar="STAGE", help="close without QUIT right after sending STAGE "
+                   "(connect and banner: after the banner; with --pipeline, after the batch)")
+    g.add_argument("--xclient", action="append", default=[], metavar="'NAME=VALUE ...'",
+                   help="send XCLIENT (Postfix) after EHLO (and STARTTLS), then EHLO again; "
+                   "repeat for several XCLIENT commands")
+    add_connection_arguments(p)
+
+
+def add_connection_arguments(p: argparse.ArgumentParser) -> None:
+    """How to connect: local address, address family, PROXY header (send, probe, the TUI)."""
+    g = p.add_argument_group("connection")
+    g.add_argument("--local-interface", "-li", metavar="IP[:PORT]",
+                   help="connect from this local address")
+    g.add_argument("--local-port", "-lp", type=int, metavar="PORT",
+                   help="connect from this local port")
+    family = g.add_mutually_exclusive_group()
+    family.add_argument("-4", dest="family", action="store_const", const=socket.AF_INET,
+                        default=0, help="IPv4 only")
+    family.add_argument("-6", dest="family", action="store_const", const=socket.AF_INET6,
+                        help="IPv6 only")
+    g.add_argument("--proxy", type=_proxy_version, metavar="v1|v2",
+                   help="send a HAProxy PROXY protocol header before the banner")
+    g.add_argument("--proxy-source", metavar="IP[:PORT]", help="client address claimed")
+    g.add_argument("--proxy-source-port", type=int, metavar="PORT")
+    g.add_argument("--proxy-dest", metavar="IP[:PORT]",
+                   help="server address claimed (default: the target's address and port)")
+    g.add_argument("--proxy-dest-port", type=int, metavar="PORT")
+
+
+def _proxy_version(text: str) -> int:
+    value = text.strip().lower().removeprefix("v")
+    if value not in ("1", "2"):
+        raise argparse.ArgumentTypeError(f"invalid PROXY version {text!r} (v1 or v2)")
+    return int(value)
+
+
+def prepare(args: argparse.Namespace) -> None:
+    """Fold the session options into the ones the transaction reads (before connecting)."""
+    for flag, mode in (("auth_optional", "optional"), ("auth_optional_strict", "strict")):
+        value = getattr(args, flag, None)
+        if value is not None:
+            if args.auth:
+                raise SessionUsage("give one of --auth, --auth-optional, --auth-optional-strict")
+            args.auth, args.auth_mode = value, mode
+    if not hasattr(args, "auth_mode"):
+        args.auth_mode = "required"
+    if args.drop_after and args.drop_after_send:
+        raise SessionUsage("give one of --drop-after and --drop-after-send")
+    if args.drop_after_send in ("connect", "banner"):
+        args.drop_after, args.drop_after_send = args.drop_after_send, None
+    if args.drop_after:
+        if args.quit_after:
+            raise SessionUsage("give one of --quit-after and --drop-after")
+        args.quit_after = _QUIT_STAGE.get(args.drop_after, args.drop_after)
+
+
+def apply(args: argparse.Namespace, options: SessionOptions) -> None:
+    """Local address, address family and PROXY header into the session options."""
+    options.family = args.family or 0
+    if args.local_interface or args.local_port:
+        host, port = "0.0.0.0" if args.family != socket.AF_INET6 else "::", 0
+        if args.local_interface:
+            try:
+                host, port = proxy_header.split_endpoint(args.local_interface, 0)
+            except proxy_header.ProxyError as exc:
+                raise SessionUsage(f"--local-interface: {exc}") from exc
+        options.local_addr = (host, args.local_port or port)
+    if args.proxy is None:
+        if args.proxy_source or args.proxy_dest:
+            raise SessionUsage("--proxy-source/--proxy-dest need --proxy v1|v2")
+        return
+    if not args.proxy_source:
+        raise SessionUsage("--proxy needs --proxy-source IP[:PORT]")
+    try:
+        source = proxy_header.split_endpoint(args.proxy_source, args.proxy_source_port or 0)
+        dest = proxy_header.split_endpoint(args.proxy_dest or options.host,
+                                           args.proxy_dest_port or options.port)
+        if args.proxy_source_port:
+            source = (source[0], args.proxy_source_port)
+        if args.proxy_dest_port:
+            dest = (dest[0], args.proxy_dest_port)
+        options.preamble = proxy_header.build(args.proxy, source, dest)
+    except proxy_header.ProxyError as exc:
+        raise SessionUsage(f"--proxy: {exc}") from exc
+
+
+class StageFailure(Exception):
+    """A session-control step refused: ``stage`` names it for the exit code (XCLIENT 33/34)."""
+
+    def __init__(self, stage: str, message: str) -> None:
+        super().__init__(message)
+        self.stage = stage
+
+
+async def auth_wanted(conv: Any, args: argparse.Namespace) -> bool:
+    """False when --auth-optional(-strict) finds no usable mechanism: go on without AUTH."""
+    if args.auth_mode == "required":
+        return True
+    caps = conv.session.view.capabilities
+    offered = caps.auth_mechanisms if caps is not None else ()
+    if any(args.auth.upper() in ("AUTO", m) for m in offered):
+        return True
+    flag = "--auth-optional" + ("-strict" if args.auth_mode == "strict" else "")
+    conv.session.transcript.note(f"AUTH {args.auth.upper()} not offered: going on without "
+                                 f"authenticating ({flag})", kind="warning")
+    return False
+
+
+async def auth_outcome(conv: Any, args: argparse.Namespace, attempt: Any) -> None:
+    """Await the AUTH exchange; under --auth-optional a refusal is a warning, not the end."""
+    from smtpscope.conversation import Rejected
+
+    if args.auth_mode != "optional":
+        await attempt
+        return
+    try:
+        await attempt
+    except Rejected as exc:
+        conv.session.transcript.note(f"{exc}: going on without AUTH (--auth-optional)",
+                                     kind="warning")
+
+
+async def xclient(conv: Any, args: argparse.Namespace) -> bool:
+    """Each --xclient, then EHLO again (the server forgets the first greeting); False to stop."""
+    from smtpscope.conversation import Rejected
+    from smtpscope.protocol import Raw
+    from smtpscope.sanitize import visible
+
+    session = conv.session
+    for attributes in args.xclient:
+        caps = session.view.capabilities
+        if caps is None or not caps.has("XCLIENT"):
+            raise StageFailure("xclient", "the server does not advertise XCLIENT")
+        line = f"XCLIENT {attributes.strip()}\r\n".encode()
+        note = "XCLIENT: the server takes these attributes as the client's"
+        args.in_xclient = True
+        try:
+            async with asyncio.timeout(conv.step_timeout):
+                reply = await session.command(Raw(line, note=note))
+        finally:
+            args.in_xclient = False
+        if reply.code not in (220, 250):
+            raise StageFailure("xclient", f"XCLIENT refused: {reply.code} "
+                               f"{visible(' '.join(reply.text_lines))}")
+        if args.quit_after == "xclient":
+            return False
+        try:
+            await conv.greet()
+        except Rejected as exc:
+            raise StageFailure("ehlo_xclient", str(exc)) from exc
+    return True
+
+
+class Dropper:
+    """--drop-after-send: closes the connection, without QUIT, right after the stage is sent."""
+
+    def __init__(self, conv: Any, args: argparse.Namespace) -> None:
+        self.conv = conv
+        self.args = args
+        self.stage = args.drop_after_send
+        self.dropped = False
+        self.rcpts = 0
+        self.closing: asyncio.Future[None] | None = None
+
+    def __call__(self, entry: Entry) -> None:
+        if self.dropped or entry.direction != "client":
+            return
+        current = str(self.conv.stage)
+        stage = "xclient" if getattr(self.args, "in_xclient", False) else \
+            {"starttls": "tls", "ehlo_tls": "ehlo"}.get(current, current)
+        if stage == "rcpt":
+            self.rcpts += 1
+            if self.rcpts < len(self.args.to):
+                return
+        batch = stage == "mail" and self.args.pipeline and self.stage in ("rcpt", "data")
+        if stage != self.stage and not batch:
+            return
+        self.dropped = True
+        session = self.conv.session
+        session.transcript.note(f"Dropping the connection after sending {self.stage} "
+                                "(--drop-after-send), without QUIT")
+        self.closing = asyncio.ensure_future(session.close())  # runs once the write is out

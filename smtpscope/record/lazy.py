@@ -1,0 +1,133 @@
+"""Recordings opened for replay: entries are parsed when first needed, so a huge file opens at once.
+
+``read_recording`` parses every line before it returns (seconds for a million-line session);
+replay shows entries one step at a time, so :func:`open_recording` only splits the file into
+lines and parses the header and footer. A line that is not an entry is found when it is
+reached: it is reported in ``problems`` then, and shown in its place as a warning entry.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import overload
+
+from smtpscope.record.store import Recording, RecordingError, parse_header
+from smtpscope.record.transcript import Entry
+
+
+class LazyEntries(Sequence[Entry]):
+    """The entry lines of a recording, each parsed (once) when it is first asked for."""
+
+    def __init__(self, lines: list[bytes | None], numbers: list[int], problems: list[str]) -> None:
+        self._lines = lines  # a line's bytes until it is parsed, then None
+        self._numbers = numbers  # its line number in the file, for problem reports
+        self._parsed: list[Entry | None] = [None] * len(lines)
+        self._problems = problems
+
+    def __len__(self) -> int:
+        return len(self._parsed)
+
+    @overload
+    def __getitem__(self, index: int) -> Entry: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[Entry]: ...
+
+    def __getitem__(self, index: int | slice) -> Entry | list[Entry]:
+        if isinstance(index, slice):
+            return [self._entry(i) for i in range(*index.indices(len(self._parsed)))]
+        if index < 0:
+            index += len(self._parsed)
+        if not 0 <= index < len(self._parsed):
+            raise IndexError("entry index out of range")
+        return self._entry(index)
+
+    def __iter__(self) -> Iterator[Entry]:
+        for i in range(len(self._parsed)):
+            yield self._entry(i)
+
+    @property
+    def parsed_count(self) -> int:
+        """How many lines have been parsed so far."""
+        return sum(1 for e in self._parsed if e is not None)
+
+    def _entry(self, index: int) -> Entry:
+        entry = self._parsed[index]
+        if entry is None:
+            entry = self._parse(index)
+            self._parsed[index] = entry
+            self._lines[index] = None  # the Entry holds what is needed now
+        return entry
+
+    def _parse(self, index: int) -> Entry:
+        line = self._lines[index]
+        number = self._numbers[index]
+        assert line is not None
+        try:
+            obj = json.loads(line)
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            return self._damaged(index, f"line {number}: not JSON, skipped")
+        if isinstance(obj, dict) and obj.get("footer"):
+            return self._damaged(index, f"line {number}: a footer before the end, skipped")
+        try:
+            return Entry.from_json(obj)
+        except ValueError as exc:
+            return self._damaged(index, f"line {number}: {exc}, skipped")
+
+    def _damaged(self, index: int, problem: str) -> Entry:
+        """A warning entry in place of a line that is not an entry (time of the one before)."""
+        self._problems.append(problem)
+        before = self._parsed[index - 1] if index else None
+        mono, wall = (before.mono, before.wall) if before is not None else (0.0, 0.0)
+        text = f"recording damaged: {problem}"
+        return Entry(-1, mono, wall, "local", "warning", text.encode("utf-8"), text)
+
+
+def open_recording(path: str | os.PathLike[str]) -> Recording:
+    """Open a recording for replay without parsing its entries yet (see the module text)."""
+    p = Path(path)
+    try:
+        data = p.read_bytes()
+    except OSError as exc:
+        raise RecordingError(f"cannot read {p}: {exc.strerror or exc}") from exc
+    blank_lines = re.search(rb"\n[ \t\r\f\v]*\n", data) is not None
+    lines = data.split(b"\n")
+    del data
+    tail = lines.pop()  # after the last newline: b"" for a complete file
+    if not lines and not tail:
+        raise RecordingError(f"{p} is empty: not a smtpscope recording")
+    header = parse_header(p, lines[0] if lines else tail)
+    total = len(lines)
+    # Entry lines (blank ones skipped, as read_recording does), with their line numbers.
+    body: list[bytes | None] = []
+    if blank_lines:
+        numbers = [n for n in range(2, total + 1) if not lines[n - 1].isspace() and lines[n - 1]]
+        body += [lines[n - 1] for n in numbers]
+    else:
+        numbers = list(range(2, total + 1))
+        body += lines[1:]
+    del lines
+    problems: list[str] = []
+    footer = None
+    if body and b'"footer"' in (body[-1] or b""):
+        try:
+            last = json.loads(body[-1] or b"")
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            last = None
+        if isinstance(last, dict) and last.get("footer"):
+            footer = last
+            body.pop()
+            numbers.pop()
+    rec = Recording(path=p, header=header, entries=LazyEntries(body, numbers, problems),
+                    footer=footer, problems=problems)
+    if tail.strip():
+        rec.truncated_line = tail.decode("utf-8", "replace")
+        problems.append(
+            f"line {total + 1}: cut off mid-line ({len(tail)} bytes); "
+            "everything before it was loaded"
+        )
+    return rec

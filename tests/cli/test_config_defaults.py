@@ -1,0 +1,85 @@
+"""Defaults from the TOML config file, named profiles and SMTPSCOPE_* variables."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture
+def config(tmp_path: Path, monkeypatch) -> Path:
+    path = tmp_path / "smtpscope" / "config.toml"
+    path.parent.mkdir()
+    monkeypatch.setenv("SMTPSCOPE_CONFIG", str(path))
+    return path
+
+
+def test_xdg_config_home_is_the_default_place(monkeypatch, tmp_path: Path) -> None:
+    from smtpscope.cli.defaults import config_file
+
+    assert config_file({"XDG_CONFIG_HOME": str(tmp_path)}) == \
+        tmp_path / "smtpscope" / "config.toml"
+    assert config_file({"SMTPSCOPE_CONFIG": "/x/y.toml"}) == Path("/x/y.toml")
+
+
+def _ehlo(out: str) -> str:
+    return next(line for line in out.splitlines() if line.startswith("C: EHLO "))[8:]
+
+
+def test_precedence_file_env_profile_command_line(make_server, cli, config: Path,
+                                                  monkeypatch) -> None:
+    server = make_server()
+    config.write_text('[defaults]\nhelo = "from-defaults"\n[send]\nfrom = "a@x.test"\n'
+                      f'[profiles.p]\ntarget = "{server.target}"\nhelo = "from-profile"\n')
+    base = ("send", server.target, "--to", "b@y.test", "--quit-after", "ehlo")
+    assert _ehlo(cli(*base).out) == "from-defaults"
+    monkeypatch.setenv("SMTPSCOPE_HELO", "from-env")
+    assert _ehlo(cli(*base).out) == "from-env"
+    result = cli("send", "--profile", "p", "--to", "b@y.test", "--quit-after", "ehlo")
+    assert result.code == 0, result.err
+    assert _ehlo(result.out) == "from-profile"  # and the target came from the profile
+    assert _ehlo(cli(*base, "--helo", "from-cli", "--profile", "p").out) == "from-cli"
+
+
+def test_a_password_in_the_file_is_refused(cli, config: Path) -> None:
+    config.write_text('[profiles.work]\ntarget = "127.0.0.1:9"\npassword = "hunter2"\n')
+    result = cli("send", "--profile", "work", "--from", "a@x.test", "--to", "b@y.test")
+    assert result.code == 1
+    assert "'password' is not allowed" in result.err and "hunter2" not in result.err
+
+
+def test_unknown_profile_and_unknown_key(cli, config: Path) -> None:
+    config.write_text('[profiles.a]\ntls = "none"\n[probe]\nbogus = 1\n')
+    result = cli("send", "127.0.0.1:9", "--profile", "b", "--from", "a", "--to", "b")
+    assert result.code == 1 and "no profile 'b'" in result.err and "profiles: a" in result.err
+    result = cli("probe", "127.0.0.1:9")
+    assert result.code == 1 and "unknown option 'bogus'" in result.err
+
+
+def test_env_flag_and_list_values(make_server, cli, config: Path, monkeypatch) -> None:
+    server = make_server()
+    config.write_text('[send]\nto = ["b@y.test", "c@y.test"]\nfrom = "a@x.test"\n')
+    monkeypatch.setenv("SMTPSCOPE_SUPPRESS_DATA", "yes")
+    result = cli("send", server.target)
+    assert result.code == 0, result.err
+    assert server.handler.messages[0][1] == ["b@y.test", "c@y.test"]
+    assert "message not shown" in result.out
+
+
+@pytest.mark.peer
+def test_profile_sends_over_submission_with_auth(clean_mta, cli, config: Path,
+                                                 monkeypatch) -> None:
+    mta = clean_mta
+    config.write_text(
+        f'[profiles.lab]\ntarget = "{mta.host}:{mta.submission}"\ntls = "starttls"\n'
+        f'cafile = "{mta.ca_file}"\nauth = "SCRAM-SHA-256"\nuser = "alice"\n'
+        'password-env = "LAB_PW"\n')
+    monkeypatch.setenv("LAB_PW", mta.password("alice"))
+    token = uuid.uuid4().hex
+    result = cli("send", "--profile", "lab", "--from", mta.address("alice"),
+                 "--to", mta.address("bob"), "--h-Subject", token)
+    assert result.code == 0, result.out + result.err
+    assert "S: 235 2.7.0 Authentication successful" in result.out
+    assert mta.read_delivered("bob", match=token.encode())

@@ -1,0 +1,80 @@
+"""Every JSON output carries schema_version and validates against its packaged JSON Schema."""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+jsonschema = pytest.importorskip("jsonschema")
+
+SCHEMAS = ("probe", "send", "mx", "replay")
+
+
+def _schema(name: str) -> dict[str, Any]:
+    path = resources.files("smtpscope") / "schemas" / f"{name}.schema.json"
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _valid(name: str, data: dict[str, Any]) -> None:
+    assert data["schema_version"] == 1
+    assert next(iter(data)) == "schema_version"  # the first key, easy to spot with head -c
+    jsonschema.Draft202012Validator(_schema(name)).validate(data)
+
+
+@pytest.mark.parametrize("name", SCHEMAS)
+def test_schemas_are_valid_json_schema(name: str) -> None:
+    jsonschema.Draft202012Validator.check_schema(_schema(name))
+
+
+def test_a_wrong_object_fails_validation() -> None:
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({"schema_version": 1, "target": "x", "status": "fine"},
+                            _schema("probe"))
+
+
+def test_send_json_success_and_failure(make_server, cli) -> None:
+    server = make_server()
+    ok = cli("send", server.target, "--from", "a@x.test", "--to", "b@y.test", "--json")
+    bad = cli("send", server.target, "--from", "a@x.test", "--to", "x@reject.test", "--json")
+    assert (ok.code, bad.code) == (0, 24)
+    _valid("send", json.loads(ok.out))
+    _valid("send", json.loads(bad.out))
+
+
+def test_probe_json_success_and_refused(make_server, cli) -> None:
+    server = make_server(tls="starttls")
+    result = cli("probe", server.target, "127.0.0.1:9", "--cafile", server.cafile, "--json")
+    first, second = (json.loads(line) for line in result.out.splitlines())
+    assert (first["status"], second["status"]) == ("success", "connection-refused")
+    _valid("probe", first)
+    _valid("probe", second)
+
+
+def test_replay_json(make_server, cli, tmp_path: Path) -> None:
+    server = make_server()
+    record = tmp_path / "r.jsonl"
+    assert cli("send", server.target, "--from", "a@x.test", "--to", "b@y.test",
+               "--record", str(record)).code == 0
+    result = cli("replay", str(record), "--format", "json")
+    _valid("replay", json.loads(result.out))
+
+
+@pytest.mark.peer
+def test_probe_and_send_json_from_postfix(mta, cli) -> None:
+    probe = cli("probe", f"{mta.host}:{mta.smtp}", "--cafile", str(mta.ca_file), "--json")
+    data = json.loads(probe.out)
+    assert data["tls"] is not None and data["ehlo"]["tls"]["keywords"]
+    _valid("probe", data)
+    send = cli("send", f"{mta.host}:{mta.smtp}", "--cafile", str(mta.ca_file), "--json",
+               "--from", mta.address("bob"), "--to", mta.address("alice"))
+    _valid("send", json.loads(send.out))
+
+
+@pytest.mark.dns
+def test_mx_json(dns_server: Any, cli) -> None:
+    result = cli("mx", "example.test", "--resolver", dns_server.resolver_address, "--json")
+    _valid("mx", json.loads(result.out))

@@ -1,0 +1,158 @@
+"""Message options of ``smtpscope send`` with swaks' meanings, on loopback aiosmtpd and Postfix."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import uuid
+from pathlib import Path
+
+import pytest
+
+from smtpscope.cli.send_message import MessageUsage, rewrite_argv
+
+
+def _parsed(content: bytes) -> email.message.EmailMessage:
+    return email.message_from_bytes(content, policy=email.policy.default)  # type: ignore[return-value]
+
+
+def _text(part: email.message.EmailMessage) -> str:
+    return str(part.get_content()).replace("\r\n", "\n")
+
+
+def test_named_header_options_become_header_edits() -> None:
+    assert rewrite_argv(["send", "--h-Subject", "x", "--header-X-Y=1 2", "--to", "a"]) == [
+        "send", "--header", "Subject: x", "--header", "X-Y: 1 2", "--to", "a"]
+    with pytest.raises(MessageUsage):
+        rewrite_argv(["send", "--h-Subject"])
+
+
+def test_header_replaces_the_default_subject_and_add_header_adds(make_server, cli) -> None:
+    server = make_server()
+    result = cli("send", server.target, "--from", "a@x.test", "--to", "b@y.test",
+                 "--header", "Subject: replaced", "--h-X-Mailer", "test 1",
+                 "--add-header", "X-Tag: one\\nX-Tag: two")
+    assert result.code == 0, result.err
+    msg = _parsed(server.handler.messages[0][2])
+    assert msg.get_all("Subject") == ["replaced"]
+    assert msg.get_all("X-Mailer") == ["test 1"]
+    assert msg.get_all("X-Tag") == ["one", "two"]
+
+
+def test_comma_separated_repeated_to_cc_and_bcc(make_server, cli) -> None:
+    server = make_server()
+    result = cli("send", server.target, "--from", "a@x.test", "--to", "b@y.test,c@y.test",
+                 "--to", "d@y.test", "--cc", "e@y.test", "--bcc", "hidden@y.test")
+    assert result.code == 0, result.err
+    _sender, rcpts, content = server.handler.messages[0]
+    assert rcpts == ["b@y.test", "c@y.test", "d@y.test", "e@y.test", "hidden@y.test"]
+    msg = _parsed(content)
+    assert msg["To"] == "b@y.test, c@y.test, d@y.test"
+    assert msg["Cc"] == "e@y.test"
+    assert b"hidden@y.test" not in content and msg["Bcc"] is None
+
+
+def test_body_from_file_and_from_stdin(make_server, cli, tmp_path: Path, monkeypatch) -> None:
+    import io
+
+    server = make_server()
+    body = tmp_path / "body.txt"
+    body.write_text("from the file\n")
+    assert cli("send", server.target, "--from", "a@x.test", "--to", "b@y.test",
+               "--body", f"@{body}").code == 0
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(b"from stdin\n")))
+    assert cli("send", server.target, "--from", "a@x.test", "--to", "b@y.test",
+               "--body", "-").code == 0
+    first, second = (_parsed(m[2]) for m in server.handler.messages)
+    assert _text(first) == "from the file\n"
+    assert _text(second) == "from stdin\n"
+    assert b"@" + str(body).encode() not in server.handler.messages[0][2]
+
+
+def test_attachments_types_names_and_html_alternative(make_server, cli, tmp_path: Path) -> None:
+    server = make_server()
+    blob = tmp_path / "data.bin"
+    blob.write_bytes(bytes(range(256)) * 80)  # 20 KB
+    result = cli("send", server.target, "--from", "a@x.test", "--to", "b@y.test",
+                 "--body", "plain text", "--html", "<p>html</p>",
+                 "--attach-type", "image/png", "--attach-name", "picture.png",
+                 "--attach", f"@{blob}", "--attach-type", "text/csv", "--attach", "a,b\\n1,2")
+    assert result.code == 0, result.err
+    msg = _parsed(server.handler.messages[0][2])
+    assert msg.get_content_type() == "multipart/mixed"
+    alternative, picture, csv = msg.iter_parts()
+    assert alternative.get_content_type() == "multipart/alternative"
+    assert [p.get_content_type() for p in alternative.iter_parts()] == ["text/plain",
+                                                                         "text/html"]
+    assert picture.get_content_type() == "image/png"
+    assert picture.get_filename() == "picture.png"
+    assert picture.get_content() == blob.read_bytes()
+    assert csv.get_content_type() == "text/csv" and csv.get_filename() is None
+    assert _text(csv) == "a,b\n1,2\n"
+
+
+def test_attach_body_stack_makes_an_alternative(make_server, cli) -> None:
+    server = make_server()
+    result = cli("send", server.target, "--from", "a@x.test", "--to", "b@y.test",
+                 "--attach-type", "text/plain", "--attach-body", "plain",
+                 "--attach-type", "text/html", "--attach-body", "<b>html</b>")
+    assert result.code == 0, result.err
+    msg = _parsed(server.handler.messages[0][2])
+    assert msg.get_content_type() == "multipart/alternative"
+    assert [_text(p) for p in msg.iter_parts()] == ["plain\n", "<b>html</b>\n"]
+
+
+def test_dump_mail_prints_the_message_and_connects_nowhere(cli) -> None:
+    result = cli("send", "--dump-mail", "--from", "a@x.test", "--to", "b@y.test",
+                 "--bcc", "c@y.test", "--h-Subject", "dumped", "--body", "hello")
+    assert result.code == 0, result.err
+    msg = _parsed(result.out.encode())
+    assert msg["Subject"] == "dumped" and _text(msg) == "hello\n"
+    assert "c@y.test" not in result.out and "Connecting" not in result.out
+
+
+@pytest.mark.parametrize(("args", "text"), [
+    (("--header", "no colon"), "is not 'Name: value'"),
+    (("--body", "@/nonexistent/file"), "cannot read --body file"),
+    (("--data", "x", "--body", "y"), "--data is the whole message"),
+])
+def test_message_usage_errors_exit_1(cli, args: tuple[str, ...], text: str) -> None:
+    result = cli("send", "127.0.0.1:9", "--from", "a@x.test", "--to", "b@y.test", *args)
+    assert result.code == 1
+    assert text in result.err
+
+
+def test_eightbit_body_and_size_when_offered(make_server, cli) -> None:
+    server = make_server(decode_data=False)
+    result = cli("send", server.target, "--from", "a@x.test", "--to", "b@y.test",
+                 "--body", "caf\u00e9 cr\u00e8me")
+    assert result.code == 0, result.err
+    options = server.handler.mail_options[0]
+    content = server.handler.messages[0][2]
+    # aiosmtpd advertises 8BITMIME and SIZE: the body goes as 8bit text and SIZE= is exact.
+    assert "BODY=8BITMIME" in options
+    assert "Content-Transfer-Encoding: 8bit" in content.decode("utf-8")
+    assert "caf\u00e9 cr\u00e8me".encode() in content
+    [size] = [o for o in options if o.startswith("SIZE=")]
+    assert abs(int(size[5:]) - len(content)) <= 2  # the server strips the final CRLF
+
+
+@pytest.mark.peer
+def test_postfix_takes_eightbit_cc_and_bcc(clean_mta, cli) -> None:
+    mta = clean_mta
+    token = uuid.uuid4().hex
+    result = cli("send", f"{mta.host}:{mta.smtp}", "--cafile", str(mta.ca_file),
+                 "--from", mta.address("bob"), "--to", mta.address("alice"),
+                 "--bcc", mta.address("bob"), "--h-Subject", token,
+                 "--body", "gr\u00fc\u00dfe", "--attach-name", "n.txt", "--attach", "attached")
+    assert result.code == 0, result.out + result.err
+    [mail] = [line for line in result.out.splitlines() if line.startswith("C: MAIL FROM")]
+    assert "BODY=8BITMIME" in mail and "SIZE=" in mail
+    for user in ("alice", "bob"):
+        [delivered] = mta.read_delivered(user, match=token.encode())
+        msg = _parsed(delivered)
+        assert msg["Subject"] == token and msg["Bcc"] is None
+        text, attached = msg.iter_parts()
+        assert text["Content-Transfer-Encoding"] == "8bit"
+        assert _text(text) == "gr\u00fc\u00dfe\n"
+        assert attached.get_filename() == "n.txt"

@@ -1,0 +1,119 @@
+"""Exported command lines run under the real swaks against Postfix; what they lose is listed."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+
+pytestmark = [
+    pytest.mark.peer,
+    pytest.mark.skipif(shutil.which("swaks") is None, reason="swaks is not installed"),
+]
+
+
+def _run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "smtpscope", *args], capture_output=True,
+                          text=True, timeout=60, env={**os.environ, **(env or {})}, check=False)
+
+
+def _record_export_replay(mta, tmp_path: Path, args: list[str], password: str | None = None
+                          ) -> tuple[list[str], list[str], subprocess.CompletedProcess[str]]:
+    record = tmp_path / "session.jsonl"
+    env = {"PW": password} if password else None
+    sent = _run("send", *args, "--record", str(record), env=env)
+    assert sent.returncode == 0, sent.stdout + sent.stderr
+    exported = _run("export", str(record), "--as", "swaks")
+    assert exported.returncode == 0, exported.stderr
+    argv = shlex.split(exported.stdout)
+    notes = exported.stderr.splitlines()
+    assert all(n.startswith("smtpscope export: note: ") and len(n) > 30 for n in notes), notes
+    extra = ["--auth-password", password] if password else []
+    swaks = subprocess.run([*argv, *extra], capture_output=True, text=True, timeout=60,
+                           check=False)
+    return argv, notes, swaks
+
+
+def _delivered(mta, user: str, token: str, count: int = 2) -> list[bytes]:
+    """Both deliveries (smtpscope's and swaks'), however Postfix orders them."""
+    found: list[bytes] = []
+    for _ in range(count * 2):
+        found += mta.read_delivered(user, match=token.encode())
+        if len(found) >= count:
+            break
+    return found
+
+
+def test_dsn_session_runs_under_swaks(clean_mta, tmp_path: Path) -> None:
+    mta = clean_mta
+    token = uuid.uuid4().hex
+    _argv, notes, swaks = _record_export_replay(mta, tmp_path, [
+        f"{mta.host}:{mta.smtp}", "--cafile", str(mta.ca_file), "--from", mta.address("bob"),
+        "--to", mta.address("alice"), "--dsn-notify", "success,failure", "--dsn-ret", "hdrs",
+        "--envid", "id1", "--h-Subject", token])
+    assert swaks.returncode == 0, swaks.stdout + swaks.stderr
+    assert any("RET=HDRS" in n for n in notes) and any("ENVID=id1" in n for n in notes)
+    assert any("NOTIFY=SUCCESS,FAILURE" in n for n in notes)
+    assert len(_delivered(mta, "alice", token)) == 2
+
+
+@pytest.mark.parametrize("mechanism", ["SCRAM-SHA-256", "CRAM-MD5", "LOGIN"])
+def test_auth_sessions_run_under_swaks(clean_mta, tmp_path: Path, mechanism: str) -> None:
+    mta = clean_mta
+    token = uuid.uuid4().hex
+    argv, notes, swaks = _record_export_replay(mta, tmp_path, [
+        f"{mta.host}:{mta.submission}", "--cafile", str(mta.ca_file), "--auth", mechanism,
+        "--user", "alice", "--password-env", "PW", "--from", mta.address("alice"),
+        "--to", mta.address("bob"), "--h-Subject", token, "--pipeline"],
+        password=mta.password("alice"))
+    assert swaks.returncode == 0, swaks.stdout + swaks.stderr
+    assert argv[argv.index("--auth-user") + 1] == "alice"
+    assert "--pipeline" in argv
+    assert ("SCRAM" in mechanism) == any("no AUTH SCRAM-SHA-256" in n for n in notes)
+    assert "<~  235 2.7.0 Authentication successful" in swaks.stdout
+    assert mta.password("alice") not in " ".join(argv)
+    assert len(_delivered(mta, "bob", token)) == 2
+
+
+def test_smtputf8_and_8bitmime_are_listed_not_dropped(clean_mta, tmp_path: Path) -> None:
+    mta = clean_mta
+    token = uuid.uuid4().hex
+    _argv, notes, swaks = _record_export_replay(mta, tmp_path, [
+        f"{mta.host}:{mta.smtp}", "--cafile", str(mta.ca_file), "--smtputf8",
+        "--from", mta.address("bob"), "--to", mta.address("alice"), "--h-Subject", token,
+        "--body", "gr\u00fc\u00dfe"])
+    assert swaks.returncode == 0, swaks.stdout + swaks.stderr
+    assert any("SMTPUTF8" in n for n in notes)
+    assert any("BODY=8BITMIME" in n for n in notes)
+    assert any("parameter SIZE=" in n for n in notes)
+    delivered = _delivered(mta, "alice", token)
+    assert len(delivered) == 2 and all("gr\u00fc\u00dfe".encode() in m for m in delivered)
+
+
+@pytest.mark.parametrize(("name", "flags"), [
+    ("proxy", ["--proxy", "v1", "--proxy-source", "198.51.100.20:4444"]),
+    ("proxy", ["--proxy", "v2", "--proxy-source", "198.51.100.21:4444"]),
+    ("xclient", ["--xclient", "NAME=spoofed.example ADDR=192.0.2.33"]),
+])
+def test_proxy_and_xclient_sessions_run_under_swaks(mta, tmp_path: Path, name: str,
+                                                    flags: list[str]) -> None:
+    if name not in mta.ports:
+        pytest.skip(f"this harness has no {name} listener")
+    argv, notes, swaks = _record_export_replay(mta, tmp_path, [
+        f"{mta.host}:{mta.ports[name]}", "--tls", "none", *flags, "--from", mta.address("bob"),
+        "--to", mta.address("alice"), "--quit-after", "rcpt"])
+    assert swaks.returncode == 0, swaks.stdout + swaks.stderr
+    assert notes == [n for n in notes if "SIZE=" in n]  # nothing else lost
+    if name == "xclient":
+        assert " -> XCLIENT NAME=spoofed.example ADDR=192.0.2.33" in swaks.stdout
+    else:
+        claimed = flags[-1].partition(":")[0]
+        assert argv[argv.index("--proxy-source") + 1] == claimed
+        log = mta.logs["postfix"].read_text(errors="replace")
+        assert log.count(f"connect from unknown[{claimed}]") >= 2  # smtpscope, then swaks

@@ -1,0 +1,83 @@
+"""Replay steps by adding or removing only the entries stepped over, with the same result as
+laying the recording out afresh up to that point."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.app import App, ComposeResult
+
+from smtpscope.record import read_recording
+from smtpscope.tui.app import create_app
+from smtpscope.tui.explain import capabilities_from_entry, explain_entry
+from smtpscope.tui.screens.replay import ReplayScreen
+from smtpscope.tui.widgets.capabilities import CapabilityInspector
+from smtpscope.tui.widgets.transcript import TranscriptView
+from tests.tui.sample import write_sample
+
+SIZE = (60, 30)  # narrow: long lines wrap, so truncation must undo wraps too
+
+
+def inspector_state(entries: list[Any]) -> tuple[Any, Any, str]:
+    """The capability pane after ``entries``, worked out from scratch (the old way)."""
+    caps = previous = None
+    stage, tls_seen, last_command = "", False, ""
+    for entry in entries:
+        if entry.kind == "tls":
+            tls_seen = True
+        if entry.direction == "client" and entry.kind in ("command", "raw"):
+            last_command = entry.text.strip()
+        parsed = capabilities_from_entry(entry, last_command)
+        if parsed is not None:
+            if caps is not None:
+                previous, stage = caps, ("after STARTTLS" if tls_seen else "again")
+            caps = parsed
+    return caps, previous, stage
+
+
+class Fresh(App[None]):
+    def compose(self) -> ComposeResult:
+        yield TranscriptView(explain=explain_entry)
+
+
+async def fresh_text(entries: list[Any]) -> str:
+    app = Fresh()
+    async with app.run_test(size=SIZE) as pilot:
+        view = app.query_one(TranscriptView)
+        view.add_entries(entries)
+        await pilot.pause()
+        return view.to_text()
+
+
+async def test_every_position_matches_a_fresh_layout_forward_and_back(tmp_path) -> None:
+    path = write_sample(tmp_path / "s.jsonl")
+    entries = read_recording(path).entries
+    total = len(entries)
+    expected = {k: await fresh_text(list(entries[:k])) for k in range(total + 1)}
+    app = create_app(replay_path=str(path))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        assert isinstance(screen, ReplayScreen)
+        view = screen.query_one(TranscriptView)
+        inspector = screen.query_one(CapabilityInspector)
+
+        async def check(k: int) -> None:
+            await pilot.pause()
+            assert view.entry_count == k
+            assert view.to_text() == expected[k], k
+            caps, previous, stage = inspector_state(list(entries[:k]))
+            assert (inspector.capabilities, inspector.previous, inspector.stage) == (
+                caps, previous, stage), k
+
+        for k in range(1, total + 1):
+            await pilot.press("space")
+            await check(k)
+        for k in range(total - 1, -1, -1):
+            await pilot.press("p")
+            await check(k)
+        await pilot.press("a")
+        await check(total)
+        await pilot.press("s")
+        await check(0)
+        await pilot.press("space", "space", "space", "space", "p", "space", "space")
+        await check(5)
