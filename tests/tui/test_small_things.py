@@ -77,3 +77,18 @@ def test_line_length_limit_is_512_octets_with_crlf() -> None:
     assert line_length_problem(parse_command("VRFY " + "a" * 505).command) is None  # 512
     problem = line_length_problem(parse_command("VRFY " + "a" * 506).command)
     assert problem is not None and "513 octets" in problem
+
+
+async def test_lines_typed_as_message_content_stay_out_of_history() -> None:
+    from smtpscope.protocol import State
+    from tests.tui.test_composer import Host, make
+
+    composer = make(state=State.DATA)
+    app = Host(composer)
+    async with app.run_test() as pilot:
+        await pilot.press(*"Subject: private", "enter")
+        await pilot.pause()
+        composer.state = State.IDENT
+        await pilot.press(*"noop", "enter")
+        await pilot.pause()
+        assert composer.history == ["noop"]

@@ -307,7 +307,8 @@ class Composer(AuthAssist, Widget):
         return True
 
     def _sent(self, text: str, *, remember: bool = True) -> None:
-        if remember and not self.in_auth:
+        # Message content typed after a 354 is not a command to recall (and may be private).
+        if remember and not self.in_auth and self.state is not State.DATA:
             self._history.add(text)
         self._held = None
         self._history_index = None
