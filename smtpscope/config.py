@@ -23,7 +23,7 @@ def data_dir() -> Path:
 
 
 def recordings_dir() -> Path:
-    """Directory of automatically saved session recordings."""
-    path = data_dir() / "recordings"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    """Directory of automatically saved session recordings (0700: they hold mail content)."""
+    from smtpscope.record.store import private_dir
+
+    return private_dir(data_dir() / "recordings", ours=True)

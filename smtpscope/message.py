@@ -12,6 +12,8 @@ from email.message import EmailMessage
 from email.utils import format_datetime, getaddresses, make_msgid, parsedate_to_datetime
 from pathlib import Path
 
+from smtpscope.sanitize import visible
+
 # RFC 5321 §4.5.3.1.6: a text line is at most 998 octets plus CRLF. A body sent as 8bit must
 # respect it, so longer lines fall back to a transfer encoding.
 MAX_8BIT_LINE = 998
@@ -162,6 +164,9 @@ def _policy(smtputf8: bool, eightbit: bool) -> email_policy.EmailPolicy[EmailMes
 
 def _check_header(name: str, value: str, smtputf8: bool) -> None:
     """Refuse what the email package would silently mangle, with the reason and the way out."""
+    if "\r" in value or "\n" in value or "\r" in name or "\n" in name:
+        # A line break would end the header (or, alone, put a bare LF on the wire).
+        raise DraftError(f"{visible(name)}: a header cannot contain a line break")
     lname = name.lower()
     if lname == "date" and value:
         try:

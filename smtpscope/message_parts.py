@@ -5,6 +5,7 @@ from __future__ import annotations
 import mimetypes
 from dataclasses import dataclass, field
 from email.message import EmailMessage
+from typing import Any
 
 from smtpscope.message import Draft, DraftError, encode_draft, make_draft
 from smtpscope.message import _body_cte as body_cte
@@ -127,7 +128,7 @@ def _add_part(msg: EmailMessage, part: Part, eightbit: bool, *, how: str) -> Non
     """Put ``part`` into ``msg``: ``how`` is "first" (set_content), "alternative" or "attach"."""
     maintype, _, subtype = part.ctype.partition("/")
     subtype = subtype or "octet-stream"
-    kwargs: dict[str, object] = {}
+    kwargs: dict[str, Any] = {}
     if part.filename:
         kwargs["filename"] = part.filename
     if maintype == "text":

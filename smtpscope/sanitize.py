@@ -5,11 +5,26 @@ Server text is data, never instructions: every control character that a terminal
 as ``\\x1b``. Rich markup is a separate concern: views must put this text into ``rich.text.Text``
 objects (never format it into markup strings), and :func:`escape_markup` exists for the rare place
 that has to build a markup string.
+
+The surfaces and the function each uses (``tests/test_surfaces.py`` walks one hostile string
+through all of them, ``tests/test_sanitize_lint.py`` fails on a new unguarded call):
+
+- transcript, notes, inspector, status bar, helper, decoder, dialogs: :func:`visible` inside a
+  ``rich.text.Text`` (:func:`safe_text`);
+- toasts and notifications: :func:`notify` (escaped, ``markup=False``);
+- CLI stdout and stderr: :func:`visible` on each foreign value, :func:`terminal_safe` on
+  whole lines at the point they are printed (replay formats, export notes, error lines);
+- shell command lines (``export``): :func:`shell_quote`, quoted for the shell and control-free.
 """
 
 from __future__ import annotations
 
 import re
+import shlex
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from rich.text import Text
 
 # C0 (except TAB), DEL, C1, plus the Unicode line/paragraph separators and bidi overrides that
 # can reorder or hide text on screen.
@@ -53,3 +68,71 @@ def visible_bytes(data: bytes) -> str:
 def escape_markup(text: str) -> str:
     """Escape Rich markup in ``text`` (square brackets) for use inside a markup string."""
     return text.replace("\\", "\\\\").replace("[", "\\[")
+
+
+# What terminal_safe escapes: like visible() but LF and TAB stay (line structure is ours) and
+# backslashes stay (the text may already hold escapes made by visible()).
+_UNSAFE_LINES = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\udc80-\udcff]"
+)
+
+
+def terminal_safe(text: str) -> str:
+    """Escape what a terminal would act on, keeping newlines and tabs; safe to apply twice.
+
+    For whole lines about to be printed (a report, a transcript export): foreign values inside
+    should already have been through :func:`visible`; this is the last guard at the boundary.
+    """
+    return _UNSAFE_LINES.sub(_escape_char, text)
+
+
+def safe_text(text: str, style: str = "") -> Text:
+    """A Rich ``Text`` (never markup) holding ``text`` with control characters escaped."""
+    from rich.text import Text
+
+    return Text(visible(text), style=style)
+
+
+def notify(target: Any, message: str, *, title: str = "", severity: str = "information",
+           timeout: float | None = None) -> None:
+    """``target.notify`` (an App, Screen or Widget) with the text escaped and markup off.
+
+    A notification shows exception texts that quote server replies: as markup, ``[/]`` in a
+    banner crashed the app and ``[@click=app.quit]`` made a working button.
+    """
+    target.notify(terminal_safe(message), title=visible(title), severity=severity,
+                  timeout=timeout, markup=False)
+
+
+def _ansi_c_quote(arg: str) -> str:
+    out = []
+    for ch in arg:
+        code = ord(ch)
+        if ch in "\\'":
+            out.append("\\" + ch)
+        elif 0xDC80 <= code <= 0xDCFF:
+            out.append(f"\\x{code - 0xDC00:02x}")
+        elif _UNSAFE_KEEP_BACKSLASH.match(ch) or ch == "\t":
+            if code <= 0x7F:
+                out.append(f"\\x{code:02x}")
+            else:  # \u: the character's UTF-8 bytes, not the one byte \x9b would give
+                out.append(f"\\u{code:04x}")
+        else:
+            out.append(ch)
+    return "$'" + "".join(out) + "'"
+
+
+def shell_quote(arg: str) -> str:
+    """Quote ``arg`` for a POSIX shell; with control characters, bash's ``$'...'`` form.
+
+    ``shlex.quote`` keeps an ESC inside single quotes, so printing the command line would send
+    it to the terminal; ``$'\\x1b'`` gives the shell the same byte and the screen only text.
+    """
+    if _UNSAFE_KEEP_BACKSLASH.search(arg) or "\t" in arg:
+        return _ansi_c_quote(arg)
+    return shlex.quote(arg)
+
+
+def shell_join(argv: list[str]) -> str:
+    """:func:`shell_quote` each argument and join them with spaces."""
+    return " ".join(shell_quote(arg) for arg in argv)

@@ -96,7 +96,10 @@ def run(args: argparse.Namespace) -> int:
             return _decode(args)
         return _HANDLERS[command](args)
     except _Fail as exc:
-        print(f"smtpscope auth {command}: {exc}", file=sys.stderr)
+        from smtpscope.sanitize import visible
+
+        print(f"smtpscope auth {command}: {visible(str(exc), keep_backslashes=True)}",
+              file=sys.stderr)
         return EXIT_ERROR
 
 
@@ -171,10 +174,10 @@ def _print_step(title: str, step: Step, *, initial_mech: str | None = None) -> N
         print("send: *")
     elif step.response is not None:
         line = step.wire().decode("ascii")
-        print(f"send: {line}" if line else "send: (empty line)")
+        print(f"send: {visible(line)}" if line else "send: (empty line)")
         if initial_mech is not None:
             initial = step.wire(initial=True).decode("ascii")
-            print(f"  or as initial response: AUTH {initial_mech} {initial}")
+            print(f"  or as initial response: AUTH {visible(initial_mech)} {visible(initial)}")
 
 
 def _mechanism(name: str, args: argparse.Namespace, **kwargs: Any) -> Mechanism:
@@ -247,8 +250,11 @@ def _scram(args: argparse.Namespace) -> int:
     assert first is not None
     _print_step(f"{name} client-first", first, initial_mech=name)
     if server_first is None:
+        from smtpscope.sanitize import visible
+
         nonce = dict(first.values).get("client nonce", "")
-        print(f"next: rerun with --nonce '{nonce}' --server-first BASE64 (the 334 text)")
+        print(f"next: rerun with --nonce '{visible(nonce)}' --server-first BASE64 "
+              "(the 334 text)")
         return EXIT_OK
     final = mech.respond(server_first)
     _print_step(f"{name} client-final", final)

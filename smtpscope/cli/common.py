@@ -124,10 +124,13 @@ def classify(exc: BaseException, stage: str) -> Failure:
 
 def error_line(command: str, message: str, hint: str = "", stream: TextIO | None = None) -> None:
     """Print the one line a failure gets on stderr: what failed, then what to try."""
+    from smtpscope.sanitize import terminal_safe
+
     text = f"smtpscope {command}: {message}"
     if hint:
         text += f" ({hint})"
-    print(text, file=stream if stream is not None else sys.stderr, flush=True)
+    # Messages quote replies and file names: the last guard before the terminal.
+    print(terminal_safe(text), file=stream if stream is not None else sys.stderr, flush=True)
 
 
 class TargetFailure(Exception):
@@ -254,7 +257,9 @@ class LivePrinter:
         self.stream = stream if stream is not None else sys.stdout
 
     def __call__(self, entry: Entry) -> None:
-        self.stream.write("".join(line + "\n" for line in format_entry(entry)))
+        from smtpscope.sanitize import terminal_safe
+
+        self.stream.write(terminal_safe("".join(line + "\n" for line in format_entry(entry))))
         self.stream.flush()
 
 

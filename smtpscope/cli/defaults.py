@@ -103,8 +103,8 @@ def _merge(parser: argparse.ArgumentParser, table: Mapping[str, Any], where: str
     for key, value in table.items():
         norm = _norm(str(key))
         if norm == "target" and target_dest is not None:
-            action = next(a for a in parser._actions if a.dest == target_dest)
-            out[target_dest] = [str(value)] if action.nargs == "*" else str(value)
+            positional = next(a for a in parser._actions if a.dest == target_dest)
+            out[target_dest] = [str(value)] if positional.nargs == "*" else str(value)
             continue
         action = options.get(norm)
         if action is None:

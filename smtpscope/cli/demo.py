@@ -47,6 +47,7 @@ def build_demo_app(demo: Any, *, implicit_tls: bool = False) -> Any:
 
 
 def run(args: argparse.Namespace) -> int:
+    from smtpscope.sanitize import terminal_safe, visible
     from smtpscope.server.demo import start_demo_server
     from smtpscope.server.runner import ServerError
 
@@ -54,21 +55,25 @@ def run(args: argparse.Namespace) -> int:
         demo = start_demo_server()
     except ServerError as exc:
         if "certificate" not in str(exc).lower():
-            print(f"smtpscope demo: cannot start the demo server: {exc}", file=sys.stderr)
+            print(terminal_safe(f"smtpscope demo: cannot start the demo server: {exc}"),
+                  file=sys.stderr)
             return 2
         # No way to make a certificate here: still show everything that needs no TLS.
-        print(f"smtpscope demo: running without TLS: {exc}", file=sys.stderr)
+        print(terminal_safe(f"smtpscope demo: running without TLS: {exc}"), file=sys.stderr)
         demo = start_demo_server(tls=False)
     except OSError as exc:
-        print(f"smtpscope demo: cannot start the demo server: {exc}", file=sys.stderr)
+        print(terminal_safe(f"smtpscope demo: cannot start the demo server: {exc}"),
+                  file=sys.stderr)
         return 2
     try:
         if args.implicit_tls and demo.tls_port is None:
             print("smtpscope demo: implicit TLS is unavailable without a certificate",
                   file=sys.stderr)
             return 2
-        result = build_demo_app(demo, implicit_tls=args.implicit_tls).run()
+        from smtpscope.tui.app import run_app
+
+        result = run_app(build_demo_app(demo, implicit_tls=args.implicit_tls))
     finally:
         demo.stop()
-    print(f"Messages sent during the demo are in {demo.maildir}")
+    print(f"Messages sent during the demo are in {visible(str(demo.maildir))}")
     return int(result or 0)

@@ -7,6 +7,7 @@ import sys
 from typing import Any
 
 from smtpscope.cli import common
+from smtpscope.sanitize import terminal_safe
 
 
 def add_parser(subparsers: Any) -> None:
@@ -33,6 +34,6 @@ def run(args: argparse.Namespace) -> int:
         return common.EXIT_USAGE
     line, notes = swaks_command_line(recording.header, recording.entries)
     for note in notes:
-        print(f"smtpscope export: note: {note}", file=sys.stderr)
-    print(line)
+        print(terminal_safe(f"smtpscope export: note: {note}"), file=sys.stderr)
+    print(terminal_safe(line))
     return common.EXIT_OK

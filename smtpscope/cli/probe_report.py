@@ -15,9 +15,9 @@ def _verification(tls: dict[str, Any]) -> str:
     if tls.get("insecure"):
         return "not checked (--insecure)"
     if tls.get("verified"):
-        extra = f" ({tls['verify_error']})" if tls.get("verify_error") else ""
-        return f"verified for {tls.get('server_hostname')}{extra}"
-    return f"NOT verified: {tls.get('verify_error')}"
+        extra = f" ({visible(str(tls['verify_error']))})" if tls.get("verify_error") else ""
+        return f"verified for {visible(str(tls.get('server_hostname')))}{extra}"
+    return f"NOT verified: {visible(str(tls.get('verify_error')))}"
 
 
 def _chain_lines(tls: dict[str, Any]) -> list[str]:

@@ -7,6 +7,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from smtpscope.cli import common
+from smtpscope.sanitize import terminal_safe, visible
 
 if TYPE_CHECKING:
     from smtpscope.record import Recording
@@ -38,13 +39,14 @@ def load(command: str, path: str) -> Recording | None:
         common.error_line(command, str(exc), "give a file written by --record")
         return None
     for problem in recording.problems:
-        print(f"smtpscope {command}: warning: {path}: {problem}", file=sys.stderr)
+        print(terminal_safe(f"smtpscope {command}: warning: {visible(path)}: {problem}"),
+              file=sys.stderr)
     if recording.problems:
         print(f"smtpscope {command}: loaded {len(recording.entries)} entries; "
               f"{len(recording.problems)} line(s) could not be loaded", file=sys.stderr)
     elif recording.footer is None and recording.entries:
-        print(f"smtpscope {command}: note: {path} has no closing line: the session may have "
-              "ended abruptly (everything written before was loaded)", file=sys.stderr)
+        print(f"smtpscope {command}: note: {visible(path)} has no closing line: the session may "
+              "have ended abruptly (everything written before was loaded)", file=sys.stderr)
     if recording.header.get("secrets_recorded"):
         print(f"smtpscope {command}: warning: this recording contains authentication secrets "
               "in clear; do not share it", file=sys.stderr)
@@ -68,8 +70,12 @@ def run(args: argparse.Namespace) -> int:
         if header.get("secrets_recorded"):
             print("smtpscope replay: warning: this recording contains authentication secrets "
                   "in clear; do not share it", file=sys.stderr)
+<<<<<<< HEAD
         from smtpscope.cli.tui import run_app
         from smtpscope.tui.app import create_app
+=======
+        from smtpscope.tui.app import create_app, run_app
+>>>>>>> main
 
         return run_app(create_app(replay_path=args.file))
     recording = load("replay", args.file)
@@ -86,9 +92,9 @@ def run(args: argparse.Namespace) -> int:
     elif fmt == "swaks":
         from smtpscope.record.swaks import to_swaks
 
-        sys.stdout.write(to_swaks(recording.entries))
+        sys.stdout.write(terminal_safe(to_swaks(recording.entries)))
     else:
         from smtpscope.record import to_text
 
-        sys.stdout.write(to_text(recording.entries, timestamps=args.timestamps))
+        sys.stdout.write(terminal_safe(to_text(recording.entries, timestamps=args.timestamps)))
     return common.EXIT_OK

@@ -11,6 +11,9 @@ from typing import Any
 
 from smtpscope.message_parts import HeaderEdit, MessageSpec, Part, guess_type
 
+__all__ = ["MessageSpec", "MessageUsage", "add_arguments", "build_spec", "dump_mail",
+           "recipients", "render_for", "rewrite_argv", "size_param", "split_addresses"]
+
 # ``--h-Subject x`` / ``--header-Subject x`` (swaks): a header name inside the option name.
 _NAMED_HEADER = re.compile(r"^--(?:h|header)-([!-9;-~]+?)(?:=(.*))?$", re.DOTALL)
 _HEADER_NAME = re.compile(r"^[!-9;-~]+$")
@@ -189,6 +192,7 @@ def _parts(args: argparse.Namespace, spec: MessageSpec) -> None:
 
 def build_spec(args: argparse.Namespace) -> MessageSpec:
     """The message the options describe; raises :class:`MessageUsage` before any connection."""
+    _stdin_cache.clear()
     to = split_addresses(args.to)
     if not recipients(args):
         raise MessageUsage("give at least one recipient: --to, --cc or --bcc")
@@ -250,7 +254,15 @@ def dump_mail(args: argparse.Namespace) -> int:
     except (MessageUsage, ValueError) as exc:
         common.error_line("send", str(exc))
         return common.EXIT_USAGE
-    out = sys.stdout.buffer
-    out.write(data.replace(b"\r\n", b"\n"))
-    out.flush()
+    text = data.replace(b"\r\n", b"\n")
+    if sys.stdout.isatty():  # on a terminal, bytes from files are shown, never acted on
+        from smtpscope.sanitize import visible_bytes
+
+        lines = text.removesuffix(b"\n").split(b"\n")
+        sys.stdout.write("".join(visible_bytes(line) + "\n" for line in lines))
+        sys.stdout.flush()
+        return common.EXIT_OK
+    sys.stdout.flush()
+    sys.stdout.buffer.write(text)  # piped: the exact message, for a file or another tool
+    sys.stdout.buffer.flush()
     return common.EXIT_OK

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import socket
 from typing import TYPE_CHECKING, Any
-
-from smtpscope.transport import proxy as proxy_header
 
 if TYPE_CHECKING:
     from smtpscope.record import Entry
@@ -93,6 +90,8 @@ def prepare(args: argparse.Namespace) -> None:
 
 def apply(args: argparse.Namespace, options: SessionOptions) -> None:
     """Local address, address family and PROXY header into the session options."""
+    from smtpscope.transport import proxy as proxy_header
+
     options.family = args.family or 0
     if args.local_interface or args.local_port:
         host, port = "0.0.0.0" if args.family != socket.AF_INET6 else "::", 0
@@ -159,6 +158,8 @@ async def auth_outcome(conv: Any, args: argparse.Namespace, attempt: Any) -> Non
 
 async def xclient(conv: Any, args: argparse.Namespace) -> bool:
     """Each --xclient, then EHLO again (the server forgets the first greeting); False to stop."""
+    import asyncio
+
     from smtpscope.conversation import Rejected
     from smtpscope.protocol import Raw
     from smtpscope.sanitize import visible
@@ -197,7 +198,7 @@ class Dropper:
         self.stage = args.drop_after_send
         self.dropped = False
         self.rcpts = 0
-        self.closing: asyncio.Future[None] | None = None
+        self.closing: Any = None  # the close task, once dropped
 
     def __call__(self, entry: Entry) -> None:
         if self.dropped or entry.direction != "client":
@@ -216,4 +217,6 @@ class Dropper:
         session = self.conv.session
         session.transcript.note(f"Dropping the connection after sending {self.stage} "
                                 "(--drop-after-send), without QUIT")
+        import asyncio
+
         self.closing = asyncio.ensure_future(session.close())  # runs once the write is out

@@ -32,13 +32,42 @@ def _fault_arg(spec: str) -> Any:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def _user_arg(spec: str) -> tuple[str, str]:
-    from smtpscope.server.config import ConfigError, parse_user
+DEPRECATED_USER_FORM = (
+    "warning: --user NAME:PASSWORD puts the password in the process list and shell history; "
+    "it still works but will go: use --user NAME with --password-env VAR, the prompt, or "
+    "--users-file FILE"
+)
 
-    try:
-        return parse_user(spec)
-    except ConfigError as exc:  # the message never repeats the password
-        raise argparse.ArgumentTypeError(str(exc)) from None
+
+def _users_from_args(args: argparse.Namespace) -> dict[str, str]:
+    """``--user`` values with their passwords: the environment, a prompt, or (deprecated)
+    ``NAME:PASSWORD``; raises ConfigError. No message repeats what was typed."""
+    import getpass
+    import os
+
+    from smtpscope.server.config import ConfigError, check_user_name, parse_user
+
+    users: dict[str, str] = {}
+    for spec in args.users:
+        if ":" in spec:
+            print(DEPRECATED_USER_FORM, file=sys.stderr)
+            name, password = parse_user(spec)
+        else:
+            name = check_user_name(spec)
+            if args.password_env:
+                password = os.environ.get(args.password_env, "")
+                if not password:
+                    raise ConfigError(f"--password-env {args.password_env}: the variable is "
+                                      "unset or empty")
+            elif sys.stdin.isatty():
+                password = getpass.getpass(f"password for {name}: ")
+                if not password:
+                    raise ConfigError("an empty password was given at the prompt")
+            else:
+                raise ConfigError("--user NAME needs a password: --password-env VAR, a terminal "
+                                  "to prompt on, or --users-file FILE of NAME:PASSWORD lines")
+        users[name] = password
+    return users
 
 
 def _size_arg(text: str) -> int:
@@ -110,13 +139,17 @@ def add_parser(subparsers: Any) -> None:
         "--user",
         dest="users",
         action="append",
-        type=_user_arg,
         default=[],
-        metavar="NAME:PASSWORD",
-        help="accept this login (repeatable)",
+        metavar="NAME",
+        help="accept this login (repeatable); the password comes from --password-env or a "
+        "prompt (NAME:PASSWORD still works but is deprecated: it shows in the process list)",
     )
     auth.add_argument(
-        "--users", dest="users_file", type=Path, metavar="FILE", help="file of NAME:PASSWORD lines"
+        "--password-env", metavar="VAR", help="take the --user password from $VAR"
+    )
+    auth.add_argument(
+        "--users-file", "--users", dest="users_file", type=Path, metavar="FILE",
+        help="file of NAME:PASSWORD lines (keep it 0600)",
     )
     auth.add_argument(
         "--auth-mechanisms",
@@ -180,7 +213,7 @@ def build_config(args: argparse.Namespace) -> ServerConfig:
     users: dict[str, str] = {}
     if args.users_file is not None:
         users.update(load_users(args.users_file))
-    users.update(dict(args.users))
+    users.update(_users_from_args(args))
     mechanisms = ALL_MECHANISMS
     if args.auth_mechanisms:
         mechanisms = tuple(m.strip().upper() for m in args.auth_mechanisms.split(",") if m.strip())
@@ -268,6 +301,8 @@ class LivePrinter:
 def _describe(console: Console, server: DebugServer) -> None:
     from rich.text import Text
 
+    from smtpscope.sanitize import visible
+
     cfg = server.config
     lines: list[str] = []
     if server.port is not None:
@@ -283,7 +318,7 @@ def _describe(console: Console, server: DebugServer) -> None:
     if cfg.users:
         lines.append(f"users: {', '.join(sorted(cfg.users))} (AUTH {' '.join(server.mechanisms)})")
     else:
-        lines.append("users: none, AUTH is not offered (add --user NAME:PASSWORD)")
+        lines.append("users: none, AUTH is not offered (add --user NAME --password-env VAR)")
     rules = [name for name, on in (("TLS", cfg.require_tls), ("AUTH", cfg.require_auth)) if on]
     if rules:
         lines.append(f"requires: {' and '.join(rules)}")
@@ -294,17 +329,18 @@ def _describe(console: Console, server: DebugServer) -> None:
         lines.append(f"injected failures: {' '.join(f.spec for f in cfg.faults)}")
     lines.append("Ctrl+C stops the server.")
     for line in lines:
-        console.print(Text(line), soft_wrap=True)
+        console.print(Text(visible(line)), soft_wrap=True)  # paths and user names are foreign
 
 
 async def _serve(config: ServerConfig, console: Console, full: bool) -> int:
+    from smtpscope.sanitize import terminal_safe
     from smtpscope.server import DebugServer, ServerError
 
     server = DebugServer(config, on_entry=LivePrinter(console, full))
     try:
         await server.start()
     except ServerError as exc:
-        print(f"smtpscope serve: {exc}", file=sys.stderr)
+        print(terminal_safe(f"smtpscope serve: {exc}"), file=sys.stderr)
         return EXIT_START
     _describe(console, server)
     stop = asyncio.Event()
@@ -324,12 +360,13 @@ def run(args: argparse.Namespace) -> int:
     """Run the server until Ctrl+C; returns the exit code."""
     from rich.console import Console
 
+    from smtpscope.sanitize import terminal_safe
     from smtpscope.server.config import ConfigError
 
     try:
         config = build_config(args)
     except ConfigError as exc:
-        print(f"smtpscope serve: {exc}", file=sys.stderr)
+        print(terminal_safe(f"smtpscope serve: {exc}"), file=sys.stderr)
         return EXIT_USAGE
     console = Console(highlight=False, emoji=False, markup=False, soft_wrap=True)
     try:

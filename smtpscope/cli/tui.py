@@ -49,22 +49,26 @@ def build_parser() -> argparse.ArgumentParser:
 def run_target(argv: Sequence[str]) -> int:
     """Parse ``smtpscope [TARGET] [options]`` and run the TUI."""
     parser = build_parser()
-    from smtpscope.cli.defaults import ConfigError, add_profile_option, apply
+    from smtpscope.cli import defaults
 
-    add_profile_option(parser)
+    defaults.add_profile_option(parser)
     try:
-        apply(parser, "tui", list(argv))
-    except ConfigError as exc:
+        defaults.apply(parser, "tui", list(argv))
+    except defaults.ConfigError as exc:
         print(f"smtpscope: {exc}", file=sys.stderr)
         return 1
     try:
         args = parser.parse_args(list(argv))
     except SystemExit as exc:
         return 1 if exc.code not in (0, None) else 0
+<<<<<<< HEAD
     if (problem := no_terminal()) is not None:
         print(f"smtpscope: {problem}", file=sys.stderr)
         return EXIT_NO_TERMINAL
     from smtpscope.tui.app import create_app
+=======
+    from smtpscope.tui.app import create_app, run_app
+>>>>>>> main
 
     if args.history:
         return run_app(create_app(history=True))
@@ -85,11 +89,15 @@ def run_target(argv: Sequence[str]) -> int:
         app = create_app(connect_error=str(exc), initial_target=args.target,
                          record_to=args.record)
         return run_app(app)
+<<<<<<< HEAD
     from smtpscope.cli.send_session import SessionUsage, apply
+=======
+    from smtpscope.cli import send_session
+>>>>>>> main
 
     try:
-        apply(args, options)
-    except SessionUsage as exc:
+        send_session.apply(args, options)
+    except send_session.SessionUsage as exc:
         print(f"smtpscope: {exc}", file=sys.stderr)
         return 1
     if args.timeout is not None:
@@ -101,6 +109,7 @@ def run_target(argv: Sequence[str]) -> int:
     app = create_app(options=options, target_label=label, record_to=args.record,
                      record_secrets=args.record_secrets)
     return run_app(app)
+<<<<<<< HEAD
 
 
 def no_terminal() -> str | None:
@@ -131,3 +140,5 @@ def run_app(app: Any, *, headless: bool = False) -> int:
     if app.return_code == 1:
         return EXIT_CRASH
     return int(result or 0)
+=======
+>>>>>>> main

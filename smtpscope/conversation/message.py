@@ -7,7 +7,7 @@ those replies are matched back to the recipients here, so a front end can show a
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from smtpscope.conversation.errors import NotOffered, Rejected
 from smtpscope.protocol import (
@@ -139,6 +139,12 @@ async def send_message(
     if delivery is None:
         delivery = new_delivery(session, envelope)
     caps = view.capabilities
+    if (caps is not None and caps.has("SIZE")
+            and all(key != "SIZE" for key, _ in envelope.mail_params)):
+        # RFC 1870 §6: declare the size, so an oversized message is refused at MAIL FROM,
+        # not after the upload.
+        envelope = replace(envelope, mail_params=(*envelope.mail_params,
+                                                  ("SIZE", str(len(content)))))
     if pipeline and not (caps is not None and caps.has("PIPELINING")):
         session.transcript.note("the server does not advertise PIPELINING: sending one "
                                 "command at a time", kind="warning")

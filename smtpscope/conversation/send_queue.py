@@ -13,7 +13,7 @@ those lines are blocked rather than sent as commands.
 
 No I/O here: a front end calls :meth:`SendQueue.take_ready` whenever a reply arrives or a line
 is added, sends what it gets in that order, and calls :meth:`SendQueue.started` for each line
-once the engine has it.
+just before the engine gets it (and skips it when that says no).
 """
 
 from __future__ import annotations
@@ -161,10 +161,16 @@ class SendQueue:
             self._in_transit.append(head)
         return taken
 
-    def started(self, item: QueuedLine) -> None:
-        """The engine has ``item`` now (sent, or refused and blocked)."""
+    def started(self, item: QueuedLine) -> bool:
+        """``item`` is about to reach the engine; False (and back in the queue, unsent) when a
+        line taken before it has been refused meanwhile, so nothing overtakes a blocked line."""
         if item in self._in_transit:
             self._in_transit.remove(item)
+        if any(queued.blocked is not None and queued.id < item.id for queued in self._items):
+            self._items.append(item)
+            self._items.sort(key=lambda queued: queued.id)
+            return False
+        return True
 
     def _may_go(self, item: QueuedLine, conn: Connection) -> bool:
         ahead = self._in_transit

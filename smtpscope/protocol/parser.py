@@ -53,7 +53,11 @@ def _b64(text: str, what: str, hint: str) -> bytes:
     try:
         return base64.b64decode(text.encode("ascii"), validate=True)
     except (binascii.Error, UnicodeEncodeError, ValueError):
-        raise CommandSyntaxError(f"{what} is not valid base64: {text!r}", hint) from None
+        # Never quote the text: in AUTH it is often a password typed at a "Password:" prompt,
+        # and this message becomes a note in the transcript and the recording.
+        raise CommandSyntaxError(
+            f"{what} is not valid base64 ({len(text)} characters, not shown: it may be a "
+            "secret)", hint) from None
 
 
 def _params(words: list[str]) -> Params:

@@ -8,15 +8,16 @@ reached: it is reported in ``problems`` then, and shown in its place as a warnin
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import overload
+from typing import Any, overload
 
-from smtpscope.record.store import Recording, RecordingError, parse_header
+from smtpscope.record.store import SCHEMA, SCHEMA_VERSION, RecordingError
 from smtpscope.record.transcript import Entry
+from smtpscope.record.validate import LineError, check_footer, entry_from_json, loads
 
 
 class LazyEntries(Sequence[Entry]):
@@ -68,14 +69,11 @@ class LazyEntries(Sequence[Entry]):
         number = self._numbers[index]
         assert line is not None
         try:
-            obj = json.loads(line)
-        except (UnicodeDecodeError, json.JSONDecodeError):
-            return self._damaged(index, f"line {number}: not JSON, skipped")
-        if isinstance(obj, dict) and obj.get("footer"):
-            return self._damaged(index, f"line {number}: a footer before the end, skipped")
-        try:
-            return Entry.from_json(obj)
-        except ValueError as exc:
+            obj = loads(line)
+            if isinstance(obj, dict) and obj.get("footer"):
+                return self._damaged(index, f"line {number}: a footer before the end, skipped")
+            return entry_from_json(obj)  # every field checked (record/validate.py)
+        except LineError as exc:
             return self._damaged(index, f"line {number}: {exc}, skipped")
 
     def _damaged(self, index: int, problem: str) -> Entry:
@@ -87,7 +85,40 @@ class LazyEntries(Sequence[Entry]):
         return Entry(-1, mono, wall, "local", "warning", text.encode("utf-8"), text)
 
 
-def open_recording(path: str | os.PathLike[str]) -> Recording:
+@dataclass
+class LazyRecording:
+    """A recording opened for replay: what :class:`~smtpscope.record.Recording` holds, with
+    entries parsed on first use and ``problems`` growing as damaged lines are reached."""
+
+    path: Path
+    header: dict[str, Any]
+    entries: LazyEntries
+    footer: dict[str, Any] | None = None
+    truncated_line: str | None = None
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def target(self) -> str:
+        return str(self.header.get("target", "?"))
+
+
+def _header(p: Path, first: bytes) -> dict[str, Any]:
+    # The checks read_recording makes on the first line.
+    try:
+        header = json.loads(first)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise RecordingError(f"{p} is not a smtpscope recording (first line is not JSON)") from exc
+    if not isinstance(header, dict) or header.get("schema") != SCHEMA:
+        raise RecordingError(f"{p} is not a smtpscope recording (no {SCHEMA} header)")
+    if int(header.get("version", 0)) > SCHEMA_VERSION:
+        raise RecordingError(
+            f"{p} uses recording schema {header.get('version')}, newer than this smtpscope "
+            f"understands ({SCHEMA_VERSION}); upgrade smtpscope to read it"
+        )
+    return header
+
+
+def open_recording(path: str | os.PathLike[str]) -> LazyRecording:
     """Open a recording for replay without parsing its entries yet (see the module text)."""
     p = Path(path)
     try:
@@ -100,7 +131,7 @@ def open_recording(path: str | os.PathLike[str]) -> Recording:
     tail = lines.pop()  # after the last newline: b"" for a complete file
     if not lines and not tail:
         raise RecordingError(f"{p} is empty: not a smtpscope recording")
-    header = parse_header(p, lines[0] if lines else tail)
+    header = _header(p, lines[0] if lines else tail)
     total = len(lines)
     # Entry lines (blank ones skipped, as read_recording does), with their line numbers.
     body: list[bytes | None] = []
@@ -115,15 +146,17 @@ def open_recording(path: str | os.PathLike[str]) -> Recording:
     footer = None
     if body and b'"footer"' in (body[-1] or b""):
         try:
-            last = json.loads(body[-1] or b"")
-        except (UnicodeDecodeError, json.JSONDecodeError):
+            last = loads(body[-1] or b"")
+            if isinstance(last, dict) and last.get("footer") is True:
+                last = check_footer(last)
+        except LineError:
             last = None
         if isinstance(last, dict) and last.get("footer"):
             footer = last
             body.pop()
             numbers.pop()
-    rec = Recording(path=p, header=header, entries=LazyEntries(body, numbers, problems),
-                    footer=footer, problems=problems)
+    rec = LazyRecording(path=p, header=header, entries=LazyEntries(body, numbers, problems),
+                        footer=footer, problems=problems)
     if tail.strip():
         rec.truncated_line = tail.decode("utf-8", "replace")
         problems.append(

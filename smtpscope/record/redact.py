@@ -76,4 +76,19 @@ class Redactor:
             return entry.replace(notes=(*entry.notes, f"secret recorded: {masked[1]}"))
         raw, _label = masked
         text = raw.decode("utf-8", "replace").rstrip("\r\n")
-        return entry.replace(raw=raw, text=text, redacted=True)
+        return entry.replace(raw=raw, text=text, redacted=True,
+                             notes=_notes_without(entry.notes, entry.text))
+
+
+def _notes_without(notes: tuple[str, ...], secret_line: str) -> tuple[str, ...]:
+    """``notes`` with any note that quotes the hidden line replaced (e.g. "raw: <password>").
+
+    The credential is the whole line in an AUTH answer, the last word in ``AUTH MECH <ir>``.
+    """
+    secret = secret_line.strip()
+    parts = {secret, secret.rsplit(" ", 1)[-1]}
+    parts = {part for part in parts if len(part) >= 3}
+    if not parts:
+        return notes
+    hidden = "(a note that quoted the hidden line is hidden too)"
+    return tuple(hidden if any(part in note for part in parts) else note for note in notes)

@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
 from smtpscope import __version__
 from smtpscope.record.transcript import Entry
+from smtpscope.record.validate import (
+    MAX_LINE,
+    LineError,
+    check_footer,
+    check_header,
+    entry_from_json,
+    loads,
+)
 
 SCHEMA = "smtpscope-recording"
 SCHEMA_VERSION = 1
@@ -42,16 +50,31 @@ def make_header(target: str, **extra: Any) -> dict[str, Any]:
     return header
 
 
+def private_dir(path: Path, *, ours: bool = False) -> Path:
+    """Create ``path`` (and parents) if missing; the folder made (or ``ours``) becomes 0700.
+
+    A folder the user chose that already exists keeps its mode: it may be shared on purpose.
+    """
+    if not path.exists():
+        path.mkdir(parents=True, exist_ok=True, mode=0o700)
+        ours = True
+    if ours:
+        with contextlib.suppress(OSError):
+            os.chmod(path, 0o700)  # mkdir's mode is filtered by the umask
+    return path
+
+
 class Recorder:
     """Write entries to ``path`` as they arrive; usable as a transcript listener."""
 
     def __init__(self, path: str | os.PathLike[str], header: dict[str, Any]) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._file: IO[str] | None = open(self.path, "w", encoding="utf-8")  # noqa: SIM115
-        if header.get("secrets_recorded"):
-            # Secrets stay readable only by the user.
-            os.chmod(self.path, 0o600)
+        private_dir(self.path.parent)
+        # Recordings hold message content and addresses: readable by the user only (0600),
+        # set at creation so there is no moment when another user could open the file.
+        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.fchmod(fd, 0o600)
+        self._file: IO[str] | None = os.fdopen(fd, "w", encoding="utf-8")
         self._write(header)
 
     def _write(self, obj: dict[str, Any]) -> None:
@@ -80,8 +103,7 @@ class Recording:
 
     path: Path
     header: dict[str, Any]
-    #: A list, or for a recording opened for replay a sequence that parses on first use.
-    entries: Sequence[Entry] = field(default_factory=list)
+    entries: list[Entry] = field(default_factory=list)
     footer: dict[str, Any] | None = None
     truncated_line: str | None = None
     problems: list[str] = field(default_factory=list)
@@ -91,20 +113,36 @@ class Recording:
         return str(self.header.get("target", "?"))
 
 
-def parse_header(p: Path, first: bytes) -> dict[str, Any]:
-    """The header line of a recording; RecordingError when ``first`` is not one we can read."""
+def read_header_line(path: Path, first: bytes) -> dict[str, Any]:
+    """The checked header of the recording at ``path``; RecordingError when it is unusable."""
     try:
-        header = json.loads(first)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise RecordingError(f"{p} is not a smtpscope recording (first line is not JSON)") from exc
+        header = loads(first)
+    except LineError as exc:
+        raise RecordingError(f"{path} is not a smtpscope recording (first line is {exc})") from None
     if not isinstance(header, dict) or header.get("schema") != SCHEMA:
-        raise RecordingError(f"{p} is not a smtpscope recording (no {SCHEMA} header)")
-    if int(header.get("version", 0)) > SCHEMA_VERSION:
-        raise RecordingError(
-            f"{p} uses recording schema {header.get('version')}, newer than this smtpscope "
-            f"understands ({SCHEMA_VERSION}); upgrade smtpscope to read it"
-        )
-    return header
+        raise RecordingError(f"{path} is not a smtpscope recording (no {SCHEMA} header)")
+    try:
+        return check_header(header, SCHEMA_VERSION)
+    except LineError as exc:
+        raise RecordingError(f"{path}: header: {exc}") from None
+
+
+def read_header(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Only the checked header (the first line) of a recording; RecordingError when unusable."""
+    p = Path(path)
+    try:
+        with p.open("rb") as handle:
+            first = handle.readline(MAX_LINE + 1)
+    except OSError as exc:
+        raise RecordingError(f"cannot read {p}: {exc.strerror or exc}") from exc
+    if not first.strip():
+        raise RecordingError(f"{p} is empty: not a smtpscope recording")
+    return read_header_line(p, first.rstrip(b"\n"))
+
+
+def parse_header(p: Path, first: bytes) -> dict[str, Any]:
+    """The checked header line of a recording (see :func:`read_header_line`)."""
+    return read_header_line(p, first)
 
 
 def read_recording(path: str | os.PathLike[str]) -> Recording:
@@ -118,7 +156,7 @@ def read_recording(path: str | os.PathLike[str]) -> Recording:
     tail = lines.pop()  # after the last newline: b"" for a complete file
     if not lines and not tail:
         raise RecordingError(f"{p} is empty: not a smtpscope recording")
-    header = parse_header(p, lines[0] if lines else tail)
+    header = read_header_line(p, lines[0] if lines else tail)
     entries: list[Entry] = []
     rec = Recording(path=p, header=header, entries=entries)
     body = lines[1:] if lines else []
@@ -126,16 +164,12 @@ def read_recording(path: str | os.PathLike[str]) -> Recording:
         if not line.strip():
             continue
         try:
-            obj = json.loads(line)
-        except (UnicodeDecodeError, json.JSONDecodeError):
-            rec.problems.append(f"line {number}: not JSON, skipped")
-            continue
-        if isinstance(obj, dict) and obj.get("footer"):
-            rec.footer = obj
-            continue
-        try:
-            entries.append(Entry.from_json(obj))
-        except ValueError as exc:
+            obj = loads(line)
+            if isinstance(obj, dict) and obj.get("footer") is True:
+                rec.footer = check_footer(obj)
+                continue
+            entries.append(entry_from_json(obj))
+        except LineError as exc:
             rec.problems.append(f"line {number}: {exc}, skipped")
     if tail.strip():
         rec.truncated_line = tail.decode("utf-8", "replace")

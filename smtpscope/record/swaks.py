@@ -9,13 +9,13 @@ the prefix.
 from __future__ import annotations
 
 import re
-import shlex
 from collections import deque
 from collections.abc import Iterable
 from typing import Any
 
 from smtpscope.record.export import entry_lines
 from smtpscope.record.transcript import Entry
+from smtpscope.sanitize import shell_join, visible
 
 INFO = "=== "
 ERROR = "*** "
@@ -44,19 +44,32 @@ def _verb(entry: Entry) -> str:
 
 
 def _tls_lines(info: dict[str, Any]) -> list[str]:
-    out = [f"TLS started with cipher {info.get('version')}:{info.get('cipher')}:{info.get('bits')}"]
-    for index, cert in enumerate(info.get("peer_chain") or []):
-        out.append(f"TLS peer[{index}]   subject=[{cert.get('subject', '')}]")
-        san = ", ".join(cert.get("san") or ())
-        out.append(f"              subjectAltName=[{san}] notAfter=[{cert.get('not_after', '')}]")
+    """swaks' TLS lines; every value is the peer's (or a recording's) text, so made visible."""
+    out = [_tls_head(info)]
+    for index, cert in enumerate(_list(info.get("peer_chain"))):
+        cert = cert if isinstance(cert, dict) else {}
+        out.append(f"TLS peer[{index}]   subject=[{visible(str(cert.get('subject', '')))}]")
+        san = visible(", ".join(str(name) for name in _list(cert.get("san"))))
+        out.append(f"              subjectAltName=[{san}] "
+                   f"notAfter=[{visible(str(cert.get('not_after', '')))}]")
     if info.get("insecure"):
         out.append("TLS peer certificate not verified (verification disabled)")
     elif info.get("verified"):
         out.append(f"TLS peer certificate passed CA verification, passed host verification "
-                   f"(using host {info.get('server_hostname')} to verify)")
+                   f"(using host {visible(str(info.get('server_hostname')))} to verify)")
     else:
-        out.append(f"TLS peer certificate failed verification ({info.get('verify_error')})")
+        out.append(f"TLS peer certificate failed verification "
+                   f"({visible(str(info.get('verify_error')))})")
     return out
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _tls_head(info: dict[str, Any]) -> str:
+    fields = ":".join(str(info.get(key)) for key in ("version", "cipher", "bits"))
+    return f"TLS started with cipher {visible(fields)}"
 
 
 def _local_lines(entry: Entry) -> list[str]:
@@ -195,11 +208,21 @@ def _proxy(raw: bytes, argv: list[str]) -> bool:
     return True
 
 
+def _server(target: str) -> list[str]:
+    """swaks' transport options for a recorded endpoint: TCP, a UNIX socket or a pipe."""
+    kind, sep, rest = target.partition(":")
+    if sep and kind == "pipe":
+        return ["--pipe", rest]
+    if sep and kind in ("unix", "lmtp") and rest.startswith("/"):
+        return ["--socket", rest]
+    return ["--server", target]
+
+
 class _Export:
     """State of one walk over the entries: the argv so far and the notes."""
 
     def __init__(self, header: dict[str, Any]) -> None:
-        self.argv = ["swaks", "--server", str(header.get("target", "localhost"))]
+        self.argv = ["swaks", *_server(str(header.get("target", "localhost")))]
         self.notes: list[str] = []
         self.tos: list[str] = []
         self.last = "connect"
@@ -317,6 +340,10 @@ def swaks_command(header: dict[str, Any], entries: Iterable[Entry]) -> tuple[lis
 
 
 def swaks_command_line(header: dict[str, Any], entries: Iterable[Entry]) -> tuple[str, list[str]]:
-    """:func:`swaks_command` joined into one shell-quoted line."""
+    """:func:`swaks_command` joined into one line, shell-quoted and free of control characters.
+
+    The arguments are what a client sent (and so, for a ``serve`` recording, what a stranger
+    chose): ``$'...'`` quoting keeps the bytes for the shell and only text for the terminal.
+    """
     argv, notes = swaks_command(header, entries)
-    return shlex.join(argv), notes
+    return shell_join(argv), [visible(note, keep_backslashes=True) for note in notes]

@@ -56,7 +56,7 @@ class ServerConfig:
             raise ConfigError("--require-tls needs TLS: drop --no-starttls or add --tls-port")
         if self.require_auth and not self.users:
             raise ConfigError(
-                "--require-auth needs at least one user: add --user NAME:PASSWORD or --users FILE"
+                "--require-auth needs at least one user: add --user NAME or --users-file FILE"
             )
         unknown = [m for m in self.mechanisms if m not in ALL_MECHANISMS]
         if unknown:
@@ -78,9 +78,16 @@ def parse_user(spec: str) -> tuple[str, str]:
         raise ConfigError("a user must be given as NAME:PASSWORD (no colon found)")
     if not name or not password:
         raise ConfigError(f"user {name!r}: expected NAME:PASSWORD with both parts non-empty")
-    if any(ch.isspace() for ch in name):
-        raise ConfigError(f"user {name!r}: a user name cannot contain spaces")
-    return name, password
+    return check_user_name(name), password
+
+
+def check_user_name(name: str) -> str:
+    """``name`` when it can be a login name; ConfigError (not repeating it) otherwise."""
+    if not name:
+        raise ConfigError("a user name cannot be empty")
+    if any(ch.isspace() or not ch.isprintable() for ch in name):
+        raise ConfigError("a user name cannot contain spaces or control characters")
+    return name
 
 
 def load_users(path: Path) -> dict[str, str]:

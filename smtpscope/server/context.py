@@ -17,6 +17,7 @@ from typing import Any
 from smtpscope.record import Entry, Recorder, Redactor, Transcript, make_header
 from smtpscope.server.config import ServerConfig
 from smtpscope.server.faults import FaultInjector
+from smtpscope.server.observe import MemoryBudget
 
 EntryCallback = Callable[[int, Entry], None]
 MessageCallback = Callable[["StoredMessage"], None]
@@ -68,7 +69,8 @@ class MaildirWriter:
             f"Q{next(self._counter)}R{secrets.token_hex(4)}.{self._host}"
         )
         tmp = self.path / "tmp" / name
-        with open(tmp, "xb") as handle:
+        # Mail is private like the recordings: 0600 from the moment the file exists.
+        with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as handle:
             handle.write(content)
             handle.flush()
             os.fsync(handle.fileno())
@@ -101,6 +103,7 @@ class ServerContext:
         self._ids = itertools.count(1)
         self._salts: dict[str, bytes] = {}
         self.messages: list[StoredMessage] = []
+        self.memory = MemoryBudget()  # what all transcripts together may keep (observe.py)
 
     def scram_salt(self, user: str) -> bytes:
         """A random salt per user, fixed for the server's lifetime (unknown users get one too)."""

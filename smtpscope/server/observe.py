@@ -23,6 +23,30 @@ MAX_TEXT_LINE = 1000
 # Message content kept in the transcript; beyond it bytes are counted, not kept, so a client
 # flooding DATA cannot exhaust memory (aiosmtpd discards them as well once over --size).
 TRANSCRIPT_CONTENT_LIMIT = 2**25 + 2**16
+# Of a line longer than aiosmtpd's buffer (which aiosmtpd drains and refuses), the transcript
+# keeps this much to show; the rest is counted only.
+OVERLONG_KEPT = 2**16
+# What all connections of one server together may keep in transcripts (content and over-long
+# lines); past it, bytes are counted and noted, not kept.
+GLOBAL_KEPT_LIMIT = 2**27
+
+
+class MemoryBudget:
+    """Bytes that every connection's transcript together may hold; shared by one server."""
+
+    def __init__(self, limit: int = GLOBAL_KEPT_LIMIT) -> None:
+        self.limit = limit
+        self.used = 0
+
+    def take(self, wanted: int) -> int:
+        """Reserve up to ``wanted`` bytes; returns how many were granted."""
+        granted = max(0, min(wanted, self.limit - self.used))
+        self.used += granted
+        return granted
+
+    def give(self, amount: int) -> None:
+        """Return bytes reserved with :meth:`take`."""
+        self.used = max(0, self.used - amount)
 
 _REPLY_LINE = re.compile(rb"^(\d{3})([ -]?)(.*)$", re.DOTALL)
 _ENHANCED = re.compile(r"^([245])\.(\d{1,3})\.(\d{1,3})(?=\s|$)")
@@ -121,11 +145,15 @@ def parse_reply_group(lines: list[bytes]) -> dict[str, Any]:
 class SessionTap:
     """Builds one session's transcript from what aiosmtpd reads and writes."""
 
-    def __init__(self, transcript: Transcript, clock: Callable[[], float] = time.monotonic):
+    def __init__(self, transcript: Transcript, clock: Callable[[], float] = time.monotonic,
+                 budget: MemoryBudget | None = None):
         self.transcript = transcript
         self._clock = clock
+        self._budget = budget if budget is not None else MemoryBudget()
+        self._held = 0  # bytes of the budget this connection holds, given back at the close
         self._reply_lines: list[bytes] = []
-        self._partial = b""
+        self._partial = bytearray()  # the kept start of an over-long line (OVERLONG_KEPT at most)
+        self._partial_dropped = 0  # the octets of it that were counted, not kept
         self._content: list[bytes] = []
         self._content_size = 0
         self._content_dropped = 0
@@ -134,22 +162,55 @@ class SessionTap:
 
     # -- client side -------------------------------------------------------------------------
 
-    def drained(self, data: bytes) -> None:
-        """Bytes aiosmtpd drained after a line overran its buffer; they join the next line."""
-        self._partial += data[: TRANSCRIPT_CONTENT_LIMIT - len(self._partial)]
+    def _reserve(self, wanted: int) -> int:
+        granted = self._budget.take(wanted)
+        self._held += granted
+        return granted
 
-    def _take_partial(self, line: bytes) -> tuple[bytes, bool]:
-        if not self._partial:
-            return line, False
-        whole, self._partial = self._partial + line, b""
-        return whole, True
+    def release(self) -> None:
+        """Give this connection's share of the budget back (the connection ended)."""
+        self._budget.give(self._held)
+        self._held = 0
+        self._partial = bytearray()
+        self._content = []
+
+    def drained(self, data: bytes) -> None:
+        """Bytes aiosmtpd drained after a line overran its buffer; they join the next line.
+
+        Only the first :data:`OVERLONG_KEPT` octets are kept (and only while the server-wide
+        budget lasts): a client streaming an endless line costs a counter, not memory.
+        """
+        room = max(0, OVERLONG_KEPT - len(self._partial))
+        keep = self._reserve(min(room, len(data)))
+        if keep:
+            self._partial += data[:keep]
+        self._partial_dropped += len(data) - keep
+
+    @property
+    def overlong_pending(self) -> int:
+        """Octets of an over-long line seen so far (kept or not)."""
+        return len(self._partial) + self._partial_dropped
+
+    def _take_partial(self, line: bytes) -> tuple[bytes, bool, int]:
+        if not self._partial and not self._partial_dropped:
+            return line, False, 0
+        dropped = self._partial_dropped
+        if dropped:  # the kept start, then the line's end: the middle was never kept
+            whole = bytes(self._partial)
+            dropped += len(line)
+        else:
+            whole = bytes(self._partial) + line
+        self._partial, self._partial_dropped = bytearray(), 0
+        return whole, True, dropped
 
     def client_line(self, line: bytes) -> Entry:
         """A command line (or an AUTH response line) exactly as read."""
         self.flush_content("a command line arrived before the end of DATA")
-        line, overran = self._take_partial(line)
+        line, overran, dropped = self._take_partial(line)
         self._last_client = self._clock()
-        notes = ("longer than aiosmtpd's line buffer",) if overran else ()
+        notes: tuple[str, ...] = ("longer than aiosmtpd's line buffer",) if overran else ()
+        if dropped:
+            notes += (f"{dropped} further octets of this line were counted, not kept",)
         # AUTH answers are masked by the transcript's Redactor, which follows the exchange.
         entry = self.transcript.add("client", "command", line, notes=notes)
         for problem in command_warnings(line):
@@ -158,14 +219,18 @@ class SessionTap:
 
     def data_line(self, line: bytes) -> Entry | None:
         """One line of DATA content; the entry is added when the terminator arrives."""
-        line, _overran = self._take_partial(line)
+        line, _overran, dropped = self._take_partial(line)
+        self._content_dropped += dropped
         self.in_data = True
         if line == b".\r\n":
             return self._emit_content(line, None)
         self._content_size += len(line)
-        if self._content_size <= TRANSCRIPT_CONTENT_LIMIT:
+        granted = self._reserve(len(line)) if self._content_size <= TRANSCRIPT_CONTENT_LIMIT else 0
+        if granted == len(line):
             self._content.append(line)
         else:
+            self._budget.give(granted)
+            self._held -= granted
             self._content_dropped += len(line)
         return None
 
@@ -231,9 +296,11 @@ class SessionTap:
         """Close the session: flush what is pending and report unread client bytes."""
         self.flush_reply()
         self.flush_content("the connection closed during DATA")
-        pending = self._partial + leftover
-        if pending:
+        pending = bytes(self._partial[:80]) + leftover[:80]
+        total = self.overlong_pending + len(leftover)
+        if total:
             self.warning(
-                f"{len(pending)} octets from the client were never read as a line "
+                f"{total} octets from the client were never read as a line "
                 f"(no line ending before the connection closed): {_show(pending[:80])}"
             )
+        self.release()

@@ -54,7 +54,9 @@ def default_maildir() -> Path:
 
 
 def default_record_dir() -> Path:
-    return data_dir() / "server-recordings"
+    from smtpscope.record.store import private_dir
+
+    return private_dir(data_dir() / "server-recordings", ours=True)
 
 
 class DebugServer:

@@ -11,6 +11,7 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
+from smtpscope.sanitize import notify
 from smtpscope.tui.keymap import load_keymap
 from smtpscope.tui.keys import KeyGate
 
@@ -41,11 +42,16 @@ class SmtpScopeApp(KeyGate, App[int]):
 
             problems += keymap_problems(keymap)
             self.set_keymap(keymap)
+<<<<<<< HEAD
         if problems:
             from smtpscope.sanitize import visible
 
             self.notify(visible("keymap.json: " + "; ".join(problems)), title="Keymap",
                         severity="warning", timeout=15, markup=False)
+=======
+        if problem:
+            notify(self, problem, severity="warning", timeout=10)
+>>>>>>> main
         self.push_screen(self._first_screen())
 
     crash_report: Path | None = None
@@ -117,6 +123,18 @@ class SmtpScopeApp(KeyGate, App[int]):
                         "Raw bytes for the line-ending lab (off-script)",
                         lambda data=data, label=label: screen.send_raw(data, label),
                     )
+
+
+def run_app(app: App[Any], **kwargs: Any) -> int:
+    """Run ``app`` and return the process exit code: non-zero when it crashed.
+
+    Textual catches an unhandled exception, prints it and ends ``run()`` normally with
+    ``return_code`` 1; returning only ``run()``'s value made a crash exit 0.
+    """
+    result = app.run(**kwargs)
+    if app.return_code:
+        return int(app.return_code)
+    return int(result or 0) if isinstance(result, int) else 0
 
 
 def create_app(

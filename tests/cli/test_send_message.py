@@ -156,3 +156,33 @@ def test_postfix_takes_eightbit_cc_and_bcc(clean_mta, cli) -> None:
         assert text["Content-Transfer-Encoding"] == "8bit"
         assert _text(text) == "gr\u00fc\u00dfe\n"
         assert attached.get_filename() == "n.txt"
+
+
+def test_dump_mail_escapes_control_bytes_on_a_terminal_only(tmp_path: Path) -> None:
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    data = tmp_path / "m.eml"
+    data.write_bytes(b"Subject: x\n\nhi \x1b[31mred\n")
+    argv = [sys.executable, "-m", "smtpscope", "send", "--dump-mail", "--from", "a@x.test",
+            "--to", "b@y.test", "--data", f"@{data}"]
+    piped = subprocess.run(argv, capture_output=True, timeout=60, check=True)
+    assert b"hi \x1b[31mred" in piped.stdout  # exact bytes into a pipe
+    leader, follower = pty.openpty()
+    with subprocess.Popen(argv, stdout=follower, stderr=subprocess.DEVNULL) as proc:
+        os.close(follower)
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(leader, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+        proc.wait(timeout=60)
+    os.close(leader)
+    shown = b"".join(chunks)
+    assert b"\x1b" not in shown and b"hi \\x1b[31mred" in shown

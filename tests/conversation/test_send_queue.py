@@ -144,3 +144,15 @@ def test_dot_lines_are_warned_and_the_terminator_is_not() -> None:
     assert dot_line_warning("plain") is None
     warning = dot_line_warning(".hidden")
     assert warning is not None and "'hidden'" in warning
+
+
+def test_nothing_taken_after_a_refused_line_overtakes_it() -> None:
+    conn, queue = greeted("PIPELINING"), SendQueue()
+    queue.add_command(RcptTo("b@x.test"), "RCPT")  # before MAIL: the engine will refuse it
+    queue.add_command(Noop(), "NOOP")
+    rcpt, noop = queue.take_ready(conn)
+    assert queue.started(rcpt)
+    queue.block(rcpt, "RCPT not valid before MAIL")
+    assert not queue.started(noop)
+    assert [(i.text, i.blocked is not None) for i in queue] == [("RCPT", True), ("NOOP", False)]
+    assert queue.take_ready(conn) == []

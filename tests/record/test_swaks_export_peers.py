@@ -117,3 +117,17 @@ def test_proxy_and_xclient_sessions_run_under_swaks(mta, tmp_path: Path, name: s
         assert argv[argv.index("--proxy-source") + 1] == claimed
         log = mta.logs["postfix"].read_text(errors="replace")
         assert log.count(f"connect from unknown[{claimed}]") >= 2  # smtpscope, then swaks
+
+
+def test_lmtp_socket_session_runs_under_swaks(mta, tmp_path: Path) -> None:
+    socket_path = mta.state.get("lmtp_socket")
+    if not socket_path:
+        pytest.skip("this harness has no LMTP socket")
+    token = uuid.uuid4().hex
+    argv, notes, swaks = _record_export_replay(mta, tmp_path, [
+        f"lmtp:{socket_path}", "--from", mta.address("bob"), "--to", mta.address("alice"),
+        "--h-Subject", token])
+    assert swaks.returncode == 0, swaks.stdout + swaks.stderr
+    assert argv[1:5] == ["--socket", str(socket_path), "--protocol", "LMTP"]
+    assert all("parameter SIZE=" in n for n in notes)  # nothing but the declared size is lost
+    assert len(_delivered(mta, "alice", token)) == 2

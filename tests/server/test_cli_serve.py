@@ -19,17 +19,19 @@ from smtpscope.cli import main
 REPO = Path(__file__).resolve().parents[2]
 
 
-def _env(home: Path) -> dict[str, str]:
+def _env(home: Path, extra: dict[str, str] | None = None) -> dict[str, str]:
     env = dict(os.environ)
     env.update(PYTHONPATH=str(REPO), SMTPSCOPE_HOME=str(home), PYTHONUNBUFFERED="1")
+    env.update(extra or {})
     return env
 
 
-def _start(home: Path, *args: str) -> tuple[subprocess.Popen[str], int, list[str]]:
+def _start(home: Path, *args: str, env: dict[str, str] | None = None
+           ) -> tuple[subprocess.Popen[str], int, list[str]]:
     proc = subprocess.Popen(
         [sys.executable, "-m", "smtpscope", "serve", *args],
         cwd=REPO,
-        env=_env(home),
+        env=_env(home, env),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -61,7 +63,8 @@ def _start(home: Path, *args: str) -> tuple[subprocess.Popen[str], int, list[str
 def test_serve_receives_a_message_and_stops_cleanly_on_sigint(tmp_path: Path) -> None:
     maildir = tmp_path / "box"
     proc, port, _ = _start(
-        tmp_path / "home", "--port", "0", "--maildir", str(maildir), "--user", "bob:pw-123"
+        tmp_path / "home", "--port", "0", "--maildir", str(maildir), "--user", "bob",
+        "--password-env", "SERVE_TEST_PW", env={"SERVE_TEST_PW": "pw-123"},
     )
     try:
         with smtplib.SMTP("127.0.0.1", port, timeout=10) as client:
@@ -135,9 +138,9 @@ def test_bad_fail_spec_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> N
 
 
 def test_bad_user_spec_never_echoes_it(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["serve", "--user", "hunter2"]) == 1
+    assert main(["serve", "--user", "hunter2"]) == 1  # no password source: stdin is no tty
     err = capsys.readouterr().err
-    assert "NAME:PASSWORD" in err and "hunter2" not in err
+    assert "--password-env" in err and "hunter2" not in err
 
 
 def test_live_printer_escapes_control_characters_and_markup() -> None:

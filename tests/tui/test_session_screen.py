@@ -275,8 +275,9 @@ async def test_line_ending_lab_awaits_a_reply_only_after_the_standard_terminator
                                       "data"), start=3):
             await type_line(pilot, line)
             await until(pilot, lambda count=count: len(replies(screen)) == count)
-        await until(pilot, lambda: isinstance(app.screen, DataEditor))
-        await pilot.press("escape")  # leave the editor: type the data by hand
+        # A hand-typed DATA puts the composer in data mode; the editor opens only when asked.
+        await until(pilot, lambda: screen.query_one(Composer).data_mode)
+        assert not isinstance(app.screen, DataEditor)
         screen.send_raw(b"Subject: lab\r\n\r\nhello\n.\n", "bare LF dot bare LF (lflf)")
         await pilot.pause(0.3)
         assert replies(screen)[-1] == 354  # aiosmtpd rightly keeps reading data

@@ -20,6 +20,8 @@ class WireServer:
     reject: str = "nobody@"
     #: Reply to DATA (354 normally; 554 to refuse the transaction).
     data_reply: str = "354 go ahead"
+    #: Seconds to wait before each reply (to see lines queue up behind a slow server).
+    delay: float = 0.0
     received: bytearray = field(default_factory=bytearray)
     messages: list[bytes] = field(default_factory=list)
     port: int = 0
@@ -48,10 +50,12 @@ class WireServer:
         self._commands: list[bytes] = []
 
         async def send(*lines: str) -> None:
+            if self.delay:
+                await asyncio.sleep(self.delay)
             writer.write(b"".join(line.encode() + b"\r\n" for line in lines))
             await writer.drain()
 
-        await send("220 wire.test ESMTP")
+        writer.write(b"220 wire.test ESMTP\r\n")
         try:
             while line := await reader.readline():
                 self.received += line

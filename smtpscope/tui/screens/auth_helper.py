@@ -9,6 +9,7 @@ screen too until the reveal toggle (which never changes what is written).
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import ClassVar
@@ -22,11 +23,18 @@ from textual.reactive import reactive
 from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Input, Label, Select, Static
 
-from smtpscope.auth import CLEARTEXT_MECHANISMS, MECHANISMS, Mechanism, b64, decode_blob
+from smtpscope.auth import CLEARTEXT_MECHANISMS, MECHANISMS, Mechanism, Step, b64, decode_blob
 from smtpscope.conversation.auth import AuthMove, AuthStepper, InitialResponse
-from smtpscope.protocol import LocalProtocolError, Reply, State
+from smtpscope.protocol import AuthCancel, LocalProtocolError, Reply, State
+from smtpscope.sanitize import notify, safe_text, visible
 from smtpscope.session import Session, SessionError
 from smtpscope.tui.keys import OrderedInput
+from smtpscope.tui.sasl_compute import (
+    OFF_THREAD_ITERATIONS,
+    ComputeProgress,
+    estimate_seconds,
+    scram_iterations,
+)
 from smtpscope.tui.widgets.auth_values import (
     AUTO_STEP_LIMIT,
     IR_CHOICES,
@@ -103,6 +111,7 @@ class AuthHelperScreen(ModalScreen[None]):
         self._proposal: _Proposal | None = None
         self._step_count = 0
         self._last_challenge = ""
+        self._computing: tuple[ComputeProgress, Reply] | None = None
 
     # -- layout ------------------------------------------------------------------------------
 
@@ -115,7 +124,7 @@ class AuthHelperScreen(ModalScreen[None]):
                                 compact=True)
         token.display, password.display = name in TOKEN_MECHANISMS, name not in TOKEN_MECHANISMS
         with Vertical(id="auth-dialog"):
-            yield Label(f"AUTH helper · {opts.host}:{opts.port}", id="auth-title")
+            yield Label(safe_text(f"AUTH helper · {opts.host}:{opts.port}"), id="auth-title")
             with Horizontal(classes="auth-row"):
                 yield Select(mechanism_options(self.advertised), id="auth-mech", compact=True,
                              allow_blank=False, value=name)
@@ -194,7 +203,7 @@ class AuthHelperScreen(ModalScreen[None]):
     def _notes_text(self, name: str) -> Text:
         text = Text()
         for i, note in enumerate(self.mechanism_warnings(name)):
-            text.append(("\n" if i else "") + f"⚠ {note}")
+            text.append(("\n" if i else "") + f"⚠ {visible(note)}")
         return text
 
     @on(Select.Changed, "#auth-mech")
@@ -224,6 +233,9 @@ class AuthHelperScreen(ModalScreen[None]):
 
     def action_cancel_exchange(self) -> None:
         """Answer the pending challenge with ``*`` (RFC 4954 §4)."""
+        if self.phase == "computing":
+            self._cancel_computation()
+            return
         if self.phase == "waiting" and self._proposal is not None and not self._proposal.initial:
             self._send(self._proposal, "*")
 
@@ -255,17 +267,17 @@ class AuthHelperScreen(ModalScreen[None]):
 
     def start_exchange(self) -> None:
         """Build the mechanism from the form and propose (or send) the AUTH line."""
-        if self.phase in ("waiting", "sending"):
+        if self.phase in ("waiting", "sending", "computing"):
             return
         if not self.session.is_open:
-            self.notify("Not connected.", severity="warning")
+            notify(self, "Not connected.", severity="warning")
             return
         name = self.selected_mechanism
         user = self.query_one("#auth-user", Input).value
         password = self.query_one("#auth-password", Input).value
         token = self.query_one("#auth-token", Input).value
         if not user:
-            self.notify("Enter a user name first.", severity="warning")
+            notify(self, "Enter a user name first.", severity="warning")
             self.query_one("#auth-user", Input).focus()
             return
         opts = self.session.options
@@ -318,7 +330,8 @@ class AuthHelperScreen(ModalScreen[None]):
 
     def _set_buttons(self) -> None:
         waiting = self.phase == "waiting"
-        self.query_one("#auth-start", Button).disabled = self.phase in ("waiting", "sending")
+        self.query_one("#auth-start", Button).disabled = self.phase in (
+            "waiting", "sending", "computing")
         self.query_one("#auth-send", Button).disabled = not waiting
         initial = self._proposal is not None and self._proposal.initial
         self.query_one("#auth-cancel", Button).disabled = not waiting or initial
@@ -369,7 +382,14 @@ class AuthHelperScreen(ModalScreen[None]):
 
     def _on_reply(self, reply: Reply) -> None:
         assert self.stepper is not None
-        move = self.stepper.receive(reply)
+        iterations = scram_iterations(self.stepper.name, _challenge_bytes(reply))
+        if iterations >= OFF_THREAD_ITERATIONS:
+            self._receive_off_thread(reply, iterations)
+            return
+        self._take_move(reply, self.stepper.receive(reply))
+
+    def _take_move(self, reply: Reply, move: AuthMove | None) -> None:
+        assert self.stepper is not None
         if move is None:
             self._finish(reply)
             return
@@ -382,6 +402,47 @@ class AuthHelperScreen(ModalScreen[None]):
         info.step = move.step
         info.proposed = move.line
         self._propose(move, info)
+
+    def _receive_off_thread(self, reply: Reply, iterations: int) -> None:
+        """A server-chosen PBKDF2 count: compute in a thread, with progress; F8 cancels."""
+        assert self.stepper is not None
+        stepper, name = self.stepper, self.stepper.name
+        progress = ComputeProgress(name, iterations, estimate_seconds(name, iterations))
+        self.query_one("#auth-steps", VerticalScroll).mount(progress)
+        computing = (progress, reply)
+        self._computing = computing
+        self.phase = "computing"
+        self._set_buttons()
+        self.query_one("#auth-cancel", Button).disabled = False
+
+        async def compute() -> None:
+            move = await asyncio.to_thread(stepper.receive, reply)
+            if progress.is_mounted:
+                await progress.remove()
+            if self._computing is computing:  # not cancelled (or restarted) meanwhile
+                self._computing = None
+                self._take_move(reply, move)
+
+        self.run_worker(compute(), group="sasl", exclusive=True)
+
+    def _cancel_computation(self) -> None:
+        """Answer ``*`` now; the computation's late result is dropped (the mechanism is done)."""
+        if self._computing is None:
+            return
+        progress, reply = self._computing
+        self._computing = None
+        if progress.is_mounted:
+            progress.remove()
+        step = Step(None, (), "Cancelled while computing: '*' ends the exchange (RFC 4954 "
+                    "§4); the computation's result is discarded.", cancel=True)
+        move = AuthMove(AuthCancel(), "*", False, step)
+        number = len(self.query(StepView)) + 1
+        info = StepInfo(f"Step {number} · server challenge", reply=reply, step=step,
+                        proposed="*")
+        self.phase = "idle"
+        self._propose(move, info)
+        if self._proposal is not None and self.phase == "waiting":
+            self._send(self._proposal, "*")
 
     def _finish(self, reply: Reply | None) -> None:
         self.phase = "done"
@@ -414,3 +475,14 @@ class AuthHelperScreen(ModalScreen[None]):
 
 
 __all__ = ["AuthHelperScreen"]
+
+
+def _challenge_bytes(reply: Reply) -> bytes:
+    """A 334 reply's challenge decoded (b"" for any other reply or text that is not base64)."""
+    if reply.code != 334:
+        return b""
+    text = b"".join(reply.lines).decode("ascii", "replace").strip()
+    try:
+        return b64.decode_strict(text) if text else b""
+    except ValueError:
+        return b""

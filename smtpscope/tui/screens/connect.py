@@ -12,6 +12,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Label, Select, Switch
 
+from smtpscope.sanitize import safe_text
 from smtpscope.session import DEFAULT_HELO
 from smtpscope.tui.keys import OrderedInput
 
@@ -55,7 +56,7 @@ class ConnectScreen(Screen[None]):
                 yield Switch(True, id="verify")
             yield Label("CA file (empty: the system's)")
             yield OrderedInput("", placeholder="/path/to/ca.pem", id="cafile")
-            yield Label(self._error or "", id="connect-error", classes="error")
+            yield Label(safe_text(self._error or ""), id="connect-error", classes="error")
             with Horizontal(classes="buttons"):
                 yield Button("Connect", variant="primary", id="connect")
                 yield Button("History", id="open-history")
@@ -65,7 +66,7 @@ class ConnectScreen(Screen[None]):
         self.query_one("#target", Input).focus()
 
     def _fail(self, message: str) -> None:
-        self.query_one("#connect-error", Label).update(message)
+        self.query_one("#connect-error", Label).update(safe_text(message))
 
     @on(Button.Pressed, "#connect")
     @on(Input.Submitted)

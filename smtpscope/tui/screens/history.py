@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -17,7 +16,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
 from smtpscope.config import recordings_dir
-from smtpscope.sanitize import visible
+from smtpscope.sanitize import notify, visible
 
 
 @dataclass(frozen=True)
@@ -41,33 +40,46 @@ def _last_line(path: Path) -> bytes:
 
 def list_sessions(directory: Path | None = None, limit: int = 500) -> list[PastSession]:
     """Recordings in ``directory`` (default: the user's), newest first; unreadable ones skipped."""
+    return scan_sessions(directory, limit)[0]
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0
+
+
+def scan_sessions(directory: Path | None = None,
+                  limit: int = 500) -> tuple[list[PastSession], list[str]]:
+    """Recordings newest first, and one line for each file skipped (with the reason)."""
+    from smtpscope.record.store import RecordingError, read_header
+    from smtpscope.record.validate import LineError, check_footer, loads
+
     folder = directory or recordings_dir()
     out: list[PastSession] = []
-    files = sorted(folder.glob("*.jsonl"), key=lambda p: p.stat().st_mtime, reverse=True)
+    skipped: list[str] = []
+    files = sorted(folder.glob("*.jsonl"), key=_mtime, reverse=True)
     for path in files[:limit]:
         try:
-            with path.open("rb") as fh:
-                header = json.loads(fh.readline())
-            footer = json.loads(_last_line(path))
-        except (OSError, ValueError):
-            footer = {}
-            try:
-                with path.open("rb") as fh:
-                    header = json.loads(fh.readline())
-            except (OSError, ValueError):
-                continue
-        if not isinstance(header, dict):
+            header = read_header(path)
+        except RecordingError as exc:
+            skipped.append(str(exc))
             continue
         outcome = "unfinished (cut off)"
-        if isinstance(footer, dict) and footer.get("footer"):
-            outcome = str(footer.get("outcome") or "ended")
+        try:
+            footer = loads(_last_line(path))
+            if isinstance(footer, dict) and footer.get("footer") is True:
+                outcome = check_footer(footer).get("outcome") or "ended"
+        except (OSError, LineError):
+            pass
         out.append(PastSession(
             path=path,
             target=str(header.get("target", "?")),
-            started=float(header.get("started_wall", path.stat().st_mtime)),
-            outcome=outcome,
+            started=float(header.get("started_wall", _mtime(path))),
+            outcome=str(outcome),
         ))
-    return out
+    return out, skipped
 
 
 class HistoryScreen(Screen[None]):
@@ -90,7 +102,10 @@ class HistoryScreen(Screen[None]):
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
         table.add_columns("when", "target", "outcome", "file")
-        self._sessions = list_sessions()
+        self._sessions, skipped = scan_sessions()
+        if skipped:
+            notify(self, f"{len(skipped)} recording(s) could not be read and are not listed: "
+                   + "; ".join(skipped[:3]), title="History", severity="warning", timeout=10)
         for past in self._sessions:
             when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(past.started))
             outcome = Text(visible(past.outcome))
@@ -100,7 +115,7 @@ class HistoryScreen(Screen[None]):
                           Text(past.path.name, style="dim"))
         if not self._sessions:
             self.query_one("#history-title", Static).update(
-                f"No recorded sessions yet in {recordings_dir()}")
+                Text(f"No recorded sessions yet in {visible(str(recordings_dir()))}"))
         table.focus()
 
     @on(DataTable.RowSelected)

@@ -23,6 +23,8 @@ class MessageFlow:
     """Mixed into SessionScreen: writing a message and walking the transaction that sends it."""
 
     session: Session | None
+    #: The last editor text not yet delivered (cancelled, or the server refused the message).
+    _message_draft: str | None = None
 
     if TYPE_CHECKING:  # provided by the screen (declared only for type checkers: at run time a
         # stub here would shadow Screen.notify, which comes later in the MRO)
@@ -34,27 +36,43 @@ class MessageFlow:
         def notify(self, *args: Any, **kwargs: Any) -> None: ...
 
     def action_new_message(self) -> None:
-        """Write a message, then walk MAIL, RCPT and DATA with the envelope its headers imply."""
+        """Write a message, then walk MAIL, RCPT and DATA with the envelope its headers imply.
+
+        The last draft that did not go through (cancelled, or refused by the server) comes back.
+        """
         if self.session is not None and self.session.view.state is State.DATA:
             self.open_data_editor()
             return
         caps = self.session.view.capabilities if self.session else None
-        self.app.push_screen(DataEditor(capabilities=caps), self._data_done)
-
+        self._push_editor(DataEditor(capabilities=caps, text=self._message_draft))
 
     def open_data_editor(self) -> None:
-        """Open the DATA editor; its result is sent as the message content."""
-        caps = self.session.view.capabilities if self.session else None
-        editor = DataEditor(capabilities=caps, after_354=self.session is not None
-                            and self.session.view.state is State.DATA)
-        self.app.push_screen(editor, self._data_done)
+        """After a 354: the editor, prefilled with the envelope the server actually accepted."""
+        session = self.session
+        caps = session.view.capabilities if session else None
+        after_354 = session is not None and session.view.state is State.DATA
+        sent = getattr(self, "envelope_sent", None)
+        if after_354 and sent is not None:
+            editor = DataEditor(capabilities=caps, after_354=True, from_addr=sent[0],
+                                to_addrs=sent[1])
+        else:
+            editor = DataEditor(capabilities=caps, after_354=after_354, text=self._message_draft)
+        self._push_editor(editor)
+
+    def _push_editor(self, editor: DataEditor) -> None:
+        def done(result: DataEditor.Result | None) -> None:
+            # Cancelled or not: the text is kept until a message is accepted.
+            self._message_draft = editor.draft
+            self._data_done(result)
+
+        self.app.push_screen(editor, done)
 
     def _data_done(self, result: DataEditor.Result | None) -> None:
         if result is None:
             if self.session is not None and self.session.view.state is State.DATA:
                 self.session.transcript.note(
-                    "Message editor closed: the server still waits for the message. Send it "
-                    "with the editor (Ctrl+N) or type raw bytes ending in \\r\\n.\\r\\n.",
+                    "Message editor closed: the server still waits for the message. Type it "
+                    "line by line ('.' alone ends it) or reopen the editor with Ctrl+N.",
                     kind="warning",
                 )
             return
@@ -66,8 +84,10 @@ class MessageFlow:
             return
         try:
             if session.view.state is State.DATA:
-                await session.send_content(MessageContent(result.content,
-                                                          verbatim=result.verbatim))
+                reply = await session.send_content(MessageContent(result.content,
+                                                                  verbatim=result.verbatim))
+                if reply.code == 250:
+                    self._message_draft = None  # delivered: the draft has done its job
             else:
                 await self._transaction(result)
         except SessionError as exc:
@@ -96,6 +116,7 @@ class MessageFlow:
         try:
             await send_message(session, envelope, result.content, bdat=result.use_bdat,
                                verbatim=result.verbatim, chunk_size=BDAT_CHUNK)
+            self._message_draft = None  # delivered: the draft has done its job
         except (Rejected, NotOffered) as exc:
             # The refusal itself is in the transcript already.
             if exc.stage is Stage.RCPT and session.view.state is State.MAIL:

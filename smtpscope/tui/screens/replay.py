@@ -14,6 +14,7 @@ from textual.screen import Screen
 from textual.widgets import Static
 
 from smtpscope.record import Recording
+from smtpscope.record.lazy import LazyRecording
 from smtpscope.sanitize import visible
 from smtpscope.tui.explain import capabilities_from_entry, explain_entry, selection_text
 from smtpscope.tui.screens.layout import SidePanelLayout
@@ -37,7 +38,7 @@ class ReplayScreen(SidePanelLayout, Screen[None]):
         Binding("escape", "close", "Close", id="replay.close"),
     ]
 
-    def __init__(self, recording: Recording, *, step_mode: bool = True) -> None:
+    def __init__(self, recording: Recording | LazyRecording, *, step_mode: bool = True) -> None:
         super().__init__()
         self.recording = recording
         self.position = 0 if step_mode else len(recording.entries)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -34,6 +34,7 @@ from smtpscope.session import Session, SessionError, SessionOptions
 from smtpscope.tui.explain import explain_entry, selection_text
 from smtpscope.tui.screens.layout import SidePanelLayout
 from smtpscope.tui.screens.message_flow import MessageFlow
+from smtpscope.tui.screens.queue_flow import QueueFlow
 from smtpscope.tui.tls_hints import implicit_tls_hint, looks_like_tls
 from smtpscope.tui.widgets.capabilities import CapabilityInspector
 from smtpscope.tui.widgets.composer import Composer
@@ -48,7 +49,7 @@ BDAT_CHUNK = 64 * 1024
 BANNER_HINT_AFTER = 3.0
 
 
-class SessionScreen(SidePanelLayout, MessageFlow, Screen[None]):
+class SessionScreen(SidePanelLayout, QueueFlow, MessageFlow, Screen[None]):
     """One live SMTP session. The screen owns the session worker; widgets never do I/O."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -110,6 +111,7 @@ class SessionScreen(SidePanelLayout, MessageFlow, Screen[None]):
         view.explain = explain_entry
         composer = self.query_one(Composer)
         composer.target_key = self.target_label
+        self.setup_queue()
         self.set_interval(1.0, self._tick)
         self.connect_session()
         composer.focus()
@@ -182,6 +184,7 @@ class SessionScreen(SidePanelLayout, MessageFlow, Screen[None]):
                 # Some servers offer more after AUTH; the next EHLO is compared with this one.
                 self._remember_caps("after AUTH")
             self._refresh_state()
+            self.pump_queue()  # a reply may let queued lines go
 
     def _on_session_closed(self, reason: str) -> None:
         if self.is_mounted:
@@ -259,7 +262,8 @@ class SessionScreen(SidePanelLayout, MessageFlow, Screen[None]):
             self._caps_stage = stage
 
     async def _run(self, command: Command, *, force: bool = False,
-                   then_ehlo: bool = False) -> Reply | None:
+                   then_ehlo: bool = False,
+                   refused: Callable[[LocalProtocolError], None] | None = None) -> Reply | None:
         """Send one command the way a person would expect, handling the ones that need more."""
         session = self.session
         if session is None or not session.is_open:
@@ -281,12 +285,12 @@ class SessionScreen(SidePanelLayout, MessageFlow, Screen[None]):
             self._toast(str(exc), title=f"{exc.stage} failed", severity="error")
             return None
         except LocalProtocolError as exc:
-            self._local_refusal(exc)
+            (refused or self._local_refusal)(exc)
             return None
         finally:
             self._refresh_state()
         if isinstance(command, Data) and reply.code == 354:
-            self.open_data_editor()
+            self.data_mode_started(command, reply)
         return reply
 
     @on(Composer.Submitted)
@@ -332,7 +336,7 @@ class SessionScreen(SidePanelLayout, MessageFlow, Screen[None]):
         """EHLO, or LHLO on an LMTP session."""
         greeting = self.session.greeting_command() if self.session is not None \
             else Ehlo(self.options.helo_name)
-        self._spawn(self._run(greeting))
+        self.queue_command(greeting)
 
     def action_starttls(self) -> None:
         """STARTTLS and, when it worked, EHLO again: the usual pair, in one key."""
@@ -353,13 +357,13 @@ class SessionScreen(SidePanelLayout, MessageFlow, Screen[None]):
             await self._run(session.greeting_command())
 
     def action_rset(self) -> None:
-        self._spawn(self._run(Rset()))
+        self.queue_command(Rset())
 
     def action_noop(self) -> None:
-        self._spawn(self._run(Noop()))
+        self.queue_command(Noop())
 
     def action_quit_session(self) -> None:
-        self._spawn(self._run(Quit()))
+        self.queue_command(Quit())
 
     def action_auth_helper(self) -> None:
         try:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual import on
@@ -15,6 +15,7 @@ from textual.suggester import Suggester
 from textual.widget import Widget
 from textual.widgets import Input, Static
 
+from smtpscope.conversation.send_queue import dot_line_warning
 from smtpscope.protocol import (
     END_OF_DATA_VARIANTS,
     SYNTAX,
@@ -32,29 +33,17 @@ from smtpscope.tui.completion import (
     state_problem,
 )
 from smtpscope.tui.history_store import HistoryStore
-from smtpscope.tui.keys import OrderedInput
 from smtpscope.tui.widgets.composer_auth import AUTH_ASSIST_BINDING, ENCODE_HINT, AuthAssist
+from smtpscope.tui.widgets.queue_view import ComposerInput, raw_paste, render_queue, split_paste
 
 if TYPE_CHECKING:
-    from smtpscope.protocol import Capabilities, Command
+    from collections.abc import Callable
+
+    from smtpscope.conversation.send_queue import SendQueue
+    from smtpscope.protocol import Capabilities, Command, Connection
 
 # -- pure helpers (no widget state; tested directly) ------------------------------------------
 
-
-
-class ComposerInput(OrderedInput):
-    """The composer's line: Enter hands the line to the composer at once, in key order.
-
-    The line is taken (and the input cleared) inside the Enter key's own turn, so a key typed
-    right after Enter starts the next line instead of joining this one.
-    """
-
-    def __init__(self, composer: Composer, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self._composer = composer
-
-    async def action_submit(self) -> None:
-        self._composer.submit(self.value)
 
 
 class _CommandSuggester(Suggester):
@@ -65,7 +54,7 @@ class _CommandSuggester(Suggester):
         self._composer = composer
 
     async def get_suggestion(self, value: str) -> str | None:
-        if self._composer.raw or self._composer.in_auth:
+        if self._composer.raw or self._composer.in_auth or self._composer.data_mode:
             return None
         found = completions(value, self._composer.capabilities)
         return found[0] if found else None
@@ -75,6 +64,9 @@ class _CommandSuggester(Suggester):
 
 _IDLE_HINT = "type an SMTP command · Tab completes · ↑↓ history · Ctrl+R raw bytes"
 _RAW_HINT = "raw: exact bytes; add \\r\\n yourself · escapes \\r \\n \\t \\0 \\xNN \\\\"
+_DATA_HINT = ("DATA mode: every Enter sends the line as typed (empty lines too) · "
+              "'.' alone ends the message · Ctrl+N editor")
+_QUEUE_KEYS = "Ctrl+Z cancels the newest · Ctrl+Enter sends a blocked line anyway"
 _AUTH_HINT = ("AUTH exchange: type the base64 answer to the 334 challenge, or * to cancel · "
               + ENCODE_HINT)
 
@@ -89,6 +81,9 @@ class Composer(AuthAssist, Widget):
     Composer > Input { border: tall $primary 50%; }
     Composer > Input:focus { border: tall $primary; }
     Composer.-raw > Input { border: tall $warning; }
+    Composer.-data > Input { border: tall $success; }
+    Composer > #composer-queue { height: auto; max-height: 8; padding: 0 1; color: $warning; }
+    Composer > #composer-queue.-empty { display: none; }
     Composer > #composer-hint { height: auto; max-height: 3; padding: 0 1; color: $text-muted; }
     Composer.-warning > #composer-hint { color: $warning; text-style: bold; }
     Composer.-error > #composer-hint { color: $error; text-style: bold; }
@@ -100,6 +95,7 @@ class Composer(AuthAssist, Widget):
         Binding("tab", "complete", "Complete", show=False, id="composer.complete"),
         Binding("ctrl+r", "toggle_raw", "Raw bytes", id="composer.raw"),
         AUTH_ASSIST_BINDING,
+        Binding("ctrl+z", "cancel_queued", "Unqueue", show=False, id="composer.unqueue"),
         Binding("ctrl+enter,alt+enter", "send_anyway", "Send anyway", show=False,
                 id="composer.send_anyway"),
     ]
@@ -114,6 +110,18 @@ class Composer(AuthAssist, Widget):
     """Names the history file; empty keeps history in memory only."""
     raw: reactive[bool] = reactive(False, init=False)
     """Raw mode: the line is exact bytes with escapes, no CRLF added."""
+    data_mode: reactive[bool] = reactive(False, init=False)
+    """After a 354 (or DATA typed ahead): lines are message content, sent exactly as typed."""
+
+    @dataclass
+    class Queued(Message):
+        """Lines were added to (or taken from) the send queue: time to send what may go."""
+
+        composer: Composer
+
+        @property
+        def control(self) -> Composer:
+            return self.composer
 
     @dataclass
     class Submitted(Message):
@@ -150,8 +158,13 @@ class Composer(AuthAssist, Widget):
         self._draft = ""
         self._held: str | None = None  # line waiting for a second Enter after a warning
         self._cycle: list[str] = []  # Tab cycling candidates; current one is self._cycle[0]
+        # Set by the screen: lines then go to the send queue, checked against the state the
+        # engine will be in once everything ahead of them has gone.
+        self.queue: SendQueue | None = None
+        self.engine: Callable[[], Connection | None] = lambda: None
 
     def compose(self) -> ComposeResult:
+        yield Static("", id="composer-queue", classes="-empty")
         yield ComposerInput(self, placeholder="EHLO client.example",
                             suggester=_CommandSuggester(self), id="composer-input",
                             select_on_focus=False)
@@ -218,6 +231,9 @@ class Composer(AuthAssist, Widget):
                 self._show(f"raw: {exc}", "error")
                 return
             self._show(f"{_RAW_HINT} · {size} bytes", "")
+        elif self.data_mode:
+            warning = dot_line_warning(value)
+            self._show(f"⚠ {warning}" if warning else _DATA_HINT, "warning" if warning else "")
         elif self.in_auth:
             self._show(_AUTH_HINT)
         elif not value.strip():
@@ -243,22 +259,42 @@ class Composer(AuthAssist, Widget):
     # -- sending -----------------------------------------------------------------------------
 
     def action_send_anyway(self) -> None:
-        """Send the current line even though it draws a warning (off-script)."""
+        """Send the current line even though it draws a warning (off-script); with an empty
+        line, send the blocked head of the queue anyway."""
+        if not self.input.value and self.queue is not None:
+            if self.queue.force_head() is not None:
+                self._queued()
+            return
         self.submit(self.input.value, force=True)
 
+    def _queued_state(self) -> State | None:
+        """The state the next line will meet: after everything in flight and queued."""
+        conn = self.engine()
+        if self.queue is None or conn is None:
+            return self.state
+        return self.queue.projected_state(conn)
+
+    def _expects_content(self) -> bool:
+        conn = self.engine()
+        return self.queue is not None and conn is not None and self.queue.expects_content(conn)
+
     def submit(self, text: str, *, force: bool = False) -> bool:
-        """Interpret ``text`` as if typed and Enter pressed; True when something was posted."""
+        """Interpret ``text`` as if typed and Enter pressed; True when something was taken."""
+        if not self.raw and self._expects_content():
+            return self._submit_content(text)
         if self.raw:
             return self._submit_raw(text)
         if not text.strip():
             return False
         held = self._held is not None and self._held == text
+        state = self._queued_state()
+        in_auth = self.in_auth or state is State.AUTH
         try:
             # During AUTH the line is a SASL answer: base64, or "*" to cancel.
-            parsed = parse_command(text, state=State.AUTH if self.in_auth else None)
+            parsed = parse_command(text, state=State.AUTH if in_auth else None)
         except CommandSyntaxError as exc:
             form = f" · right form: {exc.hint}" if exc.hint else ""
-            if not self.in_auth:
+            if not in_auth:
                 self._held = None
                 self._show(f"✗ {exc.message}{form}", "error")
                 return False
@@ -269,18 +305,16 @@ class Composer(AuthAssist, Widget):
                            "warning")
                 return False
             raw = Raw(text.strip().encode("utf-8") + b"\r\n", note=exc.message)
-            self.post_message(self.Submitted(self, raw, text, True))
-            self._sent(text, remember=False)
+            self._take(raw, text, True, (), remember=False)
             return True
-        if self.in_auth:
+        if in_auth:
             if not (force or held) and self.blob_warning(text):
                 return False
-            self.post_message(self.Submitted(self, parsed.command, text, False, parsed.notes))
-            self._sent(text, remember=False)
+            self._take(parsed.command, text, False, parsed.notes, remember=False)
             return True
         command = parsed.command
         problems = [*advertisement_problems(command, self.capabilities)]
-        if (problem := state_problem(command, self.state)) is not None:
+        if (problem := state_problem(command, state)) is not None:
             problems.append(problem)
         if (problem := line_length_problem(command)) is not None:
             problems.append(problem)
@@ -290,8 +324,27 @@ class Composer(AuthAssist, Widget):
             self._show(f"⚠ {'; '.join(problems)} — Enter again to send anyway (off-script)",
                        "warning")
             return False
-        self.post_message(self.Submitted(self, command, text, bool(problems), parsed.notes))
-        self._sent(text)
+        self._take(command, text, bool(problems), parsed.notes)
+        return True
+
+    def _take(self, command: Command, text: str, off_script: bool, notes: tuple[str, ...],
+              *, remember: bool = True) -> None:
+        if self.queue is not None:
+            self.queue.add_command(command, text, force=off_script)
+            self._queued()
+        else:
+            self.post_message(self.Submitted(self, command, text, off_script, notes))
+        self._sent(text, remember=remember)
+
+    def _submit_content(self, text: str) -> bool:
+        """A message line in data mode: taken exactly as typed, empty lines included."""
+        assert self.queue is not None
+        self.queue.add_content(text)
+        self._sent(text, remember=False)
+        warning = dot_line_warning(text)
+        if warning is not None:
+            self._show(f"⚠ {warning}", "warning")
+        self._queued()
         return True
 
     def _submit_raw(self, text: str) -> bool:
@@ -302,7 +355,11 @@ class Composer(AuthAssist, Widget):
             return False
         if not data:
             return False
-        self.post_message(self.RawSubmitted(self, data, f"raw: {text}"))
+        if self.queue is not None:
+            self.queue.add_raw(data, f"raw: {text}")
+            self._queued()
+        else:
+            self.post_message(self.RawSubmitted(self, data, f"raw: {text}"))
         self._sent(text, remember=not self.in_auth)
         return True
 
@@ -315,6 +372,69 @@ class Composer(AuthAssist, Widget):
         self._draft = ""
         self._cycle = []
         self.input.value = ""
+        self._update_hint()
+
+    # -- paste and the queue -----------------------------------------------------------------
+
+    def paste(self, text: str) -> None:
+        """Several pasted lines: each one a command (or a message line after DATA), in order.
+
+        Commands that would draw a warning are queued all the same (the engine blocks them when
+        they come up, visibly); a last line without a line break stays in the input to finish.
+        """
+        if self.raw:
+            # Raw mode is exact bytes: the line breaks become visible escapes, sent with Enter.
+            self.input.insert_text_at_cursor(raw_paste(text))
+            return
+        lines, tail = split_paste(text)
+        lines[0] = self.input.value + lines[0]
+        for line in lines:
+            if self._expects_content() or self.queue is None:
+                self.submit(line, force=True)
+                continue
+            if not line.strip():
+                continue
+            try:
+                parsed = parse_command(line, state=self._queued_state()
+                                       if self._queued_state() is State.AUTH else None)
+            except CommandSyntaxError as exc:
+                self.queue.add_command(Raw(line.encode("utf-8") + b"\r\n", note=exc.message),
+                                       line, force=True)
+                continue
+            self.queue.add_command(parsed.command, line)
+            self._history.add(line)
+        self._sent("", remember=False)
+        self._set_value(tail)
+        self._queued()
+
+    def action_cancel_queued(self) -> None:
+        """Take the newest queued line back; it returns to the input when that is empty."""
+        item = self.queue.cancel() if self.queue is not None else None
+        if item is None:
+            self.app.bell()
+            return
+        if not self.input.value:
+            self._set_value(item.text)
+        self._queued()
+
+    def _queued(self) -> None:
+        self.sync_queue()
+        self.post_message(self.Queued(self))
+
+    def sync_queue(self) -> None:
+        """Show what waits in the queue, and data mode when lines are message content."""
+        if not self.is_mounted:
+            return
+        self.data_mode = self._expects_content()
+        view = self.query_one("#composer-queue", Static)
+        items = list(self.queue) if self.queue is not None else []
+        view.set_class(not items, "-empty")
+        if not items:
+            return
+        view.update(render_queue(items, _QUEUE_KEYS))
+
+    def watch_data_mode(self, on: bool) -> None:
+        self.set_class(on, "-data")
         self._update_hint()
 
     # -- raw mode and end-of-data variants ---------------------------------------------------
@@ -338,7 +458,7 @@ class Composer(AuthAssist, Widget):
 
     def action_complete(self) -> None:
         """Tab: take the first completion; Tab again cycles through the others."""
-        if self.raw or self.in_auth:
+        if self.raw or self.in_auth or self.data_mode:
             return  # Tab stays in the composer: leaving it mid-line loses the user's place
         value = self.input.value
         if len(self._cycle) > 1 and value == self._cycle[0]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
@@ -107,6 +108,8 @@ class DataEditor(ModalScreen["DataEditor.Result | None"]):
                               to_addrs=list(to_addrs) or ["recipient@example.test"],
                               subject=subject, body=body)
         self._initial = text
+        #: The text as it was when the editor closed (sent or cancelled), for the next time.
+        self.draft: str = text
         self._timer: Timer | None = None
 
     def _has(self, keyword: str) -> bool:
@@ -224,13 +227,17 @@ class DataEditor(ModalScreen["DataEditor.Result | None"]):
             self.app.bell()
             return
         sender, recipients = "", []
-        if not self.verbatim:
+        # Verbatim text is sent as is, but its From/To/Cc/Bcc still name the envelope (text
+        # without readable headers names none).
+        with contextlib.suppress(DraftError):
             sender, recipients = envelope(parse_draft(self.text))
+        self.draft = self.text
         self.dismiss(self.Result(encoded.content, self.verbatim, self.use_bdat,
                                  eightbit=encoded.eightbit, smtputf8=encoded.smtputf8,
                                  sender=sender, recipients=tuple(recipients)))
 
     @on(Button.Pressed, "#data-cancel")
     def action_cancel(self) -> None:
-        """Close without sending."""
+        """Close without sending; the text is kept as a draft for Ctrl+N."""
+        self.draft = self.text
         self.dismiss(None)

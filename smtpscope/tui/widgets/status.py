@@ -42,9 +42,9 @@ class StatusBar(Static):
         if self.tls == "plain":
             text.append("no TLS", style="dim")
         else:
-            text.append(self.tls, style="green" if self.tls_ok else "bold yellow")
+            text.append(visible(self.tls), style="green" if self.tls_ok else "bold yellow")
         text.append("  │ ", style="dim")
-        text.append(self.state)
+        text.append(visible(self.state))
         if self.started is not None:
             elapsed = max(0.0, (self.now or time.monotonic()) - self.started)
             minutes, seconds = divmod(int(elapsed), 60)

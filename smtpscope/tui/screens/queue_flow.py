@@ -1,0 +1,131 @@
+"""The typed-ahead part of the session screen: the send queue the composer feeds, pumped as the
+engine allows, and telnet-style data mode after a hand-typed DATA."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from smtpscope.conversation.send_queue import LineKind, QueuedLine, SendQueue, dot_line_warning
+from smtpscope.protocol import (
+    Data,
+    Ehlo,
+    Helo,
+    LocalProtocolError,
+    MailFrom,
+    Quit,
+    RcptTo,
+    Reply,
+    Rset,
+    State,
+)
+from smtpscope.session import SessionError
+from smtpscope.tui.widgets.composer import Composer
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Coroutine
+
+    from smtpscope.protocol import Command
+    from smtpscope.session import Session
+
+DATA_MODE_NOTE = ("354: data mode. Type the message (headers, an empty line, the body); each "
+                  "Enter sends one line as typed; '.' alone ends it. Ctrl+N opens the editor "
+                  "with this envelope instead.")
+
+
+class QueueFlow:
+    """Mixed into SessionScreen: every typed or pasted line goes through one send queue."""
+
+    session: Session | None
+
+    if TYPE_CHECKING:  # provided by the screen (see MessageFlow for why only for checkers)
+        app: Any
+
+        async def _run(self, command: Command, *, force: bool = False, then_ehlo: bool = False,
+                       refused: Callable[[LocalProtocolError], None] | None = None
+                       ) -> Reply | None: ...
+        async def _raw(self, data: bytes, label: str) -> None: ...
+        def _spawn(self, work: Coroutine[Any, Any, Any]) -> None: ...
+        def query_one(self, *args: Any, **kwargs: Any) -> Any: ...
+        def _toast(self, message: str, **options: Any) -> None: ...
+
+    def setup_queue(self) -> None:
+        """Give the composer the queue (and a view of the engine to check lines against)."""
+        self.send_queue = SendQueue()
+        #: The envelope the server accepted in this transaction: (sender, recipients).
+        self.envelope_sent: tuple[str, list[str]] | None = None
+        self._quit_sent = False
+        composer = self.query_one(Composer)
+        composer.queue = self.send_queue
+        composer.engine = lambda: self.session.conn if self.session is not None else None
+
+    def on_composer_queued(self, message: Composer.Queued) -> None:
+        # By name, not @on: a plain mixin's decorated handlers are not collected by Textual.
+        self.pump_queue()
+
+    def queue_command(self, command: Command) -> None:
+        """A command from a key (F2, F6, F7, F8): in line behind whatever was typed before it."""
+        text = command.to_bytes().decode("utf-8", "replace").rstrip("\r\n")
+        self.send_queue.add_command(command, text)
+        self.pump_queue()
+
+    def pump_queue(self) -> None:
+        """Send every queued line the engine allows now; called on each reply and each line."""
+        queue = getattr(self, "send_queue", None)
+        if queue is None:
+            return
+        session = self.session
+        if (session is not None and session.is_open
+                and session.conn.state not in (State.TLS_PENDING, State.CLOSED)):
+            for item in queue.take_ready(session.conn):
+                self._spawn(self._send_queued(item))
+        for composer in self.query(Composer):  # type: ignore[attr-defined]
+            composer.sync_queue()
+
+    async def _send_queued(self, item: QueuedLine) -> None:
+        queue, session = self.send_queue, self.session
+        # The engine gets it in this same step (no await in between), so the order holds.
+        if not queue.started(item):
+            return  # a line before it was refused: it waits behind that one
+        if session is None:
+            queue.block(item, "not connected: press F5 to reconnect")
+            return
+
+        def refused(exc: LocalProtocolError) -> None:
+            queue.block(item, str(exc))
+            session.transcript.note(f"Held in the queue: {exc}", kind="warning")
+
+        try:
+            if item.kind is LineKind.COMMAND:
+                assert item.command is not None
+                self._quit_sent |= isinstance(item.command, Quit)
+                reply = await self._run(item.command, force=item.force, refused=refused)
+                self._track_envelope(item.command, reply)
+            elif item.kind is LineKind.RAW:
+                await self._raw(item.data, item.text)
+            else:
+                warning = dot_line_warning(item.text)
+                if warning is not None:
+                    session.transcript.note(warning, kind="warning")
+                await session.send_data_line(item.data, last=item.kind is LineKind.END)
+        except SessionError as exc:
+            if not (self._quit_sent and session.closed_reason is not None):
+                self._toast(str(exc), title=f"{exc.stage} failed", severity="error")
+        finally:
+            self.pump_queue()
+
+    def _track_envelope(self, command: Command, reply: Reply | None) -> None:
+        if reply is None:
+            return
+        if isinstance(command, MailFrom):
+            self.envelope_sent = (command.address, []) if reply.code == 250 else None
+        elif isinstance(command, RcptTo) and reply.code in (250, 251):
+            if self.envelope_sent is not None:
+                self.envelope_sent[1].append(command.address)
+        elif isinstance(command, Rset | Ehlo | Helo) and reply.code == 250:
+            self.envelope_sent = None
+
+    def data_mode_started(self, command: Data, reply: Reply) -> None:
+        """A 354 to a hand-typed DATA: the composer takes the message line by line."""
+        if self.session is not None:
+            self.session.transcript.note(DATA_MODE_NOTE)
+        self.pump_queue()

@@ -1,0 +1,69 @@
+"""The composer's typed-ahead parts: its input line, how a paste splits, how the queue looks."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from rich.text import Text
+from textual import events
+
+from smtpscope.sanitize import visible
+from smtpscope.tui.keys import OrderedInput
+
+if TYPE_CHECKING:
+    from smtpscope.conversation.send_queue import QueuedLine
+    from smtpscope.tui.widgets.composer import Composer
+
+# The head is what goes next (or what blocks the rest): show the queue from there.
+SHOWN = 6
+
+
+class ComposerInput(OrderedInput):
+    """The composer's line: Enter hands the line to the composer at once, in key order.
+
+    The line is taken (and the input cleared) inside the Enter key's own turn, so a key typed
+    right after Enter starts the next line instead of joining this one. A paste of several
+    lines goes to the composer whole, to become one line each.
+    """
+
+    def __init__(self, composer: Composer, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._composer = composer
+
+    async def action_submit(self) -> None:
+        self._composer.submit(self.value)
+
+    def _on_paste(self, event: events.Paste) -> None:
+        if "\n" in event.text or "\r" in event.text:
+            event.stop()
+            event.prevent_default()  # Input would keep only the first line
+            self._composer.paste(event.text)
+
+
+def split_paste(text: str) -> tuple[list[str], str]:
+    """The complete lines of a paste (any line ending) and what follows the last break."""
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    tail = lines.pop()
+    return lines, tail
+
+
+def raw_paste(text: str) -> str:
+    """A paste in raw mode: its line breaks as visible ``\\r\\n`` escapes, one send."""
+    return text.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "\\r\\n")
+
+
+def render_queue(items: Sequence[QueuedLine], keys: str) -> Text:
+    """The queue above the composer: ⏳ waiting, ⛔ blocked with the reason."""
+    text = Text(f"queued ({len(items)}) · {keys}")
+    for item in items[:SHOWN]:
+        shown = visible(item.text) if item.text else "(empty line)"
+        text.append("\n")
+        if item.blocked is None:
+            text.append(f"  ⏳ {shown}")
+        else:
+            text.append(f"  ⛔ {shown}", style="bold")
+            text.append(f" — {item.blocked}")
+    if len(items) > SHOWN:
+        text.append(f"\n  … {len(items) - SHOWN} more")
+    return text

@@ -1,0 +1,121 @@
+"""The message editor after a typed DATA, drafts that survive, verbatim envelopes and SIZE=."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+from textual.widgets import Checkbox, TextArea
+
+from smtpscope.tui.widgets.composer import Composer
+from smtpscope.tui.widgets.data_editor import DataEditor
+from tests.tui.test_key_order import SIZE, app_for, burst, greeted, replies, until
+from tests.tui.wire_server import WireServer
+
+
+@pytest.fixture
+async def wire() -> AsyncIterator[WireServer]:
+    server = await WireServer().start()
+    try:
+        yield server
+    finally:
+        await server.stop()
+
+
+async def ehlo(pilot) -> None:
+    await greeted(pilot)
+    await pilot.press("f2")
+    await until(pilot, lambda: len(replies(pilot.app)) == 2)
+
+
+async def open_editor(pilot) -> DataEditor:
+    app = pilot.app
+    await pilot.press("ctrl+n")
+    await until(pilot, lambda: isinstance(app.screen, DataEditor)
+                and bool(app.screen.query("#data-text")))
+    return app.screen
+
+
+def area(editor: DataEditor) -> TextArea:
+    return editor.query_one("#data-text", TextArea)
+
+
+async def test_ctrl_n_in_data_mode_prefills_the_envelope_actually_sent(wire: WireServer) -> None:
+    app = app_for(wire)
+    async with app.run_test(size=SIZE) as pilot:
+        await ehlo(pilot)
+        burst(app, *"MAIL FROM:<ann@x.test>", "enter", *"RCPT TO:<bob@x.test>", "enter",
+              *"RCPT TO:<nobody@x.test>", "enter", *"RCPT TO:<cy@x.test>", "enter",
+              *"DATA", "enter")
+        await until(pilot, lambda: app.screen.query_one(Composer).data_mode
+                    and 354 in replies(app))
+        editor = await open_editor(pilot)
+        assert editor.after_354
+        text = editor.text
+        assert "From: ann@x.test" in text and "To: bob@x.test, cy@x.test" in text
+        assert "nobody" not in text and "example.test" not in text
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: replies(app)[-1] == 250 and len(wire.messages) == 1)
+        assert b"To: bob@x.test, cy@x.test" in wire.messages[0]
+
+
+async def test_escape_keeps_the_draft_and_ctrl_n_brings_it_back(wire: WireServer) -> None:
+    app = app_for(wire)
+    async with app.run_test(size=SIZE) as pilot:
+        await ehlo(pilot)
+        editor = await open_editor(pilot)
+        area(editor).load_text("From: ann@x.test\nTo: bob@x.test\nSubject: keep me\n\nwork\n")
+        await pilot.press("escape")
+        await until(pilot, lambda: not isinstance(app.screen, DataEditor))
+        editor = await open_editor(pilot)
+        assert editor.text == "From: ann@x.test\nTo: bob@x.test\nSubject: keep me\n\nwork\n"
+
+
+async def test_a_refused_transaction_keeps_the_draft(wire: WireServer) -> None:
+    app = app_for(wire)
+    async with app.run_test(size=SIZE) as pilot:
+        await ehlo(pilot)
+        editor = await open_editor(pilot)
+        draft = "From: ann@x.test\nTo: nobody@x.test\nSubject: refused\n\nstill here\n"
+        area(editor).load_text(draft)
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: 550 in replies(app))
+        await until(pilot, lambda: wire.commands()[-1] == "RSET")
+        editor = await open_editor(pilot)
+        assert editor.text == draft
+        # Delivered, the draft is done with: the next Ctrl+N starts afresh.
+        area(editor).load_text(draft.replace("nobody@", "bob@"))
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: len(wire.messages) == 1)
+        await until(pilot, lambda: replies(app)[-1] == 250)
+        editor = await open_editor(pilot)
+        assert "still here" not in editor.text
+
+
+async def test_verbatim_reads_recipients_and_size_is_declared(wire: WireServer) -> None:
+    app = app_for(wire)
+    async with app.run_test(size=SIZE) as pilot:
+        await ehlo(pilot)
+        editor = await open_editor(pilot)
+        # Verbatim is exact bytes: the line ends and the terminator are the typist's job.
+        text = "From: ann@x.test\r\nTo: bob@x.test\r\nCc: cy@x.test\r\n\r\nexact\r\n.\r\n"
+        area(editor).load_text(text)
+        editor.query_one("#data-verbatim", Checkbox).value = True
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: len(wire.messages) == 1)
+        assert wire.commands()[1:4] == [f"MAIL FROM:<ann@x.test> SIZE={len(text.encode())}",
+                                        "RCPT TO:<bob@x.test>", "RCPT TO:<cy@x.test>"]
+        assert wire.messages == [text.encode()[:-3]]
+
+
+async def test_no_size_parameter_when_size_is_not_advertised(wire: WireServer) -> None:
+    wire.size = None
+    app = app_for(wire)
+    async with app.run_test(size=SIZE) as pilot:
+        await ehlo(pilot)
+        editor = await open_editor(pilot)
+        area(editor).load_text("From: ann@x.test\nTo: bob@x.test\nSubject: s\n\nbody\n")
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: len(wire.messages) == 1)
+        assert wire.commands()[1] == "MAIL FROM:<ann@x.test>"

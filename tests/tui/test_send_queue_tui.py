@@ -1,0 +1,207 @@
+"""Type-ahead, paste and telnet-style DATA in the TUI, checked byte for byte on the wire."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+from textual import events
+
+from smtpscope.tui.widgets.composer import Composer
+from smtpscope.tui.widgets.data_editor import DataEditor
+from tests.tui.test_key_order import SIZE, app_for, burst, greeted, replies, until
+from tests.tui.wire_server import WireServer
+
+
+@pytest.fixture
+async def wire() -> AsyncIterator[WireServer]:
+    server = await WireServer().start()
+    try:
+        yield server
+    finally:
+        await server.stop()
+
+
+def paste(app, text: str) -> None:
+    """A bracketed paste, as the terminal delivers it."""
+    driver = app._driver
+    event = events.Paste(text)
+    event.set_sender(app)
+    driver.send_message(event)
+
+
+def composer(app) -> Composer:
+    return app.screen.query_one(Composer)
+
+
+def errors(app) -> list[str]:
+    return [n.message for n in app._notifications if n.severity == "error"]
+
+
+async def ehlo(pilot) -> None:
+    await greeted(pilot)
+    await pilot.press("f2")
+    await until(pilot, lambda: len(replies(pilot.app)) == 2)
+
+
+async def test_mail_then_rcpt_in_one_press_both_reach_the_wire(wire: WireServer) -> None:
+    app = app_for(wire)
+    async with app.run_test(size=SIZE) as pilot:
+        await ehlo(pilot)
+        await pilot.press(*"MAIL FROM:<a@x.test>", "enter", *"RCPT TO:<b@x.test>", "enter")
+        await until(pilot, lambda: len(replies(app)) == 4)
+        burst(app, *"RSET", "enter", *"MAIL FROM:<c@x.test>", "enter",
+              *"RCPT TO:<d@x.test>", "enter", *"NOOP", "enter")
+        await until(pilot, lambda: len(replies(app)) == 8)
+        assert wire.commands()[1:] == [
+            "MAIL FROM:<a@x.test>", "RCPT TO:<b@x.test>",
+            "RSET", "MAIL FROM:<c@x.test>", "RCPT TO:<d@x.test>", "NOOP"]
+        assert replies(app)[2:] == [250] * 6
+        assert composer(app).input.value == "" and len(composer(app).queue or ()) == 0
+
+
+async def test_lines_typed_ahead_of_a_slow_server_are_shown_queued_then_sent(
+        wire: WireServer) -> None:
+    wire.pipelining, wire.delay = False, 0.3
+    app = app_for(wire)
+    async with app.run_test(size=SIZE) as pilot:
+        await ehlo(pilot)
+        burst(app, *"NOOP", "enter", *"RSET", "enter", *"NOOP", "enter")
+        await until(pilot, lambda: "queued (2)" in str(
+            composer(app).query_one("#composer-queue").render()))
+        await until(pilot, lambda: len(replies(app)) == 5, timeout=8)
+        assert wire.commands()[1:] == ["NOOP", "RSET", "NOOP"]
+        assert composer(app).query_one("#composer-queue").has_class("-empty")
+
+
+async def test_ctrl_z_takes_a_queued_line_back_into_the_composer(wire: WireServer) -> None:
+    wire.pipelining, wire.delay = False, 0.4
+    app = app_for(wire)
+    async with app.run_test(size=SIZE) as pilot:
+        await ehlo(pilot)
+        burst(app, *"NOOP", "enter", *"RSET", "enter", "ctrl+z")
+        await until(pilot, lambda: composer(app).input.value == "RSET")
+        await until(pilot, lambda: len(replies(app)) == 3)
+        await pilot.pause(0.6)
+        assert wire.commands()[1:] == ["NOOP"]
+
+
+async def test_bracketed_paste_of_a_whole_transaction(wire: WireServer) -> None:
+    app = app_for(wire)
+    async with app.run_test(size=SIZE) as pilot:
+        await ehlo(pilot)
+        paste(app, "MAIL FROM:<a@x.test>\nRCPT TO:<b@x.test>\nDATA\nSubject: pasted\n\n"
+                   "body line\n..dot-stuffed by hand\n.\nQUIT\n")
+        await until(pilot, lambda: 221 in replies(app))
+        assert wire.messages == [b"Subject: pasted\r\n\r\nbody line\r\n..dot-stuffed by hand\r\n"]
+        assert replies(app)[2:] == [250, 250, 354, 250, 221]
+        await pilot.pause(0.3)
+        assert errors(app) == []
+
+
+async def test_paste_keeps_an_unfinished_last_line_in_the_composer(wire: WireServer) -> None:
+    app = app_for(wire)
+    async with app.run_test(size=SIZE) as pilot:
+        await ehlo(pilot)
+        paste(app, "NOOP\r\nRSET\r\nNOO")
+        await until(pilot, lambda: len(replies(app)) == 4)
+        assert wire.commands()[1:] == ["NOOP", "RSET"]
+        assert composer(app).input.value == "NOO"
+
+
+async def test_hand_typed_message_in_data_mode(wire: WireServer) -> None:
+    app = app_for(wire)
+    async with app.run_test(size=SIZE) as pilot:
+        await ehlo(pilot)
+        burst(app, *"MAIL FROM:<a@x.test>", "enter", *"RCPT TO:<b@x.test>", "enter",
+              *"DATA", "enter")
+        await until(pilot, lambda: composer(app).data_mode and 354 in replies(app))
+        assert not isinstance(app.screen, DataEditor)  # only when asked
+        # Headers, the empty line, a body with a line that only looks like a command, a
+        # dot line (warned, sent as typed), the end, then QUIT: all at paste speed.
+        burst(app, *"Subject: typed", "enter", "enter", *"rcpt to:<not a command>", "enter",
+              *".x", "enter", ".", "enter", *"QUIT", "enter")
+        await until(pilot, lambda: 221 in replies(app))
+        assert wire.messages == [b"Subject: typed\r\n\r\nrcpt to:<not a command>\r\n.x\r\n"]
+        screen = app.screen
+        text = "\n".join(e.text for e in screen.session.transcript)
+        assert "drops the first dot" in text
+        assert not any(e.off_script for e in screen.session.transcript
+                       if e.direction == "client")
+        await pilot.pause(0.3)
+        assert errors(app) == []
+
+
+async def test_lines_after_a_refused_data_are_held_not_sent_as_commands(
+        wire: WireServer) -> None:
+    wire.data_reply = "554 5.5.1 no valid recipients"
+    app = app_for(wire)
+    async with app.run_test(size=SIZE) as pilot:
+        await ehlo(pilot)
+        paste(app, "MAIL FROM:<a@x.test>\nRCPT TO:<nobody@x.test>\nDATA\nSubject: x\n.\n")
+        await until(pilot, lambda: 554 in replies(app))
+        await pilot.pause(0.3)
+        assert wire.commands()[1:] == ["MAIL FROM:<a@x.test>", "RCPT TO:<nobody@x.test>",
+                                       "DATA"]
+        queue = composer(app).queue
+        assert queue is not None and [i.text for i in queue] == ["Subject: x", "."]
+        assert all(i.blocked for i in queue)
+        assert "⛔" in str(composer(app).query_one("#composer-queue").render())
+
+
+async def test_a_refused_line_is_held_visibly_and_ctrl_enter_sends_it_anyway(
+        wire: WireServer) -> None:
+    app = app_for(wire)
+    async with app.run_test(size=SIZE) as pilot:
+        await ehlo(pilot)
+        paste(app, "RCPT TO:<b@x.test>\nNOOP\n")  # RCPT before MAIL: the engine refuses it
+        queue = composer(app).queue
+        assert queue is not None
+        await until(pilot, lambda: queue.head is not None and queue.head.blocked is not None)
+        assert "MAIL" in (queue.head.blocked or "")
+        assert [i.text for i in queue] == ["RCPT TO:<b@x.test>", "NOOP"]
+        assert wire.commands()[1:] == []
+        await pilot.press("ctrl+enter")
+        await until(pilot, lambda: len(replies(app)) == 4)
+        assert wire.commands()[1:] == ["RCPT TO:<b@x.test>", "NOOP"]
+        sent = [e for e in app.screen.session.transcript if e.direction == "client"]
+        assert sent[-2].off_script and not sent[-1].off_script
+
+
+async def test_ctrl_z_cancels_a_blocked_line(wire: WireServer) -> None:
+    app = app_for(wire)
+    async with app.run_test(size=SIZE) as pilot:
+        await ehlo(pilot)
+        paste(app, "RCPT TO:<b@x.test>\n")
+        queue = composer(app).queue
+        await until(pilot, lambda: queue.head is not None and queue.head.blocked is not None)
+        await pilot.press("ctrl+z")
+        await until(pilot, lambda: len(queue) == 0)
+        assert composer(app).input.value == "RCPT TO:<b@x.test>"
+        assert wire.commands()[1:] == []
+
+
+async def test_raw_mode_paste_keeps_the_line_breaks_visible_for_one_send(
+        wire: WireServer) -> None:
+    app = app_for(wire)
+    async with app.run_test(size=SIZE) as pilot:
+        await ehlo(pilot)
+        await pilot.press("ctrl+r")
+        paste(app, "NOOP\nRSET\n")
+        await until(pilot, lambda: composer(app).input.value == "NOOP\\r\\nRSET\\r\\n")
+        await pilot.press("enter")
+        await until(pilot, lambda: len(replies(app)) == 4)
+        assert bytes(wire.received).endswith(b"NOOP\r\nRSET\r\n")
+
+
+async def test_function_keys_queue_behind_typed_lines(wire: WireServer) -> None:
+    wire.pipelining, wire.delay = False, 0.2
+    app = app_for(wire)
+    async with app.run_test(size=SIZE) as pilot:
+        await greeted(pilot)
+        burst(app, "f2", *"NOOP", "enter", "f6", "f7", *"RSET", "enter", "f8")
+        await until(pilot, lambda: 221 in replies(app), timeout=10)
+        assert wire.commands()[1:] == ["NOOP", "RSET", "NOOP", "RSET", "QUIT"]
+        assert wire.commands()[0].startswith("EHLO ")
+        await pilot.pause(0.3)
+        assert errors(app) == []

@@ -1,0 +1,130 @@
+"""The real app in a real terminal (tmux) against Postfix: pasted and hand-typed mail delivered.
+
+This is the telnet test: what a person pastes or types reaches the server in order and the
+message lands in the Maildir exactly as typed (Postfix only adds its trace headers on top).
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.peer
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class Terminal:
+    """One tmux session on a private server socket, 120x40, running a command."""
+
+    def __init__(self, command: list[str], env: dict[str, str]) -> None:
+        self.socket = f"smtpscope-test-{uuid.uuid4().hex[:8]}"
+        self.name = "app"
+        line = " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items())
+        # Keep the pane open after the app ends, so its last screen can still be read.
+        shell = f"env {line} {shlex.join(command)}; sleep 30"
+        self.tmux("new-session", "-d", "-s", self.name, "-x", "120", "-y", "40", shell)
+
+    def tmux(self, *args: str) -> str:
+        done = subprocess.run(["tmux", "-L", self.socket, *args], capture_output=True,
+                              text=True, timeout=10, check=True)
+        return done.stdout
+
+    def keys(self, *keys: str) -> None:
+        """Everything in one send-keys call: no pause between the keys."""
+        self.tmux("send-keys", "-t", self.name, *keys)
+
+    def paste(self, text: str) -> None:
+        """A bracketed paste, as a terminal emulator does it."""
+        self.tmux("set-buffer", "-b", "paste", text)
+        self.tmux("paste-buffer", "-p", "-d", "-b", "paste", "-t", self.name)
+
+    def screen(self) -> str:
+        return self.tmux("capture-pane", "-p", "-t", self.name)
+
+    def wait_for(self, text: str, timeout: float = 15.0, count: int = 1) -> str:
+        deadline = time.monotonic() + timeout
+        while True:
+            shown = self.screen()
+            if shown.count(text) >= count:
+                return shown
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{text!r} (x{count}) never appeared; screen:\n{shown}")
+            time.sleep(0.1)
+
+    def close(self) -> None:
+        subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True,
+                       timeout=10, check=False)
+
+
+@pytest.fixture
+def terminal(mta, tmp_path: Path) -> Iterator[Terminal]:
+    if shutil.which("tmux") is None:
+        pytest.skip("tmux is not installed")
+    env = {"SMTPSCOPE_HOME": str(tmp_path / "home"), "PYTHONPATH": os.pathsep.join(
+        p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p), "TERM": "xterm-256color"}
+    term = Terminal([sys.executable, "-m", "smtpscope", f"smtp://{mta.host}:{mta.smtp}"], env)
+    try:
+        yield term
+    finally:
+        term.close()
+
+
+def message_lines(token: str, to: str, subject: str) -> list[str]:
+    """A complete message, so Postfix has no header to add inside it."""
+    return ["From: Tester <tester@client.test>", f"To: {to}", f"Subject: {subject} {token}",
+            "Date: Mon, 30 Nov 2026 12:00:00 +0000", f"Message-ID: <{token}@client.test>",
+            "", "Hello over a real terminal.", "..a line that starts with a dot",
+            "", "Last line.", "."]
+
+
+def stored(lines: list[str]) -> bytes:
+    """What the Maildir holds for typed ``lines``: LF line ends, one leading dot removed."""
+    body = lines[:-1]  # the "." terminator is not part of the message
+    return "".join((line[1:] if line.startswith(".") else line) + "\n"
+                   for line in body).encode()
+
+
+def test_pasted_envelope_and_hand_typed_message_reach_the_maildir(mta, terminal) -> None:
+    to = mta.address("alice")
+    term = terminal
+    term.wait_for("S: 220")
+    term.keys("EHLO tmux.test", "Enter")
+    term.wait_for("250 CHUNKING")
+    # 1. A pasted MAIL/RCPT/DATA block, then the message typed by hand, all without pauses.
+    token1 = f"tmux-typed-{uuid.uuid4().hex[:8]}"
+    term.paste(f"MAIL FROM:<tester@client.test>\nRCPT TO:<{to}>\nDATA\n")
+    typed = message_lines(token1, to, "typed")
+    keys: list[str] = []
+    for line in typed:
+        keys += ([line] if line else []) + ["Enter"]
+    term.keys(*keys)
+    first = mta.read_delivered("alice", wait=15, match=token1.encode())
+    # 2. The whole transaction pasted in one go, message included.
+    token2 = f"tmux-pasted-{uuid.uuid4().hex[:8]}"
+    pasted = message_lines(token2, to, "pasted")
+    term.paste(f"MAIL FROM:<tester@client.test>\nRCPT TO:<{to}>\nDATA\n"
+               + "\n".join(pasted) + "\n")
+    second = mta.read_delivered("alice", wait=15, match=token2.encode())
+    term.keys("QUIT", "Enter")
+    shown = term.wait_for("Connection closed")
+    assert "failed" not in shown and "Traceback" not in shown
+
+    for delivered, lines in ((first, typed), (second, pasted)):
+        assert len(delivered) == 1, f"not delivered:\n{term.screen()}\n{mta.log_tail()}"
+        data = delivered[0]
+        expected = stored(lines)
+        assert data.endswith(expected), (data, expected)
+        # Above our bytes only Postfix's trace headers.
+        added = data[: -len(expected)].decode().splitlines()
+        names = {line.split(":", 1)[0] for line in added if line and line[0] not in " \t"}
+        assert names <= {"Return-Path", "Delivered-To", "X-Original-To", "Received"}, names
