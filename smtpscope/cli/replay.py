@@ -70,12 +70,7 @@ def run(args: argparse.Namespace) -> int:
         if header.get("secrets_recorded"):
             print("smtpscope replay: warning: this recording contains authentication secrets "
                   "in clear; do not share it", file=sys.stderr)
-<<<<<<< HEAD
-        from smtpscope.cli.tui import run_app
-        from smtpscope.tui.app import create_app
-=======
         from smtpscope.tui.app import create_app, run_app
->>>>>>> main
 
         return run_app(create_app(replay_path=args.file))
     recording = load("replay", args.file)

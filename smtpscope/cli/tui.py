@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from typing import Any
 
 from smtpscope.cli import tls_mode
 from smtpscope.session_types import DEFAULT_HELO
@@ -61,14 +60,10 @@ def run_target(argv: Sequence[str]) -> int:
         args = parser.parse_args(list(argv))
     except SystemExit as exc:
         return 1 if exc.code not in (0, None) else 0
-<<<<<<< HEAD
     if (problem := no_terminal()) is not None:
         print(f"smtpscope: {problem}", file=sys.stderr)
         return EXIT_NO_TERMINAL
-    from smtpscope.tui.app import create_app
-=======
     from smtpscope.tui.app import create_app, run_app
->>>>>>> main
 
     if args.history:
         return run_app(create_app(history=True))
@@ -89,11 +84,7 @@ def run_target(argv: Sequence[str]) -> int:
         app = create_app(connect_error=str(exc), initial_target=args.target,
                          record_to=args.record)
         return run_app(app)
-<<<<<<< HEAD
-    from smtpscope.cli.send_session import SessionUsage, apply
-=======
     from smtpscope.cli import send_session
->>>>>>> main
 
     try:
         send_session.apply(args, options)
@@ -109,7 +100,6 @@ def run_target(argv: Sequence[str]) -> int:
     app = create_app(options=options, target_label=label, record_to=args.record,
                      record_secrets=args.record_secrets)
     return run_app(app)
-<<<<<<< HEAD
 
 
 def no_terminal() -> str | None:
@@ -123,22 +113,3 @@ def no_terminal() -> str | None:
             "headless commands: smtpscope probe TARGET, smtpscope send ..., smtpscope replay "
             "FILE (see smtpscope --help).")
 
-
-def run_app(app: Any, *, headless: bool = False) -> int:
-    """Run the TUI; an unexpected error exits non-zero naming the file with its traceback."""
-    from smtpscope.cli.crash import EXIT_CRASH, report_crash
-
-    try:
-        result = app.run(headless=headless)
-    except Exception as exc:  # an error outside Textual's own handling
-        return report_crash(exc)
-    report = getattr(app, "crash_report", None)
-    if report is not None:
-        print(f"the traceback is in {report}; please include it when reporting the problem.",
-              file=sys.stderr)
-        return EXIT_CRASH
-    if app.return_code == 1:
-        return EXIT_CRASH
-    return int(result or 0)
-=======
->>>>>>> main

@@ -8,6 +8,7 @@ reached: it is reported in ``problems`` then, and shown in its place as a warnin
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from collections.abc import Iterator, Sequence

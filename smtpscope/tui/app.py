@@ -42,16 +42,9 @@ class SmtpScopeApp(KeyGate, App[int]):
 
             problems += keymap_problems(keymap)
             self.set_keymap(keymap)
-<<<<<<< HEAD
         if problems:
-            from smtpscope.sanitize import visible
-
-            self.notify(visible("keymap.json: " + "; ".join(problems)), title="Keymap",
-                        severity="warning", timeout=15, markup=False)
-=======
-        if problem:
-            notify(self, problem, severity="warning", timeout=10)
->>>>>>> main
+            notify(self, "keymap.json: " + "; ".join(problems), title="Keymap",
+                   severity="warning", timeout=15)
         self.push_screen(self._first_screen())
 
     crash_report: Path | None = None
@@ -129,9 +122,21 @@ def run_app(app: App[Any], **kwargs: Any) -> int:
     """Run ``app`` and return the process exit code: non-zero when it crashed.
 
     Textual catches an unhandled exception, prints it and ends ``run()`` normally with
-    ``return_code`` 1; returning only ``run()``'s value made a crash exit 0.
+    ``return_code`` 1; returning only ``run()``'s value made a crash exit 0. A crash of
+    smtpscope's app exits 70 and names the file with the traceback.
     """
-    result = app.run(**kwargs)
+    from smtpscope.cli.crash import EXIT_CRASH, report_crash
+
+    try:
+        result = app.run(**kwargs)
+    except Exception as exc:  # an error outside Textual's own handling
+        return report_crash(exc)
+    report = getattr(app, "crash_report", None)
+    if report is not None:
+        # Printed here, after the screen is restored, so the name is never wrapped or cut.
+        print(f"the traceback is in {report}; please include it when reporting the problem.",
+              file=sys.stderr)
+        return EXIT_CRASH
     if app.return_code:
         return int(app.return_code)
     return int(result or 0) if isinstance(result, int) else 0

@@ -9,7 +9,8 @@ import sys
 import time
 
 from smtpscope.cli.crash import EXIT_CRASH
-from smtpscope.cli.tui import EXIT_NO_TERMINAL, run_app
+from smtpscope.cli.tui import EXIT_NO_TERMINAL
+from smtpscope.tui.app import run_app
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 
