@@ -31,11 +31,11 @@ from smtpscope.protocol import (
 from smtpscope.record import Entry, to_text
 from smtpscope.sanitize import visible
 from smtpscope.session import Session, SessionError, SessionOptions
+from smtpscope.tls_hints import GREETING_HINT_AFTER, implicit_tls_hint, looks_like_tls
 from smtpscope.tui.explain import explain_entry, selection_text
 from smtpscope.tui.screens.layout import SidePanelLayout
 from smtpscope.tui.screens.message_flow import MessageFlow
 from smtpscope.tui.screens.queue_flow import QueueFlow
-from smtpscope.tui.tls_hints import implicit_tls_hint, looks_like_tls
 from smtpscope.tui.widgets.capabilities import CapabilityInspector
 from smtpscope.tui.widgets.composer import Composer
 from smtpscope.tui.widgets.key_footer import KeyFooter
@@ -43,10 +43,6 @@ from smtpscope.tui.widgets.status import StatusBar
 from smtpscope.tui.widgets.transcript import TranscriptView
 
 BDAT_CHUNK = 64 * 1024
-# RFC 5321 §4.5.3.2.1 allows a server 5 minutes for its banner, but real ones greet at once
-# (Postfix's postscreen may pause a few seconds): after this long a plain client on an
-# implicit-TLS port is told why it is probably still waiting.
-BANNER_HINT_AFTER = 3.0
 
 
 class SessionScreen(SidePanelLayout, QueueFlow, MessageFlow, Screen[None]):
@@ -143,7 +139,7 @@ class SessionScreen(SidePanelLayout, QueueFlow, MessageFlow, Screen[None]):
         status = self.query_one(StatusBar)
         status.state = "connecting"
         status.started = time.monotonic()
-        late = self.set_timer(BANNER_HINT_AFTER, lambda: self._greeting_late(session))
+        late = self.set_timer(GREETING_HINT_AFTER, lambda: self._greeting_late(session))
         try:
             await session.connect()
         except SessionError as exc:
@@ -163,17 +159,21 @@ class SessionScreen(SidePanelLayout, QueueFlow, MessageFlow, Screen[None]):
             await self._ehlo_starttls_ehlo()
 
     def _greeting_late(self, session: Session) -> None:
+        # The session notes it in the transcript; here it becomes a toast and F5's default.
         if session is self.session and session.greeting is None and session.is_open:
-            self._implicit_tls_hint(session, f"no greeting after {BANNER_HINT_AFTER:g} s")
+            why = f"no greeting after {GREETING_HINT_AFTER:g} s"
+            self._implicit_tls_hint(session, why, note=False)
 
-    def _implicit_tls_hint(self, session: Session, why: str) -> None:
+    def _implicit_tls_hint(self, session: Session, why: str, *, note: bool = True) -> None:
         """A plain client on an implicit-TLS port waits for a banner that never comes."""
         if self.options.security == "implicit":
             return
         self._suggest_tls = "implicit"
         text = implicit_tls_hint(self.options.host, self.options.port, why)
-        session.transcript.note(text, kind="warning")
-        self._toast(text, title="Implicit TLS port?", severity="warning", timeout=15)
+        if note:
+            session.transcript.note(text, kind="warning")
+        self._toast(text + " F5 reconnects with implicit TLS selected.",
+                    title="Implicit TLS port?", severity="warning", timeout=15)
 
     def _on_entry(self, entry: Entry) -> None:
         self.query_one(TranscriptView).add_entry(entry)
