@@ -35,8 +35,6 @@ from smtpscope.dns.routing import (
     Candidate,
     RouteAttempt,
     RouteError,
-    connect_first,
-    describe_error,
     route,
     summarize_attempts,
 )
@@ -63,8 +61,6 @@ __all__ = [
     "TLSAReport",
     "as_resolver",
     "check_reverse",
-    "connect_first",
-    "describe_error",
     "explain_tlsa",
     "join_txt",
     "lookup_dmarc",

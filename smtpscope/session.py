@@ -70,7 +70,7 @@ from smtpscope.transport import (
 )
 
 if TYPE_CHECKING:  # MX routing code loads only for a routed target (see _open_routed)
-    from smtpscope.dns.routing import Candidate, RouteAttempt
+    from smtpscope.dns.routing import Candidate, RouteAttempt, summarize_attempts
 
 __all__ = [
     "DEFAULT_HELO",
@@ -266,7 +266,9 @@ class Session:
                 if last:
                     self._finish(str(exc))
                     stage = Stage.TLS if isinstance(exc, TLSError) else Stage.CONNECT
-                    raise ConnectFailed(str(exc), stage, self.attempts) from exc
+                    why = summarize_attempts(self.attempts) if len(self.attempts) > 1 \
+                        else str(exc)
+                    raise ConnectFailed(why, stage, self.attempts) from exc
                 continue
             if candidate is not None:
                 from smtpscope.dns.routing import RouteAttempt

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from smtpscope.protocol import Capabilities, Command, Reply, State
 from smtpscope.protocol.checks import command_kind
+from smtpscope.protocol.kinds import Kind
 from smtpscope.transport.timeouts import RFC5321_TIMEOUTS
 from smtpscope.transport.tls import TLSInfo
 
@@ -42,10 +43,11 @@ class Stage(StrEnum):
 
 # The stage a reply to each engine kind belongs to (anything else: Stage.COMMAND).
 _KIND_STAGE: dict[str, Stage] = {
-    "GREETING": Stage.BANNER, "EHLO": Stage.EHLO, "LHLO": Stage.EHLO, "HELO": Stage.EHLO,
-    "STARTTLS": Stage.STARTTLS, "AUTH": Stage.AUTH, "AUTH-RESPONSE": Stage.AUTH,
-    "AUTH-CANCEL": Stage.AUTH, "MAIL": Stage.MAIL, "RCPT": Stage.RCPT, "DATA": Stage.DATA,
-    "BDAT": Stage.DATA, "BDAT-LAST": Stage.DOT, "CONTENT": Stage.DOT, "QUIT": Stage.QUIT,
+    Kind.GREETING: Stage.BANNER, Kind.EHLO: Stage.EHLO, Kind.LHLO: Stage.EHLO,
+    Kind.HELO: Stage.EHLO, Kind.STARTTLS: Stage.STARTTLS, Kind.AUTH: Stage.AUTH,
+    Kind.AUTH_RESPONSE: Stage.AUTH, Kind.AUTH_CANCEL: Stage.AUTH, Kind.MAIL: Stage.MAIL,
+    Kind.RCPT: Stage.RCPT, Kind.DATA: Stage.DATA, Kind.BDAT: Stage.DATA,
+    Kind.BDAT_LAST: Stage.DOT, Kind.CONTENT: Stage.DOT, Kind.QUIT: Stage.QUIT,
 }
 
 
@@ -120,6 +122,7 @@ class SessionOptions:
     family: int = 0  # socket.AF_INET / AF_INET6 to force one (-4 / -6), 0 for either
     local_addr: tuple[str, int] | None = None  # bind the client socket here first
     preamble: bytes = b""  # sent right after connecting, before TLS and the banner (PROXY)
+    xclient: tuple[str, ...] = ()  # XCLIENT attribute sets a front end sends after EHLO
 
     @property
     def tls_server_name(self) -> str:
@@ -185,8 +188,8 @@ class SessionView:
 
 
 # Which RFC 5321 §4.5.3.2 timeout applies while waiting for the reply to a command, by kind.
-_TIMEOUT_KEY = {"MAIL": "mail", "RCPT": "rcpt", "DATA": "data_init", "BDAT": "data_term",
-                "BDAT-LAST": "data_term", "CONTENT": "data_term"}
+_TIMEOUT_KEY: dict[str, str] = {Kind.MAIL: "mail", Kind.RCPT: "rcpt", Kind.DATA: "data_init",
+                Kind.BDAT: "data_term", Kind.BDAT_LAST: "data_term", Kind.CONTENT: "data_term"}
 
 
 def timeout_for(command: Command | None) -> float:

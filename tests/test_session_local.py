@@ -590,3 +590,30 @@ async def test_unreadable_auth_challenge_is_cancelled() -> None:
         assert seen == [b"AUTH CRAM-MD5\r\n", b"*\r\n"]
         assert "AUTH challenge is not base64" in to_text(session.transcript)
         await session.close()
+
+
+async def test_forced_command_shows_the_engines_reason_and_the_view_follows() -> None:
+    async def script(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await greet_and_ehlo(reader, writer)
+        await reader.readline()  # RCPT before MAIL, forced
+        writer.write(b"503 5.5.1 need MAIL first\r\n")
+        await writer.drain()
+        await reader.readline()
+
+    async with scripted(script) as port:
+        session = Session(SessionOptions(LOOPBACK, port, security="plain"))
+        assert session.view.peer is None and session.view.state.name == "GREETING"
+        await session.connect()
+        await session.ehlo()
+        view = session.view
+        assert view.state.name == "IDENT" and view.capabilities is not None
+        assert view.capabilities.has("PIPELINING") and not view.authenticated
+        assert view.peer == f"{LOOPBACK}:{port}" and view.tls is None and not view.lmtp
+        reply = await session.command(RcptTo("bob@example.test"), force=True)
+        assert reply.code == 503
+        sent = session.last_client_entry
+        assert sent is not None and sent.off_script
+        # The engine's own words for why this was off-script, not a generic note.
+        assert sent.notes and sent.notes[0].startswith("off-script: ")
+        assert "MAIL" in sent.notes[0]
+        await session.close()

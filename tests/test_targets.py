@@ -165,3 +165,31 @@ def test_importing_targets_and_mx_does_not_import_dnspython() -> None:
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=False
     )
     assert result.returncode == 0, result.stderr
+
+
+# -- UNIX sockets ---------------------------------------------------------------------------
+
+
+def test_unix_and_lmtp_socket_targets() -> None:
+    from smtpscope.target_options import options_for
+
+    smtp = parse_target("unix:/var/spool/smtp.sock")
+    assert (smtp.unix_path, smtp.lmtp, smtp.host) == ("/var/spool/smtp.sock", False, None)
+    lmtp = parse_target("lmtp:/run/dovecot/lmtp")
+    assert (lmtp.unix_path, lmtp.lmtp) == ("/run/dovecot/lmtp", True)
+    assert lmtp.display == "lmtp:/run/dovecot/lmtp"
+    # Two slashes stay a TCP URL; a number after the colon stays a port.
+    assert parse_target("lmtp://mail.test").unix_path is None
+    assert parse_target("lmtp:24").unix_path is None
+    options, label = options_for("lmtp:/run/dovecot/lmtp")
+    assert options.unix_path == "/run/dovecot/lmtp" and options.lmtp
+    assert options.endpoint == label == "lmtp:/run/dovecot/lmtp"
+
+
+def test_pipe_options() -> None:
+    from smtpscope.target_options import TargetProblem, options_for
+
+    options, label = options_for("", pipe="sendmail -bs")
+    assert options.pipe_command == "sendmail -bs" and label == "pipe:sendmail -bs"
+    with pytest.raises(TargetProblem):
+        options_for("", pipe="  ")

@@ -9,7 +9,7 @@ from smtpscope.auth.digest_md5 import DigestMD5
 from smtpscope.auth.login import Login
 from smtpscope.auth.oauth import OAuthBearer, XOAuth2
 from smtpscope.auth.plain import Plain
-from smtpscope.auth.redact import ClientLineRedactor, redact_client_line
+from smtpscope.auth.redact import redact_client_line
 from smtpscope.auth.scram import ScramSHA1, ScramSHA256
 
 # The registry: adding a mechanism is its module plus one line here. Everything else (the
@@ -60,7 +60,6 @@ __all__ = [
     "PUBLIC_LABELS",
     "REGISTERED",
     "TOKEN_MECHANISMS",
-    "ClientLineRedactor",
     "CramMD5",
     "Decoded",
     "DigestMD5",

@@ -1,10 +1,11 @@
 """The one base64 decoder of the package, with two named policies: strict and lenient.
 
-STRICT is for what must round-trip exactly (a typed AUTH response line, stored recordings,
-values inside a SASL message): only the standard alphabet, correct padding, no whitespace,
-and the text must be the canonical encoding of its bytes. LENIENT is for what people paste and
-what servers send in 334 challenges: whitespace ignored, padding repaired, the URL-safe
-alphabet converted, ``=`` read as RFC 4954's empty response; each tolerance is reported.
+STRICT is for values inside a protocol message (a SCRAM salt, a recording's bytes): only the
+standard alphabet, correct padding, no whitespace; ``canonical=True`` also asks that the text be
+exactly the encoding of its bytes, as for a typed AUTH line that must go out as typed.
+LENIENT is for what people paste and what servers send in 334 challenges: whitespace ignored,
+padding repaired, the URL-safe alphabet converted, ``=`` read as RFC 4954's empty response;
+each tolerance is reported.
 """
 
 from __future__ import annotations
@@ -31,14 +32,14 @@ def encode(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 
 
-def decode_strict(text: str | bytes) -> bytes:
-    """Canonical standard base64 only; ValueError otherwise."""
+def decode_strict(text: str | bytes, *, canonical: bool = False) -> bytes:
+    """Standard base64 with correct padding only; ValueError otherwise."""
     raw = text.encode("ascii", "replace") if isinstance(text, str) else bytes(text)
     try:
         data = base64.b64decode(raw, validate=True)
     except (binascii.Error, ValueError) as exc:
         raise ValueError(f"invalid base64: {exc}") from exc
-    if base64.b64encode(data) != raw:
+    if canonical and base64.b64encode(data) != raw:
         raise ValueError("invalid base64: not the canonical encoding (padding or trailing bits)")
     return data
 

@@ -132,10 +132,6 @@ class Mechanism:
             self.steps.append(step)
         return step
 
-    def start(self) -> Step | None:
-        """Alias of :meth:`initial_response`."""
-        return self.initial_response()
-
     def respond(self, challenge: bytes) -> Step:
         """Answer one decoded 334 challenge."""
         step = self._respond(challenge)
@@ -168,16 +164,19 @@ class Mechanism:
         self.steps.append(step)
         return step
 
+    # -- the redaction rule (used by auth/redact.py for lines typed by hand) ---------------
+
     @classmethod
-    def answer_is_secret(cls, index: int, payload: bytes, initial: bool | None) -> bool:
-        """Redaction rule: must the client's ``index``-th line (0 = the AUTH line's initial
-        response) be masked in a transcript? ``initial`` says whether an initial response was
-        sent (None: unknown). Default: everything the client says may carry the secret."""
+    def answer_is_secret(cls, index: int, decoded: bytes | None, initial: bool | None) -> bool:
+        """Must the client's line number ``index`` (0: the initial response on the AUTH line)
+        be masked? ``decoded`` is its payload (None: not base64); ``initial`` whether the AUTH
+        line carried an initial response (None: unknown). Default: every answer may carry the
+        secret, so every answer is masked."""
         return True
 
     @classmethod
-    def mask_label(cls, payload: bytes, known: bool = True) -> str:
-        """What a transcript shows instead of a masked line."""
+    def mask_label(cls, decoded: bytes | None, known: bool = True) -> str:
+        """What a transcript shows instead of a masked line (``known``: the rule was sure)."""
         return f"[{cls.name} response hidden]"
 
     def verifies_server(self) -> bool:

@@ -21,6 +21,12 @@ class CramMD5(Mechanism):
     automatic = True
     public_labels = frozenset({"challenge", "HMAC key", "HMAC input", "user", "password"})
 
+    @classmethod
+    def mask_label(cls, decoded: bytes | None, known: bool = True) -> str:
+        user = (decoded or b"").rpartition(b" ")[0].decode("utf-8", "replace")
+        return f"[CRAM-MD5 response for {show_text(user)} hidden]" if user \
+            else "[CRAM-MD5 response hidden]"
+
     def _setup(self) -> None:
         self._answered = False
 

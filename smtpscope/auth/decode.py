@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 import re
 import string
@@ -274,14 +272,14 @@ def _scram(raw: bytes, text: str, context: str | None) -> Decoded | None:
     if kind == "scram-server-first":
         salt = dict(pairs)["s"]
         try:
-            fields.append(("salt (hex)", base64.b64decode(salt, validate=True).hex()))
-        except (binascii.Error, ValueError):
+            fields.append(("salt (hex)", b64.decode_strict(salt).hex()))
+        except ValueError:
             fields.append(("salt (hex)", "(invalid base64)"))
     if kind == "scram-client-final":
         try:
-            cbind = base64.b64decode(dict(pairs)["c"], validate=True)
+            cbind = b64.decode_strict(dict(pairs)["c"])
             fields.append(("channel binding (decoded)", show_bytes(cbind)))
-        except (binascii.Error, ValueError):
+        except ValueError:
             pass
     return Decoded(raw, show_bytes(raw), kind, tuple(fields))
 

@@ -61,6 +61,19 @@ class Login(Mechanism):
     cleartext = True
     public_labels = frozenset({"prompt", "username", "user", "password"})
 
+    @classmethod
+    def answer_is_secret(cls, index: int, decoded: bytes | None, initial: bool | None) -> bool:
+        if index == 0:
+            return False  # AUTH LOGIN <ir>: the initial response is the user name
+        if initial is None:
+            return True  # answer 1 is the user name or (after an ir) the password: mask
+        # Without an initial response the answers are 1: user, 2: password.
+        return index != (0 if initial else 1)
+
+    @classmethod
+    def mask_label(cls, decoded: bytes | None, known: bool = True) -> str:
+        return "[LOGIN password hidden]" if known else "[LOGIN response hidden]"
+
     def _setup(self) -> None:
         self._sent_user = False
         self._sent_password = False

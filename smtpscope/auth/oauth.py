@@ -25,6 +25,14 @@ class _Bearer(Mechanism):
     token_based = True
     cleartext = True
     public_labels = frozenset({"token", "layout", "username", "server error", "GS2 header"})
+
+    @classmethod
+    def answer_is_secret(cls, index: int, decoded: bytes | None, initial: bool | None) -> bool:
+        return decoded != b"\x01"  # the ^A that acknowledges an error challenge is public
+
+    @classmethod
+    def mask_label(cls, decoded: bytes | None, known: bool = True) -> str:
+        return f"[{cls.name} token hidden]"
     # What RFC 7628 / the vendor says to send after an error challenge.
     error_ack = b""
     ack_text = ""

@@ -20,6 +20,13 @@ class Plain(Mechanism):
     cleartext = True
     public_labels = frozenset({"authzid", "authcid", "password", "layout"})
 
+    @classmethod
+    def mask_label(cls, decoded: bytes | None, known: bool = True) -> str:
+        parts = (decoded or b"").split(b"\0")
+        user = parts[1].decode("utf-8", "replace") if len(parts) >= 3 else ""
+        return f"[PLAIN credentials for {show_text(user)} hidden]" if user \
+            else "[PLAIN credentials hidden]"
+
     def _setup(self) -> None:
         self._sent = False
 

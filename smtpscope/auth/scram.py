@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
 import hmac
 import secrets
+from dataclasses import dataclass
 
+from smtpscope.auth import b64
 from smtpscope.auth.base import HIDDEN, Mechanism, Step, show_text
 from smtpscope.auth.saslprep import saslprep_lenient
 
@@ -21,6 +22,47 @@ MAX_ITERATIONS = 10_000_000
 def escape_saslname(name: str) -> str:
     """RFC 5802 §5.1: ``=`` becomes ``=3D`` and ``,`` becomes ``=2C``."""
     return name.replace("=", "=3D").replace(",", "=2C")
+
+
+def unescape_saslname(name: str) -> str:
+    """The reverse of :func:`escape_saslname` (what a server does with ``n=``)."""
+    return name.replace("=2C", ",").replace("=3D", "=")
+
+
+@dataclass(frozen=True)
+class ScramKeys:
+    """RFC 5802 §3 key derivation: what client and server both compute from the password."""
+
+    hash_name: str
+    salted: bytes  # SaltedPassword = Hi(password, salt, i)
+    client_key: bytes
+    stored_key: bytes
+    server_key: bytes
+
+    @classmethod
+    def derive(cls, hash_name: str, password: bytes, salt: bytes, iterations: int) -> ScramKeys:
+        salted = hashlib.pbkdf2_hmac(hash_name, password, salt, iterations)
+        client_key = hmac.digest(salted, b"Client Key", hash_name)
+        return cls(hash_name, salted, client_key, hashlib.new(hash_name, client_key).digest(),
+                   hmac.digest(salted, b"Server Key", hash_name))
+
+    def client_signature(self, auth_message: bytes) -> bytes:
+        return hmac.digest(self.stored_key, auth_message, self.hash_name)
+
+    def server_signature(self, auth_message: bytes) -> bytes:
+        return hmac.digest(self.server_key, auth_message, self.hash_name)
+
+    def client_proof(self, auth_message: bytes) -> bytes:
+        return _xor(self.client_key, self.client_signature(auth_message))
+
+    def proof_is_valid(self, proof: bytes, auth_message: bytes) -> bool:
+        """Server side: does ``proof`` recover a ClientKey that hashes to StoredKey?"""
+        signature = self.client_signature(auth_message)
+        if len(proof) != len(signature):
+            return False
+        client_key = _xor(proof, signature)
+        return hmac.compare_digest(hashlib.new(self.hash_name, client_key).digest(),
+                                   self.stored_key)
 
 
 def parse_attributes(text: str) -> list[tuple[str, str]]:
@@ -51,6 +93,15 @@ class Scram(Mechanism):
         "ServerSignature received", "server-final", "server-first", "server error",
         "GS2 header", "client-first", "username (SASLprep + escaped)",
     })
+
+    @classmethod
+    def answer_is_secret(cls, index: int, decoded: bytes | None, initial: bool | None) -> bool:
+        # client-first (n,,n=user,r=...) is public; anything with a proof or undecodable is not.
+        return decoded is None or b",p=" in decoded or decoded[:2] not in (b"n,", b"y,", b"p=")
+
+    @classmethod
+    def mask_label(cls, decoded: bytes | None, known: bool = True) -> str:
+        return f"[{cls.name} client proof hidden]"
 
     def _setup(self) -> None:
         self._client_first_bare: str | None = None
@@ -130,8 +181,8 @@ class Scram(Mechanism):
             )
         values.append(("server nonce part", show_text(nonce[len(self._nonce) :])))
         try:
-            salt = base64.b64decode(salt_b64, validate=True)
-        except (binascii.Error, ValueError):
+            salt = b64.decode_strict(salt_b64)
+        except ValueError:
             return self._unexpected(challenge, "salt s= is not valid base64")
         if not iter_text.isdigit() or int(iter_text) < 1:
             return self._unexpected(challenge, f"iteration count i={iter_text!r} is invalid")
@@ -144,16 +195,14 @@ class Scram(Mechanism):
         password, warn = saslprep_lenient(self.password)
         if warn:
             warnings.append(f"password: {warn}")
-        h = self.hash_name
-        salted = hashlib.pbkdf2_hmac(h, password.encode("utf-8"), salt, iterations)
-        client_key = hmac.digest(salted, b"Client Key", h)
-        stored_key = hashlib.new(h, client_key).digest()
+        keys = ScramKeys.derive(self.hash_name, password.encode("utf-8"), salt, iterations)
+        salted, client_key, stored_key = keys.salted, keys.client_key, keys.stored_key
+        server_key = keys.server_key
         without_proof = f"c={_b64(self._gs2_header.encode())},r={nonce}"
         auth_message = f"{self._client_first_bare},{server_first},{without_proof}"
-        client_signature = hmac.digest(stored_key, auth_message.encode("utf-8"), h)
-        proof = _xor(client_key, client_signature)
-        server_key = hmac.digest(salted, b"Server Key", h)
-        self._server_signature = hmac.digest(server_key, auth_message.encode("utf-8"), h)
+        client_signature = keys.client_signature(auth_message.encode("utf-8"))
+        proof = keys.client_proof(auth_message.encode("utf-8"))
+        self._server_signature = keys.server_signature(auth_message.encode("utf-8"))
         message = f"{without_proof},p={_b64(proof)}"
         values += [
             ("salt (base64)", show_text(salt_b64)),

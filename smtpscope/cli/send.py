@@ -86,10 +86,10 @@ def _message(args: argparse.Namespace) -> send_message.MessageSpec:
 
 
 def _secret(args: argparse.Namespace, host: str) -> str:
+    from smtpscope.auth import TOKEN_MECHANISMS
     from smtpscope.credentials import CredentialError, get_secret
 
-    oauth = args.auth.upper() in ("XOAUTH2", "OAUTHBEARER")
-    what = "token" if oauth else "password"
+    what = "token" if args.auth.upper() in TOKEN_MECHANISMS else "password"
     try:
         return get_secret(
             env=args.password_env, netrc_host=host if (args.netrc or args.netrc_file) else None,
@@ -235,7 +235,7 @@ async def _send(args: argparse.Namespace, options: SessionOptions, mode: str,
     import asyncio
     import contextlib
 
-    from smtpscope.conversation import Conversation, Dialect, NotOffered, Rejected, TLSMode
+    from smtpscope.conversation import Conversation, Dialect, TLSMode
     from smtpscope.session import Session
 
     try:
@@ -262,7 +262,7 @@ async def _send(args: argparse.Namespace, options: SessionOptions, mode: str,
     failure: common.Failure | None = None
     try:
         await _transaction(conv, args, content, secret)
-    except (Rejected, NotOffered, send_session.StageFailure) as exc:
+    except send_session.StageFailure as exc:
         failure = common.Failure("rejected", exc.stage, str(exc), "")
     except send_message.MessageUsage as exc:
         failure = common.Failure("usage", "usage", str(exc), "")

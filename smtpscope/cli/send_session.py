@@ -34,10 +34,28 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--drop-after-send", "-das", type=str.lower, choices=DROP_STAGES,
                    metavar="STAGE", help="close without QUIT right after sending STAGE "
                    "(connect and banner: after the banner; with --pipeline, after the batch)")
+    add_xclient_argument(g)
+    add_connection_arguments(p)
+
+
+def add_xclient_argument(g: argparse._ActionsContainer) -> None:
+    """``--xclient`` (send and the TUI)."""
     g.add_argument("--xclient", action="append", default=[], metavar="'NAME=VALUE ...'",
                    help="send XCLIENT (Postfix) after EHLO (and STARTTLS), then EHLO again; "
                    "repeat for several XCLIENT commands")
-    add_connection_arguments(p)
+
+
+def check_xclient(values: list[str]) -> None:
+    """Refuse --xclient values that cannot make an XCLIENT line, before connecting."""
+    if not values:
+        return
+    from smtpscope.conversation import xclient as xclient_step
+
+    for value in values:
+        try:
+            xclient_step.command_for(value)
+        except xclient_step.XclientUsage as exc:
+            raise SessionUsage(f"--xclient: {exc}") from exc
 
 
 def add_connection_arguments(p: argparse.ArgumentParser) -> None:
@@ -78,6 +96,7 @@ def prepare(args: argparse.Namespace) -> None:
             args.auth, args.auth_mode = value, mode
     if not hasattr(args, "auth_mode"):
         args.auth_mode = "required"
+    check_xclient(args.xclient)
     if args.drop_after and args.drop_after_send:
         raise SessionUsage("give one of --drop-after and --drop-after-send")
     if args.drop_after_send in ("connect", "banner"):
@@ -108,14 +127,9 @@ def apply(args: argparse.Namespace, options: SessionOptions) -> None:
     if not args.proxy_source:
         raise SessionUsage("--proxy needs --proxy-source IP[:PORT]")
     try:
-        source = proxy_header.split_endpoint(args.proxy_source, args.proxy_source_port or 0)
-        dest = proxy_header.split_endpoint(args.proxy_dest or options.host,
-                                           args.proxy_dest_port or options.port)
-        if args.proxy_source_port:
-            source = (source[0], args.proxy_source_port)
-        if args.proxy_dest_port:
-            dest = (dest[0], args.proxy_dest_port)
-        options.preamble = proxy_header.build(args.proxy, source, dest)
+        options.preamble = proxy_header.header_for(
+            args.proxy, args.proxy_source, args.proxy_dest, (options.host, options.port),
+            source_port=args.proxy_source_port, dest_port=args.proxy_dest_port)
     except proxy_header.ProxyError as exc:
         raise SessionUsage(f"--proxy: {exc}") from exc
 
@@ -160,32 +174,23 @@ async def xclient(conv: Any, args: argparse.Namespace) -> bool:
     """Each --xclient, then EHLO again (the server forgets the first greeting); False to stop."""
     import asyncio
 
-    from smtpscope.conversation import Rejected
-    from smtpscope.protocol import Raw
-    from smtpscope.sanitize import visible
+    from smtpscope.conversation import xclient as xclient_step
 
-    session = conv.session
     for attributes in args.xclient:
-        caps = session.view.capabilities
-        if caps is None or not caps.has("XCLIENT"):
-            raise StageFailure("xclient", "the server does not advertise XCLIENT")
-        line = f"XCLIENT {attributes.strip()}\r\n".encode()
-        note = "XCLIENT: the server takes these attributes as the client's"
         args.in_xclient = True
         try:
             async with asyncio.timeout(conv.step_timeout):
-                reply = await session.command(Raw(line, note=note))
+                await xclient_step.claim(conv.session, attributes)
+            if args.quit_after == "xclient":
+                return False
+        except xclient_step.XclientFailed as exc:
+            raise StageFailure(exc.step, str(exc)) from exc
         finally:
             args.in_xclient = False
-        if reply.code not in (220, 250):
-            raise StageFailure("xclient", f"XCLIENT refused: {reply.code} "
-                               f"{visible(' '.join(reply.text_lines))}")
-        if args.quit_after == "xclient":
-            return False
         try:
-            await conv.greet()
-        except Rejected as exc:
-            raise StageFailure("ehlo_xclient", str(exc)) from exc
+            await xclient_step.greet_again(conv)
+        except xclient_step.XclientFailed as exc:
+            raise StageFailure(exc.step, str(exc)) from exc
     return True
 
 

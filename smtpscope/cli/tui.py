@@ -5,9 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from smtpscope.cli import tls_mode
-from smtpscope.session_types import DEFAULT_HELO
+from smtpscope.session_types import DEFAULT_HELO, SessionOptions
 from smtpscope.target_options import TargetProblem, options_for
 
 # Neither a usage error nor a network outcome: this environment cannot host a full-screen UI.
@@ -39,10 +40,42 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--record-secrets", action="store_true",
                         help="record AUTH secrets in clear (the recording says so; dangerous)")
     parser.add_argument("--history", action="store_true", help="open the list of past sessions")
-    from smtpscope.cli.send_session import add_connection_arguments
+    from smtpscope.cli.send_session import add_connection_arguments, add_xclient_argument
 
     add_connection_arguments(parser)
+    add_xclient_argument(parser)
     return parser
+
+
+def apply_session_control(args: argparse.Namespace, options: SessionOptions) -> None:
+    """Local address, -4/-6, the PROXY header and --xclient into ``options`` (SessionUsage)."""
+    from smtpscope.cli import send_session
+
+    send_session.apply(args, options)
+    send_session.check_xclient(args.xclient)
+    options.xclient = tuple(args.xclient)
+
+
+def _control(args: argparse.Namespace) -> Any:
+    """The connect screen's session-control fields, prefilled from --proxy* and --xclient."""
+    from smtpscope.tui.screens.connect import SessionControl
+
+    def endpoint(address: str | None, port: int | None) -> str:
+        from smtpscope.transport import proxy as proxy_header
+
+        if not address or not port:
+            return address or ""
+        try:
+            host = proxy_header.split_endpoint(address, port)[0]
+        except proxy_header.ProxyError:
+            return address  # shown as typed; Connect explains what is wrong with it
+        return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+    return SessionControl(
+        proxy=args.proxy or 0,
+        proxy_source=endpoint(args.proxy_source, args.proxy_source_port),
+        proxy_dest=endpoint(args.proxy_dest, args.proxy_dest_port),
+        xclient=" ".join(value.strip() for value in args.xclient))
 
 
 def run_target(argv: Sequence[str]) -> int:
@@ -71,7 +104,7 @@ def run_target(argv: Sequence[str]) -> int:
         print("warning: --record-secrets writes AUTH credentials in clear to the recording",
               file=sys.stderr)
     if not args.target and args.pipe is None:
-        return run_app(create_app(record_to=args.record))
+        return run_app(create_app(record_to=args.record, connect_control=_control(args)))
     try:
         options, label = options_for(
             args.target, port=args.port, security=tls_mode.session_security(args.tls),
@@ -82,12 +115,12 @@ def run_target(argv: Sequence[str]) -> int:
     except TargetProblem as exc:
         # Show the problem where the user can fix it: on the connect screen.
         app = create_app(connect_error=str(exc), initial_target=args.target,
-                         record_to=args.record)
+                         record_to=args.record, connect_control=_control(args))
         return run_app(app)
     from smtpscope.cli import send_session
 
     try:
-        send_session.apply(args, options)
+        apply_session_control(args, options)
     except send_session.SessionUsage as exc:
         print(f"smtpscope: {exc}", file=sys.stderr)
         return 1

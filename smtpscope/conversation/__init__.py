@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     )
     from smtpscope.conversation.errors import NotOffered, Rejected
     from smtpscope.conversation.flow import Conversation
-    from smtpscope.conversation.greet import Dialect, Secured, TLSMode, greet, secure
+    from smtpscope.conversation.greeting import Dialect, Secured, TLSMode, greet, secure
     from smtpscope.conversation.message import Delivery, Envelope, RecipientOutcome, send_message
     from smtpscope.session_types import Stage
 
@@ -36,11 +36,11 @@ _WHERE: dict[str, str] = {
     "NotOffered": "smtpscope.conversation.errors",
     "Rejected": "smtpscope.conversation.errors",
     "Conversation": "smtpscope.conversation.flow",
-    "Dialect": "smtpscope.conversation.greet",
-    "Secured": "smtpscope.conversation.greet",
-    "TLSMode": "smtpscope.conversation.greet",
-    "greet": "smtpscope.conversation.greet",
-    "secure": "smtpscope.conversation.greet",
+    "Dialect": "smtpscope.conversation.greeting",
+    "Secured": "smtpscope.conversation.greeting",
+    "TLSMode": "smtpscope.conversation.greeting",
+    "greet": "smtpscope.conversation.greeting",
+    "secure": "smtpscope.conversation.greeting",
     "Delivery": "smtpscope.conversation.message",
     "Envelope": "smtpscope.conversation.message",
     "RecipientOutcome": "smtpscope.conversation.message",

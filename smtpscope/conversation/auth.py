@@ -152,7 +152,7 @@ def command_for(mechanism: str, initial: bool, line: str) -> tuple[Command, bool
     if not initial and line == "*":
         return AuthCancel(), False
     try:
-        data = b64.decode_strict(line)
+        data = b64.decode_strict(line, canonical=True)
     except ValueError:
         if initial:
             return Raw(f"AUTH {mechanism} {line}\r\n".encode("utf-8", "replace"),

@@ -7,7 +7,7 @@ from collections.abc import Awaitable
 from typing import TYPE_CHECKING, TypeVar
 
 from smtpscope.conversation.errors import Rejected
-from smtpscope.conversation.greet import Dialect, Secured, TLSMode, dialect_of, greet, secure
+from smtpscope.conversation.greeting import Dialect, Secured, TLSMode, dialect_of, greet, secure
 from smtpscope.conversation.message import Delivery, Envelope, new_delivery, send_message
 from smtpscope.protocol import Reply
 from smtpscope.session import Session

@@ -131,13 +131,17 @@ class SendQueue:
                 return self._items.pop(i)
         return None
 
-    def block(self, item: QueuedLine, reason: str) -> None:
+    def block(self, item: QueuedLine, reason: str | None) -> None:
         """The engine refused ``item`` when it went: put it back at the head, blocked."""
         if item in self._in_transit:
             self._in_transit.remove(item)
         item.blocked = reason
         self._items.insert(0, item)
         self._items.sort(key=lambda queued: queued.id)
+
+    def requeue(self, item: QueuedLine) -> None:
+        """``item`` could not go after all (the connection went away): back in its place."""
+        self.block(item, None)
 
     def force_head(self) -> QueuedLine | None:
         """Send the blocked head anyway (off-script) the next time lines are taken."""

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import ipaddress
 import random
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal
 
 from smtpscope.dns._json import jsonable
 from smtpscope.dns.mxlookup import MXResult, lookup_mx, resolve_addresses
 from smtpscope.targets import Target, format_host
-
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -122,17 +120,6 @@ def route(
     return candidates
 
 
-def describe_error(exc: BaseException) -> str:
-    """A short reason for a failed connection attempt."""
-    if isinstance(exc, ConnectionRefusedError):
-        return "connection refused"
-    if isinstance(exc, TimeoutError):
-        return "timed out"
-    if isinstance(exc, OSError) and exc.strerror:
-        return exc.strerror[0].lower() + exc.strerror[1:]
-    return str(exc) or type(exc).__name__
-
-
 def summarize_attempts(attempts: Sequence[RouteAttempt]) -> str:
     """One paragraph: which candidate was used and why the ones before it failed."""
     used = next((a for a in attempts if a.ok), None)
@@ -141,23 +128,3 @@ def summarize_attempts(attempts: Sequence[RouteAttempt]) -> str:
         return "no candidate answered: " + "; ".join(failed)
     text = f"used {used.candidate.display} ({used.candidate.via})"
     return text + ("; failed before it: " + "; ".join(failed) if failed else "")
-
-
-async def connect_first(
-    candidates: Sequence[Candidate],
-    connect: Callable[[Candidate], Awaitable[T]],
-    errors: tuple[type[BaseException], ...] = (OSError, TimeoutError),
-) -> tuple[T, list[RouteAttempt]]:
-    """Try ``connect`` on each candidate in order until one succeeds; RouteError if none does."""
-    attempts: list[RouteAttempt] = []
-    for candidate in candidates:
-        try:
-            result = await connect(candidate)
-        except errors as exc:
-            attempts.append(RouteAttempt(candidate, describe_error(exc)))
-            continue
-        attempts.append(RouteAttempt(candidate, None))
-        return result, attempts
-    if not candidates:
-        raise RouteError("no candidates to try")
-    raise RouteError(summarize_attempts(attempts), attempts=attempts)

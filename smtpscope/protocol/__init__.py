@@ -51,6 +51,7 @@ if TYPE_CHECKING:
     )
     from .errors import CommandSyntaxError, LocalProtocolError, ProtocolError, RemoteProtocolError
     from .events import NEED_DATA, Closed, EnhancedCode, Event, NeedData, Reply
+    from .kinds import Kind
     from .parser import ParsedCommand, parse_command
     from .replies import MAX_LINE_LENGTH, MAX_REPLY_LINES, parse_reply
     from .state import State
@@ -70,6 +71,7 @@ _MODULES: dict[str, tuple[str, ...]] = {
     ),
     "errors": ("CommandSyntaxError", "LocalProtocolError", "ProtocolError", "RemoteProtocolError"),
     "events": ("NEED_DATA", "Closed", "EnhancedCode", "Event", "NeedData", "Reply"),
+    "kinds": ("Kind",),
     "parser": ("ParsedCommand", "parse_command"),
     "replies": ("MAX_LINE_LENGTH", "MAX_REPLY_LINES", "parse_reply"),
     "state": ("State",),
@@ -119,6 +121,7 @@ __all__ = [
     "Expn",
     "Helo",
     "Help",
+    "Kind",
     "Lhlo",
     "LocalProtocolError",
     "MailFrom",

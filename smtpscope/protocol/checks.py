@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from .capabilities import Capabilities
 from .commands import Auth, Bdat, Command, MailFrom, Raw, RcptTo
 from .errors import CommandSyntaxError
+from .kinds import Kind
 from .state import (
     BODY_REQUIRES,
     GROUP_ENDERS,
@@ -25,7 +26,7 @@ __all__ = ["SessionView", "command_kind", "infer_raw_kinds", "send_problem", "wa
 def command_kind(cmd: Command) -> str:
     """The state-table key for ``cmd`` (BDAT LAST is its own kind: it ends the transaction)."""
     if isinstance(cmd, Bdat) and cmd.last:
-        return "BDAT-LAST"
+        return Kind.BDAT_LAST
     return cmd.kind
 
 
@@ -71,7 +72,7 @@ def wait_problem(last_pending: str | None, kind: str,
     last = last_pending
     if last is None:
         return None
-    if kind in ("AUTH-RESPONSE", "AUTH-CANCEL"):
+    if kind in (Kind.AUTH_RESPONSE, Kind.AUTH_CANCEL):
         return f"wait for the reply to {last} before answering a challenge"
     if last in GROUP_ENDERS:
         return f"wait for the reply to {last}: it must end a pipelined group (RFC 2920)"
@@ -118,11 +119,11 @@ def infer_raw_kinds(data: bytes, projected: State) -> list[str]:
     ``["RAW"]`` means "one reply, meaning unknown".
     """
     if projected is State.DATA:
-        return ["CONTENT"]
+        return [Kind.CONTENT]
     if projected is State.AUTH:
-        return ["AUTH-CANCEL" if data.strip() == b"*" else "AUTH-RESPONSE"]
+        return [Kind.AUTH_CANCEL if data.strip() == b"*" else Kind.AUTH_RESPONSE]
     if not data.endswith(b"\r\n"):
-        return ["RAW"]
+        return [Kind.RAW]
     from .parser import parse_command  # only raw sends need the parser: not at start-up
 
     kinds: list[str] = []
@@ -130,11 +131,11 @@ def infer_raw_kinds(data: bytes, projected: State) -> list[str]:
         try:
             command = parse_command(line.decode("utf-8")).command
         except (CommandSyntaxError, UnicodeDecodeError):
-            return ["RAW"]
+            return [Kind.RAW]
         if isinstance(command, Raw):
-            return ["RAW"]
+            return [Kind.RAW]
         if isinstance(command, Bdat):
             # The chunk follows the BDAT line: whatever comes after it is payload.
-            return [command_kind(command)] if i == 0 else ["RAW"]
+            return [command_kind(command)] if i == 0 else [Kind.RAW]
         kinds.append(command_kind(command))
     return kinds

@@ -8,6 +8,7 @@ from typing import ClassVar, Final
 
 from .data import END_OF_DATA_VARIANTS, chunk_bytes, encode_content
 from .errors import CommandSyntaxError
+from .kinds import Kind
 from .params import (
     MAIL_PARAMS,
     RCPT_PARAMS,
@@ -106,22 +107,22 @@ class _DomainCommand(Command):
 
 
 class Helo(_DomainCommand):
-    kind: ClassVar[str] = "HELO"
+    kind: ClassVar[str] = Kind.HELO
 
 
 class Ehlo(_DomainCommand):
-    kind: ClassVar[str] = "EHLO"
+    kind: ClassVar[str] = Kind.EHLO
 
 
 class Lhlo(_DomainCommand):
-    kind: ClassVar[str] = "LHLO"
+    kind: ClassVar[str] = Kind.LHLO
 
 
 @dataclass(frozen=True)
 class MailFrom(Command):
     address: str
     params: Params = ()
-    kind: ClassVar[str] = "MAIL"
+    kind: ClassVar[str] = Kind.MAIL
 
     def __post_init__(self) -> None:
         check_address(self.address, SYNTAX["MAIL"], allow_null=True)
@@ -142,7 +143,7 @@ class MailFrom(Command):
 class RcptTo(Command):
     address: str
     params: Params = ()
-    kind: ClassVar[str] = "RCPT"
+    kind: ClassVar[str] = Kind.RCPT
 
     def __post_init__(self) -> None:
         check_address(self.address, SYNTAX["RCPT"], allow_null=False)
@@ -165,19 +166,19 @@ class _Bare(Command):
 
 
 class Data(_Bare):
-    kind: ClassVar[str] = "DATA"
+    kind: ClassVar[str] = Kind.DATA
 
 
 class Rset(_Bare):
-    kind: ClassVar[str] = "RSET"
+    kind: ClassVar[str] = Kind.RSET
 
 
 class StartTLS(_Bare):
-    kind: ClassVar[str] = "STARTTLS"
+    kind: ClassVar[str] = Kind.STARTTLS
 
 
 class Quit(_Bare):
-    kind: ClassVar[str] = "QUIT"
+    kind: ClassVar[str] = Kind.QUIT
 
 
 @dataclass(frozen=True)
@@ -199,11 +200,11 @@ class _OptionalArg(Command):
 
 
 class Noop(_OptionalArg):
-    kind: ClassVar[str] = "NOOP"
+    kind: ClassVar[str] = Kind.NOOP
 
 
 class Help(_OptionalArg):
-    kind: ClassVar[str] = "HELP"
+    kind: ClassVar[str] = Kind.HELP
 
 
 @dataclass(frozen=True)
@@ -220,15 +221,15 @@ class _RequiredArg(Command):
 
 
 class Vrfy(_RequiredArg):
-    kind: ClassVar[str] = "VRFY"
+    kind: ClassVar[str] = Kind.VRFY
 
 
 class Expn(_RequiredArg):
-    kind: ClassVar[str] = "EXPN"
+    kind: ClassVar[str] = Kind.EXPN
 
 
 class Etrn(_RequiredArg):
-    kind: ClassVar[str] = "ETRN"
+    kind: ClassVar[str] = Kind.ETRN
 
 
 @dataclass(frozen=True)
@@ -242,7 +243,7 @@ class Bdat(Command):
     chunk: bytes = b""
     last: bool = False
     size: int | None = None
-    kind: ClassVar[str] = "BDAT"
+    kind: ClassVar[str] = Kind.BDAT
 
     def __post_init__(self) -> None:
         if not isinstance(self.chunk, bytes):
@@ -293,7 +294,7 @@ class Auth(Command):
 
     mechanism: str
     initial_response: bytes | None = None
-    kind: ClassVar[str] = "AUTH"
+    kind: ClassVar[str] = Kind.AUTH
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "mechanism", _check_mechanism(self.mechanism))
@@ -313,7 +314,7 @@ class AuthResponse(Command):
     """Client's answer to a 334 challenge (raw bytes; sent base64-encoded, b"" as empty line)."""
 
     data: bytes
-    kind: ClassVar[str] = "AUTH-RESPONSE"
+    kind: ClassVar[str] = Kind.AUTH_RESPONSE
 
     def __post_init__(self) -> None:
         if not isinstance(self.data, bytes):
@@ -327,7 +328,7 @@ class AuthResponse(Command):
 class AuthCancel(Command):
     """``*``: abandon the AUTH exchange (RFC 4954 §4); the server answers 501."""
 
-    kind: ClassVar[str] = "AUTH-CANCEL"
+    kind: ClassVar[str] = Kind.AUTH_CANCEL
 
     def to_bytes(self) -> bytes:
         return b"*\r\n"
@@ -340,7 +341,7 @@ class Raw(Command):
     data: bytes
     note: str = ""
     expect_reply: bool = True
-    kind: ClassVar[str] = "RAW"
+    kind: ClassVar[str] = Kind.RAW
 
     def __post_init__(self) -> None:
         if not isinstance(self.data, bytes):
@@ -361,7 +362,7 @@ class MessageContent(Command):
     body: bytes
     verbatim: bool = False
     terminator: str | None = None
-    kind: ClassVar[str] = "CONTENT"
+    kind: ClassVar[str] = Kind.CONTENT
 
     def __post_init__(self) -> None:
         if not isinstance(self.body, bytes):

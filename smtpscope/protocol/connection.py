@@ -10,6 +10,7 @@ from .checks import SessionView, command_kind, infer_raw_kinds, send_problem, wa
 from .commands import Auth, Command, MessageContent, Raw
 from .errors import LocalProtocolError
 from .events import NEED_DATA, Closed, NeedData, Reply, make_reply
+from .kinds import AUTH_KINDS, Kind
 from .replies import Frame, ReplyReader
 from .state import RULES, State, is_expected, next_state, projected_after, why_invalid
 
@@ -28,7 +29,7 @@ DATA_ENDED_EARLY = (
 )
 # Kinds whose replies need more than the table transition (kept off the hot path).
 _SPECIAL = frozenset({
-    "GREETING", "EHLO", "LHLO", "HELO", "STARTTLS", "AUTH", "AUTH-RESPONSE", "AUTH-CANCEL", "RSET",
+    Kind.GREETING, Kind.EHLO, Kind.LHLO, Kind.HELO, Kind.STARTTLS, *AUTH_KINDS, Kind.RSET,
 })
 
 
@@ -105,7 +106,7 @@ class Connection:
         self.last_sent: Sent | None = None
         self._reader = ReplyReader()
         self._frames = self._reader.frames
-        self._pending: deque[_Expect] = deque([_Expect(None, "GREETING")])
+        self._pending: deque[_Expect] = deque([_Expect(None, Kind.GREETING)])
         self._projected = State.READY
         self._projected_stale = False
         self._greeted = False
@@ -237,17 +238,17 @@ class Connection:
         before = self.state
         self.state = next_state(before, kind, code, self._auth_return)
         success = code in RULES[kind].success
-        if kind == "GREETING":
+        if kind == Kind.GREETING:
             self._greeted = True
-        elif kind == "STARTTLS" and success:
+        elif kind == Kind.STARTTLS and success:
             self.trailing_data = self._reader.take_unparsed()
             if self.trailing_data:
                 warnings = (*warnings, INJECTION_WARNING)
             self._forget_session()
             self._pending.clear()  # anything forced after STARTTLS is answered inside TLS
             self._projected_stale = True
-        elif kind in ("AUTH", "AUTH-RESPONSE", "AUTH-CANCEL"):
-            if kind == "AUTH" and before is not State.AUTH:
+        elif kind in AUTH_KINDS:
+            if kind == Kind.AUTH and before is not State.AUTH:
                 self._auth_return = before
                 if isinstance(exp.command, Auth):
                     self.auth_mechanism = exp.command.mechanism
@@ -255,17 +256,17 @@ class Connection:
                 self.authenticated = True
             elif self.state is not State.AUTH and not self.authenticated:
                 self.auth_mechanism = None
-        elif kind in ("RSET", "EHLO", "LHLO", "HELO") and success:
+        elif kind in (Kind.RSET, Kind.EHLO, Kind.LHLO, Kind.HELO) and success:
             self._accepted_rcpts = 0
         reply = make_reply(code, lines, raw, enhanced, warnings, False, exp.command,
                            is_expected(kind, code))
-        if kind in ("EHLO", "LHLO") and success:
+        if kind in (Kind.EHLO, Kind.LHLO) and success:
             self.capabilities = Capabilities.parse(reply)
-        elif kind == "HELO" and success:
+        elif kind == Kind.HELO and success:
             self.capabilities = None
         if self.state is State.CLOSED:
             self._close()
-        elif not success or kind in ("AUTH", "AUTH-RESPONSE", "AUTH-CANCEL"):
+        elif not success or kind in AUTH_KINDS:
             # The projection assumed the exchange goes on (334); any end of it, success
             # included, returns to the state before AUTH, which the projection cannot know.
             self._reproject()
@@ -328,7 +329,7 @@ class Connection:
                 raise LocalProtocolError(problem)
             notes.insert(0, f"off-script: {problem}")
         data = cmd.to_bytes()
-        count = max(1, self._accepted_rcpts) if self.lmtp and kind == "BDAT-LAST" else 1
+        count = max(1, self._accepted_rcpts) if self.lmtp and kind == Kind.BDAT_LAST else 1
         self._enqueue(cmd, kind, count)
         self.last_sent = Sent(cmd, data, problem is not None, tuple(notes))
         return data
@@ -337,14 +338,14 @@ class Connection:
         """Message content after a 354 (see MessageContent for normal and verbatim modes)."""
         problem = None
         if self.state is not State.DATA:
-            problem = why_invalid("CONTENT", self.state)
+            problem = why_invalid(Kind.CONTENT, self.state)
         elif self._pending:
             problem = "wait for the 354 reply to DATA before sending the content"
         if problem is not None and not force:
             raise LocalProtocolError(problem)
         data = content.to_bytes()
         count = max(1, self._accepted_rcpts) if self.lmtp else 1
-        self._enqueue(content, "CONTENT", count)
+        self._enqueue(content, Kind.CONTENT, count)
         notes = (f"off-script: {problem}",) if problem else ()
         self.last_sent = Sent(content, data, problem is not None, notes)
         return data
@@ -359,11 +360,11 @@ class Connection:
             notes.append(raw.note)
         if raw.expect_reply:
             kinds = infer_raw_kinds(raw.data, self._projection())
-            if kinds == ["RAW"]:
+            if kinds == [Kind.RAW]:
                 notes.append("not read as a known command: one reply expected, state unchanged")
             else:
                 notes.append("tracked as " + ", ".join(kinds))
-            count = max(1, self._accepted_rcpts) if self.lmtp and kinds == ["CONTENT"] else 1
+            count = max(1, self._accepted_rcpts) if self.lmtp and kinds == [Kind.CONTENT] else 1
             for kind in kinds:
                 self._enqueue(raw, kind, count)
         else:

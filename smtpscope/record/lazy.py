@@ -8,7 +8,6 @@ reached: it is reported in ``problems`` then, and shown in its place as a warnin
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from collections.abc import Iterator, Sequence
@@ -16,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, overload
 
-from smtpscope.record.store import SCHEMA, SCHEMA_VERSION, RecordingError
+from smtpscope.record.store import RecordingError, read_header_line
 from smtpscope.record.transcript import Entry
 from smtpscope.record.validate import LineError, check_footer, entry_from_json, loads
 
@@ -103,22 +102,6 @@ class LazyRecording:
         return str(self.header.get("target", "?"))
 
 
-def _header(p: Path, first: bytes) -> dict[str, Any]:
-    # The checks read_recording makes on the first line.
-    try:
-        header = json.loads(first)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise RecordingError(f"{p} is not a smtpscope recording (first line is not JSON)") from exc
-    if not isinstance(header, dict) or header.get("schema") != SCHEMA:
-        raise RecordingError(f"{p} is not a smtpscope recording (no {SCHEMA} header)")
-    if int(header.get("version", 0)) > SCHEMA_VERSION:
-        raise RecordingError(
-            f"{p} uses recording schema {header.get('version')}, newer than this smtpscope "
-            f"understands ({SCHEMA_VERSION}); upgrade smtpscope to read it"
-        )
-    return header
-
-
 def open_recording(path: str | os.PathLike[str]) -> LazyRecording:
     """Open a recording for replay without parsing its entries yet (see the module text)."""
     p = Path(path)
@@ -132,7 +115,7 @@ def open_recording(path: str | os.PathLike[str]) -> LazyRecording:
     tail = lines.pop()  # after the last newline: b"" for a complete file
     if not lines and not tail:
         raise RecordingError(f"{p} is empty: not a smtpscope recording")
-    header = _header(p, lines[0] if lines else tail)
+    header = read_header_line(p, lines[0] if lines else tail)  # the checks read_recording makes
     total = len(lines)
     # Entry lines (blank ones skipped, as read_recording does), with their line numbers.
     body: list[bytes | None] = []

@@ -150,8 +150,9 @@ class Entry:
     def replace(self, **changes: Any) -> Entry:
         """A copy with ``changes`` applied (like ``dataclasses.replace``)."""
         values = self.fields()
-        if "raw" in changes and "text" not in changes and self._more is None:
-            values["text"] = None  # the text follows the new bytes
+        if "raw" in changes and "text" not in changes and (self._more is None
+                                                            or self._more[0] is None):
+            values["text"] = None  # a text decoded from the bytes follows the new bytes
         values.update(changes)
         return Entry(**values)
 

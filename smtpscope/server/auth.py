@@ -2,22 +2,24 @@
 
 aiosmtpd has PLAIN and LOGIN built in and calls an ``authenticator`` with the decoded login and
 password; it also runs any ``auth_<NAME>`` method of the SMTP class as a mechanism. CRAM-MD5
-(RFC 2195) and SCRAM-SHA-256 (RFC 5802/7677) are such methods here, written with aiosmtpd's
-``challenge_auth`` (send a 334, read the answer), so every mechanism ends in :meth:`finish_auth`,
-where the AUTH fault is rolled and the outcome is noted in the transcript.
+(RFC 2195) and SCRAM-SHA-256 (RFC 5802/7677) are such methods here, computed with the client's
+own code in ``smtpscope.auth`` and written with aiosmtpd's ``challenge_auth`` (send a 334, read
+the answer), so every mechanism ends in :meth:`finish_auth`, where the AUTH fault is rolled and
+the outcome is noted in the transcript.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
 import hmac
 import secrets
 import time
 from typing import TYPE_CHECKING, Any
 
 from aiosmtpd.smtp import MISSING, AuthResult, LoginPassword, auth_mechanism
+
+from smtpscope.auth import b64
+from smtpscope.auth.cram_md5 import cram_md5_digest
+from smtpscope.auth.scram import ScramKeys, parse_attributes, unescape_saslname
 
 if TYPE_CHECKING:
     from aiosmtpd.smtp import SMTP, Envelope, Session
@@ -29,21 +31,16 @@ SCRAM_ITERATIONS = 4096  # RFC 7677's minimum; a debugging server has no reason 
 
 
 def _b64(data: bytes) -> str:
-    return base64.b64encode(data).decode("ascii")
+    return b64.encode(data)
 
 
 def _scram_attrs(text: str) -> dict[str, str]:
+    """The first value of each one-letter attribute (the client's parser, first wins)."""
     attrs: dict[str, str] = {}
-    for part in text.split(","):
-        key, sep, value = part.partition("=")
-        if sep and len(key) == 1:
+    for key, value in parse_attributes(text):
+        if len(key) == 1:
             attrs.setdefault(key, value)
     return attrs
-
-
-def _saslname(value: str) -> str:
-    # RFC 5802: "," and "=" in a user name travel as =2C and =3D.
-    return value.replace("=2C", ",").replace("=3D", "=")
 
 
 def authenticator(
@@ -99,7 +96,7 @@ class AuthMixin:
         user, _, digest = response.decode("utf-8", "replace").rpartition(" ")
         password = self.ctx.users.get(user)
         ok = password is not None and hmac.compare_digest(
-            hmac.new(password.encode(), challenge, hashlib.md5).hexdigest(), digest.lower()
+            cram_md5_digest(password, challenge), digest.lower()
         )
         return self.finish_auth("CRAM-MD5", user, ok)
 
@@ -107,8 +104,8 @@ class AuthMixin:
     async def auth_SCRAM_SHA_256(self, _server: Any, args: list[str]) -> AuthResult:
         if len(args) > 1:
             try:
-                first = base64.b64decode(args[1], validate=True)
-            except binascii.Error:
+                first = b64.decode_strict(args[1])
+            except ValueError:
                 return await self._refuse("501 5.5.2 Can't decode base64")
         else:
             first = await self.challenge_auth(b"")
@@ -123,7 +120,7 @@ class AuthMixin:
         attrs = _scram_attrs(bare)
         if cbflag not in ("n", "y") or not bare.startswith("n=") or "r" not in attrs:
             return await self._refuse("501 5.5.2 Malformed SCRAM client-first message")
-        user = _saslname(attrs["n"])
+        user = unescape_saslname(attrs["n"])
         nonce = attrs["r"] + secrets.token_urlsafe(18)
         salt = self.ctx.scram_salt(user)
         server_first = f"r={nonce},s={_b64(salt)},i={SCRAM_ITERATIONS}"
@@ -137,28 +134,21 @@ class AuthMixin:
         if fattrs.get("r") != nonce or fattrs.get("c") != _b64(gs2_header):
             return self.finish_auth("SCRAM-SHA-256", user, False)
         try:
-            proof = base64.b64decode(proof_b64, validate=True)
-        except binascii.Error:
+            proof = b64.decode_strict(proof_b64)
+        except ValueError:
             return self.finish_auth("SCRAM-SHA-256", user, False)
         password = self.ctx.users.get(user)
-        salted = hashlib.pbkdf2_hmac(
-            "sha256", (password or secrets.token_hex(16)).encode(), salt, SCRAM_ITERATIONS
-        )
+        # The same derivation as the client (auth/scram.py); an unknown user gets a random
+        # password, so the work done, and the time taken, do not tell users apart.
+        keys = ScramKeys.derive("sha256", (password or secrets.token_hex(16)).encode(), salt,
+                                SCRAM_ITERATIONS)
         message = f"{bare},{server_first},{without_proof}".encode()
-        stored_key = hashlib.sha256(hmac.digest(salted, b"Client Key", "sha256")).digest()
-        signature = hmac.digest(stored_key, message, "sha256")
-        client_key = bytes(a ^ b for a, b in zip(proof, signature, strict=False))
-        ok = (
-            password is not None
-            and len(proof) == len(signature)
-            and hmac.compare_digest(hashlib.sha256(client_key).digest(), stored_key)
-        )
+        ok = password is not None and keys.proof_is_valid(proof, message)
         result = self.finish_auth("SCRAM-SHA-256", user, ok)
         if not result.success:
             return result
         # Success carries the server's proof in a last 334 (RFC 4954 has no data on 235).
-        server_key = hmac.digest(salted, b"Server Key", "sha256")
-        verifier = _b64(hmac.digest(server_key, message, "sha256"))
+        verifier = _b64(keys.server_signature(message))
         if await self.challenge_auth(f"v={verifier}".encode()) is MISSING:
             return AuthResult(success=False, handled=True)
         return result

@@ -85,24 +85,26 @@ class Handler:
 
     async def handle_DATA(self, server: ScopeSMTP, session: Session, envelope: Envelope) -> str:
         failure = self._fault(server, "DATA")
+        tap, record = server.tap, server.record
+        assert tap is not None and record is not None  # set when the connection was made
         if failure is not None:
-            server.tap.note("message not stored (injected failure)")
+            tap.note("message not stored (injected failure)")
             return failure
         content = envelope.original_content or b""
         try:
             path = self.ctx.maildir.deliver(content)
         except OSError as exc:
-            server.tap.error(f"could not store the message in {self.ctx.maildir.path}: {exc}")
+            tap.error(f"could not store the message in {self.ctx.maildir.path}: {exc}")
             return "451 4.3.0 Could not store the message (see the server's transcript)"
         message = StoredMessage(
-            session_id=server.record.session_id,
+            session_id=record.session_id,
             path=path,
             mail_from=envelope.mail_from or "",
             rcpt_tos=tuple(envelope.rcpt_tos),
             size=len(content),
         )
-        server.record.messages += 1
-        server.tap.note(
+        record.messages += 1
+        tap.note(
             f"stored {len(content)} octets from <{message.mail_from}> to "
             f"{', '.join(f'<{r}>' for r in message.rcpt_tos)} as {path} (never relayed)"
         )

@@ -72,7 +72,7 @@ class ScopeSMTP(AuthMixin, SMTP):
     ) -> None:
         self.ctx = ctx
         self.implicit_tls = implicit_tls
-        self.record: SessionRecord | None = None  # type: ignore[assignment]
+        self.record: SessionRecord | None = None
         self.tap: SessionTap | None = None  # type: ignore[assignment]
         self._greeted = False
         self._close_after_reply = False
@@ -138,7 +138,7 @@ class ScopeSMTP(AuthMixin, SMTP):
 
         # Instance attributes shadow the methods, and StreamReader.readline calls
         # self.readuntil, so AUTH answers pass through the tap as well.
-        reader.readuntil = tapped_readuntil  # type: ignore[method-assign]
+        reader.readuntil = tapped_readuntil  # type: ignore[method-assign,assignment]
         reader.read = tapped_read  # type: ignore[method-assign]
 
     def connection_lost(self, error: Exception | None) -> None:

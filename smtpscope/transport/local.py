@@ -37,7 +37,7 @@ async def open_unix_connection(
             kind, why = "other", exc.strerror or str(exc)
         raise ConnectError(f"cannot connect to UNIX socket {path}: {why}", host=path, port=0,
                            kind=kind) from exc
-    stream = Stream(protocol, transport, path, 0)  # type: ignore[arg-type]
+    stream = Stream(protocol, transport, path, 0)
     stream.label = f"unix:{path}"
     return stream
 
@@ -99,7 +99,7 @@ async def open_pipe(command: str) -> PipeStream:
         theirs.close()
     protocol = StreamProtocol()
     transport, _ = await loop.create_unix_connection(lambda: protocol, sock=ours)
-    stream = PipeStream(protocol, transport, command, 0)  # type: ignore[arg-type]
+    stream = PipeStream(protocol, transport, command, 0)
     stream.label = f"pipe:{command}"
     stream.attach(process, command)
     return stream

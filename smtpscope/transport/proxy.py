@@ -53,6 +53,17 @@ def build(version: int, source: tuple[str, int], dest: tuple[str, int]) -> bytes
     return V2_SIGNATURE + bytes([_V2_PROXY, family_byte]) + struct.pack("!H", len(body)) + body
 
 
+def header_for(version: int, source: str, dest: str | None, target: tuple[str, int], *,
+               source_port: int | None = None, dest_port: int | None = None) -> bytes:
+    """The header from the addresses as typed: ``source`` IP[:PORT] (port 0 when none),
+    ``dest`` IP[:PORT] or None for ``target`` (host, port); the ports given apart win."""
+    host, port = split_endpoint(source, 0)
+    claimed_source = (host, source_port or port)
+    host, port = split_endpoint(dest or target[0], target[1])
+    claimed_dest = (host, dest_port or port)
+    return build(version, claimed_source, claimed_dest)
+
+
 def parse(raw: bytes) -> tuple[int, str, tuple[str, int], tuple[str, int]] | None:
     """(version, TCP4|TCP6, source, dest) of a header :func:`build` makes; None otherwise."""
     if raw.startswith(b"PROXY ") and raw.endswith(b"\r\n"):

@@ -107,7 +107,8 @@ class SmtpScopeApp(KeyGate, App[int]):
                 ("History", "Past sessions", screen.action_history),
             ):
                 yield SystemCommand(title, help_text, action)
-            composer = screen.query("Composer").first(None)
+            found = screen.query("Composer")
+            composer = found.first() if found else None
             actions = getattr(composer, "end_of_data_actions", None)
             if callable(actions):
                 for _name, label, data in actions():
@@ -153,6 +154,7 @@ def create_app(
     hint: str | None = None,
     connect_error: str | None = None,
     initial_target: str = "",
+    connect_control: Any = None,
 ) -> SmtpScopeApp:
     """Build the app for one of its entry points: a session, a replay, history or connect."""
 
@@ -174,6 +176,6 @@ def create_app(
         from smtpscope.tui.screens.connect import ConnectScreen
 
         return ConnectScreen(initial_target=initial_target, error=connect_error,
-                             record_to=record_to)
+                             record_to=record_to, control=connect_control)
 
     return SmtpScopeApp(first)

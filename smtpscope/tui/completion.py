@@ -8,7 +8,8 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from smtpscope.protocol import Bdat, State
+from smtpscope.protocol import State
+from smtpscope.protocol.checks import command_kind as _engine_command_kind
 from smtpscope.protocol.state import (
     BODY_REQUIRES,
     PARAM_REQUIRES,
@@ -139,11 +140,7 @@ def completions(value: str, caps: Capabilities | None) -> list[str]:
             if opt.lower().startswith(lowered) and len(opt) > len(value)]
 
 
-def command_kind(command: Command) -> str:
-    """The engine's state-table key for ``command`` (a final BDAT chunk has its own)."""
-    if isinstance(command, Bdat) and command.last:
-        return "BDAT-LAST"
-    return command.kind
+command_kind = _engine_command_kind  # one definition: the engine's
 
 
 def advertisement_problems(command: Command, caps: Capabilities | None) -> list[str]:

@@ -111,7 +111,7 @@ class KeyGate:
     if TYPE_CHECKING:
         focused: Any
 
-        def call_next(self, callback: Any, *args: Any) -> bool: ...
+        def call_next(self, callback: Any, *args: Any, **kwargs: Any) -> None: ...
 
     _key_gate: object | None = None
     _held_keys: deque[events.Event] | None = None

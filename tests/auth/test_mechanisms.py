@@ -32,11 +32,11 @@ def test_registry_and_lookup() -> None:
         get_mechanism("GSSAPI")
 
 
-def test_start_is_initial_response() -> None:
+def test_initial_response_only_where_the_mechanism_has_one() -> None:
     mech = MECHANISMS["PLAIN"](username="a", password="b")
-    step = mech.start()
+    step = mech.initial_response()
     assert step is not None and step.response == b"\0a\0b"
-    assert MECHANISMS["CRAM-MD5"](username="a", password="b").start() is None
+    assert MECHANISMS["CRAM-MD5"](username="a", password="b").initial_response() is None
     assert MECHANISMS["DIGEST-MD5"](username="a", password="b").initial_response() is None
 
 

@@ -10,9 +10,7 @@ from typing import Any
 import pytest
 
 from smtpscope.mx import (
-    Candidate,
     check_reverse,
-    connect_first,
     lookup_dmarc,
     lookup_mx,
     lookup_spf,
@@ -21,6 +19,7 @@ from smtpscope.mx import (
     resolver_for,
     route,
 )
+from smtpscope.session import Session, SessionOptions
 from smtpscope.targets import parse_target
 
 pytestmark = pytest.mark.dns
@@ -148,6 +147,8 @@ def test_full_report(res: Any) -> None:
 
 async def test_route_falls_back_to_the_mx_that_answers(res: Any) -> None:
     async def accept(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"220 up.deadmx.test ESMTP\r\n")
+        await writer.drain()
         writer.close()
 
     server = await asyncio.start_server(accept, "127.0.0.1", 0)
@@ -159,15 +160,14 @@ async def test_route_falls_back_to_the_mx_that_answers(res: Any) -> None:
             ("up.deadmx.test", "127.0.0.1", port),
         ]
 
-        async def connect(c: Candidate) -> str:
-            _reader, writer = await asyncio.wait_for(asyncio.open_connection(c.address, c.port), 5)
-            writer.close()
-            return c.host
-
-        used, attempts = await connect_first(candidates, connect)
+        session = Session(SessionOptions(candidates[0].host, port, security="plain",
+                                         route=tuple(candidates), connect_timeout=5))
+        assert (await session.connect()).code == 220
+        await session.close()
     finally:
         server.close()
         await server.wait_closed()
-    assert used == "up.deadmx.test"
-    assert attempts[0].error == "connection refused"
+    attempts = session.attempts
+    assert [a.candidate.host for a in attempts] == ["down.deadmx.test", "up.deadmx.test"]
+    assert attempts[0].error is not None and "refused" in attempts[0].error
     assert attempts[1].ok

@@ -12,8 +12,6 @@ from smtpscope.mx import (
     RouteAttempt,
     RouteError,
     StaticResolver,
-    connect_first,
-    describe_error,
     route,
     summarize_attempts,
 )
@@ -104,45 +102,13 @@ def test_null_mx_and_nxdomain_raise_with_the_lookup() -> None:
         route(parse_target("a@nosuch.test"), zone())
 
 
-async def test_connect_first_falls_back_and_reports() -> None:
+def test_summary_names_the_one_used_and_why_the_others_failed() -> None:
+    """The session records a RouteAttempt per candidate; the summary is its ConnectFailed text."""
     candidates = route(parse_target("@d.test"), zone(), shuffle=False)
-
-    async def connect(c: Candidate) -> str:
-        if c.address == "2001:db8::1":
-            raise OSError(101, "Network is unreachable")
-        if c.address == "192.0.2.1":
-            raise ConnectionRefusedError(111, "Connection refused")
-        return f"connected to {c.address}"
-
-    result, attempts = await connect_first(candidates, connect)
-    assert result == "connected to 192.0.2.2"
-    assert [a.error for a in attempts] == ["network is unreachable", "connection refused", None]
+    attempts = [RouteAttempt(candidates[0], "network is unreachable"),
+                RouteAttempt(candidates[1], "connection refused"),
+                RouteAttempt(candidates[2], None)]
     summary = summarize_attempts(attempts)
     assert summary.startswith("used mx2.d.test [192.0.2.2]:25 (MX 20 mx2.d.test for d.test)")
     assert "mx1.d.test [192.0.2.1]:25 (MX 10 mx1.d.test for d.test): connection refused" in summary
-
-
-async def test_connect_first_all_fail() -> None:
-    candidates = [Candidate("a", "192.0.2.1", 25, 10, "MX 10 a")]
-
-    async def connect(c: Candidate) -> None:
-        raise TimeoutError
-
-    with pytest.raises(RouteError) as info:
-        await connect_first(candidates, connect)
-    assert info.value.attempts == (RouteAttempt(candidates[0], "timed out"),)
-    assert str(info.value).startswith("no candidate answered")
-
-
-async def test_connect_first_does_not_swallow_other_errors() -> None:
-    async def connect(c: Candidate) -> None:
-        raise ValueError("bug")
-
-    with pytest.raises(ValueError):
-        await connect_first([Candidate("a", "192.0.2.1", 25, None, "direct")], connect)
-
-
-def test_describe_error() -> None:
-    assert describe_error(ConnectionRefusedError(111, "Connection refused")) == "connection refused"
-    assert describe_error(TimeoutError()) == "timed out"
-    assert describe_error(RuntimeError("TLS failed")) == "TLS failed"
+    assert summarize_attempts(attempts[:2]).startswith("no candidate answered: ")

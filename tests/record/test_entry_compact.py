@@ -66,3 +66,10 @@ def test_an_entry_costs_little_more_than_its_bytes() -> None:
     # Ten pointers and an object header; the text is not stored beside the bytes.
     assert own <= 16 + 10 * 8 + 16
     assert e._more is None
+
+
+def test_replace_keeps_a_label_but_a_decoded_text_follows_new_bytes() -> None:
+    plain = entry(notes=("n",))
+    assert plain.replace(raw=b"250 other\r\n").text == "250 other\r\n"
+    label = entry(text="[hidden]")
+    assert label.replace(raw=b"250 other\r\n").text == "[hidden]"

@@ -157,7 +157,14 @@ async def test_tui_replay_and_history_survive_bad_files(tmp_path: Path) -> None:
         assert isinstance(app.screen, ReplayScreen)
         await pilot.press("a")
         await pilot.pause(0.1)
-        assert app.screen.query_one("TranscriptView").entry_count == 1
+        # Replay parses lines as it reaches them: each bad line is shown, in its place, as a
+        # warning that says what was wrong with it; the one good entry is there as recorded.
+        view = app.screen.query_one("TranscriptView")
+        assert view.entry_count == 1 + len(BAD_LINES)
+        shown = list(app.screen.recording.entries)
+        assert [e.kind for e in shown].count("warning") == len(BAD_LINES)
+        assert all(e.text.startswith("recording damaged: line ") for e in shown[1:])
+        assert len(app.screen.recording.problems) == len(BAD_LINES)
 
 
 def test_a_real_recording_reads_back(tmp_path: Path) -> None:

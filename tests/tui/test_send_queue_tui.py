@@ -205,3 +205,53 @@ async def test_function_keys_queue_behind_typed_lines(wire: WireServer) -> None:
         assert wire.commands()[0].startswith("EHLO ")
         await pilot.pause(0.3)
         assert errors(app) == []
+
+
+async def test_line_feeds_from_an_unbracketed_paste_end_lines_too(wire: WireServer) -> None:
+    app = app_for(wire)
+    async with app.run_test(size=SIZE) as pilot:
+        await ehlo(pilot)
+        burst(app, *"NOOP", "ctrl+j", *"RSET", "ctrl+j")
+        await until(pilot, lambda: len(replies(app)) == 4)
+        assert wire.commands()[1:] == ["NOOP", "RSET"]
+
+
+async def test_lines_typed_after_the_connection_closed_wait_for_a_reconnect(
+        wire: WireServer) -> None:
+    app = app_for(wire)
+    async with app.run_test(size=SIZE) as pilot:
+        await ehlo(pilot)
+        burst(app, *"QUIT", "enter", *"NOOP", "enter")
+        await until(pilot, lambda: 221 in replies(app))
+        # After QUIT the engine expects nothing more: NOOP is held with a warning first.
+        assert composer(app).input.value == "NOOP" and composer(app).has_class("-warning")
+        await pilot.press("enter")
+        view = composer(app).query_one("#composer-queue")
+        await until(pilot, lambda: "not connected" in str(view.render()))
+        await pilot.press("f5")
+        from smtpscope.tui.screens.reconnect import ReconnectDialog
+
+        await until(pilot, lambda: isinstance(app.screen, ReconnectDialog))
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: wire.commands()[-1] == "NOOP")
+        assert wire.commands() == ["NOOP"]  # on the new connection, before anything else
+        assert bytes(wire.received).endswith(b"QUIT\r\nNOOP\r\n")
+        assert len(composer(app).queue or ()) == 0
+
+
+async def test_a_held_warning_follows_the_state_instead_of_going_stale(wire: WireServer) -> None:
+    from smtpscope.protocol import MailFrom
+
+    app = app_for(wire)
+    async with app.run_test(size=SIZE) as pilot:
+        await ehlo(pilot)
+        await pilot.press(*"RCPT TO:<b@x.test>", "enter")  # no MAIL yet: held, warned
+        c = composer(app)
+        assert c.has_class("-warning") and c.input.value == "RCPT TO:<b@x.test>"
+        app.screen.queue_command(MailFrom("a@x.test"))  # now it would be valid
+        await until(pilot, lambda: not c.has_class("-warning"))
+        await pilot.press("enter")  # one Enter: an ordinary line now, not off-script
+        await until(pilot, lambda: len(replies(app)) == 4)
+        assert wire.commands()[1:] == ["MAIL FROM:<a@x.test>", "RCPT TO:<b@x.test>"]
+        sent = [e for e in app.screen.session.transcript if e.direction == "client"]
+        assert not sent[-1].off_script

@@ -31,4 +31,4 @@ class SidePanelLayout:
     def side_shown(self) -> bool:
         """Whether the capability panel is on screen now."""
         narrow = self.has_class("-narrow")  # type: ignore[attr-defined]
-        return narrow == self.has_class("-side-toggled")  # type: ignore[attr-defined]
+        return bool(narrow == self.has_class("-side-toggled"))  # type: ignore[attr-defined]

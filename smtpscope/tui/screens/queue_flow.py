@@ -27,9 +27,8 @@ if TYPE_CHECKING:
     from smtpscope.protocol import Command
     from smtpscope.session import Session
 
-DATA_MODE_NOTE = ("354: data mode. Type the message (headers, an empty line, the body); each "
-                  "Enter sends one line as typed; '.' alone ends it. Ctrl+N opens the editor "
-                  "with this envelope instead.")
+DATA_MODE_NOTE = ("354: data mode. Each Enter sends one line as typed (headers, an empty line, "
+                  "the body); '.' alone ends the message; Ctrl+N opens the editor instead.")
 
 
 class QueueFlow:
@@ -54,6 +53,8 @@ class QueueFlow:
         #: The envelope the server accepted in this transaction: (sender, recipients).
         self.envelope_sent: tuple[str, list[str]] | None = None
         self._quit_sent = False
+        self._typed_data = False  # a DATA went from the queue: its 354 starts data mode
+        self._queue_session: Session | None = None
         composer = self.query_one(Composer)
         composer.queue = self.send_queue
         composer.engine = lambda: self.session.conn if self.session is not None else None
@@ -74,8 +75,15 @@ class QueueFlow:
         if queue is None:
             return
         session = self.session
+        if session is not self._queue_session:  # reconnected: what we knew was about the old
+            self._queue_session = session
+            self._quit_sent = self._typed_data = False
+            self.envelope_sent = None
+        if self._typed_data and session is not None and session.view.state is State.DATA:
+            self._typed_data = False
+            session.transcript.note(DATA_MODE_NOTE)  # before the first line typed ahead
         if (session is not None and session.is_open
-                and session.conn.state not in (State.TLS_PENDING, State.CLOSED)):
+                and session.view.state not in (State.TLS_PENDING, State.CLOSED)):
             for item in queue.take_ready(session.conn):
                 self._spawn(self._send_queued(item))
         for composer in self.query(Composer):  # type: ignore[attr-defined]
@@ -86,8 +94,8 @@ class QueueFlow:
         # The engine gets it in this same step (no await in between), so the order holds.
         if not queue.started(item):
             return  # a line before it was refused: it waits behind that one
-        if session is None:
-            queue.block(item, "not connected: press F5 to reconnect")
+        if session is None or not session.is_open:
+            queue.requeue(item)  # it goes after a reconnect, never silently nowhere
             return
 
         def refused(exc: LocalProtocolError) -> None:
@@ -98,6 +106,7 @@ class QueueFlow:
             if item.kind is LineKind.COMMAND:
                 assert item.command is not None
                 self._quit_sent |= isinstance(item.command, Quit)
+                self._typed_data = isinstance(item.command, Data)
                 reply = await self._run(item.command, force=item.force, refused=refused)
                 self._track_envelope(item.command, reply)
             elif item.kind is LineKind.RAW:
@@ -125,7 +134,5 @@ class QueueFlow:
             self.envelope_sent = None
 
     def data_mode_started(self, command: Data, reply: Reply) -> None:
-        """A 354 to a hand-typed DATA: the composer takes the message line by line."""
-        if self.session is not None:
-            self.session.transcript.note(DATA_MODE_NOTE)
+        """A 354 to a typed DATA (the note went out with the reply): send what waits for it."""
         self.pump_queue()

@@ -16,6 +16,7 @@ from textual.widgets import Button, Input, Label, Select, Switch
 
 from smtpscope.sanitize import visible
 from smtpscope.session import SessionOptions
+from smtpscope.tui.keys import OrderedInput
 
 TLS_MODES = [
     ("plain (no TLS unless you send STARTTLS)", "plain"),
@@ -45,11 +46,12 @@ class ReconnectDialog(ModalScreen["SessionOptions | None"]):
         with Vertical(id="reconnect-box", classes="dialog"):
             yield Label(Text(f"Reconnect to {visible(where)}"), classes="dialog-title")
             yield Label("Port")
-            yield Input(str(opts.port), id="reconnect-port", type="integer")
+            yield OrderedInput(str(opts.port), id="reconnect-port", type="integer")
             yield Label("TLS")
             yield Select(TLS_MODES, value=mode, allow_blank=False, id="reconnect-tls")
             yield Label("CA file (empty: the system's trust store)")
-            yield Input(opts.cafile or "", placeholder="/path/to/ca.pem", id="reconnect-cafile")
+            yield OrderedInput(opts.cafile or "", placeholder="/path/to/ca.pem",
+                               id="reconnect-cafile")
             with Horizontal(classes="buttons"):
                 yield Label("Insecure: do not verify the certificate (recorded) ")
                 yield Switch(not opts.verify, id="reconnect-insecure")

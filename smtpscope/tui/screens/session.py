@@ -36,6 +36,7 @@ from smtpscope.tui.explain import explain_entry, selection_text
 from smtpscope.tui.screens.layout import SidePanelLayout
 from smtpscope.tui.screens.message_flow import MessageFlow
 from smtpscope.tui.screens.queue_flow import QueueFlow
+from smtpscope.tui.screens.xclient_flow import XclientFlow
 from smtpscope.tui.widgets.capabilities import CapabilityInspector
 from smtpscope.tui.widgets.composer import Composer
 from smtpscope.tui.widgets.key_footer import KeyFooter
@@ -45,7 +46,7 @@ from smtpscope.tui.widgets.transcript import TranscriptView
 BDAT_CHUNK = 64 * 1024
 
 
-class SessionScreen(SidePanelLayout, QueueFlow, MessageFlow, Screen[None]):
+class SessionScreen(SidePanelLayout, QueueFlow, MessageFlow, XclientFlow, Screen[None]):
     """One live SMTP session. The screen owns the session worker; widgets never do I/O."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -157,6 +158,9 @@ class SessionScreen(SidePanelLayout, QueueFlow, MessageFlow, Screen[None]):
                 and session.greeting.code == 220:
             # What `openssl s_client -starttls smtp` does: EHLO, STARTTLS, EHLO.
             await self._ehlo_starttls_ehlo()
+        if self.options.xclient and session.greeting is not None \
+                and session.greeting.code == 220:
+            await self.xclient_after_greeting()  # after STARTTLS, as smtpscope send does
 
     def _greeting_late(self, session: Session) -> None:
         # The session notes it in the transcript; here it becomes a toast and F5's default.

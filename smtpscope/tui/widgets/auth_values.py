@@ -101,7 +101,7 @@ def parse_response_line(line: str) -> bytes | None:
     (missing padding, spaces, stray characters) is sent byte for byte as typed, off-script.
     """
     try:
-        return b64.decode_strict(line)
+        return b64.decode_strict(line, canonical=True)
     except ValueError:
         return None
 

@@ -64,9 +64,10 @@ class _CommandSuggester(Suggester):
 
 _IDLE_HINT = "type an SMTP command · Tab completes · ↑↓ history · Ctrl+R raw bytes"
 _RAW_HINT = "raw: exact bytes; add \\r\\n yourself · escapes \\r \\n \\t \\0 \\xNN \\\\"
+_PLACEHOLDER = "EHLO client.example"
 _DATA_HINT = ("DATA mode: every Enter sends the line as typed (empty lines too) · "
               "'.' alone ends the message · Ctrl+N editor")
-_QUEUE_KEYS = "Ctrl+Z cancels the newest · Ctrl+Enter sends a blocked line anyway"
+_QUEUE_KEYS = "Ctrl+Z takes back the newest"
 _AUTH_HINT = ("AUTH exchange: type the base64 answer to the 334 challenge, or * to cancel · "
               + ENCODE_HINT)
 
@@ -165,7 +166,7 @@ class Composer(AuthAssist, Widget):
 
     def compose(self) -> ComposeResult:
         yield Static("", id="composer-queue", classes="-empty")
-        yield ComposerInput(self, placeholder="EHLO client.example",
+        yield ComposerInput(self, placeholder=_PLACEHOLDER,
                             suggester=_CommandSuggester(self), id="composer-input",
                             select_on_focus=False)
         yield Static(_IDLE_HINT, id="composer-hint")
@@ -224,6 +225,8 @@ class Composer(AuthAssist, Widget):
         if not self.is_mounted:
             return
         value = self.input.value
+        if self._held is not None and self._held == value and self._held_recheck():
+            return
         if self.raw:
             try:
                 size = len(decode_escapes(value))
@@ -255,6 +258,30 @@ class Composer(AuthAssist, Widget):
             self._cycle = []
         if self._held is None:
             self._update_hint()
+
+    def _held_recheck(self) -> bool:
+        """A held line meets a new state or advertisement: warn again if it still draws a
+        warning (True), or let it go as an ordinary line when it no longer does (False)."""
+        text = self._held or ""
+        try:
+            command = parse_command(text).command
+        except CommandSyntaxError:
+            return True  # a broken AUTH answer stays held as it was
+        problems = self._problems(command, self._queued_state())
+        if not problems:
+            self._held = None
+            return False
+        self._show(f"⚠ {'; '.join(problems)} — Enter again to send anyway (off-script)",
+                   "warning")
+        return True
+
+    def _problems(self, command: Command, state: State | None) -> list[str]:
+        problems = [*advertisement_problems(command, self.capabilities)]
+        if (problem := state_problem(command, state)) is not None:
+            problems.append(problem)
+        if (problem := line_length_problem(command)) is not None:
+            problems.append(problem)
+        return problems
 
     # -- sending -----------------------------------------------------------------------------
 
@@ -313,11 +340,7 @@ class Composer(AuthAssist, Widget):
             self._take(parsed.command, text, False, parsed.notes, remember=False)
             return True
         command = parsed.command
-        problems = [*advertisement_problems(command, self.capabilities)]
-        if (problem := state_problem(command, state)) is not None:
-            problems.append(problem)
-        if (problem := line_length_problem(command)) is not None:
-            problems.append(problem)
+        problems = self._problems(command, state)
         confirmed = force or held
         if problems and not confirmed:
             self._held = text
@@ -426,15 +449,21 @@ class Composer(AuthAssist, Widget):
         if not self.is_mounted:
             return
         self.data_mode = self._expects_content()
+        if self._held is not None:
+            self._update_hint()  # what is queued may have made a held line valid (or not)
         view = self.query_one("#composer-queue", Static)
         items = list(self.queue) if self.queue is not None else []
         view.set_class(not items, "-empty")
         if not items:
             return
-        view.update(render_queue(items, _QUEUE_KEYS))
+        conn = self.engine()
+        connected = conn is not None and conn.state is not State.CLOSED
+        view.update(render_queue(items, _QUEUE_KEYS, connected=connected))
 
     def watch_data_mode(self, on: bool) -> None:
         self.set_class(on, "-data")
+        self.input.placeholder = "a line of the message ('.' alone ends it)" if on \
+            else _PLACEHOLDER
         self._update_hint()
 
     # -- raw mode and end-of-data variants ---------------------------------------------------

@@ -226,7 +226,7 @@ class DataEditor(ModalScreen["DataEditor.Result | None"]):
             self.refresh_status()
             self.app.bell()
             return
-        sender, recipients = "", []
+        sender, recipients = "", list[str]()
         # Verbatim text is sent as is, but its From/To/Cc/Bcc still name the envelope (text
         # without readable headers names none).
         with contextlib.suppress(DraftError):

@@ -19,7 +19,8 @@ class KeyFooter(Footer):
 
     def compose(self) -> ComposeResult:
         items = list(super().compose())
-        if any(not isinstance(item, FooterKey) for item in items):
+        keys = [item for item in items if isinstance(item, FooterKey)]
+        if len(keys) != len(items):
             yield from items  # grouped keys: keep Textual's layout untouched
             return
 
@@ -30,7 +31,7 @@ class KeyFooter(Footer):
                 return (0, ESSENTIAL.index(item.action))
             return (1, 0)
 
-        yield from sorted(items, key=rank)  # stable: the rest keep their order
+        yield from sorted(keys, key=rank)  # stable: the rest keep their order
 
     def on_resize(self, event: events.Resize) -> None:
         self.compact = event.size.width < COMPACT_BELOW

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
 from textual import events
+from textual.binding import Binding, BindingType
 
 from smtpscope.sanitize import visible
 from smtpscope.tui.keys import OrderedInput
@@ -26,6 +27,11 @@ class ComposerInput(OrderedInput):
     right after Enter starts the next line instead of joining this one. A paste of several
     lines goes to the composer whole, to become one line each.
     """
+
+    # A terminal without bracketed paste may deliver a pasted line break as LF (Ctrl+J).
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+j", "submit", "Submit", show=False),
+    ]
 
     def __init__(self, composer: Composer, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -53,9 +59,13 @@ def raw_paste(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "\\r\\n")
 
 
-def render_queue(items: Sequence[QueuedLine], keys: str) -> Text:
+def render_queue(items: Sequence[QueuedLine], keys: str, *, connected: bool = True) -> Text:
     """The queue above the composer: ⏳ waiting, ⛔ blocked with the reason."""
     text = Text(f"queued ({len(items)}) · {keys}")
+    if not connected:
+        text.append(" · not connected: they go after F5 reconnects", style="bold")
+    if any(item.blocked is not None for item in items):
+        text.append(" · Ctrl+Enter on an empty line sends the blocked one anyway")
     for item in items[:SHOWN]:
         shown = visible(item.text) if item.text else "(empty line)"
         text.append("\n")

@@ -1,0 +1,242 @@
+"""The conversation layer against scripted peers: LMTP per-recipient replies, greetings,
+typed errors, route attempts, the session view, and UNIX-socket and pipe transports."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sys
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+
+import pytest
+
+from smtpscope.cli.common import classify
+from smtpscope.conversation import (
+    Conversation,
+    Dialect,
+    Envelope,
+    Rejected,
+    Stage,
+    TLSMode,
+    greet,
+    send_message,
+)
+from smtpscope.mx import Candidate
+from smtpscope.protocol import Noop, State
+from smtpscope.session import ConnectFailed, ReplyTimeout, Session, SessionOptions
+
+Script = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
+LOOPBACK = "127.0.0.1"
+
+
+@contextlib.asynccontextmanager
+async def tcp_peer(script: Script) -> AsyncIterator[int]:
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(ConnectionError, asyncio.IncompleteReadError):
+            await script(reader, writer)
+        writer.close()
+
+    server = await asyncio.start_server(handle, LOOPBACK, 0)
+    try:
+        yield int(server.sockets[0].getsockname()[1])
+    finally:
+        server.close()
+        await server.wait_closed()
+
+
+@contextlib.asynccontextmanager
+async def unix_peer(script: Script, path: Path) -> AsyncIterator[str]:
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(ConnectionError, asyncio.IncompleteReadError):
+            await script(reader, writer)
+        writer.close()
+
+    server = await asyncio.start_unix_server(handle, str(path))
+    try:
+        yield str(path)
+    finally:
+        server.close()
+        await server.wait_closed()
+
+
+async def lmtp_script(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    """LHLO, MAIL, two RCPT, DATA; then both per-recipient replies in ONE write, then NOOP."""
+    writer.write(b"220 lmtp.test LMTP ready\r\n")
+    assert (await reader.readline()).startswith(b"LHLO ")
+    writer.write(b"250-lmtp.test\r\n250 PIPELINING\r\n")
+    assert (await reader.readline()).startswith(b"MAIL FROM:")
+    writer.write(b"250 2.1.0 ok\r\n")
+    for _ in range(2):
+        assert (await reader.readline()).startswith(b"RCPT TO:")
+        writer.write(b"250 2.1.5 ok\r\n")
+    assert await reader.readline() == b"DATA\r\n"
+    writer.write(b"354 go\r\n")
+    while await reader.readline() != b".\r\n":
+        pass
+    writer.write(b"250 2.0.0 <a@x.test> saved\r\n452 4.2.2 <b@x.test> mailbox full\r\n")
+    assert await reader.readline() == b"NOOP\r\n"
+    writer.write(b"250 2.0.0 noop ok\r\n")
+    assert await reader.readline() == b"QUIT\r\n"
+    writer.write(b"221 bye\r\n")
+
+
+async def test_lmtp_over_unix_socket_one_reply_per_recipient(tmp_path: Path) -> None:
+    async with unix_peer(lmtp_script, tmp_path / "lmtp.sock") as path:
+        session = Session(SessionOptions("localhost", security="plain", lmtp=True,
+                                         unix_path=path, reply_timeout=5))
+        conv = Conversation(session)
+        assert conv.dialect is Dialect.LMTP
+        await conv.open()
+        await conv.greet()
+        delivery = await conv.send(Envelope("s@x.test", ("a@x.test", "b@x.test")), b"hi\r\n")
+        assert [r.delivery.code for r in delivery.recipients if r.delivery] == [250, 452]
+        assert delivery.accepted == ["a@x.test"] and delivery.refused == ["b@x.test"]
+        assert delivery.partial
+        # The second reply went to its recipient, not to the next command's waiter.
+        assert (await session.command(Noop())).text == "2.0.0 noop ok"
+        assert session.view.peer == f"unix:{path}" and session.view.lmtp
+        await session.quit()
+
+
+async def test_lmtp_nobody_delivered_is_a_rcpt_rejection(tmp_path: Path) -> None:
+    async def script(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"220 lmtp.test\r\n")
+        await reader.readline()
+        writer.write(b"250 lmtp.test\r\n")
+        for _ in range(3):  # MAIL, RCPT, DATA
+            await reader.readline()
+            writer.write(b"250 ok\r\n" if _ < 2 else b"354 go\r\n")
+        while await reader.readline() != b".\r\n":
+            pass
+        writer.write(b"552 5.2.2 <b@x.test> over quota\r\n")
+        await reader.readline()
+
+    async with unix_peer(script, tmp_path / "s") as path:
+        session = Session(SessionOptions("localhost", lmtp=True, unix_path=path, reply_timeout=5))
+        conv = Conversation(session)
+        await conv.open()
+        await conv.greet()
+        with pytest.raises(Rejected) as caught:
+            await conv.send(Envelope("s@x.test", ("b@x.test",)), b"hi\r\n")
+        assert caught.value.stage is Stage.RCPT
+        assert caught.value.reply is not None and caught.value.reply.code == 552
+        assert conv.delivery is not None and conv.delivery.refused == ["b@x.test"]
+        assert classify(caught.value, conv.stage).exit_code == 24
+        await session.close()
+
+
+async def test_protocol_smtp_sends_helo_only_and_esmtp_falls_back() -> None:
+    seen: list[bytes] = []
+
+    async def script(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"220 old.test\r\n")
+        line = await reader.readline()
+        seen.append(line)
+        if line.startswith(b"EHLO"):
+            writer.write(b"502 5.5.1 what?\r\n")
+            seen.append(await reader.readline())
+        writer.write(b"250 old.test\r\n")
+        await reader.readline()
+
+    for dialect, expected in ((Dialect.SMTP, [b"HELO"]), (Dialect.ESMTP, [b"EHLO", b"HELO"])):
+        seen.clear()
+        async with tcp_peer(script) as port:
+            session = Session(SessionOptions(LOOPBACK, port, security="plain", reply_timeout=5))
+            await session.connect()
+            reply = await greet(session, dialect)
+            assert reply.code == 250
+            assert [line.split()[0] for line in seen] == expected
+            assert session.view.capabilities is None  # HELO: no extensions
+            await session.close()
+
+
+async def test_refused_greeting_is_rejected_at_its_stage() -> None:
+    async def script(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"220 picky.test\r\n")
+        await reader.readline()
+        writer.write(b"550 5.7.1 go away\r\n")
+        await reader.readline()
+
+    async with tcp_peer(script) as port:
+        session = Session(SessionOptions(LOOPBACK, port, security="plain", reply_timeout=5))
+        conv = Conversation(session, helo_fallback=False, tls=TLSMode.PLAIN)
+        await conv.open()
+        with pytest.raises(Rejected) as caught:
+            await conv.greet()
+        assert caught.value.stage is Stage.EHLO and conv.stage is Stage.EHLO
+        assert classify(caught.value, conv.stage).exit_code == 22
+        await session.close()
+
+
+async def test_silent_banner_is_a_typed_timeout() -> None:
+    async def script(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await asyncio.sleep(2)
+
+    async with tcp_peer(script) as port:
+        session = Session(SessionOptions(LOOPBACK, port, security="plain", reply_timeout=0.2))
+        conv = Conversation(session)
+        with pytest.raises(ReplyTimeout) as caught:
+            await conv.open()
+        assert caught.value.stage is Stage.BANNER and caught.value.seconds == 0.2
+        failure = classify(caught.value, conv.stage)
+        assert (failure.status, failure.stage, failure.exit_code) == ("timeout", "banner", 21)
+        await session.close()
+
+
+async def test_route_attempts_are_values() -> None:
+    async def script(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"220 second.test\r\n")
+        await reader.readline()
+
+    async with tcp_peer(script) as closed_after:
+        dead = closed_after  # a port that was just listening and no longer is
+    async with tcp_peer(script) as live:
+        route = (Candidate("mx1.test", LOOPBACK, dead, 10, "MX 10 mx1.test"),
+                 Candidate("mx2.test", LOOPBACK, live, 20, "MX 20 mx2.test"))
+        session = Session(SessionOptions("mx1.test", 25, security="plain", route=route))
+        await session.connect()
+        assert [a.candidate.host for a in session.attempts] == ["mx1.test", "mx2.test"]
+        assert [a.ok for a in session.attempts] == [False, True]
+        await session.close()
+        only_dead = Session(SessionOptions("mx1.test", 25, security="plain", route=route[:1]))
+        with pytest.raises(ConnectFailed) as caught:
+            await only_dead.connect()
+        assert caught.value.stage is Stage.CONNECT and len(caught.value.attempts) == 1
+        assert classify(caught.value, "connect").status == "connection-refused"
+
+
+async def test_pipe_transport_speaks_with_a_process() -> None:
+    """A tiny SMTP responder on stdin/stdout: greeting, EHLO, MAIL/RCPT/DATA, QUIT."""
+    server = (
+        "import sys\n"
+        "w = sys.stdout.buffer\n"
+        "def say(t): w.write(t); w.flush()\n"
+        "say(b'220 pipe.test ESMTP\\r\\n')\n"
+        "data = False\n"
+        "for line in sys.stdin.buffer:\n"
+        "    if data:\n"
+        "        if line == b'.\\r\\n': data = False; say(b'250 2.0.0 queued\\r\\n')\n"
+        "        continue\n"
+        "    verb = line[:4].upper()\n"
+        "    if verb == b'EHLO': say(b'250-pipe.test\\r\\n250 8BITMIME\\r\\n')\n"
+        "    elif verb == b'DATA': data = True; say(b'354 go\\r\\n')\n"
+        "    elif verb == b'QUIT': say(b'221 bye\\r\\n'); break\n"
+        "    else: say(b'250 ok\\r\\n')\n"
+        "print('responder done', file=sys.stderr)\n"
+    )
+    command = f"{sys.executable} -c \"{server}\""
+    session = Session(SessionOptions("localhost", security="plain", pipe_command=command,
+                                     reply_timeout=10))
+    conv = Conversation(session)
+    await conv.open()
+    await conv.greet()
+    await conv.secure()  # AUTO: nothing offered, goes on in the clear
+    delivery = await send_message(session, Envelope("a@x.test", ("b@x.test",)), b"hi\r\n")
+    assert delivery.final[-1].code == 250 and delivery.accepted == ["b@x.test"]
+    assert session.view.peer == f"pipe:{command}"
+    await session.quit()
+    notes = [e.text for e in session.transcript if e.kind == "note"]
+    assert "responder done" in notes
+    assert notes[-1] == f"{command!r} exited with status 0"
+    assert session.view.state is State.CLOSED

@@ -1,0 +1,56 @@
+"""The aiosmtpd internals smtpscope's server hooks (smtpscope/server/smtp.py) are still there.
+
+The server reads ``SMTP._reader._buffer`` (bytes a client sent past STARTTLS, and what was
+left when it hung up), overrides ``_cb_client_connected`` to tap every line read, and tells the
+STARTTLS handshake from the first connection by ``_original_transport``. None of that is public
+API, so the dependency is pinned below the next minor version and this file fails loudly, naming
+the hook, when an upgrade moves one of them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import re
+from importlib.metadata import version
+
+import aiosmtpd
+from aiosmtpd.smtp import SMTP
+
+from smtpscope.server.smtp import ScopeSMTP
+
+
+def test_version_is_inside_the_pinned_range() -> None:
+    installed = tuple(int(p) for p in re.findall(r"\d+", version("aiosmtpd"))[:3])
+    assert (1, 4, 6) <= installed < (1, 5), (
+        f"aiosmtpd {aiosmtpd.__version__} is outside >=1.4.6,<1.5: re-check the hooks in "
+        "smtpscope/server/smtp.py before widening the pin in pyproject.toml")
+
+
+def test_client_connected_callback_is_still_the_stream_hook() -> None:
+    hook = getattr(SMTP, "_cb_client_connected", None)
+    assert callable(hook), "aiosmtpd.smtp.SMTP._cb_client_connected is gone: the line tap breaks"
+    assert list(inspect.signature(hook).parameters) == ["self", "reader", "writer"]
+    assert ScopeSMTP._cb_client_connected is not SMTP._cb_client_connected
+
+
+async def test_reader_buffer_and_original_transport_exist() -> None:
+    server = SMTP(object())
+    assert hasattr(server, "_original_transport"), \
+        "SMTP._original_transport is gone: ScopeSMTP cannot tell the STARTTLS handshake apart"
+    assert server._original_transport is None
+    source = inspect.getsource(SMTP)
+    assert "self._original_transport = " in source, "STARTTLS no longer records the transport"
+    assert re.search(r"self\._reader\b", source), "SMTP no longer keeps its StreamReader as _reader"
+    assert isinstance(asyncio.StreamReader()._buffer, bytearray), \
+        "asyncio.StreamReader._buffer changed: leftover bytes cannot be shown"
+
+
+def test_auth_hooks_used_by_the_mechanisms_exist() -> None:
+    from aiosmtpd.smtp import MISSING, AuthResult, LoginPassword, auth_mechanism
+
+    assert callable(auth_mechanism) and MISSING is not None
+    assert {"success", "handled", "message", "auth_data"} <= set(
+        inspect.signature(AuthResult).parameters)
+    assert {"login", "password"} <= set(LoginPassword._fields)
+    assert "challenge" in inspect.signature(SMTP.challenge_auth).parameters

@@ -1,0 +1,268 @@
+"""PROXY header and XCLIENT in the TUI: flags and connect-screen fields, on the wire."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+import pytest
+
+from smtpscope.session import SessionOptions
+from smtpscope.transport import proxy as proxy_header
+from smtpscope.tui.app import create_app
+from smtpscope.tui.screens.session import SessionScreen
+from tests.tui.test_key_order import until
+
+SIZE = (120, 50)
+
+
+@dataclass
+class ControlServer:
+    """Loopback SMTP server that takes an optional PROXY header and answers XCLIENT."""
+
+    xclient: bool = True
+    xclient_reply: str = "220 control.test ESMTP"
+    received: bytearray = field(default_factory=bytearray)
+    header: bytes = b""  # the PROXY header as received, if any
+    port: int = 0
+    _server: asyncio.base_events.Server | None = None
+
+    async def start(self) -> ControlServer:
+        self._server = await asyncio.start_server(self._client, "127.0.0.1", 0)
+        self.port = self._server.sockets[0].getsockname()[1]
+        return self
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._server.wait_closed(), 2)
+
+    def commands(self) -> list[bytes]:
+        return bytes(self.received).splitlines(keepends=True)
+
+    async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        async def send(*lines: str) -> None:
+            writer.write(b"".join(line.encode() + b"\r\n" for line in lines))
+            await writer.drain()
+
+        try:
+            first = await asyncio.wait_for(reader.read(5), 0.5)
+        except TimeoutError:
+            first = b""
+        if first.startswith(b"PROXY"):
+            self.header = first + await reader.readuntil(b"\r\n")
+            first = b""
+        elif first.startswith(proxy_header.V2_SIGNATURE[:5]):
+            head = first + await reader.readexactly(11)
+            self.header = head + await reader.readexactly(int.from_bytes(head[14:16], "big"))
+            first = b""
+        await send("220 control.test ESMTP")
+        self.received += first
+        try:
+            while line := await reader.readline():
+                self.received += line
+                line = bytes(self.received).splitlines(keepends=True)[-1]
+                verb = line.split(b" ", 1)[0].strip().upper()
+                if verb == b"EHLO":
+                    caps = ["control.test", "PIPELINING"]
+                    if self.xclient:
+                        caps.append("XCLIENT NAME ADDR PORT PROTO HELO LOGIN DESTADDR DESTPORT")
+                    await send(*[f"250-{c}" for c in caps[:-1]], f"250 {caps[-1]}")
+                elif verb == b"XCLIENT":
+                    await send(self.xclient_reply)
+                elif verb == b"QUIT":
+                    await send("221 2.0.0 bye")
+                    break
+                else:
+                    await send("250 2.0.0 ok")
+        finally:
+            writer.close()
+
+
+@pytest.fixture
+async def control() -> AsyncIterator[ControlServer]:
+    server = await ControlServer().start()
+    try:
+        yield server
+    finally:
+        await server.stop()
+
+
+def _session(app) -> SessionScreen:
+    screen = app.screen
+    assert isinstance(screen, SessionScreen)
+    return screen
+
+
+def _transcript(app) -> list[str]:
+    session = _session(app).session
+    assert session is not None
+    return [e.text.rstrip("\r\n") for e in session.transcript]
+
+
+async def test_connect_screen_fields_typed_with_no_pause_reach_the_wire(control) -> None:
+    app = create_app(initial_target="")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        # One press of the whole sequence: target, Tab through port, security, HELO (typed),
+        # the verify switch, the CA file and both buttons, open the folded section below them,
+        # pick PROXY v1, then the addresses and the XCLIENT attributes, Enter to connect.
+        await pilot.press(
+            *f"127.0.0.1:{control.port}", "tab", "tab", "tab",
+            "ctrl+a", "ctrl+k", *"tui.example", "tab", "tab", "tab", "tab", "tab",
+            "enter", "tab", "enter", "down", "enter", "tab",
+            *"192.0.2.7:4040", "tab", *"127.0.0.9:24", "backspace", "5", "tab",
+            *"NAME=spoofed.example ADDR=192.0.2.7", "enter")
+        await until(pilot, lambda: isinstance(app.screen, SessionScreen)
+                    and _session(app).session is not None
+                    and len(control.commands()) >= 3)
+        assert control.header == b"PROXY TCP4 192.0.2.7 127.0.0.9 4040 25\r\n"
+        assert control.commands() == [
+            b"EHLO tui.example\r\n",
+            b"XCLIENT NAME=spoofed.example ADDR=192.0.2.7\r\n",
+            b"EHLO tui.example\r\n",
+        ]
+        await until(pilot, lambda: sum(1 for t in _transcript(app) if t.startswith("250")) >= 2)
+        lines = _transcript(app)
+        at = lines.index("XCLIENT NAME=spoofed.example ADDR=192.0.2.7")
+        assert lines[at + 1] == "220 control.test ESMTP"
+        assert lines[at + 2] == "EHLO tui.example"
+
+
+async def test_proxy_v2_from_the_connect_screen_defaults_to_the_target(control) -> None:
+    app = create_app(initial_target=f"127.0.0.1:{control.port}")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        app.screen.query_one("#session-control").collapsed = False
+        await pilot.pause()
+        app.screen.query_one("#proxy").focus()
+        await pilot.press("enter", "down", "down", "enter", "tab", *"192.0.2.5:7", "enter")
+        await until(pilot, lambda: bool(control.header))
+        assert control.header == proxy_header.build(2, ("192.0.2.5", 7),
+                                                    ("127.0.0.1", control.port))
+        await until(pilot, lambda: isinstance(app.screen, SessionScreen)
+                    and "[binary, hex] 0d 0a 0d 0a" in "".join(_transcript(app)))
+
+
+async def test_session_control_fields_keep_key_order_in_a_burst() -> None:
+    from textual.widgets import Input
+
+    from tests.tui.test_key_order import burst
+
+    app = create_app(initial_target="127.0.0.1:1")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        screen.query_one("#session-control").collapsed = False
+        await pilot.pause()
+        screen.query_one("#proxy-source", Input).focus()
+        burst(app, *"192.0.2.77", "backspace", "8", "tab", *"127.0.0.1:25", "tab",
+              *"NAME=x", "backspace", *"y ADDR=192.0.2.78")
+        xclient = screen.query_one("#xclient", Input)
+        await until(pilot, lambda: xclient.value == "NAME=y ADDR=192.0.2.78")
+        assert screen.query_one("#proxy-source", Input).value == "192.0.2.78"
+        assert screen.query_one("#proxy-dest", Input).value == "127.0.0.1:25"
+
+
+async def test_connect_screen_explains_bad_session_control_fields() -> None:
+    from textual.widgets import Input, Label
+
+    app = create_app(initial_target="127.0.0.1:1")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        screen.query_one("#session-control").collapsed = False
+        await pilot.pause()
+        screen.query_one("#xclient", Input).focus()
+        await pilot.press(*"NAME", "enter")
+        await until(pilot, lambda: "NAME=VALUE" in str(
+            screen.query_one("#connect-error", Label).render()))
+        assert not isinstance(app.screen, SessionScreen)
+        screen.query_one("#xclient", Input).value = ""
+        screen.query_one("#proxy-source", Input).focus()
+        await pilot.press(*"192.0.2.1", "enter")
+        await until(pilot, lambda: "pick v1 or v2" in str(
+            screen.query_one("#connect-error", Label).render()))
+        assert not isinstance(app.screen, SessionScreen)
+
+
+async def test_xclient_from_the_options_after_ehlo_and_greeting_again(control) -> None:
+    options = SessionOptions(host="127.0.0.1", port=control.port, security="plain",
+                             xclient=("NAME=a.example", "ADDR=192.0.2.9"))
+    app = create_app(options=options, target_label="control")
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: len(control.commands()) >= 5)
+        assert control.header == b""
+        assert control.commands() == [
+            b"EHLO smtpscope.localhost\r\n",
+            b"XCLIENT NAME=a.example\r\n",
+            b"EHLO smtpscope.localhost\r\n",
+            b"XCLIENT ADDR=192.0.2.9\r\n",
+            b"EHLO smtpscope.localhost\r\n",
+        ]
+
+
+async def test_xclient_not_advertised_sends_nothing_and_says_so(control) -> None:
+    control.xclient = False
+    options = SessionOptions(host="127.0.0.1", port=control.port, security="plain",
+                             xclient=("ADDR=192.0.2.9",))
+    app = create_app(options=options, target_label="control")
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: any("does not advertise XCLIENT" in t
+                                       for t in _transcript(app)))
+        await pilot.pause(0.2)
+        assert control.commands() == [b"EHLO smtpscope.localhost\r\n"]
+
+
+async def test_xclient_refused_stops_before_greeting_again(control) -> None:
+    control.xclient_reply = "550 5.7.0 insufficient authorization"
+    options = SessionOptions(host="127.0.0.1", port=control.port, security="plain",
+                             xclient=("ADDR=192.0.2.9", "NAME=x.example"))
+    app = create_app(options=options, target_label="control")
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: any(t.startswith("XCLIENT not done: XCLIENT refused: 550")
+                                       for t in _transcript(app)))
+        await pilot.pause(0.2)
+        assert control.commands() == [b"EHLO smtpscope.localhost\r\n",
+                                      b"XCLIENT ADDR=192.0.2.9\r\n"]
+
+
+def test_tui_command_line_takes_xclient() -> None:
+    from smtpscope.cli import send_session
+    from smtpscope.cli import tui as tui_cli
+
+    args = tui_cli.build_parser().parse_args(
+        ["127.0.0.1:25", "--xclient", "NAME=a.example ADDR=192.0.2.1", "--xclient", "PORT=1"])
+    assert args.xclient == ["NAME=a.example ADDR=192.0.2.1", "PORT=1"]
+    with pytest.raises(send_session.SessionUsage, match="NAME=VALUE"):
+        send_session.check_xclient(["NAME"])
+    assert tui_cli.run_target(["127.0.0.1:1", "--xclient", "ADDR=192.0.2.1\x1b"]) == 1
+
+
+async def test_flags_without_a_target_fill_the_connect_screen(control, monkeypatch) -> None:
+    from textual.widgets import Collapsible, Input
+
+    from smtpscope.cli import tui as tui_cli
+    from smtpscope.tui import app as app_module
+
+    made: list = []
+    monkeypatch.setattr(app_module, "run_app", lambda app: made.append(app) or 0)
+    assert tui_cli.run_target(["--proxy", "v1", "--proxy-source", "192.0.2.3",
+                               "--proxy-source-port", "99", "--xclient", "NAME=a.example",
+                               "--xclient", "ADDR=192.0.2.3"]) == 0
+    [app] = made
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        assert not screen.query_one("#session-control", Collapsible).collapsed
+        assert screen.query_one("#proxy-source", Input).value == "192.0.2.3:99"
+        assert screen.query_one("#xclient", Input).value == "NAME=a.example ADDR=192.0.2.3"
+        await pilot.press(*f"127.0.0.1:{control.port}", "enter")
+        await until(pilot, lambda: len(control.commands()) >= 3)
+        assert control.header == f"PROXY TCP4 192.0.2.3 127.0.0.1 99 {control.port}\r\n".encode()
+        assert control.commands() == [b"EHLO smtpscope.localhost\r\n",
+                                      b"XCLIENT NAME=a.example ADDR=192.0.2.3\r\n",
+                                      b"EHLO smtpscope.localhost\r\n"]
