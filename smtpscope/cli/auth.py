@@ -302,14 +302,15 @@ def _decode(args: argparse.Namespace) -> int:
 def _print_fix(blob: str, mechanism: str | None) -> None:
     """Name the classic hand-made mistakes, the corrected blob, and a command that makes NULs."""
     from smtpscope.auth.mistakes import PRINTF_PLAIN, check_blob
+    from smtpscope.sanitize import visible
 
     check = check_blob(blob.split()[-1] if blob.split() else blob, mechanism)
     for message in check.messages:
-        print(f"mistake: {message}")
+        print(f"mistake: {visible(message, keep_backslashes=True)}")
     if check.corrected:
-        print(f"fixed:   {check.corrected}")
+        print(f"fixed:   {visible(check.corrected)}")
     if check:
-        print(f"build it with: {PRINTF_PLAIN}")
+        print(f"build it with: {visible(PRINTF_PLAIN, keep_backslashes=True)}")
 
 
 _HANDLERS = {

@@ -43,5 +43,7 @@ def crash_message(exc: BaseException, path: Path | None) -> str:
 
 def report_crash(exc: BaseException) -> int:
     """Write the report, tell the user, return the exit code."""
-    print(crash_message(exc, write_crash_report(exc)), file=sys.stderr)
+    from smtpscope.sanitize import terminal_safe
+
+    print(terminal_safe(crash_message(exc, write_crash_report(exc))), file=sys.stderr)
     return EXIT_CRASH

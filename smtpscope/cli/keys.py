@@ -17,7 +17,7 @@ def add_parser(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from smtpscope.sanitize import visible
+    from smtpscope.sanitize import terminal_safe, visible
     from smtpscope.tui.keymap import KEYMAP_FILE, load_keymap
     from smtpscope.tui.keymap_ids import catalogue, effective_keys, keymap_problems
 
@@ -29,11 +29,11 @@ def run(args: argparse.Namespace) -> int:
     for key_id in sorted(table):
         info = table[key_id]
         mark = "*" if key_id in keymap else " "
-        print(f"{key_id:<{width}} {mark}{', '.join(keys[key_id]):<{key_width}}  "
-              f"{info.description}  [{', '.join(info.scopes)}]")
+        print(terminal_safe(f"{key_id:<{width}} {mark}{', '.join(keys[key_id]):<{key_width}}  "
+                            f"{info.description}  [{', '.join(info.scopes)}]"))
     problems = ([problem] if problem else []) + keymap_problems(keymap, table)
     if keymap:
-        print(f"\n* remapped in {KEYMAP_FILE}")
+        print("\n* remapped in " + terminal_safe(KEYMAP_FILE))
     for text in problems:
         print(f"smtpscope keys: {visible(text)}", file=sys.stderr)
     return 1 if problems else 0

@@ -94,7 +94,9 @@ def run_target(argv: Sequence[str]) -> int:
     except SystemExit as exc:
         return 1 if exc.code not in (0, None) else 0
     if (problem := no_terminal()) is not None:
-        print(f"smtpscope: {problem}", file=sys.stderr)
+        from smtpscope.sanitize import terminal_safe
+
+        print(terminal_safe(f"smtpscope: {problem}"), file=sys.stderr)
         return EXIT_NO_TERMINAL
     from smtpscope.tui.app import create_app, run_app
 

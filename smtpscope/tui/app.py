@@ -11,7 +11,7 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
-from smtpscope.sanitize import notify
+from smtpscope.sanitize import notify, visible
 from smtpscope.tui.keymap import load_keymap
 from smtpscope.tui.keys import KeyGate
 
@@ -135,8 +135,8 @@ def run_app(app: App[Any], **kwargs: Any) -> int:
     report = getattr(app, "crash_report", None)
     if report is not None:
         # Printed here, after the screen is restored, so the name is never wrapped or cut.
-        print(f"the traceback is in {report}; please include it when reporting the problem.",
-              file=sys.stderr)
+        print(f"the traceback is in {visible(str(report))}; please include it when reporting "
+              "the problem.", file=sys.stderr)
         return EXIT_CRASH
     if app.return_code:
         return int(app.return_code)
