@@ -93,11 +93,6 @@ def run_target(argv: Sequence[str]) -> int:
         args = parser.parse_args(list(argv))
     except SystemExit as exc:
         return 1 if exc.code not in (0, None) else 0
-    if (problem := no_terminal()) is not None:
-        from smtpscope.sanitize import terminal_safe
-
-        print(terminal_safe(f"smtpscope: {problem}"), file=sys.stderr)
-        return EXIT_NO_TERMINAL
     from smtpscope.tui.app import create_app, run_app
 
     if args.history:

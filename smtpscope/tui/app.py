@@ -11,7 +11,7 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
-from smtpscope.sanitize import notify, visible
+from smtpscope.sanitize import notify, terminal_safe, visible
 from smtpscope.tui.keymap import load_keymap
 from smtpscope.tui.keys import KeyGate
 
@@ -128,6 +128,13 @@ def run_app(app: App[Any], **kwargs: Any) -> int:
     """
     from smtpscope.cli.crash import EXIT_CRASH, report_crash
 
+    if not kwargs.get("headless"):
+        # A full-screen UI on a pipe would wait for keys that never come: say so at once.
+        from smtpscope.cli.tui import EXIT_NO_TERMINAL, no_terminal
+
+        if (problem := no_terminal()) is not None:
+            print(terminal_safe(f"smtpscope: {problem}"), file=sys.stderr)
+            return EXIT_NO_TERMINAL
     try:
         result = app.run(**kwargs)
     except Exception as exc:  # an error outside Textual's own handling
