@@ -106,3 +106,21 @@ async def test_a_mistaken_blob_can_still_be_sent_as_typed(demo: DemoServer) -> N
         assert replies(screen)[-1] // 100 == 5
         answers = [e for e in screen.session.transcript if e.direction == "client"]
         assert answers[-1].raw == wrong.encode() + b"\r\n" or answers[-1].redacted
+
+
+async def test_auth_plain_initial_response_is_checked_too(demo: DemoServer) -> None:
+    app = app_for(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = screen_of(app)
+        await banner_then_ehlo(pilot, screen)
+        composer = screen.query_one(Composer)
+        wrong = b64(b"\\0" + demo.user.encode() + b"\\0" + demo.password.encode() + b"\n")
+        await pilot.press(*f"auth plain {wrong}", "enter")
+        assert composer.has_class("-warning") and "newline" in composer.hint
+        assert len(replies(screen)) == 2  # held
+        await pilot.press("ctrl+g")
+        right = b64(b"\0" + demo.user.encode() + b"\0" + demo.password.encode())
+        assert composer.input.value == f"auth plain {right}"
+        await pilot.press("enter")
+        await until(pilot, lambda: len(replies(screen)) == 3)
+        assert replies(screen)[-1] == 235

@@ -347,6 +347,8 @@ class Composer(AuthAssist, Widget):
             self._show(f"⚠ {'; '.join(problems)} — Enter again to send anyway (off-script)",
                        "warning")
             return False
+        if not confirmed and self.initial_response_warning(text, command):
+            return False
         self._take(command, text, bool(problems), parsed.notes)
         return True
 

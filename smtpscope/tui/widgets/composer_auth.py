@@ -12,6 +12,8 @@ from smtpscope.auth.mistakes import check_blob, encode_answer
 if TYPE_CHECKING:
     from textual.widgets import Input
 
+    from smtpscope.protocol import Command
+
 AUTH_ASSIST_BINDING = Binding("ctrl+g", "auth_assist", "Base64", show=False,
                               id="composer.auth_assist")
 ENCODE_HINT = "Ctrl+G base64-encodes the line (type \\0 for NUL)"
@@ -40,6 +42,21 @@ class AuthAssist:
             return False
         self._held = text
         self._offer = check.corrected
+        fix = " · Ctrl+G puts the corrected blob in the line" if check.corrected else ""
+        self._show(f"⚠ {'; '.join(check.messages)}{fix} · Enter again sends it as typed",
+                   "warning")
+        return True
+
+    def initial_response_warning(self, text: str, command: Command) -> bool:
+        """``AUTH PLAIN <blob>``: the same check on the initial response; True when held."""
+        words = text.split()
+        if command.kind != "AUTH" or len(words) != 3 or words[2] == "=":
+            return False
+        check = check_blob(words[2], words[1])
+        if not check:
+            return False
+        self._held = text
+        self._offer = f"{words[0]} {words[1]} {check.corrected}" if check.corrected else None
         fix = " · Ctrl+G puts the corrected blob in the line" if check.corrected else ""
         self._show(f"⚠ {'; '.join(check.messages)}{fix} · Enter again sends it as typed",
                    "warning")
