@@ -31,12 +31,13 @@ from smtpscope.protocol import (
 from smtpscope.record import Entry, to_text
 from smtpscope.sanitize import visible
 from smtpscope.session import Session, SessionError, SessionOptions
-from smtpscope.tls_hints import GREETING_HINT_AFTER, implicit_tls_hint, looks_like_tls
+from smtpscope.tls_hints import GREETING_HINT_AFTER, looks_like_tls
 from smtpscope.transport.tls import TLSInfo
 from smtpscope.tui.explain import explain_entry, selection_text
 from smtpscope.tui.screens.layout import SidePanelLayout
 from smtpscope.tui.screens.message_flow import MessageFlow
 from smtpscope.tui.screens.queue_flow import QueueFlow
+from smtpscope.tui.screens.tls_flow import TlsFlow
 from smtpscope.tui.screens.xclient_flow import XclientFlow
 from smtpscope.tui.widgets.capabilities import CapabilityInspector
 from smtpscope.tui.widgets.composer import Composer
@@ -47,7 +48,7 @@ from smtpscope.tui.widgets.transcript import TranscriptView
 BDAT_CHUNK = 64 * 1024
 
 
-class SessionScreen(SidePanelLayout, QueueFlow, MessageFlow, XclientFlow, Screen[None]):
+class SessionScreen(SidePanelLayout, TlsFlow, QueueFlow, MessageFlow, XclientFlow, Screen[None]):
     """One live SMTP session. The screen owns the session worker; widgets never do I/O."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -169,23 +170,6 @@ class SessionScreen(SidePanelLayout, QueueFlow, MessageFlow, XclientFlow, Screen
         if self.options.xclient and session.greeting is not None \
                 and session.greeting.code == 220:
             await self.xclient_after_greeting()  # after STARTTLS, as smtpscope send does
-
-    def _greeting_late(self, session: Session) -> None:
-        # The session notes it in the transcript; here it becomes a toast and F5's default.
-        if session is self.session and session.greeting is None and session.is_open:
-            why = f"no greeting after {GREETING_HINT_AFTER:g} s"
-            self._implicit_tls_hint(session, why, note=False)
-
-    def _implicit_tls_hint(self, session: Session, why: str, *, note: bool = True) -> None:
-        """A plain client on an implicit-TLS port waits for a banner that never comes."""
-        if self.options.security == "implicit":
-            return
-        self._suggest_tls = "implicit"
-        text = implicit_tls_hint(self.options.host, self.options.port, why)
-        if note:
-            session.transcript.note(text, kind="warning")
-        self._toast(text + " F5 reconnects with implicit TLS selected.",
-                    title="Implicit TLS port?", severity="warning", timeout=15)
 
     def _on_entry(self, entry: Entry) -> None:
         self.query_one(TranscriptView).add_entry(entry)
@@ -377,24 +361,6 @@ class SessionScreen(SidePanelLayout, QueueFlow, MessageFlow, XclientFlow, Screen
             else Ehlo(self.options.helo_name)
         self.queue_command(greeting)
 
-    def action_starttls(self) -> None:
-        """STARTTLS and, when it worked, EHLO again: the usual pair, in one key."""
-
-        self._spawn(self._ehlo_starttls_ehlo())
-
-    async def _ehlo_starttls_ehlo(self) -> None:
-        """EHLO if none was sent yet, STARTTLS, and EHLO again once TLS is up."""
-        session = self.session
-        if session is None:
-            return
-        if session.view.capabilities is None:
-            reply = await self._run(session.greeting_command())
-            if reply is None or reply.code != 250:
-                return
-        reply = await self._run(StartTLS(), then_ehlo=True)
-        if reply is not None and reply.code == 220 and session.is_open:
-            await self._run(session.greeting_command())
-
     def action_rset(self) -> None:
         self.queue_command(Rset())
 
@@ -456,37 +422,6 @@ class SessionScreen(SidePanelLayout, QueueFlow, MessageFlow, XclientFlow, Screen
             return
         self._toast("Recording saved to " + " and ".join(str(p) for p in paths),
                     title="Saved", timeout=12)
-
-    def action_reconnect(self) -> None:
-        """F5: a dialog to reconnect, with TLS mode, CA file and verification to change."""
-        from smtpscope.tui.screens.reconnect import ReconnectDialog
-
-        self.app.push_screen(ReconnectDialog(self.options, suggest=self._suggest_tls),
-                             self._reconnect_with)
-
-    def _reconnect_with(self, options: SessionOptions | None) -> None:
-        if options is None:
-            return
-        if (options.port, options.security) != (self.options.port, self.options.security):
-            host = f"[{options.host}]" if ":" in options.host else options.host
-            scheme = {"implicit": "smtps://", "starttls": "submission://"}.get(
-                options.security, "")
-            self.target_label = f"{scheme}{host}:{options.port}"
-            self.query_one(StatusBar).target = self.target_label
-        self.options = options
-        self._suggest_tls = None
-
-        async def again() -> None:
-            if self.session is not None:
-                await self.session.close()
-            self._caps_before = None
-            self._caps_stage = ""
-            inspector = self.query_one(CapabilityInspector)
-            inspector.previous = None
-            inspector.capabilities = None
-            self.connect_session()
-
-        self._spawn(again())
 
     def action_history(self) -> None:
         from smtpscope.tui.screens.history import HistoryScreen
