@@ -103,7 +103,7 @@ class SessionScreen(SidePanelLayout, TlsFlow, QueueFlow, MessageFlow, XclientFlo
         with Horizontal(id="main"):
             with Vertical(id="left"):
                 yield TranscriptView(id="transcript")
-                yield Static("", id="explain")
+                yield Static("", id="explain", classes="-empty")
                 yield Composer(id="composer")
             with VerticalScroll(id="side"):
                 yield CapabilityInspector(id="capabilities")
@@ -440,7 +440,9 @@ class SessionScreen(SidePanelLayout, TlsFlow, QueueFlow, MessageFlow, XclientFlo
     def on_entry_selected(self, message: TranscriptView.EntrySelected) -> None:
         view = self.query_one(TranscriptView)
         text = selection_text(message.entry, max(20, view.size.width - 4))
-        self.query_one("#explain", Static).update(text)
+        panel = self.query_one("#explain", Static)
+        panel.update(text)
+        panel.set_class(not text.plain, "-empty")  # no blank row when nothing is selected
 
     async def on_unmount(self) -> None:
         if self.session is not None:
