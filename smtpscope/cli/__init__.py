@@ -20,6 +20,7 @@ SUBCOMMANDS: dict[str, str] = {
     "demo": "demo",
     "completion": "completion",
     "man": "manpage",
+    "keys": "keys",
 }
 
 EXIT_USAGE = 1
@@ -75,8 +76,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the process exit code."""
     args_list = list(sys.argv[1:] if argv is None else argv)
     name = _known_subcommand(args_list)
-    if name is None and args_list and not args_list[0].startswith("-"):
-        # ``smtpscope TARGET`` opens the TUI connected to TARGET.
+    if name is None and args_list and args_list[0] not in ("-h", "--help", "--version"):
+        # ``smtpscope TARGET [options]`` and ``smtpscope --history``: the TUI's own parser.
         from smtpscope.cli import tui
 
         return tui.run_target(args_list)
@@ -116,3 +117,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # a bug: name the file with the traceback, exit non-zero
+        from smtpscope.cli.crash import report_crash
+
+        return report_crash(exc)
