@@ -266,3 +266,24 @@ async def test_flags_without_a_target_fill_the_connect_screen(control, monkeypat
         assert control.commands() == [b"EHLO smtpscope.localhost\r\n",
                                       b"XCLIENT NAME=a.example ADDR=192.0.2.3\r\n",
                                       b"EHLO smtpscope.localhost\r\n"]
+
+
+async def test_proxy_to_a_named_target_asks_for_the_claimed_server() -> None:
+    from textual.widgets import Input, Label, Select
+
+    app = create_app(initial_target="localhost:1")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        screen.query_one("#session-control").collapsed = False
+        screen.query_one("#proxy", Select).value = 1
+        await pilot.pause()
+        screen.query_one("#proxy-source", Input).focus()
+        await pilot.press(*"192.0.2.1", "enter")
+        error = screen.query_one("#connect-error", Label)
+        await until(pilot, lambda: "give the claimed server address" in str(error.render()))
+        screen.query_one("#proxy-dest", Input).focus()
+        await pilot.press(*"127.0.0.1:1", "enter")
+        await until(pilot, lambda: isinstance(app.screen, SessionScreen))
+        assert _session(app).options.preamble == \
+            b"PROXY TCP4 192.0.2.1 127.0.0.1 0 1\r\n"
