@@ -133,9 +133,34 @@ async def replay_shot(recording: Path) -> None:
         save(app, "replay")
 
 
+async def untrusted_shot() -> None:
+    """The dialog an untrusted certificate opens: no CA file, so the demo CA is unknown."""
+    from smtpscope.server.demo import open_demo_server
+    from smtpscope.session import SessionOptions
+    from smtpscope.tui.app import create_app
+    from smtpscope.tui.screens.certificate import UntrustedCertificateScreen
+
+    demo = await open_demo_server()
+    try:
+        options = SessionOptions(host=demo.host, port=demo.port, security="plain")
+        app = create_app(options=options, target_label=f"demo {demo.host}:{demo.port}")
+        async with app.run_test(size=SIZE) as pilot:
+            await until(pilot, lambda: app.screen.session is not None
+                        and app.screen.session.greeting is not None)
+            await pilot.press("f3")
+            await until(pilot, lambda: isinstance(app.screen, UntrustedCertificateScreen))
+            await pilot.pause(0.3)
+            save(app, "untrusted-certificate")
+            await pilot.press("d")
+            await pilot.pause(0.2)
+    finally:
+        await demo.aclose()
+
+
 async def main() -> None:
     recording = await session_shots()
     await replay_shot(recording)
+    await untrusted_shot()
 
 
 if __name__ == "__main__":

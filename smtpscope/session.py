@@ -40,6 +40,8 @@ from smtpscope.protocol import (
     State,
 )
 from smtpscope.record import Entry, Recorder, Redactor, Transcript, make_header
+from smtpscope.security.policy import policy_for
+from smtpscope.security.report import refusal_error
 from smtpscope.session_types import (
     DEFAULT_HELO,
     ConnectFailed,
@@ -62,7 +64,6 @@ from smtpscope.transport import (
     TLSError,
     TLSInfo,
     TransportError,
-    make_tls_context,
     open_connection,
     open_pipe,
     open_unix_connection,
@@ -232,7 +233,7 @@ class Session:
                     port,
                     implicit_tls=implicit,
                     tls_context=context,
-                    server_hostname=self._server_name if implicit else None,
+                    server_hostname=self._sni() if implicit else None,
                     connect_timeout=opts.connect_timeout,
                     family=opts.family,
                     local_addr=opts.local_addr,
@@ -262,17 +263,30 @@ class Session:
             return
 
     def _tls_context(self) -> ssl.SSLContext:
-        return make_tls_context(verify=self.options.verify, cafile=self.options.cafile)
+        return policy_for(self.options).context()
+
+    def _sni(self) -> str:
+        return policy_for(self.options).sni or self._server_name
 
     def _tls_established(self, info: TLSInfo) -> None:
+        # The handshake never verifies; the policy judges the chain now, by its level.
+        assert self.stream is not None
+        info = policy_for(self.options).evaluate(info, self._server_name, self.stream.port)
+        self.stream.tls = info
         self.tls = info
         self.transcript.tls_active = True
-        kind = "warning" if (info.insecure or not info.verified) else "tls"
+        kind = "tls" if info.trust in ("verified", "dane", "fingerprint") else "warning"
         self.transcript.add(
             "local", "tls", describe_tls(info).encode(), describe_tls(info),
             info=tls_info_dict(info), notes=(("TLS verification is off",) if kind == "warning"
                                              and info.insecure else ()),
         )
+        if not info.accepted:
+            error = refusal_error(info, self.stream.peer_text)
+            self.transcript.note(str(error), kind="error")
+            self.stream.abort()
+            self._finish(f"TLS refused: {info.refusal}")
+            raise SessionError(str(error), Stage.TLS) from error
 
     # -- the reader --------------------------------------------------------------------------
 
@@ -503,7 +517,7 @@ class Session:
             await self._reader  # it stops by itself at TLS_PENDING
         assert self.stream is not None
         try:
-            info = await self.stream.start_tls(self._tls_context(), self._server_name)
+            info = await self.stream.start_tls(self._tls_context(), self._sni())
         except TransportError as exc:
             self.transcript.note(f"TLS handshake failed: {exc}", kind="error")
             self._finish(f"TLS failed: {exc}")

@@ -113,6 +113,7 @@ class SessionOptions:
     verify: bool = True
     cafile: str | None = None
     server_hostname: str | None = None
+    tls: Any = None  # smtpscope.security.policy.TLSPolicy; None: built from verify/cafile
     connect_timeout: float = 30.0
     lmtp: bool = False
     route: tuple[Any, ...] = ()  # MX candidates (smtpscope.mx.Candidate) tried in order
@@ -211,10 +212,7 @@ def tls_info_dict(info: TLSInfo) -> dict[str, Any]:
 
 def describe_tls(info: TLSInfo) -> str:
     """One line for the TLS boundary: version, cipher and what verification said."""
-    if info.insecure:
-        check = "verification OFF (insecure)"
-    elif info.verified:
-        check = f"certificate verified for {info.server_hostname}"
-    else:
-        check = f"certificate NOT verified: {info.verify_error}"
+    from smtpscope.security.report import trust_line
+
+    check = trust_line(info)
     return f"TLS started: {info.version} {info.cipher} ({info.bits} bits) · {check}"

@@ -43,6 +43,7 @@ ALLOWED: dict[str, set[str]] = {
     "cli/mx.py": {"t", "title", "table", "policies", "tlsa"},  # t() = Text(visible()); tables
     # are filled through t() too
     "cli/probe_report.py": {"head", "table", "line", "err", "render_plain(result)",
+                            "render_plain(result, self.show_certs)",  # visible() inside
                             "_timing_text(result['timings'])", "text", "label",
                             "tls['version']", "tls['cipher']", "tls['bits']",
                             "_verification(tls)", "chain_line", "result['status']",

@@ -284,15 +284,18 @@ async def test_starttls_unknown_ca_fails_with_reason(stranger_starttls_port: int
             await session.starttls()
         assert info.value.stage == "tls"
         message = str(info.value)
-        assert "unable to get local issuer certificate" in message
-        assert "verification failed" in message
+        assert "not accepted" in message and "level verify" in message
+        assert "CA that is not trusted" in message
         assert not session.is_open
     finally:
         await session.close()
     errors = [e for e in session.transcript if e.kind == "error"]
-    assert any("unable to get local issuer certificate" in e.text for e in errors)
-    assert session.tls is None
-    assert session.closed_reason is not None and "TLS failed" in session.closed_reason
+    assert any("CA that is not trusted" in e.text for e in errors)
+    # The handshake finished, so the certificate is known even though it was refused.
+    assert session.tls is not None and session.tls.trust == "untrusted"
+    assert session.tls.trust_reason_code == "unknown-ca" and not session.tls.accepted
+    assert session.tls.peer_chain[0].spki_sha256
+    assert session.closed_reason is not None and "TLS refused" in session.closed_reason
 
 
 async def test_command_after_failed_starttls_raises_session_closed(
@@ -318,8 +321,9 @@ async def test_implicit_tls_unknown_ca_fails_at_connect(stranger_implicit_port: 
         await session.connect()
     await session.close()
     assert info.value.stage == "tls"
-    assert "unable to get local issuer certificate" in str(info.value)
-    assert "unable to get local issuer certificate" in to_text(session.transcript)
+    assert "issued by a CA that is not trusted here" in str(info.value)
+    assert "issued by a CA that is not trusted here" in to_text(session.transcript)
+    assert session.tls is not None and session.tls.trust_reason_code == "unknown-ca"
 
 
 async def test_starttls_hostname_mismatch(starttls_port: int, cafile: str) -> None:
@@ -334,7 +338,9 @@ async def test_starttls_hostname_mismatch(starttls_port: int, cafile: str) -> No
         await session.close()
     assert info.value.stage == "tls"
     message = str(info.value)
-    assert "mismatch" in message.lower() and "mail.example.net" in message
+    assert "does not name the host" in message and "mail.example.net" in message
+    assert session.tls is not None and session.tls.trust == "trusted"
+    assert session.tls.trust_reason_code == "name-mismatch"
     assert "mail.example.net" in to_text(session.transcript)
 
 

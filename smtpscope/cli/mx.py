@@ -24,7 +24,9 @@ exit status:
      failed (SERVFAIL/REFUSED) or did not answer in time
 
 DNSSEC status is what the resolver reports (the AD bit); smtpscope validates nothing itself.
-The MTA-STS policy file is not fetched: its URL is shown.
+When _mta-sts has a record, the policy file is fetched over HTTPS from mta-sts.DOMAIN, resolved
+through the same resolver and verified against --cafile or the system CAs; each MX is matched
+against its mx: patterns; --check-tls also connects to each MX and checks its certificate.
 """
 
 
@@ -60,6 +62,16 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument(
         "--timeout", metavar="S", type=_timeout, default=5.0, help="seconds per lookup (5)"
     )
+    p.add_argument("--cafile", metavar="FILE",
+                   help="CA file for the MTA-STS policy fetch and --check-tls "
+                   "(default: the system CAs)")
+    p.add_argument("--no-fetch", action="store_true",
+                   help="do not fetch the MTA-STS policy file")
+    p.add_argument("--check-tls", action="store_true",
+                   help="STARTTLS to each MX: its certificate checked for its own name, TLSA "
+                   "matched, and the MTA-STS verdict completed")
+    p.add_argument("--port", type=int, default=25,
+                   help="SMTP port for --check-tls and its TLSA name (default 25)")
     p.set_defaults(handler=run)
 
 
@@ -87,20 +99,62 @@ def run(args: argparse.Namespace) -> int:
         _error(f"cannot use the system resolver ({exc}); give one with --resolver IP[:PORT]")
         return EXIT_LOOKUP
     report = mail_dns_report(domain, resolver)
+    checks, checked = _check_tls(report, resolver, args) if args.check_tls else ([], {})
+    sts = None
+    if report.mta_sts is not None and report.mta_sts.status == "ok" and not args.no_fetch:
+        from smtpscope.security.mtasts import fetch_policy, report_json
+
+        fetched = fetch_policy(domain, resolver, cafile=args.cafile, timeout=args.timeout)
+        sts = report_json(fetched, [h.host for h in report.mx.hosts], cafile=args.cafile,
+                          checked=checked)
     if args.json:
-        # ensure_ascii: C1 controls and bidi overrides in DNS text stay escaped on a terminal.
         from smtpscope.cli.common import SCHEMA_VERSION
 
-        data = {"schema_version": SCHEMA_VERSION, **report.to_json()}
+        data = {"schema_version": SCHEMA_VERSION, **report.to_json(), "mta_sts_policy": sts}
+        if args.check_tls:
+            data["tls_check"] = checks
+        # ensure_ascii: C1 controls and bidi overrides in DNS text stay escaped on a terminal.
         print(json.dumps(data, indent=2, ensure_ascii=True))
     else:
         from rich.console import Console
+        from rich.text import Text
 
-        render(report, Console(highlight=False))
+        from smtpscope.sanitize import visible
+        from smtpscope.security.mtasts import report_lines
+
+        console = Console(highlight=False)
+        render(report, console)
+        if args.check_tls:
+            from smtpscope.security.mxcheck import check_lines
+
+            console.print(Text(f"TLS check of each MX (port {int(args.port)})", style="bold"))
+            for line in check_lines(checks):
+                console.print(Text(visible(line)))
+        for line in report_lines(sts) if sts else ():
+            console.print(Text(visible(line)))
     if not report.ok:
         _error(report.mx.explanation)
         return EXIT_LOOKUP
     return EXIT_OK
+
+
+def _check_tls(report: MailDNSReport, resolver: Any,
+               args: argparse.Namespace) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """STARTTLS to the first address of each MX; results and PKIX verdicts by host."""
+    from smtpscope.dns.tlsa import lookup_tlsa
+    from smtpscope.security.mxcheck import check_mx_tls
+
+    results, checked = [], {}
+    for mx in report.mx.hosts:
+        if not mx.addresses:
+            continue
+        tlsa = lookup_tlsa(mx.host, resolver, port=args.port)
+        result, pkix = check_mx_tls(mx.host, mx.addresses[0], args.port, tlsa=tlsa,
+                                    cafile=args.cafile, timeout=args.timeout)
+        results.append(result)
+        if pkix is not None:
+            checked[mx.host.rstrip(".").lower()] = pkix
+    return results, checked
 
 
 def render(report: MailDNSReport, console: Console) -> None:

@@ -7,7 +7,9 @@ import sys
 import time
 from typing import TYPE_CHECKING, Any
 
-from smtpscope.cli import common, send_session, shard, tls_mode
+from smtpscope.cli import common, send_session, shard, tls_mode, tls_options
+
+DEFAULT_LEVEL = "may"  # report the certificate and go on, like posttls-finger
 
 if TYPE_CHECKING:
     from smtpscope.conversation import Rejected, Stage
@@ -55,6 +57,9 @@ def add_parser(subparsers: Any) -> None:
                    "machines split one --targets-file")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     send_session.add_connection_arguments(p)
+    tls_options.add_tls_options(p, default_level=DEFAULT_LEVEL)
+    p.add_argument("--reconnect", action="store_true",
+                   help="connect again offering the TLS session and report whether it resumed")
     p.set_defaults(handler=run)
 
 
@@ -103,7 +108,7 @@ def _new_result(target: str) -> dict[str, Any]:
         "server": None, "route": None, "banner": None,
         "ehlo": {"plain": None, "tls": None},
         "starttls": {"offered": False, "attempted": False, "reply": None},
-        "tls": None, "capability_changes": None, "timings": {},
+        "tls": None, "mta_sts": None, "capability_changes": None, "timings": {},
     }
 
 
@@ -119,17 +124,24 @@ async def probe(target: str, args: argparse.Namespace) -> dict[str, Any]:
     timings: dict[str, float | None] = result["timings"]
     pipe = getattr(args, "pipe", None)
 
+    policy = args.tls_policy
+    sts: list[Any] = []
+
     def resolve() -> tuple[Any, str]:
-        return common.resolve_target(
+        options, mode = common.resolve_target(
             target, port=args.port, security=args.tls,
             helo=args.helo or DEFAULT_HELO, verify=not args.insecure, cafile=args.cafile,
             resolver=args.resolver, pipe=pipe)
+        tls_options.attach(policy, options, target, args.resolver, dane="@" in target)
+        if "@" in target:
+            sts.append(tls_options.mta_sts_fetch(policy, target, args.resolver))
+        return options, mode
 
     start = time.monotonic()
     try:
         # MX routing does blocking DNS: off the loop, so other probes go on meanwhile.
         options, mode = await asyncio.to_thread(resolve) if "@" in target or args.resolver \
-            else resolve()
+            or policy.wants_tlsa else resolve()
     except common.TargetFailure as exc:
         result.update(status=exc.status if exc.status != "usage" else "bad-target",
                       stage="connect", error=str(exc))
@@ -176,6 +188,10 @@ async def probe(target: str, args: argparse.Namespace) -> dict[str, Any]:
         result["ehlo"][first] = _ehlo_json(ehlo)
         before = Capabilities.parse(ehlo)
         result["starttls"]["offered"] = before.has("STARTTLS")
+        if policy.tls_required and session.tls is None and not before.has("STARTTLS"):
+            conv.stage = Stage.STARTTLS
+            raise _Stop("tls-error", f"STARTTLS not offered, and --tls-level {policy.level} "
+                        "requires TLS")
         if args.tls == "starttls" and not before.has("STARTTLS") and session.tls is None:
             conv.stage = Stage.STARTTLS
             raise _Stop("tls-error", "STARTTLS not offered (--tls starttls requires it)")
@@ -194,6 +210,9 @@ async def probe(target: str, args: argparse.Namespace) -> dict[str, Any]:
                 "removed": [c.raw for c in diff.removed],
                 "changed": [[a.raw, b.raw] for a, b in diff.changed],
             }
+        if args.reconnect and session.tls is not None and result["tls"] is not None:
+            result["tls"]["resumption"] = await tls_options.resumption(session, mode,
+                                                                       args.timeout)
         conv.stage = Stage.QUIT
         async with asyncio.timeout(args.timeout):
             await session.quit()
@@ -220,6 +239,10 @@ async def probe(target: str, args: argparse.Namespace) -> dict[str, Any]:
         result.update(status=failure.status, stage=failure.stage, error=failure.message,
                       hint=hint or None)
     finally:
+        if session.tls is not None and result["tls"] is None:
+            result["tls"] = tls_info_dict(session.tls)  # shown even when it was refused
+        if sts:
+            result["mta_sts"] = tls_options.mta_sts_json(policy, sts[0], session)
         if result["status"] != "success":
             await _polite_close(session)
         result["route"] = _route_json(session)
@@ -318,6 +341,15 @@ def run(args: argparse.Namespace) -> int:
         return common.EXIT_USAGE
     import asyncio
 
+    from smtpscope.security.policy import PolicyError
+
+    try:
+        args.tls_policy = tls_options.policy_from_args(args, default_level=DEFAULT_LEVEL)
+    except PolicyError as exc:
+        common.error_line("probe", str(exc))
+        return common.EXIT_USAGE
+    if args.tls_policy.level == "none":
+        args.tls = "none"
     try:
         results = asyncio.run(_run_all(targets, args))
     except KeyboardInterrupt:
@@ -338,7 +370,7 @@ async def _run_all(targets: list[str], args: argparse.Namespace) -> list[dict[st
     sem = asyncio.Semaphore(args.concurrency)
     printer = probe_report.Printer(args.json, total=len(picked),
                                    progress=not args.no_progress and len(picked) > 1,
-                                   ordered=not args.jsonl)
+                                   ordered=not args.jsonl, show_certs=args.show_certs)
 
     async def one(slot: int, index: int, target: str) -> dict[str, Any]:
         async with sem:

@@ -12,23 +12,31 @@ _STEPS = ("connect", "banner", "ehlo", "starttls", "ehlo_tls", "quit", "total")
 
 
 def _verification(tls: dict[str, Any]) -> str:
-    if tls.get("insecure"):
-        return "not checked (--insecure)"
-    if tls.get("verified"):
-        extra = f" ({visible(str(tls['verify_error']))})" if tls.get("verify_error") else ""
-        return f"verified for {visible(str(tls.get('server_hostname')))}{extra}"
-    return f"NOT verified: {visible(str(tls.get('verify_error')))}"
+    trust = tls.get("trust") or "unchecked"
+    if trust == "unchecked":
+        if tls.get("insecure"):
+            return "not checked (--insecure)"
+        if tls.get("verified"):
+            return f"verified for {tls.get('server_hostname')}"
+        return f"NOT verified: {tls.get('verify_error')}"
+    words = {"verified": f"Verified (chain and name {tls.get('verified_name')})",
+             "trusted": "Trusted (chain only)", "untrusted": "Untrusted",
+             "dane": "DANE-verified", "fingerprint": f"Fingerprint-matched "
+             f"({tls.get('fingerprint_match')})"}
+    text = f"{words.get(trust, trust)} at level {tls.get('level')}"
+    if tls.get("verify_error"):
+        text += f"; {tls['verify_error']}"
+    if not tls.get("accepted", True):
+        text += f"; REFUSED: {tls.get('refusal')}"
+    elif trust in ("trusted", "untrusted"):
+        text += "; continued (marked untrusted)"
+    return visible(text)
 
 
-def _chain_lines(tls: dict[str, Any]) -> list[str]:
-    lines = []
-    for i, cert in enumerate(tls.get("peer_chain") or []):
-        san = ", ".join(cert.get("san") or ()) or "-"
-        lines.append(f"[{i}] subject {visible(cert.get('subject', ''))}")
-        lines.append(f"    issuer {visible(cert.get('issuer', ''))}")
-        lines.append(f"    valid {cert.get('not_before')} .. {cert.get('not_after')}; "
-                     f"SAN {visible(san)}")
-    return lines
+def _chain_lines(tls: dict[str, Any], show_certs: bool = False) -> list[str]:
+    from smtpscope.security.report import chain_lines_from_dict
+
+    return [visible(line) for line in chain_lines_from_dict(tls, show_certs)]
 
 
 def _keyword_rows(ehlo: dict[str, Any]) -> list[tuple[str, str, str]]:
@@ -62,7 +70,7 @@ def _summary(result: dict[str, Any]) -> list[tuple[str, str]]:
     return out
 
 
-def render_plain(result: dict[str, Any]) -> str:
+def render_plain(result: dict[str, Any], show_certs: bool = False) -> str:
     """The report as plain text (pipes, files, and fast: no Rich import)."""
     lines = [f"{visible(result['target'])}: {result['status']}"]
     lines += [f"  {label}: {text}" for label, text in _summary(result)]
@@ -90,7 +98,11 @@ def render_plain(result: dict[str, Any]) -> str:
     if tls:
         lines.append(f"  TLS: {tls['version']} {tls['cipher']} ({tls['bits']} bits)")
         lines.append(f"    verification: {_verification(tls)}")
-        lines += [f"    {line}" for line in _chain_lines(tls)]
+        lines += [f"    {line}" for line in _chain_lines(tls, show_certs)]
+    if result.get("mta_sts"):
+        from smtpscope.security.mtasts import report_lines
+
+        lines += [f"  {visible(line)}" for line in report_lines(result["mta_sts"])]
     if result.get("error"):
         hint = f" (try: {result['hint']})" if result.get("hint") else ""
         lines.append(f"  error at {result['stage']}: {visible(result['error'])}{hint}")
@@ -98,7 +110,7 @@ def render_plain(result: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def render_rich(result: dict[str, Any], console: Any) -> None:
+def render_rich(result: dict[str, Any], console: Any, show_certs: bool = False) -> None:
     """The report with tables and colour, for a terminal."""
     from rich.table import Table
     from rich.text import Text
@@ -143,11 +155,18 @@ def render_rich(result: dict[str, Any], console: Any) -> None:
     tls = result.get("tls")
     if tls:
         console.print(Text(f"  TLS: {tls['version']} {tls['cipher']} ({tls['bits']} bits)"))
-        good = tls.get("verified") and not tls.get("insecure")
+        good = tls.get("trust") in ("verified", "dane", "fingerprint") or (
+            tls.get("trust") in (None, "unchecked") and tls.get("verified")
+            and not tls.get("insecure"))
         console.print(Text(f"    verification: {_verification(tls)}",
                            style="green" if good else "bold red"))
-        for chain_line in _chain_lines(tls):
+        for chain_line in _chain_lines(tls, show_certs):
             console.print(Text(f"    {chain_line}"))
+    if result.get("mta_sts"):
+        from smtpscope.security.mtasts import report_lines
+
+        for sts_line in report_lines(result["mta_sts"]):
+            console.print(Text(f"  {visible(sts_line)}"))
     if result.get("error"):
         err = Text(f"  error at {result['stage']}: {visible(result['error'])}", style="red")
         if result.get("hint"):
@@ -160,9 +179,10 @@ class Printer:
     """Prints results in the order the targets were given, each as soon as it can."""
 
     def __init__(self, as_json: bool, *, total: int, progress: bool,
-                 ordered: bool = True) -> None:
+                 ordered: bool = True, show_certs: bool = False) -> None:
         self.as_json = as_json
         self.ordered = ordered  # False: each result the moment it is done (--jsonl)
+        self.show_certs = show_certs
         self.pending: dict[int, dict[str, Any]] = {}
         self.next = 0
         self.rich = not as_json and sys.stdout.isatty()
@@ -195,9 +215,9 @@ class Printer:
         if self.as_json:
             sys.stdout.write(dumps(result) + "\n")
         elif self.rich:
-            render_rich(result, self.console)
+            render_rich(result, self.console, self.show_certs)
         else:
-            sys.stdout.write(render_plain(result))
+            sys.stdout.write(render_plain(result, self.show_certs))
         sys.stdout.flush()
         if result["status"] != "success":
             error_line("probe", f"{visible(result['target'])}: {result['status']} at "

@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
-from smtpscope.cli import common, send_message, send_output, send_session, tls_mode
+from smtpscope.cli import common, send_message, send_output, send_session, tls_mode, tls_options
+
+DEFAULT_LEVEL = "verify"  # send refuses what it cannot verify and exits 29, as swaks does
 
 if TYPE_CHECKING:
     from smtpscope.conversation import Conversation, Delivery, Envelope
@@ -64,6 +66,7 @@ def add_parser(subparsers: Any) -> None:
                    help="limit for connecting and for each reply (default 60)")
     p.add_argument("--record", metavar="FILE", help="write the session to a recording")
     send_output.add_arguments(p)
+    tls_options.add_tls_options(p, default_level=DEFAULT_LEVEL)
     p.add_argument("--json", action="store_true",
                    help="print one JSON object (result and transcript) instead of the transcript")
     p.set_defaults(handler=run)
@@ -119,12 +122,21 @@ def _prepare(args: argparse.Namespace) -> tuple[SessionOptions, str, Any, str | 
             raise Usage(f"unknown --auth {args.auth!r}; known: {', '.join(MECHANISMS)}, auto")
     if not args.target and args.pipe is None:
         raise Usage("give a TARGET or --pipe COMMAND")
+    from smtpscope.security.policy import PolicyError
+
+    try:
+        policy = tls_options.policy_from_args(args, default_level=DEFAULT_LEVEL)
+    except PolicyError as exc:
+        raise Usage(str(exc)) from exc
     security = {"none": "plain"}.get(args.tls or "", args.tls)
+    if args.tls_level or args.tls_fingerprint:  # the default verifies TLS, never forces it
+        security = tls_options.security_for(policy, security)
     options, mode = common.resolve_target(
         args.target, port=args.port, security=security, helo=args.helo or DEFAULT_HELO,
         verify=not args.insecure, cafile=args.cafile, resolver=args.resolver, pipe=args.pipe)
     if args.protocol == "lmtp":
         options.lmtp = True
+    tls_options.attach(policy, options, args.target or "", args.resolver)
     options.connect_timeout = args.timeout
     try:
         send_session.apply(args, options)
@@ -281,6 +293,13 @@ async def _send(args: argparse.Namespace, options: SessionOptions, mode: str,
                 await session.quit()
         await session.close()
     code = common.EXIT_OK if failure is None else failure.exit_code
+    tls = session.tls
+    if tls is not None and not args.json and (args.show_certs or not tls.accepted):
+        from smtpscope.sanitize import visible
+        from smtpscope.security.report import tls_lines
+
+        for line in tls_lines(tls, args.show_certs):
+            print(visible(line), file=out.errors, flush=True)
     if failure is not None:
         out.error("send", f"{_STAGE_NAMES.get(failure.stage, failure.stage)} failed: "
                   f"{failure.message}", failure.hint)

@@ -7,9 +7,11 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from smtpscope.cli import tls_mode
+from smtpscope.cli import tls_mode, tls_options
 from smtpscope.session_types import DEFAULT_HELO, SessionOptions
 from smtpscope.target_options import TargetProblem, options_for
+
+DEFAULT_LEVEL = "may"  # report, ask about an untrusted certificate, and go on if told to
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -37,6 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--record-secrets", action="store_true",
                         help="record AUTH secrets in clear (the recording says so; dangerous)")
     parser.add_argument("--history", action="store_true", help="open the list of past sessions")
+    tls_options.add_tls_options(parser, default_level=DEFAULT_LEVEL)
     from smtpscope.cli.send_session import add_connection_arguments, add_xclient_argument
 
     add_connection_arguments(parser)
@@ -112,11 +115,19 @@ def run_target(argv: Sequence[str]) -> int:
                          record_to=args.record, connect_control=_control(args))
         return run_app(app)
     from smtpscope.cli import send_session
+    from smtpscope.security.policy import PolicyError
 
     try:
         apply_session_control(args, options)
-    except send_session.SessionUsage as exc:
-        print(f"smtpscope: {exc}", file=sys.stderr)
+        policy = tls_options.policy_from_args(args, default_level=DEFAULT_LEVEL)
+        if policy.level == "none":
+            options.security = "plain"
+        tls_options.attach(policy, options, args.target, args.resolver,
+                           dane="@" in args.target)
+    except (send_session.SessionUsage, PolicyError) as exc:
+        from smtpscope.sanitize import visible
+
+        print(f"smtpscope: {visible(str(exc))}", file=sys.stderr)
         return 1
     if args.timeout is not None:
         if args.timeout <= 0:

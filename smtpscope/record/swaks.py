@@ -264,12 +264,14 @@ def swaks_command(header: dict[str, Any], entries: Iterable[Entry]) -> tuple[lis
     argv, notes = ex.argv, ex.notes
     security = header.get("security")
     seen_tls = False
+    tls_info: dict[str, Any] | None = None
     pipelined = False
     waiting = 0  # commands sent and not yet answered: more than one means PIPELINING
     for entry in entries:
         if entry.direction != "client":
             if entry.kind == "tls":
                 seen_tls = True
+                tls_info = entry.info
             if entry.kind == "reply" and not (entry.reply or {}).get("unsolicited"):
                 waiting = max(0, waiting - 1)
                 if ex.in_auth and entry.code != 334:
@@ -332,6 +334,12 @@ def swaks_command(header: dict[str, Any], entries: Iterable[Entry]) -> tuple[lis
         argv.append("--pipeline")
     if security == "implicit" or (seen_tls and "--tls" not in argv):
         argv.append("--tls-on-connect")
+    if tls_info is not None:
+        from smtpscope.security.swaks_tls import swaks_tls_options
+
+        more, why = swaks_tls_options(tls_info)
+        argv += more
+        notes += why
     if ex.last in _QUIT_AFTER and ex.last != "data":
         argv += ["--quit-after", _QUIT_AFTER[ex.last]]
     if any("%" in a for a in argv):

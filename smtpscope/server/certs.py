@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
-import shutil
 import ssl
-import subprocess
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from smtpscope.config import data_dir
 
@@ -37,88 +42,119 @@ def default_cert_dir() -> Path:
     return data_dir() / CERT_DIRNAME
 
 
-def _san() -> str:
-    parts = [
-        f"IP:{name}" if name[0].isdigit() or ":" in name else f"DNS:{name}"
-        for name in SUBJECT_NAMES
-    ]
-    return ",".join(parts)
+def _name(common_name: str) -> x509.Name:
+    return x509.Name([
+        x509.NameAttribute(NameOID.ORGANIZATION_NAME, "smtpscope debug server"),
+        x509.NameAttribute(NameOID.COMMON_NAME, common_name),
+    ])
 
 
-def _openssl_valid(openssl: str, cert: Path) -> bool:
-    result = subprocess.run(
-        [openssl, "x509", "-checkend", str(RENEW_BEFORE_SECONDS), "-noout", "-in", str(cert)],
-        capture_output=True,
-        check=False,
+def _alt_names() -> list[x509.GeneralName]:
+    out: list[x509.GeneralName] = []
+    for name in SUBJECT_NAMES:
+        try:
+            out.append(x509.IPAddress(ipaddress.ip_address(name)))
+        except ValueError:
+            out.append(x509.DNSName(name))
+    return out
+
+
+def _pem_key(key: ec.EllipticCurvePrivateKey) -> bytes:
+    return key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
     )
-    return result.returncode == 0
 
 
-def _generate_openssl(openssl: str, cert: Path, key: Path) -> None:
-    # A CA:TRUE self-signed certificate that is also a serverAuth leaf, so a client can use the
-    # one file both as its trust anchor and to check the host name.
-    cmd = [
-        openssl, "req", "-x509", "-newkey", "rsa:2048", "-sha256", "-nodes",
-        "-days", str(VALID_DAYS),
-        "-keyout", str(key), "-out", str(cert),
-        "-subj", "/O=smtpscope debug server/CN=localhost",
-        "-addext", f"subjectAltName={_san()}",
-        "-addext", "basicConstraints=critical,CA:TRUE",
-        "-addext", "keyUsage=critical,digitalSignature,keyEncipherment,keyCertSign",
-        "-addext", "extendedKeyUsage=serverAuth",
-    ]  # fmt: skip
-    result = subprocess.run(cmd, capture_output=True, text=True, check=False)
-    if result.returncode != 0:
-        detail = result.stderr.strip().splitlines()[-1] if result.stderr.strip() else "failed"
-        raise CertificateError(f"openssl could not make a certificate: {detail}")
+def _generate(cert: Path, key: Path, cafile: Path) -> None:
+    """A private CA and a server certificate it signs, both with P-256 keys.
+
+    The CA is kept beside the server certificate so clients can trust it (``cafile``); its key
+    is thrown away, so nothing else can ever be signed with it.
+    """
+    now = datetime.now(UTC)
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = _name("smtpscope debug server CA")
+    ca_cert = (
+        x509.CertificateBuilder()
+        .subject_name(ca_name)
+        .issuer_name(ca_name)
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + timedelta(days=VALID_DAYS))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(
+            x509.KeyUsage(False, False, False, False, False, True, True, False, False),
+            critical=True,
+        )
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    leaf_key = ec.generate_private_key(ec.SECP256R1())
+    leaf = (
+        x509.CertificateBuilder()
+        .subject_name(_name("localhost"))
+        .issuer_name(ca_name)
+        .public_key(leaf_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + timedelta(days=VALID_DAYS))
+        .add_extension(x509.SubjectAlternativeName(_alt_names()), critical=False)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(True, False, False, False, False, False, False, False, False),
+            critical=True,
+        )
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), False
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
+    key.write_bytes(_pem_key(leaf_key))
+    # The chain the server sends: its certificate, then the CA (a client may pin either).
+    cert.write_bytes(
+        leaf.public_bytes(serialization.Encoding.PEM)
+        + ca_cert.public_bytes(serialization.Encoding.PEM)
+    )
+    cafile.write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))
 
 
-def _generate_trustme(directory: Path, cert: Path, key: Path) -> Path:
-    import trustme
-
-    ca = trustme.CA(organization_name="smtpscope debug server CA")
-    leaf = ca.issue_cert(*SUBJECT_NAMES)
-    leaf.private_key_pem.write_to_path(str(key))
-    leaf.cert_chain_pems[0].write_to_path(str(cert))
-    cafile = directory / "ca.pem"
-    ca.cert_pem.write_to_path(str(cafile))
-    return cafile
+def _still_valid(cert: Path) -> bool:
+    try:
+        first = x509.load_pem_x509_certificate(cert.read_bytes())
+    except (OSError, ValueError):
+        return False
+    return first.not_valid_after_utc - datetime.now(UTC) > timedelta(
+        seconds=RENEW_BEFORE_SECONDS
+    )
 
 
 def ensure_certificate(directory: Path | None = None) -> CertPaths:
     """Return the kept certificate, making one first if it is missing or about to expire.
 
-    Uses the ``openssl`` command when present, else the ``trustme`` package; neither is a
-    dependency, so without both this raises CertificateError asking for ``--cert/--key``.
+    Made with the ``cryptography`` package: a private CA (``ca.pem``, what clients trust) and a
+    server certificate for localhost, 127.0.0.1 and ::1 signed by it.
     """
     directory = directory or default_cert_dir()
-    cert, key = directory / "cert.pem", directory / "key.pem"
-    ca_from_trustme = directory / "ca.pem"
-    openssl = shutil.which("openssl")
-    if cert.exists() and key.exists():
-        cafile = ca_from_trustme if ca_from_trustme.exists() else cert
-        if openssl is None or _openssl_valid(openssl, cert):
-            return CertPaths(cert, key, cafile)
+    cert, key, cafile = directory / "cert.pem", directory / "key.pem", directory / "ca.pem"
+    if cert.exists() and key.exists() and cafile.exists() and _still_valid(cert):
+        return CertPaths(cert, key, cafile)
     directory.mkdir(parents=True, exist_ok=True)
-    for stale in (cert, key, ca_from_trustme):
+    for stale in (cert, key, cafile):
         stale.unlink(missing_ok=True)
     # The key must never be readable by others, not even for the moment before a chmod.
     old_umask = os.umask(0o077)
     try:
-        if openssl is not None:
-            _generate_openssl(openssl, cert, key)
-            cafile = cert
-        else:
-            try:
-                cafile = _generate_trustme(directory, cert, key)
-            except ImportError:
-                raise CertificateError(
-                    "cannot make a certificate: neither the openssl command nor the trustme "
-                    "package is available; pass --cert FILE --key FILE"
-                ) from None
+        _generate(cert, key, cafile)
+    except (OSError, ValueError) as exc:
+        raise CertificateError(f"cannot make a certificate in {directory}: {exc}") from exc
     finally:
         os.umask(old_umask)
     cert.chmod(0o644)  # public material; only the key stays private
+    cafile.chmod(0o644)
     return CertPaths(cert, key, cafile, generated=True)
 
 

@@ -208,6 +208,12 @@ class Stream:
         self.tls = tls_info_from(new_transport.get_extra_info("ssl_object"), hostname)
         return self.tls
 
+    @property
+    def ssl_session(self) -> ssl.SSLSession | None:
+        """The TLS session to offer on a later connection (resumption), once TLS is up."""
+        ssl_object = self._transport.get_extra_info("ssl_object")
+        return getattr(ssl_object, "session", None) if ssl_object is not None else None
+
     async def close(self) -> None:
         """Close politely (TLS close_notify, FIN), abort after a short grace; never raises."""
         if self._closing:

@@ -107,6 +107,20 @@ class TLSInfo:
     hostname_checked: bool = True
     chain_complete: bool = False
     session_reused: bool = False
+    # Filled in by smtpscope.security.policy after the handshake (which itself never verifies):
+    level: str = ""  # the --tls-level that judged this session
+    trust: str = "unchecked"  # verified | trusted | untrusted | dane | fingerprint | unchecked
+    trust_reason_code: str | None = None  # smtpscope.security.pkix.REASONS key
+    names_checked: tuple[str, ...] = ()
+    verified_name: str | None = None
+    trust_anchor: str | None = None
+    fingerprint_match: str | None = None  # "certificate SHA256", "public key SHA256", ...
+    fingerprints_pinned: int = 0
+    dane: Any = None  # smtpscope.security.dane.DaneResult when TLSA was looked up
+    accepted: bool = True  # the level lets the session go on
+    refusal: str | None = None  # why it does not
+    peer_host: str | None = None  # the host name the session meant to reach (an MX name)
+    requested: tuple[tuple[str, str], ...] = ()  # TLS flags that shaped it: ("--tls-max", "1.2")
 
     @property
     def leaf(self) -> CertInfo | None:
@@ -133,7 +147,7 @@ def normalize_server_hostname(host: str | None) -> str | None:
     return host.rstrip(".") or None
 
 
-def _peer_chain_der(ssl_object: Any) -> tuple[list[bytes], bool]:
+def peer_chain_der(ssl_object: Any) -> tuple[list[bytes], bool]:
     """DER certificates the peer sent, leaf first, and whether that is its whole chain."""
     # Public from Python 3.13 (DER bytes); CPython 3.10-3.12 have it on the private _sslobj.
     for owner in (ssl_object, getattr(ssl_object, "_sslobj", None)):
@@ -156,7 +170,7 @@ def tls_info_from(ssl_object: Any, server_hostname: str | None) -> TLSInfo:
     context: ssl.SSLContext = ssl_object.context
     insecure = context.verify_mode == ssl.CERT_NONE
     name, _proto, bits = ssl_object.cipher() or ("", "", 0)
-    ders, complete = _peer_chain_der(ssl_object)
+    ders, complete = peer_chain_der(ssl_object)
     hostname_checked = bool(context.check_hostname and server_hostname)
     verify_error = INSECURE_REASON if insecure else None
     if not insecure and not hostname_checked:

@@ -1,37 +1,24 @@
-"""Read the display fields of an X.509 certificate from DER with the standard library only.
+"""The display fields of an X.509 certificate, read with the ``cryptography`` package.
 
-``ssl`` only decodes certificates it has verified, and the chain of an unverified (insecure)
-connection is exactly what a debugger must show, so this is a small DER reader for the fields a
-view needs. It never raises: a certificate it cannot read still yields a ``CertInfo`` with its
+``ssl`` only decodes certificates it has verified, and the chain of an unverified connection is
+exactly what a debugger must show, so every certificate is read here from its DER bytes. It
+never raises: a certificate that cannot be read still yields a ``CertInfo`` with its
 fingerprint and ``parse_error`` set.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
-import ipaddress
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
-# Short names as OpenSSL and RFC 4514 print them.
-_NAME_OIDS = {
-    "2.5.4.3": "CN",
-    "2.5.4.4": "SN",
-    "2.5.4.5": "serialNumber",
-    "2.5.4.6": "C",
-    "2.5.4.7": "L",
-    "2.5.4.8": "ST",
-    "2.5.4.9": "street",
-    "2.5.4.10": "O",
-    "2.5.4.11": "OU",
-    "2.5.4.12": "title",
-    "2.5.4.42": "GN",
-    "2.5.4.97": "organizationIdentifier",
-    "0.9.2342.19200300.100.1.1": "UID",
-    "0.9.2342.19200300.100.1.25": "DC",
-    "1.2.840.113549.1.9.1": "emailAddress",
-}
-_SIG_OIDS = {
+if TYPE_CHECKING:  # imported on first use: cryptography costs ~25 ms at start-up
+    from cryptography import x509
+
+# Names as OpenSSL prints them, for the algorithms a mail server's chain carries.
+_SIG_NAMES = {
     "1.2.840.113549.1.1.5": "sha1WithRSAEncryption",
     "1.2.840.113549.1.1.11": "sha256WithRSAEncryption",
     "1.2.840.113549.1.1.12": "sha384WithRSAEncryption",
@@ -43,12 +30,6 @@ _SIG_OIDS = {
     "1.3.101.112": "ED25519",
     "1.3.101.113": "ED448",
 }
-_CURVES = {
-    "1.2.840.10045.3.1.7": "secp256r1",
-    "1.3.132.0.34": "secp384r1",
-    "1.3.132.0.35": "secp521r1",
-}
-_SAN_OID = "2.5.29.17"
 
 
 @dataclass(frozen=True)
@@ -65,6 +46,11 @@ class CertInfo:
     public_key: str = ""  # "RSA 2048", "EC secp256r1", "ED25519"
     signature_algorithm: str = ""
     parse_error: str | None = None
+    key_type: str = ""  # "RSA", "EC", "ED25519", ...
+    key_bits: int = 0
+    spki_sha256: str = ""  # what TLSA 3 1 1 holds (hex)
+    spki_sha512: str = ""  # what TLSA 3 1 2 holds (hex)
+    pem: str = ""  # the certificate as PEM, for --show-certs and copying
 
     @property
     def self_issued(self) -> bool:
@@ -78,177 +64,109 @@ class CertInfo:
         moment = now or datetime.now(UTC)
         return moment > datetime.fromisoformat(self.not_after)
 
-
-class _DERError(ValueError):
-    pass
-
-
-def _read_tlv(data: bytes, pos: int) -> tuple[int, int, int]:
-    """Return (tag, start of value, end of value) for the element at ``pos``."""
-    if pos + 2 > len(data):
-        raise _DERError("truncated element")
-    tag = data[pos]
-    if tag & 0x1F == 0x1F:
-        raise _DERError("multi-byte tags are not used in certificates")
-    length = data[pos + 1]
-    pos += 2
-    if length & 0x80:
-        count = length & 0x7F
-        if count == 0 or count > 4 or pos + count > len(data):
-            raise _DERError("bad length")
-        length = int.from_bytes(data[pos : pos + count], "big")
-        pos += count
-    if pos + length > len(data):
-        raise _DERError("element runs past the end")
-    return tag, pos, pos + length
+    def not_yet_valid(self, now: datetime | None = None) -> bool:
+        """True when ``now`` is before ``not_before``."""
+        if not self.not_before:
+            return False
+        return (now or datetime.now(UTC)) < datetime.fromisoformat(self.not_before)
 
 
-def _children(data: bytes, start: int, end: int) -> list[tuple[int, int, int]]:
-    out = []
-    pos = start
-    while pos < end:
-        tag, vstart, vend = _read_tlv(data, pos)
-        out.append((tag, vstart, vend))
-        pos = vend
-    return out
+def _general_name(name: Any) -> str:
+    from cryptography import x509
+
+    if isinstance(name, x509.DNSName):
+        return f"DNS:{name.value}"
+    if isinstance(name, x509.IPAddress):
+        return f"IP Address:{name.value}"
+    if isinstance(name, x509.RFC822Name):
+        return f"email:{name.value}"
+    if isinstance(name, x509.UniformResourceIdentifier):
+        return f"URI:{name.value}"
+    if isinstance(name, x509.DirectoryName):
+        return f"DirName:{name.value.rfc4514_string()}"
+    if isinstance(name, x509.RegisteredID):
+        return f"Registered ID:{name.value.dotted_string}"
+    return f"othername:{name.type_id.dotted_string}" if isinstance(name, x509.OtherName) else "?"
 
 
-def _oid(raw: bytes) -> str:
-    if not raw:
-        raise _DERError("empty OID")
-    parts = [min(raw[0] // 40, 2)]
-    parts.append(raw[0] - 40 * parts[0])
-    value = 0
-    for byte in raw[1:]:
-        value = (value << 7) | (byte & 0x7F)
-        if not byte & 0x80:
-            parts.append(value)
-            value = 0
-    return ".".join(str(p) for p in parts)
+def _key(cert: x509.Certificate) -> tuple[str, int, str]:
+    """(type, bits, one-line description) of the certificate's public key."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
+
+    try:
+        key = cert.public_key()
+    except (ValueError, TypeError, x509.UnsupportedGeneralNameType):
+        oid = cert.public_key_algorithm_oid.dotted_string
+        return oid, 0, oid
+    if isinstance(key, rsa.RSAPublicKey):
+        return "RSA", key.key_size, f"RSA {key.key_size}"
+    if isinstance(key, ec.EllipticCurvePublicKey):
+        return "EC", key.key_size, f"EC {key.curve.name}"
+    if isinstance(key, ed25519.Ed25519PublicKey):
+        return "ED25519", 256, "ED25519"
+    if isinstance(key, ed448.Ed448PublicKey):
+        return "ED448", 456, "ED448"
+    if isinstance(key, dsa.DSAPublicKey):
+        return "DSA", key.key_size, f"DSA {key.key_size}"
+    name = type(key).__name__
+    return name, 0, name
 
 
-def _string(tag: int, raw: bytes) -> str:
-    if tag == 0x1E:  # BMPString
-        return raw.decode("utf-16-be", errors="replace")
-    if tag == 0x1C:  # UniversalString
-        return raw.decode("utf-32-be", errors="replace")
-    if tag == 0x14:  # T61String: in practice Latin-1
-        return raw.decode("latin-1")
-    if tag in (0x0C, 0x13, 0x16, 0x12, 0x1A):
-        return raw.decode("utf-8", errors="replace")
-    return "#" + raw.hex()  # not a string type: RFC 4514 hex form
+def spki_der(cert: x509.Certificate) -> bytes:
+    """The SubjectPublicKeyInfo as DER (what TLSA selector 1 and pinning hash)."""
+    from cryptography.hazmat.primitives import serialization
+
+    return cert.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
 
 
-def _escape_rdn_value(value: str) -> str:
-    # RFC 4514 §2.4: escape the specials, a leading '#' or space, and a trailing space.
-    out = "".join("\\" + ch if ch in ',+"\\<>;=' else ch for ch in value)
-    if out.startswith(("#", " ")):
-        out = "\\" + out
-    if out.endswith(" ") and len(out) > 1:
-        out = out[:-1] + "\\ "
-    return out
+def _pem(der: bytes) -> str:
+    body = base64.encodebytes(der).decode("ascii").replace("\n", "")
+    lines = [body[i : i + 64] for i in range(0, len(body), 64)]
+    return "-----BEGIN CERTIFICATE-----\n" + "\n".join(lines) + "\n-----END CERTIFICATE-----\n"
 
 
-def _name(data: bytes, start: int, end: int) -> str:
-    rdns = []
-    for _tag, set_start, set_end in _children(data, start, end):
-        atoms = []
-        for _t, seq_start, seq_end in _children(data, set_start, set_end):
-            (_otag, os_, oe), (vtag, vs, ve) = _children(data, seq_start, seq_end)[:2]
-            oid = _oid(data[os_:oe])
-            key = _NAME_OIDS.get(oid, oid)
-            atoms.append(f"{key}={_escape_rdn_value(_string(vtag, data[vs:ve]))}")
-        rdns.append("+".join(atoms))
-    return ",".join(reversed(rdns))
+def _read(der: bytes) -> CertInfo:
+    from cryptography import x509
 
-
-def _time(tag: int, raw: bytes) -> str:
-    text = raw.decode("ascii")
-    if tag == 0x17:  # UTCTime YYMMDDHHMMSSZ; RFC 5280 §4.1.2.5.1 pivot at 50
-        year = int(text[:2])
-        text = ("19" if year >= 50 else "20") + text
-    elif tag != 0x18:
-        raise _DERError("validity is not a time")
-    stamp = datetime.strptime(text[:14], "%Y%m%d%H%M%S").replace(tzinfo=UTC)
-    return stamp.isoformat()
-
-
-def _general_name(tag: int, raw: bytes, data: bytes, start: int, end: int) -> str:
-    if tag == 0x82:
-        return "DNS:" + raw.decode("ascii", errors="replace")
-    if tag == 0x87:
-        if len(raw) in (4, 16):
-            return "IP Address:" + str(ipaddress.ip_address(raw))
-        return "IP Address:#" + raw.hex()
-    if tag == 0x81:
-        return "email:" + raw.decode("ascii", errors="replace")
-    if tag == 0x86:
-        return "URI:" + raw.decode("ascii", errors="replace")
-    if tag == 0xA4:
-        _t, ns, ne = _read_tlv(data, start)
-        return "DirName:" + _name(data, ns, ne)
-    return f"othername:<tag {tag & 0x1F}>"
-
-
-def _san(data: bytes, start: int, end: int) -> tuple[str, ...]:
-    _t, gs, ge = _read_tlv(data, start)
-    return tuple(_general_name(tag, data[s:e], data, s, e) for tag, s, e in _children(data, gs, ge))
-
-
-def _public_key(data: bytes, start: int, end: int) -> str:
-    (_, alg_s, alg_e), (_, bit_s, _bit_e) = _children(data, start, end)[:2]
-    alg = _children(data, alg_s, alg_e)
-    oid = _oid(data[alg[0][1] : alg[0][2]])
-    if oid == "1.2.840.113549.1.1.1":
-        # BIT STRING (first byte: unused bits) wrapping RSAPublicKey ::= SEQUENCE {n, e}
-        _t, rs, re_ = _read_tlv(data, bit_s + 1)
-        _nt, ns, ne = _children(data, rs, re_)[0]
-        return f"RSA {int.from_bytes(data[ns:ne], 'big').bit_length()}"
-    if oid == "1.2.840.10045.2.1":
-        curve = _oid(data[alg[1][1] : alg[1][2]]) if len(alg) > 1 and alg[1][0] == 0x06 else ""
-        return f"EC {_CURVES.get(curve, curve)}".strip()
-    return _SIG_OIDS.get(oid, oid)
-
-
-def _parse(der: bytes) -> dict[str, object]:
-    _t, cs, ce = _read_tlv(der, 0)
-    parts = _children(der, cs, ce)
-    _tt, ts, te = parts[0]
-    tbs = _children(der, ts, te)
-    if tbs[0][0] == 0xA0:  # explicit [0] version
-        tbs = tbs[1:]
-    serial, _sig, issuer, validity, subject, spki, *rest = tbs
-    fields: dict[str, object] = {
-        "serial": der[serial[1] : serial[2]].hex().upper().lstrip("0") or "0",
-        "issuer": _name(der, issuer[1], issuer[2]),
-        "subject": _name(der, subject[1], subject[2]),
-    }
-    (nbt, nbs, nbe), (nat, nas, nae) = _children(der, validity[1], validity[2])
-    fields["not_before"] = _time(nbt, der[nbs:nbe])
-    fields["not_after"] = _time(nat, der[nas:nae])
-    fields["public_key"] = _public_key(der, spki[1], spki[2])
-    sig_alg = _children(der, parts[1][1], parts[1][2])[0]
-    oid = _oid(der[sig_alg[1] : sig_alg[2]])
-    fields["signature_algorithm"] = _SIG_OIDS.get(oid, oid)
-    fields["san"] = ()
-    for tag, s, _e in rest:
-        if tag != 0xA3:
-            continue
-        _st, es, ee = _read_tlv(der, s)
-        for _et, xs, xe in _children(der, es, ee):
-            ext = _children(der, xs, xe)
-            if _oid(der[ext[0][1] : ext[0][2]]) == _SAN_OID:
-                value = ext[-1]
-                fields["san"] = _san(der, value[1], value[2])
-    return fields
+    cert = x509.load_der_x509_certificate(der)
+    try:
+        ext = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName)
+        san = tuple(_general_name(n) for n in ext.value)
+    except x509.ExtensionNotFound:
+        san = ()
+    key_type, bits, description = _key(cert)
+    try:
+        spki = spki_der(cert)
+        spki256, spki512 = hashlib.sha256(spki).hexdigest(), hashlib.sha512(spki).hexdigest()
+    except (ValueError, TypeError):
+        spki256 = spki512 = ""
+    oid = cert.signature_algorithm_oid.dotted_string
+    return CertInfo(
+        subject=cert.subject.rfc4514_string(),
+        issuer=cert.issuer.rfc4514_string(),
+        san=san,
+        not_before=cert.not_valid_before_utc.isoformat(),
+        not_after=cert.not_valid_after_utc.isoformat(),
+        serial=format(cert.serial_number, "X"),
+        fingerprint_sha256=hashlib.sha256(der).hexdigest(),
+        public_key=description,
+        signature_algorithm=_SIG_NAMES.get(oid, cert.signature_algorithm_oid._name or oid),
+        key_type=key_type,
+        key_bits=bits,
+        spki_sha256=spki256,
+        spki_sha512=spki512,
+        pem=_pem(der),
+    )
 
 
 def cert_info_from_der(der: bytes) -> CertInfo:
     """Describe a DER certificate; unreadable input gives ``parse_error`` instead of raising."""
-    fingerprint = hashlib.sha256(der).hexdigest()
     try:
-        fields = _parse(der)
-    except (ValueError, IndexError, UnicodeDecodeError) as exc:  # _DERError is a ValueError
+        return _read(der)
+    except (ValueError, TypeError) as exc:
         return CertInfo(
             subject="",
             issuer="",
@@ -256,7 +174,6 @@ def cert_info_from_der(der: bytes) -> CertInfo:
             not_before="",
             not_after="",
             serial="",
-            fingerprint_sha256=fingerprint,
+            fingerprint_sha256=hashlib.sha256(der).hexdigest(),
             parse_error=f"cannot read certificate: {exc}",
         )
-    return CertInfo(fingerprint_sha256=fingerprint, **fields)  # type: ignore[arg-type]

@@ -66,6 +66,11 @@ def selection_text(entry: Entry | None, width: int) -> Text:
     if "\n" not in line and len(line) > width:
         text.append(visible(line[:400]) + ("…" if len(line) > 400 else ""))
     explanation = describe_entry(entry)
+    if entry.kind == "tls" and entry.info:
+        # The TLS view: every certificate, its fingerprints and DANE, for the selected TLS line.
+        from smtpscope.security.report import chain_lines_from_dict
+
+        explanation = "\n".join(chain_lines_from_dict(entry.info)) or None
     if explanation:
         if text:
             text.append("\n")

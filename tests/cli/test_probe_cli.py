@@ -55,7 +55,7 @@ def test_probe_plain_report(make_server, cli) -> None:
     assert "  banner: 220 localhost Python SMTP 1.4.6" in out
     assert "STARTTLS" in out and "RFC 3207" in out
     assert "after STARTTLS: +AUTH LOGIN PLAIN; -STARTTLS" in out
-    assert "verification: verified for 127.0.0.1" in out
+    assert "verification: Verified (chain and name 127.0.0.1) at level may" in out
     assert "timings: connect" in out
 
 
@@ -67,14 +67,28 @@ def test_probe_no_tls(make_server, cli) -> None:
     assert data["tls"] is None and data["ehlo"]["tls"] is None
 
 
-def test_probe_tls_error_without_trusted_ca(make_server, cli) -> None:
+def test_probe_untrusted_ca_reports_and_continues(make_server, cli) -> None:
     server = make_server("starttls")
     result = cli("probe", server.target, "--json")
+    assert result.code == 0
+    [data] = lines(result.out)
+    assert data["status"] == "success"
+    tls = data["tls"]
+    assert tls["trust"] == "untrusted" and tls["level"] == "may" and tls["accepted"]
+    assert tls["trust_reason_code"] == "unknown-ca"
+    assert tls["peer_chain"][0]["spki_sha256"] and tls["peer_chain"][0]["pem"]
+    assert data["ehlo"]["tls"] is not None  # the conversation went on over TLS
+
+
+def test_probe_verify_level_refuses_but_shows_the_certificate(make_server, cli) -> None:
+    server = make_server("starttls")
+    result = cli("probe", server.target, "--json", "--tls-level", "verify")
     assert result.code == 29
     [data] = lines(result.out)
-    assert data["status"] == "tls-error"
-    assert "certificate verification failed" in data["error"]
-    assert data["ehlo"]["plain"] is not None
+    assert data["status"] == "tls-error" and "not accepted" in data["error"]
+    assert data["tls"]["trust"] == "untrusted" and not data["tls"]["accepted"]
+    assert data["tls"]["peer_chain"][0]["subject"]
+    assert data["ehlo"]["plain"] is not None and data["ehlo"]["tls"] is None
 
 
 def test_many_targets_keep_input_order(make_server, cli, tmp_path: Path) -> None:
@@ -174,4 +188,4 @@ def test_rich_report_renders_escaped_server_text(make_server, cli) -> None:
     out = buffer.getvalue()
     assert "\x1b" not in out
     assert "\\x1b[2J [bold]markup[/bold]" in out  # escaped, and not taken as Rich markup
-    assert "RFC 3207" in out and "verified for 127.0.0.1" in out
+    assert "RFC 3207" in out and "Verified (chain and name 127.0.0.1)" in out

@@ -10,10 +10,15 @@ Usage: python3 tests/peers/dns.py install|start|stop|status
 - status:  print the state; exit 0 when the server answers, 3 otherwise.
 
 Environment: SMTPSCOPE_DNS_PORT (default 5353), SMTPSCOPE_DNS_ADDRESS (default 127.0.0.1).
+
+When the Postfix harness runs (its mta.json under SMTPSCOPE_PEER_RUN_DIR or tests/peers/run), a
+zone tls.test is generated too, with TLSA records computed from its live certificates (see
+tls_zone) for the DANE and MTA-STS tests.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import random
@@ -64,6 +69,73 @@ def zone_files() -> dict[str, Path]:
         else:
             raise SystemExit(f"dns: {path} has no $ORIGIN line")
     return zones
+
+
+# --- the generated tls.test zone ------------------------------------------------------------
+
+TLS_ZONE = "tls.test"
+STS_ID = "20261130T000000"
+
+
+def _mta_state() -> dict[str, object] | None:
+    run_dir = Path(os.environ.get("SMTPSCOPE_PEER_RUN_DIR", RUN))
+    try:
+        return dict(json.loads((run_dir / "mta.json").read_text()))
+    except (OSError, ValueError):
+        return None
+
+
+def _spki_sha256(cert: str) -> str:
+    pem = subprocess.run(["openssl", "x509", "-in", cert, "-noout", "-pubkey"],
+                         capture_output=True, check=True).stdout
+    der = subprocess.run(["openssl", "pkey", "-pubin", "-outform", "DER"], input=pem,
+                         capture_output=True, check=True).stdout
+    return hashlib.sha256(der).hexdigest()
+
+
+def _cert_digest(cert: str, algorithm: str) -> str:
+    import ssl
+
+    der = ssl.PEM_cert_to_DER_cert(Path(cert).read_text())
+    return hashlib.new(algorithm, der).hexdigest()
+
+
+def tls_zone(mta: dict[str, object]) -> str:
+    """tls.test: an MX whose TLSA matches the harness's live key, one whose TLSA does not,
+    and MTA-STS domains (enforce, testing) with a matching and a non-matching MX."""
+    port = int(dict(mta["ports"])["smtp"])  # type: ignore[call-overload]
+    tls = dict(mta.get("tls") or {})  # type: ignore[call-overload]
+    server, ca = str(mta["cert_file"]), str(mta["ca_file"])
+    good = _spki_sha256(server)
+    stranger = _spki_sha256(str(tls["stranger.pem"])) if "stranger.pem" in tls else "00" * 32
+    lines = [
+        f"$ORIGIN {TLS_ZONE}.",
+        "$TTL 300",
+        f"@ IN SOA ns.{TLS_ZONE}. hostmaster.{TLS_ZONE}. 1 3600 600 86400 300",
+        f"@ IN NS ns.{TLS_ZONE}.",
+        "; Written by tests/peers/dns.py start from the Postfix harness's live certificates.",
+        "ns IN A 127.0.0.1",
+        f"@ IN MX 10 mx.{TLS_ZONE}.",
+        "mx IN A 127.0.0.1",
+        "other IN A 127.0.0.1",
+        "bad IN A 127.0.0.1",
+        f"; TLSA at the harness's SMTP port ({port}): the live key (DANE-EE SPKI SHA2-256), and",
+        "; the harness CA (DANE-TA Cert SHA2-256), which Postfix does not send.",
+        f"_{port}._tcp.mx IN TLSA 3 1 1 {good}",
+        f"_{port}._tcp.mx IN TLSA 2 0 1 {_cert_digest(ca, 'sha256')}",
+        "; TLSA that cannot match: another key, and a certificate digest of another CA's key.",
+        f"_{port}._tcp.bad IN TLSA 3 1 1 {stranger}",
+        f"_{port}._tcp.bad IN TLSA 3 0 2 {_cert_digest(ca, 'sha512')}",
+    ]
+    for sub in ("enforce", "testing", "nomatch"):
+        lines += [
+            f"{sub} IN MX 10 mx.{TLS_ZONE}.",
+            f"{sub} IN MX 20 other.{TLS_ZONE}.",
+            f'_mta-sts.{sub} IN TXT "v=STSv1; id={STS_ID}"',
+            f"mta-sts.{sub} IN A 127.0.0.1",
+            f'_smtp._tls.{sub} IN TXT "v=TLSRPTv1; rua=mailto:tlsrpt@{TLS_ZONE}"',
+        ]
+    return "\n".join(lines) + "\n"
 
 
 # --- install -----------------------------------------------------------------------------------
@@ -193,6 +265,12 @@ def start() -> int:
         log("nsd is not installed: run python3 tests/peers/dns.py install")
         return 1
     zones = zone_files()
+    mta = _mta_state()
+    if mta is not None:
+        WORK.mkdir(parents=True, exist_ok=True)
+        generated = WORK / f"{TLS_ZONE}.zone"
+        generated.write_text(tls_zone(mta))
+        zones[TLS_ZONE] = generated
     check_zones(nsd, zones)
     if answers(address, port, list(zones)):
         # Another server already answers here (e.g. an nsd whose state file was lost): a new

@@ -272,6 +272,9 @@ def start(run_dir: Path, base_port: int) -> int:
         "ca_file": str(lay.ca_cert),
         "cert_file": str(lay.server_cert),
         "key_file": str(lay.server_key),
+        "tls": {name: str(lay.tls_file(name)) for name in (
+            "other_ca.pem", "stranger.pem", "wrongname.pem", "client.pem", "client.key")},
+        "tls_names": {"wrongname": conf.WRONG_NAME, "dane_mx": conf.DANE_MX},
         "users": dict(conf.USERS),
         "domain": conf.DOMAIN,
         "hostname": conf.MYHOSTNAME,

@@ -17,6 +17,9 @@ BASE_PORT = 2525
 PORT_OFFSETS = {"smtp": 0, "submission": 62, "smtps": -60, "small": 1, "strict": 2, "lmtp": 3}
 # Session control: XCLIENT allowed from loopback, and a listener that wants a PROXY header.
 PORT_OFFSETS.update({"xclient": 13, "proxy": 14})
+# TLS trouble on purpose: a CA nobody trusts, a certificate for another name, and a listener
+# that asks for a client certificate.
+PORT_OFFSETS.update({"unknownca": 4, "wrongname": 5, "ccert": 6})
 DOMAIN = "example.test"
 MYHOSTNAME = "mx.example.test"
 USERS = {"alice": "alice-secret-pw", "bob": "b0b-Pa55!"}
@@ -29,6 +32,11 @@ DEFAULT_SIZE_LIMIT = 10240000
 # a test can still bind its source address to 127.0.0.2 to be a trusted network client.
 MYNETWORKS = "127.0.0.2/32"
 CERT_DAYS = 30
+# Bump when the certificates change shape, so a restart makes them again.
+CERT_GENERATION = "2"
+# The server certificate also names the host the generated DNS zone points MX records at.
+DANE_MX = "mx.tls.test"
+WRONG_NAME = "elsewhere.example.net"
 # Postfix and Dovecot reach the socket by path; sun_path holds 108 bytes.
 MAX_SOCKET_PATH = 100
 
@@ -135,6 +143,10 @@ class Layout:
     def state(self) -> Path:
         return self.run_dir / "mta.json"
 
+    def tls_file(self, name: str) -> Path:
+        """Extra TLS material: other_ca, stranger, wrongname and client (.pem and .key)."""
+        return self.tls_dir / name
+
 
 def _openssl(*args: str) -> None:
     result = subprocess.run(["openssl", *args], capture_output=True, text=True, check=False)
@@ -152,36 +164,60 @@ def _cert_valid(cert: Path, ca: Path) -> bool:
                for c in checks)
 
 
-def make_certs(lay: Layout) -> None:
-    lay.tls_dir.mkdir(parents=True, exist_ok=True)
-    if _cert_valid(lay.server_cert, lay.ca_cert) and lay.server_key.exists():
-        return
-    days = str(CERT_DAYS)
-    _openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-sha256", "-days", days,
-             "-keyout", str(lay.ca_key), "-out", str(lay.ca_cert),
-             "-subj", "/O=smtpscope test harness/CN=smtpscope throwaway CA",
+def _issue(lay: Layout, name: str, subject: str, ext: str, ca: tuple[Path, Path]) -> None:
+    """A key and a certificate ``name``.pem/.key signed by ``ca`` (cert, key)."""
+    csr, extfile = lay.tls_file(f"{name}.csr"), lay.tls_file(f"{name}.ext")
+    extfile.write_text(ext)
+    _openssl("req", "-new", "-newkey", "rsa:2048", "-nodes", "-sha256",
+             "-keyout", str(lay.tls_file(f"{name}.key")), "-out", str(csr), "-subj", subject)
+    _openssl("x509", "-req", "-in", str(csr), "-CA", str(ca[0]), "-CAkey", str(ca[1]),
+             "-CAcreateserial", "-sha256", "-days", str(CERT_DAYS), "-extfile", str(extfile),
+             "-out", str(lay.tls_file(f"{name}.pem")))
+    csr.unlink(missing_ok=True)
+
+
+def _make_ca(cert: Path, key: Path, subject: str) -> None:
+    _openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-sha256", "-days", str(CERT_DAYS),
+             "-keyout", str(key), "-out", str(cert), "-subj", subject,
              "-addext", "basicConstraints=critical,CA:TRUE",
              "-addext", "keyUsage=critical,keyCertSign,cRLSign",
              "-addext", "subjectKeyIdentifier=hash")
-    csr = lay.tls_dir / "server.csr"
-    ext = lay.tls_dir / "server.ext"
-    ext.write_text("basicConstraints=critical,CA:FALSE\n"
-                   "keyUsage=critical,digitalSignature,keyEncipherment\n"
-                   "extendedKeyUsage=serverAuth\n"
-                   f"subjectAltName=DNS:localhost,DNS:{MYHOSTNAME},IP:127.0.0.1,IP:::1\n"
-                   "subjectKeyIdentifier=hash\n"
-                   "authorityKeyIdentifier=keyid,issuer\n")
-    _openssl("req", "-new", "-newkey", "rsa:2048", "-nodes", "-sha256",
-             "-keyout", str(lay.server_key), "-out", str(csr),
-             "-subj", "/O=smtpscope test harness/CN=localhost")
-    _openssl("x509", "-req", "-in", str(csr), "-CA", str(lay.ca_cert), "-CAkey", str(lay.ca_key),
-             "-CAcreateserial", "-sha256", "-days", days, "-extfile", str(ext),
-             "-out", str(lay.server_cert))
-    csr.unlink(missing_ok=True)
-    for key in (lay.ca_key, lay.server_key):
+
+
+_SERVER_EXT = ("basicConstraints=critical,CA:FALSE\n"
+               "keyUsage=critical,digitalSignature,keyEncipherment\n"
+               "extendedKeyUsage=serverAuth\n"
+               "subjectAltName={san}\n"
+               "subjectKeyIdentifier=hash\n"
+               "authorityKeyIdentifier=keyid,issuer\n")
+
+
+def make_certs(lay: Layout) -> None:
+    lay.tls_dir.mkdir(parents=True, exist_ok=True)
+    generation = lay.tls_file("generation")
+    current = generation.exists() and generation.read_text().strip() == CERT_GENERATION
+    if current and _cert_valid(lay.server_cert, lay.ca_cert) and lay.server_key.exists():
+        return
+    _make_ca(lay.ca_cert, lay.ca_key, "/O=smtpscope test harness/CN=smtpscope throwaway CA")
+    ca = (lay.ca_cert, lay.ca_key)
+    san = f"DNS:localhost,DNS:{MYHOSTNAME},DNS:{DANE_MX},IP:127.0.0.1,IP:::1"
+    _issue(lay, "server", "/O=smtpscope test harness/CN=localhost",
+           _SERVER_EXT.format(san=san), ca)
+    # The same names, from a CA no client trusts.
+    other = (lay.tls_file("other_ca.pem"), lay.tls_file("other_ca.key"))
+    _make_ca(*other, "/O=somebody else/CN=an unknown CA")
+    _issue(lay, "stranger", "/O=somebody else/CN=localhost", _SERVER_EXT.format(san=san), other)
+    # The harness CA, but a name the clients never connect to.
+    _issue(lay, "wrongname", f"/O=smtpscope test harness/CN={WRONG_NAME}",
+           _SERVER_EXT.format(san=f"DNS:{WRONG_NAME}"), ca)
+    _issue(lay, "client", "/O=smtpscope test harness/CN=smtpscope test client",
+           "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\n"
+           "extendedKeyUsage=clientAuth\n", ca)
+    for key in lay.tls_dir.glob("*.key"):
         key.chmod(0o600)
-    for cert in (lay.ca_cert, lay.server_cert):
+    for cert in lay.tls_dir.glob("*.pem"):
         cert.chmod(0o644)
+    generation.write_text(CERT_GENERATION + "\n")
 
 
 def main_cf(lay: Layout, uid: int, gid: int) -> str:
@@ -273,7 +309,7 @@ postlog   unix-dgram n  -       n       -       1       postlogd
 """
 
 
-def master_cf(ports: dict[str, int]) -> str:
+def master_cf(ports: dict[str, int], lay: Layout) -> str:
     listeners = f"""\
 # Optional STARTTLS; AUTH only after TLS (503 5.5.1 before it); bare LF tolerated.
 {HOST}:{ports['smtp']} inet n - n - - smtpd
@@ -299,6 +335,21 @@ def master_cf(ports: dict[str, int]) -> str:
   -o syslog_name=postfix/strict
   -o smtpd_forbid_bare_newline=yes
   -o smtpd_forbid_bare_newline_exclusions=
+# A certificate from a CA nobody trusts (STARTTLS optional).
+{HOST}:{ports['unknownca']} inet n - n - - smtpd
+  -o syslog_name=postfix/unknownca
+  -o smtpd_tls_cert_file={lay.tls_file('stranger.pem')}
+  -o smtpd_tls_key_file={lay.tls_file('stranger.key')}
+# The harness CA, but the certificate names only {WRONG_NAME}.
+{HOST}:{ports['wrongname']} inet n - n - - smtpd
+  -o syslog_name=postfix/wrongname
+  -o smtpd_tls_cert_file={lay.tls_file('wrongname.pem')}
+  -o smtpd_tls_key_file={lay.tls_file('wrongname.key')}
+# Asks for a client certificate and names the verified one in the Received header.
+{HOST}:{ports['ccert']} inet n - n - - smtpd
+  -o syslog_name=postfix/ccert
+  -o smtpd_tls_ask_ccert=yes
+  -o smtpd_tls_CAfile={lay.ca_cert}
 # XCLIENT (Postfix) from loopback: the client may claim another name and address.
 {HOST}:{ports['xclient']} inet n - n - - smtpd
   -o syslog_name=postfix/xclient
@@ -406,7 +457,7 @@ def write_all(lay: Layout, ports: dict[str, int], uid: int, gid: int) -> None:
     make_certs(lay)
 
     _write_postfix_file(lay.main_cf, main_cf(lay, uid, gid))
-    _write_postfix_file(lay.master_cf, master_cf(ports))
+    _write_postfix_file(lay.master_cf, master_cf(ports, lay))
     _write_postfix_file(lay.postfix_dir / "vmailbox",
                         "".join(f"{u}@{DOMAIN} {DOMAIN}/{u}/\n" for u in USERS))
     # RFC 5321 wants a postmaster; bounces and notices land in alice's Maildir.

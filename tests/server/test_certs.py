@@ -1,9 +1,8 @@
-"""The server certificate: made once with openssl (or trustme), kept, verifiable by clients."""
+"""The server certificate: made once with cryptography, kept, verifiable by clients."""
 
 from __future__ import annotations
 
 import contextlib
-import shutil
 import ssl
 import stat
 import sys
@@ -19,6 +18,7 @@ from smtpscope.server.certs import (
     server_context,
     user_certificate,
 )
+from smtpscope.transport.x509 import cert_info_from_der
 
 
 def _handshake_ok(paths: certs.CertPaths, name: str) -> None:
@@ -40,10 +40,9 @@ def _handshake_ok(paths: certs.CertPaths, name: str) -> None:
     assert c.getpeercert()["subject"]
 
 
-@pytest.mark.skipif(shutil.which("openssl") is None, reason="the openssl command is not installed")
 def test_generated_once_in_the_data_directory_and_kept() -> None:
     first = ensure_certificate()
-    assert first.generated and first.cafile == first.cert
+    assert first.generated and first.cafile == first.cert.parent / "ca.pem" != first.cert
     assert first.cert.parent == data_dir() / "server-cert"
     assert stat.S_IMODE(first.key.stat().st_mode) == 0o600
     second = ensure_certificate()
@@ -52,22 +51,25 @@ def test_generated_once_in_the_data_directory_and_kept() -> None:
         _handshake_ok(first, name)
 
 
-def test_trustme_when_openssl_is_missing(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    pytest.importorskip("trustme")
-    monkeypatch.setattr(certs.shutil, "which", lambda name: None)
-    paths = ensure_certificate(tmp_path)
-    assert paths.generated and paths.cafile == tmp_path / "ca.pem" != paths.cert
-    _handshake_ok(paths, "localhost")
-    assert ensure_certificate(tmp_path).cafile == tmp_path / "ca.pem"
-
-
-def test_neither_tool_asks_for_cert_and_key(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
-    monkeypatch.setattr(certs.shutil, "which", lambda name: None)
+def test_made_without_any_external_tool(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    # No openssl command and no trustme: the cryptography package does it all.
+    monkeypatch.setenv("PATH", "")
     monkeypatch.setitem(sys.modules, "trustme", None)  # makes "import trustme" fail
-    with pytest.raises(CertificateError, match="pass --cert FILE --key FILE"):
-        ensure_certificate(tmp_path)
+    paths = ensure_certificate(tmp_path)
+    assert paths.generated
+    _handshake_ok(paths, "localhost")
+    pem = paths.cert.read_text()
+    leaf = cert_info_from_der(ssl.PEM_cert_to_DER_cert(pem[: pem.index("-----END") + 25]))
+    assert leaf.san == ("DNS:localhost", "IP Address:127.0.0.1", "IP Address:::1")
+    assert leaf.issuer != leaf.subject and leaf.public_key == "EC secp256r1"
+
+
+def test_expiring_certificate_is_replaced(tmp_path: Path) -> None:
+    first = ensure_certificate(tmp_path)
+    # A certificate inside the renewal window (here: a stand-in that is not even readable)
+    first.cert.write_text("garbage")
+    again = ensure_certificate(tmp_path)
+    assert again.generated and again.cert.read_text().startswith("-----BEGIN CERTIFICATE")
 
 
 def test_user_certificate_checks_files(tmp_path: Path) -> None:

@@ -80,8 +80,11 @@ class ReconnectDialog(ModalScreen["SessionOptions | None"]):
         insecure = self.query_one("#reconnect-insecure", Switch).value
         # A changed port or TLS mode may lead elsewhere: MX candidates no longer apply.
         route = self._options.route if port == self._options.port else ()
+        tls = self._options.tls
+        if tls is not None:  # the TLS policy follows the CA file and the insecure switch
+            tls = dataclasses.replace(tls, cafile=cafile, insecure=insecure)
         return dataclasses.replace(self._options, port=port, security=str(mode),
-                                   cafile=cafile, verify=not insecure, route=route)
+                                   cafile=cafile, verify=not insecure, route=route, tls=tls)
 
     def action_connect(self) -> None:
         result = self.chosen()

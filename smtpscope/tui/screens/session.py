@@ -31,6 +31,7 @@ from smtpscope.protocol import (
 from smtpscope.record import Entry, to_text
 from smtpscope.sanitize import visible
 from smtpscope.session import Session, SessionError, SessionOptions
+from smtpscope.transport.tls import TLSInfo
 from smtpscope.tui.explain import explain_entry, selection_text
 from smtpscope.tui.screens.layout import SidePanelLayout
 from smtpscope.tui.screens.message_flow import MessageFlow
@@ -81,6 +82,11 @@ class SessionScreen(SidePanelLayout, QueueFlow, MessageFlow, XclientFlow, Screen
         record_secrets: bool = False,
     ) -> None:
         super().__init__()
+        if options.tls is None:  # report a bad certificate and ask, never refuse outright
+            from smtpscope.security.policy import TLSPolicy
+
+            options.tls = TLSPolicy(level="may", cafile=options.cafile,
+                                    insecure=not options.verify)
         self.options = options
         self.target_label = target_label or f"{options.host}:{options.port}"
         self.record_to = record_to
@@ -90,6 +96,7 @@ class SessionScreen(SidePanelLayout, QueueFlow, MessageFlow, XclientFlow, Screen
         self.recording_path: Path | None = None
         self._caps_before: Any = None
         self._caps_stage = ""
+        self._asked_about: TLSInfo | None = None  # the TLS session the dialog was shown for
         self._suggest_tls: str | None = None  # preselected in the F5 dialog after a hint
 
     # -- layout ---------------------------------------------------------------------------
@@ -158,6 +165,7 @@ class SessionScreen(SidePanelLayout, QueueFlow, MessageFlow, XclientFlow, Screen
         if session.view.peer is not None:
             status.peer = session.view.peer
         self._refresh_state()
+        await self._confirm_tls()  # implicit TLS: the certificate came before the banner
         if self.options.security == "starttls" and session.greeting is not None \
                 and session.greeting.code == 220:
             # What `openssl s_client -starttls smtp` does: EHLO, STARTTLS, EHLO.
@@ -202,10 +210,35 @@ class SessionScreen(SidePanelLayout, QueueFlow, MessageFlow, XclientFlow, Screen
             status.tls, status.tls_ok = "plain", False
         elif info.insecure:
             status.tls, status.tls_ok = f"{info.version} INSECURE (not verified)", False
+        elif info.trust in ("verified", "dane", "fingerprint"):
+            status.tls, status.tls_ok = f"{info.version} {info.trust}", True
+        elif info.trust in ("trusted", "untrusted"):
+            extra = " (chain only)" if info.trust == "trusted" else ""
+            status.tls, status.tls_ok = f"{info.version} UNTRUSTED{extra}", False
         elif not info.verified:
             status.tls, status.tls_ok = f"{info.version} unverified", False
         else:
             status.tls, status.tls_ok = f"{info.version} verified", True
+
+    async def _confirm_tls(self) -> bool:
+        """Ask about an untrusted certificate once per TLS session; False when disconnected."""
+        from smtpscope.tui.screens.certificate import UntrustedCertificateScreen
+
+        session = self.session
+        info = session.tls if session is not None else None
+        if session is None or info is None or info is self._asked_about or info.insecure \
+                or not info.accepted or info.trust not in ("trusted", "untrusted"):
+            return True
+        self._asked_about = info
+        decided: asyncio.Future[bool | None] = asyncio.get_running_loop().create_future()
+        self.app.push_screen(UntrustedCertificateScreen(info), decided.set_result)
+        if await decided:
+            session.transcript.note("Continuing over a TLS connection whose certificate is "
+                                    f"{info.trust}: the session stays marked so", kind="warning")
+            return True
+        session.transcript.note("Disconnected: the certificate was not trusted", kind="warning")
+        await session.close()
+        return False
 
     def _refresh_state(self) -> None:
         if self.session is None:
@@ -277,6 +310,8 @@ class SessionScreen(SidePanelLayout, QueueFlow, MessageFlow, XclientFlow, Screen
                 self._remember_caps("after STARTTLS")
                 reply = await session.starttls()
                 self._refresh_tls()
+                if reply.code == 220 and not await self._confirm_tls():
+                    return None
                 if reply.code == 220 and not then_ehlo:
                     session.transcript.note("TLS is up: send EHLO again (F2) to see what "
                                             "the server offers now.")

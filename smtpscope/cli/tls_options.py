@@ -1,0 +1,147 @@
+"""The TLS options every command shares (probe, send, the TUI), and the policy they make."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+from typing import Any
+
+from smtpscope.security.levels import LEVELS
+from smtpscope.security.policy import VERSIONS, PolicyError, TLSPolicy, parse_fingerprint
+
+
+def add_tls_options(parser: argparse.ArgumentParser, *, default_level: str) -> None:
+    """Add the shared TLS flags to ``parser`` (``--cafile``/``--insecure`` stay per command)."""
+    group = parser.add_argument_group("TLS")
+    group.add_argument("--tls-level", choices=tuple(LEVELS), default=None, metavar="LEVEL",
+                       help=f"{', '.join(LEVELS)} (posttls-finger's meanings; "
+                       f"default: {default_level})")
+    group.add_argument("--tls-fingerprint", action="append", default=[], metavar="SHA256:HEX",
+                       help="pin the certificate or its public key (SHA256: or SHA512:; "
+                       "repeatable); implies --tls-level fingerprint")
+    group.add_argument("--tls-cert", metavar="FILE", help="client certificate (PEM)")
+    group.add_argument("--tls-key", metavar="FILE",
+                       help="client certificate's key (default: in --tls-cert)")
+    group.add_argument("--tls-min", choices=tuple(VERSIONS), metavar="VERSION",
+                       help="lowest TLS version: 1.0, 1.1, 1.2, 1.3")
+    group.add_argument("--tls-max", choices=tuple(VERSIONS), metavar="VERSION",
+                       help="highest TLS version: 1.0, 1.1, 1.2, 1.3")
+    group.add_argument("--tls-ciphers", metavar="LIST",
+                       help="OpenSSL cipher list for TLS 1.2 and below")
+    group.add_argument("--sni", metavar="NAME", help="name to send in SNI")
+    group.add_argument("--verify-name", action="append", default=[], metavar="NAME",
+                       help="name the certificate must carry (connect by IP, verify as the MX "
+                       "name; repeatable)")
+    group.add_argument("--capath", metavar="DIR", help="directory of trusted CA certificates")
+    group.add_argument("--show-certs", action="store_true",
+                       help="print every certificate the server sent as PEM")
+    group.add_argument("--dane", action="store_true",
+                       help="look up TLSA (_PORT._tcp.HOST) and match it even for host targets")
+
+
+def policy_from_args(args: argparse.Namespace, *, default_level: str) -> TLSPolicy:
+    """The TLS policy the flags describe; raises PolicyError with the flag's name."""
+    level = args.tls_level or ("fingerprint" if args.tls_fingerprint else default_level)
+    for label, path in (("--cafile", getattr(args, "cafile", None)), ("--tls-cert", args.tls_cert),
+                        ("--tls-key", args.tls_key)):
+        if path and not os.path.isfile(path):
+            raise PolicyError(f"{label} {path}: no such file")
+    if args.capath and not os.path.isdir(args.capath):
+        raise PolicyError(f"--capath {args.capath}: not a directory")
+    if args.tls_key and not args.tls_cert:
+        raise PolicyError("--tls-key needs --tls-cert")
+    if level == "fingerprint" and not args.tls_fingerprint:
+        raise PolicyError("--tls-level fingerprint needs --tls-fingerprint")
+    policy = TLSPolicy(
+        level=level,
+        cafile=getattr(args, "cafile", None),
+        capath=args.capath,
+        verify_names=tuple(n.rstrip(".") for n in args.verify_name),
+        sni=args.sni,
+        fingerprints=tuple(parse_fingerprint(f) for f in args.tls_fingerprint),
+        client_cert=args.tls_cert,
+        client_key=args.tls_key,
+        min_version=args.tls_min,
+        max_version=args.tls_max,
+        ciphers=args.tls_ciphers,
+        show_certs=args.show_certs,
+        insecure=bool(getattr(args, "insecure", False)),
+        dane_check=args.dane,
+    )
+    policy.context()  # fail now on a bad client certificate or cipher list
+    return policy
+
+
+def security_for(policy: TLSPolicy, security: str | None) -> str | None:
+    """The connection mode a level implies: ``none`` means plaintext, mandatory levels STARTTLS."""
+    if policy.level == "none":
+        return "plain"
+    if policy.tls_required and security in (None, "auto"):
+        return "starttls"
+    return security
+
+
+def attach(policy: TLSPolicy, options: Any, target: str, resolver: str | None,
+           *, dane: bool = False) -> TLSPolicy:
+    """A copy of ``policy`` for one target, set on ``options.tls``.
+
+    ``@domain`` targets get their next-hop domain (for ``secure``); TLSA is looked up (blocking
+    DNS: call off the event loop) for every host the session may reach when the level needs it,
+    ``--dane`` asks, or ``dane`` is set (probe does so for MX targets).
+    """
+    nexthop = target.rpartition("@")[2].rstrip(".").lower() if "@" in target else None
+    mine = dataclasses.replace(policy, nexthop=nexthop or policy.nexthop, tlsa={})
+    if mine.wants_tlsa or dane:
+        from smtpscope.dns.tlsa import lookup_tlsa
+        from smtpscope.mx import resolver_for
+
+        res = resolver_for(resolver)
+        name = options.tls_server_name
+        if _is_ip(name) and mine.verify_names:
+            name = mine.verify_names[0]  # connected by address: TLSA of the name verified
+        hosts = [(c.host, c.port) for c in options.route] or [(name, options.port)]
+        for host, port in hosts:
+            key = (host.rstrip(".").lower(), port)
+            if key not in mine.tlsa and not _is_ip(host):
+                mine.tlsa[key] = lookup_tlsa(host.rstrip("."), res, port=port)
+    options.tls = mine
+    return mine
+
+
+def _is_ip(host: str) -> bool:
+    from smtpscope.transport.tls import is_ip_literal
+
+    return is_ip_literal(host)
+
+
+def mta_sts_fetch(policy: TLSPolicy, target: str, resolver: str | None) -> Any:
+    """MTA-STS of an ``@domain`` target (blocking: call off the event loop)."""
+    from smtpscope.mx import resolver_for
+    from smtpscope.security.mtasts import fetch_policy
+
+    domain = target.rpartition("@")[2]
+    return fetch_policy(domain, resolver_for(resolver), cafile=policy.cafile,
+                        capath=policy.capath)
+
+
+def mta_sts_json(policy: TLSPolicy, fetch: Any, session: Any) -> dict[str, Any]:
+    """The MTA-STS verdicts for every MX of the route, the reached one with its certificate."""
+    from smtpscope.security.mtasts import report_json
+
+    hosts = [c.host for c in session.options.route]
+    return report_json(fetch, hosts, session.tls, policy.cafile, policy.capath)
+
+
+async def resumption(session: Any, mode: str,
+                     timeout: float) -> dict[str, Any]:
+    """``--reconnect``: a second connection to the same address offering the saved session."""
+    import asyncio
+
+    from smtpscope.security.resumption import check_resumption
+
+    stream = session.stream
+    return await asyncio.to_thread(
+        check_resumption, stream.peer[0], stream.peer[1], implicit=mode == "implicit",
+        context=session.options.tls.context(), sni=session.tls.sni, session=stream.ssl_session,
+        helo=session.options.helo_name, timeout=timeout)

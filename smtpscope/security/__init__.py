@@ -1,0 +1,1 @@
+"""Transport security beyond the handshake: PKIX, DANE, pinning, levels and MTA-STS."""

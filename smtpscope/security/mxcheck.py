@@ -1,0 +1,59 @@
+"""``mx --check-tls``: STARTTLS to every MX, its certificate checked for its own name, and DANE."""
+
+from __future__ import annotations
+
+import ssl
+from typing import Any
+
+from smtpscope.dns._json import jsonable
+from smtpscope.security.pkix import PkixResult, check_chain, trust_anchors
+from smtpscope.security.policy import TLSPolicy
+from smtpscope.security.starttls_client import open_tls, quit_politely
+from smtpscope.transport.tls import peer_chain_der
+from smtpscope.transport.x509 import cert_info_from_der
+
+
+def check_mx_tls(host: str, address: str, port: int, *, tlsa: Any = None,
+                 cafile: str | None = None, capath: str | None = None, timeout: float = 10.0,
+                 helo: str = "smtpscope.localhost") -> tuple[dict[str, Any], PkixResult | None]:
+    """One MX: (a JSON-ready result, its PKIX result for ``host`` or None when unreachable)."""
+    base: dict[str, Any] = {"host": host, "address": address, "port": port}
+    context = TLSPolicy(level="may").context()  # look first, judge afterwards
+    try:
+        tls, buffer = open_tls(address, port, implicit=False, context=context, sni=host,
+                               helo=helo, timeout=timeout)
+    except (OSError, ssl.SSLError, ConnectionError) as exc:
+        return {**base, "error": str(exc)}, None
+    chain, complete = peer_chain_der(tls)
+    version = tls.version()
+    quit_politely(tls, buffer, implicit=False)
+    pkix = check_chain(chain, (host,), trust_anchors(cafile, capath))
+    dane = None
+    if tlsa is not None and tlsa.records:
+        from smtpscope.security.dane import match_tlsa
+
+        dane = match_tlsa(tlsa, chain, (host,))
+    leaf = cert_info_from_der(chain[0]) if chain else None
+    return {**base, "error": None, "version": version, "chain_complete": complete,
+            "certificate": jsonable(leaf), "pkix": jsonable(pkix),
+            "dane": jsonable(dane)}, pkix
+
+
+def check_lines(results: list[dict[str, Any]]) -> list[str]:
+    """The results as text lines (before sanitizing)."""
+    lines = []
+    for r in results:
+        head = f"{r['host']} [{r['address']}]:{r['port']}"
+        if r.get("error"):
+            lines.append(f"{head}: no TLS: {r['error']}")
+            continue
+        pkix = r["pkix"]
+        verdict = f"certificate valid for {r['host']}" if pkix["status"] == "verified" else \
+            f"certificate {pkix['status']}: {pkix['reason']}"
+        lines.append(f"{head}: {r['version']}, {verdict}")
+        if r.get("certificate"):
+            lines.append(f"    subject {r['certificate']['subject']}; SPKI SHA-256 "
+                         f"{r['certificate']['spki_sha256']}")
+        if r.get("dane"):
+            lines.append(f"    DANE: {r['dane']['summary']}")
+    return lines

@@ -1,0 +1,145 @@
+"""Words for a judged TLS session: the headline, the certificates, DANE, and refusals."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from smtpscope.transport.errors import TLSError
+from smtpscope.transport.tls import TLSInfo
+from smtpscope.transport.x509 import CertInfo
+
+_HEADLINE = {
+    "verified": "Verified TLS connection",
+    "trusted": "Trusted TLS connection (chain only)",
+    "untrusted": "Untrusted TLS connection",
+    "dane": "DANE-verified TLS connection",
+    "fingerprint": "Fingerprint-matched TLS connection",
+}
+
+
+def trust_line(info: TLSInfo) -> str:
+    """What verification said, in one clause (posttls-finger's Verified/Trusted/Untrusted)."""
+    if info.trust == "unchecked":
+        if info.insecure:
+            return "verification OFF (insecure)"
+        if info.verified:
+            return f"certificate verified for {info.server_hostname}"
+        return f"certificate NOT verified: {info.verify_error}"
+    head = _HEADLINE.get(info.trust, info.trust)
+    if info.trust == "verified":
+        text = f"{head}: certificate verified for {info.verified_name}"
+    elif info.trust == "dane":
+        text = f"{head}: {info.dane.summary if info.dane is not None else ''}"
+    elif info.trust == "fingerprint":
+        text = f"{head}: {info.fingerprint_match} pinned"
+    else:
+        text = f"{head}: certificate NOT verified: {info.verify_error}"
+    if info.insecure:
+        text += " · verification OFF (insecure): not enforced"
+    elif info.trust not in ("verified", "dane", "fingerprint") and info.accepted:
+        text += f" · level {info.level}: continuing (marked untrusted)"
+    return text
+
+
+def refusal_error(info: TLSInfo, where: str) -> TLSError:
+    """The error a session raises when its level does not accept the certificate."""
+    return TLSError(
+        f"TLS certificate not accepted from {where} at level {info.level}: {info.refusal}",
+        kind="verify",
+        reason=info.refusal or "not accepted",
+        server_hostname=info.server_hostname,
+        hint=_hint(info),
+    )
+
+
+def _hint(info: TLSInfo) -> str:
+    code = info.trust_reason_code
+    if code == "name-mismatch":
+        return "the certificate names other hosts: --verify-name NAME checks another name"
+    if code in ("unknown-ca", "self-signed"):
+        return "trust its CA with --cafile FILE, pin it with --tls-fingerprint, or look " \
+            "anyway with --tls-level may"
+    return "--tls-level may reports and continues"
+
+
+def cert_lines(index: int, cert: CertInfo) -> list[str]:
+    """A certificate as indented lines of text (before sanitizing)."""
+    role = "server certificate" if index == 0 else f"chain certificate {index}"
+    if cert.parse_error:
+        return [f"[{index}] {role}: {cert.parse_error}",
+                f"    SHA-256 fingerprint: {cert.fingerprint_sha256}"]
+    lines = [
+        f"[{index}] {role}",
+        f"    subject:   {cert.subject}",
+        f"    issuer:    {cert.issuer}",
+        f"    SAN:       {', '.join(cert.san) or '(none)'}",
+        f"    valid:     {cert.not_before} to {cert.not_after}"
+        + (" (EXPIRED)" if cert.expired() else ""),
+        f"    key:       {cert.public_key} · signature {cert.signature_algorithm}",
+        f"    SHA-256:   {cert.fingerprint_sha256}",
+        f"    SPKI SHA-256 (TLSA 3 1 1): {cert.spki_sha256}",
+        f"    SPKI SHA-512 (TLSA 3 1 2): {cert.spki_sha512}",
+    ]
+    return lines
+
+
+def dane_lines(dane: Any) -> list[str]:
+    """The DANE result of a session as lines of text."""
+    if dane is None:
+        return []
+    validated = "DNSSEC-validated" if dane.authenticated else "not DNSSEC-validated"
+    lines = [f"DANE {dane.name} ({dane.lookup}, {validated}): {dane.summary}"]
+    for check in dane.checks:
+        mark = "MATCH" if check.matched else "no match"
+        lines.append(f"    {check.record[:24]}{'...' if len(check.record) > 24 else ''}"
+                     f"  {mark}: {check.why}")
+    return lines
+
+
+def tls_lines(info: TLSInfo, show_certs: bool = False) -> list[str]:
+    """Everything about a TLS session as text: headline, certificates, DANE, PEM on request."""
+    lines = [f"TLS {info.version} {info.cipher} ({info.bits} bits); {trust_line(info)}"]
+    if not info.chain_complete and info.peer_chain:
+        lines.append("    (only the server certificate is available, not the chain it sent)")
+    for index, cert in enumerate(info.peer_chain):
+        lines += cert_lines(index, cert)
+    lines += dane_lines(info.dane)
+    if show_certs:
+        for cert in info.peer_chain:
+            lines += cert.pem.splitlines()
+    return lines
+
+
+def chain_lines_from_dict(tls: dict[str, Any], show_certs: bool = False) -> list[str]:
+    """The chain, DANE and resumption of a JSON ``tls`` object as text (before sanitizing)."""
+    lines = []
+    again = tls.get("resumption")
+    if again:
+        state = "resumed" if again["resumed"] else "NOT resumed"
+        lines.append(f"resumption (--reconnect): {state}"
+                     + (f": {again['error']}" if again.get("error") else ""))
+    if tls.get("peer_chain") and not tls.get("chain_complete"):
+        lines.append("(only the server certificate is available, not the chain it sent)")
+    for i, cert in enumerate(tls.get("peer_chain") or []):
+        san = ", ".join(cert.get("san") or ()) or "-"
+        lines.append(f"[{i}] subject {cert.get('subject', '')}")
+        lines.append(f"    issuer {cert.get('issuer', '')}")
+        lines.append(f"    valid {cert.get('not_before')} .. {cert.get('not_after')}; "
+                     f"SAN {san}")
+        if cert.get("public_key"):
+            lines.append(f"    key {cert['public_key']}; signature "
+                         f"{cert.get('signature_algorithm')}")
+            lines.append(f"    SHA-256 {cert.get('fingerprint_sha256')}")
+            lines.append(f"    SPKI SHA-256 {cert.get('spki_sha256')}")
+            lines.append(f"    SPKI SHA-512 {cert.get('spki_sha512')}")
+    dane = tls.get("dane")
+    if dane:
+        lines.append(f"DANE {dane['name']}: {dane['summary']}")
+        for check in dane.get("checks") or ():
+            mark = "MATCH" if check["matched"] else "no match"
+            lines.append(f"    TLSA {check['usage']} {check['selector']} {check['mtype']} "
+                         f"{check['record'].split()[-1][:16]}...: {mark}: {check['why']}")
+    if show_certs:
+        for cert in tls.get("peer_chain") or []:
+            lines += (cert.get("pem") or "").rstrip("\n").splitlines()
+    return lines

@@ -1,0 +1,220 @@
+"""TLS levels, pins, client certificates and DANE against the real Postfix harness."""
+
+from __future__ import annotations
+
+import json
+import ssl
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.peers.fixtures import peers_required
+
+pytestmark = pytest.mark.peer
+
+
+def _port(mta: Any, name: str) -> int:
+    if name not in mta.ports:
+        why = f"the harness has no {name!r} listener: restart it (tests/peers/mta.py start)"
+        if peers_required():
+            pytest.fail(why)
+        pytest.skip(why)
+    return int(mta.ports[name])
+
+
+def _tls_file(mta: Any, name: str) -> str:
+    return str(dict(mta.state["tls"])[name])
+
+
+def _probe(cli: Any, *args: str) -> tuple[int, dict[str, Any]]:
+    result = cli("probe", *args, "--json")
+    [data] = [json.loads(line) for line in result.out.splitlines()]
+    return result.code, data
+
+
+def test_unknown_ca_is_reported_and_the_probe_goes_on(mta, cli) -> None:
+    code, data = _probe(cli, f"{mta.host}:{_port(mta, 'unknownca')}", "--cafile",
+                        str(mta.ca_file))
+    assert code == 0 and data["status"] == "success"
+    tls = data["tls"]
+    assert tls["trust"] == "untrusted" and tls["trust_reason_code"] == "unknown-ca"
+    assert tls["accepted"] and tls["level"] == "may"
+    assert tls["peer_chain"][0]["issuer"] == "CN=an unknown CA,O=somebody else"
+    # The conversation went on: EHLO after TLS is there, with AUTH that only TLS unlocks.
+    after = {k["keyword"] for k in data["ehlo"]["tls"]["keywords"]}
+    assert "AUTH" in after and "STARTTLS" not in after
+
+
+def test_send_refuses_the_unknown_ca_with_exit_29(mta, cli) -> None:
+    result = cli("send", f"{mta.host}:{_port(mta, 'unknownca')}", "--cafile", str(mta.ca_file),
+                 "--from", mta.address("alice"), "--to", mta.address("bob"))
+    assert result.code == 29
+    assert "Untrusted TLS connection" in result.err and "an unknown CA" in result.err
+    assert "C: MAIL FROM" not in result.out
+
+
+def test_verify_name_fixes_a_name_mismatch(clean_mta, cli) -> None:
+    mta = clean_mta
+    target = f"{mta.host}:{_port(mta, 'wrongname')}"
+    base = ("send", target, "--cafile", str(mta.ca_file), "--from", mta.address("alice"),
+            "--to", mta.address("bob"))
+    refused = cli(*base)
+    assert refused.code == 29 and "does not name the host (127.0.0.1)" in refused.err
+    token = uuid.uuid4().hex
+    fixed = cli(*base, "--verify-name", str(dict(mta.state["tls_names"])["wrongname"]),
+                "--subject", token)
+    assert fixed.code == 0, fixed.err
+    assert "Verified TLS connection: certificate verified for elsewhere.example.net" in fixed.out
+    assert any(token.encode() in m for m in mta.read_delivered("bob", match=token.encode()))
+
+
+def test_fingerprint_match_and_mismatch(mta, cli) -> None:
+    _, data = _probe(cli, f"{mta.host}:{mta.smtp}")
+    leaf = data["tls"]["peer_chain"][0]
+    target = (f"{mta.host}:{mta.smtp}", "--quit-after", "starttls", "--from", mta.address("alice"),
+              "--to", mta.address("bob"))
+    pinned = cli("send", *target, "--tls-fingerprint", f"SHA256:{leaf['spki_sha256']}")
+    assert pinned.code == 0, pinned.err
+    assert "Fingerprint-matched TLS connection: public key SHA256 pinned" in pinned.out
+    colons = ":".join(leaf["fingerprint_sha256"][i:i + 2] for i in range(0, 64, 2)).upper()
+    assert cli("send", *target, "--tls-fingerprint", f"SHA256:{colons}").code == 0
+    wrong = cli("send", *target, "--tls-fingerprint", "SHA256:" + "ab" * 32)
+    assert wrong.code == 29 and "no --tls-fingerprint matches" in wrong.err
+
+
+def test_tls_max_12_gives_tls_12(mta, cli) -> None:
+    code, data = _probe(cli, f"{mta.host}:{mta.smtp}", "--cafile", str(mta.ca_file),
+                        "--tls-max", "1.2")
+    assert code == 0 and data["tls"]["version"] == "TLSv1.2"
+    assert data["tls"]["trust"] == "verified"
+
+
+def test_client_certificate_accepted(clean_mta, cli) -> None:
+    mta = clean_mta
+    token = uuid.uuid4().hex
+    result = cli("send", f"{mta.host}:{_port(mta, 'ccert')}", "--cafile", str(mta.ca_file),
+                 "--tls-cert", _tls_file(mta, "client.pem"),
+                 "--tls-key", _tls_file(mta, "client.key"),
+                 "--from", mta.address("alice"), "--to", mta.address("bob"), "--subject", token)
+    assert result.code == 0, result.err
+    [message] = mta.read_delivered("bob", match=token.encode())
+    headers = message.split(b"\n\n", 1)[0].replace(b"\n\t", b" ").replace(b"\n ", b" ")
+    # Postfix names a client certificate it verified against its CA file in Received:.
+    assert b'Client CN "smtpscope test client"' in headers and b"verified OK" in headers
+
+
+def tls_zone_or_skip(mta: Any, dns_server: Any) -> None:
+    """Skip (fail under CI) unless DNS serves tls.test made from this very Postfix harness."""
+    from smtpscope.transport.x509 import cert_info_from_der
+
+    why = None
+    if "tls.test" not in dns_server.zones:
+        why = "DNS harness started without the Postfix harness: no tls.test zone"
+    else:
+        pem = Path(mta.cert_file).read_text()
+        names = cert_info_from_der(ssl.PEM_cert_to_DER_cert(pem)).san
+        answer = dns_server.resolver().lookup(f"_{mta.smtp}._tcp.mx.tls.test", "TLSA")
+        if "DNS:mx.tls.test" not in names:
+            why = "the harness certificate predates tls.test: restart tests/peers/mta.py"
+        elif not answer.ok:
+            why = "tls.test was generated for another harness: restart tests/peers/dns.py"
+    if why is not None:
+        if peers_required():
+            pytest.fail(why)
+        pytest.skip(why)
+
+
+def test_tlsa_match_for_mx_target(mta, dns_server, cli) -> None:
+    tls_zone_or_skip(mta, dns_server)
+    code, data = _probe(cli, "@tls.test", "--resolver", dns_server.resolver_address,
+                        "--port", str(mta.smtp), "--cafile", str(mta.ca_file))
+    assert code == 0, data
+    dane = data["tls"]["dane"]
+    assert dane["name"] == f"_{mta.smtp}._tcp.mx.tls.test"
+    assert not dane["authenticated"] and not dane["applies"] and dane["would_match"]
+    assert dane["summary"].startswith("TLSA present but not DNSSEC-validated: DANE would not "
+                                      "apply")
+    by_usage = {c["usage"]: c for c in dane["checks"]}
+    assert by_usage[3]["matched"] and by_usage[3]["cert_index"] == 0
+    assert not by_usage[2]["matched"] and "only its own certificate" in by_usage[2]["why"]
+    assert data["tls"]["trust"] == "verified"  # PKIX still decides: DANE did not apply
+
+
+def test_tlsa_mismatch_for_host_target(mta, dns_server, cli) -> None:
+    tls_zone_or_skip(mta, dns_server)
+    code, data = _probe(cli, f"{mta.host}:{mta.smtp}", "--dane", "--verify-name", "bad.tls.test",
+                        "--resolver", dns_server.resolver_address)
+    assert code == 0
+    dane = data["tls"]["dane"]
+    assert dane["name"] == f"_{mta.smtp}._tcp.bad.tls.test" and not dane["would_match"]
+    assert all(not c["matched"] for c in dane["checks"]) and len(dane["checks"]) == 2
+    assert "no record would match" in dane["summary"]
+    # The dane-only level needs validated TLSA; this resolver gives none, so TLS is refused.
+    code, data = _probe(cli, f"{mta.host}:{mta.smtp}", "--tls-level", "dane-only",
+                        "--verify-name", "mx.tls.test", "--resolver", dns_server.resolver_address)
+    assert code == 29 and "no DNSSEC-validated" in data["error"]
+
+
+def test_show_certs_prints_pem(mta, cli) -> None:
+    result = cli("probe", f"{mta.host}:{_port(mta, 'unknownca')}", "--show-certs")
+    assert result.code == 0
+    assert result.out.count("-----BEGIN CERTIFICATE-----") >= 1
+    pem = result.out[result.out.index("-----BEGIN"):].split("-----END CERTIFICATE-----")[0]
+    assert Path(_tls_file(mta, "stranger.pem")).read_text().startswith(
+        pem.replace("    ", "").splitlines()[0])
+
+
+def test_client_certificate_and_version_reach_the_swaks_export(mta, cli, tmp_path) -> None:
+    recording = tmp_path / "s.jsonl"
+    result = cli("send", f"{mta.host}:{_port(mta, 'ccert')}", "--cafile", str(mta.ca_file),
+                 "--tls-cert", _tls_file(mta, "client.pem"),
+                 "--tls-key", _tls_file(mta, "client.key"), "--tls-max", "1.2",
+                 "--quit-after", "starttls", "--record", str(recording),
+                 "--from", mta.address("alice"), "--to", mta.address("bob"))
+    assert result.code == 0, result.err
+    exported = cli("export", str(recording), "--as", "swaks")
+    assert exported.code == 0
+    line = exported.out
+    assert "--tls-verify" in line and f"--tls-ca-path {mta.ca_file}" in line
+    assert f"--tls-cert {_tls_file(mta, 'client.pem')}" in line
+    assert "--tls-protocol tlsv1,tlsv1_1,tlsv1_2" in line
+
+
+@pytest.mark.parametrize("scheme", ["starttls", "implicit"])
+def test_reconnect_resumes_the_session(mta, cli, scheme) -> None:
+    target = f"{mta.host}:{mta.smtp}" if scheme == "starttls" else \
+        f"smtps://{mta.host}:{mta.smtps}"
+    code, data = _probe(cli, target, "--cafile", str(mta.ca_file), "--reconnect")
+    assert code == 0
+    again = data["tls"]["resumption"]
+    assert again["attempted"] and again["error"] is None
+    assert again["resumed"] is True and again["version"] == data["tls"]["version"]
+    text = cli("probe", target, "--cafile", str(mta.ca_file), "--reconnect")
+    assert "resumption (--reconnect): resumed" in text.out
+
+
+def test_secure_level_wants_the_next_hop_domain(mta, dns_server, cli) -> None:
+    tls_zone_or_skip(mta, dns_server)
+    base = ("--resolver", dns_server.resolver_address, "--port", str(mta.smtp), "--cafile",
+            str(mta.ca_file), "--tls-level", "secure")
+    # mx.tls.test is a subdomain of tls.test (Postfix's dot-nexthop): accepted.
+    code, data = _probe(cli, "@tls.test", *base)
+    assert code == 0 and data["tls"]["verified_name"] == "mx.tls.test"
+    assert data["tls"]["names_checked"] == ["tls.test", ".tls.test"]
+    # For enforce.tls.test the same certificate names no host of that domain: refused.
+    code, data = _probe(cli, "@enforce.tls.test", *base)
+    assert code == 29 and data["tls"]["trust"] == "trusted" and not data["tls"]["accepted"]
+
+
+def test_sni_and_capath(mta, cli, tmp_path) -> None:
+    cadir = tmp_path / "cas"
+    cadir.mkdir()
+    (cadir / "harness.pem").write_bytes(Path(mta.ca_file).read_bytes())
+    (cadir / "README").write_text("not a certificate\n")
+    code, data = _probe(cli, f"{mta.host}:{mta.smtp}", "--capath", str(cadir), "--sni",
+                        "mx.tls.test")
+    assert code == 0
+    assert data["tls"]["sni"] == "mx.tls.test" and data["tls"]["trust"] == "verified"
+    assert data["tls"]["verified_name"] == mta.host  # the name checked is still the host

@@ -1,0 +1,42 @@
+"""MTA-STS policy parsing, MX pattern matching and per-MX verdicts (RFC 8461)."""
+
+from __future__ import annotations
+
+from smtpscope.security.mtasts import STSFetch, judge_mx, mx_matches, parse_policy
+from smtpscope.security.pkix import PkixResult
+
+
+def test_parse_valid_and_invalid_policies() -> None:
+    good = parse_policy("version: STSv1\r\nmode: enforce\r\nmx: MX1.Example.com.\r\n"
+                        "mx: *.example.net\r\nmax_age: 604800\r\nextension: ignored\r\n")
+    assert good.valid and good.problems == ()
+    assert good.mx == ("mx1.example.com", "*.example.net") and good.max_age == 604800
+    bad = parse_policy("version: STSv2\nmode: strict\nmax_age: soon\ngarbage\n")
+    assert not bad.valid
+    text = " / ".join(bad.problems)
+    for part in ("not 'key: value'", "not a number", "'STSv2'", "'strict'", "no mx:"):
+        assert part in text
+    assert "above" in parse_policy("version: STSv1\nmode: none\nmax_age: 99999999\n").problems[0]
+
+
+def test_wildcards_cover_one_label() -> None:
+    patterns = ("*.example.com", "mail.example.org")
+    assert mx_matches("mx1.example.com", patterns) == "*.example.com"
+    assert mx_matches("a.b.example.com", patterns) is None
+    assert mx_matches("example.com", patterns) is None
+    assert mx_matches("MAIL.example.org.", patterns) == "mail.example.org"
+
+
+def test_verdicts_by_mode() -> None:
+    def fetched(mode: str) -> STSFetch:
+        policy = parse_policy(f"version: STSv1\nmode: {mode}\nmx: mx.example.com\nmax_age: 1\n")
+        return STSFetch("example.com", "ok", "1", "https://x", True, None, policy=policy)
+
+    valid = PkixResult("verified", matched_name="mx.example.com")
+    expired = PkixResult("untrusted", "expired", "the server certificate has expired")
+    assert judge_mx(fetched("enforce"), "mx.example.com", valid).enforce_delivers is True
+    refused = judge_mx(fetched("enforce"), "mx.example.com", expired)
+    assert refused.enforce_delivers is False and "has expired" in refused.verdict
+    assert judge_mx(fetched("enforce"), "mx.example.com").enforce_delivers is None
+    assert judge_mx(fetched("testing"), "other.example.com").verdict.startswith("mode testing")
+    assert judge_mx(fetched("none"), "mx.example.com").verdict.startswith("mode none")

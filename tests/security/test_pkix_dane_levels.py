@@ -1,0 +1,114 @@
+"""PKIX reasons, DANE matching and level decisions on certificates made here."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+
+import pytest
+import trustme
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+
+from smtpscope.dns.resolver import TLSARecord
+from smtpscope.dns.tlsa import TLSAReport, explain_tlsa
+from smtpscope.security.dane import NOT_VALIDATED, match_tlsa
+from smtpscope.security.levels import LEVELS, decide
+from smtpscope.security.pkix import check_chain
+from smtpscope.security.policy import PolicyError, TLSPolicy, parse_fingerprint
+from smtpscope.transport.x509 import cert_info_from_der, spki_der
+
+
+def _der(pem: bytes) -> bytes:
+    return x509.load_pem_x509_certificate(pem).public_bytes(serialization.Encoding.DER)
+
+
+@pytest.fixture(scope="module")
+def chain() -> tuple[list[bytes], x509.Certificate]:
+    root = trustme.CA()
+    inter = root.create_child_ca()
+    leaf = inter.issue_cert("mx.example.test")
+    ders = [_der(p.bytes()) for p in leaf.cert_chain_pems]
+    return ders, x509.load_pem_x509_certificate(root.cert_pem.bytes())
+
+
+def test_verified_trusted_untrusted(chain) -> None:  # type: ignore[no-untyped-def]
+    ders, root = chain
+    ok = check_chain(ders, ("mx.example.test",), (root,))
+    assert ok.status == "verified" and ok.matched_name == "mx.example.test"
+    wrong = check_chain(ders, ("other.test",), (root,))
+    assert wrong.status == "trusted" and wrong.reason_code == "name-mismatch"
+    dotted = check_chain(ders, (".example.test",), (root,))  # Postfix's dot-nexthop
+    assert dotted.status == "verified"
+    stranger = x509.load_pem_x509_certificate(trustme.CA().cert_pem.bytes())
+    unknown = check_chain(ders, ("mx.example.test",), (stranger,))
+    assert unknown.status == "untrusted" and unknown.reason_code == "unknown-ca"
+    leaf = x509.load_der_x509_certificate(ders[0])
+    later = leaf.not_valid_after_utc + dt.timedelta(days=1)
+    expired = check_chain(ders, ("mx.example.test",), (root,), now=later)
+    assert expired.status == "untrusted" and expired.reason_code == "expired"
+    early = leaf.not_valid_before_utc - dt.timedelta(days=1)
+    assert check_chain(ders, ("mx.example.test",), (root,), now=early).reason_code == \
+        "not-yet-valid"
+    assert check_chain([], ("x",), (root,)).reason_code == "no-certificate"
+    assert check_chain([b"junk"], ("x",), (root,)).reason_code == "unreadable"
+
+
+def _report(*records: TLSARecord, authenticated: bool) -> TLSAReport:
+    return TLSAReport("mx.example.test", "_25._tcp.mx.example.test", "ok",
+                      tuple(explain_tlsa(r) for r in records), authenticated, "")
+
+
+def test_dane_ee_and_ta_matching(chain) -> None:  # type: ignore[no-untyped-def]
+    ders, _root = chain
+    leaf = x509.load_der_x509_certificate(ders[0])
+    spki = hashlib.sha256(spki_der(leaf)).digest()
+    inter512 = hashlib.sha512(ders[1]).digest()
+    records = (TLSARecord(3, 1, 1, spki), TLSARecord(2, 0, 2, inter512),
+               TLSARecord(3, 0, 1, b"\0" * 32), TLSARecord(1, 1, 1, spki))
+    result = match_tlsa(_report(*records, authenticated=True), ders, ("mx.example.test",))
+    assert result.applies and result.matched and result.summary.startswith("DANE verified")
+    ee, ta, miss, pkix = result.checks
+    assert ee.matched and ee.cert_index == 0
+    assert ta.matched and ta.cert_index == 1 and "names mx.example.test" in ta.why
+    assert not miss.matched and "does not match" in miss.why
+    assert not pkix.matched and not pkix.usable and "RFC 7672" in pkix.why
+    # DANE-TA also demands the name; DANE-EE does not (RFC 7672 §3.1).
+    renamed = match_tlsa(_report(*records[:2], authenticated=True), ders, ("other.test",))
+    assert renamed.checks[0].matched and not renamed.checks[1].matched
+    unsigned = match_tlsa(_report(*records, authenticated=False), ders, ("mx.example.test",))
+    assert not unsigned.applies and unsigned.would_match and not unsigned.matched
+    assert unsigned.summary.startswith(NOT_VALIDATED)
+
+
+def test_levels_table_and_decisions() -> None:
+    assert list(LEVELS) == ["none", "may", "encrypt", "dane", "dane-only", "fingerprint",
+                            "verify", "secure"]
+    base = dict(trust="untrusted", dane_applies=False, dane_matched=False,
+                fingerprint_matched=False, pkix_verified=False)
+    assert decide("may", **base) is None and decide("encrypt", **base) is None
+    assert decide("dane", **base) is None  # no validated TLSA: as "may"
+    assert decide("dane", **{**base, "dane_applies": True}) is not None
+    assert decide("dane-only", **base) is not None
+    assert decide("dane-only", **{**base, "dane_applies": True, "dane_matched": True}) is None
+    assert decide("verify", **base) is not None
+    assert decide("secure", **{**base, "pkix_verified": True}) is None
+    assert decide("fingerprint", **{**base, "fingerprint_matched": True}) is None
+
+
+def test_fingerprints_and_policy_errors(chain) -> None:  # type: ignore[no-untyped-def]
+    ders, _ = chain
+    info = cert_info_from_der(ders[0])
+    colons = ":".join(info.fingerprint_sha256[i:i + 2] for i in range(0, 64, 2))
+    assert parse_fingerprint(f"sha256:{colons.upper()}") == ("SHA256", info.fingerprint_sha256)
+    assert parse_fingerprint(info.spki_sha512)[0] == "SHA512"
+    for bad in ("SHA256:xyz", "SHA256:abcd", "MD5:" + "a" * 32):
+        with pytest.raises(PolicyError):
+            parse_fingerprint(bad)
+    with pytest.raises(PolicyError, match="--tls-level"):
+        TLSPolicy(level="paranoid")
+    with pytest.raises(PolicyError, match="--tls-min"):
+        TLSPolicy(min_version="2.0")
+    secure = TLSPolicy(level="secure", nexthop="example.test")
+    assert secure.names_for("mx1.example.test") == ("example.test", ".example.test")
+    assert TLSPolicy(verify_names=("a.test",)).names_for("127.0.0.1") == ("a.test",)
