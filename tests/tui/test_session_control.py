@@ -287,3 +287,16 @@ async def test_proxy_to_a_named_target_asks_for_the_claimed_server() -> None:
         await until(pilot, lambda: isinstance(app.screen, SessionScreen))
         assert _session(app).options.preamble == \
             b"PROXY TCP4 192.0.2.1 127.0.0.1 0 1\r\n"
+
+
+async def test_attribute_the_server_does_not_list_is_sent_with_a_warning(control) -> None:
+    options = SessionOptions(host="127.0.0.1", port=control.port, security="plain",
+                             xclient=("NAME=a.example DESTPORT=1 REVERSE_NAME=b.example",))
+    app = create_app(options=options, target_label="control")
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: len(control.commands()) >= 3)
+        assert control.commands()[1] == \
+            b"XCLIENT NAME=a.example DESTPORT=1 REVERSE_NAME=b.example\r\n"
+        session = _session(app).session
+        warnings = [e.text for e in session.transcript if e.kind == "warning"]
+        assert warnings == ["XCLIENT: the server does not list the attribute REVERSE_NAME"]
