@@ -300,3 +300,20 @@ async def test_attribute_the_server_does_not_list_is_sent_with_a_warning(control
         session = _session(app).session
         warnings = [e.text for e in session.transcript if e.kind == "warning"]
         assert warnings == ["XCLIENT: the server does not list the attribute REVERSE_NAME"]
+
+
+async def test_folded_section_reachable_by_keyboard_at_80x24() -> None:
+    from textual.widgets import Input
+
+    app = create_app(initial_target="")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press(*["tab"] * 8, "enter", "tab", "tab", "tab", "tab", *"NAME=x")
+        xclient = app.screen.query_one("#xclient", Input)
+        await until(pilot, lambda: xclient.value == "NAME=x")
+        assert xclient.has_focus
+        await pilot.pause(0.3)  # the scroll to the focused field is animated
+        box = app.screen.query_one("#connect-box")
+        assert box.scroll_y > 0
+        shown = app.screen.region.intersection(xclient.region)
+        assert shown.height == xclient.region.height > 0
