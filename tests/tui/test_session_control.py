@@ -317,3 +317,24 @@ async def test_folded_section_reachable_by_keyboard_at_80x24() -> None:
         assert box.scroll_y > 0
         shown = app.screen.region.intersection(xclient.region)
         assert shown.height == xclient.region.height > 0
+
+
+async def test_tui_session_with_proxy_and_xclient_exports_to_swaks(control, tmp_path) -> None:
+    from smtpscope.record import read_recording
+    from smtpscope.record.swaks import swaks_command
+
+    path = tmp_path / "control.jsonl"
+    options = SessionOptions(host="127.0.0.1", port=control.port, security="plain",
+                             preamble=proxy_header.build(1, ("192.0.2.9", 9),
+                                                         ("127.0.0.1", control.port)),
+                             xclient=("NAME=a.example ADDR=192.0.2.9",))
+    app = create_app(options=options, target_label="control", record_to=str(path))
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: len(control.commands()) >= 3)
+        await pilot.press("f8")
+        await until(pilot, lambda: _session(app).session.closed_reason is not None)
+    recording = read_recording(path)
+    argv, _notes = swaks_command(recording.header, recording.entries)
+    assert argv[argv.index("--xclient") + 1] == "NAME=a.example ADDR=192.0.2.9"
+    assert argv[argv.index("--proxy-version") + 1] == "1"
+    assert argv[argv.index("--proxy-source") + 1] == "192.0.2.9"
