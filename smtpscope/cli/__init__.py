@@ -7,6 +7,8 @@ import importlib
 import sys
 from collections.abc import Sequence
 
+from smtpscope.sanitize import visible
+
 # Subcommand name -> module under smtpscope.cli that defines ``add_parser(subparsers)`` and
 # ``run(args) -> int``. Modules are imported only when their command runs (and for --help).
 SUBCOMMANDS: dict[str, str] = {
@@ -90,7 +92,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             args_list = rewrite_argv(args_list)
         except MessageUsage as exc:
-            print(f"smtpscope send: {exc}", file=sys.stderr)
+            print(f"smtpscope send: {visible(str(exc))}", file=sys.stderr)
             return EXIT_USAGE
     parser = build_parser(only=name)
     if name is not None:
@@ -99,7 +101,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             apply(subcommand_parser(parser, name), name, args_list)
         except ConfigError as exc:
-            print(f"smtpscope {name}: {exc}", file=sys.stderr)
+            print(f"smtpscope {visible(name)}: {visible(str(exc))}", file=sys.stderr)
             return EXIT_USAGE
     try:
         args = parser.parse_args(args_list)

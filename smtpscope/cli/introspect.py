@@ -62,7 +62,8 @@ def describe(parser: argparse.ArgumentParser, path: tuple[str, ...] = ()) -> lis
     children: dict[str, argparse.ArgumentParser] = {}
     for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction):
-            children.update(action.choices)
+            for name, child in action.choices.items():
+                children[name] = child
         elif action.option_strings:
             options.append(_option(parser, action))
     usage = " ".join(parser.format_usage().split()).removeprefix("usage: ")

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from smtpscope.cli import common
+from smtpscope.sanitize import terminal_safe
 
 if TYPE_CHECKING:
     from smtpscope.record import Entry
@@ -75,7 +76,7 @@ class Output:
         if self.silent == 1:
             self.held.append(text)
         elif self.silent == 0:
-            self.stream.write(text)
+            self.stream.write(terminal_safe(text))
             self.stream.flush()
 
     def error(self, command: str, message: str, hint: str = "") -> None:
@@ -83,15 +84,15 @@ class Output:
         if self.silent == 3:
             return
         if self.held:
-            self.stream.write("".join(self.held))
+            self.stream.write(terminal_safe("".join(self.held)))
             self.held.clear()
             self.stream.flush()
         common.error_line(command, message, hint, stream=self.errors)
 
-    def print(self, text: str) -> None:
-        """A result line (JSON): always shown except under --silent 3."""
+    def result(self, obj: Any) -> None:
+        """A result (JSON, control characters escaped): always shown except under --silent 3."""
         if self.silent != 3:
-            print(text, file=self.stream, flush=True)
+            print(common.dumps(obj), file=self.stream, flush=True)
 
     def close(self) -> None:
         if self.file is not None:

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from smtpscope.cli import tls_mode, tls_options
+from smtpscope.sanitize import visible
 from smtpscope.session_types import DEFAULT_HELO, SessionOptions
 from smtpscope.target_options import TargetProblem, options_for
 
@@ -87,7 +88,7 @@ def run_target(argv: Sequence[str]) -> int:
     try:
         defaults.apply(parser, "tui", list(argv))
     except defaults.ConfigError as exc:
-        print(f"smtpscope: {exc}", file=sys.stderr)
+        print(f"smtpscope: {visible(str(exc))}", file=sys.stderr)
         return 1
     try:
         args = parser.parse_args(list(argv))
@@ -125,8 +126,6 @@ def run_target(argv: Sequence[str]) -> int:
         tls_options.attach(policy, options, args.target, args.resolver,
                            dane="@" in args.target)
     except (send_session.SessionUsage, PolicyError) as exc:
-        from smtpscope.sanitize import visible
-
         print(f"smtpscope: {visible(str(exc))}", file=sys.stderr)
         return 1
     if args.timeout is not None:
