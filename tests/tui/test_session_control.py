@@ -338,3 +338,27 @@ async def test_tui_session_with_proxy_and_xclient_exports_to_swaks(control, tmp_
     assert argv[argv.index("--xclient") + 1] == "NAME=a.example ADDR=192.0.2.9"
     assert argv[argv.index("--proxy-version") + 1] == "1"
     assert argv[argv.index("--proxy-source") + 1] == "192.0.2.9"
+
+
+async def test_typed_xclient_accepted_asks_for_ehlo_again(control) -> None:
+    options = SessionOptions(host="127.0.0.1", port=control.port, security="plain")
+    app = create_app(options=options, target_label="control")
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: "220 control.test ESMTP" in _transcript(app))
+        await pilot.press("f2", *"XCLIENT ADDR=192.0.2.4", "enter")
+        await until(pilot, lambda: any(t.startswith("XCLIENT accepted") for t in _transcript(app)))
+        last = list(_session(app).session.transcript)[-3:]
+        assert [(e.direction, e.text.rstrip("\r\n")[:7]) for e in last] == \
+            [("client", "XCLIENT"), ("server", "220 con"), ("local", "XCLIENT")]
+        assert control.commands() == [b"EHLO smtpscope.localhost\r\n",
+                                      b"XCLIENT ADDR=192.0.2.4\r\n"]
+
+
+async def test_automatic_xclient_needs_no_hint(control) -> None:
+    options = SessionOptions(host="127.0.0.1", port=control.port, security="plain",
+                             xclient=("ADDR=192.0.2.4",))
+    app = create_app(options=options, target_label="control")
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: len(control.commands()) >= 3)
+        await pilot.pause(0.2)
+        assert not any(t.startswith("XCLIENT accepted") for t in _transcript(app))

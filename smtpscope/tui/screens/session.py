@@ -189,6 +189,7 @@ class SessionScreen(SidePanelLayout, QueueFlow, MessageFlow, XclientFlow, Screen
 
     def _on_entry(self, entry: Entry) -> None:
         self.query_one(TranscriptView).add_entry(entry)
+        self.xclient_hint(entry)
         if entry.kind == "tls":
             self._refresh_tls()
         if entry.direction == "server":
