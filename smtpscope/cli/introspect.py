@@ -62,8 +62,7 @@ def describe(parser: argparse.ArgumentParser, path: tuple[str, ...] = ()) -> lis
     children: dict[str, argparse.ArgumentParser] = {}
     for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction):
-            for name, child in action.choices.items():
-                children[name] = child
+            children.update(action.choices)
         elif action.option_strings:
             options.append(_option(parser, action))
     usage = " ".join(parser.format_usage().split()).removeprefix("usage: ")

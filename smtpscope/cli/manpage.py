@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 from smtpscope.cli.introspect import Command, all_commands
-from smtpscope.sanitize import terminal_safe, visible
 
 
 def add_parser(subparsers: Any) -> None:
@@ -108,15 +107,14 @@ def install_dir(given: str) -> Path:
 def run(args: argparse.Namespace) -> int:
     page = render()
     if args.install is None:
-        sys.stdout.write(terminal_safe(page))
+        sys.stdout.write(page)
         return 0
     target = install_dir(args.install)
     try:
         target.mkdir(parents=True, exist_ok=True)
         (target / "smtpscope.1").write_text(page, encoding="utf-8")
     except OSError as exc:
-        print(f"smtpscope man: cannot write {visible(str(target))}: "
-              f"{visible(exc.strerror or str(exc))}", file=sys.stderr)
+        print(f"smtpscope man: cannot write {target}: {exc.strerror}", file=sys.stderr)
         return 1
-    print(f"installed {visible(str(target / 'smtpscope.1'))}")
+    print(f"installed {target / 'smtpscope.1'}")
     return 0

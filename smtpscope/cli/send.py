@@ -304,7 +304,7 @@ async def _send(args: argparse.Namespace, options: SessionOptions, mode: str,
         out.error("send", f"{_STAGE_NAMES.get(failure.stage, failure.stage)} failed: "
                   f"{failure.message}", failure.hint)
     if args.json:
-        out.result(_json(session, conv, args, mode, failure, code))
+        out.print(common.dumps(_json(session, conv, args, mode, failure, code)))
     out.close()
     return code
 

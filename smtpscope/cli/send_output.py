@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from smtpscope.cli import common
 from smtpscope.sanitize import terminal_safe
@@ -72,11 +72,11 @@ class Output:
         return out
 
     def __call__(self, entry: Entry) -> None:
-        text = "".join(line + "\n" for line in self.lines(entry))
+        text = terminal_safe("".join(line + "\n" for line in self.lines(entry)))
         if self.silent == 1:
             self.held.append(text)
         elif self.silent == 0:
-            self.stream.write(terminal_safe(text))
+            self.stream.write(text)
             self.stream.flush()
 
     def error(self, command: str, message: str, hint: str = "") -> None:
@@ -84,15 +84,15 @@ class Output:
         if self.silent == 3:
             return
         if self.held:
-            self.stream.write(terminal_safe("".join(self.held)))
+            self.stream.write("".join(self.held))
             self.held.clear()
             self.stream.flush()
         common.error_line(command, message, hint, stream=self.errors)
 
-    def result(self, obj: Any) -> None:
-        """A result (JSON, control characters escaped): always shown except under --silent 3."""
+    def print(self, text: str) -> None:
+        """A result line (JSON): always shown except under --silent 3."""
         if self.silent != 3:
-            print(common.dumps(obj), file=self.stream, flush=True)
+            print(terminal_safe(text), file=self.stream, flush=True)
 
     def close(self) -> None:
         if self.file is not None:
