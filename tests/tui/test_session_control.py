@@ -24,6 +24,7 @@ class ControlServer:
 
     xclient: bool = True
     xclient_reply: str = "220 control.test ESMTP"
+    delay: float = 0.0  # before each reply after the banner
     received: bytearray = field(default_factory=bytearray)
     header: bytes = b""  # the PROXY header as received, if any
     port: int = 0
@@ -45,6 +46,8 @@ class ControlServer:
 
     async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         async def send(*lines: str) -> None:
+            if self.delay and not lines[0].startswith("220 control.test ESMTP"):
+                await asyncio.sleep(self.delay)
             writer.write(b"".join(line.encode() + b"\r\n" for line in lines))
             await writer.drain()
 
@@ -362,3 +365,21 @@ async def test_automatic_xclient_needs_no_hint(control) -> None:
         await until(pilot, lambda: len(control.commands()) >= 3)
         await pilot.pause(0.2)
         assert not any(t.startswith("XCLIENT accepted") for t in _transcript(app))
+
+
+@pytest.mark.parametrize("delay", [0.0, 0.3])
+async def test_lines_typed_during_the_automatic_steps_wait_for_them(control, delay) -> None:
+    control.delay = delay
+    options = SessionOptions(host="127.0.0.1", port=control.port, security="plain",
+                             xclient=("ADDR=192.0.2.4",))
+    app = create_app(options=options, target_label="control")
+    async with app.run_test(size=SIZE) as pilot:
+        # Typed at once, before the banner: they wait for EHLO, XCLIENT, EHLO.
+        await pilot.press(*"NOOP", "enter", *"RSET", "enter")
+        await until(pilot, lambda: len(control.commands()) >= 5, timeout=8)
+        assert control.commands() == [b"EHLO smtpscope.localhost\r\n",
+                                      b"XCLIENT ADDR=192.0.2.4\r\n",
+                                      b"EHLO smtpscope.localhost\r\n",
+                                      b"NOOP\r\n", b"RSET\r\n"]
+        await pilot.press("f8")  # a slow server's late replies must not outlive the screen
+        await until(pilot, lambda: _session(app).session.closed_reason is not None, timeout=8)

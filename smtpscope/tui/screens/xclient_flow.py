@@ -19,21 +19,36 @@ class XclientFlow:
 
     session: Session | None
     options: SessionOptions
+    queue_hold: bool
     _xclient_sent = False  # the last command was an XCLIENT typed by the user
     _xclient_auto = False  # xclient_after_greeting() is running (it greets again itself)
 
     if TYPE_CHECKING:
-        async def _run(self, command: Command, **options: Any) -> Reply | None: ...
+        async def _run(self, command: Command) -> Reply | None: ...
         def _remember_caps(self, stage: str) -> None: ...
         def _refresh_state(self) -> None: ...
         def _toast(self, message: str, **options: Any) -> None: ...
+        def pump_queue(self) -> None: ...
 
     async def xclient_after_greeting(self) -> None:
-        """EHLO first when none was sent; stops at the first refusal, with a note saying why."""
+        """EHLO first when none was sent; stops at the first refusal, with a note saying why.
+
+        Lines typed meanwhile wait in the queue (``queue_hold``) and go once this is done.
+        """
+        started = self.session
+        try:
+            await self._xclient_steps()
+        finally:
+            if self.session is started:  # not a newer session's hold (F5 while this ran)
+                self.queue_hold = False
+                self.pump_queue()
+
+    async def _xclient_steps(self) -> None:
         from smtpscope.conversation import Conversation
 
         session = self.session
-        if session is None or not self.options.xclient:
+        if session is None or not self.options.xclient or session.greeting is None \
+                or session.greeting.code != 220:
             return
         if session.view.capabilities is None:
             reply = await self._run(session.greeting_command())
