@@ -51,8 +51,8 @@ ALLOWED: dict[str, set[str]] = {
     "cli/serve.py": {"stamp", "session_id", "prefix", "line", "style",  # line: visible()
                      "DEPRECATED_USER_FORM"},  # a constant of ours
     "credentials.py": {"text"},  # the fixed command-line warning
-    "tui/sasl_compute.py": {"self._label()"},
-    "session.py": {"data"},  # self.stream is the connection to the SMTP server, not a terminal  # a Text of a mechanism name and numbers
+    "tui/sasl_compute.py": {"self._label()"},  # a Text of a mechanism name and numbers
+    "session.py": {"data"},  # self.stream is the connection to the SMTP server, not a terminal
     "tui/screens/line_viewer.py": {"direction", "whole_text(self._entry)"},  # a fixed word;
     # whole_text() builds a Text of visible() lines
 }
