@@ -387,7 +387,8 @@ class Session:
             self.transcript.note(f"Timeout: {message}", kind="error")
             raise ReplyTimeout(message, stage, limit) from exc
         except SessionError as exc:
-            raise type(exc)(str(exc), stage) from exc
+            exc.stage = stage  # each waiter got its own instance: say what it was waiting for
+            raise
 
     # -- sending -----------------------------------------------------------------------------
 
