@@ -8,7 +8,8 @@ client keeps sending complete messages next to them:
 - 16 clients at once each send ``NOOP`` plus 36 MB without LF (then LF; 500 expected).
 
 It prints the peak RSS of each flood beside the goal (under 150 MB), the RSS once the flooders
-have left, and how many messages the polite client got through meanwhile. Loopback only;
+have left, how many messages the polite client got through meanwhile, and how many wrong AUTH
+guesses a second the same number of connections get answered. Loopback only;
 every loop is bounded and the server is stopped at the end. Linux (reads /proc).
 
 Run: ``python bench/serve_hostile.py [--data-mb 600] [--clients 16] [--line-mb 36]``.
@@ -150,11 +151,43 @@ def flood_command(port: int, megabytes: int, replies: list[bytes]) -> None:
     sock.close()
 
 
+def guess_passwords(port: int, clients: int) -> tuple[int, float]:
+    """Wrong AUTH PLAIN from ``clients`` connections at once until each is cut off."""
+    import base64
+
+    wrong = b"AUTH PLAIN " + base64.b64encode(b"\0bench\0wrong") + b"\r\n"
+    done: list[int] = []
+
+    def one() -> None:
+        sock = session(port)
+        tries = 0
+        for _ in range(10):  # bounded; the server closes after a few
+            try:
+                reply = command(sock, wrong)
+            except OSError:
+                break
+            if not reply.startswith(b"535"):
+                break
+            tries += 1
+        sock.close()
+        done.append(tries)
+
+    started = time.monotonic()
+    threads = [threading.Thread(target=one) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    return sum(done), time.monotonic() - started
+
+
 def start_server(home: Path) -> tuple[subprocess.Popen[str], int]:
     env = dict(os.environ, SMTPSCOPE_HOME=str(home), PYTHONUNBUFFERED="1",
+               BENCH_PASSWORD="right-password",
                PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     proc = subprocess.Popen(
         [sys.executable, "-m", "smtpscope", "serve", "--port", "0", "--no-starttls",
+         "--user", "bench", "--password-env", "BENCH_PASSWORD",
          "--maildir", str(home / "maildir")],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     assert proc.stdout is not None
@@ -215,6 +248,7 @@ def main(argv: list[str] | None = None) -> int:
             served_b, slowest_b = polite.sent, polite.slowest
             time.sleep(1.0)
             after = rss_mb(proc.pid)
+            guesses, guess_time = guess_passwords(port, args.clients)
         finally:
             sampler.stop()
             proc.send_signal(signal.SIGINT)
@@ -232,6 +266,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{'  meanwhile, messages served to another client':<56} {served:>4} "
               f"(slowest {slowest:.2f}s)")
     print(f"RSS after the flooders left: {after:.0f} MB")
+    print(f"wrong AUTH from {args.clients} connections at once: {guesses} answered in "
+          f"{guess_time:.1f}s = {guesses / guess_time:.0f} guesses/s (each connection cut off "
+          "after 4)")
     ok = all(peak < GOAL_MB for _, peak, _, _ in results) and served_a > 0 and served_b > 0
     return 0 if ok else 1
 

@@ -2,7 +2,7 @@
 
 Run from the repository root: ``python screenshots/generate.py``. It starts the embedded server
 on free loopback ports (with one injected RCPT failure, so an error can be explained), drives
-the TUI headless through a real session, and saves one SVG per state.
+the TUI headless through a real session, and saves one SVG per state (one at 80x24).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 SIZE = (120, 36)
+NARROW = (80, 24)
 
 
 async def until(pilot, condition: Callable[[], bool], timeout: float = 10.0) -> None:
@@ -104,6 +105,13 @@ async def session_shots() -> Path:
             save(app, "error-explained")
             await type_line(pilot, "rset")
             await until(pilot, lambda: replies() == 7)
+            # An 80x24 terminal: the side panel folds away (Ctrl+T), the footer keeps the
+            # essential keys; back in the composer the transcript follows again.
+            await pilot.resize_terminal(*NARROW)
+            await pilot.pause(0.3)
+            save(app, "narrow-80x24")
+            await pilot.resize_terminal(*SIZE)
+            await pilot.pause(0.3)
             await auth_shot(pilot, demo)
             await pilot.press("ctrl+n")
             await pilot.pause(0.4)

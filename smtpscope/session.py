@@ -60,6 +60,7 @@ from smtpscope.session_types import (
     timeout_for,
     tls_info_dict,
 )
+from smtpscope.tls_hints import GREETING_HINT_AFTER, implicit_tls_hint
 from smtpscope.transport import (
     Stream,
     TLSInfo,
@@ -181,8 +182,23 @@ class Session(Connecting):
             self._tls_established(self.stream.tls)
         waiter = self._expect(None)
         self._start_reader()
-        self.greeting = (await self._wait(waiter, None, Stage.BANNER))[-1]
+        late = None
+        if stream.tls is None and stream.label is None:
+            late = asyncio.get_running_loop().call_later(GREETING_HINT_AFTER,
+                                                         self._greeting_late)
+        try:
+            self.greeting = (await self._wait(waiter, None, Stage.BANNER))[-1]
+        finally:
+            if late is not None:
+                late.cancel()
         return self.greeting
+
+    def _greeting_late(self) -> None:
+        """No greeting yet on a plain TCP connection: say what that usually means."""
+        if self.greeting is None and self.is_open and self.stream is not None:
+            host, port = self.stream.peer[:2]
+            why = f"no greeting after {GREETING_HINT_AFTER:g} s"
+            self.transcript.note(implicit_tls_hint(host, port, why), kind="warning")
 
     def _tls_context(self) -> ssl.SSLContext:
         return policy_for(self.options).context()

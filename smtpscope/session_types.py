@@ -175,6 +175,11 @@ class SessionView:
         return self._session.conn.lmtp
 
     @property
+    def auth_mechanism(self) -> str | None:
+        """The mechanism of the AUTH exchange in progress (None outside one)."""
+        return self._session.conn.auth_mechanism
+
+    @property
     def is_open(self) -> bool:
         return self._session.is_open
 

@@ -22,7 +22,7 @@ WRITE_TARGETS = {"sys.stdout", "sys.stderr", "self.stream", "stream"}
 SANITIZERS = {"visible", "visible_bytes", "terminal_safe", "safe_text", "shell_join",
               "shell_quote", "dumps"}
 # Calls whose result is a number or a fixed word, never foreign text.
-NUMERIC = {"len", "int", "float", "round", "sum", "min", "max", "strftime", "localtime"}
+NUMERIC = {"len", "int", "float", "round", "sum", "min", "max", "strftime", "localtime", "S_IMODE"}
 # Widgets' ``update`` of these names takes no text (reactive values, renderables built clean).
 NOT_TEXT_UPDATES = {"self.content_renderable()", "render_decoded(self.decoded, self.reveal)",
                     "help_text"}
@@ -36,7 +36,9 @@ ALLOWED: dict[str, set[str]] = {
     "tui/screens/replay.py": {"text"},  # explain_entry(): a Text of visible() lines
     "tui/screens/session.py": {"text"},  # same
     "tui/widgets/data_editor.py": {"text", "title"},  # our words and byte counts
-    "tui/widgets/composer.py": {"_IDLE_HINT", "Text(text)"},  # the user's own typing, as Text
+    "tui/widgets/composer.py": {"_IDLE_HINT", "Text(text)",  # the user's own typing, as Text
+                                "render_queue(items, _QUEUE_KEYS, connected=connected)"},
+    # (render_queue builds a Text; queued lines go through visible())
     # Our own words, enum values and numbers.
     "cli/auth.py": {"title", "result.kind", "command"},
     "cli/replay.py": {"command"},
@@ -53,11 +55,16 @@ ALLOWED: dict[str, set[str]] = {
     "credentials.py": {"text"},  # the fixed command-line warning
     "tui/sasl_compute.py": {"self._label()"},  # a Text of a mechanism name and numbers
     "session.py": {"data"},  # self.stream is the connection to the SMTP server, not a terminal
+    "transport/tcp.py": {"preamble"},  # bytes to the server (PROXY header), not a terminal
+    "cli/completion.py": {"script"},  # the completion script we generate
+    "cli/manpage.py": {"page", "target", "target / 'smtpscope.1'", "exc.strerror"},  # our
+    # man page; the path the user gave; the OS's error text
+    "cli/send_output.py": {"text", "''.join(self.held)"},  # terminal_safe() when built
     "tui/screens/line_viewer.py": {"direction", "whole_text(self._entry)"},  # a fixed word;
     # whole_text() builds a Text of visible() lines
 }
 # ``update`` on these receivers is dict.update, not a widget.
-DICT_UPDATES = {"users", "header", "values"}
+DICT_UPDATES = {"users", "header", "values", "children"}
 
 
 def _sinks(tree: ast.AST) -> Iterator[ast.Call]:

@@ -9,12 +9,13 @@ Surfaces covered (each has a test below, named after it):
 - CLI ``replay``/``export`` warnings about damaged lines (stderr)
 - CLI ``send`` "does not offer AUTH X (offers ...)" (stderr)
 - CLI ``probe`` report, plain and ``--json`` (hostile banner, EHLO keywords, replies)
+- CLI ``mx`` report, tables and ``--json`` (hostile MX names, SPF and DMARC text)
 - ``serve`` console               (a client's EHLO name, printed live)
 - TUI transcript, capability inspector, status bar (hostile banner and EHLO)
 - TUI notifications               (a banner that is not an SMTP reply, with markup in it)
 - TUI AUTH helper notes           (advertised mechanism names with OSC 52 / OSC 2 ended by ST)
 - TUI history screen              (a recording's target) and replay damage notice
-- TUI dialogs: AUTH decoder, whole-line viewer, reconnect dialog
+- TUI dialogs: AUTH decoder, whole-line viewer, reconnect, untrusted certificate
 
 Each output must hold no ESC, C0 other than TAB/LF, C1 (``\\x9b`` included), BEL, NUL or bidi
 override, and the markup must show as the literal text it is.
@@ -221,6 +222,28 @@ def test_cli_probe_report(capsys: pytest.CaptureFixture[str], fmt: list[str]) ->
     assert MARKUP.casefold() in (out + err).casefold()  # shown as text, brackets and all
 
 
+def test_cli_mx_report() -> None:
+    from rich.console import Console
+
+    from smtpscope.cli.mx import render
+    from smtpscope.mx import MXRecord, StaticResolver, mail_dns_report
+
+    res = StaticResolver({
+        ("e.test", "MX"): [MXRecord(10, f"mx.{HOSTILE}")],
+        ("e.test", "TXT"): [(f"v=spf1 {HOSTILE}".encode(), b" -all")],
+        ("_dmarc.e.test", "TXT"): [(f"v=DMARC1; p=none; rua=mailto:{HOSTILE}".encode(),)],
+    })
+    report = mail_dns_report("e.test", res, description="table")
+    out = io.StringIO()
+    render(report, Console(file=out, width=400, force_terminal=True, color_system=None))
+    assert_inert(out.getvalue(), markup=False)
+    assert "evil\\x1b[31mred" in out.getvalue()
+    from smtpscope.cli.common import dumps
+
+    assert_inert(json.dumps(report.to_json(), indent=2, ensure_ascii=True), markup=False)
+    assert_inert(dumps(report.to_json()), markup=False)
+
+
 def test_serve_console_prints_client_text_inert() -> None:
     from rich.console import Console
 
@@ -357,10 +380,23 @@ async def test_tui_history_and_replay_notice(tmp_path: Path) -> None:
         assert app.is_running
 
 
+def _hostile_tls():  # type: ignore[no-untyped-def]
+    """A TLS handshake whose certificate (subject, issuer, SAN) and error text are hostile."""
+    from smtpscope.transport.tls import TLSInfo
+    from smtpscope.transport.x509 import CertInfo
+
+    cert = CertInfo(subject=f"CN={HOSTILE}", issuer=f"CN={HOSTILE} CA", san=(f"DNS:{HOSTILE}",),
+                    not_before="2026-01-01T00:00:00Z", not_after="2027-01-01T00:00:00Z",
+                    serial="01", fingerprint_sha256="00" * 32)
+    return TLSInfo("TLSv1.3", "TLS_AES_128_GCM_SHA256", 128, (cert,), False, HOSTILE, False,
+                   HOSTILE, trust="untrusted", trust_reason_code="unknown-ca")
+
+
 async def test_tui_dialogs_decoder_line_viewer_reconnect(tmp_path: Path) -> None:
     from smtpscope.record import read_recording
     from smtpscope.session import SessionOptions
     from smtpscope.tui.app import create_app
+    from smtpscope.tui.screens.certificate import UntrustedCertificateScreen
     from smtpscope.tui.screens.decoder import DecoderScreen
     from smtpscope.tui.screens.line_viewer import LineViewer
     from smtpscope.tui.screens.reconnect import ReconnectDialog
@@ -371,7 +407,8 @@ async def test_tui_dialogs_decoder_line_viewer_reconnect(tmp_path: Path) -> None
     async with app.run_test(size=(160, 45)) as pilot:
         blob = base64.b64encode(f"\0{HOSTILE}\0pw".encode()).decode()
         for screen in (DecoderScreen(blob, "PLAIN"), LineViewer(entry),
-                       ReconnectDialog(SessionOptions(HOSTILE.replace(" ", ""), 25))):
+                       ReconnectDialog(SessionOptions(HOSTILE.replace(" ", ""), 25)),
+                       UntrustedCertificateScreen(_hostile_tls())):
             app.push_screen(screen)
             await pilot.pause(0.2)
             painted = _painted(app)

@@ -44,24 +44,23 @@ class Step:
 
 
 def show_bytes(data: bytes) -> str:
-    """Render bytes for display: NUL as ``\\0``, other controls as ``\\x01``, ``\\`` doubled.
+    """Render bytes for display: NUL as ``\\0``, other controls as ``\\x01``, ``\\`` as is.
 
-    Literal backslashes are doubled so that a real NUL (``\\0``) and the two characters
-    backslash-zero (``\\\\0``, the classic ``echo`` mistake) never look alike.
+    A backslash is shown once, as typed. Where backslash sequences stand in for NUL bytes (the
+    classic ``echo '\\0user\\0pass'`` mistake) the decoder says so in words; doubling every
+    backslash instead made correct and mistaken blobs equally hard to read.
     """
     out: list[str] = []
     for ch in data.decode("utf-8", errors="surrogateescape"):
         code = ord(ch)
         if 0xDC80 <= code <= 0xDCFF:  # an undecodable byte smuggled through surrogateescape
             out.append(f"\\x{code - 0xDC00:02x}")
-        elif ch == "\\":
-            out.append("\\\\")
         elif ch == "\0":
             out.append("\\0")
         elif ch == "\t":
             out.append("\\t")
         else:
-            out.append(visible(ch))
+            out.append(visible(ch, keep_backslashes=True))
     return "".join(out)
 
 

@@ -92,7 +92,9 @@ def _classify(raw: bytes, context: str | None, reveal: bool) -> Decoded:
         found = check(raw, text, context)
         if found is not None:
             return found
-    if _LITERAL_NUL.search(raw):
+    if _LITERAL_NUL.search(raw) or (raw.startswith(b"\\") and raw.count(b"\\") == 2):
+        # Backslashes where PLAIN's NULs belong (with or without the 0): treat it as PLAIN,
+        # so the password part stays masked.
         return _plain(raw, reveal)
     return Decoded(raw, show_bytes(raw), "text", (("length", f"{len(raw)} bytes"),))
 

@@ -20,6 +20,7 @@ SUBCOMMANDS: dict[str, str] = {
     "demo": "demo",
     "completion": "completion",
     "man": "manpage",
+    "keys": "keys",
 }
 
 EXIT_USAGE = 1
@@ -75,8 +76,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the process exit code."""
     args_list = list(sys.argv[1:] if argv is None else argv)
     name = _known_subcommand(args_list)
-    if name is None and args_list and not args_list[0].startswith("-"):
-        # ``smtpscope TARGET`` opens the TUI connected to TARGET.
+    if name is None and args_list and args_list[0] not in ("-h", "--help", "--version"):
+        # ``smtpscope TARGET [options]`` and ``smtpscope --history``: the TUI's own parser.
         from smtpscope.cli import tui
 
         return tui.run_target(args_list)
@@ -84,13 +85,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         from smtpscope.cli import tui
 
         return tui.run_target([])
+    from smtpscope.sanitize import terminal_safe
+
     if name == "send":
         from smtpscope.cli.send_message import MessageUsage, rewrite_argv
 
         try:
             args_list = rewrite_argv(args_list)
         except MessageUsage as exc:
-            print(f"smtpscope send: {exc}", file=sys.stderr)
+            print(terminal_safe(f"smtpscope send: {exc}"), file=sys.stderr)
             return EXIT_USAGE
     parser = build_parser(only=name)
     if name is not None:
@@ -99,7 +102,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             apply(subcommand_parser(parser, name), name, args_list)
         except ConfigError as exc:
-            print(f"smtpscope {name}: {exc}", file=sys.stderr)
+            print(terminal_safe(f"smtpscope {name}: {exc}"), file=sys.stderr)
             return EXIT_USAGE
     try:
         args = parser.parse_args(args_list)
@@ -114,3 +117,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # a bug: name the file with the traceback, exit non-zero
+        from smtpscope.cli.crash import report_crash
+
+        return report_crash(exc)

@@ -292,9 +292,25 @@ def _decode(args: argparse.Namespace) -> int:
     width = max((len(label) for label, _ in result.fields), default=0)
     for label, value in result.fields:
         print(f"  {visible(label):<{width}}  {visible(value, keep_backslashes=True)}")
+    # Warnings are smtpscope's words around values already made visible: no second escaping.
     for warning in result.warnings:
-        print(f"warning: {visible(warning)}")
+        print(f"warning: {visible(warning, keep_backslashes=True)}")
+    _print_fix(args.blob, args.mechanism or ("PLAIN" if result.kind == "plain" else None))
     return EXIT_OK
+
+
+def _print_fix(blob: str, mechanism: str | None) -> None:
+    """Name the classic hand-made mistakes, the corrected blob, and a command that makes NULs."""
+    from smtpscope.auth.mistakes import PRINTF_PLAIN, check_blob
+    from smtpscope.sanitize import visible
+
+    check = check_blob(blob.split()[-1] if blob.split() else blob, mechanism)
+    for message in check.messages:
+        print(f"mistake: {visible(message, keep_backslashes=True)}")
+    if check.corrected:
+        print(f"fixed:   {visible(check.corrected)}")
+    if check:
+        print(f"build it with: {visible(PRINTF_PLAIN, keep_backslashes=True)}")
 
 
 _HANDLERS = {

@@ -7,6 +7,7 @@ import sys
 from typing import TYPE_CHECKING, TextIO
 
 from smtpscope.cli import common
+from smtpscope.sanitize import terminal_safe
 
 if TYPE_CHECKING:
     from smtpscope.record import Entry
@@ -71,7 +72,7 @@ class Output:
         return out
 
     def __call__(self, entry: Entry) -> None:
-        text = "".join(line + "\n" for line in self.lines(entry))
+        text = terminal_safe("".join(line + "\n" for line in self.lines(entry)))
         if self.silent == 1:
             self.held.append(text)
         elif self.silent == 0:
@@ -91,7 +92,7 @@ class Output:
     def print(self, text: str) -> None:
         """A result line (JSON): always shown except under --silent 3."""
         if self.silent != 3:
-            print(text, file=self.stream, flush=True)
+            print(terminal_safe(text), file=self.stream, flush=True)
 
     def close(self) -> None:
         if self.file is not None:

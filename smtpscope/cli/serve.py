@@ -39,6 +39,21 @@ DEPRECATED_USER_FORM = (
 )
 
 
+def _warn_if_readable(path: Path) -> None:
+    """Passwords in a file others can read are not secret: say so (the file is still used)."""
+    import stat
+
+    from smtpscope.sanitize import visible
+
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return
+    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        print(f"smtpscope serve: warning: {visible(str(path))} holds passwords and other users "
+              f"can read it (mode {stat.S_IMODE(mode):04o}); chmod 600 it", file=sys.stderr)
+
+
 def _users_from_args(args: argparse.Namespace) -> dict[str, str]:
     """``--user`` values with their passwords: the environment, a prompt, or (deprecated)
     ``NAME:PASSWORD``; raises ConfigError. No message repeats what was typed."""
@@ -213,6 +228,7 @@ def build_config(args: argparse.Namespace) -> ServerConfig:
     users: dict[str, str] = {}
     if args.users_file is not None:
         users.update(load_users(args.users_file))
+        _warn_if_readable(args.users_file)
     users.update(_users_from_args(args))
     mechanisms = ALL_MECHANISMS
     if args.auth_mechanisms:

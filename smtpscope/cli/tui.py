@@ -8,9 +8,12 @@ from collections.abc import Sequence
 from typing import Any
 
 from smtpscope.cli import tls_mode, tls_options
+from smtpscope.sanitize import visible
 from smtpscope.session_types import DEFAULT_HELO, SessionOptions
 from smtpscope.target_options import TargetProblem, options_for
 
+# Neither a usage error nor a network outcome: this environment cannot host a full-screen UI.
+EXIT_NO_TERMINAL = 2
 DEFAULT_LEVEL = "may"  # report, ask about an untrusted certificate, and go on if told to
 
 
@@ -87,7 +90,7 @@ def run_target(argv: Sequence[str]) -> int:
     try:
         defaults.apply(parser, "tui", list(argv))
     except defaults.ConfigError as exc:
-        print(f"smtpscope: {exc}", file=sys.stderr)
+        print(visible(f"smtpscope: {exc}", keep_backslashes=True), file=sys.stderr)
         return 1
     try:
         args = parser.parse_args(list(argv))
@@ -125,8 +128,6 @@ def run_target(argv: Sequence[str]) -> int:
         tls_options.attach(policy, options, args.target, args.resolver,
                            dane="@" in args.target)
     except (send_session.SessionUsage, PolicyError) as exc:
-        from smtpscope.sanitize import visible
-
         print(f"smtpscope: {visible(str(exc))}", file=sys.stderr)
         return 1
     if args.timeout is not None:
@@ -138,3 +139,16 @@ def run_target(argv: Sequence[str]) -> int:
     app = create_app(options=options, target_label=label, record_to=args.record,
                      record_secrets=args.record_secrets)
     return run_app(app)
+
+
+def no_terminal() -> str | None:
+    """Why the full-screen UI cannot run here (stdin or stdout is not a terminal), or None."""
+    missing = [name for name, stream in (("stdin", sys.stdin), ("stdout", sys.stdout))
+               if stream is None or not stream.isatty()]
+    if not missing:
+        return None
+    return (f"the interactive TUI needs a terminal, but {' and '.join(missing)} "
+            f"{'is' if len(missing) == 1 else 'are'} not one. For scripts and pipes use the "
+            "headless commands: smtpscope probe TARGET, smtpscope send ..., smtpscope replay "
+            "FILE (see smtpscope --help).")
+

@@ -133,6 +133,13 @@ def check_info(value: Any) -> dict[str, Any] | None:
 
 def entry_from_json(data: Any) -> Entry:
     """An :class:`Entry` from one parsed line, every field checked; LineError says why not."""
+    try:
+        return _entry(data)
+    except LineError as exc:
+        raise LineError(f"not a transcript entry: {exc}") from None
+
+
+def _entry(data: Any) -> Entry:
     if not isinstance(data, dict):
         raise LineError(f"an entry must be an object, not {_type_name(data)}")
     kind = _str(data, "kind")

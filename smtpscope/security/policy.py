@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
 import ssl
+import sys
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -89,9 +91,15 @@ class TLSPolicy:
         """
         if self._context is not None:
             return self._context
-        context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH)
+        # ssl.create_default_context's client context without its system CA store: loading
+        # that costs tens of milliseconds per context and a context that never verifies does
+        # not read it (the CAs that count are the level's, used in ``evaluate``).
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
+        keylog = os.environ.get("SSLKEYLOGFILE")  # as create_default_context honours it
+        if keylog and not sys.flags.ignore_environment:
+            context.keylog_filename = keylog
         if self.client_cert:
             try:
                 context.load_cert_chain(self.client_cert, self.client_key)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import itertools
 import os
@@ -104,6 +105,7 @@ class ServerContext:
         self._salts: dict[str, bytes] = {}
         self.messages: list[StoredMessage] = []
         self.memory = MemoryBudget()  # what all transcripts together may keep (observe.py)
+        self.auth_failures: collections.deque[float] = collections.deque(maxlen=4096)
 
     def scram_salt(self, user: str) -> bytes:
         """A random salt per user, fixed for the server's lifetime (unknown users get one too)."""

@@ -151,6 +151,7 @@ class SessionTap:
         self._clock = clock
         self._budget = budget if budget is not None else MemoryBudget()
         self._held = 0  # bytes of the budget this connection holds, given back at the close
+        self.held_peak = 0  # the most it held: big sessions return heap pages when they end
         self._reply_lines: list[bytes] = []
         self._partial = bytearray()  # the kept start of an over-long line (OVERLONG_KEPT at most)
         self._partial_dropped = 0  # the octets of it that were counted, not kept
@@ -165,6 +166,7 @@ class SessionTap:
     def _reserve(self, wanted: int) -> int:
         granted = self._budget.take(wanted)
         self._held += granted
+        self.held_peak = max(self.held_peak, self._held)
         return granted
 
     def release(self) -> None:

@@ -10,6 +10,7 @@ without a second parser that could disagree with aiosmtpd.
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any
 
 from aiosmtpd import __version__ as aiosmtpd_version
@@ -26,6 +27,19 @@ IDENT = f"ESMTP smtpscope debug server (aiosmtpd {aiosmtpd_version}): stores mai
 # Failed AUTH attempts on one connection: each waits longer, and the last one closes it.
 AUTH_FAILURE_DELAYS = (0.25, 0.5, 1.0, 2.0)
 MAX_AUTH_FAILURES = len(AUTH_FAILURE_DELAYS)
+# Across connections: past this many failures in the window, every failure waits longer (so
+# many parallel connections do not multiply the guessing rate).
+SERVER_FAILURE_WINDOW = 10.0
+SERVER_FAILURES_FREE = 10
+SERVER_DELAY_STEP, SERVER_DELAY_MAX = 0.1, 5.0
+
+
+def server_wide_delay(failures: Any, now: float) -> float:
+    """The extra wait after a failed AUTH, from the server's recent failures (a deque)."""
+    while failures and failures[0] < now - SERVER_FAILURE_WINDOW:
+        failures.popleft()
+    excess = len(failures) - SERVER_FAILURES_FREE
+    return 0.0 if excess <= 0 else min(SERVER_DELAY_MAX, SERVER_DELAY_STEP * excess)
 TRIM_AFTER = 2**24  # drained octets after which a closing connection returns heap to the OS
 
 
@@ -156,7 +170,7 @@ class ScopeSMTP(AuthMixin, SMTP):
         self.tap.note(f"connection closed{reason}")
         self.ctx.connections.discard(self)
         self.ctx.close_session(self.record, "error" if error else "closed")
-        if self._drained_bytes > TRIM_AFTER:
+        if max(self._drained_bytes, self.tap.held_peak) > TRIM_AFTER:
             give_memory_back()
 
     # -- replies --------------------------------------------------------------------------------
@@ -210,13 +224,16 @@ class ScopeSMTP(AuthMixin, SMTP):
         if was_authenticated or getattr(self.session, "authenticated", False) or not arg:
             return
         self._auth_failures += 1
+        now = time.monotonic()
+        self.ctx.auth_failures.append(now)
         if self._auth_failures >= MAX_AUTH_FAILURES:
             self.tap_note(f"{self._auth_failures} failed AUTH attempts: closing the connection")
             await self.push("421 4.7.0 Too many failed authentication attempts, closing")
             if self.transport is not None:
                 self.transport.close()
             return
-        delay = AUTH_FAILURE_DELAYS[self._auth_failures - 1]
+        delay = max(AUTH_FAILURE_DELAYS[self._auth_failures - 1],
+                    server_wide_delay(self.ctx.auth_failures, now))
         self.tap_note(f"failed AUTH attempt {self._auth_failures}: the next command is read "
                       f"after {delay:g} s")
         await asyncio.sleep(delay)

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Any, ClassVar
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
-from smtpscope.sanitize import notify
+from smtpscope.sanitize import notify, terminal_safe, visible
 from smtpscope.tui.keymap import load_keymap
 from smtpscope.tui.keys import KeyGate
 
@@ -34,11 +36,37 @@ class SmtpScopeApp(KeyGate, App[int]):
 
     def on_mount(self) -> None:
         keymap, problem = load_keymap()
+        problems = [problem] if problem else []
         if keymap:
+            from smtpscope.tui.keymap_ids import keymap_problems
+
+            problems += keymap_problems(keymap)
             self.set_keymap(keymap)
-        if problem:
-            notify(self, problem, severity="warning", timeout=10)
+        if problems:
+            notify(self, "keymap.json: " + "; ".join(problems), title="Keymap",
+                   severity="warning", timeout=15)
         self.push_screen(self._first_screen())
+
+    crash_report: Path | None = None
+    """Where the traceback of an unexpected error went, once one happened."""
+
+    def _fatal_error(self) -> None:
+        # Textual's own report prints a traceback with local variables (a password can be
+        # one): write the traceback without them to a file and print only its name.
+        from rich.text import Text
+
+        from smtpscope.cli.crash import crash_message, write_crash_report
+
+        exc = self._exception or sys.exc_info()[1]
+        if exc is None:  # pragma: no cover - Textual calls this while handling an exception
+            super()._fatal_error()
+            return
+        self.crash_report = write_crash_report(exc)
+        self.bell()
+        # The whole message (with the file name, never wrapped or cut by the console's width)
+        # is printed by the caller, smtpscope.cli.tui.run_app, once the screen is restored.
+        self._exit_renderables.append(Text(crash_message(exc, None).split("\n")[0]))
+        self._close_messages_no_wait()
 
     def action_help(self) -> None:
         from smtpscope.tui.screens.help import HelpScreen
@@ -72,7 +100,7 @@ class SmtpScopeApp(KeyGate, App[int]):
                 ("Reconnect", "Close and connect again", screen.action_reconnect),
                 ("Toggle timestamps", "Show times and reply latency",
                  screen.action_toggle_timestamps),
-                ("Save recording", "Copy this session's recording to the current directory",
+                ("Save recording", "Show the full path of this session's recording",
                  screen.action_save_recording),
                 ("Copy transcript", "Copy the S:/C: transcript (redacted)",
                  screen.action_copy_transcript),
@@ -95,9 +123,28 @@ def run_app(app: App[Any], **kwargs: Any) -> int:
     """Run ``app`` and return the process exit code: non-zero when it crashed.
 
     Textual catches an unhandled exception, prints it and ends ``run()`` normally with
-    ``return_code`` 1; returning only ``run()``'s value made a crash exit 0.
+    ``return_code`` 1; returning only ``run()``'s value made a crash exit 0. A crash of
+    smtpscope's app exits 70 and names the file with the traceback.
     """
-    result = app.run(**kwargs)
+    from smtpscope.cli.crash import EXIT_CRASH, report_crash
+
+    if not kwargs.get("headless"):
+        # A full-screen UI on a pipe would wait for keys that never come: say so at once.
+        from smtpscope.cli.tui import EXIT_NO_TERMINAL, no_terminal
+
+        if (problem := no_terminal()) is not None:
+            print(terminal_safe(f"smtpscope: {problem}"), file=sys.stderr)
+            return EXIT_NO_TERMINAL
+    try:
+        result = app.run(**kwargs)
+    except Exception as exc:  # an error outside Textual's own handling
+        return report_crash(exc)
+    report = getattr(app, "crash_report", None)
+    if report is not None:
+        # Printed here, after the screen is restored, so the name is never wrapped or cut.
+        print(f"the traceback is in {visible(str(report))}; please include it when reporting "
+              "the problem.", file=sys.stderr)
+        return EXIT_CRASH
     if app.return_code:
         return int(app.return_code)
     return int(result or 0) if isinstance(result, int) else 0

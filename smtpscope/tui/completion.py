@@ -113,7 +113,7 @@ def _has(caps: Capabilities | None, keyword: str) -> bool:
 
 
 def completions(value: str, caps: Capabilities | None) -> list[str]:
-    """Whole-line candidates extending ``value``, keeping what was typed as typed.
+    """Whole-line candidates extending ``value``, keeping the complete words as typed.
 
     Verbs first; then ``AUTH `` offers the advertised mechanisms and MAIL/RCPT offer the
     parameters the server advertised (never ones already on the line).
@@ -133,7 +133,10 @@ def completions(value: str, caps: Capabilities | None) -> list[str]:
     else:
         return []
     lowered = value.lower()
-    return [value + opt[len(value):] for opt in options
+    # Words already complete stay as typed; the word being completed takes the canonical
+    # spelling, so "ma" gives "MAIL FROM:<", never "maIL FROM:<".
+    start = len(value) - len(value.split(" ")[-1])
+    return [value[:start] + opt[start:] for opt in options
             if opt.lower().startswith(lowered) and len(opt) > len(value)]
 
 
@@ -163,3 +166,19 @@ def state_problem(command: Command, state: State | None) -> str | None:
     if state is None or rule is None or state in rule.valid_in:
         return None
     return why_invalid(kind, state)
+
+
+# RFC 5321 §4.5.3.1.4: a command line is at most 512 octets with its CRLF. AUTH with an initial
+# response may be longer (RFC 4954 §4 raises it to 12288), so it is not judged here.
+MAX_COMMAND_LINE = 512
+
+
+def line_length_problem(command: Command) -> str | None:
+    """Why a command line is too long for RFC 5321, or None."""
+    if command.kind == "AUTH":
+        return None
+    size = len(command.to_bytes())
+    if size <= MAX_COMMAND_LINE:
+        return None
+    return (f"the line is {size} octets with CRLF; RFC 5321 §4.5.3.1.4 allows "
+            f"{MAX_COMMAND_LINE}, servers may refuse it (500)")

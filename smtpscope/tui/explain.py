@@ -26,13 +26,32 @@ def reply_from_entry(entry: Entry) -> Any:
 
 
 def explain_entry(entry: Entry) -> str | None:
-    """The catalogue's explanation of a reply entry, e.g. ``550 5.1.1 — Bad destination…``."""
+    """The catalogue's explanation of a reply entry, e.g. ``550 5.1.1 — Bad destination…``;
+    for a 334 challenge, the challenge decoded."""
+    if entry.code == 334:
+        return challenge_note(entry)
     reply = reply_from_entry(entry)
     if reply is None:
         return None
     from smtpscope.protocol import explain
 
     return str(explain(reply).summary)
+
+
+def challenge_note(entry: Entry) -> str | None:
+    """A 334 challenge decoded, e.g. ``challenge decoded: Username:`` (None if not base64)."""
+    if entry.redacted:
+        return None
+    blob = entry.text.strip()[4:].strip()
+    if not blob:
+        return "empty challenge: answer with the base64 response (or * to cancel)"
+    from smtpscope.auth.decode import b64decode_tolerant
+
+    try:
+        raw, _ = b64decode_tolerant(blob)
+    except ValueError:
+        return None  # not base64: some servers put plain words after 334
+    return "challenge decoded: " + raw.decode("utf-8", errors="surrogateescape")
 
 
 def describe_entry(entry: Entry) -> str | None:

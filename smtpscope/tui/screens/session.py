@@ -8,7 +8,7 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any, ClassVar
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -31,13 +31,14 @@ from smtpscope.protocol import (
 from smtpscope.record import Entry, to_text
 from smtpscope.sanitize import visible
 from smtpscope.session import Session, SessionError, SessionOptions
+from smtpscope.tls_hints import GREETING_HINT_AFTER, looks_like_tls
 from smtpscope.transport.tls import TLSInfo
 from smtpscope.tui.explain import explain_entry, selection_text
 from smtpscope.tui.screens.layout import SidePanelLayout
 from smtpscope.tui.screens.message_flow import MessageFlow
 from smtpscope.tui.screens.queue_flow import QueueFlow
+from smtpscope.tui.screens.tls_flow import TlsFlow
 from smtpscope.tui.screens.xclient_flow import XclientFlow
-from smtpscope.tui.tls_hints import implicit_tls_hint, looks_like_tls
 from smtpscope.tui.widgets.capabilities import CapabilityInspector
 from smtpscope.tui.widgets.composer import Composer
 from smtpscope.tui.widgets.key_footer import KeyFooter
@@ -45,13 +46,9 @@ from smtpscope.tui.widgets.status import StatusBar
 from smtpscope.tui.widgets.transcript import TranscriptView
 
 BDAT_CHUNK = 64 * 1024
-# RFC 5321 §4.5.3.2.1 allows a server 5 minutes for its banner, but real ones greet at once
-# (Postfix's postscreen may pause a few seconds): after this long a plain client on an
-# implicit-TLS port is told why it is probably still waiting.
-BANNER_HINT_AFTER = 3.0
 
 
-class SessionScreen(SidePanelLayout, QueueFlow, MessageFlow, XclientFlow, Screen[None]):
+class SessionScreen(SidePanelLayout, TlsFlow, QueueFlow, MessageFlow, XclientFlow, Screen[None]):
     """One live SMTP session. The screen owns the session worker; widgets never do I/O."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -106,7 +103,7 @@ class SessionScreen(SidePanelLayout, QueueFlow, MessageFlow, XclientFlow, Screen
         with Horizontal(id="main"):
             with Vertical(id="left"):
                 yield TranscriptView(id="transcript")
-                yield Static("", id="explain")
+                yield Static("", id="explain", classes="-empty")
                 yield Composer(id="composer")
             with VerticalScroll(id="side"):
                 yield CapabilityInspector(id="capabilities")
@@ -151,7 +148,7 @@ class SessionScreen(SidePanelLayout, QueueFlow, MessageFlow, XclientFlow, Screen
         status = self.query_one(StatusBar)
         status.state = "connecting"
         status.started = time.monotonic()
-        late = self.set_timer(BANNER_HINT_AFTER, lambda: self._greeting_late(session))
+        late = self.set_timer(GREETING_HINT_AFTER, lambda: self._greeting_late(session))
         try:
             await session.connect()
         except SessionError as exc:
@@ -173,19 +170,6 @@ class SessionScreen(SidePanelLayout, QueueFlow, MessageFlow, XclientFlow, Screen
         if self.options.xclient and session.greeting is not None \
                 and session.greeting.code == 220:
             await self.xclient_after_greeting()  # after STARTTLS, as smtpscope send does
-
-    def _greeting_late(self, session: Session) -> None:
-        if session is self.session and session.greeting is None and session.is_open:
-            self._implicit_tls_hint(session, f"no greeting after {BANNER_HINT_AFTER:g} s")
-
-    def _implicit_tls_hint(self, session: Session, why: str) -> None:
-        """A plain client on an implicit-TLS port waits for a banner that never comes."""
-        if self.options.security == "implicit":
-            return
-        self._suggest_tls = "implicit"
-        text = implicit_tls_hint(self.options.host, self.options.port, why)
-        session.transcript.note(text, kind="warning")
-        self._toast(text, title="Implicit TLS port?", severity="warning", timeout=15)
 
     def _on_entry(self, entry: Entry) -> None:
         self.query_one(TranscriptView).add_entry(entry)
@@ -251,6 +235,7 @@ class SessionScreen(SidePanelLayout, QueueFlow, MessageFlow, XclientFlow, Screen
         composer.capabilities = conn.capabilities
         composer.state = conn.state
         composer.in_auth = conn.state is State.AUTH
+        composer.auth_mechanism = conn.auth_mechanism
         inspector = self.query_one(CapabilityInspector)
         if conn.capabilities is not inspector.capabilities:
             if conn.capabilities is not None:
@@ -376,24 +361,6 @@ class SessionScreen(SidePanelLayout, QueueFlow, MessageFlow, XclientFlow, Screen
             else Ehlo(self.options.helo_name)
         self.queue_command(greeting)
 
-    def action_starttls(self) -> None:
-        """STARTTLS and, when it worked, EHLO again: the usual pair, in one key."""
-
-        self._spawn(self._ehlo_starttls_ehlo())
-
-    async def _ehlo_starttls_ehlo(self) -> None:
-        """EHLO if none was sent yet, STARTTLS, and EHLO again once TLS is up."""
-        session = self.session
-        if session is None:
-            return
-        if session.view.capabilities is None:
-            reply = await self._run(session.greeting_command())
-            if reply is None or reply.code != 250:
-                return
-        reply = await self._run(StartTLS(), then_ehlo=True)
-        if reply is not None and reply.code == 220 and session.is_open:
-            await self._run(session.greeting_command())
-
     def action_rset(self) -> None:
         self.queue_command(Rset())
 
@@ -442,57 +409,40 @@ class SessionScreen(SidePanelLayout, QueueFlow, MessageFlow, XclientFlow, Screen
         self._toast("Transcript copied to the clipboard (redacted).")
 
     def action_save_recording(self) -> None:
+        """Ctrl+S: the recording is in the recordings directory, flushed line by line; say
+        where, in full."""
         if self.recording_path is None:
             return
-        target = Path.cwd() / self.recording_path.name
-        try:
-            target.write_bytes(self.recording_path.read_bytes())
-        except OSError as exc:
-            self._toast(f"Could not save: {exc}", severity="error")
+        paths = [self.recording_path.resolve()]
+        if self.record_to:
+            paths.append(Path(self.record_to).resolve())
+        missing = [p for p in paths if not p.exists()]
+        if missing:
+            self._toast(f"Recording not written: {missing[0]} does not exist", severity="error")
             return
-        self._toast(f"Recording saved to {target}")
-
-    def action_reconnect(self) -> None:
-        """F5: a dialog to reconnect, with TLS mode, CA file and verification to change."""
-        from smtpscope.tui.screens.reconnect import ReconnectDialog
-
-        self.app.push_screen(ReconnectDialog(self.options, suggest=self._suggest_tls),
-                             self._reconnect_with)
-
-    def _reconnect_with(self, options: SessionOptions | None) -> None:
-        if options is None:
-            return
-        if (options.port, options.security) != (self.options.port, self.options.security):
-            host = f"[{options.host}]" if ":" in options.host else options.host
-            scheme = {"implicit": "smtps://", "starttls": "submission://"}.get(
-                options.security, "")
-            self.target_label = f"{scheme}{host}:{options.port}"
-            self.query_one(StatusBar).target = self.target_label
-        self.options = options
-        self._suggest_tls = None
-
-        async def again() -> None:
-            if self.session is not None:
-                await self.session.close()
-            self._caps_before = None
-            self._caps_stage = ""
-            inspector = self.query_one(CapabilityInspector)
-            inspector.previous = None
-            inspector.capabilities = None
-            self.connect_session()
-
-        self._spawn(again())
+        self._toast("Recording saved to " + " and ".join(str(p) for p in paths),
+                    title="Saved", timeout=12)
 
     def action_history(self) -> None:
         from smtpscope.tui.screens.history import HistoryScreen
 
-        self.app.push_screen(HistoryScreen())
+        live = [self.recording_path] if self.recording_path is not None and \
+            self.session is not None and self.session.is_open else []
+        self.app.push_screen(HistoryScreen(live=live))
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        """Back in the composer (by Esc, a click or any other way): follow new output again."""
+        composer = self.query_one(Composer)
+        if event.widget is composer or composer in event.widget.ancestors:
+            self.query_one(TranscriptView).resume_follow()
 
     @on(TranscriptView.EntrySelected)
     def on_entry_selected(self, message: TranscriptView.EntrySelected) -> None:
         view = self.query_one(TranscriptView)
         text = selection_text(message.entry, max(20, view.size.width - 4))
-        self.query_one("#explain", Static).update(text)
+        panel = self.query_one("#explain", Static)
+        panel.update(text)
+        panel.set_class(not text.plain, "-empty")  # no blank row when nothing is selected
 
     async def on_unmount(self) -> None:
         if self.session is not None:

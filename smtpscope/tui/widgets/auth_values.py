@@ -197,7 +197,9 @@ class StepView(Static):
             style = "bold green" if label == "server verified" and value == "yes" else ""
             if label == "server verified" and value != "yes":
                 style = "bold red"
-            table.add_row(Text(visible(label)), Text(visible(shown), style=style))
+            # Values come escaped once (show_bytes): backslashes are shown as they are.
+            table.add_row(Text(visible(label)),
+                          Text(visible(shown, keep_backslashes=True), style=style))
         return table
 
     def _client_line(self) -> Text | None:

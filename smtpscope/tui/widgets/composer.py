@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual import on
-from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.message import Message
@@ -30,9 +29,11 @@ from smtpscope.tui.completion import (
     completions,
     decode_escapes,
     end_of_data_label,
+    line_length_problem,
     state_problem,
 )
 from smtpscope.tui.history_store import HistoryStore
+from smtpscope.tui.widgets.composer_auth import AUTH_ASSIST_BINDING, ENCODE_HINT, AuthAssist
 from smtpscope.tui.widgets.queue_view import ComposerInput, raw_paste, render_queue, split_paste
 
 if TYPE_CHECKING:
@@ -67,10 +68,11 @@ _PLACEHOLDER = "EHLO client.example"
 _DATA_HINT = ("DATA mode: every Enter sends the line as typed (empty lines too) · "
               "'.' alone ends the message · Ctrl+N editor")
 _QUEUE_KEYS = "Ctrl+Z takes back the newest"
-_AUTH_HINT = "AUTH exchange: type the base64 answer to the 334 challenge, or * to cancel"
+_AUTH_HINT = ("AUTH exchange: type the base64 answer to the 334 challenge, or * to cancel · "
+              + ENCODE_HINT)
 
 
-class Composer(Widget):
+class Composer(AuthAssist, Widget):
     """Input line plus hint line. Set ``capabilities``, ``state``, ``in_auth`` and ``target_key``;
     listen for :class:`Composer.Submitted` and :class:`Composer.RawSubmitted`.
     """
@@ -93,6 +95,7 @@ class Composer(Widget):
         Binding("down", "history_next", "Next line", show=False, id="composer.history_next"),
         Binding("tab", "complete", "Complete", show=False, id="composer.complete"),
         Binding("ctrl+r", "toggle_raw", "Raw bytes", id="composer.raw"),
+        AUTH_ASSIST_BINDING,
         Binding("ctrl+z", "cancel_queued", "Unqueue", show=False, id="composer.unqueue"),
         Binding("ctrl+enter,alt+enter", "send_anyway", "Send anyway", show=False,
                 id="composer.send_anyway"),
@@ -276,6 +279,8 @@ class Composer(Widget):
         problems = [*advertisement_problems(command, self.capabilities)]
         if (problem := state_problem(command, state)) is not None:
             problems.append(problem)
+        if (problem := line_length_problem(command)) is not None:
+            problems.append(problem)
         return problems
 
     # -- sending -----------------------------------------------------------------------------
@@ -330,6 +335,8 @@ class Composer(Widget):
             self._take(raw, text, True, (), remember=False)
             return True
         if in_auth:
+            if not (force or held) and self.blob_warning(text):
+                return False
             self._take(parsed.command, text, False, parsed.notes, remember=False)
             return True
         command = parsed.command
@@ -339,6 +346,8 @@ class Composer(Widget):
             self._held = text
             self._show(f"⚠ {'; '.join(problems)} — Enter again to send anyway (off-script)",
                        "warning")
+            return False
+        if not confirmed and self.initial_response_warning(text, command):
             return False
         self._take(command, text, bool(problems), parsed.notes)
         return True
@@ -380,7 +389,8 @@ class Composer(Widget):
         return True
 
     def _sent(self, text: str, *, remember: bool = True) -> None:
-        if remember and not self.in_auth:
+        # Message content typed after a 354 is not a command to recall (and may be private).
+        if remember and not self.in_auth and self.state is not State.DATA:
             self._history.add(text)
         self._held = None
         self._history_index = None
@@ -480,14 +490,14 @@ class Composer(Widget):
     def action_complete(self) -> None:
         """Tab: take the first completion; Tab again cycles through the others."""
         if self.raw or self.in_auth or self.data_mode:
-            raise SkipAction()
+            return  # Tab stays in the composer: leaving it mid-line loses the user's place
         value = self.input.value
         if len(self._cycle) > 1 and value == self._cycle[0]:
             self._cycle = self._cycle[1:] + self._cycle[:1]
         else:
             found = completions(value, self.capabilities)
             if not found:
-                raise SkipAction()  # nothing to complete: let Tab move the focus
+                return  # nothing to complete: Tab stays here (Esc moves to the transcript)
             self._cycle = found
         self._set_value(self._cycle[0])
 

@@ -11,7 +11,7 @@ from textual.widgets._footer import FooterKey
 # leave the program, and a replay's step keys. Everything else follows in its usual order.
 ESSENTIAL = ("help", "reconnect", "quit_session", "quit", "step(1)", "step(-1)")
 # Below this width the keys are shown compact (no padding between them).
-COMPACT_BELOW = 120
+COMPACT_BELOW = 140
 
 
 class KeyFooter(Footer):

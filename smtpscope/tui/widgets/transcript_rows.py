@@ -222,7 +222,9 @@ class TranscriptRows:
             else:
                 line = text[:end]
                 self._row(display(line[:-1] if line.endswith("\r") else line), look, first, ordinal)
-            if explain is not None and look in (Look.REPLY_4, Look.REPLY_5):
+            # Errors get the catalogue's words; a 334 challenge gets its base64 decoded.
+            if explain is not None and (look in (Look.REPLY_4, Look.REPLY_5)
+                                        or (look == Look.REPLY_3 and entry.code == 334)):
                 explanation = explain(entry)
                 if explanation:
                     for line in explanation.splitlines():

@@ -1,0 +1,105 @@
+"""The session screen's TLS part: STARTTLS as s_client does it, the implicit-TLS hint, and the
+F5 reconnect dialog where TLS mode, CA file and verification can be changed."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from smtpscope.protocol import StartTLS
+from smtpscope.tls_hints import GREETING_HINT_AFTER, implicit_tls_hint
+from smtpscope.tui.widgets.capabilities import CapabilityInspector
+from smtpscope.tui.widgets.status import StatusBar
+
+if TYPE_CHECKING:
+    from collections.abc import Coroutine
+
+    from smtpscope.protocol import Command, Reply
+    from smtpscope.session import Session, SessionOptions
+
+
+class TlsFlow:
+    """Mixin for the session screen (which provides the session, ``_run`` and ``_spawn``)."""
+
+    _suggest_tls: str | None = None  # preselected in the F5 dialog after a hint
+
+    if TYPE_CHECKING:
+        options: SessionOptions
+        session: Session | None
+        target_label: str
+        _caps_before: Any
+        _caps_stage: str
+        app: Any
+
+        def query_one(self, selector: Any, expect_type: Any = None) -> Any: ...
+        def connect_session(self) -> Any: ...
+        def _spawn(self, work: Coroutine[Any, Any, Any]) -> None: ...
+        def _toast(self, message: str, **options: Any) -> None: ...
+        async def _run(self, command: Command, *, force: bool = False,
+                       then_ehlo: bool = False) -> Reply | None: ...
+
+    def _greeting_late(self, session: Session) -> None:
+        # The session notes it in the transcript; here it becomes a toast and F5's default.
+        if session is self.session and session.greeting is None and session.is_open:
+            why = f"no greeting after {GREETING_HINT_AFTER:g} s"
+            self._implicit_tls_hint(session, why, note=False)
+
+    def _implicit_tls_hint(self, session: Session, why: str, *, note: bool = True) -> None:
+        """A plain client on an implicit-TLS port waits for a banner that never comes."""
+        if self.options.security == "implicit":
+            return
+        self._suggest_tls = "implicit"
+        text = implicit_tls_hint(self.options.host, self.options.port, why)
+        if note:
+            session.transcript.note(text, kind="warning")
+        self._toast(text + " F5 reconnects with implicit TLS selected.",
+                    title="Implicit TLS port?", severity="warning", timeout=15)
+
+    def action_starttls(self) -> None:
+        """STARTTLS and, when it worked, EHLO again: the usual pair, in one key."""
+
+        self._spawn(self._ehlo_starttls_ehlo())
+
+    async def _ehlo_starttls_ehlo(self) -> None:
+        """EHLO if none was sent yet, STARTTLS, and EHLO again once TLS is up."""
+        session = self.session
+        if session is None:
+            return
+        if session.view.capabilities is None:
+            reply = await self._run(session.greeting_command())
+            if reply is None or reply.code != 250:
+                return
+        reply = await self._run(StartTLS(), then_ehlo=True)
+        if reply is not None and reply.code == 220 and session.is_open:
+            await self._run(session.greeting_command())
+
+    def action_reconnect(self) -> None:
+        """F5: a dialog to reconnect, with TLS mode, CA file and verification to change."""
+        from smtpscope.tui.screens.reconnect import ReconnectDialog
+
+        self.app.push_screen(ReconnectDialog(self.options, suggest=self._suggest_tls),
+                             self._reconnect_with)
+
+    def _reconnect_with(self, options: SessionOptions | None) -> None:
+        if options is None:
+            return
+        if (options.port, options.security) != (self.options.port, self.options.security):
+            host = f"[{options.host}]" if ":" in options.host else options.host
+            scheme = {"implicit": "smtps://", "starttls": "submission://"}.get(
+                options.security, "")
+            self.target_label = f"{scheme}{host}:{options.port}"
+            self.query_one(StatusBar).target = self.target_label
+        self.options = options
+        self._suggest_tls = None
+
+        async def again() -> None:
+            if self.session is not None:
+                await self.session.close()
+            self._caps_before = None
+            self._caps_stage = ""
+            inspector = self.query_one(CapabilityInspector)
+            inspector.previous = None
+            inspector.capabilities = None
+            self.connect_session()
+
+        self._spawn(again())
+

@@ -1,0 +1,78 @@
+"""The classic mistakes in hand-made base64 AUTH blobs: named, fixed, never quoting the password."""
+
+from __future__ import annotations
+
+import base64
+import subprocess
+
+import pytest
+
+from smtpscope.auth.mistakes import PRINTF_PLAIN, Mistake, check_blob, encode_answer
+from tests.cli.test_auth_cli import run
+
+RIGHT = b"\0tim\0tanstaaf"
+
+
+def enc(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+@pytest.mark.parametrize(
+    ("typed", "mechanism", "found"),
+    [
+        (b"\\0tim\\0tanstaaf", None, [Mistake.LITERAL_NUL]),
+        (b"\\x00tim\\x00tanstaaf", "PLAIN", [Mistake.LITERAL_NUL]),
+        (b"\\000tim\\000tanstaaf", None, [Mistake.LITERAL_NUL]),
+        (b"\\tim\\tanstaaf", None, [Mistake.LONE_BACKSLASH]),
+        (b"\\0tim\\0tanstaaf\n", "PLAIN", [Mistake.LITERAL_NUL, Mistake.TRAILING_NEWLINE]),
+        (b"\0tim\0tanstaaf\n", None, [Mistake.TRAILING_NEWLINE]),
+        (b"tim\0tanstaaf", "PLAIN", [Mistake.MISSING_SEPARATOR]),
+    ],
+)
+def test_each_mistake_is_named_and_corrected(typed: bytes, mechanism: str | None,
+                                              found: list[Mistake]) -> None:
+    check = check_blob(enc(typed), mechanism)
+    assert list(check.mistakes) == found
+    assert check.corrected is not None and base64.b64decode(check.corrected) == RIGHT
+    assert all("tanstaaf" not in message for message in check.messages)
+
+
+def test_right_blobs_and_other_answers_pass() -> None:
+    assert not check_blob(enc(RIGHT), "PLAIN")
+    assert not check_blob(enc(b"tim"), "LOGIN")
+    assert not check_blob("*", "PLAIN") and not check_blob("=", "PLAIN")
+    assert not check_blob("not base64!", "PLAIN")
+
+
+def test_no_separator_at_all_is_named_but_cannot_be_fixed() -> None:
+    check = check_blob(enc(b"timtanstaaf"), "PLAIN")
+    assert list(check.mistakes) == [Mistake.MISSING_SEPARATOR] and check.corrected is None
+
+
+def test_login_password_with_echo_newline_is_fixed() -> None:
+    check = check_blob(enc(b"tanstaaf\n"), "LOGIN")
+    assert list(check.mistakes) == [Mistake.TRAILING_NEWLINE]
+    assert check.corrected == enc(b"tanstaaf")
+
+
+def test_encode_answer_types_nul_as_backslash_zero() -> None:
+    assert encode_answer("\\0tim\\0tanstaaf") == enc(RIGHT)
+    assert encode_answer("a\\\\b") == enc(b"a\\b")
+    assert encode_answer("alice") == enc(b"alice")
+
+
+def test_printf_suggestion_really_produces_nuls() -> None:
+    shell = PRINTF_PLAIN.replace("'USER'", "'tim'").replace("'PASSWORD'", "'tanstaaf'")
+    out = subprocess.run(["sh", "-c", shell], capture_output=True, text=True, check=True)
+    assert base64.b64decode(out.stdout.strip()) == RIGHT
+
+
+def test_auth_decode_names_the_mistake_once_escaped_and_suggests_printf() -> None:
+    result = run("decode", enc(b"\\0tim\\0tanstaaf\n"))
+    assert result.returncode == 0
+    out = result.stdout
+    assert "mistake: the blob holds the characters \\0 where NUL bytes belong" in out
+    assert "\\\\" not in out  # backslashes shown once
+    assert "newline" in out and f"fixed:   {enc(RIGHT)}" in out
+    assert "printf '\\0%s\\0%s'" in out
+    assert "tanstaaf" not in out

@@ -1,0 +1,76 @@
+"""Keymap ids: listed (F1, ``smtpscope keys``), and unknown ids or clashes reported at start."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from smtpscope.config import data_dir
+from smtpscope.tui.app import create_app
+from smtpscope.tui.keymap_ids import catalogue, keymap_problems
+
+ROOT = Path(__file__).resolve().parents[2]
+BROKEN = {"session.ehlo": "f3", "session.elho": "f11"}
+
+
+def write_keymap(mapping: dict[str, str]) -> None:
+    (data_dir() / "keymap.json").write_text(json.dumps(mapping), encoding="utf-8")
+
+
+def test_catalogue_knows_every_screen_and_its_keys() -> None:
+    table = catalogue()
+    assert table["session.ehlo"].keys == ("f2",)
+    assert table["app.quit"].scopes == ("app",)
+    assert set(table["transcript.last"].scopes) == {"session", "replay"}
+    assert "composer.auth_assist" in table and "reconnect.connect" in table
+
+
+def test_unknown_ids_and_clashes_are_named() -> None:
+    problems = keymap_problems(BROKEN)
+    assert any("unknown binding id 'session.elho'" in p for p in problems)
+    assert any("'f3'" in p and "session.ehlo" in p and "session.starttls" in p for p in problems)
+    # A key taken by the app (everywhere) clashes on every screen.
+    assert any("ctrl+q" in p for p in keymap_problems({"replay.all": "ctrl+q"}))
+    # The same key on two different screens is fine.
+    assert keymap_problems({"replay.all": "f2"}) == []
+
+
+def test_readme_keymap_example_uses_a_free_key() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    examples = re.findall(r'\{"[a-z_.]+": "[^"]+"\}', readme)
+    assert examples
+    for example in examples:
+        assert keymap_problems(json.loads(example)) == [], example
+
+
+def test_smtpscope_keys_lists_ids_and_reports_problems() -> None:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    ok = subprocess.run([sys.executable, "-m", "smtpscope", "keys"], capture_output=True,
+                        text=True, env=env, timeout=60)
+    assert ok.returncode == 0, ok.stderr
+    assert re.search(r"^session\.ehlo\s+f2\s+EHLO", ok.stdout, re.M)
+    write_keymap(BROKEN)
+    bad = subprocess.run([sys.executable, "-m", "smtpscope", "keys"], capture_output=True,
+                         text=True, env=env, timeout=60)
+    assert bad.returncode == 1
+    assert "session.elho" in bad.stderr and "'f3'" in bad.stderr
+    assert re.search(r"^session\.ehlo\s+\*f3", bad.stdout, re.M)
+
+
+async def test_app_reports_keymap_problems_at_start_and_f1_lists_ids() -> None:
+    from textual.widgets import Markdown
+
+    write_keymap(BROKEN)
+    app = create_app(initial_target="")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        messages = [n.message for n in app._notifications]
+        assert any("session.elho" in m and "'f3'" in m for m in messages), messages
+        await pilot.press("f1")
+        await pilot.pause()
+        shown = app.screen.query_one(Markdown).source
+        assert "`session.reconnect`" in shown and "keymap.json" in shown
