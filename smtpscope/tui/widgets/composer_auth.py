@@ -25,11 +25,9 @@ class AuthAssist:
     auth_mechanism: str | None = None
     _offer: str | None = None  # the corrected blob offered for the held line
 
-    # Provided by the composer.
-    in_auth: bool
-    _held: str | None
-
-    if TYPE_CHECKING:
+    if TYPE_CHECKING:  # provided by the composer
+        in_auth: bool
+        _held: str | None
 
         @property
         def input(self) -> Input: ...
