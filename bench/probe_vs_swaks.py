@@ -26,7 +26,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-STATE = ROOT / "tests" / "peers" / "run" / "mta.json"
+# The harness' state file: $SMTPSCOPE_PEER_RUN_DIR (as the peer tests use), else tests/peers/run.
+RUN_DIR = os.environ.get("SMTPSCOPE_PEER_RUN_DIR") or ROOT / "tests" / "peers" / "run"
+STATE = Path(RUN_DIR) / "mta.json"
 
 # The helper: one process, one event loop, N listening sockets speaking just enough SMTP.
 SERVER = r"""
