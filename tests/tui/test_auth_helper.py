@@ -32,6 +32,7 @@ from smtpscope.tui.widgets.auth_values import (
     parse_response_line,
     render_plain,
 )
+from tests.tui.waiting import DEADLINE, until
 
 USER = "alice"
 PASSWORD = "hunter2-Kq9!zz"
@@ -201,13 +202,8 @@ async def server() -> AsyncIterator[ScriptedServer]:
 
 
 async def wait_for(pilot: Pilot[Any], condition: Callable[[], Any], what: str,
-                   timeout: float = 15.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await pilot.pause(0.02)
+                   timeout: float = DEADLINE) -> None:
+    await until(pilot, condition, timeout, what)
 
 
 async def open_helper(pilot: Pilot[Any]) -> tuple[SessionScreen, AuthHelperScreen]:

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import mailbox
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 
 import pytest
 
@@ -19,6 +18,7 @@ from smtpscope.tui.widgets.composer import Composer
 from smtpscope.tui.widgets.data_editor import DataEditor
 from smtpscope.tui.widgets.status import StatusBar
 from smtpscope.tui.widgets.transcript import TranscriptView
+from tests.tui.waiting import until
 
 SIZE = (120, 40)
 
@@ -36,16 +36,6 @@ def app_for(demo: DemoServer, **extra: object) -> SmtpScopeApp:
     options = SessionOptions(host=demo.host, port=demo.port, security="plain",
                              cafile=str(demo.cafile))
     return create_app(options=options, target_label="demo", **extra)  # type: ignore[arg-type]
-
-
-async def until(pilot, condition: Callable[[], bool], timeout: float = 5.0) -> None:
-    """Let the app run until ``condition`` holds (network replies arrive asynchronously)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():
-        if loop.time() > deadline:
-            raise AssertionError("condition not reached in time")
-        await pilot.pause(0.02)
 
 
 def shown(widget) -> str:
