@@ -170,7 +170,8 @@ class ScriptedServer:
         self.secrets.append(proof_b64)
         self.secrets.append(base64.b64decode(proof_b64).hex())
         auth_message = f"{bare},{server_first},{without_proof}".encode()
-        salted, _, stored_key = _scram_keys(self.password, hash_name)
+        # In a thread: at a high iteration count PBKDF2 would stall the loop the app shares.
+        salted, _, stored_key = await asyncio.to_thread(_scram_keys, self.password, hash_name)
         signature = hmac.digest(stored_key, auth_message, hash_name)
         client_key = bytes(a ^ b for a, b in zip(base64.b64decode(proof_b64), signature,
                                                  strict=True))
