@@ -39,7 +39,8 @@ from smtpscope.protocol import (
     StartTLS,
     State,
 )
-from smtpscope.record import Entry, Recorder, Redactor, Transcript, make_header
+from smtpscope.record.redact import Redactor
+from smtpscope.record.transcript import Entry, Transcript
 from smtpscope.security.policy import policy_for
 from smtpscope.security.report import refusal_error
 from smtpscope.session_types import (
@@ -72,6 +73,7 @@ from smtpscope.transport import (
 
 if TYPE_CHECKING:  # MX routing code loads only for a routed target (see _open_routed)
     from smtpscope.dns.routing import Candidate, RouteAttempt, summarize_attempts
+    from smtpscope.record.store import Recorder
 
 __all__ = [
     "DEFAULT_HELO",
@@ -136,13 +138,17 @@ class Session:
         self._diagnosed = False
         self._server_name = options.tls_server_name
         paths = [record_to] if isinstance(record_to, str) else list(record_to or ())
-        header = make_header(
-            options.endpoint,
-            role="client",
-            security=options.security,
-            secrets_recorded=record_secrets,
-        )
-        self.recorders = [Recorder(path, header) for path in paths]
+        self.recorders: list[Recorder] = []
+        if paths:  # the recording file code loads only when something is recorded
+            from smtpscope.record.store import Recorder, make_header
+
+            header = make_header(
+                options.endpoint,
+                role="client",
+                security=options.security,
+                secrets_recorded=record_secrets,
+            )
+            self.recorders = [Recorder(path, header) for path in paths]
         for recorder in self.recorders:
             self.transcript.subscribe(recorder)
 

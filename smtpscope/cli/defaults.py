@@ -12,8 +12,10 @@ from __future__ import annotations
 import argparse
 import os
 from collections.abc import Mapping, Sequence
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pathlib and tomllib load only when a config file is there to read
+    from pathlib import Path
 
 ENV_PREFIX = "SMTPSCOPE_"
 # Options never taken from a file or the environment: secrets, and what only makes sense once.
@@ -27,27 +29,39 @@ class ConfigError(ValueError):
     """The config file (or a variable) cannot be used; the text says where and why."""
 
 
-def config_file(environ: Mapping[str, str] | None = None) -> Path:
-    """``$SMTPSCOPE_CONFIG``, else ``$XDG_CONFIG_HOME/smtpscope/config.toml`` (~/.config)."""
-    env = os.environ if environ is None else environ
+def _config_path(env: Mapping[str, str]) -> str:
     explicit = env.get("SMTPSCOPE_CONFIG")
     if explicit:
-        return Path(explicit).expanduser()
-    base = env.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
-    return Path(base) / "smtpscope" / "config.toml"
+        return os.path.expanduser(explicit)
+    base = env.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
+    return os.path.join(base, "smtpscope", "config.toml")
 
 
-def load(path: Path) -> dict[str, Any]:
-    """The parsed file ({} when it does not exist); ConfigError when it is not valid TOML."""
-    import tomllib
+def config_file(environ: Mapping[str, str] | None = None) -> Path:
+    """``$SMTPSCOPE_CONFIG``, else ``$XDG_CONFIG_HOME/smtpscope/config.toml`` (~/.config)."""
+    from pathlib import Path
 
+    return Path(_config_path(os.environ if environ is None else environ))
+
+
+def load(path: str | Path) -> dict[str, Any]:
+    """The parsed file ({} when it does not exist); ConfigError when it is not valid TOML.
+
+    The TOML parser is imported only when there is a file to parse: most runs have none.
+    """
     try:
         with open(path, "rb") as handle:
-            data = tomllib.load(handle)
+            raw = handle.read()
     except FileNotFoundError:
         return {}
     except OSError as exc:
         raise ConfigError(f"cannot read {path}: {exc.strerror}") from exc
+    import tomllib
+
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path} is not valid TOML: not UTF-8 ({exc.reason})") from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path} is not valid TOML: {exc}") from exc
     _refuse_secrets(data, str(path))
@@ -137,7 +151,7 @@ def defaults_for(parser: argparse.ArgumentParser, command: str, argv: Sequence[s
                  environ: Mapping[str, str] | None = None) -> dict[str, Any]:
     """Option defaults for ``command`` from the file, the environment and the profile."""
     env = os.environ if environ is None else environ
-    path = config_file(env)
+    path = _config_path(env)
     data = {} if env.get("SMTPSCOPE_NO_CONFIG") else load(path)
     out: dict[str, Any] = {}
     target = _target_dest(parser)

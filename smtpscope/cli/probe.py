@@ -159,6 +159,10 @@ async def probe(target: str, args: argparse.Namespace) -> dict[str, Any]:
     dialect = Dialect(args.protocol) if getattr(args, "protocol", None) else None
     conv = Conversation(session, dialect=dialect, tls=TLSMode.STARTTLS,
                         step_timeout=args.timeout, helo_fallback=False)
+    if policy.level != "none" and args.tls != "none":
+        from smtpscope.security.prefetch import prefetch
+
+        prefetch(policy.cafile, policy.capath)  # runs while we wait on the server
     loop = asyncio.get_running_loop()
     mark = loop.time()
 

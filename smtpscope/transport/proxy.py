@@ -59,7 +59,13 @@ def header_for(version: int, source: str, dest: str | None, target: tuple[str, i
     ``dest`` IP[:PORT] or None for ``target`` (host, port); the ports given apart win."""
     host, port = split_endpoint(source, 0)
     claimed_source = (host, source_port or port)
-    host, port = split_endpoint(dest or target[0], target[1])
+    try:
+        host, port = split_endpoint(dest or target[0], target[1])
+    except ProxyError:
+        if dest:
+            raise
+        raise ProxyError(f"the target {target[0]!r} is not an IP address: give the claimed "
+                         "server address") from None
     claimed_dest = (host, dest_port or port)
     return build(version, claimed_source, claimed_dest)
 

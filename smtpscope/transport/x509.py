@@ -71,6 +71,13 @@ class CertInfo:
         return (now or datetime.now(UTC)) < datetime.fromisoformat(self.not_before)
 
 
+def preload() -> None:
+    """Import what reading a certificate uses (``smtpscope.security.prefetch`` runs it early)."""
+    from cryptography import x509  # noqa: F401
+    from cryptography.hazmat.primitives import serialization  # noqa: F401
+    from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa  # noqa: F401
+
+
 def _general_name(name: Any) -> str:
     from cryptography import x509
 

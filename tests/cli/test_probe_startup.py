@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -19,20 +20,42 @@ UNWANTED = ("textual", "rich.console", "dns", "smtpscope.auth", "smtpscope.tui",
             "smtpscope.dns", "difflib")
 
 
-def run_probe(*argv: str) -> tuple[subprocess.CompletedProcess[str], set[str]]:
+# Records, for the packages named, the thread that first looked for them, and which modules
+# were already loaded before smtpscope ran (the interpreter's and site's own).
+_WATCH = (
+    "import atexit, runpy, sys, threading\n"
+    "START = set(sys.modules)\n"
+    "FIRST = {}\n"
+    "class Watch:\n"
+    "    def find_spec(self, name, path=None, target=None):\n"
+    "        FIRST.setdefault(name, threading.current_thread().name)\n"
+    "sys.meta_path.insert(0, Watch())\n"
+    "def report():\n"
+    "    print('MODULES', *sorted(sys.modules), file=sys.stderr)\n"
+    "    print('NEW', *sorted(set(sys.modules) - START), file=sys.stderr)\n"
+    "    print('THREADS', *(f'{k}={v}' for k, v in sorted(FIRST.items()) if '.' not in k),"
+    " file=sys.stderr)\n"
+    "atexit.register(report)\n"
+)
+
+
+def run_probe(*argv: str, env_extra: dict[str, str] | None = None,
+              details: dict[str, Any] | None = None,
+              ) -> tuple[subprocess.CompletedProcess[str], set[str]]:
     """Run ``python -X importtime -m smtpscope probe ARGV`` with bytecode caching on.
 
     Returns the process and every module it imported: the -X importtime log and, to be
-    sure nothing escapes it, ``sys.modules`` at exit.
+    sure nothing escapes it, ``sys.modules`` at exit. ``details`` (when given) gets "new",
+    the modules loaded after the interpreter's own start, and "thread", the thread that first
+    imported each top-level package.
     """
-    code = (
-        "import atexit, runpy, sys\n"
-        "atexit.register(lambda: print('MODULES', *sorted(sys.modules), file=sys.stderr))\n"
+    code = _WATCH + (
         f"sys.argv = ['smtpscope', 'probe', *{list(argv)!r}]\n"
         "runpy.run_module('smtpscope', run_name='__main__', alter_sys=True)\n"
     )
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     env["PYTHONPATH"] = str(ROOT)
+    env.update(env_extra or {})
     done = subprocess.run([sys.executable, "-X", "importtime", "-c", code], capture_output=True,
                           text=True, cwd=ROOT, env=env, timeout=60, check=False)
     modules: set[str] = set()
@@ -41,6 +64,10 @@ def run_probe(*argv: str) -> tuple[subprocess.CompletedProcess[str], set[str]]:
             modules.add(line.rsplit("|", 1)[1].strip())
         elif line.startswith("MODULES "):
             modules.update(line.split()[1:])
+        elif line.startswith("NEW ") and details is not None:
+            details["new"] = set(line.split()[1:])
+        elif line.startswith("THREADS ") and details is not None:
+            details["thread"] = dict(item.split("=", 1) for item in line.split()[1:])
     return done, modules
 
 
@@ -59,6 +86,62 @@ def test_probe_with_starttls_imports_only_what_it_runs(make_server) -> None:
     assert {"smtpscope.protocol.connection", "smtpscope.session", "ssl"} <= modules
     # ...and nothing the probe does not run.
     assert unwanted(modules) == set()
+
+
+def test_verified_starttls_probe_keeps_slow_imports_off_its_path(make_server,
+                                                                  tmp_path: Path) -> None:
+    # A plain verified STARTTLS probe with no config file: what it loads, and on which thread.
+    server = make_server("starttls")
+    details: dict[str, Any] = {}
+    done, _ = run_probe(server.target, "--cafile", server.cafile, "--json",
+                        env_extra={"XDG_CONFIG_HOME": str(tmp_path)}, details=details)
+    assert done.returncode == 0, done.stderr[-2000:]
+    result = json.loads(done.stdout)
+    tls = result["tls"]
+    assert tls["verified"] is True and tls["trust"] == "verified"
+    leaf = tls["peer_chain"][0]  # every field the report promises, from the certificate
+    assert leaf["spki_sha256"] and leaf["key_type"] and leaf["signature_algorithm"]
+    assert leaf["fingerprint_sha256"] and leaf["subject"] and leaf["san"]
+    new = details["new"]
+    # No config file: the TOML parser never loads; nothing recorded: no recording file code.
+    assert "tomllib" not in new
+    assert "smtpscope.record.store" not in new and "smtpscope.record.validate" not in new
+    # The certificate code (cryptography, ~25 ms) loads, but on the side thread started before
+    # connecting, so it overlaps the network waits instead of following the handshake.
+    assert "cryptography.x509" in new
+    assert details["thread"]["cryptography"] == "smtpscope-prefetch"
+    # Outside the standard library, a probe loads smtpscope and the certificate code only
+    # (cryptography's compiled bindings register "_openssl" and "_cffi_backend" themselves).
+    foreign = {m.split(".")[0] for m in new} - set(sys.stdlib_module_names)
+    assert foreign <= {"smtpscope", "cryptography", "_cffi_backend", "_openssl"}, foreign
+
+
+def test_plaintext_probe_never_loads_the_certificate_code(make_server, tmp_path: Path) -> None:
+    # --tls-level none: no STARTTLS, so neither the prefetch nor cryptography.
+    server = make_server("starttls")
+    details: dict[str, Any] = {}
+    done, _ = run_probe(server.target, "--tls-level", "none", "--json",
+                        env_extra={"XDG_CONFIG_HOME": str(tmp_path)}, details=details)
+    assert json.loads(done.stdout)["status"] == "success", done.stderr[-2000:]
+    assert json.loads(done.stdout)["tls"] is None
+    assert not {m for m in details["new"] if m.split(".")[0] == "cryptography"}
+    assert "smtpscope.security.prefetch" not in details["new"]
+
+
+def test_config_file_is_parsed_only_when_it_exists(tmp_path: Path) -> None:
+    code = (
+        "import sys\n"
+        "from smtpscope.cli.defaults import load\n"
+        f"assert load({str(tmp_path / 'absent.toml')!r}) == {{}}\n"
+        "print('tomllib' in sys.modules)\n"
+        f"print(load({str(tmp_path / 'there.toml')!r}))\n"
+        "print('tomllib' in sys.modules)\n"
+    )
+    (tmp_path / "there.toml").write_text('[probe]\ntimeout = 5\n')
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env=env, check=True, timeout=60).stdout.split("\n")
+    assert out[:3] == ["False", "{'probe': {'timeout': 5}}", "True"]
 
 
 def test_checker_sees_an_unwanted_import() -> None:

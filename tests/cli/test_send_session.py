@@ -209,3 +209,17 @@ def test_tui_takes_the_connection_flags() -> None:
     assert options.local_addr == ("127.0.0.2", 0)
     assert options.preamble.startswith(proxy_header.V2_SIGNATURE)
     assert options.family == socket.AF_INET
+
+
+def test_send_refuses_a_bad_xclient_before_connecting(cli) -> None:
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        listener.settimeout(0.5)
+        port = listener.getsockname()[1]
+        result = cli("send", f"127.0.0.1:{port}", "--tls", "none", "--xclient",
+                     "NAME=a\r\nRSET", "--from", "a@example.test", "--to", "b@example.test")
+        assert result.code == 1
+        assert "--xclient: XCLIENT attribute 'RSET' is not NAME=VALUE" in result.err
+        with pytest.raises(TimeoutError):
+            listener.accept()  # nothing connected

@@ -96,7 +96,15 @@ async def test_helper_fields_alice_tab_password_at_paste_speed() -> None:
         app = create_app(options=SessionOptions("127.0.0.1", server.port, security="plain"))
         async with app.run_test(size=SIZE) as pilot:
             _screen, helper = await open_helper(pilot)
-            helper.query_one("#auth-user", Input).focus()
+            user, password = helper.query_one("#auth-user", Input), \
+                helper.query_one("#auth-password", Input)
+            user.focus()
+            await pilot.pause()
+            burst(app, *"alice", "tab", *"wonderland")
+            await until(pilot, lambda: password.value == "wonderland")
+            assert user.value == "alice"
+            user.value = password.value = ""
+            user.focus()
             await pilot.pause()
             burst(app, *USER, "tab", *PASSWORD)
             await until(pilot, lambda: helper.query_one("#auth-password", Input).value

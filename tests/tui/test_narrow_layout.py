@@ -54,7 +54,7 @@ async def test_footer_keeps_help_reconnect_quit_at_80_columns() -> None:
     # Port 1 on loopback: nothing listens, so the screen shows a failed connect at once.
     options = SessionOptions(host="127.0.0.1", port=1, security="plain")
     app = create_app(options=options, target_label="127.0.0.1:1")
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
         await until(pilot, lambda: app.screen.query_one(StatusBar).state.startswith("failed")
                     and "reconnect" in footer_keys(app), what="the failed connect's footer")
         keys = footer_keys(app)
@@ -68,6 +68,11 @@ async def test_footer_keeps_help_reconnect_quit_at_80_columns() -> None:
         app.screen._toast(message, severity="error")
         await pilot.pause()
         assert app._notifications and list(app._notifications)[-1].message == message
+        from textual.widgets._toast import Toast
+
+        await pilot.pause(0.2)
+        shown = [" ".join(str(toast.render()).split()) for toast in app.screen.query(Toast)]
+        assert any(message in text for text in shown), shown  # wrapped, never cut
         status = app.screen.query_one(StatusBar)
         status.state = "failed: " + message
         await pilot.pause()

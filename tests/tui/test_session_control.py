@@ -24,6 +24,7 @@ class ControlServer:
 
     xclient: bool = True
     xclient_reply: str = "220 control.test ESMTP"
+    delay: float = 0.0  # before each reply after the banner
     received: bytearray = field(default_factory=bytearray)
     header: bytes = b""  # the PROXY header as received, if any
     #: How long to wait for a PROXY header before greeting: a test that sends one raises it,
@@ -48,6 +49,8 @@ class ControlServer:
 
     async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         async def send(*lines: str) -> None:
+            if self.delay and not lines[0].startswith("220 control.test ESMTP"):
+                await asyncio.sleep(self.delay)
             writer.write(b"".join(line.encode() + b"\r\n" for line in lines))
             await writer.drain()
 
@@ -272,3 +275,117 @@ async def test_flags_without_a_target_fill_the_connect_screen(control, monkeypat
         assert control.commands() == [b"EHLO smtpscope.localhost\r\n",
                                       b"XCLIENT NAME=a.example ADDR=192.0.2.3\r\n",
                                       b"EHLO smtpscope.localhost\r\n"]
+
+
+async def test_proxy_to_a_named_target_asks_for_the_claimed_server() -> None:
+    from textual.widgets import Input, Label, Select
+
+    app = create_app(initial_target="localhost:1")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        screen.query_one("#session-control").collapsed = False
+        screen.query_one("#proxy", Select).value = 1
+        await pilot.pause()
+        screen.query_one("#proxy-source", Input).focus()
+        await pilot.press(*"192.0.2.1", "enter")
+        error = screen.query_one("#connect-error", Label)
+        await until(pilot, lambda: "give the claimed server address" in str(error.render()))
+        screen.query_one("#proxy-dest", Input).focus()
+        await pilot.press(*"127.0.0.1:1", "enter")
+        await until(pilot, lambda: isinstance(app.screen, SessionScreen))
+        assert _session(app).options.preamble == \
+            b"PROXY TCP4 192.0.2.1 127.0.0.1 0 1\r\n"
+
+
+async def test_attribute_the_server_does_not_list_is_sent_with_a_warning(control) -> None:
+    options = SessionOptions(host="127.0.0.1", port=control.port, security="plain",
+                             xclient=("NAME=a.example DESTPORT=1 REVERSE_NAME=b.example",))
+    app = create_app(options=options, target_label="control")
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: len(control.commands()) >= 3)
+        assert control.commands()[1] == \
+            b"XCLIENT NAME=a.example DESTPORT=1 REVERSE_NAME=b.example\r\n"
+        session = _session(app).session
+        warnings = [e.text for e in session.transcript if e.kind == "warning"]
+        assert warnings == ["XCLIENT: the server does not list the attribute REVERSE_NAME"]
+
+
+async def test_folded_section_reachable_by_keyboard_at_80x24() -> None:
+    from textual.widgets import Input
+
+    app = create_app(initial_target="")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press(*["tab"] * 8, "enter", "tab", "tab", "tab", "tab", *"NAME=x")
+        xclient = app.screen.query_one("#xclient", Input)
+        await until(pilot, lambda: xclient.value == "NAME=x")
+        assert xclient.has_focus
+        await pilot.pause(0.3)  # the scroll to the focused field is animated
+        box = app.screen.query_one("#connect-box")
+        assert box.scroll_y > 0
+        shown = app.screen.region.intersection(xclient.region)
+        assert shown.height == xclient.region.height > 0
+
+
+async def test_tui_session_with_proxy_and_xclient_exports_to_swaks(control, tmp_path) -> None:
+    from smtpscope.record import read_recording
+    from smtpscope.record.swaks import swaks_command
+
+    path = tmp_path / "control.jsonl"
+    options = SessionOptions(host="127.0.0.1", port=control.port, security="plain",
+                             preamble=proxy_header.build(1, ("192.0.2.9", 9),
+                                                         ("127.0.0.1", control.port)),
+                             xclient=("NAME=a.example ADDR=192.0.2.9",))
+    app = create_app(options=options, target_label="control", record_to=str(path))
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: len(control.commands()) >= 3)
+        await pilot.press("f8")
+        await until(pilot, lambda: _session(app).session.closed_reason is not None)
+    recording = read_recording(path)
+    argv, _notes = swaks_command(recording.header, recording.entries)
+    assert argv[argv.index("--xclient") + 1] == "NAME=a.example ADDR=192.0.2.9"
+    assert argv[argv.index("--proxy-version") + 1] == "1"
+    assert argv[argv.index("--proxy-source") + 1] == "192.0.2.9"
+
+
+async def test_typed_xclient_accepted_asks_for_ehlo_again(control) -> None:
+    options = SessionOptions(host="127.0.0.1", port=control.port, security="plain")
+    app = create_app(options=options, target_label="control")
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: "220 control.test ESMTP" in _transcript(app))
+        await pilot.press("f2", *"XCLIENT ADDR=192.0.2.4", "enter")
+        await until(pilot, lambda: any(t.startswith("XCLIENT accepted") for t in _transcript(app)))
+        last = list(_session(app).session.transcript)[-3:]
+        assert [(e.direction, e.text.rstrip("\r\n")[:7]) for e in last] == \
+            [("client", "XCLIENT"), ("server", "220 con"), ("local", "XCLIENT")]
+        assert control.commands() == [b"EHLO smtpscope.localhost\r\n",
+                                      b"XCLIENT ADDR=192.0.2.4\r\n"]
+
+
+async def test_automatic_xclient_needs_no_hint(control) -> None:
+    options = SessionOptions(host="127.0.0.1", port=control.port, security="plain",
+                             xclient=("ADDR=192.0.2.4",))
+    app = create_app(options=options, target_label="control")
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: len(control.commands()) >= 3)
+        await pilot.pause(0.2)
+        assert not any(t.startswith("XCLIENT accepted") for t in _transcript(app))
+
+
+@pytest.mark.parametrize("delay", [0.0, 0.3])
+async def test_lines_typed_during_the_automatic_steps_wait_for_them(control, delay) -> None:
+    control.delay = delay
+    options = SessionOptions(host="127.0.0.1", port=control.port, security="plain",
+                             xclient=("ADDR=192.0.2.4",))
+    app = create_app(options=options, target_label="control")
+    async with app.run_test(size=SIZE) as pilot:
+        # Typed at once, before the banner: they wait for EHLO, XCLIENT, EHLO.
+        await pilot.press(*"NOOP", "enter", *"RSET", "enter")
+        await until(pilot, lambda: len(control.commands()) >= 5, timeout=8)
+        assert control.commands() == [b"EHLO smtpscope.localhost\r\n",
+                                      b"XCLIENT ADDR=192.0.2.4\r\n",
+                                      b"EHLO smtpscope.localhost\r\n",
+                                      b"NOOP\r\n", b"RSET\r\n"]
+        await pilot.press("f8")  # a slow server's late replies must not outlive the screen
+        await until(pilot, lambda: _session(app).session.closed_reason is not None, timeout=8)

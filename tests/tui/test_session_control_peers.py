@@ -112,3 +112,25 @@ async def test_connect_screen_proxy_v2_typed_postfix_sees_the_claimed_source(mta
         await pilot.press("f2")
         await until(pilot, lambda: len(_codes(app)) >= 2)
         assert _codes(app)[1] == 250
+
+
+async def test_xclient_after_starttls_inside_tls(mta, monkeypatch) -> None:
+    port = _port(mta, "xclient")
+    addr = f"192.0.2.{random.randint(2, 250)}"
+    app = _app_from_command_line(monkeypatch, [
+        f"{mta.host}:{port}", "--tls", "starttls", "--cafile", str(mta.ca_file),
+        "--xclient", f"NAME=tls-tui.example ADDR={addr}"])
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: len(_codes(app)) >= 6, timeout=15)
+        assert _codes(app)[:6] == [220, 250, 220, 250, 220, 250]
+        screen = app.screen
+        assert isinstance(screen, SessionScreen) and screen.session is not None
+        assert screen.session.view.tls is not None
+        commands = [e.text.split()[0] for e in screen.session.transcript
+                    if e.direction == "client"]
+        assert commands == ["EHLO", "STARTTLS", "EHLO", "XCLIENT", "EHLO"]
+        await pilot.press(*f"MAIL FROM:<{mta.address('bob')}>", "enter",
+                          *f"RCPT TO:<{mta.address('alice')}>", "enter")
+        await until(pilot, lambda: len(_codes(app)) >= 8, timeout=10)
+        assert _codes(app)[6:8] == [250, 250]
+        assert _logged(mta, f"client=tls-tui.example[{addr}]")

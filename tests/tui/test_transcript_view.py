@@ -571,3 +571,22 @@ def test_wrap_map_locates_rows_and_lines() -> None:
     assert [wrap.locate(d) for d in range(5)] == [(0, 0), (1, 0), (1, 1), (1, 2), (2, 0)]
     assert [wrap.display_of(r) for r in range(3)] == [0, 1, 4]
     assert wrap.line(rows, 1, 1) == "word word word word"
+
+
+async def test_new_lines_marker_counts_and_a_click_on_it_follows_again() -> None:
+    app = Host()
+    async with app.run_test(size=(60, 10)) as pilot:
+        view = app.query_one(TranscriptView)
+        view.add_entries(reply(i, f"250 ok {i}\r\n") for i in range(100))
+        await pilot.pause()
+        view.scroll_to(y=10, animate=False, immediate=True)
+        await pilot.pause()
+        assert not view.follow
+        view.add_entries([reply(100, "250 a\r\n"), reply(101, "250 b\r\n")])
+        await pilot.pause()
+        height = view.scrollable_content_region.height
+        assert view.unseen == 2 and "2 new lines (End)" in rows_text(view)[height - 1]
+        await pilot.click(TranscriptView, offset=(3, height - 1))
+        await pilot.pause()
+        assert view.follow and view.unseen == 0 and view.cursor_row == -1
+        assert rows_text(view)[-1] == "S: 250 b"

@@ -55,6 +55,8 @@ class QueueFlow:
         self._quit_sent = False
         self._typed_data = False  # a DATA went from the queue: its 354 starts data mode
         self._queue_session: Session | None = None
+        #: Automatic steps after the banner are running (XCLIENT): typed lines wait for them.
+        self.queue_hold = False
         composer = self.query_one(Composer)
         composer.queue = self.send_queue
         composer.engine = lambda: self.session.conn if self.session is not None else None
@@ -82,7 +84,7 @@ class QueueFlow:
         if self._typed_data and session is not None and session.view.state is State.DATA:
             self._typed_data = False
             session.transcript.note(DATA_MODE_NOTE)  # before the first line typed ahead
-        if (session is not None and session.is_open
+        if (session is not None and session.is_open and not self.queue_hold
                 and session.view.state not in (State.TLS_PENDING, State.CLOSED)):
             for item in queue.take_ready(session.conn):
                 self._spawn(self._send_queued(item))

@@ -142,6 +142,7 @@ class SessionScreen(SidePanelLayout, TlsFlow, QueueFlow, MessageFlow, XclientFlo
             on_close=self._on_session_closed,
         )
         self.session = session
+        self.queue_hold = bool(self.options.xclient)  # released when XCLIENT is done
         session.transcript.subscribe(self._on_entry)
         if self.hint:
             session.transcript.note(self.hint)
@@ -167,12 +168,12 @@ class SessionScreen(SidePanelLayout, TlsFlow, QueueFlow, MessageFlow, XclientFlo
                 and session.greeting.code == 220:
             # What `openssl s_client -starttls smtp` does: EHLO, STARTTLS, EHLO.
             await self._ehlo_starttls_ehlo()
-        if self.options.xclient and session.greeting is not None \
-                and session.greeting.code == 220:
+        if self.options.xclient:
             await self.xclient_after_greeting()  # after STARTTLS, as smtpscope send does
 
     def _on_entry(self, entry: Entry) -> None:
         self.query_one(TranscriptView).add_entry(entry)
+        self.xclient_hint(entry)
         if entry.kind == "tls":
             self._refresh_tls()
         if entry.direction == "server":

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from smtpscope.protocol import Command, Reply
+    from smtpscope.record import Entry
     from smtpscope.session import Session, SessionOptions
 
 
@@ -18,21 +19,36 @@ class XclientFlow:
 
     session: Session | None
     options: SessionOptions
+    queue_hold: bool
+    _xclient_sent = False  # the last command was an XCLIENT typed by the user
+    _xclient_auto = False  # xclient_after_greeting() is running (it greets again itself)
 
     if TYPE_CHECKING:
-        async def _run(self, command: Command, **options: Any) -> Reply | None: ...
+        async def _run(self, command: Command) -> Reply | None: ...
         def _remember_caps(self, stage: str) -> None: ...
         def _refresh_state(self) -> None: ...
         def _toast(self, message: str, **options: Any) -> None: ...
+        def pump_queue(self) -> None: ...
 
     async def xclient_after_greeting(self) -> None:
-        """EHLO first when none was sent; stops at the first refusal, with a note saying why."""
+        """EHLO first when none was sent; stops at the first refusal, with a note saying why.
+
+        Lines typed meanwhile wait in the queue (``queue_hold``) and go once this is done.
+        """
+        started = self.session
+        try:
+            await self._xclient_steps()
+        finally:
+            if self.session is started:  # not a newer session's hold (F5 while this ran)
+                self.queue_hold = False
+                self.pump_queue()
+
+    async def _xclient_steps(self) -> None:
         from smtpscope.conversation import Conversation
-        from smtpscope.conversation import xclient as xclient_step
-        from smtpscope.session import SessionError
 
         session = self.session
-        if session is None or not self.options.xclient:
+        if session is None or not self.options.xclient or session.greeting is None \
+                or session.greeting.code != 220:
             return
         if session.view.capabilities is None:
             reply = await self._run(session.greeting_command())
@@ -42,6 +58,16 @@ class XclientFlow:
             self._xclient_stopped(session, "STARTTLS did not complete (nothing sent)")
             return
         conversation = Conversation(session)
+        self._xclient_auto = True
+        try:
+            await self._xclient_each(session, conversation)
+        finally:
+            self._xclient_auto = False
+
+    async def _xclient_each(self, session: Session, conversation: Any) -> None:
+        from smtpscope.conversation import xclient as xclient_step
+        from smtpscope.session import SessionError
+
         for attributes in self.options.xclient:
             if not session.is_open:
                 return
@@ -57,6 +83,18 @@ class XclientFlow:
                 return
             finally:
                 self._refresh_state()
+
+    def xclient_hint(self, entry: Entry) -> None:
+        """After a typed XCLIENT is accepted, say that the server wants a new EHLO."""
+        if entry.direction == "client":
+            words = entry.text.split(None, 1) if entry.kind in ("command", "raw") else []
+            self._xclient_sent = bool(words) and words[0].upper() == "XCLIENT"
+        elif entry.direction == "server" and entry.kind == "reply" and self._xclient_sent:
+            self._xclient_sent = False
+            if entry.code in (220, 250) and not self._xclient_auto and self.session is not None:
+                self.session.transcript.note(
+                    "XCLIENT accepted: the server starts over as for a new connection; "
+                    "send EHLO again (F2) before anything else.")
 
     def _xclient_stopped(self, session: Session, why: str) -> None:
         text = f"XCLIENT not done: {why}"

@@ -305,8 +305,13 @@ class Composer(AuthAssist, Widget):
         conn = self.engine()
         return self.queue is not None and conn is not None and self.queue.expects_content(conn)
 
-    def submit(self, text: str, *, force: bool = False) -> bool:
-        """Interpret ``text`` as if typed and Enter pressed; True when something was taken."""
+    def submit(self, text: str, *, force: bool = False, pasted: bool = False) -> bool:
+        """Interpret ``text`` as if typed and Enter pressed; True when something was taken.
+
+        ``pasted``: the line came faster than anyone types (an unbracketed paste). A line that
+        draws a warning is then queued rather than held, so the next pasted line cannot run
+        into it; the engine blocks it visibly in the queue if it is really not allowed.
+        """
         if not self.raw and self._expects_content():
             return self._submit_content(text)
         if self.raw:
@@ -342,6 +347,11 @@ class Composer(AuthAssist, Widget):
         command = parsed.command
         problems = self._problems(command, state)
         confirmed = force or held
+        if problems and pasted and self.queue is not None:
+            self.queue.add_command(command, text)
+            self._queued()
+            self._sent(text)
+            return True
         if problems and not confirmed:
             self._held = text
             self._show(f"⚠ {'; '.join(problems)} — Enter again to send anyway (off-script)",

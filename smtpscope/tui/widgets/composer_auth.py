@@ -25,12 +25,12 @@ class AuthAssist:
     auth_mechanism: str | None = None
     _offer: str | None = None  # the corrected blob offered for the held line
 
-    # Provided by the composer.
-    input: Input
-    in_auth: bool
-    _held: str | None
+    if TYPE_CHECKING:  # provided by the composer
+        in_auth: bool
+        _held: str | None
 
-    if TYPE_CHECKING:
+        @property
+        def input(self) -> Input: ...
 
         def _show(self, text: str, level: str = "") -> None: ...
 

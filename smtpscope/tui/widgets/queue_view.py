@@ -18,6 +18,10 @@ if TYPE_CHECKING:
 
 # The head is what goes next (or what blocks the rest): show the queue from there.
 SHOWN = 6
+# Keys closer together than this come from a paste (or a macro), not from fingers: people
+# type at most about 15 keys a second even in bursts. Times are when the terminal's bytes
+# were read, so a busy UI does not make typing look like pasting.
+PASTE_GAP = 0.03
 
 
 class ComposerInput(OrderedInput):
@@ -36,9 +40,16 @@ class ComposerInput(OrderedInput):
     def __init__(self, composer: Composer, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._composer = composer
+        self._last_key = 0.0  # when the key before the current one was read
+        self._key_gap = 1.0  # seconds between the current key and the one before
+
+    async def _on_key(self, event: events.Key) -> None:
+        # Textual calls every class's _on_key in turn (the ordering guard's comes next), so
+        # this one only notes the time and must not call super().
+        self._key_gap, self._last_key = event.time - self._last_key, event.time
 
     async def action_submit(self) -> None:
-        self._composer.submit(self.value)
+        self._composer.submit(self.value, pasted=self._key_gap < PASTE_GAP)
 
     def _on_paste(self, event: events.Paste) -> None:
         if "\n" in event.text or "\r" in event.text:
