@@ -183,7 +183,7 @@ def load_mta() -> tuple[Mta | None, str]:
     except (ValueError, KeyError, TypeError) as exc:
         return None, f"Postfix harness state {state_file} unreadable ({exc}): {START_HINT}"
     try:
-        with socket.create_connection((mta.host, mta.smtp), timeout=3.0) as sock:
+        with socket.create_connection((mta.host, mta.smtp), timeout=30.0) as sock:
             greeting = sock.recv(512)
     except OSError as exc:
         return None, f"Postfix harness not answering on {mta.host}:{mta.smtp} ({exc}): {START_HINT}"
