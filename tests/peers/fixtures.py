@@ -122,7 +122,7 @@ class Mta:
         # Maildir names start with the delivery time; mtime in ns breaks same-second ties.
         return sorted(files, key=lambda p: (p.stat().st_mtime_ns, p.name), reverse=True)
 
-    def read_delivered(self, user: str, wait: float = 5.0, *,
+    def read_delivered(self, user: str, wait: float = 30.0, *,
                        match: bytes | None = None) -> list[bytes]:
         """Messages delivered to `user` since the last read (or clear, or session start).
 
