@@ -13,7 +13,7 @@ from smtpscope.session import SessionOptions
 from smtpscope.transport import proxy as proxy_header
 from smtpscope.tui.app import create_app
 from smtpscope.tui.screens.session import SessionScreen
-from tests.tui.test_key_order import until
+from tests.tui.waiting import DEADLINE, until
 
 SIZE = (120, 50)
 
@@ -27,6 +27,9 @@ class ControlServer:
     delay: float = 0.0  # before each reply after the banner
     received: bytearray = field(default_factory=bytearray)
     header: bytes = b""  # the PROXY header as received, if any
+    #: How long to wait for a PROXY header before greeting: a test that sends one raises it,
+    #: as a loaded machine may take longer than the short default to send it.
+    header_wait: float = 0.5
     port: int = 0
     _server: asyncio.base_events.Server | None = None
 
@@ -52,7 +55,7 @@ class ControlServer:
             await writer.drain()
 
         try:
-            first = await asyncio.wait_for(reader.read(5), 0.5)
+            first = await asyncio.wait_for(reader.read(5), self.header_wait)
         except TimeoutError:
             first = b""
         if first.startswith(b"PROXY"):
@@ -107,6 +110,7 @@ def _transcript(app) -> list[str]:
 
 
 async def test_connect_screen_fields_typed_with_no_pause_reach_the_wire(control) -> None:
+    control.header_wait = DEADLINE
     app = create_app(initial_target="")
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
@@ -136,6 +140,7 @@ async def test_connect_screen_fields_typed_with_no_pause_reach_the_wire(control)
 
 
 async def test_proxy_v2_from_the_connect_screen_defaults_to_the_target(control) -> None:
+    control.header_wait = DEADLINE
     app = create_app(initial_target=f"127.0.0.1:{control.port}")
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
@@ -251,6 +256,7 @@ async def test_flags_without_a_target_fill_the_connect_screen(control, monkeypat
     from smtpscope.cli import tui as tui_cli
     from smtpscope.tui import app as app_module
 
+    control.header_wait = DEADLINE
     made: list = []
     monkeypatch.setattr(app_module, "run_app", lambda app: made.append(app) or 0)
     assert tui_cli.run_target(["--proxy", "v1", "--proxy-source", "192.0.2.3",
