@@ -34,11 +34,14 @@ def reply_from_entry(entry: Entry) -> Any:
 
 
 def _reply_from_fields(fields: dict[str, Any], raw: bytes) -> Any:
-    """A Reply from an entry's recorded fields (None when they do not describe one)."""
+    """A Reply from an entry's recorded fields (None when they do not describe one whole:
+    a recording may keep only the code)."""
     from smtpscope.protocol import EnhancedCode, Reply
 
-    code = fields.get("code")
-    if not isinstance(code, int) or not 100 <= code <= 999:
+    code, texts = fields.get("code"), fields.get("lines")
+    if not isinstance(code, int) or not 100 <= code <= 999 or not isinstance(texts, list):
+        return None
+    if not texts or "enhanced" not in fields:
         return None
     enhanced = None
     text = fields.get("enhanced")
@@ -47,7 +50,7 @@ def _reply_from_fields(fields: dict[str, Any], raw: bytes) -> Any:
         if len(parts) != 3 or not all(p.isascii() and p.isdigit() for p in parts):
             return None
         enhanced = EnhancedCode(*(int(p) for p in parts))
-    lines = tuple(str(line).encode("utf-8") for line in fields.get("lines") or ())
+    lines = tuple(str(line).encode("utf-8") for line in texts)
     warnings = tuple(str(w) for w in fields.get("warnings") or ())
     return Reply(code, lines, raw, enhanced, warnings, bool(fields.get("unsolicited")))
 
