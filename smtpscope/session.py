@@ -40,7 +40,7 @@ from smtpscope.protocol import (
     State,
 )
 from smtpscope.record.redact import Redactor
-from smtpscope.record.transcript import Entry, Transcript
+from smtpscope.record.transcript import Entry, Transcript, reply_fields
 from smtpscope.security.policy import policy_for
 from smtpscope.security.report import refusal_error
 from smtpscope.session_connect import Connecting
@@ -56,7 +56,6 @@ from smtpscope.session_types import (
     Stage,
     TLSFailed,
     describe_tls,
-    reply_dict,
     stage_for,
     timeout_for,
     tls_info_dict,
@@ -289,7 +288,7 @@ class Session(Connecting):
         latency = None if waiter is None else loop.time() - waiter.sent_at
         self.transcript.add(
             "server", "reply", reply.raw,
-            reply=reply_dict(reply), notes=tuple(reply.warnings), latency=latency,
+            reply=reply_fields(reply), notes=tuple(reply.warnings), latency=latency,
         )
         if self.conn.state is State.TLS_PENDING and self.conn.trailing_data:
             self.transcript.add(

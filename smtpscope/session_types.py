@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from smtpscope.protocol import Capabilities, Command, Reply, State
+from smtpscope.protocol import Capabilities, Command, State
 from smtpscope.protocol.checks import command_kind
 from smtpscope.protocol.kinds import Kind
 from smtpscope.transport.timeouts import RFC5321_TIMEOUTS
@@ -197,16 +197,6 @@ def timeout_for(command: Command | None) -> float:
     """RFC 5321 §4.5.3.2 read timeouts, by what we are waiting for (5 minutes otherwise)."""
     key = "greeting" if command is None else _TIMEOUT_KEY.get(command_kind(command), "greeting")
     return float(RFC5321_TIMEOUTS.get(key, 300.0))
-
-
-def reply_dict(reply: Reply) -> dict[str, Any]:
-    return {
-        "code": reply.code,
-        "enhanced": str(reply.enhanced) if reply.enhanced is not None else None,
-        "lines": list(reply.text_lines),
-        "warnings": list(reply.warnings),
-        "unsolicited": reply.unsolicited,
-    }
 
 
 def tls_info_dict(info: TLSInfo) -> dict[str, Any]:

@@ -6,7 +6,10 @@ import base64
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import FrozenInstanceError, dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from smtpscope.protocol import Reply
 
 Direction = Literal["client", "server", "local"]
 
@@ -14,6 +17,17 @@ Direction = Literal["client", "server", "local"]
 # 354 or a BDAT chunk; "raw" is an off-script send; "tls" marks a TLS boundary; "note",
 # "warning" and "error" are smtpscope's own words, never the peer's.
 KINDS = frozenset({"reply", "command", "content", "raw", "note", "warning", "error", "tls"})
+
+
+def reply_fields(reply: Reply) -> dict[str, Any]:
+    """The ``reply`` mapping of an entry: what the engine parsed, the same on every side."""
+    return {
+        "code": reply.code,
+        "enhanced": str(reply.enhanced) if reply.enhanced is not None else None,
+        "lines": list(reply.text_lines),
+        "warnings": list(reply.warnings),
+        "unsolicited": reply.unsolicited,
+    }
 
 
 # Reply mappings seen lately, by content: equal replies ("250 2.1.5 Ok" a hundred thousand

@@ -13,8 +13,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from smtpscope.protocol import line_ending_report
+from smtpscope.protocol import RemoteProtocolError, line_ending_report, parse_reply
 from smtpscope.record import Entry, Transcript
+from smtpscope.record.transcript import reply_fields
 from smtpscope.sanitize import visible
 
 # RFC 5321 4.5.3.1: a command line is at most 512 octets and a text line 1000, CRLF included.
@@ -48,8 +49,6 @@ class MemoryBudget:
         """Return bytes reserved with :meth:`take`."""
         self.used = max(0, self.used - amount)
 
-_REPLY_LINE = re.compile(rb"^(\d{3})([ -]?)(.*)$", re.DOTALL)
-_ENHANCED = re.compile(r"^([245])\.(\d{1,3})\.(\d{1,3})(?=\s|$)")
 # A line holding a lone dot, ended by any line ending: the end-of-data look-alikes that
 # SMTP smuggling relies on. The real terminator <CRLF>.<CRLF> cannot occur inside content.
 _DOT_LINE = re.compile(rb"(\r\n|\n|\r)\.(\r\n|\n|\r)")
@@ -124,22 +123,23 @@ def content_warnings(content: bytes) -> list[str]:
 
 
 def parse_reply_group(lines: list[bytes]) -> dict[str, Any]:
-    """The ``reply`` dict of an entry: code, enhanced code (or None) and the text lines."""
-    texts: list[str] = []
-    code = 0
-    for line in lines:
-        match = _REPLY_LINE.match(line)
-        if match is None:
-            texts.append(line.decode("utf-8", "replace"))
-            continue
-        code = code or int(match.group(1))
-        texts.append(match.group(3).decode("utf-8", "replace"))
-    enhanced = _ENHANCED.match(texts[0]) if texts else None
-    return {
-        "code": code,
-        "enhanced": None if enhanced is None else enhanced.group(0),
-        "lines": texts,
-    }
+    """The ``reply`` mapping of an entry, parsed by the engine as the client's are.
+
+    A group the engine cannot read as one reply (a fault wrote garbage, or the connection
+    ended inside a multi-line reply) keeps its lines and says why in its warnings.
+    """
+    raw = b"".join(line + b"\r\n" for line in lines)
+    try:
+        return reply_fields(parse_reply(raw))
+    except RemoteProtocolError as exc:
+        first = lines[0][:3] if lines else b""
+        return {
+            "code": int(first) if len(first) == 3 and first.isdigit() else 0,
+            "enhanced": None,
+            "lines": [line[4:].decode("utf-8", "replace") for line in lines],
+            "warnings": [f"not one complete reply: {exc}"],
+            "unsolicited": False,
+        }
 
 
 class SessionTap:
@@ -261,8 +261,7 @@ class SessionTap:
     def server_line(self, line: bytes) -> Entry | None:
         """One reply line as written (without CRLF); a multi-line reply becomes one entry."""
         self._reply_lines.append(line)
-        match = _REPLY_LINE.match(line)
-        if match is not None and match.group(2) == b"-":
+        if line[:3].isdigit() and line[3:4] == b"-":  # RFC 5321 §4.2.1: more lines follow
             return None
         return self.flush_reply()
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import itertools
 
+from smtpscope.protocol import parse_reply
 from smtpscope.record import Redactor, Transcript
+from smtpscope.record.transcript import reply_fields
 from smtpscope.server.observe import (
     SessionTap,
     command_warnings,
@@ -51,13 +53,27 @@ def test_multiline_reply_becomes_one_entry() -> None:
     assert entry is not None
     assert entry.raw == b"250-mx.test\r\n250-SIZE 1000\r\n250 HELP\r\n"
     assert entry.text == "250-mx.test\n250-SIZE 1000\n250 HELP"
-    assert entry.reply == {"code": 250, "enhanced": None, "lines": ["mx.test", "SIZE 1000", "HELP"]}
+    # The same shape as the client's entries: what the engine parses from those bytes.
+    assert entry.reply == {"code": 250, "enhanced": None, "lines": ["mx.test", "SIZE 1000", "HELP"],
+                           "warnings": [], "unsolicited": False}
+    assert entry.reply == reply_fields(parse_reply(entry.raw))
 
 
 def test_reply_group_enhanced_code() -> None:
     parsed = parse_reply_group([b"535 5.7.8 Authentication credentials invalid"])
     assert parsed["code"] == 535 and parsed["enhanced"] == "5.7.8"
     assert parse_reply_group([b"334 "])["lines"] == [""]
+
+
+def test_reply_group_the_engine_cannot_read_keeps_its_lines_and_says_why() -> None:
+    tap = _tap()
+    assert tap.server_line(b"250-first") is None
+    entry = tap.flush_reply()  # the connection ended inside a multi-line reply
+    assert entry is not None and entry.reply is not None
+    assert entry.reply["code"] == 250 and entry.reply["lines"] == ["first"]
+    assert entry.reply["warnings"] and "not one complete reply" in entry.reply["warnings"][0]
+    garbage = parse_reply_group([b"hello there"])
+    assert garbage["code"] == 0 and garbage["warnings"]
 
 
 def test_data_lines_become_one_content_entry_at_the_terminator() -> None:

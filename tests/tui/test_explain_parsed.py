@@ -7,7 +7,7 @@ import pytest
 import smtpscope.protocol
 from smtpscope.protocol import Connection, Ehlo, Reply
 from smtpscope.record import Entry, Transcript
-from smtpscope.session_types import reply_dict
+from smtpscope.record.transcript import reply_fields
 from smtpscope.tui.explain import describe_entry, explain_entry, reply_from_entry
 
 
@@ -27,7 +27,7 @@ def engine_replies(*chunks: bytes) -> list[Reply]:
 def recorded(reply: Reply) -> Entry:
     """The entry the session writes for ``reply`` (same call as Session._on_reply)."""
     transcript = Transcript()
-    return transcript.add("server", "reply", reply.raw, reply=reply_dict(reply),
+    return transcript.add("server", "reply", reply.raw, reply=reply_fields(reply),
                           notes=tuple(reply.warnings))
 
 
