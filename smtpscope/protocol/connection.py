@@ -133,10 +133,6 @@ class Connection:
     def in_auth(self) -> bool:
         return self.state is State.AUTH
 
-    @property
-    def accepted_recipients(self) -> int:
-        return self._accepted_rcpts
-
     def must_wait(self, cmd: Command, ahead: tuple[Command, ...] = ()) -> bool:
         """True while ``cmd`` has to wait for a reply before it may be sent (RFC 2920).
 

@@ -94,7 +94,7 @@ def test_data_and_content() -> None:
     assert wire == b"Subject: t\r\n\r\n..leading dot\r\n.\r\n"
     reply = one(conn, b"250 2.0.0 Ok: queued as 4XyZ\r\n")
     assert isinstance(reply.command, MessageContent)
-    assert conn.state is State.IDENT and conn.accepted_recipients == 0
+    assert conn.state is State.IDENT
 
 
 def test_content_rejected_ends_transaction() -> None:
@@ -228,6 +228,16 @@ def test_lmtp_per_recipient_replies() -> None:
     assert isinstance(first.command, MessageContent)
     assert conn.state is State.DATA and len(conn.pending) == 1
     one(conn, b"452 4.2.2 <carol@example.test> mailbox full\r\n")
+    assert conn.state is State.IDENT and conn.pending == ()
+    # The count starts again with the next transaction: one accepted recipient, one reply.
+    conn.send(MailFrom("alice@client.example"))
+    one(conn, b"250 2.1.0 Ok\r\n")
+    conn.send(RcptTo("dave@example.test"))
+    one(conn, b"250 2.1.5 Ok\r\n")
+    conn.send(Data())
+    one(conn, b"354 go\r\n")
+    conn.send_content(MessageContent(b"again\r\n"))
+    one(conn, b"250 2.0.0 <dave@example.test> delivered\r\n")
     assert conn.state is State.IDENT and conn.pending == ()
 
 
