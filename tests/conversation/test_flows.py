@@ -84,7 +84,7 @@ async def lmtp_script(reader: asyncio.StreamReader, writer: asyncio.StreamWriter
 async def test_lmtp_over_unix_socket_one_reply_per_recipient(tmp_path: Path) -> None:
     async with unix_peer(lmtp_script, tmp_path / "lmtp.sock") as path:
         session = Session(SessionOptions("localhost", security="plain", lmtp=True,
-                                         unix_path=path, reply_timeout=5))
+                                         unix_path=path, reply_timeout=30))
         conv = Conversation(session)
         assert conv.dialect is Dialect.LMTP
         await conv.open()
@@ -113,7 +113,7 @@ async def test_lmtp_nobody_delivered_is_a_rcpt_rejection(tmp_path: Path) -> None
         await reader.readline()
 
     async with unix_peer(script, tmp_path / "s") as path:
-        session = Session(SessionOptions("localhost", lmtp=True, unix_path=path, reply_timeout=5))
+        session = Session(SessionOptions("localhost", lmtp=True, unix_path=path, reply_timeout=30))
         conv = Conversation(session)
         await conv.open()
         await conv.greet()
@@ -142,7 +142,7 @@ async def test_protocol_smtp_sends_helo_only_and_esmtp_falls_back() -> None:
     for dialect, expected in ((Dialect.SMTP, [b"HELO"]), (Dialect.ESMTP, [b"EHLO", b"HELO"])):
         seen.clear()
         async with tcp_peer(script) as port:
-            session = Session(SessionOptions(LOOPBACK, port, security="plain", reply_timeout=5))
+            session = Session(SessionOptions(LOOPBACK, port, security="plain", reply_timeout=30))
             await session.connect()
             reply = await greet(session, dialect)
             assert reply.code == 250
@@ -159,7 +159,7 @@ async def test_refused_greeting_is_rejected_at_its_stage() -> None:
         await reader.readline()
 
     async with tcp_peer(script) as port:
-        session = Session(SessionOptions(LOOPBACK, port, security="plain", reply_timeout=5))
+        session = Session(SessionOptions(LOOPBACK, port, security="plain", reply_timeout=30))
         conv = Conversation(session, helo_fallback=False, tls=TLSMode.PLAIN)
         await conv.open()
         with pytest.raises(Rejected) as caught:
@@ -204,6 +204,12 @@ async def test_route_attempts_are_values() -> None:
             await only_dead.connect()
         assert caught.value.stage is Stage.CONNECT and len(caught.value.attempts) == 1
         assert classify(caught.value, "connect").status == "connection-refused"
+        both_dead = (route[0], Candidate("mx3.test", LOOPBACK, dead, 30, "MX 30 mx3.test"))
+        none = Session(SessionOptions("mx1.test", 25, security="plain", route=both_dead))
+        with pytest.raises(ConnectFailed) as caught:
+            await none.connect()
+        assert str(caught.value).startswith("no candidate answered: mx1.test [127.0.0.1]")
+        assert [a.ok for a in caught.value.attempts] == [False, False]
 
 
 async def test_pipe_transport_speaks_with_a_process() -> None:
@@ -227,7 +233,7 @@ async def test_pipe_transport_speaks_with_a_process() -> None:
     )
     command = f"{sys.executable} -c \"{server}\""
     session = Session(SessionOptions("localhost", security="plain", pipe_command=command,
-                                     reply_timeout=10))
+                                     reply_timeout=30))
     conv = Conversation(session)
     await conv.open()
     await conv.greet()

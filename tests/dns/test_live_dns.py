@@ -29,7 +29,7 @@ MX1_TLSA = "119030b14c2df80d475e68fbf71ad268ad48539fce543fc842f479b17ae97d27"
 
 @pytest.fixture
 def res(dns_server: Any) -> Any:
-    return dns_server.resolver(timeout=3.0)
+    return dns_server.resolver()
 
 
 def test_mx_by_preference_with_addresses(res: Any) -> None:

@@ -197,8 +197,8 @@ def _query(address: str, port: int, name: str, qtype: int = 6, timeout: float = 
     return flags & 0x000F
 
 
-def answers(address: str, port: int, zones: list[str]) -> bool:
-    return all(_query(address, port, zone) == 0 for zone in zones)
+def answers(address: str, port: int, zones: list[str], timeout: float = 0.5) -> bool:
+    return all(_query(address, port, zone, timeout=timeout) == 0 for zone in zones)
 
 
 # --- start / stop / status ---------------------------------------------------------------------

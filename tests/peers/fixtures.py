@@ -122,7 +122,7 @@ class Mta:
         # Maildir names start with the delivery time; mtime in ns breaks same-second ties.
         return sorted(files, key=lambda p: (p.stat().st_mtime_ns, p.name), reverse=True)
 
-    def read_delivered(self, user: str, wait: float = 5.0, *,
+    def read_delivered(self, user: str, wait: float = 30.0, *,
                        match: bytes | None = None) -> list[bytes]:
         """Messages delivered to `user` since the last read (or clear, or session start).
 
@@ -183,7 +183,7 @@ def load_mta() -> tuple[Mta | None, str]:
     except (ValueError, KeyError, TypeError) as exc:
         return None, f"Postfix harness state {state_file} unreadable ({exc}): {START_HINT}"
     try:
-        with socket.create_connection((mta.host, mta.smtp), timeout=3.0) as sock:
+        with socket.create_connection((mta.host, mta.smtp), timeout=30.0) as sock:
             greeting = sock.recv(512)
     except OSError as exc:
         return None, f"Postfix harness not answering on {mta.host}:{mta.smtp} ({exc}): {START_HINT}"

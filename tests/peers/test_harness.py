@@ -111,7 +111,7 @@ def test_mail_to_alice_lands_in_her_maildir(mta: Mta) -> None:
     with smtplib.SMTP(mta.host, mta.smtp, timeout=TIMEOUT) as client:
         refused = client.send_message(msg)
     assert refused == {}
-    delivered = mta.read_delivered("alice", wait=10.0, match=subject)
+    delivered = mta.read_delivered("alice", match=subject)
     assert len(delivered) == 1
     assert b"Delivered-To: alice@example.test" in delivered[0]
     assert mta.read_delivered("bob", wait=0, match=subject) == []
@@ -224,10 +224,10 @@ def test_bare_lf_dot_ends_data_on_lenient_port(mta: Mta) -> None:
     codes = [r[:3] for r in replies]
     # Outer message queued at the bare "\n.\n", then MAIL, RCPT, DATA, smuggled message, QUIT.
     assert codes == [b"250", b"250", b"250", b"354", b"250", b"221"], replies
-    smuggled = mta.read_delivered("bob", wait=10.0, match=f"smuggled {token}".encode())
+    smuggled = mta.read_delivered("bob", match=f"smuggled {token}".encode())
     assert len(smuggled) == 1
     assert b"Return-Path: <mallory@client.test>" in smuggled[0]
-    outer = mta.read_delivered("alice", wait=10.0, match=f"outer {token}".encode())
+    outer = mta.read_delivered("alice", match=f"outer {token}".encode())
     assert len(outer) == 1
     assert b"MAIL FROM" not in outer[0]
 
@@ -238,7 +238,7 @@ def test_bare_lf_dot_does_not_end_data_on_strict_port(mta: Mta) -> None:
     codes = [r[:3] for r in replies]
     # One message only: the smuggled commands stay inside alice's body.
     assert codes == [b"250", b"221"], replies
-    outer = mta.read_delivered("alice", wait=10.0, match=f"outer {token}".encode())
+    outer = mta.read_delivered("alice", match=f"outer {token}".encode())
     assert len(outer) == 1
     assert b"RCPT TO:<bob@example.test>" in outer[0]
     assert f"Subject: smuggled {token}".encode() in outer[0]

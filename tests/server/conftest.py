@@ -62,7 +62,7 @@ class Running:
         with self.lock:
             return [e for sid, e in self.entries if sid == session_id]
 
-    def wait_closed(self, session_id: int = 1, timeout: float = 5.0) -> list[Entry]:
+    def wait_closed(self, session_id: int = 1, timeout: float = 30.0) -> list[Entry]:
         """Entries of a session once its connection is closed (the server side lags)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

@@ -36,7 +36,7 @@ async def line_echo(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) 
 async def read_until(stream, marker: bytes) -> bytes:
     data = b""
     while marker not in data:
-        chunk = await stream.read(timeout=5)
+        chunk = await stream.read(timeout=30)
         assert chunk, f"EOF before {marker!r}; got {data!r}"
         data += chunk
     return data
@@ -55,8 +55,8 @@ async def test_ipv4_conversation_and_eof(serve, host: str) -> None:
         assert await read_until(stream, b"\r\n") == b"NOOP\r\n"
         await stream.write(b"QUIT\r\n")
         assert await read_until(stream, b"\r\n") == b"221 bye\r\n"
-        assert await stream.read(timeout=5) == b""  # EOF
-        assert await stream.read(timeout=5) == b""  # and stays EOF
+        assert await stream.read(timeout=30) == b""  # EOF
+        assert await stream.read(timeout=30) == b""  # and stays EOF
         assert stream.at_eof
         assert stream.bytes_sent == len(b"noop\r\nQUIT\r\n")
     finally:
@@ -83,7 +83,7 @@ async def test_read_respects_max_bytes_and_reassembles(serve) -> None:
     port = await serve(chatty)
     stream = await open_connection("127.0.0.1", port)
     total = 0
-    while chunk := await stream.read(max_bytes=1000, timeout=5):
+    while chunk := await stream.read(max_bytes=1000, timeout=30):
         assert len(chunk) <= 1000
         total += len(chunk)
     assert total == 3_000_000
@@ -123,7 +123,7 @@ async def test_connection_reset_becomes_connection_lost(serve) -> None:
     stream = await open_connection("127.0.0.1", port)
     await stream.write(b"hello\r\n")
     with pytest.raises(ConnectionLost, match=rf"connection reset by 127\.0\.0\.1:{port}"):
-        await stream.read(timeout=5)
+        await stream.read(timeout=30)
     assert stream.closed
     with pytest.raises(ConnectionLost):
         await stream.write(b"more\r\n")
@@ -136,7 +136,7 @@ async def test_write_after_server_closed(serve) -> None:
 
     port = await serve(hang_up)
     stream = await open_connection("127.0.0.1", port)
-    assert await stream.read(timeout=5) == b""
+    assert await stream.read(timeout=30) == b""
     await asyncio.sleep(0.05)  # let the transport notice and close itself
     with pytest.raises(ConnectionLost, match=rf"connection closed by 127\.0\.0\.1:{port}"):
         await stream.write(b"NOOP\r\n")
@@ -159,10 +159,10 @@ async def test_close_wakes_a_pending_read_with_eof(serve) -> None:
 
     port = await serve(silent)
     stream = await open_connection("127.0.0.1", port)
-    pending = asyncio.create_task(stream.read(timeout=5))
+    pending = asyncio.create_task(stream.read(timeout=30))
     await asyncio.sleep(0.01)
     await stream.close()
-    assert await asyncio.wait_for(pending, 2) == b""
+    assert await asyncio.wait_for(pending, 20) == b""  # woken by close, not the 30 s timeout
 
 
 async def test_concurrent_reads_are_refused(serve) -> None:
@@ -171,10 +171,10 @@ async def test_concurrent_reads_are_refused(serve) -> None:
 
     port = await serve(silent)
     stream = await open_connection("127.0.0.1", port)
-    first = asyncio.create_task(stream.read(timeout=5))
+    first = asyncio.create_task(stream.read(timeout=30))
     await asyncio.sleep(0)
     with pytest.raises(RuntimeError, match="already waiting"):
-        await stream.read(timeout=5)
+        await stream.read(timeout=30)
     first.cancel()
     await stream.close()
 

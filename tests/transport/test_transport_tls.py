@@ -48,7 +48,7 @@ def starttls_server(server_ctx: ssl.SSLContext, after_220: bytes = b""):
 async def read_line(stream) -> bytes:
     data = b""
     while not data.endswith(b"\n"):
-        chunk = await stream.read(timeout=5)
+        chunk = await stream.read(timeout=30)
         assert chunk, f"EOF after {data!r}"
         data += chunk
     return data
@@ -292,5 +292,5 @@ async def test_clean_tls_eof(serve, server_ctx, client_ctx) -> None:
     port = await serve(one_line, ssl_context=server_ctx)
     stream = await open_connection("localhost", port, implicit_tls=True, tls_context=client_ctx)
     assert await read_line(stream) == b"221 bye\r\n"
-    assert await stream.read(timeout=5) == b""
+    assert await stream.read(timeout=30) == b""
     await stream.close()

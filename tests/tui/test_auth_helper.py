@@ -32,6 +32,7 @@ from smtpscope.tui.widgets.auth_values import (
     parse_response_line,
     render_plain,
 )
+from tests.tui.waiting import DEADLINE, until
 
 USER = "alice"
 PASSWORD = "hunter2-Kq9!zz"
@@ -169,7 +170,8 @@ class ScriptedServer:
         self.secrets.append(proof_b64)
         self.secrets.append(base64.b64decode(proof_b64).hex())
         auth_message = f"{bare},{server_first},{without_proof}".encode()
-        salted, _, stored_key = _scram_keys(self.password, hash_name)
+        # In a thread: at a high iteration count PBKDF2 would stall the loop the app shares.
+        salted, _, stored_key = await asyncio.to_thread(_scram_keys, self.password, hash_name)
         signature = hmac.digest(stored_key, auth_message, hash_name)
         client_key = bytes(a ^ b for a, b in zip(base64.b64decode(proof_b64), signature,
                                                  strict=True))
@@ -201,13 +203,8 @@ async def server() -> AsyncIterator[ScriptedServer]:
 
 
 async def wait_for(pilot: Pilot[Any], condition: Callable[[], Any], what: str,
-                   timeout: float = 15.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await pilot.pause(0.02)
+                   timeout: float = DEADLINE) -> None:
+    await until(pilot, condition, timeout, what)
 
 
 async def open_helper(pilot: Pilot[Any]) -> tuple[SessionScreen, AuthHelperScreen]:

@@ -49,6 +49,7 @@ async def test_plain_password_typed_at_the_prompt_is_never_echoed(
                 await pilot.pause(0.2)
 
         await type_line("EHLO me.test")
+        await wait_for(pilot, lambda: screen.session.capabilities is not None, "EHLO")
         await type_line("AUTH LOGIN")
         await wait_for(pilot, lambda: "VXNlcm5hbWU6" in view.to_text(), "Username: prompt")
         await type_line(base64.b64encode(USER.encode()).decode())

@@ -9,6 +9,7 @@ from textual.widgets import Checkbox, Static, TextArea
 
 from smtpscope.protocol import Capabilities, Reply
 from smtpscope.tui.widgets.data_editor import DataEditor
+from tests.tui.waiting import until
 
 
 def caps(*lines: bytes) -> Capabilities:
@@ -81,8 +82,7 @@ async def test_status_follows_edits_after_the_debounce() -> None:
         await pilot.pause()
         before = status(editor)
         editor.query_one("#data-text", TextArea).load_text("Subject: a\n\n" + "b" * 5000 + "\n")
-        await pilot.pause(0.5)
-        assert status(editor) != before
+        await until(pilot, lambda: status(editor) != before, what="the debounced status")
         assert "5." in status(editor) and "KB" in status(editor)
 
 

@@ -14,6 +14,7 @@ from smtpscope.tui.app import create_app
 from smtpscope.tui.screens.session import SessionScreen
 from smtpscope.tui.widgets.capabilities import CapabilityInspector
 from smtpscope.tui.widgets.transcript import TranscriptView
+from tests.tui.waiting import until
 
 RAW_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
@@ -57,12 +58,14 @@ async def test_hostile_text_is_escaped_everywhere(hostile: int) -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         screen = app.screen
         assert isinstance(screen, SessionScreen)
-        await pilot.pause(0.3)
+        await until(pilot, lambda: screen.session is not None
+                    and screen.session.greeting is not None, what="the greeting")
         await pilot.press("f2")
-        await pilot.pause(0.3)
+        await until(pilot, lambda: screen.session.capabilities is not None, what="EHLO")
         await pilot.press("f7")  # NOOP → a 60 KB reply line
-        await pilot.pause(0.5)
         view = screen.query_one(TranscriptView)
+        await until(pilot, lambda: "more chars" in view.to_text(), what="the NOOP reply")
+        await pilot.pause()
         text = view.to_text()
         assert "\\x1b[31mRED" in text
         assert "\\x1b]52;c;" in text
@@ -83,6 +86,6 @@ async def test_hostile_text_is_escaped_everywhere(hostile: int) -> None:
         composer = screen.query_one("Composer")
         composer.input.value = "help"
         await pilot.press("enter")
-        await pilot.pause(0.5)
-        assert "unterminated reply line" in view.to_text()
+        await until(pilot, lambda: "unterminated reply line" in view.to_text(),
+                    what="the protocol error")
         assert screen.session is not None and screen.session.closed_reason is not None

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 
 import pytest
 
 from smtpscope.session import SessionOptions
 from smtpscope.tui.app import SmtpScopeApp, create_app
 from smtpscope.tui.screens.session import SessionScreen
+from tests.tui.waiting import until
 from tests.tui.wire_server import WireServer
 
 SIZE = (120, 40)
@@ -27,15 +27,6 @@ async def wire() -> AsyncIterator[WireServer]:
 def app_for(server: WireServer) -> SmtpScopeApp:
     options = SessionOptions(host="127.0.0.1", port=server.port, security="plain")
     return create_app(options=options, target_label="wire")
-
-
-async def until(pilot, condition: Callable[[], bool], timeout: float = 5.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():
-        if loop.time() > deadline:
-            raise AssertionError("condition not reached in time")
-        await pilot.pause(0.02)
 
 
 def replies(app: SmtpScopeApp) -> list[int]:

@@ -12,6 +12,7 @@ from smtpscope.tui.app import create_app
 from smtpscope.tui.screens.replay import ReplayScreen
 from smtpscope.tui.widgets.status import StatusBar
 from tests.tui.sample import write_sample
+from tests.tui.waiting import until
 
 
 @pytest.fixture
@@ -54,7 +55,8 @@ async def test_footer_keeps_help_reconnect_quit_at_80_columns() -> None:
     options = SessionOptions(host="127.0.0.1", port=1, security="plain")
     app = create_app(options=options, target_label="127.0.0.1:1")
     async with app.run_test(size=(80, 24), notifications=True) as pilot:
-        await pilot.pause(0.3)
+        await until(pilot, lambda: app.screen.query_one(StatusBar).state.startswith("failed")
+                    and "reconnect" in footer_keys(app), what="the failed connect's footer")
         keys = footer_keys(app)
         for action in ("help", "reconnect", "quit_session", "quit"):
             assert action in keys, (action, keys)

@@ -58,7 +58,7 @@ async def test_korean_subject_through_the_editor_is_delivered(mta) -> None:
         text = text.replace("recipient@example.test", "alice@example.test")
         area.load_text(text.replace("sender@example.test", "tester@client.test"))
         await pilot.press("ctrl+s")
-        await until(pilot, lambda: len(replies(screen)) >= 6, timeout=10)
+        await until(pilot, lambda: len(replies(screen)) >= 6)
         assert replies(screen)[2:6] == [250, 250, 354, 250]
-    delivered = mta.read_delivered("alice", wait=10.0, match=token.encode())
+    delivered = mta.read_delivered("alice", match=token.encode())
     assert delivered and "안녕하세요".encode() in delivered[0]

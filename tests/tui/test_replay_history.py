@@ -11,6 +11,7 @@ from smtpscope.tui.screens.replay import ReplayScreen
 from smtpscope.tui.widgets.capabilities import CapabilityInspector
 from smtpscope.tui.widgets.transcript import TranscriptView
 from tests.tui.sample import write_sample
+from tests.tui.waiting import until
 
 SIZE = (120, 40)
 
@@ -69,8 +70,7 @@ async def test_history_lists_sessions_and_opens_one() -> None:
     async with app.run_test(size=SIZE) as pilot:
         assert isinstance(app.screen, HistoryScreen)
         await pilot.press("enter")
-        await pilot.pause(0.1)
-        assert isinstance(app.screen, ReplayScreen)
+        await until(pilot, lambda: isinstance(app.screen, ReplayScreen), what="the replay")
         assert app.screen.recording.path == newer
         await pilot.press("escape")
         assert isinstance(app.screen, HistoryScreen)

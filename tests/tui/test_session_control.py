@@ -13,7 +13,7 @@ from smtpscope.session import SessionOptions
 from smtpscope.transport import proxy as proxy_header
 from smtpscope.tui.app import create_app
 from smtpscope.tui.screens.session import SessionScreen
-from tests.tui.test_key_order import until
+from tests.tui.waiting import DEADLINE, until
 
 SIZE = (120, 50)
 
@@ -27,6 +27,9 @@ class ControlServer:
     delay: float = 0.0  # before each reply after the banner
     received: bytearray = field(default_factory=bytearray)
     header: bytes = b""  # the PROXY header as received, if any
+    #: How long to wait for a PROXY header before greeting: a test that sends one raises it,
+    #: as a loaded machine may take longer than the short default to send it.
+    header_wait: float = 0.5
     port: int = 0
     _server: asyncio.base_events.Server | None = None
 
@@ -52,7 +55,7 @@ class ControlServer:
             await writer.drain()
 
         try:
-            first = await asyncio.wait_for(reader.read(5), 0.5)
+            first = await asyncio.wait_for(reader.read(5), self.header_wait)
         except TimeoutError:
             first = b""
         if first.startswith(b"PROXY"):
@@ -107,6 +110,7 @@ def _transcript(app) -> list[str]:
 
 
 async def test_connect_screen_fields_typed_with_no_pause_reach_the_wire(control) -> None:
+    control.header_wait = DEADLINE
     app = create_app(initial_target="")
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
@@ -136,6 +140,7 @@ async def test_connect_screen_fields_typed_with_no_pause_reach_the_wire(control)
 
 
 async def test_proxy_v2_from_the_connect_screen_defaults_to_the_target(control) -> None:
+    control.header_wait = DEADLINE
     app = create_app(initial_target=f"127.0.0.1:{control.port}")
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
@@ -251,6 +256,7 @@ async def test_flags_without_a_target_fill_the_connect_screen(control, monkeypat
     from smtpscope.cli import tui as tui_cli
     from smtpscope.tui import app as app_module
 
+    control.header_wait = DEADLINE
     made: list = []
     monkeypatch.setattr(app_module, "run_app", lambda app: made.append(app) or 0)
     assert tui_cli.run_target(["--proxy", "v1", "--proxy-source", "192.0.2.3",
@@ -383,3 +389,33 @@ async def test_lines_typed_during_the_automatic_steps_wait_for_them(control, del
                                       b"NOOP\r\n", b"RSET\r\n"]
         await pilot.press("f8")  # a slow server's late replies must not outlive the screen
         await until(pilot, lambda: _session(app).session.closed_reason is not None, timeout=8)
+
+
+def test_retarget_moves_only_the_claimed_server_port() -> None:
+    v1 = proxy_header.build(1, ("192.0.2.1", 5), ("127.0.0.1", 25))
+    assert proxy_header.retarget(v1, 25, 587) == b"PROXY TCP4 192.0.2.1 127.0.0.1 5 587\r\n"
+    assert proxy_header.retarget(v1, 2525, 587) == v1  # another port was claimed on purpose
+    v2 = proxy_header.build(2, ("2001:db8::1", 5), ("::1", 25))
+    assert proxy_header.parse(proxy_header.retarget(v2, 25, 465)) == \
+        (2, "TCP6", ("2001:db8::1", 5), ("::1", 465))
+
+
+async def test_reconnect_to_another_port_claims_that_port(control) -> None:
+    import dataclasses
+
+    other = await ControlServer().start()
+    try:
+        options = SessionOptions(host="127.0.0.1", port=control.port, security="plain",
+                                 preamble=proxy_header.build(1, ("192.0.2.1", 5),
+                                                             ("127.0.0.1", control.port)))
+        app = create_app(options=options, target_label="control")
+        async with app.run_test(size=SIZE) as pilot:
+            await until(pilot, lambda: bool(control.header))
+            screen = _session(app)
+            screen._reconnect_with(dataclasses.replace(screen.options, port=other.port))
+            await until(pilot, lambda: bool(other.header))
+            assert other.header == f"PROXY TCP4 192.0.2.1 127.0.0.1 5 {other.port}\r\n".encode()
+            await pilot.press("f8")
+            await until(pilot, lambda: screen.session.closed_reason is not None)
+    finally:
+        await other.stop()

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import mailbox
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 
 import pytest
 
@@ -19,6 +18,7 @@ from smtpscope.tui.widgets.composer import Composer
 from smtpscope.tui.widgets.data_editor import DataEditor
 from smtpscope.tui.widgets.status import StatusBar
 from smtpscope.tui.widgets.transcript import TranscriptView
+from tests.tui.waiting import until
 
 SIZE = (120, 40)
 
@@ -36,16 +36,6 @@ def app_for(demo: DemoServer, **extra: object) -> SmtpScopeApp:
     options = SessionOptions(host=demo.host, port=demo.port, security="plain",
                              cafile=str(demo.cafile))
     return create_app(options=options, target_label="demo", **extra)  # type: ignore[arg-type]
-
-
-async def until(pilot, condition: Callable[[], bool], timeout: float = 5.0) -> None:
-    """Let the app run until ``condition`` holds (network replies arrive asynchronously)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():
-        if loop.time() > deadline:
-            raise AssertionError("condition not reached in time")
-        await pilot.pause(0.02)
 
 
 def shown(widget) -> str:
@@ -142,7 +132,7 @@ async def test_error_reply_is_explained_inline_and_on_selection(demo: DemoServer
         await until(pilot, lambda: view.selected_entry is not None)
         while view.selected_entry is not None and view.selected_entry.code != 503:
             await pilot.press("up")
-        await pilot.pause(0.1)
+        await until(pilot, lambda: "503" in shown(screen.query_one("#explain")))
         explanation = shown(screen.query_one("#explain"))
         assert "503" in explanation and "sequence" in explanation.lower()
 
@@ -187,7 +177,8 @@ async def test_connect_screen_explains_a_bad_target() -> None:
     app = create_app(initial_target="smpt://mx.example.test")
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("enter")
-        await pilot.pause(0.1)
+        await until(pilot, lambda: bool(app.screen.query("#connect-error"))
+                    and "did you mean" in shown(app.screen.query_one("#connect-error")))
         message = shown(app.screen.query_one("#connect-error"))
         assert "did you mean smtp" in message
 
@@ -242,7 +233,7 @@ async def test_refused_command_is_shown_not_a_crash(demo: DemoServer) -> None:
         from smtpscope.protocol import MailFrom
 
         screen._spawn(screen._run(MailFrom("b@example.test")))
-        await pilot.pause(0.3)
+        await until(pilot, lambda: "Not sent:" in screen.query_one(TranscriptView).to_text())
         assert app.is_running
         assert "Not sent:" in screen.query_one(TranscriptView).to_text()
         # A new message while a transaction is open resets it first, then delivers.

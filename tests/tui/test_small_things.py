@@ -11,6 +11,7 @@ from smtpscope.config import recordings_dir
 from smtpscope.server.demo import DemoServer, open_demo_server
 from smtpscope.tui.widgets.composer import Composer
 from tests.tui.test_session_screen import SIZE, app_for, banner_then_ehlo, replies, screen_of
+from tests.tui.waiting import until
 
 
 @pytest.fixture
@@ -66,8 +67,7 @@ async def test_command_line_over_512_octets_is_warned(demo: DemoServer) -> None:
         assert composer.has_class("-warning")
         assert len(replies(screen)) == 2  # held, nothing sent
         await pilot.press("enter")  # Enter again sends it anyway
-        await pilot.pause(0.5)
-        assert len(replies(screen)) == 3
+        await until(pilot, lambda: len(replies(screen)) == 3)
 
 
 def test_line_length_limit_is_512_octets_with_crlf() -> None:

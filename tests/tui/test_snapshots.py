@@ -10,6 +10,7 @@ from smtpscope.protocol import Capabilities, parse_reply
 from smtpscope.tui.app import SmtpScopeApp, create_app
 from smtpscope.tui.widgets.data_editor import DataEditor
 from tests.tui.sample import EHLO_TLS, write_sample
+from tests.tui.waiting import steady_cursors, until
 
 SIZE = (120, 36)
 
@@ -47,8 +48,11 @@ def test_data_editor(snap_compare, recording: Path) -> None:
     app: SmtpScopeApp = create_app(replay_path=str(recording))
 
     async def open_editor(pilot) -> None:
-        await pilot.app.push_screen(DataEditor(capabilities=caps, text=DRAFT))
-        await pilot.pause(0.4)  # the size line is recomputed after typing stops
+        editor = DataEditor(capabilities=caps, text=DRAFT)
+        await pilot.app.push_screen(editor)
+        await until(pilot, lambda: pilot.app.screen is editor and "bytes" in str(
+            editor.query_one("#data-status").render()), what="the editor and its size line")
+        steady_cursors(pilot.app)
 
     assert snap_compare(app, run_before=open_editor, terminal_size=SIZE)
 
@@ -56,4 +60,9 @@ def test_data_editor(snap_compare, recording: Path) -> None:
 def test_connect_screen_with_bad_target(snap_compare) -> None:
     app = create_app(initial_target="smpt://mx.example.test",
                      connect_error="unknown scheme 'smpt'; did you mean smtp?")
-    assert snap_compare(app, terminal_size=SIZE)
+
+    async def focused(pilot) -> None:
+        await until(pilot, lambda: pilot.app.focused is not None, what="the focused target")
+        steady_cursors(pilot.app)
+
+    assert snap_compare(app, run_before=focused, terminal_size=SIZE)

@@ -51,7 +51,7 @@ class Terminal:
     def screen(self) -> str:
         return self.tmux("capture-pane", "-p", "-t", self.name)
 
-    def wait_for(self, text: str, timeout: float = 15.0, count: int = 1) -> str:
+    def wait_for(self, text: str, timeout: float = 30.0, count: int = 1) -> str:
         deadline = time.monotonic() + timeout
         while True:
             shown = self.screen()
@@ -108,13 +108,13 @@ def test_pasted_envelope_and_hand_typed_message_reach_the_maildir(mta, terminal)
     for line in typed:
         keys += ([line] if line else []) + ["Enter"]
     term.keys(*keys)
-    first = mta.read_delivered("alice", wait=15, match=token1.encode())
+    first = mta.read_delivered("alice", match=token1.encode())
     # 2. The whole transaction pasted in one go, message included.
     token2 = f"tmux-pasted-{uuid.uuid4().hex[:8]}"
     pasted = message_lines(token2, to, "pasted")
     term.paste(f"MAIL FROM:<tester@client.test>\nRCPT TO:<{to}>\nDATA\n"
                + "\n".join(pasted) + "\n")
-    second = mta.read_delivered("alice", wait=15, match=token2.encode())
+    second = mta.read_delivered("alice", match=token2.encode())
     term.keys("QUIT", "Enter")
     shown = term.wait_for("Connection closed")
     assert "failed" not in shown and "Traceback" not in shown

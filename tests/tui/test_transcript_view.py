@@ -276,7 +276,7 @@ async def test_hostile_server_text_is_shown_escaped_and_inert() -> None:
     try:
         app = HostileClient(port)
         async with app.run_test(size=(120, 20)) as pilot:
-            await asyncio.wait_for(app.done.wait(), 5)
+            await asyncio.wait_for(app.done.wait(), 30)
             await pilot.pause()
             view = app.query_one(TranscriptView)
             shown = [view.render_line(y) for y in range(view.row_count)]
