@@ -26,7 +26,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-STATE = ROOT / "tests" / "peers" / "run" / "mta.json"
+# The harness' state file: $SMTPSCOPE_PEER_RUN_DIR (as the peer tests use), else tests/peers/run.
+RUN_DIR = os.environ.get("SMTPSCOPE_PEER_RUN_DIR") or ROOT / "tests" / "peers" / "run"
+STATE = Path(RUN_DIR) / "mta.json"
 
 # The helper: one process, one event loop, N listening sockets speaking just enough SMTP.
 SERVER = r"""
@@ -130,6 +132,7 @@ def main() -> None:
     parser.add_argument("--endpoints", type=int, default=500, help="endpoints to probe")
     parser.add_argument("--concurrency", type=int, default=100, help="probe --concurrency")
     parser.add_argument("--skip-swaks", action="store_true", help="only the throughput part")
+    parser.add_argument("--skip-throughput", action="store_true", help="only the swaks part")
     args = parser.parse_args()
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     if not args.skip_swaks:
@@ -137,7 +140,8 @@ def main() -> None:
             sys.exit(f"Postfix harness not running (no {STATE}): "
                      "python3 tests/peers/mta.py start")
         compare(args.n, env)
-    throughput(args.endpoints, args.concurrency, env)
+    if not args.skip_throughput:
+        throughput(args.endpoints, args.concurrency, env)
 
 
 if __name__ == "__main__":

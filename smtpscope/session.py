@@ -43,6 +43,7 @@ from smtpscope.record.redact import Redactor
 from smtpscope.record.transcript import Entry, Transcript
 from smtpscope.security.policy import policy_for
 from smtpscope.security.report import refusal_error
+from smtpscope.session_connect import Connecting
 from smtpscope.session_types import (
     DEFAULT_HELO,
     ConnectFailed,
@@ -63,16 +64,12 @@ from smtpscope.session_types import (
 from smtpscope.tls_hints import GREETING_HINT_AFTER, implicit_tls_hint
 from smtpscope.transport import (
     Stream,
-    TLSError,
     TLSInfo,
     TransportError,
-    open_connection,
-    open_pipe,
-    open_unix_connection,
 )
 
-if TYPE_CHECKING:  # MX routing code loads only for a routed target (see _open_routed)
-    from smtpscope.dns.routing import Candidate, RouteAttempt, summarize_attempts
+if TYPE_CHECKING:  # MX routing code loads only for a routed target (session_connect.py)
+    from smtpscope.dns.routing import RouteAttempt
     from smtpscope.record.store import Recorder
 
 __all__ = [
@@ -105,7 +102,7 @@ class _Waiter:
         self.replies: list[Reply] = []
 
 
-class Session:
+class Session(Connecting):
     """One SMTP (or LMTP) conversation with one server, over TCP, a UNIX socket or a pipe."""
 
     def __init__(
@@ -209,81 +206,6 @@ class Session:
             why = f"no greeting after {GREETING_HINT_AFTER:g} s"
             self.transcript.note(implicit_tls_hint(host, port, why), kind="warning")
 
-    async def _open_local(self) -> None:
-        """A UNIX socket or a command's stdin/stdout: one place to go, no route."""
-        opts = self.options
-        implicit = opts.security == "implicit"
-        context = self._tls_context() if implicit else None
-        if opts.pipe_command is not None:
-            what = f"Starting {opts.pipe_command!r}, speaking SMTP on its stdin/stdout"
-        else:
-            what = f"Connecting to UNIX socket {opts.unix_path}"
-        self.transcript.note(what + (" with implicit TLS" if implicit else ""))
-        try:
-            if opts.pipe_command is not None:
-                self.stream = await open_pipe(opts.pipe_command)
-            else:
-                assert opts.unix_path is not None
-                self.stream = await open_unix_connection(
-                    opts.unix_path, connect_timeout=opts.connect_timeout)
-            if implicit:
-                await self.stream.start_tls(context, self._server_name)
-        except TransportError as exc:
-            self.transcript.note(str(exc), kind="error")
-            self._finish(str(exc))
-            stage = Stage.TLS if isinstance(exc, TLSError) else Stage.CONNECT
-            raise ConnectFailed(str(exc), stage) from exc
-
-    async def _open_routed(self) -> None:
-        """TCP to the host, or to each MX candidate in turn until one answers."""
-        opts = self.options
-        implicit = opts.security == "implicit"
-        context = self._tls_context() if implicit else None
-        candidates: list[Candidate | None] = list(opts.route) or [None]
-        attempts: list[RouteAttempt] = []
-        for index, candidate in enumerate(candidates):
-            host = opts.host if candidate is None else (candidate.address or candidate.host)
-            port = opts.port if candidate is None else candidate.port
-            self._server_name = opts.tls_server_name if candidate is None else candidate.host
-            label = host if candidate is None else f"{candidate.host} ({host}, {candidate.via})"
-            self.transcript.note(
-                f"Connecting to {label} port {port}" + (" with implicit TLS" if implicit else "")
-            )
-            try:
-                self.stream = await open_connection(
-                    host,
-                    port,
-                    implicit_tls=implicit,
-                    tls_context=context,
-                    server_hostname=self._sni() if implicit else None,
-                    connect_timeout=opts.connect_timeout,
-                    family=opts.family,
-                    local_addr=opts.local_addr,
-                    preamble=opts.preamble,
-                )
-            except TransportError as exc:
-                if candidate is not None:
-                    from smtpscope.dns.routing import RouteAttempt
-
-                    attempts.append(RouteAttempt(candidate, str(exc)))
-                self.attempts = tuple(attempts)
-                last = index == len(candidates) - 1
-                more = "" if last else "; trying the next MX"
-                self.transcript.note(f"{exc}{more}", kind="error" if last else "warning")
-                if last:
-                    self._finish(str(exc))
-                    stage = Stage.TLS if isinstance(exc, TLSError) else Stage.CONNECT
-                    why = summarize_attempts(self.attempts) if len(self.attempts) > 1 \
-                        else str(exc)
-                    raise ConnectFailed(why, stage, self.attempts) from exc
-                continue
-            if candidate is not None:
-                from smtpscope.dns.routing import RouteAttempt
-
-                attempts.append(RouteAttempt(candidate, None))
-            self.attempts = tuple(attempts)
-            return
-
     def _tls_context(self) -> ssl.SSLContext:
         return policy_for(self.options).context()
 
@@ -308,7 +230,7 @@ class Session:
             self.transcript.note(str(error), kind="error")
             self.stream.abort()
             self._finish(f"TLS refused: {info.refusal}")
-            raise SessionError(str(error), Stage.TLS) from error
+            raise TLSFailed(str(error), Stage.TLS) from error
 
     # -- the reader --------------------------------------------------------------------------
 
@@ -409,7 +331,8 @@ class Session:
             self.transcript.note(f"Timeout: {message}", kind="error")
             raise ReplyTimeout(message, stage, limit) from exc
         except SessionError as exc:
-            raise type(exc)(str(exc), stage) from exc
+            exc.stage = stage  # each waiter got its own instance: say what it was waiting for
+            raise
 
     # -- sending -----------------------------------------------------------------------------
 

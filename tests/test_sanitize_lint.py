@@ -36,9 +36,9 @@ ALLOWED: dict[str, set[str]] = {
     "tui/screens/replay.py": {"text"},  # explain_entry(): a Text of visible() lines
     "tui/screens/session.py": {"text"},  # same
     "tui/widgets/data_editor.py": {"text", "title"},  # our words and byte counts
-    "tui/widgets/composer.py": {"_IDLE_HINT", "Text(text)",  # the user's own typing, as Text
-                                "render_queue(items, _QUEUE_KEYS, connected=connected)"},
-    # (render_queue builds a Text; queued lines go through visible())
+    "tui/widgets/composer.py": {"_IDLE_HINT", "Text(text)"},  # the user's own typing, as Text
+    # render_queue builds a Text; queued lines go through visible()
+    "tui/widgets/composer_queue.py": {"render_queue(items, _QUEUE_KEYS, connected=connected)"},
     # Our own words, enum values and numbers.
     "cli/auth.py": {"title", "result.kind", "command"},
     "cli/replay.py": {"command"},

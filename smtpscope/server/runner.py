@@ -41,6 +41,10 @@ class ServerError(Exception):
     """The server could not start; the message is one line for the user."""
 
 
+class NoCertificateError(ServerError):
+    """No TLS certificate could be loaded or made: the server can still run without TLS."""
+
+
 class PortInUseError(ServerError):
     """The port is taken (typically another ``smtpscope serve``)."""
 
@@ -97,7 +101,7 @@ class DebugServer:
                 self.cert = ensure_certificate()
             return server_context(self.cert)
         except CertificateError as exc:
-            raise ServerError(str(exc)) from exc
+            raise NoCertificateError(str(exc)) from exc
 
     def _factory(self, handler: Handler, tls: ssl.SSLContext | None, implicit: bool) -> ScopeSMTP:
         assert self.ctx is not None

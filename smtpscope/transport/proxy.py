@@ -70,6 +70,16 @@ def header_for(version: int, source: str, dest: str | None, target: tuple[str, i
     return build(version, claimed_source, claimed_dest)
 
 
+def retarget(header: bytes, old_port: int, new_port: int) -> bytes:
+    """``header`` claiming ``new_port`` where it claimed ``old_port`` as the server's port (the
+    target's, by default): a reconnection to another port keeps the header truthful."""
+    parsed = parse(header)
+    if parsed is None or parsed[3][1] != old_port or old_port == new_port:
+        return header
+    version, _, source, dest = parsed
+    return build(version, source, (dest[0], new_port))
+
+
 def parse(raw: bytes) -> tuple[int, str, tuple[str, int], tuple[str, int]] | None:
     """(version, TCP4|TCP6, source, dest) of a header :func:`build` makes; None otherwise."""
     if raw.startswith(b"PROXY ") and raw.endswith(b"\r\n"):

@@ -176,3 +176,29 @@ def test_protocol_package_loads_its_modules_on_first_use() -> None:
         import smtpscope.protocol as p
 
         _ = p.NoSuchName  # type: ignore[attr-defined]
+
+
+def test_collector_waits_until_the_command_runs() -> None:
+    # Start-up allocates much and frees little: no collection before the command's handler,
+    # which then runs with the collector on and the start-up objects frozen out of its scans.
+    code = (
+        "import gc, sys\n"
+        "import smtpscope.cli, smtpscope.cli.probe as probe\n"
+        "seen = []\n"
+        "gc.callbacks.append(lambda phase, info: phase == 'start' and seen.append(1))\n"
+        "def handler(args):\n"
+        "    print(len(seen), gc.isenabled(), gc.get_freeze_count())\n"
+        "    return 0\n"
+        "probe.run = handler\n"
+        "print(smtpscope.cli.main(['probe', '127.0.0.1:1']))\n"
+        "seen.clear()\n"
+        "sys.argv = ['smtpscope', 'probe', '127.0.0.1:1', '--json']\n"
+        "print(smtpscope.cli.main(), gc.isenabled())\n"
+    )
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env=env, check=True, timeout=60).stdout.split()
+    # Called from a program (argv given), main leaves the caller's collector alone...
+    assert out[1:4] == ["True", "0", "0"]
+    # ...as the process's command line, it collects nothing before the handler runs.
+    assert out[4:6] == ["0", "True"] and int(out[6]) > 0 and out[7:] == ["0", "True"]

@@ -204,6 +204,12 @@ async def test_route_attempts_are_values() -> None:
             await only_dead.connect()
         assert caught.value.stage is Stage.CONNECT and len(caught.value.attempts) == 1
         assert classify(caught.value, "connect").status == "connection-refused"
+        both_dead = (route[0], Candidate("mx3.test", LOOPBACK, dead, 30, "MX 30 mx3.test"))
+        none = Session(SessionOptions("mx1.test", 25, security="plain", route=both_dead))
+        with pytest.raises(ConnectFailed) as caught:
+            await none.connect()
+        assert str(caught.value).startswith("no candidate answered: mx1.test [127.0.0.1]")
+        assert [a.ok for a in caught.value.attempts] == [False, False]
 
 
 async def test_pipe_transport_speaks_with_a_process() -> None:

@@ -389,3 +389,33 @@ async def test_lines_typed_during_the_automatic_steps_wait_for_them(control, del
                                       b"NOOP\r\n", b"RSET\r\n"]
         await pilot.press("f8")  # a slow server's late replies must not outlive the screen
         await until(pilot, lambda: _session(app).session.closed_reason is not None, timeout=8)
+
+
+def test_retarget_moves_only_the_claimed_server_port() -> None:
+    v1 = proxy_header.build(1, ("192.0.2.1", 5), ("127.0.0.1", 25))
+    assert proxy_header.retarget(v1, 25, 587) == b"PROXY TCP4 192.0.2.1 127.0.0.1 5 587\r\n"
+    assert proxy_header.retarget(v1, 2525, 587) == v1  # another port was claimed on purpose
+    v2 = proxy_header.build(2, ("2001:db8::1", 5), ("::1", 25))
+    assert proxy_header.parse(proxy_header.retarget(v2, 25, 465)) == \
+        (2, "TCP6", ("2001:db8::1", 5), ("::1", 465))
+
+
+async def test_reconnect_to_another_port_claims_that_port(control) -> None:
+    import dataclasses
+
+    other = await ControlServer().start()
+    try:
+        options = SessionOptions(host="127.0.0.1", port=control.port, security="plain",
+                                 preamble=proxy_header.build(1, ("192.0.2.1", 5),
+                                                             ("127.0.0.1", control.port)))
+        app = create_app(options=options, target_label="control")
+        async with app.run_test(size=SIZE) as pilot:
+            await until(pilot, lambda: bool(control.header))
+            screen = _session(app)
+            screen._reconnect_with(dataclasses.replace(screen.options, port=other.port))
+            await until(pilot, lambda: bool(other.header))
+            assert other.header == f"PROXY TCP4 192.0.2.1 127.0.0.1 5 {other.port}\r\n".encode()
+            await pilot.press("f8")
+            await until(pilot, lambda: screen.session.closed_reason is not None)
+    finally:
+        await other.stop()

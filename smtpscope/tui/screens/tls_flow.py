@@ -82,6 +82,10 @@ class TlsFlow:
     def _reconnect_with(self, options: SessionOptions | None) -> None:
         if options is None:
             return
+        if options.preamble:  # a PROXY header claiming the old port as the server's
+            from smtpscope.transport.proxy import retarget
+
+            options.preamble = retarget(options.preamble, self.options.port, options.port)
         if (options.port, options.security) != (self.options.port, self.options.security):
             host = f"[{options.host}]" if ":" in options.host else options.host
             scheme = {"implicit": "smtps://", "starttls": "submission://"}.get(

@@ -34,7 +34,8 @@ from smtpscope.tui.completion import (
 )
 from smtpscope.tui.history_store import HistoryStore
 from smtpscope.tui.widgets.composer_auth import AUTH_ASSIST_BINDING, ENCODE_HINT, AuthAssist
-from smtpscope.tui.widgets.queue_view import ComposerInput, raw_paste, render_queue, split_paste
+from smtpscope.tui.widgets.composer_queue import _PLACEHOLDER, QueueAssist
+from smtpscope.tui.widgets.queue_view import ComposerInput
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -64,15 +65,13 @@ class _CommandSuggester(Suggester):
 
 _IDLE_HINT = "type an SMTP command · Tab completes · ↑↓ history · Ctrl+R raw bytes"
 _RAW_HINT = "raw: exact bytes; add \\r\\n yourself · escapes \\r \\n \\t \\0 \\xNN \\\\"
-_PLACEHOLDER = "EHLO client.example"
 _DATA_HINT = ("DATA mode: every Enter sends the line as typed (empty lines too) · "
               "'.' alone ends the message · Ctrl+N editor")
-_QUEUE_KEYS = "Ctrl+Z takes back the newest"
 _AUTH_HINT = ("AUTH exchange: type the base64 answer to the 334 challenge, or * to cancel · "
               + ENCODE_HINT)
 
 
-class Composer(AuthAssist, Widget):
+class Composer(QueueAssist, AuthAssist, Widget):
     """Input line plus hint line. Set ``capabilities``, ``state``, ``in_auth`` and ``target_key``;
     listen for :class:`Composer.Submitted` and :class:`Composer.RawSubmitted`.
     """
@@ -362,6 +361,9 @@ class Composer(AuthAssist, Widget):
         self._take(command, text, bool(problems), parsed.notes)
         return True
 
+    def _queued_message(self) -> Message:
+        return self.Queued(self)
+
     def _take(self, command: Command, text: str, off_script: bool, notes: tuple[str, ...],
               *, remember: bool = True) -> None:
         if self.queue is not None:
@@ -407,75 +409,6 @@ class Composer(AuthAssist, Widget):
         self._draft = ""
         self._cycle = []
         self.input.value = ""
-        self._update_hint()
-
-    # -- paste and the queue -----------------------------------------------------------------
-
-    def paste(self, text: str) -> None:
-        """Several pasted lines: each one a command (or a message line after DATA), in order.
-
-        Commands that would draw a warning are queued all the same (the engine blocks them when
-        they come up, visibly); a last line without a line break stays in the input to finish.
-        """
-        if self.raw:
-            # Raw mode is exact bytes: the line breaks become visible escapes, sent with Enter.
-            self.input.insert_text_at_cursor(raw_paste(text))
-            return
-        lines, tail = split_paste(text)
-        lines[0] = self.input.value + lines[0]
-        for line in lines:
-            if self._expects_content() or self.queue is None:
-                self.submit(line, force=True)
-                continue
-            if not line.strip():
-                continue
-            try:
-                parsed = parse_command(line, state=self._queued_state()
-                                       if self._queued_state() is State.AUTH else None)
-            except CommandSyntaxError as exc:
-                self.queue.add_command(Raw(line.encode("utf-8") + b"\r\n", note=exc.message),
-                                       line, force=True)
-                continue
-            self.queue.add_command(parsed.command, line)
-            self._history.add(line)
-        self._sent("", remember=False)
-        self._set_value(tail)
-        self._queued()
-
-    def action_cancel_queued(self) -> None:
-        """Take the newest queued line back; it returns to the input when that is empty."""
-        item = self.queue.cancel() if self.queue is not None else None
-        if item is None:
-            self.app.bell()
-            return
-        if not self.input.value:
-            self._set_value(item.text)
-        self._queued()
-
-    def _queued(self) -> None:
-        self.sync_queue()
-        self.post_message(self.Queued(self))
-
-    def sync_queue(self) -> None:
-        """Show what waits in the queue, and data mode when lines are message content."""
-        if not self.is_mounted:
-            return
-        self.data_mode = self._expects_content()
-        if self._held is not None:
-            self._update_hint()  # what is queued may have made a held line valid (or not)
-        view = self.query_one("#composer-queue", Static)
-        items = list(self.queue) if self.queue is not None else []
-        view.set_class(not items, "-empty")
-        if not items:
-            return
-        conn = self.engine()
-        connected = conn is not None and conn.state is not State.CLOSED
-        view.update(render_queue(items, _QUEUE_KEYS, connected=connected))
-
-    def watch_data_mode(self, on: bool) -> None:
-        self.set_class(on, "-data")
-        self.input.placeholder = "a line of the message ('.' alone ends it)" if on \
-            else _PLACEHOLDER
         self._update_hint()
 
     # -- raw mode and end-of-data variants ---------------------------------------------------

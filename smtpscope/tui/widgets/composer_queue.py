@@ -1,0 +1,119 @@
+"""The composer's queue side: pasted lines, taking a queued line back, showing the queue."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from textual.widgets import Static
+
+from smtpscope.protocol import CommandSyntaxError, Raw, State, parse_command
+from smtpscope.tui.widgets.queue_view import raw_paste, render_queue, split_paste
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from textual.app import App
+    from textual.message import Message
+    from textual.widgets import Input
+
+    from smtpscope.conversation.send_queue import SendQueue
+    from smtpscope.protocol import Connection
+    from smtpscope.tui.history_store import HistoryStore
+
+_PLACEHOLDER = "EHLO client.example"
+_QUEUE_KEYS = "Ctrl+Z takes back the newest"
+
+
+class QueueAssist:
+    """Mixin for the composer: ``queue`` and ``engine`` are set by the screen."""
+
+    queue: SendQueue | None = None
+    engine: Callable[[], Connection | None] = staticmethod(lambda: None)
+
+    if TYPE_CHECKING:  # provided by the composer
+        app: App[Any]
+        raw: bool
+        data_mode: bool
+        is_mounted: bool
+        _held: str | None
+        _history: HistoryStore
+
+        def submit(self, text: str, *, force: bool = False, pasted: bool = False) -> bool: ...
+        def _queued_state(self) -> State | None: ...
+        def _expects_content(self) -> bool: ...
+        def _sent(self, text: str, *, remember: bool = True) -> None: ...
+        def _set_value(self, value: str) -> None: ...
+        def _update_hint(self) -> None: ...
+        input: Input
+        def post_message(self, message: Message) -> bool: ...
+        def _queued_message(self) -> Message: ...
+
+    def paste(self, text: str) -> None:
+        """Several pasted lines: each one a command (or a message line after DATA), in order.
+
+        Commands that would draw a warning are queued all the same (the engine blocks them when
+        they come up, visibly); a last line without a line break stays in the input to finish.
+        """
+        if self.raw:
+            # Raw mode is exact bytes: the line breaks become visible escapes, sent with Enter.
+            self.input.insert_text_at_cursor(raw_paste(text))
+            return
+        lines, tail = split_paste(text)
+        lines[0] = self.input.value + lines[0]
+        for line in lines:
+            if self._expects_content() or self.queue is None:
+                self.submit(line, force=True)
+                continue
+            if not line.strip():
+                continue
+            try:
+                parsed = parse_command(line, state=self._queued_state()
+                                       if self._queued_state() is State.AUTH else None)
+            except CommandSyntaxError as exc:
+                self.queue.add_command(Raw(line.encode("utf-8") + b"\r\n", note=exc.message),
+                                       line, force=True)
+                continue
+            self.queue.add_command(parsed.command, line)
+            self._history.add(line)
+        self._sent("", remember=False)
+        self._set_value(tail)
+        self._queued()
+
+    def action_cancel_queued(self) -> None:
+        """Take the newest queued line back; it returns to the input when that is empty."""
+        item = self.queue.cancel() if self.queue is not None else None
+        if item is None:
+            self.app.bell()
+            return
+        if not self.input.value:
+            self._set_value(item.text)
+        self._queued()
+
+    def _queued(self) -> None:
+        self.sync_queue()
+        self.post_message(self._queued_message())
+
+    def sync_queue(self) -> None:
+        """Show what waits in the queue, and data mode when lines are message content."""
+        if not self.is_mounted:
+            return
+        self.data_mode = self._expects_content()
+        if self._held is not None:
+            self._update_hint()  # what is queued may have made a held line valid (or not)
+        widget: Any = self  # a Composer: the widget methods come from there
+        view = widget.query_one("#composer-queue", Static)
+        items = list(self.queue) if self.queue is not None else []
+        view.set_class(not items, "-empty")
+        if not items:
+            return
+        conn = self.engine()
+        connected = conn is not None and conn.state is not State.CLOSED
+        view.update(render_queue(items, _QUEUE_KEYS, connected=connected))
+
+    def watch_data_mode(self, on: bool) -> None:
+        widget: Any = self
+        widget.set_class(on, "-data")
+        self.input.placeholder = "a line of the message ('.' alone ends it)" if on \
+            else _PLACEHOLDER
+        self._update_hint()
+
