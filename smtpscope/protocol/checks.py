@@ -20,7 +20,18 @@ from .state import (
     why_invalid,
 )
 
-__all__ = ["SessionView", "command_kind", "infer_raw_kinds", "send_problem", "wait_problem"]
+__all__ = [
+    "MAX_COMMAND_LINE",
+    "SessionView",
+    "command_kind",
+    "command_problems",
+    "extension_problems",
+    "infer_raw_kinds",
+    "line_length_problem",
+    "param_keyword",
+    "send_problem",
+    "wait_problem",
+]
 
 
 def command_kind(cmd: Command) -> str:
@@ -85,32 +96,87 @@ def wait_problem(last_pending: str | None, kind: str,
 def _extension_problem(
     caps: Capabilities | None, kind: str, cmd: Command, notes: list[str]
 ) -> str | None:
+    problems = extension_problems(caps, kind, cmd)
+    if problems:
+        return problems[0]
+    if isinstance(cmd, MailFrom) and caps is not None:
+        declared, limit = cmd.param("SIZE"), caps.size
+        if declared and limit is not None and int(declared) > limit:
+            notes.append(f"SIZE={declared} exceeds the server's limit of {limit}")
+    return None
+
+
+def extension_problems(caps: Capabilities | None, kind: str, cmd: Command) -> list[str]:
+    """Every verb, mechanism or parameter in ``cmd`` that the advertisement does not cover."""
+    problems: list[str] = []
     needed = REQUIRES_EXTENSION.get(kind)
     if needed is not None:
         if caps is None:
-            return f"{kind} needs the {needed} extension, which only EHLO can announce"
-        if not caps.has(needed):
-            return f"the server did not advertise {needed}"
+            problems.append(f"{kind} needs the {needed} extension, which only EHLO can announce")
+        elif not caps.has(needed):
+            problems.append(f"the server did not advertise {needed}")
     if (isinstance(cmd, Auth) and caps is not None and caps.auth_mechanisms
             and cmd.mechanism not in caps.auth_mechanisms):
-        return (f"the server did not advertise AUTH {cmd.mechanism} "
-                f"(offers {' '.join(caps.auth_mechanisms)})")
+        problems.append(f"the server did not advertise AUTH {cmd.mechanism} "
+                        f"(offers {' '.join(caps.auth_mechanisms)})")
     if isinstance(cmd, MailFrom | RcptTo):
         for key, value in cmd.params:
-            needed = PARAM_REQUIRES.get(key)
-            if key == "BODY" and value is not None:
-                needed = BODY_REQUIRES.get(value.upper())
+            needed = param_keyword(key, value)
             if needed is None:
                 continue
             if caps is None:
-                return f"parameter {key} needs EHLO (HELO has no extensions)"
-            if not caps.has(needed):
-                return f"parameter {key} needs {needed}, which the server did not advertise"
-        if isinstance(cmd, MailFrom) and caps is not None:
-            declared, limit = cmd.param("SIZE"), caps.size
-            if declared and limit is not None and int(declared) > limit:
-                notes.append(f"SIZE={declared} exceeds the server's limit of {limit}")
-    return None
+                problems.append(f"parameter {key} needs EHLO (HELO has no extensions)")
+            elif not caps.has(needed):
+                problems.append(
+                    f"parameter {key} needs {needed}, which the server did not advertise")
+    return problems
+
+
+def param_keyword(key: str, value: str | None) -> str | None:
+    """The EHLO keyword a MAIL/RCPT parameter needs (BODY= depends on its value), or None."""
+    if key == "BODY":
+        return BODY_REQUIRES.get(value.upper()) if value is not None else None
+    return PARAM_REQUIRES.get(key)
+
+
+# RFC 5321 §4.5.3.1.4: a command line is at most 512 octets with its CRLF. AUTH with an initial
+# response may be longer (RFC 4954 §4 raises it to 12288), so it is not judged here.
+MAX_COMMAND_LINE = 512
+
+
+def line_length_problem(cmd: Command) -> str | None:
+    """Why a command line is too long for RFC 5321, or None."""
+    if cmd.kind == Kind.AUTH or isinstance(cmd, Raw):
+        return None
+    size = len(cmd.to_bytes())
+    if size <= MAX_COMMAND_LINE:
+        return None
+    return (f"the line is {size} octets with CRLF; RFC 5321 §4.5.3.1.4 allows "
+            f"{MAX_COMMAND_LINE}, servers may refuse it (500)")
+
+
+def command_problems(cmd: Command, state: State | None, caps: Capabilities | None, *,
+                     lmtp: bool | None = None) -> list[str]:
+    """Everything the engine would object to in ``cmd`` once ``state`` is reached.
+
+    For a line editor that queues: waiting for replies (RFC 2920) is the send queue's business
+    (``Connection.must_wait``), so only the protocol, state, advertisement and line-length
+    rules are asked here; ``state`` None means "not connected", which judges no state, and
+    ``lmtp`` None means the protocol is not known yet.
+    """
+    kind = command_kind(cmd)
+    problems: list[str] = []
+    if lmtp is True and kind in SMTP_ONLY:
+        problems.append(f"{kind} is not LMTP: use LHLO (RFC 2033)")
+    elif lmtp is False and kind in LMTP_ONLY:
+        problems.append("LHLO is for LMTP servers: use EHLO")
+    rule = RULES.get(kind)
+    if state is not None and rule is not None and state not in rule.valid_in:
+        problems.append(why_invalid(kind, state))
+    problems.extend(extension_problems(caps, kind, cmd))
+    if (problem := line_length_problem(cmd)) is not None:
+        problems.append(problem)
+    return problems
 
 
 def infer_raw_kinds(data: bytes, projected: State) -> list[str]:

@@ -54,8 +54,9 @@ SYNTAX: Final[dict[str, str]] = {
     "LHLO": "LHLO <your-domain>",
     "MAIL": "MAIL FROM:<address> [SIZE=n] [BODY=7BIT|8BITMIME|BINARYMIME] [SMTPUTF8] "
     "[RET=FULL|HDRS] [ENVID=xtext] [AUTH=<>|addr] [REQUIRETLS] [MT-PRIORITY=-9..9] "
-    "[BY=secs;R|N[T]]",
-    "RCPT": "RCPT TO:<address> [NOTIFY=NEVER|SUCCESS,FAILURE,DELAY] [ORCPT=rfc822;address]",
+    "[BY=secs;R|N[T]] [HOLDFOR=secs|HOLDUNTIL=date-time] [PRDR]",
+    "RCPT": "RCPT TO:<address> [NOTIFY=NEVER|SUCCESS,FAILURE,DELAY] [ORCPT=rfc822;address] "
+    "[RRVS=date-time[;C|R]]",
     "DATA": "DATA",
     "BDAT": "BDAT <size> [LAST]",
     "RSET": "RSET",

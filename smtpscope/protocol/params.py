@@ -10,7 +10,9 @@ from .errors import CommandSyntaxError
 
 __all__ = [
     "MAIL_PARAMS",
+    "MAIL_TEMPLATES",
     "RCPT_PARAMS",
+    "RCPT_TEMPLATES",
     "Params",
     "check_address",
     "check_domain",
@@ -31,6 +33,9 @@ _VALUE = r"[\x21-\x3c\x3e-\x7e\u0080-\U0010ffff]+\Z"
 # xtext = *( xchar / hexchar ); xchar is 33-126 except "+" and "="; hexchar "+" 2 upper hex.
 _XTEXT = r"(?:[\x21-\x2a\x2c-\x3c\x3e-\x7e]|\+[0-9A-F]{2})*\Z"
 _BY = r"(?i)[+-]?[0-9]{1,9};[RN]T?\Z"
+# date-time of RFC 3339 §5.6, used by HOLDUNTIL (RFC 4865) and RRVS (RFC 7293).
+_DATE_TIME = (r"(?i)[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?"
+              r"(?:Z|[+-][0-9]{2}:[0-9]{2})")
 _NOTIFY_FLAGS: Final = frozenset({"SUCCESS", "FAILURE", "DELAY"})
 
 
@@ -114,6 +119,20 @@ def _by(value: str) -> str | None:
     return None if re.match(_BY, value) else "must be <seconds>;R or <seconds>;N (optional T)"
 
 
+def _date_time(value: str) -> str | None:
+    if re.fullmatch(_DATE_TIME, value):
+        return None
+    return "must be an RFC 3339 date-time, e.g. 2030-01-31T23:59:00Z"
+
+
+def _rrvs(value: str) -> str | None:
+    # RFC 7293 §3.1: rrvs-param = "RRVS=" date-time [ ";" ( "C" / "R" ) ]
+    stamp, sep, action = value.partition(";")
+    if _date_time(stamp) is None and (not sep or action.upper() in ("C", "R")):
+        return None
+    return "must be an RFC 3339 date-time with an optional ;C or ;R"
+
+
 def _notify(value: str) -> str | None:
     flags = [f.upper() for f in value.split(",")]
     if flags == ["NEVER"]:
@@ -143,11 +162,26 @@ MAIL_PARAMS: Final[dict[str, _Spec]] = {
     "REQUIRETLS": (False, None),
     "MT-PRIORITY": (True, _int_param(-9, 9)),
     "BY": (True, _by),
+    "HOLDFOR": (True, _int_param(0, 999_999_999)),  # RFC 4865 §4: 1*9DIGIT seconds
+    "HOLDUNTIL": (True, _date_time),  # RFC 4865 §4
+    "PRDR": (False, None),  # draft-hall-prdr: a bare keyword
 }
 RCPT_PARAMS: Final[dict[str, _Spec]] = {
     "NOTIFY": (True, _notify),
     "ORCPT": (True, _orcpt),
+    "RRVS": (True, _rrvs),  # RFC 7293
 }
+
+# What a line editor offers after MAIL FROM:<...> / RCPT TO:<...>, in this order. Each template
+# is a whole parameter or its "KEY=" start; the keyword it needs comes from state.PARAM_REQUIRES
+# (BODY values from state.BODY_REQUIRES), so offering and checking share one table.
+MAIL_TEMPLATES: Final[tuple[str, ...]] = (
+    "SIZE=", "BODY=8BITMIME", "BODY=BINARYMIME", "SMTPUTF8", "RET=FULL", "RET=HDRS", "ENVID=",
+    "REQUIRETLS", "MT-PRIORITY=", "BY=", "HOLDFOR=", "HOLDUNTIL=", "AUTH=<>", "PRDR",
+)
+RCPT_TEMPLATES: Final[tuple[str, ...]] = (
+    "NOTIFY=SUCCESS,FAILURE,DELAY", "NOTIFY=NEVER", "ORCPT=rfc822;", "RRVS=",
+)
 
 
 def check_params(

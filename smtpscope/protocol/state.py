@@ -155,6 +155,10 @@ PARAM_REQUIRES: Final[dict[str, str]] = {
     "REQUIRETLS": "REQUIRETLS",
     "MT-PRIORITY": "MT-PRIORITY",
     "BY": "DELIVERBY",
+    "HOLDFOR": "FUTURERELEASE",  # RFC 4865
+    "HOLDUNTIL": "FUTURERELEASE",
+    "PRDR": "PRDR",  # draft-hall-prdr
+    "RRVS": "RRVS",  # RFC 7293
 }
 #: BODY= values and their keyword.
 BODY_REQUIRES: Final[dict[str, str]] = {"8BITMIME": "8BITMIME", "BINARYMIME": "BINARYMIME"}

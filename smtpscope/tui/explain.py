@@ -11,18 +11,48 @@ from smtpscope.sanitize import visible
 
 
 def reply_from_entry(entry: Entry) -> Any:
-    """Rebuild the engine's Reply from a recorded reply entry (None if it is not one)."""
+    """The engine's Reply for a reply entry (None if it is not one).
+
+    Built from what the engine parsed when the reply arrived, carried on the entry as its
+    ``reply`` fields; only an entry without them (an old recording) is parsed here, once, by
+    the engine's own reply parser.
+    """
     if entry.kind != "reply" or entry.direction != "server":
         return None
-    from smtpscope.protocol import Connection, RemoteProtocolError, Reply
+    from smtpscope.protocol import RemoteProtocolError, Reply, parse_reply
 
-    conn = Connection()
+    fields = entry.reply
+    if fields is not None:
+        reply = _reply_from_fields(fields, entry.raw)
+        if reply is not None:
+            return reply
     try:
-        conn.receive_data(entry.raw)
-        event = conn.next_event()
+        parsed = parse_reply(entry.raw)
     except RemoteProtocolError:
         return None
-    return event if isinstance(event, Reply) else None
+    return parsed if isinstance(parsed, Reply) else None
+
+
+def _reply_from_fields(fields: dict[str, Any], raw: bytes) -> Any:
+    """A Reply from an entry's recorded fields (None when they do not describe one whole:
+    a recording may keep only the code)."""
+    from smtpscope.protocol import EnhancedCode, Reply
+
+    code, texts = fields.get("code"), fields.get("lines")
+    if not isinstance(code, int) or not 100 <= code <= 999 or not isinstance(texts, list):
+        return None
+    if not texts or "enhanced" not in fields:
+        return None
+    enhanced = None
+    text = fields.get("enhanced")
+    if isinstance(text, str):
+        parts = text.split(".")
+        if len(parts) != 3 or not all(p.isascii() and p.isdigit() for p in parts):
+            return None
+        enhanced = EnhancedCode(*(int(p) for p in parts))
+    lines = tuple(str(line).encode("utf-8") for line in texts)
+    warnings = tuple(str(w) for w in fields.get("warnings") or ())
+    return Reply(code, lines, raw, enhanced, warnings, bool(fields.get("unsolicited")))
 
 
 def explain_entry(entry: Entry) -> str | None:

@@ -72,7 +72,7 @@ async def test_command_line_over_512_octets_is_warned(demo: DemoServer) -> None:
 
 def test_line_length_limit_is_512_octets_with_crlf() -> None:
     from smtpscope.protocol import parse_command
-    from smtpscope.tui.completion import line_length_problem
+    from smtpscope.protocol.checks import line_length_problem
 
     assert line_length_problem(parse_command("VRFY " + "a" * 505).command) is None  # 512
     problem = line_length_problem(parse_command("VRFY " + "a" * 506).command)

@@ -24,14 +24,8 @@ from smtpscope.protocol import (
     State,
     parse_command,
 )
-from smtpscope.tui.completion import (
-    advertisement_problems,
-    completions,
-    decode_escapes,
-    end_of_data_label,
-    line_length_problem,
-    state_problem,
-)
+from smtpscope.protocol.checks import command_problems
+from smtpscope.tui.completion import completions, decode_escapes, end_of_data_label
 from smtpscope.tui.history_store import HistoryStore
 from smtpscope.tui.widgets.composer_auth import AUTH_ASSIST_BINDING, ENCODE_HINT, AuthAssist
 from smtpscope.tui.widgets.composer_queue import _PLACEHOLDER, QueueAssist
@@ -57,7 +51,7 @@ class _CommandSuggester(Suggester):
     async def get_suggestion(self, value: str) -> str | None:
         if self._composer.raw or self._composer.in_auth or self._composer.data_mode:
             return None
-        found = completions(value, self._composer.capabilities)
+        found = completions(value, self._composer.capabilities, lmtp=self._composer._lmtp())
         return found[0] if found else None
 
 
@@ -275,12 +269,13 @@ class Composer(QueueAssist, AuthAssist, Widget):
         return True
 
     def _problems(self, command: Command, state: State | None) -> list[str]:
-        problems = [*advertisement_problems(command, self.capabilities)]
-        if (problem := state_problem(command, state)) is not None:
-            problems.append(problem)
-        if (problem := line_length_problem(command)) is not None:
-            problems.append(problem)
-        return problems
+        """The engine's objections to ``command`` in the state it will meet; waiting for
+        replies is left to the send queue, which asks ``Connection.must_wait``."""
+        return command_problems(command, state, self.capabilities, lmtp=self._lmtp())
+
+    def _lmtp(self) -> bool | None:
+        conn = self.engine()
+        return conn.lmtp if conn is not None else None
 
     # -- sending -----------------------------------------------------------------------------
 
@@ -438,7 +433,7 @@ class Composer(QueueAssist, AuthAssist, Widget):
         if len(self._cycle) > 1 and value == self._cycle[0]:
             self._cycle = self._cycle[1:] + self._cycle[:1]
         else:
-            found = completions(value, self.capabilities)
+            found = completions(value, self.capabilities, lmtp=self._lmtp())
             if not found:
                 return  # nothing to complete: Tab stays here (Esc moves to the transcript)
             self._cycle = found
