@@ -232,11 +232,14 @@ def encode_draft(draft: Draft, *, smtputf8: bool = False, eightbit: bool = False
         _check_header(name, value, smtputf8)
     hand_mime = any(name.lower() in _MIME_HEADERS for name, _ in draft.headers)
     msg = EmailMessage(policy=pol)
+    current = ""
     try:
         for name, value in draft.headers:
+            current = name
             # Bcc recipients belong in the envelope only (RFC 5322 §3.6.3): never on the wire.
             if name.lower() != "bcc":
                 msg[name] = value
+        current = ""
         if hand_mime:
             # The person wrote the MIME headers: send their body as typed, only fixing line ends.
             head = msg.as_bytes(policy=pol)
@@ -250,6 +253,11 @@ def encode_draft(draft: Draft, *, smtputf8: bool = False, eightbit: bool = False
         return msg.as_bytes(policy=pol)
     except OSError as exc:
         raise DraftError(f"cannot read attachment: {exc}") from exc
+    except AttributeError as exc:
+        # The stdlib's structured-header parser trips over some malformed address lists
+        # (e.g. `.:` as a From value) with an internal AttributeError: name the header instead.
+        where = f"the {visible(current)} header" if current else "the message"
+        raise DraftError(f"cannot parse {where}: it is not a valid address list") from exc
     except (ValueError, TypeError, UnicodeError, IndexError) as exc:
         hint = "" if smtputf8 else " (non-ASCII addresses need SMTPUTF8)"
         raise DraftError(f"cannot encode the message: {exc}{hint}") from exc

@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
+from hypothesis import settings
 
 pytest_plugins = ["tests.peers.dns_fixtures", "tests.peers.fixtures"]
+
+# CI runs the same fuzz examples every time, so a run is repeatable; a developer's runs keep
+# exploring new ones (and a failure found there becomes an @example).
+settings.register_profile("ci", derandomize=True, database=None)
+if os.environ.get("CI", "").lower() == "true":
+    settings.load_profile("ci")
 
 
 @pytest.fixture(autouse=True)

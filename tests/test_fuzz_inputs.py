@@ -5,7 +5,7 @@ The recording reader has its fuzz tests in tests/record/test_reader_robust.py.
 
 from __future__ import annotations
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from smtpscope.message import DraftError, build_message, encode_draft, envelope, parse_draft
@@ -34,6 +34,8 @@ def test_draft_text_parses_and_encodes_or_says_why(text: str, smtputf8: bool,
 @settings(max_examples=300, deadline=None)
 @given(_TEXT, st.lists(_TEXT, max_size=3), _TEXT, _TEXT,
        st.lists(st.tuples(_TEXT, _TEXT), max_size=3), st.booleans())
+# The stdlib's address parser raised AttributeError on this From value.
+@example(".:", [], "", "", [], False)
 def test_build_message_raises_only_draft_errors(
     from_addr: str, to_addrs: list[str], subject: str, body: str,
     extra: list[tuple[str, str]], smtputf8: bool,

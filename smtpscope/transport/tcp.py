@@ -270,7 +270,29 @@ def _connect_failure(exc: OSError, host: str, port: int, addr: str) -> ConnectEr
     )
 
 
+def _literal(host: str, family: int) -> list[tuple[int, str]] | None:
+    """An IP literal's one address, without asking the resolver; None for anything else.
+
+    The loop's getaddrinfo runs in a worker thread (and loads the IDNA codec) even for
+    "127.0.0.1": that costs a thread start at every first connect. A literal of the other
+    family than the one forced goes to getaddrinfo, which then reports the mismatch.
+    """
+    import ipaddress
+
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        return None  # a name: the resolver's job
+    if getattr(ip, "scope_id", None):
+        return None  # fe80::1%eth0: the resolver turns the zone into its index
+    fam = socket.AF_INET6 if ip.version == 6 else socket.AF_INET
+    return [(fam, host)] if family in (0, fam) else None
+
+
 async def _resolve(host: str, port: int, family: int) -> list[tuple[int, str]]:
+    literal = _literal(host, family)
+    if literal is not None:
+        return literal
     loop = asyncio.get_running_loop()
     try:
         infos = await loop.getaddrinfo(host, port, family=family, type=socket.SOCK_STREAM)

@@ -13,9 +13,12 @@ import time
 import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
+# Seconds, not the 5 minutes RFC 5321 gives a greeting: generous, as interpreter start-up
+# alone can take seconds on a loaded machine.
+SECONDS = 30
 
 
-def first_hint(port: int, limit: float = 8.0) -> tuple[str, float]:
+def first_hint(port: int, limit: float = 60.0) -> tuple[str, float]:
     """Run ``smtpscope send`` against the port; the output up to the hint and how long it took."""
     env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"}
     started = time.monotonic()
@@ -46,11 +49,12 @@ def test_silent_port_gets_the_smtps_hint_in_seconds() -> None:
         port = listener.getsockname()[1]
         out, elapsed = first_hint(port)
     assert f"smtps://127.0.0.1:{port}" in out, out
-    assert "no greeting after 3 s" in out.lower()
-    assert elapsed < 7
+    assert "no greeting after 3 s" in out.lower()  # the 3 s timer, not a timeout ending
+    assert elapsed < SECONDS
 
 
 @pytest.mark.peer
 def test_postfix_smtps_port_gets_the_hint(mta) -> None:
     out, elapsed = first_hint(mta.ports["smtps"])
-    assert f"smtps://127.0.0.1:{mta.ports['smtps']}" in out and elapsed < 7
+    assert f"smtps://127.0.0.1:{mta.ports['smtps']}" in out and elapsed < SECONDS
+    assert "no greeting after 3 s" in out.lower()

@@ -106,6 +106,8 @@ def test_verified_starttls_probe_keeps_slow_imports_off_its_path(make_server,
     # No config file: the TOML parser never loads; nothing recorded: no recording file code.
     assert "tomllib" not in new
     assert "smtpscope.record.store" not in new and "smtpscope.record.validate" not in new
+    # An address needs no resolver: no worker thread for getaddrinfo.
+    assert "concurrent.futures.thread" not in new
     # The certificate code (cryptography, ~25 ms) loads, but on the side thread started before
     # connecting, so it overlaps the network waits instead of following the handshake.
     assert "cryptography.x509" in new

@@ -25,7 +25,7 @@ def test_proxy_headers_follow_the_haproxy_spec() -> None:
         proxy_header.build(1, ("198.51.100.7", 1), ("::1", 2))
 
 
-def _log_lines(mta, needle: str, wait: float = 5.0) -> list[str]:
+def _log_lines(mta, needle: str, wait: float = 30.0) -> list[str]:
     deadline = time.monotonic() + wait
     while True:
         lines = [ln for ln in mta.logs["postfix"].read_text(errors="replace").splitlines()

@@ -30,7 +30,7 @@ def test_target_without_a_terminal_exits_at_once_with_a_clear_message() -> None:
     assert "needs a terminal" in result.stderr and "stdin and stdout are not" in result.stderr
     assert "smtpscope probe" in result.stderr
     assert result.stdout == "" and "Traceback" not in result.stderr
-    assert elapsed < 10
+    assert elapsed < 30  # no connection attempt or wait: only start-up, slow on a busy machine
 
 
 def test_history_flag_is_the_tuis_not_a_usage_error() -> None:

@@ -102,7 +102,7 @@ def test_fractional_probability_is_repeatable_with_a_seed(serve) -> None:
 def test_connect_fault_replaces_the_greeting_and_closes(serve) -> None:
     running = serve(faults=(Fault("CONNECT", 554),))
     with pytest.raises(smtplib.SMTPConnectError) as info:
-        smtplib.SMTP(running.host, running.port, timeout=5)
+        smtplib.SMTP(running.host, running.port, timeout=30)
     assert info.value.smtp_code == 554
     replies = [e for e in running.wait_closed() if e.kind == "reply"]
     assert [e.code for e in replies] == [554]  # instead of the 220 greeting

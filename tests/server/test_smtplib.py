@@ -94,7 +94,7 @@ def test_implicit_tls_rejects_an_unverified_name(serve) -> None:
     running = serve(tls_port=0)
     with pytest.raises(ssl.SSLCertVerificationError):
         smtplib.SMTP_SSL(
-            "127.0.0.1", running.tls_port, context=ssl.create_default_context(), timeout=5
+            "127.0.0.1", running.tls_port, context=ssl.create_default_context(), timeout=30
         )
 
 

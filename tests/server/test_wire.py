@@ -14,7 +14,7 @@ class Raw:
     """A bare socket client: send exact bytes, read one reply."""
 
     def __init__(self, host: str, port: int) -> None:
-        self.sock = socket.create_connection((host, port), timeout=5)
+        self.sock = socket.create_connection((host, port), timeout=30)
         self.file = self.sock.makefile("rb")
         self.reply()  # greeting
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import struct
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -240,3 +241,35 @@ def test_rfc5321_timeouts() -> None:
     }
     with pytest.raises(TypeError):
         RFC5321_TIMEOUTS["mail"] = 1  # type: ignore[index]
+
+
+class _NoExecutor(ThreadPoolExecutor):
+    """A default executor that fails the test if anything is handed to it."""
+
+    def submit(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        raise AssertionError("an IP literal went through getaddrinfo's worker thread")
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "::1", "[::1]"])
+async def test_ip_literal_connects_without_the_resolver_thread(serve, request,
+                                                               host: str) -> None:
+    if ":" in host:
+        request.getfixturevalue("ipv6")
+    port = await serve(line_echo, host=host.strip("[]"))
+    asyncio.get_running_loop().set_default_executor(_NoExecutor())
+    stream = await open_connection(host, port)
+    try:
+        assert stream.peer == (host.strip("[]"), port)
+        assert await read_until(stream, b"\r\n") == b"220 ready\r\n"
+    finally:
+        await stream.close()
+
+
+async def test_literal_of_the_other_family_still_fails_as_a_resolve_error() -> None:
+    # -6 with an IPv4 literal: no short cut; getaddrinfo says there is no such address.
+    assert tcp_module._literal("127.0.0.1", socket.AF_INET6) is None
+    assert tcp_module._literal("mx.example.test", 0) is None
+    assert tcp_module._literal("::1", 0) == [(socket.AF_INET6, "::1")]
+    with pytest.raises(ConnectError) as info:
+        await open_connection("127.0.0.1", 25, family=socket.AF_INET6, connect_timeout=10)
+    assert info.value.kind == "resolve"

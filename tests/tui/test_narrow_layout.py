@@ -12,7 +12,7 @@ from smtpscope.tui.app import create_app
 from smtpscope.tui.screens.replay import ReplayScreen
 from smtpscope.tui.widgets.status import StatusBar
 from tests.tui.sample import write_sample
-from tests.tui.waiting import until
+from tests.tui.waiting import DEADLINE, until
 
 
 @pytest.fixture
@@ -65,14 +65,16 @@ async def test_footer_keeps_help_reconnect_quit_at_80_columns() -> None:
         message = ("TLS certificate verification failed for 127.0.0.1:2525: [SSL: "
                    "CERTIFICATE_VERIFY_FAILED] certificate verify failed: self-signed "
                    "certificate in certificate chain (_ssl.c:1006)")
-        app.screen._toast(message, severity="error")
+        app.screen._toast(message, severity="error", timeout=DEADLINE)  # no expiry mid-test
         await pilot.pause()
         assert app._notifications and list(app._notifications)[-1].message == message
         from textual.widgets._toast import Toast
 
-        await pilot.pause(0.2)
-        shown = [" ".join(str(toast.render()).split()) for toast in app.screen.query(Toast)]
-        assert any(message in text for text in shown), shown  # wrapped, never cut
+        def shown() -> list[str]:
+            return [" ".join(str(toast.render()).split()) for toast in app.screen.query(Toast)]
+
+        await until(pilot, lambda: any(message in text for text in shown()),
+                    what="the toast, wrapped, never cut")
         status = app.screen.query_one(StatusBar)
         status.state = "failed: " + message
         await pilot.pause()

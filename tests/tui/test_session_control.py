@@ -321,8 +321,10 @@ async def test_folded_section_reachable_by_keyboard_at_80x24() -> None:
         xclient = app.screen.query_one("#xclient", Input)
         await until(pilot, lambda: xclient.value == "NAME=x")
         assert xclient.has_focus
-        await pilot.pause(0.3)  # the scroll to the focused field is animated
         box = app.screen.query_one("#connect-box")
+        # The scroll to the focused field is animated.
+        await until(pilot, lambda: box.scroll_y > 0 and app.screen.region.intersection(
+            xclient.region).height == xclient.region.height, what="the field scrolled into view")
         assert box.scroll_y > 0
         shown = app.screen.region.intersection(xclient.region)
         assert shown.height == xclient.region.height > 0
@@ -333,6 +335,7 @@ async def test_tui_session_with_proxy_and_xclient_exports_to_swaks(control, tmp_
     from smtpscope.record.swaks import swaks_command
 
     path = tmp_path / "control.jsonl"
+    control.header_wait = DEADLINE
     options = SessionOptions(host="127.0.0.1", port=control.port, security="plain",
                              preamble=proxy_header.build(1, ("192.0.2.9", 9),
                                                          ("127.0.0.1", control.port)),
@@ -382,13 +385,13 @@ async def test_lines_typed_during_the_automatic_steps_wait_for_them(control, del
     async with app.run_test(size=SIZE) as pilot:
         # Typed at once, before the banner: they wait for EHLO, XCLIENT, EHLO.
         await pilot.press(*"NOOP", "enter", *"RSET", "enter")
-        await until(pilot, lambda: len(control.commands()) >= 5, timeout=8)
+        await until(pilot, lambda: len(control.commands()) >= 5)
         assert control.commands() == [b"EHLO smtpscope.localhost\r\n",
                                       b"XCLIENT ADDR=192.0.2.4\r\n",
                                       b"EHLO smtpscope.localhost\r\n",
                                       b"NOOP\r\n", b"RSET\r\n"]
         await pilot.press("f8")  # a slow server's late replies must not outlive the screen
-        await until(pilot, lambda: _session(app).session.closed_reason is not None, timeout=8)
+        await until(pilot, lambda: _session(app).session.closed_reason is not None)
 
 
 def test_retarget_moves_only_the_claimed_server_port() -> None:
@@ -403,7 +406,8 @@ def test_retarget_moves_only_the_claimed_server_port() -> None:
 async def test_reconnect_to_another_port_claims_that_port(control) -> None:
     import dataclasses
 
-    other = await ControlServer().start()
+    other = await ControlServer(header_wait=DEADLINE).start()
+    control.header_wait = DEADLINE
     try:
         options = SessionOptions(host="127.0.0.1", port=control.port, security="plain",
                                  preamble=proxy_header.build(1, ("192.0.2.1", 5),

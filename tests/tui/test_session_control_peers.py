@@ -121,7 +121,7 @@ async def test_xclient_after_starttls_inside_tls(mta, monkeypatch) -> None:
         f"{mta.host}:{port}", "--tls", "starttls", "--cafile", str(mta.ca_file),
         "--xclient", f"NAME=tls-tui.example ADDR={addr}"])
     async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: len(_codes(app)) >= 6, timeout=15)
+        await until(pilot, lambda: len(_codes(app)) >= 6)
         assert _codes(app)[:6] == [220, 250, 220, 250, 220, 250]
         screen = app.screen
         assert isinstance(screen, SessionScreen) and screen.session is not None
@@ -131,6 +131,6 @@ async def test_xclient_after_starttls_inside_tls(mta, monkeypatch) -> None:
         assert commands == ["EHLO", "STARTTLS", "EHLO", "XCLIENT", "EHLO"]
         await pilot.press(*f"MAIL FROM:<{mta.address('bob')}>", "enter",
                           *f"RCPT TO:<{mta.address('alice')}>", "enter")
-        await until(pilot, lambda: len(_codes(app)) >= 8, timeout=10)
+        await until(pilot, lambda: len(_codes(app)) >= 8)
         assert _codes(app)[6:8] == [250, 250]
         assert _logged(mta, f"client=tls-tui.example[{addr}]")

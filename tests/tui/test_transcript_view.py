@@ -305,11 +305,11 @@ async def test_very_long_line_is_clipped_and_cheap() -> None:
     app = Host()
     async with app.run_test(size=(80, 6)) as pilot:
         view = app.query_one(TranscriptView)
-        started = time.perf_counter()
+        started = time.process_time()  # CPU time: the work done, whatever else runs
         view.add_entries([reply(0, "250 " + huge + "\r\n"), reply(1, "250 " + wide + "\r\n")])
         await pilot.pause()
         first, second = view.render_line(0), view.render_line(1)
-        elapsed = time.perf_counter() - started
+        elapsed = time.process_time() - started
         width = view.scrollable_content_region.width
         assert first.cell_length == width and second.cell_length == width
         assert first.text.startswith("S: 250 AAAA")
