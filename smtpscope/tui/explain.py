@@ -6,6 +6,7 @@ from typing import Any
 
 from rich.text import Text
 
+from smtpscope.protocol import EnhancedCode, RemoteProtocolError, Reply, parse_reply
 from smtpscope.record import Entry
 from smtpscope.sanitize import visible
 
@@ -19,8 +20,6 @@ def reply_from_entry(entry: Entry) -> Any:
     """
     if entry.kind != "reply" or entry.direction != "server":
         return None
-    from smtpscope.protocol import RemoteProtocolError, Reply, parse_reply
-
     fields = entry.reply
     if fields is not None:
         reply = _reply_from_fields(fields, entry.raw)
@@ -36,8 +35,6 @@ def reply_from_entry(entry: Entry) -> Any:
 def _reply_from_fields(fields: dict[str, Any], raw: bytes) -> Any:
     """A Reply from an entry's recorded fields (None when they do not describe one whole:
     a recording may keep only the code)."""
-    from smtpscope.protocol import EnhancedCode, Reply
-
     code, texts = fields.get("code"), fields.get("lines")
     if not isinstance(code, int) or not 100 <= code <= 999 or not isinstance(texts, list):
         return None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 import smtpscope.protocol
+import smtpscope.tui.explain
 from smtpscope.protocol import Connection, Ehlo, Reply
 from smtpscope.record import Entry, Transcript
 from smtpscope.record.transcript import reply_fields
@@ -43,7 +44,7 @@ def test_entry_carries_the_engines_reply_and_views_do_not_parse_again(
     def no_second_parse(data: bytes) -> Reply:
         raise AssertionError("the reply was parsed again")
 
-    monkeypatch.setattr(smtpscope.protocol, "parse_reply", no_second_parse)
+    monkeypatch.setattr(smtpscope.tui.explain, "parse_reply", no_second_parse)
     for reply in (greeting, ehlo, late):
         again = reply_from_entry(recorded(reply))
         assert (again.code, again.enhanced, again.lines, again.warnings, again.unsolicited) == (
@@ -64,7 +65,7 @@ def test_entry_without_parsed_fields_is_parsed_once_by_the_engine() -> None:
 
     old = Entry(1, 0.0, 0.0, "server", "reply", b"550 5.1.1 <bob@example.test> unknown\r\n")
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(smtpscope.protocol, "parse_reply", counting)
+        patch.setattr(smtpscope.tui.explain, "parse_reply", counting)
         summary = explain_entry(old)
     assert summary is not None and summary.startswith("550 5.1.1")
     assert calls == [old.raw]
