@@ -62,7 +62,8 @@ def _load_dir(path: str) -> list[x509.Certificate]:
     for name in names:
         full = os.path.join(path, name)
         try:
-            with open(full, "rb") as handle:
+            with open(full, "rb") as handle, warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # old roots cryptography frowns on, as above
                 out.extend(x509.load_pem_x509_certificates(handle.read()))
         except (OSError, ValueError):
             continue  # not a certificate file (capath directories hold other things too)
