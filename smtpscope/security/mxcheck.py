@@ -20,13 +20,13 @@ def check_mx_tls(host: str, address: str, port: int, *, tlsa: Any = None,
     base: dict[str, Any] = {"host": host, "address": address, "port": port}
     context = TLSPolicy(level="may").context()  # look first, judge afterwards
     try:
-        tls, buffer = open_tls(address, port, implicit=False, context=context, sni=host,
+        tls, wire = open_tls(address, port, implicit=False, context=context, sni=host,
                                helo=helo, timeout=timeout)
     except (OSError, ssl.SSLError, ConnectionError) as exc:
         return {**base, "error": str(exc)}, None
     chain, complete = peer_chain_der(tls)
     version = tls.version()
-    quit_politely(tls, buffer, implicit=False)
+    quit_politely(tls, wire, implicit=False)
     pkix = check_chain(chain, (host,), trust_anchors(cafile, capath))
     dane = None
     if tlsa is not None and tlsa.records:

@@ -16,10 +16,10 @@ def check_resumption(address: str, port: int, *, implicit: bool, context: ssl.SS
         return {"attempted": False, "resumed": False,
                 "error": "the server gave no session to resume (no ticket or session id)"}
     try:
-        tls, buffer = open_tls(address, port, implicit=implicit, context=context, sni=sni,
+        tls, wire = open_tls(address, port, implicit=implicit, context=context, sni=sni,
                                helo=helo, timeout=timeout, session=session)
     except (OSError, ssl.SSLError, ConnectionError) as exc:
         return {"attempted": True, "resumed": False, "error": str(exc)}
     resumed, version = bool(tls.session_reused), tls.version()
-    quit_politely(tls, buffer, implicit)
+    quit_politely(tls, wire, implicit)
     return {"attempted": True, "resumed": resumed, "version": version, "error": None}

@@ -1,66 +1,96 @@
-"""A minimal blocking SMTP client that only reaches TLS: banner, EHLO, STARTTLS, handshake.
+"""A minimal blocking driver of the engine that only reaches TLS: banner, EHLO, STARTTLS, handshake.
 
 For the checks that need a second, separate connection (``probe --reconnect``, ``mx
---check-tls``); the conversation itself always goes through the session.
+--check-tls``); the conversation itself always goes through the session. Replies are framed and
+judged by the engine (``smtpscope.protocol``), never by a parser of this module's own.
 """
 
 from __future__ import annotations
 
-import re
 import socket
 import ssl
 
-_FINAL_LINE = re.compile(rb"^\d{3}(?: |$)")
+from smtpscope.protocol import (
+    Closed,
+    Command,
+    Connection,
+    Ehlo,
+    ProtocolError,
+    Quit,
+    Reply,
+    StartTLS,
+)
+from smtpscope.sanitize import visible
 
 
-def read_reply(sock: socket.socket, buffer: bytearray) -> bytes:
-    """Read one whole (multiline) SMTP reply from ``sock``; returns its last line."""
-    while True:
-        for line in bytes(buffer).split(b"\r\n")[:-1]:
-            if _FINAL_LINE.match(line):
-                end = buffer.index(line + b"\r\n") + len(line) + 2
-                del buffer[:end]
-                return line
-        chunk = sock.recv(4096)
-        if not chunk:
-            raise ConnectionError("the server closed the connection")
-        buffer += chunk
+class Wire:
+    """A blocking socket coupled with the engine's view of the conversation on it."""
 
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self.conn = Connection()
 
-def expect(sock: socket.socket, buffer: bytearray, code: bytes, what: str) -> None:
-    line = read_reply(sock, buffer)
-    if not line.startswith(code):
-        raise ConnectionError(f"{what}: {line[:80].decode('ascii', 'replace')}")
+    def reply(self, what: str) -> Reply:
+        """The next whole reply; ConnectionError when the server closes first."""
+        while True:
+            try:
+                event = self.conn.next_event()
+            except ProtocolError as exc:  # garbage from the server, or a line past the limit
+                raise ConnectionError(f"{what}: {visible(str(exc))}") from exc
+            if isinstance(event, Reply):
+                return event
+            if isinstance(event, Closed):
+                raise ConnectionError(f"{what}: the server closed the connection")
+            self.conn.receive_data(self.sock.recv(4096))
+
+    def expect(self, what: str) -> Reply:
+        """The next reply, which must be one its command hopes for (ConnectionError if not)."""
+        reply = self.reply(what)
+        if reply.expected is False:
+            first = reply.text_lines[0] if reply.text_lines else ""
+            raise ConnectionError(f"{what}: {reply.code} {visible(first[:80])}".rstrip())
+        return reply
+
+    def command(self, cmd: Command, what: str) -> Reply:
+        self.sock.sendall(self.conn.send(cmd))
+        return self.expect(what)
 
 
 def open_tls(address: str, port: int, *, implicit: bool, context: ssl.SSLContext,
              sni: str | None, helo: str, timeout: float,
-             session: ssl.SSLSession | None = None) -> tuple[ssl.SSLSocket, bytearray]:
-    """Connect, get to TLS (STARTTLS unless ``implicit``) and return the socket and its buffer."""
+             session: ssl.SSLSession | None = None) -> tuple[ssl.SSLSocket, Wire]:
+    """Connect, get to TLS (STARTTLS unless ``implicit``) and return the TLS socket and its wire."""
     raw = socket.create_connection((address, port), timeout=timeout)
-    buffer = bytearray()
     try:
+        wire = Wire(raw)
         if not implicit:
-            expect(raw, buffer, b"220", "banner")
-            raw.sendall(f"EHLO {helo}\r\n".encode())
-            expect(raw, buffer, b"250", "EHLO")
-            raw.sendall(b"STARTTLS\r\n")
-            expect(raw, buffer, b"220", "STARTTLS")
-        return context.wrap_socket(raw, server_hostname=sni, session=session), buffer
+            wire.expect("banner")
+            wire.command(Ehlo(helo), "EHLO")
+            wire.command(StartTLS(), "STARTTLS")
+            if wire.conn.trailing_data:
+                # Bytes after the 220 to STARTTLS can only be injected (the STARTTLS-injection
+                # case): a TLS check must not go on as if the channel were clean.
+                raise ConnectionError("STARTTLS: the server sent data after its 220 "
+                                      "(possible STARTTLS command injection)")
+        tls = context.wrap_socket(raw, server_hostname=sni, session=session)
+        if not implicit:
+            wire.conn.start_tls_done()
+        wire.sock = tls
+        return tls, wire
     except BaseException:
         raw.close()
         raise
 
 
-def quit_politely(tls: ssl.SSLSocket, buffer: bytearray, implicit: bool) -> None:
+def quit_politely(tls: ssl.SSLSocket, wire: Wire, implicit: bool) -> None:
     """QUIT and close; a server that drops us instead changes nothing."""
     try:
         tls.settimeout(2.0)
         if implicit:
-            read_reply(tls, buffer)  # the banner comes after the handshake
-        tls.sendall(b"QUIT\r\n")
-        read_reply(tls, buffer)
-    except OSError:
+            wire.reply("banner")  # the banner comes after the handshake
+        tls.sendall(wire.conn.send(Quit()))
+        wire.reply("QUIT")
+    except (OSError, ProtocolError):  # ConnectionError is an OSError
         pass
     finally:
         tls.close()
