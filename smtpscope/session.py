@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ssl
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING
@@ -36,14 +35,12 @@ from smtpscope.protocol import (
     Raw,
     RemoteProtocolError,
     Reply,
-    StartTLS,
     State,
 )
 from smtpscope.record.redact import Redactor
 from smtpscope.record.transcript import Entry, Transcript, reply_fields
-from smtpscope.security.policy import policy_for
-from smtpscope.security.report import refusal_error
 from smtpscope.session_connect import Connecting
+from smtpscope.session_tls import TlsSteps
 from smtpscope.session_types import (
     DEFAULT_HELO,
     ConnectFailed,
@@ -101,7 +98,7 @@ class _Waiter:
         self.replies: list[Reply] = []
 
 
-class Session(Connecting):
+class Session(TlsSteps, Connecting):
     """One SMTP (or LMTP) conversation with one server, over TCP, a UNIX socket or a pipe."""
 
     def __init__(
@@ -204,32 +201,6 @@ class Session(Connecting):
             host, port = self.stream.peer[:2]
             why = f"no greeting after {GREETING_HINT_AFTER:g} s"
             self.transcript.note(implicit_tls_hint(host, port, why), kind="warning")
-
-    def _tls_context(self) -> ssl.SSLContext:
-        return policy_for(self.options).context()
-
-    def _sni(self) -> str:
-        return policy_for(self.options).sni or self._server_name
-
-    def _tls_established(self, info: TLSInfo) -> None:
-        # The handshake never verifies; the policy judges the chain now, by its level.
-        assert self.stream is not None
-        info = policy_for(self.options).evaluate(info, self._server_name, self.stream.port)
-        self.stream.tls = info
-        self.tls = info
-        self.transcript.tls_active = True
-        kind = "tls" if info.trust in ("verified", "dane", "fingerprint") else "warning"
-        self.transcript.add(
-            "local", "tls", describe_tls(info).encode(), describe_tls(info),
-            info=tls_info_dict(info), notes=(("TLS verification is off",) if kind == "warning"
-                                             and info.insecure else ()),
-        )
-        if not info.accepted:
-            error = refusal_error(info, self.stream.peer_text)
-            self.transcript.note(str(error), kind="error")
-            self.stream.abort()
-            self._finish(f"TLS refused: {info.refusal}")
-            raise TLSFailed(str(error), Stage.TLS) from error
 
     # -- the reader --------------------------------------------------------------------------
 
@@ -451,31 +422,6 @@ class Session(Connecting):
     async def ehlo(self, name: str | None = None) -> Reply:
         """Greet: EHLO, or LHLO on an LMTP session."""
         return await self.command(self.greeting_command(name))
-
-    async def starttls(self) -> Reply:
-        """Send STARTTLS and, on 220, upgrade the stream; returns the reply to STARTTLS."""
-        reply = await self.command(StartTLS())
-        if reply.code != 220 or self.conn.state is not State.TLS_PENDING:
-            return reply
-        if self._reader is not None:
-            await self._reader  # it stops by itself at TLS_PENDING
-        assert self.stream is not None
-        try:
-            info = await self.stream.start_tls(self._tls_context(), self._sni())
-        except TransportError as exc:
-            self.transcript.note(f"TLS handshake failed: {exc}", kind="error")
-            self._finish(f"TLS failed: {exc}")
-            raise TLSFailed(str(exc), Stage.TLS) from exc
-        if self.stream.discarded_before_tls:
-            self.transcript.add(
-                "server", "raw", self.stream.discarded_before_tls,
-                notes=("plaintext received just before the TLS handshake: possible STARTTLS "
-                       "command injection; discarded",),
-            )
-        self.conn.start_tls_done()
-        self._tls_established(info)
-        self._start_reader()
-        return reply
 
     async def quit(self) -> Reply | None:
         """Send QUIT if the connection is still open, then close."""

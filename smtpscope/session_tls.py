@@ -1,0 +1,95 @@
+"""TLS in a session: the policy's context and SNI, judging the chain once the handshake is done,
+and STARTTLS (the engine decides, the transport upgrades, the reader restarts afterwards)."""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+from typing import TYPE_CHECKING
+
+from smtpscope.protocol import Command, Connection, Reply, StartTLS, State
+from smtpscope.security.policy import policy_for
+from smtpscope.security.report import refusal_error
+from smtpscope.session_types import (
+    SessionOptions,
+    Stage,
+    TLSFailed,
+    describe_tls,
+    tls_info_dict,
+)
+from smtpscope.transport import Stream, TLSInfo, TransportError
+
+if TYPE_CHECKING:
+    from smtpscope.record import Transcript
+
+
+class TlsSteps:
+    """Mixed into Session: everything about TLS once a stream exists."""
+
+    options: SessionOptions
+    transcript: Transcript
+    stream: Stream | None
+    conn: Connection
+    tls: TLSInfo | None
+    _server_name: str
+    _reader: asyncio.Task[None] | None
+
+    if TYPE_CHECKING:  # provided by Session
+        def _finish(self, reason: str) -> None: ...
+        def _start_reader(self) -> None: ...
+        async def command(self, command: Command, *, force: bool = False,
+                          secret_mask: str | None = None) -> Reply: ...
+
+    def _tls_context(self) -> ssl.SSLContext:
+        return policy_for(self.options).context()
+
+    def _sni(self) -> str:
+        return policy_for(self.options).sni or self._server_name
+
+    def _tls_established(self, info: TLSInfo) -> None:
+        # The handshake never verifies; the policy judges the chain now, by its level.
+        assert self.stream is not None
+        info = policy_for(self.options).evaluate(info, self._server_name, self.stream.port)
+        self.stream.tls = info
+        self.tls = info
+        self.transcript.tls_active = True
+        kind = "tls" if info.trust in ("verified", "dane", "fingerprint") else "warning"
+        self.transcript.add(
+            "local", "tls", describe_tls(info).encode(), describe_tls(info),
+            info=tls_info_dict(info), notes=(("TLS verification is off",) if kind == "warning"
+                                             and info.insecure else ()),
+        )
+        if not info.accepted:
+            error = refusal_error(info, self.stream.peer_text)
+            self.transcript.note(str(error), kind="error")
+            self.stream.abort()
+            self._finish(f"TLS refused: {info.refusal}")
+            raise TLSFailed(str(error), Stage.TLS) from error
+
+    # -- STARTTLS ----------------------------------------------------------------------------
+
+    async def starttls(self) -> Reply:
+        """Send STARTTLS and, on 220, upgrade the stream; returns the reply to STARTTLS."""
+        reply = await self.command(StartTLS())
+        if reply.code != 220 or self.conn.state is not State.TLS_PENDING:
+            return reply
+        if self._reader is not None:
+            await self._reader  # it stops by itself at TLS_PENDING
+        assert self.stream is not None
+        try:
+            info = await self.stream.start_tls(self._tls_context(), self._sni())
+        except TransportError as exc:
+            self.transcript.note(f"TLS handshake failed: {exc}", kind="error")
+            self._finish(f"TLS failed: {exc}")
+            raise TLSFailed(str(exc), Stage.TLS) from exc
+        if self.stream.discarded_before_tls:
+            self.transcript.add(
+                "server", "raw", self.stream.discarded_before_tls,
+                notes=("plaintext received just before the TLS handshake: possible STARTTLS "
+                       "command injection; discarded",),
+            )
+        self.conn.start_tls_done()
+        self._tls_established(info)
+        self._start_reader()
+        return reply
+
