@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
@@ -14,12 +13,13 @@ from smtpscope.transport import proxy as proxy_header
 from smtpscope.tui.app import create_app
 from smtpscope.tui.screens.session import SessionScreen
 from tests.tui.waiting import DEADLINE, until
+from tests.tui.wire_server import LoopbackServer
 
 SIZE = (120, 50)
 
 
 @dataclass
-class ControlServer:
+class ControlServer(LoopbackServer):
     """Loopback SMTP server that takes an optional PROXY header and answers XCLIENT."""
 
     xclient: bool = True
@@ -32,17 +32,6 @@ class ControlServer:
     header_wait: float = 0.5
     port: int = 0
     _server: asyncio.base_events.Server | None = None
-
-    async def start(self) -> ControlServer:
-        self._server = await asyncio.start_server(self._client, "127.0.0.1", 0)
-        self.port = self._server.sockets[0].getsockname()[1]
-        return self
-
-    async def stop(self) -> None:
-        if self._server is not None:
-            self._server.close()
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(self._server.wait_closed(), 2)
 
     def commands(self) -> list[bytes]:
         return bytes(self.received).splitlines(keepends=True)

@@ -10,10 +10,32 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from dataclasses import dataclass, field
+from typing import Self
+
+
+class LoopbackServer:
+    """Start and stop on a free loopback port; subclasses answer clients in ``_client``."""
+
+    port: int
+    _server: asyncio.base_events.Server | None
+
+    async def start(self) -> Self:
+        self._server = await asyncio.start_server(self._client, "127.0.0.1", 0)
+        self.port = self._server.sockets[0].getsockname()[1]
+        return self
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._server.wait_closed(), 2)
+
+    async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        raise NotImplementedError
 
 
 @dataclass
-class WireServer:
+class WireServer(LoopbackServer):
     pipelining: bool = True
     size: int | None = 10_000_000
     #: Replies to RCPT for addresses containing this text are 550 (a rejected recipient).
@@ -26,17 +48,6 @@ class WireServer:
     messages: list[bytes] = field(default_factory=list)
     port: int = 0
     _server: asyncio.base_events.Server | None = None
-
-    async def start(self) -> WireServer:
-        self._server = await asyncio.start_server(self._client, "127.0.0.1", 0)
-        self.port = self._server.sockets[0].getsockname()[1]
-        return self
-
-    async def stop(self) -> None:
-        if self._server is not None:
-            self._server.close()
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(self._server.wait_closed(), 2)
 
     def lines(self) -> list[bytes]:
         """What the client sent, one CRLF-terminated line each (content lines included)."""
