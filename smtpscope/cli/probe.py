@@ -152,6 +152,9 @@ async def probe(target: str, args: argparse.Namespace) -> dict[str, Any]:
         result.update(status="bad-target", stage="connect", error=str(exc))
         return result
     options.connect_timeout = args.timeout
+    # Each reply, the banner included, gets --timeout from the moment it is awaited: a silent
+    # implicit-TLS port then fails after --timeout, not after connect plus banner limits.
+    options.reply_timeout = args.timeout
     if getattr(args, "protocol", None) == "lmtp":
         options.lmtp = True
     result["server"] = {"host": options.host, "port": options.port, "tls_mode": mode}
