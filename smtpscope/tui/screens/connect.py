@@ -47,6 +47,8 @@ class ConnectScreen(Screen[None]):
             yield Label("Target: host, host:port, [v6]:port, smtp://, smtps://, submission://, "
                         "@domain")
             yield OrderedInput(self._initial, placeholder="mail.example.test:25", id="target")
+            # Under the target, which it is nearly always about: seen without scrolling.
+            yield Label(safe_text(self._error or ""), id="connect-error", classes="error")
             yield Label("Port (empty: from the target)")
             yield OrderedInput("", placeholder="25", id="port", type="integer")
             yield Label("Security")
@@ -58,7 +60,6 @@ class ConnectScreen(Screen[None]):
                 yield Switch(True, id="verify")
             yield Label("CA file (empty: the system's)")
             yield OrderedInput("", placeholder="/path/to/ca.pem", id="cafile")
-            yield Label(safe_text(self._error or ""), id="connect-error", classes="error")
             with Horizontal(classes="buttons"):
                 yield Button("Connect", variant="primary", id="connect")
                 yield Button("History", id="open-history")
@@ -69,7 +70,9 @@ class ConnectScreen(Screen[None]):
         self.query_one("#target", Input).focus()
 
     def _fail(self, message: str) -> None:
-        self.query_one("#connect-error", Label).update(safe_text(message))
+        label = self.query_one("#connect-error", Label)
+        label.update(safe_text(message))
+        label.scroll_visible()
 
     @on(Button.Pressed, "#connect")
     @on(Input.Submitted)
