@@ -21,6 +21,7 @@ from smtpscope.protocol import (
     StartTLS,
 )
 from smtpscope.sanitize import visible
+from smtpscope.transport.tls import sni_argument
 
 
 class Wire:
@@ -72,7 +73,7 @@ def open_tls(address: str, port: int, *, implicit: bool, context: ssl.SSLContext
                 # case): a TLS check must not go on as if the channel were clean.
                 raise ConnectionError("STARTTLS: the server sent data after its 220 "
                                       "(possible STARTTLS command injection)")
-        tls = context.wrap_socket(raw, server_hostname=sni, session=session)
+        tls = context.wrap_socket(raw, server_hostname=sni_argument(sni), session=session)
         if not implicit:
             wire.conn.start_tls_done()
         wire.sock = tls

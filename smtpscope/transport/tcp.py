@@ -23,6 +23,7 @@ from .tls import (
     handshake_error,
     make_tls_context,
     normalize_server_hostname,
+    sni_argument,
     tls_info_from,
 )
 
@@ -177,7 +178,7 @@ class Stream:
                     self._transport,
                     self._protocol,
                     context,
-                    server_hostname=hostname,
+                    server_hostname=sni_argument(hostname),
                     # our own timeout governs; keep asyncio's from firing first
                     ssl_handshake_timeout=(timeout + 5) if timeout else None,
                 )

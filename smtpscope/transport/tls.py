@@ -147,6 +147,22 @@ def normalize_server_hostname(host: str | None) -> str | None:
     return host.rstrip(".") or None
 
 
+def sni_argument(host: str | None) -> str | bytes | None:
+    """``host`` as ``server_hostname`` for ``ssl``: ASCII names as bytes, others unchanged.
+
+    ``ssl`` turns a str name into bytes through the ``idna`` codec, whose first use imports
+    ``stringprep`` (about 6 ms, paid by every TLS connection of a short-lived command). For an
+    ASCII name whose labels are 1-63 characters long that codec returns the name unchanged, so
+    handing the bytes over is the same name on the wire without the import; any other name
+    (non-ASCII, or one the codec would reject) still goes through the codec.
+    """
+    if host is None or not host.isascii():
+        return host
+    if not all(0 < len(label) <= 63 for label in host.split(".")):
+        return host
+    return host.encode("ascii")
+
+
 def peer_chain_der(ssl_object: Any) -> tuple[list[bytes], bool]:
     """DER certificates the peer sent, leaf first, and whether that is its whole chain."""
     # Public from Python 3.13 (DER bytes); CPython 3.10-3.12 have it on the private _sslobj.

@@ -294,3 +294,16 @@ async def test_clean_tls_eof(serve, server_ctx, client_ctx) -> None:
     assert await read_line(stream) == b"221 bye\r\n"
     assert await stream.read(timeout=30) == b""
     await stream.close()
+
+
+async def test_dns_name_reaches_the_server_as_sni(serve, server_ctx, client_ctx) -> None:
+    # The name is handed to ssl as ASCII bytes (no idna codec); the server must still see it.
+    seen: list[str | None] = []
+    server_ctx.sni_callback = lambda sslobj, name, ctx: seen.append(name)
+    port = await serve(tls_echo, ssl_context=server_ctx)
+    stream = await open_connection("127.0.0.1", port, implicit_tls=True, tls_context=client_ctx,
+                                   server_hostname="localhost")
+    assert stream.tls is not None and stream.tls.verified
+    assert stream.tls.sni == "localhost"
+    assert seen == ["localhost"]
+    await stream.close()

@@ -7,7 +7,7 @@ import ssl
 import pytest
 
 from smtpscope.transport import make_tls_context
-from smtpscope.transport.tls import is_ip_literal, normalize_server_hostname
+from smtpscope.transport.tls import is_ip_literal, normalize_server_hostname, sni_argument
 
 
 def test_default_context_verifies() -> None:
@@ -59,3 +59,18 @@ def test_normalize_server_hostname(given, expected) -> None:
 )
 def test_is_ip_literal(host: str, literal: bool) -> None:
     assert is_ip_literal(host) is literal
+
+
+@pytest.mark.parametrize("host", ["mx.example.test", "localhost", "127.0.0.1", "::1",
+                                  "MX.Example.TEST", "a-b.c_d.example"])
+def test_sni_argument_is_what_the_idna_codec_gives(host: str) -> None:
+    assert sni_argument(host) == host.encode("idna")
+
+
+@pytest.mark.parametrize("host", ["bücher.example", "a..b", "x" * 64 + ".example"])
+def test_sni_argument_leaves_other_names_to_the_codec(host: str) -> None:
+    assert sni_argument(host) == host
+
+
+def test_sni_argument_none() -> None:
+    assert sni_argument(None) is None
