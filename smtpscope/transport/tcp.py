@@ -178,7 +178,8 @@ class Stream:
                     self._transport,
                     self._protocol,
                     context,
-                    server_hostname=sni_argument(hostname),
+                    # bytes pass through asyncio to ssl's wrap_bio, which takes them as is
+                    server_hostname=sni_argument(hostname),  # type: ignore[arg-type]
                     # our own timeout governs; keep asyncio's from firing first
                     ssl_handshake_timeout=(timeout + 5) if timeout else None,
                 )
