@@ -27,8 +27,7 @@ _TLS_PENDING, _RCPT, _IDENT, _MAIL, _CLOSED, _AUTH, _DATA = (
     State.TLS_PENDING, State.RCPT, State.IDENT, State.MAIL, State.CLOSED, State.AUTH,
     State.DATA)
 # Kinds as module constants: an enum member looked up on its class costs a method call.
-_GREETING, _STARTTLS, _AUTH_KIND, _EHLO, _LHLO, _HELO = (
-    Kind.GREETING, Kind.STARTTLS, Kind.AUTH, Kind.EHLO, Kind.LHLO, Kind.HELO)
+_GREETING, _STARTTLS, _AUTH_KIND, _HELO = Kind.GREETING, Kind.STARTTLS, Kind.AUTH, Kind.HELO
 _GREETS = frozenset({Kind.EHLO, Kind.LHLO})  # replies that carry capabilities
 _RESETS = frozenset({Kind.RSET, Kind.EHLO, Kind.LHLO, Kind.HELO})  # success: no recipients
 INJECTION_WARNING = "bytes after STARTTLS 220: possible STARTTLS injection"
