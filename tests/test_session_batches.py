@@ -96,3 +96,27 @@ async def test_raw_lines_read_as_commands_get_all_their_replies() -> None:
                 "250 first", "250 second", "250 third"]
         finally:
             await session.close()
+
+
+async def test_the_same_command_object_sent_twice_gets_one_reply_each() -> None:
+    async def script(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await greet_and_ehlo(reader, writer)
+        await reader.readline()
+        await reader.readline()
+        writer.write(b"250 2.0.0 one\r\n250 2.0.0 two\r\n")
+        await writer.drain()
+        await reader.read()
+
+    async with scripted(script) as port:
+        session = Session(SessionOptions(LOOPBACK, port, security="plain"))
+        try:
+            await session.connect()
+            await session.ehlo()
+            noop = Noop()
+            first_wire, first = session.submit(noop, force=True)
+            second_wire, second = session.submit(noop, force=True)
+            await session._write(first_wire + second_wire)
+            assert [r.text for r in await asyncio.wait_for(first, 10)] == ["2.0.0 one"]
+            assert [r.text for r in await asyncio.wait_for(second, 10)] == ["2.0.0 two"]
+        finally:
+            await session.close()
