@@ -22,7 +22,6 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from smtpscope.protocol import (
-    NEED_DATA,
     Capabilities,
     Closed,
     Command,
@@ -231,27 +230,34 @@ class Session(TlsSteps, Connecting):
     def _drain_events(self) -> bool:
         """Turn every complete event into entries; False once the connection has ended."""
         while True:
-            event = self.conn.next_event()
-            if event is NEED_DATA:
+            events = self.conn.next_events()
+            if not events:
                 return True
-            if isinstance(event, Closed):
-                if event.partial:
-                    self.transcript.add(
-                        "server", "raw", event.partial,
-                        notes=("incomplete line before the server closed the connection",),
-                    )
-                self.transcript.note("The server closed the connection", kind="note")
-                self._finish("closed by server")
-                return False
-            if isinstance(event, Reply):
+            for event in events:
+                if isinstance(event, Closed):
+                    if event.partial:
+                        self.transcript.add(
+                            "server", "raw", event.partial,
+                            notes=("incomplete line before the server closed the connection",),
+                        )
+                    self.transcript.note("The server closed the connection", kind="note")
+                    self._finish("closed by server")
+                    return False
                 self._on_reply(event)
-                if self.conn.state is State.CLOSED:
+                if event.closes:
                     # 221 to QUIT, or 421: the server is closing (RFC 5321 §3.8), so do we,
-                    # whether or not it actually hangs up.
+                    # whether or not it actually hangs up. Later replies are not shown.
                     why = "after QUIT" if event.code == 221 else f"server said {event.code}"
                     self.transcript.note(f"Connection closed ({why})")
                     self._finish(f"closed by server ({event.code})")
                     return False
+            if self.conn.state is State.TLS_PENDING and self.conn.trailing_data:
+                # The 220 to STARTTLS ends its batch: these came after it.
+                self.transcript.add(
+                    "server", "raw", self.conn.trailing_data,
+                    notes=("bytes sent after the STARTTLS 220 reply, before TLS: possible "
+                           "STARTTLS command injection; smtpscope discards them",),
+                )
 
     def _on_reply(self, reply: Reply) -> None:
         loop = asyncio.get_running_loop()
@@ -261,17 +267,10 @@ class Session(TlsSteps, Connecting):
             "server", "reply", reply.raw,
             reply=reply_fields(reply), notes=tuple(reply.warnings), latency=latency,
         )
-        if self.conn.state is State.TLS_PENDING and self.conn.trailing_data:
-            self.transcript.add(
-                "server", "raw", self.conn.trailing_data,
-                notes=("bytes sent after the STARTTLS 220 reply, before TLS: possible STARTTLS "
-                       "command injection; smtpscope discards them",),
-            )
         if waiter is None:
             return
         waiter.replies.append(reply)
-        pending = self.conn.pending
-        if reply.command is not None and pending and pending[0] is reply.command:
+        if reply.more:
             return  # the engine still owes replies to this same command (LMTP, raw batches)
         self._waiters.popleft()
         if not waiter.future.done():

@@ -64,6 +64,12 @@ def _parse_line(text: str) -> Capability:
     return Capability(keyword, params, meaning, rfc, text, legacy, malformed)
 
 
+# Capabilities by the reply lines they were parsed from (see Capabilities.parse).
+_PARSED: dict[tuple[bytes, ...], Capabilities] = {}
+_PARSED_MAX = 64
+_PARSED_SIZE = 4096
+
+
 def _norm(cap: Capability) -> tuple[str, ...]:
     return tuple(p.upper() for p in cap.params)
 
@@ -79,12 +85,22 @@ class Capabilities:
     @classmethod
     def parse(cls, reply: Reply) -> Capabilities:
         """Parse a 250 reply to EHLO/LHLO. Never raises; a non-2xx reply gives no keywords."""
-        lines = reply.text_lines
-        if not reply.is_success or not lines:
+        if not reply.is_success or not reply.lines:
             return cls("", "", ())
+        # A server answers EHLO the same way every time: the same lines, the same (immutable)
+        # value, remembered for small replies only.
+        known = _PARSED.get(reply.lines) if cls is Capabilities else None
+        if known is not None:
+            return known
+        lines = reply.text_lines
         first = lines[0].strip()
         domain, _, rest = first.partition(" ")
-        return cls(domain, rest.strip(), tuple(_parse_line(t) for t in lines[1:]))
+        caps = cls(domain, rest.strip(), tuple(_parse_line(t) for t in lines[1:]))
+        if cls is Capabilities and len(reply.raw) <= _PARSED_SIZE:
+            if len(_PARSED) >= _PARSED_MAX:
+                _PARSED.clear()
+            _PARSED[reply.lines] = caps
+        return caps
 
     def has(self, keyword: str) -> bool:
         return self.get(keyword) is not None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Final, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal, NamedTuple
 
 if TYPE_CHECKING:
     from .commands import Command
@@ -38,9 +38,14 @@ class EnhancedCode:
         return f"{self.klass}.{self.subject}.{self.detail}"
 
 
-@dataclass(frozen=True)
-class Reply:
-    """One complete (possibly multi-line) server reply."""
+class Reply(NamedTuple):
+    """One complete (possibly multi-line) server reply.
+
+    Immutable. A named tuple because the engine builds one per reply and that is its hot path:
+    building one costs about half what a frozen dataclass does, and reading a field is a C-level
+    index. It compares and hashes field by field; ``reply._replace(code=...)`` makes a changed
+    copy. Being a tuple, it also unpacks and indexes; use the field names.
+    """
 
     code: int
     lines: tuple[bytes, ...]
@@ -53,6 +58,13 @@ class Reply:
     #: 334/354), False when it is not, None when there was nothing to compare with (greeting
     #: to an early talker, unsolicited reply, raw bytes the engine could not read).
     expected: bool | None = None
+    #: True when the command answered still owes further replies after this one: LMTP's
+    #: per-recipient replies to the message (all but the last), or a raw send read as several
+    #: commands (all but the last line's). False once the connection closed.
+    more: bool = False
+    #: True when this reply closed the conversation: any 421, or a 221 to QUIT. The engine is
+    #: CLOSED from this reply on; later replies are unsolicited.
+    closes: bool = False
 
     @property
     def text_lines(self) -> tuple[str, ...]:
@@ -86,7 +98,9 @@ class Reply:
         return 500 <= self.code < 600
 
 
-_new = object.__new__
+#: ``tuple.__new__`` bound for Reply: builds one from a ready tuple of all its fields without
+#: the generated ``__new__`` (keyword handling, defaults). For the engine's hot path only.
+_tuple_new: Any = tuple.__new__
 
 
 def make_reply(
@@ -98,20 +112,13 @@ def make_reply(
     unsolicited: bool,
     command: Command | None,
     expected: bool | None,
+    more: bool = False,
+    closes: bool = False,
 ) -> Reply:
-    """Build a Reply without the frozen-dataclass ``__init__`` (one call per field through
-    ``object.__setattr__``), which costs about a microsecond: this is the engine's hot path.
-    The object is an ordinary frozen Reply afterwards."""
-    reply = _new(Reply)
-    d = reply.__dict__
-    d["code"] = code
-    d["lines"] = lines
-    d["raw"] = raw
-    d["enhanced"] = enhanced
-    d["warnings"] = warnings
-    d["unsolicited"] = unsolicited
-    d["command"] = command
-    d["expected"] = expected
+    """Build a Reply from every field, positionally and without defaults: the engine's one
+    constructor helper (the generated ``Reply(...)`` is for everybody else)."""
+    reply: Reply = _tuple_new(Reply, (code, lines, raw, enhanced, warnings, unsolicited, command,
+                                      expected, more, closes))
     return reply
 
 

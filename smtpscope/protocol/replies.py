@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import deque
+from collections.abc import Iterator
 from typing import Final
 
 from .errors import RemoteProtocolError, show_bytes
@@ -165,8 +166,8 @@ class ReplyReader:
     all complete lines are framed in one tight loop and queued; an error found on the way is
     raised only after the replies before it have been handed out.
 
-    Speed: when a chunk has no bare LF (two C-level counts tell), it is split on CRLF and the
-    lines need no per-line line-ending check; a chunk with a bare LF takes the careful path.
+    Speed: a chunk is split on CRLF; when that found every LF (a C-level count tells) the
+    lines need no per-line line-ending check, else the chunk takes the careful path.
     """
 
     __slots__ = ("_buf", "_carry", "_clean", "_cur", "_eof", "_error", "_frames", "_lines")
@@ -205,8 +206,12 @@ class ReplyReader:
             self._buf += data
             data = bytes(self._buf)
             self._buf.clear()
-        clean = data.count(_LF) == data.count(_CRLF)
-        parts = data.split(_CRLF if clean else _LF)
+        # Split on CRLF; the chunk is clean (no bare LF) when that found every LF. (Cheaper
+        # than counting CRLFs: a two-byte count costs more than the split.)
+        parts = data.split(_CRLF)
+        clean = len(parts) - 1 == data.count(_LF)
+        if not clean:
+            parts = data.split(_LF)
         tail = parts.pop()
         if tail:
             self._buf += tail
@@ -258,68 +263,94 @@ class ReplyReader:
             self._careful(lines)
             return
         self._lines = []
-        group = self._carry  # continuation lines of the reply being collected
-        self._carry = []
-        append = self._frames.append
-        heads = _HEADS
-        memo = _FINALS
-        groups = _GROUPS
         it = iter(lines)
+        append = self._frames.append
+        if self._carry:
+            frame = self._finish_group(it)
+            if frame is None:
+                return
+            append(frame)
+        memo = _FINALS
         for line in it:
-            if not group:
-                # Fast path: a final line seen before is the same reply again (a frame is
-                # immutable, so the very same tuple can be handed out twice).
-                frame = memo.get(line)
-                if frame is not None:
-                    append(frame)
-                    continue
-            end = line.find(_SPACE, 4)
-            head = heads.get(line[:end] if end > 0 else line)
+            # Fast path: a final line seen before is the same reply again (a frame is
+            # immutable, so the very same tuple can be handed out twice).
+            frame = memo.get(line)
+            if frame is None:
+                frame = self._frame_line(line, it)
+                if frame is None:
+                    return
+            append(frame)
+
+    def _frame_line(self, line: bytes, it: Iterator[bytes]) -> Frame | None:
+        """Frame the reply that starts with CRLF-split ``line`` and is not in ``_FINALS``,
+        taking a multi-line reply's further lines from ``it``.
+
+        None when it cannot be framed here: the reply is unfinished (its lines are carried
+        until more bytes come) or unusual, and then the careful path frames ``line`` and all
+        of ``it`` into ``frames`` (an error it meets is raised by ``next_frame``, after them).
+        """
+        end = line.find(_SPACE, 4)
+        head = _HEADS.get(line[:end] if end > 0 else line)
+        if head is None:
+            if line[3:4] == _DASH:
+                if not line[:3].isdigit():
+                    self._careful([line, *it])  # the careful path reports it
+                    return None
+                self._carry = [line]
+                return self._finish_group(it)
+            head = _learn_head(line[:end] if end > 0 else line)
             if head is None:
-                if line[3:4] == _DASH:
-                    if group:
-                        odd = line[:3] != group[0][:3] or len(group) >= MAX_REPLY_LINES
-                    else:
-                        odd = not line[:3].isdigit()
-                    if odd:
-                        self._careful([*group, line, *it])  # the careful path reports it
-                        return
-                    group.append(line)
-                    continue
+                # Something unusual (no text, odd code, class mismatch): careful path.
+                self._careful([line, *it])
+                return None
+        frame = (head[0], (line[4:],), line + _CRLF, head[1], ())
+        if len(line) <= _MEMO_LINE:
+            memo = _FINALS
+            if len(memo) >= _MEMO_MAX:
+                memo.clear()
+            memo[line] = frame
+        return frame
+
+    def _finish_group(self, it: Iterator[bytes]) -> Frame | None:
+        """Go on with the multi-line reply in ``_carry``: its frame once the final line comes,
+        else None (unfinished: carried on; or unusual: handed to the careful path)."""
+        group = self._carry
+        self._carry = []
+        codeb = group[0][:3]
+        for line in it:
+            if line[3:4] == _DASH:
+                if line[:3] != codeb or len(group) >= MAX_REPLY_LINES:
+                    self._careful([*group, line, *it])  # the careful path reports it
+                    return None
+                group.append(line)
+                continue
+            end = line.find(_SPACE, 4)
+            head = _HEADS.get(line[:end] if end > 0 else line)
+            if head is None:
                 head = _learn_head(line[:end] if end > 0 else line)
                 if head is None:
-                    # Something unusual (no text, odd code, class mismatch): careful path.
                     self._careful([*group, line, *it])
-                    return
-            if not group:
-                frame = (head[0], (line[4:],), line + _CRLF, head[1], ())
-                if len(line) <= _MEMO_LINE:
-                    if len(memo) >= _MEMO_MAX:
-                        memo.clear()
-                    memo[line] = frame
-                append(frame)
-                continue
+                    return None
             group.append(line)
             raw = _CRLF.join(group) + _CRLF
-            frame = groups.get(raw)
+            frame = _GROUPS.get(raw)
             if frame is None:
-                codeb = line[:3]
                 texts = tuple([ln[4:] for ln in group])
                 # Per RFC 2034 every line repeats the enhanced code; the first line's counts.
                 enhanced = parse_enhanced(texts[0]) if texts[0][1:2] == b"." else None
-                if group[0][:3] != codeb or not codeb.isdigit() or (
+                if line[:3] != codeb or (
                         enhanced is not None and enhanced.klass != head[0] // 100):
                     self._careful([*group, *it])
-                    return
+                    return None
                 frame = (head[0], texts, raw, enhanced, ())
                 if len(raw) <= _MEMO_GROUP:
-                    if len(groups) >= _MEMO_MAX:
-                        groups.clear()
-                    groups[raw] = frame
-            append(frame)
-            group = []
+                    if len(_GROUPS) >= _MEMO_MAX:
+                        _GROUPS.clear()
+                    _GROUPS[raw] = frame
+            return frame
         # An unfinished multi-line reply keeps its lines for when the rest arrives.
         self._carry = group
+        return None
 
     def _careful(self, lines: list[bytes]) -> None:
         """Hand CRLF-split ``lines`` (after any carried ones) to the careful path."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import socket
 import ssl
+from collections import deque
 
 from smtpscope.protocol import (
     Closed,
@@ -30,19 +31,23 @@ class Wire:
     def __init__(self, sock: socket.socket) -> None:
         self.sock = sock
         self.conn = Connection()
+        self._events: deque[Reply | Closed] = deque()  # drained from the engine, not yet read
 
     def reply(self, what: str) -> Reply:
         """The next whole reply; ConnectionError when the server closes first."""
-        while True:
+        events = self._events
+        while not events:
             try:
-                event = self.conn.next_event()
+                events.extend(self.conn.next_events())
             except ProtocolError as exc:  # garbage from the server, or a line past the limit
                 raise ConnectionError(f"{what}: {visible(str(exc))}") from exc
-            if isinstance(event, Reply):
-                return event
-            if isinstance(event, Closed):
-                raise ConnectionError(f"{what}: the server closed the connection")
-            self.conn.receive_data(self.sock.recv(4096))
+            if not events:
+                self.conn.receive_data(self.sock.recv(4096))
+        event = events[0]
+        if isinstance(event, Closed):  # left queued: every later read says the same
+            raise ConnectionError(f"{what}: the server closed the connection")
+        events.popleft()
+        return event
 
     def expect(self, what: str) -> Reply:
         """The next reply, which must be one its command hopes for (ConnectionError if not)."""

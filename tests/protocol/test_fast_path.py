@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from smtpscope.protocol import NEED_DATA, Connection, MailFrom, RcptTo, Reply
 from smtpscope.protocol import replies as replies_module
-from smtpscope.protocol.connection import _SPECIAL, _outcomes
+from smtpscope.protocol.expect import SPECIAL, fast_outcomes, outcomes
 from smtpscope.protocol.replies import ReplyReader
 from smtpscope.protocol.state import RULES, State, is_expected, next_state
 
@@ -20,9 +20,9 @@ def frames_of(data: bytes) -> list[tuple[object, ...]]:
 
 def test_outcome_table_matches_next_state_for_every_kind_and_code() -> None:
     for kind, rule in RULES.items():
-        if kind in _SPECIAL:
+        if kind in SPECIAL:
             continue
-        table, failure = _outcomes(kind)
+        table, failure = outcomes(kind)
         for state in rule.valid_in or set(State):
             for code in range(200, 600):
                 if code == 421:
@@ -31,6 +31,23 @@ def test_outcome_table_matches_next_state_for_every_kind_and_code() -> None:
                 after = state if target is None else target
                 assert after is next_state(state, kind, code, State.IDENT), (kind, state, code)
                 assert expected == is_expected(kind, code), (kind, code)
+
+
+def test_hot_path_table_leaves_421_closing_and_special_replies_to_the_slow_path() -> None:
+    for kind in RULES:
+        fast, otherwise = fast_outcomes(kind)
+        if kind in SPECIAL:
+            assert fast == {} and otherwise is None, kind
+            continue
+        table, failure = outcomes(kind)
+        assert fast[421] is None
+        for code in range(200, 600):
+            if code == 421:
+                continue
+            full = table.get(code, failure)
+            got = fast.get(code, otherwise)
+            assert got == (None if full[0] is State.CLOSED else full), (kind, code)
+    assert fast_outcomes("QUIT")[0][221] is None  # 221 to QUIT closes: never the hot path
 
 
 def test_remembered_replies_equal_freshly_parsed_ones() -> None:

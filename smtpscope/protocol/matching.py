@@ -1,0 +1,262 @@
+"""The connection's receiving half: replies matched to the commands that earned them.
+
+``next_event`` hands out one event per call; ``next_events`` every event complete so far in
+one call, with the same result (events, matching, state afterwards, errors). Both share the
+slow paths here; the common case (a reply whose outcome the command's table gives, see
+expect.fast_outcomes) is written out in each loop, because a call per reply is what costs.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import Any
+
+from .capabilities import Capabilities
+from .commands import Auth
+from .errors import RemoteProtocolError
+from .events import NEED_DATA, Closed, NeedData, Reply, make_reply
+from .expect import SPECIAL, Expect, outcomes
+from .kinds import AUTH_KINDS, Kind
+from .replies import Frame, ReplyReader
+from .state import RULES, State, next_state
+
+__all__ = ["DATA_ENDED_EARLY", "INJECTION_WARNING", "ReplyMatching"]
+
+_tuple_new: Any = tuple.__new__  # Reply from a ready tuple of its fields (see make_reply)
+_TLS_PENDING, _RCPT, _IDENT, _MAIL, _CLOSED, _AUTH, _DATA = (
+    State.TLS_PENDING, State.RCPT, State.IDENT, State.MAIL, State.CLOSED, State.AUTH,
+    State.DATA)
+# Kinds as module constants: an enum member looked up on its class costs a method call.
+_GREETING, _STARTTLS, _AUTH_KIND, _HELO = Kind.GREETING, Kind.STARTTLS, Kind.AUTH, Kind.HELO
+_GREETS = frozenset({Kind.EHLO, Kind.LHLO})  # replies that carry capabilities
+_RESETS = frozenset({Kind.RSET, Kind.EHLO, Kind.LHLO, Kind.HELO})  # success: no recipients
+INJECTION_WARNING = "bytes after STARTTLS 220: possible STARTTLS injection"
+_UNSOLICITED = "unsolicited reply: no command was waiting for one"
+# A reply while message data is still open means the server took something other than
+# <CRLF>.<CRLF> as the end of the data: the root of SMTP smuggling.
+DATA_ENDED_EARLY = (
+    "the server replied while the message data was still open: it took a sequence other "
+    "than <CRLF>.<CRLF> as end of data, which RFC 5321 §4.1.1.4 forbids (SMTP smuggling)"
+)
+
+
+class ReplyMatching:
+    """Connection's replies-in side (a mixin: Connection sets these attributes up)."""
+
+    state: State
+    capabilities: Capabilities | None
+    trailing_data: bytes
+    authenticated: bool
+    auth_mechanism: str | None
+    _reader: ReplyReader
+    _frames: deque[Frame]
+    _pending: deque[Expect]
+    _projected: State
+    _projected_stale: bool
+    _greeted: bool
+    _auth_return: State
+    _accepted_rcpts: int
+    _closed: Closed | None
+
+    def next_event(self) -> Reply | Closed | NeedData:
+        """Next complete event, or NEED_DATA. Raises RemoteProtocolError on garbage.
+
+        Once the server has closed, every call returns the same ``Closed``.
+        """
+        # Hot path: take an already framed reply straight from the reader's queue. (After EOF
+        # or the 220 to STARTTLS that queue is empty, so those checks can wait.)
+        frames = self._frames
+        if frames:
+            frame = frames.popleft()
+        else:
+            if self._closed is not None:
+                return self._closed
+            if self.state is _TLS_PENDING:
+                return NEED_DATA
+            reader = self._reader
+            maybe = reader.next_frame()
+            if maybe is None:
+                if reader.eof:
+                    self._closed = Closed(reader.take_unparsed())
+                    self._close()
+                    return self._closed
+                return NEED_DATA
+            frame = maybe
+        pending = self._pending
+        if pending:
+            # The common case: the kind's table outcome for this code (the same result as
+            # state.next_state, looked up rather than worked out per reply). Expect's first
+            # fields by index: fast, fast_else, command, more.
+            exp = pending[0]
+            outcome = exp[0].get(frame[0], exp[1])
+            if outcome is not None:
+                pending.popleft()
+                target, expected, stale = outcome
+                if target is not None:
+                    self.state = target
+                    if target is _RCPT:
+                        self._accepted_rcpts += 1
+                    elif target is _IDENT or target is _MAIL:
+                        self._accepted_rcpts = 0
+                if stale:
+                    self._projected_stale = True
+                # make_reply, inlined: the per-reply cost that matters most.
+                reply: Reply = _tuple_new(Reply, (frame[0], frame[1], frame[2], frame[3],
+                                                  frame[4], False, exp[2], expected, exp[3],
+                                                  False))
+                return reply
+        return self._match(frame)
+
+    def next_events(self) -> list[Reply | Closed]:
+        """Every event complete so far, in order, in one call; ``[]`` means NEED_DATA.
+
+        The same events, the same matching and the same state afterwards as calling
+        ``next_event()`` until it returns NEED_DATA, at a fraction of the cost per reply. A
+        ``Closed`` comes last, when the server has closed (and again on every later call);
+        the 220 to STARTTLS is the last reply before ``start_tls_done()``.
+
+        Replies framed before malformed bytes are returned first; the RemoteProtocolError is
+        raised by the next call, just as ``next_event()`` raises it once they are handed out.
+        """
+        out: list[Reply | Closed] = []
+        append = out.append
+        frames = self._frames
+        popleft = frames.popleft
+        pending = self._pending
+        while True:
+            # Replies the reader has framed: next_event's hot path, looped. (Framing every
+            # complete line first and matching after, in two tight loops, measured faster than
+            # one loop doing both.)
+            while frames:
+                frame = popleft()
+                if pending:
+                    exp = pending[0]
+                    outcome = exp[0].get(frame[0], exp[1])
+                    if outcome is not None:
+                        pending.popleft()
+                        target, expected, stale = outcome
+                        if target is not None:
+                            self.state = target
+                            if target is _RCPT:
+                                self._accepted_rcpts += 1
+                            elif target is _IDENT or target is _MAIL:
+                                self._accepted_rcpts = 0
+                        if stale:
+                            self._projected_stale = True
+                        append(_tuple_new(Reply, (frame[0], frame[1], frame[2], frame[3],
+                                                  frame[4], False, exp[2], expected, exp[3],
+                                                  False)))
+                        continue
+                append(self._match(frame))
+            # Nothing framed: frame what has arrived (the reader frames every complete line
+            # at once), or learn NEED_DATA, Closed or an error.
+            try:
+                event = self.next_event()
+            except RemoteProtocolError:
+                if out:
+                    return out  # the reader stays broken: the next call raises the error
+                raise
+            if event is NEED_DATA:
+                return out
+            append(event)
+            if event is self._closed:
+                return out
+
+    def _match(self, frame: Frame) -> Reply:
+        """Match a reply the hot path leaves alone: unsolicited, one of several owed (LMTP),
+        421, a special kind's, or one that closes the session."""
+        code = frame[0]
+        pending = self._pending
+        if not pending:
+            warnings = (*frame[4], _UNSOLICITED)
+            if code == 421:
+                self._close()
+            elif self.state is _DATA:
+                # The server saw the data end; so must we, or every later command is refused.
+                warnings = (*warnings, DATA_ENDED_EARLY)
+                self.state = _IDENT
+                self._accepted_rcpts = 0
+                self._projected_stale = True
+            return make_reply(code, frame[1], frame[2], frame[3], warnings, True, None, None,
+                              False, code == 421)
+        exp = pending.popleft()
+        kind = exp.kind
+        if exp.partial:
+            # LMTP: one reply per accepted recipient; only the last ends the transaction.
+            closes = code == 421
+            if closes:
+                self._close()
+            hoped = RULES[kind].hoped
+            return make_reply(code, frame[1], frame[2], frame[3], frame[4], False, exp.command,
+                              (code in hoped) if hoped else None, not closes, closes)
+        if code == 421 or kind in SPECIAL:
+            return self._special(exp, kind, code, frame)
+        # A table kind's reply the hot path does not apply: the one that closes (221 to QUIT).
+        table, failure = outcomes(kind)
+        target, expected, stale = table.get(code, failure)
+        if target is not None:
+            self.state = target
+            if target is _RCPT:
+                self._accepted_rcpts += 1
+            elif target is _IDENT or target is _MAIL:
+                self._accepted_rcpts = 0
+            elif target is _CLOSED:
+                self._close()
+        if stale:
+            self._projected_stale = True
+        return make_reply(code, frame[1], frame[2], frame[3], frame[4], False, exp.command,
+                          expected, exp.more and bool(pending), target is _CLOSED)
+
+    def _special(self, exp: Expect, kind: str, code: int, frame: Frame) -> Reply:
+        _, lines, raw, enhanced, warnings = frame
+        before = self.state
+        self.state = next_state(before, kind, code, self._auth_return)
+        rule = RULES[kind]
+        success = code in rule.success
+        if kind == _GREETING:
+            self._greeted = True
+        elif kind == _STARTTLS and success:
+            self.trailing_data = self._reader.take_unparsed()
+            if self.trailing_data:
+                warnings = (*warnings, INJECTION_WARNING)
+            self._forget_session()
+            self._pending.clear()  # anything forced after STARTTLS is answered inside TLS
+            self._projected_stale = True
+        elif kind in AUTH_KINDS:
+            if kind == _AUTH_KIND and before is not _AUTH:
+                self._auth_return = before
+                if isinstance(exp.command, Auth):
+                    self.auth_mechanism = exp.command.mechanism
+            if code == 235:
+                self.authenticated = True
+            elif self.state is not _AUTH and not self.authenticated:
+                self.auth_mechanism = None
+        elif success and kind in _RESETS:
+            self._accepted_rcpts = 0
+        closed = self.state is _CLOSED
+        if closed:
+            self._close()
+        reply = make_reply(code, lines, raw, enhanced, warnings, False, exp.command,
+                           (code in rule.hoped) if rule.hoped else None,
+                           exp.more and bool(self._pending), code == 421)
+        if success and kind in _GREETS:
+            self.capabilities = Capabilities.parse(reply)
+        elif success and kind == _HELO:
+            self.capabilities = None
+        if not closed and (not success or kind in AUTH_KINDS):
+            # The projection assumed the exchange goes on (334); any end of it, success
+            # included, returns to the state before AUTH, which the projection cannot know.
+            self._projected_stale = True
+        return reply
+
+    def _forget_session(self) -> None:
+        # RFC 3207 §4.2: after TLS starts, discard everything learnt from the server.
+        self.capabilities = None
+        self.authenticated = False
+        self.auth_mechanism = None
+        self._accepted_rcpts = 0
+
+    def _close(self) -> None:
+        self.state = self._projected = _CLOSED
+        self._projected_stale = False
+        self._pending.clear()
