@@ -76,7 +76,7 @@ def _encode(text: str) -> bytes:
     return text.encode("utf-8")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Command:
     """Base class of everything the client sends."""
 
@@ -96,7 +96,7 @@ class Command:
 # class too) and frozen fields, without paying for a dataclass of their own at import.
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _DomainCommand(Command):
     domain: str
 
@@ -108,18 +108,21 @@ class _DomainCommand(Command):
 
 
 class Helo(_DomainCommand):
+    __slots__ = ()
     kind: ClassVar[str] = Kind.HELO
 
 
 class Ehlo(_DomainCommand):
+    __slots__ = ()
     kind: ClassVar[str] = Kind.EHLO
 
 
 class Lhlo(_DomainCommand):
+    __slots__ = ()
     kind: ClassVar[str] = Kind.LHLO
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class MailFrom(Command):
     address: str
     params: Params = ()
@@ -140,7 +143,7 @@ class MailFrom(Command):
         return _encode(f"MAIL FROM:<{self.address}>{format_params(self.params)}\r\n")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RcptTo(Command):
     address: str
     params: Params = ()
@@ -160,29 +163,33 @@ class RcptTo(Command):
         return _encode(f"RCPT TO:<{self.address}>{format_params(self.params)}\r\n")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Bare(Command):
     def to_bytes(self) -> bytes:
         return _encode(f"{self.kind}\r\n")
 
 
 class Data(_Bare):
+    __slots__ = ()
     kind: ClassVar[str] = Kind.DATA
 
 
 class Rset(_Bare):
+    __slots__ = ()
     kind: ClassVar[str] = Kind.RSET
 
 
 class StartTLS(_Bare):
+    __slots__ = ()
     kind: ClassVar[str] = Kind.STARTTLS
 
 
 class Quit(_Bare):
+    __slots__ = ()
     kind: ClassVar[str] = Kind.QUIT
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _OptionalArg(Command):
     arg: str | None = None
 
@@ -201,14 +208,16 @@ class _OptionalArg(Command):
 
 
 class Noop(_OptionalArg):
+    __slots__ = ()
     kind: ClassVar[str] = Kind.NOOP
 
 
 class Help(_OptionalArg):
+    __slots__ = ()
     kind: ClassVar[str] = Kind.HELP
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _RequiredArg(Command):
     arg: str
 
@@ -222,18 +231,21 @@ class _RequiredArg(Command):
 
 
 class Vrfy(_RequiredArg):
+    __slots__ = ()
     kind: ClassVar[str] = Kind.VRFY
 
 
 class Expn(_RequiredArg):
+    __slots__ = ()
     kind: ClassVar[str] = Kind.EXPN
 
 
 class Etrn(_RequiredArg):
+    __slots__ = ()
     kind: ClassVar[str] = Kind.ETRN
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Bdat(Command):
     """A BDAT chunk (RFC 3030). ``to_bytes`` is the command line followed by the chunk.
 
@@ -289,7 +301,7 @@ def _check_mechanism(mechanism: str) -> str:
     return upper
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Auth(Command):
     """``AUTH mechanism [initial-response]``; the response is raw bytes, sent base64-encoded."""
 
@@ -310,7 +322,7 @@ class Auth(Command):
         return _encode(f"AUTH {self.mechanism} ") + ir + b"\r\n"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class AuthResponse(Command):
     """Client's answer to a 334 challenge (raw bytes; sent base64-encoded, b"" as empty line)."""
 
@@ -325,7 +337,7 @@ class AuthResponse(Command):
         return base64.b64encode(self.data) + b"\r\n"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class AuthCancel(Command):
     """``*``: abandon the AUTH exchange (RFC 4954 §4); the server answers 501."""
 
@@ -335,7 +347,7 @@ class AuthCancel(Command):
         return b"*\r\n"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Raw(Command):
     """Exact bytes, not validated: the off-script escape hatch."""
 
@@ -352,7 +364,7 @@ class Raw(Command):
         return self.data
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class MessageContent(Command):
     """The message after a 354 (see data.encode_content for normal vs verbatim mode).
 
