@@ -50,7 +50,8 @@ STAGE_EXIT: dict[str, int] = {
 
 # Hints by failure status: what to try next, in one clause.
 _HINTS: dict[str, str] = {
-    "connection-refused": "check the port (try --port 25, 587 or 465) and that the server runs",
+    "connection-refused": "check the port (--port 25, 587 or 465 are the usual ones) and that "
+    "the server runs",
     "unknown-host": "check the spelling; a mail domain is written user@domain or @domain",
     "unreachable": "check the address and your network route",
     "timeout": "a firewall may drop the traffic (outbound port 25 is often blocked); "

@@ -104,9 +104,12 @@ def render_plain(result: dict[str, Any], show_certs: bool = False) -> str:
 
         lines += [f"  {visible(line)}" for line in report_lines(result["mta_sts"])]
     if result.get("error"):
-        hint = f" (try: {result['hint']})" if result.get("hint") else ""
-        lines.append(f"  error at {result['stage']}: {visible(result['error'])}{hint}")
-    lines.append(f"  timings: {_timing_text(result['timings'])}")
+        lines.append(f"  error at {result['stage']}: {visible(result['error'])}")
+        if result.get("hint"):
+            lines.append(f"  try: {visible(result['hint'])}")
+    timings = _timing_text(result["timings"])
+    if timings:  # nothing was timed when the target itself was refused
+        lines.append(f"  timings: {timings}")
     return "\n".join(lines) + "\n"
 
 
@@ -170,9 +173,11 @@ def render_rich(result: dict[str, Any], console: Any, show_certs: bool = False) 
     if result.get("error"):
         err = Text(f"  error at {result['stage']}: {visible(result['error'])}", style="red")
         if result.get("hint"):
-            err.append(f"\n  try: {result['hint']}", style="yellow")
+            err.append(f"\n  try: {visible(result['hint'])}", style="yellow")
         console.print(err)
-    console.print(Text(f"  timings: {_timing_text(result['timings'])}", style="dim"))
+    timings = _timing_text(result["timings"])
+    if timings:
+        console.print(Text(f"  timings: {timings}", style="dim"))
 
 
 class Printer:

@@ -134,6 +134,20 @@ def test_probe_usage_errors(cli) -> None:
     assert result.code == 1
     assert "out of range" in result.out
     assert result.err.startswith("smtpscope probe: host:99999: bad-target at connect:")
+    # Nothing was timed for a target refused before connecting: no empty "timings:" line.
+    assert "timings" not in result.out
+
+
+def test_refused_report_puts_the_hint_on_its_own_line(cli) -> None:
+    port = free_port()
+    result = cli("probe", f"127.0.0.1:{port}")
+    assert result.code == 2
+    report = result.out.splitlines()
+    assert report[0] == f"127.0.0.1:{port}: connection-refused"
+    assert report[1].startswith("  error at connect: connection refused by ")
+    assert report[2].startswith("  try: check the port (--port 25, 587 or 465")
+    assert "(try" not in result.out
+    assert report[3].startswith("  timings: total ")
 
 
 @pytest.mark.dns
