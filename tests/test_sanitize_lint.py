@@ -46,7 +46,8 @@ ALLOWED: dict[str, set[str]] = {
     # are filled through t() too
     "cli/probe_report.py": {"head", "table", "line", "err", "render_plain(result)",
                             "render_plain(result, self.show_certs)",  # visible() inside
-                            "_timing_text(result['timings'])", "text", "label",
+                            "_timing_text(result['timings'])", "timings",  # our numbers
+                            "text", "label",
                             "tls['version']", "tls['cipher']", "tls['bits']",
                             "_verification(tls)", "chain_line", "result['status']",
                             "result['stage']", "result.get('hint') or ''", "reply['code']"},
