@@ -151,7 +151,7 @@ def sni_argument(host: str | None) -> str | bytes | None:
     """``host`` as ``server_hostname`` for ``ssl``: ASCII names as bytes, others unchanged.
 
     ``ssl`` turns a str name into bytes through the ``idna`` codec, whose first use imports
-    ``stringprep`` (about 6 ms, paid by every TLS connection of a short-lived command). For an
+    ``stringprep`` (about 1 ms, paid by every TLS connection of a short-lived command). For an
     ASCII name whose labels are 1-63 characters long that codec returns the name unchanged, so
     handing the bytes over is the same name on the wire without the import; any other name
     (non-ASCII, or one the codec would reject) still goes through the codec.
