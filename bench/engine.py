@@ -98,8 +98,9 @@ def prepare_connections(sessions: int) -> list[Connection]:
     return conns
 
 
-def run_engine(sessions: int) -> tuple[float, int]:
-    """Per event: ``next_event()`` until NEED_DATA after every read."""
+def run_engine(sessions: int, batch: bool = False) -> tuple[float, int]:
+    """Per event (``next_event()`` until NEED_DATA after every read) or, with ``batch``, per
+    read (one ``next_events()`` after every read, as the session drains the engine)."""
     streams = [session_stream(n) for n in range(sessions)]
     replies = 2 + 6 * TRANSACTIONS_PER_SESSION
     conns = prepare_connections(sessions)
@@ -108,26 +109,13 @@ def run_engine(sessions: int) -> tuple[float, int]:
     for conn, stream in zip(conns, streams, strict=True):
         for i in range(0, len(stream), CHUNK):
             conn.receive_data(stream[i : i + CHUNK])
+            if batch:
+                count += len(conn.next_events())
+                continue
             event = conn.next_event()
             while event is not NEED_DATA:
                 count += 1
                 event = conn.next_event()
-    elapsed = time.perf_counter() - t0
-    assert count == replies * sessions, (count, replies * sessions)
-    return elapsed, count
-
-
-def run_batch(sessions: int) -> tuple[float, int]:
-    """Per read: one ``next_events()`` after every read, as the session drains the engine."""
-    streams = [session_stream(n) for n in range(sessions)]
-    replies = 2 + 6 * TRANSACTIONS_PER_SESSION
-    conns = prepare_connections(sessions)
-    count = 0
-    t0 = time.perf_counter()
-    for conn, stream in zip(conns, streams, strict=True):
-        for i in range(0, len(stream), CHUNK):
-            conn.receive_data(stream[i : i + CHUNK])
-            count += len(conn.next_events())
     elapsed = time.perf_counter() - t0
     assert count == replies * sessions, (count, replies * sessions)
     return elapsed, count
@@ -165,7 +153,7 @@ def main() -> None:
     assert isinstance(Reply, type)
     runners = {
         "engine": lambda: run_engine(args.sessions)[0],
-        "batch": lambda: run_batch(args.sessions)[0],
+        "batch": lambda: run_engine(args.sessions, batch=True)[0],
         "reader": lambda: run_reader(stream, replies),
         "smtplib": lambda: run_smtplib(stream, replies),
     }

@@ -4,12 +4,27 @@ reaches the command that earned it, and the session ends exactly at a 221 or 421
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 
 from smtpscope.protocol import Data, Lhlo, MailFrom, MessageContent, Noop, Quit, RcptTo
 from smtpscope.record import to_text
 from smtpscope.session import Session, SessionOptions
 
-from .test_session_local import LOOPBACK, greet_and_ehlo, scripted
+from .test_session_local import LOOPBACK, Script, greet_and_ehlo, scripted
+
+
+@contextlib.asynccontextmanager
+async def greeted(script: Script) -> AsyncIterator[Session]:
+    """A plain session to the scripted peer, connected and past EHLO; closed afterwards."""
+    async with scripted(script) as port:
+        session = Session(SessionOptions(LOOPBACK, port, security="plain"))
+        try:
+            await session.connect()
+            await session.ehlo()
+            yield session
+        finally:
+            await session.close()
 
 
 async def test_lmtp_replies_in_one_write_all_reach_the_message() -> None:
@@ -57,16 +72,10 @@ async def test_session_ends_at_the_221_and_shows_nothing_after_it() -> None:
         await writer.drain()
         await reader.read()
 
-    async with scripted(script) as port:
-        session = Session(SessionOptions(LOOPBACK, port, security="plain"))
-        try:
-            await session.connect()
-            await session.ehlo()
-            reply = await session.command(Quit())
-            assert reply.code == 221 and reply.closes
-            assert session.closed_reason == "closed by server (221)"
-        finally:
-            await session.close()
+    async with greeted(script) as session:
+        reply = await session.command(Quit())
+        assert reply.code == 221 and reply.closes
+        assert session.closed_reason == "closed by server (221)"
     text = to_text(session.transcript)
     assert "221 2.0.0 bye" in text and "after the goodbye" not in text
     assert "Connection closed (after QUIT)" in text
@@ -82,20 +91,14 @@ async def test_raw_lines_read_as_commands_get_all_their_replies() -> None:
         await writer.drain()
         await reader.read()
 
-    async with scripted(script) as port:
-        session = Session(SessionOptions(LOOPBACK, port, security="plain"))
-        try:
-            await session.connect()
-            await session.ehlo()
-            wire, noop = session.submit(Noop())
-            await session._write(wire)
-            last = await session.send_raw(b"NOOP\r\nNOOP\r\n")
-            assert last is not None and last.text == "third" and not last.more
-            assert [r.text for r in await noop] == ["first"]
-            assert [e.text.strip() for e in session.transcript if e.kind == "reply"][-3:] == [
-                "250 first", "250 second", "250 third"]
-        finally:
-            await session.close()
+    async with greeted(script) as session:
+        wire, noop = session.submit(Noop())
+        await session._write(wire)
+        last = await session.send_raw(b"NOOP\r\nNOOP\r\n")
+        assert last is not None and last.text == "third" and not last.more
+        assert [r.text for r in await noop] == ["first"]
+        assert [e.text.strip() for e in session.transcript if e.kind == "reply"][-3:] == [
+            "250 first", "250 second", "250 third"]
 
 
 async def test_the_same_command_object_sent_twice_gets_one_reply_each() -> None:
@@ -107,16 +110,10 @@ async def test_the_same_command_object_sent_twice_gets_one_reply_each() -> None:
         await writer.drain()
         await reader.read()
 
-    async with scripted(script) as port:
-        session = Session(SessionOptions(LOOPBACK, port, security="plain"))
-        try:
-            await session.connect()
-            await session.ehlo()
-            noop = Noop()
-            first_wire, first = session.submit(noop, force=True)
-            second_wire, second = session.submit(noop, force=True)
-            await session._write(first_wire + second_wire)
-            assert [r.text for r in await asyncio.wait_for(first, 10)] == ["2.0.0 one"]
-            assert [r.text for r in await asyncio.wait_for(second, 10)] == ["2.0.0 two"]
-        finally:
-            await session.close()
+    async with greeted(script) as session:
+        noop = Noop()
+        first_wire, first = session.submit(noop, force=True)
+        second_wire, second = session.submit(noop, force=True)
+        await session._write(first_wire + second_wire)
+        assert [r.text for r in await asyncio.wait_for(first, 10)] == ["2.0.0 one"]
+        assert [r.text for r in await asyncio.wait_for(second, 10)] == ["2.0.0 two"]

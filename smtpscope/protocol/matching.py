@@ -92,14 +92,8 @@ class ReplyMatching:
             if outcome is not None:
                 pending.popleft()
                 target, expected, stale = outcome
-                if target is not None:
-                    self.state = target
-                    if target is _RCPT:
-                        self._accepted_rcpts += 1
-                    elif target is _IDENT or target is _MAIL:
-                        self._accepted_rcpts = 0
-                if stale:
-                    self._projected_stale = True
+                if target is not None or stale:
+                    self._advance(target, stale)
                 # make_reply, inlined: the per-reply cost that matters most.
                 reply: Reply = _tuple_new(Reply, (frame[0], frame[1], frame[2], frame[3],
                                                   frame[4], False, exp[2], expected, exp[3],
@@ -111,8 +105,8 @@ class ReplyMatching:
         """Every event complete so far, in order, in one call; ``[]`` means NEED_DATA.
 
         The same events, the same matching and the same state afterwards as calling
-        ``next_event()`` until it returns NEED_DATA, at a fraction of the cost per reply. A
-        ``Closed`` comes last, when the server has closed (and again on every later call);
+        ``next_event()`` until it returns NEED_DATA (it is that loop: the matching lives in one
+        place). A ``Closed`` comes last, when the server has closed (and again on every later call);
         the 220 to STARTTLS is the last reply before ``start_tls_done()``.
 
         Replies framed before malformed bytes are returned first; the RemoteProtocolError is
@@ -120,38 +114,10 @@ class ReplyMatching:
         """
         out: list[Reply | Closed] = []
         append = out.append
-        frames = self._frames
-        popleft = frames.popleft
-        pending = self._pending
+        next_event = self.next_event
         while True:
-            # Replies the reader has framed: next_event's hot path, looped. (Framing every
-            # complete line first and matching after, in two tight loops, measured faster than
-            # one loop doing both.)
-            while frames:
-                frame = popleft()
-                if pending:
-                    exp = pending[0]
-                    outcome = exp[0].get(frame[0], exp[1])
-                    if outcome is not None:
-                        pending.popleft()
-                        target, expected, stale = outcome
-                        if target is not None:
-                            self.state = target
-                            if target is _RCPT:
-                                self._accepted_rcpts += 1
-                            elif target is _IDENT or target is _MAIL:
-                                self._accepted_rcpts = 0
-                        if stale:
-                            self._projected_stale = True
-                        append(_tuple_new(Reply, (frame[0], frame[1], frame[2], frame[3],
-                                                  frame[4], False, exp[2], expected, exp[3],
-                                                  False)))
-                        continue
-                append(self._match(frame))
-            # Nothing framed: frame what has arrived (the reader frames every complete line
-            # at once), or learn NEED_DATA, Closed or an error.
             try:
-                event = self.next_event()
+                event = next_event()
             except RemoteProtocolError:
                 if out:
                     return out  # the reader stays broken: the next call raises the error
@@ -194,6 +160,13 @@ class ReplyMatching:
         # A table kind's reply the hot path does not apply: the one that closes (221 to QUIT).
         table, failure = outcomes(kind)
         target, expected, stale = table.get(code, failure)
+        self._advance(target, stale)
+        return make_reply(code, frame[1], frame[2], frame[3], frame[4], False, exp.command,
+                          expected, exp.more and bool(pending), target is _CLOSED)
+
+    def _advance(self, target: State | None, stale: bool) -> None:
+        """Apply a table kind's outcome: its target state (None: stay) and whether the
+        projection must be worked out again."""
         if target is not None:
             self.state = target
             if target is _RCPT:
@@ -204,8 +177,6 @@ class ReplyMatching:
                 self._close()
         if stale:
             self._projected_stale = True
-        return make_reply(code, frame[1], frame[2], frame[3], frame[4], False, exp.command,
-                          expected, exp.more and bool(pending), target is _CLOSED)
 
     def _special(self, exp: Expect, kind: str, code: int, frame: Frame) -> Reply:
         _, lines, raw, enhanced, warnings = frame

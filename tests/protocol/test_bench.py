@@ -25,5 +25,5 @@ def test_bench_counts_match() -> None:
     bench.run_smtplib(stream, replies)
     elapsed, count = bench.run_engine(2)
     assert count == replies and elapsed > 0
-    elapsed, count = bench.run_batch(2)
+    elapsed, count = bench.run_engine(2, batch=True)
     assert count == replies and elapsed > 0
