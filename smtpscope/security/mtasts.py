@@ -11,6 +11,7 @@ from typing import Any
 
 from smtpscope.dns.records import lookup_mta_sts, lookup_tls_rpt
 from smtpscope.dns.resolver import Resolver
+from smtpscope.transport.tls import sni_argument
 
 WELL_KNOWN = "/.well-known/mta-sts.txt"
 MAX_POLICY_BYTES = 64 * 1024  # RFC 8461 §3.3: senders may stop reading beyond 64 KiB
@@ -109,7 +110,7 @@ def _get(address: str, host: str, port: int, context: ssl.SSLContext,
          timeout: float) -> tuple[int, str | None, bytes]:
     raw = socket.create_connection((address, port), timeout=timeout)
     try:
-        tls = context.wrap_socket(raw, server_hostname=host)
+        tls = context.wrap_socket(raw, server_hostname=sni_argument(host))
     except BaseException:
         raw.close()
         raise
