@@ -110,9 +110,9 @@ def classify(exc: BaseException, stage: str) -> Failure:
                   "unreachable": "unreachable", "timeout": "timeout"}.get(cause.kind, "error")
         return Failure(status, "connect", str(cause), _HINTS.get(status, ""))
     if isinstance(cause, TLSError):
+        # A hint from the TLS layer is complete (the level's refusal names its own flags; a
+        # name mismatch is not cured by --cafile): only a missing one gets the generic advice.
         hint = cause.hint or _HINTS["tls-error"]
-        if cause.kind == "verify" and cause.hint:
-            hint += "; or --cafile FILE / --insecure"
         return Failure("tls-error", "tls" if stage == "connect" else stage, str(cause), hint)
     if isinstance(exc, SessionClosed):
         return Failure("closed", stage, str(exc), _HINTS["closed"])

@@ -57,8 +57,8 @@ def _hint(info: TLSInfo) -> str:
     if code == "name-mismatch":
         return "the certificate names other hosts: --verify-name NAME checks another name"
     if code in ("unknown-ca", "self-signed"):
-        return "trust its CA with --cafile FILE, pin it with --tls-fingerprint, or look " \
-            "anyway with --tls-level may"
+        return "trust its CA with --cafile FILE, pin it with --tls-fingerprint, or go on " \
+            "anyway with --tls-level may (or --insecure)"
     return "--tls-level may reports and continues"
 
 

@@ -55,6 +55,19 @@ def test_send_refuses_the_unknown_ca_with_exit_29(mta, cli) -> None:
     assert "C: MAIL FROM" not in result.out
 
 
+def test_a_refusal_hint_names_the_remedies_for_its_own_reason_once(mta, cli) -> None:
+    unknown = f"{mta.host}:{_port(mta, 'unknownca')}"
+    code, data = _probe(cli, unknown, "--cafile", str(mta.ca_file), "--tls-level", "verify")
+    assert code == 29 and data["status"] == "tls-error"
+    hint = data["hint"]
+    assert hint.count("--cafile") == 1 and "--insecure" in hint
+    wrong = f"{mta.host}:{_port(mta, 'wrongname')}"
+    code, data = _probe(cli, wrong, "--cafile", str(mta.ca_file), "--tls-level", "verify")
+    assert code == 29 and data["tls"]["trust_reason_code"] == "name-mismatch"
+    # Trusting another CA cannot cure a name mismatch: the hint points at the name.
+    assert "--verify-name" in data["hint"] and "--cafile" not in data["hint"]
+
+
 def test_verify_name_fixes_a_name_mismatch(clean_mta, cli) -> None:
     mta = clean_mta
     target = f"{mta.host}:{_port(mta, 'wrongname')}"
