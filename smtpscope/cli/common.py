@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -265,6 +266,29 @@ class LivePrinter:
 
         self.stream.write(terminal_safe("".join(line + "\n" for line in format_entry(entry))))
         self.stream.flush()
+
+
+#: The longest --timeout a conversation takes: RFC 5321 §4.5.3.2 asks for up to 10 minutes.
+MAX_WAIT = 3600.0
+
+
+def seconds_type(limit: float) -> Callable[[str], float]:
+    """An argparse ``type`` for a time limit: a finite number of seconds above 0, at most
+    ``limit`` (nan, inf, 0 and negative values are refused with a message, not run)."""
+
+    def seconds(text: str) -> float:
+        import argparse
+
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+        if not 0 < value <= limit:  # also false for nan
+            raise argparse.ArgumentTypeError(
+                f"{text!r}: give a number of seconds above 0 and at most {limit:g}")
+        return value
+
+    return seconds
 
 
 def ms(seconds: float | None) -> float | None:

@@ -108,7 +108,12 @@ def _value(action: argparse.Action, value: Any, where: str) -> Any:
         raise ConfigError(f"{where}: one value expected, not {type(value).__name__}")
     if isinstance(value, bool):
         raise ConfigError(f"{where}: a value expected, not true/false")
-    return value if isinstance(value, int | float) and action.type is not None else str(value)
+    if isinstance(value, int | float) and action.type is not None:
+        try:  # the option's own checks (a range, a limit; TOML also has nan and inf)
+            return action.type(str(value))
+        except (argparse.ArgumentTypeError, ValueError) as exc:
+            raise ConfigError(f"{where}: {exc}") from None
+    return str(value)
 
 
 def _merge(parser: argparse.ArgumentParser, table: Mapping[str, Any], where: str,

@@ -7,6 +7,8 @@ import json
 import sys
 from typing import TYPE_CHECKING, Any
 
+from smtpscope.cli.common import seconds_type
+
 if TYPE_CHECKING:
     from rich.console import Console
 
@@ -30,16 +32,6 @@ against its mx: patterns; --check-tls also connects to each MX and checks its ce
 """
 
 
-def _timeout(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
-    if not 0 < value <= 300:
-        raise argparse.ArgumentTypeError("timeout must be between 0 and 300 seconds")
-    return value
-
-
 def add_parser(subparsers: Any) -> None:
     p = subparsers.add_parser(
         "mx",
@@ -59,9 +51,8 @@ def add_parser(subparsers: Any) -> None:
         metavar="IP[:PORT]",
         help="ask this DNS resolver ([IPv6]:PORT for IPv6); default: the system's",
     )
-    p.add_argument(
-        "--timeout", metavar="S", type=_timeout, default=5.0, help="seconds per lookup (5)"
-    )
+    p.add_argument("--timeout", metavar="S", type=seconds_type(300), default=5.0,
+                   help="seconds per lookup (5)")
     p.add_argument("--cafile", metavar="FILE",
                    help="CA file for the MTA-STS policy fetch and --check-tls "
                    "(default: the system CAs)")

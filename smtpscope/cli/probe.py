@@ -43,7 +43,8 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--insecure", action="store_true",
                    help="do not verify certificates (the report says so)")
     p.add_argument("--resolver", metavar="IP[:PORT]", help="DNS server for MX routing")
-    p.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS",
+    p.add_argument("--timeout", type=common.seconds_type(common.MAX_WAIT),
+                   default=30.0, metavar="SECONDS",
                    help="limit for connecting and for each reply (default 30)")
     p.add_argument("--concurrency", type=int, default=10, metavar="N",
                    help="probe at most N targets at once (default 10)")
@@ -310,14 +311,28 @@ def exit_code(result: dict[str, Any]) -> int:
 # -- running many -------------------------------------------------------------------------------
 
 
+class TargetsFileError(ValueError):
+    """--targets-file holds something that is not text (the message names the line)."""
+
+
 def _targets(args: argparse.Namespace) -> list[str]:
     targets = list(args.targets)
     if args.targets_file:
         if args.targets_file == "-":
-            text = sys.stdin.read()
+            data = sys.stdin.buffer.read()
         else:
-            with open(args.targets_file, encoding="utf-8") as handle:
-                text = handle.read()
+            with open(args.targets_file, "rb") as handle:
+                data = handle.read()
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            line_no = data.count(b"\n", 0, exc.start) + 1
+            raise TargetsFileError(
+                f"line {line_no} is not UTF-8 text (byte 0x{data[exc.start]:02x}); a host name "
+                "is ASCII or UTF-8 (IDN)") from None
+        if "\0" in text:
+            line_no = text.count("\n", 0, text.index("\0")) + 1
+            raise TargetsFileError(f"line {line_no} holds a NUL byte: not a text file")
         for line in text.splitlines():
             line = line.split("#", 1)[0].strip()
             if line:
@@ -332,6 +347,10 @@ def run(args: argparse.Namespace) -> int:
     except OSError as exc:
         common.error_line("probe", f"cannot read --targets-file: {exc.strerror or exc}",
                           "check the path")
+        return common.EXIT_USAGE
+    except TargetsFileError as exc:
+        common.error_line("probe", f"--targets-file {args.targets_file}: {exc}",
+                          "one target per line, '#' starts a comment")
         return common.EXIT_USAGE
     if not targets and args.pipe is not None:
         targets = [""]  # the piped command is the one server

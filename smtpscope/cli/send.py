@@ -62,7 +62,8 @@ def add_parser(subparsers: Any) -> None:
     send_session.add_arguments(p)
     p.add_argument("--quit-after", choices=QUIT_AFTER, type=str.lower, metavar="STAGE",
                    help="stop after STAGE: " + ", ".join(QUIT_AFTER))
-    p.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS",
+    p.add_argument("--timeout", type=common.seconds_type(common.MAX_WAIT),
+                   default=60.0, metavar="SECONDS",
                    help="limit for connecting and for each reply (default 60)")
     p.add_argument("--record", metavar="FILE", help="write the session to a recording")
     send_output.add_arguments(p)

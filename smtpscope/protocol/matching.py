@@ -1,9 +1,10 @@
 """The connection's receiving half: replies matched to the commands that earned them.
 
-``next_event`` hands out one event per call; ``next_events`` every event complete so far in
-one call, with the same result (events, matching, state afterwards, errors). Both share the
-slow paths here; the common case (a reply whose outcome the command's table gives, see
-expect.fast_outcomes) is written out in each loop, because a call per reply is what costs.
+``next_event`` hands out one event per call; ``next_events`` is that call looped, so the
+matching lives in one place. The common case (a reply whose outcome the command's table gives,
+see expect.fast_outcomes) is written out in ``next_event`` itself, because a call per reply is
+what costs; everything else goes through ``_match``, and every table outcome through
+``_advance``.
 """
 
 from __future__ import annotations

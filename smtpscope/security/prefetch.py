@@ -34,6 +34,9 @@ def prefetch(cafile: str | None, capath: str | None) -> threading.Thread | None:
         if key in _started:
             return None
         _started.add(key)
-    thread = threading.Thread(target=_load, args=key, name="smtpscope-prefetch", daemon=True)
+    # Not a daemon: the interpreter joins it before shutting down. A daemon thread still
+    # inside an import or OpenSSL when a short run (no TLS, a refused connection) exits is
+    # stopped mid-C-call, and that can abort or crash the process after its output is out.
+    thread = threading.Thread(target=_load, args=key, name="smtpscope-prefetch", daemon=False)
     thread.start()
     return thread

@@ -58,6 +58,23 @@ def test_unknown_profile_and_unknown_key(cli, config: Path) -> None:
     assert result.code == 1 and "unknown option 'bogus'" in result.err
 
 
+@pytest.mark.parametrize("value", ["nan", "inf", "-5", "0"])
+def test_a_number_from_the_file_meets_the_options_own_checks(cli, config: Path,
+                                                             value: str) -> None:
+    # TOML numbers (nan and inf among them) get the same checks as the command line's text.
+    config.write_text(f"[probe]\ntimeout = {value}\n")
+    result = cli("probe", "127.0.0.1:9")
+    assert result.code == 1, result
+    assert "timeout" in result.err and "above 0 and at most 3600" in result.err
+
+
+def test_a_good_number_from_the_file_is_used(make_server, cli, config: Path) -> None:
+    server = make_server()
+    config.write_text("[probe]\ntimeout = 7\nconcurrency = 3\n")
+    result = cli("probe", server.target, "--json")
+    assert result.code == 0, result.err
+
+
 def test_env_flag_and_list_values(make_server, cli, config: Path, monkeypatch) -> None:
     server = make_server()
     config.write_text('[send]\nto = ["b@y.test", "c@y.test"]\nfrom = "a@x.test"\n')

@@ -116,7 +116,8 @@ def test_mx_silent_resolver_exits_2() -> None:
         (["mx", "exa mple.test", "--resolver", "127.0.0.1"], "is not a domain name"),
         (["mx", "example.test", "--resolver", "dns.example"], "is not an IP address"),
         (["mx", "example.test", "--resolver", "127.0.0.1:0"], "bad port"),
-        (["mx", "example.test", "--timeout", "-1"], "timeout must be between"),
+        (["mx", "example.test", "--timeout", "-1"], "above 0 and at most 300"),
+        (["mx", "example.test", "--timeout", "nan"], "above 0 and at most 300"),
     ],
 )
 def test_mx_usage_errors_exit_1(args: list[str], message: str) -> None:

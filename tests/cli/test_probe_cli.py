@@ -106,6 +106,28 @@ def test_many_targets_keep_input_order(make_server, cli, tmp_path: Path) -> None
     assert result.err.count("\n") == 1 and "connection-refused" in result.err
 
 
+@pytest.mark.parametrize("content, where", [
+    (b"127.0.0.1:25\nh\xf6st.example:25\n", "line 2 is not UTF-8 text (byte 0xf6)"),
+    (b"127.0.0.1:25\n\x7fELF\x00\x02\n", "line 2 holds a NUL byte"),
+])
+def test_targets_file_that_is_not_text_is_a_usage_error(cli, tmp_path: Path, content: bytes,
+                                                        where: str) -> None:
+    listing = tmp_path / "targets.bin"
+    listing.write_bytes(content)
+    result = cli("probe", "--targets-file", str(listing))
+    assert result.code == 1 and result.out == ""
+    assert f"--targets-file {listing}: {where}" in result.err
+    assert "Traceback" not in result.err and "crashed" not in result.err
+
+
+@pytest.mark.parametrize("option", ["nan", "inf", "0", "-3", "3601"])
+def test_timeout_must_be_a_finite_positive_number(cli, option: str) -> None:
+    for command in ("probe", "send"):
+        result = cli(command, "127.0.0.1:25", f"--timeout={option}")
+        assert result.code == 1, (command, result)
+        assert "--timeout" in result.err and "above 0 and at most 3600" in result.err
+
+
 def test_banner_timeout_is_reported(cli) -> None:
     silent = socket.socket()
     silent.bind(("127.0.0.1", 0))

@@ -12,6 +12,8 @@ from typing import Any
 
 import pytest
 
+from tests.cli.conftest import free_port
+
 ROOT = Path(__file__).resolve().parents[2]
 
 # What a probe of an address must never pay for at start-up.
@@ -204,3 +206,37 @@ def test_collector_waits_until_the_command_runs() -> None:
     assert out[1:4] == ["True", "0", "0"]
     # ...as the process's command line, it collects nothing before the handler runs.
     assert out[4:6] == ["0", "True"] and int(out[6]) > 0 and out[7:] == ["0", "True"]
+
+
+def test_prefetch_finishes_before_the_interpreter_exits(tmp_path: Path) -> None:
+    # A probe can end (refused, no TLS) while the prefetch is still importing or reading the
+    # trust store. The process must wait for it: a thread stopped mid-C-call at shutdown can
+    # abort the process after its report is out.
+    marker = tmp_path / "done"
+    code = (
+        "import time\n"
+        "from smtpscope.security import prefetch\n"
+        "def slow(cafile, capath):\n"
+        "    time.sleep(0.3)\n"
+        f"    open({str(marker)!r}, 'w').close()\n"
+        "prefetch._load = slow\n"
+        "prefetch.prefetch(None, None)\n"
+    )
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env=env, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert marker.exists()
+
+
+def test_probe_refused_at_once_exits_cleanly_while_prefetching() -> None:
+    # The prefetch starts before connecting; a refused connection ends the run first.
+    port = free_port()
+    for _ in range(3):
+        done = subprocess.run(
+            [sys.executable, "-m", "smtpscope", "probe", f"127.0.0.1:{port}",
+             "--json"], capture_output=True, text=True, timeout=60,
+            env=dict(os.environ, PYTHONPATH=str(ROOT)))
+        assert json.loads(done.stdout)["status"] == "connection-refused"
+        assert "Fatal" not in done.stderr and "FATAL" not in done.stderr, done.stderr
+        assert done.returncode not in (-6, -11, 134, 139), done.stderr
