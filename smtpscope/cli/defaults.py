@@ -108,9 +108,10 @@ def _value(action: argparse.Action, value: Any, where: str) -> Any:
         raise ConfigError(f"{where}: one value expected, not {type(value).__name__}")
     if isinstance(value, bool):
         raise ConfigError(f"{where}: a value expected, not true/false")
-    if isinstance(value, int | float) and action.type is not None:
+    convert = action.type
+    if isinstance(value, int | float) and callable(convert):
         try:  # the option's own checks (a range, a limit; TOML also has nan and inf)
-            return action.type(str(value))
+            return convert(str(value))
         except (argparse.ArgumentTypeError, ValueError) as exc:
             raise ConfigError(f"{where}: {exc}") from None
     return str(value)
