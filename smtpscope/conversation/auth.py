@@ -15,7 +15,7 @@ from smtpscope.auth import MECHANISMS, Mechanism, Step, b64
 from smtpscope.conversation.errors import NotOffered
 from smtpscope.protocol import Auth, AuthCancel, AuthResponse, Capabilities, Command, Raw, Reply
 from smtpscope.session import Session
-from smtpscope.session_types import Stage
+from smtpscope.session_types import ProtocolFailure, Stage
 
 # A hostile or broken server can send 334 forever; no exchange runs past this many lines.
 STEP_LIMIT = 12
@@ -56,6 +56,8 @@ class AuthStepper:
         self.moves: list[AuthMove] = []
         self.final: Reply | None = None
         self.outcome: Step | None = None  # the mechanism's account of the final reply
+        # What the server did against RFC 4954 to end the exchange (our words), else None.
+        self.violation: str | None = None
 
     @property
     def name(self) -> str:
@@ -85,8 +87,23 @@ class AuthStepper:
         self.moves.append(move)
         return move
 
+    @property
+    def cancelled(self) -> bool:
+        """The last client line was ``*``: whatever the server answers ends the exchange."""
+        return bool(self.moves) and isinstance(self.moves[-1].command, AuthCancel)
+
     def receive(self, reply: Reply) -> AuthMove | None:
         """The answer to ``reply``; None when the reply ends the exchange (``final`` is set)."""
+        if reply.code == 334 and self.cancelled:
+            # RFC 4954 §4: the server MUST answer "*" with 501. Another challenge is not a way
+            # to go on (answering it could loop forever): the exchange ends here, failed.
+            self.final = reply
+            self.violation = ("the server sent another 334 challenge after the client "
+                              "cancelled the AUTH exchange with '*' (RFC 4954 §4: it must "
+                              "answer 501)")
+            self.outcome = Step(None, (("final reply", "334"),), f"{self.name}: "
+                                f"{self.violation}.", warnings=("Protocol violation.",))
+            return None
         if reply.code != 334:
             self.final = reply
             self.outcome = self.mechanism.finish(reply.code, reply.text)
@@ -215,4 +232,6 @@ async def authenticate(session: Session, mechanism: Mechanism, *,
         reply = await session.command(move.command, secret_mask=move.secret_mask)
         move = stepper.receive(reply)
     assert reply is not None
+    if stepper.violation is not None:
+        raise ProtocolFailure(stepper.violation, Stage.AUTH)
     return reply

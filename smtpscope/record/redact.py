@@ -35,6 +35,7 @@ class Redactor:
     _mechanism: str | None = None
     _step: int = 0
     _initial_response: bool = False
+    _cancelled: bool = False  # the client sent "*": the next reply ends the exchange
 
     @property
     def in_auth(self) -> bool:
@@ -45,7 +46,8 @@ class Redactor:
         """Return ``entry`` as it may be shown and recorded."""
         if entry.direction == "server" and entry.kind == "reply":
             if self._mechanism is not None:
-                if entry.code == 334:
+                # RFC 4954 §4: whatever answers "*" ends the exchange, even a (wrong) 334.
+                if entry.code == 334 and not self._cancelled:
                     self._step += 1
                 else:
                     self._mechanism = None
@@ -57,9 +59,11 @@ class Redactor:
         if match is not None and entry.raw[:4].upper() == b"AUTH" and not self.in_auth:
             self._mechanism = match.group(1).decode("ascii", "replace").upper()
             self._step = 0
+            self._cancelled = False
             self._initial_response = bool(match.group(2))
             masked = _mechanism_rule(self._mechanism, 0, entry.raw, self._initial_response)
         elif self._mechanism is not None:
+            self._cancelled = entry.raw.strip() == b"*"
             masked = _mechanism_rule(
                 self._mechanism, self._step, entry.raw, self._initial_response
             )

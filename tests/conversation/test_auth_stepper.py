@@ -104,6 +104,27 @@ def test_a_server_that_never_stops_challenging_is_cancelled() -> None:
     assert len(stepper.moves) <= STEP_LIMIT + 1
 
 
+def test_a_334_after_the_cancel_ends_the_exchange_as_a_violation() -> None:
+    stepper = AuthStepper(MECHANISMS["PLAIN"](username="alice", password="pw"))
+    stepper.begin()  # AUTH PLAIN <credentials>
+    cancel = stepper.receive(reply(334))  # PLAIN has nothing more to say: "*"
+    assert cancel is not None and cancel.command == AuthCancel() and stepper.cancelled
+    assert stepper.violation is None and not stepper.finished
+    assert stepper.receive(reply(334)) is None  # RFC 4954 §4 wants 501; the exchange is over
+    assert stepper.finished and stepper.final is not None and stepper.final.code == 334
+    assert stepper.violation is not None and "after the client cancelled" in stepper.violation
+    assert stepper.outcome is not None and stepper.outcome.warnings
+    assert len(stepper.moves) == 2  # nothing answers the second 334
+
+
+def test_the_501_to_a_cancel_is_an_ordinary_end() -> None:
+    stepper = AuthStepper(MECHANISMS["PLAIN"](username="alice", password="pw"))
+    stepper.begin()
+    stepper.receive(reply(334))
+    assert stepper.receive(reply(501, "5.7.0 cancelled")) is None
+    assert stepper.final is not None and stepper.final.code == 501 and stepper.violation is None
+
+
 def test_edited_lines() -> None:
     stepper = AuthStepper(MECHANISMS["CRAM-MD5"](username="tim", password="x"))
     stepper.begin()

@@ -22,9 +22,17 @@ from smtpscope.conversation import (
     greet,
     send_message,
 )
+from smtpscope.conversation.auth import make_mechanism
 from smtpscope.mx import Candidate
 from smtpscope.protocol import Noop, State
-from smtpscope.session import ConnectFailed, ReplyTimeout, Session, SessionOptions
+from smtpscope.record import Recorder, make_header
+from smtpscope.session import (
+    ConnectFailed,
+    ProtocolFailure,
+    ReplyTimeout,
+    Session,
+    SessionOptions,
+)
 
 Script = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 LOOPBACK = "127.0.0.1"
@@ -246,3 +254,53 @@ async def test_pipe_transport_speaks_with_a_process() -> None:
     assert "responder done" in notes
     assert notes[-1] == f"{command!r} exited with status 0"
     assert session.view.state is State.CLOSED
+
+
+async def _authenticate(port: int, name: str, password: str, record: Path,
+                        ) -> tuple[Session, BaseException | None]:
+    """EHLO then AUTH ``name`` as alice over plain TCP, recorded; QUIT whatever happens."""
+    session = Session(SessionOptions(LOOPBACK, port, security="plain", reply_timeout=30))
+    session.transcript.subscribe(Recorder(record, make_header(f"{LOOPBACK}:{port}")))
+    conv = Conversation(session, tls=TLSMode.PLAIN)
+    await conv.open()
+    await conv.greet()
+    failure: BaseException | None = None
+    try:
+        await conv.authenticate(make_mechanism(name, session, user="alice", secret=password))
+    except Exception as exc:
+        failure = exc
+    await session.quit()
+    return session, failure
+
+
+async def test_a_334_answering_the_cancel_is_a_protocol_error(tmp_path: Path) -> None:
+    """AUTH PLAIN <ir>, 334, "*", and 334 again instead of RFC 4954's 501: a protocol error
+    at AUTH saying so, and the QUIT that follows is shown as QUIT, not as credentials."""
+    got: list[bytes] = []
+
+    async def script(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await greet_plain(reader, writer)
+        for answer in (b"334 \r\n", b"334 \r\n", b"221 bye\r\n"):
+            got.append(await reader.readline())
+            writer.write(answer)
+        await reader.readline()
+
+    async with tcp_peer(script) as port:
+        session, failure = await _authenticate(port, "PLAIN", "s3cret-pw", tmp_path / "r.jsonl")
+    assert [line.split(b" ")[0] for line in got] == [b"AUTH", b"*\r\n", b"QUIT\r\n"]
+    assert isinstance(failure, ProtocolFailure) and failure.stage is Stage.AUTH
+    assert "334" in str(failure) and "cancelled" in str(failure)
+    result = classify(failure, Stage.AUTH)
+    assert result.status == "protocol-error" and result.exit_code == 28
+    client = [e for e in session.transcript.entries if e.direction == "client"]
+    assert [e.redacted for e in client] == [False, True, False, False]
+    assert client[-1].text == "QUIT\r\n"
+    disk = (tmp_path / "r.jsonl").read_text()
+    assert "UVVJVA0K" in disk  # QUIT, base64, as sent
+    assert "s3cret" not in disk and "czNjcmV0" not in disk
+
+
+async def greet_plain(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    writer.write(b"220 auth.test ESMTP\r\n")
+    assert (await reader.readline()).startswith(b"EHLO")
+    writer.write(b"250-auth.test\r\n250 AUTH PLAIN LOGIN\r\n")

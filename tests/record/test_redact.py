@@ -73,3 +73,20 @@ def test_explicit_mask_from_the_caller_wins():
     mask = "[CRAM-MD5 response for tim hidden]"
     t.add("client", "command", b"dGltIGI5MTM=\r\n", secret_mask=mask)
     assert t.entries[-1].text == "[CRAM-MD5 response for tim hidden]"
+
+
+def test_the_reply_to_a_cancel_ends_the_exchange_even_a_334():
+    """RFC 4954 §4: "*" is answered with 501. A hostile 334 instead must not make the next
+    command (QUIT) look like a credential line."""
+    t = Transcript(redactor=Redactor())
+    _exchange(t, [
+        ("C", b"AUTH PLAIN AGFsaWNlAHB3\r\n"),
+        ("S", b"334 \r\n"),
+        ("C", b"*\r\n"),
+        ("S", b"334 \r\n"),
+        ("C", b"QUIT\r\n"),
+    ])
+    assert t.entries[0].redacted and b"AGFsaWNlAHB3" not in t.entries[0].raw
+    assert t.entries[2].text == "*\r\n" and not t.entries[2].redacted
+    assert t.entries[-1].text == "QUIT\r\n" and not t.entries[-1].redacted
+
