@@ -327,7 +327,7 @@ class Session(TlsSteps, Connecting):
             raise SessionClosed(str(exc), Stage.CLOSED) from exc
 
     def submit(self, command: Command, *, force: bool = False, secret_mask: str | None = None,
-               ) -> tuple[bytes, asyncio.Future[tuple[Reply, ...]]]:
+               public: bool = False) -> tuple[bytes, asyncio.Future[tuple[Reply, ...]]]:
         """Queue ``command`` without awaiting (for pipelining); returns wire bytes and future.
 
         The future resolves to every reply the command earns (one, except LMTP content).
@@ -343,20 +343,23 @@ class Session(TlsSteps, Connecting):
         else:
             notes = sent.notes if sent is not None and sent.command is command else ()
         self.last_client_entry = self.transcript.add(
-            "client", kind, data, off_script=off_script, notes=notes, secret_mask=secret_mask)
+            "client", kind, data, off_script=off_script, notes=notes, secret_mask=secret_mask,
+            public=public)
         return data, self._expect(command)
 
     async def command_replies(self, command: Command, *, force: bool = False,
-                              secret_mask: str | None = None) -> tuple[Reply, ...]:
+                              secret_mask: str | None = None, public: bool = False,
+                              ) -> tuple[Reply, ...]:
         """Send one command and await every reply it earns (LMTP BDAT LAST: one a recipient)."""
-        data, waiter = self.submit(command, force=force, secret_mask=secret_mask)
+        data, waiter = self.submit(command, force=force, secret_mask=secret_mask, public=public)
         await self._write(data)
         return await self._wait(waiter, command, stage_for(command))
 
     async def command(self, command: Command, *, force: bool = False,
-                      secret_mask: str | None = None) -> Reply:
+                      secret_mask: str | None = None, public: bool = False) -> Reply:
         """Send one command and await its reply (a 4xx/5xx reply is returned, not raised)."""
-        return (await self.command_replies(command, force=force, secret_mask=secret_mask))[-1]
+        return (await self.command_replies(command, force=force, secret_mask=secret_mask,
+                                           public=public))[-1]
 
     async def pipeline(self, commands: Iterable[Command]) -> list[Reply]:
         """Send several commands in one write and await their replies in order."""

@@ -43,6 +43,9 @@ class AuthMove:
     challenge_error: str | None = None  # why the 334 did not decode
     notes: list[str] = field(default_factory=list)
     off_script: bool = False  # a typed line that is not base64: sent raw
+    # The mechanism computed the line and it carries no secret (a LOGIN user name, a SCRAM
+    # client-first): the transcript shows it as sent, whatever the position-based rule guesses.
+    public: bool = False
 
 
 class AuthStepper:
@@ -83,7 +86,8 @@ class AuthStepper:
             line, command = "", Auth(name)
             if self.initial is InitialResponse.COMPUTED:
                 notes.append(f"{name} has no initial response: the server speaks first (334).")
-        move = AuthMove(command, line, True, step, self._mask(step), notes=notes)
+        move = AuthMove(command, line, True, step, self._mask(step), notes=notes,
+                        public=self._public(step))
         self.moves.append(move)
         return move
 
@@ -123,7 +127,8 @@ class AuthStepper:
                 move = AuthMove(AuthCancel(), "*", False, step, None, challenge, text)
             else:
                 move = AuthMove(AuthResponse(step.response), step.wire().decode("ascii"), False,
-                                step, self._mask(step), challenge, text)
+                                step, self._mask(step), challenge, text,
+                                public=self._public(step))
             move.notes.extend(tolerated)
         if len(self.moves) >= STEP_LIMIT and not isinstance(move.command, AuthCancel):
             move = AuthMove(AuthCancel(), "*", False, None, None, move.challenge, text,
@@ -154,6 +159,10 @@ class AuthStepper:
 
     def _mask(self, step: Step | None) -> str | None:
         return step.mask if step is not None and step.secret else None
+
+    @staticmethod
+    def _public(step: Step | None) -> bool:
+        return step is not None and step.response is not None and not step.secret
 
 
 def command_for(mechanism: str, initial: bool, line: str) -> tuple[Command, bool]:
@@ -229,7 +238,8 @@ async def authenticate(session: Session, mechanism: Mechanism, *,
         if move.challenge_error is not None:
             session.transcript.note(f"AUTH challenge is not base64 ({move.challenge_error}): "
                                     "cancelling", kind="warning")
-        reply = await session.command(move.command, secret_mask=move.secret_mask)
+        reply = await session.command(move.command, secret_mask=move.secret_mask,
+                                      public=move.public)
         move = stepper.receive(reply)
     assert reply is not None
     if stepper.violation is not None:

@@ -42,8 +42,13 @@ class Redactor:
         """True while an AUTH exchange is under way."""
         return self._mechanism is not None
 
-    def apply(self, entry: Entry, secret_mask: str | None = None) -> Entry:
-        """Return ``entry`` as it may be shown and recorded."""
+    def apply(self, entry: Entry, secret_mask: str | None = None, *,
+              public: bool = False) -> Entry:
+        """Return ``entry`` as it may be shown and recorded.
+
+        ``secret_mask``: the caller knows the line is secret and how to label it; ``public``:
+        the caller computed the line and knows it carries no secret (shown as sent).
+        """
         if entry.direction == "server" and entry.kind == "reply":
             if self._mechanism is not None:
                 # RFC 4954 §4: whatever answers "*" ends the exchange, even a (wrong) 334.
@@ -61,12 +66,14 @@ class Redactor:
             self._step = 0
             self._cancelled = False
             self._initial_response = bool(match.group(2))
-            masked = _mechanism_rule(self._mechanism, 0, entry.raw, self._initial_response)
+            if not public:
+                masked = _mechanism_rule(self._mechanism, 0, entry.raw, self._initial_response)
         elif self._mechanism is not None:
             self._cancelled = entry.raw.strip() == b"*"
-            masked = _mechanism_rule(
-                self._mechanism, self._step, entry.raw, self._initial_response
-            )
+            if not public:
+                masked = _mechanism_rule(
+                    self._mechanism, self._step, entry.raw, self._initial_response
+                )
         if secret_mask is not None and masked is None:
             masked = (secret_mask.encode(), secret_mask)
         if masked is None:

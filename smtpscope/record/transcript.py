@@ -279,9 +279,11 @@ class Transcript:
     ) -> Entry:
         """Append an entry (redacted first) and tell every listener; returns the stored entry.
 
-        ``secret_mask`` (keyword) marks a line the caller knows to be secret, with its label.
+        ``secret_mask`` (keyword) marks a line the caller knows to be secret, with its label;
+        ``public`` (keyword) one the caller computed and knows to carry no secret.
         """
         secret_mask = extra.pop("secret_mask", None)
+        public = extra.pop("public", False)
         entry = Entry(
             seq=len(self.entries),
             mono=self.clock(),
@@ -294,7 +296,7 @@ class Transcript:
             **extra,
         )
         if self.redactor is not None:
-            entry = self.redactor.apply(entry, secret_mask)
+            entry = self.redactor.apply(entry, secret_mask, public=public)
         self.entries.append(entry)
         for listener in list(self.listeners):
             listener(entry)

@@ -92,3 +92,25 @@ def test_decode_hides_password_by_default() -> None:
     assert PASSWORD not in result.text
     assert all(PASSWORD not in v for pair in result.fields for v in pair)
     assert all(PASSWORD not in w for w in result.warnings)
+
+
+@pytest.mark.parametrize("name", sorted(MECHANISMS))
+def test_responses_not_marked_secret_carry_no_secret(name: str) -> None:
+    """A response with ``secret`` False is shown as sent in the transcript: it must hold
+    neither the password nor the token."""
+    _, steps = exchange(name)
+    for step in steps:
+        if not step.secret and step.response is not None:
+            assert PASSWORD.encode() not in step.response, (name, step)
+            assert TOKEN.encode() not in step.response, (name, step)
+
+
+def test_login_repeated_prompts_keep_the_password_secret() -> None:
+    mech = MECHANISMS["LOGIN"](username="alice", password=PASSWORD)
+    steps = [mech.initial_response(), mech.respond(b"Username:"), mech.respond(b"Username:"),
+             mech.respond(b"Password:"), mech.respond(b"Password:")]
+    assert [s.secret for s in steps if s is not None] == [False, False, False, True, True]
+    for step in steps:
+        assert step is not None
+        if step.response is not None and PASSWORD.encode() in step.response:
+            assert step.secret and step.mask == "[LOGIN password hidden]"

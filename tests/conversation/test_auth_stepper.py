@@ -125,6 +125,23 @@ def test_the_501_to_a_cancel_is_an_ordinary_end() -> None:
     assert stepper.final is not None and stepper.final.code == 501 and stepper.violation is None
 
 
+def test_login_moves_say_which_carry_the_password() -> None:
+    """A repeated "Username:" is answered with the user name again, which is public; only the
+    password move is secret. Decided by the mechanism's steps, not by the transcript rule."""
+    username, password = (base64.b64encode(w).decode() for w in (b"Username:", b"Password:"))
+    stepper = AuthStepper(MECHANISMS["LOGIN"](username="alice", password="pw"))
+    moves = [stepper.begin()]
+    for prompt in (username, username, password):
+        move = stepper.receive(reply(334, prompt))
+        assert move is not None
+        moves.append(move)
+    assert [m.command for m in moves[1:]] == [AuthResponse(b"alice")] * 2 + [AuthResponse(b"pw")]
+    assert [m.public for m in moves] == [True, True, True, False]
+    assert [m.secret_mask for m in moves] == [None, None, None, "[LOGIN password hidden]"]
+    edited = stepper.edit(moves[1], base64.b64encode(b"typed").decode())
+    assert not edited.public and edited.secret_mask is not None  # typed lines stay masked
+
+
 def test_edited_lines() -> None:
     stepper = AuthStepper(MECHANISMS["CRAM-MD5"](username="tim", password="x"))
     stepper.begin()

@@ -4,6 +4,7 @@ typed errors, route attempts, the session view, and UNIX-socket and pipe transpo
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -298,6 +299,32 @@ async def test_a_334_answering_the_cancel_is_a_protocol_error(tmp_path: Path) ->
     disk = (tmp_path / "r.jsonl").read_text()
     assert "UVVJVA0K" in disk  # QUIT, base64, as sent
     assert "s3cret" not in disk and "czNjcmV0" not in disk
+
+
+async def test_login_asked_twice_for_the_user_name(tmp_path: Path) -> None:
+    """Each answer is what it carries: the user name (public) twice, then the password."""
+    got: list[bytes] = []
+
+    async def script(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await greet_plain(reader, writer)
+        for answer in (b"334 VXNlcm5hbWU6\r\n", b"334 VXNlcm5hbWU6\r\n",
+                       b"334 UGFzc3dvcmQ6\r\n", b"535 5.7.8 no\r\n", b"221 bye\r\n"):
+            got.append(await reader.readline())
+            writer.write(answer)
+
+    password = "Sup3r-S3cret-pw"
+    async with tcp_peer(script) as port:
+        session, failure = await _authenticate(port, "LOGIN", password, tmp_path / "r.jsonl")
+    user = base64.b64encode(b"alice")
+    assert got[1:4] == [user + b"\r\n"] * 2 + [base64.b64encode(password.encode()) + b"\r\n"]
+    assert isinstance(failure, Rejected) and failure.stage is Stage.AUTH
+    client = [e.text for e in session.transcript.entries if e.direction == "client"][1:]
+    assert client == [f"AUTH LOGIN {user.decode()}\r\n", f"{user.decode()}\r\n",
+                      f"{user.decode()}\r\n", "[LOGIN password hidden]", "QUIT\r\n"]
+    disk = (tmp_path / "r.jsonl").read_text()
+    for secret in (password, base64.b64encode(password.encode()).decode(),
+                   base64.b64encode(base64.b64encode(password.encode())).decode()):
+        assert secret not in disk
 
 
 async def greet_plain(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:

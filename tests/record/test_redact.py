@@ -90,3 +90,22 @@ def test_the_reply_to_a_cancel_ends_the_exchange_even_a_334():
     assert t.entries[2].text == "*\r\n" and not t.entries[2].redacted
     assert t.entries[-1].text == "QUIT\r\n" and not t.entries[-1].redacted
 
+
+def test_a_line_the_caller_knows_is_public_is_shown():
+    """LOGIN after an initial response: the position rule would mask every answer as the
+    password; the caller's typed knowledge shows a repeated user name and masks the password."""
+    t = Transcript(redactor=Redactor())
+    user, pw = base64.b64encode(b"alice"), base64.b64encode(b"hunter2")
+    t.add("client", "command", b"AUTH LOGIN " + user + b"\r\n", public=True)
+    t.add("server", "reply", b"334 VXNlcm5hbWU6\r\n", reply={"code": 334})
+    t.add("client", "command", user + b"\r\n", public=True)
+    t.add("server", "reply", b"334 UGFzc3dvcmQ6\r\n", reply={"code": 334})
+    t.add("client", "command", pw + b"\r\n", secret_mask="[LOGIN password hidden]")
+    assert [e.redacted for e in t.entries] == [False, False, False, False, True]
+    assert t.entries[2].text == user.decode() + "\r\n"
+    assert t.entries[-1].text == "[LOGIN password hidden]" and pw not in t.entries[-1].raw
+    # Without that knowledge the rule stays on the safe side: every answer masked.
+    blind = Transcript(redactor=Redactor())
+    _exchange(blind, [("C", b"AUTH LOGIN " + user + b"\r\n"), ("S", b"334 x\r\n"),
+                      ("C", user + b"\r\n")])
+    assert blind.entries[-1].redacted

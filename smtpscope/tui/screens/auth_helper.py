@@ -361,12 +361,13 @@ class AuthHelperScreen(ModalScreen[None]):
         self._step_count += 1
         try:
             try:
-                reply = await session.command(move.command, secret_mask=move.secret_mask)
+                reply = await session.command(move.command, secret_mask=move.secret_mask,
+                                              public=move.public)
             except LocalProtocolError as exc:
                 if not (move.initial and self.stepper.name not in self.advertised):
                     raise
                 info.notes.append(f"Sent anyway: {exc}.")
-                reply = await session.command(move.command, force=True,
+                reply = await session.command(move.command, force=True, public=move.public,
                                               secret_mask=move.secret_mask)
         except (SessionError, LocalProtocolError) as exc:
             info.notes.append(f"Not sent: {exc}")
