@@ -2,24 +2,46 @@
 
 from __future__ import annotations
 
+import re
+
 __all__ = [
     "CommandSyntaxError",
     "LocalProtocolError",
     "ProtocolError",
     "RemoteProtocolError",
+    "line_too_long",
+    "not_a_reply",
     "show_bytes",
+    "too_many_lines",
 ]
 
 # How much of an offending line an error message quotes; enough to recognise it, not so much
 # that a hostile server can fill a terminal through our error text.
 _SHOW_LIMIT = 120
 
+# What smtpscope.sanitize.visible escapes (the engine may not import it; a test keeps the two
+# in step): C0 but TAB, DEL, C1, line/paragraph separators, bidi controls, undecodable bytes,
+# and the backslash, so server text cannot pass off as one of our escapes.
+_UNSAFE = re.compile(
+    "[\\\\\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\udc80-\udcff]"
+)
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    if code == 0x5C:
+        return "\\\\"
+    if 0xDC80 <= code <= 0xDCFF:  # an undecodable byte, carried by "surrogateescape"
+        return f"\\x{code - 0xDC00:02x}"
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+
 
 def show_bytes(data: bytes, limit: int = _SHOW_LIMIT) -> str:
-    """Render untrusted bytes as a safe, bounded Python bytes literal (controls escaped)."""
-    if len(data) > limit:
-        return f"{data[:limit]!r}… ({len(data)} bytes)"
-    return repr(data)
+    """Quote untrusted bytes for an error message: UTF-8 text with controls and undecodable
+    bytes escaped (as ``\\x1b``, like every view shows server text), cut at ``limit``."""
+    text = data[:limit].decode("utf-8", "surrogateescape")
+    shown = f'"{_UNSAFE.sub(_escape, text)}"'
+    return shown if len(data) <= limit else f"{shown}… ({len(data):,} bytes)"
 
 
 class ProtocolError(Exception):
@@ -49,3 +71,29 @@ class CommandSyntaxError(LocalProtocolError):
         if self.hint:
             return f"{self.message} (syntax: {self.hint})"
         return self.message
+
+
+def not_a_reply(line: bytes) -> RemoteProtocolError:
+    """A line that does not start like a reply line: three digits, then space, '-' or end."""
+    if line[-1:] == b"\r":
+        line = line[:-1]  # the line ending is not part of what was wrong
+    return RemoteProtocolError(
+        "server sent a line that is not an SMTP reply (a reply line starts with a 3-digit "
+        f"code and a space or '-'): {show_bytes(line)}"
+    )
+
+
+def line_too_long(size: int, limit: int, *, ended: bool) -> RemoteProtocolError:
+    """A reply line over ``limit`` bytes: ``ended`` when its line end came, else ``size`` bytes
+    came without one (and we stop reading rather than buffer on)."""
+    what = f"a reply line of {size:,} bytes" if ended else \
+        f"{size:,} bytes of a reply line without a line end"
+    return RemoteProtocolError(
+        f"server sent {what}, over the {limit:,}-byte limit (RFC 5321 allows 512)"
+    )
+
+
+def too_many_lines(limit: int) -> RemoteProtocolError:
+    return RemoteProtocolError(
+        f"server sent a multi-line reply of more than {limit:,} lines (smtpscope's limit)"
+    )

@@ -7,7 +7,7 @@ from collections import deque
 from collections.abc import Iterator
 from typing import Final
 
-from .errors import RemoteProtocolError, show_bytes
+from .errors import RemoteProtocolError, line_too_long, not_a_reply, show_bytes, too_many_lines
 from .events import EnhancedCode, Reply
 
 __all__ = [
@@ -55,26 +55,12 @@ def parse_enhanced(text: bytes) -> EnhancedCode | None:
     return EnhancedCode(int(m.group(1)), int(m.group(2)), int(m.group(3)))
 
 
-def _garbage(line: bytes) -> RemoteProtocolError:
-    return RemoteProtocolError(
-        f"server sent a line that is not an SMTP reply (no 3-digit code): {show_bytes(line)}"
-    )
-
-
-def _too_long(size: int, complete: bool) -> RemoteProtocolError:
-    what = "a reply line of" if complete else "an unterminated reply line of at least"
-    return RemoteProtocolError(
-        f"server sent {what} {size} bytes; MAX_LINE_LENGTH is {MAX_LINE_LENGTH} "
-        "(RFC 5321 allows 512)"
-    )
-
-
 def _build(lines: list[bytes]) -> Frame:
     """Assemble the lines of one reply (without their LF) into a Frame."""
     first = lines[0]
     codeb = first[:3]
     if len(codeb) != 3 or not codeb.isdigit():
-        raise _garbage(first)
+        raise not_a_reply(first)
     warnings: list[str] | None = None
     texts: list[bytes] = []
     bare_lf = False
@@ -86,7 +72,7 @@ def _build(lines: list[bytes]) -> Frame:
         if ln[:3] != codeb:
             other = ln[:3]
             if len(other) != 3 or not other.isdigit():
-                raise _garbage(ln)
+                raise not_a_reply(ln)
             if warnings is None:
                 warnings = []
             warnings.append(
@@ -98,7 +84,7 @@ def _build(lines: list[bytes]) -> Frame:
         elif not sep:
             texts.append(b"")
         elif sep.isdigit():
-            raise _garbage(ln)
+            raise not_a_reply(ln)
         else:
             if warnings is None:
                 warnings = []
@@ -248,7 +234,7 @@ class ReplyReader:
             # A framing error leaves the stream position unknown: stay broken.
             raise self._error
         if len(self._buf) >= MAX_LINE_LENGTH:
-            self._error = _too_long(len(self._buf), False)
+            self._error = line_too_long(len(self._buf), MAX_LINE_LENGTH, ended=False)
             raise self._error
         return None
 
@@ -368,19 +354,16 @@ class ReplyReader:
         for line in lines:
             try:
                 if len(line) >= MAX_LINE_LENGTH:
-                    raise _too_long(len(line) + 1, True)
+                    raise line_too_long(len(line) + 1, MAX_LINE_LENGTH, ended=True)
                 cur.append(line)
                 if line[3:4] != _DASH:
                     append(_build(cur))
                     cur = self._cur = []
                 else:
                     if not line[:3].isdigit():
-                        raise _garbage(line)
+                        raise not_a_reply(line)
                     if len(cur) > MAX_REPLY_LINES:
-                        raise RemoteProtocolError(
-                            f"server sent a reply of more than MAX_REPLY_LINES "
-                            f"({MAX_REPLY_LINES}) lines"
-                        )
+                        raise too_many_lines(MAX_REPLY_LINES)
             except RemoteProtocolError as exc:
                 self._error = exc
                 return

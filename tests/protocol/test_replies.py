@@ -192,8 +192,30 @@ def test_garbage_message_shows_bytes_safely() -> None:
         parse_reply(b"\x1b[31mEVIL\x07 " + b"x" * 500 + b"\r\n")
     message = str(info.value)
     assert "\x1b" not in message and "\x07" not in message
-    assert "\\x1b" in message
+    assert "\\x1b" in message and "\\\\" not in message
+    assert "(511 bytes)" in message
     assert len(message) < 300
+
+
+def test_garbage_message_quotes_the_line_as_text_not_a_python_literal() -> None:
+    with pytest.raises(RemoteProtocolError) as info:
+        parse_reply(b"2200 weird\r\n")
+    assert str(info.value).endswith(': "2200 weird"')  # no b'...', no line ending
+    with pytest.raises(RemoteProtocolError) as info:
+        parse_reply("22X caf\u00e9 \\x41 ".encode() + b"\xff\r\n")
+    assert str(info.value).endswith('"22X caf\u00e9 \\\\x41 \\xff"')
+
+
+@pytest.mark.parametrize("data", [
+    b"\x1b[2J\x07\x00\x7f\xc2\x9b\\x1b \t end",
+    "\u202e\u2066 bidi \u2028 \u00e9".encode(),
+    b"\xff\xfe\xc3\x28 \xed\xa0\x80",
+])
+def test_show_bytes_escapes_like_the_sanitizer(data: bytes) -> None:
+    from smtpscope.protocol.errors import show_bytes
+    from smtpscope.sanitize import visible_bytes
+
+    assert show_bytes(data) == f'"{visible_bytes(data)}"'
 
 
 def test_replies_before_garbage_are_delivered_first() -> None:
@@ -208,16 +230,20 @@ def test_replies_before_garbage_are_delivered_first() -> None:
 def test_overlong_complete_line() -> None:
     conn = Connection()
     conn.receive_data(b"250 " + b"x" * MAX_LINE_LENGTH + b"\r\n")
-    with pytest.raises(RemoteProtocolError, match="MAX_LINE_LENGTH"):
+    with pytest.raises(RemoteProtocolError) as info:
         conn.next_event()
+    assert str(info.value) == ("server sent a reply line of 65,542 bytes, over the "
+                               "65,536-byte limit (RFC 5321 allows 512)")
 
 
-def test_overlong_unterminated_line() -> None:
+def test_overlong_line_without_a_line_end_yet() -> None:
     conn = Connection()
     for _ in range(MAX_LINE_LENGTH // 4096 + 1):
         conn.receive_data(b"2" * 4096)
-    with pytest.raises(RemoteProtocolError, match="unterminated"):
+    with pytest.raises(RemoteProtocolError) as info:
         conn.next_event()
+    assert str(info.value) == ("server sent 69,632 bytes of a reply line without a line end, "
+                               "over the 65,536-byte limit (RFC 5321 allows 512)")
 
 
 def test_long_but_allowed_line() -> None:
@@ -304,8 +330,10 @@ def test_endless_multiline_reply_is_cut_off() -> None:
 
     conn = Connection()
     conn.receive_data(b"250-x\r\n" * (MAX_REPLY_LINES + 2))
-    with pytest.raises(RemoteProtocolError, match="MAX_REPLY_LINES"):
+    with pytest.raises(RemoteProtocolError) as info:
         conn.next_event()
+    assert str(info.value) == ("server sent a multi-line reply of more than 10,000 lines "
+                               "(smtpscope's limit)")
 
 
 def test_mixed_line_endings_across_chunks() -> None:

@@ -86,6 +86,6 @@ async def test_hostile_text_is_escaped_everywhere(hostile: int) -> None:
         composer = screen.query_one("Composer")
         composer.input.value = "help"
         await pilot.press("enter")
-        await until(pilot, lambda: "unterminated reply line" in view.to_text(),
+        await until(pilot, lambda: "of a reply line without a line end" in view.to_text(),
                     what="the protocol error")
         assert screen.session is not None and screen.session.closed_reason is not None
