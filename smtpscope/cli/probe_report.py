@@ -6,9 +6,13 @@ import sys
 from typing import Any
 
 from smtpscope.cli.common import dumps, error_line
-from smtpscope.sanitize import visible
+from smtpscope.sanitize import terminal_safe, visible
 
 _STEPS = ("connect", "banner", "ehlo", "starttls", "ehlo_tls", "quit", "total")
+
+# Errors and hints are smtpscope's words, any server text in them escaped where
+# they were made: terminal_safe() guards them (visible() would double those backslashes).
+# Foreign values straight from the result (banner text, keywords) get visible().
 
 
 def _verification(tls: dict[str, Any]) -> str:
@@ -63,7 +67,7 @@ def _summary(result: dict[str, Any]) -> list[tuple[str, str]]:
         if used:
             out.append(("route", f"used {used['candidate']} ({used['via']})"))
         for failed in route.get("failed", ()):
-            out.append(("route", f"failed {failed['candidate']}: {visible(failed['error'])}"))
+            out.append(("route", f"failed {failed['candidate']}: {terminal_safe(failed['error'])}"))
     if result.get("banner"):
         for line in result["banner"]["lines"]:
             out.append(("banner", f"{result['banner']['code']} {visible(line)}"))
@@ -104,9 +108,9 @@ def render_plain(result: dict[str, Any], show_certs: bool = False) -> str:
 
         lines += [f"  {visible(line)}" for line in report_lines(result["mta_sts"])]
     if result.get("error"):
-        lines.append(f"  error at {result['stage']}: {visible(result['error'])}")
+        lines.append(f"  error at {result['stage']}: {terminal_safe(result['error'])}")
         if result.get("hint"):
-            lines.append(f"  try: {visible(result['hint'])}")
+            lines.append(f"  try: {terminal_safe(result['hint'])}")
     timings = _timing_text(result["timings"])
     if timings:  # nothing was timed when the target itself was refused
         lines.append(f"  timings: {timings}")
@@ -171,9 +175,10 @@ def render_rich(result: dict[str, Any], console: Any, show_certs: bool = False) 
         for sts_line in report_lines(result["mta_sts"]):
             console.print(Text(f"  {visible(sts_line)}"))
     if result.get("error"):
-        err = Text(f"  error at {result['stage']}: {visible(result['error'])}", style="red")
+        err = Text(f"  error at {result['stage']}: {terminal_safe(result['error'])}",
+                   style="red")
         if result.get("hint"):
-            err.append(f"\n  try: {visible(result['hint'])}", style="yellow")
+            err.append(f"\n  try: {terminal_safe(result['hint'])}", style="yellow")
         console.print(err)
     timings = _timing_text(result["timings"])
     if timings:
@@ -226,7 +231,7 @@ class Printer:
         sys.stdout.flush()
         if result["status"] != "success":
             error_line("probe", f"{visible(result['target'])}: {result['status']} at "
-                       f"{result['stage']}: {visible(result['error'] or '')}",
+                       f"{result['stage']}: {terminal_safe(result['error'] or '')}",
                        result.get("hint") or "")
 
     def close(self) -> None:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
 import subprocess
 import sys
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -227,3 +229,41 @@ def test_rich_report_renders_escaped_server_text(make_server, cli) -> None:
     assert "\x1b" not in out
     assert "\\x1b[2J [bold]markup[/bold]" in out  # escaped, and not taken as Rich markup
     assert "RFC 3207" in out and "Verified (chain and name 127.0.0.1)" in out
+
+
+@contextlib.contextmanager
+def scripted_server(greeting: bytes, answers: dict[bytes, bytes]) -> Iterator[str]:
+    """A one-connection server: ``greeting``, then the answer to each command's verb (else
+    ``250 ok``); it hangs up after answering QUIT or STARTTLS (it speaks no TLS)."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+
+    def serve() -> None:
+        conn, _ = listener.accept()
+        with conn, conn.makefile("rb") as lines:
+            conn.sendall(greeting)
+            for line in lines:
+                verb = line.split(maxsplit=1)[0].upper() if line.strip() else b""
+                conn.sendall(answers.get(verb, b"250 ok\r\n"))
+                if verb in (b"QUIT", b"STARTTLS"):
+                    return
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield f"127.0.0.1:{listener.getsockname()[1]}"
+    finally:
+        listener.close()
+        thread.join(5)
+
+
+def test_server_text_in_an_error_is_escaped_once(cli) -> None:
+    with scripted_server(b"22X \x1b[2J \\x41 [bold]x[/]\r\n", {}) as target:
+        result = cli("probe", target, "--timeout", "5")
+    assert result.code == 21
+    shown = '"22X \\x1b[2J \\\\x41 [bold]x[/]"'  # as send and every view show it
+    assert "  error at banner: connection ended: protocol error: " in result.out
+    assert result.out.count(shown) == 1 and result.err.count(shown) == 1
+    assert "\x1b" not in result.out + result.err and "\\\\x1b" not in result.out + result.err
+
