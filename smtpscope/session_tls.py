@@ -46,7 +46,7 @@ class TlsSteps:
     def _sni(self) -> str:
         return policy_for(self.options).sni or self._server_name
 
-    def _tls_established(self, info: TLSInfo) -> None:
+    def _tls_established(self, info: TLSInfo, starttls: Reply | None = None) -> None:
         # The handshake never verifies; the policy judges the chain now, by its level.
         assert self.stream is not None
         info = policy_for(self.options).evaluate(info, self._server_name, self.stream.port)
@@ -64,7 +64,7 @@ class TlsSteps:
             self.transcript.note(str(error), kind="error")
             self.stream.abort()
             self._finish(f"TLS refused: {info.refusal}")
-            raise TLSFailed(str(error), Stage.TLS) from error
+            raise TLSFailed(str(error), Stage.TLS, starttls) from error
 
     # -- STARTTLS ----------------------------------------------------------------------------
 
@@ -81,7 +81,7 @@ class TlsSteps:
         except TransportError as exc:
             self.transcript.note(f"TLS handshake failed: {exc}", kind="error")
             self._finish(f"TLS failed: {exc}")
-            raise TLSFailed(str(exc), Stage.TLS) from exc
+            raise TLSFailed(str(exc), Stage.TLS, reply) from exc
         if self.stream.discarded_before_tls:
             self.transcript.add(
                 "server", "raw", self.stream.discarded_before_tls,
@@ -89,7 +89,7 @@ class TlsSteps:
                        "command injection; discarded",),
             )
         self.conn.start_tls_done()
-        self._tls_established(info)
+        self._tls_established(info, reply)
         self._start_reader()
         return reply
 

@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from smtpscope.protocol import Capabilities, Command, State
+from smtpscope.protocol import Capabilities, Command, Reply, State
 from smtpscope.protocol.checks import command_kind
 from smtpscope.protocol.kinds import Kind
 from smtpscope.transport.timeouts import RFC5321_TIMEOUTS
@@ -95,7 +95,15 @@ class ConnectFailed(SessionError):
 
 
 class TLSFailed(SessionError):
-    """The TLS handshake failed (implicit TLS or after STARTTLS); the ``TLSError`` is the cause."""
+    """The TLS handshake failed (implicit TLS or after STARTTLS); the ``TLSError`` is the cause.
+
+    ``starttls`` is the server's 220 to STARTTLS when there was one: its warnings (bytes
+    injected after it) matter all the more when the handshake then fails.
+    """
+
+    def __init__(self, message: str, stage: Stage, starttls: Reply | None = None) -> None:
+        super().__init__(message, stage)
+        self.starttls = starttls
 
 
 class ProtocolFailure(SessionError):

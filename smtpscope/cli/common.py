@@ -57,8 +57,12 @@ _HINTS: dict[str, str] = {
     "unreachable": "check the address and your network route",
     "timeout": "a firewall may drop the traffic (outbound port 25 is often blocked); "
     "try another --port or a longer --timeout",
-    "tls-error": "try --cafile FILE to trust its CA, --insecure to look anyway, "
-    "or --tls none",
+    "tls-error": "--cafile FILE to trust its CA, --insecure to look anyway, or --tls none",
+    # By TLSError.kind, when the TLS layer gave no hint of its own: a CA file cannot help a
+    # server that hung up, spoke something else, or never finished the handshake.
+    "tls-closed": "the server may not speak TLS here: --tls none looks without it",
+    "tls-protocol": "the server may not speak TLS here: --tls none looks without it",
+    "tls-timeout": "a longer --timeout, or --tls none to look without TLS",
     "closed": "the server hung up; its logs say why (rate limits and blocklists are common)",
     "no-route": "check the domain's MX records with: smtpscope mx DOMAIN",
     "protocol-error": "compare with the transcript (smtpscope send ... prints it)",
@@ -113,7 +117,7 @@ def classify(exc: BaseException, stage: str) -> Failure:
     if isinstance(cause, TLSError):
         # A hint from the TLS layer is complete (the level's refusal names its own flags; a
         # name mismatch is not cured by --cafile): only a missing one gets the generic advice.
-        hint = cause.hint or _HINTS["tls-error"]
+        hint = cause.hint or _HINTS.get(f"tls-{cause.kind}") or _HINTS["tls-error"]
         return Failure("tls-error", "tls" if stage == "connect" else stage, str(cause), hint)
     if isinstance(exc, SessionClosed):
         return Failure("closed", stage, str(exc), _HINTS["closed"])

@@ -120,6 +120,7 @@ async def probe(target: str, args: argparse.Namespace) -> dict[str, Any]:
     from smtpscope.conversation import Conversation, Dialect, Rejected, Stage, TLSMode
     from smtpscope.protocol import Capabilities
     from smtpscope.session import DEFAULT_HELO, Session, tls_info_dict
+    from smtpscope.session_types import TLSFailed
 
     result = _new_result(target)
     timings: dict[str, float | None] = result["timings"]
@@ -238,6 +239,8 @@ async def probe(target: str, args: argparse.Namespace) -> dict[str, Any]:
                 result["starttls"]["reply"] = _reply_json(exc.reply)
         result.update(status=status, stage=_stage_word(exc.stage), error=_rejected_text(exc))
     except Exception as exc:  # every failure becomes a status word; nothing escapes a probe
+        if isinstance(exc, TLSFailed) and exc.starttls is not None:
+            result["starttls"]["reply"] = _reply_json(exc.starttls)  # and its warnings
         failure = common.classify(exc, _stage_word(conv.stage))
         hint = failure.hint
         if failure.stage == "banner" and failure.status in ("timeout", "closed") and mode != \

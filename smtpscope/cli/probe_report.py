@@ -10,7 +10,7 @@ from smtpscope.sanitize import terminal_safe, visible
 
 _STEPS = ("connect", "banner", "ehlo", "starttls", "ehlo_tls", "quit", "total")
 
-# Errors and hints are smtpscope's words, any server text in them escaped where
+# Errors, hints and reply warnings are smtpscope's words, any server text in them escaped where
 # they were made: terminal_safe() guards them (visible() would double those backslashes).
 # Foreign values straight from the result (banner text, keywords) get visible().
 
@@ -49,6 +49,15 @@ def _keyword_rows(ehlo: dict[str, Any]) -> list[tuple[str, str, str]]:
         text = " ".join([kw["keyword"], *kw["params"]])
         rows.append((visible(text), kw.get("rfc") or "", kw.get("meaning") or ""))
     return rows
+
+
+def _warnings(result: dict[str, Any]) -> list[str]:
+    """The warnings on each reply (bare LF, bytes injected after STARTTLS ...), in order."""
+    replies = (("banner", result.get("banner")), ("EHLO", result["ehlo"].get("plain")),
+               ("STARTTLS", result["starttls"].get("reply")),
+               ("EHLO over TLS", result["ehlo"].get("tls")))
+    return [f"{where}: {terminal_safe(text)}" for where, reply in replies if reply
+            for text in dict.fromkeys(reply.get("warnings", ()))]
 
 
 def _timing_text(timings: dict[str, Any]) -> str:
@@ -107,6 +116,7 @@ def render_plain(result: dict[str, Any], show_certs: bool = False) -> str:
         from smtpscope.security.mtasts import report_lines
 
         lines += [f"  {visible(line)}" for line in report_lines(result["mta_sts"])]
+    lines += [f"  warning: {text}" for text in _warnings(result)]
     if result.get("error"):
         lines.append(f"  error at {result['stage']}: {terminal_safe(result['error'])}")
         if result.get("hint"):
@@ -174,6 +184,8 @@ def render_rich(result: dict[str, Any], console: Any, show_certs: bool = False) 
 
         for sts_line in report_lines(result["mta_sts"]):
             console.print(Text(f"  {visible(sts_line)}"))
+    for text in _warnings(result):
+        console.print(Text(f"  warning: {text}", style="yellow"))
     if result.get("error"):
         err = Text(f"  error at {result['stage']}: {terminal_safe(result['error'])}",
                    style="red")

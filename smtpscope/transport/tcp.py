@@ -165,8 +165,10 @@ class Stream:
         """
         if self.tls is not None:
             raise TransportError("the stream already uses TLS")
-        if self.closed:
-            raise TransportError("cannot start TLS: the stream is closed")
+        if self.closed:  # the server hung up before the handshake (after its 220, say)
+            raise TLSError(f"cannot start TLS with {self.peer_text}: the connection is closed",
+                           kind="closed", reason="connection closed before the handshake",
+                           server_hostname=server_hostname)
         context = ssl_context or make_tls_context()
         hostname = normalize_server_hostname(server_hostname) or self.host
         self.discarded_before_tls = self._protocol.take(len(self._protocol.buffer))

@@ -258,6 +258,35 @@ def scripted_server(greeting: bytes, answers: dict[bytes, bytes]) -> Iterator[st
         thread.join(5)
 
 
+def test_text_report_shows_a_starttls_injection_and_a_hint_that_fits(cli) -> None:
+    answers = {b"EHLO": b"250-fake\r\n250 STARTTLS\r\n",
+               b"STARTTLS": b"220 Ready to start TLS\r\n250-injected\r\n250 AUTH PLAIN\r\n"}
+    with scripted_server(b"220 fake\r\n", answers) as target:
+        result = cli("probe", target, "--timeout", "5")
+    assert result.code == 29
+    out = result.out
+    assert "  STARTTLS: 220 Ready to start TLS\n" in out
+    assert ("  warning: STARTTLS: bytes after STARTTLS 220: possible STARTTLS injection\n"
+            in out)
+    assert "  error at tls: " in out
+    # The server hung up in the handshake: no CA file or --insecure would change that.
+    assert "  try: the server may not speak TLS here: --tls none looks without it\n" in out
+    assert "--cafile" not in out + result.err and "--insecure" not in out + result.err
+    with scripted_server(b"220 fake\r\n", answers) as target:
+        [data] = lines(cli("probe", target, "--timeout", "5", "--json").out)
+    assert data["starttls"]["reply"]["warnings"] == [
+        "bytes after STARTTLS 220: possible STARTTLS injection"]
+
+
+def test_text_report_shows_bare_lf_replies(cli) -> None:
+    with scripted_server(b"220 fake\n", {b"EHLO": b"250-fake\n250 8BITMIME\n",
+                                         b"QUIT": b"221 bye\n"}) as target:
+        result = cli("probe", target, "--timeout", "5")
+    assert result.code == 0, result
+    assert "  warning: banner: bare LF line ending (RFC 5321 requires CRLF)\n" in result.out
+    assert "  warning: EHLO: bare LF line ending (RFC 5321 requires CRLF)\n" in result.out
+
+
 def test_server_text_in_an_error_is_escaped_once(cli) -> None:
     with scripted_server(b"22X \x1b[2J \\x41 [bold]x[/]\r\n", {}) as target:
         result = cli("probe", target, "--timeout", "5")
@@ -267,3 +296,19 @@ def test_server_text_in_an_error_is_escaped_once(cli) -> None:
     assert result.out.count(shown) == 1 and result.err.count(shown) == 1
     assert "\x1b" not in result.out + result.err and "\\\\x1b" not in result.out + result.err
 
+
+@pytest.mark.parametrize(("kind", "hint"), [
+    ("verify", "--cafile FILE to trust its CA, --insecure to look anyway, or --tls none"),
+    ("closed", "the server may not speak TLS here: --tls none looks without it"),
+    ("protocol", "the server may not speak TLS here: --tls none looks without it"),
+    ("timeout", "a longer --timeout, or --tls none to look without TLS"),
+])
+def test_tls_failure_hint_fits_its_kind(kind: str, hint: str) -> None:
+    from smtpscope.cli.common import classify
+    from smtpscope.session_types import Stage, TLSFailed
+    from smtpscope.transport import TLSError
+
+    failed = TLSFailed("handshake failed", Stage.TLS)
+    failed.__cause__ = TLSError("handshake failed", kind=kind, reason="x")
+    failure = classify(failed, "tls")
+    assert (failure.status, failure.hint) == ("tls-error", hint)

@@ -148,6 +148,18 @@ async def test_starttls_upgrade_discards_injected_plaintext(serve, server_ctx, c
         await stream.close()
 
 
+
+async def test_starttls_on_a_closed_stream_is_a_closed_handshake(serve, server_ctx,
+                                                                 client_ctx) -> None:
+    # A server that hangs up right after its 220 (and its injected bytes): the handshake
+    # failed because the peer closed, which a front end tells apart from a certificate problem.
+    port = await serve(starttls_server(server_ctx))
+    stream = await open_connection("localhost", port)
+    await stream.close()
+    with pytest.raises(TLSError) as info:
+        await stream.start_tls(client_ctx)
+    assert info.value.kind == "closed"
+
 async def _starttls_failure(serve, server_ctx, context, hostname=None) -> TLSError:
     port = await serve(starttls_server(server_ctx))
     stream = await open_connection("localhost", port)
