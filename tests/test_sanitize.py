@@ -38,3 +38,25 @@ def test_markup_escaping():
 def test_no_control_character_survives(text):
     out = visible(text)
     assert not re.search("[\x00-\x08\x0a-\x1f\x7f-\x9f]", out)
+
+
+def test_own_notes_show_backslashes_once_and_server_text_keeps_its_escapes() -> None:
+    # A note is smtpscope's words (here the raw-mode line as the user typed its escapes); a
+    # server line is foreign. Both lose every control character; only the server's backslash
+    # is doubled, so "\x1b" typed by a server cannot pass for an escaped byte.
+    from smtpscope.cli.common import format_entry
+    from smtpscope.record.export import entry_lines
+    from smtpscope.record.transcript import Entry
+    from smtpscope.tui.widgets.transcript_rows import display
+
+    note = "raw: NOOP\\r\\nRSET\\r\\n \x1b[2J"
+    at = {"mono": 0.0, "wall": 0.0}
+    client = Entry(seq=1, **at, direction="client", kind="command",
+                   raw=b"NOOP\r\nRSET\r\n", notes=(note,))
+    assert format_entry(client)[-1] == "!! raw: NOOP\\r\\nRSET\\r\\n \\x1b[2J"
+    assert display(note, own=True) == "raw: NOOP\\r\\nRSET\\r\\n \\x1b[2J"
+    local = Entry(seq=2, **at, direction="local", kind="error", raw=b'bad line "\\x00" \x07')
+    assert entry_lines(local) == ['bad line "\\x00" \\x07']
+    server = Entry(seq=3, **at, direction="server", kind="reply", raw=b"550 C:\\x1b\x1b\r\n")
+    assert entry_lines(server) == ["550 C:\\\\x1b\\x1b"]
+    assert display("550 C:\\x1b\x1b") == "550 C:\\\\x1b\\x1b"

@@ -255,7 +255,8 @@ def format_entry(entry: Entry) -> list[str]:
         lines.append(PREFIX_WARNING + "unsolicited reply: no command was waiting for it")
     from smtpscope.sanitize import visible
 
-    lines.extend(PREFIX_WARNING + visible(note) for note in entry.notes)
+    # Notes are smtpscope's words; server text in them was escaped where they were made.
+    lines.extend(PREFIX_WARNING + visible(note, keep_backslashes=True) for note in entry.notes)
     return lines
 
 

@@ -18,7 +18,8 @@ def entry_lines(entry: Entry) -> list[str]:
     elif text.endswith("\n"):
         text = text[:-1]
     lines = text.split("\n") if text else [""]
-    return [visible(line.rstrip("\r")) for line in lines]
+    own = entry.direction == "local"  # smtpscope's words: foreign parts already escaped
+    return [visible(line.rstrip("\r"), keep_backslashes=own) for line in lines]
 
 
 def to_text(entries: Iterable[Entry], *, timestamps: bool = False) -> str:

@@ -65,12 +65,17 @@ _REPLY_LOOKS = {2: Look.REPLY_2, 3: Look.REPLY_3, 4: Look.REPLY_4, 5: Look.REPLY
 _NAN = math.nan
 
 
-def display(line: str) -> str:
-    """Make one line safe and bounded for display: controls escaped, tabs expanded, cut."""
+def display(line: str, own: bool = False) -> str:
+    """Make one line safe and bounded for display: controls escaped, tabs expanded, cut.
+
+    ``own``: smtpscope's own words (a note, a warning, a local entry), whose foreign parts were
+    escaped where the text was made; its backslashes are not escaped a second time.
+    """
     extra = len(line) - MAX_LINE_CHARS
     if extra > 0:
-        return visible(line[:MAX_LINE_CHARS]).expandtabs(TAB_SIZE) + f" … ({extra:,} more chars)"
-    shown = visible(line)
+        return (visible(line[:MAX_LINE_CHARS], keep_backslashes=own).expandtabs(TAB_SIZE)
+                + f" … ({extra:,} more chars)")
+    shown = visible(line, keep_backslashes=own)
     return shown.expandtabs(TAB_SIZE) if "\t" in shown else shown
 
 
@@ -214,14 +219,16 @@ class TranscriptRows:
             self._add_folded(entry, end, ordinal)
         else:
             look, first, cont = self._style(entry)
+            own = entry.direction == "local"
             if text.find("\n", 0, end) >= 0:
                 lines = _lines(text, end)
-                self._row(display(lines[0]), look, first, ordinal)
+                self._row(display(lines[0], own), look, first, ordinal)
                 for line in lines[1:]:
-                    self._row(display(line), look, cont, ordinal)
+                    self._row(display(line, own), look, cont, ordinal)
             else:
                 line = text[:end]
-                self._row(display(line[:-1] if line.endswith("\r") else line), look, first, ordinal)
+                self._row(display(line[:-1] if line.endswith("\r") else line, own), look, first,
+                          ordinal)
             # Errors get the catalogue's words; a 334 challenge gets its base64 decoded.
             if explain is not None and (look in (Look.REPLY_4, Look.REPLY_5)
                                         or (look == Look.REPLY_3 and entry.code == 334)):
@@ -233,7 +240,7 @@ class TranscriptRows:
         if entry.reply is not None and entry.reply.get("warnings"):
             warnings = tuple(dict.fromkeys((*warnings, *map(str, entry.reply["warnings"]))))
         for note in warnings:
-            self._row(display(note), Look.WARNING, P_WARN, ordinal)
+            self._row(display(note, own=True), Look.WARNING, P_WARN, ordinal)
 
     def add_many(self, entries: Iterable[Entry], explain: Explainer | None = None) -> None:
         """Lay out many entries."""
