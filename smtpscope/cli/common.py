@@ -296,6 +296,20 @@ def seconds_type(limit: float) -> Callable[[str], float]:
     return seconds
 
 
+def record_file(text: str) -> str:
+    """An argparse ``type`` for ``--record FILE``: refused when no file can be written there
+    (a missing directory above all), since nothing is created but the file itself."""
+    import argparse
+
+    from smtpscope.paths import output_problem
+    from smtpscope.sanitize import visible
+
+    problem = output_problem(text)
+    if problem is not None:
+        raise argparse.ArgumentTypeError(visible(f"cannot record to {text}: {problem}"))
+    return text
+
+
 def ms(seconds: float | None) -> float | None:
     """Seconds as milliseconds rounded for reports."""
     return None if seconds is None else round(seconds * 1000.0, 1)

@@ -65,7 +65,8 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--timeout", type=common.seconds_type(common.MAX_WAIT),
                    default=60.0, metavar="SECONDS",
                    help="limit for connecting and for each reply (default 60)")
-    p.add_argument("--record", metavar="FILE", help="write the session to a recording")
+    p.add_argument("--record", metavar="FILE", type=common.record_file,
+                   help="write the session to a recording (its directory must exist)")
     send_output.add_arguments(p)
     tls_options.add_tls_options(p, default_level=DEFAULT_LEVEL)
     p.add_argument("--json", action="store_true",

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from smtpscope.cli import tls_mode, tls_options
-from smtpscope.cli.common import MAX_WAIT, seconds_type
+from smtpscope.cli.common import MAX_WAIT, record_file, seconds_type
 from smtpscope.sanitize import visible
 from smtpscope.session_types import DEFAULT_HELO, SessionOptions
 from smtpscope.target_options import TargetProblem, options_for
@@ -39,7 +39,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "limits, 2 to 10 minutes)")
     parser.add_argument("--pipe", metavar="COMMAND",
                         help="speak SMTP with COMMAND's stdin/stdout (e.g. 'sendmail -bs')")
-    parser.add_argument("--record", metavar="FILE", help="also write the recording to FILE")
+    parser.add_argument("--record", metavar="FILE", type=record_file,
+                        help="also write the recording to FILE (its directory must exist)")
     parser.add_argument("--record-secrets", action="store_true",
                         help="record AUTH secrets in clear (the recording says so; dangerous)")
     parser.add_argument("--history", action="store_true", help="open the list of past sessions")

@@ -68,8 +68,9 @@ class Recorder:
     """Write entries to ``path`` as they arrive; usable as a transcript listener."""
 
     def __init__(self, path: str | os.PathLike[str], header: dict[str, Any]) -> None:
+        # No directory is made here: a mistyped --record path must fail, not grow a tree. The
+        # folders smtpscope owns are made by their owners (recordings_dir, the server's).
         self.path = Path(path)
-        private_dir(self.path.parent)
         # Recordings hold message content and addresses: readable by the user only (0600),
         # set at creation so there is no moment when another user could open the file.
         fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

@@ -10,6 +10,7 @@ its callbacks run in *that* thread: a GUI caller must hand them over itself (Tex
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import errno
 import logging
 import ssl
@@ -63,6 +64,18 @@ def default_record_dir() -> Path:
     return private_dir(data_dir() / "server-recordings", ours=True)
 
 
+def record_dir(config: ServerConfig) -> Path:
+    """The folder for session recordings: --record-dir (made if missing: it names a folder for
+    the server to fill) or the default one."""
+    from smtpscope.record.store import private_dir
+
+    if config.record_dir is None:
+        return default_record_dir()
+    with contextlib.suppress(OSError):  # then each session's recorder says why it cannot write
+        private_dir(config.record_dir)
+    return config.record_dir
+
+
 class DebugServer:
     """The embedded SMTP debugging server; use ``async with`` or start()/stop()."""
 
@@ -77,7 +90,7 @@ class DebugServer:
         self.config = config
         self.host = resolve_listen_host(config.host)
         self.maildir = config.maildir or default_maildir()
-        self.record_dir = (config.record_dir or default_record_dir()) if config.record else None
+        self.record_dir = record_dir(config) if config.record else None
         self.on_entry = on_entry
         self.on_message = on_message
         self.cert: CertPaths | None = None

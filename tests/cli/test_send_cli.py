@@ -141,6 +141,19 @@ def test_bad_options_exit_1(cli) -> None:
     assert bad_header.code == 1 and "--header" in bad_header.err
 
 
+def test_record_into_a_missing_directory_is_a_usage_error(cli, tmp_path: Path) -> None:
+    # Port 1: were the options accepted, the connection would be refused (exit 2), not hang.
+    missing = tmp_path / "no-such-dir" / "x.jsonl"
+    result = cli("send", "127.0.0.1:1", "--from", "a@x.test", "--to", "b@y.test",
+                 "--record", str(missing))
+    assert result.code == 1
+    assert f"the directory {missing.parent} does not exist" in result.err
+    assert not missing.parent.exists()
+    folder = cli("send", "127.0.0.1:1", "--from", "a@x.test", "--to", "b@y.test",
+                 "--record", str(tmp_path))
+    assert folder.code == 1 and "it is a directory" in folder.err
+
+
 def test_never_prompts_without_a_terminal(make_server, cli, monkeypatch) -> None:
     server = make_server("starttls")
     monkeypatch.delenv("PW", raising=False)

@@ -33,6 +33,15 @@ def test_target_without_a_terminal_exits_at_once_with_a_clear_message() -> None:
     assert elapsed < 30  # no connection attempt or wait: only start-up, slow on a busy machine
 
 
+def test_record_into_a_missing_directory_is_refused_before_the_tui(tmp_path) -> None:
+    missing = tmp_path / "no-such-dir" / "x.jsonl"
+    result, _ = smtpscope("127.0.0.1:1", "--record", str(missing))
+    assert result.returncode == 1
+    assert f"the directory {missing.parent} does not exist" in result.stderr
+    assert "needs a terminal" not in result.stderr
+    assert not missing.parent.exists()
+
+
 def test_history_flag_is_the_tuis_not_a_usage_error() -> None:
     result, _ = smtpscope("--history")
     assert "unrecognized arguments" not in result.stderr

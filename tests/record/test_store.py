@@ -119,6 +119,13 @@ def test_secrets_header_warns_and_restricts_permissions(tmp_path):
     assert path.stat().st_mode & 0o077 == 0
 
 
+def test_recorder_creates_no_missing_directory(tmp_path):
+    path = tmp_path / "typo" / "deeper" / "s.jsonl"
+    with pytest.raises(FileNotFoundError):
+        Recorder(path, make_header("h:25"))
+    assert not (tmp_path / "typo").exists()
+
+
 def test_text_export_marks_unsolicited_replies_and_stray_bytes():
     t = Transcript()
     t.add("server", "reply", b"421 4.4.2 bye\r\n", reply={"code": 421, "unsolicited": True})
