@@ -21,6 +21,8 @@ _LITERAL_NUL = re.compile(rb"\\(?:x00|u0000|0{1,3})|\^@")
 _CRAM_CHALLENGE = re.compile(r"^<[^<>@\s]+@[^<>\s]+>$")
 _CRAM_RESPONSE = re.compile(r"^(\S(?:.*\S)?) ([0-9a-fA-F]{32})$")
 _SCRAM_FIRST = re.compile(r"^(?:n|y|p=[^,]*),(?:a=[^,]*)?,n=")
+# Whole prompts without a colon, as draft-murchison-sasl-login spells them.
+_LOGIN_PROMPTS = frozenset({"user name", "username", "password"})
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,8 @@ def decode_blob(b64: str, context_mechanism: str | None = None, *, reveal: bool 
 def _classify(raw: bytes, context: str | None, reveal: bool) -> Decoded:
     if not raw:
         return Decoded(raw, "", "empty", (("meaning", "empty response / empty challenge"),))
+    if context == "LOGIN":  # a prompt or an answer, and any answer may be the password
+        return _login(raw, reveal)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
@@ -88,10 +92,13 @@ def _classify(raw: bytes, context: str | None, reveal: bool) -> Decoded:
         return _xoauth2(raw, text, reveal)
     if _looks_oauth(text):
         return _oauthbearer(raw, text, reveal)
-    for check in (_scram, _cram, _digest, _json, _login):
+    for check in (_scram, _cram, _digest, _json):
         found = check(raw, text, context)
         if found is not None:
             return found
+    found = _login_prompt(raw, text)
+    if found is not None:
+        return found
     if _LITERAL_NUL.search(raw) or (raw.startswith(b"\\") and raw.count(b"\\") == 2):
         # Backslashes where PLAIN's NULs belong (with or without the 0): treat it as PLAIN,
         # so the password part stays masked.
@@ -335,12 +342,32 @@ def _digest(raw: bytes, text: str, context: str | None) -> Decoded | None:
     return Decoded(raw, show_bytes(raw), kind, fields, tuple(warnings))
 
 
-def _login(raw: bytes, text: str, context: str | None) -> Decoded | None:
+def _login_prompt(raw: bytes, text: str) -> Decoded | None:
+    """A LOGIN prompt: "Username:"-like text, or the draft's bare "User Name" and "Password"."""
     stripped = text.strip()
-    if len(stripped) > 40 or not (stripped.endswith(":") or context == "LOGIN"):
+    if len(stripped) > 40:
+        return None
+    if not stripped.endswith(":") and stripped.lower() not in _LOGIN_PROMPTS:
         return None
     kind = classify_prompt(raw)
-    if kind is None and not stripped.endswith(":"):
-        return None
     fields = (("prompt", show_text(text)), ("asks for", kind or "(unrecognised prompt)"))
     return Decoded(raw, show_bytes(raw), "login-prompt", fields)
+
+
+def _login(raw: bytes, reveal: bool) -> Decoded:
+    """A blob of a LOGIN exchange: a server prompt, else a client answer.
+
+    An answer carries no label: the same blob shape is the user name or the password, so every
+    answer is masked like PLAIN's password unless ``reveal``, and the output says so.
+    """
+    prompt = _login_prompt(raw, raw.decode("utf-8", errors="replace"))
+    if prompt is not None:
+        return prompt
+    taken = "the user name or the password: a LOGIN answer does not say which"
+    if not reveal:
+        taken += ", so it is masked like a password (--reveal shows it)"
+    fields = (
+        ("answer", show_bytes(raw) if reveal else f"{HIDDEN} ({len(raw)} bytes)"),
+        ("taken for", taken),
+    )
+    return Decoded(raw, show_bytes(raw) if reveal else HIDDEN, "login-answer", fields)

@@ -73,8 +73,12 @@ def add_parser(subparsers: Any) -> None:
         sp.add_argument("--port", type=int, default=587, help="(OAUTHBEARER) server port")
     sp = sub.add_parser("decode", help="decode and label a base64 AUTH blob or challenge")
     sp.add_argument("blob", help="base64 text (a leading '334 ' or 'AUTH MECH ' is ignored)")
-    sp.add_argument("--mechanism", "-m", help="interpret as this mechanism (e.g. PLAIN)")
-    sp.add_argument("--reveal", action="store_true", help="show passwords and tokens")
+    sp.add_argument("--mechanism", "-m", metavar="MECH",
+                    help="interpret as this mechanism: PLAIN, LOGIN, CRAM-MD5, DIGEST-MD5, "
+                    "SCRAM-SHA-1, SCRAM-SHA-256, XOAUTH2 or OAUTHBEARER. A LOGIN blob that is "
+                    "not a prompt is an answer, the user name or the password: it is masked")
+    sp.add_argument("--reveal", action="store_true",
+                    help="show passwords, tokens and LOGIN answers")
 
 
 def _add_password_options(sp: argparse.ArgumentParser) -> None:
@@ -280,6 +284,12 @@ def _decode(args: argparse.Namespace) -> int:
     from smtpscope.auth import decode_blob
     from smtpscope.sanitize import visible
 
+    if args.mechanism is not None:
+        from smtpscope.auth import MECHANISMS
+
+        if args.mechanism.upper() not in MECHANISMS:
+            raise _Fail(f"unknown mechanism {args.mechanism!r} for --mechanism; known: "
+                        f"{', '.join(MECHANISMS)}")
     result = decode_blob(args.blob, args.mechanism, reveal=args.reveal)
     if result.error:
         for warning in result.warnings:

@@ -6,7 +6,7 @@ import base64
 
 import pytest
 
-from smtpscope.auth import decode_blob
+from smtpscope.auth import decode_blob, show_bytes
 
 
 def enc(data: bytes) -> str:
@@ -134,6 +134,25 @@ def test_plain_three_nuls() -> None:
 )
 def test_login_prompts(blob: str, asks: str) -> None:
     result = decode_blob(blob)
+    assert result.kind == "login-prompt" and dict(result.fields)["asks for"] == asks
+
+
+@pytest.mark.parametrize("answer", [b"alice-secret-pw", b"mypassword", b'{"a": 1}', b"\xff\xfe"])
+def test_login_answer_is_masked_unless_revealed(answer: bytes) -> None:
+    # Any LOGIN answer may be the password, whatever it looks like (a word, JSON, bytes).
+    result = decode_blob(enc(answer), "LOGIN")
+    shown = " ".join([result.text, *(v for pair in result.fields for v in pair)])
+    assert result.kind == "login-answer"
+    assert answer.decode("utf-8", "replace") not in shown
+    assert "user name or the password" in dict(result.fields)["taken for"]
+    revealed = decode_blob(enc(answer), "login", reveal=True)
+    assert revealed.kind == "login-answer" and revealed.text == show_bytes(answer)
+
+
+@pytest.mark.parametrize(("prompt", "asks"), [(b"User Name", "username"),
+                                              (b"Password", "password")])
+def test_login_context_still_knows_the_drafts_bare_prompts(prompt: bytes, asks: str) -> None:
+    result = decode_blob(enc(prompt), "LOGIN")
     assert result.kind == "login-prompt" and dict(result.fields)["asks for"] == asks
 
 

@@ -230,6 +230,18 @@ def test_decode() -> None:
     assert "instead of NUL bytes" in mistake.stdout
 
 
+def test_decode_login_answer_masked_and_unknown_mechanism_refused() -> None:
+    secret = base64.b64encode(b"alice-secret-pw").decode()
+    masked = run("decode", "-m", "LOGIN", secret)
+    assert masked.returncode == 0 and "alice-secret-pw" not in masked.stdout
+    assert "kind:   login-answer" in masked.stdout and "--reveal" in masked.stdout
+    assert "alice-secret-pw" in run("decode", "-m", "LOGIN", secret, "--reveal").stdout
+    bogus = run("decode", "-m", "bogus", secret)
+    assert bogus.returncode == 1 and bogus.stdout == ""
+    assert "unknown mechanism 'bogus'" in bogus.stderr
+    assert "PLAIN, LOGIN, CRAM-MD5" in bogus.stderr and "OAUTHBEARER" in bogus.stderr
+
+
 def test_decode_invalid_base64() -> None:
     result = run("decode", "abc$")
     assert result.returncode == 1 and "invalid base64" in result.stderr
