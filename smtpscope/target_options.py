@@ -5,8 +5,7 @@ Shared by the TUI's connect screen and every headless command, so it lives outsi
 
 from __future__ import annotations
 
-import os
-
+from smtpscope.paths import input_problem
 from smtpscope.session_types import DEFAULT_HELO, SessionOptions
 
 TLS_MODES = ("auto", "plain", "starttls", "implicit")
@@ -35,8 +34,9 @@ def options_for(
     """
     from smtpscope.targets import TargetError, parse_target
 
-    if cafile is not None and not os.path.isfile(cafile):
-        raise TargetProblem(f"CA file {cafile!r} does not exist.")
+    problem = input_problem(cafile) if cafile is not None else None
+    if problem is not None:
+        raise TargetProblem(f"CA file {cafile!r} {problem}.")
     if pipe is not None:
         if not pipe.strip():
             raise TargetProblem("--pipe needs a command, for example 'sendmail -bs'.")

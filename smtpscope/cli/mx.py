@@ -81,6 +81,13 @@ def run(args: argparse.Namespace) -> int:
     except TargetError as exc:
         _error(str(exc))
         return EXIT_USAGE
+    if args.cafile is not None:
+        from smtpscope.paths import input_problem
+
+        problem = input_problem(args.cafile)
+        if problem is not None:
+            _error(f"--cafile {args.cafile} {problem}")
+            return EXIT_USAGE
     try:
         resolver = resolver_for(args.resolver, timeout=args.timeout)
     except ResolverAddressError as exc:

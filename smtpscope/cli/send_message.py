@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from smtpscope.message_parts import HeaderEdit, MessageSpec, Part, guess_type
+from smtpscope.paths import input_problem
 
 __all__ = ["MessageSpec", "MessageUsage", "add_arguments", "build_spec", "dump_mail",
            "recipients", "render_for", "rewrite_argv", "size_param", "split_addresses"]
@@ -93,7 +94,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                      help="the whole message instead of building one (header options still "
                      "apply)")
     msg.add_argument("--attach", dest="attach", action=_Ordered, metavar="@FILE|-|TEXT",
-                     help="attach content (a plain FILE name works too); repeat for more")
+                     help="attach content (a plain FILE name works too, a directory is an "
+                     "error); repeat for more")
     msg.add_argument("--attach-type", dest="attach_type", action=_Ordered, metavar="TYPE",
                      help="MIME type of every following --attach/--attach-body "
                      "(default: from the file name, else application/octet-stream)")
@@ -156,6 +158,20 @@ def read_spec(value: str, what: str, *, plain_file: bool = False) -> tuple[bytes
     return _unescape(value).encode("utf-8"), None
 
 
+def _names_a_file(value: str) -> bool:
+    """Whether a bare ``--attach`` value is a file name (swaks reads one without the @).
+
+    Only a value that names nothing is text: a directory, a device or an unreadable file is an
+    error, never attached as the text of its own name.
+    """
+    if value == "-" or value.startswith("@") or not os.path.lexists(value):
+        return False
+    problem = input_problem(value)
+    if problem is not None:
+        raise MessageUsage(f"--attach {value!r} {problem}")
+    return True
+
+
 def _header_edits(args: argparse.Namespace) -> list[HeaderEdit]:
     edits: list[HeaderEdit] = []
     for op, item in args.header_edits:
@@ -178,7 +194,7 @@ def _parts(args: argparse.Namespace, spec: MessageSpec) -> None:
         elif dest == "attach_name":
             name, named = value or None, True
         elif dest == "attach":
-            data, filename = read_spec(value, "--attach", plain_file=os.path.isfile(value))
+            data, filename = read_spec(value, "--attach", plain_file=_names_a_file(value))
             shown = name if named else filename
             spec.attachments.append(Part(data, ctype or guess_type(shown or filename), shown))
             name, named = None, False

@@ -7,6 +7,7 @@ import dataclasses
 import os
 from typing import Any
 
+from smtpscope.paths import input_problem
 from smtpscope.security.levels import LEVELS
 from smtpscope.security.policy import VERSIONS, PolicyError, TLSPolicy, parse_fingerprint
 
@@ -45,8 +46,9 @@ def policy_from_args(args: argparse.Namespace, *, default_level: str) -> TLSPoli
     level = args.tls_level or ("fingerprint" if args.tls_fingerprint else default_level)
     for label, path in (("--cafile", getattr(args, "cafile", None)), ("--tls-cert", args.tls_cert),
                         ("--tls-key", args.tls_key)):
-        if path and not os.path.isfile(path):
-            raise PolicyError(f"{label} {path}: no such file")
+        problem = input_problem(path) if path else None
+        if problem is not None:
+            raise PolicyError(f"{label} {path} {problem}")
     if args.capath and not os.path.isdir(args.capath):
         raise PolicyError(f"--capath {args.capath}: not a directory")
     if args.tls_key and not args.tls_cert:

@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from smtpscope.config import data_dir
+from smtpscope.paths import input_problem
 
 CERT_DIRNAME = "server-cert"
 # Names the certificate is valid for: the server only listens on loopback by default.
@@ -161,8 +162,9 @@ def ensure_certificate(directory: Path | None = None) -> CertPaths:
 def user_certificate(cert: Path, key: Path) -> CertPaths:
     """The user's own certificate (``--cert/--key``); clients trust the certificate file."""
     for label, path in (("--cert", cert), ("--key", key)):
-        if not path.is_file():
-            raise CertificateError(f"{label} {path}: no such file")
+        problem = input_problem(path)
+        if problem is not None:
+            raise CertificateError(f"{label} {path}: {problem}")
     return CertPaths(cert, key, cert)
 
 

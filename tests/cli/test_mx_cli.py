@@ -151,3 +151,10 @@ def test_render_escapes_and_shows_every_section() -> None:
     assert "no PTR record for 192.0.2.1" in text
     assert "no TLSA records" in text
     assert "MX hosts" in text and "Policies" in text
+
+
+def test_mx_cafile_that_is_a_directory_is_a_usage_error(tmp_path: Path) -> None:
+    # Refused before any lookup: 192.0.2.1 (TEST-NET) would only time out.
+    result = smtpscope("mx", "example.test", "--resolver", "192.0.2.1", "--cafile", str(tmp_path))
+    assert result.returncode == 1
+    assert f"--cafile {tmp_path} is a directory, not a file" in result.stderr

@@ -154,6 +154,17 @@ def test_record_into_a_missing_directory_is_a_usage_error(cli, tmp_path: Path) -
     assert folder.code == 1 and "it is a directory" in folder.err
 
 
+@pytest.mark.parametrize("command", ["send", "probe"])
+@pytest.mark.parametrize("option", ["--cafile", "--tls-cert"])
+def test_a_directory_given_as_a_certificate_file_is_named_so(cli, tmp_path: Path, command: str,
+                                                             option: str) -> None:
+    result = cli(command, "127.0.0.1:9", "--from", "a@x.test", "--to", "b@y.test",
+                 option, str(tmp_path)) if command == "send" else \
+        cli(command, "127.0.0.1:9", option, str(tmp_path))
+    assert result.code == 1
+    assert f"{option} {tmp_path} is a directory, not a file" in result.err
+
+
 def test_never_prompts_without_a_terminal(make_server, cli, monkeypatch) -> None:
     server = make_server("starttls")
     monkeypatch.delenv("PW", raising=False)

@@ -122,6 +122,26 @@ def test_message_usage_errors_exit_1(cli, args: tuple[str, ...], text: str) -> N
     assert text in result.err
 
 
+def test_attach_of_a_path_that_is_not_a_file_is_an_error(cli, tmp_path: Path) -> None:
+    # A bare value that names a file is the file; one that names nothing is text; one that
+    # names a directory or a pipe is a mistake, never attached as the text of its name.
+    import base64
+    import os
+
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    base = ("send", "127.0.0.1:9", "--from", "a@x.test", "--to", "b@y.test", "--dump-mail")
+    folder = cli(*base, "--attach", str(tmp_path))
+    assert folder.code == 1 and "is a directory, not a file" in folder.err
+    assert folder.out == ""
+    pipe = cli(*base, "--attach", str(fifo))
+    assert pipe.code == 1 and "is not a regular file" in pipe.err
+    at_folder = cli(*base, "--attach", f"@{tmp_path}")
+    assert at_folder.code == 1 and "cannot read --attach file" in at_folder.err
+    text = cli(*base, "--attach", "no-such-name")
+    assert text.code == 0 and base64.b64encode(b"no-such-name").decode() in text.out
+
+
 def test_eightbit_body_and_size_when_offered(make_server, cli) -> None:
     server = make_server(decode_data=False)
     result = cli("send", server.target, "--from", "a@x.test", "--to", "b@y.test",

@@ -73,8 +73,10 @@ def test_expiring_certificate_is_replaced(tmp_path: Path) -> None:
 
 
 def test_user_certificate_checks_files(tmp_path: Path) -> None:
-    with pytest.raises(CertificateError, match=r"--cert .*: no such file"):
+    with pytest.raises(CertificateError, match=r"--cert .*: does not exist"):
         user_certificate(tmp_path / "c.pem", tmp_path / "k.pem")
+    with pytest.raises(CertificateError, match=r"--cert .*: is a directory"):
+        user_certificate(tmp_path, tmp_path / "k.pem")
     bogus = tmp_path / "bogus.pem"
     bogus.write_text("not a certificate")
     with pytest.raises(CertificateError, match="cannot load certificate"):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import os
 from typing import ClassVar
 
 from rich.text import Text
@@ -14,6 +13,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Switch
 
+from smtpscope.paths import input_problem
 from smtpscope.sanitize import visible
 from smtpscope.session import SessionOptions
 from smtpscope.tui.keys import OrderedInput
@@ -74,8 +74,9 @@ class ReconnectDialog(ModalScreen["SessionOptions | None"]):
         if not 0 < port < 65536:
             return f"Port {port} is out of range (1-65535)."
         cafile = self.query_one("#reconnect-cafile", Input).value.strip() or None
-        if cafile is not None and not os.path.isfile(cafile):
-            return f"CA file {cafile!r} does not exist."
+        problem = input_problem(cafile) if cafile is not None else None
+        if problem is not None:
+            return f"CA file {cafile!r} {problem}."
         mode = self.query_one("#reconnect-tls", Select).value
         insecure = self.query_one("#reconnect-insecure", Switch).value
         # A changed port or TLS mode may lead elsewhere: MX candidates no longer apply.
