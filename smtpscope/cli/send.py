@@ -53,7 +53,9 @@ def add_parser(subparsers: Any) -> None:
     auth.add_argument("--netrc-file", metavar="FILE", help="netrc file instead of ~/.netrc")
     send_message.add_arguments(p)
     ext = p.add_argument_group("extensions")
-    ext.add_argument("--pipeline", action="store_true", help="send MAIL, RCPT, DATA in one batch")
+    ext.add_argument("--pipeline", action="store_true",
+                     help="send MAIL, RCPT, DATA in one batch (with --bdat: MAIL and RCPT, then "
+                     "BDAT once their replies are in)")
     ext.add_argument("--bdat", action="store_true", help="send the message with BDAT (CHUNKING)")
     ext.add_argument("--dsn-notify", metavar="NEVER|SUCCESS,FAILURE,DELAY",
                      help="RCPT NOTIFY= (RFC 3461)")
@@ -113,8 +115,6 @@ def _prepare(args: argparse.Namespace) -> tuple[SessionOptions, str, Any, str | 
         send_session.prepare(args)
     except send_session.SessionUsage as exc:
         raise Usage(str(exc)) from exc
-    if args.bdat and args.pipeline:
-        raise Usage("--bdat and --pipeline cannot be combined here")
     if args.auth and not args.user:
         raise Usage("--auth needs --user")
     if args.auth and args.auth.upper() != "AUTO":

@@ -52,6 +52,22 @@ def test_send_delivers_with_scram_over_submission(clean_mta, cli, monkeypatch) -
     assert any(token.encode() in message for message in delivered)
 
 
+def test_bdat_with_pipeline_to_postfix(mta, cli) -> None:
+    # RFC 3030 and RFC 2920 combine: MAIL and RCPT go in one batch, BDAT once a recipient is in.
+    token = uuid.uuid4().hex
+    result = cli("send", f"{mta.host}:{mta.smtp}", "--cafile", str(mta.ca_file), "--bdat",
+                 "--pipeline", "--from", mta.address("bob"), "--to", mta.address("alice"),
+                 "--to", mta.address("nobody"), "--subject", token)
+    assert result.code == 0, result.out + result.err
+    out = result.out.splitlines()
+    last_rcpt = out.index("C: RCPT TO:<nobody@example.test>")
+    assert out[last_rcpt + 1] == "S: 250 2.1.0 Ok"  # both RCPTs left before MAIL's reply
+    bdat = next(i for i, line in enumerate(out) if line.startswith("C: BDAT "))
+    assert out[bdat - 1].startswith("S: 550 5.1.1 <nobody@example.test>")
+    assert "C: DATA" not in out
+    assert any(token.encode() in m for m in mta.read_delivered("alice"))
+
+
 def test_bdat_and_dsn_to_postfix(clean_mta, cli) -> None:
     mta = clean_mta
     token = uuid.uuid4().hex

@@ -220,6 +220,15 @@ def test_bdat_without_chunking_exits_25(make_server, cli) -> None:
     assert "CHUNKING" in result.err
 
 
+def test_bdat_with_pipeline_is_not_a_usage_error(make_server, cli) -> None:
+    # The combination is valid SMTP; this server lacks CHUNKING, so it fails at DATA (25).
+    server = make_server()
+    result = cli("send", server.target, "--from", "a@x.test", "--to", "b@y.test", "--bdat",
+                 "--pipeline")
+    assert result.code == 25, result.err
+    assert "CHUNKING" in result.err
+
+
 def test_record_then_replay_and_export(make_server, cli, tmp_path: Path) -> None:
     server = make_server()
     recording = tmp_path / "session.jsonl"
