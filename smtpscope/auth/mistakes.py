@@ -19,6 +19,13 @@ from enum import Enum
 LITERAL_NUL = re.compile(rb"\\(?:x00|u0000|0{1,3})|\^@")
 # A shell command that really produces NUL bytes (printf interprets \0 itself; echo may not).
 PRINTF_PLAIN = "printf '\\0%s\\0%s' 'USER' 'PASSWORD' | base64"
+# One LOGIN answer (the user name or the password) without echo's newline.
+PRINTF_LOGIN = "printf '%s' 'VALUE' | base64"
+
+
+def printf_recipe(mechanism: str | None) -> str:
+    """A shell command that builds a correct answer for ``mechanism`` (PLAIN when unknown)."""
+    return PRINTF_LOGIN if (mechanism or "").upper() == "LOGIN" else PRINTF_PLAIN
 
 
 class Mistake(Enum):
@@ -60,17 +67,19 @@ def check_blob(blob: str, mechanism: str | None = None) -> BlobCheck:
     """Check one base64 answer (or initial response) for the classic hand-made mistakes.
 
     ``mechanism`` (e.g. "PLAIN", "LOGIN") says what the blob answers; the separator checks
-    apply to PLAIN, and to any blob that already tries to hold NUL separators.
+    apply to PLAIN, and to any blob that already tries to hold NUL separators, but never to a
+    LOGIN answer, which is one value with no separator (only echo's newline can spoil it).
     """
     raw = _decode(blob)
     if raw is None:
         return BlobCheck((), ())
     mech = (mechanism or "").upper()
     plain = mech == "PLAIN"
+    separated = mech != "LOGIN"
     mistakes: list[Mistake] = []
     messages: list[str] = []
     fixed = raw
-    if b"\0" not in raw:
+    if separated and b"\0" not in raw:
         literal = sorted({m.group().decode("latin-1") for m in LITERAL_NUL.finditer(raw)})
         if literal:
             mistakes.append(Mistake.LITERAL_NUL)
@@ -89,7 +98,7 @@ def check_blob(blob: str, mechanism: str | None = None) -> BlobCheck:
                         "part of the password")
         fixed = fixed.rstrip(b"\r\n")
     separators = fixed.count(b"\0")
-    if (plain or b"\0" in fixed) and separators < 2:
+    if separated and (plain or b"\0" in fixed) and separators < 2:
         mistakes.append(Mistake.MISSING_SEPARATOR)
         if separators == 1:
             messages.append("only one NUL: PLAIN is authzid NUL user NUL password, so it "
@@ -100,7 +109,7 @@ def check_blob(blob: str, mechanism: str | None = None) -> BlobCheck:
     if not mistakes:
         return BlobCheck((), ())
     # PLAIN-shaped answers are only offered fixed once both separators are in place.
-    complete = fixed.count(b"\0") >= 2 or not (plain or b"\0" in fixed)
+    complete = fixed.count(b"\0") >= 2 or not (plain or b"\0" in fixed) or not separated
     corrected = base64.b64encode(fixed).decode("ascii") if fixed != raw and complete else None
     return BlobCheck(tuple(mistakes), tuple(messages), corrected)
 

@@ -311,7 +311,7 @@ def _decode(args: argparse.Namespace) -> int:
 
 def _print_fix(blob: str, mechanism: str | None) -> None:
     """Name the classic hand-made mistakes, the corrected blob, and a command that makes NULs."""
-    from smtpscope.auth.mistakes import PRINTF_PLAIN, check_blob
+    from smtpscope.auth.mistakes import check_blob, printf_recipe
     from smtpscope.sanitize import visible
 
     check = check_blob(blob.split()[-1] if blob.split() else blob, mechanism)
@@ -320,7 +320,7 @@ def _print_fix(blob: str, mechanism: str | None) -> None:
     if check.corrected:
         print(f"fixed:   {visible(check.corrected)}")
     if check:
-        print(f"build it with: {visible(PRINTF_PLAIN, keep_backslashes=True)}")
+        print(f"build it with: {visible(printf_recipe(mechanism), keep_backslashes=True)}")
 
 
 _HANDLERS = {

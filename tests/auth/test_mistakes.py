@@ -7,7 +7,13 @@ import subprocess
 
 import pytest
 
-from smtpscope.auth.mistakes import PRINTF_PLAIN, Mistake, check_blob, encode_answer
+from smtpscope.auth.mistakes import (
+    PRINTF_PLAIN,
+    Mistake,
+    check_blob,
+    encode_answer,
+    printf_recipe,
+)
 from tests.cli.test_auth_cli import run
 
 RIGHT = b"\0tim\0tanstaaf"
@@ -35,6 +41,18 @@ def test_each_mistake_is_named_and_corrected(typed: bytes, mechanism: str | None
     assert list(check.mistakes) == found
     assert check.corrected is not None and base64.b64decode(check.corrected) == RIGHT
     assert all("tanstaaf" not in message for message in check.messages)
+
+
+def test_a_login_answer_is_one_value_only_its_newline_is_a_mistake(capsys) -> None:
+    # LOGIN has no separators: a backslash-zero in an answer is its own business, not a NUL
+    # that went missing; echo's trailing newline still is a mistake, fixed by dropping it.
+    assert not check_blob(enc(b"tim\\0pass"), "LOGIN")
+    assert not check_blob(enc(b"tim\0pass"), "LOGIN")
+    check = check_blob(enc(b"tanstaaf\n"), "LOGIN")
+    assert list(check.mistakes) == [Mistake.TRAILING_NEWLINE]
+    assert check.corrected == enc(b"tanstaaf")
+    assert printf_recipe("login") == "printf '%s' 'VALUE' | base64"
+    assert printf_recipe("PLAIN") == printf_recipe(None) == PRINTF_PLAIN
 
 
 def test_right_blobs_and_other_answers_pass() -> None:
