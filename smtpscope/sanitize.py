@@ -104,19 +104,23 @@ def notify(target: Any, message: str, *, title: str = "", severity: str = "infor
                   timeout=timeout, markup=False)
 
 
+_C_ESCAPES = {"\t": "\\t", "\n": "\\n", "\r": "\\r"}
+
+
 def _ansi_c_quote(arg: str) -> str:
     out = []
     for ch in arg:
         code = ord(ch)
         if ch in "\\'":
             out.append("\\" + ch)
+        elif ch in _C_ESCAPES:
+            out.append(_C_ESCAPES[ch])
         elif 0xDC80 <= code <= 0xDCFF:
             out.append(f"\\x{code - 0xDC00:02x}")
-        elif _UNSAFE_KEEP_BACKSLASH.match(ch) or ch == "\t":
-            if code <= 0x7F:
-                out.append(f"\\x{code:02x}")
-            else:  # \u: the character's UTF-8 bytes, not the one byte \x9b would give
-                out.append(f"\\u{code:04x}")
+        elif _UNSAFE_KEEP_BACKSLASH.match(ch):
+            # The character's UTF-8 bytes one by one: bash turns \u0085 into them only in a
+            # UTF-8 locale (in the C locale it stays six characters), and \x85 alone is one byte.
+            out.append("".join(f"\\x{byte:02x}" for byte in ch.encode("utf-8")))
         else:
             out.append(ch)
     return "$'" + "".join(out) + "'"
