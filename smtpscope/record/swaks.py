@@ -151,17 +151,6 @@ def _auth_user(words: list[str]) -> str | None:
         return None
 
 
-def _content_text(raw: bytes) -> str:
-    from smtpscope.protocol import dot_unstuff
-
-    for end in (b"\r\n.\r\n", b"\n.\n"):
-        if raw.endswith(end):
-            raw = raw[: -len(end)] + b"\r\n"
-            break
-    text = dot_unstuff(raw).decode("utf-8", "replace").replace("\r\n", "\n")
-    return text.rstrip("\n")
-
-
 # Mechanisms swaks 20201014 implements (DIGEST-MD5 needs Perl's Authen::SASL there).
 SWAKS_AUTH = ("PLAIN", "LOGIN", "CRAM-MD5", "DIGEST-MD5", "CRAM-SHA1", "NTLM")
 
@@ -183,8 +172,43 @@ def _scram_user(words: list[str]) -> str | None:
     return None
 
 
-def _escape_data(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("\n", "\\n")
+# Linux caps one execve argument at 32 pages (MAX_ARG_STRLEN), terminating NUL included.
+_MAX_ARGUMENT = 32 * 4096 - 1
+
+
+def _data_argument(wire: bytes, notes: list[str]) -> str:
+    """``--data`` for message content as it went on the wire after the 354.
+
+    With ``--no-data-fixup`` swaks sends the argument as it is and appends CRLF: no ``\\n``
+    or ``%TOKEN%`` replacement, no dot-stuffing, no terminator of its own. So the argument is
+    the wire bytes without their final CRLF (undecodable bytes ride along as surrogates, which
+    the shell quoting turns back into the same bytes). Before that swaks still reads ``-`` as
+    stdin, a leading ``@`` as a file name (``@@`` is a literal ``@``) and text without a line
+    break as a file name.
+    """
+    ends_crlf = wire.endswith(b"\r\n")
+    body = wire[:-2] if ends_crlf else wire
+    if not ends_crlf:
+        notes.append("the message does not end with CRLF on the wire: swaks appends one")
+    if b"\0" in body:
+        notes.append("the message holds NUL bytes, which no command-line argument can carry: "
+                     "the shell ends --data at the first one")
+    if len(body) > _MAX_ARGUMENT:
+        notes.append(f"the message is {len(body)} bytes, more than one command-line argument "
+                     f"may hold ({_MAX_ARGUMENT + 1} bytes with its end): the shell refuses it")
+    if b"\n" not in body and b"\\n" not in body and b"%NEWLINE%" not in body:
+        notes.append("swaks reads --data without a line break as a file name ('-' as stdin): "
+                     "this message is not repeated")
+    text = body.decode("utf-8", "surrogateescape")
+    return "@" + text if text.startswith("@") else text
+
+
+def _bdat_wire(chunks: bytes) -> bytes:
+    """What DATA would carry for a message sent in BDAT chunks: dot-stuffed, terminated."""
+    from smtpscope.protocol import dot_stuff
+
+    body = dot_stuff(chunks)
+    return body + (b".\r\n" if body.endswith(b"\r\n") or not body else b"\r\n.\r\n")
 
 
 def _params(text: str, verb: str, notes: list[str]) -> None:
@@ -229,6 +253,9 @@ class _Export:
         self.helo: str | None = None
         self.in_auth = False
         self.user_at: int | None = None  # where --auth-user goes once the user is known
+        self.messages: list[bytes] = []  # each as DATA carried it, after the 354
+        self.chunks: bytes | None = None  # BDAT payloads of a message not yet ended by LAST
+        self.previous = ""  # kind of the previous client entry: content lines continue
 
     def auth(self, words: list[str], entry: Entry) -> None:
         mech = words[1].upper()
@@ -252,6 +279,36 @@ class _Export:
         if found and self.user_at is not None:
             self.argv[self.user_at:self.user_at] = ["--auth-user", found]
             self.user_at = None
+
+    def content(self, entry: Entry, continues: bool) -> None:
+        """Message content; lines typed one by one after a 354 are entries of one message."""
+        if continues and self.messages:
+            self.messages[-1] += entry.raw
+        else:
+            self.messages.append(entry.raw)
+        self.last = "data"
+
+    def chunk(self, entry: Entry, words: list[str]) -> None:
+        if self.chunks is None:
+            self.chunks = b""
+            if not any("BDAT" in note for note in self.notes):
+                self.notes.append("swaks has no BDAT (CHUNKING): the message is sent with DATA "
+                                  "instead")
+        self.chunks += entry.raw.split(b"\r\n", 1)[1] if b"\r\n" in entry.raw else b""
+        if words[-1].upper() == "LAST":
+            self.messages.append(_bdat_wire(self.chunks))
+            self.chunks = None
+        self.last = "data"
+
+    def data_options(self) -> list[str]:
+        if self.chunks is not None:
+            self.messages.append(_bdat_wire(self.chunks))
+        if not self.messages:
+            return []
+        if len(self.messages) > 1:
+            self.notes.append(f"swaks sends one message: the {len(self.messages) - 1} after the "
+                              "first are not repeated")
+        return ["--data", _data_argument(self.messages[0], self.notes), "--no-data-fixup"]
 
 
 def swaks_command(header: dict[str, Any], entries: Iterable[Entry]) -> tuple[list[str], list[str]]:
@@ -286,9 +343,9 @@ def swaks_command(header: dict[str, Any], entries: Iterable[Entry]) -> tuple[lis
             pipelined = True
         waiting += 1
         words = entry.text.strip().split()
+        continues, ex.previous = ex.previous == "content", entry.kind
         if entry.kind == "content":
-            argv += ["--data", _escape_data(_content_text(entry.raw))]
-            ex.last = "data"
+            ex.content(entry, continues)
         elif verb in ("EHLO", "HELO", "LHLO") and ex.helo is not None:
             continue  # EHLO again after STARTTLS: swaks does that by itself
         elif verb in ("EHLO", "HELO", "LHLO") and len(words) > 1:
@@ -314,10 +371,7 @@ def swaks_command(header: dict[str, Any], entries: Iterable[Entry]) -> tuple[lis
                 _params(match.group(2), f"RCPT TO:<{match.group(1)}>", notes)
             ex.last = "rcpt"
         elif verb == "BDAT":
-            notes.append("swaks has no BDAT (CHUNKING): the message is sent with DATA instead")
-            body = entry.raw.split(b"\r\n", 1)[1] if b"\r\n" in entry.raw else b""
-            argv += ["--data", _escape_data(_content_text(body))]
-            ex.last = "data"
+            ex.chunk(entry, words)
         elif verb in ("DATA", "QUIT") or (entry.redacted and verb != "AUTH"):
             continue  # implied by the options above; secrets are left to swaks' prompt
         elif entry.kind == "raw" and ex.helo is None and _proxy(entry.raw, argv):
@@ -330,6 +384,7 @@ def swaks_command(header: dict[str, Any], entries: Iterable[Entry]) -> tuple[lis
     if ex.tos:
         index = argv.index("--from") + 2 if "--from" in argv else len(argv)
         argv[index:index] = ["--to", ",".join(ex.tos)]
+    argv += ex.data_options()
     if pipelined:
         argv.append("--pipeline")
     if security == "implicit" or (seen_tls and "--tls" not in argv):
@@ -342,8 +397,6 @@ def swaks_command(header: dict[str, Any], entries: Iterable[Entry]) -> tuple[lis
         notes += why
     if ex.last in _QUIT_AFTER and ex.last != "data":
         argv += ["--quit-after", _QUIT_AFTER[ex.last]]
-    if any("%" in a for a in argv):
-        notes.append("swaks replaces %TOKENS% in --data; check the message if it contains %")
     return argv, notes
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shlex
 from typing import Any
 
 from smtpscope.record import Redactor, Transcript
@@ -131,13 +130,15 @@ def test_auth_lines_stay_masked_and_count_as_expected() -> None:
 
 
 def test_swaks_command_repeats_the_client_side() -> None:
-    line, notes = swaks_command_line({"target": "127.0.0.1:2525", "security": "auto"}, session())
-    argv = shlex.split(line)
+    header = {"target": "127.0.0.1:2525", "security": "auto"}
+    argv, notes = swaks_command(header, session())
+    assert swaks_command_line(header, session())[1] == notes
     assert argv[:3] == ["swaks", "--server", "127.0.0.1:2525"]
     assert argv[argv.index("--helo") + 1] == "client.test"
     assert argv[argv.index("--from") + 1] == "a@x.test"
     assert argv[argv.index("--to") + 1] == "b@y.test,c@z.test"
-    assert argv[argv.index("--data") + 1] == "Subject: hi\\n\\n.dot"
+    assert argv[argv.index("--data") + 1] == "Subject: hi\r\n\r\n..dot\r\n."  # as on the wire
+    assert "--no-data-fixup" in argv
     assert "--tls" in argv and "--pipeline" in argv
     assert "--quit-after" not in argv
     assert notes == ["not repeated (swaks has no option for it): XYZZY"]

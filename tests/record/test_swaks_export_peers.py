@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shlex
 import shutil
 import subprocess
 import sys
@@ -31,7 +30,10 @@ def _record_export_replay(mta, tmp_path: Path, args: list[str], password: str | 
     assert sent.returncode == 0, sent.stdout + sent.stderr
     exported = _run("export", str(record), "--as", "swaks")
     assert exported.returncode == 0, exported.stderr
-    argv = shlex.split(exported.stdout)
+    # bash parses the line ($'...' quoting carries the message's CR and LF)
+    script = f"for a in {exported.stdout.strip()}; do printf '%s\\0' \"$a\"; done"
+    words = subprocess.run(["bash", "-c", script], capture_output=True, check=True).stdout
+    argv = [os.fsdecode(word) for word in words.split(b"\0")[:-1]]
     notes = exported.stderr.splitlines()
     assert all(n.startswith("smtpscope export: note: ") and len(n) > 30 for n in notes), notes
     extra = ["--auth-password", password] if password else []
