@@ -39,7 +39,7 @@ def add_parser(subparsers: Any) -> None:
         description=(
             "Look up a domain's MX records (with implicit MX and Null MX), the addresses of each "
             "MX with PTR and forward-confirmed reverse DNS, SPF, DMARC, MTA-STS, TLS-RPT and the "
-            "TLSA records at _25._tcp.<mx>."
+            "TLSA records at _PORT._tcp.<mx> (PORT is --port, 25 unless given)."
         ),
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -96,8 +96,8 @@ def run(args: argparse.Namespace) -> int:
     except Exception as exc:  # dnspython: no /etc/resolv.conf, unreadable config, ...
         _error(f"cannot use the system resolver ({exc}); give one with --resolver IP[:PORT]")
         return EXIT_LOOKUP
-    report = mail_dns_report(domain, resolver)
-    checks, checked = _check_tls(report, resolver, args) if args.check_tls else ([], {})
+    report = mail_dns_report(domain, resolver, tlsa_port=args.port)
+    checks, checked = _check_tls(report, args) if args.check_tls else ([], {})
     sts = None
     if report.mta_sts is not None and report.mta_sts.status == "ok" and not args.no_fetch:
         from smtpscope.security.mtasts import fetch_policy, report_json
@@ -136,18 +136,17 @@ def run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _check_tls(report: MailDNSReport, resolver: Any,
+def _check_tls(report: MailDNSReport,
                args: argparse.Namespace) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """STARTTLS to the first address of each MX; results and PKIX verdicts by host."""
-    from smtpscope.dns.tlsa import lookup_tlsa
     from smtpscope.security.mxcheck import check_mx_tls
 
+    tlsa = {entry.host: entry for entry in report.tlsa}  # looked up at _<port>._tcp already
     results, checked = [], {}
     for mx in report.mx.hosts:
         if not mx.addresses:
             continue
-        tlsa = lookup_tlsa(mx.host, resolver, port=args.port)
-        result, pkix = check_mx_tls(mx.host, mx.addresses[0], args.port, tlsa=tlsa,
+        result, pkix = check_mx_tls(mx.host, mx.addresses[0], args.port, tlsa=tlsa.get(mx.host),
                                     cafile=args.cafile, timeout=args.timeout)
         results.append(result)
         if pkix is not None:

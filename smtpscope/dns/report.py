@@ -77,9 +77,11 @@ def dnssec_summary(mx: MXResult, tlsa: tuple[TLSAReport, ...]) -> str:
 
 
 def mail_dns_report(
-    domain: str, resolver: Any = None, *, description: str | None = None, reverse: bool = True
+    domain: str, resolver: Any = None, *, description: str | None = None, reverse: bool = True,
+    tlsa_port: int = 25,
 ) -> MailDNSReport:
-    """Look up the whole mail-DNS picture of ``domain`` through ``resolver``."""
+    """Look up the whole mail-DNS picture of ``domain`` through ``resolver``; TLSA records at
+    ``_<tlsa_port>._tcp.<mx>`` (RFC 7672 §2.2.1: the port the MX is reached on)."""
     base = as_resolver(resolver)
     res = CachingResolver(base)
     name = description or getattr(base, "description", None) or type(base).__name__
@@ -96,7 +98,7 @@ def mail_dns_report(
                 owners.setdefault(address, []).append(host.host)
         reverse_checks = [check_reverse(a, res, tuple(h)) for a, h in owners.items()]
     # RFC 7672 DANE looks at the MX host names; an implicit MX is the domain itself.
-    tlsa = tuple(lookup_tlsa(h.host, res) for h in mx.hosts)
+    tlsa = tuple(lookup_tlsa(h.host, res, port=tlsa_port) for h in mx.hosts)
     return MailDNSReport(
         domain=domain,
         resolver=name,

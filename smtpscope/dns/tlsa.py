@@ -80,7 +80,7 @@ class TLSAReport:
 
 
 def lookup_tlsa(mx_host: str, resolver: Resolver, port: int = 25) -> TLSAReport:
-    """TLSA at ``_25._tcp.<mx_host>``: whether DANE applies to this MX and what it pins."""
+    """TLSA at ``_<port>._tcp.<mx_host>``: whether DANE applies to this MX and what it pins."""
     name = f"_{port}._tcp.{mx_host}"
     answer = resolver.lookup(name, "TLSA")
     if answer.status in ("servfail", "timeout", "error"):

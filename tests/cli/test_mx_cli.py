@@ -47,6 +47,15 @@ def test_mx_json(dns_server: Any) -> None:
 
 
 @pytest.mark.dns
+def test_mx_port_names_the_tlsa_records(dns_server: Any) -> None:
+    result = smtpscope("mx", "example.test", "--resolver", dns_server.resolver_address,
+                       "--port", "2525", "--json")
+    assert result.returncode == 0, result.stderr
+    names = [t["name"] for t in json.loads(result.stdout)["tlsa"]]
+    assert names == ["_2525._tcp.mx1.example.test", "_2525._tcp.mx2.example.test"]
+
+
+@pytest.mark.dns
 def test_mx_text_report(dns_server: Any) -> None:
     result = smtpscope("mx", "user@example.test", "--resolver", dns_server.resolver_address)
     assert result.returncode == 0, result.stderr

@@ -248,6 +248,16 @@ def test_full_report_and_json() -> None:
     assert res.queries.count(("mx.d.test", "A")) == 1
 
 
+def test_report_looks_up_tlsa_at_the_port_given() -> None:
+    # RFC 7672 §2.2.1: the TLSA name carries the port the MX is reached on.
+    res = StaticResolver({**full_zone().records,
+                          ("_2525._tcp.mx.d.test", "TLSA"): [TLSARecord(2, 0, 1, SHA256)]})
+    report = mail_dns_report("d.test", res, tlsa_port=2525)
+    assert [t.name for t in report.tlsa] == ["_2525._tcp.mx.d.test"]
+    assert report.tlsa[0].records[0].usage == 2
+    assert mail_dns_report("d.test", res).tlsa[0].name == "_25._tcp.mx.d.test"
+
+
 def test_report_without_ad_bit_says_not_validated() -> None:
     res = full_zone()
     res.authenticated = frozenset()
