@@ -28,7 +28,8 @@ exit status:
 DNSSEC status is what the resolver reports (the AD bit); smtpscope validates nothing itself.
 When _mta-sts has a record, the policy file is fetched over HTTPS from mta-sts.DOMAIN, resolved
 through the same resolver and verified against --cafile or the system CAs; each MX is matched
-against its mx: patterns; --check-tls also connects to each MX and checks its certificate.
+against its mx: patterns; --check-tls also connects to each MX (its addresses in turn, until
+one answers) and checks its certificate.
 """
 
 
@@ -138,16 +139,16 @@ def run(args: argparse.Namespace) -> int:
 
 def _check_tls(report: MailDNSReport,
                args: argparse.Namespace) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """STARTTLS to the first address of each MX; results and PKIX verdicts by host."""
-    from smtpscope.security.mxcheck import check_mx_tls
+    """STARTTLS to each MX, at its addresses in turn; results and PKIX verdicts by host."""
+    from smtpscope.security.mxcheck import check_mx_host
 
     tlsa = {entry.host: entry for entry in report.tlsa}  # looked up at _<port>._tcp already
     results, checked = [], {}
     for mx in report.mx.hosts:
         if not mx.addresses:
             continue
-        result, pkix = check_mx_tls(mx.host, mx.addresses[0], args.port, tlsa=tlsa.get(mx.host),
-                                    cafile=args.cafile, timeout=args.timeout)
+        result, pkix = check_mx_host(mx.host, mx.addresses, args.port, tlsa=tlsa.get(mx.host),
+                                     cafile=args.cafile, timeout=args.timeout)
         results.append(result)
         if pkix is not None:
             checked[mx.host.rstrip(".").lower()] = pkix

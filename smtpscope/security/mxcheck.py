@@ -9,6 +9,7 @@ from smtpscope.dns._json import jsonable
 from smtpscope.security.pkix import PkixResult, check_chain, trust_anchors
 from smtpscope.security.policy import TLSPolicy
 from smtpscope.security.starttls_client import open_tls, quit_politely
+from smtpscope.transport.errors import ConnectError, TLSError, TransportError
 from smtpscope.transport.tls import peer_chain_der
 from smtpscope.transport.x509 import cert_info_from_der
 
@@ -22,8 +23,9 @@ def check_mx_tls(host: str, address: str, port: int, *, tlsa: Any = None,
     try:
         tls, wire = open_tls(address, port, implicit=False, context=context, sni=host,
                                helo=helo, timeout=timeout)
-    except (OSError, ssl.SSLError, ConnectionError) as exc:
-        return {**base, "error": str(exc)}, None
+    except (OSError, ssl.SSLError, TransportError) as exc:  # ConnectionError is an OSError
+        kind = exc.kind if isinstance(exc, (ConnectError, TLSError)) else None
+        return {**base, "error": str(exc), "error_kind": kind}, None
     chain, complete = peer_chain_der(tls)
     version = tls.version()
     quit_politely(tls, wire, implicit=False)
@@ -34,15 +36,36 @@ def check_mx_tls(host: str, address: str, port: int, *, tlsa: Any = None,
 
         dane = match_tlsa(tlsa, chain, (host,))
     leaf = cert_info_from_der(chain[0]) if chain else None
-    return {**base, "error": None, "version": version, "chain_complete": complete,
-            "certificate": jsonable(leaf), "pkix": jsonable(pkix),
+    return {**base, "error": None, "error_kind": None, "version": version,
+            "chain_complete": complete, "certificate": jsonable(leaf), "pkix": jsonable(pkix),
             "dane": jsonable(dane)}, pkix
+
+
+def check_mx_host(host: str, addresses: tuple[str, ...], port: int, **options: Any
+                  ) -> tuple[dict[str, Any], PkixResult | None]:
+    """:func:`check_mx_tls` at each address of ``host`` in turn until one answers, as a sender
+    tries them (RFC 5321 §5.1); the result is that address's, with the ones that failed before
+    it under ``failed_before`` (the last one's when none answered)."""
+    failed: list[dict[str, Any]] = []
+    result: dict[str, Any] = {"host": host, "address": None, "port": port,
+                              "error": "no address to connect to", "error_kind": None}
+    pkix = None
+    for address in addresses:
+        if result["address"] is not None:
+            failed.append({key: result[key] for key in ("address", "error", "error_kind")})
+        result, pkix = check_mx_tls(host, address, port, **options)
+        if result["error"] is None:
+            break
+    return {**result, "failed_before": failed}, pkix
 
 
 def check_lines(results: list[dict[str, Any]]) -> list[str]:
     """The results as text lines (before sanitizing)."""
     lines = []
     for r in results:
+        for failed in r.get("failed_before", ()):
+            lines.append(f"{r['host']} [{failed['address']}]:{r['port']}: no TLS: "
+                         f"{failed['error']}")
         head = f"{r['host']} [{r['address']}]:{r['port']}"
         if r.get("error"):
             lines.append(f"{head}: no TLS: {r['error']}")

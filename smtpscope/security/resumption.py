@@ -6,6 +6,7 @@ import ssl
 from typing import Any
 
 from smtpscope.security.starttls_client import open_tls, quit_politely
+from smtpscope.transport.errors import TransportError
 
 
 def check_resumption(address: str, port: int, *, implicit: bool, context: ssl.SSLContext,
@@ -18,7 +19,7 @@ def check_resumption(address: str, port: int, *, implicit: bool, context: ssl.SS
     try:
         tls, wire = open_tls(address, port, implicit=implicit, context=context, sni=sni,
                                helo=helo, timeout=timeout, session=session)
-    except (OSError, ssl.SSLError, ConnectionError) as exc:
+    except (OSError, ssl.SSLError, TransportError) as exc:  # ConnectionError is an OSError
         return {"attempted": True, "resumed": False, "error": str(exc)}
     resumed, version = bool(tls.session_reused), tls.version()
     quit_politely(tls, wire, implicit)

@@ -22,7 +22,8 @@ from smtpscope.protocol import (
     StartTLS,
 )
 from smtpscope.sanitize import visible
-from smtpscope.transport.tls import sni_argument
+from smtpscope.transport.errors import TLSError, connect_failure, format_address
+from smtpscope.transport.tls import handshake_error, sni_argument
 
 
 class Wire:
@@ -42,7 +43,11 @@ class Wire:
             except ProtocolError as exc:  # garbage from the server, or a line past the limit
                 raise ConnectionError(f"{what}: {visible(str(exc))}") from exc
             if not events:
-                self.conn.receive_data(self.sock.recv(4096))
+                try:
+                    data = self.sock.recv(4096)
+                except TimeoutError:
+                    raise ConnectionError(f"{what}: no reply in time") from None
+                self.conn.receive_data(data)
         event = events[0]
         if isinstance(event, Closed):  # left queued: every later read says the same
             raise ConnectionError(f"{what}: the server closed the connection")
@@ -65,8 +70,16 @@ class Wire:
 def open_tls(address: str, port: int, *, implicit: bool, context: ssl.SSLContext,
              sni: str | None, helo: str, timeout: float,
              session: ssl.SSLSession | None = None) -> tuple[ssl.SSLSocket, Wire]:
-    """Connect, get to TLS (STARTTLS unless ``implicit``) and return the TLS socket and its wire."""
-    raw = socket.create_connection((address, port), timeout=timeout)
+    """Connect, get to TLS (STARTTLS unless ``implicit``) and return the TLS socket and its wire.
+
+    A failed connect raises :class:`ConnectError` and a failed handshake :class:`TLSError`, each
+    with a kind and a message for people (not ``[Errno 111]``); the SMTP steps raise
+    ConnectionError naming the step.
+    """
+    try:
+        raw = socket.create_connection((address, port), timeout=timeout)
+    except OSError as exc:
+        raise connect_failure(exc, sni or address, port, address) from exc
     try:
         wire = Wire(raw)
         if not implicit:
@@ -78,7 +91,13 @@ def open_tls(address: str, port: int, *, implicit: bool, context: ssl.SSLContext
                 # case): a TLS check must not go on as if the channel were clean.
                 raise ConnectionError("STARTTLS: the server sent data after its 220 "
                                       "(possible STARTTLS command injection)")
-        tls = context.wrap_socket(raw, server_hostname=sni_argument(sni), session=session)
+        try:
+            tls = context.wrap_socket(raw, server_hostname=sni_argument(sni), session=session)
+        except TimeoutError:
+            raise TLSError(f"TLS handshake with {format_address(address, port)}: no answer in "
+                           "time", kind="timeout", reason="timeout", server_hostname=sni) from None
+        except (ssl.SSLError, ConnectionError, EOFError) as exc:
+            raise handshake_error(exc, format_address(address, port), sni) from exc
         if not implicit:
             wire.conn.start_tls_done()
         wire.sock = tls

@@ -2,6 +2,15 @@
 
 from __future__ import annotations
 
+import errno
+
+_UNREACHABLE = {errno.ENETUNREACH, errno.EHOSTUNREACH, errno.EADDRNOTAVAIL, errno.ENETDOWN}
+
+
+def format_address(host: str, port: int) -> str:
+    """"host:port", or "[v6]:port" for an IPv6 address."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
 
 class TransportError(Exception):
     """Base class for failures of the connection itself (never for SMTP replies)."""
@@ -70,3 +79,34 @@ class WriteTimeout(TimeoutError):
     def __init__(self, message: str, *, timeout: float) -> None:
         super().__init__(message)
         self.timeout = timeout
+
+
+def connect_failure(exc: OSError, host: str, port: int, addr: str) -> ConnectError:
+    """What connecting ``host`` at its address ``addr`` raised, as a ConnectError with a kind.
+
+    The kind comes from the exception's type and errno, never from its text.
+    """
+    target = format_address(addr, port)
+    if isinstance(exc, ConnectionRefusedError):
+        return ConnectError(
+            f"connection refused by {target} (nothing listening on that port?)",
+            host=host,
+            port=port,
+            kind="refused",
+        )
+    if isinstance(exc, TimeoutError):
+        return ConnectError(f"no answer from {target} (connecting timed out)", host=host,
+                            port=port, kind="timeout")
+    if exc.errno in _UNREACHABLE:
+        what = "network" if exc.errno in (errno.ENETUNREACH, errno.ENETDOWN) else "host"
+        if exc.errno == errno.EADDRNOTAVAIL:
+            what = "address"
+        return ConnectError(
+            f"cannot reach {target}: {what} unreachable ({exc.strerror or exc})",
+            host=host,
+            port=port,
+            kind="unreachable",
+        )
+    return ConnectError(
+        f"cannot connect to {target}: {exc.strerror or exc}", host=host, port=port, kind="other"
+    )

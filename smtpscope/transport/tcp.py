@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import errno
 import socket
 import ssl
 
@@ -15,6 +14,8 @@ from .errors import (
     TLSError,
     TransportError,
     WriteTimeout,
+    connect_failure,
+    format_address,
 )
 from .streamproto import StreamProtocol
 from .timeouts import DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT, DEFAULT_TLS_TIMEOUT
@@ -28,11 +29,6 @@ from .tls import (
 )
 
 _CLOSE_GRACE = 2.0  # seconds close() waits for the peer before aborting
-_UNREACHABLE = {errno.ENETUNREACH, errno.EHOSTUNREACH, errno.EADDRNOTAVAIL, errno.ENETDOWN}
-
-
-def _fmt_addr(host: str, port: int) -> str:
-    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
 def _seconds(value: float) -> str:
@@ -68,12 +64,12 @@ class Stream:
 
     def __repr__(self) -> str:
         tls = f" {self.tls.version}" if self.tls else ""
-        return f"<Stream {_fmt_addr(*self.peer)}{tls}{' closed' if self.closed else ''}>"
+        return f"<Stream {format_address(*self.peer)}{tls}{' closed' if self.closed else ''}>"
 
     @property
     def peer_text(self) -> str:
         """The peer as "host:port" ("[v6]:port" for IPv6), or a UNIX socket or pipe label."""
-        return self.label if self.label is not None else _fmt_addr(*self.peer)
+        return self.label if self.label is not None else format_address(*self.peer)
 
     @property
     def closed(self) -> bool:
@@ -250,30 +246,6 @@ class Stream:
         self._transport.abort()
 
 
-def _connect_failure(exc: OSError, host: str, port: int, addr: str) -> ConnectError:
-    target = _fmt_addr(addr, port)
-    if isinstance(exc, ConnectionRefusedError):
-        return ConnectError(
-            f"connection refused by {target} (nothing listening on that port?)",
-            host=host,
-            port=port,
-            kind="refused",
-        )
-    if exc.errno in _UNREACHABLE:
-        what = "network" if exc.errno in (errno.ENETUNREACH, errno.ENETDOWN) else "host"
-        if exc.errno == errno.EADDRNOTAVAIL:
-            what = "address"
-        return ConnectError(
-            f"cannot reach {target}: {what} unreachable ({exc.strerror or exc})",
-            host=host,
-            port=port,
-            kind="unreachable",
-        )
-    return ConnectError(
-        f"cannot connect to {target}: {exc.strerror or exc}", host=host, port=port, kind="other"
-    )
-
-
 def _literal(host: str, family: int) -> list[tuple[int, str]] | None:
     """An IP literal's one address, without asking the resolver; None for anything else.
 
@@ -336,7 +308,7 @@ async def _connect_any(
                 local_addr=local_addr,
             )
         except OSError as exc:
-            failures.append(_connect_failure(exc, host, port, addr))
+            failures.append(connect_failure(exc, host, port, addr))
             continue
         return protocol, transport
     if len(failures) == 1:
@@ -380,7 +352,7 @@ async def open_connection(
             protocol, transport = await _connect_any(name, port, family, local_addr)
     except TimeoutError:
         raise ConnectError(
-            f"no answer from {_fmt_addr(name, port)} within {_seconds(connect_timeout or 0)}",
+            f"no answer from {format_address(name, port)} within {_seconds(connect_timeout or 0)}",
             host=name,
             port=port,
             kind="timeout",

@@ -167,3 +167,18 @@ def test_mx_cafile_that_is_a_directory_is_a_usage_error(tmp_path: Path) -> None:
     result = smtpscope("mx", "example.test", "--resolver", "192.0.2.1", "--cafile", str(tmp_path))
     assert result.returncode == 1
     assert f"--cafile {tmp_path} is a directory, not a file" in result.stderr
+
+
+@pytest.mark.dns
+@pytest.mark.peer
+def test_mx_check_tls_tries_each_address_of_an_mx(dns_server: Any, mta: Any) -> None:
+    # mx1.example.test is ::1 then 127.0.0.1; the harness may listen on the second only.
+    args = ["mx", "example.test", "--resolver", dns_server.resolver_address, "--no-fetch",
+            "--check-tls", "--port", str(mta.smtp), "--cafile", str(mta.ca_file)]
+    result = smtpscope(*args, "--json")
+    assert result.returncode == 0, result.stderr
+    mx1 = {c["host"]: c for c in json.loads(result.stdout)["tls_check"]}["mx1.example.test"]
+    assert mx1["error"] is None and mx1["version"].startswith("TLSv1")
+    assert all(f["error_kind"] == "refused" for f in mx1["failed_before"])
+    text = smtpscope(*args).stdout
+    assert "Errno" not in text and f"mx1.example.test [{mx1['address']}]:" in text

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 import pytest
 
 from smtpscope.security.starttls_client import open_tls
+from smtpscope.transport.errors import ConnectError, TLSError
 
 
 def _serve(script: dict[bytes, bytes], banner: bytes) -> tuple[int, threading.Thread]:
@@ -32,6 +33,8 @@ def _serve(script: dict[bytes, bytes], banner: bytes) -> tuple[int, threading.Th
                         line, buffer = buffer.split(b"\r\n", 1)
                         verb = line.split(b" ", 1)[0].upper()
                         conn.sendall(script.get(verb, b"502 5.5.1 no\r\n"))
+                        if verb == b"STARTTLS":
+                            return  # no TLS behind it: the handshake meets a closed socket
 
     thread = threading.Thread(target=run, daemon=True)
     thread.start()
@@ -69,4 +72,30 @@ def test_escape_sequences_in_a_refusal_do_not_reach_the_message(context) -> None
         open_tls("127.0.0.1", port, implicit=False, context=context, sni=None,
                  helo="client.test", timeout=10)
     assert "\x1b" not in str(info.value) and "\x07" not in str(info.value)
+    thread.join(10)
+
+
+def _free_port() -> int:
+    with socket.create_server(("127.0.0.1", 0)) as probe:
+        return int(probe.getsockname()[1])
+
+
+def test_a_refused_connect_is_a_connect_error_for_people(context) -> None:
+    with pytest.raises(ConnectError) as info:
+        open_tls("127.0.0.1", _free_port(), implicit=False, context=context, sni="mx.test",
+                 helo="client.test", timeout=10)
+    assert info.value.kind == "refused"
+    assert str(info.value).startswith("connection refused by 127.0.0.1:")
+    assert "Errno" not in str(info.value)
+
+
+def test_a_failed_handshake_is_a_tls_error(context) -> None:
+    # The server says 220 to STARTTLS, then answers the ClientHello with plain text.
+    port, thread = _serve({b"EHLO": b"250-mx.test\r\n250 STARTTLS\r\n",
+                           b"STARTTLS": b"220 go ahead\r\n"}, banner=b"220 mx.test ESMTP\r\n")
+    with pytest.raises(TLSError) as info:
+        open_tls("127.0.0.1", port, implicit=False, context=context, sni="mx.test",
+                 helo="client.test", timeout=10)
+    assert info.value.kind in ("protocol", "closed")
+    assert str(info.value).startswith(f"TLS handshake with 127.0.0.1:{port} failed: ")
     thread.join(10)

@@ -18,6 +18,7 @@ from smtpscope.transport import (
     open_connection,
 )
 from smtpscope.transport import tcp as tcp_module
+from smtpscope.transport.errors import connect_failure
 
 
 async def line_echo(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -223,7 +224,7 @@ async def test_connect_timeout_message(monkeypatch) -> None:
 
 
 async def test_unreachable_message() -> None:
-    err = tcp_module._connect_failure(
+    err = connect_failure(
         OSError(101, "Network is unreachable"), "mx.test", 25, "192.0.2.1"
     )
     assert err.kind == "unreachable"
