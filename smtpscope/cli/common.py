@@ -310,6 +310,19 @@ def record_file(text: str) -> str:
     return text
 
 
+def port_number(text: str) -> int:
+    """An argparse ``type`` for a TCP port to connect to: 1 to 65535."""
+    import argparse
+
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"port {text!r} is not a number") from None
+    if not 1 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"port {value} is out of range (1-65535)")
+    return value
+
+
 def ms(seconds: float | None) -> float | None:
     """Seconds as milliseconds rounded for reports."""
     return None if seconds is None else round(seconds * 1000.0, 1)

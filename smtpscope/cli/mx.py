@@ -7,7 +7,7 @@ import json
 import sys
 from typing import TYPE_CHECKING, Any
 
-from smtpscope.cli.common import seconds_type
+from smtpscope.cli.common import port_number, seconds_type
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -62,7 +62,7 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--check-tls", action="store_true",
                    help="STARTTLS to each MX: its certificate checked for its own name, TLSA "
                    "matched, and the MTA-STS verdict completed")
-    p.add_argument("--port", type=int, default=25,
+    p.add_argument("--port", type=port_number, default=25,
                    help="SMTP port for --check-tls and its TLSA name (default 25)")
     p.set_defaults(handler=run)
 

@@ -127,6 +127,7 @@ def test_mx_silent_resolver_exits_2() -> None:
         (["mx", "example.test", "--resolver", "127.0.0.1:0"], "bad port"),
         (["mx", "example.test", "--timeout", "-1"], "above 0 and at most 300"),
         (["mx", "example.test", "--timeout", "nan"], "above 0 and at most 300"),
+        (["mx", "example.test", "--port", "70000"], "port 70000 is out of range (1-65535)"),
     ],
 )
 def test_mx_usage_errors_exit_1(args: list[str], message: str) -> None:
