@@ -51,8 +51,11 @@ class Draft:
 
     @property
     def needs_utf8(self) -> bool:
-        """True when a header or the body carries non-ASCII text."""
-        return not _is_ascii(self.body) or any(not _is_ascii(v) for _, v in self.headers)
+        """True when a header carries non-ASCII text: what SMTPUTF8 is for (RFC 6531/6532).
+
+        A non-ASCII body alone does not count: that is 8BITMIME's job (RFC 6152).
+        """
+        return any(not _is_ascii(v) for _, v in self.headers)
 
     @property
     def needs_8bit(self) -> bool:

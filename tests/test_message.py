@@ -78,6 +78,15 @@ def test_korean_body_without_8bitmime_is_7bit_clean() -> None:
     assert parsed.get_content() == KOREAN_BODY.replace("\n", "\r\n")
 
 
+def test_only_non_ascii_headers_need_smtputf8() -> None:
+    ascii_head = make_draft(from_addr="a@example.test", to_addrs="b@example.test",
+                            subject="hi", body=KOREAN_BODY)
+    assert not ascii_head.needs_utf8 and ascii_head.needs_8bit  # BODY=8BITMIME is enough
+    utf8_head = make_draft(from_addr="a@example.test", to_addrs="b@example.test",
+                           subject=KOREAN_SUBJECT, body="hi\n")
+    assert utf8_head.needs_utf8 and not utf8_head.needs_8bit
+
+
 def test_smtputf8_keeps_raw_utf8_headers() -> None:
     data = _build(smtputf8=True)
     assert f"Subject: {KOREAN_SUBJECT}\r\n".encode() in data

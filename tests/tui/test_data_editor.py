@@ -113,6 +113,21 @@ async def test_smtputf8_used_when_advertised_and_needed() -> None:
     assert "Subject: 제목\r\n".encode() in result.content
 
 
+async def test_an_8bit_body_with_ascii_headers_is_8bitmime_not_smtputf8() -> None:
+    # RFC 6531 SMTPUTF8 is for addresses and header fields; an 8-bit body is RFC 6152's.
+    editor = DataEditor(capabilities=caps(b"8BITMIME", b"SMTPUTF8"),
+                        text="From: a@example.test\nTo: b@example.test\nSubject: hi\n\n본문\n")
+    app = Host(editor)
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        assert "body 8bit (8BITMIME) · headers ASCII" in status(editor)
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+    [result] = app.results
+    assert result is not None and result.eightbit and not result.smtputf8
+    assert "본문".encode() in result.content
+
+
 async def test_bdat_switch_needs_chunking() -> None:
     without = DataEditor(capabilities=caps(b"8BITMIME"))
     app = Host(without)
