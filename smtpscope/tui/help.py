@@ -24,7 +24,8 @@ Type any SMTP command and press **Enter**: it is sent with CRLF.
   newest; a blocked line (`⛔`) goes anyway with **Ctrl+Enter** on an empty input.
 - Paste several lines and each becomes one command, in order (message lines after `DATA`).
 - After `354` to `DATA`: data mode. Each Enter sends the line as typed, empty lines too; `.`
-  alone ends the message; **Ctrl+N** opens the editor with the envelope sent.
+  alone ends the message; **Tab** types a tab; **Ctrl+N** opens the editor with the envelope
+  sent.
 """,
     "transcript": """\
 # Transcript

@@ -132,6 +132,22 @@ async def test_hand_typed_message_in_data_mode(wire: WireServer) -> None:
         assert errors(app) == []
 
 
+async def test_tab_is_a_character_of_the_message_in_data_mode(wire: WireServer) -> None:
+    app = app_for(wire)
+    async with app.run_test(size=SIZE) as pilot:
+        await ehlo(pilot)
+        # Typed ahead of the 354 at paste speed: a folded header and a tab inside a line.
+        burst(app, *"MAIL FROM:<a@x.test>", "enter", *"RCPT TO:<b@x.test>", "enter",
+              *"DATA", "enter", *"X-Folded: one", "enter", "tab", *"two", "enter", "enter",
+              *"tab", "tab", *"here", "enter")
+        await until(pilot, lambda: len(wire.lines()) >= 8, what="four message lines")
+        # And with Pilot's own key pace.
+        await pilot.press("tab", *"end", "enter", ".", "enter")
+        await until(pilot, lambda: 250 in replies(app)[5:], what="the message accepted")
+        assert wire.messages == [b"X-Folded: one\r\n\ttwo\r\n\r\ntab\there\r\n\tend\r\n"]
+        assert composer(app).input.value == ""
+
+
 async def test_lines_after_a_refused_data_are_held_not_sent_as_commands(
         wire: WireServer) -> None:
     wire.data_reply = "554 5.5.1 no valid recipients"

@@ -426,8 +426,12 @@ class Composer(QueueAssist, AuthAssist, Widget):
     # -- completion --------------------------------------------------------------------------
 
     def action_complete(self) -> None:
-        """Tab: take the first completion; Tab again cycles through the others."""
-        if self.raw or self.in_auth or self.data_mode:
+        """Tab: take the first completion; Tab again cycles through the others. In data mode
+        it is a character of the message (a folded header's continuation starts with one)."""
+        if not self.raw and self._expects_content():
+            self.input.insert_text_at_cursor("\t")
+            return
+        if self.raw or self.in_auth:
             return  # Tab stays in the composer: leaving it mid-line loses the user's place
         value = self.input.value
         if len(self._cycle) > 1 and value == self._cycle[0]:
