@@ -398,14 +398,16 @@ class Session(TlsSteps, Connecting):
         """Send the message after ``354``: dot-stuffed with the terminator (or verbatim)."""
         return (await self.deliver(content))[-1]
 
-    async def send_data_line(self, line: bytes, *, last: bool = False) -> Reply | None:
+    async def send_data_line(self, line: bytes, *, last: bool = False,
+                             notes: tuple[str, ...] = ()) -> Reply | None:
         """One line of message content typed after a 354, sent exactly as given (the typist
-        does any dot-stuffing); ``last`` marks the ``.`` line, whose reply is awaited."""
+        does any dot-stuffing); ``last`` marks the ``.`` line, whose reply is awaited.
+        ``notes`` are warnings about the line, recorded with it."""
         self._check_open()
         self.conn.send_raw(line, expect_reply=last)
         sent = self.conn.last_sent
         assert sent is not None
-        self.transcript.add("client", "content", sent.data)
+        self.transcript.add("client", "content", sent.data, notes=notes)
         waiter = self._expect(sent.command) if last else None
         await self._write(sent.data)
         if waiter is None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
-from smtpscope.conversation.send_queue import LineKind, QueuedLine, SendQueue
+from smtpscope.conversation.send_queue import LineKind, QueuedLine, SendQueue, dot_line_warning
 from smtpscope.protocol import LocalProtocolError, Reply
 from smtpscope.session import Session
 
@@ -47,7 +47,9 @@ async def _send(session: Session, queue: SendQueue,
             return (await session.command(line.command, force=line.force),)
         if line.kind is LineKind.RAW:
             return (await session.send_raw(line.data),)
-        return (await session.send_data_line(line.data, last=line.kind is LineKind.END),)
+        warning = dot_line_warning(line.text)
+        return (await session.send_data_line(line.data, last=line.kind is LineKind.END,
+                                             notes=() if warning is None else (warning,)),)
     except LocalProtocolError as exc:
         queue.block(line, str(exc))
         return None

@@ -59,10 +59,14 @@ def content_line_bytes(text: str) -> bytes:
 
 
 def dot_line_warning(text: str) -> str | None:
-    """A content line starting with ``.`` that is not the end: the server removes that dot."""
-    if text.startswith(".") and text != ".":
+    """A content line starting with one ``.`` that is not the end: the server removes that dot.
+
+    A line typed with ``..`` is already dot-stuffed by the typist (it goes as typed, and the
+    server stores it with one dot), so it draws no warning.
+    """
+    if text.startswith(".") and text != "." and not text.startswith(".."):
         return (f"this line starts with '.': the server drops the first dot (RFC 5321 "
-                f"§4.5.2) and stores {text[1:]!r}; type '..' to keep one")
+                f"§4.5.2) and stores {text[1:]!r}; type {'.' + text!r} to keep it")
     return None
 
 

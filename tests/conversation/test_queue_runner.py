@@ -20,7 +20,7 @@ async def test_queued_lines_make_a_pipelined_transaction_and_a_message() -> None
         queue.add_command(RcptTo("b@x.test"), "RCPT b")
         queue.add_command(RcptTo("nobody@x.test"), "RCPT nobody")
         queue.add_command(Data(), "DATA")
-        for line in ("Subject: from a script", "", "..one dot kept", "."):
+        for line in ("Subject: from a script", "", "..one dot kept", ".dot lost", "."):
             queue.add_content(line)
         queue.add_command(Quit(), "QUIT")
         sent = await run_queue(session, queue)
@@ -30,8 +30,13 @@ async def test_queued_lines_make_a_pipelined_transaction_and_a_message() -> None
     assert [(s.line.text, s.reply.code if s.reply else None) for s in sent] == [
         ("EHLO cli.test", 250), ("MAIL", 250), ("RCPT b", 250), ("RCPT nobody", 550),
         ("DATA", 354), ("Subject: from a script", None), ("", None), ("..one dot kept", None),
-        (".", 250), ("QUIT", 221)]
-    assert server.messages == [b"Subject: from a script\r\n\r\n..one dot kept\r\n"]
+        (".dot lost", None), (".", 250), ("QUIT", 221)]
+    assert server.messages == [b"Subject: from a script\r\n\r\n..one dot kept\r\n"
+                               b".dot lost\r\n"]
+    # The line that loses its dot is warned about where it is recorded; the stuffed one not.
+    notes = {e.raw: e.notes for e in session.transcript if e.kind == "content"}
+    assert notes[b"..one dot kept\r\n"] == ()
+    assert "stores 'dot lost'" in notes[b".dot lost\r\n"][0]
     assert len(queue) == 0
 
 

@@ -143,7 +143,10 @@ def test_dot_lines_are_warned_and_the_terminator_is_not() -> None:
     assert dot_line_warning(".") is None
     assert dot_line_warning("plain") is None
     warning = dot_line_warning(".hidden")
-    assert warning is not None and "'hidden'" in warning
+    assert warning is not None and "'hidden'" in warning and "type '..hidden'" in warning
+    # Typed with '..' the line is already dot-stuffed: it goes as typed, the server keeps one.
+    assert dot_line_warning("..dotted") is None
+    assert dot_line_warning("..") is None
 
 
 def test_nothing_taken_after_a_refused_line_overtakes_it() -> None:

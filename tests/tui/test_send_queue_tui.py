@@ -124,12 +124,40 @@ async def test_hand_typed_message_in_data_mode(wire: WireServer) -> None:
         await until(pilot, lambda: 221 in replies(app))
         assert wire.messages == [b"Subject: typed\r\n\r\nrcpt to:<not a command>\r\n.x\r\n"]
         screen = app.screen
-        text = "\n".join(e.text for e in screen.session.transcript)
-        assert "drops the first dot" in text
+        [dot_line] = [e for e in screen.session.transcript if e.raw == b".x\r\n"]
+        assert "drops the first dot" in " ".join(dot_line.notes)
         assert not any(e.off_script for e in screen.session.transcript
                        if e.direction == "client")
         await pilot.pause(0.3)
         assert errors(app) == []
+
+
+async def test_notes_follow_the_lines_they_explain_in_a_pipelined_paste(
+        wire: WireServer) -> None:
+    from smtpscope.tui.screens.queue_flow import DATA_MODE_NOTE
+
+    app = app_for(wire)
+    async with app.run_test(size=SIZE) as pilot:
+        await greeted(pilot)
+        # The replies to MAIL, RCPT and DATA arrive together: the engine is in DATA before
+        # the first of them reaches the transcript.
+        paste(app, "EHLO me\nMAIL FROM:<a@x.test>\nRCPT TO:<b@x.test>\nDATA\nSubject: x\n\n"
+                   "..dotted\n.hidden\n.\n")
+        await until(pilot, lambda: replies(app)[-1:] == [250] and 354 in replies(app))
+        entries = list(app.screen.session.transcript)
+        shown = [(e.direction, e.text.rstrip("\r\n")) for e in entries]
+        at = shown.index(("server", "354 go ahead"))
+        assert shown[at - 2:at + 2] == [("server", "250 2.0.0 ok"), ("server", "250 2.0.0 ok"),
+                                        ("server", "354 go ahead"), ("local", DATA_MODE_NOTE)]
+        assert shown[at + 2:] == [("client", "Subject: x"), ("client", ""),
+                                  ("client", "..dotted"), ("client", ".hidden"),
+                                  ("client", "."), ("server", "250 2.0.0 queued")]
+        # '..' is the typist's own dot-stuffing: sent as typed, no warning. A single dot is
+        # warned about on the line itself.
+        assert [e.notes for e in entries[at + 2:]][2:4] == [
+            (), ("this line starts with '.': the server drops the first dot (RFC 5321 §4.5.2) "
+                 "and stores 'hidden'; type '..hidden' to keep it",)]
+        assert wire.messages == [b"Subject: x\r\n\r\n..dotted\r\n.hidden\r\n"]
 
 
 async def test_tab_is_a_character_of_the_message_in_data_mode(wire: WireServer) -> None:

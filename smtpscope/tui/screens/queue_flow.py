@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Coroutine
 
     from smtpscope.protocol import Command
+    from smtpscope.record import Entry
     from smtpscope.session import Session
 
 DATA_MODE_NOTE = ("354: data mode. Each Enter sends one line as typed (headers, an empty line, "
@@ -71,6 +72,17 @@ class QueueFlow:
         self.send_queue.add_command(command, text)
         self.pump_queue()
 
+    def server_entry(self, entry: Entry) -> None:
+        """A server line reached the transcript: explain data mode right under the 354 to a
+        typed DATA (before the lines typed ahead go), then send what may go now."""
+        session = self.session
+        reply = entry.reply or {}
+        if (self._typed_data and session is not None and reply.get("code") == 354
+                and not reply.get("unsolicited") and session.view.state is State.DATA):
+            self._typed_data = False
+            session.transcript.note(DATA_MODE_NOTE)
+        self.pump_queue()
+
     def pump_queue(self) -> None:
         """Send every queued line the engine allows now; called on each reply and each line."""
         queue = getattr(self, "send_queue", None)
@@ -81,9 +93,6 @@ class QueueFlow:
             self._queue_session = session
             self._quit_sent = self._typed_data = False
             self.envelope_sent = None
-        if self._typed_data and session is not None and session.view.state is State.DATA:
-            self._typed_data = False
-            session.transcript.note(DATA_MODE_NOTE)  # before the first line typed ahead
         if (session is not None and session.is_open and not self.queue_hold
                 and session.view.state not in (State.TLS_PENDING, State.CLOSED)):
             for item in queue.take_ready(session.conn):
@@ -115,9 +124,8 @@ class QueueFlow:
                 await self._raw(item.data, item.text)
             else:
                 warning = dot_line_warning(item.text)
-                if warning is not None:
-                    session.transcript.note(warning, kind="warning")
-                await session.send_data_line(item.data, last=item.kind is LineKind.END)
+                await session.send_data_line(item.data, last=item.kind is LineKind.END,
+                                             notes=() if warning is None else (warning,))
         except SessionError as exc:
             if not (self._quit_sent and session.closed_reason is not None):
                 self._toast(str(exc), title=f"{exc.stage} failed", severity="error")

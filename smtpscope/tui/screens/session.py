@@ -181,7 +181,7 @@ class SessionScreen(SidePanelLayout, TlsFlow, QueueFlow, MessageFlow, XclientFlo
                 # Some servers offer more after AUTH; the next EHLO is compared with this one.
                 self._remember_caps("after AUTH")
             self._refresh_state()
-            self.pump_queue()  # a reply may let queued lines go
+            self.server_entry(entry)  # a reply may let queued lines go
 
     def _on_session_closed(self, reason: str) -> None:
         if self.is_mounted:
