@@ -226,6 +226,28 @@ async def test_ctrl_z_cancels_a_blocked_line(wire: WireServer) -> None:
         assert wire.commands()[1:] == []
 
 
+async def test_ctrl_z_never_overwrites_the_input(wire: WireServer) -> None:
+    wire.data_reply = "554 5.5.1 no valid recipients"
+    app = app_for(wire)
+    async with app.run_test(size=SIZE) as pilot:
+        await ehlo(pilot)
+        paste(app, "MAIL FROM:<a@x.test>\nRCPT TO:<b@x.test>\nDATA\nSubject: x\n\none\n"
+                   "two\n.\n")
+        queue = composer(app).queue
+        assert queue is not None
+        await until(pilot, lambda: len(queue) == 5 and all(i.blocked for i in queue),
+                    what="the message lines held")
+        await pilot.press("ctrl+z", "ctrl+z", "ctrl+z")
+        # The first comes back; the others stay queued rather than vanish behind it.
+        assert composer(app).input.value == "."
+        assert [i.text for i in queue] == ["Subject: x", "", "one", "two"]
+        assert composer(app).has_class("-warning") and "nothing was taken" in composer(app).hint
+        burst(app, "ctrl+u", "ctrl+z", "ctrl+z")
+        await until(pilot, lambda: len(queue) == 3, what="the next line taken back")
+        await pilot.pause(0.1)
+        assert composer(app).input.value == "two" and len(queue) == 3
+
+
 async def test_raw_mode_paste_keeps_the_line_breaks_visible_for_one_send(
         wire: WireServer) -> None:
     app = app_for(wire)
@@ -317,7 +339,7 @@ async def test_an_unbracketed_paste_never_runs_lines_together(wire: WireServer) 
         assert [i.text for i in queue] == ["RCPT TO:<b@x.test>", "NOOP"]
         assert composer(app).input.value == ""
         # Typed by hand (keys far apart) the same line is held with a warning instead.
-        await pilot.press("ctrl+z", "ctrl+z")
+        await pilot.press("ctrl+z", "ctrl+u", "ctrl+z")
         await until(pilot, lambda: len(queue) == 0)
         composer(app).input.value = ""
         for key in (*"RCPT TO:<b@x.test>", "enter"):

@@ -44,6 +44,7 @@ class QueueAssist:
         def _sent(self, text: str, *, remember: bool = True) -> None: ...
         def _set_value(self, value: str) -> None: ...
         def _update_hint(self) -> None: ...
+        def _show(self, text: str, level: str = "") -> None: ...
         @property
         def input(self) -> Input: ...
         def post_message(self, message: Message) -> bool: ...
@@ -81,13 +82,20 @@ class QueueAssist:
         self._queued()
 
     def action_cancel_queued(self) -> None:
-        """Take the newest queued line back; it returns to the input when that is empty."""
-        item = self.queue.cancel() if self.queue is not None else None
-        if item is None:
+        """Take the newest queued line back into the input, which must be empty: the line
+        there (one taken back before, or typed) is the user's, never overwritten."""
+        if self.queue is None or not len(self.queue):
             self.app.bell()
             return
-        if not self.input.value:
-            self._set_value(item.text)
+        if self.input.value:
+            self.app.bell()
+            self._held = None  # the hint below replaces a held line's warning: Enter warns anew
+            self._show("⚠ Ctrl+Z takes a line back into an empty input: send or clear "
+                       "(Ctrl+U) this one first; nothing was taken back", "warning")
+            return
+        item = self.queue.cancel()
+        assert item is not None
+        self._set_value(item.text)
         self._queued()
 
     def _queued(self) -> None:
