@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 import pytest
 from textual import events
 
+from smtpscope.conversation.send_queue import DATA_REFUSED
 from smtpscope.tui.widgets.composer import Composer
 from smtpscope.tui.widgets.data_editor import DataEditor
 from tests.tui.test_key_order import SIZE, app_for, burst, greeted, replies, until
@@ -192,6 +193,36 @@ async def test_lines_after_a_refused_data_are_held_not_sent_as_commands(
         assert queue is not None and [i.text for i in queue] == ["Subject: x", "."]
         assert all(i.blocked for i in queue)
         assert "⛔" in str(composer(app).query_one("#composer-queue").render())
+
+
+@pytest.mark.parametrize(("body", "rows"), [
+    ("one\ntwo\n", ["Subject: x", "(empty line)", "one", "two", "."]),
+    ("1\n2\n3\n4\n5\n", ["Subject: x", "(empty line)", "1", "2", "3", "4", "… 2 more"]),
+])
+async def test_the_queue_view_shows_every_blocked_line_or_counts_them(
+        wire: WireServer, body: str, rows: list[str]) -> None:
+    wire.data_reply = "554 5.5.1 no valid recipients"
+    app = app_for(wire)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ehlo(pilot)
+        paste(app, f"MAIL FROM:<a@x.test>\nRCPT TO:<b@x.test>\nDATA\nSubject: x\n\n{body}.\n")
+        queue = composer(app).queue
+        assert queue is not None
+        await until(pilot, lambda: len(queue) > 1 and all(i.blocked for i in queue),
+                    what="the message lines held")
+        await pilot.pause(0.1)
+        # A long reason must not wrap the rows out of the box: one row a line, as on screen.
+        view = composer(app).query_one("#composer-queue")
+        screen = ["".join(seg.text for seg in strip)
+                  for strip in app.screen._compositor.render_strips()]
+        screen_rows = [row[view.region.x:view.region.right]
+                       for row in screen[view.region.y:view.region.bottom]]
+        assert len(screen_rows) == 1 + len(rows)
+        assert screen_rows[0].strip().startswith(f"queued ({len(queue)})")
+        for row, shown in zip(screen_rows[1:], rows, strict=True):
+            assert row.strip().lstrip("⛔ ").startswith(shown), row
+        # The reason is cut in the view, so the hint line gives the head's reason whole.
+        assert DATA_REFUSED in composer(app).hint and "Ctrl+Enter" in composer(app).hint
 
 
 async def test_a_refused_line_is_held_visibly_and_ctrl_enter_sends_it_anyway(

@@ -37,9 +37,6 @@ if TYPE_CHECKING:
     from smtpscope.conversation.send_queue import SendQueue
     from smtpscope.protocol import Capabilities, Command, Connection
 
-# -- pure helpers (no widget state; tested directly) ------------------------------------------
-
-
 
 class _CommandSuggester(Suggester):
     """Ghost-text completion from :func:`completions` (uncached: capabilities change)."""
@@ -76,7 +73,8 @@ class Composer(QueueAssist, AuthAssist, Widget):
     Composer > Input:focus { border: tall $primary; }
     Composer.-raw > Input { border: tall $warning; }
     Composer.-data > Input { border: tall $success; }
-    Composer > #composer-queue { height: auto; max-height: 8; padding: 0 1; color: $warning; }
+    Composer > #composer-queue { height: auto; max-height: 8; padding: 0 1; color: $warning;
+                                 text-wrap: nowrap; text-overflow: ellipsis; }
     Composer > #composer-queue.-empty { display: none; }
     Composer > #composer-hint { height: auto; max-height: 3; padding: 0 1; color: $text-muted; }
     Composer.-warning > #composer-hint { color: $warning; text-style: bold; }
@@ -233,7 +231,8 @@ class Composer(QueueAssist, AuthAssist, Widget):
         elif self.in_auth:
             self._show(_AUTH_HINT)
         elif not value.strip():
-            self._show(_IDLE_HINT)
+            blocked = self.blocked_hint()  # the queue view shows its reason cut to one line
+            self._show(blocked or _IDLE_HINT, "warning" if blocked else "")
         else:
             verb = value.split()[0].upper().split(":")[0]
             syntax = SYNTAX.get(verb)

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from textual.widgets import Static
 
 from smtpscope.protocol import CommandSyntaxError, Raw, State, parse_command
+from smtpscope.sanitize import visible
 from smtpscope.tui.widgets.queue_view import raw_paste, render_queue, split_paste
 
 if TYPE_CHECKING:
@@ -98,6 +99,14 @@ class QueueAssist:
         self._set_value(item.text)
         self._queued()
 
+    def blocked_hint(self) -> str | None:
+        """Why the head of the queue is blocked, whole, and the way past it; None if it is not."""
+        head = self.queue.head if self.queue is not None else None
+        if head is None or head.blocked is None:
+            return None
+        return (f"⛔ first queued line held: {visible(head.blocked)} · Ctrl+Enter on this empty "
+                f"line sends it anyway · Ctrl+Z takes back the newest")
+
     def _queued(self) -> None:
         self.sync_queue()
         self.post_message(self._queued_message())
@@ -107,8 +116,10 @@ class QueueAssist:
         if not self.is_mounted:
             return
         self.data_mode = self._expects_content()
-        if self._held is not None:
-            self._update_hint()  # what is queued may have made a held line valid (or not)
+        if self._held is not None or not self.input.value:
+            # What is queued may have made a held line valid (or not), or blocked the head;
+            # a hint about a line being typed stays until that line changes.
+            self._update_hint()
         widget: Any = self  # a Composer: the widget methods come from there
         view = widget.query_one("#composer-queue", Static)
         items = list(self.queue) if self.queue is not None else []

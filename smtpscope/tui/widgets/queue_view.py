@@ -16,7 +16,9 @@ if TYPE_CHECKING:
     from smtpscope.conversation.send_queue import QueuedLine
     from smtpscope.tui.widgets.composer import Composer
 
-# The head is what goes next (or what blocks the rest): show the queue from there.
+# The head is what goes next (or what blocks the rest): show the queue from there. One row
+# each (the view does not wrap), so the title, SHOWN lines and "… N more" fill the composer's
+# 8-row queue box exactly: nothing queued is ever hidden without being counted.
 SHOWN = 6
 # Keys closer together than this come from a paste (or a macro), not from fingers: people
 # type at most about 15 keys a second even in bursts. Times are when the terminal's bytes
@@ -71,12 +73,11 @@ def raw_paste(text: str) -> str:
 
 
 def render_queue(items: Sequence[QueuedLine], keys: str, *, connected: bool = True) -> Text:
-    """The queue above the composer: ⏳ waiting, ⛔ blocked with the reason."""
+    """The queue above the composer, one row a line: ⏳ waiting, ⛔ blocked with the reason (cut
+    to the row; the composer's hint line gives the head's reason whole)."""
     text = Text(f"queued ({len(items)}) · {keys}")
     if not connected:
         text.append(" · not connected: they go after F5 reconnects", style="bold")
-    if any(item.blocked is not None for item in items):
-        text.append(" · Ctrl+Enter on an empty line sends the blocked one anyway")
     for item in items[:SHOWN]:
         shown = visible(item.text) if item.text else "(empty line)"
         text.append("\n")
@@ -84,7 +85,7 @@ def render_queue(items: Sequence[QueuedLine], keys: str, *, connected: bool = Tr
             text.append(f"  ⏳ {shown}")
         else:
             text.append(f"  ⛔ {shown}", style="bold")
-            text.append(f" — {item.blocked}")
+            text.append(f" — {visible(item.blocked)}")
     if len(items) > SHOWN:
         text.append(f"\n  … {len(items) - SHOWN} more")
     return text
