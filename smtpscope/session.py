@@ -252,12 +252,9 @@ class Session(TlsSteps, Connecting):
                     self._finish(f"closed by server ({event.code})")
                     return False
             if self.conn.state is State.TLS_PENDING and self.conn.trailing_data:
-                # The 220 to STARTTLS ends its batch: these came after it.
-                self.transcript.add(
-                    "server", "raw", self.conn.trailing_data,
-                    notes=("bytes sent after the STARTTLS 220 reply, before TLS: possible "
-                           "STARTTLS command injection; smtpscope discards them",),
-                )
+                # The 220 to STARTTLS ends its batch: these came after it. Shown as bytes; the
+                # warning is the engine's, on the 220 itself (one warning, not two).
+                self.transcript.add("server", "raw", self.conn.trailing_data)
 
     def _on_reply(self, reply: Reply) -> None:
         loop = asyncio.get_running_loop()

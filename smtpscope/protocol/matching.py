@@ -31,7 +31,8 @@ _TLS_PENDING, _RCPT, _IDENT, _MAIL, _CLOSED, _AUTH, _DATA = (
 _GREETING, _STARTTLS, _AUTH_KIND, _HELO = Kind.GREETING, Kind.STARTTLS, Kind.AUTH, Kind.HELO
 _GREETS = frozenset({Kind.EHLO, Kind.LHLO})  # replies that carry capabilities
 _RESETS = frozenset({Kind.RSET, Kind.EHLO, Kind.LHLO, Kind.HELO})  # success: no recipients
-INJECTION_WARNING = "bytes after STARTTLS 220: possible STARTTLS injection"
+INJECTION_WARNING = ("bytes after the STARTTLS 220, before TLS: possible STARTTLS command "
+                     "injection; they are discarded, never read as replies")
 _UNSOLICITED = "unsolicited reply: no command was waiting for one"
 # A reply while message data is still open means the server took something other than
 # <CRLF>.<CRLF> as the end of the data: the root of SMTP smuggling.
