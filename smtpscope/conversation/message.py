@@ -191,7 +191,10 @@ async def send_message(
         data_reply = await session.command(Data())
     delivery.data = data_reply
     if data_reply.code != 354:
-        raise Rejected(Stage.DATA, "DATA refused", data_reply)
+        # 4xx/5xx is a refusal; a 2xx (the server skipped "go ahead") is just not the 354.
+        refused = data_reply.is_transient or data_reply.is_permanent
+        raise Rejected(Stage.DATA, "DATA refused" if refused
+                       else "DATA answered without 354 (start mail input)", data_reply)
     if stop_after is Stage.DATA:
         return delivery  # 354 and no content: the caller drops the connection here
     stage(Stage.DOT)

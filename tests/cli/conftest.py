@@ -1,7 +1,9 @@
-"""Loopback aiosmtpd servers (plain, STARTTLS, implicit TLS, AUTH) for the headless commands."""
+"""Loopback aiosmtpd servers (plain, STARTTLS, implicit TLS, AUTH) and scripted peers for the
+headless commands."""
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import ssl
 from collections.abc import Callable, Iterator
@@ -139,3 +141,42 @@ def cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., Result]:
 def write(path: Path, text: str) -> str:
     path.write_text(text)
     return str(path)
+
+
+Script = Callable[[Any], None]  # gets a binary file over the accepted socket
+
+
+@pytest.fixture
+def scripted_peer() -> Iterator[Callable[[Script], int]]:
+    """A loopback TCP listener that runs ``script`` on each connection in a thread; gives the
+    port. For servers aiosmtpd will not imitate: silence, replies out of turn, early hangups."""
+    listeners: list[socket.socket] = []
+    clients: list[socket.socket] = []
+
+    def start(script: Script) -> int:
+        import threading
+
+        listener = socket.socket()
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        listeners.append(listener)
+
+        def serve() -> None:
+            while True:
+                try:
+                    conn, _ = listener.accept()
+                except OSError:
+                    return  # the listener was closed: the test is over
+                clients.append(conn)
+                with conn, conn.makefile("rwb", buffering=0) as stream, \
+                        contextlib.suppress(OSError):
+                    script(stream)
+
+        threading.Thread(target=serve, daemon=True).start()
+        return int(listener.getsockname()[1])
+
+    yield start
+    for sock in listeners + clients:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+        sock.close()
