@@ -200,10 +200,13 @@ async def _transaction(conv: Conversation, args: argparse.Namespace,
     caps = session.view.capabilities
     content = send_message.render_for(spec, caps)
     envelope = _envelope(args, content, caps)
-    delivery = await conv.send(envelope, content, pipeline=args.pipeline, bdat=args.bdat,
-                               stop_after=stop_after)
-    if delivery.lmtp and delivery.final:
-        _report_recipients(session, delivery)
+    try:
+        await conv.send(envelope, content, pipeline=args.pipeline, bdat=args.bdat,
+                        stop_after=stop_after)
+    finally:  # LMTP: each recipient's own answer, refused by all of them included
+        delivery = conv.delivery
+        if delivery is not None and delivery.lmtp and delivery.final:
+            _report_recipients(session, delivery)
 
 
 def _report_recipients(session: Session, delivery: Delivery) -> None:

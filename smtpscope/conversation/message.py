@@ -96,8 +96,8 @@ def _settle(delivery: Delivery, replies: tuple[Reply, ...]) -> None:
         took = [r for r in delivery.recipients if r.rcpt is not None and r.rcpt.is_success]
         for outcome, reply in zip(took, replies, strict=False):
             outcome.delivery = reply
-        if not delivery.accepted:
-            raise Rejected(Stage.RCPT, "no recipient accepted the message", replies[-1])
+        if not delivery.accepted:  # each took its RCPT, none the message: refused at the dot
+            raise Rejected(Stage.DOT, "message refused after the final dot", replies[-1])
         return
     if replies[-1].code != 250:
         raise Rejected(Stage.DOT, "message refused after the final dot", replies[-1])

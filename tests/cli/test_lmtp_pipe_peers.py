@@ -41,17 +41,20 @@ def test_lmtp_one_recipient_delivered_one_refused_after_data(lmtp_mta, cli, over
     assert b"Subject: " + token.encode() in message
 
 
-def test_lmtp_no_recipient_accepts_exits_24_json(lmtp_mta, cli) -> None:
+def test_lmtp_no_recipient_takes_the_message_exits_26_json(lmtp_mta, cli) -> None:
     mta = lmtp_mta
     full = mta.address(mta.lmtp_full_user)
     _token, result = _send(cli, f"lmtp:{mta.lmtp_socket}", mta, full, extra=("--json",))
-    assert result.code == 24, result.out + result.err
+    # Dovecot took the RCPT and refused the message after the dot: swaks' 26, not 24.
+    assert result.code == 26, result.out + result.err
     data = json.loads(result.out)
-    assert data["stage"] == "rcpt" and data["status"] == "rejected"
+    assert data["stage"] == "dot" and data["status"] == "rejected"
     assert data["recipients"]["accepted"] == [] and data["recipients"]["rejected"] == [full]
     assert data["recipients"]["replies"] == [
         {"address": full, "rcpt": 250, "delivery": 552, "accepted": False}]
-    assert "no recipient accepted the message: 552 5.2.2" in result.err
+    assert "message refused after the final dot: 552 5.2.2" in result.err
+    assert any(e["text"].startswith(f"{full}: refused (552 5.2.2 ")
+               for e in data["transcript"] if e["kind"] == "warning")
 
 
 def test_lmtp_bdat_gets_one_reply_per_recipient(lmtp_mta, cli) -> None:

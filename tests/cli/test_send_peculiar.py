@@ -3,6 +3,7 @@ a pipelined batch with 421, answer DATA with 250, refuse every LMTP recipient af
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 FROM_TO = ("--from", "a@x.test", "--to", "b@y.test")
@@ -32,3 +33,30 @@ def test_250_to_data_is_not_called_a_refusal(scripted_peer, cli) -> None:
     assert result.code == 25
     assert "DATA answered without 354 (start mail input): 250 ok" in result.err
     assert "refused" not in result.err
+
+
+def test_lmtp_every_recipient_refused_after_the_dot_exits_26(scripted_peer, cli) -> None:
+    def lmtp(stream: Any) -> None:
+        stream.write(b"220 lmtp.test LMTP\r\n")
+        while line := stream.readline():
+            verb = line.split()[0].upper()
+            if verb == b"DATA":
+                stream.write(b"354 go\r\n")
+                while stream.readline() != b".\r\n":
+                    pass
+                stream.write(b"552 5.2.2 mailbox full\r\n" * 2)  # one per recipient
+                continue
+            stream.write({b"LHLO": b"250-lmtp.test\r\n250 PIPELINING\r\n",
+                          b"QUIT": b"221 bye\r\n"}.get(verb, b"250 2.1.5 ok\r\n"))
+
+    port = scripted_peer(lmtp)
+    result = cli("send", f"lmtp://127.0.0.1:{port}", "--from", "a@x.test", "--to", "b@y.test",
+                 "--to", "c@y.test")
+    # Both RCPTs were accepted; the message was refused after the final dot (swaks: 26).
+    assert result.code == 26, result.err
+    assert "message failed: message refused after the final dot: 552 5.2.2" in result.err
+    assert "!! b@y.test: refused (552 5.2.2 mailbox full)" in result.out
+    assert "!! c@y.test: refused (552 5.2.2 mailbox full)" in result.out
+    as_json = json.loads(cli("send", f"lmtp://127.0.0.1:{port}", "--from", "a@x.test",
+                             "--to", "b@y.test", "--json").out)
+    assert (as_json["exit_code"], as_json["stage"]) == (26, "dot")

@@ -108,7 +108,7 @@ async def test_lmtp_over_unix_socket_one_reply_per_recipient(tmp_path: Path) -> 
         await session.quit()
 
 
-async def test_lmtp_nobody_delivered_is_a_rcpt_rejection(tmp_path: Path) -> None:
+async def test_lmtp_nobody_delivered_is_refused_at_the_dot(tmp_path: Path) -> None:
     async def script(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         writer.write(b"220 lmtp.test\r\n")
         await reader.readline()
@@ -128,10 +128,11 @@ async def test_lmtp_nobody_delivered_is_a_rcpt_rejection(tmp_path: Path) -> None
         await conv.greet()
         with pytest.raises(Rejected) as caught:
             await conv.send(Envelope("s@x.test", ("b@x.test",)), b"hi\r\n")
-        assert caught.value.stage is Stage.RCPT
+        # The RCPT was accepted; the message was not: the step after the dot failed (26).
+        assert caught.value.stage is Stage.DOT and conv.stage is Stage.DOT
         assert caught.value.reply is not None and caught.value.reply.code == 552
         assert conv.delivery is not None and conv.delivery.refused == ["b@x.test"]
-        assert classify(caught.value, conv.stage).exit_code == 24
+        assert classify(caught.value, conv.stage).exit_code == 26
         await session.close()
 
 
