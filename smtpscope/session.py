@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import AsyncGenerator, Callable, Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from smtpscope.protocol import (
@@ -360,9 +360,15 @@ class Session(TlsSteps, Connecting):
 
     async def pipeline(self, commands: Iterable[Command]) -> list[Reply]:
         """Send several commands in one write and await their replies in order."""
+        return [reply async for reply in self.pipelined(commands)]
+
+    async def pipelined(self, commands: Iterable[Command]) -> AsyncGenerator[Reply, None]:
+        """Send several commands in one write; yield each reply in order as it comes, so a
+        caller judges the first ones even when the connection ends before the last."""
         batch = [(cmd, *self.submit(cmd)) for cmd in commands]
         await self._write(b"".join(data for _, data, _ in batch))
-        return [(await self._wait(w, cmd, stage_for(cmd)))[-1] for cmd, _, w in batch]
+        for cmd, _, waiter in batch:
+            yield (await self._wait(waiter, cmd, stage_for(cmd)))[-1]
 
     async def send_raw(self, data: bytes, *, expect_reply: bool = True,
                        note: str = "") -> Reply | None:

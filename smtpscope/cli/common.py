@@ -251,11 +251,10 @@ def format_entry(entry: Entry) -> list[str]:
 
     prefix = prefix_for(entry)
     lines = [prefix + line for line in entry_lines(entry)]
-    if entry.direction == "server" and entry.reply is not None and entry.reply.get("unsolicited"):
-        lines.append(PREFIX_WARNING + "unsolicited reply: no command was waiting for it")
     from smtpscope.sanitize import visible
 
-    # Notes are smtpscope's words; server text in them was escaped where they were made.
+    # Notes are smtpscope's words, server text in them escaped where they were made; the
+    # engine's warnings are among them (an unsolicited reply's included): said once.
     lines.extend(PREFIX_WARNING + visible(note, keep_backslashes=True) for note in entry.notes)
     return lines
 

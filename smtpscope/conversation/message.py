@@ -6,6 +6,7 @@ those replies are matched back to the recipients here, so a front end can show a
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
@@ -156,13 +157,18 @@ async def send_message(
         with_data = not bdat and stop_after not in (Stage.MAIL, Stage.RCPT)
         if with_data:
             commands.append(Data())
-        replies = await session.pipeline(commands)
-        delivery.mail = replies[0]
-        if replies[0].code != 250:
-            raise Rejected(Stage.MAIL, "MAIL FROM rejected", replies[0])
-        stage(Stage.RCPT)
-        _tally(delivery, replies[1:1 + len(envelope.recipients)])
-        data_reply = replies[-1] if with_data else None
+        # Each reply judged as it comes, as without pipelining: a 421 to RCPT is the RCPT's
+        # failure even though the DATA sent with it will never be answered.
+        replies = session.pipelined(commands)
+        async with contextlib.aclosing(replies):
+            delivery.mail = await anext(replies)
+            if delivery.mail.code != 250:
+                raise Rejected(Stage.MAIL, "MAIL FROM rejected", delivery.mail)
+            stage(Stage.RCPT)
+            _tally(delivery, [await anext(replies) for _ in envelope.recipients])
+            if with_data:
+                stage(Stage.DATA)
+                data_reply = await anext(replies)
     else:
         delivery.mail = await session.command(envelope.mail())
         if delivery.mail.code != 250:

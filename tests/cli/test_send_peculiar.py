@@ -24,6 +24,32 @@ def answer(stream: Any, replies: dict[bytes, bytes]) -> None:
             return
 
 
+def test_pipelined_421_to_rcpt_is_the_rcpt_failure(scripted_peer, cli) -> None:
+    def script(stream: Any) -> None:
+        greet(stream)
+        for _ in range(3):  # MAIL, RCPT, DATA in one batch
+            stream.readline()
+        stream.write(b"250 2.1.0 ok\r\n421 4.3.2 shutting down now\r\n")
+
+    result = cli("send", f"127.0.0.1:{scripted_peer(script)}", *FROM_TO, "--pipeline",
+                 "--json")
+    data = json.loads(result.out)
+    # As without --pipeline: MAIL was accepted, the RCPT got the 421 (swaks: 24).
+    assert (result.code, data["stage"], data["status"]) == (24, "rcpt", "rejected")
+    assert "RCPT TO failed" in result.err and "421 4.3.2 shutting down now" in result.err
+
+
+def test_an_unsolicited_reply_is_warned_about_once(scripted_peer, cli) -> None:
+    def script(stream: Any) -> None:
+        greet(stream)
+        stream.readline()  # MAIL
+        stream.write(b"250 2.1.0 ok\r\n421 4.3.2 shutting down now\r\n")
+
+    result = cli("send", f"127.0.0.1:{scripted_peer(script)}", *FROM_TO)
+    assert result.code == 6
+    assert result.out.count("unsolicited reply") == 1, result.out
+
+
 def test_250_to_data_is_not_called_a_refusal(scripted_peer, cli) -> None:
     def script(stream: Any) -> None:
         greet(stream)
