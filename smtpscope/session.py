@@ -56,7 +56,6 @@ from smtpscope.session_types import (
     timeout_for,
     tls_info_dict,
 )
-from smtpscope.tls_hints import GREETING_HINT_AFTER, implicit_tls_hint
 from smtpscope.transport import (
     Stream,
     TLSInfo,
@@ -155,51 +154,6 @@ class Session(TlsSteps, Connecting):
         return self.conn.capabilities
 
     # -- connecting --------------------------------------------------------------------------
-
-    async def connect(self) -> Reply:
-        """Open the connection (TLS first for implicit TLS) and read the greeting.
-
-        With ``options.route`` (MX candidates), each is tried in order until one answers;
-        ``attempts`` and the transcript say which one was used and why the others failed.
-        Raises ``ConnectFailed`` (stage CONNECT, or TLS for a failed implicit-TLS handshake).
-        """
-        opts = self.options
-        if opts.pipe_command is not None or opts.unix_path is not None:
-            await self._open_local()
-        else:
-            await self._open_routed()
-        assert self.stream is not None
-        self.connected_at = asyncio.get_running_loop().time()
-        stream = self.stream
-        where = stream.label or f"{stream.peer[0]} port {stream.peer[1]}"
-        self.transcript.note(f"Connected to {where}")
-        if opts.preamble:
-            # A binary header (PROXY v2) is shown in hex, every byte; the raw bytes are kept.
-            text = None if opts.preamble.isascii() else \
-                "[binary, hex] " + opts.preamble.hex(" ")
-            self.transcript.add("client", "raw", opts.preamble, text, off_script=True,
-                                notes=("sent before the banner: PROXY protocol header",))
-        if self.stream.tls is not None:
-            self._tls_established(self.stream.tls)
-        waiter = self._expect(None)
-        self._start_reader()
-        late = None
-        if stream.tls is None and stream.label is None:
-            late = asyncio.get_running_loop().call_later(GREETING_HINT_AFTER,
-                                                         self._greeting_late)
-        try:
-            self.greeting = (await self._wait(waiter, None, Stage.BANNER))[-1]
-        finally:
-            if late is not None:
-                late.cancel()
-        return self.greeting
-
-    def _greeting_late(self) -> None:
-        """No greeting yet on a plain TCP connection: say what that usually means."""
-        if self.greeting is None and self.is_open and self.stream is not None:
-            host, port = self.stream.peer[:2]
-            why = f"no greeting after {GREETING_HINT_AFTER:g} s"
-            self.transcript.note(implicit_tls_hint(host, port, why), kind="warning")
 
     # -- the reader --------------------------------------------------------------------------
 
@@ -439,8 +393,10 @@ class Session(TlsSteps, Connecting):
         await self.close()
         return reply
 
-    async def close(self) -> None:
-        """Close the connection and stop the reader; safe to call twice or when cancelled."""
+    async def close(self, reason: str = "closed") -> None:
+        """Close the connection and stop the reader; safe to call twice or when cancelled.
+
+        ``reason`` is the recording's outcome unless the session had already ended."""
         reader, self._reader = self._reader, None
         if reader is not None and not reader.done():
             reader.cancel()
@@ -452,7 +408,7 @@ class Session(TlsSteps, Connecting):
                 self._diagnosed = True
                 for line in self.stream.diagnostics():
                     self.transcript.note(line)
-        self._finish("closed")
+        self._finish(reason)
         recorders, self.recorders = self.recorders, []
         for recorder in recorders:
             recorder.write_footer(outcome=self.closed_reason)

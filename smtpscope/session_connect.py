@@ -1,12 +1,16 @@
-"""How a session gets its stream: TCP to a host or to each MX candidate in turn, a UNIX
-socket, or a command's stdin/stdout. Every failure becomes a typed ``ConnectFailed``."""
+"""How a session gets its stream (TCP to a host or to each MX candidate in turn, a UNIX
+socket, or a command's stdin/stdout) and its greeting. Every failure to connect becomes a
+typed ``ConnectFailed``."""
 
 from __future__ import annotations
 
+import asyncio
 import ssl
 from typing import TYPE_CHECKING
 
-from smtpscope.session_types import ConnectFailed, SessionOptions, Stage
+from smtpscope.protocol import Command, Reply
+from smtpscope.session_types import ConnectFailed, SessionOptions, Stage, timeout_for
+from smtpscope.tls_hints import GREETING_HINT_AFTER, implicit_tls_hint
 from smtpscope.transport import (
     Stream,
     TLSError,
@@ -19,21 +23,77 @@ from smtpscope.transport import (
 if TYPE_CHECKING:  # MX routing code loads only for a routed target
     from smtpscope.dns.routing import Candidate, RouteAttempt
     from smtpscope.record import Transcript
+    from smtpscope.transport import TLSInfo
 
 
 class Connecting:
-    """Mixed into Session: opening the stream, recording each route attempt."""
+    """Mixed into Session: opening the stream, recording each route attempt, the greeting."""
 
     options: SessionOptions
     transcript: Transcript
     stream: Stream | None
     attempts: tuple[RouteAttempt, ...]
+    greeting: Reply | None
+    connected_at: float | None
     _server_name: str
 
     if TYPE_CHECKING:  # provided by Session
+        @property
+        def is_open(self) -> bool: ...
         def _finish(self, reason: str) -> None: ...
         def _tls_context(self) -> ssl.SSLContext: ...
         def _sni(self) -> str: ...
+        def _tls_established(self, info: TLSInfo) -> None: ...
+        def _expect(self, command: Command | None) -> asyncio.Future[tuple[Reply, ...]]: ...
+        def _start_reader(self) -> None: ...
+        async def _wait(self, waiter: asyncio.Future[tuple[Reply, ...]],
+                        command: Command | None, stage: Stage) -> tuple[Reply, ...]: ...
+
+    async def connect(self) -> Reply:
+        """Open the connection (TLS first for implicit TLS) and read the greeting.
+
+        With ``options.route`` (MX candidates), each is tried in order until one answers;
+        ``attempts`` and the transcript say which one was used and why the others failed.
+        Raises ``ConnectFailed`` (stage CONNECT, or TLS for a failed implicit-TLS handshake).
+        """
+        opts = self.options
+        if opts.pipe_command is not None or opts.unix_path is not None:
+            await self._open_local()
+        else:
+            await self._open_routed()
+        assert self.stream is not None
+        self.connected_at = asyncio.get_running_loop().time()
+        stream = self.stream
+        where = stream.label or f"{stream.peer[0]} port {stream.peer[1]}"
+        self.transcript.note(f"Connected to {where}")
+        if opts.preamble:
+            # A binary header (PROXY v2) is shown in hex, every byte; the raw bytes are kept.
+            text = None if opts.preamble.isascii() else \
+                "[binary, hex] " + opts.preamble.hex(" ")
+            self.transcript.add("client", "raw", opts.preamble, text, off_script=True,
+                                notes=("sent before the banner: PROXY protocol header",))
+        if self.stream.tls is not None:
+            self._tls_established(self.stream.tls)
+        waiter = self._expect(None)
+        self._start_reader()
+        late = None
+        wait = opts.reply_timeout or timeout_for(None)
+        if stream.tls is None and stream.label is None and wait > GREETING_HINT_AFTER:
+            late = asyncio.get_running_loop().call_later(GREETING_HINT_AFTER,
+                                                         self._greeting_late)
+        try:
+            self.greeting = (await self._wait(waiter, None, Stage.BANNER))[-1]
+        finally:
+            if late is not None:
+                late.cancel()
+        return self.greeting
+
+    def _greeting_late(self) -> None:
+        """No greeting yet on a plain TCP connection: say what that usually means."""
+        if self.greeting is None and self.is_open and self.stream is not None:
+            host, port = self.stream.peer[:2]
+            why = f"no greeting after {GREETING_HINT_AFTER:g} s"
+            self.transcript.note(implicit_tls_hint(host, port, why), kind="warning")
 
     async def _open_local(self) -> None:
         """A UNIX socket or a command's stdin/stdout: one place to go, no route."""
@@ -53,7 +113,7 @@ class Connecting:
                 self.stream = await open_unix_connection(
                     opts.unix_path, connect_timeout=opts.connect_timeout)
             if implicit:
-                await self.stream.start_tls(context, self._sni())
+                await self.stream.start_tls(context, self._sni(), timeout=opts.connect_timeout)
         except TransportError as exc:
             self.transcript.note(str(exc), kind="error")
             self._finish(str(exc))
@@ -83,6 +143,7 @@ class Connecting:
                     tls_context=context,
                     server_hostname=self._sni() if implicit else None,
                     connect_timeout=opts.connect_timeout,
+                    tls_timeout=opts.connect_timeout,  # the handshake is part of connecting
                     family=opts.family,
                     local_addr=opts.local_addr,
                     preamble=opts.preamble,

@@ -77,7 +77,8 @@ class TlsSteps:
             await self._reader  # it stops by itself at TLS_PENDING
         assert self.stream is not None
         try:
-            info = await self.stream.start_tls(self._tls_context(), self._sni())
+            info = await self.stream.start_tls(self._tls_context(), self._sni(),
+                                               timeout=self.options.connect_timeout)
         except TransportError as exc:
             self.transcript.note(f"TLS handshake failed: {exc}", kind="error")
             self._finish(f"TLS failed: {exc}")

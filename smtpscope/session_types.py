@@ -122,7 +122,7 @@ class SessionOptions:
     cafile: str | None = None
     server_hostname: str | None = None
     tls: Any = None  # smtpscope.security.policy.TLSPolicy; None: built from verify/cafile
-    connect_timeout: float = 30.0
+    connect_timeout: float = 30.0  # each connection attempt, and each TLS handshake
     lmtp: bool = False
     route: tuple[Any, ...] = ()  # MX candidates (smtpscope.mx.Candidate) tried in order
     reply_timeout: float | None = None  # None: RFC 5321 §4.5.3.2 values, per command

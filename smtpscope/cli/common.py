@@ -57,6 +57,9 @@ _HINTS: dict[str, str] = {
     "unreachable": "check the address and your network route",
     "timeout": "a firewall may drop the traffic (outbound port 25 is often blocked); "
     "try another --port or a longer --timeout",
+    # A timeout once connected: something listens, so no firewall is to blame.
+    "no-reply": "the server accepted the connection but did not reply in time: it may be "
+    "slow or tarpitting; try a longer --timeout",
     "tls-error": "--cafile FILE to trust its CA, --insecure to look anyway, or --tls none",
     # By TLSError.kind, when the TLS layer gave no hint of its own: a CA file cannot help a
     # server that hung up, spoke something else, or never finished the handshake.
@@ -123,12 +126,27 @@ def classify(exc: BaseException, stage: str) -> Failure:
         return Failure("closed", stage, str(exc), _HINTS["closed"])
     if isinstance(exc, TimeoutError | ReplyTimeout):
         text = str(exc) or "no answer in time"
-        return Failure("timeout", stage, f"timed out: {text}", _HINTS["timeout"])
+        hint = _HINTS["timeout" if stage == Stage.CONNECT else "no-reply"]
+        return Failure("timeout", stage, f"timed out: {text}", hint)
     if isinstance(exc, ProtocolFailure):
         return Failure("protocol-error", stage, str(exc), _HINTS["protocol-error"])
     if isinstance(exc, SessionError):
         return Failure("error", stage, str(exc), "")
     return Failure("error", stage, f"{type(exc).__name__}: {exc}", "")
+
+
+def silent_port_hint(failure: Failure, options: SessionOptions, mode: str) -> str:
+    """``failure``'s hint, or smtps:// when a plain TCP connection got no banner: a port
+    that expects TLS from the first byte (465) says nothing to a client speaking plain text."""
+    from smtpscope.session_types import Stage
+
+    direct = not (options.route or options.unix_path or options.pipe_command)
+    if failure.stage != Stage.BANNER or failure.status not in ("timeout", "closed") \
+            or mode == "implicit" or not direct:
+        return failure.hint
+    host = f"[{options.host}]" if ":" in options.host else options.host
+    return (f"the server accepted the connection but sent no greeting; if the port expects "
+            f"TLS first, try smtps://{host}:{options.port}, else it is slow or tarpitting")
 
 
 def error_line(command: str, message: str, hint: str = "", stream: TextIO | None = None) -> None:

@@ -242,11 +242,7 @@ async def probe(target: str, args: argparse.Namespace) -> dict[str, Any]:
         if isinstance(exc, TLSFailed) and exc.starttls is not None:
             result["starttls"]["reply"] = _reply_json(exc.starttls)  # and its warnings
         failure = common.classify(exc, _stage_word(conv.stage))
-        hint = failure.hint
-        if failure.stage == "banner" and failure.status in ("timeout", "closed") and mode != \
-                "implicit":
-            host = f"[{options.host}]" if ":" in options.host else options.host
-            hint = f"the server may expect TLS first: try smtps://{host}:{options.port}"
+        hint = common.silent_port_hint(failure, options, mode)
         result.update(status=failure.status, stage=failure.stage, error=failure.message,
                       hint=hint or None)
     finally:

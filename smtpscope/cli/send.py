@@ -139,7 +139,9 @@ def _prepare(args: argparse.Namespace) -> tuple[SessionOptions, str, Any, str | 
     if args.protocol == "lmtp":
         options.lmtp = True
     tls_options.attach(policy, options, args.target or "", args.resolver)
-    options.connect_timeout = args.timeout
+    # --timeout is "for connecting and for each reply": each connection attempt, handshake
+    # and reply gets it from the moment it is awaited (as in probe and the TUI).
+    options.connect_timeout = options.reply_timeout = args.timeout
     try:
         send_session.apply(args, options)
     except send_session.SessionUsage as exc:
@@ -285,6 +287,7 @@ async def _send(args: argparse.Namespace, options: SessionOptions, mode: str,
         failure = common.Failure("usage", "usage", str(exc), "")
     except Exception as exc:  # every failure becomes one line and a stage exit code
         failure = common.classify(exc, conv.stage)
+        failure.hint = common.silent_port_hint(failure, options, mode)
     if dropper.dropped and failure is not None and failure.status == "closed":
         failure = None  # the connection ended because we asked for it
     if (args.quit_after == "connect" or args.drop_after or dropper.dropped) and failure is None:
@@ -292,6 +295,11 @@ async def _send(args: argparse.Namespace, options: SessionOptions, mode: str,
             session.transcript.note(f"Dropping the connection after {args.drop_after} "
                                     "(--drop-after), without QUIT")
         await session.close()
+    elif failure is not None and failure.status == "timeout":
+        # A reply still owed would be taken for the answer to QUIT: just hang up.
+        session.transcript.note("Closing the connection without QUIT: the server did not "
+                                "answer in time", kind="warning")
+        await session.close(f"timed out at {failure.stage}")
     else:
         with contextlib.suppress(Exception):
             async with asyncio.timeout(min(args.timeout, 10.0)):

@@ -172,15 +172,12 @@ async def auth_outcome(conv: Any, args: argparse.Namespace, attempt: Any) -> Non
 
 async def xclient(conv: Any, args: argparse.Namespace) -> bool:
     """Each --xclient, then EHLO again (the server forgets the first greeting); False to stop."""
-    import asyncio
-
     from smtpscope.conversation import xclient as xclient_step
 
     for attributes in args.xclient:
         args.in_xclient = True
         try:
-            async with asyncio.timeout(conv.step_timeout):
-                await xclient_step.claim(conv.session, attributes)
+            await xclient_step.claim(conv.session, attributes)  # the session times the reply
             if args.quit_after == "xclient":
                 return False
         except xclient_step.XclientFailed as exc:

@@ -23,7 +23,12 @@ class Conversation:
     """Greet, secure, authenticate and send over ``session``; ``stage`` says where it is.
 
     ``stage`` is set before each step, so whatever a step raises (a typed session error, a
-    ``Rejected`` reply, a timeout) belongs to it. ``step_timeout`` bounds each step.
+    ``Rejected`` reply, a timeout) belongs to it. The session times each wait: a connection
+    attempt or TLS handshake by ``connect_timeout``, each reply by ``reply_timeout`` (a typed
+    ``ReplyTimeout`` naming what it waited for); ``step_timeout`` is that reply limit for a
+    session that sets none. No limit spans a whole step: over connect and banner it would cut
+    a slow pair short or, doubled, wait twice as long for a silent server. Only ``send`` has
+    one more, generous, for writes a server stops reading.
     """
 
     def __init__(self, session: Session, *, dialect: Dialect | None = None,
@@ -33,28 +38,25 @@ class Conversation:
         self.dialect = dialect_of(session, dialect)
         self.tls = tls
         self.step_timeout = step_timeout
+        if session.options.reply_timeout is None:
+            session.options.reply_timeout = step_timeout
         self.helo_fallback = helo_fallback
         self.stage = Stage.CONNECT
         self.greeting: Reply | None = None
         self.secured: Secured | None = None
         self.delivery: Delivery | None = None
 
-    async def _step(self, stage: Stage, coro: Awaitable[T], limit: float | None = None) -> T:
+    async def _step(self, stage: Stage, coro: Awaitable[T]) -> T:
         self.stage = stage
-        async with asyncio.timeout(limit or self.step_timeout):
-            return await coro
+        return await coro
 
     async def open(self, *, check_banner: bool = True) -> Reply:
         """Connect and read the banner; ``Rejected`` at BANNER unless it is 220."""
         self.stage = Stage.CONNECT
-        limit = None if self.step_timeout is None else self.step_timeout * 2
         try:
-            greeting = await self._step(Stage.CONNECT, self.session.connect(), limit)
+            greeting = await self.session.connect()
         except SessionError as exc:
             self.stage = exc.stage  # CONNECT, TLS (implicit), or BANNER (no greeting)
-            raise
-        except TimeoutError:
-            self.stage = Stage.CONNECT if self.session.connected_at is None else Stage.BANNER
             raise
         self.stage = Stage.BANNER
         if check_banner and greeting.code != 220:
@@ -70,9 +72,7 @@ class Conversation:
         """STARTTLS per the TLS mode, then greet again; stage TLS, then EHLO_TLS."""
         self.stage = Stage.TLS
         try:
-            secured = await self._step(Stage.TLS, secure(self.session, self.tls, self.dialect),
-                                       None if self.step_timeout is None
-                                       else self.step_timeout * 2)
+            secured = await secure(self.session, self.tls, self.dialect)
         except SessionError as exc:
             if exc.stage is Stage.EHLO_TLS:
                 self.stage = Stage.EHLO_TLS
@@ -100,8 +100,16 @@ class Conversation:
 
         self.stage = Stage.MAIL
         self.delivery = new_delivery(self.session, envelope)
-        async with asyncio.timeout(None if self.step_timeout is None
-                                   else self.step_timeout * (4 + len(envelope.recipients))):
-            return await send_message(self.session, envelope, content, pipeline=pipeline,
-                                      bdat=bdat, stop_after=stop_after, on_stage=at,
-                                      delivery=self.delivery)
+        each = self.session.options.reply_timeout
+        limit = None if each is None else each * (4 + len(envelope.recipients))
+        deadline = asyncio.timeout(limit)
+        try:
+            async with deadline:
+                return await send_message(self.session, envelope, content, pipeline=pipeline,
+                                          bdat=bdat, stop_after=stop_after, on_stage=at,
+                                          delivery=self.delivery)
+        except TimeoutError:
+            if deadline.expired():  # ours (a write the server never took): say so in the record
+                self.session.transcript.note(
+                    f"Timeout: the transaction did not finish within {limit:g} s", kind="error")
+            raise

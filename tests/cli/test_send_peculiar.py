@@ -4,6 +4,8 @@ a pipelined batch with 421, answer DATA with 250, refuse every LMTP recipient af
 from __future__ import annotations
 
 import json
+import time
+from pathlib import Path
 from typing import Any
 
 FROM_TO = ("--from", "a@x.test", "--to", "b@y.test")
@@ -22,6 +24,42 @@ def answer(stream: Any, replies: dict[bytes, bytes]) -> None:
         stream.write(replies.get(verb, b"250 2.0.0 ok\r\n"))
         if verb == b"QUIT":
             return
+
+
+def test_silent_banner_waits_one_timeout_and_says_the_server_is_there(
+        scripted_peer, cli, tmp_path: Path) -> None:
+    port = scripted_peer(lambda stream: stream.read())  # accepts, never says a word
+    recording = tmp_path / "silent.jsonl"
+    started = time.monotonic()
+    result = cli("send", f"127.0.0.1:{port}", *FROM_TO, "--timeout", "1",
+                 "--record", str(recording))
+    elapsed = time.monotonic() - started
+    assert result.code == 21, result.err
+    # --timeout is the limit for connecting and for each reply: not twice that for the banner.
+    assert elapsed < 1.8
+    assert "banner failed: timed out" in result.err
+    # Connected, then silence: no firewall dropped anything; a TLS-first port may be why.
+    assert "firewall" not in result.err
+    assert f"smtps://127.0.0.1:{port}" in result.err and "accepted the connection" in result.err
+    assert "C: QUIT" not in result.out  # a reply still owed would be taken for QUIT's
+    lines = [json.loads(line) for line in recording.read_text().splitlines()]
+    errors = [e["text"] for e in lines if e.get("kind") == "error"]
+    assert errors == ["Timeout: no reply within 1 s"]
+    assert lines[-1]["footer"] and lines[-1]["outcome"] == "timed out at banner"
+
+
+def test_silent_ehlo_is_a_slow_server_not_a_firewall(scripted_peer, cli) -> None:
+    def script(stream: Any) -> None:
+        stream.write(b"220 peer.test ESMTP\r\n")
+        stream.read()
+
+    result = cli("send", f"127.0.0.1:{scripted_peer(script)}", *FROM_TO, "--timeout", "1",
+                 "--json")
+    assert result.code == 22
+    data = json.loads(result.out)
+    assert (data["status"], data["stage"]) == ("timeout", "ehlo")
+    assert "did not reply in time" in data["hint"] and "firewall" not in data["hint"]
+    assert "smtps://" not in data["hint"]  # it greeted in plain text: not a TLS-first port
 
 
 def test_pipelined_421_to_rcpt_is_the_rcpt_failure(scripted_peer, cli) -> None:

@@ -33,6 +33,7 @@ from smtpscope.session import (
     ReplyTimeout,
     Session,
     SessionOptions,
+    TLSFailed,
 )
 
 Script = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
@@ -192,6 +193,61 @@ async def test_silent_banner_is_a_typed_timeout() -> None:
         failure = classify(caught.value, conv.stage)
         assert (failure.status, failure.stage, failure.exit_code) == ("timeout", "banner", 21)
         await session.close()
+
+
+async def test_step_timeout_bounds_the_banner_once_not_twice() -> None:
+    async def script(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await asyncio.sleep(2)
+
+    async with tcp_peer(script) as port:
+        session = Session(SessionOptions(LOOPBACK, port, security="plain"))
+        conv = Conversation(session, step_timeout=0.3)
+        started = asyncio.get_running_loop().time()
+        with pytest.raises(ReplyTimeout) as caught:
+            await conv.open()
+        # Timed from the connection, as each reply is: not connect and banner as one, doubled.
+        assert asyncio.get_running_loop().time() - started < 0.55
+        assert caught.value.stage is Stage.BANNER and conv.stage is Stage.BANNER
+        assert [e.text for e in session.transcript if e.kind == "error"] == [
+            "Timeout: no reply within 0.3 s"]
+        failure = classify(caught.value, conv.stage)
+        assert "firewall" not in failure.hint and "accepted the connection" in failure.hint
+        await session.close()
+
+
+async def test_a_stalled_starttls_handshake_gets_the_connect_limit() -> None:
+    async def script(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"220 tls.test\r\n")
+        await reader.readline()
+        writer.write(b"250-tls.test\r\n250 STARTTLS\r\n")
+        await reader.readline()
+        writer.write(b"220 go ahead\r\n")  # and then no handshake at all
+        await asyncio.sleep(2)
+
+    async with tcp_peer(script) as port:
+        session = Session(SessionOptions(LOOPBACK, port, security="starttls",
+                                         connect_timeout=0.3))
+        conv = Conversation(session, tls=TLSMode.STARTTLS, step_timeout=0.3)
+        await conv.open()
+        await conv.greet()
+        started = asyncio.get_running_loop().time()
+        with pytest.raises(TLSFailed) as caught:
+            await conv.secure()
+        assert asyncio.get_running_loop().time() - started < 0.55
+        assert conv.stage is Stage.TLS and classify(caught.value, conv.stage).exit_code == 29
+        await session.close()
+
+
+def test_a_timeout_hint_blames_a_firewall_only_before_connecting() -> None:
+    from smtpscope.transport import ConnectError
+
+    cause = ConnectError("no answer from 192.0.2.1:25 within 3 s", host="192.0.2.1", port=25,
+                         kind="timeout")
+    never = ConnectFailed(str(cause), Stage.CONNECT)
+    never.__cause__ = cause
+    assert "firewall" in classify(never, Stage.CONNECT).hint
+    silent = classify(ReplyTimeout("no reply within 3 s", Stage.EHLO, 3.0), Stage.EHLO)
+    assert "firewall" not in silent.hint and "did not reply" in silent.hint
 
 
 async def test_route_attempts_are_values() -> None:
