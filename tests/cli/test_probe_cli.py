@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from smtpscope.protocol import INJECTION_WARNING
 from tests.cli.conftest import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -266,16 +267,14 @@ def test_text_report_shows_a_starttls_injection_and_a_hint_that_fits(cli) -> Non
     assert result.code == 29
     out = result.out
     assert "  STARTTLS: 220 Ready to start TLS\n" in out
-    assert ("  warning: STARTTLS: bytes after STARTTLS 220: possible STARTTLS injection\n"
-            in out)
+    assert f"  warning: STARTTLS: {INJECTION_WARNING}\n" in out
     assert "  error at tls: " in out
     # The server hung up in the handshake: no CA file or --insecure would change that.
     assert "  try: the server may not speak TLS here: --tls none looks without it\n" in out
     assert "--cafile" not in out + result.err and "--insecure" not in out + result.err
     with scripted_server(b"220 fake\r\n", answers) as target:
         [data] = lines(cli("probe", target, "--timeout", "5", "--json").out)
-    assert data["starttls"]["reply"]["warnings"] == [
-        "bytes after STARTTLS 220: possible STARTTLS injection"]
+    assert data["starttls"]["reply"]["warnings"] == [INJECTION_WARNING]
 
 
 def test_text_report_shows_bare_lf_replies(cli) -> None:
