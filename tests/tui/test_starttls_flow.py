@@ -188,3 +188,46 @@ async def test_submission_target_on_postfix_does_ehlo_starttls_ehlo(mta) -> None
         caps = screen.session.capabilities
         assert caps is not None and "PLAIN" in caps.auth_mechanisms
         assert "send EHLO again" not in notes(screen)
+
+
+async def test_f5_shows_the_new_connection_from_nothing(demo: DemoServer) -> None:
+    """TLS, capabilities and the selected line's explanation were about the old connection:
+    after F5 to plain, nothing of them stays on screen."""
+    import base64
+
+    from smtpscope.tui.screens.reconnect import ReconnectDialog
+    from smtpscope.tui.widgets.capabilities import CapabilityInspector
+    from smtpscope.tui.widgets.status import StatusBar
+    from tests.tui.test_session_screen import shown
+
+    options = SessionOptions(host=demo.host, port=demo.port, security="plain",
+                             cafile=str(demo.cafile))
+    app = create_app(options=options, target_label="demo")
+    token = base64.b64encode(f"\0{demo.user}\0{demo.password}".encode()).decode()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = screen_of(app)
+        status = screen.query_one(StatusBar)
+        inspector = screen.query_one(CapabilityInspector)
+        explain = screen.query_one("#explain")
+        await until(pilot, lambda: screen.session is not None and replies(screen) == [220])
+        await pilot.press("f3", *f"AUTH PLAIN {token}", "enter")
+        await until(pilot, lambda: replies(screen) == [220, 250, 220, 250, 235])
+        assert status.tls_ok and inspector.stage == "after STARTTLS"
+        await pilot.press("escape")  # the transcript: the 235 is selected and explained
+        await until(pilot, lambda: "235" in shown(explain))
+        old = screen.session
+        await pilot.press("f5")
+        await until(pilot, lambda: isinstance(app.screen, ReconnectDialog))
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: screen.session is not old and replies(screen) == [220])
+        await pilot.pause()
+        assert screen.query_one(TranscriptView).selected_entry is None
+        assert "235" not in shown(explain) and explain.has_class("-empty")
+        await pilot.press("escape", *"EHLO d.example", "enter")
+        await until(pilot, lambda: replies(screen) == [220, 250])
+        assert screen.session.tls is None
+        assert (status.tls, status.tls_ok) == ("plain", False)
+        assert "no TLS" in shown(status) and "TLSv1" not in shown(status)
+        assert inspector.previous is None and inspector.stage == ""
+        assert "STARTTLS" in [c.keyword for c in inspector.capabilities.keywords]
+        assert "235" not in shown(explain) and explain.has_class("-empty")

@@ -8,7 +8,7 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any, ClassVar
 
-from textual import events, on, work
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -31,9 +31,9 @@ from smtpscope.protocol import (
 from smtpscope.record import Entry, to_text
 from smtpscope.sanitize import visible
 from smtpscope.session import Session, SessionError, SessionOptions
-from smtpscope.tls_hints import GREETING_HINT_AFTER, looks_like_tls
 from smtpscope.transport.tls import TLSInfo
 from smtpscope.tui.explain import explain_entry, selection_text
+from smtpscope.tui.screens.connection_flow import ConnectionFlow
 from smtpscope.tui.screens.layout import SidePanelLayout
 from smtpscope.tui.screens.message_flow import MessageFlow
 from smtpscope.tui.screens.queue_flow import QueueFlow
@@ -48,7 +48,8 @@ from smtpscope.tui.widgets.transcript import TranscriptView
 BDAT_CHUNK = 64 * 1024
 
 
-class SessionScreen(SidePanelLayout, TlsFlow, QueueFlow, MessageFlow, XclientFlow, Screen[None]):
+class SessionScreen(SidePanelLayout, ConnectionFlow, TlsFlow, QueueFlow, MessageFlow, XclientFlow,
+                    Screen[None]):
     """One live SMTP session. The screen owns the session worker; widgets never do I/O."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -124,52 +125,7 @@ class SessionScreen(SidePanelLayout, TlsFlow, QueueFlow, MessageFlow, XclientFlo
     def _tick(self) -> None:
         self.query_one(StatusBar).now = time.monotonic()
 
-    # -- the session worker -----------------------------------------------------------------
-
-    @work(exclusive=True, group="connect")
-    async def connect_session(self) -> None:
-        """Open the connection and read the banner; entries stream into the transcript."""
-        from smtpscope.config import recordings_dir
-
-        stamp = time.strftime("%Y%m%d-%H%M%S")
-        safe = "".join(c if c.isalnum() or c in ".-" else "_" for c in self.options.host)
-        self.recording_path = recordings_dir() / f"{stamp}-{safe}-{self.options.port}.jsonl"
-        paths = [str(self.recording_path)] + ([self.record_to] if self.record_to else [])
-        session = Session(
-            self.options,
-            record_to=paths,
-            record_secrets=self.record_secrets,
-            on_close=self._on_session_closed,
-        )
-        self.session = session
-        self.queue_hold = bool(self.options.xclient)  # released when XCLIENT is done
-        session.transcript.subscribe(self._on_entry)
-        if self.hint:
-            session.transcript.note(self.hint)
-        status = self.query_one(StatusBar)
-        status.state = "connecting"
-        status.started = time.monotonic()
-        late = self.set_timer(GREETING_HINT_AFTER, lambda: self._greeting_late(session))
-        try:
-            await session.connect()
-        except SessionError as exc:
-            status.state = f"failed: {exc.stage}"
-            self._toast(str(exc), title="Connection failed", severity="error", timeout=8)
-            if looks_like_tls(session):
-                self._implicit_tls_hint(session, "the server answered with TLS bytes")
-            return
-        finally:
-            late.stop()
-        if session.view.peer is not None:
-            status.peer = session.view.peer
-        self._refresh_state()
-        await self._confirm_tls()  # implicit TLS: the certificate came before the banner
-        if self.options.security == "starttls" and session.greeting is not None \
-                and session.greeting.code == 220:
-            # What `openssl s_client -starttls smtp` does: EHLO, STARTTLS, EHLO.
-            await self._ehlo_starttls_ehlo()
-        if self.options.xclient:
-            await self.xclient_after_greeting()  # after STARTTLS, as smtpscope send does
+    # -- what the session reports (ConnectionFlow opens each connection) ---------------------
 
     def _on_entry(self, entry: Entry) -> None:
         self.query_one(TranscriptView).add_entry(entry)
@@ -182,28 +138,6 @@ class SessionScreen(SidePanelLayout, TlsFlow, QueueFlow, MessageFlow, XclientFlo
                 self._remember_caps("after AUTH")
             self._refresh_state()
             self.server_entry(entry)  # a reply may let queued lines go
-
-    def _on_session_closed(self, reason: str) -> None:
-        if self.is_mounted:
-            for status in self.query(StatusBar):
-                status.state = f"closed ({reason})"
-
-    def _refresh_tls(self) -> None:
-        status = self.query_one(StatusBar)
-        info = self.session.tls if self.session else None
-        if info is None:
-            status.tls, status.tls_ok = "plain", False
-        elif info.insecure:
-            status.tls, status.tls_ok = f"{info.version} INSECURE (not verified)", False
-        elif info.trust in ("verified", "dane", "fingerprint"):
-            status.tls, status.tls_ok = f"{info.version} {info.trust}", True
-        elif info.trust in ("trusted", "untrusted"):
-            extra = " (chain only)" if info.trust == "trusted" else ""
-            status.tls, status.tls_ok = f"{info.version} UNTRUSTED{extra}", False
-        elif not info.verified:
-            status.tls, status.tls_ok = f"{info.version} unverified", False
-        else:
-            status.tls, status.tls_ok = f"{info.version} verified", True
 
     async def _confirm_tls(self) -> bool:
         """Ask about an untrusted certificate once per TLS session; False when disconnected."""

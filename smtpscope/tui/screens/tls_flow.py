@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, Any
 
 from smtpscope.protocol import StartTLS
 from smtpscope.tls_hints import GREETING_HINT_AFTER, implicit_tls_hint
-from smtpscope.tui.widgets.capabilities import CapabilityInspector
 from smtpscope.tui.widgets.status import StatusBar
 
 if TYPE_CHECKING:
@@ -26,8 +25,6 @@ class TlsFlow:
         options: SessionOptions
         session: Session | None
         target_label: str
-        _caps_before: Any
-        _caps_stage: str
         app: Any
 
         def query_one(self, selector: Any, expect_type: Any = None) -> Any: ...
@@ -98,12 +95,7 @@ class TlsFlow:
         async def again() -> None:
             if self.session is not None:
                 await self.session.close()
-            self._caps_before = None
-            self._caps_stage = ""
-            inspector = self.query_one(CapabilityInspector)
-            inspector.previous = None
-            inspector.capabilities = None
-            self.connect_session()
+            self.connect_session()  # which shows the new connection from nothing
 
         self._spawn(again())
 

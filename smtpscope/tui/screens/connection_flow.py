@@ -1,0 +1,137 @@
+"""The session screen's connections: each one opened in a worker and shown from its own session
+only (F5 starts from nothing: no TLS, no capabilities)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from textual import work
+
+from smtpscope.session import Session, SessionError
+from smtpscope.tls_hints import GREETING_HINT_AFTER, looks_like_tls
+from smtpscope.tui.widgets.capabilities import CapabilityInspector
+from smtpscope.tui.widgets.status import StatusBar
+from smtpscope.tui.widgets.transcript import TranscriptView
+
+if TYPE_CHECKING:
+    from smtpscope.record import Entry
+    from smtpscope.session import SessionOptions
+    from smtpscope.transport.tls import TLSInfo
+
+
+class ConnectionFlow:
+    """Mixed into SessionScreen, which provides the widgets and the steps after the banner."""
+
+    session: Session | None
+    options: SessionOptions
+    record_to: str | None
+    record_secrets: bool
+    hint: str | None
+    queue_hold: bool
+    #: The automatic recording of the current connection (in the recordings directory).
+    recording_path: Path | None = None
+    _caps_before: Any
+    _caps_stage: str
+    _asked_about: TLSInfo | None
+    _xclient_sent: bool
+
+    if TYPE_CHECKING:  # provided by the screen and its other parts
+        def query_one(self, *args: Any, **kwargs: Any) -> Any: ...
+        def query(self, *args: Any, **kwargs: Any) -> Any: ...
+        def set_timer(self, *args: Any, **kwargs: Any) -> Any: ...
+        def _toast(self, message: str, **options: Any) -> None: ...
+        def _on_entry(self, entry: Entry) -> None: ...
+        def _refresh_state(self) -> None: ...
+        def _greeting_late(self, session: Session) -> None: ...
+        def _implicit_tls_hint(self, session: Session, why: str, *, note: bool = True
+                               ) -> None: ...
+        async def _confirm_tls(self) -> bool: ...
+        async def _ehlo_starttls_ehlo(self) -> None: ...
+        async def xclient_after_greeting(self) -> None: ...
+        @property
+        def is_mounted(self) -> bool: ...
+
+    @work(exclusive=True, group="connect")
+    async def connect_session(self) -> None:
+        """Open the connection and read the banner; entries stream into the transcript."""
+        session = Session(self.options, record_to=self._recording_paths(),
+                          record_secrets=self.record_secrets)
+        session.on_close = lambda reason: self._on_session_closed(session, reason)
+        self.session = session
+        self.queue_hold = bool(self.options.xclient)  # released when XCLIENT is done
+        session.transcript.subscribe(self._on_entry)
+        self._show_new_connection(session)
+        if self.hint:
+            session.transcript.note(self.hint)
+        status = self.query_one(StatusBar)
+        late = self.set_timer(GREETING_HINT_AFTER, lambda: self._greeting_late(session))
+        try:
+            await session.connect()
+        except SessionError as exc:
+            status.state = f"failed: {exc.stage}"
+            self._toast(str(exc), title="Connection failed", severity="error", timeout=8)
+            if looks_like_tls(session):
+                self._implicit_tls_hint(session, "the server answered with TLS bytes")
+            return
+        finally:
+            late.stop()
+        if session.view.peer is not None:
+            status.peer = session.view.peer
+        self._refresh_state()
+        await self._confirm_tls()  # implicit TLS: the certificate came before the banner
+        if self.options.security == "starttls" and session.greeting is not None \
+                and session.greeting.code == 220:
+            # What `openssl s_client -starttls smtp` does: EHLO, STARTTLS, EHLO.
+            await self._ehlo_starttls_ehlo()
+        if self.options.xclient:
+            await self.xclient_after_greeting()  # after STARTTLS, as smtpscope send does
+
+    def _recording_paths(self) -> list[str]:
+        from smtpscope.config import recordings_dir
+
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        safe = "".join(c if c.isalnum() or c in ".-" else "_" for c in self.options.host)
+        self.recording_path = recordings_dir() / f"{stamp}-{safe}-{self.options.port}.jsonl"
+        return [str(self.recording_path)] + ([self.record_to] if self.record_to else [])
+
+    def _show_new_connection(self, session: Session) -> None:
+        """Everything shown about "the connection" is now about ``session``: nothing that
+        was learnt on the previous one (TLS, peer, capabilities, the selection) stays."""
+        self._caps_before, self._caps_stage = None, ""
+        self._asked_about = None
+        self._xclient_sent = False
+        status = self.query_one(StatusBar)
+        status.peer = session.view.peer or ""
+        status.state = "connecting"
+        status.started = time.monotonic()
+        inspector = self.query_one(CapabilityInspector)
+        inspector.previous, inspector.stage = None, ""
+        # The old connection's lines stay for reference; a selected one (and its explanation
+        # under the transcript) would read as being about this connection.
+        self.query_one(TranscriptView).resume_follow()
+        self._refresh_tls()
+        self._refresh_state()
+
+    def _on_session_closed(self, session: Session, reason: str) -> None:
+        if self.is_mounted and session is self.session:
+            for status in self.query(StatusBar):
+                status.state = f"closed ({reason})"
+
+    def _refresh_tls(self) -> None:
+        status = self.query_one(StatusBar)
+        info = self.session.tls if self.session else None
+        if info is None:
+            status.tls, status.tls_ok = "plain", False
+        elif info.insecure:
+            status.tls, status.tls_ok = f"{info.version} INSECURE (not verified)", False
+        elif info.trust in ("verified", "dane", "fingerprint"):
+            status.tls, status.tls_ok = f"{info.version} {info.trust}", True
+        elif info.trust in ("trusted", "untrusted"):
+            extra = " (chain only)" if info.trust == "trusted" else ""
+            status.tls, status.tls_ok = f"{info.version} UNTRUSTED{extra}", False
+        elif not info.verified:
+            status.tls, status.tls_ok = f"{info.version} unverified", False
+        else:
+            status.tls, status.tls_ok = f"{info.version} verified", True
