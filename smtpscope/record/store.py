@@ -64,6 +64,19 @@ def private_dir(path: Path, *, ours: bool = False) -> Path:
     return path
 
 
+def unused_path(path: Path) -> Path:
+    """``path`` if nothing is there yet, else the first free ``stem-2.ext``, ``stem-3.ext``...
+
+    A later connection of the same session records next to the first, never over a file.
+    """
+    number = 2
+    found = path
+    while found.exists() or found.is_symlink():
+        found = path.with_name(f"{path.stem}-{number}{path.suffix}")
+        number += 1
+    return found
+
+
 class Recorder:
     """Write entries to ``path`` as they arrive; usable as a transcript listener."""
 

@@ -131,3 +131,18 @@ def test_text_export_marks_unsolicited_replies_and_stray_bytes():
     t.add("server", "reply", b"421 4.4.2 bye\r\n", reply={"code": 421, "unsolicited": True})
     t.add("server", "raw", b"250 injected\r\n")
     assert to_text(t).splitlines() == ["S! 421 4.4.2 bye", "S! 250 injected"]
+
+
+def test_unused_path_numbers_beside_a_taken_name_and_never_reuses_one(tmp_path):
+    from smtpscope.record.store import unused_path
+
+    path = tmp_path / "rec.json"
+    assert unused_path(path) == path
+    path.write_text("first")
+    assert unused_path(path) == tmp_path / "rec-2.json"
+    (tmp_path / "rec-2.json").write_text("an earlier run")
+    (tmp_path / "rec-3.json").symlink_to(tmp_path / "elsewhere")  # dangling: still taken
+    assert unused_path(path) == tmp_path / "rec-4.json"
+    assert unused_path(tmp_path / "plain") == tmp_path / "plain"
+    (tmp_path / "plain").write_text("")
+    assert unused_path(tmp_path / "plain") == tmp_path / "plain-2"

@@ -173,6 +173,38 @@ async def test_session_is_recorded_for_history(demo: DemoServer, tmp_path) -> No
         assert recording.footer is not None
 
 
+async def test_each_connection_gets_its_own_recording_after_f5(demo: DemoServer,
+                                                                 tmp_path) -> None:
+    """A recording holds one connection: F5 writes the next one beside --record FILE, says
+    where, and overwrites neither file (nor the automatic one, even within the same second)."""
+    from smtpscope.tui.screens.reconnect import ReconnectDialog
+
+    extra = tmp_path / "rec.json"
+    app = app_for(demo, record_to=str(extra))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = screen_of(app)
+        await until(pilot, lambda: replies(screen) == [220])
+        await pilot.press(*"EHLO first.example", "enter")
+        await until(pilot, lambda: replies(screen) == [220, 250])
+        first, first_auto = screen.session, screen.recording_path
+        await pilot.press("f5")
+        await until(pilot, lambda: isinstance(app.screen, ReconnectDialog))
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: screen.session is not first and replies(screen) == [220])
+        await pilot.press(*"EHLO second.example", "enter")
+        await until(pilot, lambda: replies(screen) == [220, 250])
+        second = tmp_path / "rec-2.json"
+        assert screen.record_copy == second
+        assert f"Recording this connection to {second} ({extra} holds the one before)" \
+            in screen.query_one(TranscriptView).to_text()
+        second_auto = screen.recording_path
+        assert second_auto is not None and second_auto != first_auto
+    for path, name in ((extra, "first"), (first_auto, "first"), (second, "second"),
+                       (second_auto, "second")):
+        sent = [e.text for e in read_recording(path).entries if e.direction == "client"]
+        assert sent == [f"EHLO {name}.example\r\n"], path
+
+
 async def test_connect_screen_explains_a_bad_target() -> None:
     app = create_app(initial_target="smpt://mx.example.test")
     async with app.run_test(size=SIZE) as pilot:

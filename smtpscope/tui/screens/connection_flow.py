@@ -1,5 +1,5 @@
-"""The session screen's connections: each one opened in a worker and shown from its own session
-only (F5 starts from nothing: no TLS, no capabilities)."""
+"""The session screen's connections: each one opened in a worker, recorded to files of its own,
+and shown from its own session only (F5 starts from nothing: no TLS, no capabilities)."""
 
 from __future__ import annotations
 
@@ -32,6 +32,8 @@ class ConnectionFlow:
     queue_hold: bool
     #: The automatic recording of the current connection (in the recordings directory).
     recording_path: Path | None = None
+    #: The ``--record`` copy of the current connection: FILE first, then FILE-2, FILE-3...
+    record_copy: Path | None = None
     _caps_before: Any
     _caps_stage: str
     _asked_about: TLSInfo | None
@@ -56,6 +58,7 @@ class ConnectionFlow:
     @work(exclusive=True, group="connect")
     async def connect_session(self) -> None:
         """Open the connection and read the banner; entries stream into the transcript."""
+        earlier = self.record_copy
         session = Session(self.options, record_to=self._recording_paths(),
                           record_secrets=self.record_secrets)
         session.on_close = lambda reason: self._on_session_closed(session, reason)
@@ -63,6 +66,9 @@ class ConnectionFlow:
         self.queue_hold = bool(self.options.xclient)  # released when XCLIENT is done
         session.transcript.subscribe(self._on_entry)
         self._show_new_connection(session)
+        if earlier is not None and self.record_copy is not None:
+            session.transcript.note(f"Recording this connection to {self.record_copy} "
+                                    f"({earlier} holds the one before)")
         if self.hint:
             session.transcript.note(self.hint)
         status = self.query_one(StatusBar)
@@ -89,12 +95,20 @@ class ConnectionFlow:
             await self.xclient_after_greeting()  # after STARTTLS, as smtpscope send does
 
     def _recording_paths(self) -> list[str]:
+        """New files for a new connection: a recording holds one connection, and a reconnect
+        within the same second, or to the ``--record`` file, must not overwrite the last."""
         from smtpscope.config import recordings_dir
+        from smtpscope.record.store import unused_path
 
         stamp = time.strftime("%Y%m%d-%H%M%S")
         safe = "".join(c if c.isalnum() or c in ".-" else "_" for c in self.options.host)
-        self.recording_path = recordings_dir() / f"{stamp}-{safe}-{self.options.port}.jsonl"
-        return [str(self.recording_path)] + ([self.record_to] if self.record_to else [])
+        self.recording_path = unused_path(
+            recordings_dir() / f"{stamp}-{safe}-{self.options.port}.jsonl")
+        if self.record_to:
+            # The first connection writes the file named; later ones write beside it.
+            self.record_copy = Path(self.record_to) if self.record_copy is None \
+                else unused_path(Path(self.record_to))
+        return [str(p) for p in (self.recording_path, self.record_copy) if p is not None]
 
     def _show_new_connection(self, session: Session) -> None:
         """Everything shown about "the connection" is now about ``session``: nothing that

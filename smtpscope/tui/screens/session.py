@@ -349,8 +349,8 @@ class SessionScreen(SidePanelLayout, ConnectionFlow, TlsFlow, QueueFlow, Message
         if self.recording_path is None:
             return
         paths = [self.recording_path.resolve()]
-        if self.record_to:
-            paths.append(Path(self.record_to).resolve())
+        if self.record_copy is not None:
+            paths.append(self.record_copy.resolve())
         missing = [p for p in paths if not p.exists()]
         if missing:
             self._toast(f"Recording not written: {missing[0]} does not exist", severity="error")
