@@ -192,6 +192,12 @@ class SessionView:
         return self._session.is_open
 
     @property
+    def ended(self) -> bool:
+        """The connection failed or closed: nothing more goes out on it (not yet while
+        connecting, which ``is_open`` cannot tell apart)."""
+        return self._session.closed_reason is not None
+
+    @property
     def endpoint(self) -> str:
         return self._session.options.endpoint
 

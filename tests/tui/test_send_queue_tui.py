@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+import socket
 from collections.abc import AsyncIterator
 
 import pytest
 from textual import events
 
 from smtpscope.conversation.send_queue import DATA_REFUSED
+from smtpscope.session import SessionOptions
+from smtpscope.tui.app import create_app
 from smtpscope.tui.widgets.composer import Composer
 from smtpscope.tui.widgets.data_editor import DataEditor
 from tests.tui.test_key_order import SIZE, app_for, burst, greeted, replies, until
-from tests.tui.wire_server import WireServer
+from tests.tui.wire_server import LoopbackServer, WireServer
 
 
 @pytest.fixture
@@ -337,6 +341,50 @@ async def test_lines_typed_after_the_connection_closed_wait_for_a_reconnect(
         assert wire.commands() == ["NOOP"]  # on the new connection, before anything else
         assert bytes(wire.received).endswith(b"QUIT\r\nNOOP\r\n")
         assert len(composer(app).queue or ()) == 0
+
+
+class BannerCutServer(LoopbackServer):
+    """Half a banner after ``delay`` seconds, then the connection closes."""
+
+    def __init__(self, delay: float) -> None:
+        self.delay = delay
+
+    async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await asyncio.sleep(self.delay)
+        writer.write(b"220-wire.test\r\n220-more")
+        writer.close()
+
+
+@pytest.mark.parametrize("failure", ["refused", "cut", "cut while typing"])
+async def test_lines_queued_after_a_failed_banner_say_they_wait_for_f5(failure: str) -> None:
+    if failure == "refused":
+        with socket.socket() as probe:  # a port nobody listens on
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        server = None
+    else:
+        server = await BannerCutServer(0.5 if failure == "cut while typing" else 0).start()
+        port = server.port
+    options = SessionOptions(host="127.0.0.1", port=port, security="plain")
+    app = create_app(options=options, target_label="wire")
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            screen = app.screen
+            if failure != "cut while typing":
+                await until(pilot, lambda: screen.session is not None
+                            and screen.session.view.ended, what="the connection failed")
+            burst(app, *"NOOP", "enter", *"RSET", "enter")
+            await until(pilot, lambda: [i.text for i in composer(app).queue or ()]
+                        == ["NOOP", "RSET"], what="both lines queued")
+            view = composer(app).query_one("#composer-queue")
+            if not screen.session.view.ended:  # still connecting: they go once greeted
+                assert "not connected" not in str(view.render())
+            await until(pilot, lambda: screen.session.view.ended, what="the connection failed")
+            await until(pilot, lambda: "not connected: they go after F5" in str(view.render()),
+                        what="the note")
+    finally:
+        if server is not None:
+            await server.stop()
 
 
 async def test_a_held_warning_follows_the_state_instead_of_going_stale(wire: WireServer) -> None:

@@ -61,6 +61,7 @@ class QueueFlow:
         composer = self.query_one(Composer)
         composer.queue = self.send_queue
         composer.engine = lambda: self.session.conn if self.session is not None else None
+        composer.connected = lambda: self.session is not None and not self.session.view.ended
 
     def on_composer_queued(self, message: Composer.Queued) -> None:
         # By name, not @on: a plain mixin's decorated handlers are not collected by Textual.

@@ -30,6 +30,8 @@ class QueueAssist:
 
     queue: SendQueue | None = None
     engine: Callable[[], Connection | None] = staticmethod(lambda: None)
+    #: False once the connection failed or closed: queued lines then wait for F5.
+    connected: Callable[[], bool] = staticmethod(lambda: True)
 
     if TYPE_CHECKING:  # provided by the composer
         app: App[Any]
@@ -126,8 +128,7 @@ class QueueAssist:
         view.set_class(not items, "-empty")
         if not items:
             return
-        conn = self.engine()
-        connected = conn is not None and conn.state is not State.CLOSED
+        connected = self.connected()
         view.update(render_queue(items, _QUEUE_KEYS, connected=connected))
 
     def watch_data_mode(self, on: bool) -> None:
