@@ -11,6 +11,10 @@ Tab, Backspace and the arrows as bindings only after the key has bubbled up to t
 - :class:`KeyGate`, mixed into the app, hands a guarded input one key (or paste) at a time
   and holds the next until the input has handled it. A key that moves the focus (Tab between
   the helper's fields) then sends the keys after it to the newly focused input, as typed.
+
+A dialog that opens on its own (the untrusted-certificate question) must not take keys typed
+before it appeared: :func:`arm_keys` makes the gate keep those aside and :func:`typed_ahead_resume`
+sends them, first, to the screen below once the dialog has closed.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from collections import deque
 from typing import TYPE_CHECKING, Any
 
 from textual import events
+from textual._time import get_time  # the clock Textual stamps ``Message.time`` with
 from textual.widgets import Input, TextArea
 
 if TYPE_CHECKING:
@@ -28,6 +33,10 @@ if TYPE_CHECKING:
 # A guarded input that never handles a key it was given (removed while keys were queued for
 # it) must not hold the keyboard for ever.
 STUCK_AFTER = 1.0
+
+# A person needs this long to notice a dialog that opened while they typed; keys stamped before
+# it are typed-ahead and never answer the dialog.
+ARM_AFTER = 0.5
 
 _RELEASING = object()
 
@@ -105,16 +114,30 @@ def key_handled(app: object, event: events.Event) -> None:
         done(event)
 
 
+def arm_keys(screen: object) -> None:
+    """From now (and a moment to notice it), ``screen`` takes keys; older ones wait for it."""
+    screen.keys_from = get_time() + ARM_AFTER  # type: ignore[attr-defined]
+
+
+def typed_ahead_resume(app: object) -> None:
+    """The armed screen has gone: the keys it kept aside go on to the screen below, first."""
+    resume = getattr(app, "_resume_typed_ahead", None)
+    if resume is not None:
+        resume()
+
+
 class KeyGate:
     """Mixin for the ``App``: one key at a time to a guarded input, the rest held in order."""
 
     if TYPE_CHECKING:
         focused: Any
+        screen: Any
 
         def call_next(self, callback: Any, *args: Any, **kwargs: Any) -> None: ...
 
     _key_gate: object | None = None
     _held_keys: deque[events.Event] | None = None
+    _typed_ahead: list[events.Event] | None = None
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.Key | events.Paste) and not event.is_forwarded:
@@ -133,6 +156,11 @@ class KeyGate:
         await super().on_event(event)  # type: ignore[misc]
 
     async def _dispatch_key(self, event: events.Event) -> None:
+        if event.time < getattr(self.screen, "keys_from", -1.0):
+            if self._typed_ahead is None:
+                self._typed_ahead = []
+            self._typed_ahead.append(event)
+            return
         target = self.focused
         gated = isinstance(target, OrderedKeys)
         if gated:
@@ -144,6 +172,17 @@ class KeyGate:
     def _key_done(self, event: events.Event) -> None:
         gate = self._key_gate
         if isinstance(gate, _Gated) and gate.event is event:
+            self._release_held_soon()
+
+    def _resume_typed_ahead(self) -> None:
+        kept, self._typed_ahead = self._typed_ahead, None
+        if not kept:
+            return
+        held = self._held_keys
+        if held is None:
+            held = self._held_keys = deque()
+        held.extendleft(reversed(kept))
+        if self._key_gate is None:
             self._release_held_soon()
 
     def _release_held_soon(self) -> None:

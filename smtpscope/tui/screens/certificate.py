@@ -1,7 +1,13 @@
-"""The untrusted-certificate dialog: the chain, the reason, continue (marked) or disconnect."""
+"""The untrusted-certificate dialog: the chain, the reason, continue (marked) or disconnect.
+
+It opens by itself, often while the user is typing: keys typed before it (and in the moment it
+takes to notice it) never answer it but go to the composer once it closes (see ``arm_keys``), and
+no letter acts on it, so continuing over an untrusted certificate is always deliberate.
+"""
 
 from __future__ import annotations
 
+import math
 from typing import ClassVar
 
 from rich.text import Text
@@ -15,6 +21,7 @@ from textual.widgets import Button, Label, Static
 from smtpscope.sanitize import notify, visible
 from smtpscope.security.report import tls_lines, trust_line
 from smtpscope.transport.tls import TLSInfo
+from smtpscope.tui.keys import arm_keys, typed_ahead_resume
 
 
 class UntrustedCertificateScreen(ModalScreen[bool]):
@@ -31,14 +38,18 @@ class UntrustedCertificateScreen(ModalScreen[bool]):
     #cert-buttons Button { margin-left: 1; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("c", "go_on", "Continue (marked)", id="cert.continue"),
-        Binding("d,escape", "disconnect", "Disconnect", id="cert.disconnect"),
-        Binding("y", "copy_pem", "Copy PEM", id="cert.copy"),
+        # Continue has no key of its own: Tab to its button and Enter, or a click.
+        Binding("escape", "disconnect", "Disconnect", id="cert.disconnect"),
+        Binding("ctrl+y", "copy_pem", "Copy PEM", id="cert.copy"),
     ]
+
+    keys_from = math.inf
+    """Keys stamped before this (``Message.time``) were typed ahead: the app keeps them aside."""
 
     def __init__(self, info: TLSInfo) -> None:
         super().__init__()
         self.info = info
+        self._answered = False
 
     def compose(self) -> ComposeResult:
         with Vertical(id="cert-dialog"):
@@ -47,22 +58,33 @@ class UntrustedCertificateScreen(ModalScreen[bool]):
             with VerticalScroll(id="cert-body"):
                 yield Static(Text("\n".join(visible(line) for line in tls_lines(self.info)[1:])),
                              id="cert-chain")
-            yield Label(Text("c continue (marked untrusted) · d or Esc disconnect · "
-                             "y copy the chain as PEM"), id="cert-keys")
+            yield Label(Text("Enter or Esc: disconnect · Tab, Enter: continue (marked "
+                             "untrusted) · Ctrl+Y: copy the chain as PEM"),
+                        id="cert-keys")
             with Horizontal(id="cert-buttons"):
-                yield Button("Continue (marked untrusted)", id="continue", variant="warning")
+                # Disconnect first and focused: Enter is the safe answer, Tab reaches Continue.
                 yield Button("Disconnect", id="disconnect", variant="error")
+                yield Button("Continue (marked untrusted)", id="continue", variant="warning")
 
     def on_mount(self) -> None:
         self.query_one("#disconnect", Button).focus()
+        self.call_after_refresh(arm_keys, self)  # counted from when it can be seen
 
     @on(Button.Pressed, "#continue")
     def action_go_on(self) -> None:
-        self.dismiss(True)
+        self._answer(True)
 
     @on(Button.Pressed, "#disconnect")
     def action_disconnect(self) -> None:
-        self.dismiss(False)
+        self._answer(False)
+
+    def _answer(self, go_on: bool) -> None:
+        # Once: a second dismiss would pop the session screen below and leave a blank app.
+        if self._answered:
+            return
+        self._answered = True
+        self.dismiss(go_on)
+        typed_ahead_resume(self.app)
 
     def action_copy_pem(self) -> None:
         pem = "".join(c.pem for c in self.info.peer_chain)
