@@ -3,6 +3,7 @@ and long notifications and the status bar are shown whole."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -88,3 +89,61 @@ SIZES = {"narrow": (80, 24), "wide": (140, 45)}
 def test_replay_layout_snapshot(snap_compare, recording: Path, size: str) -> None:
     app = create_app(replay_path=str(recording))
     assert snap_compare(app, press=["a"], terminal_size=SIZES[size])
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+async def test_every_dialog_shows_all_its_buttons(size: tuple[int, int]) -> None:
+    from textual.widgets import Button
+
+    from smtpscope.server.demo import open_demo_server
+    from tests.tui.test_session_screen import app_for, banner_then_ehlo, screen_of
+
+    demo = await open_demo_server()
+    try:
+        app = app_for(demo)
+        async with app.run_test(size=size) as pilot:
+            await banner_then_ehlo(pilot, screen_of(app))
+            session = app.screen
+            for key in ("f5", "ctrl+n", "f4", "f12"):
+                await pilot.press(key)
+                await until(pilot, lambda: app.screen is not session, what=key)
+                await pilot.pause()
+                dialog = app.screen
+                buttons = list(dialog.query(Button))
+                assert buttons, key
+                for button in buttons:
+                    # The button is what is drawn where it stands: on screen, not cut off.
+                    region = button.region
+                    assert region.width and region.right <= size[0], (key, button.id)
+                    assert region.bottom <= size[1], (key, button.id)
+                    for x in (region.x, region.right - 1):
+                        found, _ = dialog.get_widget_at(x, region.y + region.height // 2)
+                        assert found is button or button in found.ancestors, (key, button.id)
+                await pilot.press("escape")
+                await until(pilot, lambda: app.screen is session, what=f"{key} closed")
+    finally:
+        await demo.aclose()
+
+
+async def test_history_names_the_file_in_full_at_80_columns() -> None:
+    from textual.widgets import DataTable, Static
+
+    from smtpscope.config import recordings_dir
+
+    folder = recordings_dir()
+    names = [f"2026110{i}-000000-mx.a-rather-long-host-name.example.test-587.jsonl"
+             for i in range(1, 4)]
+    for i, name in enumerate(names):
+        os.utime(write_sample(folder / name), (i + 1, i + 1))
+    app = create_app(history=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        table = app.screen.query_one(DataTable)
+        assert table.virtual_size.width <= table.size.width  # nothing to scroll sideways to
+        line = app.screen.query_one("#history-file", Static)
+        assert str(folder / names[-1]) in " ".join(str(line.render()).split())
+        await pilot.press("end")  # the oldest, not the far right of the table
+        assert table.cursor_row == len(names) - 1 and table.scroll_x == 0
+        assert str(folder / names[0]) in " ".join(str(line.render()).split())
+        await pilot.press("home")
+        assert table.cursor_row == 0

@@ -46,9 +46,11 @@ async def test_f9_shows_the_running_session_as_live(demo: DemoServer) -> None:
         await banner_then_ehlo(pilot, screen)
         await pilot.press("f9")
         await pilot.pause()
-        table = app.screen.query_one(DataTable)
+        history = app.screen
+        table = history.query_one(DataTable)
         rows = [[str(cell) for cell in table.get_row_at(i)] for i in range(table.row_count)]
-        mine = [row for row in rows if row[3] == screen.recording_path.name]
+        mine = [row for row, past in zip(rows, history._sessions, strict=True)
+                if past.path.name == screen.recording_path.name]
         assert mine and "live" in mine[0][2]
         assert not any("cut off" in row[2] for row in mine)
 

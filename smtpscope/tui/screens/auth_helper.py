@@ -83,7 +83,7 @@ class AuthHelperScreen(ModalScreen[None]):
     AuthHelperScreen #auth-response-row Label { width: auto; padding: 0 1 0 0; }
     AuthHelperScreen #auth-response { width: 1fr; }
     AuthHelperScreen .auth-buttons { height: auto; }
-    AuthHelperScreen .auth-buttons Button { margin-right: 1; }
+    AuthHelperScreen .auth-buttons Button { margin-right: 1; min-width: 0; }
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [

@@ -33,7 +33,7 @@ class UntrustedCertificateScreen(ModalScreen[bool]):
                    background: $surface; padding: 0 1; }
     #cert-title { text-style: bold; color: $error; }
     #cert-body { height: 1fr; }
-    #cert-keys { color: $text-muted; }
+    #cert-keys { color: $text-muted; width: 100%; }
     #cert-buttons { height: 3; align-horizontal: right; }
     #cert-buttons Button { margin-left: 1; }
     """

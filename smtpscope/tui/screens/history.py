@@ -82,8 +82,21 @@ def scan_sessions(directory: Path | None = None,
     return out, skipped
 
 
+class SessionTable(DataTable[object]):
+    """The sessions, one a row: Home and End go to the newest and oldest (not sideways)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("home", "scroll_top", "Newest", show=False),
+        Binding("end", "scroll_bottom", "Oldest", show=False),
+    ]
+
+
 class HistoryScreen(Screen[None]):
-    """Lists past sessions; Enter opens the selected one in the replay screen."""
+    """Lists past sessions; Enter opens the selected one in the replay screen.
+
+    The highlighted session's file is named in full under the table, where 80 columns are
+    enough for it, rather than in a fourth column that would be cut off.
+    """
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "close", "Close", id="history.close"),
@@ -96,12 +109,13 @@ class HistoryScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Static("Past sessions (newest first) · Enter opens · Esc closes", id="history-title")
-        yield DataTable(id="history", cursor_type="row")
+        yield SessionTable(id="history", cursor_type="row")
+        yield Static("", id="history-file")
         yield Footer()
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        table.add_columns("when", "target", "outcome", "file")
+        table.add_columns("when", "target", "outcome")
         self._sessions, skipped = scan_sessions()
         if skipped:
             notify(self, f"{len(skipped)} recording(s) could not be read and are not listed: "
@@ -111,12 +125,16 @@ class HistoryScreen(Screen[None]):
             outcome = Text(visible(past.outcome))
             if past.path.resolve() in self._live:
                 outcome = Text("● live (this session)", style="bold green")
-            table.add_row(when, Text(visible(past.target)), outcome,
-                          Text(past.path.name, style="dim"))
+            table.add_row(when, Text(visible(past.target)), outcome)
         if not self._sessions:
             self.query_one("#history-title", Static).update(
                 Text(f"No recorded sessions yet in {visible(str(recordings_dir()))}"))
         table.focus()
+
+    @on(DataTable.RowHighlighted)
+    def name_file(self, event: DataTable.RowHighlighted) -> None:
+        past = self._sessions[event.cursor_row]
+        self.query_one("#history-file", Static).update(Text(visible(str(past.path)), style="dim"))
 
     @on(DataTable.RowSelected)
     def open_row(self, event: DataTable.RowSelected) -> None:

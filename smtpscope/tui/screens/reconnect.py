@@ -28,6 +28,11 @@ TLS_MODES = [
 class ReconnectDialog(ModalScreen["SessionOptions | None"]):
     """Returns new options to connect with, or None when cancelled."""
 
+    # Short terminals (80x24): the form scrolls, Connect and Cancel stay at the bottom.
+    DEFAULT_CSS = """
+    ReconnectDialog #reconnect-box { overflow-y: auto; }
+    ReconnectDialog #reconnect-buttons { dock: bottom; }
+    """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel", id="reconnect.cancel"),
         Binding("ctrl+s", "connect", "Connect", id="reconnect.connect"),
@@ -56,7 +61,7 @@ class ReconnectDialog(ModalScreen["SessionOptions | None"]):
                 yield Label("Insecure: do not verify the certificate (recorded) ")
                 yield Switch(not opts.verify, id="reconnect-insecure")
             yield Label("", id="reconnect-error", classes="error")
-            with Horizontal(classes="buttons"):
+            with Horizontal(classes="buttons", id="reconnect-buttons"):
                 yield Button("Connect", variant="primary", id="reconnect-go")
                 yield Button("Cancel", id="reconnect-cancel")
 

@@ -63,9 +63,16 @@ class DataEditor(ModalScreen["DataEditor.Result | None"]):
     DataEditor #data-status { height: auto; color: $text-muted; }
     DataEditor #data-status.-over, DataEditor #data-status.-error { color: $error; }
     DataEditor .data-options { height: 1; margin-top: 1; }
+    DataEditor .data-options Horizontal { width: auto; }
     DataEditor .data-options Checkbox { margin-right: 2; }
     DataEditor .data-options Button { margin-left: 1; min-width: 10; }
+    DataEditor #data-send { margin-left: 0; }  /* the BDAT box's margin is the gap */
+    DataEditor.-narrow .data-options { layout: vertical; height: 2; }
+    DataEditor.-narrow #data-buttons { width: 1fr; align-horizontal: right; }
     """
+    # Below 100 columns the options and the buttons no longer fit on one line: two lines.
+    # (Textual's own annotation of it makes a ClassVar one an error for mypy.)
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]  # noqa: RUF012
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "send", "Send", priority=True, id="data.send"),
@@ -128,12 +135,15 @@ class DataEditor(ModalScreen["DataEditor.Result | None"]):
                                   tab_behavior="focus")
             yield Static("", id="data-status")
             with Horizontal(classes="data-options"):
-                yield Checkbox("verbatim (exact bytes, LF line ends)", id="data-verbatim",
-                               compact=True)
-                yield Checkbox("use BDAT" if self.bdat_available else "BDAT (needs CHUNKING)",
-                               id="data-bdat", disabled=not self.bdat_available, compact=True)
-                yield Button("Send ^S", variant="primary", id="data-send", compact=True)
-                yield Button("Cancel Esc", id="data-cancel", compact=True)
+                with Horizontal():
+                    yield Checkbox("verbatim (exact bytes, LF line ends)",
+                                   id="data-verbatim", compact=True)
+                    yield Checkbox("use BDAT" if self.bdat_available
+                                   else "BDAT (needs CHUNKING)",
+                                   id="data-bdat", disabled=not self.bdat_available, compact=True)
+                with Horizontal(id="data-buttons"):
+                    yield Button("Send ^S", variant="primary", id="data-send", compact=True)
+                    yield Button("Cancel Esc", id="data-cancel", compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#data-text", TextArea).focus()
