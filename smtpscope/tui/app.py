@@ -15,6 +15,12 @@ from smtpscope.sanitize import notify, terminal_safe, visible
 from smtpscope.tui.keymap import load_keymap
 from smtpscope.tui.keys import KeyGate
 
+# Textual shows these keys as symbols whose width terminals disagree on (one cell to Rich, two
+# in many terminals for ⏎; the arrows are East Asian ambiguous): a footer ending in one then
+# draws its last cell twice. Names have one width everywhere.
+KEY_SYMBOL_NAMES = str.maketrans({"⏎": "enter", "⌫": "bksp", "↑": "up", "↓": "down",
+                                  "←": "left", "→": "right"})
+
 
 class SmtpScopeApp(KeyGate, App[int]):
     """smtpscope's TUI. The first screen is built by ``first_screen`` once the app runs.
@@ -67,6 +73,9 @@ class SmtpScopeApp(KeyGate, App[int]):
         # is printed by the caller, smtpscope.cli.tui.run_app, once the screen is restored.
         self._exit_renderables.append(Text(crash_message(exc, None).split("\n")[0]))
         self._close_messages_no_wait()
+
+    def get_key_display(self, binding: Binding) -> str:
+        return super().get_key_display(binding).translate(KEY_SYMBOL_NAMES)
 
     def action_help(self) -> None:
         from smtpscope.tui.screens.help import HelpScreen

@@ -147,3 +147,38 @@ async def test_history_names_the_file_in_full_at_80_columns() -> None:
         assert str(folder / names[0]) in " ".join(str(line.render()).split())
         await pilot.press("home")
         assert table.cursor_row == 0
+
+
+async def test_footer_keys_are_drawn_with_characters_of_one_width() -> None:
+    # A symbol such as ⏎ is one cell to Rich and two in many terminals: the footer's last cell
+    # was then drawn twice ('^p palettee'). Every key is named in ASCII instead.
+    from smtpscope.session import SessionOptions
+
+    options = SessionOptions(host="127.0.0.1", port=1, security="plain")
+    app = create_app(options=options, target_label="127.0.0.1:1")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.screen.query_one(StatusBar).state.startswith("failed"))
+        await pilot.press("escape")  # the transcript: Enter expands and folds a line
+        await until(pilot, lambda: "toggle_fold" in footer_keys(app), what="the fold key")
+        shown = {key.action: key.key_display for key in app.screen.query(FooterKey)}
+        assert shown["toggle_fold"] == "enter"
+        assert all(display.isascii() for display in shown.values()), shown
+
+
+@pytest.mark.parametrize("width", [80, 120])
+async def test_palette_key_covers_the_footer_to_its_last_column(width: int) -> None:
+    # The keys that do not fit run on under the palette key docked at the right: a margin
+    # after it let one of their letters show in the last column ('^p palettee').
+    from smtpscope.session import SessionOptions
+
+    options = SessionOptions(host="127.0.0.1", port=1, security="plain")
+    app = create_app(options=options, target_label="127.0.0.1:1")
+    async with app.run_test(size=(width, 40)) as pilot:
+        await until(pilot, lambda: app.screen.query_one(StatusBar).state.startswith("failed"))
+        await pilot.press("escape")  # the transcript focused: its keys join the footer
+        await until(pilot, lambda: "toggle_fold" in footer_keys(app), what="the fold key")
+        footer = app.screen.query_one("KeyFooter")
+        assert footer.virtual_size.width > width  # the keys overflow: the case at issue
+        palette = app.screen.query_one("FooterKey.-command-palette")
+        assert palette.region.right == footer.region.right == width
+        assert app.screen.get_widget_at(width - 1, footer.region.y)[0] is palette

@@ -17,6 +17,12 @@ COMPACT_BELOW = 140
 class KeyFooter(Footer):
     """A Footer that puts the essential keys first and turns compact on narrow terminals."""
 
+    # Compact keys get a right margin, and so did the palette key docked at the right edge:
+    # the last column then showed a letter of the keys scrolled under it ('^p palettee').
+    DEFAULT_CSS = """
+    KeyFooter.-compact FooterKey.-command-palette { margin-right: 0; }
+    """
+
     def compose(self) -> ComposeResult:
         items = list(super().compose())
         keys = [item for item in items if isinstance(item, FooterKey)]
