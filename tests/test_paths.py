@@ -4,9 +4,10 @@ not grow directories."""
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
+from collections.abc import Callable
 from pathlib import Path
-
-import pytest
 
 from smtpscope.paths import input_problem, output_problem
 
@@ -23,12 +24,38 @@ def test_input_problem_names_each_kind_of_wrong_path(tmp_path: Path) -> None:
     assert input_problem(regular / "below") is not None  # a parent that is a file
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root reads files whatever their mode")
-def test_input_problem_names_an_unreadable_file(tmp_path: Path) -> None:
-    locked = tmp_path / "locked"
-    locked.write_text("x")
-    locked.chmod(0)
-    assert input_problem(locked) == "cannot be read: permission denied"
+def _as_nobody(check: Callable[[], object]) -> str:
+    """``check()`` in a forked child that runs as "nobody" (root reads any file)."""
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: drop privileges, answer through the pipe, leave at once
+        try:
+            os.setgid(65534)
+            os.setuid(65534)
+            os.write(write_end, str(check()).encode())
+        finally:
+            os._exit(0)
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as answer:
+        out = answer.read().decode()
+    os.waitpid(pid, 0)
+    return out
+
+
+def test_input_problem_names_an_unreadable_file() -> None:
+    folder = Path(tempfile.mkdtemp(prefix="smtpscope-paths-"))
+    try:
+        folder.chmod(0o755)
+        locked = folder / "locked"
+        locked.write_text("x")
+        locked.chmod(0)
+        if os.geteuid() == 0:
+            assert _as_nobody(lambda: input_problem(locked)) == \
+                "cannot be read: permission denied"
+        else:
+            assert input_problem(locked) == "cannot be read: permission denied"
+    finally:
+        shutil.rmtree(folder)
 
 
 def test_output_problem_creates_nothing(tmp_path: Path) -> None:
