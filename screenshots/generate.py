@@ -159,8 +159,9 @@ async def untrusted_shot() -> None:
             await until(pilot, lambda: isinstance(app.screen, UntrustedCertificateScreen))
             await pilot.pause(0.3)
             save(app, "untrusted-certificate")
-            await pilot.press("d")
-            await pilot.pause(0.2)
+            await pilot.pause(0.5)  # keys in the dialog's first half second are held for later
+            await pilot.press("escape")  # disconnect
+            await until(pilot, lambda: not isinstance(app.screen, UntrustedCertificateScreen))
     finally:
         await demo.aclose()
 
