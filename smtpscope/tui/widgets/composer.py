@@ -26,8 +26,8 @@ from smtpscope.protocol import (
 )
 from smtpscope.protocol.checks import command_problems
 from smtpscope.tui.completion import completions, decode_escapes, end_of_data_label
-from smtpscope.tui.history_store import HistoryStore
 from smtpscope.tui.widgets.composer_auth import AUTH_ASSIST_BINDING, ENCODE_HINT, AuthAssist
+from smtpscope.tui.widgets.composer_history import HistoryAssist
 from smtpscope.tui.widgets.composer_queue import _PLACEHOLDER, QueueAssist
 from smtpscope.tui.widgets.queue_view import ComposerInput
 
@@ -62,7 +62,7 @@ _AUTH_HINT = ("AUTH exchange: type the base64 answer to the 334 challenge, or * 
               + ENCODE_HINT)
 
 
-class Composer(QueueAssist, AuthAssist, Widget):
+class Composer(QueueAssist, AuthAssist, HistoryAssist, Widget):
     """Input line plus hint line. Set ``capabilities``, ``state``, ``in_auth`` and ``target_key``;
     listen for :class:`Composer.Submitted` and :class:`Composer.RawSubmitted`.
     """
@@ -144,10 +144,8 @@ class Composer(QueueAssist, AuthAssist, Widget):
     def __init__(self, *, target_key: str = "", name: str | None = None, id: str | None = None,
                  classes: str | None = None) -> None:
         super().__init__(name=name, id=id, classes=classes)
-        self._history = HistoryStore(target_key)
+        self._start_history(target_key)
         self.set_reactive(Composer.target_key, target_key)
-        self._history_index: int | None = None
-        self._draft = ""
         self._held: str | None = None  # line waiting for a second Enter after a warning
         self._cycle: list[str] = []  # Tab cycling candidates; current one is self._cycle[0]
         # Set by the screen: lines then go to the send queue, checked against the state the
@@ -167,21 +165,12 @@ class Composer(QueueAssist, AuthAssist, Widget):
         """The inner Input (for tests and the screen's focus handling)."""
         return self.query_one("#composer-input", Input)
 
-    @property
-    def history(self) -> list[str]:
-        """Lines kept for this target, oldest first."""
-        return self._history.entries
-
     def focus(self, scroll_visible: bool = True) -> Composer:
         """Focusing the composer focuses its input line."""
         self.input.focus(scroll_visible)
         return self
 
     # -- attributes down ---------------------------------------------------------------------
-
-    def watch_target_key(self, key: str) -> None:
-        self._history = HistoryStore(key)
-        self._history_index = None
 
     def watch_raw(self, raw: bool) -> None:
         self.set_class(raw, "-raw")
@@ -399,8 +388,7 @@ class Composer(QueueAssist, AuthAssist, Widget):
         if remember and not self.in_auth and self.state is not State.DATA:
             self._history.add(text)
         self._held = None
-        self._history_index = None
-        self._draft = ""
+        self._leave_history()
         self._cycle = []
         self.input.value = ""
         self._update_hint()
@@ -445,28 +433,3 @@ class Composer(QueueAssist, AuthAssist, Widget):
     def _set_value(self, value: str) -> None:
         self.input.value = value
         self.input.cursor_position = len(value)
-
-    # -- history -----------------------------------------------------------------------------
-
-    def action_history_prev(self) -> None:
-        """Recall the previous line; the unsent draft is kept for coming back down."""
-        entries = self._history.entries
-        if not entries:
-            return
-        if self._history_index is None:
-            self._draft = self.input.value
-            self._history_index = len(entries) - 1
-        elif self._history_index > 0:
-            self._history_index -= 1
-        self._set_value(entries[self._history_index])
-
-    def action_history_next(self) -> None:
-        """Walk forward through history, back to the draft at the end."""
-        if self._history_index is None:
-            return
-        self._history_index += 1
-        if self._history_index >= len(self._history.entries):
-            self._history_index = None
-            self._set_value(self._draft)
-        else:
-            self._set_value(self._history.entries[self._history_index])
