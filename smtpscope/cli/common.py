@@ -96,7 +96,7 @@ def classify(exc: BaseException, stage: str) -> Failure:
     Decided by the error's type only: a typed session error carries its stage and its cause
     (the transport's ConnectError or TLSError); a conversation ``Rejected`` its reply.
     """
-    from smtpscope.conversation.errors import NotOffered, Rejected
+    from smtpscope.conversation.errors import CleartextRefused, NotOffered, Rejected
     from smtpscope.session_types import (
         ConnectFailed,
         ProtocolFailure,
@@ -110,6 +110,8 @@ def classify(exc: BaseException, stage: str) -> Failure:
 
     if isinstance(exc, Rejected | NotOffered):
         return Failure("rejected", exc.stage, str(exc), "")
+    if isinstance(exc, CleartextRefused):
+        return Failure("not-secure", exc.stage, str(exc), exc.hint)
     cause = exc.__cause__ if isinstance(exc, SessionError) else exc
     if isinstance(exc, TLSFailed) or (isinstance(exc, ConnectFailed) and exc.stage is Stage.TLS):
         stage = "tls"

@@ -43,7 +43,9 @@ def add_parser(subparsers: Any) -> None:
     auth = p.add_argument_group("authentication")
     auth.add_argument("--auth", metavar="MECH",
                       help="SASL mechanism: PLAIN, LOGIN, CRAM-MD5, DIGEST-MD5, SCRAM-SHA-1, "
-                      "SCRAM-SHA-256, XOAUTH2, OAUTHBEARER, or auto (best offered)")
+                      "SCRAM-SHA-256, XOAUTH2, OAUTHBEARER, or auto (best offered). "
+                      "PLAIN, LOGIN and the OAuth ones are never sent without TLS unless "
+                      "--tls none says so")
     auth.add_argument("--user", "--auth-user", "-au", dest="user",
                       help="user name for --auth")
     auth.add_argument("--password-env", metavar="VAR",
@@ -193,9 +195,14 @@ async def _transaction(conv: Conversation, args: argparse.Namespace,
         return
     if args.auth and await send_session.auth_wanted(conv, args):
         conv.stage = Stage.AUTH
-        name = pick_mechanism(args.auth, session.view.capabilities)
-        await send_session.auth_outcome(conv, args, conv.authenticate(
-            make_mechanism(name, session, user=args.user, secret=secret or "")))
+
+        async def attempt() -> None:
+            name = pick_mechanism(args.auth, session.view.capabilities,
+                                  exposed=conv.credentials_exposed())
+            await conv.authenticate(
+                make_mechanism(name, session, user=args.user, secret=secret or ""))
+
+        await send_session.auth_outcome(conv, args, attempt())
     if stop == "auth":
         return
     stop_after = {"mail": Stage.MAIL, "rcpt": Stage.RCPT, "data": Stage.DATA}.get(stop or "")

@@ -159,13 +159,14 @@ async def auth_wanted(conv: Any, args: argparse.Namespace) -> bool:
 async def auth_outcome(conv: Any, args: argparse.Namespace, attempt: Any) -> None:
     """Await the AUTH exchange; under --auth-optional a refusal is a warning, not the end."""
     from smtpscope.conversation import Rejected
+    from smtpscope.conversation.errors import CleartextRefused
 
     if args.auth_mode != "optional":
         await attempt
         return
     try:
         await attempt
-    except Rejected as exc:
+    except (Rejected, CleartextRefused) as exc:
         conv.session.transcript.note(f"{exc}: going on without AUTH (--auth-optional)",
                                      kind="warning")
 

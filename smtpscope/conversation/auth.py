@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from smtpscope.auth import MECHANISMS, Mechanism, Step, b64
-from smtpscope.conversation.errors import NotOffered
+from smtpscope.conversation.errors import CleartextRefused, NotOffered
 from smtpscope.protocol import Auth, AuthCancel, AuthResponse, Capabilities, Command, Raw, Reply
 from smtpscope.session import Session
 from smtpscope.session_types import ProtocolFailure, Stage
@@ -188,21 +188,29 @@ def command_for(mechanism: str, initial: bool, line: str) -> tuple[Command, bool
     return (Auth(mechanism, data) if initial else AuthResponse(data)), False
 
 
-def pick_mechanism(requested: str, caps: Capabilities | None) -> str:
-    """The mechanism to use: ``requested``, or with ``auto`` the most preferred one offered.
+def pick_mechanism(requested: str, caps: Capabilities | None, *, exposed: bool = False) -> str:
+    """The mechanism to use: ``requested``, or with ``auto`` the most preferred one offered
+    (with ``exposed``, a link without TLS, only one that does not send readable credentials).
 
-    Raises ``NotOffered`` (stage AUTH) when the server offers no AUTH or not that mechanism.
+    Raises ``NotOffered`` (stage AUTH) when the server offers no AUTH or not that mechanism,
+    and ``CleartextRefused`` when ``auto`` finds only readable ones on an exposed link.
     """
-    from smtpscope.auth import preferred
+    from smtpscope.auth import CLEARTEXT_MECHANISMS, preferred
 
     offered = caps.auth_mechanisms if caps is not None else ()
     if not offered:
         raise NotOffered("the server does not offer AUTH here (after STARTTLS it may)",
                          Stage.AUTH)
     if requested.upper() == "AUTO":
-        for choice in preferred(automatic=True):
-            if choice in offered:
+        usable = [m for m in preferred(automatic=True) if m in offered]
+        for choice in usable:
+            if not (exposed and choice in CLEARTEXT_MECHANISMS):
                 return choice
+        if usable:
+            raise CleartextRefused(
+                f"not authenticating: the server offers only {', '.join(usable)} here, which "
+                "would carry the credentials readable over a connection without TLS",
+                Stage.AUTH)
         raise NotOffered(f"no supported mechanism offered ({', '.join(offered)})", Stage.AUTH)
     if requested.upper() not in offered:
         raise NotOffered(f"the server does not offer AUTH {requested.upper()} "

@@ -19,3 +19,11 @@ class Rejected(SessionError):
 
 class NotOffered(SessionError):
     """A step needs an extension the server did not advertise (STARTTLS, CHUNKING, AUTH)."""
+
+
+class CleartextRefused(SessionError):
+    """Credentials a mechanism sends readable (PLAIN, LOGIN, the OAuth tokens) were not sent:
+    the connection has no TLS and TLS was not turned off on purpose. Nothing went out."""
+
+    hint = ("--tls starttls to insist on TLS, or --tls none to send them without it on "
+            "purpose")

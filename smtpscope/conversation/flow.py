@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Awaitable
 from typing import TYPE_CHECKING, TypeVar
 
-from smtpscope.conversation.errors import Rejected
+from smtpscope.conversation.errors import CleartextRefused, Rejected
 from smtpscope.conversation.greeting import Dialect, Secured, TLSMode, dialect_of, greet, secure
 from smtpscope.conversation.message import Delivery, Envelope, new_delivery, send_message
 from smtpscope.protocol import Reply
@@ -82,11 +82,27 @@ class Conversation:
             self.greeting = secured.greeting
         return secured
 
+    def credentials_exposed(self) -> bool:
+        """True when a password sent now could be read on the network: no TLS, a network
+        connection (not a UNIX socket or a pipe), and TLS not turned off on purpose
+        (``--tls none``). STARTTLS refused or not offered under ``auto`` is exactly the
+        downgrade an attacker on the path can cause, so it does not count as on purpose."""
+        opts = self.session.options
+        if self.session.view.tls is not None or self.tls is TLSMode.PLAIN:
+            return False
+        return opts.unix_path is None and opts.pipe_command is None
+
     async def authenticate(self, mechanism: Mechanism) -> Reply:
+        """The whole AUTH exchange; ``Rejected`` at AUTH unless the server says 235, and
+        ``CleartextRefused`` (nothing sent) for readable credentials on an exposed link."""
         # The AUTH code loads only when AUTH is asked for (a probe never needs it).
         from smtpscope.conversation.auth import authenticate
 
-        """The whole AUTH exchange; ``Rejected`` at AUTH unless the server says 235."""
+        self.stage = Stage.AUTH
+        if mechanism.cleartext and self.credentials_exposed():
+            raise CleartextRefused(
+                f"not sending AUTH {mechanism.name}: it would carry the credentials readable "
+                "over a connection without TLS", Stage.AUTH)
         reply = await self._step(Stage.AUTH, authenticate(self.session, mechanism))
         if reply.code != 235:
             raise Rejected(Stage.AUTH, f"AUTH {mechanism.name} failed", reply)
