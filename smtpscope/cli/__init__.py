@@ -136,6 +136,14 @@ def _run_command(name: str | None, args_list: list[str], *, process: bool = Fals
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError as exc:  # "| head": the reader went away; not a bug to report
+        from smtpscope.cli.output import EXIT_PIPE, closed_outputs
+
+        if closed_outputs((sys.stdout, sys.stderr)):
+            return EXIT_PIPE
+        from smtpscope.cli.crash import report_crash
+
+        return report_crash(exc)
     except Exception as exc:  # a bug: name the file with the traceback, exit non-zero
         from smtpscope.cli.crash import report_crash
 

@@ -158,8 +158,15 @@ def error_line(command: str, message: str, hint: str = "", stream: TextIO | None
     text = f"smtpscope {command}: {message}"
     if hint:
         text += f" ({hint})"
-    # Messages quote replies and file names: the last guard before the terminal.
-    print(terminal_safe(text), file=stream if stream is not None else sys.stderr, flush=True)
+    out = stream if stream is not None else sys.stderr
+    try:
+        # Messages quote replies and file names: the last guard before the terminal.
+        print(terminal_safe(text), file=out, flush=True)
+    except BrokenPipeError:
+        from smtpscope.cli.output import closed_outputs
+
+        if not closed_outputs((out, sys.stdout, sys.stderr)):
+            raise
 
 
 class TargetFailure(Exception):
@@ -277,19 +284,6 @@ def format_entry(entry: Entry) -> list[str]:
     # engine's warnings are among them (an unsolicited reply's included): said once.
     lines.extend(PREFIX_WARNING + visible(note, keep_backslashes=True) for note in entry.notes)
     return lines
-
-
-class LivePrinter:
-    """A transcript listener that prints every entry the moment it is added."""
-
-    def __init__(self, stream: TextIO | None = None) -> None:
-        self.stream = stream if stream is not None else sys.stdout
-
-    def __call__(self, entry: Entry) -> None:
-        from smtpscope.sanitize import terminal_safe
-
-        self.stream.write(terminal_safe("".join(line + "\n" for line in format_entry(entry))))
-        self.stream.flush()
 
 
 #: The longest --timeout a conversation takes: RFC 5321 §4.5.3.2 asks for up to 10 minutes.

@@ -7,6 +7,7 @@ import sys
 from typing import TYPE_CHECKING, TextIO
 
 from smtpscope.cli import common
+from smtpscope.cli.output import write_or_discard
 from smtpscope.sanitize import terminal_safe
 
 if TYPE_CHECKING:
@@ -76,23 +77,21 @@ class Output:
         if self.silent == 1:
             self.held.append(text)
         elif self.silent == 0:
-            self.stream.write(text)
-            self.stream.flush()
+            write_or_discard(self.stream, text)  # "| head" must not read as a network error
 
     def error(self, command: str, message: str, hint: str = "") -> None:
         """The failure line: held output first under --silent 1, nothing under --silent 3."""
         if self.silent == 3:
             return
         if self.held:
-            self.stream.write("".join(self.held))
+            write_or_discard(self.stream, "".join(self.held))
             self.held.clear()
-            self.stream.flush()
         common.error_line(command, message, hint, stream=self.errors)
 
     def print(self, text: str) -> None:
         """A result line (JSON): always shown except under --silent 3."""
         if self.silent != 3:
-            print(terminal_safe(text), file=self.stream, flush=True)
+            write_or_discard(self.stream, terminal_safe(text) + "\n")
 
     def close(self) -> None:
         if self.file is not None:
