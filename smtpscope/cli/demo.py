@@ -47,10 +47,15 @@ def build_demo_app(demo: Any, *, implicit_tls: bool = False) -> Any:
 
 
 def run(args: argparse.Namespace) -> int:
+    from smtpscope.cli.tui import EXIT_NO_TERMINAL, no_terminal
     from smtpscope.sanitize import terminal_safe, visible
     from smtpscope.server.demo import start_demo_server
     from smtpscope.server.runner import NoCertificateError, ServerError
 
+    if (problem := no_terminal()) is not None:
+        # Before the server starts: no server, no maildir, nothing to point at afterwards.
+        print(terminal_safe(f"smtpscope demo: {problem}"), file=sys.stderr)
+        return EXIT_NO_TERMINAL
     try:
         demo = start_demo_server()
     except NoCertificateError as exc:

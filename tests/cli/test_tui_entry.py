@@ -1,4 +1,4 @@
-"""``smtpscope TARGET`` without a terminal, ``smtpscope --history``, and a crash's exit."""
+"""``smtpscope TARGET`` and ``demo`` without a terminal, ``--history``, and a crash's exit."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ from smtpscope.tui.app import run_app
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 
-def smtpscope(*args: str) -> tuple[subprocess.CompletedProcess[str], float]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+def smtpscope(*args: str, **env_extra: str) -> tuple[subprocess.CompletedProcess[str], float]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), **env_extra}
     started = time.monotonic()
     result = subprocess.run([sys.executable, "-m", "smtpscope", *args], capture_output=True,
                             text=True, env=env, stdin=subprocess.DEVNULL, timeout=60)
@@ -31,6 +31,13 @@ def test_target_without_a_terminal_exits_at_once_with_a_clear_message() -> None:
     assert "smtpscope probe" in result.stderr
     assert result.stdout == "" and "Traceback" not in result.stderr
     assert elapsed < 30  # no connection attempt or wait: only start-up, slow on a busy machine
+
+
+def test_demo_without_a_terminal_starts_nothing_and_points_at_no_maildir(tmp_path) -> None:
+    result, _ = smtpscope("demo", SMTPSCOPE_HOME=str(tmp_path))
+    assert result.returncode == EXIT_NO_TERMINAL and "needs a terminal" in result.stderr
+    assert result.stdout == ""  # no "Messages sent during the demo are in ..."
+    assert not (tmp_path / "demo").exists()  # the server never started
 
 
 def test_record_into_a_missing_directory_is_refused_before_the_tui(tmp_path) -> None:
