@@ -7,7 +7,7 @@ import sys
 from typing import Any
 
 from smtpscope.cli import common
-from smtpscope.sanitize import terminal_safe
+from smtpscope.sanitize import terminal_safe, visible
 
 
 def add_parser(subparsers: Any) -> None:
@@ -31,6 +31,11 @@ def run(args: argparse.Namespace) -> int:
 
     recording = load("export", args.file)
     if recording is None:
+        return common.EXIT_USAGE
+    if not recording.entries:
+        # A command line made from the header alone would only connect and quit: not a repeat.
+        common.error_line("export", f"{visible(args.file)}: no entries could be loaded, "
+                          "so there is nothing to repeat")
         return common.EXIT_USAGE
     line, notes = swaks_command_line(recording.header, recording.entries)
     for note in notes:

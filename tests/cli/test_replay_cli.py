@@ -65,3 +65,12 @@ def test_export_minimal_session(cli, tmp_path: Path) -> None:
     result = cli("export", str(path), "--as", "swaks")
     assert result.code == 0
     assert result.out == "swaks --server 127.0.0.1:2525 --helo me.test --quit-after HELO\n"
+
+
+def test_export_of_a_recording_without_entries_fails(cli, tmp_path: Path) -> None:
+    path = record(tmp_path / "r.jsonl")
+    lines = path.read_text().splitlines()
+    path.write_text(lines[0] + "\n{not json\n")  # the header, then nothing loadable
+    result = cli("export", str(path), "--as", "swaks")
+    assert result.code == 1 and result.out == ""
+    assert "no entries could be loaded" in result.err and "swaks" not in result.err
