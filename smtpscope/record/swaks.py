@@ -242,11 +242,23 @@ def _server(target: str) -> list[str]:
     return ["--server", target]
 
 
+def _endpoint(header: dict[str, Any]) -> tuple[str, bool]:
+    """Where the recorded client connected, and whether TLS started on connect.
+
+    A ``serve`` recording's target is the client's own (ephemeral) address; the address it
+    connected to is ``listen``, the accepted socket's local address.
+    """
+    if header.get("role") == "server":
+        return str(header.get("listen", "localhost")), header.get("tls") == "implicit"
+    return str(header.get("target", "localhost")), header.get("security") == "implicit"
+
+
 class _Export:
     """State of one walk over the entries: the argv so far and the notes."""
 
     def __init__(self, header: dict[str, Any]) -> None:
-        self.argv = ["swaks", *_server(str(header.get("target", "localhost")))]
+        target, self.implicit = _endpoint(header)
+        self.argv = ["swaks", *_server(target)]
         self.notes: list[str] = []
         self.tos: list[str] = []
         self.last = "connect"
@@ -319,7 +331,6 @@ def swaks_command(header: dict[str, Any], entries: Iterable[Entry]) -> tuple[lis
     """
     ex = _Export(header)
     argv, notes = ex.argv, ex.notes
-    security = header.get("security")
     seen_tls = False
     tls_info: dict[str, Any] | None = None
     pipelined = False
@@ -387,7 +398,7 @@ def swaks_command(header: dict[str, Any], entries: Iterable[Entry]) -> tuple[lis
     argv += ex.data_options()
     if pipelined:
         argv.append("--pipeline")
-    if security == "implicit" or (seen_tls and "--tls" not in argv):
+    if ex.implicit or (seen_tls and "--tls" not in argv):
         argv.append("--tls-on-connect")
     if tls_info is not None:
         from smtpscope.security.swaks_tls import swaks_tls_options

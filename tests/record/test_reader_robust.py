@@ -80,6 +80,7 @@ UNUSABLE = {
     "version is newer": _header(version=99),
     "version of 5000 digits": _header().replace('"version": 1', '"version": ' + "9" * 5000),
     "target is a list": _header(target=["a"]),
+    "listen is a number": _header(role="server", listen=2525),
     "header nested deeply": "[" * 100_000,
     "header is a list": "[]",
     "not a recording": '{"hello": 1}',

@@ -142,3 +142,15 @@ def test_swaks_command_repeats_the_client_side() -> None:
     assert "--tls" in argv and "--pipeline" in argv
     assert "--quit-after" not in argv
     assert notes == ["not repeated (swaks has no option for it): XYZZY"]
+
+
+def test_a_server_side_recording_repeats_to_the_listen_address() -> None:
+    # ``serve`` records the client's ephemeral address as target; it listened on ``listen``.
+    header = {"target": "127.0.0.1:60174", "role": "server", "listen": "[::1]:2640",
+              "tls": "starttls"}
+    argv, _ = swaks_command(header, session())
+    assert argv[:3] == ["swaks", "--server", "[::1]:2640"]
+    assert "--tls" in argv and "--tls-on-connect" not in argv
+    implicit = swaks_command({**header, "tls": "implicit"}, [])[0]
+    assert implicit == ["swaks", "--server", "[::1]:2640", "--tls-on-connect", "--quit-after",
+                        "CONNECT"]

@@ -13,6 +13,7 @@ import ssl
 import pytest
 
 from smtpscope.record import read_recording
+from smtpscope.record.swaks import swaks_command
 
 from .conftest import PASSWORD, USER
 
@@ -86,8 +87,14 @@ def test_implicit_tls_port(serve) -> None:
         client.login(USER, PASSWORD)
         _send(client)
     assert running.stored() == [MESSAGE]
-    header = read_recording(running.recordings()[0]).header
+    recording = read_recording(running.recordings()[0])
+    header = recording.header
     assert header["role"] == "server" and header["tls"] == "implicit"
+    # Exported, it repeats the client: to the port it connected to, TLS from the start.
+    argv, _ = swaks_command(header, recording.entries)
+    assert argv[1:3] == ["--server", f"127.0.0.1:{running.tls_port}"]
+    assert header["target"] != f"127.0.0.1:{running.tls_port}"  # the client's own port
+    assert "--tls-on-connect" in argv and argv[argv.index("--auth-user") + 1] == USER
 
 
 def test_implicit_tls_rejects_an_unverified_name(serve) -> None:
