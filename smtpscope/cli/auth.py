@@ -6,6 +6,8 @@ import argparse
 import sys
 from typing import TYPE_CHECKING, Any
 
+from smtpscope.cli.introspect import suggest
+
 if TYPE_CHECKING:
     from smtpscope.auth import Mechanism, Step
 
@@ -73,12 +75,19 @@ def add_parser(subparsers: Any) -> None:
         sp.add_argument("--port", type=int, default=587, help="(OAUTHBEARER) server port")
     sp = sub.add_parser("decode", help="decode and label a base64 AUTH blob or challenge")
     sp.add_argument("blob", help="base64 text (a leading '334 ' or 'AUTH MECH ' is ignored)")
-    sp.add_argument("--mechanism", "-m", metavar="MECH",
-                    help="interpret as this mechanism: PLAIN, LOGIN, CRAM-MD5, DIGEST-MD5, "
-                    "SCRAM-SHA-1, SCRAM-SHA-256, XOAUTH2 or OAUTHBEARER. A LOGIN blob that is "
-                    "not a prompt is an answer, the user name or the password: it is masked")
+    suggest(sp.add_argument("--mechanism", "-m", metavar="MECH",
+                            help="interpret as this mechanism: PLAIN, LOGIN, CRAM-MD5, "
+                            "DIGEST-MD5, SCRAM-SHA-1, SCRAM-SHA-256, XOAUTH2 or OAUTHBEARER. A "
+                            "LOGIN blob that is not a prompt is an answer, the user name or the "
+                            "password: it is masked"), _mechanism_names)
     sp.add_argument("--reveal", action="store_true",
                     help="show passwords, tokens and LOGIN answers")
+
+
+def _mechanism_names() -> list[str]:
+    from smtpscope.auth import MECHANISMS
+
+    return list(MECHANISMS)
 
 
 def _add_password_options(sp: argparse.ArgumentParser) -> None:

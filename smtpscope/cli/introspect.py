@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import weakref
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 
@@ -27,6 +29,25 @@ class Command:
     usage: str
     options: tuple[Option, ...]
     children: tuple[str, ...]
+    arguments: tuple[str, ...] = ()  # the values its positional arguments accept, if listed
+
+
+# Values an option accepts that argparse's ``choices`` cannot hold: a type normalises them
+# (``--tls``'s aliases, any case of a mechanism) or they make a list. Declared by suggest()
+# as a function, called only when a completion script is made: start-up imports nothing more.
+_SUGGESTED: weakref.WeakKeyDictionary[argparse.Action, Callable[[], Iterable[str]]] = (
+    weakref.WeakKeyDictionary())
+
+
+def suggest(action: argparse.Action, values: Callable[[], Iterable[str]]) -> None:
+    """Declare the values completion offers for ``action``."""
+    _SUGGESTED[action] = values
+
+
+def _values(action: argparse.Action) -> tuple[str, ...]:
+    if (values := _SUGGESTED.get(action)) is not None:
+        return tuple(values())
+    return tuple(str(c) for c in action.choices or ())
 
 
 _FILE_WORDS = ("FILE", "PATH", "DIR")
@@ -46,11 +67,7 @@ def _option(parser: argparse.ArgumentParser, action: argparse.Action) -> Option:
         | argparse._CountAction | argparse._HelpAction | argparse._VersionAction
         | argparse._AppendConstAction)
     metavar = action.metavar if isinstance(action.metavar, str) else (action.dest.upper())
-    choices: tuple[str, ...] = tuple(str(c) for c in action.choices or ())
-    if action.dest == "tls" and takes:
-        from smtpscope.cli.tls_mode import TLS_MODES
-
-        choices = TLS_MODES
+    choices = _values(action) if takes else ()
     is_file = takes and (action.dest in _FILE_DESTS or any(w in metavar for w in _FILE_WORDS))
     return Option(tuple(action.option_strings), takes, choices, is_file,
                   metavar if takes else "", _help(parser, action))
@@ -60,13 +77,17 @@ def describe(parser: argparse.ArgumentParser, path: tuple[str, ...] = ()) -> lis
     """This parser and every subcommand below it, depth first."""
     options: list[Option] = []
     children: dict[str, argparse.ArgumentParser] = {}
+    arguments: list[str] = []
     for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction):
             children.update(action.choices)
         elif action.option_strings:
             options.append(_option(parser, action))
+        else:
+            arguments.extend(_values(action))
     usage = " ".join(parser.format_usage().split()).removeprefix("usage: ")
-    out = [Command(path, parser.description or "", usage, tuple(options), tuple(children))]
+    out = [Command(path, parser.description or "", usage, tuple(options), tuple(children),
+                   tuple(arguments))]
     for name, child in children.items():
         out.extend(describe(child, (*path, name)))
     return out

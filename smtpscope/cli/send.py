@@ -6,6 +6,7 @@ import argparse
 from typing import TYPE_CHECKING, Any
 
 from smtpscope.cli import common, send_message, send_output, send_session, tls_mode, tls_options
+from smtpscope.cli.introspect import suggest
 
 DEFAULT_LEVEL = "verify"  # send refuses what it cannot verify and exits 29, as swaks does
 
@@ -41,11 +42,11 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--resolver", metavar="IP[:PORT]", help="DNS server for MX routing")
     p.add_argument("--helo", default=None, metavar="NAME", help="name for EHLO/HELO")
     auth = p.add_argument_group("authentication")
-    auth.add_argument("--auth", metavar="MECH",
-                      help="SASL mechanism: PLAIN, LOGIN, CRAM-MD5, DIGEST-MD5, SCRAM-SHA-1, "
-                      "SCRAM-SHA-256, XOAUTH2, OAUTHBEARER, or auto (best offered). "
-                      "PLAIN, LOGIN and the OAuth ones are never sent without TLS unless "
-                      "--tls none says so")
+    suggest(auth.add_argument("--auth", metavar="MECH",
+                              help="SASL mechanism: PLAIN, LOGIN, CRAM-MD5, DIGEST-MD5, "
+                              "SCRAM-SHA-1, SCRAM-SHA-256, XOAUTH2, OAUTHBEARER, or auto "
+                              "(best offered). PLAIN, LOGIN and the OAuth ones are never sent "
+                              "without TLS unless --tls none says so"), send_session.auth_words)
     auth.add_argument("--user", "--auth-user", "-au", dest="user",
                       help="user name for --auth")
     auth.add_argument("--password-env", metavar="VAR",

@@ -6,6 +6,8 @@ import argparse
 import socket
 from typing import TYPE_CHECKING, Any
 
+from smtpscope.cli.introspect import suggest
+
 if TYPE_CHECKING:
     from smtpscope.record import Entry
     from smtpscope.session import SessionOptions
@@ -16,6 +18,13 @@ DROP_STAGES = ("connect", "banner", "ehlo", "xclient", "tls", "auth", "mail", "r
 _QUIT_STAGE = {"tls": "starttls"}
 
 
+def auth_words() -> tuple[str, ...]:
+    """What --auth and --auth-optional(-strict) accept: a mechanism's name, or auto."""
+    from smtpscope.auth import MECHANISMS
+
+    return (*MECHANISMS, "auto")
+
+
 class SessionUsage(ValueError):
     """A session option that cannot be used as given."""
 
@@ -23,11 +32,12 @@ class SessionUsage(ValueError):
 def add_arguments(p: argparse.ArgumentParser) -> None:
     """Options that shape the connection and the session around the message."""
     g = p.add_argument_group("session control (swaks' meanings)")
-    g.add_argument("--auth-optional", "-ao", nargs="?", const="auto", metavar="MECH",
-                   help="authenticate if possible, else go on without (like --auth)")
-    g.add_argument("--auth-optional-strict", "-aos", nargs="?", const="auto", metavar="MECH",
-                   help="go on without AUTH when no usable mechanism is offered, but fail "
-                   "when AUTH is tried and refused")
+    suggest(g.add_argument("--auth-optional", "-ao", nargs="?", const="auto", metavar="MECH",
+                           help="authenticate if possible, else go on without (like --auth)"),
+            auth_words)
+    suggest(g.add_argument("--auth-optional-strict", "-aos", nargs="?", const="auto",
+                           metavar="MECH", help="go on without AUTH when no usable mechanism "
+                           "is offered, but fail when AUTH is tried and refused"), auth_words)
     g.add_argument("--drop-after", "-da", type=str.lower, choices=DROP_STAGES, metavar="STAGE",
                    help="after the reply to STAGE close the connection without QUIT: "
                    + ", ".join(DROP_STAGES))

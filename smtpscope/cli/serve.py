@@ -11,6 +11,8 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from smtpscope.cli.introspect import suggest
+
 if TYPE_CHECKING:
     from rich.console import Console
 
@@ -105,6 +107,12 @@ def _port_arg(text: str) -> int:
     return value
 
 
+def _server_mechanisms() -> tuple[str, ...]:
+    from smtpscope.server.config import ALL_MECHANISMS
+
+    return ALL_MECHANISMS
+
+
 def add_parser(subparsers: Any) -> None:
     """Register ``serve`` and its options."""
     p = subparsers.add_parser(
@@ -166,11 +174,11 @@ def add_parser(subparsers: Any) -> None:
         "--users-file", "--users", dest="users_file", type=Path, metavar="FILE",
         help="file of NAME:PASSWORD lines (keep it 0600)",
     )
-    auth.add_argument(
+    suggest(auth.add_argument(
         "--auth-mechanisms",
         metavar="LIST",
         help="comma-separated mechanisms to offer (default PLAIN,LOGIN,CRAM-MD5,SCRAM-SHA-256)",
-    )
+    ), _server_mechanisms)
     auth.add_argument(
         "--require-auth",
         action="store_true",

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from smtpscope.cli.introspect import suggest
+
 TLS_MODES = ("none", "starttls", "implicit", "auto")
 
 # Old spellings and swaks' words for the same modes.
@@ -29,8 +31,9 @@ def add_arguments(p: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
 
     A bare ``--tls`` means STARTTLS required, as it does in swaks.
     """
-    p.add_argument("--tls", type=parse_mode, nargs="?", const="starttls", default=None,
-                   metavar="none|starttls|implicit|auto", help=TLS_HELP)
+    suggest(p.add_argument("--tls", type=parse_mode, nargs="?", const="starttls", default=None,
+                           metavar="none|starttls|implicit|auto", help=TLS_HELP),
+            lambda: TLS_MODES)
     p.add_argument("--no-tls", dest="tls", action="store_const", const="none",
                    help="same as --tls none")
     p.add_argument("--tls-on-connect", "-tlsc", dest="tls", action="store_const",

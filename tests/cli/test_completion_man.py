@@ -10,7 +10,18 @@ from pathlib import Path
 
 import pytest
 
+from smtpscope.auth import MECHANISMS
 from smtpscope.cli.introspect import all_commands
+
+# The cases every shell must complete: the words typed, then what completion offers.
+COMPLETE_AT = "complete_at() { COMP_WORDS=(\"$@\"); COMP_CWORD=$(($# - 1)); _smtpscope; " \
+    "echo \"${COMPREPLY[*]}\"; }\n"
+SHELL_CASE = "complete_at smtpscope completion ''\ncomplete_at smtpscope send --auth ''\n"
+
+
+def _assert_values_completed(lines: list[str]) -> None:
+    assert lines[0].split()[:3] == ["bash", "zsh", "fish"]  # a positional's choices
+    assert lines[1].split() == [*MECHANISMS, "auto"]  # a known list argparse cannot hold
 
 
 def _bash(script: str) -> str:
@@ -30,7 +41,9 @@ def test_bash_completion_loads_and_completes() -> None:
                 'complete_at smtpscope send --tls ""\n'
                 'complete_at smtpscope probe --sha\n'
                 'complete_at smtpscope send --suppress\n'
-                'complete_at smtpscope --tl\n')
+                'complete_at smtpscope --tl\n'
+                'complete_at smtpscope auth decode -m SC\n'
+                'complete_at smtpscope serve --auth-mechanisms ""\n' + SHELL_CASE)
     lines = out.splitlines()
     assert lines[0] == "complete -o default -F _smtpscope smtpscope"
     assert lines[1] == "probe"
@@ -38,6 +51,35 @@ def test_bash_completion_loads_and_completes() -> None:
     assert lines[3] == "--shard"
     assert lines[4] == "--suppress-data"
     assert "--tls" in lines[5].split()  # the TUI's options at the top level
+    assert lines[6] == "SCRAM-SHA-1 SCRAM-SHA-256"
+    assert lines[7] == "PLAIN LOGIN CRAM-MD5 SCRAM-SHA-256"  # what serve can offer
+    _assert_values_completed(lines[8:])
+
+
+@pytest.mark.skipif(shutil.which("zsh") is None, reason="no zsh")
+def test_zsh_completion_completes_values(cli, tmp_path: Path) -> None:
+    script = tmp_path / "c.zsh"
+    script.write_text(cli("completion", "zsh").out)
+    # bashcompinit runs the function with ksharrays set (0-based arrays, as in bash).
+    run = f"autoload -U compinit && compinit -u -D; source {script}; setopt ksharrays\n"
+    result = subprocess.run(["zsh", "-f", "-c", run + COMPLETE_AT + SHELL_CASE],
+                            capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 0, result.stderr
+    _assert_values_completed(result.stdout.splitlines())
+
+
+@pytest.mark.skipif(shutil.which("fish") is None, reason="no fish")
+def test_fish_completion_completes_values(cli, tmp_path: Path) -> None:
+    script = tmp_path / "c.fish"
+    script.write_text(cli("completion", "fish").out)
+    run = (f"source {script}; complete -C 'smtpscope completion '; echo ==; "
+           "complete -C 'smtpscope send --auth '")
+    result = subprocess.run(["fish", "--no-config", "-c", run], capture_output=True, text=True,
+                            timeout=60, check=False)
+    assert result.returncode == 0, result.stderr
+    shells, mechanisms = result.stdout.split("==\n")
+    assert sorted(shells.split()) == ["bash", "fish", "zsh"]
+    assert {line.split("\t")[0] for line in mechanisms.splitlines()} == {*MECHANISMS, "auto"}
 
 
 @pytest.mark.parametrize("shell", ["zsh", "fish"])
