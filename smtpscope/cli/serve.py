@@ -23,6 +23,14 @@ EXIT_OK = 0
 EXIT_USAGE = 1
 EXIT_START = 2
 CONTENT_PREVIEW_LINES = 20
+# A log line longer than this is cut, with a count of the rest: an over-long command keeps
+# 64 KB in the transcript, which is no line to print on a terminal.
+MAX_LINE_CHARS = 1000
+
+
+def _cut(line: str) -> str:
+    extra = len(line) - MAX_LINE_CHARS
+    return line if extra <= 0 else f"{line[:MAX_LINE_CHARS]} … ({extra:,} more chars)"
 
 
 def _fault_arg(spec: str) -> Any:
@@ -291,11 +299,17 @@ class LivePrinter:
     def _lines(self, entry: Entry) -> list[str]:
         from smtpscope.sanitize import visible
 
-        text = entry.text
-        if entry.direction == "client":
-            # Show the line ending only when it is not CRLF; warnings explain the rest.
-            text = text[:-2] if text.endswith("\r\n") else text.removesuffix("\n")
-        lines = [visible(part[:-1] if part.endswith("\r") else part) for part in text.split("\n")]
+        if entry.direction == "local":
+            # smtpscope's words, foreign bytes in them escaped where they were made.
+            return [_cut(visible(line, keep_backslashes=True)) for line in entry.text.split("\n")]
+        if entry.direction == "server":
+            lines = [_cut(visible(line)) for line in entry.text.split("\n")]
+        else:
+            # CRLF ends a line silently; any other ending stays on the line as its escape
+            # (\x0a, \x0d), so a bare-LF "." never looks like the real end of data.
+            *ended, last = entry.text.split("\n")
+            parts = [part + "\n" for part in ended] + ([last] if last or not ended else [])
+            lines = [_cut(visible(part.removesuffix("\r\n"))) for part in parts]
         if entry.kind == "content" and not self.full and len(lines) > CONTENT_PREVIEW_LINES:
             hidden = len(lines) - CONTENT_PREVIEW_LINES
             lines = [
@@ -307,10 +321,15 @@ class LivePrinter:
     def __call__(self, session_id: int, entry: Entry) -> None:
         from rich.text import Text
 
+        from smtpscope.sanitize import visible
+
         stamp = time.strftime("%H:%M:%S", time.localtime(entry.wall))
-        prefix = "!!" if entry.kind in ("warning", "error") else self.PREFIX[entry.direction]
-        style = self._style(entry)
-        for line in self._lines(entry):
+        mark = "!!" if entry.kind in ("warning", "error") else self.PREFIX[entry.direction]
+        look = self._style(entry)
+        rows = [(mark, look, text) for text in self._lines(entry)]
+        # An entry's notes (what was cut or counted) are smtpscope's words as well.
+        rows += [("--", "dim", visible(note, keep_backslashes=True)) for note in entry.notes]
+        for prefix, style, line in rows:
             self.console.print(
                 Text.assemble(
                     (f"{stamp} ", "dim"),

@@ -156,6 +156,48 @@ def test_live_printer_escapes_control_characters_and_markup() -> None:
     transcript.add("client", "command", b"EHLO [bold]x\x1b[2J\n")
     transcript.add("server", "reply", b"250 ok\r\n", "250 ok", reply={"code": 250})
     lines = console.export_text().splitlines()
-    assert lines[0].endswith(r"#7   C: EHLO [bold]x\x1b[2J")
+    assert lines[0].endswith(r"#7   C: EHLO [bold]x\x1b[2J\x0a")  # its bare LF shown
     assert lines[1].endswith("#7   S: 250 ok")
     assert len(lines) == 2
+
+
+def _printed(*adds: tuple[str, str, bytes, dict[str, object]]) -> list[str]:
+    from rich.console import Console
+
+    from smtpscope.cli.serve import LivePrinter
+    from smtpscope.record import Transcript
+
+    console = Console(record=True, width=2000, color_system=None)
+    printer = LivePrinter(console)
+    transcript = Transcript()
+    transcript.subscribe(lambda entry: printer(3, entry))
+    for direction, kind, raw, extra in adds:
+        transcript.add(direction, kind, raw, **extra)  # type: ignore[arg-type]
+    return [line.split("#3   ", 1)[1] for line in console.export_text().splitlines()]
+
+
+def test_live_printer_keeps_the_escapes_notes_were_made_with() -> None:
+    from smtpscope.server.observe import content_warnings
+
+    (warning,) = [w for w in content_warnings(b"a\n.\nb") if "look-alike" in w]
+    lines = _printed(("local", "warning", warning.encode(), {"text": warning}),
+                     ("client", "command", b"X\r\n", {"notes": (r"saw \x0d here",)}))
+    assert lines[0].startswith(r"!! end-of-data look-alike in the content (\x0a.\x0a): "
+                               r"aiosmtpd ends DATA only at \r\n.\r\n,")
+    assert lines[1:] == ["C: X", r"-- saw \x0d here"]  # an entry's notes are printed too
+
+
+def test_live_printer_shows_line_endings_other_than_crlf() -> None:
+    content = b"line1\r\n.\nMAIL FROM:<evil@x>\r\nb\r.\r\n.\r\n"
+    lines = _printed(("client", "content", content, {}),
+                     ("client", "command", b"NOOP\n", {}))
+    # The bare-LF "." carries its \x0a: only the real terminator is a bare ".".
+    assert lines == ["C: line1", r"C: .\x0a", "C: MAIL FROM:<evil@x>", r"C: b\x0d.", "C: .",
+                     r"C: NOOP\x0a"]
+
+
+def test_live_printer_cuts_long_lines() -> None:
+    from smtpscope.cli.serve import MAX_LINE_CHARS
+
+    (line,) = _printed(("client", "command", b"A" * 65536 + b"\r\n", {}))
+    assert line == "C: " + "A" * MAX_LINE_CHARS + f" … ({65536 - MAX_LINE_CHARS:,} more chars)"
