@@ -49,17 +49,22 @@ class MemoryBudget:
         """Return bytes reserved with :meth:`take`."""
         self.used = max(0, self.used - amount)
 
-# A line holding a lone dot, ended by any line ending: the end-of-data look-alikes that
-# SMTP smuggling relies on. The real terminator <CRLF>.<CRLF> cannot occur inside content.
-_DOT_LINE = re.compile(rb"(\r\n|\n|\r)\.(\r\n|\n|\r)")
+# A line holding a lone dot (or a dot with a NUL before or after it), ended by any line
+# ending: the end-of-data look-alikes SMTP smuggling relies on (hannob/smtpsmug's variants,
+# "nullbefore" and "nullafter" included: C-string parsers stop at the NUL). The real
+# terminator <CRLF>.<CRLF> cannot occur inside content.
+_DOT_LINE = re.compile(rb"(\r\n|\n|\r)(\x00\.|\.\x00|\.)(\r\n|\n|\r)")
 
 
 def _show(data: bytes) -> str:
     return visible(data.decode("latin-1"))
 
 
-def command_warnings(line: bytes) -> list[str]:
-    """Problems with one client command line, as aiosmtpd received it."""
+def command_warnings(line: bytes, length: int | None = None) -> list[str]:
+    """Problems with one client command line, as aiosmtpd received it.
+
+    ``length`` is the line's true size when only part of it was kept (an over-long line).
+    """
     problems: list[str] = []
     body = line
     if line.endswith(b"\r\n"):
@@ -80,9 +85,10 @@ def command_warnings(line: bytes) -> list[str]:
         )
     if b"\x00" in body:
         problems.append("NUL byte in the command line")
-    if len(line) > MAX_COMMAND_LINE:
+    length = len(line) if length is None else length
+    if length > MAX_COMMAND_LINE:
         problems.append(
-            f"command line is {len(line)} octets, over the RFC 5321 limit of "
+            f"command line is {length} octets, over the RFC 5321 limit of "
             f"{MAX_COMMAND_LINE} (CRLF included)"
         )
     return problems
@@ -194,12 +200,18 @@ class SessionTap:
         return len(self._partial) + self._partial_dropped
 
     def _take_partial(self, line: bytes) -> tuple[bytes, bool, int]:
+        """The line with any drained start before it: (kept bytes, overran, octets not kept).
+
+        Past what was kept, only the line's ending joins the kept start, so the entry still
+        shows how the line ended; the octets in between are counted.
+        """
         if not self._partial and not self._partial_dropped:
             return line, False, 0
         dropped = self._partial_dropped
         if dropped:  # the kept start, then the line's end: the middle was never kept
-            whole = bytes(self._partial)
-            dropped += len(line)
+            ending = line[len(line.rstrip(b"\r\n")):]
+            whole = bytes(self._partial) + ending
+            dropped += len(line) - len(ending)
         else:
             whole = bytes(self._partial) + line
         self._partial, self._partial_dropped = bytearray(), 0
@@ -215,7 +227,7 @@ class SessionTap:
             notes += (f"{dropped} further octets of this line were counted, not kept",)
         # AUTH answers are masked by the transcript's Redactor, which follows the exchange.
         entry = self.transcript.add("client", "command", line, notes=notes)
-        for problem in command_warnings(line):
+        for problem in command_warnings(line, len(line) + dropped):
             self.warning(problem)
         return entry
 
@@ -293,6 +305,21 @@ class SessionTap:
         self.transcript.tls_active = True
         return self.transcript.note(text, kind="tls")
 
+    def after_starttls(self, plaintext: bytes, *, handshake_done: bool) -> None:
+        """Report plaintext the client sent after STARTTLS, before any handshake.
+
+        It is the STARTTLS command-injection pattern (CVE-2011-0411 and its family): a server
+        that kept those bytes would run them as if they had come over TLS. aiosmtpd throws
+        them away, as RFC 3207 section 4.2 requires, with the connection if the handshake failed.
+        """
+        fate = ("discarded at the handshake" if handshake_done
+                else "discarded with the connection (the handshake did not complete)")
+        self.warning(
+            f"{len(plaintext)} octets of plaintext were pipelined after STARTTLS (the STARTTLS "
+            f"command-injection pattern, CVE-2011-0411): {fate}, never executed: "
+            f"{_show(plaintext[:80])}"
+        )
+
     def connection_closed(self, leftover: bytes) -> None:
         """Close the session: flush what is pending and report unread client bytes."""
         self.flush_reply()
@@ -300,8 +327,8 @@ class SessionTap:
         pending = bytes(self._partial[:80]) + leftover[:80]
         total = self.overlong_pending + len(leftover)
         if total:
-            self.warning(
-                f"{total} octets from the client were never read as a line "
-                f"(no line ending before the connection closed): {_show(pending[:80])}"
-            )
+            why = ("the connection closed before the server read them" if b"\n" in leftover
+                   else "no line ending before the connection closed")
+            self.warning(f"{total} octets from the client were never read as a line "
+                         f"({why}): {_show(pending[:80])}")
         self.release()

@@ -45,8 +45,14 @@ def test_tap_keeps_only_the_start_of_an_endless_line() -> None:
     assert tap.overlong_pending == 100 * 65536
     assert budget.used == OVERLONG_KEPT
     entry = tap.client_line(b"END\r\n")
-    assert entry.raw == b"A" * OVERLONG_KEPT  # the kept start; the rest was counted
-    assert any("further octets" in note for note in entry.notes)
+    # The kept start and the line's own ending; the rest was counted.
+    assert entry.raw == b"A" * OVERLONG_KEPT + b"\r\n"
+    assert f"{100 * 65536 + 3 - OVERLONG_KEPT} further octets of this line were counted, " \
+        "not kept" in entry.notes
+    warnings = [e.text for e in tap.transcript if e.kind == "warning"]
+    # The true length, and no "connection ended": the line did end.
+    assert warnings == [f"command line is {100 * 65536 + 5} octets, over the RFC 5321 limit "
+                        "of 512 (CRLF included)"]
     tap.connection_closed(b"")
     assert budget.used == 0  # given back when the client leaves
 

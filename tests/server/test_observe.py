@@ -30,6 +30,9 @@ def test_command_warnings() -> None:
     assert "NUL byte" in command_warnings(b"NO\x00OP\r\n")[0]
     assert "over the RFC 5321 limit of 512" in command_warnings(b"X" * 600 + b"\r\n")[0]
     assert "without any line ending" in command_warnings(b"QUIT")[0]
+    # An over-long line is judged by its true length, not by the part that was kept.
+    assert command_warnings(b"A" * 100 + b"\r\n", 1_000_002) == [
+        "command line is 1000002 octets, over the RFC 5321 limit of 512 (CRLF included)"]
 
 
 def test_content_warnings() -> None:
@@ -41,6 +44,12 @@ def test_content_warnings() -> None:
     assert r"\x0d.\x0d\x0a" in found[3]
     # A look-alike at the very start of the content counts too (DATA ended with CRLF).
     assert any("look-alike" in w for w in content_warnings(b".\nrest\r\n"))
+    # hannob/smtpsmug's "nullbefore" and "nullafter": a NUL next to the dot is a look-alike too.
+    for variant, shown in ((b"\r\n\x00.\r\n", r"\x0d\x0a\x00.\x0d\x0a"),
+                           (b"\r\n.\x00\r\n", r"\x0d\x0a.\x00\x0d\x0a")):
+        found = content_warnings(b"a" + variant + b"MAIL FROM:<evil@x>\r\n")
+        assert any(w.startswith(f"end-of-data look-alike in the content ({shown})")
+                   for w in found), found
     long_line = content_warnings(b"y" * 1200 + b"\r\n")
     assert long_line == ["a content line is 1202 octets, over the RFC 5321 limit of 1000"]
 
@@ -111,3 +120,22 @@ def test_connection_closed_flushes_unfinished_content() -> None:
     assert kinds[0] == ("content", "half a message\r\n")
     assert any(text.startswith("message content without end of data") for _, text in kinds)
     assert any("4 octets from the client were never read" in text for _, text in kinds)
+
+
+def test_unread_complete_lines_at_close_are_not_called_unterminated() -> None:
+    tap = _tap()
+    tap.connection_closed(b"NOOP\r\n")
+    warnings = [e.text for e in tap.transcript if e.kind == "warning"]
+    assert warnings == ["6 octets from the client were never read as a line (the connection "
+                        r"closed before the server read them): NOOP\x0d\x0a"]
+
+
+def test_plaintext_after_starttls_is_named_as_injection() -> None:
+    tap = _tap()
+    tap.after_starttls(b"MAIL FROM:<a@x>\r\n", handshake_done=False)
+    (entry,) = tap.transcript
+    assert entry.kind == "warning"
+    assert entry.text == (
+        "17 octets of plaintext were pipelined after STARTTLS (the STARTTLS command-injection "
+        "pattern, CVE-2011-0411): discarded with the connection (the handshake did not "
+        r"complete), never executed: MAIL FROM:<a@x>\x0d\x0a")
