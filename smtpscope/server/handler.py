@@ -11,6 +11,20 @@ from smtpscope.server.context import ServerContext, StoredMessage
 if TYPE_CHECKING:
     from smtpscope.server.smtp import ScopeSMTP
 
+# Recipients one transaction may have: Postfix's smtpd_recipient_limit default. RFC 5321
+# 4.5.3.1.8 asks for at least 100 and 4.5.3.1.10 names the reply for the rest, 452, which
+# tells the client to send them in another transaction.
+MAX_RECIPIENTS = 1000
+TOO_MANY_RECIPIENTS = "452 4.5.3 Error: too many recipients"
+# Recipients the "stored" note names; the rest are counted.
+RECIPIENTS_SHOWN = 5
+
+
+def recipient_list(rcpts: tuple[str, ...], shown: int = RECIPIENTS_SHOWN) -> str:
+    """``<a@x>, <b@x> and 998 more``: the first few recipients, the rest counted."""
+    names = ", ".join(f"<{r}>" for r in rcpts[:shown])
+    return f"{names} and {len(rcpts) - shown} more" if len(rcpts) > shown else names
+
 
 class Handler:
     """Hooks aiosmtpd calls with the connection's protocol object as ``server``.
@@ -68,7 +82,16 @@ class Handler:
         address: str,
         options: list[str],
     ) -> Any:
-        return self._fault(server, "RCPT") or MISSING
+        failure = self._fault(server, "RCPT")
+        if failure is not None:
+            return failure
+        if len(envelope.rcpt_tos) >= MAX_RECIPIENTS:
+            if server.rcpt_limit_noted is not envelope:  # once per transaction
+                server.rcpt_limit_noted = envelope
+                server.tap_note(f"recipient limit of {MAX_RECIPIENTS} reached: further RCPT "
+                                "commands get 452 (send them in another transaction)")
+            return TOO_MANY_RECIPIENTS
+        return MISSING
 
     async def handle_RSET(self, server: ScopeSMTP, session: Session, envelope: Envelope) -> Any:
         return self._fault(server, "RSET") or MISSING
@@ -106,7 +129,7 @@ class Handler:
         record.messages += 1
         tap.note(
             f"stored {len(content)} octets from <{message.mail_from}> to "
-            f"{', '.join(f'<{r}>' for r in message.rcpt_tos)} as {path} (never relayed)"
+            f"{recipient_list(message.rcpt_tos)} as {path} (never relayed)"
         )
         self.ctx.stored(message)
         return f"250 2.0.0 Stored as {path.name} (not relayed)"

@@ -10,6 +10,7 @@ without a second parser that could disagree with aiosmtpd.
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from typing import Any
 
@@ -21,6 +22,7 @@ from smtpscope.server.context import ServerContext, SessionRecord
 from smtpscope.server.faults import Fault
 from smtpscope.server.observe import SessionTap
 
+_CONTROL = re.compile("[\x00-\x1f\x7f]")
 IDENT = f"ESMTP smtpscope debug server (aiosmtpd {aiosmtpd_version}): stores mail, never relays"
 
 
@@ -69,6 +71,20 @@ def _addr(info: Any) -> str:
     return str(info)
 
 
+def _why(error: BaseException) -> str:
+    return str(error) or type(error).__name__
+
+
+def _close_reason(error: Exception | None) -> str:
+    """`` (why)`` after "connection closed", or nothing for a normal close."""
+    if error is None:
+        return ""
+    if isinstance(error, TLSSetupException):
+        cause = error.__cause__
+        return f" (TLS handshake failed: {_why(cause)})" if cause else " (TLS handshake failed)"
+    return f" ({_why(error)})"
+
+
 def _tls_summary(transport: Any) -> str:
     ssl_object = transport.get_extra_info("ssl_object")
     if ssl_object is None:
@@ -91,8 +107,10 @@ class ScopeSMTP(AuthMixin, SMTP):
         self._greeted = False
         self._close_after_reply = False
         self._lost = False
+        self._tls_up = False  # a STARTTLS handshake completed
         self._drained_bytes = 0  # octets of over-long lines drained and thrown away
         self._auth_failures = 0
+        self.rcpt_limit_noted: Any = None  # the envelope whose recipient limit was noted
         super().__init__(handler, ident=IDENT, **kwargs)
 
     # -- connection lifecycle -----------------------------------------------------------------
@@ -103,13 +121,10 @@ class ScopeSMTP(AuthMixin, SMTP):
             # plaintext the client sent after STARTTLS (RFC 3207): show it before it goes.
             leftover = bytes(self._reader._buffer)  # type: ignore[attr-defined]
             super().connection_made(transport)
+            self._tls_up = True
             self.tap.tls(_tls_summary(transport))
             if leftover:
-                self.tap.warning(
-                    f"{len(leftover)} octets sent after STARTTLS before the handshake were "
-                    "discarded, as RFC 3207 requires (pipelining past STARTTLS is the "
-                    "command-injection pattern)"
-                )
+                self.tap.after_starttls(leftover, handshake_done=True)
             return
         peer = _addr(transport.get_extra_info("peername"))
         listen = _addr(transport.get_extra_info("sockname"))
@@ -165,9 +180,13 @@ class ScopeSMTP(AuthMixin, SMTP):
         super().connection_lost(error)
         if not first or self.tap is None or self.record is None:
             return
+        if leftover and self._original_transport is not None and not self._tls_up:
+            # STARTTLS was answered but no handshake completed: these bytes were sent in
+            # plaintext after it, and aiosmtpd never read them.
+            self.tap.after_starttls(leftover, handshake_done=False)
+            leftover = b""
         self.tap.connection_closed(leftover)
-        reason = f" ({error})" if error else ""
-        self.tap.note(f"connection closed{reason}")
+        self.tap.note(f"connection closed{_close_reason(error)}")
         self.ctx.connections.discard(self)
         self.ctx.close_session(self.record, "error" if error else "closed")
         if max(self._drained_bytes, self.tap.held_peak) > TRIM_AFTER:
@@ -203,9 +222,37 @@ class ScopeSMTP(AuthMixin, SMTP):
 
     # -- commands aiosmtpd has no hook for ------------------------------------------------------
 
+    @syntax("HELO hostname")
+    async def smtp_HELO(self, hostname: str) -> None:
+        if not await self._refuse_hostname("HELO", hostname):
+            await super().smtp_HELO(hostname)
+
+    @syntax("EHLO hostname")
+    async def smtp_EHLO(self, hostname: str) -> None:
+        if not await self._refuse_hostname("EHLO", hostname):
+            await super().smtp_EHLO(hostname)
+
+    async def _refuse_hostname(self, verb: str, hostname: str | None) -> bool:
+        """Answer 501 to a HELO/EHLO name holding control characters (a NUL above all).
+
+        No RFC 5321 domain or address literal holds one, and a C server reads the name only
+        up to a NUL: Postfix answers ``HELO \\x00a`` with 501, as it would an empty name.
+        """
+        if not hostname or not _CONTROL.search(hostname):
+            return False
+        self.tap_note(f"{verb} name refused: it holds control characters")
+        await self.push(f"501 5.5.2 Syntax: {verb} hostname (control characters in the name)")
+        return True
+
     @syntax("STARTTLS", when="tls_context")
     async def smtp_STARTTLS(self, arg: str) -> None:
         if not arg and self.tls_context and not self._tls_protocol:
+            if self.tap is not None and self.session is not None and not self.session.host_name:
+                # RFC 3207 does not require EHLO first and Postfix (default settings) answers
+                # 220 as aiosmtpd does; Exim refuses ("STARTTLS command used when not
+                # advertised"). Served as Postfix does, but said, since a client that never
+                # sent EHLO cannot know STARTTLS is offered.
+                self.tap.warning("STARTTLS before HELO/EHLO: the client has not seen it offered")
             fault = self.ctx.injector.check("STARTTLS")
             if fault is not None:
                 self.injected(fault)
@@ -241,7 +288,7 @@ class ScopeSMTP(AuthMixin, SMTP):
     async def handle_exception(self, error: Exception) -> str:
         if isinstance(error, TLSSetupException):
             cause = error.__cause__ or error
-            self.tap_note(f"TLS handshake after STARTTLS failed: {cause}")
+            self.tap_note(f"TLS handshake after STARTTLS failed: {_why(cause)}")
             return "454 4.7.0 TLS handshake failed"
         if self.tap is not None:
             self.tap.error(f"server error: {type(error).__name__}: {error}")

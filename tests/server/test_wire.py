@@ -95,7 +95,27 @@ def test_bytes_pipelined_after_starttls_are_reported(serve) -> None:
     assert tls.recv(100).startswith(b"221")
     tls.close()
     warnings = [e.text for e in running.wait_closed() if e.kind == "warning"]
-    assert any("29 octets sent after STARTTLS" in w for w in warnings), warnings
+    assert any(w.startswith("29 octets of plaintext were pipelined after STARTTLS")
+               and "discarded at the handshake, never executed: MAIL FROM:<injected@x.test>" in w
+               for w in warnings), warnings
+
+
+def test_plaintext_after_starttls_without_a_handshake_is_reported_as_injection(serve) -> None:
+    running = serve()
+    raw = Raw(running.host, running.port)
+    raw.send(b"EHLO inject.test\r\n")
+    raw.reply()
+    raw.send(b"STARTTLS\r\nMAIL FROM:<a@x>\r\n")
+    assert raw.reply().startswith(b"220")
+    raw.close()  # no handshake: the pipelined line is still in aiosmtpd's buffer
+    entries = running.wait_closed()
+    warnings = [e.text for e in entries if e.kind == "warning"]
+    assert any(w.startswith("17 octets of plaintext were pipelined after STARTTLS")
+               and "the handshake did not complete" in w for w in warnings), warnings
+    assert not any("never read as a line" in w for w in warnings)
+    closed = [e.text for e in entries if e.text.startswith("connection closed")]
+    assert closed[0].startswith("connection closed (TLS handshake failed")
+    assert "()" not in closed[0]
 
 
 def test_unterminated_bytes_at_close_are_reported(serve) -> None:
@@ -119,3 +139,49 @@ def test_tls_handshake_failure_after_starttls_is_noted(serve) -> None:
     raw.close()
     entries = running.wait_closed()
     assert any(e.text.startswith("TLS handshake after STARTTLS failed") for e in entries)
+
+
+def test_starttls_before_ehlo_is_served_as_postfix_does_and_noted(serve) -> None:
+    running = serve()
+    raw = Raw(running.host, running.port)
+    raw.send(b"STARTTLS\r\n")
+    assert raw.reply().startswith(b"220")  # Postfix (default settings) answers 220 as well
+    raw.close()
+    warnings = [e.text for e in running.wait_closed() if e.kind == "warning"]
+    assert "STARTTLS before HELO/EHLO: the client has not seen it offered" in warnings
+
+
+@pytest.mark.parametrize("command", [b"HELO \x00a\r\n", b"EHLO a\x00b\r\n", b"HELO a\x1bb\r\n"])
+def test_helo_name_with_control_characters_is_refused(serve, command: bytes) -> None:
+    running = serve()
+    raw = Raw(running.host, running.port)
+    raw.send(command)
+    assert raw.reply().startswith(b"501 5.5.2")
+    raw.send(b"MAIL FROM:<a@x.test>\r\n")
+    assert raw.reply().startswith(b"503")  # the refused name was not taken
+    raw.send(b"HELO ok.test\r\n")
+    assert raw.reply().startswith(b"250")
+    raw.close()
+
+
+def test_recipients_past_the_limit_get_452_and_the_stored_note_is_short(serve) -> None:
+    from smtpscope.server.handler import MAX_RECIPIENTS
+
+    running = serve()
+    raw = Raw(running.host, running.port)
+    rcpts = b"".join(b"RCPT TO:<r%d@x.test>\r\n" % i for i in range(MAX_RECIPIENTS + 3))
+    raw.send(b"EHLO many.test\r\nMAIL FROM:<a@x.test>\r\n" + rcpts + b"DATA\r\n")
+    replies = [raw.reply() for _ in range(MAX_RECIPIENTS + 6)]
+    assert replies[1 + MAX_RECIPIENTS].startswith(b"250")
+    assert replies[2 + MAX_RECIPIENTS:5 + MAX_RECIPIENTS] == [
+        b"452 4.5.3 Error: too many recipients\r\n"] * 3
+    assert replies[-1].startswith(b"354")
+    raw.send(b"hi\r\n.\r\n")
+    assert raw.reply().startswith(b"250")
+    raw.close()
+    entries = running.wait_closed()
+    notes = [e.text for e in entries if e.direction == "local"]
+    assert sum(n.startswith(f"recipient limit of {MAX_RECIPIENTS} reached") for n in notes) == 1
+    stored = next(n for n in notes if n.startswith("stored"))
+    assert f"<r4@x.test> and {MAX_RECIPIENTS - 5} more as " in stored
+    assert "<r5@x.test>" not in stored
