@@ -75,9 +75,10 @@ def raw_paste(text: str) -> str:
 def render_queue(items: Sequence[QueuedLine], keys: str, *, connected: bool = True) -> Text:
     """The queue above the composer, one row a line: ⏳ waiting, ⛔ blocked with the reason (cut
     to the row; the composer's hint line gives the head's reason whole)."""
-    text = Text(f"queued ({len(items)}) · {keys}")
-    if not connected:
+    text = Text(f"queued ({len(items)})")
+    if not connected:  # before the keys: a cut title must still say why nothing goes
         text.append(" · not connected: they go after F5 reconnects", style="bold")
+    text.append(f" · {keys}")
     for item in items[:SHOWN]:
         shown = visible(item.text) if item.text else "(empty line)"
         text.append("\n")
