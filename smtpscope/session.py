@@ -163,10 +163,7 @@ class Session(TlsSteps, Connecting):
     async def _read_loop(self) -> None:
         assert self.stream is not None
         try:
-            while True:
-                if not self._drain_events():
-                    await self.stream.close()
-                    return
+            while self._drain_events():
                 if self.conn.state is State.TLS_PENDING:
                     return  # starttls() upgrades and restarts us; never read across the switch
                 # No read timeout here: an idle session is fine; waits for replies time out.
@@ -180,6 +177,9 @@ class Session(TlsSteps, Connecting):
         except (TransportError, OSError) as exc:
             self.transcript.note(f"Connection lost: {exc}", kind="error")
             self._finish(f"connection lost: {exc}")
+        # The connection has ended (a 421, a 221, a hang-up): the recordings end now, not at
+        # the next close() a front end makes, which a closed terminal may never make.
+        await self._wind_up()
 
     def _drain_events(self) -> bool:
         """Turn every complete event into entries; False once the connection has ended."""
@@ -402,6 +402,10 @@ class Session(TlsSteps, Connecting):
             reader.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await reader
+        await self._wind_up(reason)
+
+    async def _wind_up(self, reason: str = "closed") -> None:
+        """Close the stream, end the session and write each recording's footer (once)."""
         if self.stream is not None:
             await self.stream.close()
             if not self._diagnosed:

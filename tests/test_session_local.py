@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import json
 import logging
 import socket
 import ssl
@@ -19,7 +20,7 @@ from aiosmtpd.controller import Controller
 
 from smtpscope.mx import Candidate
 from smtpscope.protocol import INJECTION_WARNING, Data, MailFrom, MessageContent, Noop, RcptTo
-from smtpscope.record import to_text
+from smtpscope.record import read_recording, to_text
 from smtpscope.session import Session, SessionClosed, SessionError, SessionOptions, Stage
 
 LOOPBACK = "127.0.0.1"
@@ -464,6 +465,41 @@ async def test_unsolicited_421_without_hangup_ends_the_session() -> None:
                 await session.command(Noop())
         finally:
             await session.close()
+
+
+def last_line(path: Path) -> dict[str, Any]:
+    return json.loads(path.read_bytes().splitlines()[-1])
+
+
+@pytest.mark.parametrize(("ending", "outcome"), [
+    (b"421 4.3.0 going away\r\n", "closed by server (421)"),
+    (b"250-partial reply\r\n250-more", "closed by server"),  # cut mid-reply, then FIN
+])
+async def test_recording_ends_when_the_server_ends_the_connection(
+        tmp_path: Path, ending: bytes, outcome: str) -> None:
+    # The footer is written as the connection ends, not at a close() the front end may never
+    # make: a terminal closed after a 421 must not leave an "unfinished" recording.
+    async def script(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await greet_and_ehlo(reader, writer)
+        await reader.readline()  # MAIL FROM
+        writer.write(ending)
+        await writer.drain()
+        writer.close()
+
+    path = tmp_path / "rec.jsonl"
+    async with scripted(script) as port:
+        session = Session(SessionOptions(LOOPBACK, port, security="plain"),
+                          record_to=str(path))
+        await session.connect()
+        await session.ehlo()
+        with contextlib.suppress(SessionClosed):
+            await session.command(MailFrom("alice@example.test"))
+        await wait_until(lambda: last_line(path).get("footer") is True, timeout=5)
+        footer = last_line(path)
+        await session.close()  # later: changes nothing
+    assert footer["outcome"] == outcome == session.closed_reason
+    assert last_line(path) == footer
+    assert read_recording(path).entries[-1].direction == "local"
 
 
 async def test_starttls_injection_is_flagged_and_discarded(server_ctx: ssl.SSLContext,
