@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import signal
 import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -20,6 +23,10 @@ from smtpscope.tui.keys import KeyGate
 # draws its last cell twice. Names have one width everywhere.
 KEY_SYMBOL_NAMES = str.maketrans({"⏎": "enter", "⌫": "bksp", "↑": "up", "↓": "down",
                                   "←": "left", "→": "right"})
+
+# The terminal went away, or the system asks us to stop: both end the app the orderly way.
+ENDING_SIGNALS = tuple(getattr(signal, name) for name in ("SIGHUP", "SIGTERM")
+                       if hasattr(signal, name))
 
 
 class SmtpScopeApp(KeyGate, App[int]):
@@ -52,6 +59,22 @@ class SmtpScopeApp(KeyGate, App[int]):
             notify(self, "keymap.json: " + "; ".join(problems), title="Keymap",
                    severity="warning", timeout=15)
         self.push_screen(self._first_screen())
+        self._end_on_signals()
+
+    def _end_on_signals(self) -> None:
+        """A closed terminal (SIGHUP) or SIGTERM ends the app as Ctrl+Q does: each session
+        closes and its recordings get their footer, instead of the process dying mid-file."""
+        loop = asyncio.get_running_loop()
+        for sig in ENDING_SIGNALS:
+            # Windows has no add_signal_handler; a loop off the main thread may not set one.
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.add_signal_handler(sig, self.exit, None, 128 + sig)
+
+    def on_unmount(self) -> None:
+        loop = asyncio.get_running_loop()
+        for sig in ENDING_SIGNALS:
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.remove_signal_handler(sig)
 
     crash_report: Path | None = None
     """Where the traceback of an unexpected error went, once one happened."""

@@ -128,3 +128,22 @@ def test_pasted_envelope_and_hand_typed_message_reach_the_maildir(mta, terminal)
         added = data[: -len(expected)].decode().splitlines()
         names = {line.split(":", 1)[0] for line in added if line and line[0] not in " \t"}
         assert names <= {"Return-Path", "Delivered-To", "X-Original-To", "Received"}, names
+
+
+def test_closing_the_terminal_ends_the_recording(mta, terminal, tmp_path: Path) -> None:
+    # Killing the tmux server hangs up the terminal (SIGHUP): the app ends as Ctrl+Q ends it,
+    # and the open session's recording gets its footer instead of reading as cut off.
+    from smtpscope.record import read_recording
+
+    terminal.wait_for("S: 220")
+    terminal.keys("EHLO tmux.test", "Enter")
+    terminal.wait_for("250 CHUNKING")
+    [path] = (tmp_path / "home" / "recordings").glob("*.jsonl")
+    assert read_recording(path).footer is None  # the session is still open
+    terminal.close()
+    deadline = time.monotonic() + 10
+    while read_recording(path).footer is None and time.monotonic() < deadline:
+        time.sleep(0.1)
+    recording = read_recording(path)
+    assert recording.footer is not None and recording.footer["outcome"] == "closed"
+    assert not recording.problems
