@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from smtpscope.conversation.errors import Rejected
 from smtpscope.conversation.flow import Conversation
-from smtpscope.protocol import Raw, Reply
+from smtpscope.protocol import CommandSyntaxError, Reply, Xclient
+from smtpscope.protocol.parser import parse_xclient
 from smtpscope.session import Session
 from smtpscope.session_types import SessionError, Stage
 
-NOTE = "XCLIENT: the server takes these attributes as the client's"
 # Postfix answers 220 (a new greeting, XCLIENT_README); some older releases answered 250.
 _ACCEPTED = frozenset({220, 250})
 
@@ -28,30 +28,23 @@ class XclientFailed(SessionError):
         self.reply = reply
 
 
-def command_for(attributes: str) -> Raw:
-    """The XCLIENT line for ``NAME=VALUE ...`` (values as the user wrote them: xtext is theirs)."""
-    words = attributes.split()
-    if not words:
-        raise XclientUsage("XCLIENT needs at least one NAME=VALUE attribute")
-    for word in words:
-        name, eq, _ = word.partition("=")
-        if not eq or not name:
-            raise XclientUsage(f"XCLIENT attribute {word!r} is not NAME=VALUE")
-        if not word.isascii() or not word.isprintable():
-            raise XclientUsage(f"XCLIENT attribute {word!r} has a character SMTP cannot carry "
-                               "(xtext-encode it as +XX)")
-    return Raw(f"XCLIENT {' '.join(words)}\r\n".encode("ascii"), note=NOTE)
+def command_for(attributes: str) -> Xclient:
+    """The XCLIENT command for ``NAME=VALUE ...`` (values as the user wrote them: xtext is
+    theirs); XclientUsage says what cannot make one."""
+    try:
+        return parse_xclient(attributes)
+    except CommandSyntaxError as exc:
+        raise XclientUsage(exc.message) from None
 
 
-def unlisted(attributes: str, session: Session) -> list[str]:
+def unlisted(command: Xclient, session: Session) -> list[str]:
     """Attribute names the server did not list after its XCLIENT keyword (Postfix lists them)."""
     caps = session.view.capabilities
     cap = caps.get("XCLIENT") if caps is not None else None
     if cap is None or not cap.params:
         return []
     listed = {p.upper() for p in cap.params}
-    names = [word.partition("=")[0] for word in attributes.split()]
-    return [name for name in names if name.upper() not in listed]
+    return [name for name, _ in command.attributes if name.upper() not in listed]
 
 
 async def claim(session: Session, attributes: str) -> Reply:
@@ -64,7 +57,7 @@ async def claim(session: Session, attributes: str) -> Reply:
     caps = session.view.capabilities
     if caps is None or not caps.has("XCLIENT"):
         raise XclientFailed("xclient", "the server does not advertise XCLIENT (nothing sent)")
-    for name in unlisted(attributes, session):
+    for name in unlisted(command, session):
         session.transcript.note(f"XCLIENT: the server does not list the attribute {name}",
                                 kind="warning")
     reply = await session.command(command)

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
         Rset,
         StartTLS,
         Vrfy,
+        Xclient,
         bdat_chunks,
     )
     from .connection import DATA_ENDED_EARLY, INJECTION_WARNING, Connection, Sent
@@ -62,7 +63,8 @@ _MODULES: dict[str, tuple[str, ...]] = {
     "commands": (
         "SYNTAX", "VERBS", "Auth", "AuthCancel", "AuthResponse", "Bdat", "Command", "Data",
         "Ehlo", "Etrn", "Expn", "Helo", "Help", "Lhlo", "MailFrom", "MessageContent",
-        "Noop", "Quit", "Raw", "RcptTo", "Rset", "StartTLS", "Vrfy", "bdat_chunks",
+        "Noop", "Quit", "Raw", "RcptTo", "Rset", "StartTLS", "Vrfy", "Xclient",
+        "bdat_chunks",
     ),
     "connection": ("DATA_ENDED_EARLY", "INJECTION_WARNING", "Connection", "Sent"),
     "data": (
@@ -140,6 +142,7 @@ __all__ = [
     "StartTLS",
     "State",
     "Vrfy",
+    "Xclient",
     "bdat_chunks",
     "chunk_bytes",
     "dot_stuff",

@@ -44,6 +44,7 @@ __all__ = [
     "Rset",
     "StartTLS",
     "Vrfy",
+    "Xclient",
     "bdat_chunks",
 ]
 
@@ -68,6 +69,7 @@ SYNTAX: Final[dict[str, str]] = {
     "STARTTLS": "STARTTLS",
     "AUTH": "AUTH <mechanism> [initial-response-base64 | =]",
     "QUIT": "QUIT",
+    "XCLIENT": "XCLIENT NAME=value … (the attribute names the server lists after XCLIENT)",
 }
 VERBS: Final[tuple[str, ...]] = tuple(SYNTAX)
 
@@ -345,6 +347,30 @@ class AuthCancel(Command):
 
     def to_bytes(self) -> bytes:
         return b"*\r\n"
+
+
+@dataclass(frozen=True, slots=True)
+class Xclient(Command):
+    """``XCLIENT NAME=VALUE ...`` (Postfix XCLIENT_README); values as written (xtext is theirs)."""
+
+    attributes: tuple[tuple[str, str], ...]
+    kind: ClassVar[str] = Kind.XCLIENT
+
+    def __post_init__(self) -> None:
+        hint = SYNTAX["XCLIENT"]
+        if not self.attributes:
+            raise CommandSyntaxError("XCLIENT needs at least one NAME=VALUE attribute", hint)
+        for name, value in self.attributes:
+            word = f"{name}={value}"
+            if not name or "=" in name:
+                raise CommandSyntaxError(f"XCLIENT attribute {word!r} is not NAME=VALUE", hint)
+            if not word.isascii() or not word.isprintable() or " " in word:
+                raise CommandSyntaxError(f"XCLIENT attribute {word!r} has a character SMTP "
+                                         "cannot carry (xtext-encode it as +XX)", hint)
+
+    def to_bytes(self) -> bytes:
+        words = " ".join(f"{name}={value}" for name, value in self.attributes)
+        return f"XCLIENT {words}\r\n".encode("ascii")
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,7 @@ __all__ = ["SPECIAL", "Expect", "Outcome", "expectations", "fast_outcomes", "out
 #: Kinds whose replies need more than the table transition (kept off the hot path).
 SPECIAL = frozenset({
     Kind.GREETING, Kind.EHLO, Kind.LHLO, Kind.HELO, Kind.STARTTLS, *AUTH_KINDS, Kind.RSET,
+    Kind.XCLIENT,
 })
 
 # What a reply code does to a non-special expectation, worked out once per kind from RULES:

@@ -33,6 +33,7 @@ class Kind(StrEnum):
     AUTH_RESPONSE = "AUTH-RESPONSE"
     AUTH_CANCEL = "AUTH-CANCEL"
     QUIT = "QUIT"
+    XCLIENT = "XCLIENT"
     RAW = "RAW"
 
 

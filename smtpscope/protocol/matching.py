@@ -24,11 +24,12 @@ from .state import RULES, State, next_state
 __all__ = ["DATA_ENDED_EARLY", "INJECTION_WARNING", "ReplyMatching"]
 
 _tuple_new: Any = tuple.__new__  # Reply from a ready tuple of its fields (see make_reply)
-_TLS_PENDING, _RCPT, _IDENT, _MAIL, _CLOSED, _AUTH, _DATA = (
+_TLS_PENDING, _RCPT, _IDENT, _MAIL, _CLOSED, _AUTH, _DATA, _READY = (
     State.TLS_PENDING, State.RCPT, State.IDENT, State.MAIL, State.CLOSED, State.AUTH,
-    State.DATA)
+    State.DATA, State.READY)
 # Kinds as module constants: an enum member looked up on its class costs a method call.
 _GREETING, _STARTTLS, _AUTH_KIND, _HELO = Kind.GREETING, Kind.STARTTLS, Kind.AUTH, Kind.HELO
+_XCLIENT = Kind.XCLIENT
 _GREETS = frozenset({Kind.EHLO, Kind.LHLO})  # replies that carry capabilities
 _RESETS = frozenset({Kind.RSET, Kind.EHLO, Kind.LHLO, Kind.HELO})  # success: no recipients
 INJECTION_WARNING = ("bytes after the STARTTLS 220, before TLS: possible STARTTLS command "
@@ -206,6 +207,11 @@ class ReplyMatching:
                 self.auth_mechanism = None
         elif success and kind in _RESETS:
             self._accepted_rcpts = 0
+        elif kind == _XCLIENT:
+            if self.state is _READY:
+                # Postfix XCLIENT_README: the server starts over at its greeting (TLS stays up).
+                self._forget_session()
+            self._projected_stale = True  # a 250 (Postfix before 2.3) stays where it was
         closed = self.state is _CLOSED
         if closed:
             self._close()

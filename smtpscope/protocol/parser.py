@@ -30,12 +30,13 @@ from .commands import (
     Rset,
     StartTLS,
     Vrfy,
+    Xclient,
 )
 from .errors import CommandSyntaxError
 from .params import Params
 from .state import State
 
-__all__ = ["ParsedCommand", "parse_command"]
+__all__ = ["ParsedCommand", "parse_command", "parse_xclient"]
 
 _AUTH_RESPONSE_HINT = "<base64 response> | * to cancel"
 _PATH = r"(?is)(FROM|TO)\b\s*(:?)\s*(.*)\Z"  # compiled on first use
@@ -166,6 +167,18 @@ def _auth(rest: str, notes: list[str]) -> Command:
     return Auth(words[0], ir)
 
 
+def parse_xclient(attributes: str) -> Xclient:
+    """XCLIENT from its ``NAME=VALUE ...`` words (what follows the verb, or ``--xclient``)."""
+    pairs = []
+    for word in attributes.split():
+        name, eq, value = word.partition("=")
+        if not eq:
+            raise CommandSyntaxError(f"XCLIENT attribute {word!r} is not NAME=VALUE",
+                                     SYNTAX["XCLIENT"])
+        pairs.append((name, value))
+    return Xclient(tuple(pairs))
+
+
 def _cancel(rest: str, notes: list[str]) -> Command:
     if rest:
         raise CommandSyntaxError("* takes no argument", _AUTH_RESPONSE_HINT)
@@ -190,6 +203,7 @@ _BUILDERS: dict[str, Callable[[str, list[str]], Command]] = {
     "STARTTLS": _no_arg(StartTLS),
     "AUTH": _auth,
     "QUIT": _no_arg(Quit),
+    "XCLIENT": lambda rest, notes: parse_xclient(rest),
     "*": _cancel,
 }
 

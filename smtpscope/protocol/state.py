@@ -11,6 +11,7 @@ A session moves through a handful of states::
                                                  |<-- 250 to BDAT LAST <---- BDAT <-250-+
     IDENT --AUTH 334--> AUTH --235/4xx/5xx--> IDENT
     IDENT --STARTTLS 220--> TLS_PENDING --start_tls_done()--> READY (EHLO again)
+    IDENT --XCLIENT 220--> READY (a new greeting: EHLO again)
     any --421--> CLOSED;  any --QUIT 221--> CLOSED;  EOF --> CLOSED
 
 ``RULES`` says, per command kind, in which states it may be sent, which reply codes count as
@@ -123,6 +124,9 @@ RULES: Final[dict[str, Rule]] = {
     # RFC 4954 §4: the server answers "*" with 501; the exchange is over either way.
     "AUTH-CANCEL": _r(frozenset({S.AUTH}), {501}, RETURN, RETURN),
     "QUIT": _r(_ANYWHERE, {221}, S.CLOSED, None),
+    # Postfix XCLIENT_README: not inside a transaction; a 220 is a new greeting (EHLO again).
+    # Postfix before 2.3 answered 250 and did not start over: see next_state.
+    "XCLIENT": _r(frozenset({S.READY, S.IDENT}), {220, 250}, S.READY, None),
     # Raw bytes the engine could not read as a command: validity and outcome unknown.
     "RAW": _r(frozenset(State), set(), None, None),
 }
@@ -131,7 +135,7 @@ RULES: Final[dict[str, Rule]] = {
 #: way the client must see before sending more, so they end a pipelined group.
 GROUP_ENDERS: Final = frozenset({
     "HELO", "EHLO", "LHLO", "DATA", "VRFY", "EXPN", "NOOP", "QUIT", "STARTTLS", "AUTH",
-    "AUTH-RESPONSE", "AUTH-CANCEL", "CONTENT", "BDAT-LAST",
+    "AUTH-RESPONSE", "AUTH-CANCEL", "CONTENT", "BDAT-LAST", "XCLIENT",
 })
 
 #: Command kinds that only exist when the server advertised a keyword.
@@ -141,6 +145,7 @@ REQUIRES_EXTENSION: Final[dict[str, str]] = {
     "BDAT": "CHUNKING",
     "BDAT-LAST": "CHUNKING",
     "ETRN": "ETRN",
+    "XCLIENT": "XCLIENT",
 }
 
 #: MAIL/RCPT parameters and the keyword that must have been advertised for them.
@@ -180,6 +185,7 @@ _PREREQUISITE: Final[dict[str, str]] = {
     "AUTH-RESPONSE": "only after a 334 challenge to AUTH",
     "AUTH-CANCEL": "only after a 334 challenge to AUTH",
     "ETRN": "send EHLO first; ETRN is not allowed inside a transaction",
+    "XCLIENT": "XCLIENT is not allowed inside a transaction (finish it or RSET first)",
 }
 _STATE_BLOCKERS: Final[dict[State, str]] = {
     S.DATA: "the server is reading message content (354): use send_content()",
@@ -216,6 +222,8 @@ def next_state(state: State, kind: str, code: int, return_to: State) -> State:
         target = rule.on_success
         if kind == "RSET" and state not in _TRANSACTION and state is not S.IDENT:
             target = None
+        elif kind == "XCLIENT" and code != 220:
+            target = None  # accepted without a new greeting: the session goes on as it was
     elif code in rule.intermediate:
         target = rule.on_intermediate
     else:

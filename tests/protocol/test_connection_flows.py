@@ -22,6 +22,7 @@ from smtpscope.protocol import (
     Rset,
     StartTLS,
     State,
+    Xclient,
     bdat_chunks,
 )
 
@@ -181,7 +182,7 @@ def test_raw_pipelined_lines_each_tracked() -> None:
 
 def test_raw_unknown_expects_one_reply_and_keeps_state() -> None:
     conn = at("IDENT")
-    conn.send(Raw(b"XCLIENT NAME=spike.example ADDR=192.0.2.7\r\n"))
+    conn.send(Raw(b"XFORWARD NAME=spike.example ADDR=192.0.2.7\r\n"))
     assert conn.last_sent is not None
     assert any("not read as a known command" in n for n in conn.last_sent.notes)
     reply = one(conn, b"220 mx.example.test ESMTP\r\n")
@@ -285,3 +286,57 @@ def test_reply_inside_open_data_ends_it() -> None:
     assert reply.unsolicited and DATA_ENDED_EARLY in reply.warnings
     assert conn.state is State.IDENT
     assert conn.send(MailFrom("a@example.test")) == b"MAIL FROM:<a@example.test>\r\n"
+
+
+# Postfix on a host in smtpd_authorized_xclient_hosts.
+XCLIENT_EHLO = POSTFIX_EHLO.replace(
+    b"250 CHUNKING\r\n",
+    b"250-CHUNKING\r\n250 XCLIENT NAME ADDR PORT PROTO HELO LOGIN DESTADDR DESTPORT\r\n")
+XCLIENT = Xclient((("ADDR", "192.0.2.9"),))
+
+
+def test_xclient_220_is_a_new_greeting() -> None:
+    # XCLIENT_README: the server resets to the initial greeting stage and answers 220.
+    conn = at("IDENT", XCLIENT_EHLO)
+    assert conn.send(XCLIENT) == b"XCLIENT ADDR=192.0.2.9\r\n"
+    assert conn.last_sent is not None and not conn.last_sent.off_script
+    assert conn.must_wait(Noop())  # it ends a pipelined group
+    reply = one(conn, b"220 mx.example.test ESMTP\r\n")
+    assert reply.expected is True
+    assert conn.state is conn.projected_state is State.READY
+    assert conn.capabilities is None
+    with pytest.raises(LocalProtocolError):
+        conn.send(MailFrom("a@b.test"))
+    conn.send(Ehlo("client.example"))
+    one(conn, XCLIENT_EHLO)
+    assert conn.state is State.IDENT and conn.capabilities is not None
+
+
+@pytest.mark.parametrize(("answer", "expected"), [
+    (b"250 2.0.0 Ok\r\n", True),  # Postfix before 2.3: accepted, no new greeting
+    (b"550 5.7.0 Error: insufficient authorization\r\n", False),
+])
+def test_xclient_without_a_new_greeting_keeps_the_session(answer: bytes, expected: bool) -> None:
+    conn = at("IDENT", XCLIENT_EHLO)
+    conn.send(XCLIENT)
+    assert one(conn, answer).expected is expected
+    assert conn.state is conn.projected_state is State.IDENT
+    assert conn.capabilities is not None and conn.capabilities.has("XCLIENT")
+
+
+def test_xclient_needs_the_advertisement_and_no_open_transaction() -> None:
+    with pytest.raises(LocalProtocolError, match="did not advertise XCLIENT"):
+        at("IDENT").send(XCLIENT)
+    with pytest.raises(LocalProtocolError, match="inside a transaction"):
+        at("MAIL", XCLIENT_EHLO).send(XCLIENT)
+    conn = at("IDENT")
+    conn.send(XCLIENT, force=True)
+    assert conn.last_sent is not None and conn.last_sent.off_script
+
+
+def test_raw_xclient_is_tracked_as_xclient() -> None:
+    conn = at("IDENT", XCLIENT_EHLO)
+    conn.send_raw(b"XCLIENT NAME=spike.example\r\n")
+    assert conn.last_sent is not None and "tracked as XCLIENT" in conn.last_sent.notes
+    one(conn, b"220 mx.example.test ESMTP\r\n")
+    assert conn.state is State.READY and conn.capabilities is None

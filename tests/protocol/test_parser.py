@@ -26,6 +26,7 @@ from smtpscope.protocol import (
     StartTLS,
     State,
     Vrfy,
+    Xclient,
     parse_command,
 )
 
@@ -65,6 +66,8 @@ from smtpscope.protocol import (
         ("AUTH XOAUTH2 dXNlcj0=", Auth("XOAUTH2", b"user=")),
         ("quit", Quit()),
         ("*", AuthCancel()),
+        ("xclient addr=192.0.2.9 NAME=[UNAVAILABLE]",
+         Xclient((("addr", "192.0.2.9"), ("NAME", "[UNAVAILABLE]")))),
     ],
 )
 def test_parses(text: str, command: object) -> None:
@@ -77,6 +80,13 @@ def test_notes_describe_fixups() -> None:
     assert "added the angle brackets: <bob@x>" in parsed.notes
     assert parse_command("MAIL FROM:<a@b>").notes == ()
     assert any("100 octets" in n for n in parse_command("bdat 100").notes)
+
+
+def test_xclient_is_a_known_verb() -> None:
+    parsed = parse_command("XCLIENT ADDR=192.0.2.9  PORT=25")
+    assert parsed.notes == ()
+    assert isinstance(parsed.command, Xclient)
+    assert parsed.command.to_bytes() == b"XCLIENT ADDR=192.0.2.9 PORT=25\r\n"
 
 
 def test_unknown_verb_is_raw_with_note() -> None:
@@ -108,6 +118,10 @@ def test_unknown_verb_is_raw_with_note() -> None:
         ("auth plain !!notbase64", "not valid base64", "AUTH <mechanism>"),
         ("auth plain a b", "at most one", "AUTH <mechanism>"),
         ("vrfy", "needs an argument", "VRFY"),
+        ("xclient", "at least one NAME=VALUE", "XCLIENT NAME=value"),
+        ("xclient ADDR", "'ADDR' is not NAME=VALUE", "XCLIENT NAME=value"),
+        ("xclient =x", "is not NAME=VALUE", "XCLIENT NAME=value"),
+        ("xclient NAME=caf\u00e9", "xtext-encode", "XCLIENT NAME=value"),
         ("", "empty command", "EHLO"),
         ("   ", "empty command", "EHLO"),
         ("noop\r\nquit", "CR, LF or NUL", ""),
