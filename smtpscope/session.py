@@ -121,6 +121,8 @@ class Session(TlsSteps, Connecting):
         self.connected_at: float | None = None
         #: The transcript entry of the last line sent (masked as the transcript shows it).
         self.last_client_entry: Entry | None = None
+        #: The last reply read, set before its transcript entry goes out to listeners.
+        self.last_reply: Reply | None = None
         #: Called once with the reason when the session ends; a view sets it or clears it.
         self.on_close = on_close
         self.view = SessionView(self)
@@ -214,6 +216,7 @@ class Session(TlsSteps, Connecting):
         loop = asyncio.get_running_loop()
         waiter = self._waiters[0] if not reply.unsolicited and self._waiters else None
         latency = None if waiter is None else loop.time() - waiter.sent_at
+        self.last_reply = reply
         self.transcript.add(
             "server", "reply", reply.raw,
             reply=reply_fields(reply), notes=tuple(reply.warnings), latency=latency,

@@ -13,12 +13,13 @@ if TYPE_CHECKING:
 
     from .capabilities import Capabilities
 
-__all__ = ["VERB_TEMPLATES", "mechanism_offers", "param_offers", "verb_offers"]
+__all__ = ["VERB_TEMPLATES", "mechanism_offers", "param_offers", "verb_offers",
+           "xclient_offers"]
 
 #: How each verb starts on a line, in the order a completion lists them.
 VERB_TEMPLATES: Final[tuple[str, ...]] = (
     "EHLO ", "HELO ", "LHLO ", "MAIL FROM:<", "RCPT TO:<", "DATA", "BDAT ", "RSET", "NOOP",
-    "VRFY ", "EXPN ", "HELP", "ETRN ", "STARTTLS", "AUTH ", "QUIT",
+    "VRFY ", "EXPN ", "HELP", "ETRN ", "STARTTLS", "AUTH ", "QUIT", "XCLIENT ",
 )
 
 
@@ -60,3 +61,13 @@ def param_offers(verb: str, caps: Capabilities | None, present: Iterable[str] = 
 def mechanism_offers(caps: Capabilities | None) -> list[str]:
     """The SASL mechanisms ``caps`` advertises, in the server's order."""
     return list(caps.auth_mechanisms) if caps is not None else []
+
+
+def xclient_offers(caps: Capabilities | None, present: Iterable[str] = ()) -> list[str]:
+    """``NAME=`` for each attribute the server lists after XCLIENT (Postfix does), in its
+    order, skipping the names in ``present``."""
+    cap = caps.get("XCLIENT") if caps is not None else None
+    if cap is None:
+        return []
+    skip = {name.upper() for name in present}
+    return [f"{name.upper()}=" for name in cap.params if name.upper() not in skip]

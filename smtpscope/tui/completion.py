@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from smtpscope.protocol.offers import mechanism_offers, param_offers, verb_offers
+from smtpscope.protocol.offers import mechanism_offers, param_offers, verb_offers, xclient_offers
 from smtpscope.sanitize import visible
 
 if TYPE_CHECKING:
@@ -73,6 +73,7 @@ def end_of_data_label(name: str, data: bytes) -> str:
 
 
 _AUTH_ARG = re.compile(r"^(\s*auth\s+)(\S*)$", re.IGNORECASE)
+_XCLIENT_ARG = re.compile(r"^(\s*xclient\s+(?:\S+\s+)*)(\S*)$", re.IGNORECASE)
 _PARAMS = re.compile(r"^(\s*(mail\s+from|rcpt\s+to):\s*<[^>]*>(?:\s+\S+)*\s+)(\S*)$",
                      re.IGNORECASE)
 
@@ -81,13 +82,17 @@ def completions(value: str, caps: Capabilities | None, *, lmtp: bool | None = No
     """Whole-line candidates extending ``value``, keeping the complete words as typed.
 
     The candidates are the engine's (smtpscope.protocol.offers): verbs first; then ``AUTH ``
-    offers the advertised mechanisms and MAIL/RCPT offer the parameters the server advertised
-    (never ones already on the line).
+    offers the advertised mechanisms, ``XCLIENT `` the attribute names the server lists, and
+    MAIL/RCPT the parameters the server advertised (never ones already on the line).
     """
     options: list[str]
     if match := _AUTH_ARG.match(value):
         prefix = match.group(1)
         options = [prefix + m for m in mechanism_offers(caps)]
+    elif match := _XCLIENT_ARG.match(value):
+        prefix = match.group(1)
+        present = [word.partition("=")[0] for word in prefix.split()[1:]]
+        options = [prefix + name for name in xclient_offers(caps, present)]
     elif match := _PARAMS.match(value):
         prefix = match.group(1)
         present = [p.split("=")[0] for p in prefix.split()[2:]]

@@ -212,6 +212,20 @@ def test_completion_candidates_follow_the_advertisement() -> None:
     assert completions("mail from:<a@b.test> ", None) == []
 
 
+def test_xclient_completes_when_advertised_with_the_listed_attribute_names() -> None:
+    caps = Capabilities.parse(ehlo_reply(
+        (b"mx", b"XCLIENT NAME ADDR PORT PROTO HELO LOGIN DESTADDR DESTPORT")))
+    assert completions("xc", CAPS) == []  # not advertised
+    assert completions("xc", caps) == ["XCLIENT "]
+    assert completions("XCLIENT ", caps) == [
+        "XCLIENT NAME=", "XCLIENT ADDR=", "XCLIENT PORT=", "XCLIENT PROTO=", "XCLIENT HELO=",
+        "XCLIENT LOGIN=", "XCLIENT DESTADDR=", "XCLIENT DESTPORT="]
+    assert completions("xclient ADDR=192.0.2.9 de", caps) == [
+        "xclient ADDR=192.0.2.9 DESTADDR=", "xclient ADDR=192.0.2.9 DESTPORT="]
+    assert "XCLIENT ADDR=192.0.2.9 ADDR=" not in completions("XCLIENT ADDR=192.0.2.9 ", caps)
+    assert completions("XCLIENT ", CAPS) == []
+
+
 async def test_ghost_suggestion_and_tab_cycle_offer_auth_mechanisms() -> None:
     composer = make()
     app = Host(composer)

@@ -355,6 +355,47 @@ async def test_typed_xclient_accepted_asks_for_ehlo_again(control) -> None:
                                       b"XCLIENT ADDR=192.0.2.4\r\n"]
 
 
+async def test_typed_xclient_is_a_known_command_that_completes_and_starts_over(control) -> None:
+    from smtpscope.protocol import State
+    from smtpscope.tui.widgets.status import StatusBar
+
+    options = SessionOptions(host="127.0.0.1", port=control.port, security="plain")
+    app = create_app(options=options, target_label="control")
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: "220 control.test ESMTP" in _transcript(app))
+        screen = _session(app)
+        session = screen.session
+        await pilot.press("f2")
+        await until(pilot, lambda: session.view.capabilities is not None)
+        # Tab offers the attribute names the EHLO reply listed after XCLIENT: NAME, then ADDR.
+        await pilot.press(*"XCLIENT ", "tab", "tab", *"192.0.2.4", "enter")
+        await until(pilot, lambda: any(t.startswith("XCLIENT accepted") for t in _transcript(app)))
+        [sent] = [e for e in session.transcript if e.direction == "client"
+                  and e.text.startswith("XCLIENT")]
+        assert sent.text == "XCLIENT ADDR=192.0.2.4\r\n"
+        assert sent.kind == "command" and not sent.off_script and not sent.notes
+        # The server started over: the engine and the status bar say EHLO is needed.
+        assert session.view.state is State.READY and session.view.capabilities is None
+        assert screen.query_one(StatusBar).state == "ready"
+        await pilot.press("f2", *"MAIL FROM:<a@b.test>", "enter")
+        await until(pilot, lambda: len(control.commands()) == 4)
+        assert control.commands() == [b"EHLO smtpscope.localhost\r\n",
+                                      b"XCLIENT ADDR=192.0.2.4\r\n",
+                                      b"EHLO smtpscope.localhost\r\n",
+                                      b"MAIL FROM:<a@b.test>\r\n"]
+
+
+async def test_xclient_from_the_options_is_not_off_script(control) -> None:
+    options = SessionOptions(host="127.0.0.1", port=control.port, security="plain",
+                             xclient=("ADDR=192.0.2.4",))
+    app = create_app(options=options, target_label="control")
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: len(control.commands()) >= 3)
+        [sent] = [e for e in _session(app).session.transcript if e.direction == "client"
+                  and e.text.startswith("XCLIENT")]
+        assert sent.kind == "command" and not sent.off_script
+
+
 async def test_automatic_xclient_needs_no_hint(control) -> None:
     options = SessionOptions(host="127.0.0.1", port=control.port, security="plain",
                              xclient=("ADDR=192.0.2.4",))

@@ -37,7 +37,6 @@ class ConnectionFlow:
     _caps_before: Any
     _caps_stage: str
     _asked_about: TLSInfo | None
-    _xclient_sent: bool
 
     if TYPE_CHECKING:  # provided by the screen and its other parts
         def query_one(self, *args: Any, **kwargs: Any) -> Any: ...
@@ -116,7 +115,6 @@ class ConnectionFlow:
         was learnt on the previous one (TLS, peer, capabilities, the selection) stays."""
         self._caps_before, self._caps_stage = None, ""
         self._asked_about = None
-        self._xclient_sent = False
         status = self.query_one(StatusBar)
         status.peer = session.view.peer or ""
         status.state = "connecting"

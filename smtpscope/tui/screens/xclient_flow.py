@@ -20,7 +20,6 @@ class XclientFlow:
     session: Session | None
     options: SessionOptions
     queue_hold: bool
-    _xclient_sent = False  # the last command was an XCLIENT typed by the user
     _xclient_auto = False  # xclient_after_greeting() is running (it greets again itself)
 
     if TYPE_CHECKING:
@@ -86,15 +85,19 @@ class XclientFlow:
 
     def xclient_hint(self, entry: Entry) -> None:
         """After a typed XCLIENT is accepted, say that the server wants a new EHLO."""
-        if entry.direction == "client":
-            words = entry.text.split(None, 1) if entry.kind in ("command", "raw") else []
-            self._xclient_sent = bool(words) and words[0].upper() == "XCLIENT"
-        elif entry.direction == "server" and entry.kind == "reply" and self._xclient_sent:
-            self._xclient_sent = False
-            if entry.code in (220, 250) and not self._xclient_auto and self.session is not None:
-                self.session.transcript.note(
-                    "XCLIENT accepted: the server starts over as for a new connection; "
-                    "send EHLO again (F2) before anything else.")
+        from smtpscope.protocol import State, Xclient
+
+        session = self.session
+        if session is None or self._xclient_auto or entry.kind != "reply" \
+                or entry.direction != "server":
+            return
+        reply = session.last_reply  # the reply of this entry
+        # The engine is back at READY only when the server started over (Postfix's 220).
+        if reply is not None and isinstance(reply.command, Xclient) \
+                and session.view.state is State.READY:
+            session.transcript.note(
+                "XCLIENT accepted: the server starts over as for a new connection; "
+                "send EHLO again (F2) before anything else.")
 
     def _xclient_stopped(self, session: Session, why: str) -> None:
         text = f"XCLIENT not done: {why}"
