@@ -23,7 +23,7 @@ import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from smtpscope.protocol import Command, Connection, Raw, State
+from smtpscope.protocol import Auth, Command, Connection, Raw, State
 from smtpscope.protocol.checks import command_kind
 from smtpscope.protocol.state import projected_after
 
@@ -51,6 +51,7 @@ class QueuedLine:
     data: bytes = b""
     force: bool = False
     blocked: str | None = None
+    secret: bool = False  # an AUTH answer or initial response: shown masked, never in clear
 
 
 def content_line_bytes(text: str) -> bytes:
@@ -100,6 +101,13 @@ class SendQueue:
                 state = State.IDENT
         return state
 
+    def awaits_challenge(self, conn: Connection) -> bool:
+        """True when the newest line ahead is an AUTH without an initial response: the server
+        answers it with a 334 or a refusal (RFC 4954 §4), so the next line is the answer."""
+        ahead = (*self._in_transit, *self._items)
+        last = ahead[-1].command if ahead else (conn.pending[-1] if conn.pending else None)
+        return isinstance(last, Auth) and last.initial_response is None
+
     def expects_content(self, conn: Connection) -> bool:
         """True when the next line added is message content (after DATA, before ``.``)."""
         return self.projected_state(conn) is State.DATA
@@ -110,12 +118,14 @@ class SendQueue:
         self._items.append(item)
         return item
 
-    def add_command(self, command: Command, text: str, *, force: bool = False) -> QueuedLine:
+    def add_command(self, command: Command, text: str, *, force: bool = False,
+                    secret: bool = False) -> QueuedLine:
         return self._add(QueuedLine(next(self._ids), LineKind.COMMAND, text, command,
-                                    force=force))
+                                    force=force, secret=secret))
 
-    def add_raw(self, data: bytes, text: str) -> QueuedLine:
-        return self._add(QueuedLine(next(self._ids), LineKind.RAW, text, Raw(data), data))
+    def add_raw(self, data: bytes, text: str, *, secret: bool = False) -> QueuedLine:
+        return self._add(QueuedLine(next(self._ids), LineKind.RAW, text, Raw(data), data,
+                                    secret=secret))
 
     def add_content(self, text: str) -> QueuedLine:
         """A message line after DATA; ``.`` alone is the end of the message."""

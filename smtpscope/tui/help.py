@@ -17,7 +17,8 @@ Type any SMTP command and press **Enter**: it is sent with CRLF.
 - During AUTH, a line you type is sent as the base64 response; `*` cancels. **Ctrl+G**
   base64-encodes what you typed (`\\0` for NUL). A blob with a classic mistake (`\\0` typed
   literally, a trailing newline, a missing NUL) is held: **Ctrl+G** takes the corrected blob,
-  **Enter** sends yours as typed.
+  **Enter** sends yours as typed. The line is masked while it answers a 334 (the user name
+  too); **Ctrl+L** shows it in clear until the exchange ends, on screen only.
 - **Tab** with nothing to complete stays here; **Esc** moves to the transcript.
 - Type ahead freely: lines typed before a reply wait in the queue above the input and go as
   soon as the server may take them (at once in a PIPELINING group). **Ctrl+Z** takes back the

@@ -8,7 +8,19 @@ from smtpscope.conversation.send_queue import (
     SendQueue,
     dot_line_warning,
 )
-from smtpscope.protocol import Connection, Data, Ehlo, MailFrom, Noop, Quit, RcptTo, Rset, State
+from smtpscope.protocol import (
+    Auth,
+    AuthResponse,
+    Connection,
+    Data,
+    Ehlo,
+    MailFrom,
+    Noop,
+    Quit,
+    RcptTo,
+    Rset,
+    State,
+)
 
 
 def greeted(*caps: str) -> Connection:
@@ -137,6 +149,22 @@ def test_projected_state_runs_through_in_flight_and_queued_lines() -> None:
     queue.add_command(Data(), "DATA")
     queue.add_content(".")
     assert queue.projected_state(conn) is State.IDENT
+
+
+def test_an_auth_without_initial_response_awaits_a_challenge_until_it_comes() -> None:
+    conn, queue = greeted("AUTH LOGIN PLAIN"), SendQueue()
+    queue.add_command(Auth("LOGIN"), "AUTH LOGIN")
+    assert queue.awaits_challenge(conn)  # queued: the next line typed answers its 334
+    send(conn, queue)
+    assert queue.awaits_challenge(conn)  # in flight
+    answer = queue.add_command(AuthResponse(b"user"), "dXNlcg==", secret=True)
+    assert not queue.awaits_challenge(conn) and answer.secret
+    assert send(conn, queue) == []  # the answer waits for the 334
+    reply(conn, b"334 VXNlcm5hbWU6")
+    assert send(conn, queue) == ["dXNlcg=="]
+    fresh = SendQueue()
+    fresh.add_command(Auth("PLAIN", b"\0u\0p"), "AUTH PLAIN AHUAcA==")
+    assert not fresh.awaits_challenge(conn)  # an initial response may end at 235
 
 
 def test_dot_lines_are_warned_and_the_terminator_is_not() -> None:

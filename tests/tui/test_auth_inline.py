@@ -124,3 +124,40 @@ async def test_auth_plain_initial_response_is_checked_too(demo: DemoServer) -> N
         await pilot.press("enter")
         await until(pilot, lambda: len(replies(screen)) == 3)
         assert replies(screen)[-1] == 235
+
+
+def input_row(app) -> str:
+    """The composer's input line as the terminal shows it."""
+    from textual.widgets import Input
+
+    return "".join(segment.text for segment in app.screen.query_one(Input).render_line(0))
+
+
+async def test_answers_to_334_are_masked_with_a_reveal_key(demo: DemoServer) -> None:
+    app = app_for(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = screen_of(app)
+        await banner_then_ehlo(pilot, screen)
+        composer = screen.query_one(Composer)
+        # Typed in one go, faster than the 334 comes: each line is still the answer.
+        await pilot.press(*"auth login", "enter", *demo.user, "ctrl+g", "enter",
+                          *demo.password)
+        await until(pilot, lambda: replies(screen)[-1:] == [334] and len(replies(screen)) == 4)
+        await pilot.pause()
+        assert composer.input.value == demo.password
+        assert demo.password not in input_row(app) and "•" * len(demo.password) in input_row(app)
+        assert demo.password not in composer.hint
+        assert "reveal_answer" in {b.binding.action for b in screen.active_bindings.values()}
+        await pilot.press("ctrl+l")
+        assert demo.password in input_row(app)  # asked for: shown on screen
+        await pilot.press("ctrl+l", "ctrl+g")
+        assert composer.input.value == b64(demo.password.encode())
+        assert composer.input.value not in input_row(app)
+        await pilot.press("enter")
+        await until(pilot, lambda: replies(screen)[-1] == 235)
+        await pilot.pause()
+        assert not composer.input.password  # the next line is a command again
+        assert "reveal_answer" not in {b.binding.action for b in screen.active_bindings.values()}
+        assert composer.history == ["auth login"]
+        sent = [e.text for e in screen.session.transcript if e.direction == "client"]
+        assert sent[-2].strip() == b64(demo.user.encode())  # the user name was the answer, encoded

@@ -372,3 +372,19 @@ async def test_tab_with_nothing_to_complete_stays_in_the_composer() -> None:
         await pilot.pause()
         assert app.focused is composer.input
         assert composer.input.value == "noopx"
+
+
+def test_the_queue_view_never_shows_a_queued_credential() -> None:
+    from smtpscope.conversation.send_queue import SendQueue
+    from smtpscope.protocol import Auth, AuthResponse
+    from smtpscope.tui.widgets.queue_view import render_queue
+
+    queue = SendQueue()
+    queue.add_command(Auth("PLAIN", b"\0alice\0s3cr3t"), f"AUTH PLAIN {SECRET}", secret=True)
+    queue.add_command(AuthResponse(b"s3cr3t"), "czNjcjN0", secret=True)
+    queue.add_raw(b"s3cr3t\r\n", "raw: s3cr3t\\r\\n", secret=True)
+    queue.add_command(MailFrom("a@example.test"), "MAIL FROM:<a@example.test>")
+    shown = render_queue(list(queue), "keys").plain
+    assert SECRET not in shown and "czNjcjN0" not in shown and "s3cr3t" not in shown
+    assert "AUTH PLAIN ••••" in shown and "MAIL FROM:<a@example.test>" in shown
+    assert [item.text for item in queue][1] == "czNjcjN0"  # Ctrl+Z still gets it back whole

@@ -19,6 +19,7 @@ from smtpscope.conversation.send_queue import dot_line_warning
 from smtpscope.protocol import (
     END_OF_DATA_VARIANTS,
     SYNTAX,
+    Auth,
     CommandSyntaxError,
     Raw,
     State,
@@ -26,7 +27,12 @@ from smtpscope.protocol import (
 )
 from smtpscope.protocol.checks import command_problems
 from smtpscope.tui.completion import completions, decode_escapes, end_of_data_label
-from smtpscope.tui.widgets.composer_auth import AUTH_ASSIST_BINDING, ENCODE_HINT, AuthAssist
+from smtpscope.tui.widgets.composer_auth import (
+    AUTH_ASSIST_BINDING,
+    AUTH_REVEAL_BINDING,
+    ENCODE_HINT,
+    AuthAssist,
+)
 from smtpscope.tui.widgets.composer_history import HistoryAssist
 from smtpscope.tui.widgets.composer_queue import _PLACEHOLDER, QueueAssist
 from smtpscope.tui.widgets.queue_view import ComposerInput
@@ -46,7 +52,7 @@ class _CommandSuggester(Suggester):
         self._composer = composer
 
     async def get_suggestion(self, value: str) -> str | None:
-        if self._composer.raw or self._composer.in_auth or self._composer.data_mode:
+        if self._composer.raw or self._composer.answering() or self._composer.data_mode:
             return None
         found = completions(value, self._composer.capabilities, lmtp=self._composer._lmtp())
         return found[0] if found else None
@@ -87,6 +93,7 @@ class Composer(QueueAssist, AuthAssist, HistoryAssist, Widget):
         Binding("tab", "complete", "Complete", show=False, id="composer.complete"),
         Binding("ctrl+r", "toggle_raw", "Raw bytes", id="composer.raw"),
         AUTH_ASSIST_BINDING,
+        AUTH_REVEAL_BINDING,
         Binding("ctrl+z", "cancel_queued", "Unqueue", show=False, id="composer.unqueue"),
         Binding("ctrl+enter,alt+enter", "send_anyway", "Send anyway", show=False,
                 id="composer.send_anyway"),
@@ -180,9 +187,11 @@ class Composer(QueueAssist, AuthAssist, HistoryAssist, Widget):
     def watch_in_auth(self) -> None:
         self._held = None
         self._update_hint()
+        self.update_mask()
 
     def watch_state(self) -> None:
         self._update_hint()
+        self.update_mask()
 
     def watch_capabilities(self) -> None:
         self._update_hint()
@@ -217,7 +226,7 @@ class Composer(QueueAssist, AuthAssist, HistoryAssist, Widget):
         elif self.data_mode:
             warning = dot_line_warning(value)
             self._show(f"⚠ {warning}" if warning else _DATA_HINT, "warning" if warning else "")
-        elif self.in_auth:
+        elif self.answering():
             self._show(_AUTH_HINT)
         elif not value.strip():
             blocked = self.blocked_hint()  # the queue view shows its reason cut to one line
@@ -302,7 +311,7 @@ class Composer(QueueAssist, AuthAssist, HistoryAssist, Widget):
             return False
         held = self._held is not None and self._held == text
         state = self._queued_state()
-        in_auth = self.in_auth or state is State.AUTH
+        in_auth = self.answering()
         try:
             # During AUTH the line is a SASL answer: base64, or "*" to cancel.
             parsed = parse_command(text, state=State.AUTH if in_auth else None)
@@ -350,7 +359,10 @@ class Composer(QueueAssist, AuthAssist, HistoryAssist, Widget):
     def _take(self, command: Command, text: str, off_script: bool, notes: tuple[str, ...],
               *, remember: bool = True) -> None:
         if self.queue is not None:
-            self.queue.add_command(command, text, force=off_script)
+            # An answer to a 334, or an initial response: the queue view shows it masked.
+            secret = not remember or (isinstance(command, Auth)
+                                      and command.initial_response is not None)
+            self.queue.add_command(command, text, force=off_script, secret=secret)
             self._queued()
         else:
             self.post_message(self.Submitted(self, command, text, off_script, notes))
@@ -376,11 +388,11 @@ class Composer(QueueAssist, AuthAssist, HistoryAssist, Widget):
         if not data:
             return False
         if self.queue is not None:
-            self.queue.add_raw(data, f"raw: {text}")
+            self.queue.add_raw(data, f"raw: {text}", secret=self.answering())
             self._queued()
         else:
             self.post_message(self.RawSubmitted(self, data, f"raw: {text}"))
-        self._sent(text, remember=not self.in_auth)
+        self._sent(text, remember=not self.answering())
         return True
 
     def _sent(self, text: str, *, remember: bool = True) -> None:
@@ -418,7 +430,7 @@ class Composer(QueueAssist, AuthAssist, HistoryAssist, Widget):
         if not self.raw and self._expects_content():
             self.input.insert_text_at_cursor("\t")
             return
-        if self.raw or self.in_auth:
+        if self.raw or self.answering():
             return  # Tab stays in the composer: leaving it mid-line loses the user's place
         value = self.input.value
         if len(self._cycle) > 1 and value == self._cycle[0]:

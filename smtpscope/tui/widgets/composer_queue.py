@@ -48,6 +48,8 @@ class QueueAssist:
         def _set_value(self, value: str) -> None: ...
         def _update_hint(self) -> None: ...
         def _show(self, text: str, level: str = "") -> None: ...
+        def update_mask(self) -> None: ...
+        def answering(self) -> bool: ...
         @property
         def input(self) -> Input: ...
         def post_message(self, message: Message) -> bool: ...
@@ -71,15 +73,16 @@ class QueueAssist:
                 continue
             if not line.strip():
                 continue
+            answer = self.answering()  # an answer to a 334: never kept
             try:
-                parsed = parse_command(line, state=self._queued_state()
-                                       if self._queued_state() is State.AUTH else None)
+                parsed = parse_command(line, state=State.AUTH if answer else None)
             except CommandSyntaxError as exc:
                 self.queue.add_command(Raw(line.encode("utf-8") + b"\r\n", note=exc.message),
-                                       line, force=True)
+                                       line, force=True, secret=answer)
                 continue
-            self.queue.add_command(parsed.command, line)
-            self._history.add(line)
+            self.queue.add_command(parsed.command, line, secret=answer)
+            if not answer:
+                self._history.add(line)
         self._sent("", remember=False)
         self._set_value(tail)
         self._queued()
@@ -118,6 +121,7 @@ class QueueAssist:
         if not self.is_mounted:
             return
         self.data_mode = self._expects_content()
+        self.update_mask()  # what is queued may make the next line an answer to a 334
         if self._held is not None or not self.input.value:
             # What is queued may have made a held line valid (or not), or blocked the head;
             # a hint about a line being typed stays until that line changes.
@@ -137,4 +141,5 @@ class QueueAssist:
         self.input.placeholder = "a line of the message ('.' alone ends it)" if on \
             else _PLACEHOLDER
         self._update_hint()
+        self.update_mask()
 

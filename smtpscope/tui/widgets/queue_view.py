@@ -9,6 +9,8 @@ from rich.text import Text
 from textual import events
 from textual.binding import Binding, BindingType
 
+from smtpscope.auth import HIDDEN
+from smtpscope.protocol import Auth
 from smtpscope.sanitize import visible
 from smtpscope.tui.keys import OrderedInput
 
@@ -72,6 +74,14 @@ def raw_paste(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "\\r\\n")
 
 
+def _masked(item: QueuedLine) -> str:
+    """A queued line that carries credentials, as the queue shows it: its AUTH verb and
+    mechanism (typed values) at most, never the text."""
+    if isinstance(item.command, Auth):
+        return f"AUTH {visible(item.command.mechanism)} {HIDDEN}"
+    return f"{HIDDEN} (answer to the 334, hidden)"
+
+
 def render_queue(items: Sequence[QueuedLine], keys: str, *, connected: bool = True) -> Text:
     """The queue above the composer, one row a line: ⏳ waiting, ⛔ blocked with the reason (cut
     to the row; the composer's hint line gives the head's reason whole)."""
@@ -80,7 +90,7 @@ def render_queue(items: Sequence[QueuedLine], keys: str, *, connected: bool = Tr
         text.append(" · not connected: they go after F5 reconnects", style="bold")
     text.append(f" · {keys}")
     for item in items[:SHOWN]:
-        shown = visible(item.text) if item.text else "(empty line)"
+        shown = _masked(item) if item.secret else (visible(item.text) or "(empty line)")
         text.append("\n")
         if item.blocked is None:
             text.append(f"  ⏳ {shown}")
