@@ -161,3 +161,24 @@ async def test_answers_to_334_are_masked_with_a_reveal_key(demo: DemoServer) -> 
         assert composer.history == ["auth login"]
         sent = [e.text for e in screen.session.transcript if e.direction == "client"]
         assert sent[-2].strip() == b64(demo.user.encode())  # the user name was the answer, encoded
+
+
+async def test_the_status_bar_says_when_the_session_is_authenticated(demo: DemoServer) -> None:
+    from smtpscope.tui.widgets.status import StatusBar
+    from tests.tui.test_session_screen import shown
+
+    app = app_for(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = screen_of(app)
+        await banner_then_ehlo(pilot, screen)
+        status = screen.query_one(StatusBar)
+        assert "authenticated" not in shown(status)
+        blob = b64(b"\0" + demo.user.encode() + b"\0" + demo.password.encode())
+        await pilot.press(*f"auth plain {blob}", "enter")
+        await until(pilot, lambda: replies(screen)[-1] == 235)
+        await pilot.pause()
+        assert "ident · authenticated (PLAIN)" in shown(status)
+        await pilot.press("f8")  # QUIT: a closed connection is authenticated no more
+        await until(pilot, lambda: screen.session.closed_reason is not None)
+        await pilot.pause()
+        assert "authenticated" not in shown(status)

@@ -130,7 +130,7 @@ class ConnectionFlow:
     def _on_session_closed(self, session: Session, reason: str) -> None:
         if self.is_mounted and session is self.session:
             for status in self.query(StatusBar):
-                status.state = f"closed ({reason})"
+                status.state, status.auth = f"closed ({reason})", None
             self.pump_queue()  # lines waiting in the queue now wait for F5: say so
 
     def _refresh_tls(self) -> None:

@@ -166,6 +166,8 @@ class SessionScreen(SidePanelLayout, ConnectionFlow, TlsFlow, QueueFlow, Message
         status = self.query_one(StatusBar)
         if self.session.closed_reason is None:
             status.state = conn.state.name.lower().replace("_", " ")
+        open_ = self.session.closed_reason is None
+        status.auth = (conn.auth_mechanism or "?") if open_ and conn.authenticated else None
         composer = self.query_one(Composer)
         composer.capabilities = conn.capabilities
         composer.state = conn.state

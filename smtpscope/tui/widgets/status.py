@@ -28,6 +28,8 @@ class StatusBar(Static):
     """False when TLS is off or unverified, to colour it."""
     state: reactive[str] = reactive("disconnected", layout=True)
     """The engine's session state."""
+    auth: reactive[str | None] = reactive(None, layout=True)
+    """The mechanism a 235 accepted on this connection; None while not authenticated."""
     started: reactive[float | None] = reactive(None)
     """Monotonic start of the connection, for the elapsed time."""
     now: reactive[float] = reactive(0.0)
@@ -45,6 +47,9 @@ class StatusBar(Static):
             text.append(visible(self.tls), style="green" if self.tls_ok else "bold yellow")
         text.append("  │ ", style="dim")
         text.append(visible(self.state))
+        if self.auth is not None:
+            text.append(" · ", style="dim")
+            text.append(f"authenticated ({visible(self.auth)})", style="green")
         if self.started is not None:
             elapsed = max(0.0, (self.now or time.monotonic()) - self.started)
             minutes, seconds = divmod(int(elapsed), 60)
