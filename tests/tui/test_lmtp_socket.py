@@ -65,3 +65,38 @@ async def test_f2_greets_an_lmtp_socket_with_lhlo(lmtp_socket: tuple[str, list[b
         assert session.view.capabilities.has("PIPELINING")
         assert session.view.peer == f"unix:{path}"
         assert not any(line.upper().startswith(b"EHLO") for line in seen)
+
+
+async def test_lmtp_labels_say_lhlo_and_f3_leaves_once_no_starttls_is_offered(
+        lmtp_socket: tuple[str, list[bytes]]) -> None:
+    from smtpscope.tui.widgets.capabilities import CapabilityInspector
+    from smtpscope.tui.widgets.composer import Composer
+    from tests.tui.test_session_screen import shown
+
+    path, seen = lmtp_socket
+    options, label = options_for(f"lmtp:{path}")
+    assert isinstance(options, SessionOptions)
+    app = create_app(options=options, target_label=label)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        assert isinstance(screen, SessionScreen)
+        await until(pilot, lambda: screen.session is not None
+                    and screen.session.greeting is not None)
+        await pilot.pause()
+
+        def actions() -> set[str]:
+            return {b.binding.action for b in screen.active_bindings.values()
+                    if b.enabled and b.binding.show}
+
+        inspector = screen.query_one(CapabilityInspector)
+        assert screen.query_one(Composer).input.placeholder == "LHLO client.example"
+        assert shown(inspector).startswith("LHLO capabilities\nSend LHLO to see")
+        assert "starttls" in actions()  # nothing is known yet: F3 greets first, then tries
+        await pilot.press("f2")
+        await until(pilot, lambda: screen.session.view.capabilities is not None)
+        await pilot.pause()
+        assert shown(inspector).startswith("LHLO capabilities")
+        assert "starttls" not in actions()  # the LHLO reply lists no STARTTLS
+        await pilot.press("f3")
+        await pilot.pause(0.2)
+        assert not any(line.upper().startswith(b"STARTTLS") for line in seen)

@@ -174,6 +174,8 @@ class SessionScreen(SidePanelLayout, ConnectionFlow, TlsFlow, QueueFlow, Message
         composer.in_auth = conn.state is State.AUTH
         composer.auth_mechanism = conn.auth_mechanism
         inspector = self.query_one(CapabilityInspector)
+        inspector.greeting = str(self.session.greeting_command().kind)
+        self.refresh_bindings()  # F3 shows only while STARTTLS can be used
         if conn.capabilities is not inspector.capabilities:
             if conn.capabilities is not None:
                 inspector.previous = self._caps_before

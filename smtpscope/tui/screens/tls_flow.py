@@ -51,6 +51,20 @@ class TlsFlow:
         self._toast(text + " F5 reconnects with implicit TLS selected.",
                     title="Implicit TLS port?", severity="warning", timeout=15)
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "starttls":
+            return self.starttls_usable()
+        return super().check_action(action, parameters)  # type: ignore[misc, no-any-return]
+
+    def starttls_usable(self) -> bool:
+        """False once TLS is up, or once the greeting's reply lists no STARTTLS (LMTP and
+        pipes often do not): F3 then has nothing to do. Before that nobody knows."""
+        session = self.session
+        if session is None or session.view.ended:
+            return True  # F3 waits for the next connection like any other key
+        caps = session.view.capabilities
+        return session.tls is None and (caps is None or caps.has("STARTTLS"))
+
     def action_starttls(self) -> None:
         """STARTTLS and, when it worked, EHLO again: the usual pair, in one key."""
 

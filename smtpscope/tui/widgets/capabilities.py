@@ -42,15 +42,18 @@ class CapabilityInspector(Static):
     """Capabilities before the last STARTTLS/AUTH, for the diff (None when there is none)."""
     stage: reactive[str] = reactive("")
     """What the current set follows, e.g. "after STARTTLS"."""
+    greeting: reactive[str] = reactive("EHLO")
+    """The verb whose reply lists the capabilities: LHLO on an LMTP session."""
 
     def render(self) -> Text:
         caps = self.capabilities
-        title = Text("EHLO capabilities", style="bold")
+        title = Text(f"{self.greeting} capabilities", style="bold")
         if self.stage:
             title.append(f"  ({self.stage})", style="dim")
         if caps is None:
             return Text("\n").join(
-                [title, Text("Send EHLO to see what the server offers.", style="dim")])
+                [title, Text(f"Send {self.greeting} to see what the server offers.",
+                             style="dim")])
         header = Text("server: ", style="dim")
         header.append(visible(getattr(caps, "domain", "") or "?"))
         added: set[str] = set()
@@ -91,7 +94,7 @@ class CapabilityInspector(Static):
         body.rstrip()
         parts: list[Text] = [title, header, body]
         if self.previous is not None and not (added or removed or changed):
-            parts.append(Text("no change from the previous EHLO", style="dim"))
+            parts.append(Text(f"no change from the previous {self.greeting}", style="dim"))
         elif self.previous is not None:
             parts.append(Text("+ appeared  - disappeared  ~ changed", style="dim"))
         # One Text, not a Group: Textual keeps its spacing exactly.

@@ -162,7 +162,7 @@ class Composer(QueueAssist, AuthAssist, HistoryAssist, Widget):
 
     def compose(self) -> ComposeResult:
         yield Static("", id="composer-queue", classes="-empty")
-        yield ComposerInput(self, placeholder=_PLACEHOLDER,
+        yield ComposerInput(self, placeholder=_PLACEHOLDER.format("EHLO"),
                             suggester=_CommandSuggester(self), id="composer-input",
                             select_on_focus=False)
         yield Static(_IDLE_HINT, id="composer-hint")
@@ -192,6 +192,7 @@ class Composer(QueueAssist, AuthAssist, HistoryAssist, Widget):
     def watch_state(self) -> None:
         self._update_hint()
         self.update_mask()
+        self.refresh_placeholder()
 
     def watch_capabilities(self) -> None:
         self._update_hint()

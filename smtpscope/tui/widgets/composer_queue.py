@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from smtpscope.protocol import Connection
     from smtpscope.tui.history_store import HistoryStore
 
-_PLACEHOLDER = "EHLO client.example"
+_PLACEHOLDER = "{} client.example"  # EHLO, or LHLO on an LMTP session
 _QUEUE_KEYS = "Ctrl+Z takes back the newest"
 
 
@@ -50,6 +50,7 @@ class QueueAssist:
         def _show(self, text: str, level: str = "") -> None: ...
         def update_mask(self) -> None: ...
         def answering(self) -> bool: ...
+        def _lmtp(self) -> bool | None: ...
         @property
         def input(self) -> Input: ...
         def post_message(self, message: Message) -> bool: ...
@@ -135,11 +136,16 @@ class QueueAssist:
         connected = self.connected()
         view.update(render_queue(items, _QUEUE_KEYS, connected=connected))
 
+    def refresh_placeholder(self) -> None:
+        """The example in the empty line: a message line in data mode, else the greeting."""
+        lmtp = self.engine() is not None and self._lmtp()
+        self.input.placeholder = "a line of the message ('.' alone ends it)" if self.data_mode \
+            else _PLACEHOLDER.format("LHLO" if lmtp else "EHLO")
+
     def watch_data_mode(self, on: bool) -> None:
         widget: Any = self
         widget.set_class(on, "-data")
-        self.input.placeholder = "a line of the message ('.' alone ends it)" if on \
-            else _PLACEHOLDER
+        self.refresh_placeholder()
         self._update_hint()
         self.update_mask()
 
