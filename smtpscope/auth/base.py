@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import base64
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import ClassVar
 
 from smtpscope.sanitize import visible
@@ -20,8 +20,10 @@ class Step:
     nothing to send (no initial response, or a purely informational step such as
     :meth:`Mechanism.finish`). ``cancel`` True means: send ``*`` to abort the exchange (RFC 4954
     §4); ``response`` is then ``None``. ``values`` are labelled intermediates for display and
-    never contain the password or token itself. ``secret`` says the response carries the password,
-    a token or a value allowing an offline guess; ``mask`` is what a transcript shows instead.
+    never contain the password or token itself; ``revealed`` holds the clear form of the values
+    shown masked, by label, for a screen's reveal toggle only (never recorded or printed).
+    ``secret`` says the response carries the password, a token or a value allowing an offline
+    guess; ``mask`` is what a transcript shows instead.
     """
 
     response: bytes | None
@@ -31,6 +33,7 @@ class Step:
     mask: str = ""
     cancel: bool = False
     warnings: tuple[str, ...] = ()
+    revealed: tuple[tuple[str, str], ...] = field(default=(), repr=False)
 
     def wire(self, *, initial: bool = False) -> bytes:
         """The line to send (no CRLF): base64, ``*`` to cancel, ``=`` for an empty initial one."""

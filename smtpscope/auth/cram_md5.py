@@ -55,4 +55,5 @@ class CramMD5(Mechanism):
             secret=True,
             mask=f"[CRAM-MD5 response for {show_text(self.username)} hidden]",
             warnings=warnings,
+            revealed=(("HMAC key", f"the password ({show_text(self.password)})"),),
         )

@@ -196,6 +196,7 @@ class DigestMD5(Mechanism):
             secret=True,
             mask=f"[DIGEST-MD5 response for {show_text(self.username)} hidden]",
             warnings=tuple(warnings),
+            revealed=(("password", show_text(self.password)),),
         )
 
     def _rspauth(self, challenge: bytes) -> Step:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from smtpscope.auth.base import HIDDEN, Mechanism, Step, show_bytes, show_text
 
 # Prompt words seen in the wild; the prompt text is not normative, so matching is loose and the
@@ -94,6 +96,7 @@ class Login(Mechanism):
             "LOGIN: the second message is the password, base64-encoded (use TLS).",
             secret=True,
             mask="[LOGIN password hidden]",
+            revealed=(("password", show_text(self.password)),),
         )
 
     def _initial(self) -> Step:
@@ -115,13 +118,4 @@ class Login(Mechanism):
         if kind == "password" and not self._sent_user:
             warnings = (*warnings, "The server asked for the password before the user name.")
         step = self._user_step(prompt) if kind == "username" else self._password_step(prompt)
-        if warnings:
-            return Step(
-                step.response,
-                step.values,
-                step.explanation,
-                step.secret,
-                step.mask,
-                warnings=warnings,
-            )
-        return step
+        return replace(step, warnings=warnings) if warnings else step

@@ -47,6 +47,7 @@ class _Bearer(Mechanism):
         self._sent = True
         message, layout = self._message()
         token = self.token or ""
+        clear_layout = layout.replace(f"Bearer {HIDDEN}", f"Bearer {show_text(token)}")
         values = (
             ("user", show_text(self.username)),
             ("token", f"{HIDDEN} ({len(token)} chars)"),
@@ -61,6 +62,7 @@ class _Bearer(Mechanism):
             secret=True,
             mask=f"[{self.name} token for {show_text(self.username)} hidden]",
             warnings=warnings,
+            revealed=(("token", show_text(token)), ("layout", clear_layout)),
         )
 
     def _initial(self) -> Step:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from smtpscope.auth.base import HIDDEN, Mechanism, Step, show_text
 
 
-def plain_layout(authzid: str, authcid: str) -> str:
-    """The PLAIN message as displayed: NULs as ``\\0``, the password masked."""
-    return f"{show_text(authzid)}\\0{show_text(authcid)}\\0{HIDDEN}"
+def plain_layout(authzid: str, authcid: str, password: str = HIDDEN) -> str:
+    """The PLAIN message as displayed: NULs as ``\\0``, the password masked unless given."""
+    return f"{show_text(authzid)}\\0{show_text(authcid)}\\0{password}"
 
 
 class Plain(Mechanism):
@@ -52,6 +54,9 @@ class Plain(Mechanism):
             secret=True,
             mask=f"[PLAIN credentials for {show_text(self.username)} hidden]",
             warnings=tuple(warnings),
+            revealed=(("password", show_text(self.password)),
+                      ("layout", plain_layout(self.authzid, self.username,
+                                              show_text(self.password)))),
         )
 
     def _initial(self) -> Step:
@@ -62,12 +67,6 @@ class Plain(Mechanism):
             return self._unexpected(challenge, "the credentials were already sent")
         step = self._credentials()
         if challenge:
-            return Step(
-                step.response,
-                step.values,
-                step.explanation,
-                step.secret,
-                step.mask,
-                warnings=(*step.warnings, "PLAIN servers should send an empty 334 challenge."),
-            )
+            return replace(step, warnings=(*step.warnings,
+                                           "PLAIN servers should send an empty 334 challenge."))
         return step

@@ -228,6 +228,7 @@ class Scram(Mechanism):
             secret=True,
             mask=f"[{self.name} client proof hidden]",
             warnings=tuple(warnings),
+            revealed=(("password", f"{show_text(password)} (SASLprep, UTF-8)"),),
         )
 
     # -- server-final ---------------------------------------------------------------------

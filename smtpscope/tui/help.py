@@ -63,8 +63,9 @@ Pick a mechanism (advertised ones first), enter the user and password (or token)
 
 - Step mode shows each 334 challenge decoded, the values computed from it and the proposed
   line. **Ctrl+S** sends it; edit the line first to send something else; **F8** cancels (`*`).
-- Secret lines and password-derived values are masked on screen; **Ctrl+R** reveals them on
-  screen only. Recordings and exports always hold the mask.
+- Secret lines, password-derived values and the password (or token) rows are masked on
+  screen; **Ctrl+R** reveals all of them on screen only. Recordings and exports always hold
+  the mask.
 - **Ctrl+O** opens the decoder on the last challenge; **Esc** closes the helper.
 """,
 }

@@ -420,6 +420,28 @@ def test_binary_challenge_is_shown_as_text_and_hex() -> None:
     assert "hex:" not in render_plain(StepView(info).content_renderable())
 
 
+@pytest.mark.parametrize("mech", ["PLAIN", "LOGIN", "XOAUTH2"])
+def test_reveal_shows_every_masked_value_of_the_step(mech: str) -> None:
+    from smtpscope.auth import MECHANISMS
+
+    secret = "s3cr3t-pw"
+    mechanism = MECHANISMS[mech](username=USER, password=secret, token=secret)
+    step = mechanism.initial_response() if mech != "LOGIN" else None
+    if step is None:
+        mechanism.respond(b"Username:")
+        step = mechanism.respond(b"Password:")
+    view = StepView(StepInfo("step", step=step, proposed=step.wire().decode()))
+    masked = render_plain(view.content_renderable())
+    assert secret not in masked and "••••" in masked
+    view.reveal = True
+    revealed = render_plain(view.content_renderable())
+    assert "••••" not in revealed
+    for label, _value in step.revealed:  # password/token and layout rows, not only the line
+        row = next(line for line in revealed.splitlines() if line.strip().startswith(label))
+        assert secret in row, row
+    assert all(secret not in value for _, value in step.values)  # what gets printed or kept
+
+
 async def test_wrong_password_gets_535_explained(home: Path, server: ScriptedServer) -> None:
     app = make_app(server)
     async with app.run_test(size=(150, 60)) as pilot:

@@ -192,8 +192,11 @@ class StepView(Static):
         table = Table(box=None, show_header=False, padding=(0, 1), expand=False)
         table.add_column("label", style="cyan", no_wrap=True)
         table.add_column("value", overflow="fold")
+        clear = dict(step.revealed) if self.reveal else {}
         for label, value in step.values:
-            shown = value if self.reveal or value_is_public(label, step.secret) else MASKED
+            # Revealed: every masked value in clear, the ones the mechanism wrote as •••• too.
+            shown = clear.get(label, value) if self.reveal \
+                else (value if value_is_public(label, step.secret) else MASKED)
             style = "bold green" if label == "server verified" and value == "yes" else ""
             if label == "server verified" and value != "yes":
                 style = "bold red"
