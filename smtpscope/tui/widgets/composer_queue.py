@@ -138,6 +138,8 @@ class QueueAssist:
 
     def refresh_placeholder(self) -> None:
         """The example in the empty line: a message line in data mode, else the greeting."""
+        if not self.is_mounted:
+            return
         lmtp = self.engine() is not None and self._lmtp()
         self.input.placeholder = "a line of the message ('.' alone ends it)" if self.data_mode \
             else _PLACEHOLDER.format("LHLO" if lmtp else "EHLO")
