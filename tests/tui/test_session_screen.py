@@ -308,3 +308,48 @@ async def test_line_ending_lab_awaits_a_reply_only_after_the_standard_terminator
         screen.send_raw(b"\r\n.\r\n", "standard")
         await until(pilot, lambda: replies(screen)[-1] == 250)
         assert screen.session.conn.state is State.IDENT
+
+
+async def _envelope_then_editor(pilot, screen: SessionScreen) -> DataEditor:
+    await banner_then_ehlo(pilot, screen)
+    await pilot.press(*"mail from:<a@example.test>", "enter", *"rcpt to:<b@example.test>",
+                      "enter", *"rcpt to:<c@example.test>", "enter")
+    await until(pilot, lambda: replies(screen) == [220, 250, 250, 250, 250])
+    await pilot.press("ctrl+n")
+    await until(pilot, lambda: isinstance(pilot.app.screen, DataEditor))
+    editor = pilot.app.screen
+    assert isinstance(editor, DataEditor)
+    return editor
+
+
+def _sent_verbs(screen: SessionScreen) -> list[str]:
+    assert screen.session is not None
+    return [e.text.split()[0].upper() for e in screen.session.transcript
+            if e.direction == "client" and e.kind == "command"]
+
+
+async def test_ctrl_n_in_an_open_transaction_goes_on_with_data(demo: DemoServer) -> None:
+    app = app_for(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = screen_of(app)
+        editor = await _envelope_then_editor(pilot, screen)
+        assert "a@example.test" in editor.text and "b@example.test, c@example.test" in editor.text
+        assert "recipient@example.test" not in editor.text
+        assert "goes on in the open transaction: DATA next" in editor.status_text()[0].plain
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: replies(screen)[-1:] == [250] and len(replies(screen)) == 7)
+        assert _sent_verbs(screen)[-1] == "DATA" and "RSET" not in _sent_verbs(screen)
+        assert replies(screen)[5:] == [354, 250]
+
+
+async def test_ctrl_n_with_other_addresses_says_it_resets_first(demo: DemoServer) -> None:
+    app = app_for(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = screen_of(app)
+        editor = await _envelope_then_editor(pilot, screen)
+        area = editor.query_one("#data-text")
+        area.text = area.text.replace("b@example.test, ", "")
+        assert "RSET first: the message's From/To/Cc/Bcc differ" in editor.status_text()[0].plain
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: replies(screen)[-1:] == [250] and len(replies(screen)) == 10)
+        assert _sent_verbs(screen)[-4:] == ["RSET", "MAIL", "RCPT", "DATA"]

@@ -5,10 +5,18 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from smtpscope.conversation import Envelope, NotOffered, Rejected, Stage, send_message
-from smtpscope.protocol import MessageContent, Reply, Rset, State
+from smtpscope.protocol import (
+    Bdat,
+    Data,
+    MessageContent,
+    Reply,
+    Rset,
+    State,
+    normalize_line_endings,
+)
 from smtpscope.sanitize import visible
 from smtpscope.session import SessionError
-from smtpscope.tui.widgets.data_editor import DataEditor
+from smtpscope.tui.widgets.data_editor import DataEditor, OpenEnvelope
 
 if TYPE_CHECKING:
     from collections.abc import Coroutine
@@ -38,23 +46,35 @@ class MessageFlow:
     def action_new_message(self) -> None:
         """Write a message, then walk MAIL, RCPT and DATA with the envelope its headers imply.
 
-        The last draft that did not go through (cancelled, or refused by the server) comes back.
+        The last draft that did not go through (cancelled, or refused by the server) comes back;
+        with MAIL and RCPT accepted already, the editor starts from that envelope instead.
         """
         if self.session is not None and self.session.view.state is State.DATA:
             self.open_data_editor()
             return
         caps = self.session.view.capabilities if self.session else None
+        opened = self.open_envelope()
+        if opened is not None:
+            self._push_editor(DataEditor(capabilities=caps, from_addr=opened.mail.address,
+                                         to_addrs=opened.recipients, open_envelope=opened))
+            return
         self._push_editor(DataEditor(capabilities=caps, text=self._message_draft))
+
+    def open_envelope(self) -> OpenEnvelope | None:
+        """The typed MAIL (and RCPTs) the server accepted, while that transaction is open."""
+        sent: OpenEnvelope | None = getattr(self, "envelope_sent", None)
+        state = self.session.view.state if self.session is not None else None
+        return sent if state in (State.MAIL, State.RCPT) else None
 
     def open_data_editor(self) -> None:
         """After a 354: the editor, prefilled with the envelope the server actually accepted."""
         session = self.session
         caps = session.view.capabilities if session else None
         after_354 = session is not None and session.view.state is State.DATA
-        sent = getattr(self, "envelope_sent", None)
+        sent: OpenEnvelope | None = getattr(self, "envelope_sent", None)
         if after_354 and sent is not None:
-            editor = DataEditor(capabilities=caps, after_354=True, from_addr=sent[0],
-                                to_addrs=sent[1])
+            editor = DataEditor(capabilities=caps, after_354=True, from_addr=sent.mail.address,
+                                to_addrs=sent.recipients)
         else:
             editor = DataEditor(capabilities=caps, after_354=after_354, text=self._message_draft)
         self._push_editor(editor)
@@ -102,8 +122,16 @@ class MessageFlow:
             session.transcript.note("The message names no recipient (To/Cc/Bcc): nothing sent.",
                                     kind="warning")
             return
+        opened = self.open_envelope()
+        reason = opened.rset_reason(result.sender, result.recipients, smtputf8=result.smtputf8,
+                                    eightbit=result.eightbit) if opened is not None else None
+        if opened is not None and reason is None:
+            await self._continue(result)
+            return
         if session.view.state in (State.MAIL, State.RCPT, State.BDAT):
-            session.transcript.note("A transaction was open: RSET first, then the new message.")
+            why = f" and {reason}" if reason else ""
+            session.transcript.note(f"A transaction was open{why}: RSET first, then the new "
+                                    "message.")
             reply = await self._run(Rset())
             if reply is None or reply.code != 250:
                 return
@@ -123,3 +151,23 @@ class MessageFlow:
                 session.transcript.note("No recipient was accepted: sending RSET.",
                                         kind="warning")
                 await self._run(Rset())
+
+    async def _continue(self, result: DataEditor.Result) -> None:
+        """The message goes on in the transaction the server holds open: DATA (or BDAT) next."""
+        session = self.session
+        assert session is not None
+        if result.use_bdat:
+            data = result.content if result.verbatim else normalize_line_endings(result.content)
+            chunks = [data[i:i + BDAT_CHUNK] for i in range(0, len(data), BDAT_CHUNK)] or [b""]
+            for number, chunk in enumerate(chunks, 1):
+                reply = await self._run(Bdat(chunk, last=number == len(chunks)))
+                if reply is None or reply.code != 250:
+                    return
+        else:
+            reply = await self._run(Data())
+            if reply is None or reply.code != 354:
+                return
+            reply = await session.send_content(MessageContent(result.content,
+                                                              verbatim=result.verbatim))
+        if reply is not None and reply.code == 250:
+            self._message_draft = None  # delivered: the draft has done its job

@@ -20,6 +20,7 @@ from smtpscope.protocol import (
 )
 from smtpscope.session import SessionError
 from smtpscope.tui.widgets.composer import Composer
+from smtpscope.tui.widgets.data_editor import OpenEnvelope
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Coroutine
@@ -51,8 +52,8 @@ class QueueFlow:
     def setup_queue(self) -> None:
         """Give the composer the queue (and a view of the engine to check lines against)."""
         self.send_queue = SendQueue()
-        #: The envelope the server accepted in this transaction: (sender, recipients).
-        self.envelope_sent: tuple[str, list[str]] | None = None
+        #: The envelope the server accepted in this transaction (typed MAIL and RCPTs).
+        self.envelope_sent: OpenEnvelope | None = None
         self._quit_sent = False
         self._typed_data = False  # a DATA went from the queue: its 354 starts data mode
         self._queue_session: Session | None = None
@@ -137,10 +138,10 @@ class QueueFlow:
         if reply is None:
             return
         if isinstance(command, MailFrom):
-            self.envelope_sent = (command.address, []) if reply.code == 250 else None
+            self.envelope_sent = OpenEnvelope(command) if reply.code == 250 else None
         elif isinstance(command, RcptTo) and reply.code in (250, 251):
             if self.envelope_sent is not None:
-                self.envelope_sent[1].append(command.address)
+                self.envelope_sent.recipients.append(command.address)
         elif isinstance(command, Rset | Ehlo | Helo) and reply.code == 250:
             self.envelope_sent = None
 

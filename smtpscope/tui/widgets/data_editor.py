@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
@@ -28,7 +28,7 @@ from smtpscope.message import (
 from smtpscope.tui.keys import OrderedTextArea
 
 if TYPE_CHECKING:
-    from smtpscope.protocol import Capabilities
+    from smtpscope.protocol import Capabilities, MailFrom
 
 # Re-measuring builds the whole message; at typing speed once per pause is plenty.
 STATUS_DEBOUNCE = 0.25
@@ -42,6 +42,26 @@ class Encoded:
     eightbit: bool  # body goes out as 8bit (8BITMIME)
     smtputf8: bool  # headers carry raw UTF-8 (SMTPUTF8)
     encoded_words: bool = False  # non-ASCII headers went out as RFC 2047 encoded-words
+
+
+@dataclass
+class OpenEnvelope:
+    """The transaction the server holds open: the MAIL FROM it accepted, the RCPTs it took."""
+
+    mail: MailFrom
+    recipients: list[str] = field(default_factory=list)
+
+    def rset_reason(self, sender: str, recipients: Sequence[str], *, smtputf8: bool = False,
+                    eightbit: bool = False) -> str | None:
+        """Why a message cannot go on in this transaction (None: DATA or BDAT may follow)."""
+        if sender != self.mail.address or set(recipients) != set(self.recipients):
+            return "the message's From/To/Cc/Bcc differ from the envelope the server accepted"
+        declared = {key.upper(): (value or "").upper() for key, value in self.mail.params}
+        if smtputf8 and "SMTPUTF8" not in declared:
+            return "the message needs SMTPUTF8, which the open MAIL FROM did not declare"
+        if eightbit and declared.get("BODY") not in ("8BITMIME", "BINARYMIME"):
+            return "the body is 8bit and the open MAIL FROM did not declare BODY=8BITMIME"
+        return None
 
 
 class DataEditor(ModalScreen["DataEditor.Result | None"]):
@@ -103,6 +123,7 @@ class DataEditor(ModalScreen["DataEditor.Result | None"]):
         body: str = "Hello from smtpscope.\n",
         text: str | None = None,
         after_354: bool = False,
+        open_envelope: OpenEnvelope | None = None,
         name: str | None = None,
         id: str | None = None,
     ) -> None:
@@ -110,6 +131,8 @@ class DataEditor(ModalScreen["DataEditor.Result | None"]):
         self.capabilities = capabilities
         # After a 354 the server waits for DATA content: BDAT is no longer an option.
         self.after_354 = after_354
+        #: MAIL and RCPT already accepted: the message goes on in that transaction if it can.
+        self.open_envelope = open_envelope
         if text is None:
             text = draft_text(from_addr=from_addr or "sender@example.test",
                               to_addrs=list(to_addrs) or ["recipient@example.test"],
@@ -205,6 +228,17 @@ class DataEditor(ModalScreen["DataEditor.Result | None"]):
                 line.append(" · headers ASCII")
         if self.use_bdat:
             line.append(" · sent with BDAT")
+        if self.open_envelope is not None:
+            sender, recipients = "", list[str]()
+            with contextlib.suppress(DraftError):
+                sender, recipients = envelope(parse_draft(self.text))
+            reason = self.open_envelope.rset_reason(sender, recipients, smtputf8=encoded.smtputf8,
+                                                    eightbit=encoded.eightbit)
+            if reason is None:
+                verb = "BDAT" if self.use_bdat else "DATA"
+                line.append(f" · goes on in the open transaction: {verb} next")
+            else:
+                line.append(f" · RSET first: {reason}", style="bold")
         return line, level
 
     def refresh_status(self) -> None:
