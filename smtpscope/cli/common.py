@@ -324,16 +324,17 @@ def record_file(text: str) -> str:
 
 
 def port_number(text: str) -> int:
-    """An argparse ``type`` for a TCP port to connect to: 1 to 65535."""
+    """An argparse ``type`` for a TCP port to connect to: 1 to 65535, as targets check it."""
     import argparse
 
+    from smtpscope.targets import TargetError, check_port
+
     try:
-        value = int(text)
+        return check_port(int(text))
+    except TargetError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
     except ValueError:
         raise argparse.ArgumentTypeError(f"port {text!r} is not a number") from None
-    if not 1 <= value <= 65535:
-        raise argparse.ArgumentTypeError(f"port {value} is out of range (1-65535)")
-    return value
 
 
 def ms(seconds: float | None) -> float | None:

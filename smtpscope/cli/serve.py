@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from smtpscope.cli.common import port_number
 from smtpscope.cli.introspect import suggest
 
 if TYPE_CHECKING:
@@ -106,13 +107,13 @@ def _size_arg(text: str) -> int:
 
 
 def _port_arg(text: str) -> int:
+    """A port to listen on: 0 asks the system for any free one, else what --port takes."""
+    if text.strip() == "0":
+        return 0
     try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"port {text!r} is not a number") from None
-    if not 0 <= value <= 65535:
-        raise argparse.ArgumentTypeError(f"port {value} is out of range (0-65535, 0 = any free)")
-    return value
+        return port_number(text)
+    except argparse.ArgumentTypeError as exc:
+        raise argparse.ArgumentTypeError(f"{exc}; 0 takes any free port") from None
 
 
 def _server_mechanisms() -> tuple[str, ...]:
