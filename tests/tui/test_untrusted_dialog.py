@@ -34,11 +34,17 @@ def untrusted_app(demo: DemoServer):  # type: ignore[no-untyped-def]
     return create_app(options=options, target_label="demo")
 
 
-async def open_dialog(pilot) -> UntrustedCertificateScreen:  # type: ignore[no-untyped-def]
+async def after_ehlo(pilot):  # type: ignore[no-untyped-def]
+    """The session screen once the greeting and the EHLO (F2) have been answered."""
     screen = screen_of(pilot.app)
     await until(pilot, lambda: replies(screen) == [220])
     await pilot.press("f2")
     await until(pilot, lambda: len(replies(screen)) == 2)
+    return screen
+
+
+async def open_dialog(pilot) -> UntrustedCertificateScreen:  # type: ignore[no-untyped-def]
+    await after_ehlo(pilot)
     await pilot.press("f3")
     await until(pilot, lambda: isinstance(pilot.app.screen, UntrustedCertificateScreen))
     dialog = pilot.app.screen
@@ -136,10 +142,7 @@ async def test_keys_typed_ahead_never_answer_the_dialog(demo: DemoServer) -> Non
     # answer the dialog: none of it does; the line waits for the session instead.
     app = untrusted_app(demo)
     async with app.run_test(size=SIZE) as pilot:
-        screen = screen_of(app)
-        await until(pilot, lambda: replies(screen) == [220])
-        await pilot.press("f2")
-        await until(pilot, lambda: len(replies(screen)) == 2)
+        screen = await after_ehlo(pilot)
         burst(app, "f3", *"MAIL FROM:<cd@example.test>", "enter")
         await until(pilot, lambda: isinstance(app.screen, UntrustedCertificateScreen))
         dialog = app.screen
@@ -157,10 +160,7 @@ async def test_keys_typed_ahead_never_answer_the_dialog(demo: DemoServer) -> Non
 async def test_a_key_pressed_as_the_dialog_opens_waits_for_it_to_close(demo: DemoServer) -> None:
     app = untrusted_app(demo)
     async with app.run_test(size=SIZE) as pilot:
-        screen = screen_of(app)
-        await until(pilot, lambda: replies(screen) == [220])
-        await pilot.press("f2")
-        await until(pilot, lambda: len(replies(screen)) == 2)
+        screen = await after_ehlo(pilot)
         await pilot.press("f3")
         await until(pilot, lambda: isinstance(app.screen, UntrustedCertificateScreen))
         dialog = app.screen
