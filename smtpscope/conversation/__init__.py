@@ -22,7 +22,13 @@ if TYPE_CHECKING:
     from smtpscope.conversation.errors import NotOffered, Rejected
     from smtpscope.conversation.flow import Conversation
     from smtpscope.conversation.greeting import Dialect, Secured, TLSMode, greet, secure
-    from smtpscope.conversation.message import Delivery, Envelope, RecipientOutcome, send_message
+    from smtpscope.conversation.message import (
+        Delivery,
+        Envelope,
+        RecipientOutcome,
+        send_content,
+        send_message,
+    )
     from smtpscope.session_types import Stage
 
 _WHERE: dict[str, str] = {
@@ -44,6 +50,7 @@ _WHERE: dict[str, str] = {
     "Delivery": "smtpscope.conversation.message",
     "Envelope": "smtpscope.conversation.message",
     "RecipientOutcome": "smtpscope.conversation.message",
+    "send_content": "smtpscope.conversation.message",
     "send_message": "smtpscope.conversation.message",
     "Stage": "smtpscope.session_types",
 }
@@ -82,5 +89,6 @@ __all__ = [
     "make_mechanism",
     "pick_mechanism",
     "secure",
+    "send_content",
     "send_message",
 ]

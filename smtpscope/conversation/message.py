@@ -179,6 +179,31 @@ async def send_message(
         _tally(delivery, [await session.command(cmd) for cmd in envelope.rcpts()])
     if stop_after in (Stage.MAIL, Stage.RCPT):
         return delivery
+    return await send_content(session, delivery, content, bdat=bdat, verbatim=verbatim,
+                              chunk_size=chunk_size, stop_after=stop_after, on_stage=on_stage,
+                              data_reply=data_reply)
+
+
+async def send_content(
+    session: Session,
+    delivery: Delivery,
+    content: bytes,
+    *,
+    bdat: bool = False,
+    verbatim: bool = False,
+    chunk_size: int | None = None,
+    stop_after: Stage | None = None,
+    on_stage: Callable[[Stage], None] | None = None,
+    data_reply: Reply | None = None,
+) -> Delivery:
+    """The message in a transaction whose MAIL and RCPTs ``delivery`` holds (accepted ones
+    with their replies): DATA and the content, or BDAT. ``data_reply`` is DATA's reply when it
+    went in a pipelined group. Raises ``Rejected`` where it stops, as ``send_message`` does."""
+    def stage(value: Stage) -> None:
+        if on_stage is not None:
+            on_stage(value)
+
+    caps = session.view.capabilities
     stage(Stage.DATA)
     if bdat:
         if caps is None or not caps.has("CHUNKING"):

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from smtpscope.conversation import Envelope, NotOffered, Rejected, Stage, send_message
-from smtpscope.protocol import (
-    Bdat,
-    Data,
-    MessageContent,
-    Reply,
-    Rset,
-    State,
-    normalize_line_endings,
+from smtpscope.conversation import (
+    Delivery,
+    Envelope,
+    NotOffered,
+    RecipientOutcome,
+    Rejected,
+    Stage,
+    send_content,
+    send_message,
 )
+from smtpscope.protocol import MessageContent, Reply, Rset, State
 from smtpscope.sanitize import visible
 from smtpscope.session import SessionError
 from smtpscope.tui.widgets.data_editor import DataEditor, OpenEnvelope
@@ -126,7 +127,7 @@ class MessageFlow:
         reason = opened.rset_reason(result.sender, result.recipients, smtputf8=result.smtputf8,
                                     eightbit=result.eightbit) if opened is not None else None
         if opened is not None and reason is None:
-            await self._continue(result)
+            await self._continue(result, opened)
             return
         if session.view.state in (State.MAIL, State.RCPT, State.BDAT):
             why = f" and {reason}" if reason else ""
@@ -152,22 +153,17 @@ class MessageFlow:
                                         kind="warning")
                 await self._run(Rset())
 
-    async def _continue(self, result: DataEditor.Result) -> None:
-        """The message goes on in the transaction the server holds open: DATA (or BDAT) next."""
+    async def _continue(self, result: DataEditor.Result, opened: OpenEnvelope) -> None:
+        """The message goes on in the transaction the server holds open: DATA (or BDAT) next,
+        the same step the conversation layer takes after its own RCPTs."""
         session = self.session
         assert session is not None
-        if result.use_bdat:
-            data = result.content if result.verbatim else normalize_line_endings(result.content)
-            chunks = [data[i:i + BDAT_CHUNK] for i in range(0, len(data), BDAT_CHUNK)] or [b""]
-            for number, chunk in enumerate(chunks, 1):
-                reply = await self._run(Bdat(chunk, last=number == len(chunks)))
-                if reply is None or reply.code != 250:
-                    return
-        else:
-            reply = await self._run(Data())
-            if reply is None or reply.code != 354:
-                return
-            reply = await session.send_content(MessageContent(result.content,
-                                                              verbatim=result.verbatim))
-        if reply is not None and reply.code == 250:
+        delivery = Delivery([RecipientOutcome(address, rcpt=reply) for address, reply
+                             in zip(opened.recipients, opened.rcpt_replies, strict=True)],
+                            lmtp=session.view.lmtp)
+        try:
+            await send_content(session, delivery, result.content, bdat=result.use_bdat,
+                               verbatim=result.verbatim, chunk_size=BDAT_CHUNK)
             self._message_draft = None  # delivered: the draft has done its job
+        except (Rejected, NotOffered):
+            pass  # the refusal itself is in the transcript already

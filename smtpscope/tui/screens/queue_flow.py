@@ -142,6 +142,7 @@ class QueueFlow:
         elif isinstance(command, RcptTo) and reply.code in (250, 251):
             if self.envelope_sent is not None:
                 self.envelope_sent.recipients.append(command.address)
+                self.envelope_sent.rcpt_replies.append(reply)
         elif isinstance(command, Rset | Ehlo | Helo) and reply.code == 250:
             self.envelope_sent = None
 

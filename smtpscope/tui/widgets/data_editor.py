@@ -28,7 +28,7 @@ from smtpscope.message import (
 from smtpscope.tui.keys import OrderedTextArea
 
 if TYPE_CHECKING:
-    from smtpscope.protocol import Capabilities, MailFrom
+    from smtpscope.protocol import Capabilities, MailFrom, Reply
 
 # Re-measuring builds the whole message; at typing speed once per pause is plenty.
 STATUS_DEBOUNCE = 0.25
@@ -50,6 +50,7 @@ class OpenEnvelope:
 
     mail: MailFrom
     recipients: list[str] = field(default_factory=list)
+    rcpt_replies: list[Reply] = field(default_factory=list)  # each recipient's acceptance
 
     def rset_reason(self, sender: str, recipients: Sequence[str], *, smtputf8: bool = False,
                     eightbit: bool = False) -> str | None:
