@@ -23,29 +23,17 @@ import re
 import shlex
 from typing import TYPE_CHECKING, Any
 
+from smtpscope.protocol.errors import UNSAFE_CHARS, escape_char
+
 if TYPE_CHECKING:
     from rich.text import Text
 
-# C0 (except TAB), DEL, C1, plus the Unicode line/paragraph separators and bidi overrides that
-# can reorder or hide text on screen.
-# A backslash is escaped too, so a server that sends the four characters "\x1b" cannot pass
-# them off as an escaped ESC byte.
-_UNSAFE = re.compile(
-    "[\\\\\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\udc80-\udcff]"
-)
-
-
-def _escape_char(match: re.Match[str]) -> str:
-    ch = match.group()
-    if ch == "\\":
-        return "\\\\"
-    code = ord(ch)
-    if 0xDC80 <= code <= 0xDCFF:  # an undecodable byte, carried by "surrogateescape"
-        return f"\\x{code - 0xDC00:02x}"
-    if code <= 0xFF:
-        return f"\\x{code:02x}"
-    return f"\\u{code:04x}"
-
+# C0 (except TAB), DEL, C1, the Unicode line/paragraph separators and bidi overrides that can
+# reorder or hide text, undecodable bytes, and the backslash (so a server that sends the four
+# characters "\x1b" cannot pass them off as an escaped ESC byte). The rule lives beside the
+# engine's own quoting of server bytes, so there is one.
+_UNSAFE = UNSAFE_CHARS
+_escape_char = escape_char
 
 _UNSAFE_KEEP_BACKSLASH = re.compile(_UNSAFE.pattern.replace("\\\\", "", 1))
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 import re
 
 __all__ = [
+    "UNSAFE_CHARS",
     "CommandSyntaxError",
     "LocalProtocolError",
     "ProtocolError",
     "RemoteProtocolError",
+    "escape_char",
     "line_too_long",
     "not_a_reply",
     "show_bytes",
@@ -19,15 +21,17 @@ __all__ = [
 # that a hostile server can fill a terminal through our error text.
 _SHOW_LIMIT = 120
 
-# What smtpscope.sanitize.visible escapes (the engine may not import it; a test keeps the two
-# in step): C0 but TAB, DEL, C1, line/paragraph separators, bidi controls, undecodable bytes,
-# and the backslash, so server text cannot pass off as one of our escapes.
-_UNSAFE = re.compile(
+# What no view may print as it is (the one rule: smtpscope.sanitize builds on these two, and
+# the engine, which imports nothing outside itself, quotes server bytes with them): C0 but
+# TAB, DEL, C1, line/paragraph separators, bidi controls, undecodable bytes, and the
+# backslash, so server text cannot pass off as one of our escapes.
+UNSAFE_CHARS = re.compile(
     "[\\\\\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\udc80-\udcff]"
 )
 
 
-def _escape(match: re.Match[str]) -> str:
+def escape_char(match: re.Match[str]) -> str:
+    """The visible escape of one character ``UNSAFE_CHARS`` (or a pattern of it) matched."""
     code = ord(match.group())
     if code == 0x5C:
         return "\\\\"
@@ -40,7 +44,7 @@ def show_bytes(data: bytes, limit: int = _SHOW_LIMIT) -> str:
     """Quote untrusted bytes for an error message: UTF-8 text with controls and undecodable
     bytes escaped (as ``\\x1b``, like every view shows server text), cut at ``limit``."""
     text = data[:limit].decode("utf-8", "surrogateescape")
-    shown = f'"{_UNSAFE.sub(_escape, text)}"'
+    shown = f'"{UNSAFE_CHARS.sub(escape_char, text)}"'
     return shown if len(data) <= limit else f"{shown}… ({len(data):,} bytes)"
 
 
