@@ -2,9 +2,9 @@
 
 ``next_event`` hands out one event per call; ``next_events`` is that call looped, so the
 matching lives in one place. The common case (a reply whose outcome the command's table gives,
-see expect.fast_outcomes) is written out in ``next_event`` itself, because a call per reply is
-what costs; everything else goes through ``_match``, and every table outcome through
-``_advance``.
+see expect.fast_outcomes, none of which closes) is written out in ``next_event`` itself, state
+change included, because a call per reply is what costs; everything else goes through
+``_match``, whose table outcomes (the closing ones among them) go through ``_advance``.
 """
 
 from __future__ import annotations
@@ -70,7 +70,7 @@ class ReplyMatching:
         # or the 220 to STARTTLS that queue is empty, so those checks can wait.)
         frames = self._frames
         if frames:
-            frame = frames.popleft()
+            code, lines, raw, enhanced, warnings = frame = frames.popleft()
         else:
             if self._closed is not None:
                 return self._closed
@@ -84,23 +84,30 @@ class ReplyMatching:
                     self._close()
                     return self._closed
                 return NEED_DATA
-            frame = maybe
+            code, lines, raw, enhanced, warnings = frame = maybe
         pending = self._pending
         if pending:
             # The common case: the kind's table outcome for this code (the same result as
             # state.next_state, looked up rather than worked out per reply). Expect's first
             # fields by index: fast, fast_else, command, more.
             exp = pending[0]
-            outcome = exp[0].get(frame[0], exp[1])
+            outcome = exp[0].get(code, exp[1])
             if outcome is not None:
                 pending.popleft()
                 target, expected, stale = outcome
-                if target is not None or stale:
-                    self._advance(target, stale)
+                # _advance, inlined (a call per reply is what costs); a fast outcome never
+                # closes (see expect.fast_outcomes), so CLOSED needs no case here.
+                if target is not None:
+                    self.state = target
+                    if target is _RCPT:
+                        self._accepted_rcpts += 1
+                    elif target is _IDENT or target is _MAIL:
+                        self._accepted_rcpts = 0
+                if stale:
+                    self._projected_stale = True
                 # make_reply, inlined: the per-reply cost that matters most.
-                reply: Reply = _tuple_new(Reply, (frame[0], frame[1], frame[2], frame[3],
-                                                  frame[4], False, exp[2], expected, exp[3],
-                                                  False))
+                reply: Reply = _tuple_new(Reply, (code, lines, raw, enhanced, warnings, False,
+                                                  exp[2], expected, exp[3], False))
                 return reply
         return self._match(frame)
 
