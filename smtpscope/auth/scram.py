@@ -9,7 +9,7 @@ import secrets
 from dataclasses import dataclass
 
 from smtpscope.auth import b64
-from smtpscope.auth.base import HIDDEN, Mechanism, Step, show_text
+from smtpscope.auth.base import HIDDEN, Mechanism, Step, show_bytes, show_text
 from smtpscope.auth.saslprep import saslprep_lenient
 
 # RFC 5802 §5.1 asks for at least 4096 iterations; fewer is weak but still works, so we warn.
@@ -159,7 +159,7 @@ class Scram(Mechanism):
     def _client_final(self, challenge: bytes) -> Step:
         server_first = challenge.decode("utf-8", errors="replace")
         attrs = dict(parse_attributes(server_first))
-        values: list[tuple[str, str]] = [("server-first", show_text(server_first))]
+        values: list[tuple[str, str]] = [("server-first", show_bytes(challenge))]
         if "m" in attrs:
             return self._unexpected(challenge, "mandatory extension m= is not supported")
         nonce, salt_b64, iter_text = attrs.get("r"), attrs.get("s"), attrs.get("i")
@@ -239,7 +239,7 @@ class Scram(Mechanism):
         text = challenge.decode("utf-8", errors="replace")
         attrs = dict(parse_attributes(text))
         expected = _b64(self._server_signature or b"")
-        values: list[tuple[str, str]] = [("server-final", show_text(text))]
+        values: list[tuple[str, str]] = [("server-final", show_bytes(challenge))]
         if "e" in attrs:
             values.append(("server error", show_text(attrs["e"])))
             return Step(

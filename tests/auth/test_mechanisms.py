@@ -234,6 +234,16 @@ def test_scram_server_error() -> None:
     assert mech.server_verified is None
 
 
+def test_scram_shows_the_server_messages_bytes_as_sent() -> None:
+    # An undecodable byte in server-first or server-final is shown as \xNN, never as U+FFFD.
+    mech = MECHANISMS["SCRAM-SHA-256"](username="u", password="p", cnonce="abc")
+    mech.initial_response()
+    step = mech.respond(b"r=abcdef,s=QSXCR+Q6sek8bf92,i=4096,x=caf\xe9")
+    assert values(step)["server-first"] == "r=abcdef,s=QSXCR+Q6sek8bf92,i=4096,x=caf\\xe9"
+    step = mech.respond(b"e=invalid-proof \xff")
+    assert values(step)["server-final"] == "e=invalid-proof \\xff"
+
+
 def test_scram_saslprep_password() -> None:
     # U+00A0 (no-break space) maps to a space, U+00AD (soft hyphen) to nothing, then NFKC.
     a = MECHANISMS["SCRAM-SHA-1"](username="u", password="I\u00adX\u00a0\u2168", cnonce="n")
