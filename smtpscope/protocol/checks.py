@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from .capabilities import Capabilities
 from .commands import Auth, Bdat, Command, MailFrom, Raw, RcptTo
-from .errors import CommandSyntaxError
+from .errors import UNSAFE_CHARS, CommandSyntaxError, escape_char
 from .kinds import Kind
 from .state import (
     BODY_REQUIRES,
@@ -117,8 +117,9 @@ def extension_problems(caps: Capabilities | None, kind: str, cmd: Command) -> li
             problems.append(f"the server did not advertise {needed}")
     if (isinstance(cmd, Auth) and caps is not None and caps.auth_mechanisms
             and cmd.mechanism not in caps.auth_mechanisms):
-        problems.append(f"the server did not advertise AUTH {cmd.mechanism} "
-                        f"(offers {' '.join(caps.auth_mechanisms)})")
+        # Escaped here, like every server text the engine quotes: this becomes a note.
+        offers = UNSAFE_CHARS.sub(escape_char, " ".join(caps.auth_mechanisms))
+        problems.append(f"the server did not advertise AUTH {cmd.mechanism} (offers {offers})")
     if isinstance(cmd, MailFrom | RcptTo):
         for key, value in cmd.params:
             needed = param_keyword(key, value)
