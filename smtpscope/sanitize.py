@@ -15,6 +15,10 @@ through all of them, ``tests/test_sanitize_lint.py`` fails on a new unguarded ca
 - CLI stdout and stderr: :func:`visible` on each foreign value, :func:`terminal_safe` on
   whole lines at the point they are printed (replay formats, export notes, error lines);
 - shell command lines (``export``): :func:`shell_quote`, quoted for the shell and control-free.
+
+Server text reaches them as ``Reply.shown_lines`` / ``Entry.shown_text`` (never ``text_lines``,
+whose U+FFFD hides the bytes): an undecodable byte rides along as a surrogate and is shown as
+``\\xe9``, the byte the server sent.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ import re
 import shlex
 from typing import TYPE_CHECKING, Any
 
-from smtpscope.protocol.errors import UNSAFE_CHARS, escape_char
+from smtpscope.protocol.errors import UNSAFE_CHARS, escape_char, shown_text
 
 if TYPE_CHECKING:
     from rich.text import Text
@@ -50,7 +54,7 @@ def visible(text: str, *, keep_backslashes: bool = False) -> str:
 
 def visible_bytes(data: bytes) -> str:
     """Decode ``data`` as UTF-8 (invalid bytes as ``\\xNN``) and make the result visible."""
-    return visible(data.decode("utf-8", errors="surrogateescape"))
+    return visible(shown_text(data))
 
 
 def escape_markup(text: str) -> str:

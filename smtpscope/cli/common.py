@@ -230,9 +230,15 @@ SCHEMA_VERSION = 1
 _JSON_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
+# An undecodable server byte kept for display (protocol.errors.shown_text) is a lone
+# surrogate, which UTF-8 JSON cannot carry: there it is U+FFFD, as in every other text field
+# of ours (the exact bytes travel base64-encoded, in recordings and ``replay --format json``).
+_UNDECODABLE = re.compile("[\udc80-\udcff]")
+
+
 def dumps(obj: Any, *, indent: int | None = None) -> str:
     """JSON text that is safe to print on a terminal (every control character escaped)."""
-    text = json.dumps(obj, ensure_ascii=False, indent=indent)
+    text = _UNDECODABLE.sub("\ufffd", json.dumps(obj, ensure_ascii=False, indent=indent))
     return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 

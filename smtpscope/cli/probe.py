@@ -8,6 +8,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from smtpscope.cli import common, send_session, shard, tls_mode, tls_options
+from smtpscope.protocol.errors import shown_text
 
 DEFAULT_LEVEL = "may"  # report the certificate and go on, like posttls-finger
 
@@ -68,11 +69,13 @@ def add_parser(subparsers: Any) -> None:
 
 
 def _reply_json(reply: Reply) -> dict[str, Any]:
+    # Shown text, so the report shows an undecodable byte as \xNN; common.dumps writes it as
+    # U+FFFD, which JSON can carry.
     return {
         "code": reply.code,
         "enhanced": None if reply.enhanced is None else str(reply.enhanced),
-        "lines": list(reply.text_lines),
-        "raw": reply.raw.decode("utf-8", "replace"),
+        "lines": list(reply.shown_lines),
+        "raw": shown_text(reply.raw),
         "warnings": list(reply.warnings),
     }
 

@@ -227,7 +227,7 @@ def _report_recipients(session: Session, delivery: Delivery) -> None:
         reply = outcome.delivery or outcome.rcpt
         what = "delivered" if outcome.accepted else "refused"
         text = "no reply" if reply is None else \
-            f"{reply.code} {visible(' '.join(reply.text_lines))}".rstrip()
+            f"{reply.code} {visible(' '.join(reply.shown_lines))}".rstrip()
         session.transcript.note(f"{outcome.address}: {what} ({text})",
                                 kind="note" if outcome.accepted else "warning")
     if delivery.partial:

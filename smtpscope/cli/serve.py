@@ -300,15 +300,16 @@ class LivePrinter:
     def _lines(self, entry: Entry) -> list[str]:
         from smtpscope.sanitize import visible
 
+        text = entry.shown_text
         if entry.direction == "local":
             # smtpscope's words, foreign bytes in them escaped where they were made.
-            return [_cut(visible(line, keep_backslashes=True)) for line in entry.text.split("\n")]
+            return [_cut(visible(line, keep_backslashes=True)) for line in text.split("\n")]
         if entry.direction == "server":
-            lines = [_cut(visible(line)) for line in entry.text.split("\n")]
+            lines = [_cut(visible(line)) for line in text.split("\n")]
         else:
             # CRLF ends a line silently; any other ending stays on the line as its escape
             # (\x0a, \x0d), so a bare-LF "." never looks like the real end of data.
-            *ended, last = entry.text.split("\n")
+            *ended, last = text.split("\n")
             parts = [part + "\n" for part in ended] + ([last] if last or not ended else [])
             lines = [_cut(visible(part.removesuffix("\r\n"))) for part in parts]
         if entry.kind == "content" and not self.full and len(lines) > CONTENT_PREVIEW_LINES:

@@ -65,7 +65,7 @@ async def claim(session: Session, attributes: str) -> Reply:
         from smtpscope.sanitize import visible
 
         raise XclientFailed("xclient", f"XCLIENT refused: {reply.code} "
-                            f"{visible(' '.join(reply.text_lines))}".rstrip(), reply)
+                            f"{visible(' '.join(reply.shown_lines))}".rstrip(), reply)
     return reply
 
 

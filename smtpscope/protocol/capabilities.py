@@ -92,7 +92,9 @@ class Capabilities:
         known = _PARSED.get(reply.lines) if cls is Capabilities else None
         if known is not None:
             return known
-        lines = reply.text_lines
+        # Shown lines, so the inspector and the probe report show an undecodable byte as \xNN
+        # (JSON turns it into U+FFFD); such a keyword never matches one of ours, all ASCII.
+        lines = reply.shown_lines
         first = lines[0].strip()
         domain, _, rest = first.partition(" ")
         caps = cls(domain, rest.strip(), tuple(_parse_line(t) for t in lines[1:]))

@@ -14,6 +14,7 @@ __all__ = [
     "line_too_long",
     "not_a_reply",
     "show_bytes",
+    "shown_text",
     "too_many_lines",
 ]
 
@@ -40,10 +41,20 @@ def escape_char(match: re.Match[str]) -> str:
     return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
 
 
+def shown_text(data: bytes) -> str:
+    """Server bytes as text to show: UTF-8, each undecodable byte kept (as a lone surrogate,
+    "surrogateescape") for ``UNSAFE_CHARS`` to show as ``\\xNN``, never hidden behind U+FFFD.
+
+    Only for text on its way to the sanitizer: the result may not encode to UTF-8, so JSON,
+    files and the wire take the bytes (or a replacement-decoded text) instead.
+    """
+    return data.decode("utf-8", "surrogateescape")
+
+
 def show_bytes(data: bytes, limit: int = _SHOW_LIMIT) -> str:
     """Quote untrusted bytes for an error message: UTF-8 text with controls and undecodable
     bytes escaped (as ``\\x1b``, like every view shows server text), cut at ``limit``."""
-    text = data[:limit].decode("utf-8", "surrogateescape")
+    text = shown_text(data[:limit])
     shown = f'"{UNSAFE_CHARS.sub(escape_char, text)}"'
     return shown if len(data) <= limit else f"{shown}… ({len(data):,} bytes)"
 

@@ -6,6 +6,8 @@ import enum
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, Literal, NamedTuple
 
+from .errors import shown_text
+
 if TYPE_CHECKING:
     from .commands import Command
 
@@ -68,8 +70,15 @@ class Reply(NamedTuple):
 
     @property
     def text_lines(self) -> tuple[str, ...]:
-        """Each line's text, UTF-8 decoded with replacement characters; never raises."""
+        """Each line's text, UTF-8 decoded with replacement characters; never raises. For
+        parsing and JSON; a view shows :attr:`shown_lines`."""
         return tuple(line.decode("utf-8", "replace") for line in self.lines)
+
+    @property
+    def shown_lines(self) -> tuple[str, ...]:
+        """Each line's text for a view: undecodable bytes kept for the sanitizer to show as
+        ``\\xNN`` (:func:`~smtpscope.protocol.errors.shown_text`); pass it through ``visible``."""
+        return tuple(shown_text(line) for line in self.lines)
 
     @property
     def text(self) -> str:

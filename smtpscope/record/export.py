@@ -11,8 +11,9 @@ PREFIX = {"client": "C: ", "server": "S: ", "local": "-- "}
 
 
 def entry_lines(entry: Entry) -> list[str]:
-    """The visible text lines of one entry (control characters escaped)."""
-    text = entry.text
+    """The visible text lines of one entry (control characters and undecodable bytes
+    escaped)."""
+    text = entry.shown_text
     if text.endswith("\r\n"):
         text = text[:-2]
     elif text.endswith("\n"):

@@ -8,6 +8,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import FrozenInstanceError, dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
+from smtpscope.protocol.errors import shown_text
+
 if TYPE_CHECKING:
     from smtpscope.protocol import Reply
 
@@ -124,11 +126,21 @@ class Entry:
     @property
     def text(self) -> str:
         """The entry as text: the bytes decoded (UTF-8, replacement characters), or the label
-        shown instead of them (a redacted secret)."""
+        shown instead of them (a redacted secret). For JSON and parsing; views show
+        :attr:`shown_text`."""
         more = self._more
         if more is not None and more[0] is not None:
             return more[0]
         return self.raw.decode(_UTF8, "replace")
+
+    @property
+    def shown_text(self) -> str:
+        """:attr:`text` for a view: undecodable bytes kept for the sanitizer to show as
+        ``\\xNN`` (:func:`~smtpscope.protocol.errors.shown_text`); pass it through ``visible``."""
+        more = self._more
+        if more is not None and more[0] is not None:
+            return more[0]
+        return shown_text(self.raw)
 
     @property
     def off_script(self) -> bool:
@@ -303,8 +315,12 @@ class Transcript:
         return entry
 
     def note(self, text: str, kind: str = "note", **extra: Any) -> Entry:
-        """Add smtpscope's own words (a note, warning or error) to the transcript."""
-        return self.add("local", kind, text.encode("utf-8"), text, **extra)
+        """Add smtpscope's own words (a note, warning or error) to the transcript.
+
+        Server text quoted in them may hold undecodable bytes (:attr:`Entry.shown_text`):
+        they go back into the stored bytes as they came.
+        """
+        return self.add("local", kind, text.encode("utf-8", "surrogateescape"), **extra)
 
     def __iter__(self) -> Iterator[Entry]:
         return iter(self.entries)

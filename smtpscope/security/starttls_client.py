@@ -58,7 +58,7 @@ class Wire:
         """The next reply, which must be one its command hopes for (ConnectionError if not)."""
         reply = self.reply(what)
         if reply.expected is False:
-            first = reply.text_lines[0] if reply.text_lines else ""
+            first = reply.shown_lines[0] if reply.lines else ""
             raise ConnectionError(f"{what}: {reply.code} {visible(first[:80])}".rstrip())
         return reply
 

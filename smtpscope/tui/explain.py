@@ -108,7 +108,7 @@ def selection_text(entry: Entry | None, width: int) -> Text:
     text = Text()
     if entry is None:
         return text
-    line = entry.text.rstrip("\r\n")
+    line = entry.shown_text.rstrip("\r\n")
     if "\n" not in line and len(line) > width:
         text.append(visible(line[:400]) + ("…" if len(line) > 400 else ""))
     explanation = describe_entry(entry)

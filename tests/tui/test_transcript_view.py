@@ -283,8 +283,8 @@ async def test_hostile_server_text_is_shown_escaped_and_inert() -> None:
             text = "\n".join(strip.text for strip in shown)
             for _, escaped in HOSTILE:
                 assert escaped in text
-            # The raw byte 0x9b is invalid UTF-8: it arrives as U+FFFD, never as CSI.
-            assert "raw C1 byte \ufffd[2J end" in text
+            # The raw byte 0x9b is invalid UTF-8: shown as the byte it is, never as CSI.
+            assert "raw C1 byte \\x9b[2J end" in text
             for strip in shown:
                 for segment in strip:
                     assert not RAW_CONTROL.search(segment.text), segment.text

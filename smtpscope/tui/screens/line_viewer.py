@@ -20,7 +20,7 @@ MAX_SHOWN = 100_000
 
 def whole_text(entry: Entry) -> Text:
     """The entry's text, every line made visible (controls escaped), never markup."""
-    text = entry.text
+    text = entry.shown_text
     cut = len(text) - MAX_SHOWN
     if cut > 0:
         text = text[:MAX_SHOWN]

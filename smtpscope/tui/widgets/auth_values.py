@@ -222,13 +222,14 @@ class StepView(Static):
 
 def _reply_text(reply: Reply) -> Text:
     out = Text()
-    for i, line in enumerate(reply.text_lines):
-        sep = " " if i == len(reply.text_lines) - 1 else "-"
+    lines = reply.shown_lines
+    for i, line in enumerate(lines):
+        sep = " " if i == len(lines) - 1 else "-"
         out.append(f"S: {reply.code}{sep}{visible(line)}", style="blue" if reply.code == 334
                    else ("green" if reply.is_success else "red"))
-        if i < len(reply.text_lines) - 1:
+        if i < len(lines) - 1:
             out.append("\n")
-    if not reply.text_lines:
+    if not lines:
         out.append(f"S: {reply.code}")
     return out
 

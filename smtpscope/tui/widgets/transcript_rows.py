@@ -207,7 +207,7 @@ class TranscriptRows:
         self.wall.append(entry.wall)
         self.latency.append(_NAN if entry.latency is None else entry.latency)
         kind = entry.kind
-        text = entry.text
+        text = entry.shown_text
         end = _body_end(text)
         if kind == "tls":
             label = " · ".join(display(line) for line in _lines(text, end) if line)
@@ -278,7 +278,8 @@ class TranscriptRows:
         return Look.NOTE, P_NOTE, P_BLANK
 
     def _add_folded(self, entry: Entry, end: int, ordinal: int) -> None:
-        fold = _Fold(entry.text, end, entry.text.count("\n", 0, end) + 1)
+        text = entry.shown_text
+        fold = _Fold(text, end, text.count("\n", 0, end) + 1)
         self.folds[ordinal] = fold
         look, first, cont = self._style(entry)
         for i, line in enumerate(_lines(fold.text, end, self.fold_keep)):
