@@ -10,6 +10,7 @@ without a second parser that could disagree with aiosmtpd.
 from __future__ import annotations
 
 import asyncio
+import functools
 import re
 import time
 from typing import Any
@@ -17,12 +18,14 @@ from typing import Any
 from aiosmtpd import __version__ as aiosmtpd_version
 from aiosmtpd.smtp import SMTP, TLSSetupException, syntax
 
+from smtpscope.sanitize import visible
 from smtpscope.server.auth import AuthMixin
 from smtpscope.server.context import ServerContext, SessionRecord
 from smtpscope.server.faults import Fault
 from smtpscope.server.observe import SessionTap
 
-_CONTROL = re.compile("[\x00-\x1f\x7f]")
+# Control characters (Unicode Cc: C0, DEL, C1) a command argument may not hold; TAB is spacing.
+_CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f]")
 IDENT = f"ESMTP smtpscope debug server (aiosmtpd {aiosmtpd_version}): stores mail, never relays"
 
 
@@ -62,6 +65,18 @@ def give_memory_back() -> None:
         libc.malloc_trim(0)
     except (OSError, AttributeError):
         return
+
+
+def _shown_argument(verb: str, arg: str) -> str:
+    """A refused argument for the transcript, escaped; an AUTH credential masked as usual."""
+    if verb == "AUTH":
+        from smtpscope.auth.redact import redact_client_line
+
+        line = f"AUTH {arg}".encode("utf-8", "surrogateescape")
+        masked = redact_client_line(arg.split(" ", 1)[0], 0, line)
+        if masked is not None:
+            arg = masked[0].decode("utf-8", "surrogateescape").removeprefix("AUTH ")
+    return visible(arg)
 
 
 def _addr(info: Any) -> str:
@@ -112,6 +127,38 @@ class ScopeSMTP(AuthMixin, SMTP):
         self._auth_failures = 0
         self.rcpt_limit_noted: Any = None  # the envelope whose recipient limit was noted
         super().__init__(handler, ident=IDENT, **kwargs)
+        # Every command's argument passes one check before aiosmtpd or a hook parses it.
+        self._smtp_methods = {verb: self._guarded(verb, method)
+                              for verb, method in self._smtp_methods.items()}
+
+    def _guarded(self, verb: str, method: Any) -> Any:
+        """``method`` behind the control-character rule; HELP's syntax text is kept."""
+
+        @functools.wraps(method)
+        async def guarded(arg: str | None) -> None:
+            if not await self._refuse_control(verb, method, arg):
+                await method(arg)
+
+        return guarded
+
+    async def _refuse_control(self, verb: str, method: Any, arg: str | None) -> bool:
+        """Answer 501 to a command whose argument holds a control character (TAB aside).
+
+        No RFC 5321 domain, address, parameter or base64 text holds one (RFC 6531 widens
+        addresses to UTF-8, not to controls), and a C server reads an argument only up to a
+        NUL: Postfix answers ``HELO \\x00a`` with 501, as it would an empty name. One rule for
+        every command, before aiosmtpd or a hook sees the argument.
+        """
+        found = _CONTROL.findall(arg or "")
+        if not found:
+            return False
+        controls = ", ".join(visible(c) for c in dict.fromkeys(found))
+        shown = _shown_argument(verb, arg or "")
+        self.tap_note(f"{verb} refused: its argument holds control characters ({controls}): "
+                      f"{shown}")
+        usage = getattr(method, "__smtp_syntax__", verb)
+        await self.push(f"501 5.5.2 Syntax: {usage} (control characters in the argument)")
+        return True
 
     # -- connection lifecycle -----------------------------------------------------------------
 
@@ -221,28 +268,6 @@ class ScopeSMTP(AuthMixin, SMTP):
             self._close_after_reply = True
 
     # -- commands aiosmtpd has no hook for ------------------------------------------------------
-
-    @syntax("HELO hostname")
-    async def smtp_HELO(self, hostname: str) -> None:
-        if not await self._refuse_hostname("HELO", hostname):
-            await super().smtp_HELO(hostname)
-
-    @syntax("EHLO hostname")
-    async def smtp_EHLO(self, hostname: str) -> None:
-        if not await self._refuse_hostname("EHLO", hostname):
-            await super().smtp_EHLO(hostname)
-
-    async def _refuse_hostname(self, verb: str, hostname: str | None) -> bool:
-        """Answer 501 to a HELO/EHLO name holding control characters (a NUL above all).
-
-        No RFC 5321 domain or address literal holds one, and a C server reads the name only
-        up to a NUL: Postfix answers ``HELO \\x00a`` with 501, as it would an empty name.
-        """
-        if not hostname or not _CONTROL.search(hostname):
-            return False
-        self.tap_note(f"{verb} name refused: it holds control characters")
-        await self.push(f"501 5.5.2 Syntax: {verb} hostname (control characters in the name)")
-        return True
 
     @syntax("STARTTLS", when="tls_context")
     async def smtp_STARTTLS(self, arg: str) -> None:

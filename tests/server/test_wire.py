@@ -7,7 +7,9 @@ import ssl
 
 import pytest
 
+from smtpscope.auth import b64
 from smtpscope.record import read_recording
+from tests.server.conftest import PASSWORD, USER
 
 
 class Raw:
@@ -161,6 +163,86 @@ def test_helo_name_with_control_characters_is_refused(serve, command: bytes) -> 
     assert raw.reply().startswith(b"503")  # the refused name was not taken
     raw.send(b"HELO ok.test\r\n")
     assert raw.reply().startswith(b"250")
+    raw.close()
+
+
+# (command, the refused argument as the note shows it): addresses, parameters, every verb with
+# an argument, a DEL, a C1 control (UTF-8 encoded) and a bare CR inside the line.
+REFUSED_ARGUMENTS = [
+    (b"MAIL FROM:<a\x00b@x.test>", r"FROM:<a\x00b@x.test>"),
+    (b"MAIL FROM:<a@x.test> SIZE=10\x1b[2J", r"FROM:<a@x.test> SIZE=10\x1b[2J"),
+    (b"RCPT TO:<b\x7f@x.test>", r"TO:<b\x7f@x.test>"),
+    (b"RCPT TO:<b@x.test> NOTIFY=NEVER\rMAIL", r"TO:<b@x.test> NOTIFY=NEVER\x0dMAIL"),
+    (b"VRFY ali\x00ce", r"ali\x00ce"),
+    (b"EXPN list\x08s", r"list\x08s"),
+    (b"HELP MA\x00IL", r"MA\x00IL"),
+    (b"NOOP \xc2\x9b31m", r"\x9b31m"),
+]
+
+
+@pytest.mark.parametrize(("command", "shown"), REFUSED_ARGUMENTS)
+def test_every_command_argument_with_control_characters_is_refused(
+    serve, command: bytes, shown: str
+) -> None:
+    running = serve()
+    raw = Raw(running.host, running.port)
+    raw.send(b"EHLO ok.test\r\n")
+    raw.reply()
+    if command.startswith(b"RCPT"):
+        raw.send(b"MAIL FROM:<a@x.test>\r\n")
+        assert raw.reply().startswith(b"250")
+    raw.send(command + b"\r\n")
+    verb = command.split()[0].decode()
+    assert raw.reply().startswith(b"501 5.5.2 Syntax: " + verb.encode())
+    # Nothing was taken: no transaction after a refused MAIL, no recipient after RCPT.
+    raw.send(b"RCPT TO:<c@x.test>\r\n" if verb == "MAIL" else b"DATA\r\n")
+    assert raw.reply().startswith(b"503")
+    raw.close()
+    notes = [e.text for e in running.wait_closed() if e.direction == "local"]
+    assert f"{verb} refused: its argument holds control characters" in "\n".join(notes)
+    assert any(n.endswith(f": {shown}") for n in notes), notes
+
+
+def test_auth_initial_response_with_control_characters_is_refused_and_stays_masked(
+    serve,
+) -> None:
+    running = serve(users={USER: PASSWORD})
+    raw = Raw(running.host, running.port)
+    raw.send(b"EHLO ok.test\r\n")
+    raw.reply()
+    secret = b64.encode(f"\0{USER}\0{PASSWORD}".encode())
+    raw.send(f"AUTH PLAIN {secret[:8]}\x00{secret[8:]}\r\n".encode())
+    assert raw.reply().startswith(b"501 5.5.2 Syntax: AUTH")
+    raw.close()
+    notes = [e.text for e in running.wait_closed() if e.direction == "local"]
+    refused = next(n for n in notes if n.startswith("AUTH refused"))
+    assert r"(\x00)" in refused and "PLAIN [PLAIN credentials hidden]" in refused
+    assert secret[8:] not in refused and not any("authenticated" in n for n in notes)
+
+
+@pytest.mark.parametrize("command", [
+    b"MAIL FROM:<a@x.test>\tSIZE=10",  # TAB is spacing, not a control to refuse
+    "MAIL FROM:<jöran@bücher.test> SMTPUTF8".encode(),  # RFC 6531 UTF-8 address
+    "VRFY jöran".encode(),
+])
+def test_tab_and_utf8_arguments_are_not_refused(serve, command: bytes) -> None:
+    running = serve()
+    raw = Raw(running.host, running.port)
+    raw.send(b"EHLO ok.test\r\n")
+    raw.reply()
+    raw.send(command + b"\r\n")
+    assert not raw.reply().startswith(b"501")
+    raw.close()
+    notes = [e.text for e in running.wait_closed() if e.direction == "local"]
+    assert not any("control characters" in n for n in notes)
+
+
+def test_help_still_lists_and_explains_commands(serve) -> None:
+    running = serve()
+    raw = Raw(running.host, running.port)
+    raw.send(b"EHLO ok.test\r\nHELP\r\nHELP MAIL\r\n")
+    raw.reply()
+    assert b"MAIL" in raw.reply() and raw.reply().startswith(b"250 Syntax: MAIL FROM:")
     raw.close()
 
 
