@@ -6,6 +6,7 @@ import sys
 from typing import Any
 
 from smtpscope.cli.common import dumps, error_line
+from smtpscope.protocol.registry import explain_limits
 from smtpscope.sanitize import terminal_safe, visible
 
 _STEPS = ("connect", "banner", "ehlo", "starttls", "ehlo_tls", "quit", "total")
@@ -47,7 +48,10 @@ def _keyword_rows(ehlo: dict[str, Any]) -> list[tuple[str, str, str]]:
     rows = []
     for kw in ehlo.get("keywords", ()):
         text = " ".join([kw["keyword"], *kw["params"]])
-        rows.append((visible(text), kw.get("rfc") or "", kw.get("meaning") or ""))
+        meaning = kw.get("meaning") or ""
+        if kw["keyword"] == "LIMITS" and kw["params"]:
+            meaning += f": {visible(explain_limits(tuple(kw['params'])))}"
+        rows.append((visible(text), kw.get("rfc") or "", meaning))
     return rows
 
 

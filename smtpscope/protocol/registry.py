@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
-__all__ = ["KEYWORDS", "KeywordInfo", "lookup_keyword"]
+__all__ = ["KEYWORDS", "LIMITS", "KeywordInfo", "explain_limits", "lookup_keyword"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,3 +92,29 @@ def lookup_keyword(keyword: str) -> tuple[str, str]:
     if upper.startswith("X"):
         return VENDOR, ""
     return NOT_REGISTERED, ""
+
+
+#: RFC 9422 LIMITS names (IANA "SMTP Server Limits" registry) -> what the number bounds.
+LIMITS: Final[dict[str, str]] = {
+    "MAILMAX": "transactions (MAIL commands) per session",
+    "RCPTMAX": "recipients (RCPT commands) per transaction",
+    "RCPTDOMAINMAX": "recipient domains per transaction",
+}
+
+
+def explain_limits(params: tuple[str, ...]) -> str:
+    """``RCPTMAX=1000`` as "at most 1000 recipients (RCPT commands) per transaction", per param.
+
+    RFC 9422 section 3: a client ignores limits it does not know, and a value must be digits.
+    """
+    parts = []
+    for param in params:
+        name, sep, value = param.partition("=")
+        what = LIMITS.get(name.upper())
+        if what is None:
+            parts.append(f"{name}: {NOT_REGISTERED}")
+        elif not (sep and value.isascii() and value.isdigit()):
+            parts.append(f"{name}: no readable number")
+        else:
+            parts.append(f"at most {int(value)} {what}")
+    return "; ".join(parts)

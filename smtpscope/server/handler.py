@@ -57,7 +57,9 @@ class Handler:
         # With the 5-argument hook aiosmtpd leaves remembering the name to us.
         session.host_name = hostname
         # aiosmtpd prints "AUTH" even with every mechanism excluded (no users): drop that line.
-        return [r for r in responses if r.rstrip() != "250-AUTH"]
+        lines = [r for r in responses if r.rstrip() != "250-AUTH"]
+        # RFC 9422: say the recipient limit up front, so a client splits the envelope itself.
+        return [*lines[:-1], f"250-LIMITS RCPTMAX={MAX_RECIPIENTS}", *lines[-1:]]
 
     async def handle_HELO(
         self, server: ScopeSMTP, session: Session, envelope: Envelope, hostname: str

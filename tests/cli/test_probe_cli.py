@@ -311,3 +311,14 @@ def test_tls_failure_hint_fits_its_kind(kind: str, hint: str) -> None:
     failed.__cause__ = TLSError("handshake failed", kind=kind, reason="x")
     failure = classify(failed, "tls")
     assert (failure.status, failure.hint) == ("tls-error", hint)
+
+
+def test_report_explains_limits_parameters() -> None:
+    from smtpscope.cli.probe_report import _keyword_rows
+
+    ehlo = {"keywords": [{"keyword": "LIMITS", "params": ["RCPTMAX=1000", "\x1b[2J=1"],
+                          "meaning": "Server limits", "rfc": "RFC 9422"}]}
+    [(text, rfc, meaning)] = _keyword_rows(ehlo)
+    assert (text, rfc) == (r"LIMITS RCPTMAX=1000 \x1b[2J=1", "RFC 9422")
+    assert meaning == (r"Server limits: at most 1000 recipients (RCPT commands) per "
+                       r"transaction; \x1b[2J: not in the registry")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from smtpscope.protocol import Capabilities, parse_reply
-from smtpscope.protocol.registry import KEYWORDS
+from smtpscope.protocol.registry import KEYWORDS, explain_limits
 
 from .servers import (
     EXCHANGE_EHLO,
@@ -115,3 +115,16 @@ def test_registry_has_every_row() -> None:
     assert expected <= set(KEYWORDS)
     assert KEYWORDS["LIMITS"].rfc == "RFC 9422"
     assert KEYWORDS["XCLIENT"].meaning != "vendor extension"
+
+
+def test_limits_parameters_are_explained() -> None:
+    c = caps(EXIM_EHLO)
+    limits = c.get("LIMITS")
+    assert limits is not None
+    assert explain_limits(limits.params) == (
+        "at most 1000 transactions (MAIL commands) per session; "
+        "at most 50000 recipients (RCPT commands) per transaction")
+    # RFC 9422: unknown names are ignored by clients, values are digits only.
+    assert explain_limits(("RCPTDOMAINMAX=3", "FOO=1", "RCPTMAX=x")) == (
+        "at most 3 recipient domains per transaction; FOO: not in the registry; "
+        "RCPTMAX: no readable number")

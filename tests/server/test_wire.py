@@ -246,6 +246,19 @@ def test_help_still_lists_and_explains_commands(serve) -> None:
     raw.close()
 
 
+def test_ehlo_advertises_the_recipient_limit_it_enforces(serve) -> None:
+    from smtpscope.protocol import Capabilities, parse_reply
+    from smtpscope.server.handler import MAX_RECIPIENTS
+
+    running = serve()
+    raw = Raw(running.host, running.port)
+    raw.send(b"EHLO limits.test\r\n")
+    reply = raw.reply()
+    raw.close()
+    assert reply.endswith(b"250 HELP\r\n")  # still a well-formed multi-line reply
+    assert Capabilities.parse(parse_reply(reply)).limits == {"RCPTMAX": MAX_RECIPIENTS}
+
+
 def test_recipients_past_the_limit_get_452_and_the_stored_note_is_short(serve) -> None:
     from smtpscope.server.handler import MAX_RECIPIENTS
 

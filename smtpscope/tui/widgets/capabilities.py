@@ -8,6 +8,7 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widgets import Static
 
+from smtpscope.protocol.registry import explain_limits
 from smtpscope.sanitize import visible
 
 
@@ -114,7 +115,10 @@ class CapabilityInspector(Static):
                 ok = mech.upper() in supported
                 text.append(visible(mech), style="bold green" if ok else "")
             return text
-        return Text(visible(" ".join(cap.params)))
+        text = Text(visible(" ".join(cap.params)))
+        if key == "LIMITS" and cap.params:
+            text.append(f" ({visible(explain_limits(cap.params))})", style="dim")
+        return text
 
 
 def _keyword(item: Any) -> str:
