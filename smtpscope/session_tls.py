@@ -7,7 +7,14 @@ import asyncio
 import ssl
 from typing import TYPE_CHECKING
 
-from smtpscope.protocol import Command, Connection, Reply, StartTLS, State
+from smtpscope.protocol import (
+    INJECTION_WARNING,
+    Command,
+    Connection,
+    Reply,
+    StartTLS,
+    State,
+)
 from smtpscope.security.policy import policy_for
 from smtpscope.security.report import refusal_error
 from smtpscope.session_types import (
@@ -80,17 +87,30 @@ class TlsSteps:
             info = await self.stream.start_tls(self._tls_context(), self._sni(),
                                                timeout=self.options.connect_timeout)
         except TransportError as exc:
+            self._report_late_injection()
             self.transcript.note(f"TLS handshake failed: {exc}", kind="error")
             self._finish(f"TLS failed: {exc}")
             raise TLSFailed(str(exc), Stage.TLS, reply) from exc
-        if self.stream.discarded_before_tls:
-            self.transcript.add(
-                "server", "raw", self.stream.discarded_before_tls,
-                notes=("plaintext received just before the TLS handshake: possible STARTTLS "
-                       "command injection; discarded",),
-            )
+        self._report_late_injection()
         self.conn.start_tls_done()
         self._tls_established(info, reply)
         self._start_reader()
         return reply
 
+    def _report_late_injection(self) -> None:
+        """Show plaintext that came after the 220's batch, before the handshake took the line.
+
+        It is the rest of an injection, or all of it when the 220 came alone. The engine takes
+        it as trailing data (which so holds every injected byte), and the warning is given once:
+        by the engine on the 220 when bytes came with it, else here on these bytes.
+        """
+        assert self.stream is not None
+        later = self.stream.discarded_before_tls
+        if not later:
+            return
+        warned = bool(self.conn.trailing_data)  # the engine warned on the 220 for these
+        self.conn.receive_data(later)
+        self.transcript.add("server", "raw", later, notes=() if warned else (INJECTION_WARNING,))
+        if warned:
+            self.transcript.note(f"{len(later)} more octets of that injection came before the "
+                                 f"handshake ({len(self.conn.trailing_data)} in all, discarded)")

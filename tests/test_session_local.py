@@ -545,6 +545,68 @@ async def test_starttls_injection_is_flagged_and_discarded(server_ctx: ssl.SSLCo
     assert not any(e.kind == "reply" and "injected" in e.text for e in session.transcript)
 
 
+@pytest.mark.parametrize("handshake", [True, False], ids=["tls", "no-tls"])
+@pytest.mark.parametrize(("first", "later"), [
+    (b"220 go ahead\r\n", b"250 injected\r\n"),  # the 220 alone, then the injection
+    (b"220 go ahead\r\n250 inj", b"ected\r\n"),  # the injection split across writes
+], ids=["after", "split"])
+async def test_injection_in_two_writes_is_warned_about_once_and_shown_whole(
+    server_ctx: ssl.SSLContext, cafile: str, first: bytes, later: bytes, handshake: bool,
+) -> None:
+    second_sent = asyncio.Event()
+
+    async def script(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await greet_and_ehlo(reader, writer, b"250-inject.test\r\n250 STARTTLS\r\n")
+        assert (await reader.readline()).upper().startswith(b"STARTTLS")
+        writer.write(first)
+        await writer.drain()
+        await asyncio.sleep(0.05)
+        writer.write(later)
+        await writer.drain()
+        second_sent.set()
+        if handshake:
+            await writer.start_tls(server_ctx)
+            await reader.read()
+        else:
+            await asyncio.sleep(1)  # no TLS here: the handshake fails when we close
+
+    async with scripted(script) as port:
+        session = Session(SessionOptions(LOOPBACK, port, cafile=cafile,
+                                         server_hostname="localhost"))
+        try:
+            await session.connect()
+            await session.ehlo()
+            assert session.stream is not None
+            start_tls = session.stream.start_tls
+
+            async def busy_client(*args: Any, **kwargs: Any) -> Any:
+                # A client slower than the server's second write: it waits in the socket.
+                await second_sent.wait()
+                await asyncio.sleep(0.1)
+                return await start_tls(*args, **kwargs)
+
+            session.stream.start_tls = busy_client  # type: ignore[method-assign]
+            if handshake:
+                assert (await session.starttls()).code == 220
+            else:
+                with pytest.raises(SessionError):
+                    await session.starttls()
+        finally:
+            await session.close()
+    injected = first.removeprefix(b"220 go ahead\r\n") + later
+    assert session.conn.trailing_data == injected
+    shown = [e for e in session.transcript if e.direction == "server" and e.kind == "raw"]
+    assert b"".join(e.raw for e in shown) == injected
+    # As the views show them: an entry's notes and its reply's warnings, once each.
+    warnings = [n for e in session.transcript
+                for n in dict.fromkeys((*e.notes, *(e.reply or {}).get("warnings", ())))]
+    assert warnings.count(INJECTION_WARNING) == 1
+    assert not any("injection" in w and w != INJECTION_WARNING for w in warnings)
+    if len(shown) == 2:  # bytes came with the 220 too: the rest is counted, not warned again
+        assert f"{len(later)} more octets of that injection came before the handshake " \
+            f"({len(injected)} in all, discarded)" in [e.text for e in session.transcript]
+
+
 async def test_connect_refused() -> None:
     port = free_port()
     session = Session(SessionOptions(LOOPBACK, port, security="plain", connect_timeout=5))
