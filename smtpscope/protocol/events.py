@@ -67,6 +67,9 @@ class Reply(NamedTuple):
     #: True when this reply closed the conversation: any 421, or a 221 to QUIT. The engine is
     #: CLOSED from this reply on; later replies are unsolicited.
     closes: bool = False
+    #: The kind of command the engine matched this reply to (``Kind``): a raw send's is the one
+    #: read from its bytes, so a raw XCLIENT answers as XCLIENT. None when unsolicited.
+    kind: str | None = None
 
     @property
     def text_lines(self) -> tuple[str, ...]:
@@ -123,11 +126,12 @@ def make_reply(
     expected: bool | None,
     more: bool = False,
     closes: bool = False,
+    kind: str | None = None,
 ) -> Reply:
     """Build a Reply from every field, positionally and without defaults: the engine's one
     constructor helper (the generated ``Reply(...)`` is for everybody else)."""
     reply: Reply = _tuple_new(Reply, (code, lines, raw, enhanced, warnings, unsolicited, command,
-                                      expected, more, closes))
+                                      expected, more, closes, kind))
     return reply
 
 

@@ -89,7 +89,7 @@ class ReplyMatching:
         if pending:
             # The common case: the kind's table outcome for this code (the same result as
             # state.next_state, looked up rather than worked out per reply). Expect's first
-            # fields by index: fast, fast_else, command, more.
+            # fields by index: fast, fast_else, command, more, kind.
             exp = pending[0]
             outcome = exp[0].get(code, exp[1])
             if outcome is not None:
@@ -107,7 +107,7 @@ class ReplyMatching:
                     self._projected_stale = True
                 # make_reply, inlined: the per-reply cost that matters most.
                 reply: Reply = _tuple_new(Reply, (code, lines, raw, enhanced, warnings, False,
-                                                  exp[2], expected, exp[3], False))
+                                                  exp[2], expected, exp[3], False, exp[4]))
                 return reply
         return self._match(frame)
 
@@ -164,7 +164,7 @@ class ReplyMatching:
                 self._close()
             hoped = RULES[kind].hoped
             return make_reply(code, frame[1], frame[2], frame[3], frame[4], False, exp.command,
-                              (code in hoped) if hoped else None, not closes, closes)
+                              (code in hoped) if hoped else None, not closes, closes, kind)
         if code == 421 or kind in SPECIAL:
             return self._special(exp, kind, code, frame)
         # A table kind's reply the hot path does not apply: the one that closes (221 to QUIT).
@@ -172,7 +172,7 @@ class ReplyMatching:
         target, expected, stale = table.get(code, failure)
         self._advance(target, stale)
         return make_reply(code, frame[1], frame[2], frame[3], frame[4], False, exp.command,
-                          expected, exp.more and bool(pending), target is _CLOSED)
+                          expected, exp.more and bool(pending), target is _CLOSED, kind)
 
     def _advance(self, target: State | None, stale: bool) -> None:
         """Apply a table kind's outcome: its target state (None: stay) and whether the
@@ -224,7 +224,7 @@ class ReplyMatching:
             self._close()
         reply = make_reply(code, lines, raw, enhanced, warnings, False, exp.command,
                            (code in rule.hoped) if rule.hoped else None,
-                           exp.more and bool(self._pending), code == 421)
+                           exp.more and bool(self._pending), code == 421, kind)
         if success and kind in _GREETS:
             self.capabilities = Capabilities.parse(reply)
         elif success and kind == _HELO:

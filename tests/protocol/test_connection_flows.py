@@ -12,6 +12,7 @@ from smtpscope.protocol import (
     Data,
     Ehlo,
     Helo,
+    Kind,
     Lhlo,
     LocalProtocolError,
     MailFrom,
@@ -338,5 +339,19 @@ def test_raw_xclient_is_tracked_as_xclient() -> None:
     conn = at("IDENT", XCLIENT_EHLO)
     conn.send_raw(b"XCLIENT NAME=spike.example\r\n")
     assert conn.last_sent is not None and "tracked as XCLIENT" in conn.last_sent.notes
-    one(conn, b"220 mx.example.test ESMTP\r\n")
+    reply = one(conn, b"220 mx.example.test ESMTP\r\n")
     assert conn.state is State.READY and conn.capabilities is None
+    # The reply says what it answered as a typed kind, as a typed XCLIENT's does.
+    assert reply.kind is Kind.XCLIENT and not isinstance(reply.command, Xclient)
+
+
+def test_reply_kind_is_the_matched_expectations() -> None:
+    conn = at("IDENT", XCLIENT_EHLO)
+    conn.send(XCLIENT)
+    assert one(conn, b"220 mx.example.test ESMTP\r\n").kind is Kind.XCLIENT
+    conn.send_raw(b"EHLO a.test\r\nNOOP\r\n")
+    assert [r.kind for r in feed(conn, XCLIENT_EHLO + b"250 ok\r\n")] == \
+        [Kind.EHLO, Kind.NOOP]  # the hot path's replies too
+    conn.send_raw(b"NOT A COMMAND\r\n")
+    assert one(conn, b"500 what\r\n").kind is Kind.RAW
+    assert one(conn, b"250 unasked\r\n").kind is None  # unsolicited

@@ -355,6 +355,22 @@ async def test_typed_xclient_accepted_asks_for_ehlo_again(control) -> None:
                                       b"XCLIENT ADDR=192.0.2.4\r\n"]
 
 
+async def test_raw_xclient_accepted_asks_for_ehlo_again_as_a_typed_one_does(control) -> None:
+    options = SessionOptions(host="127.0.0.1", port=control.port, security="plain")
+    app = create_app(options=options, target_label="control")
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: "220 control.test ESMTP" in _transcript(app))
+        await pilot.press("f2")
+        await until(pilot, lambda: _session(app).session.view.capabilities is not None)
+        await pilot.press("ctrl+r", *r"XCLIENT ADDR=192.0.2.4\r\n", "enter")
+        await until(pilot, lambda: any(t.startswith("XCLIENT accepted") for t in _transcript(app)))
+        last = list(_session(app).session.transcript)[-3:]
+        assert [(e.direction, e.kind, e.text.rstrip("\r\n")[:7]) for e in last] == \
+            [("client", "raw", "XCLIENT"), ("server", "reply", "220 con"), ("local", "note",
+                                                                             "XCLIENT")]
+        assert control.commands()[-1] == b"XCLIENT ADDR=192.0.2.4\r\n"
+
+
 async def test_typed_xclient_is_a_known_command_that_completes_and_starts_over(control) -> None:
     from smtpscope.protocol import State
     from smtpscope.tui.widgets.status import StatusBar

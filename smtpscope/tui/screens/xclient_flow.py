@@ -84,8 +84,8 @@ class XclientFlow:
                 self._refresh_state()
 
     def xclient_hint(self, entry: Entry) -> None:
-        """After a typed XCLIENT is accepted, say that the server wants a new EHLO."""
-        from smtpscope.protocol import State, Xclient
+        """After an XCLIENT (typed or raw) is accepted, say that the server wants a new EHLO."""
+        from smtpscope.protocol import Kind, State
 
         session = self.session
         if session is None or self._xclient_auto or entry.kind != "reply" \
@@ -93,8 +93,7 @@ class XclientFlow:
             return
         reply = session.last_reply  # the reply of this entry
         # The engine is back at READY only when the server started over (Postfix's 220).
-        if reply is not None and isinstance(reply.command, Xclient) \
-                and session.view.state is State.READY:
+        if reply is not None and reply.kind == Kind.XCLIENT and session.view.state is State.READY:
             session.transcript.note(
                 "XCLIENT accepted: the server starts over as for a new connection; "
                 "send EHLO again (F2) before anything else.")
