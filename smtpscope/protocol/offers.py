@@ -58,9 +58,17 @@ def param_offers(verb: str, caps: Capabilities | None, present: Iterable[str] = 
     return offers
 
 
+def _typeable(name: str) -> bool:
+    """A name the server sent that a line editor may offer: printable ASCII, as the grammars
+    of SASL mechanism names (RFC 4422 §3.1) and XCLIENT attributes have it. A control
+    character or an undecodable byte (kept as a lone surrogate for display) is shown in the
+    transcript and the inspector, never put on a line to send."""
+    return name.isascii() and name.isprintable()
+
+
 def mechanism_offers(caps: Capabilities | None) -> list[str]:
-    """The SASL mechanisms ``caps`` advertises, in the server's order."""
-    return list(caps.auth_mechanisms) if caps is not None else []
+    """The SASL mechanisms ``caps`` advertises, in the server's order (typeable ones)."""
+    return [m for m in caps.auth_mechanisms if _typeable(m)] if caps is not None else []
 
 
 def xclient_offers(caps: Capabilities | None, present: Iterable[str] = ()) -> list[str]:
@@ -70,4 +78,5 @@ def xclient_offers(caps: Capabilities | None, present: Iterable[str] = ()) -> li
     if cap is None:
         return []
     skip = {name.upper() for name in present}
-    return [f"{name.upper()}=" for name in cap.params if name.upper() not in skip]
+    return [f"{name.upper()}=" for name in cap.params
+            if name.upper() not in skip and _typeable(name)]

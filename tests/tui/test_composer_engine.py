@@ -28,3 +28,13 @@ def test_lmtp_sessions_complete_lhlo_not_ehlo() -> None:
     assert completions("lh", None, lmtp=True) == ["LHLO "]
     assert completions("eh", None, lmtp=True) == []
     assert completions("eh", None) == ["EHLO "]
+
+
+def test_names_that_cannot_be_typed_are_never_offered() -> None:
+    # An undecodable byte (kept for display as \xNN) or a control character in an advertised
+    # name: the transcript shows it; completion must not put it on a line to send.
+    caps = Capabilities.parse(ehlo_reply((
+        b"mx.example.test", b"AUTH PLAIN X\xffM CRAM\x1bMD5 LOGIN",
+        b"XCLIENT NAME AD\xffDR\x07 HELO")))
+    assert completions("AUTH ", caps) == ["AUTH PLAIN", "AUTH LOGIN"]
+    assert completions("XCLIENT ", caps) == ["XCLIENT NAME=", "XCLIENT HELO="]
