@@ -178,14 +178,9 @@ class TranscriptView(ScrollView, can_focus=True):
             if self._selected_ordinal != -1:
                 self._selected_ordinal = -1
                 self.post_message(self.EntrySelected(self, None, -1))
-        if not self._pending:
-            self._was_at_end = self._at_end()
         self._pending = True
         if self.is_mounted:
             self._sync()
-
-    def _at_end(self) -> bool:
-        return not self.is_mounted or self.scroll_offset.y >= self.max_scroll_y
 
     def _sync(self) -> None:
         """Publish rows added since the last sync: size, follow (or count unseen), repaint."""
