@@ -5,11 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import ClassVar
 
-from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
-from textual import events
-from textual.actions import SkipAction
 from textual.binding import Binding, BindingType
 from textual.cache import LRUCache
 from textual.geometry import Size
@@ -20,6 +17,7 @@ from textual.strip import Strip
 
 from smtpscope.record.transcript import Entry
 from smtpscope.tui.widgets.transcript_css import PALETTE_CLASSES, TRANSCRIPT_CSS
+from smtpscope.tui.widgets.transcript_cursor import TranscriptCursor
 from smtpscope.tui.widgets.transcript_render import render_row
 from smtpscope.tui.widgets.transcript_rows import (
     FOLD_AFTER,
@@ -27,7 +25,6 @@ from smtpscope.tui.widgets.transcript_rows import (
     LATENCY_WIDTH,
     PREFIX_WIDTH,
     TIMESTAMP_WIDTH,
-    WRAP_LOOKS,
     Explainer,
     Look,
     TranscriptRows,
@@ -38,7 +35,7 @@ from smtpscope.tui.widgets.transcript_wrap import WrapMap
 _STRIP_CACHE_SIZE = 1024
 
 
-class TranscriptView(ScrollView, can_focus=True):
+class TranscriptView(TranscriptCursor, ScrollView, can_focus=True):
     """Transcript entries as one row per protocol line; only the rows on screen are rendered.
 
     Attributes go down (:meth:`add_entry`, :attr:`explain`, the reactives); messages go up
@@ -118,11 +115,8 @@ class TranscriptView(ScrollView, can_focus=True):
         self._entries: list[Entry] | None = [] if lookup is None else None
         self._cache: LRUCache[tuple[int, int, int, bool], Strip] = LRUCache(_STRIP_CACHE_SIZE)
         self._styles: list[Style] | None = None
-        self._cursor = -1
-        self._selected_ordinal = -1
         self._pending = False
         self._shown_rows = 0  # rows published by the last sync
-        self._pinned = False  # a line was selected on purpose: stay on it
         self._auto_scroll = False  # scrolling done by follow mode, not by the user
 
     # -- adding ------------------------------------------------------------------------------
@@ -284,16 +278,6 @@ class TranscriptView(ScrollView, can_focus=True):
         """Number of entries added."""
         return self._rows.entry_count
 
-    @property
-    def cursor_row(self) -> int:
-        """The highlighted row, or -1 when nothing is selected."""
-        return self._cursor
-
-    @property
-    def selected_entry(self) -> Entry | None:
-        """The entry of the highlighted row."""
-        return None if self._cursor < 0 else self._entry(self._rows.owner[self._cursor])
-
     def _entry(self, ordinal: int) -> Entry | None:
         if self._entries is not None:
             return self._entries[ordinal]
@@ -306,128 +290,13 @@ class TranscriptView(ScrollView, can_focus=True):
         lines = [rows.plain_line(i, ts, lat) for i in range(len(rows))]
         return "\n".join(lines) + ("\n" if lines else "")
 
-    # -- selection and folding ---------------------------------------------------------------
-
-    def select_row(self, row: int) -> None:
-        """Highlight a row (clamped), scroll it into view and announce a new entry."""
-        count = len(self._rows)
-        row = -1 if count == 0 else max(-1, min(row, count - 1))
-        self._cursor = row
-        if row >= 0:
-            top = round(self.scroll_offset.y)
-            height = self.scrollable_content_region.height
-            first = self._wrap.display_of(row)
-            last = first + self._wrap.height_of(row) - 1
-            if first < top:
-                self.scroll_to(y=first, animate=False, immediate=True)
-            elif height and last >= top + height:
-                self.scroll_to(y=last - height + 1, animate=False, immediate=True)
-        ordinal = -1 if row < 0 else self._rows.owner[row]
-        if ordinal != self._selected_ordinal:
-            self._selected_ordinal = ordinal
-            entry = None if ordinal < 0 else self._entry(ordinal)
-            self.post_message(self.EntrySelected(self, entry, row))
-        self.refresh()
-
-    def toggle_fold(self, row: int | None = None) -> bool:
-        """Expand or fold the long body at ``row`` (default: the cursor); False if none."""
-        row = self._cursor if row is None else row
-        if not 0 <= row < len(self._rows):
-            return False
-        ordinal = self._rows.owner[row]
-        if not self._rows.toggle_fold(ordinal):
-            return False
-        self._cache.clear()
-        self._wrap.reset(self._wrap.room)  # rows moved: wrap them again
-        self._update_virtual_size()
-        if self._cursor >= len(self._rows):
-            self._cursor = len(self._rows) - 1
-        self.refresh()
-        return True
-
-    def _pin(self) -> None:
-        """The user picked a line: stop following so it stays where they put it."""
-        self._pinned = True
-        self.follow = False
-
-    def action_cursor_up(self) -> None:
-        self._pin()
-        if self._cursor < 0:
-            bottom = round(self.scroll_offset.y) + self.scrollable_content_region.height - 1
-            bottom = min(bottom, self._wrap.display_count(len(self._rows)) - 1)
-            self.select_row(self._wrap.locate(bottom)[0] if bottom >= 0 else -1)
-        else:
-            self.select_row(max(0, self._cursor - 1))
-
-    def action_cursor_down(self) -> None:
-        self._pin()
-        if self._cursor < 0:
-            self.select_row(self._wrap.locate(round(self.scroll_offset.y))[0])
-        else:
-            self.select_row(self._cursor + 1)
-
-    def action_cursor_page_up(self) -> None:
-        height = max(1, self.scrollable_content_region.height)
-        if self._cursor < 0:
-            self.scroll_to(y=self.scroll_offset.y - height, animate=False, immediate=True)
-        else:
-            self._pin()
-            self.select_row(max(0, self._cursor - height))
-
-    def action_cursor_page_down(self) -> None:
-        height = max(1, self.scrollable_content_region.height)
-        if self._cursor < 0:
-            self.scroll_to(y=self.scroll_offset.y + height, animate=False, immediate=True)
-        else:
-            self._pin()
-            self.select_row(self._cursor + height)
-
-    def action_cursor_first(self) -> None:
-        self._pin()
-        self.select_row(0)
-
-    def action_cursor_last(self) -> None:
-        """End: the last line, and follow new output again."""
-        self._pinned = False
-        self.select_row(len(self._rows) - 1)
-        self._start_following()
-        self._follow_end()
-
-    def action_clear_selection(self) -> None:
-        if self.cursor_row < 0:
-            raise SkipAction()  # nothing selected: let Escape close the screen instead
-        self._pinned = False
-        self.select_row(-1)
-
-    def action_toggle_fold(self) -> None:
-        """Enter: fold or expand a long body, or show a line too wide for the pane whole."""
-        if self.toggle_fold():
-            return
-        entry = self.selected_entry
-        if entry is None or self._cursor < 0:
-            return
-        room = self.scrollable_content_region.width - self._gutter_width() - 1
-        text = self._rows.text[self._cursor]
-        if self._rows.look[self._cursor] in WRAP_LOOKS or cell_len(text) <= room:
-            return
-        from smtpscope.tui.screens.line_viewer import LineViewer
-
-        self.app.push_screen(LineViewer(entry))
+    # -- display options ---------------------------------------------------------------------
 
     def action_toggle_timestamps(self) -> None:
         self.show_timestamps = not self.show_timestamps
 
     def action_toggle_latency(self) -> None:
         self.show_latency = not self.show_latency
-
-    def on_click(self, event: events.Click) -> None:
-        offset = event.get_content_offset(self)
-        if offset is not None:
-            if self.marker_text and offset.y == self.scrollable_content_region.height - 1:
-                self.resume_follow()  # a click on the "new lines" marker
-                return
-            self._pin()
-            self.select_row(self._wrap.locate(round(self.scroll_offset.y) + offset.y)[0])
 
     def watch_show_timestamps(self) -> None:
         self.set_class(self.show_timestamps, "-timestamps")
