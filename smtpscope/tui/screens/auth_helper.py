@@ -9,9 +9,7 @@ screen too until the reveal toggle (which never changes what is written).
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import ClassVar
 
 from rich.text import Text
@@ -23,24 +21,17 @@ from textual.reactive import reactive
 from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Input, Label, Select, Static
 
-from smtpscope.auth import CLEARTEXT_MECHANISMS, MECHANISMS, Mechanism, Step, b64, decode_blob
-from smtpscope.conversation.auth import AuthMove, AuthStepper, InitialResponse
-from smtpscope.protocol import AuthCancel, LocalProtocolError, Reply, State
+from smtpscope.auth import CLEARTEXT_MECHANISMS, MECHANISMS
+from smtpscope.conversation.auth import InitialResponse
+from smtpscope.protocol import State
 from smtpscope.sanitize import notify, safe_text, visible
-from smtpscope.session import Session, SessionError
+from smtpscope.session import Session
 from smtpscope.tui.keys import OrderedInput
-from smtpscope.tui.sasl_compute import (
-    OFF_THREAD_ITERATIONS,
-    ComputeProgress,
-    estimate_seconds,
-    scram_iterations,
-)
+from smtpscope.tui.screens.auth_exchange import AuthExchange
 from smtpscope.tui.widgets.auth_values import (
-    AUTO_STEP_LIMIT,
     IR_CHOICES,
     MODES,
     TOKEN_MECHANISMS,
-    StepInfo,
     StepView,
     default_mechanism,
     mechanism_options,
@@ -48,23 +39,7 @@ from smtpscope.tui.widgets.auth_values import (
 )
 
 
-@dataclass
-class _Proposal:
-    """The client line waiting for the user (Step mode) or about to be sent (Auto mode)."""
-
-    move: AuthMove
-    view: StepView
-
-    @property
-    def initial(self) -> bool:
-        return self.move.initial
-
-    @property
-    def line(self) -> str:
-        return self.move.line
-
-
-class AuthHelperScreen(ModalScreen[None]):
+class AuthHelperScreen(AuthExchange, ModalScreen[None]):
     """Walk through an AUTH exchange on a live session, showing every computed value."""
 
     DEFAULT_CSS = """
@@ -103,15 +78,6 @@ class AuthHelperScreen(ModalScreen[None]):
         self.on_done = on_done
         caps = session.view.capabilities
         self.advertised: tuple[str, ...] = tuple(caps.auth_mechanisms) if caps else ()
-        self.mechanism: Mechanism | None = None
-        self.stepper: AuthStepper | None = None
-        self.phase = "idle"  # idle | waiting (a proposal) | sending | done
-        self.auto = False
-        self.final_reply: Reply | None = None
-        self._proposal: _Proposal | None = None
-        self._step_count = 0
-        self._last_challenge = ""
-        self._computing: tuple[ComputeProgress, Reply] | None = None
 
     # -- layout ------------------------------------------------------------------------------
 
@@ -263,7 +229,7 @@ class AuthHelperScreen(ModalScreen[None]):
             self.on_done()
         self.dismiss(None)
 
-    # -- the exchange ------------------------------------------------------------------------
+    # -- starting an exchange, and the controls it drives ------------------------------------
 
     def start_exchange(self) -> None:
         """Build the mechanism from the form and propose (or send) the AUTH line."""
@@ -281,47 +247,14 @@ class AuthHelperScreen(ModalScreen[None]):
             self.query_one("#auth-user", Input).focus()
             return
         opts = self.session.options
-        self.mechanism = MECHANISMS[name](
+        mechanism = MECHANISMS[name](
             username=user, password=password,
             authzid=self.query_one("#auth-authzid", Input).value,
             token=token or None, host=opts.tls_server_name, port=opts.port,
         )
         self.auto = self.query_one("#auth-mode", Select).value == "auto"
-        self.query_one("#auth-steps", VerticalScroll).remove_children()
-        self.final_reply = None
-        self._step_count = 0
         ir_choice = self.query_one("#auth-ir", Select).value
-        # Typed lines and challenges are read strictly here: the user sees exactly what is wrong.
-        self.stepper = AuthStepper(self.mechanism, initial=InitialResponse(str(ir_choice)),
-                                   policy=b64.Policy.STRICT)
-        move = self.stepper.begin()
-        info = StepInfo(f"Step 1 · AUTH {name}", step=move.step, proposed=move.line,
-                        proposed_prefix=f"AUTH {name} ",
-                        notes=[*self.mechanism_warnings(name), *move.notes])
-        self._propose(move, info)
-
-    def _propose(self, move: AuthMove, info: StepInfo) -> None:
-        view = StepView(info)
-        view.reveal = self.reveal
-        steps = self.query_one("#auth-steps", VerticalScroll)
-        steps.mount(view)
-        steps.scroll_end(animate=False)
-        self._proposal = _Proposal(move, view)
-        if self.auto and self._step_count < AUTO_STEP_LIMIT:
-            self._send(self._proposal, move.line)
-            return
-        if self.auto:
-            self.auto = False
-            info.notes.append(f"More than {AUTO_STEP_LIMIT} steps: Auto mode stopped; continue "
-                              "step by step or cancel.")
-            view.refresh_info()
-        self.phase = "waiting"
-        response = self.query_one("#auth-response", Input)
-        response.disabled = False
-        response.value = move.line
-        self._mask_response_input()
-        self._set_buttons()
-        response.focus()
+        self._begin(mechanism, InitialResponse(str(ir_choice)), self.mechanism_warnings(name))
 
     def _mask_response_input(self) -> None:
         proposal = self._proposal
@@ -340,129 +273,6 @@ class AuthHelperScreen(ModalScreen[None]):
             response.value = ""
             response.disabled = True
 
-    def send_proposal(self) -> None:
-        """Send the (possibly edited) response line."""
-        if self.phase != "waiting" or self._proposal is None:
-            return
-        self._send(self._proposal, self.query_one("#auth-response", Input).value.strip())
-
-    def _send(self, proposal: _Proposal, line: str) -> None:
-        self.phase = "sending"
-        self._set_buttons()
-        self.run_worker(self._exchange(proposal, line), group="auth", exclusive=True)
-
-    async def _exchange(self, proposal: _Proposal, line: str) -> None:
-        """Send one client line and handle the reply (which may propose the next line)."""
-        session = self.session
-        assert self.stepper is not None
-        info = proposal.view.info
-        move = self.stepper.edit(proposal.move, line)
-        info.notes.extend(move.notes[len(proposal.move.notes):])
-        self._step_count += 1
-        try:
-            try:
-                reply = await session.command(move.command, secret_mask=move.secret_mask,
-                                              public=move.public)
-            except LocalProtocolError as exc:
-                if not (move.initial and self.stepper.name not in self.advertised):
-                    raise
-                info.notes.append(f"Sent anyway: {exc}.")
-                reply = await session.command(move.command, force=True, public=move.public,
-                                              secret_mask=move.secret_mask)
-        except (SessionError, LocalProtocolError) as exc:
-            info.notes.append(f"Not sent: {exc}")
-            proposal.view.refresh_info()
-            self._finish(None)
-            return
-        sent = session.last_client_entry
-        prefix = info.proposed_prefix if move.initial else ""
-        info.sent = sent.text.rstrip("\r\n") if sent is not None else f"{prefix}{line}"
-        info.sent_real = f"{prefix}{line}".rstrip() if move.initial else line
-        proposal.view.refresh_info()
-        self._on_reply(reply)
-
-    def _on_reply(self, reply: Reply) -> None:
-        assert self.stepper is not None
-        iterations = scram_iterations(self.stepper.name, _challenge_bytes(reply))
-        if iterations >= OFF_THREAD_ITERATIONS:
-            self._receive_off_thread(reply, iterations)
-            return
-        self._take_move(reply, self.stepper.receive(reply))
-
-    def _take_move(self, reply: Reply, move: AuthMove | None) -> None:
-        assert self.stepper is not None
-        if move is None:
-            self._finish(reply)
-            return
-        self._last_challenge = move.challenge_text
-        number = len(self.query(StepView)) + 1
-        info = StepInfo(f"Step {number} · server challenge", reply=reply,
-                        challenge=move.challenge, challenge_error=move.challenge_error)
-        if move.challenge is not None and move.challenge_text:
-            info.challenge_kind = decode_blob(move.challenge_text, self.stepper.name).kind
-        info.step = move.step
-        info.proposed = move.line
-        self._propose(move, info)
-
-    def _receive_off_thread(self, reply: Reply, iterations: int) -> None:
-        """A server-chosen PBKDF2 count: compute in a thread, with progress; F8 cancels."""
-        assert self.stepper is not None
-        stepper, name = self.stepper, self.stepper.name
-        progress = ComputeProgress(name, iterations, estimate_seconds(name, iterations))
-        self.query_one("#auth-steps", VerticalScroll).mount(progress)
-        computing = (progress, reply)
-        self._computing = computing
-        self.phase = "computing"
-        self._set_buttons()
-        self.query_one("#auth-cancel", Button).disabled = False
-
-        async def compute() -> None:
-            move = await asyncio.to_thread(stepper.receive, reply)
-            if progress.is_mounted:
-                await progress.remove()
-            if self._computing is computing:  # not cancelled (or restarted) meanwhile
-                self._computing = None
-                self._take_move(reply, move)
-
-        self.run_worker(compute(), group="sasl", exclusive=True)
-
-    def _cancel_computation(self) -> None:
-        """Answer ``*`` now; the computation's late result is dropped (the mechanism is done)."""
-        if self._computing is None:
-            return
-        progress, reply = self._computing
-        self._computing = None
-        if progress.is_mounted:
-            progress.remove()
-        step = Step(None, (), "Cancelled while computing: '*' ends the exchange (RFC 4954 "
-                    "§4); the computation's result is discarded.", cancel=True)
-        move = AuthMove(AuthCancel(), "*", False, step)
-        number = len(self.query(StepView)) + 1
-        info = StepInfo(f"Step {number} · server challenge", reply=reply, step=step,
-                        proposed="*")
-        self.phase = "idle"
-        self._propose(move, info)
-        if self._proposal is not None and self.phase == "waiting":
-            self._send(self._proposal, "*")
-
-    def _finish(self, reply: Reply | None) -> None:
-        self.phase = "done"
-        self._proposal = None
-        self._set_buttons()
-        self.query_one("#auth-start", Button).label = "Start again"
-        if reply is not None and self.stepper is not None and self.stepper.outcome is not None:
-            self.final_reply = reply
-            step = self.stepper.outcome
-            number = len(self.query(StepView)) + 1
-            info = StepInfo(f"Step {number} · final reply", reply=reply, step=step, final=True)
-            view = StepView(info)
-            view.reveal = self.reveal
-            steps = self.query_one("#auth-steps", VerticalScroll)
-            steps.mount(view)
-            steps.scroll_end(animate=False)
-        if self.on_done is not None:
-            self.on_done()
-
     # -- for tests and the session screen ----------------------------------------------------
 
     @property
@@ -477,13 +287,3 @@ class AuthHelperScreen(ModalScreen[None]):
 
 __all__ = ["AuthHelperScreen"]
 
-
-def _challenge_bytes(reply: Reply) -> bytes:
-    """A 334 reply's challenge decoded (b"" for any other reply or text that is not base64)."""
-    if reply.code != 334:
-        return b""
-    text = b"".join(reply.lines).decode("ascii", "replace").strip()
-    try:
-        return b64.decode_strict(text) if text else b""
-    except ValueError:
-        return b""
