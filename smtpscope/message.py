@@ -11,6 +11,7 @@ from email import policy as email_policy
 from email.message import EmailMessage
 from email.utils import format_datetime, getaddresses, make_msgid, parsedate_to_datetime
 from pathlib import Path
+from typing import Any
 
 from smtpscope.sanitize import visible
 
@@ -191,6 +192,9 @@ def _check_header(name: str, value: str, smtputf8: bool) -> None:
 
 def _body_cte(body: str, eightbit: bool) -> str | None:
     """Transfer encoding for a text body; None lets the email package pick QP or base64."""
+    if "\x00" in body:
+        # RFC 2045 §2.7/§2.8: neither 7bit nor 8bit data may hold NUL; QP carries it as =00.
+        return "quoted-printable"
     if body.isascii():
         return None
     longest = max((len(line.encode("utf-8")) for line in body.splitlines()), default=0)
@@ -199,20 +203,54 @@ def _body_cte(body: str, eightbit: bool) -> str | None:
     return None
 
 
-def _attach(msg: EmailMessage, path: Path) -> None:
+def exact_text(data: bytes) -> str | None:
+    """A file's bytes as text when a text part carries them unchanged, else None.
+
+    The email package writes text as lines that each end in a line break (RFC 2045's canonical
+    form): it ends an unterminated last line (so an empty file arrives as one empty line) and
+    reads a lone CR as a line break. Such a file goes as bytes (base64) instead, so it arrives
+    byte for byte.
+    """
+    if not data.endswith(b"\n") or b"\r" in data.replace(b"\r\n", b""):
+        return None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
+def add_file(msg: EmailMessage, data: bytes, ctype: str, filename: str | None,
+             eightbit: bool = False) -> None:
+    """Attach a file's bytes as ``ctype``: text when that keeps them exact, else base64."""
+    maintype, _, subtype = ctype.partition("/")
+    subtype = subtype or "octet-stream"
+    named: dict[str, Any] = {"filename": filename} if filename else {}
+    text = exact_text(data) if maintype == "text" else None
+    if text is not None:
+        msg.add_attachment(text, subtype=subtype, charset="utf-8",
+                           cte=_body_cte(text, eightbit), **named)
+        return
+    params = {"charset": "utf-8"} if maintype == "text" and _is_utf8(data) else {}
+    msg.add_attachment(data, maintype=maintype, subtype=subtype, params=params, **named)
+
+
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _attach(msg: EmailMessage, path: Path, eightbit: bool) -> None:
     ctype, encoding = mimetypes.guess_type(path.name)
     if ctype is None or encoding is not None:
         # Compressed or unknown: send as opaque bytes rather than claim a text type.
         ctype = "application/octet-stream"
-    maintype, _, subtype = ctype.partition("/")
     data = path.read_bytes()
-    if maintype == "text":
-        try:
-            msg.add_attachment(data.decode("utf-8"), subtype=subtype, filename=path.name)
-            return
-        except UnicodeDecodeError:
-            maintype, subtype = "application", "octet-stream"
-    msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=path.name)
+    if ctype.startswith("text/") and not _is_utf8(data):
+        ctype = "application/octet-stream"  # a text type would need a charset we cannot know
+    add_file(msg, data, ctype, path.name, eightbit)
 
 
 def body_is_8bit(draft: Draft, *, smtputf8: bool = False, eightbit: bool = False) -> bool:
@@ -252,7 +290,7 @@ def encode_draft(draft: Draft, *, smtputf8: bool = False, eightbit: bool = False
         cte = _body_cte(draft.body, eightbit or smtputf8)
         msg.set_content(draft.body, charset="utf-8", cte=cte)
         for path in draft.attachments:
-            _attach(msg, path)
+            _attach(msg, path, eightbit or smtputf8)
         return msg.as_bytes(policy=pol)
     except OSError as exc:
         raise DraftError(f"cannot read attachment: {exc}") from exc

@@ -5,9 +5,8 @@ from __future__ import annotations
 import mimetypes
 from dataclasses import dataclass, field
 from email.message import EmailMessage
-from typing import Any
 
-from smtpscope.message import Draft, DraftError, encode_draft, make_draft
+from smtpscope.message import Draft, DraftError, add_file, encode_draft, make_draft
 from smtpscope.message import _body_cte as body_cte
 from smtpscope.message import _check_header as check_header
 from smtpscope.message import _policy as make_policy
@@ -126,25 +125,21 @@ def guess_type(filename: str | None) -> str:
 
 def _add_part(msg: EmailMessage, part: Part, eightbit: bool, *, how: str) -> None:
     """Put ``part`` into ``msg``: ``how`` is "first" (set_content), "alternative" or "attach"."""
+    if how == "attach":
+        add_file(msg, part.data, part.ctype, part.filename, eightbit)
+        return
     maintype, _, subtype = part.ctype.partition("/")
     subtype = subtype or "octet-stream"
-    kwargs: dict[str, Any] = {}
-    if part.filename:
-        kwargs["filename"] = part.filename
+    adder = msg.set_content if how == "first" else msg.add_alternative
     if maintype == "text":
         try:
             text = part.data.decode("utf-8")
         except UnicodeDecodeError:
             pass
         else:
-            cte = body_cte(text, eightbit)
-            adder = {"first": msg.set_content, "alternative": msg.add_alternative,
-                     "attach": msg.add_attachment}[how]
-            adder(text, subtype=subtype, charset="utf-8", cte=cte, **kwargs)
+            adder(text, subtype=subtype, charset="utf-8", cte=body_cte(text, eightbit))
             return
-    adder = {"first": msg.set_content, "alternative": msg.add_alternative,
-             "attach": msg.add_attachment}[how]
-    adder(part.data, maintype=maintype, subtype=subtype, **kwargs)
+    adder(part.data, maintype=maintype, subtype=subtype)
 
 
 def _render_mime(draft: Draft, spec: MessageSpec, *, eightbit: bool) -> bytes:

@@ -191,6 +191,28 @@ def test_attachment_becomes_mime_part(tmp_path: Path) -> None:
     assert base64.b64encode(b"%PDF-1.4 fake") in data
 
 
+@pytest.mark.parametrize("content", [
+    b"", b"no final newline", b"a lone\rCR\n", b"crlf\r\nthen lf\n", b"ok\n", b"nul\x00\n",
+    "caf\u00e9\n".encode(), b"latin-1 caf\xe9\n",
+])
+def test_text_attachment_arrives_byte_for_byte(tmp_path: Path, content: bytes) -> None:
+    # The text path ends the last line and splits at a lone CR: such a file goes as base64.
+    path = tmp_path / "notes.txt"
+    path.write_bytes(content)
+    data = _build(body="see attached\n", attachments=[path])
+    [part] = email.message_from_bytes(data, policy=policy.default).iter_attachments()
+    decoded = part.get_payload(decode=True).replace(b"\r\n", b"\n")
+    assert decoded == content.replace(b"\r\n", b"\n")
+    assert b"\x00" not in data  # NUL is quoted (=00) or in base64, never raw in 7bit text
+
+
+def test_body_with_nul_is_quoted_printable() -> None:
+    # RFC 2045 §2.7: 7bit data holds no NUL, so the body cannot be labelled 7bit and sent raw.
+    data = _build(body="before\x00after\n")
+    assert b"Content-Transfer-Encoding: quoted-printable" in data
+    assert data.endswith(b"\r\n\r\nbefore=00after\r\n")
+
+
 def test_body_is_8bit_matches_encoding() -> None:
     draft = parse_draft(f"Subject: x\n\n{KOREAN_BODY}")
     assert body_is_8bit(draft, eightbit=True)
