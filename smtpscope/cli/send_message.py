@@ -255,9 +255,9 @@ def size_param(content: bytes, caps: Any) -> list[tuple[str, str | None]]:
     """``SIZE=n`` (RFC 1870) when the server offers SIZE: the octets with CRLF line ends."""
     if caps is None or not caps.has("SIZE"):
         return []
-    from smtpscope.protocol import normalize_line_endings
+    from smtpscope.protocol import message_octets
 
-    return [("SIZE", str(len(normalize_line_endings(content))))]
+    return [("SIZE", str(len(message_octets(content))))]
 
 
 def dump_mail(args: argparse.Namespace) -> int:

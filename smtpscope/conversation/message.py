@@ -19,7 +19,7 @@ from smtpscope.protocol import (
     MessageContent,
     RcptTo,
     Reply,
-    normalize_line_endings,
+    message_octets,
 )
 from smtpscope.session import Session
 from smtpscope.session_types import Stage
@@ -144,8 +144,8 @@ async def send_message(
             and all(key != "SIZE" for key, _ in envelope.mail_params)):
         # RFC 1870 §6: declare the size, so an oversized message is refused at MAIL FROM,
         # not after the upload.
-        envelope = replace(envelope, mail_params=(*envelope.mail_params,
-                                                  ("SIZE", str(len(content)))))
+        size = len(content if verbatim else message_octets(content))
+        envelope = replace(envelope, mail_params=(*envelope.mail_params, ("SIZE", str(size))))
     if pipeline and not (caps is not None and caps.has("PIPELINING")):
         session.transcript.note("the server does not advertise PIPELINING: sending one "
                                 "command at a time", kind="warning")
@@ -209,7 +209,7 @@ async def send_content(
         if caps is None or not caps.has("CHUNKING"):
             raise NotOffered("the server does not advertise CHUNKING (BDAT)", Stage.DATA)
         stage(Stage.DOT)
-        data = content if verbatim else normalize_line_endings(content)
+        data = content if verbatim else message_octets(content)
         size = chunk_size or max(1, len(data))
         chunks = [data[i:i + size] for i in range(0, len(data), size)] or [b""]
         for chunk in chunks[:-1]:

@@ -47,6 +47,7 @@ if TYPE_CHECKING:
         dot_unstuff,
         encode_content,
         line_ending_report,
+        message_octets,
         normalize_line_endings,
         terminator,
     )
@@ -69,7 +70,7 @@ _MODULES: dict[str, tuple[str, ...]] = {
     "connection": ("DATA_ENDED_EARLY", "INJECTION_WARNING", "Connection", "Sent"),
     "data": (
         "END_OF_DATA_VARIANTS", "chunk_bytes", "dot_stuff", "dot_unstuff", "encode_content",
-        "line_ending_report", "normalize_line_endings", "terminator",
+        "line_ending_report", "message_octets", "normalize_line_endings", "terminator",
     ),
     "errors": ("CommandSyntaxError", "LocalProtocolError", "ProtocolError", "RemoteProtocolError"),
     "events": ("NEED_DATA", "Closed", "EnhancedCode", "Event", "NeedData", "Reply"),
@@ -150,6 +151,7 @@ __all__ = [
     "encode_content",
     "explain",
     "line_ending_report",
+    "message_octets",
     "normalize_line_endings",
     "parse_command",
     "parse_reply",

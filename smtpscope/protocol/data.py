@@ -12,6 +12,7 @@ __all__ = [
     "dot_unstuff",
     "encode_content",
     "line_ending_report",
+    "message_octets",
     "normalize_line_endings",
     "terminator",
 ]
@@ -49,6 +50,17 @@ def terminator(name: str = "standard") -> bytes:
 def normalize_line_endings(body: bytes) -> bytes:
     """Turn every lone CR, lone LF and CRLF into CRLF."""
     return body.replace(b"\r\n", b"\n").replace(b"\r", b"\n").replace(b"\n", b"\r\n")
+
+
+def message_octets(body: bytes) -> bytes:
+    """The message as the receiver gets it: CRLF line endings and the last line ended.
+
+    After DATA the terminator's CRLF ends the last line (RFC 5321 §4.1.1.4); BDAT has no
+    terminator, so the same message sent in chunks needs that CRLF itself. SIZE (RFC 1870)
+    counts these octets.
+    """
+    out = normalize_line_endings(body)
+    return out if not out or out.endswith(b"\r\n") else out + b"\r\n"
 
 
 def dot_stuff(body: bytes) -> bytes:

@@ -179,6 +179,39 @@ def test_postfix_takes_eightbit_cc_and_bcc(clean_mta, cli) -> None:
         assert attached.get_filename() == "n.txt"
 
 
+@pytest.mark.peer
+@pytest.mark.parametrize("chunking", [False, True], ids=["data", "bdat"])
+def test_postfix_stores_exactly_what_was_asked(mta, cli, tmp_path: Path, chunking: bool) -> None:
+    # The same message by DATA and by BDAT: files byte for byte, NUL quoted, the last line of a
+    # --data message ended once (DATA's terminator does it; BDAT must too).
+    token = uuid.uuid4().hex
+    empty, unended = tmp_path / "empty.txt", tmp_path / "unended.txt"
+    empty.write_bytes(b"")
+    unended.write_bytes(b"no final newline")
+    base = ("send", f"{mta.host}:{mta.smtp}", "--cafile", str(mta.ca_file),
+            "--from", mta.address("bob"), "--to", mta.address("alice"),
+            *(("--bdat",) if chunking else ()))
+    built = cli(*base, "--h-Subject", f"built {token}", "--body", "nul\x00byte\n",
+                "--attach", f"@{empty}", "--attach", f"@{unended}")
+    assert built.code == 0, built.out + built.err
+    [delivered] = mta.read_delivered("alice", match=f"built {token}".encode())
+    msg = _parsed(delivered)
+    assert _text(msg.get_body()) == "nul\x00byte\n"
+    assert [(p.get_filename(), p.get_payload(decode=True)) for p in msg.iter_attachments()] == [
+        ("empty.txt", b""), ("unended.txt", b"no final newline")]
+    raw = tmp_path / "raw.eml"
+    raw.write_bytes(f"Subject: raw {token}\n\nfirst\n.\nlast".encode())
+    sent = cli(*base, "--data", f"@{raw}")
+    assert sent.code == 0, sent.out + sent.err
+    [delivered] = mta.read_delivered("alice", match=f"raw {token}".encode())
+    assert delivered.endswith(b"\n\nfirst\n.\nlast\n")
+    octets = len(f"Subject: raw {token}\r\n\r\nfirst\r\n.\r\nlast\r\n")
+    [mail] = [line for line in sent.out.splitlines() if line.startswith("C: MAIL FROM")]
+    assert mail.endswith(f" SIZE={octets}")
+    if chunking:  # Postfix ends the last line itself; the wire must not rely on it
+        assert f"C: BDAT {octets} LAST" in sent.out.splitlines()
+
+
 def test_dump_mail_escapes_control_bytes_on_a_terminal_only(tmp_path: Path) -> None:
     import os
     import pty

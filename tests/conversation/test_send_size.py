@@ -29,3 +29,20 @@ async def test_mail_from_declares_size_only_when_advertised(size: int | None) ->
     else:
         assert mail == f"MAIL FROM:<a@x.test> SIZE={len(CONTENT)}"
     assert server.messages == [CONTENT]
+
+
+async def test_size_counts_the_crlf_that_ends_an_unterminated_message() -> None:
+    server = await WireServer().start()
+    session = Session(SessionOptions(host="127.0.0.1", port=server.port, security="plain"))
+    content = b"Subject: size\n\nno final newline"
+    try:
+        await session.connect()
+        await session.ehlo()
+        await send_message(session, Envelope("a@x.test", ("b@x.test",)), content)
+        await session.quit()
+    finally:
+        await session.close()
+        await server.stop()
+    received = b"Subject: size\r\n\r\nno final newline\r\n"
+    assert server.messages == [received]
+    assert server.commands()[1] == f"MAIL FROM:<a@x.test> SIZE={len(received)}"

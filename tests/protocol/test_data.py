@@ -14,6 +14,7 @@ from smtpscope.protocol import (
     dot_unstuff,
     encode_content,
     line_ending_report,
+    message_octets,
     normalize_line_endings,
     terminator,
 )
@@ -29,6 +30,15 @@ def test_dot_stuffing() -> None:
 def test_normalize_line_endings() -> None:
     assert normalize_line_endings(b"a\nb\rc\r\nd\r\r\ne") == b"a\r\nb\r\nc\r\nd\r\n\r\ne"
     assert normalize_line_endings(b"\n\n") == b"\r\n\r\n"
+
+
+def test_message_octets_end_the_last_line_as_data_does() -> None:
+    # BDAT has no terminator to end the last line: the chunked message gets DATA's CRLF.
+    assert message_octets(b"a\nend") == b"a\r\nend\r\n"
+    assert message_octets(b"a\r\nb\r\n") == b"a\r\nb\r\n"
+    assert message_octets(b"") == b""
+    body = b"Subject: x\n\nlast"
+    assert encode_content(body).removesuffix(b".\r\n") == message_octets(body)
 
 
 def test_variants_named_and_exact() -> None:
