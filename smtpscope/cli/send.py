@@ -209,6 +209,8 @@ async def _transaction(conv: Conversation, args: argparse.Namespace,
     stop_after = {"mail": Stage.MAIL, "rcpt": Stage.RCPT, "data": Stage.DATA}.get(stop or "")
     caps = session.view.capabilities
     content = send_message.render_for(spec, caps)
+    for warning in send_message.content_warnings(spec, content, caps):
+        session.transcript.note(warning, kind="warning")
     envelope = _envelope(args, content, caps)
     try:
         await conv.send(envelope, content, pipeline=args.pipeline, bdat=args.bdat,

@@ -12,7 +12,8 @@ from typing import Any
 from smtpscope.message_parts import HeaderEdit, MessageSpec, Part, guess_type
 from smtpscope.paths import input_problem
 
-__all__ = ["MessageSpec", "MessageUsage", "add_arguments", "build_spec", "dump_mail",
+__all__ = ["MessageSpec", "MessageUsage", "add_arguments", "build_spec", "content_warnings",
+           "dump_mail",
            "recipients", "render_for", "rewrite_argv", "size_param", "split_addresses"]
 
 # ``--h-Subject x`` / ``--header-Subject x`` (swaks): a header name inside the option name.
@@ -251,6 +252,38 @@ def render_for(spec: MessageSpec, caps: Any) -> bytes:
         raise MessageUsage(str(exc)) from exc
 
 
+# RFC 5321 §4.5.3.1.6: a text line is at most 1000 octets, CRLF included.
+MAX_TEXT_LINE = 998
+
+
+def content_warnings(spec: MessageSpec, content: bytes, caps: Any) -> list[str]:
+    """What a message given as is (--data, hand-written MIME) breaks, each sent regardless.
+
+    A built message never does: the encoder picks a transfer encoding instead. ``caps`` None
+    (no server yet) leaves out the 8BITMIME check.
+    """
+    from smtpscope.protocol import line_ending_report, message_octets
+
+    out: list[str] = []
+    given = spec.data if spec.data is not None else (spec.body or "").encode("utf-8")
+    lone_cr = line_ending_report(given)["bare_cr"]
+    if lone_cr:
+        out.append(f"{lone_cr} lone CR byte(s) sent as line breaks: SMTP allows CR only "
+                   "before LF (RFC 5321 §2.3.8)")
+    lines = message_octets(content).split(b"\r\n")
+    long = [(n, len(line)) for n, line in enumerate(lines, 1) if len(line) > MAX_TEXT_LINE]
+    if long:
+        (first, octets), more = long[0], len(long) - 1
+        out.append(f"line {first} is {octets + 2} octets with its CRLF"
+                   + (f" ({more} more lines too)" if more else "")
+                   + ", over the 1000 of RFC 5321 §4.5.3.1.6: sent as is; a server may "
+                   "refuse the message or split the line")
+    if caps is not None and not caps.has("8BITMIME") and not content.isascii():
+        out.append("the message has 8-bit bytes and the server does not advertise 8BITMIME "
+                   "(RFC 6152): sent as is")
+    return out
+
+
 def size_param(content: bytes, caps: Any) -> list[tuple[str, str | None]]:
     """``SIZE=n`` (RFC 1870) when the server offers SIZE: the octets with CRLF line ends."""
     if caps is None or not caps.has("SIZE"):
@@ -270,6 +303,8 @@ def dump_mail(args: argparse.Namespace) -> int:
     except (MessageUsage, ValueError) as exc:
         common.error_line("send", str(exc))
         return common.EXIT_USAGE
+    for warning in content_warnings(spec, data, None):
+        common.error_line("send", f"warning: {warning}")
     text = data.replace(b"\r\n", b"\n")
     if sys.stdout.isatty():  # on a terminal, bytes from files are shown, never acted on
         from smtpscope.sanitize import visible_bytes

@@ -158,6 +158,45 @@ def test_eightbit_body_and_size_when_offered(make_server, cli) -> None:
     assert abs(int(size[5:]) - len(content)) <= 2  # the server strips the final CRLF
 
 
+def test_data_beyond_rfc_limits_is_sent_as_is_with_a_warning(make_server, cli,
+                                                              tmp_path: Path) -> None:
+    # --data is the user's message: never folded or re-encoded, but never silently out of spec.
+    server = make_server(decode_data=False)
+    base = ("send", server.target, "--from", "a@x.test", "--to", "b@y.test", "-n")
+    lone_cr = tmp_path / "cr.eml"
+    lone_cr.write_bytes(b"Subject: cr\n\nlone\rcr\n")
+    result = cli(*base, "--data", f"@{lone_cr}")
+    assert result.code == 0, result.err
+    assert server.handler.messages[0][2] == b"Subject: cr\r\n\r\nlone\r\ncr\r\n"
+    assert "!! 1 lone CR byte(s) sent as line breaks" in result.out
+    long = tmp_path / "long.eml"
+    long.write_bytes(b"Subject: long\n\n" + b"y" * 2000 + b"\n")
+    result = cli(*base, "--data", f"@{long}")
+    # aiosmtpd enforces the limit (500 Line too long): the warning came first and says why.
+    assert result.code == 26 and "Line too long" in result.err
+    assert "!! line 3 is 2002 octets with its CRLF, over the 1000 of RFC 5321" in result.out
+    dumped = cli("send", "--dump-mail", "--from", "a@x.test", "--to", "b@y.test",
+                 "--data", f"@{long}")
+    assert dumped.code == 0 and "line 3 is 2002 octets" in dumped.err
+    assert dumped.out.endswith("y" * 2000 + "\n")
+
+
+def test_eightbit_data_warns_when_the_server_has_no_8bitmime(tmp_path: Path) -> None:
+    from smtpscope.cli.send_message import MessageSpec, content_warnings
+    from smtpscope.protocol import Capabilities, Reply
+
+    def caps(*keywords: str) -> Capabilities:
+        lines = [b"peer.test", *(k.encode() for k in keywords)]
+        return Capabilities.parse(Reply(code=250, lines=tuple(lines), raw=b""))
+
+    spec = MessageSpec(from_addr="a@x.test", to=["b@y.test"], data=b"\n\ncaf\xe9\n")
+    [warning] = content_warnings(spec, spec.render(), caps("SIZE 100"))
+    assert "8BITMIME" in warning and "RFC 6152" in warning
+    assert content_warnings(spec, spec.render(), caps("8BITMIME")) == []
+    built = MessageSpec(from_addr="a@x.test", to=["b@y.test"], body="y" * 2000 + "\n")
+    assert content_warnings(built, built.render(), caps()) == []  # encoded, never too long
+
+
 @pytest.mark.peer
 def test_postfix_takes_eightbit_cc_and_bcc(clean_mta, cli) -> None:
     mta = clean_mta
