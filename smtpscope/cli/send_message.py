@@ -111,7 +111,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                      help="an HTML alternative to the text body")
     msg.add_argument("--smtputf8", action="store_true", help="MAIL FROM ... SMTPUTF8")
     msg.add_argument("--dump-mail", action="store_true",
-                     help="print the message that would be sent and exit without connecting")
+                     help="print the message that would be sent and exit without connecting "
+                     "(as for a server without 8BITMIME: a non-ASCII body is quoted-printable "
+                     "or base64)")
     p.set_defaults(mime_events=[], header_edits=[])
 
 
