@@ -97,6 +97,7 @@ def classify(exc: BaseException, stage: str) -> Failure:
     (the transport's ConnectError or TLSError); a conversation ``Rejected`` its reply.
     """
     from smtpscope.conversation.errors import CleartextRefused, NotOffered, Rejected
+    from smtpscope.protocol import LocalProtocolError
     from smtpscope.session_types import (
         ConnectFailed,
         ProtocolFailure,
@@ -134,6 +135,10 @@ def classify(exc: BaseException, stage: str) -> Failure:
         return Failure("protocol-error", stage, str(exc), _HINTS["protocol-error"])
     if isinstance(exc, SessionError):
         return Failure("error", stage, str(exc), "")
+    if isinstance(exc, LocalProtocolError):
+        # The engine's own refusal to send a command the session does not allow: its reason
+        # is the message; the class name said nothing to a user.
+        return Failure("error", stage, f"not sent: {exc}", "")
     return Failure("error", stage, f"{type(exc).__name__}: {exc}", "")
 
 

@@ -313,6 +313,17 @@ def test_tls_failure_hint_fits_its_kind(kind: str, hint: str) -> None:
     assert (failure.status, failure.hint) == ("tls-error", hint)
 
 
+
+def test_engine_refusal_reads_as_its_reason() -> None:
+    # The engine refused to send MAIL with a parameter the server did not advertise: the user
+    # reads why, not the name of a Python class.
+    from smtpscope.cli.common import classify
+    from smtpscope.protocol import LocalProtocolError
+
+    failure = classify(LocalProtocolError("parameter SMTPUTF8 needs SMTPUTF8"), "mail")
+    assert (failure.status, failure.stage) == ("error", "mail")
+    assert failure.message == "not sent: parameter SMTPUTF8 needs SMTPUTF8"
+
 def test_report_explains_limits_parameters() -> None:
     from smtpscope.cli.probe_report import _keyword_rows
 
