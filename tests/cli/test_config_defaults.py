@@ -86,9 +86,8 @@ def test_env_flag_and_list_values(make_server, cli, config: Path, monkeypatch) -
 
 
 @pytest.mark.peer
-def test_profile_sends_over_submission_with_auth(clean_mta, cli, config: Path,
+def test_profile_sends_over_submission_with_auth(mta, cli, config: Path,
                                                  monkeypatch) -> None:
-    mta = clean_mta
     config.write_text(
         f'[profiles.lab]\ntarget = "{mta.host}:{mta.submission}"\ntls = "starttls"\n'
         f'cafile = "{mta.ca_file}"\nauth = "SCRAM-SHA-256"\nuser = "alice"\n'

@@ -198,8 +198,7 @@ def test_eightbit_data_warns_when_the_server_has_no_8bitmime(tmp_path: Path) -> 
 
 
 @pytest.mark.peer
-def test_postfix_takes_eightbit_cc_and_bcc(clean_mta, cli) -> None:
-    mta = clean_mta
+def test_postfix_takes_eightbit_cc_and_bcc(mta, cli) -> None:
     token = uuid.uuid4().hex
     result = cli("send", f"{mta.host}:{mta.smtp}", "--cafile", str(mta.ca_file),
                  "--from", mta.address("bob"), "--to", mta.address("alice"),

@@ -69,8 +69,7 @@ def test_output_file_gets_transcript_and_error(make_server, cli, tmp_path: Path)
 
 
 @pytest.mark.peer
-def test_suppress_data_and_time_lapse_against_postfix(clean_mta, cli) -> None:
-    mta = clean_mta
+def test_suppress_data_and_time_lapse_against_postfix(mta, cli) -> None:
     token = uuid.uuid4().hex
     result = cli("send", f"{mta.host}:{mta.smtp}", "--cafile", str(mta.ca_file), "-n",
                  "--show-time-lapse", "--from", mta.address("bob"), "--to",

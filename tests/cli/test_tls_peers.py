@@ -68,8 +68,7 @@ def test_a_refusal_hint_names_the_remedies_for_its_own_reason_once(mta, cli) -> 
     assert "--verify-name" in data["hint"] and "--cafile" not in data["hint"]
 
 
-def test_verify_name_fixes_a_name_mismatch(clean_mta, cli) -> None:
-    mta = clean_mta
+def test_verify_name_fixes_a_name_mismatch(mta, cli) -> None:
     target = f"{mta.host}:{_port(mta, 'wrongname')}"
     base = ("send", target, "--cafile", str(mta.ca_file), "--from", mta.address("alice"),
             "--to", mta.address("bob"))
@@ -104,8 +103,7 @@ def test_tls_max_12_gives_tls_12(mta, cli) -> None:
     assert data["tls"]["trust"] == "verified"
 
 
-def test_client_certificate_accepted(clean_mta, cli) -> None:
-    mta = clean_mta
+def test_client_certificate_accepted(mta, cli) -> None:
     token = uuid.uuid4().hex
     result = cli("send", f"{mta.host}:{_port(mta, 'ccert')}", "--cafile", str(mta.ca_file),
                  "--tls-cert", _tls_file(mta, "client.pem"),

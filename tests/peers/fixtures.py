@@ -122,27 +122,29 @@ class Mta:
         # Maildir names start with the delivery time; mtime in ns breaks same-second ties.
         return sorted(files, key=lambda p: (p.stat().st_mtime_ns, p.name), reverse=True)
 
-    def read_delivered(self, user: str, wait: float = 30.0, *,
-                       match: bytes | None = None) -> list[bytes]:
-        """Messages delivered to `user` since the last read (or clear, or session start).
+    def read_delivered(self, user: str, wait: float = 30.0, *, match: bytes | None = None,
+                       count: int = 1) -> list[bytes]:
+        """Messages delivered to `user` since the last read (or since the session started).
 
-        Newest first. Polls until at least one new message is there or `wait` seconds pass;
-        returns [] then. With `match`, only messages containing those bytes count (and only
-        they are marked read): other suites may be mailing the same shared harness.
+        Polls until at least `count` new messages are there or `wait` seconds pass, then
+        returns what it found (perhaps fewer, or []). With `match`, only messages containing
+        those bytes count (and only they are marked read): other suites, in this checkout or
+        another, may be mailing the same shared harness at the same time.
         """
         deadline = time.monotonic() + wait
+        found: dict[Path, bytes] = {}
         while True:
             with contextlib.suppress(FileNotFoundError):
-                fresh = [p for p in self._messages(user) if p not in self._seen]
-                # Postfix renames into new/ once the file is complete, so reading is safe.
-                found = [(p, p.read_bytes()) for p in fresh]
-                if match is not None:
-                    found = [(p, data) for p, data in found if match in data]
-                if found:
-                    self._seen.update(p for p, _ in found)
-                    return [data for _, data in found]
-            if time.monotonic() >= deadline:
-                return []
+                for path in self._messages(user):
+                    if path in self._seen or path in found:
+                        continue
+                    # Postfix renames into new/ once the file is complete, so reading is safe.
+                    data = path.read_bytes()
+                    if match is None or match in data:
+                        found[path] = data
+            if len(found) >= count or time.monotonic() >= deadline:
+                self._seen.update(found)
+                return list(found.values())
             time.sleep(0.05)
 
     def mark_all_read(self) -> None:
@@ -154,16 +156,6 @@ class Mta:
     def all_delivered(self, user: str) -> list[bytes]:
         """Every message in the user's Maildir, newest first, without marking them read."""
         return [p.read_bytes() for p in self._messages(user)]
-
-    def clear_maildirs(self) -> None:
-        """Delete every delivered message of every user (the Maildir folders stay).
-
-        The harness may be shared by several suites at once; prefer `match=` in read_delivered.
-        """
-        for user in self.users:
-            for path in self._messages(user):
-                path.unlink(missing_ok=True)
-        self._seen.clear()
 
     def log_tail(self, name: str = "postfix", lines: int = 40) -> str:
         path = self.logs.get(name)
@@ -212,14 +204,4 @@ def lmtp_mta(mta: Mta) -> Mta:
         if peers_required():
             pytest.fail(reason, pytrace=False)
         pytest.skip(reason)
-    return mta
-
-
-@pytest.fixture
-def clean_mta(mta: Mta) -> Mta:
-    """The harness with empty Maildirs, for tests that must count every delivery.
-
-    Only safe when no other suite uses the same harness at the same time (as in CI).
-    """
-    mta.clear_maildirs()
     return mta
