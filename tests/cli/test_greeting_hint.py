@@ -39,6 +39,7 @@ def first_hint(port: int, limit: float = 60.0) -> tuple[str, float]:
     finally:
         proc.kill()
         proc.wait()
+        proc.stdout.close()
     return seen.decode("utf-8", "replace"), time.monotonic() - started
 
 

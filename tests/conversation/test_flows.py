@@ -43,9 +43,11 @@ LOOPBACK = "127.0.0.1"
 @contextlib.asynccontextmanager
 async def tcp_peer(script: Script) -> AsyncIterator[int]:
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        with contextlib.suppress(ConnectionError, asyncio.IncompleteReadError):
-            await script(reader, writer)
-        writer.close()
+        try:
+            with contextlib.suppress(ConnectionError, asyncio.IncompleteReadError):
+                await script(reader, writer)
+        finally:  # also when the test's loop ends a script still stalling: no socket left open
+            writer.close()
 
     server = await asyncio.start_server(handle, LOOPBACK, 0)
     try:
@@ -58,9 +60,11 @@ async def tcp_peer(script: Script) -> AsyncIterator[int]:
 @contextlib.asynccontextmanager
 async def unix_peer(script: Script, path: Path) -> AsyncIterator[str]:
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        with contextlib.suppress(ConnectionError, asyncio.IncompleteReadError):
-            await script(reader, writer)
-        writer.close()
+        try:
+            with contextlib.suppress(ConnectionError, asyncio.IncompleteReadError):
+                await script(reader, writer)
+        finally:  # also when the test's loop ends a script still stalling: no socket left open
+            writer.close()
 
     server = await asyncio.start_unix_server(handle, str(path))
     try:
@@ -318,7 +322,8 @@ async def _authenticate(port: int, name: str, password: str, record: Path,
                         ) -> tuple[Session, BaseException | None]:
     """EHLO then AUTH ``name`` as alice over plain TCP, recorded; QUIT whatever happens."""
     session = Session(SessionOptions(LOOPBACK, port, security="plain", reply_timeout=30))
-    session.transcript.subscribe(Recorder(record, make_header(f"{LOOPBACK}:{port}")))
+    recorder = Recorder(record, make_header(f"{LOOPBACK}:{port}"))
+    session.transcript.subscribe(recorder)
     conv = Conversation(session, tls=TLSMode.PLAIN)
     await conv.open()
     await conv.greet()
@@ -328,6 +333,7 @@ async def _authenticate(port: int, name: str, password: str, record: Path,
     except Exception as exc:
         failure = exc
     await session.quit()
+    recorder.close()
     return session, failure
 
 

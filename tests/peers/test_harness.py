@@ -76,7 +76,8 @@ def test_every_port_greets_with_220(mta: Mta, role: str) -> None:
         sock = raw
         if role == "smtps":
             sock = mta.ssl_context().wrap_socket(raw, server_hostname="localhost")
-        greeting = _read_replies(sock, 1)[0]
+        with sock:  # wrap_socket took the descriptor over: closing raw would not close it
+            greeting = _read_replies(sock, 1)[0]
     assert greeting.startswith(b"220 ")
     assert b"ESMTP" in greeting
 

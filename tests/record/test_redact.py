@@ -19,10 +19,12 @@ def test_plain_initial_response_is_masked_on_screen_and_disk(tmp_path):
     blob = base64.b64encode(b"\0alice\0s3cret-pw").decode()
     path = tmp_path / "r.jsonl"
     t = Transcript(redactor=Redactor())
-    t.subscribe(Recorder(path, make_header("h:25")))
+    recorder = Recorder(path, make_header("h:25"))
+    t.subscribe(recorder)
     seen = []
     t.subscribe(seen.append)
     _exchange(t, [("C", f"AUTH PLAIN {blob}\r\n".encode()), ("S", b"235 2.7.0 ok\r\n")])
+    recorder.close()
     assert seen[0].redacted and seen[0].text.startswith("AUTH PLAIN [")
     disk = path.read_text()
     assert blob not in disk and base64.b64encode(blob.encode()).decode() not in disk

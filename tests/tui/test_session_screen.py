@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import mailbox
 from collections.abc import AsyncIterator
 
@@ -42,7 +43,7 @@ def shown(widget) -> str:
     """What a widget renders, as plain text."""
     from rich.console import Console
 
-    console = Console(width=100, record=True, file=open("/dev/null", "w"))  # noqa: SIM115
+    console = Console(width=100, record=True, file=io.StringIO())
     console.print(widget.render())
     return console.export_text()
 
