@@ -7,8 +7,8 @@ from email import message_from_bytes, policy
 from textual.app import App
 from textual.widgets import Checkbox, Static, TextArea
 
-from smtpscope.protocol import Capabilities, Reply
-from smtpscope.tui.widgets.data_editor import DataEditor
+from smtpscope.protocol import Capabilities, MailFrom, Reply
+from smtpscope.tui.widgets.data_editor import DataEditor, OpenEnvelope
 from tests.tui.waiting import until
 
 
@@ -178,3 +178,30 @@ async def test_escape_cancels() -> None:
         await pilot.press("escape")
         await pilot.pause()
     assert app.results == [None]
+
+
+async def test_after_354_only_what_the_mail_from_declared() -> None:
+    # The server offers all of it, but the MAIL FROM sent declared none: a 7-bit body and
+    # encoded-word headers. Its MAIL unknown (sent as raw bytes): the same, to be safe.
+    text = "From: a@x.test\nTo: b@x.test\nSubject: ünï\n\nhéllo\n"
+    offered = caps(b"8BITMIME", b"SMTPUTF8", b"CHUNKING")
+    plain = OpenEnvelope(MailFrom("a@x.test"), ["b@x.test"])
+    for accepted in (plain, None):
+        editor = DataEditor(capabilities=offered, after_354=True, text=text, accepted=accepted)
+        app = Host(editor)
+        async with app.run_test() as pilot:
+            await pilot.pause()
+            assert "7-bit clean (the MAIL FROM sent declared no BODY=8BITMIME)" in status(editor)
+            assert "headers RFC 2047 encoded" in status(editor)
+            assert "not after a 354" in str(editor.query_one("#data-bdat", Checkbox).label)
+            await pilot.press("ctrl+s")
+            await pilot.pause()
+        [result] = app.results
+        assert result is not None and result.content.isascii()
+        assert not result.eightbit and not result.smtputf8
+    declared = OpenEnvelope(MailFrom("a@x.test", (("BODY", "8BITMIME"), ("SMTPUTF8", None))))
+    editor = DataEditor(capabilities=offered, after_354=True, text=text, accepted=declared)
+    app = Host(editor)
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        assert "body 8bit (8BITMIME) · headers UTF-8 (SMTPUTF8)" in status(editor)

@@ -119,3 +119,26 @@ async def test_no_size_parameter_when_size_is_not_advertised(wire: WireServer) -
         await pilot.press("ctrl+s")
         await until(pilot, lambda: len(wire.messages) == 1)
         assert wire.commands()[1] == "MAIL FROM:<ann@x.test>"
+
+
+@pytest.mark.parametrize(("mail", "eightbit"), [("MAIL FROM:<ann@x.test>", False),
+                                               ("MAIL FROM:<ann@x.test> BODY=8BITMIME", True)])
+async def test_after_354_the_body_is_encoded_as_the_mail_from_sent_declared(
+        wire: WireServer, mail: str, eightbit: bool) -> None:
+    # 8BITMIME is advertised, but a MAIL FROM without BODY=8BITMIME has promised a 7-bit
+    # body (RFC 6152 §3): after its 354 the editor can no longer declare it.
+    app = app_for(wire)
+    async with app.run_test(size=SIZE) as pilot:
+        await ehlo(pilot)
+        burst(app, *mail, "enter", *"RCPT TO:<bob@x.test>", "enter", *"DATA", "enter")
+        await until(pilot, lambda: app.screen.query_one(Composer).data_mode
+                    and 354 in replies(app))
+        editor = await open_editor(pilot)
+        area(editor).load_text("From: ann@x.test\nTo: bob@x.test\nSubject: s\n\nhéllo\n")
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: len(wire.messages) == 1 and replies(app)[-1] == 250)
+        sent = wire.messages[0]
+        assert ("héllo".encode() in sent) is eightbit
+        assert (b"Content-Transfer-Encoding: 8bit" in sent) is eightbit
+        if not eightbit:
+            assert sent.isascii() and b"h=C3=A9llo" in sent

@@ -75,7 +75,7 @@ class MessageFlow:
         sent: OpenEnvelope | None = getattr(self, "envelope_sent", None)
         if after_354 and sent is not None:
             editor = DataEditor(capabilities=caps, after_354=True, from_addr=sent.mail.address,
-                                to_addrs=sent.recipients)
+                                to_addrs=sent.recipients, accepted=sent)
         else:
             editor = DataEditor(capabilities=caps, after_354=after_354, text=self._message_draft)
         self._push_editor(editor)

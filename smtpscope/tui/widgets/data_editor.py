@@ -42,6 +42,7 @@ class Encoded:
     eightbit: bool  # body goes out as 8bit (8BITMIME)
     smtputf8: bool  # headers carry raw UTF-8 (SMTPUTF8)
     encoded_words: bool = False  # non-ASCII headers went out as RFC 2047 encoded-words
+    undeclared_8bit: bool = False  # 8-bit text encoded: the MAIL FROM sent did not declare it
 
 
 @dataclass
@@ -52,15 +53,24 @@ class OpenEnvelope:
     recipients: list[str] = field(default_factory=list)
     rcpt_replies: list[Reply] = field(default_factory=list)  # each recipient's acceptance
 
+    @property
+    def eightbit(self) -> bool:
+        """The MAIL FROM declared an 8-bit body (BODY=8BITMIME or BINARYMIME, RFC 6152/3030)."""
+        return (self.mail.param("BODY") or "").upper() in ("8BITMIME", "BINARYMIME")
+
+    @property
+    def smtputf8(self) -> bool:
+        """The MAIL FROM declared SMTPUTF8 (RFC 6531 §3.4): UTF-8 headers may follow."""
+        return self.mail.param("SMTPUTF8") is not None
+
     def rset_reason(self, sender: str, recipients: Sequence[str], *, smtputf8: bool = False,
                     eightbit: bool = False) -> str | None:
         """Why a message cannot go on in this transaction (None: DATA or BDAT may follow)."""
         if sender != self.mail.address or set(recipients) != set(self.recipients):
             return "the message's From/To/Cc/Bcc differ from the envelope the server accepted"
-        declared = {key.upper(): (value or "").upper() for key, value in self.mail.params}
-        if smtputf8 and "SMTPUTF8" not in declared:
+        if smtputf8 and not self.smtputf8:
             return "the message needs SMTPUTF8, which the open MAIL FROM did not declare"
-        if eightbit and declared.get("BODY") not in ("8BITMIME", "BINARYMIME"):
+        if eightbit and not self.eightbit:
             return "the body is 8bit and the open MAIL FROM did not declare BODY=8BITMIME"
         return None
 
@@ -125,6 +135,7 @@ class DataEditor(ModalScreen["DataEditor.Result | None"]):
         text: str | None = None,
         after_354: bool = False,
         open_envelope: OpenEnvelope | None = None,
+        accepted: OpenEnvelope | None = None,
         name: str | None = None,
         id: str | None = None,
     ) -> None:
@@ -134,6 +145,9 @@ class DataEditor(ModalScreen["DataEditor.Result | None"]):
         self.after_354 = after_354
         #: MAIL and RCPT already accepted: the message goes on in that transaction if it can.
         self.open_envelope = open_envelope
+        #: After a 354: the transaction the content goes into (None when its MAIL is unknown,
+        #: e.g. sent as raw bytes). Its MAIL FROM has fixed what the content may carry.
+        self.accepted = accepted
         if text is None:
             text = draft_text(from_addr=from_addr or "sender@example.test",
                               to_addrs=list(to_addrs) or ["recipient@example.test"],
@@ -145,6 +159,16 @@ class DataEditor(ModalScreen["DataEditor.Result | None"]):
 
     def _has(self, keyword: str) -> bool:
         return self.capabilities is not None and self.capabilities.has(keyword)
+
+    def _may_use(self) -> tuple[bool, bool]:
+        """(8bit body, UTF-8 headers) allowed. Before DATA: what the server advertised (the
+        MAIL FROM that follows declares it). After a 354 the MAIL FROM has gone: only what it
+        declared (RFC 6152 §3, RFC 6531 §3.4), else 7-bit and RFC 2047 encoded-words."""
+        if not self.after_354:
+            return self._has("8BITMIME"), self._has("SMTPUTF8")
+        if self.accepted is None:
+            return False, False
+        return self.accepted.eightbit, self.accepted.smtputf8
 
     @property
     def bdat_available(self) -> bool:
@@ -163,6 +187,7 @@ class DataEditor(ModalScreen["DataEditor.Result | None"]):
                     yield Checkbox("verbatim (exact bytes, LF line ends)",
                                    id="data-verbatim", compact=True)
                     yield Checkbox("use BDAT" if self.bdat_available
+                                   else "BDAT (not after a 354)" if self._has("CHUNKING")
                                    else "BDAT (needs CHUNKING)",
                                    id="data-bdat", disabled=not self.bdat_available, compact=True)
                 with Horizontal(id="data-buttons"):
@@ -192,13 +217,15 @@ class DataEditor(ModalScreen["DataEditor.Result | None"]):
         if self.verbatim:
             return Encoded(self.text.encode("utf-8"), False, False)
         draft = parse_draft(self.text)
+        may_8bit, may_utf8 = self._may_use()
         # SMTPUTF8 only when the message needs it: it obliges the MAIL command to declare it.
-        smtputf8 = self._has("SMTPUTF8") and draft.needs_utf8
-        eightbit = self._has("8BITMIME") or smtputf8
+        smtputf8 = may_utf8 and draft.needs_utf8
+        eightbit = may_8bit or smtputf8
         content = encode_draft(draft, smtputf8=smtputf8, eightbit=eightbit)
         uses_8bit = body_is_8bit(draft, smtputf8=smtputf8, eightbit=eightbit)
         encoded_words = not smtputf8 and any(not v.isascii() for _, v in draft.headers)
-        return Encoded(content, uses_8bit, smtputf8, encoded_words)
+        undeclared = self.after_354 and not eightbit and draft.needs_8bit
+        return Encoded(content, uses_8bit, smtputf8, encoded_words, undeclared)
 
     def status_text(self) -> tuple[Text, str]:
         """The status line and its class ("" / "-over" / "-error")."""
@@ -221,6 +248,8 @@ class DataEditor(ModalScreen["DataEditor.Result | None"]):
             line.append(" · verbatim: newlines are LF as typed, no dot-stuffing, no encoding")
         else:
             line.append(" · body " + ("8bit (8BITMIME)" if encoded.eightbit else "7-bit clean"))
+            if encoded.undeclared_8bit:
+                line.append(" (the MAIL FROM sent declared no BODY=8BITMIME)")
             if encoded.smtputf8:
                 line.append(" · headers UTF-8 (SMTPUTF8)")
             elif encoded.encoded_words:
