@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
-from smtpscope.conversation.send_queue import LineKind, QueuedLine, SendQueue, dot_line_warning
+from smtpscope.conversation.send_queue import LineKind, QueuedLine, SendQueue, content_line_warnings
 from smtpscope.protocol import LocalProtocolError, Reply
 from smtpscope.session import Session
 
@@ -47,9 +47,8 @@ async def _send(session: Session, queue: SendQueue,
             return (await session.command(line.command, force=line.force),)
         if line.kind is LineKind.RAW:
             return (await session.send_raw(line.data),)
-        warning = dot_line_warning(line.text)
         return (await session.send_data_line(line.data, last=line.kind is LineKind.END,
-                                             notes=() if warning is None else (warning,)),)
+                                             notes=content_line_warnings(line.text)),)
     except LocalProtocolError as exc:
         queue.block(line, str(exc))
         return None

@@ -28,7 +28,12 @@ from smtpscope.protocol.checks import command_kind
 from smtpscope.protocol.state import projected_after
 
 __all__ = ["DATA_REFUSED", "LineKind", "QueuedLine", "SendQueue", "content_line_bytes",
-           "dot_line_warning"]
+           "content_line_warnings"]
+
+# RFC 5321 §4.5.3.1.6: a text line is at most 1000 octets, CRLF included. Longer lines go as
+# typed (a debugger sends what it is told) but are warned about: servers may refuse them (552,
+# 500) or split them.
+MAX_TEXT_LINE = 1000
 
 DATA_REFUSED = "not sent: the server did not accept DATA, so these message lines have no home"
 
@@ -59,16 +64,23 @@ def content_line_bytes(text: str) -> bytes:
     return text.encode("utf-8") + b"\r\n"
 
 
-def dot_line_warning(text: str) -> str | None:
-    """A content line starting with one ``.`` that is not the end: the server removes that dot.
+def content_line_warnings(text: str) -> tuple[str, ...]:
+    """What the server will make of a content line that differs from what was typed.
 
-    A line typed with ``..`` is already dot-stuffed by the typist (it goes as typed, and the
-    server stores it with one dot), so it draws no warning.
+    A line starting with one ``.`` that is not the end: the server removes that dot. A line
+    typed with ``..`` is already dot-stuffed by the typist (it goes as typed, and the server
+    stores it with one dot), so it draws no warning. A line over the RFC 5321 length limit.
     """
+    warnings: list[str] = []
     if text.startswith(".") and text != "." and not text.startswith(".."):
-        return (f"this line starts with '.': the server drops the first dot (RFC 5321 "
-                f"§4.5.2) and stores {text[1:]!r}; type {'.' + text!r} to keep it")
-    return None
+        warnings.append(f"this line starts with '.': the server drops the first dot (RFC 5321 "
+                        f"§4.5.2) and stores {text[1:]!r}; type {'.' + text!r} to keep it")
+    size = len(content_line_bytes(text))
+    if size > MAX_TEXT_LINE:
+        warnings.append(f"this line is {size} octets with its CRLF, over the RFC 5321 "
+                        f"§4.5.3.1.6 limit of {MAX_TEXT_LINE}: a server may refuse the "
+                        "message or split the line")
+    return tuple(warnings)
 
 
 class SendQueue:

@@ -6,7 +6,7 @@ from smtpscope.conversation.send_queue import (
     DATA_REFUSED,
     LineKind,
     SendQueue,
-    dot_line_warning,
+    content_line_warnings,
 )
 from smtpscope.protocol import (
     Auth,
@@ -168,13 +168,23 @@ def test_an_auth_without_initial_response_awaits_a_challenge_until_it_comes() ->
 
 
 def test_dot_lines_are_warned_and_the_terminator_is_not() -> None:
-    assert dot_line_warning(".") is None
-    assert dot_line_warning("plain") is None
-    warning = dot_line_warning(".hidden")
-    assert warning is not None and "'hidden'" in warning and "type '..hidden'" in warning
+    assert content_line_warnings(".") == ()
+    assert content_line_warnings("plain") == ()
+    [warning] = content_line_warnings(".hidden")
+    assert "'hidden'" in warning and "type '..hidden'" in warning
     # Typed with '..' the line is already dot-stuffed: it goes as typed, the server keeps one.
-    assert dot_line_warning("..dotted") is None
-    assert dot_line_warning("..") is None
+    assert content_line_warnings("..dotted") == ()
+    assert content_line_warnings("..") == ()
+
+
+def test_lines_over_the_rfc_5321_limit_are_warned_in_octets() -> None:
+    # 1000 octets with the CRLF is the limit (RFC 5321 §4.5.3.1.6); UTF-8 counts in octets.
+    assert content_line_warnings("x" * 998) == ()
+    [warning] = content_line_warnings("x" * 999)
+    assert "1001 octets" in warning and "limit of 1000" in warning
+    [warning] = content_line_warnings("é" * 500)  # 500 characters, 1000 octets
+    assert "1002 octets" in warning
+    assert len(content_line_warnings("." + "x" * 1100)) == 2
 
 
 def test_nothing_taken_after_a_refused_line_overtakes_it() -> None:

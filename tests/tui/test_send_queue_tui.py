@@ -137,6 +137,24 @@ async def test_hand_typed_message_in_data_mode(wire: WireServer) -> None:
         assert errors(app) == []
 
 
+async def test_an_over_long_data_line_is_warned_and_sent_as_typed(wire: WireServer) -> None:
+    app = app_for(wire)
+    async with app.run_test(size=SIZE) as pilot:
+        await ehlo(pilot)
+        burst(app, *"MAIL FROM:<a@x.test>", "enter", *"RCPT TO:<b@x.test>", "enter",
+              *"DATA", "enter")
+        await until(pilot, lambda: composer(app).data_mode and 354 in replies(app))
+        long = "y" * 1100
+        burst(app, *long)
+        # Warned while typed, before Enter: the limit is in octets with the CRLF.
+        await until(pilot, lambda: "1102 octets" in composer(app).hint, what="the warning")
+        burst(app, "enter", ".", "enter")
+        await until(pilot, lambda: len(wire.messages) == 1, what="the message")
+        assert wire.messages == [long.encode() + b"\r\n"]
+        [line] = [e for e in app.screen.session.transcript if e.raw == long.encode() + b"\r\n"]
+        assert "limit of 1000" in " ".join(line.notes)
+
+
 async def test_notes_follow_the_lines_they_explain_in_a_pipelined_paste(
         wire: WireServer) -> None:
     from smtpscope.tui.screens.queue_flow import DATA_MODE_NOTE

@@ -5,7 +5,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from smtpscope.conversation.send_queue import LineKind, QueuedLine, SendQueue, dot_line_warning
+from smtpscope.conversation.send_queue import (
+    LineKind,
+    QueuedLine,
+    SendQueue,
+    content_line_warnings,
+)
 from smtpscope.protocol import (
     Data,
     Ehlo,
@@ -125,9 +130,8 @@ class QueueFlow:
             elif item.kind is LineKind.RAW:
                 await self._raw(item.data, item.text)
             else:
-                warning = dot_line_warning(item.text)
                 await session.send_data_line(item.data, last=item.kind is LineKind.END,
-                                             notes=() if warning is None else (warning,))
+                                             notes=content_line_warnings(item.text))
         except SessionError as exc:
             if not (self._quit_sent and session.closed_reason is not None):
                 self._toast(str(exc), title=f"{exc.stage} failed", severity="error")

@@ -15,7 +15,7 @@ from textual.suggester import Suggester
 from textual.widget import Widget
 from textual.widgets import Input, Static
 
-from smtpscope.conversation.send_queue import dot_line_warning
+from smtpscope.conversation.send_queue import content_line_warnings
 from smtpscope.protocol import (
     END_OF_DATA_VARIANTS,
     SYNTAX,
@@ -225,8 +225,9 @@ class Composer(QueueAssist, AuthAssist, HistoryAssist, Widget):
                 return
             self._show(f"{_RAW_HINT} · {size} bytes", "")
         elif self.data_mode:
-            warning = dot_line_warning(value)
-            self._show(f"⚠ {warning}" if warning else _DATA_HINT, "warning" if warning else "")
+            warnings = content_line_warnings(value)
+            self._show(f"⚠ {'; '.join(warnings)}" if warnings else _DATA_HINT,
+                       "warning" if warnings else "")
         elif self.answering():
             self._show(_AUTH_HINT)
         elif not value.strip():
@@ -374,9 +375,9 @@ class Composer(QueueAssist, AuthAssist, HistoryAssist, Widget):
         assert self.queue is not None
         self.queue.add_content(text)
         self._sent(text, remember=False)
-        warning = dot_line_warning(text)
-        if warning is not None:
-            self._show(f"⚠ {warning}", "warning")
+        warnings = content_line_warnings(text)
+        if warnings:
+            self._show(f"⚠ {'; '.join(warnings)}", "warning")
         self._queued()
         return True
 
