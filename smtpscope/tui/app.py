@@ -39,7 +39,9 @@ class SmtpScopeApp(KeyGate, App[int]):
     TITLE = "smtpscope"
     ENABLE_COMMAND_PALETTE = True
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("f1", "help", "Help", id="app.help"),
+        # Priority: a dialog (ModalScreen) cuts the app's other bindings off, and the message
+        # editor and the auth helper have help of their own to show.
+        Binding("f1", "help", "Help", id="app.help", priority=True),
         Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
     ]
 
@@ -101,14 +103,16 @@ class SmtpScopeApp(KeyGate, App[int]):
         return super().get_key_display(binding).translate(KEY_SYMBOL_NAMES)
 
     def action_help(self) -> None:
+        from smtpscope.tui.help import HELP
         from smtpscope.tui.screens.help import HelpScreen
 
-        focused = self.focused
+        if isinstance(self.screen, HelpScreen):
+            self.screen.dismiss(None)  # F1 again closes it
+            return
         widget_id = None
-        node: Any = focused
+        node: Any = self.focused
         while node is not None and widget_id is None:
-            if getattr(node, "id", None) in ("composer", "transcript", "capabilities",
-                                             "connect", "auth-dialog"):
+            if getattr(node, "id", None) in HELP:
                 widget_id = node.id
             node = node.parent
         self.push_screen(HelpScreen(widget_id))

@@ -56,6 +56,22 @@ Targets: `host`, `host:port`, `[2001:db8::1]:2525`, `smtp://host` (25), `smtps:/
 implicit TLS), `submission://host` (587, STARTTLS), `user@domain` or `@domain` (route by MX).
 TLS certificates are verified by default; switching verification off is recorded and shown.
 """,
+    "data-dialog": """\
+# Message editor
+Headers, an empty line, the body, written as you want them read. **Ctrl+S** sends,
+**Esc** closes and keeps the text as a draft for the next **Ctrl+N**.
+
+- From, To, Cc and Bcc name the envelope (MAIL FROM, RCPT TO); Bcc is never sent. With a
+  transaction open the message goes on in it when they match, else after RSET.
+- On send the email package encodes it: RFC 2047 or SMTPUTF8 headers, an 8bit, QP or base64
+  body, CRLF line ends. The status line says which and the size against SIZE. After a `354`
+  only what the MAIL FROM sent declared (BODY=8BITMIME, SMTPUTF8) is used.
+- Dot-stuffing is done for you: a body line `.x` goes on the wire as `..x` and is stored as
+  `.x`; the transcript shows the wire bytes. **use BDAT** (with CHUNKING) sends it unstuffed.
+- **verbatim** sends the text's UTF-8 bytes exactly: LF line ends, no encoding, no
+  dot-stuffing, no terminator added.
+- **Tab** moves to the options; paste a tab character if the body needs one.
+""",
     "auth-dialog": """\
 # Auth helper
 Pick a mechanism (advertised ones first), enter the user and password (or token), choose

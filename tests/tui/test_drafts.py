@@ -142,3 +142,21 @@ async def test_after_354_the_body_is_encoded_as_the_mail_from_sent_declared(
         assert (b"Content-Transfer-Encoding: 8bit" in sent) is eightbit
         if not eightbit:
             assert sent.isascii() and b"h=C3=A9llo" in sent
+
+
+async def test_f1_in_the_editor_shows_its_help_and_f1_closes_it(wire: WireServer) -> None:
+    from textual.widgets import Markdown
+
+    from smtpscope.tui.screens.help import HelpScreen
+
+    app = app_for(wire)
+    async with app.run_test(size=SIZE) as pilot:
+        await ehlo(pilot)
+        editor = await open_editor(pilot)
+        text = editor.text
+        await pilot.press("f1")
+        await until(pilot, lambda: isinstance(app.screen, HelpScreen))
+        assert "Message editor" in app.screen.query_one(Markdown).source
+        await pilot.press("f1")
+        await until(pilot, lambda: app.screen is editor)
+        assert editor.text == text  # F1 typed nothing into the message
