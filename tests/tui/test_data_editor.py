@@ -193,7 +193,7 @@ async def test_after_354_only_what_the_mail_from_declared() -> None:
             await pilot.pause()
             assert "7-bit clean (the MAIL FROM sent declared no BODY=8BITMIME)" in status(editor)
             assert "headers RFC 2047 encoded" in status(editor)
-            assert "not after a 354" in str(editor.query_one("#data-bdat", Checkbox).label)
+            assert "not after 354" in str(editor.query_one("#data-bdat", Checkbox).label)
             await pilot.press("ctrl+s")
             await pilot.pause()
         [result] = app.results

@@ -187,7 +187,7 @@ class DataEditor(ModalScreen["DataEditor.Result | None"]):
                     yield Checkbox("verbatim (exact bytes, LF line ends)",
                                    id="data-verbatim", compact=True)
                     yield Checkbox("use BDAT" if self.bdat_available
-                                   else "BDAT (not after a 354)" if self._has("CHUNKING")
+                                   else "BDAT (not after 354)" if self._has("CHUNKING")
                                    else "BDAT (needs CHUNKING)",
                                    id="data-bdat", disabled=not self.bdat_available, compact=True)
                 with Horizontal(id="data-buttons"):
