@@ -96,14 +96,14 @@ def lookup_keyword(keyword: str) -> tuple[str, str]:
 
 #: RFC 9422 LIMITS names (IANA "SMTP Server Limits" registry) -> what the number bounds.
 LIMITS: Final[dict[str, str]] = {
-    "MAILMAX": "transactions (MAIL commands) per session",
-    "RCPTMAX": "recipients (RCPT commands) per transaction",
+    "MAILMAX": "transactions per session",
+    "RCPTMAX": "recipients per transaction",
     "RCPTDOMAINMAX": "recipient domains per transaction",
 }
 
 
 def explain_limits(params: tuple[str, ...]) -> str:
-    """``RCPTMAX=1000`` as "at most 1000 recipients (RCPT commands) per transaction", per param.
+    """``RCPTMAX=1000`` as "at most 1000 recipients per transaction", per param.
 
     RFC 9422 section 3: a client ignores limits it does not know, and a value must be digits.
     """

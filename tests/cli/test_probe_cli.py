@@ -331,5 +331,5 @@ def test_report_explains_limits_parameters() -> None:
                           "meaning": "Server limits", "rfc": "RFC 9422"}]}
     [(text, rfc, meaning)] = _keyword_rows(ehlo)
     assert (text, rfc) == (r"LIMITS RCPTMAX=1000 \x1b[2J=1", "RFC 9422")
-    assert meaning == (r"Server limits: at most 1000 recipients (RCPT commands) per "
-                       r"transaction; \x1b[2J: not in the registry")
+    assert meaning == (r"Server limits: at most 1000 recipients per transaction; "
+                       r"\x1b[2J: not in the registry")

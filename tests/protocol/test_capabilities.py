@@ -122,8 +122,7 @@ def test_limits_parameters_are_explained() -> None:
     limits = c.get("LIMITS")
     assert limits is not None
     assert explain_limits(limits.params) == (
-        "at most 1000 transactions (MAIL commands) per session; "
-        "at most 50000 recipients (RCPT commands) per transaction")
+        "at most 1000 transactions per session; at most 50000 recipients per transaction")
     # RFC 9422: unknown names are ignored by clients, values are digits only.
     assert explain_limits(("RCPTDOMAINMAX=3", "FOO=1", "RCPTMAX=x")) == (
         "at most 3 recipient domains per transaction; FOO: not in the registry; "
