@@ -77,21 +77,12 @@ def _classify(raw: bytes, context: str | None, reveal: bool) -> Decoded:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
-        text = None
-    if text is None:
-        return Decoded(
-            raw,
-            show_bytes(raw),
-            "binary",
-            (("length", f"{len(raw)} bytes"),),
-            ("Not valid UTF-8.",),
-        )
+        return _not_utf8(raw, context, reveal)
     if context == "PLAIN" or (b"\0" in raw and not _looks_oauth(text)):
         return _plain(raw, reveal)
-    if text.startswith("user=") and "\x01auth=" in text:
-        return _xoauth2(raw, text, reveal)
-    if _looks_oauth(text):
-        return _oauthbearer(raw, text, reveal)
+    found = _token_message(raw, text, reveal)
+    if found is not None:
+        return found
     for check in (_scram, _cram, _digest, _json):
         found = check(raw, text, context)
         if found is not None:
@@ -104,6 +95,30 @@ def _classify(raw: bytes, context: str | None, reveal: bool) -> Decoded:
         # so the password part stays masked.
         return _plain(raw, reveal)
     return Decoded(raw, show_bytes(raw), "text", (("length", f"{len(raw)} bytes"),))
+
+
+def _not_utf8(raw: bytes, context: str | None, reveal: bool) -> Decoded:
+    """A blob that is not UTF-8 may still carry a secret: a password typed in Latin-1 is sent
+    as those bytes. PLAIN's shape (exactly two NULs) and the token messages are recognised on
+    the bytes, so their secret is masked as in a UTF-8 blob."""
+    text = raw.decode("utf-8", errors="surrogateescape")  # undecodable bytes kept, not lost
+    found = _token_message(raw, text, reveal)
+    if found is None and (context == "PLAIN" or raw.count(b"\0") == 2):
+        found = _plain(raw, reveal)
+    if found is None:
+        return Decoded(raw, show_bytes(raw), "binary", (("length", f"{len(raw)} bytes"),),
+                       ("Not valid UTF-8.",))
+    note = ("Not valid UTF-8, which PLAIN (RFC 4616) and the OAuth messages (RFC 7628) must "
+            "be: a secret in another charset (Latin-1?) is sent as these bytes.")
+    return Decoded(found.raw, found.text, found.kind, found.fields, (*found.warnings, note))
+
+
+def _token_message(raw: bytes, text: str, reveal: bool) -> Decoded | None:
+    if text.startswith("user=") and "\x01auth=" in text:
+        return _xoauth2(raw, text, reveal)
+    if _looks_oauth(text):
+        return _oauthbearer(raw, text, reveal)
+    return None
 
 
 def _looks_oauth(text: str) -> bool:
@@ -193,7 +208,7 @@ def _token_fields(
             shown = show_text(token) if reveal else f"{HIDDEN} ({len(token)} chars)"
             fields.append(("token", shown))
             if token and not reveal:
-                masked = masked.replace(token.encode(), HIDDEN.encode())
+                masked = masked.replace(token.encode(errors="surrogateescape"), HIDDEN.encode())
             if scheme.lower() != "bearer":
                 warnings.append(f"Scheme {scheme!r}: servers expect 'Bearer'.")
         elif key:

@@ -245,3 +245,30 @@ def test_oauth_error_json() -> None:
 def test_plain_text_and_binary() -> None:
     assert decode_blob(enc(b"hello world")).kind == "text"
     assert decode_blob(enc(b"\xff\xfe\x00")).kind == "binary"
+
+
+@pytest.mark.parametrize("blob, context", [
+    (b"\0bob\0p\xe4sswort", None),  # a Latin-1 password: not UTF-8, still PLAIN's shape
+    (b"bob\0p\xe4sswort", "PLAIN"),
+])
+def test_plain_password_masked_when_not_utf8(blob: bytes, context: str | None) -> None:
+    result = decode_blob(enc(blob), context)
+    assert result.kind == "plain"
+    shown = result.text + str(result.fields)
+    assert "sswort" not in shown and "\\xe4" not in shown
+    assert any("UTF-8" in w for w in result.warnings)
+    assert dict(decode_blob(enc(blob), context, reveal=True).fields)["password"] == "p\\xe4sswort"
+
+
+@pytest.mark.parametrize("blob", [b"user=u\x01auth=Bearer ya29\xffsecret\x01\x01",
+                                  b"n,,\x01auth=Bearer ya29\xffsecret\x01\x01"])
+def test_token_masked_when_not_utf8(blob: bytes) -> None:
+    result = decode_blob(enc(blob))
+    assert result.kind in ("xoauth2", "oauthbearer")
+    assert "secret" not in result.text + str(result.fields)
+    assert result.text.endswith("Bearer ••••^A^A")
+
+
+def test_binary_with_many_nuls_is_not_taken_for_plain() -> None:
+    # An NTLM negotiate message: binary, NUL bytes, nothing secret.
+    assert decode_blob(enc(b"NTLMSSP\0\x01\0\0\0\x07\x82\x08\xa2")).kind == "binary"
