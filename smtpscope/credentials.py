@@ -14,25 +14,45 @@ class CredentialError(Exception):
 
 
 COMMAND_LINE_WARNING = (
-    "warning: a password on the command line lands in shell history and is visible to other "
-    "users in the process list; prefer --password-env VAR, ~/.netrc or the prompt"
+    "warning: a {what} on the command line lands in shell history and is visible to other "
+    "users in the process list; prefer {sources}"
 )
+# Where each kind of secret can come from instead (a token has no netrc entry).
+_BETTER_SOURCES = {"password": "--password-env VAR, ~/.netrc or the prompt",
+                   "token": "--token-env VAR or the prompt"}
 
 
 def warn_command_line_secret(what: str = "password", stream: TextIO | None = None) -> None:
     """Print the shell-history warning for a secret given as a command-line argument."""
-    text = COMMAND_LINE_WARNING.replace("a password", f"a {what}", 1)
+    text = COMMAND_LINE_WARNING.format(what=what, sources=_BETTER_SOURCES[what])
     print(text, file=stream if stream is not None else sys.stderr)
 
 
+def utf8_text(value: str, where: str) -> str:
+    """``value``, or CredentialError when it holds bytes that are not UTF-8.
+
+    The environment, the command line and stdin hand such bytes over as lone surrogates
+    (PEP 383): SASL user names, passwords and tokens are UTF-8 (RFC 4616 §2, RFC 5802 §5.1,
+    RFC 7628 §3.1), and a string with surrogates cannot even be encoded to be sent.
+    """
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        # Which byte, and where, is not said: the value may be a password.
+        raise CredentialError(f"{where} is not UTF-8 text; SASL sends UTF-8: convert it "
+                              "(iconv -f latin1 -t utf-8)") from None
+    return value
+
+
 def from_env(var: str) -> str:
-    """The secret in environment variable ``var``; CredentialError when unset or empty."""
+    """The secret in environment variable ``var``; CredentialError when unset, empty or not
+    UTF-8."""
     value = os.environ.get(var)
     if value is None:
         raise CredentialError(f"environment variable {var} is not set")
     if value == "":
         raise CredentialError(f"environment variable {var} is empty")
-    return value
+    return utf8_text(value, f"environment variable {var}")
 
 
 def from_netrc(host: str, user: str | None, path: str | None = None) -> tuple[str, str]:
@@ -47,6 +67,8 @@ def from_netrc(host: str, user: str | None, path: str | None = None) -> tuple[st
         raise CredentialError(f"no netrc file ({exc.filename})") from None
     except netrc.NetrcParseError as exc:
         raise CredentialError(f"cannot parse netrc: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise CredentialError(f"cannot read netrc: not UTF-8 ({exc.reason})") from None
     except OSError as exc:
         raise CredentialError(f"cannot read netrc: {exc}") from None
     found = entries.authenticators(host)
@@ -66,7 +88,7 @@ def from_stdin(stream: TextIO | None = None) -> str:
     secret = line.rstrip("\r\n")
     if not secret:
         raise CredentialError("--password-stdin: stdin gave an empty line")
-    return secret
+    return utf8_text(secret, "--password-stdin: the line on stdin")
 
 
 def get_secret(
@@ -100,7 +122,7 @@ def get_secret(
             raise CredentialError(f"no input at the {what} prompt") from None
         if not secret:
             raise CredentialError(f"empty input at the {what} prompt")
-        return secret
+        return utf8_text(secret, f"the {what} typed at the prompt")
     if allow_prompt:
         raise CredentialError(
             f"no {what} given and stdin is not a terminal (cannot prompt): use {hint}"

@@ -57,8 +57,10 @@ def _lenient(text: str) -> tuple[bytes, list[str]]:
     body = compact.rstrip("=")
     for pos, ch in enumerate(body):
         if ch not in _ALPHABET:
-            what = "'='" if ch == "=" else repr(ch)
-            raise ValueError(f"invalid base64: character {what} at position {pos + 1}")
+            what = "character " + ("'='" if ch == "=" else repr(ch))
+            if 0xDC80 <= ord(ch) <= 0xDCFF:  # a byte that was not UTF-8 (PEP 383)
+                what = f"byte 0x{ord(ch) - 0xDC00:02x}"
+            raise ValueError(f"invalid base64: {what} at position {pos + 1}")
     if len(body) % 4 == 1:
         raise ValueError(f"invalid base64: {len(body)} characters cannot encode whole bytes")
     padded = body + "=" * (-len(body) % 4)

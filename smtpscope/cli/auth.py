@@ -107,6 +107,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         if command == "decode":
             return _decode(args)
+        _check_text(args)
         return _HANDLERS[command](args)
     except _Fail as exc:
         from smtpscope.sanitize import visible
@@ -122,10 +123,10 @@ def run(args: argparse.Namespace) -> int:
 def _password(args: argparse.Namespace) -> str:
     from smtpscope import credentials
 
-    if args.password is not None:
-        credentials.warn_command_line_secret("password")
-        return str(args.password)
     try:
+        if args.password is not None:
+            credentials.warn_command_line_secret("password")
+            return credentials.utf8_text(args.password, "--password")
         if args.password_stdin:
             return credentials.from_stdin()
         return credentials.get_secret(
@@ -143,10 +144,10 @@ def _password(args: argparse.Namespace) -> str:
 def _token(args: argparse.Namespace) -> str:
     from smtpscope import credentials
 
-    if args.token is not None:
-        credentials.warn_command_line_secret("token")
-        return str(args.token)
     try:
+        if args.token is not None:
+            credentials.warn_command_line_secret("token")
+            return credentials.utf8_text(args.token, "--token")
         return credentials.get_secret(
             env=args.token_env,
             netrc_host=None,
@@ -191,6 +192,19 @@ def _print_step(title: str, step: Step, *, initial_mech: str | None = None) -> N
         if initial_mech is not None:
             initial = step.wire(initial=True).decode("ascii")
             print(f"  or as initial response: AUTH {visible(initial_mech)} {visible(initial)}")
+
+
+def _check_text(args: argparse.Namespace) -> None:
+    """Refuse a name that is not UTF-8 before a password is asked for: it cannot be sent."""
+    from smtpscope.credentials import CredentialError, utf8_text
+
+    for dest in ("user", "authzid", "host", "service", "realm", "cnonce", "nonce"):
+        value = getattr(args, dest, None)
+        try:
+            if isinstance(value, str):
+                utf8_text(value, f"--{dest}")
+        except CredentialError as exc:
+            raise _Fail(str(exc)) from None
 
 
 def _mechanism(name: str, args: argparse.Namespace, **kwargs: Any) -> Mechanism:
@@ -303,7 +317,9 @@ def _decode(args: argparse.Namespace) -> int:
     if result.error:
         for warning in result.warnings:
             print(f"note: {visible(warning)}", file=sys.stderr)
-        print(f"smtpscope auth decode: {visible(result.error)}", file=sys.stderr)
+        # The error quotes the offending character with repr(): already escaped.
+        print(f"smtpscope auth decode: {visible(result.error, keep_backslashes=True)}",
+              file=sys.stderr)
         return EXIT_ERROR
     print(f"kind:   {result.kind}")
     print(f"bytes:  {len(result.raw)}")

@@ -120,6 +120,13 @@ def _prepare(args: argparse.Namespace) -> tuple[SessionOptions, str, Any, str | 
         raise Usage(str(exc)) from exc
     if args.auth and not args.user:
         raise Usage("--auth needs --user")
+    if args.auth:
+        from smtpscope.credentials import CredentialError, utf8_text
+
+        try:
+            utf8_text(args.user, "--user")
+        except CredentialError as exc:
+            raise Usage(str(exc)) from exc
     if args.auth and args.auth.upper() != "AUTO":
         from smtpscope.auth import MECHANISMS
 

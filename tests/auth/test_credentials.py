@@ -110,3 +110,29 @@ def test_stdin_source_and_warning() -> None:
     err = io.StringIO()
     credentials.warn_command_line_secret("token", err)
     assert "a token on the command line lands in shell history" in err.getvalue()
+
+
+# Bytes that are not UTF-8 reach Python as lone surrogates (PEP 383); SASL sends UTF-8.
+LATIN1_PW = "p\udce4ss"
+
+
+def test_secret_that_is_not_utf8_is_refused_without_quoting_it(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: pathlib.Path) -> None:
+    monkeypatch.setenv("SMTPSCOPE_TEST_PW", LATIN1_PW)
+    with pytest.raises(CredentialError, match="SMTPSCOPE_TEST_PW is not UTF-8") as env_error:
+        credentials.from_env("SMTPSCOPE_TEST_PW")
+    with pytest.raises(CredentialError, match="stdin is not UTF-8") as stdin_error:
+        credentials.from_stdin(io.StringIO(LATIN1_PW + "\n"))
+    for error in (env_error, stdin_error):  # not even the offending byte is quoted
+        assert "e4" not in str(error.value) and LATIN1_PW not in str(error.value)
+    path = tmp_path / "netrc"
+    path.write_bytes(b"machine mx.test login alice password p\xe4ss\n")
+    os.chmod(path, 0o600)
+    with pytest.raises(CredentialError, match="netrc: not UTF-8"):
+        credentials.from_netrc("mx.test", None, str(path))
+
+
+def test_command_line_token_warning_names_token_sources() -> None:
+    err = io.StringIO()
+    credentials.warn_command_line_secret("token", err)
+    assert "--token-env VAR" in err.getvalue() and "netrc" not in err.getvalue()

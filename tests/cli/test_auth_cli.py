@@ -8,6 +8,8 @@ import pathlib
 import subprocess
 import sys
 
+import pytest
+
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 
@@ -21,6 +23,7 @@ def run(
         env=full_env,
         capture_output=True,
         text=True,
+        errors="surrogateescape",  # so a test can hand over bytes that are not UTF-8
         timeout=60,
         input=stdin,
         stdin=None if stdin is not None else subprocess.DEVNULL,
@@ -251,6 +254,29 @@ def test_decode_escapes_terminal_controls() -> None:
     result = run("decode", base64.b64encode(b"evil\x1b]0;title\x07").decode())
     assert result.returncode == 0
     assert "\x1b" not in result.stdout and "\\x1b" in result.stdout
+
+
+@pytest.mark.parametrize("args, env, stdin", [
+    (("plain", "--user", "tim", "--password-env", "PW"), {"PW": "p\udce4ss"}, None),
+    (("login", "--user", "tim", "--password-stdin"), {}, "p\udce4ss\n"),
+    (("plain", "--user", "t\udce4m", "--password-env", "PW"), {"PW": "pw"}, None),
+    (("xoauth2", "--user", "tim", "--token", "t\udce4k"), {}, None),
+    (("digest-md5", "--user", "tim", "--password-env", "PW", "--host", "h\udce4",
+      "--challenge", "bm9uY2U9IngiLHFvcD0iYXV0aCI="), {"PW": "pw"}, None),
+])
+def test_text_that_is_not_utf8_is_refused_in_one_line(
+        args: tuple[str, ...], env: dict[str, str], stdin: str | None) -> None:
+    # A Latin-1 byte (0xe4) in a name or secret: PEP 383 carries it as a lone surrogate.
+    result = run(*args, env=env, stdin=stdin)
+    assert result.returncode == 1, result.stderr
+    assert "is not UTF-8 text" in result.stderr and "Traceback" not in result.stderr
+    assert "crashed" not in result.stderr and result.stdout == ""
+
+
+def test_decode_names_a_byte_that_is_not_utf8() -> None:
+    result = run("decode", "AB\udce4C")
+    assert result.returncode == 1
+    assert "invalid base64: byte 0xe4 at position 3" in result.stderr
 
 
 def test_no_mechanism_given() -> None:

@@ -175,6 +175,17 @@ def test_never_prompts_without_a_terminal(make_server, cli, monkeypatch) -> None
     assert result.out == ""  # nothing was sent: credentials are checked before connecting
 
 
+@pytest.mark.parametrize("user, password", [(USER, "p\udce4ss"), ("t\udce4m", PASSWORD)])
+def test_credentials_that_are_not_utf8_are_refused_before_connecting(
+        make_server, cli, monkeypatch, user: str, password: str) -> None:
+    server = make_server("starttls")
+    monkeypatch.setenv("PW", password)  # a Latin-1 byte, carried as a lone surrogate (PEP 383)
+    result = cli("send", server.target, "--from", "a@x.test", "--to", "b@y.test",
+                 "--auth", "PLAIN", "--user", user, "--password-env", "PW")
+    assert result.code == 1
+    assert "is not UTF-8 text" in result.err and result.out == ""
+
+
 def test_quit_after_rcpt_sends_no_data(make_server, cli) -> None:
     server = make_server()
     result = cli("send", server.target, "--from", "a@x.test", "--to", "b@y.test",
