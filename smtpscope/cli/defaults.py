@@ -108,13 +108,24 @@ def _value(action: argparse.Action, value: Any, where: str) -> Any:
         raise ConfigError(f"{where}: one value expected, not {type(value).__name__}")
     if isinstance(value, bool):
         raise ConfigError(f"{where}: a value expected, not true/false")
-    convert = action.type
-    if isinstance(value, int | float) and callable(convert):
+    return _checked(action, str(value), where)
+
+
+def _checked(action: argparse.Action, text: str, where: str) -> Any:
+    """``text`` through the option's own type and choices, as the command line would be: a
+    value argparse never checks (a default) must not reach the command unchecked."""
+    value: Any = text
+    if callable(action.type):
         try:  # the option's own checks (a range, a limit; TOML also has nan and inf)
-            return convert(str(value))
-        except (argparse.ArgumentTypeError, ValueError) as exc:
+            value = action.type(text)
+        except argparse.ArgumentTypeError as exc:
             raise ConfigError(f"{where}: {exc}") from None
-    return str(value)
+        except (TypeError, ValueError):
+            raise ConfigError(f"{where}: invalid value {text!r}") from None
+    if action.choices is not None and value not in action.choices:
+        choices = ", ".join(str(choice) for choice in action.choices)
+        raise ConfigError(f"{where}: {text!r} is not one of {choices}")
+    return value
 
 
 def _merge(parser: argparse.ArgumentParser, table: Mapping[str, Any], where: str,
@@ -179,9 +190,13 @@ def defaults_for(parser: argparse.ArgumentParser, command: str, argv: Sequence[s
     chosen = profile_name(argv, env)
     if chosen:
         profiles = data.get("profiles", {})
+        if not isinstance(profiles, dict):
+            raise ConfigError(f"{path}: profiles must be tables: [profiles.NAME]")
         if chosen not in profiles:
             known = ", ".join(sorted(profiles)) or "none defined"
             raise ConfigError(f"no profile {chosen!r} in {path} (profiles: {known})")
+        if not isinstance(profiles[chosen], dict):
+            raise ConfigError(f"{path}: [profiles.{chosen}] must be a table")
         table = {k: v for k, v in profiles[chosen].items()
                  if _norm(str(k)) == "target" or _norm(str(k)) in options}
         _merge(parser, table, f"{path} [profiles.{chosen}]", out, target_dest=target)

@@ -68,6 +68,29 @@ def test_a_number_from_the_file_meets_the_options_own_checks(cli, config: Path,
     assert "timeout" in result.err and "above 0 and at most 3600" in result.err
 
 
+@pytest.mark.parametrize("text, command, words", [
+    ('[probe]\nprotocol = "bogus"\n', ("probe", "127.0.0.1:9"),
+     "[probe] protocol: 'bogus' is not one of esmtp, smtp, lmtp"),
+    ('[replay]\nformat = "bogus"\n', ("replay", "x.jsonl"),
+     "[replay] format: 'bogus' is not one of text, swaks, json"),
+    ('[probe]\ntimeout = "soon"\n', ("probe", "127.0.0.1:9"),
+     "[probe] timeout: 'soon' is not a number of seconds"),
+    ('[profiles]\nwork = 5\n', ("mx", "example.test", "--profile", "work"),
+     "[profiles.work] must be a table"),
+    ('profiles = "work"\n', ("mx", "example.test", "--profile", "work"),
+     "profiles must be tables"),
+])
+def test_a_text_value_from_the_file_meets_the_options_own_checks(
+        cli, config: Path, text: str, command: tuple[str, ...], words: str) -> None:
+    # argparse checks neither the type nor the choices of a default: the file's text would
+    # reach the command unchecked (a crash for the protocol, a silent fallback for the format).
+    config.write_text(text)
+    result = cli(*command)
+    assert result.code == 1, result
+    assert words in result.err and "crashed" not in result.err
+    assert len(result.err.splitlines()) == 1
+
+
 def test_a_good_number_from_the_file_is_used(make_server, cli, config: Path) -> None:
     server = make_server()
     config.write_text("[probe]\ntimeout = 7\nconcurrency = 3\n")
