@@ -76,6 +76,10 @@ def run(args: argparse.Namespace) -> int:
     recording = load("replay", args.file)
     if recording is None:
         return common.EXIT_USAGE
+    if not recording.entries and not recording.problems:
+        # Else an empty stdout and exit 0 look like a replay that printed nothing by mistake.
+        print(f"smtpscope replay: note: {visible(args.file)} holds only its header: the session "
+              "recorded no entry", file=sys.stderr)
     if fmt == "json":
         sys.stdout.write(common.dumps({
             "schema_version": common.SCHEMA_VERSION,

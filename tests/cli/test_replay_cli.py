@@ -74,3 +74,11 @@ def test_export_of_a_recording_without_entries_fails(cli, tmp_path: Path) -> Non
     result = cli("export", str(path), "--as", "swaks")
     assert result.code == 1 and result.out == ""
     assert "no entries could be loaded" in result.err and "swaks" not in result.err
+
+
+def test_replay_of_a_header_only_recording_says_so(cli, tmp_path: Path) -> None:
+    path = record(tmp_path / "r.jsonl")
+    path.write_text(path.read_text().splitlines()[0] + "\n")
+    result = cli("replay", str(path), "--format", "text")
+    assert result.code == 0 and result.out == ""
+    assert "holds only its header" in result.err and result.err.count("\n") == 1
