@@ -6,6 +6,7 @@ import argparse
 import sys
 from typing import TYPE_CHECKING, Any
 
+from smtpscope.cli.common import port_number
 from smtpscope.cli.introspect import suggest
 
 if TYPE_CHECKING:
@@ -72,7 +73,8 @@ def add_parser(subparsers: Any) -> None:
         sp.add_argument("--token", help="the token itself (lands in shell history)")
         sp.add_argument("--authzid", default="")
         sp.add_argument("--host", default="", help="(OAUTHBEARER) server host name")
-        sp.add_argument("--port", type=int, default=587, help="(OAUTHBEARER) server port")
+        sp.add_argument("--port", type=port_number, default=587,
+                        help="(OAUTHBEARER) server port")
     sp = sub.add_parser("decode", help="decode and label a base64 AUTH blob or challenge")
     sp.add_argument("blob", help="base64 text (a leading '334 ' or 'AUTH MECH ' is ignored)")
     suggest(sp.add_argument("--mechanism", "-m", metavar="MECH",

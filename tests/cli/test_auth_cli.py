@@ -218,6 +218,13 @@ def test_oauthbearer() -> None:
     ]
 
 
+def test_oauthbearer_port_out_of_range_is_a_usage_error() -> None:
+    result = run("oauthbearer", "--user", "u", "--token-env", "T", "--host", "h",
+                 "--port", "99999999", env={"T": "tok"})
+    assert result.returncode == 1 and result.stdout == ""
+    assert "port 99999999 is out of range" in result.stderr
+
+
 def test_oauth_without_token_fails_cleanly() -> None:
     result = run("xoauth2", "--user", "u")
     assert result.returncode == 1 and "token" in result.stderr and "Traceback" not in result.stderr
