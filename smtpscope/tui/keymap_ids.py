@@ -85,6 +85,9 @@ def keymap_problems(keymap: dict[str, str], table: dict[str, KeyInfo] | None = N
             hint = f" (did you mean {close[0]}?)" if close else " (smtpscope keys lists them)"
             problems.append(f"unknown binding id {key_id!r}{hint}")
     keys = effective_keys(table, keymap)
+    for key_id in keymap:
+        if key_id in table and not keys[key_id]:
+            problems.append(f"binding id {key_id!r} is mapped to no key: it cannot be used")
     scopes = sorted({s for info in table.values() for s in info.scopes} - {"app"})
     seen: set[tuple[str, str, str]] = set()
     for scope in scopes:

@@ -39,6 +39,13 @@ def test_unknown_ids_and_clashes_are_named() -> None:
     assert keymap_problems({"replay.all": "f2"}) == []
 
 
+def test_an_id_mapped_to_no_key_is_named() -> None:
+    # "" or "," would leave Quit (or any action) with no key at all, silently.
+    for value in ("", " , "):
+        assert keymap_problems({"app.quit": value}) == [
+            "binding id 'app.quit' is mapped to no key: it cannot be used"]
+
+
 def test_readme_keymap_example_uses_a_free_key() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     examples = re.findall(r'\{"[a-z_.]+": "[^"]+"\}', readme)
