@@ -43,6 +43,10 @@ class _Bearer(Mechanism):
     def _message(self) -> tuple[bytes, str]:
         raise NotImplementedError
 
+    def _framed(self) -> tuple[tuple[str, str], ...]:
+        """(label, value) of each value the message frames between ^A separators."""
+        raise NotImplementedError
+
     def _credentials(self) -> Step:
         self._sent = True
         message, layout = self._message()
@@ -53,7 +57,11 @@ class _Bearer(Mechanism):
             ("token", f"{HIDDEN} ({len(token)} chars)"),
             ("layout", layout),
         )
-        warnings = () if token else ("No token given.",)
+        warnings = [] if token else ["No token given."]
+        for label, value in self._framed():
+            if "\x01" in value:
+                warnings.append(f"The {label} holds ^A (0x01), the separator between the "
+                                "fields: the server will read different fields than intended.")
         return Step(
             message,
             values,
@@ -61,7 +69,7 @@ class _Bearer(Mechanism):
             "token is as good as a password until it expires.",
             secret=True,
             mask=f"[{self.name} token for {show_text(self.username)} hidden]",
-            warnings=warnings,
+            warnings=tuple(warnings),
             revealed=(("token", show_text(token)), ("layout", clear_layout)),
         )
 
@@ -99,6 +107,9 @@ class XOAuth2(_Bearer):
         layout = f"user={show_text(self.username)}^Aauth=Bearer {HIDDEN}^A^A"
         return message, layout
 
+    def _framed(self) -> tuple[tuple[str, str], ...]:
+        return (("user name", self.username), ("token", self.token or ""))
+
 
 class OAuthBearer(_Bearer):
     """OAUTHBEARER (RFC 7628): GS2 header, host, port, ``auth=Bearer T``; errors get ``^A``."""
@@ -121,3 +132,7 @@ class OAuthBearer(_Bearer):
         message = f"{head}auth=Bearer {token}\x01\x01".encode()
         layout = show_text(head).replace("\\x01", "^A") + f"auth=Bearer {HIDDEN}^A^A"
         return message, layout
+
+    def _framed(self) -> tuple[tuple[str, str], ...]:
+        return (("authzid" if self.authzid else "user name", self.authzid or self.username),
+                ("host", self.host or ""), ("token", self.token or ""))

@@ -302,3 +302,20 @@ def test_oauth_unexpected_challenge_before_token() -> None:
     mech = MECHANISMS["OAUTHBEARER"](username="u", token="t")
     assert mech.respond(b"").secret  # an empty 334 asks for the message
     assert mech.respond(b"not json").warnings
+
+
+@pytest.mark.parametrize(("name", "kwargs", "label"), [
+    ("XOAUTH2", {"username": "u\x01auth=Bearer x"}, "user name"),
+    ("XOAUTH2", {"username": "u", "token": "t\x01\x01"}, "token"),
+    ("OAUTHBEARER", {"username": "u", "authzid": "a\x01b"}, "authzid"),
+    ("OAUTHBEARER", {"username": "u", "host": "h\x01port=1"}, "host"),
+])
+def test_bearer_separator_inside_a_value_is_warned(name: str, kwargs: dict[str, str],
+                                                   label: str) -> None:
+    # ^A frames the fields of both messages: one inside a value makes the server read other
+    # fields. The message is still built as asked (a tester may mean it), with a warning.
+    kwargs.setdefault("token", "tok")
+    step = MECHANISMS[name](**kwargs).respond(b"")
+    assert [w for w in step.warnings if f"The {label} holds ^A" in w]
+    clean = MECHANISMS[name](username="u", token="tok", host="mx.example").respond(b"")
+    assert not [w for w in clean.warnings if "^A" in w]
