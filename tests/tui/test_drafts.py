@@ -144,6 +144,37 @@ async def test_after_354_the_body_is_encoded_as_the_mail_from_sent_declared(
             assert sent.isascii() and b"h=C3=A9llo" in sent
 
 
+@pytest.mark.parametrize("ended_by", ["typed lines", "the editor"])
+async def test_ctrl_n_after_a_raw_mail_never_brings_back_the_last_envelope(
+        wire: WireServer, ended_by: str) -> None:
+    # The envelope is the open transaction's: it goes when the 250 after the message ends it,
+    # and a MAIL sent as raw bytes opens one whose envelope is unknown (7-bit, no prefill).
+    app = app_for(wire)
+    async with app.run_test(size=SIZE) as pilot:
+        await ehlo(pilot)
+        burst(app, *"MAIL FROM:<ann@x.test> BODY=8BITMIME", "enter",
+              *"RCPT TO:<bob@x.test>", "enter", *"DATA", "enter")
+        await until(pilot, lambda: app.screen.query_one(Composer).data_mode
+                    and 354 in replies(app))
+        if ended_by == "typed lines":
+            burst(app, *"Subject: one", "enter", "enter", *"first", "enter", ".", "enter")
+        else:
+            await open_editor(pilot)
+            await pilot.press("ctrl+s")
+        await until(pilot, lambda: len(wire.messages) == 1 and replies(app)[-1] == 250)
+        burst(app, "ctrl+r", *"MAIL FROM:<cy@x.test>\\r\\n", "enter", "ctrl+r",
+              *"RCPT TO:<dan@x.test>", "enter", *"DATA", "enter")
+        await until(pilot, lambda: replies(app).count(354) == 2
+                    and app.screen.query_one(Composer).data_mode)
+        editor = await open_editor(pilot)
+        assert editor.after_354 and editor.accepted is None
+        assert "ann@x.test" not in editor.text and "bob@x.test" not in editor.text
+        area(editor).load_text("From: cy@x.test\nTo: dan@x.test\nSubject: s\n\nhéllo\n")
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: len(wire.messages) == 2 and replies(app)[-1] == 250)
+        assert wire.messages[1].isascii()  # what the raw MAIL declared is unknown: 7-bit
+
+
 async def test_f1_in_the_editor_shows_its_help_and_f1_closes_it(wire: WireServer) -> None:
     from textual.widgets import Markdown
 

@@ -13,16 +13,14 @@ from smtpscope.conversation.send_queue import (
 )
 from smtpscope.protocol import (
     Data,
-    Ehlo,
-    Helo,
     LocalProtocolError,
     MailFrom,
     Quit,
     RcptTo,
     Reply,
-    Rset,
     State,
 )
+from smtpscope.protocol.kinds import Kind
 from smtpscope.session import SessionError
 from smtpscope.tui.widgets.composer import Composer
 from smtpscope.tui.widgets.data_editor import OpenEnvelope
@@ -34,6 +32,8 @@ if TYPE_CHECKING:
     from smtpscope.record import Entry
     from smtpscope.session import Session
 
+#: The engine's states inside a mail transaction: MAIL accepted, until its end (RFC 5321 §3.3).
+_IN_TRANSACTION = frozenset({State.MAIL, State.RCPT, State.DATA, State.BDAT})
 DATA_MODE_NOTE = ("354: data mode. Each Enter sends one line as typed (headers, an empty line, "
                   "the body); '.' alone ends the message; Ctrl+N opens the editor instead.")
 
@@ -57,7 +57,8 @@ class QueueFlow:
     def setup_queue(self) -> None:
         """Give the composer the queue (and a view of the engine to check lines against)."""
         self.send_queue = SendQueue()
-        #: The envelope the server accepted in this transaction (typed MAIL and RCPTs).
+        #: The envelope the server accepted in the open transaction (MAIL and RCPTs sent as
+        #: commands); None outside one, or when its MAIL or a RCPT went as raw bytes.
         self.envelope_sent: OpenEnvelope | None = None
         self._quit_sent = False
         self._typed_data = False  # a DATA went from the queue: its 354 starts data mode
@@ -125,8 +126,7 @@ class QueueFlow:
                 assert item.command is not None
                 self._quit_sent |= isinstance(item.command, Quit)
                 self._typed_data = isinstance(item.command, Data)
-                reply = await self._run(item.command, force=item.force, refused=refused)
-                self._track_envelope(item.command, reply)
+                await self._run(item.command, force=item.force, refused=refused)
             elif item.kind is LineKind.RAW:
                 await self._raw(item.data, item.text)
             else:
@@ -138,17 +138,28 @@ class QueueFlow:
         finally:
             self.pump_queue()
 
-    def _track_envelope(self, command: Command, reply: Reply | None) -> None:
-        if reply is None:
+    def follow_envelope(self, entry: Entry) -> None:
+        """A server entry: keep the envelope in step with the engine's transaction, whatever
+        sent its MAIL and RCPTs (typed, pasted, the editor); it ends when that does."""
+        session = self.session
+        reply = session.last_reply if session is not None else None  # this entry's reply
+        if session is None or reply is None or entry.kind != "reply":
             return
-        if isinstance(command, MailFrom):
-            self.envelope_sent = OpenEnvelope(command) if reply.code == 250 else None
-        elif isinstance(command, RcptTo) and reply.code in (250, 251):
-            if self.envelope_sent is not None:
-                self.envelope_sent.recipients.append(command.address)
-                self.envelope_sent.rcpt_replies.append(reply)
-        elif isinstance(command, Rset | Ehlo | Helo) and reply.code == 250:
+        # The engine's state now, which a later reply of the same read may have moved on
+        # already: only a MAIL reply starts a transaction, so one that ended before it is
+        # replaced there.
+        if session.view.state not in _IN_TRANSACTION:
             self.envelope_sent = None
+        elif reply.kind == Kind.MAIL and reply.expected:
+            # Raw bytes that read as MAIL still open a transaction, its parameters unknown.
+            command = reply.command
+            self.envelope_sent = OpenEnvelope(command) if isinstance(command, MailFrom) else None
+        elif reply.kind == Kind.RCPT and reply.expected and self.envelope_sent is not None:
+            if isinstance(reply.command, RcptTo):
+                self.envelope_sent.recipients.append(reply.command.address)
+                self.envelope_sent.rcpt_replies.append(reply)
+            else:  # a raw RCPT: the recipients the server holds are no longer known
+                self.envelope_sent = None
 
     def data_mode_started(self, command: Data, reply: Reply) -> None:
         """A 354 to a typed DATA (the note went out with the reply): send what waits for it."""
