@@ -27,8 +27,8 @@ from smtpscope.protocol import Auth, Command, Connection, Raw, State
 from smtpscope.protocol.checks import command_kind
 from smtpscope.protocol.state import projected_after
 
-__all__ = ["DATA_REFUSED", "LineKind", "QueuedLine", "SendQueue", "content_line_bytes",
-           "content_line_warnings"]
+__all__ = ["DATA_REFUSED", "BodyDeclaration", "LineKind", "QueuedLine", "SendQueue",
+           "content_line_bytes", "content_line_warnings"]
 
 # RFC 5321 §4.5.3.1.6: a text line is at most 1000 octets, CRLF included. Longer lines go as
 # typed (a debugger sends what it is told) but are warned about: servers may refuse them (552,
@@ -64,12 +64,25 @@ def content_line_bytes(text: str) -> bytes:
     return text.encode("utf-8") + b"\r\n"
 
 
-def content_line_warnings(text: str) -> tuple[str, ...]:
+@dataclass(frozen=True)
+class BodyDeclaration:
+    """What the transaction that content lines go into lets them carry beyond ASCII."""
+
+    #: The accepted MAIL FROM declared 8-bit content: BODY=8BITMIME or BINARYMIME (RFC 6152,
+    #: RFC 3030) or SMTPUTF8 (RFC 6531). None: that MAIL went as raw bytes, so what it
+    #: declared is unknown and the content is held to 7 bits.
+    eightbit: bool | None
+    #: The server advertised 8BITMIME in its EHLO reply.
+    offered: bool
+
+
+def content_line_warnings(text: str, body: BodyDeclaration | None = None) -> tuple[str, ...]:
     """What the server will make of a content line that differs from what was typed.
 
     A line starting with one ``.`` that is not the end: the server removes that dot. A line
     typed with ``..`` is already dot-stuffed by the typist (it goes as typed, and the server
     stores it with one dot), so it draws no warning. A line over the RFC 5321 length limit.
+    With ``body``: a line with 8-bit octets that its MAIL FROM did not declare.
     """
     warnings: list[str] = []
     if text.startswith(".") and text != "." and not text.startswith(".."):
@@ -80,6 +93,13 @@ def content_line_warnings(text: str) -> tuple[str, ...]:
         warnings.append(f"this line is {size} octets with its CRLF, over the RFC 5321 "
                         f"§4.5.3.1.6 limit of {MAX_TEXT_LINE}: a server may refuse the "
                         "message or split the line")
+    if body is not None and not body.eightbit and not text.isascii():
+        declared = ("the MAIL FROM declared neither BODY=8BITMIME (RFC 6152) nor SMTPUTF8 "
+                    "(RFC 6531)" if body.eightbit is False else "the MAIL FROM went as raw "
+                    "bytes, so whether it declared BODY=8BITMIME or SMTPUTF8 is unknown")
+        offered = "" if body.offered else " (and the server did not advertise 8BITMIME)"
+        warnings.append(f"this line has 8-bit (non-ASCII) octets but {declared}{offered}: "
+                        "the server may refuse the message or alter those octets")
     return tuple(warnings)
 
 

@@ -27,7 +27,9 @@ Type any SMTP command and press **Enter**: it is sent with CRLF.
 - Paste several lines and each becomes one command, in order (message lines after `DATA`).
 - After `354` to `DATA`: data mode. Each Enter sends the line as typed, empty lines too; `.`
   alone ends the message; **Tab** types a tab; **Ctrl+N** opens the editor with the envelope
-  sent.
+  sent. A line with a leading dot, over 1000 octets, or with non-ASCII (8-bit) text the
+  `MAIL FROM` did not declare (`BODY=8BITMIME` or `SMTPUTF8`) is warned about, then sent as
+  typed.
 """,
     "transcript": """\
 # Transcript

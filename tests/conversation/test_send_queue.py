@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from smtpscope.conversation.send_queue import (
     DATA_REFUSED,
+    BodyDeclaration,
     LineKind,
     SendQueue,
     content_line_warnings,
@@ -185,6 +186,22 @@ def test_lines_over_the_rfc_5321_limit_are_warned_in_octets() -> None:
     [warning] = content_line_warnings("é" * 500)  # 500 characters, 1000 octets
     assert "1002 octets" in warning
     assert len(content_line_warnings("." + "x" * 1100)) == 2
+
+
+def test_8bit_lines_are_warned_unless_the_mail_from_declared_them() -> None:
+    # RFC 6152 §3: 8-bit octets need BODY=8BITMIME on the MAIL (or SMTPUTF8, RFC 6531).
+    declared, undeclared = BodyDeclaration(True, True), BodyDeclaration(False, True)
+    assert content_line_warnings("héllo", declared) == ()
+    assert content_line_warnings("hello", undeclared) == ()
+    assert content_line_warnings("héllo") == ()  # nothing known about the transaction
+    [warning] = content_line_warnings("héllo", undeclared)
+    assert "8-bit" in warning and "neither BODY=8BITMIME (RFC 6152) nor SMTPUTF8" in warning
+    assert "advertise" not in warning
+    [warning] = content_line_warnings("héllo", BodyDeclaration(False, False))
+    assert "the server did not advertise 8BITMIME" in warning
+    [warning] = content_line_warnings("héllo", BodyDeclaration(None, True))  # a raw MAIL
+    assert "raw bytes" in warning and "unknown" in warning
+    assert len(content_line_warnings(".é", undeclared)) == 2
 
 
 def test_nothing_taken_after_a_refused_line_overtakes_it() -> None:

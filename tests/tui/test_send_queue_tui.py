@@ -155,6 +155,36 @@ async def test_an_over_long_data_line_is_warned_and_sent_as_typed(wire: WireServ
         assert "limit of 1000" in " ".join(line.notes)
 
 
+_RAW_MAIL = ("ctrl+r", *"MAIL FROM:<a@x.test> BODY=8BITMIME\\r\\n", "enter", "ctrl+r")
+
+
+@pytest.mark.parametrize(("mail", "offered", "warning"), [
+    ((*"MAIL FROM:<a@x.test>", "enter"), True, "declared neither BODY=8BITMIME"),
+    ((*"MAIL FROM:<a@x.test>", "enter"), False, "did not advertise 8BITMIME"),
+    ((*"MAIL FROM:<a@x.test> BODY=8BITMIME", "enter"), True, None),
+    ((*"MAIL FROM:<a@x.test> SMTPUTF8", "enter"), True, None),
+    (_RAW_MAIL, True, "went as raw bytes"),  # what it declared is unknown: 7-bit
+])
+async def test_an_8bit_data_line_is_warned_unless_the_mail_from_declared_it(
+        wire: WireServer, mail: tuple[str, ...], offered: bool, warning: str | None) -> None:
+    wire.eightbitmime = wire.smtputf8 = offered
+    app = app_for(wire)
+    async with app.run_test(size=SIZE) as pilot:
+        await ehlo(pilot)
+        burst(app, *mail, *"RCPT TO:<b@x.test>", "enter", *"DATA", "enter")
+        await until(pilot, lambda: composer(app).data_mode and 354 in replies(app))
+        burst(app, *"héllo")
+        await until(pilot, lambda: composer(app).input.value == "héllo")
+        await pilot.pause()
+        assert (warning in composer(app).hint) if warning else "8-bit" not in composer(app).hint
+        burst(app, "enter", ".", "enter")
+        await until(pilot, lambda: len(wire.messages) == 1, what="the message")
+        assert wire.messages == ["héllo\r\n".encode()]  # sent as typed all the same
+        [line] = [e for e in app.screen.session.transcript if e.raw == "héllo\r\n".encode()]
+        notes = " ".join(line.notes)
+        assert (warning in notes) if warning else "8-bit" not in notes
+
+
 async def test_notes_follow_the_lines_they_explain_in_a_pipelined_paste(
         wire: WireServer) -> None:
     from smtpscope.tui.screens.queue_flow import DATA_MODE_NOTE

@@ -1,8 +1,8 @@
 """A scripted loopback SMTP server that keeps every byte it receives, for exact wire assertions.
 
 It answers line by line as a real server does, so pipelined commands get their replies in
-order; PIPELINING and SIZE are advertised or not as a test asks. After a 354 it reads message
-content up to <CRLF>.<CRLF> and answers 250.
+order; PIPELINING, 8BITMIME, SMTPUTF8 and SIZE are advertised or not as a test asks. After a
+354 it reads message content up to <CRLF>.<CRLF> and answers 250.
 """
 
 from __future__ import annotations
@@ -37,6 +37,8 @@ class LoopbackServer:
 @dataclass
 class WireServer(LoopbackServer):
     pipelining: bool = True
+    eightbitmime: bool = True
+    smtputf8: bool = False
     size: int | None = 10_000_000
     #: Replies to RCPT for addresses containing this text are 550 (a rejected recipient).
     reject: str = "nobody@"
@@ -73,7 +75,8 @@ class WireServer(LoopbackServer):
                 self._commands.append(line)
                 verb = line.split(b" ", 1)[0].split(b":", 1)[0].strip().upper()
                 if verb == b"EHLO":
-                    caps = ["wire.test", "8BITMIME"]
+                    caps = ["wire.test", *(["8BITMIME"] if self.eightbitmime else []),
+                            *(["SMTPUTF8"] if self.smtputf8 else [])]
                     if self.pipelining:
                         caps.append("PIPELINING")
                     if self.size:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from smtpscope.conversation.send_queue import (
+    BodyDeclaration,
     LineKind,
     QueuedLine,
     SendQueue,
@@ -68,6 +69,7 @@ class QueueFlow:
         composer = self.query_one(Composer)
         composer.queue = self.send_queue
         composer.engine = lambda: self.session.conn if self.session is not None else None
+        composer.body = self.body_declaration
         composer.connected = lambda: self.session is not None and not self.session.view.ended
 
     def on_composer_queued(self, message: Composer.Queued) -> None:
@@ -131,7 +133,8 @@ class QueueFlow:
                 await self._raw(item.data, item.text)
             else:
                 await session.send_data_line(item.data, last=item.kind is LineKind.END,
-                                             notes=content_line_warnings(item.text))
+                                             notes=content_line_warnings(
+                                                 item.text, self.body_declaration()))
         except SessionError as exc:
             if not (self._quit_sent and session.closed_reason is not None):
                 self._toast(str(exc), title=f"{exc.stage} failed", severity="error")
@@ -160,6 +163,16 @@ class QueueFlow:
                 self.envelope_sent.rcpt_replies.append(reply)
             else:  # a raw RCPT: the recipients the server holds are no longer known
                 self.envelope_sent = None
+
+    def body_declaration(self) -> BodyDeclaration | None:
+        """After a 354: what its MAIL FROM let the content carry; None before (the MAIL
+        typed ahead of a DATA may not have been answered yet)."""
+        session = self.session
+        if session is None or session.view.state is not State.DATA:
+            return None
+        sent, caps = self.envelope_sent, session.view.capabilities
+        return BodyDeclaration(None if sent is None else sent.eightbit or sent.smtputf8,
+                               caps is not None and caps.has("8BITMIME"))
 
     def data_mode_started(self, command: Data, reply: Reply) -> None:
         """A 354 to a typed DATA (the note went out with the reply): send what waits for it."""

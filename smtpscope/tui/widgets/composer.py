@@ -15,7 +15,6 @@ from textual.suggester import Suggester
 from textual.widget import Widget
 from textual.widgets import Input, Static
 
-from smtpscope.conversation.send_queue import content_line_warnings
 from smtpscope.protocol import (
     END_OF_DATA_VARIANTS,
     SYNTAX,
@@ -225,7 +224,7 @@ class Composer(QueueAssist, AuthAssist, HistoryAssist, Widget):
                 return
             self._show(f"{_RAW_HINT} · {size} bytes", "")
         elif self.data_mode:
-            warnings = content_line_warnings(value)
+            warnings = self.content_warnings(value)
             self._show(f"⚠ {'; '.join(warnings)}" if warnings else _DATA_HINT,
                        "warning" if warnings else "")
         elif self.answering():
@@ -375,7 +374,7 @@ class Composer(QueueAssist, AuthAssist, HistoryAssist, Widget):
         assert self.queue is not None
         self.queue.add_content(text)
         self._sent(text, remember=False)
-        warnings = content_line_warnings(text)
+        warnings = self.content_warnings(text)
         if warnings:
             self._show(f"⚠ {'; '.join(warnings)}", "warning")
         self._queued()

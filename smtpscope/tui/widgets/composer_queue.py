@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from textual.widgets import Static
 
+from smtpscope.conversation.send_queue import content_line_warnings
 from smtpscope.protocol import CommandSyntaxError, Raw, State, parse_command
 from smtpscope.sanitize import visible
 from smtpscope.tui.widgets.queue_view import raw_paste, render_queue, split_paste
@@ -17,7 +18,7 @@ if TYPE_CHECKING:
     from textual.message import Message
     from textual.widgets import Input
 
-    from smtpscope.conversation.send_queue import SendQueue
+    from smtpscope.conversation.send_queue import BodyDeclaration, SendQueue
     from smtpscope.protocol import Connection
     from smtpscope.tui.history_store import HistoryStore
 
@@ -26,10 +27,12 @@ _QUEUE_KEYS = "Ctrl+Z takes back the newest"
 
 
 class QueueAssist:
-    """Mixin for the composer: ``queue`` and ``engine`` are set by the screen."""
+    """Mixin for the composer: ``queue``, ``engine`` and ``body`` are set by the screen."""
 
     queue: SendQueue | None = None
     engine: Callable[[], Connection | None] = staticmethod(lambda: None)
+    #: What the transaction after a 354 lets message lines carry; None: nothing to check.
+    body: Callable[[], BodyDeclaration | None] = staticmethod(lambda: None)
     #: False once the connection failed or closed: queued lines then wait for F5.
     connected: Callable[[], bool] = staticmethod(lambda: True)
 
@@ -104,6 +107,10 @@ class QueueAssist:
         assert item is not None
         self._set_value(item.text)
         self._queued()
+
+    def content_warnings(self, text: str) -> tuple[str, ...]:
+        """What the server will make of ``text`` as a message line, in this transaction."""
+        return content_line_warnings(text, self.body())
 
     def blocked_hint(self) -> str | None:
         """Why the head of the queue is blocked, whole, and the way past it; None if it is not."""
