@@ -48,7 +48,7 @@ def add_parser(subparsers: Any) -> None:
                               "(best offered). PLAIN, LOGIN and the OAuth ones are never sent "
                               "without TLS unless --tls none says so"), send_session.auth_words)
     auth.add_argument("--user", "--auth-user", "-au", dest="user",
-                      help="user name for --auth")
+                      help="user name for --auth (alone, it means --auth auto, as in swaks)")
     auth.add_argument("--password-env", metavar="VAR",
                       help="take the password (or token) from $VAR; else ~/.netrc "
                       "(--netrc), else a no-echo prompt when stdin is a terminal")
@@ -118,6 +118,9 @@ def _prepare(args: argparse.Namespace) -> tuple[SessionOptions, str, Any, str | 
         send_session.prepare(args)
     except send_session.SessionUsage as exc:
         raise Usage(str(exc)) from exc
+    if args.user and not args.auth:
+        # As swaks has it: a user name asks for AUTH, with any mechanism the server offers.
+        args.auth = "auto"
     if args.auth and not args.user:
         raise Usage("--auth needs --user")
     if args.auth:

@@ -48,6 +48,19 @@ def test_starttls_and_auth_login_hide_the_password(make_server, cli, monkeypatch
     assert len(server.handler.messages) == 1
 
 
+
+def test_a_user_name_alone_asks_for_auth_as_in_swaks(make_server, cli, monkeypatch) -> None:
+    # swaks: --auth-user implies --auth (any mechanism offered). Without it the user name was
+    # silently ignored and the message went out unauthenticated.
+    server = make_server("starttls")
+    monkeypatch.setenv("SMTPSCOPE_TEST_PW", PASSWORD)
+    result = cli("send", server.target, "--from", "a@x.test", "--to", "b@y.test",
+                 "--cafile", server.cafile, "--auth-user", USER,
+                 "--password-env", "SMTPSCOPE_TEST_PW")
+    assert result.code == 0, result.err
+    assert "C: AUTH " in result.out and "S: 235" in result.out
+    assert PASSWORD not in result.out
+
 @pytest.mark.parametrize(
     ("args", "code", "message"),
     [
