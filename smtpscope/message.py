@@ -13,11 +13,8 @@ from email.utils import format_datetime, getaddresses, make_msgid, parsedate_to_
 from pathlib import Path
 from typing import Any
 
+from smtpscope.protocol.data import MAX_TEXT_LINE
 from smtpscope.sanitize import visible
-
-# RFC 5321 §4.5.3.1.6: a text line is at most 998 octets plus CRLF. A body sent as 8bit must
-# respect it, so longer lines fall back to a transfer encoding.
-MAX_8BIT_LINE = 998
 
 # Headers that describe the MIME structure. If the draft sets one of them, the person is writing
 # the MIME by hand and the body goes out as typed instead of being re-encoded.
@@ -198,7 +195,9 @@ def _body_cte(body: str, eightbit: bool) -> str | None:
     if body.isascii():
         return None
     longest = max((len(line.encode("utf-8")) for line in body.splitlines()), default=0)
-    if eightbit and longest <= MAX_8BIT_LINE:
+    # A body sent as 8bit keeps its lines within RFC 5321's limit (CRLF included); longer
+    # lines fall back to a transfer encoding.
+    if eightbit and longest + 2 <= MAX_TEXT_LINE:
         return "8bit"
     return None
 

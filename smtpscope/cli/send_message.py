@@ -254,10 +254,6 @@ def render_for(spec: MessageSpec, caps: Any) -> bytes:
         raise MessageUsage(str(exc)) from exc
 
 
-# RFC 5321 §4.5.3.1.6: a text line is at most 1000 octets, CRLF included.
-MAX_TEXT_LINE = 998
-
-
 def content_warnings(spec: MessageSpec, content: bytes, caps: Any) -> list[str]:
     """What a message given as is (--data, hand-written MIME) breaks, each sent regardless.
 
@@ -265,6 +261,7 @@ def content_warnings(spec: MessageSpec, content: bytes, caps: Any) -> list[str]:
     (no server yet) leaves out the 8BITMIME check.
     """
     from smtpscope.protocol import line_ending_report, message_octets
+    from smtpscope.protocol.data import MAX_TEXT_LINE, long_lines
 
     out: list[str] = []
     given = spec.data if spec.data is not None else (spec.body or "").encode("utf-8")
@@ -272,14 +269,13 @@ def content_warnings(spec: MessageSpec, content: bytes, caps: Any) -> list[str]:
     if lone_cr:
         out.append(f"{lone_cr} lone CR byte(s) sent as line breaks: SMTP allows CR only "
                    "before LF (RFC 5321 §2.3.8)")
-    lines = message_octets(content).split(b"\r\n")
-    long = [(n, len(line)) for n, line in enumerate(lines, 1) if len(line) > MAX_TEXT_LINE]
+    long = long_lines(message_octets(content))
     if long:
         (first, octets), more = long[0], len(long) - 1
-        out.append(f"line {first} is {octets + 2} octets with its CRLF"
+        out.append(f"line {first} is {octets} octets with its CRLF"
                    + (f" ({more} more lines too)" if more else "")
-                   + ", over the 1000 of RFC 5321 §4.5.3.1.6: sent as is; a server may "
-                   "refuse the message or split the line")
+                   + f", over the {MAX_TEXT_LINE} of RFC 5321 §4.5.3.1.6: sent as is; a server "
+                   "may refuse the message or split the line")
     if caps is not None and not caps.has("8BITMIME") and not content.isascii():
         out.append("the message has 8-bit bytes and the server does not advertise 8BITMIME "
                    "(RFC 6152): sent as is")

@@ -25,15 +25,11 @@ from dataclasses import dataclass
 
 from smtpscope.protocol import Auth, Command, Connection, Raw, State
 from smtpscope.protocol.checks import command_kind
+from smtpscope.protocol.data import MAX_TEXT_LINE
 from smtpscope.protocol.state import projected_after
 
 __all__ = ["DATA_REFUSED", "BodyDeclaration", "LineKind", "QueuedLine", "SendQueue",
            "content_line_bytes", "content_line_warnings"]
-
-# RFC 5321 §4.5.3.1.6: a text line is at most 1000 octets, CRLF included. Longer lines go as
-# typed (a debugger sends what it is told) but are warned about: servers may refuse them (552,
-# 500) or split them.
-MAX_TEXT_LINE = 1000
 
 DATA_REFUSED = "not sent: the server did not accept DATA, so these message lines have no home"
 
@@ -89,7 +85,7 @@ def content_line_warnings(text: str, body: BodyDeclaration | None = None) -> tup
         warnings.append(f"this line starts with '.': the server drops the first dot (RFC 5321 "
                         f"§4.5.2) and stores {text[1:]!r}; type {'.' + text!r} to keep it")
     size = len(content_line_bytes(text))
-    if size > MAX_TEXT_LINE:
+    if size > MAX_TEXT_LINE:  # sent as typed all the same: a debugger sends what it is told
         warnings.append(f"this line is {size} octets with its CRLF, over the RFC 5321 "
                         f"§4.5.3.1.6 limit of {MAX_TEXT_LINE}: a server may refuse the "
                         "message or split the line")

@@ -6,12 +6,14 @@ from typing import Final
 
 __all__ = [
     "END_OF_DATA_VARIANTS",
+    "MAX_TEXT_LINE",
     "STANDARD_TERMINATOR",
     "chunk_bytes",
     "dot_stuff",
     "dot_unstuff",
     "encode_content",
     "line_ending_report",
+    "long_lines",
     "message_octets",
     "normalize_line_endings",
     "terminator",
@@ -50,6 +52,17 @@ def terminator(name: str = "standard") -> bytes:
 def normalize_line_endings(body: bytes) -> bytes:
     """Turn every lone CR, lone LF and CRLF into CRLF."""
     return body.replace(b"\r\n", b"\n").replace(b"\r", b"\n").replace(b"\n", b"\r\n")
+
+
+#: RFC 5321 §4.5.3.1.6: a text line of a message is at most 1000 octets, its CRLF included.
+MAX_TEXT_LINE = 1000
+
+
+def long_lines(message: bytes) -> list[tuple[int, int]]:
+    """(line number, octets with its CRLF) of each line over ``MAX_TEXT_LINE``; ``message``
+    has CRLF line ends (``message_octets`` gives that form)."""
+    return [(number, len(line) + 2) for number, line in enumerate(message.split(b"\r\n"), 1)
+            if len(line) + 2 > MAX_TEXT_LINE]
 
 
 def message_octets(body: bytes) -> bytes:

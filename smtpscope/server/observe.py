@@ -14,13 +14,14 @@ from collections.abc import Callable
 from typing import Any
 
 from smtpscope.protocol import RemoteProtocolError, line_ending_report, parse_reply
+from smtpscope.protocol.data import MAX_TEXT_LINE
 from smtpscope.record import Entry, Transcript
 from smtpscope.record.transcript import reply_fields
 from smtpscope.sanitize import visible
 
-# RFC 5321 4.5.3.1: a command line is at most 512 octets and a text line 1000, CRLF included.
+# RFC 5321 4.5.3.1: a command line is at most 512 octets, CRLF included (text lines:
+# protocol.data.MAX_TEXT_LINE).
 MAX_COMMAND_LINE = 512
-MAX_TEXT_LINE = 1000
 # Message content kept in the transcript; beyond it bytes are counted, not kept, so a client
 # flooding DATA cannot exhaust memory (aiosmtpd discards them as well once over --size).
 TRANSCRIPT_CONTENT_LIMIT = 2**25 + 2**16

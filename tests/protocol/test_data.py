@@ -18,6 +18,7 @@ from smtpscope.protocol import (
     normalize_line_endings,
     terminator,
 )
+from smtpscope.protocol.data import long_lines
 
 
 def test_dot_stuffing() -> None:
@@ -93,3 +94,10 @@ def test_chunk_bytes() -> None:
 def test_line_ending_report() -> None:
     assert line_ending_report(b"a\r\nb\nc\rd\x00") == {
         "crlf": 1, "bare_lf": 1, "bare_cr": 1, "nul": 1}
+
+
+def test_long_lines_count_the_crlf_against_the_rfc_limit() -> None:
+    # RFC 5321 §4.5.3.1.6: 1000 octets with the CRLF, so 998 of text is the longest allowed.
+    message = b"a" * 998 + b"\r\n" + b"b" * 999 + b"\r\nshort\r\n" + b"c" * 1200
+    assert long_lines(message) == [(2, 1001), (4, 1202)]
+    assert long_lines(message_octets(b"x" * 998)) == []
