@@ -2,7 +2,8 @@
 
 The server reads ``SMTP._reader._buffer`` (bytes a client sent past STARTTLS, and what was
 left when it hung up), overrides ``_cb_client_connected`` to tap every line read, and tells the
-STARTTLS handshake from the first connection by ``_original_transport``. None of that is public
+STARTTLS handshake from the first connection by ``_original_transport``, and wraps each entry of
+``_smtp_methods`` (the verb -> handler table) in its control-character check. None of that is public
 API, so the dependency is pinned below the next minor version and this file fails loudly, naming
 the hook, when an upgrade moves one of them.
 """
@@ -54,3 +55,14 @@ def test_auth_hooks_used_by_the_mechanisms_exist() -> None:
         inspect.signature(AuthResult).parameters)
     assert {"login", "password"} <= set(LoginPassword._fields)
     assert "challenge" in inspect.signature(SMTP.challenge_auth).parameters
+
+
+async def test_command_table_is_still_what_dispatch_reads() -> None:
+    # ScopeSMTP wraps every handler in this table with its argument check; if aiosmtpd stopped
+    # dispatching through it, control characters would reach the handlers unchecked.
+    server = SMTP(object())
+    table = getattr(server, "_smtp_methods", None)
+    assert isinstance(table, dict) and "MAIL" in table and callable(table["MAIL"]), \
+        "SMTP._smtp_methods is gone: serve's control-character check is not applied"
+    assert "self._smtp_methods.get(" in inspect.getsource(SMTP._handle_client), \
+        "SMTP._handle_client no longer dispatches through _smtp_methods"
