@@ -44,6 +44,7 @@ __all__ = [
     "REQUIRES_EXTENSION",
     "RETURN",
     "RULES",
+    "TRANSACTION",
     "Rule",
     "State",
     "is_expected",
@@ -75,7 +76,9 @@ Target = State | _Return | None
 
 S = State
 _GREETED = frozenset({S.READY, S.IDENT, S.MAIL, S.RCPT, S.BDAT})
-_TRANSACTION = frozenset({S.MAIL, S.RCPT, S.BDAT})
+#: A mail transaction is open and takes commands (MAIL accepted, RCPTs, BDAT chunks); DATA,
+#: after its 354, is the transaction's content.
+TRANSACTION = frozenset({S.MAIL, S.RCPT, S.BDAT})
 _ANYWHERE = frozenset({S.GREETING, *_GREETED})
 
 
@@ -220,7 +223,7 @@ def next_state(state: State, kind: str, code: int, return_to: State) -> State:
     rule = RULES[kind]
     if code in rule.success:
         target = rule.on_success
-        if kind == "RSET" and state not in _TRANSACTION and state is not S.IDENT:
+        if kind == "RSET" and state not in TRANSACTION and state is not S.IDENT:
             target = None
         elif kind == "XCLIENT" and code != 220:
             target = None  # accepted without a new greeting: the session goes on as it was

@@ -15,6 +15,7 @@ from smtpscope.conversation import (
     send_message,
 )
 from smtpscope.protocol import MessageContent, Reply, Rset, State
+from smtpscope.protocol.state import TRANSACTION
 from smtpscope.sanitize import visible
 from smtpscope.session import SessionError
 from smtpscope.tui.widgets.data_editor import DataEditor, OpenEnvelope
@@ -129,7 +130,7 @@ class MessageFlow:
         if opened is not None and reason is None:
             await self._continue(result, opened)
             return
-        if session.view.state in (State.MAIL, State.RCPT, State.BDAT):
+        if session.view.state in TRANSACTION:
             why = f" and {reason}" if reason else ""
             session.transcript.note(f"A transaction was open{why}: RSET first, then the new "
                                     "message.")

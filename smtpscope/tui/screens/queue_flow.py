@@ -22,6 +22,7 @@ from smtpscope.protocol import (
     State,
 )
 from smtpscope.protocol.kinds import Kind
+from smtpscope.protocol.state import TRANSACTION
 from smtpscope.session import SessionError
 from smtpscope.tui.widgets.composer import Composer
 from smtpscope.tui.widgets.data_editor import OpenEnvelope
@@ -33,8 +34,6 @@ if TYPE_CHECKING:
     from smtpscope.record import Entry
     from smtpscope.session import Session
 
-#: The engine's states inside a mail transaction: MAIL accepted, until its end (RFC 5321 §3.3).
-_IN_TRANSACTION = frozenset({State.MAIL, State.RCPT, State.DATA, State.BDAT})
 DATA_MODE_NOTE = ("354: data mode. Each Enter sends one line as typed (headers, an empty line, "
                   "the body); '.' alone ends the message; Ctrl+N opens the editor instead.")
 
@@ -151,7 +150,8 @@ class QueueFlow:
         # The engine's state now, which a later reply of the same read may have moved on
         # already: only a MAIL reply starts a transaction, so one that ended before it is
         # replaced there.
-        if session.view.state not in _IN_TRANSACTION:
+        state = session.view.state
+        if state not in TRANSACTION and state is not State.DATA:
             self.envelope_sent = None
         elif reply.kind == Kind.MAIL and reply.expected:
             # Raw bytes that read as MAIL still open a transaction, its parameters unknown.
