@@ -387,13 +387,17 @@ class Session(TlsSteps, Connecting):
         """Greet: EHLO, or LHLO on an LMTP session."""
         return await self.command(self.greeting_command(name))
 
-    async def quit(self) -> Reply | None:
-        """Send QUIT if the connection is still open, then close."""
+    async def quit(self, limit: float | None = None) -> Reply | None:
+        """Send QUIT if the connection is still open, then close; ``TimeoutError`` when the
+        two take longer than ``limit`` seconds (the connection is closed all the same)."""
         reply: Reply | None = None
-        if self.is_open:
-            with contextlib.suppress(SessionError):
-                reply = await self.command(Quit())
-        await self.close()
+        try:
+            async with asyncio.timeout(limit):
+                if self.is_open:
+                    with contextlib.suppress(SessionError):
+                        reply = await self.command(Quit())
+        finally:
+            await self.close()
         return reply
 
     async def close(self, reason: str = "closed") -> None:

@@ -18,6 +18,7 @@ from smtpscope.transport.tls import TLSInfo
 
 if TYPE_CHECKING:
     from smtpscope.session import Session
+    from smtpscope.session_blocking import SocketSession
 
 DEFAULT_HELO = "smtpscope.localhost"
 
@@ -153,7 +154,7 @@ class SessionView:
 
     __slots__ = ("_session",)
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session | SocketSession) -> None:
         self._session = session
 
     @property

@@ -57,6 +57,7 @@ ALLOWED: dict[str, set[str]] = {
     "tui/sasl_compute.py": {"self._label()"},  # a Text of a mechanism name and numbers
     "session.py": {"data"},  # self.stream is the connection to the SMTP server, not a terminal
     "transport/tcp.py": {"preamble"},  # bytes to the server (PROXY header), not a terminal
+    "session_blocking.py": {"data", "opts.preamble"},  # bytes to the server, as session.py
     "cli/completion.py": {"script"},  # the completion script we generate
     "cli/manpage.py": {"page", "target", "target / 'smtpscope.1'", "exc.strerror"},  # our
     # man page; the path the user gave; the OS's error text

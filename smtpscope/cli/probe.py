@@ -5,17 +5,17 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
-from smtpscope.cli import common, send_session, shard, tls_mode, tls_options
-from smtpscope.protocol.errors import shown_text
+from smtpscope.cli import common, probe_result, send_session, shard, tls_mode, tls_options
 
 DEFAULT_LEVEL = "may"  # report the certificate and go on, like posttls-finger
 
 if TYPE_CHECKING:
+    from smtpscope.cli import probe_report
     from smtpscope.conversation import Rejected, Stage
-    from smtpscope.protocol import Reply
     from smtpscope.session import Session
+    from smtpscope.session_types import SessionOptions
 
 
 def add_parser(subparsers: Any) -> None:
@@ -68,64 +68,19 @@ def add_parser(subparsers: Any) -> None:
 # -- probing ------------------------------------------------------------------------------------
 
 
-def _reply_json(reply: Reply) -> dict[str, Any]:
-    # Shown text, so the report shows an undecodable byte as \xNN; common.dumps writes it as
-    # U+FFFD, which JSON can carry.
-    return {
-        "code": reply.code,
-        "enhanced": None if reply.enhanced is None else str(reply.enhanced),
-        "lines": list(reply.shown_lines),
-        "raw": shown_text(reply.raw),
-        "warnings": list(reply.warnings),
-    }
+async def probe(target: str, args: argparse.Namespace, *, blocking: bool = False
+                ) -> dict[str, Any]:
+    """Probe one target; never raises (failures become a status word in the result).
 
-
-def _ehlo_json(reply: Reply) -> dict[str, Any]:
-    from smtpscope.protocol import Capabilities
-
-    caps = Capabilities.parse(reply)
-    out = _reply_json(reply)
-    out["domain"] = caps.domain
-    out["keywords"] = [
-        {"keyword": c.keyword, "params": list(c.params), "meaning": c.meaning, "rfc": c.rfc}
-        for c in caps.keywords
-    ]
-    return out
-
-
-def _route_json(session: Session) -> dict[str, Any] | None:
-    """Which MX candidate answered and why the ones before it failed (the session's attempts)."""
-    candidates = list(session.options.route)
-    if not candidates:
-        return None
-    attempts = [{"candidate": a.candidate.display, "via": a.candidate.via, "error": a.error}
-                for a in session.attempts]
-    used = next((a for a in attempts if a["error"] is None), None)
-    return {"used": used, "failed": [a for a in attempts if a["error"] is not None],
-            "candidates": [c.display for c in candidates]}
-
-
-def _new_result(target: str) -> dict[str, Any]:
-    return {
-        "schema_version": common.SCHEMA_VERSION,
-        "target": target, "status": None, "stage": None, "error": None, "hint": None,
-        "server": None, "route": None, "banner": None,
-        "ehlo": {"plain": None, "tls": None},
-        "starttls": {"offered": False, "attempted": False, "reply": None},
-        "tls": None, "mta_sts": None, "capability_changes": None, "timings": {},
-    }
-
-
-async def probe(target: str, args: argparse.Namespace) -> dict[str, Any]:
-    """Probe one target; never raises (failures become a status word in the result)."""
-    import asyncio
-
+    ``blocking`` runs it over a ``SocketSession`` (see ``run``): the coroutine then never
+    suspends, and a target only ``Session`` can reach raises ``UnsupportedTarget`` before
+    anything goes out.
+    """
     from smtpscope.conversation import Conversation, Dialect, Rejected, Stage, TLSMode
     from smtpscope.protocol import Capabilities
-    from smtpscope.session import DEFAULT_HELO, Session, tls_info_dict
-    from smtpscope.session_types import TLSFailed
+    from smtpscope.session_types import DEFAULT_HELO, TLSFailed, tls_info_dict
 
-    result = _new_result(target)
+    result = probe_result.new_result(target)
     timings: dict[str, float | None] = result["timings"]
     pipe = getattr(args, "pipe", None)
 
@@ -144,9 +99,12 @@ async def probe(target: str, args: argparse.Namespace) -> dict[str, Any]:
 
     start = time.monotonic()
     try:
-        # MX routing does blocking DNS: off the loop, so other probes go on meanwhile.
-        options, mode = await asyncio.to_thread(resolve) if "@" in target or args.resolver \
-            or policy.wants_tlsa else resolve()
+        if blocking or not ("@" in target or args.resolver or policy.wants_tlsa):
+            options, mode = resolve()
+        else:  # MX routing does blocking DNS: off the loop, so other probes go on meanwhile
+            import asyncio
+
+            options, mode = await asyncio.to_thread(resolve)
     except common.TargetFailure as exc:
         result.update(status=exc.status if exc.status != "usage" else "bad-target",
                       stage="connect", error=str(exc))
@@ -162,8 +120,8 @@ async def probe(target: str, args: argparse.Namespace) -> dict[str, Any]:
     options.reply_timeout = args.timeout
     if getattr(args, "protocol", None) == "lmtp":
         options.lmtp = True
+    session = _session_for(options, blocking)
     result["server"] = {"host": options.host, "port": options.port, "tls_mode": mode}
-    session = Session(options)
     dialect = Dialect(args.protocol) if getattr(args, "protocol", None) else None
     conv = Conversation(session, dialect=dialect, tls=TLSMode.STARTTLS,
                         step_timeout=args.timeout, helo_fallback=False)
@@ -171,12 +129,11 @@ async def probe(target: str, args: argparse.Namespace) -> dict[str, Any]:
         from smtpscope.security.prefetch import prefetch
 
         prefetch(policy.cafile, policy.capath)  # runs while we wait on the server
-    loop = asyncio.get_running_loop()
-    mark = loop.time()
+    mark = time.monotonic()  # the clock of asyncio's loop.time(), which the sessions time by
 
     def lap(name: str, at: float | None = None) -> None:
         nonlocal mark
-        now = loop.time() if at is None else at
+        now = time.monotonic() if at is None else at
         timings[name] = common.ms(now - mark)
         mark = now
 
@@ -188,7 +145,7 @@ async def probe(target: str, args: argparse.Namespace) -> dict[str, Any]:
                 lap("connect", session.connected_at)
         lap("banner")
         result["server"]["peer"] = session.view.peer
-        result["banner"] = _reply_json(greeting)
+        result["banner"] = probe_result.reply_json(greeting)
         if session.tls is not None:
             result["tls"] = tls_info_dict(session.tls)
         if greeting.code != 220:
@@ -197,7 +154,7 @@ async def probe(target: str, args: argparse.Namespace) -> dict[str, Any]:
         ehlo = await conv.greet()
         lap("ehlo")
         first = "tls" if session.tls is not None else "plain"
-        result["ehlo"][first] = _ehlo_json(ehlo)
+        result["ehlo"][first] = probe_result.ehlo_json(ehlo)
         before = Capabilities.parse(ehlo)
         result["starttls"]["offered"] = before.has("STARTTLS")
         if policy.tls_required and session.tls is None and not before.has("STARTTLS"):
@@ -212,10 +169,10 @@ async def probe(target: str, args: argparse.Namespace) -> dict[str, Any]:
             secured = await conv.secure()
             lap("starttls", secured.tls_at)
             assert secured.starttls is not None and secured.greeting is not None
-            result["starttls"]["reply"] = _reply_json(secured.starttls)
+            result["starttls"]["reply"] = probe_result.reply_json(secured.starttls)
             result["tls"] = tls_info_dict(session.tls) if session.tls is not None else None
             lap("ehlo_tls")
-            result["ehlo"]["tls"] = _ehlo_json(secured.greeting)
+            result["ehlo"]["tls"] = probe_result.ehlo_json(secured.greeting)
             diff = before.diff(Capabilities.parse(secured.greeting))
             result["capability_changes"] = {
                 "added": [c.raw for c in diff.added],
@@ -226,8 +183,7 @@ async def probe(target: str, args: argparse.Namespace) -> dict[str, Any]:
             result["tls"]["resumption"] = await tls_options.resumption(session, mode,
                                                                        args.timeout)
         conv.stage = Stage.QUIT
-        async with asyncio.timeout(args.timeout):
-            await session.quit()
+        await session.quit(args.timeout)
         lap("quit")
         result["status"] = "success"
     except _Stop as stop:
@@ -237,13 +193,13 @@ async def probe(target: str, args: argparse.Namespace) -> dict[str, Any]:
         if exc.reply is not None:
             if exc.stage in (Stage.EHLO, Stage.EHLO_TLS):
                 tls = exc.stage is Stage.EHLO_TLS or session.tls is not None
-                result["ehlo"]["tls" if tls else "plain"] = _ehlo_json(exc.reply)
+                result["ehlo"]["tls" if tls else "plain"] = probe_result.ehlo_json(exc.reply)
             elif exc.stage is Stage.TLS:
-                result["starttls"]["reply"] = _reply_json(exc.reply)
+                result["starttls"]["reply"] = probe_result.reply_json(exc.reply)
         result.update(status=status, stage=_stage_word(exc.stage), error=_rejected_text(exc))
     except Exception as exc:  # every failure becomes a status word; nothing escapes a probe
         if isinstance(exc, TLSFailed) and exc.starttls is not None:
-            result["starttls"]["reply"] = _reply_json(exc.starttls)  # and its warnings
+            result["starttls"]["reply"] = probe_result.reply_json(exc.starttls)  # and its warnings
         failure = common.classify(exc, _stage_word(conv.stage))
         hint = common.silent_port_hint(failure, options, mode)
         result.update(status=failure.status, stage=failure.stage, error=failure.message,
@@ -255,7 +211,7 @@ async def probe(target: str, args: argparse.Namespace) -> dict[str, Any]:
             result["mta_sts"] = tls_options.mta_sts_json(policy, sts[0], session)
         if result["status"] != "success":
             await _polite_close(session)
-        result["route"] = _route_json(session)
+        result["route"] = probe_result.route_json(session)
         timings["total"] = common.ms(time.monotonic() - start)
     return result
 
@@ -288,13 +244,24 @@ class _Stop(Exception):
 
 
 async def _polite_close(session: Session) -> None:
-    import asyncio
     import contextlib
 
     with contextlib.suppress(Exception):
-        async with asyncio.timeout(2):
-            await session.quit()
+        await session.quit(2)
     await session.close()
+
+
+def _session_for(options: SessionOptions, blocking: bool) -> Session:
+    """A ``Session``, or for a blocking run a ``SocketSession``: what the conversation's
+    connect, greet and STARTTLS steps and this module use, it has too (the probe tests run
+    every path of this module both ways)."""
+    if not blocking:
+        from smtpscope.session import Session
+
+        return Session(options)
+    from smtpscope.session_blocking import SocketSession
+
+    return cast("Session", SocketSession(options))
 
 
 def exit_code(result: dict[str, Any]) -> int:
@@ -367,8 +334,6 @@ def run(args: argparse.Namespace) -> int:
     if args.concurrency < 1 or args.timeout <= 0:
         common.error_line("probe", "--concurrency and --timeout must be positive")
         return common.EXIT_USAGE
-    import asyncio
-
     from smtpscope.security.policy import PolicyError
 
     try:
@@ -379,7 +344,11 @@ def run(args: argparse.Namespace) -> int:
     if args.tls_policy.level == "none":
         args.tls = "none"
     try:
-        results = asyncio.run(_run_all(targets, args))
+        results = _run_one(targets, args)
+        if results is None:
+            import asyncio
+
+            results = asyncio.run(_run_all(targets, args))
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
@@ -389,23 +358,56 @@ def run(args: argparse.Namespace) -> int:
     return next((c for c in codes if c != 0), 0)
 
 
+def _printer(args: argparse.Namespace, total: int) -> probe_report.Printer:
+    from smtpscope.cli import probe_report
+
+    return probe_report.Printer(args.json, total=total,
+                                progress=not args.no_progress and total > 1,
+                                ordered=not args.jsonl, show_certs=args.show_certs)
+
+
+def _finish(result: dict[str, Any], args: argparse.Namespace, index: int) -> dict[str, Any]:
+    if args.jsonl or args.shard:
+        result["index"] = index
+    return result
+
+
+def _run_one(targets: list[str], args: argparse.Namespace) -> list[dict[str, Any]] | None:
+    """Probe a lone TCP target on a blocking socket, without asyncio (whose import costs more
+    than the conversation); None when the run needs ``_run_all`` (several targets, MX or DANE
+    look-ups, a UNIX socket or pipe, --reconnect)."""
+    from smtpscope.session_blocking import UnsupportedTarget, run_blocking
+
+    picked = shard.pick(targets, args.shard)
+    if len(picked) != 1 or args.pipe is not None or args.reconnect or args.resolver \
+            or args.tls_policy.wants_tlsa:
+        return None
+    index, target = picked[0]
+    if "@" in target:
+        return None
+    try:
+        result = run_blocking(probe(target, args, blocking=True))
+    except UnsupportedTarget:
+        return None
+    printer = _printer(args, 1)
+    try:
+        printer.done(0, _finish(result, args, index))
+    finally:
+        printer.close()
+    return [result]
+
+
 async def _run_all(targets: list[str], args: argparse.Namespace) -> list[dict[str, Any]]:
     import asyncio
 
-    from smtpscope.cli import probe_report
-
     picked = shard.pick(targets, args.shard)
     sem = asyncio.Semaphore(args.concurrency)
-    printer = probe_report.Printer(args.json, total=len(picked),
-                                   progress=not args.no_progress and len(picked) > 1,
-                                   ordered=not args.jsonl, show_certs=args.show_certs)
+    printer = _printer(args, len(picked))
 
     async def one(slot: int, index: int, target: str) -> dict[str, Any]:
         async with sem:
             result = await probe(target, args)
-        if args.jsonl or args.shard:
-            result["index"] = index
-        printer.done(slot, result)
+        printer.done(slot, _finish(result, args, index))
         return result
 
     try:

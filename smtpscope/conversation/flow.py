@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable
 from typing import TYPE_CHECKING, TypeVar
 
 from smtpscope.conversation.errors import CleartextRefused, Rejected
 from smtpscope.conversation.greeting import Dialect, Secured, TLSMode, dialect_of, greet, secure
-from smtpscope.conversation.message import Delivery, Envelope, new_delivery, send_message
 from smtpscope.protocol import Reply
-from smtpscope.session import Session
 from smtpscope.session_types import SessionError, Stage
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # a probe greets and secures only: sending loads asyncio and the rest
     from smtpscope.auth import Mechanism
+    from smtpscope.conversation.message import Delivery, Envelope
+    from smtpscope.session import Session
 
 T = TypeVar("T")
 
@@ -113,6 +112,10 @@ class Conversation:
         """One transaction; ``delivery`` keeps what was learnt even when a step fails."""
         def at(stage: Stage) -> None:
             self.stage = stage
+
+        import asyncio
+
+        from smtpscope.conversation.message import new_delivery, send_message
 
         self.stage = Stage.MAIL
         self.delivery = new_delivery(self.session, envelope)

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
-from dataclasses import dataclass
+import time
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from smtpscope.conversation.errors import NotOffered, Rejected
 from smtpscope.protocol import Ehlo, Helo, Lhlo, Reply
-from smtpscope.session import Session
 from smtpscope.session_types import Stage
+from smtpscope.values import Frozen
+
+if TYPE_CHECKING:  # not imported: a blocking session runs these steps without asyncio
+    from smtpscope.session import Session
 
 # Replies to EHLO that mean "no ESMTP here" (RFC 5321 §4.1.4): HELO may still work.
 _NO_ESMTP = frozenset({500, 502})
@@ -67,14 +70,18 @@ async def greet(session: Session, dialect: Dialect = Dialect.ESMTP, *,
     return reply
 
 
-@dataclass(frozen=True)
-class Secured:
+class Secured(Frozen):
     """What STARTTLS did: offered or not, its reply, and the greeting inside TLS."""
 
+    __slots__ = ("greeting", "offered", "starttls", "tls_at")
     offered: bool
-    starttls: Reply | None = None
-    greeting: Reply | None = None
-    tls_at: float | None = None  # loop time when the handshake finished (for timings)
+    starttls: Reply | None
+    greeting: Reply | None
+    tls_at: float | None  # time.monotonic() when the handshake finished (for timings)
+
+    def __init__(self, offered: bool, starttls: Reply | None = None,
+                 greeting: Reply | None = None, tls_at: float | None = None) -> None:
+        self._set(offered=offered, starttls=starttls, greeting=greeting, tls_at=tls_at)
 
     @property
     def started(self) -> bool:
@@ -104,6 +111,6 @@ async def secure(session: Session, mode: TLSMode, dialect: Dialect = Dialect.ESM
             raise Rejected(Stage.TLS, "STARTTLS refused", reply)
         session.transcript.note("STARTTLS refused: going on without TLS", kind="warning")
         return Secured(True, reply)
-    tls_at = asyncio.get_running_loop().time()
+    tls_at = time.monotonic()  # the clock of asyncio's loop.time(), which others time by
     again = await greet(session, dialect, stage=Stage.EHLO_TLS, helo_fallback=False)
     return Secured(True, reply, again, tls_at)

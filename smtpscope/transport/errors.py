@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import ssl
 
 _UNREACHABLE = {errno.ENETUNREACH, errno.EHOSTUNREACH, errno.EADDRNOTAVAIL, errno.ENETDOWN}
 
@@ -110,3 +111,18 @@ def connect_failure(exc: OSError, host: str, port: int, addr: str) -> ConnectErr
     return ConnectError(
         f"cannot connect to {target}: {exc.strerror or exc}", host=host, port=port, kind="other"
     )
+
+
+def connection_lost(peer: str, exc: BaseException | None) -> ConnectionLost:
+    """The connection to ``peer`` ended while in use: ``exc`` is what broke it (None: EOF)."""
+    if exc is None:
+        message = f"connection closed by {peer}"
+    elif isinstance(exc, ConnectionResetError):
+        message = f"connection reset by {peer}"
+    elif isinstance(exc, BrokenPipeError):
+        message = f"connection to {peer} broken (the server closed it while we were sending)"
+    elif isinstance(exc, ssl.SSLError):
+        message = f"TLS error on the connection to {peer}: {exc.reason or exc}"
+    else:
+        message = f"connection to {peer} lost: {exc}"
+    return ConnectionLost(message)

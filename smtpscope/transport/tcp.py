@@ -7,6 +7,14 @@ import contextlib
 import socket
 import ssl
 
+from .addresses import (
+    all_failed,
+    bare_host,
+    connect_timed_out,
+    literal,
+    resolve_failure,
+    unique_addresses,
+)
 from .errors import (
     ConnectError,
     ConnectionLost,
@@ -15,6 +23,7 @@ from .errors import (
     TransportError,
     WriteTimeout,
     connect_failure,
+    connection_lost,
     format_address,
 )
 from .streamproto import StreamProtocol
@@ -132,18 +141,7 @@ class Stream:
             raise self._lost(exc) from exc
 
     def _lost(self, exc: BaseException | None) -> ConnectionLost:
-        peer = self.peer_text
-        if exc is None:
-            message = f"connection closed by {peer}"
-        elif isinstance(exc, ConnectionResetError):
-            message = f"connection reset by {peer}"
-        elif isinstance(exc, BrokenPipeError):
-            message = f"connection to {peer} broken (the server closed it while we were sending)"
-        elif isinstance(exc, ssl.SSLError):
-            message = f"TLS error on the connection to {peer}: {exc.reason or exc}"
-        else:
-            message = f"connection to {peer} lost: {exc}"
-        return ConnectionLost(message)
+        return connection_lost(self.peer_text, exc)
 
     async def start_tls(
         self,
@@ -246,48 +244,18 @@ class Stream:
         self._transport.abort()
 
 
-def _literal(host: str, family: int) -> list[tuple[int, str]] | None:
-    """An IP literal's one address, without asking the resolver; None for anything else.
-
-    The loop's getaddrinfo runs in a worker thread (and loads the IDNA codec) even for
-    "127.0.0.1": that costs a thread start at every first connect. A literal of the other
-    family than the one forced goes to getaddrinfo, which then reports the mismatch.
-    """
-    import ipaddress
-
-    try:
-        ip = ipaddress.ip_address(host)
-    except ValueError:
-        return None  # a name: the resolver's job
-    if getattr(ip, "scope_id", None):
-        return None  # fe80::1%eth0: the resolver turns the zone into its index
-    fam = socket.AF_INET6 if ip.version == 6 else socket.AF_INET
-    return [(fam, host)] if family in (0, fam) else None
-
-
 async def _resolve(host: str, port: int, family: int) -> list[tuple[int, str]]:
-    literal = _literal(host, family)
-    if literal is not None:
-        return literal
+    found = literal(host, family)
+    if found is not None:
+        return found
     loop = asyncio.get_running_loop()
     try:
         infos = await loop.getaddrinfo(host, port, family=family, type=socket.SOCK_STREAM)
     except socket.gaierror as exc:
-        raise ConnectError(
-            f"cannot resolve host {host!r}: {exc.strerror or exc}",
-            host=host,
-            port=port,
-            kind="resolve",
-        ) from exc
-    seen: list[tuple[int, str]] = []
-    for fam, _type, _proto, _canon, sockaddr in infos:
-        entry = (fam, str(sockaddr[0]))
-        if entry not in seen:
-            seen.append(entry)
+        raise resolve_failure(host, port, exc) from exc
+    seen = unique_addresses(infos)
     if not seen:
-        raise ConnectError(
-            f"cannot resolve host {host!r}: no addresses", host=host, port=port, kind="resolve"
-        )
+        raise resolve_failure(host, port)
     return seen
 
 
@@ -311,16 +279,7 @@ async def _connect_any(
             failures.append(connect_failure(exc, host, port, addr))
             continue
         return protocol, transport
-    if len(failures) == 1:
-        raise failures[0]
-    joined = "; ".join(str(f) for f in failures)
-    kinds = {f.kind for f in failures}
-    raise ConnectError(
-        f"cannot connect to {host!r} port {port}: {joined}",
-        host=host,
-        port=port,
-        kind=kinds.pop() if len(kinds) == 1 else "other",
-    )
+    raise all_failed(host, port, failures)
 
 
 async def open_connection(
@@ -344,19 +303,12 @@ async def open_connection(
     (a PROXY protocol header) is written right after connecting, before any TLS.
     Raises ``ConnectError`` or ``TLSError``.
     """
-    name = host.strip()
-    if name.startswith("[") and name.endswith("]"):
-        name = name[1:-1]
+    name = bare_host(host)
     try:
         async with asyncio.timeout(connect_timeout):
             protocol, transport = await _connect_any(name, port, family, local_addr)
     except TimeoutError:
-        raise ConnectError(
-            f"no answer from {format_address(name, port)} within {_seconds(connect_timeout or 0)}",
-            host=name,
-            port=port,
-            kind="timeout",
-        ) from None
+        raise connect_timed_out(name, port, connect_timeout) from None
     stream = Stream(protocol, transport, name, port)
     if preamble:
         await stream.write(preamble, timeout=connect_timeout)

@@ -85,9 +85,10 @@ def test_probe_with_starttls_imports_only_what_it_runs(make_server) -> None:
     result = json.loads(done.stdout)
     assert result["status"] == "success" and result["tls"]["verified"] is True
     # The run really happened here: engine, session and TLS were loaded...
-    assert {"smtpscope.protocol.connection", "smtpscope.session", "ssl"} <= modules
-    # ...and nothing the probe does not run.
+    assert {"smtpscope.protocol.connection", "smtpscope.session_blocking", "ssl"} <= modules
+    # ...and nothing the probe does not run: one server needs no event loop either.
     assert unwanted(modules) == set()
+    assert "asyncio" not in modules and "smtpscope.session" not in modules
 
 
 def test_verified_starttls_probe_keeps_slow_imports_off_its_path(make_server,

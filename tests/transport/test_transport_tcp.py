@@ -17,6 +17,7 @@ from smtpscope.transport import (
     TransportError,
     open_connection,
 )
+from smtpscope.transport import addresses as addresses_module
 from smtpscope.transport import tcp as tcp_module
 from smtpscope.transport.errors import connect_failure
 
@@ -268,9 +269,9 @@ async def test_ip_literal_connects_without_the_resolver_thread(serve, request,
 
 async def test_literal_of_the_other_family_still_fails_as_a_resolve_error() -> None:
     # -6 with an IPv4 literal: no short cut; getaddrinfo says there is no such address.
-    assert tcp_module._literal("127.0.0.1", socket.AF_INET6) is None
-    assert tcp_module._literal("mx.example.test", 0) is None
-    assert tcp_module._literal("::1", 0) == [(socket.AF_INET6, "::1")]
+    assert addresses_module.literal("127.0.0.1", socket.AF_INET6) is None
+    assert addresses_module.literal("mx.example.test", 0) is None
+    assert addresses_module.literal("::1", 0) == [(socket.AF_INET6, "::1")]
     with pytest.raises(ConnectError) as info:
         await open_connection("127.0.0.1", 25, family=socket.AF_INET6, connect_timeout=10)
     assert info.value.kind == "resolve"
