@@ -13,8 +13,6 @@ if TYPE_CHECKING:
     from .capabilities import Capabilities, Capability, CapabilityDiff
     from .codes import Explanation, explain
     from .commands import (
-        SYNTAX,
-        VERBS,
         Auth,
         AuthCancel,
         AuthResponse,
@@ -57,15 +55,15 @@ if TYPE_CHECKING:
     from .parser import ParsedCommand, parse_command
     from .replies import MAX_LINE_LENGTH, MAX_REPLY_LINES, parse_reply
     from .state import State
+    from .syntax import SYNTAX, VERBS
 
 _MODULES: dict[str, tuple[str, ...]] = {
     "capabilities": ("Capabilities", "Capability", "CapabilityDiff"),
     "codes": ("Explanation", "explain"),
     "commands": (
-        "SYNTAX", "VERBS", "Auth", "AuthCancel", "AuthResponse", "Bdat", "Command", "Data",
-        "Ehlo", "Etrn", "Expn", "Helo", "Help", "Lhlo", "MailFrom", "MessageContent",
-        "Noop", "Quit", "Raw", "RcptTo", "Rset", "StartTLS", "Vrfy", "Xclient",
-        "bdat_chunks",
+        "Auth", "AuthCancel", "AuthResponse", "Bdat", "Command", "Data", "Ehlo", "Etrn", "Expn",
+        "Helo", "Help", "Lhlo", "MailFrom", "MessageContent", "Noop", "Quit", "Raw", "RcptTo",
+        "Rset", "StartTLS", "Vrfy", "Xclient", "bdat_chunks",
     ),
     "connection": ("DATA_ENDED_EARLY", "INJECTION_WARNING", "Connection", "Sent"),
     "data": (
@@ -78,6 +76,7 @@ _MODULES: dict[str, tuple[str, ...]] = {
     "parser": ("ParsedCommand", "parse_command"),
     "replies": ("MAX_LINE_LENGTH", "MAX_REPLY_LINES", "parse_reply"),
     "state": ("State",),
+    "syntax": ("SYNTAX", "VERBS"),
 }
 _WHERE = {name: module for module, names in _MODULES.items() for name in names}
 

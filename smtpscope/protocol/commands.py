@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass
-from typing import ClassVar, Final
+from typing import ClassVar
 
 from .data import END_OF_DATA_VARIANTS, chunk_bytes, encode_content
 from .errors import CommandSyntaxError
@@ -19,6 +19,7 @@ from .params import (
     check_text,
     format_params,
 )
+from .syntax import SYNTAX, VERBS  # here too, as before: the composer imports them from here
 
 __all__ = [
     "SYNTAX",
@@ -47,32 +48,6 @@ __all__ = [
     "Xclient",
     "bdat_chunks",
 ]
-
-#: verb -> the form the composer's hint bar shows.
-SYNTAX: Final[dict[str, str]] = {
-    "HELO": "HELO <your-domain>",
-    "EHLO": "EHLO <your-domain>",
-    "LHLO": "LHLO <your-domain>",
-    "MAIL": "MAIL FROM:<address> [SIZE=n] [BODY=7BIT|8BITMIME|BINARYMIME] [SMTPUTF8] "
-    "[RET=FULL|HDRS] [ENVID=xtext] [AUTH=<>|addr] [REQUIRETLS] [MT-PRIORITY=-9..9] "
-    "[BY=secs;R|N[T]] [HOLDFOR=secs|HOLDUNTIL=date-time] [PRDR]",
-    "RCPT": "RCPT TO:<address> [NOTIFY=NEVER|SUCCESS,FAILURE,DELAY] [ORCPT=rfc822;address] "
-    "[RRVS=date-time[;C|R]]",
-    "DATA": "DATA",
-    "BDAT": "BDAT <size> [LAST]",
-    "RSET": "RSET",
-    "NOOP": "NOOP [text]",
-    "VRFY": "VRFY <user-or-address>",
-    "EXPN": "EXPN <mailing-list>",
-    "HELP": "HELP [topic]",
-    "ETRN": "ETRN <[@#]node>",
-    "STARTTLS": "STARTTLS",
-    "AUTH": "AUTH <mechanism> [initial-response-base64 | =]",
-    "QUIT": "QUIT",
-    "XCLIENT": "XCLIENT NAME=value … (the attribute names the server lists after XCLIENT)",
-}
-VERBS: Final[tuple[str, ...]] = tuple(SYNTAX)
-
 
 def _encode(text: str) -> bytes:
     return text.encode("utf-8")
