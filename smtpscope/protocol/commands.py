@@ -1,11 +1,11 @@
-"""Typed SMTP commands: frozen dataclasses that validate themselves and render wire bytes."""
+"""Typed SMTP commands: frozen values that validate themselves and render wire bytes."""
 
 from __future__ import annotations
 
 import base64
-from dataclasses import dataclass
 from typing import ClassVar
 
+from ..values import Frozen
 from .data import END_OF_DATA_VARIANTS, chunk_bytes, encode_content
 from .errors import CommandSyntaxError
 from .kinds import Kind
@@ -53,10 +53,15 @@ def _encode(text: str) -> bytes:
     return text.encode("utf-8")
 
 
-@dataclass(frozen=True, slots=True)
-class Command:
+# Sets a field in __init__, past Frozen's refusal: a command is built for every send, and one
+# call a field is faster than Frozen._set's keyword loop.
+_setattr = object.__setattr__
+
+
+class Command(Frozen):
     """Base class of everything the client sends."""
 
+    __slots__ = ()
     #: Key into the state tables (state.py). Usually the verb.
     kind: ClassVar[str] = ""
 
@@ -68,17 +73,18 @@ class Command:
         raise NotImplementedError
 
 
-# The verb classes below that add no field are plain subclasses of a dataclass: they inherit
-# its fields, __init__, __repr__ (which shows their own name), __eq__ (which compares the
-# class too) and frozen fields, without paying for a dataclass of their own at import.
+# The verb classes below that add no field are plain subclasses of a shape (_DomainCommand,
+# _Bare, ...): they inherit its fields and __init__; __repr__ shows their own name and __eq__
+# compares the class too.
 
 
-@dataclass(frozen=True, slots=True)
 class _DomainCommand(Command):
+    __slots__ = ("domain",)
     domain: str
 
-    def __post_init__(self) -> None:
-        check_domain(self.domain, SYNTAX[self.kind])
+    def __init__(self, domain: str) -> None:
+        check_domain(domain, SYNTAX[self.kind])
+        _setattr(self, "domain", domain)
 
     def to_bytes(self) -> bytes:
         return _encode(f"{self.kind} {self.domain}\r\n")
@@ -99,15 +105,12 @@ class Lhlo(_DomainCommand):
     kind: ClassVar[str] = Kind.LHLO
 
 
-@dataclass(frozen=True, slots=True)
-class MailFrom(Command):
-    address: str
-    params: Params = ()
-    kind: ClassVar[str] = Kind.MAIL
+class _PathCommand(Command):
+    """MAIL FROM and RCPT TO: an address and ESMTP parameters (keywords upper-cased)."""
 
-    def __post_init__(self) -> None:
-        check_address(self.address, SYNTAX["MAIL"], allow_null=True)
-        object.__setattr__(self, "params", check_params(self.params, MAIL_PARAMS, SYNTAX["MAIL"]))
+    __slots__ = ("address", "params")
+    address: str
+    params: Params
 
     def param(self, key: str) -> str | None:
         """Value of parameter ``key`` ("" when present without a value, None when absent)."""
@@ -116,32 +119,36 @@ class MailFrom(Command):
                 return "" if v is None else v
         return None
 
+
+class MailFrom(_PathCommand):
+    __slots__ = ()
+    kind: ClassVar[str] = Kind.MAIL
+
+    def __init__(self, address: str, params: Params = ()) -> None:
+        check_address(address, SYNTAX["MAIL"], allow_null=True)
+        _setattr(self, "address", address)
+        _setattr(self, "params", check_params(params, MAIL_PARAMS, SYNTAX["MAIL"]))
+
     def to_bytes(self) -> bytes:
         return _encode(f"MAIL FROM:<{self.address}>{format_params(self.params)}\r\n")
 
 
-@dataclass(frozen=True, slots=True)
-class RcptTo(Command):
-    address: str
-    params: Params = ()
+class RcptTo(_PathCommand):
+    __slots__ = ()
     kind: ClassVar[str] = Kind.RCPT
 
-    def __post_init__(self) -> None:
-        check_address(self.address, SYNTAX["RCPT"], allow_null=False)
-        object.__setattr__(self, "params", check_params(self.params, RCPT_PARAMS, SYNTAX["RCPT"]))
-
-    def param(self, key: str) -> str | None:
-        for k, v in self.params:
-            if k == key.upper():
-                return "" if v is None else v
-        return None
+    def __init__(self, address: str, params: Params = ()) -> None:
+        check_address(address, SYNTAX["RCPT"], allow_null=False)
+        _setattr(self, "address", address)
+        _setattr(self, "params", check_params(params, RCPT_PARAMS, SYNTAX["RCPT"]))
 
     def to_bytes(self) -> bytes:
         return _encode(f"RCPT TO:<{self.address}>{format_params(self.params)}\r\n")
 
 
-@dataclass(frozen=True, slots=True)
 class _Bare(Command):
+    __slots__ = ()
+
     def to_bytes(self) -> bytes:
         return _encode(f"{self.kind}\r\n")
 
@@ -166,17 +173,18 @@ class Quit(_Bare):
     kind: ClassVar[str] = Kind.QUIT
 
 
-@dataclass(frozen=True, slots=True)
 class _OptionalArg(Command):
-    arg: str | None = None
+    __slots__ = ("arg",)
+    arg: str | None
 
-    def __post_init__(self) -> None:
-        if self.arg is not None:
-            check_text(self.arg, f"the {self.kind} argument", SYNTAX[self.kind])
-            if not self.arg.strip():
+    def __init__(self, arg: str | None = None) -> None:
+        if arg is not None:
+            check_text(arg, f"the {self.kind} argument", SYNTAX[self.kind])
+            if not arg.strip():
                 raise CommandSyntaxError(
                     f"empty {self.kind} argument; leave it out instead", SYNTAX[self.kind]
                 )
+        _setattr(self, "arg", arg)
 
     def to_bytes(self) -> bytes:
         if self.arg is None:
@@ -194,14 +202,15 @@ class Help(_OptionalArg):
     kind: ClassVar[str] = Kind.HELP
 
 
-@dataclass(frozen=True, slots=True)
 class _RequiredArg(Command):
+    __slots__ = ("arg",)
     arg: str
 
-    def __post_init__(self) -> None:
-        check_text(self.arg, f"the {self.kind} argument", SYNTAX[self.kind])
-        if not self.arg.strip():
+    def __init__(self, arg: str) -> None:
+        check_text(arg, f"the {self.kind} argument", SYNTAX[self.kind])
+        if not arg.strip():
             raise CommandSyntaxError(f"{self.kind} needs an argument", SYNTAX[self.kind])
+        _setattr(self, "arg", arg)
 
     def to_bytes(self) -> bytes:
         return _encode(f"{self.kind} {self.arg}\r\n")
@@ -222,7 +231,6 @@ class Etrn(_RequiredArg):
     kind: ClassVar[str] = Kind.ETRN
 
 
-@dataclass(frozen=True, slots=True)
 class Bdat(Command):
     """A BDAT chunk (RFC 3030). ``to_bytes`` is the command line followed by the chunk.
 
@@ -230,24 +238,28 @@ class Bdat(Command):
     and the caller supplies the octets itself (as a raw send, expecting no reply).
     """
 
-    chunk: bytes = b""
-    last: bool = False
-    size: int | None = None
+    __slots__ = ("chunk", "last", "size")
+    chunk: bytes
+    last: bool
+    size: int | None  # None only as an argument: the chunk's length then
     kind: ClassVar[str] = Kind.BDAT
 
-    def __post_init__(self) -> None:
-        if not isinstance(self.chunk, bytes):
+    def __init__(self, chunk: bytes = b"", last: bool = False, size: int | None = None) -> None:
+        if not isinstance(chunk, bytes):
             raise CommandSyntaxError("BDAT chunk must be bytes", SYNTAX["BDAT"])
-        if self.size is None:
-            object.__setattr__(self, "size", len(self.chunk))
-        elif isinstance(self.size, bool) or not isinstance(self.size, int) or self.size < 0:
+        if size is None:
+            size = len(chunk)
+        elif isinstance(size, bool) or not isinstance(size, int) or size < 0:
             raise CommandSyntaxError("BDAT size must be a number >= 0", SYNTAX["BDAT"])
-        elif self.chunk and self.size != len(self.chunk):
+        elif chunk and size != len(chunk):
             raise CommandSyntaxError(
-                f"BDAT size {self.size} differs from the chunk length {len(self.chunk)}; "
+                f"BDAT size {size} differs from the chunk length {len(chunk)}; "
                 "use a raw send to declare a wrong size on purpose",
                 SYNTAX["BDAT"],
             )
+        _setattr(self, "chunk", chunk)
+        _setattr(self, "last", last)
+        _setattr(self, "size", size)
 
     @property
     def declared_size(self) -> int:
@@ -278,18 +290,19 @@ def _check_mechanism(mechanism: str) -> str:
     return upper
 
 
-@dataclass(frozen=True, slots=True)
 class Auth(Command):
     """``AUTH mechanism [initial-response]``; the response is raw bytes, sent base64-encoded."""
 
+    __slots__ = ("initial_response", "mechanism")
     mechanism: str
-    initial_response: bytes | None = None
+    initial_response: bytes | None
     kind: ClassVar[str] = Kind.AUTH
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "mechanism", _check_mechanism(self.mechanism))
-        if self.initial_response is not None and not isinstance(self.initial_response, bytes):
+    def __init__(self, mechanism: str, initial_response: bytes | None = None) -> None:
+        _setattr(self, "mechanism", _check_mechanism(mechanism))
+        if initial_response is not None and not isinstance(initial_response, bytes):
             raise CommandSyntaxError("initial response must be bytes", SYNTAX["AUTH"])
+        _setattr(self, "initial_response", initial_response)
 
     def to_bytes(self) -> bytes:
         if self.initial_response is None:
@@ -299,73 +312,77 @@ class Auth(Command):
         return _encode(f"AUTH {self.mechanism} ") + ir + b"\r\n"
 
 
-@dataclass(frozen=True, slots=True)
 class AuthResponse(Command):
     """Client's answer to a 334 challenge (raw bytes; sent base64-encoded, b"" as empty line)."""
 
+    __slots__ = ("data",)
     data: bytes
     kind: ClassVar[str] = Kind.AUTH_RESPONSE
 
-    def __post_init__(self) -> None:
-        if not isinstance(self.data, bytes):
+    def __init__(self, data: bytes) -> None:
+        if not isinstance(data, bytes):
             raise CommandSyntaxError("AUTH response must be bytes", "<base64 response> | *")
+        _setattr(self, "data", data)
 
     def to_bytes(self) -> bytes:
         return base64.b64encode(self.data) + b"\r\n"
 
 
-@dataclass(frozen=True, slots=True)
 class AuthCancel(Command):
     """``*``: abandon the AUTH exchange (RFC 4954 §4); the server answers 501."""
 
+    __slots__ = ()
     kind: ClassVar[str] = Kind.AUTH_CANCEL
 
     def to_bytes(self) -> bytes:
         return b"*\r\n"
 
 
-@dataclass(frozen=True, slots=True)
 class Xclient(Command):
     """``XCLIENT NAME=VALUE ...`` (Postfix XCLIENT_README); values as written (xtext is theirs)."""
 
+    __slots__ = ("attributes",)
     attributes: tuple[tuple[str, str], ...]
     kind: ClassVar[str] = Kind.XCLIENT
 
-    def __post_init__(self) -> None:
+    def __init__(self, attributes: tuple[tuple[str, str], ...]) -> None:
         hint = SYNTAX["XCLIENT"]
-        if not self.attributes:
+        if not attributes:
             raise CommandSyntaxError("XCLIENT needs at least one NAME=VALUE attribute", hint)
-        for name, value in self.attributes:
+        for name, value in attributes:
             word = f"{name}={value}"
             if not name or "=" in name:
                 raise CommandSyntaxError(f"XCLIENT attribute {word!r} is not NAME=VALUE", hint)
             if not word.isascii() or not word.isprintable() or " " in word:
                 raise CommandSyntaxError(f"XCLIENT attribute {word!r} has a character SMTP "
                                          "cannot carry (xtext-encode it as +XX)", hint)
+        _setattr(self, "attributes", attributes)
 
     def to_bytes(self) -> bytes:
         words = " ".join(f"{name}={value}" for name, value in self.attributes)
         return f"XCLIENT {words}\r\n".encode("ascii")
 
 
-@dataclass(frozen=True, slots=True)
 class Raw(Command):
     """Exact bytes, not validated: the off-script escape hatch."""
 
+    __slots__ = ("data", "expect_reply", "note")
     data: bytes
-    note: str = ""
-    expect_reply: bool = True
+    note: str
+    expect_reply: bool
     kind: ClassVar[str] = Kind.RAW
 
-    def __post_init__(self) -> None:
-        if not isinstance(self.data, bytes):
+    def __init__(self, data: bytes, note: str = "", expect_reply: bool = True) -> None:
+        if not isinstance(data, bytes):
             raise CommandSyntaxError("raw data must be bytes", "raw bytes")
+        _setattr(self, "data", data)
+        _setattr(self, "note", note)
+        _setattr(self, "expect_reply", expect_reply)
 
     def to_bytes(self) -> bytes:
         return self.data
 
 
-@dataclass(frozen=True, slots=True)
 class MessageContent(Command):
     """The message after a 354 (see data.encode_content for normal vs verbatim mode).
 
@@ -373,19 +390,22 @@ class MessageContent(Command):
     normal mode and nothing added in verbatim mode.
     """
 
+    __slots__ = ("body", "terminator", "verbatim")
     body: bytes
-    verbatim: bool = False
-    terminator: str | None = None
+    verbatim: bool
+    terminator: str | None
     kind: ClassVar[str] = Kind.CONTENT
 
-    def __post_init__(self) -> None:
-        if not isinstance(self.body, bytes):
+    def __init__(self, body: bytes, verbatim: bool = False, terminator: str | None = None) -> None:
+        if not isinstance(body, bytes):
             raise CommandSyntaxError("message content must be bytes", "message bytes")
-        if self.terminator is not None and self.terminator not in END_OF_DATA_VARIANTS:
+        if terminator is not None and terminator not in END_OF_DATA_VARIANTS:
             raise CommandSyntaxError(
-                f"unknown end-of-data variant {self.terminator!r}",
-                " | ".join(END_OF_DATA_VARIANTS),
+                f"unknown end-of-data variant {terminator!r}", " | ".join(END_OF_DATA_VARIANTS)
             )
+        _setattr(self, "body", body)
+        _setattr(self, "verbatim", verbatim)
+        _setattr(self, "terminator", terminator)
 
     def to_bytes(self) -> bytes:
         return encode_content(self.body, verbatim=self.verbatim, variant=self.terminator)
