@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import lru_cache
 
+from ..values import Frozen
 from .events import Reply
 from .registry import lookup_keyword
 
@@ -15,29 +15,38 @@ __all__ = ["Capabilities", "Capability", "CapabilityDiff"]
 _KEYWORD = r"[A-Za-z0-9][A-Za-z0-9-]*\Z"  # compiled on first use
 
 
-@dataclass(frozen=True, slots=True)
-class Capability:
+class Capability(Frozen):
     """One EHLO line: ``keyword`` upper-cased, ``params`` as sent, ``raw`` the whole line."""
 
+    __slots__ = ("keyword", "legacy", "malformed", "meaning", "params", "raw", "rfc")
     keyword: str
     params: tuple[str, ...]
     meaning: str
     rfc: str
     raw: str
     #: True for the pre-RFC 2554 ``AUTH=LOGIN PLAIN`` form (keyword reported as AUTH).
-    legacy: bool = False
+    legacy: bool
     #: True when the keyword breaks RFC 5321 syntax (kept and shown, never dropped).
-    malformed: bool = False
+    malformed: bool
+
+    def __init__(self, keyword: str, params: tuple[str, ...], meaning: str, rfc: str, raw: str,
+                 legacy: bool = False, malformed: bool = False) -> None:
+        self._set(keyword=keyword, params=params, meaning=meaning, rfc=rfc, raw=raw,
+                  legacy=legacy, malformed=malformed)
 
 
-@dataclass(frozen=True, slots=True)
-class CapabilityDiff:
+class CapabilityDiff(Frozen):
     """What changed between two EHLO replies (e.g. before and after STARTTLS)."""
 
+    __slots__ = ("added", "changed", "removed")
     added: tuple[Capability, ...]
     removed: tuple[Capability, ...]
     #: (before, after) pairs for keywords present in both with different parameters.
     changed: tuple[tuple[Capability, Capability], ...]
+
+    def __init__(self, added: tuple[Capability, ...], removed: tuple[Capability, ...],
+                 changed: tuple[tuple[Capability, Capability], ...]) -> None:
+        self._set(added=added, removed=removed, changed=changed)
 
     def __bool__(self) -> bool:
         return bool(self.added or self.removed or self.changed)
@@ -74,13 +83,16 @@ def _norm(cap: Capability) -> tuple[str, ...]:
     return tuple(p.upper() for p in cap.params)
 
 
-@dataclass(frozen=True, slots=True)
-class Capabilities:
+class Capabilities(Frozen):
     """The server's EHLO/LHLO answer: greeting domain and advertised keywords."""
 
+    __slots__ = ("domain", "greeting", "keywords")
     domain: str
     greeting: str
     keywords: tuple[Capability, ...]
+
+    def __init__(self, domain: str, greeting: str, keywords: tuple[Capability, ...]) -> None:
+        self._set(domain=domain, greeting=greeting, keywords=keywords)
 
     @classmethod
     def parse(cls, reply: Reply) -> Capabilities:

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from ..values import Frozen
 from .capabilities import Capabilities
 from .commands import Auth, Bdat, Command, MailFrom, Raw, RcptTo
 from .errors import UNSAFE_CHARS, CommandSyntaxError, escape_char
@@ -41,10 +40,15 @@ def command_kind(cmd: Command) -> str:
     return cmd.kind
 
 
-@dataclass(frozen=True, slots=True)
-class SessionView:
+# Sets a field in __init__, past Frozen's refusal (a SessionView is built for every send:
+# a call a field is faster than Frozen._set's keyword loop).
+_setattr = object.__setattr__
+
+
+class SessionView(Frozen):
     """What the checks need to know about the session."""
 
+    __slots__ = ("capabilities", "greeted", "last_pending", "lmtp", "projected", "state")
     state: State
     projected: State
     greeted: bool
@@ -52,6 +56,15 @@ class SessionView:
     #: Kind of the newest command still awaiting its reply (None: nothing in flight).
     last_pending: str | None
     capabilities: Capabilities | None
+
+    def __init__(self, state: State, projected: State, greeted: bool, lmtp: bool,
+                 last_pending: str | None, capabilities: Capabilities | None) -> None:
+        _setattr(self, "state", state)
+        _setattr(self, "projected", projected)
+        _setattr(self, "greeted", greeted)
+        _setattr(self, "lmtp", lmtp)
+        _setattr(self, "last_pending", last_pending)
+        _setattr(self, "capabilities", capabilities)
 
 
 def send_problem(view: SessionView, kind: str, cmd: Command, notes: list[str]) -> str | None:

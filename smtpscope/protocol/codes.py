@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Final
 
+from ..values import Frozen
 from .events import EnhancedCode, Reply
 
 __all__ = [
@@ -183,13 +183,16 @@ _CLASS_SPECIFIC: Final[dict[tuple[int, int, int], str]] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class Explanation:
+class Explanation(Frozen):
     """What a reply means: basic-code text, enhanced-code text (if any), one-line summary."""
 
+    __slots__ = ("basic", "enhanced", "summary")
     basic: str
     enhanced: str | None
     summary: str
+
+    def __init__(self, basic: str, enhanced: str | None, summary: str) -> None:
+        self._set(basic=basic, enhanced=enhanced, summary=summary)
 
 
 def describe_basic(code: int) -> str:

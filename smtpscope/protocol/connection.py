@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass
 
+from ..values import Frozen
 from .capabilities import Capabilities
 from .checks import SessionView, command_kind, infer_raw_kinds, send_problem, wait_problem
 from .commands import Command, MessageContent, Raw
@@ -19,14 +19,26 @@ from .state import State, projected_after, why_invalid
 __all__ = ["DATA_ENDED_EARLY", "INJECTION_WARNING", "Connection", "Sent"]
 
 
-@dataclass(frozen=True, slots=True)
-class Sent:
+# Sets a field in __init__, past Frozen's refusal (a Sent is built for every send:
+# a call a field is faster than Frozen._set's keyword loop).
+_setattr = object.__setattr__
+
+
+class Sent(Frozen):
     """What the last send put on the wire, for the transcript."""
 
+    __slots__ = ("command", "data", "notes", "off_script")
     command: Command
     data: bytes
     off_script: bool
-    notes: tuple[str, ...] = ()
+    notes: tuple[str, ...]
+
+    def __init__(self, command: Command, data: bytes, off_script: bool,
+                 notes: tuple[str, ...] = ()) -> None:
+        _setattr(self, "command", command)
+        _setattr(self, "data", data)
+        _setattr(self, "off_script", off_script)
+        _setattr(self, "notes", notes)
 
 
 class Connection(ReplyMatching):

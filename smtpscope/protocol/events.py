@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, Literal, NamedTuple
 
+from ..values import Frozen
 from .errors import shown_text
 
 if TYPE_CHECKING:
@@ -28,13 +28,23 @@ NEED_DATA: Final = _Sentinel.NEED_DATA
 NeedData = Literal[_Sentinel.NEED_DATA]
 
 
-@dataclass(frozen=True, slots=True)
-class EnhancedCode:
+# Sets a field in __init__, past Frozen's refusal (an EnhancedCode is built as replies are read:
+# a call a field is faster than Frozen._set's keyword loop).
+_setattr = object.__setattr__
+
+
+class EnhancedCode(Frozen):
     """An RFC 3463 status code ``class.subject.detail`` such as 5.7.8."""
 
+    __slots__ = ("detail", "klass", "subject")
     klass: int
     subject: int
     detail: int
+
+    def __init__(self, klass: int, subject: int, detail: int) -> None:
+        _setattr(self, "klass", klass)
+        _setattr(self, "subject", subject)
+        _setattr(self, "detail", detail)
 
     def __str__(self) -> str:
         return f"{self.klass}.{self.subject}.{self.detail}"
@@ -135,11 +145,14 @@ def make_reply(
     return reply
 
 
-@dataclass(frozen=True, slots=True)
-class Closed:
+class Closed(Frozen):
     """The server closed the connection; ``partial`` holds bytes of an unfinished reply."""
 
-    partial: bytes = b""
+    __slots__ = ("partial",)
+    partial: bytes
+
+    def __init__(self, partial: bytes = b"") -> None:
+        self._set(partial=partial)
 
 
 Event = Reply | Closed

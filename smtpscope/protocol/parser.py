@@ -6,8 +6,8 @@ import base64
 import binascii
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 
+from ..values import Frozen
 from .commands import (
     SYNTAX,
     Auth,
@@ -42,12 +42,15 @@ _AUTH_RESPONSE_HINT = "<base64 response> | * to cancel"
 _PATH = r"(?is)(FROM|TO)\b\s*(:?)\s*(.*)\Z"  # compiled on first use
 
 
-@dataclass(frozen=True, slots=True)
-class ParsedCommand:
+class ParsedCommand(Frozen):
     """A command read from typed text, with notes on what was fixed up or assumed."""
 
+    __slots__ = ("command", "notes")
     command: Command
-    notes: tuple[str, ...] = ()
+    notes: tuple[str, ...]
+
+    def __init__(self, command: Command, notes: tuple[str, ...] = ()) -> None:
+        self._set(command=command, notes=notes)
 
 
 def _b64(text: str, what: str, hint: str) -> bytes:

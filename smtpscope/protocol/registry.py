@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Final
+
+from ..values import Frozen
 
 __all__ = ["KEYWORDS", "LIMITS", "KeywordInfo", "explain_limits", "lookup_keyword"]
 
 
-@dataclass(frozen=True, slots=True)
-class KeywordInfo:
+class KeywordInfo(Frozen):
+    __slots__ = ("keyword", "meaning", "params", "rfc", "verbs")
     keyword: str
     rfc: str
     meaning: str
-    params: str = ""
-    verbs: str = ""
+    params: str
+    verbs: str
+
+    def __init__(self, keyword: str, rfc: str, meaning: str, params: str = "",
+                 verbs: str = "") -> None:
+        self._set(keyword=keyword, rfc=rfc, meaning=meaning, params=params, verbs=verbs)
 
 
 _ROWS: Final[tuple[KeywordInfo, ...]] = (

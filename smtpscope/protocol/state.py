@@ -36,8 +36,9 @@ nothing but 421 still closes. In the DATA state raw bytes count as message conte
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
 from typing import Final
+
+from ..values import Frozen
 
 __all__ = [
     "GROUP_ENDERS",
@@ -82,17 +83,25 @@ TRANSACTION = frozenset({S.MAIL, S.RCPT, S.BDAT})
 _ANYWHERE = frozenset({S.GREETING, *_GREETED})
 
 
-@dataclass(frozen=True, slots=True)
-class Rule:
+class Rule(Frozen):
+    __slots__ = ("hoped", "intermediate", "on_failure", "on_intermediate", "on_success",
+                 "success", "valid_in")
     valid_in: frozenset[State]
     success: frozenset[int]
     on_success: Target
     on_failure: Target
     #: Codes meaning "go on" (334 for AUTH) and where they lead.
-    intermediate: frozenset[int] = frozenset()
-    on_intermediate: Target = None
+    intermediate: frozenset[int]
+    on_intermediate: Target
     #: success | intermediate: the codes the command hopes for (Reply.expected).
-    hoped: frozenset[int] = frozenset()
+    hoped: frozenset[int]
+
+    def __init__(self, valid_in: frozenset[State], success: frozenset[int], on_success: Target,
+                 on_failure: Target, intermediate: frozenset[int] = frozenset(),
+                 on_intermediate: Target = None, hoped: frozenset[int] = frozenset()) -> None:
+        self._set(valid_in=valid_in, success=success, on_success=on_success,
+                  on_failure=on_failure, intermediate=intermediate,
+                  on_intermediate=on_intermediate, hoped=hoped)
 
 
 def _r(valid: frozenset[State], codes: set[int], ok: Target, fail: Target,

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import ast
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import smtpscope.protocol
@@ -47,3 +50,15 @@ def test_checker_catches_a_forbidden_import(tmp_path: Path) -> None:
 def test_modules_stay_small() -> None:
     sizes = {p.name: len(p.read_text().splitlines()) for p in PACKAGE.glob("*.py")}
     assert all(n < 420 for n in sizes.values()), sizes
+
+
+def test_importing_the_engine_loads_no_dataclasses() -> None:
+    # A @dataclass writes and exec()s its methods at import, and the dataclasses module loads
+    # inspect (with ast, dis, tokenize): a probe would pay for both before its first byte.
+    names = sorted(f"smtpscope.protocol.{path.stem}" for path in PACKAGE.glob("[!_]*.py"))
+    code = (f"import sys, smtpscope.protocol, {', '.join(names)}\n"
+            "print(sorted({'dataclasses', 'inspect'} & set(sys.modules)))")
+    env = {**os.environ, "PYTHONPATH": str(PACKAGE.parents[1])}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env=env, check=True)
+    assert done.stdout.strip() == "[]"
