@@ -21,6 +21,8 @@ clashes with them. Equality needs the same class, as a dataclass's does.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from operator import attrgetter
 from typing import Any, ClassVar, Self
 
 
@@ -47,11 +49,18 @@ class Value:
     __slots__ = ()
     #: The field names, in constructor order (computed for each subclass).
     _fields: ClassVar[tuple[str, ...]] = ()
+    _get_values: ClassVar[Callable[[Any], tuple[Any, ...]]] = staticmethod(lambda _: ())
     __match_args__: ClassVar[tuple[str, ...]] = ()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         cls._fields = _field_names(cls)
+        # One C-level getter per class: equality and hashing read every field at once.
+        if len(cls._fields) > 1:
+            cls._get_values = staticmethod(attrgetter(*cls._fields))
+        elif cls._fields:
+            one = attrgetter(cls._fields[0])
+            cls._get_values = staticmethod(lambda obj: (one(obj),))
         cls.__match_args__ = cls._fields  # type: ignore[misc]  # set once, per class
 
     def _set(self, **values: Any) -> None:
@@ -61,7 +70,7 @@ class Value:
 
     def _values(self) -> tuple[Any, ...]:
         """The field values, in ``_fields`` order."""
-        return tuple(getattr(self, name) for name in self._fields)
+        return type(self)._get_values(self)
 
     def _asdict(self) -> dict[str, Any]:
         """The fields by name (one level: values are not converted)."""
