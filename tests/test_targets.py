@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from smtpscope.targets import Target, TargetError, check_domain, parse_target
+from tests.value_pins import assert_frozen_value
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -139,6 +140,16 @@ def test_target_is_frozen_and_displays() -> None:
     mx = parse_target("@example.test")
     assert mx.routes_by_mx and mx.display == "MX of example.test:25"
     assert isinstance(mx, Target)
+
+
+def test_target_is_a_value() -> None:
+    target = Target("mx", 25, "auto", None, "mx")
+    assert (target.lmtp, target.mailbox, target.unix_path) == (False, None, None)
+    assert repr(target) == ("Target(host='mx', port=25, security='auto', mx_domain=None, "
+                            "original='mx', lmtp=False, mailbox=None, unix_path=None)")
+    assert target == parse_target("mx") and target != parse_target("mx:26")
+    assert_frozen_value(parse_target("user@example.test"), (
+        "host", "port", "security", "mx_domain", "original", "lmtp", "mailbox", "unix_path"))
 
 
 def test_check_domain() -> None:
