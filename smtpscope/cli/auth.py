@@ -7,7 +7,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from smtpscope.cli.common import port_number
-from smtpscope.cli.introspect import suggest
+from smtpscope.cli.suggest import suggest
 
 if TYPE_CHECKING:
     from smtpscope.auth import Mechanism, Step

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import weakref
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+
+from smtpscope.cli.suggest import suggested
+from smtpscope.values import Frozen
 
 
-@dataclass(frozen=True)
-class Option:
+class Option(Frozen):
     """One option: every spelling, whether it takes a value, its choices, its help text."""
 
+    __slots__ = ("choices", "flags", "help", "is_file", "metavar", "takes_value")
     flags: tuple[str, ...]
     takes_value: bool
     choices: tuple[str, ...]
@@ -19,35 +19,28 @@ class Option:
     metavar: str
     help: str
 
+    def __init__(self, flags: tuple[str, ...], takes_value: bool, choices: tuple[str, ...],
+                 is_file: bool, metavar: str, help: str) -> None:
+        self._set(flags=flags, takes_value=takes_value, choices=choices, is_file=is_file,
+                  metavar=metavar, help=help)
 
-@dataclass(frozen=True)
-class Command:
+
+class Command(Frozen):
     """A command (``()`` is the TUI's ``smtpscope [TARGET]``) with its options and children."""
 
+    __slots__ = ("arguments", "children", "description", "options", "path", "usage")
     path: tuple[str, ...]
     description: str
     usage: str
     options: tuple[Option, ...]
     children: tuple[str, ...]
-    arguments: tuple[str, ...] = ()  # the values its positional arguments accept, if listed
+    arguments: tuple[str, ...]  # the values its positional arguments accept, if listed
 
-
-# Values an option accepts that argparse's ``choices`` cannot hold: a type normalises them
-# (``--tls``'s aliases, any case of a mechanism) or they make a list. Declared by suggest()
-# as a function, called only when a completion script is made: start-up imports nothing more.
-_SUGGESTED: weakref.WeakKeyDictionary[argparse.Action, Callable[[], Iterable[str]]] = (
-    weakref.WeakKeyDictionary())
-
-
-def suggest(action: argparse.Action, values: Callable[[], Iterable[str]]) -> None:
-    """Declare the values completion offers for ``action``."""
-    _SUGGESTED[action] = values
-
-
-def _values(action: argparse.Action) -> tuple[str, ...]:
-    if (values := _SUGGESTED.get(action)) is not None:
-        return tuple(values())
-    return tuple(str(c) for c in action.choices or ())
+    def __init__(self, path: tuple[str, ...], description: str, usage: str,
+                 options: tuple[Option, ...], children: tuple[str, ...],
+                 arguments: tuple[str, ...] = ()) -> None:
+        self._set(path=path, description=description, usage=usage, options=options,
+                  children=children, arguments=arguments)
 
 
 _FILE_WORDS = ("FILE", "PATH", "DIR")
@@ -67,7 +60,7 @@ def _option(parser: argparse.ArgumentParser, action: argparse.Action) -> Option:
         | argparse._CountAction | argparse._HelpAction | argparse._VersionAction
         | argparse._AppendConstAction)
     metavar = action.metavar if isinstance(action.metavar, str) else (action.dest.upper())
-    choices = _values(action) if takes else ()
+    choices = suggested(action) if takes else ()
     is_file = takes and (action.dest in _FILE_DESTS or any(w in metavar for w in _FILE_WORDS))
     return Option(tuple(action.option_strings), takes, choices, is_file,
                   metavar if takes else "", _help(parser, action))
@@ -84,7 +77,7 @@ def describe(parser: argparse.ArgumentParser, path: tuple[str, ...] = ()) -> lis
         elif action.option_strings:
             options.append(_option(parser, action))
         else:
-            arguments.extend(_values(action))
+            arguments.extend(suggested(action))
     usage = " ".join(parser.format_usage().split()).removeprefix("usage: ")
     out = [Command(path, parser.description or "", usage, tuple(options), tuple(children),
                    tuple(arguments))]

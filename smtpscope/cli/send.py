@@ -6,7 +6,7 @@ import argparse
 from typing import TYPE_CHECKING, Any
 
 from smtpscope.cli import common, send_message, send_output, send_session, tls_mode, tls_options
-from smtpscope.cli.introspect import suggest
+from smtpscope.cli.suggest import suggest
 
 DEFAULT_LEVEL = "verify"  # send refuses what it cannot verify and exits 29, as swaks does
 

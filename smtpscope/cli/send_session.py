@@ -6,7 +6,7 @@ import argparse
 import socket
 from typing import TYPE_CHECKING, Any
 
-from smtpscope.cli.introspect import suggest
+from smtpscope.cli.suggest import suggest
 
 if TYPE_CHECKING:
     from smtpscope.record import Entry

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from smtpscope.cli.common import port_number
-from smtpscope.cli.introspect import suggest
+from smtpscope.cli.suggest import suggest
 
 if TYPE_CHECKING:
     from rich.console import Console

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from smtpscope.cli.introspect import suggest
+from smtpscope.cli.suggest import suggest
 
 TLS_MODES = ("none", "starttls", "implicit", "auto")
 
