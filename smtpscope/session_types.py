@@ -6,7 +6,6 @@ loop stays readable and views can import these without pulling in asyncio.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
@@ -15,6 +14,7 @@ from smtpscope.protocol.checks import command_kind
 from smtpscope.protocol.kinds import Kind
 from smtpscope.transport.timeouts import RFC5321_TIMEOUTS
 from smtpscope.transport.tls import TLSInfo
+from smtpscope.values import Value
 
 if TYPE_CHECKING:
     from smtpscope.session import Session
@@ -111,28 +111,44 @@ class ProtocolFailure(SessionError):
     """The server sent something that is not SMTP (the engine's RemoteProtocolError)."""
 
 
-@dataclass
-class SessionOptions:
+class SessionOptions(Value):
     """How to connect: everything a view asks the user, with safe defaults."""
 
+    __slots__ = ("cafile", "connect_timeout", "family", "helo_name", "host", "lmtp",
+                 "local_addr", "pipe_command", "port", "preamble", "reply_timeout", "route",
+                 "security", "server_hostname", "tls", "unix_path", "verify", "xclient")
     host: str
-    port: int = 25
-    security: str = "starttls"  # "plain" | "starttls" | "implicit"; "auto" = starttls if offered
-    helo_name: str = DEFAULT_HELO
-    verify: bool = True
-    cafile: str | None = None
-    server_hostname: str | None = None
-    tls: Any = None  # smtpscope.security.policy.TLSPolicy; None: built from verify/cafile
-    connect_timeout: float = 30.0  # each connection attempt, and each TLS handshake
-    lmtp: bool = False
-    route: tuple[Any, ...] = ()  # MX candidates (smtpscope.mx.Candidate) tried in order
-    reply_timeout: float | None = None  # None: RFC 5321 §4.5.3.2 values, per command
-    unix_path: str | None = None  # a UNIX socket instead of TCP (host/port then unused)
-    pipe_command: str | None = None  # a shell command whose stdin/stdout speak SMTP
-    family: int = 0  # socket.AF_INET / AF_INET6 to force one (-4 / -6), 0 for either
-    local_addr: tuple[str, int] | None = None  # bind the client socket here first
-    preamble: bytes = b""  # sent right after connecting, before TLS and the banner (PROXY)
-    xclient: tuple[str, ...] = ()  # XCLIENT attribute sets a front end sends after EHLO
+    port: int
+    security: str  # "plain" | "starttls" | "implicit"; "auto" = starttls if offered
+    helo_name: str
+    verify: bool
+    cafile: str | None
+    server_hostname: str | None
+    tls: Any  # smtpscope.security.policy.TLSPolicy; None: built from verify/cafile
+    connect_timeout: float  # each connection attempt, and each TLS handshake
+    lmtp: bool
+    route: tuple[Any, ...]  # MX candidates (smtpscope.mx.Candidate) tried in order
+    reply_timeout: float | None  # None: RFC 5321 §4.5.3.2 values, per command
+    unix_path: str | None  # a UNIX socket instead of TCP (host/port then unused)
+    pipe_command: str | None  # a shell command whose stdin/stdout speak SMTP
+    family: int  # socket.AF_INET / AF_INET6 to force one (-4 / -6), 0 for either
+    local_addr: tuple[str, int] | None  # bind the client socket here first
+    preamble: bytes  # sent right after connecting, before TLS and the banner (PROXY)
+    xclient: tuple[str, ...]  # XCLIENT attribute sets a front end sends after EHLO
+
+    def __init__(self, host: str, port: int = 25, security: str = "starttls",
+                 helo_name: str = DEFAULT_HELO, verify: bool = True, cafile: str | None = None,
+                 server_hostname: str | None = None, tls: Any = None,
+                 connect_timeout: float = 30.0, lmtp: bool = False, route: tuple[Any, ...] = (),
+                 reply_timeout: float | None = None, unix_path: str | None = None,
+                 pipe_command: str | None = None, family: int = 0,
+                 local_addr: tuple[str, int] | None = None, preamble: bytes = b"",
+                 xclient: tuple[str, ...] = ()) -> None:
+        self._set(host=host, port=port, security=security, helo_name=helo_name, verify=verify,
+                  cafile=cafile, server_hostname=server_hostname, tls=tls,
+                  connect_timeout=connect_timeout, lmtp=lmtp, route=route,
+                  reply_timeout=reply_timeout, unix_path=unix_path, pipe_command=pipe_command,
+                  family=family, local_addr=local_addr, preamble=preamble, xclient=xclient)
 
     @property
     def tls_server_name(self) -> str:
@@ -215,8 +231,14 @@ def timeout_for(command: Command | None) -> float:
 
 
 def tls_info_dict(info: TLSInfo) -> dict[str, Any]:
-    """A JSON-ready form of a TLSInfo for transcripts and reports."""
-    data = asdict(info)
+    """A JSON-ready form of a TLSInfo for transcripts and reports: its tuples become lists,
+    each certificate a dict, and the DANE result (when TLSA was looked up) a dict too."""
+    data = info._asdict()
+    data["peer_chain"] = [cert._asdict() for cert in info.peer_chain]
+    if info.dane is not None:
+        from dataclasses import asdict  # loaded with the DANE code already
+
+        data["dane"] = asdict(info.dane)
     return {k: (list(v) if isinstance(v, tuple) else v) for k, v in data.items()}
 
 

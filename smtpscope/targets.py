@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from dataclasses import dataclass
 from typing import Literal
+
+from smtpscope.values import Frozen
 
 Security = Literal["plain", "starttls", "implicit", "auto"]
 
@@ -33,18 +34,25 @@ class TargetError(ValueError):
     """A target string that cannot be understood; the message says what is wrong and how to fix."""
 
 
-@dataclass(frozen=True)
-class Target:
+class Target(Frozen):
     """Where to connect. ``host`` is None when the target routes by MX (``mx_domain`` is set)."""
 
+    __slots__ = ("host", "lmtp", "mailbox", "mx_domain", "original", "port", "security",
+                 "unix_path")
     host: str | None
     port: int
     security: Security
     mx_domain: str | None
     original: str
-    lmtp: bool = False
-    mailbox: str | None = None  # "user@domain" when the user typed one
-    unix_path: str | None = None  # unix:/path (SMTP) or lmtp:/path (LMTP) over a UNIX socket
+    lmtp: bool
+    mailbox: str | None  # "user@domain" when the user typed one
+    unix_path: str | None  # unix:/path (SMTP) or lmtp:/path (LMTP) over a UNIX socket
+
+    def __init__(self, host: str | None, port: int, security: Security, mx_domain: str | None,
+                 original: str, lmtp: bool = False, mailbox: str | None = None,
+                 unix_path: str | None = None) -> None:
+        self._set(host=host, port=port, security=security, mx_domain=mx_domain,
+                  original=original, lmtp=lmtp, mailbox=mailbox, unix_path=unix_path)
 
     @property
     def routes_by_mx(self) -> bool:

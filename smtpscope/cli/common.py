@@ -6,8 +6,9 @@ import json
 import re
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TextIO
+
+from smtpscope.values import Value
 
 if TYPE_CHECKING:
     from smtpscope.record import Entry
@@ -72,14 +73,17 @@ _HINTS: dict[str, str] = {
 }
 
 
-@dataclass
-class Failure:
+class Failure(Value):
     """Why a run stopped: a status word, the stage, one line of text and what to try."""
 
+    __slots__ = ("hint", "message", "stage", "status")
     status: str
     stage: str
     message: str
-    hint: str = ""
+    hint: str
+
+    def __init__(self, status: str, stage: str, message: str, hint: str = "") -> None:
+        self._set(status=status, stage=stage, message=message, hint=hint)
 
     @property
     def exit_code(self) -> int:
@@ -203,8 +207,6 @@ def resolve_target(
     465 mean implicit TLS, ``submission://`` STARTTLS, anything else ``auto`` (STARTTLS when the
     server offers it).
     """
-    import dataclasses
-
     from smtpscope.target_options import TargetProblem, options_for
 
     try:
@@ -219,7 +221,7 @@ def resolve_target(
         raise TargetFailure(str(exc), "no-route" if routed else "usage") from exc
     implied = "auto" if options.security == "plain" else options.security
     mode = security or implied
-    return dataclasses.replace(options, security=mode), mode
+    return options._replace(security=mode), mode
 
 
 # -- output ----------------------------------------------------------------------------------

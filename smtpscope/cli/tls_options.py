@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import os
 from typing import Any
 
@@ -93,7 +92,7 @@ def attach(policy: TLSPolicy, options: Any, target: str, resolver: str | None,
     ``--dane`` asks, or ``dane`` is set (probe does so for MX targets).
     """
     nexthop = target.rpartition("@")[2].rstrip(".").lower() if "@" in target else None
-    mine = dataclasses.replace(policy, nexthop=nexthop or policy.nexthop, tlsa={})
+    mine = policy._replace(nexthop=nexthop or policy.nexthop, tlsa={})
     if mine.wants_tlsa or dane:
         from smtpscope.dns.tlsa import lookup_tlsa
         from smtpscope.mx import resolver_for

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from smtpscope.values import Frozen
 
 
-@dataclass(frozen=True)
-class Level:
+class Level(Frozen):
+    """One level: its name, whether it demands TLS, and what it means in a sentence."""
+
+    __slots__ = ("meaning", "name", "tls_required")
     name: str
     tls_required: bool
     meaning: str
+
+    def __init__(self, name: str, tls_required: bool, meaning: str) -> None:
+        self._set(name=name, tls_required=tls_required, meaning=meaning)
 
 
 LEVELS: dict[str, Level] = {lv.name: lv for lv in (

@@ -12,7 +12,6 @@ import os
 import ssl
 import threading
 import warnings
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Literal
@@ -26,6 +25,8 @@ from cryptography.x509.verification import (
     Store,
     VerificationError,
 )
+
+from smtpscope.values import Frozen
 
 Trust = Literal["verified", "trusted", "untrusted"]
 # Why a chain is untrusted or only trusted; views and JSON carry these words.
@@ -42,15 +43,20 @@ REASONS = {
 }
 
 
-@dataclass(frozen=True)
-class PkixResult:
+class PkixResult(Frozen):
     """The outcome of a PKIX check; ``reason_code`` is a key of ``REASONS``."""
 
+    __slots__ = ("anchor", "matched_name", "reason", "reason_code", "status")
     status: Trust
-    reason_code: str | None = None
-    reason: str | None = None
-    matched_name: str | None = None
-    anchor: str | None = None  # subject of the trust anchor the chain ended at
+    reason_code: str | None
+    reason: str | None
+    matched_name: str | None
+    anchor: str | None  # subject of the trust anchor the chain ended at
+
+    def __init__(self, status: Trust, reason_code: str | None = None, reason: str | None = None,
+                 matched_name: str | None = None, anchor: str | None = None) -> None:
+        self._set(status=status, reason_code=reason_code, reason=reason,
+                  matched_name=matched_name, anchor=anchor)
 
 
 def _load_dir(path: str) -> list[x509.Certificate]:

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import re
 import ssl
 import sys
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from smtpscope.security.levels import LEVELS, decide
 from smtpscope.transport.tls import TLSInfo
+from smtpscope.values import Value
 
 if TYPE_CHECKING:
     from smtpscope.dns.tlsa import TLSAReport
@@ -46,29 +45,43 @@ def parse_fingerprint(text: str) -> tuple[str, str]:
     return algo, value
 
 
-@dataclass
-class TLSPolicy:
+class TLSPolicy(Value):
     """What the user asked of TLS: handshake parameters, names, pins and the level."""
 
-    level: str = "may"
-    cafile: str | None = None
-    capath: str | None = None
-    verify_names: tuple[str, ...] = ()  # --verify-name; empty: the host connected to
-    sni: str | None = None  # --sni; None: the host name (never an IP literal)
-    fingerprints: tuple[tuple[str, str], ...] = ()
-    client_cert: str | None = None
-    client_key: str | None = None
-    min_version: str | None = None
-    max_version: str | None = None
-    ciphers: str | None = None
-    show_certs: bool = False
-    insecure: bool = False  # the user said --insecure: checks are reported, never enforced
-    nexthop: str | None = None  # the mail domain of an @domain target (for "secure")
-    tlsa: dict[tuple[str, int], TLSAReport] = field(default_factory=dict)
-    dane_check: bool = False  # look TLSA up even when the level does not need it
-    _context: ssl.SSLContext | None = field(default=None, init=False, repr=False, compare=False)
+    __slots__ = ("_context", "cafile", "capath", "ciphers", "client_cert", "client_key",
+                 "dane_check", "fingerprints", "insecure", "level", "max_version",
+                 "min_version", "nexthop", "show_certs", "sni", "tlsa", "verify_names")
+    level: str
+    cafile: str | None
+    capath: str | None
+    verify_names: tuple[str, ...]  # --verify-name; empty: the host connected to
+    sni: str | None  # --sni; None: the host name (never an IP literal)
+    fingerprints: tuple[tuple[str, str], ...]
+    client_cert: str | None
+    client_key: str | None
+    min_version: str | None
+    max_version: str | None
+    ciphers: str | None
+    show_certs: bool
+    insecure: bool  # the user said --insecure: checks are reported, never enforced
+    nexthop: str | None  # the mail domain of an @domain target (for "secure")
+    tlsa: dict[tuple[str, int], TLSAReport]
+    dane_check: bool  # look TLSA up even when the level does not need it
+    _context: ssl.SSLContext | None  # built by context(), once; not a field
 
-    def __post_init__(self) -> None:
+    def __init__(self, level: str = "may", cafile: str | None = None, capath: str | None = None,
+                 verify_names: tuple[str, ...] = (), sni: str | None = None,
+                 fingerprints: tuple[tuple[str, str], ...] = (), client_cert: str | None = None,
+                 client_key: str | None = None, min_version: str | None = None,
+                 max_version: str | None = None, ciphers: str | None = None,
+                 show_certs: bool = False, insecure: bool = False, nexthop: str | None = None,
+                 tlsa: dict[tuple[str, int], TLSAReport] | None = None,
+                 dane_check: bool = False) -> None:
+        self._set(level=level, cafile=cafile, capath=capath, verify_names=verify_names, sni=sni,
+                  fingerprints=fingerprints, client_cert=client_cert, client_key=client_key,
+                  min_version=min_version, max_version=max_version, ciphers=ciphers,
+                  show_certs=show_certs, insecure=insecure, nexthop=nexthop,
+                  tlsa={} if tlsa is None else tlsa, dane_check=dane_check, _context=None)
         if self.level not in LEVELS:
             raise PolicyError(f"--tls-level {self.level!r}: one of {', '.join(LEVELS)}")
         for label, version in (("--tls-min", self.min_version), ("--tls-max", self.max_version)):
@@ -174,8 +187,7 @@ class TLSPolicy:
         )
         if self.insecure:
             refusal = None
-        return dataclasses.replace(
-            info,
+        return info._replace(
             verified=pkix.status == "verified",
             verify_error=pkix.reason,
             insecure=self.insecure,

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import ipaddress
 import ssl
-from dataclasses import dataclass
 from typing import Any
+
+from smtpscope.values import Frozen
 
 from .errors import TLSError
 from .x509 import CertInfo, cert_info_from_der
@@ -85,8 +86,7 @@ def make_tls_context(
     return context
 
 
-@dataclass(frozen=True)
-class TLSInfo:
+class TLSInfo(Frozen):
     """A completed TLS handshake, as a view should show it.
 
     ``peer_chain`` starts with the server certificate. Python 3.11 only exposes the full chain
@@ -94,6 +94,11 @@ class TLSInfo:
     (``chain_complete`` is then False).
     """
 
+    __slots__ = ("accepted", "alpn", "bits", "chain_complete", "cipher", "dane",
+                 "fingerprint_match", "fingerprints_pinned", "hostname_checked", "insecure",
+                 "level", "names_checked", "peer_chain", "peer_host", "refusal", "requested",
+                 "server_hostname", "session_reused", "sni", "trust", "trust_anchor",
+                 "trust_reason_code", "verified", "verified_name", "verify_error", "version")
     version: str  # "TLSv1.3"
     cipher: str
     bits: int
@@ -102,25 +107,47 @@ class TLSInfo:
     verify_error: str | None
     insecure: bool
     server_hostname: str | None  # the name checked against the certificate
-    sni: str | None = None  # the name sent in SNI: None for IP literals (RFC 6066 forbids them)
-    alpn: str | None = None
-    hostname_checked: bool = True
-    chain_complete: bool = False
-    session_reused: bool = False
+    sni: str | None  # the name sent in SNI: None for IP literals (RFC 6066 forbids them)
+    alpn: str | None
+    hostname_checked: bool
+    chain_complete: bool
+    session_reused: bool
     # Filled in by smtpscope.security.policy after the handshake (which itself never verifies):
-    level: str = ""  # the --tls-level that judged this session
-    trust: str = "unchecked"  # verified | trusted | untrusted | dane | fingerprint | unchecked
-    trust_reason_code: str | None = None  # smtpscope.security.pkix.REASONS key
-    names_checked: tuple[str, ...] = ()
-    verified_name: str | None = None
-    trust_anchor: str | None = None
-    fingerprint_match: str | None = None  # "certificate SHA256", "public key SHA256", ...
-    fingerprints_pinned: int = 0
-    dane: Any = None  # smtpscope.security.dane.DaneResult when TLSA was looked up
-    accepted: bool = True  # the level lets the session go on
-    refusal: str | None = None  # why it does not
-    peer_host: str | None = None  # the host name the session meant to reach (an MX name)
-    requested: tuple[tuple[str, str], ...] = ()  # TLS flags that shaped it: ("--tls-max", "1.2")
+    level: str  # the --tls-level that judged this session
+    trust: str  # verified | trusted | untrusted | dane | fingerprint | unchecked
+    trust_reason_code: str | None  # smtpscope.security.pkix.REASONS key
+    names_checked: tuple[str, ...]
+    verified_name: str | None
+    trust_anchor: str | None
+    fingerprint_match: str | None  # "certificate SHA256", "public key SHA256", ...
+    fingerprints_pinned: int
+    dane: Any  # smtpscope.security.dane.DaneResult when TLSA was looked up
+    accepted: bool  # the level lets the session go on
+    refusal: str | None  # why it does not
+    peer_host: str | None  # the host name the session meant to reach (an MX name)
+    requested: tuple[tuple[str, str], ...]  # TLS flags that shaped it: ("--tls-max", "1.2")
+
+    def __init__(self, version: str, cipher: str, bits: int, peer_chain: tuple[CertInfo, ...],
+                 verified: bool, verify_error: str | None, insecure: bool,
+                 server_hostname: str | None, sni: str | None = None, alpn: str | None = None,
+                 hostname_checked: bool = True, chain_complete: bool = False,
+                 session_reused: bool = False, level: str = "", trust: str = "unchecked",
+                 trust_reason_code: str | None = None, names_checked: tuple[str, ...] = (),
+                 verified_name: str | None = None, trust_anchor: str | None = None,
+                 fingerprint_match: str | None = None, fingerprints_pinned: int = 0,
+                 dane: Any = None, accepted: bool = True, refusal: str | None = None,
+                 peer_host: str | None = None,
+                 requested: tuple[tuple[str, str], ...] = ()) -> None:
+        self._set(version=version, cipher=cipher, bits=bits, peer_chain=peer_chain,
+                  verified=verified, verify_error=verify_error, insecure=insecure,
+                  server_hostname=server_hostname, sni=sni, alpn=alpn,
+                  hostname_checked=hostname_checked, chain_complete=chain_complete,
+                  session_reused=session_reused, level=level, trust=trust,
+                  trust_reason_code=trust_reason_code, names_checked=names_checked,
+                  verified_name=verified_name, trust_anchor=trust_anchor,
+                  fingerprint_match=fingerprint_match, fingerprints_pinned=fingerprints_pinned,
+                  dane=dane, accepted=accepted, refusal=refusal, peer_host=peer_host,
+                  requested=requested)
 
     @property
     def leaf(self) -> CertInfo | None:

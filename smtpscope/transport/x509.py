@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
+
+from smtpscope.values import Frozen
 
 if TYPE_CHECKING:  # imported on first use: cryptography costs ~25 ms at start-up
     from cryptography import x509
@@ -32,10 +33,12 @@ _SIG_NAMES = {
 }
 
 
-@dataclass(frozen=True)
-class CertInfo:
+class CertInfo(Frozen):
     """What a view shows about one certificate. Dates are ISO 8601 strings in UTC."""
 
+    __slots__ = ("fingerprint_sha256", "issuer", "key_bits", "key_type", "not_after",
+                 "not_before", "parse_error", "pem", "public_key", "san", "serial",
+                 "signature_algorithm", "spki_sha256", "spki_sha512", "subject")
     subject: str  # RFC 4514 one-liner, most specific first: "CN=mx.example,O=Example"
     issuer: str
     san: tuple[str, ...]  # "DNS:mx.example", "IP Address:192.0.2.1", "email:x@y", "URI:..."
@@ -43,14 +46,25 @@ class CertInfo:
     not_after: str
     serial: str  # upper-case hex, no separators
     fingerprint_sha256: str  # lower-case hex of SHA-256 over the DER
-    public_key: str = ""  # "RSA 2048", "EC secp256r1", "ED25519"
-    signature_algorithm: str = ""
-    parse_error: str | None = None
-    key_type: str = ""  # "RSA", "EC", "ED25519", ...
-    key_bits: int = 0
-    spki_sha256: str = ""  # what TLSA 3 1 1 holds (hex)
-    spki_sha512: str = ""  # what TLSA 3 1 2 holds (hex)
-    pem: str = ""  # the certificate as PEM, for --show-certs and copying
+    public_key: str  # "RSA 2048", "EC secp256r1", "ED25519"
+    signature_algorithm: str
+    parse_error: str | None
+    key_type: str  # "RSA", "EC", "ED25519", ...
+    key_bits: int
+    spki_sha256: str  # what TLSA 3 1 1 holds (hex)
+    spki_sha512: str  # what TLSA 3 1 2 holds (hex)
+    pem: str  # the certificate as PEM, for --show-certs and copying
+
+    def __init__(self, subject: str, issuer: str, san: tuple[str, ...], not_before: str,
+                 not_after: str, serial: str, fingerprint_sha256: str, public_key: str = "",
+                 signature_algorithm: str = "", parse_error: str | None = None,
+                 key_type: str = "", key_bits: int = 0, spki_sha256: str = "",
+                 spki_sha512: str = "", pem: str = "") -> None:
+        self._set(subject=subject, issuer=issuer, san=san, not_before=not_before,
+                  not_after=not_after, serial=serial, fingerprint_sha256=fingerprint_sha256,
+                  public_key=public_key, signature_algorithm=signature_algorithm,
+                  parse_error=parse_error, key_type=key_type, key_bits=key_bits,
+                  spki_sha256=spki_sha256, spki_sha512=spki_sha512, pem=pem)
 
     @property
     def self_issued(self) -> bool:

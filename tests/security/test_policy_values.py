@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from smtpscope.cli.tls_options import attach
+from smtpscope.dns._json import jsonable
 from smtpscope.security.levels import LEVELS, Level
 from smtpscope.security.pkix import PkixResult
 from smtpscope.security.policy import PolicyError, TLSPolicy
@@ -28,6 +29,9 @@ def test_level_and_pkix_result_are_frozen_values() -> None:
     assert_frozen_value(PkixResult("trusted", "name-mismatch", "no", None, "CN=ca"),
                         ("status", "reason_code", "reason", "matched_name", "anchor"))
     assert PkixResult("verified", matched_name="mx") != PkixResult("verified")
+    assert jsonable(PkixResult("verified", matched_name="mx")) == {  # mx --check-tls's form
+        "status": "verified", "reason_code": None, "reason": None, "matched_name": "mx",
+        "anchor": None}
 
 
 def test_policy_defaults_repr_and_checks() -> None:

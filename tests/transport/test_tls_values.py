@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from smtpscope.dns._json import jsonable
 from smtpscope.security.dane import DaneResult, TLSAMatch
 from smtpscope.session_types import tls_info_dict
 from smtpscope.transport.tls import TLSInfo
@@ -88,3 +89,13 @@ def test_tls_info_dict_is_the_report_form() -> None:
     assert {k: data[k] for k in ("version", "bits", "trust", "accepted", "sni")} == {
         "version": "TLSv1.3", "bits": 256, "trust": "unchecked", "accepted": True, "sni": None}
     assert tls_info_dict(_info())["dane"] is None
+
+
+def test_mx_check_form_of_a_certificate() -> None:
+    # ``mx --check-tls`` reports the leaf through the DNS results' converter.
+    assert jsonable(_cert(key_bits=256)) == {
+        "subject": "CN=mx", "issuer": "CN=ca", "san": ["DNS:mx"],
+        "not_before": "2026-01-01T00:00:00+00:00", "not_after": "2027-01-01T00:00:00+00:00",
+        "serial": "0A", "fingerprint_sha256": "ff" * 32, "public_key": "",
+        "signature_algorithm": "", "parse_error": None, "key_type": "", "key_bits": 256,
+        "spki_sha256": "", "spki_sha512": "", "pem": ""}

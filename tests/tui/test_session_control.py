@@ -450,8 +450,6 @@ def test_retarget_moves_only_the_claimed_server_port() -> None:
 
 
 async def test_reconnect_to_another_port_claims_that_port(control) -> None:
-    import dataclasses
-
     other = await ControlServer(header_wait=DEADLINE).start()
     control.header_wait = DEADLINE
     try:
@@ -462,7 +460,7 @@ async def test_reconnect_to_another_port_claims_that_port(control) -> None:
         async with app.run_test(size=SIZE) as pilot:
             await until(pilot, lambda: bool(control.header))
             screen = _session(app)
-            screen._reconnect_with(dataclasses.replace(screen.options, port=other.port))
+            screen._reconnect_with(screen.options._replace(port=other.port))
             await until(pilot, lambda: bool(other.header))
             assert other.header == f"PROXY TCP4 192.0.2.1 127.0.0.1 5 {other.port}\r\n".encode()
             await pilot.press("f8")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from typing import ClassVar
 
 from rich.text import Text
@@ -88,9 +87,9 @@ class ReconnectDialog(ModalScreen["SessionOptions | None"]):
         route = self._options.route if port == self._options.port else ()
         tls = self._options.tls
         if tls is not None:  # the TLS policy follows the CA file and the insecure switch
-            tls = dataclasses.replace(tls, cafile=cafile, insecure=insecure)
-        return dataclasses.replace(self._options, port=port, security=str(mode),
-                                   cafile=cafile, verify=not insecure, route=route, tls=tls)
+            tls = tls._replace(cafile=cafile, insecure=insecure)
+        return self._options._replace(port=port, security=str(mode), cafile=cafile,
+                                      verify=not insecure, route=route, tls=tls)
 
     def action_connect(self) -> None:
         result = self.chosen()
