@@ -3,6 +3,7 @@ library unless a name goes through the resolver, no AUTH code, no catalogue it n
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import subprocess
@@ -162,6 +163,23 @@ def test_mx_routing_loads_the_resolver_only_then(make_server, dns_server) -> Non
     assert json.loads(done.stdout)["status"] == "success", done.stderr[-2000:]
     assert "dns.resolver" in modules  # a name went through the resolver: now it is needed
     assert unwanted(modules, allowed=("dns", "smtpscope.dns")) == set()
+
+
+# The value classes a probe builds at start-up: smtpscope.values classes, never dataclasses
+# (each @dataclass writes and exec()s its methods while the module loads).
+VALUE_MODULES = ("smtpscope.cli.common", "smtpscope.cli.introspect", "smtpscope.cli.suggest",
+                 "smtpscope.cli.tls_options", "smtpscope.security.levels",
+                 "smtpscope.security.pkix", "smtpscope.security.policy",
+                 "smtpscope.session_types", "smtpscope.targets", "smtpscope.transport.tls",
+                 "smtpscope.transport.x509")
+
+
+def test_probe_value_modules_define_no_dataclass() -> None:
+    classes = {f"{name}.{cls.__name__}": cls for name in VALUE_MODULES
+               for cls in vars(importlib.import_module(name)).values()
+               if isinstance(cls, type) and cls.__module__ == name}
+    assert {"smtpscope.transport.tls.TLSInfo", "smtpscope.targets.Target"} <= set(classes)
+    assert [name for name, cls in classes.items() if hasattr(cls, "__dataclass_fields__")] == []
 
 
 def test_protocol_package_loads_its_modules_on_first_use() -> None:
