@@ -24,7 +24,6 @@ whose U+FFFD hides the bytes): an undecodable byte rides along as a surrogate an
 from __future__ import annotations
 
 import re
-import shlex
 from typing import TYPE_CHECKING, Any
 
 from smtpscope.protocol.errors import UNSAFE_CHARS, escape_char, shown_text
@@ -39,7 +38,9 @@ if TYPE_CHECKING:
 _UNSAFE = UNSAFE_CHARS
 _escape_char = escape_char
 
-_UNSAFE_KEEP_BACKSLASH = re.compile(_UNSAFE.pattern.replace("\\\\", "", 1))
+# The patterns below are compiled by ``re`` on first use (and kept in its cache): most runs
+# print a few lines, or none, through them.
+_UNSAFE_KEEP_BACKSLASH = _UNSAFE.pattern.replace("\\\\", "", 1)
 
 
 def visible(text: str, *, keep_backslashes: bool = False) -> str:
@@ -48,8 +49,9 @@ def visible(text: str, *, keep_backslashes: bool = False) -> str:
     ``keep_backslashes`` is for text that smtpscope itself already escaped (decoded SASL
     values, for example): control characters are still escaped, backslashes are left alone.
     """
-    pattern = _UNSAFE_KEEP_BACKSLASH if keep_backslashes else _UNSAFE
-    return pattern.sub(_escape_char, text)
+    if keep_backslashes:
+        return re.sub(_UNSAFE_KEEP_BACKSLASH, _escape_char, text)
+    return _UNSAFE.sub(_escape_char, text)
 
 
 def visible_bytes(data: bytes) -> str:
@@ -64,9 +66,7 @@ def escape_markup(text: str) -> str:
 
 # What terminal_safe escapes: like visible() but LF and TAB stay (line structure is ours) and
 # backslashes stay (the text may already hold escapes made by visible()).
-_UNSAFE_LINES = re.compile(
-    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\udc80-\udcff]"
-)
+_UNSAFE_LINES = "[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\udc80-\udcff]"
 
 
 def terminal_safe(text: str) -> str:
@@ -75,7 +75,7 @@ def terminal_safe(text: str) -> str:
     For whole lines about to be printed (a report, a transcript export): foreign values inside
     should already have been through :func:`visible`; this is the last guard at the boundary.
     """
-    return _UNSAFE_LINES.sub(_escape_char, text)
+    return re.sub(_UNSAFE_LINES, _escape_char, text)
 
 
 def safe_text(text: str, style: str = "") -> Text:
@@ -109,7 +109,7 @@ def _ansi_c_quote(arg: str) -> str:
             out.append(_C_ESCAPES[ch])
         elif 0xDC80 <= code <= 0xDCFF:
             out.append(f"\\x{code - 0xDC00:02x}")
-        elif _UNSAFE_KEEP_BACKSLASH.match(ch):
+        elif re.match(_UNSAFE_KEEP_BACKSLASH, ch):
             # The character's UTF-8 bytes one by one: bash turns \u0085 into them only in a
             # UTF-8 locale (in the C locale it stays six characters), and \x85 alone is one byte.
             out.append("".join(f"\\x{byte:02x}" for byte in ch.encode("utf-8")))
@@ -124,8 +124,10 @@ def shell_quote(arg: str) -> str:
     ``shlex.quote`` keeps an ESC inside single quotes, so printing the command line would send
     it to the terminal; ``$'\\x1b'`` gives the shell the same byte and the screen only text.
     """
-    if _UNSAFE_KEEP_BACKSLASH.search(arg) or "\t" in arg:
+    if re.search(_UNSAFE_KEEP_BACKSLASH, arg) or "\t" in arg:
         return _ansi_c_quote(arg)
+    import shlex  # export's command lines only
+
     return shlex.quote(arg)
 
 

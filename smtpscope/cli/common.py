@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 import sys
 from collections.abc import Callable
@@ -233,20 +232,23 @@ SCHEMA_VERSION = 1
 
 # json.dumps escapes C0 controls; C1 controls, DEL and bidi overrides pass through with
 # ensure_ascii=False, and a terminal acts on some of them. Inside JSON they can only occur in
-# strings, where a \u escape means the same thing.
-_JSON_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+# strings, where a \u escape means the same thing. (Patterns, compiled by ``re`` on first use:
+# a run that prints no JSON never builds them.)
+_JSON_UNSAFE = "[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]"
 
 
 # An undecodable server byte kept for display (protocol.errors.shown_text) is a lone
 # surrogate, which UTF-8 JSON cannot carry: there it is U+FFFD, as in every other text field
 # of ours (the exact bytes travel base64-encoded, in recordings and ``replay --format json``).
-_UNDECODABLE = re.compile("[\udc80-\udcff]")
+_UNDECODABLE = "[\udc80-\udcff]"
 
 
 def dumps(obj: Any, *, indent: int | None = None) -> str:
     """JSON text that is safe to print on a terminal (every control character escaped)."""
-    text = _UNDECODABLE.sub("\ufffd", json.dumps(obj, ensure_ascii=False, indent=indent))
-    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    import json  # only a run that prints JSON needs it
+
+    text = re.sub(_UNDECODABLE, "\ufffd", json.dumps(obj, ensure_ascii=False, indent=indent))
+    return re.sub(_JSON_UNSAFE, lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def entry_brief(entry: Entry) -> dict[str, Any]:

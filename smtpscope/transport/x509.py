@@ -9,13 +9,14 @@ fingerprint and ``parse_error`` set.
 from __future__ import annotations
 
 import base64
-import hashlib
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from smtpscope.values import Frozen
 
-if TYPE_CHECKING:  # imported on first use: cryptography costs ~25 ms at start-up
+# Imported on first use: cryptography costs ~25 ms at start-up, hashlib and datetime ~1 ms each.
+if TYPE_CHECKING:
+    from datetime import datetime
+
     from cryptography import x509
 
 # Names as OpenSSL prints them, for the algorithms a mail server's chain carries.
@@ -75,6 +76,8 @@ class CertInfo(Frozen):
         """True when ``now`` (default: the current time) is after ``not_after``."""
         if not self.not_after:
             return False
+        from datetime import UTC, datetime
+
         moment = now or datetime.now(UTC)
         return moment > datetime.fromisoformat(self.not_after)
 
@@ -82,6 +85,8 @@ class CertInfo(Frozen):
         """True when ``now`` is before ``not_before``."""
         if not self.not_before:
             return False
+        from datetime import UTC, datetime
+
         return (now or datetime.now(UTC)) < datetime.fromisoformat(self.not_before)
 
 
@@ -150,6 +155,8 @@ def _pem(der: bytes) -> str:
 
 
 def _read(der: bytes) -> CertInfo:
+    import hashlib
+
     from cryptography import x509
 
     cert = x509.load_der_x509_certificate(der)
@@ -185,6 +192,8 @@ def _read(der: bytes) -> CertInfo:
 
 def cert_info_from_der(der: bytes) -> CertInfo:
     """Describe a DER certificate; unreadable input gives ``parse_error`` instead of raising."""
+    import hashlib
+
     try:
         return _read(der)
     except (ValueError, TypeError) as exc:

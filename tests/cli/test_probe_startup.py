@@ -182,6 +182,26 @@ def test_probe_value_modules_define_no_dataclass() -> None:
     assert [name for name, cls in classes.items() if hasattr(cls, "__dataclass_fields__")] == []
 
 
+def test_report_helpers_load_what_they_use_on_first_use() -> None:
+    # JSON, shell quoting and certificate hashing/dates load when a run gets to them.
+    code = (
+        "import sys\n"
+        "import smtpscope.cli.common, smtpscope.sanitize, smtpscope.targets\n"
+        "import smtpscope.transport.x509 as x509\n"
+        "late = ('json', 'shlex', 'hashlib', 'datetime')\n"
+        "print(*[m in sys.modules for m in late])\n"
+        "assert smtpscope.cli.common.dumps({'a': '\\x85'}) == '{\"a\": \"\\\\u0085\"}'\n"
+        "assert smtpscope.sanitize.shell_quote('a b') == \"'a b'\"\n"
+        "assert x509.cert_info_from_der(b'x').parse_error\n"
+        "assert x509.CertInfo('', '', (), '', '2000-01-01T00:00:00+00:00', '', '').expired()\n"
+        "print(*[m in sys.modules for m in late])\n"
+    )
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env=env, check=True, timeout=60).stdout.split("\n")
+    assert out[:2] == ["False False False False", "True True True True"]
+
+
 def test_protocol_package_loads_its_modules_on_first_use() -> None:
     code = (
         "import sys, smtpscope.protocol as p\n"
