@@ -112,3 +112,15 @@ def test_fingerprints_and_policy_errors(chain) -> None:  # type: ignore[no-untyp
     secure = TLSPolicy(level="secure", nexthop="example.test")
     assert secure.names_for("mx1.example.test") == ("example.test", ".example.test")
     assert TLSPolicy(verify_names=("a.test",)).names_for("127.0.0.1") == ("a.test",)
+
+
+def test_spki_formats_are_the_public_serialization_enums() -> None:
+    # spki_der takes the enums from where cryptography defines them (the public module would
+    # load the key-file code too); they must be the very objects the public API hands out.
+    from cryptography.hazmat.primitives import serialization
+
+    from smtpscope.transport.x509 import _spki_formats
+
+    assert _spki_formats() == (serialization.Encoding.DER,
+                               serialization.PublicFormat.SubjectPublicKeyInfo)
+    assert _spki_formats()[0] is serialization.Encoding.DER
