@@ -7,6 +7,7 @@ import gc
 import importlib
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 # Subcommand name -> module under smtpscope.cli that defines ``add_parser(subparsers)`` and
 # ``run(args) -> int``. Modules are imported only when their command runs (and for --help).
@@ -25,6 +26,12 @@ SUBCOMMANDS: dict[str, str] = {
 }
 
 EXIT_USAGE = 1
+
+# Commands whose only output is standard output and error: once both are flushed, the process
+# ends without tearing the interpreter down. Freeing every module and object one by one costs
+# a short run such as a probe about 9 ms of 70; the system takes the memory back at once. A
+# command that writes files (recordings, exports) is not listed: its files close on the way out.
+QUICK_EXIT = frozenset({"probe"})
 
 
 def _known_subcommand(argv: Sequence[str]) -> str | None:
@@ -94,10 +101,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     if process:
         gc.disable()
     try:
-        return _run_command(name, args_list, process=process)
+        code = _run_command(name, args_list, process=process)
     finally:
         if process:
             gc.enable()
+    if process and name in QUICK_EXIT:
+        _exit_now(code)
+    return code
+
+
+def _exit_now(code: int) -> NoReturn:
+    """Flush standard output and error, then end the process with ``code`` at once."""
+    import os
+
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except BrokenPipeError:
+            from smtpscope.cli.output import EXIT_PIPE, closed_outputs
+
+            if closed_outputs((stream,)):
+                code = EXIT_PIPE  # as when the reader goes away while the command runs
+        except (OSError, ValueError):
+            pass  # closed or gone: nothing more can be said on it
+    os._exit(code)
 
 
 def _run_command(name: str | None, args_list: list[str], *, process: bool = False) -> int:

@@ -55,3 +55,11 @@ def test_reader_gone_tells_a_closed_pipe_from_an_open_one(tmp_path: Path) -> Non
         write_or_discard(stream, "later lines go nowhere\n")
     with open(tmp_path / "file.txt", "w") as regular:
         assert not reader_gone(regular)
+
+
+def test_probe_into_a_closed_pipe_ends_quietly(make_server) -> None:
+    # A probe flushes its report as the process ends at once (no interpreter teardown): a
+    # reader already gone is the closed-pipe exit, never an error message.
+    server = make_server()
+    code, err = run_into_a_closed_pipe("probe", server.target, "--tls", "none")
+    assert (code, err) == (EXIT_PIPE, "")

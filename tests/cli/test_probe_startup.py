@@ -39,6 +39,12 @@ _WATCH = (
     "    print('THREADS', *(f'{k}={v}' for k, v in sorted(FIRST.items()) if '.' not in k),"
     " file=sys.stderr)\n"
     "atexit.register(report)\n"
+    "import os\n"  # a probe ends with os._exit, past atexit: report there too
+    "_real_exit = os._exit\n"
+    "def _exit(code):\n"
+    "    report()\n"
+    "    _real_exit(code)\n"
+    "os._exit = _exit\n"
 )
 
 
@@ -239,6 +245,7 @@ def test_collector_waits_until_the_command_runs() -> None:
     code = (
         "import gc, sys\n"
         "import smtpscope.cli, smtpscope.cli.probe as probe\n"
+        "smtpscope.cli.QUICK_EXIT = frozenset()\n"  # return, to be looked at afterwards
         "seen = []\n"
         "gc.callbacks.append(lambda phase, info: phase == 'start' and seen.append(1))\n"
         "def handler(args):\n"
@@ -291,3 +298,35 @@ def test_probe_refused_at_once_exits_cleanly_while_prefetching() -> None:
         assert json.loads(done.stdout)["status"] == "connection-refused"
         assert "Fatal" not in done.stderr and "FATAL" not in done.stderr, done.stderr
         assert done.returncode not in (-6, -11, 134, 139), done.stderr
+
+
+def test_probe_ends_at_once_with_its_whole_report(make_server, tmp_path: Path) -> None:
+    # The process ends without tearing the interpreter down (atexit handlers do not run), yet
+    # its report is complete and its exit code the probe's; called from a program, main returns.
+    server = make_server("starttls")
+    code = (
+        "import atexit, sys\n"
+        "atexit.register(lambda: print('TORN DOWN', file=sys.stderr))\n"
+        "from smtpscope.cli import main\n"
+        "if sys.argv[1] == 'program':\n"
+        "    print('RETURNED', main(sys.argv[2:]), file=sys.stderr)\n"
+        "else:\n"
+        "    sys.argv = ['smtpscope', *sys.argv[2:]]\n"
+        "    sys.exit(main())\n"
+    )
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    report = tmp_path / "report.json"
+    for how, target, status in (("process", server.target, 0),
+                                ("process", f"127.0.0.1:{free_port()}", 2)):
+        with report.open("w") as out:
+            done = subprocess.run([sys.executable, "-c", code, how, "probe", target, "--cafile",
+                                   server.cafile, "--json"], stdout=out, stderr=subprocess.PIPE,
+                                  text=True, env=env, timeout=60)
+        assert done.returncode == status, done.stderr
+        assert "TORN DOWN" not in done.stderr
+        assert json.loads(report.read_text())["target"] == target
+    done = subprocess.run([sys.executable, "-c", code, "program", "probe", server.target,
+                           "--cafile", server.cafile, "--json"], capture_output=True, text=True,
+                          env=env, timeout=60)
+    assert "RETURNED 0" in done.stderr and "TORN DOWN" in done.stderr
+    assert json.loads(done.stdout)["status"] == "success"
