@@ -37,6 +37,7 @@ def prefetch(cafile: str | None, capath: str | None) -> threading.Thread | None:
     # Not a daemon: the interpreter joins it before shutting down. A daemon thread still
     # inside an import or OpenSSL when a short run (no TLS, a refused connection) exits is
     # stopped mid-C-call, and that can abort or crash the process after its output is out.
+    # (A probe ends with os._exit, which stops it with the process and runs no shutdown.)
     thread = threading.Thread(target=_load, args=key, name="smtpscope-prefetch", daemon=False)
     thread.start()
     return thread
