@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -107,13 +106,13 @@ def run(args: argparse.Namespace) -> int:
         sts = report_json(fetched, [h.host for h in report.mx.hosts], cafile=args.cafile,
                           checked=checked)
     if args.json:
-        from smtpscope.cli.common import SCHEMA_VERSION
+        from smtpscope.cli.common import SCHEMA_VERSION, dumps
 
         data = {"schema_version": SCHEMA_VERSION, **report.to_json(), "mta_sts_policy": sts}
         if args.check_tls:
             data["tls_check"] = checks
-        # ensure_ascii: C1 controls and bidi overrides in DNS text stay escaped on a terminal.
-        print(json.dumps(data, indent=2, ensure_ascii=True))
+        # dumps: controls in DNS text escaped, a TXT byte that is not UTF-8 as U+FFFD.
+        print(dumps(data, indent=2))
     else:
         from rich.console import Console
         from rich.text import Text

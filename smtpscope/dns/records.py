@@ -10,6 +10,7 @@ from typing import Any, Literal
 from smtpscope.dns._json import jsonable
 from smtpscope.dns.mxlookup import failure_text
 from smtpscope.dns.resolver import Resolver
+from smtpscope.protocol.errors import shown_text
 
 PolicyStatus = Literal["ok", "none", "multiple", "invalid", "servfail", "timeout", "error"]
 Details = tuple[tuple[str, str], ...]
@@ -19,9 +20,11 @@ def join_txt(strings: tuple[bytes, ...]) -> str:
     """Join a TXT record's character-strings (each at most 255 bytes) into one value.
 
     RFC 7208 §3.3 (and DMARC/MTA-STS/TLS-RPT alike) join them with nothing in between. Invalid
-    UTF-8 is kept visible as ``\\xNN`` rather than dropped: this is a debugger.
+    UTF-8 is kept, not dropped (this is a debugger), the way server replies keep it
+    (:func:`~smtpscope.protocol.errors.shown_text`): the sanitizer shows each undecodable byte
+    as ``\\xNN`` and a backslash the record holds as ``\\\\``, JSON output has U+FFFD.
     """
-    return b"".join(strings).decode("utf-8", errors="backslashreplace")
+    return shown_text(b"".join(strings))
 
 
 @dataclass(frozen=True)
@@ -161,7 +164,8 @@ def _tlsrpt_meaning(record: PolicyRecord) -> tuple[Details, tuple[str, ...], Pol
         return (), ("no rua= tag: nowhere to send reports (RFC 8460 §3)",), "invalid"
     uris = [u.strip() for u in rua.split(",")]
     bad = [u for u in uris if not u.lower().startswith(("mailto:", "https:"))]
-    warnings = tuple(f"report URI {u!r} is neither mailto: nor https:" for u in bad)
+    # Quoted, not repr(): the views escape the URI once (repr would escape it a second time).
+    warnings = tuple(f"report URI '{u}' is neither mailto: nor https:" for u in bad)
     return (("reports to", ", ".join(uris)),), warnings, "invalid" if bad else "ok"
 
 

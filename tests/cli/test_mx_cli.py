@@ -163,6 +163,28 @@ def test_render_escapes_and_shows_every_section() -> None:
     assert "MX hosts" in text and "Policies" in text
 
 
+def test_mx_txt_bytes_that_are_not_utf8(monkeypatch: pytest.MonkeyPatch,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    import smtpscope.mx
+    from smtpscope.cli import main
+
+    # A byte that is not UTF-8, a backslash and an ESC, as dnspython hands TXT strings over.
+    res = StaticResolver({
+        ("e.test", "MX"): [MXRecord(10, "mx.e.test")],
+        ("e.test", "TXT"): [(b"v=spf1 a:x\xffy a:b\\c \x1b", b" -all")],
+    })
+    monkeypatch.setattr(smtpscope.mx, "resolver_for", lambda *_args, **_kw: res)
+    monkeypatch.setenv("COLUMNS", "200")
+    assert main(["mx", "e.test", "--no-fetch"]) == 0
+    out = capsys.readouterr().out
+    assert "v=spf1 a:x\\xffy a:b\\\\c \\x1b -all" in out  # each byte escaped once
+    out.encode("utf-8")  # printable: no byte left as a surrogate
+    assert main(["mx", "e.test", "--no-fetch", "--json"]) == 0
+    out = capsys.readouterr().out
+    out.encode("utf-8")
+    assert json.loads(out)["spf"]["records"] == ["v=spf1 a:x\ufffdy a:b\\c \x1b -all"]
+
+
 def test_mx_cafile_that_is_a_directory_is_a_usage_error(tmp_path: Path) -> None:
     # Refused before any lookup: 192.0.2.1 (TEST-NET) would only time out.
     result = smtpscope("mx", "example.test", "--resolver", "192.0.2.1", "--cafile", str(tmp_path))

@@ -33,7 +33,30 @@ def txt(*strings: str | bytes) -> tuple[bytes, ...]:
 def test_join_txt_concatenates_character_strings_without_separator() -> None:
     assert join_txt((b"v=spf1 ip4:192.0.2.0/24 ", b"-all")) == "v=spf1 ip4:192.0.2.0/24 -all"
     assert join_txt((b"a" * 255, b"b")) == "a" * 255 + "b"
-    assert join_txt((b"bad\xff",)) == "bad\\xff"
+    # Invalid UTF-8 is kept as server replies keep it (a surrogate the sanitizer shows as \xff).
+    assert join_txt((b"bad\xff",)) == "bad\udcff"
+
+
+def test_txt_bytes_that_are_not_utf8_are_shown_once_and_parsed_alike() -> None:
+    from smtpscope.dns.resolver import DnsPythonResolver
+    from smtpscope.sanitize import visible
+    from tests.dns.test_dns_resolver import FakeDnspython, rrset
+
+    # Zone syntax, as NSD serves it: \255 is the byte 0xff, \\ a backslash, \027 an ESC.
+    record = rrset("d.test.", "TXT", '"v=TLSRPTv1; rua=ftp://a\\\\b\\255\\027"')
+    res = DnsPythonResolver(resolver=FakeDnspython(record))
+    rpt = lookup_tls_rpt("d.test", res)
+    assert rpt.tag("rua") == "ftp://a\\b\udcff\x1b"
+    assert visible(rpt.records[0]) == "v=TLSRPTv1; rua=ftp://a\\\\b\\xff\\x1b"
+    assert visible(rpt.warnings[0]) == (
+        "report URI 'ftp://a\\\\b\\xff\\x1b' is neither mailto: nor https:")
+    assert dict(rpt.details)["reports to"] == "ftp://a\\b\udcff\x1b"
+    # Valid UTF-8 reads as before: the same tags for the parsers.
+    spf = lookup_spf("d.test", StaticResolver({("d.test", "TXT"): [txt("v=spf1 a:ü.test -all")]}))
+    assert spf.tags == (("a", "ü.test"), ("-all", ""))
+    sts = lookup_mta_sts("d.test", StaticResolver(
+        {("_mta-sts.d.test", "TXT"): [txt(b"v=STSv1; id=ab\xff")]}))
+    assert (sts.status, sts.tag("id")) == ("invalid", "ab\udcff")
 
 
 def test_spf_split_record_is_joined_and_parsed() -> None:
