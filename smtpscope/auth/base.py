@@ -69,7 +69,19 @@ def show_bytes(data: bytes) -> str:
 
 def show_text(text: str) -> str:
     """Like :func:`show_bytes` for text that is already decoded."""
-    return show_bytes(text.encode("utf-8", errors="surrogateescape"))
+    return show_bytes(octets(text))
+
+
+def challenge_text(challenge: bytes) -> str:
+    """A challenge as text to parse: UTF-8, each undecodable byte kept (surrogateescape) so a
+    parsed value shows as the challenge does (``\\xNN``, :func:`show_text`), never as U+FFFD."""
+    return challenge.decode("utf-8", errors="surrogateescape")
+
+
+def octets(text: str) -> bytes:
+    """``text`` as UTF-8 for a hash or the wire, the bytes :func:`challenge_text` kept put back
+    as the server sent them (they are what the server hashes too)."""
+    return text.encode("utf-8", errors="surrogateescape")
 
 
 class Mechanism:

@@ -6,7 +6,15 @@ import hashlib
 import hmac
 import secrets
 
-from smtpscope.auth.base import HIDDEN, Mechanism, Step, show_bytes, show_text
+from smtpscope.auth.base import (
+    HIDDEN,
+    Mechanism,
+    Step,
+    challenge_text,
+    octets,
+    show_bytes,
+    show_text,
+)
 from smtpscope.auth.directives import DirectiveError, parse_directives, quote
 
 NC = "00000001"  # we answer exactly one challenge, so the nonce count is always 1
@@ -27,11 +35,12 @@ def encode_credential(value: str) -> bytes:
     ISO 8859-1 (the RFC's compatibility rule, which Cyrus SASL follows); otherwise UTF-8.
     Without the charset directive the value must be ISO 8859-1 anyway, so both cases agree;
     a value outside ISO 8859-1 without the directive is a client error and goes out as UTF-8.
+    A realm byte that was not UTF-8 is hashed as the server sent it (:func:`octets`).
     """
     try:
         return value.encode("iso-8859-1")
     except UnicodeEncodeError:
-        return value.encode("utf-8")
+        return octets(value)
 
 
 def digest_values(
@@ -54,16 +63,16 @@ def digest_values(
         + b":"
         + encode_credential(password)
     )
-    a1 = secret + f":{nonce}:{cnonce}".encode()
+    a1 = secret + octets(f":{nonce}:{cnonce}")
     if authzid:
         a1 += b":" + authzid.encode()
     ha1 = _hex(a1)
     a2 = f"AUTHENTICATE:{digest_uri}"
-    ha2 = _hex(a2.encode())
-    response = _hex(f"{ha1}:{nonce}:{nc}:{cnonce}:{qop}:{ha2}".encode())
+    ha2 = _hex(octets(a2))
+    response = _hex(octets(f"{ha1}:{nonce}:{nc}:{cnonce}:{qop}:{ha2}"))
     a2_rsp = f":{digest_uri}"
-    ha2_rsp = _hex(a2_rsp.encode())
-    rspauth = _hex(f"{ha1}:{nonce}:{nc}:{cnonce}:{qop}:{ha2_rsp}".encode())
+    ha2_rsp = _hex(octets(a2_rsp))
+    rspauth = _hex(octets(f"{ha1}:{nonce}:{nc}:{cnonce}:{qop}:{ha2_rsp}"))
     return {
         "H(user:realm:pass) hex": secret.hex(),
         "A1 hex": a1.hex(),
@@ -103,7 +112,7 @@ class DigestMD5(Mechanism):
         return self._unexpected(challenge, "the exchange is complete")
 
     def _first(self, challenge: bytes) -> Step:
-        text = challenge.decode("utf-8", errors="replace")
+        text = challenge_text(challenge)
         try:
             pairs = parse_directives(text)
         except DirectiveError as exc:
@@ -174,7 +183,7 @@ class DigestMD5(Mechanism):
         ]
         if self.authzid:
             parts.append(f"authzid={quote(self.authzid)}")
-        response = ",".join(parts).encode("utf-8")
+        response = octets(",".join(parts))
         values += [
             ("realms offered", ", ".join(repr(r) for r in realms) or "(none)"),
             ("realm chosen", f"{show_text(realm)!r} ({realm_note})"),
@@ -202,7 +211,7 @@ class DigestMD5(Mechanism):
     def _rspauth(self, challenge: bytes) -> Step:
         self._answered_rspauth = True
         expected = self._expected_rspauth or ""
-        text = challenge.decode("utf-8", errors="replace")
+        text = challenge_text(challenge)
         try:
             got = dict(parse_directives(text)).get("rspauth")
         except DirectiveError:
@@ -212,7 +221,7 @@ class DigestMD5(Mechanism):
             ("rspauth received", show_text(got) if got is not None else "(missing)"),
             ("rspauth expected", expected),
         ]
-        if got is not None and hmac.compare_digest(got.lower(), expected):
+        if got is not None and hmac.compare_digest(octets(got.lower()), expected.encode()):
             self.server_verified = True
             values.append(("server verified", "yes"))
             return Step(

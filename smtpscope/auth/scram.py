@@ -9,7 +9,15 @@ import secrets
 from dataclasses import dataclass
 
 from smtpscope.auth import b64
-from smtpscope.auth.base import HIDDEN, Mechanism, Step, show_bytes, show_text
+from smtpscope.auth.base import (
+    HIDDEN,
+    Mechanism,
+    Step,
+    challenge_text,
+    octets,
+    show_bytes,
+    show_text,
+)
 from smtpscope.auth.saslprep import saslprep_lenient
 
 # RFC 5802 §5.1 asks for at least 4096 iterations; fewer is weak but still works, so we warn.
@@ -157,7 +165,7 @@ class Scram(Mechanism):
     # -- client-final ---------------------------------------------------------------------
 
     def _client_final(self, challenge: bytes) -> Step:
-        server_first = challenge.decode("utf-8", errors="replace")
+        server_first = challenge_text(challenge)
         attrs = dict(parse_attributes(server_first))
         values: list[tuple[str, str]] = [("server-first", show_bytes(challenge))]
         if "m" in attrs:
@@ -200,9 +208,10 @@ class Scram(Mechanism):
         server_key = keys.server_key
         without_proof = f"c={_b64(self._gs2_header.encode())},r={nonce}"
         auth_message = f"{self._client_first_bare},{server_first},{without_proof}"
-        client_signature = keys.client_signature(auth_message.encode("utf-8"))
-        proof = keys.client_proof(auth_message.encode("utf-8"))
-        self._server_signature = keys.server_signature(auth_message.encode("utf-8"))
+        # RFC 5802 §3: AuthMessage holds server-first as the server sent it (octets()).
+        client_signature = keys.client_signature(octets(auth_message))
+        proof = keys.client_proof(octets(auth_message))
+        self._server_signature = keys.server_signature(octets(auth_message))
         message = f"{without_proof},p={_b64(proof)}"
         values += [
             ("salt (base64)", show_text(salt_b64)),
@@ -220,7 +229,7 @@ class Scram(Mechanism):
             ("client-final", show_text(message)),
         ]
         return Step(
-            message.encode("utf-8"),
+            octets(message),
             tuple(values),
             f"{self.name} client-final: SaltedPassword = PBKDF2(password, salt, i); "
             "ClientProof = ClientKey XOR HMAC(StoredKey, AuthMessage). The server must answer "
@@ -236,25 +245,26 @@ class Scram(Mechanism):
     def verify_final(self, challenge: bytes) -> Step:
         """Check server-final (``v=`` signature or ``e=`` error); may also be called directly."""
         self._finished = True
-        text = challenge.decode("utf-8", errors="replace")
+        text = challenge_text(challenge)
         attrs = dict(parse_attributes(text))
         expected = _b64(self._server_signature or b"")
         values: list[tuple[str, str]] = [("server-final", show_bytes(challenge))]
         if "e" in attrs:
             values.append(("server error", show_text(attrs["e"])))
+            # The server's text as it is in the sentences: their views escape it (visible).
             return Step(
                 None,
                 tuple(values),
-                f"The server reported a SCRAM error: {show_text(attrs['e'])}. Cancelling.",
+                f"The server reported a SCRAM error: {attrs['e']}. Cancelling.",
                 cancel=True,
-                warnings=(f"SCRAM server error e={show_text(attrs['e'])}",),
+                warnings=(f"SCRAM server error e={attrs['e']}",),
             )
         got = attrs.get("v")
         values += [
             ("ServerSignature received", show_text(got) if got is not None else "(missing)"),
             ("ServerSignature expected", expected),
         ]
-        if got is not None and hmac.compare_digest(got.encode(), expected.encode()):
+        if got is not None and hmac.compare_digest(octets(got), expected.encode()):
             self.server_verified = True
             values.append(("server verified", "yes"))
             return Step(

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import pytest
 
 from smtpscope.auth import MECHANISMS, Step, get_mechanism
 from smtpscope.auth.directives import DirectiveError, parse_directives
 from smtpscope.auth.saslprep import SASLprepError, saslprep
 from smtpscope.auth.scram import MAX_ITERATIONS
+from smtpscope.sanitize import visible
 
 
 def values(step: Step) -> dict[str, str]:
@@ -144,6 +147,28 @@ def test_digest_md5_quoting_and_unquoted_values() -> None:
     assert values(step)["directive nonce"] == "abc"
 
 
+def test_digest_md5_values_show_bytes_as_the_challenge_does() -> None:
+    # A byte that is not UTF-8, a backslash (quoted as \\) and a control byte in realm and
+    # nonce: each directive shows them as the challenge line does, never as U+FFFD, and the
+    # hashes and the response carry the bytes the server sent.
+    challenge = b'realm="r\\\\\xff\x01",nonce="n\xff\\\\",qop="auth",algorithm=md5-sess'
+    mech = MECHANISMS["DIGEST-MD5"](username="u", password="p", host="h", cnonce="c")
+    step = mech.respond(challenge)
+    shown = r'realm="r\\\xff\x01",nonce="n\xff\\",qop="auth",algorithm=md5-sess'
+    assert values(step)["challenge"] == shown
+    assert values(step)["directive realm"] == r"r\\xff\x01"
+    assert values(step)["directive nonce"] == "n\\xff\\"
+    realm, nonce = b"r\\\xff\x01", b"n\xff\\"
+    assert values(step)["H(user:realm:pass) hex"] == hashlib.md5(b"u:" + realm + b":p").hexdigest()
+    assert values(step)["A1 hex"].endswith((b":" + nonce + b":c").hex())
+    assert b'realm="r\\\\\xff\x01",nonce="n\xff\\\\"' in (step.response or b"")
+    # An rspauth that is not ASCII is a mismatch shown as sent (compared as bytes: with str,
+    # compare_digest raises TypeError on anything but ASCII).
+    step = mech.respond(b"rspauth=ab\xff")
+    assert step.cancel and values(step)["rspauth received"] == r"ab\xff"
+    assert mech.server_verified is False
+
+
 def test_digest_md5_refuses_without_qop_auth_or_nonce() -> None:
     mech = MECHANISMS["DIGEST-MD5"](username="u", password="p", host="h")
     assert mech.respond(b'nonce="n",qop="auth-conf"').cancel
@@ -242,6 +267,24 @@ def test_scram_shows_the_server_messages_bytes_as_sent() -> None:
     assert values(step)["server-first"] == "r=abcdef,s=QSXCR+Q6sek8bf92,i=4096,x=caf\\xe9"
     step = mech.respond(b"e=invalid-proof \xff")
     assert values(step)["server-final"] == "e=invalid-proof \\xff"
+
+
+def test_scram_parsed_values_show_bytes_as_the_message_does() -> None:
+    # A byte that is not UTF-8, a backslash and an ESC: each value shows them as its message
+    # line does, never as U+FFFD; the server's bytes are what the proof covers and is sent.
+    mech = MECHANISMS["SCRAM-SHA-256"](username="u", password="p", cnonce="abc")
+    mech.initial_response()
+    step = mech.respond(b"r=abc\xffdef,s=QSXCR+Q6sek8bf92,i=4096")
+    assert values(step)["combined nonce"] == r"abc\xffdef"
+    assert values(step)["AuthMessage"].startswith(r"n=u,r=abc,r=abc\xffdef,s=")
+    assert (step.response or b"").startswith(b"c=biws,r=abc\xffdef,p=")
+    step = mech.respond(b"e=invalid-proof \xff\\\x1b")
+    assert values(step)["server-final"] == r"e=invalid-proof \xff\\x1b"
+    assert values(step)["server error"] == r"invalid-proof \xff\\x1b"
+    # The sentences hold the server's text; the views escape it once, a real backslash doubled.
+    assert visible(step.warnings[0]) == r"SCRAM server error e=invalid-proof \xff\\\x1b"
+    assert visible(step.explanation).startswith(
+        r"The server reported a SCRAM error: invalid-proof \xff\\\x1b.")
 
 
 def test_scram_saslprep_password() -> None:

@@ -175,6 +175,29 @@ def test_scram_sha256_full() -> None:
     assert result.returncode == 2 and "SERVER VERIFICATION FAILED" in result.stdout
 
 
+def test_server_bytes_that_are_not_utf8_are_shown_as_sent() -> None:
+    # A byte that is not UTF-8, a backslash and a control byte: the parsed values show them as
+    # the challenge line does; the sentences are escaped once (a real backslash doubled).
+    server_first = base64.b64encode(b"r=abcdef,s=QSXCR+Q6sek8bf92,i=4096").decode()
+    server_final = base64.b64encode(b"e=bad \xff\\\x1b").decode()
+    result = run("scram-sha-256", "--user", "u", "--nonce", "abc", "--password-env", "PW",
+                 "--server-first", server_first, "--server-final", server_final,
+                 env={"PW": "p"})
+    assert result.returncode == 2, result.stderr
+    lines = [" ".join(line.split()) for line in result.stdout.splitlines()]
+    assert r"server error bad \xff\\x1b" in lines
+    assert r"warning: SCRAM server error e=bad \xff\\\x1b" in lines
+    challenge = base64.b64encode(b'realm="r\\\\\xff\x01",nonce="n\xff",qop="auth"').decode()
+    result = run("digest-md5", "--user", "u", "--password-env", "PW", "--host", "h",
+                 "--challenge", challenge, env={"PW": "p"})
+    assert result.returncode == 0, result.stderr
+    lines = [" ".join(line.split()) for line in result.stdout.splitlines()]
+    assert r'challenge realm="r\\\xff\x01",nonce="n\xff",qop="auth"' in lines
+    assert r"directive realm r\\xff\x01" in lines
+    assert r"directive nonce n\xff" in lines
+    assert "\ufffd" not in result.stdout
+
+
 def test_scram_server_first_requires_nonce() -> None:
     result = run("scram-sha-1", "--user", "u", "--server-first", "cj1hYmM=")
     assert result.returncode == 1 and "--nonce" in result.stderr

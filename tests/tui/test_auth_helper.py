@@ -420,6 +420,25 @@ def test_binary_challenge_is_shown_as_text_and_hex() -> None:
     assert "hex:" not in render_plain(StepView(info).content_renderable())
 
 
+def test_server_bytes_that_are_not_utf8_are_shown_as_sent() -> None:
+    # A byte that is not UTF-8, a backslash and an ESC in a SCRAM e= and a DIGEST-MD5 realm:
+    # values as the challenge shows them, the warning escaped once (a real backslash doubled).
+    mech = MECHANISMS["SCRAM-SHA-256"](username=USER, password=PASSWORD, cnonce="abc")
+    mech.initial_response()
+    mech.respond(b"r=abcdef,s=QSXCR+Q6sek8bf92,i=4096")
+    step = mech.respond(b"e=bad \xff\\\x1b")
+    text = render_plain(StepView(StepInfo("server-final", step=step)).content_renderable())
+    lines = [" ".join(line.split()) for line in text.splitlines()]
+    assert r"server error bad \xff\\x1b" in lines
+    assert r"⚠ SCRAM server error e=bad \xff\\\x1b" in lines
+    mech = MECHANISMS["DIGEST-MD5"](username=USER, password=PASSWORD, host="h")
+    step = mech.respond(b'realm="r\\\\\xff\x1b",nonce="n",qop="auth",algorithm=md5-sess')
+    text = render_plain(StepView(StepInfo("challenge", step=step)).content_renderable())
+    lines = [" ".join(line.split()) for line in text.splitlines()]
+    assert r"directive realm r\\xff\x1b" in lines
+    assert "\ufffd" not in text and "\x1b" not in text
+
+
 @pytest.mark.parametrize("mech", ["PLAIN", "LOGIN", "XOAUTH2"])
 def test_reveal_shows_every_masked_value_of_the_step(mech: str) -> None:
     from smtpscope.auth import MECHANISMS
