@@ -22,6 +22,7 @@ from smtpscope.protocol import Auth, AuthCancel, AuthResponse, Raw, Reply, State
 from smtpscope.record import read_recording, to_text
 from smtpscope.session import SessionOptions
 from smtpscope.tui.app import SmtpScopeApp, create_app
+from smtpscope.tui.screens.auth_exchange import Phase
 from smtpscope.tui.screens.auth_helper import AuthHelperScreen
 from smtpscope.tui.screens.session import SessionScreen
 from smtpscope.tui.widgets.auth_values import (
@@ -241,11 +242,11 @@ async def step_through(pilot: Pilot[Any], helper: AuthHelperScreen) -> None:
     """Press Start, then the Send button at every proposal until the final reply."""
     await pilot.click("#auth-start")
     for _ in range(8):
-        await wait_for(pilot, lambda: helper.phase in ("waiting", "done"), "a proposal")
-        if helper.phase == "done":
+        await wait_for(pilot, lambda: helper.phase in (Phase.WAITING, Phase.DONE), "a proposal")
+        if helper.phase is Phase.DONE:
             return
         await pilot.click("#auth-send")
-        await wait_for(pilot, lambda: helper.phase != "sending", "the reply")
+        await wait_for(pilot, lambda: helper.phase is not Phase.SENDING, "the reply")
     raise AssertionError("the exchange did not end")
 
 
@@ -312,7 +313,7 @@ async def test_no_mechanism_leaks_a_secret_to_disk_export_or_screen(
             screen, helper = await open_helper(pilot)
             await fill(pilot, helper, mech, mode="auto", token=TOKEN)
             await pilot.click("#auth-start")
-            await wait_for(pilot, lambda: helper.phase == "done", "the exchange")
+            await wait_for(pilot, lambda: helper.phase is Phase.DONE, "the exchange")
             assert helper.final_reply is not None and helper.final_reply.code == 235
             assert server.secrets, "the server saw no secret line"
             shot = app.export_screenshot()
@@ -382,9 +383,9 @@ async def test_step_through_cram_md5_revealing_changes_nothing_on_disk(
         screen, helper = await open_helper(pilot)
         await fill(pilot, helper, "CRAM-MD5")
         await pilot.click("#auth-start")
-        await wait_for(pilot, lambda: helper.phase == "waiting", "AUTH proposal")
+        await wait_for(pilot, lambda: helper.phase is Phase.WAITING, "AUTH proposal")
         await pilot.click("#auth-send")
-        await wait_for(pilot, lambda: helper.phase == "waiting" and len(helper.step_views) == 2,
+        await wait_for(pilot, lambda: helper.phase is Phase.WAITING and len(helper.step_views) == 2,
                        "the challenge")
         response = helper.query_one("#auth-response", Input)
         assert response.password and digest not in helper.panel_text()
@@ -393,7 +394,7 @@ async def test_step_through_cram_md5_revealing_changes_nothing_on_disk(
         assert not response.password
         assert digest in helper.panel_text()
         await pilot.click("#auth-send")
-        await wait_for(pilot, lambda: helper.phase == "done", "the final reply")
+        await wait_for(pilot, lambda: helper.phase is Phase.DONE, "the final reply")
         assert helper.final_reply is not None and helper.final_reply.code == 235
         await pilot.press("ctrl+r")
         await pilot.pause()
@@ -480,12 +481,12 @@ async def test_cancel_with_star_gets_501(home: Path, server: ScriptedServer) -> 
         screen, helper = await open_helper(pilot)
         await fill(pilot, helper, "CRAM-MD5")
         await pilot.click("#auth-start")
-        await wait_for(pilot, lambda: helper.phase == "waiting", "AUTH proposal")
+        await wait_for(pilot, lambda: helper.phase is Phase.WAITING, "AUTH proposal")
         await pilot.click("#auth-send")
-        await wait_for(pilot, lambda: helper.phase == "waiting" and len(helper.step_views) == 2,
+        await wait_for(pilot, lambda: helper.phase is Phase.WAITING and len(helper.step_views) == 2,
                        "the challenge")
         await pilot.click("#auth-cancel")
-        await wait_for(pilot, lambda: helper.phase == "done", "the final reply")
+        await wait_for(pilot, lambda: helper.phase is Phase.DONE, "the final reply")
         assert helper.final_reply is not None and helper.final_reply.code == 501
         panel = helper.panel_text()
         assert "C: *" in panel
@@ -494,13 +495,38 @@ async def test_cancel_with_star_gets_501(home: Path, server: ScriptedServer) -> 
         assert screen.session.conn.state is State.IDENT
 
 
+async def test_ctrl_s_starts_sends_and_starts_again_only_when_the_exchange_ended(
+        home: Path, server: ScriptedServer) -> None:
+    app = make_app(server)
+    async with app.run_test(size=(150, 60)) as pilot:
+        _screen, helper = await open_helper(pilot)
+        await fill(pilot, helper, "CRAM-MD5")
+        start = helper.query_one("#auth-start")
+        assert helper.phase is Phase.IDLE and not start.disabled
+        await pilot.press("ctrl+s")  # idle: starts
+        await wait_for(pilot, lambda: helper.phase is Phase.WAITING, "AUTH proposal")
+        assert start.disabled  # a second Start would drop the exchange under way
+        helper.start_exchange()
+        assert len(helper.step_views) == 1 and helper.phase is Phase.WAITING
+        await pilot.press("ctrl+s")  # waiting: sends the proposal
+        await wait_for(pilot, lambda: helper.phase is Phase.WAITING and len(helper.step_views) == 2,
+                       "the challenge")
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: helper.phase is Phase.DONE, "the final reply")
+        assert helper.final_reply is not None and helper.final_reply.code == 235
+        assert not start.disabled
+        await pilot.press("ctrl+s")  # done: a new exchange
+        await wait_for(pilot, lambda: helper.phase is Phase.WAITING
+                       and len(helper.step_views) == 1, "the new AUTH proposal")
+
+
 async def test_auto_mode_runs_the_whole_exchange(home: Path, server: ScriptedServer) -> None:
     app = make_app(server)
     async with app.run_test(size=(150, 60)) as pilot:
         screen, helper = await open_helper(pilot)
         await fill(pilot, helper, "SCRAM-SHA-256", mode="auto")
         await pilot.click("#auth-start")
-        await wait_for(pilot, lambda: helper.phase == "done", "the exchange")
+        await wait_for(pilot, lambda: helper.phase is Phase.DONE, "the exchange")
         assert helper.final_reply is not None and helper.final_reply.code == 235
         assert len(helper.step_views) == 4  # AUTH, server-first, server-final, 235
         export = to_text(screen.session.transcript)
@@ -528,16 +554,16 @@ async def test_edited_line_is_sent_as_typed(home: Path, server: ScriptedServer) 
         screen, helper = await open_helper(pilot)
         await fill(pilot, helper, "CRAM-MD5")
         await pilot.click("#auth-start")
-        await wait_for(pilot, lambda: helper.phase == "waiting", "AUTH proposal")
+        await wait_for(pilot, lambda: helper.phase is Phase.WAITING, "AUTH proposal")
         await pilot.click("#auth-send")
-        await wait_for(pilot, lambda: len(helper.step_views) == 2 and helper.phase == "waiting",
+        await wait_for(pilot, lambda: len(helper.step_views) == 2 and helper.phase is Phase.WAITING,
                        "the challenge")
         response = helper.query_one("#auth-response", Input)
         assert response.password  # the computed line is secret: masked on screen
         wrong = b64(f"{USER} {'0' * 32}".encode())
         response.value = wrong
         await pilot.click("#auth-send")
-        await wait_for(pilot, lambda: helper.phase == "done", "the final reply")
+        await wait_for(pilot, lambda: helper.phase is Phase.DONE, "the final reply")
         assert helper.final_reply is not None and helper.final_reply.code == 535
         assert server.secrets[0] == wrong
         assert "Edited" in helper.panel_text()

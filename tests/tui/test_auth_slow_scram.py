@@ -12,6 +12,7 @@ from textual.widgets import ProgressBar
 import tests.tui.test_auth_helper as helper_tests
 from smtpscope.conversation.auth import AuthStepper
 from smtpscope.tui.sasl_compute import ComputeProgress, hash_for, scram_iterations
+from smtpscope.tui.screens.auth_exchange import Phase
 from tests.tui.test_auth_helper import (
     ScriptedServer,
     fill,
@@ -88,9 +89,9 @@ async def test_slow_scram_runs_off_the_ui_thread_and_can_be_cancelled(
         _, helper = await open_helper(pilot)
         await fill(pilot, helper, "SCRAM-SHA-256")
         await pilot.click("#auth-start")
-        await wait_for(pilot, lambda: helper.phase == "waiting", "the client-first proposal")
+        await wait_for(pilot, lambda: helper.phase is Phase.WAITING, "the client-first proposal")
         helper.send_proposal()  # (Pilot's click waits for an idle app: here it would not be)
-        await until_plain(lambda: helper.phase == "computing", "the computation")
+        await until_plain(lambda: helper.phase is Phase.COMPUTING, "the computation")
         await until_plain(lambda: bool(helper.query("#compute-label")), "the progress display")
         progress = helper.query_one(ComputeProgress)
         assert f"{SLOW:,} PBKDF2 iterations" in str(progress.query_one("#compute-label").render())
@@ -98,10 +99,10 @@ async def test_slow_scram_runs_off_the_ui_thread_and_can_be_cancelled(
         # phase is still "computing" (computed inline, the helper never showed this phase).
         bar = progress.query_one(ProgressBar)
         await until_plain(lambda: (bar.progress or 0) > 0, "the bar to move")
-        assert helper.phase == "computing" and 0 < progress.fraction < 1
+        assert helper.phase is Phase.COMPUTING and 0 < progress.fraction < 1
         assert gate.threads and threading.main_thread() not in gate.threads
         await pilot.press("f8")
-        await wait_for(pilot, lambda: helper.phase == "done", "the cancelled exchange")
+        await wait_for(pilot, lambda: helper.phase is Phase.DONE, "the cancelled exchange")
         assert helper.final_reply is not None and helper.final_reply.code == 501
         assert not helper.query(ComputeProgress)
         # The thread's late result arrives and is thrown away.
@@ -110,7 +111,7 @@ async def test_slow_scram_runs_off_the_ui_thread_and_can_be_cancelled(
         await wait_for(pilot, lambda: sasl_workers_done(helper), "the late result")
         await pilot.pause()
         assert gate.computed.is_set()
-        assert helper.phase == "done" and helper.final_reply.code == 501
+        assert helper.phase is Phase.DONE and helper.final_reply.code == 501
         assert not helper.query(ComputeProgress)
 
 
@@ -121,10 +122,10 @@ async def test_slow_scram_finishes_in_the_background(slow_server: ScriptedServer
         _, helper = await open_helper(pilot)
         await fill(pilot, helper, "SCRAM-SHA-256", mode="auto")
         await pilot.click("#auth-start")
-        await wait_for(pilot, lambda: helper.phase == "computing", "the computation")
+        await wait_for(pilot, lambda: helper.phase is Phase.COMPUTING, "the computation")
         assert helper.query(ComputeProgress)
         gate.opened.set()
-        await wait_for(pilot, lambda: helper.phase == "done", "the end of the exchange", 120)
+        await wait_for(pilot, lambda: helper.phase is Phase.DONE, "the end of the exchange", 120)
         assert len(gate.threads) == 1 and gate.threads[0] is not threading.main_thread()
         assert helper.final_reply is not None and helper.final_reply.code == 235
         assert slow_server.verified  # the server checked the proof computed in the thread

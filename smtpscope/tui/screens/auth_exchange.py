@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from enum import Enum, auto
 from typing import TYPE_CHECKING, Any
 
 from textual.containers import VerticalScroll
@@ -32,6 +33,26 @@ if TYPE_CHECKING:
     from smtpscope.session import Session
 
 
+class Phase(Enum):
+    """Where the exchange stands; it decides which buttons and keys act (never shown as text)."""
+
+    IDLE = auto()
+    """No exchange yet (or the one before was cancelled while computing)."""
+    WAITING = auto()
+    """A proposal waits for the user to send, edit or cancel it."""
+    SENDING = auto()
+    """A line is on its way; the reply is awaited."""
+    COMPUTING = auto()
+    """A server-chosen SCRAM iteration count is being computed in a thread."""
+    DONE = auto()
+    """The exchange ended (final reply, or a line that could not be sent)."""
+
+    @property
+    def busy(self) -> bool:
+        """An exchange is under way: Start must wait for it to end."""
+        return self in (Phase.WAITING, Phase.SENDING, Phase.COMPUTING)
+
+
 @dataclass
 class _Proposal:
     """The client line waiting for the user (Step mode) or about to be sent (Auto mode)."""
@@ -48,7 +69,7 @@ class AuthExchange:
     """Mixin for the AUTH helper screen, which provides the session, the form and the buttons."""
 
     stepper: AuthStepper | None = None
-    phase = "idle"  # idle | waiting (a proposal) | sending | computing | done
+    phase: Phase = Phase.IDLE
     auto = False  # Auto mode: send each proposal without waiting for the user
     final_reply: Reply | None = None
     _proposal: _Proposal | None = None
@@ -103,7 +124,7 @@ class AuthExchange:
             info.notes.append(f"More than {AUTO_STEP_LIMIT} steps: Auto mode stopped; continue "
                               "step by step or cancel.")
             view.refresh_info()
-        self.phase = "waiting"
+        self.phase = Phase.WAITING
         response = self.query_one("#auth-response", Input)
         response.disabled = False
         response.value = move.line
@@ -113,12 +134,12 @@ class AuthExchange:
 
     def send_proposal(self) -> None:
         """Send the (possibly edited) response line."""
-        if self.phase != "waiting" or self._proposal is None:
+        if self.phase is not Phase.WAITING or self._proposal is None:
             return
         self._send(self._proposal, self.query_one("#auth-response", Input).value.strip())
 
     def _send(self, proposal: _Proposal, line: str) -> None:
-        self.phase = "sending"
+        self.phase = Phase.SENDING
         self._set_buttons()
         self.run_worker(self._exchange(proposal, line), group="auth", exclusive=True)
 
@@ -182,7 +203,7 @@ class AuthExchange:
         self.query_one("#auth-steps", VerticalScroll).mount(progress)
         computing = (progress, reply)
         self._computing = computing
-        self.phase = "computing"
+        self.phase = Phase.COMPUTING
         self._set_buttons()
         self.query_one("#auth-cancel", Button).disabled = False
 
@@ -209,13 +230,13 @@ class AuthExchange:
         move = AuthMove(AuthCancel(), "*", False, step)
         info = StepInfo(self._step_title("server challenge"), reply=reply, step=step,
                         proposed="*")
-        self.phase = "idle"
+        self.phase = Phase.IDLE
         self._propose(move, info)
-        if self._proposal is not None and self.phase == "waiting":
+        if self._proposal is not None and self.phase is Phase.WAITING:
             self._send(self._proposal, "*")
 
     def _finish(self, reply: Reply | None) -> None:
-        self.phase = "done"
+        self.phase = Phase.DONE
         self._proposal = None
         self._set_buttons()
         self.query_one("#auth-start", Button).label = "Start again"

@@ -27,7 +27,7 @@ from smtpscope.protocol import State
 from smtpscope.sanitize import notify, safe_text, visible
 from smtpscope.session import Session
 from smtpscope.tui.keys import OrderedInput
-from smtpscope.tui.screens.auth_exchange import AuthExchange
+from smtpscope.tui.screens.auth_exchange import AuthExchange, Phase
 from smtpscope.tui.widgets.auth_values import (
     IR_CHOICES,
     MODES,
@@ -192,18 +192,19 @@ class AuthHelperScreen(AuthExchange, ModalScreen[None]):
         self.send_proposal()
 
     def action_go(self) -> None:
-        if self.phase == "waiting":
+        if self.phase is Phase.WAITING:
             self.send_proposal()
-        elif self.phase in ("idle", "done"):
+        elif not self.phase.busy:
             self.start_exchange()
 
     def action_cancel_exchange(self) -> None:
         """Answer the pending challenge with ``*`` (RFC 4954 §4)."""
-        if self.phase == "computing":
+        if self.phase is Phase.COMPUTING:
             self._cancel_computation()
             return
-        if self.phase == "waiting" and self._proposal is not None and not self._proposal.initial:
-            self._send(self._proposal, "*")
+        proposal = self._proposal
+        if self.phase is Phase.WAITING and proposal is not None and not proposal.initial:
+            self._send(proposal, "*")
 
     def action_reveal(self) -> None:
         self.reveal = not self.reveal
@@ -233,7 +234,7 @@ class AuthHelperScreen(AuthExchange, ModalScreen[None]):
 
     def start_exchange(self) -> None:
         """Build the mechanism from the form and propose (or send) the AUTH line."""
-        if self.phase in ("waiting", "sending", "computing"):
+        if self.phase.busy:
             return
         if not self.session.is_open:
             notify(self, "Not connected.", severity="warning")
@@ -262,9 +263,8 @@ class AuthHelperScreen(AuthExchange, ModalScreen[None]):
         self.query_one("#auth-response", Input).password = secret and not self.reveal
 
     def _set_buttons(self) -> None:
-        waiting = self.phase == "waiting"
-        self.query_one("#auth-start", Button).disabled = self.phase in (
-            "waiting", "sending", "computing")
+        waiting = self.phase is Phase.WAITING
+        self.query_one("#auth-start", Button).disabled = self.phase.busy
         self.query_one("#auth-send", Button).disabled = not waiting
         initial = self._proposal is not None and self._proposal.initial
         self.query_one("#auth-cancel", Button).disabled = not waiting or initial
