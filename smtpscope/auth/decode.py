@@ -51,7 +51,7 @@ def decode_blob(b64: str, context_mechanism: str | None = None, *, reveal: bool 
     notes: list[str] = []
     match = _PREFIX.match(text)
     if match:
-        notes.append(f"Ignored the leading {match.group(0).strip()!r}.")
+        notes.append(f"Ignored the leading '{show_text(match.group(0).strip())}'.")
         if match.group(1):
             context = context or match.group(1).upper()
         text = text[match.end() :]
@@ -210,7 +210,7 @@ def _token_fields(
             if token and not reveal:
                 masked = masked.replace(token.encode(errors="surrogateescape"), HIDDEN.encode())
             if scheme.lower() != "bearer":
-                warnings.append(f"Scheme {scheme!r}: servers expect 'Bearer'.")
+                warnings.append(f"Scheme '{show_text(scheme)}': servers expect 'Bearer'.")
         elif key:
             fields.append((show_text(key), show_text(value)))
     return fields, show_bytes(masked).replace("\\x01", "^A"), warnings

@@ -143,7 +143,8 @@ class DigestMD5(Mechanism):
         if self.realm is not None:
             realm = self.realm
             if realms and realm not in realms:
-                warnings.append(f"Realm {realm!r} is not among those offered: {realms}.")
+                offered = ", ".join(f"'{r}'" for r in realms)
+                warnings.append(f"Realm '{realm}' is not among those offered: {offered}.")
             realm_note = "given by the user"
         elif realms:
             realm = realms[0]
@@ -156,7 +157,7 @@ class DigestMD5(Mechanism):
         cnonce = self.cnonce or secrets.token_urlsafe(18)
         host = self.host or realm or "localhost"
         if not self.host:
-            warnings.append(f"No host given: digest-uri uses {host!r}; pass the server name.")
+            warnings.append(f"No host given: digest-uri uses '{host}'; pass the server name.")
         digest_uri = f"{self.service}/{host}"
         computed = digest_values(
             username=self.username,
@@ -185,8 +186,8 @@ class DigestMD5(Mechanism):
             parts.append(f"authzid={quote(self.authzid)}")
         response = octets(",".join(parts))
         values += [
-            ("realms offered", ", ".join(repr(r) for r in realms) or "(none)"),
-            ("realm chosen", f"{show_text(realm)!r} ({realm_note})"),
+            ("realms offered", ", ".join(f"'{show_text(r)}'" for r in realms) or "(none)"),
+            ("realm chosen", f"'{show_text(realm)}' ({realm_note})"),
             ("cnonce", show_text(cnonce)),
             ("nc", NC),
             ("qop", "auth"),

@@ -22,10 +22,10 @@ def parse_directives(text: str) -> list[tuple[str, str]]:
             break
         eq = text.find("=", i)
         if eq < 0:
-            raise DirectiveError(f"expected key=value at position {i}: {text[i : i + 20]!r}")
+            raise DirectiveError(f"expected key=value at position {i}: '{text[i : i + 20]}'")
         key = text[i:eq].strip().lower()
         if not key or any(c in key for c in ' ,"\t'):
-            raise DirectiveError(f"bad directive name {text[i:eq]!r} at position {i}")
+            raise DirectiveError(f"bad directive name '{text[i:eq]}' at position {i}")
         i = eq + 1
         while i < n and text[i] in " \t":
             i += 1
@@ -38,7 +38,7 @@ def parse_directives(text: str) -> list[tuple[str, str]]:
                 chars.append(text[i])
                 i += 1
             if i >= n:
-                raise DirectiveError(f"unterminated quoted value for {key!r}")
+                raise DirectiveError(f"unterminated quoted value for '{key}'")
             i += 1
             value = "".join(chars)
         else:
@@ -50,7 +50,7 @@ def parse_directives(text: str) -> list[tuple[str, str]]:
         while i < n and text[i] in " \t":
             i += 1
         if i < n and text[i] != ",":
-            raise DirectiveError(f"expected ',' after {key!r} at position {i}")
+            raise DirectiveError(f"expected ',' after '{key}' at position {i}")
     return out
 
 

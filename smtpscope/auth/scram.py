@@ -193,7 +193,7 @@ class Scram(Mechanism):
         except ValueError:
             return self._unexpected(challenge, "salt s= is not valid base64")
         if not iter_text.isdigit() or int(iter_text) < 1:
-            return self._unexpected(challenge, f"iteration count i={iter_text!r} is invalid")
+            return self._unexpected(challenge, f"iteration count i='{iter_text}' is invalid")
         iterations = int(iter_text)
         warnings: list[str] = []
         if iterations > MAX_ITERATIONS:

@@ -318,7 +318,7 @@ def _decode(args: argparse.Namespace) -> int:
     result = decode_blob(args.blob, args.mechanism, reveal=args.reveal)
     if result.error:
         for warning in result.warnings:
-            print(f"note: {visible(warning)}", file=sys.stderr)
+            print(f"note: {visible(warning, keep_backslashes=True)}", file=sys.stderr)
         # The error quotes the offending character with repr(): already escaped.
         print(f"smtpscope auth decode: {visible(result.error, keep_backslashes=True)}",
               file=sys.stderr)

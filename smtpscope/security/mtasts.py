@@ -63,11 +63,15 @@ def parse_policy(text: str) -> STSPolicy:
                 if max_age > MAX_AGE_LIMIT:
                     problems.append(f"max_age {max_age} is above {MAX_AGE_LIMIT} (RFC 8461 §3.2)")
             else:
-                problems.append(f"max_age {value!r} is not a number of seconds")
-    if version != "STSv1":
-        problems.append(f"version is {version!r}, not 'STSv1'")
-    if mode not in ("enforce", "testing", "none"):
-        problems.append(f"mode is {mode!r}: enforce, testing or none")
+                problems.append(f"max_age '{value}' is not a number of seconds")
+    if version is None:
+        problems.append("version is missing")
+    elif version != "STSv1":
+        problems.append(f"version is '{version}', not 'STSv1'")
+    if mode is None:
+        problems.append("mode is missing: enforce, testing or none")
+    elif mode not in ("enforce", "testing", "none"):
+        problems.append(f"mode is '{mode}': enforce, testing or none")
     if max_age is None:
         problems.append("max_age is missing")
     if not mx and mode != "none":
@@ -164,7 +168,8 @@ def fetch_policy(domain: str, resolver: Resolver, *, cafile: str | None = None,
                             content_type=ctype,
                             error=f"HTTP {status} (only 200 counts; redirects are not followed)")
         if not (ctype or "").lower().startswith("text/plain"):
-            warnings.append(f"Content-Type is {ctype!r}, not text/plain (RFC 8461 §3.3)")
+            shown = f"'{ctype}'" if ctype else "missing"
+            warnings.append(f"Content-Type is {shown}, not text/plain (RFC 8461 §3.3)")
         if len(body) > MAX_POLICY_BYTES:
             warnings.append("the policy is larger than 64 KiB")
         policy = parse_policy(body[:MAX_POLICY_BYTES].decode("utf-8", "replace"))

@@ -20,6 +20,7 @@ from aiosmtpd.smtp import MISSING, AuthResult, LoginPassword, auth_mechanism
 from smtpscope.auth import b64
 from smtpscope.auth.cram_md5 import cram_md5_digest
 from smtpscope.auth.scram import ScramKeys, parse_attributes, unescape_saslname
+from smtpscope.sanitize import visible
 
 if TYPE_CHECKING:
     from aiosmtpd.smtp import SMTP, Envelope, Session
@@ -75,10 +76,10 @@ class AuthMixin:
             self.injected(fault)
             return AuthResult(success=False, handled=False, message=fault.reply())
         if ok:
-            self.tap.note(f"authenticated as {user!r} with {mechanism}")
+            self.tap.note(f"authenticated as '{visible(user)}' with {mechanism}")
             return AuthResult(success=True, auth_data=user)
         known = "wrong password" if user in self.ctx.users else "unknown user"
-        self.tap.note(f"{mechanism} authentication failed for {user!r} ({known})")
+        self.tap.note(f"{mechanism} authentication failed for '{visible(user)}' ({known})")
         return AuthResult(success=False, handled=False)
 
     async def _refuse(self, reply: str) -> AuthResult:

@@ -58,7 +58,10 @@ class SmtpScopeApp(KeyGate, App[int]):
             problems += keymap_problems(keymap)
             self.set_keymap(keymap)
         if problems:
-            notify(self, "keymap.json: " + "; ".join(problems), title="Keymap",
+            # The file's ids and keys, with their backslashes shown as everywhere else (notify()
+            # keeps backslashes: it is also for text escaped where it was made).
+            shown = "; ".join(visible(problem) for problem in problems)
+            notify(self, "keymap.json: " + shown, title="Keymap",
                    severity="warning", timeout=15)
         self.push_screen(self._first_screen())
         self._end_on_signals()

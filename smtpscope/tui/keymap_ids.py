@@ -83,11 +83,11 @@ def keymap_problems(keymap: dict[str, str], table: dict[str, KeyInfo] | None = N
         if key_id not in table:
             close = [k for k in table if k.split(".")[-1] == key_id.split(".")[-1]]
             hint = f" (did you mean {close[0]}?)" if close else " (smtpscope keys lists them)"
-            problems.append(f"unknown binding id {key_id!r}{hint}")
+            problems.append(f"unknown binding id '{key_id}'{hint}")
     keys = effective_keys(table, keymap)
     for key_id in keymap:
         if key_id in table and not keys[key_id]:
-            problems.append(f"binding id {key_id!r} is mapped to no key: it cannot be used")
+            problems.append(f"binding id '{key_id}' is mapped to no key: it cannot be used")
     scopes = sorted({s for info in table.values() for s in info.scopes} - {"app"})
     seen: set[tuple[str, str, str]] = set()
     for scope in scopes:
@@ -101,7 +101,7 @@ def keymap_problems(keymap: dict[str, str], table: dict[str, KeyInfo] | None = N
                 first, second = sorted(ids)[:2]
                 if (key, first, second) not in seen:
                     seen.add((key, first, second))
-                    problems.append(f"key {key!r} is bound to both {first} and {second}")
+                    problems.append(f"key '{key}' is bound to both {first} and {second}")
     return problems
 
 

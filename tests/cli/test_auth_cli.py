@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import os
 import pathlib
+import re
 import subprocess
 import sys
 
@@ -312,3 +313,52 @@ def test_decode_names_a_byte_that_is_not_utf8() -> None:
 def test_no_mechanism_given() -> None:
     result = run()
     assert result.returncode == 1 and "choose a mechanism" in result.stderr
+
+
+# A server's text with ESC, a backslash and a quote. Step values and decoded warnings are
+# escaped once where they are made (backslash kept, as typed); warnings and explanations
+# are escaped once by visible() at the surface (backslash shown doubled).
+TRICKY = "a\x1bb\\c'd"
+AS_VALUE = "'a\\x1bb\\c'd'"
+AS_WORDS = "'a\\x1bb\\\\c'd'"
+
+
+def _digest(*extra: str, challenge: bytes) -> str:
+    result = run("digest-md5", "--user", "u", "--password-env", "PW",
+                 "--challenge", base64.b64encode(challenge).decode(), *extra,
+                 env={"PW": "pw"})
+    assert "\x1b" not in result.stdout
+    return result.stdout
+
+
+def test_digest_md5_server_realm_is_escaped_once() -> None:
+    realm = TRICKY.replace("\\", "\\\\").encode()  # a DIGEST-MD5 quoted-string
+    out = _digest(challenge=b'realm="' + realm + b'",nonce="n",qop="auth",algorithm=md5-sess')
+    rows = dict(re.split(r"\s{2,}", line.strip(), maxsplit=1) for line in out.splitlines()
+                if line.startswith("  ") and re.search(r"\S\s{2,}\S", line))
+    assert rows["realms offered"] == AS_VALUE
+    assert rows["realm chosen"] == f"{AS_VALUE} (offered by the server)"
+    assert f"warning: No host given: digest-uri uses {AS_WORDS}; pass the server name." in out
+    given = _digest("--realm", "mine", "--host", "h", challenge=b'realm="' + realm
+                    + b'",nonce="n",qop="auth",algorithm=md5-sess')
+    assert f"warning: Realm 'mine' is not among those offered: {AS_WORDS}." in given
+
+
+def test_digest_md5_and_scram_refusals_quote_the_server_once() -> None:
+    digest = _digest(challenge=b"nonce=n," + TRICKY.encode())
+    assert f"expected key=value at position 8: {AS_WORDS}); cancelling" in digest
+    first = base64.b64encode(f"r=cnonceSERVER,s=c2FsdA==,i={TRICKY}".encode()).decode()
+    scram = run("scram-sha-256", "--user", "u", "--password-env", "PW", "--nonce", "cnonce",
+                "--server-first", first, env={"PW": "pw"})
+    assert "\x1b" not in scram.stdout
+    assert f"iteration count i={AS_WORDS} is invalid" in scram.stdout
+
+
+def test_decode_warnings_quote_the_blob_once() -> None:
+    blob = base64.b64encode(f"n,a=u,\x01auth={TRICKY} tok\x01\x01".encode()).decode()
+    result = run("decode", "-m", "OAUTHBEARER", blob)
+    assert result.returncode == 0 and "\x1b" not in result.stdout
+    assert f"warning: Scheme {AS_VALUE}: servers expect 'Bearer'." in result.stdout
+    # The words before an error are said once as well (the prefix here is all it allows).
+    bad = run("decode", "AUTH PLAIN abc$")
+    assert "note: Ignored the leading 'AUTH PLAIN'." in bad.stderr

@@ -171,6 +171,15 @@ def test_tls_rpt() -> None:
     assert lookup_tls_rpt("d.test", StaticResolver()).status == "none"
 
 
+def test_tls_rpt_bad_uri_is_quoted_once_where_it_is_shown() -> None:
+    # The report URI as the zone has it (ESC, backslash, quote); visible() is where it is shown.
+    from smtpscope.sanitize import visible
+
+    res = StaticResolver({("_smtp._tls.d.test", "TXT"): [txt("v=TLSRPTv1; rua=a\x1bb\\c'd")]})
+    (warning,) = lookup_tls_rpt("d.test", res).warnings
+    assert visible(warning) == "report URI 'a\\x1bb\\\\c'd' is neither mailto: nor https:"
+
+
 @pytest.mark.parametrize(
     ("record", "names", "usable"),
     [

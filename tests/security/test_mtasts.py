@@ -2,7 +2,19 @@
 
 from __future__ import annotations
 
-from smtpscope.security.mtasts import STSFetch, judge_mx, mx_matches, parse_policy
+import pytest
+
+from smtpscope.mx import StaticResolver
+from smtpscope.sanitize import visible
+from smtpscope.security.mtasts import (
+    STSFetch,
+    fetch_policy,
+    judge_mx,
+    mx_matches,
+    parse_policy,
+    report_json,
+    report_lines,
+)
 from smtpscope.security.pkix import PkixResult
 
 
@@ -40,3 +52,31 @@ def test_verdicts_by_mode() -> None:
     assert judge_mx(fetched("enforce"), "mx.example.com").enforce_delivers is None
     assert judge_mx(fetched("testing"), "other.example.com").verdict.startswith("mode testing")
     assert judge_mx(fetched("none"), "mx.example.com").verdict.startswith("mode none")
+
+
+def test_policy_text_is_quoted_once_in_the_report(monkeypatch: pytest.MonkeyPatch) -> None:
+    # What the policy host sends (Content-Type, version, mode, max_age), with ESC, a backslash
+    # and a quote, reaches the report escaped once: by visible() where the line is printed.
+    import smtpscope.dns.mxlookup as mxlookup
+    import smtpscope.security.mtasts as mtasts
+
+    tricky = "a\x1bb\\c'd"
+    shown = "'a\\x1bb\\\\c'd'"
+    body = f"version: {tricky}\nmode: {tricky}\nmax_age: {tricky}\nmx: mx.d.test\n".encode()
+    monkeypatch.setattr(mxlookup, "resolve_addresses", lambda *_: (["192.0.2.1"], None, []))
+    monkeypatch.setattr(mtasts, "_get", lambda *_: (200, tricky, body))
+    resolver = StaticResolver({("_mta-sts.d.test", "TXT"): [(b"v=STSv1; id=1",)]})
+    fetched = fetch_policy("d.test", resolver)
+    lines = [visible(line) for line in report_lines(report_json(fetched, []))]
+    text = "\n".join(lines)
+    assert "\x1b" not in text
+    assert f"    warning: Content-Type is {shown}, not text/plain (RFC 8461 §3.3)" in lines
+    for problem in (f"version is {shown}, not 'STSv1'", f"mode is {shown}: enforce, testing "
+                    "or none", f"max_age {shown} is not a number of seconds"):
+        assert f"    problem: {problem}" in lines
+
+
+def test_missing_version_and_mode_are_named() -> None:
+    problems = parse_policy("mx: mx.d.test\nmax_age: 1\n").problems
+    assert "version is missing" in problems
+    assert "mode is missing: enforce, testing or none" in problems

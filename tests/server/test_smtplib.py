@@ -128,6 +128,22 @@ def test_auth_mechanisms(serve, mechanism: str) -> None:
     assert f"authenticated as 'alice' with {mechanism}" in notes
 
 
+def test_auth_user_name_is_escaped_once_in_the_log(serve) -> None:
+    # The client's user name (ESC, backslash, quote) is escaped where the note is made; the log
+    # and exports leave smtpscope's own words' backslashes alone, so it is said once.
+    from smtpscope.record.export import entry_lines
+
+    running = serve(users={USER: PASSWORD})
+    with smtplib.SMTP(running.host, running.port) as client:
+        client.ehlo()
+        client.user, client.password = "a\x1bb\\c'd", "pw"
+        with pytest.raises(smtplib.SMTPAuthenticationError):
+            client.auth("PLAIN", client.auth_plain)
+    shown = [line for e in running.wait_closed() if e.direction == "local"
+             for line in entry_lines(e)]
+    assert "PLAIN authentication failed for 'a\\x1bb\\\\c'd' (unknown user)" in shown
+
+
 def _scram_exchange(client: smtplib.SMTP, user: str, password: str) -> tuple[int, bytes]:
     """A minimal RFC 5802 client, written from the RFC independently of the server."""
     nonce = "fyko+d2lbbFgONRv9qkxdawL"

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from smtpscope.config import data_dir
+from smtpscope.sanitize import visible
 from smtpscope.tui.app import create_app
 from smtpscope.tui.keymap_ids import catalogue, keymap_problems
 
@@ -37,6 +38,29 @@ def test_unknown_ids_and_clashes_are_named() -> None:
     assert any("ctrl+q" in p for p in keymap_problems({"replay.all": "ctrl+q"}))
     # The same key on two different screens is fine.
     assert keymap_problems({"replay.all": "f2"}) == []
+
+
+def test_ids_and_keys_from_the_file_are_escaped_once_where_shown() -> None:
+    # keymap.json is foreign text: ESC, a backslash and a quote in an id or a key.
+    tricky = "a\x1bb\\c'd"
+    problems = keymap_problems({tricky: "f5", "session.ehlo": tricky, "session.starttls": tricky})
+    shown = "'a\\x1bb\\\\c'd'"
+    assert f"unknown binding id {shown} (smtpscope keys lists them)" in map(visible, problems)
+    assert any(f"key {shown} is bound to both" in visible(p) for p in problems)
+    write_keymap({tricky: "f5"})
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    bad = subprocess.run([sys.executable, "-m", "smtpscope", "keys"], capture_output=True,
+                         text=True, env=env, timeout=60)
+    assert f"smtpscope keys: unknown binding id {shown} " in bad.stderr
+
+
+async def test_app_notification_escapes_keymap_ids_once() -> None:
+    write_keymap({"a\x1bb\\c'd": "f5"})
+    app = create_app(initial_target="")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        messages = [n.message for n in app._notifications]
+        assert any("unknown binding id 'a\\x1bb\\\\c'd'" in m for m in messages), messages
 
 
 def test_an_id_mapped_to_no_key_is_named() -> None:

@@ -132,6 +132,13 @@ async def test_f5_dialog_reconnects_with_implicit_tls_after_the_hint(demo: DemoS
         await until(pilot, lambda: isinstance(app.screen, ReconnectDialog))
         dialog = app.screen
         assert dialog.query_one("#reconnect-tls", Select).value == "implicit"
+        # What was typed (pasted: ESC, a backslash, a quote) is quoted, escaped once.
+        port = dialog.query_one("#reconnect-port", Input)
+        typed, port.value = port.value, "a\x1bb\\c'd"
+        await pilot.press("ctrl+s")
+        error = str(dialog.query_one("#reconnect-error").render())
+        assert error == "Port 'a\\x1bb\\\\c'd' is not a number.", error
+        port.value = typed
         # A CA file that does not exist is refused in the dialog, not by a traceback.
         dialog.query_one("#reconnect-cafile", Input).value = "/nonexistent/ca.pem"
         await pilot.press("ctrl+s")

@@ -74,13 +74,13 @@ class ReconnectDialog(ModalScreen["SessionOptions | None"]):
         try:
             port = int(port_text)
         except ValueError:
-            return f"Port {port_text!r} is not a number."
+            return f"Port '{port_text}' is not a number."
         if not 0 < port < 65536:
             return f"Port {port} is out of range (1-65535)."
         cafile = self.query_one("#reconnect-cafile", Input).value.strip() or None
         problem = input_problem(cafile) if cafile is not None else None
         if problem is not None:
-            return f"CA file {cafile!r} {problem}."
+            return f"CA file '{cafile}' {problem}."
         mode = self.query_one("#reconnect-tls", Select).value
         insecure = self.query_one("#reconnect-insecure", Switch).value
         # A changed port or TLS mode may lead elsewhere: MX candidates no longer apply.
