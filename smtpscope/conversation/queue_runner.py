@@ -47,8 +47,9 @@ async def _send(session: Session, queue: SendQueue,
             return (await session.command(line.command, force=line.force),)
         if line.kind is LineKind.RAW:
             return (await session.send_raw(line.data),)
+        body = queue.body_declaration(session.conn, line)
         return (await session.send_data_line(line.data, last=line.kind is LineKind.END,
-                                             notes=content_line_warnings(line.text)),)
+                                             notes=content_line_warnings(line.text, body)),)
     except LocalProtocolError as exc:
         queue.block(line, str(exc))
         return None

@@ -22,11 +22,16 @@ import enum
 import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from smtpscope.protocol import Auth, Command, Connection, Raw, State
-from smtpscope.protocol.checks import command_kind
+from smtpscope.protocol import Auth, Command, Connection, MailFrom, Raw, State
+from smtpscope.protocol.checks import command_kind, infer_raw_kinds
 from smtpscope.protocol.data import MAX_TEXT_LINE
+from smtpscope.protocol.kinds import Kind
 from smtpscope.protocol.state import projected_after
+
+if TYPE_CHECKING:
+    from smtpscope.protocol import Capabilities
 
 __all__ = ["DATA_REFUSED", "BodyDeclaration", "LineKind", "QueuedLine", "SendQueue",
            "content_line_bytes", "content_line_warnings"]
@@ -71,6 +76,21 @@ class BodyDeclaration:
     #: The server advertised 8BITMIME in its EHLO reply.
     offered: bool
 
+    @classmethod
+    def of(cls, mail: Command | None, capabilities: Capabilities | None) -> BodyDeclaration:
+        """What ``mail`` (the transaction's MAIL FROM; raw bytes or None: unknown) declared."""
+        eightbit = None  # raw bytes, or no MAIL seen: what was declared is unknown
+        if isinstance(mail, MailFrom):  # SMTPUTF8 comes with 8BITMIME (RFC 6531 §3.1)
+            eightbit = mail.body_8bit or mail.param("SMTPUTF8") is not None
+        return cls(eightbit, capabilities is not None and capabilities.has("8BITMIME"))
+
+
+def _is_mail(command: Command | None) -> bool:
+    """``command`` opens a transaction: a MAIL FROM, or raw bytes the engine reads as one."""
+    if isinstance(command, Raw):
+        return Kind.MAIL in infer_raw_kinds(command.data, State.IDENT)
+    return isinstance(command, MailFrom)
+
 
 def content_line_warnings(text: str, body: BodyDeclaration | None = None) -> tuple[str, ...]:
     """What the server will make of a content line that differs from what was typed.
@@ -106,6 +126,7 @@ class SendQueue:
         self._items: list[QueuedLine] = []
         self._in_transit: list[QueuedLine] = []
         self._ids = itertools.count(1)
+        self._mail: Command | None = None  # the newest MAIL FROM this queue let go
 
     # -- looking -----------------------------------------------------------------------------
 
@@ -139,6 +160,24 @@ class SendQueue:
     def expects_content(self, conn: Connection) -> bool:
         """True when the next line added is message content (after DATA, before ``.``)."""
         return self.projected_state(conn) is State.DATA
+
+    def body_declaration(self, conn: Connection, line: QueuedLine | None = None, *,
+                         accepted: MailFrom | None = None) -> BodyDeclaration | None:
+        """What the transaction a message line goes into lets it carry: ``line`` (queued), or
+        with None the next line added (None then when that is no message line).
+
+        Its MAIL FROM is the newest one ahead of the line: queued, in flight, then
+        ``accepted`` (the one the caller saw the server take, when it may have gone past this
+        queue), then the newest this queue let go. Typed ahead of the 354, a line is checked
+        against the MAIL it will follow, answered or not: a refused MAIL takes the DATA with it.
+        """
+        if line is None and not self.expects_content(conn):
+            return None
+        queued = [item.command for item in (*self._in_transit, *self._items)
+                  if line is None or item.id < line.id]
+        ahead = (*reversed(queued), *reversed(conn.pending), accepted, self._mail)
+        mail = next((command for command in ahead if _is_mail(command)), None)
+        return BodyDeclaration.of(mail, conn.capabilities)
 
     # -- adding ------------------------------------------------------------------------------
 
@@ -216,6 +255,8 @@ class SendQueue:
             self._items.append(item)
             self._items.sort(key=lambda queued: queued.id)
             return False
+        if _is_mail(item.command):
+            self._mail = item.command
         return True
 
     def _may_go(self, item: QueuedLine, conn: Connection) -> bool:

@@ -132,6 +132,11 @@ class MailFrom(_PathCommand):
     def to_bytes(self) -> bytes:
         return _encode(f"MAIL FROM:<{self.address}>{format_params(self.params)}\r\n")
 
+    @property
+    def body_8bit(self) -> bool:
+        """BODY=8BITMIME or BINARYMIME (RFC 6152, RFC 3030): the content may be 8-bit."""
+        return (self.param("BODY") or "").upper() in ("8BITMIME", "BINARYMIME")
+
 
 class RcptTo(_PathCommand):
     __slots__ = ()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from smtpscope.conversation.queue_runner import run_queue
 from smtpscope.conversation.send_queue import SendQueue
 from smtpscope.protocol import Data, Ehlo, MailFrom, Quit, RcptTo
@@ -57,3 +59,32 @@ async def test_a_refused_line_stops_the_run_and_stays_at_the_head() -> None:
     assert [(i.text, bool(i.blocked)) for i in queue] == [("RCPT before MAIL", True),
                                                           ("QUIT", False)]
     assert server.commands() == ["EHLO cli.test"]
+
+
+@pytest.mark.parametrize(("params", "warned"), [((), True), ((("BODY", "8BITMIME"),), False),
+                                                ((("SMTPUTF8", None),), False)])
+async def test_an_8bit_line_is_warned_unless_its_mail_from_declared_it(
+        params: tuple[tuple[str, str | None], ...], warned: bool) -> None:
+    # RFC 6152 §3: without BODY=8BITMIME (or SMTPUTF8, RFC 6531) the content is 7-bit.
+    server = await WireServer(smtputf8=True).start()
+    session = Session(SessionOptions(host="127.0.0.1", port=server.port, security="plain"))
+    queue = SendQueue()
+    try:
+        await session.connect()
+        queue.add_command(Ehlo("cli.test"), "EHLO")
+        queue.add_command(MailFrom("a@x.test", params), "MAIL")
+        queue.add_command(RcptTo("b@x.test"), "RCPT")
+        queue.add_command(Data(), "DATA")
+        for line in ("Subject: 8bit", "", "héllo", "."):
+            queue.add_content(line)
+        # The next transaction declares the opposite: the lines above keep their own.
+        queue.add_command(MailFrom("a@x.test", () if params else (("BODY", "8BITMIME"),)),
+                          "MAIL again")
+        await run_queue(session, queue)
+    finally:
+        await session.close()
+        await server.stop()
+    assert server.messages == ["Subject: 8bit\r\n\r\nhéllo\r\n".encode()]  # sent as typed
+    notes = {e.raw: " ".join(e.notes) for e in session.transcript if e.kind == "content"}
+    assert ("8-bit" in notes["héllo\r\n".encode()]) is warned
+    assert "8-bit" not in notes[b"Subject: 8bit\r\n"]

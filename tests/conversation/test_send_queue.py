@@ -204,6 +204,42 @@ def test_8bit_lines_are_warned_unless_the_mail_from_declared_them() -> None:
     assert len(content_line_warnings(".é", undeclared)) == 2
 
 
+def test_a_message_line_is_checked_against_the_mail_from_it_follows() -> None:
+    # Typed ahead of the 354, a line follows the MAIL queued or in flight; once sent, the one
+    # that went. Each line goes with its own MAIL, not a later transaction's.
+    conn, queue = greeted("PIPELINING", "8BITMIME"), SendQueue()
+    assert queue.body_declaration(conn) is None  # the next line is a command
+    queue.add_command(MailFrom("a@x.test"), "MAIL")
+    queue.add_command(RcptTo("b@x.test"), "RCPT")
+    queue.add_command(Data(), "DATA")
+    assert queue.body_declaration(conn) == BodyDeclaration(False, True)
+    first = queue.add_content("héllo")
+    queue.add_content(".")
+    queue.add_command(MailFrom("c@x.test", (("BODY", "8BITMIME"),)), "MAIL 8bit")
+    queue.add_command(RcptTo("d@x.test"), "RCPT")
+    queue.add_command(Data(), "DATA")
+    assert queue.body_declaration(conn) == BodyDeclaration(True, True)
+    assert queue.body_declaration(conn, first) == BodyDeclaration(False, True)
+    assert send(conn, queue) == ["MAIL", "RCPT", "DATA"]
+    assert queue.body_declaration(conn, first) == BodyDeclaration(False, True)  # in flight
+    for line in (b"250 ok", b"250 ok", b"354 go"):
+        reply(conn, line)
+    assert queue.body_declaration(conn, first) == BodyDeclaration(False, True)  # it went
+
+
+def test_a_raw_mail_leaves_what_the_content_may_carry_unknown() -> None:
+    conn, queue = greeted("PIPELINING"), SendQueue()
+    queue.add_raw(b"MAIL FROM:<a@x.test> BODY=8BITMIME\r\n", "raw MAIL")
+    send(conn, queue)
+    reply(conn, b"250 ok")
+    queue.add_command(RcptTo("b@x.test"), "RCPT")
+    queue.add_command(Data(), "DATA")
+    assert queue.body_declaration(conn) == BodyDeclaration(None, False)
+    # What the caller saw the server accept is newer than what this queue let go.
+    accepted = MailFrom("a@x.test", (("SMTPUTF8", None),))
+    assert queue.body_declaration(conn, accepted=accepted) == BodyDeclaration(True, False)
+
+
 def test_nothing_taken_after_a_refused_line_overtakes_it() -> None:
     conn, queue = greeted("PIPELINING"), SendQueue()
     queue.add_command(RcptTo("b@x.test"), "RCPT")  # before MAIL: the engine will refuse it

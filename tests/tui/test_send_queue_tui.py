@@ -185,6 +185,28 @@ async def test_an_8bit_data_line_is_warned_unless_the_mail_from_declared_it(
         assert (warning in notes) if warning else "8-bit" not in notes
 
 
+@pytest.mark.parametrize(("mail", "warned"), [("MAIL FROM:<a@x.test>", True),
+                                              ("MAIL FROM:<a@x.test> BODY=8BITMIME", False)])
+async def test_an_8bit_line_typed_ahead_of_the_354_is_checked_against_its_mail_from(
+        wire: WireServer, mail: str, warned: bool) -> None:
+    wire.delay = 0.4  # MAIL, RCPT and DATA go at once; the 354 comes last, 1.2 s later
+    app = app_for(wire)
+    async with app.run_test(size=SIZE) as pilot:
+        await ehlo(pilot)
+        burst(app, *mail, "enter", *"RCPT TO:<b@x.test>", "enter", *"DATA", "enter",
+              *"héllo")
+        await until(pilot, lambda: composer(app).input.value == "héllo")
+        await pilot.pause()
+        hint = composer(app).hint
+        assert 354 not in replies(app)  # typed ahead: the server has not answered DATA yet
+        assert ("declared neither BODY=8BITMIME" in hint) is warned
+        assert "8-bit" in hint or not warned
+        burst(app, "enter", ".", "enter")
+        await until(pilot, lambda: replies(app)[-2:] == [354, 250], what="the message taken")
+        [line] = [e for e in app.screen.session.transcript if e.raw == "héllo\r\n".encode()]
+        assert ("declared neither BODY=8BITMIME" in " ".join(line.notes)) is warned
+
+
 async def test_notes_follow_the_lines_they_explain_in_a_pipelined_paste(
         wire: WireServer) -> None:
     from smtpscope.tui.screens.queue_flow import DATA_MODE_NOTE

@@ -133,7 +133,7 @@ class QueueFlow:
             else:
                 await session.send_data_line(item.data, last=item.kind is LineKind.END,
                                              notes=content_line_warnings(
-                                                 item.text, self.body_declaration()))
+                                                 item.text, self.body_declaration(item)))
         except SessionError as exc:
             if not (self._quit_sent and session.closed_reason is not None):
                 self._toast(str(exc), title=f"{exc.stage} failed", severity="error")
@@ -164,15 +164,15 @@ class QueueFlow:
             else:  # a raw RCPT: the recipients the server holds are no longer known
                 self.envelope_sent = None
 
-    def body_declaration(self) -> BodyDeclaration | None:
-        """After a 354: what its MAIL FROM let the content carry; None before (the MAIL
-        typed ahead of a DATA may not have been answered yet)."""
+    def body_declaration(self, item: QueuedLine | None = None) -> BodyDeclaration | None:
+        """What the transaction of message line ``item`` (None: the next one typed, before
+        or after the 354) lets it carry; None when the next line is no message line."""
         session = self.session
-        if session is None or session.view.state is not State.DATA:
+        if session is None:
             return None
-        sent, caps = self.envelope_sent, session.view.capabilities
-        return BodyDeclaration(None if sent is None else sent.eightbit or sent.smtputf8,
-                               caps is not None and caps.has("8BITMIME"))
+        sent = self.envelope_sent
+        return self.send_queue.body_declaration(session.conn, item,
+                                                accepted=None if sent is None else sent.mail)
 
     def data_mode_started(self, command: Data, reply: Reply) -> None:
         """A 354 to a typed DATA (the note went out with the reply): send what waits for it."""

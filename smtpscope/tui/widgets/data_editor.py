@@ -56,7 +56,7 @@ class OpenEnvelope:
     @property
     def eightbit(self) -> bool:
         """The MAIL FROM declared an 8-bit body (BODY=8BITMIME or BINARYMIME, RFC 6152/3030)."""
-        return (self.mail.param("BODY") or "").upper() in ("8BITMIME", "BINARYMIME")
+        return self.mail.body_8bit
 
     @property
     def smtputf8(self) -> bool:
