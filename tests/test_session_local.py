@@ -697,20 +697,15 @@ async def test_reply_timeout_option_overrides_rfc_limits() -> None:
     from smtpscope.session import Session, SessionError, SessionOptions
 
     async def silent(reader: _asyncio.StreamReader, writer: _asyncio.StreamWriter) -> None:
-        await reader.read(1)  # accept, never greet
+        await reader.read(1)  # accept, never greet (scripted closes the accepted socket)
 
-    server = await _asyncio.start_server(silent, "127.0.0.1", 0)
-    port = server.sockets[0].getsockname()[1]
-    try:
+    async with scripted(silent) as port:
         session = Session(SessionOptions("127.0.0.1", port, security="plain",
                                          reply_timeout=0.2))
         with pytest.raises(SessionError, match=r"no reply within 0.2 s") as caught:
             await session.connect()
         assert caught.value.stage == "banner"
         await session.close()
-    finally:
-        server.close()
-        await server.wait_closed()
 
 
 async def test_unreadable_auth_challenge_is_cancelled() -> None:
