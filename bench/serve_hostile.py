@@ -10,7 +10,8 @@ client keeps sending complete messages next to them:
 It prints the peak RSS of each flood beside the goal (under 150 MB), the RSS once the flooders
 have left, how many messages the polite client got through meanwhile, and how many wrong AUTH
 guesses a second the same number of connections get answered. Loopback only;
-every loop is bounded and the server is stopped at the end. Linux (reads /proc).
+every loop is bounded, and the server is stopped and its pipe closed at the end, however
+the run ends. Linux (reads /proc).
 
 Run: ``python bench/serve_hostile.py [--data-mb 600] [--clients 16] [--line-mb 36]``.
 """
@@ -18,6 +19,7 @@ Run: ``python bench/serve_hostile.py [--data-mb 600] [--clients 16] [--line-mb 3
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import re
 import signal
@@ -27,7 +29,9 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import IO
 
 GOAL_MB = 150
 CHUNK = 1 << 20
@@ -81,9 +85,13 @@ def read_reply(sock: socket.socket) -> bytes:
 
 def session(port: int) -> socket.socket:
     sock = socket.create_connection(("127.0.0.1", port), timeout=120)
-    read_reply(sock)
-    sock.sendall(b"EHLO bench.test\r\n")
-    read_reply(sock)
+    try:
+        read_reply(sock)
+        sock.sendall(b"EHLO bench.test\r\n")
+        read_reply(sock)
+    except BaseException:
+        sock.close()
+        raise
     return sock
 
 
@@ -107,13 +115,12 @@ class PoliteClient(threading.Thread):
         while not self._stop_event.is_set() and self.sent < self.limit:
             started = time.monotonic()
             try:
-                sock = session(self.port)
-                command(sock, b"MAIL FROM:<polite@bench.test>\r\n")
-                command(sock, b"RCPT TO:<inbox@bench.test>\r\n")
-                command(sock, b"DATA\r\n")
-                reply = command(sock, b"Subject: hi\r\n\r\nstill served\r\n.\r\n")
-                command(sock, b"QUIT\r\n")
-                sock.close()
+                with session(self.port) as sock:
+                    command(sock, b"MAIL FROM:<polite@bench.test>\r\n")
+                    command(sock, b"RCPT TO:<inbox@bench.test>\r\n")
+                    command(sock, b"DATA\r\n")
+                    reply = command(sock, b"Subject: hi\r\n\r\nstill served\r\n.\r\n")
+                    command(sock, b"QUIT\r\n")
             except OSError as exc:
                 self.errors.append(str(exc))
                 time.sleep(0.1)
@@ -129,26 +136,23 @@ class PoliteClient(threading.Thread):
 
 
 def flood_data(port: int, megabytes: int) -> bytes:
-    sock = session(port)
-    command(sock, b"MAIL FROM:<flood@bench.test>\r\n")
-    command(sock, b"RCPT TO:<inbox@bench.test>\r\n")
-    command(sock, b"DATA\r\n")
-    chunk = b"Z" * CHUNK
-    for _ in range(megabytes):
-        sock.sendall(chunk)
-    reply = command(sock, b"\r\n.\r\n")
-    sock.close()
-    return reply
+    with session(port) as sock:
+        command(sock, b"MAIL FROM:<flood@bench.test>\r\n")
+        command(sock, b"RCPT TO:<inbox@bench.test>\r\n")
+        command(sock, b"DATA\r\n")
+        chunk = b"Z" * CHUNK
+        for _ in range(megabytes):
+            sock.sendall(chunk)
+        return command(sock, b"\r\n.\r\n")
 
 
 def flood_command(port: int, megabytes: int, replies: list[bytes]) -> None:
-    sock = session(port)
-    sock.sendall(b"NOOP ")
-    chunk = b"N" * CHUNK
-    for _ in range(megabytes):
-        sock.sendall(chunk)
-    replies.append(command(sock, b"\n"))
-    sock.close()
+    with session(port) as sock:
+        sock.sendall(b"NOOP ")
+        chunk = b"N" * CHUNK
+        for _ in range(megabytes):
+            sock.sendall(chunk)
+        replies.append(command(sock, b"\n"))
 
 
 def guess_passwords(port: int, clients: int) -> tuple[int, float]:
@@ -159,17 +163,16 @@ def guess_passwords(port: int, clients: int) -> tuple[int, float]:
     done: list[int] = []
 
     def one() -> None:
-        sock = session(port)
         tries = 0
-        for _ in range(10):  # bounded; the server closes after a few
-            try:
-                reply = command(sock, wrong)
-            except OSError:
-                break
-            if not reply.startswith(b"535"):
-                break
-            tries += 1
-        sock.close()
+        with session(port) as sock:
+            for _ in range(10):  # bounded; the server closes after a few
+                try:
+                    reply = command(sock, wrong)
+                except OSError:
+                    break
+                if not reply.startswith(b"535"):
+                    break
+                tries += 1
         done.append(tries)
 
     started = time.monotonic()
@@ -181,28 +184,55 @@ def guess_passwords(port: int, clients: int) -> tuple[int, float]:
     return sum(done), time.monotonic() - started
 
 
-def start_server(home: Path) -> tuple[subprocess.Popen[str], int]:
+@contextlib.contextmanager
+def running_server(home: Path) -> Iterator[tuple[int, int]]:
+    """``smtpscope serve`` in a child process, as (pid, port); on the way out, whatever
+    happened, it is stopped and reaped and its pipe closed."""
     env = dict(os.environ, SMTPSCOPE_HOME=str(home), PYTHONUNBUFFERED="1",
                BENCH_PASSWORD="right-password",
                PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "smtpscope", "serve", "--port", "0", "--no-starttls",
-         "--user", "bench", "--password-env", "BENCH_PASSWORD",
-         "--maildir", str(home / "maildir")],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    assert proc.stdout is not None
+    # stderr joins stdout: one pipe to drain (one never read can fill up and block the
+    # server), and a start that fails shows why.
+    with subprocess.Popen(
+            [sys.executable, "-m", "smtpscope", "serve", "--port", "0", "--no-starttls",
+             "--user", "bench", "--password-env", "BENCH_PASSWORD",
+             "--maildir", str(home / "maildir")],
+            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            text=True) as proc:  # leaving it closes the pipe and waits for the process
+        assert proc.stdout is not None
+        # Keep draining the console so the server never blocks on a full pipe.
+        drain = threading.Thread(target=_drain, args=(proc.stdout,), daemon=True)
+        try:
+            port = _port(proc.stdout)
+            drain.start()
+            yield proc.pid, port
+        finally:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGINT)
+                try:
+                    proc.wait(20)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
+            if drain.is_alive():
+                drain.join(5)  # it reads to the end of the output: not closed under it
+
+
+def _port(console: IO[str]) -> int:
+    """The port ``serve`` says it listens on (SystemExit with what it said instead)."""
+    seen: list[str] = []
     deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        line = proc.stdout.readline()
-        if not line:
-            break
+    while time.monotonic() < deadline and (line := console.readline()):
         match = re.match(r"listening on 127\.0\.0\.1:(\d+)", line)
         if match:
-            # Keep draining the console so the server never blocks on a full pipe.
-            threading.Thread(target=lambda: [None for _ in proc.stdout], daemon=True).start()
-            return proc, int(match.group(1))
-    proc.kill()
-    raise SystemExit("serve did not start")
+            return int(match.group(1))
+        seen.append(line)
+    raise SystemExit("serve did not start:\n" + "".join(seen))
+
+
+def _drain(console: IO[str]) -> None:
+    for _ in console:
+        pass
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -211,13 +241,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clients", type=int, default=16, help="parallel command flooders")
     parser.add_argument("--line-mb", type=int, default=36, help="command line length (MB)")
     args = parser.parse_args(argv)
-    with tempfile.TemporaryDirectory(prefix="smtpscope-bench-") as tmp:
-        proc, port = start_server(Path(tmp))
-        sampler = Sampler(proc.pid)
+    with (tempfile.TemporaryDirectory(prefix="smtpscope-bench-") as tmp,
+          running_server(Path(tmp)) as (pid, port)):
+        sampler = Sampler(pid)
         sampler.start()
         try:
             time.sleep(0.5)
-            idle = rss_mb(proc.pid)
+            idle = rss_mb(pid)
             results = []
 
             polite = PoliteClient(port)
@@ -247,15 +277,10 @@ def main(argv: list[str] | None = None) -> int:
             polite.stop()
             served_b, slowest_b = polite.sent, polite.slowest
             time.sleep(1.0)
-            after = rss_mb(proc.pid)
+            after = rss_mb(pid)
             guesses, guess_time = guess_passwords(port, args.clients)
         finally:
             sampler.stop()
-            proc.send_signal(signal.SIGINT)
-            try:
-                proc.wait(20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
     print(f"smtpscope serve, idle RSS {idle:.0f} MB; goal: peak under {GOAL_MB} MB per flood")
     print(f"{'flood':<40} {'peak RSS':>9} {'goal':>7} {'time':>7}  reply  ok")
     for (name, peak, seconds, code), served, slowest in zip(
