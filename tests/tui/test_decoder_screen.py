@@ -138,3 +138,16 @@ async def test_backslashes_are_shown_once() -> None:
             assert shown in out and "\\\\" not in out, out
             app.pop_screen()
             await pilot.pause()
+
+
+async def test_a_control_character_in_the_blob_is_named_with_one_backslash() -> None:
+    # The error quotes the character escaped (repr); the screen must not escape it again, and
+    # says it as the command line does.
+    app = Host()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = DecoderScreen("AAA\x1bBBB")
+        await app.push_screen(screen)
+        await pilot.pause()
+        out = screen.output_text()
+        assert "character '\\x1b' at position 4" in out
+        assert "\\\\x1b" not in out and "\x1b" not in out

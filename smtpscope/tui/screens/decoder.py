@@ -76,7 +76,8 @@ def render_decoded(decoded: Decoded, reveal: bool) -> RenderableType:
     label = KIND_LABELS.get(decoded.kind, decoded.kind)
     parts.append(Text.assemble(("Kind: ", "bold"), (label, "bold cyan")))
     if decoded.error:
-        parts.append(Text(visible(decoded.error), style="bold red"))
+        # The error quotes a bad character with repr(): escaped once already, as in the CLI.
+        parts.append(Text(visible(decoded.error, keep_backslashes=True), style="bold red"))
     for warning in decoded.warnings:
         # Decoded values arrive escaped once already (show_bytes): no second escaping.
         parts.append(Text(f"⚠ {visible(warning, keep_backslashes=True)}", style="bold yellow"))
