@@ -2,8 +2,9 @@
 
 A Latin-1 server (``caf\\xe9``) or a lone ``\\xff`` must be shown as the sanitizer's ``\\xNN``
 escape, the bytes as they came, never as U+FFFD; valid UTF-8 (an SMTPUTF8 server) stays the
-characters. JSON carries U+FFFD (UTF-8 JSON cannot hold an undecodable byte); recordings keep
-the exact bytes, and replaying them shows the escapes again.
+characters. JSON text carries U+FFFD (UTF-8 JSON cannot hold an undecodable byte) and the exact
+bytes beside it in ``raw_base64``; recordings keep the exact bytes, and replaying them shows the
+escapes again.
 """
 
 from __future__ import annotations
@@ -120,6 +121,10 @@ def test_probe_report_and_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert result["banner"]["lines"] == ["caf\ufffd \ufffd ready"]
     assert result["ehlo"]["plain"]["lines"][0] == "mx.test Grüße \ufffdt\ufffd"
     assert result["ehlo"]["plain"]["keywords"][0]["keyword"] == "X\ufffdY"
+    # The exact bytes come back from raw_base64; raw stays the text it was.
+    assert base64.b64decode(result["banner"]["raw_base64"], validate=True) == BANNER
+    assert base64.b64decode(result["ehlo"]["plain"]["raw_base64"], validate=True) == EHLO
+    assert result["banner"]["raw"] == "220 caf\ufffd \ufffd ready\r\n"
 
 
 def test_send_transcript_error_recording_and_replay(
@@ -140,6 +145,9 @@ def test_send_transcript_error_recording_and_replay(
     assert SHOWN_MAIL in result["error"]  # the message stderr shows, escaped where made
     texts = [item["text"] for item in result["transcript"]]
     assert "550 5.7.1 refus\ufffd \ufffd" in texts and "220 caf\ufffd \ufffd ready" in texts
+    sent = [base64.b64decode(item["raw_base64"], validate=True) for item in result["transcript"]
+            if item["dir"] == "server"]
+    assert sent[:2] == [BANNER, EHLO] and MAIL in sent
     # The recording holds the bytes as they came; replaying shows the escapes again.
     raws = [entry.raw for entry in read_recording(record).entries]
     assert BANNER in raws and EHLO in raws and MAIL in raws

@@ -251,10 +251,23 @@ def dumps(obj: Any, *, indent: int | None = None) -> str:
     return re.sub(_JSON_UNSAFE, lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
+def raw_base64(raw: bytes) -> str:
+    """``raw_base64`` of the JSON outputs: the exact octets, base64 (standard alphabet, padded)
+    as a recording's ``raw`` holds them; its own name since probe's ``raw`` was already text."""
+    import base64
+
+    return base64.b64encode(raw).decode("ascii")
+
+
 def entry_brief(entry: Entry) -> dict[str, Any]:
-    """A transcript entry for ``--json`` output: what people read, without the raw bytes."""
+    """A transcript entry for ``--json`` output: what people read and, for a line that crossed
+    the wire, its exact bytes (``raw_base64``)."""
     out: dict[str, Any] = {"seq": entry.seq, "dir": entry.direction, "kind": entry.kind,
                            "text": entry.text.rstrip("\r\n")}
+    # A redacted line's bytes are the mask, not what was sent: it gets none rather than a lie
+    # (and never the secret). Local entries are smtpscope's words, not octets on the wire.
+    if entry.direction != "local" and not entry.redacted:
+        out["raw_base64"] = raw_base64(entry.raw)
     if entry.reply is not None:
         out["reply"] = entry.reply
     for name in ("tls", "off_script", "redacted"):

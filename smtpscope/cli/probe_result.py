@@ -14,12 +14,13 @@ if TYPE_CHECKING:
 
 def reply_json(reply: Reply) -> dict[str, Any]:
     # Shown text, so the report shows an undecodable byte as \xNN; common.dumps writes it as
-    # U+FFFD, which JSON can carry.
+    # U+FFFD, which JSON can carry. The exact bytes travel in raw_base64.
     return {
         "code": reply.code,
         "enhanced": None if reply.enhanced is None else str(reply.enhanced),
         "lines": list(reply.shown_lines),
         "raw": shown_text(reply.raw),
+        "raw_base64": common.raw_base64(reply.raw),
         "warnings": list(reply.warnings),
     }
 

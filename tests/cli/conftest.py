@@ -138,6 +138,34 @@ def cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., Result]:
     return invoke
 
 
+def assert_no_credential(result: Result, user: str, password: str) -> list[dict[str, Any]]:
+    """Check that a ``send --json`` run printed no trace of a PLAIN or LOGIN credential: not the
+    password, nor its base64, nor the base64 of any line that carried it (as ``raw_base64``
+    would hold it); returns the transcript's redacted entries."""
+    import base64
+    import json
+
+    def b64(data: bytes) -> str:
+        return base64.b64encode(data).decode("ascii")
+
+    plain, login = b64(f"\0{user}\0{password}".encode()), b64(password.encode())
+    lines = [f"AUTH PLAIN {plain}\r\n", f"{plain}\r\n", f"{login}\r\n",
+             f"AUTH LOGIN {login}\r\n"]
+    for trace in (password, plain, login, *(b64(line.encode()) for line in lines)):
+        assert trace not in result.out and trace not in result.err
+    transcript = json.loads(result.out)["transcript"]
+    for entry in transcript:
+        sent = base64.b64decode(entry.get("raw_base64", ""), validate=True)
+        assert password.encode() not in sent and plain.encode() not in sent \
+            and login.encode() not in sent
+    redacted = [entry for entry in transcript if entry.get("redacted")]
+    assert all("raw_base64" not in entry for entry in redacted)
+    # Not vacuous: the other lines on the wire do carry their bytes.
+    assert all("raw_base64" in entry for entry in transcript
+               if entry["dir"] != "local" and not entry.get("redacted"))
+    return redacted
+
+
 def write(path: Path, text: str) -> str:
     path.write_text(text)
     return str(path)

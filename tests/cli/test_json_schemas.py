@@ -36,6 +36,33 @@ def test_a_wrong_object_fails_validation() -> None:
                             _schema("probe"))
 
 
+def test_raw_base64_is_padded_standard_base64_and_never_on_a_redacted_line() -> None:
+    send, probe = _schema("send"), _schema("probe")
+    entry = {"seq": 0, "dir": "client", "kind": "command", "text": "AUTH PLAIN [hidden]"}
+    wrapper = {"schema_version": 1, "target": "x", "status": "success", "exit_code": 0,
+               "stage": None, "error": None, "hint": None, "server": None, "tls": None,
+               "recipients": {"accepted": [], "rejected": []}}
+
+    def send_with(**fields: Any) -> dict[str, Any]:
+        return {**wrapper, "transcript": [{**entry, **fields}]}
+
+    jsonschema.validate(send_with(raw_base64="QVVUSA0K"), send)
+    jsonschema.validate(send_with(redacted=True), send)
+    for bad in (send_with(raw_base64="QVVUSA0K", redacted=True),  # the bytes of a secret
+                send_with(raw_base64="QVVUSA0"),  # unpadded
+                send_with(raw_base64="_-8=")):  # the URL-safe alphabet
+        with pytest.raises(jsonschema.ValidationError):
+            jsonschema.validate(bad, send)
+    banner = {"code": 220, "lines": ["hi"], "raw_base64": "MjIwIGhp/w0K"}
+    result = {"schema_version": 1, "target": "x", "status": "success", "stage": None,
+              "error": None, "hint": None, "server": None, "banner": banner,
+              "ehlo": {"plain": None, "tls": None}, "tls": None, "capability_changes": None,
+              "timings": {}, "starttls": {"offered": False, "attempted": False, "reply": None}}
+    jsonschema.validate(result, probe)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({**result, "banner": {**banner, "raw_base64": "220 hi"}}, probe)
+
+
 def test_send_json_success_and_failure(make_server, cli) -> None:
     server = make_server()
     ok = cli("send", server.target, "--from", "a@x.test", "--to", "b@y.test", "--json")

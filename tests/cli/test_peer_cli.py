@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import uuid
 
 import pytest
+
+from tests.cli.conftest import assert_no_credential
 
 pytestmark = pytest.mark.peer
 
@@ -20,6 +23,10 @@ def test_probe_before_and_after_starttls(mta, cli) -> None:
     assert "STARTTLS" not in after
     assert {"PLAIN", "SCRAM-SHA-256"} <= set(after["AUTH"]["params"])
     assert data["starttls"]["reply"]["lines"] == ["2.0.0 Ready to start TLS"]
+    starttls = base64.b64decode(data["starttls"]["reply"]["raw_base64"], validate=True)
+    assert starttls == b"220 2.0.0 Ready to start TLS\r\n"  # the exact bytes, CRLF and all
+    ehlo = base64.b64decode(data["ehlo"]["tls"]["raw_base64"], validate=True)
+    assert ehlo.startswith(b"250-mx.example.test\r\n") and b"\r\n250-AUTH PLAIN " in ehlo
     assert data["tls"]["verified"] is True
     assert "STARTTLS" in data["capability_changes"]["removed"]
 
@@ -48,6 +55,18 @@ def test_send_delivers_with_scram_over_submission(mta, cli, monkeypatch) -> None
     assert out.index("C: DATA") < out.index("S: 354 End data with <CR><LF>.<CR><LF>")
     assert out.index("C: DATA") - out.index("C: RCPT TO:<bob@example.test>") == 1
     assert mta.read_delivered("bob", match=token.encode())
+
+
+@pytest.mark.parametrize("mechanism", ["PLAIN", "LOGIN"])
+def test_send_json_never_holds_the_credential(mta, cli, monkeypatch, mechanism: str) -> None:
+    password = mta.password("alice")
+    monkeypatch.setenv("PW", password)
+    result = cli("send", f"{mta.host}:{mta.submission}", "--cafile", str(mta.ca_file),
+                 "--auth", mechanism, "--user", "alice", "--password-env", "PW", "--json",
+                 "--from", mta.address("alice"), "--to", mta.address("bob"))
+    assert result.code == 0, result.out + result.err
+    [hidden] = assert_no_credential(result, "alice", password)
+    assert f"[{mechanism} " in hidden["text"] and hidden["text"].endswith(" hidden]")
 
 
 def test_bdat_with_pipeline_to_postfix(mta, cli) -> None:

@@ -3,6 +3,7 @@ asyncio path gives, for every outcome, and asyncio never loaded."""
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import subprocess
@@ -132,6 +133,17 @@ def test_refusals_and_hostile_servers(cli, monkeypatch, scripted_peer, replies, 
     assert (data["status"], data["stage"]) == (status, stage), data["error"]
     if len(replies) == 3 and b"injected" in replies[2]:
         assert data["starttls"]["reply"]["warnings"]  # the injection is named on the 220
+
+
+def test_refused_starttls_reply_keeps_its_exact_bytes(cli, monkeypatch, scripted_peer) -> None:
+    refusal = b"454 4.7.0 TLS n\xe9 \xff\r\n"
+    ehlo = b"250-h\xe9\r\n250 STARTTLS\r\n"
+    port = scripted_peer(_serve(b"220 hi\r\n", ehlo, refusal))
+    data = both_ways(cli, monkeypatch, f"127.0.0.1:{port}", "--timeout", "2")
+    reply = data["starttls"]["reply"]
+    assert reply["raw"] == "454 4.7.0 TLS n\ufffd \ufffd\r\n"  # the text, as before
+    assert base64.b64decode(reply["raw_base64"], validate=True) == refusal
+    assert base64.b64decode(data["ehlo"]["plain"]["raw_base64"], validate=True) == ehlo
 
 
 def test_hang_up_after_the_starttls_reply(cli, monkeypatch, scripted_peer) -> None:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from pathlib import Path
 
 import pytest
 
-from tests.cli.conftest import PASSWORD, USER
+from tests.cli.conftest import PASSWORD, USER, assert_no_credential
 
 
 def test_plain_send_prints_live_transcript_and_delivers(make_server, cli) -> None:
@@ -42,11 +43,21 @@ def test_starttls_and_auth_login_hide_the_password(make_server, cli, monkeypatch
     assert "-- TLS started: TLSv1." in out and "certificate verified" in out
     assert "C: [LOGIN password hidden]" in out
     assert PASSWORD not in out
-    import base64
-
     assert base64.b64encode(PASSWORD.encode()).decode() not in out
     assert len(server.handler.messages) == 1
 
+
+
+@pytest.mark.parametrize("mechanism", ["PLAIN", "LOGIN"])
+def test_json_gives_no_bytes_of_a_credential_line(make_server, cli, monkeypatch,
+                                                  mechanism: str) -> None:
+    server = make_server("starttls")
+    monkeypatch.setenv("SMTPSCOPE_TEST_PW", PASSWORD)
+    result = cli("send", server.target, "--from", "a@x.test", "--to", "b@y.test", "--json",
+                 "--cafile", server.cafile, "--auth", mechanism, "--user", USER,
+                 "--password-env", "SMTPSCOPE_TEST_PW")
+    assert result.code == 0, result.err
+    assert assert_no_credential(result, USER, PASSWORD)
 
 
 def test_a_user_name_alone_asks_for_auth_as_in_swaks(make_server, cli, monkeypatch) -> None:
@@ -221,6 +232,11 @@ def test_json_result(make_server, cli) -> None:
     assert ("server", "reply") in kinds and ("client", "content") in kinds
     rcpt_reply = next(e for e in data["transcript"] if e.get("reply", {}).get("code") == 550)
     assert rcpt_reply["text"] == "550 5.1.1 no such user here"
+    # The exact bytes of each line on the wire; smtpscope's own notes have none.
+    assert base64.b64decode(rcpt_reply["raw_base64"]) == b"550 5.1.1 no such user here\r\n"
+    rcpt = next(e for e in data["transcript"] if e["text"] == "RCPT TO:<b@y.test>")
+    assert base64.b64decode(rcpt["raw_base64"]) == b"RCPT TO:<b@y.test>\r\n"
+    assert all("raw_base64" not in e for e in data["transcript"] if e["dir"] == "local")
 
 
 def test_data_from_file_with_extra_header(make_server, cli, tmp_path: Path) -> None:
