@@ -119,6 +119,9 @@ class Session(TlsSteps, Connecting):
         self.attempts: tuple[RouteAttempt, ...] = ()
         #: Loop time when the connection was made (None before); front ends time the banner.
         self.connected_at: float | None = None
+        #: (start, end) monotonic times of each certificate check: reading and judging a chain
+        #: is our time, not the server's, which views time apart.
+        self.tls_checks: list[tuple[float, float]] = []
         #: The transcript entry of the last line sent (masked as the transcript shows it).
         self.last_client_entry: Entry | None = None
         #: The last reply read, set before its transcript entry goes out to listeners.

@@ -79,6 +79,9 @@ class SocketSession:
         self.attempts: tuple[Any, ...] = ()
         #: time.monotonic() when the connection was made (the clock asyncio's loop uses).
         self.connected_at: float | None = None
+        #: (start, end) monotonic times of each certificate check: reading and judging a chain
+        #: is our time, not the server's, which views time apart.
+        self.tls_checks: list[tuple[float, float]] = []
         self.view = SessionView(self)
         self._server_name = options.tls_server_name
 
@@ -206,6 +209,8 @@ class SocketSession:
     def _tls_established(self, info: TLSInfo, starttls: Reply | None = None) -> None:
         assert self.stream is not None
         info = self._policy().evaluate(info, self._server_name, self.stream.port)
+        if self.stream.tls_ready_at is not None:  # our time, not the server's (as Session)
+            self.tls_checks.append((self.stream.tls_ready_at, time.monotonic()))
         self.stream.tls = info
         self.tls = info
         if not info.accepted:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import ssl
+import time
 from typing import TYPE_CHECKING
 
 from smtpscope.protocol import (
@@ -40,6 +41,7 @@ class TlsSteps:
     tls: TLSInfo | None
     _server_name: str
     _reader: asyncio.Task[None] | None
+    tls_checks: list[tuple[float, float]]
 
     if TYPE_CHECKING:  # provided by Session
         def _finish(self, reason: str) -> None: ...
@@ -57,6 +59,7 @@ class TlsSteps:
         # The handshake never verifies; the policy judges the chain now, by its level.
         assert self.stream is not None
         info = policy_for(self.options).evaluate(info, self._server_name, self.stream.port)
+        self._count_tls_check()
         self.stream.tls = info
         self.tls = info
         self.transcript.tls_active = True
@@ -72,6 +75,13 @@ class TlsSteps:
             self.stream.abort()
             self._finish(f"TLS refused: {info.refusal}")
             raise TLSFailed(str(error), Stage.TLS, starttls) from error
+
+    def _count_tls_check(self) -> None:
+        # Reading the chain and judging it (cryptography, the trust store) took our time, not
+        # the server's: kept apart so a view times the server's steps honestly.
+        assert self.stream is not None
+        if self.stream.tls_ready_at is not None:
+            self.tls_checks.append((self.stream.tls_ready_at, time.monotonic()))
 
     # -- STARTTLS ----------------------------------------------------------------------------
 

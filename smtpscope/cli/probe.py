@@ -131,18 +131,31 @@ async def probe(target: str, args: argparse.Namespace, *, blocking: bool = False
         prefetch(policy.cafile, policy.capath)  # runs while we wait on the server
     mark = time.monotonic()  # the clock of asyncio's loop.time(), which the sessions time by
 
-    def lap(name: str, at: float | None = None) -> None:
+    def lap(name: str, at: float | None = None, resume: float | None = None) -> None:
+        # The next step is timed from ``resume`` when given: what lies between is our own work.
         nonlocal mark
         now = time.monotonic() if at is None else at
         timings[name] = common.ms(now - mark)
-        mark = now
+        mark = now if resume is None else resume
+
+    def lap_tls(name: str, at: float | None, *, server_waits: bool) -> None:
+        # A step that ends with a handshake ends there: reading and judging the chain
+        # (cryptography, the trust store) is our time, timed apart as cert_check. After
+        # STARTTLS the server waits for our EHLO meanwhile, so the next step starts after the
+        # check. With implicit TLS the server may be readying its banner during the check, so
+        # the banner is timed from the handshake: never less than the server took.
+        if not session.tls_checks or at is None:
+            lap(name, at)
+            return
+        start, end = session.tls_checks[-1]
+        lap(name, min(start, at), resume=max(end, at) if server_waits else None)
 
     try:
         try:
             greeting = await conv.open(check_banner=False)
         finally:
             if session.connected_at is not None:
-                lap("connect", session.connected_at)
+                lap_tls("connect", session.connected_at, server_waits=False)
         lap("banner")
         result["server"]["peer"] = session.view.peer
         result["banner"] = probe_result.reply_json(greeting)
@@ -167,7 +180,7 @@ async def probe(target: str, args: argparse.Namespace, *, blocking: bool = False
         if before.has("STARTTLS") and args.tls != "none" and session.tls is None:
             result["starttls"]["attempted"] = True
             secured = await conv.secure()
-            lap("starttls", secured.tls_at)
+            lap_tls("starttls", secured.tls_at, server_waits=True)
             assert secured.starttls is not None and secured.greeting is not None
             result["starttls"]["reply"] = probe_result.reply_json(secured.starttls)
             result["tls"] = tls_info_dict(session.tls) if session.tls is not None else None
@@ -212,6 +225,8 @@ async def probe(target: str, args: argparse.Namespace, *, blocking: bool = False
         if result["status"] != "success":
             await _polite_close(session)
         result["route"] = probe_result.route_json(session)
+        if session.tls_checks:  # our own time, refused certificates included
+            timings["cert_check"] = common.ms(sum(e - s for s, e in session.tls_checks))
         timings["total"] = common.ms(time.monotonic() - start)
     return result
 

@@ -44,6 +44,8 @@ class BlockingStream:
         self.peer: tuple[str, int] = (str(peer[0]), int(peer[1]))
         self.label: str | None = None
         self.tls: TLSInfo | None = None
+        #: Monotonic time the handshake finished: what follows (reading the chain) is ours.
+        self.tls_ready_at: float | None = None
         #: Plaintext that came after the STARTTLS reply, before the handshake took the line.
         self.discarded_before_tls = b""
         self._closing = False
@@ -107,6 +109,7 @@ class BlockingStream:
         except (ssl.SSLError, OSError, EOFError) as exc:
             self.abort()
             raise handshake_error(exc, where, hostname) from exc
+        self.tls_ready_at = time.monotonic()
         self.tls = tls_info_from(wrapped, hostname)
         return self.tls
 

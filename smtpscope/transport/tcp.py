@@ -64,6 +64,8 @@ class Stream:
         #: Set for streams that are not TCP: how ``peer_text`` names the other end.
         self.label: str | None = None
         self.tls: TLSInfo | None = None
+        #: Monotonic time the handshake finished: what follows (reading the chain) is ours.
+        self.tls_ready_at: float | None = None
         #: Plaintext that arrived before a STARTTLS upgrade but was never read; dropped so it
         #: cannot pass as data from inside TLS (the STARTTLS command-injection attack).
         self.discarded_before_tls = b""
@@ -203,6 +205,7 @@ class Stream:
             )
         self._transport = new_transport
         self._protocol.transport = new_transport
+        self.tls_ready_at = loop.time()
         self.tls = tls_info_from(new_transport.get_extra_info("ssl_object"), hostname)
         return self.tls
 

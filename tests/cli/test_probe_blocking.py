@@ -192,3 +192,35 @@ def test_real_postfix_gives_the_same_report_both_ways(cli, monkeypatch, mta,
     trust = {"smtp": "verified", "unknownca": "untrusted", "wrongname": "trusted",
              "smtps": "verified"}[listener]
     assert data["tls"]["trust"] == trust
+
+
+@pytest.mark.parametrize("blocking", [True, False], ids=["blocking", "asyncio"])
+def test_our_certificate_check_is_timed_apart_from_the_server(cli, monkeypatch, make_server,
+                                                              blocking: bool) -> None:
+    # Reading and judging the chain is smtpscope's time: after STARTTLS the server waits for
+    # our EHLO meanwhile, so neither step around it may count it; cert_check does.
+    from smtpscope.security.policy import TLSPolicy
+
+    real = TLSPolicy.evaluate
+
+    def slow(self: TLSPolicy, *args: Any, **kwargs: Any) -> Any:
+        time.sleep(0.4)
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(TLSPolicy, "evaluate", slow)
+    if not blocking:
+        monkeypatch.setattr(probe_module, "_run_one", lambda targets, args_: None)
+    server = make_server(tls="starttls")
+    result = cli("probe", server.target, "--cafile", server.cafile, "--json")
+    timings = json.loads(result.out)["timings"]
+    assert timings["cert_check"] >= 400
+    assert timings["starttls"] < 300 and timings["ehlo_tls"] < 300, timings
+    assert timings["total"] >= 400
+    implicit = make_server(tls="implicit")
+    result = cli("probe", f"smtps://{implicit.host}:{implicit.port}", "--cafile",
+                 implicit.cafile, "--json")
+    timings = json.loads(result.out)["timings"]
+    # With implicit TLS the server may send its banner during our check: the connection is
+    # timed to the handshake, the banner from there (never less than the server took).
+    assert timings["cert_check"] >= 400 and timings["connect"] < 300, timings
+    assert timings["banner"] >= 400, timings
