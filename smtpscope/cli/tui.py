@@ -62,8 +62,8 @@ def apply_session_control(args: argparse.Namespace, options: SessionOptions) -> 
 
 
 def _control(args: argparse.Namespace) -> Any:
-    """The connect screen's session-control fields, prefilled from --proxy* and --xclient."""
-    from smtpscope.tui.screens.connect import SessionControl
+    """The session-control fields, prefilled from --proxy* and --xclient (connect, F5)."""
+    from smtpscope.tui.screens.session_control import SessionControl
 
     def endpoint(address: str | None, port: int | None) -> str:
         from smtpscope.transport import proxy as proxy_header
@@ -139,7 +139,7 @@ def run_target(argv: Sequence[str]) -> int:
         options.reply_timeout = args.timeout
         options.connect_timeout = min(options.connect_timeout, args.timeout)
     app = create_app(options=options, target_label=label, record_to=args.record,
-                     record_secrets=args.record_secrets)
+                     record_secrets=args.record_secrets, connect_control=_control(args))
     return run_app(app)
 
 

@@ -218,7 +218,8 @@ def create_app(
             from smtpscope.tui.screens.session import SessionScreen
 
             return SessionScreen(options, target_label=target_label, record_to=record_to,
-                                 hint=hint, record_secrets=record_secrets)
+                                 hint=hint, record_secrets=record_secrets,
+                                 control=connect_control)
         from smtpscope.tui.screens.connect import ConnectScreen
 
         return ConnectScreen(initial_target=initial_target, error=connect_error,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from textual import on
@@ -11,11 +10,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Button, Collapsible, Footer, Input, Label, Select, Switch
+from textual.widgets import Button, Footer, Input, Label, Select, Switch
 
 from smtpscope.sanitize import safe_text
 from smtpscope.session import DEFAULT_HELO
 from smtpscope.tui.keys import OrderedInput
+from smtpscope.tui.screens import session_control
+from smtpscope.tui.screens.session_control import SessionControl
 
 SECURITY = [
     ("from the target (smtp:// STARTTLS if offered, smtps:// TLS)", "auto"),
@@ -63,7 +64,7 @@ class ConnectScreen(Screen[None]):
             with Horizontal(classes="buttons"):
                 yield Button("Connect", variant="primary", id="connect")
                 yield Button("History", id="open-history")
-            yield from _session_control(self._control)
+            yield from session_control.fields(self._control)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -98,14 +99,14 @@ class ConnectScreen(Screen[None]):
                 verify=self.query_one("#verify", Switch).value,
                 cafile=self.query_one("#cafile", Input).value.strip() or None,
             )
-            _apply_session_control(self, options)
+            control = session_control.apply_fields(self, options)
         except (TargetProblem, ValueError) as exc:
             self._fail(str(exc))
             return
         from smtpscope.tui.screens.session import SessionScreen
 
         self.app.switch_screen(SessionScreen(options, target_label=label,
-                                             record_to=self._record_to))
+                                             record_to=self._record_to, control=control))
 
     @on(Button.Pressed, "#open-history")
     def action_history(self) -> None:
@@ -113,57 +114,3 @@ class ConnectScreen(Screen[None]):
 
         self.app.push_screen(HistoryScreen())
 
-
-# -- session control: a PROXY header before the banner, XCLIENT after EHLO -------------------
-
-PROXY_VERSIONS = [("no PROXY header", 0), ("PROXY v1 (text)", 1), ("PROXY v2 (binary)", 2)]
-
-
-@dataclass(frozen=True)
-class SessionControl:
-    """What the section starts with (the command line's --proxy*, --xclient without a target)."""
-
-    proxy: int = 0
-    proxy_source: str = ""
-    proxy_dest: str = ""
-    xclient: str = ""
-
-
-def _session_control(start: SessionControl) -> ComposeResult:
-    """Folded unless something is set: most sessions need neither."""
-    with Collapsible(title="Session control: PROXY header, XCLIENT", id="session-control",
-                     collapsed=start == SessionControl()):
-        yield Label("HAProxy PROXY header, sent before the banner")
-        yield Select(PROXY_VERSIONS, value=start.proxy, allow_blank=False, id="proxy")
-        yield Label("Claimed client IP[:PORT]")
-        yield OrderedInput(start.proxy_source, placeholder="192.0.2.10:40000",
-                           id="proxy-source")
-        yield Label("Claimed server IP[:PORT] (empty: the target's)")
-        yield OrderedInput(start.proxy_dest, placeholder="127.0.0.1:25", id="proxy-dest")
-        yield Label("XCLIENT attributes, sent after EHLO (Postfix; EHLO follows again)")
-        yield OrderedInput(start.xclient, placeholder="NAME=client.example ADDR=192.0.2.10",
-                           id="xclient")
-
-
-def _apply_session_control(screen: Screen[None], options: Any) -> None:
-    """The fields into ``options``; a ``ValueError`` says what is wrong with them."""
-    from smtpscope.conversation import xclient as xclient_step
-    from smtpscope.transport import proxy as proxy_header
-
-    version = int(screen.query_one("#proxy", Select).value or 0)  # type: ignore[arg-type]
-    source = screen.query_one("#proxy-source", Input).value.strip()
-    dest = screen.query_one("#proxy-dest", Input).value.strip()
-    if version:
-        if not source:
-            raise ValueError("PROXY header: give the claimed client IP[:PORT]")
-        try:
-            options.preamble = proxy_header.header_for(version, source, dest or None,
-                                                       (options.host, options.port))
-        except proxy_header.ProxyError as exc:
-            raise ValueError(f"PROXY header: {exc}") from exc
-    elif source or dest:
-        raise ValueError("PROXY header: pick v1 or v2 for the claimed addresses")
-    attributes = screen.query_one("#xclient", Input).value.strip()
-    if attributes:
-        xclient_step.command_for(attributes)  # XclientUsage is a ValueError
-        options.xclient = (attributes,)

@@ -1,4 +1,5 @@
-"""F5: reconnect to the same server, with the TLS mode, CA file and verification changed."""
+"""F5: reconnect to the same server, with the TLS mode, CA file, verification, PROXY header or
+XCLIENT changed."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ from smtpscope.paths import input_problem
 from smtpscope.sanitize import visible
 from smtpscope.session import SessionOptions
 from smtpscope.tui.keys import OrderedInput
+from smtpscope.tui.screens import session_control
+from smtpscope.tui.screens.session_control import SessionControl
 
 TLS_MODES = [
     ("plain (no TLS unless you send STARTTLS)", "plain"),
@@ -25,7 +28,8 @@ TLS_MODES = [
 
 
 class ReconnectDialog(ModalScreen["SessionOptions | None"]):
-    """Returns new options to connect with, or None when cancelled."""
+    """Returns new options to connect with, or None when cancelled; ``control`` is then the
+    session-control values they were made with."""
 
     # Short terminals (80x24): the form scrolls, Connect and Cancel stay at the bottom.
     DEFAULT_CSS = """
@@ -37,10 +41,12 @@ class ReconnectDialog(ModalScreen["SessionOptions | None"]):
         Binding("ctrl+s", "connect", "Connect", id="reconnect.connect"),
     ]
 
-    def __init__(self, options: SessionOptions, *, suggest: str | None = None) -> None:
+    def __init__(self, options: SessionOptions, *, suggest: str | None = None,
+                 control: SessionControl | None = None) -> None:
         super().__init__()
         self._options = options
         self._suggest = suggest
+        self.control = control or SessionControl(xclient=" ".join(options.xclient))
 
     def compose(self) -> ComposeResult:
         opts = self._options
@@ -59,6 +65,7 @@ class ReconnectDialog(ModalScreen["SessionOptions | None"]):
             with Horizontal(classes="buttons"):
                 yield Label("Insecure: do not verify the certificate (recorded) ")
                 yield Switch(not opts.verify, id="reconnect-insecure")
+            yield from session_control.fields(self.control)
             yield Label("", id="reconnect-error", classes="error")
             with Horizontal(classes="buttons", id="reconnect-buttons"):
                 yield Button("Connect", variant="primary", id="reconnect-go")
@@ -68,8 +75,9 @@ class ReconnectDialog(ModalScreen["SessionOptions | None"]):
         # F5 then Enter reconnects as before; Tab reaches the fields to change.
         self.query_one("#reconnect-go", Button).focus()
 
-    def chosen(self) -> SessionOptions | str:
-        """The options the form describes, or why they cannot be used."""
+    def chosen(self) -> tuple[SessionOptions, SessionControl] | str:
+        """The options the form describes with its session-control values, or why they
+        cannot be used."""
         port_text = self.query_one("#reconnect-port", Input).value.strip()
         try:
             port = int(port_text)
@@ -88,15 +96,29 @@ class ReconnectDialog(ModalScreen["SessionOptions | None"]):
         tls = self._options.tls
         if tls is not None:  # the TLS policy follows the CA file and the insecure switch
             tls = tls._replace(cafile=cafile, insecure=insecure)
-        return self._options._replace(port=port, security=str(mode), cafile=cafile,
-                                      verify=not insecure, route=route, tls=tls)
+        options = self._options._replace(port=port, security=str(mode), cafile=cafile,
+                                         verify=not insecure, route=route, tls=tls)
+        try:
+            control = session_control.apply_fields(self, options)
+        except ValueError as exc:
+            return str(exc)
+        # Fields left as shown keep what the connection used: several --xclient stay several
+        # commands, and a header made in code, with no values to show, stays.
+        if control.xclient == self.control.xclient:
+            options.xclient = self._options.xclient
+        if not self.control.proxy and (control.proxy, control.proxy_source,
+                                       control.proxy_dest) == (0, "", ""):
+            options.preamble = self._options.preamble
+        return options, control
 
     def action_connect(self) -> None:
         result = self.chosen()
         if isinstance(result, str):
             self.query_one("#reconnect-error", Label).update(Text(visible(result)))
+            self.query_one("#reconnect-error", Label).scroll_visible()
             return
-        self.dismiss(result)
+        options, self.control = result
+        self.dismiss(options)
 
     def action_cancel(self) -> None:
         self.dismiss(None)

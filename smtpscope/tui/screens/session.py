@@ -37,6 +37,7 @@ from smtpscope.tui.screens.connection_flow import ConnectionFlow
 from smtpscope.tui.screens.layout import SidePanelLayout
 from smtpscope.tui.screens.message_flow import MessageFlow
 from smtpscope.tui.screens.queue_flow import QueueFlow
+from smtpscope.tui.screens.session_control import SessionControl
 from smtpscope.tui.screens.tls_flow import TlsFlow
 from smtpscope.tui.screens.xclient_flow import XclientFlow
 from smtpscope.tui.widgets.capabilities import CapabilityInspector
@@ -78,6 +79,7 @@ class SessionScreen(SidePanelLayout, ConnectionFlow, TlsFlow, QueueFlow, Message
         record_to: str | None = None,
         hint: str | None = None,
         record_secrets: bool = False,
+        control: SessionControl | None = None,
     ) -> None:
         super().__init__()
         if options.tls is None:  # report a bad certificate and ask, never refuse outright
@@ -86,6 +88,8 @@ class SessionScreen(SidePanelLayout, ConnectionFlow, TlsFlow, QueueFlow, Message
             options.tls = TLSPolicy(level="may", cafile=options.cafile,
                                     insecure=not options.verify)
         self.options = options
+        # The PROXY/XCLIENT values as given, which F5 shows again (the options hold bytes).
+        self.control = control or SessionControl(xclient=" ".join(options.xclient))
         self.target_label = target_label or f"{options.host}:{options.port}"
         self.record_to = record_to
         self.hint = hint

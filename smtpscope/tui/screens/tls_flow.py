@@ -14,6 +14,7 @@ if TYPE_CHECKING:
 
     from smtpscope.protocol import Command, Reply
     from smtpscope.session import Session, SessionOptions
+    from smtpscope.tui.screens.session_control import SessionControl
 
 
 class TlsFlow:
@@ -23,6 +24,7 @@ class TlsFlow:
 
     if TYPE_CHECKING:
         options: SessionOptions
+        control: SessionControl
         session: Session | None
         target_label: str
         app: Any
@@ -84,11 +86,18 @@ class TlsFlow:
             await self._run(session.greeting_command())
 
     def action_reconnect(self) -> None:
-        """F5: a dialog to reconnect, with TLS mode, CA file and verification to change."""
+        """F5: a dialog to reconnect, with TLS mode, CA file, verification, PROXY header and
+        XCLIENT to change."""
         from smtpscope.tui.screens.reconnect import ReconnectDialog
 
-        self.app.push_screen(ReconnectDialog(self.options, suggest=self._suggest_tls),
-                             self._reconnect_with)
+        dialog = ReconnectDialog(self.options, suggest=self._suggest_tls, control=self.control)
+
+        def chosen(options: SessionOptions | None) -> None:
+            if options is not None:
+                self.control = dialog.control  # shown again by the next F5
+            self._reconnect_with(options)
+
+        self.app.push_screen(dialog, chosen)
 
     def _reconnect_with(self, options: SessionOptions | None) -> None:
         if options is None:

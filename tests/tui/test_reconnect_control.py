@@ -1,0 +1,142 @@
+"""F5 with the session-control section: the PROXY header and XCLIENT shown as the connection
+used them, changed, cleared or refused before connecting again."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+from textual.widgets import Input, Label, Select
+
+from smtpscope.session import SessionOptions
+from smtpscope.transport import proxy as proxy_header
+from smtpscope.tui.app import create_app
+from smtpscope.tui.screens.reconnect import ReconnectDialog
+from smtpscope.tui.screens.session import SessionScreen
+from tests.tui.test_session_control import SIZE, ControlServer
+from tests.tui.waiting import DEADLINE, until
+
+
+@pytest.fixture
+async def control() -> AsyncIterator[ControlServer]:
+    server = await ControlServer(header_wait=DEADLINE).start()
+    try:
+        yield server
+    finally:
+        await server.stop()
+
+
+def _field(dialog: ReconnectDialog, name: str) -> str:
+    return dialog.query_one(f"#{name}", Input).value
+
+
+async def _dialog(app, pilot) -> ReconnectDialog:
+    await pilot.press("f5")
+    await until(pilot, lambda: isinstance(app.screen, ReconnectDialog))
+    await pilot.pause()
+    return app.screen
+
+
+async def _reconnected(app, pilot, screen: SessionScreen, control: ControlServer) -> None:
+    """Connect from the dialog; back once the new connection has its banner."""
+    first = screen.session
+    control.header = b""
+    await pilot.press("ctrl+s")
+    await until(pilot, lambda: not isinstance(app.screen, ReconnectDialog)
+                and screen.session is not first and screen.session is not None
+                and screen.session.greeting is not None)
+
+
+async def test_f5_shows_changes_and_clears_the_proxy_header_and_xclient(control) -> None:
+    app = create_app(initial_target=f"127.0.0.1:{control.port}")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        app.screen.query_one("#session-control").collapsed = False
+        await pilot.pause()
+        app.screen.query_one("#proxy").focus()
+        await pilot.press("enter", "down", "enter", "tab", *"192.0.2.5:7", "tab", "tab",
+                          *"NAME=a.example", "enter")
+        await until(pilot, lambda: isinstance(app.screen, SessionScreen)
+                    and len(control.commands()) >= 3)
+        screen = app.screen
+        assert control.header == f"PROXY TCP4 192.0.2.5 127.0.0.1 7 {control.port}\r\n".encode()
+
+        dialog = await _dialog(app, pilot)
+        assert not dialog.query_one("#session-control").collapsed
+        assert dialog.query_one("#proxy", Select).value == 1
+        assert (_field(dialog, "proxy-source"), _field(dialog, "proxy-dest"),
+                _field(dialog, "xclient")) == ("192.0.2.5:7", "", "NAME=a.example")
+        dialog.query_one("#proxy-source", Input).value = "192.0.2.99:8"
+        dialog.query_one("#xclient", Input).value = "NAME=b.example ADDR=192.0.2.99"
+        await _reconnected(app, pilot, screen, control)
+        await until(pilot, lambda: len(control.commands()) >= 6)
+        claimed = f"PROXY TCP4 192.0.2.99 127.0.0.1 8 {control.port}\r\n".encode()
+        assert screen.options.preamble == claimed
+        assert screen.options.xclient == ("NAME=b.example ADDR=192.0.2.99",)
+        assert control.header == claimed
+        assert control.commands()[3:] == [b"EHLO smtpscope.localhost\r\n",
+                                          b"XCLIENT NAME=b.example ADDR=192.0.2.99\r\n",
+                                          b"EHLO smtpscope.localhost\r\n"]
+
+        dialog = await _dialog(app, pilot)  # the values of the connection just made
+        assert _field(dialog, "proxy-source") == "192.0.2.99:8"
+        assert _field(dialog, "xclient") == "NAME=b.example ADDR=192.0.2.99"
+        dialog.query_one("#proxy", Select).value = 0
+        for name in ("proxy-source", "xclient"):
+            dialog.query_one(f"#{name}", Input).value = ""
+        control.header_wait = 0.5  # no header comes now
+        await _reconnected(app, pilot, screen, control)
+        assert (screen.options.preamble, screen.options.xclient) == (b"", ())
+        assert control.header == b""
+        await pilot.press(*"NOOP", "enter")  # after anything XCLIENT would have sent
+        await until(pilot, lambda: len(control.commands()) >= 7)
+        assert control.commands()[6:] == [b"NOOP\r\n"]
+        dialog = await _dialog(app, pilot)
+        assert dialog.query_one("#session-control").collapsed  # nothing set any more
+
+
+async def test_f5_refuses_bad_session_control_and_says_why(control) -> None:
+    control.header_wait = 0.5
+    options = SessionOptions(host="127.0.0.1", port=control.port, security="plain")
+    app = create_app(options=options, target_label="control")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        await until(pilot, lambda: screen.session is not None
+                    and screen.session.greeting is not None)
+        dialog = await _dialog(app, pilot)
+        error = dialog.query_one("#reconnect-error", Label)
+        cases = [
+            (0, "192.0.2.1", "", "PROXY header: pick v1 or v2 for the claimed addresses"),
+            (1, "", "", "PROXY header: give the claimed client IP[:PORT]"),
+            (1, "client.example", "", "PROXY header: 'client.example' is not an IP address"),
+            (2, "192.0.2.1", "::1", "PROXY header: --proxy-source and --proxy-dest must both"),
+            (0, "", "NAME", "NAME=VALUE"),
+        ]
+        for version, source, xclient, why in cases:
+            dialog.query_one("#proxy", Select).value = version
+            dialog.query_one("#proxy-source", Input).value = source
+            dialog.query_one("#xclient", Input).value = xclient
+            dialog.query_one("#proxy-dest", Input).value = "::1" if version == 2 else ""
+            await pilot.press("ctrl+s")
+            await until(pilot, lambda why=why: why in str(error.render()), what=why)
+            assert app.screen is dialog
+        assert control.header == b""
+
+
+async def test_f5_keeps_what_it_cannot_show_unless_changed(control) -> None:
+    """Options made in code carry a header with no values to show and several XCLIENT
+    commands: Connect with the fields as shown keeps both."""
+    header = proxy_header.build(2, ("192.0.2.1", 5), ("127.0.0.1", control.port))
+    options = SessionOptions(host="127.0.0.1", port=control.port, security="plain",
+                             preamble=header, xclient=("NAME=a.example", "ADDR=192.0.2.9"))
+    app = create_app(options=options, target_label="control")
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: len(control.commands()) >= 5)
+        screen = app.screen
+        dialog = await _dialog(app, pilot)
+        assert _field(dialog, "xclient") == "NAME=a.example ADDR=192.0.2.9"
+        await _reconnected(app, pilot, screen, control)
+        await until(pilot, lambda: len(control.commands()) >= 10)
+        assert (screen.options.preamble, screen.options.xclient) == (
+            header, ("NAME=a.example", "ADDR=192.0.2.9"))
+        assert control.header == header
