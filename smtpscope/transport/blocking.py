@@ -23,14 +23,22 @@ from .addresses import (
 )
 from .errors import (
     ConnectError,
-    ReadTimeout,
-    TLSError,
     TransportError,
     connect_failure,
     connection_lost,
     format_address,
+    read_timed_out,
 )
-from .tls import TLSInfo, handshake_error, normalize_server_hostname, sni_argument, tls_info_from
+from .tls import (
+    TLSInfo,
+    closed_before_handshake,
+    handshake_error,
+    handshake_place,
+    handshake_timeout,
+    normalize_server_hostname,
+    sni_argument,
+    tls_info_from,
+)
 
 
 class BlockingStream:
@@ -64,8 +72,7 @@ class BlockingStream:
         try:
             return self._sock.recv(65536)
         except TimeoutError:
-            raise ReadTimeout(f"no data from {self.peer_text} within {timeout or 0:g} s",
-                              timeout=timeout or 0) from None
+            raise read_timed_out(self.peer_text, timeout) from None
         except OSError as exc:
             raise connection_lost(self.peer_text, exc) from exc
 
@@ -90,10 +97,8 @@ class BlockingStream:
         self.discarded_before_tls, ended = self._unread()
         if ended:  # the server hung up before the handshake (after its 220, say)
             self.abort()
-            raise TLSError(f"cannot start TLS with {self.peer_text}: the connection is closed",
-                           kind="closed", reason="connection closed before the handshake",
-                           server_hostname=server_hostname)
-        where = self.peer_text if hostname in self.peer else f"{hostname} ({self.peer_text})"
+            raise closed_before_handshake(self.peer_text, server_hostname)
+        where = handshake_place(hostname, self.peer, self.peer_text)
         self._sock.settimeout(timeout)
         try:
             wrapped = context.wrap_socket(self._sock, server_hostname=sni_argument(hostname),
@@ -102,10 +107,7 @@ class BlockingStream:
             wrapped.do_handshake()
         except TimeoutError:
             self.abort()
-            raise TLSError(
-                f"TLS handshake with {where} did not finish within {timeout or 0:g} s",
-                kind="timeout", reason="handshake timeout", server_hostname=hostname,
-            ) from None
+            raise handshake_timeout(where, timeout, hostname) from None
         except (ssl.SSLError, OSError, EOFError) as exc:
             self.abort()
             raise handshake_error(exc, where, hostname) from exc

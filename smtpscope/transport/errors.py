@@ -74,6 +74,11 @@ class ReadTimeout(TimeoutError):
         self.timeout = timeout
 
 
+def read_timed_out(peer: str, seconds: float | None) -> ReadTimeout:
+    """Nothing came from ``peer`` within ``seconds``."""
+    return ReadTimeout(f"no data from {peer} within {seconds or 0:g} s", timeout=seconds or 0)
+
+
 class WriteTimeout(TimeoutError):
     """The peer did not accept our data in time (its receive window stayed full)."""
 

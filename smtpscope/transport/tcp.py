@@ -18,19 +18,22 @@ from .addresses import (
 from .errors import (
     ConnectError,
     ConnectionLost,
-    ReadTimeout,
     TLSError,
     TransportError,
     WriteTimeout,
     connect_failure,
     connection_lost,
     format_address,
+    read_timed_out,
 )
 from .streamproto import StreamProtocol
 from .timeouts import DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT, DEFAULT_TLS_TIMEOUT
 from .tls import (
     TLSInfo,
+    closed_before_handshake,
     handshake_error,
+    handshake_place,
+    handshake_timeout,
     make_tls_context,
     normalize_server_hostname,
     sni_argument,
@@ -107,10 +110,7 @@ class Stream:
                 async with asyncio.timeout(timeout):
                     await proto.wait_for_data()
             except TimeoutError:
-                raise ReadTimeout(
-                    f"no data from {self.peer_text} within {_seconds(timeout or 0)}",
-                    timeout=timeout or 0,
-                ) from None
+                raise read_timed_out(self.peer_text, timeout) from None
         if proto.buffer:
             data = proto.take(max_bytes)
             self.bytes_received += len(data)
@@ -162,14 +162,12 @@ class Stream:
         if self.tls is not None:
             raise TransportError("the stream already uses TLS")
         if self.closed:  # the server hung up before the handshake (after its 220, say)
-            raise TLSError(f"cannot start TLS with {self.peer_text}: the connection is closed",
-                           kind="closed", reason="connection closed before the handshake",
-                           server_hostname=server_hostname)
+            raise closed_before_handshake(self.peer_text, server_hostname)
         context = ssl_context or make_tls_context()
         hostname = normalize_server_hostname(server_hostname) or self.host
         self.discarded_before_tls = self._protocol.take(len(self._protocol.buffer))
         loop = asyncio.get_running_loop()
-        where = self.peer_text if hostname in self.peer else f"{hostname} ({self.peer_text})"
+        where = handshake_place(hostname, self.peer, self.peer_text)
         try:
             async with asyncio.timeout(timeout):
                 new_transport = await loop.start_tls(
@@ -183,12 +181,7 @@ class Stream:
                 )
         except TimeoutError:
             self._dead()
-            raise TLSError(
-                f"TLS handshake with {where} did not finish within {_seconds(timeout or 0)}",
-                kind="timeout",
-                reason="handshake timeout",
-                server_hostname=hostname,
-            ) from None
+            raise handshake_timeout(where, timeout, hostname) from None
         except (ssl.SSLError, OSError, EOFError) as exc:
             self._dead()
             raise handshake_error(exc, where, hostname) from exc

@@ -235,6 +235,23 @@ def tls_info_from(ssl_object: Any, server_hostname: str | None) -> TLSInfo:
     )
 
 
+def handshake_place(hostname: str, peer: tuple[str, int], peer_text: str) -> str:
+    """How handshake errors name the other end: the address, and the name when it differs."""
+    return peer_text if hostname in peer else f"{hostname} ({peer_text})"
+
+
+def closed_before_handshake(peer_text: str, server_hostname: str | None) -> TLSError:
+    """The server hung up before the handshake could start (after its 220, say)."""
+    return TLSError(f"cannot start TLS with {peer_text}: the connection is closed",
+                    kind="closed", reason="connection closed before the handshake",
+                    server_hostname=server_hostname)
+
+
+def handshake_timeout(where: str, seconds: float | None, hostname: str) -> TLSError:
+    return TLSError(f"TLS handshake with {where} did not finish within {seconds or 0:g} s",
+                    kind="timeout", reason="handshake timeout", server_hostname=hostname)
+
+
 def handshake_error(exc: BaseException, where: str, server_hostname: str | None) -> TLSError:
     """Translate what a failed handshake raised into a ``TLSError`` with a readable message."""
     if isinstance(exc, ssl.SSLCertVerificationError):
