@@ -50,7 +50,6 @@ class BlockingStream:
         self.port = port
         peer = sock.getpeername()
         self.peer: tuple[str, int] = (str(peer[0]), int(peer[1]))
-        self.label: str | None = None
         self.tls: TLSInfo | None = None
         #: Monotonic time the handshake finished: what follows (reading the chain) is ours.
         self.tls_ready_at: float | None = None
@@ -61,10 +60,6 @@ class BlockingStream:
     @property
     def peer_text(self) -> str:
         return format_address(*self.peer)
-
-    @property
-    def closed(self) -> bool:
-        return self._closing
 
     def read(self, timeout: float | None) -> bytes:
         """Up to 64 KiB as soon as any arrive; b"" on EOF; ``ReadTimeout``, ``ConnectionLost``."""
