@@ -8,9 +8,14 @@ Tab, Backspace and the arrows as bindings only after the key has bubbled up to t
 - :class:`OrderedKeys`, mixed into an input, runs a key's bindings (the same chain the app
   would walk: the input, its ancestors, the screen, the app) inside ``_on_key``, in turn with
   the printable keys queued behind it.
-- :class:`KeyGate`, mixed into the app, hands a guarded input one key (or paste) at a time
-  and holds the next until the input has handled it. A key that moves the focus (Tab between
-  the helper's fields) then sends the keys after it to the newly focused input, as typed.
+- :class:`KeyGate`, mixed into the app, hands the focused widget one key (or paste) at a time
+  and holds the next until the key is done: a guarded input says so itself; for any other
+  widget (a select, a switch, a button) the gate follows the key up the DOM to the app, where
+  its bindings run. A key that set something going (Enter's ``Submitted``, a button's
+  ``Pressed``) is followed once more, so those handlers run before the next key. A key that
+  moves the focus (Tab) then sends the keys after it to the newly focused widget, as typed.
+- :func:`hold_keys` holds every key while a screen is on its way (Enter on the connect screen
+  starts the session); :func:`release_keys` sends them on to what has the focus then.
 
 A dialog that opens on its own (the untrusted-certificate question) must not take keys typed
 before it appeared: :func:`arm_keys` makes the gate keep those aside and :func:`typed_ahead_resume`
@@ -66,6 +71,9 @@ class OrderedKeys:
         if await run_bindings_now(self.app, event.key):
             event.stop()
             event.prevent_default()
+            gate = getattr(self.app, "_key_gate", None)
+            if isinstance(gate, _Gated) and gate.event is event:
+                gate.acted = True  # Enter's Submitted, say, must be handled before what follows
 
     def _on_unmount(self) -> None:
         gate = getattr(self.app, "_key_gate", None)
@@ -99,12 +107,22 @@ async def run_bindings_now(app: App[Any], key: str) -> bool:
 
 
 class _Gated:
-    __slots__ = ("event", "since", "target")
+    __slots__ = ("acted", "event", "settling", "since", "target")
 
     def __init__(self, event: events.Event, target: object) -> None:
         self.event = event
         self.target = target
         self.since = time.monotonic()
+        # Whether the key may have set something going (a binding ran, or it went to a widget
+        # that does not say), and whether what it posted is being followed (_key_done).
+        self.acted = not isinstance(target, OrderedKeys)
+        self.settling = False
+
+
+class _Held:
+    """Keys wait for the app to say where they go: a screen is on its way (hold_keys)."""
+
+    __slots__ = ()
 
 
 def key_handled(app: object, event: events.Event) -> None:
@@ -112,6 +130,20 @@ def key_handled(app: object, event: events.Event) -> None:
     done = getattr(app, "_key_done", None)
     if done is not None:
         done(event)
+
+
+def hold_keys(app: object, seconds: float) -> None:
+    """Hold every key from now until :func:`release_keys` (at most ``seconds``): the screen
+    they are meant for is on its way (Enter on the connect screen starts the session)."""
+    hold = getattr(app, "_hold_keys", None)
+    if hold is not None:
+        hold(seconds)
+
+
+def release_keys(app: object) -> None:
+    """End a :func:`hold_keys`: held keys go on, in order, to what has the focus now."""
+    if isinstance(getattr(app, "_key_gate", None), _Held):
+        app._release_held_soon()  # type: ignore[attr-defined]
 
 
 def arm_keys(screen: object) -> None:
@@ -124,6 +156,11 @@ def typed_ahead_resume(app: object) -> None:
     resume = getattr(app, "_resume_typed_ahead", None)
     if resume is not None:
         resume()
+
+
+def _inserts(event: events.Event) -> bool:
+    """A printable key or a paste: text typed, nothing set going."""
+    return isinstance(event, events.Paste) or bool(getattr(event, "is_printable", False))
 
 
 class KeyGate:
@@ -161,18 +198,56 @@ class KeyGate:
                 self._typed_ahead = []
             self._typed_ahead.append(event)
             return
-        target = self.focused
-        gated = isinstance(target, OrderedKeys)
-        if gated:
-            self._key_gate = _Gated(event, target)
+        target = self.focused or self.screen
+        gate = self._key_gate = _Gated(event, target)
         await super().on_event(event)  # type: ignore[misc]
-        if gated and not event.is_forwarded:
-            self._key_gate = None  # a priority binding took it: it never reached the input
+        if not event.is_forwarded:
+            if self._key_gate is gate:
+                self._key_gate = None  # a priority binding took it: it never left the app
+        elif not isinstance(target, OrderedKeys):
+            # Any other widget lets the key bubble: its bindings (Tab moving the focus off a
+            # select, a switch or a button) run only once it has reached the app.
+            self._follow_from(gate, target)
+
+    def _follow(self, gate: _Gated, node: Any) -> None:
+        """Follow a key up the DOM, one queue behind it, until it can have done its work.
+
+        A widget hands a key it does not stop to its parent's queue while handling it, so a
+        callback queued behind the key on each node in turn runs after the key has left that
+        node; on the app, after its bindings. The key may stop anywhere on the way: the
+        callback goes on regardless and releases the next key at the app.
+        """
+        if self._key_gate is not gate:
+            return
+        if node is self:
+            self._key_done(gate.event)
+        else:
+            self._follow_from(gate, node.parent or self)
+
+    def _follow_from(self, gate: _Gated, node: Any) -> None:
+        if not node.call_later(self._follow, gate, node):
+            self._key_done(gate.event)  # closing: the key goes no further
+
+    def _hold_keys(self, seconds: float) -> None:
+        hold = self._key_gate = _Held()
+
+        def expire() -> None:
+            if self._key_gate is hold:
+                self._release_held_soon()
+
+        self.set_timer(seconds, expire)  # type: ignore[attr-defined]
 
     def _key_done(self, event: events.Event) -> None:
         gate = self._key_gate
-        if isinstance(gate, _Gated) and gate.event is event:
-            self._release_held_soon()
+        if not (isinstance(gate, _Gated) and gate.event is event):
+            return
+        if gate.acted and not gate.settling and not _inserts(event):
+            # What the key posted on its way (Submitted, Pressed, Changed) travels up the same
+            # nodes: follow it too, so its handlers run before the next key.
+            gate.settling = True
+            self._follow_from(gate, gate.target)
+            return
+        self._release_held_soon()
 
     def _resume_typed_ahead(self) -> None:
         kept, self._typed_ahead = self._typed_ahead, None

@@ -140,3 +140,38 @@ async def test_f5_keeps_what_it_cannot_show_unless_changed(control) -> None:
         assert (screen.options.preamble, screen.options.xclient) == (
             header, ("NAME=a.example", "ADDR=192.0.2.9"))
         assert control.header == header
+
+
+async def test_f5_fields_typed_in_one_burst_reach_the_wire_in_order(control) -> None:
+    """Tab through every kind of field (inputs, the TLS select, the switch, the folded
+    section's title, the buttons) with the keys after each Tab already queued: each lands in
+    the field the focus has reached, and the command typed after Ctrl+S goes on the new
+    connection, after its XCLIENT."""
+    from tests.tui.test_key_order import burst
+
+    control.header_wait = 0.5  # no header comes
+    options = SessionOptions(host="127.0.0.1", port=control.port, security="plain",
+                             xclient=("NAME=a.example",))
+    app = create_app(options=options, target_label="control")
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: len(control.commands()) >= 3)
+        screen = app.screen
+        first = screen.session
+        dialog = await _dialog(app, pilot)
+        chain = [w.id for w in dialog.focus_chain]
+        assert dialog.focused is not None and dialog.focused.id == "reconnect-go"
+        # From Connect: Cancel, port, TLS, CA file, insecure, the section, PROXY, source,
+        # destination, XCLIENT.
+        tabs = (chain.index("xclient") - chain.index("reconnect-go")) % len(chain)
+        assert tabs == 10
+        burst(app, *["tab"] * tabs, "ctrl+u", *"NAME=c.example", "ctrl+s",
+              *"EHLO y.example", "enter")
+        await until(pilot, lambda: screen.session is not first
+                    and len(control.commands()) >= 7)
+        assert control.commands()[3:] == [b"EHLO smtpscope.localhost\r\n",
+                                          b"XCLIENT NAME=c.example\r\n",
+                                          b"EHLO smtpscope.localhost\r\n",
+                                          b"EHLO y.example\r\n"]
+        # Nothing typed reached the TLS select (its type-to-search takes letters) on the way.
+        assert screen.options.security == "plain"
+        assert screen.options.xclient == ("NAME=c.example",)
