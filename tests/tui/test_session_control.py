@@ -128,6 +128,48 @@ async def test_connect_screen_fields_typed_with_no_pause_reach_the_wire(control)
         assert lines[at + 2] == "EHLO tui.example"
 
 
+async def test_connect_screen_keys_in_one_burst_reach_the_wire_in_order(control) -> None:
+    """The same keys all queued at once, as a paste or fast typing delivers them, then a
+    command: Tab off the selects, the switch and the buttons lands where it would by hand,
+    and what is typed after Enter goes to the session, not into the XCLIENT field."""
+    from tests.tui.test_key_order import burst
+
+    control.header_wait = DEADLINE
+    app = create_app(initial_target="")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        burst(app,
+              *f"127.0.0.1:{control.port}", "tab", "tab", "tab",
+              "ctrl+a", "ctrl+k", *"tui.example", "tab", "tab", "tab", "tab", "tab",
+              "enter", "tab", "enter", "down", "enter", "tab",
+              *"192.0.2.7:4040", "tab", *"127.0.0.9:24", "backspace", "5", "tab",
+              *"NAME=spoofed.example ADDR=192.0.2.7", "enter", *"NOOP", "enter")
+        await until(pilot, lambda: len(control.commands()) >= 4)
+        assert control.header == b"PROXY TCP4 192.0.2.7 127.0.0.9 4040 25\r\n"
+        assert control.commands() == [
+            b"EHLO tui.example\r\n",
+            b"XCLIENT NAME=spoofed.example ADDR=192.0.2.7\r\n",
+            b"EHLO tui.example\r\n",
+            b"NOOP\r\n",
+        ]
+
+
+async def test_keys_after_the_connect_button_go_to_the_session(control) -> None:
+    """Enter on the Connect button presses it through a message handled later: keys queued
+    behind it wait for that, then for the session's composer."""
+    from tests.tui.test_key_order import burst
+
+    control.header_wait = 0.5
+    app = create_app(initial_target=f"127.0.0.1:{control.port}")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        app.screen.query_one("#connect").focus()
+        await pilot.pause()
+        burst(app, "enter", *"NOOP", "enter", *"RSET", "enter")
+        await until(pilot, lambda: len(control.commands()) >= 2)
+        assert control.commands() == [b"NOOP\r\n", b"RSET\r\n"]
+
+
 async def test_proxy_v2_from_the_connect_screen_defaults_to_the_target(control) -> None:
     control.header_wait = DEADLINE
     app = create_app(initial_target=f"127.0.0.1:{control.port}")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 from textual import on
 from textual.app import ComposeResult
@@ -14,7 +14,7 @@ from textual.widgets import Button, Footer, Input, Label, Select, Switch
 
 from smtpscope.sanitize import safe_text
 from smtpscope.session import DEFAULT_HELO
-from smtpscope.tui.keys import OrderedInput
+from smtpscope.tui.keys import OrderedInput, hold_keys, release_keys
 from smtpscope.tui.screens import session_control
 from smtpscope.tui.screens.session_control import SessionControl
 
@@ -24,6 +24,20 @@ SECURITY = [
     ("STARTTLS", "starttls"),
     ("implicit TLS", "implicit"),
 ]
+
+# Keys typed after Enter wait this long at most for the session screen (an MX lookup may
+# take longer; they then go to the fields, beside its message).
+HOLD_WHILE_CONNECTING = 5.0
+
+
+class _Form(NamedTuple):
+    target: str
+    port: str
+    security: Any
+    helo: str
+    verify: bool
+    cafile: str | None
+    control: SessionControl
 
 
 class ConnectScreen(Screen[None]):
@@ -78,14 +92,24 @@ class ConnectScreen(Screen[None]):
     @on(Button.Pressed, "#connect")
     @on(Input.Submitted)
     def connect(self) -> None:
-        self.run_worker(self._connect(), exclusive=True, group="connect")
+        # The form as it stands at Enter: keys typed after it are for the session (held
+        # until its composer has the focus), not for these fields.
+        form = _Form(
+            self.query_one("#target", Input).value.strip(),
+            self.query_one("#port", Input).value.strip(),
+            self.query_one("#security", Select).value,
+            self.query_one("#helo", Input).value.strip() or DEFAULT_HELO,
+            self.query_one("#verify", Switch).value,
+            self.query_one("#cafile", Input).value.strip() or None,
+            session_control.read_fields(self),
+        )
+        hold_keys(self.app, HOLD_WHILE_CONNECTING)
+        self.run_worker(self._connect(form), exclusive=True, group="connect")
 
-    async def _connect(self) -> None:
+    async def _connect(self, form: _Form) -> None:
         from smtpscope.target_options import TargetProblem, options_for
 
-        target = self.query_one("#target", Input).value.strip()
-        port_text = self.query_one("#port", Input).value.strip()
-        security: Any = self.query_one("#security", Select).value
+        target = form.target
         if target.startswith("@") or "@" in target.split("://")[-1]:
             self._fail(f"Looking up the MX records of {target.split('@')[-1]}…")
         try:
@@ -93,20 +117,22 @@ class ConnectScreen(Screen[None]):
             options, label = await asyncio.to_thread(
                 options_for,
                 target,
-                port=int(port_text) if port_text else None,
-                security=None if security == "auto" else str(security),
-                helo=self.query_one("#helo", Input).value.strip() or DEFAULT_HELO,
-                verify=self.query_one("#verify", Switch).value,
-                cafile=self.query_one("#cafile", Input).value.strip() or None,
+                port=int(form.port) if form.port else None,
+                security=None if form.security == "auto" else str(form.security),
+                helo=form.helo,
+                verify=form.verify,
+                cafile=form.cafile,
             )
-            control = session_control.apply_fields(self, options)
+            session_control.apply(form.control, options)
         except (TargetProblem, ValueError) as exc:
             self._fail(str(exc))
+            release_keys(self.app)  # back to the fields, to put right what the message says
             return
         from smtpscope.tui.screens.session import SessionScreen
 
+        # The session screen releases held keys once its composer has the focus.
         self.app.switch_screen(SessionScreen(options, target_label=label,
-                                             record_to=self._record_to, control=control))
+                                             record_to=self._record_to, control=form.control))
 
     @on(Button.Pressed, "#open-history")
     def action_history(self) -> None:

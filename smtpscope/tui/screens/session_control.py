@@ -42,15 +42,31 @@ def fields(start: SessionControl) -> ComposeResult:
                            id="xclient")
 
 
+def read_fields(screen: Screen[Any]) -> SessionControl:
+    """The fields as they stand now."""
+    return SessionControl(
+        int(screen.query_one("#proxy", Select).value or 0),  # type: ignore[arg-type]
+        screen.query_one("#proxy-source", Input).value.strip(),
+        screen.query_one("#proxy-dest", Input).value.strip(),
+        screen.query_one("#xclient", Input).value.strip(),
+    )
+
+
 def apply_fields(screen: Screen[Any], options: Any) -> SessionControl:
-    """The fields into ``options`` (empty ones remove the header or XCLIENT) and the values
-    applied; a ``ValueError`` says what is wrong with them."""
+    """The fields into ``options`` (see :func:`apply`) and the values applied."""
+    control = read_fields(screen)
+    apply(control, options)
+    return control
+
+
+def apply(control: SessionControl, options: Any) -> None:
+    """``control`` into ``options``: empty values remove the header or XCLIENT; a
+    ``ValueError`` says what is wrong with them."""
     from smtpscope.conversation import xclient as xclient_step
     from smtpscope.transport import proxy as proxy_header
 
-    version = int(screen.query_one("#proxy", Select).value or 0)  # type: ignore[arg-type]
-    source = screen.query_one("#proxy-source", Input).value.strip()
-    dest = screen.query_one("#proxy-dest", Input).value.strip()
+    version, source, dest, attributes = (control.proxy, control.proxy_source,
+                                         control.proxy_dest, control.xclient)
     options.preamble = b""
     if version:
         if not source:
@@ -62,8 +78,6 @@ def apply_fields(screen: Screen[Any], options: Any) -> SessionControl:
             raise ValueError(f"PROXY header: {exc}") from exc
     elif source or dest:
         raise ValueError("PROXY header: pick v1 or v2 for the claimed addresses")
-    attributes = screen.query_one("#xclient", Input).value.strip()
     if attributes:
         xclient_step.command_for(attributes)  # XclientUsage is a ValueError
     options.xclient = (attributes,) if attributes else ()
-    return SessionControl(version, source, dest, attributes)
