@@ -53,6 +53,18 @@ def refusal_error(info: TLSInfo, where: str) -> TLSError:
 
 
 def _hint(info: TLSInfo) -> str:
+    # The remedy for the reason the level refused: under dane, dane-only and fingerprint the
+    # certificate's PKIX reason (a name, a CA) is beside the point, and acting on it (another
+    # --verify-name looks up other TLSA) would only hide the failure.
+    if info.level in ("dane", "dane-only"):
+        if info.dane is None or not info.dane.applies:
+            return "dane-only needs DNSSEC-validated TLSA records: ask a validating resolver " \
+                "with --resolver, or --tls-level dane goes on without them"
+        return "the certificate matches none of the validated TLSA records (see the DANE " \
+            "checks); --tls-level may reports and continues"
+    if info.level == "fingerprint":
+        return "compare the certificate's fingerprints (probe shows them) with " \
+            "--tls-fingerprint; --tls-level may reports and continues"
     code = info.trust_reason_code
     if code == "name-mismatch":
         return "the certificate names other hosts: --verify-name NAME checks another name"
