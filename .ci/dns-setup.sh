@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Install NSD (Debian package) and start the loopback test DNS server used by tests marked "dns".
+# Install NSD and unbound (Debian packages) and start the loopback test DNS server used by tests
+# marked "dns", with unbound validating the signed tls.test zone in front of it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python3 tests/peers/dns.py install

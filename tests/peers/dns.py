@@ -1,19 +1,23 @@
 #!/usr/bin/env python3
-"""Loopback DNS server for the tests: NSD serving tests/peers/zones on 127.0.0.1 (stdlib only).
+"""Loopback DNS for the tests: NSD serving tests/peers/zones on 127.0.0.1, and unbound validating.
 
 Usage: python3 tests/peers/dns.py install|start|stop|status
 
-- install: apt-get install nsd without letting the package start a daemon.
+- install: apt-get install nsd and unbound without letting the packages start a daemon.
 - start:   run NSD in the foreground of a detached process, wait until every zone answers, write
-           tests/peers/run/dns.json ({"address", "port", "pid", "zones", ...}).
-- stop:    end the NSD process that start recorded (by its PID only).
-- status:  print the state; exit 0 when the server answers, 3 otherwise.
+           tests/peers/run/dns.json ({"address", "port", "pid", "zones", "resolver", ...}).
+- stop:    end the NSD and unbound processes that start recorded (by their PIDs only).
+- status:  print the state; exit 0 when the servers answer, 3 otherwise.
 
-Environment: SMTPSCOPE_DNS_PORT (default 5353), SMTPSCOPE_DNS_ADDRESS (default 127.0.0.1).
+Environment: SMTPSCOPE_DNS_PORT (default 5353), SMTPSCOPE_DNS_ADDRESS (default 127.0.0.1);
+SMTPSCOPE_RESOLVER_PORT (default 5354), SMTPSCOPE_RESOLVER_ADDRESS (default: NSD's address).
 
 When the Postfix harness runs (its mta.json under SMTPSCOPE_PEER_RUN_DIR or tests/peers/run), a
 zone tls.test is generated too, with TLSA records computed from its live certificates (see
-tls_zone) for the DANE and MTA-STS tests.
+tls_zone) for the DANE and MTA-STS tests. That zone is DNSSEC-signed, and unbound, a validating
+resolver with a stub zone per test zone at NSD and tls.test's key as trust anchor, answers it
+with the AD bit (see dnssec.py; state under "resolver" in dns.json). Only this part needs
+dnspython and cryptography; the rest is stdlib only.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 ZONES = HERE / "zones"
@@ -38,6 +43,7 @@ WORK = RUN / "dns"
 STATE = RUN / "dns.json"
 POLICY_RC = Path("/usr/sbin/policy-rc.d")
 NSD_PATHS = ("/usr/sbin/nsd", "/usr/local/sbin/nsd")
+UNBOUND_PATHS = ("/usr/sbin/unbound", "/usr/local/sbin/unbound")
 READY_TIMEOUT = 15.0
 
 
@@ -56,6 +62,28 @@ def nsd_binary() -> str | None:
     if found:
         return found
     return next((p for p in NSD_PATHS if os.access(p, os.X_OK)), None)
+
+
+def unbound_binary() -> str | None:
+    found = shutil.which("unbound")
+    if found:
+        return found
+    return next((p for p in UNBOUND_PATHS if os.access(p, os.X_OK)), None)
+
+
+def _dnssec() -> Any:
+    # By path, like dns_fixtures loads this file: run as a script, this directory is not on
+    # sys.path (see the end of the file), and importing it as a package needs the repository's.
+    import importlib.util
+
+    name = "smtpscope_tests_dnssec_harness"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, HERE / "dnssec.py")
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
 
 
 def zone_files() -> dict[str, Path]:
@@ -147,8 +175,10 @@ def apt(*args: str) -> None:
 
 
 def install() -> int:
-    if nsd_binary():
-        log(f"nsd already installed ({nsd_binary()})")
+    packages = [name for name, binary in (("nsd", nsd_binary()), ("unbound", unbound_binary()))
+                if binary is None]
+    if not packages:
+        log(f"nsd and unbound already installed ({nsd_binary()}, {unbound_binary()})")
         return 0
     started = time.monotonic()
     # Keep the package from starting its own daemon on port 53; another harness script may have
@@ -159,7 +189,7 @@ def install() -> int:
         POLICY_RC.chmod(0o755)
         created = True
     try:
-        options = ("-y", "-q", "--no-install-recommends", "install", "nsd")
+        options = ("-y", "-q", "--no-install-recommends", "install", *packages)
         try:
             apt(*options)
         except subprocess.CalledProcessError:
@@ -168,7 +198,7 @@ def install() -> int:
     finally:
         if created:
             POLICY_RC.unlink(missing_ok=True)
-    log(f"installed nsd in {time.monotonic() - started:.1f}s")
+    log(f"installed {' and '.join(packages)} in {time.monotonic() - started:.1f}s")
     return 0
 
 
@@ -266,10 +296,12 @@ def start() -> int:
         return 1
     zones = zone_files()
     mta = _mta_state()
+    anchor = None
     if mta is not None:
         WORK.mkdir(parents=True, exist_ok=True)
         generated = WORK / f"{TLS_ZONE}.zone"
-        generated.write_text(tls_zone(mta))
+        signed, anchor = _dnssec().sign_zone(tls_zone(mta), f"{TLS_ZONE}.", WORK)
+        generated.write_text(signed)
         zones[TLS_ZONE] = generated
     check_zones(nsd, zones)
     if answers(address, port, list(zones)):
@@ -308,6 +340,10 @@ def start() -> int:
         return 1
     version = subprocess.run([nsd, "-v"], capture_output=True, text=True).stderr.splitlines()
     RUN.mkdir(parents=True, exist_ok=True)
+    resolver = _start_resolver(address, port, names, anchor)
+    if resolver is None and anchor is not None:
+        proc.terminate()
+        return 1
     state = {
         "address": address,
         "port": port,
@@ -316,6 +352,7 @@ def start() -> int:
         "zones": names,
         "config": str(conf),
         "log": str(WORK / "nsd.log"),
+        "resolver": resolver,
     }
     STATE.write_text(json.dumps(state, indent=2) + "\n")
     log(
@@ -323,6 +360,22 @@ def start() -> int:
         f"({time.monotonic() - started:.2f}s)"
     )
     return 0
+
+
+def _start_resolver(address: str, port: int, zones: list[str],
+                    anchor: Path | None) -> dict[str, object] | None:
+    """unbound in front of NSD, validating tls.test; None without tls.test or on failure."""
+    if anchor is None:
+        log("no tls.test (the Postfix harness is not running): no validating resolver")
+        return None
+    unbound = unbound_binary()
+    if unbound is None:
+        log("unbound is not installed: run python3 tests/peers/dns.py install")
+        return None
+    dnssec = _dnssec()
+    state: dict[str, object] | None = dnssec.start(
+        unbound, WORK, *dnssec.settings(address), (address, port), zones, TLS_ZONE, anchor, log)
+    return state
 
 
 def _tail(path: Path, lines: int = 20) -> str:
@@ -337,6 +390,11 @@ def stop() -> int:
     if not state:
         log("not running (no state file)")
         return 0
+    resolver = state.get("resolver")
+    if isinstance(resolver, dict):
+        stopped = _dnssec().stop(resolver, WORK)
+        log(f"stopped unbound pid {resolver['pid']}" if stopped else
+            f"unbound pid {resolver['pid']} was not running")
     pid = int(state["pid"])  # type: ignore[call-overload]
     if alive(pid):
         os.kill(pid, signal.SIGTERM)
@@ -363,6 +421,12 @@ def status() -> int:
         int(state["port"]),
         list(state["zones"]),  # type: ignore[call-overload]
     )
+    resolver = state.get("resolver")
+    if isinstance(resolver, dict):
+        dnssec = _dnssec()
+        resolver["running"] = dnssec.alive(int(resolver["pid"]), WORK) and dnssec.validated(
+            str(resolver["address"]), int(resolver["port"]), str(resolver["validates"]))
+        running = running and resolver["running"]
     print(json.dumps(dict(state, running=running), indent=2))
     return 0 if running else 3
 
@@ -376,4 +440,7 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
+    # Run as a script, this directory comes first on sys.path, where this very file would stand
+    # in for dnspython's "dns" package when dnssec.py imports it.
+    sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
     raise SystemExit(main(sys.argv[1:]))

@@ -1,12 +1,13 @@
-"""pytest plugin: the ``dns_server`` fixture for tests against the loopback NSD (peers/dns.py).
+"""pytest plugin: the ``dns_server`` and ``validating_resolver`` fixtures for tests against the
+loopback NSD and the unbound validating in front of it (peers/dns.py, peers/dnssec.py).
 
-Skips when the server is not running, but fails under CI=true, where .ci/run must have started it.
+Skips when a server is not running, but fails where peers are required (CI=true or
+SMTPSCOPE_REQUIRE_PEERS=1, see fixtures.peers_required): there .ci/run must have started it.
 """
 
 from __future__ import annotations
 
 import importlib.util
-import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,8 +53,12 @@ class DNSServer:
 
 
 def _unavailable(reason: str) -> None:
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"{reason} (CI=true: .ci/run must start it with .ci/dns-setup.sh)")
+    # Imported here: at import time it would come before pytest loads it as a plugin.
+    from tests.peers.fixtures import peers_required
+
+    if peers_required():
+        pytest.fail(f"{reason} (peers are required: .ci/run must start it with "
+                    ".ci/dns-setup.sh)")
     pytest.skip(reason)
 
 
@@ -71,3 +76,23 @@ def dns_server() -> DNSServer:
                                                                    timeout=10.0):
         _unavailable(f"{START_HINT} (dns.json is stale: pid {state['pid']} does not answer)")
     return DNSServer(address, port, zones, int(state["pid"]))
+
+
+@pytest.fixture(scope="session")
+def validating_resolver(dns_server: DNSServer) -> str:
+    """The ``--resolver`` argument of the unbound that validates tls.test (AD bit) in front of
+    the loopback NSD, e.g. "127.0.0.1:5354"."""
+    harness = _harness()
+    resolver = (harness.read_state() or {}).get("resolver")
+    if not resolver:
+        _unavailable("no validating resolver: tests/peers/dns.py starts unbound only with the "
+                     "Postfix harness running (for tls.test) and unbound installed "
+                     "(tests/peers/dns.py install); restart it")
+    dnssec = harness._dnssec()
+    address, port = str(resolver["address"]), int(resolver["port"])
+    if not dnssec.alive(int(resolver["pid"]), harness.WORK) or not dnssec.validated(
+            address, port, str(resolver["validates"]), timeout=10.0):
+        _unavailable(f"{START_HINT} (dns.json is stale: unbound pid {resolver['pid']} does "
+                     f"not answer {resolver['validates']} with the AD bit)")
+    host = f"[{address}]" if ":" in address else address
+    return f"{host}:{port}"
