@@ -14,8 +14,11 @@ Tab, Backspace and the arrows as bindings only after the key has bubbled up to t
   its bindings run. A key that set something going (Enter's ``Submitted``, a button's
   ``Pressed``) is followed once more, so those handlers run before the next key. A key that
   moves the focus (Tab) then sends the keys after it to the newly focused widget, as typed.
+  A key that opened or closed a screen (F4, Escape) holds the keys after it until the screen
+  on top has mounted and set its focus: a new screen's widgets are not there at once.
 - :func:`hold_keys` holds every key while a screen is on its way (Enter on the connect screen
-  starts the session); :func:`release_keys` sends them on to what has the focus then.
+  starts the session, Ctrl+N ahead of a 354 waits for it); :func:`release_keys` sends them on
+  to what has the focus once the screen on top has set it.
 
 A dialog that opens on its own (the untrusted-certificate question) must not take keys typed
 before it appeared: :func:`arm_keys` makes the gate keep those aside and :func:`typed_ahead_resume`
@@ -36,8 +39,9 @@ if TYPE_CHECKING:
     from textual.app import App
 
 # A guarded input that never handles a key it was given (removed while keys were queued for
-# it) must not hold the keyboard for ever.
-STUCK_AFTER = 1.0
+# it) must not hold the keyboard for ever. Well above what a key takes on a loaded machine
+# (F1 building its help page took over 1 s there): a key let go early is overtaken.
+STUCK_AFTER = 5.0
 
 # A person needs this long to notice a dialog that opened while they typed; keys stamped before
 # it are typed-ahead and never answer the dialog.
@@ -107,16 +111,18 @@ async def run_bindings_now(app: App[Any], key: str) -> bool:
 
 
 class _Gated:
-    __slots__ = ("acted", "event", "settling", "since", "target")
+    __slots__ = ("acted", "event", "refocused", "screen", "settling", "since", "target")
 
-    def __init__(self, event: events.Event, target: object) -> None:
+    def __init__(self, event: events.Event, target: object, screen: object) -> None:
         self.event = event
         self.target = target
+        self.screen = screen  # the screen on top when the key was handed out
         self.since = time.monotonic()
         # Whether the key may have set something going (a binding ran, or it went to a widget
         # that does not say), and whether what it posted is being followed (_key_done).
         self.acted = not isinstance(target, OrderedKeys)
         self.settling = False
+        self.refocused = False  # the widget it focused has been followed (_key_done)
 
 
 class _Held:
@@ -141,9 +147,10 @@ def hold_keys(app: object, seconds: float) -> None:
 
 
 def release_keys(app: object) -> None:
-    """End a :func:`hold_keys`: held keys go on, in order, to what has the focus now."""
+    """End a :func:`hold_keys`: held keys go on, in order, to what has the focus once the
+    screen on top (pushed just now, maybe) has mounted and set it."""
     if isinstance(getattr(app, "_key_gate", None), _Held):
-        app._release_held_soon()  # type: ignore[attr-defined]
+        app._release_when_settled()  # type: ignore[attr-defined]
 
 
 def arm_keys(screen: object) -> None:
@@ -169,8 +176,10 @@ class KeyGate:
     if TYPE_CHECKING:
         focused: Any
         screen: Any
+        screen_stack: list[Any]
 
         def call_next(self, callback: Any, *args: Any, **kwargs: Any) -> None: ...
+        def call_later(self, callback: Any, *args: Any, **kwargs: Any) -> bool: ...
 
     _key_gate: object | None = None
     _held_keys: deque[events.Event] | None = None
@@ -193,17 +202,22 @@ class KeyGate:
         await super().on_event(event)  # type: ignore[misc]
 
     async def _dispatch_key(self, event: events.Event) -> None:
+        if not self.screen_stack:
+            return  # the app is ending (Ctrl+Q with keys after it): no screen to take them
         if event.time < getattr(self.screen, "keys_from", -1.0):
             if self._typed_ahead is None:
                 self._typed_ahead = []
             self._typed_ahead.append(event)
             return
         target = self.focused or self.screen
-        gate = self._key_gate = _Gated(event, target)
+        gate = self._key_gate = _Gated(event, target, self.screen)
         await super().on_event(event)  # type: ignore[misc]
         if not event.is_forwarded:
             if self._key_gate is gate:
-                self._key_gate = None  # a priority binding took it: it never left the app
+                # A priority binding took it: it never left the app, but what the binding
+                # queued there (Escape's focus move, F1's help screen) must come first.
+                gate.acted = gate.settling = True
+                self._follow_from(gate, self)
         elif not isinstance(target, OrderedKeys):
             # Any other widget lets the key bubble: its bindings (Tab moving the focus off a
             # select, a switch or a button) run only once it has reached the app.
@@ -228,7 +242,7 @@ class KeyGate:
         if not node.call_later(self._follow, gate, node):
             self._key_done(gate.event)  # closing: the key goes no further
 
-    def _hold_keys(self, seconds: float) -> None:
+    def _hold_keys(self, seconds: float) -> _Held:
         hold = self._key_gate = _Held()
 
         def expire() -> None:
@@ -236,6 +250,7 @@ class KeyGate:
                 self._release_held_soon()
 
         self.set_timer(seconds, expire)  # type: ignore[attr-defined]
+        return hold
 
     def _key_done(self, event: events.Event) -> None:
         gate = self._key_gate
@@ -247,7 +262,49 @@ class KeyGate:
             gate.settling = True
             self._follow_from(gate, gate.target)
             return
-        self._release_held_soon()
+        focused = self.focused
+        if focused is not None and focused is not gate.target and not gate.refocused \
+                and self.screen is gate.screen:
+            # The key moved the focus (Tab, Escape to the transcript): the widget handles its
+            # Focus, its ancestors their DescendantFocus, before the next key asks has_focus.
+            gate.refocused = True
+            self._follow_from(gate, focused)
+            return
+        self._key_gate = None
+        if not self._after_screen_change(gate):
+            self._release_held_soon()
+
+    def _after_screen_change(self, gate: _Gated) -> bool:
+        """The key opened or closed a screen: hold the keys after it until the screen on top
+        has mounted and set its focus; True if it did (the keys are then released later)."""
+        if self.screen is gate.screen:
+            return False
+        self._release_when_settled()
+        return True
+
+    def _release_when_settled(self) -> None:
+        """Hold keys until the screen on top has mounted and set its focus, then release them."""
+        screen = self.screen
+        settling = self._hold_keys(STUCK_AFTER)
+
+        def release() -> None:
+            if self._key_gate is settling:
+                self._release_held_soon()
+
+        def refreshed() -> None:
+            # ``Widget.focus`` queues the focus on the app: let it land before the keys go on.
+            if self._key_gate is settling and not self.call_later(release):
+                release()
+
+        def mounted() -> None:
+            # A focus set after the first refresh (``call_after_refresh``) comes before this.
+            if self._key_gate is settling and not screen.call_after_refresh(refreshed):
+                release()
+
+        # A screen's own queue is read only once it has composed and mounted (its on_mount
+        # included), and a resumed one's after its ScreenResume: this runs after both.
+        if not screen.call_later(mounted):
+            release()
 
     def _resume_typed_ahead(self) -> None:
         kept, self._typed_ahead = self._typed_ahead, None

@@ -40,6 +40,8 @@ class WireServer(LoopbackServer):
     eightbitmime: bool = True
     smtputf8: bool = False
     size: int | None = 10_000_000
+    #: Advertise CHUNKING and take BDAT chunks (RFC 3030).
+    chunking: bool = False
     #: Replies to RCPT for addresses containing this text are 550 (a rejected recipient).
     reject: str = "nobody@"
     #: Reply to DATA (354 normally; 554 to refuse the transaction).
@@ -48,6 +50,7 @@ class WireServer(LoopbackServer):
     delay: float = 0.0
     received: bytearray = field(default_factory=bytearray)
     messages: list[bytes] = field(default_factory=list)
+    chunks: list[bytes] = field(default_factory=list)  # BDAT chunks of the message so far
     port: int = 0
     _server: asyncio.base_events.Server | None = None
 
@@ -81,6 +84,8 @@ class WireServer(LoopbackServer):
                         caps.append("PIPELINING")
                     if self.size:
                         caps.append(f"SIZE {self.size}")
+                    if self.chunking:
+                        caps.append("CHUNKING")
                     await send(*[f"250-{c}" for c in caps[:-1]], f"250 {caps[-1]}")
                 elif verb == b"RCPT" and self.reject.encode() in line:
                     await send("550 5.1.1 no such user")
@@ -95,6 +100,15 @@ class WireServer(LoopbackServer):
                             content += chunk
                         self.messages.append(bytes(content))
                         await send("250 2.0.0 queued")
+                elif verb == b"BDAT" and self.chunking:
+                    size, *last = line.split()[1:]
+                    chunk = await reader.readexactly(int(size))
+                    self.received += chunk
+                    self.chunks.append(chunk)
+                    if last:
+                        self.messages.append(b"".join(self.chunks))
+                        self.chunks.clear()
+                    await send("250 2.0.0 chunk ok")
                 elif verb == b"QUIT":
                     await send("221 2.0.0 bye")
                     break

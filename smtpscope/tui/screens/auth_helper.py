@@ -69,6 +69,9 @@ class AuthHelperScreen(AuthExchange, ModalScreen[None]):
         Binding("escape", "close", "Close", id="auth.close"),
     ]
 
+    # Focused as soon as the form is mounted, so keys typed right after F4 land in it.
+    AUTO_FOCUS = "#auth-user"
+
     reveal: reactive[bool] = reactive(False, init=False)
 
     def __init__(self, session: Session, *, on_done: Callable[[], None] | None = None,
@@ -120,10 +123,6 @@ class AuthHelperScreen(AuthExchange, ModalScreen[None]):
                 yield Button("Decoder", id="auth-decoder", compact=True)
                 yield Button("Close", id="auth-close", compact=True)
         yield Footer()
-
-    def on_mount(self) -> None:
-        # Nested containers finish mounting after the screen's own Mount: focus a moment later.
-        self.call_after_refresh(lambda: self.query_one("#auth-user", Input).focus())
 
     # -- form --------------------------------------------------------------------------------
 
