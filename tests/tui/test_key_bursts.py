@@ -184,6 +184,43 @@ async def test_new_message_written_switched_to_bdat_and_sent_in_one_burst(
         assert _no_editor_and_empty(app)
 
 
+async def test_ctrl_n_typed_ahead_of_the_354_opens_the_editor_for_it(wire: WireServer) -> None:
+    """MAIL, RCPT, DATA, Ctrl+N and the message typed before any reply: the editor waits for
+    the 354 (it is the one for that DATA, not a new transaction) and takes every key typed
+    after Ctrl+N; Ctrl+S sends it and the command after goes once it is accepted."""
+    wire.delay = 0.2
+    app = app_for(wire)
+    async with app.run_test(size=SIZE) as pilot:
+        await _ehlo(pilot)
+        burst(app, *"MAIL FROM:<ann@x.test>", "enter", *"RCPT TO:<bob@x.test>", "enter",
+              *"DATA", "enter", "ctrl+n", *"X-Typed: ahead", "enter", "ctrl+s",
+              *"NOOP", "enter")
+        await until(pilot, lambda: wire.commands()[-1:] == ["NOOP"])
+        assert wire.commands()[1:] == ["MAIL FROM:<ann@x.test>", "RCPT TO:<bob@x.test>",
+                                       "DATA", "NOOP"]
+        [message] = wire.messages
+        assert message.startswith(b"X-Typed: ahead\r\n")
+        assert b"From: ann@x.test\r\nTo: bob@x.test\r\n" in message  # the envelope sent
+        await until(pilot, lambda: replies(app)[-3:] == [354, 250, 250])
+        assert _no_editor_and_empty(app)
+
+
+async def test_ctrl_n_ahead_of_a_refused_data_leaves_the_keys_to_the_composer(
+        wire: WireServer) -> None:
+    wire.data_reply = "554 5.5.1 no valid recipients"
+    wire.delay = 0.1
+    app = app_for(wire)
+    async with app.run_test(size=SIZE) as pilot:
+        await _ehlo(pilot)
+        burst(app, *"MAIL FROM:<ann@x.test>", "enter", *"RCPT TO:<bob@x.test>", "enter",
+              *"DATA", "enter", "ctrl+n", *"RSET", "enter")
+        await until(pilot, lambda: wire.commands()[-1:] == ["RSET"])
+        assert wire.commands()[1:] == ["MAIL FROM:<ann@x.test>", "RCPT TO:<bob@x.test>",
+                                       "DATA", "RSET"]
+        await until(pilot, lambda: replies(app)[-1:] == [250])
+        assert _no_editor_and_empty(app)
+
+
 # -- the untrusted-certificate dialog ---------------------------------------------------------
 
 

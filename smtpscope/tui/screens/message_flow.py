@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING, Any
 
 from smtpscope.conversation import (
@@ -15,18 +16,26 @@ from smtpscope.conversation import (
     send_message,
 )
 from smtpscope.protocol import MessageContent, Reply, Rset, State
+from smtpscope.protocol.kinds import Kind
 from smtpscope.protocol.state import TRANSACTION
 from smtpscope.sanitize import visible
 from smtpscope.session import SessionError
+from smtpscope.tui.keys import hold_keys, release_keys
 from smtpscope.tui.widgets.data_editor import DataEditor, OpenEnvelope
 
 if TYPE_CHECKING:
     from collections.abc import Coroutine
 
+    from smtpscope.conversation.send_queue import SendQueue
     from smtpscope.protocol import Command
+    from smtpscope.record import Entry
     from smtpscope.session import Session
 
 BDAT_CHUNK = 64 * 1024
+
+# Ctrl+N typed ahead of a DATA's 354 waits this long at most for it, holding the keys typed
+# after it for the editor; a slower server then gets them in the composer, as message lines.
+HOLD_FOR_354 = 5.0
 
 
 class MessageFlow:
@@ -35,10 +44,13 @@ class MessageFlow:
     session: Session | None
     #: The last editor text not yet delivered (cancelled, or the server refused the message).
     _message_draft: str | None = None
+    #: Ctrl+N came while a DATA was on its way: until when (monotonic) its 354 opens the editor.
+    _editor_for_354: float | None = None
 
     if TYPE_CHECKING:  # provided by the screen (declared only for type checkers: at run time a
         # stub here would shadow Screen.notify, which comes later in the MRO)
         app: Any
+        send_queue: SendQueue
 
         async def _run(self, command: Command, *, force: bool = False) -> Reply | None: ...
         def _spawn(self, work: Coroutine[Any, Any, Any]) -> None: ...
@@ -51,8 +63,16 @@ class MessageFlow:
         The last draft that did not go through (cancelled, or refused by the server) comes back;
         with MAIL and RCPT accepted already, the editor starts from that envelope instead.
         """
-        if self.session is not None and self.session.view.state is State.DATA:
+        session = self.session
+        if session is not None and session.view.state is State.DATA:
             self.open_data_editor()
+            return
+        if session is not None and self.send_queue.expects_content(session.conn):
+            # A DATA is on its way: the editor is for its content, once the 354 has come (a
+            # new transaction now would RSET the one being answered). The keys typed after
+            # Ctrl+N are for that editor.
+            self._editor_for_354 = time.monotonic() + HOLD_FOR_354
+            hold_keys(self.app, HOLD_FOR_354)
             return
         caps = self.session.view.capabilities if self.session else None
         opened = self.open_envelope()
@@ -61,6 +81,22 @@ class MessageFlow:
                                          to_addrs=opened.recipients, open_envelope=opened))
             return
         self._push_editor(DataEditor(capabilities=caps, text=self._message_draft))
+
+    def follow_data_reply(self, entry: Entry) -> None:
+        """A server entry: the reply to the DATA Ctrl+N was typed ahead of opens the editor on
+        a 354; a refusal gives the keys held for it back to the composer."""
+        session = self.session
+        reply = session.last_reply if session is not None else None  # this entry's reply
+        if self._editor_for_354 is None or session is None or reply is None \
+                or entry.kind != "reply" or reply.kind != Kind.DATA:
+            return
+        in_time = time.monotonic() <= self._editor_for_354
+        self._editor_for_354 = None
+        if not in_time:
+            return  # the keys went on to the composer meanwhile, as message lines
+        if session.view.state is State.DATA:
+            self.open_data_editor()
+        release_keys(self.app)  # into the editor once it has the focus, else the composer
 
     def open_envelope(self) -> OpenEnvelope | None:
         """The typed MAIL (and RCPTs) the server accepted, while that transaction is open."""
