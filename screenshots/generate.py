@@ -46,6 +46,8 @@ async def auth_shot(pilot, demo) -> None:
     """SCRAM-SHA-256 in Step mode, stopped just after the server's signature was verified."""
     from textual.widgets import Input, Select
 
+    from smtpscope.tui.screens.auth_exchange import Phase
+
     await pilot.press("f4")
     await pilot.pause(0.3)
     helper = pilot.app.screen
@@ -58,8 +60,8 @@ async def auth_shot(pilot, demo) -> None:
     for _ in range(6):
         await pilot.press("ctrl+s")
         await pilot.pause(0.1)
-        await until(pilot, lambda: helper.phase != "sending")
-        if helper.phase == "done":
+        await until(pilot, lambda: helper.phase is not Phase.SENDING)
+        if helper.phase is Phase.DONE:
             break
     await pilot.pause(0.3)
     save(pilot.app, "auth-helper-scram")
