@@ -98,20 +98,24 @@ def _transcript(app) -> list[str]:
     return [e.text.rstrip("\r\n") for e in session.transcript]
 
 
+def _connect_form_keys(port: int) -> list[str]:
+    """Target, Tab through port, security, HELO (typed), the verify switch, the CA file and
+    both buttons, open the folded section below them, pick PROXY v1, then the addresses and
+    the XCLIENT attributes, Enter to connect."""
+    return [*f"127.0.0.1:{port}", "tab", "tab", "tab",
+            "ctrl+a", "ctrl+k", *"tui.example", "tab", "tab", "tab", "tab", "tab",
+            "enter", "tab", "enter", "down", "enter", "tab",
+            *"192.0.2.7:4040", "tab", *"127.0.0.9:24", "backspace", "5", "tab",
+            *"NAME=spoofed.example ADDR=192.0.2.7", "enter"]
+
+
 async def test_connect_screen_fields_typed_with_no_pause_reach_the_wire(control) -> None:
     control.header_wait = DEADLINE
     app = create_app(initial_target="")
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
-        # One press of the whole sequence: target, Tab through port, security, HELO (typed),
-        # the verify switch, the CA file and both buttons, open the folded section below them,
-        # pick PROXY v1, then the addresses and the XCLIENT attributes, Enter to connect.
-        await pilot.press(
-            *f"127.0.0.1:{control.port}", "tab", "tab", "tab",
-            "ctrl+a", "ctrl+k", *"tui.example", "tab", "tab", "tab", "tab", "tab",
-            "enter", "tab", "enter", "down", "enter", "tab",
-            *"192.0.2.7:4040", "tab", *"127.0.0.9:24", "backspace", "5", "tab",
-            *"NAME=spoofed.example ADDR=192.0.2.7", "enter")
+        # One press of the whole sequence.
+        await pilot.press(*_connect_form_keys(control.port))
         await until(pilot, lambda: isinstance(app.screen, SessionScreen)
                     and _session(app).session is not None
                     and len(control.commands()) >= 3)
@@ -138,12 +142,7 @@ async def test_connect_screen_keys_in_one_burst_reach_the_wire_in_order(control)
     app = create_app(initial_target="")
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
-        burst(app,
-              *f"127.0.0.1:{control.port}", "tab", "tab", "tab",
-              "ctrl+a", "ctrl+k", *"tui.example", "tab", "tab", "tab", "tab", "tab",
-              "enter", "tab", "enter", "down", "enter", "tab",
-              *"192.0.2.7:4040", "tab", *"127.0.0.9:24", "backspace", "5", "tab",
-              *"NAME=spoofed.example ADDR=192.0.2.7", "enter", *"NOOP", "enter")
+        burst(app, *_connect_form_keys(control.port), *"NOOP", "enter")
         await until(pilot, lambda: len(control.commands()) >= 4)
         assert control.header == b"PROXY TCP4 192.0.2.7 127.0.0.9 4040 25\r\n"
         assert control.commands() == [
