@@ -34,12 +34,25 @@ LEVELS: dict[str, Level] = {lv.name: lv for lv in (
 )}
 
 
+#: What a TLSA lookup that got no answer is (``TLSAReport.status``): neither records nor a denial.
+TLSA_LOOKUP_FAILED = frozenset({"servfail", "timeout", "error"})
+
+
 def decide(level: str, *, trust: str, dane_applies: bool, dane_matched: bool,
            fingerprint_matched: bool, pkix_verified: bool,
-           pkix_reason: str | None = None) -> str | None:
-    """None when ``level`` lets the session go on, else why it must stop."""
+           pkix_reason: str | None = None, dane_lookup: str | None = None) -> str | None:
+    """None when ``level`` lets the session go on, else why it must stop.
+
+    ``dane_lookup`` is the TLSA lookup's status (None when none was made).
+    """
     if level in ("none", "may", "encrypt"):
         return None
+    if level in ("dane", "dane-only") and dane_lookup in TLSA_LOOKUP_FAILED:
+        # RFC 7672 §2.2: a TLSA lookup that fails (a validating resolver answers SERVFAIL for a
+        # bogus signature, as for an attacker's forged or dropped answer) is not "no TLSA": the
+        # server may not be used until it answers, or DANE is downgraded to nothing.
+        return f"DANE: the TLSA lookup failed ({dane_lookup}), so the server cannot be " \
+            "used (RFC 7672 §2.2)"
     if level == "dane":
         if dane_applies and not dane_matched:
             return "DANE: validated TLSA records exist and none matches the server's chain"

@@ -184,6 +184,7 @@ class TLSPolicy(Value):
             self.level, trust=trust, dane_applies=bool(dane and dane.applies),
             dane_matched=bool(dane and dane.matched), fingerprint_matched=pin is not None,
             pkix_verified=pkix.status == "verified", pkix_reason=pkix.reason,
+            dane_lookup=dane.lookup if dane is not None else None,
         )
         if self.insecure:
             refusal = None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from smtpscope.security.levels import TLSA_LOOKUP_FAILED
 from smtpscope.transport.errors import TLSError
 from smtpscope.transport.tls import TLSInfo
 from smtpscope.transport.x509 import CertInfo
@@ -57,6 +58,10 @@ def _hint(info: TLSInfo) -> str:
     # certificate's PKIX reason (a name, a CA) is beside the point, and acting on it (another
     # --verify-name looks up other TLSA) would only hide the failure.
     if info.level in ("dane", "dane-only"):
+        if info.dane is not None and info.dane.lookup in TLSA_LOOKUP_FAILED:
+            return "the resolver gave no answer for the TLSA records: a SERVFAIL from a " \
+                "validating resolver is often a broken DNSSEC signature; try the lookup with " \
+                "another --resolver, or --tls-level may reports and continues"
         if info.dane is None or not info.dane.applies:
             return "dane-only needs DNSSEC-validated TLSA records: ask a validating resolver " \
                 "with --resolver, or --tls-level dane goes on without them"

@@ -141,3 +141,39 @@ def test_mx_check_tls_matches_the_validated_tlsa(mta, dns_server, validating_res
     assert check["pkix"]["status"] == "verified"
     dane = check["dane"]
     assert dane["authenticated"] and dane["applies"] and dane["matched"]
+
+
+@pytest.fixture
+def silent_resolver() -> Any:
+    """A loopback UDP port that takes DNS queries and never answers."""
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        yield f"127.0.0.1:{sock.getsockname()[1]}"
+
+
+@pytest.mark.parametrize("level", ["dane", "dane-only"])
+def test_a_tlsa_lookup_with_no_answer_stops_the_dane_levels(mta, cli, silent_resolver,
+                                                            level) -> None:
+    # RFC 7672 §2.2: no answer is not "no TLSA" (an attacker dropping it would otherwise turn
+    # DANE off), so the server is not used, though its certificate verifies with --cafile.
+    code, data = _probe(cli, f"{mta.host}:{mta.smtp}", "--resolver", silent_resolver,
+                        "--cafile", str(mta.ca_file), "--tls-level", level,
+                        "--verify-name", "mx.tls.test")
+    assert code == EXIT_TLS and data["status"] == "tls-error"
+    tls = data["tls"]
+    assert tls["dane"]["lookup"] == "timeout" and not tls["dane"]["applies"]
+    assert tls["verified"] and not tls["accepted"]
+    assert tls["refusal"] == ("DANE: the TLSA lookup failed (timeout), so the server cannot be "
+                              "used (RFC 7672 §2.2)")
+    assert "--resolver" in data["hint"] and "--cafile" not in data["hint"]
+
+
+def test_a_tlsa_lookup_with_no_answer_is_reported_at_level_may(mta, cli,
+                                                               silent_resolver) -> None:
+    code, data = _probe(cli, f"{mta.host}:{mta.smtp}", "--resolver", silent_resolver,
+                        "--cafile", str(mta.ca_file), "--dane", "--verify-name", "mx.tls.test")
+    assert code == 0 and data["status"] == "success"
+    tls = data["tls"]
+    assert tls["dane"]["lookup"] == "timeout" and tls["accepted"] and tls["refusal"] is None

@@ -96,6 +96,21 @@ def test_levels_table_and_decisions() -> None:
     assert decide("fingerprint", **{**base, "fingerprint_matched": True}) is None
 
 
+@pytest.mark.parametrize("lookup", ["servfail", "timeout", "error"])
+def test_a_failed_tlsa_lookup_stops_the_dane_levels_only(lookup: str) -> None:
+    # RFC 7672 §2.2: no answer is not "no TLSA" (a bogus signature reads as SERVFAIL); the
+    # server is unusable under DANE, whatever PKIX says, and reported elsewhere.
+    base = dict(trust="verified", dane_applies=False, dane_matched=False,
+                fingerprint_matched=False, pkix_verified=True, dane_lookup=lookup)
+    for level in ("dane", "dane-only"):
+        refusal = decide(level, **base)
+        assert refusal is not None and f"TLSA lookup failed ({lookup})" in refusal
+    for level in ("may", "encrypt", "verify", "secure"):
+        assert decide(level, **base) is None
+    for answered in ("ok", "none", None):  # records, a denial, or no lookup made
+        assert decide("dane", **{**base, "dane_lookup": answered}) is None
+
+
 def test_fingerprints_and_policy_errors(chain) -> None:  # type: ignore[no-untyped-def]
     ders, _ = chain
     info = cert_info_from_der(ders[0])
