@@ -143,6 +143,27 @@ def test_mx_check_tls_matches_the_validated_tlsa(mta, dns_server, validating_res
     assert dane["authenticated"] and dane["applies"] and dane["matched"]
 
 
+@pytest.mark.parametrize("level", ["dane", "dane-only"])
+def test_a_bogus_tlsa_signature_stops_the_dane_levels(dane_args, cli, level) -> None:
+    # bogus.tls.test's TLSA names the live key, but its signature does not verify: the
+    # validating resolver answers SERVFAIL, and DANE may not read that as "no TLSA".
+    code, data = _probe(cli, *dane_args, "--tls-level", level, "--verify-name",
+                        "bogus.tls.test")
+    assert code == EXIT_TLS and data["status"] == "tls-error"
+    tls = data["tls"]
+    assert tls["dane"]["lookup"] == "servfail" and not tls["dane"]["applies"]
+    assert not tls["accepted"] and "TLSA lookup failed (servfail)" in tls["refusal"]
+    assert "SERVFAIL" in data["hint"] and "--verify-name" not in data["hint"]
+
+
+def test_a_bogus_tlsa_signature_is_reported_at_level_may(dane_args, cli) -> None:
+    code, data = _probe(cli, *dane_args, "--dane", "--verify-name", "bogus.tls.test")
+    assert code == 0 and data["status"] == "success"
+    dane = data["tls"]["dane"]
+    assert dane["lookup"] == "servfail" and not dane["authenticated"] and not dane["checks"]
+    assert data["tls"]["accepted"]
+
+
 @pytest.fixture
 def silent_resolver() -> Any:
     """A loopback UDP port that takes DNS queries and never answers."""

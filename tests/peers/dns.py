@@ -154,6 +154,10 @@ def tls_zone(mta: dict[str, object]) -> str:
         "; TLSA that cannot match: another key, and a certificate digest of another CA's key.",
         f"_{port}._tcp.bad IN TLSA 3 1 1 {stranger}",
         f"_{port}._tcp.bad IN TLSA 3 0 2 {_cert_digest(ca, 'sha512')}",
+        "; The live key again, under a signature made invalid (dnssec.BOGUS): a validating",
+        "; resolver answers SERVFAIL, as for a broken zone or a forged answer.",
+        "bogus IN A 127.0.0.1",
+        f"_{port}._tcp.bogus IN TLSA 3 1 1 {good}",
     ]
     for sub in ("enforce", "testing", "nomatch"):
         lines += [
