@@ -102,7 +102,6 @@ async def test_auth_helper_filled_and_run_in_one_burst() -> None:
         await server.stop()
 
 
-
 async def test_auth_helper_stepped_with_the_decoder_in_bursts(
         monkeypatch: pytest.MonkeyPatch) -> None:
     """Step mode: the form and Start, Enter sending the AUTH line, in one burst; at the
@@ -184,6 +183,11 @@ async def test_new_message_written_switched_to_bdat_and_sent_in_one_burst(
         assert _no_editor_and_empty(app)
 
 
+# MAIL, RCPT and DATA typed with no pause, each ended with Enter.
+_TRANSACTION = ["MAIL FROM:<ann@x.test>", "RCPT TO:<bob@x.test>", "DATA"]
+_TRANSACTION_KEYS = [key for line in _TRANSACTION for key in (*line, "enter")]
+
+
 async def test_ctrl_n_typed_ahead_of_the_354_opens_the_editor_for_it(wire: WireServer) -> None:
     """MAIL, RCPT, DATA, Ctrl+N and the message typed before any reply: the editor waits for
     the 354 (it is the one for that DATA, not a new transaction) and takes every key typed
@@ -192,12 +196,10 @@ async def test_ctrl_n_typed_ahead_of_the_354_opens_the_editor_for_it(wire: WireS
     app = app_for(wire)
     async with app.run_test(size=SIZE) as pilot:
         await _ehlo(pilot)
-        burst(app, *"MAIL FROM:<ann@x.test>", "enter", *"RCPT TO:<bob@x.test>", "enter",
-              *"DATA", "enter", "ctrl+n", *"X-Typed: ahead", "enter", "ctrl+s",
+        burst(app, *_TRANSACTION_KEYS, "ctrl+n", *"X-Typed: ahead", "enter", "ctrl+s",
               *"NOOP", "enter")
         await until(pilot, lambda: wire.commands()[-1:] == ["NOOP"])
-        assert wire.commands()[1:] == ["MAIL FROM:<ann@x.test>", "RCPT TO:<bob@x.test>",
-                                       "DATA", "NOOP"]
+        assert wire.commands()[1:] == [*_TRANSACTION, "NOOP"]
         [message] = wire.messages
         assert message.startswith(b"X-Typed: ahead\r\n")
         assert b"From: ann@x.test\r\nTo: bob@x.test\r\n" in message  # the envelope sent
@@ -212,11 +214,9 @@ async def test_ctrl_n_ahead_of_a_refused_data_leaves_the_keys_to_the_composer(
     app = app_for(wire)
     async with app.run_test(size=SIZE) as pilot:
         await _ehlo(pilot)
-        burst(app, *"MAIL FROM:<ann@x.test>", "enter", *"RCPT TO:<bob@x.test>", "enter",
-              *"DATA", "enter", "ctrl+n", *"RSET", "enter")
+        burst(app, *_TRANSACTION_KEYS, "ctrl+n", *"RSET", "enter")
         await until(pilot, lambda: wire.commands()[-1:] == ["RSET"])
-        assert wire.commands()[1:] == ["MAIL FROM:<ann@x.test>", "RCPT TO:<bob@x.test>",
-                                       "DATA", "RSET"]
+        assert wire.commands()[1:] == [*_TRANSACTION, "RSET"]
         await until(pilot, lambda: replies(app)[-1:] == [250])
         assert _no_editor_and_empty(app)
 
