@@ -159,11 +159,11 @@ async def test_f5_fields_typed_in_one_burst_reach_the_wire_in_order(control) -> 
         first = screen.session
         dialog = await _dialog(app, pilot)
         chain = [w.id for w in dialog.focus_chain]
-        assert dialog.focused is not None and dialog.focused.id == "reconnect-go"
-        # From Connect: Cancel, port, TLS, CA file, insecure, the section, PROXY, source,
-        # destination, XCLIENT.
-        tabs = (chain.index("xclient") - chain.index("reconnect-go")) % len(chain)
-        assert tabs == 10
+        assert dialog.focused is not None and dialog.focused.id == "reconnect-port"
+        # From the port: TLS, CA file, insecure, the section, PROXY, source, destination,
+        # XCLIENT.
+        tabs = chain.index("xclient") - chain.index("reconnect-port")
+        assert tabs == 8
         burst(app, *["tab"] * tabs, "ctrl+u", *"NAME=c.example", "ctrl+s",
               *"EHLO y.example", "enter")
         await until(pilot, lambda: screen.session is not first
@@ -175,3 +175,29 @@ async def test_f5_fields_typed_in_one_burst_reach_the_wire_in_order(control) -> 
         # Nothing typed reached the TLS select (its type-to-search takes letters) on the way.
         assert screen.options.security == "plain"
         assert screen.options.xclient == ("NAME=c.example",)
+
+
+async def test_f5_takes_a_port_typed_at_once_and_enter_reconnects(control) -> None:
+    """The dialog opens on the port with its text selected: digits typed replace it, and
+    Enter connects, all in one burst with F5."""
+    from tests.tui.test_key_order import burst
+
+    control.header_wait = 0.5
+    other = await ControlServer(header_wait=0.5).start()
+    try:
+        options = SessionOptions(host="127.0.0.1", port=control.port, security="plain")
+        app = create_app(options=options, target_label="control")
+        async with app.run_test(size=SIZE) as pilot:
+            screen = app.screen
+            await until(pilot, lambda: screen.session is not None
+                        and screen.session.greeting is not None)
+            first = screen.session
+            burst(app, "f5", *str(other.port), "enter", *"NOOP", "enter")
+            await until(pilot, lambda: screen.session is not first
+                        and other.commands() == [b"NOOP\r\n"])
+            assert screen.options.port == other.port and control.commands() == []
+            burst(app, "f5", "enter", *"RSET", "enter")  # Enter alone: the same again
+            await until(pilot, lambda: other.commands()[-1:] == [b"RSET\r\n"])
+            assert screen.options.port == other.port
+    finally:
+        await other.stop()

@@ -71,9 +71,9 @@ class ReconnectDialog(ModalScreen["SessionOptions | None"]):
                 yield Button("Connect", variant="primary", id="reconnect-go")
                 yield Button("Cancel", id="reconnect-cancel")
 
-    def on_mount(self) -> None:
-        # F5 then Enter reconnects as before; Tab reaches the fields to change.
-        self.query_one("#reconnect-go", Button).focus()
+    # F5 then Enter reconnects as before (Enter in a field connects); typing replaces the port
+    # (a focused field's text is selected), and Tab goes on to the other fields.
+    AUTO_FOCUS = "#reconnect-port"
 
     def chosen(self) -> tuple[SessionOptions, SessionControl] | str:
         """The options the form describes with its session-control values, or why they
