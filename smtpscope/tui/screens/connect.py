@@ -92,8 +92,8 @@ class ConnectScreen(Screen[None]):
     @on(Button.Pressed, "#connect")
     @on(Input.Submitted)
     def connect(self) -> None:
-        # The form as it stands at Enter: keys typed after it are for the session (held
-        # until its composer has the focus), not for these fields.
+        # The form as it stands at Enter: keys typed after it are for the session, not for
+        # these fields.
         form = _Form(
             self.query_one("#target", Input).value.strip(),
             self.query_one("#port", Input).value.strip(),
@@ -130,9 +130,11 @@ class ConnectScreen(Screen[None]):
             return
         from smtpscope.tui.screens.session import SessionScreen
 
-        # The session screen releases held keys once its composer has the focus.
         self.app.switch_screen(SessionScreen(options, target_label=label,
                                              record_to=self._record_to, control=form.control))
+        # The session screen is on top now: the keys held since Enter go to its composer
+        # once it has mounted and set the focus.
+        release_keys(self.app)
 
     @on(Button.Pressed, "#open-history")
     def action_history(self) -> None:

@@ -33,7 +33,6 @@ from smtpscope.sanitize import visible
 from smtpscope.session import Session, SessionError, SessionOptions
 from smtpscope.transport.tls import TLSInfo
 from smtpscope.tui.explain import explain_entry, selection_text
-from smtpscope.tui.keys import release_keys
 from smtpscope.tui.screens.connection_flow import ConnectionFlow
 from smtpscope.tui.screens.layout import SidePanelLayout
 from smtpscope.tui.screens.message_flow import MessageFlow
@@ -126,9 +125,6 @@ class SessionScreen(SidePanelLayout, ConnectionFlow, TlsFlow, QueueFlow, Message
         self.set_interval(1.0, self._tick)
         self.connect_session()
         composer.focus()
-        # Keys typed after Enter on the connect screen were held for the composer; the
-        # focus is set by a callback queued just before this one.
-        self.app.call_later(release_keys, self.app)
 
     def _tick(self) -> None:
         self.query_one(StatusBar).now = time.monotonic()
