@@ -57,6 +57,16 @@ class AuthServer(ScriptedServer):
         await super()._client(_Recording(reader, self.wire), writer)  # type: ignore[arg-type]
 
 
+@pytest.fixture
+async def auth_server() -> AsyncIterator[AuthServer]:
+    server = AuthServer()
+    await server.start()
+    try:
+        yield server
+    finally:
+        await server.stop()
+
+
 async def _ehloed(pilot: Any, server: ScriptedServer) -> SessionScreen:
     app = pilot.app
     await until(pilot, lambda: isinstance(app.screen, SessionScreen)
@@ -67,43 +77,38 @@ async def _ehloed(pilot: Any, server: ScriptedServer) -> SessionScreen:
     return screen
 
 
-async def test_auth_helper_filled_and_run_in_one_burst() -> None:
+async def test_auth_helper_filled_and_run_in_one_burst(auth_server: AuthServer) -> None:
     """F4, the mechanism and mode picked in their selects, the user and password typed, Start:
     one burst; then Escape and a command in another."""
-    server = AuthServer()
-    await server.start()
-    try:
-        app = create_app(options=SessionOptions("127.0.0.1", server.port, security="plain"))
-        async with app.run_test(size=SIZE) as pilot:
-            screen = await _ehloed(pilot, server)
-            burst(app, "f4", "shift+tab", "shift+tab", "shift+tab",
-                  "enter", "up", "enter", "tab", "enter", "down", "enter", "tab", "tab",
-                  *USER, "tab", *PASSWORD, "ctrl+s")
-            await until(pilot, lambda: isinstance(app.screen, AuthHelperScreen)
-                        and app.screen.phase is Phase.DONE)
-            helper = app.screen
-            assert helper.query_one("#auth-mech", Select).value == "CRAM-MD5"
-            assert helper.query_one("#auth-mode", Select).value == "auto"
-            assert helper.query_one("#auth-user", Input).value == USER
-            assert helper.query_one("#auth-password", Input).value == PASSWORD
-            assert helper.final_reply is not None and helper.final_reply.code == 235
-            shot = app.export_screenshot()
-            burst(app, "escape", *"NOOP", "enter")
-            await until(pilot, lambda: app.screen is screen and server.wire[-1:] == [b"NOOP\r\n"])
-            digest = cram_md5_digest(PASSWORD, CRAM_CHALLENGE)
-            assert server.wire[1:] == [
-                b"AUTH CRAM-MD5\r\n",
-                base64.b64encode(f"{USER} {digest}".encode()) + b"\r\n",
-                b"NOOP\r\n",
-            ]
-            assert_no_secrets({"helper": shot, "session": app.export_screenshot()},
-                              [PASSWORD, *server.secrets])
-    finally:
-        await server.stop()
+    app = create_app(options=SessionOptions("127.0.0.1", auth_server.port, security="plain"))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _ehloed(pilot, auth_server)
+        burst(app, "f4", "shift+tab", "shift+tab", "shift+tab",
+              "enter", "up", "enter", "tab", "enter", "down", "enter", "tab", "tab",
+              *USER, "tab", *PASSWORD, "ctrl+s")
+        await until(pilot, lambda: isinstance(app.screen, AuthHelperScreen)
+                    and app.screen.phase is Phase.DONE)
+        helper = app.screen
+        assert helper.query_one("#auth-mech", Select).value == "CRAM-MD5"
+        assert helper.query_one("#auth-mode", Select).value == "auto"
+        assert helper.query_one("#auth-user", Input).value == USER
+        assert helper.query_one("#auth-password", Input).value == PASSWORD
+        assert helper.final_reply is not None and helper.final_reply.code == 235
+        shot = app.export_screenshot()
+        burst(app, "escape", *"NOOP", "enter")
+        await until(pilot, lambda: app.screen is screen and auth_server.wire[-1:] == [b"NOOP\r\n"])
+        digest = cram_md5_digest(PASSWORD, CRAM_CHALLENGE)
+        assert auth_server.wire[1:] == [
+            b"AUTH CRAM-MD5\r\n",
+            base64.b64encode(f"{USER} {digest}".encode()) + b"\r\n",
+            b"NOOP\r\n",
+        ]
+        assert_no_secrets({"helper": shot, "session": app.export_screenshot()},
+                          [PASSWORD, *auth_server.secrets])
 
 
 async def test_auth_helper_stepped_with_the_decoder_in_bursts(
-        monkeypatch: pytest.MonkeyPatch) -> None:
+        auth_server: AuthServer, monkeypatch: pytest.MonkeyPatch) -> None:
     """Step mode: the form and Start, Enter sending the AUTH line, in one burst; at the
     challenge, Ctrl+O (the decoder shows it), Escape, Enter sending the answer, in another."""
     from smtpscope.tui.screens.decoder import DecoderScreen
@@ -112,34 +117,29 @@ async def test_auth_helper_stepped_with_the_decoder_in_bursts(
     close = DecoderScreen.action_close
     monkeypatch.setattr(DecoderScreen, "action_close", lambda self: (
         decoded.append(self.decoded.kind if self.decoded else None), close(self)))
-    server = AuthServer()
-    await server.start()
-    try:
-        app = create_app(options=SessionOptions("127.0.0.1", server.port, security="plain"))
-        async with app.run_test(size=SIZE) as pilot:
-            screen = await _ehloed(pilot, server)
-            burst(app, "f4", "shift+tab", "shift+tab", "shift+tab", "enter", "up", "enter",
-                  "tab", "tab", "tab", *USER, "tab", *PASSWORD, "ctrl+s", "enter")
-            await until(pilot, lambda: isinstance(app.screen, AuthHelperScreen)
-                        and app.screen.phase is Phase.WAITING
-                        and len(app.screen.step_views) == 2)
-            helper = app.screen
-            burst(app, "ctrl+o", "escape", "enter")
-            await until(pilot, lambda: helper.phase is Phase.DONE)
-            assert decoded == ["cram-md5-challenge"]
-            assert helper.final_reply is not None and helper.final_reply.code == 235
-            digest = cram_md5_digest(PASSWORD, CRAM_CHALLENGE)
-            assert server.wire[1:] == [
-                b"AUTH CRAM-MD5\r\n",
-                base64.b64encode(f"{USER} {digest}".encode()) + b"\r\n",
-            ]
-            shot = app.export_screenshot()
-            burst(app, "escape", *"NOOP", "enter")
-            await until(pilot, lambda: app.screen is screen and server.wire[-1:] == [b"NOOP\r\n"])
-            assert_no_secrets({"helper": shot, "session": app.export_screenshot()},
-                              [PASSWORD, digest, *server.secrets])
-    finally:
-        await server.stop()
+    app = create_app(options=SessionOptions("127.0.0.1", auth_server.port, security="plain"))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _ehloed(pilot, auth_server)
+        burst(app, "f4", "shift+tab", "shift+tab", "shift+tab", "enter", "up", "enter",
+              "tab", "tab", "tab", *USER, "tab", *PASSWORD, "ctrl+s", "enter")
+        await until(pilot, lambda: isinstance(app.screen, AuthHelperScreen)
+                    and app.screen.phase is Phase.WAITING
+                    and len(app.screen.step_views) == 2)
+        helper = app.screen
+        burst(app, "ctrl+o", "escape", "enter")
+        await until(pilot, lambda: helper.phase is Phase.DONE)
+        assert decoded == ["cram-md5-challenge"]
+        assert helper.final_reply is not None and helper.final_reply.code == 235
+        digest = cram_md5_digest(PASSWORD, CRAM_CHALLENGE)
+        assert auth_server.wire[1:] == [
+            b"AUTH CRAM-MD5\r\n",
+            base64.b64encode(f"{USER} {digest}".encode()) + b"\r\n",
+        ]
+        shot = app.export_screenshot()
+        burst(app, "escape", *"NOOP", "enter")
+        await until(pilot, lambda: app.screen is screen and auth_server.wire[-1:] == [b"NOOP\r\n"])
+        assert_no_secrets({"helper": shot, "session": app.export_screenshot()},
+                          [PASSWORD, digest, *auth_server.secrets])
 
 
 # -- the DATA editor ---------------------------------------------------------------------------

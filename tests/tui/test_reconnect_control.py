@@ -13,7 +13,7 @@ from smtpscope.transport import proxy as proxy_header
 from smtpscope.tui.app import create_app
 from smtpscope.tui.screens.reconnect import ReconnectDialog
 from smtpscope.tui.screens.session import SessionScreen
-from tests.tui.test_session_control import SIZE, ControlServer
+from tests.tui.test_session_control import SIZE, ControlServer, unfolded
 from tests.tui.waiting import DEADLINE, until
 
 
@@ -37,6 +37,11 @@ async def _dialog(app, pilot) -> ReconnectDialog:
     return app.screen
 
 
+async def _greeted(pilot, screen: SessionScreen) -> None:
+    await until(pilot, lambda: screen.session is not None
+                and screen.session.greeting is not None)
+
+
 async def _reconnected(app, pilot, screen: SessionScreen, control: ControlServer) -> None:
     """Connect from the dialog; back once the new connection has its banner."""
     first = screen.session
@@ -50,10 +55,7 @@ async def _reconnected(app, pilot, screen: SessionScreen, control: ControlServer
 async def test_f5_shows_changes_and_clears_the_proxy_header_and_xclient(control) -> None:
     app = create_app(initial_target=f"127.0.0.1:{control.port}")
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        app.screen.query_one("#session-control").collapsed = False
-        await pilot.pause()
-        app.screen.query_one("#proxy").focus()
+        await unfolded(pilot, "proxy")
         await pilot.press("enter", "down", "enter", "tab", *"192.0.2.5:7", "tab", "tab",
                           *"NAME=a.example", "enter")
         await until(pilot, lambda: isinstance(app.screen, SessionScreen)
@@ -101,8 +103,7 @@ async def test_f5_refuses_bad_session_control_and_says_why(control) -> None:
     app = create_app(options=options, target_label="control")
     async with app.run_test(size=SIZE) as pilot:
         screen = app.screen
-        await until(pilot, lambda: screen.session is not None
-                    and screen.session.greeting is not None)
+        await _greeted(pilot, screen)
         dialog = await _dialog(app, pilot)
         error = dialog.query_one("#reconnect-error", Label)
         cases = [
@@ -189,8 +190,7 @@ async def test_f5_takes_a_port_typed_at_once_and_enter_reconnects(control) -> No
         app = create_app(options=options, target_label="control")
         async with app.run_test(size=SIZE) as pilot:
             screen = app.screen
-            await until(pilot, lambda: screen.session is not None
-                        and screen.session.greeting is not None)
+            await _greeted(pilot, screen)
             first = screen.session
             burst(app, "f5", *str(other.port), "enter", *"NOOP", "enter")
             await until(pilot, lambda: screen.session is not first

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import pytest
 
@@ -98,6 +99,16 @@ def _transcript(app) -> list[str]:
     return [e.text.rstrip("\r\n") for e in session.transcript]
 
 
+async def unfolded(pilot, focus: str) -> Any:
+    """The screen with its session-control section open, the field ``focus`` focused."""
+    await pilot.pause()
+    screen = pilot.app.screen
+    screen.query_one("#session-control").collapsed = False
+    await pilot.pause()
+    screen.query_one(f"#{focus}").focus()
+    return screen
+
+
 def _connect_form_keys(port: int) -> list[str]:
     """Target, Tab through port, security, HELO (typed), the verify switch, the CA file and
     both buttons, open the folded section below them, pick PROXY v1, then the addresses and
@@ -173,10 +184,7 @@ async def test_proxy_v2_from_the_connect_screen_defaults_to_the_target(control) 
     control.header_wait = DEADLINE
     app = create_app(initial_target=f"127.0.0.1:{control.port}")
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        app.screen.query_one("#session-control").collapsed = False
-        await pilot.pause()
-        app.screen.query_one("#proxy").focus()
+        await unfolded(pilot, "proxy")
         await pilot.press("enter", "down", "down", "enter", "tab", *"192.0.2.5:7", "enter")
         await until(pilot, lambda: bool(control.header))
         assert control.header == proxy_header.build(2, ("192.0.2.5", 7),
@@ -192,11 +200,7 @@ async def test_session_control_fields_keep_key_order_in_a_burst() -> None:
 
     app = create_app(initial_target="127.0.0.1:1")
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        screen = app.screen
-        screen.query_one("#session-control").collapsed = False
-        await pilot.pause()
-        screen.query_one("#proxy-source", Input).focus()
+        screen = await unfolded(pilot, "proxy-source")
         burst(app, *"192.0.2.77", "backspace", "8", "tab", *"127.0.0.1:25", "tab",
               *"NAME=x", "backspace", *"y ADDR=192.0.2.78")
         xclient = screen.query_one("#xclient", Input)
@@ -210,11 +214,7 @@ async def test_connect_screen_explains_bad_session_control_fields() -> None:
 
     app = create_app(initial_target="127.0.0.1:1")
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        screen = app.screen
-        screen.query_one("#session-control").collapsed = False
-        await pilot.pause()
-        screen.query_one("#xclient", Input).focus()
+        screen = await unfolded(pilot, "xclient")
         await pilot.press(*"NAME", "enter")
         await until(pilot, lambda: "NAME=VALUE" in str(
             screen.query_one("#connect-error", Label).render()))
