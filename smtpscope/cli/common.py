@@ -337,6 +337,20 @@ def seconds_type(limit: float) -> Callable[[str], float]:
     return seconds
 
 
+def resolver_address(text: str) -> str:
+    """An argparse ``type`` for ``--resolver``: ``IP[:PORT]`` or ``[IPv6]:PORT``, refused with
+    a message when it is not (a name, a bad port), before anything is looked up."""
+    import argparse
+
+    from smtpscope.dns.resolver import ResolverAddressError, parse_resolver_address
+
+    try:
+        parse_resolver_address(text)
+    except ResolverAddressError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
+
+
 def record_file(text: str) -> str:
     """An argparse ``type`` for ``--record FILE``: refused when no file can be written there
     (a missing directory above all), since nothing is created but the file itself."""

@@ -43,7 +43,8 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--cafile", help="verify certificates against this CA file")
     p.add_argument("--insecure", action="store_true",
                    help="do not verify certificates (the report says so)")
-    p.add_argument("--resolver", metavar="IP[:PORT]", help="DNS server for MX routing")
+    p.add_argument("--resolver", type=common.resolver_address, metavar="IP[:PORT]",
+                   help="DNS server for MX routing")
     p.add_argument("--timeout", type=common.seconds_type(common.MAX_WAIT),
                    default=30.0, metavar="SECONDS",
                    help="limit for connecting and for each reply (default 30)")

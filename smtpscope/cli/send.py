@@ -39,7 +39,8 @@ def add_parser(subparsers: Any) -> None:
     tls_mode.add_arguments(p)
     p.add_argument("--cafile", help="verify certificates against this CA file")
     p.add_argument("--insecure", action="store_true", help="do not verify certificates")
-    p.add_argument("--resolver", metavar="IP[:PORT]", help="DNS server for MX routing")
+    p.add_argument("--resolver", type=common.resolver_address, metavar="IP[:PORT]",
+                   help="DNS server for MX routing")
     p.add_argument("--helo", default=None, metavar="NAME", help="name for EHLO/HELO")
     auth = p.add_argument_group("authentication")
     suggest(auth.add_argument("--auth", metavar="MECH",

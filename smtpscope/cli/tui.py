@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from smtpscope.cli import tls_mode, tls_options
-from smtpscope.cli.common import MAX_WAIT, record_file, seconds_type
+from smtpscope.cli.common import MAX_WAIT, record_file, resolver_address, seconds_type
 from smtpscope.sanitize import visible
 from smtpscope.session_types import DEFAULT_HELO, SessionOptions
 from smtpscope.target_options import TargetProblem, options_for
@@ -33,7 +33,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--cafile", help="verify server certificates against this CA file")
     parser.add_argument("--insecure", action="store_true",
                         help="do not verify TLS certificates (recorded and shown)")
-    parser.add_argument("--resolver", help="DNS resolver IP[:PORT] for MX routing")
+    parser.add_argument("--resolver", type=resolver_address,
+                        help="DNS resolver IP[:PORT] for MX routing")
     parser.add_argument("--timeout", type=seconds_type(MAX_WAIT), metavar="SECONDS",
                         help="wait this long for each reply (default: RFC 5321's per-command "
                         "limits, 2 to 10 minutes)")

@@ -334,3 +334,20 @@ def test_report_explains_limits_parameters() -> None:
     assert (text, rfc) == (r"LIMITS RCPTMAX=1000 \x1b[2J=1", "RFC 9422")
     assert meaning == (r"Server limits: at most 1000 recipients per transaction; "
                        r"\x1b[2J: not in the registry")
+
+
+@pytest.mark.parametrize("command", [
+    ("probe", "127.0.0.1:1", "--tls-level", "dane"),
+    ("send", "--to", "bob@example.test", "127.0.0.1:1"),
+    ("tui", "127.0.0.1:1"),
+])
+@pytest.mark.parametrize(("resolver", "why"), [
+    ("dns.example", "resolver 'dns.example' is not an IP address"),
+    ("127.0.0.1:0", "bad port '0' in resolver address '127.0.0.1:0'"),
+])
+def test_a_resolver_that_is_no_address_is_a_usage_error(cli, command, resolver, why) -> None:
+    # Refused as the option is read, before any lookup: probe at level dane used to crash
+    # looking up TLSA with it.
+    result = cli(*command, "--resolver", resolver)
+    assert result.code == 1 and result.out == ""
+    assert f"error: argument --resolver: {why}" in result.err and "crashed" not in result.err
