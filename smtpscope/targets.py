@@ -120,6 +120,49 @@ def _check_hostname(host: str, original: str) -> str:
     return host
 
 
+def check_reference_name(text: str) -> str:
+    """Validate a name the server's certificate must carry (``--verify-name``).
+
+    A host name (an IDN too), an IP address (brackets optional), or Postfix's ``.domain`` for
+    any name below that domain. Returned without brackets or a trailing dot.
+    """
+    if text == "":
+        raise TargetError("empty name: give the host name the certificate must carry")
+    inner = text[1:-1] if text.startswith("[") and text.endswith("]") else text
+    if _ip(inner) is not None:
+        return inner
+    if "*" in text:
+        raise TargetError(f"{text!r} is a wildcard, which only a certificate carries: give "
+                          "the host name to look for, or .DOMAIN for any name below DOMAIN")
+    name = text[1:] if text.startswith(".") else text
+    if name.startswith("."):
+        raise TargetError(f"{text!r} starts with two dots")
+    _check_idn(name, text)
+    return text.rstrip(".")
+
+
+def check_server_name(text: str) -> str:
+    """Validate a name to send in SNI (``--sni``): a host name, never an address (RFC 6066 §3)."""
+    if text == "":
+        raise TargetError("empty name: leave the option out to send the host connected to")
+    if _ip(text[1:-1] if text.startswith("[") else text) is not None:
+        raise TargetError(f"{text!r} is an IP address: SNI carries host names only "
+                          "(RFC 6066 §3), so none would be sent")
+    return _check_idn(text, text)
+
+
+def _check_idn(host: str, original: str) -> str:
+    """A host name that TLS can use: valid as a target's, and with A-labels for its U-labels."""
+    _check_hostname(host, original)
+    if not host.isascii():
+        try:
+            host.rstrip(".").encode("idna")
+        except UnicodeError as exc:
+            raise TargetError(f"{original!r} is not a valid internationalized host name "
+                              f"({exc})") from None
+    return host
+
+
 def check_domain(text: str) -> str:
     """Validate a mail domain (``smtpscope mx DOMAIN``); ``user@domain`` gives its domain."""
     value = text.strip()

@@ -29,15 +29,37 @@ def add_tls_options(parser: argparse.ArgumentParser, *, default_level: str) -> N
                        help="highest TLS version: 1.0, 1.1, 1.2, 1.3")
     group.add_argument("--tls-ciphers", metavar="LIST",
                        help="OpenSSL cipher list for TLS 1.2 and below")
-    group.add_argument("--sni", metavar="NAME", help="name to send in SNI")
-    group.add_argument("--verify-name", action="append", default=[], metavar="NAME",
+    group.add_argument("--sni", type=_server_name, metavar="NAME",
+                       help="host name to send in SNI")
+    group.add_argument("--verify-name", action="append", default=[], type=_reference_name,
+                       metavar="NAME",
                        help="name the certificate must carry (connect by IP, verify as the MX "
-                       "name; repeatable)")
+                       "name; .DOMAIN for any name below DOMAIN; repeatable)")
     group.add_argument("--capath", metavar="DIR", help="directory of trusted CA certificates")
     group.add_argument("--show-certs", action="store_true",
                        help="print every certificate the server sent as PEM")
     group.add_argument("--dane", action="store_true",
                        help="look up TLSA (_PORT._tcp.HOST) and match it even for host targets")
+
+
+def _reference_name(text: str) -> str:
+    """An argparse ``type`` for ``--verify-name``: a host name, an address or ``.DOMAIN``."""
+    from smtpscope.targets import TargetError, check_reference_name
+
+    try:
+        return check_reference_name(text)
+    except TargetError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _server_name(text: str) -> str:
+    """An argparse ``type`` for ``--sni``: a host name (RFC 6066 sends no address)."""
+    from smtpscope.targets import TargetError, check_server_name
+
+    try:
+        return check_server_name(text)
+    except TargetError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def policy_from_args(args: argparse.Namespace, *, default_level: str) -> TLSPolicy:
@@ -58,7 +80,7 @@ def policy_from_args(args: argparse.Namespace, *, default_level: str) -> TLSPoli
         level=level,
         cafile=getattr(args, "cafile", None),
         capath=args.capath,
-        verify_names=tuple(n.rstrip(".") for n in args.verify_name),
+        verify_names=tuple(args.verify_name),
         sni=args.sni,
         fingerprints=tuple(parse_fingerprint(f) for f in args.tls_fingerprint),
         client_cert=args.tls_cert,

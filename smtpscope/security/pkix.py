@@ -157,7 +157,18 @@ def _subject(name: str) -> x509.DNSName | x509.IPAddress:
     try:
         return x509.IPAddress(ipaddress.ip_address(name.strip("[]")))
     except ValueError:
-        return x509.DNSName(name.rstrip(".").lower())
+        return x509.DNSName(_a_label(name.rstrip(".")).lower())
+
+
+def _a_label(name: str) -> str:
+    """``name`` as a certificate spells it: an IDN's U-labels as A-labels (``xn--``), with the
+    codec that also turns it into the SNI sent. Unchanged when it cannot be encoded."""
+    if name.isascii():
+        return name
+    try:
+        return name.encode("idna").decode("ascii")
+    except UnicodeError:
+        return name
 
 
 def _leaf_dns_names(leaf: x509.Certificate) -> list[str]:
@@ -173,7 +184,7 @@ def _candidates(names: tuple[str, ...], leaf: x509.Certificate) -> list[str]:
     out: list[str] = []
     for name in names:
         if name.startswith("."):
-            suffix = name.lower().rstrip(".")
+            suffix = "." + _a_label(name.strip(".")).lower()
             out += [n for n in _leaf_dns_names(leaf) if n.endswith(suffix) and "*" not in n]
         elif name:
             out.append(name)

@@ -351,3 +351,27 @@ def test_a_resolver_that_is_no_address_is_a_usage_error(cli, command, resolver, 
     result = cli(*command, "--resolver", resolver)
     assert result.code == 1 and result.out == ""
     assert f"error: argument --resolver: {why}" in result.err and "crashed" not in result.err
+
+
+@pytest.mark.parametrize("command", [
+    ("probe", "127.0.0.1:1"),
+    ("send", "--to", "bob@example.test", "127.0.0.1:1"),
+    ("tui", "127.0.0.1:1"),
+])
+@pytest.mark.parametrize(("option", "value", "why"), [
+    ("--verify-name", "bad name", "contains ' '"),
+    ("--verify-name", "", "empty name"),
+    ("--verify-name", "mx..example", "empty label"),
+    ("--verify-name", "*.example.test", "is a wildcard"),
+    ("--verify-name", "mx.\x1b[2J.example", r"contains '\x1b'"),
+    ("--sni", "a..b", "empty label"),
+    ("--sni", "192.0.2.1", "is an IP address"),
+    ("--sni", "", "empty name"),
+])
+def test_a_name_no_host_can_have_is_a_usage_error(cli, command, option, value, why) -> None:
+    # Refused as the option is read: a bad --verify-name used to be looked for in the
+    # certificate (and its TLSA records waited for), a bad --sni failed at STARTTLS.
+    result = cli(*command, option, value)
+    assert result.code == 1 and result.out == ""
+    assert f"error: argument {option}: " in result.err and why in result.err
+    assert "\x1b" not in result.err and "crashed" not in result.err

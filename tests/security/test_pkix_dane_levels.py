@@ -54,6 +54,22 @@ def test_verified_trusted_untrusted(chain) -> None:  # type: ignore[no-untyped-d
     assert check_chain([b"junk"], ("x",), (root,)).reason_code == "unreadable"
 
 
+def test_an_internationalized_name_matches_the_a_labels_a_certificate_carries() -> None:
+    # Certificates carry A-labels (RFC 5280 §7.2); a name typed with U-labels, as a target or
+    # --verify-name, is the same name.
+    root = trustme.CA()
+    leaf = root.issue_cert("mx.xn--bcher-kva.example")
+    ders = [_der(p.bytes()) for p in leaf.cert_chain_pems]
+    anchor = x509.load_pem_x509_certificate(root.cert_pem.bytes())
+    for name in ("mx.bücher.example", "MX.Bücher.example.", ".bücher.example",
+                 "mx.xn--bcher-kva.example"):
+        result = check_chain(ders, (name,), (anchor,))
+        assert result.status == "verified", name
+        assert result.matched_name in (name, "mx.xn--bcher-kva.example")
+    other = check_chain(ders, ("mx.büchner.example",), (anchor,))
+    assert other.status == "trusted" and other.reason_code == "name-mismatch"
+
+
 def _report(*records: TLSARecord, authenticated: bool) -> TLSAReport:
     return TLSAReport("mx.example.test", "_25._tcp.mx.example.test", "ok",
                       tuple(explain_tlsa(r) for r in records), authenticated, "")
