@@ -199,7 +199,8 @@ class Session(TlsSteps, Connecting):
                             "server", "raw", event.partial,
                             notes=("incomplete line before the server closed the connection",),
                         )
-                    self.transcript.note("The server closed the connection", kind="note")
+                    self.transcript.note("The server closed the connection", kind="note",
+                                         info={"connection": "closed"})
                     self._finish("closed by server")
                     return False
                 self._on_reply(event)
@@ -207,7 +208,8 @@ class Session(TlsSteps, Connecting):
                     # 221 to QUIT, or 421: the server is closing (RFC 5321 §3.8), so do we,
                     # whether or not it actually hangs up. Later replies are not shown.
                     why = "after QUIT" if event.code == 221 else f"server said {event.code}"
-                    self.transcript.note(f"Connection closed ({why})")
+                    self.transcript.note(f"Connection closed ({why})",
+                                         info={"connection": "closed"})
                     self._finish(f"closed by server ({event.code})")
                     return False
             if self.conn.state is State.TLS_PENDING and self.conn.trailing_data:

@@ -36,6 +36,7 @@ class Connecting:
     greeting: Reply | None
     connected_at: float | None
     _server_name: str
+    _dialed: dict[str, object]  # what was dialled: transport, to (host, path, command), port
 
     if TYPE_CHECKING:  # provided by Session
         @property
@@ -65,7 +66,9 @@ class Connecting:
         self.connected_at = asyncio.get_running_loop().time()
         stream = self.stream
         where = stream.label or f"{stream.peer[0]} port {stream.peer[1]}"
-        self.transcript.note(f"Connected to {where}")
+        # The typed event lets exports (swaks' "=== Connected to") read it without the wording.
+        self.transcript.note(f"Connected to {where}",
+                             info={"connection": "connected", **self._dialed})
         if opts.preamble:
             # A binary header (PROXY v2) is shown in hex, every byte; the raw bytes are kept.
             text = None if opts.preamble.isascii() else \
@@ -102,9 +105,12 @@ class Connecting:
         context = self._tls_context() if implicit else None
         if opts.pipe_command is not None:
             what = f"Starting {opts.pipe_command!r}, speaking SMTP on its stdin/stdout"
+            self._dialed = {"transport": "pipe", "to": opts.pipe_command}
         else:
             what = f"Connecting to UNIX socket {opts.unix_path}"
-        self.transcript.note(what + (" with implicit TLS" if implicit else ""))
+            self._dialed = {"transport": "unix", "to": str(opts.unix_path)}
+        self.transcript.note(what + (" with implicit TLS" if implicit else ""),
+                             info={"connection": "connecting", **self._dialed})
         try:
             if opts.pipe_command is not None:
                 self.stream = await open_pipe(opts.pipe_command)
@@ -132,8 +138,10 @@ class Connecting:
             port = opts.port if candidate is None else candidate.port
             self._server_name = opts.tls_server_name if candidate is None else candidate.host
             label = host if candidate is None else f"{candidate.host} ({host}, {candidate.via})"
+            self._dialed = {"transport": "tcp", "to": host, "port": port}
             self.transcript.note(
-                f"Connecting to {label} port {port}" + (" with implicit TLS" if implicit else "")
+                f"Connecting to {label} port {port}" + (" with implicit TLS" if implicit else ""),
+                info={"connection": "connecting", **self._dialed},
             )
             try:
                 self.stream = await open_connection(

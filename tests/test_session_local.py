@@ -232,6 +232,29 @@ async def test_plain_session_delivers(plain_port: int, sink: Sink) -> None:
     assert session.closed_reason is not None
 
 
+async def test_connection_events_are_typed_for_swaks(plain_port: int, sink: Sink) -> None:
+    """swaks' connection lines come from typed events, and the close after QUIT is said once."""
+    from smtpscope.record.swaks import to_swaks
+
+    session = Session(SessionOptions(LOOPBACK, plain_port, security="plain"))
+    try:
+        await session.connect()
+        await session.ehlo()
+        await session.quit()
+    finally:
+        await session.close()
+    events = [e.info for e in session.transcript if e.info and "connection" in e.info]
+    assert events == [
+        {"connection": "connecting", "transport": "tcp", "to": LOOPBACK, "port": plain_port},
+        {"connection": "connected", "transport": "tcp", "to": LOOPBACK, "port": plain_port},
+        {"connection": "closed"},
+    ]
+    lines = to_swaks(session.transcript).splitlines()
+    assert lines[:2] == [f"=== Trying {LOOPBACK}:{plain_port}...", f"=== Connected to {LOOPBACK}."]
+    assert lines[-3:] == [" -> QUIT", lines[-2], "=== Connection closed with remote host."]
+    assert lines[-2].startswith("<-  221")
+
+
 async def test_starttls_verified_against_test_ca(starttls_port: int, sink: Sink,
                                                  cafile: str) -> None:
     opts = SessionOptions(LOOPBACK, starttls_port, security="starttls", cafile=cafile,

@@ -22,8 +22,7 @@ ERROR = "*** "
 
 # Reply classes a command expects (2 = 2xx ...): anything else is "unexpected" for swaks.
 _EXPECT: dict[str, tuple[int, ...]] = {"DATA": (3,), "AUTH": (2, 3), "*AUTH": (2, 3)}
-_CONNECTING = re.compile(r"^Connecting to (.+?) port (\d+)")
-_CONNECTED = re.compile(r"^Connected to (.+?) port (\d+)")
+CLOSED = f"{INFO}Connection closed with remote host."
 
 
 def _sent_prefix(entry: Entry) -> str:
@@ -72,21 +71,29 @@ def _tls_head(info: dict[str, Any]) -> str:
     return f"TLS started with cipher {visible(fields)}"
 
 
+def _connection_line(info: dict[str, Any]) -> str | None:
+    """swaks' line for a connection event the session typed in ``info`` (None if none)."""
+    event = info.get("connection")
+    where = visible(str(info.get("to", "")))  # a host or a command: the recording's text
+    if event == "connecting":
+        if info.get("transport") == "pipe":
+            return f"{INFO}Trying pipe to {where}..."
+        port = info.get("port")
+        return f"{INFO}Trying {where}{'' if port is None else f':{visible(str(port))}'}..."
+    if event == "connected":
+        return f"{INFO}Connected to {where}."
+    return CLOSED if event == "closed" else None
+
+
 def _local_lines(entry: Entry) -> list[str]:
-    if entry.kind == "tls" or (entry.info and "cipher" in entry.info):
-        return [INFO + line for line in _tls_lines(entry.info or {})]
-    text = entry_lines(entry)
+    info = entry.info or {}
+    if entry.kind == "tls" or "cipher" in info:
+        return [INFO + line for line in _tls_lines(info)]
+    line = _connection_line(info) if entry.kind == "note" else None
+    if line is not None:
+        return [line]
     prefix = ERROR if entry.kind in ("warning", "error") else INFO
-    first = text[0] if text else ""
-    match = _CONNECTING.match(first)
-    if match and entry.kind == "note":
-        return [f"{INFO}Trying {match.group(1)}:{match.group(2)}..."]
-    match = _CONNECTED.match(first)
-    if match and entry.kind == "note":
-        return [f"{INFO}Connected to {match.group(1)}."]
-    if first == "The server closed the connection":
-        return [f"{INFO}Connection closed with remote host."]
-    return [prefix + line for line in text]
+    return [prefix + line for line in entry_lines(entry)]
 
 
 def to_swaks(entries: Iterable[Entry]) -> str:
@@ -98,7 +105,9 @@ def to_swaks(entries: Iterable[Entry]) -> str:
     for entry in entries:
         if entry.direction == "local":
             lines = _local_lines(entry)
-            closed = closed or lines[-1:] == [f"{INFO}Connection closed with remote host."]
+            if lines == [CLOSED] and closed:
+                continue  # swaks says it once
+            closed = closed or lines == [CLOSED]
             out.extend(lines)
             continue
         if entry.direction == "client":
@@ -127,7 +136,7 @@ def to_swaks(entries: Iterable[Entry]) -> str:
         prefix = _reply_prefix(expected, entry.tls)
         out.extend(prefix + line for line in entry_lines(entry))
     if out and not closed:
-        out.append(f"{INFO}Connection closed with remote host.")
+        out.append(CLOSED)
     return "\n".join(out) + ("\n" if out else "")
 
 

@@ -16,8 +16,9 @@ def reply(t: Transcript, raw: bytes, **extra: Any) -> None:
 
 def session() -> Transcript:
     t = Transcript(redactor=Redactor())
-    t.note("Connecting to 127.0.0.1 port 2525")
-    t.note("Connected to 127.0.0.1 port 2525")
+    dialed = {"transport": "tcp", "to": "127.0.0.1", "port": 2525}
+    t.note("Connecting to 127.0.0.1 port 2525", info={"connection": "connecting", **dialed})
+    t.note("Connected to 127.0.0.1 port 2525", info={"connection": "connected", **dialed})
     reply(t, b"220 mx ESMTP\r\n")
     t.add("client", "command", b"EHLO client.test\r\n")
     reply(t, b"250-mx\r\n250-STARTTLS\r\n250 PIPELINING\r\n")
@@ -46,7 +47,8 @@ def session() -> Transcript:
     reply(t, b"502 what\r\n")
     t.add("client", "command", b"QUIT\r\n")
     reply(t, b"221 bye\r\n")
-    t.note("The server closed the connection")
+    t.note("Connection closed (after QUIT)", info={"connection": "closed"})
+    t.note("The server closed the connection", info={"connection": "closed"})
     return t
 
 
@@ -154,3 +156,19 @@ def test_a_server_side_recording_repeats_to_the_listen_address() -> None:
     implicit = swaks_command({**header, "tls": "implicit"}, [])[0]
     assert implicit == ["swaks", "--server", "[::1]:2640", "--tls-on-connect", "--quit-after",
                         "CONNECT"]
+
+
+def test_connection_lines_come_from_the_typed_event_not_the_wording() -> None:
+    t = Transcript()
+    t.note("Connecting to UNIX socket /run/smtp.sock",
+           info={"connection": "connecting", "transport": "unix", "to": "/run/smtp.sock"})
+    t.note("Starting 'sendmail -bs'",
+           info={"connection": "connecting", "transport": "pipe", "to": "sendmail -bs"})
+    t.note("Connected to \x1b[31mevil", info={"connection": "connected", "to": "\x1b[31mevil"})
+    t.note("Connecting to 10.0.0.1 port 25")  # no typed event: shown as it is
+    t.note("Connection closed (after QUIT)")
+    assert to_swaks(t).splitlines() == [
+        "=== Trying /run/smtp.sock...", "=== Trying pipe to sendmail -bs...",
+        "=== Connected to \\x1b[31mevil.", "=== Connecting to 10.0.0.1 port 25",
+        "=== Connection closed (after QUIT)", "=== Connection closed with remote host.",
+    ]
