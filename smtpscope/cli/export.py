@@ -37,7 +37,13 @@ def run(args: argparse.Namespace) -> int:
         common.error_line("export", f"{visible(args.file)}: no entries could be loaded, "
                           "so there is nothing to repeat")
         return common.EXIT_USAGE
-    line, notes = swaks_command_line(recording.header, recording.entries)
+    entries = recording.entries
+    seams = [i for i, entry in enumerate(entries) if "recording" in (entry.info or {})]
+    if seams:  # one swaks run repeats one session: the first
+        entries = entries[: seams[0]]
+    line, notes = swaks_command_line(recording.header, entries)
+    if seams:
+        notes.append(f"the file holds {len(seams) + 1} recordings: this repeats the first")
     for note in notes:
         print(terminal_safe(f"smtpscope export: note: {note}"), file=sys.stderr)
     print(terminal_safe(line))

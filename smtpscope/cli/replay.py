@@ -47,7 +47,13 @@ def load(command: str, path: str) -> Recording | None:
     elif recording.footer is None and recording.entries:
         print(f"smtpscope {command}: note: {visible(path)} has no closing line: the session may "
               "have ended abruptly (everything written before was loaded)", file=sys.stderr)
-    if recording.header.get("secrets_recorded"):
+    joined = [entry for entry in recording.entries if "recording" in (entry.info or {})]
+    if joined:
+        print(f"smtpscope {command}: note: {visible(path)} holds {len(joined) + 1} recordings one "
+              "after another; a note marks where each starts", file=sys.stderr)
+    if recording.header.get("secrets_recorded") or any(
+            (entry.info or {}).get("recording", {}).get("secrets_recorded")
+            for entry in recording.entries):
         print(f"smtpscope {command}: warning: this recording contains authentication secrets "
               "in clear; do not share it", file=sys.stderr)
     return recording

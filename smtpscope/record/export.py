@@ -40,4 +40,6 @@ def to_text(entries: Iterable[Entry], *, timestamps: bool = False) -> str:
         stamp = f"[{entry.mono - start:8.3f}] " if timestamps else ""
         for line in entry_lines(entry):
             out.append(f"{stamp}{prefix}{line}")
+        if entry.info and "recording" in entry.info:
+            start = None  # another recording joined on: its own clock, from its own start
     return "\n".join(out) + ("\n" if out else "")

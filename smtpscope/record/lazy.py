@@ -15,7 +15,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, overload
 
-from smtpscope.record.store import RecordingError, read_header_line
+from smtpscope.record.store import (
+    RecordingError,
+    is_header,
+    joined_entry,
+    read_header_line,
+)
 from smtpscope.record.transcript import Entry
 from smtpscope.record.validate import LineError, check_footer, entry_from_json, loads
 
@@ -70,16 +75,35 @@ class LazyEntries(Sequence[Entry]):
         assert line is not None
         try:
             obj = loads(line)
+            if isinstance(obj, dict) and obj.get("footer") is True and self._header_next(index):
+                return joined_entry(obj, number, self._before(index))  # recordings joined
             if isinstance(obj, dict) and obj.get("footer"):
                 return self._damaged(index, f"line {number}: a footer before the end, skipped")
+            if is_header(obj):
+                return joined_entry(obj, number, self._before(index))
             return entry_from_json(obj)  # every field checked (record/validate.py)
         except LineError as exc:
             return self._damaged(index, f"line {number}: {exc}, skipped")
 
+    def _before(self, index: int) -> Entry | None:
+        return self._parsed[index - 1] if index else None
+
+    def _header_next(self, index: int) -> bool:
+        """Whether the line after ``index`` is another recording's header."""
+        if index + 1 >= len(self._parsed):
+            return False
+        parsed, line = self._parsed[index + 1], self._lines[index + 1]
+        if parsed is not None:
+            return "recording" in (parsed.info or {})
+        try:
+            return line is not None and is_header(loads(line))
+        except LineError:
+            return False
+
     def _damaged(self, index: int, problem: str) -> Entry:
         """A warning entry in place of a line that is not an entry (time of the one before)."""
         self._problems.append(problem)
-        before = self._parsed[index - 1] if index else None
+        before = self._before(index)
         mono, wall = (before.mono, before.wall) if before is not None else (0.0, 0.0)
         text = f"recording damaged: {problem}"
         return Entry(-1, mono, wall, "local", "warning", text.encode("utf-8"), text)

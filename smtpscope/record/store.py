@@ -20,6 +20,7 @@ from smtpscope.record.validate import (
     entry_from_json,
     loads,
 )
+from smtpscope.sanitize import visible
 
 SCHEMA = "smtpscope-recording"
 SCHEMA_VERSION = 1
@@ -159,6 +160,33 @@ def parse_header(p: Path, first: bytes) -> dict[str, Any]:
     return read_header_line(p, first)
 
 
+def is_header(obj: Any) -> bool:
+    """Whether a parsed line is a recording's header (of a second recording, inside a file)."""
+    return isinstance(obj, dict) and obj.get("schema") == SCHEMA
+
+
+def joined_entry(obj: dict[str, Any], number: int, before: Entry | None) -> Entry:
+    """A note in place of line ``number``, a header, or the footer before one, inside a file:
+    recordings joined end to end (``cat a.jsonl b.jsonl``). The line's checked fields ride in
+    ``info`` (``recording`` or ``footer``), so nothing is lost and readers find the seam by
+    type; LineError when they do not check. Time: the entry before's.
+    """
+    if is_header(obj):
+        header = check_header(obj, SCHEMA_VERSION)
+        info = {"recording": header}
+        text = (f"line {number}: another recording starts here: "
+                f"{visible(str(header.get('target', '?')))}, started "
+                f"{visible(str(header.get('started', '?')))}")
+    else:
+        footer = check_footer(obj)
+        info = {"footer": footer}
+        outcome = footer.get("outcome")
+        text = f"line {number}: the recording above ends here" + (
+            f" ({visible(outcome)})" if outcome else "")
+    mono, wall = (before.mono, before.wall) if before is not None else (0.0, 0.0)
+    return Entry(-1, mono, wall, "local", "note", text.encode("utf-8"), text, info=info)
+
+
 def read_recording(path: str | os.PathLike[str]) -> Recording:
     """Read a recording; a file cut off mid-line loads up to the cut, which is reported."""
     p = Path(path)
@@ -174,17 +202,26 @@ def read_recording(path: str | os.PathLike[str]) -> Recording:
     entries: list[Entry] = []
     rec = Recording(path=p, header=header, entries=entries)
     body = lines[1:] if lines else []
+    footer_at = 0  # line number of the footer just read, while no entry has followed it
     for number, line in enumerate(body, start=2):
         if not line.strip():
             continue
         try:
             obj = loads(line)
             if isinstance(obj, dict) and obj.get("footer") is True:
-                rec.footer = check_footer(obj)
+                rec.footer, footer_at = check_footer(obj), number
                 continue
-            entries.append(entry_from_json(obj))
+            if is_header(obj):
+                before = entries[-1] if entries else None
+                if rec.footer is not None and footer_at:  # the first recording's, kept
+                    entries.append(joined_entry(rec.footer, footer_at, before))
+                    rec.footer = None
+                entries.append(joined_entry(obj, number, before))
+            else:
+                entries.append(entry_from_json(obj))
         except LineError as exc:
             rec.problems.append(f"line {number}: {exc}, skipped")
+        footer_at = 0
     if tail.strip():
         rec.truncated_line = tail.decode("utf-8", "replace")
         rec.problems.append(

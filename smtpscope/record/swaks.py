@@ -104,6 +104,8 @@ def to_swaks(entries: Iterable[Entry]) -> str:
     closed = False
     for entry in entries:
         if entry.direction == "local":
+            if entry.info and "recording" in entry.info:  # another recording starts: greeting
+                pending, closed = deque([(2,)]), False
             lines = _local_lines(entry)
             if lines == [CLOSED] and closed:
                 continue  # swaks says it once

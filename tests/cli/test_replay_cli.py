@@ -82,3 +82,20 @@ def test_replay_of_a_header_only_recording_says_so(cli, tmp_path: Path) -> None:
     result = cli("replay", str(path), "--format", "text")
     assert result.code == 0 and result.out == ""
     assert "holds only its header" in result.err and result.err.count("\n") == 1
+
+
+def test_joined_recordings_replay_both_and_export_the_first(cli, tmp_path: Path) -> None:
+    first = record(tmp_path / "a.jsonl").read_text()
+    second = record(tmp_path / "b.jsonl").read_text().replace("me.test", "other.test")
+    path = tmp_path / "joined.jsonl"
+    path.write_text(first + second)
+    text = cli("replay", str(path), "--format", "text")
+    assert text.code == 0 and "could not be loaded" not in text.err
+    assert "holds 2 recordings" in text.err
+    lines = text.out.splitlines()
+    assert lines[4] == "-- line 6: the recording above ends here (closed)"
+    assert lines[5].startswith("-- line 7: another recording starts here: 127.0.0.1:2525, ")
+    assert lines[6:8] == ["S: 220 mx \\x1b[2J ESMTP", "C: EHLO other.test"]
+    export = cli("export", str(path))
+    assert export.out == "swaks --server 127.0.0.1:2525 --helo me.test --quit-after HELO\n"
+    assert "the file holds 2 recordings: this repeats the first" in export.err

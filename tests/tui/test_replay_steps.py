@@ -81,3 +81,28 @@ async def test_every_position_matches_a_fresh_layout_forward_and_back(tmp_path) 
         await check(0)
         await pilot.press("space", "space", "space", "space", "p", "space", "space")
         await check(5)
+
+
+async def test_joined_recordings_start_the_inspector_afresh(tmp_path) -> None:
+    """At the seam of two recordings the capability pane forgets the first session."""
+    one = write_sample(tmp_path / "a.jsonl").read_bytes()
+    path = tmp_path / "joined.jsonl"
+    path.write_bytes(one + one)
+    entries = read_recording(path).entries
+    seam = next(i for i, e in enumerate(entries) if "recording" in (e.info or {}))
+    first_ehlo = next(i for i, e in enumerate(entries) if i > seam and e.code == 250) + 1
+    app = create_app(replay_path=str(path))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        assert isinstance(screen, ReplayScreen)
+        inspector = screen.query_one(CapabilityInspector)
+        for _ in range(seam + 1):
+            await pilot.press("space")
+        await pilot.pause()
+        assert inspector.capabilities is None
+        for _ in range(first_ehlo - seam - 1):
+            await pilot.press("space")
+        await pilot.pause()
+        assert inspector.capabilities is not None
+        assert (inspector.previous, inspector.stage) == (None, "")  # not "again"
+        assert screen.recording.problems == []

@@ -104,16 +104,20 @@ class ReplayScreen(SidePanelLayout, Screen[None]):
         entries = self.recording.entries
         while self._scanned < position:
             entry = entries[self._scanned]
+            if entry.info is not None and "recording" in entry.info:
+                # Another recording joined on (record/store.py): a new session, nothing known.
+                self._tls_seen, self._last_command = False, ""
+                self._caps_at.append(self._scanned)
+                self._caps_states.append((None, None, ""))
             if entry.kind == "tls":
                 self._tls_seen = True
             if entry.direction == "client" and entry.kind in ("command", "raw"):
                 self._last_command = entry.text.strip()
             parsed = capabilities_from_entry(entry, self._last_command)
             if parsed is not None:
-                previous, stage = None, ""
-                if self._caps_states:
-                    previous = self._caps_states[-1][0]
-                    stage = "after STARTTLS" if self._tls_seen else "again"
+                previous = self._caps_states[-1][0] if self._caps_states else None
+                stage = "" if previous is None else \
+                    "after STARTTLS" if self._tls_seen else "again"
                 self._caps_at.append(self._scanned)
                 self._caps_states.append((parsed, previous, stage))
             self._scanned += 1
