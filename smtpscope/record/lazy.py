@@ -20,6 +20,7 @@ from smtpscope.record.store import (
     is_header,
     joined_entry,
     read_header_line,
+    seq_problem,
 )
 from smtpscope.record.transcript import Entry
 from smtpscope.record.validate import LineError, check_footer, entry_from_json, loads
@@ -81,9 +82,27 @@ class LazyEntries(Sequence[Entry]):
                 return self._damaged(index, f"line {number}: a footer before the end, skipped")
             if is_header(obj):
                 return joined_entry(obj, number, self._before(index))
-            return entry_from_json(obj)  # every field checked (record/validate.py)
+            entry = entry_from_json(obj)  # every field checked (record/validate.py)
         except LineError as exc:
             return self._damaged(index, f"line {number}: {exc}, skipped")
+        previous = self._previous_seq(index)
+        gap = None if previous is None else seq_problem(previous, entry, number)
+        if gap is not None:
+            self._problems.append(gap)
+        return entry
+
+    def _previous_seq(self, index: int) -> int | None:
+        """The seq the entry at ``index`` follows, as read_recording tracks it; None if unknown
+        (not parsed yet, or a skipped line that already explains a jump)."""
+        before = self._before(index)
+        if index == 0 or (before is not None and "recording" in (before.info or {})):
+            return -1
+        if before is None or before.seq < 0:
+            return None
+        earlier = self._before(index - 1)
+        if earlier is not None and before.seq <= earlier.seq:
+            return None  # ``before`` was out of order, as read_recording tracks it
+        return before.seq
 
     def _before(self, index: int) -> Entry | None:
         return self._parsed[index - 1] if index else None

@@ -187,6 +187,21 @@ def joined_entry(obj: dict[str, Any], number: int, before: Entry | None) -> Entr
     return Entry(-1, mono, wall, "local", "note", text.encode("utf-8"), text, info=info)
 
 
+def seq_problem(previous: int, entry: Entry, number: int) -> str | None:
+    """What is wrong when ``entry`` (line ``number``) does not follow entry ``previous``.
+
+    A recording numbers every entry of its session from 0, one a line, so a jump says lines
+    were taken out (or moved) by hand: replies may then look answered by the wrong command.
+    """
+    if entry.seq == previous + 1:
+        return None
+    head = f"line {number}: " + (f"entry {entry.seq} follows entry {previous}" if previous >= 0
+                                 else f"the first entry is entry {entry.seq}")
+    if entry.seq > previous + 1:
+        return f"{head}, so {entry.seq - previous - 1} entry line(s) are missing before it"
+    return f"{head}, out of order"
+
+
 def read_recording(path: str | os.PathLike[str]) -> Recording:
     """Read a recording; a file cut off mid-line loads up to the cut, which is reported."""
     p = Path(path)
@@ -203,6 +218,7 @@ def read_recording(path: str | os.PathLike[str]) -> Recording:
     rec = Recording(path=p, header=header, entries=entries)
     body = lines[1:] if lines else []
     footer_at = 0  # line number of the footer just read, while no entry has followed it
+    previous: int | None = -1  # seq of the entry line before; None after a skipped line
     for number, line in enumerate(body, start=2):
         if not line.strip():
             continue
@@ -217,10 +233,18 @@ def read_recording(path: str | os.PathLike[str]) -> Recording:
                     entries.append(joined_entry(rec.footer, footer_at, before))
                     rec.footer = None
                 entries.append(joined_entry(obj, number, before))
+                previous = -1
             else:
-                entries.append(entry_from_json(obj))
+                entry = entry_from_json(obj)
+                gap = None if previous is None else seq_problem(previous, entry, number)
+                rec.problems += [gap] if gap else []
+                entries.append(entry)
+                # After a line out of order the next jump says nothing new: not reported.
+                out_of_order = previous is not None and entry.seq <= previous
+                previous = None if out_of_order else entry.seq
         except LineError as exc:
             rec.problems.append(f"line {number}: {exc}, skipped")
+            previous = None  # the skipped line explains the next jump
         footer_at = 0
     if tail.strip():
         rec.truncated_line = tail.decode("utf-8", "replace")

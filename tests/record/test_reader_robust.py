@@ -73,6 +73,28 @@ def test_a_bad_line_is_skipped_with_its_number_and_reason(tmp_path: Path, name: 
     assert "[/]" not in recording.problems[0]  # the foreign value itself is not repeated
 
 
+def test_a_line_taken_out_or_moved_by_hand_is_reported(tmp_path: Path) -> None:
+    """Entries are numbered from 0, one a line: a jump means lines were deleted or moved."""
+    from smtpscope.record.lazy import open_recording
+
+    lines = [_with(seq=n, text=f"250 n{n}") for n in range(5)]
+    deleted = _write(tmp_path / "d.jsonl", _header(), *lines[:2], *lines[4:])
+    moved = _write(tmp_path / "m.jsonl", _header(), lines[1], lines[0], *lines[2:])
+    first = _write(tmp_path / "f.jsonl", _header(), *lines[1:])
+    for path, problems in [
+        (deleted, ["line 4: entry 4 follows entry 1, so 2 entry line(s) are missing before it"]),
+        (moved, ["line 2: the first entry is entry 1, so 1 entry line(s) are missing before it",
+                 "line 3: entry 0 follows entry 1, out of order"]),
+        (first, ["line 2: the first entry is entry 1, so 1 entry line(s) are missing before it"]),
+    ]:
+        full, lazy = read_recording(path), open_recording(path)
+        assert full.problems == problems, path.name
+        assert list(lazy.entries) == full.entries and lazy.problems == problems
+    # A line skipped as damaged already explains the jump after it: said once, not twice.
+    damaged = _write(tmp_path / "x.jsonl", _header(), lines[0], "{nope", *lines[2:])
+    assert read_recording(damaged).problems == ["line 3: not JSON, skipped"]
+
+
 UNUSABLE = {
     "version is a string": _header(version="1"),
     "version is a list": _header(version=[1]),
