@@ -126,6 +126,8 @@ class Session(TlsSteps, Connecting):
         self.last_client_entry: Entry | None = None
         #: The last reply read, set before its transcript entry goes out to listeners.
         self.last_reply: Reply | None = None
+        #: The domain of the last greeting the server accepted: who we are on this connection.
+        self.greeted_as: str | None = None
         #: Called once with the reason when the session ends; a view sets it or clears it.
         self.on_close = on_close
         self.view = SessionView(self)
@@ -229,6 +231,8 @@ class Session(TlsSteps, Connecting):
         if waiter is None:
             return
         waiter.replies.append(reply)
+        if reply.code == 250 and isinstance(waiter.command, Ehlo | Helo | Lhlo):
+            self.greeted_as = waiter.command.domain
         if reply.more:
             return  # the engine still owes replies to this same command (LMTP, raw batches)
         self._waiters.popleft()
@@ -382,8 +386,9 @@ class Session(TlsSteps, Connecting):
     # -- conveniences --------------------------------------------------------------------------
 
     def greeting_command(self, name: str | None = None, *, helo: bool = False) -> Command:
-        """LHLO for LMTP, else EHLO (or HELO when asked)."""
-        domain = name or self.options.helo_name
+        """LHLO for LMTP, else EHLO (or HELO when asked), with the name the server already
+        knows us by (a re-greeting after STARTTLS or XCLIENT must not change who we are)."""
+        domain = name or self.greeted_as or self.options.helo_name
         if self.options.lmtp:
             return Lhlo(domain)
         return Helo(domain) if helo else Ehlo(domain)

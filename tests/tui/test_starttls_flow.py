@@ -92,6 +92,28 @@ async def test_typed_starttls_still_says_to_send_ehlo_again(demo: DemoServer) ->
         await until(pilot, lambda: "send EHLO again" in notes(screen))
 
 
+async def test_ehlo_again_keeps_the_name_the_user_greeted_with(demo: DemoServer) -> None:
+    """F3's EHLO inside TLS, and F2 after it, say the name typed in the first EHLO: a server's
+    HELO checks must see one client, not the default name half way through."""
+    from tests.tui.test_session_screen import type_line
+
+    options = SessionOptions(host=demo.host, port=demo.port, security="plain",
+                             cafile=str(demo.cafile))
+    app = create_app(options=options, target_label="demo")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = screen_of(app)
+        await until(pilot, lambda: replies(screen) == [220])
+        await type_line(pilot, "ehlo typed.example")
+        await until(pilot, lambda: len(replies(screen)) == 2)
+        await pilot.press("f3")
+        await until(pilot, lambda: len(replies(screen)) == 4)
+        await pilot.press("f2")
+        await until(pilot, lambda: len(replies(screen)) == 5)
+        greetings = [e.text.strip() for e in screen.session.transcript
+                     if e.direction == "client" and e.text.upper().startswith("EHLO")]
+        assert greetings == ["EHLO typed.example"] * 3
+
+
 async def test_plain_client_on_an_implicit_tls_port_gets_a_hint_in_seconds(
         demo: DemoServer) -> None:
     assert demo.tls_port
