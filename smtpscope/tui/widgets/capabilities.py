@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from rich.console import Group, RenderableType
+from rich.table import Table
 from rich.text import Text
 from textual.reactive import reactive
 from textual.widgets import Static
 
 from smtpscope.protocol.registry import explain_limits
 from smtpscope.sanitize import visible
+
+if TYPE_CHECKING:
+    from rich.console import Console, ConsoleOptions, RenderResult
 
 
 def human_size(octets: int) -> str:
@@ -30,6 +35,26 @@ def _supported_mechanisms() -> frozenset[str]:
     return frozenset(name.upper() for name in MECHANISMS)
 
 
+class Hanging:
+    """``lead`` then ``rest``, whose wrapped lines start under rest's first cell: a long AUTH
+    list or meaning never wraps to the left edge, where it would read as another keyword."""
+
+    def __init__(self, lead: Text, rest: Text) -> None:
+        self.lead = lead
+        self.rest = rest
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        indent = self.lead.cell_len
+        if not self.rest.plain or indent * 2 > options.max_width:
+            yield Text.assemble(self.lead, self.rest)  # too narrow to hang: plain wrapping
+            return
+        grid = Table.grid()
+        grid.add_column(width=indent, no_wrap=True)
+        grid.add_column()
+        grid.add_row(self.lead, self.rest)
+        yield grid
+
+
 class CapabilityInspector(Static):
     """Shows the current EHLO capabilities; with ``previous`` set, marks the difference."""
 
@@ -46,7 +71,7 @@ class CapabilityInspector(Static):
     greeting: reactive[str] = reactive("EHLO")
     """The verb whose reply lists the capabilities: LHLO on an LMTP session."""
 
-    def render(self) -> Text:
+    def render(self) -> RenderableType:
         caps = self.capabilities
         title = Text(f"{self.greeting} capabilities", style="bold")
         if self.stage:
@@ -68,38 +93,30 @@ class CapabilityInspector(Static):
         supported = _supported_mechanisms()
         # Two lines a keyword (name and params, then meaning and RFC): it reads well in a
         # narrow side pane, where a table would squeeze the meaning to nothing.
-        body = Text()
+        rows: list[Hanging] = []
         for cap in caps.keywords:
             key = cap.keyword.upper()
             mark, style = ("+", "bold green") if key in added else (
                 ("~", "bold yellow") if key in changed else (" ", "bold"))
-            body.append(f"{mark} ", style=style)
-            body.append(visible(cap.keyword), style=style)
             params = self._params(cap, caps, supported)
-            if params.plain:
-                body.append(" ")
-                body.append_text(params)
-            body.append("\n")
-            body.append(" " * 4 + visible(cap.meaning or "not in the registry"), style="dim")
+            rows.append(Hanging(Text.assemble((f"{mark} ", style), (visible(cap.keyword), style),
+                                              " " if params.plain else ""), params))
+            meaning = Text(visible(cap.meaning or "not in the registry"), style="dim")
             if cap.rfc:
-                body.append(f" · {visible(str(cap.rfc))}", style="dim italic")
-            body.append("\n")
+                meaning.append(f" · {visible(str(cap.rfc))}", style="dim italic")
+            rows.append(Hanging(Text(" " * 4), meaning))
         for cap in removed:
-            body.append("- ", style="bold red")
-            body.append(visible(cap.keyword), style="red strike")
-            if cap.params:
-                body.append(" " + visible(" ".join(cap.params)), style="red strike")
-            body.append("\n")
-            body.append(" " * 4 + "gone " + (self.stage or "now"), style="red")
-            body.append("\n")
-        body.rstrip()
-        parts: list[Text] = [title, header, body]
+            params = Text(visible(" ".join(cap.params)), style="red strike")
+            rows.append(Hanging(Text.assemble(("- ", "bold red"), (visible(cap.keyword),
+                                              "red strike"), " " if cap.params else ""), params))
+            rows.append(Hanging(Text(" " * 4), Text("gone " + (self.stage or "now"),
+                                                    style="red")))
+        legend: list[Text] = []
         if self.previous is not None and not (added or removed or changed):
-            parts.append(Text(f"no change from the previous {self.greeting}", style="dim"))
+            legend.append(Text(f"no change from the previous {self.greeting}", style="dim"))
         elif self.previous is not None:
-            parts.append(Text("+ appeared  - disappeared  ~ changed", style="dim"))
-        # One Text, not a Group: Textual keeps its spacing exactly.
-        return Text("\n").join(parts)
+            legend.append(Text("+ appeared  - disappeared  ~ changed", style="dim"))
+        return Group(title, header, *rows, *legend)
 
     @staticmethod
     def _params(cap: Any, caps: Any, supported: frozenset[str]) -> Text:
