@@ -182,3 +182,26 @@ async def test_the_status_bar_says_when_the_session_is_authenticated(demo: DemoS
         await until(pilot, lambda: screen.session.closed_reason is not None)
         await pilot.pause()
         assert "authenticated" not in shown(status)
+
+
+async def test_the_empty_line_says_what_a_line_typed_now_is(demo: DemoServer) -> None:
+    """The placeholder follows the mode: an answer to the 334 while AUTH waits for one, exact
+    bytes in raw mode, the greeting example otherwise (never "EHLO ..." at a 334)."""
+    app = app_for(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = screen_of(app)
+        await banner_then_ehlo(pilot, screen)
+        composer = screen.query_one(Composer)
+        greeting = composer.input.placeholder
+        assert greeting.startswith("EHLO ")
+        await pilot.press(*"auth login", "enter")
+        await until(pilot, lambda: replies(screen)[-1:] == [334])
+        await pilot.pause()
+        assert "334" in composer.input.placeholder and "base64" in composer.input.placeholder
+        assert "334" in input_row(app)  # as painted, in the empty line
+        await pilot.press("ctrl+r")
+        assert "exact bytes" in composer.input.placeholder
+        await pilot.press("ctrl+r", "*", "enter")
+        await until(pilot, lambda: replies(screen)[-1] == 501)
+        await pilot.pause()
+        assert composer.input.placeholder == greeting

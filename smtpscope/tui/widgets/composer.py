@@ -182,6 +182,7 @@ class Composer(QueueAssist, AuthAssist, HistoryAssist, Widget):
         self.set_class(raw, "-raw")
         self._held = None
         self._update_hint()
+        self.refresh_placeholder()
 
     def watch_in_auth(self) -> None:
         self._held = None

@@ -49,6 +49,7 @@ class AuthAssist:
         def _queued_state(self) -> State | None: ...
         def _update_hint(self) -> None: ...
         def refresh_bindings(self) -> None: ...
+        def refresh_placeholder(self) -> None: ...
 
     def answering(self) -> bool:
         """True when the line typed is an answer to a 334 (the state it will meet is AUTH, or
@@ -68,6 +69,7 @@ class AuthAssist:
         if answering != self._answering:
             self._answering = answering
             self.refresh_bindings()  # the reveal key shows in the footer only while it acts
+            self.refresh_placeholder()
         self._revealed = self._revealed and answering
         self.input.password = answering and not self._revealed
 

@@ -144,12 +144,20 @@ class QueueAssist:
         view.update(render_queue(items, _QUEUE_KEYS, connected=connected))
 
     def refresh_placeholder(self) -> None:
-        """The example in the empty line: a message line in data mode, else the greeting."""
+        """The example in the empty line says what a line typed now is: exact bytes, a message
+        line, an answer to a 334; else the greeting."""
         if not self.is_mounted:
             return
-        lmtp = self.engine() is not None and self._lmtp()
-        self.input.placeholder = "a line of the message ('.' alone ends it)" if self.data_mode \
-            else _PLACEHOLDER.format("LHLO" if lmtp else "EHLO")
+        if self.raw:
+            text = "exact bytes, e.g. NOOP\\r\\n"
+        elif self.data_mode:
+            text = "a line of the message ('.' alone ends it)"
+        elif self.answering():
+            text = "the answer to the 334, in base64 ('*' cancels)"
+        else:
+            lmtp = self.engine() is not None and self._lmtp()
+            text = _PLACEHOLDER.format("LHLO" if lmtp else "EHLO")
+        self.input.placeholder = text
 
     def watch_data_mode(self, on: bool) -> None:
         widget: Any = self
