@@ -46,3 +46,15 @@ async def test_wrapped_mechanisms_and_meanings_hang_under_their_line() -> None:
         assert body[auth + 1:auth + 3] == [" " * 8 + "DIGEST-MD5 SCRAM-SHA-1",
                                            " " * 8 + "SCRAM-SHA-256"]
         assert " " * 5 + "MAIL/RCPT/DATA in a batch) ·" in body
+
+
+async def test_size_reads_as_the_message_editor_says_it() -> None:
+    """One way to write sizes: the editor's "of 2 KB allowed" and the inspector agree."""
+    from smtpscope.message import format_size
+
+    app = Host()
+    async with app.run_test(size=(80, 40)) as pilot:
+        inspector = app.query_one(CapabilityInspector)
+        inspector.capabilities = caps(b"SIZE 2000")
+        await pilot.pause()
+        assert f"   SIZE 2000 ({format_size(2000)})" in painted(inspector)

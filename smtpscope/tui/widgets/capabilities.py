@@ -10,21 +10,12 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widgets import Static
 
+from smtpscope.message import format_size
 from smtpscope.protocol.registry import explain_limits
 from smtpscope.sanitize import visible
 
 if TYPE_CHECKING:
     from rich.console import Console, ConsoleOptions, RenderResult
-
-
-def human_size(octets: int) -> str:
-    """Octets in the units people think in (SI, as mail servers document their limits)."""
-    value = float(octets)
-    for unit in ("bytes", "kB", "MB", "GB"):
-        if value < 1000 or unit == "GB":
-            return f"{int(value)} {unit}" if unit == "bytes" else f"{value:.1f} {unit}"
-        value /= 1000
-    return f"{octets} bytes"  # pragma: no cover
 
 
 def _supported_mechanisms() -> frozenset[str]:
@@ -123,7 +114,7 @@ class CapabilityInspector(Static):
         key = cap.keyword.upper()
         if key == "SIZE":
             size = caps.size
-            return Text(f"{size} ({human_size(size)})" if size else "no fixed limit")
+            return Text(f"{size} ({format_size(size)})" if size else "no fixed limit")
         if key == "AUTH" or key.startswith("AUTH="):
             text = Text()
             for i, mech in enumerate(cap.params):
