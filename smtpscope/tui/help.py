@@ -23,7 +23,7 @@ Type any SMTP command and press **Enter**: it is sent with CRLF.
 - Type ahead freely: lines typed before a reply wait in the queue above the input and go as
   soon as the server may take them (at once in a PIPELINING group). **Ctrl+Z** takes back the
   newest into the input when it is empty; a blocked line (`⛔`) goes anyway with
-  **Ctrl+Enter** on an empty input.
+  **Ctrl+O** on an empty input (**Ctrl+Enter** too, where the terminal tells it from Enter).
 - Paste several lines and each becomes one command, in order (message lines after `DATA`).
 - After `354` to `DATA`: data mode. Each Enter sends the line as typed, empty lines too; `.`
   alone ends the message; **Tab** types a tab; **Ctrl+N** opens the editor with the envelope

@@ -296,11 +296,12 @@ async def test_the_queue_view_shows_every_blocked_line_or_counts_them(
         for row, shown in zip(screen_rows[1:], rows, strict=True):
             assert row.strip().lstrip("⛔ ").startswith(shown), row
         # The reason is cut in the view, so the hint line gives the head's reason whole.
-        assert DATA_REFUSED in composer(app).hint and "Ctrl+Enter" in composer(app).hint
+        assert DATA_REFUSED in composer(app).hint and "Ctrl+O" in composer(app).hint
 
 
-async def test_a_refused_line_is_held_visibly_and_ctrl_enter_sends_it_anyway(
-        wire: WireServer) -> None:
+@pytest.mark.parametrize("key", ["ctrl+o", "ctrl+enter"])
+async def test_a_refused_line_is_held_visibly_and_ctrl_o_sends_it_anyway(
+        wire: WireServer, key: str) -> None:
     app = app_for(wire)
     async with app.run_test(size=SIZE) as pilot:
         await ehlo(pilot)
@@ -311,7 +312,7 @@ async def test_a_refused_line_is_held_visibly_and_ctrl_enter_sends_it_anyway(
         assert "MAIL" in (queue.head.blocked or "")
         assert [i.text for i in queue] == ["RCPT TO:<b@x.test>", "NOOP"]
         assert wire.commands()[1:] == []
-        await pilot.press("ctrl+enter")
+        await pilot.press(key)
         await until(pilot, lambda: len(replies(app)) == 4)
         assert wire.commands()[1:] == ["RCPT TO:<b@x.test>", "NOOP"]
         sent = [e for e in app.screen.session.transcript if e.direction == "client"]

@@ -147,3 +147,14 @@ def test_closing_the_terminal_ends_the_recording(mta, terminal, tmp_path: Path) 
     recording = read_recording(path)
     assert recording.footer is not None and recording.footer["outcome"] == "closed"
     assert not recording.problems
+
+
+def test_a_held_line_goes_anyway_with_a_key_a_real_terminal_sends(mta, terminal) -> None:
+    # Most terminals send Ctrl+Enter as Enter and Alt+Enter as ESC Enter, which reads as Enter:
+    # the only "send anyway" key used to be unreachable there. Ctrl+O is a plain control byte.
+    term = terminal
+    term.wait_for("S: 220")
+    term.keys("EHLO tmux.test", "Enter", "RCPT TO:<nobody@client.test>", "Enter", "C-o")
+    shown = term.wait_for("S: 503")
+    assert "C! RCPT TO:<nobody@client.test>" in shown  # sent, marked off-script
+    assert "5.5.1" in shown.split("S: 503", 1)[1]  # Postfix: need MAIL command

@@ -94,7 +94,8 @@ class Composer(QueueAssist, AuthAssist, HistoryAssist, Widget):
         AUTH_ASSIST_BINDING,
         AUTH_REVEAL_BINDING,
         Binding("ctrl+z", "cancel_queued", "Unqueue", show=False, id="composer.unqueue"),
-        Binding("ctrl+enter,alt+enter", "send_anyway", "Send anyway", show=False,
+        # Ctrl+O from any terminal; the others only where Enter's modifiers reach the app.
+        Binding("ctrl+o,ctrl+enter,alt+enter", "send_anyway", "Send anyway", show=False,
                 id="composer.send_anyway"),
     ]
 

@@ -117,8 +117,8 @@ class QueueAssist:
         head = self.queue.head if self.queue is not None else None
         if head is None or head.blocked is None:
             return None
-        return (f"⛔ first queued line held: {visible(head.blocked)} · Ctrl+Enter on this empty "
-                f"line sends it anyway · Ctrl+Z takes back the newest")
+        return (f"⛔ first queued line held: {visible(head.blocked)} · Ctrl+O on this empty line "
+                f"sends it anyway · Ctrl+Z takes back the newest")
 
     def _queued(self) -> None:
         self.sync_queue()
