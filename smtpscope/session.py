@@ -245,7 +245,9 @@ class Session(TlsSteps, Connecting):
         self.closed_reason = reason
         for waiter in self._waiters:
             if not waiter.future.done():
-                waiter.future.set_exception(error(f"connection ended: {reason}", Stage.CLOSED))
+                exc = error(f"connection ended: {reason}", Stage.CLOSED)
+                exc.replies = tuple(waiter.replies)
+                waiter.future.set_exception(exc)
                 # A waiter abandoned after a timeout has nobody left to await it; mark the
                 # exception as seen so asyncio does not log "exception was never retrieved".
                 waiter.future.exception()
@@ -261,7 +263,10 @@ class Session(TlsSteps, Connecting):
         except TimeoutError as exc:
             message = f"no reply within {limit:g} s"
             self.transcript.note(f"Timeout: {message}", kind="error")
-            raise ReplyTimeout(message, stage, limit) from exc
+            timeout = ReplyTimeout(message, stage, limit)
+            timeout.replies = next((tuple(w.replies) for w in self._waiters
+                                    if w.future is waiter), ())
+            raise timeout from exc
         except SessionError as exc:
             exc.stage = stage  # each waiter got its own instance: say what it was waiting for
             raise

@@ -66,6 +66,10 @@ class SessionError(Exception):
     never by reading the message.
     """
 
+    #: Replies the awaited command had earned when it ended: LMTP answers the end of the data
+    #: once per recipient (RFC 2033 §4.2), and those that came before a hang-up still count.
+    replies: tuple[Reply, ...] = ()
+
     def __init__(self, message: str, stage: Stage) -> None:
         super().__init__(message)
         self.stage = Stage(stage)

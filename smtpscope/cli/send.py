@@ -228,7 +228,7 @@ async def _transaction(conv: Conversation, args: argparse.Namespace,
                         stop_after=stop_after)
     finally:  # LMTP: each recipient's own answer, refused by all of them included
         delivery = conv.delivery
-        if delivery is not None and delivery.lmtp and delivery.final:
+        if delivery is not None and delivery.lmtp and (delivery.final or delivery.unknown):
             _report_recipients(session, delivery)
 
 
@@ -241,6 +241,8 @@ def _report_recipients(session: Session, delivery: Delivery) -> None:
         what = "delivered" if outcome.accepted else "refused"
         text = "no reply" if reply is None else \
             f"{reply.code} {visible(' '.join(reply.shown_lines))}".rstrip()
+        if outcome.unknown:
+            what, text = "unknown", "no reply to the message: it may or may not be delivered"
         session.transcript.note(f"{outcome.address}: {what} ({text})",
                                 kind="note" if outcome.accepted else "warning")
     if delivery.partial:
@@ -366,7 +368,8 @@ def _json(session: Session, conv: Conversation, args: argparse.Namespace, mode: 
                    "peer": session.view.peer, "tls_mode": mode},
         "tls": None if session.tls is None else tls_info_dict(session.tls),
         "recipients": {"accepted": [] if delivery is None else delivery.accepted,
-                       "rejected": [] if delivery is None else delivery.refused},
+                       "rejected": [] if delivery is None else delivery.refused,
+                       "unknown": [] if delivery is None else delivery.unknown},
         "transcript": [common.entry_brief(e) for e in session.transcript],
     }
     if delivery is not None and delivery.lmtp:
@@ -374,6 +377,6 @@ def _json(session: Session, conv: Conversation, args: argparse.Namespace, mode: 
             {"address": r.address,
              "rcpt": None if r.rcpt is None else r.rcpt.code,
              "delivery": None if r.delivery is None else r.delivery.code,
-             "accepted": r.accepted}
+             "accepted": None if r.unknown else r.accepted}
             for r in delivery.recipients]
     return out

@@ -7,7 +7,7 @@ those replies are matched back to the recipients here, so a front end can show a
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 
 from smtpscope.conversation.errors import NotOffered, Rejected
@@ -22,7 +22,7 @@ from smtpscope.protocol import (
     message_octets,
 )
 from smtpscope.session import Session
-from smtpscope.session_types import Stage
+from smtpscope.session_types import SessionError, Stage
 
 Params = tuple[tuple[str, str | None], ...]
 
@@ -50,13 +50,22 @@ class RecipientOutcome:
     address: str
     rcpt: Reply | None = None
     delivery: Reply | None = None
+    #: LMTP: the message went out, so this recipient's own reply to it is owed.
+    owed: bool = False
 
     @property
     def accepted(self) -> bool:
         """RCPT accepted (and, when there is a per-recipient delivery reply, that too)."""
         if self.rcpt is None or not self.rcpt.is_success:
             return False
-        return self.delivery is None or self.delivery.is_success
+        return self.delivery.is_success if self.delivery is not None else not self.owed
+
+    @property
+    def unknown(self) -> bool:
+        """Its reply after the message never came (the session ended first): delivered or
+        not, only the server knows."""
+        return self.owed and self.delivery is None and self.rcpt is not None \
+            and self.rcpt.is_success
 
 
 @dataclass
@@ -75,7 +84,12 @@ class Delivery:
 
     @property
     def refused(self) -> list[str]:
-        return [r.address for r in self.recipients if not r.accepted]
+        return [r.address for r in self.recipients if not r.accepted and not r.unknown]
+
+    @property
+    def unknown(self) -> list[str]:
+        """LMTP recipients whose reply after the message never came."""
+        return [r.address for r in self.recipients if r.unknown]
 
     @property
     def partial(self) -> bool:
@@ -92,16 +106,36 @@ def _tally(delivery: Delivery, replies: list[Reply]) -> None:
 
 def _settle(delivery: Delivery, replies: tuple[Reply, ...]) -> None:
     """Match the replies after the data to the recipients; raise when nothing was delivered."""
-    delivery.final = replies
+    _match(delivery, replies)
     if delivery.lmtp:
-        took = [r for r in delivery.recipients if r.rcpt is not None and r.rcpt.is_success]
-        for outcome, reply in zip(took, replies, strict=False):
-            outcome.delivery = reply
         if not delivery.accepted:  # each took its RCPT, none the message: refused at the dot
             raise Rejected(Stage.DOT, "message refused after the final dot", replies[-1])
         return
     if replies[-1].code != 250:
         raise Rejected(Stage.DOT, "message refused after the final dot", replies[-1])
+
+
+def _match(delivery: Delivery, replies: tuple[Reply, ...]) -> None:
+    """Keep the replies after the data; LMTP: each to its recipient, in RCPT order."""
+    delivery.final = replies
+    if delivery.lmtp:
+        owed = [r for r in delivery.recipients if r.owed]
+        for outcome, reply in zip(owed, replies, strict=False):
+            outcome.delivery = reply
+
+
+async def _final(delivery: Delivery, replies: Awaitable[tuple[Reply, ...]]) -> None:
+    """Await and settle the replies to the message. LMTP owes one per accepted recipient; when
+    the session ends (or times out) before all came, those that did still count."""
+    if delivery.lmtp:
+        for outcome in delivery.recipients:
+            outcome.owed = outcome.rcpt is not None and outcome.rcpt.is_success
+    try:
+        got = await replies
+    except SessionError as exc:
+        _match(delivery, exc.replies)
+        raise
+    _settle(delivery, got)
 
 
 def new_delivery(session: Session, envelope: Envelope) -> Delivery:
@@ -216,7 +250,7 @@ async def send_content(
             reply = await session.command(Bdat(chunk))
             if reply.code != 250:
                 raise Rejected(Stage.DOT, "BDAT chunk refused", reply)
-        _settle(delivery, await session.command_replies(Bdat(chunks[-1], last=True)))
+        await _final(delivery, session.command_replies(Bdat(chunks[-1], last=True)))
         return delivery
     if data_reply is None:
         data_reply = await session.command(Data())
@@ -229,5 +263,5 @@ async def send_content(
     if stop_after is Stage.DATA:
         return delivery  # 354 and no content: the caller drops the connection here
     stage(Stage.DOT)
-    _settle(delivery, await session.deliver(MessageContent(content, verbatim=verbatim)))
+    await _final(delivery, session.deliver(MessageContent(content, verbatim=verbatim)))
     return delivery

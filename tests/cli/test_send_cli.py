@@ -227,7 +227,8 @@ def test_json_result(make_server, cli) -> None:
     assert result.code == 0
     data = json.loads(result.out)
     assert data["status"] == "success" and data["exit_code"] == 0
-    assert data["recipients"] == {"accepted": ["b@y.test"], "rejected": ["c@reject.test"]}
+    assert data["recipients"] == {"accepted": ["b@y.test"], "rejected": ["c@reject.test"],
+                                  "unknown": []}
     kinds = [(e["dir"], e["kind"]) for e in data["transcript"]]
     assert ("server", "reply") in kinds and ("client", "content") in kinds
     rcpt_reply = next(e for e in data["transcript"] if e.get("reply", {}).get("code") == 550)

@@ -124,3 +124,32 @@ def test_lmtp_every_recipient_refused_after_the_dot_exits_26(scripted_peer, cli)
     as_json = json.loads(cli("send", f"lmtp://127.0.0.1:{port}", "--from", "a@x.test",
                              "--to", "b@y.test", "--json").out)
     assert (as_json["exit_code"], as_json["stage"]) == (26, "dot")
+
+
+def test_lmtp_hangup_between_recipient_replies_keeps_the_delivered_one(
+        scripted_peer, cli) -> None:
+    def lmtp(stream: Any) -> None:
+        stream.write(b"220 lmtp.test LMTP\r\n")
+        while line := stream.readline():
+            verb = line.split()[0].upper()
+            if verb == b"DATA":
+                stream.write(b"354 go\r\n")
+                while stream.readline() != b".\r\n":
+                    pass
+                stream.write(b"250 2.0.0 saved\r\n")  # b@'s reply; c@'s never comes
+                return
+            stream.write({b"LHLO": b"250-lmtp.test\r\n250 PIPELINING\r\n"}.get(
+                verb, b"250 2.1.5 ok\r\n"))
+
+    target = f"lmtp://127.0.0.1:{scripted_peer(lmtp)}"
+    rcpts = ("--from", "a@x.test", "--to", "b@y.test,c@y.test")
+    result = cli("send", target, *rcpts)
+    assert result.code == 6, result.err
+    assert "-- b@y.test: delivered (250 2.0.0 saved)" in result.out
+    assert "!! c@y.test: unknown (no reply to the message: it may or may not be delivered)" \
+        in result.out
+    data = json.loads(cli("send", target, *rcpts, "--json").out)
+    assert data["recipients"]["accepted"] == ["b@y.test"]
+    assert (data["recipients"]["rejected"], data["recipients"]["unknown"]) == ([], ["c@y.test"])
+    assert [(r["delivery"], r["accepted"]) for r in data["recipients"]["replies"]] == \
+        [(250, True), (None, None)]

@@ -32,6 +32,7 @@ from smtpscope.session import (
     ProtocolFailure,
     ReplyTimeout,
     Session,
+    SessionClosed,
     SessionOptions,
     TLSFailed,
 )
@@ -138,6 +139,41 @@ async def test_lmtp_nobody_delivered_is_refused_at_the_dot(tmp_path: Path) -> No
         assert caught.value.reply is not None and caught.value.reply.code == 552
         assert conv.delivery is not None and conv.delivery.refused == ["b@x.test"]
         assert classify(caught.value, conv.stage).exit_code == 26
+        await session.close()
+
+
+@pytest.mark.parametrize("then", ["hang up", "stall"])
+async def test_lmtp_replies_before_the_end_still_count(tmp_path: Path, then: str) -> None:
+    async def script(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"220 lmtp.test\r\n")
+        await reader.readline()
+        writer.write(b"250 lmtp.test\r\n")
+        for reply in (b"250 ok", b"250 ok", b"250 ok", b"550 5.1.1 no such user", b"354 go"):
+            await reader.readline()  # MAIL, three RCPTs, DATA
+            writer.write(reply + b"\r\n")
+        while await reader.readline() != b".\r\n":
+            pass
+        writer.write(b"250 2.0.0 <a@x.test> saved\r\n")  # one of the two owed, then no more
+        if then == "stall":
+            await reader.read()
+
+    async with unix_peer(script, tmp_path / "s") as path:
+        session = Session(SessionOptions("localhost", lmtp=True, unix_path=path,
+                                         reply_timeout=0.5))
+        conv = Conversation(session)
+        await conv.open()
+        await conv.greet()
+        with pytest.raises(ReplyTimeout if then == "stall" else SessionClosed):
+            await conv.send(Envelope("s@x.test", ("a@x.test", "b@x.test", "c@x.test")),
+                            b"hi\r\n")
+        delivery = conv.delivery
+        assert delivery is not None
+        # a@ has its message; b@ was refused at RCPT; c@'s fate is the server's to know, and
+        # counting it as accepted (or refused) would say more than we know.
+        assert delivery.accepted == ["a@x.test"] and delivery.refused == ["c@x.test"]
+        assert delivery.unknown == ["b@x.test"] and delivery.partial
+        assert [r.delivery.code if r.delivery else None for r in delivery.recipients] == \
+            [250, None, None]
         await session.close()
 
 
