@@ -261,9 +261,9 @@ class Session(TlsSteps, Connecting):
         try:
             return await asyncio.wait_for(asyncio.shield(waiter), limit)
         except TimeoutError as exc:
-            message = f"no reply within {limit:g} s"
-            self.transcript.note(f"Timeout: {message}", kind="error")
-            timeout = ReplyTimeout(message, stage, limit)
+            timeout = ReplyTimeout(f"no reply within {limit:g} s", stage, limit,
+                                   self.conn.unfinished)
+            self.transcript.note(f"Timeout: {timeout}", kind="error")
             timeout.replies = next((tuple(w.replies) for w in self._waiters
                                     if w.future is waiter), ())
             raise timeout from exc
@@ -424,6 +424,11 @@ class Session(TlsSteps, Connecting):
             reader.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await reader
+        if self.closed_reason is None and (partial := self.conn.unfinished):
+            # We hang up on a reply still arriving (a timeout, a user closing): its bytes
+            # are part of the record. (When the server closed, the engine showed them.)
+            self.transcript.add("server", "raw", partial,
+                                notes=("unfinished reply when the connection was closed",))
         await self._wind_up(reason)
 
     async def _wind_up(self, reason: str = "closed") -> None:

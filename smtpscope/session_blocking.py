@@ -174,7 +174,8 @@ class SocketSession:
                 raise ReadTimeout("", timeout=limit)
             return self.stream.read(timeout=left)
         except ReadTimeout as exc:
-            raise ReplyTimeout(f"no reply within {limit:g} s", stage, limit) from exc
+            raise ReplyTimeout(f"no reply within {limit:g} s", stage, limit,
+                               self.conn.unfinished) from exc
         except TransportError as exc:
             self._finish(f"connection lost: {exc}")
             raise SessionClosed(f"connection ended: {self.closed_reason}", stage) from exc

@@ -80,11 +80,18 @@ class SessionClosed(SessionError):
 
 
 class ReplyTimeout(SessionError):
-    """No reply arrived within ``seconds``; the connection may still be open."""
+    """No reply arrived within ``seconds``; the connection may still be open. ``partial`` is
+    what came of a reply that began and did not end (a server trickling it, or stalled)."""
 
-    def __init__(self, message: str, stage: Stage, seconds: float) -> None:
+    def __init__(self, message: str, stage: Stage, seconds: float,
+                 partial: bytes = b"") -> None:
+        if partial:
+            from smtpscope.protocol.errors import show_bytes
+
+            message += f"; the reply began but did not end: {show_bytes(partial, 60)}"
         super().__init__(message, stage)
         self.seconds = seconds
+        self.partial = partial
 
 
 class ConnectFailed(SessionError):

@@ -60,6 +60,9 @@ _HINTS: dict[str, str] = {
     # A timeout once connected: something listens, so no firewall is to blame.
     "no-reply": "the server accepted the connection but did not reply in time: it may be "
     "slow or tarpitting; try a longer --timeout",
+    # Part of the reply came: the server is there and speaks SMTP, only too slowly.
+    "slow-reply": "the server began its reply but did not finish it in time: it may be slow "
+    "or tarpitting; try a longer --timeout",
     "tls-error": "--cafile FILE to trust its CA, --insecure to look anyway, or --tls none",
     # By TLSError.kind, when the TLS layer gave no hint of its own: a CA file cannot help a
     # server that hung up, spoke something else, or never finished the handshake.
@@ -73,16 +76,19 @@ _HINTS: dict[str, str] = {
 
 
 class Failure(Value):
-    """Why a run stopped: a status word, the stage, one line of text and what to try."""
+    """Why a run stopped: a status word, the stage, one line of text and what to try;
+    ``partial``, the bytes of a reply that began and did not end (a timeout)."""
 
-    __slots__ = ("hint", "message", "stage", "status")
+    __slots__ = ("hint", "message", "partial", "stage", "status")
     status: str
     stage: str
     message: str
     hint: str
+    partial: bytes
 
-    def __init__(self, status: str, stage: str, message: str, hint: str = "") -> None:
-        self._set(status=status, stage=stage, message=message, hint=hint)
+    def __init__(self, status: str, stage: str, message: str, hint: str = "",
+                 partial: bytes = b"") -> None:
+        self._set(status=status, stage=stage, message=message, hint=hint, partial=partial)
 
     @property
     def exit_code(self) -> int:
@@ -132,8 +138,10 @@ def classify(exc: BaseException, stage: str) -> Failure:
         return Failure("closed", stage, str(exc), _HINTS["closed"])
     if isinstance(exc, TimeoutError | ReplyTimeout):
         text = str(exc) or "no answer in time"
-        hint = _HINTS["timeout" if stage == Stage.CONNECT else "no-reply"]
-        return Failure("timeout", stage, f"timed out: {text}", hint)
+        partial = exc.partial if isinstance(exc, ReplyTimeout) else b""
+        hint = _HINTS["timeout" if stage == Stage.CONNECT else
+                      "slow-reply" if partial else "no-reply"]
+        return Failure("timeout", stage, f"timed out: {text}", hint, partial)
     if isinstance(exc, ProtocolFailure):
         return Failure("protocol-error", stage, str(exc), _HINTS["protocol-error"])
     if isinstance(exc, SessionError):
@@ -152,7 +160,7 @@ def silent_port_hint(failure: Failure, options: SessionOptions, mode: str) -> st
 
     direct = not (options.route or options.unix_path or options.pipe_command)
     if failure.stage != Stage.BANNER or failure.status not in ("timeout", "closed") \
-            or mode == "implicit" or not direct:
+            or failure.partial or mode == "implicit" or not direct:
         return failure.hint
     host = f"[{options.host}]" if ":" in options.host else options.host
     return (f"the server accepted the connection but sent no greeting; if the port expects "

@@ -91,6 +91,11 @@ class Connection(ReplyMatching):
     def in_auth(self) -> bool:
         return self.state is State.AUTH
 
+    @property
+    def unfinished(self) -> bytes:
+        """Bytes of a reply that has begun but not ended (none while TLS is pending)."""
+        return b"" if self.state is State.TLS_PENDING else self._reader.unparsed()
+
     def must_wait(self, cmd: Command, ahead: tuple[Command, ...] = ()) -> bool:
         """True while ``cmd`` has to wait for a reply before it may be sent (RFC 2920).
 

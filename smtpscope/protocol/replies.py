@@ -368,13 +368,17 @@ class ReplyReader:
                 self._error = exc
                 return
 
-    def take_unparsed(self) -> bytes:
-        """Remove and return every byte not yet returned as a reply (for STARTTLS)."""
+    def unparsed(self) -> bytes:
+        """Every byte not yet returned as a reply, left in place (a reply still arriving)."""
         out = b"".join(f[2] for f in self._frames)
         out += b"".join(p + _LF for p in self._cur)
         out += b"".join(p + _CRLF for p in self._carry)
         end = _CRLF if self._clean else _LF
-        out += b"".join(p + end for p in self._lines) + bytes(self._buf)
+        return out + b"".join(p + end for p in self._lines) + bytes(self._buf)
+
+    def take_unparsed(self) -> bytes:
+        """Remove and return every byte not yet returned as a reply (for STARTTLS)."""
+        out = self.unparsed()
         self._frames.clear()
         self._cur = []
         self._carry = []

@@ -9,12 +9,13 @@ from tests.value_pins import assert_frozen_value, assert_mutable_value
 
 def test_failure_fields_repr_and_exit_code() -> None:
     failure = Failure("closed", "mail", "bye")
-    assert repr(failure) == "Failure(status='closed', stage='mail', message='bye', hint='')"
+    assert repr(failure) == \
+        "Failure(status='closed', stage='mail', message='bye', hint='', partial=b'')"
     assert failure == Failure(status="closed", stage="mail", message="bye", hint="")
     assert failure.exit_code == EXIT_CLOSED and Failure("tls-error", "tls", "x").exit_code == 29
     assert Failure("tls-error", "ehlo", "x").exit_code == EXIT_TLS
     assert_mutable_value(Failure("timeout", "banner", "late", "wait"),
-                         ("status", "stage", "message", "hint"))
+                         ("status", "stage", "message", "hint", "partial"))
 
 
 def test_option_and_command_are_frozen_values() -> None:

@@ -3,6 +3,7 @@ a pipelined batch with 421, answer DATA with 250, refuse every LMTP recipient af
 
 from __future__ import annotations
 
+import base64
 import json
 import time
 from pathlib import Path
@@ -153,3 +154,28 @@ def test_lmtp_hangup_between_recipient_replies_keeps_the_delivered_one(
     assert (data["recipients"]["rejected"], data["recipients"]["unknown"]) == ([], ["c@y.test"])
     assert [(r["delivery"], r["accepted"]) for r in data["recipients"]["replies"]] == \
         [(250, True), (None, None)]
+
+
+def test_a_greeting_cut_short_by_the_timeout_is_kept_and_not_called_silence(
+        scripted_peer, cli) -> None:
+    def stalls(stream: Any) -> None:
+        stream.write(b"220-mx.test ESMTP\r\n220 ti")  # a multi-line banner, then nothing
+        stream.read()
+
+    port = scripted_peer(stalls)
+    result = cli("send", f"127.0.0.1:{port}", *FROM_TO, "--timeout", "0.5")
+    assert result.code == 21
+    # The bytes that came are shown, as the server sent them, when we hang up on them.
+    assert "S! 220-mx.test ESMTP\nS! 220 ti\n!! unfinished reply when the connection was " \
+        "closed" in result.out
+    assert 'the reply began but did not end: "220-mx.test ESMTP\\x0d\\x0a220 ti"' in result.err
+    # It did greet, slowly: no "sent no greeting", no TLS-first guess.
+    assert "no greeting" not in result.err and "smtps://" not in result.err
+    assert "began its reply but did not finish it in time" in result.err
+    data = json.loads(cli("send", f"127.0.0.1:{port}", *FROM_TO, "--timeout", "0.5",
+                          "--json").out)
+    [raw] = [e for e in data["transcript"] if e["dir"] == "server"]
+    assert base64.b64decode(raw["raw_base64"]) == b"220-mx.test ESMTP\r\n220 ti"
+    probe = json.loads(cli("probe", f"127.0.0.1:{port}", "--timeout", "0.5", "--json").out)
+    assert (probe["stage"], probe["status"]) == ("banner", "timeout")
+    assert "smtps://" not in probe["hint"] and "220 ti" in probe["error"]

@@ -300,3 +300,16 @@ def test_quit() -> None:
 def test_only_client_role() -> None:
     with pytest.raises(ValueError):
         Connection(role="server")
+
+
+def test_unfinished_shows_a_reply_still_arriving_without_taking_it() -> None:
+    conn = Connection()
+    wire = b"220-mx.test ESMTP\r\n220 ready\r\n"
+    for i, byte in enumerate(wire[:-1]):  # one byte at a time, every offset
+        conn.receive_data(bytes([byte]))
+        assert conn.next_event() is NEED_DATA
+        assert conn.unfinished == wire[:i + 1]
+    conn.receive_data(wire[-1:])
+    reply = conn.next_event()
+    assert isinstance(reply, Reply) and reply.raw == wire  # the peek took nothing away
+    assert conn.unfinished == b""
