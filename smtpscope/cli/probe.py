@@ -122,7 +122,8 @@ async def probe(target: str, args: argparse.Namespace, *, blocking: bool = False
     if getattr(args, "protocol", None) == "lmtp":
         options.lmtp = True
     session = _session_for(options, blocking)
-    result["server"] = {"host": options.host, "port": options.port, "tls_mode": mode}
+    result["server"] = {"host": options.host, "port": options.port, "tls_mode": mode,
+                        "peer": None}
     dialect = Dialect(args.protocol) if getattr(args, "protocol", None) else None
     conv = Conversation(session, dialect=dialect, tls=TLSMode.STARTTLS,
                         step_timeout=args.timeout, helo_fallback=False)
@@ -157,8 +158,9 @@ async def probe(target: str, args: argparse.Namespace, *, blocking: bool = False
         finally:
             if session.connected_at is not None:
                 lap_tls("connect", session.connected_at, server_waits=False)
+            # Whom we reached, also when the banner never came (a TLS-first or tarpit port).
+            result["server"]["peer"] = session.view.peer
         lap("banner")
-        result["server"]["peer"] = session.view.peer
         result["banner"] = probe_result.reply_json(greeting)
         if session.tls is not None:
             result["tls"] = tls_info_dict(session.tls)

@@ -107,6 +107,9 @@ def test_many_targets_keep_input_order(make_server, cli, tmp_path: Path) -> None
     assert [d["status"] for d in data] == ["success"] * 3 + ["connection-refused"]
     assert data[3]["hint"]
     assert result.err.count("\n") == 1 and "connection-refused" in result.err
+    # Success or not, each target's server block has the same fields.
+    assert {tuple(d["server"]) for d in data} == {("host", "port", "tls_mode", "peer")}
+    assert data[3]["server"]["peer"] is None
 
 
 @pytest.mark.parametrize("content, where", [
@@ -149,6 +152,8 @@ def test_banner_timeout_is_reported(cli) -> None:
     [data] = lines(result.out)
     assert (data["status"], data["stage"]) == ("timeout", "banner")
     assert "smtps://" in data["hint"]
+    # Connected, as a banner that came would show: the same fields either way.
+    assert data["server"]["peer"] == f"127.0.0.1:{port}"
     # --timeout bounds the wait for the banner itself (it used to be connect + banner, 2x).
     assert 2000 <= data["timings"]["total"] < 3800
 
