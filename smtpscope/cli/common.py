@@ -70,6 +70,10 @@ _HINTS: dict[str, str] = {
     "tls-protocol": "the server may not speak TLS here: --tls none looks without it",
     "tls-timeout": "a longer --timeout, or --tls none to look without TLS",
     "closed": "the server hung up; its logs say why (rate limits and blocklists are common)",
+    # The whole message went out and its reply never came: it may have been delivered, and
+    # sending it again may deliver it twice (RFC 1047; RFC 5321 §4.1.1.4).
+    "unanswered": "the message was sent but not answered: the server may have delivered it; "
+    "check its logs before sending it again, or it may arrive twice",
     "no-route": "check the domain's MX records with: smtpscope mx DOMAIN",
     "protocol-error": "compare with the transcript (smtpscope send ... prints it)",
 }
@@ -134,13 +138,16 @@ def classify(exc: BaseException, stage: str) -> Failure:
         # name mismatch is not cured by --cafile): only a missing one gets the generic advice.
         hint = cause.hint or _HINTS.get(f"tls-{cause.kind}") or _HINTS["tls-error"]
         return Failure("tls-error", "tls" if stage == "connect" else stage, str(cause), hint)
+    # Waiting for the reply to the message (after the dot or BDAT LAST): it was all sent.
+    unanswered = isinstance(exc, SessionError) and exc.stage is Stage.DOT
     if isinstance(exc, SessionClosed):
-        return Failure("closed", stage, str(exc), _HINTS["closed"])
+        return Failure("closed", stage, str(exc), _HINTS["unanswered" if unanswered
+                                                         else "closed"])
     if isinstance(exc, TimeoutError | ReplyTimeout):
         text = str(exc) or "no answer in time"
         partial = exc.partial if isinstance(exc, ReplyTimeout) else b""
-        hint = _HINTS["timeout" if stage == Stage.CONNECT else
-                      "slow-reply" if partial else "no-reply"]
+        hint = _HINTS["timeout" if stage == Stage.CONNECT else "unanswered" if unanswered
+                      else "slow-reply" if partial else "no-reply"]
         return Failure("timeout", stage, f"timed out: {text}", hint, partial)
     if isinstance(exc, ProtocolFailure):
         return Failure("protocol-error", stage, str(exc), _HINTS["protocol-error"])

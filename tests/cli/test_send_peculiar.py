@@ -9,6 +9,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 FROM_TO = ("--from", "a@x.test", "--to", "b@y.test")
 
 
@@ -179,3 +181,38 @@ def test_a_greeting_cut_short_by_the_timeout_is_kept_and_not_called_silence(
     probe = json.loads(cli("probe", f"127.0.0.1:{port}", "--timeout", "0.5", "--json").out)
     assert (probe["stage"], probe["status"]) == ("banner", "timeout")
     assert "smtps://" not in probe["hint"] and "220 ti" in probe["error"]
+
+
+@pytest.mark.parametrize("then, code", [("hang up", 6), ("stall", 26)])
+def test_no_reply_after_the_dot_warns_the_message_may_be_delivered(
+        scripted_peer, cli, then: str, code: int) -> None:
+    def script(stream: Any) -> None:
+        greet(stream)
+        while line := stream.readline():
+            if line.upper() == b"DATA\r\n":
+                stream.write(b"354 go\r\n")
+                while stream.readline() != b".\r\n":
+                    pass
+                if then == "stall":
+                    stream.read()
+                return
+            stream.write(b"250 ok\r\n")
+
+    result = cli("send", f"127.0.0.1:{scripted_peer(script)}", *FROM_TO, "--timeout", "0.5",
+                 "--json")
+    data = json.loads(result.out)
+    assert (result.code, data["stage"]) == (code, "dot")
+    # Not a rate limit or a slow greeting: the message may be there, and a resend doubles it.
+    assert "may have delivered it" in data["hint"] and "rate limits" not in data["hint"]
+
+
+def test_a_hangup_before_the_message_went_out_is_a_plain_hangup(scripted_peer, cli) -> None:
+    def hangs_up_after_354(stream: Any) -> None:
+        greet(stream)
+        while line := stream.readline():
+            stream.write(b"354 go\r\n" if line.upper() == b"DATA\r\n" else b"250 ok\r\n")
+            if line.upper() == b"DATA\r\n":
+                return
+
+    result = cli("send", f"127.0.0.1:{scripted_peer(hangs_up_after_354)}", *FROM_TO)
+    assert result.code == 6 and "may have delivered it" not in result.err
