@@ -107,12 +107,14 @@ def _tally(delivery: Delivery, replies: list[Reply]) -> None:
 def _settle(delivery: Delivery, replies: tuple[Reply, ...]) -> None:
     """Match the replies after the data to the recipients; raise when nothing was delivered."""
     _match(delivery, replies)
+    # The data ended with the dot after a 354, or with BDAT LAST (no 354, no dot).
+    refused = "message refused after " + ("the final dot" if delivery.data else "BDAT LAST")
     if delivery.lmtp:
-        if not delivery.accepted:  # each took its RCPT, none the message: refused at the dot
-            raise Rejected(Stage.DOT, "message refused after the final dot", replies[-1])
+        if not delivery.accepted:  # each took its RCPT, none the message: refused at the end
+            raise Rejected(Stage.DOT, refused, replies[-1])
         return
     if replies[-1].code != 250:
-        raise Rejected(Stage.DOT, "message refused after the final dot", replies[-1])
+        raise Rejected(Stage.DOT, refused, replies[-1])
 
 
 def _match(delivery: Delivery, replies: tuple[Reply, ...]) -> None:

@@ -102,6 +102,26 @@ def test_250_to_data_is_not_called_a_refusal(scripted_peer, cli) -> None:
     assert "refused" not in result.err
 
 
+def test_a_message_refused_at_bdat_last_says_bdat_not_dot(scripted_peer, cli) -> None:
+    def chunking(stream: Any) -> None:
+        stream.write(b"220 mx.test ESMTP\r\n")
+        while line := stream.readline():
+            verb = line.split()[0].upper()
+            if verb == b"BDAT":
+                stream.read(int(line.split()[1]))  # the chunk: no 354, no dot
+                stream.write(b"554 5.7.1 content rejected\r\n")
+                continue
+            stream.write({b"EHLO": b"250-mx.test\r\n250 CHUNKING\r\n",
+                          b"QUIT": b"221 bye\r\n"}.get(verb, b"250 2.1.0 ok\r\n"))
+
+    port = scripted_peer(chunking)
+    result = cli("send", f"127.0.0.1:{port}", "--from", "a@x.test", "--to", "b@y.test",
+                 "--bdat")
+    assert result.code == 26, result.err
+    assert "message refused after BDAT LAST: 554 5.7.1" in result.err
+    assert "dot" not in result.err
+
+
 def test_lmtp_every_recipient_refused_after_the_dot_exits_26(scripted_peer, cli) -> None:
     def lmtp(stream: Any) -> None:
         stream.write(b"220 lmtp.test LMTP\r\n")
