@@ -25,6 +25,7 @@ SCOPES: tuple[tuple[str, str, str], ...] = (
     ("editor", "smtpscope.tui.widgets.data_editor", "DataEditor"),
     ("line viewer", "smtpscope.tui.screens.line_viewer", "LineViewer"),
     ("reconnect", "smtpscope.tui.screens.reconnect", "ReconnectDialog"),
+    ("certificate", "smtpscope.tui.screens.certificate", "UntrustedCertificateScreen"),
 )
 
 

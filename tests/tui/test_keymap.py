@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from textual.binding import Binding
+
 from smtpscope.config import data_dir
 from smtpscope.sanitize import visible
 from smtpscope.tui.app import create_app
@@ -105,3 +107,50 @@ async def test_app_reports_keymap_problems_at_start_and_f1_lists_ids() -> None:
         await pilot.pause()
         shown = app.screen.query_one(Markdown).source
         assert "`session.reconnect`" in shown and "keymap.json" in shown
+
+
+def _tui_binding_classes() -> list[type]:
+    """Every class in smtpscope.tui that declares BINDINGS of its own."""
+    import importlib
+    import inspect
+    import pkgutil
+
+    import smtpscope.tui as tui
+
+    found: list[type] = []
+    for module_info in pkgutil.walk_packages(tui.__path__, "smtpscope.tui."):
+        module = importlib.import_module(module_info.name)
+        for _, cls in inspect.getmembers(module, inspect.isclass):
+            if cls.__module__ == module.__name__ and "BINDINGS" in cls.__dict__:
+                found.append(cls)
+    return found
+
+
+def _bindings_of(cls: type) -> list[Binding]:
+    return [b for b in cls.__dict__["BINDINGS"] if isinstance(b, Binding)]
+
+
+def test_every_binding_with_an_id_can_be_remapped() -> None:
+    # An id missing from the catalogue is refused in keymap.json and missing from F1's list.
+    table = catalogue()
+    ids = {b.id for cls in _tui_binding_classes() for b in _bindings_of(cls) if b.id}
+    assert ids and ids <= set(table), sorted(ids - set(table))
+
+
+# What every terminal sends, with no extended keyboard protocol: Enter, Tab and Backspace with
+# a modifier arrive as the bare key (Ctrl+Enter and Alt+Enter read as Enter).
+_PLAIN_KEYS = {"enter", "tab", "shift+tab", "escape", "backspace", "delete", "insert", "space",
+               "home", "end", "pageup", "pagedown", "up", "down", "left", "right",
+               *(f"f{n}" for n in range(1, 13)), *(f"ctrl+{c}" for c in "abcdefghjklnopqrstuvwxyz")}
+
+
+def _plain(key: str) -> bool:
+    return key in _PLAIN_KEYS or len(key) == 1 or (key.startswith("alt+") and len(key) == 5)
+
+
+def test_every_binding_has_a_key_a_plain_terminal_sends() -> None:
+    # Ctrl+Enter alone used to be "send anyway": unreachable in tmux and xterm.
+    lacking = [f"{cls.__name__}: {b.key}" for cls in _tui_binding_classes()
+               for b in _bindings_of(cls)
+               if not any(_plain(k.strip()) for k in b.key.split(","))]
+    assert lacking == []
