@@ -172,6 +172,7 @@ async def test_tui_transcript_inspector_viewer_composer_and_notes() -> None:
     from smtpscope.tui.widgets.capabilities import CapabilityInspector
     from smtpscope.tui.widgets.composer import Composer
     from smtpscope.tui.widgets.transcript import TranscriptView
+    from tests.tui.test_session_screen import shown as shown_text
 
     with latin1_server() as port:
         app = create_app(options=SessionOptions("127.0.0.1", port, security="plain"))
@@ -187,7 +188,7 @@ async def test_tui_transcript_inspector_viewer_composer_and_notes() -> None:
             shown = screen.query_one(TranscriptView).to_text()
             for line in (SHOWN_BANNER, SHOWN_EHLO, SHOWN_KEYWORD, SHOWN_MAIL):
                 assert line in shown
-            inspector = str(screen.query_one(CapabilityInspector).render())
+            inspector = shown_text(screen.query_one(CapabilityInspector))
             assert SHOWN_KEYWORD in inspector and "mx.test" in inspector
             session = screen.session
             assert session is not None
