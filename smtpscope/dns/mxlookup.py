@@ -23,6 +23,7 @@ class MXHost:
     addresses: tuple[str, ...]
     implicit: bool = False
     address_error: str | None = None
+    canonical: str | None = None  # where a CNAME at ``host`` leads (RFC 2181 §10.3 forbids it)
 
 
 @dataclass(frozen=True)
@@ -74,7 +75,10 @@ def _sort_addresses(addresses: list[str]) -> tuple[str, ...]:
 
 def resolve_addresses(host: str, resolver: Resolver) -> tuple[tuple[str, ...], str | None, bool]:
     """Return (addresses, why there are none, whether a lookup failed) for ``host``."""
-    answers = [resolver.lookup(host, "AAAA"), resolver.lookup(host, "A")]
+    return _addresses(host, [resolver.lookup(host, "AAAA"), resolver.lookup(host, "A")])
+
+
+def _addresses(host: str, answers: list[DNSAnswer]) -> tuple[tuple[str, ...], str | None, bool]:
     found = [str(r) for a in answers if a.ok for r in a.records]
     if found:
         return _sort_addresses(found), None, False
@@ -100,6 +104,37 @@ def _implicit(domain: str, answer: DNSAnswer, resolver: Resolver) -> MXResult:
         return MXResult(domain, "error", (), error or "address lookup failed", authenticated=ad)
     text = f"{domain} exists but has neither MX nor A/AAAA records: it cannot receive mail"
     return MXResult(domain, "no-mail", (), text, authenticated=ad)
+
+
+def _mx_host(rec: MXRecord, resolver: Resolver, warnings: list[str]) -> MXHost:
+    """The MX target's addresses; an IP address or an alias there is named as the fault it is."""
+    where = f"MX {rec.preference} {rec.exchange}"
+    try:
+        ipaddress.ip_address(rec.exchange.strip("[]"))
+    except ValueError:
+        pass
+    else:
+        # RFC 1123 §2.1: a host name never has the dotted-decimal form, so no lookup can help.
+        literal = (
+            f"{rec.exchange} is an IP address, but an MX must name a host (RFC 1035 §3.3.9, "
+            "RFC 5321 §5.1). MTAs differ: Postfix warns ('numeric domain name') and connects "
+            "to it, Exim refuses it unless allow_mx_to_ip is set. smtpscope follows the RFCs "
+            "and does not route to it: give the address as the target to test it"
+        )
+        warnings.append(f"{where}: {literal}")
+        return MXHost(rec.preference, rec.exchange, (), address_error=literal)
+    answers = [resolver.lookup(rec.exchange, "AAAA"), resolver.lookup(rec.exchange, "A")]
+    addresses, error, _failed = _addresses(rec.exchange, answers)
+    canonical = next((a.canonical for a in answers if a.canonical), None)
+    if canonical is not None:
+        warnings.append(
+            f"{where} is an alias (CNAME to {canonical}), which RFC 2181 §10.3 forbids: "
+            f"MTAs such as Postfix follow it, but the MX should name {canonical} itself"
+        )
+    if error:
+        warnings.append(f"{where}: {error}")
+    return MXHost(rec.preference, rec.exchange, addresses, address_error=error,
+                  canonical=canonical)
 
 
 def lookup_mx(domain: str, resolver: Any = None) -> MXResult:
@@ -134,12 +169,8 @@ def lookup_mx(domain: str, resolver: Any = None) -> MXResult:
         )
         records = [r for r in records if r.exchange != "."]
 
-    hosts = []
-    for rec in sorted(records, key=lambda r: (r.preference, r.exchange.lower())):
-        addresses, error, _failed = resolve_addresses(rec.exchange, res)
-        if error:
-            warnings.append(f"MX {rec.preference} {rec.exchange}: {error}")
-        hosts.append(MXHost(rec.preference, rec.exchange, addresses, address_error=error))
+    hosts = [_mx_host(rec, res, warnings)
+             for rec in sorted(records, key=lambda r: (r.preference, r.exchange.lower()))]
     order = ", then ".join(f"{h.host} ({h.preference})" for h in hosts)
     text = f"{len(hosts)} MX record{'s' if len(hosts) != 1 else ''}; try in order: {order}"
     if not any(h.addresses for h in hosts):

@@ -36,7 +36,9 @@ Record = str | MXRecord | TLSARecord | tuple[bytes, ...]
 @dataclass(frozen=True)
 class DNSAnswer:
     """The outcome of one query. ``records`` hold: A/AAAA/PTR/CNAME -> str, MX -> MXRecord,
-    TLSA -> TLSARecord, TXT -> tuple of the raw character-strings (joined later by the caller)."""
+    TLSA -> TLSARecord, TXT -> tuple of the raw character-strings (joined later by the caller).
+    ``canonical`` is the name the records belong to when ``name`` is an alias (a CNAME chain
+    the resolver followed), else None."""
 
     name: str
     rdtype: str
@@ -44,6 +46,7 @@ class DNSAnswer:
     records: tuple[Any, ...] = ()
     authenticated: bool = False  # the AD bit of the response
     error: str | None = None
+    canonical: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -170,10 +173,12 @@ class DnsPythonResolver:
         except (OSError, ValueError) as exc:  # e.g. an unusable resolver address
             return DNSAnswer(name, rdtype, "error", error=str(exc))
         ad = bool(answer.response.flags & dns.flags.AD)
+        alias = answer.canonical_name
+        canonical = None if alias == answer.qname else alias.to_text().rstrip(".")
         if answer.rrset is None:
-            return DNSAnswer(name, rdtype, "nodata", authenticated=ad)
+            return DNSAnswer(name, rdtype, "nodata", authenticated=ad, canonical=canonical)
         records = tuple(_convert(rdtype, rdata) for rdata in answer.rrset)
-        return DNSAnswer(name, rdtype, "ok", records, authenticated=ad)
+        return DNSAnswer(name, rdtype, "ok", records, authenticated=ad, canonical=canonical)
 
 
 def resolver_for(address: str | None = None, timeout: float = DEFAULT_TIMEOUT) -> DnsPythonResolver:
@@ -194,6 +199,10 @@ def as_resolver(obj: Any) -> Resolver:
     raise TypeError(f"not a resolver: {obj!r}")
 
 
+# A loop of aliases in a test table ends here, as a resolver gives up on a long chain.
+_MAX_CNAME_HOPS = 8
+
+
 def _key(name: str, rdtype: str) -> tuple[str, str]:
     return name.rstrip(".").lower(), rdtype.upper()
 
@@ -205,6 +214,7 @@ class StaticResolver:
     ``records`` maps (name, rdtype) to a list of records; ``failures`` maps (name, rdtype) or
     (name, "*") to a status such as "servfail" or "timeout". A name present in any record is
     NODATA for other types; every other name is NXDOMAIN. ``authenticated`` names get the AD bit.
+    A (name, "CNAME") record is followed for other types, as a recursive resolver does.
     """
 
     records: Mapping[tuple[str, str], Iterable[Any]] = field(default_factory=dict)
@@ -220,11 +230,18 @@ class StaticResolver:
         failure = fails.get(key) or fails.get((key[0], "*"))
         if failure is not None:
             return DNSAnswer(name, rdtype, failure, error=f"simulated {failure}")
-        ad = key[0] in {n.rstrip(".").lower() for n in self.authenticated}
-        if key in table:
-            return DNSAnswer(name, rdtype, "ok", table[key], authenticated=ad)
-        if any(owner == key[0] for owner, _ in table):
-            return DNSAnswer(name, rdtype, "nodata", authenticated=ad)
+        owner, canonical = key[0], None
+        for _hop in range(_MAX_CNAME_HOPS):
+            target = table.get((owner, "CNAME"))
+            if key[1] == "CNAME" or not target:
+                break
+            owner = canonical = str(target[0]).rstrip(".").lower()
+        ad = owner in {n.rstrip(".").lower() for n in self.authenticated}
+        found = table.get((owner, key[1]))
+        if found is not None:
+            return DNSAnswer(name, rdtype, "ok", found, authenticated=ad, canonical=canonical)
+        if any(known == owner for known, _ in table):
+            return DNSAnswer(name, rdtype, "nodata", authenticated=ad, canonical=canonical)
         return DNSAnswer(name, rdtype, "nxdomain", authenticated=ad, error="NXDOMAIN")
 
 

@@ -99,7 +99,8 @@ def route(
 
     mx = lookup_mx(target.mx_domain, resolver)
     if mx.status == "null" or not mx.routable:
-        raise RouteError(mx.explanation, mx)
+        # The warnings say why each MX has no address (NXDOMAIN, an IP literal, ...).
+        raise RouteError("; ".join((mx.explanation, *mx.warnings)), mx)
     groups: dict[int, list[Any]] = {}
     for mx_host in mx.hosts:
         groups.setdefault(mx_host.preference, []).append(mx_host)

@@ -77,11 +77,14 @@ class FakeDnspython:
 
     def resolve(self, name: str, rdtype: str, **kwargs: Any) -> Any:
         import dns.flags
+        import dns.name
 
         if isinstance(self.outcome, BaseException):
             raise self.outcome
         flags = dns.flags.QR | (dns.flags.AD if self.ad else 0)
-        return SimpleNamespace(rrset=self.outcome, response=SimpleNamespace(flags=flags))
+        qname = dns.name.from_text(name)
+        return SimpleNamespace(rrset=self.outcome, response=SimpleNamespace(flags=flags),
+                               qname=qname, canonical_name=qname)
 
 
 def rrset(name: str, rdtype: str, *texts: str) -> Any:
@@ -150,6 +153,49 @@ def test_caching_resolver_asks_once() -> None:
     cache = CachingResolver(inner)
     assert cache.lookup("a.test", "A") == cache.lookup("A.TEST.", "a")
     assert inner.queries == [("a.test", "A")]
+
+
+ALIAS_ZONE = """\
+$ORIGIN d.test.
+@ 60 SOA ns hostmaster 1 60 60 60 60
+@ 60 MX 10 alias.d.test.
+alias 60 CNAME real.d.test.
+real 60 A 192.0.2.4
+big 60 TXT "v=spf1 ip4:192.0.2.0/24 " "-all"
+""" + "".join(f'big 60 TXT "{n:03d}{"x" * 250}"\n' for n in range(8))
+
+
+def test_an_alias_on_the_wire_is_reported_with_its_target() -> None:
+    from tests.dns.responder import Zone, serve
+
+    with serve(Zone(ALIAS_ZONE)) as address:
+        res = resolver_for(address, timeout=3)
+        answer = res.lookup("alias.d.test", "A")
+        nodata = res.lookup("alias.d.test", "AAAA")
+        direct = res.lookup("real.d.test", "A")
+    assert (answer.status, answer.records, answer.canonical) == ("ok", ("192.0.2.4",),
+                                                                 "real.d.test")
+    assert (nodata.status, nodata.canonical) == ("nodata", "real.d.test")
+    assert direct.canonical is None
+
+
+def test_a_truncated_udp_answer_is_asked_again_over_tcp() -> None:
+    from tests.dns.responder import Zone, serve
+
+    zone = Zone(ALIAS_ZONE, udp_limit=512)
+    with serve(zone) as address:
+        answer = resolver_for(address, timeout=3).lookup("big.d.test", "TXT")
+    assert zone.tcp_queries == 1
+    assert answer.status == "ok" and len(answer.records) == 9
+    assert (b"v=spf1 ip4:192.0.2.0/24 ", b"-all") in answer.records
+
+
+def test_static_resolver_follows_an_alias() -> None:
+    res = StaticResolver({("a.test", "CNAME"): ["b.test"], ("b.test", "A"): ["192.0.2.1"]})
+    assert res.lookup("a.test", "A").canonical == "b.test"
+    assert res.lookup("a.test", "AAAA").status == "nodata"
+    assert res.lookup("a.test", "CNAME").records == ("b.test",)
+    assert res.lookup("b.test", "A").canonical is None
 
 
 def test_static_resolver_semantics() -> None:

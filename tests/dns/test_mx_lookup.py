@@ -157,5 +157,32 @@ def test_to_json_is_plain_data() -> None:
             "addresses": ["192.0.2.7"],
             "implicit": False,
             "address_error": None,
+            "canonical": None,
         }
     ]
+
+
+def test_mx_naming_an_alias_is_followed_and_flagged() -> None:
+    res = StaticResolver({
+        ("c.test", "MX"): [mx(10, "alias.c.test")],
+        ("alias.c.test", "CNAME"): ["real.c.test"],
+        ("real.c.test", "A"): ["192.0.2.4"],
+    })
+    result = lookup_mx("c.test", res)
+    (host,) = result.hosts
+    assert (host.host, host.canonical, host.addresses) == ("alias.c.test", "real.c.test",
+                                                           ("192.0.2.4",))
+    assert result.routable  # MTAs follow the alias, so mail does flow
+    (warning,) = result.warnings
+    assert "CNAME to real.c.test" in warning and "RFC 2181 §10.3" in warning
+
+
+def test_mx_naming_an_ip_address_is_not_looked_up_or_routed() -> None:
+    res = StaticResolver({("ip.test", "MX"): [mx(10, "192.0.2.8"), mx(20, "[2001:db8::8]")]})
+    result = lookup_mx("ip.test", res)
+    assert res.queries == [("ip.test", "MX")]  # "192.0.2.8" is no host name to resolve
+    assert [h.addresses for h in result.hosts] == [(), ()]
+    assert not result.routable
+    for host, warning in zip(result.hosts, result.warnings, strict=True):
+        assert "is an IP address, but an MX must name a host" in (host.address_error or "")
+        assert "allow_mx_to_ip" in warning

@@ -102,6 +102,17 @@ def test_null_mx_and_nxdomain_raise_with_the_lookup() -> None:
         route(parse_target("a@nosuch.test"), zone())
 
 
+def test_no_route_says_why_each_mx_has_no_address() -> None:
+    res = StaticResolver({("d.test", "MX"): [MXRecord(10, "192.0.2.9"),
+                                             MXRecord(20, "gone.d.test")]})
+    with pytest.raises(RouteError) as info:
+        route(parse_target("@d.test"), res)
+    message = str(info.value)
+    assert "none of them has an address" in message
+    assert "MX 10 192.0.2.9: 192.0.2.9 is an IP address" in message
+    assert "MX 20 gone.d.test: gone.d.test does not exist (NXDOMAIN)" in message
+
+
 def test_summary_names_the_one_used_and_why_the_others_failed() -> None:
     """The session records a RouteAttempt per candidate; the summary is its ConnectFailed text."""
     candidates = route(parse_target("@d.test"), zone(), shuffle=False)
