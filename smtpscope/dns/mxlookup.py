@@ -137,6 +137,20 @@ def _mx_host(rec: MXRecord, resolver: Resolver, warnings: list[str]) -> MXHost:
                   canonical=canonical)
 
 
+def _order(hosts: list[MXHost]) -> str:
+    """The order of delivery attempts: by preference; hosts of equal preference in random
+    order (RFC 5321 §5.1), which a sender picks afresh each time."""
+    groups: dict[int, list[str]] = {}
+    for host in hosts:
+        groups.setdefault(host.preference, []).append(host.host)
+    parts = [
+        f"{names[0]} ({pref})" if len(names) == 1
+        else f"{', '.join(names)} ({pref}, in random order)"
+        for pref, names in groups.items()
+    ]
+    return "in order: " + ", then ".join(parts)
+
+
 def lookup_mx(domain: str, resolver: Any = None) -> MXResult:
     """Look up where mail for ``domain`` goes: MX hosts by preference with their addresses."""
     res = as_resolver(resolver)
@@ -171,8 +185,7 @@ def lookup_mx(domain: str, resolver: Any = None) -> MXResult:
 
     hosts = [_mx_host(rec, res, warnings)
              for rec in sorted(records, key=lambda r: (r.preference, r.exchange.lower()))]
-    order = ", then ".join(f"{h.host} ({h.preference})" for h in hosts)
-    text = f"{len(hosts)} MX record{'s' if len(hosts) != 1 else ''}; try in order: {order}"
+    text = f"{len(hosts)} MX record{'s' if len(hosts) != 1 else ''}; try {_order(hosts)}"
     if not any(h.addresses for h in hosts):
         text += "; none of them has an address, so mail cannot be delivered"
     return MXResult(domain, "ok", tuple(hosts), text, tuple(warnings), answer.authenticated)

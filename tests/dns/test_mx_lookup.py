@@ -34,7 +34,7 @@ def test_hosts_sorted_by_preference_then_name_with_addresses() -> None:
     # IPv6 first, then IPv4, each numerically sorted (192.0.2.2 before 192.0.2.10).
     assert result.hosts[0].addresses == ("2001:db8::10", "192.0.2.2", "192.0.2.10")
     assert result.routable
-    assert "z.example.test (10), then a.example.test (20)" in result.explanation
+    assert "z.example.test (10), then a.example.test, b.example.test (20, " in result.explanation
 
 
 def test_implicit_mx_when_no_mx_records() -> None:
@@ -160,6 +160,16 @@ def test_to_json_is_plain_data() -> None:
             "canonical": None,
         }
     ]
+
+
+def test_equal_preference_is_said_to_be_tried_in_random_order() -> None:
+    res = StaticResolver({
+        ("eq.test", "MX"): [mx(10, "b.eq.test"), mx(10, "a.eq.test"), mx(20, "c.eq.test")],
+        **{(f"{n}.eq.test", "A"): ["192.0.2.1"] for n in "abc"},
+    })
+    text = lookup_mx("eq.test", res).explanation
+    # RFC 5321 §5.1: a sender shuffles hosts of equal preference, so no fixed order is claimed.
+    assert "try in order: a.eq.test, b.eq.test (10, in random order), then c.eq.test (20)" in text
 
 
 def test_mx_naming_an_alias_is_followed_and_flagged() -> None:
