@@ -264,12 +264,32 @@ def run(args: argparse.Namespace) -> int:
         common.error_line("send", str(exc))
         return common.EXIT_USAGE
     except common.TargetFailure as exc:
-        common.error_line("send", str(exc), "smtpscope mx DOMAIN shows the MX records"
-                          if exc.status == "no-route" else "")
-        return exc.exit_code
+        return _target_failed(args, exc)
     import asyncio
 
     return asyncio.run(_send(args, options, mode, content, secret))
+
+
+def _target_failed(args: argparse.Namespace, exc: common.TargetFailure) -> int:
+    """No connection was made (a bad target, no MX route): say why, and with --json say it
+    in the result object too, so a script reading stdout is never left with nothing."""
+    hint = "smtpscope mx DOMAIN shows the MX records" if exc.status == "no-route" else ""
+    try:
+        out = send_output.open_output(args)
+    except OSError as err:
+        common.error_line("send", f"cannot write {args.output_file!r}: {err.strerror}")
+        return common.EXIT_USAGE
+    out.error("send", str(exc), hint)
+    if args.json:
+        out.print(common.dumps({
+            "schema_version": common.SCHEMA_VERSION, "target": args.target,
+            "status": exc.status, "exit_code": exc.exit_code,
+            "stage": "connect" if exc.status == "no-route" else "usage",
+            "error": str(exc), "hint": hint or None, "server": None, "tls": None,
+            "recipients": {"accepted": [], "rejected": [], "unknown": []}, "transcript": [],
+        }))
+    out.close()
+    return exc.exit_code
 
 
 async def _send(args: argparse.Namespace, options: SessionOptions, mode: str,

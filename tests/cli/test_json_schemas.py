@@ -105,3 +105,27 @@ def test_probe_and_send_json_from_postfix(mta, cli) -> None:
 def test_mx_json(dns_server: Any, cli) -> None:
     result = cli("mx", "example.test", "--resolver", dns_server.resolver_address, "--json")
     _valid("mx", json.loads(result.out))
+
+
+NULL_MX_ZONE = """\
+$ORIGIN null.test.
+@ 60 SOA ns hostmaster 1 60 60 60 60
+@ 60 MX 0 .
+"""
+
+
+def test_send_json_when_no_connection_is_made(cli) -> None:
+    """A Null MX or a bad target stops send before connecting: --json still prints the result."""
+    from tests.dns.responder import Zone, serve
+
+    with serve(Zone(NULL_MX_ZONE)) as address:
+        routed = cli("send", "a@null.test", "--from", "a@x.test", "--to", "a@null.test",
+                     "--resolver", address, "--json")
+    bad = cli("send", "a@b..test", "--from", "a@x.test", "--to", "b@y.test", "--json")
+    assert (routed.code, bad.code) == (2, 1)
+    for result, status in ((routed, "no-route"), (bad, "usage")):
+        data = json.loads(result.out)
+        _valid("send", data)
+        assert (data["status"], data["exit_code"], data["server"]) == (status, result.code, None)
+        assert data["error"] in result.err  # the one error line is still there for a person
+    assert "RFC 7505" in json.loads(routed.out)["error"]
