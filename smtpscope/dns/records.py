@@ -200,6 +200,19 @@ _KINDS = {
 }
 
 
+def _split_badly(spec: _Kind, records: tuple[tuple[bytes, ...], ...]) -> tuple[str, ...]:
+    """Records that would be of ``spec``'s kind had their strings been joined with a space:
+    a publisher who split ``"v=spf1" "-all"`` meant one, but the RFCs join with nothing."""
+    return tuple(
+        f"a TXT record reads '{join_txt(strings)}', so it is not {spec.kind}: its strings "
+        "are joined with nothing in between (RFC 7208 §3.3; DMARC, MTA-STS and TLS-RPT "
+        "alike), so the space must be inside one of them"
+        for strings in records
+        if len(strings) > 1 and spec.prefix.match(shown_text(b" ".join(strings)))
+        and not spec.prefix.match(join_txt(strings))
+    )
+
+
 def _fetch_policy(kind: str, name: str, resolver: Resolver) -> PolicyRecord:
     spec = _KINDS[kind]
     answer = resolver.lookup(name, "TXT")
@@ -208,12 +221,11 @@ def _fetch_policy(kind: str, name: str, resolver: Resolver) -> PolicyRecord:
         return PolicyRecord(
             kind, name, answer.status, (), (), failure_text(answer, f"TXT of {name}")
         )
-    texts = [join_txt(strings) for strings in answer.records] if answer.ok else []
-    matching = tuple(t for t in texts if spec.prefix.match(t))
+    records = answer.records if answer.ok else ()
+    matching = tuple(t for t in map(join_txt, records) if spec.prefix.match(t))
     if not matching:
-        return PolicyRecord(
-            kind, name, "none", (), (), f"no {kind} record at {name}", authenticated=ad
-        )
+        return PolicyRecord(kind, name, "none", (), (), f"no {kind} record at {name}",
+                            warnings=_split_badly(spec, records), authenticated=ad)
     if len(matching) > 1:
         return PolicyRecord(
             kind,

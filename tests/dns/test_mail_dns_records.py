@@ -76,6 +76,20 @@ def test_spf_split_record_is_joined_and_parsed() -> None:
     assert "1 at top level" in dict(spf.details)["DNS lookups"]
 
 
+def test_record_split_without_its_space_is_explained() -> None:
+    res = StaticResolver({
+        ("d.test", "TXT"): [txt("v=spf1", "ip4:192.0.2.1 -all"), txt("v=spf", "2 -all")],
+        ("_dmarc.d.test", "TXT"): [txt("v=DMARC1;", "p=reject")],  # joins fine: a record
+    })
+    spf = lookup_spf("d.test", res)
+    assert spf.status == "none"
+    # Only the first was meant as one: "v=spf" "2 -all" joined with a space is no record.
+    (warning,) = spf.warnings
+    assert "reads 'v=spf1ip4:192.0.2.1 -all', so it is not SPF" in warning
+    assert "joined with nothing in between" in warning
+    assert lookup_dmarc("d.test", res).status == "ok"
+
+
 def test_multiple_spf_records_are_a_permanent_error() -> None:
     res = StaticResolver({("d.test", "TXT"): [txt("v=spf1 -all"), txt("v=spf1 ~all")]})
     spf = lookup_spf("d.test", res)
