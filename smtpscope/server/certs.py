@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import os
 import ssl
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
@@ -114,13 +117,44 @@ def _generate(cert: Path, key: Path, cafile: Path) -> None:
         )
         .sign(ca_key, hashes.SHA256())
     )
-    key.write_bytes(_pem_key(leaf_key))
+    _publish(key, _pem_key(leaf_key), 0o600)
     # The chain the server sends: its certificate, then the CA (a client may pin either).
-    cert.write_bytes(
+    _publish(
+        cert,
         leaf.public_bytes(serialization.Encoding.PEM)
-        + ca_cert.public_bytes(serialization.Encoding.PEM)
+        + ca_cert.public_bytes(serialization.Encoding.PEM),
+        0o644,
     )
-    cafile.write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))
+    _publish(cafile, ca_cert.public_bytes(serialization.Encoding.PEM), 0o644)
+
+
+def _publish(path: Path, data: bytes, mode: int) -> None:
+    """Write ``path`` whole or not at all: a process reading it never sees half a PEM."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    # The key must never be readable by others, not even for the moment before a chmod.
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode & 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+    os.chmod(tmp, mode)
+    os.replace(tmp, path)
+
+
+@contextlib.contextmanager
+def _generation_lock(directory: Path) -> Iterator[None]:
+    """One process at a time checks and makes the certificate (two ``demo`` or ``serve``
+    started together would otherwise each write a key, and mix one's key with the other's
+    certificate). Where ``fcntl`` is missing (Windows) the files are still written whole."""
+    try:
+        import fcntl
+    except ImportError:
+        yield
+        return
+    fd = os.open(directory / ".lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
 
 
 def _still_valid(cert: Path) -> bool:
@@ -141,22 +175,21 @@ def ensure_certificate(directory: Path | None = None) -> CertPaths:
     """
     directory = directory or default_cert_dir()
     cert, key, cafile = directory / "cert.pem", directory / "key.pem", directory / "ca.pem"
-    if cert.exists() and key.exists() and cafile.exists() and _still_valid(cert):
+    if _usable(cert, key, cafile):
         return CertPaths(cert, key, cafile)
-    directory.mkdir(parents=True, exist_ok=True)
-    for stale in (cert, key, cafile):
-        stale.unlink(missing_ok=True)
-    # The key must never be readable by others, not even for the moment before a chmod.
-    old_umask = os.umask(0o077)
     try:
-        _generate(cert, key, cafile)
+        directory.mkdir(parents=True, exist_ok=True)
+        with _generation_lock(directory):
+            if _usable(cert, key, cafile):  # another process made it while we waited
+                return CertPaths(cert, key, cafile)
+            _generate(cert, key, cafile)
     except (OSError, ValueError) as exc:
         raise CertificateError(f"cannot make a certificate in {directory}: {exc}") from exc
-    finally:
-        os.umask(old_umask)
-    cert.chmod(0o644)  # public material; only the key stays private
-    cafile.chmod(0o644)
     return CertPaths(cert, key, cafile, generated=True)
+
+
+def _usable(cert: Path, key: Path, cafile: Path) -> bool:
+    return cert.exists() and key.exists() and cafile.exists() and _still_valid(cert)
 
 
 def user_certificate(cert: Path, key: Path) -> CertPaths:
@@ -165,7 +198,34 @@ def user_certificate(cert: Path, key: Path) -> CertPaths:
         problem = input_problem(path)
         if problem is not None:
             raise CertificateError(f"{label} {path}: {problem}")
+    _check_pair(cert, key)
     return CertPaths(cert, key, cert)
+
+
+def _check_pair(cert: Path, key: Path) -> None:
+    """Say which file is wrong, in words, before OpenSSL answers "PEM lib" for all of them."""
+    try:
+        chain = x509.load_pem_x509_certificates(cert.read_bytes())
+    except ValueError:
+        raise CertificateError(f"--cert {cert}: no PEM certificate in it") from None
+    except OSError as exc:
+        raise CertificateError(f"--cert {cert}: cannot be read: {exc.strerror}") from exc
+    try:
+        private = serialization.load_pem_private_key(key.read_bytes(), password=None)
+    except TypeError:
+        raise CertificateError(
+            f"--key {key}: the key is encrypted; give it without a passphrase"
+        ) from None
+    except (ValueError, UnsupportedAlgorithm):
+        raise CertificateError(f"--key {key}: no PEM private key in it") from None
+    except OSError as exc:
+        raise CertificateError(f"--key {key}: cannot be read: {exc.strerror}") from exc
+    spki = serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    if chain[0].public_key().public_bytes(*spki) != private.public_key().public_bytes(*spki):
+        raise CertificateError(
+            f"--key {key} does not belong to --cert {cert} (the first certificate in it "
+            "is for another key)"
+        )
 
 
 def server_context(paths: CertPaths) -> ssl.SSLContext:

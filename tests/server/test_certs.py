@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import contextlib
+import multiprocessing
 import ssl
 import stat
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives import serialization
 
 from smtpscope.config import data_dir
 from smtpscope.server import certs
@@ -79,5 +82,52 @@ def test_user_certificate_checks_files(tmp_path: Path) -> None:
         user_certificate(tmp_path, tmp_path / "k.pem")
     bogus = tmp_path / "bogus.pem"
     bogus.write_text("not a certificate")
-    with pytest.raises(CertificateError, match="cannot load certificate"):
-        server_context(user_certificate(bogus, bogus))
+    with pytest.raises(CertificateError, match=r"--cert .*: no PEM certificate in it"):
+        user_certificate(bogus, bogus)
+
+
+def _make_in_parallel(directory: Path, barrier: Any) -> None:
+    barrier.wait()
+    server_context(ensure_certificate(directory))
+
+
+def test_processes_started_together_share_one_certificate(tmp_path: Path) -> None:
+    # Two `demo` (or `serve`) started at once on a first run both found no certificate; each
+    # wrote its own key, CA and certificate over the other's, so one got a key that did not
+    # match its certificate and the other served a chain the ca.pem on disk did not sign.
+    ctx = multiprocessing.get_context("fork")
+    barrier = ctx.Barrier(4)
+    workers = [ctx.Process(target=_make_in_parallel, args=(tmp_path, barrier)) for _ in range(4)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(30)
+    assert [w.exitcode for w in workers] == [0, 0, 0, 0]
+    paths = ensure_certificate(tmp_path)
+    assert not paths.generated
+    _handshake_ok(paths, "localhost")
+
+
+def _pem_pair(tmp_path: Path, name: str) -> tuple[Path, Path]:
+    made = ensure_certificate(tmp_path / name)
+    return made.cert, made.key
+
+
+def test_user_certificate_says_which_file_is_wrong(tmp_path: Path) -> None:
+    cert, key = _pem_pair(tmp_path, "one")
+    other_cert, other_key = _pem_pair(tmp_path, "two")
+    with pytest.raises(CertificateError, match=r"--key .* does not belong to --cert"):
+        user_certificate(cert, other_key)
+    with pytest.raises(CertificateError, match=r"--key .*: no PEM private key in it"):
+        user_certificate(cert, other_cert)
+    with pytest.raises(CertificateError, match=r"--cert .*: no PEM certificate in it"):
+        user_certificate(key, key)
+    encrypted = tmp_path / "encrypted.pem"
+    private = serialization.load_pem_private_key(key.read_bytes(), password=None)
+    encrypted.write_bytes(private.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.BestAvailableEncryption(b"passphrase"),
+    ))
+    with pytest.raises(CertificateError, match=r"--key .*: the key is encrypted"):
+        user_certificate(cert, encrypted)
+    _handshake_ok(user_certificate(cert, key), "localhost")
