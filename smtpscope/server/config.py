@@ -52,6 +52,10 @@ class ServerConfig:
         """Raise ConfigError for contradictory settings."""
         if self.port is None and self.tls_port is None:
             raise ConfigError("nothing to listen on: give --port or --tls-port")
+        if self.port and self.port == self.tls_port:
+            # One socket cannot be both; without this, the second bind says "in use".
+            raise ConfigError(f"--port and --tls-port are both {self.port}: give two different "
+                              "ports (or 0 for any free one)")
         if self.require_tls and not self.needs_tls:
             raise ConfigError("--require-tls needs TLS: drop --no-starttls or add --tls-port")
         if self.require_auth and not self.users:

@@ -118,6 +118,7 @@ def test_resolve_listen_host_gives_one_address() -> None:
         ({"require_auth": True}, "--require-auth needs at least one user"),
         ({"mechanisms": ("PLAIN", "NTLM")}, "unknown AUTH mechanism 'NTLM'"),
         ({"cert": Path("c.pem")}, "--cert and --key go together"),
+        ({"port": 40125, "tls_port": 40125}, "--port and --tls-port are both 40125"),
         ({"host": "0.0.0.0"}, "--listen-any"),
     ],
 )
