@@ -292,7 +292,11 @@ class ScopeSMTP(AuthMixin, SMTP):
         Without it a client could try about 1,850 passwords a second on one connection.
         """
         was_authenticated = bool(getattr(self.session, "authenticated", False))
-        await super().smtp_AUTH(arg)
+        # RFC 5321 2.4: argument values such as the mechanism name are not case sensitive;
+        # aiosmtpd looks the name up as given, and "auth login" got 504, after which the
+        # client sent its credentials as commands.
+        mechanism, sep, rest = (arg or "").partition(" ")
+        await super().smtp_AUTH(mechanism.upper() + sep + rest)
         if was_authenticated or getattr(self.session, "authenticated", False) or not arg:
             return
         self._auth_failures += 1

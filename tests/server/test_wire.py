@@ -280,3 +280,23 @@ def test_recipients_past_the_limit_get_452_and_the_stored_note_is_short(serve) -
     stored = next(n for n in notes if n.startswith("stored"))
     assert f"<r4@x.test> and {MAX_RECIPIENTS - 5} more as " in stored
     assert "<r5@x.test>" not in stored
+
+
+@pytest.mark.parametrize("verb", [b"auth login", b"Auth Login"])
+def test_auth_mechanism_name_is_not_case_sensitive(serve, verb: bytes) -> None:
+    # RFC 5321 2.4: argument values are not case sensitive. Refused with 504, a client
+    # went on to send its password as a command line, kept in the transcript as one.
+    running = serve(users={USER: PASSWORD})
+    raw = Raw(running.host, running.port)
+    raw.send(b"EHLO ok.test\r\n")
+    raw.reply()
+    raw.send(verb + b" " + b64.encode(USER.encode()).encode() + b"\r\n")
+    assert raw.reply().startswith(b"334 ")
+    password = b64.encode(PASSWORD.encode()).encode()
+    raw.send(password + b"\r\n")
+    assert raw.reply().startswith(b"235 2.7.0")
+    raw.close()
+    running.wait_closed()
+    recorded = running.recordings()[0].read_bytes()
+    assert password not in recorded and PASSWORD.encode() not in recorded
+    assert b64.encode(password).encode()[:-4] not in recorded  # raw bytes are base64 too
