@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 # Where a failure can be injected, and what the stage means for the client.
 STAGES: dict[str, str] = {
-    "CONNECT": "the greeting (the connection is then closed)",
+    "CONNECT": "the greeting (421 then closes; after any other code only QUIT is served)",
     "HELO": "the reply to HELO",
     "EHLO": "the reply to EHLO",
     "STARTTLS": "the reply to STARTTLS (no TLS handshake follows)",

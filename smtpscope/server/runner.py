@@ -132,7 +132,8 @@ class DebugServer:
                 # The implicit-TLS port must not offer STARTTLS, and aiosmtpd only knows TLS
                 # it started itself, so that port gets no context and no TLS requirements.
                 tls_context=None if implicit else tls,
-                require_starttls=cfg.require_tls and not implicit,
+                # --require-tls is enforced by ScopeSMTP, with an enhanced status code.
+                require_starttls=False,
                 auth_require_tls=cfg.require_tls and not implicit,
                 auth_required=cfg.require_auth,
                 auth_exclude_mechanism=excluded,

@@ -16,7 +16,7 @@ import time
 from typing import Any
 
 from aiosmtpd import __version__ as aiosmtpd_version
-from aiosmtpd.smtp import SMTP, TLSSetupException, syntax
+from aiosmtpd.smtp import ALLOWED_BEFORE_STARTTLS, SMTP, TLSSetupException, syntax
 
 from smtpscope.sanitize import visible
 from smtpscope.server.auth import AuthMixin
@@ -27,6 +27,10 @@ from smtpscope.server.observe import SessionTap
 # Control characters (Unicode Cc: C0, DEL, C1) a command argument may not hold; TAB is spacing.
 _CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f]")
 IDENT = f"ESMTP smtpscope debug server (aiosmtpd {aiosmtpd_version}): stores mail, never relays"
+# RFC 3207 4 (with RFC 3463's code for a security policy reply, as Postfix sends it).
+NEED_STARTTLS = "530 5.7.0 Must issue a STARTTLS command first"
+# RFC 5321 3.1: after a 554 greeting the server waits for QUIT and answers anything else so.
+GREETING_REFUSED = "503 5.5.1 Bad sequence of commands: the greeting refused service, send QUIT"
 
 
 # Failed AUTH attempts on one connection: each waits longer, and the last one closes it.
@@ -121,6 +125,7 @@ class ScopeSMTP(AuthMixin, SMTP):
         self.tap: SessionTap | None = None  # type: ignore[assignment]
         self._greeted = False
         self._close_after_reply = False
+        self._greeting_refused = False  # a non-421 CONNECT fault: only QUIT is served
         self._lost = False
         self._tls_up = False  # a STARTTLS handshake completed
         self._drained_bytes = 0  # octets of over-long lines drained and thrown away
@@ -136,10 +141,24 @@ class ScopeSMTP(AuthMixin, SMTP):
 
         @functools.wraps(method)
         async def guarded(arg: str | None) -> None:
-            if not await self._refuse_control(verb, method, arg):
+            if not await self._refuse_out_of_turn(verb) and not await self._refuse_control(
+                verb, method, arg
+            ):
                 await method(arg)
 
         return guarded
+
+    async def _refuse_out_of_turn(self, verb: str) -> bool:
+        """Answer a command the session's state does not allow yet (or any more)."""
+        if self._greeting_refused and verb != "QUIT":
+            await self.push(GREETING_REFUSED)
+            return True
+        # aiosmtpd's own check (require_starttls) answers without an enhanced status code.
+        if (self.ctx.config.require_tls and not self.implicit_tls and not self._tls_protocol
+                and verb not in ALLOWED_BEFORE_STARTTLS):
+            await self.push(NEED_STARTTLS)
+            return True
+        return False
 
     async def _refuse_control(self, verb: str, method: Any, arg: str | None) -> bool:
         """Answer 501 to a command whose argument holds a control character (TAB aside).
@@ -246,7 +265,8 @@ class ScopeSMTP(AuthMixin, SMTP):
             self._greeted = True
             fault = self.ctx.injector.check("CONNECT")
             if fault is not None:
-                self.injected(fault, close=True)
+                self.injected(fault)  # 421 closes; after 554 the client still sends QUIT
+                self._greeting_refused = fault.code != 421
                 status = fault.reply()
         if self.tap is not None:
             data = status.encode("utf-8") if isinstance(status, str) else status
@@ -261,10 +281,10 @@ class ScopeSMTP(AuthMixin, SMTP):
         if self.tap is not None:
             self.tap.note(text)
 
-    def injected(self, fault: Fault, *, close: bool = False) -> None:
-        """Note an injected failure; 421 (and a failed greeting) also closes the connection."""
+    def injected(self, fault: Fault) -> None:
+        """Note an injected failure; 421 also closes the connection (RFC 5321 3.8)."""
         self.tap_note(f"injected failure {fault.spec} at {fault.stage}")
-        if close or fault.code == 421:
+        if fault.code == 421:
             self._close_after_reply = True
 
     # -- commands aiosmtpd has no hook for ------------------------------------------------------

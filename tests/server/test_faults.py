@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import smtplib
+import socket
 
 import pytest
 
@@ -106,6 +107,29 @@ def test_connect_fault_replaces_the_greeting_and_closes(serve) -> None:
     assert info.value.smtp_code == 554
     replies = [e for e in running.wait_closed() if e.kind == "reply"]
     assert [e.code for e in replies] == [554]  # instead of the 220 greeting
+
+
+def test_refused_greeting_waits_for_quit(serve) -> None:
+    # RFC 5321 3.1: after a 554 greeting the server must wait for QUIT, answering 503 to
+    # anything else; closing at once broke the client's own QUIT (a reset, not a 221).
+    running = serve(faults=(Fault("CONNECT", 554),))
+    with socket.create_connection((running.host, running.port), timeout=30) as sock:
+        replies = sock.makefile("rb")
+        assert replies.readline().startswith(b"554 5.7.1 ")
+        sock.sendall(b"EHLO client.test\r\nMAIL FROM:<a@example.test>\r\n")
+        assert replies.readline().startswith(b"503 5.5.1 ")
+        assert replies.readline().startswith(b"503 5.5.1 ")
+        sock.sendall(b"QUIT\r\n")
+        assert replies.readline().startswith(b"221")
+    assert [e.code for e in running.wait_closed() if e.kind == "reply"] == [554, 503, 503, 221]
+
+
+def test_421_greeting_closes_the_connection(serve) -> None:
+    running = serve(faults=(Fault("CONNECT", 421),))
+    with socket.create_connection((running.host, running.port), timeout=30) as sock:
+        replies = sock.makefile("rb")
+        assert replies.readline().startswith(b"421 4.3.2 ")
+        assert replies.readline() == b""  # closed by the server
 
 
 def test_421_closes_the_connection(serve) -> None:

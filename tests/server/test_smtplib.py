@@ -257,7 +257,9 @@ def test_require_tls_answers_530_before_starttls(serve) -> None:
         client.ehlo()
         assert "auth" not in client.esmtp_features  # no AUTH in clear when TLS is required
         code, text = client.mail("a@example.test")
-        assert code == 530 and b"STARTTLS" in text
+        assert (code, text) == (530, b"5.7.0 Must issue a STARTTLS command first")
+        assert client.helo()[0] == 530  # RFC 3207 4: only NOOP, EHLO, STARTTLS, QUIT
+        assert client.noop()[0] == 250
         client.starttls(context=running.client_context())
         client.ehlo()
         client.login(USER, PASSWORD)
