@@ -21,7 +21,8 @@ STAGES: dict[str, str] = {
 }
 
 # Enhanced status codes (RFC 3463) that fit a given basic code, so injected replies look like
-# what a real server would say; anything not listed gets the generic X.0.0.
+# what a real server would say; anything not listed gets the generic X.0.0. Mailbox codes are
+# stage dependent (_ADDRESS_ENHANCED); elsewhere 550 is a refusal by policy.
 _ENHANCED: dict[int, str] = {
     421: "4.3.2",
     450: "4.2.0",
@@ -34,11 +35,15 @@ _ENHANCED: dict[int, str] = {
     503: "5.5.1",
     530: "5.7.0",
     535: "5.7.8",
-    550: "5.1.1",
-    551: "5.1.6",
+    550: "5.7.1",
     552: "5.3.4",
-    553: "5.1.3",
     554: "5.7.1",
+}
+# A mailbox reply names an address: the recipient's at RCPT (X.1.1 bad destination mailbox),
+# the sender's at MAIL (X.1.7 bad sender's mailbox syntax, X.1.0 otherwise, as Postfix says).
+_ADDRESS_ENHANCED: dict[str, dict[int, str]] = {
+    "RCPT": {550: "5.1.1", 551: "5.1.6", 553: "5.1.3"},
+    "MAIL": {550: "5.1.0", 551: "5.1.0", 553: "5.1.7"},
 }
 
 
@@ -63,7 +68,9 @@ class Fault:
 
     def reply(self) -> str:
         """The reply line the server sends when this fault fires."""
-        enhanced = _ENHANCED.get(self.code, f"{self.code // 100}.0.0")
+        enhanced = _ADDRESS_ENHANCED.get(self.stage, {}).get(self.code) or _ENHANCED.get(
+            self.code, f"{self.code // 100}.0.0"
+        )
         return f"{self.code} {enhanced} Injected failure (smtpscope --fail {self.spec})"
 
 

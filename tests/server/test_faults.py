@@ -51,7 +51,12 @@ def _until(client: smtplib.SMTP, stage: str) -> tuple[int, bytes]:
         ("AUTH:535", b"5.7.8"),
         ("AUTH:454", b"4.7.0"),
         ("EHLO:554", b"5.7.1"),
-        ("HELO:550", b"5.1.1"),
+        # A mailbox code names the recipient only at RCPT, the sender at MAIL.
+        ("HELO:550", b"5.7.1"),
+        ("MAIL:550", b"5.1.0"),
+        ("MAIL:553", b"5.1.7"),
+        ("RCPT:553", b"5.1.3"),
+        ("DATA:550", b"5.7.1"),
         ("STARTTLS:454", b"4.7.0"),
         ("RSET:451", b"4.3.0"),
         ("NOOP:500", b"5.5.2"),
