@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiosmtpd.smtp import MISSING, Envelope, Session
 
+from smtpscope.sanitize import visible
 from smtpscope.server.context import ServerContext, StoredMessage
 
 if TYPE_CHECKING:
@@ -16,6 +17,8 @@ if TYPE_CHECKING:
 # tells the client to send them in another transaction.
 MAX_RECIPIENTS = 1000
 TOO_MANY_RECIPIENTS = "452 4.5.3 Error: too many recipients"
+# RFC 6531 3.4: a non-ASCII address needs MAIL's SMTPUTF8 parameter; Postfix's words and code.
+NEEDS_SMTPUTF8 = "553 5.6.7 Must declare SMTPUTF8 to send unicode address"
 # Recipients the "stored" note names; the rest are counted.
 RECIPIENTS_SHOWN = 5
 
@@ -35,6 +38,14 @@ class Handler:
 
     def __init__(self, ctx: ServerContext) -> None:
         self.ctx = ctx
+
+    def _undeclared_utf8(self, server: ScopeSMTP, envelope: Envelope, address: str) -> bool:
+        """A UTF-8 address in a transaction whose MAIL did not say SMTPUTF8 (noted)."""
+        if address.isascii() or envelope.smtp_utf8:
+            return False
+        server.tap_note(f"non-ASCII address <{visible(address)}> without SMTPUTF8 on MAIL "
+                        "(RFC 6531 3.4): refused as Postfix does")
+        return True
 
     def _fault(self, server: ScopeSMTP, stage: str) -> str | None:
         fault = self.ctx.injector.check(stage)
@@ -74,6 +85,8 @@ class Handler:
         address: str,
         options: list[str],
     ) -> Any:
+        if self._undeclared_utf8(server, envelope, address):
+            return NEEDS_SMTPUTF8
         return self._fault(server, "MAIL") or MISSING
 
     async def handle_RCPT(
@@ -84,6 +97,8 @@ class Handler:
         address: str,
         options: list[str],
     ) -> Any:
+        if self._undeclared_utf8(server, envelope, address):
+            return NEEDS_SMTPUTF8
         failure = self._fault(server, "RCPT")
         if failure is not None:
             return failure

@@ -300,3 +300,25 @@ def test_auth_mechanism_name_is_not_case_sensitive(serve, verb: bytes) -> None:
     recorded = running.recordings()[0].read_bytes()
     assert password not in recorded and PASSWORD.encode() not in recorded
     assert b64.encode(password).encode()[:-4] not in recorded  # raw bytes are base64 too
+
+
+def test_non_ascii_address_needs_smtputf8_on_mail(serve) -> None:
+    # RFC 6531 3.4: the client must say SMTPUTF8 on MAIL to use a UTF-8 address; accepted
+    # silently, an application that forgot it passed here and failed on a real server.
+    running = serve()
+    raw = Raw(running.host, running.port)
+    raw.send(b"EHLO ok.test\r\n")
+    raw.reply()
+    raw.send("MAIL FROM:<jöran@bücher.test>\r\n".encode())
+    assert raw.reply() == b"553 5.6.7 Must declare SMTPUTF8 to send unicode address\r\n"
+    raw.send(b"MAIL FROM:<a@x.test>\r\n")
+    assert raw.reply().startswith(b"250")
+    raw.send("RCPT TO:<zoë@x.test>\r\n".encode())
+    assert raw.reply().startswith(b"553 5.6.7 ")
+    raw.send(b"RSET\r\n")
+    raw.reply()
+    raw.send("MAIL FROM:<jöran@bücher.test> SMTPUTF8\r\nRCPT TO:<zoë@x.test>\r\n".encode())
+    assert raw.reply().startswith(b"250") and raw.reply().startswith(b"250")
+    raw.close()
+    notes = [e.text for e in running.wait_closed() if e.direction == "local"]
+    assert sum("without SMTPUTF8 on MAIL" in n for n in notes) == 2
