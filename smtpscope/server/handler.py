@@ -25,7 +25,7 @@ RECIPIENTS_SHOWN = 5
 
 def recipient_list(rcpts: tuple[str, ...], shown: int = RECIPIENTS_SHOWN) -> str:
     """``<a@x>, <b@x> and 998 more``: the first few recipients, the rest counted."""
-    names = ", ".join(f"<{r}>" for r in rcpts[:shown])
+    names = ", ".join(f"<{visible(r)}>" for r in rcpts[:shown])
     return f"{names} and {len(rcpts) - shown} more" if len(rcpts) > shown else names
 
 
@@ -145,7 +145,7 @@ class Handler:
         )
         record.messages += 1
         tap.note(
-            f"stored {len(content)} octets from <{message.mail_from}> to "
+            f"stored {len(content)} octets from <{visible(message.mail_from)}> to "
             f"{recipient_list(message.rcpt_tos)} as {path} (never relayed)"
         )
         self.ctx.stored(message)

@@ -322,3 +322,21 @@ def test_non_ascii_address_needs_smtputf8_on_mail(serve) -> None:
     raw.close()
     notes = [e.text for e in running.wait_closed() if e.direction == "local"]
     assert sum("without SMTPUTF8 on MAIL" in n for n in notes) == 2
+
+
+def test_stored_note_escapes_the_addresses(serve) -> None:
+    # Notes are smtpscope's words with foreign text escaped where they are made (the views
+    # keep their backslashes); bidi overrides in the addresses reached the recording as sent.
+    running = serve()
+    raw = Raw(running.host, running.port)
+    raw.send(b"EHLO ok.test\r\n")
+    raw.reply()
+    sender, recipient = "\u202eevil@x.test", "bob\u2067@x.test"
+    raw.send(f"MAIL FROM:<{sender}> SMTPUTF8\r\nRCPT TO:<{recipient}>\r\nDATA\r\n".encode())
+    assert [raw.reply()[:3] for _ in range(3)] == [b"250", b"250", b"354"]
+    raw.send(b"Subject: t\r\n\r\nbody\r\n.\r\n")
+    assert raw.reply().startswith(b"250")
+    raw.close()
+    notes = [e.text for e in running.wait_closed() if e.direction == "local"]
+    stored = next(n for n in notes if n.startswith("stored "))
+    assert r"from <\u202eevil@x.test> to <bob\u2067@x.test>" in stored
