@@ -126,6 +126,7 @@ class ScopeSMTP(AuthMixin, SMTP):
         self._greeted = False
         self._close_after_reply = False
         self._greeting_refused = False  # a non-421 CONNECT fault: only QUIT is served
+        self._quit = False  # QUIT was answered: the session ended as it should
         self._lost = False
         self._tls_up = False  # a STARTTLS handshake completed
         self._drained_bytes = 0  # octets of over-long lines drained and thrown away
@@ -252,6 +253,10 @@ class ScopeSMTP(AuthMixin, SMTP):
             self.tap.after_starttls(leftover, handshake_done=False)
             leftover = b""
         self.tap.connection_closed(leftover)
+        if self._quit:
+            # After 221 the session is over; a TLS client that resets instead of answering
+            # the server's close_notify (swaks, for one) did nothing wrong.
+            error = None
         self.tap.note(f"connection closed{_close_reason(error)}")
         self.ctx.connections.discard(self)
         self.ctx.close_session(self.record, "error" if error else "closed")
@@ -304,6 +309,11 @@ class ScopeSMTP(AuthMixin, SMTP):
                 await self.push(fault.reply())
                 return
         await super().smtp_STARTTLS(arg)
+
+    @syntax("QUIT")
+    async def smtp_QUIT(self, arg: str) -> None:
+        self._quit = not arg  # with an argument aiosmtpd answers 501 and goes on
+        await super().smtp_QUIT(arg)
 
     @syntax("AUTH <mechanism>")
     async def smtp_AUTH(self, arg: str) -> None:

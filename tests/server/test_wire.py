@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 import ssl
+import struct
 
 import pytest
 
@@ -340,3 +341,27 @@ def test_stored_note_escapes_the_addresses(serve) -> None:
     notes = [e.text for e in running.wait_closed() if e.direction == "local"]
     stored = next(n for n in notes if n.startswith("stored "))
     assert r"from <\u202eevil@x.test> to <bob\u2067@x.test>" in stored
+
+
+def test_reset_after_quit_is_a_normal_close(serve) -> None:
+    # swaks over TLS resets the connection after 221 instead of answering close_notify; the
+    # session said "Connection reset by peer" and its recording's outcome was "error".
+    running = serve()
+    raw = Raw(running.host, running.port)
+    raw.send(b"EHLO ok.test\r\nSTARTTLS\r\n")
+    raw.reply()
+    assert raw.reply().startswith(b"220")
+    tls = running.client_context().wrap_socket(raw.sock, server_hostname="localhost")
+    replies = tls.makefile("rb")
+    tls.sendall(b"EHLO ok.test\r\n")
+    while replies.readline()[3:4] == b"-":
+        pass
+    tls.sendall(b"QUIT\r\n")
+    assert replies.readline().startswith(b"221")
+    tls.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    replies.close()  # else the file keeps the socket open
+    tls.close()  # no close_notify: a reset
+    closed = [e.text for e in running.wait_closed() if e.text.startswith("connection closed")]
+    assert closed == ["connection closed"]
+    footer = running.recordings()[0].read_text().splitlines()[-1]
+    assert '"outcome":"closed"' in footer
