@@ -13,6 +13,7 @@ from email.utils import format_datetime, getaddresses, make_msgid, parsedate_to_
 from pathlib import Path
 from typing import Any
 
+from smtpscope.idn import to_ascii
 from smtpscope.protocol.data import MAX_TEXT_LINE
 from smtpscope.sanitize import visible
 
@@ -74,9 +75,11 @@ def _domain_of(address: str) -> str:
     domain = domain.strip().strip(">").strip()
     # A Message-ID domain must be ASCII; an IDN sender gets its A-label, anything odd a stand-in.
     try:
-        domain = domain.encode("idna").decode("ascii") if domain else ""
+        domain = to_ascii(domain)
     except UnicodeError:
         domain = ""
+    if not all(0 < len(label) <= 63 for label in domain.split(".")):
+        domain = ""  # an empty or overlong label (or no domain at all)
     return domain or "smtpscope.invalid"
 
 

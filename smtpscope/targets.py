@@ -155,8 +155,10 @@ def _check_idn(host: str, original: str) -> str:
     """A host name that TLS can use: valid as a target's, and with A-labels for its U-labels."""
     _check_hostname(host, original)
     if not host.isascii():
+        from smtpscope.idn import to_ascii
+
         try:
-            host.rstrip(".").encode("idna")
+            to_ascii(host.rstrip("."))
         except UnicodeError as exc:
             raise TargetError(f"{original!r} is not a valid internationalized host name "
                               f"({exc})") from None
@@ -172,7 +174,7 @@ def check_domain(text: str) -> str:
         raise TargetError(f"{text!r} is not a domain name")
     if _ip(value.strip("[]")) is not None:
         raise TargetError(f"{text!r} is an IP address, not a mail domain")
-    _check_hostname(value, text)
+    _check_idn(value, text)
     return value.rstrip(".") or value
 
 
@@ -215,7 +217,7 @@ def _split_host_port(text: str, original: str) -> tuple[str, int | None]:
 
 
 def _host(text: str, original: str) -> str:
-    return text if _ip(text) is not None else _check_hostname(text, original)
+    return text if _ip(text) is not None else _check_idn(text, original)
 
 
 def _unknown_scheme(scheme: str) -> TargetError:

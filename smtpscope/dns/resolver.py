@@ -7,6 +7,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, runtime_checkable
 
+from smtpscope.idn import to_ascii
+
 Status = Literal["ok", "nodata", "nxdomain", "servfail", "timeout", "error"]
 
 DEFAULT_TIMEOUT = 5.0
@@ -159,7 +161,9 @@ class DnsPythonResolver:
         import dns.resolver
 
         try:
-            answer = self._resolver.resolve(name, rdtype, search=False, raise_on_no_answer=False)
+            # A-labels by smtpscope's one rule (IDNA 2008): dnspython's default is IDNA 2003.
+            answer = self._resolver.resolve(to_ascii(name), rdtype, search=False,
+                                            raise_on_no_answer=False)
         except dns.resolver.NXDOMAIN as exc:
             responses = exc.kwargs.get("responses") or {}
             ad = any(r.flags & dns.flags.AD for r in responses.values())

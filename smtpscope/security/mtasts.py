@@ -11,6 +11,7 @@ from typing import Any
 
 from smtpscope.dns.records import lookup_mta_sts, lookup_tls_rpt
 from smtpscope.dns.resolver import Resolver
+from smtpscope.idn import to_ascii
 from smtpscope.transport.tls import sni_argument
 
 WELL_KNOWN = "/.well-known/mta-sts.txt"
@@ -121,7 +122,7 @@ def _get(address: str, host: str, port: int, context: ssl.SSLContext,
     conn = http.client.HTTPSConnection(host, port, timeout=timeout, context=context)
     conn.sock = tls  # connected to the address our resolver gave, verified for ``host``
     try:
-        conn.request("GET", WELL_KNOWN, headers={"Host": host, "User-Agent": "smtpscope"})
+        conn.request("GET", WELL_KNOWN, headers={"Host": to_ascii(host), "User-Agent": "smtpscope"})
         response = conn.getresponse()
         body = response.read(MAX_POLICY_BYTES + 1)
         return response.status, response.getheader("Content-Type"), body
@@ -158,7 +159,7 @@ def fetch_policy(domain: str, resolver: Resolver, *, cafile: str | None = None,
     for address in addresses:
         try:
             status, ctype, body = _get(address, host, port, context, timeout)
-        except (OSError, ssl.SSLError, http.client.HTTPException) as exc:
+        except (OSError, ssl.SSLError, http.client.HTTPException, UnicodeError) as exc:
             errors.append(f"{address}: {exc}")
             continue
         warnings: list[str] = []

@@ -26,6 +26,7 @@ from cryptography.x509.verification import (
     VerificationError,
 )
 
+from smtpscope.idn import to_ascii
 from smtpscope.values import Frozen
 
 Trust = Literal["verified", "trusted", "untrusted"]
@@ -161,12 +162,10 @@ def _subject(name: str) -> x509.DNSName | x509.IPAddress:
 
 
 def _a_label(name: str) -> str:
-    """``name`` as a certificate spells it: an IDN's U-labels as A-labels (``xn--``), with the
-    codec that also turns it into the SNI sent. Unchanged when it cannot be encoded."""
-    if name.isascii():
-        return name
+    """``name`` as a certificate spells it: an IDN's U-labels as A-labels (``xn--``), by the
+    rule that also makes the SNI sent. Unchanged when it cannot be encoded."""
     try:
-        return name.encode("idna").decode("ascii")
+        return to_ascii(name)
     except UnicodeError:
         return name
 

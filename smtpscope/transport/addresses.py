@@ -40,6 +40,18 @@ def literal(host: str, family: int) -> list[tuple[int, str]] | None:
     return [(fam, host)] if family in (0, fam) else None
 
 
+def resolver_name(host: str, port: int) -> str:
+    """``host`` as the resolver gets it: non-ASCII labels as A-labels by IDNA 2008
+    (:mod:`smtpscope.idn`), not by the socket module's IDNA 2003 (``ß`` as ``ss``)."""
+    from smtpscope.idn import to_ascii
+
+    try:
+        return to_ascii(host)
+    except UnicodeError as exc:
+        raise ConnectError(f"cannot resolve host {host!r}: not a valid internationalized name "
+                           f"({exc})", host=host, port=port, kind="resolve") from None
+
+
 def resolve_failure(host: str, port: int, exc: socket.gaierror | None = None) -> ConnectError:
     """The resolver had no address for ``host`` (``exc`` says why, when it raised)."""
     why = "no addresses" if exc is None else (exc.strerror or str(exc))

@@ -19,6 +19,7 @@ from .addresses import (
     connect_timed_out,
     literal,
     resolve_failure,
+    resolver_name,
     unique_addresses,
 )
 from .errors import (
@@ -151,8 +152,8 @@ def connect(host: str, port: int, *, timeout: float | None, family: int = 0,
     found = literal(name, family)
     if found is None:
         try:
-            found = unique_addresses(socket.getaddrinfo(name, port, family=family,
-                                                        type=socket.SOCK_STREAM))
+            found = unique_addresses(socket.getaddrinfo(resolver_name(name, port), port,
+                                                        family=family, type=socket.SOCK_STREAM))
         except socket.gaierror as exc:
             raise resolve_failure(name, port, exc) from exc
         if not found:

@@ -13,6 +13,7 @@ from .addresses import (
     connect_timed_out,
     literal,
     resolve_failure,
+    resolver_name,
     unique_addresses,
 )
 from .errors import (
@@ -246,7 +247,8 @@ async def _resolve(host: str, port: int, family: int) -> list[tuple[int, str]]:
         return found
     loop = asyncio.get_running_loop()
     try:
-        infos = await loop.getaddrinfo(host, port, family=family, type=socket.SOCK_STREAM)
+        infos = await loop.getaddrinfo(resolver_name(host, port), port, family=family,
+                                       type=socket.SOCK_STREAM)
     except socket.gaierror as exc:
         raise resolve_failure(host, port, exc) from exc
     seen = unique_addresses(infos)

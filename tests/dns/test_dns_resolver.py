@@ -203,3 +203,13 @@ def test_static_resolver_semantics() -> None:
     assert res.lookup("a.test", "AAAA").status == "nodata"
     assert res.lookup("c.test", "A").status == "nxdomain"
     assert res.lookup("b.test", "MX").status == "servfail"
+
+
+def test_an_idn_is_asked_for_by_its_idna_2008_a_label() -> None:
+    # dnspython's default codec is IDNA 2003, which would ask for strasse.d.test.
+    from tests.dns.responder import Zone, serve
+
+    zone = ALIAS_ZONE + "xn--strae-oqa 60 A 192.0.2.5\nstrasse 60 A 192.0.2.6\n"
+    with serve(Zone(zone)) as address:
+        answer = resolver_for(address, timeout=3).lookup("straße.d.test", "A")
+    assert (answer.status, answer.records) == ("ok", ("192.0.2.5",))

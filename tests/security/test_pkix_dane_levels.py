@@ -70,6 +70,16 @@ def test_an_internationalized_name_matches_the_a_labels_a_certificate_carries() 
     assert other.status == "trusted" and other.reason_code == "name-mismatch"
 
 
+def test_an_idn_is_checked_by_idna_2008_not_2003() -> None:
+    # IDNA 2003 spells straße.de as strasse.de, another domain: its certificate must not do.
+    root = trustme.CA()
+    anchor = x509.load_pem_x509_certificate(root.cert_pem.bytes())
+    for issued, verifies in (("mx.xn--strae-oqa.de", True), ("mx.strasse.de", False)):
+        ders = [_der(p.bytes()) for p in root.issue_cert(issued).cert_chain_pems]
+        result = check_chain(ders, ("mx.straße.de",), (anchor,))
+        assert (result.status == "verified") is verifies, issued
+
+
 def _report(*records: TLSARecord, authenticated: bool) -> TLSAReport:
     return TLSAReport("mx.example.test", "_25._tcp.mx.example.test", "ok",
                       tuple(explain_tlsa(r) for r in records), authenticated, "")

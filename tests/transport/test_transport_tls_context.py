@@ -67,8 +67,13 @@ def test_sni_argument_is_what_the_idna_codec_gives(host: str) -> None:
     assert sni_argument(host) == host.encode("idna")
 
 
-@pytest.mark.parametrize("host", ["bücher.example", "a..b", "x" * 64 + ".example"])
-def test_sni_argument_leaves_other_names_to_the_codec(host: str) -> None:
+def test_sni_argument_spells_an_idn_with_its_idna_2008_a_labels() -> None:
+    assert sni_argument("bücher.example") == b"xn--bcher-kva.example"
+    assert sni_argument("straße.de") == b"xn--strae-oqa.de"  # the codec: strasse.de
+
+
+@pytest.mark.parametrize("host", ["-ü.de", "a..b", "x" * 64 + ".example"])
+def test_sni_argument_leaves_names_without_a_labels_to_ssl(host: str) -> None:
     assert sni_argument(host) == host
 
 
