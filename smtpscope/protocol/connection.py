@@ -69,7 +69,7 @@ class Connection(ReplyMatching):
         self._projected_stale = False
         self._greeted = False
         self._auth_return = State.IDENT
-        self._accepted_rcpts = 0
+        self._accepted: list[str | None] = []
         self._closed: Closed | None = None
 
     # ----------------------------------------------------------------- properties
@@ -161,8 +161,10 @@ class Connection(ReplyMatching):
                 raise LocalProtocolError(problem)
             notes.insert(0, f"off-script: {problem}")
         data = cmd.to_bytes()
-        count = max(1, self._accepted_rcpts) if self.lmtp and kind == Kind.BDAT_LAST else 1
-        self._enqueue(cmd, kind, count)
+        if self.lmtp and kind == Kind.BDAT_LAST:
+            self._enqueue(cmd, kind, *self._owed())
+        else:
+            self._enqueue(cmd, kind)
         self.last_sent = Sent(cmd, data, problem is not None, tuple(notes))
         return data
 
@@ -176,8 +178,10 @@ class Connection(ReplyMatching):
         if problem is not None and not force:
             raise LocalProtocolError(problem)
         data = content.to_bytes()
-        count = max(1, self._accepted_rcpts) if self.lmtp else 1
-        self._enqueue(content, Kind.CONTENT, count)
+        if self.lmtp:
+            self._enqueue(content, Kind.CONTENT, *self._owed())
+        else:
+            self._enqueue(content, Kind.CONTENT)
         notes = (f"off-script: {problem}",) if problem else ()
         self.last_sent = Sent(content, data, problem is not None, notes)
         return data
@@ -196,15 +200,21 @@ class Connection(ReplyMatching):
                 notes.append("not read as a known command: one reply expected, state unchanged")
             else:
                 notes.append("tracked as " + ", ".join(kinds))
-            count = max(1, self._accepted_rcpts) if self.lmtp and kinds == [Kind.CONTENT] else 1
+            owed = self._owed() if self.lmtp and kinds == [Kind.CONTENT] else (1, ())
             for i, kind in enumerate(kinds, 1):
                 # Each line is its own expectation; the send is answered by the last one's reply.
-                self._enqueue(raw, kind, count, more=i < len(kinds))
+                self._enqueue(raw, kind, *owed, more=i < len(kinds))
         else:
             notes.append("no reply expected")
         self.last_sent = Sent(raw, raw.data, True, tuple(notes))
         return raw.data
 
-    def _enqueue(self, cmd: Command, kind: str, count: int, more: bool = False) -> None:
-        self._pending.extend(expectations(cmd, kind, count, more))
+    def _owed(self) -> tuple[int, tuple[str | None, ...]]:
+        """LMTP after the data (RFC 2033 §4.2): how many replies are owed, one per accepted
+        recipient (at least one), and whom each is for."""
+        return max(1, len(self._accepted)), tuple(self._accepted)
+
+    def _enqueue(self, cmd: Command, kind: str, count: int = 1,
+                 recipients: tuple[str | None, ...] = (), more: bool = False) -> None:
+        self._pending.extend(expectations(cmd, kind, count, more, recipients))
         self._projected = projected_after(self._projection(), kind)

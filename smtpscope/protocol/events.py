@@ -80,6 +80,10 @@ class Reply(NamedTuple):
     #: The kind of command the engine matched this reply to (``Kind``): a raw send's is the one
     #: read from its bytes, so a raw XCLIENT answers as XCLIENT. None when unsolicited.
     kind: str | None = None
+    #: LMTP, after the data: the address of the accepted RCPT this reply answers for (RFC 2033
+    #: §4.2: one reply per accepted recipient, in RCPT order). None otherwise, or when that
+    #: RCPT went as raw bytes.
+    recipient: str | None = None
 
     @property
     def text_lines(self) -> tuple[str, ...]:
@@ -137,11 +141,12 @@ def make_reply(
     more: bool = False,
     closes: bool = False,
     kind: str | None = None,
+    recipient: str | None = None,
 ) -> Reply:
     """Build a Reply from every field, positionally and without defaults: the engine's one
     constructor helper (the generated ``Reply(...)`` is for everybody else)."""
     reply: Reply = _tuple_new(Reply, (code, lines, raw, enhanced, warnings, unsolicited, command,
-                                      expected, more, closes, kind))
+                                      expected, more, closes, kind, recipient))
     return reply
 
 

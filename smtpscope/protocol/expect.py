@@ -83,14 +83,22 @@ class Expect(NamedTuple):
     #: One of several replies to one command that are not its last (LMTP: one per accepted
     #: recipient after the data). It changes no state; the last one does.
     partial: bool = False
+    #: LMTP after the data: the accepted recipient this reply is for (Reply.recipient).
+    recipient: str | None = None
+
+
+_NOBODY: tuple[str | None, ...] = (None,)
 
 
 def expectations(command: Command | None, kind: str, count: int = 1,
-                 more: bool = False) -> list[Expect]:
+                 more: bool = False, recipients: tuple[str | None, ...] = ()) -> list[Expect]:
     """The ``count`` replies a command of ``kind`` earns; ``more`` when the same send has
-    further commands after it (a raw send read as several)."""
+    further commands after it (a raw send read as several). ``recipients``: LMTP, whom each
+    of the ``count`` replies answers for, in order."""
     fast, fast_else = fast_outcomes(kind)
-    last = Expect(fast, fast_else, command, more, kind)
+    if len(recipients) != count:
+        recipients = _NOBODY if count == 1 else (None,) * count
+    last = Expect(fast, fast_else, command, more, kind, False, recipients[-1])
     if count == 1:
         return [last]
-    return [*[Expect({}, None, command, True, kind, True)] * (count - 1), last]
+    return [*[Expect({}, None, command, True, kind, True, r) for r in recipients[:-1]], last]

@@ -13,7 +13,7 @@ from collections import deque
 from typing import Any
 
 from .capabilities import Capabilities
-from .commands import Auth
+from .commands import Auth, Command, RcptTo
 from .errors import RemoteProtocolError
 from .events import NEED_DATA, Closed, NeedData, Reply, make_reply
 from .expect import SPECIAL, Expect, outcomes
@@ -58,7 +58,8 @@ class ReplyMatching:
     _projected_stale: bool
     _greeted: bool
     _auth_return: State
-    _accepted_rcpts: int
+    #: The addresses of the RCPTs accepted in this transaction, in order (None: sent raw).
+    _accepted: list[str | None]
     _closed: Closed | None
 
     def next_event(self) -> Reply | Closed | NeedData:
@@ -100,14 +101,15 @@ class ReplyMatching:
                 if target is not None:
                     self.state = target
                     if target is _RCPT:
-                        self._accepted_rcpts += 1
+                        self._accepted.append(_address(exp[2]))
                     elif target is _IDENT or target is _MAIL:
-                        self._accepted_rcpts = 0
+                        self._accepted.clear()
                 if stale:
                     self._projected_stale = True
                 # make_reply, inlined: the per-reply cost that matters most.
                 reply: Reply = _tuple_new(Reply, (code, lines, raw, enhanced, warnings, False,
-                                                  exp[2], expected, exp[3], False, exp[4]))
+                                                  exp[2], expected, exp[3], False, exp[4],
+                                                  exp[6]))
                 return reply
         return self._match(frame)
 
@@ -151,7 +153,7 @@ class ReplyMatching:
                 # The server saw the data end; so must we, or every later command is refused.
                 warnings = (*warnings, DATA_ENDED_EARLY)
                 self.state = _IDENT
-                self._accepted_rcpts = 0
+                self._accepted.clear()
                 self._projected_stale = True
             return make_reply(code, frame[1], frame[2], frame[3], warnings, True, None, None,
                               False, code == 421)
@@ -164,25 +166,27 @@ class ReplyMatching:
                 self._close()
             hoped = RULES[kind].hoped
             return make_reply(code, frame[1], frame[2], frame[3], frame[4], False, exp.command,
-                              (code in hoped) if hoped else None, not closes, closes, kind)
+                              (code in hoped) if hoped else None, not closes, closes, kind,
+                              exp.recipient)
         if code == 421 or kind in SPECIAL:
             return self._special(exp, kind, code, frame)
         # A table kind's reply the hot path does not apply: the one that closes (221 to QUIT).
         table, failure = outcomes(kind)
         target, expected, stale = table.get(code, failure)
-        self._advance(target, stale)
+        self._advance(target, stale, exp.command)
         return make_reply(code, frame[1], frame[2], frame[3], frame[4], False, exp.command,
-                          expected, exp.more and bool(pending), target is _CLOSED, kind)
+                          expected, exp.more and bool(pending), target is _CLOSED, kind,
+                          exp.recipient)
 
-    def _advance(self, target: State | None, stale: bool) -> None:
-        """Apply a table kind's outcome: its target state (None: stay) and whether the
-        projection must be worked out again."""
+    def _advance(self, target: State | None, stale: bool, exp_command: Command | None) -> None:
+        """Apply a table kind's outcome to the reply to ``exp_command``: its target state
+        (None: stay) and whether the projection must be worked out again."""
         if target is not None:
             self.state = target
             if target is _RCPT:
-                self._accepted_rcpts += 1
+                self._accepted.append(_address(exp_command))
             elif target is _IDENT or target is _MAIL:
-                self._accepted_rcpts = 0
+                self._accepted.clear()
             elif target is _CLOSED:
                 self._close()
         if stale:
@@ -213,7 +217,7 @@ class ReplyMatching:
             elif self.state is not _AUTH and not self.authenticated:
                 self.auth_mechanism = None
         elif success and kind in _RESETS:
-            self._accepted_rcpts = 0
+            self._accepted.clear()
         elif kind == _XCLIENT:
             if self.state is _READY:
                 # Postfix XCLIENT_README: the server starts over at its greeting (TLS stays up).
@@ -240,9 +244,14 @@ class ReplyMatching:
         self.capabilities = None
         self.authenticated = False
         self.auth_mechanism = None
-        self._accepted_rcpts = 0
+        self._accepted.clear()
 
     def _close(self) -> None:
         self.state = self._projected = _CLOSED
         self._projected_stale = False
         self._pending.clear()
+
+
+def _address(command: Command | None) -> str | None:
+    """The address an accepted RCPT named; None when it went as raw bytes."""
+    return command.address if isinstance(command, RcptTo) else None

@@ -23,13 +23,16 @@ KINDS = frozenset({"reply", "command", "content", "raw", "note", "warning", "err
 
 def reply_fields(reply: Reply) -> dict[str, Any]:
     """The ``reply`` mapping of an entry: what the engine parsed, the same on every side."""
-    return {
+    fields: dict[str, Any] = {
         "code": reply.code,
         "enhanced": str(reply.enhanced) if reply.enhanced is not None else None,
         "lines": list(reply.text_lines),
         "warnings": list(reply.warnings),
         "unsolicited": reply.unsolicited,
     }
+    if reply.recipient is not None:  # LMTP after the data: whom this reply is for
+        fields["recipient"] = reply.recipient
+    return fields
 
 
 # Reply mappings seen lately, by content: equal replies ("250 2.1.5 Ok" a hundred thousand

@@ -111,6 +111,8 @@ def check_reply(value: Any) -> dict[str, Any] | None:
         _str_list(value["warnings"], "reply.warnings")
     if "unsolicited" in value:
         _bool(value, "unsolicited")
+    if not isinstance(value.get("recipient", ""), str):
+        raise LineError("'reply.recipient' must be a string")
     return value
 
 

@@ -82,7 +82,7 @@ def drain_batches(conn: Connection) -> Outcome:
 def snapshot(conn: Connection) -> tuple[object, ...]:
     return (
         conn.state, conn.projected_state, conn.pending, conn.capabilities, conn.trailing_data,
-        conn.authenticated, conn.auth_mechanism, conn.tls_active, conn._accepted_rcpts,
+        conn.authenticated, conn.auth_mechanism, conn.tls_active, conn._accepted,
         conn._greeted, conn._closed,
     )
 

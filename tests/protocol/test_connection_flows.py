@@ -8,6 +8,7 @@ from smtpscope.protocol import (
     Auth,
     AuthCancel,
     AuthResponse,
+    Bdat,
     Connection,
     Data,
     Ehlo,
@@ -229,8 +230,11 @@ def test_lmtp_per_recipient_replies() -> None:
     first = one(conn, b"250 2.0.0 <bob@example.test> delivered\r\n")
     assert isinstance(first.command, MessageContent)
     assert conn.state is State.DATA and len(conn.pending) == 1
-    one(conn, b"452 4.2.2 <carol@example.test> mailbox full\r\n")
+    last = one(conn, b"452 4.2.2 <carol@example.test> mailbox full\r\n")
     assert conn.state is State.IDENT and conn.pending == ()
+    # RFC 2033 §4.2: each reply is for one accepted recipient, in RCPT order (the refused
+    # nobody@ is owed none).
+    assert (first.recipient, last.recipient) == ("bob@example.test", "carol@example.test")
     # The count starts again with the next transaction: one accepted recipient, one reply.
     conn.send(MailFrom("alice@client.example"))
     one(conn, b"250 2.1.0 Ok\r\n")
@@ -239,8 +243,27 @@ def test_lmtp_per_recipient_replies() -> None:
     conn.send(Data())
     one(conn, b"354 go\r\n")
     conn.send_content(MessageContent(b"again\r\n"))
-    one(conn, b"250 2.0.0 <dave@example.test> delivered\r\n")
+    assert one(conn, b"250 2.0.0 <dave@example.test> delivered\r\n").recipient \
+        == "dave@example.test"
     assert conn.state is State.IDENT and conn.pending == ()
+
+
+def test_lmtp_replies_after_raw_data_or_bdat_last_say_whose_they_are() -> None:
+    conn = at("RCPT", POSTFIX_EHLO, lmtp=True)
+    conn.send_raw(b"RCPT TO:<raw@example.test>\r\n")  # accepted, but its address unparsed
+    one(conn, b"250 2.1.5 Ok\r\n")
+    conn.send(Data())
+    one(conn, b"354 go\r\n")
+    conn.send_raw(b"hi\r\n.\r\n")
+    replies = [one(conn, b"250 2.0.0 Ok\r\n") for _ in range(2)]
+    assert [r.recipient for r in replies] == ["bob@example.test", None]
+    bdat = at("RCPT", POSTFIX_EHLO, lmtp=True)
+    bdat.send(Bdat(b"hi\r\n", last=True))
+    assert one(bdat, b"250 2.0.0 Ok\r\n").recipient == "bob@example.test"
+    # SMTP, or any reply but LMTP's after the data, is for nobody in particular.
+    plain = at("DATA")
+    plain.send_content(MessageContent(b"hi\r\n"))
+    assert one(plain, b"250 2.0.0 Ok\r\n").recipient is None
 
 
 def test_lmtp_rejects_ehlo() -> None:

@@ -44,6 +44,7 @@ BAD_LINES = {
     "reply is a string": _with(reply="250 ok"),
     "reply code is a string": _with(reply={"code": "250"}),
     "reply lines hold a number": _with(reply={"code": 250, "lines": [1]}),
+    "reply recipient is a list": _with(reply={"code": 250, "recipient": ["a@b"]}),
     "info is a list": _with(info=[1, 2]),
     "info chain is a string": _with(info={"peer_chain": "CN=x"}),
     "mono is 1e999": _with(mono=1e999).replace("Infinity", "1e999"),

@@ -100,3 +100,59 @@ async def test_lmtp_labels_say_lhlo_and_f3_leaves_once_no_starttls_is_offered(
         await pilot.press("f3")
         await pilot.pause(0.2)
         assert not any(line.upper().startswith(b"STARTTLS") for line in seen)
+
+
+async def test_each_reply_after_the_data_shows_under_it_whose_it_is(tmp_path: Path) -> None:
+    # Like Cyrus, this server's replies after the data do not name the recipient: only their
+    # order says whose each is (RFC 2033 §4.2), and the transcript must say it.
+    from smtpscope.tui.widgets.transcript import TranscriptView
+    from tests.tui.test_session_screen import type_line
+    from tests.tui.test_transcript_view import rows_text
+
+    answers = {b"LHLO": b"250 lmtp.test\r\n", b"MAIL": b"250 2.1.0 Ok\r\n",
+               b"DATA": b"354 go\r\n", b"QUIT": b"221 bye\r\n"}
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"220 lmtp.test LMTP ready\r\n")
+        while line := await reader.readline():
+            if line.startswith(b"RCPT"):
+                writer.write(b"550 5.1.1 no\r\n" if b"nobody" in line else b"250 2.1.5 Ok\r\n")
+            elif line == b".\r\n":
+                writer.write(b"250 2.0.0 Saved\r\n452 4.2.2 Mailbox full\r\n")
+            else:
+                writer.write(answers.get(line[:4].upper(), b""))
+            await writer.drain()
+
+    path = tmp_path / "lmtp"
+    server = await asyncio.start_unix_server(handle, str(path))
+    options, label = options_for(f"lmtp:{path}")
+    app = create_app(options=options, target_label=label)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            screen = app.screen
+            assert isinstance(screen, SessionScreen)
+            await until(pilot, lambda: screen.session is not None
+                        and screen.session.greeting is not None)
+            await pilot.press("f2")
+            session = screen.session
+            assert session is not None
+            await until(pilot, lambda: session.view.capabilities is not None)
+            for line in ("MAIL FROM:<>", "RCPT TO:<alice@example.test>",
+                         "RCPT TO:<nobody@example.test>", "RCPT TO:<carol@example.test>",
+                         "DATA", "Subject: hi", "", "hello", "."):
+                await type_line(pilot, line)
+                await pilot.pause()
+            await until(pilot, lambda: session.view.state.name == "IDENT")
+            await pilot.pause()
+            shown = rows_text(screen.query_one(TranscriptView))
+            end = shown.index("C: .")
+            assert shown[end + 1:end + 6] == [
+                "S: 250 2.0.0 Saved",
+                "   ↳ for <alice@example.test>",
+                "S: 452 4.2.2 Mailbox full",
+                "   ↳ for <carol@example.test>",
+                "   ↳ 452 4.2.2 — Mailbox full (persistent transient failure)",
+            ]
+    finally:
+        server.close()
+        await server.wait_closed()

@@ -498,6 +498,26 @@ def test_rows_without_an_app() -> None:
     assert rows.entry_rows(1) == (1, 2)
 
 
+def test_lmtp_replies_after_the_data_name_their_recipient() -> None:
+    # LMTP servers need not name the recipient in the reply text (this one does not): the
+    # row under each reply says whose it is. A recording's value is foreign: shown escaped.
+    rows = TranscriptRows()
+    rows.add(entry(0, "server", "reply", "250 2.0.0 Ok\r\n",
+                   reply={"code": 250, "recipient": "bob@example.test"}))
+    rows.add(entry(1, "server", "reply", "250 2.0.0 Ok\r\n",
+                   reply={"code": 250, "recipient": "x\x1b[2J@example.test"}))
+    rows.add(entry(2, "server", "reply", "250 2.0.0 Ok\r\n", reply={"code": 250}))
+    shown = [rows.plain_line(i) for i in range(len(rows))]
+    assert shown == [
+        "S: 250 2.0.0 Ok",
+        "   ↳ for <bob@example.test>",
+        "S: 250 2.0.0 Ok",
+        "   ↳ for <x\\x1b[2J@example.test>",
+        "S: 250 2.0.0 Ok",
+    ]
+    assert rows.entry_rows(0) == (0, 2)
+
+
 @pytest.mark.parametrize("ending", ["", "\n", "\r\n"])
 def test_line_endings_do_not_add_empty_rows(ending: str) -> None:
     rows = TranscriptRows()

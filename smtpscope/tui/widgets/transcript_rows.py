@@ -229,6 +229,11 @@ class TranscriptRows:
                 line = text[:end]
                 self._row(display(line[:-1] if line.endswith("\r") else line, own), look, first,
                           ordinal)
+            reply = entry.reply
+            if reply is not None and "recipient" in reply:
+                # LMTP after the data: one reply per accepted recipient; say whose this is.
+                self._row(f"↳ for <{display(str(reply['recipient']))}>", Look.EXPLAIN, P_BLANK,
+                          ordinal)
             # Errors get the catalogue's words; a 334 challenge gets its base64 decoded.
             if explain is not None and (look in (Look.REPLY_4, Look.REPLY_5)
                                         or (look == Look.REPLY_3 and entry.code == 334)):
