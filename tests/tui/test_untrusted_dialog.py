@@ -106,6 +106,10 @@ async def test_disconnect_closes_without_ehlo(demo: DemoServer) -> None:
         await until(pilot, lambda: screen.session is not None and not screen.session.is_open)
         assert len(replies(screen)) == 3  # banner, EHLO, STARTTLS: no EHLO over TLS
         assert "not trusted" in screen.query_one(TranscriptView).to_text()
+        # The status bar and the recording (the history's outcome) say why it closed.
+        assert screen.session.closed_reason == "certificate not trusted"
+        await pilot.pause()
+        assert screen.query_one(StatusBar).state == "closed (certificate not trusted)"
 
 
 async def test_selected_tls_line_shows_the_chain(demo: DemoServer) -> None:

@@ -162,7 +162,8 @@ class SessionScreen(SidePanelLayout, ConnectionFlow, TlsFlow, QueueFlow, Message
                                     f"{info.trust}: the session stays marked so", kind="warning")
             return True
         session.transcript.note("Disconnected: the certificate was not trusted", kind="warning")
-        await session.close()
+        # The reason is what the status bar and the history's outcome say, not a bare "closed".
+        await session.close("certificate not trusted")
         return False
 
     def _refresh_state(self) -> None:
