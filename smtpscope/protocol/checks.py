@@ -82,7 +82,7 @@ def send_problem(view: SessionView, kind: str, cmd: Command, notes: list[str]) -
     if waiting is not None:
         return waiting
     if state not in RULES[kind].valid_in:
-        return why_invalid(kind, state)
+        return why_invalid(kind, state, lmtp=view.lmtp)
     return _extension_problem(view.capabilities, kind, cmd, notes)
 
 
@@ -186,7 +186,7 @@ def command_problems(cmd: Command, state: State | None, caps: Capabilities | Non
         problems.append("LHLO is for LMTP servers: use EHLO")
     rule = RULES.get(kind)
     if state is not None and rule is not None and state not in rule.valid_in:
-        problems.append(why_invalid(kind, state))
+        problems.append(why_invalid(kind, state, lmtp=lmtp is True))
     problems.extend(extension_problems(caps, kind, cmd))
     if (problem := line_length_problem(cmd)) is not None:
         problems.append(problem)

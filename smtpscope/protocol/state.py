@@ -184,19 +184,20 @@ BODY_REQUIRES: Final[dict[str, str]] = {"8BITMIME": "8BITMIME", "BINARYMIME": "B
 LMTP_ONLY: Final = frozenset({"LHLO"})
 SMTP_ONLY: Final = frozenset({"HELO", "EHLO"})
 
-# What to do first, per kind, when it is sent in the wrong state.
+# What to do first, per kind, when it is sent in the wrong state ({hello}, {ehlo}: the greeting,
+# which LMTP spells LHLO).
 _PREREQUISITE: Final[dict[str, str]] = {
-    "MAIL": "send EHLO/HELO first (and finish or RSET any open transaction)",
+    "MAIL": "send {hello} first (and finish or RSET any open transaction)",
     "RCPT": "send MAIL FROM first",
     "DATA": "needs at least one accepted RCPT TO",
     "CONTENT": "send DATA and wait for its 354 first",
     "BDAT": "needs MAIL FROM and at least one accepted RCPT TO",
     "BDAT-LAST": "needs MAIL FROM and at least one accepted RCPT TO",
-    "STARTTLS": "send EHLO first; STARTTLS is not allowed inside a transaction",
-    "AUTH": "send EHLO first; AUTH is not allowed inside a transaction",
+    "STARTTLS": "send {ehlo} first; STARTTLS is not allowed inside a transaction",
+    "AUTH": "send {ehlo} first; AUTH is not allowed inside a transaction",
     "AUTH-RESPONSE": "only after a 334 challenge to AUTH",
     "AUTH-CANCEL": "only after a 334 challenge to AUTH",
-    "ETRN": "send EHLO first; ETRN is not allowed inside a transaction",
+    "ETRN": "send {ehlo} first; ETRN is not allowed inside a transaction",
     "XCLIENT": "XCLIENT is not allowed inside a transaction (finish it or RSET first)",
 }
 _STATE_BLOCKERS: Final[dict[State, str]] = {
@@ -208,12 +209,13 @@ _STATE_BLOCKERS: Final[dict[State, str]] = {
 }
 
 
-def why_invalid(kind: str, state: State) -> str:
+def why_invalid(kind: str, state: State, *, lmtp: bool = False) -> str:
     """A sentence saying why ``kind`` cannot be sent in ``state`` and what to do instead."""
     blocker = _STATE_BLOCKERS.get(state)
     if blocker is not None and state not in RULES[kind].valid_in:
         return f"{kind} not valid now: {blocker}"
-    prereq = _PREREQUISITE.get(kind, "it is not valid in this state")
+    prereq = _PREREQUISITE.get(kind, "it is not valid in this state").format(
+        hello="LHLO" if lmtp else "EHLO/HELO", ehlo="LHLO" if lmtp else "EHLO")
     return f"{kind} not valid in state {state.name}: {prereq}"
 
 

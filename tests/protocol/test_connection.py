@@ -129,6 +129,19 @@ def test_invalid_commands_explain_themselves(
         assert conn.last_sent.notes[0].startswith("off-script")
 
 
+def test_an_lmtp_session_is_told_to_send_lhlo_not_ehlo() -> None:
+    from smtpscope.protocol.checks import command_problems
+
+    conn = at("READY", lmtp=True)
+    with pytest.raises(LocalProtocolError, match=r"send LHLO first \(and finish"):
+        conn.send(MailFrom("a@b.test"))
+    # What the composer holds a queued line with says the same.
+    assert any("send LHLO first" in p for p in command_problems(
+        MailFrom("a@b.test"), State.READY, None, lmtp=True))
+    assert not any("EHLO" in p for p in command_problems(
+        MailFrom("a@b.test"), State.READY, None, lmtp=True))
+
+
 def test_before_greeting_is_early_talking() -> None:
     conn = Connection()
     with pytest.raises(LocalProtocolError, match="before the server's greeting"):
