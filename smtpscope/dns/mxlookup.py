@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from smtpscope.dns._json import jsonable
-from smtpscope.dns.resolver import DNSAnswer, MXRecord, Resolver, as_resolver
+from smtpscope.dns.resolver import DNSAnswer, MXRecord, Resolver, as_resolver, lookup_failed
 
-MXStatus = Literal["ok", "implicit", "null", "nxdomain", "no-mail", "servfail", "timeout", "error"]
+MXStatus = Literal["ok", "implicit", "null", "nxdomain", "no-mail", "servfail", "refused",
+                   "timeout", "error"]
 
 NULL_MX_REPLY_CODES = "556 5.1.10 for recipients, 550 5.7.27 for senders"
 
@@ -44,7 +45,7 @@ class MXResult:
 
     @property
     def lookup_failed(self) -> bool:
-        return self.status in ("nxdomain", "servfail", "timeout", "error")
+        return self.status == "nxdomain" or lookup_failed(self.status)
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = jsonable(self)
@@ -61,6 +62,12 @@ def failure_text(answer: DNSAnswer, what: str) -> str:
         return (
             f"the resolver could not answer for {what}{detail}; broken DNSSEC or unreachable "
             "name servers cause this: try again or another --resolver"
+        )
+    if answer.status == "refused":
+        return (
+            f"the resolver refused to answer for {what}{detail}: it does not serve this "
+            "client (an access list) or does not recurse (an authoritative-only server); "
+            "give one that resolves for you with --resolver"
         )
     if answer.status == "timeout":
         return f"no answer for {what} before the timeout{detail}; check --resolver"
@@ -159,7 +166,7 @@ def lookup_mx(domain: str, resolver: Any = None) -> MXResult:
     if answer.status == "nxdomain":
         text = f"{domain} does not exist (NXDOMAIN): no mail can be delivered to it"
         return MXResult(domain, "nxdomain", (), text, authenticated=answer.authenticated)
-    if answer.status in ("servfail", "timeout", "error"):
+    if lookup_failed(answer.status):
         return MXResult(domain, answer.status, (), failure_text(answer, f"MX of {domain}"))
     if answer.status == "nodata" or not answer.records:
         return _implicit(domain, answer, res)

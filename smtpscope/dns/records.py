@@ -9,10 +9,11 @@ from typing import Any, Literal
 
 from smtpscope.dns._json import jsonable
 from smtpscope.dns.mxlookup import failure_text
-from smtpscope.dns.resolver import Resolver
+from smtpscope.dns.resolver import Resolver, lookup_failed
 from smtpscope.protocol.errors import shown_text
 
-PolicyStatus = Literal["ok", "none", "multiple", "invalid", "servfail", "timeout", "error"]
+PolicyStatus = Literal["ok", "none", "multiple", "invalid", "servfail", "refused", "timeout",
+                       "error"]
 Details = tuple[tuple[str, str], ...]
 
 
@@ -217,7 +218,7 @@ def _fetch_policy(kind: str, name: str, resolver: Resolver) -> PolicyRecord:
     spec = _KINDS[kind]
     answer = resolver.lookup(name, "TXT")
     ad = answer.authenticated
-    if answer.status in ("servfail", "timeout", "error"):
+    if lookup_failed(answer.status):
         return PolicyRecord(
             kind, name, answer.status, (), (), failure_text(answer, f"TXT of {name}")
         )

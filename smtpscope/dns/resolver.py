@@ -5,11 +5,21 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, TypeGuard, get_args, runtime_checkable
 
 from smtpscope.idn import to_ascii
 
-Status = Literal["ok", "nodata", "nxdomain", "servfail", "timeout", "error"]
+# Lookups that got no answer: neither records nor a denial (NXDOMAIN, NODATA). "refused" is
+# apart from "servfail": the resolver will not serve this client at all (an access list, or an
+# authoritative-only server given as --resolver), which no retry fixes.
+Failure = Literal["servfail", "refused", "timeout", "error"]
+Status = Literal["ok", "nodata", "nxdomain", Failure]
+LOOKUP_FAILED: frozenset[str] = frozenset(get_args(Failure))
+
+
+def lookup_failed(status: str) -> TypeGuard[Failure]:
+    """True for a status that is neither records nor a denial of them."""
+    return status in LOOKUP_FAILED
 
 DEFAULT_TIMEOUT = 5.0
 DNS_PORT = 53
@@ -112,6 +122,15 @@ def _convert(rdtype: str, rdata: Any) -> Any:
     return rdata.to_text()
 
 
+def _failure_status(exc: Any) -> Status:
+    """"refused" when every server that answered answered REFUSED, else "servfail"."""
+    import dns.rcode
+
+    rcodes = {response.rcode() for *_, response in exc.kwargs.get("errors") or ()
+              if response is not None}
+    return "refused" if rcodes == {dns.rcode.REFUSED} else "servfail"
+
+
 def _failure_text(exc: Any) -> str:
     """Describe a NoNameservers failure by the rcode or error each server gave."""
     parts = []
@@ -171,7 +190,7 @@ class DnsPythonResolver:
         except dns.resolver.LifetimeTimeout as exc:
             return DNSAnswer(name, rdtype, "timeout", error=str(exc))
         except dns.resolver.NoNameservers as exc:
-            return DNSAnswer(name, rdtype, "servfail", error=_failure_text(exc))
+            return DNSAnswer(name, rdtype, _failure_status(exc), error=_failure_text(exc))
         except dns.exception.DNSException as exc:
             return DNSAnswer(name, rdtype, "error", error=str(exc) or type(exc).__name__)
         except (OSError, ValueError) as exc:  # e.g. an unusable resolver address
@@ -216,7 +235,8 @@ class StaticResolver:
     """A Resolver answering from a table, for tests and offline use.
 
     ``records`` maps (name, rdtype) to a list of records; ``failures`` maps (name, rdtype) or
-    (name, "*") to a status such as "servfail" or "timeout". A name present in any record is
+    (name, "*") to a status such as "servfail", "refused" or "timeout". A name present in any
+    record is
     NODATA for other types; every other name is NXDOMAIN. ``authenticated`` names get the AD bit.
     A (name, "CNAME") record is followed for other types, as a recursive resolver does.
     """

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from smtpscope.dns.mxlookup import failure_text
-from smtpscope.dns.resolver import Resolver, TLSARecord
+from smtpscope.dns.resolver import Resolver, TLSARecord, lookup_failed
 
 TLSA_USAGE = {0: "PKIX-TA", 1: "PKIX-EE", 2: "DANE-TA", 3: "DANE-EE"}
 TLSA_SELECTOR = {0: "Cert", 1: "SPKI"}
@@ -20,6 +20,8 @@ _USAGE_TEXT = {
 _SELECTOR_TEXT = {0: "the whole certificate", 1: "the public key only (SubjectPublicKeyInfo)"}
 _MATCHING_TEXT = {0: "compared in full", 1: "as a SHA-256 hash", 2: "as a SHA-512 hash"}
 _HASH_LEN = {1: 32, 2: 64}
+
+TLSAStatus = Literal["ok", "none", "servfail", "refused", "timeout", "error"]
 
 
 @dataclass(frozen=True)
@@ -73,7 +75,7 @@ def explain_tlsa(record: TLSARecord) -> TLSAInfo:
 class TLSAReport:
     host: str
     name: str
-    status: Literal["ok", "none", "servfail", "timeout", "error"]
+    status: TLSAStatus
     records: tuple[TLSAInfo, ...]
     authenticated: bool
     explanation: str
@@ -83,7 +85,7 @@ def lookup_tlsa(mx_host: str, resolver: Resolver, port: int = 25) -> TLSAReport:
     """TLSA at ``_<port>._tcp.<mx_host>``: whether DANE applies to this MX and what it pins."""
     name = f"_{port}._tcp.{mx_host}"
     answer = resolver.lookup(name, "TLSA")
-    if answer.status in ("servfail", "timeout", "error"):
+    if lookup_failed(answer.status):
         return TLSAReport(
             mx_host, name, answer.status, (), False, failure_text(answer, f"TLSA of {name}")
         )

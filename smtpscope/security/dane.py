@@ -33,7 +33,7 @@ class DaneResult:
     """TLSA at ``name`` held against a live chain."""
 
     name: str
-    lookup: str  # ok | none | servfail | timeout | error
+    lookup: str  # ok | none | servfail | refused | timeout | error
     authenticated: bool  # the resolver set the AD bit
     checks: tuple[TLSAMatch, ...]
     would_match: bool  # some usable record matched, validated or not

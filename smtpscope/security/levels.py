@@ -35,7 +35,9 @@ LEVELS: dict[str, Level] = {lv.name: lv for lv in (
 
 
 #: What a TLSA lookup that got no answer is (``TLSAReport.status``): neither records nor a denial.
-TLSA_LOOKUP_FAILED = frozenset({"servfail", "timeout", "error"})
+#: The same set as ``smtpscope.dns.resolver.LOOKUP_FAILED`` (a test holds them equal), spelt out
+#: so that a probe without DANE does not load the DNS code.
+TLSA_LOOKUP_FAILED = frozenset({"servfail", "refused", "timeout", "error"})
 
 
 def decide(level: str, *, trust: str, dane_applies: bool, dane_matched: bool,
@@ -49,8 +51,9 @@ def decide(level: str, *, trust: str, dane_applies: bool, dane_matched: bool,
         return None
     if level in ("dane", "dane-only") and dane_lookup in TLSA_LOOKUP_FAILED:
         # RFC 7672 §2.2: a TLSA lookup that fails (a validating resolver answers SERVFAIL for a
-        # bogus signature, as for an attacker's forged or dropped answer) is not "no TLSA": the
-        # server may not be used until it answers, or DANE is downgraded to nothing.
+        # bogus signature, as for an attacker's forged or dropped answer; or a resolver that
+        # REFUSES) is not "no TLSA": the server may not be used until it answers, or DANE is
+        # downgraded to nothing.
         return f"DANE: the TLSA lookup failed ({dane_lookup}), so the server cannot be " \
             "used (RFC 7672 §2.2)"
     if level == "dane":

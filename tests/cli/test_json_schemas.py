@@ -129,3 +129,20 @@ def test_send_json_when_no_connection_is_made(cli) -> None:
         assert (data["status"], data["exit_code"], data["server"]) == (status, result.code, None)
         assert data["error"] in result.err  # the one error line is still there for a person
     assert "RFC 7505" in json.loads(routed.out)["error"]
+
+
+def test_dns_status_enums_are_the_codes_own() -> None:
+    from typing import get_args
+
+    from smtpscope.dns.mxlookup import MXStatus
+    from smtpscope.dns.records import PolicyStatus
+    from smtpscope.dns.tlsa import TLSAStatus
+
+    mx = _schema("mx")
+    assert mx["properties"]["mx"]["properties"]["status"]["enum"] == list(get_args(MXStatus))
+    assert mx["$defs"]["policy"]["properties"]["status"]["enum"] == list(get_args(PolicyStatus))
+    tlsa_statuses = list(get_args(TLSAStatus))
+    assert mx["properties"]["tlsa"]["items"]["properties"]["status"]["enum"] == tlsa_statuses
+    for name in ("probe", "send"):
+        dane = _schema(name)["properties"]["tls"]["properties"]["dane"]
+        assert dane["properties"]["lookup"]["enum"] == tlsa_statuses

@@ -119,6 +119,19 @@ def test_mx_silent_resolver_exits_2() -> None:
     assert "no answer for MX of example.test before the timeout" in result.stderr
 
 
+def test_mx_refused_by_the_resolver_says_so() -> None:
+    from tests.dns.responder import Zone, serve
+
+    zone = "$ORIGIN d.test.\n@ 60 SOA ns hostmaster 1 60 60 60 60\n"
+    with serve(Zone(zone)) as address:  # not a recursive resolver: refuses other zones
+        text = smtpscope("mx", "other.test", "--resolver", address)
+        as_json = smtpscope("mx", "other.test", "--resolver", address, "--json")
+    assert text.returncode == as_json.returncode == 2
+    assert "refused to answer" in text.stderr and "DNSSEC" not in text.stderr
+    data = json.loads(as_json.stdout)
+    assert (data["ok"], data["mx"]["status"]) == (False, "refused")
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

@@ -2,8 +2,10 @@
 
 ``serve(zone_text)`` answers from a zone file as an authoritative server does: CNAMEs are put
 in the answer (with the target's records when the zone has them), a name missing from the zone
-is NXDOMAIN, a name without the type asked is NODATA. ``udp_limit`` sets the size above which a
-UDP answer is cut short with the TC bit, so the client has to ask again over TCP.
+is NXDOMAIN, a name without the type asked is NODATA, and a name outside the zone is REFUSED
+(as an authoritative-only server answers a query it does not serve). ``udp_limit`` sets the
+size above which a UDP answer is cut short with the TC bit, so the client has to ask again over
+TCP.
 """
 
 from __future__ import annotations
@@ -47,6 +49,9 @@ class Zone:
         response = dns.message.make_response(query)
         response.flags |= dns.flags.AA
         name, rdtype = query.question[0].name, query.question[0].rdtype
+        if not name.is_subdomain(self.zone.origin):
+            response.set_rcode(dns.rcode.REFUSED)
+            return response.to_wire()
         owner = name
         alias = self._rrset(name, dns.rdatatype.CNAME)
         if alias is not None and rdtype != dns.rdatatype.CNAME:

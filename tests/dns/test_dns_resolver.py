@@ -190,6 +190,40 @@ def test_a_truncated_udp_answer_is_asked_again_over_tcp() -> None:
     assert (b"v=spf1 ip4:192.0.2.0/24 ", b"-all") in answer.records
 
 
+def test_a_refused_query_is_refused_not_servfail() -> None:
+    from tests.dns.responder import Zone, serve
+
+    with serve(Zone(ALIAS_ZONE)) as address:
+        res = resolver_for(address, timeout=3)
+        refused = res.lookup("elsewhere.test", "MX")  # outside the zone it serves
+        served = res.lookup("real.d.test", "A")
+    assert (refused.status, served.status) == ("refused", "ok")
+    assert refused.error is not None and "REFUSED" in refused.error
+
+
+def test_refused_only_when_every_server_refused() -> None:
+    import dns.message
+    import dns.rcode
+    import dns.resolver
+
+    def failure(*rcodes: int) -> Any:
+        query = dns.message.make_query("x.test", "MX")
+        errors = []
+        for rcode in rcodes:
+            response = dns.message.make_response(query)
+            response.set_rcode(rcode)
+            errors.append(("Do53:127.0.0.1@53", False, 53, dns.rcode.to_text(rcode), response))
+        errors.append(("Do53:127.0.0.2@53", False, 53, OSError("unreachable"), None))
+        return dns.resolver.NoNameservers(request=query, errors=errors)
+
+    def status(exc: Any) -> str:
+        return DnsPythonResolver(resolver=FakeDnspython(exc)).lookup("x.test", "MX").status
+
+    assert status(failure(dns.rcode.REFUSED)) == "refused"
+    assert status(failure(dns.rcode.REFUSED, dns.rcode.SERVFAIL)) == "servfail"
+    assert status(failure()) == "servfail"  # no server answered at all
+
+
 def test_static_resolver_follows_an_alias() -> None:
     res = StaticResolver({("a.test", "CNAME"): ["b.test"], ("b.test", "A"): ["192.0.2.1"]})
     assert res.lookup("a.test", "A").canonical == "b.test"

@@ -229,6 +229,8 @@ def test_tlsa_lookup_needs_dnssec_for_dane() -> None:
     )
     assert signed.authenticated and "must use STARTTLS" in signed.explanation
     assert lookup_tlsa("none.d.test", StaticResolver()).status == "none"
+    refused = StaticResolver(failures={("_25._tcp.mx.d.test", "TLSA"): "refused"})
+    assert lookup_tlsa("mx.d.test", refused).status == "refused"
 
 
 def test_fcrdns_pass_fail_and_missing() -> None:

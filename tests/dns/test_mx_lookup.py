@@ -104,6 +104,13 @@ def test_servfail_and_timeout_explained() -> None:
     assert "timeout" in timeout.explanation
 
 
+def test_refused_is_its_own_failure_with_its_own_remedy() -> None:
+    refused = lookup_mx("r.test", StaticResolver(failures={("r.test", "MX"): "refused"}))
+    assert refused.status == "refused" and refused.lookup_failed and not refused.routable
+    assert "refused" in refused.explanation and "--resolver" in refused.explanation
+    assert "DNSSEC" not in refused.explanation  # not the SERVFAIL story
+
+
 def test_mx_host_without_address_is_reported() -> None:
     res = StaticResolver(
         {

@@ -122,7 +122,14 @@ def test_levels_table_and_decisions() -> None:
     assert decide("fingerprint", **{**base, "fingerprint_matched": True}) is None
 
 
-@pytest.mark.parametrize("lookup", ["servfail", "timeout", "error"])
+def test_the_dane_levels_know_every_failed_lookup() -> None:
+    from smtpscope.dns.resolver import LOOKUP_FAILED
+    from smtpscope.security.levels import TLSA_LOOKUP_FAILED
+
+    assert TLSA_LOOKUP_FAILED == LOOKUP_FAILED
+
+
+@pytest.mark.parametrize("lookup", ["servfail", "refused", "timeout", "error"])
 def test_a_failed_tlsa_lookup_stops_the_dane_levels_only(lookup: str) -> None:
     # RFC 7672 §2.2: no answer is not "no TLSA" (a bogus signature reads as SERVFAIL); the
     # server is unusable under DANE, whatever PKIX says, and reported elsewhere.
