@@ -26,9 +26,11 @@ def options_for(
     resolver: str | None = None,
     pipe: str | None = None,
     lmtp: bool = False,
+    timeout: float | None = None,
 ) -> tuple[SessionOptions, str]:
     """Turn what the user typed into session options and a label; raises TargetProblem.
 
+    ``timeout`` is the run's ``--timeout``: no DNS lookup of the MX routing waits longer.
     With ``pipe`` the conversation runs over that command's stdin/stdout and ``target_text``
     (optional then) only names the server for TLS.
     """
@@ -56,11 +58,12 @@ def options_for(
     route: tuple[object, ...] = ()
     host = target.host or "localhost"
     if target.routes_by_mx:
+        from smtpscope.dns.resolver import lookup_timeout
         from smtpscope.mx import RouteError, resolver_for
         from smtpscope.mx import route as mx_route
 
         try:
-            candidates = mx_route(target, resolver_for(resolver))
+            candidates = mx_route(target, resolver_for(resolver, lookup_timeout(timeout)))
         except RouteError as exc:
             raise TargetProblem(str(exc)) from exc
         except ValueError as exc:

@@ -197,6 +197,21 @@ def test_unix_and_lmtp_socket_targets() -> None:
     assert options.endpoint == label == "lmtp:/run/dovecot/lmtp"
 
 
+def test_mx_routing_lookups_wait_no_longer_than_the_run_timeout() -> None:
+    import socket
+    import time
+
+    from smtpscope.target_options import TargetProblem, options_for
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as silent:
+        silent.bind(("127.0.0.1", 0))  # bound, never answers
+        resolver = f"127.0.0.1:{silent.getsockname()[1]}"
+        start = time.monotonic()
+        with pytest.raises(TargetProblem, match="before the timeout"):
+            options_for("a@mx.test", resolver=resolver, timeout=0.3)
+        assert time.monotonic() - start < 2  # the lookup's own default would be 5 s
+
+
 def test_pipe_options() -> None:
     from smtpscope.target_options import TargetProblem, options_for
 

@@ -214,8 +214,10 @@ def resolve_target(
     cafile: str | None,
     resolver: str | None,
     pipe: str | None = None,
+    timeout: float | None = None,
 ) -> tuple[SessionOptions, str]:
-    """Session options for ``text`` (MX routing included) and the effective TLS mode.
+    """Session options for ``text`` (MX routing included, its lookups within ``timeout``)
+    and the effective TLS mode.
 
     The TLS mode is ``security`` when given, else what the target implies: ``smtps://`` and port
     465 mean implicit TLS, ``submission://`` STARTTLS, anything else ``auto`` (STARTTLS when the
@@ -226,7 +228,7 @@ def resolve_target(
     try:
         options, _label = options_for(
             text, port=port, security=None, helo=helo, verify=verify, cafile=cafile,
-            resolver=resolver, pipe=pipe,
+            resolver=resolver, pipe=pipe, timeout=timeout,
         )
     except TargetProblem as exc:
         from smtpscope.dns.routing import RouteError  # MX routing only: not loaded otherwise

@@ -92,10 +92,11 @@ async def probe(target: str, args: argparse.Namespace, *, blocking: bool = False
         options, mode = common.resolve_target(
             target, port=args.port, security=args.tls,
             helo=args.helo or DEFAULT_HELO, verify=not args.insecure, cafile=args.cafile,
-            resolver=args.resolver, pipe=pipe)
-        tls_options.attach(policy, options, target, args.resolver, dane="@" in target)
+            resolver=args.resolver, pipe=pipe, timeout=args.timeout)
+        tls_options.attach(policy, options, target, args.resolver, dane="@" in target,
+                           timeout=args.timeout)
         if "@" in target:
-            sts.append(tls_options.mta_sts_fetch(policy, target, args.resolver))
+            sts.append(tls_options.mta_sts_fetch(policy, target, args.resolver, args.timeout))
         return options, mode
 
     start = time.monotonic()

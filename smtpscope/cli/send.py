@@ -149,10 +149,11 @@ def _prepare(args: argparse.Namespace) -> tuple[SessionOptions, str, Any, str | 
         security = tls_options.security_for(policy, security)
     options, mode = common.resolve_target(
         args.target, port=args.port, security=security, helo=args.helo or DEFAULT_HELO,
-        verify=not args.insecure, cafile=args.cafile, resolver=args.resolver, pipe=args.pipe)
+        verify=not args.insecure, cafile=args.cafile, resolver=args.resolver, pipe=args.pipe,
+        timeout=args.timeout)
     if args.protocol == "lmtp":
         options.lmtp = True
-    tls_options.attach(policy, options, args.target or "", args.resolver)
+    tls_options.attach(policy, options, args.target or "", args.resolver, timeout=args.timeout)
     # --timeout is "for connecting and for each reply": each connection attempt, handshake
     # and reply gets it from the moment it is awaited (as in probe and the TUI).
     options.connect_timeout = options.reply_timeout = args.timeout

@@ -106,20 +106,22 @@ def security_for(policy: TLSPolicy, security: str | None) -> str | None:
 
 
 def attach(policy: TLSPolicy, options: Any, target: str, resolver: str | None,
-           *, dane: bool = False) -> TLSPolicy:
+           *, dane: bool = False, timeout: float | None = None) -> TLSPolicy:
     """A copy of ``policy`` for one target, set on ``options.tls``.
 
     ``@domain`` targets get their next-hop domain (for ``secure``); TLSA is looked up (blocking
     DNS: call off the event loop) for every host the session may reach when the level needs it,
-    ``--dane`` asks, or ``dane`` is set (probe does so for MX targets).
+    ``--dane`` asks, or ``dane`` is set (probe does so for MX targets); within the run's
+    ``timeout`` each.
     """
     nexthop = target.rpartition("@")[2].rstrip(".").lower() if "@" in target else None
     mine = policy._replace(nexthop=nexthop or policy.nexthop, tlsa={})
     if mine.wants_tlsa or dane:
+        from smtpscope.dns.resolver import lookup_timeout
         from smtpscope.dns.tlsa import lookup_tlsa
         from smtpscope.mx import resolver_for
 
-        res = resolver_for(resolver)
+        res = resolver_for(resolver, lookup_timeout(timeout))
         name = options.tls_server_name
         if _is_ip(name) and mine.verify_names:
             name = mine.verify_names[0]  # connected by address: TLSA of the name verified
@@ -138,13 +140,16 @@ def _is_ip(host: str) -> bool:
     return is_ip_literal(host)
 
 
-def mta_sts_fetch(policy: TLSPolicy, target: str, resolver: str | None) -> Any:
+def mta_sts_fetch(policy: TLSPolicy, target: str, resolver: str | None,
+                  timeout: float | None = None) -> Any:
     """MTA-STS of an ``@domain`` target (blocking: call off the event loop)."""
+    from smtpscope.dns.resolver import lookup_timeout
     from smtpscope.mx import resolver_for
     from smtpscope.security.mtasts import fetch_policy
 
     domain = target.rpartition("@")[2]
-    return fetch_policy(domain, resolver_for(resolver), cafile=policy.cafile,
+    res = resolver_for(resolver, lookup_timeout(timeout))
+    return fetch_policy(domain, res, cafile=policy.cafile,
                         capath=policy.capath)
 
 

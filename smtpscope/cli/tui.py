@@ -113,7 +113,7 @@ def run_target(argv: Sequence[str]) -> int:
             args.target, port=args.port, security=tls_mode.session_security(args.tls),
             helo=args.helo,
             verify=not args.insecure, cafile=args.cafile, resolver=args.resolver,
-            pipe=args.pipe,
+            pipe=args.pipe, timeout=args.timeout,
         )
     except TargetProblem as exc:
         # Show the problem where the user can fix it: on the connect screen.
@@ -129,7 +129,7 @@ def run_target(argv: Sequence[str]) -> int:
         if policy.level == "none":
             options.security = "plain"
         tls_options.attach(policy, options, args.target, args.resolver,
-                           dane="@" in args.target)
+                           dane="@" in args.target, timeout=args.timeout)
     except (send_session.SessionUsage, PolicyError) as exc:
         print(f"smtpscope: {visible(str(exc))}", file=sys.stderr)
         return 1

@@ -380,3 +380,21 @@ def test_a_name_no_host_can_have_is_a_usage_error(cli, command, option, value, w
     assert result.code == 1 and result.out == ""
     assert f"error: argument {option}: " in result.err and why in result.err
     assert "\x1b" not in result.err and "crashed" not in result.err
+
+
+@pytest.mark.parametrize("command", [
+    ("probe", "--json"),
+    ("send", "--json", "--from", "a@x.test", "--to", "b@mx.test"),
+])
+def test_mx_lookups_of_a_domain_target_honour_timeout(cli, command) -> None:
+    import time
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as silent:
+        silent.bind(("127.0.0.1", 0))  # bound, never answers
+        resolver = f"127.0.0.1:{silent.getsockname()[1]}"
+        start = time.monotonic()
+        result = cli(*command, "@mx.test", "--resolver", resolver, "--timeout", "0.4")
+        elapsed = time.monotonic() - start
+    data = json.loads(result.out.splitlines()[0])
+    assert data["status"] == "no-route" and "before the timeout" in data["error"]
+    assert elapsed < 3  # the lookup's own default would be 5 s

@@ -68,6 +68,14 @@ def test_resolver_for_sets_address_port_and_dnssec_flags() -> None:
     assert res.description == "[::1]:5353"
 
 
+def test_a_run_timeout_bounds_each_lookup() -> None:
+    from smtpscope.dns.resolver import DEFAULT_TIMEOUT, lookup_timeout
+
+    assert lookup_timeout(None) == DEFAULT_TIMEOUT  # no --timeout: the resolver default
+    assert lookup_timeout(0.5) == 0.5  # never longer than --timeout
+    assert lookup_timeout(60.0) == DEFAULT_TIMEOUT  # a reply's limit is no lookup's
+
+
 class FakeDnspython:
     """Stands in for dns.resolver.Resolver: returns a canned rrset or raises."""
 
