@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from smtpscope.dns.mxlookup import failure_text
@@ -73,31 +73,38 @@ def explain_tlsa(record: TLSARecord) -> TLSAInfo:
 
 @dataclass(frozen=True)
 class TLSAReport:
+    """TLSA of one MX ``host``, looked up at ``name`` = ``_<port>._tcp.<base>``."""
+
     host: str
     name: str
     status: TLSAStatus
     records: tuple[TLSAInfo, ...]
     authenticated: bool
     explanation: str
+    # The TLSA base domain (RFC 7672 §2.2.2): ``host``, or the name its validated CNAME chain
+    # leads to when TLSA records are there. None: not said (taken as ``host``).
+    base: str | None = None
 
 
-def lookup_tlsa(mx_host: str, resolver: Resolver, port: int = 25) -> TLSAReport:
-    """TLSA at ``_<port>._tcp.<mx_host>``: whether DANE applies to this MX and what it pins."""
-    name = f"_{port}._tcp.{mx_host}"
+def _validated_alias(host: str, resolver: Resolver) -> tuple[str | None, bool]:
+    """(where a CNAME at ``host`` leads, whether the whole chain is DNSSEC-validated), as the
+    address lookup of ``host`` saw it: the AD bit of an answer covers the chain in it."""
+    for rdtype in ("A", "AAAA"):
+        answer = resolver.lookup(host, rdtype)
+        if answer.status in ("ok", "nodata"):
+            return answer.canonical, answer.canonical is not None and answer.authenticated
+    return None, False
+
+
+def _tlsa_at(host: str, base: str, resolver: Resolver, port: int) -> TLSAReport:
+    name = f"_{port}._tcp.{base}"
     answer = resolver.lookup(name, "TLSA")
     if lookup_failed(answer.status):
-        return TLSAReport(
-            mx_host, name, answer.status, (), False, failure_text(answer, f"TLSA of {name}")
-        )
+        text = failure_text(answer, f"TLSA of {name}")
+        return TLSAReport(host, name, answer.status, (), False, text, base)
     if not answer.ok:
-        return TLSAReport(
-            mx_host,
-            name,
-            "none",
-            (),
-            answer.authenticated,
-            "no TLSA records: DANE does not apply to this MX",
-        )
+        text = "no TLSA records: DANE does not apply to this MX"
+        return TLSAReport(host, name, "none", (), answer.authenticated, text, base)
     infos = tuple(explain_tlsa(r) for r in answer.records)
     if not answer.authenticated:
         text = (
@@ -108,4 +115,31 @@ def lookup_tlsa(mx_host: str, resolver: Resolver, port: int = 25) -> TLSAReport:
         text = "DNSSEC-validated TLSA records: a DANE client must use STARTTLS and match them"
     else:
         text = "validated TLSA records, but none is usable for SMTP"
-    return TLSAReport(mx_host, name, "ok", infos, answer.authenticated, text)
+    return TLSAReport(host, name, "ok", infos, answer.authenticated, text, base)
+
+
+def lookup_tlsa(mx_host: str, resolver: Resolver, port: int = 25) -> TLSAReport:
+    """TLSA at ``_<port>._tcp.<base>``: whether DANE applies to this MX and what it pins.
+
+    RFC 7672 §2.2.2: when the MX host's address lookup follows a DNSSEC-validated CNAME
+    chain, the base is the name the chain leads to, and ``mx_host`` only if that name has no
+    TLSA records; an unvalidated chain proves nothing, so the base is ``mx_host``.
+    """
+    alias, validated = _validated_alias(mx_host, resolver)
+    if alias is None:
+        return _tlsa_at(mx_host, mx_host, resolver, port)
+    if validated:
+        expanded = _tlsa_at(mx_host, alias, resolver, port)
+        if expanded.status != "none":  # records there, or no answer (which is not "none")
+            return _with_note(expanded, f"{mx_host} is an alias of {alias} (a validated "
+                              "CNAME chain): TLSA looked up there first (RFC 7672 §2.2.2)")
+        note = (f"{mx_host} is an alias of {alias} (a validated CNAME chain), which has no "
+                f"TLSA records: looked up at {mx_host} instead (RFC 7672 §2.2.2)")
+    else:
+        note = (f"{mx_host} is an alias of {alias}, but the CNAME chain is not DNSSEC-"
+                f"validated: TLSA looked up at {mx_host} only (RFC 7672 §2.2.2)")
+    return _with_note(_tlsa_at(mx_host, mx_host, resolver, port), note)
+
+
+def _with_note(report: TLSAReport, note: str) -> TLSAReport:
+    return replace(report, explanation=f"{report.explanation}; {note}")

@@ -87,8 +87,13 @@ def _check_one(
 
 def match_tlsa(report: TLSAReport, chain: list[bytes] | tuple[bytes, ...],
                names: tuple[str, ...]) -> DaneResult:
-    """Hold every TLSA record of ``report`` against ``chain`` (DER, leaf first)."""
+    """Hold every TLSA record of ``report`` against ``chain`` (DER, leaf first).
+
+    A CNAME-expanded TLSA base domain is a reference name too (RFC 7672 §3.2.2).
+    """
     chain = list(chain)
+    if report.base and report.base != report.host:
+        names = (*names, report.base)
     if report.status != "ok" or not report.records:
         return DaneResult(report.name, report.status, report.authenticated, (), False, False,
                           False, report.explanation)

@@ -132,6 +132,30 @@ def test_mx_refused_by_the_resolver_says_so() -> None:
     assert (data["ok"], data["mx"]["status"]) == (False, "refused")
 
 
+ALIASED_MX_ZONE = """\
+$ORIGIN d.test.
+@ 60 SOA ns hostmaster 1 60 60 60 60
+@ 60 MX 10 mx.d.test.
+mx 60 CNAME host.d.test.
+host 60 A 192.0.2.7
+_25._tcp.host 60 TLSA 3 1 1 """ + "ab" * 32 + "\n"
+
+
+def test_mx_tlsa_of_an_aliased_mx_comes_from_the_validated_target() -> None:
+    from tests.dns.responder import Zone, serve
+
+    with serve(Zone(ALIASED_MX_ZONE, authenticated=True)) as address:
+        text = smtpscope("mx", "d.test", "--resolver", address)
+        as_json = smtpscope("mx", "d.test", "--resolver", address, "--json")
+    assert text.returncode == as_json.returncode == 0, text.stderr
+    (tlsa,) = json.loads(as_json.stdout)["tlsa"]
+    assert (tlsa["host"], tlsa["name"], tlsa["base"]) == ("mx.d.test", "_25._tcp.host.d.test",
+                                                          "host.d.test")
+    assert tlsa["status"] == "ok" and tlsa["authenticated"]
+    shown = " ".join(text.stdout.split())  # the terminal width wraps lines
+    assert "_25._tcp.host.d.test" in shown and "alias of host.d.test" in shown
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

@@ -5,7 +5,8 @@ in the answer (with the target's records when the zone has them), a name missing
 is NXDOMAIN, a name without the type asked is NODATA, and a name outside the zone is REFUSED
 (as an authoritative-only server answers a query it does not serve). ``udp_limit`` sets the
 size above which a UDP answer is cut short with the TC bit, so the client has to ask again over
-TCP.
+TCP. ``authenticated`` sets the AD bit on every answer, as a validating resolver does for a
+signed zone.
 """
 
 from __future__ import annotations
@@ -30,9 +31,11 @@ TCP_MAX = 65535
 class Zone:
     """Answers queries from ``text`` (a zone file with ``$ORIGIN``); counts TCP queries."""
 
-    def __init__(self, text: str, *, udp_limit: int = TCP_MAX) -> None:
+    def __init__(self, text: str, *, udp_limit: int = TCP_MAX,
+                 authenticated: bool = False) -> None:
         self.zone = dns.zone.from_text(text, relativize=False, check_origin=False)
         self.udp_limit = udp_limit
+        self.authenticated = authenticated
         self.tcp_queries = 0
 
     def _rrset(self, name: dns.name.Name, rdtype: int) -> dns.rrset.RRset | None:
@@ -47,7 +50,7 @@ class Zone:
     def answer(self, wire: bytes, tcp: bool) -> bytes:
         query = dns.message.from_wire(wire)
         response = dns.message.make_response(query)
-        response.flags |= dns.flags.AA
+        response.flags |= dns.flags.AA | (dns.flags.AD if self.authenticated else 0)
         name, rdtype = query.question[0].name, query.question[0].rdtype
         if not name.is_subdomain(self.zone.origin):
             response.set_rcode(dns.rcode.REFUSED)

@@ -233,6 +233,45 @@ def test_tlsa_lookup_needs_dnssec_for_dane() -> None:
     assert lookup_tlsa("mx.d.test", refused).status == "refused"
 
 
+ALIAS = {("mx.d.test", "CNAME"): ["host.e.test"], ("host.e.test", "A"): ["192.0.2.7"]}
+TLSA_AT_TARGET = {("_25._tcp.host.e.test", "TLSA"): [TLSARecord(3, 1, 1, SHA256)]}
+TLSA_AT_ALIAS = {("_25._tcp.mx.d.test", "TLSA"): [TLSARecord(3, 1, 1, SHA256)]}
+SIGNED = frozenset({"host.e.test", "_25._tcp.host.e.test", "_25._tcp.mx.d.test"})
+
+
+def test_tlsa_base_is_the_validated_cname_target_first() -> None:
+    both = StaticResolver({**ALIAS, **TLSA_AT_TARGET, **TLSA_AT_ALIAS}, authenticated=SIGNED)
+    report = lookup_tlsa("mx.d.test", both)
+    assert (report.status, report.name, report.base) == ("ok", "_25._tcp.host.e.test",
+                                                         "host.e.test")
+    assert report.authenticated and "alias of host.e.test" in report.explanation
+
+
+def test_tlsa_base_falls_back_to_the_mx_name_without_records_at_the_target() -> None:
+    res = StaticResolver({**ALIAS, **TLSA_AT_ALIAS}, authenticated=SIGNED)
+    report = lookup_tlsa("mx.d.test", res)
+    assert (report.status, report.name, report.base) == ("ok", "_25._tcp.mx.d.test",
+                                                         "mx.d.test")
+    assert ("_25._tcp.host.e.test", "TLSA") in res.queries  # asked there first
+
+
+def test_tlsa_base_is_the_mx_name_when_the_cname_chain_is_not_validated() -> None:
+    unsigned_chain = SIGNED - {"host.e.test"}
+    res = StaticResolver({**ALIAS, **TLSA_AT_TARGET, **TLSA_AT_ALIAS},
+                         authenticated=unsigned_chain)
+    report = lookup_tlsa("mx.d.test", res)
+    assert (report.name, report.base) == ("_25._tcp.mx.d.test", "mx.d.test")
+    assert ("_25._tcp.host.e.test", "TLSA") not in res.queries
+    assert "not DNSSEC-validated" in report.explanation
+
+
+def test_tlsa_at_the_cname_target_that_fails_is_no_denial() -> None:
+    res = StaticResolver({**ALIAS, **TLSA_AT_ALIAS}, authenticated=SIGNED,
+                         failures={("_25._tcp.host.e.test", "TLSA"): "servfail"})
+    report = lookup_tlsa("mx.d.test", res)
+    assert (report.status, report.name) == ("servfail", "_25._tcp.host.e.test")
+
+
 def test_fcrdns_pass_fail_and_missing() -> None:
     res = StaticResolver(
         {

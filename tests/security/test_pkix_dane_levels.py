@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from dataclasses import replace
 
 import pytest
 import trustme
@@ -105,6 +106,18 @@ def test_dane_ee_and_ta_matching(chain) -> None:  # type: ignore[no-untyped-def]
     unsigned = match_tlsa(_report(*records, authenticated=False), ders, ("mx.example.test",))
     assert not unsigned.applies and unsigned.would_match and not unsigned.matched
     assert unsigned.summary.startswith(NOT_VALIDATED)
+
+
+def test_dane_ta_names_the_cname_expanded_base_too(chain) -> None:  # type: ignore[no-untyped-def]
+    # RFC 7672 §3.2.2: the MX name was an alias of mx.example.test, where the TLSA records are;
+    # the certificate names the expanded name, which DANE-TA then accepts.
+    ders, _root = chain
+    ta = TLSARecord(2, 0, 2, hashlib.sha512(ders[1]).digest())
+    report = TLSAReport("alias.other.test", "_25._tcp.mx.example.test", "ok", (explain_tlsa(ta),),
+                        True, "", base="mx.example.test")
+    assert match_tlsa(report, ders, ("alias.other.test",)).matched
+    unexpanded = replace(report, base="alias.other.test", name="_25._tcp.alias.other.test")
+    assert not match_tlsa(unexpanded, ders, ("alias.other.test",)).matched
 
 
 def test_levels_table_and_decisions() -> None:
