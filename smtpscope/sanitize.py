@@ -54,6 +54,13 @@ def visible(text: str, *, keep_backslashes: bool = False) -> str:
     return _UNSAFE.sub(_escape_char, text)
 
 
+def quoted(text: str) -> str:
+    """``'text'`` escaped by :func:`visible`, for a message that quotes foreign text: escaped
+    once where it is made, the message is shown with :func:`terminal_safe`, which leaves those
+    escapes alone (``repr`` escaped it by other rules, and views escaped that again)."""
+    return f"'{visible(text)}'"
+
+
 def visible_bytes(data: bytes) -> str:
     """Decode ``data`` as UTF-8 (invalid bytes as ``\\xNN``) and make the result visible."""
     return visible(shown_text(data))

@@ -6,13 +6,15 @@ Shared by the TUI's connect screen and every headless command, so it lives outsi
 from __future__ import annotations
 
 from smtpscope.paths import input_problem
+from smtpscope.sanitize import quoted, visible
 from smtpscope.session_types import DEFAULT_HELO, SessionOptions
 
 TLS_MODES = ("auto", "plain", "starttls", "implicit")
 
 
 class TargetProblem(Exception):
-    """A target that cannot be used, with a message for the user."""
+    """A target that cannot be used, with a message for the user; the foreign text it quotes
+    is escaped once already (show it with ``terminal_safe``)."""
 
 
 def options_for(
@@ -36,9 +38,8 @@ def options_for(
     """
     from smtpscope.targets import TargetError, parse_target
 
-    problem = input_problem(cafile) if cafile is not None else None
-    if problem is not None:
-        raise TargetProblem(f"CA file {cafile!r} {problem}.")
+    if cafile is not None and (problem := input_problem(cafile)) is not None:
+        raise TargetProblem(f"CA file {quoted(cafile)} {problem}.")
     if pipe is not None:
         if not pipe.strip():
             raise TargetProblem("--pipe needs a command, for example 'sendmail -bs'.")
@@ -64,8 +65,8 @@ def options_for(
 
         try:
             candidates = mx_route(target, resolver_for(resolver, lookup_timeout(timeout)))
-        except RouteError as exc:
-            raise TargetProblem(str(exc)) from exc
+        except RouteError as exc:  # DNS text, unescaped: escaped here, as TargetError's is
+            raise TargetProblem(visible(str(exc))) from exc
         except ValueError as exc:
             raise TargetProblem(f"bad --resolver: {exc}") from exc
         route = tuple(candidates)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 from typing import Literal
 
+from smtpscope.sanitize import quoted, visible
 from smtpscope.values import Frozen
 
 Security = Literal["plain", "starttls", "implicit", "auto"]
@@ -28,7 +29,10 @@ _MAX_LABEL = 63
 
 
 class TargetError(ValueError):
-    """A target string that cannot be understood; the message says what is wrong and how to fix."""
+    """A target string that cannot be understood; the message says what is wrong and how to fix.
+
+    The text it quotes is escaped once, where the message is made (``sanitize.quoted``): views
+    show the message with ``terminal_safe`` (argparse prints it as it is)."""
 
 
 class Target(Frozen):
@@ -83,40 +87,41 @@ def _ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
 
 def _parse_port(text: str, where: str) -> int:
     if text == "":
-        raise TargetError(f"missing port after ':' in {where!r}")
+        raise TargetError(f"missing port after ':' in {quoted(where)}")
     if not text.isascii() or not text.isdigit():
-        raise TargetError(f"port {text!r} in {where!r} is not a number")
+        raise TargetError(f"port {quoted(text)} in {quoted(where)} is not a number")
     port = int(text)
     if not 1 <= port <= 65535:
-        raise TargetError(f"port {port} in {where!r} is out of range (1-65535)")
+        raise TargetError(f"port {port} in {quoted(where)} is out of range (1-65535)")
     return port
 
 
 def check_port(port: int) -> int:
     """Validate a port given as a number (``--port``)."""
     if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
-        raise TargetError(f"port {port!r} is out of range (1-65535)")
+        raise TargetError(f"port {port} is out of range (1-65535)")
     return port
 
 
 def _check_hostname(host: str, original: str) -> str:
     if host == "":
-        raise TargetError(f"missing host name in {original!r}")
+        raise TargetError(f"missing host name in {quoted(original)}")
     name = host[:-1] if host.endswith(".") else host
     if len(name) > _MAX_HOST:
-        raise TargetError(f"host name in {original!r} is longer than {_MAX_HOST} characters")
+        raise TargetError(f"host name in {quoted(original)} is longer than {_MAX_HOST} characters")
     for ch in name:
         # Letters (any script, for IDNs), digits, hyphen, underscore (seen in real MX names)
         # and dots: what the pattern ``\w|[-.]`` matches, without building one.
         if not (ch.isalnum() or ch in "-._"):
-            raise TargetError(f"host name {host!r} contains {ch!r}, which a host name cannot")
+            raise TargetError(f"host name {quoted(host)} contains {quoted(ch)}, which a host "
+                              "name cannot")
     for label in name.split("."):
         if label == "":
-            raise TargetError(f"host name {host!r} has an empty label (two dots in a row?)")
+            raise TargetError(f"host name {quoted(host)} has an empty label (two dots in a row?)")
         if len(label) > _MAX_LABEL:
-            raise TargetError(f"host name {host!r} has a label longer than {_MAX_LABEL}")
+            raise TargetError(f"host name {quoted(host)} has a label longer than {_MAX_LABEL}")
         if label.startswith("-") or label.endswith("-"):
-            raise TargetError(f"host name {host!r} has a label starting or ending with '-'")
+            raise TargetError(f"host name {quoted(host)} has a label starting or ending with '-'")
     return host
 
 
@@ -132,11 +137,11 @@ def check_reference_name(text: str) -> str:
     if _ip(inner) is not None:
         return inner
     if "*" in text:
-        raise TargetError(f"{text!r} is a wildcard, which only a certificate carries: give "
+        raise TargetError(f"{quoted(text)} is a wildcard, which only a certificate carries: give "
                           "the host name to look for, or .DOMAIN for any name below DOMAIN")
     name = text[1:] if text.startswith(".") else text
     if name.startswith("."):
-        raise TargetError(f"{text!r} starts with two dots")
+        raise TargetError(f"{quoted(text)} starts with two dots")
     _check_idn(name, text)
     return text.rstrip(".")
 
@@ -146,7 +151,7 @@ def check_server_name(text: str) -> str:
     if text == "":
         raise TargetError("empty name: leave the option out to send the host connected to")
     if _ip(text[1:-1] if text.startswith("[") else text) is not None:
-        raise TargetError(f"{text!r} is an IP address: SNI carries host names only "
+        raise TargetError(f"{quoted(text)} is an IP address: SNI carries host names only "
                           "(RFC 6066 §3), so none would be sent")
     return _check_idn(text, text)
 
@@ -160,7 +165,7 @@ def _check_idn(host: str, original: str) -> str:
         try:
             to_ascii(host.rstrip("."))
         except UnicodeError as exc:
-            raise TargetError(f"{original!r} is not a valid internationalized host name "
+            raise TargetError(f"{quoted(original)} is not a valid internationalized host name "
                               f"({exc})") from None
     return host
 
@@ -171,9 +176,9 @@ def check_domain(text: str) -> str:
     if "@" in value:
         value = value.rpartition("@")[2]
     if value == "" or any(ch.isspace() for ch in value):
-        raise TargetError(f"{text!r} is not a domain name")
+        raise TargetError(f"{quoted(text)} is not a domain name")
     if _ip(value.strip("[]")) is not None:
-        raise TargetError(f"{text!r} is an IP address, not a mail domain")
+        raise TargetError(f"{quoted(text)} is an IP address, not a mail domain")
     _check_idn(value, text)
     return value.rstrip(".") or value
 
@@ -183,26 +188,27 @@ def _split_host_port(text: str, original: str) -> tuple[str, int | None]:
     if text.startswith("["):
         end = text.find("]")
         if end == -1:
-            raise TargetError(f"unbalanced brackets in {original!r}: missing ']'")
+            raise TargetError(f"unbalanced brackets in {quoted(original)}: missing ']'")
         inner, rest = text[1:end], text[end + 1 :]
         if "[" in inner:
-            raise TargetError(f"unbalanced brackets in {original!r}")
+            raise TargetError(f"unbalanced brackets in {quoted(original)}")
         if inner.lower().startswith("ipv6:"):  # RFC 5321 address-literal form
             inner = inner[5:]
         if _ip(inner) is None:
-            raise TargetError(f"{inner!r} inside brackets is not an IP address")
+            raise TargetError(f"{quoted(inner)} inside brackets is not an IP address")
         if rest == "":
             return inner, None
         if not rest.startswith(":"):
-            raise TargetError(f"unexpected {rest!r} after ']' in {original!r}; write [addr]:port")
+            raise TargetError(f"unexpected {quoted(rest)} after ']' in {quoted(original)}; "
+                              "write [addr]:port")
         return inner, _parse_port(rest[1:], original)
     if "]" in text:
-        raise TargetError(f"unbalanced brackets in {original!r}: ']' without '['")
+        raise TargetError(f"unbalanced brackets in {quoted(original)}: ']' without '['")
     if text.count(":") >= 2:
         # A bare IPv6 literal carries no port: '::1:25' is itself a valid address.
         if _ip(text) is None:
             raise TargetError(
-                f"{text!r} looks like an IPv6 address but is not one; "
+                f"{quoted(text)} looks like an IPv6 address but is not one; "
                 "to give a port write [address]:port"
             )
         return text, None
@@ -210,9 +216,10 @@ def _split_host_port(text: str, original: str) -> tuple[str, int | None]:
     if not sep:
         return host, None
     if host == "":
-        raise TargetError(f"missing host before ':{port_text}' in {original!r}")
+        raise TargetError(f"missing host before ':{visible(port_text)}' in {quoted(original)}")
     if host.lower() in SCHEMES and not port_text.isdigit():
-        raise TargetError(f"{original!r} is missing '//': did you mean {host}://{port_text}?")
+        raise TargetError(f"{quoted(original)} is missing '//': did you mean "
+                          f"{visible(f'{host}://{port_text}')}?")
     return host, _parse_port(port_text, original)
 
 
@@ -228,27 +235,27 @@ def _unknown_scheme(scheme: str) -> TargetError:
 
     close = close or difflib.get_close_matches(lowered, list(SCHEMES), n=1, cutoff=0.6)
     if close:
-        return TargetError(f"unknown scheme {scheme!r}; did you mean {close[0]}?")
+        return TargetError(f"unknown scheme {quoted(scheme)}; did you mean {close[0]}?")
     known = ", ".join(f"{name}://" for name in SCHEMES)
-    return TargetError(f"unknown scheme {scheme!r}; known schemes: {known}")
+    return TargetError(f"unknown scheme {quoted(scheme)}; known schemes: {known}")
 
 
 def _parse_mailbox(text: str, original: str) -> tuple[str | None, str | None, str]:
     """Return (mx_domain, literal host, mailbox) for ``user@domain`` / ``@domain``."""
     local, _, domain = text.rpartition("@")
     if domain == "":
-        raise TargetError(f"missing domain after '@' in {original!r}")
+        raise TargetError(f"missing domain after '@' in {quoted(original)}")
     if domain.startswith("["):  # user@[127.0.0.1]: an address literal, no MX lookup
         host, port = _split_host_port(domain, original)
         if port is not None:
             raise TargetError(
-                f"a port cannot follow an address literal in {original!r}; use --port"
+                f"a port cannot follow an address literal in {quoted(original)}; use --port"
             )
         return None, host, text if local else ""
     if ":" in domain:
         name, _, port_text = domain.partition(":")
         raise TargetError(
-            f"a port cannot follow a mail domain in {original!r}; "
+            f"a port cannot follow a mail domain in {quoted(original)}; "
             f"use @{name} with --port {port_text}"
         )
     _check_hostname(domain, original)
@@ -264,7 +271,7 @@ def parse_target(text: str, port_override: int | None = None) -> Target:
     if text == "":
         raise TargetError("empty target: give a host, host:port, smtp://host or user@domain")
     if any(ch.isspace() for ch in text):
-        raise TargetError(f"target {original!r} contains a space")
+        raise TargetError(f"target {quoted(original)} contains a space")
     socket_target = _maybe_unix(text, original)
     if socket_target is not None:
         return socket_target
@@ -277,10 +284,10 @@ def parse_target(text: str, port_override: int | None = None) -> Target:
         if text.endswith("/"):
             text = text[:-1]
         if "/" in text:
-            raise TargetError(f"unexpected path in {original!r}; a target is scheme://host[:port]")
+            raise TargetError(f"unexpected path in {quoted(original)}; a target is scheme://host[:port]")
         if "@" in text:
             raise TargetError(
-                f"{original!r} has a user part; credentials do not belong in the target, "
+                f"{quoted(original)} has a user part; credentials do not belong in the target, "
                 "and a mail domain is written user@domain without a scheme"
             )
         if text == "":
@@ -320,6 +327,6 @@ def _maybe_unix(text: str, original: str) -> Target | None:
     if path == "" or path.isdigit():
         return None  # "lmtp:24" is host:port, and an empty path is nobody's socket
     if "\0" in path:
-        raise TargetError(f"socket path in {original!r} contains a NUL byte")
+        raise TargetError(f"socket path in {quoted(original)} contains a NUL byte")
     return Target(None, 0, "plain", None, original, lmtp=UNIX_SCHEMES[scheme.lower()],
                   unix_path=path)

@@ -212,6 +212,17 @@ def test_mx_routing_lookups_wait_no_longer_than_the_run_timeout() -> None:
         assert time.monotonic() - start < 2  # the lookup's own default would be 5 s
 
 
+def test_a_route_error_quotes_dns_names_escaped_once() -> None:
+    from smtpscope.target_options import TargetProblem, options_for
+    from tests.dns.responder import Zone, serve
+
+    zone = "$ORIGIN d.test.\n@ 60 SOA ns h 1 60 60 60 60\n@ 60 MX 10 a\\027b\\\\c.d.test.\n"
+    with serve(Zone(zone)) as resolver, pytest.raises(TargetProblem) as caught:
+        options_for("@d.test", resolver=resolver, timeout=3)
+    message = str(caught.value)  # no address for the MX: its name is in the message
+    assert "\x1b" not in message and "a\\x1bb\\\\c.d.test" in message
+
+
 def test_pipe_options() -> None:
     from smtpscope.target_options import TargetProblem, options_for
 

@@ -67,13 +67,15 @@ def add_parser(subparsers: Any) -> None:
 
 
 def _error(message: str) -> None:
-    from smtpscope.sanitize import visible
+    """Print ``message``, whose foreign text is escaped already (TargetError, or visible())."""
+    from smtpscope.sanitize import terminal_safe
 
-    print(f"smtpscope mx: {visible(message)}", file=sys.stderr)
+    print(f"smtpscope mx: {terminal_safe(message)}", file=sys.stderr)
 
 
 def run(args: argparse.Namespace) -> int:
     from smtpscope.mx import ResolverAddressError, mail_dns_report, resolver_for
+    from smtpscope.sanitize import visible
     from smtpscope.targets import TargetError, check_domain
 
     try:
@@ -86,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
 
         problem = input_problem(args.cafile)
         if problem is not None:
-            _error(f"--cafile {args.cafile} {problem}")
+            _error(f"--cafile {visible(args.cafile)} {problem}")
             return EXIT_USAGE
     try:
         resolver = resolver_for(args.resolver, timeout=args.timeout)
@@ -94,7 +96,8 @@ def run(args: argparse.Namespace) -> int:
         _error(f"{exc}")
         return EXIT_USAGE
     except Exception as exc:  # dnspython: no /etc/resolv.conf, unreadable config, ...
-        _error(f"cannot use the system resolver ({exc}); give one with --resolver IP[:PORT]")
+        _error(f"cannot use the system resolver ({visible(str(exc))}); give one with "
+               "--resolver IP[:PORT]")
         return EXIT_LOOKUP
     report = mail_dns_report(domain, resolver, tlsa_port=args.port)
     checks, checked = _check_tls(report, args) if args.check_tls else ([], {})
@@ -131,7 +134,7 @@ def run(args: argparse.Namespace) -> int:
         for line in report_lines(sts) if sts else ():
             console.print(Text(visible(line)))
     if not report.ok:
-        _error(report.mx.explanation)
+        _error(visible(report.mx.explanation))
         return EXIT_LOOKUP
     return EXIT_OK
 

@@ -79,9 +79,11 @@ def _summary(result: dict[str, Any]) -> list[tuple[str, str]]:
     if route:
         used = route.get("used")
         if used:
-            out.append(("route", f"used {used['candidate']} ({used['via']})"))
+            # Candidates carry MX names: DNS text, not escaped yet.
+            out.append(("route", f"used {visible(used['candidate'])} ({visible(used['via'])})"))
         for failed in route.get("failed", ()):
-            out.append(("route", f"failed {failed['candidate']}: {terminal_safe(failed['error'])}"))
+            out.append(("route", f"failed {visible(failed['candidate'])}: "
+                        f"{terminal_safe(failed['error'])}"))
     if result.get("banner"):
         for line in result["banner"]["lines"]:
             out.append(("banner", f"{result['banner']['code']} {visible(line)}"))

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, TypeGuard, get_args, runtime_checkable
 
 from smtpscope.idn import to_ascii
+from smtpscope.sanitize import quoted
 
 # Lookups that got no answer: neither records nor a denial (NXDOMAIN, NODATA). "refused" is
 # apart from "servfail": the resolver will not serve this client at all (an access list, or an
@@ -73,7 +74,8 @@ class Resolver(Protocol):
 
 
 class ResolverAddressError(ValueError):
-    """A ``--resolver`` value that is not ``IP[:PORT]`` or ``[IPv6]:PORT``."""
+    """A ``--resolver`` value that is not ``IP[:PORT]`` or ``[IPv6]:PORT``; the message quotes
+    it escaped (``sanitize.quoted``), so views show it as it is."""
 
 
 def parse_resolver_address(text: str) -> tuple[str, int]:
@@ -83,40 +85,67 @@ def parse_resolver_address(text: str) -> tuple[str, int]:
     if value.startswith("["):
         end = value.find("]")
         if end == -1:
-            raise ResolverAddressError(f"unbalanced brackets in resolver address {text!r}")
+            raise ResolverAddressError(f"unbalanced brackets in resolver address {quoted(text)}")
         host, rest = value[1:end], value[end + 1 :]
         if rest and not rest.startswith(":"):
-            raise ResolverAddressError(f"unexpected {rest!r} in resolver address {text!r}")
+            raise ResolverAddressError(
+                f"unexpected {quoted(rest)} in resolver address {quoted(text)}")
         port_text = rest[1:] if rest else ""
         if rest == ":":
-            raise ResolverAddressError(f"missing port in resolver address {text!r}")
+            raise ResolverAddressError(f"missing port in resolver address {quoted(text)}")
     elif value.count(":") == 1:
         host, _, port_text = value.partition(":")
         if port_text == "":
-            raise ResolverAddressError(f"missing port in resolver address {text!r}")
+            raise ResolverAddressError(f"missing port in resolver address {quoted(text)}")
     try:
         ipaddress.ip_address(host)
     except ValueError:
         raise ResolverAddressError(
-            f"resolver {text!r} is not an IP address; write IP[:PORT] or [IPv6]:PORT"
+            f"resolver {quoted(text)} is not an IP address; write IP[:PORT] or [IPv6]:PORT"
         ) from None
     if port_text == "":
         return host, DNS_PORT
     if not (port_text.isascii() and port_text.isdigit()) or not 1 <= int(port_text) <= 65535:
-        raise ResolverAddressError(f"bad port {port_text!r} in resolver address {text!r}")
+        raise ResolverAddressError(
+            f"bad port {quoted(port_text)} in resolver address {quoted(text)}")
     return host, int(port_text)
+
+
+def name_text(name: Any) -> str:
+    """A ``dns.name.Name`` as text without the master-file escapes of ``to_text`` (``\\027``,
+    ``\\\\``): each label's octets as they are, an octet above 127 kept as the surrogate
+    ``shown_text`` uses for an undecodable byte. A DNS name is foreign text like any other, so
+    the views escape it once (``sanitize.visible``) and JSON carries it as it is. "." is the
+    root; a dot inside a label (no host name has one) reads as a separator."""
+    labels = [label.decode("ascii", "surrogateescape") for label in name.labels if label]
+    return ".".join(labels) or "."
+
+
+def query_name(text: str) -> Any:
+    """The ``dns.name.Name`` for ``text`` as :func:`name_text` writes it (no escapes); a label
+    typed with letters beyond ASCII (an IDN) gets its A-label by smtpscope's one rule, IDNA
+    2008 (:mod:`smtpscope.idn`; dnspython's default is IDNA 2003, ``ß`` as ``ss``)."""
+    import dns.name
+
+    labels: list[bytes] = []
+    for label in text.rstrip(".").split(".") if text.strip(".") else ():
+        try:
+            labels.append(label.encode("ascii", "surrogateescape"))  # octets from DNS data
+        except UnicodeEncodeError:
+            # The mapping may turn another full stop (U+3002 ...) into a dot: more labels.
+            labels += [part.encode("ascii") for part in to_ascii(label).split(".")]
+    return dns.name.Name([*labels, b""])
 
 
 def _convert(rdtype: str, rdata: Any) -> Any:
     if rdtype == "MX":
-        exchange = rdata.exchange.to_text()
-        return MXRecord(rdata.preference, exchange if exchange == "." else exchange.rstrip("."))
+        return MXRecord(rdata.preference, name_text(rdata.exchange))
     if rdtype == "TXT":
         return tuple(bytes(s) for s in rdata.strings)
     if rdtype == "TLSA":
         return TLSARecord(rdata.usage, rdata.selector, rdata.mtype, bytes(rdata.cert))
     if rdtype in ("PTR", "CNAME"):
-        return rdata.target.to_text().rstrip(".") or "."
+        return name_text(rdata.target)
     if rdtype in ("A", "AAAA"):
         return rdata.address
     return rdata.to_text()
@@ -180,8 +209,7 @@ class DnsPythonResolver:
         import dns.resolver
 
         try:
-            # A-labels by smtpscope's one rule (IDNA 2008): dnspython's default is IDNA 2003.
-            answer = self._resolver.resolve(to_ascii(name), rdtype, search=False,
+            answer = self._resolver.resolve(query_name(name), rdtype, search=False,
                                             raise_on_no_answer=False)
         except dns.resolver.NXDOMAIN as exc:
             responses = exc.kwargs.get("responses") or {}
@@ -197,7 +225,7 @@ class DnsPythonResolver:
             return DNSAnswer(name, rdtype, "error", error=str(exc))
         ad = bool(answer.response.flags & dns.flags.AD)
         alias = answer.canonical_name
-        canonical = None if alias == answer.qname else alias.to_text().rstrip(".")
+        canonical = None if alias == answer.qname else name_text(alias)
         if answer.rrset is None:
             return DNSAnswer(name, rdtype, "nodata", authenticated=ad, canonical=canonical)
         records = tuple(_convert(rdtype, rdata) for rdata in answer.rrset)

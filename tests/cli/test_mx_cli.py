@@ -156,6 +156,33 @@ def test_mx_tlsa_of_an_aliased_mx_comes_from_the_validated_target() -> None:
     assert "_25._tcp.host.d.test" in shown and "alias of host.d.test" in shown
 
 
+def test_mx_dns_names_are_escaped_exactly_once() -> None:
+    from tests.dns.responder import Zone, serve
+    from tests.dns.test_dns_resolver import HOSTILE_NAMES_ZONE
+
+    with serve(Zone(HOSTILE_NAMES_ZONE)) as address:
+        text = smtpscope("mx", "d.test", "--resolver", address)
+        as_json = smtpscope("mx", "d.test", "--resolver", address, "--json")
+    assert text.returncode == 0, text.stderr
+    assert "\x1b" not in text.stdout  # no ESC reaches the terminal
+    # visible() is the one escape: ESC as \x1b, a backslash as \\, an octet above 127 as \xNN;
+    # not dnspython's \027 under it, nor an escape escaped again.
+    assert "a\\x1b[2Jb.d.test" in text.stdout and "x\\\\y.d.test" in text.stdout
+    assert "\\xc3\\xa9.d.test" in text.stdout
+    assert "\\027" not in text.stdout and "\\\\x1b" not in text.stdout
+    hosts = [h["host"] for h in json.loads(as_json.stdout)["mx"]["hosts"]]
+    assert hosts == ["a\x1b[2Jb.d.test", "x\\y.d.test", "\ufffd\ufffd.d.test"]
+
+
+@pytest.mark.parametrize(("domain", "shown"), [
+    ("a\x1bb.t", "host name 'a\\x1bb.t' contains '\\x1b', which"),
+    ("a\\b.t", "host name 'a\\\\b.t' contains '\\\\', which"),
+])
+def test_mx_target_error_quotes_the_name_escaped_once(domain: str, shown: str) -> None:
+    result = smtpscope("mx", domain)
+    assert result.returncode == 1 and shown in result.stderr
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

@@ -302,6 +302,29 @@ def test_server_text_in_an_error_is_escaped_once(cli) -> None:
     assert "\x1b" not in result.out + result.err and "\\\\x1b" not in result.out + result.err
 
 
+def test_route_names_from_dns_are_escaped_once_in_the_report() -> None:
+    from smtpscope.cli.probe_report import render_plain
+    from smtpscope.cli.probe_result import new_result
+
+    name = "a\x1b[2Jb\\c.d.test"  # an MX name with an ESC and a backslash
+    result = {**new_result("@d.test"), "status": "success", "route": {
+        "used": {"candidate": f"{name} [192.0.2.1]:25", "via": f"MX 10 {name} for d.test",
+                 "error": None},
+        "failed": [{"candidate": f"{name} [192.0.2.2]:25", "via": "", "error": "refused"}]}}
+    text = render_plain(result)
+    assert "\x1b" not in text
+    shown = "a\\x1b[2Jb\\\\c.d.test"
+    assert f"used {shown} [192.0.2.1]:25 (MX 10 {shown} for d.test)" in text
+    assert f"failed {shown} [192.0.2.2]:25: refused" in text
+
+
+def test_a_bad_target_is_quoted_escaped_once(cli) -> None:
+    result = cli("probe", "--json", "a\x1bb\\c.t")
+    error = json.loads(result.out)["error"]
+    assert error.startswith("host name 'a\\x1bb\\\\c.t' contains '\\x1b'")  # visible()'s
+    assert "a\\x1bb\\\\c.t" in result.err and "\\\\x1b" not in result.err
+
+
 @pytest.mark.parametrize(("kind", "hint"), [
     ("verify", "--cafile FILE to trust its CA, --insecure to look anyway, or --tls none"),
     ("closed", "the server may not speak TLS here: --tls none looks without it"),

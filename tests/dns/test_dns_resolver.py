@@ -83,14 +83,14 @@ class FakeDnspython:
         self.outcome = outcome
         self.ad = ad
 
-    def resolve(self, name: str, rdtype: str, **kwargs: Any) -> Any:
+    def resolve(self, name: Any, rdtype: str, **kwargs: Any) -> Any:
         import dns.flags
         import dns.name
 
         if isinstance(self.outcome, BaseException):
             raise self.outcome
         flags = dns.flags.QR | (dns.flags.AD if self.ad else 0)
-        qname = dns.name.from_text(name)
+        qname = name if isinstance(name, dns.name.Name) else dns.name.from_text(name)
         return SimpleNamespace(rrset=self.outcome, response=SimpleNamespace(flags=flags),
                                qname=qname, canonical_name=qname)
 
@@ -230,6 +230,43 @@ def test_refused_only_when_every_server_refused() -> None:
     assert status(failure(dns.rcode.REFUSED)) == "refused"
     assert status(failure(dns.rcode.REFUSED, dns.rcode.SERVFAIL)) == "servfail"
     assert status(failure()) == "servfail"  # no server answered at all
+
+
+HOSTILE_NAMES_ZONE = r"""$ORIGIN d.test.
+@ 60 SOA ns hostmaster 1 60 60 60 60
+@ 60 MX 10 a\027[2Jb.d.test.
+@ 60 MX 20 x\\y.d.test.
+@ 60 MX 30 \195\169.d.test.
+a\027[2Jb 60 A 192.0.2.1
+x\\y 60 A 192.0.2.2
+\195\169 60 A 192.0.2.3
+"""
+
+
+def test_names_are_text_without_dns_escapes_and_look_up_as_they_were() -> None:
+    from smtpscope.mx import lookup_mx
+    from tests.dns.responder import Zone, serve
+
+    with serve(Zone(HOSTILE_NAMES_ZONE)) as address:
+        result = lookup_mx("d.test", resolver_for(address, timeout=3))
+    hosts = [(h.host, h.addresses) for h in result.hosts]
+    # An ESC, one backslash, and an octet above 127 kept as shown_text keeps an undecodable
+    # byte; each name, given back, asks for the same octets (its address is found).
+    assert hosts == [("a\x1b[2Jb.d.test", ("192.0.2.1",)), ("x\\y.d.test", ("192.0.2.2",)),
+                     ("\udcc3\udca9.d.test", ("192.0.2.3",))]
+
+
+def test_query_name_reads_what_name_text_writes() -> None:
+    import dns.name
+
+    from smtpscope.dns.resolver import name_text, query_name
+
+    wire = dns.name.Name([b"a\x1b.b", b"x\\y", b"\xc3\xa9", b""])
+    assert name_text(wire) == "a\x1b.b.x\\y.\udcc3\udca9"  # the dot in a label is lost
+    same = dns.name.Name([b"a\x1b", b"x\\y", b"\xc3\xa9", b""])
+    assert query_name(name_text(same)) == same
+    assert query_name("bücher.test") == dns.name.from_text("xn--bcher-kva.test")  # an IDN
+    assert name_text(dns.name.root) == "." and query_name(".") == dns.name.root
 
 
 def test_static_resolver_follows_an_alias() -> None:

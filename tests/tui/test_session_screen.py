@@ -218,6 +218,16 @@ async def test_connect_screen_explains_a_bad_target() -> None:
         assert "did you mean smtp" in message
 
 
+async def test_connect_screen_quotes_a_bad_target_escaped_once() -> None:
+    app = create_app(initial_target="a\x1bb\\c.test")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("enter")
+        await until(pilot, lambda: bool(app.screen.query("#connect-error"))
+                    and "contains" in shown(app.screen.query_one("#connect-error")))
+        message = shown(app.screen.query_one("#connect-error"))
+        assert "host name 'a\\x1bb\\\\c.test' contains '\\x1b'" in message
+
+
 async def test_demo_command_app_reaches_banner_and_ehlo() -> None:
     from smtpscope.cli.demo import build_demo_app
     from smtpscope.server.demo import start_demo_server

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any, ClassVar, NamedTuple
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -12,7 +13,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Label, Select, Switch
 
-from smtpscope.sanitize import safe_text
+from smtpscope.sanitize import terminal_safe, visible
 from smtpscope.session import DEFAULT_HELO
 from smtpscope.tui.keys import OrderedInput, hold_keys, release_keys
 from smtpscope.tui.screens import session_control
@@ -63,7 +64,9 @@ class ConnectScreen(Screen[None]):
                         "@domain")
             yield OrderedInput(self._initial, placeholder="mail.example.test:25", id="target")
             # Under the target, which it is nearly always about: seen without scrolling.
-            yield Label(safe_text(self._error or ""), id="connect-error", classes="error")
+            # A TargetProblem's quotes are escaped already: visible() would double them.
+            yield Label(Text(terminal_safe(self._error or "")), id="connect-error",
+                        classes="error")
             yield Label("Port (empty: from the target)")
             yield OrderedInput("", placeholder="25", id="port", type="integer")
             yield Label("Security")
@@ -86,7 +89,7 @@ class ConnectScreen(Screen[None]):
 
     def _fail(self, message: str) -> None:
         label = self.query_one("#connect-error", Label)
-        label.update(safe_text(message))
+        label.update(Text(terminal_safe(message)))  # as in compose()
         label.scroll_visible()
 
     @on(Button.Pressed, "#connect")
@@ -111,7 +114,7 @@ class ConnectScreen(Screen[None]):
 
         target = form.target
         if target.startswith("@") or "@" in target.split("://")[-1]:
-            self._fail(f"Looking up the MX records of {target.split('@')[-1]}…")
+            self._fail(f"Looking up the MX records of {visible(target.split('@')[-1])}…")
         try:
             # MX routing resolves names: off the UI thread, so the screen stays responsive.
             options, label = await asyncio.to_thread(
