@@ -8,6 +8,7 @@ from aiosmtpd.smtp import MISSING, Envelope, Session
 
 from smtpscope.sanitize import visible
 from smtpscope.server.context import ServerContext, StoredMessage
+from smtpscope.server.size import SIZE_EXCEEDED, declared_size
 
 if TYPE_CHECKING:
     from smtpscope.server.smtp import ScopeSMTP
@@ -87,6 +88,14 @@ class Handler:
     ) -> Any:
         if self._undeclared_utf8(server, envelope, address):
             return NEEDS_SMTPUTF8
+        try:
+            size = declared_size(options)
+        except ValueError:
+            return "501 5.5.4 Syntax: SIZE=<octets> takes ASCII digits (RFC 1870)"
+        limit = self.ctx.config.size
+        if limit and size is not None and size > limit:
+            server.tap_note(f"MAIL refused: its SIZE={size} exceeds the --size limit of {limit}")
+            return SIZE_EXCEEDED
         return self._fault(server, "MAIL") or MISSING
 
     async def handle_RCPT(
@@ -124,6 +133,8 @@ class Handler:
         return self._fault(server, "VRFY") or MISSING
 
     async def handle_DATA(self, server: ScopeSMTP, session: Session, envelope: Envelope) -> str:
+        if server.refusal is not None:  # over --size: decided and noted while reading
+            return server.refusal
         failure = self._fault(server, "DATA")
         tap, record = server.tap, server.record
         assert tap is not None and record is not None  # set when the connection was made

@@ -23,6 +23,7 @@ from smtpscope.server.auth import AuthMixin
 from smtpscope.server.context import ServerContext, SessionRecord
 from smtpscope.server.faults import Fault
 from smtpscope.server.observe import SessionTap
+from smtpscope.server.size import SizeLimitMixin
 
 # Control characters (Unicode Cc: C0, DEL, C1) a command argument may not hold; TAB is spacing.
 _CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f]")
@@ -113,7 +114,7 @@ def _tls_summary(transport: Any) -> str:
     return f"TLS established: {ssl_object.version()}{name}"
 
 
-class ScopeSMTP(AuthMixin, SMTP):
+class ScopeSMTP(AuthMixin, SizeLimitMixin, SMTP):
     """One client connection, observed; ``implicit_tls`` marks the TLS-on-connect port."""
 
     def __init__(
@@ -219,6 +220,7 @@ class ScopeSMTP(AuthMixin, SMTP):
                     self.tap.data_line(line)
                 else:
                     self.tap.client_line(line)
+            self.count_data(line)
             return line
 
         async def tapped_read(n: int = -1) -> bytes:
@@ -229,6 +231,7 @@ class ScopeSMTP(AuthMixin, SMTP):
             data = await read(n)
             if self.tap is not None:
                 self.tap.drained(data)
+            self.count_data(data)
             self._drained_bytes += len(data)
             return b""
 
@@ -266,6 +269,10 @@ class ScopeSMTP(AuthMixin, SMTP):
     # -- replies --------------------------------------------------------------------------------
 
     async def push(self, status: str | bytes) -> None:
+        if self.refusal is not None:
+            # The end of this DATA was answered while reading it: aiosmtpd's own reply (its
+            # 552 without an enhanced code, or a line-length 500) gives way.
+            status, self.refusal = self.refusal, None
         if not self._greeted:
             self._greeted = True
             fault = self.ctx.injector.check("CONNECT")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import ssl
 import threading
 import time
@@ -17,6 +18,30 @@ from smtpscope.server import DebugServer, ServerConfig, ServerThread
 from smtpscope.server.certs import CertPaths, ensure_certificate
 
 USER, PASSWORD = "alice", "s3cret-Pa55"
+
+
+class Raw:
+    """A bare socket client: send exact bytes, read one reply."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.sock = socket.create_connection((host, port), timeout=30)
+        self.file = self.sock.makefile("rb")
+        self.reply()  # greeting
+
+    def send(self, data: bytes) -> None:
+        self.sock.sendall(data)
+
+    def reply(self) -> bytes:
+        lines = []
+        while True:
+            line = self.file.readline()
+            lines.append(line)
+            if len(line) < 4 or line[3:4] != b"-":
+                return b"".join(lines)
+
+    def close(self) -> None:
+        self.file.close()
+        self.sock.close()
 
 
 @pytest.fixture(scope="session")

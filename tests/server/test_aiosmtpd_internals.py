@@ -3,7 +3,8 @@
 The server reads ``SMTP._reader._buffer`` (bytes a client sent past STARTTLS, and what was
 left when it hung up), overrides ``_cb_client_connected`` to tap every line read, and tells the
 STARTTLS handshake from the first connection by ``_original_transport``, and wraps each entry of
-``_smtp_methods`` (the verb -> handler table) in its control-character check. None of that is public
+``_smtp_methods`` (the verb -> handler table) in its control-character check. It sets
+``data_size_limit`` around MAIL and DATA (server/size.py). None of that is public
 API, so the dependency is pinned below the next minor version and this file fails loudly, naming
 the hook, when an upgrade moves one of them.
 """
@@ -66,3 +67,17 @@ async def test_command_table_is_still_what_dispatch_reads() -> None:
         "SMTP._smtp_methods is gone: serve's control-character check is not applied"
     assert "self._smtp_methods.get(" in inspect.getsource(SMTP._handle_client), \
         "SMTP._handle_client no longer dispatches through _smtp_methods"
+
+
+def test_size_limit_is_read_where_size_py_sets_it() -> None:
+    # SizeLimitMixin lifts data_size_limit around MAIL (so SIZE= reaches handle_MAIL) and sets
+    # a memory bound around DATA; EHLO must still advertise it.
+    data = inspect.getsource(SMTP.smtp_DATA)
+    assert "limit: Optional[int] = self.data_size_limit" in data, \
+        "smtp_DATA no longer takes its limit from data_size_limit when DATA starts"
+    assert data.count("self.data_size_limit") == 1, \
+        "smtp_DATA reads data_size_limit again inside its loop"
+    assert "self.data_size_limit and int(size) > self.data_size_limit" in inspect.getsource(
+        SMTP.smtp_MAIL), "smtp_MAIL no longer checks SIZE= against data_size_limit"
+    assert "f'250-SIZE {self.data_size_limit}'" in inspect.getsource(SMTP.smtp_EHLO)
+

@@ -230,12 +230,13 @@ def test_size_is_advertised_and_enforced(serve) -> None:
         with pytest.raises(smtplib.SMTPSenderRefused) as info:
             client.sendmail("a@example.test", ["b@example.test"], big)
         assert info.value.smtp_code == 552
+        assert info.value.smtp_error == b"5.3.4 Message size exceeds fixed maximum message size"
         client.rset()
         # Without SIZE= the server counts the data and refuses it at the end.
         assert client.mail("a@example.test")[0] == 250
         assert client.rcpt("b@example.test")[0] == 250
         code, text = client.data(big)
-        assert code == 552 and b"Too much mail data" in text
+        assert (code, text) == (552, b"5.3.4 Message size exceeds fixed maximum message size")
         _send(client, b"Subject: small\r\n\r\nfits\r\n")
     assert running.stored() == [b"Subject: small\r\n\r\nfits\r\n"]
 

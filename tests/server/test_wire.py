@@ -10,31 +10,7 @@ import pytest
 
 from smtpscope.auth import b64
 from smtpscope.record import read_recording
-from tests.server.conftest import PASSWORD, USER
-
-
-class Raw:
-    """A bare socket client: send exact bytes, read one reply."""
-
-    def __init__(self, host: str, port: int) -> None:
-        self.sock = socket.create_connection((host, port), timeout=30)
-        self.file = self.sock.makefile("rb")
-        self.reply()  # greeting
-
-    def send(self, data: bytes) -> None:
-        self.sock.sendall(data)
-
-    def reply(self) -> bytes:
-        lines = []
-        while True:
-            line = self.file.readline()
-            lines.append(line)
-            if len(line) < 4 or line[3:4] != b"-":
-                return b"".join(lines)
-
-    def close(self) -> None:
-        self.file.close()
-        self.sock.close()
+from tests.server.conftest import PASSWORD, USER, Raw
 
 
 def test_bare_lf_in_data_is_flagged_and_kept(serve) -> None:

@@ -1,0 +1,127 @@
+"""The --size limit as RFC 1870 counts a message, and the one reply for a message over it.
+
+aiosmtpd counts DATA as it arrives on the wire, stuffing dots included, and refuses an
+oversized message without an enhanced status code. RFC 1870 3 counts "the number of octets,
+including CR-LF pairs, but not the SMTP DATA command's terminating dot or doubled quoting
+dots", so a message exactly at the limit with lines that start with "." must be taken.
+:class:`MessageSize` counts that way; :class:`SizeLimitMixin` judges each message by it and
+keeps aiosmtpd's own limit only as a bound on memory.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from aiosmtpd.smtp import syntax
+
+if TYPE_CHECKING:
+    from smtpscope.server.context import ServerContext
+
+# RFC 1870 6 words, RFC 3463 X.3.4 "message too big for system" (Postfix: 552 5.3.4), for
+# MAIL's SIZE= and for the message itself.
+SIZE_EXCEEDED = "552 5.3.4 Message size exceeds fixed maximum message size"
+
+
+def stuffed_bound(limit: int) -> int:
+    """The most wire octets a message within ``limit`` can take in DATA.
+
+    A stuffing dot adds one octet to a line of at least three (``.`` CR LF), so the wire
+    holds at most a third more; past this bound the message is over the limit for sure.
+    """
+    return limit + limit // 3
+
+
+def declared_size(options: list[str]) -> int | None:
+    """The SIZE= value among MAIL's parameters, or None without one.
+
+    Raises ValueError for a value that is not ASCII digits (RFC 1870 ``size-value``):
+    aiosmtpd's check, ``str.isdigit``, lets other scripts' digits such as "²" through.
+    """
+    for option in options:
+        keyword, _, value = option.partition("=")
+        if keyword.upper() == "SIZE":
+            if not (value.isascii() and value.isdigit()):
+                raise ValueError(f"SIZE={value}")
+            return int(value)
+    return None
+
+
+class MessageSize:
+    """Counts one message's DATA as RFC 1870 3 does, from the pieces aiosmtpd reads.
+
+    A piece is a line up to CRLF, or a fragment aiosmtpd drained from a line longer than its
+    buffer; as for aiosmtpd, only a whole ``.`` CR LF line at the start of a line ends DATA.
+    """
+
+    def __init__(self) -> None:
+        self.octets = 0
+        self._line_start = True  # the next piece begins a line
+
+    def feed(self, piece: bytes) -> bool:
+        """Count one piece; True when it is the end-of-data line (which is not counted)."""
+        if self._line_start and piece == b".\r\n":
+            return True
+        stuffing = self._line_start and piece.startswith(b".")
+        self.octets += len(piece) - stuffing
+        self._line_start = piece.endswith(b"\r\n")
+        return False
+
+
+class SizeLimitMixin:
+    """--size for aiosmtpd's SMTP class: SIZE= on MAIL and the message, refused with 5.3.4.
+
+    The reply for an oversized message is decided when its end-of-data line is read, held in
+    :attr:`refusal`; the handler returns it instead of storing, and ``ScopeSMTP.push`` sends it
+    in place of aiosmtpd's own reply when aiosmtpd refused the message itself.
+    """
+
+    ctx: ServerContext
+    data_size_limit: int | None
+    tap_note: Any  # ScopeSMTP's; a stub here would shadow it in the MRO
+    _message: MessageSize | None = None  # the DATA being read
+    refusal: str | None = None  # the reply that ends this DATA, decided while reading it
+
+    @contextlib.contextmanager
+    def _size_limit(self, limit: int | None) -> Iterator[None]:
+        """aiosmtpd's ``data_size_limit`` for one command; EHLO still advertises --size."""
+        saved, self.data_size_limit = self.data_size_limit, limit
+        try:
+            yield
+        finally:
+            self.data_size_limit = saved
+
+    @syntax("MAIL FROM: <address>", extended=" [SP <mail-parameters>]")
+    async def smtp_MAIL(self, arg: str) -> None:
+        # aiosmtpd refuses SIZE= over the limit without an enhanced code; the handler does it.
+        with self._size_limit(None):
+            await super().smtp_MAIL(arg)  # type: ignore[misc]
+
+    @syntax("DATA")
+    async def smtp_DATA(self, arg: str) -> None:
+        # aiosmtpd's limit counts stuffing dots: here it only bounds the memory a message may
+        # take, and the end of data is judged on the RFC 1870 count (count_data).
+        limit = self.ctx.config.size
+        self._message = MessageSize()
+        try:
+            with self._size_limit(stuffed_bound(limit) if limit else None):
+                await super().smtp_DATA(arg)  # type: ignore[misc]
+        finally:
+            self._message, self.refusal = None, None
+
+    @property
+    def in_data(self) -> bool:
+        """DATA was answered 354 (or is about to be) and its end has not been read."""
+        return self._message is not None
+
+    def count_data(self, piece: bytes) -> None:
+        """Count a piece aiosmtpd read; at the end of data, refuse a message over --size."""
+        if self._message is None or not self._message.feed(piece):
+            return
+        limit, octets = self.ctx.config.size, self._message.octets
+        self._message = None
+        if limit and octets > limit:
+            self.tap_note(f"message not stored: {octets} octets (RFC 1870 count, without "
+                          f"stuffing dots) exceed the --size limit of {limit}")
+            self.refusal = SIZE_EXCEEDED

@@ -1,0 +1,136 @@
+"""--size as RFC 1870 counts a message (no stuffing dots), refused with 552 5.3.4 and a note."""
+
+from __future__ import annotations
+
+import pytest
+
+from smtpscope.protocol import Capabilities, parse_reply
+from smtpscope.record import read_recording
+from smtpscope.server.size import MessageSize, declared_size, stuffed_bound
+from tests.server.conftest import Raw
+
+LIMIT = 120
+REFUSED = b"552 5.3.4 Message size exceeds fixed maximum message size\r\n"
+
+
+def _stuffed(content: bytes) -> bytes:
+    """``content`` as DATA puts it on the wire (RFC 5321 4.5.2), with the terminator."""
+    lines = content.split(b"\r\n")
+    return b"\r\n".join(b"." + line if line.startswith(b".") else line for line in lines) + b".\r\n"
+
+
+def _dotted(size: int) -> bytes:
+    """A message of exactly ``size`` octets whose lines mostly start with a dot."""
+    head = b"Subject: dots\r\n\r\n"
+    content = head + b".x\r\n" * ((size - len(head) - 2) // 4)
+    content += b"y" * (size - len(content) - 2) + b"\r\n"
+    assert len(content) == size
+    return content
+
+
+def _transaction(raw: Raw, content: bytes, mail: bytes = b"MAIL FROM:<a@x.test>") -> bytes:
+    for command in (mail, b"RCPT TO:<b@x.test>", b"DATA"):
+        raw.send(command + b"\r\n")
+        assert raw.reply()[:1] in (b"2", b"3")
+    raw.send(_stuffed(content))
+    return raw.reply()
+
+
+def test_message_size_counts_neither_stuffing_dots_nor_the_terminator() -> None:
+    content = _dotted(LIMIT)
+    size = MessageSize()
+    wire = _stuffed(content)
+    pieces = wire.splitlines(keepends=True)
+    assert [size.feed(piece) for piece in pieces] == [False] * (len(pieces) - 1) + [True]
+    assert size.octets == len(content) == LIMIT
+    assert len(wire) - 3 > LIMIT  # what aiosmtpd counted, and refused
+
+
+def test_message_size_follows_a_line_drained_in_pieces() -> None:
+    # aiosmtpd drains a line longer than its buffer in pieces: only the first piece can hold a
+    # stuffing dot, and ".\r\n" after a piece continues that line rather than ending DATA.
+    size = MessageSize()
+    assert not size.feed(b"..abc")
+    assert not size.feed(b".def")
+    assert not size.feed(b".\r\n")
+    assert size.feed(b".\r\n")
+    assert size.octets == len(b".abc.def.\r\n")
+
+
+def test_stuffed_bound_holds_the_worst_case() -> None:
+    for limit in range(0, 200):
+        lines = limit // 3  # every line ".\r\n", each stuffed
+        assert lines * 4 + (limit - lines * 3) <= stuffed_bound(limit)
+
+
+@pytest.mark.parametrize(("options", "size"), [
+    ([], None), (["BODY=8BITMIME"], None), (["SIZE=0"], 0), (["BODY=7BIT", "SIZE=120"], 120)])
+def test_declared_size(options: list[str], size: int | None) -> None:
+    assert declared_size(options) == size
+
+
+def test_declared_size_takes_only_ascii_digits() -> None:
+    with pytest.raises(ValueError):
+        declared_size(["SIZE=\u00b2"])
+
+
+def test_a_message_exactly_at_the_limit_with_dot_lines_is_stored(serve) -> None:
+    running = serve(size=LIMIT)
+    raw = Raw(running.host, running.port)
+    raw.send(b"EHLO size.test\r\n")
+    assert Capabilities.parse(parse_reply(raw.reply())).size == LIMIT
+    content = _dotted(LIMIT)
+    assert _transaction(raw, content, b"MAIL FROM:<a@x.test> SIZE=%d" % LIMIT).startswith(
+        b"250 2.0.0 Stored as ")
+    raw.close()
+    assert running.stored() == [content]
+
+
+@pytest.mark.parametrize("size", [LIMIT + 1, stuffed_bound(LIMIT) * 2],
+                         ids=["one-over", "past-aiosmtpd-bound"])
+def test_a_message_over_the_limit_gets_5_3_4_and_a_note(serve, size: int) -> None:
+    running = serve(size=LIMIT)
+    raw = Raw(running.host, running.port)
+    raw.send(b"EHLO size.test\r\n")
+    raw.reply()
+    assert _transaction(raw, _dotted(size)) == REFUSED
+    # The session goes on: the next message is taken.
+    assert _transaction(raw, b"Subject: small\r\n\r\nfits\r\n").startswith(b"250 ")
+    raw.send(b"QUIT\r\n")
+    raw.reply()
+    raw.close()
+    assert running.stored() == [b"Subject: small\r\n\r\nfits\r\n"]
+    running.wait_closed()
+    texts = [e.text for e in read_recording(running.recordings()[0]).entries]
+    note = (f"message not stored: {size} octets (RFC 1870 count, without stuffing dots) "
+            f"exceed the --size limit of {LIMIT}")
+    at = texts.index(note)
+    assert texts[at + 1] == REFUSED.decode().rstrip()
+
+
+def test_mail_size_over_the_limit_gets_5_3_4(serve) -> None:
+    running = serve(size=LIMIT)
+    raw = Raw(running.host, running.port)
+    raw.send(b"EHLO size.test\r\n")
+    raw.reply()
+    raw.send(b"MAIL FROM:<a@x.test> SIZE=%d\r\n" % (LIMIT + 1))
+    assert raw.reply() == REFUSED
+    raw.send("MAIL FROM:<a@x.test> SIZE=\u00b2\r\n".encode())
+    assert raw.reply().startswith(b"501 5.5.4 ")
+    raw.send(b"MAIL FROM:<a@x.test> SIZE=%d\r\n" % LIMIT)
+    assert raw.reply() == b"250 OK\r\n"
+    raw.close()
+    entries = running.wait_closed()
+    assert f"MAIL refused: its SIZE={LIMIT + 1} exceeds the --size limit of {LIMIT}" in [
+        e.text for e in entries]
+
+
+def test_without_a_limit_nothing_is_advertised_or_refused(serve) -> None:
+    running = serve(size=0)
+    raw = Raw(running.host, running.port)
+    raw.send(b"EHLO size.test\r\n")
+    assert Capabilities.parse(parse_reply(raw.reply())).size is None
+    content = _dotted(4 * LIMIT)
+    assert _transaction(raw, content, b"MAIL FROM:<a@x.test> SIZE=99999999").startswith(b"250 ")
+    raw.close()
+    assert running.stored() == [content]
