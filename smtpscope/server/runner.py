@@ -36,6 +36,9 @@ from smtpscope.server.smtp import ScopeSMTP
 # aiosmtpd logs a deprecation warning on every successful AUTH (Session.login_data); with no
 # logging configured Python would print it on stderr, in the middle of the live view.
 logging.getLogger("mail.log").addHandler(logging.NullHandler())
+# How long stopping waits for clients to be sent their 421 before their connections are cut
+# (a client that reads nothing would otherwise hold the server, and its recording, open).
+SHUTDOWN_GRACE = 2.0
 
 
 class ServerError(Exception):
@@ -193,23 +196,31 @@ class DebugServer:
             raise
 
     async def stop(self) -> None:
-        """Stop listening, close live connections (their recordings get a footer)."""
+        """Stop listening; tell live sessions 421 and close them (recordings get a footer)."""
         for server in self._servers:
             server.close()
         if self.ctx is not None:
             for conn in list(self.ctx.connections):
-                if conn.tap is not None:
-                    conn.tap.note("server stopping: closing the connection")
-                if conn.transport is not None:
-                    conn.transport.close()
+                conn.shut_down()
+            # connection_lost ends each session's transcript and recording.
+            if not await self._sessions_ended(SHUTDOWN_GRACE):
+                for conn in list(self.ctx.connections):
+                    if conn.transport is not None:
+                        conn.transport.abort()
+                await self._sessions_ended(0.5)
         for server in self._servers:
             await server.wait_closed()
         self._servers.clear()
-        # Let connection_lost callbacks run so recordings are closed before we return.
-        for _ in range(10):
-            if self.ctx is None or not self.ctx.connections:
-                break
+
+    async def _sessions_ended(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` seconds for every connection to be gone."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while self.ctx is not None and self.ctx.connections:
+            if loop.time() >= deadline:
+                return False
             await asyncio.sleep(0.01)
+        return True
 
     async def __aenter__(self) -> DebugServer:
         await self.start()

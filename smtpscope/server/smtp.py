@@ -30,6 +30,10 @@ _CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f]")
 IDENT = f"ESMTP smtpscope debug server (aiosmtpd {aiosmtpd_version}): stores mail, never relays"
 # RFC 3207 4 (with RFC 3463's code for a security policy reply, as Postfix sends it).
 NEED_STARTTLS = "530 5.7.0 Must issue a STARTTLS command first"
+# RFC 5321 3.8 and 4.2.3 ("421 <domain> Service not available, closing transmission channel"),
+# with RFC 3463's X.3.2, whose examples of a system not accepting messages begin with "an
+# imminent shutdown".
+SHUTTING_DOWN = "421 4.3.2 {host} Service shutting down, closing transmission channel"
 # RFC 5321 3.1: after a 554 greeting the server waits for QUIT and answers anything else so.
 GREETING_REFUSED = "503 5.5.1 Bad sequence of commands: the greeting refused service, send QUIT"
 
@@ -128,6 +132,7 @@ class ScopeSMTP(AuthMixin, SizeLimitMixin, SMTP):
         self._close_after_reply = False
         self._greeting_refused = False  # a non-421 CONNECT fault: only QUIT is served
         self._quit = False  # QUIT was answered: the session ended as it should
+        self._stopping = False  # the server is stopping and said 421
         self._lost = False
         self._tls_up = False  # a STARTTLS handshake completed
         self._drained_bytes = 0  # octets of over-long lines drained and thrown away
@@ -262,9 +267,35 @@ class ScopeSMTP(AuthMixin, SizeLimitMixin, SMTP):
             error = None
         self.tap.note(f"connection closed{_close_reason(error)}")
         self.ctx.connections.discard(self)
-        self.ctx.close_session(self.record, "error" if error else "closed")
+        outcome = "server stopped" if self._stopping else "error" if error else "closed"
+        self.ctx.close_session(self.record, outcome)
         if max(self._drained_bytes, self.tap.held_peak) > TRIM_AFTER:
             give_memory_back()
+
+    def shut_down(self) -> None:
+        """The server is stopping: end the session, tell the client 421 and close.
+
+        RFC 5321 3.8: a server shut down by external means SHOULD send a 421 first. aiosmtpd's
+        task for this connection is cancelled, so nothing the client already sent is acted on
+        afterwards (a message wholly buffered is not stored behind a 421); the task only ever
+        waits between whole steps, and the Maildir write has none, so no file is left half
+        written. The reply is written, not pushed: nothing waits for a client that reads no more.
+        """
+        transport = self.transport
+        if transport is None or transport.is_closing():
+            return
+        self._stopping = True
+        self._handler_coroutine.cancel()  # type: ignore[union-attr]
+        reply = SHUTTING_DOWN.format(host=self.hostname).encode()
+        if self.tap is not None:
+            self.tap.flush_reply()
+            self.tap.flush_content("the server stopped during DATA")
+            if self.in_data:
+                self.tap.note("message not stored: the server stopped before the end of data")
+            self.tap.note("server stopping: closing the connection")
+            self.tap.server_line(reply)
+        transport.write(reply + b"\r\n")  # type: ignore[attr-defined]
+        transport.close()
 
     # -- replies --------------------------------------------------------------------------------
 

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from smtpscope.cli import main
+from smtpscope.record import read_recording
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -84,6 +85,51 @@ def test_serve_receives_a_message_and_stops_cleanly_on_sigint(tmp_path: Path) ->
     assert [p.read_bytes() for p in (maildir / "new").iterdir()] == [b"Subject: cli\r\n\r\nhi\r\n"]
     recordings = list((tmp_path / "home" / "server-recordings").glob("*.jsonl"))
     assert len(recordings) == 1
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_stopping_says_421_to_every_session_and_stores_nothing_half_sent(
+    tmp_path: Path, sig: signal.Signals
+) -> None:
+    maildir = tmp_path / "box"
+    proc, port, _ = _start(tmp_path / "home", "--port", "0", "--maildir", str(maildir),
+                           "--no-starttls")
+    clients = []
+    try:
+        for name in ("idle", "in-data"):
+            client = socket.create_connection(("127.0.0.1", port), timeout=10)
+            replies = client.makefile("rb")
+            replies.readline()
+            client.sendall(f"HELO {name}.test\r\n".encode())
+            replies.readline()
+            clients.append((client, replies))
+        client, replies = clients[1]
+        for command in (b"MAIL FROM:<a@x.test>", b"RCPT TO:<b@x.test>", b"DATA"):
+            client.sendall(command + b"\r\n")
+            replies.readline()
+        client.sendall(b"Subject: half\r\n\r\nthe first half\r\n")
+        time.sleep(0.3)
+        proc.send_signal(sig)
+        # RFC 5321 3.8: each client hears why the connection ends, then the close.
+        for _client, replies in clients:
+            assert replies.read() == (
+                b"421 4.3.2 localhost Service shutting down, closing transmission channel\r\n")
+    finally:
+        for client, replies in clients:
+            replies.close()
+            client.close()
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=20)
+    assert proc.returncode == 0, err
+    assert out.rstrip().endswith("stopped")
+    assert re.search(r"#2\s+-- message not stored: the server stopped before the end of data", out)
+    for session in (1, 2):
+        assert re.search(rf"#{session}\s+S: 421 4\.3\.2 localhost Service shutting down", out)
+    assert not any(maildir.rglob("*.*"))  # neither new/ nor tmp/ holds a file
+    for path in (tmp_path / "home" / "server-recordings").glob("*.jsonl"):
+        recording = read_recording(path)
+        assert recording.footer is not None and recording.footer["outcome"] == "server stopped"
 
 
 def test_busy_port_is_reported_in_one_line(tmp_path: Path) -> None:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 from pathlib import Path
 
 import pytest
 
 from smtpscope.record import read_recording
-from smtpscope.server import DebugServer, PortInUseError, ServerConfig
+from smtpscope.server import DebugServer, PortInUseError, ServerConfig, runner
 from smtpscope.server.certs import CertPaths
 
 
@@ -48,12 +49,46 @@ async def test_stop_closes_live_sessions_and_finishes_recordings(
         writer.write(b"EHLO idle.test\r\n")
         while not (await reader.readline()).startswith(b"250 "):
             pass
-    assert await reader.read() == b""  # the server hung up on stop
+    # RFC 5321 3.8: a 421 before the server hangs up on stop.
+    assert await reader.read() == (
+        b"421 4.3.2 localhost Service shutting down, closing transmission channel\r\n")
     writer.close()
     recording = read_recording(next((tmp_path / "rec").glob("*.jsonl")))
     assert recording.footer is not None and recording.footer["messages"] == 0
+    assert recording.footer["outcome"] == "server stopped"
     texts = [e.text for e in recording.entries]
-    assert "server stopping: closing the connection" in texts
+    assert texts[-3:] == ["server stopping: closing the connection",
+                          "421 4.3.2 localhost Service shutting down, closing transmission channel",
+                          "connection closed"]
+
+
+async def test_stop_cuts_a_client_that_reads_nothing_after_the_grace(
+    tmp_path: Path, cert_paths: CertPaths, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(runner, "SHUTDOWN_GRACE", 0.3)
+    server = DebugServer(_config(tmp_path, cert_paths))
+    await server.start()
+    assert server.port is not None and server.ctx is not None
+    client = socket.socket()
+    client.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    client.connect((server.host, server.port))
+    client.setblocking(False)
+    while not server.ctx.connections:
+        await asyncio.sleep(0.01)
+    (conn,) = server.ctx.connections
+    conn.transport.get_extra_info("socket").setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+    # The client never reads: replies pile up until the server holds some it cannot send, so
+    # not even the 421 gets out, and a plain close would wait for this client forever.
+    while conn.transport.get_write_buffer_size() < 2**16:
+        with contextlib.suppress(BlockingIOError):
+            client.send(b"EHLO stalled.test\r\n" * 16)
+        await asyncio.sleep(0.001)
+    started = asyncio.get_running_loop().time()
+    await server.stop()
+    assert asyncio.get_running_loop().time() - started < 2.0
+    client.close()
+    recording = read_recording(next((tmp_path / "rec").glob("*.jsonl")))
+    assert recording.footer is not None and recording.footer["outcome"] == "server stopped"
 
 
 async def test_a_failing_view_does_not_break_the_session(
