@@ -80,3 +80,18 @@ def test_fail_rcpt_reaches_swaks(serve) -> None:
     assert result.returncode != 0
     assert "451 4.3.0 Injected failure" in result.stdout
     assert running.stored() == []
+
+
+def test_pipeline(serve) -> None:
+    running = serve()
+    result = _swaks(running.port, "--pipeline", "--to", "rcpt@example.test,other@example.test")
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    batch = lines.index(" -> DATA")
+    # swaks sent MAIL, both RCPTs and DATA before reading a reply (RFC 2920), and each reply
+    # came back in order.
+    assert lines[batch - 3:batch + 5] == [
+        " -> MAIL FROM:<sender@example.test>", " -> RCPT TO:<rcpt@example.test>",
+        " -> RCPT TO:<other@example.test>", " -> DATA", "<-  250 OK", "<-  250 OK",
+        "<-  250 OK", "<-  354 End data with <CR><LF>.<CR><LF>"]
+    assert running.stored() == [_expected()]
