@@ -121,6 +121,12 @@ def _tls_summary(transport: Any) -> str:
 class ScopeSMTP(AuthMixin, SizeLimitMixin, SMTP):
     """One client connection, observed; ``implicit_tls`` marks the TLS-on-connect port."""
 
+    # aiosmtpd's AUTH LOGIN prompts are "User Name\0" and "Password\0" (the expired
+    # draft-murchison-sasl-login spells them "User Name" and "Password"); real servers (Cyrus
+    # SASL under Postfix, Exchange, Exim's usual setup) send these, and some clients match them.
+    AuthLoginUsernameChallenge = "Username:"
+    AuthLoginPasswordChallenge = "Password:"
+
     def __init__(
         self, handler: Any, ctx: ServerContext, *, implicit_tls: bool = False, **kwargs: Any
     ) -> None:

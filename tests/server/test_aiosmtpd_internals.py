@@ -4,8 +4,8 @@ The server reads ``SMTP._reader._buffer`` (bytes a client sent past STARTTLS, an
 left when it hung up), overrides ``_cb_client_connected`` to tap every line read, and tells the
 STARTTLS handshake from the first connection by ``_original_transport``, and wraps each entry of
 ``_smtp_methods`` (the verb -> handler table) in its control-character check. It sets
-``data_size_limit`` around MAIL and DATA (server/size.py) and cancels ``_handler_coroutine``
-when the server stops. None of that is public
+``data_size_limit`` around MAIL and DATA (server/size.py), overrides the AUTH LOGIN prompt
+attributes, and cancels ``_handler_coroutine`` when the server stops. None of that is public
 API, so the dependency is pinned below the next minor version and this file fails loudly, naming
 the hook, when an upgrade moves one of them.
 """
@@ -81,6 +81,14 @@ def test_size_limit_is_read_where_size_py_sets_it() -> None:
     assert "self.data_size_limit and int(size) > self.data_size_limit" in inspect.getsource(
         SMTP.smtp_MAIL), "smtp_MAIL no longer checks SIZE= against data_size_limit"
     assert "f'250-SIZE {self.data_size_limit}'" in inspect.getsource(SMTP.smtp_EHLO)
+
+
+def test_auth_login_prompts_are_class_attributes_auth_login_sends() -> None:
+    source = inspect.getsource(SMTP.auth_LOGIN)
+    for name in ("AuthLoginUsernameChallenge", "AuthLoginPasswordChallenge"):
+        assert isinstance(getattr(SMTP, name, None), str), f"SMTP.{name} is gone"
+        assert f"self.challenge_auth(self.{name})" in source, f"auth_LOGIN no longer sends {name}"
+    assert ScopeSMTP.AuthLoginUsernameChallenge == "Username:"
 
 
 async def test_handler_task_is_what_connection_lost_cancels() -> None:

@@ -279,6 +279,29 @@ def test_auth_mechanism_name_is_not_case_sensitive(serve, verb: bytes) -> None:
     assert b64.encode(password).encode()[:-4] not in recorded  # raw bytes are base64 too
 
 
+def test_auth_login_prompts_are_the_ones_servers_send(serve) -> None:
+    # "Username:" and "Password:" (Cyrus SASL, so Postfix; Exchange), not aiosmtpd's
+    # "User Name\0" and "Password\0": some clients match the prompt text.
+    running = serve(users={USER: PASSWORD})
+    raw = Raw(running.host, running.port)
+    raw.send(b"EHLO ok.test\r\n")
+    raw.reply()
+    user, password = (b64.encode(s.encode()).encode() for s in (USER, PASSWORD))
+    raw.send(b"AUTH LOGIN\r\n")
+    assert raw.reply() == b"334 VXNlcm5hbWU6\r\n"
+    raw.send(user + b"\r\n")
+    assert raw.reply() == b"334 UGFzc3dvcmQ6\r\n"
+    raw.send(b"*\r\n")  # RFC 4954: the client cancels
+    assert raw.reply().startswith(b"501 ")
+    raw.send(b"AUTH LOGIN " + user + b"\r\n")  # with the user name as initial response
+    assert raw.reply() == b"334 UGFzc3dvcmQ6\r\n"
+    raw.send(password + b"\r\n")
+    assert raw.reply().startswith(b"235 2.7.0")
+    raw.close()
+    prompts = [e.text for e in running.wait_closed() if e.text.startswith("334")]
+    assert prompts == ["334 VXNlcm5hbWU6", "334 UGFzc3dvcmQ6", "334 UGFzc3dvcmQ6"]
+
+
 def test_non_ascii_address_needs_smtputf8_on_mail(serve) -> None:
     # RFC 6531 3.4: the client must say SMTPUTF8 on MAIL to use a UTF-8 address; accepted
     # silently, an application that forgot it passed here and failed on a real server.
