@@ -152,7 +152,10 @@ class DebugServer:
     ) -> asyncio.Server:
         loop = asyncio.get_running_loop()
         try:
-            return await loop.create_server(factory, self.host, port, ssl=tls)
+            # A TLS close waits for the client's close_notify (30 s by default); one that never
+            # comes would keep a stopping server, and the session's recording, open as long.
+            return await loop.create_server(factory, self.host, port, ssl=tls,
+                                            ssl_shutdown_timeout=SHUTDOWN_GRACE if tls else None)
         except OSError as exc:
             if exc.errno == errno.EADDRINUSE:
                 raise PortInUseError(self.host, port, option) from exc
@@ -205,8 +208,7 @@ class DebugServer:
             # connection_lost ends each session's transcript and recording.
             if not await self._sessions_ended(SHUTDOWN_GRACE):
                 for conn in list(self.ctx.connections):
-                    if conn.transport is not None:
-                        conn.transport.abort()
+                    conn.cut()
                 await self._sessions_ended(0.5)
         for server in self._servers:
             await server.wait_closed()

@@ -303,6 +303,18 @@ class ScopeSMTP(AuthMixin, SizeLimitMixin, SMTP):
         transport.write(reply + b"\r\n")  # type: ignore[attr-defined]
         transport.close()
 
+    def cut(self) -> None:
+        """Drop the connection at once, unflushed: a client that did not take the 421 in time.
+
+        After STARTTLS this aborts the socket's own transport: closed twice (aiosmtpd closes it
+        again when its task is cancelled), asyncio's TLS transport forgets its protocol, and
+        its ``abort`` then does nothing. The implicit-TLS port has no such handle; its server
+        is made with a TLS shutdown timeout instead (runner.py).
+        """
+        transport = self._original_transport or self.transport
+        if isinstance(transport, asyncio.Transport):
+            transport.abort()
+
     # -- replies --------------------------------------------------------------------------------
 
     async def push(self, status: str | bytes) -> None:

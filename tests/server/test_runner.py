@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
+import ssl
 from pathlib import Path
 
 import pytest
@@ -89,6 +90,43 @@ async def test_stop_cuts_a_client_that_reads_nothing_after_the_grace(
     client.close()
     recording = read_recording(next((tmp_path / "rec").glob("*.jsonl")))
     assert recording.footer is not None and recording.footer["outcome"] == "server stopped"
+
+
+def _tls_client(port: int, cafile: str, starttls: bool) -> ssl.SSLSocket:
+    """A TLS session that then reads nothing, not even the server's close_notify."""
+    sock = socket.create_connection(("localhost", port), timeout=10)
+    if starttls:
+        replies = sock.makefile("rb")
+        replies.readline()
+        sock.sendall(b"EHLO tls.test\r\n")
+        while replies.readline()[3:4] == b"-":
+            pass
+        sock.sendall(b"STARTTLS\r\n")
+        replies.readline()
+    context = ssl.create_default_context(cafile=cafile)
+    return context.wrap_socket(sock, server_hostname="localhost")
+
+
+async def test_stop_ends_tls_sessions_whose_client_never_answers_the_close(
+    tmp_path: Path, cert_paths: CertPaths, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(runner, "SHUTDOWN_GRACE", 0.3)
+    server = DebugServer(_config(tmp_path, cert_paths, tls_port=0))
+    await server.start()
+    assert server.port is not None and server.tls_port is not None
+    cafile = str(cert_paths.cafile)
+    clients = [await asyncio.to_thread(_tls_client, port, cafile, starttls)
+               for port, starttls in ((server.port, True), (server.tls_port, False))]
+    while not (server.ctx and len(server.ctx.connections) == 2):
+        await asyncio.sleep(0.01)
+    started = asyncio.get_running_loop().time()
+    await server.stop()
+    assert asyncio.get_running_loop().time() - started < 2.0
+    for client in clients:
+        client.close()
+    for path in (tmp_path / "rec").glob("*.jsonl"):
+        recording = read_recording(path)
+        assert recording.footer is not None and recording.footer["outcome"] == "server stopped"
 
 
 async def test_a_failing_view_does_not_break_the_session(
