@@ -8,6 +8,7 @@ import time
 from typing import Any
 
 import pytest
+from rich.cells import cell_len
 from rich.style import Style
 from textual.app import App, ComposeResult
 from textual.strip import Strip
@@ -572,6 +573,28 @@ async def test_notes_warnings_errors_and_tls_rows_wrap_instead_of_clipping() -> 
         narrow = rows_text(view)
         assert len([line for line in narrow if line]) > len([line for line in shown if line])
         assert "expires" in "".join(narrow)
+
+
+EXPLAINED = "454 4.7.0 — Other or undefined security status (persistent transient failure)"
+
+
+@pytest.mark.parametrize(("before", "after"), [(57, 50), (71, 55), (78, 65), (50, 71)])
+async def test_a_wrapped_row_is_split_again_for_a_new_width(before: int, after: int) -> None:
+    # What the screen shows (the lines the widget hands over), not what it would render anew:
+    # a line split for the old width must not stay painted, clipped, above its repeated end.
+    app = Host(explain=lambda _entry: EXPLAINED)
+    async with app.run_test(size=(before, 12)) as pilot:
+        view = app.query_one(TranscriptView)
+        view.add_entries([command(0, "STARTTLS\r\n"), reply(1, "454 4.7.0 TLS not available\r\n")])
+        await pilot.pause()
+        await pilot.resize_terminal(after, 12)
+        await pilot.pause()
+        region = view.content_region.reset_offset
+        shown = [strip.text.rstrip() for strip in view.render_lines(region)]
+        explained = [line for line in shown[2:] if line.strip()]
+        assert " ".join(line.strip() for line in explained) == "↳ " + EXPLAINED
+        room = view.scrollable_content_region.width
+        assert all(cell_len(line.rstrip()) < room for line in explained)
 
 
 def test_wrap_map_locates_rows_and_lines() -> None:

@@ -254,12 +254,19 @@ class TranscriptView(TranscriptCursor, ScrollView, can_focus=True):
         """Cells for the text of a wrapped row (one column kept for the edge)."""
         return max(8, self.scrollable_content_region.width - self._gutter_width() - 1)
 
-    def _update_virtual_size(self) -> None:
+    def _fit_wrap(self) -> bool:
+        """Wrap rows for the pane's width now; True when the width changed and all rewrapped."""
         room = self._wrap_room() if self.is_mounted else self._wrap.room
-        if room != self._wrap.room:
+        changed = room != self._wrap.room
+        if changed:
             self._wrap.reset(room)
             self._cache.clear()
         self._wrap.extend(self._rows)
+        return changed
+
+    def _update_virtual_size(self) -> None:
+        if self._fit_wrap():
+            self.refresh()  # lines painted before the width changed were split for the old one
         height = self._wrap.display_count(len(self._rows))
         self.virtual_size = Size(self._gutter_width() + self._rows.max_cells, height)
 
@@ -339,6 +346,11 @@ class TranscriptView(TranscriptCursor, ScrollView, can_focus=True):
         if marker and y == self.scrollable_content_region.height - 1:
             style = self.rich_style + self._palette()[Look.FOLD] + Style(reverse=True)
             return Strip([Segment(f" {marker} ", style)]).crop_extend(0, width, self.rich_style)
+        if self._wrap.room != self._wrap_room():
+            # A new width is painted before on_resize runs: split rows for the width painted,
+            # or a line cut for the old width shows clipped and the next repeats its end.
+            self._fit_wrap()
+            self.call_later(self._update_virtual_size)
         if not 0 <= display_row < self._wrap.display_count(len(self._rows)):
             # Not cached: rows past the end appear as entries arrive.
             return Strip.blank(width, self.rich_style)
