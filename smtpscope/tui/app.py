@@ -125,8 +125,9 @@ class SmtpScopeApp(KeyGate, App[int]):
         from smtpscope.tui.screens.session import SessionScreen
 
         if isinstance(screen, SessionScreen):
+            verb = str(screen.greeting().kind)  # LHLO on an LMTP session
             for title, help_text, action in (
-                ("EHLO", "Send EHLO with the configured name", screen.action_ehlo),
+                (verb, f"Send {verb} with the configured name", screen.action_ehlo),
                 ("STARTTLS", "Start TLS, then EHLO again", screen.action_starttls),
                 ("Auth helper", "Walk through an AUTH exchange", screen.action_auth_helper),
                 ("AUTH decoder", "Decode a base64 AUTH line or 334 challenge (F12)",

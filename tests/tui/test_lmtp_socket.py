@@ -92,6 +92,14 @@ async def test_lmtp_labels_say_lhlo_and_f3_leaves_once_no_starttls_is_offered(
         assert screen.query_one(Composer).input.placeholder == "LHLO client.example"
         assert shown(inspector).startswith("LHLO capabilities\nSend LHLO to see")
         assert "starttls" in actions()  # nothing is known yet: F3 greets first, then tries
+        # The footer names what F2 sends (the binding keeps its id for keymap.json).
+        from textual.widgets._footer import FooterKey
+
+        f2 = [key for key in screen.query(FooterKey) if key.action == "ehlo"]
+        assert [key.description for key in f2] == ["LHLO"]
+        assert screen.active_bindings["f2"].binding.id == "session.ehlo"
+        commands = [c.title for c in app.get_system_commands(screen)]
+        assert "LHLO" in commands and "EHLO" not in commands
         await pilot.press("f2")
         await until(pilot, lambda: screen.session.view.capabilities is not None)
         await pilot.pause()

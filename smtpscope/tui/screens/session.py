@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Coroutine
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -20,6 +21,7 @@ from smtpscope.protocol import (
     Command,
     Data,
     Ehlo,
+    Lhlo,
     LocalProtocolError,
     Noop,
     Quit,
@@ -100,6 +102,7 @@ class SessionScreen(SidePanelLayout, ConnectionFlow, TlsFlow, QueueFlow, Message
         self._caps_stage = ""
         self._asked_about: TLSInfo | None = None  # the TLS session the dialog was shown for
         self._suggest_tls: str | None = None  # preselected in the F5 dialog after a hint
+        self._name_greeting_key()
 
     # -- layout ---------------------------------------------------------------------------
 
@@ -301,11 +304,22 @@ class SessionScreen(SidePanelLayout, ConnectionFlow, TlsFlow, QueueFlow, Message
         if view.cursor_row < 0 and view.row_count:
             view.select_row(view.row_count - 1)
 
+    def greeting(self) -> Command:
+        """What F2 sends: EHLO, or LHLO on an LMTP session (known from the options before)."""
+        if self.session is not None:
+            return self.session.greeting_command()
+        return (Lhlo if self.options.lmtp else Ehlo)(self.options.helo_name)
+
+    def _name_greeting_key(self) -> None:
+        """Label F2 in the footer with the command it sends (the id, so a keymap, stays)."""
+        verb = str(self.greeting().kind)
+        table = self._bindings.key_to_bindings
+        for key, bindings in table.items():
+            table[key] = [replace(b, description=verb) if b.id == "session.ehlo" else b
+                          for b in bindings]
+
     def action_ehlo(self) -> None:
-        """EHLO, or LHLO on an LMTP session."""
-        greeting = self.session.greeting_command() if self.session is not None \
-            else Ehlo(self.options.helo_name)
-        self.queue_command(greeting)
+        self.queue_command(self.greeting())
 
     def action_rset(self) -> None:
         self.queue_command(Rset())
