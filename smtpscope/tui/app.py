@@ -118,7 +118,10 @@ class SmtpScopeApp(KeyGate, App[int]):
             if getattr(node, "id", None) in HELP:
                 widget_id = node.id
             node = node.parent
-        self.push_screen(HelpScreen(widget_id))
+        from smtpscope.tui.widgets.status import StatusBar
+
+        bars = self.screen.query(StatusBar)
+        self.push_screen(HelpScreen(widget_id, bars.first().full_text if bars else ""))
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)

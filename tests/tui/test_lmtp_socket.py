@@ -164,3 +164,35 @@ async def test_each_reply_after_the_data_shows_under_it_whose_it_is(tmp_path: Pa
     finally:
         server.close()
         await server.wait_closed()
+
+
+async def test_the_socket_is_named_once_and_the_status_bar_keeps_one_line(
+        lmtp_socket: tuple[str, list[bytes]]) -> None:
+    # The peer of a UNIX socket is its path again: 'lmtp:/path → unix:/path' ran onto a
+    # second line. A target too long for the bar is cut in the middle; F1 shows it whole.
+    from textual.geometry import Region
+
+    from smtpscope.tui.screens.help import HelpScreen
+    from smtpscope.tui.widgets.status import StatusBar
+
+    path, _seen = lmtp_socket
+    assert len(path) > 60  # with the facts after it, more than 80 columns
+    options, label = options_for(f"lmtp:{path}")
+    app = create_app(options=options, target_label=label)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, SessionScreen)
+        await until(pilot, lambda: screen.session is not None
+                    and screen.session.greeting is not None)
+        status = screen.query_one(StatusBar)
+        await until(pilot, lambda: status.state == "ready")
+        await pilot.pause()
+        assert status.region.height == 1
+        line = "".join(strip.text for strip in status.render_lines(Region(0, 0, 80, 1)))
+        assert "unix:" not in line and "→" not in line
+        assert line.lstrip().startswith("lmtp:/") and "…" in line
+        assert "│ no TLS  │ ready  │ 00:0" in line  # the facts are never what is cut
+        await pilot.press("f1")
+        await until(pilot, lambda: isinstance(app.screen, HelpScreen))
+        about = str(app.screen.query_one("#help-about").render())
+        assert f"lmtp:{path}  │ no TLS  │ ready" in about

@@ -83,8 +83,7 @@ class ConnectionFlow:
             return
         finally:
             late.stop()
-        if session.view.peer is not None:
-            status.peer = session.view.peer
+        status.peer = self._peer_shown(session)
         self._refresh_state()
         await self._confirm_tls()  # implicit TLS: the certificate came before the banner
         if self.options.security == "starttls" and session.greeting is not None \
@@ -116,7 +115,7 @@ class ConnectionFlow:
         self._caps_before, self._caps_stage = None, ""
         self._asked_about = None
         status = self.query_one(StatusBar)
-        status.peer = session.view.peer or ""
+        status.peer = self._peer_shown(session)
         status.state = "connecting"
         status.started = time.monotonic()
         inspector = self.query_one(CapabilityInspector)
@@ -126,6 +125,12 @@ class ConnectionFlow:
         self.query_one(TranscriptView).resume_follow()
         self._refresh_tls()
         self._refresh_state()
+
+    def _peer_shown(self, session: Session) -> str:
+        """The address connected, for the status bar: only TCP has one to add to the target
+        (a UNIX socket's peer is its path, a pipe's its command)."""
+        tcp = self.options.unix_path is None and self.options.pipe_command is None
+        return (session.view.peer or "") if tcp else ""
 
     def _on_session_closed(self, session: Session, reason: str) -> None:
         if self.is_mounted and session is self.session:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Markdown
+from textual.widgets import Markdown, Static
 
 from smtpscope.tui.help import help_for
 
@@ -20,8 +21,9 @@ class HelpScreen(ModalScreen[None]):
         Binding("escape,f1,q", "dismiss", "Close", id="help.close"),
     ]
 
-    def __init__(self, widget_id: str | None) -> None:
+    def __init__(self, widget_id: str | None, about: str = "") -> None:
         super().__init__()
+        self._about = about  # the status bar uncut, which a long target overflows
         from smtpscope.tui.keymap import load_keymap
         from smtpscope.tui.keymap_ids import keys_markdown
 
@@ -29,6 +31,8 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(classes="dialog", id="help-box"):
+            if self._about:
+                yield Static(Text(self._about), id="help-about")  # plain text: never markup
             yield Markdown(self._text)
 
     async def action_dismiss(self, result: None = None) -> None:

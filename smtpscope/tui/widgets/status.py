@@ -4,18 +4,48 @@ from __future__ import annotations
 
 import time
 
+from rich.cells import cell_len, get_character_cell_size
 from rich.text import Text
 from textual.reactive import reactive
 from textual.widgets import Static
 
 from smtpscope.sanitize import visible
 
+# The target keeps at least this many cells before the facts after it are cut instead.
+TARGET_MIN_CELLS = 16
+
+
+def _fit(text: str, cells: int) -> int:
+    """How many characters of ``text`` fit in ``cells`` cells."""
+    used = 0
+    for count, char in enumerate(text):
+        used += get_character_cell_size(char)
+        if used > cells:
+            return count
+    return len(text)
+
+
+def cut_middle(text: str, cells: int) -> str:
+    """``text`` in at most ``cells`` cells, its middle replaced by "…": both ends say the most
+    (a scheme and a port, a socket's directory and its name)."""
+    if cell_len(text) <= cells:
+        return text
+    if cells < 3:
+        return "…" if cells else ""
+    head = _fit(text, (cells - 1) - (cells - 1) // 2)
+    tail = _fit(text[::-1], (cells - 1) // 2)
+    return f"{text[:head]}…{text[len(text) - tail:]}"
+
 
 class StatusBar(Static):
-    """One line of facts about the session (wrapping, never cut); set by the screen."""
+    """One line of facts about the session, never wrapped: a long target is cut in the middle
+    (F1 shows it whole, as :attr:`full_text`); set by the screen."""
 
     DEFAULT_CSS = """
-    StatusBar { height: auto; max-height: 3; background: $panel; padding: 0 1; }
+    StatusBar {
+        height: 1; background: $panel; padding: 0 1;
+        text-wrap: nowrap; text-overflow: ellipsis;
+    }
     """
 
     target: reactive[str] = reactive("", layout=True)
@@ -35,11 +65,20 @@ class StatusBar(Static):
     now: reactive[float] = reactive(0.0)
     """Ticked once a second by the screen."""
 
-    def render(self) -> Text:
+    def _where(self) -> tuple[str, str]:
+        """The target, and the address connected when it says more ("" when not)."""
+        peer = "" if not self.peer or self.target.endswith(self.peer) else visible(self.peer)
+        return visible(self.target) or "no target", peer
+
+    @property
+    def full_text(self) -> str:
+        """Everything the bar says, uncut."""
+        target, peer = self._where()
+        return target + (f" → {peer}" if peer else "") + self._facts().plain
+
+    def _facts(self) -> Text:
+        """Everything after the target: TLS, state, authentication, elapsed time."""
         text = Text()
-        text.append(visible(self.target) or "no target", style="bold")
-        if self.peer and not self.target.endswith(self.peer):
-            text.append(f" → {visible(self.peer)}", style="dim")
         text.append("  │ ", style="dim")
         if self.tls == "plain":
             text.append("no TLS", style="dim")
@@ -56,3 +95,16 @@ class StatusBar(Static):
             text.append("  │ ", style="dim")
             text.append(f"{minutes:02d}:{seconds:02d}")
         return text
+
+    def render(self) -> Text:
+        facts = self._facts()
+        room = max(TARGET_MIN_CELLS, self.content_size.width - facts.cell_len)
+        target, peer = self._where()
+        arrow = " → " if peer else ""
+        if cell_len(target + arrow + peer) > room:
+            peer = cut_middle(peer, (room - len(arrow)) // 2)
+            target = cut_middle(target, room - len(arrow) - cell_len(peer))
+        text = Text()
+        text.append(target, style="bold")
+        text.append(arrow + peer, style="dim")
+        return text + facts
