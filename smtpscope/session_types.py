@@ -255,7 +255,9 @@ def tls_info_dict(info: TLSInfo) -> dict[str, Any]:
 
 def describe_tls(info: TLSInfo) -> str:
     """One line for the TLS boundary: version, cipher and what verification said."""
-    from smtpscope.security.report import trust_line
+    from smtpscope.security.report import client_cert_line, trust_line
 
     check = trust_line(info)
-    return f"TLS started: {info.version} {info.cipher} ({info.bits} bits) · {check}"
+    client = client_cert_line(info)
+    return (f"TLS started: {info.version} {info.cipher} ({info.bits} bits) · {check}"
+            + (f" · {client}" if client else ""))

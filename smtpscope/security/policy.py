@@ -9,7 +9,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from smtpscope.security.levels import LEVELS, decide
-from smtpscope.transport.tls import TLSInfo
+from smtpscope.transport.tls import TLSInfo, watch_client_certificate
 from smtpscope.values import Value
 
 if TYPE_CHECKING:
@@ -113,6 +113,7 @@ class TLSPolicy(Value):
         keylog = os.environ.get("SSLKEYLOGFILE")  # as create_default_context honours it
         if keylog and not sys.flags.ignore_environment:
             context.keylog_filename = keylog
+        watch_client_certificate(context)  # a view can say whether the server asked for one
         if self.client_cert:
             try:
                 context.load_cert_chain(self.client_cert, self.client_key)
@@ -206,7 +207,24 @@ class TLSPolicy(Value):
             refusal=refusal,
             peer_host=host,
             requested=self.requested(),
+            client_cert=self.client_subject(),
         )
+
+    def client_subject(self) -> str | None:
+        """The subject of the --tls-cert certificate (the file's first); None without one."""
+        if not self.client_cert:
+            return None
+        from smtpscope.transport.x509 import cert_info_from_der
+
+        begin, end = "-----BEGIN CERTIFICATE-----", "-----END CERTIFICATE-----"
+        try:
+            with open(self.client_cert, encoding="ascii", errors="replace") as file:
+                text = file.read()
+            start = text.index(begin)
+            der = ssl.PEM_cert_to_DER_cert(text[start:text.index(end, start) + len(end)])
+        except (OSError, ValueError):
+            return None
+        return cert_info_from_der(der).subject or None
 
     def requested(self) -> tuple[tuple[str, str], ...]:
         """The options as flags, for recordings and ``export --as swaks``."""

@@ -42,6 +42,22 @@ def trust_line(info: TLSInfo) -> str:
     return text
 
 
+def client_cert_line(info: TLSInfo) -> str | None:
+    """What became of a client certificate, as far as the handshake showed; None when there
+    is nothing to say (none offered, none asked for)."""
+    subject = f" ({info.client_cert})" if info.client_cert else ""
+    if info.client_cert is None:
+        return "client certificate: none, but the server asked for one" \
+            if info.cert_requested else None
+    if info.cert_sent:
+        return f"client certificate: sent{subject}"
+    if info.cert_requested is None:
+        return f"client certificate: offered{subject}; whether the server asked is not known"
+    if info.cert_requested:
+        return f"client certificate: asked for, not sent{subject}"
+    return f"client certificate: not sent, the server asked for none{subject}"
+
+
 def refusal_error(info: TLSInfo, where: str) -> TLSError:
     """The error a session raises when its level does not accept the certificate."""
     return TLSError(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import ssl
+import weakref
 from typing import Any
 
 from smtpscope.values import Frozen
@@ -86,6 +87,37 @@ def make_tls_context(
     return context
 
 
+# ssl tells nothing of a client certificate after the handshake. OpenSSL's message callback
+# (CPython's debugging hook ssl.SSLContext._msg_callback) sees the server's CertificateRequest
+# and our CertificateVerify, which goes only with a certificate we sent. Where this Python has
+# no hook, neither is known (None), and nothing is claimed.
+_MESSAGES = getattr(ssl, "_TLSMessageType", None)
+_HANDSHAKE = getattr(getattr(ssl, "_TLSContentType", None), "HANDSHAKE", None)
+_seen: weakref.WeakKeyDictionary[Any, set[tuple[str, int]]] = weakref.WeakKeyDictionary()
+
+
+def _note_message(conn: Any, direction: str, _version: Any, content_type: Any, msg_type: Any,
+                  _data: bytes) -> None:
+    if content_type == _HANDSHAKE:
+        _seen.setdefault(conn, set()).add((direction, int(msg_type)))
+
+
+def watch_client_certificate(context: ssl.SSLContext) -> None:
+    """Let handshakes on ``context`` tell whether the server asked for a client certificate
+    and whether one was sent (see :func:`tls_info_from`)."""
+    if _MESSAGES is not None and _HANDSHAKE is not None and hasattr(context, "_msg_callback"):
+        context._msg_callback = _note_message
+
+
+def _client_certificate(ssl_object: Any) -> tuple[bool | None, bool | None]:
+    """(the server asked for a client certificate, we sent one); None each when not known."""
+    if _MESSAGES is None or getattr(ssl_object.context, "_msg_callback", None) is not _note_message:
+        return None, None
+    seen = _seen.pop(ssl_object, set())
+    return (("read", int(_MESSAGES.CERTIFICATE_REQUEST)) in seen,
+            ("write", int(_MESSAGES.CERTIFICATE_VERIFY)) in seen)
+
+
 class TLSInfo(Frozen):
     """A completed TLS handshake, as a view should show it.
 
@@ -94,11 +126,12 @@ class TLSInfo(Frozen):
     (``chain_complete`` is then False).
     """
 
-    __slots__ = ("accepted", "alpn", "bits", "chain_complete", "cipher", "dane",
-                 "fingerprint_match", "fingerprints_pinned", "hostname_checked", "insecure",
-                 "level", "names_checked", "peer_chain", "peer_host", "refusal", "requested",
-                 "server_hostname", "session_reused", "sni", "trust", "trust_anchor",
-                 "trust_reason_code", "verified", "verified_name", "verify_error", "version")
+    __slots__ = ("accepted", "alpn", "bits", "cert_requested", "cert_sent", "chain_complete",
+                 "cipher", "client_cert", "dane", "fingerprint_match", "fingerprints_pinned",
+                 "hostname_checked", "insecure", "level", "names_checked", "peer_chain",
+                 "peer_host", "refusal", "requested", "server_hostname", "session_reused", "sni",
+                 "trust", "trust_anchor", "trust_reason_code", "verified", "verified_name",
+                 "verify_error", "version")
     version: str  # "TLSv1.3"
     cipher: str
     bits: int
@@ -126,6 +159,9 @@ class TLSInfo(Frozen):
     refusal: str | None  # why it does not
     peer_host: str | None  # the host name the session meant to reach (an MX name)
     requested: tuple[tuple[str, str], ...]  # TLS flags that shaped it: ("--tls-max", "1.2")
+    cert_requested: bool | None  # the server asked for a client certificate; None: not known
+    cert_sent: bool | None  # we sent one (and proved we hold its key); None: not known
+    client_cert: str | None  # subject of the client certificate offered (--tls-cert)
 
     def __init__(self, version: str, cipher: str, bits: int, peer_chain: tuple[CertInfo, ...],
                  verified: bool, verify_error: str | None, insecure: bool,
@@ -137,7 +173,8 @@ class TLSInfo(Frozen):
                  fingerprint_match: str | None = None, fingerprints_pinned: int = 0,
                  dane: Any = None, accepted: bool = True, refusal: str | None = None,
                  peer_host: str | None = None,
-                 requested: tuple[tuple[str, str], ...] = ()) -> None:
+                 requested: tuple[tuple[str, str], ...] = (), cert_requested: bool | None = None,
+                 cert_sent: bool | None = None, client_cert: str | None = None) -> None:
         self._set(version=version, cipher=cipher, bits=bits, peer_chain=peer_chain,
                   verified=verified, verify_error=verify_error, insecure=insecure,
                   server_hostname=server_hostname, sni=sni, alpn=alpn,
@@ -147,7 +184,8 @@ class TLSInfo(Frozen):
                   verified_name=verified_name, trust_anchor=trust_anchor,
                   fingerprint_match=fingerprint_match, fingerprints_pinned=fingerprints_pinned,
                   dane=dane, accepted=accepted, refusal=refusal, peer_host=peer_host,
-                  requested=requested)
+                  requested=requested, cert_requested=cert_requested, cert_sent=cert_sent,
+                  client_cert=client_cert)
 
     @property
     def leaf(self) -> CertInfo | None:
@@ -224,6 +262,7 @@ def tls_info_from(ssl_object: Any, server_hostname: str | None) -> TLSInfo:
     verify_error = INSECURE_REASON if insecure else None
     if not insecure and not hostname_checked:
         verify_error = "chain verified; host name not checked"
+    cert_requested, cert_sent = _client_certificate(ssl_object)
     return TLSInfo(
         version=ssl_object.version() or "",
         cipher=name,
@@ -238,6 +277,8 @@ def tls_info_from(ssl_object: Any, server_hostname: str | None) -> TLSInfo:
         hostname_checked=hostname_checked and not insecure,
         chain_complete=complete,
         session_reused=bool(getattr(ssl_object, "session_reused", False)),
+        cert_requested=cert_requested,
+        cert_sent=cert_sent,
     )
 
 

@@ -18,7 +18,8 @@ TLS_FIELDS = ("version", "cipher", "bits", "peer_chain", "verified", "verify_err
               "server_hostname", "sni", "alpn", "hostname_checked", "chain_complete",
               "session_reused", "level", "trust", "trust_reason_code", "names_checked",
               "verified_name", "trust_anchor", "fingerprint_match", "fingerprints_pinned",
-              "dane", "accepted", "refusal", "peer_host", "requested")
+              "dane", "accepted", "refusal", "peer_host", "requested", "cert_requested",
+              "cert_sent", "client_cert")
 
 
 def _cert(**extra: object) -> CertInfo:
@@ -60,7 +61,8 @@ def test_tls_info_fields_defaults_and_repr() -> None:
         "chain_complete=False, session_reused=False, level='', trust='unchecked', "
         "trust_reason_code=None, names_checked=(), verified_name=None, trust_anchor=None, "
         "fingerprint_match=None, fingerprints_pinned=0, dane=None, accepted=True, "
-        "refusal=None, peer_host=None, requested=())")
+        "refusal=None, peer_host=None, requested=(), cert_requested=None, cert_sent=None, "
+        "client_cert=None)")
     assert_frozen_value(_info(level="may", requested=(("--tls-level", "may"),)), TLS_FIELDS)
     assert _info() != _info(trust="verified")
     with pytest.raises(TypeError):

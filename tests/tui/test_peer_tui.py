@@ -62,3 +62,31 @@ async def test_korean_subject_through_the_editor_is_delivered(mta) -> None:
         assert replies(screen)[2:6] == [250, 250, 354, 250]
     delivered = mta.read_delivered("alice", match=token.encode())
     assert delivered and "안녕하세요".encode() in delivered[0]
+
+
+@pytest.mark.parametrize(("port", "cert", "max_version", "said"), [
+    ("ccert", True, None, "client certificate: sent (CN=smtpscope test client"),
+    ("ccert", True, "1.2", "client certificate: sent (CN=smtpscope test client"),
+    ("smtp", True, None, "client certificate: not sent, the server asked for none (CN=smtpscope"),
+    ("ccert", False, None, "client certificate: none, but the server asked for one"),
+])
+async def test_the_tls_line_says_what_became_of_the_client_certificate(
+        mta, port: str, cert: bool, max_version: str | None, said: str) -> None:
+    from smtpscope.security.policy import TLSPolicy
+
+    tls = dict(mta.state["tls"])
+    policy = TLSPolicy(level="may", cafile=str(mta.ca_file), max_version=max_version,
+                       client_cert=str(tls["client.pem"]) if cert else None,
+                       client_key=str(tls["client.key"]) if cert else None)
+    options = SessionOptions(host=mta.host, port=mta.ports[port], security="starttls",
+                             cafile=str(mta.ca_file), server_hostname="localhost", tls=policy)
+    app = create_app(options=options, target_label=f"postfix {port}")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = screen_of(app)
+        await until(pilot, lambda: screen.session is not None and screen.session.tls is not None
+                    and len(replies(screen)) == 4)
+        view = screen.query_one(TranscriptView)
+        [tls_line] = [line for line in view.to_text().splitlines() if "TLS started" in line]
+        assert said in tls_line
+        if not cert:
+            assert "sent" not in tls_line
