@@ -38,7 +38,8 @@ def trust_line(info: TLSInfo) -> str:
     if info.insecure:
         text += " · verification OFF (insecure): not enforced"
     elif info.trust not in ("verified", "dane", "fingerprint") and info.accepted:
-        text += f" · level {info.level}: continuing (marked untrusted)"
+        # The level's verdict, not the session's fate: the TUI asks next, and may disconnect.
+        text += f" · level {info.level}: allowed, marked untrusted"
     return text
 
 

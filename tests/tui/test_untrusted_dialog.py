@@ -105,7 +105,12 @@ async def test_disconnect_closes_without_ehlo(demo: DemoServer) -> None:
         screen = screen_of(app)
         await until(pilot, lambda: screen.session is not None and not screen.session.is_open)
         assert len(replies(screen)) == 3  # banner, EHLO, STARTTLS: no EHLO over TLS
-        assert "not trusted" in screen.query_one(TranscriptView).to_text()
+        text = screen.query_one(TranscriptView).to_text()
+        assert "not trusted" in text
+        # The TLS line gives the level's verdict; it must not say the session goes on.
+        [tls_line] = [line for line in text.splitlines() if "TLS started" in line]
+        assert "level may: allowed, marked untrusted" in tls_line
+        assert "continu" not in text.lower()
         # The status bar and the recording (the history's outcome) say why it closed.
         assert screen.session.closed_reason == "certificate not trusted"
         await pilot.pause()
