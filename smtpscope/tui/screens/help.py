@@ -11,6 +11,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Markdown, Static
 
+from smtpscope.sanitize import visible
 from smtpscope.tui.help import help_for
 
 
@@ -32,7 +33,8 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with VerticalScroll(classes="dialog", id="help-box"):
             if self._about:
-                yield Static(Text(self._about), id="help-about")  # plain text: never markup
+                # Plain text, never markup; escaped already (backslashes kept, not doubled).
+                yield Static(Text(visible(self._about, keep_backslashes=True)), id="help-about")
             yield Markdown(self._text)
 
     async def action_dismiss(self, result: None = None) -> None:
