@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import json
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -122,7 +123,9 @@ def test_a_message_refused_at_bdat_last_says_bdat_not_dot(scripted_peer, cli) ->
     assert "dot" not in result.err
 
 
-def test_lmtp_every_recipient_refused_after_the_dot_exits_26(scripted_peer, cli) -> None:
+def lmtp_server(after_dot: bytes, *, hang_up: bool = False) -> Callable[[Any], None]:
+    """An LMTP server taking every command; the end of the data gets ``after_dot`` (then the
+    connection is dropped when ``hang_up``)."""
     def lmtp(stream: Any) -> None:
         stream.write(b"220 lmtp.test LMTP\r\n")
         while line := stream.readline():
@@ -131,12 +134,18 @@ def test_lmtp_every_recipient_refused_after_the_dot_exits_26(scripted_peer, cli)
                 stream.write(b"354 go\r\n")
                 while stream.readline() != b".\r\n":
                     pass
-                stream.write(b"552 5.2.2 mailbox full\r\n" * 2)  # one per recipient
+                stream.write(after_dot)
+                if hang_up:
+                    return
                 continue
             stream.write({b"LHLO": b"250-lmtp.test\r\n250 PIPELINING\r\n",
                           b"QUIT": b"221 bye\r\n"}.get(verb, b"250 2.1.5 ok\r\n"))
 
-    port = scripted_peer(lmtp)
+    return lmtp
+
+
+def test_lmtp_every_recipient_refused_after_the_dot_exits_26(scripted_peer, cli) -> None:
+    port = scripted_peer(lmtp_server(b"552 5.2.2 mailbox full\r\n" * 2))  # one a recipient
     result = cli("send", f"lmtp://127.0.0.1:{port}", "--from", "a@x.test", "--to", "b@y.test",
                  "--to", "c@y.test")
     # Both RCPTs were accepted; the message was refused after the final dot (swaks: 26).
@@ -151,20 +160,9 @@ def test_lmtp_every_recipient_refused_after_the_dot_exits_26(scripted_peer, cli)
 
 def test_lmtp_hangup_between_recipient_replies_keeps_the_delivered_one(
         scripted_peer, cli) -> None:
-    def lmtp(stream: Any) -> None:
-        stream.write(b"220 lmtp.test LMTP\r\n")
-        while line := stream.readline():
-            verb = line.split()[0].upper()
-            if verb == b"DATA":
-                stream.write(b"354 go\r\n")
-                while stream.readline() != b".\r\n":
-                    pass
-                stream.write(b"250 2.0.0 saved\r\n")  # b@'s reply; c@'s never comes
-                return
-            stream.write({b"LHLO": b"250-lmtp.test\r\n250 PIPELINING\r\n"}.get(
-                verb, b"250 2.1.5 ok\r\n"))
-
-    target = f"lmtp://127.0.0.1:{scripted_peer(lmtp)}"
+    # b@'s reply to the data comes; c@'s never does.
+    port = scripted_peer(lmtp_server(b"250 2.0.0 saved\r\n", hang_up=True))
+    target = f"lmtp://127.0.0.1:{port}"
     rcpts = ("--from", "a@x.test", "--to", "b@y.test,c@y.test")
     result = cli("send", target, *rcpts)
     assert result.code == 6, result.err
