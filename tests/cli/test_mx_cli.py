@@ -132,6 +132,19 @@ def test_mx_refused_by_the_resolver_says_so() -> None:
     assert (data["ok"], data["mx"]["status"]) == (False, "refused")
 
 
+@pytest.mark.dns
+def test_mx_of_an_idn_asks_for_and_shows_its_idna_2008_name() -> None:
+    from tests.dns.responder import Zone, serve
+
+    zone = ("$ORIGIN xn--strae-oqa.test.\n@ 60 SOA ns hostmaster 1 60 60 60 60\n"
+            "@ 60 MX 10 mx.xn--strae-oqa.test.\nmx 60 A 192.0.2.8\n")
+    with serve(Zone(zone)) as address:
+        text = smtpscope("mx", "straße.test", "--resolver", address)
+    assert text.returncode == 0, text.stderr
+    assert "Mail DNS for straße.test = xn--strae-oqa.test" in text.stdout
+    assert "192.0.2.8" in text.stdout
+
+
 ALIASED_MX_ZONE = """\
 $ORIGIN d.test.
 @ 60 SOA ns hostmaster 1 60 60 60 60
