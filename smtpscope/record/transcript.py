@@ -20,6 +20,11 @@ Direction = Literal["client", "server", "local"]
 # "warning" and "error" are smtpscope's own words, never the peer's.
 KINDS = frozenset({"reply", "command", "content", "raw", "note", "warning", "error", "tls"})
 
+# The fields an entry line of a recording has (see :meth:`Entry.to_json`). Any other field was
+# written by a newer smtpscope (same schema version, a field added): it rides in ``extra``.
+ENTRY_FIELDS = frozenset({"seq", "mono", "wall", "dir", "kind", "text", "raw", "reply", "tls",
+                          "off_script", "notes", "latency", "redacted", "info"})
+
 
 def reply_fields(reply: Reply) -> dict[str, Any]:
     """The ``reply`` mapping of an entry: what the engine parsed, the same on every side."""
@@ -79,8 +84,10 @@ class Entry:
     reply: dict[str, Any] | None
     tls: bool
     latency: float | None
-    # (text if not the decoded raw, off_script, notes, redacted, info), or None when all unset.
-    _more: tuple[str | None, bool, tuple[str, ...], bool, dict[str, Any] | None] | None
+    # (text if not the decoded raw, off_script, notes, redacted, info, extra), or None when all
+    # unset.
+    _more: tuple[str | None, bool, tuple[str, ...], bool, dict[str, Any] | None,
+                 dict[str, Any] | None] | None
 
     def __init__(
         self,
@@ -98,6 +105,7 @@ class Entry:
         latency: float | None = None,
         redacted: bool = False,
         info: dict[str, Any] | None = None,  # structured extras, e.g. TLS details
+        extra: dict[str, Any] | None = None,  # a recording's fields not in ENTRY_FIELDS
     ) -> None:
         if kind not in KINDS:
             raise ValueError(f"unknown entry kind {kind!r}")
@@ -106,8 +114,11 @@ class Entry:
         if text is not None and text == raw.decode(_UTF8, "replace"):
             text = None
         more = None
-        if text is not None or off_script or notes or redacted or info is not None:
-            more = (text, off_script, tuple(notes), redacted, info)
+        if extra is not None and not extra:
+            extra = None
+        if (text is not None or off_script or notes or redacted or info is not None
+                or extra is not None):
+            more = (text, off_script, tuple(notes), redacted, info, extra)
         put = _put
         put(self, "seq", seq)
         put(self, "mono", mono)
@@ -163,6 +174,13 @@ class Entry:
         return None if self._more is None else self._more[4]
 
     @property
+    def extra(self) -> dict[str, Any] | None:
+        """Fields of a recording line that this smtpscope does not know (written by a newer
+        one), kept as read so that ``replay --format json`` passes them on. Never shown: their
+        meaning is unknown here, so no view reads them."""
+        return None if self._more is None else self._more[5]
+
+    @property
     def code(self) -> int | None:
         """The reply code, for reply entries."""
         return None if self.reply is None else int(self.reply["code"])
@@ -174,6 +192,7 @@ class Entry:
             "kind": self.kind, "raw": self.raw, "text": self.text, "reply": self.reply,
             "tls": self.tls, "off_script": self.off_script, "notes": self.notes,
             "latency": self.latency, "redacted": self.redacted, "info": self.info,
+            "extra": self.extra,
         }
 
     def replace(self, **changes: Any) -> Entry:
@@ -229,6 +248,9 @@ class Entry:
             out["redacted"] = True
         if self.info is not None:
             out["info"] = self.info
+        for key, value in (self.extra or {}).items():
+            if key not in ENTRY_FIELDS:  # a known field is this entry's own, never replaced
+                out[key] = value
         return out
 
     @classmethod
@@ -250,6 +272,7 @@ class Entry:
                 latency=None if data.get("latency") is None else float(data["latency"]),
                 redacted=bool(data.get("redacted", False)),
                 info=data.get("info"),
+                extra={k: v for k, v in data.items() if k not in ENTRY_FIELDS} or None,
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise ValueError(f"not a transcript entry: {exc}") from exc

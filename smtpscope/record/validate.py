@@ -13,7 +13,7 @@ import json
 import math
 from typing import Any
 
-from smtpscope.record.transcript import KINDS, Entry
+from smtpscope.record.transcript import ENTRY_FIELDS, KINDS, Entry
 
 # Wall-clock times from 1970 to the year 5138: anything else is no time a session ran at.
 MAX_WALL = 1e11
@@ -172,6 +172,9 @@ def _entry(data: Any) -> Entry:
         latency=_number(data, "latency", 0.0, MAX_WALL, default=None),
         redacted=_bool(data, "redacted"),
         info=check_info(data.get("info")),
+        # Fields a newer smtpscope added: kept (not checked, never shown) for JSON output.
+        extra=None if data.keys() <= ENTRY_FIELDS else {
+            k: v for k, v in data.items() if k not in ENTRY_FIELDS},
     )
 
 

@@ -36,6 +36,26 @@ def test_replay_formats(cli, tmp_path: Path) -> None:
     assert len(data["entries"]) == 4 and data["footer"]["outcome"] == "closed"
 
 
+def with_extra(path: Path) -> Path:
+    lines = path.read_text().splitlines()
+    first = json.loads(lines[1])
+    first["arrived_on"] = {"port": 25, "note": "\x1b[2J"}
+    lines[1] = json.dumps(first)
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_replay_json_keeps_unknown_entry_fields(cli, tmp_path: Path) -> None:
+    path = with_extra(record(tmp_path / "r.jsonl"))
+    result = cli("replay", str(path), "--format", "json")
+    assert "\x1b" not in result.out  # escaped as \u001b for the terminal
+    data = json.loads(result.out)
+    assert data["entries"][0]["arrived_on"] == {"port": 25, "note": "\x1b[2J"}
+    assert "arrived_on" not in data["entries"][1]
+    for fmt in ("text", "swaks"):  # the views show what they know only
+        assert "arrived_on" not in cli("replay", str(path), "--format", fmt).out
+
+
 def test_damaged_recording_loads_what_it_can(cli, tmp_path: Path) -> None:
     path = record(tmp_path / "r.jsonl")
     lines = path.read_text().splitlines()
