@@ -143,6 +143,7 @@ class Session(TlsSteps, Connecting):
             header = make_header(
                 options.endpoint,
                 role="client",
+                protocol="lmtp" if options.lmtp else "smtp",  # the address alone does not say
                 security=options.security,
                 secrets_recorded=record_secrets,
             )

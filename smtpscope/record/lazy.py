@@ -21,6 +21,7 @@ from smtpscope.record.store import (
     joined_entry,
     read_header_line,
     seq_problem,
+    session_label,
 )
 from smtpscope.record.transcript import Entry
 from smtpscope.record.validate import LineError, check_footer, entry_from_json, loads
@@ -143,6 +144,11 @@ class LazyRecording:
     @property
     def target(self) -> str:
         return str(self.header.get("target", "?"))
+
+    @property
+    def label(self) -> str:
+        """:func:`~smtpscope.record.store.session_label` of the header."""
+        return session_label(self.header)
 
 
 def open_recording(path: str | os.PathLike[str]) -> LazyRecording:

@@ -31,6 +31,20 @@ SECRETS_WARNING = (
 )
 
 
+def session_label(header: dict[str, Any]) -> str:
+    """What a list or title names a recorded session by: its target, with the protocol when
+    the target does not already say it (an LMTP session over TCP is only ``host:port``).
+
+    Foreign text (a ``serve`` recording's target is a stranger's address): pass the label
+    through the sanitizer to show it.
+    """
+    target = str(header.get("target", "?"))
+    # "lmtp:/path" is smtpscope's own way of writing an LMTP socket: nothing to add then.
+    if header.get("protocol") == "lmtp" and not target.startswith("lmtp:"):
+        return f"LMTP {target}"
+    return target
+
+
 class RecordingError(Exception):
     """A file that is not a recording smtpscope can read (the message says why)."""
 
@@ -126,6 +140,11 @@ class Recording:
     @property
     def target(self) -> str:
         return str(self.header.get("target", "?"))
+
+    @property
+    def label(self) -> str:
+        """:func:`session_label` of the header: the target, and LMTP when it was."""
+        return session_label(self.header)
 
 
 def read_header_line(path: Path, first: bytes) -> dict[str, Any]:

@@ -270,6 +270,9 @@ class _Export:
     def __init__(self, header: dict[str, Any]) -> None:
         target, self.implicit = _endpoint(header)
         self.argv = ["swaks", *_server(target)]
+        # Known from the header even when the session ended before LHLO.
+        self.lmtp = header.get("protocol") == "lmtp"
+        self.argv += ["--protocol", "LMTP"] if self.lmtp else []
         self.notes: list[str] = []
         self.tos: list[str] = []
         self.last = "connect"
@@ -372,8 +375,10 @@ def swaks_command(header: dict[str, Any], entries: Iterable[Entry]) -> tuple[lis
             continue  # EHLO again after STARTTLS: swaks does that by itself
         elif verb in ("EHLO", "HELO", "LHLO") and len(words) > 1:
             ex.helo = words[1]
-            argv += ["--helo", ex.helo] if verb != "LHLO" else \
-                ["--protocol", "LMTP", "--helo", ex.helo]
+            if verb == "LHLO" and not ex.lmtp:  # a recording older than its "protocol"
+                argv += ["--protocol", "LMTP"]
+                ex.lmtp = True
+            argv += ["--helo", ex.helo]
             ex.last = "ehlo"
         elif verb == "STARTTLS":
             argv.append("--tls")

@@ -188,7 +188,8 @@ def check_header(header: dict[str, Any], newest: int) -> dict[str, Any]:
         raise LineError(f"uses recording schema {version}, newer than this smtpscope "
                         f"understands ({newest}); upgrade smtpscope to read it")
     _str(header, "target", default="?")
-    for key in ("started", "tool", "role", "security", "warning", "listen", "tls"):
+    for key in ("started", "tool", "role", "protocol", "security", "warning", "listen",
+                "tls"):
         if header.get(key) is not None and not isinstance(header[key], str):
             raise LineError(f"'{key}' must be a string, not {_type_name(header[key])}")
     out = dict(header)

@@ -121,7 +121,8 @@ class ServerContext:
             port = listen.rsplit(":", 1)[-1]
             path = self.record_dir / f"server-{stamp}-{port}-{os.getpid()}-{session_id:04d}.jsonl"
             header = make_header(
-                peer, role="server", listen=listen, tls=tls_mode, session=session_id
+                peer, role="server", protocol="smtp", listen=listen, tls=tls_mode,
+                session=session_id
             )
             try:
                 record.recorder = Recorder(path, header)

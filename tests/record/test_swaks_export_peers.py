@@ -125,3 +125,17 @@ def test_lmtp_socket_session_runs_under_swaks(mta, tmp_path: Path) -> None:
     assert argv[1:5] == ["--socket", str(socket_path), "--protocol", "LMTP"]
     assert all("parameter SIZE=" in n for n in notes)  # nothing but the declared size is lost
     assert len(_delivered(mta, "alice", token)) == 2
+
+
+def test_lmtp_tcp_session_is_recorded_as_lmtp(mta, tmp_path: Path) -> None:
+    from smtpscope.record.store import read_header, session_label
+
+    token = uuid.uuid4().hex
+    argv, _notes, swaks = _record_export_replay(mta, tmp_path, [
+        f"lmtp://{mta.host}:{mta.lmtp}", "--from", mta.address("bob"),
+        "--to", mta.address("alice"), "--h-Subject", token])
+    assert swaks.returncode == 0, swaks.stdout + swaks.stderr
+    assert argv.count("--protocol") == 1 and argv[argv.index("--protocol") + 1] == "LMTP"
+    header = read_header(tmp_path / "session.jsonl")
+    assert session_label(header) == f"LMTP {mta.host}:{mta.lmtp}"
+    assert len(_delivered(mta, "alice", token)) == 2

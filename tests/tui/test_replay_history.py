@@ -74,3 +74,13 @@ async def test_history_lists_sessions_and_opens_one() -> None:
         assert app.screen.recording.path == newer
         await pilot.press("escape")
         assert isinstance(app.screen, HistoryScreen)
+
+
+async def test_replay_of_an_lmtp_session_says_lmtp(tmp_path) -> None:
+    from smtpscope.record import Recorder, make_header
+
+    path = tmp_path / "l.jsonl"
+    Recorder(path, make_header("127.0.0.1:2528", role="client", protocol="lmtp")).close()
+    app = create_app(replay_path=str(path))
+    async with app.run_test(size=SIZE):
+        assert app.screen.query_one("StatusBar").target == "replay of LMTP 127.0.0.1:2528"

@@ -53,7 +53,7 @@ def _mtime(path: Path) -> float:
 def scan_sessions(directory: Path | None = None,
                   limit: int = 500) -> tuple[list[PastSession], list[str]]:
     """Recordings newest first, and one line for each file skipped (with the reason)."""
-    from smtpscope.record.store import RecordingError, read_header
+    from smtpscope.record.store import RecordingError, read_header, session_label
     from smtpscope.record.validate import LineError, check_footer, loads
 
     folder = directory or recordings_dir()
@@ -75,7 +75,7 @@ def scan_sessions(directory: Path | None = None,
             pass
         out.append(PastSession(
             path=path,
-            target=str(header.get("target", "?")),
+            target=session_label(header),  # with LMTP when it was
             started=float(header.get("started_wall", _mtime(path))),
             outcome=str(outcome),
         ))

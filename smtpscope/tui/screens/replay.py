@@ -63,7 +63,7 @@ class ReplayScreen(SidePanelLayout, Screen[None]):
 
     def on_mount(self) -> None:
         status = self.query_one(StatusBar)
-        status.target = f"replay of {self.recording.target}"
+        status.target = f"replay of {self.recording.label}"
         status.peer = Path(self.recording.path).name
         view = self.query_one(TranscriptView)
         view.explain = explain_entry
