@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from smtpscope.record.export import entry_lines
+from smtpscope.record.swaks_tls import tls_lines
 from smtpscope.record.transcript import Entry
 from smtpscope.sanitize import shell_join, visible
 
@@ -42,35 +43,6 @@ def _verb(entry: Entry) -> str:
     return words[0].upper() if words else ""
 
 
-def _tls_lines(info: dict[str, Any]) -> list[str]:
-    """swaks' TLS lines; every value is the peer's (or a recording's) text, so made visible."""
-    out = [_tls_head(info)]
-    for index, cert in enumerate(_list(info.get("peer_chain"))):
-        cert = cert if isinstance(cert, dict) else {}
-        out.append(f"TLS peer[{index}]   subject=[{visible(str(cert.get('subject', '')))}]")
-        san = visible(", ".join(str(name) for name in _list(cert.get("san"))))
-        out.append(f"              subjectAltName=[{san}] "
-                   f"notAfter=[{visible(str(cert.get('not_after', '')))}]")
-    if info.get("insecure"):
-        out.append("TLS peer certificate not verified (verification disabled)")
-    elif info.get("verified"):
-        out.append(f"TLS peer certificate passed CA verification, passed host verification "
-                   f"(using host {visible(str(info.get('server_hostname')))} to verify)")
-    else:
-        out.append(f"TLS peer certificate failed verification "
-                   f"({visible(str(info.get('verify_error')))})")
-    return out
-
-
-def _list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
-
-
-def _tls_head(info: dict[str, Any]) -> str:
-    fields = ":".join(str(info.get(key)) for key in ("version", "cipher", "bits"))
-    return f"TLS started with cipher {visible(fields)}"
-
-
 def _connection_line(info: dict[str, Any]) -> str | None:
     """swaks' line for a connection event the session typed in ``info`` (None if none)."""
     event = info.get("connection")
@@ -88,7 +60,7 @@ def _connection_line(info: dict[str, Any]) -> str | None:
 def _local_lines(entry: Entry) -> list[str]:
     info = entry.info or {}
     if entry.kind == "tls" or "cipher" in info:
-        return [INFO + line for line in _tls_lines(info)]
+        return [INFO + line for line in tls_lines(info)]
     line = _connection_line(info) if entry.kind == "note" else None
     if line is not None:
         return [line]

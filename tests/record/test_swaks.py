@@ -64,7 +64,8 @@ EXPECTED = """\
 <-  220 go ahead
 === TLS started with cipher TLSv1.3:TLS_AES_256_GCM_SHA384:256
 === TLS peer[0]   subject=[CN=mx.test]
-===               subjectAltName=[DNS:mx.test] notAfter=[2030-01-01T00:00:00+00:00]
+===               commonName=[mx.test], subjectAltName=[DNS:mx.test] \
+notAfter=[2030-01-01T00:00:00+00:00]
 === TLS peer certificate passed CA verification, passed host verification (using host mx.test \
 to verify)
  ~> EHLO client.test
