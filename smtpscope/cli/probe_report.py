@@ -39,6 +39,15 @@ def _verification(tls: dict[str, Any]) -> str:
     return visible(text)
 
 
+def _client_cert(tls: dict[str, Any]) -> str | None:
+    """What became of the client certificate, before sanitizing (the subject comes from the
+    --tls-cert file)."""
+    from smtpscope.security.report import client_cert_words
+
+    return client_cert_words(tls.get("cert_requested"), tls.get("cert_sent"),
+                             tls.get("client_cert"))
+
+
 def _chain_lines(tls: dict[str, Any], show_certs: bool = False) -> list[str]:
     from smtpscope.security.report import chain_lines_from_dict
 
@@ -118,6 +127,9 @@ def render_plain(result: dict[str, Any], show_certs: bool = False) -> str:
     if tls:
         lines.append(f"  TLS: {tls['version']} {tls['cipher']} ({tls['bits']} bits)")
         lines.append(f"    verification: {_verification(tls)}")
+        client = _client_cert(tls)
+        if client:
+            lines.append(f"    {visible(client)}")
         lines += [f"    {line}" for line in _chain_lines(tls, show_certs)]
     if result.get("mta_sts"):
         from smtpscope.security.mtasts import report_lines
@@ -184,6 +196,11 @@ def render_rich(result: dict[str, Any], console: Any, show_certs: bool = False) 
             and not tls.get("insecure"))
         console.print(Text(f"    verification: {_verification(tls)}",
                            style="green" if good else "bold red"))
+        client = _client_cert(tls)
+        if client:
+            # Asked for and not sent: the server may still refuse us further on.
+            missing = tls.get("cert_requested") and not tls.get("cert_sent")
+            console.print(Text(f"    {visible(client)}", style="yellow" if missing else ""))
         for chain_line in _chain_lines(tls, show_certs):
             console.print(Text(f"    {chain_line}"))
     if result.get("mta_sts"):

@@ -46,17 +46,23 @@ def trust_line(info: TLSInfo) -> str:
 def client_cert_line(info: TLSInfo) -> str | None:
     """What became of a client certificate, as far as the handshake showed; None when there
     is nothing to say (none offered, none asked for)."""
-    subject = f" ({info.client_cert})" if info.client_cert else ""
-    if info.client_cert is None:
-        return "client certificate: none, but the server asked for one" \
-            if info.cert_requested else None
-    if info.cert_sent:
-        return f"client certificate: sent{subject}"
-    if info.cert_requested is None:
-        return f"client certificate: offered{subject}; whether the server asked is not known"
-    if info.cert_requested:
-        return f"client certificate: asked for, not sent{subject}"
-    return f"client certificate: not sent, the server asked for none{subject}"
+    return client_cert_words(info.cert_requested, info.cert_sent, info.client_cert)
+
+
+def client_cert_words(requested: bool | None, sent: bool | None,
+                      subject: str | None) -> str | None:
+    """:func:`client_cert_line` from the three values themselves (a JSON ``tls`` object holds
+    them as ``cert_requested``, ``cert_sent`` and ``client_cert``)."""
+    named = f" ({subject})" if subject else ""
+    if subject is None:
+        return "client certificate: none, but the server asked for one" if requested else None
+    if sent:
+        return f"client certificate: sent{named}"
+    if requested is None:
+        return f"client certificate: offered{named}; whether the server asked is not known"
+    if requested:
+        return f"client certificate: asked for, not sent{named}"
+    return f"client certificate: not sent, the server asked for none{named}"
 
 
 def refusal_error(info: TLSInfo, where: str) -> TLSError:

@@ -63,6 +63,18 @@ def test_raw_base64_is_padded_standard_base64_and_never_on_a_redacted_line() -> 
         jsonschema.validate({**result, "banner": {**banner, "raw_base64": "220 hi"}}, probe)
 
 
+@pytest.mark.parametrize("name", ["probe", "send"])
+def test_the_client_certificate_fields_are_typed(name: str) -> None:
+    tls = _schema(name)["properties"]["tls"]
+    fine = {"version": "TLSv1.3", "cipher": "X", "cert_requested": True, "cert_sent": None,
+            "client_cert": "CN=me"}
+    jsonschema.validate(fine, tls)
+    for bad in ({**fine, "cert_requested": "yes"}, {**fine, "cert_sent": 1},
+                {**fine, "client_cert": ["CN=me"]}):
+        with pytest.raises(jsonschema.ValidationError):
+            jsonschema.validate(bad, tls)
+
+
 def test_send_json_success_and_failure(make_server, cli) -> None:
     server = make_server()
     ok = cli("send", server.target, "--from", "a@x.test", "--to", "b@y.test", "--json")

@@ -229,3 +229,51 @@ def test_sni_and_capath(mta, cli, tmp_path) -> None:
     assert code == 0
     assert data["tls"]["sni"] == "mx.tls.test" and data["tls"]["trust"] == "verified"
     assert data["tls"]["verified_name"] == mta.host  # the name checked is still the host
+
+
+_CLIENT = "CN=smtpscope test client,O=smtpscope test harness"
+
+
+@pytest.mark.parametrize(("port", "with_cert", "typed", "said"), [
+    ("ccert", False, (True, False, None), "client certificate: none, but the server asked "
+     "for one"),
+    ("ccert", True, (True, True, _CLIENT), f"client certificate: sent ({_CLIENT})"),
+    ("smtp", True, (False, False, _CLIENT), "client certificate: not sent, the server asked "
+     f"for none ({_CLIENT})"),
+])
+def test_probe_reports_what_became_of_the_client_certificate(
+        mta, cli, port: str, with_cert: bool, typed: tuple[Any, ...], said: str) -> None:
+    jsonschema = pytest.importorskip("jsonschema")
+    from importlib import resources
+
+    cert = ("--tls-cert", _tls_file(mta, "client.pem"), "--tls-key",
+            _tls_file(mta, "client.key")) if with_cert else ()
+    args = (f"{mta.host}:{_port(mta, port)}", "--cafile", str(mta.ca_file), *cert)
+    code, data = _probe(cli, *args)
+    assert code == 0 and data["status"] == "success"
+    tls = data["tls"]
+    assert (tls["cert_requested"], tls["cert_sent"], tls["client_cert"]) == typed
+    schema = json.loads((resources.files("smtpscope") / "schemas" / "probe.schema.json")
+                        .read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator(schema).validate(data)
+    text = cli("probe", *args)
+    assert text.code == 0 and f"\n    {said}\n" in text.out
+
+
+def test_probe_says_nothing_of_a_client_certificate_nobody_mentioned(mta, cli) -> None:
+    text = cli("probe", f"{mta.host}:{mta.smtp}", "--cafile", str(mta.ca_file))
+    assert text.code == 0 and "TLS: TLSv1" in text.out
+    assert "client certificate" not in text.out
+
+
+def test_send_reports_the_client_certificate_in_its_transcript_and_json(mta, cli) -> None:
+    args = (f"{mta.host}:{_port(mta, 'ccert')}", "--cafile", str(mta.ca_file),
+            "--tls-cert", _tls_file(mta, "client.pem"), "--tls-key",
+            _tls_file(mta, "client.key"), "--from", mta.address("alice"),
+            "--to", mta.address("bob"), "--quit-after", "rcpt")
+    text = cli("send", *args)
+    assert text.code == 0, text.err
+    [started] = [line for line in text.out.splitlines() if "TLS started" in line]
+    assert started.endswith(f" · client certificate: sent ({_CLIENT})")
+    as_json = json.loads(cli("send", *args, "--json").out)
+    assert (as_json["tls"]["cert_requested"], as_json["tls"]["cert_sent"]) == (True, True)
