@@ -145,12 +145,12 @@ def mta_sts_fetch(policy: TLSPolicy, target: str, resolver: str | None,
     """MTA-STS of an ``@domain`` target (blocking: call off the event loop)."""
     from smtpscope.dns.resolver import lookup_timeout
     from smtpscope.mx import resolver_for
-    from smtpscope.security.mtasts import fetch_policy
+    from smtpscope.security.mtasts import fetch_policy, fetch_timeout
 
     domain = target.rpartition("@")[2]
     res = resolver_for(resolver, lookup_timeout(timeout))
-    return fetch_policy(domain, res, cafile=policy.cafile,
-                        capath=policy.capath)
+    return fetch_policy(domain, res, cafile=policy.cafile, capath=policy.capath,
+                        timeout=fetch_timeout(timeout))
 
 
 def mta_sts_json(policy: TLSPolicy, fetch: Any, session: Any) -> dict[str, Any]:

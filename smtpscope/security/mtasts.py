@@ -6,6 +6,7 @@ import http.client
 import os
 import socket
 import ssl
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,6 +18,9 @@ from smtpscope.transport.tls import sni_argument
 WELL_KNOWN = "/.well-known/mta-sts.txt"
 MAX_POLICY_BYTES = 64 * 1024  # RFC 8461 §3.3: senders may stop reading beyond 64 KiB
 MAX_AGE_LIMIT = 31557600  # RFC 8461 §3.2: at most about a year
+# How long the HTTPS fetch may take when nothing else says: RFC 8461 sets no limit, but a
+# policy file is at most 64 KiB, and a policy host that is silent for this long has gone.
+DEFAULT_FETCH_TIMEOUT = 10.0
 # Tests serve the policy from a loopback HTTPS server on a high port; nothing else sets this.
 TEST_PORT_ENV = "SMTPSCOPE_TEST_MTA_STS_PORT"
 
@@ -111,19 +115,41 @@ class STSFetch:
     warnings: tuple[str, ...] = field(default=())
 
 
+def fetch_timeout(run_timeout: float | None) -> float:
+    """How long the policy fetch of a run (probe @domain) may take: never longer than the
+    run's ``--timeout``, and DEFAULT_FETCH_TIMEOUT at most, by the rule of
+    :func:`smtpscope.dns.resolver.lookup_timeout` (a run's limit is for a slow SMTP reply)."""
+    if run_timeout is None:
+        return DEFAULT_FETCH_TIMEOUT
+    return min(run_timeout, DEFAULT_FETCH_TIMEOUT)
+
+
+def _left(deadline: float) -> float:
+    """Seconds until ``deadline``; the fetch gives up (TimeoutError, an OSError) once none are."""
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise TimeoutError("timed out")
+    return left
+
+
 def _get(address: str, host: str, port: int, context: ssl.SSLContext,
-         timeout: float) -> tuple[int, str | None, bytes]:
-    raw = socket.create_connection((address, port), timeout=timeout)
+         deadline: float) -> tuple[int, str | None, bytes]:
+    # Every step waits only for what is left until ``deadline``: a host that accepts and then
+    # says nothing cannot stretch the fetch step by step.
+    raw = socket.create_connection((address, port), timeout=_left(deadline))
     try:
+        raw.settimeout(_left(deadline))
         tls = context.wrap_socket(raw, server_hostname=sni_argument(host))
     except BaseException:
         raw.close()
         raise
-    conn = http.client.HTTPSConnection(host, port, timeout=timeout, context=context)
+    conn = http.client.HTTPSConnection(host, port, timeout=_left(deadline), context=context)
     conn.sock = tls  # connected to the address our resolver gave, verified for ``host``
     try:
+        tls.settimeout(_left(deadline))
         conn.request("GET", WELL_KNOWN, headers={"Host": to_ascii(host), "User-Agent": "smtpscope"})
         response = conn.getresponse()
+        tls.settimeout(_left(deadline))
         body = response.read(MAX_POLICY_BYTES + 1)
         return response.status, response.getheader("Content-Type"), body
     finally:
@@ -131,8 +157,12 @@ def _get(address: str, host: str, port: int, context: ssl.SSLContext,
 
 
 def fetch_policy(domain: str, resolver: Resolver, *, cafile: str | None = None,
-                 capath: str | None = None, timeout: float = 10.0) -> STSFetch:
+                 capath: str | None = None,
+                 timeout: float = DEFAULT_FETCH_TIMEOUT) -> STSFetch:
     """Look up ``_mta-sts.<domain>`` and, when present, fetch and parse the policy file.
+
+    The HTTPS fetch, over every address of the policy host, takes ``timeout`` seconds at most
+    (the DNS lookups are the resolver's to limit).
 
     ``mta-sts.<domain>`` is resolved through ``resolver`` (the same one as the MX lookup) and
     its certificate verified (RFC 8461 §3.3) against ``cafile``/``capath`` or the system CAs.
@@ -156,9 +186,10 @@ def fetch_policy(domain: str, resolver: Resolver, *, cafile: str | None = None,
     port = int(os.environ.get(TEST_PORT_ENV) or 443)
     context = ssl.create_default_context(cafile=cafile, capath=capath)
     errors = []
+    deadline = time.monotonic() + timeout
     for address in addresses:
         try:
-            status, ctype, body = _get(address, host, port, context, timeout)
+            status, ctype, body = _get(address, host, port, context, deadline)
         except (OSError, ssl.SSLError, http.client.HTTPException, UnicodeError) as exc:
             errors.append(f"{address}: {exc}")
             continue
