@@ -27,6 +27,8 @@ KEY_SYMBOL_NAMES = str.maketrans({"⏎": "enter", "⌫": "bksp", "↑": "up", "�
 # The terminal went away, or the system asks us to stop: both end the app the orderly way.
 ENDING_SIGNALS = tuple(getattr(signal, name) for name in ("SIGHUP", "SIGTERM")
                        if hasattr(signal, name))
+# Seconds an app ended by one of them has to shut down before the process ends regardless.
+SIGNAL_EXIT_GRACE = 5.0
 
 
 class SmtpScopeApp(KeyGate, App[int]):
@@ -73,7 +75,20 @@ class SmtpScopeApp(KeyGate, App[int]):
         for sig in ENDING_SIGNALS:
             # Windows has no add_signal_handler; a loop off the main thread may not set one.
             with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-                loop.add_signal_handler(sig, self.exit, None, 128 + sig)
+                loop.add_signal_handler(sig, self._end_by_signal, 128 + sig)
+
+    def _end_by_signal(self, code: int) -> None:
+        """Exit as Ctrl+Q does, and make sure the process ends even if restoring the terminal
+        hangs: after a hang-up Textual's output thread can die on the vanished terminal and
+        leave its shutdown waiting on a full queue for ever. The sessions' recordings are
+        closed well before the grace runs out; an orphan holding a server connection is not."""
+        import os
+        import threading
+
+        watchdog = threading.Timer(SIGNAL_EXIT_GRACE, os._exit, (code,))
+        watchdog.daemon = True  # a normal exit does not wait for it
+        watchdog.start()
+        self.exit(None, code)
 
     def on_unmount(self) -> None:
         loop = asyncio.get_running_loop()

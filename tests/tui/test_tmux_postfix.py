@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import shlex
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -51,6 +52,12 @@ class Terminal:
     def screen(self) -> str:
         return self.tmux("capture-pane", "-p", "-t", self.name)
 
+    def app_pids(self) -> list[int]:
+        """The processes the pane's shell started (the app), by their parent's pid."""
+        shell = self.tmux("display-message", "-p", "-t", self.name, "#{pane_pid}").strip()
+        children = Path(f"/proc/{shell}/task/{shell}/children")
+        return [int(pid) for pid in children.read_text().split()] if children.exists() else []
+
     def wait_for(self, text: str, timeout: float = 30.0, count: int = 1) -> str:
         deadline = time.monotonic() + timeout
         while True:
@@ -61,9 +68,23 @@ class Terminal:
                 raise AssertionError(f"{text!r} (x{count}) never appeared; screen:\n{shown}")
             time.sleep(0.1)
 
-    def close(self) -> None:
+    def close(self) -> list[int]:
+        """Hang up the terminal; the app processes still running 15 s later (killed)."""
+        apps = self.app_pids() if self.running() else []
         subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True,
                        timeout=10, check=False)
+        deadline = time.monotonic() + 15
+        while any(Path(f"/proc/{pid}").exists() for pid in apps) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        stuck = [pid for pid in apps if Path(f"/proc/{pid}").exists()]
+        for pid in stuck:
+            os.kill(pid, signal.SIGKILL)  # never left behind by a test
+        return stuck
+
+    def running(self) -> bool:
+        done = subprocess.run(["tmux", "-L", self.socket, "has-session", "-t", self.name],
+                              capture_output=True, timeout=10, check=False)
+        return done.returncode == 0
 
 
 @pytest.fixture
@@ -76,7 +97,10 @@ def terminal(mta, tmp_path: Path) -> Iterator[Terminal]:
     try:
         yield term
     finally:
-        term.close()
+        stuck = term.close()
+    # A hung-up terminal ends the app (SIGHUP), whatever it was doing: it used to hang for
+    # ever in Textual's shutdown after a busy session, an orphan holding its connection.
+    assert not stuck, "the app did not end after its terminal hung up"
 
 
 def message_lines(token: str, to: str, subject: str) -> list[str]:
