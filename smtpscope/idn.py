@@ -25,3 +25,12 @@ def to_ascii(name: str) -> str:
     mapped = idna.uts46_remap(name, std3_rules=False, transitional=False)
     return ".".join(label if label.isascii() else idna.alabel(label).decode("ascii")
                     for label in mapped.split("."))
+
+
+def to_ascii_or_same(name: str) -> str:
+    """:func:`to_ascii`, or ``name`` unchanged when it has no A-label (a view, a comparison
+    that then simply fails to match)."""
+    try:
+        return to_ascii(name)
+    except UnicodeError:
+        return name

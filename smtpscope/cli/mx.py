@@ -179,7 +179,9 @@ def render(report: MailDNSReport, console: Console) -> None:
 
     title = Text("Mail DNS for ", style="bold")
     title.append(visible(report.domain), style="bold cyan")
-    asked = _a_labels(report.domain)
+    from smtpscope.idn import to_ascii_or_same
+
+    asked = to_ascii_or_same(report.domain)
     if asked != report.domain:  # an IDN: the name the DNS is asked for
         title.append(f" = {visible(asked)}", style="cyan")
     title.append(f"  (resolver: {visible(report.resolver)})", style="dim")
@@ -252,13 +254,3 @@ def render(report: MailDNSReport, console: Console) -> None:
             if entry.records:
                 console.print(t(f"{entry.host}: {entry.explanation}", "dim"))
     console.print(t(f"DNSSEC: {report.dnssec}"))
-
-
-def _a_labels(domain: str) -> str:
-    """The domain as the DNS is asked for it (A-labels); itself when it has none."""
-    from smtpscope.idn import to_ascii
-
-    try:
-        return to_ascii(domain)
-    except UnicodeError:
-        return domain

@@ -240,10 +240,10 @@ def resolver_for(address: str | None = None, timeout: float = DEFAULT_TIMEOUT) -
 
 
 def lookup_timeout(run_timeout: float | None) -> float:
-    """How long one lookup of a run (probe, send, the TUI) may wait: never longer than the
-    run's ``--timeout``, and DEFAULT_TIMEOUT at most, since a run's limit is for a reply that
-    may be slow on purpose, while a resolver that is silent for seconds has gone."""
-    return DEFAULT_TIMEOUT if run_timeout is None else min(run_timeout, DEFAULT_TIMEOUT)
+    """How long one lookup of a run (probe, send, the TUI) may wait (see ``capped``)."""
+    from smtpscope.transport.timeouts import capped
+
+    return capped(run_timeout, DEFAULT_TIMEOUT)
 
 
 def as_resolver(obj: Any) -> Resolver:

@@ -116,12 +116,10 @@ class STSFetch:
 
 
 def fetch_timeout(run_timeout: float | None) -> float:
-    """How long the policy fetch of a run (probe @domain) may take: never longer than the
-    run's ``--timeout``, and DEFAULT_FETCH_TIMEOUT at most, by the rule of
-    :func:`smtpscope.dns.resolver.lookup_timeout` (a run's limit is for a slow SMTP reply)."""
-    if run_timeout is None:
-        return DEFAULT_FETCH_TIMEOUT
-    return min(run_timeout, DEFAULT_FETCH_TIMEOUT)
+    """How long the policy fetch of a run (probe @domain) may take (see ``capped``)."""
+    from smtpscope.transport.timeouts import capped
+
+    return capped(run_timeout, DEFAULT_FETCH_TIMEOUT)
 
 
 def _left(deadline: float) -> float:

@@ -26,7 +26,7 @@ from cryptography.x509.verification import (
     VerificationError,
 )
 
-from smtpscope.idn import to_ascii
+from smtpscope.idn import to_ascii_or_same
 from smtpscope.values import Frozen
 
 Trust = Literal["verified", "trusted", "untrusted"]
@@ -158,16 +158,7 @@ def _subject(name: str) -> x509.DNSName | x509.IPAddress:
     try:
         return x509.IPAddress(ipaddress.ip_address(name.strip("[]")))
     except ValueError:
-        return x509.DNSName(_a_label(name.rstrip(".")).lower())
-
-
-def _a_label(name: str) -> str:
-    """``name`` as a certificate spells it: an IDN's U-labels as A-labels (``xn--``), by the
-    rule that also makes the SNI sent. Unchanged when it cannot be encoded."""
-    try:
-        return to_ascii(name)
-    except UnicodeError:
-        return name
+        return x509.DNSName(to_ascii_or_same(name.rstrip(".")).lower())
 
 
 def _leaf_dns_names(leaf: x509.Certificate) -> list[str]:
@@ -183,7 +174,7 @@ def _candidates(names: tuple[str, ...], leaf: x509.Certificate) -> list[str]:
     out: list[str] = []
     for name in names:
         if name.startswith("."):
-            suffix = "." + _a_label(name.strip(".")).lower()
+            suffix = "." + to_ascii_or_same(name.strip(".")).lower()
             out += [n for n in _leaf_dns_names(leaf) if n.endswith(suffix) and "*" not in n]
         elif name:
             out.append(name)

@@ -24,3 +24,10 @@ RFC5321_TIMEOUTS: Final = MappingProxyType(
         "data_term": 600.0,  # §4.5.3.2.6 reply to the final "." : 10 minutes
     }
 )
+
+
+def capped(run_timeout: float | None, most: float) -> float:
+    """How long a side step of a run (a DNS lookup, a policy fetch) may wait: never longer than
+    the run's ``--timeout``, and ``most`` at most, since a run's limit is for an SMTP reply that
+    may be slow on purpose, while a resolver or web server silent for seconds has gone."""
+    return most if run_timeout is None else min(run_timeout, most)
