@@ -8,6 +8,8 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from textual.app import App
+from textual.pilot import Pilot
 
 from smtpscope.session import SessionOptions
 from smtpscope.target_options import options_for
@@ -16,6 +18,22 @@ from smtpscope.tui.screens.session import SessionScreen
 from tests.tui.test_session_screen import until
 
 SIZE = (120, 40)
+
+
+def lmtp_app(path: str) -> App[int]:
+    """The app on the LMTP server at UNIX socket ``path``."""
+    options, label = options_for(f"lmtp:{path}")
+    assert isinstance(options, SessionOptions) and options.lmtp and options.unix_path == path
+    return create_app(options=options, target_label=label)
+
+
+async def greeted(pilot: Pilot[int], app: App[int]) -> SessionScreen:
+    """The session screen, once the server's greeting is in."""
+    screen = app.screen
+    assert isinstance(screen, SessionScreen)
+    await until(pilot, lambda: screen.session is not None
+                and screen.session.greeting is not None)
+    return screen
 
 
 @pytest.fixture
@@ -49,14 +67,9 @@ async def lmtp_socket(tmp_path: Path) -> AsyncIterator[tuple[str, list[bytes]]]:
 
 async def test_f2_greets_an_lmtp_socket_with_lhlo(lmtp_socket: tuple[str, list[bytes]]) -> None:
     path, seen = lmtp_socket
-    options, label = options_for(f"lmtp:{path}")
-    assert isinstance(options, SessionOptions) and options.lmtp and options.unix_path == path
-    app = create_app(options=options, target_label=label)
+    app = lmtp_app(path)
     async with app.run_test(size=SIZE) as pilot:
-        screen = app.screen
-        assert isinstance(screen, SessionScreen)
-        await until(pilot, lambda: screen.session is not None
-                    and screen.session.greeting is not None)
+        screen = await greeted(pilot, app)
         await pilot.press("f2")
         await until(pilot, lambda: any(line.startswith(b"LHLO ") for line in seen))
         session = screen.session
@@ -74,14 +87,9 @@ async def test_lmtp_labels_say_lhlo_and_f3_leaves_once_no_starttls_is_offered(
     from tests.tui.test_session_screen import shown
 
     path, seen = lmtp_socket
-    options, label = options_for(f"lmtp:{path}")
-    assert isinstance(options, SessionOptions)
-    app = create_app(options=options, target_label=label)
+    app = lmtp_app(path)
     async with app.run_test(size=SIZE) as pilot:
-        screen = app.screen
-        assert isinstance(screen, SessionScreen)
-        await until(pilot, lambda: screen.session is not None
-                    and screen.session.greeting is not None)
+        screen = await greeted(pilot, app)
         await pilot.pause()
 
         def actions() -> set[str]:
@@ -133,14 +141,10 @@ async def test_each_reply_after_the_data_shows_under_it_whose_it_is(tmp_path: Pa
 
     path = tmp_path / "lmtp"
     server = await asyncio.start_unix_server(handle, str(path))
-    options, label = options_for(f"lmtp:{path}")
-    app = create_app(options=options, target_label=label)
+    app = lmtp_app(str(path))
     try:
         async with app.run_test(size=SIZE) as pilot:
-            screen = app.screen
-            assert isinstance(screen, SessionScreen)
-            await until(pilot, lambda: screen.session is not None
-                        and screen.session.greeting is not None)
+            screen = await greeted(pilot, app)
             await pilot.press("f2")
             session = screen.session
             assert session is not None
@@ -177,13 +181,9 @@ async def test_the_socket_is_named_once_and_the_status_bar_keeps_one_line(
 
     path, _seen = lmtp_socket
     assert len(path) > 60  # with the facts after it, more than 80 columns
-    options, label = options_for(f"lmtp:{path}")
-    app = create_app(options=options, target_label=label)
+    app = lmtp_app(path)
     async with app.run_test(size=(80, 24)) as pilot:
-        screen = app.screen
-        assert isinstance(screen, SessionScreen)
-        await until(pilot, lambda: screen.session is not None
-                    and screen.session.greeting is not None)
+        screen = await greeted(pilot, app)
         status = screen.query_one(StatusBar)
         await until(pilot, lambda: status.state == "ready")
         await pilot.pause()
