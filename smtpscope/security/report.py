@@ -137,8 +137,12 @@ def dane_lines(dane: Any) -> list[str]:
 
 
 def tls_lines(info: TLSInfo, show_certs: bool = False) -> list[str]:
-    """Everything about a TLS session as text: headline, certificates, DANE, PEM on request."""
+    """Everything about a TLS session as text: headline, the client certificate's fate,
+    certificates, DANE, PEM on request."""
     lines = [f"TLS {info.version} {info.cipher} ({info.bits} bits); {trust_line(info)}"]
+    client = client_cert_line(info)
+    if client:
+        lines.append(client)
     if not info.chain_complete and info.peer_chain:
         lines.append("    (only the server certificate is available, not the chain it sent)")
     for index, cert in enumerate(info.peer_chain):

@@ -277,3 +277,19 @@ def test_send_reports_the_client_certificate_in_its_transcript_and_json(mta, cli
     assert started.endswith(f" · client certificate: sent ({_CLIENT})")
     as_json = json.loads(cli("send", *args, "--json").out)
     assert (as_json["tls"]["cert_requested"], as_json["tls"]["cert_sent"]) == (True, True)
+
+
+@pytest.mark.parametrize(("with_cert", "said"), [
+    (False, "client certificate: none, but the server asked for one"),
+    (True, f"client certificate: sent ({_CLIENT})"),
+])
+def test_send_tls_block_says_what_became_of_the_client_certificate(
+        mta, cli, with_cert: bool, said: str) -> None:
+    cert = ("--tls-cert", _tls_file(mta, "client.pem"), "--tls-key",
+            _tls_file(mta, "client.key")) if with_cert else ()
+    result = cli("send", f"{mta.host}:{_port(mta, 'ccert')}", "--cafile", str(mta.ca_file),
+                 *cert, "--from", mta.address("alice"), "--to", mta.address("bob"),
+                 "--quit-after", "rcpt", "--show-certs")
+    assert result.code == 0, result.err
+    block = result.err.splitlines()
+    assert block[0].startswith("TLS TLSv1") and block[1] == said
