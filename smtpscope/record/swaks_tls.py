@@ -1,18 +1,31 @@
 """swaks' informational lines for a TLS handshake, from the typed TLS details of a recording.
 
-swaks (``tls_post_start`` and ``print_cert_info``) says, in this order: the cipher; whether the
-server asked for a client certificate and whether one was sent; the client certificate set
-(or that none was); each peer certificate in two lines (subject, then commonName,
-subjectAltName and notAfter); the verification. A line whose facts the recording does not
-hold (a recording older than the field, a value not known at the handshake) is left out
-rather than guessed.
+swaks (20240103: ``start_tls_post_connect`` and ``print_cert_info``) says, in this order: the
+cipher; whether the server asked for a client certificate and whether one was sent; the client
+certificate set (or that none was); each peer certificate in two lines (subject, then
+commonName, subjectAltName and notAfter, in OpenSSL's forms: see ``swaks_cert``); whether the
+chain passed CA verification and the server certificate host verification. A line whose facts
+the recording does not hold (a recording older than the field, a value not known at the
+handshake) is left out rather than guessed.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from smtpscope.sanitize import visible
+from smtpscope.record.swaks_cert import (
+    alt_names,
+    ca_failure,
+    common_name,
+    host_verified,
+    load,
+    not_after,
+    oneline,
+)
+from smtpscope.sanitize import visible, visible_bytes
+
+if TYPE_CHECKING:
+    from cryptography import x509
 
 # swaks' "TLS %-9s subject=[...]" label width and its 14-space indent for the second line.
 _LABEL_WIDTH = 9
@@ -31,26 +44,15 @@ def tls_lines(info: dict[str, Any]) -> list[str]:
         if isinstance(client, str) and client:
             # Only the subject is recorded: swaks' second line (commonName, subjectAltName,
             # notAfter) would be guessed, so it is left out.
-            out.append(_subject_line("client[0]", client))
+            out.append(_subject_line("client[0]", _subject(client)))
         elif client is None and sent is not True:
             out.append("TLS no client certificate set")
-    for index, cert in enumerate(_list(info.get("peer_chain"))):
-        cert = cert if isinstance(cert, dict) else {}
-        out.append(_subject_line(f"peer[{index}]", str(cert.get("subject", ""))))
-        common = _common_name(cert)
-        san = visible(", ".join(str(name) for name in _list(cert.get("san"))))
-        out.append(f"{_INDENT}{'' if common is None else f'commonName=[{visible(common)}], '}"
-                   f"subjectAltName=[{san}] "
-                   f"notAfter=[{visible(str(cert.get('not_after', '')))}]")
-    if info.get("insecure"):
-        out.append("TLS peer certificate not verified (verification disabled)")
-    elif info.get("verified"):
-        out.append(f"TLS peer certificate passed CA verification, passed host verification "
-                   f"(using host {visible(str(info.get('server_hostname')))} to verify)")
-    else:
-        out.append(f"TLS peer certificate failed verification "
-                   f"({visible(str(info.get('verify_error')))})")
-    return out
+    chain = [cert if isinstance(cert, dict) else {} for cert in _list(info.get("peer_chain"))]
+    loaded = [load(cert.get("pem")) for cert in chain]
+    for index, (cert, parsed) in enumerate(zip(chain, loaded, strict=True)):
+        out += _cert_lines(f"peer[{index}]", cert, parsed)
+    verification = _verification(info, loaded)
+    return out + ([verification] if verification else [])
 
 
 def _head(info: dict[str, Any]) -> str:
@@ -59,26 +61,85 @@ def _head(info: dict[str, Any]) -> str:
 
 
 def _subject_line(label: str, subject: str) -> str:
-    return f"TLS {label:<{_LABEL_WIDTH}} subject=[{visible(subject)}]"
+    return f"TLS {label:<{_LABEL_WIDTH}} subject=[{subject}]"
 
 
 def _list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
 
 
-def _common_name(cert: dict[str, Any]) -> str | None:
-    """The subject's first commonName as swaks prints it ("" when the subject has none);
-    None when not known: a certificate that did not parse, a subject that is not RFC 4514."""
-    subject = cert.get("subject")
-    if cert.get("parse_error") or not isinstance(subject, str) or not subject:
+def _cert_lines(label: str, cert: dict[str, Any], parsed: x509.Certificate | None) -> list[str]:
+    """swaks' two lines for one certificate: from its PEM, or else from the recorded fields
+    (a recording without the PEM: the subject read back from its RFC 4514 text)."""
+    if parsed is not None:
+        name: x509.Name | None = parsed.subject
+        san, after = alt_names(parsed), not_after(parsed)
+    else:
+        name = None if cert.get("parse_error") else _recorded_name(cert.get("subject"))
+        san = visible(", ".join(str(entry) for entry in _list(cert.get("san"))))
+        after = visible(_iso_z(cert.get("not_after")))
+    subject = _shown(name) if name is not None else visible(str(cert.get("subject", "")))
+    common = "" if name is None else f"commonName=[{visible_bytes(common_name(name))}], "
+    return [_subject_line(label, subject),
+            f"{_INDENT}{common}subjectAltName=[{san}] notAfter=[{after}]"]
+
+
+def _verification(info: dict[str, Any], chain: list[x509.Certificate | None]) -> str | None:
+    """swaks' verdict line: the CA check as the recording judged it, in OpenSSL's words where
+    its typed reason tells them, and swaks' own host check of the server certificate."""
+    if info.get("trust") not in (None, "unchecked"):
+        code = info.get("trust_reason_code")
+    elif info.get("verified") and not info.get("insecure"):
+        code = None  # not judged after the handshake, which itself verified chain and name
+    else:
+        return None  # nothing says how the chain fared
+    ca_passed = code in (None, "name-mismatch")
+    certs = [cert for cert in chain if cert is not None]
+    why = ca_failure(code, certs if len(certs) == len(chain) else [])
+    why = why or str(info.get("verify_error"))
+    names = [name for name in _list(info.get("names_checked")) if isinstance(name, str) and name]
+    host = names[0] if names else info.get("server_hostname")
+    if not isinstance(host, str) or not host:
+        host_passed, using = False, "no host string available to verify"
+    elif chain and chain[0] is not None:
+        host_passed, using = host_verified(chain[0], host), f"using host {visible(host)} to verify"
+    elif code in (None, "name-mismatch"):  # no certificate to check: the recorded verdict
+        host_passed, using = code is None, f"using host {visible(host)} to verify"
+    else:
+        return None
+    return (f"TLS peer certificate {'passed' if ca_passed else 'failed'} CA verification"
+            f"{'' if ca_passed else f' ({visible(why)})'}, "
+            f"{'passed' if host_passed else 'failed'} host verification ({using})")
+
+
+def _recorded_name(subject: Any) -> x509.Name | None:
+    """A recorded RFC 4514 subject as a name; None when there is none or it does not parse."""
+    if not isinstance(subject, str) or not subject:
         return None
     from cryptography import x509
-    from cryptography.x509.oid import NameOID
 
     try:
-        name = x509.Name.from_rfc4514_string(subject)
+        return x509.Name.from_rfc4514_string(subject)
     except ValueError:
         return None
-    # Name keeps the DER order (the reverse of RFC 4514's): swaks (OpenSSL) takes the first.
-    found = name.get_attributes_for_oid(NameOID.COMMON_NAME)
-    return str(found[0].value) if found else ""
+
+
+def _subject(rfc4514: str) -> str:
+    """A recorded RFC 4514 subject in swaks' form (string types as RFC 4514 implies them)."""
+    name = _recorded_name(rfc4514)
+    return visible(rfc4514) if name is None else _shown(name)
+
+
+def _shown(name: x509.Name) -> str:
+    # oneline() leaves only printable ASCII, its backslashes being its own escapes.
+    return visible(oneline(name), keep_backslashes=True)
+
+
+def _iso_z(value: Any) -> str:
+    """A recorded ISO 8601 time in swaks' form (``Z`` for UTC); as recorded if not one."""
+    from datetime import UTC, datetime
+
+    try:
+        return datetime.fromisoformat(str(value)).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    except ValueError:
+        return str(value or "")

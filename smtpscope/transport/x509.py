@@ -98,7 +98,8 @@ def preload() -> None:
     _spki_formats()
 
 
-def _general_name(name: Any) -> str:
+def general_name(name: Any) -> str:
+    """A subjectAltName entry in OpenSSL's labels: ``DNS:mx.example``, ``IP Address:192.0.2.1``."""
     from cryptography import x509
 
     if isinstance(name, x509.DNSName):
@@ -175,7 +176,7 @@ def _read(der: bytes) -> CertInfo:
     cert = x509.load_der_x509_certificate(der)
     try:
         ext = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName)
-        san = tuple(_general_name(n) for n in ext.value)
+        san = tuple(general_name(n) for n in ext.value)
     except x509.ExtensionNotFound:
         san = ()
     key_type, bits, description = _key(cert)

@@ -63,9 +63,9 @@ EXPECTED = """\
  -> STARTTLS
 <-  220 go ahead
 === TLS started with cipher TLSv1.3:TLS_AES_256_GCM_SHA384:256
-=== TLS peer[0]   subject=[CN=mx.test]
+=== TLS peer[0]   subject=[/CN=mx.test]
 ===               commonName=[mx.test], subjectAltName=[DNS:mx.test] \
-notAfter=[2030-01-01T00:00:00+00:00]
+notAfter=[2030-01-01T00:00:00Z]
 === TLS peer certificate passed CA verification, passed host verification (using host mx.test \
 to verify)
  ~> EHLO client.test

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -24,10 +25,11 @@ def test_client_certificate_lines_in_swaks_wording() -> None:
                        "client_cert": "CN=client.test", "peer_chain": [LEAF]})
     assert lines[1:5] == [
         "TLS client certificate requested and sent",
-        "TLS client[0] subject=[CN=client.test]",  # swaks' %-9s label, then one space
-        "TLS peer[0]   subject=[CN=mx.test,O=Example\\\\, Inc.,C=US]",  # \\ made visible
+        "TLS client[0] subject=[/CN=client.test]",  # swaks' %-9s label, then one space
+        # No PEM recorded: OpenSSL's form of the RFC 4514 subject, in DER order.
+        "TLS peer[0]   subject=[/C=US/O=Example, Inc./CN=mx.test]",
         "              commonName=[mx.test], subjectAltName=[DNS:mx.test] "
-        "notAfter=[2030-01-01T00:00:00+00:00]",
+        "notAfter=[2030-01-01T00:00:00Z]",
     ]
     none = tls_lines({**BASE, "cert_requested": False, "cert_sent": False, "client_cert": None})
     assert none[1:3] == ["TLS client certificate not requested and not sent",
@@ -74,3 +76,165 @@ def test_a_client_certificate_session_replays_with_swaks_lines(mta, tmp_path: Pa
     assert shown[at + 1].startswith("=== TLS client[0] subject=[")
     assert shown[at + 2].startswith("=== TLS peer[0]   subject=[")
     assert shown[at + 3].startswith("===               commonName=[localhost], subjectAltName=[")
+
+
+# -- from the recorded PEM, as OpenSSL (and so swaks) renders and checks it ---------------------
+
+def _recorded(der: bytes) -> dict[str, Any]:
+    """A certificate as a recording holds it (what tls_info_dict writes)."""
+    from smtpscope.transport.x509 import cert_info_from_der
+
+    return cert_info_from_der(der)._asdict()
+
+
+def _name(*rdns: list[tuple[Any, str]] | tuple[Any, str]) -> Any:
+    from cryptography import x509
+
+    return x509.Name([x509.RelativeDistinguishedName(
+        [x509.NameAttribute(*pair) for pair in (rdn if isinstance(rdn, list) else [rdn])])
+        for rdn in rdns])
+
+
+def test_subject_is_openssls_oneline_of_the_pem() -> None:
+    from cryptography import x509
+    from cryptography.x509.name import _ASN1Type
+    from cryptography.x509.oid import NameOID
+
+    from tests.transport.test_transport_x509 import _build
+
+    subject = _name((NameOID.COUNTRY_NAME, "US"),
+                    [(NameOID.ORGANIZATION_NAME, 'a/b+c=d, "e"\\f'),
+                     (NameOID.ORGANIZATIONAL_UNIT_NAME, "Unit\x01")],  # one multi-valued RDN
+                    (NameOID.LOCALITY_NAME, "Zürich", _ASN1Type.BMPString),
+                    (NameOID.STATE_OR_PROVINCE_NAME, "Straße"),
+                    (x509.ObjectIdentifier("1.2.3.4.5"), "odd"),
+                    (NameOID.EMAIL_ADDRESS, "x@y.test"),
+                    (NameOID.COMMON_NAME, "first"), (NameOID.COMMON_NAME, "second"))
+    lines = tls_lines({**BASE, "peer_chain": [_recorded(_build(subject))]})
+    # What Net::SSLeay's X509_NAME_oneline printed for this very certificate (OpenSSL 3.0):
+    # DER order, "+" inside the RDN (whose members DER sorts), "\/" and "\+", and every byte
+    # outside printable ASCII as \xHH, the BMPString's NULs included.
+    assert lines[1] == ("TLS peer[0]   subject=[/C=US/OU=Unit\\x01+O=a\\/b\\+c=d, \"e\"\\f"
+                        "/L=\\x00Z\\x00\\xFC\\x00r\\x00i\\x00c\\x00h/ST=Stra\\xC3\\x9Fe"
+                        "/1.2.3.4.5=odd/emailAddress=x@y.test/CN=first/CN=second]")
+    assert lines[2] == ("              commonName=[first], subjectAltName=[] "
+                        "notAfter=[2049-12-31T23:59:59Z]")
+
+
+def test_alt_names_and_common_name_as_swaks_prints_them() -> None:
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.x509.oid import NameOID
+
+    from tests.transport.test_transport_x509 import _build
+
+    san: list[x509.GeneralName] = [
+        x509.DNSName("mx.test"), x509.IPAddress(ipaddress.ip_address("::ffff:192.0.2.1")),
+        x509.DirectoryName(_name((NameOID.ORGANIZATION_NAME, "Dir"),
+                                 (NameOID.COMMON_NAME, "x/y"))),
+        x509.RFC822Name("postmaster@mx.test"),
+        x509.RegisteredID(x509.ObjectIdentifier("1.3.6.1.5.5.7.3.1"))]  # dotted, as SSLeay's
+    cert = _build(_name((NameOID.COMMON_NAME, "Zürich\x1b[2J")), san=san)
+    second = tls_lines({**BASE, "peer_chain": [_recorded(cert)]})[2]
+    assert second == ("              commonName=[Zürich\\x1b[2J], subjectAltName=[DNS:mx.test, "
+                      "IP Address:::ffff:192.0.2.1, DirName:/O=Dir/CN=x\\/y, "
+                      "email:postmaster@mx.test, Registered ID:1.3.6.1.5.5.7.3.1] "
+                      "notAfter=[2049-12-31T23:59:59Z]")
+
+
+def _chain(kind: str) -> list[dict[str, Any]]:
+    """Real certificates for each shape: a CA-issued leaf with SAN, one with a commonName
+    only, a self-signed leaf, a leaf sent with its (untrusted) root."""
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.x509.oid import NameOID
+
+    from tests.transport.test_transport_x509 import _build
+
+    ca = _name((NameOID.COMMON_NAME, "Test CA"))
+    leaf = _name((NameOID.COMMON_NAME, "mx.test"))
+    dns = [x509.DNSName("mx.test"), x509.DNSName("*.mail.test"),
+           x509.IPAddress(ipaddress.ip_address("192.0.2.7"))]
+    if kind == "cn-only":
+        return [_recorded(_build(leaf, issuer=ca))]
+    if kind == "self-signed":
+        return [_recorded(_build(leaf, san=dns))]
+    issued = _recorded(_build(leaf, san=dns, issuer=ca))
+    return [issued, _recorded(_build(ca))] if kind == "with-root" else [issued]
+
+
+@pytest.mark.parametrize(("kind", "trust", "code", "names", "verdict"), [
+    ("san", "verified", None, ["mx.test"],
+     "passed CA verification, passed host verification (using host mx.test to verify)"),
+    ("san", "trusted", "name-mismatch", ["other.test"],
+     "passed CA verification, failed host verification (using host other.test to verify)"),
+    ("san", "untrusted", "unknown-ca", ["192.0.2.7"],
+     "failed CA verification (unable to get local issuer certificate), passed host "
+     "verification (using host 192.0.2.7 to verify)"),
+    ("san", "untrusted", "expired", ["a.mail.test"],
+     "failed CA verification (certificate has expired), passed host verification "
+     "(using host a.mail.test to verify)"),
+    ("self-signed", "untrusted", "self-signed", ["b.a.mail.test"],
+     "failed CA verification (self-signed certificate), failed host verification "
+     "(using host b.a.mail.test to verify)"),
+    ("with-root", "untrusted", "unknown-ca", ["MX.TEST"],
+     "failed CA verification (self-signed certificate in certificate chain), passed host "
+     "verification (using host MX.TEST to verify)"),
+    # OpenSSL falls back to the commonName of a certificate without DNS names (the PKIX
+    # check of smtpscope does not): swaks says the host passed.
+    ("cn-only", "trusted", "name-mismatch", ["mx.test"],
+     "passed CA verification, passed host verification (using host mx.test to verify)"),
+    ("san", "untrusted", "invalid-chain", [],
+     "failed CA verification (the chain does not verify), failed host verification "
+     "(no host string available to verify)"),
+])
+def test_verification_line_in_swaks_words(kind: str, trust: str, code: str | None,
+                                          names: list[str], verdict: str) -> None:
+    info = {**BASE, "server_hostname": None, "peer_chain": _chain(kind), "trust": trust,
+            "trust_reason_code": code, "names_checked": names,
+            "verify_error": "the chain does not verify" if code else None}
+    assert tls_lines(info)[-1] == f"TLS peer certificate {verdict}"
+
+
+def test_a_verdict_the_recording_does_not_hold_is_left_out() -> None:
+    unjudged = {**BASE, "peer_chain": _chain("san"), "trust": "unchecked"}
+    assert tls_lines({**unjudged, "verified": False})[-1].startswith("              ")
+    assert tls_lines({**unjudged, "insecure": True})[-1].startswith("              ")
+    # No PEM to check the name against: the recorded verdict, when it is one of both checks.
+    older = tls_lines({**unjudged, "peer_chain": [LEAF]})  # the handshake verified
+    assert older[-1] == ("TLS peer certificate passed CA verification, passed host verification "
+                         "(using host mx.test to verify)")
+    unknown = {**BASE, "peer_chain": [LEAF], "trust": "untrusted", "names_checked": ["mx.test"],
+               "trust_reason_code": "unknown-ca", "verify_error": "not trusted"}
+    assert "verification" not in tls_lines(unknown)[-1]
+
+
+@pytest.mark.peer
+@pytest.mark.parametrize(("port", "subject", "verdict"), [
+    ("smtp", "/O=smtpscope test harness/CN=localhost",
+     "passed CA verification, passed host verification"),
+    ("unknownca", "/O=somebody else/CN=localhost",
+     "failed CA verification (unable to get local issuer certificate), passed host verification"),
+    ("wrongname", "/O=smtpscope test harness/CN=elsewhere.example.net",
+     "passed CA verification, failed host verification"),
+])
+def test_harness_certificates_replay_as_swaks_shows_them(mta, tmp_path: Path, port: str,
+                                                         subject: str, verdict: str) -> None:
+    if port not in mta.ports:
+        pytest.skip(f"this harness has no {port} port")
+    record = tmp_path / "s.jsonl"
+    sent = subprocess.run([sys.executable, "-m", "smtpscope", "send",
+                           f"{mta.host}:{mta.ports[port]}", "--cafile", str(mta.ca_file),
+                           "--tls", "starttls", "--tls-level", "may", "--quit-after", "rcpt",
+                           "--from", mta.address("bob"), "--to", mta.address("alice"),
+                           "--record", str(record)],
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert sent.returncode == 0, sent.stdout + sent.stderr
+    shown = to_swaks(read_recording(record).entries).splitlines()
+    at = shown.index(f"=== TLS peer[0]   subject=[{subject}]")
+    assert re.fullmatch(r"===               commonName=\[[^]]+\], subjectAltName=\[DNS:[^]]+\] "
+                        r"notAfter=\[\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\]", shown[at + 1])
+    assert shown[at + 2] == (f"=== TLS peer certificate {verdict} "
+                             f"(using host {mta.host} to verify)")

@@ -23,12 +23,13 @@ def _build(
     not_before: dt.datetime = dt.datetime(2024, 1, 2, 3, 4, 5, tzinfo=dt.UTC),
     not_after: dt.datetime = dt.datetime(2049, 12, 31, 23, 59, 59, tzinfo=dt.UTC),
     serial: int = 0x1234ABCD,
+    issuer: x509.Name | None = None,
 ) -> bytes:
     key = key or ec.generate_private_key(ec.SECP256R1())
     builder = (
         x509.CertificateBuilder()
         .subject_name(subject)
-        .issuer_name(subject)
+        .issuer_name(issuer or subject)
         .public_key(key.public_key())
         .serial_number(serial)
         .not_valid_before(not_before)
