@@ -98,14 +98,16 @@ class AuthStepper:
 
     def receive(self, reply: Reply) -> AuthMove | None:
         """The answer to ``reply``; None when the reply ends the exchange (``final`` is set)."""
-        if reply.code == 334 and self.cancelled:
+        if self.cancelled and (reply.code == 334 or 200 <= reply.code < 300):
             # RFC 4954 §4: the server MUST answer "*" with 501. Another challenge is not a way
-            # to go on (answering it could loop forever): the exchange ends here, failed.
+            # to go on (answering it could loop forever), and a success is no success: we
+            # withdrew, often because the server failed to prove itself. Ended here, failed.
             self.final = reply
-            self.violation = ("the server sent another 334 challenge after the client "
-                              "cancelled the AUTH exchange with '*' (RFC 4954 §4: it must "
-                              "answer 501)")
-            self.outcome = Step(None, (("final reply", "334"),), f"{self.name}: "
+            what = ("sent another 334 challenge" if reply.code == 334
+                    else f"accepted the exchange with {reply.code}")
+            self.violation = (f"the server {what} after the client cancelled the AUTH "
+                              "exchange with '*' (RFC 4954 §4: it must answer 501)")
+            self.outcome = Step(None, (("final reply", str(reply.code)),), f"{self.name}: "
                                 f"{self.violation}.", warnings=("Protocol violation.",))
             return None
         if reply.code != 334:
@@ -246,10 +248,24 @@ async def authenticate(session: Session, mechanism: Mechanism, *,
         if move.challenge_error is not None:
             session.transcript.note(f"AUTH challenge is not base64 ({move.challenge_error}): "
                                     "cancelling", kind="warning")
+        _note_warnings(session, stepper.name, move.step)
         reply = await session.command(move.command, secret_mask=move.secret_mask,
                                       public=move.public)
         move = stepper.receive(reply)
     assert reply is not None
     if stepper.violation is not None:
         raise ProtocolFailure(stepper.violation, Stage.AUTH)
+    _note_warnings(session, stepper.name, stepper.outcome)
     return reply
+
+
+def _note_warnings(session: Session, name: str, step: Step | None) -> None:
+    """Put what the mechanism found wrong where every view and the recording see it: why it
+    cancels (a SCRAM nonce or signature that does not check, a malformed challenge), or what
+    it warns about (a server that never proved itself). Steps never quote the secret."""
+    if step is None:
+        return
+    for warning in () if step.cancel else step.warnings:
+        session.transcript.note(f"{name}: {warning}", kind="warning")
+    if step.cancel and step.explanation:
+        session.transcript.note(step.explanation, kind="warning")

@@ -117,6 +117,18 @@ def test_a_334_after_the_cancel_ends_the_exchange_as_a_violation() -> None:
     assert len(stepper.moves) == 2  # nothing answers the second 334
 
 
+def test_a_success_after_the_cancel_is_a_violation_not_a_login() -> None:
+    """The client withdrew (here: nothing left to say; in life often a server proof that did
+    not verify): a 235 to "*" is no success (RFC 4954 §4: the answer is 501)."""
+    stepper = AuthStepper(MECHANISMS["PLAIN"](username="alice", password="pw"))
+    stepper.begin()
+    assert stepper.receive(reply(334)) is not None and stepper.cancelled
+    assert stepper.receive(reply(235, "2.7.0 ok")) is None
+    assert stepper.final is not None and stepper.final.code == 235
+    assert stepper.violation is not None and "accepted the exchange with 235" in stepper.violation
+    assert stepper.outcome is not None and "Protocol violation." in stepper.outcome.warnings
+
+
 def test_the_501_to_a_cancel_is_an_ordinary_end() -> None:
     stepper = AuthStepper(MECHANISMS["PLAIN"](username="alice", password="pw"))
     stepper.begin()

@@ -430,3 +430,56 @@ async def greet_plain(reader: asyncio.StreamReader, writer: asyncio.StreamWriter
     writer.write(b"220 auth.test ESMTP\r\n")
     assert (await reader.readline()).startswith(b"EHLO")
     writer.write(b"250-auth.test\r\n250 AUTH PLAIN LOGIN\r\n")
+
+
+def scram_peer(after_client_final: list[bytes], got: list[bytes]) -> Script:
+    """A SCRAM-SHA-1 server that extends the client's nonce properly, then answers each
+    following client line with the next of ``after_client_final`` (no password check)."""
+    async def script(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"220 auth.test ESMTP\r\n")
+        assert (await reader.readline()).startswith(b"EHLO")
+        writer.write(b"250-auth.test\r\n250 AUTH SCRAM-SHA-1\r\n")
+        client_first = base64.b64decode((await reader.readline()).split()[2])
+        nonce = client_first.rpartition(b"r=")[2]
+        server_first = b"r=" + nonce + b"srv,s=QSXCR+Q6sek8bf92,i=4096"
+        writer.write(b"334 " + base64.b64encode(server_first) + b"\r\n")
+        for answer in after_client_final:
+            got.append(await reader.readline())
+            writer.write(answer)
+    return script
+
+
+async def test_a_235_to_the_cancel_after_a_false_server_signature_is_no_success(
+        tmp_path: Path) -> None:
+    """The server's v= does not verify, so the client cancels; a 235 to that "*" must not
+    count as authenticated (RFC 4954 §4 wants 501): a protocol error at AUTH, and the reason
+    for the cancel is in the transcript and the recording, not only a bare "*"."""
+    got: list[bytes] = []
+    forged = b"v=" + base64.b64encode(bytes(20))
+    answers = [b"334 " + base64.b64encode(forged) + b"\r\n", b"235 2.7.0 welcome anyway\r\n",
+               b"221 bye\r\n"]
+    async with tcp_peer(scram_peer(answers, got)) as port:
+        session, failure = await _authenticate(port, "SCRAM-SHA-1", "pencil-pw",
+                                               tmp_path / "r.jsonl")
+    assert got[1:] == [b"*\r\n", b"QUIT\r\n"]
+    assert isinstance(failure, ProtocolFailure) and failure.stage is Stage.AUTH
+    assert "accepted the exchange with 235" in str(failure)
+    assert classify(failure, Stage.AUTH).exit_code == 28
+    warnings = [e.text for e in session.transcript if e.kind == "warning"]
+    assert any("SERVER VERIFICATION FAILED" in text for text in warnings)
+    disk = (tmp_path / "r.jsonl").read_text()
+    assert "SERVER VERIFICATION FAILED" in disk and "pencil-pw" not in disk
+
+
+async def test_a_scram_server_that_skips_its_proof_is_warned_about(tmp_path: Path) -> None:
+    """235 straight after client-final: authenticated, but the server never proved it knows
+    the password, and the transcript says so."""
+    got: list[bytes] = []
+    answers = [b"235 2.7.0 ok\r\n", b"221 bye\r\n"]
+    async with tcp_peer(scram_peer(answers, got)) as port:
+        session, failure = await _authenticate(port, "SCRAM-SHA-1", "pencil-pw",
+                                               tmp_path / "r.jsonl")
+    assert failure is None and got[-1] == b"QUIT\r\n"
+    warnings = [e.text for e in session.transcript if e.kind == "warning"]
+    assert warnings == ["SCRAM-SHA-1: The server never proved that it knows the password "
+                        "(no server signature)."]
