@@ -18,6 +18,9 @@ from smtpscope.auth.base import (
 from smtpscope.auth.directives import DirectiveError, parse_directives, quote
 
 NC = "00000001"  # we answer exactly one challenge, so the nonce count is always 1
+# RFC 2831 §2.1.1: each of these may appear once at most (realm may repeat); a challenge that
+# repeats one is to be aborted, since the two values cannot both be what the server hashes.
+SINGLE_DIRECTIVES = ("nonce", "qop", "stale", "maxbuf", "charset", "algorithm", "cipher")
 
 
 def _md5(data: bytes) -> bytes:
@@ -117,13 +120,13 @@ class DigestMD5(Mechanism):
             pairs = parse_directives(text)
         except DirectiveError as exc:
             return self._unexpected(challenge, f"unparseable directive list: {exc}")
-        directives: dict[str, str] = {}
-        realms: list[str] = []
-        for key, value in pairs:
-            if key == "realm":
-                realms.append(value)
-            else:
-                directives.setdefault(key, value)
+        keys = [key for key, _ in pairs]
+        repeated = [key for key in SINGLE_DIRECTIVES if keys.count(key) > 1]
+        if repeated:
+            return self._unexpected(challenge, f"{', '.join(repeated)} given more than once, "
+                                    "which RFC 2831 §2.1.1 says to abort on")
+        directives = {key: value for key, value in pairs if key != "realm"}
+        realms = [value for key, value in pairs if key == "realm"]
         values: list[tuple[str, str]] = [("challenge", show_bytes(challenge))]
         values += [(f"directive {k}", show_text(v)) for k, v in pairs]
         warnings: list[str] = []
@@ -137,7 +140,11 @@ class DigestMD5(Mechanism):
             warnings.append("The challenge lacks algorithm=md5-sess, which RFC 2831 requires.")
         if "stale" in directives:
             warnings.append("stale=true: the server says an earlier nonce expired.")
-        utf8 = directives.get("charset", "").lower() == "utf-8"
+        charset = directives.get("charset")
+        utf8 = charset is not None and charset.lower() == "utf-8"
+        if charset is not None and not utf8:
+            warnings.append(f"charset={show_text(charset)}: RFC 2831 defines only utf-8; "
+                            "ignored, so the credentials are hashed as ISO 8859-1.")
         if not utf8 and any(ord(c) > 0xFF for c in self.username + self.password):
             warnings.append("No charset=utf-8 offered but the credentials need UTF-8.")
         if self.realm is not None:
@@ -192,7 +199,7 @@ class DigestMD5(Mechanism):
             ("nc", NC),
             ("qop", "auth"),
             ("digest-uri", show_text(digest_uri)),
-            ("charset", "utf-8" if utf8 else "ISO 8859-1 (no charset directive)"),
+            ("charset", "utf-8" if utf8 else "ISO 8859-1 (no charset=utf-8)"),
             ("password", HIDDEN),
         ]
         values += [(k, show_text(v)) for k, v in computed.items()]

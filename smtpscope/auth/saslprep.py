@@ -22,7 +22,21 @@ _PROHIBITED: tuple[tuple[str, Callable[[str], bool]], ...] = (
 
 
 class SASLprepError(ValueError):
-    """The string contains a character SASLprep prohibits."""
+    """The string contains a character SASLprep prohibits: ``why`` says which kind of
+    character (or which bidi rule), ``code_point`` names it when one character is at fault."""
+
+    def __init__(self, why: str, code_point: int | None = None) -> None:
+        self.why = why
+        self.code_point = code_point
+        named = "" if code_point is None else f"U+{code_point:04X} "
+        super().__init__(f"prohibited character {named}({why})" if code_point is not None
+                         else why)
+
+    def describe(self, *, secret: bool) -> str:
+        """The reason in words; for a ``secret`` (a password) without the character itself."""
+        if self.code_point is None:
+            return str(self)
+        return f"prohibited character ({self.why})" if secret else str(self)
 
 
 def saslprep(text: str) -> str:
@@ -37,7 +51,7 @@ def saslprep(text: str) -> str:
     for c in out:
         for label, check in _PROHIBITED:
             if check(c):
-                raise SASLprepError(f"prohibited character U+{ord(c):04X} ({label})")
+                raise SASLprepError(label, ord(c))
     if any(stringprep.in_table_d1(c) for c in out):
         if any(stringprep.in_table_d2(c) for c in out):
             raise SASLprepError("mixes right-to-left and left-to-right characters")
@@ -46,9 +60,13 @@ def saslprep(text: str) -> str:
     return out
 
 
-def saslprep_lenient(text: str) -> tuple[str, str | None]:
-    """SASLprep, or NFKC plus a warning when the string is prohibited (a debugger still tries)."""
+def saslprep_lenient(text: str, *, secret: bool = False) -> tuple[str, str | None]:
+    """SASLprep, or NFKC plus a warning when the string is prohibited (a debugger still tries).
+
+    For a ``secret`` the warning does not name the character: it would tell part of it.
+    """
     try:
         return saslprep(text), None
     except SASLprepError as exc:
-        return unicodedata.normalize("NFKC", text), f"SASLprep refused the string: {exc}"
+        return (unicodedata.normalize("NFKC", text),
+                f"SASLprep refused the string: {exc.describe(secret=secret)}")

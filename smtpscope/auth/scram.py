@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 import secrets
 from dataclasses import dataclass
 
@@ -25,6 +26,10 @@ MIN_ITERATIONS = 4096
 # A hostile server could ask for billions of iterations to pin the CPU; ten million PBKDF2 rounds
 # already take seconds, so anything above is refused.
 MAX_ITERATIONS = 10_000_000
+
+
+# RFC 5802 §7 posit-number: %x31-39 *DIGIT.
+_POSITIVE_NUMBER = re.compile(r"[1-9][0-9]*")
 
 
 def escape_saslname(name: str) -> str:
@@ -84,6 +89,10 @@ def parse_attributes(text: str) -> list[tuple[str, str]]:
 
 def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
+
+
+def _shortened(text: str, limit: int = 24) -> str:
+    return text if len(text) <= limit else f"{text[:limit]}… ({len(text)} characters)"
 
 
 def _xor(a: bytes, b: bytes) -> bytes:
@@ -166,13 +175,18 @@ class Scram(Mechanism):
 
     def _client_final(self, challenge: bytes) -> Step:
         server_first = challenge_text(challenge)
-        attrs = dict(parse_attributes(server_first))
+        pairs = parse_attributes(server_first)
+        names = [name for name, _ in pairs]
         values: list[tuple[str, str]] = [("server-first", show_bytes(challenge))]
-        if "m" in attrs:
+        if names[:1] == ["m"]:
             return self._unexpected(challenge, "mandatory extension m= is not supported")
-        nonce, salt_b64, iter_text = attrs.get("r"), attrs.get("s"), attrs.get("i")
-        if nonce is None or salt_b64 is None or iter_text is None:
-            return self._unexpected(challenge, "server-first needs r=, s= and i=")
+        # RFC 5802 §7: r, s, i in this order, then extensions; a second r, s or i would leave
+        # two candidates for what the server hashes.
+        if names[:3] != ["r", "s", "i"] or any(names.count(name) > 1 for name in "rsi") \
+                or "" in names:
+            return self._unexpected(challenge, "server-first must be r=, s=, i= in this order, "
+                                    "each once, then only key=value extensions (RFC 5802 §7)")
+        nonce, salt_b64, iter_text = (value for _, value in pairs[:3])
         values += [
             ("client nonce", show_text(self._nonce)),
             ("combined nonce", show_text(nonce)),
@@ -192,15 +206,18 @@ class Scram(Mechanism):
             salt = b64.decode_strict(salt_b64)
         except ValueError:
             return self._unexpected(challenge, "salt s= is not valid base64")
-        if not iter_text.isdigit() or int(iter_text) < 1:
-            return self._unexpected(challenge, f"iteration count i='{iter_text}' is invalid")
+        if not _POSITIVE_NUMBER.fullmatch(iter_text):  # ASCII only: "١٢٣".isdigit() is true
+            return self._unexpected(challenge,
+                                    f"iteration count i='{_shortened(iter_text)}' is invalid")
+        # Compared as text first: int() refuses a number of more than 4300 digits.
+        if len(iter_text) > len(str(MAX_ITERATIONS)) or int(iter_text) > MAX_ITERATIONS:
+            return self._unexpected(challenge, f"i={_shortened(iter_text)} exceeds "
+                                    f"{MAX_ITERATIONS}")
         iterations = int(iter_text)
         warnings: list[str] = []
-        if iterations > MAX_ITERATIONS:
-            return self._unexpected(challenge, f"i={iterations} exceeds {MAX_ITERATIONS}")
         if iterations < MIN_ITERATIONS:
             warnings.append(f"Only {iterations} iterations (RFC 5802 asks for {MIN_ITERATIONS}+).")
-        password, warn = saslprep_lenient(self.password)
+        password, warn = saslprep_lenient(self.password, secret=True)
         if warn:
             warnings.append(f"password: {warn}")
         keys = ScramKeys.derive(self.hash_name, password.encode("utf-8"), salt, iterations)
@@ -245,21 +262,21 @@ class Scram(Mechanism):
     def verify_final(self, challenge: bytes) -> Step:
         """Check server-final (``v=`` signature or ``e=`` error); may also be called directly."""
         self._finished = True
-        text = challenge_text(challenge)
-        attrs = dict(parse_attributes(text))
+        # RFC 5802 §7: server-final is e= or v= first; what follows is extensions.
+        key, first = parse_attributes(challenge_text(challenge))[0]
         expected = _b64(self._server_signature or b"")
         values: list[tuple[str, str]] = [("server-final", show_bytes(challenge))]
-        if "e" in attrs:
-            values.append(("server error", show_text(attrs["e"])))
+        if key == "e":
+            values.append(("server error", show_text(first)))
             # The server's text as it is in the sentences: their views escape it (visible).
             return Step(
                 None,
                 tuple(values),
-                f"The server reported a SCRAM error: {attrs['e']}. Cancelling.",
+                f"The server reported a SCRAM error: {first}. Cancelling.",
                 cancel=True,
-                warnings=(f"SCRAM server error e={attrs['e']}",),
+                warnings=(f"SCRAM server error e={first}",),
             )
-        got = attrs.get("v")
+        got = first if key == "v" else None
         values += [
             ("ServerSignature received", show_text(got) if got is not None else "(missing)"),
             ("ServerSignature expected", expected),

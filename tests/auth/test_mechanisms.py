@@ -176,6 +176,34 @@ def test_digest_md5_refuses_without_qop_auth_or_nonce() -> None:
     assert MECHANISMS["DIGEST-MD5"](username="u", password="p").respond(b'nonce="n').cancel
 
 
+@pytest.mark.parametrize("challenge", [
+    b'nonce="a",nonce="b",qop="auth",algorithm=md5-sess',
+    b'nonce="a",qop="auth",qop="auth-int",algorithm=md5-sess',
+    b'nonce="a",qop="auth",algorithm=md5-sess,charset=utf-8,charset=utf-8',
+    b'nonce="a",qop="auth",algorithm=md5-sess,algorithm=md5',
+])
+def test_digest_md5_repeated_single_directive_aborts(challenge: bytes) -> None:
+    """RFC 2831 §2.1.1: a second nonce (qop, charset, algorithm...) leaves two candidates for
+    what the server hashes; the client aborts instead of picking one."""
+    step = MECHANISMS["DIGEST-MD5"](username="u", password="p", host="h").respond(challenge)
+    assert step.cancel and step.response is None
+    assert "more than once" in step.explanation and "RFC 2831" in step.explanation
+
+
+def test_digest_md5_repeated_realm_is_a_choice_not_an_error() -> None:
+    mech = MECHANISMS["DIGEST-MD5"](username="u", password="p", host="h")
+    step = mech.respond(b'realm="a",realm="b",nonce="n",qop="auth",algorithm=md5-sess')
+    assert not step.cancel and values(step)["realm chosen"].startswith("'a'")
+
+
+def test_digest_md5_charset_other_than_utf8_is_named_and_ignored() -> None:
+    mech = MECHANISMS["DIGEST-MD5"](username="u", password="p", host="h")
+    step = mech.respond(b'nonce="n",qop="auth",algorithm=md5-sess,charset=iso-8859-1')
+    assert not step.cancel and b"charset" not in (step.response or b"")
+    assert any("charset=iso-8859-1" in w and "utf-8" in w for w in step.warnings)
+    assert values(step)["charset"] == "ISO 8859-1 (no charset=utf-8)"
+
+
 def test_digest_md5_missing_rspauth_is_failure() -> None:
     mech = MECHANISMS["DIGEST-MD5"](username="u", password="p", host="h")
     mech.respond(b'nonce="n",qop="auth",algorithm=md5-sess')
@@ -250,6 +278,41 @@ def test_scram_rejects_mandatory_extension_and_bad_salt() -> None:
         assert mech.respond(server_first).cancel
 
 
+@pytest.mark.parametrize("server_first", [
+    "r=abcdef,s=QSXCR+Q6sek8bf92,i=\u0664\u0660\u0669\u0666",  # Arabic-Indic 4096: isdigit()
+    "r=abcdef,s=QSXCR+Q6sek8bf92,i=04096",  # posit-number has no leading zero
+    "r=abcdef,s=QSXCR+Q6sek8bf92,i=+4096",
+    "r=abcdef,s=QSXCR+Q6sek8bf92,i=4096,i=1",  # which count does the server use?
+    "r=abcdef,r=abcxyz,s=QSXCR+Q6sek8bf92,i=4096",
+    "s=QSXCR+Q6sek8bf92,r=abcdef,i=4096",  # RFC 5802 §7: r, s, i in this order
+    "r=abcdef,s=QSXCR+Q6sek8bf92,i=4096,junk",
+    "r=abcdef,s=QSXCR+Q6sek8bf92,i=" + "9" * 5000,  # past int()'s 4300-digit limit
+])
+def test_scram_server_first_outside_the_grammar_is_cancelled(server_first: str) -> None:
+    mech = MECHANISMS["SCRAM-SHA-1"](username="u", password="p", cnonce="abc")
+    mech.initial_response()
+    step = mech.respond(server_first.encode())
+    assert step.cancel and step.response is None and "ClientProof" not in values(step)
+
+
+def test_scram_server_first_extensions_are_ignored() -> None:
+    mech = MECHANISMS["SCRAM-SHA-1"](username="u", password="p", cnonce="abc")
+    mech.initial_response()
+    step = mech.respond(b"r=abcdef,s=QSXCR+Q6sek8bf92,i=4096,x=future")
+    assert not step.cancel and values(step)["iterations"] == "4096"
+
+
+def test_scram_server_final_reads_its_first_attribute() -> None:
+    """server-final is ``e=`` or ``v=`` first (RFC 5802 §7); a v= later on is an extension."""
+    mech = MECHANISMS["SCRAM-SHA-256"](username="user", password="pencil",
+                                       cnonce="rOprNGfwEbeRWgbNEkqO")
+    mech.initial_response()
+    mech.respond(b"r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,"
+                 b"s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096")
+    step = mech.respond(b"x=1,v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=")
+    assert step.cancel and mech.server_verified is False
+
+
 def test_scram_server_error() -> None:
     mech = MECHANISMS["SCRAM-SHA-256"](username="u", password="p", cnonce="abc")
     mech.initial_response()
@@ -295,6 +358,15 @@ def test_scram_saslprep_password() -> None:
         mech.initial_response()
     first = b"r=nn,s=QSXCR+Q6sek8bf92,i=4096"
     assert a.respond(first).response == b.respond(first).response
+
+
+def test_scram_saslprep_warning_never_names_a_password_character() -> None:
+    mech = MECHANISMS["SCRAM-SHA-1"](username="u\x07", password="pw\x07x", cnonce="n")
+    first = mech.initial_response()
+    assert first is not None and any("U+0007" in w for w in first.warnings)  # the user name
+    step = mech.respond(b"r=nn,s=QSXCR+Q6sek8bf92,i=4096")
+    warning = next(w for w in step.warnings if w.startswith("password:"))
+    assert "ASCII control" in warning and "U+0007" not in warning
 
 
 def test_saslprep_rfc4013_examples() -> None:
