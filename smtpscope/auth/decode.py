@@ -44,17 +44,23 @@ def b64decode_tolerant(text: str) -> tuple[bytes, list[str]]:
     return b64.decode(text, b64.Policy.LENIENT)
 
 
+def split_pasted(text: str) -> tuple[str, str | None, str]:
+    """Pasted text as (the base64 part, the mechanism an ``AUTH MECH`` prefix names, the
+    prefix cut off: a leading ``334 ``, ``AUTH MECH `` or ``C:``/``S:``, else "")."""
+    match = _PREFIX.match(text)
+    if match is None:
+        return text, None, ""
+    named = match.group(1).upper() if match.group(1) else None
+    return text[match.end() :], named, match.group(0).strip()
+
+
 def decode_blob(b64: str, context_mechanism: str | None = None, *, reveal: bool = False) -> Decoded:
     """Decode ``b64`` and label it; ``context_mechanism`` biases recognition (e.g. "PLAIN")."""
-    text = b64
-    context = context_mechanism.upper() if context_mechanism else None
+    text, named, prefix = split_pasted(b64)
+    context = context_mechanism.upper() if context_mechanism else named
     notes: list[str] = []
-    match = _PREFIX.match(text)
-    if match:
-        notes.append(f"Ignored the leading '{show_text(match.group(0).strip())}'.")
-        if match.group(1):
-            context = context or match.group(1).upper()
-        text = text[match.end() :]
+    if prefix:
+        notes.append(f"Ignored the leading '{show_text(prefix)}'.")
     try:
         raw, more = b64decode_tolerant(text)
     except ValueError as exc:

@@ -242,7 +242,7 @@ def _cram_md5(args: argparse.Namespace) -> int:
 
 def _digest_md5(args: argparse.Namespace) -> int:
     challenge = _challenge(args.challenge, "--challenge")
-    rspauth = _challenge(args.rspauth, "--rspauth") if args.rspauth else None
+    rspauth = _challenge(args.rspauth, "--rspauth") if args.rspauth is not None else None
     mech = _mechanism(
         "DIGEST-MD5",
         args,
@@ -265,14 +265,16 @@ def _digest_md5(args: argparse.Namespace) -> int:
 
 def _scram(args: argparse.Namespace) -> int:
     name = args.auth_command.upper()
-    if (args.server_first or args.server_final) and not args.nonce:
+    # An empty value given on purpose is a (malformed) message to check, not no message.
+    given_first, given_final = args.server_first is not None, args.server_final is not None
+    if (given_first or given_final) and not args.nonce:
         raise _Fail(
             "--server-first needs the same client nonce as client-first: pass --nonce NONCE"
         )
-    if args.server_final and not args.server_first:
+    if given_final and not given_first:
         raise _Fail("--server-final needs --server-first (the signature covers both messages)")
-    server_first = _challenge(args.server_first, "--server-first") if args.server_first else None
-    server_final = _challenge(args.server_final, "--server-final") if args.server_final else None
+    server_first = _challenge(args.server_first, "--server-first") if given_first else None
+    server_final = _challenge(args.server_final, "--server-final") if given_final else None
     password = _password(args) if server_first is not None else ""
     mech = _mechanism(name, args, password=password, cnonce=args.nonce)
     first = mech.initial_response()
@@ -332,16 +334,20 @@ def _decode(args: argparse.Namespace) -> int:
     # Warnings are smtpscope's words around values already made visible: no second escaping.
     for warning in result.warnings:
         print(f"warning: {visible(warning, keep_backslashes=True)}")
-    _print_fix(args.blob, args.mechanism or ("PLAIN" if result.kind == "plain" else None))
+    _print_fix(args.blob, args.mechanism, result.kind)
     return EXIT_OK
 
 
-def _print_fix(blob: str, mechanism: str | None) -> None:
+def _print_fix(pasted: str, mechanism: str | None, kind: str) -> None:
     """Name the classic hand-made mistakes, the corrected blob, and a command that makes NULs."""
+    from smtpscope.auth.decode import split_pasted
     from smtpscope.auth.mistakes import check_blob, printf_recipe
     from smtpscope.sanitize import visible
 
-    check = check_blob(blob.split()[-1] if blob.split() else blob, mechanism)
+    # The whole base64 part, line breaks and all, and the mechanism its AUTH line names.
+    blob, named, _prefix = split_pasted(pasted)
+    mechanism = mechanism or named or ("PLAIN" if kind == "plain" else None)
+    check = check_blob(blob, mechanism)
     for message in check.messages:
         print(f"mistake: {visible(message, keep_backslashes=True)}")
     if check.corrected:

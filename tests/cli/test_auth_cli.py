@@ -176,6 +176,20 @@ def test_scram_sha256_full() -> None:
     assert result.returncode == 2 and "SERVER VERIFICATION FAILED" in result.stdout
 
 
+def test_an_empty_server_proof_given_on_purpose_is_checked_not_ignored() -> None:
+    """``--server-final ''`` or ``--rspauth ''`` is a (missing) proof to verify: exit 2, never
+    the exit 0 of a run that was given no proof to check."""
+    server_first = base64.b64encode(b"r=NONCEsrv,s=QSXCR+Q6sek8bf92,i=4096").decode()
+    scram = run("scram-sha-1", "--user", "u", "--nonce", "NONCE", "--password-env", "PW",
+                "--server-first", server_first, "--server-final", "", env={"PW": "pencil"})
+    assert scram.returncode == 2 and "SERVER VERIFICATION FAILED" in scram.stdout
+    challenge = base64.b64encode(b'nonce="n",qop="auth",algorithm=md5-sess').decode()
+    digest = run("digest-md5", "--user", "u", "--password-env", "PW", "--host", "h",
+                 "--challenge", challenge, "--rspauth", "", env={"PW": "pencil"})
+    assert digest.returncode == 2 and "SERVER VERIFICATION FAILED" in digest.stdout
+    assert "pencil" not in scram.stdout + scram.stderr + digest.stdout + digest.stderr
+
+
 def test_server_bytes_that_are_not_utf8_are_shown_as_sent() -> None:
     # A byte that is not UTF-8, a backslash and a control byte: the parsed values show them as
     # the challenge line does; the sentences are escaped once (a real backslash doubled).
@@ -262,6 +276,24 @@ def test_decode() -> None:
     assert "tanstaaftanstaaf" in revealed.stdout
     mistake = run("decode", base64.b64encode(b"\\0tim\\0pw").decode())
     assert "instead of NUL bytes" in mistake.stdout
+
+
+@pytest.mark.parametrize("pasted", [
+    "AHRp bQB0YW5z\nZGFhZnRhbnN0YWFm",  # wrapped as base64 -w / a mail client does
+    "AUTH PLAIN AHRpbQB0YW5z\r\n ZGFhZnRhbnN0YWFm",
+])
+def test_decode_a_correct_blob_with_line_breaks_names_no_mistake(pasted: str) -> None:
+    result = run("decode", pasted)
+    assert result.returncode == 0 and "authcid   tim" in result.stdout
+    assert "mistake:" not in result.stdout and "build it with" not in result.stdout
+
+
+def test_decode_checks_a_login_answer_as_the_auth_line_names_it() -> None:
+    """``AUTH LOGIN <blob>``: a LOGIN answer has no NUL to miss, only echo's newline."""
+    result = run("decode", "AUTH LOGIN " + base64.b64encode(b"tanstaaf\n").decode())
+    assert result.returncode == 0 and "no NUL" not in result.stdout
+    assert "mistake: it ends with a newline" in result.stdout
+    assert "build it with: printf '%s' 'VALUE' | base64" in result.stdout
 
 
 def test_decode_login_answer_masked_and_unknown_mechanism_refused() -> None:
