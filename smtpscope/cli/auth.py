@@ -17,6 +17,12 @@ EXIT_ERROR = 1
 # The server's proof (DIGEST-MD5 rspauth, SCRAM v=) did not verify.
 EXIT_VERIFY_FAILED = 2
 
+EXIT_CODES = (
+    f"Exit codes: {EXIT_OK} the lines were computed (or the blob decoded); {EXIT_ERROR} a usage "
+    "error, input that is not base64, or a challenge the mechanism refuses (it answers '*'); "
+    f"{EXIT_VERIFY_FAILED} the server's proof (DIGEST-MD5 rspauth, SCRAM v=) did not verify."
+)
+
 _PASSWORD_HINT = "--password-env VAR, --netrc-host HOST, --password-stdin or a terminal prompt"
 _TOKEN_HINT = "--token-env VAR or a terminal prompt"
 
@@ -36,12 +42,14 @@ def add_parser(subparsers: Any) -> None:
             "Passwords come from --password-env, --netrc-host, --password-stdin or a no-echo "
             "prompt; they are never printed."
         ),
+        epilog=EXIT_CODES,
     )
     p.set_defaults(handler=run, auth_command=None)
     sub = p.add_subparsers(dest="auth_command", metavar="MECHANISM")
 
     def mech(name: str, help_text: str, *, password: bool = True) -> argparse.ArgumentParser:
-        sp: argparse.ArgumentParser = sub.add_parser(name, help=help_text, description=help_text)
+        sp: argparse.ArgumentParser = sub.add_parser(name, help=help_text, description=help_text,
+                                                     epilog=EXIT_CODES)
         sp.add_argument("--user", "--auth-user", "-u", dest="user", required=True,
                         help="user name (authcid)")
         if password:

@@ -188,6 +188,8 @@ def test_an_empty_server_proof_given_on_purpose_is_checked_not_ignored() -> None
                  "--challenge", challenge, "--rspauth", "", env={"PW": "pencil"})
     assert digest.returncode == 2 and "SERVER VERIFICATION FAILED" in digest.stdout
     assert "pencil" not in scram.stdout + scram.stderr + digest.stdout + digest.stderr
+    # The code is the one --help documents.
+    assert "2 the server's proof" in " ".join(run("scram-sha-1", "--help").stdout.split())
 
 
 def test_server_bytes_that_are_not_utf8_are_shown_as_sent() -> None:
