@@ -191,7 +191,9 @@ class DigestMD5(Mechanism):
         ]
         if self.authzid:
             parts.append(f"authzid={quote(self.authzid)}")
-        response = octets(",".join(parts))
+        # RFC 2831 §2.1.2: without charset=utf-8 the values travel in ISO 8859-1, as hashed.
+        joined = ",".join(parts)
+        response = octets(joined) if utf8 else encode_credential(joined)
         values += [
             ("realms offered", ", ".join(f"'{show_text(r)}'" for r in realms) or "(none)"),
             ("realm chosen", f"'{show_text(realm)}' ({realm_note})"),

@@ -204,6 +204,17 @@ def test_digest_md5_charset_other_than_utf8_is_named_and_ignored() -> None:
     assert values(step)["charset"] == "ISO 8859-1 (no charset=utf-8)"
 
 
+@pytest.mark.parametrize("charset, wire", [("", b'username="j\xfcrgen"'),
+                                           (",charset=utf-8", b'username="j\xc3\xbcrgen"')])
+def test_digest_md5_user_name_travels_in_the_charset_it_is_hashed_in(
+        charset: str, wire: bytes) -> None:
+    """RFC 2831 §2.1.2: without charset=utf-8 the user name is ISO 8859-1 on the wire too;
+    the server reads it so and hashes what it read."""
+    mech = MECHANISMS["DIGEST-MD5"](username="j\u00fcrgen", password="p", host="h")
+    step = mech.respond(f'nonce="n",qop="auth",algorithm=md5-sess{charset}'.encode())
+    assert wire in (step.response or b"")
+
+
 def test_digest_md5_missing_rspauth_is_failure() -> None:
     mech = MECHANISMS["DIGEST-MD5"](username="u", password="p", host="h")
     mech.respond(b'nonce="n",qop="auth",algorithm=md5-sess')
