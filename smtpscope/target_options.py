@@ -32,7 +32,9 @@ def options_for(
 ) -> tuple[SessionOptions, str]:
     """Turn what the user typed into session options and a label; raises TargetProblem.
 
-    ``timeout`` is the run's ``--timeout``: no DNS lookup of the MX routing waits longer.
+    ``timeout`` is the run's ``--timeout``: each reply waits that long (None: RFC 5321's
+    per-command limits), each connection attempt at most that, and no DNS lookup of the MX
+    routing longer.
     With ``pipe`` the conversation runs over that command's stdin/stdout and ``target_text``
     (optional then) only names the server for TLS.
     """
@@ -46,7 +48,7 @@ def options_for(
         options = SessionOptions(host=target_text or "localhost", port=port or 25,
                                  security=security or "plain", helo_name=helo, verify=verify,
                                  cafile=cafile, lmtp=lmtp, pipe_command=pipe)
-        return options, f"pipe:{pipe}"
+        return _waiting(options, timeout), f"pipe:{pipe}"
     if not target_text:
         raise TargetProblem("Type a target first, for example 127.0.0.1:2525.")
     try:
@@ -82,4 +84,11 @@ def options_for(
         route=route,
         unix_path=target.unix_path,
     )
-    return options, target.display
+    return _waiting(options, timeout), target.display
+
+
+def _waiting(options: SessionOptions, timeout: float | None) -> SessionOptions:
+    if timeout is not None:
+        options.reply_timeout = timeout
+        options.connect_timeout = min(options.connect_timeout, timeout)
+    return options

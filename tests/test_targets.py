@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -230,3 +231,35 @@ def test_pipe_options() -> None:
     assert options.pipe_command == "sendmail -bs" and label == "pipe:sendmail -bs"
     with pytest.raises(TargetProblem):
         options_for("", pipe="  ")
+
+
+def test_the_run_timeout_bounds_each_reply_and_each_connection_attempt() -> None:
+    from smtpscope.target_options import options_for
+
+    default, _ = options_for("127.0.0.1:2525")
+    assert (default.reply_timeout, default.connect_timeout) == (None, 30.0)
+    short, _ = options_for("127.0.0.1:2525", timeout=7.5)
+    assert (short.reply_timeout, short.connect_timeout) == (7.5, 7.5)
+    long, _ = options_for("127.0.0.1:2525", timeout=600)
+    assert (long.reply_timeout, long.connect_timeout) == (600, 30.0)  # connecting stays short
+    piped, _ = options_for("", pipe="sendmail -bs", timeout=9)
+    assert piped.reply_timeout == 9
+
+
+@pytest.mark.parametrize(("text", "problem"), [
+    ("0", "port 0 is out of range (1-65535)"),
+    ("99999", "port 99999 is out of range (1-65535)"),
+    ("25x", "port '25x' is not a number"),
+    ("\x1b[2J", "port '\\x1b[2J' is not a number"),
+])
+def test_a_typed_port_is_checked_as_the_command_line_checks_it(text: str, problem: str) -> None:
+    import argparse
+
+    from smtpscope.cli.common import port_from, port_number
+
+    with pytest.raises(ValueError) as caught:
+        port_from(text)
+    assert str(caught.value) == problem
+    with pytest.raises(argparse.ArgumentTypeError, match=re.escape(problem)):
+        port_number(text)
+    assert port_from("2525") == 2525

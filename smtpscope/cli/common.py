@@ -335,21 +335,32 @@ def format_entry(entry: Entry) -> list[str]:
 MAX_WAIT = 3600.0
 
 
+def seconds_from(text: str, limit: float) -> float:
+    """A time limit typed as text (``--timeout``, a form's field): a finite number of seconds
+    above 0, at most ``limit``; nan, inf, 0 and negative values raise a ``ValueError`` that
+    says so."""
+    from smtpscope.sanitize import quoted
+
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(f"{quoted(text)} is not a number of seconds") from None
+    if not 0 < value <= limit:  # also false for nan
+        raise ValueError(f"{quoted(text)}: give a number of seconds above 0 and at most "
+                         f"{limit:g}")
+    return value
+
+
 def seconds_type(limit: float) -> Callable[[str], float]:
-    """An argparse ``type`` for a time limit: a finite number of seconds above 0, at most
-    ``limit`` (nan, inf, 0 and negative values are refused with a message, not run)."""
+    """An argparse ``type`` for :func:`seconds_from` (refused with a message, not run)."""
 
     def seconds(text: str) -> float:
         import argparse
 
         try:
-            value = float(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
-        if not 0 < value <= limit:  # also false for nan
-            raise argparse.ArgumentTypeError(
-                f"{text!r}: give a number of seconds above 0 and at most {limit:g}")
-        return value
+            return seconds_from(text, limit)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
 
     return seconds
 
@@ -382,18 +393,30 @@ def record_file(text: str) -> str:
     return text
 
 
-def port_number(text: str) -> int:
-    """An argparse ``type`` for a TCP port to connect to: 1 to 65535, as targets check it."""
-    import argparse
-
+def port_from(text: str) -> int:
+    """A TCP port to connect to, typed as text (``--port``, a form's field): 1 to 65535, as
+    targets check it; a ``ValueError`` says what is wrong."""
+    from smtpscope.sanitize import quoted
     from smtpscope.targets import TargetError, check_port
 
     try:
-        return check_port(int(text))
-    except TargetError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
+        number = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"port {text!r} is not a number") from None
+        raise ValueError(f"port {quoted(text)} is not a number") from None
+    try:
+        return check_port(number)
+    except TargetError as exc:
+        raise ValueError(str(exc)) from None
+
+
+def port_number(text: str) -> int:
+    """An argparse ``type`` for :func:`port_from`."""
+    import argparse
+
+    try:
+        return port_from(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def ms(seconds: float | None) -> float | None:

@@ -84,6 +84,17 @@ def _control(args: argparse.Namespace) -> Any:
         xclient=" ".join(value.strip() for value in args.xclient))
 
 
+def _fields(args: argparse.Namespace) -> Any:
+    """The connect screen's fields, prefilled from the command line."""
+    from smtpscope.tui.screens.connect import ConnectFields
+
+    return ConnectFields(
+        target=args.target, port="" if args.port is None else str(args.port),
+        timeout="" if args.timeout is None else f"{args.timeout:g}",
+        security=tls_mode.session_security(args.tls) or "auto", helo=args.helo,
+        verify=not args.insecure, cafile=args.cafile or "")
+
+
 def run_target(argv: Sequence[str]) -> int:
     """Parse ``smtpscope [TARGET] [options]`` and run the TUI."""
     parser = build_parser()
@@ -107,7 +118,8 @@ def run_target(argv: Sequence[str]) -> int:
         print("warning: --record-secrets writes AUTH credentials in clear to the recording",
               file=sys.stderr)
     if not args.target and args.pipe is None:
-        return run_app(create_app(record_to=args.record, connect_control=_control(args)))
+        return run_app(create_app(record_to=args.record, connect_control=_control(args),
+                                  connect_fields=_fields(args)))
     try:
         options, label = options_for(
             args.target, port=args.port, security=tls_mode.session_security(args.tls),
@@ -117,8 +129,8 @@ def run_target(argv: Sequence[str]) -> int:
         )
     except TargetProblem as exc:
         # Show the problem where the user can fix it: on the connect screen.
-        app = create_app(connect_error=str(exc), initial_target=args.target,
-                         record_to=args.record, connect_control=_control(args))
+        app = create_app(connect_error=str(exc), record_to=args.record,
+                         connect_control=_control(args), connect_fields=_fields(args))
         return run_app(app)
     from smtpscope.cli import send_session
     from smtpscope.security.policy import PolicyError
@@ -133,12 +145,6 @@ def run_target(argv: Sequence[str]) -> int:
     except (send_session.SessionUsage, PolicyError) as exc:
         print(f"smtpscope: {visible(str(exc))}", file=sys.stderr)
         return 1
-    if args.timeout is not None:
-        if args.timeout <= 0:
-            print("smtpscope: --timeout must be positive", file=sys.stderr)
-            return 1
-        options.reply_timeout = args.timeout
-        options.connect_timeout = min(options.connect_timeout, args.timeout)
     app = create_app(options=options, target_label=label, record_to=args.record,
                      record_secrets=args.record_secrets, connect_control=_control(args))
     return run_app(app)

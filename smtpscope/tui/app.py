@@ -220,6 +220,7 @@ def create_app(
     connect_error: str | None = None,
     initial_target: str = "",
     connect_control: Any = None,
+    connect_fields: Any = None,
 ) -> SmtpScopeApp:
     """Build the app for one of its entry points: a session, a replay, history or connect."""
 
@@ -242,6 +243,7 @@ def create_app(
         from smtpscope.tui.screens.connect import ConnectScreen
 
         return ConnectScreen(initial_target=initial_target, error=connect_error,
-                             record_to=record_to, control=connect_control)
+                             record_to=record_to, control=connect_control,
+                             fields=connect_fields)
 
     return SmtpScopeApp(first)

@@ -55,8 +55,11 @@ After STARTTLS (or AUTH) and a new EHLO, `+` marks what appeared, `-` what disap
     "connect": """\
 # Connect
 Targets: `host`, `host:port`, `[2001:db8::1]:2525`, `smtp://host` (25), `smtps://host` (465,
-implicit TLS), `submission://host` (587, STARTTLS), `user@domain` or `@domain` (route by MX).
-TLS certificates are verified by default; switching verification off is recorded and shown.
+implicit TLS), `submission://host` (587, STARTTLS), `lmtp://host` (24), `unix:/path` or
+`lmtp:/path` (a UNIX socket), `user@domain` or `@domain` (route by MX).
+**Timeout**: seconds each reply may take (as `--timeout`); empty: RFC 5321's limits, 2 to
+10 minutes by command. TLS certificates are verified by default; switching verification off
+is recorded and shown. **Tab** moves between the fields, **Enter** connects.
 """,
     "data-dialog": """\
 # Message editor

@@ -110,10 +110,10 @@ async def unfolded(pilot, focus: str) -> Any:
 
 
 def _connect_form_keys(port: int) -> list[str]:
-    """Target, Tab through port, security, HELO (typed), the verify switch, the CA file and
-    both buttons, open the folded section below them, pick PROXY v1, then the addresses and
-    the XCLIENT attributes, Enter to connect."""
-    return [*f"127.0.0.1:{port}", "tab", "tab", "tab",
+    """Target, Tab through port, the timeout (typed), security, HELO (typed), the CA file,
+    the verify box and both buttons, open the folded section below them, pick PROXY v1, then
+    the addresses and the XCLIENT attributes, Enter to connect."""
+    return [*f"127.0.0.1:{port}", "tab", "tab", *"7.5", "tab", "tab",
             "ctrl+a", "ctrl+k", *"tui.example", "tab", "tab", "tab", "tab", "tab",
             "enter", "tab", "enter", "down", "enter", "tab",
             *"192.0.2.7:4040", "tab", *"127.0.0.9:24", "backspace", "5", "tab",
@@ -136,6 +136,7 @@ async def test_connect_screen_fields_typed_with_no_pause_reach_the_wire(control)
             b"XCLIENT NAME=spoofed.example ADDR=192.0.2.7\r\n",
             b"EHLO tui.example\r\n",
         ]
+        assert _session(app).options.reply_timeout == 7.5
         await until(pilot, lambda: sum(1 for t in _transcript(app) if t.startswith("250")) >= 2)
         lines = _transcript(app)
         at = lines.index("XCLIENT NAME=spoofed.example ADDR=192.0.2.7")
@@ -347,7 +348,7 @@ async def test_folded_section_reachable_by_keyboard_at_80x24() -> None:
     app = create_app(initial_target="")
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
-        await pilot.press(*["tab"] * 8, "enter", "tab", "tab", "tab", "tab", *"NAME=x")
+        await pilot.press(*["tab"] * 9, "enter", "tab", "tab", "tab", "tab", *"NAME=x")
         xclient = app.screen.query_one("#xclient", Input)
         await until(pilot, lambda: xclient.value == "NAME=x")
         assert xclient.has_focus

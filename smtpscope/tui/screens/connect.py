@@ -1,9 +1,10 @@
-"""The connect screen: target, port, security, HELO name, TLS verification, PROXY, XCLIENT."""
+"""The connect screen: target, port, timeout, security, HELO name, TLS verification, PROXY,
+XCLIENT."""
 
 from __future__ import annotations
 
 import asyncio
-from typing import Any, ClassVar, NamedTuple
+from typing import ClassVar, NamedTuple
 
 from rich.text import Text
 from textual import on
@@ -11,8 +12,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Input, Label, Select, Switch
+from textual.widgets import Button, Checkbox, Footer, Input, Label, Select
 
+from smtpscope.protocol.errors import CommandSyntaxError
 from smtpscope.sanitize import terminal_safe, visible
 from smtpscope.session import DEFAULT_HELO
 from smtpscope.tui.keys import OrderedInput, hold_keys, release_keys
@@ -31,14 +33,33 @@ SECURITY = [
 HOLD_WHILE_CONNECTING = 5.0
 
 
+class ConnectFields(NamedTuple):
+    """The form as typed (what the command line gave, or what the user is putting right)."""
+
+    target: str = ""
+    port: str = ""
+    timeout: str = ""
+    security: str = "auto"
+    helo: str = DEFAULT_HELO
+    verify: bool = True
+    cafile: str = ""
+
+
 class _Form(NamedTuple):
+    """The form checked at Enter: typed values, ready for ``options_for``."""
+
     target: str
-    port: str
-    security: Any
+    port: int | None
+    timeout: float | None
+    security: str | None
     helo: str
     verify: bool
     cafile: str | None
     control: SessionControl
+
+
+def _row(label: str, *widgets: Input | Select[str] | Checkbox | Label) -> Horizontal:
+    return Horizontal(Label(label, classes="connect-label"), *widgets, classes="connect-row")
 
 
 class ConnectScreen(Screen[None]):
@@ -50,37 +71,46 @@ class ConnectScreen(Screen[None]):
     ]
 
     def __init__(self, initial_target: str = "", error: str | None = None,
-                 record_to: str | None = None, control: SessionControl | None = None) -> None:
+                 record_to: str | None = None, control: SessionControl | None = None,
+                 fields: ConnectFields | None = None) -> None:
         super().__init__()
-        self._initial = initial_target
+        self._start = fields or ConnectFields()
+        if initial_target:
+            self._start = self._start._replace(target=initial_target)
         self._error = error
         self._record_to = record_to
         self._control = control or SessionControl()
 
     def compose(self) -> ComposeResult:
+        start = self._start
         with Vertical(id="connect-box", classes="dialog"):
             yield Label("Connect to an SMTP server", classes="dialog-title")
-            yield Label("Target: host, host:port, [v6]:port, smtp://, smtps://, submission://, "
-                        "@domain")
-            yield OrderedInput(self._initial, placeholder="mail.example.test:25", id="target")
+            yield _row("Target", OrderedInput(start.target, placeholder="mail.example.test:25",
+                                              id="target", compact=True))
+            yield Label("host, host:port, [v6]:port, smtp://, smtps://, submission://, "
+                        "lmtp://, unix:/path, user@domain or @domain (MX)", markup=False,
+                        classes="connect-hint")
             # Under the target, which it is nearly always about: seen without scrolling.
             # A TargetProblem's quotes are escaped already: visible() would double them.
             yield Label(Text(terminal_safe(self._error or "")), id="connect-error",
-                        classes="error")
-            yield Label("Port (empty: from the target)")
-            yield OrderedInput("", placeholder="25", id="port", type="integer")
-            yield Label("Security")
-            yield Select(SECURITY, value="auto", allow_blank=False, id="security")
-            yield Label("HELO/EHLO name")
-            yield OrderedInput(DEFAULT_HELO, id="helo")
+                        classes="error connect-hint")
+            yield _row("Port", OrderedInput(start.port, placeholder="25", id="port",
+                                            compact=True),
+                       Label("empty: from the target", classes="connect-note"))
+            yield _row("Timeout", OrderedInput(start.timeout, placeholder="seconds",
+                                               id="timeout", compact=True),
+                       Label("for each reply (empty: RFC 5321's 2 to 10 min)",
+                             classes="connect-note"))
+            yield _row("Security", Select(SECURITY, value=start.security, allow_blank=False,
+                                          id="security", compact=True))
+            yield _row("HELO name", OrderedInput(start.helo, id="helo", compact=True))
+            yield _row("CA file", OrderedInput(start.cafile, placeholder="empty: the system's",
+                                               id="cafile", compact=True))
+            yield _row("", Checkbox("Verify TLS certificates (off: recorded and shown)",
+                                    start.verify, id="verify", compact=True))
             with Horizontal(classes="buttons"):
-                yield Label("Verify TLS certificates ")
-                yield Switch(True, id="verify")
-            yield Label("CA file (empty: the system's)")
-            yield OrderedInput("", placeholder="/path/to/ca.pem", id="cafile")
-            with Horizontal(classes="buttons"):
-                yield Button("Connect", variant="primary", id="connect")
-                yield Button("History", id="open-history")
+                yield Button("Connect", variant="primary", id="connect", compact=True)
+                yield Button("History", id="open-history", compact=True)
             yield from session_control.fields(self._control)
         yield Footer()
 
@@ -92,20 +122,40 @@ class ConnectScreen(Screen[None]):
         label.update(Text(terminal_safe(message)))  # as in compose()
         label.scroll_visible()
 
+    def _value(self, field: str) -> str:
+        return self.query_one(f"#{field}", Input).value.strip()
+
+    def _form(self) -> _Form:
+        """The fields checked; a ``ValueError`` says what is wrong with one."""
+        from smtpscope.cli.common import MAX_WAIT, port_from, seconds_from
+        from smtpscope.protocol.commands import Ehlo
+
+        port, timeout, helo = self._value("port"), self._value("timeout"), self._value("helo")
+        number = port_from(port) if port else None  # in the order shown: the first is said
+        try:
+            seconds = seconds_from(timeout, MAX_WAIT) if timeout else None
+        except ValueError as exc:
+            raise ValueError(f"Timeout: {exc}") from None
+        try:
+            Ehlo(helo)  # the greeting's own rule: one token, not empty
+        except CommandSyntaxError as exc:
+            raise ValueError(f"HELO name: {exc.message}") from None
+        security = self.query_one("#security", Select).value
+        return _Form(self._value("target"), number, seconds,
+                     None if security == "auto" else str(security), helo,
+                     self.query_one("#verify", Checkbox).value, self._value("cafile") or None,
+                     session_control.read_fields(self))
+
     @on(Button.Pressed, "#connect")
     @on(Input.Submitted)
     def connect(self) -> None:
         # The form as it stands at Enter: keys typed after it are for the session, not for
         # these fields.
-        form = _Form(
-            self.query_one("#target", Input).value.strip(),
-            self.query_one("#port", Input).value.strip(),
-            self.query_one("#security", Select).value,
-            self.query_one("#helo", Input).value.strip() or DEFAULT_HELO,
-            self.query_one("#verify", Switch).value,
-            self.query_one("#cafile", Input).value.strip() or None,
-            session_control.read_fields(self),
-        )
+        try:
+            form = self._form()
+        except ValueError as exc:
+            self._fail(str(exc))
+            return
         hold_keys(self.app, HOLD_WHILE_CONNECTING)
         self.run_worker(self._connect(form), exclusive=True, group="connect")
 
@@ -118,14 +168,8 @@ class ConnectScreen(Screen[None]):
         try:
             # MX routing resolves names: off the UI thread, so the screen stays responsive.
             options, label = await asyncio.to_thread(
-                options_for,
-                target,
-                port=int(form.port) if form.port else None,
-                security=None if form.security == "auto" else str(form.security),
-                helo=form.helo,
-                verify=form.verify,
-                cafile=form.cafile,
-            )
+                options_for, target, port=form.port, security=form.security, helo=form.helo,
+                verify=form.verify, cafile=form.cafile, timeout=form.timeout)
             session_control.apply(form.control, options)
         except (TargetProblem, ValueError) as exc:
             self._fail(str(exc))
@@ -144,4 +188,3 @@ class ConnectScreen(Screen[None]):
         from smtpscope.tui.screens.history import HistoryScreen
 
         self.app.push_screen(HistoryScreen())
-

@@ -1,0 +1,178 @@
+"""The connect screen: each field takes a burst of keys exactly, is checked as the command line
+checks it, and a problem is said in the dialog with everything typed kept."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from textual.widgets import Checkbox, Input, Label
+
+from smtpscope.tui.app import SmtpScopeApp, create_app
+from smtpscope.tui.screens.connect import ConnectScreen
+from smtpscope.tui.screens.session import SessionScreen
+from tests.tui.test_key_order import burst
+from tests.tui.waiting import until
+from tests.tui.wire_server import WireServer
+
+SIZE = (120, 40)
+INPUTS = ("target", "port", "timeout", "helo", "cafile")
+
+
+@pytest.fixture
+async def wire() -> AsyncIterator[WireServer]:
+    server = await WireServer().start()
+    try:
+        yield server
+    finally:
+        await server.stop()
+
+
+def typed(app: SmtpScopeApp) -> dict[str, str]:
+    return {name: app.screen.query_one(f"#{name}", Input).value for name in INPUTS}
+
+
+def error_text(app: SmtpScopeApp) -> str:
+    return str(app.screen.query_one("#connect-error", Label).render())
+
+
+def form_keys(port: int, cafile: Path) -> list[str]:
+    """Every field in Tab order, with corrections inside the burst: target, port, timeout,
+    security (left as it is), HELO (replaced), CA file, then Enter."""
+    return [*"127.0.0.2", "backspace", "1", "tab", *f"{port}", "tab", *"12.5", "tab", "tab",
+            "ctrl+a", "ctrl+k", *"burst.exampel", "backspace", "backspace", *"le", "tab",
+            *str(cafile), "enter"]
+
+
+async def _connects_with_every_field(app: SmtpScopeApp, wire: WireServer, tmp_path: Path,
+                                     pilot: object, *, at_once: bool) -> None:
+    cafile = tmp_path / "ca.pem"
+    cafile.write_text("not read unless TLS is used\n")
+    keys = form_keys(wire.port, cafile)
+    if at_once:
+        burst(app, *keys)
+    else:
+        await pilot.press(*keys)  # type: ignore[attr-defined]
+    await until(pilot, lambda: isinstance(app.screen, SessionScreen)
+                and app.screen.session is not None
+                and any(e.code == 220 for e in app.screen.session.transcript))
+    await pilot.press("f2")  # type: ignore[attr-defined]
+    await until(pilot, lambda: wire.lines() == [b"EHLO burst.example\r\n"])
+    options = app.screen.options  # type: ignore[attr-defined]
+    assert (options.host, options.port, options.helo_name) == ("127.0.0.1", wire.port,
+                                                               "burst.example")
+    assert (options.reply_timeout, options.connect_timeout) == (12.5, 12.5)
+    assert options.cafile == str(cafile)
+
+
+async def test_every_field_typed_in_one_burst_is_taken_exactly(wire, tmp_path) -> None:
+    app = create_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.screen.query_one("#target", Input).has_focus)
+        await _connects_with_every_field(app, wire, tmp_path, pilot, at_once=True)
+
+
+async def test_every_field_typed_by_pilot_press_is_taken_exactly(wire, tmp_path) -> None:
+    app = create_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.screen.query_one("#target", Input).has_focus)
+        await _connects_with_every_field(app, wire, tmp_path, pilot, at_once=False)
+
+
+async def test_tab_goes_through_the_fields_in_the_order_shown() -> None:
+    app = create_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.focused is not None)
+        seen = []
+        for _ in range(10):
+            seen.append(app.focused.id if app.focused is not None else None)
+            await pilot.press("tab")
+        assert seen[:9] == ["target", "port", "timeout", "security", "helo", "cafile",
+                            "verify", "connect", "open-history"]
+
+
+@pytest.mark.parametrize("size", [(120, 40), (80, 24)])
+async def test_the_whole_form_fits_without_scrolling(size: tuple[int, int]) -> None:
+    app = create_app()
+    async with app.run_test(size=size) as pilot:
+        await until(pilot, lambda: app.focused is not None)
+        screen = app.screen
+        for name in (*INPUTS, "security", "verify", "connect", "connect-error"):
+            region = screen.query_one(f"#{name}").region
+            assert region.height >= 1 and screen.region.contains_region(region), name
+        assert screen.query_one("#connect-box").scroll_y == 0
+        assert screen.query_one("#session-control").region.bottom <= size[1] - 1  # the footer
+
+
+@pytest.mark.parametrize(("field", "text", "problem"), [
+    ("target", "mail example", "contains a space"),
+    ("target", "smpt://mx.example.test", "did you mean smtp"),
+    ("port", "0", "port 0 is out of range (1-65535)"),
+    ("port", "99999", "port 99999 is out of range (1-65535)"),
+    ("port", "25ab", "port '25ab' is not a number"),
+    ("timeout", "0", "Timeout: '0': give a number of seconds above 0 and at most 3600"),
+    ("timeout", "-5", "above 0 and at most 3600"),
+    ("timeout", "nan", "above 0 and at most 3600"),
+    ("timeout", "3601", "above 0 and at most 3600"),
+    ("timeout", "soon", "Timeout: 'soon' is not a number of seconds"),
+    ("helo", "", "HELO name: a domain (or address literal) is required"),
+    ("helo", "two words", "HELO name: the domain 'two words' contains white space"),
+    ("cafile", "/nonexistent/ca.pem", "CA file '/nonexistent/ca.pem' does not exist"),
+])
+async def test_bad_input_is_explained_and_what_was_typed_kept(field: str, text: str,
+                                                              problem: str) -> None:
+    app = create_app(initial_target="127.0.0.1:1")
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.focused is not None)
+        app.screen.query_one(f"#{field}", Input).focus()
+        before = typed(app)
+        burst(app, "ctrl+a", "ctrl+k", *text, "enter")
+        await until(pilot, lambda: problem in error_text(app), what=problem)
+        await pilot.pause(0.2)
+        assert isinstance(app.screen, ConnectScreen)
+        assert typed(app) == {**before, field: text}
+        # Put right, Enter connects (to a port where nothing listens: the session says so).
+        app.screen.query_one(f"#{field}", Input).value = before[field]
+        app.screen.query_one(f"#{field}", Input).focus()
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, SessionScreen))
+
+
+async def test_the_timeout_bounds_the_wait_for_each_reply(wire) -> None:
+    wire.delay = 3.0  # each reply after the banner comes late
+    app = create_app(initial_target=f"127.0.0.1:{wire.port}")
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.focused is not None)
+        await pilot.press("tab", "tab", *"0.3", "enter")
+        await until(pilot, lambda: isinstance(app.screen, SessionScreen)
+                    and app.screen.session is not None
+                    and any(e.code == 220 for e in app.screen.session.transcript))
+        session = app.screen.session
+        assert session is not None and session.options.reply_timeout == 0.3
+        await pilot.press(*"NOOP", "enter")
+        await until(pilot, lambda: any(e.kind == "error" and "within 0.3 s" in e.text
+                                       for e in session.transcript),
+                    timeout=2.5, what="NOOP given up after 0.3 s, not after 3 s")
+
+
+async def test_command_line_flags_without_a_target_fill_the_form(monkeypatch, tmp_path) -> None:
+    from smtpscope.cli import tui as tui_cli
+    from smtpscope.tui import app as app_module
+
+    made: list[SmtpScopeApp] = []
+    monkeypatch.setattr(app_module, "run_app", lambda app: made.append(app) or 0)
+    cafile = tmp_path / "ca.pem"
+    cafile.write_text("x\n")
+    flags = ["--port", "2525", "--timeout", "20", "--helo", "flags.example", "--cafile",
+             str(cafile), "--insecure", "--tls", "starttls"]
+    assert tui_cli.run_target(flags) == 0
+    assert tui_cli.run_target(["smpt://mx.example.test", *flags]) == 0
+    for app, target in zip(made, ("", "smpt://mx.example.test"), strict=True):
+        async with app.run_test(size=SIZE) as pilot:
+            await until(pilot, lambda: app.focused is not None)  # noqa: B023
+            assert typed(app) == {"target": target, "port": "2525", "timeout": "20",
+                                  "helo": "flags.example", "cafile": str(cafile)}
+            assert app.screen.query_one("#security").value == "starttls"
+            assert app.screen.query_one("#verify", Checkbox).value is False
+            assert ("did you mean smtp" in error_text(app)) == bool(target)
