@@ -110,6 +110,8 @@ async def test_f5_refuses_bad_session_control_and_says_why(control) -> None:
             (0, "192.0.2.1", "", "PROXY header: pick v1 or v2 for the claimed addresses"),
             (1, "", "", "PROXY header: give the claimed client IP[:PORT]"),
             (1, "client.example", "", "PROXY header: 'client.example' is not an IP address"),
+            # Pasted control characters are escaped once, where the message is made.
+            (1, "a\x1bb", "", "PROXY header: 'a\\x1bb' is not an IP address"),
             (2, "192.0.2.1", "::1", "PROXY header: --proxy-source and --proxy-dest must both"),
             (0, "", "NAME", "NAME=VALUE"),
         ]

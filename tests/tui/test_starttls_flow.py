@@ -159,7 +159,7 @@ async def test_f5_dialog_reconnects_with_implicit_tls_after_the_hint(demo: DemoS
         typed, port.value = port.value, "a\x1bb\\c'd"
         await pilot.press("ctrl+s")
         error = str(dialog.query_one("#reconnect-error").render())
-        assert error == "Port 'a\\x1bb\\\\c'd' is not a number.", error
+        assert error == "port 'a\\x1bb\\\\c'd' is not a number", error
         port.value = typed
         # A CA file that does not exist is refused in the dialog, not by a traceback.
         dialog.query_one("#reconnect-cafile", Input).value = "/nonexistent/ca.pem"

@@ -14,7 +14,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Switch
 
 from smtpscope.paths import input_problem
-from smtpscope.sanitize import visible
+from smtpscope.sanitize import quoted, terminal_safe, visible
 from smtpscope.session import SessionOptions
 from smtpscope.tui.keys import OrderedInput
 from smtpscope.tui.screens import session_control
@@ -77,18 +77,16 @@ class ReconnectDialog(ModalScreen["SessionOptions | None"]):
 
     def chosen(self) -> tuple[SessionOptions, SessionControl] | str:
         """The options the form describes with its session-control values, or why they
-        cannot be used."""
-        port_text = self.query_one("#reconnect-port", Input).value.strip()
+        cannot be used (foreign text in it escaped once)."""
+        from smtpscope.cli.common import port_from
+
         try:
-            port = int(port_text)
-        except ValueError:
-            return f"Port '{port_text}' is not a number."
-        if not 0 < port < 65536:
-            return f"Port {port} is out of range (1-65535)."
+            port = port_from(self.query_one("#reconnect-port", Input).value.strip())
+        except ValueError as exc:
+            return str(exc)
         cafile = self.query_one("#reconnect-cafile", Input).value.strip() or None
-        problem = input_problem(cafile) if cafile is not None else None
-        if problem is not None:
-            return f"CA file '{cafile}' {problem}."
+        if cafile is not None and (problem := input_problem(cafile)) is not None:
+            return f"CA file {quoted(cafile)} {problem}."
         mode = self.query_one("#reconnect-tls", Select).value
         insecure = self.query_one("#reconnect-insecure", Switch).value
         # A changed port or TLS mode may lead elsewhere: MX candidates no longer apply.
@@ -114,7 +112,9 @@ class ReconnectDialog(ModalScreen["SessionOptions | None"]):
     def action_connect(self) -> None:
         result = self.chosen()
         if isinstance(result, str):
-            self.query_one("#reconnect-error", Label).update(Text(visible(result)))
+            # Quoted text in the messages is escaped where they are made, as on the connect
+            # screen: visible() would double the escapes.
+            self.query_one("#reconnect-error", Label).update(Text(terminal_safe(result)))
             self.query_one("#reconnect-error", Label).scroll_visible()
             return
         options, self.control = result
