@@ -76,6 +76,34 @@ async def test_history_lists_sessions_and_opens_one() -> None:
         assert isinstance(app.screen, HistoryScreen)
 
 
+def _recorded(path, target: str, started: float, written: float):
+    from smtpscope.record import Recorder, make_header
+
+    header = make_header(target, role="client")
+    header["started_wall"] = started
+    Recorder(path, header).close()
+    os.utime(path, (written, written))
+    return path
+
+
+async def test_history_lists_by_start_and_keeps_the_outcome_in_view_at_80_columns() -> None:
+    from textual.widgets import DataTable
+
+    folder = recordings_dir()
+    pipe = "pipe:python3 /srv/smtp/fake-server.py --with --many --arguments --here"
+    # The first started first but was written to last (a long session): it is still older.
+    long_one = _recorded(folder / "a.jsonl", "127.0.0.1:2525", 1_000.0, 9_000.0)
+    short_one = _recorded(folder / "b.jsonl", pipe, 2_000.0, 3_000.0)
+    assert [s.path for s in list_sessions()] == [short_one, long_one]
+    app = create_app(history=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        table = app.screen.query_one(DataTable)
+        assert table.virtual_size.width <= table.size.width  # the outcome column is in view
+        cell = str(table.get_row_at(0)[1])
+        assert cell.startswith("pipe:python3 ") and cell.endswith("--here") and "…" in cell
+
+
 async def test_replay_of_an_lmtp_session_says_lmtp(tmp_path) -> None:
     from smtpscope.record import Recorder, make_header
 

@@ -17,6 +17,13 @@ from textual.widgets import DataTable, Footer, Static
 
 from smtpscope.config import recordings_dir
 from smtpscope.sanitize import notify, visible
+from smtpscope.tui.widgets.status import cut_middle
+
+# Cells beside the target column: the time (19), the longest outcome ("● live (this session)",
+# 21), the three columns' padding and the scrollbar. A longer target (a pipe command, a socket
+# path) is cut in the middle so that the outcome stays in view at 80 columns.
+_BESIDE_TARGET = 48
+_TARGET_AT_LEAST = 20
 
 
 @dataclass(frozen=True)
@@ -52,7 +59,8 @@ def _mtime(path: Path) -> float:
 
 def scan_sessions(directory: Path | None = None,
                   limit: int = 500) -> tuple[list[PastSession], list[str]]:
-    """Recordings newest first, and one line for each file skipped (with the reason)."""
+    """Recordings newest first (by when they started, the time shown; the ``limit`` most
+    recently written are read), and one line for each file skipped (with the reason)."""
     from smtpscope.record.store import RecordingError, read_header, session_label
     from smtpscope.record.validate import LineError, check_footer, loads
 
@@ -79,6 +87,8 @@ def scan_sessions(directory: Path | None = None,
             started=float(header.get("started_wall", _mtime(path))),
             outcome=str(outcome),
         ))
+    # A session written to for long was started before one written since: list by start.
+    out.sort(key=lambda past: past.started, reverse=True)
     return out, skipped
 
 
@@ -117,6 +127,7 @@ class HistoryScreen(Screen[None]):
         table = self.query_one(DataTable)
         table.add_columns("when", "target", "outcome")
         self._sessions, skipped = scan_sessions()
+        room = max(_TARGET_AT_LEAST, self.app.size.width - _BESIDE_TARGET)
         if skipped:
             notify(self, f"{len(skipped)} recording(s) could not be read and are not listed: "
                    + "; ".join(skipped[:3]), title="History", severity="warning", timeout=10)
@@ -125,7 +136,7 @@ class HistoryScreen(Screen[None]):
             outcome = Text(visible(past.outcome))
             if past.path.resolve() in self._live:
                 outcome = Text("● live (this session)", style="bold green")
-            table.add_row(when, Text(visible(past.target)), outcome)
+            table.add_row(when, Text(cut_middle(visible(past.target), room)), outcome)
         if not self._sessions:
             self.query_one("#history-title", Static).update(
                 Text(f"No recorded sessions yet in {visible(str(recordings_dir()))}"))
