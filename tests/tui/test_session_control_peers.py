@@ -101,9 +101,9 @@ async def test_connect_screen_proxy_v2_typed_postfix_sees_the_claimed_source(mta
     app = create_app(initial_target="")
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
-        # Target, then Tab past port, security, HELO, verify, CA file and the two buttons to
-        # the folded section; open it, pick v2, claim the client, Enter to connect.
-        await pilot.press(*f"{mta.host}:{port}", *["tab"] * 8, "enter", "tab",
+        # Target, then Tab past port, timeout, security, HELO, CA file, verify and the two
+        # buttons to the folded section; open it, pick v2, claim the client, Enter to connect.
+        await pilot.press(*f"{mta.host}:{port}", *["tab"] * 9, "enter", "tab",
                           "enter", "down", "down", "enter", "tab", *f"{addr}:5555", "enter")
         await until(pilot, lambda: _codes(app)[:1] == [220])
         v2 = "[binary, hex] 0d 0a 0d 0a 00 0d 0a 51 55 49 54 0a 21 11 00 0c"

@@ -59,7 +59,9 @@ class _Form(NamedTuple):
 
 
 def _row(label: str, *widgets: Input | Select[str] | Checkbox | Label) -> Horizontal:
-    return Horizontal(Label(label, classes="connect-label"), *widgets, classes="connect-row")
+    """One field on one line, after its name (a literal of compose())."""
+    return Horizontal(Label(label, markup=False, classes="connect-label"), *widgets,
+                      classes="connect-row")
 
 
 class ConnectScreen(Screen[None]):
