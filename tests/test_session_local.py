@@ -255,6 +255,32 @@ async def test_connection_events_are_typed_for_swaks(plain_port: int, sink: Sink
     assert lines[-2].startswith("<-  221")
 
 
+async def test_secure_can_stop_right_after_the_handshake(starttls_port: int,
+                                                         cafile: str) -> None:
+    # swaks' TLS stop point: STARTTLS and the handshake, and no EHLO inside TLS yet.
+    from smtpscope.conversation import Conversation, TLSMode
+
+    session = Session(SessionOptions(LOOPBACK, starttls_port, security="starttls",
+                                     cafile=cafile, server_hostname="localhost"))
+    conv = Conversation(session, tls=TLSMode.STARTTLS)
+    try:
+        await conv.open()
+        await conv.greet()
+        secured = await conv.secure(greet_again=False)
+        assert secured.started and secured.greeting is None and secured.starttls is not None
+        assert session.tls is not None and session.tls.verified
+        assert session.capabilities is None  # forgotten, and not asked again yet
+        sent = [e.text.split()[0] for e in session.transcript if e.direction == "client"]
+        assert sent == ["EHLO", "STARTTLS"]
+        assert session.transcript.entries[-1].kind == "tls"  # the handshake is in the record
+        again = await conv.greet_in_tls()
+        assert conv.stage is Stage.EHLO_TLS and conv.greeting is again
+        assert conv.secured is not None and conv.secured.greeting is again
+        assert not session.capabilities.has("STARTTLS")
+    finally:
+        await session.close()
+
+
 async def test_starttls_verified_against_test_ca(starttls_port: int, sink: Sink,
                                                  cafile: str) -> None:
     opts = SessionOptions(LOOPBACK, starttls_port, security="starttls", cafile=cafile,

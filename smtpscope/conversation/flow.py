@@ -6,7 +6,15 @@ from collections.abc import Awaitable
 from typing import TYPE_CHECKING, TypeVar
 
 from smtpscope.conversation.errors import CleartextRefused, Rejected
-from smtpscope.conversation.greeting import Dialect, Secured, TLSMode, dialect_of, greet, secure
+from smtpscope.conversation.greeting import (
+    Dialect,
+    Secured,
+    TLSMode,
+    dialect_of,
+    greet,
+    greet_in_tls,
+    secure,
+)
 from smtpscope.protocol import Reply
 from smtpscope.session_types import SessionError, Stage
 
@@ -67,11 +75,14 @@ class Conversation:
             Stage.EHLO, greet(self.session, self.dialect, helo_fallback=self.helo_fallback))
         return self.greeting
 
-    async def secure(self) -> Secured:
-        """STARTTLS per the TLS mode, then greet again; stage TLS, then EHLO_TLS."""
+    async def secure(self, *, greet_again: bool = True) -> Secured:
+        """STARTTLS per the TLS mode, then greet again; stage TLS, then EHLO_TLS.
+
+        ``greet_again=False`` stops right after the handshake; :meth:`greet_in_tls` follows.
+        """
         self.stage = Stage.TLS
         try:
-            secured = await secure(self.session, self.tls, self.dialect)
+            secured = await secure(self.session, self.tls, self.dialect, greet_again=greet_again)
         except SessionError as exc:
             if exc.stage is Stage.EHLO_TLS:
                 self.stage = Stage.EHLO_TLS
@@ -80,6 +91,13 @@ class Conversation:
         if secured.greeting is not None:
             self.greeting = secured.greeting
         return secured
+
+    async def greet_in_tls(self) -> Reply:
+        """The greeting inside TLS that ``secure(greet_again=False)`` left for later."""
+        self.greeting = await self._step(Stage.EHLO_TLS, greet_in_tls(self.session, self.dialect))
+        if self.secured is not None:
+            self.secured = self.secured._replace(greeting=self.greeting)
+        return self.greeting
 
     def credentials_exposed(self) -> bool:
         """True when a password sent now could be read on the network: no TLS, a network

@@ -85,15 +85,18 @@ class Secured(Frozen):
 
     @property
     def started(self) -> bool:
-        return self.greeting is not None
+        """True once the handshake is done (whether or not the greeting inside TLS is)."""
+        return self.tls_at is not None
 
 
-async def secure(session: Session, mode: TLSMode, dialect: Dialect = Dialect.ESMTP) -> Secured:
-    """STARTTLS (when ``mode`` asks for it) and greet again inside TLS.
+async def secure(session: Session, mode: TLSMode, dialect: Dialect = Dialect.ESMTP, *,
+                 greet_again: bool = True) -> Secured:
+    """STARTTLS (when ``mode`` asks for it) and, with ``greet_again``, greet again inside TLS.
 
     AUTO goes on without TLS when STARTTLS is not offered or refused (with a warning in the
     transcript); STARTTLS mode raises ``NotOffered``/``Rejected`` at stage TLS instead.
-    A failed handshake raises ``TLSFailed`` from the session.
+    A failed handshake raises ``TLSFailed`` from the session. Without ``greet_again`` it stops
+    right after the handshake (swaks' TLS stop point); :func:`greet_in_tls` greets later.
     """
     caps = session.view.capabilities
     offered = caps is not None and caps.has("STARTTLS")
@@ -112,5 +115,10 @@ async def secure(session: Session, mode: TLSMode, dialect: Dialect = Dialect.ESM
         session.transcript.note("STARTTLS refused: going on without TLS", kind="warning")
         return Secured(True, reply)
     tls_at = time.monotonic()  # the clock of asyncio's loop.time(), which others time by
-    again = await greet(session, dialect, stage=Stage.EHLO_TLS, helo_fallback=False)
+    again = await greet_in_tls(session, dialect) if greet_again else None
     return Secured(True, reply, again, tls_at)
+
+
+async def greet_in_tls(session: Session, dialect: Dialect = Dialect.ESMTP) -> Reply:
+    """The greeting after STARTTLS (RFC 3207 §4.2: the server forgot the first one)."""
+    return await greet(session, dialect, stage=Stage.EHLO_TLS, helo_fallback=False)
