@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from smtpscope.cli import common, send_message, send_output, send_session, tls_mode, tls_options
 from smtpscope.cli.suggest import suggest
+from smtpscope.stop_points import QUIT_POINTS, StopPoint, described, names, parser
 
 DEFAULT_LEVEL = "verify"  # send refuses what it cannot verify and exits 29, as swaks does
 
@@ -14,8 +15,6 @@ if TYPE_CHECKING:
     from smtpscope.conversation import Conversation, Delivery, Envelope
     from smtpscope.protocol import Capabilities
     from smtpscope.session import Session, SessionOptions
-
-QUIT_AFTER = ("connect", "banner", "ehlo", "starttls", "auth", "mail", "rcpt")
 
 
 def add_parser(subparsers: Any) -> None:
@@ -66,8 +65,9 @@ def add_parser(subparsers: Any) -> None:
     ext.add_argument("--dsn-ret", choices=("FULL", "HDRS"), type=str.upper, help="MAIL RET=")
     ext.add_argument("--envid", help="MAIL ENVID= (xtext)")
     send_session.add_arguments(p)
-    p.add_argument("--quit-after", choices=QUIT_AFTER, type=str.lower, metavar="STAGE",
-                   help="stop after STAGE: " + ", ".join(QUIT_AFTER))
+    suggest(p.add_argument("--quit-after", "--quit", "-q", type=parser(QUIT_POINTS),
+                           metavar="STAGE", help="stop at STAGE and QUIT; swaks' stop points, "
+                           "in any case: " + described(QUIT_POINTS)), lambda: names(QUIT_POINTS))
     p.add_argument("--timeout", type=common.seconds_type(common.MAX_WAIT),
                    default=60.0, metavar="SECONDS",
                    help="limit for connecting and for each reply (default 60)")
@@ -190,19 +190,25 @@ def _envelope(args: argparse.Namespace, content: bytes, caps: Capabilities | Non
 
 async def _transaction(conv: Conversation, args: argparse.Namespace,
                        spec: send_message.MessageSpec, secret: str | None) -> None:
-    """The stages in order, each one step of the conversation layer; stops at --quit-after."""
+    """The stages in order, each one step of the conversation layer; ends at the stop point
+    of --quit-after, --drop-after or --drop-after-send (swaks' places)."""
     from smtpscope.conversation import Stage, make_mechanism, pick_mechanism
 
     session = conv.session
-    stop = args.quit_after
-    await conv.open(check_banner=stop != "connect")
-    if stop in ("connect", "banner"):
+    stop = args.stop_at
+    await conv.open()
+    # With TLS from the first byte, swaks' TLS point is before the banner: after it here.
+    if stop is StopPoint.CONNECT or (stop is StopPoint.TLS and session.view.tls is not None):
         return
     await conv.greet()
-    if stop == "ehlo":
+    if stop is StopPoint.FIRST_HELO:
         return
-    await conv.secure()
-    if stop == "starttls":
+    secured = await conv.secure(greet_again=False)
+    if stop is StopPoint.TLS:
+        return
+    if secured.started:
+        await conv.greet_in_tls()
+    if stop is StopPoint.HELO:
         return
     if args.xclient and not await send_session.xclient(conv, args):
         return
@@ -216,9 +222,10 @@ async def _transaction(conv: Conversation, args: argparse.Namespace,
                 make_mechanism(name, session, user=args.user, secret=secret or ""))
 
         await send_session.auth_outcome(conv, args, attempt())
-    if stop == "auth":
+    if stop is StopPoint.AUTH:
         return
-    stop_after = {"mail": Stage.MAIL, "rcpt": Stage.RCPT, "data": Stage.DATA}.get(stop or "")
+    stop_after = {StopPoint.MAIL: Stage.MAIL, StopPoint.RCPT: Stage.RCPT,
+                  StopPoint.DATA: Stage.DATA}.get(stop)
     caps = session.view.capabilities
     content = send_message.render_for(spec, caps)
     for warning in send_message.content_warnings(spec, content, caps):
@@ -334,10 +341,11 @@ async def _send(args: argparse.Namespace, options: SessionOptions, mode: str,
         failure.hint = common.silent_port_hint(failure, options, mode)
     if dropper.dropped and failure is not None and failure.status == "closed":
         failure = None  # the connection ended because we asked for it
-    if (args.quit_after == "connect" or args.drop_after or dropper.dropped) and failure is None:
-        if args.drop_after:
-            session.transcript.note(f"Dropping the connection after {args.drop_after} "
-                                    "(--drop-after), without QUIT")
+    if (args.drop_after or args.drop_after_send) and failure is None:
+        if not dropper.dropped:  # --drop-after, or nothing was sent at the stage (see --help)
+            flag = "--drop-after" if args.drop_after else "--drop-after-send"
+            session.transcript.note(f"Dropping the connection after {args.stop_at} ({flag}), "
+                                    "without QUIT")
         await session.close()
     elif failure is not None and failure.status == "timeout":
         # A reply still owed would be taken for the answer to QUIT: just hang up.

@@ -7,15 +7,11 @@ import socket
 from typing import TYPE_CHECKING, Any
 
 from smtpscope.cli.suggest import suggest
+from smtpscope.stop_points import DROP_POINTS, StopPoint, names, parser
 
 if TYPE_CHECKING:
     from smtpscope.record import Entry
     from smtpscope.session import SessionOptions
-
-DROP_STAGES = ("connect", "banner", "ehlo", "xclient", "tls", "auth", "mail", "rcpt", "data",
-               "dot")
-# --drop-after reuses the --quit-after checkpoints; the stage names differ in two places.
-_QUIT_STAGE = {"tls": "starttls"}
 
 
 def auth_words() -> tuple[str, ...]:
@@ -38,12 +34,16 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     suggest(g.add_argument("--auth-optional-strict", "-aos", nargs="?", const="auto",
                            metavar="MECH", help="go on without AUTH when no usable mechanism "
                            "is offered, but fail when AUTH is tried and refused"), auth_words)
-    g.add_argument("--drop-after", "-da", type=str.lower, choices=DROP_STAGES, metavar="STAGE",
-                   help="after the reply to STAGE close the connection without QUIT: "
-                   + ", ".join(DROP_STAGES))
-    g.add_argument("--drop-after-send", "-das", type=str.lower, choices=DROP_STAGES,
-                   metavar="STAGE", help="close without QUIT right after sending STAGE "
-                   "(connect and banner: after the banner; with --pipeline, after the batch)")
+    stop = parser(DROP_POINTS)
+    suggest(g.add_argument("--drop-after", "--drop", "-da", type=stop, metavar="STAGE",
+                           help="close the connection without QUIT at STAGE: --quit-after's "
+                           "stop points, and data (after the 354) and dot (after the reply to "
+                           "the message)"), lambda: names(DROP_POINTS))
+    suggest(g.add_argument("--drop-after-send", "-das", type=stop, metavar="STAGE",
+                           help="close without QUIT right after sending STAGE (connect: after "
+                           "the banner; with --pipeline, after the batch; helo without "
+                           "STARTTLS: after the reply, as in swaks; a stage with nothing to "
+                           "send, such as auth without --auth: there)"), lambda: names(DROP_POINTS))
     add_xclient_argument(g)
     add_connection_arguments(p)
 
@@ -107,14 +107,15 @@ def prepare(args: argparse.Namespace) -> None:
     if not hasattr(args, "auth_mode"):
         args.auth_mode = "required"
     check_xclient(args.xclient)
-    if args.drop_after and args.drop_after_send:
-        raise SessionUsage("give one of --drop-after and --drop-after-send")
-    if args.drop_after_send in ("connect", "banner"):
+    given = [p for p in (args.quit_after, args.drop_after, args.drop_after_send) if p]
+    if len(given) > 1:
+        raise SessionUsage("give one of --quit-after, --drop-after and --drop-after-send")
+    if args.drop_after_send is StopPoint.CONNECT:  # nothing is sent there: after the banner
         args.drop_after, args.drop_after_send = args.drop_after_send, None
-    if args.drop_after:
-        if args.quit_after:
-            raise SessionUsage("give one of --quit-after and --drop-after")
-        args.quit_after = _QUIT_STAGE.get(args.drop_after, args.drop_after)
+    args.stop_at = given[0] if given else None
+    if args.stop_at is StopPoint.XCLIENT and not args.xclient:
+        # swaks would go on and send the message: surely not what stopping there meant
+        raise SessionUsage("the xclient stop point needs --xclient")
 
 
 def apply(args: argparse.Namespace, options: SessionOptions) -> None:
@@ -189,7 +190,7 @@ async def xclient(conv: Any, args: argparse.Namespace) -> bool:
         args.in_xclient = True
         try:
             await xclient_step.claim(conv.session, attributes)  # the session times the reply
-            if args.quit_after == "xclient":
+            if args.stop_at is StopPoint.XCLIENT:
                 return False
         except xclient_step.XclientFailed as exc:
             raise StageFailure(exc.step, str(exc)) from exc
@@ -212,19 +213,27 @@ class Dropper:
         self.dropped = False
         self.rcpts = 0
         self.closing: Any = None  # the close task, once dropped
+        from smtpscope.session_types import Stage
+
+        # Which stop point a command sent during each stage of the conversation belongs to.
+        self.points = {
+            Stage.EHLO: StopPoint.FIRST_HELO, Stage.TLS: StopPoint.TLS,
+            Stage.EHLO_TLS: StopPoint.HELO, Stage.AUTH: StopPoint.AUTH,
+            Stage.MAIL: StopPoint.MAIL, Stage.RCPT: StopPoint.RCPT, Stage.DATA: StopPoint.DATA,
+            Stage.DOT: StopPoint.DOT}
 
     def __call__(self, entry: Entry) -> None:
         if self.dropped or entry.direction != "client":
             return
-        current = str(self.conv.stage)
-        stage = "xclient" if getattr(self.args, "in_xclient", False) else \
-            {"starttls": "tls", "ehlo_tls": "ehlo"}.get(current, current)
-        if stage == "rcpt":
+        stage = StopPoint.XCLIENT if getattr(self.args, "in_xclient", False) else \
+            self.points.get(self.conv.stage)
+        if stage is StopPoint.RCPT:
             self.rcpts += 1
             if self.rcpts < len(self.args.to):
                 return
-        batch = stage == "mail" and self.args.pipeline and self.stage in ("rcpt", "data")
-        if stage != self.stage and not batch:
+        batch = stage is StopPoint.MAIL and self.args.pipeline and \
+            self.stage in (StopPoint.RCPT, StopPoint.DATA)
+        if stage is not self.stage and not batch:
             return
         self.dropped = True
         session = self.conv.session

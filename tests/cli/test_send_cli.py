@@ -220,6 +220,89 @@ def test_quit_after_rcpt_sends_no_data(make_server, cli) -> None:
     assert "C: QUIT" in result.out
 
 
+def _sent(out: str) -> list[str]:
+    """The verbs smtpscope sent, with the STARTTLS handshake as "<tls>", and a drop as "<drop>"."""
+    marks = {"-- TLS started": "<tls>", "-- Dropping the connection": "<drop>"}
+    return [line[3:].split()[0] if line.startswith("C: ") else marks[prefix]
+            for line in out.splitlines()
+            for prefix in [next((m for m in marks if line.startswith(m)), "")]
+            if line.startswith("C: ") or prefix]
+
+
+# swaks' stop points, in any case and by any alias, stop where swaks stops.
+@pytest.mark.parametrize("stop, sent", [
+    ("connect", ["QUIT"]), ("BANNER", ["QUIT"]),
+    ("first-helo", ["EHLO", "QUIT"]), ("First-Ehlo", ["EHLO", "QUIT"]),
+    ("first-lhlo", ["EHLO", "QUIT"]),
+    ("tls", ["EHLO", "STARTTLS", "<tls>", "QUIT"]),
+    ("STARTTLS", ["EHLO", "STARTTLS", "<tls>", "QUIT"]),
+    ("helo", ["EHLO", "STARTTLS", "<tls>", "EHLO", "QUIT"]),
+    ("EHLO", ["EHLO", "STARTTLS", "<tls>", "EHLO", "QUIT"]),
+    ("lhlo", ["EHLO", "STARTTLS", "<tls>", "EHLO", "QUIT"]),
+    ("auth", ["EHLO", "STARTTLS", "<tls>", "EHLO", "QUIT"]),
+    ("from", ["EHLO", "STARTTLS", "<tls>", "EHLO", "MAIL", "QUIT"]),
+    ("TO", ["EHLO", "STARTTLS", "<tls>", "EHLO", "MAIL", "RCPT", "QUIT"]),
+])
+def test_quit_after_stops_where_swaks_does(make_server, cli, stop: str, sent: list[str]) -> None:
+    server = make_server("starttls")
+    result = cli("send", server.target, "--tls", "starttls", "--cafile", server.cafile,
+                 "--from", "a@x.test", "--to", "b@y.test", "--quit-after", stop)
+    assert result.code == 0, result.err
+    assert _sent(result.out) == sent
+    assert result.out.splitlines()[-1] == "-- Connection closed (after QUIT)"
+
+
+def test_quit_after_tls_without_starttls_is_after_the_only_ehlo(make_server, cli) -> None:
+    server = make_server()
+    result = cli("send", server.target, "--from", "a@x.test", "--to", "b@y.test", "-q", "tls")
+    assert result.code == 0, result.err
+    assert _sent(result.out) == ["EHLO", "QUIT"]
+
+
+def test_quit_after_tls_with_implicit_tls_is_after_the_banner(make_server, cli) -> None:
+    server = make_server("implicit")
+    result = cli("send", f"smtps://{server.target}", "--cafile", server.cafile,
+                 "--from", "a@x.test", "--to", "b@y.test", "--quit-after", "starttls")
+    assert result.code == 0, result.err
+    assert _sent(result.out) == ["<tls>", "QUIT"]
+    lines = result.out.splitlines()
+    assert lines.index("C: QUIT") == lines.index("S: 220 localhost Python SMTP 1.4.6") + 1
+
+
+@pytest.mark.parametrize("option, stop, sent", [
+    ("--drop-after", "tls", ["EHLO", "STARTTLS", "<tls>", "<drop>"]),
+    ("--drop", "ehlo", ["EHLO", "STARTTLS", "<tls>", "EHLO", "<drop>"]),
+    ("--drop-after-send", "STARTTLS", ["EHLO", "STARTTLS", "<drop>"]),
+    ("-das", "first-ehlo", ["EHLO", "<drop>"]),
+    ("-das", "ehlo", ["EHLO", "STARTTLS", "<tls>", "EHLO", "<drop>"]),
+])
+def test_drops_stop_where_swaks_does(make_server, cli, option: str, stop: str,
+                                     sent: list[str]) -> None:
+    server = make_server("starttls")
+    result = cli("send", server.target, "--tls", "starttls", "--cafile", server.cafile,
+                 "--from", "a@x.test", "--to", "b@y.test", option, stop)
+    assert result.code == 0, result.err
+    assert _sent(result.out) == sent  # the drop right after what it follows, and no QUIT
+
+
+def test_drop_after_send_helo_without_starttls_drops_after_the_reply(make_server, cli) -> None:
+    server = make_server()  # as swaks: no greeting inside TLS to drop after
+    result = cli("send", server.target, "--tls", "none", "--from", "a@x.test", "--to",
+                 "b@y.test", "--drop-after-send", "helo")
+    assert result.code == 0, result.err
+    lines = result.out.splitlines()
+    assert _sent(result.out) == ["EHLO", "<drop>"] and lines[-2] == "S: 250 HELP"
+    assert lines[-1] == "-- Dropping the connection after helo (--drop-after-send), without QUIT"
+
+
+@pytest.mark.parametrize("args", [("--quit-after", "data"), ("--quit-after", "dot"),
+                                  ("--drop-after", "quit"), ("-q", "ehlo", "-da", "rcpt"),
+                                  ("-das", "xclient")])
+def test_stop_points_swaks_refuses_are_refused(cli, args: tuple[str, ...]) -> None:
+    result = cli("send", "127.0.0.1:9", "--from", "a@x.test", "--to", "b@y.test", *args)
+    assert result.code == 1 and result.out == ""
+
+
 def test_json_result(make_server, cli) -> None:
     server = make_server()
     result = cli("send", server.target, "--from", "a@x.test", "--to", "b@y.test",

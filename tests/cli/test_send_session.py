@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import random
+import shutil
 import socket
+import subprocess
 import threading
 import time
 import uuid
 
 import pytest
 
+from smtpscope.stop_points import DROP_POINTS, QUIT_POINTS, StopPoint, names
 from smtpscope.transport import proxy as proxy_header
 
 
@@ -224,3 +227,34 @@ def test_send_refuses_a_bad_xclient_before_connecting(cli) -> None:
         assert "--xclient: XCLIENT attribute 'RSET' is not NAME=VALUE" in result.err
         with pytest.raises(TimeoutError):
             listener.accept()  # nothing connected
+
+
+def _swaks(mta, *args: str) -> list[str]:
+    """What swaks sends with ``args`` on the STARTTLS port: each verb, and "<tls>"."""
+    done = subprocess.run(
+        ["swaks", "--server", f"{mta.host}:{mta.smtp}", "-tls", "--tls-verify", "--tls-ca-path",
+         str(mta.ca_file), "--from", mta.address("bob"), "--to", mta.address("alice"), *args],
+        capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return ["<tls>" if line.startswith("=== TLS started") else line.split()[1].upper()
+            for line in done.stdout.splitlines()
+            if line.startswith((" -> ", " ~> ", "=== TLS started"))]
+
+
+@pytest.mark.peer
+@pytest.mark.skipif(shutil.which("swaks") is None, reason="swaks is not installed")
+@pytest.mark.parametrize("args", [
+    *(("--quit-after", name) for name in names(QUIT_POINTS) if name != StopPoint.XCLIENT),
+    *(("--drop-after", p) for p in DROP_POINTS if p not in (StopPoint.XCLIENT, StopPoint.DOT)),
+    # swaks never drops on connect, nor on auth without --auth: it sends the message
+    *(("--drop-after-send", p) for p in DROP_POINTS if p not in (
+        StopPoint.CONNECT, StopPoint.XCLIENT, StopPoint.AUTH, StopPoint.DOT)),
+], ids=" ".join)
+def test_stop_points_send_what_swaks_sends(mta, cli, args: tuple[str, str]) -> None:
+    result = cli("send", f"{mta.host}:{mta.smtp}", "--tls", "starttls", "--cafile",
+                 str(mta.ca_file), "--from", mta.address("bob"), "--to", mta.address("alice"),
+                 *args)
+    assert result.code == 0, result.err
+    ours = ["<tls>" if line.startswith("-- TLS started") else line.split()[1].upper()
+            for line in result.out.splitlines() if line.startswith(("C: ", "-- TLS started"))]
+    assert ours == _swaks(mta, *args)
