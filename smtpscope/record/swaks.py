@@ -17,6 +17,7 @@ from smtpscope.record.export import entry_lines
 from smtpscope.record.swaks_tls import tls_lines
 from smtpscope.record.transcript import Entry
 from smtpscope.sanitize import shell_join, visible
+from smtpscope.stop_points import QUIT_POINTS, StopPoint
 
 INFO = "=== "
 ERROR = "*** "
@@ -116,8 +117,9 @@ def to_swaks(entries: Iterable[Entry]) -> str:
 
 # -- a swaks command line repeating the client side ---------------------------------------------
 
-_QUIT_AFTER = {"connect": "CONNECT", "ehlo": "HELO", "tls": "TLS", "auth": "AUTH",
-               "mail": "MAIL", "rcpt": "RCPT"}
+# Where swaks stops once the greeting is sent again: inside TLS it is its HELO point; after
+# XCLIENT it is past HELO (swaks' HELO comes before XCLIENT) and AUTH is the next point.
+_AGAIN = {StopPoint.TLS: StopPoint.HELO, StopPoint.XCLIENT: StopPoint.AUTH}
 _USER_IN_MASK = re.compile(r" for (.+?) hidden\]")
 
 
@@ -247,7 +249,8 @@ class _Export:
         self.argv += ["--protocol", "LMTP"] if self.lmtp else []
         self.notes: list[str] = []
         self.tos: list[str] = []
-        self.last = "connect"
+        # How far the client went, as swaks' stop point (DOT: the message went out).
+        self.last = StopPoint.CONNECT
         self.helo: str | None = None
         self.in_auth = False
         self.user_at: int | None = None  # where --auth-user goes once the user is known
@@ -267,7 +270,7 @@ class _Export:
                               "or CRAM-MD5 instead, whichever the server offers")
         self.user_at = len(self.argv)
         self.in_auth = True
-        self.last = "auth"
+        self.last = StopPoint.AUTH
         self.user(_auth_user(words) or _scram_user(words), entry)
 
     def user(self, found: str | None, entry: Entry) -> None:
@@ -284,7 +287,7 @@ class _Export:
             self.messages[-1] += entry.raw
         else:
             self.messages.append(entry.raw)
-        self.last = "data"
+        self.last = StopPoint.DOT
 
     def chunk(self, entry: Entry, words: list[str]) -> None:
         if self.chunks is None:
@@ -296,7 +299,7 @@ class _Export:
         if words[-1].upper() == "LAST":
             self.messages.append(_bdat_wire(self.chunks))
             self.chunks = None
-        self.last = "data"
+        self.last = StopPoint.DOT
 
     def data_options(self) -> list[str]:
         if self.chunks is not None:
@@ -344,17 +347,18 @@ def swaks_command(header: dict[str, Any], entries: Iterable[Entry]) -> tuple[lis
         if entry.kind == "content":
             ex.content(entry, continues)
         elif verb in ("EHLO", "HELO", "LHLO") and ex.helo is not None:
-            continue  # EHLO again after STARTTLS: swaks does that by itself
+            # EHLO again after STARTTLS or XCLIENT: swaks does that by itself
+            ex.last = _AGAIN.get(ex.last, ex.last)
         elif verb in ("EHLO", "HELO", "LHLO") and len(words) > 1:
             ex.helo = words[1]
             if verb == "LHLO" and not ex.lmtp:  # a recording older than its "protocol"
                 argv += ["--protocol", "LMTP"]
                 ex.lmtp = True
             argv += ["--helo", ex.helo]
-            ex.last = "ehlo"
+            ex.last = StopPoint.HELO  # the only greeting, unless STARTTLS follows
         elif verb == "STARTTLS":
             argv.append("--tls")
-            ex.last = "tls"
+            ex.last = StopPoint.TLS
         elif verb == "AUTH" and len(words) > 1:
             ex.auth(words, entry)
         elif verb == "MAIL":
@@ -362,13 +366,13 @@ def swaks_command(header: dict[str, Any], entries: Iterable[Entry]) -> tuple[lis
             if match:
                 argv += ["--from", match.group(1) or "<>"]
                 _params(match.group(2), "MAIL FROM", notes)
-            ex.last = "mail"
+            ex.last = StopPoint.MAIL
         elif verb == "RCPT":
             match = re.match(r"(?i)RCPT TO:\s*<([^>]*)>(.*)", entry.text.strip())
             if match:
                 ex.tos.append(match.group(1))
                 _params(match.group(2), f"RCPT TO:<{match.group(1)}>", notes)
-            ex.last = "rcpt"
+            ex.last = StopPoint.RCPT
         elif verb == "BDAT":
             ex.chunk(entry, words)
         elif verb in ("DATA", "QUIT") or (entry.redacted and verb != "AUTH"):
@@ -377,6 +381,7 @@ def swaks_command(header: dict[str, Any], entries: Iterable[Entry]) -> tuple[lis
             continue
         elif verb == "XCLIENT" and len(words) > 1:
             argv += ["--xclient", " ".join(words[1:])]
+            ex.last = StopPoint.XCLIENT
         elif entry.off_script or entry.kind == "raw" or verb not in ("NOOP", "RSET"):
             shown = entry.text.strip() or repr(entry.raw)
             notes.append(f"not repeated (swaks has no option for it): {shown}")
@@ -394,8 +399,8 @@ def swaks_command(header: dict[str, Any], entries: Iterable[Entry]) -> tuple[lis
         more, why = swaks_tls_options(tls_info)
         argv += more
         notes += why
-    if ex.last in _QUIT_AFTER and ex.last != "data":
-        argv += ["--quit-after", _QUIT_AFTER[ex.last]]
+    if ex.last in QUIT_POINTS:
+        argv += ["--quit-after", ex.last.upper()]
     return argv, notes
 
 

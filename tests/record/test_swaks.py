@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from smtpscope.record import Redactor, Transcript
 from smtpscope.record.swaks import swaks_command, swaks_command_line, to_swaks
 
@@ -173,3 +175,37 @@ def test_connection_lines_come_from_the_typed_event_not_the_wording() -> None:
         "=== Connected to \\x1b[31mevil.", "=== Connecting to 10.0.0.1 port 25",
         "=== Connection closed (after QUIT)", "=== Connection closed with remote host.",
     ]
+
+
+def _walk(*commands: bytes) -> Transcript:
+    """A session that sent ``commands`` (each answered, STARTTLS with a handshake), then QUIT."""
+    t = Transcript()
+    reply(t, b"220 mx ESMTP\r\n")
+    for command in commands:
+        t.add("client", "command", command + b"\r\n")
+        reply(t, b"220 go ahead\r\n" if command == b"STARTTLS" else b"250 mx\r\n")
+        if command == b"STARTTLS":
+            t.tls_active = True
+            t.add("local", "tls", b"TLS", "TLS", info={"version": "TLSv1.3"})
+    t.add("client", "command", b"QUIT\r\n")
+    reply(t, b"221 bye\r\n")
+    return t
+
+
+# The recording's last step, as the swaks stop point that repeats it (swaks 20201014's places:
+# TLS right after the handshake, HELO after the EHLO inside TLS and before XCLIENT).
+@pytest.mark.parametrize("commands, stop", [
+    ((), "CONNECT"),
+    ((b"EHLO me",), "HELO"),
+    ((b"EHLO me", b"STARTTLS"), "TLS"),
+    ((b"EHLO me", b"STARTTLS", b"EHLO me"), "HELO"),
+    ((b"EHLO me", b"STARTTLS", b"EHLO me", b"XCLIENT ADDR=192.0.2.7"), "XCLIENT"),
+    ((b"EHLO me", b"STARTTLS", b"EHLO me", b"XCLIENT ADDR=192.0.2.7", b"EHLO me"), "AUTH"),
+    ((b"EHLO me", b"XCLIENT ADDR=192.0.2.7", b"EHLO me"), "AUTH"),
+    ((b"EHLO me", b"STARTTLS", b"EHLO me", b"MAIL FROM:<a@x.test>"), "MAIL"),
+])
+def test_the_quit_after_point_repeats_where_the_session_stopped(commands: tuple[bytes, ...],
+                                                                 stop: str) -> None:
+    argv, _ = swaks_command({"target": "mx.test:25"}, _walk(*commands))
+    assert argv[-2:] == ["--quit-after", stop]
+    assert ("--tls" in argv) == (b"STARTTLS" in commands)

@@ -139,3 +139,30 @@ def test_lmtp_tcp_session_is_recorded_as_lmtp(mta, tmp_path: Path) -> None:
     header = read_header(tmp_path / "session.jsonl")
     assert session_label(header) == f"LMTP {mta.host}:{mta.lmtp}"
     assert len(_delivered(mta, "alice", token)) == 2
+
+
+def _swaks_sent(stdout: str) -> list[str]:
+    return [line.split()[1].upper() for line in stdout.splitlines()
+            if line.startswith((" -> ", " ~> "))]
+
+
+@pytest.mark.parametrize("stop, sent", [
+    ("starttls", ["EHLO", "STARTTLS", "QUIT"]),
+    ("ehlo", ["EHLO", "STARTTLS", "EHLO", "QUIT"]),
+    ("xclient", ["EHLO", "STARTTLS", "EHLO", "XCLIENT", "QUIT"]),
+    ("auth", ["EHLO", "STARTTLS", "EHLO", "XCLIENT", "EHLO", "QUIT"]),
+])
+def test_a_session_stopped_at_a_stop_point_runs_the_same_under_swaks(
+        mta, tmp_path: Path, stop: str, sent: list[str]) -> None:
+    from smtpscope.record.store import read_recording
+
+    if "xclient" not in mta.ports:
+        pytest.skip("this harness has no xclient listener")
+    _argv, _notes, swaks = _record_export_replay(mta, tmp_path, [
+        f"{mta.host}:{mta.ports['xclient']}", "--tls", "starttls", "--cafile", str(mta.ca_file),
+        "--xclient", "ADDR=192.0.2.34", "--from", mta.address("bob"),
+        "--to", mta.address("alice"), "--quit-after", stop])
+    assert swaks.returncode == 0, swaks.stdout + swaks.stderr
+    entries = read_recording(tmp_path / "session.jsonl").entries
+    ours = [e.text.split()[0].upper() for e in entries if e.direction == "client"]
+    assert ours == sent and _swaks_sent(swaks.stdout) == sent
