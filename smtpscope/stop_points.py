@@ -54,6 +54,13 @@ QUIT_POINTS = tuple(p for p in StopPoint if p not in (StopPoint.DATA, StopPoint.
 DROP_POINTS = tuple(StopPoint)
 
 
+def reaches(stop: StopPoint | None, point: StopPoint) -> bool:
+    """True when a run that stops at ``stop`` (None: the whole transaction) gets to ``point``:
+    the members are in the order of the conversation."""
+    order = tuple(StopPoint)
+    return stop is None or order.index(stop) >= order.index(point)
+
+
 def names(points: tuple[StopPoint, ...]) -> tuple[str, ...]:
     """Every name ``points`` answer to: each canonical name followed by its aliases."""
     return tuple(n for p in points for n in (p.value, *(a for a, q in ALIASES.items() if q is p)))

@@ -212,12 +212,15 @@ def _parts(args: argparse.Namespace, spec: MessageSpec) -> None:
 def build_spec(args: argparse.Namespace) -> MessageSpec:
     """The message the options describe; raises :class:`MessageUsage` before any connection."""
     _stdin_cache.clear()
+    from smtpscope.stop_points import StopPoint, reaches
+
     to = split_addresses(args.to)
-    if not recipients(args):
+    stop = getattr(args, "stop_at", None)  # as swaks: a run that ends earlier needs neither
+    if not recipients(args) and reaches(stop, StopPoint.RCPT):
         raise MessageUsage("give at least one recipient: --to, --cc or --bcc")
-    if args.from_addr is None:
+    if args.from_addr is None and reaches(stop, StopPoint.MAIL):
         raise MessageUsage("--from is required ('' for the null sender)")
-    spec = MessageSpec(from_addr=args.from_addr, to=to, cc=split_addresses(args.cc),
+    spec = MessageSpec(from_addr=args.from_addr or "", to=to, cc=split_addresses(args.cc),
                        subject=args.subject, edits=_header_edits(args),
                        smtputf8=bool(getattr(args, "smtputf8", False)))
     if args.data is not None:

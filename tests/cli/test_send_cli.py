@@ -220,6 +220,28 @@ def test_quit_after_rcpt_sends_no_data(make_server, cli) -> None:
     assert "C: QUIT" in result.out
 
 
+# As in swaks, a run that stops before MAIL needs no sender, and one before RCPT no recipient.
+@pytest.mark.parametrize("stop, given, sent", [
+    ("ehlo", (), ["EHLO", "QUIT"]),
+    ("auth", (), ["EHLO", "QUIT"]),
+    ("mail", ("--from", "a@x.test"), ["EHLO", "MAIL", "QUIT"]),
+    ("rcpt", ("--to", "b@y.test"), None),
+    ("mail", ("--to", "b@y.test"), None),
+    ("rcpt", ("--from", "a@x.test"), None),
+])
+def test_addresses_are_needed_only_where_the_run_gets_to(
+        make_server, cli, stop: str, given: tuple[str, ...], sent: list[str] | None) -> None:
+    server = make_server()
+    result = cli("send", server.target, *given, "--quit-after", stop)
+    if sent is None:
+        assert result.code == 1 and result.out == ""
+        assert ("--from is required" in result.err) != ("give at least one recipient"
+                                                        in result.err)
+    else:
+        assert result.code == 0, result.err
+        assert _sent(result.out) == sent
+
+
 def _sent(out: str) -> list[str]:
     """The verbs smtpscope sent, with the STARTTLS handshake as "<tls>", and a drop as "<drop>"."""
     marks = {"-- TLS started": "<tls>", "-- Dropping the connection": "<drop>"}
