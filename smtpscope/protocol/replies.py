@@ -153,10 +153,13 @@ class ReplyReader:
     raised only after the replies before it have been handed out.
 
     Speed: a chunk is split on CRLF; when that found every LF (a C-level count tells) the
-    lines need no per-line line-ending check, else the chunk takes the careful path.
+    lines need no per-line line-ending check, else the chunk takes the careful path. Line
+    lengths are looked at only when a chunk was long enough to hold an overlong line.
     """
 
-    __slots__ = ("_buf", "_carry", "_clean", "_cur", "_eof", "_error", "_frames", "_lines")
+    __slots__ = (
+        "_buf", "_carry", "_clean", "_cur", "_eof", "_error", "_frames", "_lines", "_long",
+    )
 
     def __init__(self) -> None:
         self._buf = bytearray()
@@ -164,6 +167,9 @@ class ReplyReader:
         # otherwise on LF, each keeping its CR if it had one.
         self._lines: list[bytes] = []
         self._clean = True
+        # Some of _lines may be over MAX_LINE_LENGTH: they came in a piece of data that long
+        # (a line is never longer than the bytes it came in, so short pieces need no look).
+        self._long = False
         self._frames: deque[Frame] = deque()
         self._cur: list[bytes] = []
         # Lines of an unfinished multi-line reply from a clean batch (CR already removed).
@@ -192,6 +198,8 @@ class ReplyReader:
             self._buf += data
             data = bytes(self._buf)
             self._buf.clear()
+        if len(data) > MAX_LINE_LENGTH - 2:
+            self._long = True
         # Split on CRLF; the chunk is clean (no bare LF) when that found every LF. (Cheaper
         # than counting CRLFs: a two-byte count costs more than the split.)
         parts = data.split(_CRLF)
@@ -245,7 +253,8 @@ class ReplyReader:
         when more lines come (a server trickling a long reply line by line stays linear).
         """
         lines = self._lines
-        if self._cur or max(map(len, lines)) > MAX_LINE_LENGTH - 2:
+        long, self._long = self._long, False
+        if self._cur or (long and max(map(len, lines)) > MAX_LINE_LENGTH - 2):
             self._careful(lines)
             return
         self._lines = []
@@ -384,6 +393,7 @@ class ReplyReader:
         self._carry = []
         self._lines = []
         self._clean = True
+        self._long = False
         self._buf.clear()
         return out
 

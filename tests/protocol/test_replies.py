@@ -346,3 +346,35 @@ def test_mixed_line_endings_across_chunks() -> None:
     assert frame[1] == (b"one", b"two", b"three", b"four")
     assert frame[2] == b"250-one\r\n250-two\r\n250-three\n250 four\r\n"
     assert any("bare LF" in w for w in frame[4])
+
+
+def test_overlong_line_that_ends_in_a_later_short_read() -> None:
+    # Neither read alone is long; the line they make together is over the limit.
+    conn = Connection()
+    conn.receive_data(EXIM_GREETING + b"250 " + b"x" * (MAX_LINE_LENGTH - 10))
+    conn.receive_data(b"x" * 20 + b"\r\n")
+    assert isinstance(conn.next_event(), Reply)
+    with pytest.raises(RemoteProtocolError, match="reply line of 65,552 bytes"):
+        conn.next_event()
+
+
+def test_overlong_line_among_short_ones_in_one_read() -> None:
+    conn = Connection()
+    conn.receive_data(EXIM_GREETING + b"250 ok\r\n" + b"250 " + b"x" * MAX_LINE_LENGTH + b"\r\n")
+    assert isinstance(conn.next_event(), Reply)
+    assert isinstance(conn.next_event(), Reply)
+    with pytest.raises(RemoteProtocolError, match="over the 65,536-byte limit"):
+        conn.next_event()
+
+
+def test_longest_allowed_line_in_pieces_then_short_replies() -> None:
+    # A long read that holds no overlong line leaves the short reads after it on the fast path.
+    conn = Connection()
+    conn.receive_data(EXIM_GREETING)
+    conn.next_event()
+    text = b"x" * (MAX_LINE_LENGTH - 6)
+    conn.receive_data(b"250 " + text[:40_000])
+    conn.receive_data(text[40_000:] + b"\r\n250 ok\r\n")
+    long, short = conn.next_events()
+    assert isinstance(long, Reply) and long.lines == (text,)
+    assert isinstance(short, Reply) and short.lines == (b"ok",)
