@@ -7,7 +7,7 @@ from collections import deque
 from ..values import Frozen
 from .capabilities import Capabilities
 from .checks import SessionView, command_kind, infer_raw_kinds, send_problem, wait_problem
-from .commands import Command, MessageContent, Raw
+from .commands import Command, MessageContent, Raw, RcptTo
 from .errors import LocalProtocolError
 from .events import Closed
 from .expect import Expect, expectations
@@ -69,7 +69,7 @@ class Connection(ReplyMatching):
         self._projected_stale = False
         self._greeted = False
         self._auth_return = State.IDENT
-        self._accepted: list[str | None] = []
+        self._accepted: list[Command | None] = []
         self._closed: Closed | None = None
 
     # ----------------------------------------------------------------- properties
@@ -212,9 +212,14 @@ class Connection(ReplyMatching):
     def _owed(self) -> tuple[int, tuple[str | None, ...]]:
         """LMTP after the data (RFC 2033 §4.2): how many replies are owed, one per accepted
         recipient (at least one), and whom each is for."""
-        return max(1, len(self._accepted)), tuple(self._accepted)
+        return max(1, len(self._accepted)), tuple(map(_address, self._accepted))
 
     def _enqueue(self, cmd: Command, kind: str, count: int = 1,
                  recipients: tuple[str | None, ...] = (), more: bool = False) -> None:
         self._pending.extend(expectations(cmd, kind, count, more, recipients))
         self._projected = projected_after(self._projection(), kind)
+
+
+def _address(command: Command | None) -> str | None:
+    """The address an accepted RCPT named; None when it went as raw bytes."""
+    return command.address if isinstance(command, RcptTo) else None

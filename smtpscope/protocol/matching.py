@@ -13,7 +13,7 @@ from collections import deque
 from typing import Any
 
 from .capabilities import Capabilities
-from .commands import Auth, Command, RcptTo
+from .commands import Auth, Command
 from .errors import RemoteProtocolError
 from .events import NEED_DATA, Closed, NeedData, Reply, make_reply
 from .expect import SPECIAL, Expect, outcomes
@@ -58,8 +58,9 @@ class ReplyMatching:
     _projected_stale: bool
     _greeted: bool
     _auth_return: State
-    #: The addresses of the RCPTs accepted in this transaction, in order (None: sent raw).
-    _accepted: list[str | None]
+    #: The RCPTs accepted in this transaction, in order (their addresses are read only when
+    #: LMTP needs them, see ``_owed``; none per reply).
+    _accepted: list[Command | None]
     _closed: Closed | None
 
     def next_event(self) -> Reply | Closed | NeedData:
@@ -101,7 +102,7 @@ class ReplyMatching:
                 if target is not None:
                     self.state = target
                     if target is _RCPT:
-                        self._accepted.append(_address(exp[2]))
+                        self._accepted.append(exp[2])
                     elif target is _IDENT or target is _MAIL:
                         self._accepted.clear()
                 if stale:
@@ -184,7 +185,7 @@ class ReplyMatching:
         if target is not None:
             self.state = target
             if target is _RCPT:
-                self._accepted.append(_address(exp_command))
+                self._accepted.append(exp_command)
             elif target is _IDENT or target is _MAIL:
                 self._accepted.clear()
             elif target is _CLOSED:
@@ -250,8 +251,3 @@ class ReplyMatching:
         self.state = self._projected = _CLOSED
         self._projected_stale = False
         self._pending.clear()
-
-
-def _address(command: Command | None) -> str | None:
-    """The address an accepted RCPT named; None when it went as raw bytes."""
-    return command.address if isinstance(command, RcptTo) else None
