@@ -76,7 +76,8 @@ class Connection(ReplyMatching):
     @property
     def pending(self) -> tuple[Command, ...]:
         """Commands whose replies have not arrived yet, oldest first."""
-        return tuple(e.command for e in self._pending if e.command is not None and not e.partial)
+        return tuple(cmd for _, cmd, _, _, partial, _ in self._pending
+                     if cmd is not None and not partial)
 
     @property
     def projected_state(self) -> State:
@@ -104,10 +105,7 @@ class Connection(ReplyMatching):
         """
         if not self._greeted:
             return True
-        if ahead:
-            last: str | None = command_kind(ahead[-1])
-        else:
-            last = self._pending[-1].kind if self._pending else None
+        last = command_kind(ahead[-1]) if ahead else self._last_kind()
         return wait_problem(last, command_kind(cmd), self.capabilities) is not None
 
     # ----------------------------------------------------------------- receiving
@@ -124,9 +122,9 @@ class Connection(ReplyMatching):
     def _projection(self) -> State:
         if self._projected_stale:
             state = self.state
-            for exp in self._pending:
-                if not exp.partial:
-                    state = projected_after(state, exp.kind)
+            for _, _, _, kind, partial, _ in self._pending:
+                if not partial:
+                    state = projected_after(state, kind)
             self._projected = state
             self._projected_stale = False
         return self._projected
@@ -154,7 +152,7 @@ class Connection(ReplyMatching):
         kind = command_kind(cmd)
         notes: list[str] = []
         view = SessionView(self.state, self._projection(), self._greeted, self.lmtp,
-                           self._pending[-1].kind if self._pending else None, self.capabilities)
+                           self._last_kind(), self.capabilities)
         problem = send_problem(view, kind, cmd, notes)
         if problem is not None:
             if not force:
@@ -208,6 +206,10 @@ class Connection(ReplyMatching):
             notes.append("no reply expected")
         self.last_sent = Sent(raw, raw.data, True, tuple(notes))
         return raw.data
+
+    def _last_kind(self) -> str | None:
+        """The kind of the last reply still owed (an Expect's fourth field), if any."""
+        return self._pending[-1][3] if self._pending else None
 
     def _owed(self) -> tuple[int, tuple[str | None, ...]]:
         """LMTP after the data (RFC 2033 §4.2): how many replies are owed, one per accepted

@@ -3,13 +3,13 @@ the per-code outcome tables the connection's hot path reads."""
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 from .commands import Command
 from .kinds import AUTH_KINDS, Kind
 from .state import RULES, State
 
-__all__ = ["SPECIAL", "Expect", "Outcome", "expectations", "fast_outcomes", "outcomes"]
+__all__ = [
+    "SPECIAL", "Expect", "FastOutcomes", "Outcome", "expectations", "fast_outcomes", "outcomes",
+]
 
 #: Kinds whose replies need more than the table transition (kept off the hot path).
 SPECIAL = frozenset({
@@ -20,8 +20,15 @@ SPECIAL = frozenset({
 # What a reply code does to a non-special expectation, worked out once per kind from RULES:
 # (target state or None, Reply.expected, whether the projection must be recomputed).
 Outcome = tuple[State | None, bool | None, bool]
+#: The hot path's outcomes of one kind, indexed by reply code (a reply code has three digits,
+#: so 000-999): one C-level index per reply, no method call. None sends a reply the slow way.
+FastOutcomes = tuple[Outcome | None, ...]
+_CODES = range(1000)
 _OUTCOMES: dict[str, tuple[dict[int, Outcome], Outcome]] = {}
-_FAST: dict[str, tuple[dict[int, Outcome | None], Outcome | None]] = {}
+_FAST: dict[str, FastOutcomes] = {}
+#: Nothing on the hot path: for special kinds and the replies an LMTP message owes before its
+#: last (built once; a kind's table is about 8 KB and built only when the kind is first sent).
+_SLOW: FastOutcomes = (None,) * len(_CODES)
 
 
 def outcomes(kind: str) -> tuple[dict[int, Outcome], Outcome]:
@@ -44,8 +51,9 @@ def outcomes(kind: str) -> tuple[dict[int, Outcome], Outcome]:
     return known
 
 
-def fast_outcomes(kind: str) -> tuple[dict[int, Outcome | None], Outcome | None]:
-    """The outcomes the hot path may apply by itself; None sends a reply the slow way.
+def fast_outcomes(kind: str) -> FastOutcomes:
+    """The outcomes the hot path may apply by itself, by reply code; None sends a reply the
+    slow way.
 
     The slow way takes a special kind's every reply, any 421 (it closes whatever it answers)
     and a code that closes the session (221 to QUIT): so the hot path never closes.
@@ -54,37 +62,32 @@ def fast_outcomes(kind: str) -> tuple[dict[int, Outcome | None], Outcome | None]
     if known is not None:
         return known
     if kind in SPECIAL:
-        known = _FAST[kind] = ({}, None)
+        known = _FAST[kind] = _SLOW
         return known
     table, failure = outcomes(kind)
-    fast: dict[int, Outcome | None] = {
-        code: (None if outcome[0] is State.CLOSED else outcome) for code, outcome in table.items()
-    }
-    fast[421] = None
-    known = _FAST[kind] = (fast, None if failure[0] is State.CLOSED else failure)
+
+    def fast(code: int) -> Outcome | None:
+        outcome = table.get(code, failure)
+        return None if code == 421 or outcome[0] is State.CLOSED else outcome
+
+    known = _FAST[kind] = tuple(map(fast, _CODES))
     return known
 
 
-class Expect(NamedTuple):
-    """One reply the server owes us: what the hot path needs first, by position.
-
-    The connection reads ``fast``, ``fast_else``, ``command`` and ``more`` by index (0-3) in
-    its hot path; they must stay first and in this order. A tuple because one is made per
-    command sent and dropped per reply: cheaper to make and to free than an object.
-    """
-
-    #: code -> outcome the hot path may apply by itself (None: the slow path; fast_outcomes).
-    fast: dict[int, Outcome | None]
-    fast_else: Outcome | None
-    command: Command | None
-    #: Another reply to the same send follows this one: Reply.more.
-    more: bool
-    kind: str
-    #: One of several replies to one command that are not its last (LMTP: one per accepted
-    #: recipient after the data). It changes no state; the last one does.
-    partial: bool = False
-    #: LMTP after the data: the accepted recipient this reply is for (Reply.recipient).
-    recipient: str | None = None
+#: One reply the server owes us: ``(fast, command, more, kind, partial, recipient)``.
+#:
+#: - ``fast``: the kind's ``fast_outcomes``, by reply code;
+#: - ``command``: what the reply answers (None: the greeting);
+#: - ``more``: another reply to the same send follows this one (Reply.more);
+#: - ``kind``: what the engine matches the reply to (Reply.kind);
+#: - ``partial``: one of several replies to one command that are not its last (LMTP: one per
+#:   accepted recipient after the data); it changes no state, the last one does;
+#: - ``recipient``: LMTP after the data, the accepted recipient it is for (Reply.recipient).
+#:
+#: A plain tuple: one is made per command sent and dropped per reply, and the hot path indexes
+#: it; CPython indexes and unpacks an exact tuple at full speed, a named tuple through the
+#: generic protocol (several times the cost). Slow paths unpack it.
+Expect = tuple[FastOutcomes, Command | None, bool, str, bool, str | None]
 
 
 _NOBODY: tuple[str | None, ...] = (None,)
@@ -95,10 +98,9 @@ def expectations(command: Command | None, kind: str, count: int = 1,
     """The ``count`` replies a command of ``kind`` earns; ``more`` when the same send has
     further commands after it (a raw send read as several). ``recipients``: LMTP, whom each
     of the ``count`` replies answers for, in order."""
-    fast, fast_else = fast_outcomes(kind)
     if len(recipients) != count:
         recipients = _NOBODY if count == 1 else (None,) * count
-    last = Expect(fast, fast_else, command, more, kind, False, recipients[-1])
+    last: Expect = (fast_outcomes(kind), command, more, kind, False, recipients[-1])
     if count == 1:
         return [last]
-    return [*[Expect({}, None, command, True, kind, True, r) for r in recipients[:-1]], last]
+    return [*[(_SLOW, command, True, kind, True, r) for r in recipients[:-1]], last]

@@ -90,10 +90,10 @@ class ReplyMatching:
         pending = self._pending
         if pending:
             # The common case: the kind's table outcome for this code (the same result as
-            # state.next_state, looked up rather than worked out per reply). Expect's first
-            # fields by index: fast, fast_else, command, more, kind.
+            # state.next_state, looked up rather than worked out per reply). Expect's fields
+            # by index: fast 0, command 1, more 2, kind 3, recipient 5.
             exp = pending[0]
-            outcome = exp[0].get(code, exp[1])
+            outcome = exp[0][code]
             if outcome is not None:
                 pending.popleft()
                 target, expected, stale = outcome
@@ -102,15 +102,15 @@ class ReplyMatching:
                 if target is not None:
                     self.state = target
                     if target is _RCPT:
-                        self._accepted.append(exp[2])
+                        self._accepted.append(exp[1])
                     elif target is _IDENT or target is _MAIL:
                         self._accepted.clear()
                 if stale:
                     self._projected_stale = True
                 # make_reply, inlined: the per-reply cost that matters most.
                 reply: Reply = _tuple_new(Reply, (code, lines, raw, enhanced, warnings, False,
-                                                  exp[2], expected, exp[3], False, exp[4],
-                                                  exp[6]))
+                                                  exp[1], expected, exp[2], False, exp[3],
+                                                  exp[5]))
                 return reply
         return self._match(frame)
 
@@ -158,26 +158,24 @@ class ReplyMatching:
                 self._projected_stale = True
             return make_reply(code, frame[1], frame[2], frame[3], warnings, True, None, None,
                               False, code == 421)
-        exp = pending.popleft()
-        kind = exp.kind
-        if exp.partial:
+        _, command, more, kind, partial, recipient = pending.popleft()
+        if partial:
             # LMTP: one reply per accepted recipient; only the last ends the transaction.
             closes = code == 421
             if closes:
                 self._close()
             hoped = RULES[kind].hoped
-            return make_reply(code, frame[1], frame[2], frame[3], frame[4], False, exp.command,
+            return make_reply(code, frame[1], frame[2], frame[3], frame[4], False, command,
                               (code in hoped) if hoped else None, not closes, closes, kind,
-                              exp.recipient)
+                              recipient)
         if code == 421 or kind in SPECIAL:
-            return self._special(exp, kind, code, frame)
+            return self._special(command, more, kind, code, frame)
         # A table kind's reply the hot path does not apply: the one that closes (221 to QUIT).
         table, failure = outcomes(kind)
         target, expected, stale = table.get(code, failure)
-        self._advance(target, stale, exp.command)
-        return make_reply(code, frame[1], frame[2], frame[3], frame[4], False, exp.command,
-                          expected, exp.more and bool(pending), target is _CLOSED, kind,
-                          exp.recipient)
+        self._advance(target, stale, command)
+        return make_reply(code, frame[1], frame[2], frame[3], frame[4], False, command,
+                          expected, more and bool(pending), target is _CLOSED, kind, recipient)
 
     def _advance(self, target: State | None, stale: bool, exp_command: Command | None) -> None:
         """Apply a table kind's outcome to the reply to ``exp_command``: its target state
@@ -193,7 +191,8 @@ class ReplyMatching:
         if stale:
             self._projected_stale = True
 
-    def _special(self, exp: Expect, kind: str, code: int, frame: Frame) -> Reply:
+    def _special(self, command: Command | None, more: bool, kind: str, code: int,
+                 frame: Frame) -> Reply:
         _, lines, raw, enhanced, warnings = frame
         before = self.state
         self.state = next_state(before, kind, code, self._auth_return)
@@ -211,8 +210,8 @@ class ReplyMatching:
         elif kind in AUTH_KINDS:
             if kind == _AUTH_KIND and before is not _AUTH:
                 self._auth_return = before
-                if isinstance(exp.command, Auth):
-                    self.auth_mechanism = exp.command.mechanism
+                if isinstance(command, Auth):
+                    self.auth_mechanism = command.mechanism
             if code == 235:
                 self.authenticated = True
             elif self.state is not _AUTH and not self.authenticated:
@@ -227,9 +226,9 @@ class ReplyMatching:
         closed = self.state is _CLOSED
         if closed:
             self._close()
-        reply = make_reply(code, lines, raw, enhanced, warnings, False, exp.command,
+        reply = make_reply(code, lines, raw, enhanced, warnings, False, command,
                            (code in rule.hoped) if rule.hoped else None,
-                           exp.more and bool(self._pending), code == 421, kind)
+                           more and bool(self._pending), code == 421, kind)
         if success and kind in _GREETS:
             self.capabilities = Capabilities.parse(reply)
         elif success and kind == _HELO:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from smtpscope.protocol import NEED_DATA, Connection, MailFrom, RcptTo, Reply
+import pytest
+
+from smtpscope.protocol import NEED_DATA, Connection, Data, MailFrom, Noop, RcptTo, Reply
 from smtpscope.protocol import replies as replies_module
 from smtpscope.protocol.expect import SPECIAL, fast_outcomes, outcomes
 from smtpscope.protocol.replies import ReplyReader
@@ -35,19 +37,47 @@ def test_outcome_table_matches_next_state_for_every_kind_and_code() -> None:
 
 def test_hot_path_table_leaves_421_closing_and_special_replies_to_the_slow_path() -> None:
     for kind in RULES:
-        fast, otherwise = fast_outcomes(kind)
+        fast = fast_outcomes(kind)
+        # Indexed by the reply code: every three-digit code has its entry (the careful path
+        # frames codes outside 2xx-5xx too, with a warning).
+        assert type(fast) is tuple and len(fast) == 1000, kind
         if kind in SPECIAL:
-            assert fast == {} and otherwise is None, kind
+            assert set(fast) == {None}, kind
             continue
         table, failure = outcomes(kind)
         assert fast[421] is None
-        for code in range(200, 600):
+        for code in range(1000):
             if code == 421:
                 continue
             full = table.get(code, failure)
-            got = fast.get(code, otherwise)
-            assert got == (None if full[0] is State.CLOSED else full), (kind, code)
-    assert fast_outcomes("QUIT")[0][221] is None  # 221 to QUIT closes: never the hot path
+            assert fast[code] == (None if full[0] is State.CLOSED else full), (kind, code)
+    assert fast_outcomes("QUIT")[221] is None  # 221 to QUIT closes: never the hot path
+
+
+@pytest.mark.parametrize("code", [b"199", b"000", b"999", b"600"])
+def test_codes_outside_2xx_5xx_are_matched_with_a_warning(code: bytes) -> None:
+    conn = Connection()
+    conn.receive_data(b"220 hi\r\n")
+    conn.next_event()
+    conn.send(MailFrom("a@example.test"), force=True)
+    conn.send(Noop(), force=True)
+    conn.receive_data(code + b" odd\r\n" + code + b" odd\r\n")
+    mail, noop = conn.next_events()
+    assert isinstance(mail, Reply) and isinstance(noop, Reply)
+    assert (mail.code, mail.kind, mail.expected) == (int(code), "MAIL", False)
+    assert (noop.code, noop.kind, noop.expected) == (int(code), "NOOP", False)
+    assert any("outside the 2xx-5xx range" in w for w in mail.warnings)
+    assert conn.state is State.READY and not conn.pending
+
+
+def test_owed_replies_are_exact_tuples() -> None:
+    # The hot path indexes each one; CPython does that at full speed only for an exact tuple
+    # (a named tuple goes through the generic protocol, several times the cost per reply).
+    conn = Connection(lmtp=True)
+    conn.send(MailFrom("a@example.test"), force=True)
+    conn.send(RcptTo("b@example.test"), force=True)
+    conn.send(Data(), force=True)
+    assert conn._pending and all(type(exp) is tuple for exp in conn._pending)
 
 
 def test_remembered_replies_equal_freshly_parsed_ones() -> None:
