@@ -4,7 +4,8 @@
 matching lives in one place. The common case (a reply whose outcome the command's table gives,
 see expect.fast_outcomes, none of which closes) is written out in ``next_event`` itself, state
 change included, because a call per reply is what costs; everything else goes through
-``_match``, whose table outcomes (the closing ones among them) go through ``_advance``.
+``_match`` (or ``_unsolicited``), whose table outcomes (the closing ones among them) go through
+``_advance``.
 """
 
 from __future__ import annotations
@@ -88,31 +89,30 @@ class ReplyMatching:
                 return NEED_DATA
             code, lines, raw, enhanced, warnings = frame = maybe
         pending = self._pending
-        if pending:
-            # The common case: the kind's table outcome for this code (the same result as
-            # state.next_state, looked up rather than worked out per reply). Expect's fields
-            # by index: fast 0, command 1, more 2, kind 3, recipient 5.
-            exp = pending[0]
-            outcome = exp[0][code]
-            if outcome is not None:
-                pending.popleft()
-                target, expected, stale = outcome
-                # _advance, inlined (a call per reply is what costs); a fast outcome never
-                # closes (see expect.fast_outcomes), so CLOSED needs no case here.
-                if target is not None:
-                    self.state = target
-                    if target is _RCPT:
-                        self._accepted.append(exp[1])
-                    elif target is _IDENT or target is _MAIL:
-                        self._accepted.clear()
-                if stale:
-                    self._projected_stale = True
-                # make_reply, inlined: the per-reply cost that matters most.
-                reply: Reply = _tuple_new(Reply, (code, lines, raw, enhanced, warnings, False,
-                                                  exp[1], expected, exp[2], False, exp[3],
-                                                  exp[5]))
-                return reply
-        return self._match(frame)
+        if not pending:
+            return self._unsolicited(frame)
+        exp = pending.popleft()
+        # The common case: the kind's table outcome for this code (the same result as
+        # state.next_state, looked up rather than worked out per reply). Expect's fields by
+        # index: fast 0, command 1, more 2, kind 3, recipient 5.
+        outcome = exp[0][code]
+        if outcome is None:
+            return self._match(frame, exp)
+        target, expected, stale = outcome
+        # _advance, inlined (a call per reply is what costs); a fast outcome never closes (see
+        # expect.fast_outcomes), so CLOSED needs no case here.
+        if target is not None:
+            self.state = target
+            if target is _RCPT:
+                self._accepted.append(exp[1])
+            elif target is _IDENT or target is _MAIL:
+                self._accepted.clear()
+        if stale:
+            self._projected_stale = True
+        # make_reply, inlined: the per-reply cost that matters most.
+        reply: Reply = _tuple_new(Reply, (code, lines, raw, enhanced, warnings, False, exp[1],
+                                          expected, exp[2], False, exp[3], exp[5]))
+        return reply
 
     def next_events(self) -> list[Reply | Closed]:
         """Every event complete so far, in order, in one call; ``[]`` means NEED_DATA.
@@ -141,24 +141,27 @@ class ReplyMatching:
             if event is self._closed:
                 return out
 
-    def _match(self, frame: Frame) -> Reply:
-        """Match a reply the hot path leaves alone: unsolicited, one of several owed (LMTP),
-        421, a special kind's, or one that closes the session."""
+    def _unsolicited(self, frame: Frame) -> Reply:
+        """A reply no command was waiting for."""
+        code = frame[0]
+        warnings = (*frame[4], _UNSOLICITED)
+        if code == 421:
+            self._close()
+        elif self.state is _DATA:
+            # The server saw the data end; so must we, or every later command is refused.
+            warnings = (*warnings, DATA_ENDED_EARLY)
+            self.state = _IDENT
+            self._accepted.clear()
+            self._projected_stale = True
+        return make_reply(code, frame[1], frame[2], frame[3], warnings, True, None, None,
+                          False, code == 421)
+
+    def _match(self, frame: Frame, exp: Expect) -> Reply:
+        """Match a reply the hot path leaves alone to ``exp``, already taken off the queue:
+        one of several owed (LMTP), 421, a special kind's, or one that closes the session."""
         code = frame[0]
         pending = self._pending
-        if not pending:
-            warnings = (*frame[4], _UNSOLICITED)
-            if code == 421:
-                self._close()
-            elif self.state is _DATA:
-                # The server saw the data end; so must we, or every later command is refused.
-                warnings = (*warnings, DATA_ENDED_EARLY)
-                self.state = _IDENT
-                self._accepted.clear()
-                self._projected_stale = True
-            return make_reply(code, frame[1], frame[2], frame[3], warnings, True, None, None,
-                              False, code == 421)
-        _, command, more, kind, partial, recipient = pending.popleft()
+        _, command, more, kind, partial, recipient = exp
         if partial:
             # LMTP: one reply per accepted recipient; only the last ends the transaction.
             closes = code == 421
