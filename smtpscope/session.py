@@ -29,16 +29,17 @@ from smtpscope.protocol import (
     Ehlo,
     Helo,
     Lhlo,
-    MessageContent,
     Quit,
     Raw,
     RemoteProtocolError,
     Reply,
+    Sent,
     State,
 )
 from smtpscope.record.redact import Redactor
 from smtpscope.record.transcript import Entry, Transcript, reply_fields
 from smtpscope.session_connect import Connecting
+from smtpscope.session_content import ContentSteps
 from smtpscope.session_tls import TlsSteps
 from smtpscope.session_types import (
     DEFAULT_HELO,
@@ -96,7 +97,7 @@ class _Waiter:
         self.replies: list[Reply] = []
 
 
-class Session(TlsSteps, Connecting):
+class Session(ContentSteps, TlsSteps, Connecting):
     """One SMTP (or LMTP) conversation with one server, over TCP, a UNIX socket or a pipe."""
 
     def __init__(
@@ -344,50 +345,24 @@ class Session(TlsSteps, Connecting):
 
     async def send_raw(self, data: bytes, *, expect_reply: bool = True,
                        note: str = "") -> Reply | None:
-        """Send exact bytes, unvalidated and marked off-script; returns the last reply."""
+        """Send exact bytes, unvalidated and marked off-script; returns the last reply (None
+        when none is owed: ``expect_reply`` False, or bytes that leave a message open)."""
         self._check_open()
         self.conn.send_raw(data, expect_reply=expect_reply, note=note)
         sent = self.conn.last_sent
         assert sent is not None
         self.last_client_entry = self.transcript.add(
-            "client", "raw", sent.data, off_script=True, notes=(note,) if note else ())
-        waiter = self._expect(sent.command) if expect_reply else None
+            "client", "raw", sent.data, off_script=True,
+            notes=(*((note,) if note else ()), *self._open_note(sent)))
+        replies = await self._owed(sent, Stage.COMMAND)
+        return replies[-1] if replies else None
+
+    async def _owed(self, sent: Sent, stage: Stage) -> tuple[Reply, ...]:
+        """Write what the engine just sent and await the replies it says that earned: none
+        for raw bytes sent expecting none or content that leaves the message open."""
+        waiter = self._expect(sent.command) if sent.owes_reply else None
         await self._write(sent.data)
-        if waiter is None:
-            return None
-        return (await self._wait(waiter, None, Stage.COMMAND))[-1]
-
-    async def deliver(self, content: MessageContent) -> tuple[Reply, ...]:
-        """Send the message after ``354`` and await every reply: one, or one per LMTP recipient."""
-        self._check_open()
-        wire = self.conn.send_content(content)
-        notes = ("sent verbatim: line endings and terminator exactly as written",) \
-            if content.verbatim else ()
-        self.last_client_entry = self.transcript.add(
-            "client", "content", wire, off_script=content.verbatim, notes=notes)
-        waiter = self._expect(content)
-        await self._write(wire)
-        return await self._wait(waiter, content, Stage.DOT)
-
-    async def send_content(self, content: MessageContent) -> Reply:
-        """Send the message after ``354``: dot-stuffed with the terminator (or verbatim)."""
-        return (await self.deliver(content))[-1]
-
-    async def send_data_line(self, line: bytes, *, last: bool = False,
-                             notes: tuple[str, ...] = ()) -> Reply | None:
-        """One line of message content typed after a 354, sent exactly as given (the typist
-        does any dot-stuffing); ``last`` marks the ``.`` line, whose reply is awaited.
-        ``notes`` are warnings about the line, recorded with it."""
-        self._check_open()
-        self.conn.send_raw(line, expect_reply=last)
-        sent = self.conn.last_sent
-        assert sent is not None
-        self.transcript.add("client", "content", sent.data, notes=notes)
-        waiter = self._expect(sent.command) if last else None
-        await self._write(sent.data)
-        if waiter is None:
-            return None
-        return (await self._wait(waiter, None, Stage.DOT))[-1]
+        return () if waiter is None else await self._wait(waiter, sent.command, stage)
 
     # -- conveniences --------------------------------------------------------------------------
 

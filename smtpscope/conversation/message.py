@@ -77,6 +77,9 @@ class Delivery:
     data: Reply | None = None  # the 354 to DATA
     final: tuple[Reply, ...] = field(default=())  # after the dot or BDAT LAST
     lmtp: bool = False
+    #: The content left the message open (verbatim, without <CRLF>.<CRLF>): the server still
+    #: reads it and owes no reply yet (``Connection.message_open``).
+    open: bool = False
 
     @property
     def accepted(self) -> list[str]:
@@ -128,7 +131,8 @@ def _match(delivery: Delivery, replies: tuple[Reply, ...]) -> None:
 
 async def _final(delivery: Delivery, replies: Awaitable[tuple[Reply, ...]]) -> None:
     """Await and settle the replies to the message. LMTP owes one per accepted recipient; when
-    the session ends (or times out) before all came, those that did still count."""
+    the session ends (or times out) before all came, those that did still count. None come
+    when the content left the message open."""
     if delivery.lmtp:
         for outcome in delivery.recipients:
             outcome.owed = outcome.rcpt is not None and outcome.rcpt.is_success
@@ -137,6 +141,9 @@ async def _final(delivery: Delivery, replies: Awaitable[tuple[Reply, ...]]) -> N
     except SessionError as exc:
         _match(delivery, exc.replies)
         raise
+    if not got:
+        delivery.open = True
+        return
     _settle(delivery, got)
 
 

@@ -48,7 +48,7 @@ async def _send(session: Session, queue: SendQueue,
         if line.kind is LineKind.RAW:
             return (await session.send_raw(line.data),)
         body = queue.body_declaration(session.conn, line)
-        return (await session.send_data_line(line.data, last=line.kind is LineKind.END,
+        return (await session.send_data_line(line.data,
                                              notes=content_line_warnings(line.text, body)),)
     except LocalProtocolError as exc:
         queue.block(line, str(exc))

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 
 from smtpscope.protocol import Auth, Command, Connection, MailFrom, Raw, State
 from smtpscope.protocol.checks import command_kind, infer_raw_kinds
-from smtpscope.protocol.data import MAX_TEXT_LINE
+from smtpscope.protocol.data import MAX_TEXT_LINE, MESSAGE_START, ends_data
 from smtpscope.protocol.kinds import Kind
 from smtpscope.protocol.state import projected_after
 
@@ -194,10 +194,18 @@ class SendQueue:
         return self._add(QueuedLine(next(self._ids), LineKind.RAW, text, Raw(data), data,
                                     secret=secret))
 
-    def add_content(self, text: str) -> QueuedLine:
-        """A message line after DATA; ``.`` alone is the end of the message."""
-        kind = LineKind.END if text == "." else LineKind.CONTENT
-        return self._add(QueuedLine(next(self._ids), kind, text, data=content_line_bytes(text)))
+    def add_content(self, text: str, conn: Connection | None = None) -> QueuedLine:
+        """A message line after DATA; ``.`` alone after a whole line is the end of the message.
+
+        The first line after content that left the message open (``conn``'s, sent verbatim)
+        goes on from what that content ended with: after a line without its CRLF, ``.`` is
+        more of that line, not the end (the engine decides the same way when it goes).
+        """
+        data = content_line_bytes(text)
+        ahead = self._in_transit or self._items
+        before = conn.open_tail if conn is not None and not ahead else MESSAGE_START
+        kind = LineKind.END if ends_data(data, before) else LineKind.CONTENT
+        return self._add(QueuedLine(next(self._ids), kind, text, data=data))
 
     # -- cancelling --------------------------------------------------------------------------
 

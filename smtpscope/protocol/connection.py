@@ -8,6 +8,7 @@ from ..values import Frozen
 from .capabilities import Capabilities
 from .checks import SessionView, command_kind, infer_raw_kinds, send_problem, wait_problem
 from .commands import Command, MessageContent, Raw, RcptTo
+from .data import MAX_END_OF_DATA, MESSAGE_START, ends_data
 from .errors import LocalProtocolError
 from .events import Closed
 from .expect import Expect, expectations
@@ -16,7 +17,11 @@ from .matching import DATA_ENDED_EARLY, INJECTION_WARNING, ReplyMatching
 from .replies import ReplyReader
 from .state import State, projected_after, why_invalid
 
-__all__ = ["DATA_ENDED_EARLY", "INJECTION_WARNING", "Connection", "Sent"]
+__all__ = ["DATA_ENDED_EARLY", "INJECTION_WARNING", "MESSAGE_OPEN", "Connection", "Sent"]
+
+#: The note on content that leaves the message open.
+MESSAGE_OPEN = ("the message is still open: no <CRLF>.<CRLF> sent yet, so no reply is owed; "
+                "what is sent next is more of the message")
 
 
 # Sets a field in __init__, past Frozen's refusal (a Sent is built for every send:
@@ -27,18 +32,22 @@ _setattr = object.__setattr__
 class Sent(Frozen):
     """What the last send put on the wire, for the transcript."""
 
-    __slots__ = ("command", "data", "notes", "off_script")
+    __slots__ = ("command", "data", "notes", "off_script", "owes_reply")
     command: Command
     data: bytes
     off_script: bool
     notes: tuple[str, ...]
+    #: The send earned a reply (False: raw bytes sent without expecting one, or content that
+    #: left the message open).
+    owes_reply: bool
 
     def __init__(self, command: Command, data: bytes, off_script: bool,
-                 notes: tuple[str, ...] = ()) -> None:
+                 notes: tuple[str, ...] = (), owes_reply: bool = True) -> None:
         _setattr(self, "command", command)
         _setattr(self, "data", data)
         _setattr(self, "off_script", off_script)
         _setattr(self, "notes", notes)
+        _setattr(self, "owes_reply", owes_reply)
 
 
 class Connection(ReplyMatching):
@@ -71,6 +80,8 @@ class Connection(ReplyMatching):
         self._auth_return = State.IDENT
         self._accepted: list[Command | None] = []
         self._closed: Closed | None = None
+        self._open_content: Command | None = None
+        self._open_tail = b""
 
     # ----------------------------------------------------------------- properties
     @property
@@ -91,6 +102,24 @@ class Connection(ReplyMatching):
     @property
     def in_auth(self) -> bool:
         return self.state is State.AUTH
+
+    @property
+    def message_open(self) -> bool:
+        """True while the server reads message content (after a 354) and no reply is owed:
+        whatever is sent now is more of the message, and only once <CRLF>.<CRLF> has been
+        sent is a reply owed. (Verbatim content or an end-of-data variant may leave it so.)"""
+        return self.state is State.DATA and not self._pending
+
+    @property
+    def open_tail(self) -> bytes:
+        """The last bytes of the open message sent so far (CRLF before its first: the DATA
+        line's), which decide whether the next content ends it."""
+        is_open = self._open_content is not None and self.state is State.DATA
+        return self._open_tail if is_open else MESSAGE_START
+
+    def ends_message(self, data: bytes) -> bool:
+        """Whether ``data`` sent now as message content would end the message."""
+        return ends_data(data, self.open_tail)
 
     @property
     def unfinished(self) -> bytes:
@@ -176,23 +205,54 @@ class Connection(ReplyMatching):
         if problem is not None and not force:
             raise LocalProtocolError(problem)
         data = content.to_bytes()
-        if self.lmtp:
-            self._enqueue(content, Kind.CONTENT, *self._owed())
-        else:
-            self._enqueue(content, Kind.CONTENT)
+        if problem is None and self._keeps_open(content, data):
+            self.last_sent = Sent(content, data, False, (MESSAGE_OPEN,), owes_reply=False)
+            return data
+        self._owe_content(content)
         notes = (f"off-script: {problem}",) if problem else ()
         self.last_sent = Sent(content, data, problem is not None, notes)
         return data
 
+    def _keeps_open(self, command: Command, data: bytes) -> bool:
+        """Content ``data`` goes into the open message: True (and remembered) when it does not
+        end it, so no reply is owed yet; False when it holds <CRLF>.<CRLF>."""
+        tail = self.open_tail
+        if ends_data(data, tail):
+            return False
+        self._open_tail = (tail + data)[-MAX_END_OF_DATA:]
+        self._open_content = command
+        return True
+
+    def _owe_content(self, command: Command) -> None:
+        """The reply (LMTP: one per accepted recipient) that the end of the message earns."""
+        if self.lmtp:
+            self._enqueue(command, Kind.CONTENT, *self._owed())
+        else:
+            self._enqueue(command, Kind.CONTENT)
+
     def send_raw(self, data: bytes, expect_reply: bool = True, note: str = "") -> bytes:
-        """Send exact bytes without validation; the engine still tracks the reply they earn."""
+        """Send exact bytes without validation; the engine still tracks the reply they earn.
+
+        In an open message (``message_open``) the bytes are message content and the engine
+        decides, whatever ``expect_reply`` says: a reply is owed once <CRLF>.<CRLF> is sent.
+        """
         return self._send_raw(Raw(data, note, expect_reply))
 
     def _send_raw(self, raw: Raw) -> bytes:
         notes = ["off-script: raw bytes, not validated"]
         if raw.note:
             notes.append(raw.note)
-        if raw.expect_reply:
+        owes = True
+        if self.message_open:
+            # Message content, whatever expect_reply says: a reply is owed once, and only
+            # once, <CRLF>.<CRLF> has been sent (the server may answer earlier: see _open_end).
+            if self._keeps_open(raw, raw.data):
+                notes.append(MESSAGE_OPEN)
+                owes = False
+            else:
+                notes.append("message content holding <CRLF>.<CRLF>: its reply is owed")
+                self._owe_content(raw)
+        elif raw.expect_reply:
             kinds = infer_raw_kinds(raw.data, self._projection())
             if kinds == [Kind.RAW]:
                 notes.append("not read as a known command: one reply expected, state unchanged")
@@ -204,7 +264,8 @@ class Connection(ReplyMatching):
                 self._enqueue(raw, kind, *owed, more=i < len(kinds))
         else:
             notes.append("no reply expected")
-        self.last_sent = Sent(raw, raw.data, True, tuple(notes))
+            owes = False
+        self.last_sent = Sent(raw, raw.data, True, tuple(notes), owes)
         return raw.data
 
     def _last_kind(self) -> str | None:
@@ -218,6 +279,7 @@ class Connection(ReplyMatching):
 
     def _enqueue(self, cmd: Command, kind: str, count: int = 1,
                  recipients: tuple[str | None, ...] = (), more: bool = False) -> None:
+        self._open_content = None  # a reply is owed: whatever message was open has ended
         self._pending.extend(expectations(cmd, kind, count, more, recipients))
         self._projected = projected_after(self._projection(), kind)
 

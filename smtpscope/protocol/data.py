@@ -6,15 +6,20 @@ from typing import Final
 
 __all__ = [
     "END_OF_DATA_VARIANTS",
+    "MAX_END_OF_DATA",
     "MAX_TEXT_LINE",
+    "MESSAGE_START",
     "STANDARD_TERMINATOR",
     "chunk_bytes",
     "dot_stuff",
     "dot_unstuff",
     "encode_content",
+    "end_variant",
+    "ends_data",
     "line_ending_report",
     "long_lines",
     "message_octets",
+    "missing_end",
     "normalize_line_endings",
     "terminator",
 ]
@@ -38,6 +43,9 @@ END_OF_DATA_VARIANTS: Final[dict[str, bytes]] = {
     "nullafter": b"\r\n.\x00\r\n",
 }
 
+#: The longest end-of-data sequence: the last bytes of a message kept to say which one ended it.
+MAX_END_OF_DATA: Final = max(map(len, END_OF_DATA_VARIANTS.values()))
+
 
 def terminator(name: str = "standard") -> bytes:
     """Return the end-of-data bytes called ``name`` (KeyError names the valid choices)."""
@@ -47,6 +55,38 @@ def terminator(name: str = "standard") -> bytes:
         raise KeyError(
             f"unknown end-of-data variant {name!r}; choose one of {', '.join(END_OF_DATA_VARIANTS)}"
         ) from None
+
+
+#: The bytes before a message's first octet, as the end of data sees them: the DATA line's CRLF.
+MESSAGE_START: Final = b"\r\n"
+
+
+def ends_data(data: bytes, before: bytes = MESSAGE_START) -> bool:
+    """Whether ``data``, sent as message content after ``before`` (the message's last bytes so
+    far), holds <CRLF>.<CRLF>: the only end of data a server may take (RFC 5321 §4.1.1.4).
+
+    Verbatim content and the other variants may lack it; the message then stays open, and a
+    reply to it means the server took another sequence as the end (SMTP smuggling).
+    """
+    return STANDARD_TERMINATOR in before[-len(STANDARD_TERMINATOR) + 1:] + data
+
+
+def missing_end(sent: bytes) -> bytes:
+    """What to append to a message whose bytes so far end with ``sent`` so that it ends with
+    <CRLF>.<CRLF>: the part of it that ``sent`` does not end with already (``.\r\n`` after a
+    whole line, all five bytes after a bare LF, which a strict server does not take as a line
+    end)."""
+    for size in range(len(STANDARD_TERMINATOR) - 1, 0, -1):
+        if sent.endswith(STANDARD_TERMINATOR[:size]):
+            return STANDARD_TERMINATOR[size:]
+    return STANDARD_TERMINATOR
+
+
+def end_variant(sent: bytes) -> str | None:
+    """The END_OF_DATA_VARIANTS entry ``sent`` ends with (the longest: ``\r\n.\n`` is
+    crlflf, not lflf), or None."""
+    found = [name for name, end in END_OF_DATA_VARIANTS.items() if sent.endswith(end)]
+    return max(found, key=lambda name: len(END_OF_DATA_VARIANTS[name]), default=None)
 
 
 def normalize_line_endings(body: bytes) -> bytes:

@@ -84,6 +84,12 @@ class Reply(NamedTuple):
     #: §4.2: one reply per accepted recipient, in RCPT order). None otherwise, or when that
     #: RCPT went as raw bytes.
     recipient: str | None = None
+    #: A reply that came while the message was still open (verbatim content or an end-of-data
+    #: variant without <CRLF>.<CRLF>): the server took another sequence as the end of the data
+    #: (SMTP smuggling). The last bytes sent before it (``data.MAX_END_OF_DATA`` at most:
+    #: enough for any END_OF_DATA_VARIANTS entry, which ``data.end_variant`` names), which is
+    #: all the client knows of where the server cut. None for every other reply.
+    ended_by: bytes | None = None
 
     @property
     def text_lines(self) -> tuple[str, ...]:
@@ -142,11 +148,12 @@ def make_reply(
     closes: bool = False,
     kind: str | None = None,
     recipient: str | None = None,
+    ended_by: bytes | None = None,
 ) -> Reply:
     """Build a Reply from every field, positionally and without defaults: the engine's one
     constructor helper (the generated ``Reply(...)`` is for everybody else)."""
     reply: Reply = _tuple_new(Reply, (code, lines, raw, enhanced, warnings, unsolicited, command,
-                                      expected, more, closes, kind, recipient))
+                                      expected, more, closes, kind, recipient, ended_by))
     return reply
 
 

@@ -11,13 +11,14 @@ change included, because a call per reply is what costs; everything else goes th
 from __future__ import annotations
 
 from collections import deque
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .capabilities import Capabilities
 from .commands import Auth, Command
-from .errors import RemoteProtocolError
+from .data import end_variant
+from .errors import RemoteProtocolError, show_bytes
 from .events import NEED_DATA, Closed, NeedData, Reply, make_reply
-from .expect import SPECIAL, Expect, outcomes
+from .expect import SPECIAL, Expect, expectations, outcomes
 from .kinds import AUTH_KINDS, Kind
 from .replies import Frame, ReplyReader
 from .state import RULES, State, next_state
@@ -63,6 +64,15 @@ class ReplyMatching:
     #: LMTP needs them, see ``_owed``; none per reply).
     _accepted: list[Command | None]
     _closed: Closed | None
+    lmtp: bool
+    #: Message content sent since the 354 that has not ended the message (no <CRLF>.<CRLF>
+    #: yet), the newest; None when nothing was sent or the message has ended.
+    _open_content: Command | None
+    #: The last bytes of that open message (see Reply.ended_by).
+    _open_tail: bytes
+
+    if TYPE_CHECKING:  # Connection's
+        def _owed(self) -> tuple[int, tuple[str | None, ...]]: ...
 
     def next_event(self) -> Reply | Closed | NeedData:
         """Next complete event, or NEED_DATA. Raises RemoteProtocolError on garbage.
@@ -111,7 +121,7 @@ class ReplyMatching:
             self._projected_stale = True
         # make_reply, inlined: the per-reply cost that matters most.
         reply: Reply = _tuple_new(Reply, (code, lines, raw, enhanced, warnings, False, exp[1],
-                                          expected, exp[2], False, exp[3], exp[5]))
+                                          expected, exp[2], False, exp[3], exp[5], None))
         return reply
 
     def next_events(self) -> list[Reply | Closed]:
@@ -144,6 +154,8 @@ class ReplyMatching:
     def _unsolicited(self, frame: Frame) -> Reply:
         """A reply no command was waiting for."""
         code = frame[0]
+        if code != 421 and self.state is _DATA and self._open_content is not None:
+            return self._open_end(frame)
         warnings = (*frame[4], _UNSOLICITED)
         if code == 421:
             self._close()
@@ -155,6 +167,22 @@ class ReplyMatching:
             self._projected_stale = True
         return make_reply(code, frame[1], frame[2], frame[3], warnings, True, None, None,
                           False, code == 421)
+
+    def _open_end(self, frame: Frame) -> Reply:
+        """A reply while the message is open (content sent, no <CRLF>.<CRLF> among it): the
+        server ended the data at some other sequence. It is the reply to the message (LMTP:
+        the first of one per accepted recipient), flagged with the last bytes sent."""
+        command, tail = self._open_content, self._open_tail
+        self._open_content = None
+        count, recipients = self._owed() if self.lmtp else (1, ())
+        self._pending.extend(expectations(command, Kind.CONTENT, count, False, recipients))
+        self._projected_stale = True  # the projection never counted on this reply
+        reply = self._match(frame, self._pending.popleft())
+        variant = end_variant(tail)
+        sent = f"the last bytes sent were {show_bytes(tail)}" + (
+            f" (the {variant} end-of-data variant)" if variant else "")
+        return reply._replace(warnings=(*reply.warnings, DATA_ENDED_EARLY, sent),
+                              ended_by=tail)
 
     def _match(self, frame: Frame, exp: Expect) -> Reply:
         """Match a reply the hot path leaves alone to ``exp``, already taken off the queue:

@@ -31,6 +31,13 @@ still apply to the reply. A raw send is matched to one reply; if its bytes are C
 lines that each read as a known command, each line is tracked as that command (so a raw
 ``DATA`` still leads to the DATA state and ``send_content`` works), otherwise the reply changes
 nothing but 421 still closes. In the DATA state raw bytes count as message content.
+
+The open message. After the 354 only <CRLF>.<CRLF> ends the data (RFC 5321 §4.1.1.4), and
+content sent verbatim, or with another end-of-data variant, may lack it. Such content earns no
+reply: the session stays in DATA, owing nothing, and what is sent next is more of the message
+(``Connection.message_open``), until the standard end has been sent. If the server answers
+before that, it took another sequence as the end (SMTP smuggling): the reply is matched as the
+message's, with ``Reply.ended_by`` holding the last bytes sent, and the session leaves DATA.
 """
 
 from __future__ import annotations

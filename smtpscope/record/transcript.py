@@ -37,6 +37,8 @@ def reply_fields(reply: Reply) -> dict[str, Any]:
     }
     if reply.recipient is not None:  # LMTP after the data: whom this reply is for
         fields["recipient"] = reply.recipient
+    if reply.ended_by is not None:  # the server ended an open message: after these bytes
+        fields["ended_by"] = reply.ended_by.decode("latin-1")  # one character a byte, exact
     return fields
 
 

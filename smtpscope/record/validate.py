@@ -113,6 +113,8 @@ def check_reply(value: Any) -> dict[str, Any] | None:
         _bool(value, "unsolicited")
     if not isinstance(value.get("recipient", ""), str):
         raise LineError("'reply.recipient' must be a string")
+    if not isinstance(value.get("ended_by", ""), str):
+        raise LineError("'reply.ended_by' must be a string")
     return value
 
 

@@ -68,8 +68,14 @@ def describe_line_endings(data: bytes) -> str:
 
 def end_of_data_label(name: str, data: bytes) -> str:
     r"""``\n.\n  bare LF dot bare LF (lflf)``: the bytes, what they are, the smtpsmug name."""
-    escaped = data.decode("latin-1").encode("unicode_escape").decode("ascii")
-    return f"{escaped}  {describe_line_endings(data)} ({name})"
+    return f"{escaped_bytes(data)}  {describe_line_endings(data)} ({name})"
+
+
+def escaped_bytes(data: bytes) -> str:
+    r"""Bytes as ASCII with Python's escapes: ``
+.
+``."""
+    return data.decode("latin-1").encode("unicode_escape").decode("ascii")
 
 
 _AUTH_ARG = re.compile(r"^(\s*auth\s+)(\S*)$", re.IGNORECASE)

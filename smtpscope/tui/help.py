@@ -26,9 +26,11 @@ Type any SMTP command and press **Enter**: it is sent with CRLF.
   **Ctrl+O** on an empty input (**Ctrl+Enter** too, where the terminal tells it from Enter).
 - Paste several lines and each becomes one command, in order (message lines after `DATA`).
 - After `354` to `DATA`: data mode. Each Enter sends the line as typed, empty lines too; `.`
-  alone ends the message; **Tab** types a tab; **Ctrl+N** opens the editor with the envelope
-  sent. A line with a leading dot, over 1000 octets, or with non-ASCII (8-bit) text the
-  `MAIL FROM` did not declare (`BODY=8BITMIME` or `SMTPUTF8`) is warned about, then sent as
+  alone ends the message (after a whole line: verbatim content or an end-of-data variant
+  that stopped mid-line leaves the message open until `<CRLF>.<CRLF>`, and the hint says
+  so); **Tab** types a tab; **Ctrl+N** opens the editor with the envelope sent. A line
+  with a leading dot, over 1000 octets, or with non-ASCII (8-bit) text the `MAIL FROM` did
+  not declare (`BODY=8BITMIME` or `SMTPUTF8`) is warned about, then sent as
   typed.
 """,
     "transcript": """\
@@ -74,7 +76,11 @@ Headers, an empty line, the body, written as you want them read. **Ctrl+S** send
 - Dot-stuffing is done for you: a body line `.x` goes on the wire as `..x` and is stored as
   `.x`; the transcript shows the wire bytes. **use BDAT** (with CHUNKING) sends it unstuffed.
 - **verbatim** sends the text's UTF-8 bytes exactly: LF line ends, no encoding, no
-  dot-stuffing, no terminator added.
+  dot-stuffing, no terminator added. Text that does not end with `<CRLF>.<CRLF>` (typed text
+  never does: its line ends are LF) is said so in the status line, and **Ctrl+S** asks: back
+  to editing (Enter), add the missing end and send, or send as is. As is, the message stays
+  open: the composer sends each line as more of it and `.` alone ends it; a reply before that
+  is marked as the server taking another end of data (SMTP smuggling).
 - **Tab** moves to the options; paste a tab character if the body needs one.
 """,
     "auth-dialog": """\

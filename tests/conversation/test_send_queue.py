@@ -16,6 +16,7 @@ from smtpscope.protocol import (
     Data,
     Ehlo,
     MailFrom,
+    MessageContent,
     Noop,
     Quit,
     RcptTo,
@@ -250,3 +251,23 @@ def test_nothing_taken_after_a_refused_line_overtakes_it() -> None:
     assert not queue.started(noop)
     assert [(i.text, i.blocked is not None) for i in queue] == [("RCPT", True), ("NOOP", False)]
     assert queue.take_ready(conn) == []
+
+
+def test_after_verbatim_content_that_stopped_mid_line_a_dot_goes_on_with_that_line() -> None:
+    """The queue reads a "." line as the end exactly when the engine will: after content
+    left open without a line end it is more of that line, and a command waits for the end."""
+    conn, queue = greeted(), SendQueue()
+    for command in (MailFrom("a@x.test"), RcptTo("b@x.test"), Data()):
+        conn.send(command)
+        reply(conn, b"354 go" if isinstance(command, Data) else b"250 ok")
+    conn.send_content(MessageContent(b"Subject: v\n\nhello", verbatim=True))
+    assert conn.message_open
+    dot = queue.add_content(".", conn)
+    assert dot.kind is LineKind.CONTENT and queue.expects_content(conn)
+    assert send(conn, queue) == ["."] and conn.message_open  # "hello.\r\n": one line
+    end = queue.add_content(".", conn)
+    assert end.kind is LineKind.END and not queue.expects_content(conn)
+    queue.add_command(Quit(), "QUIT")
+    assert send(conn, queue) == ["."] and not conn.message_open
+    reply(conn, b"250 queued")
+    assert send(conn, queue) == ["QUIT"]

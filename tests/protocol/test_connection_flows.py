@@ -297,21 +297,6 @@ def test_raw_note_reaches_the_transcript() -> None:
     assert "XYZ is not a verb smtpscope knows; sent as typed" in conn.last_sent.notes
 
 
-def test_reply_inside_open_data_ends_it() -> None:
-    """A server that ends DATA on a bare-LF dot answers while we think data is open."""
-    from smtpscope.protocol import DATA_ENDED_EARLY
-
-    conn = at("RCPT", POSTFIX_EHLO)
-    conn.send(Data())
-    one(conn, b"354 go ahead\r\n")
-    assert conn.state is State.DATA
-    conn.send_raw(b"hello\n.\n", expect_reply=False)
-    reply = one(conn, b"250 2.0.0 Ok: queued as 1234\r\n")
-    assert reply.unsolicited and DATA_ENDED_EARLY in reply.warnings
-    assert conn.state is State.IDENT
-    assert conn.send(MailFrom("a@example.test")) == b"MAIL FROM:<a@example.test>\r\n"
-
-
 # Postfix on a host in smtpd_authorized_xclient_hosts.
 XCLIENT_EHLO = POSTFIX_EHLO.replace(
     b"250 CHUNKING\r\n",

@@ -18,7 +18,7 @@ from smtpscope.protocol import (
     normalize_line_endings,
     terminator,
 )
-from smtpscope.protocol.data import long_lines
+from smtpscope.protocol.data import MAX_END_OF_DATA, end_variant, ends_data, long_lines, missing_end
 
 
 def test_dot_stuffing() -> None:
@@ -101,3 +101,30 @@ def test_long_lines_count_the_crlf_against_the_rfc_limit() -> None:
     message = b"a" * 998 + b"\r\n" + b"b" * 999 + b"\r\nshort\r\n" + b"c" * 1200
     assert long_lines(message) == [(2, 1001), (4, 1202)]
     assert long_lines(message_octets(b"x" * 998)) == []
+
+
+def test_ends_data_finds_the_standard_end_only() -> None:
+    assert ends_data(b".\r\n")  # right after the 354: the DATA line's CRLF comes before
+    assert ends_data(b"hi\r\n.\r\nMAIL FROM:<x@y>\r\n")  # the rest is read as commands
+    assert ends_data(b"\n.\r\n", before=b"hi\r")  # split across two sends
+    assert not ends_data(b".\r\n", before=b"hi")  # "hi.\r\n" is one line
+    for name, end in END_OF_DATA_VARIANTS.items():
+        assert ends_data(b"hi" + end) is (name == "standard"), name
+
+
+def test_end_variant_names_the_longest_match() -> None:
+    assert end_variant(b"hi\r\n.\n") == "crlflf"  # not lflf, which it also ends with
+    assert end_variant(b"hi\n.\n") == "lflf"
+    assert end_variant(b"\r\n\x00.\r\n") == "nullbefore"
+    assert end_variant(b"hi\r\n") is None
+    assert len(END_OF_DATA_VARIANTS["nullbefore"]) == MAX_END_OF_DATA
+
+
+def test_missing_end_completes_the_standard_end() -> None:
+    assert missing_end(b"hi\r\n") == b".\r\n"
+    assert missing_end(b"hi\r") == b"\n.\r\n"
+    assert missing_end(b"hi\r\n.") == b"\r\n"
+    assert missing_end(b"hi\n") == b"\r\n.\r\n"  # a bare LF is no line end to a strict server
+    assert missing_end(b"hi") == b"\r\n.\r\n"
+    for sent in (b"hi\r\n", b"hi\r", b"hi\n", b"hi", b"hi\r\n.", b"hi\r\n.\r"):
+        assert ends_data(missing_end(sent), before=sent), sent

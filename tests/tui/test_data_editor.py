@@ -9,6 +9,7 @@ from textual.widgets import Checkbox, Static, TextArea
 
 from smtpscope.protocol import Capabilities, MailFrom, Reply
 from smtpscope.tui.widgets.data_editor import DataEditor, OpenEnvelope
+from smtpscope.tui.widgets.open_end_dialog import OpenEndDialog
 from tests.tui.waiting import until
 
 
@@ -156,18 +157,67 @@ async def test_bdat_switch_needs_chunking() -> None:
 
 async def test_verbatim_sends_typed_bytes_with_lf() -> None:
     text = "Subject: x\n\n.dot line\nend\n.\n"
-    editor = DataEditor(capabilities=caps(), text=text)
+    app, line, _ = await verbatim_send(text, ("tab", "tab", "enter"))
+    assert "verbatim" in line and "LF" in line
+    [result] = app.results
+    assert result is not None and result.verbatim
+    assert result.content == text.encode()
+
+
+async def test_verbatim_ending_with_crlf_dot_crlf_is_not_asked_about() -> None:
+    text = "Subject: x\r\n\r\nend\r\n.\r\n"  # pasted with CRLF: the editor keeps them
+    app, line, asked = await verbatim_send(text, ())
+    assert "stays open" not in line and asked == ""
+    [result] = app.results
+    assert result is not None and result.content == text.encode()
+
+
+async def verbatim_send(text: str, keys: tuple[str, ...], *,
+                        open_tail: bytes = b"\r\n") -> tuple[Host, str, str]:
+    """Verbatim ``text``, Ctrl+S, then ``keys`` in the question that comes up; returns the
+    app, the status line and the question's text."""
+    editor = DataEditor(capabilities=caps(), text=text, open_tail=open_tail)
     app = Host(editor)
     async with app.run_test() as pilot:
         await pilot.pause()
         editor.query_one("#data-verbatim", Checkbox).value = True
         await pilot.pause()
-        assert "verbatim" in status(editor) and "LF" in status(editor)
-        await pilot.press("ctrl+s")
+        line = status(editor)
+        await pilot.press("ctrl+s", *keys)  # no pause between: as fast as keys come
         await pilot.pause()
-    [result] = app.results
-    assert result is not None and result.verbatim
-    assert result.content == text.encode()
+        asked = str(app.screen.query_one("#open-end-text", Static).render()) \
+            if isinstance(app.screen, OpenEndDialog) else ""
+        app.top = type(app.screen)  # type: ignore[attr-defined]
+    return app, line, asked
+
+
+async def test_verbatim_without_the_end_asks_and_enter_goes_back() -> None:
+    app, line, asked = await verbatim_send("Subject: x\n\nhello\n.\n", ())
+    assert "no <CRLF>.<CRLF> at the end: the message stays open" in line
+    assert "lflf" in asked and "stays open" in asked  # the question is up
+    app, _, _ = await verbatim_send("Subject: x\n\nhello\n.\n", ("enter",))
+    assert app.results == []  # back in the editor: nothing sent
+    assert app.top is DataEditor  # type: ignore[attr-defined]
+
+
+async def test_verbatim_without_the_end_add_it_or_send_as_is() -> None:
+    app, _, _ = await verbatim_send("Subject: x\n\nhello\n", ("tab", "enter"))
+    [added] = app.results
+    assert added is not None and added.verbatim
+    assert added.content == b"Subject: x\n\nhello\n\r\n.\r\n"  # the user's bytes, then the end
+    app, _, _ = await verbatim_send("Subject: x\r\n\r\nhello\r\n", ("tab", "enter"))
+    [added] = app.results
+    assert added is not None and added.content == b"Subject: x\r\n\r\nhello\r\n.\r\n"
+    app, _, _ = await verbatim_send("Subject: x\n\nhello\n.\n", ("tab", "tab", "enter"))
+    [as_is] = app.results
+    assert as_is is not None and as_is.content == b"Subject: x\n\nhello\n.\n"
+
+
+async def test_verbatim_after_typed_lines_goes_on_from_them() -> None:
+    """After a 354 and lines typed in the composer, "." alone ends the message."""
+    app, line, asked = await verbatim_send(".\r\n", (), open_tail=b"hello\r\n")
+    assert "stays open" not in line and asked == ""
+    assert len(app.results) == 1
 
 
 async def test_escape_cancels() -> None:

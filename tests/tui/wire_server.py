@@ -48,6 +48,9 @@ class WireServer(LoopbackServer):
     data_reply: str = "354 go ahead"
     #: Seconds to wait before each reply (to see lines queue up behind a slow server).
     delay: float = 0.0
+    #: Also end the data at a line of "." with a bare LF (what a server open to SMTP smuggling
+    #: does; every line is read up to its LF, so "\n.\r\n" always ends it here).
+    lf_end: bool = False
     received: bytearray = field(default_factory=bytearray)
     messages: list[bytes] = field(default_factory=list)
     chunks: list[bytes] = field(default_factory=list)  # BDAT chunks of the message so far
@@ -95,7 +98,7 @@ class WireServer(LoopbackServer):
                         content = bytearray()
                         while chunk := await reader.readline():
                             self.received += chunk
-                            if chunk == b".\r\n":
+                            if chunk == b".\r\n" or (self.lf_end and chunk == b".\n"):
                                 break
                             content += chunk
                         self.messages.append(bytes(content))

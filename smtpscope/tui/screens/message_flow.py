@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +17,7 @@ from smtpscope.conversation import (
     send_message,
 )
 from smtpscope.protocol import MessageContent, Reply, Rset, State
+from smtpscope.protocol.data import MESSAGE_START
 from smtpscope.protocol.kinds import Kind
 from smtpscope.protocol.state import TRANSACTION
 from smtpscope.sanitize import visible
@@ -32,6 +34,10 @@ if TYPE_CHECKING:
     from smtpscope.session import Session
 
 BDAT_CHUNK = 64 * 1024
+
+LEFT_OPEN_NOTE = ("The composer now sends each line as more of this message: '.' alone (after "
+                  "a whole line) ends it; Ctrl+P offers the end-of-data variants. A reply "
+                  "before that means the server took another sequence as the end of the data.")
 
 # Ctrl+N typed ahead of a DATA's 354 waits this long at most for it, holding the keys typed
 # after it for the editor; a slower server then gets them in the composer, as message lines.
@@ -56,6 +62,7 @@ class MessageFlow:
         def _spawn(self, work: Coroutine[Any, Any, Any]) -> None: ...
         def _refresh_state(self) -> None: ...
         def notify(self, *args: Any, **kwargs: Any) -> None: ...
+        def pump_queue(self) -> None: ...
 
     def action_new_message(self) -> None:
         """Write a message, then walk MAIL, RCPT and DATA with the envelope its headers imply.
@@ -110,11 +117,14 @@ class MessageFlow:
         caps = session.view.capabilities if session else None
         after_354 = session is not None and session.view.state is State.DATA
         sent: OpenEnvelope | None = getattr(self, "envelope_sent", None)
+        # Lines typed after the 354 came first: the editor's text goes on from them.
+        tail = session.conn.open_tail if session is not None else MESSAGE_START
         if after_354 and sent is not None:
             editor = DataEditor(capabilities=caps, after_354=True, from_addr=sent.mail.address,
-                                to_addrs=sent.recipients, accepted=sent)
+                                to_addrs=sent.recipients, accepted=sent, open_tail=tail)
         else:
-            editor = DataEditor(capabilities=caps, after_354=after_354, text=self._message_draft)
+            editor = DataEditor(capabilities=caps, after_354=after_354, text=self._message_draft,
+                                open_tail=tail)
         self._push_editor(editor)
 
     def _push_editor(self, editor: DataEditor) -> None:
@@ -144,7 +154,9 @@ class MessageFlow:
             if session.view.state is State.DATA:
                 reply = await session.send_content(MessageContent(result.content,
                                                                   verbatim=result.verbatim))
-                if reply.code == 250:
+                if reply is None:
+                    self._left_open()
+                elif reply.code == 250:
                     self._message_draft = None  # delivered: the draft has done its job
             else:
                 await self._transaction(result)
@@ -180,9 +192,9 @@ class MessageFlow:
             params.append(("BODY", "8BITMIME"))
         envelope = Envelope(result.sender, tuple(result.recipients), tuple(params))
         try:
-            await send_message(session, envelope, result.content, bdat=result.use_bdat,
-                               verbatim=result.verbatim, chunk_size=BDAT_CHUNK)
-            self._message_draft = None  # delivered: the draft has done its job
+            self._delivered(await send_message(session, envelope, result.content,
+                                               bdat=result.use_bdat, verbatim=result.verbatim,
+                                               chunk_size=BDAT_CHUNK))
         except (Rejected, NotOffered) as exc:
             # The refusal itself is in the transcript already.
             if exc.stage is Stage.RCPT and session.view.state is State.MAIL:
@@ -198,9 +210,21 @@ class MessageFlow:
         delivery = Delivery([RecipientOutcome(address, rcpt=reply) for address, reply
                              in zip(opened.recipients, opened.rcpt_replies, strict=True)],
                             lmtp=session.view.lmtp)
-        try:
-            await send_content(session, delivery, result.content, bdat=result.use_bdat,
-                               verbatim=result.verbatim, chunk_size=BDAT_CHUNK)
+        with contextlib.suppress(Rejected, NotOffered):  # a refusal is in the transcript
+            self._delivered(await send_content(session, delivery, result.content,
+                                               bdat=result.use_bdat, verbatim=result.verbatim,
+                                               chunk_size=BDAT_CHUNK))
+
+    def _delivered(self, delivery: Delivery) -> None:
+        """The message went through, or was left open by content without the standard end."""
+        if delivery.open:
+            self._left_open()
+        else:
             self._message_draft = None  # delivered: the draft has done its job
-        except (Rejected, NotOffered):
-            pass  # the refusal itself is in the transcript already
+
+    def _left_open(self) -> None:
+        """Verbatim content did not end the message: say so, and let the composer go on with
+        it (typed lines are now message content)."""
+        if self.session is not None:
+            self.session.transcript.note(LEFT_OPEN_NOTE)
+        self.pump_queue()

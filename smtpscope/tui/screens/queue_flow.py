@@ -131,9 +131,8 @@ class QueueFlow:
             elif item.kind is LineKind.RAW:
                 await self._raw(item.data, item.text)
             else:
-                await session.send_data_line(item.data, last=item.kind is LineKind.END,
-                                             notes=content_line_warnings(
-                                                 item.text, self.body_declaration(item)))
+                await session.send_data_line(item.data, notes=content_line_warnings(
+                    item.text, self.body_declaration(item)))
         except SessionError as exc:
             if not (self._quit_sent and session.closed_reason is not None):
                 self._toast(str(exc), title=f"{exc.stage} failed", severity="error")

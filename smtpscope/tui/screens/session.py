@@ -17,7 +17,6 @@ from textual.screen import Screen
 from textual.widgets import Static
 
 from smtpscope.protocol import (
-    END_OF_DATA_VARIANTS,
     Command,
     Data,
     Ehlo,
@@ -281,15 +280,15 @@ class SessionScreen(SidePanelLayout, ConnectionFlow, TlsFlow, QueueFlow, Message
         if self.session is None or not self.session.is_open:
             self._toast("Not connected: press F5 to reconnect.", severity="warning")
             return
-        in_data = self.session.view.state is State.DATA
         try:
-            # Raw bytes inside DATA are message content: a reply comes only after an
-            # end-of-data sequence, which the server may or may not recognise.
-            await self.session.send_raw(data, expect_reply=not in_data or _ends_data(data),
-                                        note=label)
+            # Inside an open message the bytes are message content: the engine owes a reply
+            # only once <CRLF>.<CRLF> has gone, and matches an earlier one as the server
+            # taking another end of data.
+            await self.session.send_raw(data, note=label)
         except SessionError as exc:
             self._toast(str(exc), severity="error")
         self._refresh_state()
+        self.pump_queue()  # the composer's hint follows what the message now ends with
 
     # -- actions ------------------------------------------------------------------------------
 
@@ -408,10 +407,3 @@ class SessionScreen(SidePanelLayout, ConnectionFlow, TlsFlow, QueueFlow, Message
         if self.session is not None:
             self.session.on_close = None  # the widgets are going away
             await asyncio.shield(self.session.close())
-
-
-def _ends_data(data: bytes) -> bool:
-    """Only <CRLF>.<CRLF> ends DATA (RFC 5321 §4.1.1.4). After any other look-alike no reply is
-    awaited: if one comes, the engine reports it as the server ending the data early."""
-    standard = END_OF_DATA_VARIANTS["standard"]
-    return data.endswith(standard) or data == standard[2:]

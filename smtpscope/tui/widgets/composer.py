@@ -61,8 +61,6 @@ class _CommandSuggester(Suggester):
 
 _IDLE_HINT = "type an SMTP command · Tab completes · ↑↓ history · Ctrl+R raw bytes"
 _RAW_HINT = "raw: exact bytes; add \\r\\n yourself · escapes \\r \\n \\t \\0 \\xNN \\\\"
-_DATA_HINT = ("DATA mode: every Enter sends the line as typed (empty lines too) · "
-              "'.' alone ends the message · Ctrl+N editor")
 _AUTH_HINT = ("AUTH exchange: type the base64 answer to the 334 challenge, or * to cancel · "
               + ENCODE_HINT)
 
@@ -227,7 +225,7 @@ class Composer(QueueAssist, AuthAssist, HistoryAssist, Widget):
             self._show(f"{_RAW_HINT} · {size} bytes", "")
         elif self.data_mode:
             warnings = self.content_warnings(value)
-            self._show(f"⚠ {'; '.join(warnings)}" if warnings else _DATA_HINT,
+            self._show(f"⚠ {'; '.join(warnings)}" if warnings else self.data_hint(),
                        "warning" if warnings else "")
         elif self.answering():
             self._show(_AUTH_HINT)
@@ -374,7 +372,7 @@ class Composer(QueueAssist, AuthAssist, HistoryAssist, Widget):
     def _submit_content(self, text: str) -> bool:
         """A message line in data mode: taken exactly as typed, empty lines included."""
         assert self.queue is not None
-        self.queue.add_content(text)
+        self.queue.add_content(text, self.engine())
         self._sent(text, remember=False)
         warnings = self.content_warnings(text)
         if warnings:

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from textual.widgets import Static
 
-from smtpscope.conversation.send_queue import content_line_warnings
+from smtpscope.conversation.send_queue import content_line_bytes, content_line_warnings
 from smtpscope.protocol import CommandSyntaxError, Raw, State, parse_command
 from smtpscope.sanitize import visible
 from smtpscope.tui.widgets.queue_view import raw_paste, render_queue, split_paste
@@ -23,6 +23,12 @@ if TYPE_CHECKING:
     from smtpscope.tui.history_store import HistoryStore
 
 _PLACEHOLDER = "{} client.example"  # EHLO, or LHLO on an LMTP session
+_DATA_HINT = ("DATA mode, the message is open: every Enter sends the line as typed (empty "
+              "lines too) · '.' alone ends it · Ctrl+P end-of-data variants · Ctrl+N editor")
+# Content sent verbatim ended inside a line: "." would only go on with that line.
+_UNFINISHED_LINE_HINT = ("the message is open and its last line has no CRLF yet: Enter on an "
+                         "empty line ends that line, then '.' alone ends the message · Ctrl+P "
+                         "end-of-data variants")
 _QUEUE_KEYS = "Ctrl+Z takes back the newest"
 
 
@@ -107,6 +113,16 @@ class QueueAssist:
         assert item is not None
         self._set_value(item.text)
         self._queued()
+
+    def data_hint(self) -> str:
+        """What an Enter in data mode does; after verbatim content that stopped inside a line,
+        that a ``.`` line would not end the message."""
+        conn = self.engine()
+        queued = self.queue is not None and len(self.queue) > 0
+        if conn is not None and conn.message_open and not queued \
+                and not conn.ends_message(content_line_bytes(".")):
+            return _UNFINISHED_LINE_HINT
+        return _DATA_HINT
 
     def content_warnings(self, text: str) -> tuple[str, ...]:
         """What the server will make of ``text`` as a message line, in this transaction."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
@@ -25,7 +25,9 @@ from smtpscope.message import (
     format_size,
     parse_draft,
 )
+from smtpscope.protocol.data import MAX_END_OF_DATA, MESSAGE_START, ends_data, missing_end
 from smtpscope.tui.keys import OrderedTextArea
+from smtpscope.tui.widgets.open_end_dialog import OpenEnd, OpenEndDialog
 
 if TYPE_CHECKING:
     from smtpscope.protocol import Capabilities, MailFrom, Reply
@@ -136,6 +138,7 @@ class DataEditor(ModalScreen["DataEditor.Result | None"]):
         after_354: bool = False,
         open_envelope: OpenEnvelope | None = None,
         accepted: OpenEnvelope | None = None,
+        open_tail: bytes = MESSAGE_START,
         name: str | None = None,
         id: str | None = None,
     ) -> None:
@@ -148,6 +151,9 @@ class DataEditor(ModalScreen["DataEditor.Result | None"]):
         #: After a 354: the transaction the content goes into (None when its MAIL is unknown,
         #: e.g. sent as raw bytes). Its MAIL FROM has fixed what the content may carry.
         self.accepted = accepted
+        #: After a 354: the last bytes of the message sent so far (lines typed before the
+        #: editor), which verbatim text goes on from.
+        self.open_tail = open_tail
         if text is None:
             text = draft_text(from_addr=from_addr or "sender@example.test",
                               to_addrs=list(to_addrs) or ["recipient@example.test"],
@@ -246,6 +252,9 @@ class DataEditor(ModalScreen["DataEditor.Result | None"]):
             line.append(" · no SIZE limit advertised")
         if self.verbatim:
             line.append(" · verbatim: newlines are LF as typed, no dot-stuffing, no encoding")
+            if self._leaves_open(encoded.content):
+                line.append(" · no <CRLF>.<CRLF> at the end: the message stays open",
+                            style="bold")
         else:
             line.append(" · body " + ("8bit (8BITMIME)" if encoded.eightbit else "7-bit clean"))
             if encoded.undeclared_8bit:
@@ -291,15 +300,36 @@ class DataEditor(ModalScreen["DataEditor.Result | None"]):
 
     # -- actions -----------------------------------------------------------------------------
 
+    def _leaves_open(self, content: bytes) -> bool:
+        """Verbatim ``content`` sent with DATA would not end the message (BDAT needs no end)."""
+        return self.verbatim and not self.use_bdat and not ends_data(content, self.open_tail)
+
     @on(Button.Pressed, "#data-send")
     def action_send(self) -> None:
-        """Encode and dismiss with the result; an encoding problem stays on screen."""
+        """Encode and dismiss with the result; an encoding problem stays on screen. Verbatim
+        text without <CRLF>.<CRLF> asks first: add it, send as is (the message stays open),
+        or go back."""
         try:
             encoded = self.encode()
         except DraftError:
             self.refresh_status()
             self.app.bell()
             return
+        if not self._leaves_open(encoded.content):
+            self._send(encoded)
+            return
+        sent = self.open_tail + encoded.content
+        missing = missing_end(sent)
+
+        def answered(answer: OpenEnd | None) -> None:
+            if answer is OpenEnd.ADD_END:
+                self._send(replace(encoded, content=encoded.content + missing))
+            elif answer is OpenEnd.AS_IS:
+                self._send(encoded)
+
+        self.app.push_screen(OpenEndDialog(sent[-MAX_END_OF_DATA:], missing), answered)
+
+    def _send(self, encoded: Encoded) -> None:
         sender, recipients = "", list[str]()
         # Verbatim text is sent as is, but its From/To/Cc/Bcc still name the envelope (text
         # without readable headers names none).
