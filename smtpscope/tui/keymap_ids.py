@@ -26,6 +26,7 @@ SCOPES: tuple[tuple[str, str, str], ...] = (
     ("line viewer", "smtpscope.tui.screens.line_viewer", "LineViewer"),
     ("reconnect", "smtpscope.tui.screens.reconnect", "ReconnectDialog"),
     ("certificate", "smtpscope.tui.screens.certificate", "UntrustedCertificateScreen"),
+    ("message end", "smtpscope.tui.widgets.open_end_dialog", "OpenEndDialog"),
 )
 
 
