@@ -11,7 +11,7 @@ change included, because a call per reply is what costs; everything else goes th
 from __future__ import annotations
 
 from collections import deque
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from .capabilities import Capabilities
 from .commands import Auth, Command
@@ -22,6 +22,9 @@ from .expect import SPECIAL, Expect, expectations, outcomes
 from .kinds import AUTH_KINDS, Kind
 from .replies import Frame, ReplyReader
 from .state import RULES, State, next_state
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 __all__ = ["DATA_ENDED_EARLY", "INJECTION_WARNING", "ReplyMatching"]
 
@@ -138,18 +141,25 @@ class ReplyMatching:
         out: list[Reply | Closed] = []
         append = out.append
         next_event = self.next_event
-        while True:
-            try:
+        # While framed replies wait, next_event takes one and returns a Reply: only an empty
+        # queue gives NEED_DATA or Closed (and the queue is the same deque until
+        # start_tls_done, which is never called from in here), so those need no check.
+        next_reply = cast("Callable[[], Reply]", next_event)
+        frames = self._frames
+        try:
+            while True:
                 event = next_event()
-            except RemoteProtocolError:
-                if out:
-                    return out  # the reader stays broken: the next call raises the error
-                raise
-            if event is NEED_DATA:
-                return out
-            append(event)
-            if event is self._closed:
-                return out
+                if event is NEED_DATA:
+                    return out
+                append(event)
+                if event is self._closed:
+                    return out
+                while frames:
+                    append(next_reply())
+        except RemoteProtocolError:
+            if out:
+                return out  # the reader stays broken: the next call raises the error
+            raise
 
     def _unsolicited(self, frame: Frame) -> Reply:
         """A reply no command was waiting for."""

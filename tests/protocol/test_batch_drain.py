@@ -389,3 +389,22 @@ def test_any_conversation_drains_the_same_both_ways(
             if outcome and isinstance(outcome[-1], Raised):
                 return  # a framing error: both connections stay broken
         assert snapshot(pair.single) == snapshot(pair.batch)
+
+
+def test_replies_a_421_and_the_close_read_before_one_drain() -> None:
+    # Replies still queued when the drain starts are handed out without the NEED_DATA and
+    # Closed checks: the Closed must still come once, last, after every one of them.
+    stream = POSTFIX_GREETING + b"250 mx\r\n421 4.7.0 bye\r\n250 late\r\n"
+    single, batch = Connection(), Connection()
+    for conn in (single, batch):
+        conn.send(Ehlo("client.example"), force=True)
+        conn.send(MailFrom("a@example.test"), force=True)
+        conn.receive_data(stream)
+        conn.receive_data(b"")
+    events = batch.next_events()
+    assert events == drain_one_by_one(single)
+    assert [type(e) for e in events] == [Reply] * 4 + [Closed]
+    assert [(e.code, e.closes, e.unsolicited) for e in events[:4]] == [  # type: ignore[union-attr]
+        (220, False, False), (250, False, False), (421, True, False), (250, False, True)]
+    assert batch.next_events() == [Closed()]
+    assert snapshot(single) == snapshot(batch)
