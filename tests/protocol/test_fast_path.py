@@ -128,3 +128,27 @@ def test_same_bytes_twice_give_two_replies_each_matched_to_its_command() -> None
     assert conn.state is State.RCPT
     assert [e.command for e in events if isinstance(e.command, RcptTo) and e.expected] == [
         RcptTo("b@example.test")]
+
+
+# Lines alike up to the 14th byte (or shorter), where that byte decides whether the text
+# starts with an enhanced code: a remembered head must never answer for a line it does not fit.
+HEAD_EDGES = [
+    b"250 2.999.999 longest code", b"250 2.999.9990 four digits", b"250 2.999.999\ttab",
+    b"250 2.999.999", b"250 2.999.999x", b"250 2.999.99", b"250 2.999.99 ok", b"250 2.1.5",
+    b"250 2.1.5x", b"250 2.1.5 Ok", b"250 2.1.50 Ok", b"250 2.1.5000 Ok", b"550 2.999.999 odd",
+    b"550 5.999.999 ok", b"250 ", b"250 x", b"250 2", b"250 x.y", b"250 OK id=1rXyZ-000a",
+    b"250 OK id=2.1.5", b"250 2.1.5 OK id=1", b"250 2 2.1.5", b"250 2.1.5-x",
+]
+
+
+@pytest.mark.parametrize("order", [1, -1])
+def test_remembered_heads_read_each_line_as_the_careful_path_does(order: int) -> None:
+    replies_module._FINALS.clear()
+    replies_module._HEADS.clear()
+    for line in HEAD_EDGES[::order] * 2:  # the second round meets remembered heads
+        careful = replies_module._build([line + b"\r"])
+        (single,) = frames_of(line + b"\r\n")
+        assert single == careful, line
+        first = line[:3] + b"-" + line[4:]
+        (group,) = frames_of(first + b"\r\n" + line + b"\r\n")
+        assert group == replies_module._build([first + b"\r", line + b"\r"]), line
