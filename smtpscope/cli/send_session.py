@@ -118,19 +118,28 @@ def prepare(args: argparse.Namespace) -> None:
         raise SessionUsage("the xclient stop point needs --xclient")
 
 
+def local_endpoint(args: argparse.Namespace) -> tuple[str, int] | None:
+    """The address to connect from (--local-interface, --local-port), or None for any."""
+    from smtpscope.transport import proxy as proxy_header
+
+    if not (args.local_interface or args.local_port):
+        return None
+    host, port = "0.0.0.0" if args.family != socket.AF_INET6 else "::", 0
+    if args.local_interface:
+        try:
+            host, port = proxy_header.split_endpoint(args.local_interface, 0)
+        except proxy_header.ProxyError as exc:
+            raise SessionUsage(f"--local-interface: {exc}") from exc
+    return host, args.local_port or port
+
+
 def apply(args: argparse.Namespace, options: SessionOptions) -> None:
     """Local address, address family and PROXY header into the session options."""
     from smtpscope.transport import proxy as proxy_header
 
     options.family = args.family or 0
-    if args.local_interface or args.local_port:
-        host, port = "0.0.0.0" if args.family != socket.AF_INET6 else "::", 0
-        if args.local_interface:
-            try:
-                host, port = proxy_header.split_endpoint(args.local_interface, 0)
-            except proxy_header.ProxyError as exc:
-                raise SessionUsage(f"--local-interface: {exc}") from exc
-        options.local_addr = (host, args.local_port or port)
+    if (local := local_endpoint(args)) is not None:
+        options.local_addr = local
     if args.proxy is None:
         if args.proxy_source or args.proxy_dest:
             raise SessionUsage("--proxy-source/--proxy-dest need --proxy v1|v2")

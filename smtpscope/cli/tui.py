@@ -9,13 +9,13 @@ from typing import Any
 
 from smtpscope.cli import tls_mode, tls_options
 from smtpscope.cli.common import MAX_WAIT, record_file, resolver_address, seconds_type
+from smtpscope.cli.tui_flags import DEFAULT_LEVEL, flags_from_args, session_options
 from smtpscope.sanitize import visible
-from smtpscope.session_types import DEFAULT_HELO, SessionOptions
-from smtpscope.target_options import TargetProblem, options_for
+from smtpscope.session_types import DEFAULT_HELO
+from smtpscope.target_options import TargetProblem
 
 # Neither a usage error nor a network outcome: this environment cannot host a full-screen UI.
 EXIT_NO_TERMINAL = 2
-DEFAULT_LEVEL = "may"  # report, ask about an untrusted certificate, and go on if told to
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -51,15 +51,6 @@ def build_parser() -> argparse.ArgumentParser:
     add_connection_arguments(parser)
     add_xclient_argument(parser)
     return parser
-
-
-def apply_session_control(args: argparse.Namespace, options: SessionOptions) -> None:
-    """Local address, -4/-6, the PROXY header and --xclient into ``options`` (SessionUsage)."""
-    from smtpscope.cli import send_session
-
-    send_session.apply(args, options)
-    send_session.check_xclient(args.xclient)
-    options.xclient = tuple(args.xclient)
 
 
 def _control(args: argparse.Namespace) -> Any:
@@ -117,36 +108,31 @@ def run_target(argv: Sequence[str]) -> int:
     if args.record_secrets:
         print("warning: --record-secrets writes AUTH credentials in clear to the recording",
               file=sys.stderr)
-    if not args.target and args.pipe is None:
-        return run_app(create_app(record_to=args.record, connect_control=_control(args),
-                                  connect_fields=_fields(args)))
-    try:
-        options, label = options_for(
-            args.target, port=args.port, security=tls_mode.session_security(args.tls),
-            helo=args.helo,
-            verify=not args.insecure, cafile=args.cafile, resolver=args.resolver,
-            pipe=args.pipe, timeout=args.timeout,
-        )
-    except TargetProblem as exc:
-        # Show the problem where the user can fix it: on the connect screen.
-        app = create_app(connect_error=str(exc), record_to=args.record,
-                         connect_control=_control(args), connect_fields=_fields(args))
-        return run_app(app)
-    from smtpscope.cli import send_session
+    from smtpscope.cli.send_session import SessionUsage
     from smtpscope.security.policy import PolicyError
 
     try:
-        apply_session_control(args, options)
-        policy = tls_options.policy_from_args(args, default_level=DEFAULT_LEVEL)
-        if policy.level == "none":
-            options.security = "plain"
-        tls_options.attach(policy, options, args.target, args.resolver,
-                           dane="@" in args.target, timeout=args.timeout)
-    except (send_session.SessionUsage, PolicyError) as exc:
+        # Checked before any target, as they apply to whichever the user connects to.
+        flags = flags_from_args(args)
+    except (SessionUsage, PolicyError) as exc:
         print(f"smtpscope: {visible(str(exc))}", file=sys.stderr)
         return 1
+    control, fields = _control(args), _fields(args)
+    if not args.target and args.pipe is None:
+        return run_app(create_app(record_to=args.record, connect_control=control,
+                                  connect_fields=fields, connect_flags=flags))
+    try:
+        options, label = session_options(
+            flags, args.target, control, port=args.port,
+            security=tls_mode.session_security(args.tls), helo=args.helo,
+            verify=not args.insecure, cafile=args.cafile, timeout=args.timeout, pipe=args.pipe)
+    except (TargetProblem, ValueError) as exc:  # or a PROXY header the target cannot have
+        # Show the problem where the user can fix it: on the connect screen.
+        app = create_app(connect_error=str(exc), record_to=args.record, connect_control=control,
+                         connect_fields=fields, connect_flags=flags)
+        return run_app(app)
     app = create_app(options=options, target_label=label, record_to=args.record,
-                     record_secrets=args.record_secrets, connect_control=_control(args))
+                     connect_control=control, connect_flags=flags)
     return run_app(app)
 
 

@@ -215,14 +215,17 @@ def create_app(
     replay_path: str | None = None,
     history: bool = False,
     record_to: str | None = None,
-    record_secrets: bool = False,
     hint: str | None = None,
     connect_error: str | None = None,
     initial_target: str = "",
     connect_control: Any = None,
     connect_fields: Any = None,
+    connect_flags: Any = None,
 ) -> SmtpScopeApp:
-    """Build the app for one of its entry points: a session, a replay, history or connect."""
+    """Build the app for one of its entry points: a session, a replay, history or connect.
+
+    ``connect_flags`` (a ConnectFlags) are the command line's for every connection made.
+    """
 
     def first() -> Screen[Any]:
         if replay_path is not None:
@@ -238,12 +241,11 @@ def create_app(
             from smtpscope.tui.screens.session import SessionScreen
 
             return SessionScreen(options, target_label=target_label, record_to=record_to,
-                                 hint=hint, record_secrets=record_secrets,
-                                 control=connect_control)
+                                 hint=hint, control=connect_control, flags=connect_flags)
         from smtpscope.tui.screens.connect import ConnectScreen
 
         return ConnectScreen(initial_target=initial_target, error=connect_error,
                              record_to=record_to, control=connect_control,
-                             fields=connect_fields)
+                             fields=connect_fields, flags=connect_flags)
 
     return SmtpScopeApp(first)

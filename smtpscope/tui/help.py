@@ -62,6 +62,8 @@ implicit TLS), `submission://host` (587, STARTTLS), `lmtp://host` (24), `unix:/p
 **Timeout**: seconds each reply may take (as `--timeout`); empty: RFC 5321's limits, 2 to
 10 minutes by command. TLS certificates are verified by default; switching verification off
 is recorded and shown. **Tab** moves between the fields, **Enter** connects.
+Command-line flags no field shows (TLS level, pins, `--resolver`...) apply too: the line
+above Connect names them.
 """,
     "data-dialog": """\
 # Message editor

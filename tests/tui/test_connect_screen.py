@@ -176,3 +176,135 @@ async def test_command_line_flags_without_a_target_fill_the_form(monkeypatch, tm
             assert app.screen.query_one("#security").value == "starttls"
             assert app.screen.query_one("#verify", Checkbox).value is False
             assert ("did you mean smtp" in error_text(app)) == bool(target)
+
+
+def _from_command_line(monkeypatch, argv: list[str]) -> SmtpScopeApp:
+    """What ``smtpscope ARGV`` would run, taken before it takes over the terminal."""
+    from smtpscope.cli import tui as tui_cli
+    from smtpscope.tui import app as app_module
+
+    made: list[SmtpScopeApp] = []
+    monkeypatch.setattr(app_module, "run_app", lambda app: made.append(app) or 0)
+    assert tui_cli.run_target(argv) == 0
+    [app] = made
+    return app
+
+
+async def _session_of(app: SmtpScopeApp, pilot: object, typed_target: str = "") -> SessionScreen:
+    """The session screen once the server greeted; ``typed_target`` typed first, if any."""
+    if typed_target:
+        await until(pilot, lambda: app.focused is not None)
+        burst(app, *typed_target, "enter")
+    await until(pilot, lambda: isinstance(app.screen, SessionScreen)
+                and app.screen.session is not None
+                and any(e.code == 220 for e in app.screen.session.transcript))
+    assert isinstance(app.screen, SessionScreen)
+    return app.screen
+
+
+def _asked(screen: SessionScreen) -> dict[str, object]:
+    """What the connection was told to do, beyond the target (TLSA reports by key only)."""
+    policy = screen.options.tls
+    return {"policy": {**policy._asdict(), "tlsa": sorted(policy.tlsa)},
+            "family": screen.options.family, "local_addr": screen.options.local_addr,
+            "record_secrets": screen.record_secrets}
+
+
+EXAMPLE_ZONE = "$ORIGIN example.\n@ 60 SOA ns h 1 60 60 60 60\n"
+
+
+async def test_every_flag_applies_to_a_typed_target_as_to_one_on_the_command_line(
+        wire, monkeypatch, tmp_path) -> None:
+    import socket
+
+    from tests.dns.responder import Zone, serve
+
+    with serve(Zone(EXAMPLE_ZONE)) as resolver:
+        flags = ["--tls-fingerprint", "SHA256:" + "ab" * 32, "--tls-min", "1.2",
+                 "--tls-max", "1.3", "--tls-ciphers", "HIGH", "--sni", "sni.example",
+                 "--verify-name", "mx.example", "--capath", str(tmp_path), "--dane",
+                 "--resolver", resolver, "-4", "--local-interface", "127.0.0.1",
+                 "--record-secrets", "--timeout", "5"]
+        target = f"127.0.0.1:{wire.port}"
+        given = _from_command_line(monkeypatch, [target, *flags])
+        async with given.run_test(size=SIZE) as pilot:
+            expected = _asked(await _session_of(given, pilot))
+        typed = _from_command_line(monkeypatch, flags)
+        async with typed.run_test(size=SIZE) as pilot:
+            asked = _asked(await _session_of(typed, pilot, target))
+    assert asked == expected
+    policy = asked["policy"]
+    assert isinstance(policy, dict)
+    assert (policy["level"], policy["fingerprints"]) == ("fingerprint", (("SHA256", "ab" * 32),))
+    assert (policy["min_version"], policy["max_version"], policy["ciphers"]) == \
+        ("1.2", "1.3", "HIGH")
+    assert (policy["sni"], policy["verify_names"], policy["capath"]) == \
+        ("sni.example", ("mx.example",), str(tmp_path))
+    # --dane with --verify-name: TLSA of the name verified, asked of --resolver.
+    assert policy["dane_check"] and policy["tlsa"] == [("mx.example", wire.port)]
+    assert (asked["family"], asked["local_addr"]) == (socket.AF_INET, ("127.0.0.1", 0))
+    assert asked["record_secrets"] is True
+
+
+async def test_the_fields_win_over_the_flags_they_show(wire, monkeypatch, tmp_path) -> None:
+    flag_ca, typed_ca = tmp_path / "flag.pem", tmp_path / "typed.pem"
+    for path in (flag_ca, typed_ca):
+        path.write_text("not read unless TLS is used\n")
+    app = _from_command_line(monkeypatch, ["--tls-level", "verify", "--cafile", str(flag_ca)])
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.focused is not None)
+        app.screen.query_one("#cafile", Input).focus()
+        burst(app, "ctrl+a", "ctrl+k", *str(typed_ca), "tab", "space")  # and verification off
+        await until(pilot, lambda: app.screen.query_one("#verify", Checkbox).value is False)
+        app.screen.query_one("#target", Input).focus()
+        screen = await _session_of(app, pilot, f"127.0.0.1:{wire.port}")
+    policy = screen.options.tls
+    assert (policy.level, policy.cafile, policy.insecure) == ("verify", str(typed_ca), True)
+    assert (screen.options.cafile, screen.options.verify) == (str(typed_ca), False)
+
+
+MX_ZONE = ("$ORIGIN d.test.\n@ 60 SOA ns h 1 60 60 60 60\n@ 60 MX 10 mx.d.test.\n"
+           "mx 60 A 127.0.0.1\n")
+
+
+async def test_resolver_flag_routes_an_at_domain_target_typed_there(wire, monkeypatch) -> None:
+    from tests.dns.responder import Zone, serve
+
+    with serve(Zone(MX_ZONE)) as resolver:
+        app = _from_command_line(monkeypatch, ["--resolver", resolver, "--port", str(wire.port),
+                                               "--timeout", "3"])
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await _session_of(app, pilot, "@d.test")
+    [candidate] = screen.options.route
+    assert (candidate.host, candidate.address, candidate.port) == \
+        ("mx.d.test", "127.0.0.1", wire.port)
+
+
+async def test_the_connect_screen_says_which_flags_apply(monkeypatch, tmp_path) -> None:
+    from textual.widgets import Label
+
+    odd = tmp_path / "cas\x1b[31m"
+    odd.mkdir()
+    app = _from_command_line(monkeypatch, ["--tls-level", "dane", "--resolver",
+                                           "127.0.0.1:5353", "--capath", str(odd), "-6"])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: app.focused is not None)
+        said = str(app.screen.query_one("#connect-flags", Label).render())
+        assert said.startswith("TLS level dane · CA directory ")
+        assert "\x1b" not in said and "cas\\x1b[31m" in said
+        assert said.endswith("· resolver 127.0.0.1:5353 · IPv6 only (from the command line)")
+        region = app.screen.query_one("#connect-flags").region
+        assert app.screen.region.contains_region(region)
+    plain = _from_command_line(monkeypatch, ["--port", "2525"])  # a field shows that one
+    async with plain.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: plain.focused is not None)
+        assert not plain.screen.query("#connect-flags")
+
+
+def test_flags_no_field_shows_are_checked_before_the_connect_screen(capsys) -> None:
+    from smtpscope.cli import tui as tui_cli
+
+    assert tui_cli.run_target(["--tls-level", "fingerprint"]) == 1
+    assert "--tls-level fingerprint needs --tls-fingerprint" in capsys.readouterr().err
+    assert tui_cli.run_target(["--local-interface", "127.0.0.1:x"]) == 1
+    assert "--local-interface: bad port in '127.0.0.1:x'" in capsys.readouterr().err

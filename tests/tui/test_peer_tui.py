@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from smtpscope.session import SessionOptions
+from smtpscope.transport.tls import TLSInfo
 from smtpscope.tui.app import create_app
 from smtpscope.tui.widgets.capabilities import CapabilityInspector
 from smtpscope.tui.widgets.data_editor import DataEditor
@@ -90,3 +91,29 @@ async def test_the_tls_line_says_what_became_of_the_client_certificate(
         assert said in tls_line
         if not cert:
             assert "sent" not in tls_line
+
+
+@pytest.mark.parametrize("typed", [False, True], ids=["command-line target", "typed target"])
+async def test_a_wrong_pin_refuses_the_certificate_whichever_way_the_target_came(
+        mta, monkeypatch, typed: bool) -> None:
+    """``--tls-fingerprint`` applies to a target typed on the connect screen as to one given
+    on the command line: a wrong pin refuses Postfix's certificate, the right one accepts it."""
+    from tests.tui.test_connect_screen import _from_command_line, _session_of
+
+    target = f"{mta.host}:{mta.ports['smtp']}"
+
+    async def tls_with(pin: str) -> tuple[TLSInfo, bool]:  # and whether the session is open
+        flags = ["--tls", "starttls", "--tls-fingerprint", f"SHA256:{pin}"]
+        app = _from_command_line(monkeypatch, flags if typed else [target, *flags])
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await _session_of(app, pilot, target if typed else "")
+            session = screen.session
+            await until(pilot, lambda: session.tls is not None
+                        and (not session.is_open or len(replies(screen)) >= 4))
+            return session.tls, session.is_open
+
+    refused, still_open = await tls_with("ab" * 32)
+    assert (refused.level, refused.fingerprints_pinned) == ("fingerprint", 1)
+    assert not refused.accepted and refused.fingerprint_match is None and not still_open
+    accepted, still_open = await tls_with(refused.leaf.spki_sha256)
+    assert accepted.accepted and accepted.trust == "fingerprint" and still_open

@@ -301,10 +301,14 @@ async def test_flags_without_a_target_fill_the_connect_screen(control, monkeypat
         assert screen.query_one("#proxy-source", Input).value == "192.0.2.3:99"
         assert screen.query_one("#xclient", Input).value == "NAME=a.example ADDR=192.0.2.3"
         await pilot.press(*f"127.0.0.1:{control.port}", "enter")
-        await until(pilot, lambda: len(control.commands()) >= 3)
+        await until(pilot, lambda: len(control.commands()) >= 5)
         assert control.header == f"PROXY TCP4 192.0.2.3 127.0.0.1 99 {control.port}\r\n".encode()
+        # The field left as shown: two --xclient stay two commands, as with a target given on
+        # the command line.
         assert control.commands() == [b"EHLO smtpscope.localhost\r\n",
-                                      b"XCLIENT NAME=a.example ADDR=192.0.2.3\r\n",
+                                      b"XCLIENT NAME=a.example\r\n",
+                                      b"EHLO smtpscope.localhost\r\n",
+                                      b"XCLIENT ADDR=192.0.2.3\r\n",
                                       b"EHLO smtpscope.localhost\r\n"]
 
 

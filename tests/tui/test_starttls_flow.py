@@ -58,7 +58,7 @@ async def test_f3_in_the_ready_state_sends_ehlo_first(demo: DemoServer) -> None:
 @pytest.mark.parametrize("how", ["option", "submission"])
 async def test_starttls_mode_does_ehlo_starttls_ehlo_on_connect(demo: DemoServer,
                                                                 how: str) -> None:
-    from smtpscope.cli.tui import options_for
+    from smtpscope.target_options import options_for
 
     if how == "option":
         options, label = options_for(f"{demo.host}:{demo.port}", security="starttls",
@@ -203,7 +203,7 @@ async def test_f5_escape_keeps_the_session(demo: DemoServer) -> None:
 
 @pytest.mark.peer
 async def test_submission_target_on_postfix_does_ehlo_starttls_ehlo(mta) -> None:
-    from smtpscope.cli.tui import options_for
+    from smtpscope.target_options import options_for
 
     options, label = options_for(f"submission://{mta.host}:{mta.ports['submission']}",
                                  cafile=str(mta.ca_file))

@@ -14,6 +14,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Button, Checkbox, Footer, Input, Label, Select
 
+from smtpscope.cli.tui_flags import ConnectFlags
 from smtpscope.protocol.errors import CommandSyntaxError
 from smtpscope.sanitize import terminal_safe, visible
 from smtpscope.session import DEFAULT_HELO
@@ -74,8 +75,9 @@ class ConnectScreen(Screen[None]):
 
     def __init__(self, initial_target: str = "", error: str | None = None,
                  record_to: str | None = None, control: SessionControl | None = None,
-                 fields: ConnectFields | None = None) -> None:
+                 fields: ConnectFields | None = None, flags: ConnectFlags | None = None) -> None:
         super().__init__()
+        self._flags = flags or ConnectFlags()
         self._start = fields or ConnectFields()
         if initial_target:
             self._start = self._start._replace(target=initial_target)
@@ -110,6 +112,10 @@ class ConnectScreen(Screen[None]):
                                                id="cafile", compact=True))
             yield _row("", Checkbox("Verify TLS certificates (off: recorded and shown)",
                                     start.verify, id="verify", compact=True))
+            if said := self._flags.summary():
+                # Flags no field shows apply too: say which, where Connect is about to be used.
+                yield Label(Text(visible(" · ".join(said)) + " (from the command line)"),
+                            id="connect-flags", markup=False, classes="connect-hint")
             with Horizontal(classes="buttons"):
                 yield Button("Connect", variant="primary", id="connect", compact=True)
                 yield Button("History", id="open-history", compact=True)
@@ -162,17 +168,19 @@ class ConnectScreen(Screen[None]):
         self.run_worker(self._connect(form), exclusive=True, group="connect")
 
     async def _connect(self, form: _Form) -> None:
-        from smtpscope.target_options import TargetProblem, options_for
+        from smtpscope.cli.tui_flags import session_options
+        from smtpscope.target_options import TargetProblem
 
         target = form.target
         if target.startswith("@") or "@" in target.split("://")[-1]:
             self._fail(f"Looking up the MX records of {visible(target.split('@')[-1])}…")
         try:
-            # MX routing resolves names: off the UI thread, so the screen stays responsive.
+            # MX routing and TLSA resolve names: off the UI thread, so the screen stays
+            # responsive.
             options, label = await asyncio.to_thread(
-                options_for, target, port=form.port, security=form.security, helo=form.helo,
-                verify=form.verify, cafile=form.cafile, timeout=form.timeout)
-            session_control.apply(form.control, options)
+                session_options, self._flags, target, form.control, port=form.port,
+                security=form.security, helo=form.helo, verify=form.verify, cafile=form.cafile,
+                timeout=form.timeout)
         except (TargetProblem, ValueError) as exc:
             self._fail(str(exc))
             release_keys(self.app)  # back to the fields, to put right what the message says
@@ -180,7 +188,8 @@ class ConnectScreen(Screen[None]):
         from smtpscope.tui.screens.session import SessionScreen
 
         self.app.switch_screen(SessionScreen(options, target_label=label,
-                                             record_to=self._record_to, control=form.control))
+                                             record_to=self._record_to, control=form.control,
+                                             flags=self._flags))
         # The session screen is on top now: the keys held since Enter go to its composer
         # once it has mounted and set the focus.
         release_keys(self.app)

@@ -16,6 +16,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Static
 
+from smtpscope.cli.tui_flags import ConnectFlags
 from smtpscope.protocol import (
     Command,
     Data,
@@ -79,8 +80,8 @@ class SessionScreen(SidePanelLayout, ConnectionFlow, TlsFlow, QueueFlow, Message
         target_label: str | None = None,
         record_to: str | None = None,
         hint: str | None = None,
-        record_secrets: bool = False,
         control: SessionControl | None = None,
+        flags: ConnectFlags | None = None,
     ) -> None:
         super().__init__()
         if options.tls is None:  # report a bad certificate and ask, never refuse outright
@@ -94,7 +95,9 @@ class SessionScreen(SidePanelLayout, ConnectionFlow, TlsFlow, QueueFlow, Message
         self.target_label = target_label or f"{options.host}:{options.port}"
         self.record_to = record_to
         self.hint = hint
-        self.record_secrets = record_secrets
+        # The command line's flags: F5 looks TLSA up again through their resolver.
+        self.flags = flags or ConnectFlags()
+        self.record_secrets = self.flags.record_secrets
         self.session: Session | None = None
         self.recording_path: Path | None = None
         self._caps_before: Any = None
