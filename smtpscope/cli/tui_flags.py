@@ -111,3 +111,14 @@ def session_options(flags: ConnectFlags, target: str, control: SessionControl, *
                        timeout=timeout)
     return options, label
 
+
+def tlsa_for_new_port(options: SessionOptions, resolver: str | None) -> None:
+    """After F5 changed the port: the TLSA records of where the session now goes, when the
+    policy looks them up (TLSA is per port; without them a ``dane`` level would go on as if
+    there were none). Blocking: call off the event loop."""
+    from smtpscope.cli import tls_options
+
+    policy = options.tls
+    if isinstance(policy, TLSPolicy) and (policy.wants_tlsa or policy.tlsa):
+        tls_options.attach(policy, options, "", resolver, dane=True,
+                           timeout=options.reply_timeout)

@@ -203,3 +203,44 @@ async def test_f5_takes_a_port_typed_at_once_and_enter_reconnects(control) -> No
             assert screen.options.port == other.port
     finally:
         await other.stop()
+
+
+async def test_f5_to_another_port_keeps_the_flags_the_mx_route_and_finds_its_tlsa(
+        monkeypatch) -> None:
+    """``@domain`` typed on the connect screen under ``--tls-level dane --resolver``: F5 to
+    another port goes to the same MX address (not the MX name looked up elsewhere) and the
+    TLSA records asked for are that port's."""
+    import socket
+
+    from tests.dns.responder import Zone, serve
+    from tests.tui.test_connect_screen import MX_ZONE, _from_command_line, _session_of
+    from tests.tui.test_key_order import burst
+    from tests.tui.wire_server import WireServer
+
+    first, other = await WireServer().start(), await WireServer().start()
+    pin = "3 1 1 " + "ab" * 32
+    zone = MX_ZONE + "".join(f"_{server.port}._tcp.mx 60 TLSA {pin}\n"
+                             for server in (first, other))
+    try:
+        with serve(Zone(zone)) as resolver:
+            app = _from_command_line(monkeypatch, [
+                "--tls-level", "dane", "--resolver", resolver, "--port", str(first.port),
+                "--timeout", "3", "-4"])
+            async with app.run_test(size=SIZE) as pilot:
+                screen = await _session_of(app, pilot, "@d.test")
+                assert sorted(screen.options.tls.tlsa) == [("mx.d.test", first.port)]
+                started = screen.session
+                burst(app, "f5", *str(other.port), "enter")
+                await until(pilot, lambda: screen.session is not started
+                            and screen.session is not None
+                            and screen.session.greeting is not None)
+    finally:
+        for server in (first, other):
+            await server.stop()
+    options = screen.options
+    [candidate] = options.route
+    assert (candidate.host, candidate.address, candidate.port) == \
+        ("mx.d.test", "127.0.0.1", other.port)
+    assert (options.tls.level, options.family) == ("dane", socket.AF_INET)
+    assert sorted(options.tls.tlsa) == [("mx.d.test", other.port)]
+    assert options.tls.tlsa[("mx.d.test", other.port)].records

@@ -3,6 +3,7 @@ XCLIENT changed."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import ClassVar
 
 from rich.text import Text
@@ -89,8 +90,9 @@ class ReconnectDialog(ModalScreen["SessionOptions | None"]):
             return f"CA file {quoted(cafile)} {problem}."
         mode = self.query_one("#reconnect-tls", Select).value
         insecure = self.query_one("#reconnect-insecure", Switch).value
-        # A changed port or TLS mode may lead elsewhere: MX candidates no longer apply.
-        route = self._options.route if port == self._options.port else ()
+        # Another port: the same MX hosts, at the addresses found through --resolver, on that
+        # port (as --port does for an MX-routed target), not the host name looked up afresh.
+        route = tuple(replace(candidate, port=port) for candidate in self._options.route)
         tls = self._options.tls
         if tls is not None:  # the TLS policy follows the CA file and the insecure switch
             tls = tls._replace(cafile=cafile, insecure=insecure)

@@ -3,6 +3,7 @@ F5 reconnect dialog where TLS mode, CA file and verification can be changed."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING, Any
 
 from smtpscope.protocol import StartTLS
@@ -12,6 +13,7 @@ from smtpscope.tui.widgets.status import StatusBar
 if TYPE_CHECKING:
     from collections.abc import Coroutine
 
+    from smtpscope.cli.tui_flags import ConnectFlags
     from smtpscope.protocol import Command, Reply
     from smtpscope.session import Session, SessionOptions
     from smtpscope.tui.screens.session_control import SessionControl
@@ -25,6 +27,7 @@ class TlsFlow:
     if TYPE_CHECKING:
         options: SessionOptions
         control: SessionControl
+        flags: ConnectFlags
         session: Session | None
         target_label: str
         app: Any
@@ -112,12 +115,17 @@ class TlsFlow:
                 options.security, "")
             self.target_label = f"{scheme}{host}:{options.port}"
             self.query_one(StatusBar).target = self.target_label
+        moved = options.port != self.options.port
         self.options = options
         self._suggest_tls = None
 
         async def again() -> None:
             if self.session is not None:
                 await self.session.close()
+            if moved:  # TLSA records are per port
+                from smtpscope.cli.tui_flags import tlsa_for_new_port
+
+                await asyncio.to_thread(tlsa_for_new_port, options, self.flags.resolver)
             self.connect_session()  # which shows the new connection from nothing
 
         self._spawn(again())
