@@ -139,7 +139,10 @@ class ConnectionFlow:
             self.pump_queue()  # lines waiting in the queue now wait for F5: say so
 
     def _refresh_tls(self) -> None:
-        status = self.query_one(StatusBar)
+        shown = self.query(StatusBar)
+        if not shown:
+            return  # the app is closing under a step still running
+        status = shown.first()
         info = self.session.tls if self.session else None
         if info is None:
             status.tls, status.tls_ok = "plain", False

@@ -137,7 +137,10 @@ class SessionScreen(SidePanelLayout, ConnectionFlow, TlsFlow, QueueFlow, Message
     # -- what the session reports (ConnectionFlow opens each connection) ---------------------
 
     def _on_entry(self, entry: Entry) -> None:
-        self.query_one(TranscriptView).add_entry(entry)
+        shown = self.query(TranscriptView)
+        if not shown:
+            return  # the app is closing under a step still running
+        shown.first().add_entry(entry)
         self.xclient_hint(entry)
         if entry.kind == "tls":
             self._refresh_tls()
@@ -172,10 +175,11 @@ class SessionScreen(SidePanelLayout, ConnectionFlow, TlsFlow, QueueFlow, Message
         return False
 
     def _refresh_state(self) -> None:
-        if self.session is None:
-            return
+        shown = self.query(StatusBar)
+        if self.session is None or not shown:
+            return  # nothing yet, or the app is closing under a step still running
         conn = self.session.view
-        status = self.query_one(StatusBar)
+        status = shown.first()
         if self.session.closed_reason is None:
             status.state = conn.state.name.lower().replace("_", " ")
         open_ = self.session.closed_reason is None
