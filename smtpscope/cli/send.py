@@ -145,12 +145,14 @@ def _prepare(args: argparse.Namespace) -> tuple[SessionOptions, str, Any, str | 
     except PolicyError as exc:
         raise Usage(str(exc)) from exc
     security = {"none": "plain"}.get(args.tls or "", args.tls)
-    if args.tls_level or args.tls_fingerprint:  # the default verifies TLS, never forces it
-        security = tls_options.security_for(policy, security)
     options, mode = common.resolve_target(
         args.target, port=args.port, security=security, helo=args.helo or DEFAULT_HELO,
         verify=not args.insecure, cafile=args.cafile, resolver=args.resolver, pipe=args.pipe,
         timeout=args.timeout)
+    if args.tls_level or args.tls_fingerprint:  # the default verifies TLS, never forces it
+        # From the mode the target implies too: smtps:// stays implicit TLS.
+        mode = tls_options.security_for(policy, mode) or mode
+        options = options._replace(security=mode)
     if args.protocol == "lmtp":
         options.lmtp = True
     tls_options.attach(policy, options, args.target or "", args.resolver, timeout=args.timeout)

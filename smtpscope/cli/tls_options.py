@@ -97,7 +97,8 @@ def policy_from_args(args: argparse.Namespace, *, default_level: str) -> TLSPoli
 
 
 def security_for(policy: TLSPolicy, security: str | None) -> str | None:
-    """The connection mode a level implies: ``none`` means plaintext, mandatory levels STARTTLS."""
+    """The connection mode a level implies for ``security`` (asked for, or implied by the
+    target): ``none`` means plaintext, mandatory levels STARTTLS unless TLS is asked for."""
     if policy.level == "none":
         return "plain"
     if policy.tls_required and security in (None, "auto"):

@@ -107,6 +107,8 @@ def session_options(flags: ConnectFlags, target: str, control: SessionControl, *
     policy = flags.policy._replace(cafile=cafile, insecure=not verify)
     if policy.level == "none":
         options.security = "plain"
+    elif policy.tls_required and security in (None, "auto") and options.security == "plain":
+        options.security = "starttls"  # as in probe and send; implicit TLS stays implicit
     tls_options.attach(policy, options, target, flags.resolver, dane="@" in target,
                        timeout=timeout)
     return options, label

@@ -96,6 +96,21 @@ def test_fingerprint_match_and_mismatch(mta, cli) -> None:
     assert wrong.code == 29 and "no --tls-fingerprint matches" in wrong.err
 
 
+@pytest.mark.parametrize("level", ["encrypt", "verify"])
+def test_a_mandatory_level_keeps_the_implicit_tls_of_smtps(mta, cli, level: str) -> None:
+    # A level that requires TLS means STARTTLS for a plain target; smtps:// already has TLS
+    # from the first byte, and speaking plain text there only waits for a banner that never
+    # comes.
+    result = cli("send", f"smtps://{mta.host}:{mta.smtps}", "--tls-level", level, "--cafile",
+                 str(mta.ca_file), "--quit-after", "ehlo", "--timeout", "10")
+    assert result.code == 0, result.err
+    assert "with implicit TLS" in result.out and "C: STARTTLS" not in result.out
+    plain = cli("send", f"{mta.host}:{mta.smtp}", "--tls-level", level, "--cafile",
+                str(mta.ca_file), "--quit-after", "ehlo", "--timeout", "10")
+    assert plain.code == 0, plain.err
+    assert "C: STARTTLS" in plain.out
+
+
 def test_tls_max_12_gives_tls_12(mta, cli) -> None:
     code, data = _probe(cli, f"{mta.host}:{mta.smtp}", "--cafile", str(mta.ca_file),
                         "--tls-max", "1.2")

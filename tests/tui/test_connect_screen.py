@@ -246,6 +246,30 @@ async def test_every_flag_applies_to_a_typed_target_as_to_one_on_the_command_lin
     assert asked["record_secrets"] is True
 
 
+@pytest.mark.parametrize("target, level, expected", [
+    ("127.0.0.1:{port}", "verify", "starttls"),
+    ("smtps://127.0.0.1:{port}", "verify", "implicit"),
+    ("127.0.0.1:{port}", "may", "plain"),
+])
+async def test_a_mandatory_level_asks_for_starttls_on_either_path(
+        wire, monkeypatch, target: str, level: str, expected: str) -> None:
+    # As in probe and send: a level that requires TLS starts it; the TUI's own default (may)
+    # leaves STARTTLS to F3, and implicit TLS stays implicit.
+    target = target.format(port=wire.port)
+    flags = ["--tls-level", level, "--timeout", "2"]
+    modes = []
+    for argv, typed in (([target, *flags], ""), (flags, target)):
+        app = _from_command_line(monkeypatch, argv)
+        async with app.run_test(size=SIZE) as pilot:
+            if typed:
+                await until(pilot, lambda: app.focused is not None)  # noqa: B023
+                burst(app, *typed, "enter")
+            await until(pilot, lambda: isinstance(app.screen, SessionScreen)  # noqa: B023
+                        and app.screen.options is not None)  # noqa: B023
+            modes.append(app.screen.options.security)
+    assert modes == [expected, expected]
+
+
 async def test_the_fields_win_over_the_flags_they_show(wire, monkeypatch, tmp_path) -> None:
     flag_ca, typed_ca = tmp_path / "flag.pem", tmp_path / "typed.pem"
     for path in (flag_ca, typed_ca):
