@@ -3,7 +3,6 @@ checks it, and a problem is said in the dialog with everything typed kept."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -18,15 +17,6 @@ from tests.tui.wire_server import WireServer
 
 SIZE = (120, 40)
 INPUTS = ("target", "port", "timeout", "helo", "cafile")
-
-
-@pytest.fixture
-async def wire() -> AsyncIterator[WireServer]:
-    server = await WireServer().start()
-    try:
-        yield server
-    finally:
-        await server.stop()
 
 
 def typed(app: SmtpScopeApp) -> dict[str, str]:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 from textual.widgets import Checkbox, TextArea
 
@@ -11,15 +9,6 @@ from smtpscope.tui.widgets.composer import Composer
 from smtpscope.tui.widgets.data_editor import DataEditor
 from tests.tui.test_key_order import SIZE, app_for, burst, greeted, replies, until
 from tests.tui.wire_server import WireServer
-
-
-@pytest.fixture
-async def wire() -> AsyncIterator[WireServer]:
-    server = await WireServer().start()
-    try:
-        yield server
-    finally:
-        await server.stop()
 
 
 async def ehlo(pilot) -> None:

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
-import pytest
-
 from smtpscope.session import SessionOptions
 from smtpscope.tui.app import SmtpScopeApp, create_app
 from smtpscope.tui.screens.session import SessionScreen
@@ -13,15 +9,6 @@ from tests.tui.waiting import until
 from tests.tui.wire_server import WireServer
 
 SIZE = (120, 40)
-
-
-@pytest.fixture
-async def wire() -> AsyncIterator[WireServer]:
-    server = await WireServer().start()
-    try:
-        yield server
-    finally:
-        await server.stop()
 
 
 def app_for(server: WireServer) -> SmtpScopeApp:

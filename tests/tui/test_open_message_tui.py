@@ -18,15 +18,6 @@ from tests.tui.wire_server import WireServer
 
 
 @pytest.fixture
-async def wire() -> AsyncIterator[WireServer]:
-    server = await WireServer().start()
-    try:
-        yield server
-    finally:
-        await server.stop()
-
-
-@pytest.fixture
 async def lenient() -> AsyncIterator[WireServer]:
     server = await WireServer(lf_end=True).start()
     try:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from collections.abc import AsyncIterator
 
 import pytest
 from textual import events
@@ -16,15 +15,6 @@ from smtpscope.tui.widgets.composer import Composer
 from smtpscope.tui.widgets.data_editor import DataEditor
 from tests.tui.test_key_order import SIZE, app_for, burst, greeted, replies, until
 from tests.tui.wire_server import LoopbackServer, WireServer
-
-
-@pytest.fixture
-async def wire() -> AsyncIterator[WireServer]:
-    server = await WireServer().start()
-    try:
-        yield server
-    finally:
-        await server.stop()
 
 
 def paste(app, text: str) -> None:

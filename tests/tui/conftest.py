@@ -1,0 +1,19 @@
+"""Fixtures shared by the TUI tests."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from tests.tui.wire_server import WireServer
+
+
+@pytest.fixture
+async def wire() -> AsyncIterator[WireServer]:
+    """A scripted loopback server that keeps every byte it receives (defaults of WireServer)."""
+    server = await WireServer().start()
+    try:
+        yield server
+    finally:
+        await server.stop()
