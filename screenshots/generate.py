@@ -168,7 +168,23 @@ async def untrusted_shot() -> None:
         await demo.aclose()
 
 
+async def connect_shot() -> None:
+    """The connect screen as `smtpscope --tls-level verify --resolver …` opens it, a target
+    typed and the flags no field shows named above Connect."""
+    from smtpscope.cli.tui_flags import ConnectFlags
+    from smtpscope.security.policy import TLSPolicy
+    from smtpscope.tui.app import create_app
+
+    flags = ConnectFlags(policy=TLSPolicy(level="verify"), resolver="127.0.0.1:5353")
+    app = create_app(connect_flags=flags, initial_target="@example.test")
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.focused is not None)
+        await pilot.pause(0.2)
+        save(app, "connect-screen")
+
+
 async def main() -> None:
+    await connect_shot()
     recording = await session_shots()
     await replay_shot(recording)
     await untrusted_shot()
