@@ -342,12 +342,14 @@ def _decode(args: argparse.Namespace) -> int:
     # Warnings are smtpscope's words around values already made visible: no second escaping.
     for warning in result.warnings:
         print(f"warning: {visible(warning, keep_backslashes=True)}")
-    _print_fix(args.blob, args.mechanism, result.kind)
+    _print_fix(args.blob, args.mechanism, result.kind, reveal=args.reveal)
     return EXIT_OK
 
 
-def _print_fix(pasted: str, mechanism: str | None, kind: str) -> None:
-    """Name the classic hand-made mistakes, the corrected blob, and a command that makes NULs."""
+def _print_fix(pasted: str, mechanism: str | None, kind: str, *, reveal: bool) -> None:
+    """Name the classic hand-made mistakes, the corrected blob (it carries the secret: shown
+    with ``reveal`` only, as the decoded one is), and a command that makes NULs."""
+    from smtpscope.auth.base import HIDDEN
     from smtpscope.auth.decode import split_pasted
     from smtpscope.auth.mistakes import check_blob, printf_recipe
     from smtpscope.sanitize import visible
@@ -359,7 +361,9 @@ def _print_fix(pasted: str, mechanism: str | None, kind: str) -> None:
     for message in check.messages:
         print(f"mistake: {visible(message, keep_backslashes=True)}")
     if check.corrected:
-        print(f"fixed:   {visible(check.corrected)}")
+        shown = visible(check.corrected) if reveal else \
+            f"{HIDDEN} (it carries the secret: --reveal prints it)"
+        print(f"fixed:   {shown}")
     if check:
         print(f"build it with: {visible(printf_recipe(mechanism), keep_backslashes=True)}")
 

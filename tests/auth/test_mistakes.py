@@ -91,6 +91,10 @@ def test_auth_decode_names_the_mistake_once_escaped_and_suggests_printf() -> Non
     out = result.stdout
     assert "mistake: the blob holds the characters \\0 where NUL bytes belong" in out
     assert "\\\\" not in out  # backslashes shown once
-    assert "newline" in out and f"fixed:   {enc(RIGHT)}" in out
+    # The corrected blob carries the password: masked, as the decoded one is, unless revealed.
+    assert "newline" in out and "fixed:   •••• (it carries the secret" in out
+    assert enc(RIGHT) not in out
     assert "printf '\\0%s\\0%s'" in out
     assert "tanstaaf" not in out
+    revealed = run("decode", enc(b"\\0tim\\0tanstaaf\n"), "--reveal").stdout
+    assert f"fixed:   {enc(RIGHT)}" in revealed
