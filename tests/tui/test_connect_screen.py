@@ -168,7 +168,7 @@ async def test_command_line_flags_without_a_target_fill_the_form(monkeypatch, tm
             assert ("did you mean smtp" in error_text(app)) == bool(target)
 
 
-def _from_command_line(monkeypatch, argv: list[str]) -> SmtpScopeApp:
+def app_from_command_line(monkeypatch, argv: list[str]) -> SmtpScopeApp:
     """What ``smtpscope ARGV`` would run, taken before it takes over the terminal."""
     from smtpscope.cli import tui as tui_cli
     from smtpscope.tui import app as app_module
@@ -216,10 +216,10 @@ async def test_every_flag_applies_to_a_typed_target_as_to_one_on_the_command_lin
                  "--resolver", resolver, "-4", "--local-interface", "127.0.0.1",
                  "--record-secrets", "--timeout", "5"]
         target = f"127.0.0.1:{wire.port}"
-        given = _from_command_line(monkeypatch, [target, *flags])
+        given = app_from_command_line(monkeypatch, [target, *flags])
         async with given.run_test(size=SIZE) as pilot:
             expected = _asked(await _session_of(given, pilot))
-        typed = _from_command_line(monkeypatch, flags)
+        typed = app_from_command_line(monkeypatch, flags)
         async with typed.run_test(size=SIZE) as pilot:
             asked = _asked(await _session_of(typed, pilot, target))
     assert asked == expected
@@ -249,7 +249,7 @@ async def test_a_mandatory_level_asks_for_starttls_on_either_path(
     flags = ["--tls-level", level, "--timeout", "2"]
     modes = []
     for argv, typed in (([target, *flags], ""), (flags, target)):
-        app = _from_command_line(monkeypatch, argv)
+        app = app_from_command_line(monkeypatch, argv)
         async with app.run_test(size=SIZE) as pilot:
             if typed:
                 await until(pilot, lambda: app.focused is not None)  # noqa: B023
@@ -264,7 +264,7 @@ async def test_the_fields_win_over_the_flags_they_show(wire, monkeypatch, tmp_pa
     flag_ca, typed_ca = tmp_path / "flag.pem", tmp_path / "typed.pem"
     for path in (flag_ca, typed_ca):
         path.write_text("not read unless TLS is used\n")
-    app = _from_command_line(monkeypatch, ["--tls-level", "verify", "--cafile", str(flag_ca)])
+    app = app_from_command_line(monkeypatch, ["--tls-level", "verify", "--cafile", str(flag_ca)])
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: app.focused is not None)
         app.screen.query_one("#cafile", Input).focus()
@@ -285,7 +285,7 @@ async def test_resolver_flag_routes_an_at_domain_target_typed_there(wire, monkey
     from tests.dns.responder import Zone, serve
 
     with serve(Zone(MX_ZONE)) as resolver:
-        app = _from_command_line(monkeypatch, ["--resolver", resolver, "--port", str(wire.port),
+        app = app_from_command_line(monkeypatch, ["--resolver", resolver, "--port", str(wire.port),
                                                "--timeout", "3"])
         async with app.run_test(size=SIZE) as pilot:
             screen = await _session_of(app, pilot, "@d.test")
@@ -299,7 +299,7 @@ async def test_the_connect_screen_says_which_flags_apply(monkeypatch, tmp_path) 
 
     odd = tmp_path / "cas\x1b[31m"
     odd.mkdir()
-    app = _from_command_line(monkeypatch, ["--tls-level", "dane", "--resolver",
+    app = app_from_command_line(monkeypatch, ["--tls-level", "dane", "--resolver",
                                            "127.0.0.1:5353", "--capath", str(odd), "-6"])
     async with app.run_test(size=(80, 24)) as pilot:
         await until(pilot, lambda: app.focused is not None)
@@ -309,7 +309,7 @@ async def test_the_connect_screen_says_which_flags_apply(monkeypatch, tmp_path) 
         assert said.endswith("· resolver 127.0.0.1:5353 · IPv6 only (from the command line)")
         region = app.screen.query_one("#connect-flags").region
         assert app.screen.region.contains_region(region)
-    plain = _from_command_line(monkeypatch, ["--port", "2525"])  # a field shows that one
+    plain = app_from_command_line(monkeypatch, ["--port", "2525"])  # a field shows that one
     async with plain.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: plain.focused is not None)
         assert not plain.screen.query("#connect-flags")

@@ -9,6 +9,7 @@ import pytest
 
 from smtpscope.tui.app import SmtpScopeApp
 from smtpscope.tui.screens.session import SessionScreen
+from tests.tui.test_connect_screen import app_from_command_line
 from tests.tui.test_key_order import until
 
 pytestmark = pytest.mark.peer
@@ -32,18 +33,6 @@ def _logged(mta, needle: str, wait: float = 30.0) -> list[str]:
         time.sleep(0.1)
 
 
-def _app_from_command_line(monkeypatch, argv: list[str]) -> SmtpScopeApp:
-    """What ``smtpscope ARGV`` would run, taken before it takes over the terminal."""
-    from smtpscope.cli import tui as tui_cli
-    from smtpscope.tui import app as app_module
-
-    made: list[SmtpScopeApp] = []
-    monkeypatch.setattr(app_module, "run_app", lambda app: made.append(app) or 0)
-    assert tui_cli.run_target(argv) == 0
-    [app] = made
-    return app
-
-
 def _lines(app: SmtpScopeApp) -> list[str]:
     screen = app.screen
     if not isinstance(screen, SessionScreen) or screen.session is None:
@@ -61,7 +50,7 @@ def _codes(app: SmtpScopeApp) -> list[int]:
 async def test_xclient_flag_postfix_takes_the_claimed_client(mta, monkeypatch) -> None:
     port = _port(mta, "xclient")
     addr = f"192.0.2.{random.randint(2, 250)}"
-    app = _app_from_command_line(monkeypatch, [
+    app = app_from_command_line(monkeypatch, [
         f"{mta.host}:{port}", "--tls", "none",
         "--xclient", f"NAME=spoofed-tui.example ADDR={addr}"])
     async with app.run_test(size=SIZE) as pilot:
@@ -82,7 +71,7 @@ async def test_xclient_flag_postfix_takes_the_claimed_client(mta, monkeypatch) -
 async def test_proxy_v1_flag_postfix_sees_the_claimed_source(mta, monkeypatch) -> None:
     port = _port(mta, "proxy")
     addr = f"198.51.100.{random.randint(2, 250)}"
-    app = _app_from_command_line(monkeypatch, [
+    app = app_from_command_line(monkeypatch, [
         f"{mta.host}:{port}", "--tls", "none", "--proxy", "v1",
         "--proxy-source", f"{addr}:4444"])
     async with app.run_test(size=SIZE) as pilot:
@@ -117,7 +106,7 @@ async def test_connect_screen_proxy_v2_typed_postfix_sees_the_claimed_source(mta
 async def test_xclient_after_starttls_inside_tls(mta, monkeypatch) -> None:
     port = _port(mta, "xclient")
     addr = f"192.0.2.{random.randint(2, 250)}"
-    app = _app_from_command_line(monkeypatch, [
+    app = app_from_command_line(monkeypatch, [
         f"{mta.host}:{port}", "--tls", "starttls", "--cafile", str(mta.ca_file),
         "--xclient", f"NAME=tls-tui.example ADDR={addr}"])
     async with app.run_test(size=SIZE) as pilot:
