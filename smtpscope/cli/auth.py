@@ -360,10 +360,10 @@ def _print_fix(pasted: str, mechanism: str | None, kind: str, *, reveal: bool) -
     check = check_blob(blob, mechanism)
     for message in check.messages:
         print(f"mistake: {visible(message, keep_backslashes=True)}")
-    if check.corrected:
-        shown = visible(check.corrected) if reveal else \
-            f"{HIDDEN} (it carries the secret: --reveal prints it)"
-        print(f"fixed:   {shown}")
+    if check.corrected and reveal:
+        print(f"fixed:   {visible(check.corrected)}")
+    elif check.corrected:
+        print(f"fixed:   {visible(HIDDEN)} (it carries the secret: --reveal prints it)")
     if check:
         print(f"build it with: {visible(printf_recipe(mechanism), keep_backslashes=True)}")
 

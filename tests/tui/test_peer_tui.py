@@ -98,13 +98,13 @@ async def test_a_wrong_pin_refuses_the_certificate_whichever_way_the_target_came
         mta, monkeypatch, typed: bool) -> None:
     """``--tls-fingerprint`` applies to a target typed on the connect screen as to one given
     on the command line: a wrong pin refuses Postfix's certificate, the right one accepts it."""
-    from tests.tui.test_connect_screen import _from_command_line, _session_of
+    from tests.tui.test_connect_screen import _session_of, app_from_command_line
 
     target = f"{mta.host}:{mta.ports['smtp']}"
 
     async def tls_with(pin: str) -> tuple[TLSInfo, bool]:  # and whether the session is open
         flags = ["--tls", "starttls", "--tls-fingerprint", f"SHA256:{pin}"]
-        app = _from_command_line(monkeypatch, flags if typed else [target, *flags])
+        app = app_from_command_line(monkeypatch, flags if typed else [target, *flags])
         async with app.run_test(size=SIZE) as pilot:
             screen = await _session_of(app, pilot, target if typed else "")
             session = screen.session

@@ -213,7 +213,7 @@ async def test_f5_to_another_port_keeps_the_flags_the_mx_route_and_finds_its_tls
     import socket
 
     from tests.dns.responder import Zone, serve
-    from tests.tui.test_connect_screen import MX_ZONE, _from_command_line, _session_of
+    from tests.tui.test_connect_screen import MX_ZONE, _session_of, app_from_command_line
     from tests.tui.test_key_order import burst
     from tests.tui.wire_server import WireServer
 
@@ -223,7 +223,7 @@ async def test_f5_to_another_port_keeps_the_flags_the_mx_route_and_finds_its_tls
                              for server in (first, other))
     try:
         with serve(Zone(zone)) as resolver:
-            app = _from_command_line(monkeypatch, [
+            app = app_from_command_line(monkeypatch, [
                 "--tls-level", "dane", "--resolver", resolver, "--port", str(first.port),
                 "--timeout", "3", "-4"])
             async with app.run_test(size=SIZE) as pilot:
