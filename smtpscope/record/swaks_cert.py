@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any
 from smtpscope.sanitize import visible
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from cryptography import x509
 
 # How cryptography decoded a string type, to get the value's content octets back.
@@ -122,7 +124,14 @@ def alt_names(cert: x509.Certificate) -> str:
 
 def not_after(cert: x509.Certificate) -> str:
     """``P_ASN1_TIME_get_isotime`` of notAfter: ``2030-01-01T00:00:00Z``."""
-    return cert.not_valid_after_utc.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return iso_z(cert.not_valid_after_utc)
+
+
+def iso_z(moment: datetime) -> str:
+    """An aware time in swaks' form, UTC with ``Z``: ``2030-01-01T00:00:00Z``."""
+    from datetime import UTC
+
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def host_verified(cert: x509.Certificate, host: str) -> bool:

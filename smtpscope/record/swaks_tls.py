@@ -18,6 +18,7 @@ from smtpscope.record.swaks_cert import (
     ca_failure,
     common_name,
     host_verified,
+    iso_z,
     load,
     not_after,
     oneline,
@@ -137,9 +138,9 @@ def _shown(name: x509.Name) -> str:
 
 def _iso_z(value: Any) -> str:
     """A recorded ISO 8601 time in swaks' form (``Z`` for UTC); as recorded if not one."""
-    from datetime import UTC, datetime
+    from datetime import datetime
 
     try:
-        return datetime.fromisoformat(str(value)).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return iso_z(datetime.fromisoformat(str(value)))
     except ValueError:
         return str(value or "")
