@@ -114,7 +114,8 @@ def test_verified_starttls_probe_keeps_slow_imports_off_its_path(make_server,
     assert leaf["fingerprint_sha256"] and leaf["subject"] and leaf["san"]
     new = details["new"]
     # No config file: the TOML parser never loads; nothing recorded: no recording file code.
-    assert "tomllib" not in new
+    # No help printed: the terminal is never measured (shutil, with zlib, bz2 and lzma).
+    assert "tomllib" not in new and "shutil" not in new
     assert "smtpscope.record.store" not in new and "smtpscope.record.validate" not in new
     # An address needs no resolver: no worker thread for getaddrinfo.
     assert "concurrent.futures.thread" not in new
@@ -218,6 +219,30 @@ def test_report_helpers_load_what_they_use_on_first_use() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          env=env, check=True, timeout=60).stdout.split("\n")
     assert out[:2] == ["False False False False", "True True True True"]
+
+
+def test_parser_measures_the_terminal_only_to_print() -> None:
+    # Building the parser checks every metavar with a formatter but measures nothing (shutil,
+    # with its compression modules, stays unloaded); help printed later fits the terminal.
+    # (-S: no site, whose editable-install hook may load shutil itself.)
+    code = (
+        "import sys\n"
+        "assert 'shutil' not in sys.modules\n"
+        "from smtpscope.cli import build_parser, subcommand_parser\n"
+        "parser = build_parser('probe')\n"
+        "print('shutil' in sys.modules)\n"
+        "text = subcommand_parser(parser, 'probe').format_help()\n"
+        "print(sum(len(line) > 58 for line in text.splitlines()), 'shutil' in sys.modules)\n"
+    )
+    too_wide = []  # lines over 58 columns (argparse leaves 2 free)
+    for columns in ("60", "140"):
+        env = dict(os.environ, PYTHONPATH=str(ROOT), COLUMNS=columns)
+        out = subprocess.run([sys.executable, "-S", "-c", code], capture_output=True, text=True,
+                             env=env, check=True, timeout=60).stdout.split()
+        assert out[0] == "False" and out[2] == "True"
+        too_wide.append(int(out[1]))
+    # At 60 columns only the usage line's one unbreakable option group overflows.
+    assert too_wide[0] <= 1 and too_wide[1] > 10
 
 
 def test_protocol_package_loads_its_modules_on_first_use() -> None:
