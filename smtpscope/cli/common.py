@@ -264,7 +264,10 @@ def dumps(obj: Any, *, indent: int | None = None) -> str:
     """JSON text that is safe to print on a terminal (every control character escaped)."""
     import json  # only a run that prints JSON needs it
 
-    text = re.sub(_UNDECODABLE, "\ufffd", json.dumps(obj, ensure_ascii=False, indent=indent))
+    text = json.dumps(obj, ensure_ascii=False, indent=indent)
+    if text.isascii() and "\x7f" not in text:
+        return text  # the usual case: neither pattern can match (nor needs compiling)
+    text = re.sub(_UNDECODABLE, "\ufffd", text)
     return re.sub(_JSON_UNSAFE, lambda m: f"\\u{ord(m.group()):04x}", text)
 
 

@@ -245,6 +245,21 @@ def test_parser_measures_the_terminal_only_to_print() -> None:
     assert too_wide[0] <= 1 and too_wide[1] > 10
 
 
+def test_json_without_unsafe_characters_skips_the_escaping_patterns(monkeypatch) -> None:
+    # The common case (ASCII, no DEL) needs neither pattern; DEL and C1 are still escaped.
+    from smtpscope.cli import common
+
+    class NoRe:
+        def sub(self, *args: Any) -> str:
+            raise AssertionError("pattern used")
+
+    real = common.re
+    monkeypatch.setattr(common, "re", NoRe())
+    assert common.dumps({"a": "b\tc", "n": [1, None]}) == '{"a": "b\\tc", "n": [1, null]}'
+    monkeypatch.setattr(common, "re", real)
+    assert common.dumps({"a": "\x7f\x85\udce9"}) == '{"a": "\\u007f\\u0085\ufffd"}'
+
+
 def test_protocol_package_loads_its_modules_on_first_use() -> None:
     code = (
         "import sys, smtpscope.protocol as p\n"
