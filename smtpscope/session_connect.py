@@ -9,7 +9,13 @@ import ssl
 from typing import TYPE_CHECKING
 
 from smtpscope.protocol import Command, Reply
-from smtpscope.session_types import ConnectFailed, SessionOptions, Stage, timeout_for
+from smtpscope.session_types import (
+    ConnectFailed,
+    SessionOptions,
+    Stage,
+    timeout_for,
+    tls_failure_info,
+)
 from smtpscope.tls_hints import GREETING_HINT_AFTER, implicit_tls_hint
 from smtpscope.transport import (
     Stream,
@@ -121,7 +127,8 @@ class Connecting:
             if implicit:
                 await self.stream.start_tls(context, self._sni(), timeout=opts.connect_timeout)
         except TransportError as exc:
-            self.transcript.note(str(exc), kind="error")
+            failed = tls_failure_info(False, error=exc) if isinstance(exc, TLSError) else None
+            self.transcript.note(str(exc), kind="error", info=failed)
             self._finish(str(exc))
             stage = Stage.TLS if isinstance(exc, TLSError) else Stage.CONNECT
             raise ConnectFailed(str(exc), stage) from exc
@@ -164,7 +171,10 @@ class Connecting:
                 self.attempts = tuple(attempts)
                 last = index == len(candidates) - 1
                 more = "" if last else "; trying the next MX"
-                self.transcript.note(f"{exc}{more}", kind="error" if last else "warning")
+                failed = tls_failure_info(False, error=exc) \
+                    if last and isinstance(exc, TLSError) else None
+                self.transcript.note(f"{exc}{more}", kind="error" if last else "warning",
+                                     info=failed)
                 if last:
                     from smtpscope.dns.routing import summarize_attempts
 

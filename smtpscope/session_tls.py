@@ -23,6 +23,7 @@ from smtpscope.session_types import (
     Stage,
     TLSFailed,
     describe_tls,
+    tls_failure_info,
     tls_info_dict,
 )
 from smtpscope.transport import Stream, TLSInfo, TransportError
@@ -71,7 +72,8 @@ class TlsSteps:
         )
         if not info.accepted:
             error = refusal_error(info, self.stream.peer_text)
-            self.transcript.note(str(error), kind="error")
+            self.transcript.note(str(error), kind="error",
+                                 info=tls_failure_info(starttls is not None, refused=info))
             self.stream.abort()
             self._finish(f"TLS refused: {info.refusal}")
             raise TLSFailed(str(error), Stage.TLS, starttls) from error
@@ -98,7 +100,8 @@ class TlsSteps:
                                                timeout=self.options.connect_timeout)
         except TransportError as exc:
             self._report_late_injection()
-            self.transcript.note(f"TLS handshake failed: {exc}", kind="error")
+            self.transcript.note(f"TLS handshake failed: {exc}", kind="error",
+                                 info=tls_failure_info(True, error=exc))
             self._finish(f"TLS failed: {exc}")
             raise TLSFailed(str(exc), Stage.TLS, reply) from exc
         self._report_late_injection()

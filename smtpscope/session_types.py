@@ -253,6 +253,27 @@ def tls_info_dict(info: TLSInfo) -> dict[str, Any]:
     return {k: (list(v) if isinstance(v, tuple) else v) for k, v in data.items()}
 
 
+def tls_failure_info(starttls: bool, *, error: Exception | None = None,
+                     refused: TLSInfo | None = None) -> dict[str, Any]:
+    """Typed facts of a TLS failure, for ``info`` of its error entry: exports (swaks' "TLS
+    startup failed") word it from these, never from the message.
+
+    ``stage`` is ``handshake`` (it did not complete: ``kind`` as ``TLSError.kind``, and
+    ``openssl`` the (library, reason) OpenSSL gave) or ``verification`` (it completed and the
+    level refused the certificate: ``reason_code`` as ``TLSInfo.trust_reason_code``).
+    """
+    from smtpscope.transport.errors import TLSError
+
+    facts: dict[str, Any] = {"starttls": starttls}
+    if refused is not None:
+        facts.update(stage="verification", reason_code=refused.trust_reason_code)
+    else:
+        tls_error = error if isinstance(error, TLSError) else None
+        facts.update(stage="handshake", kind=tls_error and tls_error.kind,
+                     openssl=list(tls_error.openssl) if tls_error and tls_error.openssl else None)
+    return {"tls_failed": facts}
+
+
 def describe_tls(info: TLSInfo) -> str:
     """One line for the TLS boundary: version, cipher and what verification said."""
     from smtpscope.security.report import client_cert_line, trust_line

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from smtpscope.record.export import entry_lines
-from smtpscope.record.swaks_tls import tls_lines
+from smtpscope.record.swaks_tls import failure_lines, tls_lines
 from smtpscope.record.transcript import Entry
 from smtpscope.sanitize import shell_join, visible
 from smtpscope.stop_points import QUIT_POINTS, StopPoint
@@ -58,7 +58,8 @@ def _connection_line(info: dict[str, Any]) -> str | None:
     return CLOSED if event == "closed" else None
 
 
-def _local_lines(entry: Entry) -> list[str]:
+def _local_lines(entry: Entry, tls: dict[str, Any]) -> list[str]:
+    """swaks' lines for smtpscope's own entry; ``tls`` is the last handshake's TLS details."""
     info = entry.info or {}
     if entry.kind == "tls" or "cipher" in info:
         return [INFO + line for line in tls_lines(info)]
@@ -66,7 +67,9 @@ def _local_lines(entry: Entry) -> list[str]:
     if line is not None:
         return [line]
     prefix = ERROR if entry.kind in ("warning", "error") else INFO
-    return [prefix + line for line in entry_lines(entry)]
+    own = entry_lines(entry)
+    failed = failure_lines(info.get("tls_failed"), tls, own) if entry.kind == "error" else None
+    return [prefix + line for line in (own if failed is None else failed)]
 
 
 def to_swaks(entries: Iterable[Entry]) -> str:
@@ -75,14 +78,26 @@ def to_swaks(entries: Iterable[Entry]) -> str:
     # Expected reply classes of the commands still awaiting replies, in order (pipelining).
     pending: deque[tuple[int, ...]] = deque([(2,)])  # the greeting
     closed = False
+    tls: dict[str, Any] = {}  # the last handshake's TLS details
+    dialing: dict[str, Any] | None = None  # a connection tried and not yet said connected
     for entry in entries:
         if entry.direction == "local":
-            if entry.info and "recording" in entry.info:  # another recording starts: greeting
+            info = entry.info or {}
+            if "recording" in info:  # another recording starts: greeting
                 pending, closed = deque([(2,)]), False
-            lines = _local_lines(entry)
+            if entry.kind == "tls" or "cipher" in info:
+                tls = info
+            if info.get("connection") in ("connecting", "connected"):
+                dialing = info if info["connection"] == "connecting" else None
+            failed = info.get("tls_failed") if entry.kind == "error" else None
+            if isinstance(failed, dict) and not failed.get("starttls") and dialing:
+                # TLS from the first byte failed: the TCP connection it needed was made.
+                out.append(str(_connection_line({**dialing, "connection": "connected"})))
+            lines = _local_lines(entry, tls)
             if lines == [CLOSED] and closed:
                 continue  # swaks says it once
-            closed = closed or lines == [CLOSED]
+            # swaks exits on a failed TLS start without a word of the connection's end.
+            closed = closed or lines == [CLOSED] or isinstance(failed, dict)
             out.extend(lines)
             continue
         if entry.direction == "client":

@@ -209,6 +209,8 @@ def ca_failure(reason_code: Any, chain: list[x509.Certificate]) -> str | None:
     expired certificate from an unknown CA reads "certificate has expired" here, where swaks
     would say it cannot find the issuer.
     """
+    if not isinstance(reason_code, str):
+        return None  # a damaged recording: nothing typed to go by
     if reason_code in _VERIFY_ERRORS:
         return _VERIFY_ERRORS[reason_code]
     if reason_code not in ("self-signed", "unknown-ca", "no-trust-anchors") or not chain:
@@ -218,3 +220,29 @@ def ca_failure(reason_code: Any, chain: list[x509.Certificate]) -> str | None:
         return "unable to get local issuer certificate"
     return "self-signed certificate" if len(chain) == 1 else \
         "self-signed certificate in certificate chain"
+
+
+# ERR_lib_error_string() of the libraries a handshake reports from (OpenSSL 3's ERR_str_libraries).
+_LIBRARIES = {"SSL": "SSL routines", "X509": "x509 certificate routines", "SYS": "system library",
+              "ASN1": "asn1 encoding routines", "PEM": "PEM routines", "BIO": "BIO routines",
+              "EVP": "digital envelope routines", "X509V3": "X509 V3 routines"}
+
+
+def error_string(library: str, reason: str) -> str:
+    """``ERR_error_string`` as OpenSSL 3 writes it (``error:0A00010B:SSL routines::wrong version
+    number``) for an error known by its library and reason mnemonics, as ssl gives them.
+
+    The packed code comes from the tables ssl holds for the OpenSSL it is linked with (the
+    library number shifted by 23 bits, OpenSSL 3's ``ERR_PACK``); the reason's text is its
+    mnemonic in lower case with spaces, as OpenSSL's reason strings are written.
+    """
+    import ssl
+
+    libraries = getattr(ssl._ssl, "lib_codes_to_names", {})  # type: ignore[attr-defined]
+    reasons = getattr(ssl._ssl, "err_codes_to_names", {})  # type: ignore[attr-defined]
+    number = next((code for code, name in libraries.items() if name == library), None)
+    packed = next(((lib << 23) | code for (lib, code), name in reasons.items()
+                   if lib == number and name == reason), None)
+    code = "" if packed is None else f"{packed:08X}:"
+    label = _LIBRARIES.get(library, f"lib({number})" if number is not None else library)
+    return f"error:{code}{label}::{reason.lower().replace('_', ' ')}"

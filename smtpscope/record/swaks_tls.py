@@ -11,12 +11,13 @@ handshake) is left out rather than guessed.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from smtpscope.record.swaks_cert import (
     alt_names,
     ca_failure,
     common_name,
+    error_string,
     host_verified,
     iso_z,
     load,
@@ -42,9 +43,13 @@ def tls_lines(info: dict[str, Any]) -> list[str]:
                    f"{'' if sent else 'not '}sent")
     if "client_cert" in info:  # absent from recordings older than the field: not known
         client = info["client_cert"]
-        if isinstance(client, str) and client:
-            # Only the subject is recorded: swaks' second line (commonName, subjectAltName,
-            # notAfter) would be guessed, so it is left out.
+        pems = [load(pem) for pem in _list(info.get("client_chain"))]
+        if pems and all(pems):
+            for index, parsed in enumerate(pems):  # each certificate of --tls-cert, as swaks
+                out += _cert_lines(f"client[{index}]", {}, parsed)
+        elif isinstance(client, str) and client:
+            # Only the subject is recorded (an older recording): swaks' second line
+            # (commonName, subjectAltName, notAfter) would be guessed, so it is left out.
             out.append(_subject_line("client[0]", _subject(client)))
         elif client is None and sent is not True:
             out.append("TLS no client certificate set")
@@ -85,15 +90,39 @@ def _cert_lines(label: str, cert: dict[str, Any], parsed: x509.Certificate | Non
             f"{_INDENT}{common}subjectAltName=[{san}] notAfter=[{after}]"]
 
 
+class _Verdict(NamedTuple):
+    """swaks' two checks of a server certificate: the CA's (``why`` in OpenSSL's words when it
+    failed) and the host's (``host`` the name verified, None when there was none)."""
+
+    ca_passed: bool
+    why: str
+    host_passed: bool
+    host: str | None
+
+
 def _verification(info: dict[str, Any], chain: list[x509.Certificate | None]) -> str | None:
     """swaks' verdict line: the CA check as the recording judged it, in OpenSSL's words where
     its typed reason tells them, and swaks' own host check of the server certificate."""
+    verdict = _verdict(info, chain)
+    if verdict is None:
+        return None
+    ca_passed, why, host_passed, host = verdict
+    using = "no host string available to verify" if host is None else \
+        f"using host {visible(host)} to verify"
+    return (f"TLS peer certificate {'passed' if ca_passed else 'failed'} CA verification"
+            f"{'' if ca_passed else f' ({visible(why)})'}, "
+            f"{'passed' if host_passed else 'failed'} host verification ({using})")
+
+
+def _verdict(info: dict[str, Any], chain: list[x509.Certificate | None],
+             code: Any = None) -> _Verdict | None:
+    """What swaks' checks say of a recorded handshake; None when the recording does not tell.
+    ``code`` is a typed reason that overrides the TLS details' own."""
     if info.get("trust") not in (None, "unchecked"):
-        code = info.get("trust_reason_code")
-    elif info.get("verified") and not info.get("insecure"):
-        code = None  # not judged after the handshake, which itself verified chain and name
-    else:
+        code = code or info.get("trust_reason_code")
+    elif not (info.get("verified") and not info.get("insecure")):
         return None  # nothing says how the chain fared
+    # else: not judged after the handshake, which itself verified chain and name
     ca_passed = code in (None, "name-mismatch")
     certs = [cert for cert in chain if cert is not None]
     why = ca_failure(code, certs if len(certs) == len(chain) else [])
@@ -101,16 +130,50 @@ def _verification(info: dict[str, Any], chain: list[x509.Certificate | None]) ->
     names = [name for name in _list(info.get("names_checked")) if isinstance(name, str) and name]
     host = names[0] if names else info.get("server_hostname")
     if not isinstance(host, str) or not host:
-        host_passed, using = False, "no host string available to verify"
-    elif chain and chain[0] is not None:
-        host_passed, using = host_verified(chain[0], host), f"using host {visible(host)} to verify"
-    elif code in (None, "name-mismatch"):  # no certificate to check: the recorded verdict
-        host_passed, using = code is None, f"using host {visible(host)} to verify"
-    else:
+        return _Verdict(ca_passed, why, False, None)
+    if chain and chain[0] is not None:
+        return _Verdict(ca_passed, why, host_verified(chain[0], host), host)
+    if code in (None, "name-mismatch"):  # no certificate to check: the recorded verdict
+        return _Verdict(ca_passed, why, code is None, host)
+    return None
+
+
+def failure_lines(failed: Any, tls: dict[str, Any], own: list[str]) -> list[str] | None:
+    """swaks' error lines for a TLS failure whose typed facts (``tls_failed``, see
+    ``session_types.tls_failure_info``) an error entry holds; ``tls`` is the handshake's TLS
+    details when it completed, ``own`` smtpscope's lines for it. None without the facts (a
+    recording older than them): the caller shows its own lines.
+
+    swaks (``start_tls_post_connect``) says ``TLS startup failed (connect(): ...)`` with
+    OpenSSL's error for a handshake that did not complete, or its failed checks joined with
+    ", " for one whose certificate it refuses, then ``STARTTLS attempted but failed`` after
+    STARTTLS. A failure swaks would not see (a pin, DANE; a handshake that broke off without
+    an OpenSSL error) keeps smtpscope's own words in place of the first line.
+    """
+    if not isinstance(failed, dict):
         return None
-    return (f"TLS peer certificate {'passed' if ca_passed else 'failed'} CA verification"
-            f"{'' if ca_passed else f' ({visible(why)})'}, "
-            f"{'passed' if host_passed else 'failed'} host verification ({using})")
+    why = _verify_failure(failed, tls) if failed.get("stage") == "verification" else None
+    openssl = failed.get("openssl")
+    if failed.get("stage") == "handshake" and isinstance(openssl, list) and len(openssl) == 2:
+        why = error_string(str(openssl[0]), str(openssl[1]))
+    out = own if why is None else [f"TLS startup failed (connect(): {visible(why)})"]
+    return out + (["STARTTLS attempted but failed"] if failed.get("starttls") else [])
+
+
+def _verify_failure(failed: dict[str, Any], tls: dict[str, Any]) -> str | None:
+    """swaks' ``verify_failure_message``: each check that failed, the CA's first; None when
+    both pass as swaks checks them (the level refused for a reason of its own)."""
+    chain = [load(cert.get("pem")) if isinstance(cert, dict) else None
+             for cert in _list(tls.get("peer_chain"))]
+    verdict = _verdict(tls, chain, failed.get("reason_code"))
+    if verdict is None:
+        return None
+    parts = [] if verdict.ca_passed else [f"certificate verification failed ({verdict.why})"]
+    if verdict.host is None:
+        parts.append("no host available for host verification")
+    elif not verdict.host_passed:
+        parts.append(f"server certificate did not match target host {verdict.host}")
+    return ", ".join(parts) or None
 
 
 def _recorded_name(subject: Any) -> x509.Name | None:

@@ -119,7 +119,8 @@ def check_reply(value: Any) -> dict[str, Any] | None:
 
 
 def check_info(value: Any) -> dict[str, Any] | None:
-    """An entry's ``info`` (TLS details): null, or an object; a chain is a list of objects.
+    """An entry's ``info`` (TLS details): null, or an object; a chain is a list of objects,
+    the client's a list of PEM strings, and the facts of a TLS failure an object.
 
     The values inside are shown only through ``str()`` and the sanitizer, so their types are
     left open (TLS details grow new fields).
@@ -132,6 +133,12 @@ def check_info(value: Any) -> dict[str, Any] | None:
     if chain is not None and (
             not isinstance(chain, list) or not all(isinstance(c, dict) for c in chain)):
         raise LineError("'info.peer_chain' must be a list of objects")
+    client = value.get("client_chain")
+    if client is not None and (
+            not isinstance(client, list) or not all(isinstance(c, str) for c in client)):
+        raise LineError("'info.client_chain' must be a list of strings")
+    if not isinstance(value.get("tls_failed", {}), dict):
+        raise LineError("'info.tls_failed' must be an object")
     return value
 
 

@@ -189,6 +189,7 @@ class TLSPolicy(Value):
         )
         if self.insecure:
             refusal = None
+        client = self.client_certificates()
         return info._replace(
             verified=pkix.status == "verified",
             verify_error=pkix.reason,
@@ -207,24 +208,37 @@ class TLSPolicy(Value):
             refusal=refusal,
             peer_host=host,
             requested=self.requested(),
-            client_cert=self.client_subject(),
+            client_cert=self.client_subject(client),
+            client_chain=client,
         )
 
-    def client_subject(self) -> str | None:
-        """The subject of the --tls-cert certificate (the file's first); None without one."""
+    def client_certificates(self) -> tuple[str, ...]:
+        """The certificates of the --tls-cert file, PEM, in its order (the client's own
+        first); () without one or when none can be read.
+
+        Each is written anew from its parsed form, so nothing else the file holds (the private
+        key kept with the certificate) can come along into a recording.
+        """
         if not self.client_cert:
+            return ()
+        from cryptography import x509
+        from cryptography.hazmat.primitives.serialization import Encoding
+
+        try:
+            with open(self.client_cert, "rb") as file:
+                found = x509.load_pem_x509_certificates(file.read())
+        except (OSError, ValueError):
+            return ()
+        return tuple(cert.public_bytes(Encoding.PEM).decode("ascii") for cert in found)
+
+    @staticmethod
+    def client_subject(chain: tuple[str, ...]) -> str | None:
+        """The subject of the client's own certificate (the chain's first); None without one."""
+        if not chain:
             return None
         from smtpscope.transport.x509 import cert_info_from_der
 
-        begin, end = "-----BEGIN CERTIFICATE-----", "-----END CERTIFICATE-----"
-        try:
-            with open(self.client_cert, encoding="ascii", errors="replace") as file:
-                text = file.read()
-            start = text.index(begin)
-            der = ssl.PEM_cert_to_DER_cert(text[start:text.index(end, start) + len(end)])
-        except (OSError, ValueError):
-            return None
-        return cert_info_from_der(der).subject or None
+        return cert_info_from_der(ssl.PEM_cert_to_DER_cert(chain[0])).subject or None
 
     def requested(self) -> tuple[tuple[str, str], ...]:
         """The options as flags, for recordings and ``export --as swaks``."""

@@ -42,6 +42,8 @@ class TLSError(TransportError):
     cipher, plaintext peer, alert), ``"closed"`` (peer hung up mid-handshake) or ``"timeout"``.
     ``reason`` is the short cause (OpenSSL's verify message for ``"verify"``), ``verify_code`` the
     OpenSSL X509 verify code when there is one, and ``hint`` what the user could try.
+    ``openssl`` is OpenSSL's own error as (library, reason) mnemonics (``("SSL",
+    "WRONG_VERSION_NUMBER")``) when OpenSSL raised one, so an export can word it as OpenSSL does.
     """
 
     def __init__(
@@ -53,6 +55,7 @@ class TLSError(TransportError):
         server_hostname: str | None = None,
         verify_code: int | None = None,
         hint: str | None = None,
+        openssl: tuple[str, str] | None = None,
     ) -> None:
         super().__init__(message)
         self.kind = kind
@@ -60,6 +63,7 @@ class TLSError(TransportError):
         self.server_hostname = server_hostname
         self.verify_code = verify_code
         self.hint = hint
+        self.openssl = openssl
 
 
 class ReadTimeout(TimeoutError):

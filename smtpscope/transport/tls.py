@@ -127,11 +127,11 @@ class TLSInfo(Frozen):
     """
 
     __slots__ = ("accepted", "alpn", "bits", "cert_requested", "cert_sent", "chain_complete",
-                 "cipher", "client_cert", "dane", "fingerprint_match", "fingerprints_pinned",
-                 "hostname_checked", "insecure", "level", "names_checked", "peer_chain",
-                 "peer_host", "refusal", "requested", "server_hostname", "session_reused", "sni",
-                 "trust", "trust_anchor", "trust_reason_code", "verified", "verified_name",
-                 "verify_error", "version")
+                 "cipher", "client_cert", "client_chain", "dane", "fingerprint_match",
+                 "fingerprints_pinned", "hostname_checked", "insecure", "level", "names_checked",
+                 "peer_chain", "peer_host", "refusal", "requested", "server_hostname",
+                 "session_reused", "sni", "trust", "trust_anchor", "trust_reason_code", "verified",
+                 "verified_name", "verify_error", "version")
     version: str  # "TLSv1.3"
     cipher: str
     bits: int
@@ -162,6 +162,9 @@ class TLSInfo(Frozen):
     cert_requested: bool | None  # the server asked for a client certificate; None: not known
     cert_sent: bool | None  # we sent one (and proved we hold its key); None: not known
     client_cert: str | None  # subject of the client certificate offered (--tls-cert)
+    # The certificates of the --tls-cert file, PEM, the client's own first: public, as sent
+    # in the handshake (its key is never read into them).
+    client_chain: tuple[str, ...]
 
     def __init__(self, version: str, cipher: str, bits: int, peer_chain: tuple[CertInfo, ...],
                  verified: bool, verify_error: str | None, insecure: bool,
@@ -174,7 +177,8 @@ class TLSInfo(Frozen):
                  dane: Any = None, accepted: bool = True, refusal: str | None = None,
                  peer_host: str | None = None,
                  requested: tuple[tuple[str, str], ...] = (), cert_requested: bool | None = None,
-                 cert_sent: bool | None = None, client_cert: str | None = None) -> None:
+                 cert_sent: bool | None = None, client_cert: str | None = None,
+                 client_chain: tuple[str, ...] = ()) -> None:
         self._set(version=version, cipher=cipher, bits=bits, peer_chain=peer_chain,
                   verified=verified, verify_error=verify_error, insecure=insecure,
                   server_hostname=server_hostname, sni=sni, alpn=alpn,
@@ -185,7 +189,7 @@ class TLSInfo(Frozen):
                   fingerprint_match=fingerprint_match, fingerprints_pinned=fingerprints_pinned,
                   dane=dane, accepted=accepted, refusal=refusal, peer_host=peer_host,
                   requested=requested, cert_requested=cert_requested, cert_sent=cert_sent,
-                  client_cert=client_cert)
+                  client_cert=client_cert, client_chain=client_chain)
 
     @property
     def leaf(self) -> CertInfo | None:
@@ -311,6 +315,7 @@ def handshake_error(exc: BaseException, where: str, server_hostname: str | None)
             server_hostname=server_hostname,
             verify_code=code,
             hint=_VERIFY_HINTS.get(code or -1),
+            openssl=_openssl_error(exc),
         )
     if isinstance(exc, ssl.SSLError):
         key = str(exc.reason or "")
@@ -320,6 +325,7 @@ def handshake_error(exc: BaseException, where: str, server_hostname: str | None)
             kind="protocol",
             reason=key or str(exc),
             server_hostname=server_hostname,
+            openssl=_openssl_error(exc),
         )
     if isinstance(exc, (ConnectionError, EOFError)):
         return TLSError(
@@ -335,3 +341,9 @@ def handshake_error(exc: BaseException, where: str, server_hostname: str | None)
         reason=str(exc) or type(exc).__name__,
         server_hostname=server_hostname,
     )
+
+
+def _openssl_error(exc: ssl.SSLError) -> tuple[str, str] | None:
+    """The (library, reason) mnemonics ssl gives an error OpenSSL raised; None for its own."""
+    library, reason = getattr(exc, "library", None), getattr(exc, "reason", None)
+    return (library, reason) if isinstance(library, str) and isinstance(reason, str) else None

@@ -234,3 +234,26 @@ def test_a_hangup_before_the_message_went_out_is_a_plain_hangup(scripted_peer, c
 
     result = cli("send", f"127.0.0.1:{scripted_peer(hangs_up_after_354)}", *FROM_TO)
     assert result.code == 6 and "may have delivered it" not in result.err
+
+
+def test_garbage_for_a_handshake_replays_as_swaks_words_it(scripted_peer, cli,
+                                                           tmp_path: Path) -> None:
+    """A server that answers our ClientHello in plain text after its 220 to STARTTLS: OpenSSL's
+    error is kept typed in the recording, and swaks' lines say it as swaks does."""
+
+    def script(stream: Any) -> None:
+        greet(stream, b"250-peer.test\r\n250 STARTTLS\r\n")
+        stream.readline()
+        stream.write(b"220 2.0.0 go ahead\r\n")
+        stream.read(5)  # the start of the ClientHello
+        stream.write(b"this is not TLS at all\r\n" * 4)
+
+    record = tmp_path / "s.jsonl"
+    result = cli("send", f"127.0.0.1:{scripted_peer(script)}", "--tls", "starttls",
+                 "--record", str(record), "--timeout", "10", *FROM_TO)
+    assert result.code == 29, result.out + result.err
+    swaks = cli("replay", "--format", "swaks", str(record))
+    assert swaks.out.splitlines()[-3:] == [
+        "<-  220 2.0.0 go ahead",
+        "*** TLS startup failed (connect(): error:0A00010B:SSL routines::wrong version number)",
+        "*** STARTTLS attempted but failed"]

@@ -73,9 +73,20 @@ def test_a_client_certificate_session_replays_with_swaks_lines(mta, tmp_path: Pa
     assert sent.returncode == 0, sent.stdout + sent.stderr
     shown = to_swaks(read_recording(record).entries).splitlines()
     at = shown.index("=== TLS client certificate requested and sent")
+    from smtpscope.record.swaks_cert import load, not_after
+
+    client = load((tls / "client.pem").read_text())
+    assert client is not None
     assert shown[at + 1].startswith("=== TLS client[0] subject=[")
-    assert shown[at + 2].startswith("=== TLS peer[0]   subject=[")
-    assert shown[at + 3].startswith("===               commonName=[localhost], subjectAltName=[")
+    # The second line, as for the peer's: read from the recorded client certificate.
+    assert shown[at + 2] == (f"===               commonName=[smtpscope test client], "
+                             f"subjectAltName=[] notAfter=[{not_after(client)}]")
+    assert shown[at + 3].startswith("=== TLS peer[0]   subject=[")
+    assert shown[at + 4].startswith("===               commonName=[localhost], subjectAltName=[")
+    # The certificate is public and recorded; its key is not.
+    text = record.read_text()
+    assert "PRIVATE KEY" not in text
+    assert (tls / "client.key").read_text().splitlines()[1] not in text
 
 
 # -- from the recorded PEM, as OpenSSL (and so swaks) renders and checks it ---------------------

@@ -19,7 +19,7 @@ TLS_FIELDS = ("version", "cipher", "bits", "peer_chain", "verified", "verify_err
               "session_reused", "level", "trust", "trust_reason_code", "names_checked",
               "verified_name", "trust_anchor", "fingerprint_match", "fingerprints_pinned",
               "dane", "accepted", "refusal", "peer_host", "requested", "cert_requested",
-              "cert_sent", "client_cert")
+              "cert_sent", "client_cert", "client_chain")
 
 
 def _cert(**extra: object) -> CertInfo:
@@ -62,7 +62,7 @@ def test_tls_info_fields_defaults_and_repr() -> None:
         "trust_reason_code=None, names_checked=(), verified_name=None, trust_anchor=None, "
         "fingerprint_match=None, fingerprints_pinned=0, dane=None, accepted=True, "
         "refusal=None, peer_host=None, requested=(), cert_requested=None, cert_sent=None, "
-        "client_cert=None)")
+        "client_cert=None, client_chain=())")
     assert_frozen_value(_info(level="may", requested=(("--tls-level", "may"),)), TLS_FIELDS)
     assert _info() != _info(trust="verified")
     with pytest.raises(TypeError):
