@@ -16,6 +16,7 @@ Surfaces covered (each has a test below, named after it):
 - TUI AUTH helper notes           (advertised mechanism names with OSC 52 / OSC 2 ended by ST)
 - TUI history screen              (a recording's target) and replay damage notice
 - TUI dialogs: AUTH decoder, whole-line viewer, reconnect, untrusted certificate
+- TUI ``--show-certs`` note       (a hostile certificate's subject, issuer and SAN)
 
 Each output must hold no ESC, C0 other than TAB/LF, C1 (``\\x9b`` included), BEL, NUL or bidi
 override, and the markup must show as the literal text it is.
@@ -390,6 +391,19 @@ def _hostile_tls():  # type: ignore[no-untyped-def]
                     serial="01", fingerprint_sha256="00" * 32)
     return TLSInfo("TLSv1.3", "TLS_AES_128_GCM_SHA256", 128, (cert,), False, HOSTILE, False,
                    HOSTILE, trust="untrusted", trust_reason_code="unknown-ca")
+
+
+def test_tui_show_certs_note() -> None:
+    from smtpscope.tui.screens.tls_flow import certificates_note
+    from smtpscope.tui.widgets.transcript_rows import TranscriptRows
+
+    transcript = Transcript()
+    rows = TranscriptRows()
+    rows.add(transcript.note(certificates_note(_hostile_tls())))
+    shown = "\n".join(rows.text)
+    assert_inert(shown)
+    assert "subject:   CN=evil\\x1b[31mred" in shown and "SAN:       DNS:evil\\x1b" in shown
+    assert "R05VQ0JB\\x1b\\\\\\x1b]2;PWNED" in shown  # its backslash escaped too
 
 
 async def test_tui_dialogs_decoder_line_viewer_reconnect(tmp_path: Path) -> None:

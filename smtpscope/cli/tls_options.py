@@ -11,8 +11,10 @@ from smtpscope.security.levels import LEVELS
 from smtpscope.security.policy import VERSIONS, PolicyError, TLSPolicy, parse_fingerprint
 
 
-def add_tls_options(parser: argparse.ArgumentParser, *, default_level: str) -> None:
-    """Add the shared TLS flags to ``parser`` (``--cafile``/``--insecure`` stay per command)."""
+def add_tls_options(parser: argparse.ArgumentParser, *, default_level: str,
+                    show_certs: str = "print every certificate the server sent as PEM") -> None:
+    """Add the shared TLS flags to ``parser`` (``--cafile``/``--insecure`` stay per command;
+    ``show_certs`` is the help of ``--show-certs``, which each front end shows its own way)."""
     group = parser.add_argument_group("TLS")
     group.add_argument("--tls-level", choices=tuple(LEVELS), default=None, metavar="LEVEL",
                        help=f"{', '.join(LEVELS)} (posttls-finger's meanings; "
@@ -36,8 +38,7 @@ def add_tls_options(parser: argparse.ArgumentParser, *, default_level: str) -> N
                        help="name the certificate must carry (connect by IP, verify as the MX "
                        "name; .DOMAIN for any name below DOMAIN; repeatable)")
     group.add_argument("--capath", metavar="DIR", help="directory of trusted CA certificates")
-    group.add_argument("--show-certs", action="store_true",
-                       help="print every certificate the server sent as PEM")
+    group.add_argument("--show-certs", action="store_true", help=show_certs)
     group.add_argument("--dane", action="store_true",
                        help="look up TLSA (_PORT._tcp.HOST) and match it even for host targets")
 

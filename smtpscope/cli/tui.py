@@ -45,7 +45,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--record-secrets", action="store_true",
                         help="record AUTH secrets in clear (the recording says so; dangerous)")
     parser.add_argument("--history", action="store_true", help="open the list of past sessions")
-    tls_options.add_tls_options(parser, default_level=DEFAULT_LEVEL)
+    tls_options.add_tls_options(
+        parser, default_level=DEFAULT_LEVEL,
+        show_certs="after each TLS handshake, note every certificate the server sent (its "
+        "fields and PEM) in the transcript and the recording")
     from smtpscope.cli.send_session import add_connection_arguments, add_xclient_argument
 
     add_connection_arguments(parser)

@@ -58,6 +58,8 @@ class ConnectFlags:
             said.append(f"verify as {', '.join(policy.verify_names)}")
         if policy.dane_check:
             said.append("DANE lookup")
+        if policy.show_certs:
+            said.append("certificates noted in full")
         if self.family:
             said.append("IPv6 only" if self.family == socket.AF_INET6 else "IPv4 only")
         if self.local_addr is not None:

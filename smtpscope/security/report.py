@@ -143,6 +143,13 @@ def tls_lines(info: TLSInfo, show_certs: bool = False) -> list[str]:
     client = client_cert_line(info)
     if client:
         lines.append(client)
+    return lines + chain_lines(info, show_certs)
+
+
+def chain_lines(info: TLSInfo, show_certs: bool = False) -> list[str]:
+    """The certificates of a TLS session, DANE, PEM on request: :func:`tls_lines` without its
+    headline and client certificate (which the TUI's TLS line already says)."""
+    lines: list[str] = []
     if not info.chain_complete and info.peer_chain:
         lines.append("    (only the server certificate is available, not the chain it sent)")
     for index, cert in enumerate(info.peer_chain):

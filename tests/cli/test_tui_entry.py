@@ -85,3 +85,10 @@ def test_a_subcommand_bug_is_reported_the_same_way(monkeypatch, capsys) -> None:
     assert cli.main(["keys"]) == EXIT_CRASH
     err = capsys.readouterr().err
     assert "smtpscope crashed: ValueError: a bug" in err and "crash-" in err
+
+
+def test_show_certs_help_says_where_the_tui_shows_them() -> None:
+    from smtpscope.cli import tui as tui_cli
+
+    [action] = [a for a in tui_cli.build_parser()._actions if "--show-certs" in a.option_strings]
+    assert "in the transcript" in str(action.help) and "print" not in str(action.help)

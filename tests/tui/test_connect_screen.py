@@ -307,13 +307,15 @@ async def test_the_connect_screen_says_which_flags_apply(monkeypatch, tmp_path) 
     odd = tmp_path / "cas\x1b[31m"
     odd.mkdir()
     app = app_from_command_line(monkeypatch, ["--tls-level", "dane", "--resolver",
-                                           "127.0.0.1:5353", "--capath", str(odd), "-6"])
+                                           "127.0.0.1:5353", "--capath", str(odd), "-6",
+                                           "--show-certs"])
     async with app.run_test(size=(80, 24)) as pilot:
         await until(pilot, lambda: app.focused is not None)
         said = str(app.screen.query_one("#connect-flags", Label).render())
         assert said.startswith("TLS level dane · CA directory ")
         assert "\x1b" not in said and "cas\\x1b[31m" in said
-        assert said.endswith("· resolver 127.0.0.1:5353 · IPv6 only (from the command line)")
+        assert said.endswith("· resolver 127.0.0.1:5353 · certificates noted in full · IPv6 only "
+                             "(from the command line)")
         region = app.screen.query_one("#connect-flags").region
         assert app.screen.region.contains_region(region)
     plain = app_from_command_line(monkeypatch, ["--port", "2525"])  # a field shows that one

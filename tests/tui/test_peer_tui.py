@@ -117,3 +117,22 @@ async def test_a_wrong_pin_refuses_the_certificate_whichever_way_the_target_came
     assert not refused.accepted and refused.fingerprint_match is None and not still_open
     accepted, still_open = await tls_with(refused.leaf.spki_sha256)
     assert accepted.accepted and accepted.trust == "fingerprint" and still_open
+
+
+async def test_show_certs_notes_postfixs_certificate_as_the_harness_made_it(
+        mta, monkeypatch) -> None:
+    from pathlib import Path
+
+    from tests.tui.test_connect_screen import _session_of, app_from_command_line
+    from tests.tui.test_starttls_flow import _certificate_notes
+
+    app = app_from_command_line(monkeypatch, [f"{mta.host}:{mta.ports['smtp']}", "--tls",
+                                              "starttls", "--cafile", str(mta.ca_file),
+                                              "--show-certs"])
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _session_of(app, pilot)
+        await until(pilot, lambda: _certificate_notes(screen.session) != [])
+        [note] = _certificate_notes(screen.session)
+    served = (Path(mta.ca_file).parent / "server.pem").read_text().strip()  # as Postfix has it
+    assert note.startswith("The server's certificates (--show-certs):\n[0] server certificate\n")
+    assert served in note

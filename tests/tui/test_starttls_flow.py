@@ -260,3 +260,80 @@ async def test_f5_shows_the_new_connection_from_nothing(demo: DemoServer) -> Non
         assert inspector.previous is None and inspector.stage == ""
         assert "STARTTLS" in [c.keyword for c in inspector.capabilities.keywords]
         assert "235" not in shown(explain) and explain.has_class("-empty")
+
+
+def _certificate_notes(session) -> list[str]:
+    """The note right after each TLS line (--show-certs puts the chain there)."""
+    entries = list(session.transcript)
+    return [entries[i + 1].text for i, entry in enumerate(entries[:-1]) if entry.kind == "tls"
+            and entries[i + 1].kind == "note" and entries[i + 1].direction == "local"]
+
+
+async def _chain_noted(pilot, screen) -> str:
+    """The --show-certs note of the session's handshake, once there, checked line by line."""
+    await until(pilot, lambda: screen.session is not None
+                and _certificate_notes(screen.session) != [])
+    [note] = _certificate_notes(screen.session)
+    chain = screen.session.tls.peer_chain
+    assert len(chain) == 2  # the demo sends its CA too: every certificate is noted
+    assert "\n[0] server certificate\n" in note and "\n[1] chain certificate 1\n" in note
+    # Each certificate's fields and PEM, as `smtpscope send --show-certs` gives them.
+    for cert in chain:
+        assert f"\n    subject:   {cert.subject}\n" in note
+        assert f"\n    SHA-256:   {cert.fingerprint_sha256}\n" in note
+        assert cert.pem.startswith("-----BEGIN CERTIFICATE-----\n")
+        assert f"\n{cert.pem.rstrip()}" in note
+    return note
+
+
+@pytest.mark.parametrize("security", ["starttls", "implicit"])
+async def test_show_certs_notes_the_chain_after_every_handshake(
+        demo: DemoServer, monkeypatch, tmp_path, security: str) -> None:
+    from smtpscope.record import read_recording
+    from tests.tui.test_connect_screen import app_from_command_line
+
+    recording = tmp_path / "r.jsonl"
+    target = f"{demo.host}:{demo.port}" if security == "starttls" \
+        else f"smtps://{demo.host}:{demo.tls_port}"
+    app = app_from_command_line(monkeypatch, [target, "--tls", security, "--cafile",
+                                              str(demo.cafile), "--show-certs",
+                                              "--record", str(recording)])
+    async with app.run_test(size=SIZE) as pilot:
+        screen = screen_of(app)
+        note = await _chain_noted(pilot, screen)
+        first = screen.session
+        await pilot.press("f5")  # the new connection's handshake gets its own
+        await until(pilot, lambda: app.screen is not screen)
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: screen.session is not first)
+        await _chain_noted(pilot, screen)
+    recorded = [e.text for e in read_recording(recording).entries if e.kind == "note"]
+    assert note in recorded  # the recording says it as the screen did
+
+
+async def test_show_certs_shows_the_certificate_a_level_refuses(
+        demo: DemoServer, monkeypatch) -> None:
+    from tests.tui.test_connect_screen import app_from_command_line
+
+    # The system's trust store does not know the demo's CA: `verify` refuses it.
+    app = app_from_command_line(monkeypatch, [f"smtps://{demo.host}:{demo.tls_port}",
+                                              "--tls-level", "verify", "--show-certs"])
+    async with app.run_test(size=SIZE) as pilot:
+        screen = screen_of(app)
+        await until(pilot, lambda: screen.session is not None
+                    and any(e.kind == "error" for e in screen.session.transcript))
+        [note] = _certificate_notes(screen.session)
+        assert "-----BEGIN CERTIFICATE-----" in note
+        kinds = [e.kind for e in screen.session.transcript]
+        assert kinds.index("tls") + 1 < kinds.index("error")  # the chain, then the refusal
+
+
+async def test_without_show_certs_the_tls_line_stands_alone(demo: DemoServer) -> None:
+    options = SessionOptions(host=demo.host, port=demo.tls_port, security="implicit",
+                             cafile=str(demo.cafile))
+    app = create_app(options=options, target_label="demo")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = screen_of(app)
+        await until(pilot, lambda: screen.session is not None
+                    and screen.session.greeting is not None)
+        assert "BEGIN CERTIFICATE" not in notes(screen)

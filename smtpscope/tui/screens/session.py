@@ -142,8 +142,9 @@ class SessionScreen(SidePanelLayout, ConnectionFlow, TlsFlow, QueueFlow, Message
             return  # the app is closing under a step still running
         shown.first().add_entry(entry)
         self.xclient_hint(entry)
-        if entry.kind == "tls":
+        if entry.kind == "tls" and self.session is not None:
             self._refresh_tls()
+            self.note_certificates(self.session)  # right after the handshake's own line
         if entry.direction == "server":
             self.follow_envelope(entry)  # before the composer's hint reads it with the state
             self.follow_data_reply(entry)

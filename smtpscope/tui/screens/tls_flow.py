@@ -7,6 +7,7 @@ import asyncio
 from typing import TYPE_CHECKING, Any
 
 from smtpscope.protocol import StartTLS
+from smtpscope.sanitize import visible
 from smtpscope.tls_hints import GREETING_HINT_AFTER, implicit_tls_hint
 from smtpscope.tui.widgets.status import StatusBar
 
@@ -16,7 +17,17 @@ if TYPE_CHECKING:
     from smtpscope.cli.tui_flags import ConnectFlags
     from smtpscope.protocol import Command, Reply
     from smtpscope.session import Session, SessionOptions
+    from smtpscope.transport.tls import TLSInfo
     from smtpscope.tui.screens.session_control import SessionControl
+
+
+def certificates_note(info: TLSInfo) -> str:
+    """The certificates of a handshake, their fields and PEM as ``smtpscope send --show-certs``
+    prints them, made visible for a note."""
+    from smtpscope.security.report import chain_lines
+
+    lines = [visible(line) for line in chain_lines(info, show_certs=True)]
+    return "\n".join(["The server's certificates (--show-certs):", *lines])
 
 
 class TlsFlow:
@@ -55,6 +66,14 @@ class TlsFlow:
             session.transcript.note(text, kind="warning")
         self._toast(text + " F5 reconnects with implicit TLS selected.",
                     title="Implicit TLS port?", severity="warning", timeout=15)
+
+    def note_certificates(self, session: Session) -> None:
+        """--show-certs: after each handshake, the certificates the server sent as a note,
+        which the recording keeps too."""
+        from smtpscope.security.policy import policy_for
+
+        if session.tls is not None and policy_for(session.options).show_certs:
+            session.transcript.note(certificates_note(session.tls))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "starttls":
