@@ -133,8 +133,9 @@ class AuthStepper:
                                 public=self._public(step))
             move.notes.extend(tolerated)
         if len(self.moves) >= STEP_LIMIT and not isinstance(move.command, AuthCancel):
-            move = AuthMove(AuthCancel(), "*", False, None, None, move.challenge, text,
-                            notes=[f"More than {STEP_LIMIT} steps: cancelling."])
+            step = Step(None, (), f"More than {STEP_LIMIT} steps: cancelling with '*'.",
+                        cancel=True)
+            move = AuthMove(AuthCancel(), "*", False, step, None, move.challenge, text)
         self.moves.append(move)
         return move
 
@@ -245,21 +246,27 @@ async def authenticate(session: Session, mechanism: Mechanism, *,
     while move is not None:
         if on_move is not None:
             on_move(move, reply)
-        if move.challenge_error is not None:
-            session.transcript.note(f"AUTH challenge is not base64 ({move.challenge_error}): "
-                                    "cancelling", kind="warning")
-        _note_warnings(session, stepper.name, move.step)
+        note_move(session, stepper.name, move)
         reply = await session.command(move.command, secret_mask=move.secret_mask,
                                       public=move.public)
         move = stepper.receive(reply)
     assert reply is not None
     if stepper.violation is not None:
         raise ProtocolFailure(stepper.violation, Stage.AUTH)
-    _note_warnings(session, stepper.name, stepper.outcome)
+    note_step(session, stepper.name, stepper.outcome)
     return reply
 
 
-def _note_warnings(session: Session, name: str, step: Step | None) -> None:
+def note_move(session: Session, name: str, move: AuthMove) -> None:
+    """Before ``move`` is sent as computed: a challenge that did not decode, and what the
+    mechanism said about it (:func:`note_step`)."""
+    if move.challenge_error is not None:
+        session.transcript.note(f"AUTH challenge is not base64 ({move.challenge_error}): "
+                                "cancelling", kind="warning")
+    note_step(session, name, move.step)
+
+
+def note_step(session: Session, name: str, step: Step | None) -> None:
     """Put what the mechanism found wrong where every view and the recording see it: why it
     cancels (a SCRAM nonce or signature that does not check, a malformed challenge), or what
     it warns about (a server that never proved itself). Steps never quote the secret."""

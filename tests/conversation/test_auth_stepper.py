@@ -102,6 +102,9 @@ def test_a_server_that_never_stops_challenging_is_cancelled() -> None:
             break
     assert move.command == AuthCancel()
     assert len(stepper.moves) <= STEP_LIMIT + 1
+    # A reason every front end shows and records (as it does a mechanism's own cancel).
+    assert move.step is not None and move.step.cancel
+    assert f"More than {STEP_LIMIT} steps" in move.step.explanation
 
 
 def test_a_334_after_the_cancel_ends_the_exchange_as_a_violation() -> None:

@@ -16,7 +16,13 @@ from textual.containers import VerticalScroll
 from textual.widgets import Button, Input
 
 from smtpscope.auth import Mechanism, Step, b64, decode_blob
-from smtpscope.conversation.auth import AuthMove, AuthStepper, InitialResponse
+from smtpscope.conversation.auth import (
+    AuthMove,
+    AuthStepper,
+    InitialResponse,
+    note_move,
+    note_step,
+)
 from smtpscope.protocol import AuthCancel, LocalProtocolError, Reply
 from smtpscope.session import SessionError
 from smtpscope.tui.sasl_compute import (
@@ -150,6 +156,8 @@ class AuthExchange:
         info = proposal.view.info
         move = self.stepper.edit(proposal.move, line)
         info.notes.extend(move.notes[len(proposal.move.notes):])
+        if move is proposal.move:  # the mechanism's line, as `smtpscope send` would send it
+            note_move(session, self.stepper.name, move)
         self._step_count += 1
         try:
             try:
@@ -241,6 +249,7 @@ class AuthExchange:
         self._set_buttons()
         self.query_one("#auth-start", Button).label = "Start again"
         if reply is not None and self.stepper is not None and self.stepper.outcome is not None:
+            note_step(self.session, self.stepper.name, self.stepper.outcome)
             self.final_reply = reply
             self._show_step(StepInfo(self._step_title("final reply"), reply=reply,
                                      step=self.stepper.outcome, final=True))
