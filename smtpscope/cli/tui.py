@@ -8,7 +8,13 @@ from collections.abc import Sequence
 from typing import Any
 
 from smtpscope.cli import tls_mode, tls_options
-from smtpscope.cli.common import MAX_WAIT, record_file, resolver_address, seconds_type
+from smtpscope.cli.common import (
+    EXIT_USAGE,
+    MAX_WAIT,
+    record_file,
+    resolver_address,
+    seconds_type,
+)
 from smtpscope.cli.tui_flags import DEFAULT_LEVEL, flags_from_args, session_options
 from smtpscope.sanitize import visible
 from smtpscope.session_types import DEFAULT_HELO
@@ -99,11 +105,11 @@ def run_target(argv: Sequence[str]) -> int:
         defaults.apply(parser, "tui", list(argv))
     except defaults.ConfigError as exc:
         print(visible(f"smtpscope: {exc}", keep_backslashes=True), file=sys.stderr)
-        return 1
+        return EXIT_USAGE
     try:
         args = parser.parse_args(list(argv))
     except SystemExit as exc:
-        return 1 if exc.code not in (0, None) else 0
+        return EXIT_USAGE if exc.code not in (0, None) else 0
     from smtpscope.tui.app import create_app, run_app
 
     if args.history:
@@ -119,7 +125,7 @@ def run_target(argv: Sequence[str]) -> int:
         flags = flags_from_args(args)
     except (SessionUsage, PolicyError) as exc:
         print(f"smtpscope: {visible(str(exc))}", file=sys.stderr)
-        return 1
+        return EXIT_USAGE
     control, fields = _control(args), _fields(args)
     if not args.target and args.pipe is None:
         return run_app(create_app(record_to=args.record, connect_control=control,
@@ -130,6 +136,10 @@ def run_target(argv: Sequence[str]) -> int:
             security=tls_mode.session_security(args.tls), helo=args.helo,
             verify=not args.insecure, cafile=args.cafile, timeout=args.timeout, pipe=args.pipe)
     except (TargetProblem, ValueError) as exc:  # or a PROXY header the target cannot have
+        if args.pipe is not None:
+            # The connect screen has no command to fix, and what is typed there goes over TCP.
+            print(f"smtpscope: {visible(str(exc))}", file=sys.stderr)
+            return EXIT_USAGE
         # Show the problem where the user can fix it: on the connect screen.
         app = create_app(connect_error=str(exc), record_to=args.record, connect_control=control,
                          connect_fields=fields, connect_flags=flags)

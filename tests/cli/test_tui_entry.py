@@ -8,6 +8,9 @@ import subprocess
 import sys
 import time
 
+import pytest
+
+from smtpscope.cli.common import EXIT_USAGE
 from smtpscope.cli.crash import EXIT_CRASH
 from smtpscope.cli.tui import EXIT_NO_TERMINAL
 from smtpscope.tui.app import run_app
@@ -47,6 +50,18 @@ def test_record_into_a_missing_directory_is_refused_before_the_tui(tmp_path) -> 
     assert f"the directory {missing.parent} does not exist" in result.stderr
     assert "needs a terminal" not in result.stderr
     assert not missing.parent.exists()
+
+
+@pytest.mark.parametrize("command", ["", "  \t"], ids=["empty", "blank"])
+def test_an_empty_pipe_command_is_a_usage_error_for_the_tui_as_for_send(command: str) -> None:
+    # Not the connect screen: nothing there sets a command, and a target typed there would
+    # go over TCP instead.
+    tui, _ = smtpscope("--pipe", command)
+    send, _ = smtpscope("send", "--pipe", command, "--from", "a@example.test",
+                        "--to", "b@example.test")
+    said = "--pipe needs a command, for example 'sendmail -bs'."
+    assert (tui.returncode, tui.stderr, tui.stdout) == (EXIT_USAGE, f"smtpscope: {said}\n", "")
+    assert (send.returncode, send.stderr) == (EXIT_USAGE, f"smtpscope send: {said}\n")
 
 
 def test_history_flag_is_the_tuis_not_a_usage_error() -> None:
