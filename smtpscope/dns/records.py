@@ -151,7 +151,6 @@ def _sts_meaning(
     details = [
         ("policy URL", url),
         ("policy id", policy_id or "(missing)"),
-        ("note", "the policy file (mode, mx patterns, max_age) is not fetched here"),
     ]
     if policy_id is None or not re.fullmatch(r"[A-Za-z0-9]{1,32}", policy_id):
         warning = "id= must be 1-32 letters or digits (RFC 8461 §3.1); senders ignore the record"
