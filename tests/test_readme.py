@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from smtpscope.cli.common import exit_codes
+
 README = Path(__file__).resolve().parent.parent / "README.md"
 
 
@@ -23,3 +25,8 @@ def test_first_commands_are_demo_and_tests() -> None:
     lines = first_block.group(1).strip().splitlines()
     assert "smtpscope demo" in lines[0]
     assert "-m pytest" in lines[1]
+
+
+def test_exit_code_table_is_the_one_send_uses() -> None:
+    text = " ".join(README.read_text(encoding="utf-8").split())
+    assert f"Exit codes follow swaks, so scripts port easily: {exit_codes()}." in text

@@ -31,6 +31,21 @@ EXIT_EHLO_TLS = 32
 EXIT_XCLIENT = 33
 EXIT_EHLO_XCLIENT = 34
 
+# What each code means, as --help, the man page and the README say it (one list, no drift).
+EXIT_MEANINGS: dict[int, str] = {
+    EXIT_OK: "ok", EXIT_USAGE: "usage", EXIT_CONNECT: "connect",
+    EXIT_CLOSED: "connection closed", EXIT_BANNER: "banner", EXIT_EHLO: "EHLO/HELO",
+    EXIT_MAIL: "MAIL", EXIT_RCPT: "no RCPT accepted", EXIT_DATA: "DATA",
+    EXIT_DOT: "after the final dot", EXIT_AUTH: "AUTH", EXIT_TLS: "TLS",
+    EXIT_EHLO_TLS: "EHLO after TLS", EXIT_XCLIENT: "XCLIENT",
+    EXIT_EHLO_XCLIENT: "EHLO after XCLIENT",
+}
+
+
+def exit_codes(*codes: int) -> str:
+    """``0 ok, 1 usage, ...`` for ``codes``, or for every code when none is named."""
+    return ", ".join(f"{code} {EXIT_MEANINGS[code]}" for code in codes or EXIT_MEANINGS)
+
 STAGE_EXIT: dict[str, int] = {
     "usage": EXIT_USAGE,
     "connect": EXIT_CONNECT,

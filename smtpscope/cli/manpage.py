@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from smtpscope.cli.common import exit_codes
 from smtpscope.cli.introspect import Command, all_commands
 
 
@@ -64,9 +65,7 @@ command line wins over everything.
 \\fBSMTPSCOPE_PROFILE\\fR
 The profile to use when \\fB\\-\\-profile\\fR is not given.
 .SH EXIT STATUS
-As swaks: 0 success, 1 usage, 2 connect, 6 connection closed, 21 banner, 22 EHLO, 23 MAIL,
-24 no RCPT accepted, 25 DATA, 26 after the final dot, 28 AUTH, 29 TLS, 32 EHLO after TLS,
-33 XCLIENT, 34 EHLO after XCLIENT.
+As swaks: {exit_codes}.
 .SH SEE ALSO
 \\fBswaks\\fR(1), \\fBposttls\\-finger\\fR(1)
 """
@@ -93,7 +92,7 @@ def render(commands: list[Command] | None = None) -> str:
         if cmd.description:
             lines.append(_esc(cmd.description))
         lines += [".PP", "Usage: " + _esc(cmd.usage), *_options(cmd)]
-    return "\n".join(lines) + "\n" + _FILES
+    return "\n".join(lines) + "\n" + _FILES.replace("{exit_codes}", _esc(exit_codes()))
 
 
 def install_dir(given: str) -> Path:

@@ -24,8 +24,10 @@ def add_parser(subparsers: Any) -> None:
         help="check servers: banner, capabilities, STARTTLS, TLS details, timings",
         description="Connect, read the banner, EHLO, STARTTLS when offered, EHLO again, QUIT. "
         "Many targets are probed concurrently. Exit code: 0 when every probe succeeded, else "
-        "the swaks-style code of the first failure (2 connect, 21 banner, 22 EHLO, 29 TLS, "
-        "32 EHLO after TLS).",
+        "the swaks-style code of the first failure ("
+        + common.exit_codes(common.EXIT_USAGE, common.EXIT_CONNECT, common.EXIT_CLOSED,
+                            common.EXIT_BANNER, common.EXIT_EHLO, common.EXIT_TLS,
+                            common.EXIT_EHLO_TLS) + ").",
     )
     p.add_argument("targets", nargs="*", metavar="TARGET",
                    help="host, host:port, [v6]:port, smtp://, smtps://, submission://, "

@@ -22,9 +22,7 @@ def add_parser(subparsers: Any) -> None:
         "send",
         help="send one message and print the transcript (swaks-style exit codes)",
         description="Run one SMTP transaction and print its transcript live. Exit codes follow "
-        "swaks: 0 ok, 1 usage, 2 connect, 6 connection closed, 21 banner, 22 EHLO/HELO, "
-        "23 MAIL, 24 no RCPT accepted, 25 DATA, 26 after the final dot, 28 AUTH, 29 TLS, "
-        "32 EHLO after TLS.",
+        f"swaks: {common.exit_codes()}.",
     )
     p.add_argument("target", nargs="?", default="",
                    help="host[:port], smtp://, smtps://, submission://, lmtp://, unix:/path, "

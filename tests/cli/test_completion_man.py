@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from smtpscope.auth import MECHANISMS
+from smtpscope.cli import common
 from smtpscope.cli.introspect import all_commands
 
 # The cases every shell must complete: the words typed, then what completion offers.
@@ -109,6 +110,18 @@ def test_man_page_lists_every_option_of_every_command(cli) -> None:
         assert f".SS smtpscope {' '.join(cmd.path)}".replace("-", "\\-") in page
         for opt in cmd.options:
             assert f"\\fB{opt.flags[0].replace('-', chr(92) + '-')}\\fR" in page
+
+
+def test_send_help_and_man_page_list_every_exit_code(cli) -> None:
+    codes = {v for k, v in vars(common).items() if k.startswith("EXIT_") and isinstance(v, int)}
+    assert set(common.EXIT_MEANINGS) == codes
+    listed = common.exit_codes()
+    send = next(cmd for cmd in all_commands() if cmd.path == ("send",))
+    assert listed in " ".join((send.description or "").split())
+    assert f"As swaks: {listed}." in " ".join(cli("man").out.split())
+    probe = next(cmd for cmd in all_commands() if cmd.path == ("probe",))
+    for code in (common.EXIT_USAGE, common.EXIT_CLOSED, common.EXIT_TLS):
+        assert common.exit_codes(code) in (probe.description or "")
 
 
 @pytest.mark.skipif(shutil.which("groff") is None, reason="no groff")
