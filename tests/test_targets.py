@@ -97,6 +97,11 @@ INVALID = [
     (":25", "missing host before ':25'"),
     ("alice@", "missing domain after '@'"),
     ("@example.test:2525", "use @example.test with --port 2525"),
+    ("bob@127.0.0.1", "names an IP address, not a mail domain: write bob@[127.0.0.1] (an"),
+    ("@::1", "not a mail domain: write @[IPv6:::1] (an address literal, RFC 5321 §4.1.3)"),
+    ("bob@2001:db8::1", "write bob@[IPv6:2001:db8::1] (an address literal"),
+    ("bob@127.0.0.1:2525", "write bob@[127.0.0.1] (an address literal, RFC 5321 §4.1.3) and give "
+     "the port with --port"),
     ("a" * 64 + ".example", "label longer than 63"),
 ]
 
