@@ -204,6 +204,11 @@ def add_parser(subparsers: Any) -> None:
         "--maildir", type=Path, help="where to store messages (default <data dir>/maildir)"
     )
     mail.add_argument(
+        "--no-trace", action="store_true",
+        help="store each message exactly as received, without the Return-Path, Envelope-to "
+        "and Received headers put above it",
+    )
+    mail.add_argument(
         "--fail",
         dest="faults",
         action="append",
@@ -267,6 +272,7 @@ def build_config(args: argparse.Namespace) -> ServerConfig:
         require_auth=args.require_auth,
         size=DEFAULT_SIZE if args.size is None else (args.size or None),
         maildir=args.maildir,
+        trace=not args.no_trace,
         record=not args.no_record,
         record_dir=args.record_dir,
         faults=tuple(args.faults),
@@ -368,7 +374,8 @@ def _describe(console: Console, server: DebugServer) -> None:
     if rules:
         lines.append(f"requires: {' and '.join(rules)}")
     lines.append(f"size limit: {cfg.size} octets" if cfg.size else "size limit: none")
-    lines.append(f"maildir: {server.maildir} (mail is stored, never relayed)")
+    trace = "below trace headers" if cfg.trace else "exactly as received (--no-trace)"
+    lines.append(f"maildir: {server.maildir} (mail is stored {trace}, never relayed)")
     lines.append(f"recordings: {server.record_dir}" if server.record_dir else "recordings: off")
     if cfg.faults:
         lines.append(f"injected failures: {' '.join(f.spec for f in cfg.faults)}")

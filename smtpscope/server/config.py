@@ -37,6 +37,7 @@ class ServerConfig:
     require_auth: bool = False
     size: int | None = DEFAULT_SIZE  # None or 0: no limit, nothing advertised
     maildir: Path | None = None
+    trace: bool = True  # Return-Path, Envelope-to and Received above each stored message
     record: bool = True
     record_dir: Path | None = None
     faults: tuple[Fault, ...] = ()

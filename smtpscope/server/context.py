@@ -32,7 +32,8 @@ class StoredMessage:
     path: Path
     mail_from: str
     rcpt_tos: tuple[str, ...]
-    size: int
+    size: int  # as the client sent it, without the trace headers serve puts above it
+    queue_id: str = ""
 
 
 @dataclass
@@ -49,7 +50,8 @@ class SessionRecord:
 
 
 class MaildirWriter:
-    """Deliver exact bytes into a Maildir (tmp/ then an atomic rename into new/).
+    """Deliver the client's exact bytes into a Maildir (tmp/ then an atomic rename into new/),
+    below the trace headers (trace.py).
 
     ``mailbox.Maildir`` reads the result back, but its ``add`` rewrites line endings to
     ``os.linesep`` (and it only creates a folder that does not exist yet); a debugging server
@@ -63,15 +65,25 @@ class MaildirWriter:
         self._counter = itertools.count(1)
         self._host = socket.gethostname().replace("/", r"\057").replace(":", r"\072")
 
-    def deliver(self, content: bytes) -> Path:
+    @staticmethod
+    def queue_id() -> str:
+        """A new message's id: upper-case hex as Postfix's short queue ids are (an RFC 5321
+        Atom, as the ``id`` of a Received line must be), random rather than made of a time
+        and an inode."""
+        return secrets.token_hex(6).upper()
+
+    def deliver(self, content: bytes, queue_id: str, trace: bytes = b"") -> Path:
+        """Write ``trace`` then ``content``; the file's name holds ``queue_id`` (the random
+        part of a Maildir name), so the id the client was told finds the file."""
         now = time.time()
         name = (
             f"{int(now)}.M{int(now * 1e6) % 1_000_000}P{os.getpid()}"
-            f"Q{next(self._counter)}R{secrets.token_hex(4)}.{self._host}"
+            f"Q{next(self._counter)}R{queue_id}.{self._host}"
         )
         tmp = self.path / "tmp" / name
         # Mail is private like the recordings: 0600 from the moment the file exists.
         with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as handle:
+            handle.write(trace)
             handle.write(content)
             handle.flush()
             os.fsync(handle.fileno())

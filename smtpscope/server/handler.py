@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from aiosmtpd.smtp import MISSING, Envelope, Session
@@ -9,6 +10,7 @@ from aiosmtpd.smtp import MISSING, Envelope, Session
 from smtpscope.sanitize import visible
 from smtpscope.server.context import ServerContext, StoredMessage
 from smtpscope.server.size import SIZE_EXCEEDED, declared_size
+from smtpscope.server.trace import Arrival, tls_comment, trace_headers
 
 if TYPE_CHECKING:
     from smtpscope.server.smtp import ScopeSMTP
@@ -22,6 +24,13 @@ TOO_MANY_RECIPIENTS = "452 4.5.3 Error: too many recipients"
 NEEDS_SMTPUTF8 = "553 5.6.7 Must declare SMTPUTF8 to send unicode address"
 # Recipients the "stored" note names; the rest are counted.
 RECIPIENTS_SHOWN = 5
+
+
+def reverse_path(envelope: Envelope) -> str:
+    """MAIL's address, "" for the null reverse-path (aiosmtpd keeps ``MAIL FROM:<>`` as the
+    text "<>", the stdlib header parser's word for an empty address)."""
+    address = envelope.mail_from or ""
+    return "" if address == "<>" else address
 
 
 def recipient_list(rcpts: tuple[str, ...], shown: int = RECIPIENTS_SHOWN) -> str:
@@ -135,6 +144,27 @@ class Handler:
     ) -> Any:
         return self._fault(server, "VRFY") or MISSING
 
+    def _trace(self, server: ScopeSMTP, session: Session, envelope: Envelope,
+               queue_id: str) -> bytes:
+        """The trace headers for this message, or nothing with --no-trace."""
+        if not self.ctx.config.trace:
+            return b""
+        peer = session.peer
+        transport = server.transport
+        return trace_headers(Arrival(
+            helo=session.host_name or "",
+            extended=session.extended_smtp,
+            client=str(peer[0]) if isinstance(peer, tuple) else "",
+            server=self.ctx.config.hostname,
+            queue_id=queue_id,
+            mail_from=reverse_path(envelope),
+            rcpt_tos=tuple(envelope.rcpt_tos),
+            when=datetime.now().astimezone(),
+            tls=tls_comment(transport.get_extra_info("ssl_object") if transport else None),
+            authenticated=bool(session.authenticated),
+            smtputf8=envelope.smtp_utf8,
+        ))
+
     async def handle_DATA(self, server: ScopeSMTP, session: Session, envelope: Envelope) -> str:
         if server.refusal is not None:  # over --size: decided and noted while reading
             return server.refusal
@@ -145,22 +175,26 @@ class Handler:
             tap.note("message not stored (injected failure)")
             return failure
         content = envelope.original_content or b""
+        queue_id = self.ctx.maildir.queue_id()
         try:
-            path = self.ctx.maildir.deliver(content)
+            path = self.ctx.maildir.deliver(
+                content, queue_id, self._trace(server, session, envelope, queue_id))
         except OSError as exc:
             tap.error(f"could not store the message in {self.ctx.maildir.path}: {exc}")
             return "451 4.3.0 Could not store the message (see the server's transcript)"
         message = StoredMessage(
             session_id=record.session_id,
             path=path,
-            mail_from=envelope.mail_from or "",
+            mail_from=reverse_path(envelope),
             rcpt_tos=tuple(envelope.rcpt_tos),
             size=len(content),
+            queue_id=queue_id,
         )
         record.messages += 1
         tap.note(
             f"stored {len(content)} octets from <{visible(message.mail_from)}> to "
-            f"{recipient_list(message.rcpt_tos)} as {path} (never relayed)"
+            f"{recipient_list(message.rcpt_tos)} as {path}, queue id {queue_id} (never relayed)"
         )
         self.ctx.stored(message)
-        return f"250 2.0.0 Stored as {path.name} (not relayed)"
+        # Postfix's words, which clients and scripts look for; the id is in the file's name.
+        return f"250 2.0.0 Ok: queued as {queue_id} (stored, never relayed)"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import socket
 import ssl
 import threading
@@ -18,6 +19,9 @@ from smtpscope.server import DebugServer, ServerConfig, ServerThread
 from smtpscope.server.certs import CertPaths, ensure_certificate
 
 USER, PASSWORD = "alice", "s3cret-Pa55"
+# The trace headers serve writes above each message (smtpscope/server/trace.py).
+TRACE = re.compile(rb"Return-Path: <[^\r\n]*>\r\nEnvelope-to: [^\r\n]*\r\n(?:\t[^\r\n]*\r\n)*"
+                   rb"Received: from [^\r\n]*\r\n(?:\t[^\r\n]*\r\n)*")
 
 
 class Raw:
@@ -80,8 +84,18 @@ class Running:
         assert self.server.cert is not None
         return ssl.create_default_context(cafile=str(self.server.cert.cafile))
 
-    def stored(self) -> list[bytes]:
+    def stored_files(self) -> list[bytes]:
+        """The Maildir's files, as written."""
         return [p.read_bytes() for p in sorted((self.maildir / "new").iterdir())]
+
+    def stored(self) -> list[bytes]:
+        """The messages as the client sent them: each file without its trace headers."""
+        messages = []
+        for data in self.stored_files():
+            trace = TRACE.match(data)
+            assert trace is not None, data[:400]
+            messages.append(data[trace.end():])
+        return messages
 
     def session_entries(self, session_id: int = 1) -> list[Entry]:
         with self.lock:

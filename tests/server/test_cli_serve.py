@@ -80,9 +80,18 @@ def test_serve_receives_a_message_and_stops_cleanly_on_sigint(tmp_path: Path) ->
     assert err == ""
     assert "users: bob (AUTH PLAIN LOGIN CRAM-MD5 SCRAM-SHA-256)" in out
     assert re.search(r"#1\s+C: mail FROM:<a@example.test> size=20", out)
-    assert re.search(r"#1\s+S: 250 2\.0\.0 Stored as ", out)
+    queued = re.search(r"#1\s+S: 250 2\.0\.0 Ok: queued as ([0-9A-F]+) ", out)
+    assert queued is not None
     assert "pw-123" not in out
-    assert [p.read_bytes() for p in (maildir / "new").iterdir()] == [b"Subject: cli\r\n\r\nhi\r\n"]
+    [path] = (maildir / "new").iterdir()
+    # The id the client was told names the file and its Received line; below the trace
+    # headers, the message as sent (the user's name is in no header).
+    assert f"R{queued[1]}." in path.name
+    head, _, message = path.read_bytes().partition(b"\r\nSubject: cli")
+    assert message == b"\r\n\r\nhi\r\n"
+    assert head.startswith(b"Return-Path: <a@example.test>\r\nEnvelope-to: b@example.test\r\n")
+    assert f"with ESMTPA id {queued[1]}\r\n\tfor <b@example.test>; ".encode() in head
+    assert b"bob" not in head
     recordings = list((tmp_path / "home" / "server-recordings").glob("*.jsonl"))
     assert len(recordings) == 1
 

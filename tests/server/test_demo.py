@@ -35,7 +35,11 @@ def test_threaded_demo_server() -> None:
     finally:
         demo.stop()
     assert [m.rcpt_tos for m in stored] == [("you@example.test",)]
-    assert stored[0].path.read_bytes() == b"Subject: demo\r\n\r\nhi\r\n"
+    data = stored[0].path.read_bytes()
+    assert data.startswith(b"Return-Path: <me@example.test>\r\n")
+    assert f" with ESMTPSA id {stored[0].queue_id}\r\n".encode() in data
+    assert data.endswith(b"\r\nSubject: demo\r\n\r\nhi\r\n")
+    assert stored[0].size == len(b"Subject: demo\r\n\r\nhi\r\n")  # what the client sent
     assert {name for _, _, name in entries} == {"smtpscope-server"}  # the documented thread
     assert {sid for sid, _, _ in entries} == {1, 2}
 

@@ -26,8 +26,8 @@ GROUPS = [
 REPLIES = [
     [b"250 OK", b"250 OK", b"553 5.6.7 Must declare SMTPUTF8 to send unicode address", b"250 OK",
      b"354 End data with <CR><LF>.<CR><LF>"],
-    [b"250 2.0.0 Stored as ", b"250 OK", b"250 OK", b"354 End data with <CR><LF>.<CR><LF>"],
-    [b"250 2.0.0 Stored as ", b"221 Bye"],
+    [b"250 2.0.0 Ok: queued as ", b"250 OK", b"250 OK", b"354 End data with <CR><LF>.<CR><LF>"],
+    [b"250 2.0.0 Ok: queued as ", b"221 Bye"],
 ]
 
 

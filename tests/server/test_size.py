@@ -81,7 +81,7 @@ def test_a_message_exactly_at_the_limit_with_dot_lines_is_stored(serve) -> None:
     assert Capabilities.parse(parse_reply(raw.reply())).size == LIMIT
     content = _dotted(LIMIT)
     assert _transaction(raw, content, b"MAIL FROM:<a@x.test> SIZE=%d" % LIMIT).startswith(
-        b"250 2.0.0 Stored as ")
+        b"250 2.0.0 Ok: queued as ")
     raw.close()
     assert running.stored() == [content]
 

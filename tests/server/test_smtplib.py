@@ -44,9 +44,14 @@ def test_plain_send_stores_the_exact_bytes(serve) -> None:
         assert not client.has_extn("auth")  # no users: AUTH is not offered
         _send(client)
     assert running.stored() == [MESSAGE]
-    # The stdlib reader agrees (the files are a proper Maildir).
+    # The stdlib reader agrees (the files are a proper Maildir), and reads the trace headers.
     box = mailbox.Maildir(str(running.maildir), create=False)
-    assert [box.get_bytes(key) for key in box.iterkeys()] == [MESSAGE]
+    assert [box.get_bytes(key) for key in box.iterkeys()] == running.stored_files()
+    [message] = box
+    assert message["Return-Path"] == "<sender@example.test>"
+    assert message["Envelope-to"] == "rcpt@example.test"
+    assert message["Received"].startswith("from [127.0.0.1] ([127.0.0.1])")
+    assert message["Subject"] == "byte for byte"
 
 
 def test_message_without_final_crlf_is_stored_as_received(serve) -> None:
