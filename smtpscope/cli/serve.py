@@ -155,7 +155,7 @@ def add_parser(subparsers: Any) -> None:
     net.add_argument(
         "--hostname",
         default="localhost",
-        help="name the server gives in its greeting (default localhost)",
+        help="the server's domain name, in its greeting and Received lines (default localhost)",
     )
     tls = p.add_argument_group("TLS")
     tls.add_argument(

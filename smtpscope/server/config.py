@@ -7,7 +7,9 @@ import socket
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from smtpscope.sanitize import visible
 from smtpscope.server.faults import Fault
+from smtpscope.server.trace import domain_or_none
 
 # aiosmtpd's own default (32 MiB); advertised in EHLO SIZE and enforced on MAIL SIZE= and DATA.
 DEFAULT_SIZE = 2**25
@@ -72,6 +74,10 @@ class ServerConfig:
             raise ConfigError("--cert and --key go together: give both, or neither to generate one")
         if self.size is not None and self.size < 0:
             raise ConfigError("--size must be 0 (no limit) or a positive number of bytes")
+        if domain_or_none(self.hostname) != self.hostname:
+            # It is the greeting's domain and the Received line's "by" (RFC 5321 4.1.2).
+            raise ConfigError(f"--hostname {visible(self.hostname)} is not a domain name or "
+                              "address literal (a non-ASCII name goes in its xn-- form)")
         check_listen_host(self.host, self.listen_any)
 
 

@@ -120,6 +120,10 @@ def test_resolve_listen_host_gives_one_address() -> None:
         ({"cert": Path("c.pem")}, "--cert and --key go together"),
         ({"port": 40125, "tls_port": 40125}, "--port and --tls-port are both 40125"),
         ({"host": "0.0.0.0"}, "--listen-any"),
+        # The greeting's domain and the Received line's "by": one that would break them.
+        ({"hostname": "mx.test\r\nX-Evil: 1"}, r"--hostname mx.test\\x0d\\x0aX-Evil: 1 is not"),
+        ({"hostname": "mx test"}, "is not a domain name or address literal"),
+        ({"hostname": "bücher.example"}, "xn-- form"),
     ],
 )
 def test_contradictory_settings_are_refused(settings: dict[str, object], message: str) -> None:
