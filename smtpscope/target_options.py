@@ -17,6 +17,9 @@ class TargetProblem(Exception):
     is escaped once already (show it with ``terminal_safe``)."""
 
 
+#: What an empty or blank ``--pipe`` is told (a usage error on every command line).
+EMPTY_PIPE = "--pipe needs a command, for example 'sendmail -bs'."
+
 def options_for(
     target_text: str,
     *,
@@ -44,7 +47,7 @@ def options_for(
         raise TargetProblem(f"CA file {quoted(cafile)} {problem}.")
     if pipe is not None:
         if not pipe.strip():
-            raise TargetProblem("--pipe needs a command, for example 'sendmail -bs'.")
+            raise TargetProblem(EMPTY_PIPE)
         options = SessionOptions(host=target_text or "localhost", port=port or 25,
                                  security=security or "plain", helo_name=helo, verify=verify,
                                  cafile=cafile, lmtp=lmtp, pipe_command=pipe)

@@ -342,6 +342,11 @@ def run(args: argparse.Namespace) -> int:
         common.error_line("probe", f"--targets-file {args.targets_file}: {exc}",
                           "one target per line, '#' starts a comment")
         return common.EXIT_USAGE
+    if args.pipe is not None and not args.pipe.strip():
+        from smtpscope.target_options import EMPTY_PIPE
+
+        common.error_line("probe", EMPTY_PIPE)
+        return common.EXIT_USAGE
     if not targets and args.pipe is not None:
         targets = [""]  # the piped command is the one server
     if not targets:

@@ -53,15 +53,20 @@ def test_record_into_a_missing_directory_is_refused_before_the_tui(tmp_path) -> 
 
 
 @pytest.mark.parametrize("command", ["", "  \t"], ids=["empty", "blank"])
-def test_an_empty_pipe_command_is_a_usage_error_for_the_tui_as_for_send(command: str) -> None:
+def test_an_empty_pipe_command_is_a_usage_error_for_the_tui_send_and_probe(command: str) -> None:
     # Not the connect screen: nothing there sets a command, and a target typed there would
     # go over TCP instead.
     tui, _ = smtpscope("--pipe", command)
     send, _ = smtpscope("send", "--pipe", command, "--from", "a@example.test",
                         "--to", "b@example.test")
+    probe, _ = smtpscope("probe", "--pipe", command)
+    probe_json, _ = smtpscope("probe", "127.0.0.1:1", "--pipe", command, "--json")
     said = "--pipe needs a command, for example 'sendmail -bs'."
     assert (tui.returncode, tui.stderr, tui.stdout) == (EXIT_USAGE, f"smtpscope: {said}\n", "")
     assert (send.returncode, send.stderr) == (EXIT_USAGE, f"smtpscope send: {said}\n")
+    for run in (probe, probe_json):  # no result for a target that is not there
+        assert (run.returncode, run.stderr, run.stdout) == \
+            (EXIT_USAGE, f"smtpscope probe: {said}\n", "")
 
 
 def test_history_flag_is_the_tuis_not_a_usage_error() -> None:
