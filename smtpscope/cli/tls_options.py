@@ -12,7 +12,8 @@ from smtpscope.security.policy import VERSIONS, PolicyError, TLSPolicy, parse_fi
 
 
 def add_tls_options(parser: argparse.ArgumentParser, *, default_level: str,
-                    show_certs: str = "print every certificate the server sent as PEM") -> None:
+                    show_certs: str = "print every certificate the server sent: its fields "
+                    "and its PEM") -> None:
     """Add the shared TLS flags to ``parser`` (``--cafile``/``--insecure`` stay per command;
     ``show_certs`` is the help of ``--show-certs``, which each front end shows its own way)."""
     group = parser.add_argument_group("TLS")
