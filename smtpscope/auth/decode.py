@@ -11,13 +11,12 @@ from smtpscope.auth import b64
 from smtpscope.auth.base import HIDDEN, show_bytes, show_text
 from smtpscope.auth.directives import DirectiveError, parse_directives
 from smtpscope.auth.login import classify_prompt
+from smtpscope.auth.mistakes import CLEAN, BlobCheck, check_raw, separators, split_at
 from smtpscope.auth.scram import parse_attributes
 
 _B64_ALPHABET = frozenset(string.ascii_letters + string.digits + "+/")
 # Leading text people paste along with the blob.
 _PREFIX = re.compile(r"^\s*(?:(?:S:|C:)\s*)?(?:334[ -]|AUTH\s+([A-Za-z0-9_-]+)\s+)", re.I)
-# What `echo '\0user\0pass'` (no -e) or single-quoted printf arguments leave behind.
-_LITERAL_NUL = re.compile(rb"\\(?:x00|u0000|0{1,3})|\^@")
 _CRAM_CHALLENGE = re.compile(r"^<[^<>@\s]+@[^<>\s]+>$")
 _CRAM_RESPONSE = re.compile(r"^(\S(?:.*\S)?) ([0-9a-fA-F]{32})$")
 _SCRAM_FIRST = re.compile(r"^(?:n|y|p=[^,]*),(?:a=[^,]*)?,n=")
@@ -28,8 +27,9 @@ _LOGIN_PROMPTS = frozenset({"user name", "username", "password"})
 @dataclass(frozen=True)
 class Decoded:
     """A decoded blob: ``raw`` bytes, display ``text`` (secrets masked unless revealed),
-    ``kind`` label, labelled ``fields``, ``warnings`` (mistakes, oddities), and ``error`` set
-    (with ``kind == "invalid"``) when the input is not base64 at all."""
+    ``kind`` label, labelled ``fields``, ``warnings`` (oddities), ``check`` (the classic
+    hand-made mistakes, each named once, with their one fix), and ``error`` set (with
+    ``kind == "invalid"``) when the input is not base64 at all."""
 
     raw: bytes
     text: str
@@ -37,6 +37,7 @@ class Decoded:
     fields: tuple[tuple[str, str], ...] = ()
     warnings: tuple[str, ...] = ()
     error: str | None = None
+    check: BlobCheck = CLEAN
 
 
 def b64decode_tolerant(text: str) -> tuple[bytes, list[str]]:
@@ -66,12 +67,15 @@ def decode_blob(b64: str, context_mechanism: str | None = None, *, reveal: bool 
     except ValueError as exc:
         return Decoded(b"", "", "invalid", warnings=tuple(notes), error=str(exc))
     result = _classify(raw, context, reveal)
+    # The mistakes are the checker's alone: the PLAIN reading above only splits where it says.
+    checked = context or ("PLAIN" if result.kind == "plain" else None)
     return Decoded(
         result.raw,
         result.text,
         result.kind,
         result.fields,
         (*notes, *more, *result.warnings),
+        check=check_raw(raw, checked),
     )
 
 
@@ -96,10 +100,12 @@ def _classify(raw: bytes, context: str | None, reveal: bool) -> Decoded:
     found = _login_prompt(raw, text)
     if found is not None:
         return found
-    if _LITERAL_NUL.search(raw) or (raw.startswith(b"\\") and raw.count(b"\\") == 2):
+    if separators(raw)[0] is not None:
         # Backslashes where PLAIN's NULs belong (with or without the 0): treat it as PLAIN,
         # so the password part stays masked.
         return _plain(raw, reveal)
+    if raw.endswith(b"\n"):  # `echo VALUE | base64`: a hand-made LOGIN answer, maybe a password
+        return _login(raw, reveal)
     return Decoded(raw, show_bytes(raw), "text", (("length", f"{len(raw)} bytes"),))
 
 
@@ -142,34 +148,16 @@ def _mask_tail(raw: bytes, start: int, reveal: bool) -> str:
 
 
 def _plain(raw: bytes, reveal: bool) -> Decoded:
+    """PLAIN's fields, split where :func:`~smtpscope.auth.mistakes.separators` finds them
+    (escapes for NUL too); missing separators and echo's newline are the checker's to name."""
     warnings: list[str] = []
-    literal = list(_LITERAL_NUL.finditer(raw))
-    if b"\0" not in raw and literal:
-        warnings.append(
-            "The blob contains the characters "
-            + ", ".join(sorted({show_bytes(m.group()) for m in literal}))
-            + " instead of NUL bytes: echo without -e or a single-quoted printf argument. "
-            'Build it with: printf \'%s\\0%s\\0%s\' "$authzid" "$user" "$pass" | base64'
-        )
-        parts = [raw[: literal[0].start()]]
-        for prev, cur in zip(literal, [*literal[1:], None], strict=True):
-            parts.append(raw[prev.end() : cur.start() if cur else len(raw)])
-        pw_start = literal[-1].end()
-    else:
-        parts = raw.split(b"\0")
-        pw_start = raw.rfind(b"\0") + 1
+    spans = separators(raw, "PLAIN")[1]
+    parts = split_at(raw, spans)
     fields: list[tuple[str, str]] = []
     if len(parts) == 1:
-        warnings.append("No NUL separator at all: this is not a PLAIN message.")
         fields.append(("content", show_bytes(raw) if reveal else HIDDEN))
-        return Decoded(
-            raw, show_bytes(raw) if reveal else HIDDEN, "plain", tuple(fields), tuple(warnings)
-        )
+        return Decoded(raw, show_bytes(raw) if reveal else HIDDEN, "plain", tuple(fields))
     if len(parts) == 2:
-        warnings.append(
-            "Only one NUL separator: PLAIN needs authzid NUL authcid NUL password (start with a "
-            "NUL when there is no authzid: '\\0user\\0pass')."
-        )
         authzid, authcid, password = b"", parts[0], parts[1]
     else:
         if len(parts) > 3:
@@ -178,11 +166,6 @@ def _plain(raw: bytes, reveal: bool) -> Decoded:
                 "reject it (or read a NUL as part of the password)."
             )
         authzid, authcid, password = parts[0], parts[1], b"\0".join(parts[2:])
-    if password.endswith(b"\n"):
-        warnings.append(
-            "The password ends with a newline: the blob was made with echo without -n (or by "
-            "base64-encoding a file). The newline becomes part of the password. Use printf."
-        )
     if not authcid:
         warnings.append("Empty authcid (user name).")
     if not password or password in (b"\n", b"\r\n"):
@@ -194,6 +177,7 @@ def _plain(raw: bytes, reveal: bool) -> Decoded:
         ("authcid", show_bytes(authcid)),
         ("password", show_bytes(password) if reveal else f"{HIDDEN} ({len(password)} bytes)"),
     ]
+    pw_start = spans[1].stop if len(spans) > 1 else spans[0].stop
     return Decoded(raw, _mask_tail(raw, pw_start, reveal), "plain", tuple(fields), tuple(warnings))
 
 

@@ -19,13 +19,8 @@ from enum import Enum
 LITERAL_NUL = re.compile(rb"\\(?:x00|u0000|0{1,3})|\^@")
 # A shell command that really produces NUL bytes (printf interprets \0 itself; echo may not).
 PRINTF_PLAIN = "printf '\\0%s\\0%s' 'USER' 'PASSWORD' | base64"
-# One LOGIN answer (the user name or the password) without echo's newline.
+# One value (a LOGIN answer: the user name or the password) without echo's newline.
 PRINTF_LOGIN = "printf '%s' 'VALUE' | base64"
-
-
-def printf_recipe(mechanism: str | None) -> str:
-    """A shell command that builds a correct answer for ``mechanism`` (PLAIN when unknown)."""
-    return PRINTF_LOGIN if (mechanism or "").upper() == "LOGIN" else PRINTF_PLAIN
 
 
 class Mistake(Enum):
@@ -43,14 +38,20 @@ class Mistake(Enum):
 
 @dataclass(frozen=True)
 class BlobCheck:
-    """The mistakes found, what each means, and the corrected blob when it can be inferred."""
+    """The mistakes found, what each means, the corrected blob when it can be inferred, and the
+    one shell command that builds such a blob right (None when nothing is wrong)."""
 
-    mistakes: tuple[Mistake, ...]
-    messages: tuple[str, ...]
+    mistakes: tuple[Mistake, ...] = ()
+    messages: tuple[str, ...] = ()
     corrected: str | None = None
+    recipe: str | None = None
 
     def __bool__(self) -> bool:
         return bool(self.mistakes)
+
+
+# Nothing wrong: the one shared value (BlobCheck is frozen).
+CLEAN = BlobCheck()
 
 
 def _decode(blob: str) -> bytes | None:
@@ -63,55 +64,84 @@ def _decode(blob: str) -> bytes | None:
         return None
 
 
+def separators(raw: bytes, mechanism: str | None = None) -> tuple[Mistake | None, list[range]]:
+    """Where a PLAIN-like blob's NUL separators are (as ranges of ``raw``), and the mistake when
+    they are spelt otherwise: shell escapes for NUL, or backslashes whose 0 the shell ate.
+
+    A LOGIN answer is one value with no separator: a backslash in it is its own business.
+    """
+    mech = (mechanism or "").upper()
+    if mech == "LOGIN":
+        return None, []
+    nul = [range(i, i + 1) for i, byte in enumerate(raw) if byte == 0]
+    if nul:
+        return None, nul
+    literal = [range(*m.span()) for m in LITERAL_NUL.finditer(raw)]
+    if literal:
+        return Mistake.LITERAL_NUL, literal
+    if (mech == "PLAIN" or raw.startswith(b"\\")) and raw.count(b"\\") in (1, 2):
+        return Mistake.LONE_BACKSLASH, [range(i, i + 1) for i, byte in enumerate(raw)
+                                        if byte == 0x5C]
+    return None, []
+
+
+def split_at(raw: bytes, spans: list[range]) -> list[bytes]:
+    """``raw`` cut at each separator span, the separators left out."""
+    starts = [0, *(span.stop for span in spans)]
+    stops = [*(span.start for span in spans), len(raw)]
+    return [raw[start:stop] for start, stop in zip(starts, stops, strict=True)]
+
+
 def check_blob(blob: str, mechanism: str | None = None) -> BlobCheck:
-    """Check one base64 answer (or initial response) for the classic hand-made mistakes.
+    """Check one base64 answer (or initial response) for the classic hand-made mistakes."""
+    raw = _decode(blob)
+    return CLEAN if raw is None else check_raw(raw, mechanism)
+
+
+def check_raw(raw: bytes, mechanism: str | None = None) -> BlobCheck:
+    """Check one decoded answer for the classic hand-made mistakes.
 
     ``mechanism`` (e.g. "PLAIN", "LOGIN") says what the blob answers; the separator checks
     apply to PLAIN, and to any blob that already tries to hold NUL separators, but never to a
     LOGIN answer, which is one value with no separator (only echo's newline can spoil it).
     """
-    raw = _decode(blob)
-    if raw is None:
-        return BlobCheck((), ())
     mech = (mechanism or "").upper()
-    plain = mech == "PLAIN"
-    separated = mech != "LOGIN"
     mistakes: list[Mistake] = []
     messages: list[str] = []
-    fixed = raw
-    if separated and b"\0" not in raw:
-        literal = sorted({m.group().decode("latin-1") for m in LITERAL_NUL.finditer(raw)})
-        if literal:
-            mistakes.append(Mistake.LITERAL_NUL)
-            messages.append(
-                f"the blob holds the characters {' '.join(literal)} where NUL bytes belong "
-                "(echo without -e, or a quoted argument)")
-            fixed = LITERAL_NUL.sub(b"\0", raw)
-        elif (plain or raw.startswith(b"\\")) and raw.count(b"\\") in (1, 2):
-            mistakes.append(Mistake.LONE_BACKSLASH)
-            messages.append("the blob holds a backslash where a NUL byte belongs "
-                            "(the shell dropped the 0 of \\0)")
-            fixed = raw.replace(b"\\", b"\0")
+    wrong, spans = separators(raw, mech)
+    fixed = b"\0".join(split_at(raw, spans)) if wrong else raw
+    if wrong is Mistake.LITERAL_NUL:
+        literal = sorted({raw[span.start:span.stop].decode("latin-1") for span in spans})
+        messages.append(f"the blob holds the characters {' '.join(literal)} where NUL bytes "
+                        "belong (echo without -e, or a quoted argument)")
+    elif wrong is Mistake.LONE_BACKSLASH:
+        messages.append("the blob holds a backslash where a NUL byte belongs "
+                        "(the shell dropped the 0 of \\0)")
+    if wrong:
+        mistakes.append(wrong)
     if fixed.endswith(b"\n"):
         mistakes.append(Mistake.TRAILING_NEWLINE)
         messages.append("it ends with a newline (echo without -n): the server takes it as "
                         "part of the password")
         fixed = fixed.rstrip(b"\r\n")
-    separators = fixed.count(b"\0")
-    if separated and (plain or b"\0" in fixed) and separators < 2:
+    # PLAIN-shaped: PLAIN by name, or any answer but LOGIN's that holds separators.
+    plain_shaped = mech == "PLAIN" or (mech != "LOGIN" and b"\0" in fixed)
+    count = fixed.count(b"\0")
+    if plain_shaped and count < 2:
         mistakes.append(Mistake.MISSING_SEPARATOR)
-        if separators == 1:
+        if count == 1:
             messages.append("only one NUL: PLAIN is authzid NUL user NUL password, so it "
                             "starts with a NUL when there is no authzid")
             fixed = b"\0" + fixed
         else:
             messages.append("no NUL separator at all: PLAIN is authzid NUL user NUL password")
     if not mistakes:
-        return BlobCheck((), ())
+        return CLEAN
     # PLAIN-shaped answers are only offered fixed once both separators are in place.
-    complete = fixed.count(b"\0") >= 2 or not (plain or b"\0" in fixed) or not separated
+    complete = fixed.count(b"\0") >= 2 or not plain_shaped
     corrected = base64.b64encode(fixed).decode("ascii") if fixed != raw and complete else None
-    return BlobCheck(tuple(mistakes), tuple(messages), corrected)
+    recipe = PRINTF_PLAIN if plain_shaped else PRINTF_LOGIN
+    return BlobCheck(tuple(mistakes), tuple(messages), corrected, recipe)
 
 
 def encode_answer(text: str) -> str:

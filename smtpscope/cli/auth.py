@@ -11,6 +11,7 @@ from smtpscope.cli.suggest import suggest
 
 if TYPE_CHECKING:
     from smtpscope.auth import Mechanism, Step
+    from smtpscope.auth.mistakes import BlobCheck
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -342,30 +343,24 @@ def _decode(args: argparse.Namespace) -> int:
     # Warnings are smtpscope's words around values already made visible: no second escaping.
     for warning in result.warnings:
         print(f"warning: {visible(warning, keep_backslashes=True)}")
-    _print_fix(args.blob, args.mechanism, result.kind, reveal=args.reveal)
+    _print_fix(result.check, reveal=args.reveal)
     return EXIT_OK
 
 
-def _print_fix(pasted: str, mechanism: str | None, kind: str, *, reveal: bool) -> None:
+def _print_fix(check: BlobCheck, *, reveal: bool) -> None:
     """Name the classic hand-made mistakes, the corrected blob (it carries the secret: shown
-    with ``reveal`` only, as the decoded one is), and a command that makes NULs."""
+    with ``reveal`` only, as the decoded one is), and the one command that builds it right."""
     from smtpscope.auth.base import HIDDEN
-    from smtpscope.auth.decode import split_pasted
-    from smtpscope.auth.mistakes import check_blob, printf_recipe
     from smtpscope.sanitize import visible
 
-    # The whole base64 part, line breaks and all, and the mechanism its AUTH line names.
-    blob, named, _prefix = split_pasted(pasted)
-    mechanism = mechanism or named or ("PLAIN" if kind == "plain" else None)
-    check = check_blob(blob, mechanism)
     for message in check.messages:
         print(f"mistake: {visible(message, keep_backslashes=True)}")
     if check.corrected and reveal:
         print(f"fixed:   {visible(check.corrected)}")
     elif check.corrected:
         print(f"fixed:   {visible(HIDDEN)} (it carries the secret: --reveal prints it)")
-    if check:
-        print(f"build it with: {visible(printf_recipe(mechanism), keep_backslashes=True)}")
+    if check.recipe:
+        print(f"build it with: {visible(check.recipe, keep_backslashes=True)}")
 
 
 _HANDLERS = {

@@ -7,6 +7,7 @@ import base64
 import pytest
 
 from smtpscope.auth import decode_blob, show_bytes
+from smtpscope.auth.mistakes import Mistake
 
 
 def enc(data: bytes) -> str:
@@ -87,20 +88,20 @@ def test_plain_fields_password_hidden_unless_revealed() -> None:
 def test_plain_literal_backslash_sequences(blob: bytes) -> None:
     result = decode_blob(enc(blob))
     assert result.kind == "plain"
-    assert any("instead of NUL bytes" in w for w in result.warnings)
+    assert result.check.mistakes == (Mistake.LITERAL_NUL,) and not result.warnings
     assert dict(result.fields)["authcid"] == "tim"
     assert "secret" not in result.text and "secret" not in str(result.fields)
 
 
 def test_plain_only_one_nul() -> None:
     result = decode_blob(enc(b"tim\0secret"))
-    assert any("Only one NUL" in w for w in result.warnings)
+    assert result.check.mistakes == (Mistake.MISSING_SEPARATOR,) and not result.warnings
     assert "secret" not in result.text
 
 
 def test_plain_trailing_newline() -> None:
     result = decode_blob(enc(b"\0tim\0secret\n"))
-    assert any("newline" in w for w in result.warnings)
+    assert result.check.mistakes == (Mistake.TRAILING_NEWLINE,) and not result.warnings
     assert "secret" not in result.text
 
 
@@ -112,7 +113,7 @@ def test_plain_empty_parts(blob: bytes, word: str) -> None:
 
 def test_plain_context_forces_interpretation() -> None:
     result = decode_blob(enc(b"timsecret"), "PLAIN")
-    assert result.kind == "plain" and any("No NUL" in w for w in result.warnings)
+    assert result.kind == "plain" and result.check.mistakes == (Mistake.MISSING_SEPARATOR,)
     assert "timsecret" not in result.text
 
 

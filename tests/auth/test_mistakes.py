@@ -7,12 +7,13 @@ import subprocess
 
 import pytest
 
+from smtpscope.auth import decode_blob
 from smtpscope.auth.mistakes import (
+    PRINTF_LOGIN,
     PRINTF_PLAIN,
     Mistake,
     check_blob,
     encode_answer,
-    printf_recipe,
 )
 from tests.cli.test_auth_cli import run
 
@@ -51,8 +52,8 @@ def test_a_login_answer_is_one_value_only_its_newline_is_a_mistake(capsys) -> No
     check = check_blob(enc(b"tanstaaf\n"), "LOGIN")
     assert list(check.mistakes) == [Mistake.TRAILING_NEWLINE]
     assert check.corrected == enc(b"tanstaaf")
-    assert printf_recipe("login") == "printf '%s' 'VALUE' | base64"
-    assert printf_recipe("PLAIN") == printf_recipe(None) == PRINTF_PLAIN
+    assert check.recipe == PRINTF_LOGIN == "printf '%s' 'VALUE' | base64"
+    assert check_blob(enc(b"\\0tim\\0tanstaaf"), None).recipe == PRINTF_PLAIN
 
 
 def test_right_blobs_and_other_answers_pass() -> None:
@@ -98,3 +99,45 @@ def test_auth_decode_names_the_mistake_once_escaped_and_suggests_printf() -> Non
     assert "tanstaaf" not in out
     revealed = run("decode", enc(b"\\0tim\\0tanstaaf\n"), "--reveal").stdout
     assert f"fixed:   {enc(RIGHT)}" in revealed
+
+
+@pytest.mark.parametrize(
+    ("typed", "found"),
+    [
+        (b"tim\\0tanstaaf", [Mistake.LITERAL_NUL, Mistake.MISSING_SEPARATOR]),  # printf 'u\\0p'
+        (b"\\0tim\\0tanstaaf\n", [Mistake.LITERAL_NUL, Mistake.TRAILING_NEWLINE]),
+        (b"\0tim\0tanstaaf\n", [Mistake.TRAILING_NEWLINE]),
+        (b"\\tim\\tanstaaf", [Mistake.LONE_BACKSLASH]),
+        (b"tim\0tanstaaf", [Mistake.MISSING_SEPARATOR]),
+    ],
+)
+def test_decode_names_each_mistake_once_with_one_fix(typed: bytes, found: list[Mistake]) -> None:
+    """The checker alone names the mistakes: the PLAIN reading adds no second wording of them,
+    and one printf recipe is offered, not one per checker."""
+    result = run("decode", enc(typed))
+    assert result.returncode == 0
+    lines = result.stdout.splitlines()
+    assert list(decode_blob(enc(typed)).check.mistakes) == found
+    assert sum(line.startswith("mistake: ") for line in lines) == len(found)
+    assert not [line for line in lines if line.startswith("warning: ")]
+    assert result.stdout.count("printf") == 1
+    assert f"build it with: {PRINTF_PLAIN}" in lines
+    assert "tanstaaf" not in result.stdout
+    # The escapes and lone backslashes are read as the separators they stand for.
+    assert "  authcid   tim" in lines
+
+
+def test_an_echoed_value_is_a_masked_login_answer_with_the_one_value_recipe() -> None:
+    result = run("decode", enc(b"tanstaaf\n"))
+    assert "kind:   login-answer" in result.stdout and "tanstaaf" not in result.stdout
+    assert "mistake: it ends with a newline" in result.stdout
+    assert f"build it with: {PRINTF_LOGIN}" in result.stdout.splitlines()
+
+
+def test_distinct_plain_findings_stay_warnings() -> None:
+    result = run("decode", enc(b"tim\0tim\0\n"))
+    lines = result.stdout.splitlines()
+    assert "warning: Empty password." in lines
+    assert "warning: authzid equals authcid: harmless, but usually left empty." in lines
+    assert "mistake: it ends with a newline (echo without -n): the server takes it as part " \
+        "of the password" in lines

@@ -277,7 +277,7 @@ def test_decode() -> None:
     revealed = run("decode", "AHRpbQB0YW5zdGFhZnRhbnN0YWFm", "--reveal")
     assert "tanstaaftanstaaf" in revealed.stdout
     mistake = run("decode", base64.b64encode(b"\\0tim\\0pw").decode())
-    assert "instead of NUL bytes" in mistake.stdout
+    assert "mistake: the blob holds the characters \\0 where NUL bytes belong" in mistake.stdout
 
 
 @pytest.mark.parametrize("pasted", [

@@ -16,6 +16,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Input, Label, Select, Static
 
 from smtpscope.auth import HIDDEN, MECHANISMS, Decoded, decode_blob
+from smtpscope.auth.mistakes import BlobCheck
 from smtpscope.sanitize import visible
 from smtpscope.tui.keys import OrderedInput
 from smtpscope.tui.widgets.auth_values import hex_dump, render_plain
@@ -81,6 +82,7 @@ def render_decoded(decoded: Decoded, reveal: bool) -> RenderableType:
     for warning in decoded.warnings:
         # Decoded values arrive escaped once already (show_bytes): no second escaping.
         parts.append(Text(f"⚠ {visible(warning, keep_backslashes=True)}", style="bold yellow"))
+    parts.extend(_mistakes(decoded.check, reveal))
     text, fields = masked_view(decoded, reveal)
     if fields:
         table = Table(box=None, show_header=False, padding=(0, 1))
@@ -98,6 +100,20 @@ def render_decoded(decoded: Decoded, reveal: bool) -> RenderableType:
     if decoded.kind in SECRET_KINDS and not reveal:
         parts.append(Text("Secrets hidden: Ctrl+R reveals them on screen only.", style="dim"))
     return Group(*parts)
+
+
+def _mistakes(check: BlobCheck, reveal: bool) -> list[RenderableType]:
+    """The classic hand-made mistakes, each once, the corrected blob (masked unless revealed:
+    it carries the secret) and the one command that builds the blob right."""
+    lines: list[RenderableType] = [
+        Text(f"⚠ Mistake: {visible(message, keep_backslashes=True)}", style="bold yellow")
+        for message in check.messages
+    ]
+    if check.corrected:
+        lines.append(Text(f"Fixed: {visible(check.corrected) if reveal else HIDDEN}"))
+    if check.recipe:
+        lines.append(Text(f"Build it with: {visible(check.recipe, keep_backslashes=True)}"))
+    return lines
 
 
 class DecoderScreen(ModalScreen[None]):
