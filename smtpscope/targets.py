@@ -228,14 +228,11 @@ def _host(text: str, original: str) -> str:
 
 
 def _unknown_scheme(scheme: str) -> TargetError:
-    lowered = scheme.lower()
-    # Swapped letters are the commonest typo ("smpt"): prefer a scheme with the same letters.
-    close = [name for name in SCHEMES if sorted(name) == sorted(lowered)]
-    import difflib  # only for a mistyped scheme: not loaded at start-up
+    from smtpscope.typos import close_match  # only for a mistyped scheme
 
-    close = close or difflib.get_close_matches(lowered, list(SCHEMES), n=1, cutoff=0.6)
+    close = close_match(scheme, SCHEMES)
     if close:
-        return TargetError(f"unknown scheme {quoted(scheme)}; did you mean {close[0]}?")
+        return TargetError(f"unknown scheme {quoted(scheme)}; did you mean {close}?")
     known = ", ".join(f"{name}://" for name in SCHEMES)
     return TargetError(f"unknown scheme {quoted(scheme)}; known schemes: {known}")
 

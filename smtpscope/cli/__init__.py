@@ -9,6 +9,8 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
+from smtpscope.cli.suggest import HintingParser
+
 # Subcommand name -> module under smtpscope.cli that defines ``add_parser(subparsers)`` and
 # ``run(args) -> int``. Modules are imported only when their command runs (and for --help).
 SUBCOMMANDS: dict[str, str] = {
@@ -47,8 +49,9 @@ def _known_subcommand(argv: Sequence[str]) -> str | None:
 _building = False
 
 
-class _Parser(argparse.ArgumentParser):
-    """argparse's parser, measuring the terminal only for text it prints (help, usage, errors).
+class _Parser(HintingParser):
+    """The hinting parser (:class:`~smtpscope.cli.suggest.HintingParser`), measuring the
+    terminal only for text it prints (help, usage, errors).
 
     ``add_argument`` makes a formatter for every option only to check its metavar, and making
     one measures the terminal, which loads ``shutil`` (and with it zlib, bz2 and lzma): about

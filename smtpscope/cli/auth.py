@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from smtpscope.cli.common import port_number
 from smtpscope.cli.suggest import suggest
+from smtpscope.typos import did_you_mean
 
 if TYPE_CHECKING:
     from smtpscope.auth import Mechanism, Step
@@ -325,7 +326,7 @@ def _decode(args: argparse.Namespace) -> int:
 
         if args.mechanism.upper() not in MECHANISMS:
             raise _Fail(f"unknown mechanism {args.mechanism!r} for --mechanism; known: "
-                        f"{', '.join(MECHANISMS)}")
+                        f"{', '.join(MECHANISMS)}{did_you_mean(args.mechanism, MECHANISMS)}")
     result = decode_blob(args.blob, args.mechanism, reveal=args.reveal)
     if result.error:
         for warning in result.warnings:

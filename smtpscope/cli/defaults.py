@@ -119,13 +119,21 @@ def _checked(action: argparse.Action, text: str, where: str) -> Any:
         try:  # the option's own checks (a range, a limit; TOML also has nan and inf)
             value = action.type(text)
         except argparse.ArgumentTypeError as exc:
-            raise ConfigError(f"{where}: {exc}") from None
+            raise ConfigError(f"{where}: {exc}{_hint(action, text)}") from None
         except (TypeError, ValueError):
             raise ConfigError(f"{where}: invalid value {text!r}") from None
     if action.choices is not None and value not in action.choices:
         choices = ", ".join(str(choice) for choice in action.choices)
-        raise ConfigError(f"{where}: {text!r} is not one of {choices}")
+        raise ConfigError(f"{where}: {text!r} is not one of {choices}{_hint(action, text)}")
     return value
+
+
+def _hint(action: argparse.Action, text: str) -> str:
+    """The command line's "did you mean" for a mistyped value in a profile."""
+    from smtpscope.cli.suggest import suggested
+    from smtpscope.typos import did_you_mean
+
+    return did_you_mean(text, suggested(action))
 
 
 def _merge(parser: argparse.ArgumentParser, table: Mapping[str, Any], where: str,

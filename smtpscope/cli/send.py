@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from smtpscope.cli import common, send_message, send_output, send_session, tls_mode, tls_options
 from smtpscope.cli.suggest import suggest
 from smtpscope.stop_points import QUIT_POINTS, StopPoint, described, names, parser
+from smtpscope.typos import did_you_mean
 
 DEFAULT_LEVEL = "verify"  # send refuses what it cannot verify and exits 29, as swaks does
 
@@ -120,6 +121,11 @@ def _prepare(args: argparse.Namespace) -> tuple[SessionOptions, str, Any, str | 
     if args.user and not args.auth:
         # As swaks has it: a user name asks for AUTH, with any mechanism the server offers.
         args.auth = "auto"
+    words = send_session.auth_words()
+    if args.auth and args.auth.upper() not in {word.upper() for word in words}:
+        # The name first: a mistyped mechanism is the problem to fix, not the missing --user.
+        raise Usage(f"unknown --auth {args.auth!r}; known: {', '.join(words)}"
+                    f"{did_you_mean(args.auth, words)}")
     if args.auth and not args.user:
         raise Usage("--auth needs --user")
     if args.auth:
@@ -129,11 +135,6 @@ def _prepare(args: argparse.Namespace) -> tuple[SessionOptions, str, Any, str | 
             utf8_text(args.user, "--user")
         except CredentialError as exc:
             raise Usage(str(exc)) from exc
-    if args.auth and args.auth.upper() != "AUTO":
-        from smtpscope.auth import MECHANISMS
-
-        if args.auth.upper() not in MECHANISMS:
-            raise Usage(f"unknown --auth {args.auth!r}; known: {', '.join(MECHANISMS)}, auto")
     if not args.target and args.pipe is None:
         raise Usage("give a TARGET or --pipe COMMAND")
     from smtpscope.security.policy import PolicyError

@@ -80,8 +80,9 @@ def add_connection_arguments(p: argparse.ArgumentParser) -> None:
                         default=0, help="IPv4 only")
     family.add_argument("-6", dest="family", action="store_const", const=socket.AF_INET6,
                         help="IPv6 only")
-    g.add_argument("--proxy", type=_proxy_version, metavar="v1|v2",
-                   help="send a HAProxy PROXY protocol header before the banner")
+    suggest(g.add_argument("--proxy", type=_proxy_version, metavar="v1|v2",
+                           help="send a HAProxy PROXY protocol header before the banner"),
+            lambda: ("v1", "v2"))
     g.add_argument("--proxy-source", metavar="IP[:PORT]", help="client address claimed")
     g.add_argument("--proxy-source-port", type=int, metavar="PORT")
     g.add_argument("--proxy-dest", metavar="IP[:PORT]",

@@ -1,15 +1,20 @@
-"""The values shell completion offers for an option, where argparse's ``choices`` cannot say.
+"""What an option accepts, for shell completion and for a "did you mean" after a typo.
 
 A type that normalises (``--tls``'s aliases, any case of a mechanism) or a list made on demand
-is declared here as a function, called only when a completion script is made: the commands
-that declare one import nothing more at start-up.
+is declared here as a function, called only when a completion script is made or a value is
+mistyped: the commands that declare one import nothing more at start-up. :class:`HintingParser`
+points at the likely value, option or command when one is mistyped, from the same lists.
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 import weakref
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, NoReturn
+
+from smtpscope.typos import did_you_mean
 
 _SUGGESTED: weakref.WeakKeyDictionary[argparse.Action, Callable[[], Iterable[str]]] = (
     weakref.WeakKeyDictionary())
@@ -25,3 +30,56 @@ def suggested(action: argparse.Action) -> tuple[str, ...]:
     if (values := _SUGGESTED.get(action)) is not None:
         return tuple(values())
     return tuple(str(c) for c in action.choices or ())
+
+
+class HintingParser(argparse.ArgumentParser):
+    """argparse's parser that points at the likely choice, option or command after a typo.
+
+    A value outside an option's choices (or refused by its type, when the option declares its
+    values with :func:`suggest`) gets the closest one; an unknown option the closest of this
+    parser's (the subcommand's own, not the top-level's); ``commands`` are names of commands
+    a first word may have been meant as. Errors stay one line, with argparse's usage above.
+    """
+
+    def __init__(self, *args: Any, commands: Sequence[str] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.commands = tuple(commands)
+
+    def _get_values(self, action: argparse.Action, arg_strings: list[str]) -> Any:
+        try:
+            return super()._get_values(action, arg_strings)
+        except argparse.ArgumentError as exc:
+            candidates = suggested(action)
+            hint = next((h for arg in arg_strings if (h := did_you_mean(arg, candidates))), "")
+            if not hint:
+                raise
+            raise argparse.ArgumentError(action, f"{exc.message}{hint}") from None
+
+    def parse_known_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        """As argparse's, but arguments left over are an error here, in this parser: a
+        subcommand names its own mistyped option, with its own usage."""
+        parsed, extras = super().parse_known_args(args, namespace)
+        if extras:
+            given = list(sys.argv[1:] if args is None else args)
+            self.error(f"unrecognized arguments: {' '.join(extras)}"
+                       f"{self._unknown_hint(given, extras)}")
+        return parsed, extras
+
+    def _unknown_hint(self, args: list[str], extras: list[str]) -> str:
+        # A first word close to a command's name explains the rest: the command was meant.
+        first = args[0] if args else "-"
+        if not first.startswith("-") and (
+                hint := did_you_mean(first, self.commands, prefix=f"{self.prog} ")):
+            return hint
+        options = [name for name in self._option_string_actions if len(name) > 2]
+        for extra in extras:
+            if extra.startswith("-") and (hint := did_you_mean(extra.split("=")[0], options)):
+                return hint
+        return ""
+
+    def error(self, message: str) -> NoReturn:
+        from smtpscope.sanitize import terminal_safe
+
+        super().error(terminal_safe(message))  # it quotes what was typed

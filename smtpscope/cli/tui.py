@@ -25,8 +25,12 @@ EXIT_NO_TERMINAL = 2
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    from smtpscope.cli import SUBCOMMANDS
+    from smtpscope.cli.suggest import HintingParser
+
+    parser = HintingParser(
         prog="smtpscope",
+        commands=tuple(SUBCOMMANDS),
         description="Interactive SMTP client. Subcommands: probe, send, mx, replay, export, "
         "auth, serve, demo (see smtpscope COMMAND --help).",
     )

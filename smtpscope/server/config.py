@@ -67,8 +67,11 @@ class ServerConfig:
             )
         unknown = [m for m in self.mechanisms if m not in ALL_MECHANISMS]
         if unknown:
+            from smtpscope.typos import did_you_mean  # only for a mistyped name
+
             raise ConfigError(
                 f"unknown AUTH mechanism {unknown[0]!r}; choose from {', '.join(ALL_MECHANISMS)}"
+                f"{did_you_mean(unknown[0], ALL_MECHANISMS)}"
             )
         if (self.cert is None) != (self.key is None):
             raise ConfigError("--cert and --key go together: give both, or neither to generate one")
