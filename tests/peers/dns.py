@@ -5,14 +5,16 @@ Usage: python3 tests/peers/dns.py install|start|stop|status
 
 - install: apt-get install nsd and unbound without letting the packages start a daemon.
 - start:   run NSD in the foreground of a detached process, wait until every zone answers, write
-           tests/peers/run/dns.json ({"address", "port", "pid", "zones", "resolver", ...}).
+           dns.json ({"address", "port", "pid", "zones", "resolver", ...}) in the run dir.
 - stop:    end the NSD and unbound processes that start recorded (by their PIDs only).
 - status:  print the state; exit 0 when the servers answer, 3 otherwise.
 
-Environment: SMTPSCOPE_DNS_PORT (default 5353), SMTPSCOPE_DNS_ADDRESS (default 127.0.0.1);
-SMTPSCOPE_RESOLVER_PORT (default 5354), SMTPSCOPE_RESOLVER_ADDRESS (default: NSD's address).
+Environment: SMTPSCOPE_PEER_RUN_DIR, the run dir shared with mta.py (default tests/peers/run of
+this checkout: another checkout's tests find this harness with it); SMTPSCOPE_DNS_PORT (default
+5353), SMTPSCOPE_DNS_ADDRESS (default 127.0.0.1); SMTPSCOPE_RESOLVER_PORT (default 5354),
+SMTPSCOPE_RESOLVER_ADDRESS (default: NSD's address).
 
-When the Postfix harness runs (its mta.json under SMTPSCOPE_PEER_RUN_DIR or tests/peers/run), a
+When the Postfix harness runs (its mta.json in the run dir), a
 zone tls.test is generated too, with TLSA records computed from its live certificates (see
 tls_zone) for the DANE and MTA-STS tests. That zone is DNSSEC-signed, and unbound, a validating
 resolver with a stub zone per test zone at NSD and tls.test's key as trust anchor, answers it
@@ -38,9 +40,7 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 ZONES = HERE / "zones"
-RUN = HERE / "run"
-WORK = RUN / "dns"
-STATE = RUN / "dns.json"
+DEFAULT_RUN_DIR = HERE / "run"
 POLICY_RC = Path("/usr/sbin/policy-rc.d")
 NSD_PATHS = ("/usr/sbin/nsd", "/usr/local/sbin/nsd")
 UNBOUND_PATHS = ("/usr/sbin/unbound", "/usr/local/sbin/unbound")
@@ -49,6 +49,20 @@ READY_TIMEOUT = 15.0
 
 def log(message: str) -> None:
     print(f"dns: {message}", flush=True)
+
+
+def run_dir() -> Path:
+    """The run dir, chosen as mta.py and the peer fixtures choose it."""
+    return Path(os.environ.get("SMTPSCOPE_PEER_RUN_DIR", DEFAULT_RUN_DIR)).resolve()
+
+
+def work_dir() -> Path:
+    """NSD's and unbound's configs, pid files, logs, keys and generated zones."""
+    return run_dir() / "dns"
+
+
+def state_file() -> Path:
+    return run_dir() / "dns.json"
 
 
 def settings() -> tuple[str, int]:
@@ -106,9 +120,8 @@ STS_ID = "20261130T000000"
 
 
 def _mta_state() -> dict[str, object] | None:
-    run_dir = Path(os.environ.get("SMTPSCOPE_PEER_RUN_DIR", RUN))
     try:
-        return dict(json.loads((run_dir / "mta.json").read_text()))
+        return dict(json.loads((run_dir() / "mta.json").read_text()))
     except (OSError, ValueError):
         return None
 
@@ -239,6 +252,7 @@ def answers(address: str, port: int, zones: list[str], timeout: float = 0.5) -> 
 
 
 def _config(address: str, port: int, zones: dict[str, Path]) -> str:
+    work = work_dir()
     lines = [
         "server:",
         f"    ip-address: {address}@{port}",
@@ -246,12 +260,12 @@ def _config(address: str, port: int, zones: dict[str, Path]) -> str:
         '    username: ""',  # stay root: no nsd user needed to read the zone files
         '    chroot: ""',
         f'    zonesdir: "{ZONES}"',
-        f'    pidfile: "{WORK / "nsd.pid"}"',
+        f'    pidfile: "{work / "nsd.pid"}"',
         '    database: ""',
-        f'    zonelistfile: "{WORK / "zone.list"}"',
-        f'    xfrdfile: "{WORK / "xfrd.state"}"',
-        f'    xfrdir: "{WORK}"',
-        f'    logfile: "{WORK / "nsd.log"}"',
+        f'    zonelistfile: "{work / "zone.list"}"',
+        f'    xfrdfile: "{work / "xfrd.state"}"',
+        f'    xfrdir: "{work}"',
+        f'    logfile: "{work / "nsd.log"}"',
         "    server-count: 1",
         "    verbosity: 1",
         "    hide-version: yes",
@@ -265,7 +279,7 @@ def _config(address: str, port: int, zones: dict[str, Path]) -> str:
 
 def read_state() -> dict[str, object] | None:
     try:
-        return dict(json.loads(STATE.read_text()))
+        return dict(json.loads(state_file().read_text()))
     except (OSError, ValueError):
         return None
 
@@ -276,7 +290,7 @@ def alive(pid: int) -> bool:
     except OSError:
         return False
     # Guard against a recycled PID: it must be our NSD with our config file.
-    return b"nsd" in cmdline and str(WORK).encode() in cmdline
+    return b"nsd" in cmdline and str(work_dir()).encode() in cmdline
 
 
 def check_zones(nsd: str, zones: dict[str, Path]) -> None:
@@ -299,12 +313,13 @@ def start() -> int:
         log("nsd is not installed: run python3 tests/peers/dns.py install")
         return 1
     zones = zone_files()
+    work = work_dir()
     mta = _mta_state()
     anchor = None
     if mta is not None:
-        WORK.mkdir(parents=True, exist_ok=True)
-        generated = WORK / f"{TLS_ZONE}.zone"
-        signed, anchor = _dnssec().sign_zone(tls_zone(mta), f"{TLS_ZONE}.", WORK)
+        work.mkdir(parents=True, exist_ok=True)
+        generated = work / f"{TLS_ZONE}.zone"
+        signed, anchor = _dnssec().sign_zone(tls_zone(mta), f"{TLS_ZONE}.", work)
         generated.write_text(signed)
         zones[TLS_ZONE] = generated
     check_zones(nsd, zones)
@@ -314,13 +329,13 @@ def start() -> int:
         log(f"something already answers DNS on {address}:{port}; stop it first or pick "
             "another port with SMTPSCOPE_DNS_PORT")
         return 1
-    WORK.mkdir(parents=True, exist_ok=True)
+    work.mkdir(parents=True, exist_ok=True)
     for stale in ("nsd.pid", "xfrd.state", "zone.list"):
-        (WORK / stale).unlink(missing_ok=True)
-    conf = WORK / "nsd.conf"
+        (work / stale).unlink(missing_ok=True)
+    conf = work / "nsd.conf"
     conf.write_text(_config(address, port, zones))
     started = time.monotonic()
-    with open(WORK / "nsd.stderr", "wb") as err:
+    with open(work / "nsd.stderr", "wb") as err:
         proc = subprocess.Popen(
             [nsd, "-d", "-c", str(conf)],
             stdin=subprocess.DEVNULL,
@@ -332,18 +347,18 @@ def start() -> int:
     deadline = started + READY_TIMEOUT
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            log(f"nsd exited with {proc.returncode}; see {WORK / 'nsd.log'}")
-            sys.stdout.write(_tail(WORK / "nsd.stderr") + _tail(WORK / "nsd.log"))
+            log(f"nsd exited with {proc.returncode}; see {work / 'nsd.log'}")
+            sys.stdout.write(_tail(work / "nsd.stderr") + _tail(work / "nsd.log"))
             return 1
         if answers(address, port, names):
             break
         time.sleep(0.05)
     else:
         proc.terminate()
-        log(f"nsd did not answer for every zone within {READY_TIMEOUT}s; see {WORK / 'nsd.log'}")
+        log(f"nsd did not answer for every zone within {READY_TIMEOUT}s; see {work / 'nsd.log'}")
         return 1
     version = subprocess.run([nsd, "-v"], capture_output=True, text=True).stderr.splitlines()
-    RUN.mkdir(parents=True, exist_ok=True)
+    run_dir().mkdir(parents=True, exist_ok=True)
     resolver = _start_resolver(address, port, names, anchor)
     if resolver is None and anchor is not None:
         proc.terminate()
@@ -355,10 +370,10 @@ def start() -> int:
         "server": version[0] if version else "nsd",
         "zones": names,
         "config": str(conf),
-        "log": str(WORK / "nsd.log"),
+        "log": str(work / "nsd.log"),
         "resolver": resolver,
     }
-    STATE.write_text(json.dumps(state, indent=2) + "\n")
+    state_file().write_text(json.dumps(state, indent=2) + "\n")
     log(
         f"nsd pid {proc.pid} answering on {address}:{port} for {len(names)} zones "
         f"({time.monotonic() - started:.2f}s)"
@@ -378,7 +393,8 @@ def _start_resolver(address: str, port: int, zones: list[str],
         return None
     dnssec = _dnssec()
     state: dict[str, object] | None = dnssec.start(
-        unbound, WORK, *dnssec.settings(address), (address, port), zones, TLS_ZONE, anchor, log)
+        unbound, work_dir(), *dnssec.settings(address), (address, port), zones, TLS_ZONE, anchor,
+        log)
     return state
 
 
@@ -396,7 +412,7 @@ def stop() -> int:
         return 0
     resolver = state.get("resolver")
     if isinstance(resolver, dict):
-        stopped = _dnssec().stop(resolver, WORK)
+        stopped = _dnssec().stop(resolver, work_dir())
         log(f"stopped unbound pid {resolver['pid']}" if stopped else
             f"unbound pid {resolver['pid']} was not running")
     pid = int(state["pid"])  # type: ignore[call-overload]
@@ -411,7 +427,7 @@ def stop() -> int:
         log(f"stopped nsd pid {pid}")
     else:
         log(f"pid {pid} was not running")
-    STATE.unlink(missing_ok=True)
+    state_file().unlink(missing_ok=True)
     return 0
 
 
@@ -428,7 +444,7 @@ def status() -> int:
     resolver = state.get("resolver")
     if isinstance(resolver, dict):
         dnssec = _dnssec()
-        resolver["running"] = dnssec.alive(int(resolver["pid"]), WORK) and dnssec.validated(
+        resolver["running"] = dnssec.alive(int(resolver["pid"]), work_dir()) and dnssec.validated(
             str(resolver["address"]), int(resolver["port"]), str(resolver["validates"]))
         running = running and resolver["running"]
     print(json.dumps(dict(state, running=running), indent=2))

@@ -33,7 +33,7 @@ def _harness() -> Any:
 
 @dataclass(frozen=True)
 class DNSServer:
-    """The running loopback DNS server, as recorded in tests/peers/run/dns.json."""
+    """The running loopback DNS server, as recorded in dns.json in the run dir."""
 
     address: str
     port: int
@@ -62,20 +62,31 @@ def _unavailable(reason: str) -> None:
     pytest.skip(reason)
 
 
-@pytest.fixture(scope="session")
-def dns_server() -> DNSServer:
+def load_dns(timeout: float = 10.0) -> tuple[DNSServer | None, str]:
+    """The server dns.json in the run dir (SMTPSCOPE_PEER_RUN_DIR, as for the Postfix harness)
+    describes, or None and why it is not usable."""
     harness = _harness()
     state = harness.read_state()
     if not state:
-        _unavailable(START_HINT)
-    assert state is not None
+        return None, (f"{START_HINT} (no {harness.state_file()}; SMTPSCOPE_PEER_RUN_DIR names "
+                      "the run dir of a harness started elsewhere)")
     address, port = str(state["address"]), int(state["port"])
     zones = tuple(str(z) for z in state["zones"])
     # A generous wait: a loaded machine must not turn a running server into a failed suite.
     if not harness.alive(int(state["pid"])) or not harness.answers(address, port, list(zones),
-                                                                   timeout=10.0):
-        _unavailable(f"{START_HINT} (dns.json is stale: pid {state['pid']} does not answer)")
-    return DNSServer(address, port, zones, int(state["pid"]))
+                                                                   timeout=timeout):
+        return None, (f"{START_HINT} ({harness.state_file()} is stale: pid {state['pid']} is no "
+                      f"NSD of {harness.work_dir()} answering on {address}:{port})")
+    return DNSServer(address, port, zones, int(state["pid"])), ""
+
+
+@pytest.fixture(scope="session")
+def dns_server() -> DNSServer:
+    found, reason = load_dns()
+    if found is None:
+        _unavailable(reason)
+    assert found is not None
+    return found
 
 
 @pytest.fixture(scope="session")
@@ -90,7 +101,7 @@ def validating_resolver(dns_server: DNSServer) -> str:
                      "(tests/peers/dns.py install); restart it")
     dnssec = harness._dnssec()
     address, port = str(resolver["address"]), int(resolver["port"])
-    if not dnssec.alive(int(resolver["pid"]), harness.WORK) or not dnssec.validated(
+    if not dnssec.alive(int(resolver["pid"]), harness.work_dir()) or not dnssec.validated(
             address, port, str(resolver["validates"]), timeout=10.0):
         _unavailable(f"{START_HINT} (dns.json is stale: unbound pid {resolver['pid']} does "
                      f"not answer {resolver['validates']} with the AD bit)")
