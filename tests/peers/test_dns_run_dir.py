@@ -28,10 +28,14 @@ def elsewhere(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def fake_nsd(elsewhere: Path) -> Iterator[subprocess.Popen[bytes]]:
     """A process whose command line is that of an NSD started with ``elsewhere``'s config."""
     conf = elsewhere / "dns" / "nsd.conf"
-    proc = subprocess.Popen(["sh", "-c", "sleep 60", "nsd", "-d", "-c", str(conf)])
+    proc = subprocess.Popen([sys.executable, "-c", "import time; print(); time.sleep(60)",
+                             "nsd", "-d", "-c", str(conf)], stdout=subprocess.PIPE)
+    assert proc.stdout is not None
+    proc.stdout.readline()  # exec'd: its command line is no longer the forked pytest's
     yield proc
     proc.kill()
     proc.wait()
+    proc.stdout.close()
 
 
 def test_the_state_follows_the_run_dir_of_the_mta_harness(elsewhere: Path) -> None:
