@@ -103,7 +103,11 @@ def _tlsa_at(host: str, base: str, resolver: Resolver, port: int) -> TLSAReport:
         text = failure_text(answer, f"TLSA of {name}")
         return TLSAReport(host, name, answer.status, (), False, text, base)
     if not answer.ok:
-        text = "no TLSA records: DANE does not apply to this MX"
+        # RFC 7672 §2.2: either way DANE does not apply, but a validated denial (NSEC or NSEC3)
+        # proves the absence, while an unvalidated one may be an attacker's or an unsigned zone.
+        proof = ("DNSSEC-validated denial" if answer.authenticated else
+                 "denial not DNSSEC-validated")
+        text = f"no TLSA records ({proof}): DANE does not apply to this MX"
         return TLSAReport(host, name, "none", (), answer.authenticated, text, base)
     infos = tuple(explain_tlsa(r) for r in answer.records)
     if not answer.authenticated:

@@ -85,6 +85,11 @@ def _hint(info: TLSInfo) -> str:
             return "the resolver gave no answer for the TLSA records: a SERVFAIL from a " \
                 "validating resolver is often a broken DNSSEC signature; try the lookup with " \
                 "another --resolver, or --tls-level may reports and continues"
+        if info.dane is not None and info.dane.authenticated and not info.dane.applies:
+            # The resolver validates and proved that no usable TLSA record exists here: asking
+            # it again, or another one, cannot bring DANE to this server.
+            return "the validating resolver proved this server has no usable TLSA records, " \
+                "so DANE cannot apply to it; --tls-level dane goes on without them"
         if info.dane is None or not info.dane.applies:
             return "dane-only needs DNSSEC-validated TLSA records: ask a validating resolver " \
                 "with --resolver, or --tls-level dane goes on without them"

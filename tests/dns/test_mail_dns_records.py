@@ -234,6 +234,22 @@ def test_tlsa_lookup_needs_dnssec_for_dane() -> None:
     assert lookup_tlsa("mx.d.test", refused).status == "refused"
 
 
+@pytest.mark.parametrize("records", [{}, {("_25._tcp.mx.d.test", "TXT"): [(b"x",)]}],
+                         ids=["nxdomain", "nodata"])
+def test_a_validated_denial_of_tlsa_is_told_from_an_unvalidated_one(records: dict) -> None:
+    # RFC 7672 §2.2: no DANE either way, but only the AD bit on the NXDOMAIN or NODATA (an NSEC
+    # or NSEC3 proof the resolver checked) says the absence is real.
+    signed = frozenset({"_25._tcp.mx.d.test"})
+    unsigned = lookup_tlsa("mx.d.test", StaticResolver(records))
+    proved = lookup_tlsa("mx.d.test", StaticResolver(records, authenticated=signed))
+    assert (unsigned.status, unsigned.authenticated) == ("none", False)
+    assert (proved.status, proved.authenticated) == ("none", True)
+    assert unsigned.explanation == ("no TLSA records (denial not DNSSEC-validated): DANE does "
+                                    "not apply to this MX")
+    assert proved.explanation == ("no TLSA records (DNSSEC-validated denial): DANE does not "
+                                  "apply to this MX")
+
+
 ALIAS = {("mx.d.test", "CNAME"): ["host.e.test"], ("host.e.test", "A"): ["192.0.2.7"]}
 TLSA_AT_TARGET = {("_25._tcp.host.e.test", "TLSA"): [TLSARecord(3, 1, 1, SHA256)]}
 TLSA_AT_ALIAS = {("_25._tcp.mx.d.test", "TLSA"): [TLSARecord(3, 1, 1, SHA256)]}

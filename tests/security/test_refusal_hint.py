@@ -45,6 +45,18 @@ def test_dane_only_without_validated_tlsa_points_at_the_resolver() -> None:
     assert hint is not None and "--resolver" in hint and "--cafile" not in hint
 
 
+
+@pytest.mark.parametrize("level", ["dane", "dane-only"])
+def test_a_proved_absence_of_tlsa_does_not_send_to_another_resolver(level: str) -> None:
+    # The validating resolver proved (NSEC or NSEC3) there are no TLSA records: another
+    # resolver would prove the same, so the hint says DANE cannot apply here.
+    denied = DaneResult("_25._tcp.mx.example.test", "none", True, (), False, False, False, "")
+    info = _refused(level, "dane-only: no DNSSEC-validated, usable TLSA records", dane=denied,
+                    reason_code="unknown-ca")
+    hint = refusal_error(info, "mx:25").hint
+    assert hint is not None and "--resolver" not in hint and "--cafile" not in hint
+    assert "proved this server has no usable TLSA records" in hint
+
 def test_a_fingerprint_refusal_points_at_the_pin() -> None:
     info = _refused("fingerprint", "no --tls-fingerprint matches the certificate")
     hint = refusal_error(info, "mx:25").hint
