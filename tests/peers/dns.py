@@ -14,17 +14,16 @@ this checkout: another checkout's tests find this harness with it); SMTPSCOPE_DN
 5353), SMTPSCOPE_DNS_ADDRESS (default 127.0.0.1); SMTPSCOPE_RESOLVER_PORT (default 5354),
 SMTPSCOPE_RESOLVER_ADDRESS (default: NSD's address).
 
-When the Postfix harness runs (its mta.json in the run dir), a
-zone tls.test is generated too, with TLSA records computed from its live certificates (see
-tls_zone) for the DANE and MTA-STS tests. That zone is DNSSEC-signed, and unbound, a validating
-resolver with a stub zone per test zone at NSD and tls.test's key as trust anchor, answers it
-with the AD bit (see dnssec.py; state under "resolver" in dns.json). Only this part needs
-dnspython and cryptography; the rest is stdlib only.
+When the Postfix harness runs (its mta.json in the run dir), the zones tls.test and nsec3.test
+are generated too, with TLSA records computed from its live certificates (see dns_zones.py) for
+the DANE and MTA-STS tests. They are DNSSEC-signed, tls.test with NSEC and nsec3.test with NSEC3,
+and unbound, a validating resolver with a stub zone per test zone at NSD and their keys as trust
+anchors, answers them with the AD bit (see dnssec.py; state under "resolver" in dns.json). Only
+this part needs dnspython and cryptography; the rest is stdlib only.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import random
@@ -85,19 +84,24 @@ def unbound_binary() -> str | None:
     return next((p for p in UNBOUND_PATHS if os.access(p, os.X_OK)), None)
 
 
-def _dnssec() -> Any:
+def _sibling(module: str) -> Any:
+    """dnssec.py or dns_zones.py of this directory."""
     # By path, like dns_fixtures loads this file: run as a script, this directory is not on
     # sys.path (see the end of the file), and importing it as a package needs the repository's.
     import importlib.util
 
-    name = "smtpscope_tests_dnssec_harness"
+    name = f"smtpscope_tests_{module}_harness"
     if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, HERE / "dnssec.py")
+        spec = importlib.util.spec_from_file_location(name, HERE / f"{module}.py")
         assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
+        loaded = importlib.util.module_from_spec(spec)
+        sys.modules[name] = loaded
+        spec.loader.exec_module(loaded)
     return sys.modules[name]
+
+
+def _dnssec() -> Any:
+    return _sibling("dnssec")
 
 
 def zone_files() -> dict[str, Path]:
@@ -113,10 +117,7 @@ def zone_files() -> dict[str, Path]:
     return zones
 
 
-# --- the generated tls.test zone ------------------------------------------------------------
-
-TLS_ZONE = "tls.test"
-STS_ID = "20261130T000000"
+# --- the generated, signed zones (dns_zones.py) -------------------------------------------------
 
 
 def _mta_state() -> dict[str, object] | None:
@@ -124,63 +125,6 @@ def _mta_state() -> dict[str, object] | None:
         return dict(json.loads((run_dir() / "mta.json").read_text()))
     except (OSError, ValueError):
         return None
-
-
-def _spki_sha256(cert: str) -> str:
-    pem = subprocess.run(["openssl", "x509", "-in", cert, "-noout", "-pubkey"],
-                         capture_output=True, check=True).stdout
-    der = subprocess.run(["openssl", "pkey", "-pubin", "-outform", "DER"], input=pem,
-                         capture_output=True, check=True).stdout
-    return hashlib.sha256(der).hexdigest()
-
-
-def _cert_digest(cert: str, algorithm: str) -> str:
-    import ssl
-
-    der = ssl.PEM_cert_to_DER_cert(Path(cert).read_text())
-    return hashlib.new(algorithm, der).hexdigest()
-
-
-def tls_zone(mta: dict[str, object]) -> str:
-    """tls.test: an MX whose TLSA matches the harness's live key, one whose TLSA does not,
-    and MTA-STS domains (enforce, testing) with a matching and a non-matching MX."""
-    port = int(dict(mta["ports"])["smtp"])  # type: ignore[call-overload]
-    tls = dict(mta.get("tls") or {})  # type: ignore[call-overload]
-    server, ca = str(mta["cert_file"]), str(mta["ca_file"])
-    good = _spki_sha256(server)
-    stranger = _spki_sha256(str(tls["stranger.pem"])) if "stranger.pem" in tls else "00" * 32
-    lines = [
-        f"$ORIGIN {TLS_ZONE}.",
-        "$TTL 300",
-        f"@ IN SOA ns.{TLS_ZONE}. hostmaster.{TLS_ZONE}. 1 3600 600 86400 300",
-        f"@ IN NS ns.{TLS_ZONE}.",
-        "; Written by tests/peers/dns.py start from the Postfix harness's live certificates.",
-        "ns IN A 127.0.0.1",
-        f"@ IN MX 10 mx.{TLS_ZONE}.",
-        "mx IN A 127.0.0.1",
-        "other IN A 127.0.0.1",
-        "bad IN A 127.0.0.1",
-        f"; TLSA at the harness's SMTP port ({port}): the live key (DANE-EE SPKI SHA2-256), and",
-        "; the harness CA (DANE-TA Cert SHA2-256), which Postfix does not send.",
-        f"_{port}._tcp.mx IN TLSA 3 1 1 {good}",
-        f"_{port}._tcp.mx IN TLSA 2 0 1 {_cert_digest(ca, 'sha256')}",
-        "; TLSA that cannot match: another key, and a certificate digest of another CA's key.",
-        f"_{port}._tcp.bad IN TLSA 3 1 1 {stranger}",
-        f"_{port}._tcp.bad IN TLSA 3 0 2 {_cert_digest(ca, 'sha512')}",
-        "; The live key again, under a signature made invalid (dnssec.BOGUS): a validating",
-        "; resolver answers SERVFAIL, as for a broken zone or a forged answer.",
-        "bogus IN A 127.0.0.1",
-        f"_{port}._tcp.bogus IN TLSA 3 1 1 {good}",
-    ]
-    for sub in ("enforce", "testing", "nomatch"):
-        lines += [
-            f"{sub} IN MX 10 mx.{TLS_ZONE}.",
-            f"{sub} IN MX 20 other.{TLS_ZONE}.",
-            f'_mta-sts.{sub} IN TXT "v=STSv1; id={STS_ID}"',
-            f"mta-sts.{sub} IN A 127.0.0.1",
-            f'_smtp._tls.{sub} IN TXT "v=TLSRPTv1; rua=mailto:tlsrpt@{TLS_ZONE}"',
-        ]
-    return "\n".join(lines) + "\n"
 
 
 # --- install -----------------------------------------------------------------------------------
@@ -316,12 +260,14 @@ def start() -> int:
     work = work_dir()
     mta = _mta_state()
     anchor = None
+    signed: list[str] = []
     if mta is not None:
         work.mkdir(parents=True, exist_ok=True)
-        generated = work / f"{TLS_ZONE}.zone"
-        signed, anchor = _dnssec().sign_zone(tls_zone(mta), f"{TLS_ZONE}.", work)
-        generated.write_text(signed)
-        zones[TLS_ZONE] = generated
+        texts, anchor = _dnssec().sign_zones(_sibling("dns_zones").signed_zones(mta), work)
+        for name, text in texts.items():
+            zones[name] = work / f"{name}.zone"
+            zones[name].write_text(text)
+        signed = list(texts)
     check_zones(nsd, zones)
     if answers(address, port, list(zones)):
         # Another server already answers here (e.g. an nsd whose state file was lost): a new
@@ -359,7 +305,7 @@ def start() -> int:
         return 1
     version = subprocess.run([nsd, "-v"], capture_output=True, text=True).stderr.splitlines()
     run_dir().mkdir(parents=True, exist_ok=True)
-    resolver = _start_resolver(address, port, names, anchor)
+    resolver = _start_resolver(address, port, names, signed, anchor)
     if resolver is None and anchor is not None:
         proc.terminate()
         return 1
@@ -381,9 +327,10 @@ def start() -> int:
     return 0
 
 
-def _start_resolver(address: str, port: int, zones: list[str],
+def _start_resolver(address: str, port: int, zones: list[str], signed: list[str],
                     anchor: Path | None) -> dict[str, object] | None:
-    """unbound in front of NSD, validating tls.test; None without tls.test or on failure."""
+    """unbound in front of NSD, validating the ``signed`` zones; None without them or on
+    failure."""
     if anchor is None:
         log("no tls.test (the Postfix harness is not running): no validating resolver")
         return None
@@ -393,7 +340,7 @@ def _start_resolver(address: str, port: int, zones: list[str],
         return None
     dnssec = _dnssec()
     state: dict[str, object] | None = dnssec.start(
-        unbound, work_dir(), *dnssec.settings(address), (address, port), zones, TLS_ZONE, anchor,
+        unbound, work_dir(), *dnssec.settings(address), (address, port), zones, signed, anchor,
         log)
     return state
 

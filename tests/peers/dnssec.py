@@ -1,9 +1,10 @@
-"""DNSSEC for the loopback DNS harness: sign tls.test, and run unbound as a validating resolver.
+"""DNSSEC for the loopback DNS harness: sign tls.test (NSEC) and nsec3.test (NSEC3), and run
+unbound as a validating resolver.
 
 NSD is authoritative only and never sets the AD bit, so what smtpscope reports from a validating
 resolver (DANE applies, an MX answer is validated) needs one in front of it, as users have it.
-tests/peers/dns.py calls ``sign_zone`` before NSD starts and ``start`` once NSD answers; the keys
-are made afresh at every start, so the trust anchor written next to them is the only one.
+tests/peers/dns.py calls ``sign_zones`` before NSD starts and ``start`` once NSD answers; the keys
+are made afresh at every start, so the trust anchors written next to them are the only ones.
 
 Needs dnspython and cryptography (smtpscope's own dependencies), and the Debian package unbound.
 """
@@ -36,9 +37,21 @@ def settings(nsd_address: str) -> tuple[str, int]:
     return address, port
 
 
-def sign_zone(text: str, origin: str, work: Path) -> tuple[str, Path]:
-    """``text`` signed with a fresh KSK and ZSK (ECDSAP256SHA256, NSEC); the KSK's DS is
-    written to ``work`` as a trust anchor. Returns the signed zone text and the anchor's path."""
+def sign_zones(zones: dict[str, tuple[str, bool]], work: Path) -> tuple[dict[str, str], Path]:
+    """Each zone (name -> (text, NSEC3 or NSEC)) signed; every KSK's DS written to ``work`` as
+    the trust anchors. Returns the signed texts and the anchors' path."""
+    signed, anchors = {}, []
+    for name, (text, nsec3) in zones.items():
+        signed[name], ds = sign_zone(text, f"{name}.", nsec3=nsec3)
+        anchors.append(ds)
+    anchor = work / TRUST_ANCHOR
+    anchor.write_text("".join(anchors))
+    return signed, anchor
+
+
+def sign_zone(text: str, origin: str, *, nsec3: bool = False) -> tuple[str, str]:
+    """``text`` signed with a fresh KSK and ZSK (ECDSAP256SHA256), denials by NSEC or NSEC3.
+    Returns the signed zone text and the KSK's DS record (a trust anchor line)."""
     import dns.dnssec
     import dns.rdataclass
     import dns.rdatatype
@@ -58,17 +71,57 @@ def sign_zone(text: str, origin: str, work: Path) -> tuple[str, Path]:
         keys.append((private, dnskey))
     now = int(time.time())
     window = (now - INCEPTION_SLACK, now + SIGNATURE_LIFETIME)
+    signer = _signer(keys, zone.origin, window)
     with zone.writer() as txn:
         for _, dnskey in keys:
             txn.add(zone.origin, 300, dnskey)
-        # Our own signer, not dnspython's: its signing needs a newer cryptography than
-        # smtpscope asks for, while the NSEC chain it builds around the signer does not.
-        dns.dnssec.sign_zone(zone, txn=txn, add_dnskey=False,
-                             rrset_signer=_signer(keys, zone.origin, window))
+        if nsec3:
+            _sign_nsec3(txn, zone.origin, zone.get_soa(txn).minimum, signer)
+        else:
+            # Our own signer, not dnspython's: its signing needs a newer cryptography than
+            # smtpscope asks for, while the NSEC chain it builds around the signer does not.
+            dns.dnssec.sign_zone(zone, txn=txn, add_dnskey=False, rrset_signer=signer)
     ds = dns.dnssec.make_ds(zone.origin, keys[0][1], "SHA256")
-    anchor = work / TRUST_ANCHOR
-    anchor.write_text(f"{zone.origin} IN DS {ds.to_text()}\n")
-    return zone.to_text(relativize=False), anchor
+    return zone.to_text(relativize=False), f"{zone.origin} IN DS {ds.to_text()}\n"
+
+
+def _sign_nsec3(txn: Any, origin: Any, ttl: int, sign: Callable[[Any, Any], None]) -> None:
+    """Sign every RRset and chain the names with NSEC3 (RFC 5155 §7.1), as RFC 9276 §3.1 says
+    to: SHA-1, no extra iterations, no salt, no opt-out. Empty non-terminals (the _tcp.mx of a
+    TLSA owner) get a record with no types. dnspython signs with NSEC only; the zones here
+    delegate nothing, so every name is authoritative."""
+    import base64
+
+    import dns.dnssec
+    import dns.name
+    import dns.rdataclass
+    import dns.rdatatype
+    import dns.rrset
+    from dns.rdtypes.ANY.NSEC3 import NSEC3
+    from dns.rdtypes.ANY.NSEC3PARAM import NSEC3PARAM
+    from dns.rdtypes.util import Bitmap
+
+    txn.add(origin, 0, NSEC3PARAM(dns.rdataclass.IN,  # type: ignore[no-untyped-call]
+                                  dns.rdatatype.NSEC3PARAM, 1, 0, 0, b""))
+    types: dict[Any, set[int]] = {}
+    for name in list(txn.iterate_names()):
+        rdatasets = list(txn.get_node(name))
+        types[name] = {r.rdtype for r in rdatasets} | {dns.rdatatype.RRSIG}
+        for rdataset in rdatasets:
+            sign(txn, dns.rrset.from_rdata(name, rdataset.ttl, *rdataset))
+        while name != origin:
+            name = name.parent()
+            types.setdefault(name, set())
+    owners = {dns.dnssec.nsec3_hash(name, None, 0, 1): name for name in types}
+    chain = sorted(owners)
+    for digest, following in zip(chain, chain[1:] + chain[:1], strict=True):
+        record = NSEC3(dns.rdataclass.IN, dns.rdatatype.NSEC3,  # type: ignore[no-untyped-call]
+                       1, 0, 0, b"", base64.b32hexdecode(following),
+                       Bitmap.from_rdtypes(sorted(types[owners[digest]])).windows)
+        rrset = dns.rrset.from_rdata(dns.name.Name([digest.lower().encode()]) + origin, ttl,
+                                     record)
+        txn.add(rrset)
+        sign(txn, rrset)
 
 
 def _signer(keys: list[Any], origin: Any, window: tuple[int, int]) -> Any:
@@ -106,7 +159,7 @@ def _signer(keys: list[Any], origin: Any, window: tuple[int, int]) -> Any:
 
 
 def config(work: Path, address: str, port: int, nsd: tuple[str, int], zones: list[str],
-           signed: str, anchor: Path) -> str:
+           signed: list[str], anchor: Path) -> str:
     """unbound.conf: a stub zone per test zone at NSD, ``signed`` validated from ``anchor``."""
     lines = [
         "server:",
@@ -132,7 +185,7 @@ def config(work: Path, address: str, port: int, nsd: tuple[str, int], zones: lis
     # those names must go to NSD instead.
     local = {"test", "127.in-addr.arpa", "1." + ".".join("0" * 31) + ".ip6.arpa"}
     lines += [f'    local-zone: "{name}." nodefault' for name in sorted(local)]
-    lines += [f'    domain-insecure: "{z}."' for z in zones if z != signed]
+    lines += [f'    domain-insecure: "{z}."' for z in zones if z not in signed]
     lines += ["remote-control:", "    control-enable: no"]
     for zone in zones:
         lines += ["stub-zone:", f'    name: "{zone}."', f"    stub-addr: {nsd[0]}@{nsd[1]}"]
@@ -166,10 +219,10 @@ def alive(pid: int, work: Path) -> bool:
 
 
 def start(unbound: str, work: Path, address: str, port: int, nsd: tuple[str, int],
-          zones: list[str], signed: str, anchor: Path,
+          zones: list[str], signed: list[str], anchor: Path,
           say: Callable[[str], None]) -> dict[str, object] | None:
-    """Start unbound; its state for dns.json once ``signed`` validates, else None."""
-    if validated(address, port, signed):
+    """Start unbound; its state for dns.json once every ``signed`` zone validates, else None."""
+    if validated(address, port, signed[0]):
         say(f"something already resolves DNS on {address}:{port}; stop it first or pick another "
             "port with SMTPSCOPE_RESOLVER_PORT")
         return None
@@ -190,18 +243,20 @@ def start(unbound: str, work: Path, address: str, port: int, nsd: tuple[str, int
         if proc.poll() is not None:
             say(f"unbound exited with {proc.returncode}; see {work / 'unbound.log'}")
             return None
-        if validated(address, port, signed):
+        if all(validated(address, port, name) for name in signed):
             break
         time.sleep(0.05)
     else:
         proc.terminate()
-        say(f"unbound did not validate {signed} within {READY_TIMEOUT}s; see "
+        say(f"unbound did not validate {', '.join(signed)} within {READY_TIMEOUT}s; see "
             f"{work / 'unbound.log'}")
         return None
     say(f"unbound pid {proc.pid} validating on {address}:{port} "
         f"({time.monotonic() - started:.2f}s)")
-    return {"address": address, "port": port, "pid": proc.pid, "validates": signed,
-            "trust_anchor": str(anchor), "config": str(conf), "log": str(work / "unbound.log")}
+    # "validates": the zone a fixture asks to know unbound is up; "signed": all of them.
+    return {"address": address, "port": port, "pid": proc.pid, "validates": signed[0],
+            "signed": signed, "trust_anchor": str(anchor), "config": str(conf),
+            "log": str(work / "unbound.log")}
 
 
 def stop(state: dict[str, object], work: Path) -> bool:
