@@ -41,9 +41,12 @@ class HintingParser(argparse.ArgumentParser):
     a first word may have been meant as. Errors stay one line, with argparse's usage above.
     """
 
-    def __init__(self, *args: Any, commands: Sequence[str] = (), **kwargs: Any) -> None:
+    def __init__(self, *args: Any, commands: Sequence[str] = (), help_words: str = "",
+                 **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.commands = tuple(commands)
+        #: What to run for this parser's help, when not ``prog --help``.
+        self.help_words = help_words
 
     def _get_values(self, action: argparse.Action, arg_strings: list[str]) -> Any:
         try:
@@ -80,6 +83,9 @@ class HintingParser(argparse.ArgumentParser):
         return ""
 
     def error(self, message: str) -> NoReturn:
+        """The error line, then where the options are; not argparse's usage block above it
+        (thirty lines for ``send``, which bury the one that matters)."""
         from smtpscope.sanitize import terminal_safe
 
-        super().error(terminal_safe(message))  # it quotes what was typed
+        self.exit(2, f"{self.prog}: error: {terminal_safe(message)}\n"  # it quotes the typed
+                     f"(see '{self.help_words or self.prog} --help' for the options)\n")

@@ -31,6 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = HintingParser(
         prog="smtpscope",
         commands=tuple(SUBCOMMANDS),
+        help_words="smtpscope TARGET",
         description="Interactive SMTP client. Subcommands: probe, send, mx, replay, export, "
         "auth, serve, demo (see smtpscope COMMAND --help).",
     )
