@@ -5,7 +5,15 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
-from smtpscope.cli import common, send_message, send_output, send_session, tls_mode, tls_options
+from smtpscope.cli import (
+    common,
+    send_check,
+    send_message,
+    send_output,
+    send_session,
+    tls_mode,
+    tls_options,
+)
 from smtpscope.cli.suggest import suggest
 from smtpscope.stop_points import QUIT_POINTS, StopPoint, described, names, parser
 from smtpscope.typos import did_you_mean
@@ -13,8 +21,7 @@ from smtpscope.typos import did_you_mean
 DEFAULT_LEVEL = "verify"  # send refuses what it cannot verify and exits 29, as swaks does
 
 if TYPE_CHECKING:
-    from smtpscope.conversation import Conversation, Delivery, Envelope
-    from smtpscope.protocol import Capabilities
+    from smtpscope.conversation import Conversation, Delivery
     from smtpscope.session import Session, SessionOptions
 
 
@@ -163,30 +170,15 @@ def _prepare(args: argparse.Namespace) -> tuple[SessionOptions, str, Any, str | 
     except send_session.SessionUsage as exc:
         raise Usage(str(exc)) from exc
     content = _message(args)
+    try:  # before the password prompt too: a typo costs nothing
+        send_check.check(args, options)
+    except send_check.CommandUsage as exc:
+        raise Usage(str(exc)) from exc
     secret = _secret(args, options.host) if args.auth else None
     return options, mode, content, secret
 
 
 # -- the transaction ----------------------------------------------------------------------------
-
-
-def _envelope(args: argparse.Namespace, content: bytes, caps: Capabilities | None) -> Envelope:
-    from smtpscope.conversation import Envelope
-
-    mail: list[tuple[str, str | None]] = []
-    if args.smtputf8:
-        mail.append(("SMTPUTF8", None))
-    if any(b > 0x7F for b in content) and caps is not None and caps.has("8BITMIME"):
-        mail.append(("BODY", "8BITMIME"))
-    mail.extend(send_message.size_param(content, caps))
-    if args.dsn_ret:
-        mail.append(("RET", args.dsn_ret))
-    if args.envid:
-        mail.append(("ENVID", args.envid))
-    rcpt: tuple[tuple[str, str | None], ...] = ()
-    if args.dsn_notify:
-        rcpt = (("NOTIFY", args.dsn_notify.upper()),)
-    return Envelope(args.from_addr, tuple(args.to), tuple(mail), rcpt)
 
 
 async def _transaction(conv: Conversation, args: argparse.Namespace,
@@ -231,7 +223,7 @@ async def _transaction(conv: Conversation, args: argparse.Namespace,
     content = send_message.render_for(spec, caps)
     for warning in send_message.content_warnings(spec, content, caps):
         session.transcript.note(warning, kind="warning")
-    envelope = _envelope(args, content, caps)
+    envelope = send_check.envelope(args, content, caps)
     try:
         await conv.send(envelope, content, pipeline=args.pipeline, bdat=args.bdat,
                         stop_after=stop_after)

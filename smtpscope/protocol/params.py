@@ -11,6 +11,7 @@ from .errors import CommandSyntaxError
 __all__ = [
     "MAIL_PARAMS",
     "MAIL_TEMPLATES",
+    "NOTIFY_WORDS",
     "RCPT_PARAMS",
     "RCPT_TEMPLATES",
     "Params",
@@ -36,7 +37,9 @@ _BY = r"(?i)[+-]?[0-9]{1,9};[RN]T?\Z"
 # date-time of RFC 3339 §5.6, used by HOLDUNTIL (RFC 4865) and RRVS (RFC 7293).
 _DATE_TIME = (r"(?i)[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?"
               r"(?:Z|[+-][0-9]{2}:[0-9]{2})")
-_NOTIFY_FLAGS: Final = frozenset({"SUCCESS", "FAILURE", "DELAY"})
+#: RFC 3461 §4.1: NEVER alone, or a comma list of the other three.
+NOTIFY_WORDS: Final = ("NEVER", "SUCCESS", "FAILURE", "DELAY")
+_NOTIFY_FLAGS: Final = frozenset(NOTIFY_WORDS[1:])
 
 
 def check_text(value: str, what: str, hint: str) -> None:
