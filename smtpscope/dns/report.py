@@ -67,8 +67,13 @@ class MailDNSReport:
 def dnssec_summary(mx: MXResult, tlsa: tuple[TLSAReport, ...]) -> str:
     """Say what the resolver's AD bit tells: smtpscope validates nothing itself."""
     if mx.authenticated:
-        signed_tlsa = [t.host for t in tlsa if t.status == "ok" and t.authenticated]
-        extra = f"; TLSA validated for {', '.join(signed_tlsa)}" if signed_tlsa else ""
+        # RFC 7672 §2.2: a validated denial is as much an answer as validated records (DANE
+        # does not apply there, proved); an unvalidated one proves nothing and is not named.
+        signed = [t.host for t in tlsa if t.authenticated and t.status == "ok"]
+        denied = [t.host for t in tlsa if t.authenticated and t.status == "none"]
+        extra = "".join(f"; {what} for {', '.join(hosts)}" for what, hosts in (
+            ("TLSA validated", signed), ("no TLSA records (DNSSEC-validated denial)", denied))
+            if hosts)
         return f"validated: the resolver set the AD bit on the MX answer{extra}"
     return (
         "not validated: the resolver did not set the AD bit (the zone is unsigned, or the "

@@ -63,6 +63,13 @@ def test_mx_reports_the_validated_absence_of_tlsa(mta, zone, via, cli) -> None:
     assert tlsa["explanation"] == PROVED
 
 
+def test_mx_summary_names_the_proved_absence_as_it_names_records(mta, zone, via, cli) -> None:
+    ad = "validated: the resolver set the AD bit on the MX answer"
+    assert _mx(cli, f"notlsa.{zone}", *via)["dnssec"] == (
+        f"{ad}; no TLSA records (DNSSEC-validated denial) for other.{zone}")
+    assert _mx(cli, zone, *via)["dnssec"] == f"{ad}; TLSA validated for mx.{zone}"
+
+
 def test_mx_reports_a_proved_absence_below_an_empty_non_terminal(zone, via, cli) -> None:
     # _25._tcp.mx: its closest encloser _tcp.mx exists only as the parent of the TLSA owner
     # (an NSEC3 record with no types, or a gap in the NSEC chain).

@@ -391,3 +391,21 @@ def test_control_characters_are_kept_as_data() -> None:
     res = StaticResolver({("e.test", "TXT"): [txt("v=spf1 \x1b[2J -all")]})
     spf = lookup_spf("e.test", res)
     assert spf.records == ("v=spf1 \x1b[2J -all",)  # views escape; the model keeps the bytes
+
+
+def test_summary_names_a_proved_absence_of_tlsa_beside_validated_records() -> None:
+    # RFC 7672 §2.2: a validated denial says DANE does not apply, as surely as records say it
+    # does; a denial without the AD bit proves nothing and is not named.
+    zone = full_zone()
+    res = StaticResolver(
+        {**zone.records,
+         ("d.test", "MX"): [MXRecord(10, "mx.d.test"), MXRecord(20, "mx2.d.test"),
+                            MXRecord(30, "mx3.d.test")],
+         ("mx2.d.test", "A"): ["192.0.2.2"], ("mx3.d.test", "A"): ["192.0.2.3"]},
+        authenticated=frozenset({"d.test", "_25._tcp.mx.d.test", "_25._tcp.mx2.d.test"}))
+    report = mail_dns_report("d.test", res, reverse=False)
+    assert [(t.host, t.status, t.authenticated) for t in report.tlsa] == [
+        ("mx.d.test", "ok", True), ("mx2.d.test", "none", True), ("mx3.d.test", "none", False)]
+    assert report.dnssec == ("validated: the resolver set the AD bit on the MX answer; TLSA "
+                             "validated for mx.d.test; no TLSA records (DNSSEC-validated "
+                             "denial) for mx2.d.test")
