@@ -58,6 +58,22 @@ def test_common_name_is_the_subjects_first_and_shown_escaped() -> None:
     assert "commonName=[a\\x1b[2Jb], " in common("CN=a\\1B[2Jb")
 
 
+
+def send_to_harness_as_swaks(mta: Any, tmp_path: Path, port: str, *options: str
+                             ) -> tuple[subprocess.CompletedProcess[str], list[str]]:
+    """``send`` over STARTTLS to a harness port up to RCPT, recorded; the process and the
+    recording's swaks transcript, line by line. Skips when the harness lacks the port."""
+    if port not in mta.ports:
+        pytest.skip(f"this harness has no {port} port")
+    record = tmp_path / "s.jsonl"
+    sent = subprocess.run([sys.executable, "-m", "smtpscope", "send",
+                           f"{mta.host}:{mta.ports[port]}", "--cafile", str(mta.ca_file),
+                           "--tls", "starttls", *options, "--quit-after", "rcpt",
+                           "--from", mta.address("bob"), "--to", mta.address("alice"),
+                           "--record", str(record)],
+                          capture_output=True, text=True, timeout=60, check=False)
+    return sent, to_swaks(read_recording(record).entries).splitlines()
+
 @pytest.mark.peer
 def test_a_client_certificate_session_replays_with_swaks_lines(mta, tmp_path: Path) -> None:
     if "ccert" not in mta.ports:
@@ -233,17 +249,8 @@ def test_a_verdict_the_recording_does_not_hold_is_left_out() -> None:
 ])
 def test_harness_certificates_replay_as_swaks_shows_them(mta, tmp_path: Path, port: str,
                                                          subject: str, verdict: str) -> None:
-    if port not in mta.ports:
-        pytest.skip(f"this harness has no {port} port")
-    record = tmp_path / "s.jsonl"
-    sent = subprocess.run([sys.executable, "-m", "smtpscope", "send",
-                           f"{mta.host}:{mta.ports[port]}", "--cafile", str(mta.ca_file),
-                           "--tls", "starttls", "--tls-level", "may", "--quit-after", "rcpt",
-                           "--from", mta.address("bob"), "--to", mta.address("alice"),
-                           "--record", str(record)],
-                          capture_output=True, text=True, timeout=60, check=False)
+    sent, shown = send_to_harness_as_swaks(mta, tmp_path, port, "--tls-level", "may")
     assert sent.returncode == 0, sent.stdout + sent.stderr
-    shown = to_swaks(read_recording(record).entries).splitlines()
     at = shown.index(f"=== TLS peer[0]   subject=[{subject}]")
     assert re.fullmatch(r"===               commonName=\[[^]]+\], subjectAltName=\[DNS:[^]]+\] "
                         r"notAfter=\[\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\]", shown[at + 1])

@@ -4,22 +4,19 @@ facts of a recording (never from smtpscope's own words)."""
 from __future__ import annotations
 
 import ssl
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from smtpscope.record import Transcript
-from smtpscope.record.store import read_recording
 from smtpscope.record.swaks import to_swaks
 from smtpscope.record.swaks_tls import tls_lines
 from smtpscope.session_types import tls_failure_info
 from smtpscope.transport.errors import TLSError
 from smtpscope.transport.tls import handshake_error
 from tests.record.test_swaks import reply
-from tests.record.test_swaks_tls import BASE, _chain, _name
+from tests.record.test_swaks_tls import BASE, _chain, _name, send_to_harness_as_swaks
 
 REFUSED = "TLS certificate not accepted from mx.test:25 at level verify: certificate not verified"
 
@@ -172,17 +169,8 @@ def test_each_client_certificate_in_swaks_two_lines() -> None:
 def test_a_refused_harness_certificate_ends_as_swaks_tls_verify(mta, tmp_path: Path, port: str,
                                                                 verdict: str, why: str) -> None:
     """What swaks 20240103 prints with --tls --tls-verify against the same ports."""
-    if port not in mta.ports:
-        pytest.skip(f"this harness has no {port} port")
-    record = tmp_path / "s.jsonl"
-    sent = subprocess.run([sys.executable, "-m", "smtpscope", "send",
-                           f"{mta.host}:{mta.ports[port]}", "--cafile", str(mta.ca_file),
-                           "--tls", "starttls", "--quit-after", "rcpt",
-                           "--from", mta.address("bob"), "--to", mta.address("alice"),
-                           "--record", str(record)],
-                          capture_output=True, text=True, timeout=60, check=False)
+    sent, shown = send_to_harness_as_swaks(mta, tmp_path, port)
     assert sent.returncode == 29, sent.stdout + sent.stderr
-    shown = to_swaks(read_recording(record).entries).splitlines()
     assert shown[-3:] == [
         f"=== TLS peer certificate {verdict} (using host {mta.host} to verify)",
         f"*** TLS startup failed (connect(): {why.format(host=mta.host)})",
