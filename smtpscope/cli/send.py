@@ -67,7 +67,8 @@ def add_parser(subparsers: Any) -> None:
                      "BDAT once their replies are in)")
     ext.add_argument("--bdat", action="store_true", help="send the message with BDAT (CHUNKING)")
     ext.add_argument("--dsn-notify", metavar="NEVER|SUCCESS,FAILURE,DELAY",
-                     help="RCPT NOTIFY= (RFC 3461)")
+                     help="RCPT NOTIFY= (RFC 3461); these three and --smtputf8 stop the run "
+                     "before MAIL when the server does not advertise their extension")
     ext.add_argument("--dsn-ret", choices=("FULL", "HDRS"), type=str.upper, help="MAIL RET=")
     ext.add_argument("--envid", help="MAIL ENVID= (xtext)")
     send_session.add_arguments(p)
@@ -299,6 +300,7 @@ async def _send(args: argparse.Namespace, options: SessionOptions, mode: str,
     import contextlib
 
     from smtpscope.conversation import Conversation, Dialect, TLSMode
+    from smtpscope.conversation.errors import ParamNotOffered
     from smtpscope.session import Session
 
     try:
@@ -327,6 +329,8 @@ async def _send(args: argparse.Namespace, options: SessionOptions, mode: str,
         await _transaction(conv, args, content, secret)
     except send_session.StageFailure as exc:
         failure = common.Failure("rejected", exc.stage, str(exc), "")
+    except ParamNotOffered as exc:
+        failure = send_check.unadvertised(exc)
     except send_message.MessageUsage as exc:
         failure = common.Failure("usage", "usage", str(exc), "")
     except Exception as exc:  # every failure becomes one line and a stage exit code
@@ -359,7 +363,8 @@ async def _send(args: argparse.Namespace, options: SessionOptions, mode: str,
         for line in tls_lines(tls, args.show_certs):
             print(visible(line), file=out.errors, flush=True)
     if failure is not None:
-        out.error("send", f"{_STAGE_NAMES.get(failure.stage, failure.stage)} failed: "
+        what = "not sent" if failure.status == "not-offered" else "failed"
+        out.error("send", f"{_STAGE_NAMES.get(failure.stage, failure.stage)} {what}: "
                   f"{failure.message}", failure.hint)
     if args.json:
         out.print(common.dumps(_json(session, conv, args, mode, failure, code)))

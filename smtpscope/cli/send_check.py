@@ -14,7 +14,9 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from smtpscope.cli.common import Failure
     from smtpscope.conversation import Envelope
+    from smtpscope.conversation.errors import ParamNotOffered
     from smtpscope.protocol import Capabilities, Command
     from smtpscope.session import SessionOptions
 
@@ -22,6 +24,11 @@ if TYPE_CHECKING:
 # advertisement and the message, never from a typed value.
 _PARAM_OPTIONS = {"SMTPUTF8": "--smtputf8", "RET": "--dsn-ret", "ENVID": "--envid",
                   "NOTIFY": "--dsn-notify"}
+
+
+# Where a parameter the server did not advertise can still be sent: the TUI sends what is
+# typed, marked off-script.
+_ANYWAY = "drop the option; to send it anyway, type the command in the TUI: smtpscope TARGET"
 
 
 class CommandUsage(ValueError):
@@ -105,3 +112,14 @@ def _recipient_option(args: argparse.Namespace, address: str) -> str:
         if address in split_addresses(getattr(args, option[2:])):
             return option
     return "--to"
+
+
+def unadvertised(exc: ParamNotOffered) -> Failure:
+    """The failure for a parameter refused before MAIL FROM, naming the option it came from;
+    its exit code is that of the command that would have carried it (23 MAIL, 24 RCPT)."""
+    from smtpscope.cli.common import Failure
+
+    option = _PARAM_OPTIONS.get(exc.param, exc.param)
+    return Failure("not-offered", exc.stage, f"{option} ({exc.param}=) "
+                   f"{exc.needs(exc.keyword, exc.helo)} "
+                   "(RFC 5321 §4.1.1.11): no MAIL FROM was sent", _ANYWAY)

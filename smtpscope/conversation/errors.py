@@ -21,6 +21,25 @@ class NotOffered(SessionError):
     """A step needs an extension the server did not advertise (STARTTLS, CHUNKING, AUTH)."""
 
 
+class ParamNotOffered(NotOffered):
+    """A MAIL or RCPT parameter needs an EHLO keyword the server did not advertise (RFC 5321
+    §4.1.1.11, RFC 3461 §4: a client must not use it). Found before MAIL FROM, so nothing of
+    the transaction went out. ``helo``: the server was greeted with HELO, which announces no
+    extension."""
+
+    def __init__(self, stage: Stage, param: str, keyword: str, *, helo: bool = False) -> None:
+        super().__init__(f"parameter {param} {self.needs(keyword, helo)}: not sent, nor MAIL "
+                         "FROM", stage)
+        self.param = param
+        self.keyword = keyword
+        self.helo = helo
+
+    @staticmethod
+    def needs(keyword: str, helo: bool) -> str:
+        return f"needs {keyword}, " + ("and HELO announces no extension" if helo
+                                       else "which the server did not advertise")
+
+
 class CleartextRefused(SessionError):
     """Credentials a mechanism sends readable (PLAIN, LOGIN, the OAuth tokens) were not sent:
     the connection has no TLS and TLS was not turned off on purpose. Nothing went out."""

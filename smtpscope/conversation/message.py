@@ -10,7 +10,7 @@ import contextlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 
-from smtpscope.conversation.errors import NotOffered, Rejected
+from smtpscope.conversation.errors import NotOffered, ParamNotOffered, Rejected
 from smtpscope.protocol import (
     Bdat,
     Command,
@@ -147,6 +147,23 @@ async def _final(delivery: Delivery, replies: Awaitable[tuple[Reply, ...]]) -> N
     _settle(delivery, got)
 
 
+def check_params(session: Session, envelope: Envelope, stop_after: Stage | None = None) -> None:
+    """Refuse, before MAIL FROM, a parameter whose extension the server did not advertise:
+    raised with the stage of the command it belongs to, before either goes out, so a
+    transaction is never left half sent."""
+    from smtpscope.protocol.checks import param_keyword
+
+    caps = session.view.capabilities
+    rcpt = () if stop_after is Stage.MAIL else envelope.rcpt_params  # RCPT never goes out
+    for stage, params in ((Stage.MAIL, envelope.mail_params), (Stage.RCPT, rcpt)):
+        for key, value in params:
+            needed = param_keyword(key.upper(), value)
+            if needed is not None and (caps is None or not caps.has(needed)):
+                error = ParamNotOffered(stage, key.upper(), needed, helo=caps is None)
+                session.transcript.note(str(error), kind="error")
+                raise error
+
+
 def new_delivery(session: Session, envelope: Envelope) -> Delivery:
     """An empty Delivery for ``envelope``: one outcome per recipient, none known yet."""
     return Delivery([RecipientOutcome(a) for a in envelope.recipients], lmtp=session.view.lmtp)
@@ -189,6 +206,7 @@ async def send_message(
         # not after the upload.
         size = len(content if verbatim else message_octets(content))
         envelope = replace(envelope, mail_params=(*envelope.mail_params, ("SIZE", str(size))))
+    check_params(session, envelope, stop_after)
     if pipeline and not (caps is not None and caps.has("PIPELINING")):
         session.transcript.note("the server does not advertise PIPELINING: sending one "
                                 "command at a time", kind="warning")

@@ -394,3 +394,38 @@ def test_record_then_replay_and_export(make_server, cli, tmp_path: Path) -> None
     assert exported.code == 0
     assert exported.out.startswith(f"swaks --server {server.target} ")
     assert "--from a@x.test --to b@y.test" in exported.out
+
+
+@pytest.mark.parametrize(
+    ("option", "code", "stage", "param"),
+    [
+        (("--dsn-notify", "success"), 24, "rcpt", "--dsn-notify (NOTIFY=) needs DSN"),
+        (("--dsn-ret", "full"), 23, "mail", "--dsn-ret (RET=) needs DSN"),
+        (("--envid", "id1"), 23, "mail", "--envid (ENVID=) needs DSN"),
+        (("--smtputf8", "--protocol", "smtp"), 23, "mail",
+         "--smtputf8 (SMTPUTF8=) needs SMTPUTF8, and HELO announces no extension"),
+    ],
+)
+def test_a_parameter_the_server_does_not_advertise_stops_before_mail(
+        make_server, cli, option: tuple[str, ...], code: int, stage: str, param: str) -> None:
+    # RFC 5321 §4.1.1.11, RFC 3461 §4: aiosmtpd does not advertise DSN, and HELO announces
+    # nothing. The whole transaction is judged before MAIL: no half-done MAIL, then QUIT.
+    server = make_server()
+    result = cli("send", server.target, "--from", "a@x.test", "--to", "b@y.test", *option,
+                 "--json")
+    assert result.code == code, result.err
+    data = json.loads(result.out)
+    assert (data["status"], data["stage"], data["exit_code"]) == ("not-offered", stage, code)
+    assert data["error"].startswith(param) and "no MAIL FROM was sent" in data["error"]
+    assert "smtpscope TARGET" in data["hint"]
+    sent = [e["text"] for e in data["transcript"] if e["dir"] == "client"]
+    assert sent[-1] == "QUIT" and not any(text.startswith("MAIL") for text in sent)
+    assert server.handler.messages == []
+
+
+def test_a_rcpt_parameter_does_not_stop_a_run_that_ends_at_mail(make_server, cli) -> None:
+    server = make_server()
+    result = cli("send", server.target, "--from", "a@x.test", "--to", "b@y.test",
+                 "--dsn-notify", "success", "--quit-after", "mail")
+    assert result.code == 0, result.err
+    assert "C: MAIL FROM:<a@x.test>" in result.out and "C: RCPT" not in result.out
