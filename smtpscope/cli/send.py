@@ -120,6 +120,7 @@ def _secret(args: argparse.Namespace, host: str) -> str:
 
 
 def _prepare(args: argparse.Namespace) -> tuple[SessionOptions, str, Any, str | None]:
+    from smtpscope.sanitize import quoted
     from smtpscope.session import DEFAULT_HELO
 
     try:
@@ -132,10 +133,10 @@ def _prepare(args: argparse.Namespace) -> tuple[SessionOptions, str, Any, str | 
     words = send_session.auth_words()
     if args.auth and args.auth.upper() not in {word.upper() for word in words}:
         # The name first: a mistyped mechanism is the problem to fix, not the missing --user.
-        raise Usage(f"unknown --auth {args.auth!r}; known: {', '.join(words)}"
+        raise Usage(f"unknown {args.auth_option} {quoted(args.auth)}; known: {', '.join(words)}"
                     f"{did_you_mean(args.auth, words)}")
     if args.auth and not args.user:
-        raise Usage("--auth needs --user")
+        raise Usage(f"{args.auth_option} needs --user")
     if args.auth:
         from smtpscope.credentials import CredentialError, utf8_text
 

@@ -99,12 +99,14 @@ def _proxy_version(text: str) -> int:
 
 def prepare(args: argparse.Namespace) -> None:
     """Fold the session options into the ones the transaction reads (before connecting)."""
+    args.auth_option = "--auth"  # the option the mechanism came from, for every message
     for flag, mode in (("auth_optional", "optional"), ("auth_optional_strict", "strict")):
         value = getattr(args, flag, None)
         if value is not None:
             if args.auth:
                 raise SessionUsage("give one of --auth, --auth-optional, --auth-optional-strict")
             args.auth, args.auth_mode = value, mode
+            args.auth_option = "--" + flag.replace("_", "-")
     if not hasattr(args, "auth_mode"):
         args.auth_mode = "required"
     check_xclient(args.xclient)
@@ -171,9 +173,8 @@ async def auth_wanted(conv: Any, args: argparse.Namespace) -> bool:
     offered = caps.auth_mechanisms if caps is not None else ()
     if any(args.auth.upper() in ("AUTO", m) for m in offered):
         return True
-    flag = "--auth-optional" + ("-strict" if args.auth_mode == "strict" else "")
     conv.session.transcript.note(f"AUTH {args.auth.upper()} not offered: going on without "
-                                 f"authenticating ({flag})", kind="warning")
+                                 f"authenticating ({args.auth_option})", kind="warning")
     return False
 
 

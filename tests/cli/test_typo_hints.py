@@ -111,6 +111,17 @@ def test_what_was_typed_is_shown_escaped(cli) -> None:
     (("send", "127.0.0.1:9", "--auth", "plian"),
      "smtpscope send: unknown --auth 'plian'; known: PLAIN, LOGIN, CRAM-MD5, DIGEST-MD5, "
      "SCRAM-SHA-1, SCRAM-SHA-256, XOAUTH2, OAUTHBEARER, auto (did you mean 'PLAIN'?)"),
+    # The option typed is the one named, whichever of the three carried the mechanism.
+    (("send", "127.0.0.1:9", "--auth-optional", "plian", "--user", "u"),
+     "smtpscope send: unknown --auth-optional 'plian'; known: PLAIN, LOGIN, CRAM-MD5, "
+     "DIGEST-MD5, SCRAM-SHA-1, SCRAM-SHA-256, XOAUTH2, OAUTHBEARER, auto (did you mean "
+     "'PLAIN'?)"),
+    (("send", "127.0.0.1:9", "-aos", "plian"),
+     "smtpscope send: unknown --auth-optional-strict 'plian'; known: PLAIN, LOGIN, CRAM-MD5, "
+     "DIGEST-MD5, SCRAM-SHA-1, SCRAM-SHA-256, XOAUTH2, OAUTHBEARER, auto (did you mean "
+     "'PLAIN'?)"),
+    (("send", "127.0.0.1:9", "--auth-optional", "plain"),
+     "smtpscope send: --auth-optional needs --user"),
     (("auth", "decode", "-m", "plian", "AAAA"),
      "smtpscope auth decode: unknown mechanism 'plian' for --mechanism; known: PLAIN, LOGIN, "
      "CRAM-MD5, DIGEST-MD5, SCRAM-SHA-1, SCRAM-SHA-256, XOAUTH2, OAUTHBEARER "
