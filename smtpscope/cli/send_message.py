@@ -117,11 +117,16 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.set_defaults(mime_events=[], header_edits=[])
 
 
+# A comma separates addresses only outside a quoted local part and an address literal:
+# "a,b"@example.test is one mailbox (RFC 5321 §4.1.2 Quoted-string).
+_ADDRESS_ITEM = re.compile(r'(?:"(?:[^"\\]|\\.)*"?|\[[^\]]*\]?|[^,"\[])+')
+
+
 def split_addresses(values: Sequence[str]) -> list[str]:
     """Repeated and comma-separated address options as one list (empty items dropped)."""
     out: list[str] = []
     for value in values:
-        out.extend(item.strip() for item in value.split(",") if item.strip())
+        out.extend(m.group().strip() for m in _ADDRESS_ITEM.finditer(value) if m.group().strip())
     return out
 
 

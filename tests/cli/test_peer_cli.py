@@ -143,3 +143,17 @@ def test_implicit_tls_send_quit_after_ehlo(mta, cli) -> None:
                  "--quit-after", "ehlo")
     assert result.code == 0, result.err
     assert "with implicit TLS" in result.out and "C: MAIL" not in result.out
+
+
+def test_a_quoted_local_part_with_a_comma_reaches_postfix_whole(mta, cli) -> None:
+    # RFC 5321 §4.1.2: "a,b"@example.test is one mailbox; --to splits only between addresses.
+    result = cli("send", f"{mta.host}:{mta.smtp}", "--cafile", str(mta.ca_file),
+                 "--from", '"x y"@example.test', "--to", '"a,b"@example.test,user@[127.0.0.1]')
+    out = result.out.splitlines()
+    assert 'C: MAIL FROM:<"x y"@example.test> SIZE=' in "\n".join(out)
+    assert 'C: RCPT TO:<"a,b"@example.test>' in out
+    assert "C: RCPT TO:<user@[127.0.0.1]>" in out
+    rcpt = out.index('C: RCPT TO:<"a,b"@example.test>')
+    # Postfix's own answer, shown: one recipient, unknown to it (not two, nor a syntax error).
+    assert out[rcpt + 1].startswith("S: 550 5.1.1 <a,b@example.test>: Recipient address rejected")
+    assert result.code == 24

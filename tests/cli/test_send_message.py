@@ -278,3 +278,11 @@ def test_dump_mail_escapes_control_bytes_on_a_terminal_only(tmp_path: Path) -> N
     os.close(leader)
     shown = b"".join(chunks)
     assert b"\x1b" not in shown and b"hi \\x1b[31mred" in shown
+
+
+def test_a_comma_inside_quotes_or_an_address_literal_does_not_split(cli) -> None:
+    result = cli("send", "--dump-mail", "--from", "x@example.test",
+                 "--to", '"a,b"@example.test,user@[127.0.0.1]', "--cc", 'c@d.test,"e,f"@g.test')
+    assert result.code == 0, result.err
+    assert 'To: "a,b"@example.test, user@[127.0.0.1]' in result.out.splitlines()
+    assert 'Cc: c@d.test, "e,f"@g.test' in result.out.splitlines()
