@@ -300,22 +300,37 @@ async def part_replay(path: str) -> dict[str, Any]:
         await asyncio.wait_for(painted.wait(), 30)
         opened = paint_time[0] - started
         view = app.screen.query_one(TranscriptView)
+        total = len(app.screen.recording.entries)
+        shown_at_paint = [0]  # entries in the pane at the last paint
 
-        async def key_to_paint(key: str) -> float:
+        def counted(screen: Any, renderable: Any) -> None:
+            shown_at_paint[0] = view.entry_count
+            hooked(screen, renderable)
+
+        app._display = counted
+
+        async def key_to_paint(key: str, entries: int | None = None) -> float:
+            """Milliseconds from the key to the first paint (with ``entries`` shown if given)."""
             await pilot.pause()
             await asyncio.sleep(0.02)
             painted.clear()
             t0 = time.perf_counter()
             app._driver.send_message(events.Key(key, None))
-            await asyncio.wait_for(painted.wait(), 60)
-            return (paint_time[0] - t0) * 1000
+            while True:
+                await asyncio.wait_for(painted.wait(), 60)
+                painted.clear()
+                if entries is None or shown_at_paint[0] == entries:
+                    return (paint_time[0] - t0) * 1000
 
         first_steps = [await key_to_paint(k) for k in ("space",) * 20 + ("p",) * 10]
-        show_all = await key_to_paint("a")
-        total = view.entry_count
-        end_steps = [await key_to_paint(k) for k in ("p",) * 20 + ("space",) * 10]
-    return {"open_s": opened, "entries": total, "rows": view.row_count,
-            "steps_start_ms": first_steps, "show_all_ms": show_all, "steps_end_ms": end_steps}
+        show_all, end_steps, restarts = [], [], []
+        for _ in range(3):
+            show_all.append(await key_to_paint("a", total))
+            end_steps += [await key_to_paint(k) for k in ("p",) * 10 + ("space",) * 5]
+            restarts.append(await key_to_paint("s", 0))
+    return {"open_s": opened, "entries": total,
+            "steps_start_ms": first_steps, "show_all_ms": show_all,
+            "steps_end_ms": end_steps, "restart_ms": restarts}
 
 
 # -- driver --------------------------------------------------------------------------------------
@@ -408,8 +423,14 @@ def replay_report(repeat: int) -> None:
         values = [v for r in runs for v in r[key]]
         print(f"  key->paint {label:<21} {med(values):>10.1f} ms median, "
               f"{p95(values):.1f} ms p95 (goal <= 50)")
-    print(f"  'show all' (parses every entry)  {med([r['show_all_ms'] for r in runs]):>10.0f} ms")
-
+    first = [r["show_all_ms"][0] for r in runs]
+    again = [v for r in runs for v in r["show_all_ms"][1:]]
+    print(f"  key->paint of all, 'show all'    {med(first):>10.0f} ms median    "
+          "(goal <= 1000; parses and lays out every entry)")
+    print(f"  the same again (entries parsed)  {med(again):>10.0f} ms median    (goal <= 1000)")
+    restarts = [v for r in runs for v in r["restart_ms"]]
+    print(f"  key->paint restart after it      {med(restarts):>10.1f} ms median, "
+          f"{p95(restarts):.1f} ms p95 (goal <= 50)")
 
 if __name__ == "__main__":
     main()

@@ -10,10 +10,13 @@ from textual.app import App, ComposeResult
 from smtpscope.record import read_recording
 from smtpscope.tui.app import create_app
 from smtpscope.tui.explain import capabilities_from_entry, explain_entry
+from smtpscope.tui.screens import replay
 from smtpscope.tui.screens.replay import ReplayScreen
 from smtpscope.tui.widgets.capabilities import CapabilityInspector
+from smtpscope.tui.widgets.status import StatusBar
 from smtpscope.tui.widgets.transcript import TranscriptView
 from tests.tui.sample import write_sample
+from tests.tui.waiting import until
 
 SIZE = (60, 30)  # narrow: long lines wrap, so truncation must undo wraps too
 
@@ -81,6 +84,44 @@ async def test_every_position_matches_a_fresh_layout_forward_and_back(tmp_path) 
         await check(0)
         await pilot.press("space", "space", "space", "space", "p", "space", "space")
         await check(5)
+
+
+async def test_show_all_in_slices_answers_keys_and_ends_as_laid_out_afresh(
+        tmp_path, monkeypatch) -> None:
+    """"Show all" adds one entry per slice here (as a million would go, a slice at a time):
+    keys pressed meanwhile act at once, and each run ends where a fresh layout would."""
+    monkeypatch.setattr(replay, "SLICE_SECONDS", -1.0)
+    monkeypatch.setattr(replay, "_CHECK_EVERY", 1)
+    path = write_sample(tmp_path / "s.jsonl")
+    entries = read_recording(path).entries
+    total = len(entries)
+    app = create_app(replay_path=str(path))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        assert isinstance(screen, ReplayScreen)
+        view = screen.query_one(TranscriptView)
+        inspector = screen.query_one(CapabilityInspector)
+        status = screen.query_one(StatusBar)
+        states: set[str] = set()
+        status.watch(status, "state", lambda state: states.add(state), init=False)
+
+        async def ends_at(k: int) -> None:
+            await until(pilot, lambda: status.state == f"entry {k}/{total}", what=f"entry {k}")
+            assert view.entry_count == k
+            assert view.to_text() == await fresh_text(list(entries[:k]))
+            assert (inspector.capabilities, inspector.previous, inspector.stage) == \
+                inspector_state(list(entries[:k]))
+
+        await pilot.press("a")
+        await ends_at(total)
+        assert view.scroll_y == view.max_scroll_y  # at the newest line, as before
+        assert f"entry 1/{total}  (going to {total})" in states  # painted on the way
+        await pilot.press("s", "a", "p", "p")  # no pause: the steps back are not lost
+        await ends_at(total - 2)
+        await pilot.press("a", "s")  # starting again stops "show all"
+        await ends_at(0)
+        await pilot.press("a", "escape")  # closing in the middle leaves nothing running
+        await pilot.pause()
 
 
 async def test_joined_recordings_start_the_inspector_afresh(tmp_path) -> None:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import gc
 from bisect import bisect_left
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from time import perf_counter
 from typing import Any, ClassVar
 
 from textual import on
@@ -15,6 +19,7 @@ from textual.widgets import Static
 
 from smtpscope.record import Recording
 from smtpscope.record.lazy import LazyRecording
+from smtpscope.record.transcript import Entry
 from smtpscope.sanitize import visible
 from smtpscope.tui.explain import capabilities_from_entry, explain_entry, selection_text
 from smtpscope.tui.screens.layout import SidePanelLayout
@@ -22,6 +27,26 @@ from smtpscope.tui.widgets.capabilities import CapabilityInspector
 from smtpscope.tui.widgets.key_footer import KeyFooter
 from smtpscope.tui.widgets.status import StatusBar
 from smtpscope.tui.widgets.transcript import TranscriptView
+
+# Far from ``position`` ("show all" of a million-line recording) the panes catch up in slices
+# of about this long, and the app paints and answers keys between them.
+SLICE_SECONDS = 0.05
+_CHECK_EVERY = 512  # entries between two looks at the clock
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Parsing allocates a few objects per entry and frees none: the cyclic collector would
+    scan them all again and again for nothing (a third of the time of "show all"). It is off
+    meanwhile; then what was parsed is frozen out of later scans (as the CLI does at start)."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.freeze()
+            gc.enable()
 
 
 class ReplayScreen(SidePanelLayout, Screen[None]):
@@ -50,6 +75,7 @@ class ReplayScreen(SidePanelLayout, Screen[None]):
         self._caps_at: list[int] = []
         self._caps_states: list[tuple[Any, Any, str]] = []
         self._problems_told = 0
+        self._catching_up = False  # a slice is scheduled for after the next paint
 
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status")
@@ -71,16 +97,23 @@ class ReplayScreen(SidePanelLayout, Screen[None]):
         view.focus()
 
     def _show(self) -> None:
-        """Bring the panes to ``position``: only the entries stepped over are added or removed,
-        so a step costs the same at the start of a million-line recording as at its end."""
+        """Bring the panes towards ``position``: only the entries stepped over are added or
+        removed, so a step costs the same at the start of a million-line recording as at its
+        end; many entries are added one slice at a time, painted in between."""
         view = self.query_one(TranscriptView)
         entries = self.recording.entries
         shown = view.entry_count
         if self.position > shown:
-            view.add_entries(entries[shown : self.position])
+            with _collector_paused():
+                view.add_entries(self._slice(shown, self.position))
+            shown = view.entry_count
         elif self.position < shown:
             view.truncate(self.position)
-        caps, previous, stage = self._capabilities(self.position)
+            shown = self.position
+        if shown != self.position and not self._catching_up:
+            self._catching_up = True
+            self.call_after_refresh(self._catch_up)
+        caps, previous, stage = self._capabilities(shown)
         inspector = self.query_one(CapabilityInspector)
         if inspector.capabilities is not caps:
             inspector.previous = previous
@@ -88,9 +121,10 @@ class ReplayScreen(SidePanelLayout, Screen[None]):
             inspector.capabilities = caps
         status = self.query_one(StatusBar)
         total = len(entries)
-        status.state = f"entry {self.position}/{total}" + (
+        going = "" if shown == self.position else f"  (going to {self.position})"
+        status.state = f"entry {shown}/{total}{going}" + (
             "  (recording cut off)" if self.recording.truncated_line is not None else "")
-        last = entries[self.position - 1] if self.position else None
+        last = entries[shown - 1] if shown else None
         status.tls = "TLS" if last is not None and last.tls else "plain"
         status.tls_ok = bool(last is not None and last.tls)
         # A recording opened for replay finds its damaged lines as replay reaches them.
@@ -98,6 +132,20 @@ class ReplayScreen(SidePanelLayout, Screen[None]):
             self.notify(visible(problem), title="Recording damaged", severity="warning",
                         timeout=10, markup=False)
         self._problems_told = len(self.recording.problems)
+
+    def _catch_up(self) -> None:
+        self._catching_up = False
+        if self.is_attached:
+            self._show()
+
+    def _slice(self, start: int, stop: int) -> Iterator[Entry]:
+        """Entries from ``start`` towards ``stop``, for about SLICE_SECONDS."""
+        entries = self.recording.entries
+        deadline = perf_counter() + SLICE_SECONDS
+        for i in range(start, stop):
+            yield entries[i]  # one at least, whatever the clock says
+            if (i - start) % _CHECK_EVERY == _CHECK_EVERY - 1 and perf_counter() > deadline:
+                return
 
     def _capabilities(self, position: int) -> tuple[Any, Any, str]:
         """(capabilities, previous ones, stage) after the first ``position`` entries."""
