@@ -3,6 +3,7 @@ laying the recording out afresh up to that point."""
 
 from __future__ import annotations
 
+import gc
 from typing import Any
 
 from textual.app import App, ComposeResult
@@ -112,8 +113,14 @@ async def test_show_all_in_slices_answers_keys_and_ends_as_laid_out_afresh(
             assert (inspector.capabilities, inspector.previous, inspector.stage) == \
                 inspector_state(list(entries[:k]))
 
+        collecting: set[bool] = set()  # whether the collector ran while the panes caught up
+        status.watch(status, "state", lambda state: "going" in state
+                     and collecting.add(gc.isenabled()), init=False)
+        assert gc.isenabled()
         await pilot.press("a")
         await ends_at(total)
+        assert collecting == {False}  # paused on the way
+        assert gc.isenabled()  # and on again once there
         assert view.scroll_y == view.max_scroll_y  # at the newest line, as before
         assert f"entry 1/{total}  (going to {total})" in states  # painted on the way
         await pilot.press("s", "a", "p", "p")  # no pause: the steps back are not lost
@@ -122,6 +129,7 @@ async def test_show_all_in_slices_answers_keys_and_ends_as_laid_out_afresh(
         await ends_at(0)
         await pilot.press("a", "escape")  # closing in the middle leaves nothing running
         await pilot.pause()
+    assert gc.isenabled()  # the collector is not left off by a screen that went mid-way
 
 
 async def test_joined_recordings_start_the_inspector_afresh(tmp_path) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import gc
 from bisect import bisect_left
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from time import perf_counter
 from typing import Any, ClassVar
@@ -32,21 +31,6 @@ from smtpscope.tui.widgets.transcript import TranscriptView
 # of about this long, and the app paints and answers keys between them.
 SLICE_SECONDS = 0.05
 _CHECK_EVERY = 512  # entries between two looks at the clock
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Parsing allocates a few objects per entry and frees none: the cyclic collector would
-    scan them all again and again for nothing (a third of the time of "show all"). It is off
-    meanwhile; then what was parsed is frozen out of later scans (as the CLI does at start)."""
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if collecting:
-            gc.freeze()
-            gc.enable()
 
 
 class ReplayScreen(SidePanelLayout, Screen[None]):
@@ -76,6 +60,13 @@ class ReplayScreen(SidePanelLayout, Screen[None]):
         self._caps_states: list[tuple[Any, Any, str]] = []
         self._problems_told = 0
         self._catching_up = False  # a slice is scheduled for after the next paint
+        # Whether the cyclic collector ran before a catch-up paused it (None: not paused).
+        # Parsing allocates a few objects per entry and frees none: the collector would scan
+        # them again and again for nothing (a third of the time of "show all"). It is off
+        # until the panes reach ``position`` and on again then (or when the screen goes);
+        # not frozen, as the CLI does at start: this app runs on, and a closed replay's
+        # widgets, which refer to each other, must stay collectable.
+        self._collector_was: bool | None = None
 
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status")
@@ -104,8 +95,10 @@ class ReplayScreen(SidePanelLayout, Screen[None]):
         entries = self.recording.entries
         shown = view.entry_count
         if self.position > shown:
-            with _collector_paused():
-                view.add_entries(self._slice(shown, self.position))
+            if self._collector_was is None:
+                self._collector_was = gc.isenabled()
+                gc.disable()
+            view.add_entries(self._slice(shown, self.position))
             shown = view.entry_count
         elif self.position < shown:
             view.truncate(self.position)
@@ -113,6 +106,8 @@ class ReplayScreen(SidePanelLayout, Screen[None]):
         if shown != self.position and not self._catching_up:
             self._catching_up = True
             self.call_after_refresh(self._catch_up)
+        elif shown == self.position:
+            self._resume_collector()
         caps, previous, stage = self._capabilities(shown)
         inspector = self.query_one(CapabilityInspector)
         if inspector.capabilities is not caps:
@@ -132,6 +127,14 @@ class ReplayScreen(SidePanelLayout, Screen[None]):
             self.notify(visible(problem), title="Recording damaged", severity="warning",
                         timeout=10, markup=False)
         self._problems_told = len(self.recording.problems)
+
+    def _resume_collector(self) -> None:
+        if self._collector_was:
+            gc.enable()
+        self._collector_was = None
+
+    def on_unmount(self) -> None:
+        self._resume_collector()
 
     def _catch_up(self) -> None:
         self._catching_up = False
