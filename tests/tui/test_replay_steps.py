@@ -53,6 +53,13 @@ async def fresh_text(entries: list[Any]) -> str:
         return view.to_text()
 
 
+
+def replay_panes(app: Any) -> tuple[ReplayScreen, TranscriptView, CapabilityInspector]:
+    """The replay screen the app opened, its transcript pane and its capability inspector."""
+    screen = app.screen
+    assert isinstance(screen, ReplayScreen)
+    return screen, screen.query_one(TranscriptView), screen.query_one(CapabilityInspector)
+
 async def test_every_position_matches_a_fresh_layout_forward_and_back(tmp_path) -> None:
     path = write_sample(tmp_path / "s.jsonl")
     entries = read_recording(path).entries
@@ -60,10 +67,7 @@ async def test_every_position_matches_a_fresh_layout_forward_and_back(tmp_path) 
     expected = {k: await fresh_text(list(entries[:k])) for k in range(total + 1)}
     app = create_app(replay_path=str(path))
     async with app.run_test(size=SIZE) as pilot:
-        screen = app.screen
-        assert isinstance(screen, ReplayScreen)
-        view = screen.query_one(TranscriptView)
-        inspector = screen.query_one(CapabilityInspector)
+        _, view, inspector = replay_panes(app)
 
         async def check(k: int) -> None:
             await pilot.pause()
@@ -98,10 +102,7 @@ async def test_show_all_in_slices_answers_keys_and_ends_as_laid_out_afresh(
     total = len(entries)
     app = create_app(replay_path=str(path))
     async with app.run_test(size=SIZE) as pilot:
-        screen = app.screen
-        assert isinstance(screen, ReplayScreen)
-        view = screen.query_one(TranscriptView)
-        inspector = screen.query_one(CapabilityInspector)
+        screen, view, inspector = replay_panes(app)
         status = screen.query_one(StatusBar)
         states: set[str] = set()
         status.watch(status, "state", lambda state: states.add(state), init=False)
