@@ -20,6 +20,7 @@ class TargetProblem(Exception):
 #: What an empty or blank ``--pipe`` is told (a usage error on every command line).
 EMPTY_PIPE = "--pipe needs a command, for example 'sendmail -bs'."
 
+
 def options_for(
     target_text: str,
     *,

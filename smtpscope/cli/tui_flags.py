@@ -107,10 +107,12 @@ def session_options(flags: ConnectFlags, target: str, control: SessionControl, *
     if flags.xclient and control.xclient == " ".join(flags.xclient):
         options.xclient = flags.xclient
     policy = flags.policy._replace(cafile=cafile, insecure=not verify)
-    if policy.level == "none":
-        options.security = "plain"
-    elif policy.tls_required and security in (None, "auto") and options.security == "plain":
-        options.security = "starttls"  # as in probe and send; implicit TLS stays implicit
+    # The level's rule, as in probe and send, from the mode the target implies: a bare host
+    # (plain here, F3 upgrades it) is "auto" to it, and implicit TLS stays implicit.
+    implied = "auto" if options.security == "plain" and security in (None, "auto") \
+        else options.security
+    mode = tls_options.security_for(policy, implied)
+    options.security = "plain" if mode in (None, "auto") else mode
     tls_options.attach(policy, options, target, flags.resolver, dane="@" in target,
                        timeout=timeout)
     return options, label
