@@ -252,7 +252,9 @@ def _parse_mailbox(text: str, original: str) -> tuple[str | None, str | None, st
     name, colon, port_text = domain.partition(":")
     address = _ip(domain) or _ip(name)
     if address is not None:  # user@127.0.0.1 would be looked up as a name and not exist
-        literal = f"[IPv6:{address}]" if address.version == 6 else f"[{address}]"
+        from smtpscope.transport.addresses import address_literal
+
+        literal = address_literal(address)
         with_port = " and give the port with --port" if colon and address != _ip(domain) else ""
         raise TargetError(f"{quoted(original)} names an IP address, not a mail domain: write "
                           f"{visible(local)}@{literal} (an address literal, RFC 5321 §4.1.3)"

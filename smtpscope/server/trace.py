@@ -25,6 +25,7 @@ from email.utils import format_datetime
 from typing import Any
 
 from smtpscope.idn import to_ascii
+from smtpscope.transport.addresses import address_literal
 
 # RFC 5322 2.1.1: lines SHOULD be no longer than 78 characters (without the CRLF).
 FOLD_AT = 78
@@ -83,13 +84,14 @@ def domain_or_none(name: str) -> str | None:
     return ascii_name
 
 
-def address_literal(host: str) -> str:
-    """``[192.0.2.1]`` or ``[IPv6:2001:db8::1]`` (RFC 5321 4.1.3)."""
+def client_literal(host: str) -> str:
+    """The client's address as an RFC 5321 address literal (``[192.0.2.1]``,
+    ``[IPv6:2001:db8::1]``); ``[unknown]`` when it is no IP address."""
     try:
         ip = ipaddress.ip_address(host)
     except ValueError:
         return "[unknown]"  # not an IP socket: the literal form stays well-formed
-    return f"[IPv6:{ip.compressed}]" if ip.version == 6 else f"[{ip}]"
+    return address_literal(ip)
 
 
 def tls_comment(ssl_object: Any) -> str | None:
@@ -128,7 +130,7 @@ def _plain(text: str) -> str:
 
 
 def _received(arrival: Arrival) -> str:
-    literal = address_literal(arrival.client)
+    literal = client_literal(arrival.client)
     helo = domain_or_none(arrival.helo)
     groups = [["from", helo or literal, f"({literal})"]]
     if helo is None:

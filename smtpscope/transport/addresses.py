@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import ConnectError, format_address
+
+if TYPE_CHECKING:
+    import ipaddress
 
 
 def bare_host(host: str) -> str:
@@ -19,6 +22,12 @@ def bare_host(host: str) -> str:
     if name.startswith("[") and name.endswith("]"):
         name = name[1:-1]
     return name
+
+
+def address_literal(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str:
+    """``ip`` as RFC 5321 §4.1.3 writes it in a mailbox or a trace line: ``[192.0.2.1]``,
+    ``[IPv6:2001:db8::1]``."""
+    return f"[IPv6:{ip.compressed}]" if ip.version == 6 else f"[{ip}]"
 
 
 def literal(host: str, family: int) -> list[tuple[int, str]] | None:
