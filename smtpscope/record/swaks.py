@@ -58,10 +58,15 @@ def _connection_line(info: dict[str, Any]) -> str | None:
     return CLOSED if event == "closed" else None
 
 
+def _handshake(entry: Entry, info: dict[str, Any]) -> bool:
+    """The entry says a TLS handshake completed (its info holds the TLS details)."""
+    return entry.kind == "tls" or "cipher" in info
+
+
 def _local_lines(entry: Entry, tls: dict[str, Any]) -> list[str]:
     """swaks' lines for smtpscope's own entry; ``tls`` is the last handshake's TLS details."""
     info = entry.info or {}
-    if entry.kind == "tls" or "cipher" in info:
+    if _handshake(entry, info):
         return [INFO + line for line in tls_lines(info)]
     line = _connection_line(info) if entry.kind == "note" else None
     if line is not None:
@@ -85,7 +90,7 @@ def to_swaks(entries: Iterable[Entry]) -> str:
             info = entry.info or {}
             if "recording" in info:  # another recording starts: greeting
                 pending, closed = deque([(2,)]), False
-            if entry.kind == "tls" or "cipher" in info:
+            if _handshake(entry, info):
                 tls = info
             if info.get("connection") in ("connecting", "connected"):
                 dialing = info if info["connection"] == "connecting" else None
