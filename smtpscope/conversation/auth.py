@@ -266,6 +266,16 @@ def note_move(session: Session, name: str, move: AuthMove) -> None:
     note_step(session, name, move.step)
 
 
+def note_outcome(session: Session, stepper: AuthStepper) -> None:
+    """Once the exchange has ended: what the final reply broke (a 235 or another 334 to our
+    ``*``, said in full, as ``authenticate`` raises it), else what the mechanism made of it."""
+    if stepper.violation is not None:
+        session.transcript.note(f"{stepper.name}: protocol violation: {stepper.violation}",
+                                kind="error")
+    else:
+        note_step(session, stepper.name, stepper.outcome)
+
+
 def note_step(session: Session, name: str, step: Step | None) -> None:
     """Put what the mechanism found wrong where every view and the recording see it: why it
     cancels (a SCRAM nonce or signature that does not check, a malformed challenge), or what

@@ -38,9 +38,11 @@ SCENARIOS = {
 }
 
 
-def hostile(name: str, answers: list[bytes]):  # type: ignore[no-untyped-def]
+def hostile(name: str, answers: list[bytes],  # type: ignore[no-untyped-def]
+            to_star: bytes = b"501 5.7.0 Authentication aborted"):
     """A server offering ``name`` that answers the AUTH line and each client line with the
-    next of ``answers``, then 501 to the client's ``*``; it keeps what the client sent."""
+    next of ``answers``, then ``to_star`` to the client's ``*``; it keeps what the client
+    sent."""
     got: list[bytes] = []
 
     async def script(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -58,7 +60,7 @@ def hostile(name: str, answers: list[bytes]):  # type: ignore[no-untyped-def]
             line = await reader.readline()
             got.append(line)
             if line == b"*\r\n":
-                writer.write(b"501 5.7.0 Authentication aborted\r\n")
+                writer.write(to_star + b"\r\n")
                 break
         while line := await reader.readline():  # QUIT
             writer.write(b"221 bye\r\n")
@@ -146,3 +148,26 @@ async def test_the_helper_records_what_the_mechanism_made_of_the_final_reply(
             recorded = read_recording(screen.recording_path).entries
     assert [e.text for e in recorded if e.kind == "warning"] == [
         "SCRAM-SHA-1: The server never proved that it knows the password (no server signature)."]
+
+
+@pytest.mark.parametrize("to_star", [b"235 2.7.0 ok", b"334 "])
+async def test_a_violation_after_the_cancel_is_recorded_in_full(home: Path,
+                                                                to_star: bytes) -> None:
+    """The server answers the client's ``*`` with a success or another challenge (RFC 4954 §4
+    wants 501): the recording says what it did, not only that something was wrong."""
+    name, answers = SCENARIOS["scram-signature"]
+    script, got = hostile(name, answers, to_star=to_star)
+    async with tcp_peer(script) as port:
+        app = create_app(options=SessionOptions("127.0.0.1", port, security="plain"))
+        async with app.run_test(size=(140, 45)) as pilot:
+            screen, helper = await open_helper(pilot)
+            await fill(pilot, helper, name, password="pencil-pw", mode="auto")
+            await pilot.press("ctrl+s")
+            await wait_for(pilot, lambda: helper.phase is Phase.DONE, "the answer to '*'")
+            assert got[-1] == b"*\r\n"
+            recorded = read_recording(screen.recording_path).entries
+    errors = [e.text for e in recorded if e.kind == "error"]
+    what = "accepted the exchange with 235" if to_star.startswith(b"235") \
+        else "sent another 334 challenge"
+    assert errors == [f"SCRAM-SHA-1: protocol violation: the server {what} after the client "
+                      "cancelled the AUTH exchange with '*' (RFC 4954 §4: it must answer 501)"]

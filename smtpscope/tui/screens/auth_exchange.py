@@ -21,7 +21,7 @@ from smtpscope.conversation.auth import (
     AuthStepper,
     InitialResponse,
     note_move,
-    note_step,
+    note_outcome,
 )
 from smtpscope.protocol import AuthCancel, LocalProtocolError, Reply
 from smtpscope.session import SessionError
@@ -249,7 +249,7 @@ class AuthExchange:
         self._set_buttons()
         self.query_one("#auth-start", Button).label = "Start again"
         if reply is not None and self.stepper is not None and self.stepper.outcome is not None:
-            note_step(self.session, self.stepper.name, self.stepper.outcome)
+            note_outcome(self.session, self.stepper)
             self.final_reply = reply
             self._show_step(StepInfo(self._step_title("final reply"), reply=reply,
                                      step=self.stepper.outcome, final=True))
