@@ -53,8 +53,8 @@ from smtpscope.session_types import (
     Stage,
     TLSFailed,
     describe_tls,
+    reply_limit,
     stage_for,
-    timeout_for,
     tls_info_dict,
 )
 from smtpscope.transport import (
@@ -87,13 +87,15 @@ __all__ = [
 class _Waiter:
     """Replies owed to one write: usually one, one per accepted recipient for LMTP content."""
 
-    __slots__ = ("command", "future", "replies", "sent_at")
+    __slots__ = ("command", "future", "limit", "replies", "sent_at", "timer")
 
     def __init__(self, command: Command | None, future: asyncio.Future[tuple[Reply, ...]],
-                 sent_at: float) -> None:
+                 sent_at: float, limit: float) -> None:
         self.command = command
         self.future = future
         self.sent_at = sent_at
+        self.limit = limit  # seconds each reply may take, from when it is awaited
+        self.timer: asyncio.Timeout | None = None  # while awaited: restarted by each reply
         self.replies: list[Reply] = []
 
 
@@ -235,8 +237,11 @@ class Session(ContentSteps, TlsSteps, Connecting):
         waiter.replies.append(reply)
         if reply.code == 250 and isinstance(waiter.command, Ehlo | Helo | Lhlo):
             self.greeted_as = waiter.command.domain
-        if reply.more:
-            return  # the engine still owes replies to this same command (LMTP, raw batches)
+        if reply.more:  # the engine still owes replies to this same command (LMTP, raw batches)
+            timer = waiter.timer
+            if timer is not None and not timer.expired():  # each gets the whole limit
+                timer.reschedule(loop.time() + waiter.limit)
+            return
         self._waiters.popleft()
         if not waiter.future.done():
             waiter.future.set_result(tuple(waiter.replies))
@@ -257,28 +262,36 @@ class Session(ContentSteps, TlsSteps, Connecting):
         if self.on_close is not None:
             self.on_close(reason)
 
-    async def _wait(self, waiter: asyncio.Future[tuple[Reply, ...]], command: Command | None,
+    async def _wait(self, waiter: asyncio.Future[tuple[Reply, ...]],
                     stage: Stage) -> tuple[Reply, ...]:
-        limit = self.options.reply_timeout or timeout_for(command)
+        owed = next((w for w in self._waiters if w.future is waiter), None)
         try:
-            return await asyncio.wait_for(asyncio.shield(waiter), limit)
+            if owed is None:  # answered (or failed) before we came to wait for it
+                return waiter.result()
+            async with asyncio.timeout(owed.limit) as owed.timer:
+                return await asyncio.shield(waiter)
         except TimeoutError as exc:
-            timeout = ReplyTimeout(f"no reply within {limit:g} s", stage, limit,
+            assert owed is not None
+            timeout = ReplyTimeout(f"no reply within {owed.limit:g} s", stage, owed.limit,
                                    self.conn.unfinished)
             self.transcript.note(f"Timeout: {timeout}", kind="error")
-            timeout.replies = next((tuple(w.replies) for w in self._waiters
-                                    if w.future is waiter), ())
+            timeout.replies = tuple(owed.replies)
             raise timeout from exc
         except SessionError as exc:
             exc.stage = stage  # each waiter got its own instance: say what it was waiting for
             raise
+        finally:
+            if owed is not None:
+                owed.timer = None  # a reply still to come to an abandoned wait restarts nothing
 
     # -- sending -----------------------------------------------------------------------------
 
     def _expect(self, command: Command | None) -> asyncio.Future[tuple[Reply, ...]]:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[tuple[Reply, ...]] = loop.create_future()
-        self._waiters.append(_Waiter(command, future, loop.time()))
+        # Timed by what the engine says is owed: the reply to the message waits longest.
+        limit = reply_limit(self.options, self.conn.last_owed)
+        self._waiters.append(_Waiter(command, future, loop.time(), limit))
         return future
 
     def _check_open(self) -> None:
@@ -323,7 +336,7 @@ class Session(ContentSteps, TlsSteps, Connecting):
         """Send one command and await every reply it earns (LMTP BDAT LAST: one a recipient)."""
         data, waiter = self.submit(command, force=force, secret_mask=secret_mask, public=public)
         await self._write(data)
-        return await self._wait(waiter, command, stage_for(command))
+        return await self._wait(waiter, stage_for(command))
 
     async def command(self, command: Command, *, force: bool = False,
                       secret_mask: str | None = None, public: bool = False) -> Reply:
@@ -341,7 +354,7 @@ class Session(ContentSteps, TlsSteps, Connecting):
         batch = [(cmd, *self.submit(cmd)) for cmd in commands]
         await self._write(b"".join(data for _, data, _ in batch))
         for cmd, _, waiter in batch:
-            yield (await self._wait(waiter, cmd, stage_for(cmd)))[-1]
+            yield (await self._wait(waiter, stage_for(cmd)))[-1]
 
     async def send_raw(self, data: bytes, *, expect_reply: bool = True,
                        note: str = "") -> Reply | None:
@@ -362,7 +375,7 @@ class Session(ContentSteps, TlsSteps, Connecting):
         for raw bytes sent expecting none or content that leaves the message open."""
         waiter = self._expect(sent.command) if sent.owes_reply else None
         await self._write(sent.data)
-        return () if waiter is None else await self._wait(waiter, sent.command, stage)
+        return () if waiter is None else await self._wait(waiter, stage)
 
     # -- conveniences --------------------------------------------------------------------------
 

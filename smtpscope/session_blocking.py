@@ -40,8 +40,8 @@ from smtpscope.session_types import (
     SessionView,
     Stage,
     TLSFailed,
+    reply_limit,
     stage_for,
-    timeout_for,
 )
 from smtpscope.transport import blocking
 from smtpscope.transport.errors import ReadTimeout, TLSError, TransportError
@@ -115,7 +115,7 @@ class SocketSession:
         self.connected_at = time.monotonic()
         if self.stream.tls is not None:
             self._tls_established(self.stream.tls)
-        self.greeting = self._replies(None, Stage.BANNER)[-1]
+        self.greeting = self._replies(Stage.BANNER)[-1]
         return self.greeting
 
     # -- commands and replies --------------------------------------------------------------
@@ -135,13 +135,13 @@ class SocketSession:
         except TransportError as exc:
             self._finish(f"connection lost: {exc}")
             raise SessionClosed(str(exc), Stage.CLOSED) from exc
-        return self._replies(command, stage_for(command), limit)
+        return self._replies(stage_for(command), limit)
 
-    def _replies(self, command: Command | None, stage: Stage,
-                 limit: float | None = None) -> tuple[Reply, ...]:
-        """Every reply ``command`` earns, read within the session's reply limit."""
+    def _replies(self, stage: Stage, limit: float | None = None) -> tuple[Reply, ...]:
+        """Every reply the last command sent earns, read within the limit for what the engine
+        says it is owed (``limit`` instead when given)."""
         assert self.stream is not None
-        limit = limit or self.options.reply_timeout or timeout_for(command)
+        limit = limit or reply_limit(self.options, self.conn.last_owed)
         deadline = time.monotonic() + limit
         replies: list[Reply] = []
         while True:

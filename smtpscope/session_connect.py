@@ -13,7 +13,7 @@ from smtpscope.session_types import (
     ConnectFailed,
     SessionOptions,
     Stage,
-    timeout_for,
+    reply_limit,
     tls_failure_info,
 )
 from smtpscope.tls_hints import GREETING_HINT_AFTER, implicit_tls_hint
@@ -54,7 +54,7 @@ class Connecting:
         def _expect(self, command: Command | None) -> asyncio.Future[tuple[Reply, ...]]: ...
         def _start_reader(self) -> None: ...
         async def _wait(self, waiter: asyncio.Future[tuple[Reply, ...]],
-                        command: Command | None, stage: Stage) -> tuple[Reply, ...]: ...
+                        stage: Stage) -> tuple[Reply, ...]: ...
 
     async def connect(self) -> Reply:
         """Open the connection (TLS first for implicit TLS) and read the greeting.
@@ -86,12 +86,12 @@ class Connecting:
         waiter = self._expect(None)
         self._start_reader()
         late = None
-        wait = opts.reply_timeout or timeout_for(None)
+        wait = reply_limit(opts, None)
         if stream.tls is None and stream.label is None and wait > GREETING_HINT_AFTER:
             late = asyncio.get_running_loop().call_later(GREETING_HINT_AFTER,
                                                          self._greeting_late)
         try:
-            self.greeting = (await self._wait(waiter, None, Stage.BANNER))[-1]
+            self.greeting = (await self._wait(waiter, Stage.BANNER))[-1]
         finally:
             if late is not None:
                 late.cancel()

@@ -125,8 +125,8 @@ class ProtocolFailure(SessionError):
 class SessionOptions(Value):
     """How to connect: everything a view asks the user, with safe defaults."""
 
-    __slots__ = ("cafile", "connect_timeout", "family", "helo_name", "host", "lmtp",
-                 "local_addr", "pipe_command", "port", "preamble", "reply_timeout", "route",
+    __slots__ = ("cafile", "connect_timeout", "data_timeout", "family", "helo_name", "host",
+                 "lmtp", "local_addr", "pipe_command", "port", "preamble", "reply_timeout", "route",
                  "security", "server_hostname", "tls", "unix_path", "verify", "xclient")
     host: str
     port: int
@@ -146,6 +146,9 @@ class SessionOptions(Value):
     local_addr: tuple[str, int] | None  # bind the client socket here first
     preamble: bytes  # sent right after connecting, before TLS and the banner (PROXY)
     xclient: tuple[str, ...]  # XCLIENT attribute sets a front end sends after EHLO
+    #: The reply to the message (after <CRLF>.<CRLF> or BDAT LAST; LMTP: every one of them).
+    #: None: RFC 5321's 10 minutes, or ``reply_timeout`` when that is longer (see reply_limit).
+    data_timeout: float | None
 
     def __init__(self, host: str, port: int = 25, security: str = "starttls",
                  helo_name: str = DEFAULT_HELO, verify: bool = True, cafile: str | None = None,
@@ -154,12 +157,13 @@ class SessionOptions(Value):
                  reply_timeout: float | None = None, unix_path: str | None = None,
                  pipe_command: str | None = None, family: int = 0,
                  local_addr: tuple[str, int] | None = None, preamble: bytes = b"",
-                 xclient: tuple[str, ...] = ()) -> None:
+                 xclient: tuple[str, ...] = (), data_timeout: float | None = None) -> None:
         self._set(host=host, port=port, security=security, helo_name=helo_name, verify=verify,
                   cafile=cafile, server_hostname=server_hostname, tls=tls,
                   connect_timeout=connect_timeout, lmtp=lmtp, route=route,
                   reply_timeout=reply_timeout, unix_path=unix_path, pipe_command=pipe_command,
-                  family=family, local_addr=local_addr, preamble=preamble, xclient=xclient)
+                  family=family, local_addr=local_addr, preamble=preamble, xclient=xclient,
+                  data_timeout=data_timeout)
 
     @property
     def tls_server_name(self) -> str:
@@ -230,15 +234,29 @@ class SessionView:
         return self._session.options.endpoint
 
 
-# Which RFC 5321 §4.5.3.2 timeout applies while waiting for the reply to a command, by kind.
+# Which RFC 5321 §4.5.3.2 timeout applies while waiting for the reply owed to a kind.
 _TIMEOUT_KEY: dict[str, str] = {Kind.MAIL: "mail", Kind.RCPT: "rcpt", Kind.DATA: "data_init",
                 Kind.BDAT: "data_term", Kind.BDAT_LAST: "data_term", Kind.CONTENT: "data_term"}
+#: The kinds whose reply answers the whole message: it went out, and the server may take
+#: minutes (content filters) before it says whether it took it.
+MESSAGE_END = frozenset({Kind.CONTENT, Kind.BDAT_LAST})
 
 
-def timeout_for(command: Command | None) -> float:
-    """RFC 5321 §4.5.3.2 read timeouts, by what we are waiting for (5 minutes otherwise)."""
-    key = "greeting" if command is None else _TIMEOUT_KEY.get(command_kind(command), "greeting")
-    return float(RFC5321_TIMEOUTS.get(key, 300.0))
+def reply_limit(options: SessionOptions, kind: str | None) -> float:
+    """Seconds to wait for the reply owed to a command of ``kind`` (the engine's, so content
+    sent as raw bytes counts as content; None: the greeting).
+
+    The reply to the message waits ``data_timeout``; unset, RFC 5321 §4.5.3.2.6's 10 minutes,
+    or ``reply_timeout`` when that is longer: a client that gives up sooner sends again, and
+    the message the server did take arrives twice. Any other reply waits ``reply_timeout``;
+    unset, RFC 5321 §4.5.3.2's figure for what it answers (5 minutes otherwise).
+    """
+    rfc = float(RFC5321_TIMEOUTS[_TIMEOUT_KEY.get(kind or Kind.GREETING, "greeting")])
+    if kind in MESSAGE_END:
+        if options.data_timeout is not None:
+            return options.data_timeout
+        return max(rfc, options.reply_timeout or 0.0)
+    return options.reply_timeout or rfc
 
 
 def tls_info_dict(info: TLSInfo) -> dict[str, Any]:

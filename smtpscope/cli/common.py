@@ -89,6 +89,8 @@ _HINTS: dict[str, str] = {
     # sending it again may deliver it twice (RFC 1047; RFC 5321 §4.1.1.4).
     "unanswered": "the message was sent but not answered: the server may have delivered it; "
     "check its logs before sending it again, or it may arrive twice",
+    "late": "the message was sent but not answered in time: the server may have delivered it; "
+    "check its logs before sending it again, or it may arrive twice (--data-timeout waits longer)",
     "no-route": "check the domain's MX records with: smtpscope mx DOMAIN",
     "protocol-error": "compare with the transcript (smtpscope send ... prints it)",
 }
@@ -161,7 +163,7 @@ def classify(exc: BaseException, stage: str) -> Failure:
     if isinstance(exc, TimeoutError | ReplyTimeout):
         text = str(exc) or "no answer in time"
         partial = exc.partial if isinstance(exc, ReplyTimeout) else b""
-        hint = _HINTS["timeout" if stage == Stage.CONNECT else "unanswered" if unanswered
+        hint = _HINTS["timeout" if stage == Stage.CONNECT else "late" if unanswered
                       else "slow-reply" if partial else "no-reply"]
         return Failure("timeout", stage, f"timed out: {text}", hint, partial)
     if isinstance(exc, ProtocolFailure):

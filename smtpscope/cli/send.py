@@ -77,7 +77,14 @@ def add_parser(subparsers: Any) -> None:
                            "in any case: " + described(QUIT_POINTS)), lambda: names(QUIT_POINTS))
     p.add_argument("--timeout", type=common.seconds_type(common.MAX_WAIT),
                    default=60.0, metavar="SECONDS",
-                   help="limit for connecting and for each reply (default 60)")
+                   help="limit for connecting and for each reply but the one to the message "
+                   "(default 60)")
+    p.add_argument("--data-timeout", type=common.seconds_type(common.MAX_WAIT),
+                   metavar="SECONDS",
+                   help="limit for the reply to the message, after the final dot or BDAT LAST "
+                   "(LMTP: for each recipient's); servers filter the content first, and "
+                   "giving up too soon may mean sending it twice (default: RFC 5321's 600 s, "
+                   "or --timeout when larger)")
     p.add_argument("--record", metavar="FILE", type=common.record_file,
                    help="write the session to a recording (its directory must exist)")
     send_output.add_arguments(p)
@@ -165,8 +172,10 @@ def _prepare(args: argparse.Namespace) -> tuple[SessionOptions, str, Any, str | 
         options.lmtp = True
     tls_options.attach(policy, options, args.target or "", args.resolver, timeout=args.timeout)
     # --timeout is "for connecting and for each reply": each connection attempt, handshake
-    # and reply gets it from the moment it is awaited (as in probe and the TUI).
+    # and reply gets it from the moment it is awaited (as in probe and the TUI); the reply
+    # to the message gets --data-timeout, unset: the session's rule (reply_limit).
     options.connect_timeout = options.reply_timeout = args.timeout
+    options.data_timeout = args.data_timeout
     try:
         send_session.apply(args, options)
     except send_session.SessionUsage as exc:

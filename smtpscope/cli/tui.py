@@ -48,7 +48,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="DNS resolver IP[:PORT] for MX routing")
     parser.add_argument("--timeout", type=seconds_type(MAX_WAIT), metavar="SECONDS",
                         help="wait this long for each reply (default: RFC 5321's per-command "
-                        "limits, 2 to 10 minutes)")
+                        "limits, 2 to 10 minutes); the reply to a message waits 10 minutes, "
+                        "or this when longer")
     parser.add_argument("--pipe", metavar="COMMAND",
                         help="speak SMTP with COMMAND's stdin/stdout (e.g. 'sendmail -bs')")
     parser.add_argument("--record", metavar="FILE", type=record_file,

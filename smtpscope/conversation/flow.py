@@ -16,7 +16,8 @@ from smtpscope.conversation.greeting import (
     secure,
 )
 from smtpscope.protocol import Reply
-from smtpscope.session_types import SessionError, Stage
+from smtpscope.protocol.kinds import Kind
+from smtpscope.session_types import SessionError, Stage, reply_limit
 
 if TYPE_CHECKING:  # a probe greets and secures only: sending loads asyncio and the rest
     from smtpscope.auth import Mechanism
@@ -32,8 +33,9 @@ class Conversation:
     ``stage`` is set before each step, so whatever a step raises (a typed session error, a
     ``Rejected`` reply, a timeout) belongs to it. The session times each wait: a connection
     attempt or TLS handshake by ``connect_timeout``, each reply by ``reply_timeout`` (a typed
-    ``ReplyTimeout`` naming what it waited for); ``step_timeout`` is that reply limit for a
-    session that sets none. No limit spans a whole step: over connect and banner it would cut
+    ``ReplyTimeout`` naming what it waited for), the reply to the message by ``data_timeout``
+    (``session_types.reply_limit``); ``step_timeout`` is that reply limit for a session that
+    sets none. No limit spans a whole step: over connect and banner it would cut
     a slow pair short or, doubled, wait twice as long for a silent server. Only ``send`` has
     one more, generous, for writes a server stops reading.
     """
@@ -137,8 +139,12 @@ class Conversation:
 
         self.stage = Stage.MAIL
         self.delivery = new_delivery(self.session, envelope)
-        each = self.session.options.reply_timeout
-        limit = None if each is None else each * (4 + len(envelope.recipients))
+        options = self.session.options
+        each = options.reply_timeout
+        # One reply limit a command (MAIL, each RCPT, DATA), one more to spare, and the
+        # message's own: its reply may take far longer (reply_limit).
+        limit = None if each is None else \
+            each * (3 + len(envelope.recipients)) + reply_limit(options, Kind.CONTENT)
         deadline = asyncio.timeout(limit)
         try:
             async with deadline:

@@ -122,6 +122,12 @@ class Connection(ReplyMatching):
         return ends_data(data, self.open_tail)
 
     @property
+    def last_owed(self) -> str | None:
+        """The kind of the newest reply owed (``Kind.CONTENT``: the reply to a message that
+        ended, even in raw bytes), None when none is: how long that reply may take."""
+        return self._last_kind()
+
+    @property
     def unfinished(self) -> bytes:
         """Bytes of a reply that has begun but not ended (none while TLS is pending)."""
         return b"" if self.state is State.TLS_PENDING else self._reader.unparsed()

@@ -60,8 +60,9 @@ Targets: `host`, `host:port`, `[2001:db8::1]:2525`, `smtp://host` (25), `smtps:/
 implicit TLS), `submission://host` (587, STARTTLS), `lmtp://host` (24), `unix:/path` or
 `lmtp:/path` (a UNIX socket), `user@domain` or `@domain` (route by MX).
 **Timeout**: seconds each reply may take (as `--timeout`); empty: RFC 5321's limits, 2 to
-10 minutes by command. TLS certificates are verified by default; switching verification off
-is recorded and shown. **Tab** moves between the fields, **Enter** connects.
+10 minutes by command. The reply to a message waits 10 minutes, or Timeout when longer: a
+server may filter it first. TLS certificates are verified by default; switching verification
+off is recorded and shown. **Tab** moves between the fields, **Enter** connects.
 Command-line flags no field shows (TLS level, pins, `--resolver`...) apply too: the line
 above Connect names them.
 """,

@@ -216,8 +216,8 @@ def test_no_reply_after_the_dot_warns_the_message_may_be_delivered(
                 return
             stream.write(b"250 ok\r\n")
 
-    result = cli("send", f"127.0.0.1:{scripted_peer(script)}", *FROM_TO, "--timeout", "0.5",
-                 "--json")
+    result = cli("send", f"127.0.0.1:{scripted_peer(script)}", *FROM_TO, "--data-timeout",
+                 "0.5", "--json")
     data = json.loads(result.out)
     assert (result.code, data["stage"]) == (code, "dot")
     # Not a rate limit or a slow greeting: the message may be there, and a resend doubles it.

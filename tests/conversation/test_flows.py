@@ -25,7 +25,7 @@ from smtpscope.conversation import (
 )
 from smtpscope.conversation.auth import make_mechanism
 from smtpscope.mx import Candidate
-from smtpscope.protocol import Noop, State
+from smtpscope.protocol import Data, MailFrom, Noop, RcptTo, State
 from smtpscope.record import Recorder, make_header
 from smtpscope.session import (
     ConnectFailed,
@@ -159,7 +159,7 @@ async def test_lmtp_replies_before_the_end_still_count(tmp_path: Path, then: str
 
     async with unix_peer(script, tmp_path / "s") as path:
         session = Session(SessionOptions("localhost", lmtp=True, unix_path=path,
-                                         reply_timeout=0.5))
+                                         reply_timeout=0.5, data_timeout=0.5))
         conv = Conversation(session)
         await conv.open()
         await conv.greet()
@@ -174,6 +174,61 @@ async def test_lmtp_replies_before_the_end_still_count(tmp_path: Path, then: str
         assert delivery.unknown == ["b@x.test"] and delivery.partial
         assert [r.delivery.code if r.delivery else None for r in delivery.recipients] == \
             [250, None, None]
+        await session.close()
+
+
+async def test_each_lmtp_reply_after_the_data_gets_the_whole_message_limit(
+        tmp_path: Path) -> None:
+    """LMTP delivers to one mailbox after another: each reply after the data may take the
+    limit for the reply to the message, not a share of one limit over all of them."""
+    async def script(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"220 lmtp.test\r\n")
+        await reader.readline()
+        writer.write(b"250 lmtp.test\r\n")
+        for reply in (b"250 ok", b"250 ok", b"250 ok", b"354 go"):
+            await reader.readline()  # MAIL, two RCPTs, DATA
+            writer.write(reply + b"\r\n")
+        while await reader.readline() != b".\r\n":
+            pass
+        for who in (b"a", b"b"):
+            await asyncio.sleep(0.6)  # a mailbox's sieve script, say
+            writer.write(b"250 2.0.0 <%b@x.test> saved\r\n" % who)
+        await reader.readline()
+
+    async with unix_peer(script, tmp_path / "s") as path:
+        session = Session(SessionOptions("localhost", lmtp=True, unix_path=path,
+                                         reply_timeout=0.3, data_timeout=1.0))
+        conv = Conversation(session)
+        await conv.open()
+        await conv.greet()
+        delivery = await conv.send(Envelope("s@x.test", ("a@x.test", "b@x.test")), b"hi\r\n")
+        assert delivery.accepted == ["a@x.test", "b@x.test"] and not delivery.unknown
+        await session.close()
+
+
+async def test_a_message_typed_line_by_line_waits_as_long_as_a_whole_one() -> None:
+    async def script(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"220 peer.test\r\n")
+        for reply in (b"250 peer.test", b"250 ok", b"250 ok", b"354 go"):
+            await reader.readline()  # EHLO, MAIL, RCPT, DATA
+            writer.write(reply + b"\r\n")
+        while await reader.readline() != b".\r\n":
+            pass
+        await asyncio.sleep(0.6)  # a content filter at work
+        writer.write(b"250 2.0.0 queued\r\n")
+        await reader.readline()
+
+    async with tcp_peer(script) as port:
+        # The last line is raw bytes; the engine says it ended the message, and its reply
+        # waits RFC 5321's 10 minutes, not the 0.2 s every other reply gets.
+        session = Session(SessionOptions(LOOPBACK, port, security="plain", reply_timeout=0.2))
+        await session.connect()
+        await session.ehlo()
+        for command in (MailFrom("a@x.test"), RcptTo("b@x.test"), Data()):
+            await session.command(command)
+        assert await session.send_data_line(b"Subject: x\r\n") is None
+        reply = await session.send_data_line(b".\r\n")
+        assert reply is not None and reply.code == 250
         await session.close()
 
 

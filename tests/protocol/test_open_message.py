@@ -148,3 +148,18 @@ def test_a_new_message_starts_fresh() -> None:
     conn.send(Data())
     one(conn, b"354 go\r\n")
     assert conn.open_tail == b"\r\n" and conn.ends_message(b".\r\n")
+
+
+def test_the_reply_owed_to_a_message_ended_in_raw_bytes_is_the_contents() -> None:
+    # Whether the message ended in content or in raw bytes typed a line at a time, the reply
+    # owed is the reply to the message: the session waits for it as long as for content.
+    conn = at("DATA")
+    assert conn.last_owed is None
+    conn.send_raw(b"Subject: x\r\n\r\nhello\r\n", expect_reply=False)
+    assert conn.message_open and conn.last_owed is None
+    conn.send_raw(b".\r\n", expect_reply=False)
+    assert conn.last_owed == Kind.CONTENT
+    one(conn, b"250 2.0.0 queued\r\n")
+    assert conn.last_owed is None
+    conn.send(MailFrom("a@x.test"))
+    assert conn.last_owed == Kind.MAIL
