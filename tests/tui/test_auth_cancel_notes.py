@@ -93,21 +93,30 @@ async def test_the_helper_records_why_it_cancelled(home: Path, scenario: str) ->
     name, answers = SCENARIOS[scenario]
     expected = await _send_notes(name, answers)
     assert expected, "the command line says why it cancels"
-    script, got = hostile(name, answers)
+    shown, recorded_entries = await _helper_run(name, answers)
+    notes = _before_the_cancel(shown)
+    recorded = _before_the_cancel(recorded_entries)
+    assert notes == recorded
+    # The helper reads challenges strictly (its decoder names the bad character): that reason
+    # may be worded otherwise, the notes are the same.
+    assert [_reason_hidden(n) for n in notes] == [_reason_hidden(n) for n in expected]
+
+
+async def _helper_run(name: str, answers: list[bytes], to_star: bytes = b"501 5.7.0 aborted",
+                      ) -> tuple[list[Entry], list[Entry]]:
+    """The helper, run in auto mode against ``hostile(name, answers, to_star)`` until the
+    exchange ends after the client's ``*``: the session's entries and the recording's."""
+    script, got = hostile(name, answers, to_star=to_star)
     async with tcp_peer(script) as port:
         app = create_app(options=SessionOptions("127.0.0.1", port, security="plain"))
         async with app.run_test(size=(140, 45)) as pilot:
             screen, helper = await open_helper(pilot)
             await fill(pilot, helper, name, password="pencil-pw", mode="auto")
             await pilot.press("ctrl+s")
-            await wait_for(pilot, lambda: helper.phase is Phase.DONE, "the 501")
+            await wait_for(pilot, lambda: helper.phase is Phase.DONE, "the answer to '*'")
             assert got[-1] == b"*\r\n"
-            notes = _before_the_cancel(list(screen.session.transcript))
-            recorded = _before_the_cancel(read_recording(screen.recording_path).entries)
-    assert notes == recorded
-    # The helper reads challenges strictly (its decoder names the bad character): that reason
-    # may be worded otherwise, the notes are the same.
-    assert [_reason_hidden(n) for n in notes] == [_reason_hidden(n) for n in expected]
+            return (list(screen.session.transcript),
+                    read_recording(screen.recording_path).entries)
 
 
 def _reason_hidden(note: str) -> str:
@@ -155,17 +164,7 @@ async def test_a_violation_after_the_cancel_is_recorded_in_full(home: Path,
                                                                 to_star: bytes) -> None:
     """The server answers the client's ``*`` with a success or another challenge (RFC 4954 §4
     wants 501): the recording says what it did, not only that something was wrong."""
-    name, answers = SCENARIOS["scram-signature"]
-    script, got = hostile(name, answers, to_star=to_star)
-    async with tcp_peer(script) as port:
-        app = create_app(options=SessionOptions("127.0.0.1", port, security="plain"))
-        async with app.run_test(size=(140, 45)) as pilot:
-            screen, helper = await open_helper(pilot)
-            await fill(pilot, helper, name, password="pencil-pw", mode="auto")
-            await pilot.press("ctrl+s")
-            await wait_for(pilot, lambda: helper.phase is Phase.DONE, "the answer to '*'")
-            assert got[-1] == b"*\r\n"
-            recorded = read_recording(screen.recording_path).entries
+    _, recorded = await _helper_run(*SCENARIOS["scram-signature"], to_star=to_star)
     errors = [e.text for e in recorded if e.kind == "error"]
     what = "accepted the exchange with 235" if to_star.startswith(b"235") \
         else "sent another 334 challenge"
