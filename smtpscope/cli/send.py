@@ -252,7 +252,7 @@ def _report_recipients(session: Session, delivery: Delivery) -> None:
         reply = outcome.delivery or outcome.rcpt
         what = "delivered" if outcome.accepted else "refused"
         text = "no reply" if reply is None else \
-            f"{reply.code} {visible(' '.join(reply.shown_lines))}".rstrip()
+            visible(reply.shown_summary)
         if outcome.unknown:
             what, text = "unknown", "no reply to the message: it may or may not be delivered"
         session.transcript.note(f"{outcome.address}: {what} ({text})",

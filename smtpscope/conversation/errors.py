@@ -12,7 +12,7 @@ class Rejected(SessionError):
 
     def __init__(self, stage: Stage, what: str, reply: Reply | None) -> None:
         text = what if reply is None else \
-            f"{what}: {reply.code} {visible(' '.join(reply.shown_lines))}".rstrip()
+            f"{what}: {visible(reply.shown_summary)}"
         super().__init__(text, stage)
         self.reply = reply
 

@@ -64,8 +64,7 @@ async def claim(session: Session, attributes: str) -> Reply:
     if reply.code not in _ACCEPTED:
         from smtpscope.sanitize import visible
 
-        raise XclientFailed("xclient", f"XCLIENT refused: {reply.code} "
-                            f"{visible(' '.join(reply.shown_lines))}".rstrip(), reply)
+        raise XclientFailed("xclient", f"XCLIENT refused: {visible(reply.shown_summary)}", reply)
     return reply
 
 

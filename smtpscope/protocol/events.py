@@ -104,6 +104,19 @@ class Reply(NamedTuple):
         return tuple(shown_text(line) for line in self.lines)
 
     @property
+    def shown_summary(self) -> str:
+        """Code and text on one line, for a message that quotes the reply (pass it through
+        ``visible``): lines joined by a space, each after the first without the enhanced code
+        it repeats (RFC 2034 §4), so ``535-5.7.8 Bad`` / ``535 5.7.8 credentials`` reads
+        ``535 5.7.8 Bad credentials``."""
+        lines = self.shown_lines
+        if self.enhanced is not None and len(lines) > 1:
+            code = f"{self.enhanced} "
+            lines = (lines[0], *(ln[len(code):].lstrip(" ") if ln.startswith(code) else ln
+                                 for ln in lines[1:]))
+        return f"{self.code} {' '.join(lines)}".rstrip()
+
+    @property
     def text(self) -> str:
         """All text lines joined with newlines."""
         return "\n".join(self.text_lines)

@@ -481,6 +481,24 @@ async def test_login_asked_twice_for_the_user_name(tmp_path: Path) -> None:
         assert secret not in disk
 
 
+async def test_a_refusal_quotes_a_multi_line_reply_on_one_line(tmp_path: Path) -> None:
+    """Gmail's refusal repeats its enhanced code on each line (RFC 2034 §4): the one-line
+    message says it once, and keeps every word of the text."""
+    async def script(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await greet_plain(reader, writer)
+        await reader.readline()
+        writer.write(b"535-5.7.8 Username and Password not accepted. For more information,\r\n"
+                     b"535 5.7.8  https://support.google.com/mail/?p=BadCredentials\r\n")
+        await reader.readline()
+        writer.write(b"221 bye\r\n")
+
+    async with tcp_peer(script) as port:
+        _, failure = await _authenticate(port, "PLAIN", "pw", tmp_path / "r.jsonl")
+    assert isinstance(failure, Rejected) and failure.reply is not None
+    assert str(failure) == ("AUTH PLAIN failed: 535 5.7.8 Username and Password not accepted. "
+                            "For more information, https://support.google.com/mail/?p=BadCredentials")
+
+
 async def greet_plain(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
     writer.write(b"220 auth.test ESMTP\r\n")
     assert (await reader.readline()).startswith(b"EHLO")

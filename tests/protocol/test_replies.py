@@ -115,6 +115,26 @@ def test_enhanced_code_split_out() -> None:
 
 
 @pytest.mark.parametrize(
+    ("data", "summary"),
+    [
+        # Gmail's: the code repeats on every line (RFC 2034 §4), two spaces after the last.
+        (b"535-5.7.8 Username and Password not accepted. For more information, go to\r\n"
+         b"535 5.7.8  https://support.google.com/mail/?p=BadCredentials\r\n",
+         "535 5.7.8 Username and Password not accepted. For more information, go to "
+         "https://support.google.com/mail/?p=BadCredentials"),
+        # A line that names another code, or none, keeps what it says.
+        (b"550-5.1.1 <a@x.test> unknown\r\n550-5.1.10 null MX\r\n550 see 5.1.1\r\n",
+         "550 5.1.1 <a@x.test> unknown 5.1.10 null MX see 5.1.1"),
+        (b"250-mx.example.test\r\n250 2.0.0 HELP\r\n", "250 mx.example.test 2.0.0 HELP"),
+        (b"554 \r\n", "554"),
+        (b"550-5.7.1 refus\xe9\r\n550 5.7.1 \x1b[2J\r\n", "550 5.7.1 refus\udce9 \x1b[2J"),
+    ],
+)
+def test_a_summary_quotes_a_reply_on_one_line(data: bytes, summary: str) -> None:
+    assert parse_reply(data).shown_summary == summary  # raw for the sanitizer, as shown_lines
+
+
+@pytest.mark.parametrize(
     ("text", "expected"),
     [
         (b"2.0.0 Ok", EnhancedCode(2, 0, 0)),
