@@ -8,14 +8,15 @@ from smtpscope.auth.base import HIDDEN, Mechanism, Step, show_bytes, show_text
 
 
 def parse_error_challenge(challenge: bytes) -> tuple[tuple[str, str], ...] | None:
-    """Fields of an RFC 7628 §3.2.2 JSON error challenge, or None when it is not JSON."""
+    """(name, value) of each field of an RFC 7628 §3.2.2 JSON error challenge, shown safely
+    (:func:`show_text`); None when it is not a JSON object."""
     try:
         data = json.loads(challenge.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
         return None
     if not isinstance(data, dict):
         return None
-    return tuple((f"error {show_text(str(k))}", show_text(str(v))) for k, v in data.items())
+    return tuple((show_text(str(k)), show_text(str(v))) for k, v in data.items())
 
 
 class _Bearer(Mechanism):
@@ -80,10 +81,15 @@ class _Bearer(Mechanism):
         if not self._sent and not challenge:
             return self._credentials()
         fields = parse_error_challenge(challenge)
-        values = (("challenge", show_bytes(challenge)), *(fields or ()))
+        values = (("challenge", show_bytes(challenge)),
+                  *((f"error {name}", value) for name, value in fields or ()))
         if not self._sent:
             return self._unexpected(challenge, "a non-empty challenge before the token was sent")
-        warnings = () if fields else ("The error challenge is not a JSON object.",)
+        # What the server said goes where every view and the recording see it (a warning:
+        # ``conversation.auth.note_step``), not only into the step's values.
+        said = ", ".join(f"{name} {value}" for name, value in fields or ())
+        warnings = (f"The server rejected the token: {said}.",) if fields else \
+            ("The error challenge is not a JSON object.",)
         return Step(
             self.error_ack,
             values,

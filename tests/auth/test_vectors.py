@@ -323,3 +323,15 @@ def test_xoauth2_error_challenge_gets_empty_response() -> None:
     step = mech.respond(base64.b64decode(OAUTH_ERROR))
     assert step.response == b"" and not step.cancel and not step.secret
     assert values(step)["error status"] == "invalid_token"
+    # What the server said is a warning, so the transcript and the recording carry it too.
+    assert step.warnings == ("The server rejected the token: status invalid_token, scope "
+                             "example_scope, openid-configuration "
+                             "https://example.com/.well-known/openid-configuration.",)
+
+
+def test_a_hostile_error_challenge_is_shown_escaped() -> None:
+    mech = MECHANISMS["XOAUTH2"](username="someuser@example.com", token="t0k")
+    mech.initial_response()
+    step = mech.respond(rb'{"status": "\u001b]0;owned\u0007", "[b]x": "1"}')
+    assert step.warnings == ("The server rejected the token: status \\x1b]0;owned\\x07, "
+                             "[b]x 1.",)
