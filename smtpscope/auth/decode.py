@@ -68,7 +68,7 @@ def decode_blob(b64: str, context_mechanism: str | None = None, *, reveal: bool 
         return Decoded(b"", "", "invalid", warnings=tuple(notes), error=str(exc))
     result = _classify(raw, context, reveal)
     # The mistakes are the checker's alone: the PLAIN reading above only splits where it says.
-    checked = context or ("PLAIN" if result.kind == "plain" else None)
+    checked = context or _CHECKED_AS.get(result.kind)
     return Decoded(
         result.raw,
         result.text,
@@ -77,6 +77,10 @@ def decode_blob(b64: str, context_mechanism: str | None = None, *, reveal: bool 
         (*notes, *more, *result.warnings),
         check=check_raw(raw, checked),
     )
+
+
+# What a blob recognised as one of these kinds is checked as (mistakes.check_raw).
+_CHECKED_AS = {"plain": "PLAIN", "xoauth2": "XOAUTH2", "oauthbearer": "OAUTHBEARER"}
 
 
 def _classify(raw: bytes, context: str | None, reveal: bool) -> Decoded:
@@ -207,6 +211,7 @@ def _token_fields(
 
 
 def _xoauth2(raw: bytes, text: str, reveal: bool) -> Decoded:
+    text = text.rstrip("\r\n")  # echo's newline: a mistake of its own (mistakes.check_raw)
     body = text[:-2] if text.endswith("\x01\x01") else text
     fields, shown, warnings = _token_fields(raw, body.split("\x01"), reveal)
     if not text.endswith("\x01\x01"):
@@ -215,7 +220,7 @@ def _xoauth2(raw: bytes, text: str, reveal: bool) -> Decoded:
 
 
 def _oauthbearer(raw: bytes, text: str, reveal: bool) -> Decoded:
-    gs2, _, rest = text.partition("\x01")
+    gs2, _, rest = text.rstrip("\r\n").partition("\x01")  # the newline: as in _xoauth2
     body = rest[:-2] if rest.endswith("\x01\x01") else rest
     fields, shown, warnings = _token_fields(raw, body.split("\x01"), reveal)
     authz = next((p[2:] for p in gs2.split(",") if p.startswith("a=")), "")

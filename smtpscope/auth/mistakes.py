@@ -21,6 +21,12 @@ LITERAL_NUL = re.compile(rb"\\(?:x00|u0000|0{1,3})|\^@")
 PRINTF_PLAIN = "printf '\\0%s\\0%s' 'USER' 'PASSWORD' | base64"
 # One value (a LOGIN answer: the user name or the password) without echo's newline.
 PRINTF_LOGIN = "printf '%s' 'VALUE' | base64"
+# The token messages, ^A as printf's \1; longer than base64's 76-column lines, hence tr.
+PRINTF_TOKEN = {
+    "XOAUTH2": "printf 'user=%s\\1auth=Bearer %s\\1\\1' 'USER' 'TOKEN' | base64 | tr -d '\\n'",
+    "OAUTHBEARER": "printf 'n,a=%s,\\1auth=Bearer %s\\1\\1' 'USER' 'TOKEN' | base64 "
+                   "| tr -d '\\n'",
+}
 
 
 class Mistake(Enum):
@@ -122,7 +128,7 @@ def check_raw(raw: bytes, mechanism: str | None = None) -> BlobCheck:
     if fixed.endswith(b"\n"):
         mistakes.append(Mistake.TRAILING_NEWLINE)
         messages.append("it ends with a newline (echo without -n): the server takes it as "
-                        "part of the password")
+                        f"part of the {'token message' if mech in PRINTF_TOKEN else 'password'}")
         fixed = fixed.rstrip(b"\r\n")
     # PLAIN-shaped: PLAIN by name, or any answer but LOGIN's that holds separators.
     plain_shaped = mech == "PLAIN" or (mech != "LOGIN" and b"\0" in fixed)
@@ -140,7 +146,7 @@ def check_raw(raw: bytes, mechanism: str | None = None) -> BlobCheck:
     # PLAIN-shaped answers are only offered fixed once both separators are in place.
     complete = fixed.count(b"\0") >= 2 or not plain_shaped
     corrected = base64.b64encode(fixed).decode("ascii") if fixed != raw and complete else None
-    recipe = PRINTF_PLAIN if plain_shaped else PRINTF_LOGIN
+    recipe = PRINTF_PLAIN if plain_shaped else PRINTF_TOKEN.get(mech, PRINTF_LOGIN)
     return BlobCheck(tuple(mistakes), tuple(messages), corrected, recipe)
 
 

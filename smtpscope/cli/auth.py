@@ -191,7 +191,9 @@ def _print_step(title: str, step: Step, *, initial_mech: str | None = None) -> N
     print(f"== {title}")
     width = max((len(label) for label, _ in step.values), default=0)
     for label, value in step.values:
-        print(f"  {visible(label):<{width}}  {visible(value, keep_backslashes=True)}")
+        # Labels, as values, are made visible where they are made (show_text).
+        print(f"  {visible(label, keep_backslashes=True):<{width}}  "
+              f"{visible(value, keep_backslashes=True)}")
     for warning in step.warnings:
         print(f"  warning: {visible(warning)}")
     if step.explanation:
@@ -340,7 +342,9 @@ def _decode(args: argparse.Namespace) -> int:
     print(f"text:   {visible(result.text, keep_backslashes=True)}")
     width = max((len(label) for label, _ in result.fields), default=0)
     for label, value in result.fields:
-        print(f"  {visible(label):<{width}}  {visible(value, keep_backslashes=True)}")
+        # Labels, as values, are made visible where they are made (show_text).
+        print(f"  {visible(label, keep_backslashes=True):<{width}}  "
+              f"{visible(value, keep_backslashes=True)}")
     # Warnings are smtpscope's words around values already made visible: no second escaping.
     for warning in result.warnings:
         print(f"warning: {visible(warning, keep_backslashes=True)}")

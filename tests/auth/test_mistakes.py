@@ -11,6 +11,7 @@ from smtpscope.auth import decode_blob
 from smtpscope.auth.mistakes import (
     PRINTF_LOGIN,
     PRINTF_PLAIN,
+    PRINTF_TOKEN,
     Mistake,
     check_blob,
     encode_answer,
@@ -141,3 +142,39 @@ def test_distinct_plain_findings_stay_warnings() -> None:
     assert "warning: authzid equals authcid: harmless, but usually left empty." in lines
     assert "mistake: it ends with a newline (echo without -n): the server takes it as part " \
         "of the password" in lines
+
+
+@pytest.mark.parametrize(("mechanism", "typed"), [
+    ("XOAUTH2", b"user=tim@x.test\x01auth=Bearer ya29.tanstaaf\x01\x01\n"),
+    ("OAUTHBEARER", b"n,a=tim@x.test,\x01auth=Bearer ya29.tanstaaf\x01\x01\n"),
+])
+def test_an_echoed_token_message_is_one_mistake_with_its_own_recipe(mechanism: str,
+                                                                    typed: bytes) -> None:
+    """echo's newline after the ^A^A is the one mistake: no stray field for it, no claim
+    that the message lacks its ^A^A, and a recipe that builds a token message."""
+    result = run("decode", enc(typed))
+    lines = result.stdout.splitlines()
+    assert f"kind:   {mechanism.lower()}" in lines
+    assert [line for line in lines if line.startswith(("mistake: ", "warning: "))] == [
+        "mistake: it ends with a newline (echo without -n): the server takes it as part of "
+        "the token message"]
+    assert [line.split()[0] for line in lines if line.startswith("  ")][-2:] == ["auth", "token"]
+    assert f"build it with: {PRINTF_TOKEN[mechanism]}" in lines
+    assert "tanstaaf" not in result.stdout
+
+
+@pytest.mark.parametrize("mechanism", list(PRINTF_TOKEN))
+def test_the_token_recipe_builds_the_message(mechanism: str) -> None:
+    recipe = PRINTF_TOKEN[mechanism].replace("'USER'", "tim@x.test").replace("'TOKEN'", "t0k")
+    built = subprocess.run(["sh", "-c", recipe], capture_output=True, check=True).stdout
+    message = base64.b64decode(built)
+    assert message.endswith(b"auth=Bearer t0k\x01\x01") and b"\n" not in message
+    assert decode_blob(built.decode()).kind == mechanism.lower()
+    assert not decode_blob(built.decode()).check and not decode_blob(built.decode()).warnings
+
+
+def test_a_field_name_is_escaped_once() -> None:
+    """A control byte in a token message's field name shows as one escape (\\x07), as in a
+    value, not escaped a second time."""
+    result = run("decode", enc(b"user=tim\x01k\x07ey=v\x01auth=Bearer t0k\x01\x01"))
+    assert "  k\\x07ey" in result.stdout and "\\\\x07" not in result.stdout

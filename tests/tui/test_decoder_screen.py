@@ -141,6 +141,16 @@ async def test_backslashes_are_shown_once() -> None:
             await pilot.pause()
 
 
+async def test_a_control_character_in_a_field_name_is_escaped_once() -> None:
+    app = Host()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = DecoderScreen(b64(b"user=tim\x01k\x07ey=v\x01auth=Bearer t0k\x01\x01"))
+        await app.push_screen(screen)
+        await pilot.pause()
+        out = screen.output_text()
+        assert "k\\x07ey" in out and "\\\\x07" not in out and "\x07" not in out, out
+
+
 async def test_a_control_character_in_the_blob_is_named_with_one_backslash() -> None:
     # The error quotes the character escaped (repr); the screen must not escape it again, and
     # says it as the command line does.

@@ -89,7 +89,9 @@ def render_decoded(decoded: Decoded, reveal: bool) -> RenderableType:
         table.add_column("field", style="cyan", no_wrap=True)
         table.add_column("value", overflow="fold")
         for name, value in fields:
-            table.add_row(Text(visible(name)), Text(visible(value, keep_backslashes=True)))
+            # Both made visible where they were made (show_text): escaped once.
+            table.add_row(Text(visible(name, keep_backslashes=True)),
+                          Text(visible(value, keep_backslashes=True)))
         parts.append(table)
     if decoded.kind != "invalid":
         parts.append(Text.assemble(("Decoded: ", "bold"),
