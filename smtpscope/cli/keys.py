@@ -19,11 +19,16 @@ def add_parser(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from smtpscope.sanitize import terminal_safe, visible
     from smtpscope.tui.keymap import KEYMAP_FILE, load_keymap
-    from smtpscope.tui.keymap_ids import catalogue, effective_keys, keymap_problems
+    from smtpscope.tui.keymap_ids import (
+        catalogue,
+        effective_keys,
+        keymap_problems,
+        usable_keymap,
+    )
 
     keymap, problem = load_keymap()
     table = catalogue()
-    keys = effective_keys(table, keymap)
+    keys = effective_keys(table, usable_keymap(keymap))  # as the TUI applies it
     width = max(len(k) for k in table)
     key_width = max(len(", ".join(v)) for v in keys.values())
     for key_id in sorted(table):

@@ -55,10 +55,10 @@ class SmtpScopeApp(KeyGate, App[int]):
         keymap, problem = load_keymap()
         problems = [problem] if problem else []
         if keymap:
-            from smtpscope.tui.keymap_ids import keymap_problems
+            from smtpscope.tui.keymap_ids import keymap_problems, usable_keymap
 
             problems += keymap_problems(keymap)
-            self.set_keymap(keymap)
+            self.set_keymap(usable_keymap(keymap))
         if problems:
             # The file's ids and keys, with their backslashes shown as everywhere else (notify()
             # keeps backslashes: it is also for text escaped where it was made).

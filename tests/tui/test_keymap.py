@@ -14,7 +14,7 @@ from textual.binding import Binding
 from smtpscope.config import data_dir
 from smtpscope.sanitize import visible
 from smtpscope.tui.app import create_app
-from smtpscope.tui.keymap_ids import catalogue, keymap_problems
+from smtpscope.tui.keymap_ids import catalogue, is_key_name, keymap_problems, usable_keymap
 
 ROOT = Path(__file__).resolve().parents[2]
 BROKEN = {"session.ehlo": "f3", "session.elho": "f11"}
@@ -48,7 +48,8 @@ def test_ids_and_keys_from_the_file_are_escaped_once_where_shown() -> None:
     problems = keymap_problems({tricky: "f5", "session.ehlo": tricky, "session.starttls": tricky})
     shown = "'a\\x1bb\\\\c'd'"
     assert f"unknown binding id {shown} (smtpscope keys lists them)" in map(visible, problems)
-    assert any(f"key {shown} is bound to both" in visible(p) for p in problems)
+    # No key name, so it is left out (and clashes with nothing): said once for each id.
+    assert sum(f"key {shown} for session." in visible(p) for p in problems) == 2
     write_keymap({tricky: "f5"})
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     bad = subprocess.run([sys.executable, "-m", "smtpscope", "keys"], capture_output=True,
@@ -154,3 +155,34 @@ def test_every_binding_has_a_key_a_plain_terminal_sends() -> None:
                for b in _bindings_of(cls)
                if not any(_plain(k.strip()) for k in b.key.split(","))]
     assert lacking == []
+
+
+def test_every_default_key_is_a_key_name() -> None:
+    assert [k for info in catalogue().values() for k in info.keys if not is_key_name(k)] == []
+
+
+def test_text_that_is_no_key_name_is_named_and_left_out() -> None:
+    """``ctrl-q`` or ``F1`` never fire: said, with the spelling that works, and the id keeps
+    its default keys rather than losing them."""
+    mapping = {"app.quit": "ctrl-q", "app.help": "F1,f11", "session.ehlo": "esc"}
+    assert usable_keymap(mapping) == {"app.help": "f11"}
+    assert keymap_problems(mapping) == [
+        "key 'ctrl-q' for app.quit is not a key name, left out (did you mean ctrl+q?); "
+        "it keeps ctrl+q",
+        "key 'F1' for app.help is not a key name, left out (did you mean f1?)",
+        "key 'esc' for session.ehlo is not a key name, left out (keys are written ctrl+q, "
+        "f11, escape, question_mark); it keeps f2",
+    ]
+    for good in ("ctrl+shift+up", "question_mark", "?", "f24", "alt+Q", "pageup", "plus"):
+        assert is_key_name(good), good
+
+
+async def test_a_mistyped_quit_key_still_quits() -> None:
+    write_keymap({"app.quit": "ctrl-q"})
+    app = create_app(initial_target="")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        assert any("ctrl-q" in n.message for n in app._notifications)
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+        assert app.return_code is not None  # set when the app is told to exit
