@@ -14,6 +14,8 @@ import os
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from smtpscope.cli.option_keys import ALL_OPTIONS
+
 if TYPE_CHECKING:  # pathlib and tomllib load only when a config file is there to read
     from pathlib import Path
 
@@ -151,8 +153,31 @@ def _merge(parser: argparse.ArgumentParser, table: Mapping[str, Any], where: str
                 continue  # another command's table inside [defaults]: not an option here
             if norm in _NEVER or norm == "target":
                 continue
-            raise ConfigError(f"{where}: unknown option {key!r} for this command")
+            raise ConfigError(f"{where}: unknown option {key!r} for this command"
+                              f"{_close(norm, options)}")
         out[action.dest] = _value(action, value, f"{where} {key}")
+
+
+def _close(norm: str, options: Mapping[str, Any]) -> str:
+    """The command line's "did you mean" for a mistyped key (this command's options first)."""
+    from smtpscope.typos import did_you_mean
+
+    return did_you_mean(norm, [k.replace("_", "-") for k in options]) or \
+        did_you_mean(norm, [k.replace("_", "-") for k in ALL_OPTIONS])
+
+
+def _shared(table: Mapping[str, Any], options: Mapping[str, Any], where: str, *,
+            target: bool = False) -> dict[str, Any]:
+    """The keys of a table several commands share ([defaults], a profile) that this command
+    takes (``target`` too, for a profile); a key that is another command's is skipped, one
+    that no command takes is a typo and refused (every command would skip it, silently)."""
+    for key, value in table.items():
+        norm = _norm(str(key))
+        if norm not in ALL_OPTIONS and norm not in options and norm not in _NEVER \
+                and not isinstance(value, dict):
+            raise ConfigError(f"{where}: {key!r} is an option of no command{_close(norm, {})}")
+    return {k: v for k, v in table.items()
+            if _norm(str(k)) in options or (target and _norm(str(k)) == "target")}
 
 
 def _target_dest(parser: argparse.ArgumentParser) -> str | None:
@@ -184,9 +209,9 @@ def defaults_for(parser: argparse.ArgumentParser, command: str, argv: Sequence[s
         table = data.get(section, {})
         if not isinstance(table, dict):
             raise ConfigError(f"{path}: [{section}] must be a table")
-        lenient = {k: v for k, v in table.items()
-                   if section != "defaults" or _norm(str(k)) in _options(parser)}
-        _merge(parser, lenient, f"{path} [{section}]", out, target_dest=None)
+        where = f"{path} [{section}]"
+        lenient = _shared(table, _options(parser), where) if section == "defaults" else table
+        _merge(parser, lenient, where, out, target_dest=None)
     options = _options(parser)
     for name, value in env.items():
         if not name.startswith(ENV_PREFIX):
@@ -205,9 +230,9 @@ def defaults_for(parser: argparse.ArgumentParser, command: str, argv: Sequence[s
             raise ConfigError(f"no profile {chosen!r} in {path} (profiles: {known})")
         if not isinstance(profiles[chosen], dict):
             raise ConfigError(f"{path}: [profiles.{chosen}] must be a table")
-        table = {k: v for k, v in profiles[chosen].items()
-                 if _norm(str(k)) == "target" or _norm(str(k)) in options}
-        _merge(parser, table, f"{path} [profiles.{chosen}]", out, target_dest=target)
+        where = f"{path} [profiles.{chosen}]"
+        table = _shared(profiles[chosen], options, where, target=True)
+        _merge(parser, table, where, out, target_dest=target)
     return out
 
 

@@ -122,3 +122,37 @@ def test_profile_sends_over_submission_with_auth(mta, cli, config: Path,
     assert result.code == 0, result.out + result.err
     assert "S: 235 2.7.0 Authentication successful" in result.out
     assert mta.read_delivered("bob", match=token.encode())
+
+
+def test_a_key_no_command_takes_is_a_typo_wherever_it_is(cli, config: Path) -> None:
+    """[defaults] and a profile are shared: another command's key is skipped (maildir is
+    serve's), but one that no command takes would be skipped by all of them, silently."""
+    config.write_text('[defaults]\nmaildir = "m"\n[profiles.p]\ntarget = "127.0.0.1:9"\n'
+                      'from = "a@x.test"\ncafle = "corp-ca.pem"\n[send]\ntimout = 5\n')
+    for command in ("probe", "send"):
+        result = cli(command, "--profile", "p", "--to", "b@y.test") if command == "send" \
+            else cli(command, "--profile", "p")
+        assert result.code == 1
+        where = "[send]: unknown option 'timout' for this command (did you mean 'timeout'?)" \
+            if command == "send" else \
+            "[profiles.p]: 'cafle' is an option of no command (did you mean 'cafile'?)"
+        assert result.err.strip().endswith(where), result.err
+    config.write_text('[defaults]\nverifyname = "mx.example.test"\n')
+    result = cli("probe", "127.0.0.1:9")
+    assert result.code == 1 and "(did you mean 'verify-name'?)" in result.err
+
+
+def test_every_option_key_is_known_to_the_typo_check() -> None:
+    """option_keys.ALL_OPTIONS is every command's option keys: a key a command takes is
+    never refused as a typo, and the list holds nothing that no command takes."""
+    import argparse
+
+    from smtpscope.cli import build_parser
+    from smtpscope.cli.defaults import _options
+    from smtpscope.cli.option_keys import ALL_OPTIONS
+    from smtpscope.cli.tui import build_parser as tui_parser
+
+    parser = build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    keys = {key for command in (*sub.choices.values(), tui_parser()) for key in _options(command)}
+    assert keys == ALL_OPTIONS
