@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from email import policy as email_policy
-from email.message import EmailMessage
+from email.message import EmailMessage, MIMEPart
 from email.utils import format_datetime, getaddresses, make_msgid, parsedate_to_datetime
 from pathlib import Path
 from typing import Any
@@ -232,8 +232,32 @@ def add_file(msg: EmailMessage, data: bytes, ctype: str, filename: str | None,
         msg.add_attachment(text, subtype=subtype, charset="utf-8",
                            cte=_body_cte(text, eightbit), **named)
         return
+    if maintype.lower() == "message" and subtype.lower() == "rfc822":
+        # RFC 2046 §5.2.1: a message/rfc822 body is 7bit, 8bit or binary, never base64 or
+        # QP. One that is 7bit goes as it is; any other as opaque bytes (base64), where the
+        # email package cannot write 8bit ones and a NUL or an overlong line fits none.
+        if _fits_7bit(data):
+            msg.add_attachment(data, maintype=maintype, subtype=subtype, cte="7bit", **named)
+            return
+        maintype, subtype = "application", "octet-stream"
     params = {"charset": "utf-8"} if maintype == "text" and _is_utf8(data) else {}
     msg.add_attachment(data, maintype=maintype, subtype=subtype, params=params, **named)
+
+
+def _fits_7bit(data: bytes) -> bool:
+    """ASCII without NUL, in lines within RFC 5321's limit (RFC 2045 §2.7)."""
+    return data.isascii() and b"\0" not in data and \
+        max(map(len, data.splitlines()), default=0) + 2 <= MAX_TEXT_LINE
+
+
+def one_mime_version(entity: MIMEPart) -> None:
+    """Leave MIME-Version in the message header only (RFC 2045 §4): ``set_content`` and the
+    ``add_*`` methods put it on every part they make too. An attached message (message/rfc822)
+    keeps its own: only the multipart tree built here is walked."""
+    for part in entity.iter_parts():
+        del part["MIME-Version"]
+        if part.get_content_maintype() == "multipart":
+            one_mime_version(part)
 
 
 def _is_utf8(data: bytes) -> bool:
@@ -293,6 +317,7 @@ def encode_draft(draft: Draft, *, smtputf8: bool = False, eightbit: bool = False
         msg.set_content(draft.body, charset="utf-8", cte=cte)
         for path in draft.attachments:
             _attach(msg, path, eightbit or smtputf8)
+        one_mime_version(msg)
         return msg.as_bytes(policy=pol)
     except OSError as exc:
         raise DraftError(f"cannot read attachment: {exc}") from exc

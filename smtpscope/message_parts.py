@@ -6,7 +6,14 @@ import mimetypes
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 
-from smtpscope.message import Draft, DraftError, add_file, encode_draft, make_draft
+from smtpscope.message import (
+    Draft,
+    DraftError,
+    add_file,
+    encode_draft,
+    make_draft,
+    one_mime_version,
+)
 from smtpscope.message import _body_cte as body_cte
 from smtpscope.message import _check_header as check_header
 from smtpscope.message import _policy as make_policy
@@ -158,6 +165,7 @@ def _render_mime(draft: Draft, spec: MessageSpec, *, eightbit: bool) -> bytes:
             _add_part(msg, part, eightbit, how="alternative" if index else "first")
         for part in spec.attachments:
             _add_part(msg, part, eightbit, how="attach")
+        one_mime_version(msg)
         return msg.as_bytes(policy=pol)
     except (ValueError, TypeError, UnicodeError, IndexError) as exc:
         raise DraftError(f"cannot encode the message: {exc}") from exc

@@ -91,6 +91,53 @@ def test_attachments_types_names_and_html_alternative(make_server, cli, tmp_path
     assert csv.get_payload(decode=True) == b"a,b\n1,2"  # a file arrives as given
 
 
+def test_mime_version_is_in_the_message_header_only(make_server, cli, tmp_path: Path) -> None:
+    """RFC 2045 §4: MIME-Version heads the message, not each part (the email package puts it
+    on every part it makes); an attached message keeps its own."""
+    inner = tmp_path / "inner.eml"
+    inner.write_bytes(b"From: x@y.test\nMIME-Version: 1.0\nSubject: inner\n\nhi\n")
+    server = make_server()
+    result = cli("send", server.target, "--from", "a@x.test", "--to", "b@y.test",
+                 "--body", "plain", "--html", "<p>html</p>", "--attach", f"@{inner}",
+                 "--attach-type", "image/png", "--attach", "@" + str(inner))
+    assert result.code == 0, result.err
+    data = server.handler.messages[0][2]
+    assert data.count(b"MIME-Version: 1.0") == 2  # the message's and the attached one's
+    msg = _parsed(data)
+    assert msg["MIME-Version"] == "1.0"
+    def parts(entity: email.message.EmailMessage) -> list[email.message.EmailMessage]:
+        return [q for p in entity.iter_parts()  # not into the attached message's parts
+                for q in (p, *(parts(p) if p.get_content_maintype() == "multipart" else ()))]
+
+    types = [p.get_content_type() for p in parts(msg)]
+    assert types == [
+        "multipart/alternative", "text/plain", "text/html", "message/rfc822", "image/png"], types
+    assert [p["MIME-Version"] for p in parts(msg)] == [None] * 5
+    attached = next(p for p in msg.walk() if p.get_content_type() == "message/rfc822")
+    assert attached["Content-Transfer-Encoding"] == "7bit"
+    assert attached.get_content()["MIME-Version"] == "1.0"
+
+
+@pytest.mark.parametrize("content", [
+    "From: x@y.test\nSubject: Gr\u00fc\u00dfe\n\nh\u00e9\n".encode(),
+    b"From: x@y.test\n\nNUL \x00\n",
+    b"From: x@y.test\n\n" + b"x" * 1200 + b"\n",
+])
+def test_a_message_that_is_not_7bit_is_attached_as_bytes(make_server, cli, tmp_path: Path,
+                                                         content: bytes) -> None:
+    """RFC 2046 §5.2.1 allows message/rfc822 no base64: one that 7bit cannot carry as it is
+    goes as application/octet-stream (base64), whole."""
+    inner = tmp_path / "inner.eml"
+    inner.write_bytes(content)
+    server = make_server()
+    result = cli("send", server.target, "--from", "a@x.test", "--to", "b@y.test",
+                 "--attach", f"@{inner}")
+    assert result.code == 0, result.err
+    [part] = _parsed(server.handler.messages[0][2]).iter_attachments()
+    assert part.get_content_type() == "application/octet-stream"
+    assert part.get_filename() == "inner.eml" and part.get_content() == content
+
+
 def test_attach_body_stack_makes_an_alternative(make_server, cli) -> None:
     server = make_server()
     result = cli("send", server.target, "--from", "a@x.test", "--to", "b@y.test",
