@@ -7,7 +7,7 @@ those replies are matched back to the recipients here, so a front end can show a
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field, replace
 
 from smtpscope.conversation.errors import NotOffered, ParamNotOffered, Rejected
@@ -147,6 +147,21 @@ async def _final(delivery: Delivery, replies: Awaitable[tuple[Reply, ...]]) -> N
     _settle(delivery, got)
 
 
+async def _end_unwanted_data(session: Session, delivery: Delivery,
+                             replies: AsyncIterator[Reply]) -> None:
+    """Every RCPT of a pipelined group was refused, yet the server may still answer its DATA
+    with 354: RFC 2920 §3.1 has the client end that empty message with a single dot, so the
+    server leaves the data and QUIT can follow. A connection that ended meanwhile (a 421 to
+    RCPT) owes nothing more: the RCPT's refusal stays the failure."""
+    with contextlib.suppress(SessionError):
+        delivery.data = await anext(replies)
+        if delivery.data.code == 354:
+            session.transcript.note("DATA got 354 though every recipient was refused: ending "
+                                    "the empty message with a lone dot (RFC 2920 §3.1)",
+                                    kind="warning")
+            await session.send_data_line(b".\r\n")
+
+
 def check_params(session: Session, envelope: Envelope, stop_after: Stage | None = None) -> None:
     """Refuse, before MAIL FROM, a parameter whose extension the server did not advertise:
     raised with the stage of the command it belongs to, before either goes out, so a
@@ -226,7 +241,12 @@ async def send_message(
             if delivery.mail.code != 250:
                 raise Rejected(Stage.MAIL, "MAIL FROM rejected", delivery.mail)
             stage(Stage.RCPT)
-            _tally(delivery, [await anext(replies) for _ in envelope.recipients])
+            try:
+                _tally(delivery, [await anext(replies) for _ in envelope.recipients])
+            except Rejected:
+                if with_data:
+                    await _end_unwanted_data(session, delivery, replies)
+                raise
             if with_data:
                 stage(Stage.DATA)
                 data_reply = await anext(replies)

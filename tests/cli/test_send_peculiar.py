@@ -257,3 +257,31 @@ def test_garbage_for_a_handshake_replays_as_swaks_words_it(scripted_peer, cli,
         "<-  220 2.0.0 go ahead",
         "*** TLS startup failed (connect(): error:0A00010B:SSL routines::wrong version number)",
         "*** STARTTLS attempted but failed"]
+
+
+GREYLISTED = (b"450 4.2.0 <b@y.test>: Recipient address rejected: Greylisted, see "
+              b"http://postgrey.schweikert.ch/help/example.test.html\r\n")
+
+
+def test_a_354_after_every_pipelined_rcpt_was_refused_gets_a_lone_dot(
+        scripted_peer, cli) -> None:
+    """RFC 2920 §3.1: the client must read DATA's reply even when no RCPT was accepted, and
+    end the data with a single dot if it was a 354; only then can QUIT be understood."""
+    seen: list[bytes] = []
+
+    def script(stream: Any) -> None:
+        greet(stream)
+        for _ in range(3):  # MAIL, RCPT, DATA in one batch
+            seen.append(stream.readline())
+        stream.write(b"250 2.1.0 Ok\r\n" + GREYLISTED + b"354 End data with <CR><LF>.<CR><LF>\r\n")
+        seen.append(stream.readline())
+        stream.write(b"554 5.5.1 Error: no valid recipients\r\n")
+        answer(stream, {b"QUIT": b"221 2.0.0 Bye\r\n"})
+
+    result = cli("send", f"127.0.0.1:{scripted_peer(script)}", *FROM_TO, "--pipeline", "--json")
+    data = json.loads(result.out)
+    assert (result.code, data["stage"]) == (24, "rcpt")  # the refusal stays the failure
+    assert seen[3] == b".\r\n"  # the empty message ends at once
+    sent = [e["text"] for e in data["transcript"] if e["dir"] == "client"]
+    assert sent[-2:] == [".", "QUIT"]
+    assert "Greylisted" in data["error"]
