@@ -242,13 +242,20 @@ async def _transaction(conv: Conversation, args: argparse.Namespace,
         delivery = conv.delivery
         if delivery is not None and delivery.lmtp and (delivery.final or delivery.unknown):
             _report_recipients(session, delivery)
+    # SMTP: the message went, but not to everyone (a 452 "too many recipients", a greylisted
+    # or unknown address): exit 0 as swaks does, yet say who will not get it.
+    if delivery is not None and not delivery.lmtp and delivery.partial and delivery.final:
+        _report_recipients(session, delivery)
 
 
 def _report_recipients(session: Session, delivery: Delivery) -> None:
-    """LMTP: one line per recipient with its own reply, and a note on partial delivery."""
+    """LMTP: one line per recipient with its own reply; SMTP: one per recipient refused at
+    RCPT. Then a note on partial delivery."""
     from smtpscope.sanitize import visible
 
     for outcome in delivery.recipients:
+        if outcome.accepted and not delivery.lmtp:
+            continue  # its 250 to RCPT is in the transcript; only LMTP has more to say
         reply = outcome.delivery or outcome.rcpt
         what = "delivered" if outcome.accepted else "refused"
         text = "no reply" if reply is None else \

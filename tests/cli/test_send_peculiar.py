@@ -12,6 +12,8 @@ from typing import Any
 
 import pytest
 
+from tests.protocol.servers import GMAIL_TOO_MANY_RECIPIENTS, POSTGREY_GREYLISTED
+
 FROM_TO = ("--from", "a@x.test", "--to", "b@y.test")
 
 
@@ -259,10 +261,6 @@ def test_garbage_for_a_handshake_replays_as_swaks_words_it(scripted_peer, cli,
         "*** STARTTLS attempted but failed"]
 
 
-GREYLISTED = (b"450 4.2.0 <b@y.test>: Recipient address rejected: Greylisted, see "
-              b"http://postgrey.schweikert.ch/help/example.test.html\r\n")
-
-
 def test_a_354_after_every_pipelined_rcpt_was_refused_gets_a_lone_dot(
         scripted_peer, cli) -> None:
     """RFC 2920 §3.1: the client must read DATA's reply even when no RCPT was accepted, and
@@ -273,7 +271,8 @@ def test_a_354_after_every_pipelined_rcpt_was_refused_gets_a_lone_dot(
         greet(stream)
         for _ in range(3):  # MAIL, RCPT, DATA in one batch
             seen.append(stream.readline())
-        stream.write(b"250 2.1.0 Ok\r\n" + GREYLISTED + b"354 End data with <CR><LF>.<CR><LF>\r\n")
+        stream.write(b"250 2.1.0 Ok\r\n" + POSTGREY_GREYLISTED
+                     + b"354 End data with <CR><LF>.<CR><LF>\r\n")
         seen.append(stream.readline())
         stream.write(b"554 5.5.1 Error: no valid recipients\r\n")
         answer(stream, {b"QUIT": b"221 2.0.0 Bye\r\n"})
@@ -285,3 +284,35 @@ def test_a_354_after_every_pipelined_rcpt_was_refused_gets_a_lone_dot(
     sent = [e["text"] for e in data["transcript"] if e["dir"] == "client"]
     assert sent[-2:] == [".", "QUIT"]
     assert "Greylisted" in data["error"]
+
+
+def gmail_limited(limit: int) -> Callable[[Any], None]:
+    """A server refusing every RCPT past ``limit`` as Gmail does, taking the message."""
+    def gmail(stream: Any) -> None:
+        greet(stream)
+        rcpts = 0
+        while line := stream.readline():
+            verb = line.split()[0].upper()
+            rcpts += verb == b"RCPT"
+            stream.write(GMAIL_TOO_MANY_RECIPIENTS if verb == b"RCPT" and rcpts > limit
+                         else b"354 go\r\n" if verb == b"DATA" else b"250 2.1.5 OK\r\n")
+            if verb == b"DATA":
+                while stream.readline() != b".\r\n":
+                    pass
+                stream.write(b"250 2.0.0 OK 1795000000 a1si - gsmtp\r\n")
+
+    return gmail
+
+
+def test_recipients_refused_while_the_message_went_are_named(scripted_peer, cli) -> None:
+    """Gmail's 452 to the RCPT past its limit: the message goes to the others (exit 0, as
+    swaks), and the refused recipient is said, not left to be found in the transcript."""
+    rcpts = ("--from", "a@x.test", "--to", "b@y.test,c@y.test")
+    result = cli("send", f"127.0.0.1:{scripted_peer(gmail_limited(1))}", *rcpts)
+    assert result.code == 0, result.err
+    assert "!! c@y.test: refused (452 4.5.3 Your message has too many recipients." in result.out
+    assert "!! partial delivery: 1 of 2 recipients accepted the message" in result.out
+    assert "b@y.test: " not in result.out  # accepted: its 250 says so
+    # Everyone accepted: nothing more to say.
+    whole = cli("send", f"127.0.0.1:{scripted_peer(gmail_limited(2))}", *rcpts)
+    assert whole.code == 0 and "refused" not in whole.out and "partial" not in whole.out

@@ -103,3 +103,23 @@ MULTILINE_GREETING = (
     b"220-Unsolicited bulk email is prohibited here.\r\n"
     b"220 Ready\r\n"
 )
+# Gmail: a multi-line 452 to the RCPT past its per-message limit (RFC 5321 §4.5.3.1.10: the
+# others may go in a later transaction) and the 421 that rate-limits a sender at any point.
+GMAIL_TOO_MANY_RECIPIENTS = (
+    b"452-4.5.3 Your message has too many recipients. For more information regarding\r\n"
+    b"452-4.5.3 Google's sending limits, visit\r\n"
+    b"452 4.5.3  https://support.google.com/mail/?p=TooManyRecipientsError a1si - gsmtp\r\n"
+)
+GMAIL_RATE_LIMITED = (
+    b"421-4.7.0 [192.0.2.10      15] Our system has detected an unusual rate of\r\n"
+    b"421-4.7.0 unsolicited mail originating from your IP address. To protect our\r\n"
+    b"421-4.7.0 users from spam, mail sent from your IP address has been temporarily\r\n"
+    b"421-4.7.0 rate limited. Please visit\r\n"
+    b"421-4.7.0  https://support.google.com/mail/?p=UnsolicitedRateLimitError to\r\n"
+    b"421 4.7.0 review our Bulk Email Senders Guidelines. a1si - gsmtp\r\n"
+)
+# postgrey behind Postfix: the RCPT of an unknown (client, sender, recipient) triplet.
+POSTGREY_GREYLISTED = (
+    b"450 4.2.0 <b@y.test>: Recipient address rejected: Greylisted, see "
+    b"http://postgrey.schweikert.ch/help/example.test.html\r\n"
+)
