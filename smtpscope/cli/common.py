@@ -140,7 +140,8 @@ def classify(exc: BaseException, stage: str) -> Failure:
     from smtpscope.transport import ConnectError, TLSError
 
     if isinstance(exc, Rejected | NotOffered):
-        return Failure("rejected", exc.stage, str(exc), "")
+        return Failure("rejected", exc.stage, str(exc),
+                       exc.hint if isinstance(exc, Rejected) else "")
     if isinstance(exc, CleartextRefused):
         return Failure("not-secure", exc.stage, str(exc), exc.hint)
     cause = exc.__cause__ if isinstance(exc, SessionError) else exc

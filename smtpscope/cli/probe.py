@@ -80,6 +80,7 @@ async def probe(target: str, args: argparse.Namespace, *, blocking: bool = False
     anything goes out.
     """
     from smtpscope.conversation import Conversation, Dialect, Rejected, Stage, TLSMode
+    from smtpscope.conversation.errors import refusal_hint
     from smtpscope.protocol import Capabilities
     from smtpscope.session_types import DEFAULT_HELO, TLSFailed, tls_info_dict
 
@@ -169,7 +170,7 @@ async def probe(target: str, args: argparse.Namespace, *, blocking: bool = False
             result["tls"] = tls_info_dict(session.tls)
         if greeting.code != 220:
             raise _Stop("rejected", f"banner is {greeting.code}, not 220: the server refuses "
-                        "to talk to us")
+                        "to talk to us", refusal_hint(greeting))
         ehlo = await conv.greet()
         lap("ehlo")
         first = "tls" if session.tls is not None else "plain"
@@ -206,16 +207,21 @@ async def probe(target: str, args: argparse.Namespace, *, blocking: bool = False
         lap("quit")
         result["status"] = "success"
     except _Stop as stop:
-        result.update(status=stop.status, stage=_stage_word(conv.stage), error=stop.message)
+        result.update(status=stop.status, stage=_stage_word(conv.stage), error=stop.message,
+                      hint=stop.hint or None)
     except Rejected as exc:
-        status = "tls-error" if exc.stage is Stage.TLS else "protocol-error"
+        # A 4xx/5xx to EHLO is a refusal (Gmail's 421 rate limit); anything else is no SMTP.
+        refused = exc.reply is not None and (exc.reply.is_transient or exc.reply.is_permanent)
+        status = "tls-error" if exc.stage is Stage.TLS else \
+            "rejected" if refused else "protocol-error"
         if exc.reply is not None:
             if exc.stage in (Stage.EHLO, Stage.EHLO_TLS):
                 tls = exc.stage is Stage.EHLO_TLS or session.tls is not None
                 result["ehlo"]["tls" if tls else "plain"] = probe_result.ehlo_json(exc.reply)
             elif exc.stage is Stage.TLS:
                 result["starttls"]["reply"] = probe_result.reply_json(exc.reply)
-        result.update(status=status, stage=_stage_word(exc.stage), error=_rejected_text(exc))
+        result.update(status=status, stage=_stage_word(exc.stage), error=_rejected_text(exc),
+                      hint=exc.hint or None)
     except Exception as exc:  # every failure becomes a status word; nothing escapes a probe
         if isinstance(exc, TLSFailed) and exc.starttls is not None:
             result["starttls"]["reply"] = probe_result.reply_json(exc.starttls)  # and its warnings
@@ -258,10 +264,11 @@ def _rejected_text(exc: Rejected) -> str:
 
 
 class _Stop(Exception):
-    def __init__(self, status: str, message: str) -> None:
+    def __init__(self, status: str, message: str, hint: str = "") -> None:
         super().__init__(message)
         self.status = status
         self.message = message
+        self.hint = hint
 
 
 async def _polite_close(session: Session) -> None:

@@ -74,6 +74,20 @@ def _warnings(result: dict[str, Any]) -> list[str]:
             for text in dict.fromkeys(reply.get("warnings", ()))]
 
 
+def _ehlo_rows(ehlo: dict[str, Any]) -> list[str]:
+    """"250 name" for an EHLO answered; a refusal line by line, as the banner is: its words
+    say why (Gmail's 421 names the rate limit)."""
+    if ehlo["code"] == 250:
+        return [f"{ehlo['code']} {visible(ehlo['domain'])}"]
+    return [f"{ehlo['code']} {visible(line)}" for line in ehlo["lines"]]
+
+
+def _starttls_unoffered(result: dict[str, Any]) -> bool:
+    """STARTTLS missing from an EHLO that was answered (a refused one offers nothing)."""
+    plain = result["ehlo"].get("plain")
+    return plain is not None and plain["code"] == 250 and not result["starttls"]["offered"]
+
+
 def _timing_text(timings: dict[str, Any]) -> str:
     return ", ".join(f"{k} {timings[k]} ms" for k in _STEPS if timings.get(k) is not None)
 
@@ -107,7 +121,7 @@ def render_plain(result: dict[str, Any], show_certs: bool = False) -> str:
         ehlo = result["ehlo"].get(key)
         if ehlo is None:
             continue
-        lines.append(f"  {title}: {ehlo['code']} {visible(ehlo['domain'])}")
+        lines += [f"  {title}: {row}" for row in _ehlo_rows(ehlo)]
         rows = _keyword_rows(ehlo)
         width = max((len(r[0]) for r in rows), default=0)
         lines += [f"    {kw:<{width}}  {rfc:<9} {meaning}" for kw, rfc, meaning in rows]
@@ -115,7 +129,7 @@ def render_plain(result: dict[str, Any], show_certs: bool = False) -> str:
     if starttls["reply"] is not None:
         reply = starttls["reply"]
         lines.append(f"  STARTTLS: {reply['code']} {visible(' '.join(reply['lines']))}")
-    elif result["ehlo"].get("plain") is not None and not starttls["offered"]:
+    elif _starttls_unoffered(result):
         lines.append("  STARTTLS: not offered")
     changes = result.get("capability_changes")
     if changes is not None:
@@ -162,7 +176,12 @@ def render_rich(result: dict[str, Any], console: Any, show_certs: bool = False) 
         ehlo = result["ehlo"].get(key)
         if ehlo is None:
             continue
-        table = Table(title=f"{title}: {ehlo['code']} {visible(ehlo['domain'])}",
+        if ehlo["code"] != 250:  # a refusal has no keywords: its lines, as the banner's
+            for text in _ehlo_rows(ehlo):  # visible() inside
+                line = Text(f"  {title}: ", style="dim") + Text(text)
+                console.print(line)
+            continue
+        table = Table(title=f"{title}: {_ehlo_rows(ehlo)[0]}",
                       title_justify="left", show_edge=False, pad_edge=False)
         table.add_column("keyword", style="cyan", no_wrap=True)
         table.add_column("RFC", style="dim", no_wrap=True)
@@ -174,7 +193,7 @@ def render_rich(result: dict[str, Any], console: Any, show_certs: bool = False) 
     if starttls["reply"] is not None:
         reply = starttls["reply"]
         console.print(Text(f"  STARTTLS: {reply['code']} {visible(' '.join(reply['lines']))}"))
-    elif result["ehlo"].get("plain") is not None and not starttls["offered"]:
+    elif _starttls_unoffered(result):
         console.print(Text("  STARTTLS: not offered", style="yellow"))
     changes = result.get("capability_changes")
     if changes is not None:

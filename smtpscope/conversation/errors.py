@@ -6,6 +6,11 @@ from smtpscope.protocol import Reply
 from smtpscope.sanitize import visible
 from smtpscope.session_types import SessionError, Stage
 
+#: What a 4xx refusal means to whoever reads it (RFC 5321 §4.2.1: transient, the same request
+#: may succeed later): greylisting, rate limits and busy servers answer so.
+TRANSIENT_HINT = ("a 4xx reply is temporary: the server asks to try again later, as "
+                  "greylisting, rate limits and busy servers do")
+
 
 class Rejected(SessionError):
     """The server answered a step with a code that ends it; ``reply`` is that answer."""
@@ -15,6 +20,15 @@ class Rejected(SessionError):
             f"{what}: {visible(reply.shown_summary)}"
         super().__init__(text, stage)
         self.reply = reply
+
+    @property
+    def hint(self) -> str:
+        return refusal_hint(self.reply)
+
+
+def refusal_hint(reply: Reply | None) -> str:
+    """``TRANSIENT_HINT`` for a 4xx answer, else nothing to add to the reply."""
+    return TRANSIENT_HINT if reply is not None and reply.is_transient else ""
 
 
 class NotOffered(SessionError):

@@ -18,6 +18,7 @@ import pytest
 from smtpscope.cli import probe as probe_module
 from tests.cli.conftest import free_port
 from tests.peers.fixtures import peers_required
+from tests.protocol.servers import GMAIL_RATE_LIMITED
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -116,10 +117,10 @@ def _serve(*replies: bytes, after: bytes = b"") -> Callable[[Any], None]:
 
 @pytest.mark.parametrize(("replies", "status", "stage"), [
     ((b"554 5.7.1 no thanks\r\n",), "rejected", "banner"),
-    ((b"220 hi\r\n", b"500 what\r\n"), "protocol-error", "ehlo"),
+    ((b"220 hi\r\n", b"500 what\r\n"), "rejected", "ehlo"),
     ((b"220 hi\r\n", b"250-hi\r\n250 STARTTLS\r\n", b"454 4.7.0 TLS not available\r\n"),
      "tls-error", "starttls"),
-    ((b"220 hi\r\n", b"421 4.3.2 going down\r\n"), "protocol-error", "ehlo"),
+    ((b"220 hi\r\n", b"421 4.3.2 going down\r\n"), "rejected", "ehlo"),
     ((b"220 hi\r\n", b"HTTP/1.1 400 Bad Request\r\n"), "protocol-error", "ehlo"),
     ((b"220 hi\r\n",), "closed", "ehlo"),
     ((b"220 hi\r\n", b"250-hi\r\n250 STARTTLS\r\n",
@@ -133,6 +134,26 @@ def test_refusals_and_hostile_servers(cli, monkeypatch, scripted_peer, replies, 
     assert (data["status"], data["stage"]) == (status, stage), data["error"]
     if len(replies) == 3 and b"injected" in replies[2]:
         assert data["starttls"]["reply"]["warnings"]  # the injection is named on the 220
+
+
+def test_a_rate_limit_421_to_ehlo_is_a_temporary_refusal_in_its_own_words(
+        cli, monkeypatch, scripted_peer) -> None:
+    """Gmail's multi-line 421 to EHLO: refused for now, not a protocol error; the report
+    shows why (the lines), says it is temporary, and does not call STARTTLS unoffered."""
+    port = scripted_peer(_serve(b"220 mx.google.com ESMTP - gsmtp\r\n", GMAIL_RATE_LIMITED))
+    data = both_ways(cli, monkeypatch, f"127.0.0.1:{port}", "--timeout", "2")
+    assert (data["status"], data["stage"]) == ("rejected", "ehlo")
+    assert "temporary" in data["hint"]
+    result = cli("probe", f"127.0.0.1:{port}", "--timeout", "2", "--no-progress")
+    assert result.code == 22
+    assert "  EHLO: 421 4.7.0 rate limited. Please visit\n" in result.out
+    assert "  EHLO: 421 4.7.0 review our Bulk Email Senders Guidelines." in result.out
+    assert "STARTTLS: not offered" not in result.out
+    assert "try again later" in result.err
+    # A permanent refusal of the greeting is no less a refusal, but not "try later".
+    port = scripted_peer(_serve(b"554 5.7.1 no thanks\r\n"))
+    data = json.loads(cli("probe", f"127.0.0.1:{port}", "--timeout", "2", "--json").out)
+    assert (data["status"], data["hint"]) == ("rejected", None)
 
 
 def test_refused_starttls_reply_keeps_its_exact_bytes(cli, monkeypatch, scripted_peer) -> None:

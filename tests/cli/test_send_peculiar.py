@@ -316,3 +316,23 @@ def test_recipients_refused_while_the_message_went_are_named(scripted_peer, cli)
     # Everyone accepted: nothing more to say.
     whole = cli("send", f"127.0.0.1:{scripted_peer(gmail_limited(2))}", *rcpts)
     assert whole.code == 0 and "refused" not in whole.out and "partial" not in whole.out
+
+
+def test_greylisting_is_said_to_be_temporary(scripted_peer, cli) -> None:
+    """postgrey's 450 to RCPT: exit 24 as swaks, and the one line says to try again later; a
+    5xx (sendmail's "Relaying denied") does not."""
+    def server(rcpt_reply: bytes) -> Callable[[Any], None]:
+        def script(stream: Any) -> None:
+            greet(stream)
+            answer(stream, {b"RCPT": rcpt_reply, b"QUIT": b"221 2.0.0 Bye\r\n"})
+        return script
+
+    result = cli("send", f"127.0.0.1:{scripted_peer(server(POSTGREY_GREYLISTED))}", *FROM_TO,
+                 "--json")
+    data = json.loads(result.out)
+    assert (result.code, data["stage"]) == (24, "rcpt")
+    assert "Greylisted" in data["error"] and "try again later" in data["hint"]
+    assert "try again later" in result.err
+    denied = b"550 5.7.1 <b@y.test>... Relaying denied\r\n"
+    result = cli("send", f"127.0.0.1:{scripted_peer(server(denied))}", *FROM_TO, "--json")
+    assert result.code == 24 and json.loads(result.out)["hint"] is None
