@@ -257,7 +257,7 @@ def _rejected_text(exc: Rejected) -> str:
     if reply is None:
         return str(exc)
     if exc.stage is Stage.TLS:
-        return f"STARTTLS refused with {reply.code}"
+        return str(exc) if reply.is_success else f"STARTTLS refused with {reply.code}"
     if exc.stage is Stage.EHLO_TLS:
         return f"EHLO after STARTTLS answered {reply.code}"
     return f"EHLO answered {reply.code}"

@@ -110,13 +110,22 @@ async def secure(session: Session, mode: TLSMode, dialect: Dialect = Dialect.ESM
         return Secured(False)
     reply = await session.starttls()
     if reply.code != 220 or session.view.tls is None:
+        what = starttls_refusal(reply)
         if mode is TLSMode.STARTTLS:
-            raise Rejected(Stage.TLS, "STARTTLS refused", reply)
-        session.transcript.note("STARTTLS refused: going on without TLS", kind="warning")
+            raise Rejected(Stage.TLS, what, reply)
+        session.transcript.note(f"{what}: going on without TLS", kind="warning")
         return Secured(True, reply)
     tls_at = time.monotonic()  # the clock of asyncio's loop.time(), which others time by
     again = await greet_in_tls(session, dialect) if greet_again else None
     return Secured(True, reply, again, tls_at)
+
+
+def starttls_refusal(reply: Reply) -> str:
+    """What a reply other than 220 to STARTTLS is: a refusal (454, 501, ...), or, for another
+    success code, no answer RFC 3207 knows: TLS is not started either way."""
+    if reply.is_success:
+        return f"STARTTLS answered {reply.code}, not RFC 3207's 220: TLS not started"
+    return "STARTTLS refused"
 
 
 async def greet_in_tls(session: Session, dialect: Dialect = Dialect.ESMTP) -> Reply:

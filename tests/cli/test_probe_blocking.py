@@ -156,6 +156,20 @@ def test_a_rate_limit_421_to_ehlo_is_a_temporary_refusal_in_its_own_words(
     assert (data["status"], data["hint"]) == ("rejected", None)
 
 
+def test_a_success_other_than_220_to_starttls_is_no_refusal(cli, monkeypatch,
+                                                              scripted_peer) -> None:
+    """250 to STARTTLS: no answer RFC 3207 knows, and TLS is not started; not "refused"."""
+    port = scripted_peer(_serve(b"220 hi\r\n", b"250-hi\r\n250 STARTTLS\r\n",
+                                b"250 2.0.0 Ready to start TLS\r\n"))
+    data = both_ways(cli, monkeypatch, f"127.0.0.1:{port}", "--timeout", "2")
+    assert (data["status"], data["stage"]) == ("tls-error", "starttls")
+    assert data["error"].startswith("STARTTLS answered 250, not RFC 3207's 220: TLS not started")
+    port = scripted_peer(_serve(b"220 hi\r\n", b"250-hi\r\n250 STARTTLS\r\n",
+                                b"454 4.7.0 TLS not available\r\n"))
+    data = json.loads(cli("probe", f"127.0.0.1:{port}", "--timeout", "2", "--json").out)
+    assert data["error"] == "STARTTLS refused with 454"
+
+
 def test_refused_starttls_reply_keeps_its_exact_bytes(cli, monkeypatch, scripted_peer) -> None:
     refusal = b"454 4.7.0 TLS n\xe9 \xff\r\n"
     ehlo = b"250-h\xe9\r\n250 STARTTLS\r\n"
