@@ -32,6 +32,10 @@ class DraftError(ValueError):
     """A draft that cannot be turned into a message; the text says which line and why."""
 
 
+class NeedsSmtpUtf8(DraftError):
+    """An address header that is not ASCII: only SMTPUTF8 (RFC 6531) carries it."""
+
+
 @dataclass(frozen=True)
 class Draft:
     """An editable message: headers in order, as typed (not encoded), and a text body."""
@@ -184,7 +188,7 @@ def _check_header(name: str, value: str, smtputf8: bool) -> None:
         for _, addr in getaddresses([value]):
             if not addr.isascii():
                 # RFC 2047 §5 forbids encoded-words inside an address; only SMTPUTF8 carries it.
-                raise DraftError(
+                raise NeedsSmtpUtf8(
                     f"{name}: the address {addr!r} is not ASCII; it needs SMTPUTF8 "
                     "(a display name may be non-ASCII)"
                 )

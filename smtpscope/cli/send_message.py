@@ -242,10 +242,12 @@ def build_spec(args: argparse.Namespace) -> MessageSpec:
         except UnicodeDecodeError as exc:
             raise MessageUsage("--body is not UTF-8 text; send it with --attach") from exc
     _parts(args, spec)
-    from smtpscope.message import DraftError
+    from smtpscope.message import DraftError, NeedsSmtpUtf8
 
     try:
         spec.render()  # refuse now what cannot be encoded, not after connecting
+    except NeedsSmtpUtf8 as exc:
+        raise MessageUsage(f"{exc}: add --smtputf8 (the server must advertise it)") from exc
     except DraftError as exc:
         raise MessageUsage(str(exc)) from exc
     return spec

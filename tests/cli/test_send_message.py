@@ -162,6 +162,9 @@ def test_dump_mail_prints_the_message_and_connects_nowhere(cli) -> None:
     (("--header", "no colon"), "is not 'Name: value'"),
     (("--body", "@/nonexistent/file"), "cannot read --body file"),
     (("--data", "x", "--body", "y"), "--data is the whole message"),
+    (("--header", "Cc: j\u00f6e@y.test"),
+     "'j\u00f6e@y.test' is not ASCII; it needs SMTPUTF8 (a display name may be non-ASCII): "
+     "add --smtputf8 (the server must advertise it)"),
 ])
 def test_message_usage_errors_exit_1(cli, args: tuple[str, ...], text: str) -> None:
     result = cli("send", "127.0.0.1:9", "--from", "a@x.test", "--to", "b@y.test", *args)
