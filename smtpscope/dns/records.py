@@ -10,6 +10,7 @@ from typing import Any, Literal
 from smtpscope.dns._json import jsonable
 from smtpscope.dns.mxlookup import failure_text
 from smtpscope.dns.resolver import Resolver, lookup_failed
+from smtpscope.dns.spf_check import check_spf, spf_terms
 from smtpscope.protocol.errors import shown_text
 
 PolicyStatus = Literal["ok", "none", "multiple", "invalid", "servfail", "refused", "timeout",
@@ -63,45 +64,6 @@ def parse_tags(text: str) -> tuple[tuple[str, str], ...]:
         if sep and key.strip():
             tags.append((key.strip().lower(), value.strip()))
     return tuple(tags)
-
-
-def _spf_terms(text: str) -> tuple[tuple[str, str], ...]:
-    terms = []
-    for term in text.split()[1:]:
-        key, sep, value = term.partition("=")
-        if not sep:
-            key, _, value = term.partition(":")
-        terms.append((key.lower(), value))
-    return tuple(terms)
-
-
-_ALL = {
-    "-all": "fail: mail from hosts not listed should be rejected",
-    "~all": "softfail: mail from hosts not listed is suspicious",
-    "?all": "neutral: no statement about hosts not listed",
-    "+all": "pass for every host on the Internet: anyone may send as this domain",
-    "all": "pass for every host on the Internet: anyone may send as this domain",
-}
-# Terms that cost a DNS lookup; RFC 7208 §4.6.4 allows 10 in the whole evaluation.
-_LOOKUP_TERMS = {"include", "a", "mx", "ptr", "exists", "redirect"}
-
-
-def _spf_meaning(record: PolicyRecord) -> tuple[Details, tuple[str, ...]]:
-    details: list[tuple[str, str]] = []
-    warnings: list[str] = []
-    bare = [key.lstrip("+-~?") for key, _ in record.tags]
-    for key, _value in record.tags:
-        if key in _ALL:
-            details.append(("default", f"{key} = {_ALL[key]}"))
-            if key in ("+all", "all"):
-                warnings.append("SPF '+all' authorises the whole Internet to send as this domain")
-    if record.tag("redirect") is not None:
-        details.append(("redirect", record.tag("redirect") or ""))
-    lookups = sum(1 for key in bare if key in _LOOKUP_TERMS)
-    details.append(("DNS lookups", f"{lookups} at top level (limit 10 including nested)"))
-    if lookups > 10:
-        warnings.append(f"{lookups} lookup terms exceed RFC 7208's limit of 10 (permerror)")
-    return tuple(details), tuple(warnings)
 
 
 _DMARC_POLICY = {
@@ -237,7 +199,8 @@ def _fetch_policy(kind: str, name: str, resolver: Resolver) -> PolicyRecord:
             warnings=(spec.multiple,),
             authenticated=ad,
         )
-    tags = _spf_terms(matching[0]) if kind == "SPF" else parse_tags(matching[0])
+    tags = (tuple((t.key, t.value) for t in spf_terms(matching[0])) if kind == "SPF"
+            else parse_tags(matching[0]))
     return PolicyRecord(
         kind, name, "ok", matching, tags, f"{kind} record at {name}", authenticated=ad
     )
@@ -264,8 +227,9 @@ def lookup_spf(domain: str, resolver: Resolver) -> PolicyRecord:
     record = _fetch_policy("SPF", domain, resolver)
     if record.status != "ok":
         return record
-    details, warnings = _spf_meaning(record)
-    return _with(record, details, warnings, "ok")
+    check = check_spf(record.records[0])
+    return _with(record, check.details, (*check.errors, *check.warnings),
+                 "invalid" if check.errors else "ok")
 
 
 def lookup_dmarc(domain: str, resolver: Resolver) -> PolicyRecord:
