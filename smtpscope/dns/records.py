@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from smtpscope.dns._json import jsonable
+from smtpscope.dns.dmarc_check import check_dmarc
 from smtpscope.dns.mxlookup import failure_text
 from smtpscope.dns.resolver import Resolver, lookup_failed
 from smtpscope.dns.spf_check import check_spf, spf_terms
@@ -64,45 +65,6 @@ def parse_tags(text: str) -> tuple[tuple[str, str], ...]:
         if sep and key.strip():
             tags.append((key.strip().lower(), value.strip()))
     return tuple(tags)
-
-
-_DMARC_POLICY = {
-    "none": "none: monitor only, deliver as usual",
-    "quarantine": "quarantine: treat failing mail as suspicious (spam folder)",
-    "reject": "reject: refuse mail that fails DMARC",
-}
-
-
-def _dmarc_meaning(record: PolicyRecord) -> tuple[Details, tuple[str, ...], PolicyStatus]:
-    details: list[tuple[str, str]] = []
-    warnings: list[str] = []
-    status: PolicyStatus = "ok"
-    policy = (record.tag("p") or "").lower()
-    if policy in _DMARC_POLICY:
-        details.append(("policy", _DMARC_POLICY[policy]))
-    else:
-        status = "invalid"
-        shown = f"p={policy}" if policy else "no p= tag"
-        warnings.append(
-            f"{shown}: invalid; RFC 7489 §6.6.3 then treats the record as p=none "
-            "if rua= is valid, else ignores it"
-        )
-    sp = (record.tag("sp") or "").lower()
-    details.append(("subdomain policy", _DMARC_POLICY.get(sp, sp) if sp else "same as p="))
-    labels = {
-        "rua": "aggregate reports to",
-        "ruf": "failure reports to",
-        "pct": "applies to %",
-        "adkim": "DKIM alignment",
-        "aspf": "SPF alignment",
-    }
-    for key, label in labels.items():
-        value = record.tag(key)
-        if value is not None:
-            if key in ("adkim", "aspf"):
-                value = {"s": "strict", "r": "relaxed"}.get(value.lower(), value)
-            details.append((label, value))
-    return tuple(details), tuple(warnings), status
 
 
 def _sts_meaning(
@@ -234,7 +196,10 @@ def lookup_spf(domain: str, resolver: Resolver) -> PolicyRecord:
 
 def lookup_dmarc(domain: str, resolver: Resolver) -> PolicyRecord:
     record = _fetch_policy("DMARC", f"_dmarc.{domain}", resolver)
-    return record if record.status != "ok" else _with(record, *_dmarc_meaning(record))
+    if record.status != "ok":
+        return record
+    check = check_dmarc(record.records[0], record.tags)
+    return _with(record, check.details, check.warnings, "ok" if check.valid else "invalid")
 
 
 def lookup_mta_sts(domain: str, resolver: Resolver) -> PolicyRecord:
