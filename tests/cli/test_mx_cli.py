@@ -85,6 +85,11 @@ def test_mx_text_escapes_control_characters(dns_server: Any) -> None:
     as_json = smtpscope("mx", "hostile.test", "--resolver", dns_server.resolver_address, "--json")
     assert "\x1b" not in as_json.stdout
     assert json.loads(as_json.stdout)["spf"]["records"] == ["v=spf1 \x1b[2J\x1b]0;pwned\x07 -all"]
+    # The control characters are also a syntax error (RFC 7208 §12): a permerror, named once.
+    spf = json.loads(as_json.stdout)["spf"]
+    assert spf["status"] == "invalid"
+    assert spf["warnings"][0].startswith("term '\x1b[2J\x1b]0;pwned\x07' holds a control")
+    assert "term '\\x1b[2J\\x1b]0;pwned\\x07' holds a control character" in result.stdout
 
 
 @pytest.mark.dns
@@ -263,6 +268,40 @@ def test_mx_txt_bytes_that_are_not_utf8(monkeypatch: pytest.MonkeyPatch,
     out = capsys.readouterr().out
     out.encode("utf-8")
     assert json.loads(out)["spf"]["records"] == ["v=spf1 a:x\ufffdy a:b\\c \x1b -all"]
+
+
+def test_mx_shows_why_a_policy_record_is_invalid(monkeypatch: pytest.MonkeyPatch,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    import smtpscope.mx
+    from smtpscope.cli import main
+
+    jsonschema = pytest.importorskip("jsonschema")
+    res = StaticResolver({
+        ("e.test", "MX"): [MXRecord(10, "mx.e.test")],
+        ("e.test", "TXT"): [(b"v=spf1 inlcude:_spf.e.test a:\x1b[2J.e.test -all",)],
+        ("_dmarc.e.test", "TXT"): [(b"v=DMARC1; p=rejct; rau=mailto:a@e.test",)],
+    })
+    monkeypatch.setattr(smtpscope.mx, "resolver_for", lambda *_args, **_kw: res)
+    monkeypatch.setenv("COLUMNS", "300")
+    assert main(["mx", "e.test", "--no-fetch"]) == 0
+    out = capsys.readouterr().out
+    assert "\x1b" not in out
+    for line in (
+        "term 'inlcude:_spf.e.test' is no SPF mechanism or modifier (did you mean 'include'?): "
+        "the record is a permerror (RFC 7208 §4.6.1)",
+        "term 'a:\\x1b[2J.e.test' holds a control character or a space other than SP",
+        "p=rejct is not none, quarantine or reject (did you mean 'reject'?): with no valid rua= "
+        "receivers apply no DMARC (RFC 7489 §6.6.3)",
+        "tag 'rau' is no DMARC tag (did you mean 'rua'?): receivers ignore it (RFC 7489 §6.3)",
+    ):
+        assert line in out, line
+    assert main(["mx", "e.test", "--no-fetch", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    schema = json.loads((ROOT / "smtpscope/schemas/mx.schema.json").read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator(schema).validate(data)
+    assert (data["spf"]["status"], data["dmarc"]["status"]) == ("invalid", "invalid")
+    assert len(data["spf"]["warnings"]) == 2 and len(data["dmarc"]["warnings"]) == 2
+    assert data["spf"]["warnings"][1].startswith("term 'a:\x1b[2J.e.test' holds a control")
 
 
 def test_mx_cafile_that_is_a_directory_is_a_usage_error(tmp_path: Path) -> None:
