@@ -32,6 +32,7 @@ _RI_MAX = 2**32 - 1  # §6.3: a 32-bit unsigned integer
 # space or control (RFC 3986; a comma or "!" inside it is percent-encoded, §6.2).
 _URI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:[\x21-\x7e]+")
 _SIZE = re.compile(r"[0-9]+[kmgt]?", re.I)
+_VERSION_TAG = re.compile(r"(?:^|;)\s*v\s*=\s*DMARC1\s*(?:;|$)", re.I)
 
 Tags = tuple[tuple[str, str], ...]
 
@@ -174,3 +175,10 @@ def _labelled(values: dict[str, str], uris: dict[str, tuple[str, ...]]) -> Tags:
             value = POLICIES.get(value.lower(), value)
         shown.append((label, value))
     return tuple(shown)
+
+
+def version_not_first(records: tuple[str, ...]) -> tuple[str, ...]:
+    """Warnings for TXT records that are no DMARC record only because ``v=DMARC1`` is not their
+    first tag: receivers discard them (§6.6.3) as they would any other text."""
+    return tuple(f"a TXT record reads '{text}': v=DMARC1 must be its first tag, so receivers "
+                 "ignore it (RFC 7489 §6.3)" for text in records if _VERSION_TAG.search(text))

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from smtpscope.dns._json import jsonable
-from smtpscope.dns.dmarc_check import check_dmarc
+from smtpscope.dns.dmarc_check import check_dmarc, version_not_first
 from smtpscope.dns.mxlookup import failure_text
 from smtpscope.dns.resolver import Resolver, lookup_failed
 from smtpscope.dns.spf_check import check_spf, spf_terms
@@ -148,8 +148,10 @@ def _fetch_policy(kind: str, name: str, resolver: Resolver) -> PolicyRecord:
     records = answer.records if answer.ok else ()
     matching = tuple(t for t in map(join_txt, records) if spec.prefix.match(t))
     if not matching:
+        misplaced = version_not_first(tuple(map(join_txt, records))) if kind == "DMARC" else ()
         return PolicyRecord(kind, name, "none", (), (), f"no {kind} record at {name}",
-                            warnings=_split_badly(spec, records), authenticated=ad)
+                            warnings=(*_split_badly(spec, records), *misplaced),
+                            authenticated=ad)
     if len(matching) > 1:
         return PolicyRecord(
             kind,

@@ -107,3 +107,13 @@ def test_a_good_record_has_no_warnings_and_shows_every_tag() -> None:
         "SPF alignment": "relaxed",
         "non-existent subdomain policy": "reject: refuse mail that fails DMARC",
     }
+
+
+def test_a_record_with_the_version_later_is_no_record_and_says_why() -> None:
+    # §6.3: v=DMARC1 MUST be the first tag; a record where it is not is discarded like any text.
+    found = dmarc("p=reject; v=DMARC1; rua=mailto:a@d.test")
+    assert found.status == "none"
+    assert found.warnings == (
+        "a TXT record reads 'p=reject; v=DMARC1; rua=mailto:a@d.test': v=DMARC1 must be its "
+        "first tag, so receivers ignore it (RFC 7489 §6.3)",)
+    assert dmarc("p=reject; note=v").warnings == ()
