@@ -129,7 +129,7 @@ def check_dmarc(record: str, tags: Tags) -> DmarcCheck:
     elif not bad:
         policy = POLICIES[values["p"].lower()]
     elif rua_ok:
-        policy = f"{POLICIES['none']} (RFC 7489 §6.6.3: invalid {bad[0]}= with a valid rua=)"
+        policy = f"{POLICIES['none']} (RFC 7489 §6.6.3: no valid {bad[0]}= but a valid rua=)"
     else:
         policy = "no DMARC applies (RFC 7489 §6.6.3: invalid p= or sp= and no valid rua=)"
     details = [("policy", policy)]

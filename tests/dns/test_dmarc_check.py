@@ -18,14 +18,14 @@ def dmarc(record: str) -> PolicyRecord:
         ("v=DMARC1; p=rejct; rua=mailto:a@d.test",
          "p=rejct is not none, quarantine or reject (did you mean 'reject'?): with a valid rua= "
          "receivers act as if p=none (RFC 7489 §6.6.3)",
-         "none: monitor only, deliver as usual (RFC 7489 §6.6.3: invalid p= with a valid rua=)"),
+         "none: monitor only, deliver as usual (RFC 7489 §6.6.3: no valid p= but a valid rua=)"),
         ("v=DMARC1; p=reject; sp=hold",
          "sp=hold is not none, quarantine or reject: with no valid rua= receivers apply no DMARC "
          "(RFC 7489 §6.6.3)",
          "no DMARC applies (RFC 7489 §6.6.3: invalid p= or sp= and no valid rua=)"),
         ("v=DMARC1; rua=mailto:x@d.test",
          "no p= tag: with a valid rua= receivers act as if p=none (RFC 7489 §6.6.3)",
-         "none: monitor only, deliver as usual (RFC 7489 §6.6.3: invalid p= with a valid rua=)"),
+         "none: monitor only, deliver as usual (RFC 7489 §6.6.3: no valid p= but a valid rua=)"),
         ("v=DMARC1; p=bogus; rua=dmarc@d.test",  # a rua that is no URI is no valid rua (§6.6.3)
          "p=bogus is not none, quarantine or reject: with no valid rua= receivers apply no DMARC",
          "no DMARC applies (RFC 7489 §6.6.3: invalid p= or sp= and no valid rua=)"),
