@@ -93,6 +93,29 @@ def test_mx_text_escapes_control_characters(dns_server: Any) -> None:
 
 
 @pytest.mark.dns
+def test_mx_names_each_broken_term_of_a_published_policy(dns_server: Any) -> None:
+    """A zone's SPF and DMARC typos, as served: each record is invalid, the bad terms named
+    with the likely spelling, in the text and the JSON."""
+    result = smtpscope("mx", "badspf.test", "--resolver", dns_server.resolver_address,
+                       "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    spf, dmarc = report["spf"], report["dmarc"]
+    assert spf["status"] == "invalid" and dmarc["status"] == "invalid"
+    assert spf["warnings"][:2] == [
+        "term 'inlcude:_spf.example.test' is no SPF mechanism or modifier (did you mean "
+        "'include'?): the record is a permerror (RFC 7208 §4.6.1)",
+        "term 'ip4:192.0.2.1/33' has the prefix length '/33', not 0-32: the record is a "
+        "permerror (RFC 7208 §5.6)"]
+    assert any("p=rejct" in w for w in dmarc["warnings"])
+    assert any("tag 'rau' is no DMARC tag (did you mean 'rua'?)" in w for w in dmarc["warnings"])
+    text = smtpscope("mx", "badspf.test", "--resolver", dns_server.resolver_address)
+    words = " ".join(text.stdout.replace("│", " ").split())  # the table's cells wrap
+    assert "'inlcude:_spf.example.test' is no SPF mechanism or modifier (did you mean " \
+        "'include'?)" in words
+
+
+@pytest.mark.dns
 def test_mx_null_mx_is_a_successful_report(dns_server: Any) -> None:
     result = smtpscope("mx", "nullmx.test", "--resolver", dns_server.resolver_address)
     assert result.returncode == 0
