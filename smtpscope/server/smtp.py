@@ -23,6 +23,7 @@ from smtpscope.server.auth import AuthMixin
 from smtpscope.server.context import ServerContext, SessionRecord
 from smtpscope.server.faults import Fault
 from smtpscope.server.observe import SessionTap
+from smtpscope.server.sequence import out_of_sequence
 from smtpscope.server.size import SizeLimitMixin
 
 # Control characters (Unicode Cc: C0, DEL, C1) a command argument may not hold; TAB is spacing.
@@ -170,6 +171,11 @@ class ScopeSMTP(AuthMixin, SizeLimitMixin, SMTP):
         if (self.ctx.config.require_tls and not self.implicit_tls and not self._tls_protocol
                 and verb not in ALLOWED_BEFORE_STARTTLS):
             await self.push(NEED_STARTTLS)
+            return True
+        refusal = out_of_sequence(
+            verb, tls_active=self.implicit_tls or self._tls_protocol is not None)
+        if refusal is not None:
+            await self.push(refusal)
             return True
         return False
 
