@@ -173,7 +173,8 @@ class ScopeSMTP(AuthMixin, SizeLimitMixin, SMTP):
             await self.push(NEED_STARTTLS)
             return True
         refusal = out_of_sequence(
-            verb, tls_active=self.implicit_tls or self._tls_protocol is not None)
+            verb, tls_active=self.implicit_tls or self._tls_protocol is not None,
+            in_transaction=self.envelope is not None and self.envelope.mail_from is not None)
         if refusal is not None:
             await self.push(refusal)
             return True

@@ -1,16 +1,23 @@
-"""Commands the session's state forbids: STARTTLS over TLS."""
+"""Commands the session's state forbids: STARTTLS over TLS, AUTH inside a mail transaction."""
 
 from __future__ import annotations
 
+import base64
 import smtplib
 
-from smtpscope.server.sequence import TLS_ALREADY_ACTIVE, out_of_sequence
+from smtpscope.server.sequence import AUTH_IN_TRANSACTION, TLS_ALREADY_ACTIVE, out_of_sequence
+
+from .conftest import PASSWORD, USER
+
+PLAIN = base64.b64encode(f"\0{USER}\0{PASSWORD}".encode()).decode()
 
 
 def test_the_rules_as_a_table() -> None:
-    assert out_of_sequence("STARTTLS", tls_active=True) == TLS_ALREADY_ACTIVE
-    assert out_of_sequence("STARTTLS", tls_active=False) is None
-    assert out_of_sequence("MAIL", tls_active=True) is None
+    assert out_of_sequence("STARTTLS", tls_active=True, in_transaction=False) == TLS_ALREADY_ACTIVE
+    assert out_of_sequence("STARTTLS", tls_active=False, in_transaction=True) is None
+    assert out_of_sequence("AUTH", tls_active=False, in_transaction=True) == AUTH_IN_TRANSACTION
+    assert out_of_sequence("AUTH", tls_active=True, in_transaction=False) is None
+    assert out_of_sequence("MAIL", tls_active=True, in_transaction=True) is None
 
 
 def test_starttls_after_starttls_is_refused_and_the_session_goes_on(serve) -> None:
@@ -33,3 +40,19 @@ def test_starttls_on_the_implicit_tls_port_is_refused_as_tls_already_active(serv
         client.ehlo()
         assert client.docmd("STARTTLS") == (554, b"5.5.1 Error: TLS already active")
 
+
+def test_auth_during_a_transaction_is_refused_with_503(serve) -> None:
+    running = serve(users={USER: PASSWORD})
+    with smtplib.SMTP(running.host, running.port) as client:
+        client.ehlo()
+        assert client.mail("a@example.test")[0] == 250
+        # RFC 4954 4: MUST be rejected with 503; aiosmtpd said 235 and the transaction went
+        # on, its Received line claiming an authenticated submission (ESMTPA).
+        assert client.docmd("AUTH", f"PLAIN {PLAIN}") == (
+            503, b"5.5.1 Error: MAIL transaction in progress")
+        assert client.rset()[0] == 250
+        assert client.docmd("AUTH", f"PLAIN {PLAIN}")[0] == 235
+    entries = running.wait_closed()
+    # Refused before any credential was checked: no failed attempt, no delay.
+    assert not any("failed AUTH attempt" in e.text for e in entries)
+    assert not any(PLAIN.encode() in e.raw or PLAIN in e.text for e in entries)
