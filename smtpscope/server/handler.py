@@ -24,13 +24,18 @@ TOO_MANY_RECIPIENTS = "452 4.5.3 Error: too many recipients"
 NEEDS_SMTPUTF8 = "553 5.6.7 Must declare SMTPUTF8 to send unicode address"
 # Recipients the "stored" note names; the rest are counted.
 RECIPIENTS_SHOWN = 5
+# aiosmtpd keeps an empty path (``MAIL FROM:<>``) as the text "<>", the stdlib header parser's
+# word for an empty address.
+NULL_PATH = "<>"
+# RFC 5321 4.1.1.3: a forward-path is never empty (only MAIL's reverse-path may be); Postfix's
+# reply to ``RCPT TO:<>``.
+EMPTY_RECIPIENT = "501 5.1.3 Bad recipient address syntax"
 
 
 def reverse_path(envelope: Envelope) -> str:
-    """MAIL's address, "" for the null reverse-path (aiosmtpd keeps ``MAIL FROM:<>`` as the
-    text "<>", the stdlib header parser's word for an empty address)."""
+    """MAIL's address, "" for the null reverse-path."""
     address = envelope.mail_from or ""
-    return "" if address == "<>" else address
+    return "" if address == NULL_PATH else address
 
 
 def recipient_list(rcpts: tuple[str, ...], shown: int = RECIPIENTS_SHOWN) -> str:
@@ -118,6 +123,8 @@ class Handler:
         address: str,
         options: list[str],
     ) -> Any:
+        if address == NULL_PATH:
+            return EMPTY_RECIPIENT
         if self._undeclared_utf8(server, envelope, address):
             return NEEDS_SMTPUTF8
         failure = self._fault(server, "RCPT")

@@ -364,3 +364,20 @@ def test_reset_after_quit_is_a_normal_close(serve) -> None:
     assert closed == ["connection closed"]
     footer = running.recordings()[0].read_text().splitlines()[-1]
     assert '"outcome":"closed"' in footer
+
+
+def test_empty_recipient_is_refused_and_postmaster_is_taken(serve) -> None:
+    # RFC 5321 4.1.1.3: only the reverse-path may be <>. Accepted, RCPT TO:<> was stored with
+    # "Envelope-to: <>" and "for <<>>" in its Received line.
+    running = serve()
+    raw = Raw(running.host, running.port)
+    raw.send(b"EHLO ok.test\r\nMAIL FROM:<>\r\nRCPT TO:<>\r\nRCPT TO:<Postmaster>\r\nDATA\r\n")
+    assert [raw.reply() for _ in range(4)][1:] == [
+        b"250 OK\r\n", b"501 5.1.3 Bad recipient address syntax\r\n", b"250 OK\r\n"]
+    assert raw.reply().startswith(b"354")
+    raw.send(b"Subject: bounce\r\n\r\nx\r\n.\r\n")
+    assert raw.reply().startswith(b"250")
+    raw.close()
+    (stored,) = running.stored_files()
+    assert stored.startswith(b"Return-Path: <>\r\nEnvelope-to: Postmaster\r\n")
+    assert b"for <Postmaster>;" in stored
