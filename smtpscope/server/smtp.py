@@ -23,7 +23,7 @@ from smtpscope.server.auth import AuthMixin
 from smtpscope.server.context import ServerContext, SessionRecord
 from smtpscope.server.faults import Fault
 from smtpscope.server.observe import SessionTap
-from smtpscope.server.sequence import out_of_sequence
+from smtpscope.server.sequence import CommandTable, UnrecognizedMixin, out_of_sequence
 from smtpscope.server.size import SizeLimitMixin
 
 # Control characters (Unicode Cc: C0, DEL, C1) a command argument may not hold; TAB is spacing.
@@ -119,7 +119,7 @@ def _tls_summary(transport: Any) -> str:
     return f"TLS established: {ssl_object.version()}{name}"
 
 
-class ScopeSMTP(AuthMixin, SizeLimitMixin, SMTP):
+class ScopeSMTP(AuthMixin, SizeLimitMixin, UnrecognizedMixin, SMTP):
     """One client connection, observed; ``implicit_tls`` marks the TLS-on-connect port."""
 
     # aiosmtpd's AUTH LOGIN prompts are "User Name\0" and "Password\0" (the expired
@@ -147,8 +147,9 @@ class ScopeSMTP(AuthMixin, SizeLimitMixin, SMTP):
         self.rcpt_limit_noted: Any = None  # the envelope whose recipient limit was noted
         super().__init__(handler, ident=IDENT, **kwargs)
         # Every command's argument passes one check before aiosmtpd or a hook parses it.
-        self._smtp_methods = {verb: self._guarded(verb, method)
-                              for verb, method in self._smtp_methods.items()}
+        self._smtp_methods = CommandTable(
+            {verb: self._guarded(verb, method) for verb, method in self._smtp_methods.items()},
+            lambda verb: self._guarded(verb, self.unknown_command(verb)))
 
     def _guarded(self, verb: str, method: Any) -> Any:
         """``method`` behind the control-character rule; HELP's syntax text is kept."""

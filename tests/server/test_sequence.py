@@ -1,13 +1,20 @@
-"""Commands the session's state forbids: STARTTLS over TLS, AUTH inside a mail transaction."""
+"""Commands the session's state forbids (STARTTLS over TLS, AUTH inside a mail transaction)
+and commands serve does not know."""
 
 from __future__ import annotations
 
 import base64
 import smtplib
 
-from smtpscope.server.sequence import AUTH_IN_TRANSACTION, TLS_ALREADY_ACTIVE, out_of_sequence
+from smtpscope.server.faults import parse_fault
+from smtpscope.server.sequence import (
+    AUTH_IN_TRANSACTION,
+    MAX_UNRECOGNIZED,
+    TLS_ALREADY_ACTIVE,
+    out_of_sequence,
+)
 
-from .conftest import PASSWORD, USER
+from .conftest import PASSWORD, USER, Raw
 
 PLAIN = base64.b64encode(f"\0{USER}\0{PASSWORD}".encode()).decode()
 
@@ -56,3 +63,29 @@ def test_auth_during_a_transaction_is_refused_with_503(serve) -> None:
     # Refused before any credential was checked: no failed attempt, no delay.
     assert not any("failed AUTH attempt" in e.text for e in entries)
     assert not any(PLAIN.encode() in e.raw or PLAIN in e.text for e in entries)
+
+
+def test_too_many_unknown_commands_end_with_421_and_a_close(serve) -> None:
+    running = serve()
+    raw = Raw(running.host, running.port)
+    raw.send(b"HELP XYZZY\r\n")  # HELP still explains known verbs only, and counts nothing
+    assert raw.reply().startswith(b"501 Supported commands: ")
+    for _ in range(MAX_UNRECOGNIZED - 1):
+        raw.send(b"XYZZY\r\n")
+        assert raw.reply() == b'500 Error: command "XYZZY" not recognized\r\n'
+    raw.send(b"XYZZY\r\n")
+    # RFC 5321 3.8: a server that hangs up says 421; aiosmtpd said 502, "not implemented".
+    assert raw.reply() == (b"421 4.7.0 localhost Error: too many unrecognized commands, "
+                           b"closing\r\n")
+    assert raw.file.read() == b""  # closed
+    raw.close()
+    notes = [e.text for e in running.wait_closed() if e.direction == "local"]
+    assert f"{MAX_UNRECOGNIZED} unrecognized commands: closing the connection" in notes
+
+
+def test_unknown_commands_after_a_refused_greeting_get_the_quit_only_answer(serve) -> None:
+    running = serve(faults=(parse_fault("CONNECT:554"),))
+    raw = Raw(running.host, running.port)
+    raw.send(b"XYZZY\r\n")
+    assert raw.reply().startswith(b"503 5.5.1 Bad sequence of commands: the greeting refused")
+    raw.close()
