@@ -597,6 +597,28 @@ async def test_a_wrapped_row_is_split_again_for_a_new_width(before: int, after: 
         assert all(cell_len(line.rstrip()) < room for line in explained)
 
 
+async def test_a_row_painted_before_its_batch_is_published_wraps_all_the_same() -> None:
+    # Entries come one by one (add_entry) and are published once per batch; a paint may come
+    # in between (the composer's queue changed height). A wrapped row painted then must be
+    # split, or its strip stays cached cut at the edge, and the next row shows twice.
+    app = Host(explain=lambda _entry: EXPLAINED)
+    async with app.run_test(size=(60, 12)) as pilot:
+        view = app.query_one(TranscriptView)
+        view.add_entries([command(0, "NOOP\r\n")])
+        await pilot.pause()
+        view.add_entry(reply(1, "421 4.7.0 closing\r\n"))
+        view.add_entry(entry(2, "local", "note", "Connection closed (server said 421)\n"))
+        early = rows_text(view)  # painted now, ahead of the batch's publication
+        await pilot.pause()
+        region = view.content_region.reset_offset
+        shown = [strip.text.rstrip() for strip in view.render_lines(region)]
+        assert shown == early
+        assert [line for line in shown if line.strip()] == [
+            "C: NOOP", "S: 421 4.7.0 closing",
+            "   ↳ 454 4.7.0 — Other or undefined security status",
+            "   (persistent transient failure)", "-- Connection closed (server said 421)"]
+
+
 def test_wrap_map_locates_rows_and_lines() -> None:
     from smtpscope.tui.widgets.transcript_wrap import WrapMap, wrap_starts
 

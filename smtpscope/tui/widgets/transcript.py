@@ -351,6 +351,10 @@ class TranscriptView(TranscriptCursor, ScrollView, can_focus=True):
             # or a line cut for the old width shows clipped and the next repeats its end.
             self._fit_wrap()
             self.call_later(self._update_virtual_size)
+        else:
+            # Rows added since the last publication are split before they are painted: a
+            # strip cached unsplit would stay cut at the edge, with the next row shown twice.
+            self._wrap.extend(self._rows)
         if not 0 <= display_row < self._wrap.display_count(len(self._rows)):
             # Not cached: rows past the end appear as entries arrive.
             return Strip.blank(width, self.rich_style)
