@@ -7,7 +7,7 @@ those replies are matched back to the recipients here, so a front end can show a
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field, replace
 
 from smtpscope.conversation.errors import NotOffered, ParamNotOffered, Rejected
@@ -100,11 +100,30 @@ class Delivery:
 
 
 def _tally(delivery: Delivery, replies: list[Reply]) -> None:
-    for outcome, reply in zip(delivery.recipients, replies, strict=True):
+    """Keep each RCPT's reply; raise when none was accepted, or when one closed the session
+    (a 421: the recipients after it were never asked, and nothing can follow)."""
+    for outcome, reply in zip(delivery.recipients, replies, strict=False):
         outcome.rcpt = reply
+    last = replies[-1]
+    if last.closes:
+        raise Rejected(Stage.RCPT, "RCPT TO rejected, connection closed", last)
     if not delivery.accepted:
-        last = replies[-1]
         raise Rejected(Stage.RCPT, "no recipient accepted", last)
+
+
+async def _rcpt_replies(replies: AsyncIterator[Reply], count: int) -> list[Reply]:
+    """The replies to ``count`` RCPTs, up to one that closes the session (no more come)."""
+    got: list[Reply] = []
+    while len(got) < count:
+        got.append(await anext(replies))
+        if got[-1].closes:
+            break
+    return got
+
+
+async def _one_by_one(session: Session, commands: list[Command]) -> AsyncGenerator[Reply]:
+    for command in commands:
+        yield await session.command(command)
 
 
 def _settle(delivery: Delivery, replies: tuple[Reply, ...]) -> None:
@@ -242,7 +261,7 @@ async def send_message(
                 raise Rejected(Stage.MAIL, "MAIL FROM rejected", delivery.mail)
             stage(Stage.RCPT)
             try:
-                _tally(delivery, [await anext(replies) for _ in envelope.recipients])
+                _tally(delivery, await _rcpt_replies(replies, len(envelope.recipients)))
             except Rejected:
                 if with_data:
                     await _end_unwanted_data(session, delivery, replies)
@@ -257,7 +276,8 @@ async def send_message(
         if stop_after is Stage.MAIL:
             return delivery
         stage(Stage.RCPT)
-        _tally(delivery, [await session.command(cmd) for cmd in envelope.rcpts()])
+        async with contextlib.aclosing(_one_by_one(session, envelope.rcpts())) as each:
+            _tally(delivery, await _rcpt_replies(each, len(envelope.recipients)))
     if stop_after in (Stage.MAIL, Stage.RCPT):
         return delivery
     return await send_content(session, delivery, content, bdat=bdat, verbatim=verbatim,

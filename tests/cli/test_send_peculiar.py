@@ -12,7 +12,11 @@ from typing import Any
 
 import pytest
 
-from tests.protocol.servers import GMAIL_TOO_MANY_RECIPIENTS, POSTGREY_GREYLISTED
+from tests.protocol.servers import (
+    GMAIL_RATE_LIMITED,
+    GMAIL_TOO_MANY_RECIPIENTS,
+    POSTGREY_GREYLISTED,
+)
 
 FROM_TO = ("--from", "a@x.test", "--to", "b@y.test")
 
@@ -81,6 +85,33 @@ def test_pipelined_421_to_rcpt_is_the_rcpt_failure(scripted_peer, cli) -> None:
     # As without --pipeline: MAIL was accepted, the RCPT got the 421 (swaks: 24).
     assert (result.code, data["stage"], data["status"]) == (24, "rcpt", "rejected")
     assert "RCPT TO failed" in result.err and "421 4.3.2 shutting down now" in result.err
+
+
+@pytest.mark.parametrize("pipeline", [(), ("--pipeline",)])
+def test_421_to_a_later_rcpt_is_the_rcpt_failure(scripted_peer, cli, pipeline) -> None:
+    """Gmail rate-limits at the second RCPT, the first one accepted: the transaction ends
+    there (RFC 5321 §3.8), not at a DATA sent into the closed connection."""
+    seen: list[bytes] = []
+
+    def script(stream: Any) -> None:
+        greet(stream)
+        while line := stream.readline():
+            seen.append(line)
+            if line == b"RCPT TO:<c@y.test>\r\n":
+                stream.write(GMAIL_RATE_LIMITED)
+            elif b"RCPT TO:<c@y.test>\r\n" in seen:
+                continue  # closing: the rest of a pipelined batch is read, never answered
+            else:
+                stream.write(b"250 2.1.5 OK\r\n")
+
+    rcpts = ("--from", "a@x.test", "--to", "b@y.test,c@y.test,d@y.test")
+    result = cli("send", f"127.0.0.1:{scripted_peer(script)}", *rcpts, *pipeline, "--json")
+    data = json.loads(result.out)
+    assert (result.code, data["stage"], data["status"]) == (24, "rcpt", "rejected")
+    assert "RCPT TO failed" in result.err and "421 4.7.0 [192.0.2.10" in result.err
+    assert "try again later" in result.err
+    if not pipeline:  # one at a time: nothing after the RCPT that closed the session
+        assert seen[-1] == b"RCPT TO:<c@y.test>\r\n", seen
 
 
 def test_an_unsolicited_reply_is_warned_about_once(scripted_peer, cli) -> None:
