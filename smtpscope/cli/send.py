@@ -21,7 +21,7 @@ from smtpscope.typos import did_you_mean
 DEFAULT_LEVEL = "verify"  # send refuses what it cannot verify and exits 29, as swaks does
 
 if TYPE_CHECKING:
-    from smtpscope.conversation import Conversation, Delivery
+    from smtpscope.conversation import Conversation
     from smtpscope.session import Session, SessionOptions
 
 
@@ -241,33 +241,11 @@ async def _transaction(conv: Conversation, args: argparse.Namespace,
     finally:  # LMTP: each recipient's own answer, refused by all of them included
         delivery = conv.delivery
         if delivery is not None and delivery.lmtp and (delivery.final or delivery.unknown):
-            _report_recipients(session, delivery)
+            delivery.note_recipients(session.transcript)
     # SMTP: the message went, but not to everyone (a 452 "too many recipients", a greylisted
     # or unknown address): exit 0 as swaks does, yet say who will not get it.
     if delivery is not None and not delivery.lmtp and delivery.partial and delivery.final:
-        _report_recipients(session, delivery)
-
-
-def _report_recipients(session: Session, delivery: Delivery) -> None:
-    """LMTP: one line per recipient with its own reply; SMTP: one per recipient refused at
-    RCPT. Then a note on partial delivery."""
-    from smtpscope.sanitize import visible
-
-    for outcome in delivery.recipients:
-        if outcome.accepted and not delivery.lmtp:
-            continue  # its 250 to RCPT is in the transcript; only LMTP has more to say
-        reply = outcome.delivery or outcome.rcpt
-        what = "delivered" if outcome.accepted else "refused"
-        text = "no reply" if reply is None else \
-            visible(reply.shown_summary)
-        if outcome.unknown:
-            what, text = "unknown", "no reply to the message: it may or may not be delivered"
-        session.transcript.note(f"{outcome.address}: {what} ({text})",
-                                kind="note" if outcome.accepted else "warning")
-    if delivery.partial:
-        session.transcript.note(
-            f"partial delivery: {len(delivery.accepted)} of {len(delivery.recipients)} "
-            "recipients accepted the message", kind="warning")
+        delivery.note_recipients(session.transcript)
 
 
 # -- running ---------------------------------------------------------------------------------

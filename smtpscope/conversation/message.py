@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 from smtpscope.conversation.errors import NotOffered, ParamNotOffered, Rejected
 from smtpscope.protocol import (
@@ -21,8 +22,12 @@ from smtpscope.protocol import (
     Reply,
     message_octets,
 )
+from smtpscope.sanitize import visible
 from smtpscope.session import Session
 from smtpscope.session_types import SessionError, Stage
+
+if TYPE_CHECKING:
+    from smtpscope.record import Transcript
 
 Params = tuple[tuple[str, str | None], ...]
 
@@ -97,6 +102,23 @@ class Delivery:
     @property
     def partial(self) -> bool:
         return bool(self.accepted) and bool(self.refused)
+
+    def note_recipients(self, transcript: Transcript) -> None:
+        """Say who will not get the message: LMTP, each recipient with its own reply; SMTP,
+        each refused at RCPT (its 250 says the rest). Then a note on partial delivery."""
+        for outcome in self.recipients:
+            if outcome.accepted and not self.lmtp:
+                continue
+            reply = outcome.delivery or outcome.rcpt
+            what = "delivered" if outcome.accepted else "refused"
+            text = "no reply" if reply is None else visible(reply.shown_summary)
+            if outcome.unknown:
+                what, text = "unknown", "no reply to the message: it may or may not be delivered"
+            transcript.note(f"{outcome.address}: {what} ({text})",
+                            kind="note" if outcome.accepted else "warning")
+        if self.partial:
+            transcript.note(f"partial delivery: {len(self.accepted)} of {len(self.recipients)} "
+                            "recipients accepted the message", kind="warning")
 
 
 def _tally(delivery: Delivery, replies: list[Reply]) -> None:

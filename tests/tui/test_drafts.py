@@ -81,6 +81,23 @@ async def test_a_refused_transaction_keeps_the_draft(wire: WireServer) -> None:
         assert "still here" not in editor.text
 
 
+async def test_partial_delivery_names_the_recipient_refused(wire: WireServer) -> None:
+    # The message went to bob only: as `smtpscope send` does, the transcript says who will
+    # not get it, not just a 550 among the RCPTs above a 250 to the dot.
+    app = app_for(wire)
+    async with app.run_test(size=SIZE) as pilot:
+        await ehlo(pilot)
+        editor = await open_editor(pilot)
+        area(editor).load_text("From: ann@x.test\nTo: bob@x.test, nobody@x.test\n\nhi\n")
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: len(wire.messages) == 1 and replies(app)[-1] == 250)
+        entries = app.screen.session.transcript.entries
+        await until(pilot, lambda: "partial delivery" in entries[-1].text)
+        notes = [e.text for e in entries if e.direction == "local"]
+        assert notes[-2:] == ["nobody@x.test: refused (550 5.1.1 no such user)",
+                              "partial delivery: 1 of 2 recipients accepted the message"]
+
+
 async def test_verbatim_reads_recipients_and_size_is_declared(wire: WireServer) -> None:
     app = app_for(wire)
     async with app.run_test(size=SIZE) as pilot:

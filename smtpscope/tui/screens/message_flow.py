@@ -219,8 +219,11 @@ class MessageFlow:
         """The message went through, or was left open by content without the standard end."""
         if delivery.open:
             self._left_open()
-        else:
-            self._message_draft = None  # delivered: the draft has done its job
+            return
+        self._message_draft = None  # delivered: the draft has done its job
+        if (delivery.partial or delivery.unknown) and self.session is not None:
+            # Not to everyone (a greylisted address, Gmail's 452): say who will not get it.
+            delivery.note_recipients(self.session.transcript)
 
     def _left_open(self) -> None:
         """Verbatim content did not end the message: say so, and let the composer go on with
