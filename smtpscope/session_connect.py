@@ -8,7 +8,7 @@ import asyncio
 import ssl
 from typing import TYPE_CHECKING
 
-from smtpscope.protocol import Command, Reply
+from smtpscope.protocol import Command, Connection, Reply
 from smtpscope.session_types import (
     ConnectFailed,
     SessionOptions,
@@ -37,6 +37,7 @@ class Connecting:
 
     options: SessionOptions
     transcript: Transcript
+    conn: Connection
     stream: Stream | None
     attempts: tuple[RouteAttempt, ...]
     greeting: Reply | None
@@ -100,6 +101,13 @@ class Connecting:
     def _greeting_late(self) -> None:
         """No greeting yet on a plain TCP connection: say what that usually means."""
         if self.greeting is None and self.is_open and self.stream is not None:
+            if begun := len(self.conn.unfinished):
+                # SMTP bytes are coming, only slowly (a tarpit): not an implicit-TLS port.
+                self.transcript.note(
+                    f"The greeting has begun but not ended after {GREETING_HINT_AFTER:g} s "
+                    f"({begun} bytes so far): a slow or tarpitting server. Still waiting.",
+                    kind="warning")
+                return
             host, port = self.stream.peer[:2]
             why = f"no greeting after {GREETING_HINT_AFTER:g} s"
             self.transcript.note(implicit_tls_hint(host, port, why), kind="warning")

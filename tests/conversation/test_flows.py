@@ -290,6 +290,31 @@ async def test_silent_banner_is_a_typed_timeout() -> None:
         await session.close()
 
 
+@pytest.mark.parametrize("sent", [b"", b"220 tarpit"])
+async def test_a_greeting_trickled_in_is_no_implicit_tls_hint(monkeypatch, sent) -> None:
+    """A tarpit sends its banner a byte at a time: those are SMTP bytes, so no "expects TLS
+    from the first byte"; a port that sends nothing keeps that hint."""
+    monkeypatch.setattr("smtpscope.session_connect.GREETING_HINT_AFTER", 0.2)
+
+    async def script(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(sent)
+        await asyncio.sleep(0.5)
+        writer.write(b"220 tarpit ESMTP\r\n"[len(sent):])
+        await asyncio.sleep(1)
+
+    async with tcp_peer(script) as port:
+        session = Session(SessionOptions(LOOPBACK, port, security="plain"))
+        await Conversation(session).open()
+        warned = [e.text for e in session.transcript if e.kind == "warning"]
+        assert len(warned) == 1
+        if sent:
+            assert warned[0].startswith("The greeting has begun but not ended after 0.2 s "
+                                        "(10 bytes so far)")
+        else:
+            assert "expects TLS from the first byte" in warned[0]
+        await session.close()
+
+
 async def test_step_timeout_bounds_the_banner_once_not_twice() -> None:
     async def script(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await asyncio.sleep(2)
