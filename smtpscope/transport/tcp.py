@@ -19,7 +19,6 @@ from .addresses import (
 from .errors import (
     ConnectError,
     ConnectionLost,
-    TLSError,
     TransportError,
     WriteTimeout,
     connect_failure,
@@ -162,7 +161,10 @@ class Stream:
         """
         if self.tls is not None:
             raise TransportError("the stream already uses TLS")
-        if self.closed:  # the server hung up before the handshake (after its 220, say)
+        if self.closed or self._protocol.eof:
+            # The server hung up before the handshake (after its 220, say). Once it has sent
+            # its FIN it can send no ServerHello, and asyncio's start_tls would return None.
+            self._dead()
             raise closed_before_handshake(self.peer_text, server_hostname)
         context = ssl_context or make_tls_context()
         hostname = normalize_server_hostname(server_hostname) or self.host
@@ -189,14 +191,9 @@ class Stream:
         except BaseException:  # cancelled: the half-done handshake leaves nothing usable
             self._dead()
             raise
-        if new_transport is None:  # only when the loop is closing
+        if new_transport is None:  # the connection was lost cleanly, with no error to raise
             self._dead()
-            raise TLSError(
-                f"TLS handshake with {where} failed: the event loop is closing",
-                kind="closed",
-                reason="event loop closing",
-                server_hostname=hostname,
-            )
+            raise closed_before_handshake(self.peer_text, hostname)
         self._transport = new_transport
         self._protocol.transport = new_transport
         self.tls_ready_at = loop.time()

@@ -160,6 +160,32 @@ async def test_starttls_on_a_closed_stream_is_a_closed_handshake(serve, server_c
         await stream.start_tls(client_ctx)
     assert info.value.kind == "closed"
 
+async def test_server_hanging_up_after_its_220_is_a_closed_handshake(serve, client_ctx) -> None:
+    # The FIN arrives before our hello: asyncio's start_tls then returns None instead of
+    # raising, which is the peer closing, not the event loop going away.
+    async def hang_up(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"220 plain\r\n")
+        await reader.readline()
+        writer.write(b"220 2.0.0 Ready to start TLS\r\n")
+        await writer.drain()
+        writer.close()
+
+    port = await serve(hang_up)
+    stream = await open_connection("localhost", port)
+    await read_line(stream)
+    await stream.write(b"STARTTLS\r\n")
+    await read_line(stream)
+    # woken by the FIN itself, so the handshake starts before the socket is torn down
+    assert await stream.read(timeout=5) == b""
+    with pytest.raises(TLSError) as info:
+        await stream.start_tls(client_ctx)
+    assert info.value.kind == "closed"
+    assert "event loop" not in str(info.value)
+    assert str(info.value).endswith("the connection is closed")
+    assert stream.closed
+    await stream.close()
+
+
 async def _starttls_failure(serve, server_ctx, context, hostname=None) -> TLSError:
     port = await serve(starttls_server(server_ctx))
     stream = await open_connection("localhost", port)
