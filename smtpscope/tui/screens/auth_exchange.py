@@ -24,7 +24,7 @@ from smtpscope.conversation.auth import (
     note_outcome,
 )
 from smtpscope.protocol import AuthCancel, LocalProtocolError, Reply
-from smtpscope.session import SessionError
+from smtpscope.session import SessionError, Stage
 from smtpscope.tui.sasl_compute import (
     OFF_THREAD_ITERATIONS,
     ComputeProgress,
@@ -170,16 +170,26 @@ class AuthExchange:
                 reply = await session.command(move.command, force=True, public=move.public,
                                               secret_mask=move.secret_mask)
         except (SessionError, LocalProtocolError) as exc:
-            info.notes.append(f"Not sent: {exc}")
+            # A session error with the command's own stage came while awaiting the reply: the
+            # line went out (the transcript shows it) and the server hung up or went quiet.
+            written = isinstance(exc, SessionError) and exc.stage is not Stage.CLOSED
+            if written:
+                self._show_sent(info, move, line)
+            info.notes.append(f"{'No reply' if written else 'Not sent'}: {exc}")
             proposal.view.refresh_info()
             self._finish(None)
             return
-        sent = session.last_client_entry
+        self._show_sent(info, move, line)
+        proposal.view.refresh_info()
+        self._on_reply(reply)
+
+    def _show_sent(self, info: StepInfo, move: AuthMove, line: str) -> None:
+        """The step shows the line as sent: the transcript's (masked) text, and the real one
+        for the reveal toggle."""
+        sent = self.session.last_client_entry
         prefix = info.proposed_prefix if move.initial else ""
         info.sent = sent.text.rstrip("\r\n") if sent is not None else f"{prefix}{line}"
         info.sent_real = f"{prefix}{line}".rstrip() if move.initial else line
-        proposal.view.refresh_info()
-        self._on_reply(reply)
 
     def _on_reply(self, reply: Reply) -> None:
         assert self.stepper is not None
