@@ -97,6 +97,29 @@ async def test_continue_keeps_the_session_marked_untrusted(demo: DemoServer) -> 
         assert tls_entry.info["trust"] == "untrusted"
 
 
+async def test_the_replay_shows_the_tls_word_the_session_showed(demo: DemoServer) -> None:
+    """Replayed, an untrusted connection is not painted as a good one."""
+    from smtpscope.record import read_recording
+    from smtpscope.tui.screens.replay import ReplayScreen
+
+    app = untrusted_app(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_dialog(pilot)
+        await go_on(pilot)
+        screen = screen_of(app)
+        await until(pilot, lambda: len(replies(screen)) == 4)
+        live = screen.query_one(StatusBar)
+        seen = (live.tls, live.tls_ok)
+        assert screen.recording_path is not None
+        app.push_screen(ReplayScreen(read_recording(screen.recording_path), step_mode=False))
+        await until(pilot, lambda: isinstance(app.screen, ReplayScreen)
+                    and bool(app.screen.query(StatusBar)))
+        replayed = app.screen.query_one(StatusBar)
+        await until(pilot, lambda: replayed.tls != "plain")
+        assert (replayed.tls, replayed.tls_ok) == seen
+        assert "UNTRUSTED" in replayed.tls
+
+
 async def test_disconnect_closes_without_ehlo(demo: DemoServer) -> None:
     app = untrusted_app(demo)
     async with app.run_test(size=SIZE) as pilot:

@@ -12,7 +12,7 @@ from textual import work
 from smtpscope.session import Session, SessionError
 from smtpscope.tls_hints import GREETING_HINT_AFTER, looks_like_tls
 from smtpscope.tui.widgets.capabilities import CapabilityInspector
-from smtpscope.tui.widgets.status import StatusBar
+from smtpscope.tui.widgets.status import StatusBar, tls_label
 from smtpscope.tui.widgets.transcript import TranscriptView
 
 if TYPE_CHECKING:
@@ -146,14 +146,6 @@ class ConnectionFlow:
         info = self.session.tls if self.session else None
         if info is None:
             status.tls, status.tls_ok = "plain", False
-        elif info.insecure:
-            status.tls, status.tls_ok = f"{info.version} INSECURE (not verified)", False
-        elif info.trust in ("verified", "dane", "fingerprint"):
-            status.tls, status.tls_ok = f"{info.version} {info.trust}", True
-        elif info.trust in ("trusted", "untrusted"):
-            extra = " (chain only)" if info.trust == "trusted" else ""
-            status.tls, status.tls_ok = f"{info.version} UNTRUSTED{extra}", False
-        elif not info.verified:
-            status.tls, status.tls_ok = f"{info.version} unverified", False
         else:
-            status.tls, status.tls_ok = f"{info.version} verified", True
+            status.tls, status.tls_ok = tls_label(info.version, insecure=info.insecure,
+                                                  trust=info.trust, verified=info.verified)

@@ -24,7 +24,7 @@ from smtpscope.tui.explain import capabilities_from_entry, explain_entry, select
 from smtpscope.tui.screens.layout import SidePanelLayout
 from smtpscope.tui.widgets.capabilities import CapabilityInspector
 from smtpscope.tui.widgets.key_footer import KeyFooter
-from smtpscope.tui.widgets.status import StatusBar
+from smtpscope.tui.widgets.status import StatusBar, tls_label
 from smtpscope.tui.widgets.transcript import TranscriptView
 
 # Far from ``position`` ("show all" of a million-line recording) the panes catch up in slices
@@ -58,6 +58,9 @@ class ReplayScreen(SidePanelLayout, Screen[None]):
         self._tls_seen = False
         self._caps_at: list[int] = []
         self._caps_states: list[tuple[Any, Any, str]] = []
+        # Where each handshake is, and what it recorded, for the status bar's TLS word.
+        self._tls_at: list[int] = []
+        self._tls_infos: list[dict[str, Any]] = []
         self._problems_told = 0
         self._catching_up = False  # a slice is scheduled for after the next paint
         # Whether the cyclic collector ran before a catch-up paused it (None: not paused).
@@ -120,13 +123,22 @@ class ReplayScreen(SidePanelLayout, Screen[None]):
         status.state = f"entry {shown}/{total}{going}" + (
             "  (recording cut off)" if self.recording.truncated_line is not None else "")
         last = entries[shown - 1] if shown else None
-        status.tls = "TLS" if last is not None and last.tls else "plain"
-        status.tls_ok = bool(last is not None and last.tls)
+        status.tls, status.tls_ok = self._tls_status(shown) if last is not None and last.tls \
+            else ("plain", False)
         # A recording opened for replay finds its damaged lines as replay reaches them.
         for problem in self.recording.problems[self._problems_told :]:
             self.notify(visible(problem), title="Recording damaged", severity="warning",
                         timeout=10, markup=False)
         self._problems_told = len(self.recording.problems)
+
+    def _tls_status(self, shown: int) -> tuple[str, bool]:
+        """The TLS word the live session showed, from the last handshake's recorded details."""
+        i = bisect_left(self._tls_at, shown) - 1
+        info = self._tls_infos[i] if i >= 0 else {}
+        if not info:
+            return "TLS", False  # no details recorded: nothing says the peer was checked
+        return tls_label(str(info.get("version") or "TLS"), insecure=info.get("insecure") is True,
+                         trust=info.get("trust"), verified=info.get("verified") is True)
 
     def _resume_collector(self) -> None:
         if self._collector_was:
@@ -162,6 +174,8 @@ class ReplayScreen(SidePanelLayout, Screen[None]):
                 self._caps_states.append((None, None, ""))
             if entry.kind == "tls":
                 self._tls_seen = True
+                self._tls_at.append(self._scanned)
+                self._tls_infos.append(entry.info or {})
             if entry.direction == "client" and entry.kind in ("command", "raw"):
                 self._last_command = entry.text.strip()
             parsed = capabilities_from_entry(entry, self._last_command)

@@ -37,6 +37,19 @@ def cut_middle(text: str, cells: int) -> str:
     return f"{text[:head]}…{text[len(text) - tail:]}"
 
 
+def tls_label(version: str, *, insecure: bool, trust: str | None,
+              verified: bool) -> tuple[str, bool]:
+    """What the bar says of a TLS connection, and whether that is good (green): the same for
+    a live session and for its replay, which reads these fields from the recording."""
+    if insecure:
+        return f"{version} INSECURE (not verified)", False
+    if trust in ("verified", "dane", "fingerprint"):
+        return f"{version} {trust}", True
+    if trust in ("trusted", "untrusted"):
+        return f"{version} UNTRUSTED{' (chain only)' if trust == 'trusted' else ''}", False
+    return (f"{version} verified", True) if verified else (f"{version} unverified", False)
+
+
 class StatusBar(Static):
     """One line of facts about the session, never wrapped: a long target is cut in the middle
     (F1 shows it whole, as :attr:`full_text`); set by the screen."""
