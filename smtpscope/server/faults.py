@@ -5,6 +5,8 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 
+from smtpscope.server.enhanced import enhanced_code
+
 # Where a failure can be injected, and what the stage means for the client.
 STAGES: dict[str, str] = {
     "CONNECT": "the greeting (421 then closes; after any other code only QUIT is served)",
@@ -18,32 +20,6 @@ STAGES: dict[str, str] = {
     "RSET": "the reply to RSET",
     "NOOP": "the reply to NOOP",
     "VRFY": "the reply to VRFY",
-}
-
-# Enhanced status codes (RFC 3463) that fit a given basic code, so injected replies look like
-# what a real server would say; anything not listed gets the generic X.0.0. Mailbox codes are
-# stage dependent (_ADDRESS_ENHANCED); elsewhere 550 is a refusal by policy.
-_ENHANCED: dict[int, str] = {
-    421: "4.3.2",
-    450: "4.2.0",
-    451: "4.3.0",
-    452: "4.3.1",
-    454: "4.7.0",
-    500: "5.5.2",
-    501: "5.5.4",
-    502: "5.5.1",
-    503: "5.5.1",
-    530: "5.7.0",
-    535: "5.7.8",
-    550: "5.7.1",
-    552: "5.3.4",
-    554: "5.7.1",
-}
-# A mailbox reply names an address: the recipient's at RCPT (X.1.1 bad destination mailbox),
-# the sender's at MAIL (X.1.7 bad sender's mailbox syntax, X.1.0 otherwise, as Postfix says).
-_ADDRESS_ENHANCED: dict[str, dict[int, str]] = {
-    "RCPT": {550: "5.1.1", 551: "5.1.6", 553: "5.1.3"},
-    "MAIL": {550: "5.1.0", 551: "5.1.0", 553: "5.1.7"},
 }
 
 
@@ -68,9 +44,8 @@ class Fault:
 
     def reply(self) -> str:
         """The reply line the server sends when this fault fires."""
-        enhanced = _ADDRESS_ENHANCED.get(self.stage, {}).get(self.code) or _ENHANCED.get(
-            self.code, f"{self.code // 100}.0.0"
-        )
+        # The code a real server would give (a stage is named after the command it answers).
+        enhanced = enhanced_code(self.stage, self.code)
         return f"{self.code} {enhanced} Injected failure (smtpscope --fail {self.spec})"
 
 

@@ -86,9 +86,10 @@ class Handler:
         lines = [r for r in responses if r.rstrip() != "250-AUTH"]
         # RFC 2920: aiosmtpd reads each command from its stream in turn and answers in order,
         # so a batch (DATA last, in one segment or many) is served as sent.
+        # RFC 2034: every reply after this one carries an enhanced status code (enhanced.py).
         # RFC 9422: say the recipient limit up front, so a client splits the envelope itself.
-        return [*lines[:-1], "250-PIPELINING", f"250-LIMITS RCPTMAX={MAX_RECIPIENTS}",
-                *lines[-1:]]
+        return [*lines[:-1], "250-PIPELINING", "250-ENHANCEDSTATUSCODES",
+                f"250-LIMITS RCPTMAX={MAX_RECIPIENTS}", *lines[-1:]]
 
     async def handle_HELO(
         self, server: ScopeSMTP, session: Session, envelope: Envelope, hostname: str

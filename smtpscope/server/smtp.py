@@ -21,6 +21,7 @@ from aiosmtpd.smtp import ALLOWED_BEFORE_STARTTLS, SMTP, TLSSetupException, synt
 from smtpscope.sanitize import visible
 from smtpscope.server.auth import AuthMixin
 from smtpscope.server.context import ServerContext, SessionRecord
+from smtpscope.server.enhanced import with_enhanced
 from smtpscope.server.faults import Fault
 from smtpscope.server.observe import SessionTap
 from smtpscope.server.sequence import CommandTable, UnrecognizedMixin, out_of_sequence
@@ -144,6 +145,7 @@ class ScopeSMTP(AuthMixin, SizeLimitMixin, UnrecognizedMixin, SMTP):
         self._tls_up = False  # a STARTTLS handshake completed
         self._drained_bytes = 0  # octets of over-long lines drained and thrown away
         self._auth_failures = 0
+        self.answering: str | None = None  # the verb whose replies are being sent
         self.rcpt_limit_noted: Any = None  # the envelope whose recipient limit was noted
         super().__init__(handler, ident=IDENT, **kwargs)
         # Every command's argument passes one check before aiosmtpd or a hook parses it.
@@ -156,10 +158,14 @@ class ScopeSMTP(AuthMixin, SizeLimitMixin, UnrecognizedMixin, SMTP):
 
         @functools.wraps(method)
         async def guarded(arg: str | None) -> None:
-            if not await self._refuse_out_of_turn(verb) and not await self._refuse_control(
-                verb, method, arg
-            ):
-                await method(arg)
+            self.answering = verb
+            try:
+                if not await self._refuse_out_of_turn(verb) and not await self._refuse_control(
+                    verb, method, arg
+                ):
+                    await method(arg)
+            finally:
+                self.answering = None
 
         return guarded
 
@@ -337,6 +343,8 @@ class ScopeSMTP(AuthMixin, SizeLimitMixin, UnrecognizedMixin, SMTP):
                 self.injected(fault)  # 421 closes; after 554 the client still sends QUIT
                 self._greeting_refused = fault.code != 421
                 status = fault.reply()
+        elif isinstance(status, str):  # aiosmtpd pushes bytes only for 334 challenges
+            status = with_enhanced(status, self.answering)
         if self.tap is not None:
             data = status.encode("utf-8") if isinstance(status, str) else status
             for line in data.split(b"\r\n"):

@@ -24,10 +24,11 @@ GROUPS = [
     SECOND + b".\r\nQUIT\r\n",
 ]
 REPLIES = [
-    [b"250 OK", b"250 OK", b"553 5.6.7 Must declare SMTPUTF8 to send unicode address", b"250 OK",
+    [b"250 2.1.0 OK", b"250 2.1.5 OK", b"553 5.6.7 Must declare SMTPUTF8 to send unicode address",
+     b"250 2.1.5 OK", b"354 End data with <CR><LF>.<CR><LF>"],
+    [b"250 2.0.0 Ok: queued as ", b"250 2.1.0 OK", b"250 2.1.5 OK",
      b"354 End data with <CR><LF>.<CR><LF>"],
-    [b"250 2.0.0 Ok: queued as ", b"250 OK", b"250 OK", b"354 End data with <CR><LF>.<CR><LF>"],
-    [b"250 2.0.0 Ok: queued as ", b"221 Bye"],
+    [b"250 2.0.0 Ok: queued as ", b"221 2.0.0 Bye"],
 ]
 
 
@@ -68,6 +69,6 @@ def test_smtpscope_send_pipelines_against_serve(serve, tmp_path: Path) -> None:
     batch = lines.index("C: DATA")
     # MAIL, both RCPTs and DATA went out before the first of their replies came back.
     assert [line.split(":")[0] for line in lines[batch - 3:batch + 5]] == ["C"] * 4 + ["S"] * 4
-    assert lines[batch + 1:batch + 5] == ["S: 250 OK"] * 3 + [
+    assert lines[batch + 1:batch + 5] == ["S: 250 2.1.0 OK"] + ["S: 250 2.1.5 OK"] * 2 + [
         "S: 354 End data with <CR><LF>.<CR><LF>"]
     assert len(running.stored()) == 1

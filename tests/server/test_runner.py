@@ -139,5 +139,5 @@ async def test_a_failing_view_does_not_break_the_session(
         reader, writer = await asyncio.open_connection(server.host, server.port)
         await reader.readline()
         writer.write(b"NOOP\r\n")
-        assert await reader.readline() == b"250 OK\r\n"
+        assert await reader.readline() == b"250 2.0.0 OK\r\n"
         writer.close()

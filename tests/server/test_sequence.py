@@ -69,10 +69,10 @@ def test_too_many_unknown_commands_end_with_421_and_a_close(serve) -> None:
     running = serve()
     raw = Raw(running.host, running.port)
     raw.send(b"HELP XYZZY\r\n")  # HELP still explains known verbs only, and counts nothing
-    assert raw.reply().startswith(b"501 Supported commands: ")
+    assert raw.reply().startswith(b"501 5.5.4 Supported commands: ")
     for _ in range(MAX_UNRECOGNIZED - 1):
         raw.send(b"XYZZY\r\n")
-        assert raw.reply() == b'500 Error: command "XYZZY" not recognized\r\n'
+        assert raw.reply() == b'500 5.5.2 Error: command "XYZZY" not recognized\r\n'
     raw.send(b"XYZZY\r\n")
     # RFC 5321 3.8: a server that hangs up says 421; aiosmtpd said 502, "not implemented".
     assert raw.reply() == (b"421 4.7.0 localhost Error: too many unrecognized commands, "

@@ -118,7 +118,7 @@ def test_mail_size_over_the_limit_gets_5_3_4(serve) -> None:
     raw.send("MAIL FROM:<a@x.test> SIZE=\u00b2\r\n".encode())
     assert raw.reply().startswith(b"501 5.5.4 ")
     raw.send(b"MAIL FROM:<a@x.test> SIZE=%d\r\n" % LIMIT)
-    assert raw.reply() == b"250 OK\r\n"
+    assert raw.reply() == b"250 2.1.0 OK\r\n"
     raw.close()
     entries = running.wait_closed()
     assert f"MAIL refused: its SIZE={LIMIT + 1} exceeds the --size limit of {LIMIT}" in [

@@ -92,6 +92,6 @@ def test_pipeline(serve) -> None:
     # came back in order.
     assert lines[batch - 3:batch + 5] == [
         " -> MAIL FROM:<sender@example.test>", " -> RCPT TO:<rcpt@example.test>",
-        " -> RCPT TO:<other@example.test>", " -> DATA", "<-  250 OK", "<-  250 OK",
-        "<-  250 OK", "<-  354 End data with <CR><LF>.<CR><LF>"]
+        " -> RCPT TO:<other@example.test>", " -> DATA", "<-  250 2.1.0 OK",
+        "<-  250 2.1.5 OK", "<-  250 2.1.5 OK", "<-  354 End data with <CR><LF>.<CR><LF>"]
     assert running.stored() == [_expected()]

@@ -219,7 +219,7 @@ def test_help_still_lists_and_explains_commands(serve) -> None:
     raw = Raw(running.host, running.port)
     raw.send(b"EHLO ok.test\r\nHELP\r\nHELP MAIL\r\n")
     raw.reply()
-    assert b"MAIL" in raw.reply() and raw.reply().startswith(b"250 Syntax: MAIL FROM:")
+    assert b"MAIL" in raw.reply() and raw.reply().startswith(b"250 2.0.0 Syntax: MAIL FROM:")
     raw.close()
 
 
@@ -373,7 +373,7 @@ def test_empty_recipient_is_refused_and_postmaster_is_taken(serve) -> None:
     raw = Raw(running.host, running.port)
     raw.send(b"EHLO ok.test\r\nMAIL FROM:<>\r\nRCPT TO:<>\r\nRCPT TO:<Postmaster>\r\nDATA\r\n")
     assert [raw.reply() for _ in range(4)][1:] == [
-        b"250 OK\r\n", b"501 5.1.3 Bad recipient address syntax\r\n", b"250 OK\r\n"]
+        b"250 2.1.0 OK\r\n", b"501 5.1.3 Bad recipient address syntax\r\n", b"250 2.1.5 OK\r\n"]
     assert raw.reply().startswith(b"354")
     raw.send(b"Subject: bounce\r\n\r\nx\r\n.\r\n")
     assert raw.reply().startswith(b"250")
