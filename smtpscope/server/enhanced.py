@@ -5,6 +5,7 @@ the greeting and the replies to HELO and EHLO carries one, on each of its lines.
 replies have none ("250 OK", "503 Error: need MAIL command"), serve's have: the code is chosen
 here from the verb being answered and the reply code, as Postfix answers (250 2.1.0 to MAIL,
 250 2.1.5 to RCPT, 221 2.0.0, 500 5.5.2 ...). 3xx replies (354, 334) carry none (RFC 2034 4).
+The few basic codes aiosmtpd gets wrong are put right here as well, by the same two values.
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ BY_VERB: dict[str, dict[int, str]] = {
     "MAIL": {250: "2.1.0", 550: "5.1.0", 551: "5.1.0", 553: "5.1.7"},
     "RCPT": {250: "2.1.5", 251: "2.1.5", 550: "5.1.1", 551: "5.1.6", 553: "5.1.3"},
 }
+# RFC 5321 4.2 and 4.3.2: HELP is answered 211 or 214 ("help message"); aiosmtpd says 250.
+RECODED: dict[tuple[str, int], int] = {("HELP", 250): 214}
 # RFC 2034 3 (4) leaves out "any response to HELO or EHLO" (Postfix: "501 Syntax: EHLO hostname").
 WITHOUT = frozenset({"HELO", "EHLO"})
 
@@ -66,3 +69,11 @@ def with_enhanced(reply: str, verb: str | None) -> str:
     return "\r\n".join(
         line if has else f"{line[:3]}{line[3:4] or ' '}{code} {line[4:]}".rstrip(" ")
         for line, has in zip(lines, carried, strict=True))
+
+
+def as_sent(reply: str, verb: str | None) -> str:
+    """aiosmtpd's ``reply`` to ``verb`` with the basic code RFC 5321 gives and an enhanced code."""
+    code = RECODED.get((verb or "", int(reply[:3]) if reply[:3].isdigit() else 0))
+    if code is not None:
+        reply = "\r\n".join(f"{code}{line[3:]}" for line in reply.split("\r\n"))
+    return with_enhanced(reply, verb)

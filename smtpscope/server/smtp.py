@@ -21,7 +21,7 @@ from aiosmtpd.smtp import ALLOWED_BEFORE_STARTTLS, SMTP, TLSSetupException, synt
 from smtpscope.sanitize import visible
 from smtpscope.server.auth import AuthMixin
 from smtpscope.server.context import ServerContext, SessionRecord
-from smtpscope.server.enhanced import with_enhanced
+from smtpscope.server.enhanced import as_sent
 from smtpscope.server.faults import Fault
 from smtpscope.server.observe import SessionTap
 from smtpscope.server.sequence import CommandTable, UnrecognizedMixin, out_of_sequence
@@ -344,7 +344,7 @@ class ScopeSMTP(AuthMixin, SizeLimitMixin, UnrecognizedMixin, SMTP):
                 self._greeting_refused = fault.code != 421
                 status = fault.reply()
         elif isinstance(status, str):  # aiosmtpd pushes bytes only for 334 challenges
-            status = with_enhanced(status, self.answering)
+            status = as_sent(status, self.answering)
         if self.tap is not None:
             data = status.encode("utf-8") if isinstance(status, str) else status
             for line in data.split(b"\r\n"):

@@ -6,7 +6,7 @@ import re
 import smtplib
 import ssl
 
-from smtpscope.server.enhanced import enhanced_code, with_enhanced
+from smtpscope.server.enhanced import as_sent, enhanced_code, with_enhanced
 
 from .conftest import Raw
 
@@ -80,3 +80,11 @@ def test_starttls_answers_as_postfix_and_smtplib_sends(serve) -> None:
         code, text = client.data(b"Subject: x\r\n\r\nx\r\n")
         assert code == 250 and text.startswith(b"2.0.0 Ok: queued as ")
     assert len(running.stored()) == 1
+
+
+def test_help_is_answered_214() -> None:
+    # RFC 5321 4.2 and 4.3.2: 214 "help message"; aiosmtpd answered 250. Its text is kept.
+    assert as_sent("250 Supported commands: DATA HELO", "HELP") == (
+        "214 2.0.0 Supported commands: DATA HELO")
+    assert as_sent("501 Supported commands: DATA", "HELP") == "501 5.5.4 Supported commands: DATA"
+    assert as_sent("250 OK", "NOOP") == "250 2.0.0 OK"

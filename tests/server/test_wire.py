@@ -219,7 +219,9 @@ def test_help_still_lists_and_explains_commands(serve) -> None:
     raw = Raw(running.host, running.port)
     raw.send(b"EHLO ok.test\r\nHELP\r\nHELP MAIL\r\n")
     raw.reply()
-    assert b"MAIL" in raw.reply() and raw.reply().startswith(b"250 2.0.0 Syntax: MAIL FROM:")
+    # RFC 5321 4.2 and 4.3.2: a help message is 214 (aiosmtpd said 250), with aiosmtpd's text.
+    assert raw.reply().startswith(b"214 2.0.0 Supported commands: AUTH DATA EHLO HELO HELP MAIL")
+    assert raw.reply() == (b"214 2.0.0 Syntax: MAIL FROM: <address> [SP <mail-parameters>]\r\n")
     raw.close()
 
 
