@@ -4,7 +4,8 @@ aiosmtpd keeps MAIL/RCPT/DATA in order, but answers STARTTLS with 220 on a conne
 already encrypted (and then starts a second TLS layer inside the first, which no client
 expects), and runs AUTH in the middle of a mail transaction. It also hangs up on a client
 that sends too many unknown commands with 502, "command not implemented", where RFC 5321 3.8
-wants 421. The answers follow Postfix, the server a user compares with.
+wants 421, and answers AUTH after HELO as an unknown command, counted as a failed attempt.
+The answers follow Postfix, the server a user compares with.
 """
 
 from __future__ import annotations
@@ -20,12 +21,22 @@ TLS_ALREADY_ACTIVE = "554 5.5.1 Error: TLS already active"
 # RFC 4954 4: "An AUTH command issued during a mail transaction MUST be rejected with a 503
 # reply"; Postfix's words and enhanced code.
 AUTH_IN_TRANSACTION = "503 5.5.1 Error: MAIL transaction in progress"
+# RFC 4954 3: AUTH is an ESMTP extension, offered in the EHLO reply only; after HELO the client
+# has not been offered it. Postfix's words and code.
+AUTH_NOT_ENABLED = "503 5.5.1 Error: authentication not enabled"
 
 
-def out_of_sequence(verb: str, *, tls_active: bool, in_transaction: bool) -> str | None:
-    """The refusal for ``verb`` in this state, or None when the state allows it."""
+def out_of_sequence(
+    verb: str, *, tls_active: bool, in_transaction: bool, helo_only: bool = False
+) -> str | None:
+    """The refusal for ``verb`` in this state, or None when the state allows it.
+
+    ``helo_only``: the client greeted with HELO, not EHLO, so no extension was offered.
+    """
     if verb == "STARTTLS" and tls_active:
         return TLS_ALREADY_ACTIVE
+    if verb == "AUTH" and helo_only:
+        return AUTH_NOT_ENABLED
     if verb == "AUTH" and in_transaction:
         return AUTH_IN_TRANSACTION
     return None

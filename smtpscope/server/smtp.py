@@ -179,9 +179,12 @@ class ScopeSMTP(AuthMixin, SizeLimitMixin, UnrecognizedMixin, SMTP):
                 and verb not in ALLOWED_BEFORE_STARTTLS):
             await self.push(NEED_STARTTLS)
             return True
+        session = self.session
         refusal = out_of_sequence(
             verb, tls_active=self.implicit_tls or self._tls_protocol is not None,
-            in_transaction=self.envelope is not None and self.envelope.mail_from is not None)
+            in_transaction=self.envelope is not None and self.envelope.mail_from is not None,
+            helo_only=session is not None and bool(session.host_name)
+            and not session.extended_smtp)
         if refusal is not None:
             await self.push(refusal)
             return True

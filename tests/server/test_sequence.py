@@ -9,6 +9,7 @@ import smtplib
 from smtpscope.server.faults import parse_fault
 from smtpscope.server.sequence import (
     AUTH_IN_TRANSACTION,
+    AUTH_NOT_ENABLED,
     MAX_UNRECOGNIZED,
     TLS_ALREADY_ACTIVE,
     out_of_sequence,
@@ -25,6 +26,9 @@ def test_the_rules_as_a_table() -> None:
     assert out_of_sequence("AUTH", tls_active=False, in_transaction=True) == AUTH_IN_TRANSACTION
     assert out_of_sequence("AUTH", tls_active=True, in_transaction=False) is None
     assert out_of_sequence("MAIL", tls_active=True, in_transaction=True) is None
+    assert out_of_sequence("AUTH", tls_active=False, in_transaction=True,
+                           helo_only=True) == AUTH_NOT_ENABLED
+    assert out_of_sequence("MAIL", tls_active=False, in_transaction=False, helo_only=True) is None
 
 
 def test_starttls_after_starttls_is_refused_and_the_session_goes_on(serve) -> None:
@@ -63,6 +67,22 @@ def test_auth_during_a_transaction_is_refused_with_503(serve) -> None:
     # Refused before any credential was checked: no failed attempt, no delay.
     assert not any("failed AUTH attempt" in e.text for e in entries)
     assert not any(PLAIN.encode() in e.raw or PLAIN in e.text for e in entries)
+
+
+def test_auth_after_helo_is_not_enabled_and_not_a_failed_attempt(serve) -> None:
+    running = serve(users={USER: PASSWORD})
+    with smtplib.SMTP(running.host, running.port) as client:
+        client.helo()
+        # RFC 4954 3: AUTH is offered in the EHLO reply only. aiosmtpd said "500 Error: command
+        # 'AUTH' not recognized" and counted a failed attempt: a pause, and a close after four.
+        for _ in range(5):
+            assert client.docmd("AUTH", f"PLAIN {PLAIN}") == (
+                503, b"5.5.1 Error: authentication not enabled")
+        assert client.noop()[0] == 250
+        client.ehlo()
+        assert client.docmd("AUTH", f"PLAIN {PLAIN}")[0] == 235
+    entries = running.wait_closed()
+    assert not any("failed AUTH attempt" in e.text for e in entries)
 
 
 def test_too_many_unknown_commands_end_with_421_and_a_close(serve) -> None:
