@@ -9,6 +9,7 @@ from aiosmtpd.smtp import MISSING, Envelope, Session
 
 from smtpscope.sanitize import visible
 from smtpscope.server.context import ServerContext, StoredMessage
+from smtpscope.server.mailbox import MalformedPath
 from smtpscope.server.size import SIZE_EXCEEDED, declared_size
 from smtpscope.server.trace import Arrival, tls_comment, trace_headers
 
@@ -27,9 +28,10 @@ RECIPIENTS_SHOWN = 5
 # aiosmtpd keeps an empty path (``MAIL FROM:<>``) as the text "<>", the stdlib header parser's
 # word for an empty address.
 NULL_PATH = "<>"
-# RFC 5321 4.1.1.3: a forward-path is never empty (only MAIL's reverse-path may be); Postfix's
-# reply to ``RCPT TO:<>``.
-EMPTY_RECIPIENT = "501 5.1.3 Bad recipient address syntax"
+# A path that is not RFC 5321 syntax (mailbox.py), and RCPT TO:<> (RFC 5321 4.1.1.3: only
+# MAIL's reverse-path may be empty): Postfix's replies.
+BAD_SENDER = "501 5.1.7 Bad sender address syntax"
+BAD_RECIPIENT = "501 5.1.3 Bad recipient address syntax"
 
 
 def reverse_path(envelope: Envelope) -> str:
@@ -60,6 +62,13 @@ class Handler:
             return False
         server.tap_note(f"non-ASCII address <{visible(address)}> without SMTPUTF8 on MAIL "
                         "(RFC 6531 3.4): refused as Postfix does")
+        return True
+
+    def _malformed(self, server: ScopeSMTP, verb: str, address: str) -> bool:
+        """A path that is not RFC 5321 syntax (noted)."""
+        if not isinstance(address, MalformedPath):
+            return False
+        server.tap_note(f"{verb} refused: {visible(address)} is not an RFC 5321 path")
         return True
 
     def _fault(self, server: ScopeSMTP, stage: str) -> str | None:
@@ -104,6 +113,8 @@ class Handler:
         address: str,
         options: list[str],
     ) -> Any:
+        if self._malformed(server, "MAIL", address):
+            return BAD_SENDER
         if self._undeclared_utf8(server, envelope, address):
             return NEEDS_SMTPUTF8
         try:
@@ -124,8 +135,8 @@ class Handler:
         address: str,
         options: list[str],
     ) -> Any:
-        if address == NULL_PATH:
-            return EMPTY_RECIPIENT
+        if address == NULL_PATH or self._malformed(server, "RCPT", address):
+            return BAD_RECIPIENT
         if self._undeclared_utf8(server, envelope, address):
             return NEEDS_SMTPUTF8
         failure = self._fault(server, "RCPT")

@@ -23,6 +23,7 @@ from smtpscope.server.auth import AuthMixin
 from smtpscope.server.context import ServerContext, SessionRecord
 from smtpscope.server.enhanced import as_sent
 from smtpscope.server.faults import Fault
+from smtpscope.server.mailbox import AddressSyntaxMixin
 from smtpscope.server.observe import SessionTap
 from smtpscope.server.sequence import CommandTable, UnrecognizedMixin, out_of_sequence
 from smtpscope.server.size import SizeLimitMixin
@@ -120,7 +121,7 @@ def _tls_summary(transport: Any) -> str:
     return f"TLS established: {ssl_object.version()}{name}"
 
 
-class ScopeSMTP(AuthMixin, SizeLimitMixin, UnrecognizedMixin, SMTP):
+class ScopeSMTP(AuthMixin, AddressSyntaxMixin, SizeLimitMixin, UnrecognizedMixin, SMTP):
     """One client connection, observed; ``implicit_tls`` marks the TLS-on-connect port."""
 
     # aiosmtpd's AUTH LOGIN prompts are "User Name\0" and "Password\0" (the expired

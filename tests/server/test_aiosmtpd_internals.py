@@ -97,3 +97,15 @@ async def test_handler_task_is_what_connection_lost_cancels() -> None:
     assert "self._handler_coroutine.cancel()" in inspect.getsource(SMTP.connection_lost)
     assert "self._handler_coroutine = self.loop.create_task(" in inspect.getsource(
         SMTP.connection_made)
+
+
+def test_mail_and_rcpt_parse_their_path_with_getaddr() -> None:
+    # AddressSyntaxMixin (server/mailbox.py) checks the path in _getaddr, on the text after
+    # FROM:/TO:, and hands its MalformedPath to the handler hook as the address.
+    assert list(inspect.signature(SMTP._getaddr).parameters) == ["self", "arg"]
+    for method, keyword, verb in ((SMTP.smtp_MAIL, "FROM:", "MAIL"),
+                                  (SMTP.smtp_RCPT, "TO:", "RCPT")):
+        source = inspect.getsource(method)
+        assert f"self._strip_command_keyword('{keyword}', arg)" in source
+        assert "= self._getaddr(arg)" in source, f"smtp_{verb} no longer parses with _getaddr"
+        assert f"self._call_handler_hook('{verb}', address, " in source
