@@ -6,10 +6,16 @@ including CR-LF pairs, but not the SMTP DATA command's terminating dot or double
 dots", so a message exactly at the limit with lines that start with "." must be taken.
 :class:`MessageSize` counts that way; :class:`SizeLimitMixin` judges each message by it and
 keeps aiosmtpd's own limit only as a bound on memory.
+
+aiosmtpd also refuses a whole message ("500 Line too long") for one content line over 1000
+octets, where RFC 5321 4.5.3.1.6 makes 1000 the least a server must take, not a most to refuse
+at, and Postfix stores it. :class:`SizeLimitMixin` lets a DATA line run to the size bound;
+command lines keep aiosmtpd's limit, and the live view still warns about such a line.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
@@ -22,6 +28,10 @@ if TYPE_CHECKING:
 # RFC 1870 6 words, RFC 3463 X.3.4 "message too big for system" (Postfix: 552 5.3.4), for
 # MAIL's SIZE= and for the message itself.
 SIZE_EXCEEDED = "552 5.3.4 Message size exceeds fixed maximum message size"
+# With --size 0 a content line is still bounded, so one line without an end cannot take the
+# server's memory (aiosmtpd holds a line whole): a thousand times RFC 5321's 1000 octets, more
+# than any real client writes. Past it aiosmtpd refuses the message, "500 Line too long".
+LINE_BOUND_WITHOUT_SIZE = 2**20
 
 
 def stuffed_bound(limit: int) -> int:
@@ -79,6 +89,8 @@ class SizeLimitMixin:
 
     ctx: ServerContext
     data_size_limit: int | None
+    line_length_limit: int  # aiosmtpd's: its StreamReader's limit, and its DATA line check
+    _reader: asyncio.StreamReader
     tap_note: Any  # ScopeSMTP's; a stub here would shadow it in the MRO
     _message: MessageSize | None = None  # the DATA being read
     refusal: str | None = None  # the reply that ends this DATA, decided while reading it
@@ -92,6 +104,22 @@ class SizeLimitMixin:
         finally:
             self.data_size_limit = saved
 
+    @contextlib.contextmanager
+    def _line_limit(self, limit: int) -> Iterator[None]:
+        """Content lines up to ``limit`` octets for one DATA; commands keep aiosmtpd's limit.
+
+        aiosmtpd's line limit is its StreamReader's (``_limit``, read at each ``readuntil``)
+        and the length it checks each DATA line against.
+        """
+        reader = self._reader
+        saved = reader._limit  # type: ignore[attr-defined]
+        reader._limit = self.line_length_limit = limit  # type: ignore[attr-defined]
+        try:
+            yield
+        finally:
+            reader._limit = saved  # type: ignore[attr-defined]
+            del self.line_length_limit  # the class attribute again
+
     @syntax("MAIL FROM: <address>", extended=" [SP <mail-parameters>]")
     async def smtp_MAIL(self, arg: str) -> None:
         # aiosmtpd refuses SIZE= over the limit without an enhanced code; the handler does it.
@@ -102,10 +130,13 @@ class SizeLimitMixin:
     async def smtp_DATA(self, arg: str) -> None:
         # aiosmtpd's limit counts stuffing dots: here it only bounds the memory a message may
         # take, and the end of data is judged on the RFC 1870 count (count_data).
+        # A line is bounded by the message's bound: past it the message is refused for its
+        # size (552 5.3.4) whatever its lines.
         limit = self.ctx.config.size
+        bound = stuffed_bound(limit) if limit else None
         self._message = MessageSize()
         try:
-            with self._size_limit(stuffed_bound(limit) if limit else None):
+            with self._size_limit(bound), self._line_limit(bound or LINE_BOUND_WITHOUT_SIZE):
                 await super().smtp_DATA(arg)  # type: ignore[misc]
         finally:
             self._message, self.refusal = None, None

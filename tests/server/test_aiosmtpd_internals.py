@@ -4,7 +4,8 @@ The server reads ``SMTP._reader._buffer`` (bytes a client sent past STARTTLS, an
 left when it hung up), overrides ``_cb_client_connected`` to tap every line read, and tells the
 STARTTLS handshake from the first connection by ``_original_transport``, and wraps each entry of
 ``_smtp_methods`` (the verb -> handler table) in its control-character check. It sets
-``data_size_limit`` around MAIL and DATA (server/size.py), overrides the AUTH LOGIN prompt
+``data_size_limit`` and the line limit around MAIL and DATA (server/size.py), parses paths
+through ``_getaddr`` (server/mailbox.py), overrides the AUTH LOGIN prompt
 attributes, and cancels ``_handler_coroutine`` when the server stops. None of that is public
 API, so the dependency is pinned below the next minor version and this file fails loudly, naming
 the hook, when an upgrade moves one of them.
@@ -109,3 +110,14 @@ def test_mail_and_rcpt_parse_their_path_with_getaddr() -> None:
         assert f"self._strip_command_keyword('{keyword}', arg)" in source
         assert "= self._getaddr(arg)" in source, f"smtp_{verb} no longer parses with _getaddr"
         assert f"self._call_handler_hook('{verb}', address, " in source
+
+
+async def test_data_line_limit_is_the_readers_and_line_length_limit() -> None:
+    # SizeLimitMixin._line_limit lets a DATA line run past 1000 octets by setting both for one
+    # DATA: the StreamReader's _limit (read at each readuntil) and the length smtp_DATA checks.
+    assert SMTP.line_length_limit == 1001
+    assert "limit=self.line_length_limit" in inspect.getsource(SMTP.__init__)
+    assert "len(line) > self.line_length_limit" in inspect.getsource(SMTP.smtp_DATA)
+    reader = asyncio.StreamReader(limit=10)
+    assert reader._limit == 10, "asyncio.StreamReader._limit is gone"
+    assert "self._limit" in inspect.getsource(asyncio.StreamReader.readuntil)

@@ -134,3 +134,23 @@ def test_without_a_limit_nothing_is_advertised_or_refused(serve) -> None:
     assert _transaction(raw, content, b"MAIL FROM:<a@x.test> SIZE=99999999").startswith(b"250 ")
     raw.close()
     assert running.stored() == [content]
+
+
+def test_a_content_line_over_1000_octets_is_stored_with_a_warning(serve) -> None:
+    # RFC 5321 4.5.3.1.6: 1000 octets is the least a server must take, and Postfix stores such
+    # a line; aiosmtpd refused the message, "500 Line too long".
+    running = serve(size=100_000)
+    raw = Raw(running.host, running.port)
+    raw.send(b"EHLO size.test\r\n")
+    raw.reply()
+    content = b"Subject: long\r\n\r\n" + b"y" * 50_000 + b"\r\n.z" + b"w" * 5_000 + b"\r\n"
+    assert _transaction(raw, content).startswith(b"250 2.0.0 Ok: queued as ")
+    # Command lines keep their limit once DATA is over.
+    raw.send(b"NOOP " + b"x" * 2_000 + b"\r\n")
+    assert raw.reply() == b"500 5.5.2 Command line too long\r\n"
+    # A line past the size bound is refused for the message's size, not for its length.
+    assert _transaction(raw, b"Subject: huge\r\n\r\n" + b"y" * 200_000 + b"\r\n") == REFUSED
+    raw.close()
+    assert running.stored() == [content]
+    warnings = [e.text for e in running.wait_closed() if e.kind == "warning"]
+    assert "a content line is 50002 octets, over the RFC 5321 limit of 1000" in warnings
