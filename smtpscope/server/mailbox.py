@@ -3,8 +3,9 @@
 aiosmtpd parses a path with the stdlib's header parser, which is lenient where SMTP is not and
 rewrites what it takes: ``<a b@b.test>`` comes out as ``"a b"@b.test``, the valid quoted form,
 and ``<a"b"@c>`` as ``ab@c``. So the path is checked before it parses it; one that is not
-RFC 5321 syntax reaches the handler as a :class:`MalformedPath`, which answers as Postfix does
-(``501 5.1.7 Bad sender address syntax``, ``501 5.1.3 Bad recipient address syntax``). The
+RFC 5321 syntax and that no reading can take (:func:`is_unreadable`) reaches the handler as a
+:class:`MalformedPath`, which answers as Postfix does (``501 5.1.7 Bad sender address syntax``,
+``501 5.1.3 Bad recipient address syntax``); one Postfix takes is taken, with a note. The
 null reverse-path ``<>`` and source routes (``<@relay:a@b.test>``, RFC 5321 4.1.1.3 and C) pass.
 """
 
@@ -12,6 +13,8 @@ from __future__ import annotations
 
 import re
 from typing import Any
+
+from smtpscope.sanitize import visible
 
 # RFC 6531 3.3: UTF8-non-ascii in atext, qtext and U-labels. Lone surrogates stand for bytes
 # that were not UTF-8 (aiosmtpd decodes with surrogateescape): never part of an address.
@@ -70,16 +73,37 @@ def is_path(path: str, *, forward: bool) -> bool:
     return _ROUTED.fullmatch(inner) is not None
 
 
+# What no reading of a path can take, and Postfix refuses too (501): a space or a control
+# character outside a quoted string, a quote left open, a bracket left open, bytes that were
+# not UTF-8. Every other departure from RFC 5321 (``<a>``, ``<a..b@c>``, a domain with ``_``,
+# ``MAIL FROM:<postmaster>``) Postfix accepts by default, and so does this server, noting it.
+_UNQUOTED_BREAK = re.compile(r'"(?:[^"\\]|\\.)*"|([\x00-\x20\x7f\ud800-\udfff])', re.S)
+
+
+def is_unreadable(path: str) -> bool:
+    """``path`` cannot be read as any address: refused, as Postfix refuses it."""
+    if path.startswith("<") != path.endswith(">") or path.count('"') % 2:
+        return True
+    return any(m[1] for m in _UNQUOTED_BREAK.finditer(path))
+
+
 class AddressSyntaxMixin:
     """Checks MAIL's and RCPT's path where aiosmtpd parses it (``SMTP._getaddr``)."""
 
     answering: str | None  # ScopeSMTP's: the verb being answered
+    tap_note: Any  # ScopeSMTP's
 
     def _getaddr(self, arg: str) -> tuple[str | None, str | None]:
-        if arg and self.answering in ("MAIL", "RCPT"):
-            path = split_path(arg.strip())
-            if not is_path(path, forward=self.answering == "RCPT"):
-                # Without parameters: the address is what is refused, not what follows it.
-                return MalformedPath(path), ""
         parent: Any = super()
-        return parent._getaddr(arg)  # type: ignore[no-any-return]
+        if not arg or self.answering not in ("MAIL", "RCPT"):
+            return parent._getaddr(arg)  # type: ignore[no-any-return]
+        path = split_path(arg.strip())
+        if is_path(path, forward=self.answering == "RCPT"):
+            return parent._getaddr(arg)  # type: ignore[no-any-return]
+        address, rest = (None, None) if is_unreadable(path) else parent._getaddr(arg)
+        if address is None:
+            # Without parameters: the address is refused, not what follows it.
+            return MalformedPath(path), ""
+        self.tap_note(f"{self.answering} {visible(path)} is not RFC 5321 path syntax "
+                      "(§4.1.2): accepted, as Postfix accepts it; stricter servers refuse it")
+        return address, rest

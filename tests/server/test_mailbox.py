@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from smtpscope.server.mailbox import is_path, split_path
+from smtpscope.server.mailbox import is_path, is_unreadable, split_path
 
 from .conftest import Raw
 
@@ -60,3 +60,32 @@ def test_an_unquoted_space_is_refused_as_postfix_does(serve) -> None:
     notes = [e.text for e in running.wait_closed()]
     assert "MAIL refused: <a b@b.test> is not an RFC 5321 path" in notes
     assert "RCPT refused: <c d@b.test> is not an RFC 5321 path" in notes
+
+
+@pytest.mark.parametrize(("path", "unreadable"), [
+    ("<a b@b.test>", True), ('<"a@b.test>', True), ("<a@b.test", True),
+    ("<a\udcff@b.test>", True), ("<a\tb@b.test>", True),
+    ("<a>", False), ("<a..b@b.test>", False), ("<a@b_c.test>", False), ("<postmaster>", False),
+    ('<"a b"@b.test>', False),
+])
+def test_only_what_no_reading_takes_is_unreadable(path: str, unreadable: bool) -> None:
+    assert is_unreadable(path) is unreadable
+
+
+def test_what_postfix_takes_is_taken_with_a_note(serve) -> None:
+    """RFC 5321 refuses <a> or a domain with '_'; Postfix takes them by default, and a client
+    tested here must not fail where it works there: taken, and the live view says what is
+    wrong. What no reading takes (<a@>) is refused, as Postfix refuses it."""
+    running = serve()
+    raw = Raw(running.host, running.port)
+    raw.send(b"EHLO ok.test\r\n")
+    raw.reply()
+    for path, reply in ((b"<a>", b"250 2.1.0 OK\r\n"), (b"<a@b_c.test>", b"250 2.1.0 OK\r\n"),
+                        (b"<a@>", b"501 5.1.7 Bad sender address syntax\r\n")):
+        raw.send(b"MAIL FROM:" + path + b"\r\nRSET\r\n")
+        assert [raw.reply(), raw.reply()] == [reply, b"250 2.0.0 OK\r\n"], path
+    raw.close()
+    notes = [e.text for e in running.wait_closed()]
+    taken = "is not RFC 5321 path syntax (§4.1.2): accepted, as Postfix accepts it"
+    assert [n.split(" is not")[0] for n in notes if taken in n] == ["MAIL <a>", "MAIL <a@b_c.test>"]
+    assert "MAIL refused: <a@> is not an RFC 5321 path" in notes
