@@ -9,7 +9,7 @@ keeps aiosmtpd's own limit only as a bound on memory.
 
 aiosmtpd also refuses a whole message ("500 Line too long") for one content line over 1000
 octets, where RFC 5321 4.5.3.1.6 makes 1000 the least a server must take, not a most to refuse
-at, and Postfix stores it. :class:`SizeLimitMixin` lets a DATA line run to the size bound;
+at, and Postfix stores it. :class:`SizeLimitMixin` lets a DATA line run to 1 MiB (or --size);
 command lines keep aiosmtpd's limit, and the live view still warns about such a line.
 """
 
@@ -28,10 +28,11 @@ if TYPE_CHECKING:
 # RFC 1870 6 words, RFC 3463 X.3.4 "message too big for system" (Postfix: 552 5.3.4), for
 # MAIL's SIZE= and for the message itself.
 SIZE_EXCEEDED = "552 5.3.4 Message size exceeds fixed maximum message size"
-# With --size 0 a content line is still bounded, so one line without an end cannot take the
-# server's memory (aiosmtpd holds a line whole): a thousand times RFC 5321's 1000 octets, more
-# than any real client writes. Past it aiosmtpd refuses the message, "500 Line too long".
-LINE_BOUND_WITHOUT_SIZE = 2**20
+# A content line is bounded, so one line without an end cannot take the server's memory
+# (aiosmtpd holds a line whole, however large --size is): a thousand times RFC 5321's 1000
+# octets, more than any real client writes. Past it aiosmtpd refuses the message, "500 Line
+# too long".
+LINE_BOUND = 2**20
 
 
 def stuffed_bound(limit: int) -> int:
@@ -130,13 +131,13 @@ class SizeLimitMixin:
     async def smtp_DATA(self, arg: str) -> None:
         # aiosmtpd's limit counts stuffing dots: here it only bounds the memory a message may
         # take, and the end of data is judged on the RFC 1870 count (count_data).
-        # A line is bounded by the message's bound: past it the message is refused for its
-        # size (552 5.3.4) whatever its lines.
+        # A line is bounded by LINE_BOUND, or by a smaller message bound: past that the message
+        # is refused for its size (552 5.3.4) whatever its lines.
         limit = self.ctx.config.size
         bound = stuffed_bound(limit) if limit else None
         self._message = MessageSize()
         try:
-            with self._size_limit(bound), self._line_limit(bound or LINE_BOUND_WITHOUT_SIZE):
+            with self._size_limit(bound), self._line_limit(min(bound or LINE_BOUND, LINE_BOUND)):
                 await super().smtp_DATA(arg)  # type: ignore[misc]
         finally:
             self._message, self.refusal = None, None

@@ -154,3 +154,22 @@ def test_a_content_line_over_1000_octets_is_stored_with_a_warning(serve) -> None
     assert running.stored() == [content]
     warnings = [e.text for e in running.wait_closed() if e.kind == "warning"]
     assert "a content line is 50002 octets, over the RFC 5321 limit of 1000" in warnings
+
+
+def test_a_content_line_is_bounded_however_large_the_size_limit(serve) -> None:
+    """One line without an end must not take the memory --size allows the whole message:
+    past LINE_BOUND (1 MiB) the message is refused for the line, and the session goes on."""
+    from smtpscope.server.size import LINE_BOUND
+
+    running = serve(size=8 * LINE_BOUND)
+    raw = Raw(running.host, running.port)
+    raw.send(b"EHLO size.test\r\n")
+    raw.reply()
+    near = b"Subject: near\r\n\r\n" + b"y" * (LINE_BOUND - 10) + b"\r\n"
+    assert _transaction(raw, near).startswith(b"250 2.0.0 Ok: queued as ")
+    reply = _transaction(raw, b"Subject: far\r\n\r\n" + b"y" * (LINE_BOUND + 10) + b"\r\n")
+    assert reply.startswith(b"500 5.5.2 Line too long"), reply
+    raw.send(b"NOOP\r\n")
+    assert raw.reply() == b"250 2.0.0 OK\r\n"
+    raw.close()
+    assert running.stored() == [near]
