@@ -74,6 +74,15 @@ async def go_on(pilot) -> None:  # type: ignore[no-untyped-def]
     await pilot.press("tab", "enter")  # from the focused Disconnect to Continue
 
 
+async def gone_on(pilot):  # type: ignore[no-untyped-def]
+    """The dialog answered Continue and the EHLO over TLS answered: the session screen."""
+    await open_dialog(pilot)
+    await go_on(pilot)
+    screen = screen_of(pilot.app)
+    await until(pilot, lambda: len(replies(screen)) == 4)
+    return screen
+
+
 async def test_continue_keeps_the_session_marked_untrusted(demo: DemoServer) -> None:
     app = untrusted_app(demo)
     async with app.run_test(size=SIZE) as pilot:
@@ -104,10 +113,7 @@ async def test_the_replay_shows_the_tls_word_the_session_showed(demo: DemoServer
 
     app = untrusted_app(demo)
     async with app.run_test(size=SIZE) as pilot:
-        await open_dialog(pilot)
-        await go_on(pilot)
-        screen = screen_of(app)
-        await until(pilot, lambda: len(replies(screen)) == 4)
+        screen = await gone_on(pilot)
         live = screen.query_one(StatusBar)
         seen = (live.tls, live.tls_ok)
         assert screen.recording_path is not None
@@ -145,10 +151,7 @@ async def test_selected_tls_line_shows_the_chain(demo: DemoServer) -> None:
 
     app = untrusted_app(demo)
     async with app.run_test(size=SIZE) as pilot:
-        await open_dialog(pilot)
-        await go_on(pilot)
-        screen = screen_of(app)
-        await until(pilot, lambda: len(replies(screen)) == 4)
+        screen = await gone_on(pilot)
         assert screen.session is not None
         entry = next(e for e in screen.session.transcript if e.kind == "tls")
         shown_text = selection_text(entry, 80).plain
