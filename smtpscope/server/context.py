@@ -76,8 +76,9 @@ class MaildirWriter:
         """Write ``trace`` then ``content``; the file's name holds ``queue_id`` (the random
         part of a Maildir name), so the id the client was told finds the file."""
         now = time.time()
+        # The microseconds zero-padded: names sort as the messages arrived (`ls new/`).
         name = (
-            f"{int(now)}.M{int(now * 1e6) % 1_000_000}P{os.getpid()}"
+            f"{int(now)}.M{int(now * 1e6) % 1_000_000:06d}P{os.getpid()}"
             f"Q{next(self._counter)}R{queue_id}.{self._host}"
         )
         tmp = self.path / "tmp" / name
