@@ -66,6 +66,7 @@ def _uri_problem(uri: str, key: str) -> str | None:
 
 
 def report_uris(value: str) -> tuple[str, ...]:
+    """The URIs of a comma-separated report list (DMARC's rua/ruf, TLS-RPT's rua)."""
     return tuple(u.strip() for u in value.split(","))
 
 

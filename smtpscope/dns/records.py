@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from smtpscope.dns._json import jsonable
-from smtpscope.dns.dmarc_check import check_dmarc, version_not_first
+from smtpscope.dns.dmarc_check import check_dmarc, report_uris, version_not_first
 from smtpscope.dns.mxlookup import failure_text
 from smtpscope.dns.resolver import Resolver, lookup_failed
 from smtpscope.dns.spf_check import check_spf, spf_terms
@@ -86,7 +86,7 @@ def _tlsrpt_meaning(record: PolicyRecord) -> tuple[Details, tuple[str, ...], Pol
     rua = record.tag("rua")
     if not rua:
         return (), ("no rua= tag: nowhere to send reports (RFC 8460 §3)",), "invalid"
-    uris = [u.strip() for u in rua.split(",")]
+    uris = report_uris(rua)  # comma-separated, as DMARC's (RFC 8460 §3)
     bad = [u for u in uris if not u.lower().startswith(("mailto:", "https:"))]
     # Quoted, not repr(): the views escape the URI once (repr would escape it a second time).
     warnings = tuple(f"report URI '{u}' is neither mailto: nor https:" for u in bad)
