@@ -242,6 +242,10 @@ async def _transaction(conv: Conversation, args: argparse.Namespace,
         delivery = conv.delivery
         if delivery is not None and delivery.lmtp and (delivery.final or delivery.unknown):
             delivery.note_recipients(session.transcript)
+        elif delivery is not None and delivery.not_tried and conv.stage is Stage.RCPT:
+            # The recipient stage ended early (a 421, a hang-up): who was refused, and who
+            # was never asked.
+            delivery.note_recipients(session.transcript)
     # SMTP: the message went, but not to everyone (a 452 "too many recipients", a greylisted
     # or unknown address): exit 0 as swaks does, yet say who will not get it.
     if delivery is not None and not delivery.lmtp and delivery.partial and delivery.final:
@@ -283,7 +287,8 @@ def _target_failed(args: argparse.Namespace, exc: common.TargetFailure) -> int:
             "status": exc.status, "exit_code": exc.exit_code,
             "stage": "connect" if exc.status == "no-route" else "usage",
             "error": str(exc), "hint": hint or None, "server": None, "tls": None,
-            "recipients": {"accepted": [], "rejected": [], "unknown": []}, "transcript": [],
+            "recipients": {"accepted": [], "rejected": [], "unknown": [], "not_tried": []},
+            "transcript": [],
         }))
     out.close()
     return exc.exit_code
@@ -391,14 +396,16 @@ def _json(session: Session, conv: Conversation, args: argparse.Namespace, mode: 
         "tls": None if session.tls is None else tls_info_dict(session.tls),
         "recipients": {"accepted": [] if delivery is None else delivery.accepted,
                        "rejected": [] if delivery is None else delivery.refused,
-                       "unknown": [] if delivery is None else delivery.unknown},
+                       "unknown": [] if delivery is None else delivery.unknown,
+                       "not_tried": [] if delivery is None else delivery.not_tried},
         "transcript": [common.entry_brief(e) for e in session.transcript],
     }
-    if delivery is not None and delivery.lmtp:
+    if delivery is not None:
         out["recipients"]["replies"] = [
             {"address": r.address,
              "rcpt": None if r.rcpt is None else r.rcpt.code,
              "delivery": None if r.delivery is None else r.delivery.code,
-             "accepted": None if r.unknown else r.accepted}
+             "accepted": None if r.unknown else r.accepted,
+             "not_tried": None if r.not_tried is None else r.not_tried.value}
             for r in delivery.recipients]
     return out

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field, replace
+from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from smtpscope.conversation.errors import NotOffered, ParamNotOffered, Rejected
@@ -48,6 +49,13 @@ class Envelope:
         return [RcptTo(address, self.rcpt_params) for address in self.recipients]
 
 
+class NotTried(StrEnum):
+    """Why a recipient has no reply to its RCPT: the server never judged it."""
+
+    NOT_SENT = "not-sent"  # its RCPT never went out (the session ended before its turn)
+    NO_REPLY = "no-reply"  # its RCPT went out (pipelined, or the last one); no reply judged it
+
+
 @dataclass
 class RecipientOutcome:
     """One recipient: the reply to its RCPT and, for LMTP, its own reply after the data."""
@@ -57,6 +65,15 @@ class RecipientOutcome:
     delivery: Reply | None = None
     #: LMTP: the message went out, so this recipient's own reply to it is owed.
     owed: bool = False
+    #: Its RCPT went on the wire (answered or not).
+    sent: bool = False
+
+    @property
+    def not_tried(self) -> NotTried | None:
+        """Why the server never judged this recipient; None when its RCPT was answered."""
+        if self.rcpt is not None:
+            return None
+        return NotTried.NO_REPLY if self.sent else NotTried.NOT_SENT
 
     @property
     def accepted(self) -> bool:
@@ -92,7 +109,14 @@ class Delivery:
 
     @property
     def refused(self) -> list[str]:
-        return [r.address for r in self.recipients if not r.accepted and not r.unknown]
+        """Recipients the server refused, with a reply (to the RCPT, or LMTP's after the data)."""
+        return [r.address for r in self.recipients
+                if not r.accepted and not r.unknown and r.not_tried is None]
+
+    @property
+    def not_tried(self) -> list[str]:
+        """Recipients the server never judged: their RCPT unsent, or sent and never answered."""
+        return [r.address for r in self.recipients if r.not_tried is not None]
 
     @property
     def unknown(self) -> list[str]:
@@ -114,37 +138,39 @@ class Delivery:
             text = "no reply" if reply is None else visible(reply.shown_summary)
             if outcome.unknown:
                 what, text = "unknown", "no reply to the message: it may or may not be delivered"
+            elif outcome.not_tried is not None:
+                what, text = "not tried", _NOT_TRIED_TEXT[outcome.not_tried]
             transcript.note(f"{outcome.address}: {what} ({text})",
                             kind="note" if outcome.accepted else "warning")
-        if self.partial:
+        if self.partial and self.final:  # a message went: not just RCPTs before a hang-up
             transcript.note(f"partial delivery: {len(self.accepted)} of {len(self.recipients)} "
                             "recipients accepted the message", kind="warning")
 
 
-def _tally(delivery: Delivery, replies: list[Reply]) -> None:
-    """Keep each RCPT's reply; raise when none was accepted, or when one closed the session
-    (a 421: the recipients after it were never asked, and nothing can follow)."""
-    for outcome, reply in zip(delivery.recipients, replies, strict=False):
-        outcome.rcpt = reply
-    last = replies[-1]
-    if last.closes:
-        raise Rejected(Stage.RCPT, "RCPT TO rejected, connection closed", last)
+_NOT_TRIED_TEXT = {
+    NotTried.NOT_SENT: "its RCPT was never sent: the connection closed first",
+    NotTried.NO_REPLY: "its RCPT was never answered: the connection closed first",
+}
+
+
+async def _tally(delivery: Delivery, replies: AsyncIterator[Reply]) -> None:
+    """Keep each RCPT's reply as it comes; raise when none was accepted, or when one closed
+    the session (a 421: the recipients after it were never asked, and nothing can follow).
+    A session that ends meanwhile keeps the replies that came; the rest stay not tried."""
+    last: Reply | None = None
+    for outcome in delivery.recipients:
+        last = outcome.rcpt = await anext(replies)
+        if last.closes:
+            raise Rejected(Stage.RCPT, "RCPT TO rejected, connection closed", last)
     if not delivery.accepted:
+        assert last is not None  # an envelope has at least one recipient
         raise Rejected(Stage.RCPT, "no recipient accepted", last)
 
 
-async def _rcpt_replies(replies: AsyncIterator[Reply], count: int) -> list[Reply]:
-    """The replies to ``count`` RCPTs, up to one that closes the session (no more come)."""
-    got: list[Reply] = []
-    while len(got) < count:
-        got.append(await anext(replies))
-        if got[-1].closes:
-            break
-    return got
-
-
-async def _one_by_one(session: Session, commands: list[Command]) -> AsyncGenerator[Reply]:
-    for command in commands:
+async def _one_by_one(session: Session, delivery: Delivery,
+                      commands: list[Command]) -> AsyncGenerator[Reply]:
+    for outcome, command in zip(delivery.recipients, commands, strict=True):
+        outcome.sent = True
         yield await session.command(command)
 
 
@@ -278,12 +304,14 @@ async def send_message(
         # failure even though the DATA sent with it will never be answered.
         replies = session.pipelined(commands)
         async with contextlib.aclosing(replies):
+            for outcome in delivery.recipients:  # the first reply awaited writes them all
+                outcome.sent = True
             delivery.mail = await anext(replies)
             if delivery.mail.code != 250:
                 raise Rejected(Stage.MAIL, "MAIL FROM rejected", delivery.mail)
             stage(Stage.RCPT)
             try:
-                _tally(delivery, await _rcpt_replies(replies, len(envelope.recipients)))
+                await _tally(delivery, replies)
             except Rejected:
                 if with_data:
                     await _end_unwanted_data(session, delivery, replies)
@@ -298,8 +326,9 @@ async def send_message(
         if stop_after is Stage.MAIL:
             return delivery
         stage(Stage.RCPT)
-        async with contextlib.aclosing(_one_by_one(session, envelope.rcpts())) as each:
-            _tally(delivery, await _rcpt_replies(each, len(envelope.recipients)))
+        async with contextlib.aclosing(_one_by_one(session, delivery,
+                                                   envelope.rcpts())) as each:
+            await _tally(delivery, each)
     if stop_after in (Stage.MAIL, Stage.RCPT):
         return delivery
     return await send_content(session, delivery, content, bdat=bdat, verbatim=verbatim,

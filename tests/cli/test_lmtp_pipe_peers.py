@@ -51,7 +51,7 @@ def test_lmtp_no_recipient_takes_the_message_exits_26_json(lmtp_mta, cli) -> Non
     assert data["stage"] == "dot" and data["status"] == "rejected"
     assert data["recipients"]["accepted"] == [] and data["recipients"]["rejected"] == [full]
     assert data["recipients"]["replies"] == [
-        {"address": full, "rcpt": 250, "delivery": 552, "accepted": False}]
+        {"address": full, "rcpt": 250, "delivery": 552, "accepted": False, "not_tried": None}]
     assert "message refused after the final dot: 552 5.2.2" in result.err
     assert any(e["text"].startswith(f"{full}: refused (552 5.2.2 ")
                for e in data["transcript"] if e["kind"] == "warning")

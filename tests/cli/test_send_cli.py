@@ -332,8 +332,12 @@ def test_json_result(make_server, cli) -> None:
     assert result.code == 0
     data = json.loads(result.out)
     assert data["status"] == "success" and data["exit_code"] == 0
-    assert data["recipients"] == {"accepted": ["b@y.test"], "rejected": ["c@reject.test"],
-                                  "unknown": []}
+    assert {k: v for k, v in data["recipients"].items() if k != "replies"} == {
+        "accepted": ["b@y.test"], "rejected": ["c@reject.test"], "not_tried": [],
+        "unknown": []}
+    # Every recipient's own RCPT reply, SMTP as well as LMTP.
+    assert [(r["address"], r["rcpt"], r["not_tried"]) for r in data["recipients"]["replies"]] \
+        == [("b@y.test", 250, None), ("c@reject.test", 550, None)]
     kinds = [(e["dir"], e["kind"]) for e in data["transcript"]]
     assert ("server", "reply") in kinds and ("client", "content") in kinds
     rcpt_reply = next(e for e in data["transcript"] if e.get("reply", {}).get("code") == 550)
