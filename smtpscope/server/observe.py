@@ -23,7 +23,7 @@ from smtpscope.sanitize import visible
 # protocol.data.MAX_TEXT_LINE).
 MAX_COMMAND_LINE = 512
 # Message content kept in the transcript; beyond it bytes are counted, not kept, so a client
-# flooding DATA cannot exhaust memory (aiosmtpd discards them as well once over --size).
+# flooding DATA cannot exhaust memory. A message over --size keeps no more once past it.
 TRANSCRIPT_CONTENT_LIMIT = 2**25 + 2**16
 # Of a line longer than aiosmtpd's buffer (which aiosmtpd drains and refuses), the transcript
 # keeps this much to show; the rest is counted only.
@@ -165,6 +165,7 @@ class SessionTap:
         self._content: list[bytes] = []
         self._content_size = 0
         self._content_dropped = 0
+        self._content_kept_limit = TRANSCRIPT_CONTENT_LIMIT  # for the message being read
         self._last_client: float | None = None
         self.in_data = False
 
@@ -240,7 +241,8 @@ class SessionTap:
         if line == b".\r\n":
             return self._emit_content(line, None)
         self._content_size += len(line)
-        granted = self._reserve(len(line)) if self._content_size <= TRANSCRIPT_CONTENT_LIMIT else 0
+        granted = self._reserve(len(line)) if self._content_size <= self._content_kept_limit \
+            else 0
         if granted == len(line):
             self._content.append(line)
         else:
@@ -249,9 +251,15 @@ class SessionTap:
             self._content_dropped += len(line)
         return None
 
+    def stop_keeping_content(self) -> None:
+        """Keep no more of this message's content (it is over --size); its octets are still
+        counted, and the limit is back for the next message."""
+        self._content_kept_limit = self._content_size
+
     def _emit_content(self, terminator: bytes, problem: str | None) -> Entry:
         body = b"".join(self._content)
         self._content, self._content_size, self.in_data = [], 0, False
+        self._content_kept_limit = TRANSCRIPT_CONTENT_LIMIT
         self._last_client = self._clock()
         notes = [f"{len(body)} octets of content as sent (dot-stuffed)"]
         if self._content_dropped:

@@ -68,6 +68,7 @@ class MessageSize:
 
     def __init__(self) -> None:
         self.octets = 0
+        self.over = False  # past --size: no longer stored, only counted
         self._line_start = True  # the next piece begins a line
 
     def feed(self, piece: bytes) -> bool:
@@ -93,6 +94,7 @@ class SizeLimitMixin:
     line_length_limit: int  # aiosmtpd's: its StreamReader's limit, and its DATA line check
     _reader: asyncio.StreamReader
     tap_note: Any  # ScopeSMTP's; a stub here would shadow it in the MRO
+    tap: Any  # ScopeSMTP's SessionTap, or None
     _message: MessageSize | None = None  # the DATA being read
     refusal: str | None = None  # the reply that ends this DATA, decided while reading it
 
@@ -148,12 +150,39 @@ class SizeLimitMixin:
         return self._message is not None
 
     def count_data(self, piece: bytes) -> None:
-        """Count a piece aiosmtpd read; at the end of data, refuse a message over --size."""
-        if self._message is None or not self._message.feed(piece):
+        """Count a piece aiosmtpd read; at the end of data, refuse a message over --size.
+
+        Once the count passes --size, nothing more of the message is kept: what aiosmtpd
+        holds is dropped (see :meth:`_stop_storing`), and the rest is read and counted only.
+        """
+        if self._message is None:
             return
-        limit, octets = self.ctx.config.size, self._message.octets
+        limit = self.ctx.config.size
+        if not self._message.feed(piece):
+            if limit and self._message.octets > limit and not self._message.over:
+                self._stop_storing(limit)
+            return
+        octets = self._message.octets
         self._message = None
         if limit and octets > limit:
             self.tap_note(f"message not stored: {octets} octets (RFC 1870 count, without "
                           f"stuffing dots) exceed the --size limit of {limit}")
             self.refusal = SIZE_EXCEEDED
+
+    def _stop_storing(self, limit: int) -> None:
+        """The message just passed --size: keep none of it, but read on to its end.
+
+        aiosmtpd (1.4.6) checks each whole DATA line against ``line_length_limit`` while it
+        still records; a line over it empties what was recorded and records nothing more
+        until the end of data, where aiosmtpd refuses with "500 Line too long" (the handler
+        is never called, so nothing is stored). A limit of 0 puts this very line over it; the
+        reply gives way to :attr:`refusal`, set at the end of data. The live transcript keeps
+        no more content either.
+        """
+        assert self._message is not None
+        self._message.over = True
+        self.line_length_limit = 0  # _line_limit restores aiosmtpd's after this DATA
+        if self.tap is not None:
+            self.tap.stop_keeping_content()
+        self.tap_note(f"message over the --size limit of {limit} octets: no longer kept, "
+                      "read to the end of data to be refused (552 5.3.4)")

@@ -121,3 +121,19 @@ async def test_data_line_limit_is_the_readers_and_line_length_limit() -> None:
     reader = asyncio.StreamReader(limit=10)
     assert reader._limit == 10, "asyncio.StreamReader._limit is gone"
     assert "self._limit" in inspect.getsource(asyncio.StreamReader.readuntil)
+
+
+def test_a_data_line_over_line_length_limit_drops_what_smtp_data_recorded() -> None:
+    # SizeLimitMixin._stop_storing sets line_length_limit to 0 once a message passes --size:
+    # smtp_DATA must read it for each whole line while recording, empty what it recorded,
+    # record nothing more, and not call the handler (the reply gives way to 552 5.3.4).
+    source = inspect.getsource(SMTP.smtp_DATA)
+    check = source.index("if len(line) > self.line_length_limit:")
+    assert "state = _DataState.TOO_LONG" in source[check:check + 400] and \
+        "data *= 0" in source[check:check + 400], "a too-long DATA line no longer drops the data"
+    assert source.rindex("if state == _DataState.NOMINAL:", 0, check) > source.index("while "), \
+        "smtp_DATA no longer records only while the state is NOMINAL"
+    reckoning = source.index("if state != _DataState.NOMINAL:")
+    assert "self._set_post_data_state()\n            return" in source[reckoning:reckoning + 400]
+    assert reckoning < source.index("_call_handler_hook"), \
+        "smtp_DATA may call the DATA hook for a message it stopped recording"

@@ -173,3 +173,58 @@ def test_a_content_line_is_bounded_however_large_the_size_limit(serve) -> None:
     assert raw.reply() == b"250 2.0.0 OK\r\n"
     raw.close()
     assert running.stored() == [near]
+
+
+def test_a_message_ten_times_over_keeps_nothing_past_the_limit(serve) -> None:
+    """Past --size nothing more of the message is kept, in aiosmtpd or the transcript: the
+    rest is read and counted to the end of data, then refused with 5.3.4; nothing stored."""
+    running = serve(size=LIMIT)
+    raw = Raw(running.host, running.port)
+    raw.send(b"EHLO size.test\r\n")
+    raw.reply()
+    line = b"y" * 10 + b"\r\n"
+    over = b"Subject: big\r\n\r\n" + line * (10 * LIMIT // len(line))
+    assert _transaction(raw, over) == REFUSED
+    exact = _dotted(LIMIT)  # then one exactly at the limit is taken
+    assert _transaction(raw, exact).startswith(b"250 2.0.0 Ok: queued as ")
+    raw.close()
+    assert running.stored() == [exact]
+    entries = running.wait_closed()
+    texts = [e.text for e in entries]
+    note = (f"message over the --size limit of {LIMIT} octets: no longer kept, read to the "
+            "end of data to be refused (552 5.3.4)")
+    assert texts.count(note) == 1
+    first = next(e for e in entries if e.kind == "content")
+    # The transcript kept the message up to the line that went past the limit, no more.
+    assert LIMIT < len(first.raw) <= LIMIT + len(line) + len(b".\r\n")
+    assert f"{len(over) - len(first.raw) + 3} further octets not kept in the transcript" \
+        in first.notes
+    assert texts.index(note) < texts.index(first.text)  # said live, before the end of data
+
+
+def test_memory_for_a_message_far_over_the_limit_stays_near_the_limit(serve) -> None:
+    import tracemalloc
+
+    limit = 64 * 1024
+    running = serve(size=limit)
+    raw = Raw(running.host, running.port)
+    raw.send(b"EHLO size.test\r\n")
+    raw.reply()
+    for command in (b"MAIL FROM:<a@x.test>", b"RCPT TO:<b@x.test>", b"DATA"):
+        raw.send(command + b"\r\n")
+        raw.reply()
+    chunk = (b"x" * 76 + b"\r\n") * 800
+    tracemalloc.start()
+    try:
+        for _ in range(40 * limit // len(chunk)):  # 40 times the limit, a chunk at a time
+            raw.send(chunk)
+        raw.send(b".\r\n")
+        assert raw.reply() == REFUSED
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    raw.close()
+    assert running.stored() == []
+    # About 10 times the limit (fixed costs of a session); it was over 300 times (the whole
+    # message kept in the transcript, and a third over the limit in aiosmtpd).
+    assert peak < 30 * limit, peak
