@@ -242,9 +242,10 @@ async def _transaction(conv: Conversation, args: argparse.Namespace,
         delivery = conv.delivery
         if delivery is not None and delivery.lmtp and (delivery.final or delivery.unknown):
             delivery.note_recipients(session.transcript)
-        elif delivery is not None and delivery.not_tried and conv.stage is Stage.RCPT:
-            # The recipient stage ended early (a 421, a hang-up): who was refused, and who
-            # was never asked.
+        elif (delivery is not None and delivery.not_tried and conv.stage is Stage.RCPT
+              and not (args.drop_after or args.drop_after_send)):
+            # The recipient stage ended early (a 421, a hang-up; not a drop asked for): who
+            # was refused, and who was never asked.
             delivery.note_recipients(session.transcript)
     # SMTP: the message went, but not to everyone (a 452 "too many recipients", a greylisted
     # or unknown address): exit 0 as swaks does, yet say who will not get it.
