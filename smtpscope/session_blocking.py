@@ -107,7 +107,7 @@ class SocketSession:
                 self.stream.write(opts.preamble, timeout=opts.connect_timeout)
             if opts.security == "implicit":
                 self.stream.start_tls(self._policy().context(), self._sni(),
-                                      timeout=opts.connect_timeout)
+                                      timeout=opts.connect_timeout, implicit=True)
         except TransportError as exc:
             self._finish(str(exc))
             stage = Stage.TLS if isinstance(exc, TLSError) else Stage.CONNECT

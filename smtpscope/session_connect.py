@@ -133,7 +133,8 @@ class Connecting:
                 self.stream = await open_unix_connection(
                     opts.unix_path, connect_timeout=opts.connect_timeout)
             if implicit:
-                await self.stream.start_tls(context, self._sni(), timeout=opts.connect_timeout)
+                await self.stream.start_tls(context, self._sni(), timeout=opts.connect_timeout,
+                                            implicit=True)
         except TransportError as exc:
             failed = tls_failure_info(False, error=exc) if isinstance(exc, TLSError) else None
             self.transcript.note(str(exc), kind="error", info=failed)

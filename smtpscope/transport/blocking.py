@@ -82,10 +82,12 @@ class BlockingStream:
             raise connection_lost(self.peer_text, exc) from exc
 
     def start_tls(self, context: ssl.SSLContext, server_hostname: str | None = None, *,
-                  timeout: float | None = None) -> TLSInfo:
-        """Upgrade to TLS in place; plaintext already here goes to ``discarded_before_tls``.
+                  timeout: float | None = None, implicit: bool = False) -> TLSInfo:
+        """Upgrade to TLS in place (STARTTLS, or ``implicit`` TLS); plaintext already here goes
+        to ``discarded_before_tls``.
 
-        On failure the connection is closed and ``TLSError`` raised.
+        On failure the connection is closed and ``TLSError`` raised. Of a plaintext answer only
+        what came before our hello is kept (``answer``): OpenSSL reads the rest itself.
         """
         if self.tls is not None:
             raise TransportError("the stream already uses TLS")
@@ -106,7 +108,8 @@ class BlockingStream:
             raise handshake_timeout(where, timeout, hostname) from None
         except (ssl.SSLError, OSError, EOFError) as exc:
             self.abort()
-            raise handshake_error(exc, where, hostname) from exc
+            raise handshake_error(exc, where, hostname, starttls=not implicit,
+                                  received=self._before(implicit)) from exc
         self.tls_ready_at = time.monotonic()
         self.tls = tls_info_from(wrapped, hostname)
         return self.tls
@@ -136,6 +139,11 @@ class BlockingStream:
         self._closing = True
         with contextlib.suppress(OSError):
             self._sock.close()
+
+    def _before(self, implicit: bool) -> bytes:
+        # With implicit TLS, bytes before our hello are the server's answer too (a banner:
+        # TLS servers never speak first); after STARTTLS they are an injection, shown apart.
+        return self.discarded_before_tls if implicit else b""
 
     def abort(self) -> None:
         self.close()

@@ -35,6 +35,10 @@ class ConnectionLost(TransportError):
     """The established connection broke (reset, broken pipe, TLS record error)."""
 
 
+# How many bytes of a plaintext answer to the handshake are kept: enough for a reply line.
+ANSWER_KEPT = 200
+
+
 class TLSError(TransportError):
     """The TLS handshake failed.
 
@@ -44,6 +48,9 @@ class TLSError(TransportError):
     OpenSSL X509 verify code when there is one, and ``hint`` what the user could try.
     ``openssl`` is OpenSSL's own error as (library, reason) mnemonics (``("SSL",
     "WRONG_VERSION_NUMBER")``) when OpenSSL raised one, so an export can word it as OpenSSL does.
+    ``answer`` holds the first bytes the server sent instead of a ServerHello when they were
+    not TLS (plaintext: a ``454`` after the 220 to STARTTLS, a banner on a plain port), cut
+    at ``ANSWER_KEPT``; empty otherwise.
     """
 
     def __init__(
@@ -56,6 +63,7 @@ class TLSError(TransportError):
         verify_code: int | None = None,
         hint: str | None = None,
         openssl: tuple[str, str] | None = None,
+        answer: bytes = b"",
     ) -> None:
         super().__init__(message)
         self.kind = kind
@@ -64,6 +72,7 @@ class TLSError(TransportError):
         self.verify_code = verify_code
         self.hint = hint
         self.openssl = openssl
+        self.answer = answer
 
 
 class ReadTimeout(TimeoutError):

@@ -26,6 +26,7 @@ from .errors import (
     format_address,
     read_timed_out,
 )
+from .handshake_tap import HandshakeTap
 from .streamproto import StreamProtocol
 from .timeouts import DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT, DEFAULT_TLS_TIMEOUT
 from .tls import (
@@ -151,13 +152,14 @@ class Stream:
         server_hostname: str | None = None,
         *,
         timeout: float | None = DEFAULT_TLS_TIMEOUT,
+        implicit: bool = False,
     ) -> TLSInfo:
-        """Upgrade to TLS in place (STARTTLS, or implicit TLS right after connecting).
+        """Upgrade to TLS in place (STARTTLS, or ``implicit`` TLS right after connecting).
 
         ``server_hostname`` defaults to the host given to ``open_connection``; it is sent as SNI
         unless it is an IP literal, and checked against the certificate. Unread plaintext is
         moved to ``discarded_before_tls``. On failure the stream is closed and ``TLSError``
-        raised.
+        raised; one the server answered with plaintext keeps its first bytes (``answer``).
         """
         if self.tls is not None:
             raise TransportError("the stream already uses TLS")
@@ -171,10 +173,11 @@ class Stream:
         self.discarded_before_tls = self._protocol.take(len(self._protocol.buffer))
         loop = asyncio.get_running_loop()
         where = handshake_place(hostname, self.peer, self.peer_text)
+        tap = HandshakeTap(self._transport)
         try:
             async with asyncio.timeout(timeout):
                 new_transport = await loop.start_tls(
-                    self._transport,
+                    tap,  # type: ignore[arg-type]  # it passes every call to the transport
                     self._protocol,
                     context,
                     # bytes pass through asyncio to ssl's wrap_bio, which takes them as is
@@ -187,7 +190,8 @@ class Stream:
             raise handshake_timeout(where, timeout, hostname) from None
         except (ssl.SSLError, OSError, EOFError) as exc:
             self._dead()
-            raise handshake_error(exc, where, hostname) from exc
+            raise handshake_error(exc, where, hostname, starttls=not implicit,
+                                  received=self._before(implicit) + tap.received) from exc
         except BaseException:  # cancelled: the half-done handshake leaves nothing usable
             self._dead()
             raise
@@ -231,6 +235,11 @@ class Stream:
     def diagnostics(self) -> list[str]:
         """What the transport itself has to say once it ended (a piped command's stderr)."""
         return []
+
+    def _before(self, implicit: bool) -> bytes:
+        # With implicit TLS, bytes before our hello are the server's answer too (a banner:
+        # TLS servers never speak first); after STARTTLS they are an injection, shown apart.
+        return self.discarded_before_tls if implicit else b""
 
     def abort(self) -> None:
         """Drop the connection at once, without close_notify or waiting."""
@@ -308,5 +317,5 @@ async def open_connection(
     if preamble:
         await stream.write(preamble, timeout=connect_timeout)
     if implicit_tls:
-        await stream.start_tls(tls_context, server_hostname, timeout=tls_timeout)
+        await stream.start_tls(tls_context, server_hostname, timeout=tls_timeout, implicit=True)
     return stream

@@ -9,7 +9,7 @@ from typing import Any
 
 from smtpscope.values import Frozen
 
-from .errors import TLSError
+from .errors import ANSWER_KEPT, TLSError
 from .x509 import CertInfo, cert_info_from_der
 
 INSECURE_REASON = "verification disabled (insecure)"
@@ -33,10 +33,9 @@ _VERIFY_HINTS = {
     64: "the certificate does not list the IP address you connected to",
 }
 
-# OpenSSL reason codes seen on handshake failures, turned into plain words.
+# OpenSSL reason codes seen on handshake failures, turned into plain words (WRONG_VERSION_NUMBER,
+# a server that does not speak TLS, gets its words from not_tls_reason).
 _PROTOCOL_REASONS = {
-    "WRONG_VERSION_NUMBER": "the server did not answer with TLS (is this a STARTTLS port, "
-    "not an implicit-TLS port?)",
     "UNSUPPORTED_PROTOCOL": "no TLS version in common with the server",
     "TLSV1_ALERT_PROTOCOL_VERSION": "the server rejected our TLS version",
     "NO_PROTOCOLS_AVAILABLE": "no TLS version is enabled on our side",
@@ -303,8 +302,62 @@ def handshake_timeout(where: str, seconds: float | None, hostname: str) -> TLSEr
                     kind="timeout", reason="handshake timeout", server_hostname=hostname)
 
 
-def handshake_error(exc: BaseException, where: str, server_hostname: str | None) -> TLSError:
-    """Translate what a failed handshake raised into a ``TLSError`` with a readable message."""
+# The first bytes of a TLS record: content type (handshake 0x16 or alert 0x15), major version 3.
+_TLS_RECORD_STARTS = (b"\x16\x03", b"\x15\x03")
+
+
+def plaintext_answer(received: bytes) -> bytes:
+    """What the server sent in the handshake, cut at ``ANSWER_KEPT``, when it is not TLS;
+    b"" when it is (or may be: a lone first byte) or when nothing came."""
+    if not received or any(start.startswith(received[:2]) for start in _TLS_RECORD_STARTS):
+        return b""
+    return received[:ANSWER_KEPT]
+
+
+def not_tls_reason(*, starttls: bool) -> tuple[str, str]:
+    """(reason, hint) for a server that answered our ClientHello with plaintext.
+
+    After STARTTLS the port is right and the server said 220: its TLS is broken, or something
+    on the path (a proxy, a middlebox stripping STARTTLS) answered for it. With implicit TLS the
+    port itself most likely speaks plain SMTP.
+    """
+    if starttls:
+        return ("the server accepted STARTTLS, then answered the TLS handshake with plaintext",
+                "the server cannot do TLS after all (its logs say why), or something on the "
+                "path answers for it: --tls none looks without it")
+    return ("the server did not answer with TLS (is this a STARTTLS port, not an implicit-TLS "
+            "port?)", "the port speaks plain SMTP: connect without implicit TLS (STARTTLS, "
+            "if it offers it)")
+
+
+def show_answer(answer: bytes) -> str:
+    """The plaintext answer's first line, quoted and escaped for a message (``show_bytes``)."""
+    from smtpscope.protocol.errors import show_bytes
+
+    line = answer.split(b"\n", 1)[0].rstrip(b"\r")
+    more = len(answer.rstrip(b"\r\n")) > len(line)
+    return show_bytes(line, ANSWER_KEPT) + ("…" if more else "")
+
+
+def handshake_error(exc: BaseException, where: str, server_hostname: str | None, *,
+                    starttls: bool = False, received: bytes = b"") -> TLSError:
+    """Translate what a failed handshake raised into a ``TLSError`` with a readable message.
+
+    ``received`` is what the server sent during the handshake: plaintext there (checked by its
+    first bytes) explains the failure better than OpenSSL's reason, and is shown and kept.
+    """
+    answer = plaintext_answer(received)
+    if answer and not isinstance(exc, ssl.SSLCertVerificationError):
+        reason, hint = not_tls_reason(starttls=starttls)
+        return TLSError(
+            f"TLS handshake with {where} failed: {reason}: {show_answer(answer)}",
+            kind="protocol" if isinstance(exc, ssl.SSLError) else "closed",
+            reason=str(getattr(exc, "reason", None) or exc) or type(exc).__name__,
+            server_hostname=server_hostname,
+            hint=hint,
+            openssl=_openssl_error(exc) if isinstance(exc, ssl.SSLError) else None,
+            answer=answer,
+        )
     if isinstance(exc, ssl.SSLCertVerificationError):
         code = exc.verify_code if isinstance(exc.verify_code, int) else None
         reason = str(exc.verify_message or exc.reason or exc)
@@ -319,7 +372,10 @@ def handshake_error(exc: BaseException, where: str, server_hostname: str | None)
         )
     if isinstance(exc, ssl.SSLError):
         key = str(exc.reason or "")
-        reason = _PROTOCOL_REASONS.get(key) or key.replace("_", " ").lower() or str(exc)
+        if key == "WRONG_VERSION_NUMBER":  # nothing of the answer came to us: the port hint
+            reason = not_tls_reason(starttls=starttls)[0]
+        else:
+            reason = _PROTOCOL_REASONS.get(key) or key.replace("_", " ").lower() or str(exc)
         return TLSError(
             f"TLS handshake with {where} failed: {reason}",
             kind="protocol",
