@@ -22,6 +22,7 @@ from smtpscope.record.transcript import Entry
 from smtpscope.sanitize import visible
 from smtpscope.tui.explain import capabilities_from_entry, explain_entry, selection_text
 from smtpscope.tui.screens.layout import SidePanelLayout
+from smtpscope.tui.screens.replay_auth import AuthTimeline
 from smtpscope.tui.widgets.capabilities import CapabilityInspector
 from smtpscope.tui.widgets.key_footer import KeyFooter
 from smtpscope.tui.widgets.status import StatusBar, tls_label
@@ -61,6 +62,7 @@ class ReplayScreen(SidePanelLayout, Screen[None]):
         # Where each handshake is, and what it recorded, for the status bar's TLS word.
         self._tls_at: list[int] = []
         self._tls_infos: list[dict[str, Any]] = []
+        self._auth = AuthTimeline()  # where a 235 authenticated, and where that was forgotten
         self._problems_told = 0
         self._catching_up = False  # a slice is scheduled for after the next paint
         # Whether the cyclic collector ran before a catch-up paused it (None: not paused).
@@ -125,6 +127,7 @@ class ReplayScreen(SidePanelLayout, Screen[None]):
         last = entries[shown - 1] if shown else None
         status.tls, status.tls_ok = self._tls_status(shown) if last is not None and last.tls \
             else ("plain", False)
+        status.auth = self._auth.at(shown)
         # A recording opened for replay finds its damaged lines as replay reaches them.
         for problem in self.recording.problems[self._problems_told :]:
             self.notify(visible(problem), title="Recording damaged", severity="warning",
@@ -170,6 +173,7 @@ class ReplayScreen(SidePanelLayout, Screen[None]):
             if entry.info is not None and "recording" in entry.info:
                 # Another recording joined on (record/store.py): a new session, nothing known.
                 self._tls_seen, self._last_command = False, ""
+                self._auth.restart(self._scanned)
                 self._caps_at.append(self._scanned)
                 self._caps_states.append((None, None, ""))
             if entry.kind == "tls":
@@ -178,6 +182,7 @@ class ReplayScreen(SidePanelLayout, Screen[None]):
                 self._tls_infos.append(entry.info or {})
             if entry.direction == "client" and entry.kind in ("command", "raw"):
                 self._last_command = entry.text.strip()
+            self._auth.follow(self._scanned, entry)
             parsed = capabilities_from_entry(entry, self._last_command)
             if parsed is not None:
                 previous = self._caps_states[-1][0] if self._caps_states else None
