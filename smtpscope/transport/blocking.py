@@ -23,6 +23,7 @@ from .addresses import (
     unique_addresses,
 )
 from .errors import (
+    ANSWER_KEPT,
     ConnectError,
     TransportError,
     connect_failure,
@@ -57,6 +58,10 @@ class BlockingStream:
         #: Plaintext that came after the STARTTLS reply, before the handshake took the line.
         self.discarded_before_tls = b""
         self._closing = False
+        # Once TLS is up: OpenSSL works on these buffers, the socket carries its records.
+        self._tls: ssl.SSLObject | None = None
+        self._incoming = ssl.MemoryBIO()
+        self._outgoing = ssl.MemoryBIO()
 
     @property
     def peer_text(self) -> str:
@@ -64,6 +69,26 @@ class BlockingStream:
 
     def read(self, timeout: float | None) -> bytes:
         """Up to 64 KiB as soon as any arrive; b"" on EOF; ``ReadTimeout``, ``ConnectionLost``."""
+        if self._tls is None:
+            return self._recv(timeout)
+        while True:
+            try:
+                return self._tls.read(65536)
+            except ssl.SSLWantReadError:
+                pass
+            except ssl.SSLZeroReturnError:
+                return b""  # the server's close_notify
+            except ssl.SSLError as exc:
+                raise connection_lost(self.peer_text, exc) from exc
+            finally:
+                self._flush(timeout)  # TLS 1.3 may answer what it read (a key update)
+            data = self._recv(timeout)
+            if not data:
+                return b""  # a FIN without close_notify: the end all the same
+            self._incoming.write(data)
+
+    def _recv(self, timeout: float | None) -> bytes:
+        """The socket's own bytes (TLS records once TLS is up), as ``read`` raises."""
         self._sock.settimeout(timeout)
         try:
             return self._sock.recv(65536)
@@ -75,19 +100,31 @@ class BlockingStream:
     def write(self, data: bytes, timeout: float | None = None) -> None:
         if self._closing:
             raise TransportError("cannot write: the stream was closed")
+        if self._tls is not None:
+            self._tls.write(data)
+            self._flush(timeout)
+            return
+        self._send(data, timeout)
+
+    def _send(self, data: bytes, timeout: float | None) -> None:
         self._sock.settimeout(timeout)
         try:
             self._sock.sendall(data)
         except OSError as exc:
             raise connection_lost(self.peer_text, exc) from exc
 
+    def _flush(self, timeout: float | None) -> None:
+        """Send what the TLS layer has written."""
+        if self._outgoing.pending:
+            self._send(self._outgoing.read(), timeout)
+
     def start_tls(self, context: ssl.SSLContext, server_hostname: str | None = None, *,
                   timeout: float | None = None, implicit: bool = False) -> TLSInfo:
         """Upgrade to TLS in place (STARTTLS, or ``implicit`` TLS); plaintext already here goes
         to ``discarded_before_tls``.
 
-        On failure the connection is closed and ``TLSError`` raised. Of a plaintext answer only
-        what came before our hello is kept (``answer``): OpenSSL reads the rest itself.
+        On failure the connection is closed and ``TLSError`` raised; one the server answered
+        with plaintext keeps its first bytes (``answer``).
         """
         if self.tls is not None:
             raise TransportError("the stream already uses TLS")
@@ -97,22 +134,49 @@ class BlockingStream:
             self.abort()
             raise closed_before_handshake(self.peer_text, server_hostname)
         where = handshake_place(hostname, self.peer, self.peer_text)
-        self._sock.settimeout(timeout)
+        tls = context.wrap_bio(self._incoming, self._outgoing,
+                               server_hostname=sni_argument(hostname))
+        received = bytearray(self._before(implicit))
         try:
-            wrapped = context.wrap_socket(self._sock, server_hostname=sni_argument(hostname),
-                                          do_handshake_on_connect=False)
-            self._sock = wrapped
-            wrapped.do_handshake()
+            self._handshake(tls, timeout, received)
         except TimeoutError:
             self.abort()
             raise handshake_timeout(where, timeout, hostname) from None
         except (ssl.SSLError, OSError, EOFError) as exc:
             self.abort()
             raise handshake_error(exc, where, hostname, starttls=not implicit,
-                                  received=self._before(implicit)) from exc
+                                  received=bytes(received)) from exc
+        self._tls = tls
         self.tls_ready_at = time.monotonic()
-        self.tls = tls_info_from(wrapped, hostname)
+        self.tls = tls_info_from(tls, hostname)
         return self.tls
+
+    def _handshake(self, tls: ssl.SSLObject, timeout: float | None, received: bytearray) -> None:
+        """Drive the handshake over the socket within ``timeout``, copying the server's first
+        bytes into ``received``: plaintext there (a ``454``, a banner) explains a failure,
+        and OpenSSL, reading the socket itself, would leave nothing of it to show."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            try:
+                tls.do_handshake()
+                break
+            except ssl.SSLWantReadError:
+                pass
+            left = None if deadline is None else deadline - time.monotonic()
+            if left is not None and left <= 0:
+                raise TimeoutError
+            self._sock.settimeout(left)
+            if self._outgoing.pending:  # failing, it raises OSError: the handshake's error
+                self._sock.sendall(self._outgoing.read())
+            data = self._sock.recv(65536)
+            if not data:  # as asyncio says it: the server hung up mid-handshake
+                raise ConnectionResetError("the server closed the connection in the handshake")
+            received += data[:max(ANSWER_KEPT - len(received), 0)]
+            self._incoming.write(data)
+        if self._outgoing.pending:  # our Finished
+            self._sock.settimeout(None if deadline is None else
+                                  max(deadline - time.monotonic(), 0.001))
+            self._sock.sendall(self._outgoing.read())
 
     def _unread(self) -> tuple[bytes, bool]:
         """What has arrived and not been read, without waiting; and whether EOF came too."""
