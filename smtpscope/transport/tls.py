@@ -326,8 +326,8 @@ def not_tls_reason(*, starttls: bool) -> tuple[str, str]:
                 "the server cannot do TLS after all (its logs say why), or something on the "
                 "path answers for it: --tls none looks without it")
     return ("the server did not answer with TLS (is this a STARTTLS port, not an implicit-TLS "
-            "port?)", "the port speaks plain SMTP: connect without implicit TLS (STARTTLS, "
-            "if it offers it)")
+            "port?)", "the port speaks plain SMTP: connect without implicit TLS, with STARTTLS "
+            "if it offers it")
 
 
 def show_answer(answer: bytes) -> str:
