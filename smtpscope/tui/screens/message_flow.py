@@ -27,6 +27,7 @@ from smtpscope.tui.widgets.data_editor import DataEditor, OpenEnvelope
 
 if TYPE_CHECKING:
     from collections.abc import Coroutine
+    from weakref import WeakSet
 
     from smtpscope.conversation.send_queue import SendQueue
     from smtpscope.protocol import Command
@@ -57,6 +58,7 @@ class MessageFlow:
         # stub here would shadow Screen.notify, which comes later in the MRO)
         app: Any
         send_queue: SendQueue
+        left_for_reconnect: WeakSet[Session]
 
         async def _run(self, command: Command, *, force: bool = False) -> Reply | None: ...
         def _spawn(self, work: Coroutine[Any, Any, Any]) -> None: ...
@@ -161,7 +163,8 @@ class MessageFlow:
             else:
                 await self._transaction(result)
         except SessionError as exc:
-            self.notify(visible(str(exc)), severity="error", markup=False)
+            if session not in self.left_for_reconnect:  # else F5 cut it short, and says so
+                self.notify(visible(str(exc)), severity="error", markup=False)
         self._refresh_state()
 
     async def _transaction(self, result: DataEditor.Result) -> None:

@@ -29,6 +29,7 @@ from smtpscope.tui.widgets.data_editor import OpenEnvelope
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Coroutine
+    from weakref import WeakSet
 
     from smtpscope.protocol import Command
     from smtpscope.record import Entry
@@ -45,6 +46,7 @@ class QueueFlow:
 
     if TYPE_CHECKING:  # provided by the screen (see MessageFlow for why only for checkers)
         app: Any
+        left_for_reconnect: WeakSet[Session]
 
         async def _run(self, command: Command, *, force: bool = False, then_ehlo: bool = False,
                        refused: Callable[[LocalProtocolError], None] | None = None
@@ -134,7 +136,8 @@ class QueueFlow:
                 await session.send_data_line(item.data, notes=content_line_warnings(
                     item.text, self.body_declaration(item)))
         except SessionError as exc:
-            if not (self._quit_sent and session.closed_reason is not None):
+            if not (self._quit_sent and session.closed_reason is not None) \
+                    and session not in self.left_for_reconnect:
                 self._toast(str(exc), title=f"{exc.stage} failed", severity="error")
         finally:
             self.pump_queue()

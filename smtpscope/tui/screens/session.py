@@ -8,6 +8,7 @@ from collections.abc import Callable, Coroutine
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, ClassVar
+from weakref import WeakSet
 
 from textual import events, on
 from textual.app import ComposeResult
@@ -104,6 +105,7 @@ class SessionScreen(SidePanelLayout, ConnectionFlow, TlsFlow, QueueFlow, Message
         self._caps_stage = ""
         self._asked_about: TLSInfo | None = None  # the TLS session the dialog was shown for
         self._suggest_tls: str | None = None  # preselected in the F5 dialog after a hint
+        self.left_for_reconnect: WeakSet[Session] = WeakSet()
         self._name_greeting_key()
 
     # -- layout ---------------------------------------------------------------------------
@@ -261,7 +263,8 @@ class SessionScreen(SidePanelLayout, ConnectionFlow, TlsFlow, QueueFlow, Message
                 return await session.quit()
             reply = await session.command(command, force=force)
         except SessionError as exc:
-            self._toast(str(exc), title=f"{exc.stage} failed", severity="error")
+            if session not in self.left_for_reconnect:  # else F5 cut it short, and says so
+                self._toast(str(exc), title=f"{exc.stage} failed", severity="error")
             return None
         except LocalProtocolError as exc:
             (refused or self._local_refusal)(exc)
@@ -285,16 +288,18 @@ class SessionScreen(SidePanelLayout, ConnectionFlow, TlsFlow, QueueFlow, Message
         self._spawn(self._raw(data, label))
 
     async def _raw(self, data: bytes, label: str) -> None:
-        if self.session is None or not self.session.is_open:
+        session = self.session
+        if session is None or not session.is_open:
             self._toast("Not connected: press F5 to reconnect.", severity="warning")
             return
         try:
             # Inside an open message the bytes are message content: the engine owes a reply
             # only once <CRLF>.<CRLF> has gone, and matches an earlier one as the server
             # taking another end of data.
-            await self.session.send_raw(data, note=label)
+            await session.send_raw(data, note=label)
         except SessionError as exc:
-            self._toast(str(exc), severity="error")
+            if session not in self.left_for_reconnect:
+                self._toast(str(exc), severity="error")
         self._refresh_state()
         self.pump_queue()  # the composer's hint follows what the message now ends with
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from typing import TYPE_CHECKING, Any
+from weakref import WeakSet
 
 from smtpscope.protocol import StartTLS
 from smtpscope.sanitize import visible
@@ -30,10 +31,16 @@ def certificates_note(info: TLSInfo) -> str:
     return "\n".join(["The server's certificates (--show-certs):", *lines])
 
 
+#: The recording's outcome (and the history's) for a connection F5 closed.
+RECONNECT_OUTCOME = "closed to reconnect"
+
+
 class TlsFlow:
     """Mixin for the session screen (which provides the session, ``_run`` and ``_spawn``)."""
 
     _suggest_tls: str | None = None  # preselected in the F5 dialog after a hint
+    #: Connections F5 closed: a step still waiting on one of them ends without an error toast.
+    left_for_reconnect: WeakSet[Session]
 
     if TYPE_CHECKING:
         options: SessionOptions
@@ -121,6 +128,18 @@ class TlsFlow:
 
         self.app.push_screen(dialog, chosen)
 
+    async def leave_for_reconnect(self, session: Session) -> None:
+        """Close the connection F5 replaces, saying so where it ends: its transcript and
+        recording, with any command still owed a reply, and the outcome the history shows.
+        What was awaiting a reply on it fails quietly: the user chose this."""
+        self.left_for_reconnect.add(session)
+        if session.closed_reason is None:
+            owed = ", ".join(dict.fromkeys(str(command.kind) for command in session.conn.pending))
+            session.transcript.note("Disconnected to reconnect (F5)"
+                                    + (f": no reply came to {owed}" if owed else ""),
+                                    kind="warning" if owed else "note")
+        await session.close(RECONNECT_OUTCOME)
+
     def _reconnect_with(self, options: SessionOptions | None) -> None:
         if options is None:
             return
@@ -140,7 +159,7 @@ class TlsFlow:
 
         async def again() -> None:
             if self.session is not None:
-                await self.session.close()
+                await self.leave_for_reconnect(self.session)
             if moved:  # TLSA records are per port
                 from smtpscope.cli.tui_flags import tlsa_for_new_port
 
