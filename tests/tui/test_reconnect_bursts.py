@@ -193,3 +193,25 @@ async def test_lines_typed_with_f5_to_starttls_wait_for_ehlo_starttls_ehlo() -> 
             assert sent == ["EHLO", "STARTTLS", "EHLO", "NOOP", "RSET"]
     finally:
         await demo.aclose()
+
+
+async def test_f5_in_data_mode_says_the_message_was_left_open(counting: CountingServer) -> None:
+    app = app_for(counting)
+    async with app.run_test(size=SIZE) as pilot:
+        await greeted(pilot)
+        burst(app, *"EHLO one.example", "enter", *"MAIL FROM:<a@x.test>", "enter",
+              *"RCPT TO:<b@x.test>", "enter", *"DATA", "enter")
+        await until(pilot, lambda: replies(app) == [220, 250, 250, 250, 354])
+        screen = app.screen
+        first = screen.session
+        # A header typed in data mode, F5, and commands: they are commands again on the new
+        # connection, not lines of the old message.
+        burst(app, *"Subject: x", "enter", "f5", "enter", *"EHLO two.example", "enter",
+              *"NOOP", "enter")
+        await until(pilot, lambda: screen.session is not first
+                    and len(counting.connections) == 2
+                    and len(counting.connections[1]) == 2, what="both lines on the new one")
+        assert counting.connections[0][-1] == b"Subject: x\r\n"
+        assert counting.connections[1] == [b"EHLO two.example\r\n", b"NOOP\r\n"]
+        assert first.transcript.entries[-1].text == ("Disconnected to reconnect (F5): the "
+                                                     "message was left open (no end of data sent)")

@@ -7,7 +7,8 @@ import asyncio
 from typing import TYPE_CHECKING, Any
 from weakref import WeakSet
 
-from smtpscope.protocol import StartTLS
+from smtpscope.protocol import StartTLS, State
+from smtpscope.protocol.kinds import Kind
 from smtpscope.sanitize import visible
 from smtpscope.tls_hints import GREETING_HINT_AFTER, implicit_tls_hint
 from smtpscope.tui.widgets.status import StatusBar
@@ -33,6 +34,11 @@ def certificates_note(info: TLSInfo) -> str:
 
 #: The recording's outcome (and the history's) for a connection F5 closed.
 RECONNECT_OUTCOME = "closed to reconnect"
+#: How the note F5 leaves names what was still owed a reply, where the kind is no verb.
+OWED_NAMES: dict[str, str] = {
+    Kind.CONTENT: "the message", Kind.RAW: "raw bytes",
+    Kind.AUTH_RESPONSE: "an AUTH response", Kind.AUTH_CANCEL: "an AUTH cancel",
+}
 
 
 class TlsFlow:
@@ -134,10 +140,14 @@ class TlsFlow:
         What was awaiting a reply on it fails quietly: the user chose this."""
         self.left_for_reconnect.add(session)
         if session.closed_reason is None:
-            owed = ", ".join(dict.fromkeys(str(command.kind) for command in session.conn.pending))
+            owed = ", ".join(dict.fromkeys(OWED_NAMES.get(command.kind, str(command.kind))
+                                           for command in session.conn.pending))
+            cut = [f"no reply came to {owed}"] if owed else []
+            if session.view.state is State.DATA:  # after the 354, before the end of data
+                cut.append("the message was left open (no end of data sent)")
             session.transcript.note("Disconnected to reconnect (F5)"
-                                    + (f": no reply came to {owed}" if owed else ""),
-                                    kind="warning" if owed else "note")
+                                    + (": " + "; ".join(cut) if cut else ""),
+                                    kind="warning" if cut else "note")
         await session.close(RECONNECT_OUTCOME)
 
     def _reconnect_with(self, options: SessionOptions | None) -> None:
