@@ -215,3 +215,27 @@ async def test_f5_in_data_mode_says_the_message_was_left_open(counting: Counting
         assert counting.connections[1] == [b"EHLO two.example\r\n", b"NOOP\r\n"]
         assert first.transcript.entries[-1].text == ("Disconnected to reconnect (F5): the "
                                                      "message was left open (no end of data sent)")
+
+
+async def test_a_line_refused_on_the_old_connection_does_not_hold_up_the_new_one(
+        counting: CountingServer) -> None:
+    app = app_for(counting)
+    async with app.run_test(size=SIZE) as pilot:
+        await greeted(pilot)
+        screen = app.screen
+        # Typed ahead at paste speed, the second MAIL is refused by the engine (a transaction
+        # is open) and blocks the queue: nothing may overtake it on this connection.
+        burst(app, *"EHLO one.example", "enter", *"MAIL FROM:<a@x.test>", "enter",
+              *"MAIL FROM:<b@x.test>", "enter")
+        await until(pilot, lambda: any(item.blocked for item in screen.send_queue),
+                    what="the second MAIL blocked")
+        first = screen.session
+        burst(app, "f5", "enter", *"EHLO two.example", "enter", *"NOOP", "enter")
+        await until(pilot, lambda: screen.session is not first
+                    and len(counting.connections) == 2
+                    and len(counting.connections[1]) == 2, what="both lines on the new one")
+        assert counting.connections[0] == [b"EHLO one.example\r\n", b"MAIL FROM:<a@x.test>\r\n"]
+        assert counting.connections[1] == [b"EHLO two.example\r\n", b"NOOP\r\n"]
+        assert len(screen.send_queue) == 0
+        assert "Dropped from the queue, refused on the previous connection: " \
+            "MAIL FROM:<b@x.test>" in [e.text for e in screen.session.transcript]

@@ -101,6 +101,8 @@ class QueueFlow:
             return
         session = self.session
         if session is not self._queue_session:  # reconnected: what we knew was about the old
+            if self._queue_session is not None and session is not None:
+                self._drop_refused(queue, session)
             self._queue_session = session
             self._quit_sent = self._typed_data = False
             self.envelope_sent = None
@@ -110,6 +112,18 @@ class QueueFlow:
                 self._spawn(self._send_queued(item))
         for composer in self.query(Composer):  # type: ignore[attr-defined]
             composer.sync_queue()
+
+    @staticmethod
+    def _drop_refused(queue: SendQueue, session: Session) -> None:
+        """A new connection: lines the old one's engine refused were refused for a state that
+        is gone, and nothing may overtake them, so what is typed for this connection would
+        wait behind them for good. They are dropped, and named (Up still recalls them)."""
+        dropped = queue.cancel_blocked()
+        if dropped:
+            session.transcript.note(
+                "Dropped from the queue, refused on the previous connection: "
+                + "; ".join("(a line with credentials, hidden)" if item.secret else item.text
+                            for item in dropped), kind="warning")
 
     async def _send_queued(self, item: QueuedLine) -> None:
         queue, session = self.send_queue, self.session
