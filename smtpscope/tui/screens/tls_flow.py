@@ -7,7 +7,7 @@ import asyncio
 from typing import TYPE_CHECKING, Any
 from weakref import WeakSet
 
-from smtpscope.protocol import StartTLS, State
+from smtpscope.protocol import StartTLS
 from smtpscope.protocol.kinds import Kind
 from smtpscope.sanitize import visible
 from smtpscope.tls_hints import GREETING_HINT_AFTER, implicit_tls_hint
@@ -143,7 +143,7 @@ class TlsFlow:
             owed = ", ".join(dict.fromkeys(OWED_NAMES.get(command.kind, str(command.kind))
                                            for command in session.conn.pending))
             cut = [f"no reply came to {owed}"] if owed else []
-            if session.view.state is State.DATA:  # after the 354, before the end of data
+            if session.conn.message_open:  # after the 354, before the end of data
                 cut.append("the message was left open (no end of data sent)")
             session.transcript.note("Disconnected to reconnect (F5)"
                                     + (": " + "; ".join(cut) if cut else ""),
