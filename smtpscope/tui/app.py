@@ -16,7 +16,7 @@ from textual.screen import Screen
 
 from smtpscope.sanitize import notify, terminal_safe, visible
 from smtpscope.tui.keymap import load_keymap
-from smtpscope.tui.keys import KeyGate
+from smtpscope.tui.keys import KeyGate, release_keys
 
 # Textual shows these keys as symbols whose width terminals disagree on (one cell to Rich, two
 # in many terminals for ⏎; the arrows are East Asian ambiguous): a footer ending in one then
@@ -50,6 +50,7 @@ class SmtpScopeApp(KeyGate, App[int]):
     def __init__(self, first_screen: Callable[[], Screen[Any]]) -> None:
         super().__init__()
         self._first_screen = first_screen
+        self.hold_keys_until_first_screen()
 
     def on_mount(self) -> None:
         keymap, problem = load_keymap()
@@ -66,6 +67,7 @@ class SmtpScopeApp(KeyGate, App[int]):
             notify(self, "keymap.json: " + shown, title="Keymap",
                    severity="warning", timeout=15)
         self.push_screen(self._first_screen())
+        release_keys(self)  # what was typed so far goes to it once it has set its focus
         self._end_on_signals()
 
     def _end_on_signals(self) -> None:

@@ -185,6 +185,13 @@ class KeyGate:
     _held_keys: deque[events.Event] | None = None
     _typed_ahead: list[events.Event] | None = None
 
+    def hold_keys_until_first_screen(self) -> None:
+        """Call in the app's ``__init__``: keys wait until :func:`release_keys`, called once the
+        first screen is pushed. Typed (or pasted) as the app starts, before that screen has
+        mounted and focused its input, they would reach Textual's default screen and be lost:
+        the first key of ``EHLO`` typed at once left ``HLO``."""
+        self._key_gate = _Held()
+
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.Key | events.Paste) and not event.is_forwarded:
             held = self._held_keys

@@ -182,3 +182,15 @@ def test_a_held_line_goes_anyway_with_a_key_a_real_terminal_sends(mta, terminal)
     shown = term.wait_for("S: 503")
     assert "C! RCPT TO:<nobody@client.test>" in shown  # sent, marked off-script
     assert "5.5.1" in shown.split("S: 503", 1)[1]  # Postfix: need MAIL command
+
+
+def test_keys_typed_as_the_app_starts_all_reach_the_server(mta, terminal) -> None:
+    # Typed (or pasted by a script) the moment the command runs, before the first screen has
+    # mounted and focused its input: the first key used to go to Textual's default screen,
+    # and "EHLO" reached the server as "HLO".
+    term = terminal
+    term.keys("EHLO early.test", "Enter", "NOOP", "Enter")
+    shown = term.wait_for("S: 250 2.0.0 Ok")
+    assert "C: EHLO early.test" in shown
+    assert "C: NOOP" in shown
+    assert "HLO early.test" not in shown.replace("EHLO early.test", "")
