@@ -31,7 +31,7 @@ from smtpscope.tui.sasl_compute import (
     estimate_seconds,
     scram_iterations,
 )
-from smtpscope.tui.widgets.auth_values import AUTO_STEP_LIMIT, StepInfo, StepView
+from smtpscope.tui.widgets.auth_values import AUTO_STEP_LIMIT, StepInfo, StepsPanel, StepView
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -112,12 +112,14 @@ class AuthExchange:
         return f"Step {len(self.query(StepView)) + 1} · {what}"
 
     def _show_step(self, info: StepInfo) -> StepView:
-        view = StepView(info)
-        view.reveal = self.reveal
-        steps = self.query_one("#auth-steps", VerticalScroll)
-        steps.mount(view)
-        steps.scroll_end(animate=False)
+        view = StepView(info, reveal=self.reveal)
+        self.query_one("#auth-steps", VerticalScroll).mount(view)
+        self._follow_steps()
         return view
+
+    def _follow_steps(self) -> None:
+        """Scroll the panel to the newest step's last line, and keep it there as it grows."""
+        self.query_one("#auth-steps", StepsPanel).follow()
 
     def _propose(self, move: AuthMove, info: StepInfo) -> None:
         view = self._show_step(info)
@@ -181,6 +183,7 @@ class AuthExchange:
             return
         self._show_sent(info, move, line)
         proposal.view.refresh_info()
+        self._follow_steps()
         self._on_reply(reply)
 
     def _show_sent(self, info: StepInfo, move: AuthMove, line: str) -> None:

@@ -16,7 +16,7 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
 from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Input, Label, Select, Static
@@ -32,6 +32,7 @@ from smtpscope.tui.widgets.auth_values import (
     IR_CHOICES,
     MODES,
     TOKEN_MECHANISMS,
+    StepsPanel,
     StepView,
     default_mechanism,
     mechanism_options,
@@ -108,7 +109,7 @@ class AuthHelperScreen(AuthExchange, ModalScreen[None]):
                             compact=True)
                 yield token
             yield Static(self._notes_text(name), id="auth-notes")
-            yield VerticalScroll(id="auth-steps")
+            yield StepsPanel(id="auth-steps")
             with Horizontal(id="auth-response-row"):
                 yield Label("Response:")
                 yield OrderedInput(placeholder="base64 line to send ('*' cancels)",

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
+from textual.containers import VerticalScroll
 from textual.reactive import reactive
 from textual.widgets import Static
 
@@ -131,6 +132,33 @@ class StepInfo:
     final: bool = False
 
 
+class StepsPanel(VerticalScroll):
+    """The exchange panel: follows the newest step to its last line until scrolled up.
+
+    A deferred ``scroll_end`` reads the height the panel had at the next refresh, which in Auto
+    mode can be before the steps mounted meanwhile are laid out; following every change of the
+    panel's virtual size cannot miss one.
+    """
+
+    following = True
+
+    def follow(self) -> None:
+        """A new step: show its end, now and as it grows."""
+        self.following = True
+        self.call_after_refresh(self._to_end)
+
+    def watch_virtual_size(self) -> None:
+        if self.following:
+            self.call_after_refresh(self._to_end)
+
+    def _to_end(self) -> None:
+        if self.following:
+            self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True)
+
+    def on_mouse_scroll_up(self) -> None:
+        self.following = False  # the user reads back: stay there until the next step
+
+
 class StepView(Static):
     """One block of the exchange: the server's words, the computation, the client line."""
 
@@ -142,17 +170,18 @@ class StepView(Static):
 
     reveal: reactive[bool] = reactive(False)
 
-    def __init__(self, info: StepInfo, *, id: str | None = None) -> None:
+    def __init__(self, info: StepInfo, *, reveal: bool = False, id: str | None = None) -> None:
         super().__init__(id=id)
         self.info = info
+        self.set_reactive(StepView.reveal, reveal)
         if info.final and info.reply is not None:
             self.add_class("-final" if info.reply.is_success else "-failed")
+        # Its text from the start: laid out at its full height when it first appears, so the
+        # panel scrolling to its end sees all of it.
+        self.update(self.content_renderable())
 
     def refresh_info(self) -> None:
         """Re-render after :attr:`info` changed."""
-        self.update(self.content_renderable())
-
-    def on_mount(self) -> None:
         self.update(self.content_renderable())
 
     def watch_reveal(self) -> None:
