@@ -153,8 +153,11 @@ class AuthStepper:
             mask = f"[{self.name} response hidden]"
         if line in ("", "*", "="):
             mask = None
-        note = "Edited: the line you typed was sent instead of the computed one" + (
-            " (not valid base64: sent raw, off-script)." if raw else ".")
+        if line == "*" and not move.initial:  # F8, or '*' typed: a cancel, not an answer
+            note = "Cancelled: '*' was sent instead of the computed line (RFC 4954 §4)."
+        else:
+            note = "Edited: the line you typed was sent instead of the computed one" + (
+                " (not valid base64: sent raw, off-script)." if raw else ".")
         edited = AuthMove(command, line, move.initial, move.step, mask, move.challenge,
                           move.challenge_text, move.challenge_error, [*move.notes, note], raw)
         self.moves[self.moves.index(move)] = edited

@@ -140,6 +140,10 @@ async def test_a_star_typed_over_a_computed_answer_gets_no_reason(home: Path) ->
             await wait_for(pilot, lambda: helper.phase is Phase.DONE, "the 501")
             assert got == [b"*\r\n"]
             assert _before_the_cancel(list(screen.session.transcript)) == []
+            # The panel says the exchange was cancelled, not that a typed line replaced it.
+            panel = helper.panel_text()
+            assert "Edited" not in panel and "line you typed" not in panel
+            assert "Cancelled: '*' was sent instead of the computed line" in panel
 
 
 async def test_the_helper_records_what_the_mechanism_made_of_the_final_reply(
