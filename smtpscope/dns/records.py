@@ -103,7 +103,9 @@ class _Kind:
 _KINDS = {
     "SPF": _Kind(
         "SPF",
-        re.compile(r"v=spf1(\s|$)", re.I),
+        # RFC 7208 §4.5: the version section ends at SP or the end of the record, and only
+        # there; "v=spf1<TAB>..." is discarded by receivers (see _not_quite_spf).
+        re.compile(r"v=spf1( |$)", re.I),
         "RFC 7208 §4.5: more than one SPF record is a permanent error (permerror)",
     ),
     "DMARC": _Kind(
@@ -137,6 +139,21 @@ def _split_badly(spec: _Kind, records: tuple[tuple[bytes, ...], ...]) -> tuple[s
     )
 
 
+# "v=spf1" and then white space other than SP: a record its publisher meant as SPF.
+_SPF_ALMOST = re.compile(r"v=spf1\s", re.I)
+
+
+def _not_quite_spf(records: tuple[tuple[bytes, ...], ...]) -> tuple[str, ...]:
+    """Records that start ``v=spf1`` followed by a tab (or other white space than SP):
+    receivers discard them as not SPF, so the domain has none (RFC 7208 §4.5)."""
+    return tuple(
+        f"a TXT record reads '{text}': 'v=spf1' followed by white space other than a space "
+        "is not an SPF record, and receivers discard it (RFC 7208 §4.5)"
+        for text in map(join_txt, records)
+        if _SPF_ALMOST.match(text) and not _KINDS["SPF"].prefix.match(text)
+    )
+
+
 def _fetch_policy(kind: str, name: str, resolver: Resolver) -> PolicyRecord:
     spec = _KINDS[kind]
     answer = resolver.lookup(name, "TXT")
@@ -148,7 +165,8 @@ def _fetch_policy(kind: str, name: str, resolver: Resolver) -> PolicyRecord:
     records = answer.records if answer.ok else ()
     matching = tuple(t for t in map(join_txt, records) if spec.prefix.match(t))
     if not matching:
-        misplaced = version_not_first(tuple(map(join_txt, records))) if kind == "DMARC" else ()
+        misplaced = (version_not_first(tuple(map(join_txt, records))) if kind == "DMARC"
+                     else _not_quite_spf(records) if kind == "SPF" else ())
         return PolicyRecord(kind, name, "none", (), (), f"no {kind} record at {name}",
                             warnings=(*_split_badly(spec, records), *misplaced),
                             authenticated=ad)
