@@ -244,3 +244,30 @@ async def test_f5_to_another_port_keeps_the_flags_the_mx_route_and_finds_its_tls
     assert (options.tls.level, options.family) == ("dane", socket.AF_INET)
     assert sorted(options.tls.tlsa) == [("mx.d.test", other.port)]
     assert options.tls.tlsa[("mx.d.test", other.port)].records
+
+
+async def test_f5_to_another_port_files_what_is_typed_under_the_new_target(control) -> None:
+    """History is per target: after F5 to another port, lines typed there are recalled for
+    it (and kept under its name), not under the target the screen opened with."""
+    from smtpscope.tui.widgets.composer import Composer
+    from tests.tui.test_key_order import burst
+
+    control.header_wait = 0.5
+    other = await ControlServer(header_wait=0.5).start()
+    try:
+        options = SessionOptions(host="127.0.0.1", port=control.port, security="plain")
+        app = create_app(options=options, target_label=f"127.0.0.1:{control.port}")
+        async with app.run_test(size=SIZE) as pilot:
+            screen = app.screen
+            composer = screen.query_one(Composer)
+            await _greeted(pilot, screen)
+            first_key = composer.target_key
+            first = screen.session
+            burst(app, "f5", *str(other.port), "enter", *"NOOP", "enter")
+            await until(pilot, lambda: screen.session is not first
+                        and other.commands() == [b"NOOP\r\n"])
+            assert composer.target_key == screen.target_label != first_key
+            assert str(other.port) in composer.target_key
+            assert composer.history[-1:] == ["NOOP"]
+    finally:
+        await other.stop()

@@ -11,6 +11,7 @@ from smtpscope.protocol import StartTLS
 from smtpscope.protocol.kinds import Kind
 from smtpscope.sanitize import visible
 from smtpscope.tls_hints import GREETING_HINT_AFTER, implicit_tls_hint
+from smtpscope.tui.widgets.composer import Composer
 from smtpscope.tui.widgets.status import StatusBar
 
 if TYPE_CHECKING:
@@ -163,6 +164,8 @@ class TlsFlow:
                 options.security, "")
             self.target_label = f"{scheme}{host}:{options.port}"
             self.query_one(StatusBar).target = self.target_label
+            # History is kept per target: what is typed from now on belongs to the new one.
+            self.query_one(Composer).target_key = self.target_label
         moved = options.port != self.options.port
         self.options = options
         self._suggest_tls = None
