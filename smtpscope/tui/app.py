@@ -16,7 +16,7 @@ from textual.screen import Screen
 
 from smtpscope.sanitize import notify, terminal_safe, visible
 from smtpscope.tui.keymap import load_keymap
-from smtpscope.tui.keys import KeyGate, release_keys
+from smtpscope.tui.keys import KeyGate
 
 # Textual shows these keys as symbols whose width terminals disagree on (one cell to Rich, two
 # in many terminals for ⏎; the arrows are East Asian ambiguous): a footer ending in one then
@@ -67,7 +67,7 @@ class SmtpScopeApp(KeyGate, App[int]):
             notify(self, "keymap.json: " + shown, title="Keymap",
                    severity="warning", timeout=15)
         self.push_screen(self._first_screen())
-        release_keys(self)  # what was typed so far goes to it once it has set its focus
+        self.first_screen_pushed()  # what was typed so far goes to it once it has its focus
         self._end_on_signals()
 
     def _end_on_signals(self) -> None:

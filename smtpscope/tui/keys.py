@@ -131,6 +131,13 @@ class _Held:
     __slots__ = ()
 
 
+def _typed_enter(event: events.Key) -> events.Key:
+    """The Enter key that reached us as LF, read when it was."""
+    enter = events.Key("enter", "\r")
+    enter.time = event.time
+    return enter
+
+
 def key_handled(app: object, event: events.Event) -> None:
     """A guarded input has finished with ``event``: let the app hand it the next key."""
     done = getattr(app, "_key_done", None)
@@ -185,12 +192,29 @@ class KeyGate:
     _held_keys: deque[events.Event] | None = None
     _typed_ahead: list[events.Event] | None = None
 
+    #: Keys arriving now may have been typed before the terminal left cooked mode (see
+    #: :meth:`hold_keys_until_first_screen`): from the app's start until the keys held for its
+    #: first screen are released (the terminal's bytes are read and parsed only once the app
+    #: runs, so a key's time cannot tell).
+    _cooked = False
+
     def hold_keys_until_first_screen(self) -> None:
-        """Call in the app's ``__init__``: keys wait until :func:`release_keys`, called once the
-        first screen is pushed. Typed (or pasted) as the app starts, before that screen has
-        mounted and focused its input, they would reach Textual's default screen and be lost:
-        the first key of ``EHLO`` typed at once left ``HLO``."""
+        """Call in the app's ``__init__``: keys wait until :meth:`first_screen_pushed`. Typed
+        (or pasted) as the app starts, before the first screen has mounted and focused its
+        input, they would reach Textual's default screen and be lost: the first key of
+        ``EHLO`` typed at once left ``HLO``.
+
+        Keys typed before the app put the terminal in raw mode went through the terminal's
+        cooked mode, which turns the Enter key's CR into LF (ICRNL): they arrive as Ctrl+J,
+        and are taken as the Enter they were.
+        """
         self._key_gate = _Held()
+        self._cooked = True
+
+    def first_screen_pushed(self) -> None:
+        """The first screen is on its way: keys held so far go to it once it has set its
+        focus."""
+        release_keys(self)
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.Key | events.Paste) and not event.is_forwarded:
@@ -202,6 +226,8 @@ class KeyGate:
                 self._key_gate = gate = None
                 self._release_held_soon()
             if gate is not None or held:
+                if self._cooked and isinstance(event, events.Key) and event.key == "ctrl+j":
+                    event = _typed_enter(event)
                 held.append(event)
                 return
             await self._dispatch_key(event)
@@ -332,6 +358,7 @@ class KeyGate:
 
     async def _release_held(self) -> None:
         self._key_gate = None
+        self._cooked = False  # the start-up hold is over
         held = self._held_keys
         while held and self._key_gate is None:
             await self._dispatch_key(held.popleft())

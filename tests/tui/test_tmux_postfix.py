@@ -194,3 +194,21 @@ def test_keys_typed_as_the_app_starts_all_reach_the_server(mta, terminal) -> Non
     assert "C: EHLO early.test" in shown
     assert "C: NOOP" in shown
     assert "HLO early.test" not in shown.replace("EHLO early.test", "")
+
+
+def test_a_target_typed_before_the_app_started_connects(mta, tmp_path: Path) -> None:
+    # Typed while the shell still starts the app, the keys go through the terminal's cooked
+    # mode, which turns Enter's CR into LF: they reach the app as Ctrl+J. The connect screen
+    # takes it as the Enter it was, as the session screen's composer does.
+    if shutil.which("tmux") is None:
+        pytest.skip("tmux is not installed")
+    env = {"SMTPSCOPE_HOME": str(tmp_path / "home"), "PYTHONPATH": os.pathsep.join(
+        p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p), "TERM": "xterm-256color"}
+    term = Terminal(["sh", "-c", f"sleep 1; exec {shlex.quote(sys.executable)} -m smtpscope"],
+                    env)
+    try:
+        term.keys(f"{mta.host}:{mta.smtp}", "Enter", "EHLO cooked.test", "Enter")
+        shown = term.wait_for("S: 250")
+        assert "C: EHLO cooked.test" in shown
+    finally:
+        assert not term.close()
