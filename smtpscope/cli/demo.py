@@ -30,6 +30,10 @@ def demo_hint(host: str, port: int, user: str, password: str) -> str:
     )
 
 
+DEMO_HISTORY_KEY = "demo"
+"""The demo's ports change each run; its composer history is kept under this one name."""
+
+
 def build_demo_app(demo: Any, *, implicit_tls: bool = False) -> Any:
     """The TUI connected to a running demo server (``DemoServer``), with the first-run hint."""
     from smtpscope.session import SessionOptions
@@ -43,6 +47,7 @@ def build_demo_app(demo: Any, *, implicit_tls: bool = False) -> Any:
         cafile=str(demo.cafile) if demo.cafile else None,
     )
     return create_app(options=options, target_label=f"demo {demo.host}:{port}",
+                      history_key=DEMO_HISTORY_KEY,
                       hint=demo_hint(demo.host, port, demo.user, demo.password))
 
 

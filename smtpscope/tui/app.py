@@ -223,10 +223,12 @@ def create_app(
     connect_control: Any = None,
     connect_fields: Any = None,
     connect_flags: Any = None,
+    history_key: str | None = None,
 ) -> SmtpScopeApp:
     """Build the app for one of its entry points: a session, a replay, history or connect.
 
-    ``connect_flags`` (a ConnectFlags) are the command line's for every connection made.
+    ``connect_flags`` (a ConnectFlags) are the command line's for every connection made;
+    ``history_key`` names the composer history when the label would not (a port chosen per run).
     """
 
     def first() -> Screen[Any]:
@@ -243,7 +245,8 @@ def create_app(
             from smtpscope.tui.screens.session import SessionScreen
 
             return SessionScreen(options, target_label=target_label, record_to=record_to,
-                                 hint=hint, control=connect_control, flags=connect_flags)
+                                 hint=hint, control=connect_control, flags=connect_flags,
+                                 history_key=history_key)
         from smtpscope.tui.screens.connect import ConnectScreen
 
         return ConnectScreen(initial_target=initial_target, error=connect_error,

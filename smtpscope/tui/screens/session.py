@@ -83,6 +83,7 @@ class SessionScreen(SidePanelLayout, ConnectionFlow, TlsFlow, QueueFlow, Message
         hint: str | None = None,
         control: SessionControl | None = None,
         flags: ConnectFlags | None = None,
+        history_key: str | None = None,
     ) -> None:
         super().__init__()
         if options.tls is None:  # report a bad certificate and ask, never refuse outright
@@ -94,6 +95,8 @@ class SessionScreen(SidePanelLayout, ConnectionFlow, TlsFlow, QueueFlow, Message
         # The PROXY/XCLIENT values as given, which F5 shows again (the options hold bytes).
         self.control = control or SessionControl(xclient=" ".join(options.xclient))
         self.target_label = target_label or f"{options.host}:{options.port}"
+        # Names the composer history; a target whose port changes each run (the demo) keeps one.
+        self.history_key = history_key
         self.record_to = record_to
         self.hint = hint
         # The command line's flags: F5 looks TLSA up again through their resolver.
@@ -127,7 +130,7 @@ class SessionScreen(SidePanelLayout, ConnectionFlow, TlsFlow, QueueFlow, Message
         view = self.query_one(TranscriptView)
         view.explain = explain_entry
         composer = self.query_one(Composer)
-        composer.target_key = self.target_label
+        composer.target_key = self.history_key or self.target_label
         self.setup_queue()
         self.set_interval(1.0, self._tick)
         self.connect_session()
