@@ -19,12 +19,25 @@ def add_parser(subparsers: Any) -> None:
     p.set_defaults(handler=run)
 
 
-def demo_hint(host: str, port: int, user: str, password: str) -> str:
-    """The first lines a newcomer reads in the transcript."""
+def demo_hint(host: str, port: int, user: str, password: str, *,
+              tls: str = "starttls") -> str:
+    """The first lines a newcomer reads in the transcript.
+
+    ``tls`` is how this connection can have TLS: ``starttls`` (offered, F3), ``implicit``
+    (already on from the first byte) or ``none`` (the demo runs without a certificate); only
+    keys that work on this connection are offered.
+    """
+    keys = {
+        "starttls": "  F2 EHLO · F3 STARTTLS then EHLO · F4 the auth helper\n",
+        "implicit": "  TLS is on from the first byte (no STARTTLS)\n"
+                    "  F2 EHLO · F4 the auth helper\n",
+        "none": "  No TLS here: no certificate could be made\n"
+                "  F2 EHLO · F4 the auth helper\n",
+    }[tls]
     return (
         f"Demo server on {host}:{port}: it stores mail and relays nothing.\n"
         f"Log in as {user} / {password}. Things to try:\n"
-        "  F2 EHLO · F3 STARTTLS then EHLO · F4 the auth helper\n"
+        f"{keys}"
         "  Ctrl+N write and send a message · or type any command below\n"
         "  F1 help · Ctrl+P every command · Ctrl+Q quit"
     )
@@ -46,9 +59,10 @@ def build_demo_app(demo: Any, *, implicit_tls: bool = False) -> Any:
         security="implicit" if implicit_tls else "plain",
         cafile=str(demo.cafile) if demo.cafile else None,
     )
+    tls = "implicit" if implicit_tls else "starttls" if demo.tls_port is not None else "none"
     return create_app(options=options, target_label=f"demo {demo.host}:{port}",
                       history_key=DEMO_HISTORY_KEY,
-                      hint=demo_hint(demo.host, port, demo.user, demo.password))
+                      hint=demo_hint(demo.host, port, demo.user, demo.password, tls=tls))
 
 
 def run(args: argparse.Namespace) -> int:
