@@ -65,3 +65,29 @@ async def test_the_welcome_offers_starttls_on_the_starttls_port() -> None:
             assert "F3 STARTTLS then EHLO" in screen.query_one(TranscriptView).to_text()
     finally:
         await demo.aclose()
+
+
+async def test_f5_at_80x24_shows_the_dialog_title_and_the_port_label() -> None:
+    from textual.widgets import Input
+
+    demo = await open_demo_server()
+    try:
+        app = build_demo_app(demo)
+        async with app.run_test(size=(80, 24)) as pilot:
+            screen = screen_of(app)
+            await until(pilot, lambda: replies(screen) == [220])
+            await pilot.press("f5")
+            await until(pilot, lambda: bool(app.screen.query("#reconnect-box")))
+            await pilot.pause(0.3)
+            box = app.screen.query_one("#reconnect-box")
+            port = app.screen.query_one("#reconnect-port", Input)
+            assert port.has_focus
+            assert box.scroll_y == 0  # "Reconnect to 127.0.0.1" and "Port" above the field
+            assert box.content_region.contains_region(port.region)
+            before = screen.session
+            await pilot.press(*str(demo.port))  # typing still replaces the port
+            assert port.value == str(demo.port)
+            await pilot.press("enter")
+            await until(pilot, lambda: screen.session is not before and replies(screen) == [220])
+    finally:
+        await demo.aclose()

@@ -73,8 +73,13 @@ class ReconnectDialog(ModalScreen["SessionOptions | None"]):
                 yield Button("Cancel", id="reconnect-cancel")
 
     # F5 then Enter reconnects as before (Enter in a field connects); typing replaces the port
-    # (a focused field's text is selected), and Tab goes on to the other fields.
-    AUTO_FOCUS = "#reconnect-port"
+    # (a focused field's text is selected), and Tab goes on to the other fields. The port is
+    # focused here, not by AUTO_FOCUS, which centres it: a short form (80x24) would scroll past
+    # its title and the Port label, while from the top the field is in view.
+    AUTO_FOCUS = ""
+
+    def on_mount(self) -> None:
+        self.query_one("#reconnect-port", Input).focus(scroll_visible=False)
 
     def chosen(self) -> tuple[SessionOptions, SessionControl] | str:
         """The options the form describes with its session-control values, or why they
