@@ -39,7 +39,7 @@ class AuthTimeline:
         self._asked: str | None = None  # the mechanism of the AUTH awaiting its outcome
         self._in_auth = False  # between AUTH and the reply that ends its exchange
         self._current: str | None = None
-        self._last_verb = ""
+        self._last_verb = b""
 
     def _set(self, index: int, mechanism: str | None) -> None:
         if mechanism != self._current:
@@ -49,7 +49,7 @@ class AuthTimeline:
 
     def restart(self, index: int) -> None:
         """Another recording joined on at ``index``: a new connection, not authenticated."""
-        self._asked, self._in_auth, self._last_verb = None, False, ""
+        self._asked, self._in_auth, self._last_verb = None, False, b""
         self._set(index, None)
 
     def follow(self, index: int, entry: Entry) -> None:
@@ -57,8 +57,10 @@ class AuthTimeline:
         if entry.direction == "client" and entry.kind in ("command", "raw"):
             if self._in_auth:
                 return  # a SASL response, or * to cancel: the exchange goes on
-            verb = entry.text.split(None, 1)[0].upper() if entry.text.strip() else ""
-            if verb == "AUTH":
+            # The verb from the bytes (no text decoded per entry: replay scans every one).
+            words = entry.raw.split(None, 1)
+            verb = words[0].upper() if words else b""
+            if verb == b"AUTH":
                 self._asked, self._in_auth = auth_mechanism(entry.text), True
             self._last_verb = verb
             return
@@ -74,9 +76,9 @@ class AuthTimeline:
             self._in_auth = False
             if code == 235:
                 self._set(index, self._asked or "?")
-        elif code == 220 and self._last_verb in ("STARTTLS", "XCLIENT"):
+        elif code == 220 and self._last_verb in (b"STARTTLS", b"XCLIENT"):
             self._set(index, None)  # TLS (or the server starting over) forgets it
-        self._last_verb = ""
+        self._last_verb = b""
 
     def at(self, shown: int) -> str | None:
         """The mechanism the bar shows once the first ``shown`` entries are on screen."""
