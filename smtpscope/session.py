@@ -52,6 +52,7 @@ from smtpscope.session_types import (
     SessionView,
     Stage,
     TLSFailed,
+    closed_by_reply,
     describe_tls,
     reply_limit,
     stage_for,
@@ -216,7 +217,7 @@ class Session(ContentSteps, TlsSteps, Connecting):
                     why = "after QUIT" if event.code == 221 else f"server said {event.code}"
                     self.transcript.note(f"Connection closed ({why})",
                                          info={"connection": "closed"})
-                    self._finish(f"closed by server ({event.code})")
+                    self._finish(closed_by_reply(event))
                     return False
             if self.conn.state is State.TLS_PENDING and self.conn.trailing_data:
                 # The 220 to STARTTLS ends its batch: these came after it. Shown as bytes; the

@@ -40,6 +40,7 @@ from smtpscope.session_types import (
     SessionView,
     Stage,
     TLSFailed,
+    closed_by_reply,
     reply_limit,
     stage_for,
 )
@@ -159,7 +160,7 @@ class SocketSession:
                 self._finish("closed by server")
                 raise SessionClosed(f"connection ended: {self.closed_reason}", stage)
             if event.closes:  # 221 to QUIT, or 421: the reply counts, then the session ends
-                self._finish(f"closed by server ({event.code})")
+                self._finish(closed_by_reply(event))
             if event.unsolicited:
                 continue
             replies.append(event)

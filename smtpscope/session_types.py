@@ -242,6 +242,14 @@ _TIMEOUT_KEY: dict[str, str] = {Kind.MAIL: "mail", Kind.RCPT: "rcpt", Kind.DATA:
 MESSAGE_END = frozenset({Kind.CONTENT, Kind.BDAT_LAST})
 
 
+def closed_by_reply(reply: Reply) -> str:
+    """The session's ``closed_reason`` after a reply that closes it: the 221 to our QUIT is
+    the end we asked for, a 421 the server's own."""
+    if reply.code == 221:
+        return "closed after QUIT (221)"
+    return f"closed by server ({reply.code})"
+
+
 def reply_limit(options: SessionOptions, kind: str | None) -> float:
     """Seconds to wait for the reply owed to a command of ``kind`` (the engine's, so content
     sent as raw bytes counts as content; None: the greeting).

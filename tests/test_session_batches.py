@@ -75,7 +75,7 @@ async def test_session_ends_at_the_221_and_shows_nothing_after_it() -> None:
     async with greeted(script) as session:
         reply = await session.command(Quit())
         assert reply.code == 221 and reply.closes
-        assert session.closed_reason == "closed by server (221)"
+        assert session.closed_reason == "closed after QUIT (221)"
     text = to_text(session.transcript)
     assert "221 2.0.0 bye" in text and "after the goodbye" not in text
     assert "Connection closed (after QUIT)" in text
