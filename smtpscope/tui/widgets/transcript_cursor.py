@@ -48,6 +48,7 @@ class TranscriptCursor:
         def resume_follow(self) -> None: ...
         def post_message(self, message: Message) -> bool: ...
         def refresh(self, *args: Any, **kwargs: Any) -> Any: ...
+        def refresh_bindings(self) -> None: ...
         def scroll_to(self, *args: Any, **kwargs: Any) -> Any: ...
 
     @property
@@ -64,6 +65,8 @@ class TranscriptCursor:
         """Highlight a row (clamped), scroll it into view and announce a new entry."""
         count = len(self._rows)
         row = -1 if count == 0 else max(-1, min(row, count - 1))
+        if (row < 0) != (self._cursor < 0):
+            self.refresh_bindings()  # Escape unselects, or goes on to the screen (check_action)
         self._cursor = row
         if row >= 0:
             top = round(self.scroll_offset.y)
@@ -141,6 +144,13 @@ class TranscriptCursor:
         self.select_row(len(self._rows) - 1)
         self._start_following()
         self._follow_end()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "clear_selection":
+            # Nothing selected: Escape is not ours, so the footer shows what it does on the
+            # screen (the replay's Close) and the key goes on to it.
+            return self._cursor >= 0
+        return True
 
     def action_clear_selection(self) -> None:
         if self.cursor_row < 0:
