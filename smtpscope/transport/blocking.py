@@ -136,7 +136,7 @@ class BlockingStream:
         where = handshake_place(hostname, self.peer, self.peer_text)
         tls = context.wrap_bio(self._incoming, self._outgoing,
                                server_hostname=sni_argument(hostname))
-        received = bytearray(self._before(implicit))
+        received = bytearray()
         try:
             self._handshake(tls, timeout, received)
         except TimeoutError:
@@ -145,7 +145,8 @@ class BlockingStream:
         except (ssl.SSLError, OSError, EOFError) as exc:
             self.abort()
             raise handshake_error(exc, where, hostname, starttls=not implicit,
-                                  received=bytes(received)) from exc
+                                  received=bytes(received),
+                                  before=self.discarded_before_tls) from exc
         self._tls = tls
         self.tls_ready_at = time.monotonic()
         self.tls = tls_info_from(tls, hostname)
@@ -203,11 +204,6 @@ class BlockingStream:
         self._closing = True
         with contextlib.suppress(OSError):
             self._sock.close()
-
-    def _before(self, implicit: bool) -> bytes:
-        # With implicit TLS, bytes before our hello are the server's answer too (a banner:
-        # TLS servers never speak first); after STARTTLS they are an injection, shown apart.
-        return self.discarded_before_tls if implicit else b""
 
     def abort(self) -> None:
         self.close()

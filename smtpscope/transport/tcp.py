@@ -191,7 +191,8 @@ class Stream:
         except (ssl.SSLError, OSError, EOFError) as exc:
             self._dead()
             raise handshake_error(exc, where, hostname, starttls=not implicit,
-                                  received=self._before(implicit) + tap.received) from exc
+                                  received=tap.received,
+                                  before=self.discarded_before_tls) from exc
         except BaseException:  # cancelled: the half-done handshake leaves nothing usable
             self._dead()
             raise
@@ -235,11 +236,6 @@ class Stream:
     def diagnostics(self) -> list[str]:
         """What the transport itself has to say once it ended (a piped command's stderr)."""
         return []
-
-    def _before(self, implicit: bool) -> bytes:
-        # With implicit TLS, bytes before our hello are the server's answer too (a banner:
-        # TLS servers never speak first); after STARTTLS they are an injection, shown apart.
-        return self.discarded_before_tls if implicit else b""
 
     def abort(self) -> None:
         """Drop the connection at once, without close_notify or waiting."""

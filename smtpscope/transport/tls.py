@@ -340,13 +340,17 @@ def show_answer(answer: bytes) -> str:
 
 
 def handshake_error(exc: BaseException, where: str, server_hostname: str | None, *,
-                    starttls: bool = False, received: bytes = b"") -> TLSError:
+                    starttls: bool = False, received: bytes = b"",
+                    before: bytes = b"") -> TLSError:
     """Translate what a failed handshake raised into a ``TLSError`` with a readable message.
 
     ``received`` is what the server sent during the handshake: plaintext there (checked by its
     first bytes) explains the failure better than OpenSSL's reason, and is shown and kept.
+    ``before`` is plaintext that came before our hello: with implicit TLS it is the server's
+    answer too (a banner: TLS servers never speak first); after STARTTLS it is an injection,
+    shown apart, never part of the answer.
     """
-    answer = plaintext_answer(received)
+    answer = plaintext_answer(received if starttls else before + received)
     if answer and not isinstance(exc, ssl.SSLCertVerificationError):
         reason, hint = not_tls_reason(starttls=starttls)
         return TLSError(
