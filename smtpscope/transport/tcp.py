@@ -131,6 +131,11 @@ class Stream:
         if self._protocol.lost or self._transport.is_closing():
             raise self._lost(self._protocol.exc)
         self._transport.write(data)
+        if self._transport.is_closing():
+            # The send failed inside write(): asyncio dropped the data and tells the protocol
+            # on the next turn of the loop. Take that turn, so the loss is reported, not hidden.
+            await asyncio.sleep(0)
+            raise self._lost(self._protocol.exc)
         self.bytes_sent += len(data)
         try:
             async with asyncio.timeout(timeout):

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import base64
 import json
+import os
+import socket
+import struct
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -257,16 +260,26 @@ def test_no_reply_after_the_dot_warns_the_message_may_be_delivered(
     assert "may have delivered it" in data["hint"] and "rate limits" not in data["hint"]
 
 
-def test_a_hangup_before_the_message_went_out_is_a_plain_hangup(scripted_peer, cli) -> None:
-    def hangs_up_after_354(stream: Any) -> None:
+def test_a_hangup_before_the_message_went_out_is_a_plain_hangup(scripted_peer, cli,
+                                                                 tmp_path: Path) -> None:
+    """A server that resets the connection after its 354: the message cannot all go out (it is
+    larger than any socket buffer on the way), so nothing says it may have been delivered."""
+    def resets_after_354(stream: Any) -> None:
         greet(stream)
         while line := stream.readline():
             stream.write(b"354 go\r\n" if line.upper() == b"DATA\r\n" else b"250 ok\r\n")
             if line.upper() == b"DATA\r\n":
+                # Linger 0: the close below is a reset, and the data still coming finds no one.
+                sock = socket.socket(fileno=os.dup(stream.fileno()))
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                sock.close()
                 return
 
-    result = cli("send", f"127.0.0.1:{scripted_peer(hangs_up_after_354)}", *FROM_TO)
-    assert result.code == 6 and "may have delivered it" not in result.err
+    body = tmp_path / "body.txt"
+    body.write_bytes((b"x" * 76 + b"\n") * 400_000)  # 31 MB: more than the buffers hold
+    result = cli("send", f"127.0.0.1:{scripted_peer(resets_after_354)}", *FROM_TO,
+                 "--body", f"@{body}")
+    assert result.code == 6 and "may have delivered it" not in result.err, result.err
 
 
 def test_garbage_for_a_handshake_replays_as_swaks_words_it(scripted_peer, cli,
