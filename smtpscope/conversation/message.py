@@ -214,18 +214,31 @@ async def _final(delivery: Delivery, replies: Awaitable[tuple[Reply, ...]]) -> N
     _settle(delivery, got)
 
 
+async def _rest_of_group(session: Session, delivery: Delivery,
+                         replies: AsyncIterator[Reply], with_data: bool) -> None:
+    """MAIL FROM of a pipelined group was refused: take each RCPT's reply (a server refuses
+    them for want of a sender, or closes) and DATA's. A session that ends meanwhile keeps the
+    replies that came; the MAIL refusal stays the failure."""
+    with contextlib.suppress(SessionError):
+        for outcome in delivery.recipients:
+            outcome.rcpt = await anext(replies)
+            if outcome.rcpt.closes:
+                return
+    if with_data and session.is_open:
+        await _end_unwanted_data(session, delivery, replies, "MAIL FROM was refused")
+
+
 async def _end_unwanted_data(session: Session, delivery: Delivery,
-                             replies: AsyncIterator[Reply]) -> None:
-    """Every RCPT of a pipelined group was refused, yet the server may still answer its DATA
-    with 354: RFC 2920 §3.1 has the client end that empty message with a single dot, so the
-    server leaves the data and QUIT can follow. A connection that ended meanwhile (a 421 to
-    RCPT) owes nothing more: the RCPT's refusal stays the failure."""
+                             replies: AsyncIterator[Reply], why: str) -> None:
+    """A pipelined group failed before its DATA (``why``), yet the server may still answer
+    DATA with 354: RFC 2920 §3.1 has the client end that empty message with a single dot, so
+    the server leaves the data and QUIT can follow. A connection that ended meanwhile (a 421
+    to RCPT) owes nothing more: the earlier refusal stays the failure."""
     with contextlib.suppress(SessionError):
         delivery.data = await anext(replies)
         if delivery.data.code == 354:
-            session.transcript.note("DATA got 354 though every recipient was refused: ending "
-                                    "the empty message with a lone dot (RFC 2920 §3.1)",
-                                    kind="warning")
+            session.transcript.note(f"DATA got 354 though {why}: ending the empty message "
+                                    "with a lone dot (RFC 2920 §3.1)", kind="warning")
             await session.send_data_line(b".\r\n")
 
 
@@ -308,13 +321,18 @@ async def send_message(
                 outcome.sent = True
             delivery.mail = await anext(replies)
             if delivery.mail.code != 250:
+                # The RCPTs and DATA sent with it are answered all the same (RFC 2920 §3.1):
+                # read those replies, so each recipient has its own and QUIT can follow.
+                if not delivery.mail.closes:
+                    await _rest_of_group(session, delivery, replies, with_data)
                 raise Rejected(Stage.MAIL, "MAIL FROM rejected", delivery.mail)
             stage(Stage.RCPT)
             try:
                 await _tally(delivery, replies)
             except Rejected:
                 if with_data:
-                    await _end_unwanted_data(session, delivery, replies)
+                    await _end_unwanted_data(session, delivery, replies,
+                                             "every recipient was refused")
                 raise
             if with_data:
                 stage(Stage.DATA)

@@ -330,6 +330,41 @@ def test_a_354_after_every_pipelined_rcpt_was_refused_gets_a_lone_dot(
     assert "Greylisted" in data["error"]
 
 
+@pytest.mark.parametrize("data_reply", [b"503 5.5.1 Error: need RCPT command\r\n",
+                                        b"354 go ahead\r\n"])
+def test_a_refused_pipelined_mail_still_reads_the_group_and_quits(
+        scripted_peer, cli, data_reply: bytes) -> None:
+    """RFC 2920 §3.1: MAIL refused in a pipelined group, the RCPTs and DATA sent with it are
+    answered all the same. Each recipient keeps its own reply, a 354 (a server that took
+    DATA anyway) gets its lone dot, and QUIT follows, as after any refused MAIL."""
+    seen: list[bytes] = []
+
+    def script(stream: Any) -> None:
+        greet(stream)
+        for _ in range(4):  # MAIL, two RCPTs, DATA in one batch
+            seen.append(stream.readline())
+        stream.write(b"550 5.7.1 <a@x.test>: Sender address rejected: Access denied\r\n"
+                     + b"503 5.5.1 Error: need MAIL command\r\n" * 2 + data_reply)
+        if data_reply.startswith(b"354"):
+            seen.append(stream.readline())
+            stream.write(b"554 5.5.1 Error: no valid recipients\r\n")
+        answer(stream, {b"QUIT": b"221 2.0.0 Bye\r\n"})
+
+    result = cli("send", f"127.0.0.1:{scripted_peer(script)}", "--from", "a@x.test",
+                 "--to", "b@y.test", "--to", "c@y.test", "--pipeline", "--json")
+    data = json.loads(result.out)
+    assert (result.code, data["stage"]) == (23, "mail")  # the MAIL refusal stays the failure
+    assert "Sender address rejected" in data["error"]
+    recipients = data["recipients"]
+    assert recipients["rejected"] == ["b@y.test", "c@y.test"] and not recipients["not_tried"]
+    assert [r["rcpt"] for r in recipients["replies"]] == [503, 503]
+    sent = [e["text"] for e in data["transcript"] if e["dir"] == "client"]
+    if data_reply.startswith(b"354"):
+        assert seen[4] == b".\r\n" and sent[-2:] == [".", "QUIT"]
+    else:
+        assert sent[-1] == "QUIT" and len(seen) == 4
+
+
 def gmail_limited(limit: int) -> Callable[[Any], None]:
     """A server refusing every RCPT past ``limit`` as Gmail does, taking the message."""
     def gmail(stream: Any) -> None:
