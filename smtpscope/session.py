@@ -118,6 +118,9 @@ class Session(ContentSteps, TlsSteps, Connecting):
         self.stream: Stream | None = None
         self.tls: TLSInfo | None = None
         self.greeting: Reply | None = None
+        #: Why the connection ended, a phrase that reads on its own ("closed after QUIT (221)",
+        #: "connection lost: ..."): the status bar shows it as it is, the recording's footer
+        #: keeps it as the outcome the history lists, and "not connected (...)" quotes it.
         self.closed_reason: str | None = None
         #: Every route candidate tried by ``connect``, in order; the last one answered.
         self.attempts: tuple[RouteAttempt, ...] = ()

@@ -141,9 +141,9 @@ async def test_disconnect_closes_without_ehlo(demo: DemoServer) -> None:
         assert "level may: allowed, marked untrusted" in tls_line
         assert "continu" not in text.lower()
         # The status bar and the recording (the history's outcome) say why it closed.
-        assert screen.session.closed_reason == "certificate not trusted"
+        assert screen.session.closed_reason == "closed: certificate not trusted"
         await pilot.pause()
-        assert screen.query_one(StatusBar).state == "closed (certificate not trusted)"
+        assert screen.query_one(StatusBar).state == "closed: certificate not trusted"
 
 
 async def test_selected_tls_line_shows_the_chain(demo: DemoServer) -> None:

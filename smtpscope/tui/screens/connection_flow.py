@@ -135,7 +135,9 @@ class ConnectionFlow:
     def _on_session_closed(self, session: Session, reason: str) -> None:
         if self.is_mounted and session is self.session:
             for status in self.query(StatusBar):
-                status.state, status.auth = f"closed ({reason})", None
+                # Shown as it is: every closing reason reads on its own ("closed after QUIT
+                # (221)", "connection lost: ..."), as the history shows it from the footer.
+                status.state, status.auth = reason, None
             self.pump_queue()  # lines waiting in the queue now wait for F5: say so
 
     def _refresh_tls(self) -> None:

@@ -50,6 +50,8 @@ from smtpscope.tui.widgets.status import StatusBar
 from smtpscope.tui.widgets.transcript import TranscriptView
 
 BDAT_CHUNK = 64 * 1024
+#: The closing reason (status bar, recording outcome) when the user refused the certificate.
+UNTRUSTED_OUTCOME = "closed: certificate not trusted"
 
 
 class SessionScreen(SidePanelLayout, ConnectionFlow, TlsFlow, QueueFlow, MessageFlow, XclientFlow,
@@ -177,7 +179,7 @@ class SessionScreen(SidePanelLayout, ConnectionFlow, TlsFlow, QueueFlow, Message
             return True
         session.transcript.note("Disconnected: the certificate was not trusted", kind="warning")
         # The reason is what the status bar and the history's outcome say, not a bare "closed".
-        await session.close("certificate not trusted")
+        await session.close(UNTRUSTED_OUTCOME)
         return False
 
     def _refresh_state(self) -> None:
