@@ -87,9 +87,12 @@ class TlsSteps:
 
     # -- STARTTLS ----------------------------------------------------------------------------
 
-    async def starttls(self) -> Reply:
-        """Send STARTTLS and, on 220, upgrade the stream; returns the reply to STARTTLS."""
-        reply = await self.command(StartTLS())
+    async def starttls(self, *, force: bool = False) -> Reply:
+        """Send STARTTLS and, on 220, upgrade the stream; returns the reply to STARTTLS.
+
+        ``force``: even where the engine would refuse it (not advertised, TLS already up); a
+        220 to it still starts TLS, or the connection would wait in TLS_PENDING for good."""
+        reply = await self.command(StartTLS(), force=force)
         if reply.code != 220 or self.conn.state is not State.TLS_PENDING:
             return reply
         if self._reader is not None:

@@ -139,7 +139,9 @@ class AuthHelperScreen(AuthExchange, ModalScreen[None]):
         if caps is None:
             notes.append("No EHLO reply yet: nothing is known to be advertised (send EHLO first).")
         elif not self.advertised:
-            notes.append("The server advertises no AUTH at all (often: only after STARTTLS).")
+            after = " (many offer it only after STARTTLS)" if self.session.view.tls is None else ""
+            notes.append(f"The server advertises no AUTH{after}; the AUTH line will be sent "
+                         "anyway, marked off-script.")
         elif name not in self.advertised:
             notes.append(f"{name} is not advertised (offered: {' '.join(self.advertised)}); it "
                          "will be sent anyway, marked off-script.")

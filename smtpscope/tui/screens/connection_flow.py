@@ -140,6 +140,13 @@ class ConnectionFlow:
                 status.state, status.auth = reason, None
             self.pump_queue()  # lines waiting in the queue now wait for F5: say so
 
+    def not_connected_text(self) -> str:
+        """Why a key that needs the connection did nothing: still on the way, or gone."""
+        session = self.session
+        if session is None or (not session.view.ended and session.greeting is None):
+            return "Still connecting: try again once the server has greeted."
+        return "Not connected: press F5 to reconnect."
+
     def _refresh_tls(self) -> None:
         shown = self.query(StatusBar)
         if not shown:

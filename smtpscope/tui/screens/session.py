@@ -199,6 +199,7 @@ class SessionScreen(SidePanelLayout, ConnectionFlow, TlsFlow, QueueFlow, Message
         composer.auth_mechanism = conn.auth_mechanism
         inspector = self.query_one(CapabilityInspector)
         inspector.greeting = str(self.session.greeting_command().kind)
+        self.show_starttls_key()
         self.refresh_bindings()  # F3 shows only while STARTTLS can be used
         if conn.capabilities is not inspector.capabilities:
             if conn.capabilities is not None:
@@ -251,12 +252,12 @@ class SessionScreen(SidePanelLayout, ConnectionFlow, TlsFlow, QueueFlow, Message
         """Send one command the way a person would expect, handling the ones that need more."""
         session = self.session
         if session is None or not session.is_open:
-            self._toast("Not connected: press F5 to reconnect.", severity="warning")
+            self._toast(self.not_connected_text(), severity="warning")
             return None
         try:
-            if isinstance(command, StartTLS) and not force:
+            if isinstance(command, StartTLS):  # forced too: a 220 must start TLS
                 self._remember_caps("after STARTTLS")
-                reply = await session.starttls()
+                reply = await session.starttls(force=force)
                 self._refresh_tls()
                 if reply.code == 220 and not await self._confirm_tls():
                     return None
@@ -295,7 +296,7 @@ class SessionScreen(SidePanelLayout, ConnectionFlow, TlsFlow, QueueFlow, Message
     async def _raw(self, data: bytes, label: str) -> None:
         session = self.session
         if session is None or not session.is_open:
-            self._toast("Not connected: press F5 to reconnect.", severity="warning")
+            self._toast(self.not_connected_text(), severity="warning")
             return
         try:
             # Inside an open message the bytes are message content: the engine owes a reply
@@ -354,7 +355,7 @@ class SessionScreen(SidePanelLayout, ConnectionFlow, TlsFlow, QueueFlow, Message
             self._toast("The auth helper is not available in this build.", severity="warning")
             return
         if self.session is None or not self.session.is_open:
-            self._toast("Not connected.", severity="warning")
+            self._toast(self.not_connected_text(), severity="warning")
             return
         self.app.push_screen(AuthHelperScreen(self.session, on_done=self._refresh_state))
 

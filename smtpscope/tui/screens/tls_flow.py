@@ -4,6 +4,7 @@ F5 reconnect dialog where TLS mode, CA file and verification can be changed."""
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 from weakref import WeakSet
 
@@ -56,11 +57,13 @@ class TlsFlow:
         session: Session | None
         target_label: str
         app: Any
+        _bindings: Any
 
         def query_one(self, selector: Any, expect_type: Any = None) -> Any: ...
         def connect_session(self) -> Any: ...
         def _spawn(self, work: Coroutine[Any, Any, Any]) -> None: ...
         def _toast(self, message: str, **options: Any) -> None: ...
+        def not_connected_text(self) -> str: ...
         async def _run(self, command: Command, *, force: bool = False,
                        then_ehlo: bool = False) -> Reply | None: ...
 
@@ -89,23 +92,46 @@ class TlsFlow:
         if session.tls is not None and policy_for(session.options).show_certs:
             session.transcript.note(certificates_note(session.tls))
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "starttls":
-            return self.starttls_usable()
-        return super().check_action(action, parameters)  # type: ignore[misc, no-any-return]
-
     def starttls_usable(self) -> bool:
         """False once TLS is up, or once the greeting's reply lists no STARTTLS (LMTP and
         pipes often do not): F3 then has nothing to do. Before that nobody knows."""
         session = self.session
         if session is None or session.view.ended:
-            return True  # F3 waits for the next connection like any other key
+            return True  # F3 says it needs a connection, like any other key
         caps = session.view.capabilities
         return session.tls is None and (caps is None or caps.has("STARTTLS"))
 
+    def show_starttls_key(self) -> None:
+        """F3 is in the footer only while STARTTLS can be used. Hidden, it still answers (with
+        why it does nothing), which a disabled binding could not: the key would just vanish."""
+        usable = self.starttls_usable()
+        table = self._bindings.key_to_bindings
+        for key, bindings in table.items():
+            if any(b.id == "session.starttls" and b.show != usable for b in bindings):
+                table[key] = [replace(b, show=usable) if b.id == "session.starttls" else b
+                              for b in bindings]
+
+    def starttls_blocked(self) -> str | None:
+        """Why F3 cannot act now (None when it can): it never sends what cannot work."""
+        session = self.session
+        if session is None or session.view.ended or session.greeting is None:
+            return self.not_connected_text()
+        if session.tls is not None:
+            return (f"TLS is already up on this connection ({session.tls.version}): F3 sends "
+                    "nothing. To send STARTTLS anyway, type it and press Ctrl+O.")
+        caps = session.view.capabilities
+        if caps is not None and not caps.has("STARTTLS"):
+            verb = session.greeting_command().kind
+            return (f"The {verb} reply offers no STARTTLS: F3 sends nothing. To send it "
+                    "anyway, type STARTTLS and press Ctrl+O.")
+        return None
+
     def action_starttls(self) -> None:
         """STARTTLS and, when it worked, EHLO again: the usual pair, in one key."""
-
+        blocked = self.starttls_blocked()
+        if blocked is not None:
+            self._toast(blocked, title="STARTTLS", severity="warning")
+            return
         self._spawn(self._ehlo_starttls_ehlo())
 
     async def _ehlo_starttls_ehlo(self) -> None:
