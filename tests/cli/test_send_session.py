@@ -28,11 +28,15 @@ def test_proxy_headers_follow_the_haproxy_spec() -> None:
         proxy_header.build(1, ("198.51.100.7", 1), ("::1", 2))
 
 
-def _log_lines(mta, needle: str, wait: float = 30.0) -> list[str]:
+def _log_lines(mta, needle: str, wait: float = 30.0, since: int = 0) -> list[str]:
+    """Postfix log lines holding ``needle``, written after byte ``since`` of the log; waits
+    up to ``wait`` seconds for one to appear."""
     deadline = time.monotonic() + wait
     while True:
-        lines = [ln for ln in mta.logs["postfix"].read_text(errors="replace").splitlines()
-                 if needle in ln]
+        with mta.logs["postfix"].open("rb") as log:
+            log.seek(since)
+            text = log.read().decode(errors="replace")
+        lines = [ln for ln in text.splitlines() if needle in ln]
         if lines or time.monotonic() > deadline:
             return lines
         time.sleep(0.1)
@@ -78,12 +82,14 @@ def test_ipv6_only_cannot_reach_an_ipv4_literal(cli) -> None:
 
 @pytest.mark.peer
 def test_local_interface_is_what_postfix_sees(mta, cli) -> None:
+    since = mta.logs["postfix"].stat().st_size
     result = cli("send", f"{mta.host}:{mta.smtp}", "--tls", "none", "--local-interface",
                  "127.0.0.2", "--from", mta.address("bob"), "--to", mta.address("alice"),
                  "--quit-after", "ehlo")
     assert result.code == 0, result.err
-    assert _log_lines(mta, "connect from localhost[127.0.0.2]") or \
-        _log_lines(mta, "[127.0.0.2]")
+    # Named "localhost" or "unknown", as the resolver has it: the address is what counts.
+    assert [line for line in _log_lines(mta, "[127.0.0.2]", since=since)
+            if "connect from " in line]
 
 
 @pytest.mark.peer
