@@ -114,6 +114,10 @@ async def probe(target: str, args: argparse.Namespace, *, blocking: bool = False
         result.update(status=exc.status if exc.status != "usage" else "bad-target",
                       stage="connect", error=str(exc))
         return result
+    if "@" in target or getattr(options.tls, "tlsa", None):
+        # MX routing, TLSA and MTA-STS happen before connecting: a resolver that does not
+        # answer shows here, not as a total no step accounts for.
+        timings["lookups"] = common.ms(time.monotonic() - start)
     try:
         send_session.apply(args, options)
     except send_session.SessionUsage as exc:

@@ -9,8 +9,10 @@ from smtpscope.cli.common import dumps, error_line
 from smtpscope.protocol.registry import explain_limits
 from smtpscope.sanitize import terminal_safe, visible
 
-# cert_check is smtpscope's own time (reading and judging the chain), apart from the server's.
-_STEPS = ("connect", "banner", "ehlo", "starttls", "ehlo_tls", "quit", "cert_check", "total")
+# lookups (MX, TLSA, MTA-STS) come before connecting; cert_check is smtpscope's own time
+# (reading and judging the chain), apart from the server's.
+_STEPS = ("lookups", "connect", "banner", "ehlo", "starttls", "ehlo_tls", "quit", "cert_check",
+          "total")
 
 # Errors, hints and reply warnings are smtpscope's words, any server text in them escaped where
 # they were made: terminal_safe() guards them (visible() would double those backslashes).

@@ -45,6 +45,7 @@ def test_unknown_ca_is_reported_and_the_probe_goes_on(mta, cli) -> None:
     # The conversation went on: EHLO after TLS is there, with AUTH that only TLS unlocks.
     after = {k["keyword"] for k in data["ehlo"]["tls"]["keywords"]}
     assert "AUTH" in after and "STARTTLS" not in after
+    assert "lookups" not in data["timings"]  # an address, no DANE: nothing looked up first
 
 
 def test_send_refuses_the_unknown_ca_with_exit_29(mta, cli) -> None:
