@@ -11,6 +11,10 @@ Lines after a ``DATA`` (typed or pasted before its 354 arrives) are message cont
 goes out exactly as typed plus CRLF, and ``.`` alone ends the message. If the DATA is refused
 those lines are blocked rather than sent as commands.
 
+A key may queue lines of a step of its own (:class:`KeyStep`): F3's STARTTLS and the EHLO it
+sends once TLS is up take their place in line like any typed command, so nothing typed before
+them is overtaken and nothing typed after them goes first.
+
 No I/O here: a front end calls :meth:`SendQueue.take_ready` whenever a reply arrives or a line
 is added, sends what it gets in that order, and calls :meth:`SendQueue.started` for each line
 just before the engine gets it (and skips it when that says no).
@@ -24,7 +28,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from smtpscope.protocol import Auth, Command, Connection, MailFrom, Raw, State
+from smtpscope.protocol import Auth, Command, Connection, Ehlo, Lhlo, MailFrom, Raw, StartTLS, State
 from smtpscope.protocol.checks import command_kind, infer_raw_kinds
 from smtpscope.protocol.data import MAX_TEXT_LINE, MESSAGE_START, ends_data
 from smtpscope.protocol.kinds import Kind
@@ -33,7 +37,7 @@ from smtpscope.protocol.state import projected_after
 if TYPE_CHECKING:
     from smtpscope.protocol import Capabilities
 
-__all__ = ["DATA_REFUSED", "BodyDeclaration", "LineKind", "QueuedLine", "SendQueue",
+__all__ = ["DATA_REFUSED", "BodyDeclaration", "KeyStep", "LineKind", "QueuedLine", "SendQueue",
            "content_line_bytes", "content_line_warnings"]
 
 DATA_REFUSED = "not sent: the server did not accept DATA, so these message lines have no home"
@@ -44,6 +48,17 @@ class LineKind(enum.Enum):
     RAW = "raw"  # exact bytes (raw mode): waits until nothing is in flight
     CONTENT = "content"  # one line of message content after a 354
     END = "end"  # the "." line that ends the message content
+
+
+class KeyStep(enum.Enum):
+    """What a line a key queued is for, beyond its command (typed lines have none)."""
+
+    #: F3's STARTTLS: its reasons for not acting are judged again when its turn comes, and
+    #: when it cannot go it is dropped with them (a key's step, not a line the user typed).
+    STARTTLS = "starttls"
+    #: F3's EHLO once TLS is up: it goes only after the STARTTLS it follows (``after``)
+    #: brought TLS up, and is dropped otherwise.
+    EHLO_AFTER_TLS = "ehlo after tls"
 
 
 @dataclass(eq=False)
@@ -58,6 +73,8 @@ class QueuedLine:
     force: bool = False
     blocked: str | None = None
     secret: bool = False  # an AUTH answer or initial response: shown masked, never in clear
+    step: KeyStep | None = None  # queued by a key for a step of its own
+    after: int | None = None  # the id of the line whose outcome decides whether this one goes
 
 
 def content_line_bytes(text: str) -> bytes:
@@ -157,6 +174,19 @@ class SendQueue:
         last = ahead[-1].command if ahead else (conn.pending[-1] if conn.pending else None)
         return isinstance(last, Auth) and last.initial_response is None
 
+    def greeted_ahead(self, conn: Connection) -> bool:
+        """True when, once everything in flight and queued has gone, an EHLO (LHLO) will have
+        been sent since the last STARTTLS, or the capabilities are known with none since:
+        a STARTTLS queued now needs no greeting of its own (RFC 3207 §4.2 forgets the rest)."""
+        greeted = conn.capabilities is not None
+        for command in (*conn.pending, *(item.command for item in (*self._in_transit,
+                                                                      *self._items))):
+            if isinstance(command, Ehlo | Lhlo):
+                greeted = True
+            elif isinstance(command, StartTLS):
+                greeted = False
+        return greeted
+
     def expects_content(self, conn: Connection) -> bool:
         """True when the next line added is message content (after DATA, before ``.``)."""
         return self.projected_state(conn) is State.DATA
@@ -186,9 +216,11 @@ class SendQueue:
         return item
 
     def add_command(self, command: Command, text: str, *, force: bool = False,
-                    secret: bool = False) -> QueuedLine:
+                    secret: bool = False, step: KeyStep | None = None,
+                    after: QueuedLine | None = None) -> QueuedLine:
         return self._add(QueuedLine(next(self._ids), LineKind.COMMAND, text, command,
-                                    force=force, secret=secret))
+                                    force=force, secret=secret, step=step,
+                                    after=None if after is None else after.id))
 
     def add_raw(self, data: bytes, text: str, *, secret: bool = False) -> QueuedLine:
         return self._add(QueuedLine(next(self._ids), LineKind.RAW, text, Raw(data), data,
@@ -219,6 +251,13 @@ class SendQueue:
             if item.id == item_id:
                 return self._items.pop(i)
         return None
+
+    def drop_after(self, item: QueuedLine) -> list[QueuedLine]:
+        """``item`` did not do what the lines queued to follow it need (a STARTTLS that
+        brought no TLS up): remove those lines; returns them."""
+        gone = [queued for queued in self._items if queued.after == item.id]
+        self._items = [queued for queued in self._items if queued.after != item.id]
+        return gone
 
     def block(self, item: QueuedLine, reason: str | None) -> None:
         """The engine refused ``item`` when it went: put it back at the head, blocked."""

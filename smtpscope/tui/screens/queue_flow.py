@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from smtpscope.conversation.send_queue import (
     BodyDeclaration,
+    KeyStep,
     LineKind,
     QueuedLine,
     SendQueue,
@@ -19,6 +20,7 @@ from smtpscope.protocol import (
     Quit,
     RcptTo,
     Reply,
+    StartTLS,
     State,
 )
 from smtpscope.protocol.kinds import Kind
@@ -55,6 +57,9 @@ class QueueFlow:
         def _spawn(self, work: Coroutine[Any, Any, Any]) -> None: ...
         def query_one(self, *args: Any, **kwargs: Any) -> Any: ...
         def _toast(self, message: str, **options: Any) -> None: ...
+        def _local_refusal(self, exc: LocalProtocolError) -> None: ...
+        def greeting(self) -> Command: ...
+        def starttls_blocked(self) -> str | None: ...
 
     def setup_queue(self) -> None:
         """Give the composer the queue (and a view of the engine to check lines against)."""
@@ -67,6 +72,9 @@ class QueueFlow:
         self._queue_session: Session | None = None
         #: Automatic steps after the banner are running (XCLIENT): typed lines wait for them.
         self.queue_hold = False
+        #: The STARTTLS being carried out (its reply, the handshake, the certificate question):
+        #: nothing else goes until it is over, and what follows it depends on how it ended.
+        self._starttls_item: QueuedLine | None = None
         composer = self.query_one(Composer)
         composer.queue = self.send_queue
         composer.engine = lambda: self.session.conn if self.session is not None else None
@@ -79,9 +87,26 @@ class QueueFlow:
 
     def queue_command(self, command: Command) -> None:
         """A command from a key (F2, F6, F7, F8): in line behind whatever was typed before it."""
-        text = command.to_bytes().decode("utf-8", "replace").rstrip("\r\n")
-        self.send_queue.add_command(command, text)
+        self.send_queue.add_command(command, self._command_text(command))
         self.pump_queue()
+
+    def queue_starttls(self) -> None:
+        """F3, in line like F2: EHLO first when none will have gone by then, STARTTLS, and
+        EHLO again once TLS is up (as ``openssl s_client -starttls smtp``). Lines typed
+        after it go after that EHLO; without TLS (refused, certificate not trusted) it
+        stays unsent and those lines follow the STARTTLS reply."""
+        queue, session = self.send_queue, self.session
+        if session is None or not queue.greeted_ahead(session.conn):
+            self.queue_command(self.greeting())
+        tls = queue.add_command(StartTLS(), "STARTTLS", step=KeyStep.STARTTLS)
+        again = self.greeting()  # named again at its turn: the name the server knows
+        queue.add_command(again, self._command_text(again), step=KeyStep.EHLO_AFTER_TLS,
+                          after=tls)
+        self.pump_queue()
+
+    @staticmethod
+    def _command_text(command: Command) -> str:
+        return command.to_bytes().decode("utf-8", "replace").rstrip("\r\n")
 
     def server_entry(self, entry: Entry) -> None:
         """A server line reached the transcript: explain data mode right under the 354 to a
@@ -107,6 +132,7 @@ class QueueFlow:
             self._quit_sent = self._typed_data = False
             self.envelope_sent = None
         if (session is not None and session.is_open and not self.queue_hold
+                and self._starttls_item is None
                 and session.view.state not in (State.TLS_PENDING, State.CLOSED)):
             for item in queue.take_ready(session.conn):
                 self._spawn(self._send_queued(item))
@@ -133,6 +159,8 @@ class QueueFlow:
         if session is None or not session.is_open:
             queue.requeue(item)  # it goes after a reconnect, never silently nowhere
             return
+        if isinstance(item.command, StartTLS):
+            self._starttls_item = item  # typed or F3's: nothing overtakes the handshake
 
         def refused(exc: LocalProtocolError) -> None:
             queue.block(item, str(exc))
@@ -141,6 +169,12 @@ class QueueFlow:
         try:
             if item.kind is LineKind.COMMAND:
                 assert item.command is not None
+                if item.step is KeyStep.STARTTLS:
+                    await self._key_starttls(item, session)
+                    return
+                if item.step is KeyStep.EHLO_AFTER_TLS:  # the name the first EHLO gave
+                    item.command = session.greeting_command()
+                    item.text = self._command_text(item.command)
                 self._quit_sent |= isinstance(item.command, Quit)
                 self._typed_data = isinstance(item.command, Data)
                 await self._run(item.command, force=item.force, refused=refused)
@@ -154,7 +188,26 @@ class QueueFlow:
                     and session not in self.left_for_reconnect:
                 self._toast(str(exc), title=f"{exc.stage} failed", severity="error")
         finally:
+            if self._starttls_item is item:
+                self._starttls_item = None
             self.pump_queue()
+
+    async def _key_starttls(self, item: QueuedLine, session: Session) -> None:
+        """F3's STARTTLS at its turn: F3's reasons for not acting, judged now; a refusal
+        drops it (a key's step, it holds no typed line up). Its EHLO goes only after TLS."""
+        blocked = self.starttls_blocked()
+        if blocked is not None:
+            self.send_queue.drop_after(item)
+            self._toast(blocked, title="STARTTLS", severity="warning")
+            return
+        try:
+            await self._run(StartTLS(), force=item.force, then_ehlo=True,
+                            refused=self._local_refusal)
+        finally:
+            # Refused (454, 502, by the engine), the certificate not trusted, the connection
+            # gone or replaced: no TLS, so no EHLO of its own follows; typed lines still do.
+            if self.session is not session or not session.is_open or session.tls is None:
+                self.send_queue.drop_after(item)
 
     def follow_envelope(self, entry: Entry) -> None:
         """A server entry: keep the envelope in step with the engine's transaction, whatever

@@ -64,6 +64,7 @@ class TlsFlow:
         def _spawn(self, work: Coroutine[Any, Any, Any]) -> None: ...
         def _toast(self, message: str, **options: Any) -> None: ...
         def not_connected_text(self) -> str: ...
+        def queue_starttls(self) -> None: ...
         async def _run(self, command: Command, *, force: bool = False,
                        then_ehlo: bool = False) -> Reply | None: ...
 
@@ -112,9 +113,12 @@ class TlsFlow:
                               for b in bindings]
 
     def starttls_blocked(self) -> str | None:
-        """Why F3 cannot act now (None when it can): it never sends what cannot work."""
+        """Why F3 cannot act (None when it can, or cannot tell yet): it never sends what
+        cannot work. Asked when F3 is pressed and again when its turn in the queue comes."""
         session = self.session
-        if session is None or session.view.ended or session.greeting is None:
+        if session is None or (session.greeting is None and not session.view.ended):
+            return None  # still connecting: F3 waits in the queue for the greeting, as F2
+        if session.view.ended:
             return self.not_connected_text()
         if session.tls is not None:
             return (f"TLS is already up on this connection ({session.tls.version}): F3 sends "
@@ -127,15 +131,17 @@ class TlsFlow:
         return None
 
     def action_starttls(self) -> None:
-        """STARTTLS and, when it worked, EHLO again: the usual pair, in one key."""
+        """STARTTLS and, when it worked, EHLO again: the usual pair, in one key, taking its
+        place in the send queue behind what was typed before it."""
         blocked = self.starttls_blocked()
         if blocked is not None:
             self._toast(blocked, title="STARTTLS", severity="warning")
             return
-        self._spawn(self._ehlo_starttls_ehlo())
+        self.queue_starttls()
 
     async def _ehlo_starttls_ehlo(self) -> None:
-        """EHLO if none was sent yet, STARTTLS, and EHLO again once TLS is up."""
+        """EHLO if none was sent yet, STARTTLS, and EHLO again once TLS is up (the security
+        mode ``starttls`` does this on connecting, before anything queued)."""
         session = self.session
         if session is None:
             return
