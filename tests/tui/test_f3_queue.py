@@ -79,6 +79,7 @@ async def _demo(*faults: Fault) -> AsyncIterator[Demo]:
     try:
         yield Demo(server, relay, lines)
     finally:
+        relay.gate.set()  # a client still waiting at the gate ends instead of being cancelled
         await relay.stop()
         await server.aclose()
 
@@ -194,7 +195,7 @@ async def test_f3_while_connecting_waits_for_the_greeting_like_f2(demo: Demo) ->
         screen = screen_of(app)
         await until(pilot, lambda: screen.session is not None and screen.session.is_open)
         burst(app, "f3", *"NOOP", "enter")
-        await pilot.pause(0.3)
+        await until(pilot, lambda: len(screen.send_queue) == 4, what="four lines queued")
         assert screen.session.greeting is None and not app._notifications
         assert [item.text for item in screen.send_queue] == [EHLO, "STARTTLS", EHLO,
                                                              "NOOP"]
