@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from smtpscope.server.demo import DemoServer, open_demo_server
 from tests.tui.wire_server import WireServer
 
 
@@ -17,3 +18,13 @@ async def wire() -> AsyncIterator[WireServer]:
         yield server
     finally:
         await server.stop()
+
+
+@pytest.fixture
+async def demo() -> AsyncIterator[DemoServer]:
+    """smtpscope's own demo server (plain and STARTTLS) on a free loopback port."""
+    server = await open_demo_server()
+    try:
+        yield server
+    finally:
+        await server.aclose()

@@ -3,25 +3,15 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import AsyncIterator
 
 import pytest
 
-from smtpscope.server.demo import DemoServer, open_demo_server
+from smtpscope.server.demo import DemoServer
 from smtpscope.session import SessionOptions
 from smtpscope.tui.app import create_app
 from smtpscope.tui.widgets.composer import Composer
 from smtpscope.tui.widgets.transcript import TranscriptView
 from tests.tui.test_session_screen import SIZE, banner_then_ehlo, replies, screen_of, until
-
-
-@pytest.fixture
-async def demo() -> AsyncIterator[DemoServer]:
-    server = await open_demo_server()
-    try:
-        yield server
-    finally:
-        await server.aclose()
 
 
 def app_for(demo: DemoServer):

@@ -3,28 +3,17 @@ footer (the history's outcome)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 
 from smtpscope.protocol import Reply
 from smtpscope.record import read_recording
-from smtpscope.server.demo import DemoServer, open_demo_server
+from smtpscope.server.demo import DemoServer
 from smtpscope.session_types import closed_by_reply
 from smtpscope.tui.screens.session import UNTRUSTED_OUTCOME
 from smtpscope.tui.screens.tls_flow import RECONNECT_OUTCOME
 from smtpscope.tui.widgets.status import StatusBar
 from tests.tui.test_session_screen import SIZE, app_for, replies, screen_of
 from tests.tui.waiting import until
-
-
-@pytest.fixture
-async def demo() -> AsyncIterator[DemoServer]:
-    server = await open_demo_server()
-    try:
-        yield server
-    finally:
-        await server.aclose()
 
 
 async def test_status_bar_shows_the_end_of_a_quit_as_it_reads(demo: DemoServer) -> None:

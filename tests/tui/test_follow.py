@@ -2,23 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
-import pytest
-
-from smtpscope.server.demo import DemoServer, open_demo_server
+from smtpscope.server.demo import DemoServer
 from smtpscope.tui.widgets.composer import Composer
 from smtpscope.tui.widgets.transcript import TranscriptView
 from tests.tui.test_session_screen import app_for, banner_then_ehlo, replies, screen_of, until
-
-
-@pytest.fixture
-async def demo() -> AsyncIterator[DemoServer]:
-    server = await open_demo_server()
-    try:
-        yield server
-    finally:
-        await server.aclose()
 
 
 def visible_rows(view: TranscriptView) -> list[str]:

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
-import pytest
-
-from smtpscope.server.demo import DemoServer, open_demo_server
+from smtpscope.server.demo import DemoServer
 from smtpscope.session import SessionOptions
 from smtpscope.tui.app import SmtpScopeApp, create_app
 from smtpscope.tui.screens.auth_helper import AuthHelperScreen
@@ -16,15 +13,6 @@ from tests.tui.test_key_order import burst
 from tests.tui.test_session_screen import SIZE, app_for, replies, screen_of
 from tests.tui.waiting import until
 from tests.tui.wire_server import LoopbackServer, WireServer
-
-
-@pytest.fixture
-async def demo() -> AsyncIterator[DemoServer]:
-    server = await open_demo_server()
-    try:
-        yield server
-    finally:
-        await server.aclose()
 
 
 def toasts(app: SmtpScopeApp) -> list[str]:

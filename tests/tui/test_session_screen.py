@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import io
 import mailbox
-from collections.abc import AsyncIterator
 
 import pytest
 
 from smtpscope.protocol import State
 from smtpscope.record import read_recording
-from smtpscope.server.demo import DemoServer, open_demo_server
+from smtpscope.server.demo import DemoServer
 from smtpscope.session import SessionOptions
 from smtpscope.tui.app import SmtpScopeApp, create_app
 from smtpscope.tui.screens.session import SessionScreen
@@ -22,15 +21,6 @@ from smtpscope.tui.widgets.transcript import TranscriptView
 from tests.tui.waiting import until
 
 SIZE = (120, 40)
-
-
-@pytest.fixture
-async def demo() -> AsyncIterator[DemoServer]:
-    server = await open_demo_server()
-    try:
-        yield server
-    finally:
-        await server.aclose()
 
 
 def app_for(demo: DemoServer, **extra: object) -> SmtpScopeApp:

@@ -3,24 +3,11 @@ an over-long command line is warned."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
-import pytest
-
 from smtpscope.config import recordings_dir
-from smtpscope.server.demo import DemoServer, open_demo_server
+from smtpscope.server.demo import DemoServer
 from smtpscope.tui.widgets.composer import Composer
 from tests.tui.test_session_screen import SIZE, app_for, banner_then_ehlo, replies, screen_of
 from tests.tui.waiting import until
-
-
-@pytest.fixture
-async def demo() -> AsyncIterator[DemoServer]:
-    server = await open_demo_server()
-    try:
-        yield server
-    finally:
-        await server.aclose()
 
 
 async def test_ctrl_s_shows_the_whole_path_in_the_recordings_directory(demo: DemoServer) -> None:

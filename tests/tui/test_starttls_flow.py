@@ -3,25 +3,14 @@ when a plain client meets an implicit-TLS port."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 
-from smtpscope.server.demo import DemoServer, open_demo_server
+from smtpscope.server.demo import DemoServer
 from smtpscope.session import SessionOptions
 from smtpscope.tls_hints import GREETING_HINT_AFTER
 from smtpscope.tui.app import create_app
 from smtpscope.tui.widgets.transcript import TranscriptView
 from tests.tui.test_session_screen import SIZE, replies, screen_of, until
-
-
-@pytest.fixture
-async def demo() -> AsyncIterator[DemoServer]:
-    server = await open_demo_server()
-    try:
-        yield server
-    finally:
-        await server.aclose()
 
 
 def sent(screen) -> list[str]:

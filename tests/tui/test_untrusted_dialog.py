@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import math
-from collections.abc import AsyncIterator
 
-import pytest
-
-from smtpscope.server.demo import DemoServer, open_demo_server
+from smtpscope.server.demo import DemoServer
 from smtpscope.session import SessionOptions
 from smtpscope.tui.app import create_app
 from smtpscope.tui.keys import ARM_AFTER
@@ -17,15 +14,6 @@ from smtpscope.tui.widgets.status import StatusBar
 from smtpscope.tui.widgets.transcript import TranscriptView
 from tests.tui.test_key_order import burst
 from tests.tui.test_session_screen import SIZE, replies, screen_of, shown, until
-
-
-@pytest.fixture
-async def demo() -> AsyncIterator[DemoServer]:
-    server = await open_demo_server()
-    try:
-        yield server
-    finally:
-        await server.aclose()
 
 
 def untrusted_app(demo: DemoServer):  # type: ignore[no-untyped-def]
