@@ -7,7 +7,15 @@ import sys
 import time
 from typing import TYPE_CHECKING, Any, cast
 
-from smtpscope.cli import common, probe_result, send_session, shard, tls_mode, tls_options
+from smtpscope.cli import (
+    common,
+    probe_result,
+    send_session,
+    shard,
+    targets_file,
+    tls_mode,
+    tls_options,
+)
 
 DEFAULT_LEVEL = "may"  # report the certificate and go on, like posttls-finger
 
@@ -312,44 +320,15 @@ def exit_code(result: dict[str, Any]) -> int:
 # -- running many -------------------------------------------------------------------------------
 
 
-class TargetsFileError(ValueError):
-    """--targets-file holds something that is not text (the message names the line)."""
-
-
-def _targets(args: argparse.Namespace) -> list[str]:
-    targets = list(args.targets)
-    if args.targets_file:
-        if args.targets_file == "-":
-            data = sys.stdin.buffer.read()
-        else:
-            with open(args.targets_file, "rb") as handle:
-                data = handle.read()
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            line_no = data.count(b"\n", 0, exc.start) + 1
-            raise TargetsFileError(
-                f"line {line_no} is not UTF-8 text (byte 0x{data[exc.start]:02x}); a host name "
-                "is ASCII or UTF-8 (IDN)") from None
-        if "\0" in text:
-            line_no = text.count("\n", 0, text.index("\0")) + 1
-            raise TargetsFileError(f"line {line_no} holds a NUL byte: not a text file")
-        for line in text.splitlines():
-            line = line.split("#", 1)[0].strip()
-            if line:
-                targets.append(line)
-    return targets
-
-
 def run(args: argparse.Namespace) -> int:
     """Run ``smtpscope probe``; returns the exit code."""
     try:
-        targets = _targets(args)
+        targets = targets_file.targets(args.targets, args.targets_file)
     except OSError as exc:
         common.error_line("probe", f"cannot read --targets-file: {exc.strerror or exc}",
                           "check the path")
         return common.EXIT_USAGE
-    except TargetsFileError as exc:
+    except targets_file.TargetsFileError as exc:
         common.error_line("probe", f"--targets-file {args.targets_file}: {exc}",
                           "one target per line, '#' starts a comment")
         return common.EXIT_USAGE
