@@ -12,7 +12,13 @@ from smtpscope.session_types import closed_by_reply
 from smtpscope.tui.screens.session import UNTRUSTED_OUTCOME
 from smtpscope.tui.screens.tls_flow import RECONNECT_OUTCOME
 from smtpscope.tui.widgets.status import StatusBar
-from tests.tui.test_session_screen import SIZE, app_for, replies, screen_of
+from tests.tui.test_session_screen import (
+    SIZE,
+    app_for,
+    banner_then_quit,
+    replies,
+    screen_of,
+)
 from tests.tui.waiting import until
 
 
@@ -20,9 +26,7 @@ async def test_status_bar_shows_the_end_of_a_quit_as_it_reads(demo: DemoServer) 
     app = app_for(demo)
     async with app.run_test(size=SIZE) as pilot:
         screen = screen_of(app)
-        await until(pilot, lambda: replies(screen) == [220])
-        await pilot.press("f8")
-        await until(pilot, lambda: screen.session.closed_reason is not None)
+        await banner_then_quit(pilot, screen)
         await pilot.pause()
         status = screen.query_one(StatusBar)
         assert status.state == "closed after QUIT (221)"

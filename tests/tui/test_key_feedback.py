@@ -10,7 +10,13 @@ from smtpscope.tui.app import SmtpScopeApp, create_app
 from smtpscope.tui.screens.auth_helper import AuthHelperScreen
 from smtpscope.tui.widgets.status import StatusBar
 from tests.tui.test_key_order import burst
-from tests.tui.test_session_screen import SIZE, app_for, replies, screen_of
+from tests.tui.test_session_screen import (
+    SIZE,
+    app_for,
+    banner_then_quit,
+    replies,
+    screen_of,
+)
 from tests.tui.waiting import until
 from tests.tui.wire_server import LoopbackServer, WireServer
 
@@ -68,9 +74,7 @@ async def test_f3_and_f4_after_the_connection_closed_say_to_reconnect(demo: Demo
     app = app_for(demo)
     async with app.run_test(size=SIZE) as pilot:
         screen = screen_of(app)
-        await until(pilot, lambda: replies(screen) == [220])
-        await pilot.press("f8")
-        await until(pilot, lambda: screen.session.closed_reason is not None)
+        await banner_then_quit(pilot, screen)
         await pilot.press("f3")
         await until(pilot, lambda: len(toasts(app)) == 1)
         await pilot.press("f4")

@@ -56,6 +56,13 @@ async def banner_then_ehlo(pilot, screen: SessionScreen) -> None:
     await until(pilot, lambda: len(replies(screen)) == 2)
 
 
+async def banner_then_quit(pilot, screen: SessionScreen) -> None:
+    """Wait for the greeting, press F8 (QUIT) and wait for the session to end."""
+    await until(pilot, lambda: replies(screen) == [220])
+    await pilot.press("f8")
+    await until(pilot, lambda: screen.session.closed_reason is not None)
+
+
 async def type_line(pilot, text: str) -> None:
     composer = pilot.app.screen.query_one(Composer)
     composer.input.value = text
