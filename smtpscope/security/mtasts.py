@@ -281,7 +281,9 @@ def report_json(fetch: STSFetch, hosts: list[str], tls: Any = None,
 
 def report_lines(data: dict[str, Any]) -> list[str]:
     """``report_json`` as text lines (before sanitizing)."""
-    lines = [f"MTA-STS {data['domain']}: TXT {data['txt_status']}, id {data['policy_id']}"]
+    head = f"MTA-STS {data['domain']}: TXT {data['txt_status']}"
+    # No usable record has no id: "id None" would read as a value.
+    lines = [head + (f", id {data['policy_id']}" if data.get("policy_id") else "")]
     if data.get("error"):
         lines.append(f"    {data['error']}")
     policy = data.get("policy")

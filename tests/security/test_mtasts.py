@@ -80,3 +80,12 @@ def test_missing_version_and_mode_are_named() -> None:
     problems = parse_policy("mx: mx.d.test\nmax_age: 1\n").problems
     assert "version is missing" in problems
     assert "mode is missing: enforce, testing or none" in problems
+
+
+def test_the_report_names_an_id_only_when_the_record_has_one() -> None:
+    # No _mta-sts TXT record: no id to show ("id None" would read as a value).
+    missing = fetch_policy("d.test", StaticResolver({}))
+    assert report_lines(report_json(missing, []))[0] == "MTA-STS d.test: TXT none"
+    found = StaticResolver({("_mta-sts.d.test", "TXT"): [(b"v=STSv1; id=20261201",)]})
+    head = report_lines(report_json(fetch_policy("d.test", found), []))[0]
+    assert head.startswith("MTA-STS d.test: TXT ok, id 20261201")
