@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Literal
 
 from smtpscope.dns._json import jsonable
+from smtpscope.dns.parallel import lookup_all, side_by_side
 from smtpscope.dns.resolver import DNSAnswer, MXRecord, Resolver, as_resolver, lookup_failed
 
 MXStatus = Literal["ok", "implicit", "null", "nxdomain", "no-mail", "servfail", "refused",
@@ -82,7 +84,12 @@ def _sort_addresses(addresses: list[str]) -> tuple[str, ...]:
 
 def resolve_addresses(host: str, resolver: Resolver) -> tuple[tuple[str, ...], str | None, bool]:
     """Return (addresses, why there are none, whether a lookup failed) for ``host``."""
-    return _addresses(host, [resolver.lookup(host, "AAAA"), resolver.lookup(host, "A")])
+    return _addresses(host, _address_answers(host, resolver))
+
+
+def _address_answers(host: str, resolver: Resolver) -> list[DNSAnswer]:
+    """AAAA and A of ``host``, asked side by side; in that order (which failure is told)."""
+    return lookup_all(resolver, [(host, "AAAA"), (host, "A")])
 
 
 def _addresses(host: str, answers: list[DNSAnswer]) -> tuple[tuple[str, ...], str | None, bool]:
@@ -113,8 +120,10 @@ def _implicit(domain: str, answer: DNSAnswer, resolver: Resolver) -> MXResult:
     return MXResult(domain, "no-mail", (), text, authenticated=ad)
 
 
-def _mx_host(rec: MXRecord, resolver: Resolver, warnings: list[str]) -> MXHost:
-    """The MX target's addresses; an IP address or an alias there is named as the fault it is."""
+def _mx_host(rec: MXRecord, resolver: Resolver) -> tuple[MXHost, list[str]]:
+    """The MX target's addresses and what is wrong with it: an IP address or an alias there
+    is named as the fault it is."""
+    warnings: list[str] = []
     where = f"MX {rec.preference} {rec.exchange}"
     try:
         ipaddress.ip_address(rec.exchange.strip("[]"))
@@ -129,8 +138,8 @@ def _mx_host(rec: MXRecord, resolver: Resolver, warnings: list[str]) -> MXHost:
             "and does not route to it: give the address as the target to test it"
         )
         warnings.append(f"{where}: {literal}")
-        return MXHost(rec.preference, rec.exchange, (), address_error=literal)
-    answers = [resolver.lookup(rec.exchange, "AAAA"), resolver.lookup(rec.exchange, "A")]
+        return MXHost(rec.preference, rec.exchange, (), address_error=literal), warnings
+    answers = _address_answers(rec.exchange, resolver)
     addresses, error, _failed = _addresses(rec.exchange, answers)
     canonical = next((a.canonical for a in answers if a.canonical), None)
     if canonical is not None:
@@ -141,7 +150,7 @@ def _mx_host(rec: MXRecord, resolver: Resolver, warnings: list[str]) -> MXHost:
     if error:
         warnings.append(f"{where}: {error}")
     return MXHost(rec.preference, rec.exchange, addresses, address_error=error,
-                  canonical=canonical)
+                  canonical=canonical), warnings
 
 
 def _order(hosts: list[MXHost]) -> str:
@@ -190,8 +199,11 @@ def lookup_mx(domain: str, resolver: Any = None) -> MXResult:
         )
         records = [r for r in records if r.exchange != "."]
 
-    hosts = [_mx_host(rec, res, warnings)
-             for rec in sorted(records, key=lambda r: (r.preference, r.exchange.lower()))]
+    # Every MX host's addresses at once; hosts and warnings in preference order all the same.
+    found = side_by_side([partial(_mx_host, rec, res) for rec in
+                          sorted(records, key=lambda r: (r.preference, r.exchange.lower()))])
+    hosts = [host for host, _ in found]
+    warnings += [warning for _, host_warnings in found for warning in host_warnings]
     text = f"{len(hosts)} MX record{'s' if len(hosts) != 1 else ''}; try {_order(hosts)}"
     if not any(h.addresses for h in hosts):
         text += "; none of them has an address, so mail cannot be delivered"

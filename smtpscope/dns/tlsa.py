@@ -6,7 +6,8 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 from smtpscope.dns.mxlookup import failure_text
-from smtpscope.dns.resolver import Resolver, TLSARecord, lookup_failed
+from smtpscope.dns.parallel import Pending, ask
+from smtpscope.dns.resolver import DNSAnswer, Resolver, TLSARecord, lookup_failed
 
 TLSA_USAGE = {0: "PKIX-TA", 1: "PKIX-EE", 2: "DANE-TA", 3: "DANE-EE"}
 TLSA_SELECTOR = {0: "Cert", 1: "SPKI"}
@@ -86,19 +87,22 @@ class TLSAReport:
     base: str | None = None
 
 
-def _validated_alias(host: str, resolver: Resolver) -> tuple[str | None, bool]:
-    """(where a CNAME at ``host`` leads, whether the whole chain is DNSSEC-validated), as the
-    address lookup of ``host`` saw it: the AD bit of an answer covers the chain in it."""
-    for rdtype in ("A", "AAAA"):
-        answer = resolver.lookup(host, rdtype)
+def _validated_alias(answers: list[Pending[DNSAnswer]]) -> tuple[str | None, bool]:
+    """(where a CNAME at the host leads, whether the whole chain is DNSSEC-validated), as the
+    first of its address lookups (A, then AAAA) that got an answer saw it: the AD bit of an
+    answer covers the chain in it. A later lookup is waited for only when needed."""
+    for pending in answers:
+        answer = pending.result()
         if answer.status in ("ok", "nodata"):
             return answer.canonical, answer.canonical is not None and answer.authenticated
     return None, False
 
 
-def _tlsa_at(host: str, base: str, resolver: Resolver, port: int) -> TLSAReport:
+def _tlsa_at(host: str, base: str, resolver: Resolver, port: int,
+             answer: DNSAnswer | None = None) -> TLSAReport:
     name = f"_{port}._tcp.{base}"
-    answer = resolver.lookup(name, "TLSA")
+    if answer is None:
+        answer = resolver.lookup(name, "TLSA")
     if lookup_failed(answer.status):
         text = failure_text(answer, f"TLSA of {name}")
         return TLSAReport(host, name, answer.status, (), False, text, base)
@@ -129,9 +133,13 @@ def lookup_tlsa(mx_host: str, resolver: Resolver, port: int = 25) -> TLSAReport:
     chain, the base is the name the chain leads to, and ``mx_host`` only if that name has no
     TLSA records; an unvalidated chain proves nothing, so the base is ``mx_host``.
     """
-    alias, validated = _validated_alias(mx_host, resolver)
+    # The address lookups and the TLSA lookup at ``mx_host`` go out together: that TLSA is
+    # the answer unless a validated alias has records of its own, and is then not waited for.
+    own = ask(resolver, f"_{port}._tcp.{mx_host}", "TLSA")
+    alias, validated = _validated_alias([ask(resolver, mx_host, "A"),
+                                         ask(resolver, mx_host, "AAAA")])
     if alias is None:
-        return _tlsa_at(mx_host, mx_host, resolver, port)
+        return _tlsa_at(mx_host, mx_host, resolver, port, own.result())
     if validated:
         expanded = _tlsa_at(mx_host, alias, resolver, port)
         if expanded.status != "none":  # records there, or no answer (which is not "none")
@@ -142,7 +150,7 @@ def lookup_tlsa(mx_host: str, resolver: Resolver, port: int = 25) -> TLSAReport:
     else:
         note = (f"{mx_host} is an alias of {alias}, but the CNAME chain is not DNSSEC-"
                 f"validated: TLSA looked up at {mx_host} only (RFC 7672 §2.2.2)")
-    return _with_note(_tlsa_at(mx_host, mx_host, resolver, port), note)
+    return _with_note(_tlsa_at(mx_host, mx_host, resolver, port, own.result()), note)
 
 
 def _with_note(report: TLSAReport, note: str) -> TLSAReport:
