@@ -100,14 +100,20 @@ async def probe(target: str, args: argparse.Namespace, *, blocking: bool = False
     sts: list[Any] = []
 
     def resolve() -> tuple[Any, str]:
+        fetch = None
+        if "@" in target:  # MTA-STS needs the domain only: fetched while the route is found
+            from smtpscope.dns.parallel import Pending
+
+            fetch = Pending(lambda: tls_options.mta_sts_fetch(policy, target, args.resolver,
+                                                              args.timeout))
         options, mode = common.resolve_target(
             target, port=args.port, security=args.tls,
             helo=args.helo or DEFAULT_HELO, verify=not args.insecure, cafile=args.cafile,
             resolver=args.resolver, pipe=pipe, timeout=args.timeout)
         tls_options.attach(policy, options, target, args.resolver, dane="@" in target,
                            timeout=args.timeout)
-        if "@" in target:
-            sts.append(tls_options.mta_sts_fetch(policy, target, args.resolver, args.timeout))
+        if fetch is not None:
+            sts.append(fetch.result())
         return options, mode
 
     start = time.monotonic()

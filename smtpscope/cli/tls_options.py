@@ -114,12 +114,15 @@ def attach(policy: TLSPolicy, options: Any, target: str, resolver: str | None,
 
     ``@domain`` targets get their next-hop domain (for ``secure``); TLSA is looked up (blocking
     DNS: call off the event loop) for every host the session may reach when the level needs it,
-    ``--dane`` asks, or ``dane`` is set (probe does so for MX targets); within the run's
-    ``timeout`` each.
+    ``--dane`` asks, or ``dane`` is set (probe does so for MX targets); all hosts at once,
+    within the run's ``timeout`` each.
     """
     nexthop = target.rpartition("@")[2].rstrip(".").lower() if "@" in target else None
     mine = policy._replace(nexthop=nexthop or policy.nexthop, tlsa={})
     if mine.wants_tlsa or dane:
+        from functools import partial
+
+        from smtpscope.dns.parallel import side_by_side
         from smtpscope.dns.resolver import lookup_timeout
         from smtpscope.dns.tlsa import lookup_tlsa
         from smtpscope.mx import resolver_for
@@ -129,10 +132,13 @@ def attach(policy: TLSPolicy, options: Any, target: str, resolver: str | None,
         if _is_ip(name) and mine.verify_names:
             name = mine.verify_names[0]  # connected by address: TLSA of the name verified
         hosts = [(c.host, c.port) for c in options.route] or [(name, options.port)]
+        wanted: dict[tuple[str, int], str] = {}  # each host once, in the route's order
         for host, port in hosts:
-            key = (host.rstrip(".").lower(), port)
-            if key not in mine.tlsa and not _is_ip(host):
-                mine.tlsa[key] = lookup_tlsa(host.rstrip("."), res, port=port)
+            if not _is_ip(host):
+                wanted.setdefault((host.rstrip(".").lower(), port), host.rstrip("."))
+        found = side_by_side([partial(lookup_tlsa, host, res, port=port)
+                              for (_key, port), host in wanted.items()])
+        mine.tlsa.update(zip(wanted, found, strict=True))
     options.tls = mine
     return mine
 

@@ -175,6 +175,14 @@ Script = Callable[[Any], None]  # gets a binary file over the accepted socket
 
 
 @pytest.fixture
+def silent_resolver() -> Iterator[str]:
+    """A loopback UDP port that takes DNS queries and never answers (``--resolver`` value)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        yield f"127.0.0.1:{sock.getsockname()[1]}"
+
+
+@pytest.fixture
 def scripted_peer() -> Iterator[Callable[[Script], int]]:
     """A loopback TCP listener that runs ``script`` on each connection in a thread; gives the
     port. For servers aiosmtpd will not imitate: silence, replies out of turn, early hangups."""

@@ -164,16 +164,6 @@ def test_a_bogus_tlsa_signature_is_reported_at_level_may(dane_args, cli) -> None
     assert data["tls"]["accepted"]
 
 
-@pytest.fixture
-def silent_resolver() -> Any:
-    """A loopback UDP port that takes DNS queries and never answers."""
-    import socket
-
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        yield f"127.0.0.1:{sock.getsockname()[1]}"
-
-
 # The silent resolver never answers: each lookup waits for --timeout (a lookup's own limit is
 # capped by it), and Postfix answers well within it.
 SHORT_WAIT = ("--timeout", "3")

@@ -6,7 +6,8 @@ is NXDOMAIN, a name without the type asked is NODATA, and a name outside the zon
 (as an authoritative-only server answers a query it does not serve). ``udp_limit`` sets the
 size above which a UDP answer is cut short with the TC bit, so the client has to ask again over
 TCP. ``authenticated`` sets the AD bit on every answer, as a validating resolver does for a
-signed zone.
+signed zone. ``silent`` names record types whose queries get no answer at all, as from a
+server that drops them.
 """
 
 from __future__ import annotations
@@ -32,10 +33,11 @@ class Zone:
     """Answers queries from ``text`` (a zone file with ``$ORIGIN``); counts TCP queries."""
 
     def __init__(self, text: str, *, udp_limit: int = TCP_MAX,
-                 authenticated: bool = False) -> None:
+                 authenticated: bool = False, silent: frozenset[str] = frozenset()) -> None:
         self.zone = dns.zone.from_text(text, relativize=False, check_origin=False)
         self.udp_limit = udp_limit
         self.authenticated = authenticated
+        self.silent = frozenset(dns.rdatatype.from_text(t) for t in silent)
         self.tcp_queries = 0
 
     def _rrset(self, name: dns.name.Name, rdtype: int) -> dns.rrset.RRset | None:
@@ -47,8 +49,10 @@ class Zone:
         rrset.update(found)
         return rrset
 
-    def answer(self, wire: bytes, tcp: bool) -> bytes:
+    def answer(self, wire: bytes, tcp: bool) -> bytes | None:
         query = dns.message.from_wire(wire)
+        if query.question[0].rdtype in self.silent:
+            return None
         response = dns.message.make_response(query)
         response.flags |= dns.flags.AA | (dns.flags.AD if self.authenticated else 0)
         name, rdtype = query.question[0].name, query.question[0].rdtype
@@ -79,7 +83,9 @@ def _udp(sock: socket.socket, zone: Zone) -> None:
             data, peer = sock.recvfrom(TCP_MAX)
             if not data:  # shutdown() at the end of serve()
                 return
-            sock.sendto(zone.answer(data, tcp=False), peer)
+            out = zone.answer(data, tcp=False)
+            if out is not None:
+                sock.sendto(out, peer)
 
 
 def _tcp(sock: socket.socket, zone: Zone) -> None:
@@ -93,6 +99,8 @@ def _tcp(sock: socket.socket, zone: Zone) -> None:
                 (size,) = struct.unpack("!H", head)
                 zone.tcp_queries += 1
                 out = zone.answer(stream.read(size), tcp=True)
+                if out is None:
+                    continue
                 conn.sendall(struct.pack("!H", len(out)) + out)
 
 
