@@ -1,11 +1,12 @@
 """The connection's receiving half: replies matched to the commands that earned them.
 
-``next_event`` hands out one event per call; ``next_events`` is that call looped, so the
-matching lives in one place. The common case (a reply whose outcome the command's table gives,
-see expect.fast_outcomes, none of which closes) is written out in ``next_event`` itself, state
-change included, because a call per reply is what costs; everything else goes through
-``_match`` (or ``_unsolicited``), whose table outcomes (the closing ones among them) go through
-``_advance``.
+``next_event`` hands out one event per call; ``next_events`` drains them all, with the same
+events and state as looping ``next_event``. The common case (a reply whose outcome the
+command's table gives, see expect.fast_outcomes, none of which closes) is written out where a
+reply is taken, state change included, because a call per reply is what costs: in
+``next_event`` for one reply, in ``_fast_run`` for the replies queued behind it (tests hold the
+two to the same results). Everything else goes through ``_match`` (or ``_unsolicited``), whose
+table outcomes (the closing ones among them) go through ``_advance``.
 """
 
 from __future__ import annotations
@@ -131,9 +132,10 @@ class ReplyMatching:
         """Every event complete so far, in order, in one call; ``[]`` means NEED_DATA.
 
         The same events, the same matching and the same state afterwards as calling
-        ``next_event()`` until it returns NEED_DATA (it is that loop: the matching lives in one
-        place). A ``Closed`` comes last, when the server has closed (and again on every later call);
-        the 220 to STARTTLS is the last reply before ``start_tls_done()``.
+        ``next_event()`` until it returns NEED_DATA (it is that loop, with the replies queued
+        behind the first matched by ``_fast_run`` up to one that needs the slow way). A
+        ``Closed`` comes last, when the server has closed (and again on every later call); the
+        220 to STARTTLS is the last reply before ``start_tls_done()``.
 
         Replies framed before malformed bytes are returned first; the RemoteProtocolError is
         raised by the next call, just as ``next_event()`` raises it once they are handed out.
@@ -146,6 +148,7 @@ class ReplyMatching:
         # start_tls_done, which is never called from in here), so those need no check.
         next_reply = cast("Callable[[], Reply]", next_event)
         frames = self._frames
+        pending = self._pending
         try:
             while True:
                 event = next_event()
@@ -155,11 +158,56 @@ class ReplyMatching:
                 if event is self._closed:
                     return out
                 while frames:
-                    append(next_reply())
+                    if pending:
+                        self._fast_run(frames, pending, out)
+                        if not frames:
+                            break
+                    append(next_reply())  # the reply the run stopped at, the slow way
         except RemoteProtocolError:
             if out:
                 return out  # the reader stays broken: the next call raises the error
             raise
+
+    def _fast_run(self, frames: deque[Frame], pending: deque[Expect],
+                  out: list[Reply | Closed]) -> None:
+        """Match the leading replies in ``frames`` whose outcome is a fast one, in one loop,
+        up to the first that is not (left queued for ``next_event``); take the matched ones and
+        their expectations off both queues.
+
+        ``next_event``'s hot path, for a run of replies: the same Reply and state change for
+        each, written out again because a call per reply is what costs. The loop walks both
+        queues side by side (a pop per reply costs a call) and drops the matched ones at the
+        end; the state stays in a local until then (nothing here reads it: no slow path runs
+        inside the run), and names the loop reads are locals.
+        """
+        append = out.append
+        accepted = self._accepted
+        state = self.state
+        stale_any = False
+        before = len(out)
+        new, reply_type, rcpt, ident, mail = _tuple_new, Reply, _RCPT, _IDENT, _MAIL
+        # Both queues as they are (pending may be the longer): the run ends with the shorter.
+        for (code, lines, raw, enhanced, warnings), exp in zip(frames, pending, strict=False):
+            outcome = exp[0][code]
+            if outcome is None:
+                break
+            target, expected, stale = outcome
+            if target is not None:
+                state = target
+                if target is rcpt:
+                    accepted.append(exp[1])
+                elif target is ident or target is mail:
+                    accepted.clear()
+            if stale:
+                stale_any = True
+            append(new(reply_type, (code, lines, raw, enhanced, warnings, False, exp[1], expected,
+                                    exp[2], False, exp[3], exp[5], None)))
+        done = len(out) - before
+        self.state = state
+        if stale_any:
+            self._projected_stale = True
+        _drop(frames, done)
+        _drop(pending, done)
 
     def _unsolicited(self, frame: Frame) -> Reply:
         """A reply no command was waiting for."""
@@ -291,3 +339,12 @@ class ReplyMatching:
         self.state = self._projected = _CLOSED
         self._projected_stale = False
         self._pending.clear()
+
+
+def _drop(queue: deque[Any], count: int) -> None:
+    """Take the first ``count`` items off ``queue``."""
+    if count == len(queue):
+        queue.clear()
+    else:
+        for _ in range(count):
+            queue.popleft()

@@ -317,6 +317,37 @@ def test_unsolicited_replies_and_data_ended_early(cuts: list[int]) -> None:
     assert pair.batch.state is State.IDENT
 
 
+@pytest.mark.parametrize("cuts", [None, [1], [14, 40]])
+def test_replies_queued_behind_the_first_change_state_as_one_by_one(
+        cuts: list[int] | None) -> None:
+    # In one read (cuts=None) every reply after the first is matched in a run that keeps the
+    # state aside until it stops: at a special kind's reply (RSET) and at the end. The refused
+    # RCPT at its end must still leave the projection to be worked out again (MAIL, not RCPT).
+    pair = Pair()
+    pair.send(Ehlo("client.example"))
+    pair.send(MailFrom("a@example.test"))
+    pair.send(RcptTo("b@example.test"))
+    pair.send(Rset())
+    pair.send(MailFrom("a@example.test"))
+    pair.send(RcptTo("c@example.test"))
+    events = pair.receive(POSTFIX_GREETING + b"250 mx\r\n250 ok\r\n250 ok\r\n250 reset\r\n"
+                          b"250 ok\r\n550 5.1.1 unknown\r\n", cuts)
+    got = replies(events)
+    assert [(r.code, r.kind, r.expected) for r in got][2:] == [
+        (250, "MAIL", True), (250, "RCPT", True), (250, "RSET", True), (250, "MAIL", True),
+        (550, "RCPT", False)]
+    for conn in (pair.single, pair.batch):
+        assert conn.state is State.MAIL and conn.projected_state is State.MAIL
+        assert conn._accepted == []
+    pair.send(RcptTo("d@example.test"))
+    pair.send(MailFrom("a@example.test"))  # out of place (Pair forces): it forgets d
+    pair.send(RcptTo("e@example.test"))
+    pair.receive(b"250 ok\r\n250 ok\r\n250 ok\r\n250 late\r\n", cuts)
+    for conn in (pair.single, pair.batch):
+        assert conn.state is State.RCPT and conn.projected_state is State.RCPT
+        assert [c.address for c in conn._accepted] == ["e@example.test"]  # type: ignore[union-attr]
+
+
 @settings(max_examples=60)
 @given(CUTS)
 def test_raw_batch_replies_say_more_until_the_last(cuts: list[int]) -> None:
