@@ -11,6 +11,7 @@ import base64
 import binascii
 import json
 import math
+from collections.abc import Callable
 from typing import Any
 
 from smtpscope.record.transcript import ENTRY_FIELDS, KINDS, Entry
@@ -25,11 +26,27 @@ class LineError(ValueError):
     """A recording line that cannot be used; ``str()`` is the reason."""
 
 
+# What json.loads runs, without its steps around it.
+_scan: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
+
+
 def loads(line: bytes) -> Any:
     """Parse one JSON line; LineError (never RecursionError or a digit-limit ValueError)."""
     if len(line) > MAX_LINE:
         raise LineError(f"line of {len(line)} octets is too long")
     try:
+        if line[:1] == b"{" and line[1:2] != b"\0":
+            # An entry line: json.loads would find UTF-8 and decode it so, then scan it. Done
+            # here directly (a third of the time of parsing a line); anything else there is to
+            # say about the line (trailing data, no value) json.loads says below.
+            text = line.decode("utf-8", "surrogatepass")
+            try:
+                obj, end = _scan(text, 0)
+            except StopIteration:
+                pass
+            else:
+                if end == len(text):
+                    return obj
         return json.loads(line)
     except UnicodeDecodeError:
         raise LineError("not UTF-8") from None
@@ -148,6 +165,44 @@ def entry_from_json(data: Any) -> Entry:
         return _entry(data)
     except LineError as exc:
         raise LineError(f"not a transcript entry: {exc}") from None
+
+
+# The fields of an ordinary command or reply line: what fast_entry takes.
+_PLAIN_FIELDS = frozenset({"seq", "mono", "wall", "dir", "kind", "text", "raw", "reply", "tls",
+                           "off_script", "latency", "redacted"})
+_DIRECTIONS = ("client", "server", "local")
+
+
+def fast_entry(data: Any) -> Entry | None:
+    """The :class:`Entry` that :func:`entry_from_json` makes of an ordinary line (no notes,
+    info or unknown fields, every value of the usual type and in range), with the same checks
+    in fewer steps; None for anything else, which entry_from_json then checks and explains."""
+    if type(data) is not dict or not data.keys() <= _PLAIN_FIELDS:
+        return None
+    seq, mono, wall = data.get("seq"), data.get("mono"), data.get("wall")
+    kind, direction = data.get("kind"), data.get("dir")
+    raw, text = data.get("raw", ""), data.get("text", "")
+    tls, off_script, redacted = (data.get("tls", False), data.get("off_script", False),
+                                 data.get("redacted", False))
+    latency = data.get("latency")
+    if (type(seq) is not int or not 0 <= seq <= MAX_SEQ
+            or type(mono) is not float or not -MAX_WALL <= mono <= MAX_WALL
+            or type(wall) is not float or not 0.0 <= wall <= MAX_WALL
+            or type(kind) is not str or kind not in KINDS
+            or type(direction) is not str or direction not in _DIRECTIONS
+            or type(raw) is not str or type(text) is not str
+            or type(tls) is not bool or type(off_script) is not bool
+            or type(redacted) is not bool
+            or (latency is not None
+                and (type(latency) is not float or not 0.0 <= latency <= MAX_WALL))):
+        return None
+    try:
+        reply = check_reply(data.get("reply"))
+        octets = base64.b64decode(raw, validate=True)
+    except (LineError, binascii.Error, ValueError):
+        return None
+    return Entry(seq, mono or 0.0, wall or 0.0, direction, kind,  # type: ignore[arg-type]
+                 octets, text, reply, tls, off_script, (), latency, redacted)
 
 
 def _entry(data: Any) -> Entry:
