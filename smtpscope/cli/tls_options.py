@@ -138,7 +138,8 @@ def attach(policy: TLSPolicy, options: Any, target: str, resolver: str | None,
                 wanted.setdefault((host.rstrip(".").lower(), port), host.rstrip("."))
         found = side_by_side([partial(lookup_tlsa, host, res, port=port)
                               for (_key, port), host in wanted.items()])
-        mine.tlsa.update(zip(wanted, found, strict=True))
+        for key, report in zip(wanted, found, strict=True):
+            mine.tlsa[key] = report
     options.tls = mine
     return mine
 
