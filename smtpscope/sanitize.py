@@ -54,6 +54,22 @@ def visible(text: str, *, keep_backslashes: bool = False) -> str:
     return _UNSAFE.sub(_escape_char, text)
 
 
+# visible() with LF left alone: the same rule for every other character, so a text's lines
+# joined by LF come out as each line would through visible(), still LF-joined.
+_UNSAFE_BUT_LF = _UNSAFE.pattern.replace("\n-", "\x0b-", 1)
+_UNSAFE_BUT_LF_KEEP_BACKSLASH = _UNSAFE_KEEP_BACKSLASH.replace("\n-", "\x0b-", 1)
+
+
+def visible_lines(text: str, *, keep_backslashes: bool = False) -> str:
+    """:func:`visible` of each LF-separated line of ``text`` at once, the LFs kept.
+
+    ``visible_lines("\\n".join(lines)).split("\\n")`` is ``[visible(line) for line in lines]``:
+    for laying out many lines without one call per line.
+    """
+    return re.sub(_UNSAFE_BUT_LF_KEEP_BACKSLASH if keep_backslashes else _UNSAFE_BUT_LF,
+                  _escape_char, text)
+
+
 def quoted(text: str) -> str:
     """``'text'`` escaped by :func:`visible`, for a message that quotes foreign text: escaped
     once where it is made, the message is shown with :func:`terminal_safe`, which leaves those
