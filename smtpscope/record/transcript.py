@@ -159,6 +159,12 @@ class Entry:
         return shown_text(self.raw)
 
     @property
+    def plain(self) -> bool:
+        """Whether the entry is its bytes and nothing more: no other text shown for them, no
+        notes, flags, info or extras (a view can lay it out without looking for them)."""
+        return self._more is None
+
+    @property
     def off_script(self) -> bool:
         return self._more is not None and self._more[1]
 

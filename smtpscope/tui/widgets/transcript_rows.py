@@ -13,7 +13,7 @@ from enum import IntEnum
 from rich.cells import cell_len
 
 from smtpscope.record.transcript import Entry
-from smtpscope.sanitize import visible
+from smtpscope.sanitize import visible, visible_lines
 
 # A line longer than this is cut when it is added, so that painting a frame never walks a
 # 100 KB line: the rest is summarised as "… (N more chars)". Horizontal scrolling still reaches
@@ -248,10 +248,88 @@ class TranscriptRows:
             self._row(display(note, own=True), Look.WARNING, P_WARN, ordinal)
 
     def add_many(self, entries: Iterable[Entry], explain: Explainer | None = None) -> None:
-        """Lay out many entries."""
-        add = self.add
+        """Lay out many entries, as :meth:`add` would one by one.
+
+        Most entries are a protocol line or a short body and nothing else: their lines go
+        through the sanitizer together, their style is looked up, their rows are appended
+        column by column; any other entry (a note, a handshake, a long body, one with notes,
+        flags or warnings) goes through :meth:`add`.
+        """
+        add, row, fold_after = self.add, self._row, self.fold_after
+        text, look_col, prefix_col, owner, seq, wall, latency = (
+            self.text, self.look, self.prefix, self.owner, self.seq, self.wall, self.latency)
+        styles: dict[tuple[str, str, int, bool], tuple[int, int, int]] = {}
+        max_cells = self.max_cells
         for entry in entries:
-            add(entry, explain)
+            direction, kind, reply = entry.direction, entry.kind, entry.reply
+            if (not entry.plain or direction == "local" or kind == "tls"
+                    or (reply is not None and ("recipient" in reply or reply.get("warnings")))):
+                self.max_cells = max_cells
+                add(entry, explain)
+                max_cells = self.max_cells
+                continue
+            shown = entry.shown_text
+            end = len(shown)  # _body_end(), inline
+            if shown.endswith("\n", 0, end):
+                end -= 1
+            if shown.endswith("\r", 0, end):
+                end -= 1
+            lf = shown.find("\n", 0, end)
+            if end > MAX_LINE_CHARS or (
+                    kind == "content" and shown.count("\n", 0, end) >= fold_after):
+                self.max_cells = max_cells
+                add(entry, explain)  # a line to cut, or a body to fold
+                max_cells = self.max_cells
+                continue
+            code = None if reply is None else reply.get("code")
+            if direction == "client" or type(code) is int:
+                # What _style() reads of an entry with nothing but its text.
+                key = (direction, kind, code or 0, reply is not None and bool(
+                    reply.get("unsolicited")))
+                style = styles.get(key)
+                if style is None:
+                    style = styles[key] = self._style(entry)
+            else:
+                style = self._style(entry)  # the class may come from the text's first digits
+            look, first, cont = style
+            # The lines as _lines() splits them: one CR dropped before each LF and at the end.
+            body = shown[:end]
+            if "\r" in body:
+                body = body.replace("\r\n", "\n")
+                if body.endswith("\r"):
+                    body = body[:-1]
+            body = visible_lines(body)
+            if "\t" in body:
+                body = body.expandtabs(TAB_SIZE)  # columns restart at each LF, as per line
+            ordinal = len(seq)
+            seq.append(entry.seq)
+            wall.append(entry.wall)
+            lat = entry.latency
+            latency.append(_NAN if lat is None else lat)
+            if lf < 0:
+                text.append(body)
+                look_col.append(look)
+                prefix_col.append(first)
+                owner.append(ordinal)
+                cells = len(body) if body.isascii() else cell_len(body)
+            else:
+                lines = body.split("\n")
+                count = len(lines)
+                text += lines
+                look_col.frombytes(bytes((look,)) * count)
+                prefix_col.frombytes(bytes((first,)) + bytes((cont,)) * (count - 1))
+                owner.extend(array("I", (ordinal,)) * count)
+                cells = (max(map(len, lines)) if body.isascii() else
+                         max([len(line) if line.isascii() else cell_len(line) for line in lines]))
+            if cells > max_cells:
+                max_cells = cells
+            if explain is not None and (look == Look.REPLY_4 or look == Look.REPLY_5
+                                        or (look == Look.REPLY_3 and entry.code == 334)):
+                explanation = explain(entry)
+                if explanation:
+                    for line in explanation.splitlines():
+                        row("↳ " + display(line), Look.EXPLAIN, P_BLANK, ordinal)
+        self.max_cells = max_cells
 
     @staticmethod
     def _style(entry: Entry) -> tuple[int, int, int]:
