@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from rich.text import Text
@@ -32,21 +33,43 @@ def reply_from_entry(entry: Entry) -> Any:
     return parsed if isinstance(parsed, Reply) else None
 
 
-def _reply_from_fields(fields: dict[str, Any], raw: bytes) -> Any:
-    """A Reply from an entry's recorded fields (None when they do not describe one whole:
-    a recording may keep only the code)."""
+def _codes_from_fields(fields: dict[str, Any]) -> tuple[int, str | None] | None:
+    """(code, enhanced code as recorded) when an entry's recorded fields describe a whole
+    reply (None when not: a recording may keep only the code)."""
     code, texts = fields.get("code"), fields.get("lines")
     if not isinstance(code, int) or not 100 <= code <= 999 or not isinstance(texts, list):
         return None
     if not texts or "enhanced" not in fields:
         return None
-    enhanced = None
     text = fields.get("enhanced")
     if isinstance(text, str):
         parts = text.split(".")
         if len(parts) != 3 or not all(p.isascii() and p.isdigit() for p in parts):
             return None
-        enhanced = EnhancedCode(*(int(p) for p in parts))
+        return code, text
+    return code, None
+
+
+def _enhanced(text: str | None) -> EnhancedCode | None:
+    return None if text is None else EnhancedCode(*(int(p) for p in text.split(".")))
+
+
+@lru_cache(maxsize=1024)
+def _summary(code: int, enhanced: str | None) -> str:
+    """explain()'s summary of a reply, which reads only its code and enhanced code (the
+    catalogue is fixed): worked out once per pair, not once per reply shown."""
+    from smtpscope.protocol import explain
+
+    return str(explain(Reply(code, (), b"", _enhanced(enhanced), (), False)).summary)
+
+
+def _reply_from_fields(fields: dict[str, Any], raw: bytes) -> Any:
+    """A Reply from an entry's recorded fields (None when they do not describe one whole)."""
+    codes = _codes_from_fields(fields)
+    if codes is None:
+        return None
+    code, enhanced = codes[0], _enhanced(codes[1])
+    texts = fields["lines"]
     lines = tuple(str(line).encode("utf-8") for line in texts)
     warnings = tuple(str(w) for w in fields.get("warnings") or ())
     return Reply(code, lines, raw, enhanced, warnings, bool(fields.get("unsolicited")))
@@ -57,6 +80,11 @@ def explain_entry(entry: Entry) -> str | None:
     for a 334 challenge, the challenge decoded."""
     if entry.code == 334:
         return challenge_note(entry)
+    fields = entry.reply
+    if fields is not None and entry.kind == "reply" and entry.direction == "server":
+        codes = _codes_from_fields(fields)
+        if codes is not None:
+            return _summary(*codes)
     reply = reply_from_entry(entry)
     if reply is None:
         return None
