@@ -55,7 +55,8 @@ class ReplayScreen(SidePanelLayout, Screen[None]):
         # What the capability inspector shows, worked out once per entry as replay first
         # passes it: entry indices where the capabilities change, and (caps, previous, stage).
         self._scanned = 0
-        self._last_command = ""
+        self._last_command: Entry | None = None  # the last client command scanned
+        self._hello: bool | None = False  # whether it was EHLO or LHLO (None: not looked yet)
         self._tls_seen = False
         self._caps_at: list[int] = []
         self._caps_states: list[tuple[Any, Any, str]] = []
@@ -166,33 +167,59 @@ class ReplayScreen(SidePanelLayout, Screen[None]):
                 return
 
     def _capabilities(self, position: int) -> tuple[Any, Any, str]:
-        """(capabilities, previous ones, stage) after the first ``position`` entries."""
-        entries = self.recording.entries
-        while self._scanned < position:
-            entry = entries[self._scanned]
-            if entry.info is not None and "recording" in entry.info:
-                # Another recording joined on (record/store.py): a new session, nothing known.
-                self._tls_seen, self._last_command = False, ""
-                self._auth.restart(self._scanned)
-                self._caps_at.append(self._scanned)
-                self._caps_states.append((None, None, ""))
-            if entry.kind == "tls":
+        """(capabilities, previous ones, stage) after the first ``position`` entries.
+
+        Decided by each entry's typed fields: only a handshake, a joined recording's first
+        entry, a client command and a server entry with a reply code can change anything;
+        the last command's text is read only when a 250 might answer EHLO or LHLO.
+        """
+        entries, auth = self.recording.entries, self._auth
+        for index in range(self._scanned, position):
+            entry = entries[index]
+            if not entry.plain:
+                info = entry.info
+                if info is not None and "recording" in info:
+                    # Another recording joined on (record/store.py): a new session, nothing
+                    # known.
+                    self._tls_seen, self._last_command, self._hello = False, None, False
+                    auth.restart(index)
+                    self._caps_at.append(index)
+                    self._caps_states.append((None, None, ""))
+            kind, direction = entry.kind, entry.direction
+            if kind == "tls":
                 self._tls_seen = True
-                self._tls_at.append(self._scanned)
+                self._tls_at.append(index)
                 self._tls_infos.append(entry.info or {})
-            if entry.direction == "client" and entry.kind in ("command", "raw"):
-                self._last_command = entry.text.strip()
-            self._auth.follow(self._scanned, entry)
-            parsed = capabilities_from_entry(entry, self._last_command)
-            if parsed is not None:
-                previous = self._caps_states[-1][0] if self._caps_states else None
-                stage = "" if previous is None else \
-                    "after STARTTLS" if self._tls_seen else "again"
-                self._caps_at.append(self._scanned)
-                self._caps_states.append((parsed, previous, stage))
-            self._scanned += 1
+            if direction == "client":
+                if kind == "command" or kind == "raw":
+                    self._last_command, self._hello = entry, None
+                    auth.follow(index, entry)
+                continue  # no code: nothing else to follow
+            if entry.reply is None:
+                continue
+            if direction == "server":
+                auth.follow(index, entry)
+            if entry.code == 250:
+                self._capabilities_from(index, entry)
+        self._scanned = max(self._scanned, position)
         i = bisect_left(self._caps_at, position) - 1
         return self._caps_states[i] if i >= 0 else (None, None, "")
+
+    def _capabilities_from(self, index: int, entry: Entry) -> None:
+        """Take in a 250 reply: capabilities if the last command was EHLO or LHLO."""
+        if self._hello is None:  # the last command's verb, read once
+            command = self._last_command
+            text = "" if command is None else command.text.strip()
+            self._hello = text.split(" ", 1)[0].upper() in ("EHLO", "LHLO")
+        if not self._hello:
+            return
+        assert self._last_command is not None
+        parsed = capabilities_from_entry(entry, self._last_command.text.strip())
+        if parsed is not None:
+            previous = self._caps_states[-1][0] if self._caps_states else None
+            stage = "" if previous is None else "after STARTTLS" if self._tls_seen else "again"
+            self._caps_at.append(index)
+            self._caps_states.append((parsed, previous, stage))
 
     def action_step(self, delta: int) -> None:
         self.position = max(0, min(len(self.recording.entries), self.position + delta))
