@@ -58,6 +58,7 @@ def visible(text: str, *, keep_backslashes: bool = False) -> str:
 # joined by LF come out as each line would through visible(), still LF-joined.
 _UNSAFE_BUT_LF = _UNSAFE.pattern.replace("\n-", "\x0b-", 1)
 _UNSAFE_BUT_LF_KEEP_BACKSLASH = _UNSAFE_KEEP_BACKSLASH.replace("\n-", "\x0b-", 1)
+_BUT_LF_COMPILED: dict[bool, re.Pattern[str]] = {}
 
 
 def visible_lines(text: str, *, keep_backslashes: bool = False) -> str:
@@ -66,8 +67,11 @@ def visible_lines(text: str, *, keep_backslashes: bool = False) -> str:
     ``visible_lines("\\n".join(lines)).split("\\n")`` is ``[visible(line) for line in lines]``:
     for laying out many lines without one call per line.
     """
-    return re.sub(_UNSAFE_BUT_LF_KEEP_BACKSLASH if keep_backslashes else _UNSAFE_BUT_LF,
-                  _escape_char, text)
+    pattern = _BUT_LF_COMPILED.get(keep_backslashes)
+    if pattern is None:  # compiled on first use, then without re's cache look-up per call
+        pattern = _BUT_LF_COMPILED[keep_backslashes] = re.compile(
+            _UNSAFE_BUT_LF_KEEP_BACKSLASH if keep_backslashes else _UNSAFE_BUT_LF)
+    return pattern.sub(_escape_char, text)
 
 
 def quoted(text: str) -> str:
