@@ -57,25 +57,30 @@ async def test_mail_then_rcpt_in_one_press_both_reach_the_wire(wire: WireServer)
 
 async def test_lines_typed_ahead_of_a_slow_server_are_shown_queued_then_sent(
         wire: WireServer) -> None:
-    wire.pipelining, wire.delay = False, 0.3
+    wire.pipelining = False
     app = app_for(wire)
     async with app.run_test(size=SIZE) as pilot:
         await ehlo(pilot)
+        wire.hold = asyncio.Event()  # the NOOP's reply waits until the queue has been seen
         burst(app, *"NOOP", "enter", *"RSET", "enter", *"NOOP", "enter")
         await until(pilot, lambda: "queued (2)" in str(
             composer(app).query_one("#composer-queue").render()))
+        assert wire.commands()[1:] == ["NOOP"]
+        wire.hold.set()
         await until(pilot, lambda: len(replies(app)) == 5)
         assert wire.commands()[1:] == ["NOOP", "RSET", "NOOP"]
         assert composer(app).query_one("#composer-queue").has_class("-empty")
 
 
 async def test_ctrl_z_takes_a_queued_line_back_into_the_composer(wire: WireServer) -> None:
-    wire.pipelining, wire.delay = False, 0.4
+    wire.pipelining = False
     app = app_for(wire)
     async with app.run_test(size=SIZE) as pilot:
         await ehlo(pilot)
+        wire.hold = asyncio.Event()  # RSET stays queued until Ctrl+Z has been handled
         burst(app, *"NOOP", "enter", *"RSET", "enter", "ctrl+z")
         await until(pilot, lambda: composer(app).input.value == "RSET")
+        wire.hold.set()
         await until(pilot, lambda: len(replies(app)) == 3)
         await pilot.pause(0.6)
         assert wire.commands()[1:] == ["NOOP"]

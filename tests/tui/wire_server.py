@@ -48,6 +48,9 @@ class WireServer(LoopbackServer):
     data_reply: str = "354 go ahead"
     #: Seconds to wait before each reply (to see lines queue up behind a slow server).
     delay: float = 0.0
+    #: While set and not released, every reply waits for it: lines typed meanwhile stay
+    #: queued however long the machine takes to handle the keys (a delay may run out first).
+    hold: asyncio.Event | None = None
     #: Also end the data at a line of "." with a bare LF (what a server open to SMTP smuggling
     #: does; every line is read up to its LF, so "\n.\r\n" always ends it here).
     lf_end: bool = False
@@ -71,6 +74,8 @@ class WireServer(LoopbackServer):
         async def send(*lines: str) -> None:
             if self.delay:
                 await asyncio.sleep(self.delay)
+            if self.hold is not None:
+                await self.hold.wait()
             writer.write(b"".join(line.encode() + b"\r\n" for line in lines))
             await writer.drain()
 
