@@ -104,6 +104,19 @@ def _lines(text: str, end: int, limit: int | None = None) -> list[str]:
     return out
 
 
+def _display_block(text: str, end: int) -> str:
+    """``display()`` of each line of ``_lines(text, end)``, LF-joined, in one pass: for lines
+    no longer than MAX_LINE_CHARS (nothing to cut). One CR goes before each LF and at the
+    end, as ``_lines`` drops it; tabs expand per line, since columns restart at each LF."""
+    body = text[:end]
+    if "\r" in body:
+        body = body.replace("\r\n", "\n")
+        if body.endswith("\r"):
+            body = body[:-1]
+    body = visible_lines(body)
+    return body.expandtabs(TAB_SIZE) if "\t" in body else body
+
+
 def reply_class(entry: Entry) -> int | None:
     """The reply class (2..5) of a reply entry, from its parsed code or its first digits."""
     reply = entry.reply
@@ -269,11 +282,7 @@ class TranscriptRows:
                 max_cells = self.max_cells
                 continue
             shown = entry.shown_text
-            end = len(shown)  # _body_end(), inline
-            if shown.endswith("\n", 0, end):
-                end -= 1
-            if shown.endswith("\r", 0, end):
-                end -= 1
+            end = _body_end(shown)
             lf = shown.find("\n", 0, end)
             if end > MAX_LINE_CHARS or (
                     kind == "content" and shown.count("\n", 0, end) >= fold_after):
@@ -292,15 +301,7 @@ class TranscriptRows:
             else:
                 style = self._style(entry)  # the class may come from the text's first digits
             look, first, cont = style
-            # The lines as _lines() splits them: one CR dropped before each LF and at the end.
-            body = shown[:end]
-            if "\r" in body:
-                body = body.replace("\r\n", "\n")
-                if body.endswith("\r"):
-                    body = body[:-1]
-            body = visible_lines(body)
-            if "\t" in body:
-                body = body.expandtabs(TAB_SIZE)  # columns restart at each LF, as per line
+            body = _display_block(shown, end)
             ordinal = len(seq)
             seq.append(entry.seq)
             wall.append(entry.wall)
