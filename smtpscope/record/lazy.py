@@ -24,13 +24,7 @@ from smtpscope.record.store import (
     session_label,
 )
 from smtpscope.record.transcript import Entry
-from smtpscope.record.validate import (
-    LineError,
-    check_footer,
-    entry_from_json,
-    fast_entry,
-    loads,
-)
+from smtpscope.record.validate import LineError, check_footer, entry_from_json, loads
 
 
 class LazyEntries(Sequence[Entry]):
@@ -83,17 +77,13 @@ class LazyEntries(Sequence[Entry]):
         assert line is not None
         try:
             obj = loads(line)
-            entry = fast_entry(obj)  # an ordinary line (no footer, no header) or None
-            if entry is None:
-                if isinstance(obj, dict) and obj.get("footer") is True \
-                        and self._header_next(index):
-                    return joined_entry(obj, number, self._before(index))  # recordings joined
-                if isinstance(obj, dict) and obj.get("footer"):
-                    return self._damaged(index,
-                                         f"line {number}: a footer before the end, skipped")
-                if is_header(obj):
-                    return joined_entry(obj, number, self._before(index))
-                entry = entry_from_json(obj)  # every field checked (record/validate.py)
+            if isinstance(obj, dict) and obj.get("footer") is True and self._header_next(index):
+                return joined_entry(obj, number, self._before(index))  # recordings joined
+            if isinstance(obj, dict) and obj.get("footer"):
+                return self._damaged(index, f"line {number}: a footer before the end, skipped")
+            if is_header(obj):
+                return joined_entry(obj, number, self._before(index))
+            entry = entry_from_json(obj)  # every field checked (record/validate.py)
         except LineError as exc:
             return self._damaged(index, f"line {number}: {exc}, skipped")
         previous = self._previous_seq(index)

@@ -18,7 +18,6 @@ from smtpscope.record.validate import (
     check_footer,
     check_header,
     entry_from_json,
-    fast_entry,
     loads,
 )
 from smtpscope.sanitize import visible
@@ -255,7 +254,7 @@ def read_recording(path: str | os.PathLike[str]) -> Recording:
                 entries.append(joined_entry(obj, number, before))
                 previous = -1
             else:
-                entry = fast_entry(obj) or entry_from_json(obj)
+                entry = entry_from_json(obj)
                 gap = None if previous is None else seq_problem(previous, entry, number)
                 rec.problems += [gap] if gap else []
                 entries.append(entry)

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from smtpscope.record.validate import LineError, entry_from_json, fast_entry, loads
+from smtpscope.record.validate import LineError, entry_from_json, fast_entry, full_entry, loads
 
 PLAIN: dict[str, Any] = {"seq": 3, "mono": 1.5, "wall": 1_700_000_000.25, "dir": "server",
                          "kind": "reply", "text": "250 Ok\r\n", "raw": "MjUwIE9rDQo=",
@@ -33,7 +33,7 @@ VARIANTS: list[dict[str, Any]] = [
 
 def full(data: Any) -> Any:
     try:
-        return entry_from_json(data)
+        return full_entry(data)
     except LineError as exc:
         return str(exc)
 
@@ -72,3 +72,13 @@ def test_loads_reads_each_line_as_json_loads_does(line: bytes) -> None:
             loads(line)
     else:
         assert loads(line) == expected
+
+
+@pytest.mark.parametrize("change", VARIANTS)
+def test_entry_from_json_gives_what_the_full_checks_give(change: dict[str, Any]) -> None:
+    data = json.loads(json.dumps({**PLAIN, **change}))
+    try:
+        entry: Any = entry_from_json(data)
+    except LineError as exc:
+        entry = str(exc)
+    assert entry == full(data)
