@@ -14,8 +14,17 @@ from smtpscope.dns.resolver import DNSAnswer, Resolver
 T = TypeVar("T")
 
 
+#: Look-ups running on threads at once. A zone listing hundreds of MX hosts does not get
+#: a thread (and a socket) for each: past this many, a look-up runs in the thread asking
+#: for it, as it did before look-ups went side by side. Never a wait for a free slot, so
+#: look-ups that start look-ups of their own cannot block each other.
+MAX_THREADS = 48
+_slots = threading.BoundedSemaphore(MAX_THREADS)
+
+
 class Pending(Generic[T]):
-    """``call`` running on a thread of its own; :meth:`result` waits for it.
+    """``call`` running on a thread of its own (or, when ``MAX_THREADS`` are busy, run at
+    once in this one); :meth:`result` waits for it.
 
     The thread is a daemon: a look-up nobody waits for any more (the route failed first, or
     Ctrl-C) ends at its own timeout without holding the process up.
@@ -28,7 +37,20 @@ class Pending(Generic[T]):
         self._done = threading.Event()
         self._value: T | None = None
         self._error: BaseException | None = None
-        threading.Thread(target=self._run, name="smtpscope-lookup", daemon=True).start()
+        if not _slots.acquire(blocking=False):
+            self._run()
+            return
+        try:
+            threading.Thread(target=self._threaded, name="smtpscope-lookup", daemon=True).start()
+        except RuntimeError:  # no thread to be had: ask here
+            _slots.release()
+            self._run()
+
+    def _threaded(self) -> None:
+        try:
+            self._run()
+        finally:
+            _slots.release()
 
     def _run(self) -> None:
         try:

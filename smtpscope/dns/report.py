@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from smtpscope.dns._json import jsonable
 from smtpscope.dns.mxlookup import MXResult, lookup_mx
+from smtpscope.dns.parallel import Pending
 from smtpscope.dns.records import (
     PolicyRecord,
     lookup_dmarc,
@@ -95,24 +97,27 @@ def mail_dns_report(
     if mx.lookup_failed:
         return MailDNSReport(domain, name, mx, dnssec=dnssec_summary(mx, ()))
 
-    reverse_checks: list[ReverseDNS] = []
-    if reverse:
-        owners: dict[str, list[str]] = {}
-        for host in mx.hosts:
-            for address in host.addresses:
-                owners.setdefault(address, []).append(host.host)
-        reverse_checks = [check_reverse(a, res, tuple(h)) for a, h in owners.items()]
-    # RFC 7672 DANE looks at the MX host names; an implicit MX is the domain itself.
-    tlsa = tuple(lookup_tlsa(h.host, res, port=tlsa_port) for h in mx.hosts)
+    # Everything else hangs on the MX answer only, so it is all asked at once: the PTR and
+    # FCrDNS look-ups of every address, the TLSA records of every MX host (RFC 7672 DANE looks
+    # at the MX host names; an implicit MX is the domain itself) and the four policy records.
+    owners: dict[str, list[str]] = {}
+    for host in mx.hosts if reverse else ():
+        for address in host.addresses:
+            owners.setdefault(address, []).append(host.host)
+    reverse_checks = [Pending(partial(check_reverse, a, res, tuple(h))) for a, h in owners.items()]
+    tlsa_reports = [Pending(partial(lookup_tlsa, h.host, res, port=tlsa_port)) for h in mx.hosts]
+    spf, dmarc, mta_sts, tls_rpt = (Pending(partial(look, domain, res)) for look in (
+        lookup_spf, lookup_dmarc, lookup_mta_sts, lookup_tls_rpt))
+    tlsa = tuple(p.result() for p in tlsa_reports)
     return MailDNSReport(
         domain=domain,
         resolver=name,
         mx=mx,
-        reverse=tuple(reverse_checks),
-        spf=lookup_spf(domain, res),
-        dmarc=lookup_dmarc(domain, res),
-        mta_sts=lookup_mta_sts(domain, res),
-        tls_rpt=lookup_tls_rpt(domain, res),
+        reverse=tuple(p.result() for p in reverse_checks),
+        spf=spf.result(),
+        dmarc=dmarc.result(),
+        mta_sts=mta_sts.result(),
+        tls_rpt=tls_rpt.result(),
         tlsa=tlsa,
         dnssec=dnssec_summary(mx, tlsa),
     )

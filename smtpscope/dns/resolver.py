@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, TypeGuard, get_args, runtime_checkable
@@ -305,14 +306,36 @@ class StaticResolver:
 
 
 class CachingResolver:
-    """Memoise answers for the length of one report (FCrDNS re-asks for MX host addresses)."""
+    """Memoise answers for the length of one report (FCrDNS re-asks for MX host addresses).
+
+    Safe to share between the threads of side-by-side look-ups: a question already on its way
+    is waited for, not asked again beside it.
+    """
 
     def __init__(self, inner: Resolver) -> None:
         self.inner = inner
         self._cache: dict[tuple[str, str], DNSAnswer] = {}
+        self._asking: dict[tuple[str, str], threading.Event] = {}
+        self._lock = threading.Lock()
 
     def lookup(self, name: str, rdtype: str) -> DNSAnswer:
         key = _key(name, rdtype)
-        if key not in self._cache:
-            self._cache[key] = self.inner.lookup(name, rdtype)
-        return self._cache[key]
+        while True:
+            with self._lock:
+                found = self._cache.get(key)
+                if found is not None:
+                    return found
+                asking = self._asking.get(key)
+                if asking is None:
+                    asking = self._asking[key] = threading.Event()
+                    break
+            asking.wait()  # then take its answer (or, when it raised, ask in its place)
+        try:
+            answer = self.inner.lookup(name, rdtype)
+            with self._lock:
+                self._cache[key] = answer
+            return answer
+        finally:
+            with self._lock:
+                del self._asking[key]
+            asking.set()

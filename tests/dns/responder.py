@@ -7,7 +7,8 @@ is NXDOMAIN, a name without the type asked is NODATA, and a name outside the zon
 size above which a UDP answer is cut short with the TC bit, so the client has to ask again over
 TCP. ``authenticated`` sets the AD bit on every answer, as a validating resolver does for a
 signed zone. ``silent`` names record types whose queries get no answer at all, as from a
-server that drops them.
+server that drops them. ``delay`` holds each UDP answer back that many seconds (without holding
+up the answers to other queries), as a resolver further away would.
 """
 
 from __future__ import annotations
@@ -33,12 +34,14 @@ class Zone:
     """Answers queries from ``text`` (a zone file with ``$ORIGIN``); counts TCP queries."""
 
     def __init__(self, text: str, *, udp_limit: int = TCP_MAX,
-                 authenticated: bool = False, silent: frozenset[str] = frozenset()) -> None:
+                 authenticated: bool = False, silent: frozenset[str] = frozenset(),
+                 delay: float = 0.0) -> None:
         self.zone = dns.zone.from_text(text, relativize=False, check_origin=False)
         self.udp_limit = udp_limit
         self.authenticated = authenticated
         self.silent = frozenset(dns.rdatatype.from_text(t) for t in silent)
         self.tcp_queries = 0
+        self.delay = delay
 
     def _rrset(self, name: dns.name.Name, rdtype: int) -> dns.rrset.RRset | None:
         node = self.zone.get_node(name)
@@ -84,8 +87,17 @@ def _udp(sock: socket.socket, zone: Zone) -> None:
             if not data:  # shutdown() at the end of serve()
                 return
             out = zone.answer(data, tcp=False)
-            if out is not None:
+            if out is None:
+                continue
+            if zone.delay:
+                threading.Timer(zone.delay, _send_late, (sock, out, peer)).start()
+            else:
                 sock.sendto(out, peer)
+
+
+def _send_late(sock: socket.socket, out: bytes, peer: tuple[str, int]) -> None:
+    with suppress(OSError):  # the server may have stopped meanwhile
+        sock.sendto(out, peer)
 
 
 def _tcp(sock: socket.socket, zone: Zone) -> None:
