@@ -33,7 +33,7 @@ EXIT_USAGE = 1
 # ends without tearing the interpreter down. Freeing every module and object one by one costs
 # a short run such as a probe about 9 ms of 70; the system takes the memory back at once. A
 # command that writes files (recordings, exports) is not listed: its files close on the way out.
-QUICK_EXIT = frozenset({"probe"})
+QUICK_EXIT = frozenset({"mx", "probe"})
 
 
 def _known_subcommand(argv: Sequence[str]) -> str | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from smtpscope.cli.common import port_number, seconds_type
@@ -100,14 +101,21 @@ def run(args: argparse.Namespace) -> int:
                "--resolver IP[:PORT]")
         return EXIT_LOOKUP
     report = mail_dns_report(domain, resolver, tlsa_port=args.port)
+    fetching = None
+    if report.mta_sts is not None and report.mta_sts.status == "ok" and not args.no_fetch:
+        from smtpscope.dns.parallel import Pending
+        from smtpscope.security.mtasts import fetch_policy
+
+        # Fetched while the MX hosts are checked: neither waits for the other.
+        fetching = Pending(partial(fetch_policy, domain, resolver, cafile=args.cafile,
+                                   timeout=args.timeout))
     checks, checked = _check_tls(report, args) if args.check_tls else ([], {})
     sts = None
-    if report.mta_sts is not None and report.mta_sts.status == "ok" and not args.no_fetch:
-        from smtpscope.security.mtasts import fetch_policy, report_json
+    if fetching is not None:
+        from smtpscope.security.mtasts import report_json
 
-        fetched = fetch_policy(domain, resolver, cafile=args.cafile, timeout=args.timeout)
-        sts = report_json(fetched, [h.host for h in report.mx.hosts], cafile=args.cafile,
-                          checked=checked)
+        sts = report_json(fetching.result(), [h.host for h in report.mx.hosts],
+                          cafile=args.cafile, checked=checked)
     if args.json:
         from smtpscope.cli.common import SCHEMA_VERSION, dumps
 
@@ -142,15 +150,19 @@ def run(args: argparse.Namespace) -> int:
 def _check_tls(report: MailDNSReport,
                args: argparse.Namespace) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """STARTTLS to each MX, at its addresses in turn; results and PKIX verdicts by host."""
+    from smtpscope.dns.parallel import side_by_side
     from smtpscope.security.mxcheck import check_mx_host
 
     tlsa = {entry.host: entry for entry in report.tlsa}  # looked up at _<port>._tcp already
+    hosts = [mx for mx in report.mx.hosts if mx.addresses]
+    # Every MX host at once (each one's addresses still in turn): a host that does not answer
+    # costs one --timeout for them all. Results in MX order all the same.
+    found = side_by_side([
+        partial(check_mx_host, mx.host, mx.addresses, args.port, tlsa=tlsa.get(mx.host),
+                cafile=args.cafile, timeout=args.timeout)
+        for mx in hosts])
     results, checked = [], {}
-    for mx in report.mx.hosts:
-        if not mx.addresses:
-            continue
-        result, pkix = check_mx_host(mx.host, mx.addresses, args.port, tlsa=tlsa.get(mx.host),
-                                     cafile=args.cafile, timeout=args.timeout)
+    for mx, (result, pkix) in zip(hosts, found, strict=True):
         results.append(result)
         if pkix is not None:
             checked[mx.host.rstrip(".").lower()] = pkix

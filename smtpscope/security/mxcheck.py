@@ -8,10 +8,28 @@ from typing import Any
 from smtpscope.dns._json import jsonable
 from smtpscope.security.pkix import PkixResult, check_chain, trust_anchors
 from smtpscope.security.policy import TLSPolicy
-from smtpscope.security.starttls_client import open_tls, quit_politely
+from smtpscope.security.starttls_client import StepFailed, open_tls, quit_politely
 from smtpscope.transport.errors import ConnectError, TLSError, TransportError
 from smtpscope.transport.tls import peer_chain_der
 from smtpscope.transport.x509 import cert_info_from_der
+
+#: What ``failed_before`` keeps of each address that did not answer.
+FAILURE_KEYS = ("address", "error", "error_step", "error_kind")
+
+
+def failure_kind(exc: BaseException) -> tuple[str | None, str | None]:
+    """(the step that failed, how) from the exception's type, never its text: ``connect``
+    (ConnectError kinds), ``handshake`` (TLSError kinds), an SMTP step (StepFailed kinds);
+    an OS error on an open connection (reset, broken pipe) is that connection ``closed``."""
+    if isinstance(exc, ConnectError):
+        return "connect", exc.kind
+    if isinstance(exc, TLSError):
+        return "handshake", exc.kind
+    if isinstance(exc, StepFailed):
+        return exc.step, exc.kind
+    if isinstance(exc, ConnectionError):
+        return None, "closed"
+    return None, None
 
 
 def check_mx_tls(host: str, address: str, port: int, *, tlsa: Any = None,
@@ -24,8 +42,8 @@ def check_mx_tls(host: str, address: str, port: int, *, tlsa: Any = None,
         tls, wire = open_tls(address, port, implicit=False, context=context, sni=host,
                                helo=helo, timeout=timeout)
     except (OSError, ssl.SSLError, TransportError) as exc:  # ConnectionError is an OSError
-        kind = exc.kind if isinstance(exc, (ConnectError, TLSError)) else None
-        return {**base, "error": str(exc), "error_kind": kind}, None
+        step, kind = failure_kind(exc)
+        return {**base, "error": str(exc), "error_step": step, "error_kind": kind}, None
     chain, complete = peer_chain_der(tls)
     version = tls.version()
     quit_politely(tls, wire, implicit=False)
@@ -36,7 +54,7 @@ def check_mx_tls(host: str, address: str, port: int, *, tlsa: Any = None,
 
         dane = match_tlsa(tlsa, chain, (host,))
     leaf = cert_info_from_der(chain[0]) if chain else None
-    return {**base, "error": None, "error_kind": None, "version": version,
+    return {**base, "error": None, "error_step": None, "error_kind": None, "version": version,
             "chain_complete": complete, "certificate": jsonable(leaf), "pkix": jsonable(pkix),
             "dane": jsonable(dane)}, pkix
 
@@ -48,11 +66,12 @@ def check_mx_host(host: str, addresses: tuple[str, ...], port: int, **options: A
     it under ``failed_before`` (the last one's when none answered)."""
     failed: list[dict[str, Any]] = []
     result: dict[str, Any] = {"host": host, "address": None, "port": port,
-                              "error": "no address to connect to", "error_kind": None}
+                              "error": "no address to connect to", "error_step": None,
+                              "error_kind": None}
     pkix = None
     for address in addresses:
         if result["address"] is not None:
-            failed.append({key: result[key] for key in ("address", "error", "error_kind")})
+            failed.append({key: result[key] for key in FAILURE_KEYS})
         result, pkix = check_mx_tls(host, address, port, **options)
         if result["error"] is None:
             break

@@ -26,6 +26,22 @@ from smtpscope.transport.errors import TLSError, connect_failure, format_address
 from smtpscope.transport.tls import handshake_error, sni_argument
 
 
+class StepFailed(ConnectionError):
+    """An SMTP step on the way to TLS failed.
+
+    ``step`` names it (``"banner"``, ``"EHLO"``, ``"STARTTLS"``, ``"QUIT"``); ``kind`` says how:
+    ``"timeout"`` (no reply in time), ``"closed"`` (the server hung up), ``"protocol"`` (what
+    came was no SMTP reply), ``"rejected"`` (a reply its command does not hope for, in
+    ``code``) or ``"injection"`` (data after the 220 to STARTTLS).
+    """
+
+    def __init__(self, message: str, *, step: str, kind: str, code: int | None = None) -> None:
+        super().__init__(message)
+        self.step = step
+        self.kind = kind
+        self.code = code
+
+
 class Wire:
     """A blocking socket coupled with the engine's view of the conversation on it."""
 
@@ -35,31 +51,35 @@ class Wire:
         self._events: deque[Reply | Closed] = deque()  # drained from the engine, not yet read
 
     def reply(self, what: str) -> Reply:
-        """The next whole reply; ConnectionError when the server closes first."""
+        """The next whole reply; StepFailed when none comes (closed, timeout, garbage)."""
         events = self._events
         while not events:
             try:
                 events.extend(self.conn.next_events())
             except ProtocolError as exc:  # garbage from the server, or a line past the limit
-                raise ConnectionError(f"{what}: {visible(str(exc))}") from exc
+                raise StepFailed(f"{what}: {visible(str(exc))}", step=what,
+                                 kind="protocol") from exc
             if not events:
                 try:
                     data = self.sock.recv(4096)
                 except TimeoutError:
-                    raise ConnectionError(f"{what}: no reply in time") from None
+                    raise StepFailed(f"{what}: no reply in time", step=what,
+                                     kind="timeout") from None
                 self.conn.receive_data(data)
         event = events[0]
         if isinstance(event, Closed):  # left queued: every later read says the same
-            raise ConnectionError(f"{what}: the server closed the connection")
+            raise StepFailed(f"{what}: the server closed the connection", step=what,
+                             kind="closed")
         events.popleft()
         return event
 
     def expect(self, what: str) -> Reply:
-        """The next reply, which must be one its command hopes for (ConnectionError if not)."""
+        """The next reply, which must be one its command hopes for (StepFailed if not)."""
         reply = self.reply(what)
         if reply.expected is False:
             first = reply.shown_lines[0] if reply.lines else ""
-            raise ConnectionError(f"{what}: {reply.code} {visible(first[:80])}".rstrip())
+            raise StepFailed(f"{what}: {reply.code} {visible(first[:80])}".rstrip(), step=what,
+                             kind="rejected", code=reply.code)
         return reply
 
     def command(self, cmd: Command, what: str) -> Reply:
@@ -74,7 +94,7 @@ def open_tls(address: str, port: int, *, implicit: bool, context: ssl.SSLContext
 
     A failed connect raises :class:`ConnectError` and a failed handshake :class:`TLSError`, each
     with a kind and a message for people (not ``[Errno 111]``); the SMTP steps raise
-    ConnectionError naming the step.
+    :class:`StepFailed` naming the step.
     """
     try:
         raw = socket.create_connection((address, port), timeout=timeout)
@@ -89,8 +109,8 @@ def open_tls(address: str, port: int, *, implicit: bool, context: ssl.SSLContext
             if wire.conn.trailing_data:
                 # Bytes after the 220 to STARTTLS can only be injected (the STARTTLS-injection
                 # case): a TLS check must not go on as if the channel were clean.
-                raise ConnectionError("STARTTLS: the server sent data after its 220 "
-                                      "(possible STARTTLS command injection)")
+                raise StepFailed("STARTTLS: the server sent data after its 220 (possible "
+                                 "STARTTLS command injection)", step="STARTTLS", kind="injection")
         try:
             tls = context.wrap_socket(raw, server_hostname=sni_argument(sni), session=session)
         except TimeoutError:

@@ -62,8 +62,53 @@ def test_when_no_address_answers_each_failure_is_shown() -> None:
         port = probe.getsockname()[1]
     result, pkix = check_mx_host("mx.test", ("127.0.0.2", "127.0.0.3"), port, timeout=10)
     assert pkix is None and result["address"] == "127.0.0.3"
-    assert result["error_kind"] == "refused"
+    assert (result["error_step"], result["error_kind"]) == ("connect", "refused")
     assert [f["address"] for f in result["failed_before"]] == ["127.0.0.2"]
     lines = check_lines([result])
     assert [line.split(":")[0] for line in lines] == ["mx.test [127.0.0.2]", "mx.test [127.0.0.3]"]
     assert not any("Errno" in line for line in lines)
+
+
+def _scripted(script: list[bytes | None]) -> tuple[socket.socket, threading.Thread]:
+    """A one-connection server on 127.0.0.1: each item is sent after reading a line (the
+    first at once); None ends the connection there; the listener stays silent past the end."""
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def run() -> None:
+        conn, _ = listener.accept()
+        with conn, conn.makefile("rb") as reader:
+            for n, item in enumerate(script):
+                if n:
+                    reader.readline()
+                if item is None:
+                    return
+                conn.sendall(item)
+            reader.read()  # silent until the client gives up
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return listener, thread
+
+
+BANNER, EHLO = b"220 mx.test ESMTP\r\n", b"250-mx.test\r\n250 STARTTLS\r\n"
+
+
+@pytest.mark.parametrize(("script", "step", "kind"), [
+    ([], "banner", "timeout"),
+    ([None], "banner", "closed"),
+    ([b"HTTP/1.1 400 Bad Request\r\n"], "banner", "protocol"),
+    ([BANNER, None], "EHLO", "closed"),
+    ([BANNER, EHLO, b"454 4.7.0 TLS not available due to local problem\r\n"], "STARTTLS",
+     "rejected"),
+    ([BANNER, EHLO, b"220 go ahead\r\n250 injected\r\n"], "STARTTLS", "injection"),
+])
+def test_a_failed_step_is_named_with_its_kind(script: list[bytes | None], step: str,
+                                              kind: str) -> None:
+    listener, thread = _scripted(script)
+    with listener:
+        result, pkix = check_mx_host("mx.test", ("127.0.0.1",), listener.getsockname()[1],
+                                     timeout=0.5)
+    thread.join(5)
+    assert pkix is None
+    assert (result["error_step"], result["error_kind"]) == (step, kind), result["error"]
+    assert result["error"].startswith(f"{step}: ")
