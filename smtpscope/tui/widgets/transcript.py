@@ -16,6 +16,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from smtpscope.record.transcript import Entry
+from smtpscope.tui.widgets.leftovers import Leftovers
 from smtpscope.tui.widgets.transcript_css import PALETTE_CLASSES, TRANSCRIPT_CSS
 from smtpscope.tui.widgets.transcript_cursor import TranscriptCursor
 from smtpscope.tui.widgets.transcript_render import render_row
@@ -33,6 +34,8 @@ from smtpscope.tui.widgets.transcript_wrap import WrapMap
 
 # Rendered strips kept for reuse; a screenful is a few dozen, so this covers several pages.
 _STRIP_CACHE_SIZE = 1024
+# Seconds between two slices of freeing what a cut left over (see leftovers.py).
+_FREE_EVERY = 0.01
 
 
 class TranscriptView(TranscriptCursor, ScrollView, can_focus=True):
@@ -118,6 +121,8 @@ class TranscriptView(TranscriptCursor, ScrollView, can_focus=True):
         self._pending = False
         self._shown_rows = 0  # rows published by the last sync
         self._auto_scroll = False  # scrolling done by follow mode, not by the user
+        self._leftovers = Leftovers()  # rows and entries cut off, freed a slice at a time
+        self._freeing = False
 
     # -- adding ------------------------------------------------------------------------------
 
@@ -143,10 +148,13 @@ class TranscriptView(TranscriptCursor, ScrollView, can_focus=True):
 
     def clear(self) -> None:
         """Remove every row and the selection."""
+        self._leftovers.keep(self._rows.text)
         self._rows.clear()
         self._wrap.reset(self._wrap.room)
         if self._entries is not None:
-            self._entries.clear()
+            self._leftovers.keep(self._entries)
+            self._entries = []
+        self._free_leftovers_later()
         self._cursor = -1
         self._selected_ordinal = -1
         self._cache.clear()
@@ -162,10 +170,11 @@ class TranscriptView(TranscriptCursor, ScrollView, can_focus=True):
         """Keep the first ``entries`` entries (replay stepping back): rows after them go."""
         if entries >= self._rows.entry_count:
             return
-        self._rows.truncate(entries)
+        self._rows.truncate(entries, self._leftovers)
         self._wrap.truncate(self._rows)
         if self._entries is not None:
-            del self._entries[entries:]
+            self._entries = self._leftovers.cut(self._entries, entries)
+        self._free_leftovers_later()
         self._cache.clear()
         if self._cursor >= len(self._rows):  # the selected row is gone: nothing selected
             self._cursor = -1
@@ -175,6 +184,21 @@ class TranscriptView(TranscriptCursor, ScrollView, can_focus=True):
         self._pending = True
         if self.is_mounted:
             self._sync()
+
+    def _free_leftovers_later(self) -> None:
+        """Free what a cut left over a slice per timer tick, starting after the next paint."""
+        if not self.is_mounted:  # no timers yet (or any more): free it now
+            while self._leftovers.free_some():
+                pass
+        elif self._leftovers and not self._freeing:
+            self._freeing = True
+            self.set_timer(_FREE_EVERY, self._free_leftovers)
+
+    def _free_leftovers(self) -> None:
+        if self._leftovers.free_some():
+            self.set_timer(_FREE_EVERY, self._free_leftovers)
+        else:
+            self._freeing = False
 
     def _sync(self) -> None:
         """Publish rows added since the last sync: size, follow (or count unseen), repaint."""

@@ -9,11 +9,15 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import IntEnum
+from typing import TYPE_CHECKING
 
 from rich.cells import cell_len
 
 from smtpscope.record.transcript import Entry
 from smtpscope.sanitize import visible, visible_lines
+
+if TYPE_CHECKING:
+    from smtpscope.tui.widgets.leftovers import Leftovers
 
 # A line longer than this is cut when it is added, so that painting a frame never walks a
 # 100 KB line: the rest is summarised as "… (N more chars)". Horizontal scrolling still reaches
@@ -185,11 +189,14 @@ class TranscriptRows:
     def __len__(self) -> int:
         return len(self.text)
 
-    def truncate(self, entries: int) -> None:
-        """Keep only the first ``entries`` entries and their rows (cost: what is removed)."""
+    def truncate(self, entries: int, leftovers: Leftovers | None = None) -> None:
+        """Keep only the first ``entries`` entries and their rows (cost: what is removed, or
+        with ``leftovers``, at most what is kept: the strings cut off are freed later)."""
         if entries >= len(self.seq):
             return
         start = bisect_left(self.owner, entries)
+        if leftovers is not None:
+            self.text = leftovers.cut(self.text, start)
         del self.text[start:], self.look[start:], self.prefix[start:], self.owner[start:]
         del self.wall[entries:], self.latency[entries:], self.seq[entries:]
         del self.wrappable[bisect_left(self.wrappable, start) :]
