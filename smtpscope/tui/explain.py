@@ -88,9 +88,7 @@ def explain_entry(entry: Entry) -> str | None:
     reply = reply_from_entry(entry)
     if reply is None:
         return None
-    from smtpscope.protocol import explain
-
-    return str(explain(reply).summary)
+    return _summary(reply.code, None if reply.enhanced is None else str(reply.enhanced))
 
 
 def challenge_note(entry: Entry) -> str | None:

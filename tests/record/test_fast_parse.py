@@ -25,6 +25,12 @@ VARIANTS: list[dict[str, Any]] = [
     {"mono": math.nan}, {"wall": -1.0}, {"wall": 1e12},
     {"kind": "nonsense"}, {"kind": ["reply"]}, {"dir": "sideways"}, {"dir": None},
     {"raw": "not base64!"}, {"raw": 5}, {"text": 5},
+    # base64 edge cases: both paths must agree on what the bytes are, or the quick one steps
+    # aside for the full check to decide.
+    {"raw": ""}, {"raw": "MjUwIE9rDQo"}, {"raw": "MjUwIE9rDQo=="}, {"raw": "MjUw IE9rDQo="},
+    {"raw": "MjUwIE9rDQo=MjUw"}, {"raw": "=MjUwIE9rDQo"}, {"raw": "MjUwIE9rDQp="},
+    {"raw": "MjUwIE9rDQo=\n"}, {"raw": "MjUw\r\nIE9rDQo="},
+    {"raw": "é"}, {"raw": "MjUw-_9r"}, {"raw": "M==="},
     {"reply": {"code": "250"}}, {"reply": [250]}, {"reply": None},
     {"tls": 1}, {"redacted": "yes"},
     {"notes": ["a note"]}, {"info": {"version": "TLSv1.3"}}, {"future_field": 1},
