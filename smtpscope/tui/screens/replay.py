@@ -32,6 +32,9 @@ from smtpscope.tui.widgets.transcript import TranscriptView
 # of about this long, and the app paints and answers keys between them.
 SLICE_SECONDS = 0.05
 _CHECK_EVERY = 512  # entries between two looks at the clock
+# Catching up over this many entries or more, the objects made are frozen (see
+# _resume_collector); a step's few are left to the collector.
+FREEZE_AFTER = 20_000
 
 
 class ReplayScreen(SidePanelLayout, Screen[None]):
@@ -66,6 +69,8 @@ class ReplayScreen(SidePanelLayout, Screen[None]):
         self._auth = AuthTimeline()  # where a 235 authenticated, and where that was forgotten
         self._problems_told = 0
         self._catching_up = False  # a slice is scheduled for after the next paint
+        self._froze = False  # gc.freeze() was called for what catching up made
+        self._caught_up_from = 0  # entries shown when the collector was paused
         # Whether the cyclic collector ran before a catch-up paused it (None: not paused).
         # Parsing allocates a few objects per entry and frees none: the collector would scan
         # them again and again for nothing (a third of the time of "show all"). It is off
@@ -103,6 +108,7 @@ class ReplayScreen(SidePanelLayout, Screen[None]):
         if self.position > shown:
             if self._collector_was is None:
                 self._collector_was = gc.isenabled()
+                self._caught_up_from = shown
                 gc.disable()
             view.add_entries(self._slice(shown, self.position))
             shown = view.entry_count
@@ -113,7 +119,7 @@ class ReplayScreen(SidePanelLayout, Screen[None]):
             self._catching_up = True
             self.call_after_refresh(self._catch_up)
         elif shown == self.position:
-            self._resume_collector()
+            self._resume_collector(shown)
         caps, previous, stage = self._capabilities(shown)
         inspector = self.query_one(CapabilityInspector)
         if inspector.capabilities is not caps:
@@ -144,13 +150,24 @@ class ReplayScreen(SidePanelLayout, Screen[None]):
         return tls_label(str(info.get("version") or "TLS"), insecure=info.get("insecure") is True,
                          trust=info.get("trust"), verified=info.get("verified") is True)
 
-    def _resume_collector(self) -> None:
+    def _resume_collector(self, reached: int | None = None) -> None:
+        """Turn the collector back on once the panes show ``reached`` entries (None: the
+        screen is going)."""
         if self._collector_was:
+            if reached is not None and reached - self._caught_up_from >= FREEZE_AFTER:
+                # What catching up made (up to a million rows and entries, none in a cycle)
+                # joins the objects the collector leaves alone; else its next full pass walks
+                # them all, a pause of more than half a second on some later key. Let go of
+                # when the screen goes, so that the screen itself can be collected.
+                gc.freeze()
+                self._froze = True
             gc.enable()
         self._collector_was = None
 
     def on_unmount(self) -> None:
         self._resume_collector()
+        if self._froze:
+            gc.unfreeze()
 
     def _catch_up(self) -> None:
         self._catching_up = False

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import ClassVar
 
 from rich.segment import Segment
@@ -137,10 +137,11 @@ class TranscriptView(TranscriptCursor, ScrollView, can_focus=True):
         self._rows.add(entry, self.explain)
 
     def add_entries(self, entries: Iterable[Entry]) -> None:
-        """Append many entries and update the screen once."""
+        """Append many entries and update the screen once. ``entries`` is read one at a time
+        as each is laid out, so a generator that watches the clock (replay's slices) counts
+        the layout's time too."""
         if self._entries is not None:
-            entries = list(entries)
-            self._entries.extend(entries)
+            entries = _kept(entries, self._entries.append)
         self._rows.add_many(entries, self.explain)
         self._pending = True
         if self.is_mounted:
@@ -397,3 +398,10 @@ class TranscriptView(TranscriptCursor, ScrollView, can_focus=True):
             base=self.rich_style, palette=self._palette(),
             timestamps=self.show_timestamps, latency=self.show_latency,
         )
+
+
+def _kept(entries: Iterable[Entry], keep: Callable[[Entry], None]) -> Iterator[Entry]:
+    """``entries``, each handed to ``keep`` as it is taken."""
+    for entry in entries:
+        keep(entry)
+        yield entry
