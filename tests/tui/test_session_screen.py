@@ -199,6 +199,11 @@ async def test_each_connection_gets_its_own_recording_after_f5(demo: DemoServer,
             in screen.query_one(TranscriptView).to_text()
         second_auto = screen.recording_path
         assert second_auto is not None and second_auto != first_auto
+        # Ctrl+Y copies what the pane shows: both connections, in order.
+        await pilot.press("ctrl+y")
+        await until(pilot, lambda: "EHLO second.example" in app.clipboard, what="copied")
+        copied = app.clipboard
+        assert copied.index("C: EHLO first.example") < copied.index("C: EHLO second.example")
     for path, name in ((extra, "first"), (first_auto, "first"), (second, "second"),
                        (second_auto, "second")):
         sent = [e.text for e in read_recording(path).entries if e.direction == "client"]

@@ -383,7 +383,9 @@ class SessionScreen(SidePanelLayout, ConnectionFlow, TlsFlow, QueueFlow, Message
     def action_copy_transcript(self) -> None:
         if self.session is None:
             return
-        self.app.copy_to_clipboard(to_text(self.session.transcript))
+        # What the pane shows: every connection since start, not only this one's entries.
+        shown = self.query_one(TranscriptView).entries
+        self.app.copy_to_clipboard(to_text(self.session.transcript if shown is None else shown))
         self._toast("Transcript copied to the clipboard (redacted).")
 
     def action_save_recording(self) -> None:

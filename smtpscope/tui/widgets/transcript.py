@@ -136,6 +136,11 @@ class TranscriptView(TranscriptCursor, ScrollView, can_focus=True):
             self._entries.append(entry)
         self._rows.add(entry, self.explain)
 
+    @property
+    def entries(self) -> tuple[Entry, ...] | None:
+        """Every entry shown, oldest first (None when the view keeps none: ``lookup``)."""
+        return None if self._entries is None else tuple(self._entries)
+
     def add_entries(self, entries: Iterable[Entry]) -> None:
         """Append many entries and update the screen once. ``entries`` is read one at a time
         as each is laid out, so a generator that watches the clock (replay's slices) counts
