@@ -121,9 +121,9 @@ async def probe(target: str, args: argparse.Namespace, *, blocking: bool = False
         if blocking or not ("@" in target or args.resolver or policy.wants_tlsa):
             options, mode = resolve()
         else:  # MX routing does blocking DNS: off the loop, so other probes go on meanwhile
-            import asyncio
+            from smtpscope.dns.parallel import off_thread
 
-            options, mode = await asyncio.to_thread(resolve)
+            options, mode = await off_thread(resolve)
     except common.TargetFailure as exc:
         result.update(status=exc.status if exc.status != "usage" else "bad-target",
                       stage="connect", error=str(exc))

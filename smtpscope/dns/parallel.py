@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
+from contextlib import suppress
 from functools import partial
 from typing import Generic, TypeVar
 
@@ -86,3 +87,32 @@ def ask(resolver: Resolver, name: str, rdtype: str) -> Pending[DNSAnswer]:
 def lookup_all(resolver: Resolver, queries: Sequence[tuple[str, str]]) -> list[DNSAnswer]:
     """The answers to ``queries`` (name, type), asked side by side, in the order given."""
     return side_by_side([partial(resolver.lookup, name, rdtype) for name, rdtype in queries])
+
+
+async def off_thread(call: Callable[[], T]) -> T:
+    """``call`` on a daemon thread, awaited. Unlike ``asyncio.to_thread``, whose threads are
+    joined when the event loop closes, a run ended by Ctrl-C (or a TUI that quits) does not
+    wait for a look-up still under way: it ends at its own timeout, unheard."""
+    import asyncio
+
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[T] = loop.create_future()
+
+    def settle(value: T | None, error: BaseException | None) -> None:
+        if future.cancelled():
+            return
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(value)  # type: ignore[arg-type]
+
+    def run() -> None:
+        try:
+            value, error = call(), None
+        except BaseException as exc:  # handed to the awaiting task
+            value, error = None, exc
+        with suppress(RuntimeError):  # the loop is closed: nobody waits any more
+            loop.call_soon_threadsafe(settle, value, error)
+
+    threading.Thread(target=run, name="smtpscope-lookup", daemon=True).start()
+    return await future

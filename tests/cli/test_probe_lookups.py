@@ -77,3 +77,25 @@ def test_an_answering_resolver_gives_the_same_route_and_tlsa(cli, make_server) -
     dane = data["tls"]["dane"]
     assert (dane["name"], dane["lookup"]) == (f"_{server.port}._tcp.mx1.d.test", "ok")
     assert dane["authenticated"] and dane["applies"] and dane["matched"]
+
+
+def test_ctrl_c_during_the_lookups_of_several_targets_ends_at_once(silent_resolver) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    env = dict(os.environ, PYTHONPATH=str(root))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "smtpscope", "probe", "@a.test", "@b.test", "--resolver",
+         silent_resolver, "--timeout", "20", "--json"],
+        cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(1.5)  # started, and waiting on the resolver that never answers
+    sent = time.monotonic()
+    proc.send_signal(signal.SIGINT)
+    _out, err = proc.communicate(timeout=30)
+    # Not the rest of the 20 s look-ups: their threads are not waited for.
+    assert time.monotonic() - sent < 2.0  # it took about 4 s when they were
+    assert proc.returncode == 130 and "interrupted" in err

@@ -139,3 +139,30 @@ def test_past_the_thread_limit_lookups_run_in_the_asking_thread(monkeypatch) -> 
     assert result == lookup_mx("d.test", table)
     assert [h.addresses for h in result.hosts] == [(f"192.0.2.{n}",) for n in range(12)]
     assert max(seen) <= 2
+
+
+def test_off_thread_gives_the_result_or_the_error_and_never_holds_the_loop_at_exit() -> None:
+    import asyncio
+
+    import pytest
+
+    from smtpscope.dns.parallel import off_thread
+
+    class Boom(Exception):
+        pass
+
+    def fail() -> None:
+        raise Boom("no answer")
+
+    async def main() -> None:
+        assert await off_thread(lambda: 42) == 42
+        with pytest.raises(Boom, match="no answer"):
+            await off_thread(fail)
+        # A look-up nobody waits for any more (a timeout here, Ctrl-C in a run) ...
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(off_thread(lambda: time.sleep(3)), 0.1)
+
+    start = time.monotonic()
+    asyncio.run(main())
+    # ... does not hold the loop's closing for its own 3 s, as asyncio.to_thread's would.
+    assert time.monotonic() - start < 2.0

@@ -3,7 +3,7 @@ XCLIENT."""
 
 from __future__ import annotations
 
-import asyncio
+from functools import partial
 from typing import ClassVar, NamedTuple
 
 from rich.text import Text
@@ -15,6 +15,7 @@ from textual.screen import Screen
 from textual.widgets import Button, Checkbox, Footer, Input, Label, Select
 
 from smtpscope.cli.tui_flags import ConnectFlags
+from smtpscope.dns.parallel import off_thread
 from smtpscope.protocol.errors import CommandSyntaxError
 from smtpscope.sanitize import terminal_safe, visible
 from smtpscope.session import DEFAULT_HELO
@@ -177,10 +178,10 @@ class ConnectScreen(Screen[None]):
         try:
             # MX routing and TLSA resolve names: off the UI thread, so the screen stays
             # responsive.
-            options, label = await asyncio.to_thread(
+            options, label = await off_thread(partial(
                 session_options, self._flags, target, form.control, port=form.port,
                 security=form.security, helo=form.helo, verify=form.verify, cafile=form.cafile,
-                timeout=form.timeout)
+                timeout=form.timeout))
         except (TargetProblem, ValueError) as exc:
             self._fail(str(exc))
             release_keys(self.app)  # back to the fields, to put right what the message says

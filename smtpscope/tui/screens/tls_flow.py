@@ -3,8 +3,8 @@ F5 reconnect dialog where TLS mode, CA file and verification can be changed."""
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import replace
+from functools import partial
 from typing import TYPE_CHECKING, Any
 from weakref import WeakSet
 
@@ -207,8 +207,9 @@ class TlsFlow:
                 await self.leave_for_reconnect(self.session)
             if moved:  # TLSA records are per port
                 from smtpscope.cli.tui_flags import tlsa_for_new_port
+                from smtpscope.dns.parallel import off_thread
 
-                await asyncio.to_thread(tlsa_for_new_port, options, self.flags.resolver)
+                await off_thread(partial(tlsa_for_new_port, options, self.flags.resolver))
             self.connect_session()  # which shows the new connection from nothing
 
         self._spawn(again())
