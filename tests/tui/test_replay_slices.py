@@ -4,6 +4,7 @@ for as long as that took."""
 
 from __future__ import annotations
 
+from itertools import pairwise
 from typing import Any
 
 from smtpscope.record import read_recording
@@ -91,3 +92,65 @@ async def test_a_long_catch_up_is_frozen_for_the_collector_until_the_screen_goes
         assert gc.get_freeze_count() == 0
     finally:
         gc.unfreeze()
+
+
+COUNT = 10_000  # command and reply pairs: "show all" takes some dozens of slices
+
+
+async def test_slices_let_the_event_loop_run_between_them_when_the_pane_does_not_follow(
+        tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A line selected during "show all" stops the pane following the end, and then nothing
+    on the screen waits to be painted: Textual ran each next slice straight from the screen's
+    idle handler, and "show all" held the event loop (keys, paints) until it was over."""
+    import asyncio
+
+    from textual import events
+
+    from smtpscope.record import Recorder, Transcript, make_header
+
+    path = tmp_path / "long.jsonl"
+    transcript = Transcript()
+    recorder = Recorder(path, make_header("mx.example.test:25"))
+    transcript.subscribe(recorder)
+    for n in range(COUNT):
+        transcript.add("client", "command", f"RCPT TO:<user{n}@example.test>\r\n".encode())
+        transcript.add("server", "reply", b"550 5.1.1 <u@example.test>: User unknown\r\n",
+                       reply={"code": 550})
+    recorder.close()
+    total = len(read_recording(path).entries)
+    app = create_app(replay_path=str(path))
+    async with app.run_test(size=(60, 12)):
+        screen, view, _ = replay_panes(app)
+        status = screen.query_one(StatusBar)
+        turns = [0]
+
+        async def other_task() -> None:  # what keys and paints need: a turn of the loop
+            while True:
+                turns[0] += 1
+                await asyncio.sleep(0)
+
+        seen: list[tuple[int, bool]] = []
+        add_entries = view.add_entries
+
+        def counted(batch: Any) -> None:
+            seen.append((turns[0], view.follow))
+            add_entries(batch)
+
+        view.add_entries = counted  # type: ignore[method-assign]
+        ticker = asyncio.ensure_future(other_task())
+        try:
+            # Keys as a terminal sends them: pilot.press would wait for the app to go idle.
+            app._driver.send_message(events.Key("a", None))
+            while view.entry_count < 2000:
+                await asyncio.sleep(0.01)
+            for _ in range(3):
+                app._driver.send_message(events.Key("up", None))
+            while status.state != f"entry {total}/{total}":
+                await asyncio.sleep(0.01)
+        finally:
+            ticker.cancel()
+        # The Up keys took effect while "show all" went on (the pane stopped following),
+        # and the loop ran between every two slices after that.
+        after = [t for t, follow in seen if not follow]
+        assert len(after) >= 2, seen[-3:]
+        assert all(b > a for a, b in pairwise(after)), after

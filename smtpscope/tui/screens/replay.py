@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 from bisect import bisect_left
 from collections.abc import Iterator
@@ -169,7 +170,12 @@ class ReplayScreen(SidePanelLayout, Screen[None]):
         if self._froze:
             gc.unfreeze()
 
-    def _catch_up(self) -> None:
+    async def _catch_up(self) -> None:
+        # Every other task has its turn first. When nothing on the screen waits to be painted
+        # (the pane has stopped following the end), Textual runs a call_after_refresh
+        # callback straight from the screen's idle handler: each slice scheduling the next
+        # then held the event loop to the very end, keys and paints waiting.
+        await asyncio.sleep(0)
         self._catching_up = False
         if self.is_attached:
             self._show()
