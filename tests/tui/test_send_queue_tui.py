@@ -78,8 +78,10 @@ async def test_ctrl_z_takes_a_queued_line_back_into_the_composer(wire: WireServe
     async with app.run_test(size=SIZE) as pilot:
         await ehlo(pilot)
         wire.hold = asyncio.Event()  # RSET stays queued until Ctrl+Z has been handled
-        burst(app, *"NOOP", "enter", *"RSET", "enter", "ctrl+z")
-        await until(pilot, lambda: composer(app).input.value == "RSET")
+        # The "!" after Ctrl+Z: "RSET!" is there only once Ctrl+Z has brought RSET back ("RSET"
+        # alone is also what typing it gave, before its Enter).
+        burst(app, *"NOOP", "enter", *"RSET", "enter", "ctrl+z", "!")
+        await until(pilot, lambda: composer(app).input.value == "RSET!")
         wire.hold.set()
         await until(pilot, lambda: len(replies(app)) == 3)
         await pilot.pause(0.6)
