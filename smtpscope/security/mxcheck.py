@@ -9,6 +9,7 @@ from smtpscope.dns._json import jsonable
 from smtpscope.security.pkix import PkixResult, check_chain, trust_anchors
 from smtpscope.security.policy import TLSPolicy
 from smtpscope.security.starttls_client import StepFailed, open_tls, quit_politely
+from smtpscope.session_types import Stage
 from smtpscope.transport.errors import ConnectError, TLSError, TransportError
 from smtpscope.transport.tls import peer_chain_der
 from smtpscope.transport.x509 import cert_info_from_der
@@ -18,15 +19,16 @@ FAILURE_KEYS = ("address", "error", "error_step", "error_kind")
 
 
 def failure_kind(exc: BaseException) -> tuple[str | None, str | None]:
-    """(the step that failed, how) from the exception's type, never its text: ``connect``
-    (ConnectError kinds), ``handshake`` (TLSError kinds), an SMTP step (StepFailed kinds);
-    an OS error on an open connection (reset, broken pipe) is that connection ``closed``."""
+    """(the stage that failed, how) from the exception's type, never its text: ``connect``
+    (ConnectError kinds), ``tls`` (TLSError kinds), an SMTP step (StepFailed kinds); an OS
+    error on an open connection (reset, broken pipe) is that connection ``closed``. Stages
+    are the conversation's words, as ``stage`` in probe's report."""
     if isinstance(exc, ConnectError):
-        return "connect", exc.kind
+        return Stage.CONNECT.value, exc.kind
     if isinstance(exc, TLSError):
-        return "handshake", exc.kind
+        return Stage.TLS.value, exc.kind
     if isinstance(exc, StepFailed):
-        return exc.step, exc.kind
+        return exc.step.value, exc.kind
     if isinstance(exc, ConnectionError):
         return None, "closed"
     return None, None

@@ -22,20 +22,26 @@ from smtpscope.protocol import (
     StartTLS,
 )
 from smtpscope.sanitize import visible
+from smtpscope.session_types import Stage
 from smtpscope.transport.errors import TLSError, connect_failure, format_address
 from smtpscope.transport.tls import handshake_error, sni_argument
+
+# How each step is named in messages ("EHLO: 421 ..."); its JSON word is the Stage's value.
+_SAID = {Stage.BANNER: "banner", Stage.EHLO: "EHLO", Stage.STARTTLS: "STARTTLS",
+         Stage.QUIT: "QUIT"}
 
 
 class StepFailed(ConnectionError):
     """An SMTP step on the way to TLS failed.
 
-    ``step`` names it (``"banner"``, ``"EHLO"``, ``"STARTTLS"``, ``"QUIT"``); ``kind`` says how:
+    ``step`` is the conversation's :class:`Stage` (banner, EHLO, STARTTLS, QUIT); ``kind`` says how:
     ``"timeout"`` (no reply in time), ``"closed"`` (the server hung up), ``"protocol"`` (what
     came was no SMTP reply), ``"rejected"`` (a reply its command does not hope for, in
     ``code``) or ``"injection"`` (data after the 220 to STARTTLS).
     """
 
-    def __init__(self, message: str, *, step: str, kind: str, code: int | None = None) -> None:
+    def __init__(self, message: str, *, step: Stage, kind: str,
+                 code: int | None = None) -> None:
         super().__init__(message)
         self.step = step
         self.kind = kind
@@ -50,41 +56,42 @@ class Wire:
         self.conn = Connection()
         self._events: deque[Reply | Closed] = deque()  # drained from the engine, not yet read
 
-    def reply(self, what: str) -> Reply:
+    def reply(self, step: Stage) -> Reply:
         """The next whole reply; StepFailed when none comes (closed, timeout, garbage)."""
+        what = _SAID[step]
         events = self._events
         while not events:
             try:
                 events.extend(self.conn.next_events())
             except ProtocolError as exc:  # garbage from the server, or a line past the limit
-                raise StepFailed(f"{what}: {visible(str(exc))}", step=what,
+                raise StepFailed(f"{what}: {visible(str(exc))}", step=step,
                                  kind="protocol") from exc
             if not events:
                 try:
                     data = self.sock.recv(4096)
                 except TimeoutError:
-                    raise StepFailed(f"{what}: no reply in time", step=what,
+                    raise StepFailed(f"{what}: no reply in time", step=step,
                                      kind="timeout") from None
                 self.conn.receive_data(data)
         event = events[0]
         if isinstance(event, Closed):  # left queued: every later read says the same
-            raise StepFailed(f"{what}: the server closed the connection", step=what,
+            raise StepFailed(f"{what}: the server closed the connection", step=step,
                              kind="closed")
         events.popleft()
         return event
 
-    def expect(self, what: str) -> Reply:
+    def expect(self, step: Stage) -> Reply:
         """The next reply, which must be one its command hopes for (StepFailed if not)."""
-        reply = self.reply(what)
+        reply = self.reply(step)
         if reply.expected is False:
             first = reply.shown_lines[0] if reply.lines else ""
-            raise StepFailed(f"{what}: {reply.code} {visible(first[:80])}".rstrip(), step=what,
-                             kind="rejected", code=reply.code)
+            said = f"{_SAID[step]}: {reply.code} {visible(first[:80])}".rstrip()
+            raise StepFailed(said, step=step, kind="rejected", code=reply.code)
         return reply
 
-    def command(self, cmd: Command, what: str) -> Reply:
+    def command(self, cmd: Command, step: Stage) -> Reply:
         self.sock.sendall(self.conn.send(cmd))
-        return self.expect(what)
+        return self.expect(step)
 
 
 def open_tls(address: str, port: int, *, implicit: bool, context: ssl.SSLContext,
@@ -103,14 +110,15 @@ def open_tls(address: str, port: int, *, implicit: bool, context: ssl.SSLContext
     try:
         wire = Wire(raw)
         if not implicit:
-            wire.expect("banner")
-            wire.command(Ehlo(helo), "EHLO")
-            wire.command(StartTLS(), "STARTTLS")
+            wire.expect(Stage.BANNER)
+            wire.command(Ehlo(helo), Stage.EHLO)
+            wire.command(StartTLS(), Stage.STARTTLS)
             if wire.conn.trailing_data:
                 # Bytes after the 220 to STARTTLS can only be injected (the STARTTLS-injection
                 # case): a TLS check must not go on as if the channel were clean.
                 raise StepFailed("STARTTLS: the server sent data after its 220 (possible "
-                                 "STARTTLS command injection)", step="STARTTLS", kind="injection")
+                                 "STARTTLS command injection)", step=Stage.STARTTLS,
+                                 kind="injection")
         try:
             tls = context.wrap_socket(raw, server_hostname=sni_argument(sni), session=session)
         except TimeoutError:
@@ -132,9 +140,9 @@ def quit_politely(tls: ssl.SSLSocket, wire: Wire, implicit: bool) -> None:
     try:
         tls.settimeout(2.0)
         if implicit:
-            wire.reply("banner")  # the banner comes after the handshake
+            wire.reply(Stage.BANNER)  # the banner comes after the handshake
         tls.sendall(wire.conn.send(Quit()))
-        wire.reply("QUIT")
+        wire.reply(Stage.QUIT)
     except (OSError, ProtocolError):  # ConnectionError is an OSError
         pass
     finally:
