@@ -137,7 +137,7 @@ def run(args: argparse.Namespace) -> int:
             from smtpscope.security.mxcheck import check_lines
 
             console.print(Text(f"TLS check of each MX (port {int(args.port)})", style="bold"))
-            for line in check_lines(checks):
+            for line in check_lines(checks) or ["    no MX host with an address to connect to"]:
                 console.print(Text(visible(line)))
         for line in report_lines(sts) if sts else ():
             console.print(Text(visible(line)))

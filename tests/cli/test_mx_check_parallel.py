@@ -52,3 +52,12 @@ def test_mx_hosts_that_never_greet_cost_one_timeout_together() -> None:
     assert all((c["error_step"], c["error_kind"]) == ("banner", "timeout") for c in checks)
     # One after another this took HOSTS timeouts, plus start-up.
     assert elapsed < (HOSTS - 1.5) * TIMEOUT + 1.0, elapsed
+
+
+def test_check_tls_says_so_when_there_is_nothing_to_connect_to() -> None:
+    zone = "$ORIGIN d.test.\n@ 60 SOA ns hostmaster 1 60 60 60 60\n@ 60 MX 10 mx.d.test.\n"
+    with serve(Zone(zone)) as resolver:  # mx.d.test has no address
+        result = smtpscope("mx", "d.test", "--resolver", resolver, "--check-tls")
+    assert result.returncode == 0, result.stderr
+    head = result.stdout.index("TLS check of each MX (port 25)")
+    assert "no MX host with an address to connect to" in result.stdout[head:]
