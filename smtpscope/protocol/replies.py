@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
-import re
 from collections import deque
 from collections.abc import Iterator
 from typing import Final
 
 from .errors import RemoteProtocolError, line_too_long, not_a_reply, show_bytes, too_many_lines
-from .events import EnhancedCode, Reply
+from .events import Reply
+from .reply_memory import (
+    DOT,
+    FINALS,
+    GROUPS,
+    HEAD,
+    HEADS,
+    MEMO_GROUP,
+    MEMO_LINE,
+    Frame,
+    learn_head,
+    parse_enhanced,
+)
 
 __all__ = [
     "MAX_LINE_LENGTH",
@@ -30,30 +41,11 @@ MAX_LINE_LENGTH: Final = 64 * 1024
 #: hundred at most. Bounds memory when a server streams "250-" forever.
 MAX_REPLY_LINES: Final = 10_000
 
-# RFC 3463 status-code = class "." subject "." detail; subject/detail are 1*3digit. Followed by
-# white space or end of text so that "2.0.0.1" or "5.5.10000" is not mistaken for one.
-_ENHANCED = rb"([245])\.([0-9]{1,3})\.([0-9]{1,3})(?=[ \t]|$)"  # compiled on first use
-
 _LF: Final = b"\n"
 _CR: Final = b"\r"
 _DASH: Final = b"-"
 _SPACE: Final = b" "
 _CRLF: Final = b"\r\n"
-
-#: What the reader yields before the connection attaches the command being answered:
-#: (code, lines, raw, enhanced, warnings).
-Frame = tuple[int, tuple[bytes, ...], bytes, EnhancedCode | None, tuple[str, ...]]
-
-
-def parse_enhanced(text: bytes) -> EnhancedCode | None:
-    """Return the RFC 3463 code at the start of ``text`` (a reply line's text), if any."""
-    if text[1:2] != b"." or text[:1] not in (b"2", b"4", b"5"):
-        return None
-    m = re.match(_ENHANCED, text)
-    if m is None:
-        return None
-    return EnhancedCode(int(m.group(1)), int(m.group(2)), int(m.group(3)))
-
 
 def _build(lines: list[bytes]) -> Frame:
     """Assemble the lines of one reply (without their LF) into a Frame."""
@@ -105,48 +97,6 @@ def _build(lines: list[bytes]) -> Frame:
                 f"enhanced code {enhanced} does not match the class of reply code {code}"
             )
     return (code, tuple(texts), raw, enhanced, tuple(warnings) if warnings else ())
-
-
-# Reply codes as bytes -> int, so the hot path validates and converts a code in one dict lookup.
-_CODES: Final[dict[bytes, int]] = {b"%03d" % n: n for n in range(200, 600)}
-
-# The head of a final line, e.g. b"250 2.1.5 Ok" or b"354 ", repeats endlessly. Remember what
-# it means, (code, enhanced code), so the hot path checks code, separator, enhanced-code syntax
-# and class agreement in one dict lookup. Only heads that need no warning are remembered.
-_HEADS: dict[bytes, tuple[int, EnhancedCode | None]] = {}
-_HEADS_MAX: Final = 4096
-#: A head's length: no later byte changes what a line means (these hold the code, the space,
-#: the longest enhanced code, 5.999.999, and the byte that must end it); a fixed slice costs
-#: less than a search. A line whose sixth byte is no dot has no enhanced code: its head is its
-#: first four bytes, so text that changes per reply (Exim's "250 OK id=...") finds it too.
-_HEAD: Final = 14
-_DOT: Final = b"."
-
-
-# Whole replies that come again and again ("250 2.1.5 Ok", "354 ...", a server's EHLO reply):
-# their frames, by final line (single-line replies) or by raw bytes (multi-line ones). Only
-# replies that need no warning are remembered; the sizes bound what a hostile peer can pin.
-_FINALS: dict[bytes, Frame] = {}
-_GROUPS: dict[bytes, Frame] = {}
-_MEMO_MAX: Final = 2048
-_MEMO_LINE: Final = 80
-_MEMO_GROUP: Final = 1024
-
-
-def _learn_head(head: bytes) -> tuple[int, EnhancedCode | None] | None:
-    """Parse and remember a final line's head (see ``_HEAD``); None when the careful path must
-    look."""
-    code = _CODES.get(head[:3])
-    if code is None or head[3:4] != _SPACE:
-        return None
-    enhanced = parse_enhanced(head[4:])
-    if enhanced is not None and enhanced.klass != code // 100:
-        return None
-    value = (code, enhanced)
-    if len(_HEADS) >= _HEADS_MAX:
-        _HEADS.clear()
-    _HEADS[head] = value
-    return value
 
 
 class ReplyReader:
@@ -271,7 +221,7 @@ class ReplyReader:
             if frame is None:
                 return
             append(frame)
-        memo = _FINALS
+        memo = FINALS
         for line in it:
             # Fast path: a final line seen before is the same reply again (a frame is
             # immutable, so the very same tuple can be handed out twice).
@@ -283,14 +233,14 @@ class ReplyReader:
             append(frame)
 
     def _frame_line(self, line: bytes, it: Iterator[bytes]) -> Frame | None:
-        """Frame the reply that starts with CRLF-split ``line`` and is not in ``_FINALS``,
+        """Frame the reply that starts with CRLF-split ``line`` and is not in ``FINALS``,
         taking a multi-line reply's further lines from ``it``.
 
         None when it cannot be framed here: the reply is unfinished (its lines are carried
         until more bytes come) or unusual, and then the careful path frames ``line`` and all
         of ``it`` into ``frames`` (an error it meets is raised by ``next_frame``, after them).
         """
-        head = _HEADS.get(line[:_HEAD] if line[5:6] == _DOT else line[:4])
+        head = HEADS.get(line[:HEAD] if line[5:6] == DOT else line[:4])
         if head is None:
             if line[3:4] == _DASH:
                 if not line[:3].isdigit():
@@ -298,17 +248,14 @@ class ReplyReader:
                     return None
                 self._carry = [line]
                 return self._finish_group(it)
-            head = _learn_head(line[:_HEAD] if line[5:6] == _DOT else line[:4])
+            head = learn_head(line[:HEAD] if line[5:6] == DOT else line[:4])
             if head is None:
                 # Something unusual (no text, odd code, class mismatch): careful path.
                 self._careful([line, *it])
                 return None
         frame = (head[0], (line[4:],), line + _CRLF, head[1], ())
-        if len(line) <= _MEMO_LINE:
-            memo = _FINALS
-            if len(memo) >= _MEMO_MAX:
-                memo.clear()
-            memo[line] = frame
+        if len(line) <= MEMO_LINE:
+            FINALS.remember(line, frame)
         return frame
 
     def _finish_group(self, it: Iterator[bytes]) -> Frame | None:
@@ -324,15 +271,15 @@ class ReplyReader:
                     return None
                 group.append(line)
                 continue
-            head = _HEADS.get(line[:_HEAD] if line[5:6] == _DOT else line[:4])
+            head = HEADS.get(line[:HEAD] if line[5:6] == DOT else line[:4])
             if head is None:
-                head = _learn_head(line[:_HEAD] if line[5:6] == _DOT else line[:4])
+                head = learn_head(line[:HEAD] if line[5:6] == DOT else line[:4])
                 if head is None:
                     self._careful([*group, line, *it])
                     return None
             group.append(line)
             raw = _CRLF.join(group) + _CRLF
-            frame = _GROUPS.get(raw)
+            frame = GROUPS.get(raw)
             if frame is None:
                 texts = tuple([ln[4:] for ln in group])
                 # Per RFC 2034 every line repeats the enhanced code; the first line's counts.
@@ -342,10 +289,8 @@ class ReplyReader:
                     self._careful([*group, *it])
                     return None
                 frame = (head[0], texts, raw, enhanced, ())
-                if len(raw) <= _MEMO_GROUP:
-                    if len(_GROUPS) >= _MEMO_MAX:
-                        _GROUPS.clear()
-                    _GROUPS[raw] = frame
+                if len(raw) <= MEMO_GROUP:
+                    GROUPS.remember(raw, frame)
             return frame
         # An unfinished multi-line reply keeps its lines for when the rest arrives.
         self._carry = group

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from smtpscope.protocol import NEED_DATA, Connection, Data, MailFrom, Noop, RcptTo, Reply
+from smtpscope.protocol import (
+    NEED_DATA,
+    Connection,
+    Data,
+    MailFrom,
+    Noop,
+    RcptTo,
+    Reply,
+    reply_memory,
+)
 from smtpscope.protocol import replies as replies_module
 from smtpscope.protocol.expect import SPECIAL, fast_outcomes, outcomes
 from smtpscope.protocol.replies import ReplyReader
@@ -81,8 +90,8 @@ def test_owed_replies_are_exact_tuples() -> None:
 
 
 def test_remembered_replies_equal_freshly_parsed_ones() -> None:
-    replies_module._FINALS.clear()
-    replies_module._GROUPS.clear()
+    reply_memory.FINALS.clear()
+    reply_memory.GROUPS.clear()
     data = b"250 2.1.5 Ok\r\n250-mx\r\n250-PIPELINING\r\n250 SIZE 10\r\n"
     first = frames_of(data)
     second = frames_of(data)  # now served from memory
@@ -105,10 +114,30 @@ def test_reply_needing_a_warning_is_never_served_from_memory() -> None:
 def test_memory_stays_bounded_under_endless_unique_replies() -> None:
     lines = b"".join(b"250 2.0.0 queued as %012d\r\n" % i for i in range(20_000))
     assert len(frames_of(lines)) == 20_000
-    assert len(replies_module._FINALS) <= replies_module._MEMO_MAX
+    assert len(reply_memory.FINALS) <= reply_memory.MEMO_MAX
     groups = b"".join(b"250-host%d\r\n250 OK\r\n" % i for i in range(5_000))
     assert len(frames_of(groups)) == 5_000
-    assert len(replies_module._GROUPS) <= replies_module._MEMO_MAX
+    assert len(reply_memory.GROUPS) <= reply_memory.MEMO_MAX
+
+
+def test_full_memory_keeps_what_it_holds_until_it_has_missed_long_enough() -> None:
+    # One-off replies (queue ids) must not push out the ones that come again; a memory that
+    # keeps missing starts over, so a new server's replies get remembered in time.
+    memo, size, patience = reply_memory.FINALS, reply_memory.MEMO_MAX, \
+        reply_memory.MEMO_PATIENCE
+    memo.clear()
+    memo.misses = 0
+    frames_of(b"250 2.1.5 Ok\r\n")
+    unique = b"".join(b"250 2.0.0 queued as %012d\r\n" % i for i in range(size - 1 + patience))
+    frames_of(unique[: -len(b"250 2.0.0 queued as 000000000000\r\n")])
+    assert len(memo) == size and b"250 2.1.5 Ok" in memo
+    assert memo.misses == patience - 1
+    (frame,) = frames_of(b"250 2.1.5 Ok\r\n")  # found while full
+    assert frame is memo[b"250 2.1.5 Ok"]
+    frames_of(unique[-len(b"250 2.0.0 queued as 000000000000\r\n"):])
+    assert len(memo) == 0 and memo.misses == 0
+    frames_of(b"250 2.1.5 Ok\r\n")
+    assert b"250 2.1.5 Ok" in memo
 
 
 def test_same_bytes_twice_give_two_replies_each_matched_to_its_command() -> None:
@@ -143,8 +172,8 @@ HEAD_EDGES = [
 
 @pytest.mark.parametrize("order", [1, -1])
 def test_remembered_heads_read_each_line_as_the_careful_path_does(order: int) -> None:
-    replies_module._FINALS.clear()
-    replies_module._HEADS.clear()
+    reply_memory.FINALS.clear()
+    reply_memory.HEADS.clear()
     for line in HEAD_EDGES[::order] * 2:  # the second round meets remembered heads
         careful = replies_module._build([line + b"\r"])
         (single,) = frames_of(line + b"\r\n")
