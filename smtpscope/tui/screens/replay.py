@@ -21,6 +21,7 @@ from smtpscope.record import Recording
 from smtpscope.record.lazy import LazyRecording
 from smtpscope.record.transcript import Entry
 from smtpscope.sanitize import visible
+from smtpscope.tui import collector
 from smtpscope.tui.explain import capabilities_from_entry, explain_entry, selection_text
 from smtpscope.tui.screens.layout import SidePanelLayout
 from smtpscope.tui.screens.replay_auth import AuthTimeline
@@ -70,7 +71,6 @@ class ReplayScreen(SidePanelLayout, Screen[None]):
         self._auth = AuthTimeline()  # where a 235 authenticated, and where that was forgotten
         self._problems_told = 0
         self._catching_up = False  # a slice is scheduled for after the next paint
-        self._froze = False  # gc.freeze() was called for what catching up made
         self._caught_up_from = 0  # entries shown when the collector was paused
         # Whether the cyclic collector ran before a catch-up paused it (None: not paused).
         # Parsing allocates a few objects per entry and frees none: the collector would scan
@@ -160,15 +160,13 @@ class ReplayScreen(SidePanelLayout, Screen[None]):
                 # joins the objects the collector leaves alone; else its next full pass walks
                 # them all, a pause of more than half a second on some later key. Let go of
                 # when the screen goes, so that the screen itself can be collected.
-                gc.freeze()
-                self._froze = True
+                collector.freeze(self)
             gc.enable()
         self._collector_was = None
 
     def on_unmount(self) -> None:
         self._resume_collector()
-        if self._froze:
-            gc.unfreeze()
+        collector.release(self)
 
     async def _catch_up(self) -> None:
         # Every other task has its turn first. When nothing on the screen waits to be painted

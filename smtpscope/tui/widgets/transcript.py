@@ -16,6 +16,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from smtpscope.record.transcript import Entry
+from smtpscope.tui.collector import GrowthFreezer
 from smtpscope.tui.widgets.leftovers import Leftovers
 from smtpscope.tui.widgets.transcript_css import PALETTE_CLASSES, TRANSCRIPT_CSS
 from smtpscope.tui.widgets.transcript_cursor import TranscriptCursor
@@ -123,6 +124,7 @@ class TranscriptView(TranscriptCursor, ScrollView, can_focus=True):
         self._auto_scroll = False  # scrolling done by follow mode, not by the user
         self._leftovers = Leftovers()  # rows and entries cut off, freed a slice at a time
         self._freeing = False
+        self._freezer = GrowthFreezer()  # keeps the collector's full passes short
 
     # -- adding ------------------------------------------------------------------------------
 
@@ -211,6 +213,7 @@ class TranscriptView(TranscriptCursor, ScrollView, can_focus=True):
         if not self._pending:
             return
         self._pending = False
+        self._freezer.count(self._rows.entry_count)
         added = max(0, len(self._rows) - self._shown_rows)
         self._shown_rows = len(self._rows)
         self._update_virtual_size()
@@ -302,6 +305,9 @@ class TranscriptView(TranscriptCursor, ScrollView, can_focus=True):
 
     def on_mount(self) -> None:
         self._sync()
+
+    def on_unmount(self) -> None:
+        self._freezer.release()
 
     # -- reading -----------------------------------------------------------------------------
 
