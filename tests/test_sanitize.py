@@ -53,7 +53,7 @@ def test_own_notes_show_backslashes_once_and_server_text_keeps_its_escapes() -> 
     at = {"mono": 0.0, "wall": 0.0}
     client = Entry(seq=1, **at, direction="client", kind="command",
                    raw=b"NOOP\r\nRSET\r\n", notes=(note,))
-    assert format_entry(client)[-1] == "!! raw: NOOP\\r\\nRSET\\r\\n \\x1b[2J"
+    assert format_entry(client).split("\n")[-1] == "!! raw: NOOP\\r\\nRSET\\r\\n \\x1b[2J"
     assert display(note, own=True) == "raw: NOOP\\r\\nRSET\\r\\n \\x1b[2J"
     local = Entry(seq=2, **at, direction="local", kind="error", raw=b'bad line "\\x00" \x07')
     assert entry_lines(local) == ['bad line "\\x00" \\x07']

@@ -338,18 +338,21 @@ def prefix_for(entry: Entry) -> str:
     return PREFIX_WARNING if entry.kind in ("warning", "error") else PREFIX_NOTE
 
 
-def format_entry(entry: Entry) -> list[str]:
-    """Lines of one entry with prefixes; server text escaped, secrets already masked."""
+def format_entry(entry: Entry) -> str:
+    """The lines of one entry with prefixes, LF-joined (no LF after the last); server text
+    escaped, secrets already masked. Joined in one step: a message has many lines."""
     from smtpscope.record.export import entry_lines
 
     prefix = prefix_for(entry)
-    lines = [prefix + line for line in entry_lines(entry)]
+    text = prefix + ("\n" + prefix).join(entry_lines(entry))
+    if not entry.notes:
+        return text
     from smtpscope.sanitize import visible
 
     # Notes are smtpscope's words, server text in them escaped where they were made; the
     # engine's warnings are among them (an unsolicited reply's included): said once.
-    lines.extend(PREFIX_WARNING + visible(note, keep_backslashes=True) for note in entry.notes)
-    return lines
+    return text + "".join("\n" + PREFIX_WARNING + visible(note, keep_backslashes=True)
+                          for note in entry.notes)
 
 
 #: The longest --timeout a conversation takes: RFC 5321 §4.5.3.2 asks for up to 10 minutes.

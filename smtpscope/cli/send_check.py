@@ -44,7 +44,7 @@ def envelope(args: argparse.Namespace, content: bytes, caps: Capabilities | None
     mail: list[tuple[str, str | None]] = []
     if args.smtputf8:
         mail.append(("SMTPUTF8", None))
-    if any(b > 0x7F for b in content) and caps is not None and caps.has("8BITMIME"):
+    if not content.isascii() and caps is not None and caps.has("8BITMIME"):
         mail.append(("BODY", "8BITMIME"))
     mail.extend(send_message.size_param(content, caps))
     if args.dsn_ret:

@@ -60,20 +60,21 @@ class Output:
         self.errors = self.file or sys.stderr
         self.held: list[str] = []
 
-    def lines(self, entry: Entry) -> list[str]:
+    def text(self, entry: Entry) -> str:
+        """What the transcript shows of ``entry``: its lines, each ended by LF."""
         summary = data_summary(entry) if self.suppress else None
         if summary is not None:
             first = "" if entry.kind == "content" else \
                 entry.raw.partition(b"\r\n")[0].decode("ascii", "replace") + " "
-            out = [f"{common.prefix_for(entry)}{first}[message not shown: {summary}]"]
+            out = f"{common.prefix_for(entry)}{first}[message not shown: {summary}]\n"
         else:
-            out = common.format_entry(entry)
+            out = common.format_entry(entry) + "\n"
         if self.lapse and entry.direction == "server" and entry.latency is not None:
-            out.append(f"{common.PREFIX_NOTE}{entry.latency * 1000:.3f} ms")
+            out += f"{common.PREFIX_NOTE}{entry.latency * 1000:.3f} ms\n"
         return out
 
     def __call__(self, entry: Entry) -> None:
-        text = terminal_safe("".join(line + "\n" for line in self.lines(entry)))
+        text = terminal_safe(self.text(entry))
         if self.silent == 1:
             self.held.append(text)
         elif self.silent == 0:

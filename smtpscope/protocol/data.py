@@ -89,9 +89,24 @@ def end_variant(sent: bytes) -> str | None:
     return max(found, key=lambda name: len(END_OF_DATA_VARIANTS[name]), default=None)
 
 
+# The last body normalize_line_endings was given, and what it gave: one message is asked for
+# again and again before it is sent (its SIZE, its warnings, its wire bytes), and bytes cannot
+# change, so the very same object has the same answer.
+_last_normalized: tuple[bytes, bytes] = (b"", b"")
+
+
 def normalize_line_endings(body: bytes) -> bytes:
     """Turn every lone CR, lone LF and CRLF into CRLF."""
-    return body.replace(b"\r\n", b"\n").replace(b"\r", b"\n").replace(b"\n", b"\r\n")
+    global _last_normalized
+    if body is _last_normalized[0]:
+        return _last_normalized[1]
+    crlf = body.count(b"\r\n")
+    if crlf == body.count(b"\n") and crlf == body.count(b"\r"):
+        out = body  # already so (the usual message): three counts cost less than a copy
+    else:
+        out = body.replace(b"\r\n", b"\n").replace(b"\r", b"\n").replace(b"\n", b"\r\n")
+    _last_normalized = (body, out)
+    return out
 
 
 #: RFC 5321 §4.5.3.1.6: a text line of a message is at most 1000 octets, its CRLF included.
@@ -101,7 +116,10 @@ MAX_TEXT_LINE = 1000
 def long_lines(message: bytes) -> list[tuple[int, int]]:
     """(line number, octets with its CRLF) of each line over ``MAX_TEXT_LINE``; ``message``
     has CRLF line ends (``message_octets`` gives that form)."""
-    return [(number, len(line) + 2) for number, line in enumerate(message.split(b"\r\n"), 1)
+    lines = message.split(b"\r\n")
+    if max(map(len, lines)) + 2 <= MAX_TEXT_LINE:
+        return []  # the usual message, found so without a step per line
+    return [(number, len(line) + 2) for number, line in enumerate(lines, 1)
             if len(line) + 2 > MAX_TEXT_LINE]
 
 
