@@ -137,7 +137,7 @@ def _prepare(args: argparse.Namespace) -> tuple[SessionOptions, str, Any, str | 
     if args.user and not args.auth:
         # As swaks has it: a user name asks for AUTH, with any mechanism the server offers.
         args.auth = "auto"
-    words = send_session.auth_words()
+    words = send_session.auth_words() if args.auth else ()  # the auth package, when asked
     if args.auth and args.auth.upper() not in {word.upper() for word in words}:
         # The name first: a mistyped mechanism is the problem to fix, not the missing --user.
         raise Usage(f"unknown {args.auth_option} {quoted(args.auth)}; known: {', '.join(words)}"
@@ -196,7 +196,7 @@ async def _transaction(conv: Conversation, args: argparse.Namespace,
                        spec: send_message.MessageSpec, secret: str | None) -> None:
     """The stages in order, each one step of the conversation layer; ends at the stop point
     of --quit-after, --drop-after or --drop-after-send (swaks' places)."""
-    from smtpscope.conversation import Stage, make_mechanism, pick_mechanism
+    from smtpscope.conversation import Stage
 
     session = conv.session
     stop = args.stop_at
@@ -218,6 +218,7 @@ async def _transaction(conv: Conversation, args: argparse.Namespace,
         return
     if args.auth and await send_session.auth_wanted(conv, args):
         conv.stage = Stage.AUTH
+        from smtpscope.conversation import make_mechanism, pick_mechanism  # AUTH asked for
 
         async def attempt() -> None:
             name = pick_mechanism(args.auth, session.view.capabilities,

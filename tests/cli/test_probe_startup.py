@@ -49,7 +49,7 @@ _WATCH = (
 
 
 def run_probe(*argv: str, env_extra: dict[str, str] | None = None,
-              details: dict[str, Any] | None = None,
+              details: dict[str, Any] | None = None, command: str = "probe",
               ) -> tuple[subprocess.CompletedProcess[str], set[str]]:
     """Run ``python -X importtime -m smtpscope probe ARGV`` with bytecode caching on.
 
@@ -59,7 +59,7 @@ def run_probe(*argv: str, env_extra: dict[str, str] | None = None,
     imported each top-level package.
     """
     code = _WATCH + (
-        f"sys.argv = ['smtpscope', 'probe', *{list(argv)!r}]\n"
+        f"sys.argv = ['smtpscope', {command!r}, *{list(argv)!r}]\n"
         "runpy.run_module('smtpscope', run_name='__main__', alter_sys=True)\n"
     )
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
@@ -96,6 +96,19 @@ def test_probe_with_starttls_imports_only_what_it_runs(make_server) -> None:
     # ...and nothing the probe does not run: one server needs no event loop either.
     assert unwanted(modules) == set()
     assert "asyncio" not in modules and "smtpscope.session" not in modules
+
+
+def test_send_without_auth_never_loads_the_auth_code(make_server, tmp_path: Path) -> None:
+    server = make_server("starttls")  # it offers AUTH after STARTTLS
+    message = tmp_path / "m.eml"
+    message.write_bytes(b"Subject: startup\r\n\r\nhello\r\n")
+    done, modules = run_probe(server.target, "--cafile", server.cafile, "--from", "a@example.test",
+                              "--to", "b@example.test", "--data", f"@{message}", command="send")
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "250-AUTH" in done.stdout and len(server.handler.messages) == 1
+    assert "smtpscope.session" in modules  # the run happened here
+    assert {m for m in modules if m.split(".")[:2] in (["smtpscope", "auth"],)
+            or m == "smtpscope.conversation.auth"} == set()
 
 
 def test_verified_starttls_probe_keeps_slow_imports_off_its_path(make_server,
