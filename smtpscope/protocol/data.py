@@ -98,8 +98,9 @@ _last_normalized: tuple[bytes, bytes] = (b"", b"")
 def normalize_line_endings(body: bytes) -> bytes:
     """Turn every lone CR, lone LF and CRLF into CRLF."""
     global _last_normalized
-    if body is _last_normalized[0]:
-        return _last_normalized[1]
+    last_body, last_out = _last_normalized  # one read: another thread may replace the pair
+    if body is last_body:
+        return last_out
     crlf = body.count(b"\r\n")
     if crlf == body.count(b"\n") and crlf == body.count(b"\r"):
         out = body  # already so (the usual message): three counts cost less than a copy
