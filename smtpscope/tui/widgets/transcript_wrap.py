@@ -14,15 +14,22 @@ from rich.cells import get_character_cell_size
 from smtpscope.tui.widgets.transcript_rows import TranscriptRows
 
 
+def _one_cell_each(text: str) -> bool:
+    """Whether every character of ``text`` takes one cell, so that cells are counted by
+    position. Most of our own rows are ASCII but for a sign ("↳ ", " · "): each distinct
+    character is measured once, not each character in turn."""
+    return all(get_character_cell_size(c) == 1 for c in set(text) if not c.isascii())
+
+
 def wrap_starts(text: str, room: int) -> list[int]:
     """Start offsets of each display line of ``text`` wrapped to ``room`` cells (words kept
     whole where a space allows, long words cut)."""
     room = max(8, room)
     starts = [0]
     pos, n = 0, len(text)
-    ascii_text = text.isascii()
+    one_cell = text.isascii() or _one_cell_each(text)
     while True:
-        if ascii_text:
+        if one_cell:
             end = pos + room
         else:
             end, cells = pos, 0
