@@ -47,7 +47,7 @@ def test_own_notes_show_backslashes_once_and_server_text_keeps_its_escapes() -> 
     from smtpscope.cli.common import format_entry
     from smtpscope.record.export import entry_lines
     from smtpscope.record.transcript import Entry
-    from smtpscope.tui.widgets.transcript_rows import display
+    from smtpscope.tui.widgets.transcript_text import display
 
     note = "raw: NOOP\\r\\nRSET\\r\\n \x1b[2J"
     at = {"mono": 0.0, "wall": 0.0}

@@ -8,9 +8,9 @@ from itertools import pairwise
 from typing import Any
 
 from smtpscope.record import read_recording
+from smtpscope.record.transcript import Entry
 from smtpscope.tui.app import create_app
 from smtpscope.tui.screens import replay
-from smtpscope.tui.widgets import transcript_rows
 from smtpscope.tui.widgets.status import StatusBar
 from tests.tui.sample import write_sample
 from tests.tui.test_replay_steps import fresh_text, replay_panes
@@ -22,13 +22,13 @@ async def test_each_slice_stops_once_its_layout_took_the_time(tmp_path, monkeypa
     monkeypatch.setattr(replay, "perf_counter", lambda: clock[0])
     monkeypatch.setattr(replay, "SLICE_SECONDS", 2.5)
     monkeypatch.setattr(replay, "_CHECK_EVERY", 1)
-    block = transcript_rows._display_block
+    shown_text = Entry.shown_text
 
-    def slow_block(text: str, end: int) -> str:  # laying out an entry takes a "second"
+    def slow_text(entry: Entry) -> str:  # laying out an entry takes a "second"
         clock[0] += 1.0
-        return block(text, end)
+        return str(shown_text.fget(entry))
 
-    monkeypatch.setattr(transcript_rows, "_display_block", slow_block)
+    monkeypatch.setattr(Entry, "shown_text", property(slow_text))
     path = write_sample(tmp_path / "s.jsonl")
     entries = read_recording(path).entries
     total = len(entries)
@@ -61,8 +61,7 @@ async def test_each_slice_stops_once_its_layout_took_the_time(tmp_path, monkeypa
                 await until(pilot, lambda: status.state == f"entry {total}/{total}",
                             what="all shown")
                 assert sum(sizes) == total
-                # A slice is over once 2.5 "seconds" of layout went by: three plain entries,
-                # and the others (a handshake, a note) among them, which take no "time" here.
+                # A slice is over once 2.5 "seconds" of layout went by: three entries.
                 assert len(sizes) >= 4 and max(sizes) <= 6, sizes
                 # Each slice took longer than PAINT_SECONDS: the pane was painted after each.
                 assert paints[0] >= len(sizes) - 1, (paints[0], sizes)

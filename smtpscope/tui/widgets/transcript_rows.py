@@ -14,19 +14,20 @@ from typing import TYPE_CHECKING
 from rich.cells import cell_len
 
 from smtpscope.record.transcript import Entry
-from smtpscope.sanitize import visible, visible_lines
+from smtpscope.tui.widgets.transcript_text import (
+    MAX_LINE_CHARS,
+    body_end,
+    display,
+    display_block,
+    lines_of,
+)
 
 if TYPE_CHECKING:
     from smtpscope.tui.widgets.leftovers import Leftovers
 
-# A line longer than this is cut when it is added, so that painting a frame never walks a
-# 100 KB line: the rest is summarised as "… (N more chars)". Horizontal scrolling still reaches
-# everything that is kept.
-MAX_LINE_CHARS = 2000
 # Message bodies longer than FOLD_AFTER lines show their first FOLD_KEEP lines and a fold row.
 FOLD_AFTER = 20
 FOLD_KEEP = 5
-TAB_SIZE = 4
 
 Explainer = Callable[[Entry], "str | None"]
 
@@ -67,58 +68,6 @@ LATENCY_WIDTH = 9  # "  +12.3ms "
 
 _REPLY_LOOKS = {2: Look.REPLY_2, 3: Look.REPLY_3, 4: Look.REPLY_4, 5: Look.REPLY_5}
 _NAN = math.nan
-
-
-def display(line: str, own: bool = False) -> str:
-    """Make one line safe and bounded for display: controls escaped, tabs expanded, cut.
-
-    ``own``: smtpscope's own words (a note, a warning, a local entry), whose foreign parts were
-    escaped where the text was made; its backslashes are not escaped a second time.
-    """
-    extra = len(line) - MAX_LINE_CHARS
-    if extra > 0:
-        return (visible(line[:MAX_LINE_CHARS], keep_backslashes=own).expandtabs(TAB_SIZE)
-                + f" … ({extra:,} more chars)")
-    shown = visible(line, keep_backslashes=own)
-    return shown.expandtabs(TAB_SIZE) if "\t" in shown else shown
-
-
-def _body_end(text: str) -> int:
-    """Index where the text ends without its final line ending (one CRLF or LF)."""
-    end = len(text)
-    if text.endswith("\n", 0, end):
-        end -= 1
-    if text.endswith("\r", 0, end):
-        end -= 1
-    return end
-
-
-def _lines(text: str, end: int, limit: int | None = None) -> list[str]:
-    """Split text[:end] on LF (dropping one CR before it); at most ``limit`` lines."""
-    out: list[str] = []
-    pos = 0
-    find = text.find
-    while limit is None or len(out) < limit:
-        j = find("\n", pos, end)
-        line = text[pos:end] if j < 0 else text[pos:j]
-        out.append(line[:-1] if line.endswith("\r") else line)
-        if j < 0:
-            break
-        pos = j + 1
-    return out
-
-
-def _display_block(text: str, end: int) -> str:
-    """``display()`` of each line of ``_lines(text, end)``, LF-joined, in one pass: for lines
-    no longer than MAX_LINE_CHARS (nothing to cut). One CR goes before each LF and at the
-    end, as ``_lines`` drops it; tabs expand per line, since columns restart at each LF."""
-    body = text[:end]
-    if "\r" in body:
-        body = body.replace("\r\n", "\n")
-        if body.endswith("\r"):
-            body = body[:-1]
-    body = visible_lines(body)
-    return body.expandtabs(TAB_SIZE) if "\t" in body else body
 
 
 def reply_class(entry: Entry) -> int | None:
@@ -228,9 +177,9 @@ class TranscriptRows:
         self.latency.append(_NAN if entry.latency is None else entry.latency)
         kind = entry.kind
         text = entry.shown_text
-        end = _body_end(text)
+        end = body_end(text)
         if kind == "tls":
-            label = " · ".join(display(line) for line in _lines(text, end) if line)
+            label = " · ".join(display(line) for line in lines_of(text, end) if line)
             info = entry.info or {}
             # A handshake whose certificate was not verified must not look like a good one.
             trusted = info.get("verified", True) and not info.get("insecure", False)
@@ -241,7 +190,7 @@ class TranscriptRows:
             look, first, cont = self._style(entry)
             own = entry.direction == "local"
             if text.find("\n", 0, end) >= 0:
-                lines = _lines(text, end)
+                lines = lines_of(text, end)
                 self._row(display(lines[0], own), look, first, ordinal)
                 for line in lines[1:]:
                     self._row(display(line, own), look, cont, ordinal)
@@ -280,6 +229,8 @@ class TranscriptRows:
             self.text, self.look, self.prefix, self.owner, self.seq, self.wall, self.latency)
         styles: dict[tuple[str, str, int, bool], tuple[int, int, int]] = {}
         max_cells = self.max_cells
+        # Looks as plain values: an enum member looked up on its class costs a call per entry.
+        reply_3, failures = int(Look.REPLY_3), (int(Look.REPLY_4), int(Look.REPLY_5))
         for entry in entries:
             direction, kind, reply = entry.direction, entry.kind, entry.reply
             if (not entry.plain or direction == "local" or kind == "tls"
@@ -289,7 +240,11 @@ class TranscriptRows:
                 max_cells = self.max_cells
                 continue
             shown = entry.shown_text
-            end = _body_end(shown)
+            end = len(shown)  # body_end(), written out
+            if shown.endswith("\n"):
+                end -= 1
+            if shown.endswith("\r", 0, end):
+                end -= 1
             lf = shown.find("\n", 0, end)
             if end > MAX_LINE_CHARS or (
                     kind == "content" and shown.count("\n", 0, end) >= fold_after):
@@ -308,7 +263,9 @@ class TranscriptRows:
             else:
                 style = self._style(entry)  # the class may come from the text's first digits
             look, first, cont = style
-            body = _display_block(shown, end)
+            body = shown[:end]
+            if not body.isprintable() or "\\" in body:  # else display_block's answer
+                body = display_block(shown, end)
             ordinal = len(seq)
             seq.append(entry.seq)
             wall.append(entry.wall)
@@ -331,8 +288,8 @@ class TranscriptRows:
                          max([len(line) if line.isascii() else cell_len(line) for line in lines]))
             if cells > max_cells:
                 max_cells = cells
-            if explain is not None and (look == Look.REPLY_4 or look == Look.REPLY_5
-                                        or (look == Look.REPLY_3 and entry.code == 334)):
+            if explain is not None and (look in failures
+                                        or (look == reply_3 and entry.code == 334)):
                 explanation = explain(entry)
                 if explanation:
                     for line in explanation.splitlines():
@@ -373,7 +330,7 @@ class TranscriptRows:
         fold = _Fold(text, end, text.count("\n", 0, end) + 1)
         self.folds[ordinal] = fold
         look, first, cont = self._style(entry)
-        for i, line in enumerate(_lines(fold.text, end, self.fold_keep)):
+        for i, line in enumerate(lines_of(fold.text, end, self.fold_keep)):
             self._row(display(line), look, cont if i else first, ordinal)
         self._row(self._fold_label(fold), Look.FOLD, P_BLANK, ordinal)
 
@@ -405,7 +362,7 @@ class TranscriptRows:
         look, first = self.look[start], self.prefix[start]
         fold.expanded = not fold.expanded
         limit = None if fold.expanded else self.fold_keep
-        new_text = [display(line) for line in _lines(fold.text, fold.end, limit)]
+        new_text = [display(line) for line in lines_of(fold.text, fold.end, limit)]
         count = len(new_text)
         self.text[start : start + shown] = new_text
         self.look[start : start + shown] = array("B", [look]) * count
