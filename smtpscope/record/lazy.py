@@ -17,6 +17,7 @@ from typing import Any, overload
 
 from smtpscope.record.store import (
     RecordingError,
+    footer_skipped,
     is_header,
     joined_entry,
     read_header_line,
@@ -35,6 +36,9 @@ class LazyEntries(Sequence[Entry]):
         self._numbers = numbers  # its line number in the file, for problem reports
         self._parsed: list[Entry | None] = [None] * len(lines)
         self._problems = problems
+        # 1 where read_recording forgets the seq after the line (a skipped line, or one out of
+        # order): a jump after it says nothing new. One byte a line; 0 until parsed.
+        self._lost = bytearray(len(lines))
 
     def __len__(self) -> int:
         return len(self._parsed)
@@ -77,32 +81,44 @@ class LazyEntries(Sequence[Entry]):
         assert line is not None
         try:
             obj = loads(line)
+            if type(obj) is dict and "footer" not in obj and "schema" not in obj:
+                # An entry line (neither check below can hold): the common case, in short.
+                entry = entry_from_json(obj)
+                before = self._parsed[index - 1] if index else None
+                if before is not None and entry.seq == before.seq + 1:
+                    return entry  # no gap, whatever _previous_seq finds (a seam's seq is -1)
+                return self._checked_seq(index, number, entry)
             if isinstance(obj, dict) and obj.get("footer") is True and self._header_next(index):
                 return joined_entry(obj, number, self._before(index))  # recordings joined
             if isinstance(obj, dict) and obj.get("footer"):
-                return self._damaged(index, f"line {number}: a footer before the end, skipped")
+                return self._damaged(index, footer_skipped(number))
             if is_header(obj):
                 return joined_entry(obj, number, self._before(index))
             entry = entry_from_json(obj)  # every field checked (record/validate.py)
         except LineError as exc:
             return self._damaged(index, f"line {number}: {exc}, skipped")
+        return self._checked_seq(index, number, entry)
+
+    def _checked_seq(self, index: int, number: int, entry: Entry) -> Entry:
+        """``entry``, after noting in ``problems`` a jump in seq from the entry before."""
         previous = self._previous_seq(index)
-        gap = None if previous is None else seq_problem(previous, entry, number)
-        if gap is not None:
-            self._problems.append(gap)
+        if previous is not None:
+            gap = seq_problem(previous, entry, number)
+            if gap is not None:
+                self._problems.append(gap)
+            if entry.seq <= previous:
+                self._lost[index] = 1
         return entry
 
     def _previous_seq(self, index: int) -> int | None:
-        """The seq the entry at ``index`` follows, as read_recording tracks it; None if unknown
-        (not parsed yet, or a skipped line that already explains a jump)."""
-        before = self._before(index)
-        if index == 0 or (before is not None and "recording" in (before.info or {})):
+        """The seq the entry at ``index`` follows, as read_recording tracks it: -1 first and
+        after another recording's header (whose seq is -1); None when the line before is not
+        parsed yet, or was skipped or out of order."""
+        if index == 0:
             return -1
-        if before is None or before.seq < 0:
+        before = self._parsed[index - 1]
+        if before is None or self._lost[index - 1]:
             return None
-        earlier = self._before(index - 1)
-        if earlier is not None and before.seq <= earlier.seq:
-            return None  # ``before`` was out of order, as read_recording tracks it
         return before.seq
 
     def _before(self, index: int) -> Entry | None:
@@ -123,6 +139,7 @@ class LazyEntries(Sequence[Entry]):
     def _damaged(self, index: int, problem: str) -> Entry:
         """A warning entry in place of a line that is not an entry (time of the one before)."""
         self._problems.append(problem)
+        self._lost[index] = 1
         before = self._before(index)
         mono, wall = (before.mono, before.wall) if before is not None else (0.0, 0.0)
         text = f"recording damaged: {problem}"

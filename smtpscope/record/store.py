@@ -206,6 +206,11 @@ def joined_entry(obj: dict[str, Any], number: int, before: Entry | None) -> Entr
     return Entry(-1, mono, wall, "local", "note", text.encode("utf-8"), text, info=info)
 
 
+def footer_skipped(number: int) -> str:
+    """The problem of a footer at line ``number`` that more of its recording follows."""
+    return f"line {number}: a footer before the end, skipped"
+
+
 def seq_problem(previous: int, entry: Entry, number: int) -> str | None:
     """What is wrong when ``entry`` (line ``number``) does not follow entry ``previous``.
 
@@ -244,6 +249,9 @@ def read_recording(path: str | os.PathLike[str]) -> Recording:
         try:
             obj = loads(line)
             if isinstance(obj, dict) and obj.get("footer") is True:
+                if footer_at:  # two footers: the first did not end anything
+                    rec.problems.append(footer_skipped(footer_at))
+                    previous = None
                 rec.footer, footer_at = check_footer(obj), number
                 continue
             if is_header(obj):
@@ -254,6 +262,9 @@ def read_recording(path: str | os.PathLike[str]) -> Recording:
                 entries.append(joined_entry(obj, number, before))
                 previous = -1
             else:
+                if footer_at:  # entries go on after it: it was not the recording's end
+                    rec.problems.append(footer_skipped(footer_at))
+                    rec.footer, previous = None, None
                 entry = entry_from_json(obj)
                 gap = None if previous is None else seq_problem(previous, entry, number)
                 rec.problems += [gap] if gap else []
@@ -262,6 +273,9 @@ def read_recording(path: str | os.PathLike[str]) -> Recording:
                 out_of_order = previous is not None and entry.seq <= previous
                 previous = None if out_of_order else entry.seq
         except LineError as exc:
+            if footer_at:
+                rec.problems.append(footer_skipped(footer_at))
+                rec.footer = None
             rec.problems.append(f"line {number}: {exc}, skipped")
             previous = None  # the skipped line explains the next jump
         footer_at = 0

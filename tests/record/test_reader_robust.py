@@ -259,3 +259,54 @@ def test_reader_never_raises_more_than_a_recording_error(
 def test_loads_raises_only_line_errors(data: bytes) -> None:
     with contextlib.suppress(LineError):
         loads(data)
+
+
+def test_replay_finds_what_a_full_read_finds_in_any_cut_and_shuffle(tmp_path: Path) -> None:
+    """Lines deleted, moved, damaged, a footer or a second recording spliced in: opened for
+    replay and read in order, the same entries and the same problems as a full read."""
+    import random
+
+    from smtpscope.record.lazy import open_recording
+
+    rng = random.Random(7)
+    footer = json.dumps({"footer": True, "ended_wall": 1_700_000_001.0})
+    for case in range(120):
+        lines = [_with(seq=n, text=f"250 n{n}") for n in range(rng.randrange(1, 14))]
+        for _ in range(rng.randrange(0, 4)):
+            i = rng.randrange(len(lines))
+            action = rng.choice(["delete", "move", "damage", "join", "footer", "repeat"])
+            if action == "delete" and len(lines) > 1:
+                del lines[i]
+            elif action == "move":
+                lines.insert(rng.randrange(len(lines)), lines.pop(i))
+            elif action == "damage":
+                lines[i] = "{nope"
+            elif action == "join":
+                lines[i:i] = [footer, _header(), _with(seq=rng.choice([0, 1, 5]))]
+            elif action == "footer":
+                lines.insert(i, footer)
+            else:
+                lines.insert(i, lines[i])
+        path = _write(tmp_path / f"c{case}.jsonl", _header(), *lines)
+        full, lazy = read_recording(path), open_recording(path)
+        shown = list(lazy.entries)  # a skipped line is a warning in its place
+        assert [e for e in shown if e.kind != "warning"] == full.entries, lines
+        assert len(shown) - len(full.entries) == sum(
+            problem.endswith(", skipped") for problem in full.problems)
+        assert lazy.problems == full.problems, lines
+
+
+def test_a_footer_that_entries_follow_is_not_the_recordings_end(tmp_path: Path) -> None:
+    """A footer moved up by hand: the session went on after it, so it is reported and skipped,
+    and the recording has no footer (it was not closed) unless one comes at the end."""
+    footer = json.dumps({"footer": True, "ended_wall": 1_700_000_001.0, "outcome": "quit"})
+    lines = [_with(seq=n, text=f"250 n{n}") for n in range(3)]
+    moved = _write(tmp_path / "m.jsonl", _header(), lines[0], footer, *lines[1:])
+    rec = read_recording(moved)
+    assert rec.footer is None
+    assert rec.problems == ["line 3: a footer before the end, skipped"]
+    assert [e.seq for e in rec.entries] == [0, 1, 2]
+    twice = _write(tmp_path / "t.jsonl", _header(), *lines, footer, footer)
+    rec = read_recording(twice)
+    assert rec.footer is not None and rec.footer["outcome"] == "quit"
+    assert rec.problems == ["line 5: a footer before the end, skipped"]
