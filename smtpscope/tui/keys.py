@@ -172,6 +172,13 @@ def typed_ahead_resume(app: object) -> None:
         resume()
 
 
+def keys_waiting(app: object) -> bool:
+    """Whether a key is on its way through the app, or held behind one: long work that
+    yields to the event loop in slices (replay's "show all") lets it through first."""
+    return isinstance(getattr(app, "_key_gate", None), _Gated) or bool(
+        getattr(app, "_held_keys", None))
+
+
 def _inserts(event: events.Event) -> bool:
     """A printable key or a paste: text typed, nothing set going."""
     return isinstance(event, events.Paste) or bool(getattr(event, "is_printable", False))

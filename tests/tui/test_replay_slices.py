@@ -5,6 +5,7 @@ for as long as that took."""
 from __future__ import annotations
 
 from itertools import pairwise
+from pathlib import Path
 from typing import Any
 
 from smtpscope.record import read_recording
@@ -93,7 +94,7 @@ async def test_a_long_catch_up_is_frozen_for_the_collector_until_the_screen_goes
         gc.unfreeze()
 
 
-COUNT = 10_000  # command and reply pairs: "show all" takes some dozens of slices
+COUNT = 10_000
 
 
 async def test_slices_let_the_event_loop_run_between_them_when_the_pane_does_not_follow(
@@ -105,17 +106,7 @@ async def test_slices_let_the_event_loop_run_between_them_when_the_pane_does_not
 
     from textual import events
 
-    from smtpscope.record import Recorder, Transcript, make_header
-
-    path = tmp_path / "long.jsonl"
-    transcript = Transcript()
-    recorder = Recorder(path, make_header("mx.example.test:25"))
-    transcript.subscribe(recorder)
-    for n in range(COUNT):
-        transcript.add("client", "command", f"RCPT TO:<user{n}@example.test>\r\n".encode())
-        transcript.add("server", "reply", b"550 5.1.1 <u@example.test>: User unknown\r\n",
-                       reply={"code": 550})
-    recorder.close()
+    path = long_recording(tmp_path / "long.jsonl")
     total = len(read_recording(path).entries)
     app = create_app(replay_path=str(path))
     async with app.run_test(size=(60, 12)):
@@ -153,3 +144,107 @@ async def test_slices_let_the_event_loop_run_between_them_when_the_pane_does_not
         after = [t for t, follow in seen if not follow]
         assert len(after) >= 2, seen[-3:]
         assert all(b > a for a, b in pairwise(after)), after
+
+
+def long_recording(path: Path, count: int = COUNT) -> Path:
+    """``count`` command and reply pairs: "show all" takes some dozens of slices."""
+    from smtpscope.record import Recorder, Transcript, make_header
+
+    transcript = Transcript()
+    recorder = Recorder(path, make_header("mx.example.test:25"))
+    transcript.subscribe(recorder)
+    for n in range(count):
+        transcript.add("client", "command", f"RCPT TO:<user{n}@example.test>\r\n".encode())
+        transcript.add("server", "reply", b"550 5.1.1 <u@example.test>: User unknown\r\n",
+                       reply={"code": 550})
+    recorder.close()
+    return path
+
+
+async def test_a_key_pressed_during_show_all_is_painted_before_the_next_slice(
+        tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A key that arrives while a slice runs is handled after it; the slice after that waits
+    for the key's paint, or the key waited a whole slice more to be seen."""
+    import asyncio
+
+    from textual import events
+
+    path = long_recording(tmp_path / "long.jsonl", 4 * COUNT)
+    total = len(read_recording(path).entries)
+    app = create_app(replay_path=str(path))
+    async with app.run_test(size=(60, 12)):
+        screen, view, _ = replay_panes(app)
+        status = screen.query_one(StatusBar)
+        log: list[str] = []
+        add_entries, select_row, display = view.add_entries, view.select_row, app._display
+
+        def sliced(batch: Any) -> None:
+            log.append("slice")
+            add_entries(batch)
+
+        def moved(*args: Any, **kwargs: Any) -> None:
+            log.append("moved")
+            select_row(*args, **kwargs)
+
+        def painted(screen: Any, renderable: Any) -> None:
+            display(screen, renderable)
+            if renderable is not None:
+                log.append("paint")
+
+        view.add_entries = sliced  # type: ignore[method-assign]
+        view.select_row = moved  # type: ignore[method-assign]
+        app._display = painted  # type: ignore[method-assign]
+        app._driver.send_message(events.Key("a", None))
+        done = f"entry {total}/{total}"
+        for _ in range(3):  # as a terminal sends them: pilot.press waits for the app to idle
+            while log.count("slice") < 2:
+                await asyncio.sleep(0.005)
+            log.clear()
+            app._driver.send_message(events.Key("up", None))
+            while "moved" not in log:
+                await asyncio.sleep(0.005)
+            # Then a paint or a slice first: the paint.
+            while not {"paint", "slice"} & set(log[log.index("moved"):]):
+                await asyncio.sleep(0.005)
+            after = [e for e in log[log.index("moved"):] if e != "moved"]
+            assert after[0] == "paint", log
+            assert status.state != done  # still catching up: the case in question
+        while status.state != f"entry {total}/{total}":
+            await asyncio.sleep(0.01)
+
+
+async def test_keys_held_down_do_not_stop_show_all(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Keys always on their way (auto-repeat) hold each slice back for KEY_WAIT_MAX at most."""
+    monkeypatch.setattr(replay, "keys_waiting", lambda app: True)
+    monkeypatch.setattr(replay, "SLICE_SECONDS", 0.0)  # a slice per _CHECK_EVERY entries
+    monkeypatch.setattr(replay, "KEY_WAIT_MAX", 0.02)
+    path = long_recording(tmp_path / "long.jsonl")
+    total = len(read_recording(path).entries)
+    app = create_app(replay_path=str(path))
+    async with app.run_test(size=(60, 12)) as pilot:
+        screen, view, _ = replay_panes(app)
+        status = screen.query_one(StatusBar)
+        await pilot.press("a")
+        await until(pilot, lambda: status.state == f"entry {total}/{total}", what="all shown")
+        assert view.entry_count == total
+
+
+def test_keys_waiting_says_whether_a_key_is_on_its_way() -> None:
+    from collections import deque
+
+    from textual import events
+
+    from smtpscope.tui import keys
+
+    class App:
+        _key_gate: object = None
+        _held_keys: deque[events.Event] | None = None
+
+    app = App()
+    assert not keys.keys_waiting(app)
+    app._key_gate = keys._Gated(events.Key("up", None), object(), object())
+    assert keys.keys_waiting(app)
+    app._key_gate = keys._Held()  # a screen on its way holds keys: nothing is being handled
+    assert not keys.keys_waiting(app)
+    app._held_keys = deque([events.Key("up", None)])
+    assert keys.keys_waiting(app)

@@ -23,6 +23,7 @@ from smtpscope.record.transcript import Entry
 from smtpscope.sanitize import visible
 from smtpscope.tui import collector
 from smtpscope.tui.explain import capabilities_from_entry, explain_entry, selection_text
+from smtpscope.tui.keys import keys_waiting
 from smtpscope.tui.screens.layout import SidePanelLayout
 from smtpscope.tui.screens.replay_auth import AuthTimeline
 from smtpscope.tui.widgets.capabilities import CapabilityInspector
@@ -32,11 +33,15 @@ from smtpscope.tui.widgets.transcript import TranscriptView
 
 # Far from ``position`` ("show all" of a million-line recording) the panes catch up in slices
 # of about this long, and the app paints and answers keys between them.
-SLICE_SECONDS = 0.05
+SLICE_SECONDS = 0.03
 _CHECK_EVERY = 512  # entries between two looks at the clock
 # Catching up over this many entries or more, the objects made are frozen (see
 # _resume_collector); a step's few are left to the collector.
 FREEZE_AFTER = 20_000
+# A key on its way holds the next slice back (polled this often), for at most this long: keys
+# held down (auto-repeat) must not stop "show all".
+KEY_POLL = 0.004
+KEY_WAIT_MAX = 0.25
 
 
 class ReplayScreen(SidePanelLayout, Screen[None]):
@@ -71,6 +76,7 @@ class ReplayScreen(SidePanelLayout, Screen[None]):
         self._auth = AuthTimeline()  # where a 235 authenticated, and where that was forgotten
         self._problems_told = 0
         self._catching_up = False  # a slice is scheduled for after the next paint
+        self._key_wait_until = 0.0  # the next slice waits for keys until then (perf_counter)
         self._caught_up_from = 0  # entries shown when the collector was paused
         # Whether the cyclic collector ran before a catch-up paused it (None: not paused).
         # Parsing allocates a few objects per entry and frees none: the collector would scan
@@ -174,6 +180,12 @@ class ReplayScreen(SidePanelLayout, Screen[None]):
         # callback straight from the screen's idle handler: each slice scheduling the next
         # then held the event loop to the very end, keys and paints waiting.
         await asyncio.sleep(0)
+        if self.is_attached and keys_waiting(self.app) and perf_counter() < self._key_wait_until:
+            # A key pressed during the last slice goes its way first, and its paint comes
+            # before the next slice: else the key waited for that slice too.
+            self.set_timer(KEY_POLL, lambda: self.call_after_refresh(self._catch_up))
+            return
+        self._key_wait_until = perf_counter() + KEY_WAIT_MAX
         self._catching_up = False
         if self.is_attached:
             self._show()
