@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import random
+from bisect import bisect_right
+from itertools import accumulate
 
 from rich.cells import get_character_cell_size
 
@@ -11,25 +13,18 @@ from smtpscope.tui.widgets.transcript_wrap import wrap_starts
 
 
 def by_cells(text: str, room: int) -> list[int]:
-    """The definition: walk the cells of each character in turn."""
+    """The definition, by running totals: each line takes as many characters as fit in
+    ``room`` cells (one at least), then moves back to a space if one is near."""
     room = max(8, room)
-    starts = [0]
-    pos, n = 0, len(text)
+    before = [0, *accumulate(get_character_cell_size(c) for c in text)]  # cells before i
+    starts, pos = [0], 0
     while True:
-        end, cells = pos, 0
-        while end < n:
-            cells += get_character_cell_size(text[end])
-            if cells > room:
-                break
-            end += 1
-        end = max(end, pos + 1)
-        if end >= n:
+        end = max(bisect_right(before, before[pos] + room) - 1, pos + 1)
+        if end >= len(text):
             return starts
         space = text.rfind(" ", pos + 1, end + 1)
-        if space > pos + room // 3:
-            end = space + 1
-        starts.append(end)
-        pos = end
+        pos = space + 1 if space > pos + room // 3 else end
+        starts.append(pos)
 
 
 # One-cell signs our rows use, two-cell and zero-cell characters, and the joiners.
