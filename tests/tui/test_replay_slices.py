@@ -194,23 +194,31 @@ async def test_a_key_pressed_during_show_all_is_painted_before_the_next_slice(
         view.add_entries = sliced  # type: ignore[method-assign]
         view.select_row = moved  # type: ignore[method-assign]
         app._display = painted  # type: ignore[method-assign]
-        app._driver.send_message(events.Key("a", None))
-        done = f"entry {total}/{total}"
-        for _ in range(3):  # as a terminal sends them: pilot.press waits for the app to idle
-            while log.count("slice") < 2:
+        def done() -> bool:
+            return status.state == f"entry {total}/{total}"
+
+        async def until_logged(condition: Any) -> None:
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + 30
+            while not condition() and loop.time() < deadline:
                 await asyncio.sleep(0.005)
+
+        app._driver.send_message(events.Key("a", None))
+        checked = 0
+        while checked < 3 and not done():
+            # Keys as a terminal sends them: pilot.press would wait for the app to go idle.
+            await until_logged(lambda: log.count("slice") >= 2 or done())
             log.clear()
             app._driver.send_message(events.Key("up", None))
-            while "moved" not in log:
-                await asyncio.sleep(0.005)
-            # Then a paint or a slice first: the paint.
-            while not {"paint", "slice"} & set(log[log.index("moved"):]):
-                await asyncio.sleep(0.005)
+            await until_logged(lambda: "moved" in log)
+            # Then a paint or a slice first: the paint (a paint also ends "show all").
+            await until_logged(lambda: {"paint", "slice"} & set(log[log.index("moved"):]))
             after = [e for e in log[log.index("moved"):] if e != "moved"]
             assert after[0] == "paint", log
-            assert status.state != done  # still catching up: the case in question
-        while status.state != f"entry {total}/{total}":
-            await asyncio.sleep(0.01)
+            checked += 1
+        assert checked, "show all ended before a key could be pressed during it"
+        await until_logged(done)
+        assert done()
 
 
 async def test_keys_held_down_do_not_stop_show_all(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
