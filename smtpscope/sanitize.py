@@ -65,6 +65,12 @@ def _plain(text: str, kept: str, backslashes: bool) -> bool:
     return text.isprintable() and (backslashes or "\\" not in text)
 
 
+def shown_as_is(text: str) -> bool:
+    """Whether :func:`visible` returns ``text`` unchanged, with no tab to expand either: told
+    without a pattern, for a caller that lays out many lines and skips their processing."""
+    return _plain(text, "", False)
+
+
 def visible(text: str, *, keep_backslashes: bool = False) -> str:
     """Return ``text`` with terminal-active characters replaced by visible escapes.
 

@@ -60,3 +60,20 @@ def test_quick_answer_and_pattern_agree(shown, pattern: str) -> None:  # type: i
     big = "Subject: hi\r\n\r\n" + "a line of a long message\tok\r\n" * 50_000
     assert shown(big) == compiled.sub(escape_char, big)
     assert shown(big + "\x1b[2J") == compiled.sub(escape_char, big + "\x1b[2J")
+
+
+def test_shown_as_is_only_when_visible_changes_nothing_and_there_is_no_tab() -> None:
+    """What the transcript pane asks before it skips a line's processing (and tab expansion)."""
+    rng = random.Random(12)
+    alphabet = ["a", " ", "é", "中", "\t", "\\", "\x1b", "\x85", "\u202e", "\udc80", "\x7f"]
+    weights = [40, 10, 5, 5, 1, 1, 1, 1, 1, 1, 1]
+    seen = {True: 0, False: 0}
+    for _ in range(20_000):
+        text = "".join(rng.choices(alphabet, weights, k=rng.randrange(0, 40)))
+        as_is = sanitize.shown_as_is(text)
+        seen[as_is] += 1
+        if as_is:
+            assert sanitize.visible(text) == text and "\t" not in text, repr(text)
+        else:  # something to escape or expand
+            assert sanitize.visible(text) != text or "\t" in text, repr(text)
+    assert min(seen.values()) > 1000

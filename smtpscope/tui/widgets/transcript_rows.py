@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from rich.cells import cell_len
 
 from smtpscope.record.transcript import Entry
+from smtpscope.sanitize import shown_as_is
 from smtpscope.tui.widgets.transcript_text import (
     MAX_LINE_CHARS,
     body_end,
@@ -240,11 +241,7 @@ class TranscriptRows:
                 max_cells = self.max_cells
                 continue
             shown = entry.shown_text
-            end = len(shown)  # body_end(), written out
-            if shown.endswith("\n"):
-                end -= 1
-            if shown.endswith("\r", 0, end):
-                end -= 1
+            end = body_end(shown)
             lf = shown.find("\n", 0, end)
             if end > MAX_LINE_CHARS or (
                     kind == "content" and shown.count("\n", 0, end) >= fold_after):
@@ -264,7 +261,7 @@ class TranscriptRows:
                 style = self._style(entry)  # the class may come from the text's first digits
             look, first, cont = style
             body = shown[:end]
-            if not body.isprintable() or "\\" in body:  # else display_block's answer
+            if not shown_as_is(body):  # else it is display_block's answer already
                 body = display_block(shown, end)
             ordinal = len(seq)
             seq.append(entry.seq)
