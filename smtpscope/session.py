@@ -374,11 +374,13 @@ class Session(ContentSteps, TlsSteps, Connecting):
         replies = await self._owed(sent, Stage.COMMAND)
         return replies[-1] if replies else None
 
-    async def _owed(self, sent: Sent, stage: Stage) -> tuple[Reply, ...]:
-        """Write what the engine just sent and await the replies it says that earned: none
-        for raw bytes sent expecting none or content that leaves the message open."""
+    async def _owed(self, sent: Sent, stage: Stage, data: bytes | None = None
+                    ) -> tuple[Reply, ...]:
+        """Write what the engine just sent (or ``data``: the sends it ends) and await the
+        replies it says that earned: none for raw bytes sent expecting none or content that
+        leaves the message open."""
         waiter = self._expect(sent.command) if sent.owes_reply else None
-        await self._write(sent.data)
+        await self._write(sent.data if data is None else data)
         return () if waiter is None else await self._wait(waiter, stage)
 
     # -- conveniences --------------------------------------------------------------------------

@@ -6,6 +6,7 @@ The engine says whether what was sent ends the message (only <CRLF>.<CRLF> does,
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from smtpscope.protocol import Connection, MessageContent, Reply, Sent
@@ -25,7 +26,8 @@ class ContentSteps:
 
     if TYPE_CHECKING:  # provided by Session
         def _check_open(self) -> None: ...
-        async def _owed(self, sent: Sent, stage: Stage) -> tuple[Reply, ...]: ...
+        async def _owed(self, sent: Sent, stage: Stage,
+                        data: bytes | None = None) -> tuple[Reply, ...]: ...
 
     async def deliver(self, content: MessageContent) -> tuple[Reply, ...]:
         """Send the message after ``354`` and await every reply: one, or one per LMTP recipient.
@@ -56,13 +58,33 @@ class ContentSteps:
         does any dot-stuffing); its reply is awaited when the engine says it ends the message
         (a ``.`` line after a complete one), else None comes back at once. ``notes`` are
         warnings about the line, recorded with it."""
+        return (await self.send_data_lines(((line, notes),)))[1]
+
+    async def send_data_lines(self, lines: Sequence[tuple[bytes, tuple[str, ...]]]
+                              ) -> tuple[int, Reply | None]:
+        """Lines of message content typed or pasted after a 354, each with its notes, as
+        ``send_data_line`` sends one, but in one write: a pasted message of thousands of
+        lines goes as fast as the connection takes it.
+
+        They go up to and including the first that the engine says ends the message; that
+        one's reply is awaited. Returns how many went, and that reply (None when none ended
+        the message). What the engine took is written even if the connection fails on the
+        way."""
         self._check_open()
-        self.conn.send_raw(line, expect_reply=False)
-        sent = self.conn.last_sent
-        assert sent is not None
-        self.transcript.add("client", "content", sent.data, notes=notes)
-        replies = await self._owed(sent, Stage.DOT)
-        return replies[-1] if replies else None
+        chunks: list[bytes] = []
+        sent: Sent | None = None
+        for line, notes in lines:
+            self.conn.send_raw(line, expect_reply=False)
+            sent = self.conn.last_sent
+            assert sent is not None
+            self.transcript.add("client", "content", sent.data, notes=notes)
+            chunks.append(sent.data)
+            if sent.owes_reply:
+                break
+        if sent is None:
+            return 0, None
+        replies = await self._owed(sent, Stage.DOT, b"".join(chunks))
+        return len(chunks), replies[-1] if replies else None
 
     def _open_note(self, sent: Sent) -> tuple[str, ...]:
         """The note for content that left the message open (none for anything else)."""

@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from smtpscope.protocol import Capabilities
 
 __all__ = ["DATA_REFUSED", "BodyDeclaration", "KeyStep", "LineKind", "QueuedLine", "SendQueue",
-           "content_line_bytes", "content_line_warnings"]
+           "content_line_bytes", "content_line_warnings", "in_runs"]
 
 DATA_REFUSED = "not sent: the server did not accept DATA, so these message lines have no home"
 
@@ -136,6 +136,21 @@ def content_line_warnings(text: str, body: BodyDeclaration | None = None) -> tup
     return tuple(warnings)
 
 
+_MESSAGE_LINES = (LineKind.CONTENT, LineKind.END)
+
+
+def in_runs(lines: list[QueuedLine]) -> list[list[QueuedLine]]:
+    """Lines taken together, in order: each run of message lines as one, each other line on
+    its own (a message goes in one write; a command waits for its own reply)."""
+    runs: list[list[QueuedLine]] = []
+    for line in lines:
+        if runs and line.kind in _MESSAGE_LINES and runs[-1][-1].kind is LineKind.CONTENT:
+            runs[-1].append(line)
+        else:
+            runs.append([line])
+    return runs
+
+
 class SendQueue:
     """Lines waiting for the engine, oldest first."""
 
@@ -159,12 +174,19 @@ class SendQueue:
 
     def projected_state(self, conn: Connection) -> State:
         """The state once everything in flight and queued has gone well."""
+        # From the newest line back to the last end of a message (after which the state is
+        # IDENT whatever came before), then forward: message lines change nothing, and a
+        # pasted message is thousands of them.
+        commands: list[Command] = []
         state = conn.projected_state
-        for item in (*self._in_transit, *self._items):
-            if item.kind is LineKind.COMMAND and item.command is not None:
-                state = projected_after(state, command_kind(item.command))
-            elif item.kind is LineKind.END:
+        for item in itertools.chain(reversed(self._items), reversed(self._in_transit)):
+            if item.kind is LineKind.END:
                 state = State.IDENT
+                break
+            if item.kind is LineKind.COMMAND and item.command is not None:
+                commands.append(item.command)
+        for command in reversed(commands):
+            state = projected_after(state, command_kind(command))
         return state
 
     def awaits_challenge(self, conn: Connection) -> bool:
@@ -284,13 +306,18 @@ class SendQueue:
 
     def take_ready(self, conn: Connection) -> list[QueuedLine]:
         """Every line that may be sent now, in order; they are in transit until ``started``."""
-        taken: list[QueuedLine] = []
-        while self._items:
-            head = self._items[0]
-            if head.blocked is not None or not self._may_go(head, conn):
+        ahead = _Ahead(self._in_transit)
+        items = self._items
+        count = 0
+        while count < len(items):
+            head = items[count]
+            if head.blocked is not None or not self._may_go(head, conn, ahead):
                 break
-            taken.append(self._items.pop(0))
-            self._in_transit.append(head)
+            ahead.add(head)
+            count += 1
+        taken = items[:count]
+        del items[:count]
+        self._in_transit.extend(taken)
         return taken
 
     def started(self, item: QueuedLine) -> bool:
@@ -306,23 +333,21 @@ class SendQueue:
             self._mail = item.command
         return True
 
-    def _may_go(self, item: QueuedLine, conn: Connection) -> bool:
-        ahead = self._in_transit
+    def _may_go(self, item: QueuedLine, conn: Connection, ahead: _Ahead) -> bool:
         if item.kind in (LineKind.CONTENT, LineKind.END):
-            if any(a.kind is not LineKind.CONTENT for a in ahead) or conn.pending:
+            if ahead.besides_content or conn.pending:
                 return False
             if conn.state is State.DATA:
                 return True
-            if conn.state is not State.CLOSED and not ahead:
+            if conn.state is not State.CLOSED and not ahead.count:
                 self._block_orphaned_content()
             return False
         if item.kind is LineKind.RAW or item.force:
-            return not ahead and not conn.pending and conn.state is not State.GREETING
-        if any(a.kind is not LineKind.COMMAND for a in ahead):
+            return not ahead.count and not conn.pending and conn.state is not State.GREETING
+        if ahead.besides_commands:
             return False
         assert item.command is not None
-        commands = tuple(a.command for a in ahead if a.command is not None)
-        return not conn.must_wait(item.command, commands)
+        return not conn.must_wait(item.command, tuple(ahead.commands))
 
     def _block_orphaned_content(self) -> None:
         # The DATA these lines followed got no 354: block the message up to its "." so none
@@ -340,3 +365,23 @@ class SendQueue:
         self._items = [item for item in self._items if item.blocked is None]
         return gone
 
+
+class _Ahead:
+    """What is in transit ahead of the line ``take_ready`` looks at, kept up to date as it
+    takes lines: asking the list itself for every line made a pasted message of n lines cost
+    n * n steps."""
+
+    def __init__(self, lines: list[QueuedLine]) -> None:
+        self.count = 0
+        self.besides_content = False  # a line in transit that is not message content
+        self.besides_commands = False  # one that is not a parsed command
+        self.commands: list[Command] = []
+        for line in lines:
+            self.add(line)
+
+    def add(self, line: QueuedLine) -> None:
+        self.count += 1
+        self.besides_content |= line.kind is not LineKind.CONTENT
+        self.besides_commands |= line.kind is not LineKind.COMMAND
+        if line.command is not None:
+            self.commands.append(line.command)

@@ -8,6 +8,7 @@ from smtpscope.conversation.send_queue import (
     LineKind,
     SendQueue,
     content_line_warnings,
+    in_runs,
 )
 from smtpscope.protocol import (
     Auth,
@@ -151,6 +152,62 @@ def test_projected_state_runs_through_in_flight_and_queued_lines() -> None:
     queue.add_command(Data(), "DATA")
     queue.add_content(".")
     assert queue.projected_state(conn) is State.IDENT
+
+
+def test_projected_state_counts_what_follows_the_last_end_of_a_message() -> None:
+    conn, queue = greeted("PIPELINING"), SendQueue()
+    for command, text in ((MailFrom("a@x.test"), "MAIL"), (RcptTo("b@x.test"), "RCPT"),
+                          (Data(), "DATA")):
+        queue.add_command(command, text)
+    for line in ("Subject: one", "", "body"):
+        queue.add_content(line)
+    assert queue.projected_state(conn) is State.DATA
+    queue.add_content(".")
+    queue.add_command(MailFrom("c@x.test"), "MAIL again")
+    assert queue.projected_state(conn) is State.MAIL
+    queue.add_command(RcptTo("d@x.test"), "RCPT again")
+    queue.add_command(Data(), "DATA again")
+    assert queue.projected_state(conn) is State.DATA
+    queue.add_content("second message")
+    assert queue.projected_state(conn) is State.DATA
+    # What is in flight counts as well as what is queued, oldest first.
+    send(conn, queue)
+    assert queue.projected_state(conn) is State.DATA
+    queue.add_content(".")
+    assert queue.projected_state(conn) is State.IDENT
+
+
+def test_a_whole_message_is_taken_at_once_and_grouped_as_one_run() -> None:
+    conn, queue = greeted("PIPELINING"), SendQueue()
+    queue.add_command(MailFrom("a@x.test"), "MAIL")
+    queue.add_command(RcptTo("b@x.test"), "RCPT")
+    queue.add_command(Data(), "DATA")
+    body = [f"line {n}" for n in range(3000)]
+    for line in ("Subject: big", "", *body, ".", "after the end"):
+        queue.add_content(line)
+    queue.add_command(Quit(), "QUIT")
+    assert send(conn, queue) == ["MAIL", "RCPT", "DATA"]
+    for code in (b"250 ok", b"250 ok", b"354 go"):
+        reply(conn, code)
+    taken = queue.take_ready(conn)
+    # The message up to its end, at once; what follows waits for the message's reply.
+    assert [item.text for item in taken] == ["Subject: big", "", *body, "."]
+    assert [len(run) for run in in_runs(taken)] == [len(taken)]
+    assert [item.text for item in queue] == ["after the end", "QUIT"]
+    assert queue.take_ready(conn) == []
+
+
+def test_in_runs_keeps_message_lines_together_and_other_lines_apart() -> None:
+    queue = SendQueue()
+    mail = queue.add_command(MailFrom("a@x.test"), "MAIL")
+    rcpt = queue.add_command(RcptTo("b@x.test"), "RCPT")
+    first, second, end = (queue.add_content(text) for text in ("one", "two", "."))
+    after = queue.add_content("a second message's first line")
+    assert end.kind is LineKind.END and after.kind is LineKind.CONTENT
+    quit_ = queue.add_command(Quit(), "QUIT")
+    assert in_runs([mail, rcpt, first, second, end, after, quit_]) == [
+        [mail], [rcpt], [first, second, end], [after], [quit_]]
+    assert in_runs([]) == []
 
 
 def test_an_auth_without_initial_response_awaits_a_challenge_until_it_comes() -> None:

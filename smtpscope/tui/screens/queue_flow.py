@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from smtpscope.conversation.queue_runner import send_message_lines
 from smtpscope.conversation.send_queue import (
     BodyDeclaration,
     KeyStep,
     LineKind,
     QueuedLine,
     SendQueue,
-    content_line_warnings,
+    in_runs,
 )
 from smtpscope.protocol import (
     Data,
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
     from smtpscope.record import Entry
     from smtpscope.session import Session
 
+_MESSAGE_LINES = (LineKind.CONTENT, LineKind.END)
 DATA_MODE_NOTE = ("354: data mode. Each Enter sends one line as typed (headers, an empty line, "
                   "the body); '.' alone ends the message; Ctrl+N opens the editor instead.")
 
@@ -134,8 +136,10 @@ class QueueFlow:
         if (session is not None and session.is_open and not self.queue_hold
                 and self._starttls_item is None
                 and session.view.state not in (State.TLS_PENDING, State.CLOSED)):
-            for item in queue.take_ready(session.conn):
-                self._spawn(self._send_queued(item))
+            for run in in_runs(queue.take_ready(session.conn)):
+                # A message's lines go in one write (a paste of thousands of them).
+                self._spawn(self._send_message_lines(run) if run[0].kind in _MESSAGE_LINES
+                            else self._send_queued(run[0]))
         for composer in self.query(Composer):  # type: ignore[attr-defined]
             composer.sync_queue()
 
@@ -178,19 +182,31 @@ class QueueFlow:
                 self._quit_sent |= isinstance(item.command, Quit)
                 self._typed_data = isinstance(item.command, Data)
                 await self._run(item.command, force=item.force, refused=refused)
-            elif item.kind is LineKind.RAW:
-                await self._raw(item.data, item.text)
             else:
-                await session.send_data_line(item.data, notes=content_line_warnings(
-                    item.text, self.body_declaration(item)))
+                assert item.kind is LineKind.RAW  # message lines go in runs
+                await self._raw(item.data, item.text)
         except SessionError as exc:
-            if not (self._quit_sent and session.closed_reason is not None) \
-                    and session not in self.left_for_reconnect:
-                self._toast(str(exc), title=f"{exc.stage} failed", severity="error")
+            self._send_failed(session, exc)
         finally:
             if self._starttls_item is item:
                 self._starttls_item = None
             self.pump_queue()
+
+    async def _send_message_lines(self, items: list[QueuedLine]) -> None:
+        session = self.session
+        try:
+            await send_message_lines(session, self.send_queue, items, self.body_declaration)
+        except SessionError as exc:
+            assert session is not None  # only a session raises it
+            self._send_failed(session, exc)
+        finally:
+            self.pump_queue()
+
+    def _send_failed(self, session: Session, exc: SessionError) -> None:
+        """A queued line could not go: say so, unless the connection ended on purpose."""
+        if not (self._quit_sent and session.closed_reason is not None) \
+                and session not in self.left_for_reconnect:
+            self._toast(str(exc), title=f"{exc.stage} failed", severity="error")
 
     async def _key_starttls(self, item: QueuedLine, session: Session) -> None:
         """F3's STARTTLS at its turn: F3's reasons for not acting, judged now; a refusal

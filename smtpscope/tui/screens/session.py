@@ -111,6 +111,9 @@ class SessionScreen(SidePanelLayout, ConnectionFlow, TlsFlow, QueueFlow, Message
         self._asked_about: TLSInfo | None = None  # the TLS session the dialog was shown for
         self._suggest_tls: str | None = None  # preselected in the F5 dialog after a hint
         self.left_for_reconnect: WeakSet[Session] = WeakSet()
+        # Kept rather than queried for each entry: a query walks the screen's widgets, and a
+        # pasted message adds thousands of entries in one go.
+        self._transcript_view = TranscriptView(id="transcript")
         self._name_greeting_key()
 
     # -- layout ---------------------------------------------------------------------------
@@ -119,7 +122,7 @@ class SessionScreen(SidePanelLayout, ConnectionFlow, TlsFlow, QueueFlow, Message
         yield StatusBar(id="status")
         with Horizontal(id="main"):
             with Vertical(id="left"):
-                yield TranscriptView(id="transcript")
+                yield self._transcript_view
                 yield Static("", id="explain", classes="-empty")
                 yield Composer(id="composer")
             with VerticalScroll(id="side"):
@@ -144,10 +147,10 @@ class SessionScreen(SidePanelLayout, ConnectionFlow, TlsFlow, QueueFlow, Message
     # -- what the session reports (ConnectionFlow opens each connection) ---------------------
 
     def _on_entry(self, entry: Entry) -> None:
-        shown = self.query(TranscriptView)
-        if not shown:
+        view = self._transcript_view
+        if not view.is_attached:
             return  # the app is closing under a step still running
-        shown.first().add_entry(entry)
+        view.add_entry(entry)
         self.xclient_hint(entry)
         if entry.kind == "tls" and self.session is not None:
             self._refresh_tls()

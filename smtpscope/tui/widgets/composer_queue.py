@@ -6,7 +6,11 @@ from typing import TYPE_CHECKING, Any
 
 from textual.widgets import Static
 
-from smtpscope.conversation.send_queue import content_line_bytes, content_line_warnings
+from smtpscope.conversation.send_queue import (
+    LineKind,
+    content_line_bytes,
+    content_line_warnings,
+)
 from smtpscope.protocol import CommandSyntaxError, Raw, State, parse_command
 from smtpscope.sanitize import visible
 from smtpscope.tui.widgets.queue_view import raw_paste, render_queue, split_paste
@@ -77,25 +81,33 @@ class QueueAssist:
             return
         lines, tail = split_paste(text)
         lines[0] = self.input.value + lines[0]
+        content = self._expects_content()
         for line in lines:
-            if self._expects_content() or self.queue is None:
+            if self.queue is None:
                 self.submit(line, force=True)
-                continue
-            if not line.strip():
-                continue
-            answer = self.answering()  # an answer to a 334: never kept
-            try:
-                parsed = parse_command(line, state=State.AUTH if answer else None)
-            except CommandSyntaxError as exc:
-                self.queue.add_command(Raw(line.encode("utf-8") + b"\r\n", note=exc.message),
-                                       line, force=True, secret=answer)
-                continue
-            self.queue.add_command(parsed.command, line, secret=answer)
-            if not answer:
-                self._history.add(line)
+            elif content:
+                # A message line, queued as typed; the hint and the view are brought up to
+                # date once, below (line by line, a pasted message cost n * n).
+                content = self.queue.add_content(line, self.engine()).kind is not LineKind.END
+            elif line.strip():
+                self._queue_pasted_command(line)
+                content = self._expects_content()  # after a DATA
         self._sent("", remember=False)
         self._set_value(tail)
         self._queued()
+
+    def _queue_pasted_command(self, line: str) -> None:
+        assert self.queue is not None
+        answer = self.answering()  # an answer to a 334: never kept
+        try:
+            parsed = parse_command(line, state=State.AUTH if answer else None)
+        except CommandSyntaxError as exc:
+            self.queue.add_command(Raw(line.encode("utf-8") + b"\r\n", note=exc.message),
+                                   line, force=True, secret=answer)
+            return
+        self.queue.add_command(parsed.command, line, secret=answer)
+        if not answer:
+            self._history.add(line)
 
     def action_cancel_queued(self) -> None:
         """Take the newest queued line back into the input, which must be empty: the line
