@@ -153,6 +153,7 @@ class Composer(QueueAssist, AuthAssist, HistoryAssist, Widget):
         self.set_reactive(Composer.target_key, target_key)
         self._held: str | None = None  # line waiting for a second Enter after a warning
         self._cycle: list[str] = []  # Tab cycling candidates; current one is self._cycle[0]
+        self._hint_shown: str | None = None
         # Set by the screen: lines then go to the send queue, checked against the state the
         # engine will be in once everything ahead of them has gone.
         self.queue: SendQueue | None = None
@@ -201,8 +202,9 @@ class Composer(QueueAssist, AuthAssist, HistoryAssist, Widget):
     def _show(self, text: str, level: str = "") -> None:
         self.set_class(level == "warning", "-warning")
         self.set_class(level == "error", "-error")
-        if self.is_mounted:
-            # Text, not markup: the line holds what the user typed, brackets and all.
+        if self.is_mounted and text != self._hint_shown:
+            # Text, not markup; only when new: an update lays the screen out (once per key).
+            self._hint_shown = text
             self.query_one("#composer-hint", Static).update(Text(text))
 
     @property
