@@ -11,20 +11,26 @@ from smtpscope.session import Session, SessionOptions
 from tests.tui.wire_server import WireServer
 
 
+def queue_message(queue: SendQueue, recipients: tuple[str, ...], lines: tuple[str, ...]) -> None:
+    """EHLO, MAIL, a RCPT per recipient, DATA, the message's lines (its "." too), QUIT."""
+    queue.add_command(Ehlo("cli.test"), "EHLO cli.test")
+    queue.add_command(MailFrom("a@x.test"), "MAIL")
+    for address in recipients:
+        queue.add_command(RcptTo(address), f"RCPT {address.split('@')[0]}")
+    queue.add_command(Data(), "DATA")
+    for line in lines:
+        queue.add_content(line)
+    queue.add_command(Quit(), "QUIT")
+
+
 async def test_queued_lines_make_a_pipelined_transaction_and_a_message() -> None:
     server = await WireServer().start()
     session = Session(SessionOptions(host="127.0.0.1", port=server.port, security="plain"))
     queue = SendQueue()
     try:
         await session.connect()
-        queue.add_command(Ehlo("cli.test"), "EHLO cli.test")
-        queue.add_command(MailFrom("a@x.test"), "MAIL")
-        queue.add_command(RcptTo("b@x.test"), "RCPT b")
-        queue.add_command(RcptTo("nobody@x.test"), "RCPT nobody")
-        queue.add_command(Data(), "DATA")
-        for line in ("Subject: from a script", "", "..one dot kept", ".dot lost", "."):
-            queue.add_content(line)
-        queue.add_command(Quit(), "QUIT")
+        queue_message(queue, ("b@x.test", "nobody@x.test"),
+                      ("Subject: from a script", "", "..one dot kept", ".dot lost", "."))
         sent = await run_queue(session, queue)
     finally:
         await session.close()
@@ -105,13 +111,7 @@ async def test_a_message_goes_in_one_write_with_every_line_recorded() -> None:
     session._write = counted  # type: ignore[method-assign]
     try:
         await session.connect()
-        queue.add_command(Ehlo("cli.test"), "EHLO")
-        queue.add_command(MailFrom("a@x.test"), "MAIL")
-        queue.add_command(RcptTo("b@x.test"), "RCPT")
-        queue.add_command(Data(), "DATA")
-        for line in ("Subject: long", "", *body, ".x", "."):
-            queue.add_content(line)
-        queue.add_command(Quit(), "QUIT")
+        queue_message(queue, ("b@x.test",), ("Subject: long", "", *body, ".x", "."))
         sent = await run_queue(session, queue)
     finally:
         await session.close()
