@@ -68,8 +68,7 @@ class ContentSteps:
 
         They go up to and including the first that the engine says ends the message; that
         one's reply is awaited. Returns how many went, and that reply (None when none ended
-        the message). What the engine took is written even if the connection fails on the
-        way."""
+        the message)."""
         self._check_open()
         chunks: list[bytes] = []
         sent: Sent | None = None

@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from smtpscope.conversation.send_queue import (
+    MESSAGE_LINES,
     BodyDeclaration,
     LineKind,
     QueuedLine,
@@ -74,7 +75,7 @@ async def run_queue(session: Session, queue: SendQueue) -> list[Sent]:
 
 async def _send(session: Session, queue: SendQueue, run: list[QueuedLine]) -> list[Sent]:
     line = run[0]
-    if line.kind in (LineKind.CONTENT, LineKind.END):
+    if line.kind in MESSAGE_LINES:
         went, reply = await send_message_lines(
             session, queue, run, lambda first: queue.body_declaration(session.conn, first))
         return [Sent(sent, reply if sent is went[-1] else None) for sent in went]

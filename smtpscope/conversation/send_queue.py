@@ -37,8 +37,8 @@ from smtpscope.protocol.state import projected_after
 if TYPE_CHECKING:
     from smtpscope.protocol import Capabilities
 
-__all__ = ["DATA_REFUSED", "BodyDeclaration", "KeyStep", "LineKind", "QueuedLine", "SendQueue",
-           "content_line_bytes", "content_line_warnings", "in_runs"]
+__all__ = ["DATA_REFUSED", "MESSAGE_LINES", "BodyDeclaration", "KeyStep", "LineKind",
+           "QueuedLine", "SendQueue", "content_line_bytes", "content_line_warnings", "in_runs"]
 
 DATA_REFUSED = "not sent: the server did not accept DATA, so these message lines have no home"
 
@@ -136,7 +136,8 @@ def content_line_warnings(text: str, body: BodyDeclaration | None = None) -> tup
     return tuple(warnings)
 
 
-_MESSAGE_LINES = (LineKind.CONTENT, LineKind.END)
+#: The kinds of line that are part of a message (its content and its end).
+MESSAGE_LINES = (LineKind.CONTENT, LineKind.END)
 
 
 def in_runs(lines: list[QueuedLine]) -> list[list[QueuedLine]]:
@@ -144,7 +145,7 @@ def in_runs(lines: list[QueuedLine]) -> list[list[QueuedLine]]:
     its own (a message goes in one write; a command waits for its own reply)."""
     runs: list[list[QueuedLine]] = []
     for line in lines:
-        if runs and line.kind in _MESSAGE_LINES and runs[-1][-1].kind is LineKind.CONTENT:
+        if runs and line.kind in MESSAGE_LINES and runs[-1][-1].kind is LineKind.CONTENT:
             runs[-1].append(line)
         else:
             runs.append([line])
@@ -334,7 +335,7 @@ class SendQueue:
         return True
 
     def _may_go(self, item: QueuedLine, conn: Connection, ahead: _Ahead) -> bool:
-        if item.kind in (LineKind.CONTENT, LineKind.END):
+        if item.kind in MESSAGE_LINES:
             if ahead.besides_content or conn.pending:
                 return False
             if conn.state is State.DATA:
@@ -353,7 +354,7 @@ class SendQueue:
         # The DATA these lines followed got no 354: block the message up to its "." so none
         # of it is taken for a command.
         for item in self._items:
-            if item.kind not in (LineKind.CONTENT, LineKind.END):
+            if item.kind not in MESSAGE_LINES:
                 break
             item.blocked = DATA_REFUSED
             if item.kind is LineKind.END:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from smtpscope.conversation.queue_runner import send_message_lines
 from smtpscope.conversation.send_queue import (
+    MESSAGE_LINES,
     BodyDeclaration,
     KeyStep,
     LineKind,
@@ -38,7 +39,6 @@ if TYPE_CHECKING:
     from smtpscope.record import Entry
     from smtpscope.session import Session
 
-_MESSAGE_LINES = (LineKind.CONTENT, LineKind.END)
 DATA_MODE_NOTE = ("354: data mode. Each Enter sends one line as typed (headers, an empty line, "
                   "the body); '.' alone ends the message; Ctrl+N opens the editor instead.")
 
@@ -138,7 +138,7 @@ class QueueFlow:
                 and session.view.state not in (State.TLS_PENDING, State.CLOSED)):
             for run in in_runs(queue.take_ready(session.conn)):
                 # A message's lines go in one write (a paste of thousands of them).
-                self._spawn(self._send_message_lines(run) if run[0].kind in _MESSAGE_LINES
+                self._spawn(self._send_message_lines(run) if run[0].kind in MESSAGE_LINES
                             else self._send_queued(run[0]))
         for composer in self.query(Composer):  # type: ignore[attr-defined]
             composer.sync_queue()
