@@ -34,12 +34,16 @@ class Sink:
     def __init__(self) -> None:
         self.done: asyncio.Event = asyncio.Event()
         self.port = 0
+        self.server: asyncio.Server | None = None
 
     async def start(self) -> Sink:
-        server = await asyncio.start_server(self._client, "127.0.0.1", 0)
-        self.port = server.sockets[0].getsockname()[1]
-        self._server = server
+        self.server = await asyncio.start_server(self._client, "127.0.0.1", 0)
+        self.port = self.server.sockets[0].getsockname()[1]
         return self
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.close()
 
     async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         writer.write(b"220 sink ESMTP\r\n")
@@ -96,7 +100,7 @@ async def paste_once(count: int) -> float:
         app._driver.send_message(paste)  # type: ignore[union-attr]
         await asyncio.wait_for(sink.done.wait(), 600)
         elapsed = time.perf_counter() - start
-    sink._server.close()
+    sink.stop()
     return elapsed
 
 
@@ -116,7 +120,7 @@ async def engine_once(count: int) -> float:
     await asyncio.wait_for(sink.done.wait(), 600)
     elapsed = time.perf_counter() - start
     await session.quit(5)
-    sink._server.close()
+    sink.stop()
     return elapsed
 
 
