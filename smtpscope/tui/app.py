@@ -17,6 +17,7 @@ from textual.screen import Screen
 from smtpscope.sanitize import notify, terminal_safe, visible
 from smtpscope.tui.keymap import load_keymap
 from smtpscope.tui.keys import KeyGate
+from smtpscope.tui.terminal_input import use_escape_aware_parser
 
 # Textual shows these keys as symbols whose width terminals disagree on (one cell to Rich, two
 # in many terminals for ⏎; the arrows are East Asian ambiguous): a footer ending in one then
@@ -49,6 +50,8 @@ class SmtpScopeApp(KeyGate, App[int]):
 
     def __init__(self, first_screen: Callable[[], Screen[Any]]) -> None:
         super().__init__()
+        # Escape then keys, sent with no pause, are read as that (see .terminal_input).
+        use_escape_aware_parser(self.driver_class.__module__)
         self._first_screen = first_screen
         self.hold_keys_until_first_screen()
 

@@ -179,6 +179,25 @@ def keys_waiting(app: object) -> bool:
         getattr(app, "_held_keys", None))
 
 
+def escape_then_key(event: events.Key, screen: Any) -> tuple[events.Key, events.Key] | None:
+    """An Alt+character that nothing on ``screen`` is bound to, as the Escape and the
+    character it may have been: the terminal sends both the same (ESC, then the character),
+    and Textual reads them as Alt+character when the character came within 100 ms of the
+    Escape. Typed that fast after Escape, the character would otherwise be typed into the
+    dialog Escape was to close (see :mod:`.terminal_input`). None for any other key."""
+    name, char = event.key, event.character
+    if not name.startswith("alt+") or char is None or len(char) != 1 or not char.isprintable():
+        return None
+    if any(alias in screen.active_bindings for alias in event.aliases):
+        return None
+    plain = name.removeprefix("alt+")
+    if plain.startswith("shift+") and char.isupper():
+        plain = char  # Textual names a capital by the letter itself
+    escape, typed = events.Key("escape", "\x1b"), events.Key(plain, char)
+    escape.time = typed.time = event.time
+    return escape, typed
+
+
 def _inserts(event: events.Event) -> bool:
     """A printable key or a paste: text typed, nothing set going."""
     return isinstance(event, events.Paste) or bool(getattr(event, "is_printable", False))
@@ -244,6 +263,11 @@ class KeyGate:
     async def _dispatch_key(self, event: events.Event) -> None:
         if not self.screen_stack:
             return  # the app is ending (Ctrl+Q with keys after it): no screen to take them
+        if isinstance(event, events.Key) and (keys := escape_then_key(event, self.screen)):
+            event, typed = keys
+            if self._held_keys is None:
+                self._held_keys = deque()
+            self._held_keys.appendleft(typed)  # goes on once the Escape is done
         if event.time < getattr(self.screen, "keys_from", -1.0):
             if self._typed_ahead is None:
                 self._typed_ahead = []

@@ -184,6 +184,23 @@ def test_a_held_line_goes_anyway_with_a_key_a_real_terminal_sends(mta, terminal)
     assert "5.5.1" in shown.split("S: 503", 1)[1]  # Postfix: need MAIL command
 
 
+def test_escape_then_a_command_in_one_go_closes_the_dialog_and_sends_it(mta, terminal) -> None:
+    # The terminal sends Escape as ESC and the command right behind it, in one read: Textual
+    # alone took both as one unknown escape sequence, so the dialog stayed open and the command
+    # went into it with a "^" for the Escape.
+    term = terminal
+    term.wait_for("S: 220")
+    term.keys("EHLO tmux.test", "Enter")
+    term.wait_for("250 CHUNKING")
+    term.keys("F4")
+    term.wait_for("AUTH helper")
+    sender = "MAIL FROM:<escape-then-typed@client.test>"  # longer than Textual's 32 characters
+    term.keys("Escape", sender, "Enter", "RSET", "Enter")
+    shown = term.wait_for("C: RSET")
+    assert f"C: {sender}" in shown
+    assert "AUTH helper" not in shown
+
+
 def test_keys_typed_as_the_app_starts_all_reach_the_server(mta, terminal) -> None:
     # Typed (or pasted by a script) the moment the command runs, before the first screen has
     # mounted and focused its input: the first key used to go to Textual's default screen,

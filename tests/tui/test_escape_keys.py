@@ -1,0 +1,143 @@
+"""Escape followed at once by typed keys: read as Escape and those keys, never lost."""
+
+from __future__ import annotations
+
+import inspect
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from textual import events
+from textual._xterm_parser import XTermParser
+from textual.drivers import linux_driver
+
+from smtpscope.tui.keys import escape_then_key
+from smtpscope.tui.screens.help import HelpScreen
+from smtpscope.tui.terminal_input import EscapeAwareParser, EscapeSplitter, use_escape_aware_parser
+from tests.tui.test_key_order import SIZE, app_for, replies
+from tests.tui.waiting import until
+from tests.tui.wire_server import WireServer
+
+
+def parsed(parser: XTermParser, *reads: str) -> list[str]:
+    """What each read becomes: key names, or the class of any other event (with its text)."""
+    out: list[str] = []
+    for data in reads:
+        for event in parser.feed(data):
+            if isinstance(event, events.Key):
+                out.append(event.key)
+            else:
+                out.append(f"{type(event).__name__}:{getattr(event, 'text', '')}")
+    return out
+
+
+KEYS = ["N", "O", "O", "P", "enter"]
+
+
+@pytest.mark.parametrize(("reads", "expected"), [
+    # Escape, then a command, in one read (tmux send-keys, a script, a busy app reading late).
+    (["\x1bNOOP\r"], ["escape", *KEYS]),
+    # ... after other keys, twice, and with Escape pressed twice.
+    (["RSET\r\x1bNOOP\r"], ["R", "S", "E", "T", "enter", "escape", *KEYS]),
+    (["\x1b\x1bNOOP\r"], ["escape", "escape", *KEYS]),
+    # The read before ended on the Escape.
+    (["ab\x1b", "NOOP\r"], ["a", "b", "escape", *KEYS]),
+    # A character outside ASCII after Escape.
+    (["\x1béa"], ["escape", "é", "a"]),
+    # After a mouse report and an arrow key.
+    (["\x1b[<0;10;5M\x1b[A\x1bQUIT\r"], ["MouseDown:", "up", "escape", "Q", "U", "I", "T",
+                                         "enter"]),
+])
+def test_escape_then_keys_in_one_read(reads: list[str], expected: list[str]) -> None:
+    assert parsed(EscapeAwareParser(), *reads) == expected
+
+
+def test_textual_alone_turns_the_escape_into_a_caret() -> None:
+    """What the parser fixes: the ESC and the 32 characters after it read as one unknown
+    sequence, then handed out as keys with the ESC as ``^`` (shorter ones wait 100 ms, then
+    the first character comes as Alt+character)."""
+    read = "RSET\r\x1bMAIL FROM:<someone@example.test>\r"
+    assert parsed(XTermParser(), read)[5:7] == ["circumflex_accent", "M"]
+    assert parsed(EscapeAwareParser(), read)[5:7] == ["escape", "M"]
+    assert len(parsed(EscapeAwareParser(), read)) == len(read)
+
+
+@pytest.mark.parametrize("reads", [
+    ["\x1b[A\x1b[1;5C"],          # arrows (CSI)
+    ["\x1bOP\x1bOA"],             # F1 and Up as SS3 sequences
+    ["\x1bOPEN"],                 # ... so Escape then OP stays F1: the bytes are the same
+    ["\x1b[27;5;13~"],            # a modified key (xterm)
+    ["\x1bx"],                    # Alt+x pressed on its own: left to Textual's timing
+    ["\x1b\r"],                   # Alt+Enter
+    ["\x1b]11;rgb:0000/0000/0000\x1b\\"],  # an OSC answer from the terminal
+])
+def test_sequences_read_as_textual_reads_them(reads: list[str]) -> None:
+    assert parsed(EscapeAwareParser(), *reads) == parsed(XTermParser(), *reads)
+
+
+@pytest.mark.parametrize("reads", [
+    ["\x1b[200~a\x1bMb\x1b[201~"],
+    ["\x1b[20", "0~a\x1bMb\x1b[2", "01~"],     # both paste markers split across reads
+    ["\x1b", "[200~a\x1bMb", "\x1b[201~"],
+])
+def test_nothing_inside_a_bracketed_paste_is_changed(reads: list[str]) -> None:
+    splitter = EscapeSplitter()
+    assert [splitter.rewrite(data) for data in reads] == reads
+    assert not splitter.in_paste and not splitter.carry
+    after = splitter.rewrite("\x1bNO")
+    assert after == "\x1b[27uNO"
+
+
+def test_the_parser_is_put_where_textuals_linux_driver_builds_its_own(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # The driver builds its parser from the name in its module: a Textual that stops doing so
+    # must fail here, not leave Escape lost again without a word.
+    assert "XTermParser(" in inspect.getsource(linux_driver.LinuxDriver.run_input_thread)
+    monkeypatch.setattr(linux_driver, "XTermParser", XTermParser)
+    assert use_escape_aware_parser(linux_driver.__name__)
+    assert linux_driver.XTermParser is EscapeAwareParser
+    assert use_escape_aware_parser(linux_driver.__name__)  # twice: still ours
+    assert not use_escape_aware_parser("textual.drivers.headless_driver")
+
+
+def _screen(*bound: str) -> Any:
+    return SimpleNamespace(active_bindings=dict.fromkeys(bound))
+
+
+def _names(keys: Any) -> Any:
+    return keys and [(key.key, key.character) for key in keys]
+
+
+def test_an_unbound_alt_key_is_escape_and_the_character() -> None:
+    assert _names(escape_then_key(events.Key("alt+shift+n", "N"), _screen())) == [
+        ("escape", "\x1b"), ("N", "N")]
+    assert _names(escape_then_key(events.Key("alt+n", "n"), _screen())) == [
+        ("escape", "\x1b"), ("n", "n")]
+    assert _names(escape_then_key(events.Key("alt+full_stop", "."), _screen())) == [
+        ("escape", "\x1b"), ("full_stop", ".")]
+
+
+def test_a_bound_alt_key_and_other_keys_stay_as_they_are() -> None:
+    assert escape_then_key(events.Key("alt+x", "x"), _screen("alt+x")) is None
+    assert escape_then_key(events.Key("alt+enter", "\r"), _screen()) is None
+    assert escape_then_key(events.Key("alt+up", None), _screen()) is None
+    assert escape_then_key(events.Key("n", "n"), _screen()) is None
+    assert escape_then_key(events.Key("ctrl+n", None), _screen()) is None
+
+
+async def test_escape_typed_fast_before_a_command_closes_the_dialog(wire: WireServer) -> None:
+    """Escape and N within 100 ms reach the app as Alt+N: the help page closes, NOOP is sent."""
+    app = app_for(wire)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: replies(app) == [220])
+        await pilot.press("f1")
+        await until(pilot, lambda: isinstance(app.screen, HelpScreen))
+        driver = app._driver
+        assert driver is not None
+        for key, char in [("alt+shift+n", "N"), ("O", "O"), ("O", "O"), ("P", "P"),
+                          ("enter", "\r")]:
+            event = events.Key(key, char)
+            event.set_sender(app)
+            driver.send_message(event)
+        await until(pilot, lambda: wire.commands() == ["NOOP"])
+        assert not isinstance(app.screen, HelpScreen)
