@@ -1,4 +1,4 @@
-"""Escape followed at once by more keys: read as the Escape and the keys it was.
+"""Escape followed at once by more keys, and ESC inside a paste: read as what they were.
 
 A terminal sends the Escape key as one ESC byte, and Alt (Meta) with a character as ESC then
 that character, so the bytes alone cannot tell Escape-then-``N`` from Alt+N. Textual's parser
@@ -6,15 +6,20 @@ that character, so the bytes alone cannot tell Escape-then-``N`` from Alt+N. Tex
 Keys that come in that time (sent with no pause by a script or ``tmux send-keys``, or read late
 by a busy app) are collected as one would-be sequence of up to 32 characters, then handed out
 with the ESC turned into a ``^`` key, or into Alt on the first character: the Escape is lost
-and the text goes to whatever still has the focus (the dialog Escape was meant to close).
+and the text goes to whatever still has the focus (the dialog Escape was meant to close). The
+same happens to an ESC inside a bracketed paste (text with colour codes, say): the text after
+it is typed as keys, its line ends as Enter, before the paste itself arrives.
 
-:class:`EscapeAwareParser` takes an ESC that is followed, in the same read, by a character
-that begins no escape sequence and then more input, as the Escape key there and then (it
-completes the ESC to the kitty protocol's Escape, which Textual reads at once); the characters
-after it are read as usual. One Alt+character pressed on its own arrives alone in
-its read and keeps Textual's reading (the key gate turns such a key into Escape and the
-character when nothing is bound to it: see :mod:`.keys`). Inside a bracketed paste nothing is
-changed: an ESC there is pasted text.
+:class:`EscapeAwareParser` rewrites each read before Textual's parser sees it:
+
+- an ESC followed, in the same read, by a character that begins no escape sequence and then
+  more input is the Escape key there and then: it is completed to the kitty protocol's Escape,
+  which the parser reads at once, and the characters after it are read as usual. One
+  Alt+character pressed on its own arrives alone in its read and keeps Textual's reading (the
+  key gate turns such a key into Escape and the character when nothing is bound to it: see
+  :mod:`.keys`);
+- an ESC inside a paste passes the parser as ``PASTED_ESC`` and is put back in the paste's
+  text, so the paste arrives whole, with its ESC, as one paste.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ import sys
 from collections.abc import Iterable
 from typing import Any
 
-from textual import constants
+from textual import constants, events
 from textual._ansi_sequences import ANSI_SEQUENCES_KEYS
 from textual._xterm_parser import XTermParser
 
@@ -40,73 +45,97 @@ PASTE_END = "\x1b[201~"
 # reads at once: an ESC that is a key is completed to it, so the parser, not this module, still
 # puts every key in order (an ESC it holds from an earlier read included).
 ESCAPE_COMPLETION = "[27u"
+# An ESC inside a paste on its way through the parser, which would otherwise take it as the
+# start of a key sequence and type the pasted text after it as keys, ahead of the paste itself.
+# A Unicode noncharacter: kept for a program's internal use, it has no meaning in text.
+PASTED_ESC = "\ufdd0"
 
 
 class EscapeSplitter:
-    """Finds, read by read, the ESCs that are an Escape key followed by typed characters."""
+    """Rewrites reads so that Textual's parser reads each ESC as what it was: an Escape key
+    followed by typed characters (completed to ``ESCAPE_COMPLETION``), pasted text
+    (``PASTED_ESC``), or the start of a sequence (left as it is)."""
 
-    __slots__ = ("carry", "in_paste")
+    __slots__ = ("in_paste", "pending")
 
     def __init__(self) -> None:
         self.in_paste = False
-        # The end of the last read when it may be the start of a paste marker split across
-        # reads: the paste's end inside a paste, its start (a lone ESC included) outside one.
-        self.carry = ""
+        # The end of the last read when it may begin a paste marker that goes on in the next:
+        # outside a paste, its start (or a lone ESC), already passed on (the parser holds it);
+        # inside a paste, its end, held back and passed on with the next read.
+        self.pending = ""
 
     def rewrite(self, data: str) -> str:
-        """``data`` with ``ESCAPE_COMPLETION`` after every ESC that is an Escape key typed
-        before more keys (an ESC the last read ended with included, at the start)."""
+        """``data`` as the parser should read it."""
         out: list[str] = []
-        start, pos = 0, self._marker_across(data, out)
+        if self.in_paste:
+            data, self.pending, pos = self.pending + data, "", 0
+        else:
+            pos = self._after_pending(data, out)
         while pos < len(data):
-            if self.in_paste:
-                pos = self._paste_end(data, pos)
-                continue
-            at = data.find(ESC, pos)
-            if at == -1:
-                break
+            pos = self._paste(data, pos, out) if self.in_paste else self._keys(data, pos, out)
+        return "".join(out)
+
+    def _after_pending(self, data: str, out: list[str]) -> int:
+        """Finish what the last read's end began outside a paste; where ``data`` goes on."""
+        pending, self.pending = self.pending, ""
+        if not pending:
+            return 0
+        joined = pending + data
+        if joined.startswith(PASTE_START):
+            self.in_paste = True
+            rest = len(PASTE_START) - len(pending)
+            out.append(data[:rest])
+            return rest
+        if PASTE_START.startswith(joined):
+            self.pending = joined
+            out.append(data)
+            return len(data)
+        if pending == ESC and _typed_after(joined, 0):
+            out.append(ESCAPE_COMPLETION)  # the parser holds that ESC: complete it
+        return 0
+
+    def _keys(self, data: str, pos: int, out: list[str]) -> int:
+        """Keys from ``pos``, up to a paste's start (passed on with it) or the end of
+        ``data``; returns where that is."""
+        start = pos
+        while (at := data.find(ESC, pos)) != -1:
             if data.startswith(PASTE_START, at):
                 self.in_paste = True
-                pos = at + len(PASTE_START)
-                continue
+                end = at + len(PASTE_START)
+                out.append(data[start:end])
+                return end
             if PASTE_START.startswith(data[at:]):
-                self.carry = data[at:]  # the read ends part way into a paste's start, or on ESC
+                self.pending = data[at:]  # the read ends part way into a paste's start, or on ESC
                 break
             if _typed_after(data, at):
                 out += (data[start:at + 1], ESCAPE_COMPLETION)
                 start = at + 1
             pos = at + 1
         out.append(data[start:])
-        return "".join(out)
+        return len(data)
 
-    def _marker_across(self, data: str, out: list[str]) -> int:
-        """Finish what the last read's carry began; where the scan of ``data`` starts."""
-        carry, self.carry = self.carry, ""
-        if not carry or self.in_paste:
-            self.carry = carry  # a paste's end: _paste_end looks for it
-            return 0
-        joined = carry + data
-        if joined.startswith(PASTE_START):
-            self.in_paste = True
-            return len(PASTE_START) - len(carry)
-        if PASTE_START.startswith(joined):
-            self.carry = joined
-            return len(data)
-        if carry == ESC and _typed_after(joined, 0):
-            out.append(ESCAPE_COMPLETION)  # the parser holds that ESC: complete it
-        return 0
-
-    def _paste_end(self, data: str, pos: int) -> int:
-        """Inside a paste from ``pos``: where reading goes on (past the end marker, or the
-        end of ``data`` when the paste goes on into the next read)."""
-        carried = len(self.carry)
-        seen = self.carry + data[pos:]
-        end = seen.find(PASTE_END)
+    def _paste(self, data: str, pos: int, out: list[str]) -> int:
+        """Pasted text from ``pos``, up to the paste's end (passed on with it) or the end of
+        ``data``; returns where that is."""
+        end = data.find(PASTE_END, pos)
         if end == -1:
-            self.carry = seen[-(len(PASTE_END) - 1):]
+            cut = _end_begins(data, pos)
+            self.pending = data[cut:]
+            out.append(data[pos:cut].replace(ESC, PASTED_ESC))
             return len(data)
-        self.in_paste, self.carry = False, ""
-        return pos + end + len(PASTE_END) - carried
+        self.in_paste = False
+        out += (data[pos:end].replace(ESC, PASTED_ESC), PASTE_END)
+        return end + len(PASTE_END)
+
+
+def _end_begins(data: str, pos: int) -> int:
+    """Where, in its last few characters, ``data`` (from ``pos``) ends with the beginning of a
+    paste's end marker; ``len(data)`` if it does not."""
+    for at in range(max(pos, len(data) - len(PASTE_END) + 1), len(data)):
+        if data[at] == ESC and PASTE_END.startswith(data[at:]):
+            return at
+    return len(data)
 
 
 def _typed_after(data: str, at: int) -> bool:
@@ -121,14 +150,18 @@ def _typed_after(data: str, at: int) -> bool:
 
 
 class EscapeAwareParser(XTermParser):
-    """Textual's terminal parser, with an ESC followed by typed keys read as Escape."""
+    """Textual's terminal parser, with an ESC followed by typed keys read as Escape and an ESC
+    inside a paste kept in the paste."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._escapes = EscapeSplitter()
 
     def feed(self, data: str) -> Iterable[Any]:
-        return super().feed(self._escapes.rewrite(data) if data else data)
+        for event in super().feed(self._escapes.rewrite(data) if data else data):
+            if isinstance(event, events.Paste) and PASTED_ESC in event.text:
+                event = events.Paste(event.text.replace(PASTED_ESC, ESC))
+            yield event
 
 
 def use_escape_aware_parser(driver_module_name: str) -> bool:

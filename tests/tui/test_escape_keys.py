@@ -13,7 +13,7 @@ from textual.drivers import linux_driver
 
 from smtpscope.tui.keys import escape_then_key
 from smtpscope.tui.screens.help import HelpScreen
-from smtpscope.tui.terminal_input import EscapeAwareParser, EscapeSplitter, use_escape_aware_parser
+from smtpscope.tui.terminal_input import EscapeAwareParser, use_escape_aware_parser
 from tests.tui.test_key_order import SIZE, app_for, replies
 from tests.tui.waiting import until
 from tests.tui.wire_server import WireServer
@@ -75,17 +75,27 @@ def test_sequences_read_as_textual_reads_them(reads: list[str]) -> None:
     assert parsed(EscapeAwareParser(), *reads) == parsed(XTermParser(), *reads)
 
 
+PASTED = "line1\n\x1b[31mred\x1b[0m\nQUIT\n"
+
+
 @pytest.mark.parametrize("reads", [
-    ["\x1b[200~a\x1bMb\x1b[201~"],
-    ["\x1b[20", "0~a\x1bMb\x1b[2", "01~"],     # both paste markers split across reads
-    ["\x1b", "[200~a\x1bMb", "\x1b[201~"],
+    ["\x1b[200~" + PASTED + "\x1b[201~"],
+    # Both paste markers split across reads, and an ESC of the text at the end of a read.
+    ["\x1b[20", "0~line1\n\x1b", "[31mred\x1b[0m\nQUIT\n\x1b[2", "01~"],
+    ["\x1b", "[200~line1\n\x1b[31mred\x1b[0m\nQUIT\n\x1b", "[201~"],
 ])
-def test_nothing_inside_a_bracketed_paste_is_changed(reads: list[str]) -> None:
-    splitter = EscapeSplitter()
-    assert [splitter.rewrite(data) for data in reads] == reads
-    assert not splitter.in_paste and not splitter.carry
-    after = splitter.rewrite("\x1bNO")
-    assert after == "\x1b[27uNO"
+def test_a_paste_with_escapes_in_it_stays_one_paste(reads: list[str]) -> None:
+    parser = EscapeAwareParser()
+    assert parsed(parser, *reads, "\x1bNO\r") == [f"Paste:{PASTED}", "escape", "N", "O",
+                                                  "enter"]
+
+
+def test_textual_alone_types_what_follows_an_escape_in_a_paste() -> None:
+    """What the parser fixes: the pasted text after the ESC typed as keys, QUIT and its line
+    end included, before the paste's first line."""
+    keys = parsed(XTermParser(), "\x1b[200~" + PASTED + "\x1b[201~")
+    assert keys[-1] == "Paste:line1\n"
+    assert keys[-6:-1] == ["Q", "U", "I", "T", "ctrl+j"]
 
 
 def test_the_parser_is_put_where_textuals_linux_driver_builds_its_own(

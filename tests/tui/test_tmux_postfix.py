@@ -201,6 +201,18 @@ def test_escape_then_a_command_in_one_go_closes_the_dialog_and_sends_it(mta, ter
     assert "AUTH helper" not in shown
 
 
+def test_a_paste_with_an_escape_in_it_is_sent_as_pasted(mta, terminal) -> None:
+    # Textual alone typed the text after a pasted ESC as keys, ahead of the paste: Postfix got
+    # "^[31mred^[0m" first and hung up, and the pasted EHLO never went.
+    term = terminal
+    term.wait_for("S: 220")
+    term.paste("EHLO tmux.test\nNOOP \x1b[31mred\x1b[0m\nRSET\n")
+    shown = term.wait_for("S: 250", count=3)
+    lines = [line for line in shown.splitlines() if line.startswith(("C", "S"))]
+    assert [line[:72].rstrip() for line in lines if line.startswith("C")] == [
+        "C: EHLO tmux.test", "C: NOOP \\x1b[31mred\\x1b[0m", "C: RSET"]
+
+
 def test_keys_typed_as_the_app_starts_all_reach_the_server(mta, terminal) -> None:
     # Typed (or pasted by a script) the moment the command runs, before the first screen has
     # mounted and focused its input: the first key used to go to Textual's default screen,
