@@ -164,18 +164,26 @@ class EscapeAwareParser(XTermParser):
             yield event
 
 
+# Where Windows' driver builds its parser: the module reading the console (the driver's own
+# module imports it).
+WINDOWS_INPUT_MODULE = "textual.drivers.win32"
+
+
 def use_escape_aware_parser(driver_module_name: str) -> bool:
     """Make the driver defined in that module read keys with :class:`EscapeAwareParser`.
 
-    Textual's drivers build their parser from the ``XTermParser`` name in their own module,
-    with no option to choose another; that name is the one place to put ours. True if it was
-    there to replace (a driver that parses no terminal bytes, like the headless one, has none).
+    Textual's drivers build their parser from the ``XTermParser`` name in the module that reads
+    the terminal, with no option to choose another; that name is the one place to put ours.
+    True if it was there to replace (a driver that parses no terminal bytes, like the headless
+    one, has none).
     """
     if constants.DISABLE_KITTY_KEY:
         return False  # the parser would not read the completed Escape
-    module = sys.modules.get(driver_module_name)
-    if module is None or getattr(module, "XTermParser", None) not in (XTermParser,
-                                                                       EscapeAwareParser):
-        return False
-    module.XTermParser = EscapeAwareParser  # type: ignore[attr-defined]
-    return True
+    replaced = False
+    for name in (driver_module_name, WINDOWS_INPUT_MODULE):
+        module = sys.modules.get(name)
+        if module is not None and getattr(module, "XTermParser", None) in (XTermParser,
+                                                                           EscapeAwareParser):
+            module.XTermParser = EscapeAwareParser  # type: ignore[attr-defined]
+            replaced = True
+    return replaced

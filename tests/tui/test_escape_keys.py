@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import importlib.util
 import inspect
-from types import SimpleNamespace
+import sys
+from pathlib import Path
+from types import ModuleType, SimpleNamespace
 from typing import Any
 
 import pytest
@@ -13,7 +16,11 @@ from textual.drivers import linux_driver
 
 from smtpscope.tui.keys import escape_then_key
 from smtpscope.tui.screens.help import HelpScreen
-from smtpscope.tui.terminal_input import EscapeAwareParser, use_escape_aware_parser
+from smtpscope.tui.terminal_input import (
+    WINDOWS_INPUT_MODULE,
+    EscapeAwareParser,
+    use_escape_aware_parser,
+)
 from tests.tui.test_key_order import SIZE, app_for, replies
 from tests.tui.waiting import until
 from tests.tui.wire_server import WireServer
@@ -108,6 +115,18 @@ def test_the_parser_is_put_where_textuals_linux_driver_builds_its_own(
     assert linux_driver.XTermParser is EscapeAwareParser
     assert use_escape_aware_parser(linux_driver.__name__)  # twice: still ours
     assert not use_escape_aware_parser("textual.drivers.headless_driver")
+
+
+def test_windows_reads_its_console_with_the_parser_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Windows' driver reads the console in textual.drivers.win32 (importable on Windows only).
+    spec = importlib.util.find_spec(WINDOWS_INPUT_MODULE)
+    assert spec is not None and spec.origin is not None
+    assert "XTermParser(" in Path(spec.origin).read_text(encoding="utf-8")
+    win32 = ModuleType(WINDOWS_INPUT_MODULE)
+    win32.XTermParser = XTermParser  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, WINDOWS_INPUT_MODULE, win32)
+    assert use_escape_aware_parser("textual.drivers.windows_driver")
+    assert win32.XTermParser is EscapeAwareParser  # type: ignore[attr-defined]
 
 
 def _screen(*bound: str) -> Any:
