@@ -18,12 +18,13 @@ it is typed as keys, its line ends as Enter, before the paste itself arrives.
   Alt+character pressed on its own arrives alone in its read and keeps Textual's reading (the
   key gate turns such a key into Escape and the character when nothing is bound to it: see
   :mod:`.keys`);
-- an ESC inside a paste passes the parser as ``PASTED_ESC`` and is put back in the paste's
-  text, so the paste arrives whole, with its ESC, as one paste.
+- an ESC inside a paste passes the parser marked (``PASTE_MARK``) and is put back in the
+  paste's text, so the paste arrives whole, with its ESC, as one paste.
 """
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Iterable
 from typing import Any
@@ -45,16 +46,20 @@ PASTE_END = "\x1b[201~"
 # reads at once: an ESC that is a key is completed to it, so the parser, not this module, still
 # puts every key in order (an ESC it holds from an earlier read included).
 ESCAPE_COMPLETION = "[27u"
-# An ESC inside a paste on its way through the parser, which would otherwise take it as the
-# start of a key sequence and type the pasted text after it as keys, ahead of the paste itself.
-# A Unicode noncharacter: kept for a program's internal use, it has no meaning in text.
-PASTED_ESC = "\ufdd0"
+# An ESC inside a paste goes through the parser, which would otherwise take it as the start of
+# a key sequence and type the pasted text after it as keys ahead of the paste, as this mark and
+# "e"; the mark itself, pasted, as the mark and "m". The mark is a Unicode noncharacter (kept
+# for a program's internal use), but a paste holding one still arrives as it was.
+PASTE_MARK = "\ufdd0"
+_IN_PASTE = str.maketrans({ESC: PASTE_MARK + "e", PASTE_MARK: PASTE_MARK + "m"})
+_MARKED = re.compile(PASTE_MARK + "([em])")
+_UNMARKED = {"e": ESC, "m": PASTE_MARK}
 
 
-class EscapeSplitter:
+class EscapeRewriter:
     """Rewrites reads so that Textual's parser reads each ESC as what it was: an Escape key
-    followed by typed characters (completed to ``ESCAPE_COMPLETION``), pasted text
-    (``PASTED_ESC``), or the start of a sequence (left as it is)."""
+    followed by typed characters (completed to ``ESCAPE_COMPLETION``), pasted text (marked
+    with ``PASTE_MARK``), or the start of a sequence (left as it is)."""
 
     __slots__ = ("in_paste", "pending")
 
@@ -122,10 +127,10 @@ class EscapeSplitter:
         if end == -1:
             cut = _end_begins(data, pos)
             self.pending = data[cut:]
-            out.append(data[pos:cut].replace(ESC, PASTED_ESC))
+            out.append(data[pos:cut].translate(_IN_PASTE))
             return len(data)
         self.in_paste = False
-        out += (data[pos:end].replace(ESC, PASTED_ESC), PASTE_END)
+        out += (data[pos:end].translate(_IN_PASTE), PASTE_END)
         return end + len(PASTE_END)
 
 
@@ -142,7 +147,7 @@ def _typed_after(data: str, at: int) -> bool:
     """Whether the ESC at ``at`` is a key with typed characters after it in the same read: the
     next character begins no sequence and is printable, and there is more after it."""
     if at + 2 >= len(data):
-        return False  # ESC alone, or ESC and one character (Alt+character pressed): Textual's
+        return False  # ESC alone, or with one character (Alt+character): Textual's timing
     char = data[at + 1]
     if char == SS3:
         return data[at:at + 3] not in ANSI_SEQUENCES_KEYS
@@ -155,12 +160,12 @@ class EscapeAwareParser(XTermParser):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._escapes = EscapeSplitter()
+        self._escapes = EscapeRewriter()
 
     def feed(self, data: str) -> Iterable[Any]:
         for event in super().feed(self._escapes.rewrite(data) if data else data):
-            if isinstance(event, events.Paste) and PASTED_ESC in event.text:
-                event = events.Paste(event.text.replace(PASTED_ESC, ESC))
+            if isinstance(event, events.Paste) and PASTE_MARK in event.text:
+                event = events.Paste(_MARKED.sub(lambda found: _UNMARKED[found[1]], event.text))
             yield event
 
 

@@ -17,6 +17,7 @@ from textual.drivers import linux_driver
 from smtpscope.tui.keys import escape_then_key
 from smtpscope.tui.screens.help import HelpScreen
 from smtpscope.tui.terminal_input import (
+    PASTE_MARK,
     WINDOWS_INPUT_MODULE,
     EscapeAwareParser,
     use_escape_aware_parser,
@@ -95,6 +96,11 @@ def test_a_paste_with_escapes_in_it_stays_one_paste(reads: list[str]) -> None:
     parser = EscapeAwareParser()
     assert parsed(parser, *reads, "\x1bNO\r") == [f"Paste:{PASTED}", "escape", "N", "O",
                                                   "enter"]
+
+
+def test_a_paste_holding_the_parsers_own_mark_arrives_as_it_was() -> None:
+    text = f"a{PASTE_MARK}e{PASTE_MARK}m\x1b{PASTE_MARK}"
+    assert parsed(EscapeAwareParser(), f"\x1b[200~{text}\x1b[201~") == [f"Paste:{text}"]
 
 
 def test_textual_alone_types_what_follows_an_escape_in_a_paste() -> None:
