@@ -106,6 +106,31 @@ def visible_lines(text: str, *, keep_backslashes: bool = False) -> str:
     return pattern.sub(_escape_char, text)
 
 
+# What an editable field (the composer, the message editor, a dialog's input) shows in place of
+# a character a terminal would act on, pasted into it: one character for one, so the cursor and
+# the selection stay on the text (the field's value keeps the real one). C0 controls and DEL
+# show as their Unicode Control Pictures (ESC as U+241B), any other (C1, separators, bidi
+# overrides, undecodable bytes) as U+FFFD. TAB is the field's to expand.
+_FIELD_UNSAFE = re.compile(
+    "[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\udc80-\udcff]")
+FIELD_PICTURES = "[\u2400-\u2421\ufffd]"  # what pictured() shows them as (a pattern)
+
+
+def _picture(found: re.Match[str]) -> str:
+    code = ord(found[0])
+    if code < 0x20:
+        return chr(0x2400 + code)
+    return "\u2421" if code == 0x7F else "\ufffd"
+
+
+def pictured(text: str) -> str:
+    """``text`` with each character a terminal would act on shown as one visible character:
+    for an editable field, whose value keeps the real one (``text`` itself when it has none)."""
+    if _plain(text, "\t", True):
+        return text
+    return _FIELD_UNSAFE.sub(_picture, text)
+
+
 def quoted(text: str) -> str:
     """``'text'`` escaped by :func:`visible`, for a message that quotes foreign text: escaped
     once where it is made, the message is shown with :func:`terminal_safe`, which leaves those

@@ -35,7 +35,10 @@ from textual import events
 from textual._time import get_time  # the clock Textual stamps ``Message.time`` with
 from textual.widgets import Input, TextArea
 
+from smtpscope.tui.field_text import PicturedHighlighter, pictured_line
+
 if TYPE_CHECKING:
+    from rich.text import Text
     from textual.app import App
 
 # A guarded input that never handles a key it was given (removed while keys were queued for
@@ -86,7 +89,12 @@ class OrderedKeys:
 
 
 class OrderedInput(OrderedKeys, Input):
-    """An ``Input`` whose Enter, Tab, Backspace and arrows keep their place among typed keys."""
+    """An ``Input`` whose Enter, Tab, Backspace and arrows keep their place among typed keys,
+    and whose pasted control characters show as pictures (see :mod:`.field_text`)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("highlighter", PicturedHighlighter())
+        super().__init__(*args, **kwargs)
 
 
 class OrderedTextArea(OrderedKeys, TextArea):
@@ -96,6 +104,12 @@ class OrderedTextArea(OrderedKeys, TextArea):
         if event.is_printable or event.key == "enter":
             return not self.read_only
         return self.tab_behavior == "indent" and event.key in ("tab", "escape")
+
+    def get_line(self, line_index: int) -> Text:
+        # Textual's documented place to change how a line shows: pasted control characters as
+        # pictures (see .field_text).
+        shown = pictured_line(self.document.get_line(line_index))
+        return super().get_line(line_index) if shown is None else shown
 
 
 async def run_bindings_now(app: App[Any], key: str) -> bool:

@@ -1,0 +1,45 @@
+"""What a text field shows of a value that holds characters a terminal would act on.
+
+Typing puts none in a field, but a paste can (text with colour codes, a control byte): the
+value keeps them, to be sent exactly as pasted, and the field shows each as one visible,
+highlighted character (``sanitize.pictured``), so the cursor stays on the text and nothing
+reaches the terminal as a control sequence.
+"""
+
+from __future__ import annotations
+
+import re
+
+from rich.highlighter import Highlighter
+from rich.text import Text
+
+from smtpscope.sanitize import FIELD_PICTURES, pictured
+
+PICTURE_STYLE = "reverse"
+
+
+def _mark(text: Text, shown: str) -> None:
+    for found in re.finditer(FIELD_PICTURES, shown):
+        text.stylize(PICTURE_STYLE, found.start(), found.end())
+
+
+class PicturedHighlighter(Highlighter):
+    """An ``Input`` highlighter: the value's unsafe characters shown as pictures."""
+
+    def highlight(self, text: Text) -> None:
+        plain = text.plain
+        shown = pictured(plain)
+        if shown is plain:
+            return
+        text.plain = shown  # one for one: the spans stay where they were
+        _mark(text, shown)
+
+
+def pictured_line(line: str) -> Text | None:
+    """A ``TextArea`` line as shown, or None when it has nothing to picture."""
+    shown = pictured(line)
+    if shown is line:
+        return None
+    text = Text(shown, end="", no_wrap=True)
+    _mark(text, shown)
+    return text
