@@ -21,6 +21,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -75,29 +76,41 @@ def message_lines(count: int) -> list[str]:
     return ["Subject: pasted", "", *(f"line {n} " + "x" * (n % 70) for n in range(count))]
 
 
+def sink_app(sink: Sink) -> Any:
+    """The TUI connecting to the sink."""
+    from smtpscope.session import SessionOptions
+    from smtpscope.tui.app import create_app
+
+    return create_app(options=SessionOptions(host="127.0.0.1", port=sink.port, security="plain"),
+                      target_label="sink")
+
+
+async def greeted(pilot: Any) -> Any:
+    """The session screen, once the sink's greeting has come."""
+    from smtpscope.tui.screens.session import SessionScreen
+
+    screen = pilot.app.screen
+    while not (isinstance(screen, SessionScreen) and screen.session is not None
+               and screen.session.greeting is not None):
+        await pilot.pause(0.01)
+        screen = pilot.app.screen
+    return screen
+
+
 async def paste_once(count: int) -> float:
     from textual import events
 
-    from smtpscope.session import SessionOptions
-    from smtpscope.tui.app import create_app
-    from smtpscope.tui.screens.session import SessionScreen
-
     sink = await Sink().start()
-    app = create_app(options=SessionOptions(host="127.0.0.1", port=sink.port, security="plain"),
-                     target_label="sink")
+    app = sink_app(sink)
     async with app.run_test(size=(120, 40)) as pilot:
-        screen = app.screen
-        while not (isinstance(screen, SessionScreen) and screen.session is not None
-                   and screen.session.greeting is not None):
-            await pilot.pause(0.01)
-            screen = app.screen
+        await greeted(pilot)
         await pilot.pause(0.5)  # the first paints after start-up are over: the paste alone
         text = ("EHLO bench.test\nMAIL FROM:<a@bench.test>\nRCPT TO:<b@bench.test>\nDATA\n"
                 + "\n".join(message_lines(count)) + "\n.\nQUIT\n")
         paste = events.Paste(text)
         paste.set_sender(app)
         start = time.perf_counter()
-        app._driver.send_message(paste)  # type: ignore[union-attr]
+        app._driver.send_message(paste)
         await asyncio.wait_for(sink.done.wait(), 600)
         elapsed = time.perf_counter() - start
     sink.stop()

@@ -30,7 +30,7 @@ os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from paste_message import Sink  # the same sink as the paste benchmark
+from paste_message import Sink, greeted, sink_app  # the paste benchmark's sink and TUI
 
 
 def message_lines(count: int) -> list[str]:
@@ -60,19 +60,10 @@ def post(app: object, keys: list[tuple[str, str]]) -> None:
 
 
 async def typed_once(count: int, profile: cProfile.Profile | None = None) -> tuple[float, int]:
-    from smtpscope.session import SessionOptions
-    from smtpscope.tui.app import create_app
-    from smtpscope.tui.screens.session import SessionScreen
-
     sink = await Sink().start()
-    app = create_app(options=SessionOptions(host="127.0.0.1", port=sink.port, security="plain"),
-                     target_label="sink")
+    app = sink_app(sink)
     async with app.run_test(size=(120, 40)) as pilot:
-        screen = app.screen
-        while not (isinstance(screen, SessionScreen) and screen.session is not None
-                   and screen.session.greeting is not None):
-            await pilot.pause(0.01)
-            screen = app.screen
+        screen = await greeted(pilot)
         envelope = ["EHLO bench.test", "MAIL FROM:<a@bench.test>", "RCPT TO:<b@bench.test>",
                     "DATA"]
         post(app, keys_for(envelope))
