@@ -14,7 +14,9 @@ through all of them, ``tests/test_sanitize_lint.py`` fails on a new unguarded ca
 - toasts and notifications: :func:`notify` (escaped, ``markup=False``);
 - CLI stdout and stderr: :func:`visible` on each foreign value, :func:`terminal_safe` on
   whole lines at the point they are printed (replay formats, export notes, error lines);
-- shell command lines (``export``): :func:`shell_quote`, quoted for the shell and control-free.
+- shell command lines (``export``): :func:`shell_quote`, quoted for the shell and control-free;
+- editable fields (the composer, the message editor, dialog inputs) holding pasted control
+  characters: :func:`pictured`, one visible character for each, the value left as it is.
 
 Server text reaches them as ``Reply.shown_lines`` / ``Entry.shown_text`` (never ``text_lines``,
 whose U+FFFD hides the bytes): an undecodable byte rides along as a surrogate and is shown as
