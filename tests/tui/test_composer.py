@@ -246,6 +246,28 @@ async def test_ghost_suggestion_and_tab_cycle_offer_auth_mechanisms() -> None:
         assert composer.input.value == "auth SCRAM-SHA-256"
 
 
+async def test_message_lines_get_no_completion_and_commands_get_it_back() -> None:
+    composer = make()
+    app = Host(composer)
+    async with app.run_test() as pilot:
+        suggester = composer.input.suggester
+        assert suggester is not None
+        composer.data_mode = True
+        await pilot.pause()
+        assert composer.input.suggester is None  # no suggestion worker for each key typed
+        await pilot.press(*"auth ", "right")
+        await pilot.pause()
+        assert composer.input.value == "auth "  # no ghost text to take
+        composer.input.value = ""
+        composer.data_mode = False
+        await pilot.pause()
+        assert composer.input.suggester is suggester
+        await pilot.press(*"auth ")
+        await pilot.pause()
+        await pilot.press("right")
+        assert composer.input.value == "auth PLAIN"
+
+
 async def test_history_up_down_keeps_the_draft_and_persists() -> None:
     composer = make(state=None)
     app = Host(composer)

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
     from textual.app import App
     from textual.message import Message
+    from textual.suggester import Suggester
     from textual.widgets import Input
 
     from smtpscope.conversation.send_queue import BodyDeclaration, SendQueue
@@ -45,6 +46,7 @@ class QueueAssist:
     body: Callable[[], BodyDeclaration | None] = staticmethod(lambda: None)
     #: False once the connection failed or closed: queued lines then wait for F5.
     connected: Callable[[], bool] = staticmethod(lambda: True)
+    _command_suggester: Suggester | None = None  # kept while data mode has none
 
     if TYPE_CHECKING:  # provided by the composer
         app: App[Any]
@@ -193,4 +195,15 @@ class QueueAssist:
         self.refresh_placeholder()
         self._update_hint()
         self.update_mask()
+        self._complete_commands(not on)
+
+    def _complete_commands(self, on: bool) -> None:
+        """Offer command completion, or not: message lines get none, and without a suggester
+        the input starts no suggestion worker for each key (and its three state messages),
+        which made a message typed at paste speed 10-20% slower."""
+        field = self.input
+        if on:
+            field.suggester = self._command_suggester or field.suggester
+        elif field.suggester is not None:
+            self._command_suggester, field.suggester = field.suggester, None
 
