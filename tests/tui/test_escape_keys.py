@@ -1,4 +1,4 @@
-"""Escape followed at once by typed keys: read as Escape and those keys, never lost."""
+"""Escape followed at once by typed keys, and an ESC inside a paste: read as what they were."""
 
 from __future__ import annotations
 
