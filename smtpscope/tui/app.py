@@ -12,9 +12,11 @@ from typing import Any, ClassVar
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.command import CommandPalette
 from textual.screen import Screen
 
 from smtpscope.sanitize import notify, terminal_safe, visible
+from smtpscope.tui.field_text import PicturedHighlighter
 from smtpscope.tui.keymap import load_keymap
 from smtpscope.tui.keys import KeyGate
 from smtpscope.tui.terminal_input import use_escape_aware_parser
@@ -124,6 +126,14 @@ class SmtpScopeApp(KeyGate, App[int]):
 
     def get_key_display(self, binding: Binding) -> str:
         return super().get_key_display(binding).translate(KEY_SYMBOL_NAMES)
+
+    def action_command_palette(self) -> None:
+        super().action_command_palette()
+        palette = self.screen
+        if isinstance(palette, CommandPalette):
+            # Its input is Textual's, not one of ours: a control character pasted into it shows
+            # as a picture too (see .field_text).
+            palette.call_later(_picture_fields, palette)
 
     def action_help(self) -> None:
         from smtpscope.tui.help import HELP
@@ -257,3 +267,12 @@ def create_app(
                              fields=connect_fields, flags=connect_flags)
 
     return SmtpScopeApp(first)
+
+
+def _picture_fields(screen: Screen[Any]) -> None:
+    """Give the inputs of a screen not built by smtpscope the pictured display of ours."""
+    from textual.widgets import Input
+
+    for field in screen.query(Input):
+        if field.highlighter is None:
+            field.highlighter = PicturedHighlighter()

@@ -59,3 +59,21 @@ async def test_a_line_pasted_into_the_composer_shows_inert_and_goes_as_pasted(
         assert "NOOP \u241b]0;pwned" in painted and "\u241b[31mred\u241b[0m" in painted
         await pilot.press("enter")
         await until(pilot, lambda: wire.commands() == [line])
+
+
+async def test_a_paste_into_the_command_palette_shows_inert(wire: WireServer) -> None:
+    from textual.command import CommandPalette
+
+    app = app_for(wire)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: replies(app) == [220])
+        await pilot.press("ctrl+p")
+        await until(pilot, lambda: isinstance(app.screen, CommandPalette)
+                    and isinstance(app.focused, Input))
+        paste = events.Paste(HOSTILE)
+        paste.set_sender(app)
+        app._driver.send_message(paste)  # type: ignore[union-attr]
+        # An input takes a paste's first line (HOSTILE's NEL, U+0085, ends one).
+        await until(pilot, lambda: getattr(app.focused, "value", "") == HOSTILE.splitlines()[0])
+        painted = _painted(app)
+        assert "evil\u241b[31mred" in painted
