@@ -112,9 +112,8 @@ def visible_lines(text: str, *, keep_backslashes: bool = False) -> str:
 # a character a terminal would act on, pasted into it: one character for one, so the cursor and
 # the selection stay on the text (the field's value keeps the real one). C0 controls and DEL
 # show as their Unicode Control Pictures (ESC as U+241B), any other (C1, separators, bidi
-# overrides, undecodable bytes) as U+FFFD. TAB is the field's to expand.
-_FIELD_UNSAFE = re.compile(
-    "[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\udc80-\udcff]")
+# overrides, undecodable bytes) as U+FFFD. TAB is the field's to expand. Which characters: the
+# one rule, less the backslash (typed, it is only itself).
 FIELD_PICTURES = "[\u2400-\u2421\ufffd]"  # what pictured() shows them as (a pattern)
 
 
@@ -130,7 +129,7 @@ def pictured(text: str) -> str:
     for an editable field, whose value keeps the real one (``text`` itself when it has none)."""
     if _plain(text, "\t", True):
         return text
-    return _FIELD_UNSAFE.sub(_picture, text)
+    return re.sub(_UNSAFE_KEEP_BACKSLASH, _picture, text)
 
 
 def quoted(text: str) -> str:

@@ -16,7 +16,7 @@ from textual.command import CommandPalette
 from textual.screen import Screen
 
 from smtpscope.sanitize import notify, terminal_safe, visible
-from smtpscope.tui.field_text import PicturedHighlighter
+from smtpscope.tui.field_text import picture_fields
 from smtpscope.tui.keymap import load_keymap
 from smtpscope.tui.keys import KeyGate
 from smtpscope.tui.terminal_input import use_escape_aware_parser
@@ -133,7 +133,7 @@ class SmtpScopeApp(KeyGate, App[int]):
         if isinstance(palette, CommandPalette):
             # Its input is Textual's, not one of ours: a control character pasted into it shows
             # as a picture too (see .field_text).
-            palette.call_later(_picture_fields, palette)
+            palette.call_later(picture_fields, palette)
 
     def action_help(self) -> None:
         from smtpscope.tui.help import HELP
@@ -267,12 +267,3 @@ def create_app(
                              fields=connect_fields, flags=connect_flags)
 
     return SmtpScopeApp(first)
-
-
-def _picture_fields(screen: Screen[Any]) -> None:
-    """Give the inputs of a screen not built by smtpscope the pictured display of ours."""
-    from textual.widgets import Input
-
-    for field in screen.query(Input):
-        if field.highlighter is None:
-            field.highlighter = PicturedHighlighter()

@@ -9,9 +9,11 @@ reaches the terminal as a control sequence.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from rich.highlighter import Highlighter
 from rich.text import Text
+from textual.widgets import Input
 
 from smtpscope.sanitize import FIELD_PICTURES, pictured
 
@@ -43,3 +45,11 @@ def pictured_line(line: str) -> Text | None:
     text = Text(shown, end="", no_wrap=True)
     _mark(text, shown)
     return text
+
+
+def picture_fields(screen: Any) -> None:
+    """Give the inputs of a screen smtpscope did not build (Textual's command palette) the
+    pictured display its own inputs have."""
+    for field in screen.query(Input):
+        if field.highlighter is None:
+            field.highlighter = PicturedHighlighter()
