@@ -5,11 +5,13 @@ Run against the Postfix harness (python3 tests/peers/mta.py start):
     python bench/probe_vs_swaks.py [-n 30] [--endpoints 500] [--concurrency 100]
 
 Part 1 runs both clients alternately N times on the harness' STARTTLS port and prints each
-median and the ratio (goal: smtpscope at most 1.0x swaks), then the floor any verifying Python
-client pays before its first byte (interpreter, ssl, cryptography's X.509 layer) and, last, a
-bare script doing the same conversation with a PKIX check and no report, against the same swaks
-median. smtpscope is measured as a regular install in a virtual environment
-(``--venv``, made on first use; ``--no-venv`` measures the current interpreter's install).
+median and the ratio (goal: smtpscope at most 1.0x swaks), the probe with its certificate
+helper process switched off (SMTPSCOPE_CERT_HELPER=off: all the work in one process), then the
+floor a verifying Python client pays in one process before its first byte (interpreter, ssl,
+cryptography's X.509 layer) and, last, a bare script doing the same conversation with a PKIX
+check and no report, against the same swaks median. smtpscope is measured as a regular install
+in a virtual environment (``--venv``, made on first use; ``--no-venv`` measures the current
+interpreter's install).
 Part 2 starts a helper process with one asyncio server listening on many loopback ports and
 probes them all in one command, printing endpoints per second (goal: at least 200/s). Not a
 timed test: numbers depend on the machine. Bytecode caching is switched on for the runs
@@ -149,6 +151,10 @@ def compare(n: int, env: dict[str, str]) -> None:
     print(f"smtpscope probe  median {ma * 1000:7.1f} ms  (min {min(a) * 1000:.1f}, n={n})")
     print(f"swaks -tls       median {mb * 1000:7.1f} ms  (min {min(b) * 1000:.1f}, n={n})")
     print(f"ratio smtpscope/swaks: {ma / mb:.2f}x (goal <= 1.0x)")
+    # The same probe doing its certificate work in its own process (no helper), for scale.
+    alone = [timed(ours, {**env, "SMTPSCOPE_CERT_HELPER": "off"}) for _ in range(n)]
+    m = statistics.median(alone)
+    print(f"  without the certificate helper: median {m * 1000:6.1f} ms = {m / mb:.2f}x swaks")
     # What any Python client that verifies certificates pays before its first byte: the
     # interpreter, the ssl module (OpenSSL) and cryptography's X.509 layer, timed alike.
     # The last line adds the conversation itself, bare: connect, banner, EHLO, STARTTLS, the

@@ -1,5 +1,5 @@
 """Entry point for ``python -m smtpscope``."""
 
-from smtpscope.cli import main
+from smtpscope.launch import main
 
 raise SystemExit(main())

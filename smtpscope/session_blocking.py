@@ -28,6 +28,7 @@ from smtpscope.protocol import (
     StartTLS,
     State,
 )
+from smtpscope.security.checker import judge
 from smtpscope.security.policy import TLSPolicy, policy_for
 from smtpscope.security.report import refusal_error
 from smtpscope.session_types import (
@@ -210,7 +211,7 @@ class SocketSession:
 
     def _tls_established(self, info: TLSInfo, starttls: Reply | None = None) -> None:
         assert self.stream is not None
-        info = self._policy().evaluate(info, self._server_name, self.stream.port)
+        info = judge(self._policy(), info, self._server_name, self.stream.port)
         if self.stream.tls_ready_at is not None:  # our time, not the server's (as Session)
             self.tls_checks.append((self.stream.tls_ready_at, time.monotonic()))
         self.stream.tls = info

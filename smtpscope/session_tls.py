@@ -16,6 +16,7 @@ from smtpscope.protocol import (
     StartTLS,
     State,
 )
+from smtpscope.security.checker import judge
 from smtpscope.security.policy import policy_for
 from smtpscope.security.report import refusal_error
 from smtpscope.session_types import (
@@ -59,7 +60,7 @@ class TlsSteps:
     def _tls_established(self, info: TLSInfo, starttls: Reply | None = None) -> None:
         # The handshake never verifies; the policy judges the chain now, by its level.
         assert self.stream is not None
-        info = policy_for(self.options).evaluate(info, self._server_name, self.stream.port)
+        info = judge(policy_for(self.options), info, self._server_name, self.stream.port)
         self._count_tls_check()
         self.stream.tls = info
         self.tls = info

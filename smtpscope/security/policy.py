@@ -149,7 +149,9 @@ class TLSPolicy(Value):
         """Judge a finished handshake: PKIX, pins, DANE, then whether the level lets it on."""
         from smtpscope.security.pkix import check_chain, trust_anchors
 
-        chain = tuple(ssl.PEM_cert_to_DER_cert(c.pem) for c in info.peer_chain if c.pem)
+        # The chain as received; a certificate that cannot be read has no PEM to go back to.
+        chain = info._der or tuple(ssl.PEM_cert_to_DER_cert(c.pem)
+                                   for c in info.peer_chain if c.pem)
         names = self.names_for(host)
         try:
             anchors = trust_anchors(self.cafile, self.capath)

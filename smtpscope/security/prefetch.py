@@ -34,6 +34,10 @@ def prefetch(cafile: str | None, capath: str | None) -> threading.Thread | None:
         if key in _started:
             return None
         _started.add(key)
+    from smtpscope.security import checker
+
+    if checker.load_anchors(cafile, capath):  # a helper process does it all, on another core
+        return None
     # Not a daemon: the interpreter joins it before shutting down. A daemon thread still
     # inside an import or OpenSSL when a short run (no TLS, a refused connection) exits is
     # stopped mid-C-call, and that can abort or crash the process after its output is out.

@@ -125,12 +125,12 @@ class TLSInfo(Frozen):
     (``chain_complete`` is then False).
     """
 
-    __slots__ = ("accepted", "alpn", "bits", "cert_requested", "cert_sent", "chain_complete",
-                 "cipher", "client_cert", "client_chain", "dane", "fingerprint_match",
-                 "fingerprints_pinned", "hostname_checked", "insecure", "level", "names_checked",
-                 "peer_chain", "peer_host", "refusal", "requested", "server_hostname",
-                 "session_reused", "sni", "trust", "trust_anchor", "trust_reason_code", "verified",
-                 "verified_name", "verify_error", "version")
+    __slots__ = ("_der", "accepted", "alpn", "bits", "cert_requested", "cert_sent",
+                 "chain_complete", "cipher", "client_cert", "client_chain", "dane",
+                 "fingerprint_match", "fingerprints_pinned", "hostname_checked", "insecure",
+                 "level", "names_checked", "peer_chain", "peer_host", "refusal", "requested",
+                 "server_hostname", "session_reused", "sni", "trust", "trust_anchor",
+                 "trust_reason_code", "verified", "verified_name", "verify_error", "version")
     version: str  # "TLSv1.3"
     cipher: str
     bits: int
@@ -164,6 +164,9 @@ class TLSInfo(Frozen):
     # The certificates of the --tls-cert file, PEM, the client's own first: public, as sent
     # in the handshake (its key is never read into them).
     client_chain: tuple[str, ...]
+    # The chain as received (DER). Not a field. While ``describe_chains_here(False)`` holds,
+    # a handshake leaves ``peer_chain`` empty and ``described()`` reads this.
+    _der: tuple[bytes, ...]
 
     def __init__(self, version: str, cipher: str, bits: int, peer_chain: tuple[CertInfo, ...],
                  verified: bool, verify_error: str | None, insecure: bool,
@@ -177,7 +180,7 @@ class TLSInfo(Frozen):
                  peer_host: str | None = None,
                  requested: tuple[tuple[str, str], ...] = (), cert_requested: bool | None = None,
                  cert_sent: bool | None = None, client_cert: str | None = None,
-                 client_chain: tuple[str, ...] = ()) -> None:
+                 client_chain: tuple[str, ...] = (), peer_der: tuple[bytes, ...] = ()) -> None:
         self._set(version=version, cipher=cipher, bits=bits, peer_chain=peer_chain,
                   verified=verified, verify_error=verify_error, insecure=insecure,
                   server_hostname=server_hostname, sni=sni, alpn=alpn,
@@ -188,7 +191,14 @@ class TLSInfo(Frozen):
                   fingerprint_match=fingerprint_match, fingerprints_pinned=fingerprints_pinned,
                   dane=dane, accepted=accepted, refusal=refusal, peer_host=peer_host,
                   requested=requested, cert_requested=cert_requested, cert_sent=cert_sent,
-                  client_cert=client_cert, client_chain=client_chain)
+                  client_cert=client_cert, client_chain=client_chain, _der=peer_der)
+
+    def described(self) -> TLSInfo:
+        """This handshake with its chain read, where the handshake left that for later."""
+        if self.peer_chain or not self._der:
+            return self
+        return self._replace(peer_chain=tuple(cert_info_from_der(d) for d in self._der),
+                             peer_der=self._der)
 
     @property
     def leaf(self) -> CertInfo | None:
@@ -255,6 +265,17 @@ def peer_chain_der(ssl_object: Any) -> tuple[list[bytes], bool]:
     return ([leaf] if leaf else []), False
 
 
+# False while another process reads certificates for this one (smtpscope.security.checker).
+_describe_here = True
+
+
+def describe_chains_here(on: bool) -> None:
+    """Whether handshakes read the peer's chain at once (the default), or keep its DER for
+    ``TLSInfo.described`` to read where the caller chooses."""
+    global _describe_here
+    _describe_here = on
+
+
 def tls_info_from(ssl_object: Any, server_hostname: str | None) -> TLSInfo:
     """Describe the session of an ``ssl.SSLObject`` (or ``SSLSocket``) after its handshake."""
     context: ssl.SSLContext = ssl_object.context
@@ -270,7 +291,8 @@ def tls_info_from(ssl_object: Any, server_hostname: str | None) -> TLSInfo:
         version=ssl_object.version() or "",
         cipher=name,
         bits=int(bits or 0),
-        peer_chain=tuple(cert_info_from_der(d) for d in ders),
+        peer_chain=tuple(cert_info_from_der(d) for d in ders) if _describe_here else (),
+        peer_der=tuple(ders),
         verified=not insecure,
         verify_error=verify_error,
         insecure=insecure,

@@ -111,13 +111,13 @@ def test_send_without_auth_never_loads_the_auth_code(make_server, tmp_path: Path
             or m == "smtpscope.conversation.auth"} == set()
 
 
-def test_verified_starttls_probe_keeps_slow_imports_off_its_path(make_server,
-                                                                  tmp_path: Path) -> None:
+def _verified_probe(make_server, tmp_path: Path, helper: str) -> set[str]:
     # A plain verified STARTTLS probe with no config file: what it loads, and on which thread.
     server = make_server("starttls")
     details: dict[str, Any] = {}
     done, _ = run_probe(server.target, "--cafile", server.cafile, "--json",
-                        env_extra={"XDG_CONFIG_HOME": str(tmp_path)}, details=details)
+                        env_extra={"XDG_CONFIG_HOME": str(tmp_path),
+                                   "SMTPSCOPE_CERT_HELPER": helper}, details=details)
     assert done.returncode == 0, done.stderr[-2000:]
     result = json.loads(done.stdout)
     tls = result["tls"]
@@ -125,25 +125,47 @@ def test_verified_starttls_probe_keeps_slow_imports_off_its_path(make_server,
     leaf = tls["peer_chain"][0]  # every field the report promises, from the certificate
     assert leaf["spki_sha256"] and leaf["key_type"] and leaf["signature_algorithm"]
     assert leaf["fingerprint_sha256"] and leaf["subject"] and leaf["san"]
-    new = details["new"]
+    new: set[str] = details["new"]
     # No config file: the TOML parser never loads; nothing recorded: no recording file code.
     # No help printed: the terminal is never measured (shutil, with zlib, bz2 and lzma).
     assert "tomllib" not in new and "shutil" not in new
     assert "smtpscope.record.store" not in new and "smtpscope.record.validate" not in new
     # An address needs no resolver: no worker thread for getaddrinfo.
     assert "concurrent.futures.thread" not in new
-    # The certificate code (cryptography, ~25 ms) loads, but on the side thread started before
-    # connecting, so it overlaps the network waits instead of following the handshake.
-    assert "cryptography.x509" in new
-    assert details["thread"]["cryptography"] == "smtpscope-prefetch"
-    # The SPKI hashes above come without the key-file code (SSH, PKCS#12: about 8 ms), unless
-    # this cryptography's X.509 layer loads it itself (releases before 50 do).
-    if not _x509_loads_serialization():
-        assert "cryptography.hazmat.primitives.serialization" not in new
     # Outside the standard library, a probe loads smtpscope and the certificate code only
     # (cryptography's compiled bindings register "_openssl" and "_cffi_backend" themselves).
     foreign = {m.split(".")[0] for m in new} - set(sys.stdlib_module_names)
     assert foreign <= {"smtpscope", "cryptography", "_cffi_backend", "_openssl"}, foreign
+    details["thread"].setdefault("cryptography", None)
+    new.add(f"first-thread:{details['thread']['cryptography']}")
+    return new
+
+
+def test_verified_starttls_probe_leaves_the_certificate_code_to_its_helper(
+        make_server, tmp_path: Path) -> None:
+    from smtpscope.security import checker
+
+    if not checker.usable():
+        pytest.skip("the certificate helper needs os.fork and two usable CPUs")
+    new = _verified_probe(make_server, tmp_path, "on")
+    # The chain was read and judged (the report above has every field), by the helper process:
+    # this one never loads cryptography, nor the thread that would load it here.
+    assert not {m for m in new if m.split(".")[0] == "cryptography"}, new
+    assert "first-thread:None" in new and "smtpscope.security.pkix" not in new
+
+
+def test_verified_starttls_probe_keeps_slow_imports_off_its_path(make_server,
+                                                                  tmp_path: Path) -> None:
+    new = _verified_probe(make_server, tmp_path, "off")
+    # Without the helper, the certificate code (cryptography, ~25 ms) loads, but on the side
+    # thread started before connecting, so it overlaps the network waits instead of following
+    # the handshake.
+    assert "cryptography.x509" in new
+    assert "first-thread:smtpscope-prefetch" in new
+    # The SPKI hashes above come without the key-file code (SSH, PKCS#12: about 8 ms), unless
+    # this cryptography's X.509 layer loads it itself (releases before 50 do).
+    if not _x509_loads_serialization():
+        assert "cryptography.hazmat.primitives.serialization" not in new
 
 
 def _x509_loads_serialization() -> bool:
