@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from rich.control import strip_control_codes
 from rich.highlighter import Highlighter
 from rich.text import Text
 from textual.widgets import Input
@@ -26,14 +27,26 @@ def _mark(text: Text, shown: str) -> None:
 
 
 class PicturedHighlighter(Highlighter):
-    """An ``Input`` highlighter: the value's unsafe characters shown as pictures."""
+    """An ``Input`` highlighter: the value's unsafe characters shown as pictures.
+
+    ``field``: the input it highlights. Rich's ``Text`` drops BEL, BS, VT, FF and CR from the
+    value before a highlighter sees it, which would hide them and put the cursor past where it
+    is; with the field at hand the highlighter pictures them from the value itself.
+    """
+
+    def __init__(self, field: Input | None = None) -> None:
+        self.field = field
 
     def highlight(self, text: Text) -> None:
         plain = text.plain
+        if self.field is not None:
+            value = self.field.value
+            if len(value) != len(plain) and strip_control_codes(value) == plain:
+                plain = value
         shown = pictured(plain)
-        if shown is plain:
+        if shown is text.plain:
             return
-        text.plain = shown  # one for one: the spans stay where they were
+        text.plain = shown  # one for one with the value: the cursor stays on its character
         _mark(text, shown)
 
 
@@ -52,4 +65,4 @@ def picture_fields(screen: Any) -> None:
     pictured display its own inputs have."""
     for field in screen.query(Input):
         if field.highlighter is None:
-            field.highlighter = PicturedHighlighter()
+            field.highlighter = PicturedHighlighter(field)

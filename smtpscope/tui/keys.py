@@ -93,8 +93,26 @@ class OrderedInput(OrderedKeys, Input):
     and whose pasted control characters show as pictures (see :mod:`.field_text`)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("highlighter", PicturedHighlighter())
         super().__init__(*args, **kwargs)
+        if self.highlighter is None:
+            self.highlighter = PicturedHighlighter(self)
+
+    def _on_paste(self, event: events.Paste) -> None:
+        # Input keeps a paste's first line as ``str.splitlines`` finds it, which also ends a
+        # line at VT, FF, NEL or U+2028 and drops the rest unseen. Only CR and LF end one
+        # here; any other character stays in the value, shown as a picture.
+        event.stop()
+        event.prevent_default()  # Input's own handler would insert the paste again
+        line = first_line(event.text)
+        if line:
+            start, end = sorted(self.selection)
+            self.replace(line, start, end)
+
+
+def first_line(text: str) -> str:
+    """What comes before the first CR or LF of ``text``."""
+    cut = min((at for at in (text.find("\r"), text.find("\n")) if at >= 0), default=len(text))
+    return text[:cut]
 
 
 class OrderedTextArea(OrderedKeys, TextArea):

@@ -3,8 +3,10 @@ to the terminal."""
 
 from __future__ import annotations
 
+from rich.style import Style
 from textual import events
 from textual.app import App, ComposeResult
+from textual.strip import Strip
 from textual.widgets import Input
 
 from smtpscope.sanitize import pictured
@@ -44,6 +46,41 @@ async def test_the_fields_show_pasted_control_characters_as_pictures() -> None:
         assert "body evil\x1b[31mred\x1b]52;c;" in app.query_one(OrderedTextArea).text
 
 
+class Dropped(App[None]):
+    # Rich's Text drops exactly these five from a string: the field must show them anyway.
+    VALUE = "a\x07b\x08c\x0bd\x0ce\rf"
+
+    def compose(self) -> ComposeResult:
+        yield OrderedInput(self.VALUE, id="input")
+
+
+async def test_characters_rich_drops_still_show_and_keep_the_cursor_in_place() -> None:
+    app = Dropped()
+    async with app.run_test(size=(80, 6)) as pilot:
+        field = app.query_one("#input", Input)
+        field.cursor_blink = False  # the cursor stays drawn
+        field.focus()
+        field.cursor_position = 4  # on the "c", after BEL and BS
+        await pilot.pause()
+        painted = _painted(app)
+        assert "a\u2407b\u2408c\u240bd\u240ce\u240df" in painted
+        assert_inert(painted, markup=False)
+        # One cell per character of the value: the cursor and the scrolling count the same.
+        assert field.content_width == len(Dropped.VALUE) + 1
+        line = field.render_line(0)
+        cells = "".join(segment.text for segment in line)
+        styles = _cell_styles(line)
+        assert cells.startswith("a\u2407b\u2408c\u240b")
+        # The cursor is drawn on the "c": the one letter styled unlike the others.
+        letters = [styles[i] for i in (0, 2, 4, 6, 8, 10)]
+        assert letters[2] != letters[0] and letters.count(letters[0]) == 5
+        assert field.value == Dropped.VALUE
+
+
+def _cell_styles(strip: Strip) -> list[Style | None]:
+    return [segment.style for segment in strip for _ in segment.text]
+
+
 async def test_a_line_pasted_into_the_composer_shows_inert_and_goes_as_pasted(
         wire: WireServer) -> None:
     app = app_for(wire)
@@ -61,6 +98,23 @@ async def test_a_line_pasted_into_the_composer_shows_inert_and_goes_as_pasted(
         await until(pilot, lambda: wire.commands() == [line])
 
 
+async def test_a_paste_keeps_what_follows_a_vertical_tab_or_a_unicode_line_break(
+        wire: WireServer) -> None:
+    # Only CR and LF end a pasted line: Textual's Input cut this at the VT and dropped the rest.
+    app = app_for(wire)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: replies(app) == [220])
+        line = "NOOP a\x0bb\x0cc\x85d\u2028e\x1cf"
+        paste = events.Paste(line)
+        paste.set_sender(app)
+        app._driver.send_message(paste)  # type: ignore[union-attr]
+        await until(pilot, lambda: getattr(app.focused, "value", "") == line)
+        painted = _painted(app)
+        assert "NOOP a\u240bb\u240cc\ufffdd\ufffde\u241cf" in painted
+        await pilot.press("enter")
+        await until(pilot, lambda: wire.commands() == [line])
+
+
 async def test_a_paste_into_the_command_palette_shows_inert(wire: WireServer) -> None:
     from textual.command import CommandPalette
 
@@ -73,7 +127,7 @@ async def test_a_paste_into_the_command_palette_shows_inert(wire: WireServer) ->
         paste = events.Paste(HOSTILE)
         paste.set_sender(app)
         app._driver.send_message(paste)  # type: ignore[union-attr]
-        # An input takes a paste's first line (HOSTILE's NEL, U+0085, ends one).
+        # Textual's own input takes a paste's first line (HOSTILE's NEL, U+0085, ends one).
         await until(pilot, lambda: getattr(app.focused, "value", "") == HOSTILE.splitlines()[0])
         painted = _painted(app)
         assert "evil\u241b[31mred" in painted
