@@ -34,8 +34,10 @@ from typing import TYPE_CHECKING, Any
 from textual import events
 from textual._time import get_time  # the clock Textual stamps ``Message.time`` with
 from textual.widgets import Input, TextArea
+from textual.widgets.text_area import Document
 
 from smtpscope.tui.field_text import PicturedHighlighter, pictured_line
+from smtpscope.tui.line_ends import MailDocument, first_line, mail_lines
 
 if TYPE_CHECKING:
     from rich.text import Text
@@ -98,21 +100,14 @@ class OrderedInput(OrderedKeys, Input):
             self.highlighter = PicturedHighlighter(self)
 
     def _on_paste(self, event: events.Paste) -> None:
-        # Input keeps a paste's first line as ``str.splitlines`` finds it, which also ends a
-        # line at VT, FF, NEL or U+2028 and drops the rest unseen. Only CR and LF end one
-        # here; any other character stays in the value, shown as a picture.
+        # Input keeps a paste's first line as ``str.splitlines`` finds it, and drops the rest
+        # unseen: only CR and LF end one here (see .line_ends).
         event.stop()
         event.prevent_default()  # Input's own handler would insert the paste again
         line = first_line(event.text)
         if line:
             start, end = sorted(self.selection)
             self.replace(line, start, end)
-
-
-def first_line(text: str) -> str:
-    """What comes before the first CR or LF of ``text``."""
-    cut = min((at for at in (text.find("\r"), text.find("\n")) if at >= 0), default=len(text))
-    return text[:cut]
 
 
 class OrderedTextArea(OrderedKeys, TextArea):
@@ -122,6 +117,14 @@ class OrderedTextArea(OrderedKeys, TextArea):
         if event.is_printable or event.key == "enter":
             return not self.read_only
         return self.tab_behavior == "indent" and event.key in ("tab", "escape")
+
+    def _set_document(self, text: str, language: str | None) -> None:
+        # Textual builds a plain Document here (at start and on load_text), and offers no
+        # other way to give a TextArea its own: it gets the text lines end in as SMTP ends
+        # them, and becomes the Document class that splits every later edit the same way.
+        super()._set_document(mail_lines(text), language)
+        if type(self.document) is Document:
+            self.document.__class__ = MailDocument
 
     def get_line(self, line_index: int) -> Text:
         # Textual's documented place to change how a line shows: pasted control characters as

@@ -255,3 +255,37 @@ async def test_after_354_only_what_the_mail_from_declared() -> None:
     async with app.run_test() as pilot:
         await pilot.pause()
         assert "body 8bit (8BITMIME) · headers UTF-8 (SMTPUTF8)" in status(editor)
+
+
+async def test_a_form_feed_or_unicode_line_separator_stays_inside_its_line() -> None:
+    # SMTP ends lines at CRLF only: a form feed (page break) or U+2028 in the text is a
+    # character of its line, typed, pasted or undone, never a line break sent as CRLF.
+    from textual import events
+
+    editor = DataEditor(capabilities=caps(b"8BITMIME"), from_addr="alice@example.test",
+                        to_addrs=["bob@example.test"], subject="pages",
+                        body="page one\x0cpage two\n")
+    app = Host(editor)
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        area = editor.query_one("#data-text", TextArea)
+        assert "page one\x0cpage two" in area.document.lines
+        area.focus()
+        area.move_cursor(area.document.end)
+        paste = events.Paste("a\u2028b\x85c\x0bd\r\nnext\n")
+        paste.set_sender(app)
+        app._driver.send_message(paste)  # type: ignore[union-attr]  # as a terminal's paste
+        await until(pilot, lambda: "next" in area.document.lines)
+        assert "a\u2028b\x85c\x0bd" in area.document.lines
+        area.undo()
+        await pilot.pause()
+        assert "a\u2028b\x85c\x0bd" not in area.text and "page one\x0cpage two" in area.text
+        area.redo()
+        await pilot.pause()
+        assert "a\u2028b\x85c\x0bd" in area.document.lines
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: len(app.results) == 1)
+    [result] = app.results
+    assert result is not None
+    assert b"page one\x0cpage two\r\n" in result.content
+    assert "a\u2028b\x85c\x0bd\r\nnext\r\n".encode() in result.content
