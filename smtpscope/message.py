@@ -201,9 +201,10 @@ def _body_cte(body: str, eightbit: bool) -> str | None:
         return "quoted-printable"
     if body.isascii():
         return None
-    longest = max((len(line.encode("utf-8")) for line in body.splitlines()), default=0)
     # A body sent as 8bit keeps its lines within RFC 5321's limit (CRLF included); longer
-    # lines fall back to a transfer encoding.
+    # lines fall back to a transfer encoding. Lines end at CR and LF only (bytes.splitlines):
+    # str.splitlines would also end one at FF, NEL or U+2028, which go out inside the line.
+    longest = max(map(len, body.encode("utf-8").splitlines()), default=0)
     if eightbit and longest + 2 <= MAX_TEXT_LINE:
         return "8bit"
     return None

@@ -220,6 +220,13 @@ def test_body_is_8bit_matches_encoding() -> None:
     long_line = parse_draft("Subject: x\n\n" + "가" * 400 + "\n")  # 1200 octets > 998
     assert not body_is_8bit(long_line, eightbit=True)
     assert b"Content-Transfer-Encoding: 8bit" not in encode_draft(long_line, eightbit=True)
+    # A form feed or U+2028 is a character of its line, not a line end: the line is as long.
+    for mark in ("\x0c", "\u2028", "\x85"):
+        split = parse_draft("Subject: x\n\n" + "가" * 200 + mark + "가" * 200 + "\n")
+        assert not body_is_8bit(split, eightbit=True), repr(mark)
+        encoded = encode_draft(split, eightbit=True)
+        assert b"Content-Transfer-Encoding: 8bit" not in encoded
+        assert max(map(len, encoded.split(b"\r\n"))) <= 998
 
 
 def test_format_size() -> None:
