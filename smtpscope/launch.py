@@ -30,10 +30,16 @@ def wants_helper(argv: Sequence[str]) -> bool:
 
 
 def main() -> int:
-    if wants_helper(sys.argv[1:]):
-        from smtpscope.security import checker
+    if not wants_helper(sys.argv[1:]):
+        from smtpscope.cli import main as command_line
 
-        checker.start()
-    from smtpscope.cli import main as command_line
+        return command_line()
+    from smtpscope.security import checker
 
-    return command_line()
+    checker.start()
+    try:
+        from smtpscope.cli import main as command_line
+
+        return command_line()
+    finally:  # (a command that ends with os._exit collects it there)
+        checker.finish()

@@ -156,6 +156,9 @@ def _exit_now(code: int) -> NoReturn:
                 code = EXIT_PIPE  # as when the reader goes away while the command runs
         except (OSError, ValueError):
             pass  # closed or gone: nothing more can be said on it
+    checker = sys.modules.get("smtpscope.security.checker")
+    if checker is not None:
+        checker.finish()  # the certificate helper ends with us, and leaves no zombie
     os._exit(code)
 
 

@@ -407,6 +407,9 @@ def _run_one(targets: list[str], args: argparse.Namespace) -> list[dict[str, Any
     index, target = picked[0]
     if "@" in target:
         return None
+    from smtpscope.security import checker
+
+    checker.one_judgment()  # one connection, one handshake at most
     try:
         result = run_blocking(probe(target, args, blocking=True))
     except UnsupportedTarget:

@@ -43,6 +43,8 @@ class _Helper:
         self.pid = pid
         self.requests = requests
         self.answers = answers
+        self.idle = False  # it has answered, so it waits on the pipe: closing it ends it
+        self.once = False  # the command judges one chain at most (see one_judgment)
 
     def send(self, message: tuple[Any, ...]) -> None:
         import pickle
@@ -53,21 +55,40 @@ class _Helper:
     def receive(self, limit: float) -> Any:
         import time
 
-        return _read_message(self.answers, time.monotonic() + limit)
+        self.idle = False
+        answer = _read_message(self.answers, time.monotonic() + limit)
+        self.idle = True
+        return answer
 
-    def stop(self) -> None:
+    def release(self) -> None:
+        """Close the pipe: an idle helper ends by itself (``stop`` collects it)."""
         import contextlib
-        import signal
 
         for fd in (self.requests, self.answers):
             with contextlib.suppress(OSError):
                 os.close(fd)
+        self.requests = self.answers = -1
+
+    def stop(self) -> None:
+        """Close the pipe and collect the process, so none is left behind: an idle helper
+        ends by itself at once; one still loading (or stuck) is killed."""
+        import contextlib
+        import signal
+        import time
+
+        self.release()
         with contextlib.suppress(OSError):
-            os.kill(self.pid, signal.SIGKILL)
-            os.waitpid(self.pid, 0)
+            deadline = time.monotonic() + (0.05 if self.idle else 0)
+            while os.waitpid(self.pid, os.WNOHANG) == (0, 0):
+                if time.monotonic() >= deadline:
+                    os.kill(self.pid, signal.SIGKILL)
+                    os.waitpid(self.pid, 0)
+                    break
+                time.sleep(0.0005)
 
 
 _helper: _Helper | None = None
+_released: _Helper | None = None  # let go after its one answer; collected by finish()
 
 
 def usable() -> bool:
@@ -131,6 +152,13 @@ def load_anchors(cafile: str | None, capath: str | None) -> bool:
     return True
 
 
+def one_judgment() -> None:
+    """This command judges one chain at most: the helper is let go as soon as it has
+    answered, so that it ends while the command finishes, not after."""
+    if _helper is not None:
+        _helper.once = True
+
+
 def judge(policy: TLSPolicy, info: TLSInfo, host: str, port: int) -> TLSInfo:
     """``judge_here``'s answer, from the helper when one serves this process.
 
@@ -142,6 +170,8 @@ def judge(policy: TLSPolicy, info: TLSInfo, host: str, port: int) -> TLSInfo:
         except Exception:  # whatever went wrong (a pipe, a pickle), the work is done here
             _give_up()
         else:
+            if _helper.once:
+                _let_go()
             if kind == "judged":
                 return answer  # type: ignore[no-any-return]
     return judge_here(policy, info, host, port)
@@ -150,6 +180,27 @@ def judge(policy: TLSPolicy, info: TLSInfo, host: str, port: int) -> TLSInfo:
 def judge_here(policy: TLSPolicy, info: TLSInfo, host: str, port: int) -> TLSInfo:
     """Read the chain (if the handshake left it unread) and judge it by the policy."""
     return policy.evaluate(info.described(), host, port)
+
+
+def finish() -> None:
+    """The command is ending: end the helper and collect it."""
+    global _helper, _released
+    for helper in (_helper, _released):
+        if helper is not None:
+            helper.stop()
+    _helper = _released = None
+
+
+def _let_go() -> None:
+    # No more chains to judge: the helper ends now, beside the command's last steps. A chain
+    # that comes after all is read here, as without a helper.
+    global _helper, _released
+    if _helper is not None:
+        _helper.release()
+        _released, _helper = _helper, None
+        from smtpscope.transport.tls import describe_chains_here
+
+        describe_chains_here(True)
 
 
 def _give_up() -> None:

@@ -72,6 +72,8 @@ if mode == "sigint":
     os.kill(pid, signal.SIGINT)  # the parent's to handle: the helper goes on
 elif mode == "killed":
     os.kill(pid, signal.SIGKILL)
+elif mode == "once":  # let go after its first answer; the next two are judged here
+    checker.one_judgment()
 elif mode == "stopped":
     os.kill(pid, signal.SIGSTOP)
     checker.ANSWER_LIMIT = 0.5
@@ -120,6 +122,13 @@ def test_the_helper_answers_as_this_process_would(tmp_path: Path) -> None:
     assert result["running_after"] is True
     # The comparison itself ran judge_here in the parent, so this only shows the script ran it.
     assert result["parent_loaded_cryptography"] is True
+
+
+@needs_helper
+def test_one_judgment_lets_the_helper_go_after_its_answer(tmp_path: Path) -> None:
+    result = _run(tmp_path, "once")
+    assert result["running_after"] is False
+    assert result["same"] is True and result["trust"] == EXPECTED_TRUST
 
 
 @needs_helper
