@@ -87,8 +87,9 @@ def _options(parser: argparse.ArgumentParser) -> dict[str, argparse.Action]:
     """Settable actions by every name they answer to (long option names, and the dest)."""
     out: dict[str, argparse.Action] = {}
     for action in parser._actions:
-        if action.dest in _NEVER or isinstance(action, argparse._SubParsersAction):
-            continue
+        if action.dest in _NEVER or action.dest == argparse.SUPPRESS \
+                or isinstance(action, argparse._SubParsersAction):
+            continue  # (a SUPPRESS dest: an option only refused, never set)
         names = [s for s in action.option_strings if s.startswith("--")]
         for name in [*names, action.dest]:
             out.setdefault(_norm(name), action)

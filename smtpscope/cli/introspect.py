@@ -74,7 +74,7 @@ def describe(parser: argparse.ArgumentParser, path: tuple[str, ...] = ()) -> lis
     for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction):
             children.update(action.choices)
-        elif action.option_strings:
+        elif action.option_strings and action.help != argparse.SUPPRESS:  # (refused ones)
             options.append(_option(parser, action))
         else:
             arguments.extend(suggested(action))

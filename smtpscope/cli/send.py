@@ -14,7 +14,7 @@ from smtpscope.cli import (
     tls_mode,
     tls_options,
 )
-from smtpscope.cli.suggest import suggest
+from smtpscope.cli.suggest import refuse_passwords, suggest
 from smtpscope.stop_points import QUIT_POINTS, StopPoint, described, names, parser
 from smtpscope.typos import did_you_mean
 
@@ -60,6 +60,7 @@ def add_parser(subparsers: Any) -> None:
                       "(--netrc), else a no-echo prompt when stdin is a terminal")
     auth.add_argument("--netrc", action="store_true", help="take the password from ~/.netrc")
     auth.add_argument("--netrc-file", metavar="FILE", help="netrc file instead of ~/.netrc")
+    refuse_passwords(auth, "--password-env VAR, --netrc, or the prompt")
     send_message.add_arguments(p)
     ext = p.add_argument_group("extensions")
     ext.add_argument("--pipeline", action="store_true",

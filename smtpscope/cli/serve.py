@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from smtpscope.cli.common import port_number
-from smtpscope.cli.suggest import suggest
+from smtpscope.cli.suggest import refuse_passwords, suggest
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -179,6 +179,7 @@ def add_parser(subparsers: Any) -> None:
     auth.add_argument(
         "--password-env", metavar="VAR", help="take the --user password from $VAR"
     )
+    refuse_passwords(auth, "--password-env VAR, --users-file FILE, or the prompt")
     auth.add_argument(
         "--users-file", "--users", dest="users_file", type=Path, metavar="FILE",
         help="file of NAME:PASSWORD lines (keep it 0600)",

@@ -32,6 +32,55 @@ def suggested(action: argparse.Action) -> tuple[str, ...]:
     return tuple(str(c) for c in action.choices or ())
 
 
+# swaks' spellings that smtpscope spells otherwise: (the options this needs, what to write).
+_SWAKS: dict[str, tuple[str, str]] = {
+    "--server": ("", "the server is the first argument here: {prog} HOST[:PORT] ..."),
+    "-s": ("", "the server is the first argument here: {prog} HOST[:PORT] ..."),
+    "-t": ("--to", "--to ADDRESS"),
+    "-f": ("--from", "--from ADDRESS"),
+    "--tls-verify": ("--tls-level", "certificates are verified by default; --tls-level verify "
+                     "refuses a session whose certificate does not verify"),
+}
+
+
+_PASSWORD_OPTIONS = ("--auth-password", "-ap", "--password", "--pass")
+
+
+def _unechoed(extras: list[str]) -> list[str]:
+    """The arguments as an error may repeat them: a password given to an option we do not
+    take (swaks' --auth-password) is not written back to the terminal or a log."""
+    shown: list[str] = []
+    for arg in extras:
+        name, eq, _ = arg.partition("=")
+        if shown and shown[-1] in _PASSWORD_OPTIONS:
+            shown.append("(hidden)")
+        else:
+            shown.append(f"{name}=(hidden)" if eq and name in _PASSWORD_OPTIONS else arg)
+    return shown
+
+
+class _NoPassword(argparse.Action):
+    """A password given on the command line, where the shell's history and the process list
+    keep it: refused, and never written back. Without this option a guessed ``--password``
+    would be read as ``--password-env`` and the password shown as a variable's name."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
+        self.instead: str = kwargs.pop("instead")
+        super().__init__(option_strings, dest=argparse.SUPPRESS, nargs="?",
+                         default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: Any, option_string: str | None = None) -> None:
+        parser.error(f"{option_string}: no password on the command line ({self.instead})")
+
+
+def refuse_passwords(parser: argparse.ArgumentParser | Any, instead: str) -> None:
+    """Refuse ``--password``, ``--pass`` and swaks' ``--auth-password``/``-ap`` on ``parser``
+    (or an argument group), naming ``instead`` where the password comes from."""
+    parser.add_argument("--password", "--pass", "--auth-password", "-ap", action=_NoPassword,
+                        instead=instead)
+
+
 class HintingParser(argparse.ArgumentParser):
     """argparse's parser that points at the likely choice, option or command after a typo.
 
@@ -66,7 +115,7 @@ class HintingParser(argparse.ArgumentParser):
         parsed, extras = super().parse_known_args(args, namespace)
         if extras:
             given = list(sys.argv[1:] if args is None else args)
-            self.error(f"unrecognized arguments: {' '.join(extras)}"
+            self.error(f"unrecognized arguments: {' '.join(_unechoed(extras))}"
                        f"{self._unknown_hint(given, extras)}")
         return parsed, extras
 
@@ -76,16 +125,28 @@ class HintingParser(argparse.ArgumentParser):
         if not first.startswith("-") and (
                 hint := did_you_mean(first, self.commands, prefix=f"{self.prog} ")):
             return hint
+        for extra in extras:
+            if hint := self._swaks_hint(extra):
+                return hint
         options = [name for name in self._option_string_actions if len(name) > 2]
         for extra in extras:
             if extra.startswith("-") and (hint := did_you_mean(extra.split("=")[0], options)):
                 return hint
         return ""
 
+    def _swaks_hint(self, option: str) -> str:
+        """What swaks' spelling ``option`` is written as here ("" when it is not one)."""
+        needs, instead = _SWAKS.get(option.split("=")[0], ("-", ""))
+        if not instead or (needs and needs not in self._option_string_actions):
+            return ""
+        return f" (swaks' {option.split('=')[0]}: {instead.format(prog=self.prog)})"
+
     def error(self, message: str) -> NoReturn:
         """The error line, then where the options are; not argparse's usage block above it
         (thirty lines for ``send``, which bury the one that matters)."""
         from smtpscope.sanitize import terminal_safe
 
+        if message.startswith("ambiguous option: "):  # swaks' -t matches -tlsc and -tlso
+            message += self._swaks_hint(message.split()[2])
         self.exit(2, f"{self.prog}: error: {terminal_safe(message)}\n"  # it quotes the typed
                      f"(see '{self.help_words or self.prog} --help' for the options)\n")

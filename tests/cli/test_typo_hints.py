@@ -87,6 +87,44 @@ def test_a_mistyped_option_is_named_by_its_subcommand(cli) -> None:
     assert far.err.splitlines()[0] == "smtpscope mx: error: unrecognized arguments: --zzzzzz"
 
 
+@pytest.mark.parametrize(("args", "hint"), [
+    (("send", "--server", "127.0.0.1:9", "--to", "a@example.test"),
+     "(swaks' --server: the server is the first argument here: smtpscope send HOST[:PORT] ...)"),
+    (("probe", "--server=127.0.0.1:9"),
+     "(swaks' --server: the server is the first argument here: smtpscope probe HOST[:PORT] ...)"),
+    (("send", "127.0.0.1:9", "-t", "a@example.test"), "(swaks' -t: --to ADDRESS)"),
+    (("send", "127.0.0.1:9", "-f", "a@example.test", "--to", "b@example.test"),
+     "(swaks' -f: --from ADDRESS)"),
+    (("probe", "127.0.0.1:9", "--tls-verify"),
+     "(swaks' --tls-verify: certificates are verified by default; --tls-level verify refuses "
+     "a session whose certificate does not verify)"),
+])
+def test_swaks_spellings_say_what_to_write_here(cli, args: tuple[str, ...], hint: str) -> None:
+    result = cli(*args)
+    assert result.code == 1
+    assert result.err.splitlines()[0].endswith(hint), result.err
+
+
+@pytest.mark.parametrize("args", [
+    ("send", "127.0.0.1:9", "--to", "a@example.test", "--auth-password", "s3cr3t-pw"),
+    ("send", "127.0.0.1:9", "--to", "a@example.test", "-ap", "s3cr3t-pw"),
+    ("send", "127.0.0.1:9", "--to", "a@example.test", "--password=s3cr3t-pw"),
+    # Once read as --password-env, and the password shown as the variable's name:
+    ("send", "127.0.0.1:9", "--from", "a@example.test", "--to", "b@example.test", "--user",
+     "alice", "--password", "s3cr3t-pw"),
+    ("serve", "--user", "alice", "--pass", "s3cr3t-pw"),
+    ("probe", "127.0.0.1:9", "--auth-password", "s3cr3t-pw"),  # no such option: not echoed
+    ("mx", "example.test", "--password=s3cr3t-pw"),
+])
+def test_a_password_on_the_command_line_is_refused_and_never_repeated(
+        cli, args: tuple[str, ...]) -> None:
+    result = cli(*args)
+    assert result.code == 1
+    assert "s3cr3t-pw" not in result.err + result.out
+    first = result.err.splitlines()[0]
+    assert "no password on the command line" in first or "(hidden)" in first, first
+
+
 def test_a_mistyped_command_is_named_when_the_tui_cannot_take_the_words(cli) -> None:
     result = cli("prboe", "127.0.0.1")
     assert result.code == 1
