@@ -173,6 +173,10 @@ class SendQueue:
     def head(self) -> QueuedLine | None:
         return self._items[0] if self._items else None
 
+    def carries(self, *types: type[Command]) -> bool:
+        """A command of one of ``types`` is queued, or taken and not yet given to the engine."""
+        return any(isinstance(line.command, types) for line in (*self._in_transit, *self._items))
+
     def projected_state(self, conn: Connection) -> State:
         """The state once everything in flight and queued has gone well."""
         # From the newest line back to the last end of a message (after which the state is

@@ -493,3 +493,24 @@ async def test_an_unbracketed_paste_never_runs_lines_together(wire: WireServer) 
             await pilot.press(key)
             await pilot.pause(0.04)
         assert composer(app).has_class("-warning") and len(queue) == 0
+
+
+async def test_ctrl_n_after_mail_and_rcpt_typed_at_once_waits_for_their_replies(
+        wire: WireServer) -> None:
+    # MAIL, RCPT, Ctrl+N, Ctrl+S in one burst: the editor starts from the envelope the server
+    # accepted, so the message goes in that transaction. It used to open before the replies,
+    # with the placeholder recipient, and Ctrl+S then sent RSET and RCPT TO that placeholder.
+    app = app_for(wire)
+    async with app.run_test(size=SIZE) as pilot:
+        await greeted(pilot)
+        await pilot.press(*"EHLO me.example", "enter")
+        await until(pilot, lambda: len(replies(app)) == 2)
+        wire.hold = asyncio.Event()  # the replies wait until every key has been read
+        burst(app, *"MAIL FROM:<a@example.test>", "enter", *"RCPT TO:<b@example.test>", "enter",
+              "ctrl+n", "ctrl+s")
+        await pilot.pause(0.3)
+        wire.hold.set()
+        await until(pilot, lambda: len(wire.messages) == 1)
+        assert wire.commands() == ["EHLO me.example", "MAIL FROM:<a@example.test>",
+                                   "RCPT TO:<b@example.test>", "DATA"]
+        assert b"\r\nTo: b@example.test\r\n" in wire.messages[0]

@@ -16,7 +16,7 @@ from smtpscope.conversation import (
     send_content,
     send_message,
 )
-from smtpscope.protocol import MessageContent, Reply, Rset, State
+from smtpscope.protocol import MailFrom, MessageContent, RcptTo, Reply, Rset, State
 from smtpscope.protocol.data import MESSAGE_START
 from smtpscope.protocol.kinds import Kind
 from smtpscope.protocol.state import TRANSACTION
@@ -53,6 +53,9 @@ class MessageFlow:
     _message_draft: str | None = None
     #: Ctrl+N came while a DATA was on its way: until when (monotonic) its 354 opens the editor.
     _editor_for_354: float | None = None
+    #: Ctrl+N came while a MAIL or RCPT typed before it was on its way: until when the editor
+    #: waits for their replies, to start from the envelope the server accepted.
+    _editor_for_envelope: float | None = None
 
     if TYPE_CHECKING:  # provided by the screen (declared only for type checkers: at run time a
         # stub here would shadow Screen.notify, which comes later in the MRO)
@@ -64,6 +67,7 @@ class MessageFlow:
         def _spawn(self, work: Coroutine[Any, Any, Any]) -> None: ...
         def _refresh_state(self) -> None: ...
         def notify(self, *args: Any, **kwargs: Any) -> None: ...
+        def call_later(self, callback: Any, *args: Any, **kwargs: Any) -> bool: ...
         def pump_queue(self) -> None: ...
 
     def action_new_message(self) -> None:
@@ -83,6 +87,13 @@ class MessageFlow:
             self._editor_for_354 = time.monotonic() + HOLD_FOR_354
             hold_keys(self.app, HOLD_FOR_354)
             return
+        if session is not None and self._envelope_on_its_way(session):
+            # MAIL FROM, RCPT TO, Ctrl+N typed at once: the editor is for that transaction, so
+            # it opens once the server has answered them (or RSET and the placeholder
+            # recipient would replace the RCPT typed). The keys after Ctrl+N wait for it.
+            self._editor_for_envelope = time.monotonic() + HOLD_FOR_354
+            hold_keys(self.app, HOLD_FOR_354)
+            return
         caps = self.session.view.capabilities if self.session else None
         opened = self.open_envelope()
         if opened is not None:
@@ -90,6 +101,31 @@ class MessageFlow:
                                          to_addrs=opened.recipients, open_envelope=opened))
             return
         self._push_editor(DataEditor(capabilities=caps, text=self._message_draft))
+
+    def _envelope_on_its_way(self, session: Session) -> bool:
+        """A MAIL FROM or RCPT TO is queued, or sent and not yet answered."""
+        return self.send_queue.carries(MailFrom, RcptTo) \
+            or any(isinstance(c, MailFrom | RcptTo) for c in session.conn.pending)
+
+    def follow_envelope_reply(self) -> None:
+        """A server entry: once the MAIL and RCPTs Ctrl+N was typed after are all answered, the
+        editor opens from what the server accepted; the keys held for it go on.
+
+        The engine may have matched every reply of a read before their entries arrive here
+        one by one, so the editor opens after this turn, once all of them have been followed.
+        """
+        session = self.session
+        if self._editor_for_envelope is None or session is None \
+                or (self._envelope_on_its_way(session) and session.is_open):
+            return
+        deadline, self._editor_for_envelope = self._editor_for_envelope, None
+
+        def open_editor() -> None:
+            if time.monotonic() <= deadline and session is self.session and session.is_open:
+                self.action_new_message()
+            release_keys(self.app)
+
+        self.call_later(open_editor)
 
     def follow_data_reply(self, entry: Entry) -> None:
         """A server entry: the reply to the DATA Ctrl+N was typed ahead of opens the editor on

@@ -158,6 +158,7 @@ class SessionScreen(SidePanelLayout, ConnectionFlow, TlsFlow, QueueFlow, Message
         if entry.direction == "server":
             self.follow_envelope(entry)  # before the composer's hint reads it with the state
             self.follow_data_reply(entry)
+            self.follow_envelope_reply()
             if entry.code == 235:
                 # Some servers offer more after AUTH; the next EHLO is compared with this one.
                 self._remember_caps("after AUTH")
