@@ -165,7 +165,8 @@ def judge(policy: TLSPolicy, info: TLSInfo, host: str, port: int) -> TLSInfo:
     One thread at a time: the command's main thread, or its event loop's."""
     if _helper is not None:
         try:
-            _helper.send(("judge", policy._replace(), info, host, port))
+            # With one_judgment, the helper ends right after this answer, beside our last steps.
+            _helper.send(("judge", policy._replace(), info, host, port, _helper.once))
             kind, answer = _helper.receive(ANSWER_LIMIT)
         except Exception:  # whatever went wrong (a pipe, a pickle), the work is done here
             _give_up()
@@ -240,7 +241,7 @@ def _serve(requests: int, answers: int) -> None:
             with contextlib.suppress(Exception):  # the parent meets the error when it judges
                 pkix.trust_anchors(message[1], message[2])
             continue
-        _, policy, info, host, port = message
+        _, policy, info, host, port, last = message
         try:
             answer: tuple[str, Any] = ("judged", judge_here(policy, info, host, port))
         except Exception:  # the parent runs it again itself, and gets the error there
@@ -249,6 +250,8 @@ def _serve(requests: int, answers: int) -> None:
         try:
             _write_all(answers, len(data).to_bytes(4, "big") + data)
         except OSError:
+            return
+        if last:
             return
 
 
