@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import ipaddress
 import os
-import ssl
 import threading
 import warnings
 from datetime import UTC, datetime
@@ -27,6 +26,7 @@ from cryptography.x509.verification import (
 )
 
 from smtpscope.idn import to_ascii_or_same
+from smtpscope.security.anchor_source import AnchorSource
 from smtpscope.values import Frozen
 
 Trust = Literal["verified", "trusted", "untrusted"]
@@ -89,30 +89,45 @@ def trust_anchors(
     thread of ``smtpscope.security.prefetch``) rather than reading the store again beside it.
     """
     with _anchors_lock:
-        return _read_anchors(cafile, capath)
+        known = _given.get((cafile, capath))
+        return known if known is not None else _read_anchors(cafile, capath)
+
+
+# Anchors read from an AnchorSource handed over by another process (see remember_anchors).
+_given: dict[tuple[str | None, str | None], tuple[x509.Certificate, ...]] = {}
+
+
+def remember_anchors(cafile: str | None, capath: str | None, source: AnchorSource) -> None:
+    """Take the anchors of this pair from ``source`` (read by a process that has ``ssl``)."""
+    certs = _anchors_from(source)
+    with _anchors_lock:
+        _given[(cafile, capath)] = certs
 
 
 @lru_cache(maxsize=16)
 def _read_anchors(cafile: str | None, capath: str | None) -> tuple[x509.Certificate, ...]:
-    if not cafile and not capath:
-        system = _system_bundle()
+    from smtpscope.security.anchor_source import anchor_source
+
+    return _anchors_from(anchor_source(cafile, capath))
+
+
+def _anchors_from(source: AnchorSource) -> tuple[x509.Certificate, ...]:
+    if source.bundle:
+        system = _system_bundle(source.bundle)
         if system:
             return system
-    context = ssl.create_default_context(cafile=cafile, capath=capath)
-    ders = context.get_ca_certs(binary_form=True)
+        from smtpscope.security.anchor_source import system_store
+
+        source = system_store()  # an unusual bundle: read it as OpenSSL does
     with warnings.catch_warnings():  # system bundles hold old roots cryptography frowns on
         warnings.simplefilter("ignore")
-        certs = [x509.load_der_x509_certificate(d) for d in ders]
-    if capath:
-        certs.extend(_load_dir(capath))
-    elif not cafile:
-        paths = ssl.get_default_verify_paths()
-        if paths.capath and not certs:
-            certs.extend(_load_dir(paths.capath))
+        certs = [x509.load_der_x509_certificate(d) for d in source.ders]
+    for directory in source.dirs:
+        certs.extend(_load_dir(directory))
     return tuple(certs)
 
 
-def _system_bundle() -> tuple[x509.Certificate, ...]:
+def _system_bundle(path: str) -> tuple[x509.Certificate, ...]:
     """The system CA file, parsed straight into certificates; () when there is none to read.
 
     The same certificates an SSL context's default paths load (``SSL_CERT_FILE`` honoured),
@@ -120,9 +135,6 @@ def _system_bundle() -> tuple[x509.Certificate, ...]:
     against 30 ms for the 140-odd roots of a Debian bundle). Anything unusual in the file
     gives () and the caller reads it the slow way.
     """
-    path = ssl.get_default_verify_paths().cafile  # None when the file does not exist
-    if not path:
-        return ()
     try:
         with open(path, "rb") as handle:
             data = handle.read()

@@ -4,23 +4,22 @@ from __future__ import annotations
 
 import os
 import re
-import ssl
 import sys
 from typing import TYPE_CHECKING
 
 from smtpscope.security.levels import LEVELS, decide
-from smtpscope.transport.tls import TLSInfo, watch_client_certificate
+from smtpscope.transport.tls_info import TLSInfo
 from smtpscope.values import Value
 
 if TYPE_CHECKING:
+    import ssl
+
     from smtpscope.dns.tlsa import TLSAReport
 
-VERSIONS = {
-    "1.0": ssl.TLSVersion.TLSv1,
-    "1.1": ssl.TLSVersion.TLSv1_1,
-    "1.2": ssl.TLSVersion.TLSv1_2,
-    "1.3": ssl.TLSVersion.TLSv1_3,
-}
+# ``ssl`` loads only for a handshake: judging a chain (``evaluate``) goes without it, which is
+# what the certificate helper process runs (smtpscope.security.checker).
+# --tls-min/--tls-max: the ssl.TLSVersion member of each.
+VERSIONS = {"1.0": "TLSv1", "1.1": "TLSv1_1", "1.2": "TLSv1_2", "1.3": "TLSv1_3"}
 _DIGEST_HEX = {"SHA256": 64, "SHA512": 128}
 
 
@@ -104,6 +103,9 @@ class TLSPolicy(Value):
         """
         if self._context is not None:
             return self._context
+        import ssl
+
+        from smtpscope.transport.tls import watch_client_certificate
         # ssl.create_default_context's client context without its system CA store: loading
         # that costs tens of milliseconds per context and a context that never verifies does
         # not read it (the CAs that count are the level's, used in ``evaluate``).
@@ -122,11 +124,11 @@ class TLSPolicy(Value):
                 raise PolicyError(f"--tls-cert {self.client_cert}: cannot load certificate "
                                   f"and key: {what}") from exc
         if self.min_version:
-            context.minimum_version = VERSIONS[self.min_version]
+            context.minimum_version = getattr(ssl.TLSVersion, VERSIONS[self.min_version])
             if context.minimum_version < ssl.TLSVersion.TLSv1_2:
                 context.set_ciphers("DEFAULT:@SECLEVEL=0")
         if self.max_version:
-            context.maximum_version = VERSIONS[self.max_version]
+            context.maximum_version = getattr(ssl.TLSVersion, VERSIONS[self.max_version])
             if context.maximum_version < ssl.TLSVersion.TLSv1_2:
                 context.set_ciphers("DEFAULT:@SECLEVEL=0")
         if self.ciphers:
@@ -150,12 +152,11 @@ class TLSPolicy(Value):
         from smtpscope.security.pkix import check_chain, trust_anchors
 
         # The chain as received; a certificate that cannot be read has no PEM to go back to.
-        chain = info._der or tuple(ssl.PEM_cert_to_DER_cert(c.pem)
-                                   for c in info.peer_chain if c.pem)
+        chain = info._der or tuple(_der(c.pem) for c in info.peer_chain if c.pem)
         names = self.names_for(host)
         try:
             anchors = trust_anchors(self.cafile, self.capath)
-        except (OSError, ssl.SSLError, ValueError):
+        except (OSError, ValueError):  # (ssl.SSLError is an OSError)
             anchors = ()
         pkix = check_chain(chain, names, anchors)
         pin = None
@@ -240,7 +241,7 @@ class TLSPolicy(Value):
             return None
         from smtpscope.transport.x509 import cert_info_from_der
 
-        return cert_info_from_der(ssl.PEM_cert_to_DER_cert(chain[0])).subject or None
+        return cert_info_from_der(_der(chain[0])).subject or None
 
     def requested(self) -> tuple[tuple[str, str], ...]:
         """The options as flags, for recordings and ``export --as swaks``."""
@@ -252,6 +253,15 @@ class TLSPolicy(Value):
         pairs += [("--verify-name", name) for name in self.verify_names]
         pairs += [("--tls-fingerprint", f"{algo}:{value}") for algo, value in self.fingerprints]
         return tuple((flag, value) for flag, value in pairs if value)
+
+
+def _der(pem: str) -> bytes:
+    """A PEM certificate's DER bytes (as ``ssl.PEM_cert_to_DER_cert``, without loading ssl)."""
+    import base64
+
+    body = pem.strip().removeprefix("-----BEGIN CERTIFICATE-----")
+    body = body.removesuffix("-----END CERTIFICATE-----")
+    return base64.decodebytes(body.encode("ascii"))
 
 
 def _sha512(der: bytes) -> str:

@@ -225,14 +225,15 @@ VALUE_MODULES = ("smtpscope.cli.common", "smtpscope.cli.introspect", "smtpscope.
                  "smtpscope.cli.tls_options", "smtpscope.security.levels",
                  "smtpscope.security.pkix", "smtpscope.security.policy",
                  "smtpscope.session_types", "smtpscope.targets", "smtpscope.transport.tls",
-                 "smtpscope.transport.x509")
+                 "smtpscope.transport.tls_info", "smtpscope.transport.x509",
+                 "smtpscope.security.anchor_source")
 
 
 def test_probe_value_modules_define_no_dataclass() -> None:
     classes = {f"{name}.{cls.__name__}": cls for name in VALUE_MODULES
                for cls in vars(importlib.import_module(name)).values()
                if isinstance(cls, type) and cls.__module__ == name}
-    assert {"smtpscope.transport.tls.TLSInfo", "smtpscope.targets.Target"} <= set(classes)
+    assert {"smtpscope.transport.tls_info.TLSInfo", "smtpscope.targets.Target"} <= set(classes)
     assert [name for name, cls in classes.items() if hasattr(cls, "__dataclass_fields__")] == []
 
 

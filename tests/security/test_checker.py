@@ -203,3 +203,37 @@ def test_an_unreadable_certificate_is_judged_unreadable_not_missing(tmp_path: Pa
     judged = checker.judge_here(TLSPolicy(), info, "mx.example.test", 25)
     assert judged.leaf is not None and judged.leaf.parse_error
     assert (judged.trust, judged.trust_reason_code) == ("untrusted", "unreadable")
+
+
+def test_judging_a_chain_loads_no_ssl(tmp_path: Path) -> None:
+    # What the helper runs, in a fresh process: it must not load ssl (a third of its imports),
+    # given the anchors as the parent reads them with its own ssl.
+    ca = trustme.CA()
+    cafile = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(cafile))
+    leaf = ssl_der(ca.issue_cert("mx.example.test"))
+    from smtpscope.security.anchor_source import anchor_source
+
+    source = anchor_source(str(cafile), None)
+    import pickle
+
+    request = pickle.dumps((str(cafile), source, leaf)).hex()
+    code = (
+        "import pickle, sys\n"
+        "import smtpscope.transport.x509 as x509\n"
+        "from smtpscope.security import checker, pkix\n"
+        "from smtpscope.security.policy import TLSPolicy\n"
+        "from smtpscope.transport.tls_info import TLSInfo\n"
+        "x509.preload()\n"
+        f"cafile, source, leaf = pickle.loads(bytes.fromhex({request!r}))\n"
+        "pkix.remember_anchors(cafile, None, source)\n"
+        "info = TLSInfo(version='TLSv1.3', cipher='x', bits=256, peer_chain=(), verified=False,\n"
+        "               verify_error=None, insecure=False, server_hostname='mx.example.test',\n"
+        "               peer_der=(leaf,))\n"
+        "judged = checker.judge_here(TLSPolicy(cafile=cafile), info, 'mx.example.test', 25)\n"
+        "print(judged.trust, judged.leaf.subject != '', 'ssl' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=60, cwd=ROOT, env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["verified", "True", "False"]

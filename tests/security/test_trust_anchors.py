@@ -21,8 +21,10 @@ def _ders(certs: tuple[object, ...]) -> set[bytes]:
 @pytest.fixture(autouse=True)
 def fresh_cache() -> Iterator[None]:
     pkix._read_anchors.cache_clear()
+    pkix._given.clear()
     yield
     pkix._read_anchors.cache_clear()
+    pkix._given.clear()
 
 
 def test_system_anchors_are_the_ones_an_ssl_context_loads() -> None:
@@ -51,7 +53,7 @@ def test_unreadable_bundle_falls_back_to_the_ssl_context(tmp_path: Path,
     junk = b"-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n"
     bundle.write_bytes(ca.cert_pem.bytes() + junk)
     monkeypatch.setenv("SSL_CERT_FILE", str(bundle))
-    assert pkix._system_bundle() == ()  # the quick read declines the whole file...
+    assert pkix._system_bundle(str(bundle)) == ()  # the quick read declines the whole file...
     # ...and the anchors are what the SSL context loads (its directory when the file fails).
     listed = set(ssl.create_default_context().get_ca_certs(binary_form=True))
     capath = ssl.get_default_verify_paths().capath
