@@ -64,6 +64,11 @@ command line wins over everything.
 .TP
 \\fBSMTPSCOPE_PROFILE\\fR
 The profile to use when \\fB\\-\\-profile\\fR is not given.
+.TP
+\\fBSMTPSCOPE_CERT_HELPER=off\\fR
+\\fBprobe\\fR and \\fBsend\\fR read and judge certificates in a helper process they fork
+as they start (with two CPUs or more), so that loading that code overlaps their own work;
+\\fBoff\\fR does it all in the one process.
 .SH EXIT STATUS
 As swaks: {exit_codes}.
 .SH SEE ALSO
