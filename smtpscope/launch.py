@@ -20,6 +20,8 @@ _PLAIN = frozenset({"--no-tls", "--tls=none", "--tls-level=none", "-h", "--help"
 def wants_helper(argv: Sequence[str]) -> bool:
     """A command that may read a certificate: ``probe`` or ``send``, with nothing on the line
     that rules TLS out."""
+    # The first word that is no option names the command, as smtpscope.cli reads it (that
+    # module loads argparse, which is what the helper must not wait for).
     command = next((arg for arg in argv if not arg.startswith("-")), None)
     if command not in ("probe", "send"):
         return False

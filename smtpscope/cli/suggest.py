@@ -32,10 +32,11 @@ def suggested(action: argparse.Action) -> tuple[str, ...]:
     return tuple(str(c) for c in action.choices or ())
 
 
+_FIRST_ARGUMENT = "the server is the first argument here: {prog} HOST[:PORT] ..."
 # swaks' spellings that smtpscope spells otherwise: (the options this needs, what to write).
 _SWAKS: dict[str, tuple[str, str]] = {
-    "--server": ("", "the server is the first argument here: {prog} HOST[:PORT] ..."),
-    "-s": ("", "the server is the first argument here: {prog} HOST[:PORT] ..."),
+    "--server": ("", _FIRST_ARGUMENT),
+    "-s": ("", _FIRST_ARGUMENT),
     "-t": ("--to", "--to ADDRESS"),
     "-f": ("--from", "--from ADDRESS"),
     "--tls-verify": ("--tls-level", "certificates are verified by default; --tls-level verify "
@@ -43,7 +44,8 @@ _SWAKS: dict[str, tuple[str, str]] = {
 }
 
 
-_PASSWORD_OPTIONS = ("--auth-password", "-ap", "--password", "--pass")
+# Where a password would go on the command line (ours guessed, and swaks'): never taken.
+_PASSWORD_OPTIONS = ("--password", "--pass", "--auth-password", "-ap")
 
 
 def _unechoed(extras: list[str]) -> list[str]:
@@ -77,8 +79,7 @@ class _NoPassword(argparse.Action):
 def refuse_passwords(parser: argparse.ArgumentParser | Any, instead: str) -> None:
     """Refuse ``--password``, ``--pass`` and swaks' ``--auth-password``/``-ap`` on ``parser``
     (or an argument group), naming ``instead`` where the password comes from."""
-    parser.add_argument("--password", "--pass", "--auth-password", "-ap", action=_NoPassword,
-                        instead=instead)
+    parser.add_argument(*_PASSWORD_OPTIONS, action=_NoPassword, instead=instead)
 
 
 class HintingParser(argparse.ArgumentParser):

@@ -12,10 +12,11 @@ from smtpscope.values import Frozen
 
 
 class AnchorSource(Frozen):
-    """``bundle``: the system CA file, to parse as PEM (None: not the system's store, or no
-    such file). ``ders``: the certificates OpenSSL loaded from ``--cafile``/``--capath``.
-    ``dirs``: directories whose files are read as PEM too. ``system``: neither option was
-    given (should the bundle not parse, the system store is read the slow way)."""
+    """``system``: neither option was given, so the system's store: its CA file ``bundle`` (to
+    parse as PEM; None when there is no such file), else, or when that file does not parse,
+    the store as OpenSSL loads it (``system_store``). Otherwise ``ders``, the certificates
+    OpenSSL loaded from ``--cafile``/``--capath``, and ``dirs``, directories whose files are
+    read as PEM too."""
 
     __slots__ = ("bundle", "ders", "dirs", "system")
     bundle: str | None
@@ -29,17 +30,14 @@ class AnchorSource(Frozen):
 
 
 def anchor_source(cafile: str | None, capath: str | None) -> AnchorSource:
-    """The system CA file when neither option is given, else what OpenSSL loads from them.
-
-    Raises what ``ssl.create_default_context`` raises for a file it cannot read.
-    """
+    """The system CA file when neither option is given (quick: its name only), else what
+    OpenSSL loads from them. Raises what ``ssl.create_default_context`` raises for a file it
+    cannot read."""
     import ssl
 
     if not cafile and not capath:
-        bundle = ssl.get_default_verify_paths().cafile  # None when the file does not exist
-        if bundle:
-            return AnchorSource(bundle, (), (), True)
-        return system_store()
+        # None when the file does not exist: the reader then takes the slow way.
+        return AnchorSource(ssl.get_default_verify_paths().cafile, (), (), True)
     context = ssl.create_default_context(cafile=cafile, capath=capath)
     ders = tuple(context.get_ca_certs(binary_form=True))
     return AnchorSource(None, ders, (capath,) if capath else (), False)
@@ -52,4 +50,4 @@ def system_store() -> AnchorSource:
 
     ders = tuple(ssl.create_default_context().get_ca_certs(binary_form=True))
     directory = ssl.get_default_verify_paths().capath
-    return AnchorSource(None, ders, (directory,) if directory and not ders else (), True)
+    return AnchorSource(None, ders, (directory,) if directory and not ders else (), False)

@@ -112,13 +112,13 @@ def _read_anchors(cafile: str | None, capath: str | None) -> tuple[x509.Certific
 
 
 def _anchors_from(source: AnchorSource) -> tuple[x509.Certificate, ...]:
-    if source.bundle:
-        system = _system_bundle(source.bundle)
+    if source.system:
+        system = _system_bundle(source.bundle) if source.bundle else ()
         if system:
             return system
         from smtpscope.security.anchor_source import system_store
 
-        source = system_store()  # an unusual bundle: read it as OpenSSL does
+        source = system_store()  # no CA file, or an unusual one: read it as OpenSSL does
     with warnings.catch_warnings():  # system bundles hold old roots cryptography frowns on
         warnings.simplefilter("ignore")
         certs = [x509.load_der_x509_certificate(d) for d in source.ders]

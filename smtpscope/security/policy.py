@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from smtpscope.security.levels import LEVELS, decide
 from smtpscope.transport.tls_info import TLSInfo
+from smtpscope.transport.x509 import pem_der
 from smtpscope.values import Value
 
 if TYPE_CHECKING:
@@ -152,7 +153,7 @@ class TLSPolicy(Value):
         from smtpscope.security.pkix import check_chain, trust_anchors
 
         # The chain as received; a certificate that cannot be read has no PEM to go back to.
-        chain = info._der or tuple(_der(c.pem) for c in info.peer_chain if c.pem)
+        chain = info._der or tuple(pem_der(c.pem) for c in info.peer_chain if c.pem)
         names = self.names_for(host)
         try:
             anchors = trust_anchors(self.cafile, self.capath)
@@ -241,7 +242,7 @@ class TLSPolicy(Value):
             return None
         from smtpscope.transport.x509 import cert_info_from_der
 
-        return cert_info_from_der(_der(chain[0])).subject or None
+        return cert_info_from_der(pem_der(chain[0])).subject or None
 
     def requested(self) -> tuple[tuple[str, str], ...]:
         """The options as flags, for recordings and ``export --as swaks``."""
@@ -253,15 +254,6 @@ class TLSPolicy(Value):
         pairs += [("--verify-name", name) for name in self.verify_names]
         pairs += [("--tls-fingerprint", f"{algo}:{value}") for algo, value in self.fingerprints]
         return tuple((flag, value) for flag, value in pairs if value)
-
-
-def _der(pem: str) -> bytes:
-    """A PEM certificate's DER bytes (as ``ssl.PEM_cert_to_DER_cert``, without loading ssl)."""
-    import base64
-
-    body = pem.strip().removeprefix("-----BEGIN CERTIFICATE-----")
-    body = body.removesuffix("-----END CERTIFICATE-----")
-    return base64.decodebytes(body.encode("ascii"))
 
 
 def _sha512(der: bytes) -> str:

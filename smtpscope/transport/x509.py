@@ -162,10 +162,20 @@ def spki_der(cert: x509.Certificate) -> bytes:
     return cert.public_key().public_bytes(*_spki_formats())
 
 
+_PEM_BEGIN, _PEM_END = "-----BEGIN CERTIFICATE-----", "-----END CERTIFICATE-----"
+
+
 def _pem(der: bytes) -> str:
     body = base64.encodebytes(der).decode("ascii").replace("\n", "")
     lines = [body[i : i + 64] for i in range(0, len(body), 64)]
-    return "-----BEGIN CERTIFICATE-----\n" + "\n".join(lines) + "\n-----END CERTIFICATE-----\n"
+    return _PEM_BEGIN + "\n" + "\n".join(lines) + "\n" + _PEM_END + "\n"
+
+
+def pem_der(pem: str) -> bytes:
+    """The DER bytes of one PEM certificate (``CertInfo.pem``): ``ssl.PEM_cert_to_DER_cert``
+    without loading ``ssl``, which judging a chain does not need."""
+    body = pem.strip().removeprefix(_PEM_BEGIN).removesuffix(_PEM_END)
+    return base64.decodebytes(body.encode("ascii"))
 
 
 def _read(der: bytes) -> CertInfo:

@@ -61,6 +61,19 @@ def test_unreadable_bundle_falls_back_to_the_ssl_context(tmp_path: Path,
     assert _ders(pkix.trust_anchors()) == expected
 
 
+def test_without_a_system_ca_file_the_store_is_read_as_openssl_loads_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "absent.pem"))
+    from smtpscope.security.anchor_source import anchor_source
+
+    source = anchor_source(None, None)
+    assert source.system and source.bundle is None  # the name only: the reader goes slow
+    listed = set(ssl.create_default_context().get_ca_certs(binary_form=True))
+    capath = ssl.get_default_verify_paths().capath
+    expected = listed or (_ders(tuple(pkix._load_dir(capath))) if capath else set())
+    assert _ders(pkix.trust_anchors()) == expected
+
+
 def test_concurrent_callers_share_one_read(tmp_path: Path,
                                            monkeypatch: pytest.MonkeyPatch) -> None:
     bundle = tmp_path / "bundle.pem"

@@ -40,9 +40,10 @@ LEFT_OPEN_NOTE = ("The composer now sends each line as more of this message: '.'
                   "a whole line) ends it; Ctrl+P offers the end-of-data variants. A reply "
                   "before that means the server took another sequence as the end of the data.")
 
-# Ctrl+N typed ahead of a DATA's 354 waits this long at most for it, holding the keys typed
-# after it for the editor; a slower server then gets them in the composer, as message lines.
-HOLD_FOR_354 = 5.0
+# Ctrl+N typed ahead of the replies it depends on (a DATA's 354, the MAIL and RCPTs of the
+# envelope) waits this long at most for them, holding the keys typed after it for the
+# editor; with a slower server they go on to the composer (after a DATA, as message lines).
+HOLD_FOR_REPLIES = 5.0
 
 
 class MessageFlow:
@@ -84,15 +85,15 @@ class MessageFlow:
             # A DATA is on its way: the editor is for its content, once the 354 has come (a
             # new transaction now would RSET the one being answered). The keys typed after
             # Ctrl+N are for that editor.
-            self._editor_for_354 = time.monotonic() + HOLD_FOR_354
-            hold_keys(self.app, HOLD_FOR_354)
+            self._editor_for_354 = time.monotonic() + HOLD_FOR_REPLIES
+            hold_keys(self.app, HOLD_FOR_REPLIES)
             return
         if session is not None and self._envelope_on_its_way(session):
             # MAIL FROM, RCPT TO, Ctrl+N typed at once: the editor is for that transaction, so
             # it opens once the server has answered them (or RSET and the placeholder
             # recipient would replace the RCPT typed). The keys after Ctrl+N wait for it.
-            self._editor_for_envelope = time.monotonic() + HOLD_FOR_354
-            hold_keys(self.app, HOLD_FOR_354)
+            self._editor_for_envelope = time.monotonic() + HOLD_FOR_REPLIES
+            hold_keys(self.app, HOLD_FOR_REPLIES)
             return
         caps = self.session.view.capabilities if self.session else None
         opened = self.open_envelope()
