@@ -64,8 +64,9 @@ class ReplyMatching:
     _projected_stale: bool
     _greeted: bool
     _auth_return: State
-    #: The RCPTs accepted in this transaction, in order (their addresses are read only when
-    #: LMTP needs them, see ``_owed``; none per reply).
+    #: LMTP: the RCPTs accepted in this transaction, in order (their addresses are read only
+    #: when the data's replies are owed, see ``_owed``; none per reply). Only LMTP owes a reply
+    #: per accepted RCPT, so an SMTP connection keeps none: the hot paths skip the list.
     _accepted: list[Command | None]
     _closed: Closed | None
     lmtp: bool
@@ -117,10 +118,11 @@ class ReplyMatching:
         # expect.fast_outcomes), so CLOSED needs no case here.
         if target is not None:
             self.state = target
-            if target is _RCPT:
-                self._accepted.append(exp[1])
-            elif target is _IDENT or target is _MAIL:
-                self._accepted.clear()
+            if self.lmtp:  # only LMTP reads the accepted RCPTs (see _accepted)
+                if target is _RCPT:
+                    self._accepted.append(exp[1])
+                elif target is _IDENT or target is _MAIL:
+                    self._accepted.clear()
         if stale:
             self._projected_stale = True
         # make_reply, inlined: the per-reply cost that matters most.
@@ -181,7 +183,7 @@ class ReplyMatching:
         inside the run), and names the loop reads are locals.
         """
         append = out.append
-        accepted = self._accepted
+        accepted = self._accepted if self.lmtp else None  # see _accepted
         state = self.state
         stale_any = False
         before = len(out)
@@ -194,10 +196,11 @@ class ReplyMatching:
             target, expected, stale = outcome
             if target is not None:
                 state = target
-                if target is rcpt:
-                    accepted.append(exp[1])
-                elif target is ident or target is mail:
-                    accepted.clear()
+                if accepted is not None:
+                    if target is rcpt:
+                        accepted.append(exp[1])
+                    elif target is ident or target is mail:
+                        accepted.clear()
             if stale:
                 stale_any = True
             append(new(reply_type, (code, lines, raw, enhanced, warnings, False, exp[1], expected,
@@ -271,12 +274,13 @@ class ReplyMatching:
         (None: stay) and whether the projection must be worked out again."""
         if target is not None:
             self.state = target
-            if target is _RCPT:
-                self._accepted.append(exp_command)
-            elif target is _IDENT or target is _MAIL:
-                self._accepted.clear()
-            elif target is _CLOSED:
+            if target is _CLOSED:
                 self._close()
+            elif self.lmtp:
+                if target is _RCPT:
+                    self._accepted.append(exp_command)
+                elif target is _IDENT or target is _MAIL:
+                    self._accepted.clear()
         if stale:
             self._projected_stale = True
 
