@@ -78,6 +78,9 @@ def policy_from_args(args: argparse.Namespace, *, default_level: str) -> TLSPoli
         raise PolicyError("--tls-key needs --tls-cert")
     if level == "fingerprint" and not args.tls_fingerprint:
         raise PolicyError("--tls-level fingerprint needs --tls-fingerprint")
+    problem = _mode_problem(args, level)
+    if problem is not None:
+        raise PolicyError(problem)
     policy = TLSPolicy(
         level=level,
         cafile=getattr(args, "cafile", None),
@@ -96,6 +99,26 @@ def policy_from_args(args: argparse.Namespace, *, default_level: str) -> TLSPoli
     )
     policy.context()  # fail now on a bad client certificate or cipher list
     return policy
+
+
+def _mode_problem(args: argparse.Namespace, level: str) -> str | None:
+    """Why the TLS mode asked for (``--tls`` and its other spellings) and the level cannot
+    both hold: the session would go without TLS that one of them requires."""
+    from smtpscope.cli import tls_mode
+
+    problem = tls_mode.conflict(args)
+    mode = getattr(args, "tls", None)
+    if problem is not None or mode is None or not (args.tls_level or args.tls_fingerprint):
+        return problem  # a default level verifies TLS when there is TLS, never forces it
+    given: list[tuple[str, str]] = getattr(args, tls_mode.GIVEN, None) or [("--tls", mode)]
+    option = given[-1][0]
+    said = f"--tls {mode}" if option == "--tls" else option
+    if level == "none" and mode in ("starttls", "implicit"):
+        return f"--tls-level none sends without TLS, and {said} requires TLS: give one"
+    if mode == "none" and LEVELS[level].tls_required:
+        asked = f"--tls-level {level}" if args.tls_level else "--tls-fingerprint"
+        return f"{asked} requires TLS, and {said} sends without it: give one"
+    return None
 
 
 def security_for(policy: TLSPolicy, security: str | None) -> str | None:
