@@ -103,7 +103,7 @@ def _mechanism_names() -> list[str]:
 
 
 def _add_password_options(sp: argparse.ArgumentParser) -> None:
-    group = sp.add_argument_group("password source (first given wins)")
+    group = sp.add_argument_group("password source (give one; none: a no-echo prompt)")
     group.add_argument("--password-env", metavar="VAR", help="read the password from $VAR")
     group.add_argument("--netrc-host", metavar="HOST", help="password from ~/.netrc for HOST")
     group.add_argument("--password-stdin", action="store_true", help="read one line from stdin")
@@ -135,6 +135,14 @@ def run(args: argparse.Namespace) -> int:
 def _password(args: argparse.Namespace) -> str:
     from smtpscope import credentials
 
+    given = [option for option, value in (
+        ("--password-env", args.password_env), ("--netrc-host", args.netrc_host),
+        ("--password-stdin", args.password_stdin), ("--password", args.password is not None),
+    ) if value]
+    if len(given) > 1:
+        # Which one to believe is not ours to guess: a wrong one computes a wrong answer.
+        said = f"{', '.join(given[:-1])} and {given[-1]}"
+        raise _Fail(f"{said} each name a password: give one")
     try:
         if args.password is not None:
             credentials.warn_command_line_secret("password")

@@ -65,6 +65,23 @@ def test_password_stdin() -> None:
     assert send_lines(result.stdout) == ["dGlt", "dGFuc3RhYWZ0YW5zdGFhZg=="]
 
 
+@pytest.mark.parametrize(("sources", "named"), [
+    (["--password-env", "PW", "--password", "other"], "--password-env and --password"),
+    (["--password", "other", "--password-env", "PW"], "--password-env and --password"),
+    (["--password-stdin", "--password-env", "PW"], "--password-env and --password-stdin"),
+    (["--netrc-host", "mx.test", "--password-stdin", "--password", "x"],
+     "--netrc-host, --password-stdin and --password"),
+])
+def test_two_password_sources_are_refused(sources: list[str], named: str) -> None:
+    """Whichever one the computation took, it may not be the one meant: nothing is computed."""
+    result = run("plain", "--user", "tim", *sources, env={"PW": "tanstaaftanstaaf"},
+                 stdin="fromstdin\n")
+    assert result.returncode == 1
+    assert f"{named} each name a password: give one" in result.stderr
+    assert result.stdout == ""
+    assert "tanstaaftanstaaf" not in result.stderr + result.stdout
+
+
 def test_netrc(tmp_path: pathlib.Path) -> None:
     netrc = tmp_path / ".netrc"
     netrc.write_text("machine mx.test login validuser password validpassword\n")
