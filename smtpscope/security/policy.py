@@ -245,10 +245,14 @@ class TLSPolicy(Value):
         return cert_info_from_der(pem_der(chain[0])).subject or None
 
     def requested(self) -> tuple[tuple[str, str], ...]:
-        """The options as flags, for recordings and ``export --as swaks``."""
-        pairs = [("--tls-level", self.level), ("--cafile", self.cafile),
-                 ("--capath", self.capath), ("--sni", self.sni),
-                 ("--tls-cert", self.client_cert), ("--tls-key", self.client_key),
+        """The options as flags, for recordings and ``export --as swaks``. Files are named by
+        their absolute paths: the recording is read, and its command run, from elsewhere."""
+        from os.path import abspath
+
+        pairs = [("--tls-level", self.level), ("--cafile", self.cafile and abspath(self.cafile)),
+                 ("--capath", self.capath and abspath(self.capath)), ("--sni", self.sni),
+                 ("--tls-cert", self.client_cert and abspath(self.client_cert)),
+                 ("--tls-key", self.client_key and abspath(self.client_key)),
                  ("--tls-min", self.min_version), ("--tls-max", self.max_version),
                  ("--tls-ciphers", self.ciphers)]
         pairs += [("--verify-name", name) for name in self.verify_names]

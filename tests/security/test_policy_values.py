@@ -82,3 +82,21 @@ def test_evaluate_replaces_the_verdict_fields_only() -> None:
     assert (judged.insecure, judged.accepted, judged.peer_host, judged.names_checked) == (
         True, True, "mx", ("mx",))
     assert judged.requested == (("--tls-level", "may"),)
+
+
+def test_requested_names_files_by_absolute_path(tmp_path, monkeypatch) -> None:
+    """A recording names the CA and client files so that its swaks command runs from anywhere
+    (swaks refuses a --tls-ca-path it cannot find)."""
+    from smtpscope.security.swaks_tls import swaks_tls_options
+
+    monkeypatch.chdir(tmp_path)
+    policy = TLSPolicy(level="verify", cafile="tls/ca.pem", capath=None,
+                       client_cert="tls/me.pem", client_key=str(tmp_path / "me.key"))
+    recorded = list(policy.requested())
+    requested = dict(recorded)
+    assert requested["--cafile"] == str(tmp_path / "tls" / "ca.pem")
+    assert requested["--tls-cert"] == str(tmp_path / "tls" / "me.pem")
+    assert requested["--tls-key"] == str(tmp_path / "me.key")
+    monkeypatch.chdir("/")  # the recording exported from elsewhere
+    argv, _ = swaks_tls_options({"requested": recorded})
+    assert argv[argv.index("--tls-ca-path") + 1] == str(tmp_path / "tls" / "ca.pem")
