@@ -297,6 +297,23 @@ def _target_failed(args: argparse.Namespace, exc: common.TargetFailure) -> int:
     return exc.exit_code
 
 
+def _tls_required_by(args: argparse.Namespace, exc: Exception) -> str:
+    """For STARTTLS not offered where TLS is required: which option required it."""
+    from smtpscope.conversation.errors import NotOffered
+    from smtpscope.security.levels import LEVELS
+    from smtpscope.session_types import Stage
+
+    if not isinstance(exc, NotOffered) or exc.stage is not Stage.TLS:
+        return ""
+    if args.tls == "starttls":
+        return "--tls starttls requires TLS; --tls auto goes on without it"
+    if args.tls_level and LEVELS[args.tls_level].tls_required:
+        return f"--tls-level {args.tls_level} requires TLS; --tls-level may goes on without it"
+    if args.tls_fingerprint:
+        return "--tls-fingerprint requires TLS"
+    return "the target (submission://) asks for STARTTLS; --tls auto goes on without it"
+
+
 async def _send(args: argparse.Namespace, options: SessionOptions, mode: str,
                 content: send_message.MessageSpec, secret: str | None) -> int:
     import asyncio
@@ -338,7 +355,8 @@ async def _send(args: argparse.Namespace, options: SessionOptions, mode: str,
         failure = common.Failure("usage", "usage", str(exc), "")
     except Exception as exc:  # every failure becomes one line and a stage exit code
         failure = common.classify(exc, conv.stage)
-        failure.hint = common.silent_port_hint(failure, options, mode)
+        failure.hint = common.silent_port_hint(failure, options, mode) or \
+            _tls_required_by(args, exc)
     if dropper.dropped and failure is not None and failure.status == "closed":
         failure = None  # the connection ended because we asked for it
     if (args.drop_after or args.drop_after_send) and failure is None:

@@ -104,8 +104,9 @@ async def secure(session: Session, mode: TLSMode, dialect: Dialect = Dialect.ESM
         return Secured(offered)
     if not offered:
         if mode is TLSMode.STARTTLS:
-            raise NotOffered("the server does not advertise STARTTLS (--tls starttls requires "
-                             "it)", Stage.TLS)
+            # Whoever asked for TLS (a flag, a level, a target) names itself: not known here.
+            raise NotOffered("the server does not advertise STARTTLS, and TLS is required",
+                             Stage.TLS)
         session.transcript.note("STARTTLS not offered: going on without TLS", kind="warning")
         return Secured(False)
     reply = await session.starttls()

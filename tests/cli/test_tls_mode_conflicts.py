@@ -72,3 +72,21 @@ def test_a_default_level_never_contradicts_a_mode(default_level: str, mode: str)
     policy = tls_options.policy_from_args(argparse.Namespace(**{**vars(args), "cafile": None}),
                                           default_level=default_level)
     assert policy.level == default_level
+
+
+@pytest.mark.parametrize(("flags", "target", "named"), [
+    (["--tls", "starttls"], "{host}:{port}", "--tls starttls requires TLS"),
+    (["--tls-level", "encrypt"], "{host}:{port}", "--tls-level encrypt requires TLS"),
+    ([], "submission://{host}:{port}", "the target (submission://) asks for STARTTLS"),
+])
+def test_starttls_not_offered_names_what_required_it(cli, make_server, flags: list[str],
+                                                     target: str, named: str) -> None:
+    server = make_server()  # no STARTTLS
+    result = cli("send", target.format(host=server.host, port=server.port), "--from",
+                 "a@x.test", "--to", "b@y.test", *flags)
+    assert result.code == 29  # TLS failed: swaks' code
+    assert "does not advertise STARTTLS, and TLS is required" in result.err
+    assert named in result.err
+    if "--tls" not in flags:
+        assert "--tls starttls" not in result.err  # an option the user never gave
+    assert server.handler.messages == []
