@@ -70,6 +70,9 @@ _HINTS: dict[str, str] = {
     "the server runs",
     "unknown-host": "check the spelling; a mail domain is written user@domain or @domain",
     "unreachable": "check the address and your network route",
+    # A UNIX socket: no host name to spell, no port to pick.
+    "socket": "check the socket's path, that the server listens there, and that you may "
+    "open it",
     "timeout": "a firewall may drop the traffic (outbound port 25 is often blocked); "
     "try another --port or a longer --timeout",
     # A timeout once connected: something listens, so no firewall is to blame.
@@ -150,7 +153,9 @@ def classify(exc: BaseException, stage: str) -> Failure:
     if isinstance(cause, ConnectError):
         status = {"refused": "connection-refused", "resolve": "unknown-host",
                   "unreachable": "unreachable", "timeout": "timeout"}.get(cause.kind, "error")
-        return Failure(status, "connect", str(cause), _HINTS.get(status, ""))
+        hint = _HINTS["socket"] if cause.socket and status != "timeout" else \
+            _HINTS.get(status, "")
+        return Failure(status, "connect", str(cause), hint)
     if isinstance(cause, TLSError):
         # A hint from the TLS layer is complete (the level's refusal names its own flags; a
         # name mismatch is not cured by --cafile): only a missing one gets the generic advice.

@@ -22,13 +22,17 @@ class ConnectError(TransportError):
 
     ``kind`` is one of ``"resolve"``, ``"refused"``, ``"unreachable"``, ``"timeout"`` or
     ``"other"`` so callers can pick an exit code or a hint without parsing the message.
+    ``socket``: a UNIX socket's connection (``host`` is its path; ``"resolve"`` means no
+    socket there), where advice about host names and ports does not apply.
     """
 
-    def __init__(self, message: str, *, host: str, port: int, kind: str) -> None:
+    def __init__(self, message: str, *, host: str, port: int, kind: str,
+                 socket: bool = False) -> None:
         super().__init__(message)
         self.host = host
         self.port = port
         self.kind = kind
+        self.socket = socket
 
 
 class ConnectionLost(TransportError):

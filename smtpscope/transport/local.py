@@ -27,19 +27,34 @@ async def open_unix_connection(
             transport, _ = await loop.create_unix_connection(lambda: protocol, path)
     except TimeoutError:
         raise ConnectError(f"no answer from UNIX socket {path} within {connect_timeout:g} s",
-                           host=path, port=0, kind="timeout") from None
+                           host=path, port=0, kind="timeout", socket=True) from None
     except OSError as exc:
         if isinstance(exc, ConnectionRefusedError):
-            kind, why = "refused", "connection refused (nothing listening on it?)"
+            kind, why = "refused", _refused_why(path)
         elif exc.errno == errno.ENOENT:
             kind, why = "resolve", "no such socket"
         else:
             kind, why = "other", exc.strerror or str(exc)
         raise ConnectError(f"cannot connect to UNIX socket {path}: {why}", host=path, port=0,
-                           kind=kind) from exc
+                           kind=kind, socket=True) from exc
     stream = Stream(protocol, transport, path, 0)
     stream.label = f"unix:{path}"
     return stream
+
+
+def _refused_why(path: str) -> str:
+    """Why a connection to ``path`` was refused: Linux refuses a directory or a plain file
+    as it refuses a socket nobody listens on, and only the second has a listener to start."""
+    import os
+    import stat
+
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        mode = stat.S_IFSOCK  # gone since: say what the connect said
+    if stat.S_ISSOCK(mode):
+        return "connection refused (nothing listening on it?)"
+    return f"not a socket but {'a directory' if stat.S_ISDIR(mode) else 'a file'}"
 
 
 class PipeStream(Stream):
