@@ -70,6 +70,8 @@ _HINTS: dict[str, str] = {
     "the server runs",
     "unknown-host": "check the spelling; a mail domain is written user@domain or @domain",
     "unreachable": "check the address and your network route",
+    # --pipe: the "server" is a command that ended; what it printed says why.
+    "pipe-closed": "the command ended: its error output and exit status say why",
     # A UNIX socket: no host name to spell, no port to pick.
     "socket": "check the socket's path, that the server listens there, and that you may "
     "open it",
@@ -188,6 +190,8 @@ def silent_port_hint(failure: Failure, options: SessionOptions, mode: str) -> st
     that expects TLS from the first byte (465) says nothing to a client speaking plain text."""
     from smtpscope.session_types import Stage
 
+    if options.pipe_command and failure.status == "closed":
+        return _HINTS["pipe-closed"]
     direct = not (options.route or options.unix_path or options.pipe_command)
     if failure.stage != Stage.BANNER or failure.status not in ("timeout", "closed") \
             or failure.partial or mode == "implicit" or not direct:

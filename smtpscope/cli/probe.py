@@ -92,9 +92,10 @@ async def probe(target: str, args: argparse.Namespace, *, blocking: bool = False
     from smtpscope.protocol import Capabilities
     from smtpscope.session_types import DEFAULT_HELO, TLSFailed, tls_info_dict
 
-    result = probe_result.new_result(target)
-    timings: dict[str, float | None] = result["timings"]
     pipe = getattr(args, "pipe", None)
+    # --pipe without a target: the command is the server, and names it.
+    result = probe_result.new_result(target or (f"pipe:{pipe}" if pipe else target))
+    timings: dict[str, float | None] = result["timings"]
 
     policy = args.tls_policy
     sts: list[Any] = []
@@ -254,6 +255,9 @@ async def probe(target: str, args: argparse.Namespace, *, blocking: bool = False
             result["mta_sts"] = tls_options.mta_sts_json(policy, sts[0], session)
         if result["status"] != "success":
             await _polite_close(session)
+            said = session.stream.diagnostics() if pipe and session.stream is not None else []
+            if said:  # why the command ended: its error output and exit status
+                result["error"] = f"{result['error']}; {'; '.join(said)}"
         result["route"] = probe_result.route_json(session)
         if session.tls_checks:  # our own time, refused certificates included
             timings["cert_check"] = common.ms(sum(e - s for s, e in session.tls_checks))
