@@ -31,6 +31,27 @@ def input_problem(path: str | os.PathLike[str]) -> str | None:
     return None
 
 
+# What OpenSSL reads from a CA file: PEM certificates, "TRUSTED" ones included.
+_PEM_MARKS = (b"-----BEGIN CERTIFICATE-----", b"-----BEGIN TRUSTED CERTIFICATE-----")
+
+
+def ca_file_problem(path: str | os.PathLike[str]) -> str | None:
+    """Why ``path`` cannot be a CA file, as a phrase that follows the path; or None: not a
+    readable file (see ``input_problem``), or a file without one PEM certificate, which TLS
+    would only report later as "no CA certificates"."""
+    problem = input_problem(path)
+    if problem is not None:
+        return problem
+    try:
+        with open(path, "rb") as file:
+            data = file.read()
+    except OSError as exc:
+        return f"cannot be read: {exc.strerror or exc}"
+    if not any(mark in data for mark in _PEM_MARKS):
+        return "holds no PEM certificate (-----BEGIN CERTIFICATE-----)"
+    return None
+
+
 def output_problem(path: str | os.PathLike[str]) -> str | None:
     """Why a file cannot be written at ``path`` (its directory is missing, ...); or None.
 

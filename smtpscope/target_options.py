@@ -5,7 +5,7 @@ Shared by the TUI's connect screen and every headless command, so it lives outsi
 
 from __future__ import annotations
 
-from smtpscope.paths import input_problem
+from smtpscope.paths import ca_file_problem
 from smtpscope.sanitize import quoted, visible
 from smtpscope.session_types import DEFAULT_HELO, SessionOptions
 
@@ -44,7 +44,7 @@ def options_for(
     """
     from smtpscope.targets import TargetError, parse_target
 
-    if cafile is not None and (problem := input_problem(cafile)) is not None:
+    if cafile is not None and (problem := ca_file_problem(cafile)) is not None:
         raise TargetProblem(f"CA file {quoted(cafile)} {problem}.")
     if pipe is not None:
         if not pipe.strip():

@@ -9,7 +9,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from smtpscope.paths import input_problem, output_problem
+from smtpscope.paths import ca_file_problem, input_problem, output_problem
 
 
 def test_input_problem_names_each_kind_of_wrong_path(tmp_path: Path) -> None:
@@ -22,6 +22,22 @@ def test_input_problem_names_each_kind_of_wrong_path(tmp_path: Path) -> None:
     assert input_problem(tmp_path) == "is a directory, not a file"
     assert input_problem(fifo) == "is not a regular file"
     assert input_problem(regular / "below") is not None  # a parent that is a file
+
+
+def test_a_ca_file_must_hold_a_pem_certificate(tmp_path: Path) -> None:
+    """TLS reads no certificate from any other file, and said so only at the handshake."""
+    plain, der = tmp_path / "hostname", tmp_path / "ca.der"
+    plain.write_text("mail.example.test\n")
+    der.write_bytes(b"\x30\x82\x01\x0a" + bytes(266))  # DER: OpenSSL's CA file wants PEM
+    bundle, trusted = tmp_path / "bundle.pem", tmp_path / "trusted.pem"
+    bundle.write_text("# comment\n-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n")
+    trusted.write_text("-----BEGIN TRUSTED CERTIFICATE-----\nMIIB\n"
+                       "-----END TRUSTED CERTIFICATE-----\n")
+    missing = "holds no PEM certificate (-----BEGIN CERTIFICATE-----)"
+    assert ca_file_problem(plain) == missing
+    assert ca_file_problem(der) == missing
+    assert ca_file_problem(bundle) is None and ca_file_problem(trusted) is None
+    assert ca_file_problem(tmp_path) == "is a directory, not a file"  # input_problem's first
 
 
 def _as_nobody(check: Callable[[], object]) -> str:

@@ -85,9 +85,9 @@ def run(args: argparse.Namespace) -> int:
         _error(str(exc))
         return EXIT_USAGE
     if args.cafile is not None:
-        from smtpscope.paths import input_problem
+        from smtpscope.paths import ca_file_problem
 
-        problem = input_problem(args.cafile)
+        problem = ca_file_problem(args.cafile)
         if problem is not None:
             _error(f"--cafile {visible(args.cafile)} {problem}")
             return EXIT_USAGE

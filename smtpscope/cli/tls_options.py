@@ -6,7 +6,7 @@ import argparse
 import os
 from typing import Any
 
-from smtpscope.paths import input_problem
+from smtpscope.paths import ca_file_problem, input_problem
 from smtpscope.security.levels import LEVELS
 from smtpscope.security.policy import VERSIONS, PolicyError, TLSPolicy, parse_fingerprint
 
@@ -67,9 +67,10 @@ def _server_name(text: str) -> str:
 def policy_from_args(args: argparse.Namespace, *, default_level: str) -> TLSPolicy:
     """The TLS policy the flags describe; raises PolicyError with the flag's name."""
     level = args.tls_level or ("fingerprint" if args.tls_fingerprint else default_level)
-    for label, path in (("--cafile", getattr(args, "cafile", None)), ("--tls-cert", args.tls_cert),
-                        ("--tls-key", args.tls_key)):
-        problem = input_problem(path) if path else None
+    for label, path, check in (("--cafile", getattr(args, "cafile", None), ca_file_problem),
+                               ("--tls-cert", args.tls_cert, input_problem),
+                               ("--tls-key", args.tls_key, input_problem)):
+        problem = check(path) if path else None
         if problem is not None:
             raise PolicyError(f"{label} {path} {problem}")
     if args.capath and not os.path.isdir(args.capath):

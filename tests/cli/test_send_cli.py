@@ -178,6 +178,20 @@ def test_record_into_a_missing_directory_is_a_usage_error(cli, tmp_path: Path) -
     assert folder.code == 1 and "it is a directory" in folder.err
 
 
+@pytest.mark.parametrize("command", ["send", "probe", "mx"])
+def test_a_ca_file_without_a_certificate_is_a_usage_error(cli, tmp_path: Path,
+                                                          command: str) -> None:
+    """Before any connection or look-up, not as "no CA certificates" at the handshake."""
+    named = tmp_path / "hostname"
+    named.write_text("mail.example.test\n")
+    extra = ["--from", "a@x.test", "--to", "b@y.test"] if command == "send" else \
+        ["--check-tls"] if command == "mx" else []
+    target = "example.test" if command == "mx" else "127.0.0.1:9"
+    result = cli(command, target, *extra, "--cafile", str(named))
+    assert result.code == 1
+    assert f"--cafile {named} holds no PEM certificate" in result.err
+
+
 @pytest.mark.parametrize("command", ["send", "probe"])
 @pytest.mark.parametrize("option", ["--cafile", "--tls-cert"])
 def test_a_directory_given_as_a_certificate_file_is_named_so(cli, tmp_path: Path, command: str,

@@ -14,7 +14,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Switch
 
-from smtpscope.paths import input_problem
+from smtpscope.paths import ca_file_problem
 from smtpscope.sanitize import quoted, terminal_safe, visible
 from smtpscope.session import SessionOptions
 from smtpscope.tui.keys import OrderedInput
@@ -91,7 +91,7 @@ class ReconnectDialog(ModalScreen["SessionOptions | None"]):
         except ValueError as exc:
             return str(exc)
         cafile = self.query_one("#reconnect-cafile", Input).value.strip() or None
-        if cafile is not None and (problem := input_problem(cafile)) is not None:
+        if cafile is not None and (problem := ca_file_problem(cafile)) is not None:
             return f"CA file {quoted(cafile)} {problem}."
         mode = self.query_one("#reconnect-tls", Select).value
         insecure = self.query_one("#reconnect-insecure", Switch).value
