@@ -87,7 +87,8 @@ def add_parser(subparsers: Any) -> None:
                    "giving up too soon may mean sending it twice (default: RFC 5321's 600 s, "
                    "or --timeout when larger)")
     p.add_argument("--record", metavar="FILE", type=common.record_file,
-                   help="write the session to a recording (its directory must exist)")
+                   help="write the session to a recording (its directory must exist; it replaces "
+                   "an earlier recording, never another file)")
     send_output.add_arguments(p)
     tls_options.add_tls_options(p, default_level=DEFAULT_LEVEL)
     p.add_argument("--json", action="store_true",

@@ -53,7 +53,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--pipe", metavar="COMMAND",
                         help="speak SMTP with COMMAND's stdin/stdout (e.g. 'sendmail -bs')")
     parser.add_argument("--record", metavar="FILE", type=record_file,
-                        help="also write the recording to FILE (its directory must exist)")
+                        help="also write the recording to FILE (its directory must exist; it "
+                        "replaces an earlier recording, never another file)")
     parser.add_argument("--record-secrets", action="store_true",
                         help="record AUTH secrets in clear (the recording says so; dangerous)")
     parser.add_argument("--history", action="store_true", help="open the list of past sessions")

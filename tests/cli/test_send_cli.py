@@ -178,6 +178,27 @@ def test_record_into_a_missing_directory_is_a_usage_error(cli, tmp_path: Path) -
     assert folder.code == 1 and "it is a directory" in folder.err
 
 
+def test_record_never_replaces_a_file_that_is_not_a_recording(make_server, cli,
+                                                              tmp_path: Path) -> None:
+    """Another file named by mistake is left as it was; an earlier recording (or an empty
+    file) is recorded over, as the option asks."""
+    notes = tmp_path / "notes.txt"
+    notes.write_text("important\n")
+    server = make_server()
+    args = ("send", server.target, "--from", "a@x.test", "--to", "b@y.test", "--tls", "none")
+    refused = cli(*args, "--record", str(notes))
+    assert refused.code == 1
+    assert f"cannot record to {notes}: the file exists and is not a smtpscope recording" \
+        in refused.err
+    assert notes.read_text() == "important\n" and server.handler.messages == []
+    again = tmp_path / "session.jsonl"
+    again.write_text("")
+    for _ in range(2):  # empty, then the recording the first run left
+        assert cli(*args, "--record", str(again)).code == 0
+        assert again.read_text().startswith('{"schema":"smtpscope-recording"')
+    assert len(server.handler.messages) == 2
+
+
 @pytest.mark.parametrize("command", ["send", "probe", "mx"])
 def test_a_ca_file_without_a_certificate_is_a_usage_error(cli, tmp_path: Path,
                                                           command: str) -> None:
