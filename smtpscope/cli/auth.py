@@ -227,6 +227,14 @@ def _check_text(args: argparse.Namespace) -> None:
                 utf8_text(value, f"--{dest}")
         except CredentialError as exc:
             raise _Fail(str(exc)) from None
+    nonce = getattr(args, "nonce", None)
+    if nonce is not None and (not nonce or any(c == "," or not "!" <= c <= "~" for c in nonce)):
+        # RFC 5802 §5.1: printable ASCII but ','. One with a ',' reads as two attributes; the
+        # rerun this command prints would carry it on.
+        from smtpscope.sanitize import quoted
+
+        raise _Fail(f"--nonce {quoted(nonce)}: a SCRAM nonce is printable ASCII without ',' "
+                    "(RFC 5802 §5.1)")
 
 
 def _mechanism(name: str, args: argparse.Namespace, **kwargs: Any) -> Mechanism:

@@ -413,3 +413,14 @@ def test_decode_warnings_quote_the_blob_once() -> None:
     # The words before an error are said once as well (the prefix here is all it allows).
     bad = run("decode", "AUTH PLAIN abc$")
     assert "note: Ignored the leading 'AUTH PLAIN'." in bad.stderr
+
+
+@pytest.mark.parametrize("nonce", ["a,b", "", "two words", "caf\u00e9"])
+def test_a_scram_nonce_outside_rfc_5802_is_refused(nonce: str) -> None:
+    """A ',' would split the attribute (r=a,b reads as r=a and an attribute 'b'); nothing is
+    computed, and no password is asked for."""
+    result = run("scram-sha-256", "--user", "user", "--password-env", "PW", "--nonce", nonce,
+                 env={"PW": "pencil"})
+    assert result.returncode == 1
+    assert "a SCRAM nonce is printable ASCII without ','" in result.stderr
+    assert result.stdout == ""
