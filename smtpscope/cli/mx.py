@@ -125,13 +125,13 @@ def run(args: argparse.Namespace) -> int:
         # dumps: controls in DNS text escaped, a TXT byte that is not UTF-8 as U+FFFD.
         print(dumps(data, indent=2))
     else:
-        from rich.console import Console
         from rich.text import Text
 
+        from smtpscope.cli.output import console as output_console
         from smtpscope.sanitize import visible
         from smtpscope.security.mtasts import report_lines
 
-        console = Console(highlight=False)
+        console = output_console(highlight=False)
         render(report, console)
         if args.check_tls:
             from smtpscope.security.mxcheck import check_lines

@@ -9,9 +9,13 @@ polls as an error), not by where the exception came from.
 
 from __future__ import annotations
 
+import errno
 import os
 import select
-from typing import TextIO
+from typing import TYPE_CHECKING, Any, TextIO
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 #: The exit status of a process that SIGPIPE ended, which shells and ``set -o pipefail`` know.
 EXIT_PIPE = 128 + 13
@@ -54,3 +58,19 @@ def closed_outputs(streams: tuple[TextIO, ...]) -> bool:
     for stream in gone:
         discard(stream)
     return bool(gone)
+
+
+def console(**options: Any) -> Console:
+    """A Rich console whose broken pipe is a ``BrokenPipeError``, as every other write's is.
+
+    Rich's own answer is ``SystemExit(1)``: exit 1, which the commands' help calls a usage
+    error, where ``| head`` gets EXIT_PIPE from everything else.
+    """
+    from rich.console import Console
+
+    class _Console(Console):
+        def on_broken_pipe(self) -> None:
+            self.quiet = True  # nothing more is written through it
+            raise BrokenPipeError(errno.EPIPE, os.strerror(errno.EPIPE))
+
+    return _Console(**options)

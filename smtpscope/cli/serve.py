@@ -411,8 +411,7 @@ async def _serve(config: ServerConfig, console: Console, full: bool) -> int:
 
 def run(args: argparse.Namespace) -> int:
     """Run the server until Ctrl+C; returns the exit code."""
-    from rich.console import Console
-
+    from smtpscope.cli.output import console as output_console
     from smtpscope.sanitize import terminal_safe
     from smtpscope.server.config import ConfigError
 
@@ -421,7 +420,7 @@ def run(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         print(terminal_safe(f"smtpscope serve: {exc}"), file=sys.stderr)
         return EXIT_USAGE
-    console = Console(highlight=False, emoji=False, markup=False, soft_wrap=True)
+    console = output_console(highlight=False, emoji=False, markup=False, soft_wrap=True)
     try:
         code = asyncio.run(_serve(config, console, args.full))
     except KeyboardInterrupt:

@@ -63,3 +63,11 @@ def test_probe_into_a_closed_pipe_ends_quietly(make_server) -> None:
     server = make_server()
     code, err = run_into_a_closed_pipe("probe", server.target, "--tls", "none")
     assert (code, err) == (EXIT_PIPE, "")
+
+
+def test_the_mx_report_into_a_closed_pipe_ends_quietly() -> None:
+    """Rich's console ends a broken pipe with exit 1, which mx's help calls a usage error."""
+    code, err = run_into_a_closed_pipe("mx", "example.test", "--resolver", "127.0.0.1:9",
+                                       "--timeout", "0.2")
+    assert code == EXIT_PIPE
+    assert "Traceback" not in err and "crashed" not in err
