@@ -83,6 +83,9 @@ def to_swaks(entries: Iterable[Entry]) -> str:
     # Expected reply classes of the commands still awaiting replies, in order (pipelining).
     pending: deque[tuple[int, ...]] = deque([(2,)])  # the greeting
     closed = False
+    # The last reply was a 334: the client's next line answers the SASL challenge, whatever
+    # word it starts with (a server's recording keeps it as a command: "dGVzdGVy").
+    challenged = False
     tls: dict[str, Any] = {}  # the last handshake's TLS details
     dialing: dict[str, Any] | None = None  # a connection tried and not yet said connected
     for entry in entries:
@@ -111,9 +114,10 @@ def to_swaks(entries: Iterable[Entry]) -> str:
             verb = _verb(entry)
             if entry.kind == "raw" and not entry.text.strip():
                 continue
+            challenged, was_challenged = False, challenged
             if entry.kind == "content":
                 pending.append((2,))
-            elif verb == "AUTH" or entry.redacted:
+            elif verb == "AUTH" or entry.redacted or was_challenged:
                 pending.append((2, 3))
             else:
                 pending.append(_EXPECT.get(verb, (2, 3) if entry.kind == "raw" else (2,)))
@@ -122,12 +126,12 @@ def to_swaks(entries: Iterable[Entry]) -> str:
         if entry.kind != "reply" or entry.reply is None:
             out.extend(_reply_prefix(False, entry.tls) + line for line in entry_lines(entry))
             continue
+        code = int(entry.reply["code"])
         if entry.reply.get("unsolicited") or not pending:
             expected = False
         else:
-            classes = pending.popleft()
-            code = int(entry.reply["code"])
-            expected = code // 100 in classes
+            expected = code // 100 in pending.popleft()
+        challenged = code == 334
         prefix = _reply_prefix(expected, entry.tls)
         out.extend(prefix + line for line in entry_lines(entry))
     if out and not closed:

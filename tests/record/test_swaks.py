@@ -161,6 +161,23 @@ def test_a_server_side_recording_repeats_to_the_listen_address() -> None:
                         "CONNECT"]
 
 
+def test_a_server_recording_answers_each_challenge_as_expected() -> None:
+    """The server side keeps SASL answers as commands, unredacted user names among them: the
+    334 to the user name is the exchange going on, not an error; the 535 is one."""
+    t = Transcript()
+    reply(t, b"220 mx\r\n")
+    t.add("client", "command", b"AUTH LOGIN\r\n")
+    reply(t, b"334 VXNlcm5hbWU6\r\n")
+    t.add("client", "command", b"dGVzdGVy\r\n")
+    reply(t, b"334 UGFzc3dvcmQ6\r\n")
+    t.add("client", "command", b"[LOGIN password hidden]\r\n")
+    reply(t, b"535 5.7.8 invalid\r\n")
+    t.add("client", "command", b"NOOP\r\n")
+    reply(t, b"334 not a challenge here\r\n")
+    assert [line[:4] for line in to_swaks(t).splitlines() if line.startswith("<")] == [
+        "<-  ", "<-  ", "<-  ", "<** ", "<** "]
+
+
 def test_connection_lines_come_from_the_typed_event_not_the_wording() -> None:
     t = Transcript()
     t.note("Connecting to UNIX socket /run/smtp.sock",
