@@ -42,6 +42,12 @@ EXIT_MEANINGS: dict[int, str] = {
 }
 
 
+#: What the exit status says of a message some recipients did not get.
+PARTIAL_EXIT = ("A message accepted for some recipients only (a RCPT refused, or an LMTP "
+                "recipient's reply after the data) exits 0, as swaks does; the transcript and "
+                "--json name those who did not get it.")
+
+
 def exit_codes(*codes: int) -> str:
     """``0 ok, 1 usage, ...`` for ``codes``, or for every code when none is named."""
     return ", ".join(f"{code} {EXIT_MEANINGS[code]}" for code in codes or EXIT_MEANINGS)

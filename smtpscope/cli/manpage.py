@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from smtpscope.cli.common import exit_codes
+from smtpscope.cli.common import PARTIAL_EXIT, exit_codes
 from smtpscope.cli.introspect import Command, all_commands
 
 
@@ -71,6 +71,7 @@ as they start (with two CPUs or more), so that loading that code overlaps their 
 \\fBoff\\fR does it all in the one process.
 .SH EXIT STATUS
 As swaks: {exit_codes}.
+{partial}
 .SH SEE ALSO
 \\fBswaks\\fR(1), \\fBposttls\\-finger\\fR(1)
 """
@@ -97,7 +98,8 @@ def render(commands: list[Command] | None = None) -> str:
         if cmd.description:
             lines.append(_esc(cmd.description))
         lines += [".PP", "Usage: " + _esc(cmd.usage), *_options(cmd)]
-    return "\n".join(lines) + "\n" + _FILES.replace("{exit_codes}", _esc(exit_codes()))
+    tail = _FILES.replace("{exit_codes}", _esc(exit_codes()))
+    return "\n".join(lines) + "\n" + tail.replace("{partial}", _esc(PARTIAL_EXIT))
 
 
 def install_dir(given: str) -> Path:

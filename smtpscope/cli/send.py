@@ -30,7 +30,7 @@ def add_parser(subparsers: Any) -> None:
         "send",
         help="send one message and print the transcript (swaks-style exit codes)",
         description="Run one SMTP transaction and print its transcript live. Exit codes follow "
-        f"swaks: {common.exit_codes()}.",
+        f"swaks: {common.exit_codes()}. {common.PARTIAL_EXIT}",
     )
     p.add_argument("target", nargs="?", default="",
                    help="host[:port], smtp://, smtps://, submission://, lmtp://, unix:/path, "
