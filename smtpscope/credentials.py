@@ -66,7 +66,9 @@ def from_netrc(host: str, user: str | None, path: str | None = None) -> tuple[st
     except FileNotFoundError as exc:
         raise CredentialError(f"no netrc file ({exc.filename})") from None
     except netrc.NetrcParseError as exc:
-        raise CredentialError(f"cannot parse netrc: {exc}") from None
+        # Its str() ends in "(file, line)", "(None, line None)" for the permission check.
+        where = f" ({exc.filename}, line {exc.lineno})" if exc.lineno else ""
+        raise CredentialError(f"cannot use netrc: {exc.msg}{where}") from None
     except UnicodeDecodeError as exc:
         raise CredentialError(f"cannot read netrc: not UTF-8 ({exc.reason})") from None
     except OSError as exc:

@@ -424,3 +424,16 @@ def test_a_scram_nonce_outside_rfc_5802_is_refused(nonce: str) -> None:
     assert result.returncode == 1
     assert "a SCRAM nonce is printable ASCII without ','" in result.stderr
     assert result.stdout == ""
+
+
+def test_a_netrc_others_may_read_is_refused_in_plain_words(tmp_path: pathlib.Path) -> None:
+    netrc = tmp_path / ".netrc"
+    netrc.write_text("machine mx.test login validuser password validpassword\n")
+    netrc.chmod(0o644)
+    result = run("plain", "--user", "validuser", "--netrc-host", "mx.test",
+                 env={"HOME": str(tmp_path)})
+    assert result.returncode == 1
+    assert result.stderr.strip().endswith(
+        "cannot use netrc: ~/.netrc access too permissive: access permissions must restrict "
+        "access to only the owner")  # no "(None, line None)"
+    assert "validpassword" not in result.stdout + result.stderr
