@@ -132,6 +132,9 @@ def add_parser(subparsers: Any) -> None:
             "in a Maildir and never relayed; every session is shown live and recorded as JSON "
             "Lines. Ctrl+C stops it."
         ),
+        epilog="exit status: 0 stopped (Ctrl+C); 1 an option is wrong (nothing was started); "
+        "2 it could not start (a port in use, a certificate or key that does not load, a "
+        "Maildir it cannot write)",
     )
     net = p.add_argument_group("listening")
     net.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
