@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterator
+from itertools import islice
 from typing import Final
 
 from .errors import RemoteProtocolError, line_too_long, not_a_reply, show_bytes, too_many_lines
@@ -97,6 +98,14 @@ def _build(lines: list[bytes]) -> Frame:
                 f"enhanced code {enhanced} does not match the class of reply code {code}"
             )
     return (code, tuple(texts), raw, enhanced, tuple(warnings) if warnings else ())
+
+
+def _one_code(group: list[bytes], start: int) -> bool:
+    """The lines of one multi-line reply from ``start`` on all carry its first line's code,
+    and there are not too many of them (else the careful path must look)."""
+    codeb = group[0][:3]
+    return len(group) <= MAX_REPLY_LINES and all(
+        ln[:3] == codeb for ln in islice(group, start, None))
 
 
 class ReplyReader:
@@ -221,11 +230,11 @@ class ReplyReader:
             if frame is None:
                 return
             append(frame)
-        memo = FINALS
+        known = FINALS.get
         for line in it:
             # Fast path: a final line seen before is the same reply again (a frame is
             # immutable, so the very same tuple can be handed out twice).
-            frame = memo.get(line)
+            frame = known(line)
             if frame is None:
                 frame = self._frame_line(line, it)
                 if frame is None:
@@ -263,13 +272,13 @@ class ReplyReader:
         else None (unfinished: carried on; or unusual: handed to the careful path)."""
         group = self._carry
         self._carry = []
-        codeb = group[0][:3]
+        checked = len(group)  # carried lines were checked when carried
+        append = group.append
         for line in it:
             if line[3:4] == _DASH:
-                if line[:3] != codeb or len(group) >= MAX_REPLY_LINES:
-                    self._careful([*group, line, *it])  # the careful path reports it
-                    return None
-                group.append(line)
+                # Each line's code is compared once the reply is whole, and only when it is
+                # not one remembered (those were compared when first framed).
+                append(line)
                 continue
             head = HEADS.get(line[:HEAD] if line[5:6] == DOT else line[:4])
             if head is None:
@@ -277,22 +286,28 @@ class ReplyReader:
                 if head is None:
                     self._careful([*group, line, *it])
                     return None
-            group.append(line)
+            append(line)
             raw = _CRLF.join(group) + _CRLF
             frame = GROUPS.get(raw)
             if frame is None:
+                if not _one_code(group, 0):
+                    self._careful([*group, *it])  # the careful path reports it
+                    return None
                 texts = tuple([ln[4:] for ln in group])
                 # Per RFC 2034 every line repeats the enhanced code; the first line's counts.
                 enhanced = parse_enhanced(texts[0]) if texts[0][1:2] == b"." else None
-                if line[:3] != codeb or (
-                        enhanced is not None and enhanced.klass != head[0] // 100):
+                if enhanced is not None and enhanced.klass != head[0] // 100:
                     self._careful([*group, *it])
                     return None
                 frame = (head[0], texts, raw, enhanced, ())
                 if len(raw) <= MEMO_GROUP:
                     GROUPS.remember(raw, frame)
             return frame
-        # An unfinished multi-line reply keeps its lines for when the rest arrives.
+        # An unfinished multi-line reply keeps its lines for when the rest arrives, once they
+        # are checked (a bad line is reported now, not when the reply ends).
+        if not _one_code(group, checked):
+            self._careful(group)
+            return None
         self._carry = group
         return None
 

@@ -356,6 +356,30 @@ def test_endless_multiline_reply_is_cut_off() -> None:
                                "(smtpscope's limit)")
 
 
+def test_a_bad_line_of_an_unfinished_reply_is_reported_before_it_ends() -> None:
+    """Lines of a multi-line reply are checked as they come, not only when its last line
+    does (the remembered replies skip the check, and an unfinished one is not remembered)."""
+    conn = Connection()
+    conn.receive_data(b"250-first\r\n")
+    assert conn.next_event() is NEED_DATA
+    conn.receive_data(b"25x-garbage\r\n")
+    with pytest.raises(RemoteProtocolError, match="not an SMTP reply"):
+        conn.next_event()
+
+
+@pytest.mark.parametrize("chunk", [None, 1, 9])
+def test_a_remembered_multi_line_reply_keeps_its_checks(chunk: int | None) -> None:
+    """The same lines again are the same frame; one code changed is a new reply, checked
+    and warned about, however it arrives."""
+    ehlo = b"250-mx.example.test\r\n250-PIPELINING\r\n250 8BITMIME\r\n"
+    for _ in range(2):
+        [reply] = events_of(ehlo, chunk)
+        assert reply.lines == (b"mx.example.test", b"PIPELINING", b"8BITMIME")
+        assert reply.warnings == ()
+    [odd] = events_of(ehlo.replace(b"250-PIPE", b"251-PIPE"), chunk)
+    assert odd.warnings == ("inconsistent codes in one reply: 250 then 251",)
+
+
 def test_mixed_line_endings_across_chunks() -> None:
     reader = ReplyReader()
     reader.receive_data(b"250-one\r\n250-two\r\n")
