@@ -81,6 +81,13 @@ class EscapeRewriter:
             pos = self._paste(data, pos, out) if self.in_paste else self._keys(data, pos, out)
         return "".join(out)
 
+    def parser_gave_up(self) -> None:
+        """The parser stopped waiting for the rest of what it held (see
+        ``EscapeAwareParser.tick``): outside a paste, that was the last read's end, which no
+        longer begins anything."""
+        if not self.in_paste:
+            self.pending = ""
+
     def _after_pending(self, data: str, out: list[str]) -> int:
         """Finish what the last read's end began outside a paste; where ``data`` goes on."""
         pending, self.pending = self.pending, ""
@@ -161,6 +168,17 @@ class EscapeAwareParser(XTermParser):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._escapes = EscapeRewriter()
+
+    def tick(self) -> Iterable[Any]:
+        # Waiting for the rest of a sequence, the parser gives up after ESCAPE_DELAY (the
+        # driver ticks it between reads): an ESC it held is then the Escape key, given out
+        # already. The next read must not complete that ESC again, or its completion is
+        # typed as text ("[27u" before what the user types after a pause).
+        waiting = self._timeout_time
+        given_out = list(super().tick())
+        if waiting is not None and self._timeout_time is None:
+            self._escapes.parser_gave_up()
+        yield from given_out
 
     def feed(self, data: str) -> Iterable[Any]:
         for event in super().feed(self._escapes.rewrite(data) if data else data):

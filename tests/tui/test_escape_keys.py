@@ -60,6 +60,37 @@ def test_escape_then_keys_in_one_read(reads: list[str], expected: list[str]) -> 
     assert parsed(EscapeAwareParser(), *reads) == expected
 
 
+def _after_a_pause(parser: XTermParser, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """What the driver's tick gives out once ESCAPE_DELAY has passed with no read."""
+    from textual import _parser, constants
+
+    now = _parser.get_time()
+    monkeypatch.setattr(_parser, "get_time", lambda: now + constants.ESCAPE_DELAY + 0.05)
+    out = [event.key if isinstance(event, events.Key) else type(event).__name__
+           for event in parser.tick()]
+    monkeypatch.undo()
+    return out
+
+
+@pytest.mark.parametrize(("held", "after"), [
+    ("\x1b", ["escape"]),  # Escape, then a human pause before the next key
+    ("ab\x1b", ["escape"]),
+    ("\x1b[20", None),  # a read cut inside what might have begun a paste, then nothing
+])
+def test_keys_after_a_pause_are_typed_as_they_were(monkeypatch: pytest.MonkeyPatch,
+                                                  held: str, after: list[str] | None) -> None:
+    """The parser gives out a held ESC when it stops waiting; the next read must not complete
+    it again (its completion was typed as "[27u" ahead of the keys)."""
+    parser = EscapeAwareParser()
+    first = parsed(parser, held)
+    paused = _after_a_pause(parser, monkeypatch)
+    if after is not None:
+        assert paused == after
+    typed = parsed(parser, "NOOP\r")
+    assert typed == KEYS
+    assert "[" not in "".join(first + paused + typed).replace("left_square_bracket", "")
+
+
 def test_textual_alone_turns_the_escape_into_a_caret() -> None:
     """What the parser fixes: the ESC and the 32 characters after it read as one unknown
     sequence, then handed out as keys with the ESC as ``^`` (shorter ones wait 100 ms, then
