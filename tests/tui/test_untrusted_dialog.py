@@ -89,7 +89,9 @@ async def test_continue_keeps_the_session_marked_untrusted(demo: DemoServer) -> 
         status = screen.query_one(StatusBar)
         assert "UNTRUSTED" in status.tls and not status.tls_ok
         text = screen.query_one(TranscriptView).to_text()
-        assert "Untrusted TLS connection" in text and "stays marked" in text
+        assert "Untrusted TLS connection" in text
+        assert "Continuing over TLS although the certificate is not verified (" in text
+        assert "stays marked untrusted" in text and "certificate is untrusted:" not in text
         tls_entry = next(e for e in session.transcript if e.kind == "tls")
         assert tls_entry.info["trust"] == "untrusted"
 

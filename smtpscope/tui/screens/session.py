@@ -178,8 +178,12 @@ class SessionScreen(SidePanelLayout, ConnectionFlow, TlsFlow, QueueFlow, Message
         decided: asyncio.Future[bool | None] = asyncio.get_running_loop().create_future()
         self.app.push_screen(UntrustedCertificateScreen(info), decided.set_result)
         if await decided:
-            session.transcript.note("Continuing over a TLS connection whose certificate is "
-                                    f"{info.trust}: the session stays marked so", kind="warning")
+            # Not "whose certificate is trusted": posttls-finger's "Trusted" is a chain without
+            # the host's name, which is what the user just chose to go on with.
+            why = f" ({info.verify_error})" if info.verify_error else ""
+            session.transcript.note("Continuing over TLS although the certificate is not "
+                                    f"verified{why}: the session stays marked untrusted",
+                                    kind="warning")
             return True
         session.transcript.note("Disconnected: the certificate was not trusted", kind="warning")
         # The reason is what the status bar and the history's outcome say, not a bare "closed".
