@@ -328,3 +328,26 @@ def test_after_verbatim_content_that_stopped_mid_line_a_dot_goes_on_with_that_li
     assert send(conn, queue) == ["."] and not conn.message_open
     reply(conn, b"250 queued")
     assert send(conn, queue) == ["QUIT"]
+
+
+def test_lines_typed_during_the_tls_handshake_meet_the_state_after_it() -> None:
+    """After the 220 to STARTTLS the engine waits for the handshake (and the TUI's certificate
+    question): a line typed then is judged against READY, where EHLO belongs, and goes only
+    once TLS is up."""
+    from smtpscope.protocol import StartTLS
+    from smtpscope.protocol.checks import command_problems
+
+    conn = greeted("STARTTLS", "PIPELINING")
+    queue = SendQueue()
+    conn.send(StartTLS())
+    reply(conn, b"220 2.0.0 Ready to start TLS")
+    assert conn.state is State.TLS_PENDING
+    state = queue.projected_state(conn)
+    assert state is State.READY
+    assert command_problems(Ehlo("y"), state, None) == []
+    assert command_problems(MailFrom("a@x.test"), state, None) != []  # EHLO again first
+    queue.add_command(Ehlo("y"), "EHLO y")
+    queue.add_command(Noop(), "NOOP")
+    assert queue.projected_state(conn) is State.IDENT
+    conn.start_tls_done()
+    assert send(conn, queue) == ["EHLO y"]  # NOOP waits for the EHLO reply (a group ender)
