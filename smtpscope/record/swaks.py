@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from smtpscope.record.export import entry_lines
+from smtpscope.record.swaks_auth import AuthTries
 from smtpscope.record.swaks_tls import failure_lines, tls_lines
 from smtpscope.record.transcript import Entry
 from smtpscope.sanitize import shell_join, visible
@@ -144,43 +145,6 @@ def to_swaks(entries: Iterable[Entry]) -> str:
 # Where swaks stops once the greeting is sent again: inside TLS it is its HELO point; after
 # XCLIENT it is past HELO (swaks' HELO comes before XCLIENT) and AUTH is the next point.
 _AGAIN = {StopPoint.TLS: StopPoint.HELO, StopPoint.XCLIENT: StopPoint.AUTH}
-_USER_IN_MASK = re.compile(r" for (.+?) hidden\]")
-
-
-def _auth_user(words: list[str]) -> str | None:
-    """The user name of ``AUTH LOGIN <base64 user>`` (not a secret; swaks shows it too)."""
-    if len(words) != 3 or words[1].upper() != "LOGIN":
-        return None
-    import base64
-    import binascii
-
-    try:
-        return base64.b64decode(words[2], validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError):
-        return None
-
-
-# Mechanisms swaks 20201014 implements (DIGEST-MD5 needs Perl's Authen::SASL there).
-SWAKS_AUTH = ("PLAIN", "LOGIN", "CRAM-MD5", "DIGEST-MD5", "CRAM-SHA1", "NTLM")
-
-
-def _scram_user(words: list[str]) -> str | None:
-    """The user in a SCRAM client-first message (``n,,n=user,r=...``): not a secret."""
-    if len(words) != 3 or not words[1].upper().startswith("SCRAM-"):
-        return None
-    import base64
-    import binascii
-
-    try:
-        text = base64.b64decode(words[2], validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError):
-        return None
-    for attr in text.split(",")[2:]:
-        if attr.startswith("n="):
-            return attr[2:].replace("=2C", ",").replace("=3D", "=")
-    return None
-
-
 # Linux caps one execve argument at 32 pages (MAX_ARG_STRLEN), terminating NUL included.
 _MAX_ARGUMENT = 32 * 4096 - 1
 
@@ -276,34 +240,10 @@ class _Export:
         # How far the client went, as swaks' stop point (DOT: the message went out).
         self.last = StopPoint.CONNECT
         self.helo: str | None = None
-        self.in_auth = False
-        self.user_at: int | None = None  # where --auth-user goes once the user is known
+        self.auths = AuthTries()
         self.messages: list[bytes] = []  # each as DATA carried it, after the 354
         self.chunks: bytes | None = None  # BDAT payloads of a message not yet ended by LAST
         self.previous = ""  # kind of the previous client entry: content lines continue
-
-    def auth(self, words: list[str], entry: Entry) -> None:
-        mech = words[1].upper()
-        if mech in SWAKS_AUTH:
-            self.argv += ["--auth", mech]
-            if mech == "DIGEST-MD5":
-                self.notes.append("swaks needs Perl's Authen::SASL for DIGEST-MD5")
-        else:
-            self.argv += ["--auth", ",".join(SWAKS_AUTH[:3])]
-            self.notes.append(f"swaks has no AUTH {mech}: it authenticates with PLAIN, LOGIN "
-                              "or CRAM-MD5 instead, whichever the server offers")
-        self.user_at = len(self.argv)
-        self.in_auth = True
-        self.last = StopPoint.AUTH
-        self.user(_auth_user(words) or _scram_user(words), entry)
-
-    def user(self, found: str | None, entry: Entry) -> None:
-        if found is None:
-            match = _USER_IN_MASK.search(entry.text)
-            found = match.group(1) if match else None
-        if found and self.user_at is not None:
-            self.argv[self.user_at:self.user_at] = ["--auth-user", found]
-            self.user_at = None
 
     def content(self, entry: Entry, continues: bool) -> None:
         """Message content; lines typed one by one after a 354 are entries of one message."""
@@ -355,11 +295,11 @@ def swaks_command(header: dict[str, Any], entries: Iterable[Entry]) -> tuple[lis
                 tls_info = entry.info
             if entry.kind == "reply" and not (entry.reply or {}).get("unsolicited"):
                 waiting = max(0, waiting - 1)
-                if ex.in_auth and entry.code != 334:
-                    ex.in_auth = False
+                if entry.code is not None:
+                    ex.auths.reply(entry.code)
             continue
-        if ex.in_auth:
-            ex.user(None, entry)  # challenge responses: the mask may name the user
+        if ex.auths.exchanging:
+            ex.auths.user(None, entry)  # challenge responses: the mask may name the user
             waiting += 1
             continue
         verb = _verb(entry)
@@ -384,7 +324,8 @@ def swaks_command(header: dict[str, Any], entries: Iterable[Entry]) -> tuple[lis
             argv.append("--tls")
             ex.last = StopPoint.TLS
         elif verb == "AUTH" and len(words) > 1:
-            ex.auth(words, entry)
+            ex.auths.start(words, entry, len(argv))
+            ex.last = StopPoint.AUTH
         elif verb == "MAIL":
             match = re.match(r"(?i)MAIL FROM:\s*<([^>]*)>(.*)", entry.text.strip())
             if match:
@@ -409,6 +350,8 @@ def swaks_command(header: dict[str, Any], entries: Iterable[Entry]) -> tuple[lis
         elif entry.off_script or entry.kind == "raw" or verb not in ("NOOP", "RSET"):
             shown = entry.text.strip() or repr(entry.raw)
             notes.append(f"not repeated (swaks has no option for it): {shown}")
+    if ex.auths.at is not None:  # before the --to below: it finds --from by position
+        argv[ex.auths.at:ex.auths.at] = ex.auths.options(notes)
     if ex.tos:
         index = argv.index("--from") + 2 if "--from" in argv else len(argv)
         argv[index:index] = ["--to", ",".join(ex.tos)]

@@ -226,3 +226,43 @@ def test_the_quit_after_point_repeats_where_the_session_stopped(commands: tuple[
     argv, _ = swaks_command({"target": "mx.test:25"}, _walk(*commands))
     assert argv[-2:] == ["--quit-after", stop]
     assert ("--tls" in argv) == (b"STARTTLS" in commands)
+
+
+def _auth_session(*exchanges: tuple[bytes, ...]) -> Transcript:
+    """Each exchange: the client's lines, each answered by the reply that follows it."""
+    t = Transcript(redactor=Redactor())
+    reply(t, b"220 mx\r\n")
+    t.add("client", "command", b"EHLO me.test\r\n")
+    reply(t, b"250 mx\r\n")
+    for exchange in exchanges:
+        for client, server in zip(exchange[::2], exchange[1::2], strict=True):
+            t.add("client", "command", client)
+            reply(t, server)
+    return t
+
+
+@pytest.mark.parametrize(("exchanges", "auth", "note"), [
+    # PLAIN succeeded, a second AUTH after it was refused: the one that worked is repeated.
+    (((b"AUTH PLAIN AGFsaWNlAHNlY3JldA==\r\n", b"235 2.7.0 ok\r\n"),
+      (b"AUTH LOGIN\r\n", b"503 5.5.1 already authenticated\r\n")),
+     ["--auth", "PLAIN", "--auth-user", "alice"], "swaks repeats PLAIN, the one that succeeded"),
+    # LOGIN refused, then CRAM-MD5 refused too: the last one tried.
+    (((b"AUTH LOGIN\r\n", b"334 VXNlcm5hbWU6\r\n", b"Ym9i\r\n", b"334 UGFzc3dvcmQ6\r\n",
+       b"c2VjcmV0\r\n", b"535 5.7.8 no\r\n"),
+      (b"AUTH CRAM-MD5\r\n", b"504 5.5.4 not offered\r\n")),
+     ["--auth", "CRAM-MD5"], "swaks repeats CRAM-MD5, the last"),
+    # One LOGIN typed line by line: its first answer names the user.
+    (((b"AUTH LOGIN\r\n", b"334 VXNlcm5hbWU6\r\n", b"Ym9i\r\n", b"334 UGFzc3dvcmQ6\r\n",
+       b"c2VjcmV0\r\n", b"235 ok\r\n"),),
+     ["--auth", "LOGIN", "--auth-user", "bob"], None),
+])
+def test_the_auth_swaks_repeats(exchanges: tuple[tuple[bytes, ...], ...], auth: list[str],
+                                note: str | None) -> None:
+    argv, notes = swaks_command({"target": "mx.test:587"}, _auth_session(*exchanges))
+    at = argv.index("--auth")
+    assert argv[at:at + len(auth)] == auth
+    assert argv.count("--auth") == 1 and "--auth-password" not in argv
+    assert (note is None) == (not any("tried AUTH" in n for n in notes))
+    if note is not None:
+        assert any(note in n for n in notes)
+    assert not any("c2VjcmV0" in a or "secret" in a for a in argv)
