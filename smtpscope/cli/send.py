@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from smtpscope.cli import (
     common,
+    record_option,
     send_check,
     send_message,
     send_output,
@@ -86,7 +87,7 @@ def add_parser(subparsers: Any) -> None:
                    "(LMTP: for each recipient's); servers filter the content first, and "
                    "giving up too soon may mean sending it twice (default: RFC 5321's 600 s, "
                    "or --timeout when larger)")
-    p.add_argument("--record", metavar="FILE", type=common.record_file,
+    p.add_argument("--record", metavar="FILE", type=record_option.record_file,
                    help="write the session to a recording (its directory must exist; it replaces "
                    "an earlier recording, never another file)")
     send_output.add_arguments(p)

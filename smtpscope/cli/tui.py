@@ -11,10 +11,10 @@ from smtpscope.cli import tls_mode, tls_options
 from smtpscope.cli.common import (
     EXIT_USAGE,
     MAX_WAIT,
-    record_file,
     resolver_address,
     seconds_type,
 )
+from smtpscope.cli.record_option import record_file
 from smtpscope.cli.tui_flags import DEFAULT_LEVEL, flags_from_args, session_options
 from smtpscope.sanitize import visible
 from smtpscope.session_types import DEFAULT_HELO
