@@ -19,6 +19,11 @@ SIZE = (120, 40)
 INPUTS = ("target", "port", "timeout", "helo", "cafile")
 
 
+# A CA file is checked for a PEM certificate as the session is set up; its certificates are
+# read only when TLS is used, and these sessions use none.
+UNREAD_CA = "-----BEGIN CERTIFICATE-----\nnot read unless TLS is used\n-----END CERTIFICATE-----\n"
+
+
 def typed(app: SmtpScopeApp) -> dict[str, str]:
     return {name: app.screen.query_one(f"#{name}", Input).value for name in INPUTS}
 
@@ -38,7 +43,7 @@ def form_keys(port: int, cafile: Path) -> list[str]:
 async def _connects_with_every_field(app: SmtpScopeApp, wire: WireServer, tmp_path: Path,
                                      pilot: object, *, at_once: bool) -> None:
     cafile = tmp_path / "ca.pem"
-    cafile.write_text("not read unless TLS is used\n")
+    cafile.write_text(UNREAD_CA)
     keys = form_keys(wire.port, cafile)
     if at_once:
         burst(app, *keys)
@@ -156,7 +161,7 @@ async def test_command_line_flags_without_a_target_fill_the_form(monkeypatch, tm
     made: list[SmtpScopeApp] = []
     monkeypatch.setattr(app_module, "run_app", lambda app: made.append(app) or 0)
     cafile = tmp_path / "ca.pem"
-    cafile.write_text("x\n")
+    cafile.write_text(UNREAD_CA)
     flags = ["--port", "2525", "--timeout", "20", "--helo", "flags.example", "--cafile",
              str(cafile), "--insecure", "--tls", "starttls"]
     assert tui_cli.run_target(flags) == 0
@@ -270,7 +275,7 @@ async def test_a_mandatory_level_asks_for_starttls_on_either_path(
 async def test_the_fields_win_over_the_flags_they_show(wire, monkeypatch, tmp_path) -> None:
     flag_ca, typed_ca = tmp_path / "flag.pem", tmp_path / "typed.pem"
     for path in (flag_ca, typed_ca):
-        path.write_text("not read unless TLS is used\n")
+        path.write_text(UNREAD_CA)
     app = app_from_command_line(monkeypatch, ["--tls-level", "verify", "--cafile", str(flag_ca)])
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: app.focused is not None)
