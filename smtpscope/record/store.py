@@ -92,6 +92,34 @@ def unused_path(path: Path) -> Path:
     return found
 
 
+def _hold(fd: int) -> None:
+    """Say "being written" of the file open on ``fd`` for as long as it stays open (the lock
+    goes with the descriptor, or with the process, however it ends): see ``being_written``."""
+    try:
+        import fcntl
+
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except (ImportError, OSError):
+        pass  # no flock (Windows), or a file system without it: nothing to tell by
+
+
+def being_written(path: str | os.PathLike[str]) -> bool:
+    """Whether a running session (of this app or another) still writes the recording at
+    ``path``: one without a footer is then going on, not cut off."""
+    try:
+        import fcntl
+
+        with open(path, "rb") as file:
+            try:
+                fcntl.flock(file.fileno(), fcntl.LOCK_SH | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return True
+            fcntl.flock(file.fileno(), fcntl.LOCK_UN)
+    except (ImportError, OSError):
+        pass
+    return False
+
+
 class Recorder:
     """Write entries to ``path`` as they arrive; usable as a transcript listener."""
 
@@ -103,6 +131,7 @@ class Recorder:
         # set at creation so there is no moment when another user could open the file.
         fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         os.fchmod(fd, 0o600)
+        _hold(fd)
         self._file: IO[str] | None = os.fdopen(fd, "w", encoding="utf-8")
         self._write(header)
 

@@ -112,3 +112,19 @@ async def test_replay_of_an_lmtp_session_says_lmtp(tmp_path) -> None:
     app = create_app(replay_path=str(path))
     async with app.run_test(size=SIZE):
         assert app.screen.query_one("StatusBar").target == "replay of LMTP 127.0.0.1:2528"
+
+
+def test_a_recording_still_written_elsewhere_is_running_not_cut_off(tmp_path) -> None:
+    """Another window's session has no footer yet: it holds its file, so it is not listed as
+    cut off; once it ends without one (killed), it is."""
+    from smtpscope.record import Recorder, make_header
+    from smtpscope.tui.screens.history import RUNNING, UNFINISHED
+
+    writer = Recorder(tmp_path / "live.jsonl", make_header("127.0.0.1:2525", role="client"))
+    try:
+        [listed] = list_sessions(tmp_path)
+        assert listed.outcome == RUNNING
+    finally:
+        writer.close()  # as when its process dies: no footer
+    [listed] = list_sessions(tmp_path)
+    assert listed.outcome == UNFINISHED

@@ -23,6 +23,10 @@ from smtpscope.tui.widgets.status import cut_middle
 # 21), the three columns' padding and the scrollbar. A longer target (a pipe command, a socket
 # path) is cut in the middle so that the outcome stays in view at 80 columns.
 _BESIDE_TARGET = 48
+#: No footer: the session ended without one (a crash, a kill), or it is still going on in
+#: another window, which holds the file (see ``being_written``).
+UNFINISHED = "unfinished (cut off)"
+RUNNING = "running (elsewhere)"
 _TARGET_AT_LEAST = 20
 
 
@@ -61,7 +65,7 @@ def scan_sessions(directory: Path | None = None,
                   limit: int = 500) -> tuple[list[PastSession], list[str]]:
     """Recordings newest first (by when they started, the time shown; the ``limit`` most
     recently written are read), and one line for each file skipped (with the reason)."""
-    from smtpscope.record.store import RecordingError, read_header, session_label
+    from smtpscope.record.store import RecordingError, being_written, read_header, session_label
     from smtpscope.record.validate import LineError, check_footer, loads
 
     folder = directory or recordings_dir()
@@ -74,13 +78,15 @@ def scan_sessions(directory: Path | None = None,
         except RecordingError as exc:
             skipped.append(str(exc))
             continue
-        outcome = "unfinished (cut off)"
+        outcome = UNFINISHED
         try:
             footer = loads(_last_line(path))
             if isinstance(footer, dict) and footer.get("footer") is True:
                 outcome = check_footer(footer).get("outcome") or "ended"
         except (OSError, LineError):
             pass
+        if outcome == UNFINISHED and being_written(path):
+            outcome = RUNNING
         out.append(PastSession(
             path=path,
             target=session_label(header),  # with LMTP when it was
