@@ -66,12 +66,13 @@ def conflict(args: argparse.Namespace) -> str | None:
     first_option, first = given[0] if given else ("", "")
     for option, mode in given[1:]:
         if mode != first:
-            return (f"{_said(first_option, first)} and {_said(option, mode)} contradict each "
-                    "other: give one")
+            return (f"{spelled(first_option, first)} and {spelled(option, mode)} contradict "
+                    "each other: give one")
     return None
 
 
-def _said(option: str, mode: str) -> str:
+def spelled(option: str, mode: str) -> str:
+    """How the user asked for ``mode``: ``--tls MODE``, or an option that means one."""
     return f"{option} {mode}" if option == "--tls" else option
 
 

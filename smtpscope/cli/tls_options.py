@@ -112,8 +112,7 @@ def _mode_problem(args: argparse.Namespace, level: str) -> str | None:
     if problem is not None or mode is None or not (args.tls_level or args.tls_fingerprint):
         return problem  # a default level verifies TLS when there is TLS, never forces it
     given: list[tuple[str, str]] = getattr(args, tls_mode.GIVEN, None) or [("--tls", mode)]
-    option = given[-1][0]
-    said = f"--tls {mode}" if option == "--tls" else option
+    said = tls_mode.spelled(given[-1][0], mode)
     if level == "none" and mode in ("starttls", "implicit"):
         return f"--tls-level none sends without TLS, and {said} requires TLS: give one"
     if mode == "none" and LEVELS[level].tls_required:
