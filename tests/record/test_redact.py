@@ -75,6 +75,11 @@ def test_explicit_mask_from_the_caller_wins():
     mask = "[CRAM-MD5 response for tim hidden]"
     t.add("client", "command", b"dGltIGI5MTM=\r\n", secret_mask=mask)
     assert t.entries[-1].text == "[CRAM-MD5 response for tim hidden]"
+    # The line's ending is kept, as a mask the rules make keeps it: one recording, one form.
+    assert t.entries[-1].raw == b"[CRAM-MD5 response for tim hidden]\r\n"
+    t.add("client", "command", b"AUTH PLAIN AHRpbQB0YW5zdGFhZg==\r\n",
+          secret_mask="[PLAIN credentials for tim hidden]")
+    assert t.entries[-1].raw == b"AUTH PLAIN [PLAIN credentials for tim hidden]\r\n"
 
 
 def test_the_reply_to_a_cancel_ends_the_exchange_even_a_334():
