@@ -185,8 +185,8 @@ class SendQueue:
         commands: list[Command] = []
         state = conn.projected_state
         if state is State.TLS_PENDING:
-            # The handshake under way (and the certificate question) ends in READY, EHLO
-            # again, or the session ends: nothing is sent before. A line typed now meets
+            # The handshake under way ends in READY (EHLO again), or the session ends:
+            # nothing is sent before. A line typed now meets
             # READY; judged against TLS_PENDING it was held as "send anyway", and the keys
             # typed after it ran on into the same line ("EHLO yNOOP").
             state = State.READY

@@ -331,9 +331,8 @@ def test_after_verbatim_content_that_stopped_mid_line_a_dot_goes_on_with_that_li
 
 
 def test_lines_typed_during_the_tls_handshake_meet_the_state_after_it() -> None:
-    """After the 220 to STARTTLS the engine waits for the handshake (and the TUI's certificate
-    question): a line typed then is judged against READY, where EHLO belongs, and goes only
-    once TLS is up."""
+    """After the 220 to STARTTLS the engine waits for the handshake: a line typed then is
+    judged against READY, where EHLO belongs, and goes only once TLS is up."""
     from smtpscope.protocol import StartTLS
     from smtpscope.protocol.checks import command_problems
 
