@@ -31,10 +31,6 @@ def input_problem(path: str | os.PathLike[str]) -> str | None:
     return None
 
 
-# What OpenSSL reads from a CA file: PEM certificates, "TRUSTED" ones included.
-_PEM_MARKS = (b"-----BEGIN CERTIFICATE-----", b"-----BEGIN TRUSTED CERTIFICATE-----")
-
-
 def ca_file_problem(path: str | os.PathLike[str]) -> str | None:
     """Why ``path`` cannot be a CA file, as a phrase that follows the path; or None: not a
     readable file (see ``input_problem``), or a file without one PEM certificate, which TLS
@@ -47,7 +43,9 @@ def ca_file_problem(path: str | os.PathLike[str]) -> str | None:
             data = file.read()
     except OSError as exc:
         return f"cannot be read: {exc.strerror or exc}"
-    if not any(mark in data for mark in _PEM_MARKS):
+    from smtpscope.transport.x509 import holds_pem_certificate
+
+    if not holds_pem_certificate(data):
         return "holds no PEM certificate (-----BEGIN CERTIFICATE-----)"
     return None
 

@@ -92,10 +92,9 @@ async def probe(target: str, args: argparse.Namespace, *, blocking: bool = False
     from smtpscope.protocol import Capabilities
     from smtpscope.session_types import DEFAULT_HELO, TLSFailed, tls_info_dict
 
-    pipe = getattr(args, "pipe", None)
-    # --pipe without a target: the command is the server, and names it.
-    result = probe_result.new_result(target or (f"pipe:{pipe}" if pipe else target))
+    result = probe_result.new_result(target)
     timings: dict[str, float | None] = result["timings"]
+    pipe = getattr(args, "pipe", None)
 
     policy = args.tls_policy
     sts: list[Any] = []
@@ -125,6 +124,8 @@ async def probe(target: str, args: argparse.Namespace, *, blocking: bool = False
             from smtpscope.dns.parallel import off_thread
 
             options, mode = await off_thread(resolve)
+        if not target:  # --pipe alone: the command is the server, and names it
+            result["target"] = options.endpoint
     except common.TargetFailure as exc:
         result.update(status=exc.status if exc.status != "usage" else "bad-target",
                       stage="connect", error=str(exc))
@@ -196,13 +197,10 @@ async def probe(target: str, args: argparse.Namespace, *, blocking: bool = False
         result["ehlo"][first] = probe_result.ehlo_json(ehlo)
         before = Capabilities.parse(ehlo)
         result["starttls"]["offered"] = before.has("STARTTLS")
-        if policy.tls_required and session.tls is None and not before.has("STARTTLS"):
+        required = tls_options.tls_required_by(args, target)
+        if required is not None and session.tls is None and not before.has("STARTTLS"):
             conv.stage = Stage.STARTTLS
-            raise _Stop("tls-error", f"STARTTLS not offered, and --tls-level {policy.level} "
-                        "requires TLS")
-        if args.tls == "starttls" and not before.has("STARTTLS") and session.tls is None:
-            conv.stage = Stage.STARTTLS
-            raise _Stop("tls-error", "STARTTLS not offered (--tls starttls requires it)")
+            raise _Stop("tls-error", f"STARTTLS not offered, and {required[0]} requires TLS")
         if before.has("STARTTLS") and args.tls != "none" and session.tls is None:
             result["starttls"]["attempted"] = True
             secured = await conv.secure()

@@ -302,18 +302,15 @@ def _target_failed(args: argparse.Namespace, exc: common.TargetFailure) -> int:
 def _tls_required_by(args: argparse.Namespace, exc: Exception) -> str:
     """For STARTTLS not offered where TLS is required: which option required it."""
     from smtpscope.conversation.errors import NotOffered
-    from smtpscope.security.levels import LEVELS
     from smtpscope.session_types import Stage
 
     if not isinstance(exc, NotOffered) or exc.stage is not Stage.TLS:
         return ""
-    if args.tls == "starttls":
-        return "--tls starttls requires TLS; --tls auto goes on without it"
-    if args.tls_level and LEVELS[args.tls_level].tls_required:
-        return f"--tls-level {args.tls_level} requires TLS; --tls-level may goes on without it"
-    if args.tls_fingerprint:
-        return "--tls-fingerprint requires TLS"
-    return "the target (submission://) asks for STARTTLS; --tls auto goes on without it"
+    required = tls_options.tls_required_by(args, args.target or "")
+    if required is None:
+        return ""
+    said, instead = required
+    return f"{said} requires TLS" + (f"; {instead} goes on without it" if instead else "")
 
 
 async def _send(args: argparse.Namespace, options: SessionOptions, mode: str,

@@ -121,6 +121,23 @@ def _mode_problem(args: argparse.Namespace, level: str) -> str | None:
     return None
 
 
+def tls_required_by(args: argparse.Namespace, target: str = "") -> tuple[str, str | None] | None:
+    """What makes TLS required, in the user's words, and the option that would go on without
+    it (None: there is none to offer); None when nothing requires TLS."""
+    from smtpscope.cli import tls_mode
+
+    if args.tls == "starttls":
+        given = getattr(args, tls_mode.GIVEN, None) or [("--tls", "starttls")]
+        return tls_mode.spelled(given[-1][0], "starttls"), "--tls auto"
+    if args.tls_level and LEVELS[args.tls_level].tls_required:
+        return f"--tls-level {args.tls_level}", "--tls-level may"
+    if args.tls_fingerprint:
+        return "--tls-fingerprint", None
+    if target.startswith("submission://"):
+        return "the target (submission://)", "--tls auto"
+    return None
+
+
 def security_for(policy: TLSPolicy, security: str | None) -> str | None:
     """The connection mode a level implies for ``security`` (asked for, or implied by the
     target): ``none`` means plaintext, mandatory levels STARTTLS unless TLS is asked for."""

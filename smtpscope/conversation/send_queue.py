@@ -186,9 +186,9 @@ class SendQueue:
         state = conn.projected_state
         if state is State.TLS_PENDING:
             # The handshake under way ends in READY (EHLO again), or the session ends:
-            # nothing is sent before. A line typed now meets
-            # READY; judged against TLS_PENDING it was held as "send anyway", and the keys
-            # typed after it ran on into the same line ("EHLO yNOOP").
+            # nothing is sent before. A line typed now meets READY; judged against
+            # TLS_PENDING it was held as "send anyway", and the keys typed after it ran on
+            # into the same line ("EHLO yNOOP").
             state = State.READY
         for item in itertools.chain(reversed(self._items), reversed(self._in_transit)):
             if item.kind is LineKind.END:

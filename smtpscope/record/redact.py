@@ -74,14 +74,14 @@ class Redactor:
                 masked = _mechanism_rule(
                     self._mechanism, self._step, entry.raw, self._initial_response
                 )
-        if masked is None and secret_mask is None:
-            return entry
         if secret_mask is not None:
             # The caller computed the line and knows its precise label; keep any "AUTH MECH "
             # part, and the line's ending, as the rules' masks do.
             prefix = entry.raw[: match.start(2)] if match is not None and match.group(2) else b""
             ending = entry.raw[len(entry.raw.rstrip(b"\r\n")):]
             masked = (prefix + secret_mask.encode() + ending, secret_mask)
+        if masked is None:
+            return entry
         self.hidden[entry.seq] = entry.raw
         if self.record_secrets:
             return entry.replace(notes=(*entry.notes, f"secret recorded: {masked[1]}"))

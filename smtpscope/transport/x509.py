@@ -171,6 +171,16 @@ def _pem(der: bytes) -> str:
     return _PEM_BEGIN + "\n" + "\n".join(lines) + "\n" + _PEM_END + "\n"
 
 
+# OpenSSL reads a CA file's "TRUSTED CERTIFICATE" blocks too.
+_PEM_TRUSTED = "-----BEGIN TRUSTED CERTIFICATE-----"
+
+
+def holds_pem_certificate(data: bytes) -> bool:
+    """Whether ``data`` (a CA file, say) has a PEM certificate in it, as OpenSSL would look
+    for one, without parsing any: that is TLS's work, later and only when TLS is used."""
+    return _PEM_BEGIN.encode() in data or _PEM_TRUSTED.encode() in data
+
+
 def pem_der(pem: str) -> bytes:
     """The DER bytes of one PEM certificate (``CertInfo.pem``): ``ssl.PEM_cert_to_DER_cert``
     without loading ``ssl``, which judging a chain does not need."""

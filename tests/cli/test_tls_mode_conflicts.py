@@ -77,7 +77,7 @@ def test_a_default_level_never_contradicts_a_mode(default_level: str, mode: str)
 @pytest.mark.parametrize(("flags", "target", "named"), [
     (["--tls", "starttls"], "{host}:{port}", "--tls starttls requires TLS"),
     (["--tls-level", "encrypt"], "{host}:{port}", "--tls-level encrypt requires TLS"),
-    ([], "submission://{host}:{port}", "the target (submission://) asks for STARTTLS"),
+    ([], "submission://{host}:{port}", "the target (submission://) requires TLS"),
 ])
 def test_starttls_not_offered_names_what_required_it(cli, make_server, flags: list[str],
                                                      target: str, named: str) -> None:
@@ -90,3 +90,15 @@ def test_starttls_not_offered_names_what_required_it(cli, make_server, flags: li
     if "--tls" not in flags:
         assert "--tls starttls" not in result.err  # an option the user never gave
     assert server.handler.messages == []
+
+
+@pytest.mark.parametrize(("flags", "named"), [
+    (["--tls", "starttls"], "--tls starttls"),
+    (["--tls-level", "encrypt"], "--tls-level encrypt"),
+])
+def test_probe_names_what_required_tls_as_send_does(cli, make_server, flags: list[str],
+                                                    named: str) -> None:
+    server = make_server()  # no STARTTLS
+    result = cli("probe", f"{server.host}:{server.port}", "--no-progress", *flags)
+    assert result.code != 0
+    assert f"STARTTLS not offered, and {named} requires TLS" in result.out

@@ -10,6 +10,7 @@ from smtpscope.session import SessionOptions
 from smtpscope.tls_hints import GREETING_HINT_AFTER
 from smtpscope.tui.app import create_app
 from smtpscope.tui.widgets.transcript import TranscriptView
+from tests.tui.demo_app import verified_app
 from tests.tui.test_session_screen import SIZE, replies, screen_of, until
 
 
@@ -30,9 +31,7 @@ def assert_hint_while_waiting(screen) -> None:
 
 
 async def test_f3_in_the_ready_state_sends_ehlo_first(demo: DemoServer) -> None:
-    options = SessionOptions(host=demo.host, port=demo.port, security="plain",
-                             cafile=str(demo.cafile))
-    app = create_app(options=options, target_label="demo")
+    app = verified_app(demo)
     async with app.run_test(size=SIZE) as pilot:
         screen = screen_of(app)
         await until(pilot, lambda: screen.session is not None and replies(screen) == [220])
@@ -70,9 +69,7 @@ async def test_starttls_mode_does_ehlo_starttls_ehlo_on_connect(demo: DemoServer
 async def test_typed_starttls_still_says_to_send_ehlo_again(demo: DemoServer) -> None:
     from tests.tui.test_session_screen import banner_then_ehlo, type_line
 
-    options = SessionOptions(host=demo.host, port=demo.port, security="plain",
-                             cafile=str(demo.cafile))
-    app = create_app(options=options, target_label="demo")
+    app = verified_app(demo)
     async with app.run_test(size=SIZE) as pilot:
         screen = screen_of(app)
         await banner_then_ehlo(pilot, screen)
@@ -86,9 +83,7 @@ async def test_ehlo_again_keeps_the_name_the_user_greeted_with(demo: DemoServer)
     HELO checks must see one client, not the default name half way through."""
     from tests.tui.test_session_screen import type_line
 
-    options = SessionOptions(host=demo.host, port=demo.port, security="plain",
-                             cafile=str(demo.cafile))
-    app = create_app(options=options, target_label="demo")
+    app = verified_app(demo)
     async with app.run_test(size=SIZE) as pilot:
         screen = screen_of(app)
         await until(pilot, lambda: replies(screen) == [220])
@@ -176,9 +171,7 @@ async def test_f5_dialog_reconnects_with_implicit_tls_after_the_hint(demo: DemoS
 async def test_f5_escape_keeps_the_session(demo: DemoServer) -> None:
     from smtpscope.tui.screens.reconnect import ReconnectDialog
 
-    options = SessionOptions(host=demo.host, port=demo.port, security="plain",
-                             cafile=str(demo.cafile))
-    app = create_app(options=options, target_label="demo")
+    app = verified_app(demo)
     async with app.run_test(size=SIZE) as pilot:
         screen = screen_of(app)
         await until(pilot, lambda: screen.session is not None and replies(screen) == [220])
@@ -218,9 +211,7 @@ async def test_f5_shows_the_new_connection_from_nothing(demo: DemoServer) -> Non
     from smtpscope.tui.widgets.status import StatusBar
     from tests.tui.test_session_screen import shown
 
-    options = SessionOptions(host=demo.host, port=demo.port, security="plain",
-                             cafile=str(demo.cafile))
-    app = create_app(options=options, target_label="demo")
+    app = verified_app(demo)
     token = base64.b64encode(f"\0{demo.user}\0{demo.password}".encode()).decode()
     async with app.run_test(size=SIZE) as pilot:
         screen = screen_of(app)

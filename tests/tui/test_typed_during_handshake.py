@@ -10,10 +10,9 @@ from typing import Any
 import pytest
 
 from smtpscope.server.demo import DemoServer
-from smtpscope.session import SessionOptions
 from smtpscope.transport.tcp import Stream
-from smtpscope.tui.app import create_app
 from smtpscope.tui.widgets.composer import Composer
+from tests.tui.demo_app import verified_app
 from tests.tui.test_key_order import burst
 from tests.tui.test_session_screen import SIZE, replies, screen_of
 from tests.tui.waiting import until
@@ -35,9 +34,7 @@ def slow_handshake(monkeypatch: pytest.MonkeyPatch) -> None:
 
 async def test_keys_typed_during_the_handshake_go_as_typed(demo: DemoServer,
                                                           slow_handshake: None) -> None:
-    options = SessionOptions(host=demo.host, port=demo.port, security="plain",
-                             cafile=str(demo.cafile))
-    app = create_app(options=options, target_label="demo")
+    app = verified_app(demo)
     async with app.run_test(size=SIZE) as pilot:
         screen = screen_of(app)
         await until(pilot, lambda: replies(screen) == [220])
